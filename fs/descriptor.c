@@ -1,0 +1,823 @@
+// SPDX-License-Identifier: MIT
+/*
+ * descriptor.c - parse and format the job descriptor of SPEC §4.
+ *
+ * The line comes straight from a user's write(): it may hold anything, is
+ * not NUL-terminated, and is read once, left to right, never past len.
+ * Each key is one row of desc_keys[]; a value is checked where it is read,
+ * and what depends on other keys (byte= and pattern= against op=, the end of
+ * the range) once the whole line is read, since keys come in any order.
+ *
+ * Quoting: a value that starts with '"' runs to the next unescaped '"' and
+ * may hold blanks; only path= and pattern= may be quoted. The escapes
+ * \\ \" \n \t \xHH apply inside quotes and in every pattern= value. An
+ * unquoted path= is taken literally, so an ordinary path never needs them.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "descriptor.h"
+
+/* A user's token is echoed in a message up to this many bytes, then "...". */
+#define DESC_SHOW_MAX 64
+/* Each shown byte may take 4 characters (\xHH), then "..." and the NUL. */
+#define DESC_SHOW_LEN (DESC_SHOW_MAX * 4 + 4)
+#define DESC_LIST_LEN 128
+#define DESC_SIZE_LEN 24 /* 20 digits, a suffix, the NUL */
+
+enum desc_key_id {
+	DESC_KEY_PATH,
+	DESC_KEY_OP,
+	DESC_KEY_OFFSET,
+	DESC_KEY_LENGTH,
+	DESC_KEY_CHUNK,
+	DESC_KEY_BYTE,
+	DESC_KEY_PATTERN,
+	DESC_KEY_TENANT,
+	DESC_KEY_DIRECT,
+	DESC_KEY_COUNT,
+};
+
+/* One token; text and val point into the caller's line and are not NUL-terminated. */
+struct desc_tok {
+	const char *text; /* the whole token as written, for messages */
+	size_t len;
+	size_t klen;	 /* the key is text[0, klen) */
+	const char *val; /* the value, inside the quotes if quoted; NULL: no '=' */
+	size_t vlen;
+	bool quoted;
+};
+
+/* Lives on desc_parse's stack; d is copied out only when the whole line is good. */
+struct desc_parser {
+	struct desc d;
+	struct desc_tok seen[DESC_KEY_COUNT]; /* valid where have[] is set */
+	bool have[DESC_KEY_COUNT];
+	char *err;
+	size_t errlen;
+};
+
+struct desc_key {
+	const char *name;
+	bool quotable;
+	int (*parse)(struct desc_parser *p, const struct desc_tok *t);
+};
+
+static const struct desc_key desc_keys[];
+
+/* ---- messages ----------------------------------------------------------- */
+
+/*
+ * Copies up to DESC_SHOW_MAX bytes of s, control and non-ASCII bytes as
+ * \xHH: the message goes back to the user through read() and must stay one
+ * printable line whatever was written.
+ */
+static const char *desc_show(const char *s, size_t n, char out[DESC_SHOW_LEN])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && i < DESC_SHOW_MAX; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c >= 0x7f) {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	if (n > DESC_SHOW_MAX) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Writes "TOKEN: what is wrong (the fix)" into the caller's err; returns -EINVAL. */
+static int __attribute__((format(printf, 3, 4)))
+desc_fail(struct desc_parser *p, const struct desc_tok *t, const char *fmt, ...)
+{
+	char show[DESC_SHOW_LEN];
+	size_t off = 0;
+	va_list ap;
+
+	if (!p->err || !p->errlen)
+		return -EINVAL;
+	if (t) {
+		int n = snprintf(p->err, p->errlen, "%s: ", desc_show(t->text, t->len, show));
+
+		if (n < 0 || (size_t)n >= p->errlen)
+			return -EINVAL;
+		off = (size_t)n;
+	}
+	va_start(ap, fmt);
+	vsnprintf(p->err + off, p->errlen - off, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* "nop count match histogram": the ops that take every argument in args. */
+static const char *desc_op_list(uint32_t args, char buf[DESC_LIST_LEN])
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < pump_ops_count; i++) {
+		int n;
+
+		if ((pump_ops[i].args & args) != args)
+			continue;
+		n = snprintf(buf + o, DESC_LIST_LEN - o, "%s%s", o ? " " : "", pump_ops[i].name);
+		if (n < 0 || (size_t)n >= DESC_LIST_LEN - o)
+			break;
+		o += (size_t)n;
+	}
+	return buf;
+}
+
+static const char *desc_key_list(char buf[DESC_LIST_LEN])
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < DESC_KEY_COUNT; i++) {
+		int n =
+		    snprintf(buf + o, DESC_LIST_LEN - o, "%s%s", o ? " " : "", desc_keys[i].name);
+
+		if (n < 0 || (size_t)n >= DESC_LIST_LEN - o)
+			break;
+		o += (size_t)n;
+	}
+	return buf;
+}
+
+/* "4K", "64M", "3000": the largest suffix that divides v exactly. */
+static const char *desc_size_str(uint64_t v, char buf[DESC_SIZE_LEN])
+{
+	static const struct {
+		unsigned shift;
+		char suffix;
+	} units[] = {{30, 'G'}, {20, 'M'}, {10, 'K'}};
+
+	for (size_t i = 0; v && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (v & ((UINT64_C(1) << units[i].shift) - 1))
+			continue;
+		snprintf(buf, DESC_SIZE_LEN, "%" PRIu64 "%c", v >> units[i].shift, units[i].suffix);
+		return buf;
+	}
+	snprintf(buf, DESC_SIZE_LEN, "%" PRIu64, v);
+	return buf;
+}
+
+/* ---- numbers and escapes ------------------------------------------------ */
+
+static int desc_digit(char c, unsigned base)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (base == 16 && c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (base == 16 && c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * The digits at the start of s[0, n): decimal, or hex after 0x. Stops at the
+ * first other byte and says where in *used. 0, -EINVAL (no digits) or -ERANGE.
+ */
+static int desc_num(const char *s, size_t n, uint64_t *out, size_t *used)
+{
+	unsigned base = 10;
+	uint64_t v = 0;
+	size_t i = 0, start;
+
+	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	for (start = i; i < n; i++) {
+		int digit = desc_digit(s[i], base);
+
+		if (digit < 0)
+			break;
+		if (v > (UINT64_MAX - (unsigned)digit) / base)
+			return -ERANGE;
+		v = v * base + (unsigned)digit;
+	}
+	if (i == start)
+		return -EINVAL;
+	*out = v;
+	*used = i;
+	return 0;
+}
+
+static int desc_size(const char *s, size_t n, uint64_t *out)
+{
+	unsigned shift = 0;
+	size_t used;
+	uint64_t v;
+	int ret;
+
+	ret = desc_num(s, n, &v, &used);
+	if (ret)
+		return ret;
+	if (used < n) {
+		switch (s[used]) {
+		case 'K':
+		case 'k':
+			shift = 10;
+			break;
+		case 'M':
+		case 'm':
+			shift = 20;
+			break;
+		case 'G':
+		case 'g':
+			shift = 30;
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (used + 1 != n)
+			return -EINVAL;
+	}
+	if (v > UINT64_MAX >> shift)
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+int desc_parse_size(const char *s, uint64_t *out)
+{
+	if (!s || !out)
+		return -EINVAL;
+	return desc_size(s, strlen(s), out);
+}
+
+/* s[0] is a backslash: returns the byte the escape stands for and sets *used, or -1. */
+static int desc_escape(const char *s, size_t n, size_t *used)
+{
+	int hi, lo;
+
+	*used = 2;
+	if (n < 2)
+		return -1;
+	switch (s[1]) {
+	case '\\':
+		return '\\';
+	case '"':
+		return '"';
+	case 'n':
+		return '\n';
+	case 't':
+		return '\t';
+	case 'x':
+		if (n < 4)
+			return -1;
+		hi = desc_digit(s[2], 16);
+		lo = desc_digit(s[3], 16);
+		if (hi < 0 || lo < 0)
+			return -1;
+		*used = 4;
+		return hi << 4 | lo;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Decodes t's value into out. Counts every byte but stores at most max, so
+ * the caller can say how long a value over its limit was.
+ */
+static int desc_unescape(struct desc_parser *p, const struct desc_tok *t, uint8_t *out, size_t max,
+			 size_t *outlen)
+{
+	const char *s = t->val;
+	size_t n = t->vlen, o = 0, used;
+	char show[DESC_SHOW_LEN];
+
+	for (size_t i = 0; i < n; i += used, o++) {
+		int c = (unsigned char)s[i];
+
+		used = 1;
+		if (c == '\\') {
+			c = desc_escape(s + i, n - i, &used);
+			if (c < 0) {
+				size_t w = n - i < 4 ? n - i : 4;
+
+				return desc_fail(p, t,
+						 "bad escape %s (escapes: \\\\ \\\" \\n \\t \\xHH)",
+						 desc_show(s + i, w, show));
+			}
+		}
+		if (o < max)
+			out[o] = (uint8_t)c;
+	}
+	*outlen = o;
+	return 0;
+}
+
+/* ---- one function per key ----------------------------------------------- */
+
+static int desc_parse_path(struct desc_parser *p, const struct desc_tok *t)
+{
+	char *path = p->d.path;
+	char show[DESC_SHOW_LEN];
+	size_t n = t->vlen;
+	int ret;
+
+	if (t->quoted) {
+		ret = desc_unescape(p, t, (uint8_t *)path, PATH_MAX - 1, &n);
+		if (ret)
+			return ret;
+	} else if (n < PATH_MAX) {
+		memcpy(path, t->val, n);
+	}
+	if (n >= PATH_MAX)
+		return desc_fail(p, t, "%zu bytes, over the %d-byte path limit (shorten it)", n,
+				 PATH_MAX - 1);
+	path[n] = '\0';
+	if (memchr(path, '\0', n))
+		return desc_fail(p, t, "a path cannot hold a NUL byte (remove the \\x00)");
+	if (!n)
+		return desc_fail(p, t, "must be an absolute path (try path=/abs/file)");
+	if (path[0] != '/')
+		return desc_fail(p, t, "must be an absolute path (try path=/abs/%s)",
+				 desc_show(path, n, show));
+	return 0;
+}
+
+static int desc_parse_op(struct desc_parser *p, const struct desc_tok *t)
+{
+	char name[32], list[DESC_LIST_LEN];
+
+	/* A line never holds a NUL, so strcmp in pump_op_find sees all of it. */
+	if (t->vlen < sizeof(name)) {
+		memcpy(name, t->val, t->vlen);
+		name[t->vlen] = '\0';
+		p->d.op = pump_op_find(name);
+	}
+	if (!p->d.op)
+		return desc_fail(p, t, "unknown op (ops: %s)", desc_op_list(0, list));
+	return 0;
+}
+
+/* offset= and length=: any 64-bit size, which says why it is not one. */
+static int desc_parse_bytes(struct desc_parser *p, const struct desc_tok *t, uint64_t *out,
+			    const char *fix)
+{
+	int ret;
+
+	if (t->vlen && t->val[0] == '-')
+		return desc_fail(p, t, "must not be negative (%s)", fix);
+	ret = desc_size(t->val, t->vlen, out);
+	if (ret == -ERANGE)
+		return desc_fail(p, t, "overflows 64 bits (the largest size is %" PRIu64 "G)",
+				 UINT64_MAX >> 30);
+	if (ret)
+		return desc_fail(p, t,
+				 "not a size (use digits or 0x hex with an optional K, M or G "
+				 "suffix, e.g. %.*s=4K)",
+				 (int)t->klen, t->text);
+	return 0;
+}
+
+static int desc_parse_offset(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_bytes(p, t, &p->d.offset, "try offset=0");
+}
+
+static int desc_parse_length(struct desc_parser *p, const struct desc_tok *t)
+{
+	if (t->vlen == 3 && !memcmp(t->val, "eof", 3)) {
+		p->d.length = UINT64_MAX;
+		return 0;
+	}
+	return desc_parse_bytes(p, t, &p->d.length, "omit length= to scan to EOF");
+}
+
+/* The power of two in range nearest below v, to suggest in place of v. */
+static uint64_t desc_chunk_fix(uint64_t v)
+{
+	uint64_t c = PUMP_CHUNK_MIN;
+
+	while (c < PUMP_CHUNK_MAX && c * 2 <= v)
+		c *= 2;
+	return c;
+}
+
+static int desc_parse_chunk(struct desc_parser *p, const struct desc_tok *t)
+{
+	char lo[DESC_SIZE_LEN], hi[DESC_SIZE_LEN], fix[DESC_SIZE_LEN];
+	uint64_t v = 0;
+	int ret;
+
+	ret = desc_size(t->val, t->vlen, &v);
+	if (!ret && v >= PUMP_CHUNK_MIN && v <= PUMP_CHUNK_MAX && !(v & (v - 1))) {
+		p->d.chunk = (uint32_t)v;
+		return 0;
+	}
+	if (ret == -ERANGE)
+		v = PUMP_CHUNK_MAX;
+	return desc_fail(p, t, "must be a power of two between %s and %s (try chunk=%s)",
+			 desc_size_str(PUMP_CHUNK_MIN, lo), desc_size_str(PUMP_CHUNK_MAX, hi),
+			 desc_size_str(desc_chunk_fix(v), fix));
+}
+
+static int desc_parse_byte(struct desc_parser *p, const struct desc_tok *t)
+{
+	size_t used;
+	uint64_t v;
+
+	if (!desc_num(t->val, t->vlen, &v, &used) && used == t->vlen && v <= 0xff) {
+		p->d.byte = (uint32_t)v;
+		return 0;
+	}
+	return desc_fail(p, t, "must be one byte, 0 to 255 or 0x00 to 0xff (try byte=0x0a)");
+}
+
+static int desc_parse_pattern(struct desc_parser *p, const struct desc_tok *t)
+{
+	size_t n;
+	int ret;
+
+	ret = desc_unescape(p, t, p->d.pattern, VYRE_PATTERN_MAX, &n);
+	if (ret)
+		return ret;
+	if (!n)
+		return desc_fail(p, t, "empty pattern (give 1 to %d bytes, e.g. pattern=\"ERROR\")",
+				 VYRE_PATTERN_MAX);
+	if (n > VYRE_PATTERN_MAX)
+		return desc_fail(p, t, "%zu bytes, over the %d-byte limit (shorten the pattern)", n,
+				 VYRE_PATTERN_MAX);
+	p->d.pattern_len = (uint32_t)n;
+	return 0;
+}
+
+static bool desc_tenant_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
+static int desc_parse_tenant(struct desc_parser *p, const struct desc_tok *t)
+{
+	char fix[DESC_TENANT_MAX];
+	bool ok = t->vlen && t->vlen < DESC_TENANT_MAX;
+	size_t n = 0;
+
+	/* The suggestion is the value with each bad byte made '_', cut to fit. */
+	for (size_t i = 0; i < t->vlen; i++) {
+		bool good = desc_tenant_char(t->val[i]);
+
+		ok = ok && good;
+		if (n < DESC_TENANT_MAX - 1)
+			fix[n++] = good ? t->val[i] : '_';
+	}
+	fix[n] = '\0';
+	if (!ok)
+		return desc_fail(p, t,
+				 "must be 1 to %d characters of A-Z a-z 0-9 _ . - (try tenant=%s)",
+				 DESC_TENANT_MAX - 1, n ? fix : "batch");
+	memcpy(p->d.tenant, t->val, t->vlen);
+	p->d.tenant[t->vlen] = '\0';
+	return 0;
+}
+
+static int desc_parse_direct(struct desc_parser *p, const struct desc_tok *t)
+{
+	if (t->vlen == 1 && (t->val[0] == '0' || t->val[0] == '1')) {
+		p->d.direct = t->val[0] - '0';
+		return 0;
+	}
+	return desc_fail(p, t, "must be 0 or 1 (try direct=1 for O_DIRECT reads)");
+}
+
+/* Also the order of the keys in messages and in desc_format's output. */
+static const struct desc_key desc_keys[] = {
+    [DESC_KEY_PATH] = {.name = "path", .quotable = true, .parse = desc_parse_path},
+    [DESC_KEY_OP] = {.name = "op", .parse = desc_parse_op},
+    [DESC_KEY_OFFSET] = {.name = "offset", .parse = desc_parse_offset},
+    [DESC_KEY_LENGTH] = {.name = "length", .parse = desc_parse_length},
+    [DESC_KEY_CHUNK] = {.name = "chunk", .parse = desc_parse_chunk},
+    [DESC_KEY_BYTE] = {.name = "byte", .parse = desc_parse_byte},
+    [DESC_KEY_PATTERN] = {.name = "pattern", .quotable = true, .parse = desc_parse_pattern},
+    [DESC_KEY_TENANT] = {.name = "tenant", .parse = desc_parse_tenant},
+    [DESC_KEY_DIRECT] = {.name = "direct", .parse = desc_parse_direct},
+};
+_Static_assert(sizeof(desc_keys) / sizeof(desc_keys[0]) == DESC_KEY_COUNT,
+	       "desc_keys[] needs one row per DESC_KEY_*");
+
+/* ---- the line ----------------------------------------------------------- */
+
+static bool desc_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* The token containing line[at], blank to blank, so a message can name it. */
+static struct desc_tok desc_tok_around(const char *line, size_t len, size_t at)
+{
+	size_t s = at, e = at;
+
+	while (s > 0 && !desc_blank(line[s - 1]))
+		s--;
+	while (e < len && !desc_blank(line[e]))
+		e++;
+	return (struct desc_tok){.text = line + s, .len = e - s};
+}
+
+/*
+ * Splits off the token at line[*pos] (not a blank): key=value,
+ * key="quoted value", or a bare word (val NULL), which only the verb may be.
+ */
+static int desc_token(struct desc_parser *p, const char *line, size_t len, size_t *pos,
+		      struct desc_tok *t)
+{
+	size_t start = *pos, eq = start, end, q;
+
+	while (eq < len && !desc_blank(line[eq]) && line[eq] != '=')
+		eq++;
+	*t = (struct desc_tok){.text = line + start, .len = eq - start, .klen = eq - start};
+	if (eq == len || line[eq] != '=') {
+		*pos = eq;
+		return 0;
+	}
+	if (eq + 1 < len && line[eq + 1] == '"') {
+		/* A backslash hides the byte after it, as desc_escape reads it. */
+		for (q = eq + 2; q < len && line[q] != '"'; q++)
+			if (line[q] == '\\')
+				q++;
+		if (q >= len) {
+			t->len = len - start;
+			return desc_fail(p, t, "unterminated quote (end the value with \")");
+		}
+		t->quoted = true;
+		t->val = line + eq + 2;
+		t->vlen = q - eq - 2;
+		end = q + 1;
+		if (end < len && !desc_blank(line[end])) {
+			while (end < len && !desc_blank(line[end]))
+				end++;
+			t->len = end - start;
+			return desc_fail(p, t,
+					 "text after the closing quote (put a blank after it)");
+		}
+	} else {
+		for (end = eq + 1; end < len && !desc_blank(line[end]); end++)
+			;
+		t->val = line + eq + 1;
+		t->vlen = end - eq - 1;
+	}
+	t->len = end - start;
+	*pos = end;
+	return 0;
+}
+
+static int desc_key_find(const char *key, size_t n)
+{
+	for (int i = 0; i < DESC_KEY_COUNT; i++)
+		if (strlen(desc_keys[i].name) == n && !memcmp(desc_keys[i].name, key, n))
+			return i;
+	return -1;
+}
+
+static int desc_take(struct desc_parser *p, const struct desc_tok *t, bool first)
+{
+	char list[DESC_LIST_LEN], show[DESC_SHOW_LEN];
+	const struct desc_tok *prev;
+	int id;
+
+	if (!t->val) {
+		if (first && t->len == 4 && !memcmp(t->text, "scan", 4))
+			return 0;
+		if (first)
+			return desc_fail(p, t,
+					 "unknown verb (the only verb is scan; try "
+					 "scan path=/abs/file op=count)");
+		return desc_fail(p, t, "not a key=value token (keys: %s)", desc_key_list(list));
+	}
+	id = desc_key_find(t->text, t->klen);
+	if (id < 0)
+		return desc_fail(p, t, "unknown key (keys: %s)", desc_key_list(list));
+	if (p->have[id]) {
+		prev = &p->seen[id];
+		return desc_fail(p, t, "%s= given twice, first as %s (keep one)",
+				 desc_keys[id].name, desc_show(prev->text, prev->len, show));
+	}
+	if (t->quoted && !desc_keys[id].quotable)
+		return desc_fail(p, t, "only path= and pattern= may be quoted (drop the quotes)");
+	p->have[id] = true;
+	p->seen[id] = *t;
+	return desc_keys[id].parse(p, t);
+}
+
+/* What depends on more than one key, once the line is read. */
+static int desc_check(struct desc_parser *p)
+{
+	const struct desc *d = &p->d;
+	char list[DESC_LIST_LEN];
+
+	if (!p->have[DESC_KEY_PATH])
+		return desc_fail(p, NULL, "missing path= (try scan path=/abs/file op=count)");
+	if (!p->have[DESC_KEY_OP])
+		return desc_fail(p, NULL, "missing op= (ops: %s)", desc_op_list(0, list));
+	if (p->have[DESC_KEY_BYTE] && !(d->op->args & PUMP_OP_ARG_BYTE))
+		return desc_fail(p, &p->seen[DESC_KEY_BYTE],
+				 "op=%s takes no byte= (byte= is for: %s)", d->op->name,
+				 desc_op_list(PUMP_OP_ARG_BYTE, list));
+	if (p->have[DESC_KEY_PATTERN] && !(d->op->args & PUMP_OP_ARG_PATTERN))
+		return desc_fail(p, &p->seen[DESC_KEY_PATTERN],
+				 "op=%s takes no pattern= (pattern= is for: %s)", d->op->name,
+				 desc_op_list(PUMP_OP_ARG_PATTERN, list));
+	if (!p->have[DESC_KEY_PATTERN] && (d->op->args & PUMP_OP_ARG_PATTERN))
+		return desc_fail(p, NULL,
+				 "missing pattern= (op=%s needs one, e.g. pattern=\"ERROR\")",
+				 d->op->name);
+	if (d->length != UINT64_MAX && d->offset > UINT64_MAX - d->length)
+		return desc_fail(p, &p->seen[DESC_KEY_LENGTH],
+				 "offset+length overflows 64 bits (omit length= to scan to EOF)");
+	return 0;
+}
+
+static int desc_read_tokens(struct desc_parser *p, const char *line, size_t len)
+{
+	bool first = true;
+	struct desc_tok t;
+	size_t pos = 0;
+	int ret;
+
+	for (;;) {
+		while (pos < len && desc_blank(line[pos]))
+			pos++;
+		if (pos == len)
+			break;
+		ret = desc_token(p, line, len, &pos, &t);
+		if (ret)
+			return ret;
+		ret = desc_take(p, &t, first);
+		if (ret)
+			return ret;
+		first = false;
+	}
+	if (first)
+		return desc_fail(p, NULL, "empty descriptor (try scan path=/abs/file op=count)");
+	return 0;
+}
+
+int desc_parse(const char *line, size_t len, struct desc *d, char *err, size_t errlen)
+{
+	struct desc_parser p = {
+	    .d = {.length = UINT64_MAX, .byte = 0x0a, .direct = -1},
+	    .err = err,
+	    .errlen = errlen,
+	};
+	const char *nul;
+	struct desc_tok t;
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (len > DESC_LINE_MAX) {
+		desc_fail(&p, NULL, "line of %zu bytes, over the %d-byte limit (shorten it)", len,
+			  DESC_LINE_MAX);
+		return -E2BIG;
+	}
+	nul = line ? memchr(line, '\0', len) : NULL;
+	if (nul) {
+		t = desc_tok_around(line, len, (size_t)(nul - line));
+		return desc_fail(&p, &t,
+				 "NUL byte in the line (remove it; in a pattern write \\x00)");
+	}
+	ret = desc_read_tokens(&p, line, len);
+	if (!ret)
+		ret = desc_check(&p);
+	if (ret)
+		return ret;
+	*d = p.d;
+	return 0;
+}
+
+/* ---- formatting --------------------------------------------------------- */
+
+/* Appends to buf; pos keeps counting past len so the end can say -ENOSPC. */
+struct desc_out {
+	char *buf;
+	size_t len;
+	size_t pos;
+};
+
+static void desc_put(struct desc_out *o, const char *s, size_t n)
+{
+	if (o->pos < o->len)
+		memcpy(o->buf + o->pos, s, n < o->len - o->pos ? n : o->len - o->pos);
+	o->pos += n;
+}
+
+static void desc_puts(struct desc_out *o, const char *s)
+{
+	desc_put(o, s, strlen(s));
+}
+
+/*
+ * Writes s in double quotes in a form desc_unescape reads back. Control
+ * bytes always become escapes so the line stays one line; bytes over 0x7e
+ * too when escape_high (a pattern is often binary, a path is often UTF-8).
+ */
+static void desc_put_quoted(struct desc_out *o, const uint8_t *s, size_t n, bool escape_high)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	desc_put(o, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		char esc[4] = {'\\', 'x', hex[s[i] >> 4], hex[s[i] & 15]};
+
+		if (s[i] == '"' || s[i] == '\\') {
+			esc[1] = (char)s[i];
+			desc_put(o, esc, 2);
+		} else if (s[i] == '\n' || s[i] == '\t') {
+			esc[1] = s[i] == '\n' ? 'n' : 't';
+			desc_put(o, esc, 2);
+		} else if (s[i] < 0x20 || s[i] == 0x7f || (escape_high && s[i] > 0x7e)) {
+			desc_put(o, esc, 4);
+		} else {
+			desc_put(o, (const char *)&s[i], 1);
+		}
+	}
+	desc_put(o, "\"", 1);
+}
+
+/* An unquoted path is literal, so only blanks, quotes and control bytes need quotes. */
+static bool desc_path_plain(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (desc_blank((char)c) || c == '"' || c < 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static void desc_put_size(struct desc_out *o, const char *key, uint64_t v)
+{
+	char size[DESC_SIZE_LEN];
+
+	desc_puts(o, key);
+	desc_puts(o, desc_size_str(v, size));
+}
+
+int desc_format(const struct desc *d, char *buf, size_t len)
+{
+	struct desc_out o = {.buf = buf, .len = len};
+	size_t n = strnlen(d->path, PATH_MAX);
+	char num[DESC_SIZE_LEN];
+
+	if (!d->op)
+		return -EINVAL;
+	desc_puts(&o, "scan path=");
+	if (desc_path_plain(d->path, n))
+		desc_put(&o, d->path, n);
+	else
+		desc_put_quoted(&o, (const uint8_t *)d->path, n, false);
+	desc_puts(&o, " op=");
+	desc_puts(&o, d->op->name);
+	desc_put_size(&o, " offset=", d->offset);
+	if (d->length == UINT64_MAX)
+		desc_puts(&o, " length=eof");
+	else
+		desc_put_size(&o, " length=", d->length);
+	if (d->chunk)
+		desc_put_size(&o, " chunk=", d->chunk);
+	if (d->op->args & PUMP_OP_ARG_BYTE) {
+		snprintf(num, sizeof(num), " byte=0x%02x", d->byte & 0xff);
+		desc_puts(&o, num);
+	}
+	if (d->op->args & PUMP_OP_ARG_PATTERN) {
+		desc_puts(&o, " pattern=");
+		desc_put_quoted(
+		    &o, d->pattern,
+		    d->pattern_len < VYRE_PATTERN_MAX ? d->pattern_len : VYRE_PATTERN_MAX, true);
+	}
+	if (d->tenant[0]) {
+		desc_puts(&o, " tenant=");
+		desc_put(&o, d->tenant, strnlen(d->tenant, DESC_TENANT_MAX - 1));
+	}
+	if (d->direct >= 0) {
+		snprintf(num, sizeof(num), " direct=%d", d->direct ? 1 : 0);
+		desc_puts(&o, num);
+	}
+	if (o.pos >= len)
+		return -ENOSPC;
+	buf[o.pos] = '\0';
+	return (int)o.pos;
+}

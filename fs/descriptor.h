@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * descriptor.h - the job descriptor grammar of SPEC §4.
+ *
+ * One line, blank-separated key=value tokens, an optional leading verb
+ * "scan". Parsing is pure: it touches no file. Path checks (ENOENT,
+ * EACCES, EISDIR, file type) happen when fs/ opens the target.
+ */
+#ifndef VYRE_DESCRIPTOR_H
+#define VYRE_DESCRIPTOR_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "pump.h"
+
+#define DESC_LINE_MAX   4096 /* longer lines fail with -E2BIG */
+#define DESC_TENANT_MAX 64
+
+struct desc {
+	char path[PATH_MAX];
+	const struct pump_op *op;
+	uint64_t offset;
+	uint64_t length;      /* UINT64_MAX: to EOF */
+	uint32_t chunk;       /* 0: the mount's default */
+	uint32_t byte;        /* count's byte, default 0x0a */
+	uint8_t pattern[VYRE_PATTERN_MAX];
+	uint32_t pattern_len; /* 0 unless op takes a pattern */
+	char tenant[DESC_TENANT_MAX]; /* "" : the caller's uid */
+	int direct;           /* -1: the mount's default, else 0 or 1 */
+};
+
+/*
+ * Parses one line (without its newline; len bytes, may contain NUL, which
+ * is an error). Returns 0 and fills d, or a negative errno (-EINVAL,
+ * -E2BIG) with a one-line message in err naming the token and the fix,
+ * e.g. "chunk=3000: must be a power of two between 4K and 64M (try chunk=4K)".
+ * err never ends with a newline and never starts with "error: ".
+ */
+int desc_parse(const char *line, size_t len, struct desc *d, char *err, size_t errlen);
+
+/*
+ * Writes the normalized descriptor (every key, defaults resolved where d
+ * has them, pattern re-escaped so desc_parse accepts it back) into buf.
+ * Returns the length written, or -ENOSPC.
+ */
+int desc_format(const struct desc *d, char *buf, size_t len);
+
+/* Parses "123", "0x1f", "4K", "1M", "2G" (powers of 1024). 0 or -EINVAL/-ERANGE. */
+int desc_parse_size(const char *s, uint64_t *out);
+
+#endif

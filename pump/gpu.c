@@ -1,0 +1,546 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gpu.c - pick a Vulkan device, open it with the features the megakernel
+ * needs, and place buffers in the memory PLATFORM.md says is fast for
+ * their reader.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu.h"
+#include "log.h"
+
+static atomic_uint validation_errors;
+
+unsigned gpu_validation_errors(void)
+{
+	return atomic_load_explicit(&validation_errors, memory_order_relaxed);
+}
+
+int gpu_errno(VkResult r)
+{
+	switch (r) {
+	case VK_SUCCESS:
+		return 0;
+	case VK_ERROR_OUT_OF_HOST_MEMORY:
+		return -ENOMEM;
+	case VK_ERROR_OUT_OF_DEVICE_MEMORY:
+	case VK_ERROR_TOO_MANY_OBJECTS:
+		return -ENOSPC;
+	case VK_ERROR_DEVICE_LOST:
+		return -EIO;
+	case VK_ERROR_INITIALIZATION_FAILED:
+	case VK_ERROR_INCOMPATIBLE_DRIVER:
+		return -ENODEV;
+	case VK_ERROR_EXTENSION_NOT_PRESENT:
+	case VK_ERROR_FEATURE_NOT_PRESENT:
+	case VK_ERROR_LAYER_NOT_PRESENT:
+		return -ENOTSUP;
+	case VK_ERROR_INVALID_EXTERNAL_HANDLE:
+		return -EINVAL;
+	case VK_TIMEOUT:
+		return -ETIMEDOUT;
+	default:
+		return -EIO;
+	}
+}
+
+void gpu_log_vk(const char *call, VkResult r, const char *file, int line)
+{
+	vlog_err("vulkan: %s failed: VkResult %d (%s:%d)", call, (int)r, file, line);
+}
+
+static VKAPI_ATTR VkBool32 VKAPI_CALL
+gpu_debug_cb(VkDebugUtilsMessageSeverityFlagBitsEXT sev, VkDebugUtilsMessageTypeFlagsEXT type,
+	     const VkDebugUtilsMessengerCallbackDataEXT *data, void *user)
+{
+	(void)type;
+	(void)user;
+	if (sev & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) {
+		atomic_fetch_add_explicit(&validation_errors, 1, memory_order_relaxed);
+		vlog_err("vulkan validation error: %s", data->pMessage);
+	} else if (sev & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) {
+		vlog_info("vulkan validation warning: %s", data->pMessage);
+	}
+	return VK_FALSE;
+}
+
+static bool env_on(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+static int gpu_create_instance(struct gpu *g)
+{
+	bool validate = env_on("VYRE_VALIDATION");
+	const char *layers[] = {"VK_LAYER_KHRONOS_validation"};
+	const char *exts[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
+	VkApplicationInfo app = {
+		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+		.pApplicationName = "vyrefs",
+		.apiVersion = VK_API_VERSION_1_2,
+	};
+	VkDebugUtilsMessengerCreateInfoEXT dbg = {
+		.sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+		.messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT |
+				   VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT,
+		.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+			       VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+			       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+		.pfnUserCallback = gpu_debug_cb,
+	};
+	VkInstanceCreateInfo ci = {
+		.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+		.pNext = validate ? &dbg : NULL,
+		.pApplicationInfo = &app,
+		.enabledLayerCount = validate ? 1 : 0,
+		.ppEnabledLayerNames = layers,
+		.enabledExtensionCount = validate ? 1 : 0,
+		.ppEnabledExtensionNames = exts,
+	};
+	int ret = 0;
+
+	VkResult r = vkCreateInstance(&ci, NULL, &g->instance);
+	if (r == VK_ERROR_LAYER_NOT_PRESENT) {
+		vlog_err("vulkan: VYRE_VALIDATION=1 but VK_LAYER_KHRONOS_validation is missing "
+			 "(apt-get install vulkan-validationlayers)");
+		return -ENOTSUP;
+	}
+	if (r != VK_SUCCESS) {
+		vlog_err("vulkan: no Vulkan instance (VkResult %d); install a driver: "
+			 "apt-get install mesa-vulkan-drivers (lavapipe) or the GPU vendor's",
+			 (int)r);
+		return gpu_errno(r);
+	}
+	if (validate) {
+		PFN_vkCreateDebugUtilsMessengerEXT create =
+			(PFN_vkCreateDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+				g->instance, "vkCreateDebugUtilsMessengerEXT");
+		if (!create)
+			return -ENOTSUP;
+		VK(create(g->instance, &dbg, NULL, &g->messenger), out);
+	}
+out:
+	return ret;
+}
+
+static int device_rank(const VkPhysicalDeviceProperties *p)
+{
+	switch (p->deviceType) {
+	case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+		return 4;
+	case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+		return 3;
+	case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+		return 2;
+	case VK_PHYSICAL_DEVICE_TYPE_CPU:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* select: NULL or "" for the best device, a decimal index, or a name substring. */
+static int gpu_pick(struct gpu *g, const char *select)
+{
+	VkPhysicalDevice devs[16];
+	uint32_t n = 16;
+	int best = -1, best_rank = -1;
+	char *end = NULL;
+	long index = -1;
+
+	VkResult r = vkEnumeratePhysicalDevices(g->instance, &n, devs);
+	if ((r != VK_SUCCESS && r != VK_INCOMPLETE) || n == 0) {
+		vlog_err("vulkan: no physical device; install mesa-vulkan-drivers for lavapipe");
+		return -ENODEV;
+	}
+	if (select && *select) {
+		index = strtol(select, &end, 10);
+		if (*end)
+			index = -1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		VkPhysicalDeviceProperties p;
+		vkGetPhysicalDeviceProperties(devs[i], &p);
+		if (select && *select) {
+			if ((index >= 0 && (uint32_t)index == i) ||
+			    (index < 0 && strstr(p.deviceName, select))) {
+				best = (int)i;
+				break;
+			}
+			continue;
+		}
+		if (device_rank(&p) > best_rank) {
+			best_rank = device_rank(&p);
+			best = (int)i;
+		}
+	}
+	if (best < 0) {
+		vlog_err("vulkan: device=%s matches none of the %u devices (use an index "
+			 "0..%u or part of a name from vulkaninfo --summary)",
+			 select, n, n - 1);
+		return -ENODEV;
+	}
+	g->phys = devs[best];
+	vkGetPhysicalDeviceProperties(g->phys, &g->props);
+	vkGetPhysicalDeviceMemoryProperties(g->phys, &g->mem);
+	g->is_cpu = g->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+	snprintf(g->name, sizeof(g->name), "%s", g->props.deviceName);
+	return 0;
+}
+
+static bool gpu_has_ext(VkPhysicalDevice phys, const char *name)
+{
+	uint32_t n = 0;
+	bool found = false;
+	vkEnumerateDeviceExtensionProperties(phys, NULL, &n, NULL);
+	VkExtensionProperties *e = calloc(n ? n : 1, sizeof(*e));
+	if (!e)
+		return false;
+	vkEnumerateDeviceExtensionProperties(phys, NULL, &n, e);
+	for (uint32_t i = 0; i < n && !found; i++)
+		found = !strcmp(e[i].extensionName, name);
+	free(e);
+	return found;
+}
+
+static void gpu_query_limits(struct gpu *g)
+{
+	VkPhysicalDeviceShaderSMBuiltinsPropertiesNV sm = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV,
+	};
+	VkPhysicalDeviceExternalMemoryHostPropertiesEXT host = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT,
+	};
+	VkPhysicalDeviceDriverProperties drv = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES,
+		.pNext = &host,
+	};
+	VkPhysicalDeviceProperties2 p2 = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+		.pNext = &drv,
+	};
+	bool has_sm = gpu_has_ext(g->phys, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME);
+
+	if (has_sm) {
+		sm.pNext = p2.pNext;
+		p2.pNext = &sm;
+	}
+	vkGetPhysicalDeviceProperties2(g->phys, &p2);
+	snprintf(g->driver, sizeof(g->driver), "%s %s", drv.driverName, drv.driverInfo);
+	g->import_align = host.minImportedHostPointerAlignment;
+	/* Vulkan has no portable compute-unit count; NVIDIA's SM count is exact. */
+	g->compute_units = has_sm && sm.shaderSMCount ? sm.shaderSMCount : 64;
+
+	for (uint32_t i = 0; i < g->mem.memoryTypeCount; i++) {
+		VkMemoryPropertyFlags f = g->mem.memoryTypes[i].propertyFlags;
+		VkMemoryPropertyFlags bar = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT |
+					    VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+					    VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+		VkDeviceSize heap = g->mem.memoryHeaps[g->mem.memoryTypes[i].heapIndex].size;
+		if ((f & bar) == bar && heap > g->bar_bytes)
+			g->bar_bytes = heap;
+	}
+}
+
+static int gpu_create_device(struct gpu *g)
+{
+	VkQueueFamilyProperties qf[16];
+	uint32_t nq = 16, fam = UINT32_MAX;
+	int ret = 0;
+
+	vkGetPhysicalDeviceQueueFamilyProperties(g->phys, &nq, qf);
+	/* A compute-only family keeps the megakernel off the graphics queue. */
+	for (uint32_t i = 0; i < nq; i++)
+		if ((qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT) &&
+		    !(qf[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)) {
+			fam = i;
+			break;
+		}
+	for (uint32_t i = 0; i < nq && fam == UINT32_MAX; i++)
+		if (qf[i].queueFlags & VK_QUEUE_COMPUTE_BIT)
+			fam = i;
+	if (fam == UINT32_MAX) {
+		vlog_err("vulkan: %s has no compute queue; pick another with device=", g->name);
+		return -ENODEV;
+	}
+	g->queue_family = fam;
+
+	VkPhysicalDeviceVulkan12Features f12 = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+	};
+	VkPhysicalDeviceFeatures2 f2 = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+		.pNext = &f12,
+	};
+	vkGetPhysicalDeviceFeatures2(g->phys, &f2);
+	if (!f12.bufferDeviceAddress || !f12.vulkanMemoryModel ||
+	    !f12.vulkanMemoryModelDeviceScope || !f12.storageBuffer8BitAccess || !f12.shaderInt8 ||
+	    !f2.features.shaderInt64) {
+		vlog_err("vulkan: %s lacks a feature the megakernel needs (bufferDeviceAddress, "
+			 "vulkanMemoryModel, 8-bit storage, int8, int64); pick another with device=",
+			 g->name);
+		return -ENOTSUP;
+	}
+	if (!gpu_has_ext(g->phys, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME)) {
+		vlog_err("vulkan: %s lacks VK_EXT_external_memory_host, needed to read file chunks "
+			 "in place; pick another with device=",
+			 g->name);
+		return -ENOTSUP;
+	}
+	VkPhysicalDeviceVulkan12Features want12 = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
+		.bufferDeviceAddress = VK_TRUE,
+		.vulkanMemoryModel = VK_TRUE,
+		.vulkanMemoryModelDeviceScope = VK_TRUE,
+		.storageBuffer8BitAccess = VK_TRUE,
+		.shaderInt8 = VK_TRUE,
+	};
+	VkPhysicalDeviceFeatures2 want = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+		.pNext = &want12,
+		.features = {.shaderInt64 = VK_TRUE},
+	};
+	float prio = 1.0f;
+	VkDeviceQueueCreateInfo qci = {
+		.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+		.queueFamilyIndex = fam,
+		.queueCount = 1,
+		.pQueuePriorities = &prio,
+	};
+	const char *exts[] = {
+		VK_KHR_EXTERNAL_MEMORY_EXTENSION_NAME,
+		VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME,
+	};
+	VkDeviceCreateInfo dci = {
+		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+		.pNext = &want,
+		.queueCreateInfoCount = 1,
+		.pQueueCreateInfos = &qci,
+		.enabledExtensionCount = 2,
+		.ppEnabledExtensionNames = exts,
+	};
+	VK(vkCreateDevice(g->phys, &dci, NULL, &g->dev), out);
+	vkGetDeviceQueue(g->dev, fam, 0, &g->queue);
+	g->host_ptr_props = (PFN_vkGetMemoryHostPointerPropertiesEXT)vkGetDeviceProcAddr(
+		g->dev, "vkGetMemoryHostPointerPropertiesEXT");
+	if (!g->host_ptr_props)
+		ret = -ENOTSUP;
+out:
+	return ret;
+}
+
+int gpu_open(const char *select, struct gpu **out)
+{
+	struct gpu *g = calloc(1, sizeof(*g));
+	int ret;
+
+	if (!g)
+		return -ENOMEM;
+	ret = gpu_create_instance(g);
+	if (ret)
+		goto out_close;
+	ret = gpu_pick(g, select);
+	if (ret)
+		goto out_close;
+	gpu_query_limits(g);
+	ret = gpu_create_device(g);
+	if (ret)
+		goto out_close;
+	*out = g;
+	return 0;
+out_close:
+	gpu_close(&g);
+	return ret;
+}
+
+void gpu_close(struct gpu **gp)
+{
+	struct gpu *g = *gp;
+
+	if (!g)
+		return;
+	if (g->dev)
+		vkDestroyDevice(g->dev, NULL);
+	if (g->messenger) {
+		PFN_vkDestroyDebugUtilsMessengerEXT destroy =
+			(PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+				g->instance, "vkDestroyDebugUtilsMessengerEXT");
+		if (destroy)
+			destroy(g->instance, g->messenger, NULL);
+	}
+	if (g->instance)
+		vkDestroyInstance(g->instance, NULL);
+	free(g);
+	*gp = NULL;
+}
+
+/* Best memory type among bits for place; UINT32_MAX if none is host-visible. */
+static uint32_t gpu_pick_type(const struct gpu *g, uint32_t bits, enum gpu_place place)
+{
+	const VkMemoryPropertyFlags hv =
+		VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+	const VkMemoryPropertyFlags dl = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+	uint32_t best = UINT32_MAX;
+	int best_score = -1;
+
+	for (uint32_t i = 0; i < g->mem.memoryTypeCount; i++) {
+		VkMemoryPropertyFlags f = g->mem.memoryTypes[i].propertyFlags;
+		int score;
+		if (!(bits & (1u << i)) || (f & hv) != hv)
+			continue;
+		switch (place) {
+		case GPU_PLACE_SYSMEM:
+			score = (f & dl) ? 1 : 2;
+			break;
+		case GPU_PLACE_BAR:
+			if (!(f & dl))
+				continue;
+			score = 2;
+			break;
+		default:
+			score = (f & dl) ? 2 : 1;
+			break;
+		}
+		if (score > best_score) {
+			best_score = score;
+			best = i;
+		}
+	}
+	return best;
+}
+
+static const VkBufferUsageFlags gpu_usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
+					    VK_BUFFER_USAGE_SHADER_DEVICE_ADDRESS_BIT |
+					    VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT;
+
+static int gpu_buf_bind(struct gpu *g, struct gpu_buf *b, const void *import_next,
+			enum gpu_place place, uint32_t type_bits)
+{
+	VkMemoryRequirements req;
+	int ret = 0;
+
+	vkGetBufferMemoryRequirements(g->dev, b->buf, &req);
+	b->type = gpu_pick_type(g, req.memoryTypeBits & type_bits, place);
+	if (b->type == UINT32_MAX) {
+		vlog_err("vulkan: %s has no host-visible memory type for a %s buffer", g->name,
+			 place == GPU_PLACE_BAR ? "BAR" : "shared");
+		return -ENOTSUP;
+	}
+	VkMemoryAllocateFlagsInfo flags = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_FLAGS_INFO,
+		.pNext = import_next,
+		.flags = VK_MEMORY_ALLOCATE_DEVICE_ADDRESS_BIT,
+	};
+	VkMemoryAllocateInfo ai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.pNext = &flags,
+		.allocationSize = import_next ? b->size : req.size,
+		.memoryTypeIndex = b->type,
+	};
+	VK(vkAllocateMemory(g->dev, &ai, NULL, &b->mem), out);
+	VK(vkBindBufferMemory(g->dev, b->buf, b->mem, 0), out);
+	VkBufferDeviceAddressInfo bda = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO,
+		.buffer = b->buf,
+	};
+	b->addr = vkGetBufferDeviceAddress(g->dev, &bda);
+out:
+	return ret;
+}
+
+int gpu_buf_alloc(struct gpu *g, VkDeviceSize size, enum gpu_place place, struct gpu_buf *b)
+{
+	int ret = 0;
+
+	memset(b, 0, sizeof(*b));
+	b->size = size;
+	VkBufferCreateInfo bci = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+		.size = size,
+		.usage = gpu_usage,
+		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+	};
+	VK(vkCreateBuffer(g->dev, &bci, NULL, &b->buf), out_free);
+	ret = gpu_buf_bind(g, b, NULL, place, UINT32_MAX);
+	if (ret)
+		goto out_free;
+	VK(vkMapMemory(g->dev, b->mem, 0, VK_WHOLE_SIZE, 0, &b->map), out_free);
+	memset(b->map, 0, size);
+	return 0;
+out_free:
+	gpu_buf_free(g, b);
+	return ret;
+}
+
+/*
+ * Imports anonymous host memory, so io_uring's reads into it are what the
+ * shader reads (no copy). ptr and size must be import_align aligned.
+ */
+int gpu_buf_import(struct gpu *g, void *ptr, VkDeviceSize size, struct gpu_buf *b)
+{
+	const VkExternalMemoryHandleTypeFlagBits ht =
+		VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
+	int ret = 0;
+
+	memset(b, 0, sizeof(*b));
+	b->size = size;
+	b->imported = true;
+	if (((uintptr_t)ptr | size) & (g->import_align - 1))
+		return -EINVAL;
+	VkMemoryHostPointerPropertiesEXT hp = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT,
+	};
+	VK(g->host_ptr_props(g->dev, ht, ptr, &hp), out_free);
+	VkExternalMemoryBufferCreateInfo ext = {
+		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+		.handleTypes = ht,
+	};
+	VkBufferCreateInfo bci = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+		.pNext = &ext,
+		.size = size,
+		.usage = gpu_usage,
+		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+	};
+	VK(vkCreateBuffer(g->dev, &bci, NULL, &b->buf), out_free);
+	VkImportMemoryHostPointerInfoEXT imp = {
+		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+		.handleType = ht,
+		.pHostPointer = ptr,
+	};
+	ret = gpu_buf_bind(g, b, &imp, GPU_PLACE_SYSMEM, hp.memoryTypeBits);
+	if (ret)
+		goto out_free;
+	b->map = ptr;
+	return 0;
+out_free:
+	gpu_buf_free(g, b);
+	return ret;
+}
+
+void gpu_buf_free(struct gpu *g, struct gpu_buf *b)
+{
+	if (b->map && !b->imported)
+		vkUnmapMemory(g->dev, b->mem);
+	if (b->buf)
+		vkDestroyBuffer(g->dev, b->buf, NULL);
+	if (b->mem)
+		vkFreeMemory(g->dev, b->mem, NULL);
+	memset(b, 0, sizeof(*b));
+}
+
+const char *gpu_place_name(const struct gpu *g, const struct gpu_buf *b)
+{
+	VkMemoryPropertyFlags f = g->mem.memoryTypes[b->type].propertyFlags;
+
+	if (b->imported)
+		return "host_import";
+	if (g->is_cpu)
+		return "cpu";
+	return (f & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT) ? "bar" : "sysmem";
+}

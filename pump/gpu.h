@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gpu.h - Vulkan device, memory placement and the megakernel pipeline.
+ * Private to pump/.
+ */
+#ifndef VYRE_GPU_H
+#define VYRE_GPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <vulkan/vulkan.h>
+
+/*
+ * One Vulkan device and its compute queue. Owned by the pump that opened
+ * it; touched only by that pump's thread after gpu_open returns.
+ */
+struct gpu {
+	VkInstance instance;
+	VkDebugUtilsMessengerEXT messenger; /* only with VYRE_VALIDATION=1 */
+	VkPhysicalDevice phys;
+	VkDevice dev;
+	VkQueue queue;
+	uint32_t queue_family;
+	VkPhysicalDeviceProperties props;
+	VkPhysicalDeviceMemoryProperties mem;
+	bool is_cpu;             /* lavapipe: no persistent kernel (PLATFORM rule 6) */
+	uint32_t compute_units;  /* SMs where the driver says, else a guess */
+	VkDeviceSize bar_bytes;  /* largest DEVICE_LOCAL|HOST_VISIBLE heap */
+	VkDeviceSize import_align;
+	char name[256];
+	char driver[VK_MAX_DRIVER_NAME_SIZE + VK_MAX_DRIVER_INFO_SIZE + 2];
+	PFN_vkGetMemoryHostPointerPropertiesEXT host_ptr_props;
+};
+
+/* Where a buffer's memory should live (PLATFORM.md rules 1-3). */
+enum gpu_place {
+	GPU_PLACE_SYSMEM, /* HOST_VISIBLE|HOST_COHERENT, not device-local if possible */
+	GPU_PLACE_BAR,    /* DEVICE_LOCAL|HOST_VISIBLE|HOST_COHERENT */
+	GPU_PLACE_NEAR,   /* BAR if there is one, else sysmem */
+};
+
+struct gpu_buf {
+	VkBuffer buf;
+	VkDeviceMemory mem;
+	void *map;
+	VkDeviceSize size;
+	VkDeviceAddress addr;
+	uint32_t type;   /* memory type index */
+	bool imported;   /* host memory we own elsewhere; not unmapped here */
+};
+
+int gpu_open(const char *select, struct gpu **out);
+void gpu_close(struct gpu **g);
+int gpu_buf_alloc(struct gpu *g, VkDeviceSize size, enum gpu_place place, struct gpu_buf *b);
+int gpu_buf_import(struct gpu *g, void *ptr, VkDeviceSize size, struct gpu_buf *b);
+void gpu_buf_free(struct gpu *g, struct gpu_buf *b);
+const char *gpu_place_name(const struct gpu *g, const struct gpu_buf *b);
+
+/* Count of validation-layer errors seen so far in this process. */
+unsigned gpu_validation_errors(void);
+int gpu_errno(VkResult r);
+void gpu_log_vk(const char *call, VkResult r, const char *file, int line);
+
+/* Wraps a Vulkan call: on failure logs it, sets ret and jumps to label. */
+#define VK(call, label)                                                                  \
+	do {                                                                             \
+		VkResult vk_r_ = (call);                                                 \
+		if (vk_r_ != VK_SUCCESS) {                                               \
+			gpu_log_vk(#call, vk_r_, __FILE__, __LINE__);                    \
+			ret = gpu_errno(vk_r_);                                          \
+			goto label;                                                      \
+		}                                                                        \
+	} while (0)
+
+/* The megakernel pipeline bound to a ring's four buffers. */
+struct gpu_kernel {
+	VkDescriptorSetLayout set_layout;
+	VkPipelineLayout layout;
+	VkPipeline pipeline;
+	VkDescriptorPool pool;
+	VkDescriptorSet set;
+	VkCommandPool cmd_pool;
+	VkCommandBuffer cmd;
+	VkFence fence;
+	struct gpu_buf indirect; /* VkDispatchIndirectCommand, host-written */
+	bool in_flight;
+};
+
+int gpu_kernel_create(struct gpu *g, const struct gpu_buf *bufs[4], const void *push,
+		      uint32_t push_size, struct gpu_kernel *k);
+void gpu_kernel_destroy(struct gpu *g, struct gpu_kernel *k);
+/* Submits one dispatch of groups workgroups. -EBUSY if one is in flight. */
+int gpu_kernel_launch(struct gpu *g, struct gpu_kernel *k, uint32_t groups);
+/* 1 if the last launch has ended (or none is in flight), 0 if running, <0 error. */
+int gpu_kernel_idle(struct gpu *g, struct gpu_kernel *k);
+/* Blocks until the launch in flight ends (shutdown only). */
+int gpu_kernel_wait(struct gpu *g, struct gpu_kernel *k);
+
+#endif

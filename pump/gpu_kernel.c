@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gpu_kernel.c - the megakernel's pipeline, its one recorded command
+ * buffer, and launching it.
+ *
+ * The command buffer is recorded once (bind, push constants, an indirect
+ * dispatch); a launch only writes the group count and submits. Completion
+ * of slots is seen by polling done words in host memory (ring.c); the fence
+ * here only says when the command buffer may be submitted again.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "gpu.h"
+#include "log.h"
+#include "megakernel_spv.h"
+
+static int gpu_kernel_layout(struct gpu *g, uint32_t push_size, struct gpu_kernel *k)
+{
+	VkDescriptorSetLayoutBinding b[4];
+	int ret = 0;
+
+	for (uint32_t i = 0; i < 4; i++)
+		b[i] = (VkDescriptorSetLayoutBinding){
+			.binding = i,
+			.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+			.descriptorCount = 1,
+			.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+		};
+	VkDescriptorSetLayoutCreateInfo sl = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+		.bindingCount = 4,
+		.pBindings = b,
+	};
+	VK(vkCreateDescriptorSetLayout(g->dev, &sl, NULL, &k->set_layout), out);
+	VkPushConstantRange pr = {
+		.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
+		.size = push_size,
+	};
+	VkPipelineLayoutCreateInfo pl = {
+		.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+		.setLayoutCount = 1,
+		.pSetLayouts = &k->set_layout,
+		.pushConstantRangeCount = 1,
+		.pPushConstantRanges = &pr,
+	};
+	VK(vkCreatePipelineLayout(g->dev, &pl, NULL, &k->layout), out);
+out:
+	return ret;
+}
+
+static int gpu_kernel_pipeline(struct gpu *g, struct gpu_kernel *k)
+{
+	VkShaderModule mod = VK_NULL_HANDLE;
+	int ret = 0;
+
+	VkShaderModuleCreateInfo mci = {
+		.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+		.codeSize = sizeof(megakernel_spv),
+		.pCode = megakernel_spv,
+	};
+	VK(vkCreateShaderModule(g->dev, &mci, NULL, &mod), out);
+	VkComputePipelineCreateInfo cci = {
+		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+		.stage =
+			{
+				.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+				.stage = VK_SHADER_STAGE_COMPUTE_BIT,
+				.module = mod,
+				.pName = "main",
+			},
+		.layout = k->layout,
+	};
+	VK(vkCreateComputePipelines(g->dev, VK_NULL_HANDLE, 1, &cci, NULL, &k->pipeline), out);
+out:
+	if (mod)
+		vkDestroyShaderModule(g->dev, mod, NULL);
+	return ret;
+}
+
+static int gpu_kernel_bind(struct gpu *g, const struct gpu_buf *bufs[4], struct gpu_kernel *k)
+{
+	VkDescriptorBufferInfo info[4];
+	VkWriteDescriptorSet w[4];
+	int ret = 0;
+
+	VkDescriptorPoolSize ps = {
+		.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+		.descriptorCount = 4,
+	};
+	VkDescriptorPoolCreateInfo pci = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+		.maxSets = 1,
+		.poolSizeCount = 1,
+		.pPoolSizes = &ps,
+	};
+	VK(vkCreateDescriptorPool(g->dev, &pci, NULL, &k->pool), out);
+	VkDescriptorSetAllocateInfo dai = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+		.descriptorPool = k->pool,
+		.descriptorSetCount = 1,
+		.pSetLayouts = &k->set_layout,
+	};
+	VK(vkAllocateDescriptorSets(g->dev, &dai, &k->set), out);
+	for (uint32_t i = 0; i < 4; i++) {
+		info[i] = (VkDescriptorBufferInfo){
+			.buffer = bufs[i]->buf,
+			.range = VK_WHOLE_SIZE,
+		};
+		w[i] = (VkWriteDescriptorSet){
+			.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+			.dstSet = k->set,
+			.dstBinding = i,
+			.descriptorCount = 1,
+			.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+			.pBufferInfo = &info[i],
+		};
+	}
+	vkUpdateDescriptorSets(g->dev, 4, w, 0, NULL);
+out:
+	return ret;
+}
+
+static int gpu_kernel_record(struct gpu *g, const void *push, uint32_t push_size,
+			     struct gpu_kernel *k)
+{
+	int ret = 0;
+
+	VkCommandPoolCreateInfo cp = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+		.queueFamilyIndex = g->queue_family,
+	};
+	VK(vkCreateCommandPool(g->dev, &cp, NULL, &k->cmd_pool), out);
+	VkCommandBufferAllocateInfo ca = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+		.commandPool = k->cmd_pool,
+		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+		.commandBufferCount = 1,
+	};
+	VK(vkAllocateCommandBuffers(g->dev, &ca, &k->cmd), out);
+	VkCommandBufferBeginInfo bi = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+	};
+	VK(vkBeginCommandBuffer(k->cmd, &bi), out);
+	/* Host writes before the submit are visible to the shader (ring words). */
+	VkMemoryBarrier mb = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+		.srcAccessMask = VK_ACCESS_HOST_WRITE_BIT,
+		.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+				 VK_ACCESS_INDIRECT_COMMAND_READ_BIT,
+	};
+	vkCmdPipelineBarrier(k->cmd, VK_PIPELINE_STAGE_HOST_BIT,
+			     VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT |
+				     VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT,
+			     0, 1, &mb, 0, NULL, 0, NULL);
+	vkCmdBindPipeline(k->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, k->pipeline);
+	vkCmdBindDescriptorSets(k->cmd, VK_PIPELINE_BIND_POINT_COMPUTE, k->layout, 0, 1, &k->set,
+				0, NULL);
+	vkCmdPushConstants(k->cmd, k->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_size, push);
+	vkCmdDispatchIndirect(k->cmd, k->indirect.buf, 0);
+	/* ... and the shader's writes are visible to the host after it. */
+	VkMemoryBarrier hb = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+		.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+		.dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+	};
+	vkCmdPipelineBarrier(k->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+			     VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &hb, 0, NULL, 0, NULL);
+	VK(vkEndCommandBuffer(k->cmd), out);
+	VkFenceCreateInfo fi = {
+		.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
+	};
+	VK(vkCreateFence(g->dev, &fi, NULL, &k->fence), out);
+out:
+	return ret;
+}
+
+int gpu_kernel_create(struct gpu *g, const struct gpu_buf *bufs[4], const void *push,
+		      uint32_t push_size, struct gpu_kernel *k)
+{
+	int ret;
+
+	memset(k, 0, sizeof(*k));
+	ret = gpu_buf_alloc(g, sizeof(VkDispatchIndirectCommand), GPU_PLACE_SYSMEM,
+			    &k->indirect);
+	if (ret)
+		goto out_destroy;
+	ret = gpu_kernel_layout(g, push_size, k);
+	if (ret)
+		goto out_destroy;
+	ret = gpu_kernel_pipeline(g, k);
+	if (ret)
+		goto out_destroy;
+	ret = gpu_kernel_bind(g, bufs, k);
+	if (ret)
+		goto out_destroy;
+	ret = gpu_kernel_record(g, push, push_size, k);
+	if (ret)
+		goto out_destroy;
+	return 0;
+out_destroy:
+	gpu_kernel_destroy(g, k);
+	return ret;
+}
+
+void gpu_kernel_destroy(struct gpu *g, struct gpu_kernel *k)
+{
+	if (k->in_flight)
+		gpu_kernel_wait(g, k);
+	if (k->fence)
+		vkDestroyFence(g->dev, k->fence, NULL);
+	if (k->cmd_pool)
+		vkDestroyCommandPool(g->dev, k->cmd_pool, NULL);
+	if (k->pool)
+		vkDestroyDescriptorPool(g->dev, k->pool, NULL);
+	if (k->pipeline)
+		vkDestroyPipeline(g->dev, k->pipeline, NULL);
+	if (k->layout)
+		vkDestroyPipelineLayout(g->dev, k->layout, NULL);
+	if (k->set_layout)
+		vkDestroyDescriptorSetLayout(g->dev, k->set_layout, NULL);
+	gpu_buf_free(g, &k->indirect);
+	memset(k, 0, sizeof(*k));
+}
+
+int gpu_kernel_launch(struct gpu *g, struct gpu_kernel *k, uint32_t groups)
+{
+	VkDispatchIndirectCommand *cmd = k->indirect.map;
+	int ret = 0;
+
+	if (k->in_flight)
+		return -EBUSY;
+	if (groups > g->props.limits.maxComputeWorkGroupCount[0])
+		groups = g->props.limits.maxComputeWorkGroupCount[0];
+	*cmd = (VkDispatchIndirectCommand){groups, 1, 1};
+	VkSubmitInfo si = {
+		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+		.commandBufferCount = 1,
+		.pCommandBuffers = &k->cmd,
+	};
+	VK(vkResetFences(g->dev, 1, &k->fence), out);
+	VK(vkQueueSubmit(g->queue, 1, &si, k->fence), out);
+	k->in_flight = true;
+out:
+	return ret;
+}
+
+int gpu_kernel_idle(struct gpu *g, struct gpu_kernel *k)
+{
+	if (!k->in_flight)
+		return 1;
+	VkResult r = vkGetFenceStatus(g->dev, k->fence);
+	if (r == VK_NOT_READY)
+		return 0;
+	if (r != VK_SUCCESS) {
+		gpu_log_vk("vkGetFenceStatus", r, __FILE__, __LINE__);
+		return gpu_errno(r);
+	}
+	k->in_flight = false;
+	return 1;
+}
+
+int gpu_kernel_wait(struct gpu *g, struct gpu_kernel *k)
+{
+	int ret = 0;
+
+	if (!k->in_flight)
+		return 0;
+	VK(vkWaitForFences(g->dev, 1, &k->fence, VK_TRUE, UINT64_MAX), out);
+	k->in_flight = false;
+out:
+	return ret;
+}

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+/*
+ * job.c - the job API fs/ uses: submit a scan, read its progress and
+ * result, wait, cancel. Jobs are reference counted: the submitter holds
+ * one, the pump's active list one, and every slot holding a chunk one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pump_priv.h"
+
+const char *pump_job_state_name(enum pump_job_state s)
+{
+	static const char *const names[] = {
+		[PUMP_JOB_QUEUED] = "queued",	  [PUMP_JOB_RUNNING] = "running",
+		[PUMP_JOB_DONE] = "done",	  [PUMP_JOB_FAILED] = "failed",
+		[PUMP_JOB_CANCELLED] = "cancelled",
+	};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+static int job_file_size(int fd, uint64_t *size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		*size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
+	return -EINVAL;
+}
+
+/* O_DIRECT on the caller's fd: set here so fs/ opens every target alike. */
+static int job_set_direct(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_DIRECT) < 0)
+		return -errno;
+	return 0;
+}
+
+int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **out)
+{
+	struct pump_job *j;
+	uint64_t size;
+	int ret;
+
+	if (!scan->op || scan->pattern_len > VYRE_PATTERN_MAX ||
+	    (scan->op->args & PUMP_OP_ARG_PATTERN && !scan->pattern_len))
+		return -EINVAL;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	atomic_init(&j->refs, 2); /* the submitter's and the pump's */
+	j->p = p;
+	j->fd = scan->fd;
+	j->op = scan->op;
+	j->byte = scan->byte & 0xFF;
+	j->pattern_len = scan->pattern_len;
+	if (scan->pattern_len)
+		memcpy(j->pattern, scan->pattern, scan->pattern_len);
+	j->tail = scan->pattern_len ? scan->pattern_len - 1 : 0;
+	j->offset = scan->offset;
+	j->chunk = scan->chunk ? scan->chunk : p->cfg.chunk;
+	j->direct = scan->direct < 0 ? p->cfg.direct : scan->direct;
+	j->t_submit_ns = pump_now_ns();
+	j->state = PUMP_JOB_QUEUED;
+	ret = -EINVAL;
+	if (j->chunk < PUMP_CHUNK_MIN || j->chunk > p->cfg.chunk || (j->chunk & (j->chunk - 1)))
+		goto out_free;
+	if (j->direct && (j->offset & 4095))
+		goto out_free;
+	ret = job_file_size(j->fd, &size);
+	if (ret)
+		goto out_free;
+	if (j->direct) {
+		ret = job_set_direct(j->fd);
+		if (ret)
+			goto out_free;
+	}
+	if (j->offset >= size)
+		j->end = j->offset;
+	else if (scan->length == UINT64_MAX || scan->length > size - j->offset)
+		j->end = size;
+	else
+		j->end = j->offset + scan->length;
+	j->next_off = j->offset;
+	j->length = j->end - j->offset;
+	j->chunks = (j->length + j->chunk - 1) / j->chunk;
+	ret = pump_queue(p, j);
+	if (ret)
+		goto out_free;
+	*out = j;
+	return 0;
+out_free:
+	if (j->direct && ret == -EINVAL)
+		vlog_debug("pump: direct=1 needs a 4K-aligned offset and O_DIRECT support");
+	free(j);
+	return ret;
+}
+
+void job_chunk_failed(struct pump *p, struct pump_job *j, uint64_t index, uint64_t off, int err)
+{
+	pthread_mutex_lock(&p->lock);
+	j->chunks_failed++;
+	p->chunks_failed++;
+	if (j->nerrors == j->errors_cap) {
+		size_t cap = j->errors_cap ? 2 * j->errors_cap : 8;
+		struct pump_chunk_error *e = realloc(j->errors, cap * sizeof(*e));
+		if (e) {
+			j->errors = e;
+			j->errors_cap = cap;
+		}
+	}
+	if (j->nerrors < j->errors_cap)
+		j->errors[j->nerrors++] = (struct pump_chunk_error){index, off, err};
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Pump thread: the job's fence and every slot are harvested. */
+void job_end(struct pump *p, struct pump_job *j)
+{
+	close(j->fd);
+	j->fd = -1;
+	pthread_mutex_lock(&p->lock);
+	if (j->cancel)
+		j->state = PUMP_JOB_CANCELLED;
+	else
+		j->state = j->chunks_failed ? PUMP_JOB_FAILED : PUMP_JOB_DONE;
+	j->t_end_ns = pump_now_ns();
+	p->jobs_active--;
+	if (j->state == PUMP_JOB_FAILED)
+		p->jobs_failed++;
+	else
+		p->jobs_done++;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void pump_job_info(struct pump_job *j, struct pump_job_info *info)
+{
+	struct pump *p = j->p;
+
+	pthread_mutex_lock(&p->lock);
+	*info = (struct pump_job_info){
+		.state = j->state,
+		.chunk = j->chunk,
+		.chunks = j->chunks,
+		.chunks_done = j->chunks_done,
+		.chunks_failed = j->chunks_failed,
+		.bytes_done = j->bytes_done,
+		.length = j->length,
+		.result = j->result,
+		.epoch = j->epoch,
+		.elapsed_us = ((j->t_end_ns ? j->t_end_ns : pump_now_ns()) - j->t_submit_ns) / 1000,
+	};
+	pthread_mutex_unlock(&p->lock);
+}
+
+void pump_job_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
+{
+	pthread_mutex_lock(&j->p->lock);
+	memcpy(bins, j->hist, sizeof(j->hist));
+	pthread_mutex_unlock(&j->p->lock);
+}
+
+size_t pump_job_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&j->p->lock);
+	n = j->nerrors;
+	if (out)
+		memcpy(out, j->errors, (n < max ? n : max) * sizeof(*out));
+	pthread_mutex_unlock(&j->p->lock);
+	return n;
+}
+
+static bool job_ended(const struct pump_job *j)
+{
+	return j->state != PUMP_JOB_QUEUED && j->state != PUMP_JOB_RUNNING;
+}
+
+int pump_job_wait(struct pump_job *j, int timeout_ms)
+{
+	struct pump *p = j->p;
+	struct timespec until;
+	int ret = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	if (timeout_ms >= 0) {
+		until.tv_sec += timeout_ms / 1000;
+		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+	}
+	pthread_mutex_lock(&p->lock);
+	while (!job_ended(j) && !ret) {
+		if (timeout_ms < 0)
+			pthread_cond_wait(&p->cond, &p->lock);
+		else
+			ret = -pthread_cond_timedwait(&p->cond, &p->lock, &until);
+	}
+	if (job_ended(j))
+		ret = 0;
+	pthread_mutex_unlock(&p->lock);
+	return ret;
+}
+
+int pump_job_cancel(struct pump_job *j)
+{
+	struct pump *p = j->p;
+	bool ended;
+
+	pthread_mutex_lock(&p->lock);
+	ended = job_ended(j);
+	if (!ended)
+		atomic_store(&j->cancel, true);
+	pthread_mutex_unlock(&p->lock);
+	if (ended)
+		return -EALREADY;
+	pump_kick(p);
+	return 0;
+}
+
+void pump_job_get(struct pump_job *j)
+{
+	atomic_fetch_add_explicit(&j->refs, 1, memory_order_relaxed);
+}
+
+void job_free(struct pump_job *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j->errors);
+	free(j);
+}
+
+void pump_job_put(struct pump_job **jp)
+{
+	struct pump_job *j = *jp;
+
+	if (!j)
+		return;
+	*jp = NULL;
+	if (atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) == 1)
+		job_free(j);
+}

@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pump.c - the pump unit: its thread, chunk admission, read completion,
+ * harvest.
+ *
+ * One thread owns the io_uring, the ring and every slot. It admits chunks
+ * only into free slots, round-robin across active jobs; a read's
+ * completion publishes its slot; a harvested slot is summed into its job
+ * and freed. It sleeps in io_uring (reads or the wakeup eventfd) and polls
+ * the ring only while GPU work is outstanding.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pump_priv.h"
+
+uint64_t pump_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void pump_slot_free(struct pump *p, uint32_t slot)
+{
+	struct pump_slot *s = &p->slots[slot];
+
+	pump_job_put(&s->job);
+	memset(s, 0, sizeof(*s));
+	p->slots_free++;
+}
+
+static int pump_slot_take(struct pump *p, struct pump_job *j)
+{
+	for (uint32_t i = 0; i < p->cfg.slots; i++) {
+		if (p->slots[i].state != PSLOT_FREE)
+			continue;
+		p->slots_free--;
+		pump_job_get(j);
+		p->slots[i].job = j;
+		return (int)i;
+	}
+	return -EBUSY;
+}
+
+/* New jobs: give each a batch id (its fence, pattern and GPU tenant id). */
+static int pump_take_submitted(struct pump *p)
+{
+	struct pump_job *list, *j;
+	int n = 0;
+
+	pthread_mutex_lock(&p->lock);
+	list = p->submitted;
+	while (list && p->nbatch_free) {
+		j = list;
+		list = j->next;
+		j->batch = p->batch_free[--p->nbatch_free];
+		j->state = PUMP_JOB_RUNNING;
+		j->next = p->active;
+		p->active = j;
+		n++;
+	}
+	p->submitted = list;
+	if (!list)
+		p->submitted_tail = &p->submitted;
+	pthread_mutex_unlock(&p->lock);
+
+	for (j = p->active; j && n; j = j->next, n--) {
+		ring_mask_tenant(p->ring, j->batch, false);
+		if (j->pattern_len)
+			ring_set_pattern(p->ring, j->batch, j->pattern, j->pattern_len);
+	}
+	return n;
+}
+
+static bool job_has_chunks(const struct pump_job *j)
+{
+	return !j->cancel && j->next_off < j->end;
+}
+
+/* Starts reading the job's next chunk into a free slot. */
+static int pump_admit_chunk(struct pump *p, struct pump_job *j)
+{
+	int slot = pump_slot_take(p, j);
+	struct pump_slot *s;
+	uint64_t left;
+
+	if (slot < 0)
+		return slot;
+	s = &p->slots[slot];
+	s->state = PSLOT_READING;
+	s->index = j->next_index++;
+	s->file_off = j->next_off;
+	left = j->end - j->next_off;
+	s->want = (uint32_t)(left < (uint64_t)j->chunk + j->tail ? left : j->chunk + j->tail);
+	if (j->direct) /* O_DIRECT reads whole pages; the region has room */
+		s->want = (s->want + 4095u) & ~4095u;
+	j->next_off += j->chunk;
+	j->reads++;
+	pthread_mutex_lock(&p->lock);
+	p->slots_reading++;
+	pthread_mutex_unlock(&p->lock);
+	return uring_read(p, (uint32_t)slot);
+}
+
+/*
+ * The fence goes in once every chunk of the job is published or failed; it
+ * completes on the GPU only after those slots are done.
+ */
+static int pump_admit_fence(struct pump *p, struct pump_job *j)
+{
+	int slot = pump_slot_take(p, j);
+	int ret;
+
+	if (slot < 0)
+		return slot;
+	struct ring_work w = {
+		.opcode = VYRE_OP_BATCH_FENCE,
+		.tenant = VYRE_TENANT_BITS, /* never masked: a cancelled job still fences */
+		.arg0 = j->batch,
+		.arg1 = (uint32_t)j->published_total,
+		.batch = VYRE_NO_BATCH,
+	};
+	ret = ring_publish(p->ring, (uint32_t)slot, &w);
+	if (ret) {
+		pump_slot_free(p, (uint32_t)slot);
+		return ret;
+	}
+	p->slots[slot].state = PSLOT_PUBLISHED;
+	p->slots[slot].fence = true;
+	j->fence_published = true;
+	return 0;
+}
+
+/* Fences first (they finish jobs), then one chunk per job in turn. */
+static int pump_admit(struct pump *p)
+{
+	int n = 0;
+
+	for (struct pump_job *j = p->active; j && p->slots_free; j = j->next) {
+		if (j->cancel) /* cancel reaches the GPU through the tenant mask */
+			ring_mask_tenant(p->ring, j->batch, true);
+		if (!j->fence_published && !job_has_chunks(j) && j->reads == 0 &&
+		    pump_admit_fence(p, j) == 0)
+			n++;
+	}
+	while (p->slots_free) {
+		struct pump_job *start = p->rr ? p->rr : p->active, *j = start;
+		bool admitted = false;
+		if (!j)
+			break;
+		do {
+			struct pump_job *next = j->next ? j->next : p->active;
+			if (job_has_chunks(j)) {
+				if (pump_admit_chunk(p, j) < 0)
+					return n;
+				n++;
+				admitted = true;
+				p->rr = next;
+				break;
+			}
+			j = next;
+		} while (j != start);
+		if (!admitted)
+			break;
+	}
+	return n;
+}
+
+static void pump_publish_chunk(struct pump *p, uint32_t slot)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	uint32_t avail = s->got;
+	int ret;
+
+	if (s->file_off + avail > j->end)
+		avail = (uint32_t)(j->end - s->file_off);
+	s->data_len = avail < j->chunk ? avail : j->chunk;
+	struct ring_work w = {
+		.opcode = j->op->code,
+		.tenant = j->batch,
+		.arg0 = j->op->code == VYRE_OP_MATCH ? j->pattern_len : j->byte,
+		.arg1 = j->batch,
+		.data_off = arena_offset(&p->arena, slot),
+		.data_len = s->data_len,
+		.tail_len = avail - s->data_len,
+		.batch = j->batch,
+	};
+	if (w.tail_len > j->tail)
+		w.tail_len = j->tail;
+	ret = ring_publish(p->ring, slot, &w);
+	j->reads--;
+	pthread_mutex_lock(&p->lock);
+	p->slots_reading--;
+	if (!ret)
+		p->slots_published++;
+	pthread_mutex_unlock(&p->lock);
+	if (ret) {
+		/* cannot happen: the slot was ours since admission */
+		vlog_err("pump: slot %u busy at publish (%d)", slot, ret);
+		job_chunk_failed(p, j, s->index, s->file_off, -ret);
+		pump_slot_free(p, slot);
+		return;
+	}
+	s->state = PSLOT_PUBLISHED;
+	j->published++;
+	j->published_total++;
+}
+
+/* A file that ends early ends the job's range there (files shrink). */
+static void pump_job_eof(struct pump *p, struct pump_job *j, uint64_t at)
+{
+	if (at >= j->end)
+		return;
+	j->end = at;
+	pthread_mutex_lock(&p->lock);
+	j->length = at > j->offset ? at - j->offset : 0;
+	j->chunks = (j->length + j->chunk - 1) / j->chunk;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void pump_read_done(struct pump *p, uint32_t slot, int res)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+
+	if (res < 0) {
+		j->reads--;
+		pthread_mutex_lock(&p->lock);
+		p->slots_reading--;
+		pthread_mutex_unlock(&p->lock);
+		job_chunk_failed(p, j, s->index, s->file_off, -res);
+		pump_slot_free(p, slot);
+		return;
+	}
+	s->got += (uint32_t)res;
+	uint64_t need = j->end > s->file_off ? j->end - s->file_off : 0;
+	if (need > s->want)
+		need = s->want;
+	/* A short read is asked again for the rest; an O_DIRECT read that
+	 * stops mid-page has hit EOF (a retry would be unaligned). */
+	if (res > 0 && s->got < need && !j->cancel && !(j->direct && (res & 4095))) {
+		if (uring_read(p, slot) == 0)
+			return;
+	}
+	if (s->got < need)
+		pump_job_eof(p, j, s->file_off + s->got);
+	if (s->got == 0 || s->file_off >= j->end) {
+		/* nothing of this chunk exists any more */
+		j->reads--;
+		pthread_mutex_lock(&p->lock);
+		p->slots_reading--;
+		pthread_mutex_unlock(&p->lock);
+		pump_slot_free(p, slot);
+		return;
+	}
+	pump_publish_chunk(p, slot);
+}
+
+static int pump_reap(struct pump *p)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+	bool rearm = false;
+
+	io_uring_for_each_cqe(&p->uring, head, cqe) {
+		uint64_t tag = io_uring_cqe_get_data64(cqe);
+		if (tag == URING_WAKEUP_TAG)
+			rearm = true;
+		else
+			pump_read_done(p, (uint32_t)tag, cqe->res);
+		n++;
+	}
+	io_uring_cq_advance(&p->uring, n);
+	if (rearm)
+		uring_arm_wakeup(p);
+	return (int)n;
+}
+
+static void pump_harvest_one(void *ctx, const struct ring_done *d)
+{
+	struct pump *p = ctx;
+	struct pump_slot *s = &p->slots[d->slot];
+	struct pump_job *j = s->job;
+
+	pthread_mutex_lock(&p->lock);
+	if (s->fence) {
+		j->epoch = d->epoch;
+		j->fence_done = true;
+	} else {
+		p->slots_published--;
+		j->published--;
+		if (d->status == VYRE_SLOT_DONE) {
+			j->chunks_done++;
+			j->bytes_done += s->data_len;
+			p->chunks_done++;
+			p->bytes_scanned += s->data_len;
+			if (j->op->result == PUMP_RESULT_HIST)
+				for (int b = 0; b < VYRE_HIST_BINS; b++)
+					j->hist[b] += d->hist[b];
+			else
+				j->result += d->result;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (!s->fence && d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
+		job_chunk_failed(p, j, s->index, s->file_off, EIO);
+	pump_slot_free(p, d->slot);
+}
+
+/* Jobs whose fence and every slot are harvested leave the active list. */
+static void pump_retire(struct pump *p)
+{
+	struct pump_job **pp = &p->active;
+
+	while (*pp) {
+		struct pump_job *j = *pp;
+		if (!j->fence_done || j->published || j->reads) {
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		if (p->rr == j)
+			p->rr = j->next;
+		ring_mask_tenant(p->ring, j->batch, false);
+		p->batch_free[p->nbatch_free++] = j->batch;
+		job_end(p, j);
+		pump_job_put(&j);
+	}
+}
+
+static bool pump_should_exit(struct pump *p)
+{
+	bool stop;
+
+	pthread_mutex_lock(&p->lock);
+	stop = p->stopping && !p->submitted;
+	pthread_mutex_unlock(&p->lock);
+	return stop && !p->active;
+}
+
+static void *pump_thread(void *arg)
+{
+	struct pump *p = arg;
+	int idle_polls = 0;
+
+	uring_arm_wakeup(p);
+	for (;;) {
+		int progress = pump_take_submitted(p);
+		progress += pump_admit(p);
+		if (p->pending_sqes) {
+			io_uring_submit(&p->uring);
+			p->pending_sqes = 0;
+		}
+		progress += pump_reap(p);
+		progress += ring_harvest(p->ring, pump_harvest_one, p);
+		pump_retire(p);
+		if (ring_kick(p->ring) < 0)
+			vlog_err("pump: launching the megakernel failed");
+		if (pump_should_exit(p))
+			break;
+		if (progress || p->pending_sqes) {
+			idle_polls = 0;
+			continue;
+		}
+		if (ring_outstanding(p->ring)) {
+			/*
+			 * GPU work is out: poll its done words. Yield rather than
+			 * spin so lavapipe's threads get the cores they run on.
+			 */
+			if (++idle_polls > 64)
+				sched_yield();
+			continue;
+		}
+		/* Nothing on the GPU: sleep until a read completes or a job comes. */
+		struct io_uring_cqe *cqe;
+		io_uring_wait_cqe(&p->uring, &cqe);
+	}
+	return NULL;
+}
+
+static int pump_pick_mode(struct pump *p)
+{
+	struct gpu *g = p->gpu;
+	uint64_t need = (uint64_t)p->cfg.slots * ((uint64_t)p->cfg.chunk + ARENA_TAIL);
+
+	switch (p->cfg.kernel) {
+	case PUMP_KERNEL_PERSISTENT:
+		if (g->is_cpu) {
+			vlog_err("kernel=persistent: %s is a CPU device, where a spinning kernel "
+				 "cannot run (lavapipe caps loops); use kernel=relaunch",
+				 g->name);
+			return -ENOTSUP;
+		}
+		if (g->bar_bytes < need) {
+			vlog_err("kernel=persistent: %s has no DEVICE_LOCAL|HOST_VISIBLE heap of "
+				 "%llu MiB; use kernel=relaunch or fewer slots",
+				 g->name, (unsigned long long)(need >> 20));
+			return -ENOTSUP;
+		}
+		p->mode = RING_PERSISTENT;
+		break;
+	case PUMP_KERNEL_RELAUNCH:
+		p->mode = RING_RELAUNCH;
+		break;
+	default:
+		/* persistent only where the whole data ring fits in BAR, twice over */
+		p->mode = !g->is_cpu && g->bar_bytes >= 2 * need ? RING_PERSISTENT
+								 : RING_RELAUNCH;
+		break;
+	}
+	return 0;
+}
+
+int pump_create(const struct pump_config *cfg, struct pump **out)
+{
+	struct pump *p = calloc(1, sizeof(*p));
+	int ret;
+
+	if (!p)
+		return -ENOMEM;
+	p->cfg = *cfg;
+	p->efd = -1;
+	p->submitted_tail = &p->submitted;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* pump_job_wait's clock */
+	pthread_cond_init(&p->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	p->t_start_ns = pump_now_ns();
+	if (!cfg->slots || cfg->slots > PUMP_SLOTS_MAX || cfg->chunk < PUMP_CHUNK_MIN ||
+	    cfg->chunk > PUMP_CHUNK_MAX || (cfg->chunk & (cfg->chunk - 1))) {
+		vlog_err("pump: slots=%u chunk=%u out of range (slots 1-%u, chunk a power of two "
+			 "4K-64M)",
+			 cfg->slots, cfg->chunk, PUMP_SLOTS_MAX);
+		ret = -EINVAL;
+		goto out_destroy;
+	}
+	ret = gpu_open(cfg->device, &p->gpu);
+	if (ret)
+		goto out_destroy;
+	ret = pump_pick_mode(p);
+	if (ret)
+		goto out_destroy;
+	ret = arena_create(p->gpu, cfg->slots, cfg->chunk, p->mode == RING_PERSISTENT, &p->arena);
+	if (ret)
+		goto out_destroy;
+	ret = ring_create(p->gpu, cfg->slots, p->mode, p->arena.buf.addr, &p->ring);
+	if (ret)
+		goto out_destroy;
+	ret = uring_open(p);
+	if (ret)
+		goto out_destroy;
+	/* measured: IOSQE_ASYNC pays on 16 cores, not on 2 (PLATFORM.md rule 5) */
+	p->async = cfg->async < 0 ? sysconf(_SC_NPROCESSORS_ONLN) > 4 : cfg->async;
+	if (p->registered)
+		p->ingest = p->async ? "read_fixed_async+host_import" : "read_fixed+host_import";
+	else
+		p->ingest = p->async ? "read_async+bar" : "read+bar";
+	p->efd = eventfd(0, EFD_CLOEXEC);
+	p->slots = calloc(cfg->slots, sizeof(*p->slots));
+	p->batch_free = calloc(VYRE_MAX_BATCHES, sizeof(*p->batch_free));
+	if (p->efd < 0 || !p->slots || !p->batch_free) {
+		ret = -ENOMEM;
+		goto out_destroy;
+	}
+	p->slots_free = cfg->slots;
+	for (uint32_t i = 0; i < VYRE_MAX_BATCHES; i++)
+		p->batch_free[p->nbatch_free++] = VYRE_MAX_BATCHES - 1 - i;
+	ret = -pthread_create(&p->thread, NULL, pump_thread, p);
+	if (ret)
+		goto out_destroy;
+	p->thread_started = true;
+	vlog_info("pump: %s (%s), kernel=%s, ingest=%s, slots=%u chunk=%u KiB", p->gpu->name,
+		  p->gpu->driver, p->mode == RING_PERSISTENT ? "persistent" : "relaunch", p->ingest,
+		  cfg->slots, cfg->chunk >> 10);
+	*out = p;
+	return 0;
+out_destroy:
+	pump_destroy(&p);
+	return ret;
+}
+
+static void pump_wake(struct pump *p)
+{
+	uint64_t one = 1;
+
+	if (write(p->efd, &one, sizeof(one)) < 0)
+		vlog_err("pump: eventfd write failed");
+}
+
+/*
+ * Stops admission, cancels what is queued or running (their fences still
+ * complete, so every slot comes back), then releases the GPU.
+ */
+void pump_destroy(struct pump **pp)
+{
+	struct pump *p = *pp;
+
+	if (!p)
+		return;
+	if (p->thread_started) {
+		pthread_mutex_lock(&p->lock);
+		p->stopping = true;
+		for (struct pump_job *j = p->submitted; j; j = j->next)
+			j->cancel = true;
+		pthread_mutex_unlock(&p->lock);
+		pump_wake(p);
+		pthread_join(p->thread, NULL);
+	}
+	if (p->ring)
+		ring_destroy(&p->ring);
+	uring_close(p);
+	if (p->gpu) {
+		arena_destroy(p->gpu, &p->arena);
+		gpu_close(&p->gpu);
+	}
+	if (p->efd >= 0)
+		close(p->efd);
+	free(p->slots);
+	free(p->batch_free);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+	*pp = NULL;
+}
+
+int pump_queue(struct pump *p, struct pump_job *j)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->stopping) {
+		pthread_mutex_unlock(&p->lock);
+		return -ESHUTDOWN;
+	}
+	j->next = NULL;
+	*p->submitted_tail = j;
+	p->submitted_tail = &j->next;
+	p->jobs_active++;
+	pthread_mutex_unlock(&p->lock);
+	pump_wake(p);
+	return 0;
+}
+
+void pump_kick(struct pump *p)
+{
+	pump_wake(p);
+}
+
+void pump_info(struct pump *p, struct pump_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	snprintf(info->device, sizeof(info->device), "%s", p->gpu->name);
+	snprintf(info->driver, sizeof(info->driver), "%s", p->gpu->driver);
+	info->ingest = p->ingest;
+	info->kernel_mode = p->mode == RING_PERSISTENT ? "persistent" : "relaunch";
+	info->slots = p->cfg.slots;
+	info->chunk = p->cfg.chunk;
+	info->epoch = ring_epoch(p->ring);
+	for (uint32_t c = 0; c <= VYRE_OPCLASS_UNKNOWN; c++)
+		info->op_exec[c] = ring_op_count(p->ring, c);
+	pthread_mutex_lock(&p->lock);
+	info->slots_reading = p->slots_reading;
+	info->slots_published = p->slots_published;
+	info->slots_free = p->cfg.slots - p->slots_reading - p->slots_published;
+	info->jobs_active = p->jobs_active;
+	info->jobs_done = p->jobs_done;
+	info->jobs_failed = p->jobs_failed;
+	info->chunks_done = p->chunks_done;
+	info->chunks_failed = p->chunks_failed;
+	info->bytes_scanned = p->bytes_scanned;
+	pthread_mutex_unlock(&p->lock);
+	info->launches = ring_launches(p->ring);
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pump.h - the one header fs/ (and tools/, tests/) may include from pump/.
+ *
+ * A pump is one unit of SPEC §7: a GPU device, its ring and arena, one
+ * io_uring and the thread that owns it. Nothing in it is global, so a later
+ * device=all runs one pump per GPU.
+ */
+#ifndef VYRE_PUMP_H
+#define VYRE_PUMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "vyre_abi.h"
+
+/* ---- opcodes: one row per op (ops.c) ------------------------------------ */
+
+enum pump_result_kind {
+	PUMP_RESULT_SCALAR, /* one number, the sum of the chunks' results */
+	PUMP_RESULT_HIST,   /* 256 bins, summed per bin */
+};
+
+#define PUMP_OP_ARG_BYTE    (1u << 0) /* takes byte= */
+#define PUMP_OP_ARG_PATTERN (1u << 1) /* takes pattern= (required) */
+
+struct pump_op {
+	const char *name;
+	uint32_t code;    /* VYRE_OP_* */
+	uint32_t opclass; /* VYRE_OPCLASS_*: index of its execution counter */
+	uint32_t args;    /* PUMP_OP_ARG_* */
+	enum pump_result_kind result;
+	const char *usage; /* arguments, for the ops file and error messages */
+};
+
+/* The ops a user may name in a descriptor, NULL-terminated by count. */
+extern const struct pump_op pump_ops[];
+extern const size_t pump_ops_count;
+const struct pump_op *pump_op_find(const char *name);
+const struct pump_op *pump_op_by_code(uint32_t code);
+
+/* ---- the unit ----------------------------------------------------------- */
+
+enum pump_kernel {
+	PUMP_KERNEL_AUTO,
+	PUMP_KERNEL_PERSISTENT,
+	PUMP_KERNEL_RELAUNCH,
+};
+
+struct pump_config {
+	uint32_t slots;    /* ring slots (and arena regions) */
+	uint32_t chunk;    /* default and largest chunk, bytes, power of two */
+	const char *device; /* "INDEX" or a substring of the device name; NULL: best */
+	enum pump_kernel kernel;
+	bool direct;        /* default for jobs that do not say */
+	int async;          /* IOSQE_ASYNC: 1 on, 0 off, -1 pick by core count */
+};
+
+#define PUMP_CHUNK_MIN   4096u
+#define PUMP_CHUNK_MAX   (64u << 20)
+#define PUMP_SLOTS_MAX   1024u
+
+struct pump;
+struct pump_job;
+
+int pump_create(const struct pump_config *cfg, struct pump **out);
+void pump_destroy(struct pump **p);
+
+/* A scan to submit. On success the pump owns fd and closes it; on error the caller does. */
+struct pump_scan {
+	int fd;
+	const struct pump_op *op;
+	uint32_t byte;
+	const uint8_t *pattern;
+	uint32_t pattern_len;
+	uint64_t offset;
+	uint64_t length; /* UINT64_MAX: to EOF */
+	uint32_t chunk;  /* 0: the pump's default */
+	uint32_t tenant; /* small tenant id for the mask table, < VYRE_TENANT_BITS */
+	int direct;      /* -1: the pump's default */
+};
+
+int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **out);
+
+enum pump_job_state {
+	PUMP_JOB_QUEUED,
+	PUMP_JOB_RUNNING,
+	PUMP_JOB_DONE,
+	PUMP_JOB_FAILED,    /* finished, at least one chunk failed */
+	PUMP_JOB_CANCELLED,
+};
+const char *pump_job_state_name(enum pump_job_state s);
+
+struct pump_chunk_error {
+	uint64_t index;
+	uint64_t offset;
+	int err; /* positive errno */
+};
+
+struct pump_job_info {
+	enum pump_job_state state;
+	uint64_t chunk;
+	uint64_t chunks;        /* planned; may shrink when the file does */
+	uint64_t chunks_done;
+	uint64_t chunks_failed;
+	uint64_t bytes_done;
+	uint64_t length;        /* planned bytes */
+	uint64_t result;        /* scalar ops */
+	uint32_t epoch;         /* epoch of the job's fence, 0 before */
+	uint64_t elapsed_us;
+};
+
+void pump_job_info(struct pump_job *j, struct pump_job_info *info);
+/* 256 bins; valid for PUMP_RESULT_HIST jobs */
+void pump_job_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS]);
+/* Copies up to max failed chunks; returns how many there are in all. */
+size_t pump_job_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max);
+/* Blocks until the job ends. Returns 0, or -ETIMEDOUT after timeout_ms (<0: forever). */
+int pump_job_wait(struct pump_job *j, int timeout_ms);
+int pump_job_cancel(struct pump_job *j);
+void pump_job_get(struct pump_job *j);
+void pump_job_put(struct pump_job **j);
+
+struct pump_info {
+	char device[256];
+	char driver[520];
+	const char *ingest;      /* e.g. "read_fixed+host_import" */
+	const char *kernel_mode; /* "persistent" or "relaunch" */
+	uint32_t slots;
+	uint32_t slots_free, slots_reading, slots_published, slots_claimed;
+	uint32_t chunk;
+	uint32_t epoch;
+	uint64_t jobs_active, jobs_done, jobs_failed;
+	uint64_t chunks_done, chunks_failed, bytes_scanned;
+	uint64_t op_exec[8]; /* per VYRE_OPCLASS_* */
+	uint64_t launches;
+};
+void pump_info(struct pump *p, struct pump_info *info);
+
+#endif

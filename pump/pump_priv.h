@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pump_priv.h - the pump unit's insides, shared by pump.c, job.c, uring.c.
+ */
+#ifndef VYRE_PUMP_PRIV_H
+#define VYRE_PUMP_PRIV_H
+
+#include <liburing.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "arena.h"
+#include "gpu.h"
+#include "pump.h"
+#include "ring.h"
+
+/* A slot as the pump thread sees it; the GPU-visible words are in ring.c. */
+enum pump_slot_state {
+	PSLOT_FREE,      /* EMPTY, region unused */
+	PSLOT_READING,   /* io_uring read in flight into the region */
+	PSLOT_PUBLISHED, /* PUBLISHED/CLAIMED on the ring, waiting for its done word */
+};
+
+struct pump_slot {
+	enum pump_slot_state state;
+	struct pump_job *job; /* holds a reference while not FREE */
+	bool fence;
+	uint64_t index;    /* chunk index within the job */
+	uint64_t file_off; /* file offset of the chunk's first byte */
+	uint32_t want;     /* bytes asked of the file: chunk + tail window */
+	uint32_t got;      /* bytes read so far (short reads resubmit the rest) */
+	uint32_t data_len; /* bytes of the chunk proper, once read */
+};
+
+struct pump_job {
+	atomic_int refs;
+	struct pump *p;
+	struct pump_job *next; /* on a pump list: submitted (p->lock) or active */
+
+	/* Set by pump_submit, read-only after. */
+	int fd;
+	const struct pump_op *op;
+	uint32_t byte;
+	uint8_t pattern[VYRE_PATTERN_MAX];
+	uint32_t pattern_len;
+	uint64_t offset;
+	uint32_t chunk;
+	bool direct;
+	uint32_t tail; /* bytes read past each chunk: pattern_len - 1 */
+	uint64_t t_submit_ns;
+
+	/* Pump thread only. */
+	uint64_t end;      /* file offset the scan stops at; shrinks at EOF */
+	uint64_t next_off; /* next chunk to read */
+	uint64_t next_index;
+	uint32_t reads;     /* chunks reading */
+	uint32_t published; /* data slots published, not harvested */
+	uint64_t published_total;
+	uint32_t batch; /* fence batch, pattern index and GPU tenant id */
+	bool fence_published;
+	bool fence_done;
+
+	/* Under p->lock; read by job.c's accessors from any thread. */
+	enum pump_job_state state;
+	atomic_bool cancel;
+	uint64_t length;
+	uint64_t chunks, chunks_done, chunks_failed, bytes_done;
+	uint64_t result;
+	uint64_t hist[VYRE_HIST_BINS];
+	struct pump_chunk_error *errors;
+	size_t nerrors, errors_cap;
+	uint32_t epoch;
+	uint64_t t_end_ns;
+};
+
+struct pump {
+	struct pump_config cfg;
+	struct gpu *gpu;
+	struct arena arena;
+	struct ring *ring;
+	struct io_uring uring;
+	bool uring_ready;
+	bool registered; /* arena registered as fixed buffers */
+	bool async;      /* IOSQE_ASYNC on buffered reads */
+	const char *ingest;
+	enum ring_mode mode;
+	pthread_t thread;
+	bool thread_started;
+	int efd;
+	uint64_t efd_buf;
+
+	/* Pump thread only. */
+	struct pump_slot *slots;
+	uint32_t slots_free;
+	struct pump_job *active; /* jobs admitted to the ring, round-robin */
+	struct pump_job *rr;     /* the next job to get a chunk */
+	uint32_t *batch_free;
+	uint32_t nbatch_free;
+	uint32_t pending_sqes;
+
+	/* Under lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* broadcast when any job ends */
+	struct pump_job *submitted, **submitted_tail;
+	bool stopping;
+	uint64_t jobs_active, jobs_done, jobs_failed;
+	uint64_t chunks_done, chunks_failed, bytes_scanned;
+	uint32_t slots_reading, slots_published;
+	uint64_t t_start_ns;
+};
+
+uint64_t pump_now_ns(void);
+
+/* uring.c */
+int uring_open(struct pump *p);
+void uring_close(struct pump *p);
+int uring_read(struct pump *p, uint32_t slot);
+int uring_arm_wakeup(struct pump *p);
+#define URING_WAKEUP_TAG UINT64_MAX
+
+/* pump.c */
+int pump_queue(struct pump *p, struct pump_job *j);
+void pump_kick(struct pump *p);
+
+/* job.c */
+void job_end(struct pump *p, struct pump_job *j);
+void job_chunk_failed(struct pump *p, struct pump_job *j, uint64_t index, uint64_t off,
+		      int err);
+void job_free(struct pump_job *j);
+
+#endif

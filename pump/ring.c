@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ring.c - the host side of the ring protocol (SPEC §6): publish slots,
+ * harvest done ones, launch the megakernel.
+ *
+ * Memory placement (PLATFORM.md rules 1-2), per buffer:
+ *   hostw   slots + control words, written by the host, polled by the GPU:
+ *           BAR when a persistent kernel polls it, else host memory.
+ *   gpuw    done words, results, histograms, heartbeat: written by the GPU,
+ *           polled by the host: host-coherent system memory.
+ *   dev     epoch, counters, per-slot scratch: the GPU's own atomics, in
+ *           device memory where it is host-visible (BAR), else host memory.
+ *   pattern match patterns, host-written: placed like hostw.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "ring.h"
+
+struct ring {
+	struct gpu *gpu; /* borrowed from the pump */
+	enum ring_mode mode;
+	uint32_t nslots;
+	struct gpu_buf hostw, gpuw, dev, pattern;
+	struct gpu_kernel kernel;
+	struct vyre_push push;
+	uint32_t *slots; /* hostw.map */
+	uint32_t *ctrl;  /* hostw.map + nslots slots */
+	uint32_t *done;  /* gpuw.map + VYRE_GS_WORDS */
+	uint32_t *hist;  /* after the done records */
+	uint32_t *devw;  /* dev.map */
+	uint32_t *seq;   /* per slot: seq it was published with, 0 if not published */
+	uint32_t *tiles; /* per slot: tiles it was published with */
+	uint32_t next_seq;
+	uint32_t outstanding;
+	uint64_t launches;
+};
+
+/* The GPU reads these words while we write them: every access is atomic. */
+static inline _Atomic uint32_t *word(uint32_t *base, size_t i)
+{
+	return (_Atomic uint32_t *)&base[i];
+}
+
+static void wr(uint32_t *base, size_t i, uint32_t v)
+{
+	atomic_store_explicit(word(base, i), v, memory_order_relaxed);
+}
+
+static uint32_t rd(const uint32_t *base, size_t i)
+{
+	return atomic_load_explicit(word((uint32_t *)base, i), memory_order_relaxed);
+}
+
+/*
+ * log2 of a tile's bytes. One lane's loop over a tile must stay far below
+ * lavapipe's 65,535-iteration cap (PLATFORM.md rule 6): a tile of 2^s
+ * bytes gives each of 256 lanes 2^s/256 positions; match tries up to m
+ * bytes at each, so keep (2^s/256)*m <= 4096.
+ */
+static uint32_t ring_tile_shift(uint32_t opcode, uint32_t arg0)
+{
+	uint32_t s = 18; /* 256 KiB: count/histogram lanes do 64 16-byte loads */
+
+	if (opcode == VYRE_OP_MATCH && arg0 > 0) {
+		s = 20;
+		while (s > 12 && (1u << (s - 8)) * arg0 > 4096)
+			s--;
+	}
+	return s;
+}
+
+static int ring_buffers(struct ring *r)
+{
+	enum gpu_place near = r->mode == RING_PERSISTENT ? GPU_PLACE_BAR : GPU_PLACE_SYSMEM;
+	size_t hostw = (size_t)r->nslots * VYRE_SLOT_WORDS + VYRE_CTRL_IN_WORDS;
+	size_t gpuw = VYRE_GS_WORDS + (size_t)r->nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS);
+	size_t dev = VYRE_DEV_SCRATCH + (size_t)r->nslots * VYRE_SCRATCH_WORDS;
+	int ret;
+
+	ret = gpu_buf_alloc(r->gpu, hostw * 4, near, &r->hostw);
+	if (!ret)
+		ret = gpu_buf_alloc(r->gpu, gpuw * 4, GPU_PLACE_SYSMEM, &r->gpuw);
+	if (!ret)
+		ret = gpu_buf_alloc(r->gpu, dev * 4, GPU_PLACE_NEAR, &r->dev);
+	if (!ret)
+		ret = gpu_buf_alloc(r->gpu, (VkDeviceSize)VYRE_MAX_BATCHES * VYRE_PATTERN_MAX, near,
+				    &r->pattern);
+	if (ret)
+		return ret;
+	r->slots = r->hostw.map;
+	r->ctrl = r->slots + (size_t)r->nslots * VYRE_SLOT_WORDS;
+	r->done = (uint32_t *)r->gpuw.map + VYRE_GS_WORDS;
+	r->hist = r->done + (size_t)r->nslots * VYRE_DONE_WORDS;
+	r->devw = r->dev.map;
+	return 0;
+}
+
+int ring_create(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t arena_addr,
+		struct ring **out)
+{
+	struct ring *r;
+	int ret;
+
+	if (nslots == 0 || nslots > 1024)
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->gpu = g;
+	r->mode = mode;
+	r->nslots = nslots;
+	r->next_seq = 1;
+	r->seq = calloc(nslots, sizeof(*r->seq));
+	r->tiles = calloc(nslots, sizeof(*r->tiles));
+	if (!r->seq || !r->tiles) {
+		ret = -ENOMEM;
+		goto out_destroy;
+	}
+	ret = ring_buffers(r);
+	if (ret)
+		goto out_destroy;
+	r->push = (struct vyre_push){
+		.arena_addr = arena_addr,
+		.nslots = nslots,
+		.mode = mode,
+	};
+	if (mode == RING_PERSISTENT) {
+		/* Loops until stop or idle; the pass limit is the last safety. */
+		r->push.max_claims = UINT32_MAX;
+		r->push.max_iters = 1u << 30;
+		r->push.heartbeat_every = 1024;
+		wr(r->ctrl, VYRE_CI_IDLE_BUDGET, 1u << 16);
+	} else {
+		/*
+		 * One tile per workgroup, two spare passes for a lost claim race:
+		 * every invocation's loop total stays near 4,100 (rule 6).
+		 */
+		r->push.max_claims = 1;
+		r->push.max_iters = 3;
+	}
+	const struct gpu_buf *bufs[4] = {&r->hostw, &r->gpuw, &r->dev, &r->pattern};
+	ret = gpu_kernel_create(g, bufs, &r->push, sizeof(r->push), &r->kernel);
+	if (ret)
+		goto out_destroy;
+	*out = r;
+	return 0;
+out_destroy:
+	ring_destroy(&r);
+	return ret;
+}
+
+void ring_destroy(struct ring **rp)
+{
+	struct ring *r = *rp;
+
+	if (!r)
+		return;
+	if (r->kernel.pipeline) {
+		ring_stop(r);
+		gpu_kernel_destroy(r->gpu, &r->kernel);
+	}
+	gpu_buf_free(r->gpu, &r->pattern);
+	gpu_buf_free(r->gpu, &r->dev);
+	gpu_buf_free(r->gpu, &r->gpuw);
+	gpu_buf_free(r->gpu, &r->hostw);
+	free(r->tiles);
+	free(r->seq);
+	free(r);
+	*rp = NULL;
+}
+
+int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
+{
+	size_t b = (size_t)slot * VYRE_SLOT_WORDS;
+	uint32_t shift, ntiles, seq;
+
+	if (slot >= r->nslots)
+		return -EINVAL;
+	/* Backpressure: a slot in use is never overwritten. */
+	if (r->seq[slot] || rd(r->slots, b + VYRE_W_STATUS) != VYRE_SLOT_EMPTY)
+		return -EBUSY;
+	shift = ring_tile_shift(w->opcode, w->arg0);
+	ntiles = w->opcode == VYRE_OP_BATCH_FENCE ? 1 : (w->data_len + (1u << shift) - 1) >> shift;
+	if (ntiles == 0)
+		ntiles = 1;
+	seq = r->next_seq++;
+	if (r->next_seq == 0)
+		r->next_seq = 1;
+
+	wr(r->slots, b + VYRE_W_OPCODE, w->opcode);
+	wr(r->slots, b + VYRE_W_TENANT, w->tenant);
+	wr(r->slots, b + VYRE_W_PRIORITY, 0);
+	wr(r->slots, b + VYRE_W_ARG0, w->arg0);
+	wr(r->slots, b + VYRE_W_ARG1, w->arg1);
+	wr(r->slots, b + VYRE_W_ARG2, w->arg2);
+	wr(r->slots, b + VYRE_W_SEQ, seq);
+	wr(r->slots, b + VYRE_W_DATA_LO, (uint32_t)w->data_off);
+	wr(r->slots, b + VYRE_W_DATA_HI, (uint32_t)(w->data_off >> 32));
+	wr(r->slots, b + VYRE_W_DATA_LEN, w->data_len);
+	wr(r->slots, b + VYRE_W_TAIL_LEN, w->tail_len);
+	wr(r->slots, b + VYRE_W_TILES, ntiles | shift << VYRE_TILE_SHIFT_POS);
+	wr(r->slots, b + VYRE_W_BATCH, w->batch);
+	wr(r->slots, b + VYRE_W_CLAIM, VYRE_CLAIM_GEN(seq));
+	/* Pairs with find_slot's acquire load of the status word. */
+	atomic_store_explicit(word(r->slots, b + VYRE_W_STATUS), VYRE_SLOT_PUBLISHED,
+			      memory_order_release);
+	r->seq[slot] = seq;
+	r->tiles[slot] = ntiles;
+	r->outstanding++;
+	return 0;
+}
+
+int ring_harvest(struct ring *r, void (*fn)(void *ctx, const struct ring_done *d), void *ctx)
+{
+	int n = 0;
+
+	if (!r->outstanding)
+		return 0;
+	for (uint32_t s = 0; s < r->nslots; s++) {
+		size_t d = (size_t)s * VYRE_DONE_WORDS;
+		if (!r->seq[s])
+			continue;
+		/* Pairs with complete_slot's release store of the done word. */
+		if (atomic_load_explicit(word(r->done, d + VYRE_D_DONE), memory_order_acquire) !=
+		    r->seq[s])
+			continue;
+		struct ring_done done = {
+			.slot = s,
+			.status = rd(r->done, d + VYRE_D_STATUS),
+			.error = rd(r->done, d + VYRE_D_ERROR),
+			.epoch = rd(r->done, d + VYRE_D_EPOCH),
+			.result = rd(r->done, d + VYRE_D_RESULT),
+			.hist = r->hist + (size_t)s * VYRE_HIST_BINS,
+		};
+		r->seq[s] = 0;
+		r->outstanding--;
+		fn(ctx, &done);
+		wr(r->slots, (size_t)s * VYRE_SLOT_WORDS + VYRE_W_STATUS, VYRE_SLOT_EMPTY);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * A relaunched grid gets one workgroup per tile still published (more than
+ * needed once some are claimed: the extra ones find nothing and exit). A
+ * persistent grid is one workgroup per compute unit.
+ */
+int ring_kick(struct ring *r)
+{
+	uint32_t groups = 0;
+	int ret;
+
+	if (!r->outstanding)
+		return 0;
+	ret = gpu_kernel_idle(r->gpu, &r->kernel);
+	if (ret <= 0)
+		return ret;
+	if (r->mode == RING_PERSISTENT) {
+		groups = r->gpu->compute_units;
+	} else {
+		for (uint32_t s = 0; s < r->nslots; s++)
+			if (r->seq[s] && groups < 65535)
+				groups += r->tiles[s];
+	}
+	wr(r->ctrl, VYRE_CI_LAUNCH, (uint32_t)++r->launches);
+	return gpu_kernel_launch(r->gpu, &r->kernel, groups);
+}
+
+uint32_t ring_outstanding(const struct ring *r)
+{
+	return r->outstanding;
+}
+
+int ring_stop(struct ring *r)
+{
+	int ret;
+
+	atomic_store_explicit(word(r->ctrl, VYRE_CI_STOP), 1, memory_order_release);
+	ret = gpu_kernel_wait(r->gpu, &r->kernel);
+	atomic_store_explicit(word(r->ctrl, VYRE_CI_STOP), 0, memory_order_release);
+	return ret;
+}
+
+uint32_t ring_epoch(const struct ring *r)
+{
+	return rd(r->devw, VYRE_DEV_EPOCH);
+}
+
+uint32_t ring_status_word(const struct ring *r, uint32_t slot)
+{
+	return rd(r->slots, (size_t)slot * VYRE_SLOT_WORDS + VYRE_W_STATUS);
+}
+
+uint64_t ring_launches(const struct ring *r)
+{
+	return r->launches;
+}
+
+uint32_t ring_heartbeat(const struct ring *r)
+{
+	return rd(r->gpuw.map, VYRE_GS_HEARTBEAT);
+}
+
+uint32_t ring_op_count(const struct ring *r, uint32_t opclass)
+{
+	return rd(r->devw, VYRE_DEV_OP_COUNT + opclass);
+}
+
+uint32_t ring_done_count(const struct ring *r)
+{
+	return rd(r->devw, VYRE_DEV_DONE_COUNT);
+}
+
+void ring_set_pattern(struct ring *r, uint32_t index, const uint8_t *pat, uint32_t len)
+{
+	uint8_t *dst = (uint8_t *)r->pattern.map + (size_t)index * VYRE_PATTERN_MAX;
+
+	memcpy(dst, pat, len > VYRE_PATTERN_MAX ? VYRE_PATTERN_MAX : len);
+}
+
+void ring_mask_tenant(struct ring *r, uint32_t tenant, bool masked)
+{
+	_Atomic uint32_t *w = word(r->ctrl, VYRE_CI_TENANT_MASK + tenant / 32);
+	uint32_t bit = 1u << (tenant % 32);
+
+	if (tenant >= VYRE_TENANT_BITS)
+		return;
+	if (masked)
+		atomic_fetch_or_explicit(w, bit, memory_order_release);
+	else
+		atomic_fetch_and_explicit(w, ~bit, memory_order_release);
+}
+
+enum ring_mode ring_mode(const struct ring *r)
+{
+	return r->mode;
+}
+
+const char *ring_place(const struct ring *r)
+{
+	return gpu_place_name(r->gpu, &r->hostw);
+}

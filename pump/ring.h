@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ring.h - the host side of the ring protocol (SPEC §6). Private to pump/.
+ *
+ * A ring is owned by one pump thread; no function here is thread-safe.
+ */
+#ifndef VYRE_RING_H
+#define VYRE_RING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gpu.h"
+#include "vyre_abi.h"
+
+enum ring_mode {
+	RING_RELAUNCH = VYRE_MODE_RELAUNCH,
+	RING_PERSISTENT = VYRE_MODE_PERSISTENT,
+};
+
+/* What one slot carries; ring_publish writes it into the slot's words. */
+struct ring_work {
+	uint32_t opcode;
+	uint32_t tenant;   /* GPU tenant id: bit in the mask table */
+	uint32_t arg0, arg1, arg2;
+	uint64_t data_off; /* chunk's offset in the arena */
+	uint32_t data_len;
+	uint32_t tail_len;
+	uint32_t batch;    /* VYRE_NO_BATCH or the fence batch it counts toward */
+};
+
+struct ring_done {
+	uint32_t slot;
+	uint32_t status; /* VYRE_SLOT_DONE or VYRE_SLOT_FAULT */
+	uint32_t error;  /* VYRE_ERR_* */
+	uint32_t epoch;  /* fences */
+	uint32_t result;
+	const uint32_t *hist; /* 256 bins, for histogram slots */
+};
+
+struct ring;
+
+/*
+ * Creates the ring's buffers, placed for mode, and the megakernel bound to
+ * them. arena_addr is the device address chunk offsets are relative to.
+ */
+int ring_create(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t arena_addr,
+		struct ring **out);
+void ring_destroy(struct ring **r);
+
+/* Publishes work into an EMPTY slot; -EBUSY (nothing written) otherwise. */
+int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w);
+/* Calls fn for each slot whose done word has come; returns how many. */
+int ring_harvest(struct ring *r, void (*fn)(void *ctx, const struct ring_done *d), void *ctx);
+/* Launches the kernel if work is published and none is running. */
+int ring_kick(struct ring *r);
+/* Slots published and not yet harvested. */
+uint32_t ring_outstanding(const struct ring *r);
+/* Asks a running kernel to exit and waits for it. */
+int ring_stop(struct ring *r);
+
+uint32_t ring_epoch(const struct ring *r);
+uint32_t ring_status_word(const struct ring *r, uint32_t slot);
+uint64_t ring_launches(const struct ring *r);
+uint32_t ring_heartbeat(const struct ring *r);
+uint32_t ring_op_count(const struct ring *r, uint32_t opclass);
+uint32_t ring_done_count(const struct ring *r);
+void ring_set_pattern(struct ring *r, uint32_t index, const uint8_t *pat, uint32_t len);
+void ring_mask_tenant(struct ring *r, uint32_t tenant, bool masked);
+enum ring_mode ring_mode(const struct ring *r);
+const char *ring_place(const struct ring *r);
+
+#endif

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+/*
+ * uring.c - the pump's io_uring: chunk reads into arena regions and the
+ * eventfd read that wakes the pump when a job is submitted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pump_priv.h"
+
+/*
+ * Relaunch mode registers each slot's region as fixed buffer <slot>, so a
+ * chunk is one READ_FIXED straight into memory the shader reads. BAR
+ * memory cannot be registered (PLATFORM.md rule 4): plain READ there.
+ */
+int uring_open(struct pump *p)
+{
+	unsigned entries = 1;
+	struct iovec *iov;
+	int ret;
+
+	while (entries < 2 * p->cfg.slots + 2)
+		entries <<= 1;
+	ret = io_uring_queue_init(entries, &p->uring, 0);
+	if (ret < 0) {
+		vlog_err("io_uring: setup failed (%d); is io_uring disabled "
+			 "(sysctl kernel.io_uring_disabled)?",
+			 ret);
+		return ret;
+	}
+	p->uring_ready = true;
+	if (!p->arena.host)
+		return 0;
+	iov = calloc(p->arena.nregions, sizeof(*iov));
+	if (!iov)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < p->arena.nregions; i++) {
+		iov[i].iov_base = arena_region(&p->arena, i);
+		iov[i].iov_len = p->arena.region;
+	}
+	ret = io_uring_register_buffers(&p->uring, iov, p->arena.nregions);
+	free(iov);
+	if (ret < 0) {
+		vlog_err("io_uring: registering the %zu MiB arena failed (%d); a non-root "
+			 "daemon needs RLIMIT_MEMLOCK raised (ulimit -l)",
+			 (p->arena.region * p->arena.nregions) >> 20, ret);
+		return ret;
+	}
+	p->registered = true;
+	return 0;
+}
+
+void uring_close(struct pump *p)
+{
+	if (!p->uring_ready)
+		return;
+	if (p->registered)
+		io_uring_unregister_buffers(&p->uring);
+	io_uring_queue_exit(&p->uring);
+	p->uring_ready = false;
+	p->registered = false;
+}
+
+static struct io_uring_sqe *uring_sqe(struct pump *p)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&p->uring);
+
+	if (!sqe) {
+		io_uring_submit(&p->uring);
+		p->pending_sqes = 0;
+		sqe = io_uring_get_sqe(&p->uring);
+	}
+	return sqe;
+}
+
+/* Queues a read of the rest of the slot's chunk (all of it, or after a short read). */
+int uring_read(struct pump *p, uint32_t slot)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	struct io_uring_sqe *sqe = uring_sqe(p);
+	uint8_t *dst = arena_region(&p->arena, slot) + s->got;
+	uint32_t len = s->want - s->got;
+	uint64_t off = s->file_off + s->got;
+
+	if (!sqe)
+		return -EBUSY;
+	if (p->registered)
+		io_uring_prep_read_fixed(sqe, j->fd, dst, len, off, (int)slot);
+	else
+		io_uring_prep_read(sqe, j->fd, dst, len, off);
+	/* io-wq workers copy buffered reads in parallel (PLATFORM.md rule 5) */
+	if (p->async && !j->direct)
+		sqe->flags |= IOSQE_ASYNC;
+	io_uring_sqe_set_data64(sqe, slot);
+	p->pending_sqes++;
+	return 0;
+}
+
+int uring_arm_wakeup(struct pump *p)
+{
+	struct io_uring_sqe *sqe = uring_sqe(p);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_read(sqe, p->efd, &p->efd_buf, sizeof(p->efd_buf), 0);
+	io_uring_sqe_set_data64(sqe, URING_WAKEUP_TAG);
+	p->pending_sqes++;
+	return 0;
+}

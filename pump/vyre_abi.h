@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ring's wire layout, defined once for C and GLSL.
+ *
+ * glslang defines VULKAN when it compiles a shader, so this one file gives
+ * the C host and the megakernel the same numbers. The numbers that
+ * vyre-runtime also uses (slot states, the 16-word slot, opcodes) are kept
+ * wire-compatible with it (SPEC §6).
+ */
+#ifndef VYRE_ABI_H
+#define VYRE_ABI_H
+
+#ifndef VULKAN
+#include <stdint.h>
+#define VYRE_U(x) ((uint32_t)(x##u))
+#else
+/* glslang's preprocessor will not paste onto a number: convert instead. */
+#define VYRE_U(x) uint(x)
+#endif
+
+/* Slot status, word 0 of a slot (vyre-runtime's numbers). */
+#define VYRE_SLOT_EMPTY     VYRE_U(0)
+#define VYRE_SLOT_PUBLISHED VYRE_U(1)
+#define VYRE_SLOT_CLAIMED   VYRE_U(2)
+#define VYRE_SLOT_DONE      VYRE_U(3)
+#define VYRE_SLOT_WAIT_IO   VYRE_U(4) /* reserved */
+#define VYRE_SLOT_YIELD     VYRE_U(5) /* reserved */
+#define VYRE_SLOT_REQUEUE   VYRE_U(6) /* reserved */
+#define VYRE_SLOT_FAULT     VYRE_U(7)
+
+/* Opcodes. 0..7 built in, 0x100.. vyrefs scan ops, high bit system. */
+#define VYRE_OP_NOP         VYRE_U(0)
+#define VYRE_OP_DFA_STEP    VYRE_U(6) /* reserved for a future regex op */
+#define VYRE_OP_BATCH_FENCE VYRE_U(7)
+#define VYRE_OP_COUNT       VYRE_U(0x101)
+#define VYRE_OP_MATCH       VYRE_U(0x102)
+#define VYRE_OP_HISTOGRAM   VYRE_U(0x103)
+#define VYRE_OP_PACKED_SLOT VYRE_U(0x80000001)
+#define VYRE_OP_SHUTDOWN    VYRE_U(0xFFFFFFFF)
+
+/* Error codes a faulted slot carries in its completion record. */
+#define VYRE_ERR_NONE       VYRE_U(0)
+#define VYRE_ERR_UNKNOWN_OP VYRE_U(1)
+#define VYRE_ERR_MASKED     VYRE_U(2) /* tenant masked: the job was cancelled */
+#define VYRE_ERR_BAD_SLOT   VYRE_U(3) /* chunk or argument out of range */
+
+/*
+ * A slot's host-written part: 16 32-bit words (64 bytes). Words 0-3 are
+ * vyre-runtime's status, opcode, tenant, priority; 4-15 are arguments.
+ */
+#define VYRE_SLOT_WORDS    16
+#define VYRE_W_STATUS      0
+#define VYRE_W_OPCODE      1
+#define VYRE_W_TENANT      2
+#define VYRE_W_PRIORITY    3
+#define VYRE_W_ARG0        4 /* count: byte; match: pattern length; fence: batch */
+#define VYRE_W_ARG1        5 /* match: pattern table index; fence: slots in batch */
+#define VYRE_W_ARG2        6
+#define VYRE_W_SEQ         7  /* publish sequence, echoed in the done word */
+#define VYRE_W_DATA_LO     8  /* chunk's byte offset in the arena */
+#define VYRE_W_DATA_HI     9
+#define VYRE_W_DATA_LEN    10 /* bytes of the chunk proper */
+#define VYRE_W_TAIL_LEN    11 /* readable bytes past DATA_LEN (match's tail window) */
+#define VYRE_W_TILES       12 /* bits 0-23: tiles; bits 24-31: log2 of tile bytes */
+#define VYRE_W_BATCH       13 /* fence batch this slot counts toward, or VYRE_NO_BATCH */
+#define VYRE_W_CLAIM       14 /* (seq & 0xffff) << 16 | next tile; claimed by CAS */
+#define VYRE_W_RESERVED    15
+
+#define VYRE_NO_BATCH      VYRE_U(0xFFFFFFFF)
+#define VYRE_TILES_MASK    VYRE_U(0x00FFFFFF)
+#define VYRE_TILE_SHIFT_POS 24
+#define VYRE_CLAIM_GEN(seq) (((seq) & VYRE_U(0xFFFF)) << 16)
+#define VYRE_CLAIM_TILE_MASK VYRE_U(0xFFFF)
+
+/*
+ * Host-written control words, after the slots in the same buffer (so they
+ * share the slots' placement: BAR when a persistent kernel polls them).
+ */
+#define VYRE_CTRL_IN_WORDS   160
+#define VYRE_CI_STOP         0  /* nonzero: every workgroup exits at its next check */
+#define VYRE_CI_IDLE_BUDGET  1  /* empty polls a persistent workgroup makes before exiting */
+#define VYRE_CI_LAUNCH       2  /* launch number, echoed in the heartbeat block */
+#define VYRE_CI_TENANT_MASK  16 /* 128 words: bit t set = tenant t's slots fault */
+#define VYRE_TENANT_BITS     4096
+
+/*
+ * GPU-written completion record, one per slot, in host-coherent system
+ * memory where the host polls it (PLATFORM.md rule 2).
+ */
+#define VYRE_DONE_WORDS      8
+#define VYRE_D_DONE          0 /* = the slot's SEQ once complete (release) */
+#define VYRE_D_STATUS        1 /* VYRE_SLOT_DONE or VYRE_SLOT_FAULT */
+#define VYRE_D_ERROR         2
+#define VYRE_D_EPOCH         3 /* fences: the epoch this fence produced */
+#define VYRE_D_RESULT        4 /* 32-bit result: count, matches, nop = 1 */
+
+#define VYRE_HIST_BINS       256
+
+/* GPU-written status block at the start of the completion buffer. */
+#define VYRE_GS_WORDS        16
+#define VYRE_GS_HEARTBEAT    0
+#define VYRE_GS_LAUNCH       1
+
+/* GPU-private words (device memory): counters, batches, per-slot scratch. */
+#define VYRE_DEV_EPOCH       0
+#define VYRE_DEV_DONE_COUNT  1
+#define VYRE_DEV_OP_COUNT    8  /* 8 words: executions per opcode class */
+#define VYRE_OPCLASS_NOP     0
+#define VYRE_OPCLASS_COUNT   1
+#define VYRE_OPCLASS_MATCH   2
+#define VYRE_OPCLASS_HIST    3
+#define VYRE_OPCLASS_FENCE   4
+#define VYRE_OPCLASS_UNKNOWN 5
+#define VYRE_DEV_BATCHES     32 /* VYRE_MAX_BATCHES words of per-batch done counts */
+#define VYRE_MAX_BATCHES     4096
+#define VYRE_DEV_SCRATCH     (VYRE_DEV_BATCHES + VYRE_MAX_BATCHES)
+#define VYRE_SCRATCH_WORDS   264 /* per slot: acc, tiles done, fault, pad, 256 bins */
+#define VYRE_S_ACC           0
+#define VYRE_S_TILES_DONE    1
+#define VYRE_S_FAULT         2
+#define VYRE_S_HIST          8
+
+/* Pattern table (host-written): one 256-byte entry per batch id. */
+#define VYRE_PATTERN_MAX     256
+
+/* The megakernel's workgroup width and its launch parameters. */
+#define VYRE_WG_SIZE         256
+#define VYRE_MODE_RELAUNCH   0
+#define VYRE_MODE_PERSISTENT 1
+
+#ifndef VULKAN
+struct vyre_push {
+	uint64_t arena_addr; /* buffer device address of the data arena */
+	uint32_t nslots;
+	uint32_t mode;
+	uint32_t max_claims; /* claims one workgroup makes before it exits */
+	uint32_t heartbeat_every;
+	uint32_t max_iters; /* loop passes one workgroup makes: the spin limit */
+	uint32_t pad;
+};
+#endif
+
+#endif

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: MIT
+//
+// The megakernel: a bytecode interpreter over the ring of SPEC §6.
+//
+// Every workgroup loops: find a slot with an unclaimed tile, claim the tile
+// by compare-and-swap on the slot's claim word, run the slot's opcode over
+// that tile with all lanes, fold the tile's partial result into the slot's
+// scratch, and the workgroup that finishes the last tile publishes the
+// result and then the done word (release) in host memory.
+//
+// A chunk is split into tiles so that no invocation's loop count grows with
+// the chunk: lavapipe silently stops any invocation after 65,535 loop
+// iterations in total (PLATFORM.md rule 6). The host sizes tiles (ops.c,
+// ring.c) so one tile costs a lane at most ~4,100 iterations, and a
+// relaunched workgroup claims at most one tile.
+//
+// Persistent mode (a real GPU) runs about one workgroup per SM until the
+// stop word, its idle budget or its spin limit; relaunch mode runs one
+// bounded grid per batch. Both are this one shader, set by push constants.
+#version 460
+#pragma use_vulkan_memory_model
+#extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_memory_scope_semantics : require
+#extension GL_EXT_buffer_reference : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int8 : require
+#extension GL_EXT_shader_8bit_storage : require
+
+#include "vyre_abi.h"
+
+layout(local_size_x = VYRE_WG_SIZE) in;
+
+// Host-written: slots, then control words. BAR when persistent.
+layout(set = 0, binding = 0) buffer HostW { uint w[]; } hw;
+// GPU-written, host-polled: status block, completion records, histograms.
+layout(set = 0, binding = 1) buffer GpuW { uint w[]; } gw;
+// GPU-private: epoch, counters, batch counts, per-slot scratch.
+layout(set = 0, binding = 2) buffer Dev { uint w[]; } dv;
+// Host-written: match patterns, VYRE_PATTERN_MAX bytes per batch id.
+layout(set = 0, binding = 3) readonly buffer Pat { uint8_t b[]; } pat;
+
+layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer Vec4s { uvec4 v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 1) readonly buffer Bytes { uint8_t b[]; };
+
+layout(push_constant) uniform Push {
+	uint64_t arena_addr;
+	uint nslots;
+	uint mode;
+	uint max_claims;
+	uint heartbeat_every;
+	uint max_iters;
+	uint pad;
+} pc;
+
+#define NONE 0xFFFFFFFFu
+#define ACQ gl_SemanticsAcquire
+#define REL gl_SemanticsRelease
+#define ACQREL gl_SemanticsAcquireRelease
+#define SB gl_StorageSemanticsBuffer
+#define DEV gl_ScopeDevice
+
+shared uint s_best;
+shared uint s_slot;
+shared uint s_tile;
+shared uint s_stop;
+shared uint s_last;
+shared uint s_red[VYRE_WG_SIZE];
+shared uint s_hist[VYRE_HIST_BINS];
+
+uint slot_word(uint s, uint w) { return s * VYRE_SLOT_WORDS + w; }
+uint ctrl_word(uint w) { return pc.nslots * VYRE_SLOT_WORDS + w; }
+uint done_word(uint s, uint w) { return VYRE_GS_WORDS + s * VYRE_DONE_WORDS + w; }
+uint hist_word(uint s, uint bin)
+{
+	return VYRE_GS_WORDS + pc.nslots * VYRE_DONE_WORDS + s * VYRE_HIST_BINS + bin;
+}
+uint scratch_word(uint s, uint w) { return VYRE_DEV_SCRATCH + s * VYRE_SCRATCH_WORDS + w; }
+
+// Sum of one value per lane, returned to every lane: a shared-memory tree,
+// so it does not depend on the subgroup width (32 on the H100, 8 on lavapipe).
+uint wg_sum(uint v)
+{
+	uint lane = gl_LocalInvocationIndex;
+	s_red[lane] = v;
+	barrier();
+	for (uint width = VYRE_WG_SIZE / 2u; width > 0u; width >>= 1) {
+		if (lane < width)
+			s_red[lane] += s_red[lane + width];
+		barrier();
+	}
+	uint r = s_red[0];
+	barrier();
+	return r;
+}
+
+// Each byte of x that is zero becomes 0x80, every other byte 0x00: exact,
+// no carries between bytes (the classic "has zero byte" test, kept exact).
+uint zero_bytes(uint x)
+{
+	return ~(((x & 0x7F7F7F7Fu) + 0x7F7F7F7Fu) | x | 0x7F7F7F7Fu);
+}
+
+// Mask of the valid bytes of the 32-bit word starting at byte position p.
+uint valid_mask(uint p, uint end)
+{
+	if (p + 4u <= end)
+		return 0xFFFFFFFFu;
+	if (p >= end)
+		return 0u;
+	return (1u << ((end - p) * 8u)) - 1u;
+}
+
+// count: occurrences of one byte in [start, end) of the chunk.
+uint op_count(uint64_t base, uint start, uint end, uint byte)
+{
+	Vec4s d = Vec4s(base);
+	uint pat4 = (byte & 0xFFu) * 0x01010101u;
+	uint n = 0;
+	for (uint p = start + gl_LocalInvocationIndex * 16u; p < end; p += VYRE_WG_SIZE * 16u) {
+		uvec4 v = d.v[p >> 4];
+		n += bitCount(zero_bytes(v.x ^ pat4) & valid_mask(p, end) & 0x80808080u);
+		n += bitCount(zero_bytes(v.y ^ pat4) & valid_mask(p + 4u, end) & 0x80808080u);
+		n += bitCount(zero_bytes(v.z ^ pat4) & valid_mask(p + 8u, end) & 0x80808080u);
+		n += bitCount(zero_bytes(v.w ^ pat4) & valid_mask(p + 12u, end) & 0x80808080u);
+	}
+	return n;
+}
+
+// match: occurrences of the pattern starting in [start, end); the pattern
+// may run into the tail window, up to limit (chunk plus tail).
+uint op_match(uint64_t base, uint start, uint end, uint limit, uint pidx, uint m)
+{
+	Bytes d = Bytes(base);
+	uint poff = pidx * VYRE_PATTERN_MAX;
+	uint n = 0;
+	uint first = uint(pat.b[poff]);
+	for (uint p = start + gl_LocalInvocationIndex; p < end; p += VYRE_WG_SIZE) {
+		if (p + m > limit || uint(d.b[p]) != first)
+			continue;
+		uint j = 1;
+		for (; j < m; j++)
+			if (d.b[p + j] != pat.b[poff + j])
+				break;
+		if (j == m)
+			n++;
+	}
+	return n;
+}
+
+// histogram: this lane's bytes of [start, end) counted into s_hist.
+void op_histogram(uint64_t base, uint start, uint end)
+{
+	Vec4s d = Vec4s(base);
+	for (uint p = start + gl_LocalInvocationIndex * 16u; p < end; p += VYRE_WG_SIZE * 16u) {
+		uvec4 v = d.v[p >> 4];
+		uint words[4] = uint[4](v.x, v.y, v.z, v.w);
+		for (uint k = 0; k < 16u; k++)
+			if (p + k < end)
+				atomicAdd(s_hist[(words[k >> 2] >> ((k & 3u) * 8u)) & 0xFFu], 1u);
+	}
+}
+
+uint opclass_of(uint op)
+{
+	switch (op) {
+	case VYRE_OP_NOP: return VYRE_OPCLASS_NOP;
+	case VYRE_OP_COUNT: return VYRE_OPCLASS_COUNT;
+	case VYRE_OP_MATCH: return VYRE_OPCLASS_MATCH;
+	case VYRE_OP_HISTOGRAM: return VYRE_OPCLASS_HIST;
+	case VYRE_OP_BATCH_FENCE: return VYRE_OPCLASS_FENCE;
+	}
+	return VYRE_OPCLASS_UNKNOWN;
+}
+
+bool tenant_masked(uint tenant)
+{
+	if (tenant >= VYRE_TENANT_BITS)
+		return false;
+	uint m = atomicLoad(hw.w[ctrl_word(VYRE_CI_TENANT_MASK + (tenant >> 5))], DEV, SB, ACQ);
+	return ((m >> (tenant & 31u)) & 1u) != 0;
+}
+
+// Lane 0 only: the done word is the last thing written, with release, so a
+// host that sees it sees the result (pairs with ring_harvest's acquire).
+void complete_slot(uint s, uint seq, uint status, uint err, uint result, uint epoch,
+		   uint opcode, uint batch)
+{
+	gw.w[done_word(s, VYRE_D_STATUS)] = status;
+	gw.w[done_word(s, VYRE_D_ERROR)] = err;
+	gw.w[done_word(s, VYRE_D_EPOCH)] = epoch;
+	gw.w[done_word(s, VYRE_D_RESULT)] = result;
+	atomicStore(hw.w[slot_word(s, VYRE_W_STATUS)], status, DEV, SB, REL);
+	atomicStore(gw.w[done_word(s, VYRE_D_DONE)], seq, DEV, SB, REL);
+	atomicAdd(dv.w[VYRE_DEV_DONE_COUNT], 1u, DEV, SB, 0);
+	atomicAdd(dv.w[VYRE_DEV_OP_COUNT + opclass_of(opcode)], 1u, DEV, SB, 0);
+	// The batch count goes up only after the done word: a fence that sees
+	// it (acquire) knows every slot it counts is complete.
+	if (batch != VYRE_NO_BATCH && batch < VYRE_MAX_BATCHES)
+		atomicAdd(dv.w[VYRE_DEV_BATCHES + batch], 1u, DEV, SB, REL);
+}
+
+// A fence completes only when its batch is: otherwise it is handed back
+// (claim rewound) for a later pass, so no workgroup ever waits on another.
+void run_fence(uint s, uint seq)
+{
+	if (gl_LocalInvocationIndex != 0)
+		return;
+	uint batch = hw.w[slot_word(s, VYRE_W_ARG0)];
+	uint want = hw.w[slot_word(s, VYRE_W_ARG1)];
+	if (batch >= VYRE_MAX_BATCHES) {
+		complete_slot(s, seq, VYRE_SLOT_FAULT, VYRE_ERR_BAD_SLOT, 0, 0,
+			      VYRE_OP_BATCH_FENCE, VYRE_NO_BATCH);
+		return;
+	}
+	uint have = atomicLoad(dv.w[VYRE_DEV_BATCHES + batch], DEV, SB, ACQ);
+	if (have < want) {
+		atomicStore(hw.w[slot_word(s, VYRE_W_CLAIM)], VYRE_CLAIM_GEN(seq), DEV, SB, REL);
+		return;
+	}
+	atomicStore(dv.w[VYRE_DEV_BATCHES + batch], 0u, DEV, SB, 0);
+	uint epoch = atomicAdd(dv.w[VYRE_DEV_EPOCH], 1u, DEV, SB, ACQREL) + 1u;
+	complete_slot(s, seq, VYRE_SLOT_DONE, VYRE_ERR_NONE, have, epoch, VYRE_OP_BATCH_FENCE,
+		      VYRE_NO_BATCH);
+}
+
+void run_tile(uint s, uint tile)
+{
+	uint lane = gl_LocalInvocationIndex;
+	uint opcode = hw.w[slot_word(s, VYRE_W_OPCODE)];
+	uint seq = hw.w[slot_word(s, VYRE_W_SEQ)];
+	if (opcode == VYRE_OP_BATCH_FENCE) {
+		run_fence(s, seq);
+		return;
+	}
+	uint tenant = hw.w[slot_word(s, VYRE_W_TENANT)];
+	uint arg0 = hw.w[slot_word(s, VYRE_W_ARG0)];
+	uint arg1 = hw.w[slot_word(s, VYRE_W_ARG1)];
+	uint64_t off = uint64_t(hw.w[slot_word(s, VYRE_W_DATA_LO)]) |
+		       (uint64_t(hw.w[slot_word(s, VYRE_W_DATA_HI)]) << 32);
+	uint len = hw.w[slot_word(s, VYRE_W_DATA_LEN)];
+	uint tail = hw.w[slot_word(s, VYRE_W_TAIL_LEN)];
+	uint tiles = hw.w[slot_word(s, VYRE_W_TILES)];
+	uint batch = hw.w[slot_word(s, VYRE_W_BATCH)];
+	uint ntiles = tiles & VYRE_TILES_MASK;
+	uint shift = tiles >> VYRE_TILE_SHIFT_POS;
+	uint start = tile << shift;
+	uint end = min(start + (1u << shift), len);
+	uint64_t base = pc.arena_addr + off;
+
+	// The opcode functions compute this lane's share and never wait on a
+	// barrier: barriers stay in uniform code, outside the dispatch switch.
+	uint fault = VYRE_ERR_NONE;
+	uint mine = 0;
+	s_hist[lane] = 0;
+	barrier();
+	if (tenant_masked(tenant)) {
+		fault = VYRE_ERR_MASKED;
+	} else {
+		switch (opcode) {
+		case VYRE_OP_NOP:
+			mine = (tile == 0 && lane == 0) ? 1u : 0u;
+			break;
+		case VYRE_OP_COUNT:
+			mine = op_count(base, start, end, arg0);
+			break;
+		case VYRE_OP_MATCH:
+			if (arg0 == 0 || arg0 > VYRE_PATTERN_MAX || arg1 >= VYRE_MAX_BATCHES)
+				fault = VYRE_ERR_BAD_SLOT;
+			else
+				mine = op_match(base, start, end, len + tail, arg1, arg0);
+			break;
+		case VYRE_OP_HISTOGRAM:
+			op_histogram(base, start, end);
+			break;
+		default:
+			fault = VYRE_ERR_UNKNOWN_OP;
+			break;
+		}
+	}
+	uint partial = wg_sum(mine);
+	if (opcode == VYRE_OP_HISTOGRAM && s_hist[lane] != 0)
+		atomicAdd(dv.w[scratch_word(s, VYRE_S_HIST + lane)], s_hist[lane], DEV, SB, 0);
+
+	// Fold this tile in; the tiles-done count is the release that orders
+	// it before the finisher's acquire.
+	if (lane == 0) {
+		if (partial != 0)
+			atomicAdd(dv.w[scratch_word(s, VYRE_S_ACC)], partial, DEV, SB, 0);
+		if (fault != 0)
+			atomicMax(dv.w[scratch_word(s, VYRE_S_FAULT)], fault, DEV, SB, 0);
+		uint prev = atomicAdd(dv.w[scratch_word(s, VYRE_S_TILES_DONE)], 1u, DEV, SB,
+				      ACQREL);
+		s_last = (prev + 1u == ntiles) ? 1u : 0u;
+	}
+	controlBarrier(gl_ScopeWorkgroup, gl_ScopeWorkgroup, gl_StorageSemanticsShared,
+		       gl_SemanticsAcquireRelease);
+	if (s_last == 0u)
+		return;
+
+	// Last tile: publish the slot's result, leave its scratch zeroed for
+	// the next use of the slot.
+	if (opcode == VYRE_OP_HISTOGRAM) {
+		uint bin = atomicExchange(dv.w[scratch_word(s, VYRE_S_HIST + lane)], 0u, DEV, SB, ACQ);
+		gw.w[hist_word(s, lane)] = bin;
+	}
+	controlBarrier(gl_ScopeWorkgroup, gl_ScopeDevice, gl_StorageSemanticsBuffer,
+		       gl_SemanticsAcquireRelease);
+	if (lane == 0) {
+		uint acc = atomicExchange(dv.w[scratch_word(s, VYRE_S_ACC)], 0u, DEV, SB, ACQ);
+		uint f = atomicExchange(dv.w[scratch_word(s, VYRE_S_FAULT)], 0u, DEV, SB, 0);
+		atomicStore(dv.w[scratch_word(s, VYRE_S_TILES_DONE)], 0u, DEV, SB, 0);
+		complete_slot(s, seq, f != 0 ? VYRE_SLOT_FAULT : VYRE_SLOT_DONE, f, acc, 0,
+			      opcode, batch);
+	}
+}
+
+// Every lane looks at some slots; the workgroup takes the first one, in
+// rotated order from start, that still has an unclaimed tile.
+uint find_slot(uint start)
+{
+	uint lane = gl_LocalInvocationIndex;
+	if (lane == 0)
+		s_best = NONE;
+	barrier();
+	for (uint b = 0; b < pc.nslots; b += VYRE_WG_SIZE) {
+		uint d = b + lane;
+		if (d >= pc.nslots)
+			break;
+		uint s = (start + d) % pc.nslots;
+		uint st = atomicLoad(hw.w[slot_word(s, VYRE_W_STATUS)], DEV, SB, ACQ);
+		if (st != VYRE_SLOT_PUBLISHED && st != VYRE_SLOT_CLAIMED)
+			continue;
+		uint c = atomicLoad(hw.w[slot_word(s, VYRE_W_CLAIM)], DEV, SB, ACQ);
+		uint seq = hw.w[slot_word(s, VYRE_W_SEQ)];
+		uint ntiles = hw.w[slot_word(s, VYRE_W_TILES)] & VYRE_TILES_MASK;
+		if ((c & ~VYRE_CLAIM_TILE_MASK) == VYRE_CLAIM_GEN(seq) &&
+		    (c & VYRE_CLAIM_TILE_MASK) < ntiles)
+			atomicMin(s_best, d);
+	}
+	barrier();
+	uint best = s_best;
+	barrier();
+	return best == NONE ? NONE : (start + best) % pc.nslots;
+}
+
+// Lane 0 only. The claim word holds the slot's generation beside the next
+// tile, so a claim read before the slot was recycled can never succeed.
+uint claim_tile(uint s)
+{
+	uint c = atomicLoad(hw.w[slot_word(s, VYRE_W_CLAIM)], DEV, SB, ACQ);
+	uint seq = hw.w[slot_word(s, VYRE_W_SEQ)];
+	uint ntiles = hw.w[slot_word(s, VYRE_W_TILES)] & VYRE_TILES_MASK;
+	if ((c & ~VYRE_CLAIM_TILE_MASK) != VYRE_CLAIM_GEN(seq) || (c & VYRE_CLAIM_TILE_MASK) >= ntiles)
+		return NONE;
+	uint r = atomicCompSwap(hw.w[slot_word(s, VYRE_W_CLAIM)], c, c + 1u, DEV, SB, ACQ, SB, 0);
+	if (r != c)
+		return NONE;
+	uint tile = c & VYRE_CLAIM_TILE_MASK;
+	if (tile == 0)
+		atomicCompSwap(hw.w[slot_word(s, VYRE_W_STATUS)], VYRE_SLOT_PUBLISHED,
+			       VYRE_SLOT_CLAIMED, DEV, SB, 0, SB, 0);
+	return tile;
+}
+
+void main()
+{
+	uint lane = gl_LocalInvocationIndex;
+	uint claims = 0;
+	uint idle = 0;
+	bool beat = gl_WorkGroupID.x == 0 && lane == 0;
+
+	if (beat)
+		atomicStore(gw.w[VYRE_GS_LAUNCH], hw.w[ctrl_word(VYRE_CI_LAUNCH)], DEV, SB, REL);
+	// Every loop has a stop check and a spin limit: there is no watchdog
+	// on the NVIDIA driver (PLATFORM.md rule 7).
+	for (uint iter = 0; iter < pc.max_iters; iter++) {
+		if (lane == 0)
+			s_stop = atomicLoad(hw.w[ctrl_word(VYRE_CI_STOP)], DEV, SB, ACQ);
+		if (beat && pc.heartbeat_every != 0 && iter % pc.heartbeat_every == 0)
+			atomicStore(gw.w[VYRE_GS_HEARTBEAT], iter / pc.heartbeat_every + 1u, DEV,
+				    SB, REL);
+		uint s = find_slot((gl_WorkGroupID.x + iter) % pc.nslots);
+		if (s_stop != 0)
+			break;
+		if (s == NONE) {
+			if (pc.mode == VYRE_MODE_RELAUNCH)
+				break;
+			if (++idle > hw.w[ctrl_word(VYRE_CI_IDLE_BUDGET)])
+				break;
+			continue;
+		}
+		idle = 0;
+		if (lane == 0) {
+			s_slot = s;
+			s_tile = claim_tile(s);
+		}
+		barrier();
+		uint tile = s_tile;
+		barrier();
+		if (tile == NONE)
+			continue;
+		run_tile(s, tile);
+		if (++claims >= pc.max_claims)
+			break;
+	}
+}
