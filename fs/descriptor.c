@@ -502,7 +502,7 @@ static int desc_parse_direct(struct desc_parser *p, const struct desc_tok *t)
 	return desc_fail(p, t, "must be 0 or 1 (try direct=1 for O_DIRECT reads)");
 }
 
-/* Also the order of the keys in messages and in desc_format's output. */
+/* In the order messages list the keys and desc_format writes them. */
 static const struct desc_key desc_keys[] = {
     [DESC_KEY_PATH] = {.name = "path", .quotable = true, .parse = desc_parse_path},
     [DESC_KEY_OP] = {.name = "op", .parse = desc_parse_op},

@@ -278,11 +278,10 @@ static int gpu_create_device(struct gpu *g)
 		.pNext = &f12,
 	};
 	vkGetPhysicalDeviceFeatures2(g->phys, &f2);
-	if (!f12.bufferDeviceAddress || !f12.vulkanMemoryModel ||
-	    !f12.vulkanMemoryModelDeviceScope || !f12.storageBuffer8BitAccess || !f12.shaderInt8 ||
+	if (!f12.bufferDeviceAddress || !f12.storageBuffer8BitAccess || !f12.shaderInt8 ||
 	    !f2.features.shaderInt64) {
 		vlog_err("vulkan: %s lacks a feature the megakernel needs (bufferDeviceAddress, "
-			 "vulkanMemoryModel, 8-bit storage, int8, int64); pick another with device=",
+			 "8-bit storage, int8, int64); pick another with device=",
 			 g->name);
 		return -ENOTSUP;
 	}
@@ -295,8 +294,6 @@ static int gpu_create_device(struct gpu *g)
 	VkPhysicalDeviceVulkan12Features want12 = {
 		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES,
 		.bufferDeviceAddress = VK_TRUE,
-		.vulkanMemoryModel = VK_TRUE,
-		.vulkanMemoryModelDeviceScope = VK_TRUE,
 		.storageBuffer8BitAccess = VK_TRUE,
 		.shaderInt8 = VK_TRUE,
 	};

@@ -71,6 +71,9 @@ static int pump_take_submitted(struct pump *p)
 	p->submitted = list;
 	if (!list)
 		p->submitted_tail = &p->submitted;
+	if (p->stopping) /* shutting down: what runs is cancelled, not drained */
+		for (j = p->active; j; j = j->next)
+			atomic_store(&j->cancel, true);
 	pthread_mutex_unlock(&p->lock);
 
 	for (j = p->active; j && n; j = j->next, n--) {
@@ -580,4 +583,11 @@ void pump_info(struct pump *p, struct pump_info *info)
 	info->bytes_scanned = p->bytes_scanned;
 	pthread_mutex_unlock(&p->lock);
 	info->launches = ring_launches(p->ring);
+	/* the GPU moves slots PUBLISHED -> CLAIMED; read its word */
+	for (uint32_t s = 0; s < p->cfg.slots; s++)
+		if (ring_status_word(p->ring, s) == VYRE_SLOT_CLAIMED)
+			info->slots_claimed++;
+	if (info->slots_claimed > info->slots_published)
+		info->slots_claimed = info->slots_published;
+	info->slots_published -= info->slots_claimed;
 }

@@ -18,9 +18,7 @@
 // stop word, its idle budget or its spin limit; relaunch mode runs one
 // bounded grid per batch. Both are this one shader, set by push constants.
 #version 460
-#pragma use_vulkan_memory_model
 #extension GL_GOOGLE_include_directive : require
-#extension GL_KHR_memory_scope_semantics : require
 #extension GL_EXT_buffer_reference : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_EXT_shader_explicit_arithmetic_types_int8 : require
@@ -31,11 +29,11 @@
 layout(local_size_x = VYRE_WG_SIZE) in;
 
 // Host-written: slots, then control words. BAR when persistent.
-layout(set = 0, binding = 0) buffer HostW { uint w[]; } hw;
+layout(set = 0, binding = 0) coherent volatile buffer HostW { uint w[]; } hw;
 // GPU-written, host-polled: status block, completion records, histograms.
-layout(set = 0, binding = 1) buffer GpuW { uint w[]; } gw;
+layout(set = 0, binding = 1) coherent volatile buffer GpuW { uint w[]; } gw;
 // GPU-private: epoch, counters, batch counts, per-slot scratch.
-layout(set = 0, binding = 2) buffer Dev { uint w[]; } dv;
+layout(set = 0, binding = 2) coherent volatile buffer Dev { uint w[]; } dv;
 // Host-written: match patterns, VYRE_PATTERN_MAX bytes per batch id.
 layout(set = 0, binding = 3) readonly buffer Pat { uint8_t b[]; } pat;
 
@@ -53,11 +51,12 @@ layout(push_constant) uniform Push {
 } pc;
 
 #define NONE 0xFFFFFFFFu
-#define ACQ gl_SemanticsAcquire
-#define REL gl_SemanticsRelease
-#define ACQREL gl_SemanticsAcquireRelease
-#define SB gl_StorageSemanticsBuffer
-#define DEV gl_ScopeDevice
+// GLSL 4.50 memory model: coherent volatile buffers, atomics, and buffer
+// memory barriers placed where the protocol needs release or acquire order.
+// (lavapipe 22.3's Vulkan-memory-model path ended invocations at release
+// RMWs and broke workgroup barriers; this path is the well-trodden one.)
+#define LOAD_ACQ(x) (x)
+#define STORE_REL(x, v) { memoryBarrierBuffer(); atomicExchange(x, v); }
 
 shared uint s_best;
 shared uint s_slot;
@@ -176,7 +175,7 @@ bool tenant_masked(uint tenant)
 {
 	if (tenant >= VYRE_TENANT_BITS)
 		return false;
-	uint m = atomicLoad(hw.w[ctrl_word(VYRE_CI_TENANT_MASK + (tenant >> 5))], DEV, SB, ACQ);
+	uint m = LOAD_ACQ(hw.w[ctrl_word(VYRE_CI_TENANT_MASK + (tenant >> 5))]);
 	return ((m >> (tenant & 31u)) & 1u) != 0;
 }
 
@@ -189,14 +188,16 @@ void complete_slot(uint s, uint seq, uint status, uint err, uint result, uint ep
 	gw.w[done_word(s, VYRE_D_ERROR)] = err;
 	gw.w[done_word(s, VYRE_D_EPOCH)] = epoch;
 	gw.w[done_word(s, VYRE_D_RESULT)] = result;
-	atomicStore(hw.w[slot_word(s, VYRE_W_STATUS)], status, DEV, SB, REL);
-	atomicStore(gw.w[done_word(s, VYRE_D_DONE)], seq, DEV, SB, REL);
-	atomicAdd(dv.w[VYRE_DEV_DONE_COUNT], 1u, DEV, SB, 0);
-	atomicAdd(dv.w[VYRE_DEV_OP_COUNT + opclass_of(opcode)], 1u, DEV, SB, 0);
+	STORE_REL(hw.w[slot_word(s, VYRE_W_STATUS)], status);
+	STORE_REL(gw.w[done_word(s, VYRE_D_DONE)], seq);
+	atomicAdd(dv.w[VYRE_DEV_DONE_COUNT], 1u);
+	atomicAdd(dv.w[VYRE_DEV_OP_COUNT + opclass_of(opcode)], 1u);
 	// The batch count goes up only after the done word: a fence that sees
 	// it (acquire) knows every slot it counts is complete.
-	if (batch != VYRE_NO_BATCH && batch < VYRE_MAX_BATCHES)
-		atomicAdd(dv.w[VYRE_DEV_BATCHES + batch], 1u, DEV, SB, REL);
+	if (batch != VYRE_NO_BATCH && batch < VYRE_MAX_BATCHES) {
+		memoryBarrierBuffer();
+		atomicAdd(dv.w[VYRE_DEV_BATCHES + batch], 1u);
+	}
 }
 
 // A fence completes only when its batch is: otherwise it is handed back
@@ -212,13 +213,14 @@ void run_fence(uint s, uint seq)
 			      VYRE_OP_BATCH_FENCE, VYRE_NO_BATCH);
 		return;
 	}
-	uint have = atomicLoad(dv.w[VYRE_DEV_BATCHES + batch], DEV, SB, ACQ);
+	uint have = LOAD_ACQ(dv.w[VYRE_DEV_BATCHES + batch]);
+	memoryBarrierBuffer();
 	if (have < want) {
-		atomicStore(hw.w[slot_word(s, VYRE_W_CLAIM)], VYRE_CLAIM_GEN(seq), DEV, SB, REL);
+		STORE_REL(hw.w[slot_word(s, VYRE_W_CLAIM)], VYRE_CLAIM_GEN(seq));
 		return;
 	}
-	atomicStore(dv.w[VYRE_DEV_BATCHES + batch], 0u, DEV, SB, 0);
-	uint epoch = atomicAdd(dv.w[VYRE_DEV_EPOCH], 1u, DEV, SB, ACQREL) + 1u;
+	STORE_REL(dv.w[VYRE_DEV_BATCHES + batch], 0u);
+	uint epoch = atomicAdd(dv.w[VYRE_DEV_EPOCH], 1u) + 1u;
 	complete_slot(s, seq, VYRE_SLOT_DONE, VYRE_ERR_NONE, have, epoch, VYRE_OP_BATCH_FENCE,
 		      VYRE_NO_BATCH);
 }
@@ -279,36 +281,37 @@ void run_tile(uint s, uint tile)
 	}
 	uint partial = wg_sum(mine);
 	if (opcode == VYRE_OP_HISTOGRAM && s_hist[lane] != 0)
-		atomicAdd(dv.w[scratch_word(s, VYRE_S_HIST + lane)], s_hist[lane], DEV, SB, 0);
+		atomicAdd(dv.w[scratch_word(s, VYRE_S_HIST + lane)], s_hist[lane]);
 
 	// Fold this tile in; the tiles-done count is the release that orders
 	// it before the finisher's acquire.
 	if (lane == 0) {
 		if (partial != 0)
-			atomicAdd(dv.w[scratch_word(s, VYRE_S_ACC)], partial, DEV, SB, 0);
+			atomicAdd(dv.w[scratch_word(s, VYRE_S_ACC)], partial);
 		if (fault != 0)
-			atomicMax(dv.w[scratch_word(s, VYRE_S_FAULT)], fault, DEV, SB, 0);
-		uint prev = atomicAdd(dv.w[scratch_word(s, VYRE_S_TILES_DONE)], 1u, DEV, SB,
-				      ACQREL);
+			atomicMax(dv.w[scratch_word(s, VYRE_S_FAULT)], fault);
+		memoryBarrierBuffer();
+		uint prev = atomicAdd(dv.w[scratch_word(s, VYRE_S_TILES_DONE)], 1u);
+		memoryBarrierBuffer();
 		s_last = (prev + 1u == ntiles) ? 1u : 0u;
 	}
-	controlBarrier(gl_ScopeWorkgroup, gl_ScopeWorkgroup, gl_StorageSemanticsShared,
-		       gl_SemanticsAcquireRelease);
+	memoryBarrierShared();
+	barrier();
 	if (s_last == 0u)
 		return;
 
 	// Last tile: publish the slot's result, leave its scratch zeroed for
 	// the next use of the slot.
 	if (opcode == VYRE_OP_HISTOGRAM) {
-		uint bin = atomicExchange(dv.w[scratch_word(s, VYRE_S_HIST + lane)], 0u, DEV, SB, ACQ);
+		uint bin = atomicExchange(dv.w[scratch_word(s, VYRE_S_HIST + lane)], 0u);
 		gw.w[hist_word(s, lane)] = bin;
 	}
-	controlBarrier(gl_ScopeWorkgroup, gl_ScopeDevice, gl_StorageSemanticsBuffer,
-		       gl_SemanticsAcquireRelease);
+	memoryBarrierBuffer();
+	barrier();
 	if (lane == 0) {
-		uint acc = atomicExchange(dv.w[scratch_word(s, VYRE_S_ACC)], 0u, DEV, SB, ACQ);
-		uint f = atomicExchange(dv.w[scratch_word(s, VYRE_S_FAULT)], 0u, DEV, SB, 0);
-		atomicStore(dv.w[scratch_word(s, VYRE_S_TILES_DONE)], 0u, DEV, SB, 0);
+		uint acc = atomicExchange(dv.w[scratch_word(s, VYRE_S_ACC)], 0u);
+		uint f = atomicExchange(dv.w[scratch_word(s, VYRE_S_FAULT)], 0u);
+		STORE_REL(dv.w[scratch_word(s, VYRE_S_TILES_DONE)], 0u);
 		complete_slot(s, seq, f != 0 ? VYRE_SLOT_FAULT : VYRE_SLOT_DONE, f, acc, 0,
 			      opcode, batch);
 	}
@@ -327,10 +330,10 @@ uint find_slot(uint start)
 		if (d >= pc.nslots)
 			break;
 		uint s = (start + d) % pc.nslots;
-		uint st = atomicLoad(hw.w[slot_word(s, VYRE_W_STATUS)], DEV, SB, ACQ);
+		uint st = LOAD_ACQ(hw.w[slot_word(s, VYRE_W_STATUS)]);
 		if (st != VYRE_SLOT_PUBLISHED && st != VYRE_SLOT_CLAIMED)
 			continue;
-		uint c = atomicLoad(hw.w[slot_word(s, VYRE_W_CLAIM)], DEV, SB, ACQ);
+		uint c = LOAD_ACQ(hw.w[slot_word(s, VYRE_W_CLAIM)]);
 		uint seq = hw.w[slot_word(s, VYRE_W_SEQ)];
 		uint ntiles = hw.w[slot_word(s, VYRE_W_TILES)] & VYRE_TILES_MASK;
 		if ((c & ~VYRE_CLAIM_TILE_MASK) == VYRE_CLAIM_GEN(seq) &&
@@ -347,18 +350,19 @@ uint find_slot(uint start)
 // tile, so a claim read before the slot was recycled can never succeed.
 uint claim_tile(uint s)
 {
-	uint c = atomicLoad(hw.w[slot_word(s, VYRE_W_CLAIM)], DEV, SB, ACQ);
+	uint c = LOAD_ACQ(hw.w[slot_word(s, VYRE_W_CLAIM)]);
 	uint seq = hw.w[slot_word(s, VYRE_W_SEQ)];
 	uint ntiles = hw.w[slot_word(s, VYRE_W_TILES)] & VYRE_TILES_MASK;
 	if ((c & ~VYRE_CLAIM_TILE_MASK) != VYRE_CLAIM_GEN(seq) || (c & VYRE_CLAIM_TILE_MASK) >= ntiles)
 		return NONE;
-	uint r = atomicCompSwap(hw.w[slot_word(s, VYRE_W_CLAIM)], c, c + 1u, DEV, SB, ACQ, SB, 0);
+	uint r = atomicCompSwap(hw.w[slot_word(s, VYRE_W_CLAIM)], c, c + 1u);
+	memoryBarrierBuffer();
 	if (r != c)
 		return NONE;
 	uint tile = c & VYRE_CLAIM_TILE_MASK;
 	if (tile == 0)
 		atomicCompSwap(hw.w[slot_word(s, VYRE_W_STATUS)], VYRE_SLOT_PUBLISHED,
-			       VYRE_SLOT_CLAIMED, DEV, SB, 0, SB, 0);
+			       VYRE_SLOT_CLAIMED);
 	return tile;
 }
 
@@ -370,15 +374,14 @@ void main()
 	bool beat = gl_WorkGroupID.x == 0 && lane == 0;
 
 	if (beat)
-		atomicStore(gw.w[VYRE_GS_LAUNCH], hw.w[ctrl_word(VYRE_CI_LAUNCH)], DEV, SB, REL);
+		STORE_REL(gw.w[VYRE_GS_LAUNCH], hw.w[ctrl_word(VYRE_CI_LAUNCH)]);
 	// Every loop has a stop check and a spin limit: there is no watchdog
 	// on the NVIDIA driver (PLATFORM.md rule 7).
 	for (uint iter = 0; iter < pc.max_iters; iter++) {
 		if (lane == 0)
-			s_stop = atomicLoad(hw.w[ctrl_word(VYRE_CI_STOP)], DEV, SB, ACQ);
+			s_stop = LOAD_ACQ(hw.w[ctrl_word(VYRE_CI_STOP)]);
 		if (beat && pc.heartbeat_every != 0 && iter % pc.heartbeat_every == 0)
-			atomicStore(gw.w[VYRE_GS_HEARTBEAT], iter / pc.heartbeat_every + 1u, DEV,
-				    SB, REL);
+			STORE_REL(gw.w[VYRE_GS_HEARTBEAT], iter / pc.heartbeat_every + 1u);
 		uint s = find_slot((gl_WorkGroupID.x + iter) % pc.nslots);
 		if (s_stop != 0)
 			break;

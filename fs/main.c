@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+/*
+ * main.c - the vyrefs daemon's life: parse options, daemonize, open the
+ * GPU pump, mount, serve, and on unmount or SIGTERM unwind in reverse.
+ *
+ * We fork before anything starts a thread (the pump's thread would not
+ * survive a fork) and the parent waits on a pipe until the child has the
+ * GPU and the mount, so "vyrefs MOUNT" returns only when the mount works,
+ * or fails with the reason.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+#include <fuse_lowlevel.h>
+
+struct fs *fs_global;
+
+#define OPT(t, p) {t, offsetof(struct fs_opts, p), 1}
+static const struct fuse_opt fs_opt_spec[] = {
+	OPT("slots=%u", slots),
+	OPT("chunk=%s", chunk),
+	OPT("device=%s", device),
+	OPT("kernel=%s", kernel),
+	OPT("direct=%d", direct),
+	OPT("jobs_cap=%u", jobs_cap),
+	OPT("log=%s", log),
+	OPT("-h", show_help),
+	OPT("--help", show_help),
+	OPT("-V", show_version),
+	OPT("--version", show_version),
+	FUSE_OPT_END,
+};
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [-f] [-d] [-s] [-o opt,...] MOUNTPOINT\n"
+	       "\n"
+	       "Mounts a filesystem whose ctl file takes GPU scan jobs:\n"
+	       "  echo \"scan path=/var/log/syslog op=count\" > MOUNTPOINT/ctl\n"
+	       "\n"
+	       "vyrefs options:\n"
+	       "  -o slots=N          ring slots (default 32 on a CPU device, 64 on a GPU)\n"
+	       "  -o chunk=SIZE       bytes per slot, power of two 4K-64M (default 4M / 16M)\n"
+	       "  -o device=INDEX|NAME  Vulkan device (default: a GPU, else lavapipe)\n"
+	       "  -o kernel=auto|persistent|relaunch  megakernel mode (default auto)\n"
+	       "  -o direct=0|1       O_DIRECT reads by default (default 0)\n"
+	       "  -o jobs_cap=N       finished jobs kept (default 1024)\n"
+	       "  -o log=FILE         daemon log (default: none once daemonized)\n"
+	       "  -o allow_other      let other users submit (checked per caller)\n"
+	       "  -f  foreground   -d  debug (foreground)   -s  single-threaded\n"
+	       "\n"
+	       "Unmount with: fusermount3 -u MOUNTPOINT (or umount as root)\n",
+	       prog);
+}
+
+static int parse_chunk(const char *s, uint32_t *out)
+{
+	uint64_t v;
+
+	if (desc_parse_size(s, &v) || v < PUMP_CHUNK_MIN || v > PUMP_CHUNK_MAX || (v & (v - 1)))
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int pump_config_from(struct fs *fs, struct pump_config *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->slots = fs->opts.slots;
+	pc->device = fs->opts.device;
+	pc->direct = fs->opts.direct == 1;
+	pc->async = -1;
+	pc->kernel = PUMP_KERNEL_AUTO;
+	if (fs->opts.kernel) {
+		if (!strcmp(fs->opts.kernel, "persistent"))
+			pc->kernel = PUMP_KERNEL_PERSISTENT;
+		else if (!strcmp(fs->opts.kernel, "relaunch"))
+			pc->kernel = PUMP_KERNEL_RELAUNCH;
+		else if (strcmp(fs->opts.kernel, "auto")) {
+			fprintf(stderr, "vyrefs: kernel=%s: use auto, persistent or relaunch\n",
+				fs->opts.kernel);
+			return -EINVAL;
+		}
+	}
+	if (fs->opts.chunk && parse_chunk(fs->opts.chunk, &pc->chunk)) {
+		fprintf(stderr, "vyrefs: chunk=%s: must be a power of two between 4K and 64M\n",
+			fs->opts.chunk);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Opens the pump, picking defaults by device: smaller slots for lavapipe. */
+static int fs_open_pump(struct fs *fs)
+{
+	struct pump_config pc;
+	int ret = pump_config_from(fs, &pc);
+
+	if (ret)
+		return ret;
+	if (!pc.slots)
+		pc.slots = 32;
+	if (!pc.chunk)
+		pc.chunk = 4u << 20;
+	ret = pump_create(&pc, &fs->pump);
+	if (ret)
+		fprintf(stderr, "vyrefs: cannot start the GPU pump: %s\n", strerror(-ret));
+	fs->chunk = pc.chunk;
+	return ret;
+}
+
+static int daemon_fork(int *notify)
+{
+	int pfd[2];
+	pid_t pid;
+	char status = 1;
+
+	if (pipe(pfd) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(pfd[1]);
+		if (read(pfd[0], &status, 1) != 1)
+			status = 1;
+		if (status) /* the child said why on stderr; reap it */
+			waitpid(pid, NULL, 0);
+		_exit(status);
+	}
+	close(pfd[0]);
+	setsid();
+	*notify = pfd[1];
+	return 0;
+}
+
+static void daemon_ready(int notify, const char *log)
+{
+	char ok = 0;
+	int fd;
+
+	if (notify < 0)
+		return;
+	fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+	fd = open("/dev/null", O_RDONLY);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+	}
+	if (chdir("/") < 0)
+		perror("chdir");
+	if (write(notify, &ok, 1) != 1)
+		perror("notify");
+	close(notify);
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts cl;
+	struct fuse *fuse = NULL;
+	struct fs fs = {.opts = {.direct = -1, .jobs_cap = FS_JOBS_CAP_DEFAULT}};
+	struct fuse_loop_config lc = {.max_idle_threads = 16};
+	int notify = -1, ret = 1;
+
+	if (fuse_opt_parse(&args, &fs.opts, fs_opt_spec, NULL) < 0)
+		return 1;
+	if (fs.opts.show_help) {
+		usage(argv[0]);
+		return 0;
+	}
+	if (fs.opts.show_version) {
+		printf("vyrefs %s (libfuse %s)\n", VYREFS_VERSION, fuse_pkgversion());
+		return 0;
+	}
+	if (fuse_parse_cmdline(&args, &cl) != 0)
+		return 1;
+	if (!cl.mountpoint) {
+		usage(argv[0]);
+		return 2;
+	}
+	vlog_set_debug(cl.debug);
+	/* the kernel checks modes and owners (job directories are 0700) */
+	fuse_opt_add_arg(&args, "-odefault_permissions");
+	fuse_opt_add_arg(&args, "-ofsname=vyrefs");
+	fuse_opt_add_arg(&args, "-osubtype=vyrefs");
+	fs.started = time(NULL);
+	pthread_mutex_init(&fs.lock, NULL);
+	fs_global = &fs;
+
+	if (!cl.foreground && daemon_fork(&notify) < 0) {
+		perror("vyrefs: fork");
+		goto out_free;
+	}
+	if (fs_open_pump(&fs))
+		goto out_free;
+	fuse = fuse_new(&args, &fs_ops, sizeof(fs_ops), &fs);
+	if (!fuse)
+		goto out_pump;
+	if (fuse_mount(fuse, cl.mountpoint) != 0) {
+		fprintf(stderr, "vyrefs: cannot mount on %s (does it exist? already mounted?)\n",
+			cl.mountpoint);
+		goto out_destroy;
+	}
+	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
+		goto out_unmount;
+	daemon_ready(notify, fs.opts.log);
+	notify = -1;
+	ret = cl.singlethread ? fuse_loop(fuse) : fuse_loop_mt(fuse, &lc);
+	ret = ret < 0 ? 1 : 0;
+	fuse_remove_signal_handlers(fuse_get_session(fuse));
+out_unmount:
+	fuse_unmount(fuse);
+out_destroy:
+	fuse_destroy(fuse);
+out_pump:
+	/* cancels what runs, waits for its slots, releases the GPU */
+	pump_destroy(&fs.pump);
+out_free:
+	if (notify >= 0) {
+		char fail = 1;
+		if (write(notify, &fail, 1) != 1)
+			perror("notify");
+	}
+	for (size_t i = 0; i < fs.njobs; i++)
+		fs_job_put(&fs.jobs[i]);
+	free(fs.jobs);
+	free(cl.mountpoint);
+	fuse_opt_free_args(&args);
+	return ret;
+}

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * render.c - what cat shows: key=value status lines a shell may eval,
+ * results, failed chunks, metrics, ops, README.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+
+int fs_buf_printf(struct fs_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		size_t room = b->cap - b->len;
+		va_start(ap, fmt);
+		n = vsnprintf(b->data ? b->data + b->len : NULL, room, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return -EINVAL;
+		if ((size_t)n < room) {
+			b->len += (size_t)n;
+			return 0;
+		}
+		size_t cap = b->cap ? 2 * b->cap : 4096;
+		while (cap - b->len <= (size_t)n)
+			cap *= 2;
+		char *d = realloc(b->data, cap);
+		if (!d)
+			return -ENOMEM;
+		b->data = d;
+		b->cap = cap;
+	}
+}
+
+void fs_buf_free(struct fs_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/* key=value, the value single-quoted unless it is plainly shell-safe. */
+static int kv(struct fs_buf *b, const char *key, const char *val)
+{
+	bool plain = *val != '\0';
+	int ret;
+
+	for (const char *c = val; *c && plain; c++)
+		plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			(*c >= '0' && *c <= '9') || strchr("/._-+:,@%", *c);
+	if (plain)
+		return fs_buf_printf(b, "%s=%s\n", key, val);
+	ret = fs_buf_printf(b, "%s='", key);
+	for (const char *c = val; *c && !ret; c++)
+		ret = *c == '\'' ? fs_buf_printf(b, "'\\''") : fs_buf_printf(b, "%c", *c);
+	return ret ? ret : fs_buf_printf(b, "'\n");
+}
+
+static int kvu(struct fs_buf *b, const char *key, unsigned long long v)
+{
+	return fs_buf_printf(b, "%s=%llu\n", key, v);
+}
+
+int render_job_status(struct fs_job *j, struct fs_buf *b)
+{
+	struct pump_job_info in;
+	char err[128] = "";
+
+	pump_job_info(j->pj, &in);
+	if (in.chunks_failed)
+		snprintf(err, sizeof(err), "%llu of %llu chunks failed (see failed)",
+			 (unsigned long long)in.chunks_failed, (unsigned long long)in.chunks);
+	kvu(b, "id", j->id);
+	kv(b, "state", pump_job_state_name(in.state));
+	kv(b, "op", j->op->name);
+	kv(b, "path", j->path);
+	kvu(b, "offset", j->offset);
+	kvu(b, "length", in.length);
+	kvu(b, "chunk", in.chunk);
+	kvu(b, "chunks", in.chunks);
+	kvu(b, "chunks_done", in.chunks_done);
+	kvu(b, "chunks_failed", in.chunks_failed);
+	kvu(b, "bytes_done", in.bytes_done);
+	kvu(b, "epoch", in.epoch);
+	kv(b, "tenant", j->tenant);
+	kvu(b, "uid", j->uid);
+	kvu(b, "elapsed_us", in.elapsed_us);
+	return kv(b, "error", err);
+}
+
+int render_job_result(struct fs_job *j, struct fs_buf *b)
+{
+	struct pump_job_info in;
+	int ret = 0;
+
+	if (j->op->result == PUMP_RESULT_HIST) {
+		uint64_t bins[VYRE_HIST_BINS];
+		pump_job_hist(j->pj, bins);
+		for (int i = 0; i < VYRE_HIST_BINS && !ret; i++)
+			ret = fs_buf_printf(b, "0x%02x %llu\n", i, (unsigned long long)bins[i]);
+		return ret;
+	}
+	pump_job_info(j->pj, &in);
+	return fs_buf_printf(b, "%llu\n", (unsigned long long)in.result);
+}
+
+int render_job_failed(struct fs_job *j, struct fs_buf *b)
+{
+	size_t n = pump_job_errors(j->pj, NULL, 0);
+	struct pump_chunk_error *e = calloc(n ? n : 1, sizeof(*e));
+	int ret = 0;
+
+	if (!e)
+		return -ENOMEM;
+	n = pump_job_errors(j->pj, e, n);
+	for (size_t i = 0; i < n && !ret; i++) {
+		const char *name = strerrorname_np(e[i].err);
+		ret = fs_buf_printf(b, "%llu %s %llu\n", (unsigned long long)e[i].index,
+				    name ? name : "EIO", (unsigned long long)e[i].offset);
+	}
+	free(e);
+	return ret;
+}
+
+int render_status(struct fs *fs, struct fs_buf *b)
+{
+	struct pump_info in;
+
+	pump_info(fs->pump, &in);
+	kvu(b, "epoch", in.epoch);
+	kv(b, "device", in.device);
+	kv(b, "driver", in.driver);
+	kv(b, "ingest", in.ingest);
+	kv(b, "kernel_mode", in.kernel_mode);
+	kvu(b, "slots", in.slots);
+	kvu(b, "slots_free", in.slots_free);
+	kvu(b, "slots_reading", in.slots_reading);
+	kvu(b, "slots_published", in.slots_published);
+	kvu(b, "slots_claimed", in.slots_claimed);
+	kvu(b, "chunk", in.chunk);
+	kvu(b, "jobs_active", in.jobs_active);
+	kvu(b, "jobs_done", in.jobs_done);
+	kvu(b, "jobs_failed", in.jobs_failed);
+	kvu(b, "chunks_done", in.chunks_done);
+	kvu(b, "chunks_failed", in.chunks_failed);
+	kvu(b, "bytes_scanned", in.bytes_scanned);
+	kvu(b, "launches", in.launches);
+	return kvu(b, "uptime_s", (unsigned long long)(time(NULL) - fs->started));
+}
+
+int render_metrics(struct fs *fs, struct fs_buf *b)
+{
+	static const char *const opclass[] = {"nop", "count", "match", "histogram", "fence",
+					      "unknown"};
+	struct pump_info in;
+
+	pump_info(fs->pump, &in);
+	fs_buf_printf(b, "# TYPE vyrefs_jobs counter\n");
+	fs_buf_printf(b, "vyrefs_jobs_total{state=\"done\"} %llu\n",
+		      (unsigned long long)in.jobs_done);
+	fs_buf_printf(b, "vyrefs_jobs_total{state=\"failed\"} %llu\n",
+		      (unsigned long long)in.jobs_failed);
+	fs_buf_printf(b, "# TYPE vyrefs_jobs_active gauge\nvyrefs_jobs_active %llu\n",
+		      (unsigned long long)in.jobs_active);
+	fs_buf_printf(b, "# TYPE vyrefs_chunks counter\n");
+	fs_buf_printf(b, "vyrefs_chunks_total{state=\"done\"} %llu\n",
+		      (unsigned long long)in.chunks_done);
+	fs_buf_printf(b, "vyrefs_chunks_total{state=\"failed\"} %llu\n",
+		      (unsigned long long)in.chunks_failed);
+	fs_buf_printf(b, "# TYPE vyrefs_bytes counter\nvyrefs_bytes_total %llu\n",
+		      (unsigned long long)in.bytes_scanned);
+	fs_buf_printf(b, "# TYPE vyrefs_kernel_launches counter\n"
+			 "vyrefs_kernel_launches_total %llu\n",
+		      (unsigned long long)in.launches);
+	fs_buf_printf(b, "# TYPE vyrefs_gpu_slots counter\n");
+	for (size_t i = 0; i < sizeof(opclass) / sizeof(opclass[0]); i++)
+		fs_buf_printf(b, "vyrefs_gpu_slots_total{op=\"%s\"} %llu\n", opclass[i],
+			      (unsigned long long)in.op_exec[i]);
+	fs_buf_printf(b, "# TYPE vyrefs_epoch gauge\nvyrefs_epoch %u\n", in.epoch);
+	return fs_buf_printf(b, "# EOF\n");
+}
+
+int render_ops(struct fs_buf *b)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < pump_ops_count && !ret; i++)
+		ret = fs_buf_printf(b, "%s 0x%x %s\n", pump_ops[i].name, pump_ops[i].code,
+				    pump_ops[i].usage);
+	return ret;
+}
+
+int render_readme(struct fs_buf *b)
+{
+	return fs_buf_printf(
+		b,
+		"vyrefs: scan files on the GPU by writing job descriptors.\n"
+		"\n"
+		"  echo \"scan path=/abs/file op=count\" > ctl     submit; read ctl back for the id\n"
+		"  cat jobs/N/status                             key=value lines (eval-able)\n"
+		"  cat jobs/N/result                             the result\n"
+		"  cat jobs/N/wait                               blocks until the job ends\n"
+		"  echo cancel > jobs/N/ctl ; rmdir jobs/N       cancel; remove a finished job\n"
+		"\n"
+		"Descriptor: [scan] path=ABS op=OP [offset=N] [length=N] [chunk=SIZE]\n"
+		"            [byte=N] [pattern=\"...\"] [tenant=LABEL] [direct=0|1]\n"
+		"Sizes take K, M, G suffixes. Patterns allow \\\\ \\\" \\n \\t \\xHH.\n"
+		"\n"
+		"Ops (see ops):\n"
+		"  nop        number of chunks\n"
+		"  count      occurrences of byte= (default 0x0a, so: lines)\n"
+		"  match      overlapping occurrences of pattern= (1-256 bytes)\n"
+		"  histogram  256 lines \"0xHH N\"\n"
+		"\n"
+		"Files: README ctl status epoch ops metrics jobs/latest\n"
+		"       jobs/N/{descriptor,status,failed,result,wait,ctl}\n");
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+/*
+ * submit.c - one descriptor line becomes one job: parse, open the target
+ * as the caller, hand it to the pump, enter it in the job table.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, char *err,
+		   size_t errlen)
+{
+	struct fuse_context *ctx = fuse_get_context();
+	struct desc d;
+	struct fs_job *j;
+	char norm[2 * DESC_LINE_MAX];
+	int fd = -1, ret;
+
+	ret = desc_parse(line, len, &d, err, errlen);
+	if (ret)
+		return ret;
+	if (d.chunk > fs->chunk) {
+		snprintf(err, errlen, "chunk=%u: larger than this mount's arena chunk %u (try "
+			 "chunk=%u, or mount with -o chunk=)", d.chunk, fs->chunk, fs->chunk);
+		return -EINVAL;
+	}
+	if (d.direct == 1 && (d.offset & 4095)) {
+		snprintf(err, errlen, "offset=%llu: direct=1 needs a multiple of 4096 (try "
+			 "offset=%llu)", (unsigned long long)d.offset,
+			 (unsigned long long)(d.offset & ~4095ull));
+		return -EINVAL;
+	}
+	ret = cred_open(ctx, d.path, &fd, err, errlen);
+	if (ret)
+		return ret;
+	j = calloc(1, sizeof(*j));
+	if (!j) {
+		ret = -ENOMEM;
+		goto out_close;
+	}
+	atomic_init(&j->refs, 1);
+	j->uid = ctx->uid;
+	j->gid = ctx->gid;
+	j->op = d.op;
+	j->offset = d.offset;
+	j->created = time(NULL);
+	if (d.tenant[0])
+		snprintf(j->tenant, sizeof(j->tenant), "%s", d.tenant);
+	else
+		snprintf(j->tenant, sizeof(j->tenant), "%u", (unsigned)ctx->uid);
+	if (desc_format(&d, norm, sizeof(norm)) < 0)
+		snprintf(norm, sizeof(norm), "scan path=? op=%s", d.op->name);
+	j->path = strdup(d.path);
+	j->descriptor = strdup(norm);
+	if (!j->path || !j->descriptor) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	struct pump_scan scan = {
+		.fd = fd,
+		.op = d.op,
+		.byte = d.byte,
+		.pattern = d.pattern,
+		.pattern_len = d.pattern_len,
+		.offset = d.offset,
+		.length = d.length,
+		.chunk = d.chunk,
+		.direct = d.direct,
+	};
+	ret = pump_submit(fs->pump, &scan, &j->pj);
+	if (ret) {
+		if (ret == -EINVAL && d.direct == 1)
+			snprintf(err, errlen, "direct=1: %s does not support O_DIRECT (try direct=0)",
+				 d.path);
+		else
+			snprintf(err, errlen, "the scan could not start: %s", strerror(-ret));
+		goto out_free;
+	}
+	fd = -1; /* the pump owns it now */
+	ret = fs_jobs_add(fs, j);
+	if (ret) {
+		pump_job_cancel(j->pj);
+		snprintf(err, errlen, "the job table is full (rmdir finished jobs)");
+		fs_job_put(&j);
+		return -EAGAIN;
+	}
+	*id = j->id;
+	return 0;
+out_free:
+	fs_job_put(&j);
+out_close:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
