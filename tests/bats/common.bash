@@ -1,0 +1,67 @@
+# Shared by every .bats file: mount a fresh vyrefs for the file, unmount it
+# (fd 3 is bats's own TAP stream: tests use fd 7 for the "exec 3<>ctl" pattern)
+# afterwards and show the daemon's log if anything failed. Like libfuse's
+# test/cases/lib/common.sh.
+
+VYRE_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
+VYREFS="$VYRE_ROOT/build/fs/vyrefs"
+
+# mount_vyrefs [extra -o options]
+mount_vyrefs() {
+	MNT="$(mktemp -d /tmp/vyre-mnt.XXXXXX)"
+	LOG="$BATS_FILE_TMPDIR/vyrefs.log"
+	export MNT LOG
+	VYRE_VALIDATION=1 "$VYREFS" "$MNT" -o "log=$LOG${1:+,$1}"
+}
+
+unmount_vyrefs() {
+	if [ -n "${MNT:-}" ] && mountpoint -q "$MNT"; then
+		umount "$MNT" || umount -l "$MNT"
+	fi
+	# the daemon exits after the unmount; give it a moment to release the GPU
+	for _ in $(seq 50); do pgrep -f "vyrefs $MNT" >/dev/null || break; sleep 0.1; done
+	rmdir "$MNT" 2>/dev/null || true
+	if grep -q "validation error" "$LOG" 2>/dev/null; then
+		echo "Vulkan validation errors in the daemon log:" >&2
+		cat "$LOG" >&2
+		return 1
+	fi
+}
+
+setup_file() {
+	mount_vyrefs
+}
+
+teardown_file() {
+	unmount_vyrefs
+}
+
+teardown() {
+	if [ "${BATS_TEST_COMPLETED:-}" != 1 ] && [ -f "${LOG:-/nonexistent}" ]; then
+		echo "--- daemon log" >&2
+		tail -n 50 "$LOG" >&2
+	fi
+}
+
+# submit DESCRIPTOR: writes it to ctl and prints the new job's id
+submit() {
+	local id
+	exec 7<>"$MNT/ctl"
+	echo "$1" >&7 || { exec 7>&-; return 1; }
+	read -r id <&7
+	exec 7>&-
+	echo "$id"
+}
+
+# wait_job ID: blocks until the job ends
+wait_job() {
+	cat "$MNT/jobs/$1/wait" >/dev/null
+}
+
+# result_of DESCRIPTOR: submits, waits, prints the result
+result_of() {
+	local id
+	id=$(submit "$1") || return 1
+	wait_job "$id"
+	cat "$MNT/jobs/$id/result"
+}
