@@ -205,7 +205,13 @@ int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
 	wr(r->slots, b + VYRE_W_TILES, ntiles | shift << VYRE_TILE_SHIFT_POS);
 	wr(r->slots, b + VYRE_W_BATCH, w->batch);
 	wr(r->slots, b + VYRE_W_CLAIM, VYRE_CLAIM_GEN(seq));
-	/* Pairs with find_slot's acquire load of the status word. */
+	/*
+	 * Pairs with find_slot's acquire load of the status word. A full
+	 * fence, not just release: BAR is write-combining, and on x86 only a
+	 * fence (mfence) drains WC buffers, so the slot's words and the chunk
+	 * reach the GPU before the status word does.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
 	atomic_store_explicit(word(r->slots, b + VYRE_W_STATUS), VYRE_SLOT_PUBLISHED,
 			      memory_order_release);
 	r->seq[slot] = seq;

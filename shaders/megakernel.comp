@@ -37,8 +37,10 @@ layout(set = 0, binding = 2) coherent volatile buffer Dev { uint w[]; } dv;
 // Host-written: match patterns, VYRE_PATTERN_MAX bytes per batch id.
 layout(set = 0, binding = 3) readonly buffer Pat { uint8_t b[]; } pat;
 
-layout(buffer_reference, std430, buffer_reference_align = 16) readonly buffer Vec4s { uvec4 v[]; };
-layout(buffer_reference, std430, buffer_reference_align = 1) readonly buffer Bytes { uint8_t b[]; };
+// Chunk data. coherent: a persistent kernel must not read a region's
+// previous chunk out of a non-coherent L1 when the region is refilled.
+layout(buffer_reference, std430, buffer_reference_align = 16) coherent readonly buffer Vec4s { uvec4 v[]; };
+layout(buffer_reference, std430, buffer_reference_align = 1) coherent readonly buffer Bytes { uint8_t b[]; };
 
 layout(push_constant) uniform Push {
 	uint64_t arena_addr;

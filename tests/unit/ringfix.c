@@ -11,6 +11,7 @@ void ringfix_open(struct ringfix *f, uint32_t nslots, uint32_t chunk, int mode)
 	const char *km = getenv("VYRE_TEST_KERNEL");
 	int ret;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* Every Vulkan test runs under the Khronos validation layer. */
 	setenv("VYRE_VALIDATION", "1", 0);
 	memset(f, 0, sizeof(*f));
