@@ -93,6 +93,8 @@ void gpu_kernel_destroy(struct gpu *g, struct gpu_kernel *k);
 int gpu_kernel_launch(struct gpu *g, struct gpu_kernel *k, uint32_t groups);
 /* 1 if the last launch has ended (or none is in flight), 0 if running, <0 error. */
 int gpu_kernel_idle(struct gpu *g, struct gpu_kernel *k);
+/* Waits up to timeout_ns for the launch in flight: 1 ended, 0 still running. */
+int gpu_kernel_wait_for(struct gpu *g, struct gpu_kernel *k, uint64_t timeout_ns);
 /* Blocks until the launch in flight ends (shutdown only). */
 int gpu_kernel_wait(struct gpu *g, struct gpu_kernel *k);
 

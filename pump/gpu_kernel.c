@@ -271,3 +271,20 @@ int gpu_kernel_wait(struct gpu *g, struct gpu_kernel *k)
 out:
 	return ret;
 }
+
+int gpu_kernel_wait_for(struct gpu *g, struct gpu_kernel *k, uint64_t timeout_ns)
+{
+	VkResult r;
+
+	if (!k->in_flight)
+		return 1;
+	r = vkWaitForFences(g->dev, 1, &k->fence, VK_TRUE, timeout_ns);
+	if (r == VK_TIMEOUT)
+		return 0;
+	if (r != VK_SUCCESS) {
+		gpu_log_vk("vkWaitForFences", r, __FILE__, __LINE__);
+		return gpu_errno(r);
+	}
+	k->in_flight = false;
+	return 1;
+}

@@ -377,10 +377,14 @@ static void *pump_thread(void *arg)
 		}
 		if (ring_outstanding(p->ring)) {
 			/*
-			 * GPU work is out: poll its done words. Yield rather than
-			 * spin so lavapipe's threads get the cores they run on.
+			 * GPU work is out: poll its done words. On a CPU device
+			 * the polling would take a core from the "GPU" itself, so
+			 * sleep on the launch instead (1 ms at most, so a new job
+			 * waits no longer than that).
 			 */
-			if (++idle_polls > 64)
+			if (p->gpu->is_cpu)
+				ring_wait_launch(p->ring, 1000000);
+			else if (++idle_polls > 64)
 				sched_yield();
 			continue;
 		}

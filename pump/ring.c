@@ -63,7 +63,7 @@ static uint32_t rd(const uint32_t *base, size_t i)
  */
 static uint32_t ring_tile_shift(uint32_t opcode, uint32_t arg0)
 {
-	uint32_t s = 18; /* 256 KiB: count/histogram lanes do 64 16-byte loads */
+	uint32_t s = 20; /* 1 MiB: count/histogram lanes do 256 16-byte loads */
 
 	if (opcode == VYRE_OP_MATCH && arg0 > 0) {
 		s = 20;
@@ -275,6 +275,11 @@ int ring_kick(struct ring *r)
 	}
 	wr(r->ctrl, VYRE_CI_LAUNCH, (uint32_t)++r->launches);
 	return gpu_kernel_launch(r->gpu, &r->kernel, groups);
+}
+
+int ring_wait_launch(struct ring *r, uint64_t timeout_ns)
+{
+	return gpu_kernel_wait_for(r->gpu, &r->kernel, timeout_ns);
 }
 
 uint32_t ring_outstanding(const struct ring *r)

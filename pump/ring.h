@@ -54,6 +54,12 @@ int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w);
 int ring_harvest(struct ring *r, void (*fn)(void *ctx, const struct ring_done *d), void *ctx);
 /* Launches the kernel if work is published and none is running. */
 int ring_kick(struct ring *r);
+/*
+ * Sleeps until the running launch ends, at most timeout_ns. For a CPU
+ * device only: there the "GPU" is our own cores, and polling its done words
+ * would take a core from it. Completions are still read from done words.
+ */
+int ring_wait_launch(struct ring *r, uint64_t timeout_ns);
 /* Slots published and not yet harvested. */
 uint32_t ring_outstanding(const struct ring *r);
 /* Asks a running kernel to exit and waits for it. */

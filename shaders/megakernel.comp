@@ -65,7 +65,7 @@ shared uint s_slot;
 shared uint s_tile;
 shared uint s_stop;
 shared uint s_last;
-shared uint s_red[VYRE_WG_SIZE];
+shared uint s_sum;
 shared uint s_hist[VYRE_HIST_BINS];
 
 uint slot_word(uint s, uint w) { return s * VYRE_SLOT_WORDS + w; }
@@ -77,19 +77,18 @@ uint hist_word(uint s, uint bin)
 }
 uint scratch_word(uint s, uint w) { return VYRE_DEV_SCRATCH + s * VYRE_SCRATCH_WORDS + w; }
 
-// Sum of one value per lane, returned to every lane: a shared-memory tree,
-// so it does not depend on the subgroup width (32 on the H100, 8 on lavapipe).
+// Sum of one value per lane, returned to every lane. A shared atomic and
+// three barriers: no subgroup arithmetic (it misbehaved on lavapipe 22.3),
+// and barriers are what a CPU device pays for most.
 uint wg_sum(uint v)
 {
-	uint lane = gl_LocalInvocationIndex;
-	s_red[lane] = v;
+	if (gl_LocalInvocationIndex == 0)
+		s_sum = 0;
 	barrier();
-	for (uint width = VYRE_WG_SIZE / 2u; width > 0u; width >>= 1) {
-		if (lane < width)
-			s_red[lane] += s_red[lane + width];
-		barrier();
-	}
-	uint r = s_red[0];
+	if (v != 0)
+		atomicAdd(s_sum, v);
+	barrier();
+	uint r = s_sum;
 	barrier();
 	return r;
 }
@@ -111,18 +110,26 @@ uint valid_mask(uint p, uint end)
 	return (1u << ((end - p) * 8u)) - 1u;
 }
 
-// count: occurrences of one byte in [start, end) of the chunk.
+// count: occurrences of one byte in [start, end) of the chunk. Whole
+// 16-byte vectors in the loop; the one partial vector, if any, masked.
 uint op_count(uint64_t base, uint start, uint end, uint byte)
 {
 	Vec4s d = Vec4s(base);
-	uint pat4 = (byte & 0xFFu) * 0x01010101u;
+	uvec4 pat = uvec4((byte & 0xFFu) * 0x01010101u);
+	uint full = start + ((end - start) & ~15u);
 	uint n = 0;
-	for (uint p = start + gl_LocalInvocationIndex * 16u; p < end; p += VYRE_WG_SIZE * 16u) {
-		uvec4 v = d.v[p >> 4];
-		n += bitCount(zero_bytes(v.x ^ pat4) & valid_mask(p, end) & 0x80808080u);
-		n += bitCount(zero_bytes(v.y ^ pat4) & valid_mask(p + 4u, end) & 0x80808080u);
-		n += bitCount(zero_bytes(v.z ^ pat4) & valid_mask(p + 8u, end) & 0x80808080u);
-		n += bitCount(zero_bytes(v.w ^ pat4) & valid_mask(p + 12u, end) & 0x80808080u);
+	uint p = start + gl_LocalInvocationIndex * 16u;
+	for (; p < full; p += VYRE_WG_SIZE * 16u) {
+		uvec4 v = d.v[p >> 4] ^ pat;
+		n += bitCount(zero_bytes(v.x)) + bitCount(zero_bytes(v.y)) +
+		     bitCount(zero_bytes(v.z)) + bitCount(zero_bytes(v.w));
+	}
+	if (p == full && full < end) {
+		uvec4 v = d.v[p >> 4] ^ pat;
+		n += bitCount(zero_bytes(v.x) & valid_mask(p, end));
+		n += bitCount(zero_bytes(v.y) & valid_mask(p + 4u, end));
+		n += bitCount(zero_bytes(v.z) & valid_mask(p + 8u, end));
+		n += bitCount(zero_bytes(v.w) & valid_mask(p + 12u, end));
 	}
 	return n;
 }
