@@ -140,6 +140,9 @@ static int pump_admit_fence(struct pump *p, struct pump_job *j)
 	p->slots[slot].state = PSLOT_PUBLISHED;
 	p->slots[slot].fence = true;
 	j->fence_published = true;
+	pthread_mutex_lock(&p->lock);
+	p->slots_published++;
+	pthread_mutex_unlock(&p->lock);
 	return 0;
 }
 
@@ -296,11 +299,11 @@ static void pump_harvest_one(void *ctx, const struct ring_done *d)
 	struct pump_job *j = s->job;
 
 	pthread_mutex_lock(&p->lock);
+	p->slots_published--;
 	if (s->fence) {
 		j->epoch = d->epoch;
 		j->fence_done = true;
 	} else {
-		p->slots_published--;
 		j->published--;
 		if (d->status == VYRE_SLOT_DONE) {
 			j->chunks_done++;

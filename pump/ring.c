@@ -180,8 +180,12 @@ int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
 
 	if (slot >= r->nslots)
 		return -EINVAL;
-	/* Backpressure: a slot in use is never overwritten. */
-	if (r->seq[slot] || rd(r->slots, b + VYRE_W_STATUS) != VYRE_SLOT_EMPTY)
+	/*
+	 * Backpressure: a slot in use is never overwritten. The host's own
+	 * record says so; reading the status word back from BAR would cost a
+	 * PCIe round trip per publish.
+	 */
+	if (r->seq[slot])
 		return -EBUSY;
 	shift = ring_tile_shift(w->opcode, w->arg0);
 	ntiles = w->opcode == VYRE_OP_BATCH_FENCE ? 1 : (w->data_len + (1u << shift) - 1) >> shift;
@@ -300,6 +304,11 @@ int ring_stop(struct ring *r)
 uint32_t ring_epoch(const struct ring *r)
 {
 	return rd(r->devw, VYRE_DEV_EPOCH);
+}
+
+bool ring_slot_busy(const struct ring *r, uint32_t slot)
+{
+	return r->seq[slot] != 0;
 }
 
 uint32_t ring_status_word(const struct ring *r, uint32_t slot)

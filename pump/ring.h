@@ -67,6 +67,8 @@ int ring_stop(struct ring *r);
 
 uint32_t ring_epoch(const struct ring *r);
 uint32_t ring_status_word(const struct ring *r, uint32_t slot);
+/* Published and not yet harvested (the host's record; no device read). */
+bool ring_slot_busy(const struct ring *r, uint32_t slot);
 uint64_t ring_launches(const struct ring *r);
 uint32_t ring_heartbeat(const struct ring *r);
 uint32_t ring_op_count(const struct ring *r, uint32_t opclass);

@@ -58,7 +58,7 @@ static double run_op(struct bench *b, uint32_t op, uint32_t arg0, uint32_t len, 
 	for (;;) {
 		bool stop = now_s() - t0 > secs;
 		for (uint32_t s = 0; s < b->slots && !stop; s++) {
-			if (ring_status_word(b->r, s) != VYRE_SLOT_EMPTY)
+			if (ring_slot_busy(b->r, s))
 				continue;
 			struct ring_work w = {
 				.opcode = op,
@@ -204,6 +204,7 @@ int main(int argc, char **argv)
 	double secs = 2;
 	int c, ret = 0;
 
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((c = getopt(argc, argv, "m:s:c:t:d:")) != -1) {
 		switch (c) {
 		case 'm':

@@ -2,8 +2,9 @@
 # Sourced on the H100 device machine (no package registry there): unpacks
 # the runtime libraries carried in .gl/ and points the Vulkan loader at the
 # NVIDIA driver. See BENCHMARKS.md for how runs there are made.
-for f in .gl/lib*.deb .gl/vulkan-validationlayers*.deb .gl/fuse3*.deb .gl/bats*.deb; do
+# Only libraries: unpacking fuse3 or bats over / broke ldconfig there.
+for f in .gl/lib*.deb .gl/vulkan-validationlayers*.deb; do
 	[ -e "$f" ] && dpkg -x "$f" /
 done
-ldconfig
+ldconfig 2>/dev/null || true
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
