@@ -86,8 +86,8 @@ struct gpu_kernel {
 	bool in_flight;
 };
 
-int gpu_kernel_create(struct gpu *g, const struct gpu_buf *bufs[4], const void *push,
-		      uint32_t push_size, struct gpu_kernel *k);
+int gpu_kernel_create(struct gpu *g, bool persistent, const struct gpu_buf *bufs[4],
+		      const void *push, uint32_t push_size, struct gpu_kernel *k);
 void gpu_kernel_destroy(struct gpu *g, struct gpu_kernel *k);
 /* Submits one dispatch of groups workgroups. -EBUSY if one is in flight. */
 int gpu_kernel_launch(struct gpu *g, struct gpu_kernel *k, uint32_t groups);

@@ -13,7 +13,8 @@
 
 #include "gpu.h"
 #include "log.h"
-#include "megakernel_spv.h"
+#include "megakernel_persistent_spv.h"
+#include "megakernel_relaunch_spv.h"
 
 static int gpu_kernel_layout(struct gpu *g, uint32_t push_size, struct gpu_kernel *k)
 {
@@ -49,15 +50,16 @@ out:
 	return ret;
 }
 
-static int gpu_kernel_pipeline(struct gpu *g, struct gpu_kernel *k)
+static int gpu_kernel_pipeline(struct gpu *g, bool persistent, struct gpu_kernel *k)
 {
 	VkShaderModule mod = VK_NULL_HANDLE;
 	int ret = 0;
 
 	VkShaderModuleCreateInfo mci = {
 		.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-		.codeSize = sizeof(megakernel_spv),
-		.pCode = megakernel_spv,
+		.codeSize = persistent ? sizeof(megakernel_persistent_spv)
+				       : sizeof(megakernel_relaunch_spv),
+		.pCode = persistent ? megakernel_persistent_spv : megakernel_relaunch_spv,
 	};
 	VK(vkCreateShaderModule(g->dev, &mci, NULL, &mod), out);
 	VkComputePipelineCreateInfo cci = {
@@ -175,8 +177,8 @@ out:
 	return ret;
 }
 
-int gpu_kernel_create(struct gpu *g, const struct gpu_buf *bufs[4], const void *push,
-		      uint32_t push_size, struct gpu_kernel *k)
+int gpu_kernel_create(struct gpu *g, bool persistent, const struct gpu_buf *bufs[4],
+		      const void *push, uint32_t push_size, struct gpu_kernel *k)
 {
 	int ret;
 
@@ -188,7 +190,7 @@ int gpu_kernel_create(struct gpu *g, const struct gpu_buf *bufs[4], const void *
 	ret = gpu_kernel_layout(g, push_size, k);
 	if (ret)
 		goto out_destroy;
-	ret = gpu_kernel_pipeline(g, k);
+	ret = gpu_kernel_pipeline(g, persistent, k);
 	if (ret)
 		goto out_destroy;
 	ret = gpu_kernel_bind(g, bufs, k);

@@ -143,7 +143,8 @@ int ring_create(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t ar
 		r->push.max_iters = 3;
 	}
 	const struct gpu_buf *bufs[4] = {&r->hostw, &r->gpuw, &r->dev, &r->pattern};
-	ret = gpu_kernel_create(g, bufs, &r->push, sizeof(r->push), &r->kernel);
+	ret = gpu_kernel_create(g, mode == RING_PERSISTENT, bufs, &r->push, sizeof(r->push),
+				&r->kernel);
 	if (ret)
 		goto out_destroy;
 	*out = r;
