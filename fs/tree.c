@@ -464,6 +464,8 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->entry_timeout = 0;
 	cfg->attr_timeout = 0;
 	cfg->negative_timeout = 0;
+	/* a reader blocked in jobs/N/wait must be able to ^C out */
+	cfg->intr = 1;
 	return fs_global;
 }
 

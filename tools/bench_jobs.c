@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench_jobs - job latency and small-job rate through a mounted vyrefs,
+ * using only its files, as a script would:
+ *
+ *   bench_jobs latency MOUNT FILE N        p50/p99 of write(ctl) .. end of read(wait)
+ *   bench_jobs rate MOUNT FILE N SHELLS    jobs/s from SHELLS processes, N jobs in all
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* One job, as "exec 3<>ctl; echo >&3; read id <&3; cat jobs/$id/wait". */
+static int one_job(const char *mnt, const char *line)
+{
+	char path[4096], buf[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/ctl", mnt);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -1;
+	if (write(fd, line, strlen(line)) < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	buf[n] = '\0';
+	snprintf(path, sizeof(path), "%s/jobs/%llu/wait", mnt, strtoull(buf, NULL, 10));
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	char line[4096];
+
+	if (argc < 5) {
+		fprintf(stderr, "usage: %s latency MOUNT FILE N | rate MOUNT FILE N SHELLS\n",
+			argv[0]);
+		return 2;
+	}
+	const char *mnt = argv[2];
+	int n = atoi(argv[4]);
+	snprintf(line, sizeof(line), "scan path=%s op=count\n", argv[3]);
+	if (!strcmp(argv[1], "latency")) {
+		double *t = calloc((size_t)n, sizeof(*t));
+		for (int i = 0; i < 10; i++) /* warm the path */
+			one_job(mnt, line);
+		for (int i = 0; i < n; i++) {
+			double t0 = now_us();
+			if (one_job(mnt, line))
+				return 1;
+			t[i] = now_us() - t0;
+		}
+		qsort(t, (size_t)n, sizeof(*t), cmp);
+		printf("%.1f %.1f\n", t[n / 2], t[(n * 99) / 100]);
+		return 0;
+	}
+	int shells = argc > 5 ? atoi(argv[5]) : 1;
+	double t0 = now_us();
+	for (int s = 0; s < shells; s++) {
+		if (fork() == 0) {
+			for (int i = s; i < n; i += shells)
+				if (one_job(mnt, line))
+					_exit(1);
+			_exit(0);
+		}
+	}
+	int bad = 0, st;
+	while (wait(&st) > 0)
+		bad |= !WIFEXITED(st) || WEXITSTATUS(st);
+	printf("%.0f\n", n / ((now_us() - t0) / 1e6));
+	return bad;
+}
