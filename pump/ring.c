@@ -5,7 +5,7 @@
  *
  * Memory placement (PLATFORM.md rules 1-2), per buffer:
  *   hostw   slots + control words, written by the host, polled by the GPU:
- *           BAR when a persistent kernel polls it, else host memory.
+ *           BAR (required when persistent; relaunch uses it when present).
  *   gpuw    done words, results, histograms, heartbeat: written by the GPU,
  *           polled by the host: host-coherent system memory.
  *   dev     epoch, counters, per-slot scratch: the GPU's own atomics, in
@@ -75,7 +75,12 @@ static uint32_t ring_tile_shift(uint32_t opcode, uint32_t arg0)
 
 static int ring_buffers(struct ring *r)
 {
-	enum gpu_place near = r->mode == RING_PERSISTENT ? GPU_PLACE_BAR : GPU_PLACE_SYSMEM;
+	/*
+	 * Host-written words go to BAR whenever the device has it: a
+	 * persistent kernel needs that (rule 1), and in relaunch mode it keeps
+	 * the GPU's claim CAS in device memory rather than across PCIe.
+	 */
+	enum gpu_place near = r->mode == RING_PERSISTENT ? GPU_PLACE_BAR : GPU_PLACE_NEAR;
 	size_t hostw = (size_t)r->nslots * VYRE_SLOT_WORDS + VYRE_CTRL_IN_WORDS;
 	size_t gpuw = VYRE_GS_WORDS + (size_t)r->nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS);
 	size_t dev = VYRE_DEV_SCRATCH + (size_t)r->nslots * VYRE_SCRATCH_WORDS;

@@ -28,15 +28,6 @@
 
 layout(local_size_x = VYRE_WG_SIZE) in;
 
-// Host-written: slots, then control words. BAR when persistent.
-layout(set = 0, binding = 0) coherent volatile buffer HostW { uint w[]; } hw;
-// GPU-written, host-polled: status block, completion records, histograms.
-layout(set = 0, binding = 1) coherent volatile buffer GpuW { uint w[]; } gw;
-// GPU-private: epoch, counters, batch counts, per-slot scratch.
-layout(set = 0, binding = 2) coherent volatile buffer Dev { uint w[]; } dv;
-// Host-written: match patterns, VYRE_PATTERN_MAX bytes per batch id.
-layout(set = 0, binding = 3) readonly buffer Pat { uint8_t b[]; } pat;
-
 // Chunk data. The persistent build reads it coherent: a kernel that never
 // ends must not read a refilled region's previous chunk out of a
 // non-coherent L1. A relaunched kernel starts after the data landed, so its
@@ -46,6 +37,16 @@ layout(set = 0, binding = 3) readonly buffer Pat { uint8_t b[]; } pat;
 #else
 #define DATA_COHERENT
 #endif
+// Host-written: slots, then control words. BAR when persistent.
+layout(set = 0, binding = 0) coherent volatile buffer HostW { uint w[]; } hw;
+// GPU-written, host-polled: status block, completion records, histograms.
+layout(set = 0, binding = 1) coherent volatile buffer GpuW { uint w[]; } gw;
+// GPU-private: epoch, counters, batch counts, per-slot scratch.
+layout(set = 0, binding = 2) coherent volatile buffer Dev { uint w[]; } dv;
+// Host-written: match patterns, VYRE_PATTERN_MAX bytes per batch id. A
+// persistent kernel reads them coherent, as it does chunks (DATA_COHERENT).
+layout(set = 0, binding = 3) DATA_COHERENT readonly buffer Pat { uint8_t b[]; } pat;
+
 layout(buffer_reference, std430, buffer_reference_align = 16) DATA_COHERENT readonly buffer Vec4s { uvec4 v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 1) DATA_COHERENT readonly buffer Bytes { uint8_t b[]; };
 
