@@ -73,7 +73,12 @@ int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, ch
 	};
 	ret = pump_submit(fs->pump, &scan, &j->pj);
 	if (ret) {
-		if (ret == -EINVAL && d.direct == 1)
+		if (ret == -EOPNOTSUPP) {
+			snprintf(err, errlen, "direct=1: O_DIRECT reads cannot land in this mount's "
+				 "GPU (BAR) arena; mount with -o kernel=relaunch (or direct=1) for "
+				 "direct reads, or use direct=0");
+			ret = -EINVAL;
+		} else if (ret == -EINVAL && d.direct == 1)
 			snprintf(err, errlen, "direct=1: %s does not support O_DIRECT (try direct=0)",
 				 d.path);
 		else

@@ -83,6 +83,11 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 		goto out_free;
 	if (j->direct && (j->offset & 4095))
 		goto out_free;
+	/* O_DIRECT cannot target BAR (PLATFORM.md rule 4): direct needs relaunch */
+	ret = -EOPNOTSUPP;
+	if (j->direct && p->mode == RING_PERSISTENT)
+		goto out_free;
+	ret = -EINVAL;
 	ret = job_file_size(j->fd, &size);
 	if (ret)
 		goto out_free;

@@ -344,14 +344,31 @@ static void pump_retire(struct pump *p)
 	}
 }
 
+/*
+ * Stopping: what runs is cancelled, and its slots come back within a
+ * launch or two. A device that stops answering must not hang unmount, so
+ * after PUMP_STOP_GRACE_NS the thread leaves whatever is still out.
+ */
+#define PUMP_STOP_GRACE_NS (5ull * 1000000000ull)
+
 static bool pump_should_exit(struct pump *p)
 {
 	bool stop;
+	uint64_t since;
 
 	pthread_mutex_lock(&p->lock);
 	stop = p->stopping && !p->submitted;
+	since = p->t_stop_ns;
 	pthread_mutex_unlock(&p->lock);
-	return stop && !p->active;
+	if (!stop)
+		return false;
+	if (!p->active)
+		return true;
+	if (pump_now_ns() - since < PUMP_STOP_GRACE_NS)
+		return false;
+	vlog_err("pump: %u slots still out %llu s after stop; leaving them (device hung?)",
+		 ring_outstanding(p->ring), PUMP_STOP_GRACE_NS / 1000000000ull);
+	return true;
 }
 
 static void *pump_thread(void *arg)
@@ -423,9 +440,11 @@ static int pump_pick_mode(struct pump *p)
 		p->mode = RING_RELAUNCH;
 		break;
 	default:
-		/* persistent only where the whole data ring fits in BAR, twice over */
-		p->mode = !g->is_cpu && g->bar_bytes >= 2 * need ? RING_PERSISTENT
-								 : RING_RELAUNCH;
+		/* persistent only where the whole data ring fits in BAR, twice
+		 * over, and not for a direct=1 mount (O_DIRECT cannot target BAR) */
+		p->mode = !g->is_cpu && !p->cfg.direct && g->bar_bytes >= 2 * need
+				  ? RING_PERSISTENT
+				  : RING_RELAUNCH;
 		break;
 	}
 	return 0;
@@ -522,6 +541,7 @@ void pump_destroy(struct pump **pp)
 	if (p->thread_started) {
 		pthread_mutex_lock(&p->lock);
 		p->stopping = true;
+		p->t_stop_ns = pump_now_ns();
 		for (struct pump_job *j = p->submitted; j; j = j->next)
 			j->cancel = true;
 		pthread_mutex_unlock(&p->lock);

@@ -103,6 +103,7 @@ struct pump {
 	pthread_cond_t cond; /* broadcast when any job ends */
 	struct pump_job *submitted, **submitted_tail;
 	bool stopping;
+	uint64_t t_stop_ns;
 	uint64_t jobs_active, jobs_done, jobs_failed;
 	uint64_t chunks_done, chunks_failed, bytes_scanned;
 	uint32_t slots_reading, slots_published;

@@ -302,7 +302,15 @@ int ring_stop(struct ring *r)
 	int ret;
 
 	atomic_store_explicit(word(r->ctrl, VYRE_CI_STOP), 1, memory_order_release);
-	ret = gpu_kernel_wait(r->gpu, &r->kernel);
+	atomic_thread_fence(memory_order_seq_cst); /* drain WC: the stop word is in BAR */
+	/* every loop of the kernel checks the stop word: seconds mean a hung device */
+	ret = gpu_kernel_wait_for(r->gpu, &r->kernel, 10ull * 1000000000ull);
+	if (ret == 0) {
+		vlog_err("ring: the megakernel ignored the stop word for 10 s (device hung?)");
+		ret = -ETIMEDOUT;
+	} else if (ret > 0) {
+		ret = 0;
+	}
 	atomic_store_explicit(word(r->ctrl, VYRE_CI_STOP), 0, memory_order_release);
 	return ret;
 }

@@ -10,7 +10,7 @@
  *     chunk it starts in when tail_len = m - 1 bytes follow, not when
  *     tail_len = 0, and one starting inside the tail is never counted;
  *   - offset 0 and the very last position; an empty chunk;
- *   - an 8 MiB chunk ending in a 1 MiB run of 'a's against 256 'a's, which
+ *   - an 8 MiB chunk ending in a 268 KiB run of 'a's against 256 'a's, which
  *     a lane looping over the whole chunk would take far past lavapipe's
  *     65,535 iterations (PLATFORM.md rule 6);
  *   - GPL-3 split into chunks with tails: the per-chunk sum equals a memmem
@@ -236,17 +236,17 @@ static void check_edges(struct ringfix *f, uint8_t *buf)
 
 /*
  * An 8 MiB chunk of random non-'a' bytes ending in a run of R 'a's (R a bit
- * over 1 MiB, not tile aligned), against 256 'a's: R matches with a tail
- * of 255 more 'a's, R - 255 without. Untiled, one workgroup's lanes would
- * each try R / 256 positions of 256 bytes in the run alone: ~1.05 million
- * loop iterations, 16 times lavapipe's cap (PLATFORM.md rule 6). (All of
- * the 8 MiB as 'a's works too but costs ~2^31 byte compares, minutes on
- * a loaded 2-core lavapipe.)
+ * over 256 KiB, not tile aligned), against 256 'a's: R matches with a tail
+ * of 255 more 'a's, R - 255 without. Untiled, each lane of one workgroup
+ * would visit 32,768 positions and, in the run alone, try R / 256 of them
+ * for 256 bytes: ~300,000 loop iterations, over four times lavapipe's cap
+ * (PLATFORM.md rule 6). (All 8 MiB as 'a's works too, but costs 2^31 byte
+ * compares: minutes on a loaded 2-core lavapipe.)
  */
 static void check_big(struct ringfix *f, uint8_t *buf)
 {
 	static uint8_t pat[VYRE_PATTERN_MAX];
-	const uint32_t run = (1u << 20) + 12345;
+	const uint32_t run = (256u << 10) + 12345;
 	struct mcase c[2];
 
 	memset(pat, 'a', sizeof(pat));

@@ -13,7 +13,7 @@
 #include "ringfix.h"
 
 #define NSLOTS 8
-#define CHUNK  (1u << 20)
+#define CHUNK  (3u << 20) /* several tiles: ring.c's are <= 1 MiB */
 
 struct results {
 	uint32_t status[NSLOTS], error[NSLOTS], result[NSLOTS];

@@ -13,7 +13,7 @@
 #include "ringfix.h"
 
 #define NSLOTS 8
-#define CHUNK  (2u << 20)
+#define CHUNK  (3u << 20)
 
 struct results {
 	uint32_t status[NSLOTS], error[NSLOTS], result[NSLOTS];
@@ -103,7 +103,7 @@ static void run_round(struct ringfix *f, const struct work *w, const char *what)
 
 int main(void)
 {
-	const uint32_t big = (1u << 20) + 4097; /* 5 tiles of 256 KiB */
+	const uint32_t big = (2u << 20) + 4097; /* several tiles: ring.c's are <= 1 MiB */
 	struct ringfix f;
 	const struct work mixed[NSLOTS] = {
 		{VYRE_OP_COUNT, big},     {0x555, 0},
