@@ -132,6 +132,7 @@ int ring_create(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t ar
 		.arena_addr = arena_addr,
 		.nslots = nslots,
 		.mode = mode,
+		.cpu_layout = g->is_cpu,
 	};
 	if (mode == RING_PERSISTENT) {
 		/* Loops until stop or idle; the pass limit is the last safety. */

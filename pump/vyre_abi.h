@@ -136,7 +136,7 @@ struct vyre_push {
 	uint32_t max_claims; /* claims one workgroup makes before it exits */
 	uint32_t heartbeat_every;
 	uint32_t max_iters; /* loop passes one workgroup makes: the spin limit */
-	uint32_t pad;
+	uint32_t cpu_layout; /* lanes take contiguous runs (a CPU device), not strided */
 };
 #endif
 

@@ -57,7 +57,7 @@ layout(push_constant) uniform Push {
 	uint max_claims;
 	uint heartbeat_every;
 	uint max_iters;
-	uint pad;
+	uint cpu_layout;
 } pc;
 
 #define NONE 0xFFFFFFFFu
@@ -118,26 +118,47 @@ uint valid_mask(uint p, uint end)
 	return (1u << ((end - p) * 8u)) - 1u;
 }
 
-// count: occurrences of one byte in [start, end) of the chunk. Whole
-// 16-byte vectors in the loop; the one partial vector, if any, masked.
+// Which 16-byte vectors of a tile this lane takes. A GPU wants neighbouring
+// lanes on neighbouring vectors (coalesced); a CPU device runs 8 lanes as
+// one SIMD batch, a batch after another, so there each lane takes one
+// contiguous run: sequential streams the prefetcher follows, instead of a
+// 4 KiB-stride walk that made lavapipe memory-latency bound.
+void lane_vectors(uint nvec, out uint first, out uint step, out uint cnt)
+{
+	uint lane = gl_LocalInvocationIndex;
+	if (pc.cpu_layout != 0u) {
+		uint per = (nvec + VYRE_WG_SIZE - 1u) / VYRE_WG_SIZE;
+		first = lane * per;
+		step = 1u;
+		cnt = first < nvec ? min(per, nvec - first) : 0u;
+	} else {
+		first = lane;
+		step = VYRE_WG_SIZE;
+		cnt = lane < nvec ? (nvec - lane + VYRE_WG_SIZE - 1u) / VYRE_WG_SIZE : 0u;
+	}
+}
+
+// Zero-byte marks of the 16 bytes at p, bytes at or past end cleared.
+uvec4 zero_marks(uvec4 v, uint p, uint end)
+{
+	uvec4 z = uvec4(zero_bytes(v.x), zero_bytes(v.y), zero_bytes(v.z), zero_bytes(v.w));
+	if (p + 16u > end)
+		z &= uvec4(valid_mask(p, end), valid_mask(p + 4u, end), valid_mask(p + 8u, end),
+			   valid_mask(p + 12u, end));
+	return z;
+}
+
+// count: occurrences of one byte in [start, end) of the chunk.
 uint op_count(uint64_t base, uint start, uint end, uint byte)
 {
 	Vec4s d = Vec4s(base);
 	uvec4 pat = uvec4((byte & 0xFFu) * 0x01010101u);
-	uint full = start + ((end - start) & ~15u);
-	uint n = 0;
-	uint p = start + gl_LocalInvocationIndex * 16u;
-	for (; p < full; p += VYRE_WG_SIZE * 16u) {
-		uvec4 v = d.v[p >> 4] ^ pat;
-		n += bitCount(zero_bytes(v.x)) + bitCount(zero_bytes(v.y)) +
-		     bitCount(zero_bytes(v.z)) + bitCount(zero_bytes(v.w));
-	}
-	if (p == full && full < end) {
-		uvec4 v = d.v[p >> 4] ^ pat;
-		n += bitCount(zero_bytes(v.x) & valid_mask(p, end));
-		n += bitCount(zero_bytes(v.y) & valid_mask(p + 4u, end));
-		n += bitCount(zero_bytes(v.z) & valid_mask(p + 8u, end));
-		n += bitCount(zero_bytes(v.w) & valid_mask(p + 12u, end));
+	uint first, step, cnt, n = 0;
+	lane_vectors((end - start + 15u) / 16u, first, step, cnt);
+	uint p = start + first * 16u;
+	for (uint k = 0; k < cnt; k++, p += step * 16u) {
+		uvec4 z = zero_marks(d.v[p >> 4] ^ pat, p, end);
+		n += bitCount(z.x) + bitCount(z.y) + bitCount(z.z) + bitCount(z.w);
 	}
 	return n;
 }
@@ -151,16 +172,16 @@ uint op_match(uint64_t base, uint start, uint end, uint limit, uint pidx, uint m
 	Vec4s d4 = Vec4s(base);
 	Bytes d = Bytes(base);
 	uint poff = pidx * VYRE_PATTERN_MAX;
-	uvec4 first = uvec4(uint(pat.b[poff]) * 0x01010101u);
-	uint n = 0;
-	for (uint p = start + gl_LocalInvocationIndex * 16u; p < end; p += VYRE_WG_SIZE * 16u) {
-		uvec4 v = d4.v[p >> 4] ^ first;
-		uint z[4] = uint[4](zero_bytes(v.x), zero_bytes(v.y), zero_bytes(v.z),
-				    zero_bytes(v.w));
-		for (uint k = 0; k < 4u; k++) {
-			uint bits = z[k] & valid_mask(p + 4u * k, end);
+	uvec4 pfirst = uvec4(uint(pat.b[poff]) * 0x01010101u);
+	uint first, step, cnt, n = 0;
+	lane_vectors((end - start + 15u) / 16u, first, step, cnt);
+	uint p = start + first * 16u;
+	for (uint k = 0; k < cnt; k++, p += step * 16u) {
+		uvec4 z = zero_marks(d4.v[p >> 4] ^ pfirst, p, end);
+		for (uint w = 0; w < 4u; w++) {
+			uint bits = z[w];
 			while (bits != 0u) {
-				uint q = p + 4u * k + uint(findLSB(bits)) / 8u;
+				uint q = p + 4u * w + uint(findLSB(bits)) / 8u;
 				bits &= bits - 1u;
 				if (q + m > limit)
 					continue;
@@ -180,12 +201,15 @@ uint op_match(uint64_t base, uint start, uint end, uint limit, uint pidx, uint m
 void op_histogram(uint64_t base, uint start, uint end)
 {
 	Vec4s d = Vec4s(base);
-	for (uint p = start + gl_LocalInvocationIndex * 16u; p < end; p += VYRE_WG_SIZE * 16u) {
+	uint first, step, cnt;
+	lane_vectors((end - start + 15u) / 16u, first, step, cnt);
+	uint p = start + first * 16u;
+	for (uint k = 0; k < cnt; k++, p += step * 16u) {
 		uvec4 v = d.v[p >> 4];
 		uint words[4] = uint[4](v.x, v.y, v.z, v.w);
-		for (uint k = 0; k < 16u; k++)
-			if (p + k < end)
-				atomicAdd(s_hist[(words[k >> 2] >> ((k & 3u) * 8u)) & 0xFFu], 1u);
+		uint nb = min(16u, end - p);
+		for (uint b = 0; b < nb; b++)
+			atomicAdd(s_hist[(words[b >> 2] >> ((b & 3u) * 8u)) & 0xFFu], 1u);
 	}
 }
 
