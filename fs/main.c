@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,26 @@ static int fs_open_pump(struct fs *fs)
 	return ret;
 }
 
+static void fs_intr_noop(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A reader blocked in jobs/N/wait must be able to ^C out: tree.c's init
+ * turns on libfuse's interrupts, which signal the serving thread with
+ * SIGUSR1. libfuse 3.14 installs no handler when interrupts are enabled
+ * from init, and the default action killed the daemon; this one does
+ * nothing (fs_wait_job polls fuse_interrupted()).
+ */
+static void fs_intr_signal_setup(void)
+{
+	struct sigaction sa = {.sa_handler = fs_intr_noop};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
 static int daemon_fork(int *notify)
 {
 	int pfd[2];
@@ -197,6 +218,7 @@ int main(int argc, char *argv[])
 	fuse_opt_add_arg(&args, "-odefault_permissions");
 	fuse_opt_add_arg(&args, "-ofsname=vyrefs");
 	fuse_opt_add_arg(&args, "-osubtype=vyrefs");
+	fs_intr_signal_setup();
 	fs.started = time(NULL);
 	pthread_mutex_init(&fs.lock, NULL);
 	fs_global = &fs;

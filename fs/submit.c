@@ -11,6 +11,19 @@
 
 #include "fs.h"
 
+/* 8388608 -> "8M": chunks are powers of two, so this is how they are written. */
+static void fs_size_name(uint64_t v, char *buf, size_t len)
+{
+	if (v && !(v & ((1ull << 30) - 1)))
+		snprintf(buf, len, "%lluG", (unsigned long long)(v >> 30));
+	else if (v && !(v & ((1ull << 20) - 1)))
+		snprintf(buf, len, "%lluM", (unsigned long long)(v >> 20));
+	else if (v && !(v & ((1ull << 10) - 1)))
+		snprintf(buf, len, "%lluK", (unsigned long long)(v >> 10));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
 int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, char *err,
 		   size_t errlen)
 {
@@ -24,8 +37,11 @@ int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, ch
 	if (ret)
 		return ret;
 	if (d.chunk > fs->chunk) {
-		snprintf(err, errlen, "chunk=%u: larger than this mount's arena chunk %u (try "
-			 "chunk=%u, or mount with -o chunk=)", d.chunk, fs->chunk, fs->chunk);
+		char want[16], have[16];
+		fs_size_name(d.chunk, want, sizeof(want));
+		fs_size_name(fs->chunk, have, sizeof(have));
+		snprintf(err, errlen, "chunk=%s: larger than this mount's arena chunk %s (try "
+			 "chunk=%s, or mount with -o chunk=%s)", want, have, have, want);
 		return -EINVAL;
 	}
 	if (d.direct == 1 && (d.offset & 4095)) {

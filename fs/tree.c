@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,6 +62,8 @@ struct fs_handle {
 	bool rendered;
 	struct fs_buf buf; /* rendered contents, or ctl's answer to the last write */
 	size_t rpos;       /* ctl: read position in the answer (the file offset is past the write) */
+	char pending[DESC_LINE_MAX]; /* ctl: a line not yet ended by a newline */
+	size_t npending;
 };
 
 static int parse_id(const char *s, size_t len, uint64_t *id)
@@ -314,6 +317,8 @@ static int fs_wait_job(struct fs_handle *h)
 	return 0;
 }
 
+static int fs_ctl_flush(struct fs_handle *h);
+
 static int fs_read(const char *path, char *buf, size_t size, off_t off,
 		   struct fuse_file_info *fi)
 {
@@ -332,6 +337,11 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
 			ret = fs_render(fs_global, h);
 			h->rendered = ret == 0;
 		}
+	}
+	if (h->node == N_CTL && h->npending) {
+		fs_buf_free(&h->buf);
+		h->rpos = 0;
+		fs_ctl_flush(h);
 	}
 	if (h->node == N_CTL || h->node == N_JCTL) {
 		/*
@@ -357,34 +367,63 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
 	return ret;
 }
 
+/* Submits one line; its id or the error goes into the answer. */
+static int fs_ctl_line(struct fs_handle *h, const char *line, size_t len)
+{
+	char err[512] = "";
+	uint64_t id;
+	int ret;
+
+	ret = fs_submit_line(fs_global, line, len, &id, err, sizeof(err));
+	if (ret)
+		fs_buf_printf(&h->buf, "error: %s\n", err[0] ? err : strerror(-ret));
+	else
+		fs_buf_printf(&h->buf, "%" PRIu64 "\n", id);
+	return ret;
+}
+
+/* A line that ended at a read or a close rather than a newline ("echo -n"). */
+static int fs_ctl_flush(struct fs_handle *h)
+{
+	int ret = 0;
+
+	if (h->npending)
+		ret = fs_ctl_line(h, h->pending, h->npending);
+	h->npending = 0;
+	return ret;
+}
+
 /*
  * ctl: every line is one descriptor and one job; the answer (ids, or the
- * first error) is what a read on the same open file returns. Lines
- * before a bad one stand.
+ * first error) is what a read on the same open file returns. Lines before
+ * a bad one stand. A line may span writes (bash's echo writes a long line
+ * in 4 KiB pieces), so an unfinished one waits in the handle for its
+ * newline, a read, or the close.
  */
 static int fs_write_ctl(struct fs_handle *h, const char *buf, size_t size)
 {
-	char err[512];
 	int ret = 0;
 
 	fs_buf_free(&h->buf);
 	h->rpos = 0;
-	for (size_t pos = 0; pos < size;) {
+	for (size_t pos = 0; pos < size && !ret;) {
 		const char *nl = memchr(buf + pos, '\n', size - pos);
 		size_t len = nl ? (size_t)(nl - (buf + pos)) : size - pos;
-		uint64_t id;
-		if (len == 0 && nl) { /* blank lines between descriptors are fine */
-			pos++;
-			continue;
-		}
-		err[0] = '\0';
-		ret = fs_submit_line(fs_global, buf + pos, len, &id, err, sizeof(err));
-		if (ret) {
-			fs_buf_printf(&h->buf, "error: %s\n", err[0] ? err : strerror(-ret));
+		if (h->npending + len > DESC_LINE_MAX) {
+			fs_buf_printf(&h->buf, "error: a line of over %u bytes: one descriptor per "
+				      "line, at most %u bytes\n", DESC_LINE_MAX, DESC_LINE_MAX);
+			h->npending = 0;
+			ret = -E2BIG;
 			break;
 		}
-		fs_buf_printf(&h->buf, "%" PRIu64 "\n", id);
+		memcpy(h->pending + h->npending, buf + pos, len);
+		h->npending += len;
 		pos += len + (nl ? 1 : 0);
+		if (!nl)
+			break;
+		if (h->npending) /* blank lines between descriptors are fine */
+			ret = fs_ctl_line(h, h->pending, h->npending);
+		h->npending = 0;
 	}
 	h->rendered = true;
 	return ret ? ret : (int)size;
@@ -440,6 +479,8 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 
 	(void)path;
+	if (h->node == N_CTL && h->npending) /* "echo -n ... > ctl": the line ends here */
+		fs_ctl_flush(h);
 	fs_job_put(&h->job);
 	fs_buf_free(&h->buf);
 	pthread_mutex_destroy(&h->lock);
@@ -464,8 +505,9 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->entry_timeout = 0;
 	cfg->attr_timeout = 0;
 	cfg->negative_timeout = 0;
-	/* a reader blocked in jobs/N/wait must be able to ^C out */
+	/* a reader blocked in jobs/N/wait can ^C out (main.c: SIGUSR1) */
 	cfg->intr = 1;
+	cfg->intr_signal = SIGUSR1;
 	return fs_global;
 }
 
