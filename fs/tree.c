@@ -16,6 +16,8 @@
 
 #include "fs.h"
 
+#include <fuse_lowlevel.h>
+
 enum node {
 	N_NONE,
 	N_ROOT,
@@ -308,11 +310,17 @@ out_free:
 	return ret;
 }
 
-/* wait: block until the job ends; a signal to the reader interrupts it. */
+/*
+ * wait: block until the job ends; a signal to the reader interrupts it,
+ * and so does the daemon's own shutdown (libfuse joins its workers before
+ * fuse_loop_mt returns, so a reader left waiting would hold SIGTERM up).
+ */
 static int fs_wait_job(struct fs_handle *h)
 {
+	struct fuse_session *se = fuse_get_session(fuse_get_context()->fuse);
+
 	while (pump_job_wait(h->job->pj, 100) == -ETIMEDOUT)
-		if (fuse_interrupted())
+		if (fuse_interrupted() || fuse_session_exited(se))
 			return -EINTR;
 	return 0;
 }
