@@ -1,0 +1,181 @@
+#!/usr/bin/env bats
+# Status files are key=value lines a script may eval (SPEC §5): every job
+# and global key is set, values agree with what the job was and with
+# stat/tr, the epoch file is one number, and awkward paths survive eval.
+load common
+
+GPL=/usr/share/common-licenses/GPL-3
+
+JOB_KEYS="id state op path offset length chunk chunks chunks_done chunks_failed
+	bytes_done epoch tenant uid elapsed_us error"
+GLOBAL_KEYS="epoch device driver ingest kernel_mode slots slots_free slots_reading
+	slots_published slots_claimed jobs_active jobs_done jobs_failed chunks_done
+	chunks_failed bytes_scanned uptime_s"
+
+# all_set KEY...: each named variable is set (possibly to ''), else names the missing ones
+all_set() {
+	local k missing=""
+	for k in "$@"; do
+		[ -n "${!k+x}" ] || missing+=" $k"
+	done
+	[ -z "$missing" ] || { echo "not set by eval:$missing" >&2; return 1; }
+}
+
+is_num() {
+	[[ "$1" =~ ^[0-9]+$ ]] || { echo "not a number: <$1>" >&2; return 1; }
+}
+
+@test "eval of a finished job's status sets every SPEC §5 job key, with true values" {
+	local size=$(stat -c %s "$GPL")
+	local want=$(tr -cd '\n' < "$GPL" | wc -c)
+	local jid=$(submit "scan path=$GPL op=count")
+	wait_job "$jid"
+	# shellcheck disable=SC2086
+	unset $JOB_KEYS
+	eval "$(cat "$MNT/jobs/$jid/status")"
+	# shellcheck disable=SC2086
+	all_set $JOB_KEYS
+	[ "$id" = "$jid" ]
+	[ "$state" = done ]
+	[ "$op" = count ]
+	[ "$path" = "$GPL" ]
+	[ "$offset" = 0 ]
+	[ "$length" = "$size" ]
+	# no chunk= given: the mount's default, which the global status shows
+	[ "$chunk" = "$(sed -n 's/^chunk=//p' "$MNT/status")" ]
+	[ "$chunks" = $(((size + chunk - 1) / chunk)) ]
+	[ "$chunks_done" = "$chunks" ]
+	[ "$chunks_failed" = 0 ]
+	[ "$bytes_done" = "$size" ]
+	is_num "$epoch"
+	[ "$epoch" -ge 1 ]
+	[ "$tenant" = "$(id -u)" ]
+	[ "$uid" = "$(id -u)" ]
+	is_num "$elapsed_us"
+	[ -z "$error" ]
+	[ "$(cat "$MNT/jobs/$jid/result")" = "$want" ]
+}
+
+@test "a job's status reflects its offset, length, chunk and tenant" {
+	local jid=$(submit "scan path=$GPL op=count offset=1000 length=5000 chunk=4K tenant=batch-7")
+	wait_job "$jid"
+	# shellcheck disable=SC2086
+	unset $JOB_KEYS
+	eval "$(cat "$MNT/jobs/$jid/status")"
+	# shellcheck disable=SC2086
+	all_set $JOB_KEYS
+	[ "$offset" = 1000 ]
+	[ "$length" = 5000 ]
+	[ "$chunk" = 4096 ]
+	[ "$chunks" = 2 ]
+	[ "$chunks_done" = 2 ]
+	[ "$bytes_done" = 5000 ]
+	[ "$tenant" = batch-7 ]
+	want=$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read()[1000:6000].count(b"\n"))' "$GPL")
+	[ "$(cat "$MNT/jobs/$jid/result")" = "$want" ]
+}
+
+@test "the wait file evals like status, with the final state" {
+	local jid=$(submit "scan path=$GPL op=histogram chunk=4K")
+	# shellcheck disable=SC2086
+	unset $JOB_KEYS
+	eval "$(cat "$MNT/jobs/$jid/wait")"
+	# shellcheck disable=SC2086
+	all_set $JOB_KEYS
+	[ "$id" = "$jid" ]
+	[ "$state" = done ]
+	[ "$chunks_done" = "$chunks" ]
+	[ "$bytes_done" = "$(stat -c %s "$GPL")" ]
+}
+
+@test "eval of the global status sets every SPEC §5 global key" {
+	# shellcheck disable=SC2086
+	unset $GLOBAL_KEYS
+	eval "$(cat "$MNT/status")"
+	# shellcheck disable=SC2086
+	all_set $GLOBAL_KEYS
+	for k in epoch slots slots_free slots_reading slots_published slots_claimed \
+		jobs_active jobs_done jobs_failed chunks_done chunks_failed bytes_scanned uptime_s; do
+		is_num "${!k}"
+	done
+	[ -n "$device" ]
+	[ -n "$driver" ]
+	[ -n "$ingest" ]
+	[[ "$kernel_mode" == persistent || "$kernel_mode" == relaunch ]]
+	[ "$slots" -gt 0 ]
+	# nothing runs between tests: every slot is free again
+	[ "$jobs_active" = 0 ]
+	[ "$slots_free" = "$slots" ]
+	[ "$jobs_done" -ge 3 ]
+	[ "$bytes_scanned" -ge $((2 * $(stat -c %s "$GPL"))) ]
+}
+
+@test "the global counters move by what one job did" {
+	local size=$(stat -c %s /etc/services)
+	eval "$(cat "$MNT/status")"
+	local done0=$jobs_done chunks0=$chunks_done bytes0=$bytes_scanned
+	local jid=$(submit "scan path=/etc/services op=count chunk=4K")
+	wait_job "$jid"
+	eval "$(cat "$MNT/status")"
+	[ "$jobs_done" = $((done0 + 1)) ]
+	[ "$chunks_done" = $((chunks0 + (size + 4095) / 4096)) ]
+	[ "$bytes_scanned" = $((bytes0 + size)) ]
+}
+
+@test "epoch is one number, equal to the max job epoch once jobs end" {
+	local before=$(cat "$MNT/epoch") ids=() max=0 e jid
+	for i in 1 2 3; do
+		ids+=("$(submit "scan path=$GPL op=count chunk=4K")")
+	done
+	for jid in "${ids[@]}"; do wait_job "$jid"; done
+	run cat "$MNT/epoch"
+	[ "${#lines[@]}" -eq 1 ]
+	is_num "$output"
+	# every job so far has ended: the newest fence is the newest epoch
+	for jid in $(ls "$MNT/jobs" | grep -E '^[0-9]+$'); do
+		e=$(sed -n 's/^epoch=//p' "$MNT/jobs/$jid/status")
+		[ "$e" -gt "$max" ] && max=$e
+	done
+	[ "$output" = "$max" ]
+	[ "$output" -gt "$before" ]
+	[ "$(sed -n 's/^epoch=//p' "$MNT/status")" = "$output" ]
+	# each of the three jobs fenced after the epoch read before them
+	for jid in "${ids[@]}"; do
+		[ "$(sed -n 's/^epoch=//p' "$MNT/jobs/$jid/status")" -gt "$before" ]
+	done
+}
+
+@test "a path with blanks, quotes and shell syntax survives eval, and nothing runs" {
+	local dir="$BATS_TEST_TMPDIR/a dir"
+	# a relative canary: eval runs in the test's directory
+	local name="it's a \"quoted\" \$HOME \`touch canary\` \$(touch canary); & * \\ name"
+	mkdir -p "$dir"
+	printf 'one\ntwo\nthree\n' > "$dir/$name"
+	local f="$dir/$name"
+	# the descriptor quotes the path, escaping \ and " (SPEC §4)
+	local q=${f//\\/\\\\}
+	q=${q//\"/\\\"}
+	local jid=$(submit "scan path=\"$q\" op=count")
+	[[ "$jid" =~ ^[0-9]+$ ]]
+	wait_job "$jid"
+	unset path state
+	cd "$BATS_TEST_TMPDIR"
+	eval "$(cat "$MNT/jobs/$jid/status")"
+	[ "$path" = "$f" ]
+	[ "$state" = done ]
+	[ ! -e canary ]
+	[ "$(cat "$MNT/jobs/$jid/result")" = 3 ]
+}
+
+@test "a path with a tab, a newline and UTF-8 survives eval" {
+	local f="$BATS_TEST_TMPDIR/tab"$'\t'"new"$'\n'"line é ü"
+	printf 'x\n\n' > "$f"
+	local q=${f//$'\t'/\\t}
+	q=${q//$'\n'/\\n}
+	local jid=$(submit "scan path=\"$q\" op=count")
+	wait_job "$jid"
+	unset path
+	eval "$(cat "$MNT/jobs/$jid/status")"
+	[ "$path" = "$f" ]
+	[ "$(cat "$MNT/jobs/$jid/result")" = 2 ]
+}
