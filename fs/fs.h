@@ -29,6 +29,7 @@ struct fs_opts {
 	char *device;
 	char *kernel;
 	int direct;
+	int async;
 	unsigned jobs_cap;
 	char *log;
 	int foreground;

@@ -31,6 +31,7 @@ static const struct fuse_opt fs_opt_spec[] = {
 	OPT("device=%s", device),
 	OPT("kernel=%s", kernel),
 	OPT("direct=%d", direct),
+	OPT("async=%d", async),
 	OPT("jobs_cap=%u", jobs_cap),
 	OPT("log=%s", log),
 	OPT("-h", show_help),
@@ -48,11 +49,12 @@ static void usage(const char *prog)
 	       "  echo \"scan path=/var/log/syslog op=count\" > MOUNTPOINT/ctl\n"
 	       "\n"
 	       "vyrefs options:\n"
-	       "  -o slots=N          ring slots (default 32 on a CPU device, 64 on a GPU)\n"
-	       "  -o chunk=SIZE       bytes per slot, power of two 4K-64M (default 4M / 16M)\n"
+	       "  -o slots=N          ring slots (default 32)\n"
+	       "  -o chunk=SIZE       bytes per slot, power of two 4K-64M (default 4M)\n"
 	       "  -o device=INDEX|NAME  Vulkan device (default: a GPU, else lavapipe)\n"
 	       "  -o kernel=auto|persistent|relaunch  megakernel mode (default auto)\n"
 	       "  -o direct=0|1       O_DIRECT reads by default (default 0)\n"
+	       "  -o async=0|1        IOSQE_ASYNC buffered reads (default: on above 4 cores)\n"
 	       "  -o jobs_cap=N       finished jobs kept (default 1024)\n"
 	       "  -o log=FILE         daemon log (default: none once daemonized)\n"
 	       "  -o allow_other      let other users submit (checked per caller)\n"
@@ -78,7 +80,7 @@ static int pump_config_from(struct fs *fs, struct pump_config *pc)
 	pc->slots = fs->opts.slots;
 	pc->device = fs->opts.device;
 	pc->direct = fs->opts.direct == 1;
-	pc->async = -1;
+	pc->async = fs->opts.async; /* -1: by core count */
 	pc->kernel = PUMP_KERNEL_AUTO;
 	if (fs->opts.kernel) {
 		if (!strcmp(fs->opts.kernel, "persistent"))
@@ -193,7 +195,7 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts cl;
 	struct fuse *fuse = NULL;
-	struct fs fs = {.opts = {.direct = -1, .jobs_cap = FS_JOBS_CAP_DEFAULT}};
+	struct fs fs = {.opts = {.direct = -1, .async = -1, .jobs_cap = FS_JOBS_CAP_DEFAULT}};
 	struct fuse_loop_config lc = {.max_idle_threads = 16};
 	int notify = -1, ret = 1;
 

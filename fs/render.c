@@ -90,7 +90,13 @@ int render_job_status(struct fs_job *j, struct fs_buf *b)
 	kv(b, "tenant", j->tenant);
 	kvu(b, "uid", j->uid);
 	kvu(b, "elapsed_us", in.elapsed_us);
-	return kv(b, "error", err);
+	kv(b, "error", err);
+	/* where the time went, from submit (0: not reached) */
+	kvu(b, "taken_us", in.taken_us);
+	kvu(b, "read_us", in.read_us);
+	kvu(b, "published_us", in.published_us);
+	kvu(b, "harvested_us", in.harvested_us);
+	return kvu(b, "fence_us", in.fence_us);
 }
 
 int render_job_result(struct fs_job *j, struct fs_buf *b)

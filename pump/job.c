@@ -171,6 +171,11 @@ void pump_job_info(struct pump_job *j, struct pump_job_info *info)
 		.result = j->result,
 		.epoch = j->epoch,
 		.elapsed_us = ((j->t_end_ns ? j->t_end_ns : pump_now_ns()) - j->t_submit_ns) / 1000,
+		.taken_us = j->t_taken_ns ? (j->t_taken_ns - j->t_submit_ns) / 1000 : 0,
+		.read_us = j->t_read_ns ? (j->t_read_ns - j->t_submit_ns) / 1000 : 0,
+		.published_us = j->t_published_ns ? (j->t_published_ns - j->t_submit_ns) / 1000 : 0,
+		.harvested_us = j->t_harvested_ns ? (j->t_harvested_ns - j->t_submit_ns) / 1000 : 0,
+		.fence_us = j->t_fence_ns ? (j->t_fence_ns - j->t_submit_ns) / 1000 : 0,
 	};
 	pthread_mutex_unlock(&p->lock);
 }

@@ -64,6 +64,7 @@ static int pump_take_submitted(struct pump *p)
 		list = j->next;
 		j->batch = p->batch_free[--p->nbatch_free];
 		j->state = PUMP_JOB_RUNNING;
+		j->t_taken_ns = pump_now_ns();
 		j->next = p->active;
 		p->active = j;
 		n++;
@@ -141,6 +142,7 @@ static int pump_admit_fence(struct pump *p, struct pump_job *j)
 	p->slots[slot].fence = true;
 	j->fence_published = true;
 	pthread_mutex_lock(&p->lock);
+	j->t_fence_ns = pump_now_ns();
 	p->slots_published++;
 	pthread_mutex_unlock(&p->lock);
 	return 0;
@@ -209,6 +211,8 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 	p->slots_reading--;
 	if (!ret)
 		p->slots_published++;
+	if (!j->t_published_ns)
+		j->t_published_ns = pump_now_ns();
 	pthread_mutex_unlock(&p->lock);
 	if (ret) {
 		/* cannot happen: the slot was ours since admission */
@@ -247,6 +251,11 @@ static void pump_read_done(struct pump *p, uint32_t slot, int res)
 		job_chunk_failed(p, j, s->index, s->file_off, -res);
 		pump_slot_free(p, slot);
 		return;
+	}
+	if (!j->t_read_ns) {
+		pthread_mutex_lock(&p->lock);
+		j->t_read_ns = pump_now_ns();
+		pthread_mutex_unlock(&p->lock);
 	}
 	s->got += (uint32_t)res;
 	uint64_t need = j->end > s->file_off ? j->end - s->file_off : 0;
@@ -305,6 +314,7 @@ static void pump_harvest_one(void *ctx, const struct ring_done *d)
 		j->fence_done = true;
 	} else {
 		j->published--;
+		j->t_harvested_ns = pump_now_ns();
 		if (d->status == VYRE_SLOT_DONE) {
 			j->chunks_done++;
 			j->bytes_done += s->data_len;

@@ -372,7 +372,11 @@ void run_tile(uint s, uint tile)
 }
 
 // Every lane looks at some slots; the workgroup takes the first one, in
-// rotated order from start, that still has an unclaimed tile.
+// rotated order from start, that still has an unclaimed tile. Data slots
+// come before fences: a fence whose batch is not done is handed back at
+// once, and if it stood first in every workgroup's order it would be
+// claimed and released over and over while the slots it waits for were
+// never reached (a relaunch-mode livelock, seen with 3 jobs of 4 KiB chunks).
 uint find_slot(uint start)
 {
 	uint lane = gl_LocalInvocationIndex;
@@ -390,14 +394,15 @@ uint find_slot(uint start)
 		uint c = LOAD_ACQ(hw.w[slot_word(s, VYRE_W_CLAIM)]);
 		uint seq = hw.w[slot_word(s, VYRE_W_SEQ)];
 		uint ntiles = hw.w[slot_word(s, VYRE_W_TILES)] & VYRE_TILES_MASK;
+		bool fence = hw.w[slot_word(s, VYRE_W_OPCODE)] == VYRE_OP_BATCH_FENCE;
 		if ((c & ~VYRE_CLAIM_TILE_MASK) == VYRE_CLAIM_GEN(seq) &&
 		    (c & VYRE_CLAIM_TILE_MASK) < ntiles)
-			atomicMin(s_best, d);
+			atomicMin(s_best, d | (fence ? 0x10000u : 0u));
 	}
 	barrier();
 	uint best = s_best;
 	barrier();
-	return best == NONE ? NONE : (start + best) % pc.nslots;
+	return best == NONE ? NONE : (start + (best & 0xFFFFu)) % pc.nslots;
 }
 
 // Lane 0 only. The claim word holds the slot's generation beside the next

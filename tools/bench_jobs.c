@@ -22,10 +22,27 @@ static double now_us(void)
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
+static const char *const split_keys[] = {"taken_us", "read_us", "published_us", "harvested_us",
+					  "fence_us", "elapsed_us"};
+#define NSPLITS 6
+static double splits[NSPLITS];
+
+/* The daemon's own timestamps for the job, from its final status. */
+static void parse_splits(const char *status)
+{
+	for (int k = 0; k < NSPLITS; k++) {
+		char key[32];
+		snprintf(key, sizeof(key), "\n%s=", split_keys[k]);
+		const char *at = strstr(status, key);
+		splits[k] = at ? strtod(at + strlen(key), NULL) : 0;
+	}
+}
+
 /* One job, as "exec 3<>ctl; echo >&3; read id <&3; cat jobs/$id/wait". */
 static int one_job(const char *mnt, const char *line)
 {
-	char path[4096], buf[4096];
+	char path[4096], buf[4096], status[8192];
+	size_t have = 0;
 	ssize_t n;
 	int fd;
 
@@ -43,9 +60,11 @@ static int one_job(const char *mnt, const char *line)
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -1;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		;
+	while ((n = read(fd, status + have, sizeof(status) - 1 - have)) > 0)
+		have += (size_t)n;
 	close(fd);
+	status[have] = '\0';
+	parse_splits(status);
 	return n < 0 ? -1 : 0;
 }
 
@@ -69,6 +88,9 @@ int main(int argc, char **argv)
 	snprintf(line, sizeof(line), "scan path=%s op=count\n", argv[3]);
 	if (!strcmp(argv[1], "latency")) {
 		double *t = calloc((size_t)n, sizeof(*t));
+		double *sp[NSPLITS];
+		for (int k = 0; k < NSPLITS; k++)
+			sp[k] = calloc((size_t)n, sizeof(double));
 		for (int i = 0; i < 10; i++) /* warm the path */
 			one_job(mnt, line);
 		for (int i = 0; i < n; i++) {
@@ -76,9 +98,18 @@ int main(int argc, char **argv)
 			if (one_job(mnt, line))
 				return 1;
 			t[i] = now_us() - t0;
+			for (int k = 0; k < NSPLITS; k++)
+				sp[k][i] = splits[k];
 		}
 		qsort(t, (size_t)n, sizeof(*t), cmp);
 		printf("%.1f %.1f\n", t[n / 2], t[(n * 99) / 100]);
+		/* stderr: the daemon's split of the median job, from submit */
+		fprintf(stderr, "p50 from submit (daemon clock, us):");
+		for (int k = 0; k < NSPLITS; k++) {
+			qsort(sp[k], (size_t)n, sizeof(double), cmp);
+			fprintf(stderr, " %s=%.0f", split_keys[k], sp[k][n / 2]);
+		}
+		fprintf(stderr, "\n");
 		return 0;
 	}
 	int shells = argc > 5 ? atoi(argv[5]) : 1;

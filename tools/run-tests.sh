@@ -26,5 +26,44 @@ b_fail=$(grep -c '^not ok ' build/bats.log)
 pass=$((pass + b_ok))
 fail=$((fail + b_fail))
 
+# One result line per extra check, counted like the tests above.
+check() {
+	local name=$1
+	shift
+	if "$@"; then
+		echo "ok $name"
+		pass=$((pass + 1))
+	else
+		echo "not ok $name"
+		fail=$((fail + 1))
+	fi
+}
+
+echo "=== descriptor fuzzer (libFuzzer, 30 s)"
+fuzz() {
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-Ipump -Ifs fs/descriptor.c pump/ops.c tests/unit/fuzz_descriptor.c \
+		-o build/fuzz_descriptor &&
+		build/fuzz_descriptor -max_total_time=30 -print_final_stats=1 2>&1 | tail -3
+	return "${PIPESTATUS[0]}"
+}
+check fuzz_descriptor_30s fuzz
+
+echo "=== AddressSanitizer/LeakSanitizer/UBSan build of the C tests (a subset)"
+asan() {
+	[ -f build-asan/build.ninja ] ||
+		meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debug >/dev/null ||
+		return 1
+	ninja -C build-asan >/dev/null || return 1
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		"build-asan/tests/$1" >"build/asan-$1.log" 2>&1 || { tail -30 "build/asan-$1.log"; return 1; }
+}
+for t in test_descriptor test_count test_fence_epoch test_publish_busy_slot test_stop_relaunch \
+	 test_pump_ops_files; do
+	check "asan_$t" asan "$t"
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -23,6 +23,7 @@ setup_file() {
 	    for i in random.sample(range(len(b)), n):
 	        b[i] = 10
 	    open(os.path.join(sys.argv[1], f"f{s}"), "wb").write(b)
+	open(os.path.join(sys.argv[1], "random"), "wb").write(random.randbytes(8 << 20))
 	EOF
 }
 
@@ -125,4 +126,33 @@ shell_submits() {
 	# every job this mount ran is done, none failed
 	[ "$jobs_failed" = 0 ]
 	[ "$jobs_done" -eq "$(ls "$MNT/jobs" | grep -cE '^[0-9]+$')" ]
+}
+
+@test "concurrent scans all end: 3 at once of 2048 chunks each, 6 rounds" {
+	# 8 MiB of random bytes at 4K chunks: about a second a round here; a
+	# job that has not ended after 20 s is stuck, not slow
+	local r i id st op
+	local size=$(stat -c %s "$DATA/random") nl=$(tr -cd '\n' < "$DATA/random" | wc -c)
+	for r in 1 2 3 4 5 6; do
+		op=$([ $((r % 2)) = 1 ] && echo histogram || echo count)
+		local ids=()
+		for i in 1 2 3; do
+			ids+=("$(submit "scan path=$DATA/random op=$op chunk=4K")")
+		done
+		for id in "${ids[@]}"; do
+			st=$(timeout 20 cat "$MNT/jobs/$id/wait") || {
+				echo "round $r: job $id ($op) did not end in 20 s:" \
+					$(grep -E '^(state|chunks|chunks_done)=' "$MNT/jobs/$id/status") \
+					$(grep -E '^(slots_(free|published|claimed)|launches)=' "$MNT/status") >&2
+				return 1
+			}
+			[[ "$st" == *$'\n'state=done$'\n'* ]] || { echo "job $id: $st" >&2; return 1; }
+			if [ "$op" = histogram ]; then
+				[ "$(awk '{ n += $2 } END { print n }' "$MNT/jobs/$id/result")" = "$size" ]
+				[ "$(sed -n 's/^0x0a //p' "$MNT/jobs/$id/result")" = "$nl" ]
+			else
+				[ "$(cat "$MNT/jobs/$id/result")" = "$nl" ]
+			fi
+		done
+	done
 }
