@@ -96,7 +96,8 @@ int render_job_status(struct fs_job *j, struct fs_buf *b)
 	kvu(b, "read_us", in.read_us);
 	kvu(b, "published_us", in.published_us);
 	kvu(b, "harvested_us", in.harvested_us);
-	return kvu(b, "fence_us", in.fence_us);
+	kvu(b, "fence_us", in.fence_us);
+	return kvu(b, "fence_done_us", in.fence_done_us);
 }
 
 int render_job_result(struct fs_job *j, struct fs_buf *b)

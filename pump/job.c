@@ -176,6 +176,8 @@ void pump_job_info(struct pump_job *j, struct pump_job_info *info)
 		.published_us = j->t_published_ns ? (j->t_published_ns - j->t_submit_ns) / 1000 : 0,
 		.harvested_us = j->t_harvested_ns ? (j->t_harvested_ns - j->t_submit_ns) / 1000 : 0,
 		.fence_us = j->t_fence_ns ? (j->t_fence_ns - j->t_submit_ns) / 1000 : 0,
+		.fence_done_us =
+			j->t_fence_done_ns ? (j->t_fence_done_ns - j->t_submit_ns) / 1000 : 0,
 	};
 	pthread_mutex_unlock(&p->lock);
 }

@@ -312,6 +312,7 @@ static void pump_harvest_one(void *ctx, const struct ring_done *d)
 	if (s->fence) {
 		j->epoch = d->epoch;
 		j->fence_done = true;
+		j->t_fence_done_ns = pump_now_ns();
 	} else {
 		j->published--;
 		j->t_harvested_ns = pump_now_ns();

@@ -112,8 +112,8 @@ struct pump_job_info {
 	uint64_t elapsed_us;
 	/* microseconds from submit to: the pump taking the job, its first read
 	 * done, its first chunk published, its last chunk harvested, its fence
-	 * published (0 while not reached) */
-	uint64_t taken_us, read_us, published_us, harvested_us, fence_us;
+	 * published, its fence harvested (0 while not reached) */
+	uint64_t taken_us, read_us, published_us, harvested_us, fence_us, fence_done_us;
 };
 
 void pump_job_info(struct pump_job *j, struct pump_job_info *info);

@@ -72,7 +72,7 @@ struct pump_job {
 	uint32_t epoch;
 	uint64_t t_end_ns;
 	/* where a job's time goes (pump thread writes, under p->lock) */
-	uint64_t t_taken_ns, t_read_ns, t_published_ns, t_harvested_ns, t_fence_ns;
+	uint64_t t_taken_ns, t_read_ns, t_published_ns, t_harvested_ns, t_fence_ns, t_fence_done_ns;
 };
 
 struct pump {

@@ -22,9 +22,9 @@ static double now_us(void)
 	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-static const char *const split_keys[] = {"taken_us", "read_us", "published_us", "harvested_us",
-					  "fence_us", "elapsed_us"};
-#define NSPLITS 6
+static const char *const split_keys[] = {"taken_us", "read_us",	   "published_us", "harvested_us",
+					  "fence_us", "fence_done_us", "elapsed_us"};
+#define NSPLITS 7
 static double splits[NSPLITS];
 
 /* The daemon's own timestamps for the job, from its final status. */
