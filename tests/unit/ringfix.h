@@ -12,19 +12,7 @@
 #include "arena.h"
 #include "gpu.h"
 #include "ring.h"
-
-#define T_EXIT_SKIP 77
-
-#define CHECK(cond, ...)                                                               \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, \
-				#cond);                                                \
-			fprintf(stderr, __VA_ARGS__);                                  \
-			fputc('\n', stderr);                                           \
-			exit(1);                                                       \
-		}                                                                      \
-	} while (0)
+#include "check.h"
 
 struct ringfix {
 	struct gpu *g;

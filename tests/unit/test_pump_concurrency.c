@@ -24,17 +24,7 @@
 
 #include "gpu.h"
 #include "pump.h"
-
-#define CHECK(cond, ...)                                                               \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, \
-				#cond);                                                \
-			fprintf(stderr, __VA_ARGS__);                                  \
-			fputc('\n', stderr);                                           \
-			exit(1);                                                       \
-		}                                                                      \
-	} while (0)
+#include "check.h"
 
 #define LLVM "/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1"
 #define NSMALL 1000
@@ -134,24 +124,6 @@ static char *make_file(const char *name, size_t size, uint64_t seed, uint8_t **d
 	close(fd);
 	*data = d;
 	return path;
-}
-
-static uint64_t cpu_count(const uint8_t *d, size_t n, uint8_t b)
-{
-	uint64_t c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		c += d[i] == b;
-	return c;
-}
-
-static uint64_t cpu_match(const uint8_t *d, size_t n, const uint8_t *pat, size_t plen)
-{
-	uint64_t c = 0;
-
-	for (size_t i = 0; i + plen <= n; i++)
-		c += !memcmp(d + i, pat, plen);
-	return c;
 }
 
 static struct pump_job *submit(const char *path, const char *op, uint8_t byte, const char *pat,
@@ -256,9 +228,9 @@ static void small_check(int i)
 		return;
 	}
 	if (!strcmp(op, "count"))
-		want = cpu_count(d, SMALL_LEN, (uint8_t)i);
+		want = ref_count(d, SMALL_LEN, (uint8_t)i);
 	else if (!strcmp(op, "match"))
-		want = cpu_match(d, SMALL_LEN, (const uint8_t *)"ab", 2);
+		want = ref_match(d, SMALL_LEN, (const uint8_t *)"ab", 2);
 	else
 		want = 1;
 	CHECK(in.result == want, "small job %d (%s at %llu): gpu %llu cpu %llu", i, op,
@@ -303,8 +275,8 @@ static void test_small_beside_large(const uint8_t *llvm, size_t llvm_size)
 	CHECK(in.state == PUMP_JOB_DONE && in.bytes_done == llvm_size,
 	      "large job: %s, %llu bytes", pump_job_state_name(in.state),
 	      (unsigned long long)in.bytes_done);
-	CHECK(in.result == cpu_count(llvm, llvm_size, '\n'), "large job: gpu %llu cpu %llu",
-	      (unsigned long long)in.result, (unsigned long long)cpu_count(llvm, llvm_size, '\n'));
+	CHECK(in.result == ref_count(llvm, llvm_size, '\n'), "large job: gpu %llu cpu %llu",
+	      (unsigned long long)in.result, (unsigned long long)ref_count(llvm, llvm_size, '\n'));
 	printf("ok large job (%llu chunks) correct after %.2f s\n", (unsigned long long)in.chunks,
 	       now_s() - t0);
 	pump_job_put(&big);
@@ -346,10 +318,10 @@ static void test_cancel(void)
 	after = submit(small_path, "count", '\n', NULL, 0, UINT64_MAX, 0);
 	CHECK(pump_job_wait(after, 30000) == 0, "job after the cancels did not end");
 	in = info_of(after);
-	CHECK(in.state == PUMP_JOB_DONE && in.result == cpu_count(small_data, SMALL_FILE, '\n'),
+	CHECK(in.state == PUMP_JOB_DONE && in.result == ref_count(small_data, SMALL_FILE, '\n'),
 	      "job after the cancels: %s, gpu %llu cpu %llu", pump_job_state_name(in.state),
 	      (unsigned long long)in.result,
-	      (unsigned long long)cpu_count(small_data, SMALL_FILE, '\n'));
+	      (unsigned long long)ref_count(small_data, SMALL_FILE, '\n'));
 	pump_job_put(&after);
 	printf("ok the pump serves after cancels\n");
 }
@@ -428,9 +400,9 @@ static bool truncate_once(int attempt)
 		      (unsigned long long)((t.new_size + chunk - 1) / chunk));
 		CHECK(in.bytes_done == t.new_size, "bytes_done %llu, new size %llu",
 		      (unsigned long long)in.bytes_done, (unsigned long long)t.new_size);
-		CHECK(in.result == cpu_count(data, t.new_size, 'a'), "gpu %llu cpu %llu",
+		CHECK(in.result == ref_count(data, t.new_size, 'a'), "gpu %llu cpu %llu",
 		      (unsigned long long)in.result,
-		      (unsigned long long)cpu_count(data, t.new_size, 'a'));
+		      (unsigned long long)ref_count(data, t.new_size, 'a'));
 	}
 	pump_job_put(&t.j);
 	unlink(path);

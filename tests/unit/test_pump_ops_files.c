@@ -19,19 +19,7 @@
 
 #include "gpu.h"
 #include "pump.h"
-
-#define T_EXIT_SKIP 77
-
-#define CHECK(cond, ...)                                                               \
-	do {                                                                           \
-		if (!(cond)) {                                                         \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, \
-				#cond);                                                \
-			fprintf(stderr, __VA_ARGS__);                                  \
-			fputc('\n', stderr);                                           \
-			exit(1);                                                       \
-		}                                                                      \
-	} while (0)
+#include "check.h"
 
 #define LLVM "/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1"
 #define LICENSES "/usr/share/common-licenses/"
@@ -57,25 +45,6 @@ static void tmpdir_remove(void)
 }
 
 /* ---- CPU references ----------------------------------------------------- */
-
-static uint64_t cpu_count(const uint8_t *d, size_t n, uint8_t b)
-{
-	uint64_t c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		c += d[i] == b;
-	return c;
-}
-
-/* Python's find loop advancing by 1: overlapping occurrences. */
-static uint64_t cpu_match(const uint8_t *d, size_t n, const uint8_t *pat, size_t plen)
-{
-	uint64_t c = 0;
-
-	for (size_t i = 0; i + plen <= n; i++)
-		c += d[i] == pat[0] && !memcmp(d + i, pat, plen);
-	return c;
-}
 
 static void cpu_hist(const uint8_t *d, size_t n, uint64_t bins[VYRE_HIST_BINS])
 {
@@ -239,9 +208,9 @@ static uint64_t scan_check(const struct file *f, const struct scan *s)
 		want = ref['\n'];
 	} else {
 		if (!strcmp(s->op, "count"))
-			want = cpu_count(d, len, s->byte);
+			want = ref_count(d, len, s->byte);
 		else if (!strcmp(s->op, "match"))
-			want = cpu_match(d, len, s->pattern, s->pattern_len);
+			want = ref_match(d, len, s->pattern, s->pattern_len);
 		else
 			want = (len + chunk - 1) / chunk; /* nop: one per chunk */
 		CHECK(in.result == want, "%s: gpu %llu cpu %llu", name,

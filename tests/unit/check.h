@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* check.h - the one assertion every C test uses, and CPU references. */
+#ifndef VYRE_TEST_CHECK_H
+#define VYRE_TEST_CHECK_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T_EXIT_SKIP 77
+
+#define CHECK(cond, ...)                                                               \
+	do {                                                                           \
+		if (!(cond)) {                                                         \
+			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, \
+				#cond);                                                \
+			fprintf(stderr, __VA_ARGS__);                                  \
+			fputc('\n', stderr);                                           \
+			exit(1);                                                       \
+		}                                                                      \
+	} while (0)
+
+/* The CPU references the shader's results are checked against. */
+static inline uint64_t ref_count(const uint8_t *d, size_t n, uint8_t b)
+{
+	uint64_t c = 0;
+
+	for (size_t i = 0; i < n; i++)
+		c += d[i] == b;
+	return c;
+}
+
+/* Python's find loop advancing by 1: overlapping occurrences. */
+static inline uint64_t ref_match(const uint8_t *d, size_t n, const uint8_t *pat, size_t plen)
+{
+	uint64_t c = 0;
+
+	for (size_t i = 0; i + plen <= n; i++)
+		c += d[i] == pat[0] && !memcmp(d + i, pat, plen);
+	return c;
+}
+
+#endif
