@@ -3,6 +3,7 @@
 #ifndef VYRE_TEST_CHECK_H
 #define VYRE_TEST_CHECK_H
 
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,11 @@ static inline uint64_t ref_count(const uint8_t *d, size_t n, uint8_t b)
 	return c;
 }
 
+static inline uint32_t ref_count32(const uint8_t *d, size_t n, uint8_t b)
+{
+	return (uint32_t)ref_count(d, n, b);
+}
+
 /* Python's find loop advancing by 1: overlapping occurrences. */
 static inline uint64_t ref_match(const uint8_t *d, size_t n, const uint8_t *pat, size_t plen)
 {
@@ -39,6 +45,22 @@ static inline uint64_t ref_match(const uint8_t *d, size_t n, const uint8_t *pat,
 	for (size_t i = 0; i + plen <= n; i++)
 		c += d[i] == pat[0] && !memcmp(d + i, pat, plen);
 	return c;
+}
+
+static inline int test_rm_one(const char *path, const struct stat *st, int flag,
+			      struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Removes a test's scratch folder and everything in it. */
+static inline void test_rmtree(const char *dir)
+{
+	if (dir && dir[0])
+		nftw(dir, test_rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif

@@ -25,14 +25,6 @@ static void collect(void *ctx, const struct ring_done *d)
 	r->n++;
 }
 
-static uint32_t cpu_count(const uint8_t *p, size_t n, uint8_t b)
-{
-	uint32_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		c += p[i] == b;
-	return c;
-}
-
 static void check_one(struct ringfix *f, const uint8_t *data, uint32_t len, uint8_t byte,
 		      const char *what)
 {
@@ -40,8 +32,8 @@ static void check_one(struct ringfix *f, const uint8_t *data, uint32_t len, uint
 	CHECK(ringfix_publish(f, 0, VYRE_OP_COUNT, byte, 0, data, len, 0) == 0, "publish");
 	ringfix_drain(f, collect, &r);
 	CHECK(r.n == 1 && r.status[0] == VYRE_SLOT_DONE, "%s: status %u", what, r.status[0]);
-	CHECK(r.got[0] == cpu_count(data, len, byte), "%s: len %u byte 0x%02x: gpu %u cpu %u",
-	      what, len, byte, r.got[0], cpu_count(data, len, byte));
+	CHECK(r.got[0] == ref_count32(data, len, byte), "%s: len %u byte 0x%02x: gpu %u cpu %u",
+	      what, len, byte, r.got[0], ref_count32(data, len, byte));
 	printf("ok %s len=%u byte=0x%02x count=%u\n", what, len, byte, r.got[0]);
 }
 
@@ -64,7 +56,7 @@ int main(void)
 		bytes[s] = (uint8_t)ringfix_rand(&seed);
 		for (uint32_t i = 0; i < lens[s]; i++)
 			buf[i] = (uint8_t)(ringfix_rand(&seed) & 0x0F); /* dense hits */
-		want[s] = cpu_count(buf, lens[s], bytes[s] & 0x0F);
+		want[s] = ref_count32(buf, lens[s], bytes[s] & 0x0F);
 		CHECK(ringfix_publish(&f, s, VYRE_OP_COUNT, bytes[s] & 0x0F, 0, buf, lens[s], 0) == 0,
 		      "publish %d", s);
 	}

@@ -151,15 +151,6 @@ static void collect(void *ctx, const struct ring_done *d)
 	r->n++;
 }
 
-static uint32_t cpu_count(const uint8_t *p, size_t n, uint8_t b)
-{
-	uint32_t c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		c += p[i] == b;
-	return c;
-}
-
 /* The original work for slot s: count 'q' over its own region. */
 static struct ring_work original(struct ringfix *f, uint32_t s, uint32_t len)
 {
@@ -257,7 +248,7 @@ int main(void)
 	ringfix_drain(&f, collect, &r);
 	CHECK(r.n == 4, "harvested %d", r.n);
 	for (uint32_t s = 0; s < 4; s++) {
-		uint32_t want = cpu_count(arena_region(&f.a, s), lens[s], 'q');
+		uint32_t want = ref_count32(arena_region(&f.a, s), lens[s], 'q');
 		CHECK(r.status[s] == VYRE_SLOT_DONE, "slot %u status %u error %u", s, r.status[s],
 		      r.error[s]);
 		CHECK(r.result[s] == want, "slot %u: gpu %u cpu %u", s, r.result[s], want);
@@ -280,8 +271,8 @@ int main(void)
 	ringfix_drain(&f, collect, &r);
 	CHECK(r.n == 1 && r.status[2] == VYRE_SLOT_DONE, "harvested %d, status %u", r.n,
 	      r.status[2]);
-	CHECK(r.result[2] == cpu_count(arena_region(&f.a, 2), lens[2], 'q'),
-	      "slot 2: gpu %u cpu %u", r.result[2], cpu_count(arena_region(&f.a, 2), lens[2], 'q'));
+	CHECK(r.result[2] == ref_count32(arena_region(&f.a, 2), lens[2], 'q'),
+	      "slot 2: gpu %u cpu %u", r.result[2], ref_count32(arena_region(&f.a, 2), lens[2], 'q'));
 	printf("ok DONE slot before harvest: -EBUSY, words unchanged, original result\n");
 
 	/* 3. harvested: the slot takes work again */
@@ -291,7 +282,7 @@ int main(void)
 	CHECK(ring_publish(f.r, 2, &w) == 0, "publish onto the harvested slot");
 	memset(&r, 0, sizeof(r));
 	ringfix_drain(&f, collect, &r);
-	CHECK(r.n == 1 && r.result[2] == cpu_count(arena_region(&f.a, 2), lens[3], 'q'),
+	CHECK(r.n == 1 && r.result[2] == ref_count32(arena_region(&f.a, 2), lens[3], 'q'),
 	      "reused slot 2: gpu %u", r.result[2]);
 	printf("ok harvested slot accepts work again\n");
 

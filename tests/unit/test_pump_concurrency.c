@@ -36,18 +36,10 @@ static struct pump *pump;
 static char tmpdir[4096];
 
 /* Removes the test's files even when a CHECK fails (exit runs it). */
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void tmpdir_remove(void)
 {
 	if (tmpdir[0])
-		nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+		test_rmtree(tmpdir);
 }
 
 static double now_s(void)

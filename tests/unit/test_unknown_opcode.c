@@ -42,15 +42,6 @@ static bool known(uint32_t op)
 	return op == VYRE_OP_NOP || op == VYRE_OP_COUNT;
 }
 
-static uint32_t cpu_count(const uint8_t *p, size_t n, uint8_t b)
-{
-	uint32_t c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		c += p[i] == b;
-	return c;
-}
-
 /* One launch's worth: w[s] in slot s; checks every slot. */
 static void run_round(struct ringfix *f, const struct work *w, const char *what)
 {
@@ -65,7 +56,7 @@ static void run_round(struct ringfix *f, const struct work *w, const char *what)
 
 		for (uint32_t i = 0; i < w[s].len; i++)
 			d[i] = (uint8_t)(ringfix_rand(&seed) & 0x0F);
-		want[s] = w[s].opcode == VYRE_OP_NOP ? 1 : cpu_count(d, w[s].len, 0x07);
+		want[s] = w[s].opcode == VYRE_OP_NOP ? 1 : ref_count32(d, w[s].len, 0x07);
 		nunknown += !known(w[s].opcode);
 		ncount += w[s].opcode == VYRE_OP_COUNT;
 		CHECK(ringfix_publish(f, s, w[s].opcode, 0x07, 0, NULL, w[s].len, 0) == 0,
