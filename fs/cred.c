@@ -6,10 +6,13 @@
  * for a caller who could not. setfsuid, setfsgid and the raw setgroups
  * syscall change only the calling thread's credentials (glibc's setgroups
  * wrapper would change every thread's), so the FUSE thread that serves
- * the write takes the caller's identity for the stat and open, then drops it.
+ * the write takes the caller's identity for the walk and open (resolve.c),
+ * then drops it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,13 +26,44 @@
 struct cred_saved {
 	gid_t groups[CRED_GROUPS_MAX];
 	int ngroups;
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	bool caps_dropped;
 };
+
+static struct __user_cap_header_struct cred_cap_header(void)
+{
+	return (struct __user_cap_header_struct){.version = _LINUX_CAPABILITY_VERSION_3};
+}
+
+/*
+ * setfsuid to a non-zero id clears only the filesystem capabilities; the
+ * others (CAP_SYS_ADMIN lets a sysfs read show more) stay effective. For a
+ * non-root caller the thread drops every effective capability, keeping
+ * them permitted so cred_leave can raise them again.
+ */
+static int cred_drop_caps(struct cred_saved *saved)
+{
+	struct __user_cap_header_struct h = cred_cap_header();
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, saved->caps) < 0)
+		return -errno;
+	memcpy(none, saved->caps, sizeof(none));
+	for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		none[i].effective = 0;
+	h = cred_cap_header();
+	if (syscall(SYS_capset, &h, none) < 0)
+		return -errno;
+	saved->caps_dropped = true;
+	return 0;
+}
 
 static int cred_enter(const struct fuse_context *ctx, struct cred_saved *saved)
 {
 	gid_t groups[CRED_GROUPS_MAX];
 	int n;
 
+	saved->caps_dropped = false;
 	saved->ngroups = getgroups(CRED_GROUPS_MAX, saved->groups);
 	if (saved->ngroups < 0)
 		return -errno;
@@ -44,79 +78,67 @@ static int cred_enter(const struct fuse_context *ctx, struct cred_saved *saved)
 	if ((uid_t)syscall(SYS_setfsuid, ctx->uid) != ctx->uid ||
 	    (gid_t)syscall(SYS_setfsgid, ctx->gid) != ctx->gid)
 		return -EPERM;
-	return 0;
+	return ctx->uid != 0 ? cred_drop_caps(saved) : 0;
 }
 
 static void cred_leave(const struct cred_saved *saved)
 {
+	if (saved->caps_dropped) {
+		struct __user_cap_header_struct h = cred_cap_header();
+		struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+
+		memcpy(caps, saved->caps, sizeof(caps));
+		if (syscall(SYS_capset, &h, caps) < 0)
+			vlog_err("cred: cannot raise the daemon's capabilities again: %s",
+				 strerror(errno));
+	}
 	syscall(SYS_setfsuid, geteuid());
 	syscall(SYS_setfsgid, getegid());
 	syscall(SYS_setgroups, (size_t)saved->ngroups, saved->groups);
 }
 
-static int cred_check_and_open(const char *path, int *fdp, char *err, size_t errlen)
+int cred_may_serve(const struct fuse_context *ctx, char *err, size_t errlen)
 {
-	struct stat st;
-	int fd;
+	uid_t me = geteuid();
 
-	if (stat(path, &st) < 0) {
-		int e = errno;
-		if (e == ENOENT || e == ENOTDIR)
-			snprintf(err, errlen, "path=%s: no such file (check the path)", path);
-		else if (e == EACCES)
-			snprintf(err, errlen, "path=%s: permission denied (you may only scan "
-				 "files you can read)", path);
-		else
-			snprintf(err, errlen, "path=%s: %s", path, strerror(e));
-		return e == ENOTDIR ? -ENOENT : -e;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "path=%s: is a directory (name a regular file or block device)",
-			 path);
-		return -EISDIR;
-	}
-	/* FIFOs and sockets are refused before any open, so nothing blocks */
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		snprintf(err, errlen, "path=%s: not a regular file or block device", path);
-		return -EINVAL;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		int e = errno;
-		if (e == EACCES)
-			snprintf(err, errlen, "path=%s: permission denied (you may only scan files "
-				 "you can read)", path);
-		else
-			snprintf(err, errlen, "path=%s: %s", path, strerror(e));
-		return -e;
-	}
-	/* the path may have been swapped since the stat: check what we opened */
-	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
-		close(fd);
-		snprintf(err, errlen, "path=%s: not a regular file or block device", path);
-		return -EINVAL;
-	}
-	/* io_uring would answer EAGAIN for uncached pages on an O_NONBLOCK file */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	*fdp = fd;
-	return 0;
+	/* a daemon that cannot take other users' credentials would read with
+	 * its owner's: it serves its owner only, whatever allow_other says */
+	if (me == 0 || ctx->uid == me)
+		return 0;
+	snprintf(err, errlen, "this mount's daemon runs as uid %u and cannot act for uid %u "
+		 "(only root can mount vyrefs for other users)", (unsigned)me, (unsigned)ctx->uid);
+	return -EACCES;
 }
 
-int cred_open(const struct fuse_context *ctx, const char *path, int *fd, char *err,
-	      size_t errlen)
+int cred_open(const struct fs *fs, const struct fuse_context *ctx, const char *path, int *fd,
+	      char *err, size_t errlen)
 {
 	struct cred_saved saved;
-	int ret;
+	int root, ret;
 
-	if (geteuid() != 0) /* an unprivileged daemon only ever serves its own user */
-		return cred_check_and_open(path, fd, err, errlen);
+	ret = cred_may_serve(ctx, err, errlen);
+	if (ret)
+		return ret;
+	ret = resolve_caller_root(ctx->pid, &root);
+	if (ret) {
+		snprintf(err, errlen, "cannot find the root directory of the calling process %d "
+			 "(%s)", (int)ctx->pid, strerror(-ret));
+		return ret == -ESRCH ? -EPERM : ret;
+	}
+	if (geteuid() != 0) {
+		ret = resolve_open(fs, root, path, fd, err, errlen);
+		close(root);
+		return ret;
+	}
 	ret = cred_enter(ctx, &saved);
 	if (ret) {
 		cred_leave(&saved);
+		close(root);
 		snprintf(err, errlen, "cannot take the caller's credentials (%s)", strerror(-ret));
 		return ret;
 	}
-	ret = cred_check_and_open(path, fd, err, errlen);
+	ret = resolve_open(fs, root, path, fd, err, errlen);
 	cred_leave(&saved);
+	close(root);
 	return ret;
 }

@@ -20,10 +20,13 @@
 #include "descriptor.h"
 #include "pump.h"
 
-#define FS_JOBS_CAP_DEFAULT 1024u
+#define FS_JOBS_CAP_DEFAULT    1024u /* ended jobs kept per user */
+#define FS_JOBS_ACTIVE_DEFAULT 256u  /* queued or running jobs per user */
 
 struct fs_opts {
 	char *mountpoint;
+	/* numbers as given; main.c checks them into the fields below */
+	char *slots_s, *direct_s, *async_s, *jobs_cap_s, *jobs_active_s;
 	unsigned slots;
 	char *chunk;
 	char *device;
@@ -31,6 +34,7 @@ struct fs_opts {
 	int direct;
 	int async;
 	unsigned jobs_cap;
+	unsigned jobs_active;
 	char *log;
 	int foreground;
 	int debug;
@@ -38,12 +42,28 @@ struct fs_opts {
 	int show_version;
 };
 
+struct fs_job;
+
+/* One user's share of the table (jobs.c); never freed while the daemon runs. */
+struct fs_user {
+	uid_t uid;
+	/* under fs->lock */
+	unsigned active;                     /* queued or running (reserved at submit) */
+	unsigned finished;                   /* ended and still in the table */
+	struct fs_job *head, *tail;          /* this user's jobs, in id order */
+	struct fs_job *fin_head, *fin_tail;  /* ended jobs, oldest first: reaped first */
+	struct fs_user *hnext;
+};
+
 /*
  * One submitted job. Created by a ctl write, owned by the job table (one
- * reference) and by each open file of the job (one each).
+ * reference), by the pump until it ends (one, dropped in fs_job_ended) and
+ * by each open file of the job (one each).
  */
 struct fs_job {
 	atomic_int refs;
+	struct fs *fs;
+	struct fs_user *user;
 	uint64_t id;
 	uid_t uid;
 	gid_t gid;
@@ -54,6 +74,12 @@ struct fs_job {
 	char tenant[DESC_TENANT_MAX];
 	uint64_t offset;
 	time_t created;
+	/* under fs->lock (jobs.c) */
+	bool in_table, ended;
+	struct fs_job *prev, *next;   /* every job, in id order */
+	struct fs_job *uprev, *unext; /* the user's jobs, in id order */
+	struct fs_job *fprev, *fnext; /* the user's ended jobs, in end order */
+	struct fs_job *hnext;         /* id hash chain */
 };
 
 struct fs {
@@ -62,9 +88,14 @@ struct fs {
 	uint32_t chunk; /* mount default */
 	time_t started;
 
+	dev_t mount_dev; /* this mount's device: paths on it are refused (resolve.c) */
+
 	pthread_mutex_t lock; /* guards the job table below */
-	struct fs_job **jobs; /* sorted by id */
-	size_t njobs, jobs_alloc;
+	struct fs_job **hash; /* id -> job, chained by hnext */
+	size_t hash_size;     /* a power of two */
+	struct fs_job *head, *tail;
+	struct fs_user **users; /* uid -> user, chained by hnext */
+	size_t njobs;
 	uint64_t next_id;
 	uint64_t jobs_submitted;
 };
@@ -72,21 +103,36 @@ struct fs {
 extern struct fs *fs_global;
 
 /* jobs.c */
-int fs_jobs_add(struct fs *fs, struct fs_job *j);
+int fs_jobs_init(struct fs *fs);
+void fs_jobs_destroy(struct fs *fs);
+/* a place for one more active job of uid, or -EAGAIN past jobs_active (err says) */
+int fs_jobs_reserve(struct fs *fs, uid_t uid, struct fs_user **u, char *err, size_t errlen);
+void fs_jobs_unreserve(struct fs *fs, struct fs_user *u);
+uint64_t fs_jobs_add(struct fs *fs, struct fs_job *j);    /* takes j's reference; its id */
+void fs_job_ended(void *fs_job);                          /* pump_scan.on_end */
 struct fs_job *fs_job_lookup(struct fs *fs, uint64_t id); /* takes a reference */
 struct fs_job *fs_job_latest(struct fs *fs, uid_t uid);   /* takes a reference */
 int fs_job_remove(struct fs *fs, uint64_t id);            /* rmdir: -EBUSY while running */
+void fs_job_get(struct fs_job *j);
 void fs_job_put(struct fs_job **j);
-size_t fs_job_ids(struct fs *fs, uint64_t *ids, size_t max);
+uint64_t *fs_job_ids(struct fs *fs, uid_t uid, size_t *n); /* what uid may list; free() it */
 bool fs_job_finished(struct fs_job *j);
 
 /* submit.c: one ctl line -> one job; message for the caller in err */
 int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, char *err,
 		   size_t errlen);
 
-/* cred.c: open path for reading with the caller's credentials */
-int cred_open(const struct fuse_context *ctx, const char *path, int *fd, char *err,
-	      size_t errlen);
+/* cred.c: open path for reading with the caller's credentials, in the caller's root */
+int cred_may_serve(const struct fuse_context *ctx, char *err, size_t errlen);
+int cred_open(const struct fs *fs, const struct fuse_context *ctx, const char *path, int *fd,
+	      char *err, size_t errlen);
+
+/* resolve.c: the walk cred_open does (as the caller) */
+int resolve_caller_root(pid_t pid, int *rootfd);
+int resolve_open(const struct fs *fs, int rootfd, const char *path, int *fd, char *err,
+		 size_t errlen);
+/* mount.c: this daemon's mount in /proc/self/mountinfo */
+int mount_find(const char *mountpoint, dev_t *dev);
 
 /* render.c: file contents into a malloc'd buffer */
 struct fs_buf {

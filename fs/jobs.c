@@ -1,13 +1,28 @@
 // SPDX-License-Identifier: MIT
 /*
- * jobs.c - the job table: ids to jobs, sorted by id. Finished jobs beyond
- * the cap are reaped oldest first, so memory stays bounded.
+ * jobs.c - the job table: ids to jobs, and what each user may hold.
+ *
+ * Every operation is O(1) (or O(jobs listed)), so 100,000 jobs cost linear
+ * time: a hash from id to job, one list of all jobs in id order (readdir as
+ * root), and per user a list of their jobs in id order (readdir, latest)
+ * and a list of their ended jobs in the order they ended (reaping).
+ *
+ * Limits are per user, so one user's flood never takes another's room:
+ * at most jobs_active queued or running jobs (more fail EAGAIN) and at
+ * most jobs_cap ended jobs kept (past it that user's oldest ended job is
+ * reaped; nobody else's). The pump tells us when a job ends (fs_job_ended,
+ * on the pump thread).
+ *
+ * Lock order: fs->lock, then the pump's lock (fs_job_finished).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fs.h"
+
+#define FS_USER_BUCKETS 256
 
 bool fs_job_finished(struct fs_job *j)
 {
@@ -32,70 +47,228 @@ void fs_job_put(struct fs_job **jp)
 	free(j);
 }
 
-static void fs_jobs_reap(struct fs *fs)
+void fs_job_get(struct fs_job *j)
 {
-	size_t finished = 0;
-
-	for (size_t i = 0; i < fs->njobs; i++)
-		finished += fs_job_finished(fs->jobs[i]);
-	for (size_t i = 0; i < fs->njobs && finished > fs->opts.jobs_cap;) {
-		if (!fs_job_finished(fs->jobs[i])) {
-			i++;
-			continue;
-		}
-		fs_job_put(&fs->jobs[i]);
-		memmove(&fs->jobs[i], &fs->jobs[i + 1], (fs->njobs - i - 1) * sizeof(fs->jobs[0]));
-		fs->njobs--;
-		finished--;
-	}
+	atomic_fetch_add_explicit(&j->refs, 1, memory_order_relaxed);
 }
 
-int fs_jobs_add(struct fs *fs, struct fs_job *j)
+int fs_jobs_init(struct fs *fs)
+{
+	pthread_mutex_init(&fs->lock, NULL);
+	fs->hash_size = 1024;
+	fs->hash = calloc(fs->hash_size, sizeof(*fs->hash));
+	fs->users = calloc(FS_USER_BUCKETS, sizeof(*fs->users));
+	return fs->hash && fs->users ? 0 : -ENOMEM;
+}
+
+/* Drops the table's references; the pump is gone, so nothing ends any more. */
+void fs_jobs_destroy(struct fs *fs)
+{
+	while (fs->head) {
+		struct fs_job *j = fs->head;
+		fs->head = j->next;
+		fs_job_put(&j);
+	}
+	if (fs->users) {
+		for (size_t b = 0; b < FS_USER_BUCKETS; b++) {
+			while (fs->users[b]) {
+				struct fs_user *u = fs->users[b];
+				fs->users[b] = u->hnext;
+				free(u);
+			}
+		}
+	}
+	free(fs->users);
+	free(fs->hash);
+	fs->users = NULL;
+	fs->hash = NULL;
+	pthread_mutex_destroy(&fs->lock);
+}
+
+static size_t fs_hash_slot(const struct fs *fs, uint64_t id)
+{
+	return (size_t)(id * 0x9E3779B97F4A7C15ull >> 20) & (fs->hash_size - 1);
+}
+
+/* Doubles the id hash when it holds more jobs than buckets. */
+static void fs_hash_grow(struct fs *fs)
+{
+	size_t n = fs->hash_size * 2;
+	struct fs_job **t = calloc(n, sizeof(*t));
+
+	if (!t)
+		return; /* longer chains, still correct */
+	struct fs_job **old = fs->hash;
+	size_t oldn = fs->hash_size;
+	fs->hash = t;
+	fs->hash_size = n;
+	for (size_t b = 0; b < oldn; b++) {
+		while (old[b]) {
+			struct fs_job *j = old[b];
+			old[b] = j->hnext;
+			size_t s = fs_hash_slot(fs, j->id);
+			j->hnext = t[s];
+			t[s] = j;
+		}
+	}
+	free(old);
+}
+
+static struct fs_job *fs_hash_find(const struct fs *fs, uint64_t id)
+{
+	struct fs_job *j = fs->hash[fs_hash_slot(fs, id)];
+
+	while (j && j->id != id)
+		j = j->hnext;
+	return j;
+}
+
+static struct fs_user *fs_user_get(struct fs *fs, uid_t uid, bool create)
+{
+	size_t b = (size_t)uid % FS_USER_BUCKETS;
+	struct fs_user *u = fs->users[b];
+
+	while (u && u->uid != uid)
+		u = u->hnext;
+	if (u || !create)
+		return u;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	u->hnext = fs->users[b];
+	fs->users[b] = u;
+	return u;
+}
+
+/* Unlinks j from every list it is on; the caller drops the table's reference. */
+static void fs_job_unlink(struct fs *fs, struct fs_job *j)
+{
+	struct fs_user *u = j->user;
+	struct fs_job **pp = &fs->hash[fs_hash_slot(fs, j->id)];
+
+	while (*pp != j)
+		pp = &(*pp)->hnext;
+	*pp = j->hnext;
+	*(j->prev ? &j->prev->next : &fs->head) = j->next;
+	*(j->next ? &j->next->prev : &fs->tail) = j->prev;
+	*(j->uprev ? &j->uprev->unext : &u->head) = j->unext;
+	*(j->unext ? &j->unext->uprev : &u->tail) = j->uprev;
+	if (j->ended) {
+		*(j->fprev ? &j->fprev->fnext : &u->fin_head) = j->fnext;
+		*(j->fnext ? &j->fnext->fprev : &u->fin_tail) = j->fprev;
+		u->finished--;
+	}
+	j->in_table = false;
+	fs->njobs--;
+}
+
+int fs_jobs_reserve(struct fs *fs, uid_t uid, struct fs_user **out, char *err, size_t errlen)
+{
+	struct fs_user *u;
+	int ret = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	u = fs_user_get(fs, uid, true);
+	if (!u) {
+		ret = -ENOMEM;
+	} else if (u->active >= fs->opts.jobs_active) {
+		snprintf(err, errlen, "uid %u has %u jobs queued or running, this mount's limit per "
+			 "user (wait for some to end, cancel some, or mount with -o jobs_active=N)",
+			 (unsigned)uid, u->active);
+		ret = -EAGAIN;
+	} else {
+		u->active++;
+		*out = u;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return ret;
+}
+
+void fs_jobs_unreserve(struct fs *fs, struct fs_user *u)
 {
 	pthread_mutex_lock(&fs->lock);
-	fs_jobs_reap(fs);
-	if (fs->njobs == fs->jobs_alloc) {
-		size_t n = fs->jobs_alloc ? 2 * fs->jobs_alloc : 64;
-		struct fs_job **t = realloc(fs->jobs, n * sizeof(*t));
-		if (!t) {
-			pthread_mutex_unlock(&fs->lock);
-			return -ENOMEM;
-		}
-		fs->jobs = t;
-		fs->jobs_alloc = n;
-	}
-	j->id = ++fs->next_id;
-	fs->jobs[fs->njobs++] = j;
-	fs->jobs_submitted++;
+	u->active--;
 	pthread_mutex_unlock(&fs->lock);
-	return 0;
 }
 
-static ssize_t fs_job_index(struct fs *fs, uint64_t id)
+/* Pump thread: j's last slot is in. The pump's reference on j goes here. */
+void fs_job_ended(void *arg)
 {
-	size_t lo = 0, hi = fs->njobs;
+	struct fs_job *j = arg;
+	struct fs *fs = j->fs;
+	struct fs_user *u = j->user;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (fs->jobs[mid]->id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
+	pthread_mutex_lock(&fs->lock);
+	u->active--;
+	j->ended = true;
+	if (j->in_table) {
+		j->fnext = NULL;
+		j->fprev = u->fin_tail;
+		*(u->fin_tail ? &u->fin_tail->fnext : &u->fin_head) = j;
+		u->fin_tail = j;
+		u->finished++;
 	}
-	return lo < fs->njobs && fs->jobs[lo]->id == id ? (ssize_t)lo : -1;
+	pthread_mutex_unlock(&fs->lock);
+	fs_job_put(&j);
+}
+
+uint64_t fs_jobs_add(struct fs *fs, struct fs_job *j)
+{
+	uint64_t id;
+	struct fs_user *u = j->user;
+	struct fs_job *reaped = NULL, *r;
+
+	pthread_mutex_lock(&fs->lock);
+	if (fs->njobs >= fs->hash_size)
+		fs_hash_grow(fs);
+	id = j->id = ++fs->next_id;
+	size_t s = fs_hash_slot(fs, j->id);
+	j->hnext = fs->hash[s];
+	fs->hash[s] = j;
+	j->next = NULL;
+	j->prev = fs->tail;
+	*(fs->tail ? &fs->tail->next : &fs->head) = j;
+	fs->tail = j;
+	j->unext = NULL;
+	j->uprev = u->tail;
+	*(u->tail ? &u->tail->unext : &u->head) = j;
+	u->tail = j;
+	j->in_table = true;
+	fs->njobs++;
+	fs->jobs_submitted++;
+	/* this user's oldest ended job makes room, if they are past the cap;
+	 * it may have ended before it was entered: then it goes on the list now */
+	if (j->ended) {
+		j->fnext = NULL;
+		j->fprev = u->fin_tail;
+		*(u->fin_tail ? &u->fin_tail->fnext : &u->fin_head) = j;
+		u->fin_tail = j;
+		u->finished++;
+	}
+	while (u->finished > fs->opts.jobs_cap) {
+		r = u->fin_head;
+		fs_job_unlink(fs, r);
+		r->hnext = reaped; /* off the hash now: the chain is free to reuse */
+		reaped = r;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	while (reaped) {
+		r = reaped;
+		reaped = r->hnext;
+		fs_job_put(&r);
+	}
+	return id; /* j itself may be reaped by now: its id is what the caller gets */
 }
 
 struct fs_job *fs_job_lookup(struct fs *fs, uint64_t id)
 {
-	struct fs_job *j = NULL;
-	ssize_t i;
+	struct fs_job *j;
 
 	pthread_mutex_lock(&fs->lock);
-	i = fs_job_index(fs, id);
-	if (i >= 0) {
-		j = fs->jobs[i];
-		atomic_fetch_add_explicit(&j->refs, 1, memory_order_relaxed);
-	}
+	j = fs_hash_find(fs, id);
+	if (j)
+		fs_job_get(j);
 	pthread_mutex_unlock(&fs->lock);
 	return j;
 }
@@ -103,14 +276,13 @@ struct fs_job *fs_job_lookup(struct fs *fs, uint64_t id)
 struct fs_job *fs_job_latest(struct fs *fs, uid_t uid)
 {
 	struct fs_job *j = NULL;
+	struct fs_user *u;
 
 	pthread_mutex_lock(&fs->lock);
-	for (size_t i = fs->njobs; i-- > 0;) {
-		if (fs->jobs[i]->uid == uid) {
-			j = fs->jobs[i];
-			atomic_fetch_add_explicit(&j->refs, 1, memory_order_relaxed);
-			break;
-		}
+	u = fs_user_get(fs, uid, false);
+	if (u && u->tail) {
+		j = u->tail;
+		fs_job_get(j);
 	}
 	pthread_mutex_unlock(&fs->lock);
 	return j;
@@ -119,34 +291,49 @@ struct fs_job *fs_job_latest(struct fs *fs, uid_t uid)
 int fs_job_remove(struct fs *fs, uint64_t id)
 {
 	struct fs_job *j;
-	ssize_t i;
 
 	pthread_mutex_lock(&fs->lock);
-	i = fs_job_index(fs, id);
-	if (i < 0) {
+	j = fs_hash_find(fs, id);
+	if (!j) {
 		pthread_mutex_unlock(&fs->lock);
 		return -ENOENT;
 	}
-	j = fs->jobs[i];
-	if (!fs_job_finished(j)) {
+	if (!j->ended && !fs_job_finished(j)) {
 		pthread_mutex_unlock(&fs->lock);
 		return -EBUSY;
 	}
-	memmove(&fs->jobs[i], &fs->jobs[i + 1], (fs->njobs - (size_t)i - 1) * sizeof(j));
-	fs->njobs--;
+	fs_job_unlink(fs, j);
 	pthread_mutex_unlock(&fs->lock);
 	fs_job_put(&j);
 	return 0;
 }
 
-size_t fs_job_ids(struct fs *fs, uint64_t *ids, size_t max)
+/*
+ * The ids a caller may list: root sees every job, anyone else their own
+ * (like procfs's hidepid). Returns a malloc'd array in id order and its
+ * length in *n, or NULL with *n = 0 when there is nothing (or no memory).
+ */
+uint64_t *fs_job_ids(struct fs *fs, uid_t uid, size_t *n)
 {
-	size_t n;
+	uint64_t *ids = NULL;
+	struct fs_user *u = NULL;
+	size_t cnt = 0, cap;
 
+	*n = 0;
 	pthread_mutex_lock(&fs->lock);
-	n = fs->njobs;
-	for (size_t i = 0; i < n && i < max; i++)
-		ids[i] = fs->jobs[i]->id;
+	if (uid != 0) {
+		u = fs_user_get(fs, uid, false);
+		if (!u)
+			goto out_unlock;
+	}
+	cap = fs->njobs;
+	ids = cap ? malloc(cap * sizeof(*ids)) : NULL;
+	if (!ids)
+		goto out_unlock;
+	for (struct fs_job *j = u ? u->head : fs->head; j && cnt < cap; j = u ? j->unext : j->next)
+		ids[cnt++] = j->id;
+	*n = cnt;
+out_unlock:
 	pthread_mutex_unlock(&fs->lock);
-	return n;
+	return ids;
 }

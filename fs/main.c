@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,13 +28,14 @@ struct fs *fs_global;
 
 #define OPT(t, p) {t, offsetof(struct fs_opts, p), 1}
 static const struct fuse_opt fs_opt_spec[] = {
-	OPT("slots=%u", slots),
+	OPT("slots=%s", slots_s),
 	OPT("chunk=%s", chunk),
 	OPT("device=%s", device),
 	OPT("kernel=%s", kernel),
-	OPT("direct=%d", direct),
-	OPT("async=%d", async),
-	OPT("jobs_cap=%u", jobs_cap),
+	OPT("direct=%s", direct_s),
+	OPT("async=%s", async_s),
+	OPT("jobs_cap=%s", jobs_cap_s),
+	OPT("jobs_active=%s", jobs_active_s),
 	OPT("log=%s", log),
 	OPT("-h", show_help),
 	OPT("--help", show_help),
@@ -55,13 +58,55 @@ static void usage(const char *prog)
 	       "  -o kernel=auto|persistent|relaunch  megakernel mode (default auto)\n"
 	       "  -o direct=0|1       O_DIRECT reads by default (default 0)\n"
 	       "  -o async=0|1        IOSQE_ASYNC buffered reads (default: on above 4 cores)\n"
-	       "  -o jobs_cap=N       finished jobs kept (default 1024)\n"
+	       "  -o jobs_cap=N       finished jobs kept per user (default 1024)\n"
+	       "  -o jobs_active=N    queued or running jobs per user (default 256)\n"
 	       "  -o log=FILE         daemon log (default: none once daemonized)\n"
 	       "  -o allow_other      let other users submit (checked per caller)\n"
 	       "  -f  foreground   -d  debug (foreground)   -s  single-threaded\n"
 	       "\n"
 	       "Unmount with: fusermount3 -u MOUNTPOINT (or umount as root)\n",
 	       prog);
+}
+
+/*
+ * A numeric mount option, all digits, within [min, max]: "slots=0",
+ * "direct=2" or "jobs_cap=-1" fail the mount instead of being clamped or
+ * wrapped.
+ */
+static int parse_opt_uint(const char *name, const char *s, unsigned min, unsigned max,
+			  unsigned *out)
+{
+	unsigned long long v = 0;
+	const char *p = s;
+
+	if (!s)
+		return 0; /* not given: the default stands */
+	for (; *p >= '0' && *p <= '9' && v <= max; p++)
+		v = v * 10 + (unsigned long long)(*p - '0');
+	if (p == s || *p || v < min || v > max) {
+		fprintf(stderr, "vyrefs: %s=%s: must be a whole number from %u to %u\n", name, s, min,
+			max);
+		return -EINVAL;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int fs_parse_numbers(struct fs_opts *o)
+{
+	unsigned direct = 0, async = 0;
+	int ret = 0;
+
+	ret |= parse_opt_uint("slots", o->slots_s, 1, PUMP_SLOTS_MAX, &o->slots);
+	ret |= parse_opt_uint("direct", o->direct_s, 0, 1, &direct);
+	ret |= parse_opt_uint("async", o->async_s, 0, 1, &async);
+	ret |= parse_opt_uint("jobs_cap", o->jobs_cap_s, 1, 1000000, &o->jobs_cap);
+	ret |= parse_opt_uint("jobs_active", o->jobs_active_s, 1, VYRE_MAX_BATCHES, &o->jobs_active);
+	if (o->direct_s)
+		o->direct = (int)direct;
+	if (o->async_s)
+		o->async = (int)async;
+	return ret ? -EINVAL : 0;
 }
 
 static int parse_chunk(const char *s, uint32_t *out)
@@ -165,19 +210,44 @@ static int daemon_fork(int *notify)
 	return 0;
 }
 
-static void daemon_ready(int notify, const char *log)
+/*
+ * The log is opened before the fork, as the user who mounts, so a bad
+ * log= fails the mount with a message on the terminal (instead of the
+ * daemon keeping the caller's stderr pipe open). O_NOFOLLOW and O_EXCL-free
+ * O_CREAT at 0600: a symlink planted in a shared directory is refused, not
+ * followed, and a new log is readable only by its owner.
+ */
+static int log_open(const char *log)
+{
+	struct stat st;
+	int fd;
+
+	if (!log)
+		return open("/dev/null", O_WRONLY | O_CLOEXEC);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int e = errno;
+		fprintf(stderr, "vyrefs: log=%s: %s%s\n", log, strerror(e),
+			e == ELOOP ? " (a symlink: name the log file itself)" : "");
+		return -e;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "vyrefs: log=%s: not a regular file\n", log);
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+static void daemon_ready(int notify, int logfd)
 {
 	char ok = 0;
 	int fd;
 
 	if (notify < 0)
 		return;
-	fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		close(fd);
-	}
+	dup2(logfd, STDOUT_FILENO);
+	dup2(logfd, STDERR_FILENO);
 	fd = open("/dev/null", O_RDONLY);
 	if (fd >= 0) {
 		dup2(fd, STDIN_FILENO);
@@ -190,14 +260,30 @@ static void daemon_ready(int notify, const char *log)
 	close(notify);
 }
 
+/* So many files open per user's active jobs: take the hard limit, not 1024. */
+static void fs_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts cl;
 	struct fuse *fuse = NULL;
-	struct fs fs = {.opts = {.direct = -1, .async = -1, .jobs_cap = FS_JOBS_CAP_DEFAULT}};
+	struct fs fs = {.opts = {.direct = -1,
+				 .async = -1,
+				 .jobs_cap = FS_JOBS_CAP_DEFAULT,
+				 .jobs_active = FS_JOBS_ACTIVE_DEFAULT}};
 	struct fuse_loop_config lc = {.max_idle_threads = 16};
-	int notify = -1, ret = 1;
+	char *mnt = NULL;
+	int notify = -1, logfd = -1, ret = 1;
+	dev_t dev;
 
 	if (fuse_opt_parse(&args, &fs.opts, fs_opt_spec, NULL) < 0)
 		return 1;
@@ -209,20 +295,37 @@ int main(int argc, char *argv[])
 		printf("vyrefs %s (libfuse %s)\n", VYREFS_VERSION, fuse_pkgversion());
 		return 0;
 	}
+	if (fs_parse_numbers(&fs.opts))
+		return 1;
 	if (fuse_parse_cmdline(&args, &cl) != 0)
 		return 1;
 	if (!cl.mountpoint) {
 		usage(argv[0]);
 		return 2;
 	}
+	mnt = realpath(cl.mountpoint, NULL);
+	if (!mnt) {
+		fprintf(stderr, "vyrefs: %s: %s\n", cl.mountpoint, strerror(errno));
+		goto out_args;
+	}
+	if (mount_find(mnt, &dev) == 0) {
+		fprintf(stderr, "vyrefs: %s: vyrefs is already mounted there (umount %s first)\n",
+			mnt, mnt);
+		goto out_args;
+	}
+	logfd = log_open(fs.opts.log);
+	if (logfd < 0)
+		goto out_args;
 	vlog_set_debug(cl.debug);
 	/* the kernel checks modes and owners (job directories are 0700) */
 	fuse_opt_add_arg(&args, "-odefault_permissions");
 	fuse_opt_add_arg(&args, "-ofsname=vyrefs");
 	fuse_opt_add_arg(&args, "-osubtype=vyrefs");
 	fs_intr_signal_setup();
+	fs_raise_nofile();
 	fs.started = time(NULL);
-	pthread_mutex_init(&fs.lock, NULL);
+	if (fs_jobs_init(&fs))
+		goto out_free;
 	fs_global = &fs;
 
 	if (!cl.foreground && daemon_fork(&notify) < 0) {
@@ -234,14 +337,19 @@ int main(int argc, char *argv[])
 	fuse = fuse_new(&args, &fs_ops, sizeof(fs_ops), &fs);
 	if (!fuse)
 		goto out_pump;
-	if (fuse_mount(fuse, cl.mountpoint) != 0) {
+	if (fuse_mount(fuse, mnt) != 0) {
 		fprintf(stderr, "vyrefs: cannot mount on %s (does it exist? already mounted?)\n",
-			cl.mountpoint);
+			mnt);
 		goto out_destroy;
+	}
+	/* paths on the mount itself are refused by device (resolve.c) */
+	if (mount_find(mnt, &fs.mount_dev) != 0) {
+		fprintf(stderr, "vyrefs: %s: the new mount is not in /proc/self/mountinfo\n", mnt);
+		goto out_unmount;
 	}
 	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
 		goto out_unmount;
-	daemon_ready(notify, fs.opts.log);
+	daemon_ready(notify, logfd);
 	notify = -1;
 	ret = cl.singlethread ? fuse_loop(fuse) : fuse_loop_mt(fuse, &lc);
 	ret = ret < 0 ? 1 : 0;
@@ -259,9 +367,12 @@ out_free:
 		if (write(notify, &fail, 1) != 1)
 			perror("notify");
 	}
-	for (size_t i = 0; i < fs.njobs; i++)
-		fs_job_put(&fs.jobs[i]);
-	free(fs.jobs);
+	if (fs.hash)
+		fs_jobs_destroy(&fs);
+	if (logfd >= 0)
+		close(logfd);
+out_args:
+	free(mnt);
 	free(cl.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;

@@ -30,6 +30,7 @@ int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, ch
 	struct fuse_context *ctx = fuse_get_context();
 	struct desc d;
 	struct fs_job *j;
+	struct fs_user *user;
 	char norm[2 * DESC_LINE_MAX];
 	int fd = -1, ret;
 
@@ -50,15 +51,20 @@ int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, ch
 			 (unsigned long long)(d.offset & ~4095ull));
 		return -EINVAL;
 	}
-	ret = cred_open(ctx, d.path, &fd, err, errlen);
+	ret = fs_jobs_reserve(fs, ctx->uid, &user, err, errlen);
 	if (ret)
 		return ret;
+	ret = cred_open(fs, ctx, d.path, &fd, err, errlen);
+	if (ret)
+		goto out_unreserve;
 	j = calloc(1, sizeof(*j));
 	if (!j) {
 		ret = -ENOMEM;
 		goto out_close;
 	}
 	atomic_init(&j->refs, 1);
+	j->fs = fs;
+	j->user = user;
 	j->uid = ctx->uid;
 	j->gid = ctx->gid;
 	j->op = d.op;
@@ -86,9 +92,14 @@ int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, ch
 		.length = d.length,
 		.chunk = d.chunk,
 		.direct = d.direct,
+		.owner = (uint32_t)ctx->uid,
+		.on_end = fs_job_ended,
+		.on_end_arg = j,
 	};
+	fs_job_get(j); /* the pump's, dropped by fs_job_ended */
 	ret = pump_submit(fs->pump, &scan, &j->pj);
 	if (ret) {
+		atomic_fetch_sub_explicit(&j->refs, 1, memory_order_relaxed); /* not the pump's */
 		if (ret == -EOPNOTSUPP) {
 			snprintf(err, errlen, "direct=1: O_DIRECT reads cannot land in this mount's "
 				 "GPU (BAR) arena; mount with -o kernel=relaunch (or direct=1) for "
@@ -101,20 +112,15 @@ int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, ch
 			snprintf(err, errlen, "the scan could not start: %s", strerror(-ret));
 		goto out_free;
 	}
-	fd = -1; /* the pump owns it now */
-	ret = fs_jobs_add(fs, j);
-	if (ret) {
-		pump_job_cancel(j->pj);
-		snprintf(err, errlen, "the job table is full (rmdir finished jobs)");
-		fs_job_put(&j);
-		return -EAGAIN;
-	}
-	*id = j->id;
+	/* the pump owns fd now, and the reservation: fs_job_ended returns it */
+	*id = fs_jobs_add(fs, j); /* the table takes the creator's reference */
 	return 0;
 out_free:
 	fs_job_put(&j);
 out_close:
 	if (fd >= 0)
 		close(fd);
+out_unreserve:
+	fs_jobs_unreserve(fs, user);
 	return ret;
 }

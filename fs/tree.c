@@ -66,6 +66,7 @@ struct fs_handle {
 	size_t rpos;       /* ctl: read position in the answer (the file offset is past the write) */
 	char pending[DESC_LINE_MAX]; /* ctl: a line not yet ended by a newline */
 	size_t npending;
+	bool discarding; /* ctl: the rest of an overlong line, dropped up to its newline */
 };
 
 static int parse_id(const char *s, size_t len, uint64_t *id)
@@ -220,15 +221,13 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
 	}
 	if (n != N_JOBS)
 		return -ENOTDIR;
-	struct fs_job *latest = fs_job_latest(fs, fuse_get_context()->uid);
+	uid_t uid = fuse_get_context()->uid;
+	struct fs_job *latest = fs_job_latest(fs, uid);
 	if (latest)
 		fill(buf, "latest", NULL, 0, 0);
 	fs_job_put(&latest);
-	size_t cnt = fs_job_ids(fs, NULL, 0);
-	uint64_t *ids = calloc(cnt ? cnt : 1, sizeof(*ids));
-	if (!ids)
-		return -ENOMEM;
-	cnt = fs_job_ids(fs, ids, cnt);
+	size_t cnt;
+	uint64_t *ids = fs_job_ids(fs, uid, &cnt);
 	for (size_t i = 0; i < cnt; i++) {
 		snprintf(name, sizeof(name), "%" PRIu64, ids[i]);
 		fill(buf, name, NULL, 0, 0);
@@ -326,6 +325,7 @@ static int fs_wait_job(struct fs_handle *h)
 }
 
 static int fs_ctl_flush(struct fs_handle *h);
+static bool fs_line_blank(const char *line, size_t len);
 
 static int fs_read(const char *path, char *buf, size_t size, off_t off,
 		   struct fuse_file_info *fi)
@@ -346,7 +346,7 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off,
 			h->rendered = ret == 0;
 		}
 	}
-	if (h->node == N_CTL && h->npending) {
+	if (h->node == N_CTL && !fs_line_blank(h->pending, h->npending)) {
 		fs_buf_free(&h->buf);
 		h->rpos = 0;
 		fs_ctl_flush(h);
@@ -390,12 +390,34 @@ static int fs_ctl_line(struct fs_handle *h, const char *line, size_t len)
 	return ret;
 }
 
+/*
+ * A write's answer replaces the previous write's only once it has lines of
+ * its own: "printf 'scan ...\n\n'" (bash writes the blank line apart) still
+ * reads back the id.
+ */
+static void fs_ctl_answer_reset(struct fs_handle *h, bool *answered)
+{
+	if (*answered)
+		return;
+	fs_buf_free(&h->buf);
+	h->rpos = 0;
+	*answered = true;
+}
+
+static bool fs_line_blank(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			return false;
+	return true;
+}
+
 /* A line that ended at a read or a close rather than a newline ("echo -n"). */
 static int fs_ctl_flush(struct fs_handle *h)
 {
 	int ret = 0;
 
-	if (h->npending)
+	if (!fs_line_blank(h->pending, h->npending))
 		ret = fs_ctl_line(h, h->pending, h->npending);
 	h->npending = 0;
 	return ret;
@@ -412,15 +434,22 @@ static int fs_write_ctl(struct fs_handle *h, const char *buf, size_t size)
 {
 	int ret = 0;
 
-	fs_buf_free(&h->buf);
-	h->rpos = 0;
+	bool answered = false; /* the answer is this write's, once it has one */
+
 	for (size_t pos = 0; pos < size && !ret;) {
 		const char *nl = memchr(buf + pos, '\n', size - pos);
 		size_t len = nl ? (size_t)(nl - (buf + pos)) : size - pos;
+		if (h->discarding) { /* an overlong line's rest is not a new descriptor */
+			pos += len + (nl ? 1 : 0);
+			h->discarding = !nl;
+			continue;
+		}
 		if (h->npending + len > DESC_LINE_MAX) {
+			fs_ctl_answer_reset(h, &answered);
 			fs_buf_printf(&h->buf, "error: a line of over %u bytes: one descriptor per "
 				      "line, at most %u bytes\n", DESC_LINE_MAX, DESC_LINE_MAX);
 			h->npending = 0;
+			h->discarding = !nl;
 			ret = -E2BIG;
 			break;
 		}
@@ -429,8 +458,10 @@ static int fs_write_ctl(struct fs_handle *h, const char *buf, size_t size)
 		pos += len + (nl ? 1 : 0);
 		if (!nl)
 			break;
-		if (h->npending) /* blank lines between descriptors are fine */
+		if (!fs_line_blank(h->pending, h->npending)) { /* blank lines are skipped */
+			fs_ctl_answer_reset(h, &answered);
 			ret = fs_ctl_line(h, h->pending, h->npending);
+		}
 		h->npending = 0;
 	}
 	h->rendered = true;

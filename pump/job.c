@@ -78,6 +78,9 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	j->direct = scan->direct < 0 ? p->cfg.direct : scan->direct;
 	j->t_submit_ns = pump_now_ns();
 	j->state = PUMP_JOB_QUEUED;
+	j->owner = scan->owner;
+	j->on_end = scan->on_end;
+	j->on_end_arg = scan->on_end_arg;
 	ret = -EINVAL;
 	if (j->chunk < PUMP_CHUNK_MIN || j->chunk > p->cfg.chunk || (j->chunk & (j->chunk - 1)))
 		goto out_free;
@@ -153,6 +156,8 @@ void job_end(struct pump *p, struct pump_job *j)
 		p->jobs_done++;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
+	if (j->on_end)
+		j->on_end(j->on_end_arg);
 }
 
 void pump_job_info(struct pump_job *j, struct pump_job_info *info)
@@ -195,7 +200,7 @@ size_t pump_job_errors(struct pump_job *j, struct pump_chunk_error *out, size_t 
 
 	pthread_mutex_lock(&j->p->lock);
 	n = j->nerrors;
-	if (out)
+	if (out && n && max) /* errors is NULL until the first failure */
 		memcpy(out, j->errors, (n < max ? n : max) * sizeof(*out));
 	pthread_mutex_unlock(&j->p->lock);
 	return n;

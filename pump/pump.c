@@ -33,6 +33,8 @@ static void pump_slot_free(struct pump *p, uint32_t slot)
 {
 	struct pump_slot *s = &p->slots[slot];
 
+	if (s->job && s->job->po)
+		s->job->po->slots--;
 	pump_job_put(&s->job);
 	memset(s, 0, sizeof(*s));
 	p->slots_free++;
@@ -46,9 +48,44 @@ static int pump_slot_take(struct pump *p, struct pump_job *j)
 		p->slots_free--;
 		pump_job_get(j);
 		p->slots[i].job = j;
+		if (j->po)
+			j->po->slots++;
 		return (int)i;
 	}
 	return -EBUSY;
+}
+
+/* The owner record of a newly active job; NULL only without memory (then unfair, not wrong). */
+static struct pump_owner *pump_owner_get(struct pump *p, uint32_t id)
+{
+	struct pump_owner *o;
+
+	for (o = p->owners; o; o = o->next)
+		if (o->id == id)
+			break;
+	if (!o) {
+		o = calloc(1, sizeof(*o));
+		if (!o)
+			return NULL;
+		o->id = id;
+		o->next = p->owners;
+		p->owners = o;
+	}
+	o->jobs++;
+	return o;
+}
+
+static void pump_owner_put(struct pump *p, struct pump_job *j)
+{
+	struct pump_owner *o = j->po, **pp;
+
+	j->po = NULL;
+	if (!o || --o->jobs)
+		return;
+	for (pp = &p->owners; *pp != o; pp = &(*pp)->next)
+		;
+	*pp = o->next;
+	free(o);
 }
 
 /* New jobs: give each a batch id (its fence, pattern and GPU tenant id). */
@@ -78,6 +115,7 @@ static int pump_take_submitted(struct pump *p)
 	pthread_mutex_unlock(&p->lock);
 
 	for (j = p->active; j && n; j = j->next, n--) {
+		j->po = pump_owner_get(p, j->owner);
 		ring_mask_tenant(p->ring, j->batch, false);
 		if (j->pattern_len)
 			ring_set_pattern(p->ring, j->batch, j->pattern, j->pattern_len);
@@ -148,6 +186,35 @@ static int pump_admit_fence(struct pump *p, struct pump_job *j)
 	return 0;
 }
 
+/*
+ * The job that gets the next free slot: of the jobs with chunks left, one
+ * whose owner holds the fewest slots, the first such in round-robin order
+ * from p->rr. So admission is fair across owners first (a user with 200
+ * jobs gets as many slots as a user with one), then round-robin among one
+ * owner's jobs.
+ */
+static struct pump_job *pump_next_chunk_job(struct pump *p)
+{
+	struct pump_job *start = p->rr ? p->rr : p->active, *j = start, *best = NULL;
+	uint32_t best_slots = UINT32_MAX;
+
+	if (!j)
+		return NULL;
+	do {
+		if (job_has_chunks(j)) {
+			uint32_t held = j->po ? j->po->slots : 0;
+			if (held < best_slots) {
+				best = j;
+				best_slots = held;
+				if (held == 0)
+					break;
+			}
+		}
+		j = j->next ? j->next : p->active;
+	} while (j != start);
+	return best;
+}
+
 /* Fences first (they finish jobs), then one chunk per job in turn. */
 static int pump_admit(struct pump *p)
 {
@@ -161,24 +228,13 @@ static int pump_admit(struct pump *p)
 			n++;
 	}
 	while (p->slots_free) {
-		struct pump_job *start = p->rr ? p->rr : p->active, *j = start;
-		bool admitted = false;
+		struct pump_job *j = pump_next_chunk_job(p);
 		if (!j)
 			break;
-		do {
-			struct pump_job *next = j->next ? j->next : p->active;
-			if (job_has_chunks(j)) {
-				if (pump_admit_chunk(p, j) < 0)
-					return n;
-				n++;
-				admitted = true;
-				p->rr = next;
-				break;
-			}
-			j = next;
-		} while (j != start);
-		if (!admitted)
-			break;
+		p->rr = j->next ? j->next : p->active;
+		if (pump_admit_chunk(p, j) < 0)
+			return n;
+		n++;
 	}
 	return n;
 }
@@ -350,6 +406,7 @@ static void pump_retire(struct pump *p)
 			p->rr = j->next;
 		ring_mask_tenant(p->ring, j->batch, false);
 		p->batch_free[p->nbatch_free++] = j->batch;
+		pump_owner_put(p, j);
 		job_end(p, j);
 		pump_job_put(&j);
 	}
@@ -568,6 +625,11 @@ void pump_destroy(struct pump **pp)
 	}
 	if (p->efd >= 0)
 		close(p->efd);
+	while (p->owners) { /* left only when a hung device made the thread give up */
+		struct pump_owner *o = p->owners;
+		p->owners = o->next;
+		free(o);
+	}
 	free(p->slots);
 	free(p->batch_free);
 	pthread_cond_destroy(&p->cond);

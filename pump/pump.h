@@ -80,6 +80,11 @@ struct pump_scan {
 	uint32_t chunk;  /* 0: the pump's default */
 	uint32_t tenant; /* small tenant id for the mask table, < VYRE_TENANT_BITS */
 	int direct;      /* -1: the pump's default */
+	uint32_t owner;  /* who asked (fs/: the uid): admission is fair across owners */
+	/* Called once on the pump thread after the job's final state is set,
+	 * with no pump lock held; may be NULL. */
+	void (*on_end)(void *arg);
+	void *on_end_arg;
 };
 
 int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **out);

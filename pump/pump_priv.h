@@ -14,6 +14,18 @@
 #include "pump.h"
 #include "ring.h"
 
+/*
+ * One owner (a uid, for fs/) with jobs on the ring: admission gives the next
+ * free slot to the owner holding the fewest, so one user's many jobs get
+ * one user's share. Pump thread only; freed when its last job retires.
+ */
+struct pump_owner {
+	uint32_t id;
+	uint32_t jobs;  /* active jobs of this owner */
+	uint32_t slots; /* slots its jobs hold (reading or published) */
+	struct pump_owner *next;
+};
+
 /* A slot as the pump thread sees it; the GPU-visible words are in ring.c. */
 enum pump_slot_state {
 	PSLOT_FREE,      /* EMPTY, region unused */
@@ -48,11 +60,15 @@ struct pump_job {
 	bool direct;
 	uint32_t tail; /* bytes read past each chunk: pattern_len - 1 */
 	uint64_t t_submit_ns;
+	uint32_t owner; /* pump_scan.owner */
+	void (*on_end)(void *arg);
+	void *on_end_arg;
 
 	/* Pump thread only. */
 	uint64_t end;      /* file offset the scan stops at; shrinks at EOF */
 	uint64_t next_off; /* next chunk to read */
 	uint64_t next_index;
+	struct pump_owner *po; /* its owner's share of the slots */
 	uint32_t reads;     /* chunks reading */
 	uint32_t published; /* data slots published, not harvested */
 	uint64_t published_total;
@@ -96,6 +112,7 @@ struct pump {
 	uint32_t slots_free;
 	struct pump_job *active; /* jobs admitted to the ring, round-robin */
 	struct pump_job *rr;     /* the next job to get a chunk */
+	struct pump_owner *owners; /* owners of the active jobs */
 	uint32_t *batch_free;
 	uint32_t nbatch_free;
 	uint32_t pending_sqes;

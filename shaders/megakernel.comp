@@ -372,8 +372,9 @@ void run_tile(uint s, uint tile)
 }
 
 // Every lane looks at some slots; the workgroup takes the first one, in
-// rotated order from start, that still has an unclaimed tile. Data slots
-// come before fences: a fence whose batch is not done is handed back at
+// rotated order from start, that still has an unclaimed tile. Fences whose
+// batch is done come first, then data slots, then fences still waiting: a
+// fence whose batch is not done is handed back at
 // once, and if it stood first in every workgroup's order it would be
 // claimed and released over and over while the slots it waits for were
 // never reached (a relaunch-mode livelock, seen with 3 jobs of 4 KiB chunks).
@@ -395,9 +396,22 @@ uint find_slot(uint start)
 		uint seq = hw.w[slot_word(s, VYRE_W_SEQ)];
 		uint ntiles = hw.w[slot_word(s, VYRE_W_TILES)] & VYRE_TILES_MASK;
 		bool fence = hw.w[slot_word(s, VYRE_W_OPCODE)] == VYRE_OP_BATCH_FENCE;
+		// A fence whose batch is complete goes first: it will complete when
+		// claimed, and behind a stream of other jobs' data tiles it would
+		// otherwise wait for a launch in which every data tile got claimed
+		// (seen: a small job's fence starved beside four 64 GiB scans).
+		uint rank = 0x10000u;
+		if (fence) {
+			uint batch = hw.w[slot_word(s, VYRE_W_ARG0)];
+			if (batch < VYRE_MAX_BATCHES &&
+			    LOAD_ACQ(dv.w[VYRE_DEV_BATCHES + batch]) >= hw.w[slot_word(s, VYRE_W_ARG1)])
+				rank = 0u;
+			else
+				rank = 0x20000u;
+		}
 		if ((c & ~VYRE_CLAIM_TILE_MASK) == VYRE_CLAIM_GEN(seq) &&
 		    (c & VYRE_CLAIM_TILE_MASK) < ntiles)
-			atomicMin(s_best, d | (fence ? 0x10000u : 0u));
+			atomicMin(s_best, d | rank);
 	}
 	barrier();
 	uint best = s_best;

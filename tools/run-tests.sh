@@ -65,5 +65,14 @@ for t in test_descriptor test_count test_fence_epoch test_publish_busy_slot test
 	check "asan_$t" asan "$t"
 done
 
+echo "=== the daemon under AddressSanitizer/UBSan: listing jobs/ while submitting"
+asan_daemon() {
+	[ -x build-asan/fs/vyrefs ] || return 1
+	VYREFS=$PWD/build-asan/fs/vyrefs ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		bats --tap -f "item 2|item 9: blank" tests/bats/hardening.bats
+}
+check asan_daemon_listing_while_submitting asan_daemon
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

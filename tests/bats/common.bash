@@ -4,7 +4,9 @@
 # test/cases/lib/common.sh.
 
 VYRE_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
-VYREFS="$VYRE_ROOT/build/fs/vyrefs"
+# VYREFS may name another build of the daemon (tools/run-tests.sh runs one
+# file against the AddressSanitizer build)
+VYREFS="${VYREFS:-$VYRE_ROOT/build/fs/vyrefs}"
 
 # mount_vyrefs [extra -o options]
 mount_vyrefs() {
@@ -23,6 +25,12 @@ unmount_vyrefs() {
 	rmdir "$MNT" 2>/dev/null || true
 	if grep -q "validation error" "$LOG" 2>/dev/null; then
 		echo "Vulkan validation errors in the daemon log:" >&2
+		cat "$LOG" >&2
+		return 1
+	fi
+	# a sanitizer build of the daemon (VYREFS) reports into its log
+	if grep -qE "ERROR: AddressSanitizer|runtime error:" "$LOG" 2>/dev/null; then
+		echo "sanitizer errors in the daemon log:" >&2
 		cat "$LOG" >&2
 		return 1
 	fi

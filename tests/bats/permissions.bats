@@ -123,8 +123,11 @@ accepted_for() {
 	run "${NOBODY[@]}" bash -c 'echo cancel > "$1"' _ "$MNT/jobs/$jid/ctl"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"Permission denied"* ]]
-	# it is listed (ids are not secret), just closed
-	"${NOBODY[@]}" ls "$MNT/jobs" | grep -qx "$jid"
+	# and not even listed: jobs/ shows a user only their own (hidepid-like)
+	run "${NOBODY[@]}" ls "$MNT/jobs"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"$jid"* ]]
+	ls "$MNT/jobs" | grep -qx "$jid" # root sees every job
 }
 
 @test "job directories are owned by the submitter, mode 0700" {

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: MIT
+/*
+ * resolve.c - walk a caller's path one component at a time, as the caller,
+ * in the caller's root, and open the target for reading.
+ *
+ * Why not one open(2): the daemon is not the caller, and the kernel's walk
+ * would act for the daemon where it matters:
+ *  - /proc/self, /proc/thread-self and /proc/<daemon pid> name the daemon,
+ *    and their fd/N magic links jump straight to files the daemon holds
+ *    open for other users, past those users' 0700 directories;
+ *  - a chrooted or containerised caller's "/" is not the daemon's;
+ *  - a path on this very mount makes the kernel send a LOOKUP to this
+ *    daemon while the thread that must answer it waits for the open
+ *    (with -s, the only thread: the mount hangs for good).
+ * So the walk starts at /proc/<caller>/root, opens each component O_PATH
+ * with symlinks and magic links refused (symlinks are read and expanded
+ * here, textually, so ".." and absolute targets stay inside the caller's
+ * root), refuses the component that enters a pseudo filesystem or this
+ * mount before anything is looked up inside it, and opens only the last
+ * component for reading, beside its parent.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+#define RESOLVE_DEPTH_MAX 256 /* directories deep; deeper paths fail ENAMETOOLONG */
+#define RESOLVE_LINKS_MAX 40  /* symlinks expanded per path, as the kernel's MAXSYMLINKS */
+
+/* Filesystems whose files are not data: their contents are made up per read, with
+ * the reader's privileges (a sysfs PCI config file shows root more than nobody),
+ * and their sizes are 0. Scanning them would read as the daemon. */
+static const struct {
+	unsigned long magic;
+	const char *name;
+} resolve_pseudo_fs[] = {
+	{PROC_SUPER_MAGIC, "procfs"},	 {SYSFS_MAGIC, "sysfs"},
+	{DEBUGFS_MAGIC, "debugfs"},	 {TRACEFS_MAGIC, "tracefs"},
+	{SECURITYFS_MAGIC, "securityfs"}, {0x62656570, "configfs"},
+	{CGROUP_SUPER_MAGIC, "cgroup"},	 {CGROUP2_SUPER_MAGIC, "cgroup2"},
+	{BPF_FS_MAGIC, "bpf"},		 {EFIVARFS_MAGIC, "efivarfs"},
+	{PSTOREFS_MAGIC, "pstore"},	 {DEVPTS_SUPER_MAGIC, "devpts"},
+	{0x65735543, "fusectl"},	 {SELINUX_MAGIC, "selinuxfs"},
+	{SMACK_MAGIC, "smackfs"},	 {BINFMTFS_MAGIC, "binfmt_misc"},
+	{NSFS_MAGIC, "nsfs"},
+};
+
+struct resolve_walk {
+	int dirs[RESOLVE_DEPTH_MAX]; /* dirs[0] is the caller's root */
+	int depth;                   /* dirs[depth] is where the walk stands */
+	dev_t dev;                   /* device of dirs[depth] */
+	char rest[2 * PATH_MAX];     /* components still to walk */
+	int links;
+};
+
+static int resolve_component_open(int dirfd, const char *name, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
+		/* one component: mount crossings are checked by the caller */
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
+	};
+	long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/*
+ * The device of an fd without asking its filesystem anything: on a FUSE
+ * mount, AT_STATX_DONT_SYNC answers from the inode's cached attributes and
+ * sends no request (which, on this mount, nobody might be free to answer).
+ */
+static int resolve_fd_dev(int fd, dev_t *dev, mode_t *mode)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC,
+		  STATX_TYPE, &stx) < 0)
+		return -errno;
+	*dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	*mode = stx.stx_mode;
+	return 0;
+}
+
+static int resolve_check_fs(const struct fs *fs, int fd, dev_t dev, const char *path,
+			    char *err, size_t errlen)
+{
+	struct statfs sfs;
+
+	if (fs->mount_dev && dev == fs->mount_dev) {
+		snprintf(err, errlen, "path=%s: on this vyrefs mount (scan files elsewhere; the "
+			 "mount's own files are status, not data)", path);
+		return -EINVAL;
+	}
+	if (fstatfs(fd, &sfs) < 0)
+		return -errno;
+	for (size_t i = 0; i < sizeof(resolve_pseudo_fs) / sizeof(resolve_pseudo_fs[0]); i++) {
+		if ((unsigned long)sfs.f_type != resolve_pseudo_fs[i].magic)
+			continue;
+		snprintf(err, errlen, "path=%s: on %s, a pseudo filesystem whose files are made "
+			 "up when read (scan regular files or block devices)", path,
+			 resolve_pseudo_fs[i].name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Pops the next component off w->rest; "" when none is left. */
+static void resolve_next(struct resolve_walk *w, char *name, size_t len)
+{
+	char *p = w->rest, *slash;
+	size_t n;
+
+	while (*p == '/')
+		p++;
+	slash = strchr(p, '/');
+	n = slash ? (size_t)(slash - p) : strlen(p);
+	if (n >= len)
+		n = len - 1; /* NAME_MAX is checked by the kernel on open */
+	memcpy(name, p, n);
+	name[n] = '\0';
+	p += slash ? (size_t)(slash - p) : strlen(p);
+	memmove(w->rest, p, strlen(p) + 1);
+}
+
+static bool resolve_rest_empty(const struct resolve_walk *w)
+{
+	for (const char *p = w->rest; *p; p++)
+		if (*p != '/')
+			return false;
+	return true;
+}
+
+/* A symlink at dirfd/name: its target goes in front of what is left. */
+static int resolve_expand_link(struct resolve_walk *w, int fd)
+{
+	char target[PATH_MAX];
+	ssize_t n;
+	size_t rest = strlen(w->rest);
+
+	if (++w->links > RESOLVE_LINKS_MAX)
+		return -ELOOP;
+	n = readlinkat(fd, "", target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n + 1 + rest + 1 > sizeof(w->rest))
+		return -ENAMETOOLONG;
+	memmove(w->rest + n + 1, w->rest, rest + 1);
+	memcpy(w->rest, target, (size_t)n);
+	w->rest[n] = '/';
+	if (target[0] == '/') /* absolute: from the caller's root */
+		while (w->depth > 0)
+			close(w->dirs[w->depth--]);
+	return 0;
+}
+
+static void resolve_walk_close(struct resolve_walk *w)
+{
+	for (int i = 1; i <= w->depth; i++)
+		close(w->dirs[i]);
+	w->depth = 0;
+}
+
+static int resolve_error(int ret, const char *path, char *err, size_t errlen)
+{
+	if (err[0])
+		return ret;
+	if (ret == -ENOENT || ret == -ENOTDIR) {
+		snprintf(err, errlen, "path=%s: no such file (check the path)", path);
+		return -ENOENT;
+	}
+	if (ret == -EACCES || ret == -EPERM) {
+		snprintf(err, errlen, "path=%s: permission denied (you may only scan files you "
+			 "can read)", path);
+		return -EACCES;
+	}
+	if (ret == -ELOOP)
+		snprintf(err, errlen, "path=%s: too many levels of symbolic links", path);
+	else
+		snprintf(err, errlen, "path=%s: %s", path, strerror(-ret));
+	return ret;
+}
+
+/*
+ * Walks every component but the last; leaves the last one's name in last
+ * and the walk standing in its parent.
+ */
+static int resolve_walk_dirs(const struct fs *fs, struct resolve_walk *w, const char *path,
+			     char *last, char *err, size_t errlen)
+{
+	char name[NAME_MAX + 2];
+	int ret;
+
+	for (;;) {
+		resolve_next(w, name, sizeof(name));
+		if (!name[0]) { /* "/" or a path ending in "/" or "..": a directory */
+			snprintf(last, NAME_MAX + 2, ".");
+			return 0;
+		}
+		if (!strcmp(name, ".") && !resolve_rest_empty(w))
+			continue;
+		if (!strcmp(name, "..")) { /* at the caller's root, ".." stays there */
+			if (w->depth > 0)
+				close(w->dirs[w->depth--]);
+			if (resolve_rest_empty(w)) {
+				snprintf(last, NAME_MAX + 2, ".");
+				return 0;
+			}
+			ret = resolve_fd_dev(w->dirs[w->depth], &w->dev, &(mode_t){0});
+			if (ret)
+				return ret;
+			continue;
+		}
+		int fd = resolve_component_open(w->dirs[w->depth], name, O_PATH);
+		if (fd < 0)
+			return fd;
+		dev_t dev;
+		mode_t mode;
+		ret = resolve_fd_dev(fd, &dev, &mode);
+		if (!ret && dev != w->dev)
+			ret = resolve_check_fs(fs, fd, dev, path, err, errlen);
+		if (ret) {
+			close(fd);
+			return ret;
+		}
+		if (S_ISLNK(mode)) {
+			ret = resolve_expand_link(w, fd);
+			close(fd);
+			if (ret)
+				return ret;
+			if (w->depth == 0) /* back at the root: its device again */
+				ret = resolve_fd_dev(w->dirs[0], &w->dev, &mode);
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (resolve_rest_empty(w)) {
+			close(fd);
+			snprintf(last, NAME_MAX + 2, "%s", name);
+			return 0;
+		}
+		if (!S_ISDIR(mode)) {
+			close(fd);
+			return -ENOTDIR;
+		}
+		if (w->depth + 1 >= RESOLVE_DEPTH_MAX) {
+			close(fd);
+			return -ENAMETOOLONG;
+		}
+		w->dirs[++w->depth] = fd;
+		w->dev = dev;
+	}
+}
+
+static int resolve_open_last(struct resolve_walk *w, const char *last, const char *path, int *out,
+			     char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, ret;
+
+	/* FIFOs and sockets are refused before any open, so nothing blocks */
+	if (fstatat(w->dirs[w->depth], last, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "path=%s: is a directory (name a regular file or block device)",
+			 path);
+		return -EISDIR;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		snprintf(err, errlen, "path=%s: not a regular file or block device", path);
+		return -EINVAL;
+	}
+	fd = resolve_component_open(w->dirs[w->depth], last, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return fd;
+	/* the name may have been swapped since the stat: check what we opened */
+	ret = -EINVAL;
+	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+		snprintf(err, errlen, "path=%s: not a regular file or block device", path);
+		goto out_close;
+	}
+	/* io_uring would answer EAGAIN for uncached pages on an O_NONBLOCK file */
+	ret = fcntl(fd, F_GETFL);
+	if (ret < 0 || fcntl(fd, F_SETFL, ret & ~O_NONBLOCK) < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	*out = fd;
+	return 0;
+out_close:
+	close(fd);
+	return ret;
+}
+
+int resolve_open(const struct fs *fs, int rootfd, const char *path, int *out, char *err,
+		 size_t errlen)
+{
+	struct resolve_walk *w = calloc(1, sizeof(*w));
+	char last[NAME_MAX + 2];
+	mode_t mode;
+	int ret;
+
+	if (!w)
+		return -ENOMEM;
+	err[0] = '\0';
+	w->dirs[0] = rootfd;
+	snprintf(w->rest, sizeof(w->rest), "%s", path);
+	ret = resolve_fd_dev(rootfd, &w->dev, &mode);
+	if (!ret)
+		ret = resolve_check_fs(fs, rootfd, w->dev, path, err, errlen);
+	if (!ret)
+		ret = resolve_walk_dirs(fs, w, path, last, err, errlen);
+	if (!ret)
+		ret = resolve_open_last(w, last, path, out, err, errlen);
+	resolve_walk_close(w);
+	free(w);
+	return ret ? resolve_error(ret, path, err, errlen) : 0;
+}
+
+/*
+ * The caller's root directory, by /proc/<pid>/root (a magic link the daemon
+ * follows on purpose, as itself). A pidfd taken first and checked after
+ * makes sure the root is that of the process the pidfd names, alive at both
+ * points: a pid reused in between would fail the check.
+ */
+int resolve_caller_root(pid_t pid, int *out)
+{
+	char p[64];
+	int pidfd, fd, ret;
+
+	if (pid <= 0)
+		return -ESRCH; /* a caller in a pid namespace this daemon cannot see */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0 && errno == EINVAL) {
+		/* a thread, not a process: its thread group's leader holds the pidfd */
+		char st[64], line[128];
+		FILE *f;
+		pid_t tgid = 0;
+
+		snprintf(st, sizeof(st), "/proc/%d/status", (int)pid);
+		f = fopen(st, "re");
+		if (!f)
+			return -ESRCH;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "Tgid: %d", &tgid) == 1)
+				break;
+		fclose(f);
+		pidfd = tgid > 0 ? (int)syscall(SYS_pidfd_open, tgid, 0) : -1;
+	}
+	if (pidfd < 0)
+		return -ESRCH;
+	snprintf(p, sizeof(p), "/proc/%d/root", (int)pid);
+	fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ret = fd < 0 ? -errno : 0;
+	if (!ret && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+		ret = -ESRCH;
+		close(fd);
+	}
+	close(pidfd);
+	if (ret)
+		return ret == -ENOENT ? -ESRCH : ret;
+	*out = fd;
+	return 0;
+}
