@@ -24,10 +24,12 @@ static void fs_size_name(uint64_t v, char *buf, size_t len)
 		snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 
-int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, char *err,
-		   size_t errlen)
+int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, uint64_t *id,
+		   char *err, size_t errlen)
 {
-	struct fuse_context *ctx = fuse_get_context();
+	const struct fuse_ctx *fc = fuse_req_ctx(req);
+	struct fs_caller caller = {.uid = fc->uid, .gid = fc->gid, .pid = fc->pid, .req = req};
+	const struct fs_caller *ctx = &caller;
 	struct desc d;
 	struct fs_job *j;
 	struct fs_user *user;

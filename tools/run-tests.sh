@@ -10,22 +10,6 @@ tools/build.sh || exit 1
 export VYRE_VALIDATION=1
 pass=0 fail=0
 
-echo "=== C tests (meson test)"
-meson test -C build --print-errorlogs --num-processes 1 2>&1 | tee build/meson-test.log
-m_ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' build/meson-test.log | tail -1)
-m_fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' build/meson-test.log | tail -1)
-m_to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' build/meson-test.log | tail -1)
-pass=$((pass + ${m_ok:-0}))
-fail=$((fail + ${m_fail:-0} + ${m_to:-0}))
-[ -n "$m_ok" ] || fail=$((fail + 1))
-
-echo "=== bats tests"
-bats --tap tests/bats 2>&1 | tee build/bats.log
-b_ok=$(grep -c '^ok ' build/bats.log)
-b_fail=$(grep -c '^not ok ' build/bats.log)
-pass=$((pass + b_ok))
-fail=$((fail + b_fail))
-
 # One result line per extra check, counted like the tests above.
 check() {
 	local name=$1
@@ -38,6 +22,28 @@ check() {
 		fail=$((fail + 1))
 	fi
 }
+
+echo "=== C tests (meson test)"
+meson test -C build --print-errorlogs --num-processes 1 2>&1 | tee build/meson-test.log
+m_ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' build/meson-test.log | tail -1)
+m_fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' build/meson-test.log | tail -1)
+m_to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' build/meson-test.log | tail -1)
+pass=$((pass + ${m_ok:-0}))
+fail=$((fail + ${m_fail:-0} + ${m_to:-0}))
+[ -n "$m_ok" ] || fail=$((fail + 1))
+
+echo "=== no bare \"! cmd\" in a bats test (it can never fail the test: use run ! or [[ ]])"
+no_bare_bang() {
+	! grep -nE '^[[:space:]]+! ' tests/bats/*.bats
+}
+check bats_no_bare_bang no_bare_bang
+
+echo "=== bats tests"
+bats --tap tests/bats 2>&1 | tee build/bats.log
+b_ok=$(grep -c '^ok ' build/bats.log)
+b_fail=$(grep -c '^not ok ' build/bats.log)
+pass=$((pass + b_ok))
+fail=$((fail + b_fail))
 
 echo "=== descriptor fuzzer (libFuzzer, 30 s)"
 fuzz() {

@@ -128,7 +128,7 @@ state_of() {
 	[ "$(state_of "$id")" = running ]
 	echo cancel > "$MNT/jobs/$id/ctl"
 	for _ in $(seq 50); do kill -0 "$reader" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$reader" 2>/dev/null
+	run ! kill -0 "$reader"
 	cat "$BATS_TEST_TMPDIR/wait.out" >&2
 	grep -qx 'state=cancelled' "$BATS_TEST_TMPDIR/wait.out"
 	grep -qx 'rc=0' "$BATS_TEST_TMPDIR/wait.out"
@@ -178,7 +178,7 @@ state_of() {
 	wait_job "$id"
 	[ "$(readlink "$MNT/jobs/latest")" = "$id" ]
 	rmdir "$MNT/jobs/$id"
-	! ls "$MNT/jobs" | grep -qx "$id"
+	run ! grep -qx "$id" <<< "$(ls "$MNT/jobs")"
 	run cat "$MNT/jobs/$id/status"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"No such file or directory"* ]]

@@ -67,7 +67,7 @@ shell_submits() {
 	cat "$out".* > "$out"
 	[ "$(wc -l < "$out")" -eq $((SHELLS * PER_SHELL)) ]
 	# every line's id is a number, and no two shells got the same one
-	! grep -vE '^[0-9]+ ' "$out"
+	run ! grep -vE '^[0-9]+ ' "$out"
 	[ "$(cut -d' ' -f1 "$out" | sort -u | wc -l)" -eq $((SHELLS * PER_SHELL)) ]
 	# each id is the job its shell described, with the right result; the
 	# references are counted once per file and byte

@@ -157,7 +157,7 @@ accepted_for() {
 	[ "$status" -ne 0 ]
 	run "${STRANGER[@]}" ls "$MNT/jobs"
 	[ "$status" -eq 0 ]
-	! grep -qx latest <<< "$output"
+	run ! grep -qx latest <<< "$output"
 }
 
 @test "the tenant defaults to the caller's uid" {
