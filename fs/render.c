@@ -157,6 +157,7 @@ int render_status(struct fs *fs, struct fs_buf *b)
 	kvu(b, "chunks_failed", in.chunks_failed);
 	kvu(b, "bytes_scanned", in.bytes_scanned);
 	kvu(b, "launches", in.launches);
+	kv(b, "source", fs->source ? fs->source : "vyrefs"); /* mount's SOURCE label */
 	return kvu(b, "uptime_s", (unsigned long long)(time(NULL) - fs->started));
 }
 
