@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * descriptor.c - parse and format the job descriptor of SPEC §4.
+ * descriptor.c - parse and format the job descriptor of README.md "Job descriptors".
  *
  * The line comes straight from a user's write(): it may hold anything, is
  * not NUL-terminated, and is read once, left to right, never past len.
@@ -133,9 +133,9 @@ static const char *desc_op_list(uint32_t args, char buf[DESC_LIST_LEN])
 	for (size_t i = 0; i < pump_ops_count; i++) {
 		int n;
 
-		if ((pump_ops[i].args & args) != args)
+		if ((pump_ops[i]->args & args) != args)
 			continue;
-		n = snprintf(buf + o, DESC_LIST_LEN - o, "%s%s", o ? " " : "", pump_ops[i].name);
+		n = snprintf(buf + o, DESC_LIST_LEN - o, "%s%s", o ? " " : "", pump_ops[i]->name);
 		if (n < 0 || (size_t)n >= DESC_LIST_LEN - o)
 			break;
 		o += (size_t)n;

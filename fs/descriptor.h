@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * descriptor.h - the job descriptor grammar of SPEC §4.
+ * descriptor.h - the job descriptor grammar of README.md "Job descriptors".
  *
  * One line, blank-separated key=value tokens, an optional leading verb
  * "scan". Parsing is pure: it touches no file. Path checks (ENOENT,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * tree.c - the mounted tree of SPEC §3 as libfuse high-level operations.
+ * tree.c - the mounted tree (README.md "Files") as libfuse high-level operations.
  *
  * Dynamic files are rendered into a per-open buffer when opened (wait:
  * when first read) and served with direct_io, like /proc's seq files: a

@@ -14,7 +14,7 @@
  * Owned by the pump. Relaunch mode: anonymous host memory we mmap, imported
  * into Vulkan and registered with io_uring (READ_FIXED, O_DIRECT: zero copy).
  * Persistent mode: a BAR buffer, since a persistent kernel reads host
- * memory stale (PLATFORM.md rule 3) and BAR cannot be registered (rule 4).
+ * memory stale (platform fact 3, ARCHITECTURE.md) and BAR cannot be registered (fact 4).
  */
 struct arena {
 	struct gpu_buf buf;

@@ -58,8 +58,7 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	uint64_t size;
 	int ret;
 
-	if (!scan->op || scan->pattern_len > VYRE_PATTERN_MAX ||
-	    (scan->op->args & PUMP_OP_ARG_PATTERN && !scan->pattern_len))
+	if (!scan->op || scan->data_len > VYRE_JOB_DATA_MAX || (scan->data_len && !scan->data))
 		return -EINVAL;
 	j = calloc(1, sizeof(*j));
 	if (!j)
@@ -69,10 +68,21 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	j->fd = scan->fd;
 	j->op = scan->op;
 	j->byte = scan->byte & 0xFF;
-	j->pattern_len = scan->pattern_len;
-	if (scan->pattern_len)
-		memcpy(j->pattern, scan->pattern, scan->pattern_len);
-	j->tail = scan->pattern_len ? scan->pattern_len - 1 : 0;
+	if (scan->op->prep) {
+		ret = scan->op->prep(j, scan);
+		if (ret)
+			goto out_free;
+	} else if (scan->data_len) {
+		ret = -ENOMEM;
+		j->data = malloc(scan->data_len);
+		if (!j->data)
+			goto out_free;
+		memcpy(j->data, scan->data, scan->data_len);
+		j->data_len = scan->data_len;
+	}
+	ret = -EINVAL;
+	if (j->data_len > VYRE_JOB_DATA_MAX || j->tail > ARENA_TAIL)
+		goto out_free;
 	j->offset = scan->offset;
 	j->chunk = scan->chunk ? scan->chunk : p->cfg.chunk;
 	j->direct = scan->direct < 0 ? p->cfg.direct : scan->direct;
@@ -83,7 +93,7 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 		goto out_free;
 	if (j->direct && (j->offset & 4095))
 		goto out_free;
-	/* O_DIRECT cannot target BAR (PLATFORM.md rule 4): direct needs relaunch */
+	/* O_DIRECT cannot target BAR (ARCHITECTURE.md, fact 4): direct needs relaunch */
 	ret = -EOPNOTSUPP;
 	if (j->direct && p->mode == RING_PERSISTENT)
 		goto out_free;
@@ -113,6 +123,7 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 out_free:
 	if (j->direct && ret == -EINVAL)
 		vlog_debug("pump: direct=1 needs a 4K-aligned offset and O_DIRECT support");
+	free(j->data);
 	free(j);
 	return ret;
 }
@@ -260,6 +271,7 @@ void job_free(struct pump_job *j)
 	if (j->fd >= 0)
 		close(j->fd);
 	free(j->errors);
+	free(j->data);
 	free(j);
 }
 

@@ -77,17 +77,30 @@ static int pump_take_submitted(struct pump *p)
 			atomic_store(&j->cancel, true);
 	pthread_mutex_unlock(&p->lock);
 
-	for (j = p->active; j && n; j = j->next, n--) {
+	for (j = p->active; j && n; j = j->next, n--)
 		ring_mask_tenant(p->ring, j->batch, false);
-		if (j->pattern_len)
-			ring_set_pattern(p->ring, j->batch, j->pattern, j->pattern_len);
-	}
 	return n;
 }
 
 static bool job_has_chunks(const struct pump_job *j)
 {
 	return !j->cancel && j->next_off < j->end;
+}
+
+/*
+ * The job's data region goes into the pool before its first chunk; while
+ * the pool is full the job waits (its chunks are not admitted) until a job
+ * ending frees a region.
+ */
+static bool pump_job_place(struct pump *p, struct pump_job *j)
+{
+	if (!j->data_len || j->data_placed)
+		return true;
+	if (ring_data_alloc(p->ring, j->data_len, &j->data_off))
+		return false;
+	ring_data_write(p->ring, j->data_off, j->data, j->data_len);
+	j->data_placed = true;
+	return true;
 }
 
 /* Starts reading the job's next chunk into a free slot. */
@@ -167,7 +180,7 @@ static int pump_admit(struct pump *p)
 			break;
 		do {
 			struct pump_job *next = j->next ? j->next : p->active;
-			if (job_has_chunks(j)) {
+			if (job_has_chunks(j) && pump_job_place(p, j)) {
 				if (pump_admit_chunk(p, j) < 0)
 					return n;
 				n++;
@@ -196,8 +209,8 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 	struct ring_work w = {
 		.opcode = j->op->code,
 		.tenant = j->batch,
-		.arg0 = j->op->code == VYRE_OP_MATCH ? j->pattern_len : j->byte,
-		.arg1 = j->batch,
+		.arg2 = j->data_off,
+		.jd_len = j->data_len,
 		.data_off = arena_offset(&p->arena, slot),
 		.data_len = s->data_len,
 		.tail_len = avail - s->data_len,
@@ -205,6 +218,8 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 	};
 	if (w.tail_len > j->tail)
 		w.tail_len = j->tail;
+	if (j->op->pack)
+		j->op->pack(j, s, &w);
 	ret = ring_publish(p->ring, slot, &w);
 	j->reads--;
 	pthread_mutex_lock(&p->lock);
@@ -350,6 +365,9 @@ static void pump_retire(struct pump *p)
 			p->rr = j->next;
 		ring_mask_tenant(p->ring, j->batch, false);
 		p->batch_free[p->nbatch_free++] = j->batch;
+		if (j->data_placed)
+			ring_data_free(p->ring, j->data_off, j->data_len);
+		j->data_placed = false;
 		job_end(p, j);
 		pump_job_put(&j);
 	}
@@ -501,7 +519,7 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 	ret = uring_open(p);
 	if (ret)
 		goto out_destroy;
-	/* measured: IOSQE_ASYNC pays on 16 cores, not on 2 (PLATFORM.md rule 5) */
+	/* measured: IOSQE_ASYNC pays on 16 cores, not on 2 (ARCHITECTURE.md, fact 5) */
 	p->async = cfg->async < 0 ? sysconf(_SC_NPROCESSORS_ONLN) > 4 : cfg->async;
 	if (p->registered)
 		p->ingest = p->async ? "read_fixed_async+host_import" : "read_fixed+host_import";
@@ -607,7 +625,7 @@ void pump_info(struct pump *p, struct pump_info *info)
 	info->slots = p->cfg.slots;
 	info->chunk = p->cfg.chunk;
 	info->epoch = ring_epoch(p->ring);
-	for (uint32_t c = 0; c <= VYRE_OPCLASS_UNKNOWN; c++)
+	for (uint32_t c = 0; c < VYRE_OPCLASSES; c++)
 		info->op_exec[c] = ring_op_count(p->ring, c);
 	pthread_mutex_lock(&p->lock);
 	info->slots_reading = p->slots_reading;

@@ -2,7 +2,7 @@
 /*
  * pump.h - the one header fs/ (and tools/, tests/) may include from pump/.
  *
- * A pump is one unit of SPEC §7: a GPU device, its ring and arena, one
+ * A pump is one unit of ARCHITECTURE.md "Threads and ownership": a GPU device, its ring and arena, one
  * io_uring and the thread that owns it. Nothing in it is global, so a later
  * device=all runs one pump per GPU.
  */
@@ -16,30 +16,57 @@
 #include "log.h"
 #include "vyre_abi.h"
 
-/* ---- opcodes: one row per op (ops.c) ------------------------------------ */
+/* ---- ops: one row per op (vyre_ops.h; the rows in ops/<name>.c) ------- */
 
 enum pump_result_kind {
 	PUMP_RESULT_SCALAR, /* one number, the sum of the chunks' results */
 	PUMP_RESULT_HIST,   /* 256 bins, summed per bin */
+	PUMP_RESULT_FOLD,   /* the op's own fold over the chunks in file order */
 };
 
 #define PUMP_OP_ARG_BYTE    (1u << 0) /* takes byte= */
 #define PUMP_OP_ARG_PATTERN (1u << 1) /* takes pattern= (required) */
 
+struct pump_scan;
+struct pump_job;
+struct pump_slot;
+struct pump_part;
+struct ring_work;
+struct gpu;
+
+/*
+ * One op's host row. fs/ reads the descriptive fields; the hooks belong to
+ * pump/ and are called on the pump thread (prep on the submitter's).
+ * A NULL hook means the default given beside it.
+ */
 struct pump_op {
 	const char *name;
 	uint32_t code;    /* VYRE_OP_* */
 	uint32_t opclass; /* VYRE_OPCLASS_*: index of its execution counter */
 	uint32_t args;    /* PUMP_OP_ARG_* */
 	enum pump_result_kind result;
-	const char *usage; /* arguments, for the ops file and error messages */
+	const char *usage;   /* arguments and result, for the ops file and errors */
+	const char *summary; /* one line for README */
+
+	/* At submit: check the scan, build the job's data blob (j->data,
+	 * j->data_len: its GPU data region) and tail window (j->tail).
+	 * NULL: the scan's data blob as given, no tail. */
+	int (*prep)(struct pump_job *j, const struct pump_scan *scan);
+	/* A chunk's argument words (arg0, arg1; arg2 and the region length
+	 * are the job data region's, already set). NULL: none. */
+	void (*pack)(const struct pump_job *j, const struct pump_slot *s, struct ring_work *w);
+	/* log2 of a tile's bytes on this device, keeping every lane's loop
+	 * far below lavapipe's cap. NULL: 20 (1 MiB). */
+	uint32_t (*tile_shift)(const struct gpu *g, const struct ring_work *w);
 };
 
-/* The ops a user may name in a descriptor, NULL-terminated by count. */
-extern const struct pump_op pump_ops[];
+/* The ops a user may name in a descriptor, in table order. */
+extern const struct pump_op *const pump_ops[];
 extern const size_t pump_ops_count;
 const struct pump_op *pump_op_find(const char *name);
 const struct pump_op *pump_op_by_code(uint32_t code);
+/* Name of an execution counter (VYRE_OPCLASS_*) for metrics; NULL if unused. */
+const char *pump_opclass_name(uint32_t opclass);
 
 /* ---- the unit ----------------------------------------------------------- */
 
@@ -73,8 +100,10 @@ struct pump_scan {
 	int fd;
 	const struct pump_op *op;
 	uint32_t byte;
-	const uint8_t *pattern;
+	const uint8_t *pattern; /* match */
 	uint32_t pattern_len;
+	const void *data;       /* the op's data blob, copied by the pump */
+	uint32_t data_len;      /* at most VYRE_JOB_DATA_MAX */
 	uint64_t offset;
 	uint64_t length; /* UINT64_MAX: to EOF */
 	uint32_t chunk;  /* 0: the pump's default */
@@ -138,7 +167,7 @@ struct pump_info {
 	uint32_t epoch;
 	uint64_t jobs_active, jobs_done, jobs_failed;
 	uint64_t chunks_done, chunks_failed, bytes_scanned;
-	uint64_t op_exec[8]; /* per VYRE_OPCLASS_* */
+	uint64_t op_exec[VYRE_OPCLASSES]; /* per VYRE_OPCLASS_* */
 	uint64_t launches;
 };
 void pump_info(struct pump *p, struct pump_info *info);

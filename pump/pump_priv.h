@@ -41,12 +41,12 @@ struct pump_job {
 	int fd;
 	const struct pump_op *op;
 	uint32_t byte;
-	uint8_t pattern[VYRE_PATTERN_MAX];
-	uint32_t pattern_len;
+	uint8_t *data;      /* the op's data blob (op->prep), freed with the job */
+	uint32_t data_len;  /* 0: no data region */
 	uint64_t offset;
 	uint32_t chunk;
 	bool direct;
-	uint32_t tail; /* bytes read past each chunk: pattern_len - 1 */
+	uint32_t tail; /* bytes read past each chunk (op->prep: match's pattern_len - 1) */
 	uint64_t t_submit_ns;
 
 	/* Pump thread only. */
@@ -57,6 +57,8 @@ struct pump_job {
 	uint32_t published; /* data slots published, not harvested */
 	uint64_t published_total;
 	uint32_t batch; /* fence batch, pattern index and GPU tenant id */
+	uint32_t data_off;  /* the data region in the ring's pool, once placed */
+	bool data_placed;
 	bool fence_published;
 	bool fence_done;
 

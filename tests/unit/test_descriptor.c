@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_descriptor - the descriptor grammar of SPEC §4, against expectations
+ * test_descriptor - the descriptor grammar of README.md "Job descriptors", against expectations
  * written out by hand: every field of good lines, the errno and the named
  * token of bad ones, the limits, and format->parse round trips of random
  * descriptors built here (not by the parser).
@@ -498,7 +498,7 @@ static void rng_desc(struct desc *d)
 	size_t n, mode;
 
 	memset(d, 0, sizeof(*d));
-	d->op = &pump_ops[rng() % pump_ops_count];
+	d->op = pump_ops[rng() % pump_ops_count];
 
 	/*
 	 * Any byte but NUL; or printable ones only, with or without blanks: a
