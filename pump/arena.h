@@ -26,6 +26,16 @@ struct arena {
 
 #define ARENA_TAIL 4096u /* >= the longest pattern - 1, and keeps O_DIRECT aligned */
 
+/*
+ * Tail window room past each chunk: a page, or 64 KiB for chunks of 1 MiB
+ * and more (grep reads that far into the next chunk for a line before it
+ * must continue the line in another slot); costs at most 6% of a region.
+ */
+static inline uint32_t arena_tail(uint32_t chunk)
+{
+	return chunk >= (1u << 20) ? 65536u : ARENA_TAIL;
+}
+
 int arena_create(struct gpu *g, uint32_t nregions, uint32_t chunk, bool bar, struct arena *a);
 void arena_destroy(struct gpu *g, struct arena *a);
 

@@ -35,6 +35,7 @@ struct ring {
 	uint32_t *ctrl;  /* hostw.map + nslots slots */
 	uint32_t *done;  /* gpuw.map + VYRE_GS_WORDS */
 	uint32_t *hist;  /* after the done records */
+	uint32_t *out;   /* after the histograms: VYRE_GO_WORDS per slot */
 	uint32_t *devw;  /* dev.map */
 	uint32_t *seq;   /* per slot: seq it was published with, 0 if not published */
 	uint32_t *tiles; /* per slot: tiles it was published with */
@@ -81,7 +82,8 @@ static int ring_buffers(struct ring *r)
 	 */
 	enum gpu_place near = r->mode == RING_PERSISTENT ? GPU_PLACE_BAR : GPU_PLACE_NEAR;
 	size_t hostw = (size_t)r->nslots * VYRE_SLOT_WORDS + VYRE_CTRL_IN_WORDS;
-	size_t gpuw = VYRE_GS_WORDS + (size_t)r->nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS);
+	size_t gpuw = VYRE_GS_WORDS +
+		      (size_t)r->nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS + VYRE_GO_WORDS);
 	size_t dev = VYRE_DEV_SCRATCH + (size_t)r->nslots * VYRE_SCRATCH_WORDS;
 	int ret;
 
@@ -100,6 +102,7 @@ static int ring_buffers(struct ring *r)
 	r->ctrl = r->slots + (size_t)r->nslots * VYRE_SLOT_WORDS;
 	r->done = (uint32_t *)r->gpuw.map + VYRE_GS_WORDS;
 	r->hist = r->done + (size_t)r->nslots * VYRE_DONE_WORDS;
+	r->out = r->hist + (size_t)r->nslots * VYRE_HIST_BINS;
 	r->devw = r->dev.map;
 	return 0;
 }
@@ -255,6 +258,7 @@ int ring_harvest(struct ring *r, void (*fn)(void *ctx, const struct ring_done *d
 			.epoch = rd(r->done, d + VYRE_D_EPOCH),
 			.result = rd(r->done, d + VYRE_D_RESULT),
 			.hist = r->hist + (size_t)s * VYRE_HIST_BINS,
+			.out = r->out + (size_t)s * VYRE_GO_WORDS,
 		};
 		r->seq[s] = 0;
 		r->outstanding--;
@@ -352,6 +356,11 @@ uint32_t ring_op_count(const struct ring *r, uint32_t opclass)
 uint32_t ring_done_count(const struct ring *r)
 {
 	return rd(r->devw, VYRE_DEV_DONE_COUNT);
+}
+
+uint32_t *ring_out(struct ring *r, uint32_t slot)
+{
+	return r->out + (size_t)slot * VYRE_GO_WORDS;
 }
 
 int ring_data_alloc(struct ring *r, uint32_t len, uint32_t *off)

@@ -38,6 +38,7 @@ struct ring_done {
 	uint32_t epoch;  /* fences */
 	uint32_t result;
 	const uint32_t *hist; /* 256 bins, for histogram slots */
+	const uint32_t *out;  /* VYRE_GO_WORDS of op output (grep) */
 };
 
 struct ring;
@@ -80,6 +81,9 @@ uint32_t ring_done_count(const struct ring *r);
  * slots): alloc returns the offset a slot's arg2 carries, or -ENOSPC while
  * the pool is full; write copies a job's blob in before its first slot.
  */
+/* The slot's op output words (GPU-written, host-coherent); an op resets
+ * what it needs before publishing. */
+uint32_t *ring_out(struct ring *r, uint32_t slot);
 int ring_data_alloc(struct ring *r, uint32_t len, uint32_t *off);
 void ring_data_write(struct ring *r, uint32_t off, const void *src, uint32_t len);
 void ring_data_free(struct ring *r, uint32_t off, uint32_t len);

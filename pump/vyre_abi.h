@@ -129,6 +129,55 @@
 #define VYRE_DATA_ALIGN      256u
 #define VYRE_PATTERN_MAX     256 /* match's pattern: a small data region */
 
+/*
+ * grep (op 0x104). Argument words: arg0 = resume position (a chunk pass:
+ * lines starting before it are skipped) or the entry DFA state (a
+ * continuation); arg1 = VYRE_GREP_F_* flags, log2 of a lane's loop budget
+ * in bits 8-15 and, for a continuation, its first byte in bits 16-31.
+ */
+#define VYRE_GREP_F_FIRST    VYRE_U(1)  /* chunk offset 0 starts a line (first chunk of the scan) */
+#define VYRE_GREP_F_EOF      VYRE_U(2)  /* the data ends at len + tail: a last line without '\n' ends there */
+#define VYRE_GREP_F_CONT     VYRE_U(4)  /* a continuation of one open line */
+#define VYRE_GREP_F_INVERT   VYRE_U(8)  /* select lines that do not match */
+#define VYRE_GREP_F_LINES    VYRE_U(16) /* record each selected line */
+#define VYRE_GREP_BUDGET_POS 8
+#define VYRE_GREP_START_POS  16
+#define VYRE_GREP_MAX_TILES  256
+
+/* grep's DFA in its job data region, in 32-bit words. */
+#define VYRE_DFA_NSTATES     0
+#define VYRE_DFA_NCLASSES    1
+#define VYRE_DFA_START       2
+#define VYRE_DFA_CLASSES     4  /* 64 words: byte -> class, 4 per word */
+#define VYRE_DFA_HDR_WORDS   68 /* then accept bits, sink bits (nstates/32 words each), next */
+#define VYRE_GREP_SHARED_WORDS 4096 /* a DFA this small is read from shared memory */
+
+/*
+ * grep's per-slot output, GPU-written in the completion buffer after the
+ * histograms. The host resets the first words before each publish.
+ */
+#define VYRE_GO_REC_MIN      0 /* lowest selected line start not recorded (lines=1), or NONE */
+#define VYRE_GO_OPEN_MIN     1 /* lowest open line not listed, or NONE */
+#define VYRE_GO_OPEN_COUNT   2 /* open entries claimed (entry 0 is reserved for the resume line) */
+#define VYRE_GO_REC_TOP      3 /* records claimed by tiles other than the resume tile */
+#define VYRE_GO_CONT_KIND    4 /* continuation: 1 the line ended, 2 still open */
+#define VYRE_GO_CONT_SEL     5 /* continuation: 1 the line is selected */
+#define VYRE_GO_CONT_POS     6 /* continuation: position reached (open), relative to the data */
+#define VYRE_GO_CONT_STATE   7 /* continuation: DFA state there */
+#define VYRE_GO_TILE_NL      8   /* VYRE_GREP_MAX_TILES words: '\n' in each tile */
+#define VYRE_GO_TILE_REC     264 /* VYRE_GREP_MAX_TILES words: records tile t wrote */
+#define VYRE_GO_TILE_BASE    520 /* VYRE_GREP_MAX_TILES words: where tile t's records start */
+#define VYRE_GO_OPEN         776 /* VYRE_GREP_OPEN_MAX entries of 4 words */
+#define VYRE_GREP_OPEN_MAX   32
+#define VYRE_GO_OPEN_START   0 /* the line's start, chunk-relative */
+#define VYRE_GO_OPEN_NL      1 /* '\n' between its owning tile's start and it */
+#define VYRE_GO_OPEN_POS     2 /* position reached */
+#define VYRE_GO_OPEN_STATE   3 /* DFA state there */
+#define VYRE_GO_REC          904 /* VYRE_GREP_REC_MAX records of 2 words: start, nl */
+#define VYRE_GREP_REC_MAX    1024
+#define VYRE_GO_WORDS        (VYRE_GO_REC + 2 * VYRE_GREP_REC_MAX)
+#define VYRE_GO_NONE         VYRE_U(0xFFFFFFFF)
+
 /* The megakernel's workgroup width and its launch parameters. */
 #define VYRE_WG_SIZE         256
 #define VYRE_MODE_RELAUNCH   0

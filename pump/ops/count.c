@@ -2,10 +2,10 @@
 /* count: occurrences of one byte (shaders/ops/count.glsl). */
 #include "../pump_priv.h"
 
-static void count_pack(const struct pump_job *j, const struct pump_slot *s, struct ring_work *w)
+static int count_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 {
-	(void)s;
-	w->arg0 = j->byte;
+	w->arg0 = p->slots[slot].job->byte;
+	return 0;
 }
 
 const struct pump_op pump_op_count = {

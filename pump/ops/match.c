@@ -24,10 +24,10 @@ static int match_prep(struct pump_job *j, const struct pump_scan *scan)
 	return 0;
 }
 
-static void match_pack(const struct pump_job *j, const struct pump_slot *s, struct ring_work *w)
+static int match_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 {
-	(void)s;
-	w->arg0 = j->data_len;
+	w->arg0 = p->slots[slot].job->data_len;
+	return 0;
 }
 
 /*

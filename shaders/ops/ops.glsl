@@ -31,3 +31,4 @@ struct op_in {
 #include "count.glsl"
 #include "match.glsl"
 #include "histogram.glsl"
+#include "grep.glsl"
