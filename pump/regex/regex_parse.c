@@ -352,28 +352,33 @@ static int rp_atom(struct rparse *ps, uint32_t *out, uint32_t *height)
 	}
 }
 
+static int rp_brace_before_paren(struct rparse *ps)
+{
+	return rerr_at(ps->err, -EINVAL, ps->i, "'{' repeats nothing before ')' (escape it as \\{)");
+}
+
 /*
  * An atom and its dup operators. At a branch's start a dup operator
- * repeats the empty string (dfa.c); regcomp then refuses "(*)", where the
- * operator is all the group holds, and so do we.
+ * repeats the empty string, and after '^' or '$' it repeats the anchor
+ * (dfa.c). regcomp skips dup operators there instead (`skip`), so it
+ * cannot complain about an interval there, but refuses "(*)" and "(^+)",
+ * where a skipped operator is all that comes before ')': so do we.
  */
 static int rp_closure(struct rparse *ps, bool branch_start, uint32_t *out, uint32_t *height)
 {
 	uint32_t node = 0, r = 0, min = 0, max = 0, reps = 0;
-	bool rep = false, leading = false;
-	uint8_t c = ps->p[ps->i], last = 0;
+	bool rep = false, leading = false, skip = branch_start;
+	uint8_t c = ps->p[ps->i];
 	int ret;
 
 	if (rp_is_dup(c)) {
 		leading = true;
-	} else if (c == '{') {
-		ret = rp_interval(ps, branch_start, &rep, &min, &max);
+	} else if (c == '{' && ps->i != ps->brace_literal) {
+		ret = rp_interval(ps, skip, &rep, &min, &max);
 		if (ret)
 			return ret;
-		if (!rep && branch_start && ps->depth && ps->i + 1 < ps->len &&
-		    ps->p[ps->i + 1] == ')')
-			return rerr_at(ps->err, -EINVAL, ps->i,
-				       "'{' repeats nothing before ')' (escape it as \\{)");
+		if (!rep && skip && ps->depth && ps->i + 1 < ps->len && ps->p[ps->i + 1] == ')')
+			return rp_brace_before_paren(ps);
 		leading = rep;
 	}
 	if (leading) {
@@ -381,6 +386,10 @@ static int rp_closure(struct rparse *ps, bool branch_start, uint32_t *out, uint3
 		ret = rast_new(ps->ast, RAST_EMPTY, 0, &node);
 	} else {
 		ret = rp_atom(ps, &node, height);
+		if (ret)
+			return ret;
+		uint32_t kind = ps->ast->v[node].kind;
+		skip = kind == RAST_BOL || kind == RAST_EOL;
 	}
 	if (ret)
 		return ret;
@@ -388,6 +397,7 @@ static int rp_closure(struct rparse *ps, bool branch_start, uint32_t *out, uint3
 		if (rep) {
 			rep = false; /* the leading interval, already read */
 			c = '{';
+			skip = false;
 		} else if (ps->i >= ps->len) {
 			break;
 		} else if (rp_is_dup(c = ps->p[ps->i])) {
@@ -395,16 +405,20 @@ static int rp_closure(struct rparse *ps, bool branch_start, uint32_t *out, uint3
 			max = c == '?' ? 1 : RAST_INF;
 			ps->i++;
 		} else if (c == '{') {
-			ret = rp_interval(ps, false, &rep, &min, &max);
+			ret = rp_interval(ps, skip, &rep, &min, &max);
 			if (ret)
 				return ret;
-			if (!rep)
+			if (!rep) {
+				if (skip && ps->depth && ps->i + 1 < ps->len && ps->p[ps->i + 1] == ')')
+					return rp_brace_before_paren(ps);
+				ps->brace_literal = ps->i;
 				break;
+			}
 			rep = false;
+			skip = false; /* regcomp took "{m,n}" as literal bytes */
 		} else {
 			break;
 		}
-		last = c;
 		if (*height + ++reps > REGEX_DEPTH_MAX)
 			return rp_too_deep(ps);
 		ret = rast_new(ps->ast, RAST_REP, node, &r);
@@ -414,9 +428,10 @@ static int rp_closure(struct rparse *ps, bool branch_start, uint32_t *out, uint3
 		ps->ast->v[r].max = max;
 		node = r;
 	}
-	if (leading && rp_is_dup(last) && ps->depth && ps->i < ps->len && ps->p[ps->i] == ')')
+	if (skip && reps && ps->depth && ps->i < ps->len && ps->p[ps->i] == ')')
 		return rerr_at(ps->err, -EINVAL, ps->i - 1,
-			       "'%c' repeats nothing before ')' (escape it as \\%c)", last, last);
+			       "'%c' repeats nothing before ')' (escape it as \\%c)", ps->p[ps->i - 1],
+			       ps->p[ps->i - 1]);
 	*height += reps;
 	*out = node;
 	return 0;
@@ -470,8 +485,13 @@ static int rp_alt(struct rparse *ps, uint32_t *out, uint32_t *height)
 int rast_parse(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t len, bool icase,
 	       struct rerr *e, uint32_t *root)
 {
-	struct rparse ps = {
-		.p = p, .len = len, .icase = icase, .ast = a, .sets = sets, .err = e};
+	struct rparse ps = {.p = p,
+			    .len = len,
+			    .icase = icase,
+			    .ast = a,
+			    .sets = sets,
+			    .err = e,
+			    .brace_literal = SIZE_MAX};
 	uint32_t height;
 
 	return rp_alt(&ps, root, &height);

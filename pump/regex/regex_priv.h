@@ -114,6 +114,7 @@ struct rparse {
 	size_t len, i;
 	bool icase;
 	uint32_t depth;
+	size_t brace_literal; /* a '{' already found to open no interval */
 	struct rast *ast;
 	struct rset_tab *sets;
 	struct rerr *err;
