@@ -386,10 +386,7 @@ static int rp_closure(struct rparse *ps, bool branch_start, uint32_t *out, uint3
 		ret = rast_new(ps->ast, RAST_EMPTY, 0, &node);
 	} else {
 		ret = rp_atom(ps, &node, height);
-		if (ret)
-			return ret;
-		uint32_t kind = ps->ast->v[node].kind;
-		skip = kind == RAST_BOL || kind == RAST_EOL;
+		skip = c == '^' || c == '$'; /* a bare anchor, not "(^)" */
 	}
 	if (ret)
 		return ret;
