@@ -108,7 +108,7 @@ static void rd_closure(struct rd *d, uint32_t sp, bool bol)
 		d->acc |= d->eolfin[s];
 		if (d->imp[s])
 			d->buf[d->nbuf++] = s;
-		for (uint32_t k = m->off[s]; k < m->off[s + 1]; k++) {
+		for (uint32_t k = m->off[s]; k < m->coff[s]; k++) {
 			uint32_t l = m->e[k].label;
 
 			if (l == RNFA_EPS || (bol && l == RNFA_BOL))
@@ -319,11 +319,9 @@ static int rd_expand(struct rd *d, uint32_t s)
 	for (uint32_t i = 0; i < d->slen[s]; i++) {
 		uint32_t q = d->pool[d->soff[s] + i];
 
-		for (uint32_t k = m->off[q]; k < m->off[q + 1]; k++) {
+		for (uint32_t k = m->coff[q]; k < m->off[q + 1]; k++) {
 			uint32_t l = m->e[k].label;
 
-			if (l >= RNFA_EOL)
-				continue;
 			for (uint32_t j = c->soff[l]; j < c->soff[l + 1]; j++) {
 				ret = rd_bucket(d, c->list[j], m->e[k].to);
 				if (ret)
@@ -368,9 +366,8 @@ static bool rd_start_accepts(struct rd *d)
 
 		if (s == m->final)
 			return true;
-		for (uint32_t k = m->off[s]; k < m->off[s + 1]; k++)
-			if (m->e[k].label >= RNFA_EOL)
-				rd_push(d, &sp, m->e[k].to);
+		for (uint32_t k = m->off[s]; k < m->coff[s]; k++)
+			rd_push(d, &sp, m->e[k].to);
 	}
 	return false;
 }
@@ -381,11 +378,8 @@ static int rd_run(struct rd *d)
 	uint32_t id, sp = 0;
 	int ret;
 
-	for (uint32_t s = 0; s < m->nstates; s++) {
-		d->imp[s] = 0;
-		for (uint32_t k = m->off[s]; k < m->off[s + 1]; k++)
-			d->imp[s] |= m->e[k].label < RNFA_EOL;
-	}
+	for (uint32_t s = 0; s < m->nstates; s++)
+		d->imp[s] = m->coff[s] < m->off[s + 1];
 	ret = rd_eolfin(d);
 	if (ret)
 		return ret;

@@ -177,14 +177,21 @@ int rnfa_add_ast(struct rnfa *m, const struct rast *a, uint32_t root)
 	return ret;
 }
 
-/* Sorts the edges by source (a counting sort) so each state's edges are contiguous. */
+/*
+ * Sorts the edges by source (a counting sort) so each state's edges are
+ * contiguous, its epsilon and anchor edges first: the closure, the hot
+ * loop of subset construction, then never looks at a byte edge (the trie
+ * root has one per first byte, and is in every DFA state).
+ */
 int rnfa_finish(struct rnfa *m)
 {
 	uint32_t *off = calloc((size_t)m->nstates + 1, sizeof(*off));
+	uint32_t *coff = malloc(((size_t)m->nstates + 1) * sizeof(*coff));
 	struct rnfa_edge *e = malloc((size_t)(m->ne ? m->ne : 1) * sizeof(*e));
 
-	if (!off || !e) {
+	if (!off || !coff || !e) {
 		free(off);
+		free(coff);
 		free(e);
 		return -ENOMEM;
 	}
@@ -192,15 +199,25 @@ int rnfa_finish(struct rnfa *m)
 		off[m->e[i].from + 1]++;
 	for (uint32_t s = 0; s < m->nstates; s++)
 		off[s + 1] += off[s];
-	for (uint32_t i = 0; i < m->ne; i++)
-		e[off[m->e[i].from]++] = m->e[i];
-	for (uint32_t s = m->nstates; s > 0; s--)
-		off[s] = off[s - 1];
-	off[0] = 0;
+	memcpy(coff, off, ((size_t)m->nstates + 1) * sizeof(*coff));
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t i = 0; i < m->ne; i++)
+			if ((m->e[i].label >= RNFA_EOL) == (pass == 0))
+				e[coff[m->e[i].from]++] = m->e[i];
+	/* coff[s] is now the end of s's edges; find where its byte edges start */
+	for (uint32_t s = 0; s < m->nstates; s++) {
+		uint32_t k = off[s];
+
+		while (k < off[s + 1] && e[k].label >= RNFA_EOL)
+			k++;
+		coff[s] = k;
+	}
+	coff[m->nstates] = m->ne;
 	free(m->e);
 	m->e = e;
 	m->ecap = m->ne;
 	m->off = off;
+	m->coff = coff;
 	return 0;
 }
 
@@ -208,6 +225,7 @@ void rnfa_free(struct rnfa *m)
 {
 	free(m->e);
 	free(m->off);
+	free(m->coff);
 	free(m->tkey);
 	free(m->tval);
 	memset(m, 0, sizeof(*m));

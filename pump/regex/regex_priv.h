@@ -139,14 +139,15 @@ struct rnfa_edge {
 /*
  * State 0 is the start and the root of the trie of literal prefixes;
  * `final` has no edges out. After rnfa_finish, the edges are sorted by
- * `from` and state s's edges are e[off[s]..off[s+1]).
+ * `from` and state s's edges are e[off[s]..off[s+1]): epsilon and anchor
+ * edges in e[off[s]..coff[s]), byte edges in e[coff[s]..off[s+1]).
  */
 struct rnfa {
 	uint32_t nstates;
 	uint32_t final;
 	struct rnfa_edge *e;
 	uint32_t ne, ecap;
-	uint32_t *off;
+	uint32_t *off, *coff;
 	/* The trie: (state << 32 | set) -> child state, open addressing. */
 	uint64_t *tkey;
 	uint32_t *tval;
