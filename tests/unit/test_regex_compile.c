@@ -587,6 +587,28 @@ static void show(const uint8_t *p, size_t n, char *out, size_t cap)
 
 #define NTEXTS 8
 
+/* GNU grep's corners, checked first, on every text: what they mean is grep's answer. */
+static const struct {
+	const char *pat;
+	bool icase;
+} edge_cases[] = {
+	{"*a", false},	    {"a|*b", false},	 {"a{", false},		{"a{,", false},
+	{"a{x", false},	    {"a{1", false},	 {"a{1,2", false},	{"{1}a", false},
+	{"{3,1}a", false},  {"^{3,1}", false},	 {"(^{1})", false},	{"a{1\\,2}", false},
+	{"^*", false},	    {"^+", false},	 {"a^b", false},	{"(^|x)a", false},
+	{"x$y", false},	    {"$^", false},	 {"^$", false},		{"a$|b", false},
+	{"(a|)+b", false},  {"()", false},	 {"", false},		{"a||b", false},
+	{"[]a]", false},    {"[^]a]", false},	 {"[a-]", false},	{"[\\]", false},
+	{"[[.a.]]", false}, {"[[=a=]]", true},	 {"[[.-.]]", false},	{"[a-Z]", true},
+	{"[A-z]", true},    {"[a-_]", true},	 {"[Z-a]", false},	{"[Z-a]", true},
+	{"\\w+", false},   {"\\W", false},	 {"\\s\\S", false},	{"a{,2}", false},
+	{"a{,}b", false},   {"a{0}", false},	 {"x{1}{2}", false},	{"(^)*a", false},
+	{"a$*", false},	    {"(*a)", false},	 {".", false},		{"[^a]", true},
+	{"[:a-b:]", false}, {"[::]", false},	 {"[[:upper:]]", true}, {"[^[:lower:]]", true},
+	{"A", true},	    {"[B-a]", false},	 {"[B-a]", true},	{"\\A", true},
+};
+#define NEDGE (sizeof(edge_cases) / sizeof(edge_cases[0]))
+
 static void test_differential(uint64_t seed, unsigned npat)
 {
 	static uint8_t text[NTEXTS][64 << 10];
@@ -616,8 +638,17 @@ static void test_differential(uint64_t seed, unsigned npat)
 			np = 1 + rnd(6);
 		else if (rnd(6) == 0)
 			np = 2 + rnd(4);
+		if (it < NEDGE * NTEXTS) {
+			fixed = false;
+			np = 1;
+			icase = edge_cases[it / NTEXTS].icase;
+		}
 		for (size_t k = 0; k < np; k++) {
-			if (fixed)
+			if (it < NEDGE * NTEXTS) {
+				g[k].n = strlen(edge_cases[it / NTEXTS].pat);
+				g[k].nul = false;
+				memcpy(g[k].p, edge_cases[it / NTEXTS].pat, g[k].n);
+			} else if (fixed)
 				g_literal(&g[k]);
 			else
 				g_pattern(&g[k]);
