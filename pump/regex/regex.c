@@ -14,8 +14,7 @@
 
 #include "regex_priv.h"
 
-static int rerr_vformat(struct rerr *e, int code, bool at, size_t pos, const char *fmt,
-			va_list ap)
+static int rerr_vformat(struct rerr *e, int code, bool at, size_t pos, const char *fmt, va_list ap)
 {
 	int o = 0;
 

@@ -22,9 +22,9 @@
 #include <stdint.h>
 
 #define REGEX_STATES_MAX   65536u      /* hard cap on DFA states */
-#define REGEX_TABLE_MAX    (16u << 20) /* cap on the table bytes: nstates * nclasses * 4 */
+#define REGEX_TABLE_MAX	   (16u << 20) /* cap on the table bytes: nstates * nclasses * 4 */
 #define REGEX_PATTERNS_MAX 10000u
-#define REGEX_DUP_MAX      32767u /* largest {m,n} count, as glibc's RE_DUP_MAX */
+#define REGEX_DUP_MAX	   32767u /* largest {m,n} count, as glibc's RE_DUP_MAX */
 
 struct regex_opts {
 	bool fixed; /* patterns are literals (grep -F) */
@@ -48,11 +48,11 @@ struct regex_opts {
 struct regex_dfa {
 	uint32_t nstates;
 	uint32_t nclasses; /* 1..256 */
-	uint32_t start;    /* 0 */
+	uint32_t start;	   /* 0 */
 	uint8_t classes[256];
-	uint32_t *next;  /* nstates * nclasses */
+	uint32_t *next;	 /* nstates * nclasses */
 	uint8_t *accept; /* nstates */
-	uint8_t *sink;   /* nstates */
+	uint8_t *sink;	 /* nstates */
 };
 
 /*

@@ -177,9 +177,10 @@ int rbracket_parse(struct rparse *ps, struct rset *out)
 		rset_add(&s, el.c);
 	}
 	if (colon == 7)
-		return rerr_at(ps->err, -EINVAL, open,
-			       "character class syntax is [[:space:]], not [:space:] (add the outer "
-			       "brackets)");
+		return rerr_at(
+		    ps->err, -EINVAL, open,
+		    "character class syntax is [[:space:]], not [:space:] (add the outer "
+		    "brackets)");
 	if (ps->icase)
 		rset_fold(&s);
 	if (neg)

@@ -401,8 +401,7 @@ static int rd_run(struct rd *d)
 	return 0;
 }
 
-int rdfa_build(const struct rnfa *m, const struct rclass *c, struct regex_dfa *out,
-	       struct rerr *e)
+int rdfa_build(const struct rnfa *m, const struct rclass *c, struct regex_dfa *out, struct rerr *e)
 {
 	struct rd d = {.m = m, .c = c, .err = e, .matched = RD_NONE, .restart = RD_NONE};
 	int ret = -ENOMEM;

@@ -44,8 +44,8 @@ static int rmin_inverse(struct rmin *r, const struct regex_dfa *d, uint32_t newl
 	for (uint32_t s = 0; s < r->n; s++)
 		for (uint32_t c = 0; c < r->k; c++)
 			if (c != newline)
-				r->inv[r->inv_off[(size_t)c * r->n + d->next[(size_t)s * r->k + c]]++] =
-					s;
+				r->inv[r->inv_off[(size_t)c * r->n +
+						  d->next[(size_t)s * r->k + c]]++] = s;
 	for (size_t i = cells; i > 0; i--)
 		r->inv_off[i] = r->inv_off[i - 1];
 	r->inv_off[0] = 0;

@@ -102,8 +102,7 @@ static int rn_rep(struct rnfa *m, const struct rast *a, const struct rast_node *
 	return ret;
 }
 
-static int rn_build(struct rnfa *m, const struct rast *a, uint32_t node, uint32_t s,
-		    uint32_t *exit)
+static int rn_build(struct rnfa *m, const struct rast *a, uint32_t node, uint32_t s, uint32_t *exit)
 {
 	const struct rast_node *n = &a->v[node];
 	uint32_t t = 0, e = 0;
@@ -121,7 +120,7 @@ static int rn_build(struct rnfa *m, const struct rast *a, uint32_t node, uint32_
 			return ret;
 		*exit = t;
 		return rnfa_edge(m, s, t,
-				 n->kind == RAST_SET ? n->arg
+				 n->kind == RAST_SET   ? n->arg
 				 : n->kind == RAST_BOL ? RNFA_BOL
 						       : RNFA_EOL);
 	case RAST_CAT:
@@ -156,7 +155,8 @@ static int rn_alternative(struct rnfa *m, const struct rast *a, uint32_t node)
 	} else if (n->kind != RAST_CAT) {
 		ret = rn_build(m, a, node, 0, &s);
 	} else {
-		for (c = n->arg; !ret && c != RAST_NONE && a->v[c].kind == RAST_SET; c = a->v[c].next)
+		for (c = n->arg; !ret && c != RAST_NONE && a->v[c].kind == RAST_SET;
+		     c = a->v[c].next)
 			ret = rac_child(m, s, a->v[c].arg, &s);
 		for (; !ret && c != RAST_NONE; c = a->v[c].next)
 			ret = rn_build(m, a, c, s, &s);

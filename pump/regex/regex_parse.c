@@ -28,8 +28,8 @@ int rast_new(struct rast *a, uint32_t kind, uint32_t arg, uint32_t *idx)
 		a->v = v;
 		a->cap = cap;
 	}
-	a->v[a->n] = (struct rast_node){
-		.kind = kind, .arg = arg, .next = RAST_NONE, .min = 1, .max = 1};
+	a->v[a->n] =
+	    (struct rast_node){.kind = kind, .arg = arg, .next = RAST_NONE, .min = 1, .max = 1};
 	*idx = a->n++;
 	return 0;
 }
@@ -169,8 +169,9 @@ static int rp_interval_regcomp(struct rparse *ps)
 	lo = rp_fetch_number(ps, &k, &tok);
 	if (lo == -1) {
 		if (tok != RP_COMMA)
-			return rerr_at(ps->err, -EINVAL, ps->i,
-				       "empty repetition count {} (write {1}, or escape it as \\{)");
+			return rerr_at(
+			    ps->err, -EINVAL, ps->i,
+			    "empty repetition count {} (write {1}, or escape it as \\{)");
 		lo = 0;
 	}
 	if (lo == -2)
@@ -354,7 +355,8 @@ static int rp_atom(struct rparse *ps, uint32_t *out, uint32_t *height)
 
 static int rp_brace_before_paren(struct rparse *ps)
 {
-	return rerr_at(ps->err, -EINVAL, ps->i, "'{' repeats nothing before ')' (escape it as \\{)");
+	return rerr_at(ps->err, -EINVAL, ps->i,
+		       "'{' repeats nothing before ')' (escape it as \\{)");
 }
 
 /*
@@ -406,7 +408,8 @@ static int rp_closure(struct rparse *ps, bool branch_start, uint32_t *out, uint3
 			if (ret)
 				return ret;
 			if (!rep) {
-				if (skip && ps->depth && ps->i + 1 < ps->len && ps->p[ps->i + 1] == ')')
+				if (skip && ps->depth && ps->i + 1 < ps->len &&
+				    ps->p[ps->i + 1] == ')')
 					return rp_brace_before_paren(ps);
 				ps->brace_literal = ps->i;
 				break;
@@ -427,8 +430,8 @@ static int rp_closure(struct rparse *ps, bool branch_start, uint32_t *out, uint3
 	}
 	if (skip && reps && ps->depth && ps->i < ps->len && ps->p[ps->i] == ')')
 		return rerr_at(ps->err, -EINVAL, ps->i - 1,
-			       "'%c' repeats nothing before ')' (escape it as \\%c)", ps->p[ps->i - 1],
-			       ps->p[ps->i - 1]);
+			       "'%c' repeats nothing before ')' (escape it as \\%c)",
+			       ps->p[ps->i - 1], ps->p[ps->i - 1]);
 	*height += reps;
 	*out = node;
 	return 0;

@@ -38,7 +38,7 @@ struct rerr {
 
 /* Formats "pattern N at POS: ..." (or "at POS: ...") and returns code. */
 int rerr_at(struct rerr *e, int code, size_t pos, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Formats a message without a position and returns code. */
 int rerr_msg(struct rerr *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -177,7 +177,7 @@ struct rclass {
 	uint32_t n;
 	uint8_t of[256];
 	uint32_t newline; /* of['\n'] */
-	uint32_t *soff;   /* set i's classes are list[soff[i]..soff[i+1]) */
+	uint32_t *soff;	  /* set i's classes are list[soff[i]..soff[i+1]) */
 	uint8_t *list;
 };
 
@@ -187,8 +187,7 @@ void rclass_free(struct rclass *c);
 /* ---- subset construction (regex_dfa.c) and minimization (regex_min.c) ---- */
 
 /* Builds the unminimized line DFA into out (next, accept; sink left NULL). */
-int rdfa_build(const struct rnfa *m, const struct rclass *c, struct regex_dfa *out,
-	       struct rerr *e);
+int rdfa_build(const struct rnfa *m, const struct rclass *c, struct regex_dfa *out, struct rerr *e);
 /* Minimizes d in place, merges classes with equal columns, fills sink. */
 int rmin_minimize(struct regex_dfa *d, uint32_t newline);
 

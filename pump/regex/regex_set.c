@@ -77,10 +77,10 @@ static const struct {
 	const char *name;
 	bool (*has)(unsigned c);
 } rset_classes[] = {
-	{"alpha", rset_c_alpha}, {"digit", rset_c_digit}, {"alnum", rset_c_alnum},
-	{"upper", rset_c_upper}, {"lower", rset_c_lower}, {"space", rset_c_space},
-	{"blank", rset_c_blank}, {"punct", rset_c_punct}, {"print", rset_c_print},
-	{"graph", rset_c_graph}, {"cntrl", rset_c_cntrl}, {"xdigit", rset_c_xdigit},
+    {"alpha", rset_c_alpha}, {"digit", rset_c_digit}, {"alnum", rset_c_alnum},
+    {"upper", rset_c_upper}, {"lower", rset_c_lower}, {"space", rset_c_space},
+    {"blank", rset_c_blank}, {"punct", rset_c_punct}, {"print", rset_c_print},
+    {"graph", rset_c_graph}, {"cntrl", rset_c_cntrl}, {"xdigit", rset_c_xdigit},
 };
 
 uint8_t rset_upper(uint8_t c)

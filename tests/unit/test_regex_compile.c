@@ -175,36 +175,36 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
-	{"ab)", false, EINVAL, "at 3:|unbalanced ')'|escape it as \\)"},
-	{"(ab", false, EINVAL, "at 1:|unbalanced '('|add a ')'"},
-	{"x((a)", false, EINVAL, "at 2:|unbalanced '('"},
-	{"[z-a]", false, EINVAL, "at 3:|invalid range end|write a-z"},
-	{"[Z-a]", true, EINVAL, "at 3:|invalid range end"},
-	{"[a-c-e]", false, EINVAL, "at 5:|'-'|first or last"},
-	{"[[:alpha:]-z]", false, EINVAL, "invalid range end"},
-	{"[a-[:digit:]]", false, EINVAL, "a class cannot end a range"},
-	{"a{3,1}", false, EINVAL, "at 2:|minimum exceeds the maximum|{1,3}"},
-	{"a{1,2,3}", false, EINVAL, "at 2:|invalid repetition count|{m,n}"},
-	{"a{}", false, EINVAL, "at 2:|empty repetition|\\{"},
-	{"a{32768}", false, EINVAL, "at 2:|over 32767"},
-	{"a{1,99999}", false, EINVAL, "over 32767"},
-	{"[[:foo:]]", false, EINVAL, "at 2:|unknown character class [:foo:]|alpha"},
-	{"[[:alpha:]", false, EINVAL, "at 1:|unterminated '['|add a ']'"},
-	{"ab[cd", false, EINVAL, "at 3:|unterminated '['"},
-	{"[]", false, EINVAL, "unterminated '['"},
-	{"[:alpha:]", false, EINVAL, "at 1:|[[:space:]]|outer brackets"},
-	{"[[.ab.]]", false, EINVAL, "at 2:|collating element"},
-	{"ab\\", false, EINVAL, "at 3:|trailing backslash|\\\\"},
-	{"(a)\\1", false, EINVAL, "at 4:|back-references|not supported by a DFA"},
-	{"\\9", false, EINVAL, "back-references"},
-	{"\\bword", false, EINVAL, "at 1:|\\b|not supported"},
-	{"a\\B", false, EINVAL, "\\B|not supported"},
-	{"\\<a", false, EINVAL, "\\<|not supported"},
-	{"a\\>", false, EINVAL, "\\>|not supported"},
-	{"\\`a", false, EINVAL, "\\`|not supported"},
-	{"a\\'", false, EINVAL, "\\'|not supported"},
-	{"(*)", false, EINVAL, "at 2:|repeats nothing|\\*"},
-	{"(a|+)", false, EINVAL, "repeats nothing"},
+    {"ab)", false, EINVAL, "at 3:|unbalanced ')'|escape it as \\)"},
+    {"(ab", false, EINVAL, "at 1:|unbalanced '('|add a ')'"},
+    {"x((a)", false, EINVAL, "at 2:|unbalanced '('"},
+    {"[z-a]", false, EINVAL, "at 3:|invalid range end|write a-z"},
+    {"[Z-a]", true, EINVAL, "at 3:|invalid range end"},
+    {"[a-c-e]", false, EINVAL, "at 5:|'-'|first or last"},
+    {"[[:alpha:]-z]", false, EINVAL, "invalid range end"},
+    {"[a-[:digit:]]", false, EINVAL, "a class cannot end a range"},
+    {"a{3,1}", false, EINVAL, "at 2:|minimum exceeds the maximum|{1,3}"},
+    {"a{1,2,3}", false, EINVAL, "at 2:|invalid repetition count|{m,n}"},
+    {"a{}", false, EINVAL, "at 2:|empty repetition|\\{"},
+    {"a{32768}", false, EINVAL, "at 2:|over 32767"},
+    {"a{1,99999}", false, EINVAL, "over 32767"},
+    {"[[:foo:]]", false, EINVAL, "at 2:|unknown character class [:foo:]|alpha"},
+    {"[[:alpha:]", false, EINVAL, "at 1:|unterminated '['|add a ']'"},
+    {"ab[cd", false, EINVAL, "at 3:|unterminated '['"},
+    {"[]", false, EINVAL, "unterminated '['"},
+    {"[:alpha:]", false, EINVAL, "at 1:|[[:space:]]|outer brackets"},
+    {"[[.ab.]]", false, EINVAL, "at 2:|collating element"},
+    {"ab\\", false, EINVAL, "at 3:|trailing backslash|\\\\"},
+    {"(a)\\1", false, EINVAL, "at 4:|back-references|not supported by a DFA"},
+    {"\\9", false, EINVAL, "back-references"},
+    {"\\bword", false, EINVAL, "at 1:|\\b|not supported"},
+    {"a\\B", false, EINVAL, "\\B|not supported"},
+    {"\\<a", false, EINVAL, "\\<|not supported"},
+    {"a\\>", false, EINVAL, "\\>|not supported"},
+    {"\\`a", false, EINVAL, "\\`|not supported"},
+    {"a\\'", false, EINVAL, "\\'|not supported"},
+    {"(*)", false, EINVAL, "at 2:|repeats nothing|\\*"},
+    {"(a|+)", false, EINVAL, "repeats nothing"},
 };
 
 static void check_message(const char *err, const char *want, const char *pat)
@@ -260,8 +260,9 @@ static int compile1(const char *p, bool icase, struct regex_dfa *d, char *err)
 /* English-like words, since the machine has no /usr/share/dict. */
 static size_t make_word(char *w)
 {
-	static const char *on[] = {"b", "c", "d", "f", "g", "h", "l", "m", "n", "p", "r", "s",
-				   "t", "v", "w", "st", "tr", "ch", "sh", "pl", "gr", "br", ""};
+	static const char *on[] = {"b",	 "c",  "d",  "f",  "g",	 "h",  "l", "m",
+				   "n",	 "p",  "r",  "s",  "t",	 "v",  "w", "st",
+				   "tr", "ch", "sh", "pl", "gr", "br", ""};
 	static const char *nu[] = {"a", "e", "i", "o", "u", "ea", "ou", "io", "y"};
 	static const char *co[] = {"", "n", "r", "s", "t", "l", "nd", "st", "ng", "ck", "m"};
 	size_t n = 0;
@@ -274,8 +275,7 @@ static size_t make_word(char *w)
 	return n;
 }
 
-static void time_set(const char *what, char **words, size_t *lens, size_t n, bool fixed,
-		     bool icase)
+static void time_set(const char *what, char **words, size_t *lens, size_t n, bool fixed, bool icase)
 {
 	struct regex_opts o = {.fixed = fixed, .icase = icase};
 	struct regex_dfa d;
@@ -286,8 +286,8 @@ static void time_set(const char *what, char **words, size_t *lens, size_t n, boo
 
 	CHECK(ret == 0, "%s: %d %s", what, ret, err);
 	dfa_check_shape(&d);
-	printf("compile: %-28s %5zu patterns %6u states %3u classes %7.1f ms\n", what, n,
-	       d.nstates, d.nclasses, ms);
+	printf("compile: %-28s %5zu patterns %6u states %3u classes %7.1f ms\n", what, n, d.nstates,
+	       d.nclasses, ms);
 	CHECK(ms < 1000, "%s took %.0f ms", what, ms);
 	regex_dfa_free(&d);
 }
@@ -312,8 +312,8 @@ static void test_caps(void)
 	double t0 = now_ms();
 	ret = compile1("(a|b)*a(a|b){12}$", false, &d, err);
 	CHECK(ret == 0, "(a|b)*a(a|b){12}$: %d %s", ret, err);
-	printf("compile: %-28s %5d patterns %6u states %3u classes %7.1f ms\n",
-	       "(a|b)*a(a|b){12}$", 1, d.nstates, d.nclasses, now_ms() - t0);
+	printf("compile: %-28s %5d patterns %6u states %3u classes %7.1f ms\n", "(a|b)*a(a|b){12}$",
+	       1, d.nstates, d.nclasses, now_ms() - t0);
 	CHECK(d.nstates >= 8192, "states %u", d.nstates);
 	dfa_check_shape(&d);
 	regex_dfa_free(&d);
@@ -400,7 +400,8 @@ static void g_bracket(struct gen *g)
 		} else if (r < 7) {
 			uint8_t a = (uint8_t)rchars[rnd(sizeof(rchars) - 1)];
 			uint8_t b = (uint8_t)rchars[rnd(sizeof(rchars) - 1)];
-			if (a > b && rnd(6)) { /* mostly valid; some invalid, which both must refuse */
+			if (a > b &&
+			    rnd(6)) { /* mostly valid; some invalid, which both must refuse */
 				uint8_t t = a;
 				a = b;
 				b = t;
@@ -425,9 +426,9 @@ static void g_alt(struct gen *g, int depth);
 
 static void g_atom(struct gen *g, int depth)
 {
-	static const char *esc[] = {"\\w", "\\W", "\\s", "\\S", "\\.", "\\*", "\\+", "\\?",
-				    "\\(", "\\)", "\\[", "\\]", "\\{", "\\}", "\\|", "\\\\",
-				    "\\^", "\\$", "\\a", "\\-"};
+	static const char *esc[] = {"\\w", "\\W",  "\\s", "\\S", "\\.", "\\*", "\\+",
+				    "\\?", "\\(",  "\\)", "\\[", "\\]", "\\{", "\\}",
+				    "\\|", "\\\\", "\\^", "\\$", "\\a", "\\-"};
 	uint32_t r = rnd(100);
 
 	if (r < 38) {
@@ -455,7 +456,7 @@ static void g_atom(struct gen *g, int depth)
 	} else if (r < 90) {
 		g_str(g, "{x"); /* a '{' that opens no interval is literal */
 	} else {
-		g_put(g, (uint8_t)"abc"[rnd(3)]);
+		g_put(g, (uint8_t) "abc"[rnd(3)]);
 	}
 }
 
@@ -518,8 +519,8 @@ static void g_alt(struct gen *g, int depth)
 /* A whole ERE: sometimes opening with a dup operator, sometimes broken on purpose. */
 static void g_pattern(struct gen *g)
 {
-	static const char *broken[] = {"(",	   "[z-a]",	"a{3,1}", "[[:foo:]]", "[ab",
-				       "a{1,2,3}", "a{}",	"[[:alpha:]", "[:alpha:]", "[[.ab.]]",
+	static const char *broken[] = {"(",	   "[z-a]",   "a{3,1}",	    "[[:foo:]]", "[ab",
+				       "a{1,2,3}", "a{}",     "[[:alpha:]", "[:alpha:]", "[[.ab.]]",
 				       "a{99999}", "[a-c-e]", "\\"};
 
 	g->n = 0;
@@ -560,8 +561,11 @@ static size_t make_text(uint8_t *t, size_t cap)
 		for (uint32_t i = 0; i < len; i++) {
 			uint32_t q = rnd(60);
 
-			t[n++] = q == 0 ? 0 : q == 1 ? 0x80 + rnd(128) : q == 2 ? 0xe9 : q == 3 ? 0xc9
-			       : (uint8_t)tchars[rnd(sizeof(tchars) - 1)];
+			t[n++] = q == 0	  ? 0
+				 : q == 1 ? 0x80 + rnd(128)
+				 : q == 2 ? 0xe9
+				 : q == 3 ? 0xc9
+					  : (uint8_t)tchars[rnd(sizeof(tchars) - 1)];
 		}
 		t[n++] = '\n';
 	}
@@ -592,20 +596,20 @@ static const struct {
 	const char *pat;
 	bool icase;
 } edge_cases[] = {
-	{"*a", false},	    {"a|*b", false},	 {"a{", false},		{"a{,", false},
-	{"a{x", false},	    {"a{1", false},	 {"a{1,2", false},	{"{1}a", false},
-	{"{3,1}a", false},  {"^{3,1}", false},	 {"(^{1})", false},	{"a{1\\,2}", false},
-	{"^*", false},	    {"^+", false},	 {"a^b", false},	{"(^|x)a", false},
-	{"x$y", false},	    {"$^", false},	 {"^$", false},		{"a$|b", false},
-	{"(a|)+b", false},  {"()", false},	 {"", false},		{"a||b", false},
-	{"[]a]", false},    {"[^]a]", false},	 {"[a-]", false},	{"[\\]", false},
-	{"[[.a.]]", false}, {"[[=a=]]", true},	 {"[[.-.]]", false},	{"[a-Z]", true},
-	{"[A-z]", true},    {"[a-_]", true},	 {"[Z-a]", false},	{"[Z-a]", true},
-	{"\\w+", false},   {"\\W", false},	 {"\\s\\S", false},	{"a{,2}", false},
-	{"a{,}b", false},   {"a{0}", false},	 {"x{1}{2}", false},	{"(^)*a", false},
-	{"a$*", false},	    {"(*a)", false},	 {".", false},		{"[^a]", true},
-	{"[:a-b:]", false}, {"[::]", false},	 {"[[:upper:]]", true}, {"[^[:lower:]]", true},
-	{"A", true},	    {"[B-a]", false},	 {"[B-a]", true},	{"\\A", true},
+    {"*a", false},	{"a|*b", false},   {"a{", false},	  {"a{,", false},
+    {"a{x", false},	{"a{1", false},	   {"a{1,2", false},	  {"{1}a", false},
+    {"{3,1}a", false},	{"^{3,1}", false}, {"(^{1})", false},	  {"a{1\\,2}", false},
+    {"^*", false},	{"^+", false},	   {"a^b", false},	  {"(^|x)a", false},
+    {"x$y", false},	{"$^", false},	   {"^$", false},	  {"a$|b", false},
+    {"(a|)+b", false},	{"()", false},	   {"", false},		  {"a||b", false},
+    {"[]a]", false},	{"[^]a]", false},  {"[a-]", false},	  {"[\\]", false},
+    {"[[.a.]]", false}, {"[[=a=]]", true}, {"[[.-.]]", false},	  {"[a-Z]", true},
+    {"[A-z]", true},	{"[a-_]", true},   {"[Z-a]", false},	  {"[Z-a]", true},
+    {"\\w+", false},	{"\\W", false},	   {"\\s\\S", false},	  {"a{,2}", false},
+    {"a{,}b", false},	{"a{0}", false},   {"x{1}{2}", false},	  {"(^)*a", false},
+    {"a$*", false},	{"(*a)", false},   {".", false},	  {"[^a]", true},
+    {"[:a-b:]", false}, {"[::]", false},   {"[[:upper:]]", true}, {"[^[:lower:]]", true},
+    {"A", true},	{"[B-a]", false},  {"[B-a]", true},	  {"\\A", true},
 };
 #define NEDGE (sizeof(edge_cases) / sizeof(edge_cases[0]))
 
@@ -703,22 +707,22 @@ static void test_differential(uint64_t seed, unsigned npat)
 		total_lines += lines;
 		if ((long)got != want || (long)(lines - got) != want_v || got_skip != got) {
 			if (mismatches++ < 20)
-				fprintf(stderr,
-					"MISMATCH %s%s%s [%s] text %d: ours %" PRIu64
-					" (-v %" PRIu64 ", with sink skip %" PRIu64
-					"), grep %ld (-v %ld); %u states\n",
-					fixed ? "-F" : "-E", icase ? " -i" : "", np > 1 ? " set" : "",
-					shown, ti, got, lines - got, got_skip, want, want_v,
-					d.nstates);
+				fprintf(
+				    stderr,
+				    "MISMATCH %s%s%s [%s] text %d: ours %" PRIu64 " (-v %" PRIu64
+				    ", with sink skip %" PRIu64 "), grep %ld (-v %ld); %u states\n",
+				    fixed ? "-F" : "-E", icase ? " -i" : "", np > 1 ? " set" : "",
+				    shown, ti, got, lines - got, got_skip, want, want_v, d.nstates);
 		}
 		regex_dfa_free(&d);
 	}
 	double ms = now_ms() - t0;
 	printf("differential: %u pattern sets (%u multi-pattern, %u -F, %u -i), %u refused by "
-	       "both, %u unmatched ')' refused by us only, %u -E2BIG skipped, %" PRIu64 " of %" PRIu64 " lines matched, %u mismatches, "
+	       "both, %u unmatched ')' refused by us only, %u -E2BIG skipped, %" PRIu64
+	       " of %" PRIu64 " lines matched, %u mismatches, "
 	       "%.1f s\n",
-	       npat, sets, fixeds, icases, refused, paren, toobig, matched_lines, total_lines, mismatches,
-	       ms / 1e3);
+	       npat, sets, fixeds, icases, refused, paren, toobig, matched_lines, total_lines,
+	       mismatches, ms / 1e3);
 	CHECK(mismatches == 0, "%u mismatches against grep (seed %" PRIu64 ")", mismatches, seed);
 	CHECK(toobig < npat / 100 + 1, "%u patterns hit -E2BIG", toobig);
 	CHECK(paren < npat / 100 + 1, "%u unmatched ')'", paren);
