@@ -66,8 +66,11 @@ struct regex_dfa {
  * -E2BIG (over REGEX_STATES_MAX or REGEX_TABLE_MAX, more than
  * REGEX_PATTERNS_MAX patterns, or an NFA or nesting too large to build:
  * err says so and suggests a simpler pattern or fewer patterns), or
- * -ENOMEM. err never ends with '\n'. Pattern numbers and byte positions
- * count from 1. On failure *out is zeroed.
+ * -ENOMEM. err never ends with '\n'. The caps apply while the DFA is
+ * built, before minimization: (a|b)*a(a|b){20} is refused although its
+ * minimal DFA is small, since determinizing it needs 2^20 subsets first.
+ * Pattern numbers and byte positions count from 1. On failure *out is
+ * zeroed.
  */
 int regex_compile(const char *const *pats, const size_t *lens, size_t n,
 		  const struct regex_opts *opts, struct regex_dfa *out, char *err, size_t errlen);
