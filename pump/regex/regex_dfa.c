@@ -251,7 +251,8 @@ static int rd_intern(struct rd *d, uint32_t *id)
 		uint32_t s = d->slot[i] - 1;
 
 		if (d->hash[s] == h && d->slen[s] == d->nbuf && d->acc_of[s] == d->acc &&
-		    !memcmp(d->pool + d->soff[s], d->buf, d->nbuf * sizeof(*d->buf))) {
+		    (!d->nbuf ||
+		     !memcmp(d->pool + d->soff[s], d->buf, d->nbuf * sizeof(*d->buf)))) {
 			*id = s;
 			return 0;
 		}
@@ -276,7 +277,8 @@ static int rd_intern(struct rd *d, uint32_t *id)
 	ret = rd_new_state(d, id);
 	if (ret)
 		return ret;
-	memcpy(d->pool + d->npool, d->buf, d->nbuf * sizeof(*d->buf));
+	if (d->nbuf) /* the pool may not exist yet: no NULL + 0 */
+		memcpy(d->pool + d->npool, d->buf, d->nbuf * sizeof(*d->buf));
 	d->soff[*id] = (uint32_t)d->npool;
 	d->slen[*id] = d->nbuf;
 	d->hash[*id] = h;
