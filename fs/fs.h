@@ -19,6 +19,7 @@
 
 #include "descriptor.h"
 #include "pump.h"
+#include "regex/regex.h"
 
 #define FS_JOBS_CAP_DEFAULT 1024u
 
@@ -88,6 +89,16 @@ int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, ch
 int cred_open(const struct fuse_context *ctx, const char *path, int *fd, char *err,
 	      size_t errlen);
 
+/* grep.c: a grep descriptor's patterns compiled for the pump (scan.dfa) */
+struct fs_grep {
+	struct regex_dfa dfa; /* the compiler's, freed by fs_grep_release */
+	struct pump_dfa view; /* what pump_scan.dfa points at */
+	bool ready;
+};
+int fs_grep_prepare(const struct fuse_context *ctx, const struct desc *d, struct fs_grep *g,
+		    char *err, size_t errlen);
+void fs_grep_release(struct fs_grep *g);
+
 /* render.c: file contents into a malloc'd buffer */
 struct fs_buf {
 	char *data;
@@ -98,6 +109,7 @@ void fs_buf_free(struct fs_buf *b);
 int render_job_status(struct fs_job *j, struct fs_buf *b);
 int render_job_result(struct fs_job *j, struct fs_buf *b);
 int render_job_failed(struct fs_job *j, struct fs_buf *b);
+int render_job_lines(struct fs_job *j, struct fs_buf *b);
 int render_status(struct fs *fs, struct fs_buf *b);
 int render_metrics(struct fs *fs, struct fs_buf *b);
 int render_ops(struct fs_buf *b);

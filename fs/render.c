@@ -134,6 +134,23 @@ int render_job_failed(struct fs_job *j, struct fs_buf *b)
 	return ret;
 }
 
+/* grep lines=1: "LINE:OFFSET" a line, in file order (grep -n -b | cut -d: -f1,2). */
+int render_job_lines(struct fs_job *j, struct fs_buf *b)
+{
+	size_t n = pump_job_lines(j->pj, NULL, 0);
+	struct pump_line *l = malloc((n ? n : 1) * sizeof(*l));
+	int ret = 0;
+
+	if (!l)
+		return -ENOMEM;
+	n = pump_job_lines(j->pj, l, n);
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = fs_buf_printf(b, "%llu:%llu\n", (unsigned long long)l[i].line,
+				    (unsigned long long)l[i].offset);
+	free(l);
+	return ret;
+}
+
 int render_status(struct fs *fs, struct fs_buf *b)
 {
 	struct pump_info in;
@@ -215,6 +232,8 @@ int render_readme(struct fs_buf *b)
 		"\n"
 		"Descriptor: [scan] path=ABS op=OP [offset=N] [length=N] [chunk=SIZE]\n"
 		"            [byte=N] [pattern=\"...\"] [tenant=LABEL] [direct=0|1]\n"
+		"      grep: pattern=ERE|patterns=ABS [fixed=1] [icase=1] [invert=1]\n"
+		"            [lines=1] [max=N]\n"
 		"Sizes take K, M, G suffixes. Patterns allow \\\\ \\\" \\n \\t \\xHH.\n"
 		"\n"
 		"Ops (see ops):\n");
@@ -224,6 +243,6 @@ int render_readme(struct fs_buf *b)
 	if (!ret)
 		ret = fs_buf_printf(b, "\n"
 				       "Files: README ctl status epoch ops metrics jobs/latest\n"
-				       "       jobs/N/{descriptor,status,failed,result,wait,ctl}\n");
+				       "       jobs/N/{descriptor,status,failed,result,lines,wait,ctl}\n");
 	return ret;
 }

@@ -76,6 +76,12 @@ int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, ch
 		ret = -ENOMEM;
 		goto out_free;
 	}
+	struct fs_grep grep = {0};
+	if (d.op->args & PUMP_OP_ARG_GREP) {
+		ret = fs_grep_prepare(ctx, &d, &grep, err, errlen);
+		if (ret)
+			goto out_free;
+	}
 	struct pump_scan scan = {
 		.fd = fd,
 		.op = d.op,
@@ -86,8 +92,14 @@ int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, ch
 		.length = d.length,
 		.chunk = d.chunk,
 		.direct = d.direct,
+		.dfa = grep.ready ? &grep.view : NULL,
+		.grep = (d.invert ? PUMP_GREP_INVERT : 0) | (d.lines ? PUMP_GREP_LINES : 0),
+		.max = d.max,
 	};
+	if (grep.ready) /* the ERE is in the DFA: the pump takes no pattern */
+		scan.pattern_len = 0;
 	ret = pump_submit(fs->pump, &scan, &j->pj);
+	fs_grep_release(&grep);
 	if (ret) {
 		if (ret == -EOPNOTSUPP) {
 			snprintf(err, errlen, "direct=1: O_DIRECT reads cannot land in this mount's "

@@ -34,6 +34,7 @@ enum node {
 	N_JSTATUS,
 	N_JFAILED,
 	N_JRESULT,
+	N_JLINES,
 	N_JWAIT,
 	N_JCTL,
 };
@@ -51,7 +52,8 @@ static const struct {
 	enum node node;
 } job_files[] = {
 	{"descriptor", N_JDESC}, {"status", N_JSTATUS}, {"failed", N_JFAILED},
-	{"result", N_JRESULT},	 {"wait", N_JWAIT},	{"ctl", N_JCTL},
+	{"result", N_JRESULT},	 {"lines", N_JLINES},	{"wait", N_JWAIT},
+	{"ctl", N_JCTL},
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -262,6 +264,8 @@ static int fs_render(struct fs *fs, struct fs_handle *h)
 		return render_job_failed(h->job, &h->buf);
 	case N_JRESULT:
 		return render_job_result(h->job, &h->buf);
+	case N_JLINES:
+		return render_job_lines(h->job, &h->buf);
 	default:
 		return 0;
 	}

@@ -638,7 +638,7 @@ const struct pump_op pump_op_grep = {
 	.name = "grep",
 	.code = VYRE_OP_GREP,
 	.opclass = VYRE_OPCLASS_GREP,
-	.args = PUMP_OP_ARG_GREP,
+	.args = PUMP_OP_ARG_PATTERN | PUMP_OP_ARG_GREP,
 	.result = PUMP_RESULT_FOLD,
 	.usage = "pattern=ERE|patterns=FILE [fixed=1] [icase=1] [invert=1] [lines=1] [max=N] "
 		 "result: selected lines, like LC_ALL=C grep -a -c",
