@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * cred.c - open a scan target as the caller (SPEC §9).
+ * cred.c - open a scan target as the caller: with the caller's fsuid, fsgid
+ * and supplementary groups, so the daemon reads only what the caller could.
  *
  * The daemon may run as root with allow_other; it must never read a file
  * for a caller who could not. setfsuid, setfsgid and the raw setgroups

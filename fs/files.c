@@ -79,6 +79,8 @@ static int fs_render(struct fs *fs, struct fs_handle *h)
 		return render_job_failed(h->job, &h->buf);
 	case N_JRESULT:
 		return render_job_result(h->job, &h->buf);
+	case N_JLINES:
+		return render_job_lines(h->job, &h->buf);
 	default:
 		return 0;
 	}

@@ -19,6 +19,7 @@
 
 #include "descriptor.h"
 #include "pump.h"
+#include "regex/regex.h"
 
 #define FS_JOBS_CAP_DEFAULT    1024u /* ended jobs kept per user */
 #define FS_JOBS_ACTIVE_DEFAULT 256u  /* queued or running jobs per user */
@@ -65,6 +66,7 @@ enum fs_node {
 	N_JSTATUS,
 	N_JFAILED,
 	N_JRESULT,
+	N_JLINES,
 	N_JWAIT,
 	N_JCTL,
 	N__COUNT
@@ -180,6 +182,17 @@ int resolve_open(const struct fs *fs, int rootfd, const char *path, int *fd, cha
 /* mount.c: this daemon's mount in /proc/self/mountinfo */
 int mount_find(const char *mountpoint, dev_t *dev);
 
+/* grep.c: a grep descriptor's patterns compiled for the pump (scan.dfa) */
+struct fs_grep {
+	struct regex_dfa dfa; /* the compiler's, freed by fs_grep_release */
+	struct pump_dfa view; /* what pump_scan.dfa points at */
+	bool ready;
+};
+int fs_grep_prepare(const struct fs *fs, const struct fs_caller *ctx, const struct desc *d,
+		    struct fs_grep *g,
+		    char *err, size_t errlen);
+void fs_grep_release(struct fs_grep *g);
+
 /* render.c: file contents into a malloc'd buffer */
 struct fs_buf {
 	char *data;
@@ -190,6 +203,7 @@ void fs_buf_free(struct fs_buf *b);
 int render_job_status(struct fs_job *j, struct fs_buf *b);
 int render_job_result(struct fs_job *j, struct fs_buf *b);
 int render_job_failed(struct fs_job *j, struct fs_buf *b);
+int render_job_lines(struct fs_job *j, struct fs_buf *b);
 int render_status(struct fs *fs, struct fs_buf *b);
 int render_metrics(struct fs *fs, struct fs_buf *b);
 int render_ops(struct fs_buf *b);

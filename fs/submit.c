@@ -84,6 +84,12 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 		ret = -ENOMEM;
 		goto out_free;
 	}
+	struct fs_grep grep = {0};
+	if (d.op->args & PUMP_OP_ARG_GREP) {
+		ret = fs_grep_prepare(fs, ctx, &d, &grep, err, errlen);
+		if (ret)
+			goto out_free;
+	}
 	struct pump_scan scan = {
 		.fd = fd,
 		.op = d.op,
@@ -97,9 +103,15 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 		.owner = (uint32_t)ctx->uid,
 		.on_end = fs_job_ended,
 		.on_end_arg = j,
+		.dfa = grep.ready ? &grep.view : NULL,
+		.grep = (d.invert ? PUMP_GREP_INVERT : 0) | (d.lines ? PUMP_GREP_LINES : 0),
+		.max = d.max,
 	};
+	if (grep.ready) /* the ERE is in the DFA: the pump takes no pattern */
+		scan.pattern_len = 0;
 	fs_job_get(j); /* the pump's, dropped by fs_job_ended */
 	ret = pump_submit(fs->pump, &scan, &j->pj);
+	fs_grep_release(&grep);
 	if (ret) {
 		atomic_fetch_sub_explicit(&j->refs, 1, memory_order_relaxed); /* not the pump's */
 		if (ret == -EOPNOTSUPP) {

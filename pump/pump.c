@@ -29,7 +29,7 @@ uint64_t pump_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void pump_slot_free(struct pump *p, uint32_t slot)
+void pump_slot_free(struct pump *p, uint32_t slot)
 {
 	struct pump_slot *s = &p->slots[slot];
 
@@ -40,7 +40,7 @@ static void pump_slot_free(struct pump *p, uint32_t slot)
 	p->slots_free++;
 }
 
-static int pump_slot_take(struct pump *p, struct pump_job *j)
+int pump_slot_take(struct pump *p, struct pump_job *j)
 {
 	for (uint32_t i = 0; i < p->cfg.slots; i++) {
 		if (p->slots[i].state != PSLOT_FREE)
@@ -117,15 +117,34 @@ static int pump_take_submitted(struct pump *p)
 	for (j = p->active; j && n; j = j->next, n--) {
 		j->po = pump_owner_get(p, j->owner);
 		ring_mask_tenant(p->ring, j->batch, false);
-		if (j->pattern_len)
-			ring_set_pattern(p->ring, j->batch, j->pattern, j->pattern_len);
 	}
 	return n;
 }
 
 static bool job_has_chunks(const struct pump_job *j)
 {
-	return !j->cancel && j->next_off < j->end;
+	return !j->cancel && !j->stop_admit && j->next_off < j->end;
+}
+
+static bool job_op_busy(const struct pump_job *j)
+{
+	return j->op->busy && j->op->busy(j);
+}
+
+/*
+ * The job's data region goes into the pool before its first chunk; while
+ * the pool is full the job waits (its chunks are not admitted) until a job
+ * ending frees a region.
+ */
+static bool pump_job_place(struct pump *p, struct pump_job *j)
+{
+	if (!j->data_len || j->data_placed)
+		return true;
+	if (ring_data_alloc(p->ring, j->data_len, &j->data_off))
+		return false;
+	ring_data_write(p->ring, j->data_off, j->data, j->data_len);
+	j->data_placed = true;
+	return true;
 }
 
 /* Starts reading the job's next chunk into a free slot. */
@@ -201,7 +220,8 @@ static struct pump_job *pump_next_chunk_job(struct pump *p)
 	if (!j)
 		return NULL;
 	do {
-		if (job_has_chunks(j)) {
+		/* a job whose data region finds no room yet waits its turn */
+		if (job_has_chunks(j) && pump_job_place(p, j)) {
 			uint32_t held = j->po ? j->po->slots : 0;
 			if (held < best_slots) {
 				best = j;
@@ -220,11 +240,13 @@ static int pump_admit(struct pump *p)
 {
 	int n = 0;
 
-	for (struct pump_job *j = p->active; j && p->slots_free; j = j->next) {
+	for (struct pump_job *j = p->active; j; j = j->next) {
 		if (j->cancel) /* cancel reaches the GPU through the tenant mask */
 			ring_mask_tenant(p->ring, j->batch, true);
-		if (!j->fence_published && !job_has_chunks(j) && j->reads == 0 &&
-		    pump_admit_fence(p, j) == 0)
+		if (j->op->admit) /* an op's reruns and reads come before new chunks */
+			n += j->op->admit(p, j);
+		if (p->slots_free && !j->fence_published && !job_has_chunks(j) && j->reads == 0 &&
+		    !job_op_busy(j) && pump_admit_fence(p, j) == 0)
 			n++;
 	}
 	while (p->slots_free) {
@@ -252,8 +274,8 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 	struct ring_work w = {
 		.opcode = j->op->code,
 		.tenant = j->batch,
-		.arg0 = j->op->code == VYRE_OP_MATCH ? j->pattern_len : j->byte,
-		.arg1 = j->batch,
+		.arg2 = j->data_off,
+		.jd_len = j->data_len,
 		.data_off = arena_offset(&p->arena, slot),
 		.data_len = s->data_len,
 		.tail_len = avail - s->data_len,
@@ -261,7 +283,9 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 	};
 	if (w.tail_len > j->tail)
 		w.tail_len = j->tail;
-	ret = ring_publish(p->ring, slot, &w);
+	ret = j->op->pack ? j->op->pack(p, slot, &w) : 0;
+	if (!ret)
+		ret = ring_publish(p->ring, slot, &w);
 	j->reads--;
 	pthread_mutex_lock(&p->lock);
 	p->slots_reading--;
@@ -271,15 +295,57 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 		j->t_published_ns = pump_now_ns();
 	pthread_mutex_unlock(&p->lock);
 	if (ret) {
-		/* cannot happen: the slot was ours since admission */
-		vlog_err("pump: slot %u busy at publish (%d)", slot, ret);
+		/* -EBUSY cannot happen (the slot was ours since admission); -ENOMEM can */
+		vlog_err("pump: chunk %llu of slot %u not published (%d)",
+			 (unsigned long long)s->index, slot, ret);
 		job_chunk_failed(p, j, s->index, s->file_off, -ret);
+		if (j->op->result == PUMP_RESULT_FOLD)
+			fold_skip(p, j, s->index);
 		pump_slot_free(p, slot);
 		return;
 	}
 	s->state = PSLOT_PUBLISHED;
 	j->published++;
 	j->published_total++;
+}
+
+int pump_slot_publish(struct pump *p, uint32_t slot, const struct ring_work *w)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	int ret = ring_publish(p->ring, slot, w);
+
+	if (ret)
+		return ret;
+	s->state = PSLOT_PUBLISHED;
+	j->published++;
+	if (w->batch != VYRE_NO_BATCH)
+		j->published_total++; /* the fence counts it */
+	pthread_mutex_lock(&p->lock);
+	p->slots_published++;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+int pump_op_read(struct pump *p, uint32_t slot, uint64_t off, uint32_t want)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	int ret;
+
+	s->state = PSLOT_READING;
+	s->opread = true;
+	s->file_off = off;
+	s->want = want;
+	s->got = 0;
+	ret = uring_read(p, slot);
+	if (ret)
+		return ret;
+	j->reads++;
+	pthread_mutex_lock(&p->lock);
+	p->slots_reading++;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
 }
 
 /* A file that ends early ends the job's range there (files shrink). */
@@ -294,17 +360,42 @@ static void pump_job_eof(struct pump *p, struct pump_job *j, uint64_t at)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* An op's read: the rest is asked again after a short read, then the op has it. */
+static void pump_op_read_done(struct pump *p, uint32_t slot, int res)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+
+	if (res > 0) {
+		s->got += (uint32_t)res;
+		if (s->got < s->want && !j->cancel && !(j->direct && (res & 4095)) &&
+		    uring_read(p, slot) == 0)
+			return;
+	}
+	j->reads--;
+	pthread_mutex_lock(&p->lock);
+	p->slots_reading--;
+	pthread_mutex_unlock(&p->lock);
+	j->op->read_done(p, slot, res < 0 ? res : (int)s->got);
+}
+
 static void pump_read_done(struct pump *p, uint32_t slot, int res)
 {
 	struct pump_slot *s = &p->slots[slot];
 	struct pump_job *j = s->job;
 
+	if (s->opread) {
+		pump_op_read_done(p, slot, res);
+		return;
+	}
 	if (res < 0) {
 		j->reads--;
 		pthread_mutex_lock(&p->lock);
 		p->slots_reading--;
 		pthread_mutex_unlock(&p->lock);
 		job_chunk_failed(p, j, s->index, s->file_off, -res);
+		if (j->op->result == PUMP_RESULT_FOLD)
+			fold_skip(p, j, s->index);
 		pump_slot_free(p, slot);
 		return;
 	}
@@ -331,6 +422,8 @@ static void pump_read_done(struct pump *p, uint32_t slot, int res)
 		pthread_mutex_lock(&p->lock);
 		p->slots_reading--;
 		pthread_mutex_unlock(&p->lock);
+		if (j->op->result == PUMP_RESULT_FOLD)
+			fold_skip(p, j, s->index);
 		pump_slot_free(p, slot);
 		return;
 	}
@@ -363,6 +456,18 @@ static void pump_harvest_one(void *ctx, const struct ring_done *d)
 	struct pump_slot *s = &p->slots[d->slot];
 	struct pump_job *j = s->job;
 
+	if (!s->fence && j->op->harvest) {
+		pthread_mutex_lock(&p->lock);
+		p->slots_published--;
+		j->published--;
+		j->t_harvested_ns = pump_now_ns();
+		pthread_mutex_unlock(&p->lock);
+		if (j->op->harvest(p, d->slot, d) > 0)
+			s->state = PSLOT_HELD;
+		else
+			pump_slot_free(p, d->slot);
+		return;
+	}
 	pthread_mutex_lock(&p->lock);
 	p->slots_published--;
 	if (s->fence) {
@@ -407,6 +512,11 @@ static void pump_retire(struct pump *p)
 		ring_mask_tenant(p->ring, j->batch, false);
 		p->batch_free[p->nbatch_free++] = j->batch;
 		pump_owner_put(p, j);
+		if (j->data_placed)
+			ring_data_free(p->ring, j->data_off, j->data_len);
+		if (j->op->result == PUMP_RESULT_FOLD)
+			fold_flush(p, j);
+		j->data_placed = false;
 		job_end(p, j);
 		pump_job_put(&j);
 	}
@@ -486,7 +596,7 @@ static void *pump_thread(void *arg)
 static int pump_pick_mode(struct pump *p)
 {
 	struct gpu *g = p->gpu;
-	uint64_t need = (uint64_t)p->cfg.slots * ((uint64_t)p->cfg.chunk + ARENA_TAIL);
+	uint64_t need = (uint64_t)p->cfg.slots * ((uint64_t)p->cfg.chunk + arena_tail(p->cfg.chunk));
 
 	switch (p->cfg.kernel) {
 	case PUMP_KERNEL_PERSISTENT:
@@ -558,7 +668,7 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 	ret = uring_open(p);
 	if (ret)
 		goto out_destroy;
-	/* measured: IOSQE_ASYNC pays on 16 cores, not on 2 (PLATFORM.md rule 5) */
+	/* measured: IOSQE_ASYNC pays on 16 cores, not on 2 (ARCHITECTURE.md, fact 5) */
 	p->async = cfg->async < 0 ? sysconf(_SC_NPROCESSORS_ONLN) > 4 : cfg->async;
 	if (p->registered)
 		p->ingest = p->async ? "read_fixed_async+host_import" : "read_fixed+host_import";
@@ -669,7 +779,7 @@ void pump_info(struct pump *p, struct pump_info *info)
 	info->slots = p->cfg.slots;
 	info->chunk = p->cfg.chunk;
 	info->epoch = ring_epoch(p->ring);
-	for (uint32_t c = 0; c <= VYRE_OPCLASS_UNKNOWN; c++)
+	for (uint32_t c = 0; c < VYRE_OPCLASSES; c++)
 		info->op_exec[c] = ring_op_count(p->ring, c);
 	pthread_mutex_lock(&p->lock);
 	info->slots_reading = p->slots_reading;

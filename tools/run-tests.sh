@@ -55,6 +55,16 @@ fuzz() {
 }
 check fuzz_descriptor_30s fuzz
 
+echo "=== regex compiler fuzzer (libFuzzer, 30 s)"
+fuzz_regex() {
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -Ipump/regex pump/regex/*.c tests/unit/fuzz_regex.c -o build/fuzz_regex &&
+		build/fuzz_regex -max_total_time=30 -max_len=512 -timeout=20 \
+			-print_final_stats=1 2>&1 | tail -3
+	return "${PIPESTATUS[0]}"
+}
+check fuzz_regex_30s fuzz_regex
+
 echo "=== AddressSanitizer/LeakSanitizer/UBSan build of the C tests (a subset)"
 asan() {
 	[ -f build-asan/build.ninja ] ||
@@ -67,7 +77,7 @@ asan() {
 		"build-asan/tests/$1" >"build/asan-$1.log" 2>&1 || { tail -30 "build/asan-$1.log"; return 1; }
 }
 for t in test_descriptor test_count test_fence_epoch test_publish_busy_slot test_stop_relaunch \
-	 test_pump_ops_files; do
+	 test_pump_ops_files test_regex_compile; do
 	check "asan_$t" asan "$t"
 done
 

@@ -94,7 +94,7 @@ struct vyrectl {
 	bool wait;
 };
 
-/* What vyrectl reads from a job's status or wait file (SPEC §5). */
+/* What vyrectl reads from a job's status or wait file (README.md "Files"). */
 struct job_status {
 	char state[16];
 	char error[256];
@@ -336,7 +336,7 @@ static void job_status_set(struct job_status *st, const char *key, size_t klen, 
 		st->elapsed_us = strtoull(val, NULL, 10);
 }
 
-/* key=value lines as SPEC §5 writes them; -EPROTO if there is no state=. */
+/* key=value lines as README.md "Files" writes them; -EPROTO if there is no state=. */
 static int job_status_parse(const char *text, struct job_status *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -539,7 +539,7 @@ static int job_finish(const struct vyrectl *c, const char *id)
 /* ---- the descriptor ----------------------------------------------------- */
 
 /*
- * "..." with the escapes of SPEC §4. Control bytes always become escapes so
+ * "..." with the escapes of README.md "Job descriptors". Control bytes always become escapes so
  * the line stays one line; bytes over 0x7e too when escape_high (a pattern
  * is often binary; a path is often UTF-8 and reads better as it is).
  */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# A job's lifecycle from the shell (SPEC §3): "echo cancel > jobs/N/ctl"
+# A job's lifecycle from the shell (README.md "Files"): "echo cancel > jobs/N/ctl"
 # ends a running job cancelled; jobs/N/wait blocks until the job ends and
 # returns its status, and a signal interrupts it; rmdir removes a finished
 # job, refuses a running one, and refuses another user's.

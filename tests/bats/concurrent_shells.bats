@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Many shells submitting at once (SPEC §3: each open ctl answers its own
+# Many shells submitting at once (README.md "Files": each open ctl answers its own
 # writes): 8 shells x 10 jobs get 80 distinct ids, each id answers the
 # descriptor its own shell wrote, and every result is right.
 load common

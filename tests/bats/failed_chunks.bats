@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Chunks whose reads fail are reported, the rest still scanned (SPEC §5, §7):
+# Chunks whose reads fail are reported, the rest still scanned (README.md "Files"; ARCHITECTURE.md "The data path"):
 # eiofs serves a file whose reads fail with EIO at chosen offsets; a scan of
 # it through vyrefs ends state=failed, lists exactly the chunks that hold
 # those offsets, and its result covers the other chunks only.

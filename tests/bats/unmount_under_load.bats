@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Unmount or SIGTERM with scans in flight (SPEC §8): stop admitting, finish
+# Unmount or SIGTERM with scans in flight (README.md "Options"): stop admitting, finish
 # or cancel in-flight chunks, release the GPU, exit 0, and nothing hangs.
 # Every test has its own mount and daemon (run with -f, so its exit status
 # can be read), and every step runs under a timeout.
@@ -182,7 +182,7 @@ daemon_exited_0() {
 	local ids=($(start_long 3))
 	start_reader "${ids[0]}"
 	kill -TERM "$DPID"
-	# SPEC §8: stop admitting, finish or cancel in-flight chunks, exit 0;
+	# stop admitting, finish or cancel in-flight chunks, exit 0;
 	# the reader must not hang until its scan would have ended
 	gone_within 5 "${READERS# }"
 	cat "$BATS_TEST_TMPDIR/reader.${ids[0]}" >&2
