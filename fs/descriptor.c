@@ -45,6 +45,7 @@ enum desc_key_id {
 	DESC_KEY_INVERT,
 	DESC_KEY_LINES,
 	DESC_KEY_MAX,
+	DESC_KEY_PRIORITY,
 	DESC_KEY_COUNT,
 };
 
@@ -559,6 +560,14 @@ static int desc_parse_direct(struct desc_parser *p, const struct desc_tok *t)
 	return desc_fail(p, t, "must be 0 or 1 (try direct=1 for O_DIRECT reads)");
 }
 
+static int desc_parse_priority(struct desc_parser *p, const struct desc_tok *t)
+{
+	if (pump_priority_parse(t->val, t->vlen, &p->d.priority) == 0)
+		return 0;
+	return desc_fail(p, t, "must be critical, high, normal, low or idle (try priority=low "
+			 "for a background scan)");
+}
+
 /* In the order messages list the keys and desc_format writes them. */
 static const struct desc_key desc_keys[] = {
     [DESC_KEY_PATH] = {.name = "path", .quotable = true, .parse = desc_parse_path},
@@ -576,6 +585,7 @@ static const struct desc_key desc_keys[] = {
     [DESC_KEY_INVERT] = {.name = "invert", .parse = desc_parse_invert},
     [DESC_KEY_LINES] = {.name = "lines", .parse = desc_parse_lines},
     [DESC_KEY_MAX] = {.name = "max", .parse = desc_parse_max},
+    [DESC_KEY_PRIORITY] = {.name = "priority", .parse = desc_parse_priority},
 };
 _Static_assert(sizeof(desc_keys) / sizeof(desc_keys[0]) == DESC_KEY_COUNT,
 	       "desc_keys[] needs one row per DESC_KEY_*");
@@ -930,6 +940,10 @@ int desc_format(const struct desc *d, char *buf, size_t len)
 	if (d->direct >= 0) {
 		snprintf(num, sizeof(num), " direct=%d", d->direct ? 1 : 0);
 		desc_puts(&o, num);
+	}
+	if (d->priority != PUMP_PRIO_DEFAULT) {
+		desc_puts(&o, " priority=");
+		desc_puts(&o, pump_priority_name(d->priority));
 	}
 	if (o.pos >= len)
 		return -ENOSPC;

@@ -32,6 +32,7 @@ struct desc {
 	bool has_pattern;     /* pattern= given (grep's may be empty) */
 	char tenant[DESC_TENANT_MAX]; /* "" : the caller's uid */
 	int direct;           /* -1: the mount's default, else 0 or 1 */
+	enum pump_priority priority; /* PUMP_PRIO_DEFAULT: normal */
 	/* grep */
 	char patterns[PATH_MAX]; /* "": none; else an absolute path, read at submit */
 	bool fixed, icase, invert, lines;

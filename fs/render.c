@@ -88,6 +88,7 @@ int render_job_status(struct fs_job *j, struct fs_buf *b)
 	kvu(b, "bytes_done", in.bytes_done);
 	kvu(b, "epoch", in.epoch);
 	kv(b, "tenant", j->tenant);
+	kv(b, "priority", pump_priority_name(in.priority));
 	kvu(b, "uid", j->uid);
 	kvu(b, "elapsed_us", in.elapsed_us);
 	kv(b, "error", err);

@@ -27,6 +27,29 @@ const char *pump_job_state_name(enum pump_job_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
+static const char *const job_priority_names[PUMP_PRIO_END] = {
+	[PUMP_PRIO_CRITICAL] = "critical", [PUMP_PRIO_HIGH] = "high", [PUMP_PRIO_NORMAL] = "normal",
+	[PUMP_PRIO_LOW] = "low",	   [PUMP_PRIO_IDLE] = "idle",
+};
+
+const char *pump_priority_name(enum pump_priority p)
+{
+	if (p == PUMP_PRIO_DEFAULT)
+		p = PUMP_PRIO_NORMAL;
+	return (unsigned)p < PUMP_PRIO_END ? job_priority_names[p] : "unknown";
+}
+
+int pump_priority_parse(const char *s, size_t len, enum pump_priority *out)
+{
+	for (int p = PUMP_PRIO_CRITICAL; p < PUMP_PRIO_END; p++) {
+		if (strlen(job_priority_names[p]) == len && !memcmp(s, job_priority_names[p], len)) {
+			*out = (enum pump_priority)p;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static int job_file_size(int fd, uint64_t *size)
 {
 	struct stat st;
@@ -94,6 +117,7 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	j->t_submit_ns = pump_now_ns();
 	j->state = PUMP_JOB_QUEUED;
 	j->owner = scan->owner;
+	j->priority = scan->priority == PUMP_PRIO_DEFAULT ? PUMP_PRIO_NORMAL : scan->priority;
 	j->on_end = scan->on_end;
 	j->on_end_arg = scan->on_end_arg;
 	ret = -EINVAL;
@@ -183,6 +207,7 @@ void pump_job_info(struct pump_job *j, struct pump_job_info *info)
 	pthread_mutex_lock(&p->lock);
 	*info = (struct pump_job_info){
 		.state = j->state,
+		.priority = j->priority,
 		.chunk = j->chunk,
 		.chunks = j->chunks,
 		.chunks_done = j->chunks_done,

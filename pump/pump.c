@@ -206,33 +206,57 @@ static int pump_admit_fence(struct pump *p, struct pump_job *j)
 }
 
 /*
- * The job that gets the next free slot: of the jobs with chunks left, one
- * whose owner holds the fewest slots, the first such in round-robin order
- * from p->rr. So admission is fair across owners first (a user with 200
- * jobs gets as many slots as a user with one), then round-robin among one
- * owner's jobs.
+ * A level passed over this many times while it had chunks ready gets the
+ * next slot: vyre-runtime's starvation counter. At 8, an idle scan beside
+ * a stream of normal jobs still gets one slot in nine.
+ */
+#define PUMP_STARVE_TURNS 8
+
+/*
+ * The job that gets the next free slot. By priority level first, unless a
+ * lower level has starved PUMP_STARVE_TURNS times; within a level, a job
+ * of the owner holding the fewest slots, the first such in round-robin
+ * order from p->rr. So a user with 200 jobs gets as many slots as a user
+ * with one, then one owner's jobs take turns.
  */
 static struct pump_job *pump_next_chunk_job(struct pump *p)
 {
-	struct pump_job *start = p->rr ? p->rr : p->active, *j = start, *best = NULL;
-	uint32_t best_slots = UINT32_MAX;
+	struct pump_job *start = p->rr ? p->rr : p->active, *j = start;
+	struct pump_job *best[PUMP_PRIO_LEVELS] = {0};
+	uint32_t held_best[PUMP_PRIO_LEVELS];
+	int level = -1;
 
 	if (!j)
 		return NULL;
 	do {
 		/* a job whose data region finds no room yet waits its turn */
 		if (job_has_chunks(j) && pump_job_place(p, j)) {
+			int l = (int)j->priority - PUMP_PRIO_CRITICAL;
 			uint32_t held = j->po ? j->po->slots : 0;
-			if (held < best_slots) {
-				best = j;
-				best_slots = held;
-				if (held == 0)
-					break;
+			if (!best[l] || held < held_best[l]) {
+				best[l] = j;
+				held_best[l] = held;
 			}
 		}
 		j = j->next ? j->next : p->active;
 	} while (j != start);
-	return best;
+	for (int l = 0; l < PUMP_PRIO_LEVELS; l++) {
+		if (!best[l])
+			continue;
+		if (level < 0)
+			level = l; /* the most urgent level with work */
+		else if (p->starved[l] >= PUMP_STARVE_TURNS) {
+			level = l; /* a starved lower level takes this one */
+			break;
+		}
+	}
+	if (level < 0)
+		return NULL;
+	for (int l = level + 1; l < PUMP_PRIO_LEVELS; l++)
+		if (best[l])
+			p->starved[l]++;
+	p->starved[level] = 0;
+	return best[level];
 }
 
 /* Fences first (they finish jobs), then one chunk per job in turn. */

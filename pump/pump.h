@@ -118,6 +118,23 @@ int pump_create(const struct pump_config *cfg, struct pump **out);
 void pump_destroy(struct pump **p);
 
 /* A scan to submit. On success the pump owns fd and closes it; on error the caller does. */
+/*
+ * Admission priority: vyre-runtime's five levels, level = value - 1
+ * (critical 0 .. idle 4). PUMP_PRIO_DEFAULT (a zeroed pump_scan) is normal.
+ */
+enum pump_priority {
+	PUMP_PRIO_DEFAULT,
+	PUMP_PRIO_CRITICAL,
+	PUMP_PRIO_HIGH,
+	PUMP_PRIO_NORMAL,
+	PUMP_PRIO_LOW,
+	PUMP_PRIO_IDLE,
+	PUMP_PRIO_END
+};
+#define PUMP_PRIO_LEVELS (PUMP_PRIO_END - PUMP_PRIO_CRITICAL)
+const char *pump_priority_name(enum pump_priority p);
+int pump_priority_parse(const char *s, size_t len, enum pump_priority *out); /* 0, -EINVAL */
+
 struct pump_scan {
 	int fd;
 	const struct pump_op *op;
@@ -135,6 +152,7 @@ struct pump_scan {
 	uint32_t tenant; /* small tenant id for the mask table, < VYRE_TENANT_BITS */
 	int direct;      /* -1: the pump's default */
 	uint32_t owner;  /* who asked (fs/: the uid): admission is fair across owners */
+	enum pump_priority priority;
 	/* Called once on the pump thread after the job's final state is set,
 	 * with no pump lock held; may be NULL. */
 	void (*on_end)(void *arg);
@@ -178,6 +196,7 @@ struct pump_chunk_error {
 
 struct pump_job_info {
 	enum pump_job_state state;
+	enum pump_priority priority;
 	uint64_t chunk;
 	uint64_t chunks;        /* planned; may shrink when the file does */
 	uint64_t chunks_done;

@@ -84,6 +84,7 @@ struct pump_job {
 	uint32_t tail; /* bytes read past each chunk (op->prep: match's pattern_len - 1) */
 	uint64_t t_submit_ns;
 	uint32_t owner; /* pump_scan.owner */
+	enum pump_priority priority; /* never PUMP_PRIO_DEFAULT */
 	void (*on_end)(void *arg);
 	void *on_end_arg;
 
@@ -148,6 +149,8 @@ struct pump {
 	struct pump_job *active; /* jobs admitted to the ring, round-robin */
 	struct pump_job *rr;     /* the next job to get a chunk */
 	struct pump_owner *owners; /* owners of the active jobs */
+	/* per level: slots given to a higher level while this one had chunks ready */
+	uint32_t starved[PUMP_PRIO_LEVELS];
 	uint32_t *batch_free;
 	uint32_t nbatch_free;
 	uint32_t pending_sqes;
