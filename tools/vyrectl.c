@@ -883,9 +883,10 @@ int main(int argc, char *argv[])
 	if (!cmd)
 		return usage_error("%s: unknown command (scan, grep, status, wait or cancel)",
 				   argv[optind]);
-	if (cmd->main)
-		ret = cmd->main(&c, argc - optind, argv + optind);
-	else if ((ret = cmd_parse(&c, cmd, argc - optind, argv + optind)) < 0)
+	if (cmd->main) /* it flushes standard output itself */
+		return cmd->main(&c, argc - optind, argv + optind);
+	ret = cmd_parse(&c, cmd, argc - optind, argv + optind);
+	if (ret < 0)
 		ret = cmd->run(&c);
 	if (fflush(stdout) == EOF) {
 		fprintf(stderr, "vyrectl: standard output: %s\n", strerror(errno));

@@ -66,7 +66,8 @@ struct grep_file {
 	const char *name; /* as given, for messages and FILE: prefixes */
 	int fd;		  /* -1: not opened (err says why) */
 	int err;	  /* -errno of the open, or -EISDIR, -EINVAL for other kinds */
-	bool submitted;	  /* id names a job of ours */
+	bool submitted;	  /* id names a job of ours, not printed yet */
+	bool cancelled;	  /* we cancelled it: remove it once it has ended */
 	char id[VYRECTL_ID_MAX + 1];
 };
 
@@ -338,8 +339,6 @@ static void job_cancel(struct grep_state *s, struct grep_file *f)
 	char rel[VYRECTL_REL_MAX];
 	int fd;
 
-	if (!f->submitted)
-		return;
 	job_rel(f->id, "ctl", rel);
 	/* quietly: the job may have ended, and the user has been told why we stop */
 	if (mount_open(s->c, rel, O_WRONLY, &fd) == 0) {
@@ -349,6 +348,7 @@ static void job_cancel(struct grep_state *s, struct grep_file *f)
 		close(fd);
 	}
 	f->submitted = false;
+	f->cancelled = true;
 }
 
 /* A finished job we printed is of no use to anyone: it goes, as grep leaves nothing. */
@@ -589,12 +589,33 @@ static int file_finish(struct grep_state *s, struct grep_file *f)
 
 /* ---- the command ---------------------------------------------------------- */
 
+/*
+ * Cancels the jobs not printed yet (Ctrl-C, a closed pipe, a refusal), then
+ * removes them once they have ended: a wait read returns at once for a
+ * cancelled job, and a second Ctrl-C ends it anyway.
+ */
 static void grep_cleanup(struct grep_state *s)
 {
 	for (int i = 0; s->f && i < s->o->nfiles; i++) {
-		job_cancel(s, &s->f[i]);
+		if (s->f[i].submitted)
+			job_cancel(s, &s->f[i]);
 		if (s->f[i].fd >= 0)
 			close(s->f[i].fd);
+	}
+	for (int i = 0; s->f && i < s->o->nfiles; i++) {
+		char rel[VYRECTL_REL_MAX];
+		struct buf b = {0};
+		int fd;
+
+		if (!s->f[i].cancelled)
+			continue;
+		job_rel(s->f[i].id, "wait", rel);
+		if (mount_open(s->c, rel, O_RDONLY, &fd) == 0) {
+			buf_read_fd(&b, fd);
+			close(fd);
+			buf_free(&b);
+		}
+		job_remove(s, &s->f[i]);
 	}
 	free(s->f);
 	s->f = NULL;
@@ -607,7 +628,7 @@ static void grep_cleanup(struct grep_state *s)
 static int grep_run(const struct vyrectl *c, struct grep_opts *o)
 {
 	struct grep_state s = {.c = c, .o = o};
-	int next = 0, ret = 0;
+	int next = 0, fd, ret = 0;
 
 	/* grep -m 0 stops before it reads anything */
 	if (o->max == 0)
@@ -620,6 +641,11 @@ static int grep_run(const struct vyrectl *c, struct grep_opts *o)
 	}
 	for (int i = 0; i < o->nfiles; i++)
 		s.f[i] = (struct grep_file){.name = o->files[i], .fd = -1};
+	/* the mount first, so that a refusal of ctl's later is the daemon's (mount_open says) */
+	ret = mount_open(c, "ctl", O_RDWR, &fd);
+	if (ret)
+		goto out;
+	close(fd);
 	ret = desc_grep_build(&s);
 	if (ret) {
 		if (ret == -ENOMEM)
@@ -813,6 +839,12 @@ int grep_main(struct vyrectl *c, int argc, char *argv[])
 	ret = grep_parse(c, &o, argc, argv);
 	if (ret < 0)
 		ret = grep_run(c, &o);
+	/* a reader that went away (| head) is no error to report, as grep's SIGPIPE is not */
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "vyrectl: standard output: %s\n", strerror(errno));
+		ret = GREP_ERROR;
+	}
 out_free:
 	free(o.pats);
 	free(o.pfiles);
