@@ -421,7 +421,7 @@ static void prefix_print(const struct grep_state *s, const struct grep_file *f,
 static int lines_entry_parse(const char *e, size_t n, unsigned long long *line,
 			     unsigned long long *off)
 {
-	const char *c2 = memrchr(e, ':', n), *c1;
+	const char *c2 = e ? memrchr(e, ':', n) : NULL, *c1;
 	char *end;
 
 	if (!c2 || c2 == e)
