@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# priority=critical|high|normal|low|idle orders admission (SPEC §10
-# "Priorities"); a starvation counter lets lower levels progress.
+# priority=critical|high|normal|low|idle orders admission (README.md "Job
+# descriptors"); a starvation counter lets lower levels progress.
 load common
 
 setup_file() {

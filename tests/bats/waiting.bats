@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Waiting holds no daemon thread (SPEC §10 "Waiting"): any number of
+# Waiting holds no daemon thread (README.md "Files": wait): any number of
 # readers blocked in jobs/N/wait leave status, ctl and cancel answering; a
 # signal to a reader answers it at once; poll(2) on wait is readable exactly
 # when the job has ended.
