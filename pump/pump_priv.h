@@ -142,6 +142,7 @@ struct pump {
 	bool thread_started;
 	int efd;
 	uint64_t efd_buf;
+	atomic_uint queued; /* jobs submitted, not yet taken: the idle spin watches it */
 
 	/* Pump thread only. */
 	struct pump_slot *slots;
@@ -154,6 +155,7 @@ struct pump {
 	uint32_t *batch_free;
 	uint32_t nbatch_free;
 	uint32_t pending_sqes;
+	bool wakeup_unarmed; /* the eventfd read could not be queued: retry, sleep briefly */
 
 	/* Under lock. */
 	pthread_mutex_t lock;
@@ -164,6 +166,9 @@ struct pump {
 	uint64_t jobs_active, jobs_done, jobs_failed;
 	uint64_t chunks_done, chunks_failed, bytes_scanned;
 	uint32_t slots_reading, slots_published;
+	/* the GPU's 32-bit per-opclass counters, accumulated 64-bit (pump_count_ops) */
+	uint64_t op_exec[VYRE_OPCLASSES];
+	uint32_t op_seen[VYRE_OPCLASSES]; /* pump thread only: the GPU value last added */
 	uint64_t t_start_ns;
 };
 

@@ -41,7 +41,7 @@ struct ring {
 	uint32_t *tiles; /* per slot: tiles it was published with */
 	uint32_t next_seq;
 	uint32_t outstanding;
-	uint64_t launches;
+	_Atomic uint64_t launches; /* written by the pump thread, read by pump_info */
 };
 
 /* The GPU reads these words while we write them: every access is atomic. */
@@ -291,7 +291,9 @@ int ring_kick(struct ring *r)
 			if (r->seq[s] && groups < 65535)
 				groups += r->tiles[s];
 	}
-	wr(r->ctrl, VYRE_CI_LAUNCH, (uint32_t)++r->launches);
+	uint64_t launch = atomic_load_explicit(&r->launches, memory_order_relaxed) + 1;
+	atomic_store_explicit(&r->launches, launch, memory_order_relaxed);
+	wr(r->ctrl, VYRE_CI_LAUNCH, (uint32_t)launch);
 	return gpu_kernel_launch(r->gpu, &r->kernel, groups);
 }
 
@@ -338,9 +340,10 @@ uint32_t ring_status_word(const struct ring *r, uint32_t slot)
 	return rd(r->slots, (size_t)slot * VYRE_SLOT_WORDS + VYRE_W_STATUS);
 }
 
+/* Any thread (pump_info): the pump thread is the one writer. */
 uint64_t ring_launches(const struct ring *r)
 {
-	return r->launches;
+	return atomic_load_explicit(&r->launches, memory_order_relaxed);
 }
 
 uint32_t ring_heartbeat(const struct ring *r)
