@@ -329,6 +329,11 @@ static void test_caps(void)
 	CHECK(d.nstates >= 8192, "states %u", d.nstates);
 	dfa_check_shape(&d);
 	regex_dfa_free(&d);
+	/* one NFA copy per x+, not two: 40 nested '+' must not double 40 times */
+	t0 = now_ms();
+	ret = compile1("((x+y)+++++++++++++++++++++++++++++++++++++++z)+", false, &d, err);
+	CHECK(ret == 0 && now_ms() - t0 < COMPILE_MS_MAX, "nested +: %d %s", ret, err);
+	regex_dfa_free(&d);
 	ret = compile1("a{1000}", false, &d, err);
 	CHECK(ret == 0 && d.nstates == 1001, "a{1000}: %d, %u states", ret, d.nstates);
 	regex_dfa_free(&d);
