@@ -258,6 +258,41 @@ static void test_errors(void)
 	       err);
 }
 
+/* The API's corners: no patterns, a '\n' inside a pattern, no err buffer, no opts. */
+static void test_api(void)
+{
+	static const uint8_t text[] = "x\ny\nxy\nz\n\nab";
+	struct regex_dfa d;
+	uint64_t lines;
+	int ret;
+
+	ret = regex_compile(NULL, NULL, 0, NULL, &d, NULL, 0);
+	CHECK(ret == 0, "no patterns: %d", ret);
+	dfa_check_shape(&d);
+	CHECK(dfa_count(&d, text, sizeof(text) - 1, false, &lines) == 0 && lines == 6,
+	      "no patterns match no line");
+	regex_dfa_free(&d);
+	CHECK(!d.next && !d.accept && !d.sink && !d.nstates, "free zeroes");
+
+	const char *two[1] = {"^x$\nz"};
+	size_t len[1] = {strlen(two[0])};
+	ret = regex_compile(two, len, 1, NULL, &d, NULL, 0);
+	CHECK(ret == 0, "newline-separated: %d", ret);
+	dfa_check_shape(&d);
+	CHECK(dfa_count(&d, text, sizeof(text) - 1, false, &lines) == 2, "^x$ or z: 2 lines");
+	regex_dfa_free(&d);
+
+	const char *bad[1] = {"a("};
+	len[0] = 2;
+	ret = regex_compile(bad, len, 1, NULL, &d, NULL, 0);
+	CHECK(ret == -EINVAL && !d.next, "no err buffer: %d", ret);
+	char small[8];
+	ret = regex_compile(bad, len, 1, NULL, &d, small, sizeof(small));
+	CHECK(ret == -EINVAL && strlen(small) == sizeof(small) - 1, "short err buffer: '%s'",
+	      small);
+	printf("api: no patterns, '\\n'-separated patterns, NULL and short err buffers ok\n");
+}
+
 /* ---- 2. caps and compile times ---- */
 
 static int compile1(const char *p, bool icase, struct regex_dfa *d, char *err)
@@ -761,6 +796,7 @@ int main(void)
 	}
 	CHECK(mkdtemp(tmpdir), "mkdtemp");
 	test_errors();
+	test_api();
 	test_caps();
 	test_differential(seed, npat);
 	test_rmtree(tmpdir);
