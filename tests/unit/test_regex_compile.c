@@ -125,6 +125,11 @@ static uint64_t dfa_count(const struct regex_dfa *d, const uint8_t *t, size_t n,
 
 static char tmpdir[] = "/tmp/test_regex_XXXXXX";
 
+static void rm_tmpdir(void)
+{
+	test_rmtree(tmpdir);
+}
+
 static void write_file(const char *path, const void *p, size_t n)
 {
 	FILE *f = fopen(path, "wb");
@@ -799,10 +804,10 @@ int main(void)
 		return T_EXIT_SKIP;
 	}
 	CHECK(mkdtemp(tmpdir), "mkdtemp");
+	atexit(rm_tmpdir); /* CHECK exits: the scratch folder goes even on failure */
 	test_errors();
 	test_api();
 	test_caps();
 	test_differential(seed, npat);
-	test_rmtree(tmpdir);
 	return 0;
 }
