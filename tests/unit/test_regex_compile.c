@@ -61,6 +61,15 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* CPU time: the compile-time bounds hold on a machine shared with other jobs. */
+static double cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 /* ---- the simulator, and the DFA's promises ---- */
 
 static void dfa_check_shape(const struct regex_dfa *d)
@@ -332,15 +341,15 @@ static void time_set(const char *what, char **words, size_t *lens, size_t n, boo
 	struct regex_opts o = {.fixed = fixed, .icase = icase};
 	struct regex_dfa d;
 	char err[256];
-	double t0 = now_ms();
+	double t0 = now_ms(), c0 = cpu_ms();
 	int ret = regex_compile((const char *const *)words, lens, n, &o, &d, err, sizeof(err));
-	double ms = now_ms() - t0;
+	double ms = now_ms() - t0, cpu = cpu_ms() - c0;
 
 	CHECK(ret == 0, "%s: %d %s", what, ret, err);
 	dfa_check_shape(&d);
-	printf("compile: %-28s %5zu patterns %6u states %3u classes %7.1f ms\n", what, n, d.nstates,
-	       d.nclasses, ms);
-	CHECK(ms < COMPILE_MS_MAX, "%s took %.0f ms", what, ms);
+	printf("compile: %-28s %5zu patterns %6u states %3u classes %7.1f ms (%.1f ms CPU)\n", what,
+	       n, d.nstates, d.nclasses, ms, cpu);
+	CHECK(cpu < COMPILE_MS_MAX, "%s took %.0f ms of CPU", what, cpu);
 	regex_dfa_free(&d);
 }
 
