@@ -558,6 +558,13 @@ void fs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_pollhandle_destroy(h->ph);
 	h->ph = NULL;
 	pthread_mutex_unlock(&fs->lock);
+	/*
+	 * The last read's reply let the kernel finish that read and the
+	 * reader close the file, so this RELEASE can come while the thread
+	 * that replied still holds h->lock: wait for it to let go.
+	 */
+	pthread_mutex_lock(&h->lock);
+	pthread_mutex_unlock(&h->lock);
 	fs_handle_free(h);
 	fuse_reply_err(req, 0);
 }

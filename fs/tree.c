@@ -257,12 +257,25 @@ static int fs_dir_list(struct fs *fs, fuse_req_t req, enum fs_node dn, uint64_t 
 	return ret;
 }
 
+/* An open directory: its listing, and the lock a reply holds (see fs_releasedir). */
+struct fs_dir {
+	pthread_mutex_t lock;
+	struct fs_buf buf;
+};
+
+static void fs_dir_free(struct fs_dir *d)
+{
+	fs_buf_free(&d->buf);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
 static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
 	uint64_t id = 0;
 	enum fs_node n = fs_ino_node(ino, &id);
-	struct fs_buf *b;
+	struct fs_dir *d;
 	int ret;
 
 	if (n != N_ROOT && n != N_JOBS && n != N_JOB) {
@@ -277,46 +290,49 @@ static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		}
 		fs_job_put(&j);
 	}
-	b = calloc(1, sizeof(*b));
-	if (!b) {
+	d = calloc(1, sizeof(*d));
+	if (!d) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	ret = fs_dir_list(fs, req, n, id, b);
+	pthread_mutex_init(&d->lock, NULL);
+	ret = fs_dir_list(fs, req, n, id, &d->buf);
 	if (ret) {
-		fs_buf_free(b);
-		free(b);
+		fs_dir_free(d);
 		fuse_reply_err(req, -ret);
 		return;
 	}
-	fi->fh = (uintptr_t)b;
+	fi->fh = (uintptr_t)d;
 	fi->cache_readdir = 0;
-	if (fuse_reply_open(req, fi) == -ENOENT) { /* the opener was interrupted */
-		fs_buf_free(b);
-		free(b);
-	}
+	if (fuse_reply_open(req, fi) == -ENOENT) /* the opener was interrupted */
+		fs_dir_free(d);
 }
 
 static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	struct fs_buf *b = (struct fs_buf *)(uintptr_t)fi->fh;
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	struct fs_buf *b = &d->buf;
 
 	(void)ino;
+	pthread_mutex_lock(&d->lock);
 	if (off < 0 || (size_t)off >= b->len)
 		fuse_reply_buf(req, NULL, 0);
 	else
 		fuse_reply_buf(req, b->data + off,
 			       b->len - (size_t)off < size ? b->len - (size_t)off : size);
+	pthread_mutex_unlock(&d->lock);
 }
 
 static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs_buf *b = (struct fs_buf *)(uintptr_t)fi->fh;
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
 
 	(void)ino;
-	fs_buf_free(b);
-	free(b);
+	/* the last readdir's reply let the reader close: it may still hold the lock */
+	pthread_mutex_lock(&d->lock);
+	pthread_mutex_unlock(&d->lock);
+	fs_dir_free(d);
 	fuse_reply_err(req, 0);
 }
 

@@ -27,29 +27,6 @@ const char *pump_job_state_name(enum pump_job_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
-static const char *const job_priority_names[PUMP_PRIO_END] = {
-	[PUMP_PRIO_CRITICAL] = "critical", [PUMP_PRIO_HIGH] = "high", [PUMP_PRIO_NORMAL] = "normal",
-	[PUMP_PRIO_LOW] = "low",	   [PUMP_PRIO_IDLE] = "idle",
-};
-
-const char *pump_priority_name(enum pump_priority p)
-{
-	if (p == PUMP_PRIO_DEFAULT)
-		p = PUMP_PRIO_NORMAL;
-	return (unsigned)p < PUMP_PRIO_END ? job_priority_names[p] : "unknown";
-}
-
-int pump_priority_parse(const char *s, size_t len, enum pump_priority *out)
-{
-	for (int p = PUMP_PRIO_CRITICAL; p < PUMP_PRIO_END; p++) {
-		if (strlen(job_priority_names[p]) == len && !memcmp(s, job_priority_names[p], len)) {
-			*out = (enum pump_priority)p;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static int job_file_size(int fd, uint64_t *size)
 {
 	struct stat st;
