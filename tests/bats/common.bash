@@ -1,8 +1,9 @@
 # Shared by every .bats file: mount a fresh vyrefs for the file, unmount it
-bats_require_minimum_version 1.5.0 # run ! and run -N
 # (fd 3 is bats's own TAP stream: tests use fd 7 for the "exec 3<>ctl" pattern)
 # afterwards and show the daemon's log if anything failed. Like libfuse's
 # test/cases/lib/common.sh.
+
+bats_require_minimum_version 1.5.0 # "run !" and "run -N" in the tests
 
 VYRE_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 # VYREFS may name another build of the daemon (tools/run-tests.sh runs one
