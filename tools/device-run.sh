@@ -34,6 +34,7 @@ while [ $# -gt 0 ]; do
 		for k in persistent relaunch; do
 			for t in build/tests/test_*; do
 				[ -x "$t" ] || continue
+				case $t in */test_descriptor | */test_regex_compile) continue ;; esac # no GPU
 				s=$(date +%s.%N)
 				log=/tmp/devlogs/$k-$(basename "$t")
 				mkdir -p /tmp/devlogs
