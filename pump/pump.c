@@ -157,8 +157,11 @@ static void pump_read_done(struct pump *p, uint32_t slot, int res);
  * preadv2(RWF_NOWAIT), in a few microseconds: through io_uring the same
  * read went to an io-wq worker and came back ~220 us later on the H200
  * (taken_us 11 -> read_us 234 for a 4 KiB job). Pages that are not cached,
- * and filesystems without non-blocking reads, answer EAGAIN/EOPNOTSUPP
- * and go through io_uring as before. True if the read is done.
+ * go through io_uring as before (EAGAIN). A filesystem without
+ * non-blocking reads (EOPNOTSUPP: FUSE, virtiofs, 9p) is read with a plain
+ * pread: for a read this small a possible wait on the filesystem costs the
+ * pump thread less than the io-wq round trip every such read pays. True if
+ * the read is done.
  */
 #define PUMP_INLINE_READ_MAX (64u << 10)
 
@@ -172,7 +175,9 @@ static bool pump_read_inline(struct pump *p, uint32_t slot)
 	if (j->direct || s->want > PUMP_INLINE_READ_MAX || s->got)
 		return false;
 	n = preadv2(j->fd, &iov, 1, (off_t)s->file_off, RWF_NOWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EOPNOTSUPP || errno == EINVAL))
+	if (n < 0 && errno == EOPNOTSUPP)
+		n = preadv2(j->fd, &iov, 1, (off_t)s->file_off, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINVAL || errno == EOPNOTSUPP))
 		return false;
 	pump_read_done(p, slot, n < 0 ? -errno : (int)n);
 	return true;
