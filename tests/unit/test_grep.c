@@ -26,6 +26,7 @@
 #include "pump.h"
 #include "check.h"
 #include "tdfa.h"
+#include "regex/regex.h"
 
 #define CHUNK_MAX (1u << 20)
 
@@ -154,14 +155,14 @@ struct ref {
 	size_t nlines;
 };
 
-static void gnu_grep(const char *path, const char *pat, bool invert, struct ref *r)
+static void gnu_grep(const char *path, const char *pat, bool invert, bool icase, struct ref *r)
 {
 	char cmd[8192], line[256];
 	FILE *f;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(cmd, sizeof(cmd), "LC_ALL=C grep -a -n -b %s -E -e '%s' '%s' | cut -d: -f1,2",
-		 invert ? "-v" : "", pat, path);
+	snprintf(cmd, sizeof(cmd), "LC_ALL=C grep -a -n -b %s %s -E -e '%s' '%s' | cut -d: -f1,2",
+		 invert ? "-v" : "", icase ? "-i" : "", pat, path);
 	f = popen(cmd, "r");
 	CHECK(f, "popen %s", cmd);
 	size_t cap = 0;
@@ -178,8 +179,8 @@ static void gnu_grep(const char *path, const char *pat, bool invert, struct ref 
 	pclose(f);
 	r->count = r->nlines;
 	/* -c agrees with the lines: a second, independent reference */
-	snprintf(cmd, sizeof(cmd), "LC_ALL=C grep -a -c %s -E -e '%s' '%s'", invert ? "-v" : "",
-		 pat, path);
+	snprintf(cmd, sizeof(cmd), "LC_ALL=C grep -a -c %s %s -E -e '%s' '%s'", invert ? "-v" : "",
+		 icase ? "-i" : "", pat, path);
 	f = popen(cmd, "r");
 	CHECK(f && fgets(line, sizeof(line), f), "grep -c");
 	CHECK(strtoull(line, NULL, 10) == r->count, "grep -c %s vs %zu lines", line, r->nlines);
@@ -191,6 +192,8 @@ static void gnu_grep(const char *path, const char *pat, bool invert, struct ref 
 struct gcase {
 	const char *pat;
 	bool compact; /* byte classes, or 256 (a DFA too big for shared memory) */
+	bool ere;     /* compile pat with the regex compiler (else tdfa.h) */
+	bool icase;
 	bool invert, lines;
 	uint32_t chunk;
 	uint64_t max;
@@ -204,10 +207,22 @@ static void run(const char *path, const struct gcase *c, const struct ref *ref)
 	char name[512];
 	int fd, ret;
 
-	snprintf(name, sizeof(name), "%s pattern='%s'%s%s%s chunk=%u max=%llu", strrchr(path, '/') + 1,
-		 c->pat, c->compact ? "" : " classes=256", c->invert ? " invert=1" : "",
+	snprintf(name, sizeof(name), "%s pattern='%s'%s%s%s%s chunk=%u max=%llu", strrchr(path, '/') + 1,
+		 c->pat, c->ere ? " (regex.h)" : c->compact ? "" : " classes=256",
+		 c->icase ? " icase=1" : "", c->invert ? " invert=1" : "",
 		 c->lines ? " lines=1" : "", c->chunk, (unsigned long long)c->max);
-	tdfa_build(c->pat, c->compact, &t);
+	struct regex_dfa rd;
+	char err[256];
+	if (c->ere) {
+		const char *pats[1] = {c->pat};
+		size_t lens[1] = {strlen(c->pat)};
+		struct regex_opts o = {.icase = c->icase};
+		CHECK(regex_compile(pats, lens, 1, &o, &rd, err, sizeof(err)) == 0, "%s: %s", c->pat, err);
+		t.d = (struct pump_dfa){rd.nstates, rd.nclasses, rd.start, rd.classes, rd.next,
+					rd.accept, rd.sink};
+	} else {
+		tdfa_build(c->pat, c->compact, &t);
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	CHECK(fd >= 0, "open %s", path);
 	struct pump_scan s = {
@@ -223,7 +238,10 @@ static void run(const char *path, const struct gcase *c, const struct ref *ref)
 	CHECK(s.op, "no grep op");
 	ret = pump_submit(pump, &s, &j);
 	CHECK(ret == 0, "%s: pump_submit %d", name, ret);
-	tdfa_free(&t);
+	if (c->ere)
+		regex_dfa_free(&rd);
+	else
+		tdfa_free(&t);
 	CHECK(pump_job_wait(j, 300000) == 0, "%s: did not end in 300 s", name);
 	pump_job_info(j, &in);
 	CHECK(in.state == PUMP_JOB_DONE, "%s: state %s, %llu chunks failed", name,
@@ -254,7 +272,7 @@ static void check_file(const char *path, const struct gcase *cases, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct ref r;
-		gnu_grep(path, cases[i].pat, cases[i].invert, &r);
+		gnu_grep(path, cases[i].pat, cases[i].invert, cases[i].icase, &r);
 		run(path, &cases[i], &r);
 		free(r.lines);
 	}
@@ -287,33 +305,39 @@ int main(void)
 
 	char *mixed = make_mixed(), *dense = make_dense(), *lng = make_long();
 	const struct gcase mixed_cases[] = {
-		{"foo", true, false, false, 65536, 0},
-		{"foo", true, true, false, 65536, 0},
-		{"foo", true, false, true, 4096, 0},
-		{"foo", true, false, true, 1u << 20, 0},
-		{"f[o0]+", false, false, true, 65536, 0},
-		{"a[0-9]+x", true, true, true, 1u << 20, 0},
-		{".", true, false, false, 65536, 0},
-		{"zzq", true, true, true, 65536, 0},
-		{"foo", true, false, true, 65536, 1},
-		{"foo", true, false, true, 65536, 7},
-		{"foo", true, true, true, 4096, 500},
+		{"foo", true, false, false, false, false, 65536, 0},
+		{"foo", true, false, false, true, false, 65536, 0},
+		{"foo", true, false, false, false, true, 4096, 0},
+		{"foo", true, false, false, false, true, 1u << 20, 0},
+		{"f[o0]+", false, false, false, false, true, 65536, 0},
+		{"a[0-9]+x", true, false, false, true, true, 1u << 20, 0},
+		{".", true, false, false, false, false, 65536, 0},
+		{"zzq", true, false, false, true, true, 65536, 0},
+		{"foo", true, false, false, false, true, 65536, 1},
+		{"foo", true, false, false, false, true, 65536, 7},
+		{"foo", true, false, false, true, true, 4096, 500},
+		/* the regex compiler's DFAs: anchors, alternation, classes, counts, icase */
+		{"^foo|a12x$", true, true, false, false, true, 65536, 0},
+		{"(fo+|a[0-9]{2}x)[^o]", true, true, false, true, true, 4096, 0},
+		{"^$", true, true, false, false, true, 65536, 0},
+		{"FOO", true, true, true, false, true, 1u << 20, 0},
+		{"[[:digit:]]{4}", true, true, false, true, false, 65536, 0},
 	};
 	check_file(mixed, mixed_cases, sizeof(mixed_cases) / sizeof(mixed_cases[0]));
 	const struct gcase dense_cases[] = {
-		{"a", true, false, true, 65536, 0},
-		{"a", true, false, true, 1u << 20, 0},
-		{"a", true, true, true, 65536, 0},
-		{"[a-f]", false, false, false, 65536, 0},
-		{"a", true, false, true, 1u << 20, 2000},
+		{"a", true, false, false, false, true, 65536, 0},
+		{"a", true, false, false, false, true, 1u << 20, 0},
+		{"a", true, false, false, true, true, 65536, 0},
+		{"[a-f]", false, false, false, false, false, 65536, 0},
+		{"a", true, false, false, false, true, 1u << 20, 2000},
 	};
 	check_file(dense, dense_cases, sizeof(dense_cases) / sizeof(dense_cases[0]));
 	const struct gcase long_cases[] = {
-		{"foo", true, false, true, 1u << 20, 0},
-		{"foo", true, true, true, 1u << 20, 0},
-		{"foo", true, false, false, 4096, 0},
-		{"zzq", true, true, true, 1u << 20, 0}, /* 80 open lines in one chunk */
-		{"zzq", true, false, false, 65536, 0},
+		{"foo", true, false, false, false, true, 1u << 20, 0},
+		{"foo", true, false, false, true, true, 1u << 20, 0},
+		{"foo", true, false, false, false, false, 4096, 0},
+		{"zzq", true, false, false, true, true, 1u << 20, 0}, /* 80 open lines in one chunk */
+		{"zzq", true, false, false, false, false, 65536, 0},
 	};
 	check_file(lng, long_cases, sizeof(long_cases) / sizeof(long_cases[0]));
 
