@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fs.h"
+#include "latency.h"
 
 int fs_buf_printf(struct fs_buf *b, const char *fmt, ...)
 {
@@ -164,6 +165,7 @@ int render_metrics(struct fs *fs, struct fs_buf *b)
 {
 	static const char *const opclass[] = {"nop", "count", "match", "histogram", "fence",
 					      "unknown"};
+	struct fuse_context *ctx;
 	struct pump_info in;
 
 	pump_info(fs->pump, &in);
@@ -189,6 +191,10 @@ int render_metrics(struct fs *fs, struct fs_buf *b)
 		fs_buf_printf(b, "vyrefs_gpu_slots_total{op=\"%s\"} %llu\n", opclass[i],
 			      (unsigned long long)in.op_exec[i]);
 	fs_buf_printf(b, "# TYPE vyrefs_epoch gauge\nvyrefs_epoch %u\n", in.epoch);
+	/* per-tenant series for root only: a tenant label defaults to its
+	 * submitter's uid, and metrics is readable by every user */
+	ctx = fuse_get_context();
+	fs_latency_render(fs, b, ctx && ctx->uid == 0);
 	return fs_buf_printf(b, "# EOF\n");
 }
 
