@@ -142,17 +142,16 @@ static int lat_render_tenants(struct fs_buf *b, const struct lat_tenant *t, size
 {
 	int ret;
 
-	ret = fs_buf_printf(b, "# TYPE vyrefs_tenant_jobs counter\n"
-			       "# HELP vyrefs_tenant_jobs Ended jobs by tenant label and state.\n");
+	/* no HELP: as for the other counters, so that the TYPE line is the one
+	 * line a textfile copy rewrites (README, Prometheus) */
+	ret = fs_buf_printf(b, "# TYPE vyrefs_tenant_jobs counter\n");
 	for (size_t i = 0; i < n && !ret; i++)
 		for (int s = 0; s < LAT_NSTATES && !ret; s++)
 			ret = fs_buf_printf(b, "vyrefs_tenant_jobs_total{tenant=\"%s\",state=\"%s\"} %llu\n",
 					    t[i].label, lat_state_names[s],
 					    (unsigned long long)t[i].jobs[s]);
 	if (!ret)
-		ret = fs_buf_printf(b, "# TYPE vyrefs_tenant_bytes counter\n"
-				       "# HELP vyrefs_tenant_bytes Bytes scanned by ended jobs, by tenant "
-				       "label.\n");
+		ret = fs_buf_printf(b, "# TYPE vyrefs_tenant_bytes counter\n");
 	for (size_t i = 0; i < n && !ret; i++)
 		ret = fs_buf_printf(b, "vyrefs_tenant_bytes_total{tenant=\"%s\"} %llu\n", t[i].label,
 				    (unsigned long long)t[i].bytes);
