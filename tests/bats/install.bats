@@ -42,13 +42,31 @@ job_on() {
 	MNT=$1 result_of "$2"
 }
 
+# why this machine cannot run this file, found at run time ("" if it can);
+# each test skips with it (bats 1.8 cannot skip from setup_file)
+pkg_skip_reason() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "installing a package needs root"
+	elif ! command -v apt-get >/dev/null || ! command -v dpkg >/dev/null; then
+		echo "no apt-get/dpkg: not a Debian system"
+	elif [ ! -c /dev/fuse ]; then
+		echo "no /dev/fuse"
+	elif dpkg-query -W -f='${Status}' vyrefs 2>/dev/null | grep -q "ok installed"; then
+		echo "a vyrefs package is installed already; this test would replace and purge it"
+	fi
+}
+
+setup() {
+	if [ -n "$PKG_SKIP" ]; then
+		skip "$PKG_SKIP"
+	fi
+}
+
 setup_file() {
-	[ "$(id -u)" = 0 ] || skip "installing a package needs root"
-	command -v apt-get >/dev/null && command -v dpkg >/dev/null ||
-		skip "no apt-get/dpkg: not a Debian system"
-	[ -c /dev/fuse ] || skip "no /dev/fuse"
-	if dpkg-query -W -f='${Status}' vyrefs 2>/dev/null | grep -q "ok installed"; then
-		skip "a vyrefs package is installed already; this test would replace and purge it"
+	PKG_SKIP=$(pkg_skip_reason)
+	export PKG_SKIP
+	if [ -n "$PKG_SKIP" ]; then
+		return 0
 	fi
 	export DEBIAN_FRONTEND=noninteractive
 	: >"$BATS_FILE_TMPDIR/dirs"
@@ -63,6 +81,7 @@ setup_file() {
 	export PKG_DIR DEB
 	# the file list before install, to check the purge against
 	dpkg-deb -c "$DEB" | awk '{print $NF}' | sed 's#^\./#/#' >"$BATS_FILE_TMPDIR/contents"
+	: >"$BATS_FILE_TMPDIR/installed"
 	(cd "$PKG_DIR" && apt-get install -y -q ./vyrefs_*_*.deb) >"$BATS_FILE_TMPDIR/install.log" 2>&1 || {
 		cat "$BATS_FILE_TMPDIR/install.log" >&2
 		return 1
@@ -77,9 +96,11 @@ teardown_file() {
 			rmdir "$d" 2>/dev/null || true
 		done <"$BATS_FILE_TMPDIR/dirs"
 	fi
-	[ -f "$BATS_FILE_TMPDIR/fstab.orig" ] && cp "$BATS_FILE_TMPDIR/fstab.orig" /etc/fstab
+	if [ -f "$BATS_FILE_TMPDIR/fstab.orig" ]; then
+		cp "$BATS_FILE_TMPDIR/fstab.orig" /etc/fstab
+	fi
 	# a failed run still leaves no package behind (one it installed)
-	if [ -n "${DEB:-}" ] && dpkg-query -W -f='${Status}' vyrefs 2>/dev/null | grep -q installed; then
+	if [ -f "$BATS_FILE_TMPDIR/installed" ]; then
 		apt-get purge -y -q vyrefs >/dev/null 2>&1 || true
 	fi
 	return 0
@@ -232,6 +253,77 @@ EOF
 	# no setting that would give the service a mount namespace of its own:
 	# its FUSE mount would then never reach the host
 	! grep -Eq '^(ProtectSystem|ProtectHome|PrivateTmp|PrivateDevices|PrivateMounts|ProtectKernelTunables|ProtectKernelModules|ProtectKernelLogs|ProtectControlGroups|ProtectProc|ProcSubset|ProtectHostname|ReadOnlyPaths|ReadWritePaths|InaccessiblePaths|TemporaryFileSystem|BindPaths|BindReadOnlyPaths|RootDirectory|RootImage|MountFlags)=' "$unit"
+}
+
+# What the unit's seccomp filter and device cgroup would meet, found
+# without systemd: every system call the installed daemon makes (mounting,
+# a job as root and one as nobody, metrics, unmounting, under strace -f) is
+# in the unit's SystemCallFilter as systemd-analyze expands it, and every
+# device node it opens is in its DeviceAllow list or the closed policy's
+# pseudo devices.
+@test "the daemon's system calls and device nodes are inside the unit's filter and allow-list" {
+	local unit=/usr/lib/systemd/system/vyrefs@.service m trace pid
+	command -v strace >/dev/null || {
+		echo "strace is missing (tools/deps.sh installs it)" >&2
+		false
+	}
+	m=$(pkg_mount_dir trace)
+	trace="$BATS_TEST_TMPDIR/strace"
+	strace -f -qq -o "$trace" /usr/bin/vyrefs -f "$m" -o allow_other 2>"$BATS_TEST_TMPDIR/daemon.log" &
+	pid=$!
+	for _ in $(seq 300); do findmnt -n -M "$m" >/dev/null && break; sleep 0.1; done
+	[ "$(job_on "$m" "scan path=/etc/services op=count")" = "$(count_newlines /etc/services)" ]
+	runuser -u nobody -- bash -c "echo 'scan path=/etc/services op=match pattern=tcp' > '$m/ctl'"
+	cat "$m/jobs/latest/wait" "$m/metrics" >/dev/null
+	umount "$m"
+	wait "$pid"
+	# the filter: its sets expanded, recursively
+	expand() {
+		systemd-analyze syscall-filter "$1" | awk 'NR > 1 && /^    [^#]/ { print $1 }' |
+			while read -r n; do
+				case "$n" in
+				@*) expand "$n" ;;
+				*) echo "$n" ;;
+				esac
+			done
+	}
+	for set in $(sed -n 's/^SystemCallFilter=//p' "$unit"); do expand "$set"; done |
+		sort -u >"$BATS_TEST_TMPDIR/allowed"
+	sed -E 's/^[0-9]+ +//' "$trace" | grep -oE '^[a-z_0-9]+\(' | tr -d '(' | sort -u \
+		>"$BATS_TEST_TMPDIR/used"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/used")" -gt 20 ]
+	grep -qx io_uring_setup "$BATS_TEST_TMPDIR/used"
+	grep -qx mount "$BATS_TEST_TMPDIR/used"
+	run comm -23 "$BATS_TEST_TMPDIR/used" "$BATS_TEST_TMPDIR/allowed"
+	[ -z "$output" ] || { echo "outside SystemCallFilter: $output" >&2; false; }
+	# the devices: each node opened, by its major's group in /proc/devices
+	python3 - "$trace" "$unit" <<'PY'
+import fnmatch, os, re, stat, sys
+trace, unit = sys.argv[1:]
+allow = [l.split("=", 1)[1].split() for l in open(unit) if l.startswith("DeviceAllow=")]
+groups = {"c": {}, "b": {}}
+kind = None
+for l in open("/proc/devices"):
+    if l.startswith("Character"): kind = "c"
+    elif l.startswith("Block"): kind = "b"
+    elif l.strip(): n, name = l.split(); groups[kind][int(n)] = name
+pseudo = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/ptmx"}
+bad = []
+for path in sorted(set(re.findall(r'open(?:at2?)?\([^"]*"(/dev/[^"]*)"[^=]*= \d', open(trace).read()))):
+    try:
+        st = os.stat(path)
+    except OSError:
+        continue
+    if not (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)) or path in pseudo:
+        continue
+    k = "c" if stat.S_ISCHR(st.st_mode) else "b"
+    name = ("char-" if k == "c" else "block-") + groups[k].get(os.major(st.st_rdev), "?")
+    if not any(a[0] == path or fnmatch.fnmatch(name, a[0]) for a in allow):
+        bad.append(f"{path} ({name})")
+    print(f"{path} {name}")
+if bad:
+    sys.exit("outside DeviceAllow: " + ", ".join(bad))
+PY
 }
 
 @test "systemctl start vyrefs@ mounts, stop unmounts, the log is in the journal" {
