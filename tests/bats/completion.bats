@@ -7,6 +7,15 @@
 
 load common
 
+# refute CMD...: fails when CMD succeeds ("! CMD" would not fail a test:
+# bash's set -e ignores a negated command)
+refute() {
+	if "$@"; then
+		echo "expected to fail: $*" >&2
+		return 1
+	fi
+}
+
 VYRECTL="$VYRE_ROOT/build/tools/vyrectl"
 
 # allow_other: one test completes as nobody
@@ -113,7 +122,7 @@ sorted() {
 	done
 	complete_line "$VYRECTL" -m "$MNT" wait "$a"
 	grep -qx "$a" <<<"$REPLY_SORTED"
-	! grep -qvx "$a[0-9]*" <<<"$REPLY_SORTED"
+	refute grep -qvx "$a[0-9]*" <<<"$REPLY_SORTED"
 	# one id per command: nothing after it
 	complete_line "$VYRECTL" -m "$MNT" cancel "$a" ""
 	[ -z "$REPLY_SORTED" ]
@@ -130,7 +139,7 @@ sorted() {
 	run runuser -u nobody -- bash -c "source '$VYRE_ROOT/tools/completion/vyrectl'
 		COMP_WORDS=(vyrectl -m '$MNT' status ''); COMP_CWORD=4; _vyrectl; printf '%s\n' \"\${COMPREPLY[@]}\""
 	[ "$status" -eq 0 ]
-	! grep -qx "$id" <<<"$output"
+	refute grep -qx "$id" <<<"$output"
 	[ "$output" = "$(runuser -u nobody -- ls -1 "$MNT/jobs")" ]
 }
 

@@ -8,6 +8,15 @@
 
 load common
 
+# refute CMD...: fails when CMD succeeds ("! CMD" would not fail a test:
+# bash's set -e ignores a negated command)
+refute() {
+	if "$@"; then
+		echo "expected to fail: $*" >&2
+		return 1
+	fi
+}
+
 # Mount points and files this file makes; teardown_file removes them.
 PKG_MARK="# vyrefs install.bats"
 
@@ -91,10 +100,11 @@ setup_file() {
 teardown_file() {
 	local d
 	if [ -f "$BATS_FILE_TMPDIR/dirs" ]; then
+		# the last made first: a mount point inside another goes first
 		while read -r d; do
 			pkg_umount "$d" || true
 			rmdir "$d" 2>/dev/null || true
-		done <"$BATS_FILE_TMPDIR/dirs"
+		done < <(tac "$BATS_FILE_TMPDIR/dirs")
 	fi
 	if [ -f "$BATS_FILE_TMPDIR/fstab.orig" ]; then
 		cp "$BATS_FILE_TMPDIR/fstab.orig" /etc/fstab
@@ -120,7 +130,7 @@ teardown_file() {
 	[ "$(dpkg-deb -f "$DEB" Architecture)" = "$(dpkg --print-architecture)" ]
 	# built once, at build time: no maintainer script builds anything
 	dpkg-deb -e "$DEB" "$BATS_TEST_TMPDIR/control"
-	! grep -Elw 'meson|ninja|gcc|cc|make|dkms' "$BATS_TEST_TMPDIR"/control/{pre,post}{inst,rm} 2>/dev/null
+	refute grep -Elw 'meson|ninja|gcc|cc|make|dkms' "$BATS_TEST_TMPDIR"/control/{pre,post}{inst,rm} 2>/dev/null
 }
 
 @test "the package holds the binaries, man pages, unit and completion, and nothing else" {
@@ -150,7 +160,7 @@ EOF
 	}
 	run lintian --pedantic -I "$PKG_DIR"/vyrefs_*_*.changes
 	echo "$output"
-	! grep -q '^E: ' <<<"$output"
+	refute grep -q '^E: ' <<<"$output"
 }
 
 @test "apt-get installed it: the files are in place and the daemon starts from /usr/bin" {
@@ -177,7 +187,7 @@ EOF
 	[ "$(job_on "$m" "scan path=/etc/services op=count")" = "$(count_newlines /etc/services)" ]
 	[ "$(vyrectl -m "$m" scan /etc/services --op count --wait)" = "$(count_newlines /etc/services)" ]
 	umount "$m"
-	! findmnt -n -M "$m"
+	refute findmnt -n -M "$m"
 	pkg_umount "$m"
 }
 
@@ -193,7 +203,7 @@ EOF
 	[ "$(job_on "$m" "scan path=/etc/services op=match pattern=tcp")" = \
 		"$(python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); print(sum(1 for i in range(len(d)) if d.startswith(b"tcp", i)))' /etc/services)" ]
 	umount "$m"
-	! findmnt -n -M "$m"
+	refute findmnt -n -M "$m"
 	pkg_umount "$m"
 }
 
@@ -204,7 +214,7 @@ EOF
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ $output == *frobnicate* ]]
-	! findmnt -n -M "$m"
+	refute findmnt -n -M "$m"
 }
 
 # The unit's CapabilityBoundingSet and NoNewPrivileges applied with setpriv:
@@ -238,6 +248,76 @@ EOF
 	pkg_umount "$m"
 }
 
+# unit_argv KEY DIR [MAINPID]: the installed unit's KEY= command line for
+# the instance DIR as systemd would exec it (quotes, %f, ${MAINPID}, the
+# Environment= default of ${VYREFS_OPTIONS}, "$$" for "$"), NUL-separated
+unit_argv() {
+	python3 - /usr/lib/systemd/system/vyrefs@.service "$@" <<'PY'
+import re, shlex, sys
+unit, key, d = sys.argv[1:4]
+pid = sys.argv[4] if len(sys.argv) > 4 else ""
+lines = open(unit).read().splitlines()
+env = dict(re.findall(r"^Environment=(\w+)=(.*)$", "\n".join(lines), re.M))
+line = next(l for l in lines if l.startswith(key + "="))[len(key) + 1:].lstrip("-")
+def sub(a):
+    a = a.replace("%f", d).replace("${MAINPID}", pid)
+    a = re.sub(r"\$\{(\w+)\}", lambda m: env.get(m.group(1), ""), a)
+    return a.replace("$$", "$")
+sys.stdout.write("".join(sub(a) + "\0" for a in shlex.split(line)))
+PY
+}
+
+# unit_cmd KEY DIR [MAINPID]: runs that command line here
+unit_cmd() {
+	local argv
+	readarray -d '' argv < <(unit_argv "$@")
+	[ "${#argv[@]}" -gt 0 ] && "${argv[@]}"
+}
+
+# What systemctl start and stop do with the unit's own lines: started once
+# mounted, SIGTERM (KillMode=mixed) unmounts and exits 0, a daemon that
+# died leaves a dead mount that ExecStopPost takes away, and a daemon that
+# fails to mount fails the start at once.
+@test "the unit's lines: started means mounted, SIGTERM unmounts and exits 0, a dead mount is taken away" {
+	local m pid rc t0 start
+	m="$(pkg_mount_dir unitlines)/sub dir" # %f with a blank in it
+	echo "$m" >>"$BATS_FILE_TMPDIR/dirs"
+	unit_cmd ExecStartPre "$m"
+	[ -d "$m" ]
+	readarray -d '' start < <(unit_argv ExecStart "$m")
+	[ "${start[0]}" = /usr/bin/vyrefs ]
+	"${start[@]}" 2>"$BATS_TEST_TMPDIR/daemon.log" >/dev/null 3>&- &
+	pid=$!
+	unit_cmd ExecStartPost "$m" "$pid"
+	findmnt -n -t fuse.vyrefs -M "$m"
+	findmnt -n -o OPTIONS -M "$m" | grep -q allow_other
+	[ "$(job_on "$m" "scan path=/etc/services op=count")" = "$(count_newlines /etc/services)" ]
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[ "$rc" -eq 0 ]
+	refute findmnt -n -M "$m"
+	grep -q 'vyrefs: pump:' "$BATS_TEST_TMPDIR/daemon.log" # stderr: the journal's
+	# killed: the mount stays, dead, until ExecStopPost
+	"${start[@]}" >/dev/null 2>&1 3>&- &
+	pid=$!
+	unit_cmd ExecStartPost "$m" "$pid"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	findmnt -n -M "$m"
+	refute stat "$m/status" 2>/dev/null
+	unit_cmd ExecStopPost "$m"
+	refute findmnt -n -M "$m"
+	# nothing mounted and the daemon gone: the start fails, not after 60 s
+	/usr/bin/vyrefs -f -o slots=0 "$m" >/dev/null 2>&1 3>&- &
+	pid=$!
+	t0=$SECONDS
+	run unit_cmd ExecStartPost "$m" "$pid"
+	[ "$status" -ne 0 ]
+	[ $((SECONDS - t0)) -lt 10 ]
+	rmdir "$m"
+}
+
 @test "the unit passes systemd-analyze verify" {
 	local inst unit=/usr/lib/systemd/system/vyrefs@.service man=yes
 	command -v systemd-analyze >/dev/null || {
@@ -252,7 +332,7 @@ EOF
 	[ -z "$output" ]
 	# no setting that would give the service a mount namespace of its own:
 	# its FUSE mount would then never reach the host
-	! grep -Eq '^(ProtectSystem|ProtectHome|PrivateTmp|PrivateDevices|PrivateMounts|ProtectKernelTunables|ProtectKernelModules|ProtectKernelLogs|ProtectControlGroups|ProtectProc|ProcSubset|ProtectHostname|ReadOnlyPaths|ReadWritePaths|InaccessiblePaths|TemporaryFileSystem|BindPaths|BindReadOnlyPaths|RootDirectory|RootImage|MountFlags)=' "$unit"
+	refute grep -Eq '^(ProtectSystem|ProtectHome|PrivateTmp|PrivateDevices|PrivateMounts|ProtectKernelTunables|ProtectKernelModules|ProtectKernelLogs|ProtectControlGroups|ProtectProc|ProcSubset|ProtectHostname|ReadOnlyPaths|ReadWritePaths|InaccessiblePaths|TemporaryFileSystem|BindPaths|BindReadOnlyPaths|RootDirectory|RootImage|MountFlags)=' "$unit"
 }
 
 # What the unit's seccomp filter and device cgroup would meet, found
@@ -269,7 +349,8 @@ EOF
 	}
 	m=$(pkg_mount_dir trace)
 	trace="$BATS_TEST_TMPDIR/strace"
-	strace -f -qq -o "$trace" /usr/bin/vyrefs -f "$m" -o allow_other 2>"$BATS_TEST_TMPDIR/daemon.log" &
+	strace -f -qq -o "$trace" /usr/bin/vyrefs -f "$m" -o allow_other \
+		>/dev/null 2>"$BATS_TEST_TMPDIR/daemon.log" 3>&- &
 	pid=$!
 	for _ in $(seq 300); do findmnt -n -M "$m" >/dev/null && break; sleep 0.1; done
 	[ "$(job_on "$m" "scan path=/etc/services op=count")" = "$(count_newlines /etc/services)" ]
@@ -336,7 +417,7 @@ PY
 	findmnt -n -t fuse.vyrefs -M "$m"
 	[ "$(job_on "$m" "scan path=/etc/services op=count")" = "$(count_newlines /etc/services)" ]
 	systemctl stop "vyrefs@$inst.service"
-	! findmnt -n -M "$m"
+	refute findmnt -n -M "$m"
 	[ "$(systemctl show -p Result --value "vyrefs@$inst.service")" = success ]
 	journalctl -u "vyrefs@$inst.service" --no-pager | grep -q 'vyrefs: pump:'
 }
@@ -367,19 +448,20 @@ PY
 	grep -qx 'vyrefs_tenant_jobs_total{tenant="beta",state="done"} 1' <<<"$body"
 	grep -qx "vyrefs_tenant_bytes_total{tenant=\"alpha\"} $((2 * $(wc -c </etc/services)))" <<<"$body"
 	# what a user other than root sees names no tenant (a tenant defaults to a uid)
-	! runuser -u nobody -- cat "$m/metrics" | grep -q tenant
+	body=$(runuser -u nobody -- cat "$m/metrics")
+	[[ $body == *vyrefs_job_duration_seconds_count* && $body != *tenant* ]]
 	[ "$(tail -1 <<<"$body")" = "# EOF" ]
 	pkg_umount "$m"
 }
 
 @test "apt-get purge leaves nothing behind" {
 	local f left=""
-	for d in $(cat "$BATS_FILE_TMPDIR/dirs"); do pkg_umount "$d"; done
+	while read -r d; do pkg_umount "$d"; done < <(tac "$BATS_FILE_TMPDIR/dirs")
 	apt-get purge -y -q vyrefs >"$BATS_FILE_TMPDIR/purge.log" 2>&1 || {
 		cat "$BATS_FILE_TMPDIR/purge.log" >&2
 		false
 	}
-	! dpkg-query -W -f='${Status}' vyrefs 2>/dev/null | grep -q installed
+	[[ $(dpkg-query -W -f='${Status}' vyrefs 2>/dev/null) != *" installed"* ]]
 	while read -r f; do
 		[ "$f" = / ] && continue
 		[ -d "$f" ] && continue # shared folders (/usr/bin ...) stay
@@ -391,7 +473,7 @@ PY
 	done
 	[ -z "$left" ] || { echo "left behind:$left" >&2; false; }
 	# no daemon of this file's mounts runs on (pkg_umount waited for each)
-	while read -r d; do ! pgrep -f "vyrefs .*$d"; done <"$BATS_FILE_TMPDIR/dirs"
+	while read -r d; do refute pgrep -f "vyrefs .*$d"; done <"$BATS_FILE_TMPDIR/dirs"
 	# the fstab line is the test's, not the package's: teardown_file restores fstab
-	! grep -q "$PKG_MARK" "$BATS_FILE_TMPDIR/fstab.orig"
+	refute grep -q "$PKG_MARK" "$BATS_FILE_TMPDIR/fstab.orig"
 }
