@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * cred.c - open a scan target as the caller (SPEC §9).
+ * cred.c - open a scan target as the caller: with the caller's fsuid, fsgid
+ * and supplementary groups, so the daemon reads only what the caller could.
  *
  * The daemon may run as root with allow_other; it must never read a file
  * for a caller who could not. setfsuid, setfsgid and the raw setgroups
@@ -58,7 +59,7 @@ static int cred_drop_caps(struct cred_saved *saved)
 	return 0;
 }
 
-static int cred_enter(const struct fuse_context *ctx, struct cred_saved *saved)
+static int cred_enter(const struct fs_caller *ctx, struct cred_saved *saved)
 {
 	gid_t groups[CRED_GROUPS_MAX];
 	int n;
@@ -67,7 +68,7 @@ static int cred_enter(const struct fuse_context *ctx, struct cred_saved *saved)
 	saved->ngroups = getgroups(CRED_GROUPS_MAX, saved->groups);
 	if (saved->ngroups < 0)
 		return -errno;
-	n = fuse_getgroups(CRED_GROUPS_MAX, groups);
+	n = fuse_req_getgroups(ctx->req, CRED_GROUPS_MAX, groups);
 	if (n < 0 || n > CRED_GROUPS_MAX)
 		n = 0; /* unknown: the caller gets no supplementary groups */
 	if (syscall(SYS_setgroups, (size_t)n, groups) < 0)
@@ -97,7 +98,7 @@ static void cred_leave(const struct cred_saved *saved)
 	syscall(SYS_setgroups, (size_t)saved->ngroups, saved->groups);
 }
 
-int cred_may_serve(const struct fuse_context *ctx, char *err, size_t errlen)
+int cred_may_serve(const struct fs_caller *ctx, char *err, size_t errlen)
 {
 	uid_t me = geteuid();
 
@@ -110,7 +111,7 @@ int cred_may_serve(const struct fuse_context *ctx, char *err, size_t errlen)
 	return -EACCES;
 }
 
-int cred_open(const struct fs *fs, const struct fuse_context *ctx, const char *path, int *fd,
+int cred_open(const struct fs *fs, const struct fs_caller *ctx, const char *path, int *fd,
 	      char *err, size_t errlen)
 {
 	struct cred_saved saved;

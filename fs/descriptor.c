@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * descriptor.c - parse and format the job descriptor of SPEC §4.
+ * descriptor.c - parse and format the job descriptor of README.md "Job descriptors".
  *
  * The line comes straight from a user's write(): it may hold anything, is
  * not NUL-terminated, and is read once, left to right, never past len.
@@ -39,6 +39,13 @@ enum desc_key_id {
 	DESC_KEY_PATTERN,
 	DESC_KEY_TENANT,
 	DESC_KEY_DIRECT,
+	DESC_KEY_PATTERNS,
+	DESC_KEY_FIXED,
+	DESC_KEY_ICASE,
+	DESC_KEY_INVERT,
+	DESC_KEY_LINES,
+	DESC_KEY_MAX,
+	DESC_KEY_PRIORITY,
 	DESC_KEY_COUNT,
 };
 
@@ -133,9 +140,9 @@ static const char *desc_op_list(uint32_t args, char buf[DESC_LIST_LEN])
 	for (size_t i = 0; i < pump_ops_count; i++) {
 		int n;
 
-		if ((pump_ops[i].args & args) != args)
+		if ((pump_ops[i]->args & args) != args)
 			continue;
-		n = snprintf(buf + o, DESC_LIST_LEN - o, "%s%s", o ? " " : "", pump_ops[i].name);
+		n = snprintf(buf + o, DESC_LIST_LEN - o, "%s%s", o ? " " : "", pump_ops[i]->name);
 		if (n < 0 || (size_t)n >= DESC_LIST_LEN - o)
 			break;
 		o += (size_t)n;
@@ -328,9 +335,10 @@ static int desc_unescape(struct desc_parser *p, const struct desc_tok *t, uint8_
 
 /* ---- one function per key ----------------------------------------------- */
 
-static int desc_parse_path(struct desc_parser *p, const struct desc_tok *t)
+/* path= and patterns=: an absolute path, quoted or taken literally. */
+static int desc_parse_abspath(struct desc_parser *p, const struct desc_tok *t, char *path,
+			      const char *key)
 {
-	char *path = p->d.path;
 	char show[DESC_SHOW_LEN];
 	size_t n = t->vlen;
 	int ret;
@@ -349,11 +357,65 @@ static int desc_parse_path(struct desc_parser *p, const struct desc_tok *t)
 	if (memchr(path, '\0', n))
 		return desc_fail(p, t, "a path cannot hold a NUL byte (remove the \\x00)");
 	if (!n)
-		return desc_fail(p, t, "must be an absolute path (try path=/abs/file)");
+		return desc_fail(p, t, "must be an absolute path (try %s=/abs/file)", key);
 	if (path[0] != '/')
-		return desc_fail(p, t, "must be an absolute path (try path=/abs/%s)",
+		return desc_fail(p, t, "must be an absolute path (try %s=/abs/%s)", key,
 				 desc_show(path, n, show));
 	return 0;
+}
+
+static int desc_parse_path(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_abspath(p, t, p->d.path, "path");
+}
+
+static int desc_parse_patterns(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_abspath(p, t, p->d.patterns, "patterns");
+}
+
+/* fixed= icase= invert= lines=: 0 or 1. */
+static int desc_parse_flag(struct desc_parser *p, const struct desc_tok *t, bool *out,
+			   const char *what)
+{
+	if (t->vlen == 1 && (t->val[0] == '0' || t->val[0] == '1')) {
+		*out = t->val[0] == '1';
+		return 0;
+	}
+	return desc_fail(p, t, "must be 0 or 1 (try %.*s=1 %s)", (int)t->klen, t->text, what);
+}
+
+static int desc_parse_fixed(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_flag(p, t, &p->d.fixed, "for literal patterns, like grep -F");
+}
+
+static int desc_parse_icase(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_flag(p, t, &p->d.icase, "to ignore ASCII case, like grep -i");
+}
+
+static int desc_parse_invert(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_flag(p, t, &p->d.invert, "to select non-matching lines, like grep -v");
+}
+
+static int desc_parse_lines(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_flag(p, t, &p->d.lines, "to list LINE:OFFSET in jobs/N/lines");
+}
+
+static int desc_parse_max(struct desc_parser *p, const struct desc_tok *t)
+{
+	size_t used;
+	uint64_t v;
+
+	if (!desc_num(t->val, t->vlen, &v, &used) && used == t->vlen && v > 0) {
+		p->d.max = v;
+		return 0;
+	}
+	return desc_fail(p, t, "must be a count of lines, 1 or more (try max=10; omit max= for "
+			 "no limit)");
 }
 
 static int desc_parse_op(struct desc_parser *p, const struct desc_tok *t)
@@ -450,16 +512,12 @@ static int desc_parse_pattern(struct desc_parser *p, const struct desc_tok *t)
 	size_t n;
 	int ret;
 
-	ret = desc_unescape(p, t, p->d.pattern, VYRE_PATTERN_MAX, &n);
+	/* how long a pattern may be depends on op=: desc_check says */
+	ret = desc_unescape(p, t, p->d.pattern, DESC_PATTERN_MAX, &n);
 	if (ret)
 		return ret;
-	if (!n)
-		return desc_fail(p, t, "empty pattern (give 1 to %d bytes, e.g. pattern=\"ERROR\")",
-				 VYRE_PATTERN_MAX);
-	if (n > VYRE_PATTERN_MAX)
-		return desc_fail(p, t, "%zu bytes, over the %d-byte limit (shorten the pattern)", n,
-				 VYRE_PATTERN_MAX);
-	p->d.pattern_len = (uint32_t)n;
+	p->d.pattern_len = (uint32_t)(n < DESC_PATTERN_MAX ? n : DESC_PATTERN_MAX);
+	p->d.has_pattern = true;
 	return 0;
 }
 
@@ -502,6 +560,14 @@ static int desc_parse_direct(struct desc_parser *p, const struct desc_tok *t)
 	return desc_fail(p, t, "must be 0 or 1 (try direct=1 for O_DIRECT reads)");
 }
 
+static int desc_parse_priority(struct desc_parser *p, const struct desc_tok *t)
+{
+	if (pump_priority_parse(t->val, t->vlen, &p->d.priority) == 0)
+		return 0;
+	return desc_fail(p, t, "must be critical, high, normal, low or idle (try priority=low "
+			 "for a background scan)");
+}
+
 /* In the order messages list the keys and desc_format writes them. */
 static const struct desc_key desc_keys[] = {
     [DESC_KEY_PATH] = {.name = "path", .quotable = true, .parse = desc_parse_path},
@@ -513,6 +579,13 @@ static const struct desc_key desc_keys[] = {
     [DESC_KEY_PATTERN] = {.name = "pattern", .quotable = true, .parse = desc_parse_pattern},
     [DESC_KEY_TENANT] = {.name = "tenant", .parse = desc_parse_tenant},
     [DESC_KEY_DIRECT] = {.name = "direct", .parse = desc_parse_direct},
+    [DESC_KEY_PATTERNS] = {.name = "patterns", .quotable = true, .parse = desc_parse_patterns},
+    [DESC_KEY_FIXED] = {.name = "fixed", .parse = desc_parse_fixed},
+    [DESC_KEY_ICASE] = {.name = "icase", .parse = desc_parse_icase},
+    [DESC_KEY_INVERT] = {.name = "invert", .parse = desc_parse_invert},
+    [DESC_KEY_LINES] = {.name = "lines", .parse = desc_parse_lines},
+    [DESC_KEY_MAX] = {.name = "max", .parse = desc_parse_max},
+    [DESC_KEY_PRIORITY] = {.name = "priority", .parse = desc_parse_priority},
 };
 _Static_assert(sizeof(desc_keys) / sizeof(desc_keys[0]) == DESC_KEY_COUNT,
 	       "desc_keys[] needs one row per DESC_KEY_*");
@@ -615,7 +688,8 @@ static int desc_take(struct desc_parser *p, const struct desc_tok *t, bool first
 				 desc_keys[id].name, desc_show(prev->text, prev->len, show));
 	}
 	if (t->quoted && !desc_keys[id].quotable)
-		return desc_fail(p, t, "only path= and pattern= may be quoted (drop the quotes)");
+		return desc_fail(p, t,
+				 "only path=, pattern= and patterns= may be quoted (drop the quotes)");
 	p->have[id] = true;
 	p->seen[id] = *t;
 	return desc_keys[id].parse(p, t);
@@ -639,10 +713,36 @@ static int desc_check(struct desc_parser *p)
 		return desc_fail(p, &p->seen[DESC_KEY_PATTERN],
 				 "op=%s takes no pattern= (pattern= is for: %s)", d->op->name,
 				 desc_op_list(PUMP_OP_ARG_PATTERN, list));
-	if (!p->have[DESC_KEY_PATTERN] && (d->op->args & PUMP_OP_ARG_PATTERN))
-		return desc_fail(p, NULL,
-				 "missing pattern= (op=%s needs one, e.g. pattern=\"ERROR\")",
-				 d->op->name);
+	for (int k = DESC_KEY_PATTERNS; k <= DESC_KEY_MAX; k++)
+		if (p->have[k] && !(d->op->args & PUMP_OP_ARG_GREP))
+			return desc_fail(p, &p->seen[k], "op=%s takes no %s= (%s= is for: %s)",
+					 d->op->name, desc_keys[k].name, desc_keys[k].name,
+					 desc_op_list(PUMP_OP_ARG_GREP, list));
+	if (p->have[DESC_KEY_PATTERN] && p->have[DESC_KEY_PATTERNS])
+		return desc_fail(p, &p->seen[DESC_KEY_PATTERNS],
+				 "patterns= and pattern= exclude each other (give one: pattern= "
+				 "for one ERE, patterns= for a file of them)");
+	if (d->op->args & PUMP_OP_ARG_GREP) {
+		if (!p->have[DESC_KEY_PATTERN] && !p->have[DESC_KEY_PATTERNS])
+			return desc_fail(p, NULL,
+					 "missing pattern= or patterns= (op=%s needs one, e.g. "
+					 "pattern=\"ERR(OR)?\" or patterns=/abs/list)",
+					 d->op->name);
+	} else if (d->op->args & PUMP_OP_ARG_PATTERN) {
+		/* match: 1 to 256 bytes */
+		if (!p->have[DESC_KEY_PATTERN])
+			return desc_fail(p, NULL,
+					 "missing pattern= (op=%s needs one, e.g. pattern=\"ERROR\")",
+					 d->op->name);
+		if (!d->pattern_len)
+			return desc_fail(p, &p->seen[DESC_KEY_PATTERN],
+					 "empty pattern (give 1 to %d bytes, e.g. pattern=\"ERROR\")",
+					 VYRE_PATTERN_MAX);
+		if (d->pattern_len > VYRE_PATTERN_MAX)
+			return desc_fail(p, &p->seen[DESC_KEY_PATTERN],
+					 "%u bytes, over the %d-byte limit (shorten the pattern)",
+					 d->pattern_len, VYRE_PATTERN_MAX);
+	}
 	if (d->length != UINT64_MAX && d->offset > UINT64_MAX - d->length)
 		return desc_fail(p, &p->seen[DESC_KEY_LENGTH],
 				 "offset+length overflows 64 bits (omit length= to scan to EOF)");
@@ -802,11 +902,36 @@ int desc_format(const struct desc *d, char *buf, size_t len)
 		snprintf(num, sizeof(num), " byte=0x%02x", d->byte & 0xff);
 		desc_puts(&o, num);
 	}
-	if (d->op->args & PUMP_OP_ARG_PATTERN) {
+	if ((d->op->args & PUMP_OP_ARG_PATTERN) && (d->has_pattern || !d->patterns[0])) {
+		uint32_t max = d->op->args & PUMP_OP_ARG_GREP ? DESC_PATTERN_MAX : VYRE_PATTERN_MAX;
+
 		desc_puts(&o, " pattern=");
-		desc_put_quoted(
-		    &o, d->pattern,
-		    d->pattern_len < VYRE_PATTERN_MAX ? d->pattern_len : VYRE_PATTERN_MAX, true);
+		desc_put_quoted(&o, d->pattern, d->pattern_len < max ? d->pattern_len : max, true);
+	}
+	if (d->op->args & PUMP_OP_ARG_GREP) {
+		size_t pn = strnlen(d->patterns, PATH_MAX);
+
+		if (pn) {
+			desc_puts(&o, " patterns=");
+			if (desc_path_plain(d->patterns, pn))
+				desc_put(&o, d->patterns, pn);
+			else
+				desc_put_quoted(&o, (const uint8_t *)d->patterns, pn, false);
+		}
+		if (d->fixed)
+			desc_puts(&o, " fixed=1");
+		if (d->icase)
+			desc_puts(&o, " icase=1");
+		if (d->invert)
+			desc_puts(&o, " invert=1");
+		if (d->lines)
+			desc_puts(&o, " lines=1");
+		if (d->max) {
+			char mx[32];
+
+			snprintf(mx, sizeof(mx), " max=%" PRIu64, d->max);
+			desc_puts(&o, mx);
+		}
 	}
 	if (d->tenant[0]) {
 		desc_puts(&o, " tenant=");
@@ -815,6 +940,10 @@ int desc_format(const struct desc *d, char *buf, size_t len)
 	if (d->direct >= 0) {
 		snprintf(num, sizeof(num), " direct=%d", d->direct ? 1 : 0);
 		desc_puts(&o, num);
+	}
+	if (d->priority != PUMP_PRIO_DEFAULT) {
+		desc_puts(&o, " priority=");
+		desc_puts(&o, pump_priority_name(d->priority));
 	}
 	if (o.pos >= len)
 		return -ENOSPC;

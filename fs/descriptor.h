@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * descriptor.h - the job descriptor grammar of SPEC §4.
+ * descriptor.h - the job descriptor grammar of README.md "Job descriptors".
  *
  * One line, blank-separated key=value tokens, an optional leading verb
  * "scan". Parsing is pure: it touches no file. Path checks (ENOENT,
@@ -10,6 +10,7 @@
 #define VYRE_DESCRIPTOR_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
@@ -17,6 +18,7 @@
 
 #define DESC_LINE_MAX   4096 /* longer lines fail with -E2BIG */
 #define DESC_TENANT_MAX 64
+#define DESC_PATTERN_MAX DESC_LINE_MAX /* grep's ERE; match's pattern stops at VYRE_PATTERN_MAX */
 
 struct desc {
 	char path[PATH_MAX];
@@ -25,10 +27,16 @@ struct desc {
 	uint64_t length;      /* UINT64_MAX: to EOF */
 	uint32_t chunk;       /* 0: the mount's default */
 	uint32_t byte;        /* count's byte, default 0x0a */
-	uint8_t pattern[VYRE_PATTERN_MAX];
+	uint8_t pattern[DESC_PATTERN_MAX];
 	uint32_t pattern_len; /* 0 unless op takes a pattern */
+	bool has_pattern;     /* pattern= given (grep's may be empty) */
 	char tenant[DESC_TENANT_MAX]; /* "" : the caller's uid */
 	int direct;           /* -1: the mount's default, else 0 or 1 */
+	enum pump_priority priority; /* PUMP_PRIO_DEFAULT: normal */
+	/* grep */
+	char patterns[PATH_MAX]; /* "": none; else an absolute path, read at submit */
+	bool fixed, icase, invert, lines;
+	uint64_t max;         /* 0: no limit */
 };
 
 /*

@@ -6,9 +6,9 @@
 #ifndef VYRE_FS_H
 #define VYRE_FS_H
 
-#define FUSE_USE_VERSION 35
+#define FUSE_USE_VERSION 312
 
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -19,9 +19,12 @@
 
 #include "descriptor.h"
 #include "pump.h"
+#include "regex/regex.h"
 
 #define FS_JOBS_CAP_DEFAULT    1024u /* ended jobs kept per user */
 #define FS_JOBS_ACTIVE_DEFAULT 256u  /* queued or running jobs per user */
+#define FS_THREADS_MAX         16    /* FUSE workers; none ever waits on a job */
+#define FS_THREADS_IDLE        4
 
 struct fs_opts {
 	char *mountpoint;
@@ -43,6 +46,47 @@ struct fs_opts {
 };
 
 struct fs_job;
+struct fs_waiter;
+struct fs_handle;
+
+/* The nodes of the tree (tree.c's fs_nodes has a row for each). */
+enum fs_node {
+	N_NONE,
+	N_ROOT, /* FUSE_ROOT_ID */
+	N_README,
+	N_CTL,
+	N_STATUS,
+	N_EPOCH,
+	N_OPS,
+	N_METRICS,
+	N_JOBS,
+	N_LATEST,
+	N_JOB, /* jobs/N and everything below it: inodes per job */
+	N_JDESC,
+	N_JSTATUS,
+	N_JFAILED,
+	N_JRESULT,
+	N_JLINES,
+	N_JWAIT,
+	N_JCTL,
+	N__COUNT
+};
+
+struct fs_node_def {
+	const char *name; /* NULL: jobs/N, named by its id */
+	enum fs_node parent;
+	mode_t mode;
+	bool cacheable; /* its name and attributes never change */
+};
+extern const struct fs_node_def fs_nodes[N__COUNT];
+
+/* Who asked: from the request (cred.c takes its groups from req). */
+struct fs_caller {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	fuse_req_t req;
+};
 
 /* One user's share of the table (jobs.c); never freed while the daemon runs. */
 struct fs_user {
@@ -80,6 +124,8 @@ struct fs_job {
 	struct fs_job *uprev, *unext; /* the user's jobs, in id order */
 	struct fs_job *fprev, *fnext; /* the user's ended jobs, in end order */
 	struct fs_job *hnext;         /* id hash chain */
+	struct fs_waiter *waiters;    /* parked reads of wait (files.c) */
+	struct fs_handle *pollers;    /* open waits being polled (files.c) */
 };
 
 struct fs {
@@ -88,6 +134,7 @@ struct fs {
 	uint32_t chunk; /* mount default */
 	time_t started;
 
+	const char *source; /* the SOURCE label of "vyrefs SOURCE MOUNTPOINT", or NULL */
 	dev_t mount_dev; /* this mount's device: paths on it are refused (resolve.c) */
 
 	pthread_mutex_t lock; /* guards the job table below */
@@ -98,9 +145,10 @@ struct fs {
 	size_t njobs;
 	uint64_t next_id;
 	uint64_t jobs_submitted;
+	struct fs_waiter *waiters; /* every parked read of wait, for interrupts */
+	bool stopping;             /* shutting down: wait answers at once */
+	struct fuse_session *se;
 };
-
-extern struct fs *fs_global;
 
 /* jobs.c */
 int fs_jobs_init(struct fs *fs);
@@ -119,12 +167,12 @@ uint64_t *fs_job_ids(struct fs *fs, uid_t uid, size_t *n); /* what uid may list;
 bool fs_job_finished(struct fs_job *j);
 
 /* submit.c: one ctl line -> one job; message for the caller in err */
-int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, char *err,
-		   size_t errlen);
+int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, uint64_t *id,
+		   char *err, size_t errlen);
 
 /* cred.c: open path for reading with the caller's credentials, in the caller's root */
-int cred_may_serve(const struct fuse_context *ctx, char *err, size_t errlen);
-int cred_open(const struct fs *fs, const struct fuse_context *ctx, const char *path, int *fd,
+int cred_may_serve(const struct fs_caller *ctx, char *err, size_t errlen);
+int cred_open(const struct fs *fs, const struct fs_caller *ctx, const char *path, int *fd,
 	      char *err, size_t errlen);
 
 /* resolve.c: the walk cred_open does (as the caller) */
@@ -133,6 +181,17 @@ int resolve_open(const struct fs *fs, int rootfd, const char *path, int *fd, cha
 		 size_t errlen);
 /* mount.c: this daemon's mount in /proc/self/mountinfo */
 int mount_find(const char *mountpoint, dev_t *dev);
+
+/* grep.c: a grep descriptor's patterns compiled for the pump (scan.dfa) */
+struct fs_grep {
+	struct regex_dfa dfa; /* the compiler's, freed by fs_grep_release */
+	struct pump_dfa view; /* what pump_scan.dfa points at */
+	bool ready;
+};
+int fs_grep_prepare(const struct fs *fs, const struct fs_caller *ctx, const struct desc *d,
+		    struct fs_grep *g,
+		    char *err, size_t errlen);
+void fs_grep_release(struct fs_grep *g);
 
 /* render.c: file contents into a malloc'd buffer */
 struct fs_buf {
@@ -144,12 +203,31 @@ void fs_buf_free(struct fs_buf *b);
 int render_job_status(struct fs_job *j, struct fs_buf *b);
 int render_job_result(struct fs_job *j, struct fs_buf *b);
 int render_job_failed(struct fs_job *j, struct fs_buf *b);
+int render_job_lines(struct fs_job *j, struct fs_buf *b);
 int render_status(struct fs *fs, struct fs_buf *b);
 int render_metrics(struct fs *fs, struct fs_buf *b);
 int render_ops(struct fs_buf *b);
 int render_readme(struct fs_buf *b);
 
 /* tree.c */
-extern const struct fuse_operations fs_ops;
+extern const struct fuse_lowlevel_ops fs_ops;
+struct fs *fs_of(fuse_req_t req);
+fuse_ino_t fs_ino(enum fs_node n, uint64_t id);
+enum fs_node fs_ino_node(fuse_ino_t ino, uint64_t *id);
+int fs_parse_id(const char *s, size_t len, uint64_t *id);
+
+/* files.c */
+void fs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		  struct fuse_file_info *fi);
+void fs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		   struct fuse_file_info *fi);
+void fs_file_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		  struct fuse_pollhandle *ph);
+struct fs_waiter *fs_wait_detach_locked(struct fs *fs, struct fs_job *j);
+void fs_wait_wake(struct fs *fs, struct fs_waiter *list);
+void fs_wait_release_all(struct fs *fs);
 
 #endif

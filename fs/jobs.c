@@ -198,10 +198,12 @@ void fs_job_ended(void *arg)
 	struct fs_job *j = arg;
 	struct fs *fs = j->fs;
 	struct fs_user *u = j->user;
+	struct fs_waiter *waiters;
 
 	pthread_mutex_lock(&fs->lock);
 	u->active--;
 	j->ended = true;
+	waiters = fs_wait_detach_locked(fs, j);
 	if (j->in_table) {
 		j->fnext = NULL;
 		j->fprev = u->fin_tail;
@@ -210,6 +212,7 @@ void fs_job_ended(void *arg)
 		u->finished++;
 	}
 	pthread_mutex_unlock(&fs->lock);
+	fs_wait_wake(fs, waiters); /* readers of wait are answered from this thread */
 	fs_job_put(&j);
 }
 

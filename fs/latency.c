@@ -80,6 +80,21 @@ static struct {
 	size_t ntenants; /* named ones in use, in first-seen order */
 } lat = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+static __thread int lat_reader_root; /* this thread's metrics reader is root */
+
+void fs_latency_reader(uid_t uid)
+{
+	lat_reader_root = uid == 0;
+}
+
+int fs_latency_reader_is_root(void)
+{
+	int root = lat_reader_root;
+
+	lat_reader_root = 0;
+	return root;
+}
+
 void fs_latency_observe(struct fs *fs, uint64_t us)
 {
 	size_t i = 0;

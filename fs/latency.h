@@ -7,6 +7,7 @@
 #define VYRE_FS_LATENCY_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "pump.h"
 
@@ -25,5 +26,13 @@ void fs_latency_tenant(struct fs *fs, const char *tenant, enum pump_job_state st
 /* The histogram's series; with tenants, the per-tenant ones too (root only:
  * a tenant label defaults to its submitter's uid). */
 int fs_latency_render(struct fs *fs, struct fs_buf *b, int tenants);
+/*
+ * Who opens metrics, on the thread that renders it: the low-level API gives
+ * render_metrics no request, so the open says it first (files.c, before
+ * fs_render). render_metrics asks once; the answer resets, so it never
+ * carries over to another open. Never told: no tenant series.
+ */
+void fs_latency_reader(uid_t uid);
+int fs_latency_reader_is_root(void);
 
 #endif

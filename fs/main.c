@@ -46,7 +46,7 @@ static const struct fuse_opt fs_opt_spec[] = {
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [-f] [-d] [-s] [-o opt,...] MOUNTPOINT\n"
+	printf("usage: %s [-f] [-d] [-s] [-o opt,...] [SOURCE] MOUNTPOINT\n"
 	       "\n"
 	       "Mounts a filesystem whose ctl file takes GPU scan jobs:\n"
 	       "  echo \"scan path=/var/log/syslog op=count\" > MOUNTPOINT/ctl\n"
@@ -165,24 +165,31 @@ static int fs_open_pump(struct fs *fs)
 	return ret;
 }
 
-static void fs_intr_noop(int sig)
-{
-	(void)sig;
-}
-
 /*
- * A reader blocked in jobs/N/wait must be able to ^C out: tree.c's init
- * turns on libfuse's interrupts, which signal the serving thread with
- * SIGUSR1. libfuse 3.14 installs no handler when interrupts are enabled
- * from init, and the default action killed the daemon; this one does
- * nothing (fs_wait_job polls fuse_interrupted()).
+ * "vyrefs SOURCE MOUNTPOINT", as mount.fuse3 runs a helper for an fstab
+ * line or "mount -t fuse.vyrefs SOURCE MOUNTPOINT": when two arguments are
+ * not options (nor -o's value), the first is a label (shown in status as
+ * source=), like sshfs's host. Returns the new argc.
  */
-static void fs_intr_signal_setup(void)
+static int fs_take_source(int argc, char *argv[], char **source)
 {
-	struct sigaction sa = {.sa_handler = fs_intr_noop};
+	int first = -1, plain = 0;
 
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-o")) {
+			i++;
+			continue;
+		}
+		if (argv[i][0] == '-')
+			continue;
+		if (plain++ == 0)
+			first = i;
+	}
+	if (plain != 2)
+		return argc;
+	*source = argv[first];
+	memmove(&argv[first], &argv[first + 1], (size_t)(argc - first) * sizeof(*argv));
+	return argc - 1;
 }
 
 static int daemon_fork(int *notify)
@@ -273,18 +280,21 @@ static void fs_raise_nofile(void)
 
 int main(int argc, char *argv[])
 {
-	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct fuse_cmdline_opts cl;
-	struct fuse *fuse = NULL;
+	struct fuse_args args;
+	struct fuse_cmdline_opts cl = {0};
+	struct fuse_session *se = NULL;
+	struct fuse_loop_config *lc = NULL;
 	struct fs fs = {.opts = {.direct = -1,
 				 .async = -1,
 				 .jobs_cap = FS_JOBS_CAP_DEFAULT,
 				 .jobs_active = FS_JOBS_ACTIVE_DEFAULT}};
-	struct fuse_loop_config lc = {.max_idle_threads = 16};
-	char *mnt = NULL;
+	char *mnt = NULL, *source = NULL;
 	int notify = -1, logfd = -1, ret = 1;
 	dev_t dev;
 
+	argc = fs_take_source(argc, argv, &source);
+	args = (struct fuse_args)FUSE_ARGS_INIT(argc, argv);
+	fs.source = source;
 	if (fuse_opt_parse(&args, &fs.opts, fs_opt_spec, NULL) < 0)
 		return 1;
 	if (fs.opts.show_help) {
@@ -321,12 +331,10 @@ int main(int argc, char *argv[])
 	fuse_opt_add_arg(&args, "-odefault_permissions");
 	fuse_opt_add_arg(&args, "-ofsname=vyrefs");
 	fuse_opt_add_arg(&args, "-osubtype=vyrefs");
-	fs_intr_signal_setup();
 	fs_raise_nofile();
 	fs.started = time(NULL);
 	if (fs_jobs_init(&fs))
 		goto out_free;
-	fs_global = &fs;
 
 	if (!cl.foreground && daemon_fork(&notify) < 0) {
 		perror("vyrefs: fork");
@@ -334,10 +342,12 @@ int main(int argc, char *argv[])
 	}
 	if (fs_open_pump(&fs))
 		goto out_free;
-	fuse = fuse_new(&args, &fs_ops, sizeof(fs_ops), &fs);
-	if (!fuse)
+	/* unknown -o options fail here, named by libfuse */
+	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs);
+	if (!se)
 		goto out_pump;
-	if (fuse_mount(fuse, mnt) != 0) {
+	fs.se = se;
+	if (fuse_session_mount(se, mnt) != 0) {
 		fprintf(stderr, "vyrefs: cannot mount on %s (does it exist? already mounted?)\n",
 			mnt);
 		goto out_destroy;
@@ -347,17 +357,32 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "vyrefs: %s: the new mount is not in /proc/self/mountinfo\n", mnt);
 		goto out_unmount;
 	}
-	if (fuse_set_signal_handlers(fuse_get_session(fuse)) != 0)
+	if (fuse_set_signal_handlers(se) != 0)
 		goto out_unmount;
 	daemon_ready(notify, logfd);
 	notify = -1;
-	ret = cl.singlethread ? fuse_loop(fuse) : fuse_loop_mt(fuse, &lc);
+	if (cl.singlethread) {
+		ret = fuse_session_loop(se);
+	} else {
+		/* no reader parks a thread (files.c), so a few serve everyone */
+		lc = fuse_loop_cfg_create();
+		if (!lc)
+			goto out_signals;
+		fuse_loop_cfg_set_max_threads(lc, FS_THREADS_MAX);
+		fuse_loop_cfg_set_idle_threads(lc, FS_THREADS_IDLE);
+		ret = fuse_session_loop_mt(se, lc);
+		fuse_loop_cfg_destroy(lc);
+	}
 	ret = ret < 0 ? 1 : 0;
-	fuse_remove_signal_handlers(fuse_get_session(fuse));
+	fs_wait_release_all(&fs);
+out_signals:
+	fuse_remove_signal_handlers(se);
 out_unmount:
-	fuse_unmount(fuse);
+	fuse_session_unmount(se);
 out_destroy:
-	fuse_destroy(fuse);
+	/* the pump goes first: ending its jobs answers their readers on se */
+	pump_destroy(&fs.pump);
+	fuse_session_destroy(se);
 out_pump:
 	/* cancels what runs, waits for its slots, releases the GPU */
 	pump_destroy(&fs.pump);

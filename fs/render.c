@@ -89,6 +89,7 @@ int render_job_status(struct fs_job *j, struct fs_buf *b)
 	kvu(b, "bytes_done", in.bytes_done);
 	kvu(b, "epoch", in.epoch);
 	kv(b, "tenant", j->tenant);
+	kv(b, "priority", pump_priority_name(in.priority));
 	kvu(b, "uid", j->uid);
 	kvu(b, "elapsed_us", in.elapsed_us);
 	kv(b, "error", err);
@@ -135,6 +136,23 @@ int render_job_failed(struct fs_job *j, struct fs_buf *b)
 	return ret;
 }
 
+/* grep lines=1: "LINE:OFFSET" a line, in file order (grep -n -b | cut -d: -f1,2). */
+int render_job_lines(struct fs_job *j, struct fs_buf *b)
+{
+	size_t n = pump_job_lines(j->pj, NULL, 0);
+	struct pump_line *l = malloc((n ? n : 1) * sizeof(*l));
+	int ret = 0;
+
+	if (!l)
+		return -ENOMEM;
+	n = pump_job_lines(j->pj, l, n);
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = fs_buf_printf(b, "%llu:%llu\n", (unsigned long long)l[i].line,
+				    (unsigned long long)l[i].offset);
+	free(l);
+	return ret;
+}
+
 int render_status(struct fs *fs, struct fs_buf *b)
 {
 	struct pump_info in;
@@ -158,14 +176,12 @@ int render_status(struct fs *fs, struct fs_buf *b)
 	kvu(b, "chunks_failed", in.chunks_failed);
 	kvu(b, "bytes_scanned", in.bytes_scanned);
 	kvu(b, "launches", in.launches);
+	kv(b, "source", fs->source ? fs->source : "vyrefs"); /* mount's SOURCE label */
 	return kvu(b, "uptime_s", (unsigned long long)(time(NULL) - fs->started));
 }
 
 int render_metrics(struct fs *fs, struct fs_buf *b)
 {
-	static const char *const opclass[] = {"nop", "count", "match", "histogram", "fence",
-					      "unknown"};
-	struct fuse_context *ctx;
 	struct pump_info in;
 
 	pump_info(fs->pump, &in);
@@ -187,14 +203,14 @@ int render_metrics(struct fs *fs, struct fs_buf *b)
 			 "vyrefs_kernel_launches_total %llu\n",
 		      (unsigned long long)in.launches);
 	fs_buf_printf(b, "# TYPE vyrefs_gpu_slots counter\n");
-	for (size_t i = 0; i < sizeof(opclass) / sizeof(opclass[0]); i++)
-		fs_buf_printf(b, "vyrefs_gpu_slots_total{op=\"%s\"} %llu\n", opclass[i],
-			      (unsigned long long)in.op_exec[i]);
+	for (uint32_t c = 0; c < VYRE_OPCLASSES; c++)
+		if (pump_opclass_name(c))
+			fs_buf_printf(b, "vyrefs_gpu_slots_total{op=\"%s\"} %llu\n",
+				      pump_opclass_name(c), (unsigned long long)in.op_exec[c]);
 	fs_buf_printf(b, "# TYPE vyrefs_epoch gauge\nvyrefs_epoch %u\n", in.epoch);
 	/* per-tenant series for root only: a tenant label defaults to its
 	 * submitter's uid, and metrics is readable by every user */
-	ctx = fuse_get_context();
-	fs_latency_render(fs, b, ctx && ctx->uid == 0);
+	fs_latency_render(fs, b, fs_latency_reader_is_root());
 	return fs_buf_printf(b, "# EOF\n");
 }
 
@@ -203,14 +219,14 @@ int render_ops(struct fs_buf *b)
 	int ret = 0;
 
 	for (size_t i = 0; i < pump_ops_count && !ret; i++)
-		ret = fs_buf_printf(b, "%s 0x%x %s\n", pump_ops[i].name, pump_ops[i].code,
-				    pump_ops[i].usage);
+		ret = fs_buf_printf(b, "%s 0x%x %s\n", pump_ops[i]->name, pump_ops[i]->code,
+				    pump_ops[i]->usage);
 	return ret;
 }
 
 int render_readme(struct fs_buf *b)
 {
-	return fs_buf_printf(
+	int ret = fs_buf_printf(
 		b,
 		"vyrefs: scan files on the GPU by writing job descriptors.\n"
 		"\n"
@@ -222,14 +238,17 @@ int render_readme(struct fs_buf *b)
 		"\n"
 		"Descriptor: [scan] path=ABS op=OP [offset=N] [length=N] [chunk=SIZE]\n"
 		"            [byte=N] [pattern=\"...\"] [tenant=LABEL] [direct=0|1]\n"
+		"      grep: pattern=ERE|patterns=ABS [fixed=1] [icase=1] [invert=1]\n"
+		"            [lines=1] [max=N]\n"
 		"Sizes take K, M, G suffixes. Patterns allow \\\\ \\\" \\n \\t \\xHH.\n"
 		"\n"
-		"Ops (see ops):\n"
-		"  nop        number of chunks\n"
-		"  count      occurrences of byte= (default 0x0a, so: lines)\n"
-		"  match      overlapping occurrences of pattern= (1-256 bytes)\n"
-		"  histogram  256 lines \"0xHH N\"\n"
-		"\n"
-		"Files: README ctl status epoch ops metrics jobs/latest\n"
-		"       jobs/N/{descriptor,status,failed,result,wait,ctl}\n");
+		"Ops (see ops):\n");
+
+	for (size_t i = 0; i < pump_ops_count && !ret; i++)
+		ret = fs_buf_printf(b, "  %-10s %s\n", pump_ops[i]->name, pump_ops[i]->summary);
+	if (!ret)
+		ret = fs_buf_printf(b, "\n"
+				       "Files: README ctl status epoch ops metrics jobs/latest\n"
+				       "       jobs/N/{descriptor,status,failed,result,lines,wait,ctl}\n");
+	return ret;
 }

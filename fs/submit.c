@@ -24,10 +24,12 @@ static void fs_size_name(uint64_t v, char *buf, size_t len)
 		snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 
-int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, char *err,
-		   size_t errlen)
+int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, uint64_t *id,
+		   char *err, size_t errlen)
 {
-	struct fuse_context *ctx = fuse_get_context();
+	const struct fuse_ctx *fc = fuse_req_ctx(req);
+	struct fs_caller caller = {.uid = fc->uid, .gid = fc->gid, .pid = fc->pid, .req = req};
+	const struct fs_caller *ctx = &caller;
 	struct desc d;
 	struct fs_job *j;
 	struct fs_user *user;
@@ -82,6 +84,12 @@ int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, ch
 		ret = -ENOMEM;
 		goto out_free;
 	}
+	struct fs_grep grep = {0};
+	if (d.op->args & PUMP_OP_ARG_GREP) {
+		ret = fs_grep_prepare(fs, ctx, &d, &grep, err, errlen);
+		if (ret)
+			goto out_free;
+	}
 	struct pump_scan scan = {
 		.fd = fd,
 		.op = d.op,
@@ -93,11 +101,18 @@ int fs_submit_line(struct fs *fs, const char *line, size_t len, uint64_t *id, ch
 		.chunk = d.chunk,
 		.direct = d.direct,
 		.owner = (uint32_t)ctx->uid,
+		.priority = d.priority,
 		.on_end = fs_job_ended,
 		.on_end_arg = j,
+		.dfa = grep.ready ? &grep.view : NULL,
+		.grep = (d.invert ? PUMP_GREP_INVERT : 0) | (d.lines ? PUMP_GREP_LINES : 0),
+		.max = d.max,
 	};
+	if (grep.ready) /* the ERE is in the DFA: the pump takes no pattern */
+		scan.pattern_len = 0;
 	fs_job_get(j); /* the pump's, dropped by fs_job_ended */
 	ret = pump_submit(fs->pump, &scan, &j->pj);
+	fs_grep_release(&grep);
 	if (ret) {
 		atomic_fetch_sub_explicit(&j->refs, 1, memory_order_relaxed); /* not the pump's */
 		if (ret == -EOPNOTSUPP) {

@@ -1,79 +1,365 @@
 // SPDX-License-Identifier: MIT
 /*
- * tree.c - the mounted tree of SPEC §3 as libfuse high-level operations.
+ * tree.c - the mounted tree (README's "Files") as libfuse low-level
+ * operations: names, inodes, attributes, directories. Open files and what
+ * is read from and written to them are files.c's.
  *
- * Dynamic files are rendered into a per-open buffer when opened (wait:
- * when first read) and served with direct_io, like /proc's seq files: a
- * cat sees one consistent snapshot.
+ * Inodes are computed, not stored: the fixed nodes are 1..N__COUNT, a
+ * job's nodes FS_INO_JOB_BASE + id * 16 + node. So nothing is kept per
+ * inode and forget has nothing to do. The kernel may cache what cannot
+ * change (every name but jobs/N and latest, every attribute but latest's)
+ * for an hour, which spares most LOOKUP and GETATTR requests a job's
+ * echo and cat would otherwise cost; a job directory is cached for a
+ * second, so a reaped job disappears within one.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fs.h"
 
-#include <fuse_lowlevel.h>
+#define FS_INO_JOB_BASE 64u
+#define FS_TIMEOUT_FIXED 3600.0 /* s: names and attributes that never change */
+#define FS_TIMEOUT_JOB   1.0    /* s: a job directory (reaping removes it) */
 
-enum node {
-	N_NONE,
-	N_ROOT,
-	N_README,
-	N_CTL,
-	N_STATUS,
-	N_EPOCH,
-	N_OPS,
-	N_METRICS,
-	N_JOBS,
-	N_LATEST,
-	N_JOB,
-	N_JDESC,
-	N_JSTATUS,
-	N_JFAILED,
-	N_JRESULT,
-	N_JWAIT,
-	N_JCTL,
+/* One row per node: its name, parent, mode and whether the kernel may cache it. */
+const struct fs_node_def fs_nodes[N__COUNT] = {
+	[N_ROOT] = {"", N_NONE, S_IFDIR | 0555, true},
+	[N_README] = {"README", N_ROOT, S_IFREG | 0444, true},
+	[N_CTL] = {"ctl", N_ROOT, S_IFREG | 0666, true},
+	[N_STATUS] = {"status", N_ROOT, S_IFREG | 0444, true},
+	[N_EPOCH] = {"epoch", N_ROOT, S_IFREG | 0444, true},
+	[N_OPS] = {"ops", N_ROOT, S_IFREG | 0444, true},
+	[N_METRICS] = {"metrics", N_ROOT, S_IFREG | 0444, true},
+	/* sticky and writable, like /tmp: users rmdir their own jobs only */
+	[N_JOBS] = {"jobs", N_ROOT, S_IFDIR | 01777, true},
+	[N_LATEST] = {"latest", N_JOBS, S_IFLNK | 0777, false},
+	[N_JOB] = {NULL, N_JOBS, S_IFDIR | 0700, false},
+	[N_JDESC] = {"descriptor", N_JOB, S_IFREG | 0444, true},
+	[N_JSTATUS] = {"status", N_JOB, S_IFREG | 0444, true},
+	[N_JFAILED] = {"failed", N_JOB, S_IFREG | 0444, true},
+	[N_JRESULT] = {"result", N_JOB, S_IFREG | 0444, true},
+	[N_JLINES] = {"lines", N_JOB, S_IFREG | 0444, true},
+	[N_JWAIT] = {"wait", N_JOB, S_IFREG | 0444, true},
+	[N_JCTL] = {"ctl", N_JOB, S_IFREG | 0600, true},
 };
+_Static_assert(N__COUNT - N_JOB <= 16, "a job's nodes must fit its 16 inode numbers");
+_Static_assert(N__COUNT < FS_INO_JOB_BASE, "fixed inodes must sit below the jobs'");
 
-static const struct {
-	const char *name;
-	enum node node;
-} root_files[] = {
-	{"README", N_README}, {"ctl", N_CTL}, {"status", N_STATUS}, {"epoch", N_EPOCH},
-	{"ops", N_OPS},	      {"metrics", N_METRICS}, {"jobs", N_JOBS},
-};
+static bool node_is_job(enum fs_node n)
+{
+	return n >= N_JOB;
+}
 
-static const struct {
-	const char *name;
-	enum node node;
-} job_files[] = {
-	{"descriptor", N_JDESC}, {"status", N_JSTATUS}, {"failed", N_JFAILED},
-	{"result", N_JRESULT},	 {"wait", N_JWAIT},	{"ctl", N_JCTL},
-};
+fuse_ino_t fs_ino(enum fs_node n, uint64_t id)
+{
+	return node_is_job(n) ? FS_INO_JOB_BASE + id * 16 + (n - N_JOB) : (fuse_ino_t)n;
+}
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+enum fs_node fs_ino_node(fuse_ino_t ino, uint64_t *id)
+{
+	if (ino < FS_INO_JOB_BASE)
+		return ino > N_NONE && ino < N_JOB ? (enum fs_node)ino : N_NONE;
+	uint64_t k = (ino - FS_INO_JOB_BASE) % 16;
+	*id = (ino - FS_INO_JOB_BASE) / 16;
+	return *id && N_JOB + k < N__COUNT ? (enum fs_node)(N_JOB + k) : N_NONE;
+}
 
-/* One open file. */
-struct fs_handle {
-	enum node node;
-	struct fs_job *job; /* a reference, for job files */
+struct fs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* Attributes of ino; a job's nodes belong to the job's submitter. */
+static int fs_stat(struct fs *fs, fuse_req_t req, fuse_ino_t ino, struct stat *st)
+{
+	uint64_t id = 0;
+	enum fs_node n = fs_ino_node(ino, &id);
+	struct fs_job *j = NULL;
+
+	if (n == N_NONE)
+		return -ENOENT;
+	memset(st, 0, sizeof(*st));
+	st->st_ino = ino;
+	st->st_mode = fs_nodes[n].mode;
+	st->st_nlink = S_ISDIR(st->st_mode) ? 2 : 1;
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	st->st_mtime = st->st_ctime = st->st_atime = fs->started;
+	if (n == N_ROOT)
+		st->st_nlink = 3;
+	if (node_is_job(n) || n == N_LATEST) {
+		j = n == N_LATEST ? fs_job_latest(fs, fuse_req_ctx(req)->uid) : fs_job_lookup(fs, id);
+		if (!j)
+			return -ENOENT;
+		st->st_uid = j->uid;
+		st->st_gid = j->gid;
+		st->st_mtime = st->st_ctime = st->st_atime = j->created;
+		fs_job_put(&j);
+	}
+	return 0;
+}
+
+static double fs_timeout(enum fs_node n)
+{
+	if (n == N_JOB)
+		return FS_TIMEOUT_JOB;
+	return fs_nodes[n].cacheable ? FS_TIMEOUT_FIXED : 0.0;
+}
+
+static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fs_of(req);
+	uint64_t id = 0;
+	enum fs_node pn = fs_ino_node(parent, &id), n = N_NONE;
+	struct fuse_entry_param e = {0};
+	int ret;
+
+	if (pn == N_JOBS && strcmp(name, "latest")) {
+		if (fs_parse_id(name, strlen(name), &id) == 0)
+			n = N_JOB;
+	} else if (pn != N_NONE) {
+		for (int i = N_ROOT; i < N__COUNT; i++) {
+			if (fs_nodes[i].parent == pn && fs_nodes[i].name && !strcmp(fs_nodes[i].name, name)) {
+				n = (enum fs_node)i;
+				break;
+			}
+		}
+	}
+	if (n == N_NONE) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	e.ino = fs_ino(n, id);
+	ret = fs_stat(fs, req, e.ino, &e.attr);
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	e.entry_timeout = e.attr_timeout = fs_timeout(n);
+	fuse_reply_entry(req, &e);
+}
+
+static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	uint64_t id = 0;
+	struct stat st;
+	int ret = fs_stat(fs_of(req), req, ino, &st);
+
+	(void)fi;
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_attr(req, &st, fs_timeout(fs_ino_node(ino, &id)));
+}
+
+/* "echo ... > ctl" truncates: nothing to do, on the files that take writes. */
+static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	uint64_t id = 0;
+	enum fs_node n = fs_ino_node(ino, &id);
+	struct stat st;
+	int ret;
+
+	(void)attr;
+	(void)fi;
+	if (to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+		       FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME) ||
+	    (n != N_CTL && n != N_JCTL)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	ret = fs_stat(fs_of(req), req, ino, &st);
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_attr(req, &st, fs_timeout(n));
+}
+
+static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fs_job *j;
+	char buf[32];
+	uint64_t id;
+
+	if (fs_ino_node(ino, &id) != N_LATEST) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	j = fs_job_latest(fs_of(req), fuse_req_ctx(req)->uid);
+	if (!j) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%" PRIu64, j->id);
+	fs_job_put(&j);
+	fuse_reply_readlink(req, buf);
+}
+
+/* Appends one entry to a directory listing (the kernel passes back byte offsets). */
+static int fs_dir_add(fuse_req_t req, struct fs_buf *b, const char *name, fuse_ino_t ino,
+		      mode_t mode)
+{
+	struct stat st = {.st_ino = ino, .st_mode = mode};
+	size_t need = fuse_add_direntry(req, NULL, 0, name, NULL, 0);
+
+	if (b->cap - b->len < need) {
+		size_t cap = b->cap ? 2 * b->cap : 4096;
+		while (cap - b->len < need)
+			cap *= 2;
+		char *d = realloc(b->data, cap);
+		if (!d)
+			return -ENOMEM;
+		b->data = d;
+		b->cap = cap;
+	}
+	fuse_add_direntry(req, b->data + b->len, need, name, &st, (off_t)(b->len + need));
+	b->len += need;
+	return 0;
+}
+
+/* The whole listing, built at opendir, so readdir's pieces are one snapshot. */
+static int fs_dir_list(struct fs *fs, fuse_req_t req, enum fs_node dn, uint64_t id,
+		       struct fs_buf *b)
+{
+	uid_t uid = fuse_req_ctx(req)->uid;
+	int ret = fs_dir_add(req, b, ".", fs_ino(dn, id), S_IFDIR);
+
+	if (!ret)
+		ret = fs_dir_add(req, b, "..", dn == N_JOB ? fs_ino(N_JOBS, 0) : fs_ino(N_ROOT, 0),
+				 S_IFDIR);
+	for (int i = N_ROOT; i < N__COUNT && !ret; i++) {
+		if (fs_nodes[i].parent != dn || !fs_nodes[i].name)
+			continue;
+		if (i == N_LATEST) {
+			struct fs_job *latest = fs_job_latest(fs, uid);
+			if (!latest)
+				continue;
+			fs_job_put(&latest);
+		}
+		ret = fs_dir_add(req, b, fs_nodes[i].name, fs_ino((enum fs_node)i, id),
+				 fs_nodes[i].mode);
+	}
+	if (dn != N_JOBS || ret)
+		return ret;
+	size_t cnt;
+	uint64_t *ids = fs_job_ids(fs, uid, &cnt);
+	char name[32];
+	for (size_t i = 0; i < cnt && !ret; i++) {
+		snprintf(name, sizeof(name), "%" PRIu64, ids[i]);
+		ret = fs_dir_add(req, b, name, fs_ino(N_JOB, ids[i]), S_IFDIR);
+	}
+	free(ids);
+	return ret;
+}
+
+/* An open directory: its listing, and the lock a reply holds (see fs_releasedir). */
+struct fs_dir {
 	pthread_mutex_t lock;
-	bool rendered;
-	struct fs_buf buf; /* rendered contents, or ctl's answer to the last write */
-	size_t rpos;       /* ctl: read position in the answer (the file offset is past the write) */
-	char pending[DESC_LINE_MAX]; /* ctl: a line not yet ended by a newline */
-	size_t npending;
-	bool discarding; /* ctl: the rest of an overlong line, dropped up to its newline */
+	struct fs_buf buf;
 };
 
-static int parse_id(const char *s, size_t len, uint64_t *id)
+static void fs_dir_free(struct fs_dir *d)
+{
+	fs_buf_free(&d->buf);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+}
+
+static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	uint64_t id = 0;
+	enum fs_node n = fs_ino_node(ino, &id);
+	struct fs_dir *d;
+	int ret;
+
+	if (n != N_ROOT && n != N_JOBS && n != N_JOB) {
+		fuse_reply_err(req, n == N_NONE ? ENOENT : ENOTDIR);
+		return;
+	}
+	if (n == N_JOB) {
+		struct fs_job *j = fs_job_lookup(fs, id);
+		if (!j) {
+			fuse_reply_err(req, ENOENT);
+			return;
+		}
+		fs_job_put(&j);
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	ret = fs_dir_list(fs, req, n, id, &d->buf);
+	if (ret) {
+		fs_dir_free(d);
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	fi->fh = (uintptr_t)d;
+	fi->cache_readdir = 0;
+	if (fuse_reply_open(req, fi) == -ENOENT) /* the opener was interrupted */
+		fs_dir_free(d);
+}
+
+static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+	struct fs_buf *b = &d->buf;
+
+	(void)ino;
+	pthread_mutex_lock(&d->lock);
+	if (off < 0 || (size_t)off >= b->len)
+		fuse_reply_buf(req, NULL, 0);
+	else
+		fuse_reply_buf(req, b->data + off,
+			       b->len - (size_t)off < size ? b->len - (size_t)off : size);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void fs_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	/* the last readdir's reply let the reader close: it may still hold the lock */
+	pthread_mutex_lock(&d->lock);
+	pthread_mutex_unlock(&d->lock);
+	fs_dir_free(d);
+	fuse_reply_err(req, 0);
+}
+
+static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	uint64_t id, pid;
+
+	if (fs_ino_node(parent, &pid) != N_JOBS || fs_parse_id(name, strlen(name), &id)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	fuse_reply_err(req, -fs_job_remove(fs_of(req), id));
+}
+
+static void fs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	/* O_TRUNC of ctl comes with the open: no SETATTR round trip per echo */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+}
+
+int fs_parse_id(const char *s, size_t len, uint64_t *id)
 {
 	uint64_t v = 0;
 
-	if (len == 0 || len > 19 || *s == '0')
+	if (len == 0 || len > 18 || *s == '0')
 		return -ENOENT;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
@@ -84,481 +370,20 @@ static int parse_id(const char *s, size_t len, uint64_t *id)
 	return 0;
 }
 
-static enum node tree_parse(const char *path, uint64_t *id)
-{
-	const char *p = path + 1, *slash;
-
-	if (!strcmp(path, "/"))
-		return N_ROOT;
-	if (strncmp(p, "jobs", 4) || (p[4] != '/' && p[4] != '\0')) {
-		for (size_t i = 0; i < NELEM(root_files); i++)
-			if (!strcmp(p, root_files[i].name))
-				return root_files[i].node;
-		return N_NONE;
-	}
-	if (p[4] == '\0')
-		return N_JOBS;
-	p += 5;
-	if (!strcmp(p, "latest"))
-		return N_LATEST;
-	slash = strchr(p, '/');
-	if (parse_id(p, slash ? (size_t)(slash - p) : strlen(p), id))
-		return N_NONE;
-	if (!slash)
-		return N_JOB;
-	for (size_t i = 0; i < NELEM(job_files); i++)
-		if (!strcmp(slash + 1, job_files[i].name))
-			return job_files[i].node;
-	return N_NONE;
-}
-
-static bool node_is_job(enum node n)
-{
-	return n >= N_JOB;
-}
-
-static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
-{
-	struct fs *fs = fs_global;
-	uint64_t id = 0;
-	enum node n = tree_parse(path, &id);
-	struct fs_job *j = NULL;
-
-	(void)fi;
-	memset(st, 0, sizeof(*st));
-	st->st_uid = getuid();
-	st->st_gid = getgid();
-	st->st_nlink = 1;
-	st->st_mtime = st->st_ctime = st->st_atime = fs->started;
-	if (n == N_NONE)
-		return -ENOENT;
-	if (node_is_job(n)) {
-		j = fs_job_lookup(fs, id);
-		if (!j)
-			return -ENOENT;
-		st->st_uid = j->uid;
-		st->st_gid = j->gid;
-		st->st_mtime = st->st_ctime = st->st_atime = j->created;
-		fs_job_put(&j);
-	}
-	switch (n) {
-	case N_ROOT:
-		st->st_mode = S_IFDIR | 0555;
-		st->st_nlink = 3;
-		break;
-	case N_JOBS:
-		/* sticky and writable, like /tmp: users rmdir their own jobs only */
-		st->st_mode = S_IFDIR | 01777;
-		st->st_nlink = 2;
-		break;
-	case N_JOB:
-		st->st_mode = S_IFDIR | 0700;
-		st->st_nlink = 2;
-		break;
-	case N_LATEST:
-		j = fs_job_latest(fs, fuse_get_context()->uid);
-		if (!j)
-			return -ENOENT;
-		st->st_mode = S_IFLNK | 0777;
-		st->st_uid = j->uid;
-		st->st_gid = j->gid;
-		fs_job_put(&j);
-		break;
-	case N_CTL:
-		st->st_mode = S_IFREG | 0666;
-		break;
-	case N_JCTL:
-		st->st_mode = S_IFREG | 0600;
-		break;
-	default:
-		st->st_mode = S_IFREG | 0444;
-		break;
-	}
-	return 0;
-}
-
-static int fs_readlink(const char *path, char *buf, size_t size)
-{
-	uint64_t id;
-	struct fs_job *j;
-
-	if (tree_parse(path, &id) != N_LATEST)
-		return -EINVAL;
-	j = fs_job_latest(fs_global, fuse_get_context()->uid);
-	if (!j)
-		return -ENOENT;
-	snprintf(buf, size, "%" PRIu64, j->id);
-	fs_job_put(&j);
-	return 0;
-}
-
-static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t off,
-		      struct fuse_file_info *fi, enum fuse_readdir_flags flags)
-{
-	struct fs *fs = fs_global;
-	uint64_t id = 0;
-	enum node n = tree_parse(path, &id);
-	char name[32];
-
-	(void)off;
-	(void)fi;
-	(void)flags;
-	fill(buf, ".", NULL, 0, 0);
-	fill(buf, "..", NULL, 0, 0);
-	if (n == N_ROOT) {
-		for (size_t i = 0; i < NELEM(root_files); i++)
-			fill(buf, root_files[i].name, NULL, 0, 0);
-		return 0;
-	}
-	if (n == N_JOB) {
-		struct fs_job *j = fs_job_lookup(fs, id);
-		if (!j)
-			return -ENOENT;
-		fs_job_put(&j);
-		for (size_t i = 0; i < NELEM(job_files); i++)
-			fill(buf, job_files[i].name, NULL, 0, 0);
-		return 0;
-	}
-	if (n != N_JOBS)
-		return -ENOTDIR;
-	uid_t uid = fuse_get_context()->uid;
-	struct fs_job *latest = fs_job_latest(fs, uid);
-	if (latest)
-		fill(buf, "latest", NULL, 0, 0);
-	fs_job_put(&latest);
-	size_t cnt;
-	uint64_t *ids = fs_job_ids(fs, uid, &cnt);
-	for (size_t i = 0; i < cnt; i++) {
-		snprintf(name, sizeof(name), "%" PRIu64, ids[i]);
-		fill(buf, name, NULL, 0, 0);
-	}
-	free(ids);
-	return 0;
-}
-
-static int fs_render(struct fs *fs, struct fs_handle *h)
-{
-	switch (h->node) {
-	case N_README:
-		return render_readme(&h->buf);
-	case N_STATUS:
-		return render_status(fs, &h->buf);
-	case N_EPOCH: {
-		struct pump_info in;
-		pump_info(fs->pump, &in);
-		return fs_buf_printf(&h->buf, "%u\n", in.epoch);
-	}
-	case N_OPS:
-		return render_ops(&h->buf);
-	case N_METRICS:
-		return render_metrics(fs, &h->buf);
-	case N_JDESC:
-		return fs_buf_printf(&h->buf, "%s\n", h->job->descriptor);
-	case N_JSTATUS:
-	case N_JWAIT:
-		return render_job_status(h->job, &h->buf);
-	case N_JFAILED:
-		return render_job_failed(h->job, &h->buf);
-	case N_JRESULT:
-		return render_job_result(h->job, &h->buf);
-	default:
-		return 0;
-	}
-}
-
-static int fs_open(const char *path, struct fuse_file_info *fi)
-{
-	struct fs *fs = fs_global;
-	uint64_t id = 0;
-	enum node n = tree_parse(path, &id);
-	struct fs_handle *h;
-	int ret = 0;
-
-	if (n == N_NONE)
-		return -ENOENT;
-	if (n == N_ROOT || n == N_JOBS || n == N_JOB)
-		return -EISDIR;
-	if ((fi->flags & O_ACCMODE) != O_RDONLY && n != N_CTL && n != N_JCTL)
-		return -EACCES;
-	h = calloc(1, sizeof(*h));
-	if (!h)
-		return -ENOMEM;
-	h->node = n;
-	pthread_mutex_init(&h->lock, NULL);
-	if (node_is_job(n)) {
-		h->job = fs_job_lookup(fs, id);
-		if (!h->job) {
-			ret = -ENOENT;
-			goto out_free;
-		}
-	}
-	if (n != N_JWAIT && n != N_CTL && n != N_JCTL) {
-		ret = fs_render(fs, h);
-		if (ret)
-			goto out_free;
-		h->rendered = true;
-	}
-	fi->fh = (uintptr_t)h;
-	fi->direct_io = 1;
-	fi->nonseekable = n == N_JWAIT;
-	return 0;
-out_free:
-	fs_job_put(&h->job);
-	fs_buf_free(&h->buf);
-	free(h);
-	return ret;
-}
-
-/*
- * wait: block until the job ends; a signal to the reader interrupts it,
- * and so does the daemon's own shutdown (libfuse joins its workers before
- * fuse_loop_mt returns, so a reader left waiting would hold SIGTERM up).
- */
-static int fs_wait_job(struct fs_handle *h)
-{
-	struct fuse_session *se = fuse_get_session(fuse_get_context()->fuse);
-
-	while (pump_job_wait(h->job->pj, 100) == -ETIMEDOUT)
-		if (fuse_interrupted() || fuse_session_exited(se))
-			return -EINTR;
-	return 0;
-}
-
-static int fs_ctl_flush(struct fs_handle *h);
-static bool fs_line_blank(const char *line, size_t len);
-
-static int fs_read(const char *path, char *buf, size_t size, off_t off,
-		   struct fuse_file_info *fi)
-{
-	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
-	int ret = 0;
-
-	(void)path;
-	pthread_mutex_lock(&h->lock);
-	if (!h->rendered && h->node == N_JWAIT) {
-		pthread_mutex_unlock(&h->lock);
-		ret = fs_wait_job(h);
-		if (ret)
-			return ret;
-		pthread_mutex_lock(&h->lock);
-		if (!h->rendered) {
-			ret = fs_render(fs_global, h);
-			h->rendered = ret == 0;
-		}
-	}
-	if (h->node == N_CTL && !fs_line_blank(h->pending, h->npending)) {
-		fs_buf_free(&h->buf);
-		h->rpos = 0;
-		fs_ctl_flush(h);
-	}
-	if (h->node == N_CTL || h->node == N_JCTL) {
-		/*
-		 * Read-after-write on one open ctl ("exec 3<>ctl"): the file
-		 * position is past what was written, so the answer is read from
-		 * its own position, reset by each write.
-		 */
-		off = (off_t)h->rpos;
-	}
-	if (!ret) {
-		if ((size_t)off >= h->buf.len) {
-			ret = 0;
-		} else {
-			size_t n = h->buf.len - (size_t)off;
-			if (n > size)
-				n = size;
-			memcpy(buf, h->buf.data + off, n);
-			ret = (int)n;
-			h->rpos = (size_t)off + n;
-		}
-	}
-	pthread_mutex_unlock(&h->lock);
-	return ret;
-}
-
-/* Submits one line; its id or the error goes into the answer. */
-static int fs_ctl_line(struct fs_handle *h, const char *line, size_t len)
-{
-	char err[512] = "";
-	uint64_t id;
-	int ret;
-
-	ret = fs_submit_line(fs_global, line, len, &id, err, sizeof(err));
-	if (ret)
-		fs_buf_printf(&h->buf, "error: %s\n", err[0] ? err : strerror(-ret));
-	else
-		fs_buf_printf(&h->buf, "%" PRIu64 "\n", id);
-	return ret;
-}
-
-/*
- * A write's answer replaces the previous write's only once it has lines of
- * its own: "printf 'scan ...\n\n'" (bash writes the blank line apart) still
- * reads back the id.
- */
-static void fs_ctl_answer_reset(struct fs_handle *h, bool *answered)
-{
-	if (*answered)
-		return;
-	fs_buf_free(&h->buf);
-	h->rpos = 0;
-	*answered = true;
-}
-
-static bool fs_line_blank(const char *line, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
-			return false;
-	return true;
-}
-
-/* A line that ended at a read or a close rather than a newline ("echo -n"). */
-static int fs_ctl_flush(struct fs_handle *h)
-{
-	int ret = 0;
-
-	if (!fs_line_blank(h->pending, h->npending))
-		ret = fs_ctl_line(h, h->pending, h->npending);
-	h->npending = 0;
-	return ret;
-}
-
-/*
- * ctl: every line is one descriptor and one job; the answer (ids, or the
- * first error) is what a read on the same open file returns. Lines before
- * a bad one stand. A line may span writes (bash's echo writes a long line
- * in 4 KiB pieces), so an unfinished one waits in the handle for its
- * newline, a read, or the close.
- */
-static int fs_write_ctl(struct fs_handle *h, const char *buf, size_t size)
-{
-	int ret = 0;
-
-	bool answered = false; /* the answer is this write's, once it has one */
-
-	for (size_t pos = 0; pos < size && !ret;) {
-		const char *nl = memchr(buf + pos, '\n', size - pos);
-		size_t len = nl ? (size_t)(nl - (buf + pos)) : size - pos;
-		if (h->discarding) { /* an overlong line's rest is not a new descriptor */
-			pos += len + (nl ? 1 : 0);
-			h->discarding = !nl;
-			continue;
-		}
-		if (h->npending + len > DESC_LINE_MAX) {
-			fs_ctl_answer_reset(h, &answered);
-			fs_buf_printf(&h->buf, "error: a line of over %u bytes: one descriptor per "
-				      "line, at most %u bytes\n", DESC_LINE_MAX, DESC_LINE_MAX);
-			h->npending = 0;
-			h->discarding = !nl;
-			ret = -E2BIG;
-			break;
-		}
-		memcpy(h->pending + h->npending, buf + pos, len);
-		h->npending += len;
-		pos += len + (nl ? 1 : 0);
-		if (!nl)
-			break;
-		if (!fs_line_blank(h->pending, h->npending)) { /* blank lines are skipped */
-			fs_ctl_answer_reset(h, &answered);
-			ret = fs_ctl_line(h, h->pending, h->npending);
-		}
-		h->npending = 0;
-	}
-	h->rendered = true;
-	return ret ? ret : (int)size;
-}
-
-static int fs_write_job_ctl(struct fs_handle *h, const char *buf, size_t size)
-{
-	size_t len = size;
-
-	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
-		len--;
-	if (len == 6 && !memcmp(buf, "cancel", 6)) {
-		int ret = pump_job_cancel(h->job->pj);
-		return ret == -EALREADY || ret == 0 ? (int)size : ret;
-	}
-	return -EINVAL;
-}
-
-static int fs_write(const char *path, const char *buf, size_t size, off_t off,
-		    struct fuse_file_info *fi)
-{
-	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
-	int ret;
-
-	(void)path;
-	(void)off;
-	if (size > DESC_LINE_MAX * 64)
-		return -E2BIG;
-	pthread_mutex_lock(&h->lock);
-	if (h->node == N_CTL)
-		ret = fs_write_ctl(h, buf, size);
-	else if (h->node == N_JCTL)
-		ret = fs_write_job_ctl(h, buf, size);
-	else
-		ret = -EACCES;
-	pthread_mutex_unlock(&h->lock);
-	return ret;
-}
-
-static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
-{
-	uint64_t id;
-	enum node n = tree_parse(path, &id);
-
-	(void)size;
-	(void)fi;
-	/* "echo ... > ctl" opens with O_TRUNC: nothing to truncate */
-	return n == N_CTL || n == N_JCTL ? 0 : -EACCES;
-}
-
-static int fs_release(const char *path, struct fuse_file_info *fi)
-{
-	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
-
-	(void)path;
-	if (h->node == N_CTL && h->npending) /* "echo -n ... > ctl": the line ends here */
-		fs_ctl_flush(h);
-	fs_job_put(&h->job);
-	fs_buf_free(&h->buf);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
-	return 0;
-}
-
-static int fs_rmdir(const char *path)
-{
-	uint64_t id;
-
-	if (tree_parse(path, &id) != N_JOB)
-		return -EPERM;
-	return fs_job_remove(fs_global, id);
-}
-
-static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
-{
-	(void)conn;
-	/* contents change under the same name: never cache them */
-	cfg->direct_io = 1;
-	cfg->entry_timeout = 0;
-	cfg->attr_timeout = 0;
-	cfg->negative_timeout = 0;
-	/* a reader blocked in jobs/N/wait can ^C out (main.c: SIGUSR1) */
-	cfg->intr = 1;
-	cfg->intr_signal = SIGUSR1;
-	return fs_global;
-}
-
-const struct fuse_operations fs_ops = {
+const struct fuse_lowlevel_ops fs_ops = {
 	.init = fs_init,
+	.lookup = fs_lookup,
 	.getattr = fs_getattr,
+	.setattr = fs_setattr,
 	.readlink = fs_readlink,
+	.opendir = fs_opendir,
 	.readdir = fs_readdir,
-	.open = fs_open,
-	.read = fs_read,
-	.write = fs_write,
-	.truncate = fs_truncate,
-	.release = fs_release,
+	.releasedir = fs_releasedir,
 	.rmdir = fs_rmdir,
+	.open = fs_file_open,
+	.read = fs_file_read,
+	.write = fs_file_write,
+	.flush = fs_file_flush,
+	.release = fs_file_release,
+	.poll = fs_file_poll,
 };

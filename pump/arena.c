@@ -13,7 +13,7 @@ int arena_create(struct gpu *g, uint32_t nregions, uint32_t chunk, bool bar, str
 
 	memset(a, 0, sizeof(*a));
 	a->nregions = nregions;
-	a->region = ((size_t)chunk + ARENA_TAIL + align - 1) & ~(align - 1);
+	a->region = ((size_t)chunk + arena_tail(chunk) + align - 1) & ~(align - 1);
 	if (bar) {
 		ret = gpu_buf_alloc(g, a->region * nregions, GPU_PLACE_BAR, &a->buf);
 		if (ret)

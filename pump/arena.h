@@ -14,7 +14,7 @@
  * Owned by the pump. Relaunch mode: anonymous host memory we mmap, imported
  * into Vulkan and registered with io_uring (READ_FIXED, O_DIRECT: zero copy).
  * Persistent mode: a BAR buffer, since a persistent kernel reads host
- * memory stale (PLATFORM.md rule 3) and BAR cannot be registered (rule 4).
+ * memory stale (platform fact 3, ARCHITECTURE.md) and BAR cannot be registered (fact 4).
  */
 struct arena {
 	struct gpu_buf buf;
@@ -25,6 +25,16 @@ struct arena {
 };
 
 #define ARENA_TAIL 4096u /* >= the longest pattern - 1, and keeps O_DIRECT aligned */
+
+/*
+ * Tail window room past each chunk: a page, or 64 KiB for chunks of 1 MiB
+ * and more (grep reads that far into the next chunk for a line before it
+ * must continue the line in another slot); costs at most 6% of a region.
+ */
+static inline uint32_t arena_tail(uint32_t chunk)
+{
+	return chunk >= (1u << 20) ? 65536u : ARENA_TAIL;
+}
 
 int arena_create(struct gpu *g, uint32_t nregions, uint32_t chunk, bool bar, struct arena *a);
 void arena_destroy(struct gpu *g, struct arena *a);

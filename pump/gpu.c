@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * gpu.c - pick a Vulkan device, open it with the features the megakernel
- * needs, and place buffers in the memory PLATFORM.md says is fast for
+ * needs, and place buffers in the memory ARCHITECTURE.md's "Platform facts" say is fast for
  * their reader.
  */
 #include <errno.h>

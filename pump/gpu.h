@@ -23,7 +23,7 @@ struct gpu {
 	uint32_t queue_family;
 	VkPhysicalDeviceProperties props;
 	VkPhysicalDeviceMemoryProperties mem;
-	bool is_cpu;             /* lavapipe: no persistent kernel (PLATFORM rule 6) */
+	bool is_cpu;             /* lavapipe: no persistent kernel (fact 6, ARCHITECTURE.md) */
 	uint32_t compute_units;  /* SMs where the driver says, else a guess */
 	VkDeviceSize bar_bytes;  /* largest DEVICE_LOCAL|HOST_VISIBLE heap */
 	VkDeviceSize import_align;
@@ -32,7 +32,7 @@ struct gpu {
 	PFN_vkGetMemoryHostPointerPropertiesEXT host_ptr_props;
 };
 
-/* Where a buffer's memory should live (PLATFORM.md rules 1-3). */
+/* Where a buffer's memory should live (platform facts 1-3, ARCHITECTURE.md). */
 enum gpu_place {
 	GPU_PLACE_SYSMEM, /* HOST_VISIBLE|HOST_COHERENT, not device-local if possible */
 	GPU_PLACE_BAR,    /* DEVICE_LOCAL|HOST_VISIBLE|HOST_COHERENT */

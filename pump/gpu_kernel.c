@@ -205,10 +205,22 @@ out_destroy:
 	return ret;
 }
 
+/*
+ * A dispatch still running when the kernel is destroyed gets 10 s (every
+ * loop of the megakernel checks the stop word; seconds mean a hung device).
+ * After that its objects are left alone, not destroyed under the GPU:
+ * unmount must not hang on a device that stopped answering.
+ */
+#define GPU_KERNEL_DESTROY_WAIT_NS (10ull * 1000000000ull)
+
 void gpu_kernel_destroy(struct gpu *g, struct gpu_kernel *k)
 {
-	if (k->in_flight)
-		gpu_kernel_wait(g, k);
+	if (k->in_flight && gpu_kernel_wait_for(g, k, GPU_KERNEL_DESTROY_WAIT_NS) <= 0) {
+		vlog_err("gpu: the megakernel is still running after %llu s; leaving its objects "
+			 "(device hung?)", GPU_KERNEL_DESTROY_WAIT_NS / 1000000000ull);
+		memset(k, 0, sizeof(*k));
+		return;
+	}
 	if (k->fence)
 		vkDestroyFence(g->dev, k->fence, NULL);
 	if (k->cmd_pool)

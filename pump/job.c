@@ -58,8 +58,7 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	uint64_t size;
 	int ret;
 
-	if (!scan->op || scan->pattern_len > VYRE_PATTERN_MAX ||
-	    (scan->op->args & PUMP_OP_ARG_PATTERN && !scan->pattern_len))
+	if (!scan->op || scan->data_len > VYRE_JOB_DATA_MAX || (scan->data_len && !scan->data))
 		return -EINVAL;
 	j = calloc(1, sizeof(*j));
 	if (!j)
@@ -68,25 +67,40 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	j->p = p;
 	j->fd = scan->fd;
 	j->op = scan->op;
-	j->byte = scan->byte & 0xFF;
-	j->pattern_len = scan->pattern_len;
-	if (scan->pattern_len)
-		memcpy(j->pattern, scan->pattern, scan->pattern_len);
-	j->tail = scan->pattern_len ? scan->pattern_len - 1 : 0;
 	j->offset = scan->offset;
 	j->chunk = scan->chunk ? scan->chunk : p->cfg.chunk;
+	j->byte = scan->byte & 0xFF;
+	j->grep = scan->grep;
+	j->max = scan->max;
+	ret = -EINVAL;
+	if (j->chunk < PUMP_CHUNK_MIN || j->chunk > p->cfg.chunk || (j->chunk & (j->chunk - 1)))
+		goto out_free;
+	if (scan->op->prep) {
+		ret = scan->op->prep(j, scan);
+		if (ret)
+			goto out_free;
+	} else if (scan->data_len) {
+		ret = -ENOMEM;
+		j->data = malloc(scan->data_len);
+		if (!j->data)
+			goto out_free;
+		memcpy(j->data, scan->data, scan->data_len);
+		j->data_len = scan->data_len;
+	}
+	ret = -EINVAL;
+	if (j->data_len > VYRE_JOB_DATA_MAX || j->tail > p->arena.region - j->chunk)
+		goto out_free;
 	j->direct = scan->direct < 0 ? p->cfg.direct : scan->direct;
 	j->t_submit_ns = pump_now_ns();
 	j->state = PUMP_JOB_QUEUED;
 	j->owner = scan->owner;
+	j->priority = scan->priority == PUMP_PRIO_DEFAULT ? PUMP_PRIO_NORMAL : scan->priority;
 	j->on_end = scan->on_end;
 	j->on_end_arg = scan->on_end_arg;
 	ret = -EINVAL;
-	if (j->chunk < PUMP_CHUNK_MIN || j->chunk > p->cfg.chunk || (j->chunk & (j->chunk - 1)))
-		goto out_free;
 	if (j->direct && (j->offset & 4095))
 		goto out_free;
-	/* O_DIRECT cannot target BAR (PLATFORM.md rule 4): direct needs relaunch */
+	/* O_DIRECT cannot target BAR (ARCHITECTURE.md, fact 4): direct needs relaunch */
 	ret = -EOPNOTSUPP;
 	if (j->direct && p->mode == RING_PERSISTENT)
 		goto out_free;
@@ -116,6 +130,9 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 out_free:
 	if (j->direct && ret == -EINVAL)
 		vlog_debug("pump: direct=1 needs a 4K-aligned offset and O_DIRECT support");
+	if (j->op->job_free)
+		j->op->job_free(j);
+	free(j->data);
 	free(j);
 	return ret;
 }
@@ -167,6 +184,7 @@ void pump_job_info(struct pump_job *j, struct pump_job_info *info)
 	pthread_mutex_lock(&p->lock);
 	*info = (struct pump_job_info){
 		.state = j->state,
+		.priority = j->priority,
 		.chunk = j->chunk,
 		.chunks = j->chunks,
 		.chunks_done = j->chunks_done,
@@ -192,6 +210,18 @@ void pump_job_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
 	pthread_mutex_lock(&j->p->lock);
 	memcpy(bins, j->hist, sizeof(j->hist));
 	pthread_mutex_unlock(&j->p->lock);
+}
+
+size_t pump_job_lines(struct pump_job *j, struct pump_line *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&j->p->lock);
+	n = j->nlines;
+	if (out)
+		memcpy(out, j->lines, (n < max ? n : max) * sizeof(*out));
+	pthread_mutex_unlock(&j->p->lock);
+	return n;
 }
 
 size_t pump_job_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max)
@@ -264,7 +294,11 @@ void job_free(struct pump_job *j)
 {
 	if (j->fd >= 0)
 		close(j->fd);
+	if (j->op && j->op->job_free)
+		j->op->job_free(j);
 	free(j->errors);
+	free(j->data);
+	free(j->lines);
 	free(j);
 }
 

@@ -29,7 +29,7 @@ uint64_t pump_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void pump_slot_free(struct pump *p, uint32_t slot)
+void pump_slot_free(struct pump *p, uint32_t slot)
 {
 	struct pump_slot *s = &p->slots[slot];
 
@@ -40,7 +40,7 @@ static void pump_slot_free(struct pump *p, uint32_t slot)
 	p->slots_free++;
 }
 
-static int pump_slot_take(struct pump *p, struct pump_job *j)
+int pump_slot_take(struct pump *p, struct pump_job *j)
 {
 	for (uint32_t i = 0; i < p->cfg.slots; i++) {
 		if (p->slots[i].state != PSLOT_FREE)
@@ -100,6 +100,7 @@ static int pump_take_submitted(struct pump *p)
 		j = list;
 		list = j->next;
 		j->batch = p->batch_free[--p->nbatch_free];
+		atomic_fetch_sub_explicit(&p->queued, 1, memory_order_relaxed);
 		j->state = PUMP_JOB_RUNNING;
 		j->t_taken_ns = pump_now_ns();
 		j->next = p->active;
@@ -117,16 +118,37 @@ static int pump_take_submitted(struct pump *p)
 	for (j = p->active; j && n; j = j->next, n--) {
 		j->po = pump_owner_get(p, j->owner);
 		ring_mask_tenant(p->ring, j->batch, false);
-		if (j->pattern_len)
-			ring_set_pattern(p->ring, j->batch, j->pattern, j->pattern_len);
 	}
 	return n;
 }
 
 static bool job_has_chunks(const struct pump_job *j)
 {
-	return !j->cancel && j->next_off < j->end;
+	return !j->cancel && !j->stop_admit && j->next_off < j->end;
 }
+
+static bool job_op_busy(const struct pump_job *j)
+{
+	return j->op->busy && j->op->busy(j);
+}
+
+/*
+ * The job's data region goes into the pool before its first chunk; while
+ * the pool is full the job waits (its chunks are not admitted) until a job
+ * ending frees a region.
+ */
+static bool pump_job_place(struct pump *p, struct pump_job *j)
+{
+	if (!j->data_len || j->data_placed)
+		return true;
+	if (ring_data_alloc(p->ring, j->data_len, &j->data_off))
+		return false;
+	ring_data_write(p->ring, j->data_off, j->data, j->data_len);
+	j->data_placed = true;
+	return true;
+}
+
+static void pump_chunk_read_failed(struct pump *p, uint32_t slot, int err);
 
 /* Starts reading the job's next chunk into a free slot. */
 static int pump_admit_chunk(struct pump *p, struct pump_job *j)
@@ -150,7 +172,12 @@ static int pump_admit_chunk(struct pump *p, struct pump_job *j)
 	pthread_mutex_lock(&p->lock);
 	p->slots_reading++;
 	pthread_mutex_unlock(&p->lock);
-	return uring_read(p, (uint32_t)slot);
+	int ret = uring_read(p, (uint32_t)slot);
+	if (ret) { /* no read in flight: the chunk fails now, its slot comes back */
+		vlog_err("pump: queueing a chunk's read failed (%d)", ret);
+		pump_chunk_read_failed(p, (uint32_t)slot, -ret);
+	}
+	return ret;
 }
 
 /*
@@ -187,32 +214,57 @@ static int pump_admit_fence(struct pump *p, struct pump_job *j)
 }
 
 /*
- * The job that gets the next free slot: of the jobs with chunks left, one
- * whose owner holds the fewest slots, the first such in round-robin order
- * from p->rr. So admission is fair across owners first (a user with 200
- * jobs gets as many slots as a user with one), then round-robin among one
- * owner's jobs.
+ * A level passed over this many times while it had chunks ready gets the
+ * next slot: vyre-runtime's starvation counter. At 8, an idle scan beside
+ * a stream of normal jobs still gets one slot in nine.
+ */
+#define PUMP_STARVE_TURNS 8
+
+/*
+ * The job that gets the next free slot. By priority level first, unless a
+ * lower level has starved PUMP_STARVE_TURNS times; within a level, a job
+ * of the owner holding the fewest slots, the first such in round-robin
+ * order from p->rr. So a user with 200 jobs gets as many slots as a user
+ * with one, then one owner's jobs take turns.
  */
 static struct pump_job *pump_next_chunk_job(struct pump *p)
 {
-	struct pump_job *start = p->rr ? p->rr : p->active, *j = start, *best = NULL;
-	uint32_t best_slots = UINT32_MAX;
+	struct pump_job *start = p->rr ? p->rr : p->active, *j = start;
+	struct pump_job *best[PUMP_PRIO_LEVELS] = {0};
+	uint32_t held_best[PUMP_PRIO_LEVELS];
+	int level = -1;
 
 	if (!j)
 		return NULL;
 	do {
-		if (job_has_chunks(j)) {
+		/* a job whose data region finds no room yet waits its turn */
+		if (job_has_chunks(j) && pump_job_place(p, j)) {
+			int l = (int)j->priority - PUMP_PRIO_CRITICAL;
 			uint32_t held = j->po ? j->po->slots : 0;
-			if (held < best_slots) {
-				best = j;
-				best_slots = held;
-				if (held == 0)
-					break;
+			if (!best[l] || held < held_best[l]) {
+				best[l] = j;
+				held_best[l] = held;
 			}
 		}
 		j = j->next ? j->next : p->active;
 	} while (j != start);
-	return best;
+	for (int l = 0; l < PUMP_PRIO_LEVELS; l++) {
+		if (!best[l])
+			continue;
+		if (level < 0)
+			level = l; /* the most urgent level with work */
+		else if (p->starved[l] >= PUMP_STARVE_TURNS) {
+			level = l; /* a starved lower level takes this one */
+			break;
+		}
+	}
+	if (level < 0)
+		return NULL;
+	for (int l = level + 1; l < PUMP_PRIO_LEVELS; l++)
+		if (best[l])
+			p->starved[l]++;
+	p->starved[level] = 0;
+	return best[level];
 }
 
 /* Fences first (they finish jobs), then one chunk per job in turn. */
@@ -220,11 +272,13 @@ static int pump_admit(struct pump *p)
 {
 	int n = 0;
 
-	for (struct pump_job *j = p->active; j && p->slots_free; j = j->next) {
+	for (struct pump_job *j = p->active; j; j = j->next) {
 		if (j->cancel) /* cancel reaches the GPU through the tenant mask */
 			ring_mask_tenant(p->ring, j->batch, true);
-		if (!j->fence_published && !job_has_chunks(j) && j->reads == 0 &&
-		    pump_admit_fence(p, j) == 0)
+		if (j->op->admit) /* an op's reruns and reads come before new chunks */
+			n += j->op->admit(p, j);
+		if (p->slots_free && !j->fence_published && !job_has_chunks(j) && j->reads == 0 &&
+		    !job_op_busy(j) && pump_admit_fence(p, j) == 0)
 			n++;
 	}
 	while (p->slots_free) {
@@ -252,8 +306,8 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 	struct ring_work w = {
 		.opcode = j->op->code,
 		.tenant = j->batch,
-		.arg0 = j->op->code == VYRE_OP_MATCH ? j->pattern_len : j->byte,
-		.arg1 = j->batch,
+		.arg2 = j->data_off,
+		.jd_len = j->data_len,
 		.data_off = arena_offset(&p->arena, slot),
 		.data_len = s->data_len,
 		.tail_len = avail - s->data_len,
@@ -261,7 +315,9 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 	};
 	if (w.tail_len > j->tail)
 		w.tail_len = j->tail;
-	ret = ring_publish(p->ring, slot, &w);
+	ret = j->op->pack ? j->op->pack(p, slot, &w) : 0;
+	if (!ret)
+		ret = ring_publish(p->ring, slot, &w);
 	j->reads--;
 	pthread_mutex_lock(&p->lock);
 	p->slots_reading--;
@@ -271,15 +327,57 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 		j->t_published_ns = pump_now_ns();
 	pthread_mutex_unlock(&p->lock);
 	if (ret) {
-		/* cannot happen: the slot was ours since admission */
-		vlog_err("pump: slot %u busy at publish (%d)", slot, ret);
+		/* -EBUSY cannot happen (the slot was ours since admission); -ENOMEM can */
+		vlog_err("pump: chunk %llu of slot %u not published (%d)",
+			 (unsigned long long)s->index, slot, ret);
 		job_chunk_failed(p, j, s->index, s->file_off, -ret);
+		if (j->op->result == PUMP_RESULT_FOLD)
+			fold_skip(p, j, s->index);
 		pump_slot_free(p, slot);
 		return;
 	}
 	s->state = PSLOT_PUBLISHED;
 	j->published++;
 	j->published_total++;
+}
+
+int pump_slot_publish(struct pump *p, uint32_t slot, const struct ring_work *w)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	int ret = ring_publish(p->ring, slot, w);
+
+	if (ret)
+		return ret;
+	s->state = PSLOT_PUBLISHED;
+	j->published++;
+	if (w->batch != VYRE_NO_BATCH)
+		j->published_total++; /* the fence counts it */
+	pthread_mutex_lock(&p->lock);
+	p->slots_published++;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+int pump_op_read(struct pump *p, uint32_t slot, uint64_t off, uint32_t want)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	int ret;
+
+	s->state = PSLOT_READING;
+	s->opread = true;
+	s->file_off = off;
+	s->want = want;
+	s->got = 0;
+	ret = uring_read(p, slot);
+	if (ret)
+		return ret;
+	j->reads++;
+	pthread_mutex_lock(&p->lock);
+	p->slots_reading++;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
 }
 
 /* A file that ends early ends the job's range there (files shrink). */
@@ -294,18 +392,52 @@ static void pump_job_eof(struct pump *p, struct pump_job *j, uint64_t at)
 	pthread_mutex_unlock(&p->lock);
 }
 
+/* An op's read: the rest is asked again after a short read, then the op has it. */
+static void pump_op_read_done(struct pump *p, uint32_t slot, int res)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+
+	if (res > 0) {
+		s->got += (uint32_t)res;
+		if (s->got < s->want && !j->cancel && !(j->direct && (res & 4095)) &&
+		    uring_read(p, slot) == 0)
+			return;
+	}
+	j->reads--;
+	pthread_mutex_lock(&p->lock);
+	p->slots_reading--;
+	pthread_mutex_unlock(&p->lock);
+	j->op->read_done(p, slot, res < 0 ? res : (int)s->got);
+}
+
+/* A chunk's read failed (err, positive): it is recorded and its slot freed. */
+static void pump_chunk_read_failed(struct pump *p, uint32_t slot, int err)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+
+	j->reads--;
+	pthread_mutex_lock(&p->lock);
+	p->slots_reading--;
+	pthread_mutex_unlock(&p->lock);
+	job_chunk_failed(p, j, s->index, s->file_off, err);
+	if (j->op->result == PUMP_RESULT_FOLD)
+		fold_skip(p, j, s->index);
+	pump_slot_free(p, slot);
+}
+
 static void pump_read_done(struct pump *p, uint32_t slot, int res)
 {
 	struct pump_slot *s = &p->slots[slot];
 	struct pump_job *j = s->job;
 
+	if (s->opread) {
+		pump_op_read_done(p, slot, res);
+		return;
+	}
 	if (res < 0) {
-		j->reads--;
-		pthread_mutex_lock(&p->lock);
-		p->slots_reading--;
-		pthread_mutex_unlock(&p->lock);
-		job_chunk_failed(p, j, s->index, s->file_off, -res);
-		pump_slot_free(p, slot);
+		pump_chunk_read_failed(p, slot, -res);
 		return;
 	}
 	if (!j->t_read_ns) {
@@ -320,8 +452,14 @@ static void pump_read_done(struct pump *p, uint32_t slot, int res)
 	/* A short read is asked again for the rest; an O_DIRECT read that
 	 * stops mid-page has hit EOF (a retry would be unaligned). */
 	if (res > 0 && s->got < need && !j->cancel && !(j->direct && (res & 4095))) {
-		if (uring_read(p, slot) == 0)
+		int ret = uring_read(p, slot);
+		if (ret == 0)
 			return;
+		/* the rest could not be asked for: the chunk fails, the result
+		 * is never silently cut short */
+		vlog_err("pump: re-reading the rest of a chunk failed (%d)", ret);
+		pump_chunk_read_failed(p, slot, -ret);
+		return;
 	}
 	if (s->got < need)
 		pump_job_eof(p, j, s->file_off + s->got);
@@ -331,6 +469,8 @@ static void pump_read_done(struct pump *p, uint32_t slot, int res)
 		pthread_mutex_lock(&p->lock);
 		p->slots_reading--;
 		pthread_mutex_unlock(&p->lock);
+		if (j->op->result == PUMP_RESULT_FOLD)
+			fold_skip(p, j, s->index);
 		pump_slot_free(p, slot);
 		return;
 	}
@@ -353,7 +493,9 @@ static int pump_reap(struct pump *p)
 	}
 	io_uring_cq_advance(&p->uring, n);
 	if (rearm)
-		uring_arm_wakeup(p);
+		p->wakeup_unarmed = true;
+	if (p->wakeup_unarmed && uring_arm_wakeup(p) == 0)
+		p->wakeup_unarmed = false;
 	return (int)n;
 }
 
@@ -363,6 +505,18 @@ static void pump_harvest_one(void *ctx, const struct ring_done *d)
 	struct pump_slot *s = &p->slots[d->slot];
 	struct pump_job *j = s->job;
 
+	if (!s->fence && j->op->harvest) {
+		pthread_mutex_lock(&p->lock);
+		p->slots_published--;
+		j->published--;
+		j->t_harvested_ns = pump_now_ns();
+		pthread_mutex_unlock(&p->lock);
+		if (j->op->harvest(p, d->slot, d) > 0)
+			s->state = PSLOT_HELD;
+		else
+			pump_slot_free(p, d->slot);
+		return;
+	}
 	pthread_mutex_lock(&p->lock);
 	p->slots_published--;
 	if (s->fence) {
@@ -407,6 +561,11 @@ static void pump_retire(struct pump *p)
 		ring_mask_tenant(p->ring, j->batch, false);
 		p->batch_free[p->nbatch_free++] = j->batch;
 		pump_owner_put(p, j);
+		if (j->data_placed)
+			ring_data_free(p->ring, j->data_off, j->data_len);
+		if (j->op->result == PUMP_RESULT_FOLD)
+			fold_flush(p, j);
+		j->data_placed = false;
 		job_end(p, j);
 		pump_job_put(&j);
 	}
@@ -439,21 +598,71 @@ static bool pump_should_exit(struct pump *p)
 	return true;
 }
 
+/*
+ * Spins up to PUMP_IDLE_SPIN_NS for a submitted job or a completion;
+ * true if one came. Measured on the H200: a 4 KiB job's eventfd wakeup of
+ * the sleeping pump thread was a visible part of taken_us.
+ */
+#define PUMP_IDLE_SPIN_NS 50000ull
+
+static bool pump_spin_for_work(struct pump *p)
+{
+	uint64_t until = pump_now_ns() + PUMP_IDLE_SPIN_NS;
+
+	do {
+		if (atomic_load_explicit(&p->queued, memory_order_acquire) ||
+		    io_uring_cq_ready(&p->uring))
+			return true;
+		for (int i = 0; i < 64; i++)
+			__builtin_ia32_pause();
+	} while (pump_now_ns() < until);
+	return false;
+}
+
+/*
+ * The GPU counts executions per opclass in 32-bit words, which wrap in
+ * minutes at ring speed (4.8 M slots/s); the host adds each word's change
+ * (mod 2^32) into 64-bit counters every time it harvests, far more often
+ * than once per wrap.
+ */
+static void pump_count_ops_locked(struct pump *p)
+{
+	for (uint32_t c = 0; c < VYRE_OPCLASSES; c++) {
+		uint32_t now = ring_op_count(p->ring, c);
+		p->op_exec[c] += (uint32_t)(now - p->op_seen[c]);
+		p->op_seen[c] = now;
+	}
+}
+
+static void pump_count_ops(struct pump *p)
+{
+	pthread_mutex_lock(&p->lock); /* pump_info adds too: one adder at a time */
+	pump_count_ops_locked(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
 static void *pump_thread(void *arg)
 {
 	struct pump *p = arg;
 	int idle_polls = 0;
 
-	uring_arm_wakeup(p);
+	p->wakeup_unarmed = uring_arm_wakeup(p) != 0;
 	for (;;) {
 		int progress = pump_take_submitted(p);
 		progress += pump_admit(p);
 		if (p->pending_sqes) {
-			io_uring_submit(&p->uring);
-			p->pending_sqes = 0;
+			int ret = io_uring_submit(&p->uring);
+			if (ret >= 0)
+				p->pending_sqes = 0;
+			else if (ret != -EAGAIN && ret != -EBUSY && ret != -EINTR)
+				vlog_err("pump: io_uring_submit failed (%d)", ret);
+			/* else the SQEs stay queued: reaping frees room, the next pass submits */
 		}
 		progress += pump_reap(p);
-		progress += ring_harvest(p->ring, pump_harvest_one, p);
+		int harvested = ring_harvest(p->ring, pump_harvest_one, p);
+		if (harvested)
+			pump_count_ops(p);
+		progress += harvested;
 		pump_retire(p);
 		if (ring_kick(p->ring) < 0)
 			vlog_err("pump: launching the megakernel failed");
@@ -476,9 +685,27 @@ static void *pump_thread(void *arg)
 				sched_yield();
 			continue;
 		}
-		/* Nothing on the GPU: sleep until a read completes or a job comes. */
+		/*
+		 * Nothing on the GPU. On a GPU device, spin a little first: a
+		 * shell's next job usually comes within microseconds, and an
+		 * eventfd wakeup of a sleeping thread costs more than that.
+		 */
+		if (!p->gpu->is_cpu && pump_spin_for_work(p))
+			continue;
+		/* Sleep until a read completes or a job comes (the eventfd read). */
 		struct io_uring_cqe *cqe;
-		io_uring_wait_cqe(&p->uring, &cqe);
+		int ret;
+		if (p->wakeup_unarmed) { /* no eventfd read in flight: do not sleep long */
+			struct __kernel_timespec ts = {.tv_nsec = 1000000};
+			ret = io_uring_wait_cqe_timeout(&p->uring, &cqe, &ts);
+		} else {
+			ret = io_uring_wait_cqe(&p->uring, &cqe);
+		}
+		if (ret < 0 && ret != -EINTR && ret != -ETIME && ret != -EAGAIN) {
+			vlog_err("pump: waiting on io_uring failed (%d)", ret);
+			struct timespec pause = {.tv_nsec = 1000000};
+			nanosleep(&pause, NULL);
+		}
 	}
 	return NULL;
 }
@@ -486,7 +713,7 @@ static void *pump_thread(void *arg)
 static int pump_pick_mode(struct pump *p)
 {
 	struct gpu *g = p->gpu;
-	uint64_t need = (uint64_t)p->cfg.slots * ((uint64_t)p->cfg.chunk + ARENA_TAIL);
+	uint64_t need = (uint64_t)p->cfg.slots * ((uint64_t)p->cfg.chunk + arena_tail(p->cfg.chunk));
 
 	switch (p->cfg.kernel) {
 	case PUMP_KERNEL_PERSISTENT:
@@ -558,7 +785,7 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 	ret = uring_open(p);
 	if (ret)
 		goto out_destroy;
-	/* measured: IOSQE_ASYNC pays on 16 cores, not on 2 (PLATFORM.md rule 5) */
+	/* measured: IOSQE_ASYNC pays on 16 cores, not on 2 (ARCHITECTURE.md, fact 5) */
 	p->async = cfg->async < 0 ? sysconf(_SC_NPROCESSORS_ONLN) > 4 : cfg->async;
 	if (p->registered)
 		p->ingest = p->async ? "read_fixed_async+host_import" : "read_fixed+host_import";
@@ -649,6 +876,7 @@ int pump_queue(struct pump *p, struct pump_job *j)
 	*p->submitted_tail = j;
 	p->submitted_tail = &j->next;
 	p->jobs_active++;
+	atomic_fetch_add_explicit(&p->queued, 1, memory_order_release);
 	pthread_mutex_unlock(&p->lock);
 	pump_wake(p);
 	return 0;
@@ -669,8 +897,7 @@ void pump_info(struct pump *p, struct pump_info *info)
 	info->slots = p->cfg.slots;
 	info->chunk = p->cfg.chunk;
 	info->epoch = ring_epoch(p->ring);
-	for (uint32_t c = 0; c <= VYRE_OPCLASS_UNKNOWN; c++)
-		info->op_exec[c] = ring_op_count(p->ring, c);
+
 	pthread_mutex_lock(&p->lock);
 	info->slots_reading = p->slots_reading;
 	info->slots_published = p->slots_published;
@@ -681,6 +908,8 @@ void pump_info(struct pump *p, struct pump_info *info)
 	info->chunks_done = p->chunks_done;
 	info->chunks_failed = p->chunks_failed;
 	info->bytes_scanned = p->bytes_scanned;
+	pump_count_ops_locked(p); /* up to the GPU's latest counts */
+	memcpy(info->op_exec, p->op_exec, sizeof(info->op_exec));
 	pthread_mutex_unlock(&p->lock);
 	info->launches = ring_launches(p->ring);
 	/* the GPU moves slots PUBLISHED -> CLAIMED; read its word */

@@ -2,7 +2,7 @@
 /*
  * pump.h - the one header fs/ (and tools/, tests/) may include from pump/.
  *
- * A pump is one unit of SPEC §7: a GPU device, its ring and arena, one
+ * A pump is one unit of ARCHITECTURE.md "Threads and ownership": a GPU device, its ring and arena, one
  * io_uring and the thread that owns it. Nothing in it is global, so a later
  * device=all runs one pump per GPU.
  */
@@ -16,30 +16,79 @@
 #include "log.h"
 #include "vyre_abi.h"
 
-/* ---- opcodes: one row per op (ops.c) ------------------------------------ */
+/* ---- ops: one row per op (vyre_ops.h; the rows in ops/<name>.c) ------- */
 
 enum pump_result_kind {
 	PUMP_RESULT_SCALAR, /* one number, the sum of the chunks' results */
 	PUMP_RESULT_HIST,   /* 256 bins, summed per bin */
+	PUMP_RESULT_FOLD,   /* the op's own fold over the chunks in file order */
 };
 
 #define PUMP_OP_ARG_BYTE    (1u << 0) /* takes byte= */
 #define PUMP_OP_ARG_PATTERN (1u << 1) /* takes pattern= (required) */
+#define PUMP_OP_ARG_GREP    (1u << 2) /* takes pattern= or patterns= and grep's flags */
 
+struct pump;
+struct pump_scan;
+struct pump_job;
+struct pump_part;
+struct ring_work;
+struct ring_done;
+struct gpu;
+
+/*
+ * One op's host row. fs/ reads the descriptive fields; the hooks belong to
+ * pump/ and are called on the pump thread (prep on the submitter's).
+ * A NULL hook means the default given beside it.
+ */
 struct pump_op {
 	const char *name;
 	uint32_t code;    /* VYRE_OP_* */
 	uint32_t opclass; /* VYRE_OPCLASS_*: index of its execution counter */
 	uint32_t args;    /* PUMP_OP_ARG_* */
 	enum pump_result_kind result;
-	const char *usage; /* arguments, for the ops file and error messages */
+	const char *usage;   /* arguments and result, for the ops file and errors */
+	const char *summary; /* one line for README */
+
+	/* At submit: check the scan, build the job's data blob (j->data,
+	 * j->data_len: its GPU data region) and tail window (j->tail).
+	 * NULL: the scan's data blob as given, no tail. */
+	int (*prep)(struct pump_job *j, const struct pump_scan *scan);
+	/* A chunk's argument words (arg0, arg1; arg2 and the region length
+	 * are the job data region's, already set) for the chunk in slot.
+	 * 0 or a negative errno (the chunk fails). NULL: none. */
+	int (*pack)(struct pump *p, uint32_t slot, struct ring_work *w);
+	/* log2 of a tile's bytes on this device, keeping every lane's loop
+	 * far below lavapipe's cap. NULL: 20 (1 MiB). */
+	uint32_t (*tile_shift)(const struct gpu *g, const struct ring_work *w);
+
+	/* Ops whose chunks may need more GPU work than one pass (grep: a
+	 * rerun of the chunk, continuations of open lines). All NULL for
+	 * one-pass ops. */
+	/* A harvested chunk or op slot: 1 keeps the slot for the op (it
+	 * republishes it from admit), 0 frees it. Does its own accounting. */
+	int (*harvest)(struct pump *p, uint32_t slot, const struct ring_done *d);
+	/* Before new chunks: republish kept slots, start op reads. Returns
+	 * the work started. */
+	int (*admit)(struct pump *p, struct pump_job *j);
+	/* An op read (pump_op_read) finished: got bytes, or a negative errno. */
+	void (*read_done)(struct pump *p, uint32_t slot, int got);
+	/* Op work still outstanding: the job's fence waits for it. */
+	bool (*busy)(const struct pump_job *j);
+	/* PUMP_RESULT_FOLD: combines one chunk's part into the job, called in
+	 * file order under p->lock. */
+	void (*fold)(struct pump_job *j, const struct pump_part *part);
+	/* Frees the op's per-job state (job_free). */
+	void (*job_free)(struct pump_job *j);
 };
 
-/* The ops a user may name in a descriptor, NULL-terminated by count. */
-extern const struct pump_op pump_ops[];
+/* The ops a user may name in a descriptor, in table order. */
+extern const struct pump_op *const pump_ops[];
 extern const size_t pump_ops_count;
 const struct pump_op *pump_op_find(const char *name);
 const struct pump_op *pump_op_by_code(uint32_t code);
+/* Name of an execution counter (VYRE_OPCLASS_*) for metrics; NULL if unused. */
+const char *pump_opclass_name(uint32_t opclass);
 
 /* ---- the unit ----------------------------------------------------------- */
 
@@ -69,23 +118,64 @@ int pump_create(const struct pump_config *cfg, struct pump **out);
 void pump_destroy(struct pump **p);
 
 /* A scan to submit. On success the pump owns fd and closes it; on error the caller does. */
+/*
+ * Admission priority: vyre-runtime's five levels, level = value - 1
+ * (critical 0 .. idle 4). PUMP_PRIO_DEFAULT (a zeroed pump_scan) is normal.
+ */
+enum pump_priority {
+	PUMP_PRIO_DEFAULT,
+	PUMP_PRIO_CRITICAL,
+	PUMP_PRIO_HIGH,
+	PUMP_PRIO_NORMAL,
+	PUMP_PRIO_LOW,
+	PUMP_PRIO_IDLE,
+	PUMP_PRIO_END
+};
+#define PUMP_PRIO_LEVELS (PUMP_PRIO_END - PUMP_PRIO_CRITICAL)
+const char *pump_priority_name(enum pump_priority p);
+int pump_priority_parse(const char *s, size_t len, enum pump_priority *out); /* 0, -EINVAL */
+
 struct pump_scan {
 	int fd;
 	const struct pump_op *op;
 	uint32_t byte;
-	const uint8_t *pattern;
+	const uint8_t *pattern; /* match */
 	uint32_t pattern_len;
+	const void *data;       /* the op's data blob, copied by the pump */
+	uint32_t data_len;      /* at most VYRE_JOB_DATA_MAX */
+	const struct pump_dfa *dfa; /* grep: the compiled patterns (laid out by the pump) */
+	uint32_t grep;          /* grep: PUMP_GREP_* */
+	uint64_t max;           /* grep: stop after this many selected lines (0: no limit) */
 	uint64_t offset;
 	uint64_t length; /* UINT64_MAX: to EOF */
 	uint32_t chunk;  /* 0: the pump's default */
 	uint32_t tenant; /* small tenant id for the mask table, < VYRE_TENANT_BITS */
 	int direct;      /* -1: the pump's default */
 	uint32_t owner;  /* who asked (fs/: the uid): admission is fair across owners */
+	enum pump_priority priority;
 	/* Called once on the pump thread after the job's final state is set,
 	 * with no pump lock held; may be NULL. */
 	void (*on_end)(void *arg);
 	void *on_end_arg;
 };
+
+/*
+ * grep's DFA, as the regex compiler (pump/regex/regex.h, struct regex_dfa)
+ * produces it; the fields alias the compiler's, nothing is copied until
+ * pump_submit lays the table out in the job's data region.
+ */
+struct pump_dfa {
+	uint32_t nstates;   /* state 0 = start; at most 65536 */
+	uint32_t nclasses;  /* 1..256 */
+	uint32_t start;
+	const uint8_t *classes; /* 256: byte -> class */
+	const uint32_t *next;   /* nstates * nclasses: s = next[s * nclasses + classes[byte]] */
+	const uint8_t *accept;  /* nstates: a line ending in s is selected */
+	const uint8_t *sink;    /* nstates: every byte but '\n' keeps s */
+};
+
+#define PUMP_GREP_INVERT (1u << 0) /* select lines that do not match */
+#define PUMP_GREP_LINES  (1u << 1) /* keep LINE:OFFSET of each selected line */
 
 int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **out);
 
@@ -106,6 +196,7 @@ struct pump_chunk_error {
 
 struct pump_job_info {
 	enum pump_job_state state;
+	enum pump_priority priority;
 	uint64_t chunk;
 	uint64_t chunks;        /* planned; may shrink when the file does */
 	uint64_t chunks_done;
@@ -124,6 +215,12 @@ struct pump_job_info {
 void pump_job_info(struct pump_job *j, struct pump_job_info *info);
 /* 256 bins; valid for PUMP_RESULT_HIST jobs */
 void pump_job_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS]);
+/* One selected line of a grep job: 1-based line number, byte offset of its first byte. */
+struct pump_line {
+	uint64_t line, offset;
+};
+/* Copies up to max of a lines=1 grep job's lines, in file order; returns how many there are. */
+size_t pump_job_lines(struct pump_job *j, struct pump_line *out, size_t max);
 /* Copies up to max failed chunks; returns how many there are in all. */
 size_t pump_job_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max);
 /* Blocks until the job ends. Returns 0, or -ETIMEDOUT after timeout_ms (<0: forever). */
@@ -143,7 +240,7 @@ struct pump_info {
 	uint32_t epoch;
 	uint64_t jobs_active, jobs_done, jobs_failed;
 	uint64_t chunks_done, chunks_failed, bytes_scanned;
-	uint64_t op_exec[8]; /* per VYRE_OPCLASS_* */
+	uint64_t op_exec[VYRE_OPCLASSES]; /* per VYRE_OPCLASS_* */
 	uint64_t launches;
 };
 void pump_info(struct pump *p, struct pump_info *info);

@@ -31,6 +31,7 @@ enum pump_slot_state {
 	PSLOT_FREE,      /* EMPTY, region unused */
 	PSLOT_READING,   /* io_uring read in flight into the region */
 	PSLOT_PUBLISHED, /* PUBLISHED/CLAIMED on the ring, waiting for its done word */
+	PSLOT_HELD,      /* harvested, kept by the job's op to publish again */
 };
 
 struct pump_slot {
@@ -42,6 +43,28 @@ struct pump_slot {
 	uint32_t want;     /* bytes asked of the file: chunk + tail window */
 	uint32_t got;      /* bytes read so far (short reads resubmit the rest) */
 	uint32_t data_len; /* bytes of the chunk proper, once read */
+	bool opread;       /* an op's own read (pump_op_read), not a chunk */
+	void *op_ctx;      /* the op's record of what the slot holds */
+};
+
+/*
+ * One chunk's result for an ordered fold (PUMP_RESULT_FOLD), built by the
+ * op and folded in chunk order (fold.c). The op owns it until fold_part.
+ */
+struct pump_part_line {
+	uint64_t pos; /* chunk-relative line start */
+	uint64_t nl;  /* '\n' in the chunk before it */
+};
+
+struct pump_part {
+	uint64_t index;    /* chunk index: parts fold in this order */
+	uint64_t file_off; /* the chunk's first byte */
+	uint64_t count;    /* selected lines */
+	uint64_t nl;       /* '\n' in the chunk proper */
+	struct pump_part_line *lines; /* lines=1: the selected lines, any order */
+	size_t nlines, cap;
+	bool skip;         /* failed or cancelled: only its place in the order */
+	struct pump_part *next; /* fold.c's pending list */
 };
 
 struct pump_job {
@@ -53,14 +76,15 @@ struct pump_job {
 	int fd;
 	const struct pump_op *op;
 	uint32_t byte;
-	uint8_t pattern[VYRE_PATTERN_MAX];
-	uint32_t pattern_len;
+	uint8_t *data;      /* the op's data blob (op->prep), freed with the job */
+	uint32_t data_len;  /* 0: no data region */
 	uint64_t offset;
 	uint32_t chunk;
 	bool direct;
-	uint32_t tail; /* bytes read past each chunk: pattern_len - 1 */
+	uint32_t tail; /* bytes read past each chunk (op->prep: match's pattern_len - 1) */
 	uint64_t t_submit_ns;
 	uint32_t owner; /* pump_scan.owner */
+	enum pump_priority priority; /* never PUMP_PRIO_DEFAULT */
 	void (*on_end)(void *arg);
 	void *on_end_arg;
 
@@ -73,6 +97,16 @@ struct pump_job {
 	uint32_t published; /* data slots published, not harvested */
 	uint64_t published_total;
 	uint32_t batch; /* fence batch, pattern index and GPU tenant id */
+	uint32_t data_off;  /* the data region in the ring's pool, once placed */
+	bool data_placed;
+	uint32_t grep;      /* PUMP_GREP_* (set at submit) */
+	uint64_t max;       /* max= (set at submit) */
+	void *opstate;      /* the op's per-job state (pump thread) */
+	bool stop_admit;    /* the fold has what it needs (max=): no more chunks */
+	/* ordered fold (fold.c), pump thread */
+	uint64_t fold_next; /* index of the next chunk to fold */
+	uint64_t fold_nl;   /* '\n' in the chunks folded so far */
+	struct pump_part *fold_pending; /* parts waiting for earlier ones, by index */
 	bool fence_published;
 	bool fence_done;
 
@@ -85,6 +119,8 @@ struct pump_job {
 	uint64_t hist[VYRE_HIST_BINS];
 	struct pump_chunk_error *errors;
 	size_t nerrors, errors_cap;
+	struct pump_line *lines; /* grep lines=1, in file order */
+	size_t nlines, lines_cap;
 	uint32_t epoch;
 	uint64_t t_end_ns;
 	/* where a job's time goes (pump thread writes, under p->lock) */
@@ -106,6 +142,7 @@ struct pump {
 	bool thread_started;
 	int efd;
 	uint64_t efd_buf;
+	atomic_uint queued; /* jobs submitted, not yet taken: the idle spin watches it */
 
 	/* Pump thread only. */
 	struct pump_slot *slots;
@@ -113,9 +150,12 @@ struct pump {
 	struct pump_job *active; /* jobs admitted to the ring, round-robin */
 	struct pump_job *rr;     /* the next job to get a chunk */
 	struct pump_owner *owners; /* owners of the active jobs */
+	/* per level: slots given to a higher level while this one had chunks ready */
+	uint32_t starved[PUMP_PRIO_LEVELS];
 	uint32_t *batch_free;
 	uint32_t nbatch_free;
 	uint32_t pending_sqes;
+	bool wakeup_unarmed; /* the eventfd read could not be queued: retry, sleep briefly */
 
 	/* Under lock. */
 	pthread_mutex_t lock;
@@ -126,6 +166,9 @@ struct pump {
 	uint64_t jobs_active, jobs_done, jobs_failed;
 	uint64_t chunks_done, chunks_failed, bytes_scanned;
 	uint32_t slots_reading, slots_published;
+	/* the GPU's 32-bit per-opclass counters, accumulated 64-bit (pump_count_ops) */
+	uint64_t op_exec[VYRE_OPCLASSES];
+	uint32_t op_seen[VYRE_OPCLASSES]; /* pump thread only: the GPU value last added */
 	uint64_t t_start_ns;
 };
 
@@ -141,6 +184,20 @@ int uring_arm_wakeup(struct pump *p);
 /* pump.c */
 int pump_queue(struct pump *p, struct pump_job *j);
 void pump_kick(struct pump *p);
+/* For ops' hooks: a free slot for j (or -EBUSY), publish with the pump's
+ * accounting, start an op read of want bytes at off into the slot. */
+int pump_slot_take(struct pump *p, struct pump_job *j);
+void pump_slot_free(struct pump *p, uint32_t slot);
+int pump_slot_publish(struct pump *p, uint32_t slot, const struct ring_work *w);
+int pump_op_read(struct pump *p, uint32_t slot, uint64_t off, uint32_t want);
+
+/* fold.c */
+void fold_part(struct pump *p, struct pump_job *j, struct pump_part *part);
+void fold_skip(struct pump *p, struct pump_job *j, uint64_t index);
+void fold_flush(struct pump *p, struct pump_job *j);
+void fold_lines(struct pump_job *j, const struct pump_part *part);
+void part_free(struct pump_part *part);
+int part_add_line(struct pump_part *part, uint64_t pos, uint64_t nl);
 
 /* job.c */
 void job_end(struct pump *p, struct pump_job *j);

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * ring.c - the host side of the ring protocol (SPEC §6): publish slots,
+ * ring.c - the host side of the ring protocol (ARCHITECTURE.md "Ring protocol states"): publish slots,
  * harvest done ones, launch the megakernel.
  *
- * Memory placement (PLATFORM.md rules 1-2), per buffer:
+ * Memory placement (ARCHITECTURE.md, "Platform facts", facts 1-2), per buffer:
  *   hostw   slots + control words, written by the host, polled by the GPU:
  *           BAR (required when persistent; relaunch uses it when present).
  *   gpuw    done words, results, histograms, heartbeat: written by the GPU,
  *           polled by the host: host-coherent system memory.
  *   dev     epoch, counters, per-slot scratch: the GPU's own atomics, in
  *           device memory where it is host-visible (BAR), else host memory.
- *   pattern match patterns, host-written: placed like hostw.
+ *   data    the job data pool (patterns, DFAs), host-written: placed like
+ *           hostw, one first-fit region per job (pool.c).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -18,25 +19,29 @@
 #include <string.h>
 
 #include "log.h"
+#include "pool.h"
+#include "pump.h"
 #include "ring.h"
 
 struct ring {
 	struct gpu *gpu; /* borrowed from the pump */
 	enum ring_mode mode;
 	uint32_t nslots;
-	struct gpu_buf hostw, gpuw, dev, pattern;
+	struct gpu_buf hostw, gpuw, dev, data;
+	struct pool pool; /* free ranges of data */
 	struct gpu_kernel kernel;
 	struct vyre_push push;
 	uint32_t *slots; /* hostw.map */
 	uint32_t *ctrl;  /* hostw.map + nslots slots */
 	uint32_t *done;  /* gpuw.map + VYRE_GS_WORDS */
 	uint32_t *hist;  /* after the done records */
+	uint32_t *out;   /* after the histograms: VYRE_GO_WORDS per slot */
 	uint32_t *devw;  /* dev.map */
 	uint32_t *seq;   /* per slot: seq it was published with, 0 if not published */
 	uint32_t *tiles; /* per slot: tiles it was published with */
 	uint32_t next_seq;
 	uint32_t outstanding;
-	uint64_t launches;
+	_Atomic uint64_t launches; /* written by the pump thread, read by pump_info */
 };
 
 /* The GPU reads these words while we write them: every access is atomic. */
@@ -55,34 +60,30 @@ static uint32_t rd(const uint32_t *base, size_t i)
 	return atomic_load_explicit(word((uint32_t *)base, i), memory_order_relaxed);
 }
 
-/*
- * log2 of a tile's bytes. One lane's loop over a tile must stay far below
- * lavapipe's 65,535-iteration cap (PLATFORM.md rule 6): a tile of 2^s
- * bytes gives each of 256 lanes 2^s/256 positions; match tries up to m
- * bytes at each, so keep (2^s/256)*m <= 4096.
- */
-static uint32_t ring_tile_shift(uint32_t opcode, uint32_t arg0)
+/* log2 of a tile's bytes: the op row says, else 1 MiB (count and
+ * histogram lanes then do 256 16-byte loads). */
+static uint32_t ring_tile_shift(const struct ring *r, const struct ring_work *w)
 {
-	uint32_t s = 20; /* 1 MiB: count/histogram lanes do 256 16-byte loads */
+	const struct pump_op *op = pump_op_by_code(w->opcode);
 
-	if (opcode == VYRE_OP_MATCH && arg0 > 0) {
-		s = 20;
-		while (s > 12 && (1u << (s - 8)) * arg0 > 4096)
-			s--;
-	}
-	return s;
+	if (w->tile_shift)
+		return w->tile_shift;
+	if (op && op->tile_shift)
+		return op->tile_shift(r->gpu, w);
+	return 20;
 }
 
 static int ring_buffers(struct ring *r)
 {
 	/*
 	 * Host-written words go to BAR whenever the device has it: a
-	 * persistent kernel needs that (rule 1), and in relaunch mode it keeps
+	 * persistent kernel needs that (fact 1), and in relaunch mode it keeps
 	 * the GPU's claim CAS in device memory rather than across PCIe.
 	 */
 	enum gpu_place near = r->mode == RING_PERSISTENT ? GPU_PLACE_BAR : GPU_PLACE_NEAR;
 	size_t hostw = (size_t)r->nslots * VYRE_SLOT_WORDS + VYRE_CTRL_IN_WORDS;
-	size_t gpuw = VYRE_GS_WORDS + (size_t)r->nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS);
+	size_t gpuw = VYRE_GS_WORDS +
+		      (size_t)r->nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS + VYRE_GO_WORDS);
 	size_t dev = VYRE_DEV_SCRATCH + (size_t)r->nslots * VYRE_SCRATCH_WORDS;
 	int ret;
 
@@ -92,14 +93,16 @@ static int ring_buffers(struct ring *r)
 	if (!ret)
 		ret = gpu_buf_alloc(r->gpu, dev * 4, GPU_PLACE_NEAR, &r->dev);
 	if (!ret)
-		ret = gpu_buf_alloc(r->gpu, (VkDeviceSize)VYRE_MAX_BATCHES * VYRE_PATTERN_MAX, near,
-				    &r->pattern);
+		ret = gpu_buf_alloc(r->gpu, VYRE_DATA_POOL_BYTES, near, &r->data);
+	if (!ret)
+		ret = pool_init(&r->pool, VYRE_DATA_POOL_BYTES, VYRE_DATA_ALIGN);
 	if (ret)
 		return ret;
 	r->slots = r->hostw.map;
 	r->ctrl = r->slots + (size_t)r->nslots * VYRE_SLOT_WORDS;
 	r->done = (uint32_t *)r->gpuw.map + VYRE_GS_WORDS;
 	r->hist = r->done + (size_t)r->nslots * VYRE_DONE_WORDS;
+	r->out = r->hist + (size_t)r->nslots * VYRE_HIST_BINS;
 	r->devw = r->dev.map;
 	return 0;
 }
@@ -130,6 +133,7 @@ int ring_create(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t ar
 		goto out_destroy;
 	r->push = (struct vyre_push){
 		.arena_addr = arena_addr,
+		.data_addr = r->data.addr,
 		.nslots = nslots,
 		.mode = mode,
 		.cpu_layout = g->is_cpu,
@@ -143,12 +147,12 @@ int ring_create(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t ar
 	} else {
 		/*
 		 * One tile per workgroup, two spare passes for a lost claim race:
-		 * every invocation's loop total stays near 4,100 (rule 6).
+		 * every invocation's loop total stays near 4,100 (fact 6).
 		 */
 		r->push.max_claims = 1;
 		r->push.max_iters = 3;
 	}
-	const struct gpu_buf *bufs[4] = {&r->hostw, &r->gpuw, &r->dev, &r->pattern};
+	const struct gpu_buf *bufs[4] = {&r->hostw, &r->gpuw, &r->dev, &r->data};
 	ret = gpu_kernel_create(g, mode == RING_PERSISTENT, bufs, &r->push, sizeof(r->push),
 				&r->kernel);
 	if (ret)
@@ -170,7 +174,8 @@ void ring_destroy(struct ring **rp)
 		ring_stop(r);
 		gpu_kernel_destroy(r->gpu, &r->kernel);
 	}
-	gpu_buf_free(r->gpu, &r->pattern);
+	pool_fini(&r->pool);
+	gpu_buf_free(r->gpu, &r->data);
 	gpu_buf_free(r->gpu, &r->dev);
 	gpu_buf_free(r->gpu, &r->gpuw);
 	gpu_buf_free(r->gpu, &r->hostw);
@@ -194,7 +199,7 @@ int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
 	 */
 	if (r->seq[slot])
 		return -EBUSY;
-	shift = ring_tile_shift(w->opcode, w->arg0);
+	shift = ring_tile_shift(r, w);
 	ntiles = w->opcode == VYRE_OP_BATCH_FENCE ? 1 : (w->data_len + (1u << shift) - 1) >> shift;
 	if (ntiles == 0)
 		ntiles = 1;
@@ -215,6 +220,7 @@ int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
 	wr(r->slots, b + VYRE_W_TAIL_LEN, w->tail_len);
 	wr(r->slots, b + VYRE_W_TILES, ntiles | shift << VYRE_TILE_SHIFT_POS);
 	wr(r->slots, b + VYRE_W_BATCH, w->batch);
+	wr(r->slots, b + VYRE_W_JOB_DATA_LEN, w->jd_len);
 	wr(r->slots, b + VYRE_W_CLAIM, VYRE_CLAIM_GEN(seq));
 	/*
 	 * Pairs with find_slot's acquire load of the status word. A full
@@ -252,6 +258,7 @@ int ring_harvest(struct ring *r, void (*fn)(void *ctx, const struct ring_done *d
 			.epoch = rd(r->done, d + VYRE_D_EPOCH),
 			.result = rd(r->done, d + VYRE_D_RESULT),
 			.hist = r->hist + (size_t)s * VYRE_HIST_BINS,
+			.out = r->out + (size_t)s * VYRE_GO_WORDS,
 		};
 		r->seq[s] = 0;
 		r->outstanding--;
@@ -284,7 +291,9 @@ int ring_kick(struct ring *r)
 			if (r->seq[s] && groups < 65535)
 				groups += r->tiles[s];
 	}
-	wr(r->ctrl, VYRE_CI_LAUNCH, (uint32_t)++r->launches);
+	uint64_t launch = atomic_load_explicit(&r->launches, memory_order_relaxed) + 1;
+	atomic_store_explicit(&r->launches, launch, memory_order_relaxed);
+	wr(r->ctrl, VYRE_CI_LAUNCH, (uint32_t)launch);
 	return gpu_kernel_launch(r->gpu, &r->kernel, groups);
 }
 
@@ -331,9 +340,10 @@ uint32_t ring_status_word(const struct ring *r, uint32_t slot)
 	return rd(r->slots, (size_t)slot * VYRE_SLOT_WORDS + VYRE_W_STATUS);
 }
 
+/* Any thread (pump_info): the pump thread is the one writer. */
 uint64_t ring_launches(const struct ring *r)
 {
-	return r->launches;
+	return atomic_load_explicit(&r->launches, memory_order_relaxed);
 }
 
 uint32_t ring_heartbeat(const struct ring *r)
@@ -351,11 +361,25 @@ uint32_t ring_done_count(const struct ring *r)
 	return rd(r->devw, VYRE_DEV_DONE_COUNT);
 }
 
-void ring_set_pattern(struct ring *r, uint32_t index, const uint8_t *pat, uint32_t len)
+uint32_t *ring_out(struct ring *r, uint32_t slot)
 {
-	uint8_t *dst = (uint8_t *)r->pattern.map + (size_t)index * VYRE_PATTERN_MAX;
+	return r->out + (size_t)slot * VYRE_GO_WORDS;
+}
 
-	memcpy(dst, pat, len > VYRE_PATTERN_MAX ? VYRE_PATTERN_MAX : len);
+int ring_data_alloc(struct ring *r, uint32_t len, uint32_t *off)
+{
+	return pool_alloc(&r->pool, len, off);
+}
+
+void ring_data_write(struct ring *r, uint32_t off, const void *src, uint32_t len)
+{
+	if (off < VYRE_DATA_POOL_BYTES && len <= VYRE_DATA_POOL_BYTES - off)
+		memcpy((uint8_t *)r->data.map + off, src, len);
+}
+
+void ring_data_free(struct ring *r, uint32_t off, uint32_t len)
+{
+	pool_free(&r->pool, off, len);
 }
 
 void ring_mask_tenant(struct ring *r, uint32_t tenant, bool masked)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ring.h - the host side of the ring protocol (SPEC §6). Private to pump/.
+ * ring.h - the host side of the ring protocol (ARCHITECTURE.md "Ring protocol states"). Private to pump/.
  *
  * A ring is owned by one pump thread; no function here is thread-safe.
  */
@@ -22,11 +22,13 @@ enum ring_mode {
 struct ring_work {
 	uint32_t opcode;
 	uint32_t tenant;   /* GPU tenant id: bit in the mask table */
-	uint32_t arg0, arg1, arg2;
+	uint32_t arg0, arg1, arg2; /* arg2: the job data region's offset, if any */
 	uint64_t data_off; /* chunk's offset in the arena */
 	uint32_t data_len;
 	uint32_t tail_len;
 	uint32_t batch;    /* VYRE_NO_BATCH or the fence batch it counts toward */
+	uint32_t jd_len;   /* bytes of the job data region at arg2 (0: none) */
+	uint32_t tile_shift; /* log2 of tile bytes; 0: the op row's choice */
 };
 
 struct ring_done {
@@ -36,6 +38,7 @@ struct ring_done {
 	uint32_t epoch;  /* fences */
 	uint32_t result;
 	const uint32_t *hist; /* 256 bins, for histogram slots */
+	const uint32_t *out;  /* VYRE_GO_WORDS of op output (grep) */
 };
 
 struct ring;
@@ -73,7 +76,17 @@ uint64_t ring_launches(const struct ring *r);
 uint32_t ring_heartbeat(const struct ring *r);
 uint32_t ring_op_count(const struct ring *r, uint32_t opclass);
 uint32_t ring_done_count(const struct ring *r);
-void ring_set_pattern(struct ring *r, uint32_t index, const uint8_t *pat, uint32_t len);
+/*
+ * Job data regions in the pool (VYRE_DATA_POOL_BYTES, placed like the
+ * slots): alloc returns the offset a slot's arg2 carries, or -ENOSPC while
+ * the pool is full; write copies a job's blob in before its first slot.
+ */
+/* The slot's op output words (GPU-written, host-coherent); an op resets
+ * what it needs before publishing. */
+uint32_t *ring_out(struct ring *r, uint32_t slot);
+int ring_data_alloc(struct ring *r, uint32_t len, uint32_t *off);
+void ring_data_write(struct ring *r, uint32_t off, const void *src, uint32_t len);
+void ring_data_free(struct ring *r, uint32_t off, uint32_t len);
 void ring_mask_tenant(struct ring *r, uint32_t tenant, bool masked);
 enum ring_mode ring_mode(const struct ring *r);
 const char *ring_place(const struct ring *r);

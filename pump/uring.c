@@ -16,7 +16,7 @@
 /*
  * Relaunch mode registers each slot's region as fixed buffer <slot>, so a
  * chunk is one READ_FIXED straight into memory the shader reads. BAR
- * memory cannot be registered (PLATFORM.md rule 4): plain READ there.
+ * memory cannot be registered (platform fact 4, ARCHITECTURE.md): plain READ there.
  */
 int uring_open(struct pump *p)
 {
@@ -95,8 +95,8 @@ int uring_read(struct pump *p, uint32_t slot)
 	else
 		io_uring_prep_read(sqe, j->fd, dst, len, off);
 	/*
-	 * io-wq workers copy big buffered reads in parallel (PLATFORM.md rule
-	 * 5). A small read is copied inline: punting a 4 KiB read to io-wq cost
+	 * io-wq workers copy big buffered reads in parallel (platform fact
+	 * 5, ARCHITECTURE.md). A small read is copied inline: punting a 4 KiB read to io-wq cost
 	 * ~225 us of a job's ~460 us on the H100 (taken_us -> read_us).
 	 */
 	if (p->async && !j->direct && len >= URING_ASYNC_MIN)

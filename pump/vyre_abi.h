@@ -4,11 +4,14 @@
  *
  * glslang defines VULKAN when it compiles a shader, so this one file gives
  * the C host and the megakernel the same numbers. The numbers that
- * vyre-runtime also uses (slot states, the 16-word slot, opcodes) are kept
- * wire-compatible with it (SPEC §6).
+ * vyre-runtime also uses (slot states, the 16-word slot, the built-in
+ * opcodes 0-7 and the system ones) are kept wire-compatible with it. The
+ * scan ops' numbers are in the op table, vyre_ops.h.
  */
 #ifndef VYRE_ABI_H
 #define VYRE_ABI_H
+
+#include "vyre_ops.h"
 
 #ifndef VULKAN
 #include <stdint.h>
@@ -28,13 +31,12 @@
 #define VYRE_SLOT_REQUEUE   VYRE_U(6) /* reserved */
 #define VYRE_SLOT_FAULT     VYRE_U(7)
 
-/* Opcodes. 0..7 built in, 0x100.. vyrefs scan ops, high bit system. */
-#define VYRE_OP_NOP         VYRE_U(0)
-#define VYRE_OP_DFA_STEP    VYRE_U(6) /* reserved for a future regex op */
+/*
+ * Opcodes outside the op table: 0..7 built in (NOP = 0 is a table row),
+ * 0x100.. vyrefs scan ops (vyre_ops.h), high bit system.
+ */
+#define VYRE_OP_DFA_STEP    VYRE_U(6) /* reserved: vyre-runtime's number; grep is 0x104 */
 #define VYRE_OP_BATCH_FENCE VYRE_U(7)
-#define VYRE_OP_COUNT       VYRE_U(0x101)
-#define VYRE_OP_MATCH       VYRE_U(0x102)
-#define VYRE_OP_HISTOGRAM   VYRE_U(0x103)
 #define VYRE_OP_PACKED_SLOT VYRE_U(0x80000001)
 #define VYRE_OP_SHUTDOWN    VYRE_U(0xFFFFFFFF)
 
@@ -54,8 +56,8 @@
 #define VYRE_W_TENANT      2
 #define VYRE_W_PRIORITY    3
 #define VYRE_W_ARG0        4 /* count: byte; match: pattern length; fence: batch */
-#define VYRE_W_ARG1        5 /* match: pattern table index; fence: slots in batch */
-#define VYRE_W_ARG2        6
+#define VYRE_W_ARG1        5 /* fence: slots in batch */
+#define VYRE_W_ARG2        6 /* ops with job data: the region's byte offset in the pool */
 #define VYRE_W_SEQ         7  /* publish sequence, echoed in the done word */
 #define VYRE_W_DATA_LO     8  /* chunk's byte offset in the arena */
 #define VYRE_W_DATA_HI     9
@@ -64,7 +66,8 @@
 #define VYRE_W_TILES       12 /* bits 0-23: tiles; bits 24-31: log2 of tile bytes */
 #define VYRE_W_BATCH       13 /* fence batch this slot counts toward, or VYRE_NO_BATCH */
 #define VYRE_W_CLAIM       14 /* (seq & 0xffff) << 16 | next tile; claimed by CAS */
-#define VYRE_W_RESERVED    15
+#define VYRE_W_JOB_DATA_LEN 15 /* bytes of the job's data region (0: none) */
+#define VYRE_W_JOB_DATA    VYRE_W_ARG2
 
 #define VYRE_NO_BATCH      VYRE_U(0xFFFFFFFF)
 #define VYRE_TILES_MASK    VYRE_U(0x00FFFFFF)
@@ -85,7 +88,8 @@
 
 /*
  * GPU-written completion record, one per slot, in host-coherent system
- * memory where the host polls it (PLATFORM.md rule 2).
+ * memory: the fastest place for the host to poll (ARCHITECTURE.md,
+ * "Platform facts", fact 2).
  */
 #define VYRE_DONE_WORDS      8
 #define VYRE_D_DONE          0 /* = the slot's SEQ once complete (release) */
@@ -104,13 +108,7 @@
 /* GPU-private words (device memory): counters, batches, per-slot scratch. */
 #define VYRE_DEV_EPOCH       0
 #define VYRE_DEV_DONE_COUNT  1
-#define VYRE_DEV_OP_COUNT    8  /* 8 words: executions per opcode class */
-#define VYRE_OPCLASS_NOP     0
-#define VYRE_OPCLASS_COUNT   1
-#define VYRE_OPCLASS_MATCH   2
-#define VYRE_OPCLASS_HIST    3
-#define VYRE_OPCLASS_FENCE   4
-#define VYRE_OPCLASS_UNKNOWN 5
+#define VYRE_DEV_OP_COUNT    8  /* VYRE_OPCLASSES words: executions per opcode class */
 #define VYRE_DEV_BATCHES     32 /* VYRE_MAX_BATCHES words of per-batch done counts */
 #define VYRE_MAX_BATCHES     4096
 #define VYRE_DEV_SCRATCH     (VYRE_DEV_BATCHES + VYRE_MAX_BATCHES)
@@ -120,8 +118,65 @@
 #define VYRE_S_FAULT         2
 #define VYRE_S_HIST          8
 
-/* Pattern table (host-written): one 256-byte entry per batch id. */
-#define VYRE_PATTERN_MAX     256
+/*
+ * Job data (host-written): one pool per pump, placed like the slots (BAR
+ * when the kernel is persistent), holding each job's data region: match's
+ * pattern, grep's DFA. A slot names its job's region by byte offset
+ * (VYRE_W_JOB_DATA) and length (VYRE_W_JOB_DATA_LEN).
+ */
+#define VYRE_DATA_POOL_BYTES (32u << 20)
+#define VYRE_JOB_DATA_MAX    (16u << 20)
+#define VYRE_DATA_ALIGN      256u
+#define VYRE_PATTERN_MAX     256 /* match's pattern: a small data region */
+
+/*
+ * grep (op 0x104). Argument words: arg0 = resume position (a chunk pass:
+ * lines starting before it are skipped) or the entry DFA state (a
+ * continuation); arg1 = VYRE_GREP_F_* flags, log2 of a lane's loop budget
+ * in bits 8-15 and, for a continuation, its first byte in bits 16-31.
+ */
+#define VYRE_GREP_F_FIRST    VYRE_U(1)  /* chunk offset 0 starts a line (first chunk of the scan) */
+#define VYRE_GREP_F_EOF      VYRE_U(2)  /* the data ends at len + tail: a last line without '\n' ends there */
+#define VYRE_GREP_F_CONT     VYRE_U(4)  /* a continuation of one open line */
+#define VYRE_GREP_F_INVERT   VYRE_U(8)  /* select lines that do not match */
+#define VYRE_GREP_F_LINES    VYRE_U(16) /* record each selected line */
+#define VYRE_GREP_BUDGET_POS 8
+#define VYRE_GREP_START_POS  16
+#define VYRE_GREP_MAX_TILES  256
+
+/* grep's DFA in its job data region, in 32-bit words. */
+#define VYRE_DFA_NSTATES     0
+#define VYRE_DFA_NCLASSES    1
+#define VYRE_DFA_START       2
+#define VYRE_DFA_CLASSES     4  /* 64 words: byte -> class, 4 per word */
+#define VYRE_DFA_HDR_WORDS   68 /* then accept bits, sink bits (nstates/32 words each), next */
+#define VYRE_GREP_SHARED_WORDS 4096 /* a DFA this small is read from shared memory */
+
+/*
+ * grep's per-slot output, GPU-written in the completion buffer after the
+ * histograms. The host resets the first words before each publish.
+ */
+#define VYRE_GO_REC_MIN      0 /* lowest selected line start not recorded (lines=1), or NONE */
+#define VYRE_GO_OPEN_MIN     1 /* lowest open line not listed, or NONE */
+#define VYRE_GO_OPEN_COUNT   2 /* open entries claimed (entry 0 is reserved for the resume line) */
+#define VYRE_GO_REC_TOP      3 /* records claimed by tiles other than the resume tile */
+#define VYRE_GO_CONT_KIND    4 /* continuation: 1 the line ended, 2 still open */
+#define VYRE_GO_CONT_SEL     5 /* continuation: 1 the line is selected */
+#define VYRE_GO_CONT_POS     6 /* continuation: position reached (open), relative to the data */
+#define VYRE_GO_CONT_STATE   7 /* continuation: DFA state there */
+#define VYRE_GO_TILE_NL      8   /* VYRE_GREP_MAX_TILES words: '\n' in each tile */
+#define VYRE_GO_TILE_REC     264 /* VYRE_GREP_MAX_TILES words: records tile t wrote */
+#define VYRE_GO_TILE_BASE    520 /* VYRE_GREP_MAX_TILES words: where tile t's records start */
+#define VYRE_GO_OPEN         776 /* VYRE_GREP_OPEN_MAX entries of 4 words */
+#define VYRE_GREP_OPEN_MAX   32
+#define VYRE_GO_OPEN_START   0 /* the line's start, chunk-relative */
+#define VYRE_GO_OPEN_NL      1 /* '\n' between its owning tile's start and it */
+#define VYRE_GO_OPEN_POS     2 /* position reached */
+#define VYRE_GO_OPEN_STATE   3 /* DFA state there */
+#define VYRE_GO_REC          904 /* VYRE_GREP_REC_MAX records of 2 words: start, nl */
+#define VYRE_GREP_REC_MAX    1024
+#define VYRE_GO_WORDS        (VYRE_GO_REC + 2 * VYRE_GREP_REC_MAX)
+#define VYRE_GO_NONE         VYRE_U(0xFFFFFFFF)
 
 /* The megakernel's workgroup width and its launch parameters. */
 #define VYRE_WG_SIZE         256
@@ -131,6 +186,7 @@
 #ifndef VULKAN
 struct vyre_push {
 	uint64_t arena_addr; /* buffer device address of the data arena */
+	uint64_t data_addr;  /* buffer device address of the job data pool */
 	uint32_t nslots;
 	uint32_t mode;
 	uint32_t max_claims; /* claims one workgroup makes before it exits */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
-// The megakernel: a bytecode interpreter over the ring of SPEC §6.
+// The megakernel: a bytecode interpreter over the ring of slots (the wire
+// layout is pump/vyre_abi.h, the op table pump/vyre_ops.h).
 //
 // Every workgroup loops: find a slot with an unclaimed tile, claim the tile
 // by compare-and-swap on the slot's claim word, run the slot's opcode over
@@ -10,7 +11,7 @@
 //
 // A chunk is split into tiles so that no invocation's loop count grows with
 // the chunk: lavapipe silently stops any invocation after 65,535 loop
-// iterations in total (PLATFORM.md rule 6). The host sizes tiles (ops.c,
+// iterations in total (ARCHITECTURE.md, "Platform facts", fact 6). The host sizes tiles (ops.c,
 // ring.c) so one tile costs a lane at most ~4,100 iterations, and a
 // relaunched workgroup claims at most one tile.
 //
@@ -43,15 +44,18 @@ layout(set = 0, binding = 0) coherent volatile buffer HostW { uint w[]; } hw;
 layout(set = 0, binding = 1) coherent volatile buffer GpuW { uint w[]; } gw;
 // GPU-private: epoch, counters, batch counts, per-slot scratch.
 layout(set = 0, binding = 2) coherent volatile buffer Dev { uint w[]; } dv;
-// Host-written: match patterns, VYRE_PATTERN_MAX bytes per batch id. A
-// persistent kernel reads them coherent, as it does chunks (DATA_COHERENT).
-layout(set = 0, binding = 3) DATA_COHERENT readonly buffer Pat { uint8_t b[]; } pat;
+// Host-written: the job data pool (patterns, DFAs), read through
+// pc.data_addr. A persistent kernel reads it coherent, as it does chunks
+// (DATA_COHERENT): a region is reused by later jobs.
+layout(set = 0, binding = 3) DATA_COHERENT readonly buffer JobData { uint w[]; } jdata;
 
 layout(buffer_reference, std430, buffer_reference_align = 16) DATA_COHERENT readonly buffer Vec4s { uvec4 v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 1) DATA_COHERENT readonly buffer Bytes { uint8_t b[]; };
+layout(buffer_reference, std430, buffer_reference_align = 4) DATA_COHERENT readonly buffer Words { uint w[]; };
 
 layout(push_constant) uniform Push {
 	uint64_t arena_addr;
+	uint64_t data_addr;
 	uint nslots;
 	uint mode;
 	uint max_claims;
@@ -74,6 +78,7 @@ shared uint s_tile;
 shared uint s_stop;
 shared uint s_last;
 shared uint s_sum;
+shared uint s_masked;
 shared uint s_hist[VYRE_HIST_BINS];
 
 uint slot_word(uint s, uint w) { return s * VYRE_SLOT_WORDS + w; }
@@ -85,144 +90,42 @@ uint hist_word(uint s, uint bin)
 }
 uint scratch_word(uint s, uint w) { return VYRE_DEV_SCRATCH + s * VYRE_SCRATCH_WORDS + w; }
 
-// Sum of one value per lane, returned to every lane. A shared atomic and
-// three barriers: no subgroup arithmetic (it misbehaved on lavapipe 22.3),
-// and barriers are what a CPU device pays for most.
-uint wg_sum(uint v)
-{
-	if (gl_LocalInvocationIndex == 0)
-		s_sum = 0;
-	barrier();
-	if (v != 0)
-		atomicAdd(s_sum, v);
-	barrier();
-	uint r = s_sum;
-	barrier();
-	return r;
-}
+#include "lib.glsl"
+#include "ops/ops.glsl"
 
-// Each byte of x that is zero becomes 0x80, every other byte 0x00: exact,
-// no carries between bytes (the classic "has zero byte" test, kept exact).
-uint zero_bytes(uint x)
-{
-	return ~(((x & 0x7F7F7F7Fu) + 0x7F7F7F7Fu) | x | 0x7F7F7F7Fu);
-}
-
-// Mask of the valid bytes of the 32-bit word starting at byte position p.
-uint valid_mask(uint p, uint end)
-{
-	if (p + 4u <= end)
-		return 0xFFFFFFFFu;
-	if (p >= end)
-		return 0u;
-	return (1u << ((end - p) * 8u)) - 1u;
-}
-
-// Which 16-byte vectors of a tile this lane takes. A GPU wants neighbouring
-// lanes on neighbouring vectors (coalesced); a CPU device runs 8 lanes as
-// one SIMD batch, a batch after another, so there each lane takes one
-// contiguous run: sequential streams the prefetcher follows, instead of a
-// 4 KiB-stride walk that made lavapipe memory-latency bound.
-void lane_vectors(uint nvec, out uint first, out uint step, out uint cnt)
-{
-	uint lane = gl_LocalInvocationIndex;
-	if (pc.cpu_layout != 0u) {
-		uint per = (nvec + VYRE_WG_SIZE - 1u) / VYRE_WG_SIZE;
-		first = lane * per;
-		step = 1u;
-		cnt = first < nvec ? min(per, nvec - first) : 0u;
-	} else {
-		first = lane;
-		step = VYRE_WG_SIZE;
-		cnt = lane < nvec ? (nvec - lane + VYRE_WG_SIZE - 1u) / VYRE_WG_SIZE : 0u;
-	}
-}
-
-// Zero-byte marks of the 16 bytes at p, bytes at or past end cleared.
-uvec4 zero_marks(uvec4 v, uint p, uint end)
-{
-	uvec4 z = uvec4(zero_bytes(v.x), zero_bytes(v.y), zero_bytes(v.z), zero_bytes(v.w));
-	if (p + 16u > end)
-		z &= uvec4(valid_mask(p, end), valid_mask(p + 4u, end), valid_mask(p + 8u, end),
-			   valid_mask(p + 12u, end));
-	return z;
-}
-
-// count: occurrences of one byte in [start, end) of the chunk.
-uint op_count(uint64_t base, uint start, uint end, uint byte)
-{
-	Vec4s d = Vec4s(base);
-	uvec4 pat = uvec4((byte & 0xFFu) * 0x01010101u);
-	uint first, step, cnt, n = 0;
-	lane_vectors((end - start + 15u) / 16u, first, step, cnt);
-	uint p = start + first * 16u;
-	for (uint k = 0; k < cnt; k++, p += step * 16u) {
-		uvec4 z = zero_marks(d.v[p >> 4] ^ pat, p, end);
-		n += bitCount(z.x) + bitCount(z.y) + bitCount(z.z) + bitCount(z.w);
-	}
-	return n;
-}
-
-// match: occurrences of the pattern starting in [start, end); the pattern
-// may run into the tail window, up to limit (chunk plus tail). Each lane
-// takes 16 bytes at a time, finds the bytes equal to the pattern's first
-// byte with the same zero-byte test as count, and verifies only those.
-uint op_match(uint64_t base, uint start, uint end, uint limit, uint pidx, uint m)
-{
-	Vec4s d4 = Vec4s(base);
-	Bytes d = Bytes(base);
-	uint poff = pidx * VYRE_PATTERN_MAX;
-	uvec4 pfirst = uvec4(uint(pat.b[poff]) * 0x01010101u);
-	uint first, step, cnt, n = 0;
-	lane_vectors((end - start + 15u) / 16u, first, step, cnt);
-	uint p = start + first * 16u;
-	for (uint k = 0; k < cnt; k++, p += step * 16u) {
-		uvec4 z = zero_marks(d4.v[p >> 4] ^ pfirst, p, end);
-		for (uint w = 0; w < 4u; w++) {
-			uint bits = z[w];
-			while (bits != 0u) {
-				uint q = p + 4u * w + uint(findLSB(bits)) / 8u;
-				bits &= bits - 1u;
-				if (q + m > limit)
-					continue;
-				uint j = 1;
-				for (; j < m; j++)
-					if (d.b[q + j] != pat.b[poff + j])
-						break;
-				if (j == m)
-					n++;
-			}
-		}
-	}
-	return n;
-}
-
-// histogram: this lane's bytes of [start, end) counted into s_hist.
-void op_histogram(uint64_t base, uint start, uint end)
-{
-	Vec4s d = Vec4s(base);
-	uint first, step, cnt;
-	lane_vectors((end - start + 15u) / 16u, first, step, cnt);
-	uint p = start + first * 16u;
-	for (uint k = 0; k < cnt; k++, p += step * 16u) {
-		uvec4 v = d.v[p >> 4];
-		uint words[4] = uint[4](v.x, v.y, v.z, v.w);
-		uint nb = min(16u, end - p);
-		for (uint b = 0; b < nb; b++)
-			atomicAdd(s_hist[(words[b >> 2] >> ((b & 3u) * 8u)) & 0xFFu], 1u);
-	}
-}
-
+// The table's columns as functions of the opcode.
+#define OPCLASS_CASE(name, NAME, code, opclass, flags) case VYRE_OP_##NAME: return opclass;
 uint opclass_of(uint op)
 {
 	switch (op) {
-	case VYRE_OP_NOP: return VYRE_OPCLASS_NOP;
-	case VYRE_OP_COUNT: return VYRE_OPCLASS_COUNT;
-	case VYRE_OP_MATCH: return VYRE_OPCLASS_MATCH;
-	case VYRE_OP_HISTOGRAM: return VYRE_OPCLASS_HIST;
+	VYRE_OPS(OPCLASS_CASE)
 	case VYRE_OP_BATCH_FENCE: return VYRE_OPCLASS_FENCE;
 	}
 	return VYRE_OPCLASS_UNKNOWN;
+}
+
+#define OPFLAGS_CASE(name, NAME, code, opclass, flags) case VYRE_OP_##NAME: return flags;
+uint opflags_of(uint op)
+{
+	switch (op) {
+	VYRE_OPS(OPFLAGS_CASE)
+	}
+	return VYRE_OPF_NONE;
+}
+
+// The dispatch: one case per row, calling op_<name>(). A row without its
+// function fails here at build time (undeclared identifier).
+#define OP_CASE(name, NAME, code, opclass, flags) case VYRE_OP_##NAME: mine = op_##name(a, fault); break;
+uint run_op(uint opcode, op_in a, inout uint fault)
+{
+	uint mine = 0u;
+	switch (opcode) {
+	VYRE_OPS(OP_CASE)
+	default:
+		fault = VYRE_ERR_UNKNOWN_OP;
+		break;
+	}
+	return mine;
 }
 
 bool tenant_masked(uint tenant)
@@ -289,8 +192,6 @@ void run_tile(uint s, uint tile)
 		return;
 	}
 	uint tenant = hw.w[slot_word(s, VYRE_W_TENANT)];
-	uint arg0 = hw.w[slot_word(s, VYRE_W_ARG0)];
-	uint arg1 = hw.w[slot_word(s, VYRE_W_ARG1)];
 	uint64_t off = uint64_t(hw.w[slot_word(s, VYRE_W_DATA_LO)]) |
 		       (uint64_t(hw.w[slot_word(s, VYRE_W_DATA_HI)]) << 32);
 	uint len = hw.w[slot_word(s, VYRE_W_DATA_LEN)];
@@ -301,40 +202,38 @@ void run_tile(uint s, uint tile)
 	uint shift = tiles >> VYRE_TILE_SHIFT_POS;
 	uint start = tile << shift;
 	uint end = min(start + (1u << shift), len);
-	uint64_t base = pc.arena_addr + off;
+	op_in a;
+	a.slot = s;
+	a.tile = tile;
+	a.ntiles = ntiles;
+	a.shift = shift;
+	a.start = start;
+	a.end = end;
+	a.len = len;
+	a.tail = tail;
+	a.arg0 = hw.w[slot_word(s, VYRE_W_ARG0)];
+	a.arg1 = hw.w[slot_word(s, VYRE_W_ARG1)];
+	a.jd_off = hw.w[slot_word(s, VYRE_W_JOB_DATA)];
+	a.jd = hw.w[slot_word(s, VYRE_W_JOB_DATA_LEN)];
+	a.base = pc.arena_addr + off;
+	uint flags = opflags_of(opcode);
 
-	// The opcode functions compute this lane's share and never wait on a
-	// barrier: barriers stay in uniform code, outside the dispatch switch.
+	// The mask word can change under us: lane 0 reads it once for all, so
+	// the dispatch below stays uniform (op functions may use barriers).
 	uint fault = VYRE_ERR_NONE;
 	uint mine = 0;
 	s_hist[lane] = 0;
+	if (lane == 0)
+		s_masked = tenant_masked(tenant) ? 1u : 0u;
 	barrier();
-	if (tenant_masked(tenant)) {
+	if (s_masked != 0u)
 		fault = VYRE_ERR_MASKED;
-	} else {
-		switch (opcode) {
-		case VYRE_OP_NOP:
-			mine = (tile == 0 && lane == 0) ? 1u : 0u;
-			break;
-		case VYRE_OP_COUNT:
-			mine = op_count(base, start, end, arg0);
-			break;
-		case VYRE_OP_MATCH:
-			if (arg0 == 0 || arg0 > VYRE_PATTERN_MAX || arg1 >= VYRE_MAX_BATCHES)
-				fault = VYRE_ERR_BAD_SLOT;
-			else
-				mine = op_match(base, start, end, len + tail, arg1, arg0);
-			break;
-		case VYRE_OP_HISTOGRAM:
-			op_histogram(base, start, end);
-			break;
-		default:
-			fault = VYRE_ERR_UNKNOWN_OP;
-			break;
-		}
-	}
+	else if (a.jd != 0u && (a.jd > VYRE_JOB_DATA_MAX || a.jd_off > VYRE_DATA_POOL_BYTES - a.jd))
+		fault = VYRE_ERR_BAD_SLOT;
+	else
+		mine = run_op(opcode, a, fault);
 	uint partial = wg_sum(mine);
-	if (opcode == VYRE_OP_HISTOGRAM && s_hist[lane] != 0)
+	if ((flags & VYRE_OPF_BINS) != 0u && s_hist[lane] != 0)
 		atomicAdd(dv.w[scratch_word(s, VYRE_S_HIST + lane)], s_hist[lane]);
 
 	// Fold this tile in; the tiles-done count is the release that orders
@@ -356,7 +255,7 @@ void run_tile(uint s, uint tile)
 
 	// Last tile: publish the slot's result, leave its scratch zeroed for
 	// the next use of the slot.
-	if (opcode == VYRE_OP_HISTOGRAM) {
+	if ((flags & VYRE_OPF_BINS) != 0u) {
 		uint bin = atomicExchange(dv.w[scratch_word(s, VYRE_S_HIST + lane)], 0u);
 		gw.w[hist_word(s, lane)] = bin;
 	}
@@ -449,7 +348,7 @@ void main()
 	if (beat)
 		STORE_REL(gw.w[VYRE_GS_LAUNCH], hw.w[ctrl_word(VYRE_CI_LAUNCH)]);
 	// Every loop has a stop check and a spin limit: there is no watchdog
-	// on the NVIDIA driver (PLATFORM.md rule 7).
+	// on the NVIDIA driver (ARCHITECTURE.md, "Platform facts", fact 7).
 	for (uint iter = 0; iter < pc.max_iters; iter++) {
 		if (lane == 0)
 			s_stop = LOAD_ACQ(hw.w[ctrl_word(VYRE_CI_STOP)]);

@@ -34,6 +34,7 @@ struct bench {
 	struct arena a;
 	struct ring *r;
 	uint32_t slots, chunk;
+	uint32_t pattern; /* match's job data region */
 	uint64_t done;
 	uint64_t result;
 };
@@ -68,6 +69,8 @@ static double run_op(struct bench *b, uint32_t op, uint32_t arg0, uint32_t len, 
 				.data_off = arena_offset(&b->a, s),
 				.data_len = len,
 				.tail_len = op == VYRE_OP_MATCH ? arg0 - 1 : 0,
+				.arg2 = op == VYRE_OP_MATCH ? b->pattern : 0,
+				.jd_len = op == VYRE_OP_MATCH ? arg0 : 0,
 				.batch = VYRE_NO_BATCH,
 			};
 			if (ring_publish(b->r, s, &w) == 0)
@@ -142,7 +145,7 @@ static int bench_mode(const char *dev, enum ring_mode mode, uint32_t slots, uint
 	if (ret)
 		return ret;
 	if (mode == RING_PERSISTENT && b.g->is_cpu) {
-		printf("| %s | persistent | impossible on a CPU device (PLATFORM.md rule 6) | | | |\n",
+		printf("| %s | persistent | impossible on a CPU device (platform fact 6, ARCHITECTURE.md) | | | |\n",
 		       b.g->name);
 		gpu_close(&b.g);
 		return 0;
@@ -175,8 +178,9 @@ static int bench_mode(const char *dev, enum ring_mode mode, uint32_t slots, uint
 	printf("| %s | %s | count, arena in %s | %.2f GB/s | memchr 1 core %.2f GB/s | %.2fx |\n",
 	       b.g->name, m, place, gpu_gbs, cpu_gbs, gpu_gbs / cpu_gbs);
 
-	/* match needs the pattern in the table: entry 0 */
-	ring_set_pattern(b.r, 0, (const uint8_t *)needle, sizeof(needle) - 1);
+	/* match needs the pattern in a job data region */
+	if (ring_data_alloc(b.r, sizeof(needle) - 1, &b.pattern) == 0)
+		ring_data_write(b.r, b.pattern, needle, sizeof(needle) - 1);
 	double mps = run_op(&b, VYRE_OP_MATCH, sizeof(needle) - 1, chunk, secs, &res);
 	gpu_gbs = mps * chunk / 1e9;
 	cpu_gbs = cpu_match(host, chunk, rounds, &cpu_res);

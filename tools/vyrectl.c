@@ -7,6 +7,8 @@
  *   vyrectl [-m MOUNT] status [ID]
  *   vyrectl [-m MOUNT] wait ID
  *   vyrectl [-m MOUNT] cancel ID
+ *   vyrectl [-m MOUNT] grep [-cnbivFE] [-m N] [-H|-h] [-e P]... [-f F] [P] FILE...
+ *                                                        (vyrectl_grep.c)
  *
  * It does what a script does with "exec 3<>ctl", cat and echo, and no more:
  * the daemon parses and checks every value and says what is wrong, so
@@ -33,38 +35,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vyrectl.h"
+
 #define VYRECTL_MOUNT_DEFAULT "/mnt/vyre"
 #define VYRECTL_POLL_MS	      200  /* progress redraws, about 5 a second */
 #define VYRECTL_READ_STEP     4096 /* the files are direct_io: read until 0 */
 #define VYRECTL_BAR_MAX	      40   /* widest bar, in columns */
-#define VYRECTL_ID_MAX	      19   /* digits in a 64-bit job id, as the daemon takes it */
-#define VYRECTL_REL_MAX	      64   /* "jobs/<id>/<file>" */
-
-/* The exit statuses of vyrectl(1), EXIT STATUS. */
-enum vyrectl_exit {
-	VYRECTL_OK = 0,	    /* done; or submitted, cancelled, printed */
-	VYRECTL_FAILED = 1, /* the job failed or was cancelled, the daemon refused, or I/O failed */
-	VYRECTL_USAGE = 2,  /* a bad command line */
-	VYRECTL_INTR = 130, /* Ctrl-C while waiting; the job goes on */
-};
-
-/* A growing byte buffer, always NUL-terminated once used; its declarer frees it. */
-struct buf {
-	char *data;
-	size_t len;
-	size_t cap;
-};
-
-/* scan's values that pass to a descriptor key as given: the daemon checks them. */
-enum scan_key {
-	SCAN_OP,
-	SCAN_BYTE,
-	SCAN_OFFSET,
-	SCAN_LENGTH,
-	SCAN_CHUNK,
-	SCAN_TENANT,
-	SCAN_KEY_COUNT,
-};
 
 static const char *const scan_keys[] = {
     [SCAN_OP] = "op",	      [SCAN_BYTE] = "byte",   [SCAN_OFFSET] = "offset",
@@ -81,28 +57,6 @@ enum {
 	SCAN_OPT_KEY,
 };
 
-/* The command line, parsed; lives in main's frame, its strings in argv. */
-struct vyrectl {
-	const char *mount;
-	bool progress; /* stderr is a terminal: draw a progress bar while waiting */
-	const char *args[2];
-	int nargs;
-	/* scan's options */
-	const char *val[SCAN_KEY_COUNT];
-	const char *pattern;
-	bool direct;
-	bool wait;
-};
-
-/* What vyrectl reads from a job's status or wait file (SPEC §5). */
-struct job_status {
-	char state[16];
-	char error[256];
-	uint64_t length;
-	uint64_t bytes_done;
-	uint64_t elapsed_us;
-};
-
 /* One row per command: main parses its options, checks its arguments, runs it. */
 struct vyrectl_cmd {
 	const char *name;
@@ -112,14 +66,16 @@ struct vyrectl_cmd {
 	const struct option *longopts; /* NULL: only the common ones */
 	int (*opt)(struct vyrectl *c, int opt, const char *val); /* 0 or -EINVAL */
 	int (*run)(struct vyrectl *c);				 /* an exit status */
+	/* a command with a command line of its own (grep's): parses and runs it */
+	int (*main)(struct vyrectl *c, int argc, char *argv[]);
 };
 
-static volatile sig_atomic_t vyrectl_interrupted;
+volatile sig_atomic_t vyrectl_interrupted;
 
 /* ---- buffers ------------------------------------------------------------ */
 
 /* Room for more bytes and the NUL after them. */
-static int buf_reserve(struct buf *b, size_t more)
+int buf_reserve(struct buf *b, size_t more)
 {
 	size_t cap = b->cap ? b->cap : 256;
 	char *d;
@@ -139,7 +95,7 @@ static int buf_reserve(struct buf *b, size_t more)
 	return 0;
 }
 
-static int buf_put(struct buf *b, const char *s, size_t n)
+int buf_put(struct buf *b, const char *s, size_t n)
 {
 	int ret = buf_reserve(b, n);
 
@@ -151,19 +107,19 @@ static int buf_put(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
-static int buf_puts(struct buf *b, const char *s)
+int buf_puts(struct buf *b, const char *s)
 {
 	return buf_put(b, s, strlen(s));
 }
 
-static void buf_free(struct buf *b)
+void buf_free(struct buf *b)
 {
 	free(b->data);
 	*b = (struct buf){0};
 }
 
 /* Reads fd to EOF: the mount's files are direct_io, so no size is worth trusting. */
-static int buf_read_fd(struct buf *b, int fd)
+int buf_read_fd(struct buf *b, int fd)
 {
 	for (;;) {
 		int ret = buf_reserve(b, VYRECTL_READ_STEP);
@@ -192,7 +148,7 @@ static bool mount_alive(const struct vyrectl *c)
 }
 
 /* Says what failed on MOUNT/rel and, where it is clear, how to fix it. */
-static void mount_warn(const struct vyrectl *c, const char *rel, int err)
+void mount_warn(const struct vyrectl *c, const char *rel, int err)
 {
 	bool job = !strncmp(rel, "jobs/", 5);
 	const char *hint = "";
@@ -209,7 +165,7 @@ static void mount_warn(const struct vyrectl *c, const char *rel, int err)
 	fprintf(stderr, "vyrectl: %s/%s: %s%s\n", c->mount, rel, strerror(-err), hint);
 }
 
-static int mount_open(const struct vyrectl *c, const char *rel, int flags, int *fd)
+int mount_open(const struct vyrectl *c, const char *rel, int flags, int *fd)
 {
 	char path[PATH_MAX];
 	int n = snprintf(path, sizeof(path), "%s/%s", c->mount, rel);
@@ -228,7 +184,7 @@ static int mount_open(const struct vyrectl *c, const char *rel, int flags, int *
 }
 
 /* Reads MOUNT/rel whole. -EINTR (Ctrl-C in a wait) is left to the caller to tell. */
-static int mount_read(const struct vyrectl *c, const char *rel, struct buf *b)
+int mount_read(const struct vyrectl *c, const char *rel, struct buf *b)
 {
 	int fd, ret = mount_open(c, rel, O_RDONLY, &fd);
 
@@ -252,7 +208,7 @@ static int mount_cat(const struct vyrectl *c, const char *rel)
 	return ret;
 }
 
-static int mount_write(const struct vyrectl *c, const char *rel, const char *s)
+int mount_write(const struct vyrectl *c, const char *rel, const char *s)
 {
 	size_t len = strlen(s);
 	int fd, ret = mount_open(c, rel, O_WRONLY, &fd);
@@ -271,7 +227,7 @@ static int mount_write(const struct vyrectl *c, const char *rel, const char *s)
 /* ---- jobs --------------------------------------------------------------- */
 
 /* A job id as the daemon prints it, or "latest": nothing that could leave jobs/. */
-static int job_id_check(const char *id)
+int job_id_check(const char *id)
 {
 	size_t n = strlen(id);
 
@@ -283,7 +239,7 @@ static int job_id_check(const char *id)
 }
 
 /* "jobs/ID/file"; the id is checked, so it fits. */
-static void job_rel(const char *id, const char *file, char rel[VYRECTL_REL_MAX])
+void job_rel(const char *id, const char *file, char rel[VYRECTL_REL_MAX])
 {
 	snprintf(rel, VYRECTL_REL_MAX, "jobs/%.*s/%s", VYRECTL_ID_MAX, id, file);
 }
@@ -297,7 +253,7 @@ static void str_copy(char *dst, size_t size, const char *src)
 }
 
 /* Undoes the daemon's shell quoting of a value: 'it'\''s' is it's. */
-static void kv_unquote(const char *v, size_t n, char *out, size_t size)
+void kv_unquote(const char *v, size_t n, char *out, size_t size)
 {
 	bool quoted = false;
 	size_t o = 0;
@@ -336,7 +292,7 @@ static void job_status_set(struct job_status *st, const char *key, size_t klen, 
 		st->elapsed_us = strtoull(val, NULL, 10);
 }
 
-/* key=value lines as SPEC §5 writes them; -EPROTO if there is no state=. */
+/* key=value lines as README.md "Files" writes them; -EPROTO if there is no state=. */
 static int job_status_parse(const char *text, struct job_status *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -494,7 +450,7 @@ static int job_poll(const struct vyrectl *c, const char *id)
  * Blocks until job ID ends and reads its final status from the wait file,
  * the same with or without the bar, so both see one consistent end.
  */
-static int job_wait(const struct vyrectl *c, const char *id, struct job_status *st)
+int job_wait(const struct vyrectl *c, const char *id, struct job_status *st)
 {
 	int ret = sigint_catch();
 
@@ -539,11 +495,11 @@ static int job_finish(const struct vyrectl *c, const char *id)
 /* ---- the descriptor ----------------------------------------------------- */
 
 /*
- * "..." with the escapes of SPEC §4. Control bytes always become escapes so
+ * "..." with the escapes of README.md "Job descriptors". Control bytes always become escapes so
  * the line stays one line; bytes over 0x7e too when escape_high (a pattern
  * is often binary; a path is often UTF-8 and reads better as it is).
  */
-static int put_quoted(struct buf *b, const char *s, bool escape_high)
+int put_quoted(struct buf *b, const char *s, bool escape_high)
 {
 	static const char hex[] = "0123456789abcdef";
 	int ret = buf_put(b, "\"", 1);
@@ -567,7 +523,7 @@ static int put_quoted(struct buf *b, const char *s, bool escape_high)
 }
 
 /* An unquoted path is literal: only blanks, quotes and control bytes need quotes. */
-static bool path_plain(const char *s)
+bool path_plain(const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
 		if (*p == ' ' || *p == '\t' || *p == '"' || *p < 0x20 || *p == 0x7f)
@@ -576,7 +532,7 @@ static bool path_plain(const char *s)
 }
 
 /* The daemon takes absolute paths only; a relative one is taken from here. */
-static int path_absolute(const char *path, struct buf *out)
+int path_absolute(const char *path, struct buf *out)
 {
 	char cwd[PATH_MAX];
 	int ret;
@@ -591,7 +547,7 @@ static int path_absolute(const char *path, struct buf *out)
 	return ret ? ret : buf_puts(out, path);
 }
 
-static int put_path(struct buf *b, const char *path)
+int put_path(struct buf *b, const char *path)
 {
 	struct buf abs = {0};
 	int ret = path_absolute(path, &abs);
@@ -635,7 +591,7 @@ static int desc_build(const struct vyrectl *c, struct buf *line)
  * "exec 3<>ctl" does: the new id, or, when the write failed, the daemon's
  * "error: ..." (printed here as it is).
  */
-static int ctl_submit(const struct vyrectl *c, const struct buf *line, struct buf *answer)
+int ctl_submit(const struct vyrectl *c, const struct buf *line, struct buf *answer)
 {
 	int fd, rret, ret = mount_open(c, "ctl", O_RDWR, &fd);
 	ssize_t n;
@@ -654,6 +610,23 @@ static int ctl_submit(const struct vyrectl *c, const struct buf *line, struct bu
 		mount_warn(c, "ctl", ret ? ret : rret);
 	}
 	return ret ? ret : rret;
+}
+
+/* Submits one descriptor line and takes the job id from ctl's answer. */
+int ctl_submit_id(const struct vyrectl *c, const struct buf *line, char id[VYRECTL_ID_MAX + 1])
+{
+	struct buf answer = {0};
+	int ret = ctl_submit(c, line, &answer);
+
+	if (!ret) {
+		kv_unquote(answer.data, strcspn(answer.data, "\n"), id, VYRECTL_ID_MAX + 1);
+		ret = job_id_check(id);
+		if (ret)
+			fprintf(stderr, "vyrectl: %s/ctl answered \"%.*s\", not a job id\n",
+				c->mount, (int)strcspn(answer.data, "\n"), answer.data);
+	}
+	buf_free(&answer);
+	return ret;
 }
 
 /* ---- commands ----------------------------------------------------------- */
@@ -692,7 +665,7 @@ static int scan_opt(struct vyrectl *c, int opt, const char *val)
 
 static int cmd_scan(struct vyrectl *c)
 {
-	struct buf line = {0}, answer = {0};
+	struct buf line = {0};
 	char id[VYRECTL_ID_MAX + 1];
 	int ret;
 
@@ -701,20 +674,10 @@ static int cmd_scan(struct vyrectl *c)
 		fprintf(stderr, "vyrectl: %s: %s\n", c->args[0], strerror(-ret));
 		goto out_free;
 	}
-	ret = ctl_submit(c, &line, &answer);
-	if (ret)
-		goto out_free;
-	kv_unquote(answer.data, strcspn(answer.data, "\n"), id, sizeof(id));
-	ret = job_id_check(id);
-	if (ret) {
-		fprintf(stderr, "vyrectl: %s/ctl answered \"%.*s\", not a job id\n", c->mount,
-			(int)strcspn(answer.data, "\n"), answer.data);
-		goto out_free;
-	}
-	if (!c->wait)
+	ret = ctl_submit_id(c, &line, id);
+	if (!ret && !c->wait)
 		printf("%s\n", id);
 out_free:
-	buf_free(&answer);
 	buf_free(&line);
 	if (ret)
 		return VYRECTL_FAILED;
@@ -784,6 +747,7 @@ static const struct vyrectl_cmd vyrectl_cmds[] = {
     {.name = "status", .min_args = 0, .max_args = 1, .job_id = true, .run = cmd_status},
     {.name = "wait", .min_args = 1, .max_args = 1, .job_id = true, .run = cmd_wait},
     {.name = "cancel", .min_args = 1, .max_args = 1, .job_id = true, .run = cmd_cancel},
+    {.name = "grep", .main = grep_main},
 };
 
 static void usage(FILE *f, const char *mount)
@@ -808,6 +772,9 @@ static void usage(FILE *f, const char *mount)
 	    "  status [ID]        the global status, or job ID's (key=value lines, for eval)\n"
 	    "  wait ID            wait for job ID and print its result\n"
 	    "  cancel ID          cancel job ID\n"
+	    "  grep [OPTIONS] PATTERN FILE...\n"
+	    "                     print the lines that match, as LC_ALL=C grep -a does,\n"
+	    "                     each FILE scanned by an op=grep job (vyrectl grep --help)\n"
 	    "ID is a job number as scan printed it, or latest.\n"
 	    "\n"
 	    "options:\n"
@@ -816,7 +783,8 @@ static void usage(FILE *f, const char *mount)
 	    "  -V, --version      the version\n"
 	    "\n"
 	    "Exit status: 0 done, 1 the job failed or was cancelled or the daemon refused,\n"
-	    "2 a bad command line, 130 interrupted (the job goes on). See vyrectl(1).\n",
+	    "2 a bad command line, 130 interrupted (the job goes on); grep exits as grep does.\n"
+	    "See vyrectl(1).\n",
 	    VYRECTL_MOUNT_DEFAULT, mount);
 }
 
@@ -913,8 +881,10 @@ int main(int argc, char *argv[])
 	}
 	cmd = cmd_find(argv[optind]);
 	if (!cmd)
-		return usage_error("%s: unknown command (scan, status, wait or cancel)",
+		return usage_error("%s: unknown command (scan, grep, status, wait or cancel)",
 				   argv[optind]);
+	if (cmd->main) /* it flushes standard output itself */
+		return cmd->main(&c, argc - optind, argv + optind);
 	ret = cmd_parse(&c, cmd, argc - optind, argv + optind);
 	if (ret < 0)
 		ret = cmd->run(&c);

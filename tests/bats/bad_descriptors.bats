@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Bad input gets a clear error and changes nothing (SPEC §4): the write()
+# Bad input gets a clear error and changes nothing (README.md "Job descriptors"): the write()
 # fails with the table's errno (seen as the shell's write error text), a read
 # on the same open ctl returns "error: ..." naming the bad token, no job is
 # created, and the daemon still runs a good job right after.

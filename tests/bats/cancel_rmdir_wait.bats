@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# A job's lifecycle from the shell (SPEC §3): "echo cancel > jobs/N/ctl"
+# A job's lifecycle from the shell (README.md "Files"): "echo cancel > jobs/N/ctl"
 # ends a running job cancelled; jobs/N/wait blocks until the job ends and
 # returns its status, and a signal interrupts it; rmdir removes a finished
 # job, refuses a running one, and refuses another user's.
@@ -128,7 +128,7 @@ state_of() {
 	[ "$(state_of "$id")" = running ]
 	echo cancel > "$MNT/jobs/$id/ctl"
 	for _ in $(seq 50); do kill -0 "$reader" 2>/dev/null || break; sleep 0.1; done
-	! kill -0 "$reader" 2>/dev/null
+	run ! kill -0 "$reader"
 	cat "$BATS_TEST_TMPDIR/wait.out" >&2
 	grep -qx 'state=cancelled' "$BATS_TEST_TMPDIR/wait.out"
 	grep -qx 'rc=0' "$BATS_TEST_TMPDIR/wait.out"
@@ -178,7 +178,7 @@ state_of() {
 	wait_job "$id"
 	[ "$(readlink "$MNT/jobs/latest")" = "$id" ]
 	rmdir "$MNT/jobs/$id"
-	! ls "$MNT/jobs" | grep -qx "$id"
+	run ! grep -qx "$id" <<< "$(ls "$MNT/jobs")"
 	run cat "$MNT/jobs/$id/status"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"No such file or directory"* ]]

@@ -3,6 +3,8 @@
 # afterwards and show the daemon's log if anything failed. Like libfuse's
 # test/cases/lib/common.sh.
 
+bats_require_minimum_version 1.5.0 # "run !" and "run -N" in the tests
+
 VYRE_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 # VYREFS may name another build of the daemon (tools/run-tests.sh runs one
 # file against the AddressSanitizer build)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Many shells submitting at once (SPEC §3: each open ctl answers its own
+# Many shells submitting at once (README.md "Files": each open ctl answers its own
 # writes): 8 shells x 10 jobs get 80 distinct ids, each id answers the
 # descriptor its own shell wrote, and every result is right.
 load common
@@ -67,7 +67,7 @@ shell_submits() {
 	cat "$out".* > "$out"
 	[ "$(wc -l < "$out")" -eq $((SHELLS * PER_SHELL)) ]
 	# every line's id is a number, and no two shells got the same one
-	! grep -vE '^[0-9]+ ' "$out"
+	run ! grep -vE '^[0-9]+ ' "$out"
 	[ "$(cut -d' ' -f1 "$out" | sort -u | wc -l)" -eq $((SHELLS * PER_SHELL)) ]
 	# each id is the job its shell described, with the right result; the
 	# references are counted once per file and byte

@@ -1,11 +1,11 @@
 #!/usr/bin/env bats
-# Chunks whose reads fail are reported, the rest still scanned (SPEC §5, §7):
+# Chunks whose reads fail are reported, the rest still scanned (README.md "Files"; ARCHITECTURE.md "The data path"):
 # eiofs serves a file whose reads fail with EIO at chosen offsets; a scan of
 # it through vyrefs ends state=failed, lists exactly the chunks that hold
 # those offsets, and its result covers the other chunks only.
 load common
 
-EIOFS="$VYRE_ROOT/build/tests/eiofs"
+EIOFS="${EIOFS:-$VYRE_ROOT/build/tests/eiofs}"
 CHUNK=65536
 SIZE=$((16 * CHUNK + 4567))           # 17 chunks, the last one partial
 # one faulty offset in each of chunks 0, 3, 10 (its last byte), 16 (the last)
@@ -163,4 +163,26 @@ expect_failed() {
 	[ "$jobs_failed" -eq $((jobs0 + 1)) ]
 	[ "$chunks_failed" -eq $((chunks0 + 4)) ]
 	[ "$slots_free" -eq "$slots" ]
+}
+
+@test "a short read whose rest then fails fails its chunk: the result is never cut short" {
+	local smnt id
+	smnt="$(mktemp -d /tmp/vyre-eios.XXXXXX)"
+	# chunk 2's read stops short at its fault; the re-read of the rest fails
+	"$EIOFS" "$smnt" -o "size=$((4 * CHUNK)),seed=3,eio=$((2 * CHUNK + 1000)),short=1"
+	id=$(submit "scan path=$smnt/data op=count chunk=64K")
+	wait_job "$id"
+	eval "$(cat "$MNT/jobs/$id/status")"
+	local failed_list=$(cat "$MNT/jobs/$id/failed")
+	local want=$(cat <(chunk_bytes "$smnt/clean" 0) <(chunk_bytes "$smnt/clean" 1) \
+		<(chunk_bytes "$smnt/clean" 3) | tr -cd '\n' | wc -c)
+	local got=$(cat "$MNT/jobs/$id/result")
+	umount "$smnt"
+	rmdir "$smnt"
+	echo "state=$state failed=<$failed_list> result=$got want=$want" >&2
+	[ "$state" = failed ]
+	[ "$chunks_failed" -eq 1 ]
+	[ "$failed_list" = "2 EIO $((2 * CHUNK))" ]
+	[ "$got" -eq "$want" ]
+	[ "$length" -eq $((4 * CHUNK)) ] # the job's range did not shrink at the fault
 }

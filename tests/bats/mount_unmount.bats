@@ -17,7 +17,7 @@ load common
 	pgrep -f "vyrefs $m2"
 	umount "$m2"
 	for _ in $(seq 100); do pgrep -f "vyrefs $m2" >/dev/null || break; sleep 0.1; done
-	! pgrep -f "vyrefs $m2"
-	! mountpoint -q "$m2"
+	run ! pgrep -f "vyrefs $m2"
+	run ! mountpoint -q "$m2"
 	rmdir "$m2"
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The daemon runs as root with allow_other and reads for each caller only
-# what the caller could read (SPEC §9); job directories belong to their
-# submitter, mode 0700 (SPEC §3); jobs/latest is per user.
+# what the caller could read (README.md "Files"); job directories belong to their
+# submitter, mode 0700 (README.md "Files"); jobs/latest is per user.
 load common
 
 GPL=/usr/share/common-licenses/GPL-3
@@ -157,7 +157,7 @@ accepted_for() {
 	[ "$status" -ne 0 ]
 	run "${STRANGER[@]}" ls "$MNT/jobs"
 	[ "$status" -eq 0 ]
-	! grep -qx latest <<< "$output"
+	run ! grep -qx latest <<< "$output"
 }
 
 @test "the tenant defaults to the caller's uid" {

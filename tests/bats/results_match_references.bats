@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Every opcode's result equals an independent reference (SPEC §4): count
+# Every opcode's result equals an independent reference (README.md "Job descriptors"): count
 # against tr | wc, match against a Python find loop advancing by 1
 # (overlapping), histogram against od and Python, nop against the chunk
 # arithmetic; on real files nobody here wrote and on generated edge files

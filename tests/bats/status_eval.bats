@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Status files are key=value lines a script may eval (SPEC §5): every job
+# Status files are key=value lines a script may eval (README.md "Files"): every job
 # and global key is set, values agree with what the job was and with
 # stat/tr, the epoch file is one number, and awkward paths survive eval.
 load common
@@ -25,7 +25,7 @@ is_num() {
 	[[ "$1" =~ ^[0-9]+$ ]] || { echo "not a number: <$1>" >&2; return 1; }
 }
 
-@test "eval of a finished job's status sets every SPEC §5 job key, with true values" {
+@test "eval of a finished job's status sets every documented job key (README.md "Files"), with true values" {
 	local size=$(stat -c %s "$GPL")
 	local want=$(tr -cd '\n' < "$GPL" | wc -c)
 	local jid=$(submit "scan path=$GPL op=count")
@@ -88,7 +88,7 @@ is_num() {
 	[ "$bytes_done" = "$(stat -c %s "$GPL")" ]
 }
 
-@test "eval of the global status sets every SPEC §5 global key" {
+@test "eval of the global status sets every documented global key (README.md "Files")" {
 	# shellcheck disable=SC2086
 	unset $GLOBAL_KEYS
 	eval "$(cat "$MNT/status")"
@@ -152,7 +152,7 @@ is_num() {
 	mkdir -p "$dir"
 	printf 'one\ntwo\nthree\n' > "$dir/$name"
 	local f="$dir/$name"
-	# the descriptor quotes the path, escaping \ and " (SPEC §4)
+	# the descriptor quotes the path, escaping \ and " (README.md "Job descriptors")
 	local q=${f//\\/\\\\}
 	q=${q//\"/\\\"}
 	local jid=$(submit "scan path=\"$q\" op=count")

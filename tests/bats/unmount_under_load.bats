@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Unmount or SIGTERM with scans in flight (SPEC §8): stop admitting, finish
+# Unmount or SIGTERM with scans in flight (README.md "Options"): stop admitting, finish
 # or cancel in-flight chunks, release the GPU, exit 0, and nothing hangs.
 # Every test has its own mount and daemon (run with -f, so its exit status
 # can be read), and every step runs under a timeout.
@@ -83,7 +83,7 @@ start_reader() {
 	READERS+=" $!"
 	# give it time to block in the read
 	sleep 0.5
-	! grep -q '^rc=' "$BATS_TEST_TMPDIR/reader.$1"
+	if grep -q '^rc=' "$BATS_TEST_TMPDIR/reader.$1"; then return 1; fi
 }
 
 # gone_within SECS PID: PID exits within SECS seconds
@@ -116,8 +116,8 @@ daemon_exited_0() {
 	for _ in $(seq 50); do [ -s "$DRC" ] && break; sleep 0.1; done
 	echo "daemon exit status: $(cat "$DRC")" >&2
 	[ "$(cat "$DRC")" = 0 ]
-	! pgrep -f "vyrefs -f $UMNT"
-	! grep -qs " $UMNT " /proc/self/mounts
+	run ! pgrep -f "vyrefs -f $UMNT"
+	run ! grep -qs " $UMNT " /proc/self/mounts
 }
 
 @test "umount with long scans in flight returns within 5 s, leaves no slot out, the daemon exits 0" {
@@ -128,7 +128,7 @@ daemon_exited_0() {
 	daemon_exited_0 10
 	# the in-flight chunks were finished or cancelled, none left out on
 	# the device ("N slots still out 5 s after stop; leaving them")
-	! grep 'error:' "$DOUT"
+	run ! grep 'error:' "$DOUT"
 }
 
 @test "fusermount3 -u with long scans in flight returns within 5 s and the daemon exits 0" {
@@ -167,7 +167,7 @@ daemon_exited_0() {
 		# nothing changed: the jobs run, the reader waits
 		timeout 5 cat "$UMNT/status" > /dev/null
 		grep -qx 'state=running' "$UMNT/jobs/${ids[1]}/status"
-		! grep -q '^rc=' "$BATS_TEST_TMPDIR/reader.${ids[0]}"
+		run ! grep -q '^rc=' "$BATS_TEST_TMPDIR/reader.${ids[0]}"
 		# cancelling the job ends the reader's wait with the cancelled status
 		echo cancel > "$UMNT/jobs/${ids[0]}/ctl"
 		gone_within 5 "${READERS# }"
@@ -182,7 +182,7 @@ daemon_exited_0() {
 	local ids=($(start_long 3))
 	start_reader "${ids[0]}"
 	kill -TERM "$DPID"
-	# SPEC §8: stop admitting, finish or cancel in-flight chunks, exit 0;
+	# stop admitting, finish or cancel in-flight chunks, exit 0;
 	# the reader must not hang until its scan would have ended
 	gone_within 5 "${READERS# }"
 	cat "$BATS_TEST_TMPDIR/reader.${ids[0]}" >&2

@@ -9,7 +9,9 @@
  * deterministic bytes generated from S (text-like: lowercase letters and
  * newlines):
  *
- *   data   a read that touches any of the eio offsets fails with EIO
+ *   data   a read that touches any of the eio offsets fails with EIO; with
+ *          short=1 a read that starts before one returns the bytes up to
+ *          it (a short read), and the read from it fails
  *   clean  never fails: the reference a test computes its answer from
  *
  * Both are opened with direct_io, so every read, io_uring's included,
@@ -35,6 +37,7 @@ struct eiofs_opts {
 	char *size;
 	unsigned long seed;
 	char *eio;
+	int short_reads;
 };
 
 static struct eiofs {
@@ -42,6 +45,7 @@ static struct eiofs {
 	uint64_t seed;
 	uint64_t eio[EIO_MAX];
 	size_t neio;
+	int short_reads;
 } fs;
 
 #define OPT(t, p) {t, offsetof(struct eiofs_opts, p), 1}
@@ -49,6 +53,7 @@ static const struct fuse_opt eiofs_opt_spec[] = {
 	OPT("size=%s", size),
 	OPT("seed=%lu", seed),
 	OPT("eio=%s", eio),
+	OPT("short=%d", short_reads),
 	FUSE_OPT_END,
 };
 
@@ -185,10 +190,19 @@ static int eiofs_read(const char *path, char *buf, size_t size, off_t off,
 		return 0;
 	if (size > fs.size - o)
 		size = (size_t)(fs.size - o);
-	if (ino == EIOFS_DATA)
+	if (ino == EIOFS_DATA) {
+		uint64_t first = UINT64_MAX; /* the lowest faulty offset the read touches */
 		for (size_t i = 0; i < fs.neio; i++)
-			if (fs.eio[i] >= o && fs.eio[i] < o + size)
+			if (fs.eio[i] >= o && fs.eio[i] < o + size && fs.eio[i] < first)
+				first = fs.eio[i];
+		if (first != UINT64_MAX) {
+			/* short=1: the bytes before the fault come back first, as a
+			 * short read; the read of the rest then fails */
+			if (!fs.short_reads || first == o)
 				return -EIO;
+			size = (size_t)(first - o);
+		}
+	}
 	for (size_t i = 0; i < size; i++)
 		buf[i] = eiofs_byte(o + i);
 	return (int)size;
@@ -224,8 +238,9 @@ int main(int argc, char *argv[])
 	if (fuse_opt_parse(&args, &o, eiofs_opt_spec, NULL) < 0)
 		return 1;
 	fs.seed = o.seed;
+	fs.short_reads = o.short_reads;
 	if (!o.size || eiofs_parse_size(o.size, &fs.size)) {
-		fprintf(stderr, "usage: %s MOUNTPOINT -o size=N[,seed=S][,eio=OFF1:OFF2:...]\n",
+		fprintf(stderr, "usage: %s MOUNTPOINT -o size=N[,seed=S][,eio=OFF1:OFF2:...][,short=1]\n",
 			argv[0]);
 		ret = 1;
 		goto out;

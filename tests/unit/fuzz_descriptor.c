@@ -184,7 +184,7 @@ static void fuzz_build(const uint8_t *data, size_t size, struct desc *d)
 	size_t n;
 
 	memset(d, 0, sizeof(*d));
-	d->op = &pump_ops[fuzz_take(&b) % pump_ops_count];
+	d->op = pump_ops[fuzz_take(&b) % pump_ops_count];
 	d->offset = fuzz_take64(&b);
 	d->length = fuzz_take(&b) & 1 ? UINT64_MAX : fuzz_take64(&b);
 	if (d->length != UINT64_MAX && d->offset > UINT64_MAX - d->length)

@@ -28,6 +28,8 @@ void ringfix_open(struct ringfix *f, uint32_t nslots, uint32_t chunk, int mode)
 	CHECK(ret == 0, "arena_create: %d", ret);
 	ret = ring_create(f->g, nslots, mode, f->a.buf.addr, &f->r);
 	CHECK(ret == 0, "ring_create: %d", ret);
+	ret = ring_data_alloc(f->r, VYRE_MAX_BATCHES * VYRE_PATTERN_MAX, &f->pat_base);
+	CHECK(ret == 0, "ring_data_alloc: %d", ret);
 	fprintf(stderr, "device: %s, mode: %s, arena: %s\n", f->g->name,
 		mode == RING_PERSISTENT ? "persistent" : "relaunch",
 		gpu_place_name(f->g, &f->a.buf));
@@ -77,7 +79,22 @@ int ringfix_publish(struct ringfix *f, uint32_t slot, uint32_t opcode, uint32_t 
 		.tail_len = tail,
 		.batch = VYRE_NO_BATCH,
 	};
+	if (opcode == VYRE_OP_MATCH) {
+		w.arg2 = ringfix_pattern_at(f, arg1 % VYRE_MAX_BATCHES);
+		w.jd_len = VYRE_PATTERN_MAX;
+	}
 	return ring_publish(f->r, slot, &w);
+}
+
+uint32_t ringfix_pattern_at(const struct ringfix *f, uint32_t i)
+{
+	return f->pat_base + i * VYRE_PATTERN_MAX;
+}
+
+void ringfix_set_pattern(struct ringfix *f, uint32_t i, const uint8_t *pat, uint32_t len)
+{
+	ring_data_write(f->r, ringfix_pattern_at(f, i), pat,
+			len > VYRE_PATTERN_MAX ? VYRE_PATTERN_MAX : len);
 }
 
 uint64_t ringfix_rand(uint64_t *s)

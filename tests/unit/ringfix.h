@@ -20,6 +20,7 @@ struct ringfix {
 	struct ring *r;
 	uint32_t nslots;
 	uint32_t chunk;
+	uint32_t pat_base; /* VYRE_MAX_BATCHES pattern entries in the job data pool */
 };
 
 /* mode: -1 picks as kernel=auto would (relaunch on lavapipe). */
@@ -32,5 +33,13 @@ void ringfix_drain(struct ringfix *f, void (*fn)(void *, const struct ring_done 
 int ringfix_publish(struct ringfix *f, uint32_t slot, uint32_t opcode, uint32_t arg0,
 		    uint32_t arg1, const void *data, uint32_t len, uint32_t tail);
 uint64_t ringfix_rand(uint64_t *state);
+/*
+ * Pattern entry i (of VYRE_MAX_BATCHES, VYRE_PATTERN_MAX bytes each): a job
+ * data region of the pool that ringfix_open reserves, so a test can keep
+ * many match patterns in flight. ringfix_publish gives a match slot entry
+ * arg1's region.
+ */
+void ringfix_set_pattern(struct ringfix *f, uint32_t i, const uint8_t *pat, uint32_t len);
+uint32_t ringfix_pattern_at(const struct ringfix *f, uint32_t i);
 
 #endif

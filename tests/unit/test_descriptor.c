@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_descriptor - the descriptor grammar of SPEC §4, against expectations
+ * test_descriptor - the descriptor grammar of README.md "Job descriptors", against expectations
  * written out by hand: every field of good lines, the errno and the named
  * token of bad ones, the limits, and format->parse round trips of random
  * descriptors built here (not by the parser).
@@ -166,9 +166,22 @@ static const struct bad_case bad[] = {
     {"scan scan path=/x op=nop", 0, EINVAL, "scan: not a key=value token"},
     {"path=/x op=count frobnicate=1", 0, EINVAL,
      "frobnicate=1: unknown key (keys: path op offset length chunk byte pattern tenant "
-     "direct)"},
+     "direct patterns fixed icase invert lines max priority)"},
     {"path=/x op=nop =1", 0, EINVAL, "=1: unknown key"},
-    {"path=/x op=grep", 0, EINVAL, "op=grep: unknown op (ops: nop count match histogram)"},
+    {"path=/x op=count invert=1", 0, EINVAL, "invert=1: op=count takes no invert= (invert= is for: grep)"},
+    {"path=/x op=match pattern=a lines=1", 0, EINVAL, "lines=1: op=match takes no lines="},
+    {"path=/x op=nop max=3", 0, EINVAL, "max=3: op=nop takes no max="},
+    {"path=/x op=histogram patterns=/p", 0, EINVAL, "patterns=/p: op=histogram takes no patterns="},
+    {"path=/x op=grep pattern=a patterns=/p", 0, EINVAL, "patterns=/p: patterns= and pattern= exclude each other"},
+    {"path=/x op=grep patterns=p", 0, EINVAL, "patterns=p: must be an absolute path (try patterns=/abs/p)"},
+    {"path=/x op=grep patterns=", 0, EINVAL, "patterns=: must be an absolute path"},
+    {"path=/x op=grep pattern=a invert=2", 0, EINVAL, "invert=2: must be 0 or 1"},
+    {"path=/x op=grep pattern=a max=0", 0, EINVAL, "max=0: must be a count of lines, 1 or more"},
+    {"path=/x op=grep pattern=a max=-1", 0, EINVAL, "max=-1: must be a count"},
+    {"path=/x op=grep pattern=a fixed=yes", 0, EINVAL, "fixed=yes: must be 0 or 1 (try fixed=1"},
+    {"path=/x op=grep", 0, EINVAL, "missing pattern= or patterns="},
+    {"path=/x op=grep", 0, EINVAL, "missing pattern= or patterns= (op=grep needs one"},
+    {"path=/x op=regex", 0, EINVAL, "op=regex: unknown op (ops: nop count match histogram grep)"},
     {"path=/x op=", 0, EINVAL, "op=: unknown op"},
     {"path=/x op=countcountcountcountcountcountcount", 0, EINVAL, "unknown op"},
     {"path=rel/x op=nop", 0, EINVAL, "path=rel/x: must be an absolute path (try path=/abs/rel/x)"},
@@ -177,7 +190,7 @@ static const struct bad_case bad[] = {
     {"path=\"/a\\x00b\" op=nop", 0, EINVAL, "path=\"/a\\x00b\": a path cannot hold a NUL"},
     {"op=nop", 0, EINVAL, "missing path="},
     {"scan", 0, EINVAL, "missing path="},
-    {"path=/x", 0, EINVAL, "missing op= (ops: nop count match histogram)"},
+    {"path=/x", 0, EINVAL, "missing op= (ops: nop count match histogram grep)"},
     {"path=/x op=match", 0, EINVAL, "missing pattern="},
     {"path=/x op=count length=99999999999G", 0, EINVAL, "length=99999999999G: overflows 64 bits"},
     {"path=/x op=nop offset=18446744073709551616", 0, EINVAL,
@@ -209,7 +222,7 @@ static const struct bad_case bad[] = {
      "byte=10: op=match takes no byte= (byte= is for: count)"},
     {"byte=10 path=/x op=nop", 0, EINVAL, "byte=10: op=nop takes no byte="},
     {"path=/x op=count pattern=x", 0, EINVAL,
-     "pattern=x: op=count takes no pattern= (pattern= is for: match)"},
+     "pattern=x: op=count takes no pattern= (pattern= is for: match grep)"},
     {"path=/x op=match pattern=\"abc", 0, EINVAL, "pattern=\"abc: unterminated quote"},
     {"path=/x op=match pattern=\"abc\\\" op=nop", 0, EINVAL, "unterminated quote"},
     {"path=/x op=match pattern=a\\q", 0, EINVAL, "pattern=a\\q: bad escape \\q"},
@@ -223,7 +236,7 @@ static const struct bad_case bad[] = {
     {"path=/x op=count op=nop", 0, EINVAL, "op=nop: op= given twice, first as op=count"},
     {"path=/x path=/y op=nop", 0, EINVAL, "path=/y: path= given twice"},
     {"path=/x op=count byte=0x0a byte=0x0a", 0, EINVAL, "byte=0x0a: byte= given twice"},
-    {"path=/x op=\"count\"", 0, EINVAL, "op=\"count\": only path= and pattern= may be quoted"},
+    {"path=/x op=\"count\"", 0, EINVAL, "op=\"count\": only path=, pattern= and patterns= may be quoted"},
     {"path=/x op=nop tenant=", 0, EINVAL, "tenant=: must be 1 to 63"},
     {"path=/x op=nop tenant=a/b", 0, EINVAL,
      "tenant=a/b: must be 1 to 63 characters of A-Z a-z 0-9 _ . - "
@@ -498,7 +511,7 @@ static void rng_desc(struct desc *d)
 	size_t n, mode;
 
 	memset(d, 0, sizeof(*d));
-	d->op = &pump_ops[rng() % pump_ops_count];
+	d->op = pump_ops[rng() % pump_ops_count];
 
 	/*
 	 * Any byte but NUL; or printable ones only, with or without blanks: a
@@ -583,6 +596,43 @@ static void test_round_trips(int count)
 	}
 }
 
+/* grep's keys: what each sets, and the normalized form parses back the same. */
+static void test_grep_keys(void)
+{
+	static const char *const lines[] = {
+		"path=/x op=grep pattern=\"ERR(OR)?|warn[0-9]+\" invert=1 lines=1 max=10",
+		"path=/x op=grep patterns=/etc/pats fixed=1 icase=1",
+		"path=/x op=grep pattern=\"\"",
+		"path=/x op=grep pattern=\"a\\\\b\" lines=0 fixed=0",
+	};
+	struct desc d, e;
+	char err[ERRLEN], buf[2 * DESC_LINE_MAX];
+	int ret;
+
+	ret = desc_parse(lines[0], strlen(lines[0]), &d, err, sizeof(err));
+	if (ret || !d.invert || !d.lines || d.max != 10 || d.fixed || d.icase || d.patterns[0] ||
+	    d.pattern_len != 19 || memcmp(d.pattern, "ERR(OR)?|warn[0-9]+", 19))
+		fail(lines[0], strlen(lines[0]), "grep keys: %s%s", ret ? err : "wrong fields", "");
+	ret = desc_parse(lines[1], strlen(lines[1]), &d, err, sizeof(err));
+	if (ret || strcmp(d.patterns, "/etc/pats") || !d.fixed || !d.icase || d.has_pattern)
+		fail(lines[1], strlen(lines[1]), "grep keys: %s%s", ret ? err : "wrong fields", "");
+	ret = desc_parse(lines[2], strlen(lines[2]), &d, err, sizeof(err));
+	if (ret || !d.has_pattern || d.pattern_len)
+		fail(lines[2], strlen(lines[2]), "grep's empty ERE: %s%s", ret ? err : "wrong fields", "");
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		ret = desc_parse(lines[i], strlen(lines[i]), &d, err, sizeof(err));
+		if (!ret && desc_format(&d, buf, sizeof(buf)) < 0)
+			ret = -ENOSPC;
+		if (!ret)
+			ret = desc_parse(buf, strlen(buf), &e, err, sizeof(err));
+		if (ret || e.invert != d.invert || e.lines != d.lines || e.max != d.max ||
+		    e.fixed != d.fixed || e.icase != d.icase || strcmp(e.patterns, d.patterns) ||
+		    e.pattern_len != d.pattern_len || memcmp(e.pattern, d.pattern, d.pattern_len))
+			fail(lines[i], strlen(lines[i]), "grep round trip via [%s]: %s", buf,
+			     ret ? err : "fields differ");
+	}
+}
+
 int main(void)
 {
 	size_t cases = 0;
@@ -600,6 +650,7 @@ int main(void)
 	test_sizes();
 	test_format();
 	test_round_trips(20000);
+	test_grep_keys();
 	cases += sizeof(sizes) / sizeof(sizes[0]) + sizeof(formats) / sizeof(formats[0]);
 
 	if (failures) {

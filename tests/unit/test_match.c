@@ -12,7 +12,7 @@
  *   - offset 0 and the very last position; an empty chunk;
  *   - an 8 MiB chunk ending in a 268 KiB run of 'a's against 256 'a's, which
  *     a lane looping over the whole chunk would take far past lavapipe's
- *     65,535 iterations (PLATFORM.md rule 6);
+ *     65,535 iterations (platform fact 6, ARCHITECTURE.md);
  *   - GPL-3 split into chunks with tails: the per-chunk sum equals a memmem
  *     count over the whole file.
  */
@@ -84,7 +84,7 @@ static void run_cases(struct ringfix *f, const struct mcase *c, size_t n)
 			want[s] = cpu_match(mc->data, mc->len, mc->tail, mc->pat, mc->m);
 			CHECK(mc->want == ANY || mc->want == want[s],
 			      "test setup: %s: cpu %u, expected %u", mc->what, want[s], mc->want);
-			ring_set_pattern(f->r, pidx, mc->pat, mc->m);
+			ringfix_set_pattern(f, pidx, mc->pat, mc->m);
 			CHECK(ringfix_publish(f, s, VYRE_OP_MATCH, mc->m, pidx, mc->data, mc->len,
 					      mc->tail) == 0,
 			      "publish %s", mc->what);
@@ -240,7 +240,7 @@ static void check_edges(struct ringfix *f, uint8_t *buf)
  * of 255 more 'a's, R - 255 without. Untiled, each lane of one workgroup
  * would visit 32,768 positions and, in the run alone, try R / 256 of them
  * for 256 bytes: ~300,000 loop iterations, over four times lavapipe's cap
- * (PLATFORM.md rule 6). (All 8 MiB as 'a's works too, but costs 2^31 byte
+ * (platform fact 6, ARCHITECTURE.md). (All 8 MiB as 'a's works too, but costs 2^31 byte
  * compares: minutes on a loaded 2-core lavapipe.)
  */
 static void check_big(struct ringfix *f, uint8_t *buf)
@@ -297,7 +297,7 @@ static void check_gpl3(struct ringfix *f)
 			uint32_t sum = 0, nchunks = 0;
 
 			next_pidx = (next_pidx + 1) % VYRE_MAX_BATCHES;
-			ring_set_pattern(f->r, pidx, pat, m);
+			ringfix_set_pattern(f, pidx, pat, m);
 			for (size_t off = 0; off < (size_t)n;) {
 				struct results r = {0};
 				uint32_t k = 0;

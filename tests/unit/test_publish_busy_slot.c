@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * publish_busy_slot_is_ebusy: ring_publish onto a slot that is not EMPTY
- * returns -EBUSY and writes nothing (SPEC §6: backpressure, never
+ * returns -EBUSY and writes nothing (ARCHITECTURE.md "Ring protocol states": backpressure, never
  * overwrite). Checked on slots that are PUBLISHED before the kernel has
  * run, and on one that is DONE but not yet harvested: every host-written
  * word of every slot is byte-identical before and after the rejected

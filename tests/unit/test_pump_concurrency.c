@@ -2,7 +2,7 @@
 /*
  * The pump under concurrency: 1,000 small jobs submitted from several
  * threads beside one large scan all finish, correctly, while the large one
- * is still running (round-robin admission, SPEC §7); a large scan cancelled
+ * is still running (round-robin admission, ARCHITECTURE.md "Threads and ownership"); a large scan cancelled
  * mid-way ends cancelled promptly and the pump keeps serving; a file
  * truncated while it is scanned ends the job without hanging, its range
  * cut at the new size. At the end every slot is free and no fd leaked.

@@ -132,7 +132,7 @@ int main(void)
 		memset(pats[i], 'a', pat_len[i]);
 		if (pat_len[i] > 1 && pat_len[i] < 17)
 			pats[i][1] = 'b';
-		ring_set_pattern(f.r, i, pats[i], pat_len[i]);
+		ringfix_set_pattern(&f, i, pats[i], pat_len[i]);
 	}
 	for (uint32_t s = 0; s < NSLOTS; s++)
 		publish(&st, s);

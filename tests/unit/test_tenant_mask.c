@@ -66,7 +66,8 @@ static void publish(struct ringfix *f, uint32_t s, const struct job *j)
 		.opcode = j->opcode,
 		.tenant = j->tenant,
 		.arg0 = j->opcode == VYRE_OP_MATCH ? 4 : 'c',
-		.arg1 = 0, /* pattern entry 0 */
+		.arg2 = ringfix_pattern_at(f, 0), /* pattern entry 0 */
+		.jd_len = VYRE_PATTERN_MAX,
 		.data_off = arena_offset(&f->a, s),
 		.data_len = j->len,
 		.batch = VYRE_NO_BATCH,
@@ -159,7 +160,7 @@ int main(void)
 	struct ringfix f;
 
 	ringfix_open(&f, NSLOTS, CHUNK, -1);
-	ring_set_pattern(f.r, 0, pattern, 4);
+	ringfix_set_pattern(&f, 0, pattern, 4);
 	for (uint32_t s = 0; s < NSLOTS; s++) {
 		uint8_t *d = arena_region(&f.a, s);
 		for (uint32_t i = 0; i < CHUNK; i++)

@@ -1,0 +1,570 @@
+// SPDX-License-Identifier: MIT
+/*
+ * files.c - open files of the tree: rendering, the ctl protocol, and
+ * waiting on a job without holding a thread.
+ *
+ * Dynamic files are rendered into a per-open buffer when opened (wait:
+ * when the job has ended) and served with direct_io, like /proc's seq
+ * files: a cat sees one consistent snapshot.
+ *
+ * A read of jobs/N/wait while N runs is parked: the request goes on the
+ * job's waiter list and the FUSE thread returns to the loop. The pump's
+ * end-of-job callback (fs_job_ended, jobs.c) hands the list to
+ * fs_wait_wake, which renders and replies from the pump thread; libfuse's
+ * low-level API lets any thread reply. A signal to the reader (^C, a
+ * SIGKILL) arrives as an INTERRUPT and is answered EINTR at once. So any
+ * number of readers may wait while status, ctl and cancel keep answering.
+ * poll(2) on wait is readable exactly when the job has ended: each polling
+ * handle sits on the job's poll list until then.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+/* A read of wait parked until its job ends; on fs->waiters and its job's list (fs->lock). */
+struct fs_waiter {
+	fuse_req_t req;
+	struct fs_handle *h; /* alive: the kernel holds the file while the read is out */
+	size_t size;
+	off_t off;
+	struct fs_waiter *prev, *next; /* fs->waiters, for interrupts */
+	struct fs_waiter *jnext;       /* the job's waiters */
+};
+
+/* One open file. */
+struct fs_handle {
+	enum fs_node node;
+	struct fs_job *job; /* a reference, for job files */
+	pthread_mutex_t lock;
+	bool rendered;
+	struct fs_buf buf; /* rendered contents, or ctl's answer to the last write */
+	size_t rpos;       /* ctl: read position in the answer (the file offset is past the write) */
+	char pending[DESC_LINE_MAX]; /* ctl: a line not yet ended by a newline */
+	size_t npending;
+	bool discarding; /* ctl: the rest of an overlong line, dropped up to its newline */
+	/* under fs->lock: poll(2) on wait */
+	struct fuse_pollhandle *ph;
+	bool polling;           /* on the job's poll list */
+	struct fs_handle *pnext;
+};
+
+static int fs_render(struct fs *fs, struct fs_handle *h)
+{
+	switch (h->node) {
+	case N_README:
+		return render_readme(&h->buf);
+	case N_STATUS:
+		return render_status(fs, &h->buf);
+	case N_EPOCH: {
+		struct pump_info in;
+		pump_info(fs->pump, &in);
+		return fs_buf_printf(&h->buf, "%u\n", in.epoch);
+	}
+	case N_OPS:
+		return render_ops(&h->buf);
+	case N_METRICS:
+		return render_metrics(fs, &h->buf);
+	case N_JDESC:
+		return fs_buf_printf(&h->buf, "%s\n", h->job->descriptor);
+	case N_JSTATUS:
+	case N_JWAIT:
+		return render_job_status(h->job, &h->buf);
+	case N_JFAILED:
+		return render_job_failed(h->job, &h->buf);
+	case N_JRESULT:
+		return render_job_result(h->job, &h->buf);
+	case N_JLINES:
+		return render_job_lines(h->job, &h->buf);
+	default:
+		return 0;
+	}
+}
+
+static void fs_handle_free(struct fs_handle *h)
+{
+	fs_job_put(&h->job);
+	fs_buf_free(&h->buf);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+void fs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	uint64_t id = 0;
+	enum fs_node n = fs_ino_node(ino, &id);
+	struct fs_handle *h;
+	int ret = 0;
+
+	if (n == N_NONE) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (S_ISDIR(fs_nodes[n].mode)) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY && n != N_CTL && n != N_JCTL) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	h->node = n;
+	pthread_mutex_init(&h->lock, NULL);
+	if (n >= N_JOB) {
+		h->job = fs_job_lookup(fs, id);
+		if (!h->job) {
+			ret = -ENOENT;
+			goto out_free;
+		}
+	}
+	if (n != N_JWAIT && n != N_CTL && n != N_JCTL) {
+		ret = fs_render(fs, h);
+		if (ret)
+			goto out_free;
+		h->rendered = true;
+	}
+	fi->fh = (uintptr_t)h;
+	fi->direct_io = 1;
+	fi->nonseekable = n == N_JWAIT;
+	fi->noflush = n != N_CTL; /* one request less per cat */
+	if (fuse_reply_open(req, fi) == -ENOENT) /* interrupted before the reply: no release comes */
+		fs_handle_free(h);
+	return;
+out_free:
+	fs_handle_free(h);
+	fuse_reply_err(req, -ret);
+}
+
+/* Replies with what buf holds from off (ctl: from its own read position). */
+static void fs_reply_slice(fuse_req_t req, struct fs_handle *h, size_t size, off_t off)
+{
+	size_t n = 0;
+
+	if (h->node == N_CTL || h->node == N_JCTL) {
+		/*
+		 * Read-after-write on one open ctl ("exec 3<>ctl"): the file
+		 * position is past what was written, so the answer is read from
+		 * its own position, reset by each write.
+		 */
+		off = (off_t)h->rpos;
+	}
+	if (off >= 0 && (size_t)off < h->buf.len) {
+		n = h->buf.len - (size_t)off;
+		if (n > size)
+			n = size;
+		h->rpos = (size_t)off + n;
+	}
+	fuse_reply_buf(req, n ? h->buf.data + off : NULL, n);
+}
+
+/* Renders the ended job's status (once per open) and answers the read. */
+static void fs_wait_answer(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t size,
+			   off_t off)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&h->lock);
+	if (!h->rendered) {
+		ret = fs_render(fs, h);
+		h->rendered = ret == 0;
+	}
+	if (ret)
+		fuse_reply_err(req, -ret);
+	else
+		fs_reply_slice(req, h, size, off);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/*
+ * libfuse calls an interrupt function at once, inside fuse_req_interrupt_func,
+ * when the request was interrupted before it was registered; replying there
+ * would free the request under libfuse's own lock. So while registering, the
+ * function only notes it, and the registering thread answers.
+ */
+static __thread bool fs_tls_registering, fs_tls_interrupted;
+
+/* Unlinks w (fs->lock held). */
+static void fs_waiter_unlink(struct fs *fs, struct fs_waiter *w)
+{
+	struct fs_waiter **pp = &w->h->job->waiters;
+
+	while (*pp && *pp != w)
+		pp = &(*pp)->jnext;
+	if (*pp)
+		*pp = w->jnext;
+	*(w->prev ? &w->prev->next : &fs->waiters) = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+}
+
+static void fs_wait_interrupted(fuse_req_t req, void *data)
+{
+	struct fs *fs = data;
+	struct fs_waiter *w;
+
+	if (fs_tls_registering) {
+		fs_tls_interrupted = true;
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	for (w = fs->waiters; w && w->req != req; w = w->next)
+		;
+	if (w)
+		fs_waiter_unlink(fs, w);
+	pthread_mutex_unlock(&fs->lock);
+	if (!w)
+		return; /* the job ended first: its reply is on the way */
+	fuse_reply_err(req, EINTR);
+	free(w);
+}
+
+/* A read of wait: answered now if the job has ended, else parked. */
+static void fs_wait_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t size, off_t off)
+{
+	struct fs_job *j = h->job;
+	struct fs_waiter *w = calloc(1, sizeof(*w));
+	bool ended;
+
+	if (!w) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	*w = (struct fs_waiter){.req = req, .h = h, .size = size, .off = off};
+	pthread_mutex_lock(&fs->lock);
+	ended = j->ended || fs->stopping;
+	if (!ended) {
+		w->jnext = j->waiters;
+		j->waiters = w;
+		w->next = fs->waiters;
+		if (w->next)
+			w->next->prev = w;
+		fs->waiters = w;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (ended) {
+		free(w);
+		fs_wait_answer(fs, req, h, size, off);
+		return;
+	}
+	fs_tls_registering = true;
+	fs_tls_interrupted = false;
+	fuse_req_interrupt_func(req, fs_wait_interrupted, fs);
+	fs_tls_registering = false;
+	if (fs_tls_interrupted) {
+		fs_tls_interrupted = false;
+		fs_wait_interrupted(req, fs);
+	}
+}
+
+/*
+ * fs->lock held, from fs_job_ended: takes j's waiters off every list and
+ * tells its pollers; the caller answers the waiters with fs_wait_wake
+ * once the lock is dropped.
+ */
+struct fs_waiter *fs_wait_detach_locked(struct fs *fs, struct fs_job *j)
+{
+	struct fs_waiter *list = j->waiters;
+
+	j->waiters = NULL;
+	for (struct fs_waiter *w = list; w; w = w->jnext) {
+		*(w->prev ? &w->prev->next : &fs->waiters) = w->next;
+		if (w->next)
+			w->next->prev = w->prev;
+	}
+	while (j->pollers) {
+		struct fs_handle *h = j->pollers;
+		j->pollers = h->pnext;
+		h->polling = false;
+		if (h->ph) {
+			fuse_lowlevel_notify_poll(h->ph);
+			fuse_pollhandle_destroy(h->ph);
+			h->ph = NULL;
+		}
+	}
+	return list;
+}
+
+void fs_wait_wake(struct fs *fs, struct fs_waiter *list)
+{
+	while (list) {
+		struct fs_waiter *w = list;
+		list = w->jnext;
+		fs_wait_answer(fs, w->req, w->h, w->size, w->off);
+		free(w);
+	}
+}
+
+/* Shutdown: every parked reader is answered with the status as it stands. */
+void fs_wait_release_all(struct fs *fs)
+{
+	struct fs_waiter *list = NULL, *w;
+
+	pthread_mutex_lock(&fs->lock);
+	fs->stopping = true;
+	while ((w = fs->waiters)) {
+		fs_waiter_unlink(fs, w);
+		w->jnext = list;
+		list = w;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	fs_wait_wake(fs, list);
+}
+
+void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		  struct fuse_pollhandle *ph)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
+	unsigned revents = POLLIN | POLLRDNORM;
+
+	(void)ino;
+	if (h->node == N_CTL || h->node == N_JCTL)
+		revents |= POLLOUT | POLLWRNORM;
+	if (h->node != N_JWAIT) {
+		if (ph)
+			fuse_pollhandle_destroy(ph);
+		fuse_reply_poll(req, revents);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	if (!h->job->ended && !fs->stopping) {
+		revents = 0;
+		if (ph) {
+			if (h->ph)
+				fuse_pollhandle_destroy(h->ph);
+			h->ph = ph;
+			ph = NULL;
+			if (!h->polling) {
+				h->polling = true;
+				h->pnext = h->job->pollers;
+				h->job->pollers = h;
+			}
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (ph)
+		fuse_pollhandle_destroy(ph);
+	fuse_reply_poll(req, revents);
+}
+
+static int fs_ctl_flush(struct fs *fs, fuse_req_t req, struct fs_handle *h);
+static bool fs_line_blank(const char *line, size_t len);
+
+void fs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		  struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	if (h->node == N_JWAIT) {
+		pthread_mutex_lock(&h->lock);
+		bool rendered = h->rendered;
+		pthread_mutex_unlock(&h->lock);
+		if (rendered)
+			fs_wait_answer(fs, req, h, size, off);
+		else
+			fs_wait_read(fs, req, h, size, off);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	if (h->node == N_CTL && !fs_line_blank(h->pending, h->npending)) {
+		fs_buf_free(&h->buf);
+		h->rpos = 0;
+		fs_ctl_flush(fs, req, h);
+	}
+	fs_reply_slice(req, h, size, off);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* Submits one line; its id or the error goes into the answer. */
+static int fs_ctl_line(struct fs *fs, fuse_req_t req, struct fs_handle *h, const char *line,
+		       size_t len)
+{
+	char err[512] = "";
+	uint64_t id;
+	int ret;
+
+	ret = fs_submit_line(fs, req, line, len, &id, err, sizeof(err));
+	if (ret)
+		fs_buf_printf(&h->buf, "error: %s\n", err[0] ? err : strerror(-ret));
+	else
+		fs_buf_printf(&h->buf, "%" PRIu64 "\n", id);
+	return ret;
+}
+
+static bool fs_line_blank(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			return false;
+	return true;
+}
+
+/* A line that ended at a read or a close rather than a newline ("echo -n"). */
+static int fs_ctl_flush(struct fs *fs, fuse_req_t req, struct fs_handle *h)
+{
+	int ret = 0;
+
+	if (!fs_line_blank(h->pending, h->npending))
+		ret = fs_ctl_line(fs, req, h, h->pending, h->npending);
+	h->npending = 0;
+	return ret;
+}
+
+/*
+ * A write's answer replaces the previous write's only once it has lines of
+ * its own: "printf 'scan ...\n\n'" (bash writes the blank line apart) still
+ * reads back the id.
+ */
+static void fs_ctl_answer_reset(struct fs_handle *h, bool *answered)
+{
+	if (*answered)
+		return;
+	fs_buf_free(&h->buf);
+	h->rpos = 0;
+	*answered = true;
+}
+
+/*
+ * ctl: every line is one descriptor and one job; the answer (ids, or the
+ * first error) is what a read on the same open file returns. Lines before
+ * a bad one stand. A line may span writes (bash's echo writes a long line
+ * in 4 KiB pieces), so an unfinished one waits in the handle for its
+ * newline, a read, or the close.
+ */
+static int fs_write_ctl(struct fs *fs, fuse_req_t req, struct fs_handle *h, const char *buf,
+			size_t size)
+{
+	bool answered = false; /* the answer is this write's, once it has one */
+	int ret = 0;
+
+	for (size_t pos = 0; pos < size && !ret;) {
+		const char *nl = memchr(buf + pos, '\n', size - pos);
+		size_t len = nl ? (size_t)(nl - (buf + pos)) : size - pos;
+		if (h->discarding) { /* an overlong line's rest is not a new descriptor */
+			pos += len + (nl ? 1 : 0);
+			h->discarding = !nl;
+			continue;
+		}
+		if (h->npending + len > DESC_LINE_MAX) {
+			fs_ctl_answer_reset(h, &answered);
+			fs_buf_printf(&h->buf, "error: a line of over %u bytes: one descriptor per "
+				      "line, at most %u bytes\n", DESC_LINE_MAX, DESC_LINE_MAX);
+			h->npending = 0;
+			h->discarding = !nl;
+			ret = -E2BIG;
+			break;
+		}
+		memcpy(h->pending + h->npending, buf + pos, len);
+		h->npending += len;
+		pos += len + (nl ? 1 : 0);
+		if (!nl)
+			break;
+		if (!fs_line_blank(h->pending, h->npending)) { /* blank lines are skipped */
+			fs_ctl_answer_reset(h, &answered);
+			ret = fs_ctl_line(fs, req, h, h->pending, h->npending);
+		}
+		h->npending = 0;
+	}
+	h->rendered = true;
+	return ret ? ret : (int)size;
+}
+
+static int fs_write_job_ctl(struct fs_handle *h, const char *buf, size_t size)
+{
+	size_t len = size;
+
+	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		len--;
+	if (len == 6 && !memcmp(buf, "cancel", 6)) {
+		int ret = pump_job_cancel(h->job->pj);
+		return ret == -EALREADY || ret == 0 ? (int)size : ret;
+	}
+	return -EINVAL;
+}
+
+void fs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		   struct fuse_file_info *fi)
+{
+	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
+	int ret;
+
+	(void)ino;
+	(void)off;
+	if (size > DESC_LINE_MAX * 64) {
+		fuse_reply_err(req, E2BIG);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	if (h->node == N_CTL)
+		ret = fs_write_ctl(fs_of(req), req, h, buf, size);
+	else if (h->node == N_JCTL)
+		ret = fs_write_job_ctl(h, buf, size);
+	else
+		ret = -EACCES;
+	pthread_mutex_unlock(&h->lock);
+	if (ret < 0)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_write(req, (size_t)ret);
+}
+
+/*
+ * close(2) of ctl: "echo -n ... > ctl" ends its line here. FLUSH, not
+ * RELEASE: a flush comes from the closing task with its credentials while
+ * it waits in close, a release asynchronously with none (uid 0), which
+ * would submit the line as root. Other files open with noflush.
+ */
+void fs_file_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
+	int ret = 0;
+
+	(void)ino;
+	pthread_mutex_lock(&h->lock);
+	if (h->node == N_CTL && h->npending)
+		ret = fs_ctl_flush(fs_of(req), req, h);
+	pthread_mutex_unlock(&h->lock);
+	fuse_reply_err(req, -ret);
+}
+
+void fs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	pthread_mutex_lock(&fs->lock);
+	if (h->polling) {
+		struct fs_handle **pp = &h->job->pollers;
+		while (*pp != h)
+			pp = &(*pp)->pnext;
+		*pp = h->pnext;
+		h->polling = false;
+	}
+	if (h->ph)
+		fuse_pollhandle_destroy(h->ph);
+	h->ph = NULL;
+	pthread_mutex_unlock(&fs->lock);
+	/*
+	 * The last read's reply let the kernel finish that read and the
+	 * reader close the file, so this RELEASE can come while the thread
+	 * that replied still holds h->lock: wait for it to let go.
+	 */
+	pthread_mutex_lock(&h->lock);
+	pthread_mutex_unlock(&h->lock);
+	fs_handle_free(h);
+	fuse_reply_err(req, 0);
+}

@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: MIT
+/*
+ * grep: selected lines (shaders/ops/grep.glsl), like LC_ALL=C grep -a.
+ *
+ * The job's data region is its DFA (laid out by grep_prep). A chunk runs
+ * on the GPU in one pass or more; the pass reports:
+ *   - its count of complete selected lines (the first pass's is the
+ *     chunk's, reruns only collect what did not fit);
+ *   - '\n' per tile, so records can be numbered;
+ *   - records of selected lines (lines=1) and open lines (start, position
+ *     reached, DFA state), each list bounded: past what fits it reports the
+ *     lowest line it could not keep, and the chunk, still resident in its
+ *     slot, runs again from that line (grep_admit republishes it);
+ *   - an open line is continued in continuation slots: the pump reads the
+ *     file from the position reached into a free slot and one lane runs
+ *     the DFA on from the state reached, a bounded hop at a time, until the
+ *     line's '\n' or the end of the scan.
+ * When a chunk's passes and open lines are all done, its part goes to the
+ * ordered fold (fold.c): line numbers need the '\n's of every chunk before.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../pump_priv.h"
+
+/*
+ * log2 of the steps one lane may spend on its lines per pass, and a
+ * continuation's lane per hop. On lavapipe an invocation that loops 65,535
+ * times in all is silently stopped (ARCHITECTURE.md, "Platform facts",
+ * fact 6), and a DFA step costs about three of those: measured, a lane's
+ * lines broke past ~21,800 steps in one invocation (lines=1 runs them
+ * twice: count, then record). 2 x 8192 steps per pass, 16384 per hop, stay
+ * clear. A GPU has no cap; the budget there only bounds one lane's share.
+ */
+#define GREP_BUDGET_CPU      13
+#define GREP_BUDGET_GPU      20
+#define GREP_CONT_BUDGET_CPU 14
+#define GREP_CONT_BUDGET_GPU 22
+#define GREP_TAIL_MAX        65536u /* tail window read past a chunk */
+#define GREP_TILE_MIN_SHIFT  16     /* 64 KiB tiles: 256 bytes per lane */
+#define GREP_CONT_SHIFT      27     /* a continuation is one tile */
+
+enum grep_kind { GREP_CHUNK = 1, GREP_CONT };
+
+/* A chunk until its part is folded. Pump thread only. */
+struct grep_chunk {
+	enum grep_kind kind; /* first: slot op_ctx tells chunks and continuations apart */
+	struct pump_part *part;
+	uint32_t slot;     /* its slot, while a rerun waits (on grep_job.held) */
+	uint32_t resume;   /* where the next pass starts */
+	uint32_t flags;    /* arg1 of its passes */
+	uint32_t shift, ntiles;
+	uint32_t data_len, tail_len;
+	uint32_t *tile_pre; /* '\n' in the chunk before each tile */
+	uint32_t pending;   /* open lines still running */
+	bool first_done;
+	bool passes_done;
+	bool failed;
+	struct grep_chunk *next;
+};
+
+/* One open line being continued. */
+struct grep_cont {
+	enum grep_kind kind;
+	struct grep_chunk *gc;
+	uint64_t pos, nl; /* the line: chunk-relative start, '\n' before it in the chunk */
+	uint64_t at;      /* file offset reached */
+	uint32_t state;   /* DFA state there */
+	uint32_t skip;    /* bytes of the read before at (O_DIRECT alignment) */
+	struct grep_cont *next;
+};
+
+struct grep_job {
+	struct grep_chunk *held;          /* chunks waiting to rerun */
+	struct grep_cont *queue, **qtail; /* open lines waiting for a read */
+	uint32_t open_chunks;             /* chunks not yet folded */
+	uint32_t budget, cont_budget;     /* log2 */
+};
+
+/* ---- the DFA in the data region ------------------------------------------ */
+
+static uint32_t dfa_bits_words(uint32_t nstates)
+{
+	return (nstates + 31) / 32;
+}
+
+static bool dfa_bit(const struct pump_job *j, bool sink, uint32_t s)
+{
+	const uint32_t *w = (const uint32_t *)j->data;
+	uint32_t base = VYRE_DFA_HDR_WORDS + (sink ? dfa_bits_words(w[VYRE_DFA_NSTATES]) : 0);
+
+	return (w[base + s / 32] >> (s % 32)) & 1;
+}
+
+static bool grep_selected(const struct pump_job *j, uint32_t state)
+{
+	return dfa_bit(j, false, state) != !!(j->grep & PUMP_GREP_INVERT);
+}
+
+/* Checks the compiler's DFA and lays it out as VYRE_DFA_* words. */
+static int grep_layout(struct pump_job *j, const struct pump_dfa *d)
+{
+	uint32_t bits, words;
+	uint64_t total;
+	uint32_t *w;
+
+	if (!d || !d->nstates || d->nstates > 65536 || !d->nclasses || d->nclasses > 256 ||
+	    d->start >= d->nstates || !d->classes || !d->next || !d->accept || !d->sink)
+		return -EINVAL;
+	bits = dfa_bits_words(d->nstates);
+	total = VYRE_DFA_HDR_WORDS + 2ull * bits + (uint64_t)d->nstates * d->nclasses;
+	if (total * 4 > VYRE_JOB_DATA_MAX)
+		return -E2BIG;
+	words = (uint32_t)total;
+	w = calloc(words, 4);
+	if (!w)
+		return -ENOMEM;
+	w[VYRE_DFA_NSTATES] = d->nstates;
+	w[VYRE_DFA_NCLASSES] = d->nclasses;
+	w[VYRE_DFA_START] = d->start;
+	for (uint32_t b = 0; b < 256; b++) {
+		if (d->classes[b] >= d->nclasses)
+			goto out_inval;
+		w[VYRE_DFA_CLASSES + b / 4] |= (uint32_t)d->classes[b] << (b % 4 * 8);
+	}
+	for (uint32_t s = 0; s < d->nstates; s++) {
+		if (d->accept[s])
+			w[VYRE_DFA_HDR_WORDS + s / 32] |= 1u << (s % 32);
+		if (d->sink[s])
+			w[VYRE_DFA_HDR_WORDS + bits + s / 32] |= 1u << (s % 32);
+	}
+	uint32_t *next = w + VYRE_DFA_HDR_WORDS + 2 * bits;
+	for (uint64_t i = 0; i < (uint64_t)d->nstates * d->nclasses; i++) {
+		if (d->next[i] >= d->nstates)
+			goto out_inval;
+		next[i] = d->next[i];
+	}
+	j->data = (uint8_t *)w;
+	j->data_len = words * 4;
+	return 0;
+out_inval:
+	free(w);
+	return -EINVAL;
+}
+
+static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
+{
+	struct grep_job *gj;
+	bool cpu = j->p->gpu->is_cpu;
+	size_t room = j->p->arena.region - j->chunk;
+	int ret;
+
+	if (scan->data_len || scan->pattern_len)
+		return -EINVAL;
+	ret = grep_layout(j, scan->dfa);
+	if (ret)
+		return ret;
+	gj = calloc(1, sizeof(*gj));
+	if (!gj)
+		return -ENOMEM; /* job.c frees j->data */
+	gj->qtail = &gj->queue;
+	gj->budget = cpu ? GREP_BUDGET_CPU : GREP_BUDGET_GPU;
+	gj->cont_budget = cpu ? GREP_CONT_BUDGET_CPU : GREP_CONT_BUDGET_GPU;
+	j->opstate = gj;
+	j->tail = room < GREP_TAIL_MAX ? (uint32_t)room : GREP_TAIL_MAX;
+	return 0;
+}
+
+/* ---- passes --------------------------------------------------------------- */
+
+/* Tiles of 64 KiB or more, at most VYRE_GREP_MAX_TILES per chunk. */
+static uint32_t grep_shift(uint32_t len)
+{
+	uint32_t s = GREP_TILE_MIN_SHIFT;
+
+	while ((((uint64_t)len + (1ull << s) - 1) >> s) > VYRE_GREP_MAX_TILES)
+		s++;
+	return s;
+}
+
+static void grep_reset_out(struct pump *p, uint32_t slot)
+{
+	uint32_t *o = ring_out(p->ring, slot);
+
+	o[VYRE_GO_REC_MIN] = VYRE_GO_NONE;
+	o[VYRE_GO_OPEN_MIN] = VYRE_GO_NONE;
+	o[VYRE_GO_OPEN_COUNT] = 1; /* entry 0 is the resume line's */
+	o[VYRE_GO_REC_TOP] = VYRE_GREP_REC_MAX / 2;
+	o[VYRE_GO_CONT_KIND] = 0;
+	o[VYRE_GO_OPEN + VYRE_GO_OPEN_START] = VYRE_GO_NONE;
+}
+
+static uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos)
+{
+	return pos == 0 ? 0 : (uint32_t)((pos - 1) >> gc->shift);
+}
+
+static void grep_work(struct pump *p, uint32_t slot, struct ring_work *w)
+{
+	struct pump_job *j = p->slots[slot].job;
+
+	w->opcode = VYRE_OP_GREP;
+	w->tenant = j->batch;
+	w->arg2 = j->data_off;
+	w->jd_len = j->data_len;
+	w->data_off = arena_offset(&p->arena, slot);
+	w->batch = j->batch;
+}
+
+static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	struct grep_job *gj = j->opstate;
+	struct grep_chunk *gc = calloc(1, sizeof(*gc));
+
+	if (!gc)
+		return -ENOMEM;
+	gc->kind = GREP_CHUNK;
+	gc->part = calloc(1, sizeof(*gc->part));
+	gc->shift = grep_shift(w->data_len);
+	gc->ntiles = (uint32_t)(((uint64_t)w->data_len + (1ull << gc->shift) - 1) >> gc->shift);
+	gc->tile_pre = calloc(gc->ntiles ? gc->ntiles : 1, sizeof(*gc->tile_pre));
+	if (!gc->part || !gc->tile_pre) {
+		free(gc->part);
+		free(gc->tile_pre);
+		free(gc);
+		return -ENOMEM;
+	}
+	gc->part->index = s->index;
+	gc->part->file_off = s->file_off;
+	gc->data_len = w->data_len;
+	gc->tail_len = w->tail_len;
+	gc->flags = gj->budget << VYRE_GREP_BUDGET_POS;
+	if (s->file_off == j->offset)
+		gc->flags |= VYRE_GREP_F_FIRST;
+	if (s->file_off + w->data_len + w->tail_len >= j->end)
+		gc->flags |= VYRE_GREP_F_EOF;
+	if (j->grep & PUMP_GREP_INVERT)
+		gc->flags |= VYRE_GREP_F_INVERT;
+	if (j->grep & PUMP_GREP_LINES)
+		gc->flags |= VYRE_GREP_F_LINES;
+	w->arg0 = 0;
+	w->arg1 = gc->flags;
+	w->tile_shift = gc->shift;
+	grep_reset_out(p, slot);
+	s->op_ctx = gc;
+	gj->open_chunks++;
+	return 0;
+}
+
+/* A chunk whose passes and open lines are all done goes to the fold. */
+static void grep_chunk_check(struct pump *p, struct pump_job *j, struct grep_chunk *gc)
+{
+	struct grep_job *gj = j->opstate;
+
+	if (!gc->passes_done || gc->pending)
+		return;
+	gc->part->skip = gc->failed;
+	fold_part(p, j, gc->part);
+	free(gc->tile_pre);
+	free(gc);
+	gj->open_chunks--;
+}
+
+static void grep_queue(struct grep_job *gj, struct grep_cont *c)
+{
+	c->next = NULL;
+	*gj->qtail = c;
+	gj->qtail = &c->next;
+}
+
+static struct grep_cont *grep_dequeue(struct grep_job *gj)
+{
+	struct grep_cont *c = gj->queue;
+
+	if (c) {
+		gj->queue = c->next;
+		if (!gj->queue)
+			gj->qtail = &gj->queue;
+	}
+	return c;
+}
+
+/* An open line is done (ended, failed or dropped). */
+static void grep_cont_end(struct pump *p, struct pump_job *j, struct grep_cont *c, bool sel)
+{
+	struct grep_chunk *gc = c->gc;
+
+	if (sel) {
+		gc->part->count++;
+		if ((j->grep & PUMP_GREP_LINES) && part_add_line(gc->part, c->pos, c->nl))
+			gc->failed = true;
+	}
+	gc->pending--;
+	free(c);
+	grep_chunk_check(p, j, gc);
+}
+
+/* The lists a pass left in out: open lines to continue, records to keep. */
+static int grep_collect(struct pump_job *j, struct grep_chunk *gc, const uint32_t *out)
+{
+	struct grep_job *gj = j->opstate;
+	bool lines = j->grep & PUMP_GREP_LINES;
+	uint32_t low = out[VYRE_GO_OPEN_MIN];
+	uint32_t nopen = out[VYRE_GO_OPEN_COUNT];
+
+	if (lines && out[VYRE_GO_REC_MIN] < low)
+		low = out[VYRE_GO_REC_MIN];
+	if (nopen > VYRE_GREP_OPEN_MAX)
+		nopen = VYRE_GREP_OPEN_MAX;
+	for (uint32_t i = 0; i < nopen; i++) {
+		const uint32_t *e = out + VYRE_GO_OPEN + 4 * i;
+		uint32_t start = e[VYRE_GO_OPEN_START];
+		struct grep_cont *c;
+
+		if ((i == 0 && start == VYRE_GO_NONE) || start < gc->resume || start >= low)
+			continue;
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		*c = (struct grep_cont){
+			.kind = GREP_CONT,
+			.gc = gc,
+			.pos = start,
+			.nl = gc->tile_pre[grep_owner_tile(gc, start)] + e[VYRE_GO_OPEN_NL],
+			.at = gc->part->file_off + e[VYRE_GO_OPEN_POS],
+			.state = e[VYRE_GO_OPEN_STATE],
+		};
+		gc->pending++;
+		grep_queue(gj, c);
+	}
+	if (!lines)
+		return 0;
+	for (uint32_t t = grep_owner_tile(gc, gc->resume); t < gc->ntiles; t++) {
+		uint32_t base = out[VYRE_GO_TILE_BASE + t], n = out[VYRE_GO_TILE_REC + t];
+
+		for (uint32_t k = 0; k < n && base + k < VYRE_GREP_REC_MAX; k++) {
+			const uint32_t *r = out + VYRE_GO_REC + 2 * (base + k);
+
+			if (r[0] < gc->resume || r[0] >= low)
+				continue;
+			if (part_add_line(gc->part, r[0], gc->tile_pre[t] + r[1]))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int grep_chunk_done(struct pump *p, uint32_t slot, const struct ring_done *d)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	struct grep_job *gj = j->opstate;
+	struct grep_chunk *gc = s->op_ctx;
+	const uint32_t *out = d->out;
+	uint32_t low;
+
+	s->op_ctx = NULL;
+	if (d->status != VYRE_SLOT_DONE || j->cancel || j->stop_admit) {
+		if (d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
+			job_chunk_failed(p, j, gc->part->index, gc->part->file_off, EIO);
+		gc->failed = d->status != VYRE_SLOT_DONE || j->cancel;
+		goto out_done;
+	}
+	if (!gc->first_done) {
+		uint32_t nl = 0;
+
+		gc->first_done = true;
+		gc->part->count = d->result;
+		for (uint32_t t = 0; t < gc->ntiles; t++) {
+			gc->tile_pre[t] = nl;
+			nl += out[VYRE_GO_TILE_NL + t];
+		}
+		gc->part->nl = nl;
+		pthread_mutex_lock(&p->lock);
+		j->chunks_done++;
+		j->bytes_done += gc->data_len;
+		p->chunks_done++;
+		p->bytes_scanned += gc->data_len;
+		pthread_mutex_unlock(&p->lock);
+	}
+	if (grep_collect(j, gc, out)) {
+		job_chunk_failed(p, j, gc->part->index, gc->part->file_off, ENOMEM);
+		gc->failed = true;
+		goto out_done;
+	}
+	low = out[VYRE_GO_OPEN_MIN];
+	if ((j->grep & PUMP_GREP_LINES) && out[VYRE_GO_REC_MIN] < low)
+		low = out[VYRE_GO_REC_MIN];
+	if (low != VYRE_GO_NONE && low > gc->resume) {
+		/* what did not fit: run the resident chunk again from there */
+		gc->resume = low;
+		gc->slot = slot;
+		gc->next = gj->held;
+		gj->held = gc;
+		return 1;
+	}
+	if (low != VYRE_GO_NONE) { /* no progress: cannot happen (entry 0, record 0) */
+		job_chunk_failed(p, j, gc->part->index, gc->part->file_off, EIO);
+		gc->failed = true;
+	}
+out_done:
+	gc->passes_done = true;
+	grep_chunk_check(p, j, gc);
+	return 0;
+}
+
+static int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done *d)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	struct grep_cont *c = s->op_ctx;
+	const uint32_t *out = d->out;
+	uint64_t at;
+
+	s->op_ctx = NULL;
+	if (d->status != VYRE_SLOT_DONE || j->cancel || j->stop_admit) {
+		if (d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
+			job_chunk_failed(p, j, c->gc->part->index, c->at, EIO);
+		c->gc->failed = d->status != VYRE_SLOT_DONE || j->cancel;
+		grep_cont_end(p, j, c, false);
+		return 0;
+	}
+	if (out[VYRE_GO_CONT_KIND] == 1) {
+		grep_cont_end(p, j, c, out[VYRE_GO_CONT_SEL] != 0);
+		return 0;
+	}
+	at = s->file_off + out[VYRE_GO_CONT_POS];
+	if (out[VYRE_GO_CONT_KIND] != 2 || at <= c->at) {
+		job_chunk_failed(p, j, c->gc->part->index, c->at, EIO);
+		c->gc->failed = true;
+		grep_cont_end(p, j, c, false);
+		return 0;
+	}
+	c->at = at;
+	c->state = out[VYRE_GO_CONT_STATE];
+	grep_queue(j->opstate, c);
+	return 0;
+}
+
+static int grep_harvest(struct pump *p, uint32_t slot, const struct ring_done *d)
+{
+	enum grep_kind *kind = p->slots[slot].op_ctx;
+
+	if (kind && *kind == GREP_CONT)
+		return grep_cont_done(p, slot, d);
+	return grep_chunk_done(p, slot, d);
+}
+
+/* Cancelled, or max= is certain: what waits is dropped. */
+static void grep_drop(struct pump *p, struct pump_job *j)
+{
+	struct grep_job *gj = j->opstate;
+	struct grep_cont *c;
+
+	while (gj->held) {
+		struct grep_chunk *gc = gj->held;
+		gj->held = gc->next;
+		pump_slot_free(p, gc->slot);
+		gc->failed = j->cancel;
+		gc->passes_done = true;
+		grep_chunk_check(p, j, gc);
+	}
+	while ((c = grep_dequeue(gj))) {
+		c->gc->failed = j->cancel;
+		grep_cont_end(p, j, c, false);
+	}
+}
+
+static int grep_rerun(struct pump *p, struct pump_job *j, struct grep_chunk *gc)
+{
+	struct ring_work w = {0};
+
+	grep_work(p, gc->slot, &w);
+	w.arg0 = gc->resume;
+	w.arg1 = gc->flags;
+	w.data_len = gc->data_len;
+	w.tail_len = gc->tail_len;
+	w.tile_shift = gc->shift;
+	grep_reset_out(p, gc->slot);
+	p->slots[gc->slot].op_ctx = gc;
+	if (pump_slot_publish(p, gc->slot, &w)) {
+		p->slots[gc->slot].op_ctx = NULL;
+		job_chunk_failed(p, j, gc->part->index, gc->part->file_off, EIO);
+		gc->failed = true;
+		gc->passes_done = true;
+		pump_slot_free(p, gc->slot);
+		grep_chunk_check(p, j, gc);
+		return 0;
+	}
+	return 1;
+}
+
+/* Reads the next hop of an open line into a free slot. */
+static int grep_cont_read(struct pump *p, struct pump_job *j, struct grep_cont *c)
+{
+	struct grep_job *gj = j->opstate;
+	uint64_t region = p->arena.region, off = c->at, hop;
+	uint32_t want;
+	int slot;
+
+	if (c->at >= j->end) {
+		/* the scan ends here: a line that has bytes ends with it */
+		grep_cont_end(p, j, c, c->at > c->gc->part->file_off + c->pos &&
+					       grep_selected(j, c->state));
+		return 0;
+	}
+	slot = pump_slot_take(p, j);
+	if (slot < 0)
+		return slot;
+	/* a sink state only looks for the '\n', 16 bytes a step */
+	hop = (1ull << gj->cont_budget) * (dfa_bit(j, true, c->state) ? 16 : 1);
+	if (j->direct)
+		off &= ~4095ull;
+	c->skip = (uint32_t)(c->at - off);
+	if (hop > j->end - c->at)
+		hop = j->end - c->at;
+	hop += c->skip;
+	if (j->direct)
+		hop = (hop + 4095) & ~4095ull;
+	if (hop > region)
+		hop = region;
+	if (hop > (1ull << GREP_CONT_SHIFT))
+		hop = 1ull << GREP_CONT_SHIFT;
+	want = (uint32_t)hop;
+	p->slots[slot].op_ctx = c;
+	if (pump_op_read(p, (uint32_t)slot, off, want)) {
+		pump_slot_free(p, (uint32_t)slot);
+		return -EBUSY;
+	}
+	return 1;
+}
+
+static int grep_admit(struct pump *p, struct pump_job *j)
+{
+	struct grep_job *gj = j->opstate;
+	struct grep_cont *c;
+	int n = 0, ret;
+
+	if (j->cancel || j->stop_admit) {
+		grep_drop(p, j);
+		return 0;
+	}
+	while (gj->held) {
+		struct grep_chunk *gc = gj->held;
+		gj->held = gc->next;
+		n += grep_rerun(p, j, gc);
+	}
+	while (p->slots_free && (c = grep_dequeue(gj))) {
+		ret = grep_cont_read(p, j, c);
+		if (ret < 0) { /* no slot after all: try again next time */
+			c->next = gj->queue;
+			gj->queue = c;
+			if (!c->next)
+				gj->qtail = &c->next;
+			break;
+		}
+		n += ret;
+	}
+	return n;
+}
+
+static void grep_read_done(struct pump *p, uint32_t slot, int got)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	struct grep_job *gj = j->opstate;
+	struct grep_cont *c = s->op_ctx;
+	uint64_t avail;
+	struct ring_work w = {0};
+
+	s->op_ctx = NULL;
+	if (got < 0 || j->cancel || j->stop_admit) {
+		if (got < 0) {
+			job_chunk_failed(p, j, c->gc->part->index, c->at, -got);
+			c->gc->failed = true;
+		} else {
+			c->gc->failed = j->cancel;
+		}
+		pump_slot_free(p, slot);
+		grep_cont_end(p, j, c, false);
+		return;
+	}
+	avail = (uint64_t)got;
+	if (s->file_off + avail > j->end)
+		avail = j->end > s->file_off ? j->end - s->file_off : 0;
+	if (avail <= c->skip) {
+		/* the file ended at c->at */
+		pump_slot_free(p, slot);
+		grep_cont_end(p, j, c, c->at > c->gc->part->file_off + c->pos &&
+					       grep_selected(j, c->state));
+		return;
+	}
+	grep_work(p, slot, &w);
+	w.arg0 = c->state;
+	w.arg1 = VYRE_GREP_F_CONT | gj->cont_budget << VYRE_GREP_BUDGET_POS |
+		 c->skip << VYRE_GREP_START_POS;
+	if (j->grep & PUMP_GREP_INVERT)
+		w.arg1 |= VYRE_GREP_F_INVERT;
+	if (s->file_off + avail >= j->end || (uint32_t)got < s->want)
+		w.arg1 |= VYRE_GREP_F_EOF;
+	w.data_len = (uint32_t)avail;
+	w.tile_shift = GREP_CONT_SHIFT;
+	grep_reset_out(p, slot);
+	s->op_ctx = c;
+	if (pump_slot_publish(p, slot, &w)) {
+		s->op_ctx = NULL;
+		job_chunk_failed(p, j, c->gc->part->index, c->at, EIO);
+		c->gc->failed = true;
+		pump_slot_free(p, slot);
+		grep_cont_end(p, j, c, false);
+	}
+}
+
+static bool grep_busy(const struct pump_job *j)
+{
+	const struct grep_job *gj = j->opstate;
+
+	return gj && gj->open_chunks;
+}
+
+static void grep_job_free(struct pump_job *j)
+{
+	struct grep_job *gj = j->opstate;
+	struct grep_cont *c;
+
+	if (!gj)
+		return;
+	while ((c = grep_dequeue(gj)))
+		free(c);
+	free(gj);
+	j->opstate = NULL;
+}
+
+const struct pump_op pump_op_grep = {
+	.name = "grep",
+	.code = VYRE_OP_GREP,
+	.opclass = VYRE_OPCLASS_GREP,
+	.args = PUMP_OP_ARG_PATTERN | PUMP_OP_ARG_GREP,
+	.result = PUMP_RESULT_FOLD,
+	.usage = "pattern=ERE|patterns=FILE [fixed=1] [icase=1] [invert=1] [lines=1] [max=N] "
+		 "result: selected lines, like LC_ALL=C grep -a -c",
+	.summary = "lines matching pattern= (an ERE), like grep -c; lines=1: jobs/N/lines",
+	.prep = grep_prep,
+	.pack = grep_pack,
+	.harvest = grep_harvest,
+	.admit = grep_admit,
+	.read_done = grep_read_done,
+	.busy = grep_busy,
+	.fold = fold_lines,
+	.job_free = grep_job_free,
+};

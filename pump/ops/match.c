@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+/*
+ * match: overlapping occurrences of 1-256 bytes (shaders/ops/match.glsl).
+ * The pattern is the job's data region; each chunk is read with a tail
+ * window of pattern length - 1 bytes so an occurrence that starts in the
+ * chunk is seen whole.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../pump_priv.h"
+
+static int match_prep(struct pump_job *j, const struct pump_scan *scan)
+{
+	if (!scan->pattern_len || scan->pattern_len > VYRE_PATTERN_MAX || scan->data_len)
+		return -EINVAL;
+	j->data = malloc(scan->pattern_len);
+	if (!j->data)
+		return -ENOMEM;
+	memcpy(j->data, scan->pattern, scan->pattern_len);
+	j->data_len = scan->pattern_len;
+	j->tail = scan->pattern_len - 1;
+	return 0;
+}
+
+static int match_pack(struct pump *p, uint32_t slot, struct ring_work *w)
+{
+	w->arg0 = p->slots[slot].job->data_len;
+	return 0;
+}
+
+/*
+ * A tile of 2^s bytes gives each of 256 lanes 2^s/256 positions; match
+ * tries up to m bytes at each, so keep (2^s/256)*m <= 4096 iterations, far
+ * below lavapipe's 65,535 (ARCHITECTURE.md, "Platform facts", fact 6).
+ */
+static uint32_t match_tile_shift(const struct gpu *g, const struct ring_work *w)
+{
+	uint32_t s = 20;
+
+	(void)g;
+	while (s > 12 && w->arg0 && (1u << (s - 8)) * w->arg0 > 4096)
+		s--;
+	return s;
+}
+
+const struct pump_op pump_op_match = {
+	.name = "match",
+	.code = VYRE_OP_MATCH,
+	.opclass = VYRE_OPCLASS_MATCH,
+	.args = PUMP_OP_ARG_PATTERN,
+	.result = PUMP_RESULT_SCALAR,
+	.usage = "pattern=BYTES result: overlapping occurrences of 1-256 bytes",
+	.summary = "overlapping occurrences of pattern= (1-256 bytes)",
+	.prep = match_prep,
+	.pack = match_pack,
+	.tile_shift = match_tile_shift,
+};

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+//
+// grep: selected lines, like LC_ALL=C grep -a (-c, -v, -n -b), exact.
+//
+// The job data region holds a DFA over byte classes (vyre_abi.h's
+// VYRE_DFA_*): a line is selected when the state after its last byte (not
+// counting the '\n') accepts, xor invert. A DFA of VYRE_GREP_SHARED_WORDS
+// words or fewer is copied into shared memory once per tile.
+//
+// A chunk owns the lines that start right after each '\n' in it (the
+// position after the chunk's last byte included: the next chunk never
+// runs a line at its offset 0), plus the line at offset 0 when it is the
+// first chunk of the scan (VYRE_GREP_F_FIRST). Each lane takes a
+// contiguous stretch of the tile, finds the '\n's in it 16 bytes at a
+// time, and runs each line they start to its '\n', reading past its
+// stretch, its tile and the chunk into the tail window if it must, up to a
+// loop budget (lavapipe silently ends an invocation after 65,535 loop
+// iterations; ARCHITECTURE.md, "Platform facts", fact 6). In a sink state
+// (every byte but '\n' keeps it) the lane jumps to the '\n' 16 bytes a
+// step. A line whose '\n' is not reached (the data or the budget ran out)
+// is *open*: its start, position reached and state go in the slot's open
+// list, and the pump continues it in continuation slots
+// (VYRE_GREP_F_CONT, one lane) until it ends.
+//
+// Result: the number of complete selected lines. With VYRE_GREP_F_LINES
+// also one record (start, '\n' count from its tile's start) per selected
+// line, and per tile its '\n' count, so the host can number lines. Records
+// go in order within a tile (a workgroup prefix sum): the tile owning the
+// resume line fills [0, VYRE_GREP_REC_MAX/2), other tiles claim blocks
+// above. A line that finds no room (record or open entry) sets the lowest
+// such start; the pump runs the chunk again from there (arg0), so every
+// pass records at least the resume line.
+
+shared uint s_dfa[VYRE_GREP_SHARED_WORDS];
+shared uint s_gbase;
+shared uint s_gtotal;
+
+struct grep_dfa {
+	uint64_t addr; // the region
+	bool sh;       // copied into s_dfa
+	uint ncls;
+	uint start;
+	uint acc;  // word index of the accept bits
+	uint snk;  // of the sink bits
+	uint nxt;  // of the next table
+};
+
+uint dfa_w(grep_dfa d, uint i)
+{
+	if (d.sh)
+		return s_dfa[i];
+	return Words(d.addr).w[i];
+}
+
+uint dfa_step(grep_dfa d, uint s, uint b)
+{
+	uint c = (dfa_w(d, VYRE_DFA_CLASSES + (b >> 2)) >> ((b & 3u) * 8u)) & 0xFFu;
+	return dfa_w(d, d.nxt + s * d.ncls + c);
+}
+
+bool dfa_bit(grep_dfa d, uint base, uint s)
+{
+	return ((dfa_w(d, base + (s >> 5)) >> (s & 31u)) & 1u) != 0u;
+}
+
+// Exclusive prefix sum over the workgroup, returned to each lane; total
+// gets the sum. Lane 0 walks the 256 values in s_hist (which grep does not
+// otherwise use): two barriers and 256 steps of one lane.
+uint grep_scan(uint v, out uint total)
+{
+	uint lane = gl_LocalInvocationIndex;
+	s_hist[lane] = v;
+	memoryBarrierShared();
+	barrier();
+	if (lane == 0u) {
+		uint sum = 0u;
+		for (uint i = 0u; i < VYRE_WG_SIZE; i++) {
+			uint x = s_hist[i];
+			s_hist[i] = sum;
+			sum += x;
+		}
+		s_gtotal = sum;
+	}
+	memoryBarrierShared();
+	barrier();
+	uint before = s_hist[lane];
+	total = s_gtotal;
+	barrier();
+	s_hist[lane] = 0u;
+	return before;
+}
+
+// The first '\n' at or after q and below lim, 16 bytes a step; lim if
+// there is none. Each step costs the budget one; when it runs out the
+// position reached comes back with *out = true.
+uint grep_next_nl(uint64_t base, uint q, uint lim, inout uint budget, out bool out_)
+{
+	Bytes d = Bytes(base);
+	Vec4s v = Vec4s(base);
+	uvec4 nl = uvec4(0x0A0A0A0Au);
+	out_ = false;
+	for (; q < lim && (q & 15u) != 0u; q++) {
+		if (budget == 0u) {
+			out_ = true;
+			return q;
+		}
+		budget--;
+		if (uint(d.b[q]) == 10u)
+			return q;
+	}
+	for (; q < lim; q += 16u) {
+		if (budget == 0u) {
+			out_ = true;
+			return q;
+		}
+		budget--;
+		uvec4 z = zero_marks(v.v[q >> 4] ^ nl, q, lim);
+		for (uint w = 0u; w < 4u; w++)
+			if (z[w] != 0u)
+				return q + 4u * w + uint(findLSB(z[w])) / 8u;
+	}
+	return lim;
+}
+
+// Runs a line from position q in state s until its '\n' (kind 0, *e at
+// the '\n'), the end of the data (kind 1, *e = lim) or the end of the
+// budget (kind 2, *e where it stopped). *st: the state at *e.
+uint grep_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budget,
+	      out uint e, out uint st)
+{
+	Bytes b = Bytes(base);
+	for (;;) {
+		if (dfa_bit(d, d.snk, s)) {
+			bool out_;
+			e = grep_next_nl(base, q, lim, budget, out_);
+			st = s;
+			return out_ ? 2u : (e < lim ? 0u : 1u);
+		}
+		if (q >= lim) {
+			e = lim;
+			st = s;
+			return 1u;
+		}
+		if (budget == 0u) {
+			e = q;
+			st = s;
+			return 2u;
+		}
+		budget--;
+		uint c = uint(b.b[q]);
+		if (c == 10u) {
+			e = q;
+			st = s;
+			return 0u;
+		}
+		s = dfa_step(d, s, c);
+		q++;
+	}
+	return 0u;
+}
+
+uint grep_out(uint s, uint w)
+{
+	return VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS) + s * VYRE_GO_WORDS + w;
+}
+
+// Lists an open line; entry 0 is the resume line's, so a rerun always
+// makes progress.
+void grep_open(uint s, uint resume, uint p, uint nl, uint e, uint st)
+{
+	uint i = p == resume ? 0u : atomicAdd(gw.w[grep_out(s, VYRE_GO_OPEN_COUNT)], 1u);
+	if (i >= VYRE_GREP_OPEN_MAX) {
+		atomicMin(gw.w[grep_out(s, VYRE_GO_OPEN_MIN)], p);
+		return;
+	}
+	uint o = grep_out(s, VYRE_GO_OPEN + 4u * i);
+	gw.w[o + VYRE_GO_OPEN_NL] = nl;
+	gw.w[o + VYRE_GO_OPEN_POS] = e;
+	gw.w[o + VYRE_GO_OPEN_STATE] = st;
+	gw.w[o + VYRE_GO_OPEN_START] = p;
+}
+
+// A continuation: lane 0 runs one open line on from the given state.
+void grep_cont(op_in a, grep_dfa d, uint flags)
+{
+	if (gl_LocalInvocationIndex != 0u)
+		return;
+	uint budget = 1u << ((flags >> VYRE_GREP_BUDGET_POS) & 31u);
+	uint q = flags >> VYRE_GREP_START_POS;
+	uint e, st;
+	uint kind = grep_run(d, a.base, q, a.len, a.arg0, budget, e, st);
+	bool ended = kind == 0u || (kind == 1u && (flags & VYRE_GREP_F_EOF) != 0u);
+	bool sel = dfa_bit(d, d.acc, st) != ((flags & VYRE_GREP_F_INVERT) != 0u);
+	gw.w[grep_out(a.slot, VYRE_GO_CONT_SEL)] = ended && sel ? 1u : 0u;
+	gw.w[grep_out(a.slot, VYRE_GO_CONT_POS)] = e;
+	gw.w[grep_out(a.slot, VYRE_GO_CONT_STATE)] = st;
+	gw.w[grep_out(a.slot, VYRE_GO_CONT_KIND)] = ended ? 1u : 2u;
+}
+
+// This lane's lines: the one at p, then one after each '\n' in [p, le).
+// Pass 1 (rec false) counts the selected ones and lists the open ones;
+// pass 2 (rec true) writes the selected ones' records from index r.
+uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool rec, uint r,
+		uint rmax)
+{
+	uint lim = a.len + a.tail;
+	uint resume = a.arg0;
+	bool inv = (flags & VYRE_GREP_F_INVERT) != 0u;
+	bool eof = (flags & VYRE_GREP_F_EOF) != 0u;
+	uint budget = 1u << ((flags >> VYRE_GREP_BUDGET_POS) & 31u);
+	uint big = 0xFFFFFFFFu;
+	uint nl = nl0; // '\n' from the tile's start to p
+	uint sel = 0u;
+	bool dummy;
+	while (p <= a.len && !(p == lim && eof)) {
+		uint e, st, kind;
+		if (p >= resume) {
+			kind = grep_run(d, a.base, p, lim, d.start, budget, e, st);
+			bool ended = kind == 0u || (kind == 1u && eof);
+			if (ended && (dfa_bit(d, d.acc, st) != inv)) {
+				if (!rec) {
+					sel++;
+				} else if (r < rmax) {
+					uint o = grep_out(a.slot, VYRE_GO_REC + 2u * r);
+					gw.w[o] = p;
+					gw.w[o + 1u] = nl;
+					r++;
+				} else {
+					atomicMin(gw.w[grep_out(a.slot, VYRE_GO_REC_MIN)], p);
+					return sel;
+				}
+			} else if (!ended && !rec) {
+				grep_open(a.slot, resume, p, nl, e, st);
+			}
+			if (kind != 0u) // look for the next '\n' of the stretch
+				e = grep_next_nl(a.base, max(e, p), le, big, dummy);
+		} else {
+			e = grep_next_nl(a.base, p, le, big, dummy);
+		}
+		if (e >= le)
+			break;
+		p = e + 1u;
+		nl++;
+	}
+	return sel;
+}
+
+uint op_grep(op_in a, inout uint fault)
+{
+	uint lane = gl_LocalInvocationIndex;
+	uint flags = a.arg1;
+	Words jw = Words(pc.data_addr + a.jd_off);
+	grep_dfa d;
+	d.addr = pc.data_addr + a.jd_off;
+	uint nst = jw.w[VYRE_DFA_NSTATES];
+	d.ncls = jw.w[VYRE_DFA_NCLASSES];
+	d.start = jw.w[VYRE_DFA_START];
+	uint bits = (nst + 31u) / 32u;
+	d.acc = VYRE_DFA_HDR_WORDS;
+	d.snk = d.acc + bits;
+	d.nxt = d.snk + bits;
+	uint words = d.nxt + nst * d.ncls;
+	if (nst == 0u || d.ncls == 0u || d.ncls > 256u || d.start >= nst || words * 4u > a.jd ||
+	    a.ntiles > VYRE_GREP_MAX_TILES) {
+		fault = VYRE_ERR_BAD_SLOT;
+		return 0u;
+	}
+	d.sh = words <= VYRE_GREP_SHARED_WORDS;
+	if (d.sh) {
+		for (uint i = lane; i < words; i += VYRE_WG_SIZE)
+			s_dfa[i] = jw.w[i];
+		memoryBarrierShared();
+		barrier();
+	}
+	if ((flags & VYRE_GREP_F_CONT) != 0u) {
+		grep_cont(a, d, flags);
+		return 0u;
+	}
+
+	// This lane's stretch [ls, le) of the tile, 16-byte aligned, and its '\n's.
+	uint per = (((a.end - a.start + VYRE_WG_SIZE - 1u) / VYRE_WG_SIZE) + 15u) & ~15u;
+	uint ls = min(a.start + lane * per, a.end);
+	uint le = min(ls + per, a.end);
+	uint big = 0xFFFFFFFFu;
+	bool dummy;
+	uint mynl = 0u;
+	{
+		Vec4s v = Vec4s(a.base);
+		uvec4 nlv = uvec4(0x0A0A0A0Au);
+		for (uint q = ls; q < le; q += 16u) {
+			uvec4 z = zero_marks(v.v[q >> 4] ^ nlv, q, le);
+			mynl += bitCount(z.x) + bitCount(z.y) + bitCount(z.z) + bitCount(z.w);
+		}
+	}
+	uint tile_nl;
+	uint nl0 = grep_scan(mynl, tile_nl);
+
+	// The resume line's owning tile (that of the '\n' before it); tiles
+	// before it have no line to run.
+	uint resume = a.arg0;
+	uint t0 = resume == 0u ? 0u : (resume - 1u) >> a.shift;
+	uint sel = 0u;
+	uint p = le;
+	uint pnl = nl0;
+	bool run = a.tile >= t0 && ls < le;
+	if (run) {
+		if (ls == 0u && (flags & VYRE_GREP_F_FIRST) != 0u) {
+			p = 0u;
+		} else {
+			uint e = grep_next_nl(a.base, ls, le, big, dummy);
+			p = e + 1u;
+			pnl = nl0 + 1u;
+			if (e >= le)
+				p = le + 1u; // no '\n' here: no line of ours
+		}
+		if (p <= le)
+			sel = grep_lines(a, d, flags, p, le, pnl, false, 0u, 0u);
+	}
+	if ((flags & VYRE_GREP_F_LINES) != 0u) {
+		uint tile_sel;
+		uint before = grep_scan(sel, tile_sel);
+		uint rhalf = VYRE_GREP_REC_MAX / 2u;
+		if (lane == 0u) {
+			uint base = 0u, room = rhalf;
+			if (a.tile != t0) {
+				base = atomicAdd(gw.w[grep_out(a.slot, VYRE_GO_REC_TOP)], tile_sel);
+				room = base < VYRE_GREP_REC_MAX ? VYRE_GREP_REC_MAX - base : 0u;
+			}
+			s_gbase = base;
+			gw.w[grep_out(a.slot, VYRE_GO_TILE_BASE + a.tile)] = base;
+			gw.w[grep_out(a.slot, VYRE_GO_TILE_REC + a.tile)] = min(tile_sel, room);
+		}
+		memoryBarrierShared();
+		barrier();
+		uint base = s_gbase;
+		barrier();
+		uint rmax = a.tile == t0 ? rhalf : VYRE_GREP_REC_MAX;
+		if (run && sel != 0u && p <= le)
+			grep_lines(a, d, flags, p, le, pnl, true, base + before, rmax);
+	}
+	if (lane == 0u)
+		gw.w[grep_out(a.slot, VYRE_GO_TILE_NL + a.tile)] = tile_nl;
+	return sel;
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env bats
+# Waiting holds no daemon thread (README.md "Files": wait): any number of
+# readers blocked in jobs/N/wait leave status, ctl and cancel answering; a
+# signal to a reader answers it at once; poll(2) on wait is readable exactly
+# when the job has ended.
+load common
+
+NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+
+setup_file() {
+	mount_vyrefs allow_other
+	FILES="$(mktemp -d /tmp/vyre-wait.XXXXXX)"
+	export FILES
+	chmod 755 "$FILES"
+	truncate -s 64G "$FILES/big" # sparse: a job that runs until cancelled
+	chmod 644 "$FILES/big"
+	printf 'a\nb\n' > "$FILES/small"
+	chmod 644 "$FILES/small"
+}
+
+teardown_file() {
+	pkill -f "cat $MNT/jobs/" 2>/dev/null || true
+	unmount_vyrefs
+	rm -rf "${FILES:?}"
+}
+
+# no_d_state PID...: none of them is stuck in uninterruptible sleep
+no_d_state() {
+	local p st
+	for p in "$@"; do
+		st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) || continue
+		[ "$st" != D ] || { echo "pid $p is in D state" >&2; return 1; }
+	done
+}
+
+@test "1,000 readers blocked in wait, as root and nobody, leave status, ctl and cancel answering" {
+	local id pids=() i
+	id=$(submit "scan path=$FILES/big op=count")
+	for i in $(seq 500); do
+		cat "$MNT/jobs/$id/wait" > /dev/null 2>&1 &
+		pids+=($!)
+	done
+	local nid
+	nid=$("${NOBODY[@]}" bash -c 'exec 7<>"$1/ctl"; echo "scan path=$2 op=count" >&7; read -r a <&7; echo $a' _ "$MNT" "$FILES/big")
+	[[ "$nid" =~ ^[0-9]+$ ]]
+	for i in $(seq 500); do
+		"${NOBODY[@]}" cat "$MNT/jobs/$nid/wait" > /dev/null 2>&1 &
+		pids+=($!)
+	done
+	sleep 2
+	# every reader is still blocked (none was answered early)...
+	local alive=0
+	for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+	[ "$alive" -ge 990 ]
+	# ...and the daemon answers everything else (timeouts guard against a hang)
+	run timeout 10 cat "$MNT/status"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"jobs_active="* ]]
+	run timeout 10 bash -c 'exec 7<>"$1/ctl"; echo "scan path=$2 op=count" >&7; read -r a <&7; cat "$1/jobs/$a/wait" >/dev/null; cat "$1/jobs/$a/result"' \
+		_ "$MNT" "$FILES/small"
+	[ "$status" -eq 0 ]
+	[ "$output" = 2 ]
+	run timeout 10 bash -c 'echo cancel > "$1"' _ "$MNT/jobs/$id/ctl"
+	[ "$status" -eq 0 ]
+	# the cancel wakes root's 500 readers with the cancelled status
+	run timeout 30 cat "$MNT/jobs/$id/wait"
+	[[ "$output" == *"state=cancelled"* ]]
+	# SIGKILL nobody's readers: none stays in D state, the daemon serves on
+	"${NOBODY[@]}" pkill -KILL -f "cat $MNT/jobs/$nid/wait" || true
+	sleep 1
+	no_d_state "${pids[@]}"
+	local left=0
+	for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
+	echo "readers left: $left" >&2
+	[ "$left" -eq 0 ]
+	run timeout 10 cat "$MNT/jobs/$nid/status"
+	[[ "$output" == *"state=running"* ]]
+	echo cancel > "$MNT/jobs/$nid/ctl"
+}
+
+@test "^C interrupts a reader in wait at once; the job runs on" {
+	local id
+	id=$(submit "scan path=$FILES/big op=count")
+	python3 - "$MNT/jobs/$id/wait" > "$BATS_TEST_TMPDIR/intr.out" <<-'EOF' &
+		import os, signal, sys, time
+		class Alarm(Exception):
+		    pass
+		def alarm(*a):
+		    raise Alarm()
+		signal.signal(signal.SIGALRM, alarm) # like ^C: the read is interrupted
+		fd = os.open(sys.argv[1], os.O_RDONLY)
+		signal.setitimer(signal.ITIMER_REAL, 0.5)
+		t = time.monotonic()
+		try:
+		    os.read(fd, 4096)
+		    print("read returned")
+		except Alarm:
+		    print("interrupted after %.1f s" % (time.monotonic() - t))
+	EOF
+	local py=$!
+	run timeout 20 tail --pid="$py" -f /dev/null
+	[ "$status" -eq 0 ]
+	cat "$BATS_TEST_TMPDIR/intr.out" >&2
+	[[ "$(cat "$BATS_TEST_TMPDIR/intr.out")" == "interrupted after "* ]]
+	run timeout 5 cat "$MNT/jobs/$id/status"
+	[[ "$output" == *"state=running"* ]]
+	echo cancel > "$MNT/jobs/$id/ctl"
+	run timeout 30 cat "$MNT/jobs/$id/wait"
+	[[ "$output" == *"state=cancelled"* ]]
+}
+
+# poll_wait PATH MS: prints "readable" or "not readable" after poll(2) on an open wait
+poll_wait() {
+	python3 - "$1" "$2" <<-'EOF'
+		import os, select, sys
+		fd = os.open(sys.argv[1], os.O_RDONLY)
+		p = select.poll()
+		p.register(fd, select.POLLIN)
+		ev = p.poll(int(sys.argv[2]))
+		print("readable" if ev and ev[0][1] & select.POLLIN else "not readable")
+		if ev:
+		    print(os.read(fd, 4096).decode().splitlines()[1])
+	EOF
+}
+
+@test "poll(2) on wait: not readable while the job runs, readable once it is done, failed or cancelled" {
+	local id
+	id=$(submit "scan path=$FILES/big op=count")
+	run poll_wait "$MNT/jobs/$id/wait" 300
+	[ "${lines[0]}" = "not readable" ]
+	# a poller waiting when the job ends is woken
+	poll_wait "$MNT/jobs/$id/wait" 20000 > "$BATS_TEST_TMPDIR/poll.out" &
+	local pp=$!
+	sleep 0.5
+	echo cancel > "$MNT/jobs/$id/ctl"
+	wait "$pp"
+	[ "$(head -1 "$BATS_TEST_TMPDIR/poll.out")" = readable ]
+	[ "$(sed -n 2p "$BATS_TEST_TMPDIR/poll.out")" = state=cancelled ]
+	# a done job polls readable at once
+	id=$(submit "scan path=$FILES/small op=count")
+	wait_job "$id"
+	run poll_wait "$MNT/jobs/$id/wait" 0
+	[ "${lines[0]}" = readable ]
+	[ "${lines[1]}" = state=done ]
+}
+
+@test "select(2) waits on several jobs with one thread" {
+	local a b
+	a=$(submit "scan path=$FILES/small op=count")
+	b=$(submit "scan path=$FILES/big op=count")
+	run timeout 30 python3 - "$MNT/jobs/$a/wait" "$MNT/jobs/$b/wait" <<-'EOF'
+		import os, select, sys
+		fds = {os.open(p, os.O_RDONLY): p for p in sys.argv[1:]}
+		r, _, _ = select.select(list(fds), [], [], 20)
+		print(len(r), fds[r[0]] if r else "-")
+	EOF
+	[ "$status" -eq 0 ]
+	[ "$output" = "1 $MNT/jobs/$a/wait" ]
+	echo cancel > "$MNT/jobs/$b/ctl"
+}

@@ -1,0 +1,62 @@
+#!/bin/bash
+# tools/device-run.sh - what one call on the GPU device machine runs (see
+# BENCHMARKS.md "How the GPU numbers are made"): the binaries are built
+# here on Debian 12 and carried with the runtime libraries in .gl/.
+#
+#   tools/device-run.sh OUTDIR [tests] [bench SECTIONS BIGSIZE]...
+#
+# OUTDIR gets at most tests.txt, bench.md, bench.csv, splits.txt (the
+# device tool brings back few files; per-test logs stay in /tmp/devlogs).
+#
+#   tests   every C test binary, in both kernel modes, each timed
+#   bench   tools/bench -t SECTIONS -b BIGSIZE through the mount
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUTDIR=$1
+shift
+mkdir -p "$OUTDIR"
+. tools/device-env.sh
+# peers: unpacked beside, never over /
+mkdir -p /tmp/peers
+for f in .gl/ripgrep*.deb .gl/libhyperscan*.deb; do
+	[ -e "$f" ] && dpkg -x "$f" /tmp/peers
+done
+export PATH=/tmp/peers/usr/bin:$PATH
+export LD_LIBRARY_PATH=/tmp/peers/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+echo "cores: $(nproc), kernel: $(uname -r)"
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	tests)
+		shift
+		export VYRE_VALIDATION=1 VYRE_TEST_TMPDIR=/var/tmp
+		for k in persistent relaunch; do
+			for t in build/tests/test_*; do
+				[ -x "$t" ] || continue
+				case $t in */test_descriptor | */test_regex_compile) continue ;; esac # no GPU
+				s=$(date +%s.%N)
+				log=/tmp/devlogs/$k-$(basename "$t")
+				mkdir -p /tmp/devlogs
+				VYRE_TEST_KERNEL=$k timeout 150 "$t" >"$log" 2>&1
+				rc=$?
+				e=$(date +%s.%N)
+				printf '%-11s %-26s rc=%-3s %7.2f s\n' "$k" "$(basename "$t")" "$rc" \
+					"$(echo "$e - $s" | bc)" | tee -a "$OUTDIR/tests.txt"
+				[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || tail -5 "$log"
+			done
+		done
+		;;
+	bench)
+		VYRE_BENCH_DIR=/var/tmp/vb tools/bench -o /tmp/bench -t "$2" -b "$3" -s "$3" -q \
+			2>&1 | tee -a "$OUTDIR/bench.md"
+		cat /tmp/bench/bench.csv >>"$OUTDIR/bench.csv"
+		cat /tmp/bench/splits.txt >>"$OUTDIR/splits.txt" 2>/dev/null
+		shift 3
+		;;
+	*)
+		echo "unknown step $1" >&2
+		exit 2
+		;;
+	esac
+done

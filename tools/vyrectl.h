@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vyrectl's private header: what vyrectl.c (the scan, status, wait and
+ * cancel commands, the mount's files) shares with vyrectl_grep.c (the grep
+ * command). Nothing else includes it.
+ */
+#ifndef VYRECTL_H
+#define VYRECTL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VYRECTL_ID_MAX	19 /* digits in a 64-bit job id, as the daemon takes it */
+#define VYRECTL_REL_MAX 64 /* "jobs/<id>/<file>" */
+
+/* The exit statuses of vyrectl(1), EXIT STATUS; grep has grep's (vyrectl_grep.c). */
+enum vyrectl_exit {
+	VYRECTL_OK = 0,	    /* done; or submitted, cancelled, printed */
+	VYRECTL_FAILED = 1, /* the job failed or was cancelled, the daemon refused, or I/O failed */
+	VYRECTL_USAGE = 2,  /* a bad command line */
+	VYRECTL_INTR = 130, /* Ctrl-C while waiting; the job goes on */
+};
+
+/* A growing byte buffer, always NUL-terminated once used; its declarer frees it. */
+struct buf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+/* scan's values that pass to a descriptor key as given: the daemon checks them. */
+enum scan_key {
+	SCAN_OP,
+	SCAN_BYTE,
+	SCAN_OFFSET,
+	SCAN_LENGTH,
+	SCAN_CHUNK,
+	SCAN_TENANT,
+	SCAN_KEY_COUNT,
+};
+
+/* The command line, parsed; lives in main's frame, its strings in argv. */
+struct vyrectl {
+	const char *mount;
+	bool progress; /* stderr is a terminal: draw a progress bar while waiting */
+	const char *args[2];
+	int nargs;
+	/* scan's options */
+	const char *val[SCAN_KEY_COUNT];
+	const char *pattern;
+	bool direct;
+	bool wait;
+};
+
+/* What vyrectl reads from a job's status or wait file (README.md "Files"). */
+struct job_status {
+	char state[16];
+	char error[256];
+	uint64_t length;
+	uint64_t bytes_done;
+	uint64_t elapsed_us;
+};
+
+extern volatile sig_atomic_t vyrectl_interrupted;
+
+int buf_reserve(struct buf *b, size_t more);
+int buf_put(struct buf *b, const char *s, size_t n);
+int buf_puts(struct buf *b, const char *s);
+void buf_free(struct buf *b);
+int buf_read_fd(struct buf *b, int fd);
+
+/* MOUNT/rel; each reports its own failure on stderr and returns -errno. */
+void mount_warn(const struct vyrectl *c, const char *rel, int err);
+int mount_open(const struct vyrectl *c, const char *rel, int flags, int *fd);
+int mount_read(const struct vyrectl *c, const char *rel, struct buf *b);
+int mount_write(const struct vyrectl *c, const char *rel, const char *s);
+
+int job_id_check(const char *id);
+void job_rel(const char *id, const char *file, char rel[VYRECTL_REL_MAX]);
+void kv_unquote(const char *v, size_t n, char *out, size_t size);
+int job_wait(const struct vyrectl *c, const char *id, struct job_status *st);
+
+int put_quoted(struct buf *b, const char *s, bool escape_high);
+int path_absolute(const char *path, struct buf *out);
+bool path_plain(const char *s);
+int put_path(struct buf *b, const char *path); /* absolute, quoted when it must be */
+int ctl_submit(const struct vyrectl *c, const struct buf *line, struct buf *answer);
+int ctl_submit_id(const struct vyrectl *c, const struct buf *line, char id[VYRECTL_ID_MAX + 1]);
+
+/* vyrectl grep: parses its own command line (grep's options), runs, returns grep's status. */
+int grep_main(struct vyrectl *c, int argc, char *argv[]);
+
+#endif /* VYRECTL_H */
