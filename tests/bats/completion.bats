@@ -190,3 +190,15 @@ sorted() {
 	[ "${#lines[@]}" -eq 5 ]
 	for n in "${lines[@]}"; do [ "$n" -gt 0 ]; done
 }
+
+@test "a command added after this file (grep) completes the options its --help names" {
+	local want
+	want=$("$VYRECTL" grep --help 2>/dev/null | grep -o -- '--[a-z][a-z-]*' | sort -u)
+	[ -n "$want" ] || skip "this vyrectl has no grep command"
+	complete_line "$VYRECTL" grep "--i"
+	[ "$REPLY_SORTED" = "$(grep -- '^--i' <<<"$want")" ]
+	grep -qx -- --ignore-case <<<"$REPLY_SORTED"
+	# after grep's own -m N (--max-count), still grep's options
+	complete_line "$VYRECTL" -m "$MNT" grep -m 1 "--c"
+	grep -qx -- --count <<<"$REPLY_SORTED"
+}
