@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -149,6 +150,38 @@ static bool pump_job_place(struct pump *p, struct pump_job *j)
 }
 
 static void pump_chunk_read_failed(struct pump *p, uint32_t slot, int err);
+static void pump_read_done(struct pump *p, uint32_t slot, int res);
+
+/*
+ * A small buffered read whose pages are cached is copied right here with
+ * preadv2(RWF_NOWAIT), in a few microseconds: through io_uring the same
+ * read went to an io-wq worker and came back ~220 us later on the H200
+ * (taken_us 11 -> read_us 234 for a 4 KiB job). Pages that are not cached,
+ * go through io_uring as before (EAGAIN). A filesystem without
+ * non-blocking reads (EOPNOTSUPP: FUSE, virtiofs, 9p) is read with a plain
+ * pread: for a read this small a possible wait on the filesystem costs the
+ * pump thread less than the io-wq round trip every such read pays. True if
+ * the read is done.
+ */
+#define PUMP_INLINE_READ_MAX (64u << 10)
+
+static bool pump_read_inline(struct pump *p, uint32_t slot)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	struct iovec iov = {arena_region(&p->arena, slot), s->want};
+	ssize_t n;
+
+	if (j->direct || s->want > PUMP_INLINE_READ_MAX || s->got)
+		return false;
+	n = preadv2(j->fd, &iov, 1, (off_t)s->file_off, RWF_NOWAIT);
+	if (n < 0 && errno == EOPNOTSUPP)
+		n = preadv2(j->fd, &iov, 1, (off_t)s->file_off, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINVAL || errno == EOPNOTSUPP))
+		return false;
+	pump_read_done(p, slot, n < 0 ? -errno : (int)n);
+	return true;
+}
 
 /* Starts reading the job's next chunk into a free slot. */
 static int pump_admit_chunk(struct pump *p, struct pump_job *j)
@@ -172,6 +205,8 @@ static int pump_admit_chunk(struct pump *p, struct pump_job *j)
 	pthread_mutex_lock(&p->lock);
 	p->slots_reading++;
 	pthread_mutex_unlock(&p->lock);
+	if (pump_read_inline(p, (uint32_t)slot))
+		return 0;
 	int ret = uring_read(p, (uint32_t)slot);
 	if (ret) { /* no read in flight: the chunk fails now, its slot comes back */
 		vlog_err("pump: queueing a chunk's read failed (%d)", ret);

@@ -33,22 +33,23 @@ while [ $# -gt 0 ]; do
 		export VYRE_VALIDATION=1 VYRE_TEST_TMPDIR=/var/tmp
 		for k in persistent relaunch; do
 			for t in build/tests/test_*; do
-				[ -x "$t" ] || continue
+				[ -f "$t" ] && [ -x "$t" ] || continue
 				case $t in */test_descriptor | */test_regex_compile) continue ;; esac # no GPU
-				s=$(date +%s.%N)
+				s=$(date +%s%N)
 				log=/tmp/devlogs/$k-$(basename "$t")
 				mkdir -p /tmp/devlogs
 				VYRE_TEST_KERNEL=$k timeout 150 "$t" >"$log" 2>&1
 				rc=$?
-				e=$(date +%s.%N)
-				printf '%-11s %-26s rc=%-3s %7.2f s\n' "$k" "$(basename "$t")" "$rc" \
-					"$(echo "$e - $s" | bc)" | tee -a "$OUTDIR/tests.txt"
+				e=$(date +%s%N)
+				printf '%-11s %-26s rc=%-3s %5d ms\n' "$k" "$(basename "$t")" "$rc" \
+					$(((e - s) / 1000000)) | tee -a "$OUTDIR/tests.txt"
 				[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || tail -5 "$log"
 			done
 		done
 		;;
 	bench)
-		VYRE_BENCH_DIR=/var/tmp/vb tools/bench -o /tmp/bench -t "$2" -b "$3" -s "$3" -q \
+		echo "bench data in ${VYRE_BENCH_DIR:=/var/tmp/vb}: $(stat -f -c %T "$(dirname "$VYRE_BENCH_DIR")")"
+		VYRE_BENCH_DIR=$VYRE_BENCH_DIR tools/bench -o /tmp/bench -t "$2" -b "$3" -s "$3" -q \
 			2>&1 | tee -a "$OUTDIR/bench.md"
 		cat /tmp/bench/bench.csv >>"$OUTDIR/bench.csv"
 		cat /tmp/bench/splits.txt >>"$OUTDIR/splits.txt" 2>/dev/null

@@ -15,6 +15,9 @@
 #define NSLOTS 8
 #define CHUNK  (3u << 20)
 
+/* The bytes as written, for the reference: BAR reads are a PCIe round trip each. */
+static uint8_t host_data[NSLOTS][CHUNK];
+
 struct results {
 	uint32_t status[NSLOTS], error[NSLOTS], result[NSLOTS];
 	int n;
@@ -52,10 +55,11 @@ static void run_round(struct ringfix *f, const struct work *w, const char *what)
 	struct results r = {0};
 
 	for (uint32_t s = 0; s < NSLOTS; s++) {
-		uint8_t *d = arena_region(&f->a, s);
+		uint8_t *d = host_data[s];
 
 		for (uint32_t i = 0; i < w[s].len; i++)
 			d[i] = (uint8_t)(ringfix_rand(&seed) & 0x0F);
+		memcpy(arena_region(&f->a, s), d, w[s].len);
 		want[s] = w[s].opcode == VYRE_OP_NOP ? 1 : ref_count32(d, w[s].len, 0x07);
 		nunknown += !known(w[s].opcode);
 		ncount += w[s].opcode == VYRE_OP_COUNT;
