@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fs.h"
+#include "latency.h"
 
 int fs_buf_printf(struct fs_buf *b, const char *fmt, ...)
 {
@@ -207,6 +208,9 @@ int render_metrics(struct fs *fs, struct fs_buf *b)
 			fs_buf_printf(b, "vyrefs_gpu_slots_total{op=\"%s\"} %llu\n",
 				      pump_opclass_name(c), (unsigned long long)in.op_exec[c]);
 	fs_buf_printf(b, "# TYPE vyrefs_epoch gauge\nvyrefs_epoch %u\n", in.epoch);
+	/* per-tenant series for root only: a tenant label defaults to its
+	 * submitter's uid, and metrics is readable by every user */
+	fs_latency_render(fs, b, fs_latency_reader_is_root());
 	return fs_buf_printf(b, "# EOF\n");
 }
 
