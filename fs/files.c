@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "latency.h"
 
 /* A read of wait parked until its job ends; on fs->waiters and its job's list (fs->lock). */
 struct fs_waiter {
@@ -129,6 +130,7 @@ void fs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 	}
 	if (n != N_JWAIT && n != N_CTL && n != N_JCTL) {
+		fs_latency_reader(fuse_req_ctx(req)->uid); /* metrics' per-tenant series: root only */
 		ret = fs_render(fs, h);
 		if (ret)
 			goto out_free;

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "fs.h"
+#include "latency.h"
 
 #define FS_USER_BUCKETS 256
 
@@ -212,6 +213,7 @@ void fs_job_ended(void *arg)
 		u->finished++;
 	}
 	pthread_mutex_unlock(&fs->lock);
+	fs_latency_job_ended(j); /* before the wake: a reader of wait sees it in metrics */
 	fs_wait_wake(fs, waiters); /* readers of wait are answered from this thread */
 	fs_job_put(&j);
 }

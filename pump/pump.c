@@ -169,7 +169,10 @@ static bool pump_read_inline(struct pump *p, uint32_t slot)
 {
 	struct pump_slot *s = &p->slots[slot];
 	struct pump_job *j = s->job;
-	struct iovec iov = {arena_region(&p->arena, slot), s->want};
+	uint8_t *region = arena_region(&p->arena, slot);
+	/* into BAR through host memory: a non-blocking read straight into a
+	 * BAR mapping came back short on ext4 (read_us stayed 213 on the H200) */
+	struct iovec iov = {p->bounce ? p->bounce : region, s->want};
 	ssize_t n;
 
 	if (j->direct || s->want > PUMP_INLINE_READ_MAX || s->got)
@@ -179,6 +182,8 @@ static bool pump_read_inline(struct pump *p, uint32_t slot)
 		n = preadv2(j->fd, &iov, 1, (off_t)s->file_off, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EINVAL || errno == EOPNOTSUPP))
 		return false;
+	if (n > 0 && p->bounce)
+		memcpy(region, p->bounce, (size_t)n);
 	pump_read_done(p, slot, n < 0 ? -errno : (int)n);
 	return true;
 }
@@ -657,11 +662,15 @@ static bool pump_spin_for_work(struct pump *p)
 /*
  * The GPU counts executions per opclass in 32-bit words, which wrap in
  * minutes at ring speed (4.8 M slots/s); the host adds each word's change
- * (mod 2^32) into 64-bit counters every time it harvests, far more often
- * than once per wrap.
+ * (mod 2^32) into 64-bit counters every PUMP_COUNT_OPS_NS, far more often
+ * than once per wrap (15 minutes at that rate), and whenever pump_info
+ * asks. Not at every harvest: the words live in device memory, and reading
+ * them cost a 4 KiB job ~56 us of PCIe round trips on the H200.
  */
+#define PUMP_COUNT_OPS_NS (100ull * 1000000ull)
 static void pump_count_ops_locked(struct pump *p)
 {
+	p->t_ops_counted_ns = pump_now_ns();
 	for (uint32_t c = 0; c < VYRE_OPCLASSES; c++) {
 		uint32_t now = ring_op_count(p->ring, c);
 		p->op_exec[c] += (uint32_t)(now - p->op_seen[c]);
@@ -694,10 +703,9 @@ static void *pump_thread(void *arg)
 			/* else the SQEs stay queued: reaping frees room, the next pass submits */
 		}
 		progress += pump_reap(p);
-		int harvested = ring_harvest(p->ring, pump_harvest_one, p);
-		if (harvested)
+		progress += ring_harvest(p->ring, pump_harvest_one, p);
+		if (pump_now_ns() - p->t_ops_counted_ns > PUMP_COUNT_OPS_NS)
 			pump_count_ops(p);
-		progress += harvested;
 		pump_retire(p);
 		if (ring_kick(p->ring) < 0)
 			vlog_err("pump: launching the megakernel failed");
@@ -829,7 +837,9 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 	p->efd = eventfd(0, EFD_CLOEXEC);
 	p->slots = calloc(cfg->slots, sizeof(*p->slots));
 	p->batch_free = calloc(VYRE_MAX_BATCHES, sizeof(*p->batch_free));
-	if (p->efd < 0 || !p->slots || !p->batch_free) {
+	if (!p->arena.host)
+		p->bounce = malloc(PUMP_INLINE_READ_MAX);
+	if (p->efd < 0 || !p->slots || !p->batch_free || (!p->arena.host && !p->bounce)) {
 		ret = -ENOMEM;
 		goto out_destroy;
 	}
@@ -894,6 +904,7 @@ void pump_destroy(struct pump **pp)
 	}
 	free(p->slots);
 	free(p->batch_free);
+	free(p->bounce);
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->lock);
 	free(p);

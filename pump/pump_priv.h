@@ -143,6 +143,7 @@ struct pump {
 	int efd;
 	uint64_t efd_buf;
 	atomic_uint queued; /* jobs submitted, not yet taken: the idle spin watches it */
+	uint8_t *bounce;    /* PUMP_INLINE_READ_MAX of host memory when the arena is BAR */
 
 	/* Pump thread only. */
 	struct pump_slot *slots;
@@ -168,7 +169,8 @@ struct pump {
 	uint32_t slots_reading, slots_published;
 	/* the GPU's 32-bit per-opclass counters, accumulated 64-bit (pump_count_ops) */
 	uint64_t op_exec[VYRE_OPCLASSES];
-	uint32_t op_seen[VYRE_OPCLASSES]; /* pump thread only: the GPU value last added */
+	uint32_t op_seen[VYRE_OPCLASSES]; /* the GPU value last added */
+	uint64_t t_ops_counted_ns;
 	uint64_t t_start_ns;
 };
 

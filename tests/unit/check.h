@@ -8,8 +8,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define T_EXIT_SKIP 77
+
+/* An input a test reads that is not there: the test skips (exit 77). */
+#define SKIP_UNLESS_READABLE(path)                                                     \
+	do {                                                                           \
+		if (access(path, R_OK) != 0) {                                         \
+			printf("skip: %s is missing\n", path);                          \
+			exit(T_EXIT_SKIP);                                             \
+		}                                                                      \
+	} while (0)
+
+/* The pump tests' kernel mode: VYRE_TEST_KERNEL=persistent|relaunch, else auto. */
+#define CHECK_TEST_KERNEL()                                                            \
+	(getenv("VYRE_TEST_KERNEL") && !strcmp(getenv("VYRE_TEST_KERNEL"), "persistent")   \
+		 ? PUMP_KERNEL_PERSISTENT                                              \
+	 : getenv("VYRE_TEST_KERNEL") && !strcmp(getenv("VYRE_TEST_KERNEL"), "relaunch") \
+		 ? PUMP_KERNEL_RELAUNCH                                                \
+		 : PUMP_KERNEL_AUTO)
 
 #define CHECK(cond, ...)                                                               \
 	do {                                                                           \

@@ -224,6 +224,14 @@ static void run(const char *path, const struct gcase *c, const struct ref *ref)
 		 c->lines ? " lines=1" : "", c->chunk, (unsigned long long)c->max,
 		 c->direct ? " direct=1" : "", (unsigned long long)c->offset,
 		 (unsigned long long)c->length);
+	if (c->direct) { /* O_DIRECT cannot land in BAR: direct=1 needs the relaunch kernel */
+		struct pump_info pi;
+		pump_info(pump, &pi);
+		if (!strcmp(pi.kernel_mode, "persistent")) {
+			printf("skip %s: direct=1 on a persistent kernel\n", name);
+			return;
+		}
+	}
 	struct regex_dfa rd;
 	char err[256];
 	if (c->ere) {
@@ -335,7 +343,7 @@ int main(void)
 	struct pump_config cfg = {
 		.slots = 16,
 		.chunk = CHUNK_MAX,
-		.kernel = PUMP_KERNEL_AUTO,
+		.kernel = CHECK_TEST_KERNEL(),
 		.async = -1,
 	};
 	const char *base = getenv("VYRE_TEST_TMPDIR");

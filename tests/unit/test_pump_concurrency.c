@@ -420,7 +420,7 @@ int main(void)
 	struct pump_config cfg = {
 		.slots = 16,
 		.chunk = 1u << 20,
-		.kernel = PUMP_KERNEL_AUTO,
+		.kernel = CHECK_TEST_KERNEL(),
 		.async = -1,
 	};
 	const char *base = getenv("VYRE_TEST_TMPDIR");
@@ -442,6 +442,7 @@ int main(void)
 	snprintf(tmpdir, sizeof(tmpdir), "%s/vyre-conc-XXXXXX", base ? base : "/var/tmp");
 	CHECK(mkdtemp(tmpdir), "mkdtemp %s: %s", tmpdir, strerror(errno));
 	atexit(tmpdir_remove);
+	SKIP_UNLESS_READABLE(LLVM);
 	llvm = load(LLVM, &llvm_size);
 	spath = make_file("small", SMALL_FILE, 11, &small);
 	small_path = spath;

@@ -180,8 +180,12 @@ int main(void)
 	run(&f, jobs, last, none, "3 and 35 unmasked, 4095 still masked");
 	mask(&f, last, false);
 	run(&f, jobs, none, none, "all unmasked");
-	run(&f, jobs, none, late, "3, 4, 34 masked after publish, before the kick");
-	run(&f, jobs, none, none, "3, 4, 34 unmasked again");
+	/* a persistent kernel is running before any kick: only a relaunched one
+	 * can be relied on not to have claimed the slots yet */
+	if (ring_mode(f.r) == RING_RELAUNCH) {
+		run(&f, jobs, none, late, "3, 4, 34 masked after publish, before the kick");
+		run(&f, jobs, none, none, "3, 4, 34 unmasked again");
+	}
 	ringfix_close(&f);
 	return 0;
 }
