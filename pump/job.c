@@ -122,10 +122,17 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	j->next_off = j->offset;
 	j->length = j->end - j->offset;
 	j->chunks = (j->length + j->chunk - 1) / j->chunk;
-	ret = pump_queue(p, j);
-	if (ret)
-		goto out_free;
+	/*
+	 * *out before the queue: once queued the job may end, and its on_end
+	 * callback may look at the submitter's pointer, before pump_queue
+	 * returns (seen: a 4 KiB job's callback found it NULL under 8 shells).
+	 */
 	*out = j;
+	ret = pump_queue(p, j);
+	if (ret) {
+		*out = NULL;
+		goto out_free;
+	}
 	return 0;
 out_free:
 	if (j->direct && ret == -EINVAL)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -51,6 +52,7 @@ static int one_job(const char *mnt, const char *line)
 	if (fd < 0)
 		return -1;
 	if (write(fd, line, strlen(line)) < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0) {
+		fprintf(stderr, "bench_jobs: submit: %s\n", strerror(errno));
 		close(fd);
 		return -1;
 	}
@@ -58,8 +60,11 @@ static int one_job(const char *mnt, const char *line)
 	buf[n] = '\0';
 	snprintf(path, sizeof(path), "%s/jobs/%llu/wait", mnt, strtoull(buf, NULL, 10));
 	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (fd < 0) {
+		fprintf(stderr, "bench_jobs: %s: %s (the answer was \"%s\")\n", path, strerror(errno),
+			buf);
 		return -1;
+	}
 	while ((n = read(fd, status + have, sizeof(status) - 1 - have)) > 0)
 		have += (size_t)n;
 	close(fd);
