@@ -837,8 +837,13 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 	p->efd = eventfd(0, EFD_CLOEXEC);
 	p->slots = calloc(cfg->slots, sizeof(*p->slots));
 	p->batch_free = calloc(VYRE_MAX_BATCHES, sizeof(*p->batch_free));
-	if (!p->arena.host)
+	if (!p->arena.host) {
 		p->bounce = malloc(PUMP_INLINE_READ_MAX);
+		/* touched now: a RWF_NOWAIT read into pages not yet faulted in
+		 * failed EAGAIN on tmpfs every time (read_us 213 on the H200) */
+		if (p->bounce)
+			memset(p->bounce, 0, PUMP_INLINE_READ_MAX);
+	}
 	if (p->efd < 0 || !p->slots || !p->batch_free || (!p->arena.host && !p->bounce)) {
 		ret = -ENOMEM;
 		goto out_destroy;
