@@ -42,7 +42,8 @@ check() {
 echo "=== descriptor fuzzer (libFuzzer, 30 s)"
 fuzz() {
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-Ipump -Ifs fs/descriptor.c pump/ops.c tests/unit/fuzz_descriptor.c \
+		-Ipump -Ifs fs/descriptor.c tests/unit/fuzz_descriptor.c \
+		build/pump/libpump.a -luring -lvulkan -lpthread \
 		-o build/fuzz_descriptor &&
 		build/fuzz_descriptor -max_total_time=30 -print_final_stats=1 2>&1 | tail -3
 	return "${PIPESTATUS[0]}"
