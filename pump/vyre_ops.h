@@ -26,6 +26,7 @@
 
 #define VYRE_OPF_NONE 0
 #define VYRE_OPF_BINS 1 /* the op counts into s_hist: 256 bins per slot */
+#define VYRE_OPF_COUNTERS 2 /* the op keeps VYRE_S_OP counters: the last tile reports and zeroes them */
 
 #define VYRE_OPCLASS_NOP     0
 #define VYRE_OPCLASS_COUNT   1
@@ -41,7 +42,7 @@
 	VYRE_OP(count, COUNT, 0x101u, VYRE_OPCLASS_COUNT, VYRE_OPF_NONE)        \
 	VYRE_OP(match, MATCH, 0x102u, VYRE_OPCLASS_MATCH, VYRE_OPF_NONE)        \
 	VYRE_OP(histogram, HISTOGRAM, 0x103u, VYRE_OPCLASS_HIST, VYRE_OPF_BINS) \
-	VYRE_OP(grep, GREP, 0x104u, VYRE_OPCLASS_GREP, VYRE_OPF_NONE)
+	VYRE_OP(grep, GREP, 0x104u, VYRE_OPCLASS_GREP, VYRE_OPF_COUNTERS)
 
 /* The opcode constants: VYRE_OP_COUNT = 0x101 and so on. */
 #ifndef VULKAN

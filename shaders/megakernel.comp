@@ -266,11 +266,13 @@ void run_tile(uint s, uint tile)
 	if (lane == 0) {
 		uint acc = atomicExchange(dv.w[scratch_word(s, VYRE_S_ACC)], 0u);
 		uint f = atomicExchange(dv.w[scratch_word(s, VYRE_S_FAULT)], 0u);
-		uvec3 opw;
-		for (uint i = 0u; i < VYRE_S_OP_WORDS; i++) {
-			uint v = atomicExchange(dv.w[scratch_word(s, VYRE_S_OP + i)], 0u);
-			if (i < VYRE_OP_WORDS)
-				opw[i] = v;
+		uvec3 opw = uvec3(0u);
+		if ((flags & VYRE_OPF_COUNTERS) != 0u) {
+			for (uint i = 0u; i < VYRE_S_OP_WORDS; i++) {
+				uint v = atomicExchange(dv.w[scratch_word(s, VYRE_S_OP + i)], 0u);
+				if (i < VYRE_OP_WORDS)
+					opw[i] = v;
+			}
 		}
 		STORE_REL(dv.w[scratch_word(s, VYRE_S_TILES_DONE)], 0u);
 		complete_slot(s, seq, f != 0 ? VYRE_SLOT_FAULT : VYRE_SLOT_DONE, f, acc, 0,

@@ -320,31 +320,40 @@ uint op_grep(op_in a, inout uint fault)
 			if (e >= le)
 				p = le + 1u; // no '\n' here: no line of ours
 		}
-		if (p <= le)
-			sel = grep_lines(a, d, flags, p, le, pnl, false, 0u, 0u);
 	}
-	if ((flags & VYRE_GREP_F_LINES) != 0u) {
-		uint tile_sel;
-		uint before = grep_scan(sel, tile_sel);
-		uint rhalf = VYRE_GREP_REC_MAX / 2u;
-		if (lane == 0u) {
-			uint base = 0u, room = rhalf;
-			if (a.tile != t0) {
-				base = rhalf + atomicAdd(dv.w[scratch_word(a.slot, VYRE_S_OP + VYRE_GS_REC_TOP)],
-							 tile_sel);
-				room = base < VYRE_GREP_REC_MAX ? VYRE_GREP_REC_MAX - base : 0u;
+	// Pass 0 counts and lists open lines; with lines=1, pass 1 runs the
+	// same lines again to write their records. One call site: on a CPU
+	// device every inlined copy of the line loop costs every slot.
+	uint npass = (flags & VYRE_GREP_F_LINES) != 0u ? 2u : 1u;
+	for (uint pass = 0u; pass < npass; pass++) {
+		uint r = 0u, rmax = 0u;
+		if (pass == 1u) {
+			uint tile_sel;
+			uint before = grep_scan(sel, tile_sel);
+			uint rhalf = VYRE_GREP_REC_MAX / 2u;
+			if (lane == 0u) {
+				uint base = 0u, room = rhalf;
+				if (a.tile != t0) {
+					base = rhalf + atomicAdd(dv.w[scratch_word(a.slot, VYRE_S_OP +
+										      VYRE_GS_REC_TOP)],
+								 tile_sel);
+					room = base < VYRE_GREP_REC_MAX ? VYRE_GREP_REC_MAX - base : 0u;
+				}
+				s_gbase = base;
+				gw.w[grep_out(a.slot, VYRE_GO_TILE_BASE + a.tile)] = base;
+				gw.w[grep_out(a.slot, VYRE_GO_TILE_REC + a.tile)] = min(tile_sel, room);
 			}
-			s_gbase = base;
-			gw.w[grep_out(a.slot, VYRE_GO_TILE_BASE + a.tile)] = base;
-			gw.w[grep_out(a.slot, VYRE_GO_TILE_REC + a.tile)] = min(tile_sel, room);
+			memoryBarrierShared();
+			barrier();
+			r = s_gbase + before;
+			barrier();
+			rmax = a.tile == t0 ? rhalf : VYRE_GREP_REC_MAX;
 		}
-		memoryBarrierShared();
-		barrier();
-		uint base = s_gbase;
-		barrier();
-		uint rmax = a.tile == t0 ? rhalf : VYRE_GREP_REC_MAX;
-		if (run && sel != 0u && p <= le)
-			grep_lines(a, d, flags, p, le, pnl, true, base + before, rmax);
+		if (run && p <= le && (pass == 0u || sel != 0u)) {
+			uint n = grep_lines(a, d, flags, p, le, pnl, pass == 1u, r, rmax);
+			if (pass == 0u)
+				sel = n;
+		}
 	}
 	if (lane == 0u)
 		gw.w[grep_out(a.slot, VYRE_GO_TILE_NL + a.tile)] = tile_nl;
