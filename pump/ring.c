@@ -260,6 +260,8 @@ int ring_harvest(struct ring *r, void (*fn)(void *ctx, const struct ring_done *d
 			.hist = r->hist + (size_t)s * VYRE_HIST_BINS,
 			.out = r->out + (size_t)s * VYRE_GO_WORDS,
 		};
+		for (uint32_t i = 0; i < VYRE_OP_WORDS; i++)
+			done.op[i] = rd(r->done, d + VYRE_D_OP + i);
 		r->seq[s] = 0;
 		r->outstanding--;
 		fn(ctx, &done);

@@ -39,6 +39,7 @@ struct ring_done {
 	uint32_t result;
 	const uint32_t *hist; /* 256 bins, for histogram slots */
 	const uint32_t *out;  /* VYRE_GO_WORDS of op output (grep) */
+	uint32_t op[VYRE_OP_WORDS]; /* the op's counters (VYRE_D_OP) */
 };
 
 struct ring;

@@ -97,6 +97,8 @@
 #define VYRE_D_ERROR         2
 #define VYRE_D_EPOCH         3 /* fences: the epoch this fence produced */
 #define VYRE_D_RESULT        4 /* 32-bit result: count, matches, nop = 1 */
+#define VYRE_D_OP            5 /* 3 words: the op's counters (VYRE_S_OP), as the last tile left them */
+#define VYRE_OP_WORDS        3
 
 #define VYRE_HIST_BINS       256
 
@@ -116,6 +118,8 @@
 #define VYRE_S_ACC           0
 #define VYRE_S_TILES_DONE    1
 #define VYRE_S_FAULT         2
+#define VYRE_S_OP            3 /* VYRE_S_OP_WORDS: an op's own counters, zero when the slot starts */
+#define VYRE_S_OP_WORDS      4 /* the first VYRE_OP_WORDS go to the done record */
 #define VYRE_S_HIST          8
 
 /*
@@ -153,13 +157,20 @@
 #define VYRE_GREP_SHARED_WORDS 4096 /* a DFA this small is read from shared memory */
 
 /*
- * grep's per-slot output, GPU-written in the completion buffer after the
- * histograms. The host resets the first words before each publish.
+ * grep's counters, in the slot's VYRE_S_OP scratch words while its tiles
+ * run (zero at the start: the host never writes them, so a persistent
+ * kernel never reads a stale reset) and in its done record's VYRE_D_OP
+ * words after. A line start p is kept as ~p under atomicMax, so 0 is "none".
  */
-#define VYRE_GO_REC_MIN      0 /* lowest selected line start not recorded (lines=1), or NONE */
-#define VYRE_GO_OPEN_MIN     1 /* lowest open line not listed, or NONE */
-#define VYRE_GO_OPEN_COUNT   2 /* open entries claimed (entry 0 is reserved for the resume line) */
-#define VYRE_GO_REC_TOP      3 /* records claimed by tiles other than the resume tile */
+#define VYRE_GC_OPEN         0 /* bit 0: open entry 0 (the resume line's) used; bits 1-31: entries claimed after it */
+#define VYRE_GC_REC_MIN      1 /* ~(lowest selected line start not recorded, lines=1), or 0 */
+#define VYRE_GC_OPEN_MIN     2 /* ~(lowest open line not listed), or 0 */
+#define VYRE_GS_REC_TOP      VYRE_OP_WORDS /* a 4th scratch word: records claimed above the resume tile's half */
+
+/*
+ * grep's per-slot output, GPU-written in the completion buffer after the
+ * histograms; the host only reads it, after the done word.
+ */
 #define VYRE_GO_CONT_KIND    4 /* continuation: 1 the line ended, 2 still open */
 #define VYRE_GO_CONT_SEL     5 /* continuation: 1 the line is selected */
 #define VYRE_GO_CONT_POS     6 /* continuation: position reached (open), relative to the data */

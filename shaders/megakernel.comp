@@ -139,9 +139,11 @@ bool tenant_masked(uint tenant)
 // Lane 0 only: the done word is the last thing written, with release, so a
 // host that sees it sees the result (pairs with ring_harvest's acquire).
 void complete_slot(uint s, uint seq, uint status, uint err, uint result, uint epoch,
-		   uint opcode, uint batch)
+		   uint opcode, uint batch, uvec3 opw)
 {
 	gw.w[done_word(s, VYRE_D_STATUS)] = status;
+	for (uint i = 0u; i < VYRE_OP_WORDS; i++)
+		gw.w[done_word(s, VYRE_D_OP + i)] = opw[i];
 	gw.w[done_word(s, VYRE_D_ERROR)] = err;
 	gw.w[done_word(s, VYRE_D_EPOCH)] = epoch;
 	gw.w[done_word(s, VYRE_D_RESULT)] = result;
@@ -167,7 +169,7 @@ void run_fence(uint s, uint seq)
 	uint want = hw.w[slot_word(s, VYRE_W_ARG1)];
 	if (batch >= VYRE_MAX_BATCHES) {
 		complete_slot(s, seq, VYRE_SLOT_FAULT, VYRE_ERR_BAD_SLOT, 0, 0,
-			      VYRE_OP_BATCH_FENCE, VYRE_NO_BATCH);
+			      VYRE_OP_BATCH_FENCE, VYRE_NO_BATCH, uvec3(0u));
 		return;
 	}
 	uint have = LOAD_ACQ(dv.w[VYRE_DEV_BATCHES + batch]);
@@ -179,7 +181,7 @@ void run_fence(uint s, uint seq)
 	STORE_REL(dv.w[VYRE_DEV_BATCHES + batch], 0u);
 	uint epoch = atomicAdd(dv.w[VYRE_DEV_EPOCH], 1u) + 1u;
 	complete_slot(s, seq, VYRE_SLOT_DONE, VYRE_ERR_NONE, have, epoch, VYRE_OP_BATCH_FENCE,
-		      VYRE_NO_BATCH);
+		      VYRE_NO_BATCH, uvec3(0u));
 }
 
 void run_tile(uint s, uint tile)
@@ -264,9 +266,15 @@ void run_tile(uint s, uint tile)
 	if (lane == 0) {
 		uint acc = atomicExchange(dv.w[scratch_word(s, VYRE_S_ACC)], 0u);
 		uint f = atomicExchange(dv.w[scratch_word(s, VYRE_S_FAULT)], 0u);
+		uvec3 opw;
+		for (uint i = 0u; i < VYRE_S_OP_WORDS; i++) {
+			uint v = atomicExchange(dv.w[scratch_word(s, VYRE_S_OP + i)], 0u);
+			if (i < VYRE_OP_WORDS)
+				opw[i] = v;
+		}
 		STORE_REL(dv.w[scratch_word(s, VYRE_S_TILES_DONE)], 0u);
 		complete_slot(s, seq, f != 0 ? VYRE_SLOT_FAULT : VYRE_SLOT_DONE, f, acc, 0,
-			      opcode, batch);
+			      opcode, batch, opw);
 	}
 }
 

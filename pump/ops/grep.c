@@ -179,16 +179,19 @@ static uint32_t grep_shift(uint32_t len)
 	return s;
 }
 
-static void grep_reset_out(struct pump *p, uint32_t slot)
+/* A line start kept as ~p under atomicMax (0: none), as VYRE_NONE or p. */
+static uint32_t grep_min(uint32_t v)
 {
-	uint32_t *o = ring_out(p->ring, slot);
+	return v ? ~v : VYRE_GO_NONE;
+}
 
-	o[VYRE_GO_REC_MIN] = VYRE_GO_NONE;
-	o[VYRE_GO_OPEN_MIN] = VYRE_GO_NONE;
-	o[VYRE_GO_OPEN_COUNT] = 1; /* entry 0 is the resume line's */
-	o[VYRE_GO_REC_TOP] = VYRE_GREP_REC_MAX / 2;
-	o[VYRE_GO_CONT_KIND] = 0;
-	o[VYRE_GO_OPEN + VYRE_GO_OPEN_START] = VYRE_GO_NONE;
+/* The lowest line a pass could not keep: the next pass starts there. */
+static uint32_t grep_low(const struct pump_job *j, const struct ring_done *d)
+{
+	uint32_t low = grep_min(d->op[VYRE_GC_OPEN_MIN]);
+	uint32_t rec = grep_min(d->op[VYRE_GC_REC_MIN]);
+
+	return (j->grep & PUMP_GREP_LINES) && rec < low ? rec : low;
 }
 
 static uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos)
@@ -244,7 +247,6 @@ static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 	w->arg0 = 0;
 	w->arg1 = gc->flags;
 	w->tile_shift = gc->shift;
-	grep_reset_out(p, slot);
 	s->op_ctx = gc;
 	gj->open_chunks++;
 	return 0;
@@ -299,15 +301,14 @@ static void grep_cont_end(struct pump *p, struct pump_job *j, struct grep_cont *
 }
 
 /* The lists a pass left in out: open lines to continue, records to keep. */
-static int grep_collect(struct pump_job *j, struct grep_chunk *gc, const uint32_t *out)
+static int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_done *d)
 {
 	struct grep_job *gj = j->opstate;
 	bool lines = j->grep & PUMP_GREP_LINES;
-	uint32_t low = out[VYRE_GO_OPEN_MIN];
-	uint32_t nopen = out[VYRE_GO_OPEN_COUNT];
+	const uint32_t *out = d->out;
+	uint32_t low = grep_low(j, d);
+	uint32_t nopen = 1 + (d->op[VYRE_GC_OPEN] >> 1); /* entry 0, then those claimed */
 
-	if (lines && out[VYRE_GO_REC_MIN] < low)
-		low = out[VYRE_GO_REC_MIN];
 	if (nopen > VYRE_GREP_OPEN_MAX)
 		nopen = VYRE_GREP_OPEN_MAX;
 	for (uint32_t i = 0; i < nopen; i++) {
@@ -315,7 +316,7 @@ static int grep_collect(struct pump_job *j, struct grep_chunk *gc, const uint32_
 		uint32_t start = e[VYRE_GO_OPEN_START];
 		struct grep_cont *c;
 
-		if ((i == 0 && start == VYRE_GO_NONE) || start < gc->resume || start >= low)
+		if ((i == 0 && !(d->op[VYRE_GC_OPEN] & 1)) || start < gc->resume || start >= low)
 			continue;
 		c = calloc(1, sizeof(*c));
 		if (!c)
@@ -381,14 +382,12 @@ static int grep_chunk_done(struct pump *p, uint32_t slot, const struct ring_done
 		p->bytes_scanned += gc->data_len;
 		pthread_mutex_unlock(&p->lock);
 	}
-	if (grep_collect(j, gc, out)) {
+	if (grep_collect(j, gc, d)) {
 		job_chunk_failed(p, j, gc->part->index, gc->part->file_off, ENOMEM);
 		gc->failed = true;
 		goto out_done;
 	}
-	low = out[VYRE_GO_OPEN_MIN];
-	if ((j->grep & PUMP_GREP_LINES) && out[VYRE_GO_REC_MIN] < low)
-		low = out[VYRE_GO_REC_MIN];
+	low = grep_low(j, d);
 	if (low != VYRE_GO_NONE && low > gc->resume) {
 		/* what did not fit: run the resident chunk again from there */
 		gc->resume = low;
@@ -479,7 +478,6 @@ static int grep_rerun(struct pump *p, struct pump_job *j, struct grep_chunk *gc)
 	w.data_len = gc->data_len;
 	w.tail_len = gc->tail_len;
 	w.tile_shift = gc->shift;
-	grep_reset_out(p, gc->slot);
 	p->slots[gc->slot].op_ctx = gc;
 	if (pump_slot_publish(p, gc->slot, &w)) {
 		p->slots[gc->slot].op_ctx = NULL;
@@ -603,7 +601,6 @@ static void grep_read_done(struct pump *p, uint32_t slot, int got)
 		w.arg1 |= VYRE_GREP_F_EOF;
 	w.data_len = (uint32_t)avail;
 	w.tile_shift = GREP_CONT_SHIFT;
-	grep_reset_out(p, slot);
 	s->op_ctx = c;
 	if (pump_slot_publish(p, slot, &w)) {
 		s->op_ctx = NULL;

@@ -29,7 +29,9 @@
 // resume line fills [0, VYRE_GREP_REC_MAX/2), other tiles claim blocks
 // above. A line that finds no room (record or open entry) sets the lowest
 // such start; the pump runs the chunk again from there (arg0), so every
-// pass records at least the resume line.
+// pass records at least the resume line. The counters live in the slot's
+// scratch (VYRE_S_OP, zeroed by the slot's last tile) and reach the host
+// in its done record: nothing the host writes is read back.
 
 shared uint s_dfa[VYRE_GREP_SHARED_WORDS];
 shared uint s_gbase;
@@ -168,9 +170,14 @@ uint grep_out(uint s, uint w)
 // makes progress.
 void grep_open(uint s, uint resume, uint p, uint nl, uint e, uint st)
 {
-	uint i = p == resume ? 0u : atomicAdd(gw.w[grep_out(s, VYRE_GO_OPEN_COUNT)], 1u);
+	uint c = scratch_word(s, VYRE_S_OP + VYRE_GC_OPEN);
+	uint i = 0u;
+	if (p == resume)
+		atomicOr(dv.w[c], 1u);
+	else
+		i = 1u + (atomicAdd(dv.w[c], 2u) >> 1);
 	if (i >= VYRE_GREP_OPEN_MAX) {
-		atomicMin(gw.w[grep_out(s, VYRE_GO_OPEN_MIN)], p);
+		atomicMax(dv.w[scratch_word(s, VYRE_S_OP + VYRE_GC_OPEN_MIN)], ~p);
 		return;
 	}
 	uint o = grep_out(s, VYRE_GO_OPEN + 4u * i);
@@ -183,7 +190,7 @@ void grep_open(uint s, uint resume, uint p, uint nl, uint e, uint st)
 // A continuation: lane 0 runs one open line on from the given state.
 void grep_cont(op_in a, grep_dfa d, uint flags)
 {
-	if (gl_LocalInvocationIndex != 0u)
+	if (gl_LocalInvocationIndex != 0u || a.tile != 0u)
 		return;
 	uint budget = 1u << ((flags >> VYRE_GREP_BUDGET_POS) & 31u);
 	uint q = flags >> VYRE_GREP_START_POS;
@@ -226,7 +233,7 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 					gw.w[o + 1u] = nl;
 					r++;
 				} else {
-					atomicMin(gw.w[grep_out(a.slot, VYRE_GO_REC_MIN)], p);
+					atomicMax(dv.w[scratch_word(a.slot, VYRE_S_OP + VYRE_GC_REC_MIN)], ~p);
 					return sel;
 				}
 			} else if (!ended && !rec) {
@@ -323,7 +330,8 @@ uint op_grep(op_in a, inout uint fault)
 		if (lane == 0u) {
 			uint base = 0u, room = rhalf;
 			if (a.tile != t0) {
-				base = atomicAdd(gw.w[grep_out(a.slot, VYRE_GO_REC_TOP)], tile_sel);
+				base = rhalf + atomicAdd(dv.w[scratch_word(a.slot, VYRE_S_OP + VYRE_GS_REC_TOP)],
+							 tile_sel);
 				room = base < VYRE_GREP_REC_MAX ? VYRE_GREP_REC_MAX - base : 0u;
 			}
 			s_gbase = base;

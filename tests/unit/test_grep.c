@@ -26,6 +26,7 @@
 #include "pump.h"
 #include "check.h"
 #include "tdfa.h"
+#include "regex/regex.h"
 
 #define CHUNK_MAX (1u << 20)
 
@@ -146,6 +147,18 @@ static char *make_long(void)
 	return path;
 }
 
+struct gcase {
+	const char *pat;
+	bool compact; /* byte classes, or 256 (a DFA too big for shared memory) */
+	bool ere;     /* compile pat with the regex compiler (else tdfa.h) */
+	bool icase;
+	bool invert, lines;
+	uint32_t chunk;
+	uint64_t max;
+	bool direct;
+	uint64_t offset, length; /* length 0: to EOF */
+};
+
 /* ---- the reference -------------------------------------------------------- */
 
 struct ref {
@@ -154,14 +167,22 @@ struct ref {
 	size_t nlines;
 };
 
-static void gnu_grep(const char *path, const char *pat, bool invert, struct ref *r)
+/* grep over the range [offset, offset + length) (length 0: to EOF); offsets are the file's. */
+static void gnu_grep(const char *path, const struct gcase *c, struct ref *r)
 {
-	char cmd[8192], line[256];
+	const char *pat = c->pat, *invert = c->invert ? "-v" : "", *icase = c->icase ? "-i" : "";
+	char cmd[8192], line[256], src[4600];
 	FILE *f;
 
 	memset(r, 0, sizeof(*r));
-	snprintf(cmd, sizeof(cmd), "LC_ALL=C grep -a -n -b %s -E -e '%s' '%s' | cut -d: -f1,2",
-		 invert ? "-v" : "", pat, path);
+	if (c->length)
+		snprintf(src, sizeof(src), "tail -c +%llu '%s' | head -c %llu",
+			 (unsigned long long)c->offset + 1, path, (unsigned long long)c->length);
+	else
+		snprintf(src, sizeof(src), "tail -c +%llu '%s'", (unsigned long long)c->offset + 1,
+			 path);
+	snprintf(cmd, sizeof(cmd), "%s | LC_ALL=C grep -a -n -b %s %s -E -e '%s' | cut -d: -f1,2",
+		 src, invert, icase, pat);
 	f = popen(cmd, "r");
 	CHECK(f, "popen %s", cmd);
 	size_t cap = 0;
@@ -173,13 +194,13 @@ static void gnu_grep(const char *path, const char *pat, bool invert, struct ref 
 			r->lines = realloc(r->lines, cap * sizeof(*r->lines));
 			CHECK(r->lines, "realloc");
 		}
-		r->lines[r->nlines++] = (struct pump_line){l, o};
+		r->lines[r->nlines++] = (struct pump_line){l, o + c->offset};
 	}
 	pclose(f);
 	r->count = r->nlines;
 	/* -c agrees with the lines: a second, independent reference */
-	snprintf(cmd, sizeof(cmd), "LC_ALL=C grep -a -c %s -E -e '%s' '%s'", invert ? "-v" : "",
-		 pat, path);
+	snprintf(cmd, sizeof(cmd), "%s | LC_ALL=C grep -a -c %s %s -E -e '%s'", src, invert, icase,
+		 pat);
 	f = popen(cmd, "r");
 	CHECK(f && fgets(line, sizeof(line), f), "grep -c");
 	CHECK(strtoull(line, NULL, 10) == r->count, "grep -c %s vs %zu lines", line, r->nlines);
@@ -188,13 +209,6 @@ static void gnu_grep(const char *path, const char *pat, bool invert, struct ref 
 
 /* ---- one scan --------------------------------------------------------------- */
 
-struct gcase {
-	const char *pat;
-	bool compact; /* byte classes, or 256 (a DFA too big for shared memory) */
-	bool invert, lines;
-	uint32_t chunk;
-	uint64_t max;
-};
 
 static void run(const char *path, const struct gcase *c, const struct ref *ref)
 {
@@ -204,10 +218,24 @@ static void run(const char *path, const struct gcase *c, const struct ref *ref)
 	char name[512];
 	int fd, ret;
 
-	snprintf(name, sizeof(name), "%s pattern='%s'%s%s%s chunk=%u max=%llu", strrchr(path, '/') + 1,
-		 c->pat, c->compact ? "" : " classes=256", c->invert ? " invert=1" : "",
-		 c->lines ? " lines=1" : "", c->chunk, (unsigned long long)c->max);
-	tdfa_build(c->pat, c->compact, &t);
+	snprintf(name, sizeof(name), "%s pattern='%s'%s%s%s%s chunk=%u max=%llu%s offset=%llu length=%llu",
+		 strrchr(path, '/') + 1, c->pat, c->ere ? " (regex.h)" : c->compact ? "" : " classes=256",
+		 c->icase ? " icase=1" : "", c->invert ? " invert=1" : "",
+		 c->lines ? " lines=1" : "", c->chunk, (unsigned long long)c->max,
+		 c->direct ? " direct=1" : "", (unsigned long long)c->offset,
+		 (unsigned long long)c->length);
+	struct regex_dfa rd;
+	char err[256];
+	if (c->ere) {
+		const char *pats[1] = {c->pat};
+		size_t lens[1] = {strlen(c->pat)};
+		struct regex_opts o = {.icase = c->icase};
+		CHECK(regex_compile(pats, lens, 1, &o, &rd, err, sizeof(err)) == 0, "%s: %s", c->pat, err);
+		t.d = (struct pump_dfa){rd.nstates, rd.nclasses, rd.start, rd.classes, rd.next,
+					rd.accept, rd.sink};
+	} else {
+		tdfa_build(c->pat, c->compact, &t);
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	CHECK(fd >= 0, "open %s", path);
 	struct pump_scan s = {
@@ -216,14 +244,18 @@ static void run(const char *path, const struct gcase *c, const struct ref *ref)
 		.dfa = &t.d,
 		.grep = (c->invert ? PUMP_GREP_INVERT : 0) | (c->lines ? PUMP_GREP_LINES : 0),
 		.max = c->max,
-		.length = UINT64_MAX,
+		.offset = c->offset,
+		.length = c->length ? c->length : UINT64_MAX,
 		.chunk = c->chunk,
-		.direct = -1,
+		.direct = c->direct ? 1 : -1,
 	};
 	CHECK(s.op, "no grep op");
 	ret = pump_submit(pump, &s, &j);
 	CHECK(ret == 0, "%s: pump_submit %d", name, ret);
-	tdfa_free(&t);
+	if (c->ere)
+		regex_dfa_free(&rd);
+	else
+		tdfa_free(&t);
 	CHECK(pump_job_wait(j, 300000) == 0, "%s: did not end in 300 s", name);
 	pump_job_info(j, &in);
 	CHECK(in.state == PUMP_JOB_DONE, "%s: state %s, %llu chunks failed", name,
@@ -254,10 +286,41 @@ static void check_file(const char *path, const struct gcase *cases, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct ref r;
-		gnu_grep(path, cases[i].pat, cases[i].invert, &r);
+		gnu_grep(path, &cases[i], &r);
 		run(path, &cases[i], &r);
 		free(r.lines);
 	}
+}
+
+/* A cancelled grep ends cancelled and gives every slot back (checked at the end). */
+static void test_cancel(const char *path)
+{
+	struct tdfa t;
+	struct pump_job *j;
+	struct pump_job_info in;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	CHECK(fd >= 0, "open");
+	tdfa_build("zzq", true, &t);
+	struct pump_scan s = {
+		.fd = fd,
+		.op = pump_op_find("grep"),
+		.dfa = &t.d,
+		.grep = PUMP_GREP_LINES,
+		.length = UINT64_MAX,
+		.chunk = 4096,
+		.direct = -1,
+	};
+	CHECK(pump_submit(pump, &s, &j) == 0, "submit");
+	tdfa_free(&t);
+	usleep(20000);
+	pump_job_cancel(j);
+	CHECK(pump_job_wait(j, 120000) == 0, "cancelled grep did not end");
+	pump_job_info(j, &in);
+	CHECK(in.state == PUMP_JOB_CANCELLED || in.state == PUMP_JOB_DONE, "state %s",
+	      pump_job_state_name(in.state));
+	pump_job_put(&j);
+	printf("ok cancel: %s\n", pump_job_state_name(in.state));
 }
 
 static double now_s(void)
@@ -287,35 +350,69 @@ int main(void)
 
 	char *mixed = make_mixed(), *dense = make_dense(), *lng = make_long();
 	const struct gcase mixed_cases[] = {
-		{"foo", true, false, false, 65536, 0},
-		{"foo", true, true, false, 65536, 0},
-		{"foo", true, false, true, 4096, 0},
-		{"foo", true, false, true, 1u << 20, 0},
-		{"f[o0]+", false, false, true, 65536, 0},
-		{"a[0-9]+x", true, true, true, 1u << 20, 0},
-		{".", true, false, false, 65536, 0},
-		{"zzq", true, true, true, 65536, 0},
-		{"foo", true, false, true, 65536, 1},
-		{"foo", true, false, true, 65536, 7},
-		{"foo", true, true, true, 4096, 500},
+		{"foo", true, false, false, false, false, 65536, 0, false, 0, 0},
+		{"foo", true, false, false, true, false, 65536, 0, false, 0, 0},
+		{"foo", true, false, false, false, true, 4096, 0, false, 0, 0},
+		{"foo", true, false, false, false, true, 1u << 20, 0, false, 0, 0},
+		{"f[o0]+", false, false, false, false, true, 65536, 0, false, 0, 0},
+		{"a[0-9]+x", true, false, false, true, true, 1u << 20, 0, false, 0, 0},
+		{".", true, false, false, false, false, 65536, 0, false, 0, 0},
+		{"zzq", true, false, false, true, true, 65536, 0, false, 0, 0},
+		{"foo", true, false, false, false, true, 65536, 1, false, 0, 0},
+		{"foo", true, false, false, false, true, 65536, 7, false, 0, 0},
+		{"foo", true, false, false, true, true, 4096, 500, false, 0, 0},
+		/* the regex compiler's DFAs: anchors, alternation, classes, counts, icase */
+		{"^foo|a12x$", true, true, false, false, true, 65536, 0, false, 0, 0},
+		{"(fo+|a[0-9]{2}x)[^o]", true, true, false, true, true, 4096, 0, false, 0, 0},
+		{"^$", true, true, false, false, true, 65536, 0, false, 0, 0},
+		{"FOO", true, true, true, false, true, 1u << 20, 0, false, 0, 0},
+		{"[[:digit:]]{4}", true, true, false, true, false, 65536, 0, false, 0, 0},
+		/* O_DIRECT reads (continuations read 4K-aligned), ranges */
+		{"foo", true, false, false, false, true, 65536, 0, true, 0, 0},
+		{"foo", true, false, false, true, true, 4096, 0, true, 8192, 1500000},
+		{"a12x", true, false, false, false, true, 65536, 0, false, 70001, 0},
+		{"foo", true, false, false, false, true, 4096, 0, false, 123457, 2000001},
 	};
 	check_file(mixed, mixed_cases, sizeof(mixed_cases) / sizeof(mixed_cases[0]));
 	const struct gcase dense_cases[] = {
-		{"a", true, false, true, 65536, 0},
-		{"a", true, false, true, 1u << 20, 0},
-		{"a", true, true, true, 65536, 0},
-		{"[a-f]", false, false, false, 65536, 0},
-		{"a", true, false, true, 1u << 20, 2000},
+		{"a", true, false, false, false, true, 65536, 0, false, 0, 0},
+		{"a", true, false, false, false, true, 1u << 20, 0, false, 0, 0},
+		{"a", true, false, false, true, true, 65536, 0, false, 0, 0},
+		{"[a-f]", false, false, false, false, false, 65536, 0, false, 0, 0},
+		{"a", true, false, false, false, true, 1u << 20, 2000, false, 0, 0},
 	};
 	check_file(dense, dense_cases, sizeof(dense_cases) / sizeof(dense_cases[0]));
 	const struct gcase long_cases[] = {
-		{"foo", true, false, true, 1u << 20, 0},
-		{"foo", true, true, true, 1u << 20, 0},
-		{"foo", true, false, false, 4096, 0},
-		{"zzq", true, true, true, 1u << 20, 0}, /* 80 open lines in one chunk */
-		{"zzq", true, false, false, 65536, 0},
+		{"foo", true, false, false, false, true, 1u << 20, 0, false, 0, 0},
+		{"foo", true, false, false, true, true, 1u << 20, 0, false, 0, 0},
+		{"foo", true, false, false, false, false, 4096, 0, false, 0, 0},
+		{"zzq", true, false, false, true, true, 1u << 20, 0, false, 0, 0}, /* 80 open lines in one chunk */
+		{"zzq", true, false, false, false, false, 65536, 0, false, 0, 0},
 	};
 	check_file(lng, long_cases, sizeof(long_cases) / sizeof(long_cases[0]));
+
+	/* empty files, empty lines, a file of one unterminated line */
+	struct buf b = {0};
+	char *empty = write_file("empty", &b);
+	put(&b, "\n\n\n", 3);
+	char *nls = write_file("newlines", &b);
+	b.n = 0;
+	put(&b, "abc", 3);
+	char *one = write_file("one", &b);
+	free(b.d);
+	const struct gcase tiny_cases[] = {
+		{"^$", true, true, false, false, true, 4096, 0, false, 0, 0},
+		{"^$", true, true, false, true, true, 4096, 0, false, 0, 0},
+		{"b", true, true, false, false, true, 4096, 0, false, 0, 0},
+		{"b", true, true, false, true, true, 4096, 0, false, 0, 0},
+	};
+	check_file(empty, tiny_cases, 4);
+	check_file(nls, tiny_cases, 4);
+	check_file(one, tiny_cases, 4);
+	free(empty);
+	free(nls);
+	free(one);
+	test_cancel(mixed);
 
 	struct pump_info pi;
 	pump_info(pump, &pi);
