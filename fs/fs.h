@@ -199,6 +199,7 @@ struct fs_buf {
 	size_t len, cap;
 };
 int fs_buf_printf(struct fs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int fs_buf_reserve(struct fs_buf *b, size_t need);
 void fs_buf_free(struct fs_buf *b);
 int render_job_status(struct fs_job *j, struct fs_buf *b);
 int render_job_result(struct fs_job *j, struct fs_buf *b);

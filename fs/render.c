@@ -12,6 +12,24 @@
 #include "fs.h"
 #include "latency.h"
 
+/* Room for at least need more bytes past len (doubling from 4 KiB). */
+int fs_buf_reserve(struct fs_buf *b, size_t need)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *d;
+
+	if (b->cap - b->len >= need)
+		return 0;
+	while (cap - b->len < need)
+		cap *= 2;
+	d = realloc(b->data, cap);
+	if (!d)
+		return -ENOMEM;
+	b->data = d;
+	b->cap = cap;
+	return 0;
+}
+
 int fs_buf_printf(struct fs_buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -28,14 +46,8 @@ int fs_buf_printf(struct fs_buf *b, const char *fmt, ...)
 			b->len += (size_t)n;
 			return 0;
 		}
-		size_t cap = b->cap ? 2 * b->cap : 4096;
-		while (cap - b->len <= (size_t)n)
-			cap *= 2;
-		char *d = realloc(b->data, cap);
-		if (!d)
+		if (fs_buf_reserve(b, (size_t)n + 1))
 			return -ENOMEM;
-		b->data = d;
-		b->cap = cap;
 	}
 }
 

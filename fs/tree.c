@@ -207,16 +207,8 @@ static int fs_dir_add(fuse_req_t req, struct fs_buf *b, const char *name, fuse_i
 	struct stat st = {.st_ino = ino, .st_mode = mode};
 	size_t need = fuse_add_direntry(req, NULL, 0, name, NULL, 0);
 
-	if (b->cap - b->len < need) {
-		size_t cap = b->cap ? 2 * b->cap : 4096;
-		while (cap - b->len < need)
-			cap *= 2;
-		char *d = realloc(b->data, cap);
-		if (!d)
-			return -ENOMEM;
-		b->data = d;
-		b->cap = cap;
-	}
+	if (fs_buf_reserve(b, need))
+		return -ENOMEM;
 	fuse_add_direntry(req, b->data + b->len, need, name, &st, (off_t)(b->len + need));
 	b->len += need;
 	return 0;
