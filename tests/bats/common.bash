@@ -75,3 +75,13 @@ result_of() {
 	wait_job "$id"
 	cat "$MNT/jobs/$id/result"
 }
+
+# submit_as SETPRIV... -- DESCRIPTOR: as that user, write DESCRIPTOR to ctl;
+# prints "rc=N answer" (the write's status, the line read back)
+submit_as() {
+	local who=()
+	while [ "$1" != -- ]; do who+=("$1"); shift; done
+	shift
+	"${who[@]}" bash -c 'cd /; exec 7<>"$1/ctl" || exit 9
+		printf "%s\n" "$2" >&7; rc=$?; read -r -t 5 a <&7; echo "rc=$rc $a"' _ "$MNT" "$1" 2>&1
+}

@@ -30,14 +30,6 @@ teardown_file() {
 	rm -rf "${FILES:?}"
 }
 
-# as SETPRIV... -- DESCRIPTOR: one write to ctl as that user; "rc=N answer"
-as() {
-	local who=()
-	while [ "$1" != -- ]; do who+=("$1"); shift; done
-	shift
-	"${who[@]}" bash -c 'cd /; exec 7<>"$1/ctl" || exit 9
-		printf "%s\n" "$2" >&7; rc=$?; read -r -t 5 a <&7; echo "rc=$rc $a"' _ "$MNT" "$1" 2>&1
-}
 
 my_jobs() { # SETPRIV...: the job ids that user lists
 	"$@" ls "$MNT/jobs" | grep -c '^[0-9][0-9]*$' || true
@@ -60,7 +52,7 @@ cancel_all() {
 	before=$(my_jobs "${NOBODY[@]}")
 	for n in $(seq 0 40); do
 		for p in /proc/self/fd/$n /proc/thread-self/fd/$n /proc/$pid/fd/$n /proc/self/root$FILES/victim/secret; do
-			run as "${NOBODY[@]}" -- "scan path=$p op=count"
+			run submit_as "${NOBODY[@]}" -- "scan path=$p op=count"
 			[[ "$output" == *"rc=1 error: path=$p: on procfs, a pseudo filesystem"* ]] ||
 				{ echo "$p: $output" >&2; return 1; }
 		done
@@ -140,11 +132,11 @@ cancel_all() {
 @test "item 6: per-user limits: a flood gets EAGAIN, others still get the ring and keep their jobs" {
 	local ids=() i out rid before_root
 	for i in 1 2 3 4; do
-		run as "${NOBODY[@]}" -- "scan path=$FILES/big op=count"
+		run submit_as "${NOBODY[@]}" -- "scan path=$FILES/big op=count"
 		[[ "$output" =~ rc=0\ ([0-9]+)$ ]] || { echo "$output" >&2; return 1; }
 		ids+=("${BASH_REMATCH[1]}")
 	done
-	run as "${NOBODY[@]}" -- "scan path=$FILES/big op=count"
+	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/big op=count"
 	echo "$output" >&2
 	[[ "$output" == *"Resource temporarily unavailable"* ]]
 	[[ "$output" == *"rc=1 error: uid $(id -u nobody) has 4 jobs queued or running"*"jobs_active"* ]]
@@ -159,7 +151,7 @@ cancel_all() {
 	# nobody's many finished jobs reap nobody's own, never root's
 	before_root=$(ls "$MNT/jobs" | grep -c '^[0-9]' || true)
 	for i in $(seq 8); do
-		run as "${NOBODY[@]}" -- "scan path=$FILES/public op=count"
+		run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count"
 		[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
 		"${NOBODY[@]}" cat "$MNT/jobs/${BASH_REMATCH[1]}/wait" >/dev/null
 	done
@@ -172,10 +164,10 @@ cancel_all() {
 	cfg=$(ls /sys/bus/pci/devices/*/config 2>/dev/null | head -1 || true)
 	for p in /proc/cpuinfo /proc/self/status ${cfg:+"$cfg"} /sys/kernel/mm/transparent_hugepage/enabled; do
 		[ -e "$p" ] || continue
-		run as "${NOBODY[@]}" -- "scan path=$p op=count"
+		run submit_as "${NOBODY[@]}" -- "scan path=$p op=count"
 		[[ "$output" == *"write error: Invalid argument"* ]]
 		[[ "$output" == *"rc=1 error: path=$p: on "*"a pseudo filesystem"* ]]
-		run as env -- "scan path=$p op=count"
+		run submit_as env -- "scan path=$p op=count"
 		[[ "$output" == *"rc=1 error: path=$p: on "*"a pseudo filesystem"* ]]
 	done
 }
@@ -299,7 +291,7 @@ cancel_all() {
 @test "item 9: jobs/ lists only the caller's own jobs unless the caller is root" {
 	local rid nid
 	rid=$(submit "scan path=$FILES/public op=count")
-	run as "${NOBODY[@]}" -- "scan path=$FILES/public op=count"
+	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count"
 	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
 	nid=${BASH_REMATCH[1]}
 	run "${NOBODY[@]}" ls "$MNT/jobs"

@@ -41,15 +41,6 @@ job_count() {
 	ls "$MNT/jobs" | grep -c '^[0-9][0-9]*$' || true
 }
 
-# submit_as SETPRIV... -- DESCRIPTOR: as that user, write DESCRIPTOR to ctl;
-# prints "rc=N answer" (the write's status, the line read back)
-submit_as() {
-	local who=()
-	while [ "$1" != -- ]; do who+=("$1"); shift; done
-	shift
-	"${who[@]}" bash -c 'cd /; exec 7<>"$1/ctl" || exit 9
-		printf "%s\n" "$2" >&7; rc=$?; read -r -t 5 a <&7; echo "rc=$rc $a"' _ "$MNT" "$1" 2>&1
-}
 
 # refused_for SETPRIV... -- PATH: the caller's scan of PATH fails EACCES, no job
 refused_for() {
