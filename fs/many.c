@@ -325,6 +325,7 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	m->listfd = listfd;
 	m->d = *d;
 	m->grep = *grep; /* ours now: scan.dfa points into it */
+	m->grep.view.classes = m->grep.dfa.classes; /* an array inside the struct */
 	memset(grep, 0, sizeof(*grep));
 	m->scan = *scan;
 	if (m->grep.ready)
