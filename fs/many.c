@@ -27,12 +27,6 @@ static uint64_t many_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The argument of one file's pump job: which file of which parent. */
-struct many_sub {
-	struct fs_many *m;
-	size_t idx;
-};
-
 /* m->lock dropped: ends the parent if the walk is over and nothing flies. */
 static void many_maybe_end(struct fs_many *m)
 {
@@ -75,14 +69,23 @@ void many_add_failed(struct fs_many *m, const char *path, int err)
 	pthread_mutex_unlock(&m->lock);
 }
 
+static void many_pack_flush(struct fs_many *m);
+
 int many_reserve(struct fs_many *m)
 {
 	int ret = 0;
 
 	pthread_mutex_lock(&m->lock);
 	while (m->inflight >= FS_MANY_INFLIGHT &&
-	       !atomic_load_explicit(&m->cancel, memory_order_relaxed))
+	       !atomic_load_explicit(&m->cancel, memory_order_relaxed)) {
+		if (m->pack) { /* the places may all be in the pack being filled */
+			pthread_mutex_unlock(&m->lock);
+			many_pack_flush(m);
+			pthread_mutex_lock(&m->lock);
+			continue;
+		}
 		pthread_cond_wait(&m->cond, &m->lock);
+	}
 	if (atomic_load_explicit(&m->cancel, memory_order_relaxed)) {
 		ret = -ECANCELED;
 	} else if (m->nfiles + m->nfails >= m->files_max) {
@@ -106,118 +109,240 @@ void many_unreserve(struct fs_many *m)
 	pthread_mutex_unlock(&m->lock);
 }
 
-/*
- * A file's pump job has ended (pump thread, or the walker when the end
- * came before pj was stored): its result goes into the parent, unless
- * the file changed under the scan or a read failed: then it is a failed
- * entry and counts nowhere else.
- */
-static void many_file_finish(struct fs_many *m, size_t idx)
-{
-	struct pump_job_info in;
-	struct pump_line *lines = NULL;
-	uint64_t bins[VYRE_HIST_BINS], result;
-	struct pump_job *pj;
-	size_t nlines = 0;
-	struct stat st;
-	int fd, err = 0;
+/* What happened to one file of an ended flight, worked out before m->lock. */
+struct many_outcome {
+	int err; /* positive errno; ECANCELED: silently not scanned */
+	uint64_t result;
+	struct pump_line *lines;
+	size_t nlines;
+};
 
-	pthread_mutex_lock(&m->lock);
-	pj = m->files[idx].pj;
-	fd = m->files[idx].dupfd;
-	m->files[idx].pj = NULL;
-	m->files[idx].dupfd = -1;
-	pthread_mutex_unlock(&m->lock);
+/* changed or gone under the scan: the result would mix two versions */
+static int many_changed(const struct many_entry *e, uint64_t bytes)
+{
+	struct stat st;
+
+	if (fstat(e->dupfd, &st) < 0)
+		return 0;
+	if (st.st_nlink == 0)
+		return ENOENT;
+	if ((uint64_t)st.st_size != e->size || st.st_mtim.tv_sec != e->mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != e->mtime.tv_nsec || bytes != e->size)
+		return ESTALE;
+	return 0;
+}
+
+/*
+ * A flight's pump job has ended (pump thread, or the walker when the end
+ * came before pj was stored): each file's result goes into the parent,
+ * unless the file changed under the scan or its read failed: then it is a
+ * failed entry and counts nowhere else.
+ */
+static void many_flight_finish(struct many_flight *fl)
+{
+	struct fs_many *m = fl->m;
+	struct pump_job *pj = fl->pj;
+	struct pump_job_info in;
+	struct many_outcome *o = calloc(fl->n, sizeof(*o));
+	uint64_t bins[VYRE_HIST_BINS];
+	bool hist = m->j->op->result == PUMP_RESULT_HIST;
 
 	pump_job_info(pj, &in);
-	result = in.result;
-	if (m->j->op->result == PUMP_RESULT_HIST) {
-		pump_job_hist(pj, bins);
-		result = 0;
-		for (int b = 0; b < VYRE_HIST_BINS; b++)
-			result += bins[b];
+	if (fl->packed) {
+		struct pump_file_result *r = calloc(fl->n, sizeof(*r));
+		size_t n = r ? pump_job_files(pj, r, fl->n) : 0;
+		for (uint32_t k = 0; o && k < fl->n; k++) {
+			o[k].err = !r || k >= n ? ENOMEM : r[k].err;
+			o[k].result = r ? r[k].result : 0;
+			if (!o[k].err)
+				o[k].err = many_changed(&fl->e[k], r[k].bytes);
+		}
+		free(r);
+	} else if (o) {
+		o->result = in.result;
+		if (hist) {
+			pump_job_hist(pj, bins);
+			o->result = 0;
+			for (int b = 0; b < VYRE_HIST_BINS; b++)
+				o->result += bins[b];
+		}
+		if (m->d.lines) {
+			size_t nl = pump_job_lines(pj, NULL, 0);
+			o->lines = nl ? malloc(nl * sizeof(*o->lines)) : NULL;
+			if (nl && !o->lines)
+				o->err = ENOMEM;
+			else
+				o->nlines = pump_job_lines(pj, o->lines, nl);
+		}
+		if (in.chunks_failed) {
+			struct pump_chunk_error e;
+			o->err = pump_job_errors(pj, &e, 1) ? e.err : EIO;
+		}
+		if (!o->err && in.state == PUMP_JOB_CANCELLED)
+			o->err = ECANCELED;
+		if (!o->err)
+			o->err = many_changed(&fl->e[0], in.bytes_done);
 	}
-	if (m->d.lines) {
-		nlines = pump_job_lines(pj, NULL, 0);
-		lines = nlines ? malloc(nlines * sizeof(*lines)) : NULL;
-		if (nlines && !lines)
-			err = ENOMEM;
-		else
-			nlines = pump_job_lines(pj, lines, nlines);
-	}
-	if (in.chunks_failed) {
-		struct pump_chunk_error e;
-		err = pump_job_errors(pj, &e, 1) ? e.err : EIO;
-	}
+
 	pthread_mutex_lock(&m->lock);
-	struct many_file *f = &m->files[idx];
-	/* changed or gone under the scan: the result would mix two files */
-	if (!err && in.state != PUMP_JOB_CANCELLED && fstat(fd, &st) == 0) {
-		if (st.st_nlink == 0)
-			err = ENOENT;
-		else if ((uint64_t)st.st_size != f->size || st.st_mtim.tv_sec != f->mtime.tv_sec ||
-			 st.st_mtim.tv_nsec != f->mtime.tv_nsec || in.bytes_done != f->size)
-			err = ESTALE;
-	}
-	if (in.state == PUMP_JOB_CANCELLED && !err)
-		err = ECANCELED;
 	m->chunks += in.chunks;
 	m->chunks_done += in.chunks_done;
 	m->chunks_failed += in.chunks_failed;
-	m->bytes += in.bytes_done;
-	if (err) {
-		f->state = MF_FAILED;
-		if (err != ECANCELED)
-			many_fail_locked(m, f->path, err);
-		free(lines);
-	} else {
+	for (uint32_t k = 0; k < fl->n; k++) {
+		struct many_file *f = &m->files[fl->e[k].idx];
+		int err = o ? o[k].err : ENOMEM;
+		if (err) {
+			f->state = MF_FAILED;
+			if (err != ECANCELED)
+				many_fail_locked(m, f->path, err);
+			if (o)
+				free(o[k].lines);
+			continue;
+		}
 		f->state = MF_DONE;
-		f->result = result;
-		f->lines = lines;
-		f->nlines = nlines;
-		m->total += in.result;
-		if (m->j->op->result == PUMP_RESULT_HIST)
-			for (int b = 0; b < VYRE_HIST_BINS; b++)
-				m->bins[b] += bins[b];
+		f->result = o[k].result;
+		f->lines = o[k].lines;
+		f->nlines = o[k].nlines;
+		m->bytes += fl->e[k].size;
+		m->total += hist ? 0 : o[k].result;
 	}
-	m->files_done++;
-	m->inflight--;
+	if (hist && o && !o->err)
+		for (int b = 0; b < VYRE_HIST_BINS; b++)
+			m->bins[b] += bins[b];
+	m->files_done += fl->n;
+	m->inflight -= fl->n;
+	*(fl->prev ? &fl->prev->next : &m->flights) = fl->next;
+	if (fl->next)
+		fl->next->prev = fl->prev;
 	pthread_cond_signal(&m->cond);
 	pthread_mutex_unlock(&m->lock);
-	if (fd >= 0)
-		close(fd);
+	for (uint32_t k = 0; k < fl->n; k++)
+		if (fl->e[k].dupfd >= 0)
+			close(fl->e[k].dupfd);
+	free(o);
 	pump_job_put(&pj);
+	free(fl);
 	many_maybe_end(m);
 }
 
-/* pump_scan.on_end of a file's pump job (pump thread, no pump lock held). */
-static void many_file_ended(void *arg)
+/* pump_scan.on_end of a flight's pump job (pump thread, no pump lock held). */
+static void many_flight_ended(void *arg)
 {
-	struct many_sub *sub = arg;
-	struct fs_many *m = sub->m;
-	size_t idx = sub->idx;
+	struct many_flight *fl = arg;
+	struct fs_many *m = fl->m;
 	bool now;
 
-	free(sub);
 	pthread_mutex_lock(&m->lock);
-	now = m->files[idx].pj != NULL;
+	now = fl->pj != NULL;
 	if (!now)
-		m->files[idx].end_pending = true; /* the walker finishes it */
+		fl->end_pending = true; /* the walker finishes it */
 	pthread_mutex_unlock(&m->lock);
 	if (now)
-		many_file_finish(m, idx);
+		many_flight_finish(fl);
+}
+
+/* A flight that never became a pump job: its files fail with err, their fds close. */
+static void many_flight_fail(struct fs_many *m, struct many_flight *fl, const int *fds, int err)
+{
+	pthread_mutex_lock(&m->lock);
+	for (uint32_t k = 0; k < fl->n; k++) {
+		struct many_file *f = &m->files[fl->e[k].idx];
+		f->state = MF_FAILED;
+		many_fail_locked(m, f->path, err);
+	}
+	m->files_done += fl->n;
+	m->inflight -= fl->n;
+	pthread_cond_signal(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+	for (uint32_t k = 0; k < fl->n; k++) {
+		if (fl->e[k].dupfd >= 0)
+			close(fl->e[k].dupfd);
+		close(fds[k]);
+	}
+	free(fl);
+}
+
+/* Submits the flight's pump job; on failure its files are failed entries. */
+static void many_flight_submit(struct fs_many *m, struct many_flight *fl, int fd,
+			       const struct pump_file *files)
+{
+	struct pump_scan scan = m->scan;
+	struct pump_job *pj = NULL;
+	int fds[FS_MANY_PACK_FILES];
+	int ret;
+
+	if (files) {
+		for (uint32_t k = 0; k < fl->n; k++)
+			fds[k] = files[k].fd;
+		scan.fd = -1;
+		scan.files = files;
+		scan.nfiles = fl->n;
+		scan.direct = 0;
+	} else {
+		fds[0] = fd;
+		scan.fd = fd;
+	}
+	scan.on_end_arg = fl;
+	/* on m->flights first: a cancel from now on reaches it */
+	pthread_mutex_lock(&m->lock);
+	fl->next = m->flights;
+	if (fl->next)
+		fl->next->prev = fl;
+	m->flights = fl;
+	pthread_mutex_unlock(&m->lock);
+	ret = pump_submit(m->fs->pump, &scan, &pj);
+	pthread_mutex_lock(&m->lock);
+	if (ret) {
+		*(fl->prev ? &fl->prev->next : &m->flights) = fl->next;
+		if (fl->next)
+			fl->next->prev = fl->prev;
+		pthread_mutex_unlock(&m->lock);
+		many_flight_fail(m, fl, fds, ret == -ENOMEM || ret == -ESHUTDOWN ? -ret : EIO);
+		return;
+	}
+	fl->pj = pj;
+	bool pending = fl->end_pending;
+	bool cancel = !pending && atomic_load_explicit(&m->cancel, memory_order_relaxed);
+	if (cancel)
+		pump_job_get(pj); /* cancel came between its submit and here */
+	pthread_mutex_unlock(&m->lock);
+	if (pending)
+		many_flight_finish(fl);
+	if (cancel) {
+		pump_job_cancel(pj);
+		pump_job_put(&pj);
+	}
+}
+
+static void many_pack_flush(struct fs_many *m)
+{
+	struct many_flight *fl = m->pack;
+
+	if (!fl)
+		return;
+	m->pack = NULL;
+	many_flight_submit(m, fl, -1, m->pack_files);
 }
 
 void many_add_file(struct fs_many *m, const char *path, int fd, const struct stat *st)
 {
-	struct many_sub *sub = NULL;
-	struct pump_job *pj = NULL;
+	bool pack = m->pack_ok && (uint64_t)st->st_size <= m->pack_file_max;
+	struct many_flight *fl;
 	char *p = strdup(path);
+	int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	size_t idx;
-	int ret = -ENOMEM, dupfd = -1;
 
+	if (pack && !m->pack) {
+		m->pack = calloc(1, sizeof(*fl) + FS_MANY_PACK_FILES * sizeof(fl->e[0]));
+		if (m->pack) {
+			m->pack->m = m;
+			m->pack->packed = true;
+			m->pack->t_open_ns = many_now_ns();
+		}
+	}
+	fl = pack ? m->pack : calloc(1, sizeof(*fl) + sizeof(fl->e[0]));
 	pthread_mutex_lock(&m->lock);
-	if (p && m->nfiles == m->files_cap) {
+	if (p && fl && dupfd >= 0 && m->nfiles == m->files_cap) {
 		size_t cap = m->files_cap ? 2 * m->files_cap : 64;
 		struct many_file *f = realloc(m->files, cap * sizeof(*f));
 		if (f) {
@@ -225,66 +350,40 @@ void many_add_file(struct fs_many *m, const char *path, int fd, const struct sta
 			m->files_cap = cap;
 		}
 	}
-	if (!p || m->nfiles == m->files_cap) {
-		m->inflight--;
-		pthread_mutex_unlock(&m->lock);
-		free(p);
-		close(fd);
-		many_add_failed(m, path, ENOMEM);
-		return;
-	}
-	idx = m->nfiles++;
-	m->files[idx] = (struct many_file){
-		.path = p,
-		.dupfd = -1,
-		.state = MF_OPENING,
-		.size = (uint64_t)st->st_size,
-		.mtime = st->st_mtim,
-	};
-	pthread_mutex_unlock(&m->lock);
-
-	sub = malloc(sizeof(*sub));
-	dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (sub && dupfd >= 0) {
-		struct pump_scan scan = m->scan;
-		*sub = (struct many_sub){m, idx};
-		scan.fd = fd;
-		scan.on_end_arg = sub;
-		ret = pump_submit(m->fs->pump, &scan, &pj);
-	}
-	pthread_mutex_lock(&m->lock);
-	struct many_file *f = &m->files[idx];
-	if (ret) {
-		f->state = MF_FAILED;
-		many_fail_locked(m, path, ret == -ENOMEM || ret == -ESHUTDOWN ? -ret : EIO);
-		m->files_done++;
+	if (!p || !fl || dupfd < 0 || m->nfiles == m->files_cap) {
 		m->inflight--;
 		pthread_cond_signal(&m->cond);
 		pthread_mutex_unlock(&m->lock);
-		free(sub);
-		close(fd);
+		free(p);
+		if (!pack)
+			free(fl);
 		if (dupfd >= 0)
 			close(dupfd);
+		close(fd);
+		many_add_failed(m, path, dupfd < 0 ? EMFILE : ENOMEM);
 		return;
 	}
-	f->state = MF_RUNNING;
-	f->pj = pj;
-	f->dupfd = dupfd;
-	bool pending = f->end_pending;
-	bool cancel = !pending && atomic_load_explicit(&m->cancel, memory_order_relaxed);
-	if (cancel)
-		pump_job_get(pj); /* cancel came between its submit and here */
+	idx = m->nfiles++;
+	m->files[idx] = (struct many_file){.path = p, .state = MF_RUNNING};
 	pthread_mutex_unlock(&m->lock);
-	if (pending)
-		many_file_finish(m, idx);
-	if (cancel) {
-		pump_job_cancel(pj);
-		pump_job_put(&pj);
+
+	fl->m = m;
+	fl->e[fl->n] = (struct many_entry){
+		.idx = idx, .dupfd = dupfd, .size = (uint64_t)st->st_size, .mtime = st->st_mtim};
+	if (!pack) {
+		fl->n = 1;
+		many_flight_submit(m, fl, fd, NULL);
+		return;
 	}
+	m->pack_files[fl->n] = (struct pump_file){.fd = fd, .size = (uint32_t)st->st_size};
+	fl->n++;
+	if (fl->n == FS_MANY_PACK_FILES || many_now_ns() - fl->t_open_ns > FS_MANY_PACK_AGE_NS)
+		many_pack_flush(m);
 }
 
 void many_walk_done(struct fs_many *m)
 {
+	many_pack_flush(m);
 	fs_grep_release(&m->grep);
 	pthread_mutex_lock(&m->lock);
 	m->walking = false;
@@ -330,7 +429,11 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	m->scan = *scan;
 	if (m->grep.ready)
 		m->scan.dfa = &m->grep.view;
-	m->scan.on_end = many_file_ended;
+	m->scan.on_end = many_flight_ended;
+	/* small files share slots when the op's result is a sum of files' */
+	m->pack_ok = pump_op_packs(d->op) && !d->offset && d->length == UINT64_MAX &&
+		     d->direct != 1 && !getenv("VYRE_NO_PACK");
+	m->pack_file_max = pump_pack_file_max(d->chunk ? d->chunk : fs->chunk);
 	m->files_max = fs->opts.files_max;
 	m->t_start_ns = many_now_ns();
 	m->walking = true;
@@ -368,6 +471,7 @@ void fs_many_free(struct fs_many **mp)
 		free(m->files[i].path);
 		free(m->files[i].lines);
 	}
+	free(m->pack); /* never submitted (the walker could not start) */
 	for (size_t i = 0; i < m->nfails; i++)
 		free(m->fails[i].path);
 	free(m->files);
@@ -395,12 +499,12 @@ bool fs_many_ended(struct fs_job *j)
 	return ended;
 }
 
-/* cancel: the walk stops at its next entry, every file in flight is cancelled. */
+/* cancel: the walk stops at its next entry, every flight is cancelled. */
 int fs_many_cancel(struct fs_job *j)
 {
 	struct fs_many *m = j->many;
-	struct pump_job *pjs[FS_MANY_INFLIGHT];
-	size_t n = 0;
+	struct pump_job **pjs = NULL;
+	size_t n = 0, cap = 0;
 
 	pthread_mutex_lock(&m->lock);
 	if (m->ended) {
@@ -409,10 +513,13 @@ int fs_many_cancel(struct fs_job *j)
 	}
 	atomic_store_explicit(&m->cancel, true, memory_order_relaxed);
 	pthread_cond_broadcast(&m->cond);
-	for (size_t i = m->nfiles; i-- > 0 && n < FS_MANY_INFLIGHT;) {
-		if (m->files[i].state == MF_RUNNING && m->files[i].pj) {
-			pump_job_get(m->files[i].pj);
-			pjs[n++] = m->files[i].pj;
+	for (struct many_flight *fl = m->flights; fl; fl = fl->next)
+		cap++;
+	pjs = cap ? calloc(cap, sizeof(*pjs)) : NULL;
+	for (struct many_flight *fl = m->flights; fl && pjs; fl = fl->next) {
+		if (fl->pj) {
+			pump_job_get(fl->pj);
+			pjs[n++] = fl->pj;
 		}
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -420,6 +527,7 @@ int fs_many_cancel(struct fs_job *j)
 		pump_job_cancel(pjs[i]);
 		pump_job_put(&pjs[i]);
 	}
+	free(pjs);
 	return 0;
 }
 

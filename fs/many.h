@@ -24,30 +24,53 @@
 #include "fs.h"
 
 /*
- * Files in flight per job. Each is a pump job with one batch id (4096 per
- * unit) and up to two fds here (the pump's and a dup to see changes).
+ * Files in flight per job: opened, given to the pump, not yet ended. Each
+ * holds two fds (the pump's and a dup to see changes), so a job holds at
+ * most 2048 fds. Small files go in packed pump jobs of up to
+ * FS_MANY_PACK_FILES (one slot when they are 4 KiB); others one pump job
+ * each, with one batch id apiece (4096 per unit).
  */
-#define FS_MANY_INFLIGHT 64
-#define FS_MANY_LIST_MAX (256u << 20) /* files= list: 1,000,000 long paths fit */
+#define FS_MANY_INFLIGHT   1024
+#define FS_MANY_PACK_FILES 256
+#define FS_MANY_PACK_AGE_NS 20000000ull /* a pack waits at most 20 ms for more files */
+#define FS_MANY_LIST_MAX   (256u << 20) /* files= list: 1,000,000 long paths fit */
 
 enum many_file_state {
-	MF_OPENING, /* place reserved, not yet submitted */
-	MF_RUNNING, /* its pump job runs */
+	MF_RUNNING, /* given to the scan */
 	MF_DONE,    /* scanned: in files, its result in the totals */
-	MF_FAILED,  /* in failed (a read failed, or it changed under the scan) */
+	MF_FAILED,  /* in failed (a read failed, or it changed under the scan), or cancelled */
 };
 
 struct many_file {
 	char *path;             /* as shown: the operand and the names below it */
-	struct pump_job *pj;    /* MF_RUNNING: the submitter's reference */
-	int dupfd;              /* MF_RUNNING: to fstat it again at the end */
 	enum many_file_state state;
-	bool end_pending;       /* its pump job ended before pj was stored */
-	uint64_t size;          /* at open */
-	struct timespec mtime;  /* at open */
 	uint64_t result;        /* count/match/grep: the op's result; histogram: bytes */
 	struct pump_line *lines; /* grep lines=1 */
 	size_t nlines;
+};
+
+/* One file of a flight: what its end is checked against. */
+struct many_entry {
+	size_t idx; /* in m->files */
+	int dupfd;
+	uint64_t size;
+	struct timespec mtime;
+};
+
+/*
+ * One pump job: one file, or a pack of small ones. Allocated by the
+ * walker, on m->flights (lock) until its end is folded in; the pump
+ * job's on_end_arg.
+ */
+struct many_flight {
+	struct fs_many *m;
+	struct pump_job *pj;  /* the submitter's reference, once pump_submit returned */
+	bool end_pending;     /* ended before pj was stored: the walker finishes it */
+	bool packed;
+	uint64_t t_open_ns;   /* a pack: when its first file came */
+	struct many_flight *prev, *next;
+	uint32_t n;
+	struct many_entry e[]; /* n (a pack: room for FS_MANY_PACK_FILES) */
 };
 
 struct many_fail {
@@ -78,12 +101,19 @@ struct fs_many {
 	unsigned files_max;
 	uint64_t t_start_ns, t_end_ns; /* t_end_ns (lock) */
 
+	bool pack_ok;         /* the op packs (pump_op_packs) */
+	uint32_t pack_file_max;
+	/* walker only: the pack being filled */
+	struct many_flight *pack;
+	struct pump_file pack_files[FS_MANY_PACK_FILES];
+
 	atomic_bool cancel;   /* cancel or shutdown: the walk stops, flights are cancelled */
 	/* (lock) */
 	bool walking;         /* the walker has not finished */
 	bool ended;           /* fs_job_ended has been called (or is about to be) */
 	bool sorted;          /* files and fails are in path order (set once ended) */
-	unsigned inflight;    /* MF_OPENING + MF_RUNNING */
+	unsigned inflight;    /* places reserved: files opening or in flight */
+	struct many_flight *flights;
 	struct many_file *files;
 	size_t nfiles, files_cap;
 	struct many_fail *fails;

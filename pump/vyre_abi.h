@@ -70,6 +70,18 @@
 #define VYRE_W_JOB_DATA    VYRE_W_ARG2
 
 #define VYRE_NO_BATCH      VYRE_U(0xFFFFFFFF)
+
+/*
+ * A packed slot (vyre-runtime's PACKED_SLOT idea): several small files'
+ * bytes in one slot, tile t = file t. Its W_TILES shift byte is
+ * VYRE_TILE_PACKED and W_TAIL_LEN is the byte offset (16-aligned, from the
+ * chunk's first byte) of a table of VYRE_PACK_FILES_MAX pairs (start, end)
+ * of each file's bytes; a tile never reads outside its file, so no match
+ * spans two files. Each tile writes its result to word t of the slot's op
+ * output (VYRE_GO_WORDS, as grep's) besides the slot's sum.
+ */
+#define VYRE_TILE_PACKED     VYRE_U(0)
+#define VYRE_PACK_FILES_MAX  256
 #define VYRE_TILES_MASK    VYRE_U(0x00FFFFFF)
 #define VYRE_TILE_SHIFT_POS 24
 #define VYRE_CLAIM_GEN(seq) (((seq) & VYRE_U(0xFFFF)) << 16)

@@ -202,6 +202,21 @@ void run_tile(uint s, uint tile)
 	uint shift = tiles >> VYRE_TILE_SHIFT_POS;
 	uint start = tile << shift;
 	uint end = min(start + (1u << shift), len);
+	bool packed = shift == VYRE_TILE_PACKED;
+	bool bad = false;
+	if (packed) {
+		// tile = one file: its bytes are [table[2t], table[2t + 1]), and
+		// nothing past them is readable to the op (len = end, no tail)
+		Vec4s tb = Vec4s(pc.arena_addr + off + uint64_t(tail));
+		uint w0 = 2u * tile, w1 = w0 + 1u;
+		start = tb.v[w0 >> 2][w0 & 3u];
+		end = tb.v[w1 >> 2][w1 & 3u];
+		bad = tile >= VYRE_PACK_FILES_MAX || start > end || end > len || (start & 15u) != 0u;
+		if (bad)
+			start = end = 0u;
+		len = end;
+		tail = 0u;
+	}
 	op_in a;
 	a.slot = s;
 	a.tile = tile;
@@ -228,11 +243,15 @@ void run_tile(uint s, uint tile)
 	barrier();
 	if (s_masked != 0u)
 		fault = VYRE_ERR_MASKED;
-	else if (a.jd != 0u && (a.jd > VYRE_JOB_DATA_MAX || a.jd_off > VYRE_DATA_POOL_BYTES - a.jd))
+	else if (bad || (a.jd != 0u && (a.jd > VYRE_JOB_DATA_MAX ||
+				       a.jd_off > VYRE_DATA_POOL_BYTES - a.jd)))
 		fault = VYRE_ERR_BAD_SLOT;
 	else
 		mine = run_op(opcode, a, fault);
 	uint partial = wg_sum(mine);
+	if (packed && lane == 0u && tile < VYRE_PACK_FILES_MAX)
+		gw.w[VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS) +
+		     s * VYRE_GO_WORDS + tile] = partial;
 	if ((flags & VYRE_OPF_BINS) != 0u && s_hist[lane] != 0)
 		atomicAdd(dv.w[scratch_word(s, VYRE_S_HIST + lane)], s_hist[lane]);
 

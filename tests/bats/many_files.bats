@@ -121,10 +121,22 @@ EOF
 
 @test "matches never span two files; line numbers restart per file" {
 	mkdir -p "$T/span"
-	printf 'abc' > "$T/span/a"   # no newline: "abc" + "def" is not one line
+	# 16 bytes: in a packed slot b's bytes follow a's with no gap
+	printf 'xxxxxxxxxxxxxabc' > "$T/span/a" # no newline: "abc" + "def" is not one line
 	printf 'def\nabc\n' > "$T/span/b"
+	printf 'x' > "$T/span/c"              # a short file: the pad after it is not its
 	run_job "scan path=$T/span op=match pattern=cd"
 	[ "$(cat "$MNT/jobs/$JID/result")" = 0 ]
+	[ "$(cat "$MNT/jobs/$JID/files")" = "0 $T/span/a
+0 $T/span/b
+0 $T/span/c" ]
+	run_job "scan path=$T/span op=match pattern=abc"
+	[ "$(cat "$MNT/jobs/$JID/files")" = "1 $T/span/a
+1 $T/span/b
+0 $T/span/c" ]
+	run_job "scan path=$T/span op=count byte=0"
+	[ "$(cat "$MNT/jobs/$JID/result")" = 0 ]
+	rm "$T/span/c"
 	run_job "scan path=$T/span op=grep pattern=abc lines=1"
 	[ "$(cat "$MNT/jobs/$JID/lines")" = "$T/span/a:1:0
 $T/span/b:2:4" ]
