@@ -95,6 +95,7 @@ int render_job_status(struct fs_job *j, struct fs_buf *b)
 	kvu(b, "chunks_done", in.chunks_done);
 	kvu(b, "chunks_failed", in.chunks_failed);
 	kvu(b, "bytes_done", in.bytes_done);
+	kvu(b, "many", j->many != NULL);
 	kvu(b, "files", c.files);
 	kvu(b, "files_done", c.files_done);
 	kvu(b, "files_failed", c.files_failed);
