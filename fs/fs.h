@@ -244,6 +244,7 @@ void fs_many_stop_all(struct fs *fs);
 struct fs_many_counts {
 	uint64_t files, files_done, files_failed;
 	bool walking;
+	uint64_t walk_us; /* from submit to the walk's end (so far, while walking) */
 	char error[256];
 };
 void fs_many_info(struct fs_job *j, struct pump_job_info *in, struct fs_many_counts *c);

@@ -387,6 +387,7 @@ void many_walk_done(struct fs_many *m)
 	fs_grep_release(&m->grep);
 	pthread_mutex_lock(&m->lock);
 	m->walking = false;
+	m->t_walked_ns = many_now_ns();
 	pthread_mutex_unlock(&m->lock);
 	many_maybe_end(m);
 }
@@ -757,6 +758,7 @@ void fs_many_info(struct fs_job *j, struct pump_job_info *in, struct fs_many_cou
 	c->files_done = m->files_done;
 	c->files_failed = m->nfails;
 	c->walking = m->walking;
+	c->walk_us = ((m->walking ? many_now_ns() : m->t_walked_ns) - m->t_start_ns) / 1000;
 	snprintf(c->error, sizeof(c->error), "%s", m->error);
 	pthread_mutex_unlock(&m->lock);
 }

@@ -100,6 +100,7 @@ struct fs_many {
 	struct pump_scan scan;   /* template: fd and on_end_arg set per file */
 	unsigned files_max;
 	uint64_t t_start_ns, t_end_ns; /* t_end_ns (lock) */
+	uint64_t t_walked_ns;          /* the walk ended (lock) */
 
 	bool pack_ok;         /* the op packs (pump_op_packs) */
 	uint32_t pack_file_max;

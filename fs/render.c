@@ -99,6 +99,8 @@ int render_job_status(struct fs_job *j, struct fs_buf *b)
 	kvu(b, "files", c.files);
 	kvu(b, "files_done", c.files_done);
 	kvu(b, "files_failed", c.files_failed);
+	kvu(b, "walking", c.walking);
+	kvu(b, "walk_us", c.walk_us);
 	kvu(b, "epoch", in.epoch);
 	kv(b, "tenant", j->tenant);
 	kv(b, "priority", pump_priority_name(in.priority));
