@@ -433,6 +433,7 @@ void *walk_main(void *arg)
 	bool creds = geteuid() == 0;
 	int ret = 0;
 
+	pthread_setname_np(pthread_self(), "vyre-walk"); /* top -H; BENCHMARKS.md's CPU split */
 	if (!w) {
 		many_add_failed(m, m->d.files[0] ? m->d.files : m->d.path, ENOMEM);
 		goto out;
