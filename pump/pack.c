@@ -26,6 +26,7 @@
 #include "pump_priv.h"
 
 #define PACK_TABLE_BYTES (VYRE_PACK_FILES_MAX * 8u)
+_Static_assert(VYRE_PACK_FILES_MAX % VYRE_PACK_FILES_PER_TILE == 0, "whole tiles of files");
 
 static uint32_t pack_round(uint32_t v)
 {
@@ -113,14 +114,22 @@ static void pack_publish(struct pump *p, uint32_t slot)
 	uint32_t tbl[2 * VYRE_PACK_FILES_MAX], table, bytes = 0;
 	int ret;
 
+	uint32_t n = last - first;
+	uint32_t padded = (n + VYRE_PACK_FILES_PER_TILE - 1) / VYRE_PACK_FILES_PER_TILE *
+			  VYRE_PACK_FILES_PER_TILE;
+	uint32_t *out = ring_out(p->ring, slot);
+
 	table = pack_round(j->pfiles[last - 1].off + j->pfiles[last - 1].size);
+	memset(tbl, 0, (size_t)padded * 8); /* (0, 0): no file */
 	for (uint32_t i = first; i < last; i++) {
 		struct pump_pfile *f = &j->pfiles[i];
 		tbl[2 * (i - first)] = f->off;
 		tbl[2 * (i - first) + 1] = f->err ? f->off : f->off + f->got;
 		bytes += f->err ? 0 : f->got;
 	}
-	memcpy(arena_region(&p->arena, slot) + table, tbl, (size_t)(last - first) * 8);
+	memcpy(arena_region(&p->arena, slot) + table, tbl, (size_t)padded * 8);
+	for (uint32_t i = 0; i < padded; i++) /* the GPU adds each file's count into these */
+		out[i] = 0;
 	s->data_len = bytes;
 	struct ring_work w = {
 		.opcode = j->op->code,

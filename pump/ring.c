@@ -203,7 +203,7 @@ int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
 		if (w->packed > VYRE_PACK_FILES_MAX || (w->tail_len & 15))
 			return -EINVAL;
 		shift = VYRE_TILE_PACKED;
-		ntiles = w->packed;
+		ntiles = (w->packed + VYRE_PACK_FILES_PER_TILE - 1) / VYRE_PACK_FILES_PER_TILE;
 	} else {
 		shift = ring_tile_shift(r, w);
 		ntiles = w->opcode == VYRE_OP_BATCH_FENCE ? 1

@@ -182,6 +182,37 @@ void run_fence(uint s, uint seq)
 		      VYRE_NO_BATCH);
 }
 
+// A packed tile: its files one after another, each alone, each lane's
+// share of each file's count added into the file's output word (no barrier
+// per file); returns the lane's share of the tile for the slot's sum.
+uint run_packed(uint s, uint opcode, op_in a, uint64_t off, uint len, uint table, inout uint fault)
+{
+	Vec4s tb = Vec4s(pc.arena_addr + off + uint64_t(table));
+	uint mine = 0;
+	for (uint k = 0; k < VYRE_PACK_FILES_PER_TILE; k++) {
+		uint i = a.tile * VYRE_PACK_FILES_PER_TILE + k;
+		uint w0 = 2u * i, w1 = w0 + 1u;
+		uint start = tb.v[w0 >> 2][w0 & 3u];
+		uint end = tb.v[w1 >> 2][w1 & 3u];
+		if (start > end || end > len || (start & 15u) != 0u) {
+			fault = VYRE_ERR_BAD_SLOT;
+			break;
+		}
+		if (start == end)
+			continue;
+		a.start = start;
+		a.end = end;
+		a.len = end;
+		a.tail = 0u;
+		uint v = run_op(opcode, a, fault);
+		if (v != 0u)
+			atomicAdd(gw.w[VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS) +
+				       s * VYRE_GO_WORDS + i], v);
+		mine += v;
+	}
+	return mine;
+}
+
 void run_tile(uint s, uint tile)
 {
 	uint lane = gl_LocalInvocationIndex;
@@ -203,20 +234,6 @@ void run_tile(uint s, uint tile)
 	uint start = tile << shift;
 	uint end = min(start + (1u << shift), len);
 	bool packed = shift == VYRE_TILE_PACKED;
-	bool bad = false;
-	if (packed) {
-		// tile = one file: its bytes are [table[2t], table[2t + 1]), and
-		// nothing past them is readable to the op (len = end, no tail)
-		Vec4s tb = Vec4s(pc.arena_addr + off + uint64_t(tail));
-		uint w0 = 2u * tile, w1 = w0 + 1u;
-		start = tb.v[w0 >> 2][w0 & 3u];
-		end = tb.v[w1 >> 2][w1 & 3u];
-		bad = tile >= VYRE_PACK_FILES_MAX || start > end || end > len || (start & 15u) != 0u;
-		if (bad)
-			start = end = 0u;
-		len = end;
-		tail = 0u;
-	}
 	op_in a;
 	a.slot = s;
 	a.tile = tile;
@@ -243,15 +260,15 @@ void run_tile(uint s, uint tile)
 	barrier();
 	if (s_masked != 0u)
 		fault = VYRE_ERR_MASKED;
-	else if (bad || (a.jd != 0u && (a.jd > VYRE_JOB_DATA_MAX ||
-				       a.jd_off > VYRE_DATA_POOL_BYTES - a.jd)))
+	else if (a.jd != 0u && (a.jd > VYRE_JOB_DATA_MAX || a.jd_off > VYRE_DATA_POOL_BYTES - a.jd))
+		fault = VYRE_ERR_BAD_SLOT;
+	else if (!packed)
+		mine = run_op(opcode, a, fault);
+	else if (tile >= VYRE_PACK_FILES_MAX / VYRE_PACK_FILES_PER_TILE)
 		fault = VYRE_ERR_BAD_SLOT;
 	else
-		mine = run_op(opcode, a, fault);
+		mine = run_packed(s, opcode, a, off, len, tail, fault);
 	uint partial = wg_sum(mine);
-	if (packed && lane == 0u && tile < VYRE_PACK_FILES_MAX)
-		gw.w[VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS) +
-		     s * VYRE_GO_WORDS + tile] = partial;
 	if ((flags & VYRE_OPF_BINS) != 0u && s_hist[lane] != 0)
 		atomicAdd(dv.w[scratch_word(s, VYRE_S_HIST + lane)], s_hist[lane]);
 
