@@ -117,7 +117,6 @@ static void pack_publish(struct pump *p, uint32_t slot)
 	uint32_t n = last - first;
 	uint32_t padded = (n + VYRE_PACK_FILES_PER_TILE - 1) / VYRE_PACK_FILES_PER_TILE *
 			  VYRE_PACK_FILES_PER_TILE;
-	uint32_t *out = ring_out(p->ring, slot);
 
 	table = pack_round(j->pfiles[last - 1].off + j->pfiles[last - 1].size);
 	memset(tbl, 0, (size_t)padded * 8); /* (0, 0): no file */
@@ -128,8 +127,6 @@ static void pack_publish(struct pump *p, uint32_t slot)
 		bytes += f->err ? 0 : f->got;
 	}
 	memcpy(arena_region(&p->arena, slot) + table, tbl, (size_t)padded * 8);
-	for (uint32_t i = 0; i < padded; i++) /* the GPU adds each file's count into these */
-		out[i] = 0;
 	s->data_len = bytes;
 	struct ring_work w = {
 		.opcode = j->op->code,

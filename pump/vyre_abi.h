@@ -79,10 +79,11 @@
  * multiple of VYRE_PACK_FILES_PER_TILE. Tile t runs the op over files
  * t * VYRE_PACK_FILES_PER_TILE and on, one after another, each alone (its
  * end is the op's len: nothing of the next file is readable, so no match
- * spans two files), and adds each file's count into word i of the slot's
- * op output (VYRE_GO_WORDS, as grep's; the host zeroes them) besides the
- * slot's sum. Several files to a workgroup: on lavapipe a workgroup's fixed
- * cost (barriers, the slot scan) was 0.27 ms of CPU, 60x a 4 KiB file's data.
+ * spans two files), and writes each file's count to word i of the slot's
+ * op output (VYRE_GO_WORDS, as grep's) besides the slot's sum. Several
+ * files to a workgroup: with one file each, 100,000 files of 4 KiB took
+ * 0.27 ms of lavapipe CPU a file (a workgroup's barriers and slot scan),
+ * with 16 each 2.3x fewer (BENCHMARKS.md "Trees").
  */
 #define VYRE_TILE_PACKED          VYRE_U(0)
 #define VYRE_PACK_FILES_MAX       256

@@ -80,6 +80,7 @@ shared uint s_last;
 shared uint s_sum;
 shared uint s_masked;
 shared uint s_hist[VYRE_HIST_BINS];
+shared uint s_pack[VYRE_PACK_FILES_PER_TILE]; // a packed tile: each file's count
 
 uint slot_word(uint s, uint w) { return s * VYRE_SLOT_WORDS + w; }
 uint ctrl_word(uint w) { return pc.nslots * VYRE_SLOT_WORDS + w; }
@@ -183,8 +184,9 @@ void run_fence(uint s, uint seq)
 }
 
 // A packed tile: its files one after another, each alone, each lane's
-// share of each file's count added into the file's output word (no barrier
-// per file); returns the lane's share of the tile for the slot's sum.
+// share of each file's count added into s_pack (no barrier per file; the
+// caller writes the file's words once the tile's sum has synchronized the
+// workgroup); returns the lane's share of the tile for the slot's sum.
 uint run_packed(uint s, uint opcode, op_in a, uint64_t off, uint len, uint table, inout uint fault)
 {
 	Vec4s tb = Vec4s(pc.arena_addr + off + uint64_t(table));
@@ -206,8 +208,7 @@ uint run_packed(uint s, uint opcode, op_in a, uint64_t off, uint len, uint table
 		a.tail = 0u;
 		uint v = run_op(opcode, a, fault);
 		if (v != 0u)
-			atomicAdd(gw.w[VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS) +
-				       s * VYRE_GO_WORDS + i], v);
+			atomicAdd(s_pack[k], v);
 		mine += v;
 	}
 	return mine;
@@ -255,6 +256,8 @@ void run_tile(uint s, uint tile)
 	uint fault = VYRE_ERR_NONE;
 	uint mine = 0;
 	s_hist[lane] = 0;
+	if (lane < VYRE_PACK_FILES_PER_TILE)
+		s_pack[lane] = 0;
 	if (lane == 0)
 		s_masked = tenant_masked(tenant) ? 1u : 0u;
 	barrier();
@@ -269,6 +272,14 @@ void run_tile(uint s, uint tile)
 	else
 		mine = run_packed(s, opcode, a, off, len, tail, fault);
 	uint partial = wg_sum(mine);
+	if (packed) {
+		memoryBarrierShared();
+		barrier();
+		uint i = tile * VYRE_PACK_FILES_PER_TILE + lane;
+		if (lane < VYRE_PACK_FILES_PER_TILE && i < VYRE_PACK_FILES_MAX)
+			gw.w[VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS) +
+			     s * VYRE_GO_WORDS + i] = s_pack[lane];
+	}
 	if ((flags & VYRE_OPF_BINS) != 0u && s_hist[lane] != 0)
 		atomicAdd(dv.w[scratch_word(s, VYRE_S_HIST + lane)], s_hist[lane]);
 
