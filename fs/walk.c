@@ -377,9 +377,12 @@ static void walk_list(struct walk *w)
 	char *buf = NULL;
 	size_t len = 0;
 
-	if (fstat(m->listfd, &st) < 0 || (uint64_t)st.st_size > FS_MANY_LIST_MAX) {
-		snprintf(w->path, sizeof(w->path), "%s", m->d.files);
-		walk_fail(w, w->path, st.st_size > 0 ? E2BIG : errno);
+	if (fstat(m->listfd, &st) < 0) {
+		walk_fail(w, m->d.files, errno);
+		return;
+	}
+	if ((uint64_t)st.st_size > FS_MANY_LIST_MAX) { /* a clear error: E2BIG on the list */
+		walk_fail(w, m->d.files, E2BIG);
 		return;
 	}
 	buf = malloc((size_t)st.st_size + 1);
