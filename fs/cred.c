@@ -22,15 +22,6 @@
 
 #include "fs.h"
 
-#define CRED_GROUPS_MAX 256
-
-struct cred_saved {
-	gid_t groups[CRED_GROUPS_MAX];
-	int ngroups;
-	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
-	bool caps_dropped;
-};
-
 static struct __user_cap_header_struct cred_cap_header(void)
 {
 	return (struct __user_cap_header_struct){.version = _LINUX_CAPABILITY_VERSION_3};
@@ -59,19 +50,37 @@ static int cred_drop_caps(struct cred_saved *saved)
 	return 0;
 }
 
-static int cred_enter(const struct fs_caller *ctx, struct cred_saved *saved)
+/*
+ * The caller's supplementary groups, while its request is live (libfuse
+ * reads them from /proc/<pid>/status): a walker thread that acts for the
+ * caller later takes them from the snapshot.
+ */
+void cred_snapshot_groups(struct fs_caller *ctx)
+{
+	int n = ctx->req ? fuse_req_getgroups(ctx->req, CRED_GROUPS_MAX, ctx->groups) : -1;
+
+	ctx->ngroups = n < 0 || n > CRED_GROUPS_MAX ? 0 : n; /* unknown: none */
+}
+
+int cred_enter(const struct fs_caller *ctx, struct cred_saved *saved)
 {
 	gid_t groups[CRED_GROUPS_MAX];
+	const gid_t *g = groups;
 	int n;
 
 	saved->caps_dropped = false;
 	saved->ngroups = getgroups(CRED_GROUPS_MAX, saved->groups);
 	if (saved->ngroups < 0)
 		return -errno;
-	n = fuse_req_getgroups(ctx->req, CRED_GROUPS_MAX, groups);
-	if (n < 0 || n > CRED_GROUPS_MAX)
-		n = 0; /* unknown: the caller gets no supplementary groups */
-	if (syscall(SYS_setgroups, (size_t)n, groups) < 0)
+	if (ctx->ngroups >= 0) {
+		g = ctx->groups;
+		n = ctx->ngroups;
+	} else {
+		n = fuse_req_getgroups(ctx->req, CRED_GROUPS_MAX, groups);
+		if (n < 0 || n > CRED_GROUPS_MAX)
+			n = 0; /* unknown: the caller gets no supplementary groups */
+	}
+	if (syscall(SYS_setgroups, (size_t)n, g) < 0)
 		return -errno;
 	syscall(SYS_setfsgid, ctx->gid);
 	syscall(SYS_setfsuid, ctx->uid);
@@ -82,7 +91,7 @@ static int cred_enter(const struct fs_caller *ctx, struct cred_saved *saved)
 	return ctx->uid != 0 ? cred_drop_caps(saved) : 0;
 }
 
-static void cred_leave(const struct cred_saved *saved)
+void cred_leave(const struct cred_saved *saved)
 {
 	if (saved->caps_dropped) {
 		struct __user_cap_header_struct h = cred_cap_header();
@@ -111,8 +120,13 @@ int cred_may_serve(const struct fs_caller *ctx, char *err, size_t errlen)
 	return -EACCES;
 }
 
-int cred_open(const struct fs *fs, const struct fs_caller *ctx, const char *path, int *fd,
-	      char *err, size_t errlen)
+/*
+ * The walk resolve.c does, as the caller: a regular file or block device
+ * (st NULL), or also a directory (st set: what was opened). With rootfd
+ * set, the caller's root stays open for a walker that goes on later.
+ */
+static int cred_walk(const struct fs *fs, const struct fs_caller *ctx, const char *path, int *fd,
+		     struct stat *st, int *rootfd, char *err, size_t errlen)
 {
 	struct cred_saved saved;
 	int root, ret;
@@ -126,20 +140,37 @@ int cred_open(const struct fs *fs, const struct fs_caller *ctx, const char *path
 			 "(%s)", (int)ctx->pid, strerror(-ret));
 		return ret == -ESRCH ? -EPERM : ret;
 	}
-	if (geteuid() != 0) {
+	if (geteuid() == 0) {
+		ret = cred_enter(ctx, &saved);
+		if (ret) {
+			cred_leave(&saved);
+			close(root);
+			snprintf(err, errlen, "cannot take the caller's credentials (%s)",
+				 strerror(-ret));
+			return ret;
+		}
+	}
+	if (st)
+		ret = resolve_open_any(fs, root, path, fd, st, err, errlen);
+	else
 		ret = resolve_open(fs, root, path, fd, err, errlen);
-		close(root);
-		return ret;
-	}
-	ret = cred_enter(ctx, &saved);
-	if (ret) {
+	if (geteuid() == 0)
 		cred_leave(&saved);
+	if (!ret && rootfd)
+		*rootfd = root;
+	else
 		close(root);
-		snprintf(err, errlen, "cannot take the caller's credentials (%s)", strerror(-ret));
-		return ret;
-	}
-	ret = resolve_open(fs, root, path, fd, err, errlen);
-	cred_leave(&saved);
-	close(root);
 	return ret;
+}
+
+int cred_open(const struct fs *fs, const struct fs_caller *ctx, const char *path, int *fd,
+	      char *err, size_t errlen)
+{
+	return cred_walk(fs, ctx, path, fd, NULL, NULL, err, errlen);
+}
+
+int cred_open_any(const struct fs *fs, const struct fs_caller *ctx, const char *path, int *fd,
+		  struct stat *st, int *rootfd, char *err, size_t errlen)
+{
+	return cred_walk(fs, ctx, path, fd, st, rootfd, err, errlen);
 }

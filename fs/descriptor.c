@@ -26,7 +26,7 @@
 #define DESC_SHOW_MAX 64
 /* Each shown byte may take 4 characters (\xHH), then "..." and the NUL. */
 #define DESC_SHOW_LEN (DESC_SHOW_MAX * 4 + 4)
-#define DESC_LIST_LEN 128
+#define DESC_LIST_LEN 192
 #define DESC_SIZE_LEN 24 /* 20 digits, a suffix, the NUL */
 
 enum desc_key_id {
@@ -46,6 +46,8 @@ enum desc_key_id {
 	DESC_KEY_LINES,
 	DESC_KEY_MAX,
 	DESC_KEY_PRIORITY,
+	DESC_KEY_FILES,
+	DESC_KEY_FOLLOW,
 	DESC_KEY_COUNT,
 };
 
@@ -568,6 +570,17 @@ static int desc_parse_priority(struct desc_parser *p, const struct desc_tok *t)
 			 "for a background scan)");
 }
 
+static int desc_parse_files(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_abspath(p, t, p->d.files, "files");
+}
+
+static int desc_parse_follow(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_flag(p, t, &p->d.follow, "to follow symlinks in a directory, like "
+			       "grep -R");
+}
+
 /* In the order messages list the keys and desc_format writes them. */
 static const struct desc_key desc_keys[] = {
     [DESC_KEY_PATH] = {.name = "path", .quotable = true, .parse = desc_parse_path},
@@ -586,6 +599,8 @@ static const struct desc_key desc_keys[] = {
     [DESC_KEY_LINES] = {.name = "lines", .parse = desc_parse_lines},
     [DESC_KEY_MAX] = {.name = "max", .parse = desc_parse_max},
     [DESC_KEY_PRIORITY] = {.name = "priority", .parse = desc_parse_priority},
+    [DESC_KEY_FILES] = {.name = "files", .quotable = true, .parse = desc_parse_files},
+    [DESC_KEY_FOLLOW] = {.name = "follow", .parse = desc_parse_follow},
 };
 _Static_assert(sizeof(desc_keys) / sizeof(desc_keys[0]) == DESC_KEY_COUNT,
 	       "desc_keys[] needs one row per DESC_KEY_*");
@@ -689,7 +704,8 @@ static int desc_take(struct desc_parser *p, const struct desc_tok *t, bool first
 	}
 	if (t->quoted && !desc_keys[id].quotable)
 		return desc_fail(p, t,
-				 "only path=, pattern= and patterns= may be quoted (drop the quotes)");
+				 "only path=, pattern=, patterns= and files= may be quoted (drop "
+				 "the quotes)");
 	p->have[id] = true;
 	p->seen[id] = *t;
 	return desc_keys[id].parse(p, t);
@@ -701,7 +717,11 @@ static int desc_check(struct desc_parser *p)
 	const struct desc *d = &p->d;
 	char list[DESC_LIST_LEN];
 
-	if (!p->have[DESC_KEY_PATH])
+	if (p->have[DESC_KEY_PATH] && p->have[DESC_KEY_FILES])
+		return desc_fail(p, &p->seen[DESC_KEY_FILES],
+				 "files= and path= exclude each other (give one: path= for a file, "
+				 "directory or glob, files= for a list of paths)");
+	if (!p->have[DESC_KEY_PATH] && !p->have[DESC_KEY_FILES])
 		return desc_fail(p, NULL, "missing path= (try scan path=/abs/file op=count)");
 	if (!p->have[DESC_KEY_OP])
 		return desc_fail(p, NULL, "missing op= (ops: %s)", desc_op_list(0, list));
@@ -884,11 +904,21 @@ int desc_format(const struct desc *d, char *buf, size_t len)
 
 	if (!d->op)
 		return -EINVAL;
-	desc_puts(&o, "scan path=");
-	if (desc_path_plain(d->path, n))
-		desc_put(&o, d->path, n);
-	else
-		desc_put_quoted(&o, (const uint8_t *)d->path, n, false);
+	if (d->files[0]) {
+		size_t fn = strnlen(d->files, PATH_MAX);
+
+		desc_puts(&o, "scan files=");
+		if (desc_path_plain(d->files, fn))
+			desc_put(&o, d->files, fn);
+		else
+			desc_put_quoted(&o, (const uint8_t *)d->files, fn, false);
+	} else {
+		desc_puts(&o, "scan path=");
+		if (desc_path_plain(d->path, n))
+			desc_put(&o, d->path, n);
+		else
+			desc_put_quoted(&o, (const uint8_t *)d->path, n, false);
+	}
 	desc_puts(&o, " op=");
 	desc_puts(&o, d->op->name);
 	desc_put_size(&o, " offset=", d->offset);
@@ -945,6 +975,8 @@ int desc_format(const struct desc *d, char *buf, size_t len)
 		desc_puts(&o, " priority=");
 		desc_puts(&o, pump_priority_name(d->priority));
 	}
+	if (d->follow)
+		desc_puts(&o, " follow=1");
 	if (o.pos >= len)
 		return -ENOSPC;
 	buf[o.pos] = '\0';

@@ -37,6 +37,9 @@ struct desc {
 	char patterns[PATH_MAX]; /* "": none; else an absolute path, read at submit */
 	bool fixed, icase, invert, lines;
 	uint64_t max;         /* 0: no limit */
+	/* many files (README "Many files") */
+	char files[PATH_MAX]; /* "": none; else an absolute path of a list, one path a line */
+	bool follow;          /* follow symlinks met in a directory walk, like grep -R */
 };
 
 /*

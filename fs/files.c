@@ -82,6 +82,8 @@ static int fs_render(struct fs *fs, struct fs_handle *h)
 		return render_job_result(h->job, &h->buf);
 	case N_JLINES:
 		return render_job_lines(h->job, &h->buf);
+	case N_JFILES:
+		return render_job_files(h->job, &h->buf);
 	default:
 		return 0;
 	}
@@ -491,7 +493,7 @@ static int fs_write_job_ctl(struct fs_handle *h, const char *buf, size_t size)
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
 		len--;
 	if (len == 6 && !memcmp(buf, "cancel", 6)) {
-		int ret = pump_job_cancel(h->job->pj);
+		int ret = h->job->many ? fs_many_cancel(h->job) : pump_job_cancel(h->job->pj);
 		return ret == -EALREADY || ret == 0 ? (int)size : ret;
 	}
 	return -EINVAL;

@@ -9,6 +9,7 @@
 #define FUSE_USE_VERSION 312
 
 #include <fuse_lowlevel.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -25,11 +26,12 @@
 #define FS_JOBS_ACTIVE_DEFAULT 256u  /* queued or running jobs per user */
 #define FS_THREADS_MAX         16    /* FUSE workers; none ever waits on a job */
 #define FS_THREADS_IDLE        4
+#define FS_FILES_MAX_DEFAULT   1000000u /* files per many-file job */
 
 struct fs_opts {
 	char *mountpoint;
 	/* numbers as given; main.c checks them into the fields below */
-	char *slots_s, *direct_s, *async_s, *jobs_cap_s, *jobs_active_s;
+	char *slots_s, *direct_s, *async_s, *jobs_cap_s, *jobs_active_s, *files_max_s;
 	unsigned slots;
 	char *chunk;
 	char *device;
@@ -38,6 +40,7 @@ struct fs_opts {
 	int async;
 	unsigned jobs_cap;
 	unsigned jobs_active;
+	unsigned files_max; /* files (and failed entries) per many-file job */
 	char *log;
 	int foreground;
 	int debug;
@@ -46,6 +49,7 @@ struct fs_opts {
 };
 
 struct fs_job;
+struct fs_many;
 struct fs_waiter;
 struct fs_handle;
 
@@ -67,6 +71,7 @@ enum fs_node {
 	N_JFAILED,
 	N_JRESULT,
 	N_JLINES,
+	N_JFILES,
 	N_JWAIT,
 	N_JCTL,
 	N__COUNT
@@ -80,12 +85,28 @@ struct fs_node_def {
 };
 extern const struct fs_node_def fs_nodes[N__COUNT];
 
-/* Who asked: from the request (cred.c takes its groups from req). */
+#define CRED_GROUPS_MAX 256
+
+/*
+ * Who asked. cred.c takes the groups from req while ngroups is -1; a
+ * thread acting for the caller after the request has been answered (the
+ * walker of a many-file job) uses the snapshot cred_snapshot_groups took.
+ */
 struct fs_caller {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
-	fuse_req_t req;
+	fuse_req_t req; /* only while the request is live */
+	int ngroups;    /* -1: ask req */
+	gid_t groups[CRED_GROUPS_MAX];
+};
+
+/* The thread's own credentials while it acts for a caller (cred_enter). */
+struct cred_saved {
+	gid_t groups[CRED_GROUPS_MAX];
+	int ngroups;
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	bool caps_dropped;
 };
 
 /* One user's share of the table (jobs.c); never freed while the daemon runs. */
@@ -111,7 +132,8 @@ struct fs_job {
 	uint64_t id;
 	uid_t uid;
 	gid_t gid;
-	struct pump_job *pj;
+	struct pump_job *pj;     /* one file; NULL for many files */
+	struct fs_many *many;    /* many files (many.h); NULL for one */
 	const struct pump_op *op;
 	char *path;
 	char *descriptor; /* normalized, one line */
@@ -147,6 +169,8 @@ struct fs {
 	uint64_t jobs_submitted;
 	struct fs_waiter *waiters; /* every parked read of wait, for interrupts */
 	bool stopping;             /* shutting down: wait answers at once */
+	unsigned walkers;          /* walker threads of many-file jobs (walk.c) */
+	pthread_cond_t walkers_cond; /* walkers dropped (shutdown waits for 0) */
 	struct fuse_session *se;
 };
 
@@ -174,11 +198,26 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 int cred_may_serve(const struct fs_caller *ctx, char *err, size_t errlen);
 int cred_open(const struct fs *fs, const struct fs_caller *ctx, const char *path, int *fd,
 	      char *err, size_t errlen);
+/* also a directory; *st is what was opened; rootfd (may be NULL): the caller's root,
+ * kept open on success for a walk that goes on after the request */
+struct stat;
+int cred_open_any(const struct fs *fs, const struct fs_caller *ctx, const char *path, int *fd,
+		  struct stat *st, int *rootfd, char *err, size_t errlen);
+void cred_snapshot_groups(struct fs_caller *ctx);
+/* this thread takes ctx's fsuid/fsgid/groups and drops its effective caps; undo with
+ * cred_leave even on error */
+int cred_enter(const struct fs_caller *ctx, struct cred_saved *saved);
+void cred_leave(const struct cred_saved *saved);
 
 /* resolve.c: the walk cred_open does (as the caller) */
 int resolve_caller_root(pid_t pid, int *rootfd);
 int resolve_open(const struct fs *fs, int rootfd, const char *path, int *fd, char *err,
 		 size_t errlen);
+struct stat;
+int resolve_open_any(const struct fs *fs, int rootfd, const char *path, int *fd,
+		     struct stat *st, char *err, size_t errlen);
+int resolve_open_entry(const struct fs *fs, int dirfd, dev_t dirdev, const char *name, bool dir,
+		       int *fd, struct stat *st);
 /* mount.c: this daemon's mount in /proc/self/mountinfo */
 int mount_find(const char *mountpoint, dev_t *dev);
 
@@ -193,6 +232,23 @@ int fs_grep_prepare(const struct fs *fs, const struct fs_caller *ctx, const stru
 		    char *err, size_t errlen);
 void fs_grep_release(struct fs_grep *g);
 
+/* many.c: a job over many files (path= a directory or a glob, files=) */
+struct stat;
+int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const struct desc *d,
+		  struct fs_grep *grep, const struct pump_scan *scan, int rootfd, int startfd,
+		  const struct stat *startst, int listfd);
+void fs_many_free(struct fs_many **m);
+bool fs_many_ended(struct fs_job *j);
+int fs_many_cancel(struct fs_job *j);
+void fs_many_stop_all(struct fs *fs);
+struct fs_many_counts {
+	uint64_t files, files_done, files_failed;
+	bool walking;
+	uint64_t walk_us; /* from submit to the walk's end (so far, while walking) */
+	char error[256];
+};
+void fs_many_info(struct fs_job *j, struct pump_job_info *in, struct fs_many_counts *c);
+
 /* render.c: file contents into a malloc'd buffer */
 struct fs_buf {
 	char *data;
@@ -205,6 +261,11 @@ int render_job_status(struct fs_job *j, struct fs_buf *b);
 int render_job_result(struct fs_job *j, struct fs_buf *b);
 int render_job_failed(struct fs_job *j, struct fs_buf *b);
 int render_job_lines(struct fs_job *j, struct fs_buf *b);
+int render_job_files(struct fs_job *j, struct fs_buf *b);
+int render_many_files(struct fs_job *j, struct fs_buf *b);
+int render_many_lines(struct fs_job *j, struct fs_buf *b);
+int render_many_failed(struct fs_job *j, struct fs_buf *b);
+int render_many_result(struct fs_job *j, struct fs_buf *b);
 int render_status(struct fs *fs, struct fs_buf *b);
 int render_metrics(struct fs *fs, struct fs_buf *b);
 int render_ops(struct fs_buf *b);

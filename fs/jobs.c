@@ -29,6 +29,8 @@ bool fs_job_finished(struct fs_job *j)
 {
 	struct pump_job_info info;
 
+	if (j->many)
+		return fs_many_ended(j);
 	pump_job_info(j->pj, &info);
 	return info.state != PUMP_JOB_QUEUED && info.state != PUMP_JOB_RUNNING;
 }
@@ -43,6 +45,7 @@ void fs_job_put(struct fs_job **jp)
 	if (atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	pump_job_put(&j->pj);
+	fs_many_free(&j->many);
 	free(j->path);
 	free(j->descriptor);
 	free(j);
@@ -56,6 +59,7 @@ void fs_job_get(struct fs_job *j)
 int fs_jobs_init(struct fs *fs)
 {
 	pthread_mutex_init(&fs->lock, NULL);
+	pthread_cond_init(&fs->walkers_cond, NULL);
 	fs->hash_size = 1024;
 	fs->hash = calloc(fs->hash_size, sizeof(*fs->hash));
 	fs->users = calloc(FS_USER_BUCKETS, sizeof(*fs->users));
@@ -83,6 +87,7 @@ void fs_jobs_destroy(struct fs *fs)
 	free(fs->hash);
 	fs->users = NULL;
 	fs->hash = NULL;
+	pthread_cond_destroy(&fs->walkers_cond);
 	pthread_mutex_destroy(&fs->lock);
 }
 
@@ -193,7 +198,10 @@ void fs_jobs_unreserve(struct fs *fs, struct fs_user *u)
 	pthread_mutex_unlock(&fs->lock);
 }
 
-/* Pump thread: j's last slot is in. The pump's reference on j goes here. */
+/*
+ * Pump thread: j's last slot is in (a many-file job: its walk and its last
+ * file). The pump's reference on j goes here.
+ */
 void fs_job_ended(void *arg)
 {
 	struct fs_job *j = arg;

@@ -148,7 +148,12 @@ void fs_latency_job_ended(struct fs_job *j)
 {
 	struct pump_job_info in;
 
-	pump_job_info(j->pj, &in);
+	if (j->pj) {
+		pump_job_info(j->pj, &in);
+	} else { /* a many-file job: its files' sums */
+		struct fs_many_counts c;
+		fs_many_info(j, &in, &c);
+	}
 	fs_latency_observe(j->fs, in.elapsed_us);
 	fs_latency_tenant(j->fs, j->tenant, in.state, in.bytes_done);
 }

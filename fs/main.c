@@ -36,6 +36,7 @@ static const struct fuse_opt fs_opt_spec[] = {
 	OPT("async=%s", async_s),
 	OPT("jobs_cap=%s", jobs_cap_s),
 	OPT("jobs_active=%s", jobs_active_s),
+	OPT("files_max=%s", files_max_s),
 	OPT("log=%s", log),
 	OPT("-h", show_help),
 	OPT("--help", show_help),
@@ -60,6 +61,8 @@ static void usage(const char *prog)
 	       "  -o async=0|1        IOSQE_ASYNC buffered reads (default: on above 4 cores)\n"
 	       "  -o jobs_cap=N       finished jobs kept per user (default 1024)\n"
 	       "  -o jobs_active=N    queued or running jobs per user (default 256)\n"
+	       "  -o files_max=N      files per job of a directory, glob or files= list\n"
+	       "                      (default 1000000)\n"
 	       "  -o log=FILE         daemon log (default: none once daemonized)\n"
 	       "  -o allow_other      let other users submit (checked per caller)\n"
 	       "  -f  foreground   -d  debug (foreground)   -s  single-threaded\n"
@@ -102,6 +105,7 @@ static int fs_parse_numbers(struct fs_opts *o)
 	ret |= parse_opt_uint("async", o->async_s, 0, 1, &async);
 	ret |= parse_opt_uint("jobs_cap", o->jobs_cap_s, 1, 1000000, &o->jobs_cap);
 	ret |= parse_opt_uint("jobs_active", o->jobs_active_s, 1, VYRE_MAX_BATCHES, &o->jobs_active);
+	ret |= parse_opt_uint("files_max", o->files_max_s, 1, 100000000, &o->files_max);
 	if (o->direct_s)
 		o->direct = (int)direct;
 	if (o->async_s)
@@ -287,7 +291,8 @@ int main(int argc, char *argv[])
 	struct fs fs = {.opts = {.direct = -1,
 				 .async = -1,
 				 .jobs_cap = FS_JOBS_CAP_DEFAULT,
-				 .jobs_active = FS_JOBS_ACTIVE_DEFAULT}};
+				 .jobs_active = FS_JOBS_ACTIVE_DEFAULT,
+				 .files_max = FS_FILES_MAX_DEFAULT}};
 	char *mnt = NULL, *source = NULL;
 	int notify = -1, logfd = -1, ret = 1;
 	dev_t dev;
@@ -375,6 +380,7 @@ int main(int argc, char *argv[])
 	}
 	ret = ret < 0 ? 1 : 0;
 	fs_wait_release_all(&fs);
+	fs_many_stop_all(&fs); /* walkers use the pump: they stop before it goes */
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_unmount:

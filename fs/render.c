@@ -82,12 +82,21 @@ static int kvu(struct fs_buf *b, const char *key, unsigned long long v)
 int render_job_status(struct fs_job *j, struct fs_buf *b)
 {
 	struct pump_job_info in;
-	char err[128] = "";
+	struct fs_many_counts c = {.files = 1};
+	char err[300] = "";
 
-	pump_job_info(j->pj, &in);
-	if (in.chunks_failed)
-		snprintf(err, sizeof(err), "%llu of %llu chunks failed (see failed)",
-			 (unsigned long long)in.chunks_failed, (unsigned long long)in.chunks);
+	if (j->many) {
+		fs_many_info(j, &in, &c);
+		snprintf(err, sizeof(err), "%s", c.error);
+	} else {
+		pump_job_info(j->pj, &in);
+		c.files_done = in.state != PUMP_JOB_QUEUED && in.state != PUMP_JOB_RUNNING;
+		c.files_failed = in.state == PUMP_JOB_FAILED;
+		if (in.chunks_failed)
+			snprintf(err, sizeof(err), "%llu of %llu chunks failed (see failed)",
+				 (unsigned long long)in.chunks_failed,
+				 (unsigned long long)in.chunks);
+	}
 	kvu(b, "id", j->id);
 	kv(b, "state", pump_job_state_name(in.state));
 	kv(b, "op", j->op->name);
@@ -99,6 +108,12 @@ int render_job_status(struct fs_job *j, struct fs_buf *b)
 	kvu(b, "chunks_done", in.chunks_done);
 	kvu(b, "chunks_failed", in.chunks_failed);
 	kvu(b, "bytes_done", in.bytes_done);
+	kvu(b, "many", j->many != NULL);
+	kvu(b, "files", c.files);
+	kvu(b, "files_done", c.files_done);
+	kvu(b, "files_failed", c.files_failed);
+	kvu(b, "walking", c.walking);
+	kvu(b, "walk_us", c.walk_us);
 	kvu(b, "epoch", in.epoch);
 	kv(b, "tenant", j->tenant);
 	kv(b, "priority", pump_priority_name(in.priority));
@@ -119,6 +134,8 @@ int render_job_result(struct fs_job *j, struct fs_buf *b)
 	struct pump_job_info in;
 	int ret = 0;
 
+	if (j->many)
+		return render_many_result(j, b);
 	if (j->op->result == PUMP_RESULT_HIST) {
 		uint64_t bins[VYRE_HIST_BINS];
 		pump_job_hist(j->pj, bins);
@@ -132,6 +149,8 @@ int render_job_result(struct fs_job *j, struct fs_buf *b)
 
 int render_job_failed(struct fs_job *j, struct fs_buf *b)
 {
+	if (j->many)
+		return render_many_failed(j, b);
 	size_t n = pump_job_errors(j->pj, NULL, 0);
 	struct pump_chunk_error *e = calloc(n ? n : 1, sizeof(*e));
 	int ret = 0;
@@ -151,6 +170,8 @@ int render_job_failed(struct fs_job *j, struct fs_buf *b)
 /* grep lines=1: "LINE:OFFSET" a line, in file order (grep -n -b | cut -d: -f1,2). */
 int render_job_lines(struct fs_job *j, struct fs_buf *b)
 {
+	if (j->many)
+		return render_many_lines(j, b);
 	size_t n = pump_job_lines(j->pj, NULL, 0);
 	struct pump_line *l = malloc((n ? n : 1) * sizeof(*l));
 	int ret = 0;
@@ -163,6 +184,32 @@ int render_job_lines(struct fs_job *j, struct fs_buf *b)
 				    (unsigned long long)l[i].offset);
 	free(l);
 	return ret;
+}
+
+/* "RESULT PATH" a file; a one-file job's is its one line (path unescaped is its descriptor's). */
+int render_job_files(struct fs_job *j, struct fs_buf *b)
+{
+	struct pump_job_info in;
+
+	if (j->many)
+		return render_many_files(j, b);
+	pump_job_info(j->pj, &in);
+	if (in.state != PUMP_JOB_DONE)
+		return 0;
+	if (j->op->result == PUMP_RESULT_HIST)
+		in.result = in.bytes_done;
+	int ret = fs_buf_printf(b, "%llu ", (unsigned long long)in.result);
+	for (const unsigned char *c = (const unsigned char *)j->path; *c && !ret; c++) {
+		if (*c == '\\')
+			ret = fs_buf_printf(b, "\\\\");
+		else if (*c == '\n')
+			ret = fs_buf_printf(b, "\\n");
+		else if (*c < 0x20 || *c == 0x7f)
+			ret = fs_buf_printf(b, "\\x%02x", *c);
+		else
+			ret = fs_buf_printf(b, "%c", *c);
+	}
+	return ret ? ret : fs_buf_printf(b, "\n");
 }
 
 int render_status(struct fs *fs, struct fs_buf *b)
@@ -261,6 +308,6 @@ int render_readme(struct fs_buf *b)
 	if (!ret)
 		ret = fs_buf_printf(b, "\n"
 				       "Files: README ctl status epoch ops metrics jobs/latest\n"
-				       "       jobs/N/{descriptor,status,failed,result,lines,wait,ctl}\n");
+				       "       jobs/N/{descriptor,status,failed,result,lines,files,wait,ctl}\n");
 	return ret;
 }

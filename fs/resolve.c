@@ -373,3 +373,115 @@ int resolve_caller_root(pid_t pid, int *out)
 	*out = fd;
 	return 0;
 }
+
+/*
+ * resolve_open as a walk's starting point: the path names a directory
+ * (opened O_RDONLY | O_DIRECTORY, for getdents) or a regular file or block
+ * device (opened for reading). *st is what was opened.
+ */
+int resolve_open_any(const struct fs *fs, int rootfd, const char *path, int *out,
+		     struct stat *st, char *err, size_t errlen)
+{
+	struct resolve_walk *w = calloc(1, sizeof(*w));
+	char last[NAME_MAX + 2];
+	mode_t mode;
+	int ret, fd = -1;
+
+	if (!w)
+		return -ENOMEM;
+	err[0] = '\0';
+	w->dirs[0] = rootfd;
+	snprintf(w->rest, sizeof(w->rest), "%s", path);
+	ret = resolve_fd_dev(rootfd, &w->dev, &mode);
+	if (!ret)
+		ret = resolve_check_fs(fs, rootfd, w->dev, path, err, errlen);
+	if (!ret)
+		ret = resolve_walk_dirs(fs, w, path, last, err, errlen);
+	if (!ret && fstatat(w->dirs[w->depth], last, st, AT_SYMLINK_NOFOLLOW) < 0)
+		ret = -errno;
+	if (!ret && S_ISDIR(st->st_mode)) {
+		/* walk_dirs checked its device through an O_PATH fd already */
+		fd = resolve_component_open(w->dirs[w->depth], last, O_RDONLY | O_DIRECTORY);
+		if (fd < 0)
+			ret = fd;
+		else if (fstat(fd, st) < 0 || !S_ISDIR(st->st_mode))
+			ret = -EAGAIN; /* swapped since the stat */
+		if (!ret)
+			*out = fd;
+		else if (fd >= 0)
+			close(fd);
+	} else if (!ret) {
+		ret = resolve_open_last(w, last, path, out, err, errlen);
+		if (!ret && fstat(*out, st) < 0) {
+			ret = -errno;
+			close(*out);
+		}
+	}
+	resolve_walk_close(w);
+	free(w);
+	return ret ? resolve_error(ret, path, err, errlen) : 0;
+}
+
+/*
+ * One entry of a directory being walked, opened as the caller beside its
+ * directory (dirfd, on device dirdev), with symlinks refused: a directory
+ * for getdents, or a regular file for reading (anything else: -EINVAL).
+ * A directory on another device is checked (pseudo filesystems, this
+ * mount) through an O_PATH fd before anything in it is opened; a file
+ * after its open, by the device fstat gives.
+ */
+int resolve_open_entry(const struct fs *fs, int dirfd, dev_t dirdev, const char *name, bool dir,
+		       int *out, struct stat *st)
+{
+	char ignored[256];
+	int fd, ret;
+
+	if (dir) {
+		dev_t dev;
+		mode_t mode;
+		int pfd = resolve_component_open(dirfd, name, O_PATH);
+
+		if (pfd < 0)
+			return pfd;
+		ret = resolve_fd_dev(pfd, &dev, &mode);
+		if (!ret && !S_ISDIR(mode))
+			ret = -ENOTDIR;
+		if (!ret && dev != dirdev)
+			ret = resolve_check_fs(fs, pfd, dev, name, ignored, sizeof(ignored));
+		if (!ret) {
+			fd = resolve_component_open(pfd, ".", O_RDONLY | O_DIRECTORY);
+			ret = fd < 0 ? fd : 0;
+		}
+		close(pfd);
+		if (ret)
+			return ret;
+		if (fstat(fd, st) < 0) {
+			ret = -errno;
+			close(fd);
+			return ret;
+		}
+		*out = fd;
+		return 0;
+	}
+	fd = resolve_component_open(dirfd, name, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return fd;
+	ret = -EINVAL;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode))
+		goto out_close;
+	if (st->st_dev != dirdev) {
+		ret = resolve_check_fs(fs, fd, st->st_dev, name, ignored, sizeof(ignored));
+		if (ret)
+			goto out_close;
+	}
+	ret = fcntl(fd, F_GETFL);
+	if (ret < 0 || fcntl(fd, F_SETFL, ret & ~O_NONBLOCK) < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	*out = fd;
+	return 0;
+out_close:
+	close(fd);
+	return ret;
+}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs.h"
@@ -24,17 +25,91 @@ static void fs_size_name(uint64_t v, char *buf, size_t len)
 		snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 
+static bool fs_submit_globbed(const char *path)
+{
+	return strpbrk(path, "*?[\\") != NULL;
+}
+
+/*
+ * Opens the target as the caller. One regular file (or block device): *fd,
+ * a one-file job as ever. A directory, a glob, or files=: *many, with the
+ * caller's root in *rootfd and its groups snapshotted for the walker, the
+ * directory in *fd (st: its stat) or the list in *listfd; a glob opens
+ * nothing yet (its matches are the walker's). A path that exists literally
+ * is taken literally even if it holds glob characters.
+ */
+static int fs_submit_open(const struct fs *fs, struct fs_caller *ctx, const struct desc *d,
+			  int *fd, struct stat *st, int *rootfd, int *listfd, bool *many,
+			  char *err, size_t errlen)
+{
+	char lerr[512];
+	int ret;
+
+	if (d->files[0]) {
+		ret = cred_open_any(fs, ctx, d->files, listfd, st, rootfd, lerr, sizeof(lerr));
+		if (!ret && !S_ISREG(st->st_mode)) {
+			close(*listfd);
+			close(*rootfd);
+			*listfd = *rootfd = -1;
+			snprintf(err, errlen, "files=%s: not a regular file (name a file with one "
+				 "path a line)", d->files);
+			return -EINVAL;
+		}
+		if (ret) {
+			/* resolve.c's message names path=: say files= */
+			snprintf(err, errlen, "files=%s: %s", d->files,
+				 ret == -ENOENT ? "no such file (check the path)"
+				 : ret == -EACCES ? "permission denied (you may only list files you "
+						    "can read)"
+				 : strerror(-ret));
+			return ret;
+		}
+		*many = true;
+		cred_snapshot_groups(ctx);
+		return 0;
+	}
+	ret = cred_open_any(fs, ctx, d->path, fd, st, rootfd, err, errlen);
+	if (!ret && !S_ISDIR(st->st_mode)) {
+		close(*rootfd);
+		*rootfd = -1;
+		return 0;
+	}
+	if (!ret || ((ret == -ENOENT || ret == -EACCES) && fs_submit_globbed(d->path))) {
+		if (ret) { /* a glob: matched by the walker, as the caller */
+			*fd = -1;
+			err[0] = '\0';
+			ret = cred_may_serve(ctx, err, errlen);
+			if (!ret)
+				ret = resolve_caller_root(ctx->pid, rootfd);
+			if (ret) {
+				if (!err[0])
+					snprintf(err, errlen, "cannot find the root directory of the "
+						 "calling process %d (%s)", (int)ctx->pid,
+						 strerror(-ret));
+				return ret == -ESRCH ? -EPERM : ret;
+			}
+		}
+		*many = true;
+		cred_snapshot_groups(ctx);
+		return 0;
+	}
+	return ret;
+}
+
 int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, uint64_t *id,
 		   char *err, size_t errlen)
 {
 	const struct fuse_ctx *fc = fuse_req_ctx(req);
-	struct fs_caller caller = {.uid = fc->uid, .gid = fc->gid, .pid = fc->pid, .req = req};
+	struct fs_caller caller = {
+		.uid = fc->uid, .gid = fc->gid, .pid = fc->pid, .req = req, .ngroups = -1};
 	const struct fs_caller *ctx = &caller;
 	struct desc d;
 	struct fs_job *j;
 	struct fs_user *user;
+	struct stat st;
 	char norm[2 * DESC_LINE_MAX];
-	int fd = -1, ret;
+	int fd = -1, rootfd = -1, listfd = -1, ret;
+	bool many = false;
 
 	ret = desc_parse(line, len, &d, err, errlen);
 	if (ret)
@@ -56,7 +131,7 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 	ret = fs_jobs_reserve(fs, ctx->uid, &user, err, errlen);
 	if (ret)
 		return ret;
-	ret = cred_open(fs, ctx, d.path, &fd, err, errlen);
+	ret = fs_submit_open(fs, &caller, &d, &fd, &st, &rootfd, &listfd, &many, err, errlen);
 	if (ret)
 		goto out_unreserve;
 	j = calloc(1, sizeof(*j));
@@ -78,7 +153,7 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 		snprintf(j->tenant, sizeof(j->tenant), "%u", (unsigned)ctx->uid);
 	if (desc_format(&d, norm, sizeof(norm)) < 0)
 		snprintf(norm, sizeof(norm), "scan path=? op=%s", d.op->name);
-	j->path = strdup(d.path);
+	j->path = strdup(d.files[0] ? d.files : d.path);
 	j->descriptor = strdup(norm);
 	if (!j->path || !j->descriptor) {
 		ret = -ENOMEM;
@@ -110,6 +185,18 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 	};
 	if (grep.ready) /* the ERE is in the DFA: the pump takes no pattern */
 		scan.pattern_len = 0;
+	if (many) {
+		/* the walker owns the fds now (through j->many), and the reservation */
+		ret = fs_many_start(fs, j, &caller, &d, &grep, &scan, rootfd, fd, &st, listfd);
+		fs_grep_release(&grep);
+		rootfd = fd = listfd = -1;
+		if (ret) {
+			snprintf(err, errlen, "the walk could not start: %s", strerror(-ret));
+			goto out_free;
+		}
+		*id = fs_jobs_add(fs, j);
+		return 0;
+	}
 	fs_job_get(j); /* the pump's, dropped by fs_job_ended */
 	ret = pump_submit(fs->pump, &scan, &j->pj);
 	fs_grep_release(&grep);
@@ -135,6 +222,10 @@ out_free:
 out_close:
 	if (fd >= 0)
 		close(fd);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (listfd >= 0)
+		close(listfd);
 out_unreserve:
 	fs_jobs_unreserve(fs, user);
 	return ret;

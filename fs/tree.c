@@ -43,6 +43,7 @@ const struct fs_node_def fs_nodes[N__COUNT] = {
 	[N_JFAILED] = {"failed", N_JOB, S_IFREG | 0444, true},
 	[N_JRESULT] = {"result", N_JOB, S_IFREG | 0444, true},
 	[N_JLINES] = {"lines", N_JOB, S_IFREG | 0444, true},
+	[N_JFILES] = {"files", N_JOB, S_IFREG | 0444, true},
 	[N_JWAIT] = {"wait", N_JOB, S_IFREG | 0444, true},
 	[N_JCTL] = {"ctl", N_JOB, S_IFREG | 0600, true},
 };

@@ -104,7 +104,16 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	ret = -EOPNOTSUPP;
 	if (j->direct && p->mode == RING_PERSISTENT)
 		goto out_free;
-	ret = -EINVAL;
+	if (scan->nfiles) {
+		ret = j->offset || scan->length != UINT64_MAX ? -EINVAL : pack_plan(j, scan);
+		if (ret)
+			goto out_free;
+		ret = pump_queue(p, j);
+		if (ret)
+			goto out_free;
+		*out = j;
+		return 0;
+	}
 	ret = job_file_size(j->fd, &size);
 	if (ret)
 		goto out_free;
@@ -139,6 +148,7 @@ out_free:
 		vlog_debug("pump: direct=1 needs a 4K-aligned offset and O_DIRECT support");
 	if (j->op->job_free)
 		j->op->job_free(j);
+	pack_forget(j); /* the caller keeps its files' fds */
 	free(j->data);
 	free(j);
 	return ret;
@@ -185,8 +195,10 @@ void job_end(struct pump *p, struct pump_job *j)
 	pthread_mutex_unlock(&p->lock);
 	if (j->on_end)
 		j->on_end(j->on_end_arg);
-	close(j->fd);
+	if (j->fd >= 0)
+		close(j->fd);
 	j->fd = -1;
+	pack_close(j); /* a packed job's files, likewise after the end is reported */
 }
 
 void pump_job_info(struct pump_job *j, struct pump_job_info *info)
@@ -306,6 +318,8 @@ void job_free(struct pump_job *j)
 {
 	if (j->fd >= 0)
 		close(j->fd);
+	pack_close(j);
+	pack_forget(j);
 	if (j->op && j->op->job_free)
 		j->op->job_free(j);
 	free(j->errors);

@@ -125,6 +125,8 @@ static int pump_take_submitted(struct pump *p)
 
 static bool job_has_chunks(const struct pump_job *j)
 {
+	if (j->pfiles)
+		return !j->cancel && j->next_index < j->chunks;
 	return !j->cancel && !j->stop_admit && j->next_off < j->end;
 }
 
@@ -197,6 +199,8 @@ static int pump_admit_chunk(struct pump *p, struct pump_job *j)
 
 	if (slot < 0)
 		return slot;
+	if (j->pfiles)
+		return pack_admit(p, j, (uint32_t)slot);
 	s = &p->slots[slot];
 	s->state = PSLOT_READING;
 	s->index = j->next_index++;
@@ -527,6 +531,8 @@ static int pump_reap(struct pump *p)
 		uint64_t tag = io_uring_cqe_get_data64(cqe);
 		if (tag == URING_WAKEUP_TAG)
 			rearm = true;
+		else if (tag >> 32) /* a packed chunk's file (pack.c) */
+			pack_read_done(p, (uint32_t)tag, (uint32_t)(tag >> 32) - 1, cqe->res);
 		else
 			pump_read_done(p, (uint32_t)tag, cqe->res);
 		n++;
@@ -577,6 +583,8 @@ static void pump_harvest_one(void *ctx, const struct ring_done *d)
 			else
 				j->result += d->result;
 		}
+		if (j->pfiles)
+			pack_harvest_locked(j, s, d);
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (!s->fence && d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)

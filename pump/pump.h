@@ -135,8 +135,31 @@ enum pump_priority {
 const char *pump_priority_name(enum pump_priority p);
 int pump_priority_parse(const char *s, size_t len, enum pump_priority *out); /* 0, -EINVAL */
 
+/*
+ * Packed jobs: small files share slots (pack.c). pump_scan.files lists
+ * them, each at most pump_pack_file_max(chunk) bytes; its op must pack
+ * (pump_op_packs). Each file gets its own result (pump_job_files).
+ */
+#define PUMP_PACK_FILE_MAX (64u << 10)
+#define PUMP_PACK_JOB_MAX  4096u /* files in one packed job */
+struct pump_file {
+	int fd;        /* the pump's once submitted, like pump_scan.fd */
+	uint32_t size; /* bytes to read (its size at open) */
+};
+struct pump_file_result {
+	uint64_t result; /* the op's result for this file alone */
+	uint32_t bytes;  /* bytes read */
+	int err;         /* positive errno: read failed, ESTALE shrank, ECANCELED */
+};
+bool pump_op_packs(const struct pump_op *op);
+uint32_t pump_pack_file_max(uint32_t chunk);
+/* Copies up to max of a packed job's per-file results; returns how many files it has. */
+size_t pump_job_files(struct pump_job *j, struct pump_file_result *out, size_t max);
+
 struct pump_scan {
-	int fd;
+	int fd;                        /* -1 for a packed job */
+	const struct pump_file *files; /* a packed job's files (fd is then -1) */
+	uint32_t nfiles;
 	const struct pump_op *op;
 	uint32_t byte;
 	const uint8_t *pattern; /* match */

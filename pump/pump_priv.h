@@ -26,6 +26,17 @@ struct pump_owner {
 	struct pump_owner *next;
 };
 
+/* One file of a packed job (pack.c); result, got, err, scanned under p->lock. */
+struct pump_pfile {
+	int fd;
+	uint32_t size; /* planned */
+	uint32_t off;  /* its first byte in the slot's region (16-aligned) */
+	uint32_t got;
+	int err;
+	bool scanned;
+	uint64_t result;
+};
+
 /* A slot as the pump thread sees it; the GPU-visible words are in ring.c. */
 enum pump_slot_state {
 	PSLOT_FREE,      /* EMPTY, region unused */
@@ -44,6 +55,7 @@ struct pump_slot {
 	uint32_t got;      /* bytes read so far (short reads resubmit the rest) */
 	uint32_t data_len; /* bytes of the chunk proper, once read */
 	bool opread;       /* an op's own read (pump_op_read), not a chunk */
+	uint32_t pack_pending; /* a packed chunk: file reads still out */
 	void *op_ctx;      /* the op's record of what the slot holds */
 };
 
@@ -87,6 +99,10 @@ struct pump_job {
 	enum pump_priority priority; /* never PUMP_PRIO_DEFAULT */
 	void (*on_end)(void *arg);
 	void *on_end_arg;
+	/* a packed job (pack.c): set at submit */
+	struct pump_pfile *pfiles;
+	uint32_t npfiles;
+	uint32_t *pack_first; /* chunks + 1: chunk k holds files [pack_first[k], pack_first[k+1]) */
 
 	/* Pump thread only. */
 	uint64_t end;      /* file offset the scan stops at; shrinks at EOF */
@@ -180,6 +196,16 @@ uint64_t pump_now_ns(void);
 int uring_open(struct pump *p);
 void uring_close(struct pump *p);
 int uring_read(struct pump *p, uint32_t slot);
+int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, uint32_t len,
+		  uint64_t file_off, uint64_t tag);
+/* pack.c */
+int pack_plan(struct pump_job *j, const struct pump_scan *scan);
+void pack_forget(struct pump_job *j);
+void pack_close(struct pump_job *j);
+int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot);
+void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res);
+struct ring_done;
+void pack_harvest_locked(struct pump_job *j, const struct pump_slot *s, const struct ring_done *d);
 int uring_arm_wakeup(struct pump *p);
 #define URING_WAKEUP_TAG UINT64_MAX
 

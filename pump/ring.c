@@ -199,10 +199,18 @@ int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
 	 */
 	if (r->seq[slot])
 		return -EBUSY;
-	shift = ring_tile_shift(r, w);
-	ntiles = w->opcode == VYRE_OP_BATCH_FENCE ? 1 : (w->data_len + (1u << shift) - 1) >> shift;
-	if (ntiles == 0)
-		ntiles = 1;
+	if (w->packed) { /* tile t = file t (vyre_abi.h, VYRE_TILE_PACKED) */
+		if (w->packed > VYRE_PACK_FILES_MAX || (w->tail_len & 15))
+			return -EINVAL;
+		shift = VYRE_TILE_PACKED;
+		ntiles = (w->packed + VYRE_PACK_FILES_PER_TILE - 1) / VYRE_PACK_FILES_PER_TILE;
+	} else {
+		shift = ring_tile_shift(r, w);
+		ntiles = w->opcode == VYRE_OP_BATCH_FENCE ? 1
+			 : (w->data_len + (1u << shift) - 1) >> shift;
+		if (ntiles == 0)
+			ntiles = 1;
+	}
 	seq = r->next_seq++;
 	if (r->next_seq == 0)
 		r->next_seq = 1;

@@ -29,6 +29,7 @@ struct ring_work {
 	uint32_t batch;    /* VYRE_NO_BATCH or the fence batch it counts toward */
 	uint32_t jd_len;   /* bytes of the job data region at arg2 (0: none) */
 	uint32_t tile_shift; /* log2 of tile bytes; 0: the op row's choice */
+	uint32_t packed;     /* a packed slot of this many files (tail_len: its table) */
 };
 
 struct ring_done {

@@ -106,6 +106,24 @@ int uring_read(struct pump *p, uint32_t slot)
 	return 0;
 }
 
+/* A packed chunk's file: len bytes at file_off into the slot's region at region_off. */
+int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, uint32_t len,
+		  uint64_t file_off, uint64_t tag)
+{
+	struct io_uring_sqe *sqe = uring_sqe(p);
+	uint8_t *dst = arena_region(&p->arena, slot) + region_off;
+
+	if (!sqe)
+		return -EBUSY;
+	if (p->registered)
+		io_uring_prep_read_fixed(sqe, fd, dst, len, file_off, (int)slot);
+	else
+		io_uring_prep_read(sqe, fd, dst, len, file_off);
+	io_uring_sqe_set_data64(sqe, tag);
+	p->pending_sqes++;
+	return 0;
+}
+
 int uring_arm_wakeup(struct pump *p)
 {
 	struct io_uring_sqe *sqe = uring_sqe(p);

@@ -70,6 +70,24 @@
 #define VYRE_W_JOB_DATA    VYRE_W_ARG2
 
 #define VYRE_NO_BATCH      VYRE_U(0xFFFFFFFF)
+
+/*
+ * A packed slot (vyre-runtime's PACKED_SLOT idea): several small files'
+ * bytes in one slot. Its W_TILES shift byte is VYRE_TILE_PACKED and
+ * W_TAIL_LEN is the byte offset (16-aligned, from the chunk's first byte)
+ * of a table of (start, end) pairs, one per file, padded with (0, 0) to a
+ * multiple of VYRE_PACK_FILES_PER_TILE. Tile t runs the op over files
+ * t * VYRE_PACK_FILES_PER_TILE and on, one after another, each alone (its
+ * end is the op's len: nothing of the next file is readable, so no match
+ * spans two files), and writes each file's count to word i of the slot's
+ * op output (VYRE_GO_WORDS, as grep's) besides the slot's sum. Several
+ * files to a workgroup: with one file each, 100,000 files of 4 KiB took
+ * 0.27 ms of lavapipe CPU a file (a workgroup's barriers and slot scan),
+ * with 16 each 2.3x fewer (BENCHMARKS.md "Trees").
+ */
+#define VYRE_TILE_PACKED          VYRE_U(0)
+#define VYRE_PACK_FILES_MAX       256
+#define VYRE_PACK_FILES_PER_TILE  16
 #define VYRE_TILES_MASK    VYRE_U(0x00FFFFFF)
 #define VYRE_TILE_SHIFT_POS 24
 #define VYRE_CLAIM_GEN(seq) (((seq) & VYRE_U(0xFFFF)) << 16)

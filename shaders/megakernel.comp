@@ -80,6 +80,7 @@ shared uint s_last;
 shared uint s_sum;
 shared uint s_masked;
 shared uint s_hist[VYRE_HIST_BINS];
+shared uint s_pack[VYRE_PACK_FILES_PER_TILE]; // a packed tile: each file's count
 
 uint slot_word(uint s, uint w) { return s * VYRE_SLOT_WORDS + w; }
 uint ctrl_word(uint w) { return pc.nslots * VYRE_SLOT_WORDS + w; }
@@ -184,6 +185,37 @@ void run_fence(uint s, uint seq)
 		      VYRE_NO_BATCH, uvec3(0u));
 }
 
+// A packed tile: its files one after another, each alone, each lane's
+// share of each file's count added into s_pack (no barrier per file; the
+// caller writes the file's words once the tile's sum has synchronized the
+// workgroup); returns the lane's share of the tile for the slot's sum.
+uint run_packed(uint s, uint opcode, op_in a, uint64_t off, uint len, uint table, inout uint fault)
+{
+	Vec4s tb = Vec4s(pc.arena_addr + off + uint64_t(table));
+	uint mine = 0;
+	for (uint k = 0; k < VYRE_PACK_FILES_PER_TILE; k++) {
+		uint i = a.tile * VYRE_PACK_FILES_PER_TILE + k;
+		uint w0 = 2u * i, w1 = w0 + 1u;
+		uint start = tb.v[w0 >> 2][w0 & 3u];
+		uint end = tb.v[w1 >> 2][w1 & 3u];
+		if (start > end || end > len || (start & 15u) != 0u) {
+			fault = VYRE_ERR_BAD_SLOT;
+			break;
+		}
+		if (start == end)
+			continue;
+		a.start = start;
+		a.end = end;
+		a.len = end;
+		a.tail = 0u;
+		uint v = run_op(opcode, a, fault);
+		if (v != 0u)
+			atomicAdd(s_pack[k], v);
+		mine += v;
+	}
+	return mine;
+}
+
 void run_tile(uint s, uint tile)
 {
 	uint lane = gl_LocalInvocationIndex;
@@ -204,6 +236,7 @@ void run_tile(uint s, uint tile)
 	uint shift = tiles >> VYRE_TILE_SHIFT_POS;
 	uint start = tile << shift;
 	uint end = min(start + (1u << shift), len);
+	bool packed = shift == VYRE_TILE_PACKED;
 	op_in a;
 	a.slot = s;
 	a.tile = tile;
@@ -225,6 +258,8 @@ void run_tile(uint s, uint tile)
 	uint fault = VYRE_ERR_NONE;
 	uint mine = 0;
 	s_hist[lane] = 0;
+	if (lane < VYRE_PACK_FILES_PER_TILE)
+		s_pack[lane] = 0;
 	if (lane == 0)
 		s_masked = tenant_masked(tenant) ? 1u : 0u;
 	barrier();
@@ -232,9 +267,21 @@ void run_tile(uint s, uint tile)
 		fault = VYRE_ERR_MASKED;
 	else if (a.jd != 0u && (a.jd > VYRE_JOB_DATA_MAX || a.jd_off > VYRE_DATA_POOL_BYTES - a.jd))
 		fault = VYRE_ERR_BAD_SLOT;
-	else
+	else if (!packed)
 		mine = run_op(opcode, a, fault);
+	else if (tile >= VYRE_PACK_FILES_MAX / VYRE_PACK_FILES_PER_TILE)
+		fault = VYRE_ERR_BAD_SLOT;
+	else
+		mine = run_packed(s, opcode, a, off, len, tail, fault);
 	uint partial = wg_sum(mine);
+	if (packed) {
+		memoryBarrierShared();
+		barrier();
+		uint i = tile * VYRE_PACK_FILES_PER_TILE + lane;
+		if (lane < VYRE_PACK_FILES_PER_TILE && i < VYRE_PACK_FILES_MAX)
+			gw.w[VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS) +
+			     s * VYRE_GO_WORDS + i] = s_pack[lane];
+	}
 	if ((flags & VYRE_OPF_BINS) != 0u && s_hist[lane] != 0)
 		atomicAdd(dv.w[scratch_word(s, VYRE_S_HIST + lane)], s_hist[lane]);
 

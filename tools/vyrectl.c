@@ -20,6 +20,7 @@
  * (naming the file and, where it helps, the fix) and return -errno; the
  * commands turn that into the exit status of vyrectl(1).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -33,6 +34,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vyrectl.h"
@@ -290,6 +292,8 @@ static void job_status_set(struct job_status *st, const char *key, size_t klen, 
 		st->bytes_done = strtoull(val, NULL, 10);
 	else if (key_is(key, klen, "elapsed_us"))
 		st->elapsed_us = strtoull(val, NULL, 10);
+	else if (key_is(key, klen, "many"))
+		st->many = !strcmp(val, "1");
 }
 
 /* key=value lines as README.md "Files" writes them; -EPROTO if there is no state=. */
@@ -461,6 +465,102 @@ int job_wait(const struct vyrectl *c, const char *id, struct job_status *st)
 	return vyrectl_interrupted ? -EINTR : ret;
 }
 
+/* A path of jobs/N/files, failed or lines back to its bytes: \\ \n \xHH. */
+size_t path_unescape(char *s, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '\\' || i + 1 == n) {
+			s[o++] = s[i];
+		} else if (s[i + 1] == '\\' || s[i + 1] == 'n') {
+			s[o++] = s[i + 1] == 'n' ? '\n' : '\\';
+			i++;
+		} else if (s[i + 1] == 'x' && i + 3 < n + 0 && isxdigit((unsigned char)s[i + 2]) &&
+			   isxdigit((unsigned char)s[i + 3])) {
+			char hex[3] = {s[i + 2], s[i + 3], 0};
+			s[o++] = (char)strtoul(hex, NULL, 16);
+			i += 3;
+		} else {
+			s[o++] = s[i];
+		}
+	}
+	return o;
+}
+
+/*
+ * A many-file job's jobs/N/files as grep -r -c prints it: "PATH:RESULT" a
+ * file, PATH unescaped. Its failed entries go to stderr as grep's do; *sum
+ * (may be NULL) adds the results. Returns 0, 1 when some file failed, or
+ * -errno.
+ */
+int files_print(const struct vyrectl *c, const char *id, bool names, uint64_t *sum)
+{
+	char rel[VYRECTL_REL_MAX];
+	struct buf b = {0};
+	int ret;
+
+	job_rel(id, "files", rel);
+	ret = mount_read(c, rel, &b);
+	for (size_t pos = 0; !ret && b.data && pos < b.len;) {
+		char *nl = memchr(b.data + pos, '\n', b.len - pos), *sp, *end;
+		size_t e = nl ? (size_t)(nl - b.data) : b.len;
+		unsigned long long v;
+
+		b.data[e] = '\0';
+		sp = strchr(b.data + pos, ' ');
+		errno = 0;
+		v = strtoull(b.data + pos, &end, 10);
+		if (!sp || end != sp || errno) {
+			fprintf(stderr, "vyrectl: %s/%s: not RESULT PATH lines (is it a vyrefs "
+				"mount?)\n", c->mount, rel);
+			ret = -EPROTO;
+			break;
+		}
+		size_t n = path_unescape(sp + 1, strlen(sp + 1));
+		if (names) {
+			fwrite(sp + 1, 1, n, stdout);
+			putchar(':');
+		}
+		printf("%llu\n", v);
+		if (sum)
+			*sum += v;
+		pos = e + 1;
+	}
+	buf_free(&b);
+	if (ret)
+		return ret;
+	return files_failed_print(c, id);
+}
+
+/* A many-file job's failed entries on stderr, "vyrectl: PATH: ERRNO"; 1 if any, or -errno. */
+int files_failed_print(const struct vyrectl *c, const char *id)
+{
+	char rel[VYRECTL_REL_MAX];
+	struct buf b = {0};
+	int ret, failed = 0;
+
+	job_rel(id, "failed", rel);
+	ret = mount_read(c, rel, &b);
+	for (size_t pos = 0; !ret && b.data && pos < b.len;) {
+		char *nl = memchr(b.data + pos, '\n', b.len - pos);
+		size_t e = nl ? (size_t)(nl - b.data) : b.len;
+		char *sp = memrchr(b.data + pos, ' ', e - pos);
+
+		if (sp) {
+			size_t n = path_unescape(b.data + pos, (size_t)(sp - (b.data + pos)));
+			b.data[e] = '\0';
+			fputs("vyrectl: ", stderr);
+			fwrite(b.data + pos, 1, n, stderr);
+			fprintf(stderr, ": %s\n", sp + 1);
+			failed = 1;
+		}
+		pos = e + 1;
+	}
+	buf_free(&b);
+	return ret ? ret : failed;
+}
+
 /* Waits for job ID and prints its result: what wait and scan --wait do. */
 static int job_finish(const struct vyrectl *c, const char *id)
 {
@@ -481,9 +581,15 @@ static int job_finish(const struct vyrectl *c, const char *id)
 		return VYRECTL_FAILED;
 	}
 	/* a failed job's result still covers the chunks that were read */
-	job_rel(id, "result", rel);
-	if (mount_cat(c, rel))
-		return VYRECTL_FAILED;
+	if (st.many) {
+		/* a tree: per-file results, as grep -r -c prints them */
+		if (files_print(c, id, true, NULL) != 0)
+			return VYRECTL_FAILED;
+	} else {
+		job_rel(id, "result", rel);
+		if (mount_cat(c, rel))
+			return VYRECTL_FAILED;
+	}
 	if (strcmp(st.state, "done")) {
 		fprintf(stderr, "vyrectl: job %s %s: %s (see %s/jobs/%s/failed)\n", id, st.state,
 			st.error[0] ? st.error : "no error given", c->mount, id);

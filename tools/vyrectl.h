@@ -61,6 +61,7 @@ struct job_status {
 	uint64_t length;
 	uint64_t bytes_done;
 	uint64_t elapsed_us;
+	bool many; /* a directory, glob or files= list: per-file results in files */
 };
 
 extern volatile sig_atomic_t vyrectl_interrupted;
@@ -86,6 +87,9 @@ int put_quoted(struct buf *b, const char *s, bool escape_high);
 int path_absolute(const char *path, struct buf *out);
 bool path_plain(const char *s);
 int put_path(struct buf *b, const char *path); /* absolute, quoted when it must be */
+size_t path_unescape(char *s, size_t n);
+int files_print(const struct vyrectl *c, const char *id, bool names, uint64_t *sum);
+int files_failed_print(const struct vyrectl *c, const char *id);
 int ctl_submit(const struct vyrectl *c, const struct buf *line, struct buf *answer);
 int ctl_submit_id(const struct vyrectl *c, const struct buf *line, char id[VYRECTL_ID_MAX + 1]);
 

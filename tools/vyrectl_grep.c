@@ -47,6 +47,7 @@ enum grep_exit {
 /* The command line, parsed; strings point into argv. */
 struct grep_opts {
 	bool count, lineno, byteoff, icase, invert, fixed, ere;
+	bool recursive, follow; /* -r, -R: a directory FILE is one job over its tree */
 	int names;     /* -1: -h, 1: -H, 0: when there are several files */
 	long long max; /* -m N; negative: no limit (grep's -1) */
 	const char **pats;
@@ -67,6 +68,8 @@ struct grep_file {
 	int fd;		  /* -1: not opened (err says why) */
 	int err;	  /* -errno of the open, or -EISDIR, -EINVAL for other kinds */
 	bool submitted;	  /* id names a job of ours, not printed yet */
+	bool dir;	  /* -r and a directory: one job over the tree, no fd */
+	bool recursive;	  /* -r or -R given */
 	bool cancelled;	  /* we cancelled it: remove it once it has ended */
 	char id[VYRECTL_ID_MAX + 1];
 };
@@ -285,11 +288,13 @@ static void file_open(struct grep_file *f)
 	}
 	if (fstat(f->fd, &st) < 0)
 		f->err = -errno;
+	else if (S_ISDIR(st.st_mode) && f->recursive)
+		f->dir = true;
 	else if (S_ISDIR(st.st_mode))
 		f->err = -EISDIR;
 	else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 		f->err = -EINVAL;
-	if (f->err) {
+	if (f->err || f->dir) {
 		close(f->fd);
 		f->fd = -1;
 	}
@@ -318,6 +323,8 @@ static int file_submit(struct grep_state *s, struct grep_file *f)
 		ret = desc_path_put(&line, f->name);
 	if (!ret)
 		ret = buf_put(&line, s->desc.data, s->desc.len);
+	if (!ret && f->dir && s->o->follow)
+		ret = buf_puts(&line, " follow=1");
 	if (!ret)
 		ret = buf_puts(&line, "\n");
 	if (ret) {
@@ -406,11 +413,13 @@ static int line_fetch(struct line_reader *r, uint64_t off, const char **p, size_
 	}
 }
 
-static void prefix_print(const struct grep_state *s, const struct grep_file *f,
+static void prefix_print(const struct grep_state *s, const char *name, size_t namelen,
 			 unsigned long long line, unsigned long long off)
 {
-	if (s->names)
-		printf("%s:", f->name);
+	if (s->names) {
+		fwrite(name, 1, namelen, stdout);
+		putchar(':');
+	}
 	if (s->o->lineno)
 		printf("%llu:", line);
 	if (s->o->byteoff)
@@ -419,7 +428,7 @@ static void prefix_print(const struct grep_state *s, const struct grep_file *f,
 
 /* "LINE:OFFSET", or "PATH:LINE:OFFSET" from a job over several files: read from the right. */
 static int lines_entry_parse(const char *e, size_t n, unsigned long long *line,
-			     unsigned long long *off)
+			     unsigned long long *off, size_t *pathlen)
 {
 	const char *c2 = e ? memrchr(e, ':', n) : NULL, *c1;
 	char *end;
@@ -427,6 +436,7 @@ static int lines_entry_parse(const char *e, size_t n, unsigned long long *line,
 	if (!c2 || c2 == e)
 		return -EPROTO;
 	c1 = memrchr(e, ':', (size_t)(c2 - e));
+	*pathlen = c1 ? (size_t)(c1 - e) : 0;
 	c1 = c1 ? c1 + 1 : e;
 	errno = 0;
 	*line = strtoull(c1, &end, 10);
@@ -438,12 +448,44 @@ static int lines_entry_parse(const char *e, size_t n, unsigned long long *line,
 	return 0;
 }
 
+/*
+ * A tree's lines come sorted by path: a new PATH (escaped in the entry)
+ * closes the file being read and opens the next, with the caller's rights.
+ */
+static int lines_switch(struct line_reader *r, struct buf *cur, const char *esc, size_t n)
+{
+	struct buf p = {0};
+	int ret = buf_put(&p, esc, n);
+
+	if (ret)
+		return ret;
+	p.len = path_unescape(p.data, p.len);
+	p.data[p.len] = '\0';
+	if (cur->data && cur->len == p.len && !memcmp(cur->data, p.data, p.len)) {
+		buf_free(&p);
+		return 0;
+	}
+	if (r->fd >= 0)
+		close(r->fd);
+	buf_free(cur);
+	*cur = p;
+	r->off = 0;
+	r->len = 0;
+	r->eof = false;
+	r->fd = open(cur->data, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		fprintf(stderr, "vyrectl: %s: %s\n", cur->data, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 /* Prints FILE's selected lines as jobs/N/lines lists them. */
 static int lines_print(struct grep_state *s, struct grep_file *f)
 {
 	struct line_reader r = {.fd = f->fd, .cap = GREP_WINDOW_START};
 	char rel[VYRECTL_REL_MAX];
-	struct buf b = {0};
+	struct buf b = {0}, cur = {0};
 	size_t done = 0;
 	int fd, ret;
 
@@ -482,12 +524,18 @@ static int lines_print(struct grep_state *s, struct grep_file *f)
 			const char *p = NULL;
 			size_t n = 0;
 
+			size_t plen = 0;
 			ret = lines_entry_parse(b.data + done, (size_t)(nl - b.data) - done, &line,
-						&off);
+						&off, &plen);
+			if (!ret && f->dir)
+				ret = lines_switch(&r, &cur, b.data + done, plen);
 			if (!ret)
 				ret = line_fetch(&r, off, &p, &n);
 			if (!ret) {
-				prefix_print(s, f, line, off);
+				if (f->dir)
+					prefix_print(s, cur.data, cur.len, line, off);
+				else
+					prefix_print(s, f->name, strlen(f->name), line, off);
 				fwrite(p, 1, n, stdout);
 				if (!n || p[n - 1] != '\n')
 					putchar('\n');
@@ -502,8 +550,11 @@ static int lines_print(struct grep_state *s, struct grep_file *f)
 	else if (ret && ret != -EINTR)
 		fprintf(stderr, "vyrectl: %s: %s\n", f->name, strerror(-ret));
 	close(fd);
+	if (f->dir && r.fd >= 0)
+		close(r.fd);
 	free(r.buf);
 	buf_free(&b);
+	buf_free(&cur);
 	return ret;
 }
 
@@ -570,7 +621,17 @@ static int file_finish(struct grep_state *s, struct grep_file *f)
 		return 0;
 	}
 	/* a failed job's lines still cover the chunks that were read */
-	ret = s->o->count ? count_print(s, f) : lines_print(s, f);
+	if (f->dir && s->o->count) {
+		ret = files_print(s->c, f->id, s->o->names >= 0, &s->selected);
+		if (ret == 1) { /* grep -r's "Permission denied": an error, the rest printed */
+			s->error = true;
+			ret = 0;
+		}
+	} else {
+		ret = s->o->count ? count_print(s, f) : lines_print(s, f);
+		if (!ret && f->dir && files_failed_print(s->c, f->id))
+			s->error = true;
+	}
 	if (ret == -EINTR || vyrectl_interrupted)
 		return -EINTR;
 	if (ret)
@@ -633,14 +694,16 @@ static int grep_run(const struct vyrectl *c, struct grep_opts *o)
 	/* grep -m 0 stops before it reads anything */
 	if (o->max == 0)
 		return GREP_NONE;
-	s.names = o->names > 0 || (o->names == 0 && o->nfiles > 1);
+	/* grep -r names the files under a directory, as if there were several */
+	s.names = o->names > 0 || (o->names == 0 && (o->nfiles > 1 || o->recursive));
 	s.f = calloc((size_t)o->nfiles, sizeof(*s.f));
 	if (!s.f) {
 		fprintf(stderr, "vyrectl: %s\n", strerror(ENOMEM));
 		return GREP_ERROR;
 	}
 	for (int i = 0; i < o->nfiles; i++)
-		s.f[i] = (struct grep_file){.name = o->files[i], .fd = -1};
+		s.f[i] = (struct grep_file){.name = o->files[i], .fd = -1,
+					    .recursive = o->recursive};
 	/* the mount first, so that a refusal of ctl's later is the daemon's (mount_open says) */
 	ret = mount_open(c, "ctl", O_RDWR, &fd);
 	if (ret)
@@ -699,6 +762,9 @@ static void grep_usage(FILE *f)
 	    "  -b, --byte-offset         prefix each line with its byte offset\n"
 	    "  -H, --with-filename       prefix each line with its FILE (the default for several)\n"
 	    "  -h, --no-filename         no FILE prefixes\n"
+	    "  -r, --recursive           a directory FILE: every regular file below it, in one\n"
+	    "                            job (symlinks below it are not followed)\n"
+	    "  -R, --dereference-recursive  as -r, following symlinks\n"
 	    "      --mount MOUNT         the vyrefs mount (default $VYRE_MOUNT, else /mnt/vyre)\n"
 	    "      --help                this help\n"
 	    "\n"
@@ -726,6 +792,8 @@ enum {
 
 static const struct option grep_longopts[] = {
     {"count", no_argument, NULL, 'c'},
+    {"recursive", no_argument, NULL, 'r'},
+    {"dereference-recursive", no_argument, NULL, 'R'},
     {"line-number", no_argument, NULL, 'n'},
     {"byte-offset", no_argument, NULL, 'b'},
     {"ignore-case", no_argument, NULL, 'i'},
@@ -750,8 +818,14 @@ static int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *ar
 
 	argv[0] = prog;
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "cnbivFEm:Hhe:f:", grep_longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "cnbivFEm:Hhe:f:rR", grep_longopts, NULL)) != -1) {
 		switch (opt) {
+		case 'r':
+			o->recursive = true;
+			break;
+		case 'R':
+			o->recursive = o->follow = true;
+			break;
 		case 'c':
 			o->count = true;
 			break;

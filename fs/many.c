@@ -1,0 +1,764 @@
+// SPDX-License-Identifier: MIT
+/*
+ * many.c - a job over many files: its files as pump jobs, their results
+ * folded into the parent, the parent's end, cancel, and what its files
+ * render (many.h says how the pieces fit).
+ *
+ * Locks: fs->lock (the table) before m->lock before the pump's lock.
+ * m->lock is never held while fs->lock is taken: the parent's end drops
+ * it first, then calls fs_job_ended.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "many.h"
+
+static uint64_t many_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* m->lock dropped: ends the parent if the walk is over and nothing flies. */
+static void many_maybe_end(struct fs_many *m)
+{
+	bool end;
+
+	pthread_mutex_lock(&m->lock);
+	end = !m->walking && !m->inflight && !m->ended;
+	if (end) {
+		m->ended = true;
+		m->t_end_ns = many_now_ns();
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (end)
+		fs_job_ended(m->j); /* drops the walk's reference on the parent */
+}
+
+static int many_fail_locked(struct fs_many *m, const char *path, int err)
+{
+	if (m->nfails == m->fails_cap) {
+		size_t cap = m->fails_cap ? 2 * m->fails_cap : 16;
+		struct many_fail *f = realloc(m->fails, cap * sizeof(*f));
+		if (!f)
+			return -ENOMEM;
+		m->fails = f;
+		m->fails_cap = cap;
+	}
+	char *p = strdup(path);
+	if (!p)
+		return -ENOMEM;
+	m->fails[m->nfails++] = (struct many_fail){p, err};
+	return 0;
+}
+
+void many_add_failed(struct fs_many *m, const char *path, int err)
+{
+	pthread_mutex_lock(&m->lock);
+	if (many_fail_locked(m, path, err))
+		vlog_err("many: job %llu: no memory to record %s as failed",
+			 (unsigned long long)m->j->id, path);
+	pthread_mutex_unlock(&m->lock);
+}
+
+static void many_pack_flush(struct fs_many *m);
+
+int many_reserve(struct fs_many *m)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&m->lock);
+	while (m->inflight >= FS_MANY_INFLIGHT &&
+	       !atomic_load_explicit(&m->cancel, memory_order_relaxed)) {
+		if (m->pack) { /* the places may all be in the pack being filled */
+			pthread_mutex_unlock(&m->lock);
+			many_pack_flush(m);
+			pthread_mutex_lock(&m->lock);
+			continue;
+		}
+		pthread_cond_wait(&m->cond, &m->lock);
+	}
+	if (atomic_load_explicit(&m->cancel, memory_order_relaxed)) {
+		ret = -ECANCELED;
+	} else if (m->nfiles + m->nfails >= m->files_max) {
+		if (!m->error[0])
+			snprintf(m->error, sizeof(m->error),
+				 "more than %u files: the walk stopped there (narrow path=, or "
+				 "mount with -o files_max=N)", m->files_max);
+		ret = -E2BIG;
+	} else {
+		m->inflight++;
+	}
+	pthread_mutex_unlock(&m->lock);
+	return ret;
+}
+
+void many_unreserve(struct fs_many *m)
+{
+	pthread_mutex_lock(&m->lock);
+	m->inflight--;
+	pthread_cond_signal(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* What happened to one file of an ended flight, worked out before m->lock. */
+struct many_outcome {
+	int err; /* positive errno; ECANCELED: silently not scanned */
+	uint64_t result;
+	struct pump_line *lines;
+	size_t nlines;
+};
+
+/* changed or gone under the scan: the result would mix two versions */
+static int many_changed(const struct many_entry *e, uint64_t bytes)
+{
+	struct stat st;
+
+	if (fstat(e->dupfd, &st) < 0)
+		return 0;
+	if (st.st_nlink == 0)
+		return ENOENT;
+	if ((uint64_t)st.st_size != e->size || st.st_mtim.tv_sec != e->mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != e->mtime.tv_nsec || bytes != e->size)
+		return ESTALE;
+	return 0;
+}
+
+/*
+ * A flight's pump job has ended (pump thread, or the walker when the end
+ * came before pj was stored): each file's result goes into the parent,
+ * unless the file changed under the scan or its read failed: then it is a
+ * failed entry and counts nowhere else.
+ */
+static void many_flight_finish(struct many_flight *fl)
+{
+	struct fs_many *m = fl->m;
+	struct pump_job *pj = fl->pj;
+	struct pump_job_info in;
+	struct many_outcome *o = calloc(fl->n, sizeof(*o));
+	uint64_t bins[VYRE_HIST_BINS];
+	bool hist = m->j->op->result == PUMP_RESULT_HIST;
+
+	pump_job_info(pj, &in);
+	if (fl->packed) {
+		struct pump_file_result *r = calloc(fl->n, sizeof(*r));
+		size_t n = r ? pump_job_files(pj, r, fl->n) : 0;
+		for (uint32_t k = 0; o && k < fl->n; k++) {
+			o[k].err = !r || k >= n ? ENOMEM : r[k].err;
+			o[k].result = r ? r[k].result : 0;
+			if (!o[k].err)
+				o[k].err = many_changed(&fl->e[k], r[k].bytes);
+		}
+		free(r);
+	} else if (o) {
+		o->result = in.result;
+		if (hist) {
+			pump_job_hist(pj, bins);
+			o->result = 0;
+			for (int b = 0; b < VYRE_HIST_BINS; b++)
+				o->result += bins[b];
+		}
+		if (m->d.lines) {
+			size_t nl = pump_job_lines(pj, NULL, 0);
+			o->lines = nl ? malloc(nl * sizeof(*o->lines)) : NULL;
+			if (nl && !o->lines)
+				o->err = ENOMEM;
+			else
+				o->nlines = pump_job_lines(pj, o->lines, nl);
+		}
+		if (in.chunks_failed) {
+			struct pump_chunk_error e;
+			o->err = pump_job_errors(pj, &e, 1) ? e.err : EIO;
+		}
+		if (!o->err && in.state == PUMP_JOB_CANCELLED)
+			o->err = ECANCELED;
+		if (!o->err)
+			o->err = many_changed(&fl->e[0], in.bytes_done);
+	}
+
+	pthread_mutex_lock(&m->lock);
+	m->chunks += in.chunks;
+	m->chunks_done += in.chunks_done;
+	m->chunks_failed += in.chunks_failed;
+	for (uint32_t k = 0; k < fl->n; k++) {
+		struct many_file *f = &m->files[fl->e[k].idx];
+		int err = o ? o[k].err : ENOMEM;
+		if (err) {
+			f->state = MF_FAILED;
+			if (err != ECANCELED)
+				many_fail_locked(m, f->path, err);
+			if (o)
+				free(o[k].lines);
+			continue;
+		}
+		f->state = MF_DONE;
+		f->result = o[k].result;
+		f->lines = o[k].lines;
+		f->nlines = o[k].nlines;
+		m->bytes += fl->e[k].size;
+		m->total += hist ? 0 : o[k].result;
+	}
+	if (hist && o && !o->err)
+		for (int b = 0; b < VYRE_HIST_BINS; b++)
+			m->bins[b] += bins[b];
+	m->files_done += fl->n;
+	m->inflight -= fl->n;
+	*(fl->prev ? &fl->prev->next : &m->flights) = fl->next;
+	if (fl->next)
+		fl->next->prev = fl->prev;
+	pthread_cond_signal(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+	for (uint32_t k = 0; k < fl->n; k++)
+		if (fl->e[k].dupfd >= 0)
+			close(fl->e[k].dupfd);
+	free(o);
+	pump_job_put(&pj);
+	free(fl);
+	many_maybe_end(m);
+}
+
+/* pump_scan.on_end of a flight's pump job (pump thread, no pump lock held). */
+static void many_flight_ended(void *arg)
+{
+	struct many_flight *fl = arg;
+	struct fs_many *m = fl->m;
+	bool now;
+
+	pthread_mutex_lock(&m->lock);
+	now = fl->pj != NULL;
+	if (!now)
+		fl->end_pending = true; /* the walker finishes it */
+	pthread_mutex_unlock(&m->lock);
+	if (now)
+		many_flight_finish(fl);
+}
+
+/* A flight that never became a pump job: its files fail with err, their fds close. */
+static void many_flight_fail(struct fs_many *m, struct many_flight *fl, const int *fds, int err)
+{
+	pthread_mutex_lock(&m->lock);
+	for (uint32_t k = 0; k < fl->n; k++) {
+		struct many_file *f = &m->files[fl->e[k].idx];
+		f->state = MF_FAILED;
+		many_fail_locked(m, f->path, err);
+	}
+	m->files_done += fl->n;
+	m->inflight -= fl->n;
+	pthread_cond_signal(&m->cond);
+	pthread_mutex_unlock(&m->lock);
+	for (uint32_t k = 0; k < fl->n; k++) {
+		if (fl->e[k].dupfd >= 0)
+			close(fl->e[k].dupfd);
+		close(fds[k]);
+	}
+	free(fl);
+}
+
+/* Submits the flight's pump job; on failure its files are failed entries. */
+static void many_flight_submit(struct fs_many *m, struct many_flight *fl, int fd,
+			       const struct pump_file *files)
+{
+	struct pump_scan scan = m->scan;
+	struct pump_job *pj = NULL;
+	int fds[FS_MANY_PACK_FILES];
+	int ret;
+
+	if (files) {
+		for (uint32_t k = 0; k < fl->n; k++)
+			fds[k] = files[k].fd;
+		scan.fd = -1;
+		scan.files = files;
+		scan.nfiles = fl->n;
+		scan.direct = 0;
+	} else {
+		fds[0] = fd;
+		scan.fd = fd;
+	}
+	scan.on_end_arg = fl;
+	/* on m->flights first: a cancel from now on reaches it */
+	pthread_mutex_lock(&m->lock);
+	fl->next = m->flights;
+	if (fl->next)
+		fl->next->prev = fl;
+	m->flights = fl;
+	pthread_mutex_unlock(&m->lock);
+	ret = pump_submit(m->fs->pump, &scan, &pj);
+	pthread_mutex_lock(&m->lock);
+	if (ret) {
+		*(fl->prev ? &fl->prev->next : &m->flights) = fl->next;
+		if (fl->next)
+			fl->next->prev = fl->prev;
+		pthread_mutex_unlock(&m->lock);
+		many_flight_fail(m, fl, fds, ret == -ENOMEM || ret == -ESHUTDOWN ? -ret : EIO);
+		return;
+	}
+	fl->pj = pj;
+	bool pending = fl->end_pending;
+	bool cancel = !pending && atomic_load_explicit(&m->cancel, memory_order_relaxed);
+	if (cancel)
+		pump_job_get(pj); /* cancel came between its submit and here */
+	pthread_mutex_unlock(&m->lock);
+	if (pending)
+		many_flight_finish(fl);
+	if (cancel) {
+		pump_job_cancel(pj);
+		pump_job_put(&pj);
+	}
+}
+
+static void many_pack_flush(struct fs_many *m)
+{
+	struct many_flight *fl = m->pack;
+
+	if (!fl)
+		return;
+	m->pack = NULL;
+	many_flight_submit(m, fl, -1, m->pack_files);
+}
+
+void many_add_file(struct fs_many *m, const char *path, int fd, const struct stat *st)
+{
+	bool pack = m->pack_ok && (uint64_t)st->st_size <= m->pack_file_max;
+	struct many_flight *fl;
+	char *p = strdup(path);
+	int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	size_t idx;
+
+	if (pack && !m->pack) {
+		m->pack = calloc(1, sizeof(*fl) + FS_MANY_PACK_FILES * sizeof(fl->e[0]));
+		if (m->pack) {
+			m->pack->m = m;
+			m->pack->packed = true;
+			m->pack->t_open_ns = many_now_ns();
+		}
+	}
+	fl = pack ? m->pack : calloc(1, sizeof(*fl) + sizeof(fl->e[0]));
+	pthread_mutex_lock(&m->lock);
+	if (p && fl && dupfd >= 0 && m->nfiles == m->files_cap) {
+		size_t cap = m->files_cap ? 2 * m->files_cap : 64;
+		struct many_file *f = realloc(m->files, cap * sizeof(*f));
+		if (f) {
+			m->files = f;
+			m->files_cap = cap;
+		}
+	}
+	if (!p || !fl || dupfd < 0 || m->nfiles == m->files_cap) {
+		m->inflight--;
+		pthread_cond_signal(&m->cond);
+		pthread_mutex_unlock(&m->lock);
+		free(p);
+		if (!pack)
+			free(fl);
+		if (dupfd >= 0)
+			close(dupfd);
+		close(fd);
+		many_add_failed(m, path, dupfd < 0 ? EMFILE : ENOMEM);
+		return;
+	}
+	idx = m->nfiles++;
+	m->files[idx] = (struct many_file){.path = p, .state = MF_RUNNING};
+	pthread_mutex_unlock(&m->lock);
+
+	fl->m = m;
+	fl->e[fl->n] = (struct many_entry){
+		.idx = idx, .dupfd = dupfd, .size = (uint64_t)st->st_size, .mtime = st->st_mtim};
+	if (!pack) {
+		fl->n = 1;
+		many_flight_submit(m, fl, fd, NULL);
+		return;
+	}
+	m->pack_files[fl->n] = (struct pump_file){.fd = fd, .size = (uint32_t)st->st_size};
+	fl->n++;
+	if (fl->n == FS_MANY_PACK_FILES || many_now_ns() - fl->t_open_ns > FS_MANY_PACK_AGE_NS)
+		many_pack_flush(m);
+}
+
+void many_walk_done(struct fs_many *m)
+{
+	many_pack_flush(m);
+	fs_grep_release(&m->grep);
+	pthread_mutex_lock(&m->lock);
+	m->walking = false;
+	m->t_walked_ns = many_now_ns();
+	pthread_mutex_unlock(&m->lock);
+	many_maybe_end(m);
+}
+
+/* ---- fs/ side ----------------------------------------------------------- */
+
+int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const struct desc *d,
+		  struct fs_grep *grep, const struct pump_scan *scan, int rootfd, int startfd,
+		  const struct stat *startst, int listfd)
+{
+	struct fs_many *m = calloc(1, sizeof(*m));
+	pthread_attr_t attr;
+	pthread_t t;
+	int ret;
+
+	if (!m) { /* the fds were to be ours: close them as many_free would */
+		if (rootfd >= 0)
+			close(rootfd);
+		if (startfd >= 0)
+			close(startfd);
+		if (listfd >= 0)
+			close(listfd);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&m->lock, NULL);
+	pthread_cond_init(&m->cond, NULL);
+	m->j = j;
+	m->fs = fs;
+	m->caller = *ctx;
+	m->caller.req = NULL;
+	m->rootfd = rootfd;
+	m->startfd = startfd;
+	if (startst)
+		m->startst = *startst;
+	m->listfd = listfd;
+	m->d = *d;
+	m->grep = *grep; /* ours now: scan.dfa points into it */
+	m->grep.view.classes = m->grep.dfa.classes; /* an array inside the struct */
+	memset(grep, 0, sizeof(*grep));
+	m->scan = *scan;
+	if (m->grep.ready)
+		m->scan.dfa = &m->grep.view;
+	m->scan.on_end = many_flight_ended;
+	/* small files share slots when the op's result is a sum of files' */
+	m->pack_ok = pump_op_packs(d->op) && !d->offset && d->length == UINT64_MAX &&
+		     d->direct != 1 && !getenv("VYRE_NO_PACK");
+	m->pack_file_max = pump_pack_file_max(d->chunk ? d->chunk : fs->chunk);
+	m->files_max = fs->opts.files_max;
+	m->t_start_ns = many_now_ns();
+	m->walking = true;
+	atomic_init(&m->cancel, false);
+	j->many = m;
+
+	fs_job_get(j); /* the walk's and the files': fs_job_ended drops it */
+	fs_job_get(j); /* the walker thread's, dropped when it exits */
+	pthread_mutex_lock(&fs->lock);
+	fs->walkers++;
+	pthread_mutex_unlock(&fs->lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	ret = -pthread_create(&t, &attr, walk_main, j);
+	pthread_attr_destroy(&attr);
+	if (ret) {
+		pthread_mutex_lock(&fs->lock);
+		fs->walkers--;
+		pthread_mutex_unlock(&fs->lock);
+		atomic_fetch_sub_explicit(&j->refs, 2, memory_order_relaxed);
+		/* the caller frees j, and with it m and the fds it now owns */
+		return ret;
+	}
+	return 0;
+}
+
+void fs_many_free(struct fs_many **mp)
+{
+	struct fs_many *m = *mp;
+
+	if (!m)
+		return;
+	*mp = NULL;
+	for (size_t i = 0; i < m->nfiles; i++) {
+		free(m->files[i].path);
+		free(m->files[i].lines);
+	}
+	free(m->pack); /* never submitted (the walker could not start) */
+	for (size_t i = 0; i < m->nfails; i++)
+		free(m->fails[i].path);
+	free(m->files);
+	free(m->fails);
+	fs_grep_release(&m->grep);
+	if (m->rootfd >= 0)
+		close(m->rootfd);
+	if (m->startfd >= 0)
+		close(m->startfd);
+	if (m->listfd >= 0)
+		close(m->listfd);
+	pthread_cond_destroy(&m->cond);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+bool fs_many_ended(struct fs_job *j)
+{
+	struct fs_many *m = j->many;
+	bool ended;
+
+	pthread_mutex_lock(&m->lock);
+	ended = m->ended;
+	pthread_mutex_unlock(&m->lock);
+	return ended;
+}
+
+/* cancel: the walk stops at its next entry, every flight is cancelled. */
+int fs_many_cancel(struct fs_job *j)
+{
+	struct fs_many *m = j->many;
+	struct pump_job **pjs = NULL;
+	size_t n = 0, cap = 0;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->ended) {
+		pthread_mutex_unlock(&m->lock);
+		return -EALREADY;
+	}
+	atomic_store_explicit(&m->cancel, true, memory_order_relaxed);
+	pthread_cond_broadcast(&m->cond);
+	for (struct many_flight *fl = m->flights; fl; fl = fl->next)
+		cap++;
+	pjs = cap ? calloc(cap, sizeof(*pjs)) : NULL;
+	for (struct many_flight *fl = m->flights; fl && pjs; fl = fl->next) {
+		if (fl->pj) {
+			pump_job_get(fl->pj);
+			pjs[n++] = fl->pj;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	for (size_t i = 0; i < n; i++) {
+		pump_job_cancel(pjs[i]);
+		pump_job_put(&pjs[i]);
+	}
+	free(pjs);
+	return 0;
+}
+
+/* Shutdown: every walk is cancelled; returns once no walker thread is left. */
+void fs_many_stop_all(struct fs *fs)
+{
+	struct fs_job **list = NULL;
+	size_t n = 0, cap = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	for (struct fs_job *j = fs->head; j; j = j->next) {
+		if (!j->many || j->ended)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			struct fs_job **l = realloc(list, cap * sizeof(*l));
+			if (!l)
+				break;
+			list = l;
+		}
+		fs_job_get(j);
+		list[n++] = j;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	for (size_t i = 0; i < n; i++) {
+		fs_many_cancel(list[i]);
+		fs_job_put(&list[i]);
+	}
+	free(list);
+	pthread_mutex_lock(&fs->lock);
+	while (fs->walkers)
+		pthread_cond_wait(&fs->walkers_cond, &fs->lock);
+	pthread_mutex_unlock(&fs->lock);
+}
+
+/* ---- rendering ---------------------------------------------------------- */
+
+/* PATH with \\, \n and other control bytes escaped, as in descriptors. */
+static int many_put_path(struct fs_buf *b, const char *p)
+{
+	int ret = 0;
+
+	for (const unsigned char *c = (const unsigned char *)p; *c && !ret; c++) {
+		if (*c == '\\')
+			ret = fs_buf_printf(b, "\\\\");
+		else if (*c == '\n')
+			ret = fs_buf_printf(b, "\\n");
+		else if (*c < 0x20 || *c == 0x7f)
+			ret = fs_buf_printf(b, "\\x%02x", *c);
+		else
+			ret = fs_buf_printf(b, "%c", *c);
+	}
+	return ret;
+}
+
+static int many_file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct many_file *)a)->path, ((const struct many_file *)b)->path);
+}
+
+static int many_fail_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct many_fail *)a)->path, ((const struct many_fail *)b)->path);
+}
+
+/*
+ * m->lock held: the files in path order. Once the job has ended the
+ * arrays are sorted in place, once; before, readers sort a copy of what
+ * is done (*copy, freed by the caller).
+ */
+static const struct many_file *many_sorted_files(struct fs_many *m, size_t *n,
+						  struct many_file **copy)
+{
+	*copy = NULL;
+	if (m->ended) {
+		if (!m->sorted) {
+			qsort(m->files, m->nfiles, sizeof(*m->files), many_file_cmp);
+			qsort(m->fails, m->nfails, sizeof(*m->fails), many_fail_cmp);
+			m->sorted = true;
+		}
+		*n = m->nfiles;
+		return m->files;
+	}
+	*copy = malloc((m->nfiles ? m->nfiles : 1) * sizeof(**copy));
+	if (!*copy) {
+		*n = 0;
+		return NULL;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < m->nfiles; i++)
+		if (m->files[i].state == MF_DONE)
+			(*copy)[k++] = m->files[i];
+	qsort(*copy, k, sizeof(**copy), many_file_cmp);
+	*n = k;
+	return *copy;
+}
+
+int render_many_files(struct fs_job *j, struct fs_buf *b)
+{
+	struct fs_many *m = j->many;
+	struct many_file *copy;
+	const struct many_file *f;
+	size_t n;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->lock);
+	f = many_sorted_files(m, &n, &copy);
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (f[i].state != MF_DONE)
+			continue;
+		ret = fs_buf_printf(b, "%llu ", (unsigned long long)f[i].result);
+		if (!ret)
+			ret = many_put_path(b, f[i].path);
+		if (!ret)
+			ret = fs_buf_printf(b, "\n");
+	}
+	pthread_mutex_unlock(&m->lock);
+	free(copy);
+	return f || !n ? ret : -ENOMEM;
+}
+
+int render_many_lines(struct fs_job *j, struct fs_buf *b)
+{
+	struct fs_many *m = j->many;
+	struct many_file *copy;
+	const struct many_file *f;
+	size_t n;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->lock);
+	f = many_sorted_files(m, &n, &copy);
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (f[i].state != MF_DONE)
+			continue;
+		for (size_t l = 0; l < f[i].nlines && !ret; l++) {
+			ret = many_put_path(b, f[i].path);
+			if (!ret)
+				ret = fs_buf_printf(b, ":%llu:%llu\n",
+						    (unsigned long long)f[i].lines[l].line,
+						    (unsigned long long)f[i].lines[l].offset);
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	free(copy);
+	return ret;
+}
+
+int render_many_failed(struct fs_job *j, struct fs_buf *b)
+{
+	struct fs_many *m = j->many;
+	struct many_fail *copy = NULL;
+	const struct many_fail *f;
+	size_t n;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->lock);
+	n = m->nfails;
+	if (m->ended) {
+		if (!m->sorted) {
+			qsort(m->files, m->nfiles, sizeof(*m->files), many_file_cmp);
+			qsort(m->fails, m->nfails, sizeof(*m->fails), many_fail_cmp);
+			m->sorted = true;
+		}
+		f = m->fails;
+	} else {
+		copy = malloc((n ? n : 1) * sizeof(*copy));
+		if (!copy) {
+			pthread_mutex_unlock(&m->lock);
+			return -ENOMEM;
+		}
+		memcpy(copy, m->fails, n * sizeof(*copy));
+		qsort(copy, n, sizeof(*copy), many_fail_cmp);
+		f = copy;
+	}
+	for (size_t i = 0; i < n && !ret; i++) {
+		const char *name = strerrorname_np(f[i].err);
+		ret = many_put_path(b, f[i].path);
+		if (!ret)
+			ret = fs_buf_printf(b, " %s\n", name ? name : "EIO");
+	}
+	pthread_mutex_unlock(&m->lock);
+	free(copy);
+	return ret;
+}
+
+int render_many_result(struct fs_job *j, struct fs_buf *b)
+{
+	struct fs_many *m = j->many;
+	uint64_t bins[VYRE_HIST_BINS], total;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->lock);
+	memcpy(bins, m->bins, sizeof(bins));
+	total = m->total;
+	pthread_mutex_unlock(&m->lock);
+	if (j->op->result == PUMP_RESULT_HIST) {
+		for (int i = 0; i < VYRE_HIST_BINS && !ret; i++)
+			ret = fs_buf_printf(b, "0x%02x %llu\n", i, (unsigned long long)bins[i]);
+		return ret;
+	}
+	return fs_buf_printf(b, "%llu\n", (unsigned long long)total);
+}
+
+/* What status shows of a many-file job: its own numbers in pump_job_info's shape. */
+void fs_many_info(struct fs_job *j, struct pump_job_info *in, struct fs_many_counts *c)
+{
+	struct fs_many *m = j->many;
+
+	memset(in, 0, sizeof(*in));
+	pthread_mutex_lock(&m->lock);
+	if (!m->ended)
+		in->state = PUMP_JOB_RUNNING;
+	else if (atomic_load_explicit(&m->cancel, memory_order_relaxed) && !m->error[0])
+		in->state = PUMP_JOB_CANCELLED;
+	else
+		in->state = m->error[0] ? PUMP_JOB_FAILED : PUMP_JOB_DONE;
+	in->priority = m->scan.priority == PUMP_PRIO_DEFAULT ? PUMP_PRIO_NORMAL : m->scan.priority;
+	in->chunk = m->scan.chunk ? m->scan.chunk : m->fs->chunk;
+	in->chunks = m->chunks;
+	in->chunks_done = m->chunks_done;
+	in->chunks_failed = m->chunks_failed;
+	in->bytes_done = m->bytes;
+	in->length = m->bytes;
+	in->result = m->total;
+	in->elapsed_us = ((m->ended ? m->t_end_ns : many_now_ns()) - m->t_start_ns) / 1000;
+	c->files = m->nfiles;
+	c->files_done = m->files_done;
+	c->files_failed = m->nfails;
+	c->walking = m->walking;
+	c->walk_us = ((m->walking ? many_now_ns() : m->t_walked_ns) - m->t_start_ns) / 1000;
+	snprintf(c->error, sizeof(c->error), "%s", m->error);
+	pthread_mutex_unlock(&m->lock);
+}

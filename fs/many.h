@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * many.h - a job over many files (README "Many files"), private to many.c
+ * and walk.c.
+ *
+ * One fs job, one id, one directory; its files become pump jobs of their
+ * own, at most FS_MANY_INFLIGHT at once, submitted by the job's walker
+ * thread (walk.c) as it finds them, so the scan starts with the first file
+ * and the walk overlaps it. Each pump job's end (many_file_ended, on the
+ * pump thread) folds its result into the parent and frees its place; the
+ * parent ends (fs_job_ended) when the walk has stopped and no file is in
+ * flight.
+ *
+ * Memory per file: one struct many_file (64 bytes) and its path, plus a
+ * grep lines=1 file's selected lines (16 bytes each); a failed entry is a
+ * path and an errno. Nothing else is kept once a file's scan has ended:
+ * its pump job and fds are gone.
+ */
+#ifndef VYRE_FS_MANY_H
+#define VYRE_FS_MANY_H
+
+#include <sys/stat.h>
+
+#include "fs.h"
+
+/*
+ * Files in flight per job: opened, given to the pump, not yet ended. Each
+ * holds two fds (the pump's and a dup to see changes), so a job holds at
+ * most 2048 fds. Small files go in packed pump jobs of up to
+ * FS_MANY_PACK_FILES (one slot when they are 4 KiB); others one pump job
+ * each, with one batch id apiece (4096 per unit).
+ */
+#define FS_MANY_INFLIGHT   1024
+#define FS_MANY_PACK_FILES 256
+#define FS_MANY_PACK_AGE_NS 20000000ull /* a pack waits at most 20 ms for more files */
+#define FS_MANY_LIST_MAX   (256u << 20) /* files= list: 1,000,000 long paths fit */
+
+enum many_file_state {
+	MF_RUNNING, /* given to the scan */
+	MF_DONE,    /* scanned: in files, its result in the totals */
+	MF_FAILED,  /* in failed (a read failed, or it changed under the scan), or cancelled */
+};
+
+struct many_file {
+	char *path;             /* as shown: the operand and the names below it */
+	enum many_file_state state;
+	uint64_t result;        /* count/match/grep: the op's result; histogram: bytes */
+	struct pump_line *lines; /* grep lines=1 */
+	size_t nlines;
+};
+
+/* One file of a flight: what its end is checked against. */
+struct many_entry {
+	size_t idx; /* in m->files */
+	int dupfd;
+	uint64_t size;
+	struct timespec mtime;
+};
+
+/*
+ * One pump job: one file, or a pack of small ones. Allocated by the
+ * walker, on m->flights (lock) until its end is folded in; the pump
+ * job's on_end_arg.
+ */
+struct many_flight {
+	struct fs_many *m;
+	struct pump_job *pj;  /* the submitter's reference, once pump_submit returned */
+	bool end_pending;     /* ended before pj was stored: the walker finishes it */
+	bool packed;
+	uint64_t t_open_ns;   /* a pack: when its first file came */
+	struct many_flight *prev, *next;
+	uint32_t n;
+	struct many_entry e[]; /* n (a pack: room for FS_MANY_PACK_FILES) */
+};
+
+struct many_fail {
+	char *path;
+	int err; /* positive errno */
+};
+
+/*
+ * Owned by its fs_job (fs_job->many, freed with it). The walker thread
+ * writes the walk's fields; everything marked (lock) is shared with the
+ * pump thread's many_file_ended and with readers (render).
+ */
+struct fs_many {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* a place in flight freed, or cancel (lock) */
+	struct fs_job *j;    /* the parent (no reference: it owns this) */
+	struct fs *fs;
+
+	/* set at submit, read-only after */
+	struct fs_caller caller; /* with its groups snapshot */
+	int rootfd;              /* the caller's root, closed by many_free */
+	int startfd;             /* path= a directory: opened at submit; -1 after the walk */
+	struct stat startst;
+	int listfd;              /* files=: the list, opened at submit; -1 after the walk */
+	struct desc d;
+	struct fs_grep grep;     /* released by the walker after its last submit */
+	struct pump_scan scan;   /* template: fd and on_end_arg set per file */
+	unsigned files_max;
+	uint64_t t_start_ns, t_end_ns; /* t_end_ns (lock) */
+	uint64_t t_walked_ns;          /* the walk ended (lock) */
+
+	bool pack_ok;         /* the op packs (pump_op_packs) */
+	uint32_t pack_file_max;
+	/* walker only: the pack being filled */
+	struct many_flight *pack;
+	struct pump_file pack_files[FS_MANY_PACK_FILES];
+
+	atomic_bool cancel;   /* cancel or shutdown: the walk stops, flights are cancelled */
+	/* (lock) */
+	bool walking;         /* the walker has not finished */
+	bool ended;           /* fs_job_ended has been called (or is about to be) */
+	bool sorted;          /* files and fails are in path order (set once ended) */
+	unsigned inflight;    /* places reserved: files opening or in flight */
+	struct many_flight *flights;
+	struct many_file *files;
+	size_t nfiles, files_cap;
+	struct many_fail *fails;
+	size_t nfails, fails_cap;
+	uint64_t files_done;  /* MF_DONE + MF_FAILED */
+	char error[256];      /* a limit hit: ends the job failed */
+	/* totals over MF_DONE files */
+	uint64_t total, bytes, chunks, chunks_done, chunks_failed;
+	uint64_t bins[VYRE_HIST_BINS];
+};
+
+/* many.c, for walk.c: the walker's side */
+int many_reserve(struct fs_many *m);   /* blocks for a place; -ECANCELED, -E2BIG (files_max) */
+void many_unreserve(struct fs_many *m);
+/* fd opened as the caller for path; takes fd; a place was reserved */
+void many_add_file(struct fs_many *m, const char *path, int fd, const struct stat *st);
+void many_add_failed(struct fs_many *m, const char *path, int err);
+void many_walk_done(struct fs_many *m);
+
+/* walk.c */
+void *walk_main(void *fs_job);
+
+#endif

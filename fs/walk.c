@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: MIT
+/*
+ * walk.c - the walker thread of a many-file job: finds its files as the
+ * caller and hands each, opened, to many.c.
+ *
+ * The thread takes the caller's fsuid/fsgid/groups (the snapshot taken at
+ * submit) and drops its effective capabilities for its whole life, so
+ * every directory it lists and every file it opens is one the caller
+ * could; its root is the caller's (/proc/<pid>/root, opened at submit).
+ *
+ * Operands (path=, each glob match, each line of files=) are resolved by
+ * resolve.c's walk, symlinks included, as grep -r follows those named on
+ * its command line. Below a directory every entry is opened beside its
+ * directory with symlinks refused (resolve_open_entry); a symlink is
+ * skipped, or with follow=1 resolved from the caller's root by its full
+ * path like an operand. A directory whose (dev, ino) is one of its own
+ * ancestors is a loop: a failed entry ELOOP, not entered.
+ *
+ * Globs: each component with *, ? or [ is matched with fnmatch(3) against
+ * the directory's entries (a leading dot only by a leading dot), as
+ * glob(3) would, but through the same walk as the caller; matches are
+ * taken in strcmp order. No match at all: the path is taken literally.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "many.h"
+
+#define WALK_DEPTH_MAX 256 /* directories below an operand; deeper: ENAMETOOLONG */
+#define WALK_PATH_MAX  (4 * PATH_MAX)
+
+struct walk {
+	struct fs_many *m;
+	struct fs *fs;
+	struct {
+		dev_t dev;
+		ino_t ino;
+	} anc[WALK_DEPTH_MAX + 1];
+	int depth;
+	char path[WALK_PATH_MAX]; /* the entry being looked at */
+	bool stop;                /* cancelled or a limit: no more entries */
+};
+
+static bool walk_stopped(struct walk *w)
+{
+	if (!w->stop && atomic_load_explicit(&w->m->cancel, memory_order_relaxed))
+		w->stop = true;
+	return w->stop;
+}
+
+static void walk_fail(struct walk *w, const char *path, int err)
+{
+	many_add_failed(w->m, path, err < 0 ? -err : err);
+}
+
+static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t plen);
+
+/* A regular file opened as the caller: to the scan, once it has a place. */
+static void walk_file(struct walk *w, int fd, const struct stat *st)
+{
+	int ret = many_reserve(w->m);
+
+	if (ret) {
+		close(fd);
+		w->stop = true;
+		return;
+	}
+	many_add_file(w->m, w->path, fd, st);
+}
+
+/* Opens w->path from the caller's root, symlinks followed: an operand, or follow=1. */
+static void walk_resolve(struct walk *w, size_t plen, bool quiet_enoent)
+{
+	char err[512];
+	struct stat st;
+	int fd, ret;
+
+	ret = resolve_open_any(w->fs, w->m->rootfd, w->path, &fd, &st, err, sizeof(err));
+	if (ret) {
+		if (!(quiet_enoent && ret == -ENOENT))
+			walk_fail(w, w->path, ret);
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		walk_dir(w, fd, &st, plen);
+		return;
+	}
+	walk_file(w, fd, &st);
+}
+
+/* Appends "/name" to w->path at plen; the new length, or 0 if it does not fit. */
+static size_t walk_join(struct walk *w, size_t plen, const char *name)
+{
+	size_t n = strlen(name);
+	bool slash = plen == 0 || w->path[plen - 1] != '/';
+
+	if (plen + slash + n + 1 > sizeof(w->path))
+		return 0;
+	if (slash)
+		w->path[plen++] = '/';
+	memcpy(w->path + plen, name, n + 1);
+	return plen + n;
+}
+
+/* One directory, opened (dirfd is ours to close), its path in w->path[0, plen). */
+static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t plen)
+{
+	DIR *dir;
+	struct dirent *de;
+
+	for (int i = 0; i < w->depth; i++) {
+		if (w->anc[i].dev == st->st_dev && w->anc[i].ino == st->st_ino) {
+			walk_fail(w, w->path, ELOOP);
+			close(dirfd);
+			return 0;
+		}
+	}
+	if (w->depth >= WALK_DEPTH_MAX) {
+		walk_fail(w, w->path, ENAMETOOLONG);
+		close(dirfd);
+		return 0;
+	}
+	dir = fdopendir(dirfd);
+	if (!dir) {
+		walk_fail(w, w->path, errno);
+		close(dirfd);
+		return 0;
+	}
+	w->anc[w->depth].dev = st->st_dev;
+	w->anc[w->depth].ino = st->st_ino;
+	w->depth++;
+	for (;;) {
+		if (walk_stopped(w))
+			break;
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			if (errno) {
+				w->path[plen] = '\0';
+				walk_fail(w, w->path, errno);
+			}
+			break;
+		}
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		size_t n = walk_join(w, plen, de->d_name);
+		if (!n) {
+			w->path[plen] = '\0';
+			walk_fail(w, w->path, ENAMETOOLONG);
+			continue;
+		}
+		unsigned char type = de->d_type;
+		if (type == DT_UNKNOWN) {
+			struct stat est;
+			if (fstatat(dirfd, de->d_name, &est, AT_SYMLINK_NOFOLLOW) < 0) {
+				walk_fail(w, w->path, errno);
+				continue;
+			}
+			type = S_ISDIR(est.st_mode) ? DT_DIR : S_ISREG(est.st_mode) ? DT_REG
+			       : S_ISLNK(est.st_mode) ? DT_LNK : DT_UNKNOWN;
+		}
+		struct stat cst;
+		int cfd, ret;
+		switch (type) {
+		case DT_DIR:
+			ret = resolve_open_entry(w->fs, dirfd, st->st_dev, de->d_name, true, &cfd,
+						 &cst);
+			if (ret)
+				walk_fail(w, w->path, ret);
+			else
+				walk_dir(w, cfd, &cst, n);
+			break;
+		case DT_REG:
+			ret = many_reserve(w->m);
+			if (ret) {
+				w->stop = true;
+				break;
+			}
+			ret = resolve_open_entry(w->fs, dirfd, st->st_dev, de->d_name, false, &cfd,
+						 &cst);
+			if (ret) {
+				many_unreserve(w->m);
+				/* swapped for something else since the listing: as grep, skip it */
+				if (ret != -EINVAL && ret != -ELOOP)
+					walk_fail(w, w->path, ret);
+				break;
+			}
+			many_add_file(w->m, w->path, cfd, &cst);
+			break;
+		case DT_LNK:
+			if (w->m->d.follow)
+				walk_resolve(w, n, false);
+			break;
+		default: /* devices, FIFOs, sockets: grep -r skips them too */
+			break;
+		}
+	}
+	w->depth--;
+	w->path[plen] = '\0';
+	closedir(dir);
+	return 0;
+}
+
+static bool walk_has_glob(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '*' || s[i] == '?' || s[i] == '[' || s[i] == '\\')
+			return true;
+	return false;
+}
+
+static int walk_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Expands rest (what follows w->path[0, plen)) component by component;
+ * returns the number of matches found at the leaves.
+ */
+static size_t walk_glob(struct walk *w, size_t plen, const char *rest)
+{
+	while (*rest == '/')
+		rest++;
+	if (!*rest) { /* a whole match: an operand */
+		if (!plen) {
+			w->path[0] = '/';
+			w->path[1] = '\0';
+			plen = 1;
+		}
+		walk_resolve(w, plen, true);
+		return 1;
+	}
+	const char *slash = strchr(rest, '/');
+	size_t clen = slash ? (size_t)(slash - rest) : strlen(rest);
+	const char *after = rest + clen;
+	char comp[NAME_MAX + 1];
+
+	if (clen > NAME_MAX)
+		return 0;
+	memcpy(comp, rest, clen);
+	comp[clen] = '\0';
+	if (!walk_has_glob(comp, clen)) {
+		size_t n = walk_join(w, plen, comp);
+		size_t got = n ? walk_glob(w, n, after) : 0;
+		w->path[plen] = '\0';
+		return got;
+	}
+
+	/* list the directory so far, as the caller */
+	char err[512];
+	struct stat st;
+	int fd;
+	if (!plen) {
+		w->path[0] = '/';
+		w->path[1] = '\0';
+	}
+	if (resolve_open_any(w->fs, w->m->rootfd, w->path, &fd, &st, err, sizeof(err))) {
+		w->path[plen] = '\0';
+		return 0;
+	}
+	w->path[plen] = '\0';
+	if (!S_ISDIR(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	DIR *dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return 0;
+	}
+	char **names = NULL;
+	size_t nn = 0, cap = 0, got = 0;
+	struct dirent *de;
+	while ((de = readdir(dir))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fnmatch(comp, de->d_name, FNM_PERIOD))
+			continue;
+		if (nn == cap) {
+			cap = cap ? 2 * cap : 16;
+			char **t = realloc(names, cap * sizeof(*t));
+			if (!t)
+				break;
+			names = t;
+		}
+		names[nn] = strdup(de->d_name);
+		if (names[nn])
+			nn++;
+	}
+	closedir(dir);
+	qsort(names, nn, sizeof(*names), walk_name_cmp);
+	for (size_t i = 0; i < nn; i++) {
+		if (!walk_stopped(w)) {
+			size_t n = walk_join(w, plen, names[i]);
+			if (n)
+				got += walk_glob(w, n, after);
+			w->path[plen] = '\0';
+		}
+		free(names[i]);
+	}
+	free(names);
+	return got;
+}
+
+/* One operand as written: a glob, or a path. */
+static void walk_operand(struct walk *w, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n >= sizeof(w->path)) {
+		walk_fail(w, path, ENAMETOOLONG);
+		return;
+	}
+	if (walk_has_glob(path, n)) {
+		w->path[0] = '\0';
+		if (walk_glob(w, 0, path) || walk_stopped(w))
+			return;
+	}
+	memcpy(w->path, path, n + 1);
+	while (n > 1 && w->path[n - 1] == '/') /* shown as grep shows "dir/" + name */
+		w->path[--n] = '\0';
+	walk_resolve(w, n, false);
+}
+
+static int walk_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A files= line in place: \\ \n \t \xHH, as jobs/N/files writes paths. */
+static size_t walk_unescape(char *s, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '\\' || i + 1 == n) {
+			s[o++] = s[i];
+			continue;
+		}
+		char c = s[++i];
+		if (c == '\\')
+			s[o++] = '\\';
+		else if (c == 'n')
+			s[o++] = '\n';
+		else if (c == 't')
+			s[o++] = '\t';
+		else if (c == 'x' && i + 2 < n && walk_hex(s[i + 1]) >= 0 && walk_hex(s[i + 2]) >= 0) {
+			s[o++] = (char)(walk_hex(s[i + 1]) * 16 + walk_hex(s[i + 2]));
+			i += 2;
+		} else {
+			s[o++] = '\\';
+			s[o++] = c;
+		}
+	}
+	return o;
+}
+
+/* files=: one path a line, each an operand; the list was opened at submit. */
+static void walk_list(struct walk *w)
+{
+	struct fs_many *m = w->m;
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (fstat(m->listfd, &st) < 0) {
+		walk_fail(w, m->d.files, errno);
+		return;
+	}
+	if ((uint64_t)st.st_size > FS_MANY_LIST_MAX) { /* a clear error: E2BIG on the list */
+		walk_fail(w, m->d.files, E2BIG);
+		return;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		walk_fail(w, m->d.files, ENOMEM);
+		return;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t r = read(m->listfd, buf + len, (size_t)st.st_size - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r < 0)
+				walk_fail(w, m->d.files, errno);
+			break;
+		}
+		len += (size_t)r;
+	}
+	for (size_t pos = 0; pos < len && !walk_stopped(w);) {
+		char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - buf) : len;
+		size_t n = walk_unescape(buf + pos, end - pos);
+		buf[pos + n] = '\0';
+		if (n && memchr(buf + pos, '\0', n)) {
+			walk_fail(w, buf + pos, EINVAL);
+		} else if (n && buf[pos] != '/') {
+			walk_fail(w, buf + pos, EINVAL); /* relative: from where? */
+		} else if (n) {
+			/* a literal path, globs in it are just bytes */
+			if (n >= sizeof(w->path)) {
+				walk_fail(w, buf + pos, ENAMETOOLONG);
+			} else {
+				memcpy(w->path, buf + pos, n + 1);
+				while (n > 1 && w->path[n - 1] == '/')
+					w->path[--n] = '\0';
+				walk_resolve(w, n, false);
+			}
+		}
+		pos = end + 1;
+	}
+	free(buf);
+}
+
+void *walk_main(void *arg)
+{
+	struct fs_job *j = arg;
+	struct fs_many *m = j->many;
+	struct fs *fs = m->fs;
+	struct cred_saved saved;
+	struct walk *w = calloc(1, sizeof(*w));
+	bool creds = geteuid() == 0;
+	int ret = 0;
+
+	pthread_setname_np(pthread_self(), "vyre-walk"); /* top -H; BENCHMARKS.md's CPU split */
+	if (!w) {
+		many_add_failed(m, m->d.files[0] ? m->d.files : m->d.path, ENOMEM);
+		goto out;
+	}
+	w->m = m;
+	w->fs = fs;
+	if (creds)
+		ret = cred_enter(&m->caller, &saved);
+	if (ret) {
+		many_add_failed(m, m->d.files[0] ? m->d.files : m->d.path, -ret);
+	} else if (m->listfd >= 0) {
+		walk_list(w);
+	} else if (m->startfd >= 0) {
+		size_t n = strlen(m->d.path);
+		memcpy(w->path, m->d.path, n + 1);
+		while (n > 1 && w->path[n - 1] == '/')
+			w->path[--n] = '\0';
+		int fd = m->startfd;
+		m->startfd = -1;
+		walk_dir(w, fd, &m->startst, n);
+	} else {
+		walk_operand(w, m->d.path);
+	}
+	if (creds)
+		cred_leave(&saved);
+	free(w);
+out:
+	if (m->listfd >= 0) {
+		close(m->listfd);
+		m->listfd = -1;
+	}
+	many_walk_done(m);
+	fs_job_put(&j);
+	pthread_mutex_lock(&fs->lock);
+	fs->walkers--;
+	pthread_cond_broadcast(&fs->walkers_cond);
+	pthread_mutex_unlock(&fs->lock);
+	return NULL;
+}

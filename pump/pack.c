@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+/*
+ * pack.c - packed jobs: many small files in one pump job, several files
+ * to a slot (vyre-runtime's PACKED_SLOT idea; vyre_abi.h VYRE_TILE_PACKED).
+ *
+ * At submit the files are planned into chunks: each file starts 16-byte
+ * aligned in the slot's region, at most VYRE_PACK_FILES_MAX files and the
+ * chunk's bytes less the boundary table to a slot. Admission takes a slot
+ * for the next chunk and queues one io_uring read per file (its tag holds
+ * slot and file); when the last lands, the table of (start, end) pairs
+ * goes after the data and the slot is published with one tile per file.
+ * The GPU writes each tile's result to the slot's op output; harvest gives
+ * each file its own. A file that reads short (it shrank) is ESTALE and
+ * scans as empty; one that fails, its errno.
+ *
+ * Only ops whose result is a plain sum of tiles pack (pump_op_packs:
+ * count, match, nop): a histogram's bins are per slot, grep folds lines
+ * across chunks in order.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pump_priv.h"
+
+#define PACK_TABLE_BYTES (VYRE_PACK_FILES_MAX * 8u)
+_Static_assert(VYRE_PACK_FILES_MAX % VYRE_PACK_FILES_PER_TILE == 0, "whole tiles of files");
+
+static uint32_t pack_round(uint32_t v)
+{
+	return (v + 15u) & ~15u;
+}
+
+bool pump_op_packs(const struct pump_op *op)
+{
+	return op && op->result == PUMP_RESULT_SCALAR && !op->harvest && !op->admit;
+}
+
+uint32_t pump_pack_file_max(uint32_t chunk)
+{
+	uint32_t room = chunk > PACK_TABLE_BYTES ? chunk - PACK_TABLE_BYTES : 0;
+
+	return room < PUMP_PACK_FILE_MAX ? room : PUMP_PACK_FILE_MAX;
+}
+
+int pack_plan(struct pump_job *j, const struct pump_scan *scan)
+{
+	uint32_t cap = j->chunk - PACK_TABLE_BYTES, off = 0, cnt = 0, chunk = 0;
+	uint32_t n = scan->nfiles;
+
+	if (!pump_op_packs(j->op) || j->direct || !scan->files || n > PUMP_PACK_JOB_MAX ||
+	    j->chunk <= PACK_TABLE_BYTES)
+		return -EINVAL;
+	j->pfiles = calloc(n, sizeof(*j->pfiles));
+	j->pack_first = calloc((size_t)n + 1, sizeof(*j->pack_first));
+	if (!j->pfiles || !j->pack_first)
+		return -ENOMEM;
+	j->length = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t size = scan->files[i].size;
+		if (size > pump_pack_file_max(j->chunk) || scan->files[i].fd < 0)
+			return -EINVAL;
+		if (cnt && (off + pack_round(size) > cap || cnt == VYRE_PACK_FILES_MAX)) {
+			j->pack_first[++chunk] = i;
+			off = 0;
+			cnt = 0;
+		}
+		j->pfiles[i] = (struct pump_pfile){.fd = scan->files[i].fd, .size = size, .off = off};
+		off += pack_round(size);
+		cnt++;
+		j->length += size;
+	}
+	j->npfiles = n;
+	j->chunks = n ? chunk + 1 : 0;
+	j->pack_first[j->chunks] = n;
+	j->end = j->length;
+	return 0;
+}
+
+/* The job's files give their fds back to the caller (a failed submit). */
+void pack_forget(struct pump_job *j)
+{
+	free(j->pfiles);
+	free(j->pack_first);
+	j->pfiles = NULL;
+	j->pack_first = NULL;
+	j->npfiles = 0;
+}
+
+void pack_close(struct pump_job *j)
+{
+	for (uint32_t i = 0; i < j->npfiles; i++) {
+		if (j->pfiles[i].fd >= 0)
+			close(j->pfiles[i].fd);
+		j->pfiles[i].fd = -1;
+	}
+}
+
+static int pack_read(struct pump *p, uint32_t slot, uint32_t i)
+{
+	struct pump_pfile *f = &p->slots[slot].job->pfiles[i];
+
+	return uring_read_at(p, slot, f->fd, f->off + f->got, f->size - f->got, f->got,
+			     (uint64_t)slot | (uint64_t)(i + 1) << 32);
+}
+
+static void pack_publish(struct pump *p, uint32_t slot)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
+	uint32_t tbl[2 * VYRE_PACK_FILES_MAX], table, bytes = 0;
+	int ret;
+
+	uint32_t n = last - first;
+	uint32_t padded = (n + VYRE_PACK_FILES_PER_TILE - 1) / VYRE_PACK_FILES_PER_TILE *
+			  VYRE_PACK_FILES_PER_TILE;
+
+	table = pack_round(j->pfiles[last - 1].off + j->pfiles[last - 1].size);
+	memset(tbl, 0, (size_t)padded * 8); /* (0, 0): no file */
+	for (uint32_t i = first; i < last; i++) {
+		struct pump_pfile *f = &j->pfiles[i];
+		tbl[2 * (i - first)] = f->off;
+		tbl[2 * (i - first) + 1] = f->err ? f->off : f->off + f->got;
+		bytes += f->err ? 0 : f->got;
+	}
+	memcpy(arena_region(&p->arena, slot) + table, tbl, (size_t)padded * 8);
+	s->data_len = bytes;
+	struct ring_work w = {
+		.opcode = j->op->code,
+		.tenant = j->batch,
+		.arg2 = j->data_off,
+		.jd_len = j->data_len,
+		.data_off = arena_offset(&p->arena, slot),
+		.data_len = table,
+		.tail_len = table,
+		.batch = j->batch,
+		.packed = last - first,
+	};
+	ret = j->op->pack ? j->op->pack(p, slot, &w) : 0;
+	if (!ret)
+		ret = ring_publish(p->ring, slot, &w);
+	j->reads--;
+	pthread_mutex_lock(&p->lock);
+	p->slots_reading--;
+	if (!ret)
+		p->slots_published++;
+	if (!j->t_published_ns)
+		j->t_published_ns = pump_now_ns();
+	pthread_mutex_unlock(&p->lock);
+	if (ret) {
+		vlog_err("pump: packed chunk %llu of slot %u not published (%d)",
+			 (unsigned long long)s->index, slot, ret);
+		pthread_mutex_lock(&p->lock);
+		for (uint32_t i = first; i < last; i++)
+			if (!j->pfiles[i].err)
+				j->pfiles[i].err = -ret;
+		pthread_mutex_unlock(&p->lock);
+		job_chunk_failed(p, j, s->index, 0, -ret);
+		pump_slot_free(p, slot);
+		return;
+	}
+	s->state = PSLOT_PUBLISHED;
+	j->published++;
+	j->published_total++;
+}
+
+/* A free slot (already taken for j) gets the job's next packed chunk. */
+int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot)
+{
+	struct pump_slot *s = &p->slots[slot];
+	uint32_t first, last;
+
+	s->state = PSLOT_READING;
+	s->index = j->next_index++;
+	first = j->pack_first[s->index];
+	last = j->pack_first[s->index + 1];
+	s->pack_pending = 1; /* held until every read is queued */
+	j->reads++;
+	pthread_mutex_lock(&p->lock);
+	p->slots_reading++;
+	pthread_mutex_unlock(&p->lock);
+	for (uint32_t i = first; i < last; i++) {
+		if (!j->pfiles[i].size)
+			continue;
+		if (pack_read(p, slot, i) == 0) {
+			s->pack_pending++;
+		} else {
+			pthread_mutex_lock(&p->lock);
+			j->pfiles[i].err = EIO;
+			pthread_mutex_unlock(&p->lock);
+		}
+	}
+	if (--s->pack_pending == 0)
+		pack_publish(p, slot);
+	return 0;
+}
+
+/* One file's read of a packed chunk is in: the rest is asked again, or it is done. */
+void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	struct pump_pfile *f = &j->pfiles[i];
+	int err = 0;
+
+	if (res < 0) {
+		err = -res;
+	} else if (res == 0) {
+		if (f->got < f->size)
+			err = ESTALE; /* it shrank since it was planned */
+	} else {
+		f->got += (uint32_t)res;
+		if (f->got < f->size && !j->cancel) {
+			if (pack_read(p, slot, i) == 0)
+				return;
+			err = EIO;
+		}
+	}
+	pthread_mutex_lock(&p->lock);
+	if (err)
+		f->err = err;
+	if (!j->t_read_ns)
+		j->t_read_ns = pump_now_ns();
+	pthread_mutex_unlock(&p->lock);
+	if (--s->pack_pending == 0)
+		pack_publish(p, slot);
+}
+
+/* p->lock held, from harvest: each file of the slot takes its tile's result. */
+void pack_harvest_locked(struct pump_job *j, const struct pump_slot *s, const struct ring_done *d)
+{
+	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
+
+	for (uint32_t i = first; i < last; i++) {
+		struct pump_pfile *f = &j->pfiles[i];
+		if (f->err)
+			continue;
+		if (d->status == VYRE_SLOT_DONE) {
+			f->result = d->out[i - first];
+			f->scanned = true;
+		} else
+			f->err = d->error == VYRE_ERR_MASKED ? ECANCELED : EIO;
+	}
+}
+
+size_t pump_job_files(struct pump_job *j, struct pump_file_result *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&j->p->lock);
+	n = j->npfiles;
+	for (size_t i = 0; out && i < n && i < max; i++) {
+		const struct pump_pfile *f = &j->pfiles[i];
+		out[i] = (struct pump_file_result){.result = f->result, .bytes = f->got,
+						   .err = f->err};
+		/* cancelled (or its job ended) before its slot came: never scanned */
+		if (!f->err && !f->scanned)
+			out[i].err = j->cancel ? ECANCELED : EIO;
+	}
+	pthread_mutex_unlock(&j->p->lock);
+	return n;
+}
