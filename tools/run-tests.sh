@@ -54,7 +54,7 @@ echo "=== regex compiler fuzzer (libFuzzer, 30 s)"
 fuzz_regex() {
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -Ipump/regex pump/regex/*.c tests/unit/fuzz_regex.c -o build/fuzz_regex &&
-		build/fuzz_regex -max_total_time=30 -max_len=512 -timeout=20 \
+		build/fuzz_regex -max_total_time=30 -max_len=512 -timeout=20 -artifact_prefix=build/ \
 			-print_final_stats=1 2>&1 | tail -3
 	return "${PIPESTATUS[0]}"
 }

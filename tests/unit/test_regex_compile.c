@@ -61,6 +61,15 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* CPU time: the compile-time bounds hold on a machine shared with other jobs. */
+static double cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 /* ---- the simulator, and the DFA's promises ---- */
 
 static void dfa_check_shape(const struct regex_dfa *d)
@@ -124,6 +133,11 @@ static uint64_t dfa_count(const struct regex_dfa *d, const uint8_t *t, size_t n,
 /* ---- grep, via posix_spawn ---- */
 
 static char tmpdir[] = "/tmp/test_regex_XXXXXX";
+
+static void rm_tmpdir(void)
+{
+	test_rmtree(tmpdir);
+}
 
 static void write_file(const char *path, const void *p, size_t n)
 {
@@ -258,6 +272,41 @@ static void test_errors(void)
 	       err);
 }
 
+/* The API's corners: no patterns, a '\n' inside a pattern, no err buffer, no opts. */
+static void test_api(void)
+{
+	static const uint8_t text[] = "x\ny\nxy\nz\n\nab";
+	struct regex_dfa d;
+	uint64_t lines;
+	int ret;
+
+	ret = regex_compile(NULL, NULL, 0, NULL, &d, NULL, 0);
+	CHECK(ret == 0, "no patterns: %d", ret);
+	dfa_check_shape(&d);
+	CHECK(dfa_count(&d, text, sizeof(text) - 1, false, &lines) == 0 && lines == 6,
+	      "no patterns match no line");
+	regex_dfa_free(&d);
+	CHECK(!d.next && !d.accept && !d.sink && !d.nstates, "free zeroes");
+
+	const char *two[1] = {"^x$\nz"};
+	size_t len[1] = {strlen(two[0])};
+	ret = regex_compile(two, len, 1, NULL, &d, NULL, 0);
+	CHECK(ret == 0, "newline-separated: %d", ret);
+	dfa_check_shape(&d);
+	CHECK(dfa_count(&d, text, sizeof(text) - 1, false, &lines) == 2, "^x$ or z: 2 lines");
+	regex_dfa_free(&d);
+
+	const char *bad[1] = {"a("};
+	len[0] = 2;
+	ret = regex_compile(bad, len, 1, NULL, &d, NULL, 0);
+	CHECK(ret == -EINVAL && !d.next, "no err buffer: %d", ret);
+	char small[8];
+	ret = regex_compile(bad, len, 1, NULL, &d, small, sizeof(small));
+	CHECK(ret == -EINVAL && strlen(small) == sizeof(small) - 1, "short err buffer: '%s'",
+	      small);
+	printf("api: no patterns, '\\n'-separated patterns, NULL and short err buffers ok\n");
+}
+
 /* ---- 2. caps and compile times ---- */
 
 static int compile1(const char *p, bool icase, struct regex_dfa *d, char *err)
@@ -292,15 +341,15 @@ static void time_set(const char *what, char **words, size_t *lens, size_t n, boo
 	struct regex_opts o = {.fixed = fixed, .icase = icase};
 	struct regex_dfa d;
 	char err[256];
-	double t0 = now_ms();
+	double t0 = now_ms(), c0 = cpu_ms();
 	int ret = regex_compile((const char *const *)words, lens, n, &o, &d, err, sizeof(err));
-	double ms = now_ms() - t0;
+	double ms = now_ms() - t0, cpu = cpu_ms() - c0;
 
 	CHECK(ret == 0, "%s: %d %s", what, ret, err);
 	dfa_check_shape(&d);
-	printf("compile: %-28s %5zu patterns %6u states %3u classes %7.1f ms\n", what, n, d.nstates,
-	       d.nclasses, ms);
-	CHECK(ms < COMPILE_MS_MAX, "%s took %.0f ms", what, ms);
+	printf("compile: %-28s %5zu patterns %6u states %3u classes %7.1f ms (%.1f ms CPU)\n", what,
+	       n, d.nstates, d.nclasses, ms, cpu);
+	CHECK(cpu < COMPILE_MS_MAX, "%s took %.0f ms of CPU", what, cpu);
 	regex_dfa_free(&d);
 }
 
@@ -328,6 +377,11 @@ static void test_caps(void)
 	       1, d.nstates, d.nclasses, now_ms() - t0);
 	CHECK(d.nstates >= 8192, "states %u", d.nstates);
 	dfa_check_shape(&d);
+	regex_dfa_free(&d);
+	/* one NFA copy per x+, not two: 40 nested '+' must not double 40 times */
+	t0 = now_ms();
+	ret = compile1("((x+y)+++++++++++++++++++++++++++++++++++++++z)+", false, &d, err);
+	CHECK(ret == 0 && now_ms() - t0 < COMPILE_MS_MAX, "nested +: %d %s", ret, err);
 	regex_dfa_free(&d);
 	ret = compile1("a{1000}", false, &d, err);
 	CHECK(ret == 0 && d.nstates == 1001, "a{1000}: %d, %u states", ret, d.nstates);
@@ -631,7 +685,7 @@ static void test_differential(uint64_t seed, unsigned npat)
 	size_t tlen[NTEXTS];
 	char tpath[NTEXTS][64], ppath[64];
 	unsigned mismatches = 0, refused = 0, toobig = 0, sets = 0, fixeds = 0, icases = 0;
-	unsigned paren = 0;
+	unsigned paren = 0, quirk = 0;
 	uint64_t matched_lines = 0, total_lines = 0;
 	double t0 = now_ms();
 
@@ -692,6 +746,10 @@ static void test_differential(uint64_t seed, unsigned npat)
 			toobig++;
 			continue;
 		}
+		if (ret == -EINVAL && want >= 0 && np > 1 && strstr(err, "trailing backslash")) {
+			quirk++; /* grep 3.8 takes it as a literal '\\' in the last of several */
+			continue;
+		}
 		if (ret == -EINVAL && want >= 0 && strstr(err, "unbalanced ')'")) {
 			paren++; /* grep takes an unmatched ')' as a literal; we refuse it */
 			continue;
@@ -730,11 +788,11 @@ static void test_differential(uint64_t seed, unsigned npat)
 	}
 	double ms = now_ms() - t0;
 	printf("differential: %u pattern sets (%u multi-pattern, %u -F, %u -i), %u refused by "
-	       "both, %u unmatched ')' refused by us only, %u -E2BIG skipped, %" PRIu64
-	       " of %" PRIu64 " lines matched, %u mismatches, "
+	       "both, %u unmatched ')' and %u last-pattern trailing '\\' refused by us only, %u "
+	       "-E2BIG skipped, %" PRIu64 " of %" PRIu64 " lines matched, %u mismatches, "
 	       "%.1f s\n",
-	       npat, sets, fixeds, icases, refused, paren, toobig, matched_lines, total_lines,
-	       mismatches, ms / 1e3);
+	       npat, sets, fixeds, icases, refused, paren, quirk, toobig, matched_lines,
+	       total_lines, mismatches, ms / 1e3);
 	CHECK(mismatches == 0, "%u mismatches against grep (seed %" PRIu64 ")", mismatches, seed);
 	CHECK(toobig < npat / 100 + 1, "%u patterns hit -E2BIG", toobig);
 	CHECK(paren < npat / 100 + 1, "%u unmatched ')'", paren);
@@ -755,9 +813,10 @@ int main(void)
 		return T_EXIT_SKIP;
 	}
 	CHECK(mkdtemp(tmpdir), "mkdtemp");
+	atexit(rm_tmpdir); /* CHECK exits: the scratch folder goes even on failure */
 	test_errors();
+	test_api();
 	test_caps();
 	test_differential(seed, npat);
-	test_rmtree(tmpdir);
 	return 0;
 }
