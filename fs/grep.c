@@ -35,11 +35,15 @@ static int fs_grep_read(const struct fuse_context *ctx, const char *path, char *
 		if (ret == -ENOENT)
 			snprintf(err, errlen, "patterns=%s: no such file (check the path)", path);
 		else if (ret == -EACCES)
-			snprintf(err, errlen, "patterns=%s: permission denied (you may only use "
-				 "pattern files you can read)", path);
+			snprintf(err, errlen,
+				 "patterns=%s: permission denied (you may only use "
+				 "pattern files you can read)",
+				 path);
 		else if (ret == -EISDIR)
-			snprintf(err, errlen, "patterns=%s: is a directory (name a file with one "
-				 "pattern a line)", path);
+			snprintf(err, errlen,
+				 "patterns=%s: is a directory (name a file with one "
+				 "pattern a line)",
+				 path);
 		else
 			snprintf(err, errlen, "patterns=%s: %s (name a regular file)", path,
 				 strerror(-ret));
@@ -51,8 +55,10 @@ static int fs_grep_read(const struct fuse_context *ctx, const char *path, char *
 		goto out_close;
 	}
 	if ((uint64_t)st.st_size > FS_GREP_FILE_MAX) {
-		snprintf(err, errlen, "patterns=%s: %lld bytes, over the %u MiB limit (use fewer "
-			 "patterns)", path, (long long)st.st_size, FS_GREP_FILE_MAX >> 20);
+		snprintf(err, errlen,
+			 "patterns=%s: %lld bytes, over the %u MiB limit (use fewer "
+			 "patterns)",
+			 path, (long long)st.st_size, FS_GREP_FILE_MAX >> 20);
 		ret = -E2BIG;
 		goto out_close;
 	}
@@ -132,19 +138,20 @@ int fs_grep_prepare(const struct fuse_context *ctx, const struct desc *d, struct
 		if (d->patterns[0])
 			snprintf(err, errlen, "patterns=%s: %s", d->patterns, cerr);
 		else
-			snprintf(err, errlen, "pattern=%.*s: %s", (int)(d->pattern_len > 64 ? 64 : d->pattern_len),
+			snprintf(err, errlen, "pattern=%.*s: %s",
+				 (int)(d->pattern_len > 64 ? 64 : d->pattern_len),
 				 (const char *)d->pattern, cerr);
 	} else if (ret) {
 		snprintf(err, errlen, "the patterns could not be compiled: %s", strerror(-ret));
 	} else {
 		g->view = (struct pump_dfa){
-			.nstates = g->dfa.nstates,
-			.nclasses = g->dfa.nclasses,
-			.start = g->dfa.start,
-			.classes = g->dfa.classes,
-			.next = g->dfa.next,
-			.accept = g->dfa.accept,
-			.sink = g->dfa.sink,
+		    .nstates = g->dfa.nstates,
+		    .nclasses = g->dfa.nclasses,
+		    .start = g->dfa.start,
+		    .classes = g->dfa.classes,
+		    .next = g->dfa.next,
+		    .accept = g->dfa.accept,
+		    .sink = g->dfa.sink,
 		};
 		g->ready = true;
 	}
