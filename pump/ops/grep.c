@@ -199,6 +199,13 @@ static uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos)
 	return pos == 0 ? 0 : (uint32_t)((pos - 1) >> gc->shift);
 }
 
+/* The row's hook, for slots published without a tile size (ring tests). */
+static uint32_t grep_tile_shift(const struct gpu *g, const struct ring_work *w)
+{
+	(void)g;
+	return (w->arg1 & VYRE_GREP_F_CONT) ? GREP_CONT_SHIFT : grep_shift(w->data_len);
+}
+
 static void grep_work(struct pump *p, uint32_t slot, struct ring_work *w)
 {
 	struct pump_job *j = p->slots[slot].job;
@@ -642,6 +649,7 @@ const struct pump_op pump_op_grep = {
     .summary = "lines matching pattern= (an ERE), like grep -c; lines=1: jobs/N/lines",
     .prep = grep_prep,
     .pack = grep_pack,
+    .tile_shift = grep_tile_shift,
     .harvest = grep_harvest,
     .admit = grep_admit,
     .read_done = grep_read_done,
