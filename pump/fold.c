@@ -123,7 +123,7 @@ void fold_lines(struct pump_job *j, const struct pump_part *part)
 	}
 	for (size_t i = 0; i < n; i++)
 		j->lines[j->nlines++] = (struct pump_line){
-			.line = j->fold_nl + part->lines[i].nl + 1,
-			.offset = part->file_off + part->lines[i].pos,
+		    .line = j->fold_nl + part->lines[i].nl + 1,
+		    .offset = part->file_off + part->lines[i].pos,
 		};
 }

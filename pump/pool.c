@@ -70,7 +70,8 @@ void pool_free(struct pool *p, uint32_t off, uint32_t len)
 		p->free[i - 1].len += len;
 		if (i < p->nfree && off + len == p->free[i].off) {
 			p->free[i - 1].len += p->free[i].len;
-			memmove(&p->free[i], &p->free[i + 1], (p->nfree - i - 1) * sizeof(*p->free));
+			memmove(&p->free[i], &p->free[i + 1],
+				(p->nfree - i - 1) * sizeof(*p->free));
 			p->nfree--;
 		}
 		return;

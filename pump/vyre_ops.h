@@ -26,7 +26,8 @@
 
 #define VYRE_OPF_NONE 0
 #define VYRE_OPF_BINS 1 /* the op counts into s_hist: 256 bins per slot */
-#define VYRE_OPF_COUNTERS 2 /* the op keeps VYRE_S_OP counters: the last tile reports and zeroes them */
+#define VYRE_OPF_COUNTERS                                                                          \
+	2 /* the op keeps VYRE_S_OP counters: the last tile reports and zeroes them */
 
 #define VYRE_OPCLASS_NOP     0
 #define VYRE_OPCLASS_COUNT   1
@@ -35,13 +36,13 @@
 #define VYRE_OPCLASS_FENCE   4 /* the fence is no table row: it has no chunk */
 #define VYRE_OPCLASS_UNKNOWN 5
 #define VYRE_OPCLASS_GREP    6
-#define VYRE_OPCLASSES       8
+#define VYRE_OPCLASSES	     8
 
-#define VYRE_OPS(VYRE_OP)                                                       \
-	VYRE_OP(nop, NOP, 0x000u, VYRE_OPCLASS_NOP, VYRE_OPF_NONE)              \
-	VYRE_OP(count, COUNT, 0x101u, VYRE_OPCLASS_COUNT, VYRE_OPF_NONE)        \
-	VYRE_OP(match, MATCH, 0x102u, VYRE_OPCLASS_MATCH, VYRE_OPF_NONE)        \
-	VYRE_OP(histogram, HISTOGRAM, 0x103u, VYRE_OPCLASS_HIST, VYRE_OPF_BINS) \
+#define VYRE_OPS(VYRE_OP)                                                                          \
+	VYRE_OP(nop, NOP, 0x000u, VYRE_OPCLASS_NOP, VYRE_OPF_NONE)                                 \
+	VYRE_OP(count, COUNT, 0x101u, VYRE_OPCLASS_COUNT, VYRE_OPF_NONE)                           \
+	VYRE_OP(match, MATCH, 0x102u, VYRE_OPCLASS_MATCH, VYRE_OPF_NONE)                           \
+	VYRE_OP(histogram, HISTOGRAM, 0x103u, VYRE_OPCLASS_HIST, VYRE_OPF_BINS)                    \
 	VYRE_OP(grep, GREP, 0x104u, VYRE_OPCLASS_GREP, VYRE_OPF_COUNTERS)
 
 /* The opcode constants: VYRE_OP_COUNT = 0x101 and so on. */

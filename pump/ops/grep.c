@@ -33,13 +33,13 @@
  * twice: count, then record). 2 x 8192 steps per pass, 16384 per hop, stay
  * clear. A GPU has no cap; the budget there only bounds one lane's share.
  */
-#define GREP_BUDGET_CPU      13
-#define GREP_BUDGET_GPU      20
+#define GREP_BUDGET_CPU	     13
+#define GREP_BUDGET_GPU	     20
 #define GREP_CONT_BUDGET_CPU 14
 #define GREP_CONT_BUDGET_GPU 22
-#define GREP_TAIL_MAX        65536u /* tail window read past a chunk */
-#define GREP_TILE_MIN_SHIFT  16     /* 64 KiB tiles: 256 bytes per lane */
-#define GREP_CONT_SHIFT      27     /* a continuation is one tile */
+#define GREP_TAIL_MAX	     65536u /* tail window read past a chunk */
+#define GREP_TILE_MIN_SHIFT  16	    /* 64 KiB tiles: 256 bytes per lane */
+#define GREP_CONT_SHIFT	     27	    /* a continuation is one tile */
 
 enum grep_kind { GREP_CHUNK = 1, GREP_CONT };
 
@@ -47,9 +47,9 @@ enum grep_kind { GREP_CHUNK = 1, GREP_CONT };
 struct grep_chunk {
 	enum grep_kind kind; /* first: slot op_ctx tells chunks and continuations apart */
 	struct pump_part *part;
-	uint32_t slot;     /* its slot, while a rerun waits (on grep_job.held) */
-	uint32_t resume;   /* where the next pass starts */
-	uint32_t flags;    /* arg1 of its passes */
+	uint32_t slot;	 /* its slot, while a rerun waits (on grep_job.held) */
+	uint32_t resume; /* where the next pass starts */
+	uint32_t flags;	 /* arg1 of its passes */
 	uint32_t shift, ntiles;
 	uint32_t data_len, tail_len;
 	uint32_t *tile_pre; /* '\n' in the chunk before each tile */
@@ -65,17 +65,17 @@ struct grep_cont {
 	enum grep_kind kind;
 	struct grep_chunk *gc;
 	uint64_t pos, nl; /* the line: chunk-relative start, '\n' before it in the chunk */
-	uint64_t at;      /* file offset reached */
-	uint32_t state;   /* DFA state there */
-	uint32_t skip;    /* bytes of the read before at (O_DIRECT alignment) */
+	uint64_t at;	  /* file offset reached */
+	uint32_t state;	  /* DFA state there */
+	uint32_t skip;	  /* bytes of the read before at (O_DIRECT alignment) */
 	struct grep_cont *next;
 };
 
 struct grep_job {
-	struct grep_chunk *held;          /* chunks waiting to rerun */
+	struct grep_chunk *held;	  /* chunks waiting to rerun */
 	struct grep_cont *queue, **qtail; /* open lines waiting for a read */
-	uint32_t open_chunks;             /* chunks not yet folded */
-	uint32_t budget, cont_budget;     /* log2 */
+	uint32_t open_chunks;		  /* chunks not yet folded */
+	uint32_t budget, cont_budget;	  /* log2 */
 };
 
 /* ---- the DFA in the data region ------------------------------------------ */
@@ -197,6 +197,13 @@ static uint32_t grep_low(const struct pump_job *j, const struct ring_done *d)
 static uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos)
 {
 	return pos == 0 ? 0 : (uint32_t)((pos - 1) >> gc->shift);
+}
+
+/* The row's hook, for slots published without a tile size (ring tests). */
+static uint32_t grep_tile_shift(const struct gpu *g, const struct ring_work *w)
+{
+	(void)g;
+	return (w->arg1 & VYRE_GREP_F_CONT) ? GREP_CONT_SHIFT : grep_shift(w->data_len);
 }
 
 static void grep_work(struct pump *p, uint32_t slot, struct ring_work *w)
@@ -322,12 +329,12 @@ static int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct 
 		if (!c)
 			return -ENOMEM;
 		*c = (struct grep_cont){
-			.kind = GREP_CONT,
-			.gc = gc,
-			.pos = start,
-			.nl = gc->tile_pre[grep_owner_tile(gc, start)] + e[VYRE_GO_OPEN_NL],
-			.at = gc->part->file_off + e[VYRE_GO_OPEN_POS],
-			.state = e[VYRE_GO_OPEN_STATE],
+		    .kind = GREP_CONT,
+		    .gc = gc,
+		    .pos = start,
+		    .nl = gc->tile_pre[grep_owner_tile(gc, start)] + e[VYRE_GO_OPEN_NL],
+		    .at = gc->part->file_off + e[VYRE_GO_OPEN_POS],
+		    .state = e[VYRE_GO_OPEN_STATE],
 		};
 		gc->pending++;
 		grep_queue(gj, c);
@@ -501,8 +508,8 @@ static int grep_cont_read(struct pump *p, struct pump_job *j, struct grep_cont *
 
 	if (c->at >= j->end) {
 		/* the scan ends here: a line that has bytes ends with it */
-		grep_cont_end(p, j, c, c->at > c->gc->part->file_off + c->pos &&
-					       grep_selected(j, c->state));
+		grep_cont_end(p, j, c,
+			      c->at > c->gc->part->file_off + c->pos && grep_selected(j, c->state));
 		return 0;
 	}
 	slot = pump_slot_take(p, j);
@@ -587,8 +594,8 @@ static void grep_read_done(struct pump *p, uint32_t slot, int got)
 	if (avail <= c->skip) {
 		/* the file ended at c->at */
 		pump_slot_free(p, slot);
-		grep_cont_end(p, j, c, c->at > c->gc->part->file_off + c->pos &&
-					       grep_selected(j, c->state));
+		grep_cont_end(p, j, c,
+			      c->at > c->gc->part->file_off + c->pos && grep_selected(j, c->state));
 		return;
 	}
 	grep_work(p, slot, &w);
@@ -632,20 +639,21 @@ static void grep_job_free(struct pump_job *j)
 }
 
 const struct pump_op pump_op_grep = {
-	.name = "grep",
-	.code = VYRE_OP_GREP,
-	.opclass = VYRE_OPCLASS_GREP,
-	.args = PUMP_OP_ARG_PATTERN | PUMP_OP_ARG_GREP,
-	.result = PUMP_RESULT_FOLD,
-	.usage = "pattern=ERE|patterns=FILE [fixed=1] [icase=1] [invert=1] [lines=1] [max=N] "
-		 "result: selected lines, like LC_ALL=C grep -a -c",
-	.summary = "lines matching pattern= (an ERE), like grep -c; lines=1: jobs/N/lines",
-	.prep = grep_prep,
-	.pack = grep_pack,
-	.harvest = grep_harvest,
-	.admit = grep_admit,
-	.read_done = grep_read_done,
-	.busy = grep_busy,
-	.fold = fold_lines,
-	.job_free = grep_job_free,
+    .name = "grep",
+    .code = VYRE_OP_GREP,
+    .opclass = VYRE_OPCLASS_GREP,
+    .args = PUMP_OP_ARG_PATTERN | PUMP_OP_ARG_GREP,
+    .result = PUMP_RESULT_FOLD,
+    .usage = "pattern=ERE|patterns=FILE [fixed=1] [icase=1] [invert=1] [lines=1] [max=N] "
+	     "result: selected lines, like LC_ALL=C grep -a -c",
+    .summary = "lines matching pattern= (an ERE), like grep -c; lines=1: jobs/N/lines",
+    .prep = grep_prep,
+    .pack = grep_pack,
+    .tile_shift = grep_tile_shift,
+    .harvest = grep_harvest,
+    .admit = grep_admit,
+    .read_done = grep_read_done,
+    .busy = grep_busy,
+    .fold = fold_lines,
+    .job_free = grep_job_free,
 };

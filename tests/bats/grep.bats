@@ -20,6 +20,14 @@ setup_file() {
 	printf 'GNU\n' > "$G/secret_pats"
 	chmod 600 "$G/secret_pats"
 	mkdir "$G/dir"
+	# 800 words of the text: a DFA far past what fits in shared memory
+	python3 -c '
+import random, sys
+random.seed(3)
+ws = sorted(set(x.strip(".,;:()\"") for x in open(sys.argv[1]).read().split() if len(x) > 5))
+random.shuffle(ws)
+open(sys.argv[2], "w").write("\n".join(ws[:800]) + "\n")' "$GPL" "$G/words"
+	chmod 644 "$G/words"
 	python3 - "$G/long" <<'PY'
 import random, sys
 random.seed(7)
@@ -67,10 +75,17 @@ grep_is() {
 	grep_is 'pattern=""' -- -E ''
 }
 
-@test "patterns=FILE equals grep -f FILE" {
+@test "patterns=FILE equals grep -f FILE, also with 800 fixed words" {
 	F=$GPL
 	grep_is "patterns=$G/pats" -- -E -f "$G/pats"
 	grep_is "patterns=$G/pats invert=1" -- -E -v -f "$G/pats"
+	grep_is "patterns=$G/words fixed=1" -- -F -f "$G/words"
+	grep_is "patterns=$G/words fixed=1 icase=1 chunk=4K" -- -F -i -f "$G/words"
+	local id
+	id=$(submit "scan path=$GPL op=grep patterns=$G/words fixed=1 invert=1 lines=1")
+	wait_job "$id"
+	diff <(cat "$MNT/jobs/$id/lines") \
+		<(LC_ALL=C grep -a -n -b -v -F -f "$G/words" "$GPL" | cut -d: -f1,2)
 }
 
 @test "lines=1: jobs/N/lines equals grep -n -b | cut -d: -f1,2" {

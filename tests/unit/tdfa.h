@@ -17,7 +17,7 @@
 #include "pump.h"
 #include "check.h"
 
-#define TDFA_ATOMS 60
+#define TDFA_ATOMS	60
 #define TDFA_MAX_STATES 4096
 
 struct tdfa {
@@ -109,7 +109,8 @@ static inline void tdfa_build(const char *pat, bool compact, struct tdfa *t)
 				for (int i = 0; i < p.k; i++) {
 					if ((S >> i & 1) && p.set[i][b])
 						T |= 1ull << (i + 1);
-					if (i > 0 && (S >> i & 1) && p.plus[i - 1] && p.set[i - 1][b])
+					if (i > 0 && (S >> i & 1) && p.plus[i - 1] &&
+					    p.set[i - 1][b])
 						T |= 1ull << i;
 				}
 				if (T & acc)
@@ -130,13 +131,13 @@ static inline void tdfa_build(const char *pat, bool compact, struct tdfa *t)
 	for (uint32_t s = 0; s < n; s++)
 		t->accept[s] = t->sink[s] = (sets[s] & acc) != 0;
 	t->d = (struct pump_dfa){
-		.nstates = n,
-		.nclasses = ncls,
-		.start = 0,
-		.classes = t->classes,
-		.next = t->next,
-		.accept = t->accept,
-		.sink = t->sink,
+	    .nstates = n,
+	    .nclasses = ncls,
+	    .start = 0,
+	    .classes = t->classes,
+	    .next = t->next,
+	    .accept = t->accept,
+	    .sink = t->sink,
 	};
 }
 

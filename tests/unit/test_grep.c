@@ -75,7 +75,8 @@ static void put_line(struct buf *b, size_t len, long where, const char *word, bo
 
 	for (size_t i = 0; i < len; i++) {
 		uint64_t x = rnd();
-		uint8_t c = x % 23 == 0 ? (uint8_t)(x >> 8) : (uint8_t)alpha[(x >> 16) % (sizeof(alpha) - 1)];
+		uint8_t c = x % 23 == 0 ? (uint8_t)(x >> 8)
+					: (uint8_t)alpha[(x >> 16) % (sizeof(alpha) - 1)];
 		if (c == '\n')
 			c = 0;
 		put(b, &c, 1);
@@ -114,8 +115,8 @@ static char *make_mixed(void)
 		if (i == 2000)
 			put_line(&b, 1000000, -1, NULL, true);
 		if (i % 50 == 0) /* longer than a lane's budget and the tail */
-			put_line(&b, 20000 + (x >> 32) % 60000, (x >> 48) & 1 ? 19990 : -1,
-				 "foo", true);
+			put_line(&b, 20000 + (x >> 32) % 60000, (x >> 48) & 1 ? 19990 : -1, "foo",
+				 true);
 	}
 	put_line(&b, 77, 70, "foo", false);
 	char *path = write_file("mixed", &b);
@@ -209,7 +210,6 @@ static void gnu_grep(const char *path, const struct gcase *c, struct ref *r)
 
 /* ---- one scan --------------------------------------------------------------- */
 
-
 static void run(const char *path, const struct gcase *c, const struct ref *ref)
 {
 	struct tdfa t;
@@ -218,8 +218,12 @@ static void run(const char *path, const struct gcase *c, const struct ref *ref)
 	char name[512];
 	int fd, ret;
 
-	snprintf(name, sizeof(name), "%s pattern='%s'%s%s%s%s chunk=%u max=%llu%s offset=%llu length=%llu",
-		 strrchr(path, '/') + 1, c->pat, c->ere ? " (regex.h)" : c->compact ? "" : " classes=256",
+	snprintf(name, sizeof(name),
+		 "%s pattern='%s'%s%s%s%s chunk=%u max=%llu%s offset=%llu length=%llu",
+		 strrchr(path, '/') + 1, c->pat,
+		 c->ere	      ? " (regex.h)"
+		 : c->compact ? ""
+			      : " classes=256",
 		 c->icase ? " icase=1" : "", c->invert ? " invert=1" : "",
 		 c->lines ? " lines=1" : "", c->chunk, (unsigned long long)c->max,
 		 c->direct ? " direct=1" : "", (unsigned long long)c->offset,
@@ -238,24 +242,25 @@ static void run(const char *path, const struct gcase *c, const struct ref *ref)
 		const char *pats[1] = {c->pat};
 		size_t lens[1] = {strlen(c->pat)};
 		struct regex_opts o = {.icase = c->icase};
-		CHECK(regex_compile(pats, lens, 1, &o, &rd, err, sizeof(err)) == 0, "%s: %s", c->pat, err);
-		t.d = (struct pump_dfa){rd.nstates, rd.nclasses, rd.start, rd.classes, rd.next,
-					rd.accept, rd.sink};
+		CHECK(regex_compile(pats, lens, 1, &o, &rd, err, sizeof(err)) == 0, "%s: %s",
+		      c->pat, err);
+		t.d = (struct pump_dfa){rd.nstates, rd.nclasses, rd.start, rd.classes,
+					rd.next,    rd.accept,	 rd.sink};
 	} else {
 		tdfa_build(c->pat, c->compact, &t);
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	CHECK(fd >= 0, "open %s", path);
 	struct pump_scan s = {
-		.fd = fd,
-		.op = pump_op_find("grep"),
-		.dfa = &t.d,
-		.grep = (c->invert ? PUMP_GREP_INVERT : 0) | (c->lines ? PUMP_GREP_LINES : 0),
-		.max = c->max,
-		.offset = c->offset,
-		.length = c->length ? c->length : UINT64_MAX,
-		.chunk = c->chunk,
-		.direct = c->direct ? 1 : -1,
+	    .fd = fd,
+	    .op = pump_op_find("grep"),
+	    .dfa = &t.d,
+	    .grep = (c->invert ? PUMP_GREP_INVERT : 0) | (c->lines ? PUMP_GREP_LINES : 0),
+	    .max = c->max,
+	    .offset = c->offset,
+	    .length = c->length ? c->length : UINT64_MAX,
+	    .chunk = c->chunk,
+	    .direct = c->direct ? 1 : -1,
 	};
 	CHECK(s.op, "no grep op");
 	ret = pump_submit(pump, &s, &j);
@@ -274,10 +279,12 @@ static void run(const char *path, const struct gcase *c, const struct ref *ref)
 	if (c->lines) {
 		size_t n = pump_job_lines(j, NULL, 0);
 		struct pump_line *l = calloc(n + 1, sizeof(*l));
-		CHECK(n == want, "%s: %zu lines listed, want %llu", name, n, (unsigned long long)want);
+		CHECK(n == want, "%s: %zu lines listed, want %llu", name, n,
+		      (unsigned long long)want);
 		pump_job_lines(j, l, n);
 		for (size_t i = 0; i < n; i++) {
-			CHECK(l[i].line == ref->lines[i].line && l[i].offset == ref->lines[i].offset,
+			CHECK(l[i].line == ref->lines[i].line &&
+				  l[i].offset == ref->lines[i].offset,
 			      "%s: line %zu is %llu:%llu, grep %llu:%llu", name, i,
 			      (unsigned long long)l[i].line, (unsigned long long)l[i].offset,
 			      (unsigned long long)ref->lines[i].line,
@@ -311,13 +318,13 @@ static void test_cancel(const char *path)
 	CHECK(fd >= 0, "open");
 	tdfa_build("zzq", true, &t);
 	struct pump_scan s = {
-		.fd = fd,
-		.op = pump_op_find("grep"),
-		.dfa = &t.d,
-		.grep = PUMP_GREP_LINES,
-		.length = UINT64_MAX,
-		.chunk = 4096,
-		.direct = -1,
+	    .fd = fd,
+	    .op = pump_op_find("grep"),
+	    .dfa = &t.d,
+	    .grep = PUMP_GREP_LINES,
+	    .length = UINT64_MAX,
+	    .chunk = 4096,
+	    .direct = -1,
 	};
 	CHECK(pump_submit(pump, &s, &j) == 0, "submit");
 	tdfa_free(&t);
@@ -358,44 +365,45 @@ int main(void)
 
 	char *mixed = make_mixed(), *dense = make_dense(), *lng = make_long();
 	const struct gcase mixed_cases[] = {
-		{"foo", true, false, false, false, false, 65536, 0, false, 0, 0},
-		{"foo", true, false, false, true, false, 65536, 0, false, 0, 0},
-		{"foo", true, false, false, false, true, 4096, 0, false, 0, 0},
-		{"foo", true, false, false, false, true, 1u << 20, 0, false, 0, 0},
-		{"f[o0]+", false, false, false, false, true, 65536, 0, false, 0, 0},
-		{"a[0-9]+x", true, false, false, true, true, 1u << 20, 0, false, 0, 0},
-		{".", true, false, false, false, false, 65536, 0, false, 0, 0},
-		{"zzq", true, false, false, true, true, 65536, 0, false, 0, 0},
-		{"foo", true, false, false, false, true, 65536, 1, false, 0, 0},
-		{"foo", true, false, false, false, true, 65536, 7, false, 0, 0},
-		{"foo", true, false, false, true, true, 4096, 500, false, 0, 0},
-		/* the regex compiler's DFAs: anchors, alternation, classes, counts, icase */
-		{"^foo|a12x$", true, true, false, false, true, 65536, 0, false, 0, 0},
-		{"(fo+|a[0-9]{2}x)[^o]", true, true, false, true, true, 4096, 0, false, 0, 0},
-		{"^$", true, true, false, false, true, 65536, 0, false, 0, 0},
-		{"FOO", true, true, true, false, true, 1u << 20, 0, false, 0, 0},
-		{"[[:digit:]]{4}", true, true, false, true, false, 65536, 0, false, 0, 0},
-		/* O_DIRECT reads (continuations read 4K-aligned), ranges */
-		{"foo", true, false, false, false, true, 65536, 0, true, 0, 0},
-		{"foo", true, false, false, true, true, 4096, 0, true, 8192, 1500000},
-		{"a12x", true, false, false, false, true, 65536, 0, false, 70001, 0},
-		{"foo", true, false, false, false, true, 4096, 0, false, 123457, 2000001},
+	    {"foo", true, false, false, false, false, 65536, 0, false, 0, 0},
+	    {"foo", true, false, false, true, false, 65536, 0, false, 0, 0},
+	    {"foo", true, false, false, false, true, 4096, 0, false, 0, 0},
+	    {"foo", true, false, false, false, true, 1u << 20, 0, false, 0, 0},
+	    {"f[o0]+", false, false, false, false, true, 65536, 0, false, 0, 0},
+	    {"a[0-9]+x", true, false, false, true, true, 1u << 20, 0, false, 0, 0},
+	    {".", true, false, false, false, false, 65536, 0, false, 0, 0},
+	    {"zzq", true, false, false, true, true, 65536, 0, false, 0, 0},
+	    {"foo", true, false, false, false, true, 65536, 1, false, 0, 0},
+	    {"foo", true, false, false, false, true, 65536, 7, false, 0, 0},
+	    {"foo", true, false, false, true, true, 4096, 500, false, 0, 0},
+	    /* the regex compiler's DFAs: anchors, alternation, classes, counts, icase */
+	    {"^foo|a12x$", true, true, false, false, true, 65536, 0, false, 0, 0},
+	    {"(fo+|a[0-9]{2}x)[^o]", true, true, false, true, true, 4096, 0, false, 0, 0},
+	    {"^$", true, true, false, false, true, 65536, 0, false, 0, 0},
+	    {"FOO", true, true, true, false, true, 1u << 20, 0, false, 0, 0},
+	    {"[[:digit:]]{4}", true, true, false, true, false, 65536, 0, false, 0, 0},
+	    /* O_DIRECT reads (continuations read 4K-aligned), ranges */
+	    {"foo", true, false, false, false, true, 65536, 0, true, 0, 0},
+	    {"foo", true, false, false, true, true, 4096, 0, true, 8192, 1500000},
+	    {"a12x", true, false, false, false, true, 65536, 0, false, 70001, 0},
+	    {"foo", true, false, false, false, true, 4096, 0, false, 123457, 2000001},
 	};
 	check_file(mixed, mixed_cases, sizeof(mixed_cases) / sizeof(mixed_cases[0]));
 	const struct gcase dense_cases[] = {
-		{"a", true, false, false, false, true, 65536, 0, false, 0, 0},
-		{"a", true, false, false, false, true, 1u << 20, 0, false, 0, 0},
-		{"a", true, false, false, true, true, 65536, 0, false, 0, 0},
-		{"[a-f]", false, false, false, false, false, 65536, 0, false, 0, 0},
-		{"a", true, false, false, false, true, 1u << 20, 2000, false, 0, 0},
+	    {"a", true, false, false, false, true, 65536, 0, false, 0, 0},
+	    {"a", true, false, false, false, true, 1u << 20, 0, false, 0, 0},
+	    {"a", true, false, false, true, true, 65536, 0, false, 0, 0},
+	    {"[a-f]", false, false, false, false, false, 65536, 0, false, 0, 0},
+	    {"a", true, false, false, false, true, 1u << 20, 2000, false, 0, 0},
 	};
 	check_file(dense, dense_cases, sizeof(dense_cases) / sizeof(dense_cases[0]));
 	const struct gcase long_cases[] = {
-		{"foo", true, false, false, false, true, 1u << 20, 0, false, 0, 0},
-		{"foo", true, false, false, true, true, 1u << 20, 0, false, 0, 0},
-		{"foo", true, false, false, false, false, 4096, 0, false, 0, 0},
-		{"zzq", true, false, false, true, true, 1u << 20, 0, false, 0, 0}, /* 80 open lines in one chunk */
-		{"zzq", true, false, false, false, false, 65536, 0, false, 0, 0},
+	    {"foo", true, false, false, false, true, 1u << 20, 0, false, 0, 0},
+	    {"foo", true, false, false, true, true, 1u << 20, 0, false, 0, 0},
+	    {"foo", true, false, false, false, false, 4096, 0, false, 0, 0},
+	    {"zzq", true, false, false, true, true, 1u << 20, 0, false, 0,
+	     0}, /* 80 open lines in one chunk */
+	    {"zzq", true, false, false, false, false, 65536, 0, false, 0, 0},
 	};
 	check_file(lng, long_cases, sizeof(long_cases) / sizeof(long_cases[0]));
 
@@ -409,10 +417,10 @@ int main(void)
 	char *one = write_file("one", &b);
 	free(b.d);
 	const struct gcase tiny_cases[] = {
-		{"^$", true, true, false, false, true, 4096, 0, false, 0, 0},
-		{"^$", true, true, false, true, true, 4096, 0, false, 0, 0},
-		{"b", true, true, false, false, true, 4096, 0, false, 0, 0},
-		{"b", true, true, false, true, true, 4096, 0, false, 0, 0},
+	    {"^$", true, true, false, false, true, 4096, 0, false, 0, 0},
+	    {"^$", true, true, false, true, true, 4096, 0, false, 0, 0},
+	    {"b", true, true, false, false, true, 4096, 0, false, 0, 0},
+	    {"b", true, true, false, true, true, 4096, 0, false, 0, 0},
 	};
 	check_file(empty, tiny_cases, 4);
 	check_file(nls, tiny_cases, 4);
