@@ -39,6 +39,16 @@ static int many_fail_cmp(const void *a, const void *b)
 	return strcmp(((const struct many_fail *)a)->path, ((const struct many_fail *)b)->path);
 }
 
+/* m->lock held, the job ended: files and fails in path order, once (qsort takes no NULL). */
+static void many_sort_locked(struct fs_many *m)
+{
+	if (m->nfiles)
+		qsort(m->files, m->nfiles, sizeof(*m->files), many_file_cmp);
+	if (m->nfails)
+		qsort(m->fails, m->nfails, sizeof(*m->fails), many_fail_cmp);
+	m->sorted = true;
+}
+
 /*
  * m->lock held: the files in path order. Once the job has ended the
  * arrays are sorted in place, once; before, readers sort a copy of what
@@ -49,11 +59,8 @@ static const struct many_file *many_sorted_files(struct fs_many *m, size_t *n,
 {
 	*copy = NULL;
 	if (m->ended) {
-		if (!m->sorted) {
-			qsort(m->files, m->nfiles, sizeof(*m->files), many_file_cmp);
-			qsort(m->fails, m->nfails, sizeof(*m->fails), many_fail_cmp);
-			m->sorted = true;
-		}
+		if (!m->sorted)
+			many_sort_locked(m);
 		*n = m->nfiles;
 		return m->files;
 	}
@@ -66,7 +73,8 @@ static const struct many_file *many_sorted_files(struct fs_many *m, size_t *n,
 	for (size_t i = 0; i < m->nfiles; i++)
 		if (m->files[i].state == MF_DONE)
 			(*copy)[k++] = m->files[i];
-	qsort(*copy, k, sizeof(**copy), many_file_cmp);
+	if (k)
+		qsort(*copy, k, sizeof(**copy), many_file_cmp);
 	*n = k;
 	return *copy;
 }
@@ -132,11 +140,8 @@ int render_many_failed(struct fs_job *j, struct fs_buf *b)
 	pthread_mutex_lock(&m->lock);
 	n = m->nfails;
 	if (m->ended) {
-		if (!m->sorted) {
-			qsort(m->files, m->nfiles, sizeof(*m->files), many_file_cmp);
-			qsort(m->fails, m->nfails, sizeof(*m->fails), many_fail_cmp);
-			m->sorted = true;
-		}
+		if (!m->sorted)
+			many_sort_locked(m);
 		f = m->fails;
 	} else {
 		copy = malloc((n ? n : 1) * sizeof(*copy));
@@ -144,8 +149,10 @@ int render_many_failed(struct fs_job *j, struct fs_buf *b)
 			pthread_mutex_unlock(&m->lock);
 			return -ENOMEM;
 		}
-		memcpy(copy, m->fails, n * sizeof(*copy));
-		qsort(copy, n, sizeof(*copy), many_fail_cmp);
+		if (n) {
+			memcpy(copy, m->fails, n * sizeof(*copy));
+			qsort(copy, n, sizeof(*copy), many_fail_cmp);
+		}
 		f = copy;
 	}
 	for (size_t i = 0; i < n && !ret; i++) {
