@@ -299,6 +299,8 @@ int render_readme(struct fs_buf *b)
 		"            [byte=N] [pattern=\"...\"] [tenant=LABEL] [direct=0|1]\n"
 		"      grep: pattern=ERE|patterns=ABS [fixed=1] [icase=1] [invert=1]\n"
 		"            [lines=1] [max=N]\n"
+		"Many files: path=DIR (like grep -r; follow=1: grep -R), path=GLOB, or\n"
+		"            files=ABS (one path a line): results in jobs/N/files\n"
 		"Sizes take K, M, G suffixes. Patterns allow \\\\ \\\" \\n \\t \\xHH.\n"
 		"\n"
 		"Ops (see ops):\n");

@@ -296,7 +296,8 @@ static size_t walk_glob(struct walk *w, size_t plen, const char *rest)
 			nn++;
 	}
 	closedir(dir);
-	qsort(names, nn, sizeof(*names), walk_name_cmp);
+	if (nn)
+		qsort(names, nn, sizeof(*names), walk_name_cmp);
 	for (size_t i = 0; i < nn; i++) {
 		if (!walk_stopped(w)) {
 			size_t n = walk_join(w, plen, names[i]);

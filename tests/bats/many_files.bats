@@ -368,3 +368,24 @@ print(sum((4096 - i % 7) // 35 for i in range(n)))' "$BIG")
 	[ "$(cat "$MNT/jobs/$JID/files")" = "674 /usr/share/common-licenses/GPL-3" ]
 	[ "$(status_key "$JID" files)" = 1 ]
 }
+
+@test "unmount during two walks: the walks stop, the daemon exits promptly" {
+	make_big_tree
+	local m2=$(mktemp -d /tmp/vyre-mnt.XXXXXX) id
+	"$VYREFS" "$m2" -o "log=$BATS_FILE_TMPDIR/m3.log"
+	for op in "grep pattern=ERROR" count; do
+		exec 7<>"$m2/ctl"
+		echo "scan path=$T/big op=$op" >&7
+		read -r id <&7
+		exec 7>&-
+	done
+	sleep 0.5
+	umount "$m2"
+	local gone=0
+	for _ in $(seq 150); do
+		pgrep -f "vyrefs $m2" >/dev/null || { gone=1; break; }
+		sleep 0.1
+	done
+	rmdir "$m2"
+	[ "$gone" = 1 ]
+}

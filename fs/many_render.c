@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+/*
+ * many_render.c - what a many-file job's files show: jobs/N/files,
+ * lines, failed and result, paths escaped as descriptors escape them and
+ * sorted by path (many.h has the job's state).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "many.h"
+
+/* PATH with \\, \n and other control bytes escaped, as in descriptors. */
+static int many_put_path(struct fs_buf *b, const char *p)
+{
+	int ret = 0;
+
+	for (const unsigned char *c = (const unsigned char *)p; *c && !ret; c++) {
+		if (*c == '\\')
+			ret = fs_buf_printf(b, "\\\\");
+		else if (*c == '\n')
+			ret = fs_buf_printf(b, "\\n");
+		else if (*c < 0x20 || *c == 0x7f)
+			ret = fs_buf_printf(b, "\\x%02x", *c);
+		else
+			ret = fs_buf_printf(b, "%c", *c);
+	}
+	return ret;
+}
+
+static int many_file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct many_file *)a)->path, ((const struct many_file *)b)->path);
+}
+
+static int many_fail_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct many_fail *)a)->path, ((const struct many_fail *)b)->path);
+}
+
+/* m->lock held, the job ended: files and fails in path order, once (qsort takes no NULL). */
+static void many_sort_locked(struct fs_many *m)
+{
+	if (m->nfiles)
+		qsort(m->files, m->nfiles, sizeof(*m->files), many_file_cmp);
+	if (m->nfails)
+		qsort(m->fails, m->nfails, sizeof(*m->fails), many_fail_cmp);
+	m->sorted = true;
+}
+
+/*
+ * m->lock held: the files in path order. Once the job has ended the
+ * arrays are sorted in place, once; before, readers sort a copy of what
+ * is done (*copy, freed by the caller).
+ */
+static const struct many_file *many_sorted_files(struct fs_many *m, size_t *n,
+						  struct many_file **copy)
+{
+	*copy = NULL;
+	if (m->ended) {
+		if (!m->sorted)
+			many_sort_locked(m);
+		*n = m->nfiles;
+		return m->files;
+	}
+	*copy = malloc((m->nfiles ? m->nfiles : 1) * sizeof(**copy));
+	if (!*copy) {
+		*n = 0;
+		return NULL;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < m->nfiles; i++)
+		if (m->files[i].state == MF_DONE)
+			(*copy)[k++] = m->files[i];
+	if (k)
+		qsort(*copy, k, sizeof(**copy), many_file_cmp);
+	*n = k;
+	return *copy;
+}
+
+int render_many_files(struct fs_job *j, struct fs_buf *b)
+{
+	struct fs_many *m = j->many;
+	struct many_file *copy;
+	const struct many_file *f;
+	size_t n;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->lock);
+	f = many_sorted_files(m, &n, &copy);
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (f[i].state != MF_DONE)
+			continue;
+		ret = fs_buf_printf(b, "%llu ", (unsigned long long)f[i].result);
+		if (!ret)
+			ret = many_put_path(b, f[i].path);
+		if (!ret)
+			ret = fs_buf_printf(b, "\n");
+	}
+	pthread_mutex_unlock(&m->lock);
+	free(copy);
+	return f || !n ? ret : -ENOMEM;
+}
+
+int render_many_lines(struct fs_job *j, struct fs_buf *b)
+{
+	struct fs_many *m = j->many;
+	struct many_file *copy;
+	const struct many_file *f;
+	size_t n;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->lock);
+	f = many_sorted_files(m, &n, &copy);
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (f[i].state != MF_DONE)
+			continue;
+		for (size_t l = 0; l < f[i].nlines && !ret; l++) {
+			ret = many_put_path(b, f[i].path);
+			if (!ret)
+				ret = fs_buf_printf(b, ":%llu:%llu\n",
+						    (unsigned long long)f[i].lines[l].line,
+						    (unsigned long long)f[i].lines[l].offset);
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	free(copy);
+	return ret;
+}
+
+int render_many_failed(struct fs_job *j, struct fs_buf *b)
+{
+	struct fs_many *m = j->many;
+	struct many_fail *copy = NULL;
+	const struct many_fail *f;
+	size_t n;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->lock);
+	n = m->nfails;
+	if (m->ended) {
+		if (!m->sorted)
+			many_sort_locked(m);
+		f = m->fails;
+	} else {
+		copy = malloc((n ? n : 1) * sizeof(*copy));
+		if (!copy) {
+			pthread_mutex_unlock(&m->lock);
+			return -ENOMEM;
+		}
+		if (n) {
+			memcpy(copy, m->fails, n * sizeof(*copy));
+			qsort(copy, n, sizeof(*copy), many_fail_cmp);
+		}
+		f = copy;
+	}
+	for (size_t i = 0; i < n && !ret; i++) {
+		const char *name = strerrorname_np(f[i].err);
+		ret = many_put_path(b, f[i].path);
+		if (!ret)
+			ret = fs_buf_printf(b, " %s\n", name ? name : "EIO");
+	}
+	pthread_mutex_unlock(&m->lock);
+	free(copy);
+	return ret;
+}
+
+int render_many_result(struct fs_job *j, struct fs_buf *b)
+{
+	struct fs_many *m = j->many;
+	uint64_t bins[VYRE_HIST_BINS], total;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->lock);
+	memcpy(bins, m->bins, sizeof(bins));
+	total = m->total;
+	pthread_mutex_unlock(&m->lock);
+	if (j->op->result == PUMP_RESULT_HIST) {
+		for (int i = 0; i < VYRE_HIST_BINS && !ret; i++)
+			ret = fs_buf_printf(b, "0x%02x %llu\n", i, (unsigned long long)bins[i]);
+		return ret;
+	}
+	return fs_buf_printf(b, "%llu\n", (unsigned long long)total);
+}
+
