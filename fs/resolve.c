@@ -263,6 +263,20 @@ static int resolve_walk_dirs(const struct fs *fs, struct resolve_walk *w, const 
 	}
 }
 
+/*
+ * Targets are opened O_NONBLOCK (a FIFO swapped in must not block the
+ * open); reads must block: io_uring answers EAGAIN for uncached pages of
+ * an O_NONBLOCK file.
+ */
+static int resolve_blocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return -errno;
+	return 0;
+}
+
 static int resolve_open_last(struct resolve_walk *w, const char *last, const char *path, int *out,
 			     char *err, size_t errlen)
 {
@@ -290,12 +304,9 @@ static int resolve_open_last(struct resolve_walk *w, const char *last, const cha
 		snprintf(err, errlen, "path=%s: not a regular file or block device", path);
 		goto out_close;
 	}
-	/* io_uring would answer EAGAIN for uncached pages on an O_NONBLOCK file */
-	ret = fcntl(fd, F_GETFL);
-	if (ret < 0 || fcntl(fd, F_SETFL, ret & ~O_NONBLOCK) < 0) {
-		ret = -errno;
+	ret = resolve_blocking(fd);
+	if (ret)
 		goto out_close;
-	}
 	*out = fd;
 	return 0;
 out_close:
@@ -474,11 +485,9 @@ int resolve_open_entry(const struct fs *fs, int dirfd, dev_t dirdev, const char 
 		if (ret)
 			goto out_close;
 	}
-	ret = fcntl(fd, F_GETFL);
-	if (ret < 0 || fcntl(fd, F_SETFL, ret & ~O_NONBLOCK) < 0) {
-		ret = -errno;
+	ret = resolve_blocking(fd);
+	if (ret)
 		goto out_close;
-	}
 	*out = fd;
 	return 0;
 out_close:
