@@ -139,17 +139,7 @@ static void pack_publish(struct pump *p, uint32_t slot)
 		.batch = j->batch,
 		.packed = last - first,
 	};
-	ret = j->op->pack ? j->op->pack(p, slot, &w) : 0;
-	if (!ret)
-		ret = ring_publish(p->ring, slot, &w);
-	j->reads--;
-	pthread_mutex_lock(&p->lock);
-	p->slots_reading--;
-	if (!ret)
-		p->slots_published++;
-	if (!j->t_published_ns)
-		j->t_published_ns = pump_now_ns();
-	pthread_mutex_unlock(&p->lock);
+	ret = pump_publish_read(p, j, slot, &w);
 	if (ret) {
 		vlog_err("pump: packed chunk %llu of slot %u not published (%d)",
 			 (unsigned long long)s->index, slot, ret);

@@ -337,6 +337,27 @@ static int pump_admit(struct pump *p)
 	return n;
 }
 
+/*
+ * A read slot's work goes on the ring (the op's pack hook first): the
+ * read is over either way, the slot is published unless ret says not.
+ */
+int pump_publish_read(struct pump *p, struct pump_job *j, uint32_t slot, struct ring_work *w)
+{
+	int ret = j->op->pack ? j->op->pack(p, slot, w) : 0;
+
+	if (!ret)
+		ret = ring_publish(p->ring, slot, w);
+	j->reads--;
+	pthread_mutex_lock(&p->lock);
+	p->slots_reading--;
+	if (!ret)
+		p->slots_published++;
+	if (!j->t_published_ns)
+		j->t_published_ns = pump_now_ns();
+	pthread_mutex_unlock(&p->lock);
+	return ret;
+}
+
 static void pump_publish_chunk(struct pump *p, uint32_t slot)
 {
 	struct pump_slot *s = &p->slots[slot];
@@ -359,17 +380,7 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 	};
 	if (w.tail_len > j->tail)
 		w.tail_len = j->tail;
-	ret = j->op->pack ? j->op->pack(p, slot, &w) : 0;
-	if (!ret)
-		ret = ring_publish(p->ring, slot, &w);
-	j->reads--;
-	pthread_mutex_lock(&p->lock);
-	p->slots_reading--;
-	if (!ret)
-		p->slots_published++;
-	if (!j->t_published_ns)
-		j->t_published_ns = pump_now_ns();
-	pthread_mutex_unlock(&p->lock);
+	ret = pump_publish_read(p, j, slot, &w);
 	if (ret) {
 		/* -EBUSY cannot happen (the slot was ours since admission); -ENOMEM can */
 		vlog_err("pump: chunk %llu of slot %u not published (%d)",

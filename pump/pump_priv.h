@@ -202,6 +202,8 @@ int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, ui
 int pack_plan(struct pump_job *j, const struct pump_scan *scan);
 void pack_forget(struct pump_job *j);
 void pack_close(struct pump_job *j);
+/* pump.c: a read slot's work onto the ring, with the pump's accounting */
+int pump_publish_read(struct pump *p, struct pump_job *j, uint32_t slot, struct ring_work *w);
 int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot);
 void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res);
 struct ring_done;
