@@ -10,7 +10,9 @@
  *
  * Quoting: a value that starts with '"' runs to the next unescaped '"' and
  * may hold blanks; only path= and pattern= may be quoted. The escapes
- * \\ \" \n \t \xHH apply inside quotes and in every pattern= value. An
+ * \\ \" \n \t \xHH apply inside double quotes and in every unquoted
+ * pattern= value. A value that starts with '\'' runs to the next '\'' and is
+ * taken literally, as the shell takes it (pattern='ERROR.*\.log'). An
  * unquoted path= is taken literally, so an ordinary path never needs them.
  */
 #include <errno.h>
@@ -59,6 +61,7 @@ struct desc_tok {
 	const char *val; /* the value, inside the quotes if quoted; NULL: no '=' */
 	size_t vlen;
 	bool quoted;
+	bool literal; /* single-quoted: no escapes */
 };
 
 /* Lives on desc_parse's stack; d is copied out only when the whole line is good. */
@@ -314,6 +317,11 @@ static int desc_unescape(struct desc_parser *p, const struct desc_tok *t, uint8_
 	size_t n = t->vlen, o = 0, used;
 	char show[DESC_SHOW_LEN];
 
+	if (t->literal) {
+		memcpy(out, s, n < max ? n : max);
+		*outlen = n;
+		return 0;
+	}
 	for (size_t i = 0; i < n; i += used, o++) {
 		int c = (unsigned char)s[i];
 
@@ -640,7 +648,24 @@ static int desc_token(struct desc_parser *p, const char *line, size_t len, size_
 		*pos = eq;
 		return 0;
 	}
-	if (eq + 1 < len && line[eq + 1] == '"') {
+	if (eq + 1 < len && line[eq + 1] == '\'') {
+		const char *close = memchr(line + eq + 2, '\'', len - eq - 2);
+		if (!close) {
+			t->len = len - start;
+			return desc_fail(p, t, "unterminated quote (end the value with ')");
+		}
+		t->quoted = t->literal = true;
+		t->val = line + eq + 2;
+		t->vlen = (size_t)(close - t->val);
+		end = (size_t)(close - line) + 1;
+		if (end < len && !desc_blank(line[end])) {
+			while (end < len && !desc_blank(line[end]))
+				end++;
+			t->len = end - start;
+			return desc_fail(p, t,
+					 "text after the closing quote (put a blank after it)");
+		}
+	} else if (eq + 1 < len && line[eq + 1] == '"') {
 		/* A backslash hides the byte after it, as desc_escape reads it. */
 		for (q = eq + 2; q < len && line[q] != '"'; q++)
 			if (line[q] == '\\')

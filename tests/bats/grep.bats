@@ -163,3 +163,18 @@ refused() {
 	grep -q 'grep ' "$MNT/README"
 	grep -q 'vyrefs_gpu_slots_total{op="grep"}' "$MNT/metrics"
 }
+
+@test "a single-quoted pattern, as in echo \"... pattern='ERROR.*timeout'\", is taken literally" {
+	local id want
+	echo "scan path=$GPL op=grep pattern='GNU.*Public Licen[sc]e' lines=1" > "$MNT/ctl"
+	id=$(sed -n 's/^id=//p' "$MNT/jobs/latest/status")
+	wait_job "$id"
+	want=$(LC_ALL=C grep -a -c 'GNU.*Public Licen[sc]e' "$GPL")
+	[ "$want" -gt 0 ]
+	[ "$(cat "$MNT/jobs/$id/result")" = "$want" ]
+	[ "$(cat "$MNT/jobs/$id/descriptor")" = "scan path=$GPL op=grep offset=0 length=eof pattern=\"GNU.*Public Licen[sc]e\" lines=1" ]
+	# a backslash inside single quotes is the pattern's, not an escape
+	id=$(submit "scan path=$GPL op=grep pattern='\\.$'")
+	wait_job "$id"
+	[ "$(cat "$MNT/jobs/$id/result")" = "$(LC_ALL=C grep -a -c '\.$' "$GPL")" ]
+}

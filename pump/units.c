@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/*
+ * units.c - several pump units as one (SPEC §10 "Units"): one unit per
+ * entry of device=LIST, each with its own GPU device, ring, arena,
+ * io_uring and pump thread, nothing shared between them.
+ *
+ * Where a job goes:
+ *   - one unit: straight to it (the small-job path pays nothing);
+ *   - a packed job, or a job of a few chunks: the unit with the fewest
+ *     active jobs (shortest queue), ties taken in turn;
+ *   - a larger job: split into spans of whole chunks (group.c), each span
+ *     a job of its own on one unit. Every unit gets two spans to start
+ *     with; when a span ends, its unit pulls the next one, so a unit that
+ *     runs faster takes more of the job and none idles while spans wait.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pump_priv.h"
+#include "units.h"
+
+static int units_parse(const char *devices, char names[][64], uint32_t *n)
+{
+	const char *s = devices && *devices ? devices : "";
+
+	*n = 0;
+	if (!strcmp(s, "all")) {
+		uint32_t idx[PUMP_UNITS_MAX];
+		int k = gpu_list_gpus(idx, PUMP_UNITS_MAX);
+		if (k < 0)
+			return k;
+		if (k == 0) {
+			vlog_err("units: device=all: no GPU found (name a CPU device, such as "
+				 "device=llvmpipe, to run on lavapipe)");
+			return -ENODEV;
+		}
+		for (int i = 0; i < k; i++)
+			snprintf(names[(*n)++], 64, "%u", idx[i]);
+		return 0;
+	}
+	for (;;) {
+		const char *e = strchr(s, ':');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+		if (*n == PUMP_UNITS_MAX) {
+			vlog_err("units: device=%s lists more than %u units", devices,
+				 PUMP_UNITS_MAX);
+			return -E2BIG;
+		}
+		if (len >= 64 || (!len && (e || *n))) {
+			vlog_err("units: device=%s: an entry is empty or too long (entries are "
+				 "indices or names separated by ':')",
+				 devices);
+			return -EINVAL;
+		}
+		memcpy(names[*n], s, len);
+		names[(*n)++][len] = '\0';
+		if (!e)
+			return 0;
+		s = e + 1;
+	}
+}
+
+/*
+ * The pump thread and its io-wq workers on the cores nearest the device
+ * (sysfs local_cpulist of its PCI function), where the platform says.
+ */
+static void units_pin(struct pump_units *u, uint32_t k)
+{
+	struct pump *p = u->unit[k];
+	cpu_set_t set;
+	int ret;
+
+	snprintf(u->cpus[k], sizeof(u->cpus[k]), "any");
+	if (gpu_local_cpus(p->gpu, &set, u->cpus[k], sizeof(u->cpus[k])))
+		return;
+	ret = pthread_setaffinity_np(p->thread, sizeof(set), &set);
+	if (!ret)
+		ret = -io_uring_register_iowq_aff(&p->uring, sizeof(set), &set);
+	if (ret) {
+		vlog_info("units: unit %u not pinned to cpus %s (%s)", k, u->cpus[k],
+			  strerror(ret));
+		snprintf(u->cpus[k], sizeof(u->cpus[k]), "any");
+	}
+}
+
+int pump_units_create(const struct pump_config *cfg, const char *devices, struct pump_units **out)
+{
+	char names[PUMP_UNITS_MAX][64];
+	struct pump_units *u;
+	uint32_t n;
+	int ret;
+
+	ret = units_parse(devices, names, &n);
+	if (ret)
+		return ret;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	ret = -pthread_rwlock_init(&u->rw, NULL);
+	if (ret) {
+		free(u);
+		return ret;
+	}
+	for (uint32_t k = 0; k < n; k++) {
+		struct pump_config c = *cfg;
+		c.device = names[k][0] ? names[k] : NULL;
+		ret = pump_create(&c, &u->unit[k]);
+		if (ret) {
+			vlog_err("units: unit %u (device=%s) did not open: %s%s", k,
+				 names[k][0] ? names[k] : "best", strerror(-ret),
+				 n > 1 ? "; list only devices that open (vulkaninfo --summary)"
+				       : "");
+			goto out_destroy;
+		}
+		u->n++;
+		units_pin(u, k);
+		u->slots_min = !k || c.slots < u->slots_min ? c.slots : u->slots_min;
+	}
+	*out = u;
+	return 0;
+out_destroy:
+	pump_units_destroy(&u);
+	return ret;
+}
+
+/*
+ * Closing first, under the write lock: once set, no span is handed to
+ * another unit (which may already be gone); each unit then stops and
+ * cancels its jobs as alone.
+ */
+void pump_units_destroy(struct pump_units **up)
+{
+	struct pump_units *u = *up;
+
+	if (!u)
+		return;
+	pthread_rwlock_wrlock(&u->rw);
+	u->closing = true;
+	pthread_rwlock_unlock(&u->rw);
+	for (uint32_t k = 0; k < u->n; k++)
+		pump_destroy(&u->unit[k]);
+	pthread_rwlock_destroy(&u->rw);
+	free(u);
+	*up = NULL;
+}
+
+uint32_t pump_units_count(const struct pump_units *u)
+{
+	return u->n;
+}
+
+struct pump *pump_unit(struct pump_units *u, uint32_t k)
+{
+	return k < u->n ? u->unit[k] : NULL;
+}
+
+const char *pump_unit_cpus(const struct pump_units *u, uint32_t k)
+{
+	return k < u->n ? u->cpus[k] : "";
+}
+
+static uint64_t unit_load(struct pump *p)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&p->lock);
+	n = p->stopping ? UINT64_MAX : p->jobs_active;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+/* The unit with the fewest active jobs; ties go in turn. */
+uint32_t units_pick(struct pump_units *u)
+{
+	uint32_t start = atomic_fetch_add_explicit(&u->turn, 1, memory_order_relaxed) % u->n;
+	uint32_t best = start;
+	uint64_t best_load = UINT64_MAX;
+
+	for (uint32_t i = 0; i < u->n; i++) {
+		uint32_t k = (start + i) % u->n;
+		uint64_t load = unit_load(u->unit[k]);
+		if (load < best_load) {
+			best_load = load;
+			best = k;
+		}
+	}
+	return best;
+}
+
+int pump_units_submit(struct pump_units *u, const struct pump_scan *scan, struct pump_job **out)
+{
+	int ret;
+
+	if (u->n == 1)
+		return pump_submit(u->unit[0], scan, out);
+	pthread_rwlock_rdlock(&u->rw);
+	ret = u->closing ? -ESHUTDOWN : group_submit(u, scan, out);
+	if (ret == -ENOTUNIQ) /* too small to spread */
+		ret = pump_submit(u->unit[units_pick(u)], scan, out);
+	pthread_rwlock_unlock(&u->rw);
+	return ret;
+}
+
+void pump_units_info(struct pump_units *u, struct pump_info *sum)
+{
+	pump_info(u->unit[0], sum);
+	for (uint32_t k = 1; k < u->n; k++) {
+		struct pump_info in;
+		pump_info(u->unit[k], &in);
+		sum->slots += in.slots;
+		sum->slots_free += in.slots_free;
+		sum->slots_reading += in.slots_reading;
+		sum->slots_published += in.slots_published;
+		sum->slots_claimed += in.slots_claimed;
+		sum->jobs_active += in.jobs_active;
+		sum->jobs_done += in.jobs_done;
+		sum->jobs_failed += in.jobs_failed;
+		sum->chunks_done += in.chunks_done;
+		sum->chunks_failed += in.chunks_failed;
+		sum->bytes_scanned += in.bytes_scanned;
+		sum->launches += in.launches;
+		for (uint32_t c = 0; c < VYRE_OPCLASSES; c++)
+			sum->op_exec[c] += in.op_exec[c];
+	}
+}
