@@ -151,7 +151,7 @@ struct fs_job {
 };
 
 struct fs {
-	struct pump *pump;
+	struct pump_units *units; /* one per device=LIST entry */
 	struct fs_opts opts;
 	uint32_t chunk; /* mount default */
 	time_t started;

@@ -162,9 +162,10 @@ static int fs_open_pump(struct fs *fs)
 		pc.slots = 32;
 	if (!pc.chunk)
 		pc.chunk = 4u << 20;
-	ret = pump_create(&pc, &fs->pump);
+	ret = pump_units_create(&pc, fs->opts.device, &fs->units);
 	if (ret)
-		fprintf(stderr, "vyrefs: cannot start the GPU pump: %s\n", strerror(-ret));
+		fprintf(stderr, "vyrefs: cannot start the GPU pump%s: %s\n",
+			fs->opts.device ? " (see the unit named above)" : "", strerror(-ret));
 	fs->chunk = pc.chunk;
 	return ret;
 }
@@ -387,11 +388,11 @@ out_unmount:
 	fuse_session_unmount(se);
 out_destroy:
 	/* the pump goes first: ending its jobs answers their readers on se */
-	pump_destroy(&fs.pump);
+	pump_units_destroy(&fs.units);
 	fuse_session_destroy(se);
 out_pump:
 	/* cancels what runs, waits for its slots, releases the GPU */
-	pump_destroy(&fs.pump);
+	pump_units_destroy(&fs.units);
 out_free:
 	if (notify >= 0) {
 		char fail = 1;

@@ -290,7 +290,7 @@ static void many_flight_submit(struct fs_many *m, struct many_flight *fl, int fd
 		fl->next->prev = fl;
 	m->flights = fl;
 	pthread_mutex_unlock(&m->lock);
-	ret = pump_submit(m->fs->pump, &scan, &pj);
+	ret = pump_units_submit(m->fs->units, &scan, &pj);
 	pthread_mutex_lock(&m->lock);
 	if (ret) {
 		*(fl->prev ? &fl->prev->next : &m->flights) = fl->next;

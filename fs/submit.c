@@ -198,7 +198,7 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 		return 0;
 	}
 	fs_job_get(j); /* the pump's, dropped by fs_job_ended */
-	ret = pump_submit(fs->pump, &scan, &j->pj);
+	ret = pump_units_submit(fs->units, &scan, &j->pj);
 	fs_grep_release(&grep);
 	if (ret) {
 		atomic_fetch_sub_explicit(&j->refs, 1, memory_order_relaxed); /* not the pump's */

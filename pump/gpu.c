@@ -5,10 +5,12 @@
  * their reader.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gpu.h"
 #include "log.h"
@@ -220,6 +222,10 @@ static void gpu_query_limits(struct gpu *g)
 		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES,
 		.pNext = &host,
 	};
+	VkPhysicalDevicePCIBusInfoPropertiesEXT pci = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PCI_BUS_INFO_PROPERTIES_EXT,
+	};
+	bool has_pci = gpu_has_ext(g->phys, VK_EXT_PCI_BUS_INFO_EXTENSION_NAME);
 	VkPhysicalDeviceProperties2 p2 = {
 		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
 		.pNext = &drv,
@@ -230,7 +236,14 @@ static void gpu_query_limits(struct gpu *g)
 		sm.pNext = p2.pNext;
 		p2.pNext = &sm;
 	}
+	if (has_pci) {
+		pci.pNext = p2.pNext;
+		p2.pNext = &pci;
+	}
 	vkGetPhysicalDeviceProperties2(g->phys, &p2);
+	if (has_pci)
+		snprintf(g->pci, sizeof(g->pci), "%04x:%02x:%02x.%x", pci.pciDomain & 0xffff,
+			 pci.pciBus & 0xff, pci.pciDevice & 0x1f, pci.pciFunction & 0x7);
 	snprintf(g->driver, sizeof(g->driver), "%s %s", drv.driverName, drv.driverInfo);
 	g->import_align = host.minImportedHostPointerAlignment;
 	/* Vulkan has no portable compute-unit count; NVIDIA's SM count is exact. */
@@ -353,6 +366,85 @@ int gpu_open(const char *select, struct gpu **out)
 out_close:
 	gpu_close(&g);
 	return ret;
+}
+
+int gpu_list_gpus(uint32_t *idx, uint32_t max)
+{
+	struct gpu g = {0};
+	VkPhysicalDevice devs[16];
+	uint32_t n = 16;
+	int ret, k = 0;
+
+	ret = gpu_create_instance(&g);
+	if (ret)
+		goto out;
+	VkResult r = vkEnumeratePhysicalDevices(g.instance, &n, devs);
+	if (r != VK_SUCCESS && r != VK_INCOMPLETE) {
+		ret = gpu_errno(r);
+		goto out;
+	}
+	for (uint32_t i = 0; i < n && (uint32_t)k < max; i++) {
+		VkPhysicalDeviceProperties p;
+		vkGetPhysicalDeviceProperties(devs[i], &p);
+		if (p.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU)
+			idx[k++] = i;
+	}
+	ret = k;
+out:
+	if (g.messenger) {
+		PFN_vkDestroyDebugUtilsMessengerEXT destroy =
+			(PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+				g.instance, "vkDestroyDebugUtilsMessengerEXT");
+		if (destroy)
+			destroy(g.instance, g.messenger, NULL);
+	}
+	if (g.instance)
+		vkDestroyInstance(g.instance, NULL);
+	return ret;
+}
+
+/* "0-15,32-47" into set; -EINVAL if it names no CPU. */
+static int cpulist_parse(const char *s, cpu_set_t *set)
+{
+	CPU_ZERO(set);
+	while (*s && *s != '\n') {
+		char *e;
+		unsigned long a = strtoul(s, &e, 10), b = a;
+		if (e == s)
+			return -EINVAL;
+		if (*e == '-') {
+			s = e + 1;
+			b = strtoul(s, &e, 10);
+			if (e == s || b < a)
+				return -EINVAL;
+		}
+		for (unsigned long c = a; c <= b && c < CPU_SETSIZE; c++)
+			CPU_SET(c, set);
+		s = *e == ',' ? e + 1 : e;
+	}
+	return CPU_COUNT(set) ? 0 : -EINVAL;
+}
+
+int gpu_local_cpus(const struct gpu *g, cpu_set_t *set, char *text, size_t len)
+{
+	char path[96];
+	ssize_t n;
+	int fd, ret;
+
+	if (!g->pci[0])
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/local_cpulist", g->pci);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, len - 1);
+	ret = n < 0 ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	text[n] = '\0';
+	text[strcspn(text, "\n")] = '\0';
+	return cpulist_parse(text, set);
 }
 
 void gpu_close(struct gpu **gp)

@@ -6,7 +6,9 @@
 #ifndef VYRE_GPU_H
 #define VYRE_GPU_H
 
+#include <sched.h> /* cpu_set_t (the build defines _GNU_SOURCE) */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <vulkan/vulkan.h>
 
@@ -28,6 +30,7 @@ struct gpu {
 	VkDeviceSize bar_bytes;  /* largest DEVICE_LOCAL|HOST_VISIBLE heap */
 	VkDeviceSize import_align;
 	char name[256];
+	char pci[16]; /* "DDDD:BB:DD.F" where the driver says (VK_EXT_pci_bus_info), else "" */
 	char driver[VK_MAX_DRIVER_NAME_SIZE + VK_MAX_DRIVER_INFO_SIZE + 2];
 	PFN_vkGetMemoryHostPointerPropertiesEXT host_ptr_props;
 };
@@ -50,6 +53,10 @@ struct gpu_buf {
 };
 
 int gpu_open(const char *select, struct gpu **out);
+/* Indices (as device=) of the GPUs, CPU devices left out; how many, or -errno. */
+int gpu_list_gpus(uint32_t *idx, uint32_t max);
+/* The CPUs nearest the device (sysfs local_cpulist), as a set and as text; -ENOENT if unknown. */
+int gpu_local_cpus(const struct gpu *g, cpu_set_t *set, char *text, size_t len);
 void gpu_close(struct gpu **g);
 int gpu_buf_alloc(struct gpu *g, VkDeviceSize size, enum gpu_place place, struct gpu_buf *b);
 int gpu_buf_import(struct gpu *g, void *ptr, VkDeviceSize size, struct gpu_buf *b);

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "pump_priv.h"
+#include "units.h"
 
 const char *pump_job_state_name(enum pump_job_state s)
 {
@@ -27,7 +28,7 @@ const char *pump_job_state_name(enum pump_job_state s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
 
-static int job_file_size(int fd, uint64_t *size)
+int job_file_size(int fd, uint64_t *size)
 {
 	struct stat st;
 
@@ -130,6 +131,15 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 		j->end = j->offset + scan->length;
 	j->next_off = j->offset;
 	j->length = j->end - j->offset;
+	j->scan_start = j->offset;
+	j->scan_end = j->end;
+	if (scan->whole_end) {
+		ret = -EINVAL;
+		if (scan->whole_start > j->offset || scan->whole_end < j->end)
+			goto out_free;
+		j->scan_start = scan->whole_start;
+		j->scan_end = scan->whole_end < size ? scan->whole_end : size;
+	}
 	j->chunks = (j->length + j->chunk - 1) / j->chunk;
 	/*
 	 * *out before the queue: once queued the job may end, and its on_end
@@ -205,6 +215,10 @@ void pump_job_info(struct pump_job *j, struct pump_job_info *info)
 {
 	struct pump *p = j->p;
 
+	if (j->grp) {
+		group_info(j, info);
+		return;
+	}
 	pthread_mutex_lock(&p->lock);
 	*info = (struct pump_job_info){
 		.state = j->state,
@@ -231,6 +245,10 @@ void pump_job_info(struct pump_job *j, struct pump_job_info *info)
 
 void pump_job_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
 {
+	if (j->grp) {
+		group_hist(j, bins);
+		return;
+	}
 	pthread_mutex_lock(&j->p->lock);
 	memcpy(bins, j->hist, sizeof(j->hist));
 	pthread_mutex_unlock(&j->p->lock);
@@ -240,6 +258,8 @@ size_t pump_job_lines(struct pump_job *j, struct pump_line *out, size_t max)
 {
 	size_t n;
 
+	if (j->grp)
+		return group_lines(j, out, max);
 	pthread_mutex_lock(&j->p->lock);
 	n = j->nlines;
 	if (out)
@@ -252,6 +272,8 @@ size_t pump_job_errors(struct pump_job *j, struct pump_chunk_error *out, size_t 
 {
 	size_t n;
 
+	if (j->grp)
+		return group_errors(j, out, max);
 	pthread_mutex_lock(&j->p->lock);
 	n = j->nerrors;
 	if (out && n && max) /* errors is NULL until the first failure */
@@ -271,6 +293,8 @@ int pump_job_wait(struct pump_job *j, int timeout_ms)
 	struct timespec until;
 	int ret = 0;
 
+	if (j->grp)
+		return group_wait(j, timeout_ms);
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	if (timeout_ms >= 0) {
 		until.tv_sec += timeout_ms / 1000;
@@ -298,6 +322,8 @@ int pump_job_cancel(struct pump_job *j)
 	struct pump *p = j->p;
 	bool ended;
 
+	if (j->grp)
+		return group_cancel(j);
 	pthread_mutex_lock(&p->lock);
 	ended = job_ended(j);
 	if (!ended)
@@ -316,6 +342,10 @@ void pump_job_get(struct pump_job *j)
 
 void job_free(struct pump_job *j)
 {
+	if (j->grp) {
+		group_free(j);
+		return;
+	}
 	if (j->fd >= 0)
 		close(j->fd);
 	pack_close(j);

@@ -76,6 +76,7 @@ int pack_plan(struct pump_job *j, const struct pump_scan *scan)
 	j->chunks = n ? chunk + 1 : 0;
 	j->pack_first[j->chunks] = n;
 	j->end = j->length;
+	j->scan_end = j->end;
 	return 0;
 }
 

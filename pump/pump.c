@@ -205,7 +205,7 @@ static int pump_admit_chunk(struct pump *p, struct pump_job *j)
 	s->state = PSLOT_READING;
 	s->index = j->next_index++;
 	s->file_off = j->next_off;
-	left = j->end - j->next_off;
+	left = j->scan_end - j->next_off;
 	s->want = (uint32_t)(left < (uint64_t)j->chunk + j->tail ? left : j->chunk + j->tail);
 	if (j->direct) /* O_DIRECT reads whole pages; the region has room */
 		s->want = (s->want + 4095u) & ~4095u;
@@ -365,9 +365,11 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 	uint32_t avail = s->got;
 	int ret;
 
-	if (s->file_off + avail > j->end)
-		avail = (uint32_t)(j->end - s->file_off);
+	if (s->file_off + avail > j->scan_end)
+		avail = (uint32_t)(j->scan_end - s->file_off);
 	s->data_len = avail < j->chunk ? avail : j->chunk;
+	if (s->data_len > j->end - s->file_off) /* a span's last chunk: the rest is tail */
+		s->data_len = (uint32_t)(j->end - s->file_off);
 	struct ring_work w = {
 		.opcode = j->op->code,
 		.tenant = j->batch,
@@ -438,6 +440,8 @@ int pump_op_read(struct pump *p, uint32_t slot, uint64_t off, uint32_t want)
 /* A file that ends early ends the job's range there (files shrink). */
 static void pump_job_eof(struct pump *p, struct pump_job *j, uint64_t at)
 {
+	if (at < j->scan_end)
+		j->scan_end = at;
 	if (at >= j->end)
 		return;
 	j->end = at;
@@ -501,7 +505,7 @@ static void pump_read_done(struct pump *p, uint32_t slot, int res)
 		pthread_mutex_unlock(&p->lock);
 	}
 	s->got += (uint32_t)res;
-	uint64_t need = j->end > s->file_off ? j->end - s->file_off : 0;
+	uint64_t need = j->scan_end > s->file_off ? j->scan_end - s->file_off : 0;
 	if (need > s->want)
 		need = s->want;
 	/* A short read is asked again for the rest; an O_DIRECT read that

@@ -171,6 +171,10 @@ struct pump_scan {
 	uint64_t max;           /* grep: stop after this many selected lines (0: no limit) */
 	uint64_t offset;
 	uint64_t length; /* UINT64_MAX: to EOF */
+	/* One span of a larger scan (units.c): that scan's [whole_start,
+	 * whole_end), which the span's tail windows and grep's lines cross
+	 * into. whole_end 0: the scan is whole. */
+	uint64_t whole_start, whole_end;
 	uint32_t chunk;  /* 0: the pump's default */
 	uint32_t tenant; /* small tenant id for the mask table, < VYRE_TENANT_BITS */
 	int direct;      /* -1: the pump's default */
@@ -252,6 +256,24 @@ int pump_job_cancel(struct pump_job *j);
 void pump_job_get(struct pump_job *j);
 void pump_job_put(struct pump_job **j);
 
+/* ---- units (units.c): one pump per device of device=LIST --------------- */
+
+#define PUMP_UNITS_MAX 16u
+struct pump_units;
+/*
+ * devices: NULL or "" (the best device), "all" (every GPU), or entries
+ * separated by ':' (each an index or part of a name, as pump_config.device;
+ * one may repeat). cfg is every unit's config but for its device.
+ */
+int pump_units_create(const struct pump_config *cfg, const char *devices,
+		      struct pump_units **out);
+void pump_units_destroy(struct pump_units **u);
+uint32_t pump_units_count(const struct pump_units *u);
+struct pump *pump_unit(struct pump_units *u, uint32_t k); /* NULL past the last */
+const char *pump_unit_cpus(const struct pump_units *u, uint32_t k); /* pinned to, or "any" */
+/* As pump_submit, on the units: a large job's chunks spread over all of them. */
+int pump_units_submit(struct pump_units *u, const struct pump_scan *scan, struct pump_job **out);
+
 struct pump_info {
 	char device[256];
 	char driver[520];
@@ -267,5 +289,7 @@ struct pump_info {
 	uint64_t launches;
 };
 void pump_info(struct pump *p, struct pump_info *info);
+/* The units' counters summed; names, modes and epoch are unit 0's. */
+void pump_units_info(struct pump_units *u, struct pump_info *info);
 
 #endif

@@ -79,9 +79,12 @@ struct pump_part {
 	struct pump_part *next; /* fold.c's pending list */
 };
 
+struct pump_group;
+
 struct pump_job {
 	atomic_int refs;
 	struct pump *p;
+	struct pump_group *grp; /* a job spread over units (group.c): its spans are the jobs */
 	struct pump_job *next; /* on a pump list: submitted (p->lock) or active */
 
 	/* Set by pump_submit, read-only after. */
@@ -105,7 +108,11 @@ struct pump_job {
 	uint32_t *pack_first; /* chunks + 1: chunk k holds files [pack_first[k], pack_first[k+1]) */
 
 	/* Pump thread only. */
-	uint64_t end;      /* file offset the scan stops at; shrinks at EOF */
+	uint64_t end;      /* file offset the chunks stop at; shrinks at EOF */
+	/* The whole scan's bounds: [offset, end) unless the job is one span of
+	 * a job spread over units (units.c), whose tail windows and grep lines
+	 * cross into the next span's bytes; scan_end shrinks at EOF too. */
+	uint64_t scan_start, scan_end;
 	uint64_t next_off; /* next chunk to read */
 	uint64_t next_index;
 	struct pump_owner *po; /* its owner's share of the slots */
@@ -121,7 +128,7 @@ struct pump_job {
 	bool stop_admit;    /* the fold has what it needs (max=): no more chunks */
 	/* ordered fold (fold.c), pump thread */
 	uint64_t fold_next; /* index of the next chunk to fold */
-	uint64_t fold_nl;   /* '\n' in the chunks folded so far */
+	uint64_t fold_nl;   /* '\n' in the chunks folded so far (under p->lock) */
 	struct pump_part *fold_pending; /* parts waiting for earlier ones, by index */
 	bool fence_published;
 	bool fence_done;
@@ -234,5 +241,6 @@ void job_end(struct pump *p, struct pump_job *j);
 void job_chunk_failed(struct pump *p, struct pump_job *j, uint64_t index, uint64_t off,
 		      int err);
 void job_free(struct pump_job *j);
+int job_file_size(int fd, uint64_t *size);
 
 #endif

@@ -243,9 +243,9 @@ static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 	gc->data_len = w->data_len;
 	gc->tail_len = w->tail_len;
 	gc->flags = gj->budget << VYRE_GREP_BUDGET_POS;
-	if (s->file_off == j->offset)
+	if (s->file_off == j->scan_start)
 		gc->flags |= VYRE_GREP_F_FIRST;
-	if (s->file_off + w->data_len + w->tail_len >= j->end)
+	if (s->file_off + w->data_len + w->tail_len >= j->scan_end)
 		gc->flags |= VYRE_GREP_F_EOF;
 	if (j->grep & PUMP_GREP_INVERT)
 		gc->flags |= VYRE_GREP_F_INVERT;
@@ -506,7 +506,7 @@ static int grep_cont_read(struct pump *p, struct pump_job *j, struct grep_cont *
 	uint32_t want;
 	int slot;
 
-	if (c->at >= j->end) {
+	if (c->at >= j->scan_end) {
 		/* the scan ends here: a line that has bytes ends with it */
 		grep_cont_end(p, j, c,
 			      c->at > c->gc->part->file_off + c->pos && grep_selected(j, c->state));
@@ -520,8 +520,8 @@ static int grep_cont_read(struct pump *p, struct pump_job *j, struct grep_cont *
 	if (j->direct)
 		off &= ~4095ull;
 	c->skip = (uint32_t)(c->at - off);
-	if (hop > j->end - c->at)
-		hop = j->end - c->at;
+	if (hop > j->scan_end - c->at)
+		hop = j->scan_end - c->at;
 	hop += c->skip;
 	if (j->direct)
 		hop = (hop + 4095) & ~4095ull;
@@ -589,8 +589,8 @@ static void grep_read_done(struct pump *p, uint32_t slot, int got)
 		return;
 	}
 	avail = (uint64_t)got;
-	if (s->file_off + avail > j->end)
-		avail = j->end > s->file_off ? j->end - s->file_off : 0;
+	if (s->file_off + avail > j->scan_end)
+		avail = j->scan_end > s->file_off ? j->scan_end - s->file_off : 0;
 	if (avail <= c->skip) {
 		/* the file ended at c->at */
 		pump_slot_free(p, slot);
@@ -604,7 +604,7 @@ static void grep_read_done(struct pump *p, uint32_t slot, int got)
 		 c->skip << VYRE_GREP_START_POS;
 	if (j->grep & PUMP_GREP_INVERT)
 		w.arg1 |= VYRE_GREP_F_INVERT;
-	if (s->file_off + avail >= j->end || (uint32_t)got < s->want)
+	if (s->file_off + avail >= j->scan_end || (uint32_t)got < s->want)
 		w.arg1 |= VYRE_GREP_F_EOF;
 	w.data_len = (uint32_t)avail;
 	w.tile_shift = GREP_CONT_SHIFT;
