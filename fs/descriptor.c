@@ -50,6 +50,7 @@ enum desc_key_id {
 	DESC_KEY_PRIORITY,
 	DESC_KEY_FILES,
 	DESC_KEY_FOLLOW,
+	DESC_KEY_WAIT,
 	DESC_KEY_COUNT,
 };
 
@@ -415,6 +416,12 @@ static int desc_parse_lines(struct desc_parser *p, const struct desc_tok *t)
 	return desc_parse_flag(p, t, &p->d.lines, "to list LINE:OFFSET in jobs/N/lines");
 }
 
+static int desc_parse_wait(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_flag(p, t, &p->d.wait,
+			       "to read the job's final status back from the same open ctl");
+}
+
 static int desc_parse_max(struct desc_parser *p, const struct desc_tok *t)
 {
 	size_t used;
@@ -609,6 +616,7 @@ static const struct desc_key desc_keys[] = {
     [DESC_KEY_PRIORITY] = {.name = "priority", .parse = desc_parse_priority},
     [DESC_KEY_FILES] = {.name = "files", .quotable = true, .parse = desc_parse_files},
     [DESC_KEY_FOLLOW] = {.name = "follow", .parse = desc_parse_follow},
+    [DESC_KEY_WAIT] = {.name = "wait", .parse = desc_parse_wait},
 };
 _Static_assert(sizeof(desc_keys) / sizeof(desc_keys[0]) == DESC_KEY_COUNT,
 	       "desc_keys[] needs one row per DESC_KEY_*");

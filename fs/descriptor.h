@@ -40,6 +40,9 @@ struct desc {
 	/* many files (README "Many files") */
 	char files[PATH_MAX]; /* "": none; else an absolute path of a list, one path a line */
 	bool follow;          /* follow symlinks met in a directory walk, like grep -R */
+	/* wait=1: the answer read back on the same open ctl comes once the job
+	 * has ended, its status after its id (not part of the job: not formatted) */
+	bool wait;
 };
 
 /*

@@ -49,6 +49,9 @@ struct fs_handle {
 	char pending[DESC_LINE_MAX]; /* ctl: a line not yet ended by a newline */
 	size_t npending;
 	bool discarding; /* ctl: the rest of an overlong line, dropped up to its newline */
+	/* ctl after a wait=1 line: the answer waits for job's end (then false);
+	 * until then job does not change and the handle takes no write */
+	bool ctl_wait;
 	/* under fs->lock: poll(2) on wait */
 	struct fuse_pollhandle *ph;
 	bool polling;           /* on the job's poll list */
@@ -179,7 +182,11 @@ static void fs_wait_answer(struct fs *fs, fuse_req_t req, struct fs_handle *h, s
 	int ret = 0;
 
 	pthread_mutex_lock(&h->lock);
-	if (!h->rendered) {
+	if (h->node == N_CTL) { /* wait=1: the status follows the id */
+		if (h->ctl_wait)
+			ret = render_job_status(h->job, &h->buf);
+		h->ctl_wait = false;
+	} else if (!h->rendered) {
 		ret = fs_render(fs, h);
 		h->rendered = ret == 0;
 	}
@@ -332,10 +339,17 @@ void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 	unsigned revents = POLLIN | POLLRDNORM;
 
+	bool waits = h->node == N_JWAIT;
+
 	(void)ino;
 	if (h->node == N_CTL || h->node == N_JCTL)
 		revents |= POLLOUT | POLLWRNORM;
-	if (h->node != N_JWAIT) {
+	if (h->node == N_CTL) { /* wait=1: readable once the job has ended */
+		pthread_mutex_lock(&h->lock);
+		waits = h->ctl_wait;
+		pthread_mutex_unlock(&h->lock);
+	}
+	if (!waits) {
 		if (ph)
 			fuse_pollhandle_destroy(ph);
 		fuse_reply_poll(req, revents);
@@ -383,10 +397,15 @@ void fs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	pthread_mutex_lock(&h->lock);
-	if (h->node == N_CTL && !fs_line_blank(h->pending, h->npending)) {
+	if (h->node == N_CTL && !h->ctl_wait && !fs_line_blank(h->pending, h->npending)) {
 		fs_buf_free(&h->buf);
 		h->rpos = 0;
 		fs_ctl_flush(fs, req, h);
+	}
+	if (h->ctl_wait) { /* wait=1: parked like a read of wait until the job ends */
+		pthread_mutex_unlock(&h->lock);
+		fs_wait_read(fs, req, h, size, off);
+		return;
 	}
 	fs_reply_slice(req, h, size, off);
 	pthread_mutex_unlock(&h->lock);
@@ -397,15 +416,22 @@ static int fs_ctl_line(struct fs *fs, fuse_req_t req, struct fs_handle *h, const
 		       size_t len)
 {
 	char err[512] = "";
+	struct fs_job *waitj = NULL;
 	uint64_t id;
 	int ret;
 
-	ret = fs_submit_line(fs, req, line, len, &id, err, sizeof(err));
-	if (ret)
+	ret = fs_submit_line(fs, req, line, len, &id, &waitj, err, sizeof(err));
+	if (ret) {
 		fs_buf_printf(&h->buf, "error: %s\n", err[0] ? err : strerror(-ret));
-	else
-		fs_buf_printf(&h->buf, "%" PRIu64 "\n", id);
-	return ret;
+		return ret;
+	}
+	fs_buf_printf(&h->buf, "%" PRIu64 "\n", id);
+	if (waitj) { /* the last wait=1 line of a write is the one waited for */
+		fs_job_put(&h->job);
+		h->job = waitj;
+		h->ctl_wait = true;
+	}
+	return 0;
 }
 
 static bool fs_line_blank(const char *line, size_t len)
@@ -454,6 +480,8 @@ static int fs_write_ctl(struct fs *fs, fuse_req_t req, struct fs_handle *h, cons
 	bool answered = false; /* the answer is this write's, once it has one */
 	int ret = 0;
 
+	if (h->ctl_wait) /* the waited-for answer would be lost under this write's */
+		return -EBUSY;
 	for (size_t pos = 0; pos < size && !ret;) {
 		const char *nl = memchr(buf + pos, '\n', size - pos);
 		size_t len = nl ? (size_t)(nl - (buf + pos)) : size - pos;

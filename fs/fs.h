@@ -191,8 +191,9 @@ uint64_t *fs_job_ids(struct fs *fs, uid_t uid, size_t *n); /* what uid may list;
 bool fs_job_finished(struct fs_job *j);
 
 /* submit.c: one ctl line -> one job; message for the caller in err */
+/* *waitj: a reference to the new job when the line says wait=1, else NULL */
 int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, uint64_t *id,
-		   char *err, size_t errlen);
+		   struct fs_job **waitj, char *err, size_t errlen);
 
 /* cred.c: open path for reading with the caller's credentials, in the caller's root */
 int cred_may_serve(const struct fs_caller *ctx, char *err, size_t errlen);

@@ -96,8 +96,20 @@ static int fs_submit_open(const struct fs *fs, struct fs_caller *ctx, const stru
 	return ret;
 }
 
+/* wait=1: the ctl handle's reference, taken before the table can reap the job */
+static void fs_submit_waiter(struct fs_job *j, bool wait, struct fs_job **waitj)
+{
+	if (!waitj)
+		return;
+	*waitj = NULL;
+	if (wait) {
+		fs_job_get(j);
+		*waitj = j;
+	}
+}
+
 int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, uint64_t *id,
-		   char *err, size_t errlen)
+		   struct fs_job **waitj, char *err, size_t errlen)
 {
 	const struct fuse_ctx *fc = fuse_req_ctx(req);
 	struct fs_caller caller = {
@@ -194,6 +206,7 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 			snprintf(err, errlen, "the walk could not start: %s", strerror(-ret));
 			goto out_free;
 		}
+		fs_submit_waiter(j, d.wait, waitj);
 		*id = fs_jobs_add(fs, j);
 		return 0;
 	}
@@ -215,6 +228,7 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 		goto out_free;
 	}
 	/* the pump owns fd now, and the reservation: fs_job_ended returns it */
+	fs_submit_waiter(j, d.wait, waitj);
 	*id = fs_jobs_add(fs, j); /* the table takes the creator's reference */
 	return 0;
 out_free:

@@ -5,8 +5,13 @@
  *
  *   bench_jobs latency MOUNT FILE N        p50/p99 of write(ctl) .. end of read(wait)
  *   bench_jobs rate MOUNT FILE N SHELLS    jobs/s from SHELLS processes, N jobs in all
+ *
+ * latency-ctl and rate-ctl: the same through one open ctl per process and
+ * wait=1, the answer (id, then the final status) read back from it: two
+ * FUSE requests a job instead of about seven.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +78,41 @@ static int one_job(const char *mnt, const char *line)
 	return n < 0 ? -1 : 0;
 }
 
+/* One job on an open ctl with wait=1: write, then the answer when it has ended. */
+static int one_job_ctl(int fd, const char *line)
+{
+	char status[8192];
+	ssize_t n;
+
+	if (write(fd, line, strlen(line)) < 0 || (n = read(fd, status, sizeof(status) - 1)) <= 0) {
+		fprintf(stderr, "bench_jobs: wait=1 submit: %s\n", strerror(errno));
+		return -1;
+	}
+	status[n] = '\0';
+	if (!strstr(status, "\nstate=done\n")) {
+		fprintf(stderr, "bench_jobs: the job did not end done: %.200s\n", status);
+		return -1;
+	}
+	parse_splits(status);
+	return 0;
+}
+
+/* A job of the chosen mode; ctl is the process's open ctl (ctl modes). */
+static int job(int ctl, const char *mnt, const char *line)
+{
+	return ctl >= 0 ? one_job_ctl(ctl, line) : one_job(mnt, line);
+}
+
+static int open_ctl(const char *mnt, bool ctl_mode)
+{
+	char path[4096];
+
+	if (!ctl_mode)
+		return -1;
+	snprintf(path, sizeof(path), "%s/ctl", mnt);
+	return open(path, O_RDWR);
+}
+
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -84,23 +124,30 @@ int main(int argc, char **argv)
 	char line[4096];
 
 	if (argc < 5) {
-		fprintf(stderr, "usage: %s latency MOUNT FILE N | rate MOUNT FILE N SHELLS\n",
+		fprintf(stderr, "usage: %s latency|latency-ctl MOUNT FILE N | "
+				"rate|rate-ctl MOUNT FILE N SHELLS\n",
 			argv[0]);
 		return 2;
 	}
 	const char *mnt = argv[2];
 	int n = atoi(argv[4]);
-	snprintf(line, sizeof(line), "scan path=%s op=count\n", argv[3]);
-	if (!strcmp(argv[1], "latency")) {
+	bool ctl_mode = strstr(argv[1], "-ctl") != NULL;
+	snprintf(line, sizeof(line), "scan path=%s op=count%s\n", argv[3], ctl_mode ? " wait=1" : "");
+	if (!strncmp(argv[1], "latency", 7)) {
+		int ctl = open_ctl(mnt, ctl_mode);
+		if (ctl_mode && ctl < 0) {
+			fprintf(stderr, "bench_jobs: %s/ctl: %s\n", mnt, strerror(errno));
+			return 1;
+		}
 		double *t = calloc((size_t)n, sizeof(*t));
 		double *sp[NSPLITS];
 		for (int k = 0; k < NSPLITS; k++)
 			sp[k] = calloc((size_t)n, sizeof(double));
 		for (int i = 0; i < 10; i++) /* warm the path */
-			one_job(mnt, line);
+			job(ctl, mnt, line);
 		for (int i = 0; i < n; i++) {
 			double t0 = now_us();
-			if (one_job(mnt, line))
+			if (job(ctl, mnt, line))
 				return 1;
 			t[i] = now_us() - t0;
 			for (int k = 0; k < NSPLITS; k++)
@@ -121,8 +168,11 @@ int main(int argc, char **argv)
 	double t0 = now_us();
 	for (int s = 0; s < shells; s++) {
 		if (fork() == 0) {
+			int ctl = open_ctl(mnt, ctl_mode);
+			if (ctl_mode && ctl < 0)
+				_exit(1);
 			for (int i = s; i < n; i += shells)
-				if (one_job(mnt, line))
+				if (job(ctl, mnt, line))
 					_exit(1);
 			_exit(0);
 		}

@@ -158,3 +158,53 @@ poll_wait() {
 	[ "$output" = "1 $MNT/jobs/$a/wait" ]
 	echo cancel > "$MNT/jobs/$b/ctl"
 }
+
+# ctl_wait DESCRIPTOR MS [cancel]: one open ctl, a wait=1 line written, poll(2)
+# for MS (after cancelling the job when asked), then what a second write and
+# the read answer; prints "readable|not readable", the write's errno, the answer
+ctl_wait() {
+	python3 - "$MNT" "$1" "$2" "${3:-}" <<-'EOF'
+		import errno, os, select, sys
+		mnt, desc, ms, cancel = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+		fd = os.open(mnt + "/ctl", os.O_RDWR)
+		os.write(fd, (desc + "\n").encode())
+		p = select.poll()
+		p.register(fd, select.POLLIN)
+		first = p.poll(200)
+		print("readable" if first else "not readable")
+		try:
+		    os.write(fd, b"scan path=/etc/hostname op=count\n")
+		    print("write ok")
+		except OSError as e:
+		    print("write " + errno.errorcode[e.errno])
+		if cancel:
+		    jid = open(mnt + "/jobs/latest/status").read().split("\n")[0].split("=")[1]
+		    open(mnt + "/jobs/" + jid + "/ctl", "w").write("cancel\n")
+		p.poll(ms)
+		sys.stdout.write(os.read(fd, 65536).decode())
+	EOF
+}
+
+@test "wait=1: the read back from the same open ctl comes when the job ends, its status after its id" {
+	local id
+	run -0 ctl_wait "scan path=$FILES/small op=count wait=1" 5000
+	[ "${lines[0]}" = readable ]
+	[ "${lines[1]}" = "write EBUSY" ] # the answer is pending until read
+	[[ "${lines[2]}" =~ ^[0-9]+$ ]]
+	id=${lines[2]}
+	[ "${lines[3]}" = "id=$id" ]
+	[[ "$output" == *$'\nstate=done\n'* ]]
+	[ "$(cat "$MNT/jobs/$id/result")" = 2 ]
+	# a running job: not readable, and answered cancelled once cancelled
+	run -0 ctl_wait "scan path=$FILES/big op=count wait=1" 20000 cancel
+	[ "${lines[0]}" = "not readable" ]
+	[ "${lines[1]}" = "write EBUSY" ]
+	[[ "$output" == *$'\nstate=cancelled\n'* ]]
+	# the shell's way: exec 7<>ctl; echo >&7; read the id and status back
+	exec 7<>"$MNT/ctl"
+	echo "scan path=$FILES/small op=count wait=1" >&7
+	run -0 timeout 10 head -3 <&7
+	exec 7>&-
+	[[ "${lines[0]}" =~ ^[0-9]+$ ]] && [ "${lines[1]}" = "id=${lines[0]}" ]
+	[ "${lines[2]}" = state=done ]
+}
