@@ -10,6 +10,7 @@
 #
 #   tests   every C test binary, in both kernel modes, each timed
 #   bench   tools/bench -t SECTIONS -b BIGSIZE through the mount
+#   bats "FILES"  those bats files (tests/bats/NAME.bats) on the GPU, into bats.txt
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUTDIR=$1
@@ -18,7 +19,7 @@ mkdir -p "$OUTDIR"
 . tools/device-env.sh
 # peers: unpacked beside, never over /
 mkdir -p /tmp/peers
-for f in .gl/ripgrep*.deb .gl/libhyperscan*.deb; do
+for f in .gl/ripgrep*.deb .gl/libhyperscan*.deb .gl/bats*.deb; do
 	[ -e "$f" ] && dpkg -x "$f" /tmp/peers
 done
 export PATH=/tmp/peers/usr/bin:$PATH
@@ -46,6 +47,13 @@ while [ $# -gt 0 ]; do
 				[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || tail -5 "$log"
 			done
 		done
+		;;
+	bats)
+		files=()
+		for b in $2; do files+=("tests/bats/$b.bats"); done
+		VYREFS=$PWD/build/fs/vyrefs EIOFS=$PWD/build/tests/eiofs timeout 300 \
+			bats --tap "${files[@]}" 2>&1 | tee -a "$OUTDIR/bats.txt"
+		shift 2
 		;;
 	bench)
 		echo "bench data in ${VYRE_BENCH_DIR:=/var/tmp/vb}: $(stat -f -c %T "$(dirname "$VYRE_BENCH_DIR")")"

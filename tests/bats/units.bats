@@ -37,7 +37,7 @@ out += b'tail needle, no newline'
 open(sys.argv[1], 'wb').write(out)
 PY
 	mkdir "$U/tree"
-	for i in $(seq 40); do head -c $((i * 3001)) "$GPL" > "$U/tree/f$i"; done
+	[ ! -r "$GPL" ] || for i in $(seq 40); do head -c $((i * 3001)) "$GPL" > "$U/tree/f$i"; done
 	cp "$BIN" "$U/tree/big"
 }
 
@@ -48,6 +48,10 @@ teardown_file() {
 	fi
 	rmdir "$ONE" 2>/dev/null || true
 	rm -rf "${U:?}"
+}
+
+need_gpl() {
+	[ -r "$GPL" ] || skip "$GPL is missing (Debian's base-files has it)"
 }
 
 # on MOUNT DESCRIPTOR: the job's result on that mount (FILE=result|lines|files|failed via $WHAT)
@@ -102,6 +106,7 @@ print("\n".join("0x%02x %d" % (b, c[b]) for b in range(256)))' "$BIN")" ]
 }
 
 @test "grep lines=1 across units equals GNU grep, on real text and on lines longer than a span" {
+	need_gpl
 	local f want
 	for f in "$GPL" "$U/long"; do
 		WHAT=lines run -0 same "scan path=$f op=grep pattern='(GNU|needle)' lines=1 chunk=16K"
@@ -120,6 +125,7 @@ print("\n".join("0x%02x %d" % (b, c[b]) for b in range(256)))' "$BIN")" ]
 }
 
 @test "a many-file job over both units equals one unit and grep -r -c" {
+	need_gpl
 	local want
 	WHAT=files run -0 same "scan path=$U/tree op=grep pattern=GNU chunk=16K"
 	want=$(cd "$U/tree" && LC_ALL=C grep -a -r -c GNU . | sed "s|^\./\(.*\):\([0-9]*\)$|\2 $U/tree/\1|" | LC_ALL=C sort -k2)
@@ -141,6 +147,7 @@ print("\n".join("0x%02x %d" % (b, c[b]) for b in range(256)))' "$BIN")" ]
 }
 
 @test "cancel: a spread job ends cancelled on both units and the mount serves on" {
+	need_gpl
 	local id
 	id=$(submit "scan path=$U/long op=grep pattern='a.*b.*c.*needle' chunk=16K")
 	echo cancel > "$MNT/jobs/$id/ctl"
