@@ -20,6 +20,7 @@ OUTF=$1 SIZE=$2
 B=${VYRE_BUILD:-build}
 DIR=${VYRE_INGEST_DIR:-/var/tmp/vb}
 T=${VYRE_INGEST_SECS:-3}
+TMO=$((${T%%.*} + 60)) # each tool's timeout, whole seconds
 LOG=$(dirname "$OUTF")/ingest-log.txt
 N=$(nproc)
 # the pump's defaults (chunk=4M, slots=32) and its async rule (fact 5)
@@ -72,7 +73,7 @@ ur() {
 	local piece=$1 set=$2 v
 	shift 2
 	echo "== $piece: $set: uring_read $*" >>"$LOG"
-	v=$(timeout $((T + 60)) "$B/tools/uring_read" -v -t "$T" "$@" "${FILE:-$F}" 2>>"$LOG") || v=$(fail)
+	v=$(timeout $TMO "$B/tools/uring_read" -v -t "$T" "$@" "${FILE:-$F}" 2>>"$LOG") || v=$(fail)
 	row "$piece" "$set" "$v"
 }
 
@@ -80,7 +81,7 @@ mem() { # SETTING [memcpy_bw flags]
 	local set=$1 v
 	shift
 	echo "== dram: $set: memcpy_bw $*" >>"$LOG"
-	v=$(timeout $((T + 60)) "$B/tools/memcpy_bw" -t "$T" "$@" 2>>"$LOG") || v=$(fail)
+	v=$(timeout $TMO "$B/tools/memcpy_bw" -t "$T" "$@" 2>>"$LOG") || v=$(fail)
 	row "1 host memory" "$set" "$v"
 }
 
@@ -94,6 +95,10 @@ mem "write only (memset), $N threads" -T "$N" -m write
 ur "2 io_uring alone" "pump settings: 4 MiB x 32 = 128 MiB set, registered${ASYNC:+, async}" $PUMP
 ur "2 io_uring alone" "not registered (plain READ)" -b $BS -q $QD $ASYNC
 ur "2 io_uring alone" "registered, no IOSQE_ASYNC" -b $BS -q $QD -f
+# plain READ copies through user page tables (READ_FIXED through the kernel's
+# direct map): the BAR path's host-side twin, by set size and page size
+ur "2 io_uring alone" "not registered, 1 GiB set" -b $BS -q $QD $ASYNC -S 1024
+ur "2 io_uring alone" "not registered, THP" -b $BS -q $QD $ASYNC -H thp
 [ -n "$SHM" ] && FILE=$SHM ur "2 io_uring alone" "pump settings, file on tmpfs" $PUMP
 
 # 5. buffer set size: LLC-resident to past the LLC
@@ -130,19 +135,19 @@ ring() { # -> the count row's GB/s, from bench_ring's table
 }
 RING="$B/tools/bench_ring -m relaunch -o count -s 256 -c 4 -t $T"
 echo "== contention: $RING alone" >>"$LOG"
-timeout $((T + 120)) $RING >/tmp/ing-ring0.txt 2>>"$LOG"
+timeout $((TMO + 60)) $RING >/tmp/ing-ring0.txt 2>>"$LOG"
 g0=$(ring /tmp/ing-ring0.txt)
 row "3 contention" "GPU count over 1 GiB of host memory, alone" "${g0:-$(fail)}"
 echo "== contention: $RING with uring_read $PUMP" >>"$LOG"
 : >/tmp/ing-ring1.err
-timeout $((T + 120)) $RING >/tmp/ing-ring1.txt 2>/tmp/ing-ring1.err &
+timeout $((TMO + 60)) $RING >/tmp/ing-ring1.txt 2>/tmp/ing-ring1.err &
 rp=$!
 for _ in $(seq 1200); do
 	grep -q 'count running' /tmp/ing-ring1.err && break
 	kill -0 $rp 2>/dev/null || break
 	sleep 0.05
 done
-u1=$(timeout $((T + 60)) "$B/tools/uring_read" -v -t "$T" $PUMP "$F" 2>>"$LOG") || u1=$(fail)
+u1=$(timeout $TMO "$B/tools/uring_read" -v -t "$T" $PUMP "$F" 2>>"$LOG") || u1=$(fail)
 wait $rp
 cat /tmp/ing-ring1.err >>"$LOG"
 g1=$(ring /tmp/ing-ring1.txt)
@@ -155,7 +160,7 @@ bar() { # SETTING [bar_read flags]
 	local set=$1 v
 	shift
 	echo "== bar: $set: bar_read $*" >>"$LOG"
-	v=$(timeout $((T + 120)) "$B/tools/bar_read" -v -t "$T" "$@" 2>>"$LOG") || v=$(fail)
+	v=$(timeout $((TMO + 60)) "$B/tools/bar_read" -v -t "$T" "$@" 2>>"$LOG") || v=$(fail)
 	row "4 BAR" "$set" "$v"
 }
 bar "io_uring READ, not registered${ASYNC:+, async} (the persistent path), 128 MiB" \
@@ -204,4 +209,6 @@ vy "kernel=relaunch,huge=1" kernel=relaunch,huge=1
 vy "kernel=relaunch,iowq=16" kernel=relaunch,iowq=16
 
 ur "2 io_uring alone" "pump settings again, at the end (drift)" $PUMP
+say ""
+say "(tools/ingest.sh took $SECONDS s)"
 say ""
