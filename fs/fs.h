@@ -32,15 +32,12 @@ struct fs_opts {
 	char *mountpoint;
 	/* numbers as given; main.c checks them into the fields below */
 	char *slots_s, *direct_s, *async_s, *jobs_cap_s, *jobs_active_s, *files_max_s;
-	char *huge_s, *iowq_s;
 	unsigned slots;
 	char *chunk;
 	char *device;
 	char *kernel;
 	int direct;
 	int async;
-	unsigned huge; /* 1: host arena in THPs */
-	unsigned iowq; /* io-wq bounded workers at most; 0: the kernel's */
 	unsigned jobs_cap;
 	unsigned jobs_active;
 	unsigned files_max; /* files (and failed entries) per many-file job */

@@ -34,8 +34,6 @@ static const struct fuse_opt fs_opt_spec[] = {
 	OPT("kernel=%s", kernel),
 	OPT("direct=%s", direct_s),
 	OPT("async=%s", async_s),
-	OPT("huge=%s", huge_s),
-	OPT("iowq=%s", iowq_s),
 	OPT("jobs_cap=%s", jobs_cap_s),
 	OPT("jobs_active=%s", jobs_active_s),
 	OPT("files_max=%s", files_max_s),
@@ -61,8 +59,6 @@ static void usage(const char *prog)
 	       "  -o kernel=auto|persistent|relaunch  megakernel mode (default auto)\n"
 	       "  -o direct=0|1       O_DIRECT reads by default (default 0)\n"
 	       "  -o async=0|1        IOSQE_ASYNC buffered reads (default: on above 4 cores)\n"
-	       "  -o huge=0|1         relaunch arena in transparent huge pages (default 0)\n"
-	       "  -o iowq=N           io-wq workers copying reads, at most (default: kernel's)\n"
 	       "  -o jobs_cap=N       finished jobs kept per user (default 1024)\n"
 	       "  -o jobs_active=N    queued or running jobs per user (default 256)\n"
 	       "  -o files_max=N      files per job of a directory, glob or files= list\n"
@@ -107,8 +103,6 @@ static int fs_parse_numbers(struct fs_opts *o)
 	ret |= parse_opt_uint("slots", o->slots_s, 1, PUMP_SLOTS_MAX, &o->slots);
 	ret |= parse_opt_uint("direct", o->direct_s, 0, 1, &direct);
 	ret |= parse_opt_uint("async", o->async_s, 0, 1, &async);
-	ret |= parse_opt_uint("huge", o->huge_s, 0, 1, &o->huge);
-	ret |= parse_opt_uint("iowq", o->iowq_s, 1, 1024, &o->iowq);
 	ret |= parse_opt_uint("jobs_cap", o->jobs_cap_s, 1, 1000000, &o->jobs_cap);
 	ret |= parse_opt_uint("jobs_active", o->jobs_active_s, 1, VYRE_MAX_BATCHES, &o->jobs_active);
 	ret |= parse_opt_uint("files_max", o->files_max_s, 1, 100000000, &o->files_max);
@@ -136,8 +130,6 @@ static int pump_config_from(struct fs *fs, struct pump_config *pc)
 	pc->device = fs->opts.device;
 	pc->direct = fs->opts.direct == 1;
 	pc->async = fs->opts.async; /* -1: by core count */
-	pc->huge = fs->opts.huge == 1;
-	pc->iowq_max = fs->opts.iowq;
 	pc->kernel = PUMP_KERNEL_AUTO;
 	if (fs->opts.kernel) {
 		if (!strcmp(fs->opts.kernel, "persistent"))

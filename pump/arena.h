@@ -18,10 +18,8 @@
  */
 struct arena {
 	struct gpu_buf buf;
-	void *host;       /* our mmap (its first 2 MiB boundary with ARENA_HUGE), NULL for BAR */
+	void *host;       /* our mmap, NULL for a BAR arena */
 	size_t host_size;
-	size_t host_lead; /* bytes of our mapping before host (ARENA_HUGE's alignment) */
-	bool huge;        /* host asked for THPs (madvise), for status */
 	size_t region;    /* bytes per slot: chunk plus one page of tail window */
 	uint32_t nregions;
 };
@@ -38,11 +36,7 @@ static inline uint32_t arena_tail(uint32_t chunk)
 	return chunk >= (1u << 20) ? 65536u : ARENA_TAIL;
 }
 
-#define ARENA_BAR  1u /* a BAR buffer (persistent kernel), else imported host memory */
-#define ARENA_HUGE 2u /* host memory in transparent huge pages */
-
-int arena_create(struct gpu *g, uint32_t nregions, uint32_t chunk, unsigned flags,
-		 struct arena *a);
+int arena_create(struct gpu *g, uint32_t nregions, uint32_t chunk, bool bar, struct arena *a);
 void arena_destroy(struct gpu *g, struct arena *a);
 
 static inline uint8_t *arena_region(const struct arena *a, uint32_t i)

@@ -838,9 +838,7 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 	ret = pump_pick_mode(p);
 	if (ret)
 		goto out_destroy;
-	ret = arena_create(p->gpu, cfg->slots, cfg->chunk,
-			   (p->mode == RING_PERSISTENT ? ARENA_BAR : 0) | (cfg->huge ? ARENA_HUGE : 0),
-			   &p->arena);
+	ret = arena_create(p->gpu, cfg->slots, cfg->chunk, p->mode == RING_PERSISTENT, &p->arena);
 	if (ret)
 		goto out_destroy;
 	ret = ring_create(p->gpu, cfg->slots, p->mode, p->arena.buf.addr, &p->ring);
@@ -851,7 +849,10 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 		goto out_destroy;
 	/* measured: IOSQE_ASYNC pays on 16 cores, not on 2 (ARCHITECTURE.md, fact 5) */
 	p->async = cfg->async < 0 ? sysconf(_SC_NPROCESSORS_ONLN) > 4 : cfg->async;
-	uring_name_ingest(p);
+	if (p->registered)
+		p->ingest = p->async ? "read_fixed_async+host_import" : "read_fixed+host_import";
+	else
+		p->ingest = p->async ? "read_async+bar" : "read+bar";
 	p->efd = eventfd(0, EFD_CLOEXEC);
 	p->slots = calloc(cfg->slots, sizeof(*p->slots));
 	p->batch_free = calloc(VYRE_MAX_BATCHES, sizeof(*p->batch_free));

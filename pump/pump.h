@@ -105,8 +105,6 @@ struct pump_config {
 	enum pump_kernel kernel;
 	bool direct;        /* default for jobs that do not say */
 	int async;          /* IOSQE_ASYNC: 1 on, 0 off, -1 pick by core count */
-	bool huge;          /* host arena (relaunch) in transparent huge pages */
-	unsigned iowq_max;  /* io-wq bounded workers at most; 0: the kernel's bound */
 };
 
 #define PUMP_CHUNK_MIN   4096u

@@ -152,8 +152,7 @@ struct pump {
 	bool uring_ready;
 	bool registered; /* arena registered as fixed buffers */
 	bool async;      /* IOSQE_ASYNC on buffered reads */
-	const char *ingest; /* ingest_name, for status */
-	char ingest_name[96];
+	const char *ingest;
 	enum ring_mode mode;
 	pthread_t thread;
 	bool thread_started;
@@ -195,8 +194,6 @@ uint64_t pump_now_ns(void);
 
 /* uring.c */
 int uring_open(struct pump *p);
-/* Names the ingest path in p->ingest (status's ingest=): once async is set. */
-void uring_name_ingest(struct pump *p);
 void uring_close(struct pump *p);
 int uring_read(struct pump *p, uint32_t slot);
 int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, uint32_t len,

@@ -4,7 +4,6 @@
  * eventfd read that wakes the pump when a job is submitted.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -35,21 +34,6 @@ int uring_open(struct pump *p)
 		return ret;
 	}
 	p->uring_ready = true;
-	/*
-	 * Buffered reads of a regular file run on bounded io-wq workers, at
-	 * most min(entries, 4 x CPUs) of them by the kernel's default; iowq=
-	 * caps them (tools/uring_read -w measures what a cap does to the copy).
-	 */
-	if (p->cfg.iowq_max) {
-		unsigned w[2] = {p->cfg.iowq_max, 0};
-		ret = io_uring_register_iowq_max_workers(&p->uring, w);
-		if (ret < 0) {
-			vlog_err("io_uring: iowq=%u: setting io-wq max workers failed (%d); mount "
-				 "without iowq= on this kernel",
-				 p->cfg.iowq_max, ret);
-			return ret;
-		}
-	}
 	if (!p->arena.host)
 		return 0;
 	iov = calloc(p->arena.nregions, sizeof(*iov));
@@ -69,18 +53,6 @@ int uring_open(struct pump *p)
 	}
 	p->registered = true;
 	return 0;
-}
-
-void uring_name_ingest(struct pump *p)
-{
-	char iowq[24] = "";
-
-	if (p->cfg.iowq_max)
-		snprintf(iowq, sizeof(iowq), "+iowq%u", p->cfg.iowq_max);
-	snprintf(p->ingest_name, sizeof(p->ingest_name), "%s%s+%s%s%s",
-		 p->registered ? "read_fixed" : "read", p->async ? "_async" : "",
-		 p->arena.host ? "host_import" : "bar", p->arena.huge ? "+thp" : "", iowq);
-	p->ingest = p->ingest_name;
 }
 
 void uring_close(struct pump *p)

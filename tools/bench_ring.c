@@ -164,7 +164,7 @@ static int bench_mode(const char *dev, enum ring_mode mode, uint32_t slots, uint
 		gpu_close(&b.g);
 		return 0;
 	}
-	ret = arena_create(b.g, slots, chunk, mode == RING_PERSISTENT ? ARENA_BAR : 0, &b.a);
+	ret = arena_create(b.g, slots, chunk, mode == RING_PERSISTENT, &b.a);
 	if (ret)
 		goto out_close;
 	ret = ring_create(b.g, slots, mode, b.a.buf.addr, &b.r);

@@ -202,11 +202,6 @@ vy() { # SETTING [mount options]
 }
 vy "mount defaults"
 vy "kernel=relaunch" kernel=relaunch
-# the two pump options that follow sections 6 and 7
-vy "iowq=8" iowq=8
-vy "iowq=16" iowq=16
-vy "kernel=relaunch,huge=1" kernel=relaunch,huge=1
-vy "kernel=relaunch,iowq=16" kernel=relaunch,iowq=16
 
 ur "2 io_uring alone" "pump settings again, at the end (drift)" $PUMP
 say ""

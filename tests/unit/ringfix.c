@@ -24,7 +24,7 @@ void ringfix_open(struct ringfix *f, uint32_t nslots, uint32_t chunk, int mode)
 		if (km && !strcmp(km, "persistent"))
 			mode = RING_PERSISTENT;
 	}
-	ret = arena_create(f->g, nslots, chunk, mode == RING_PERSISTENT ? ARENA_BAR : 0, &f->a);
+	ret = arena_create(f->g, nslots, chunk, mode == RING_PERSISTENT, &f->a);
 	CHECK(ret == 0, "arena_create: %d", ret);
 	ret = ring_create(f->g, nslots, mode, f->a.buf.addr, &f->r);
 	CHECK(ret == 0, "ring_create: %d", ret);
