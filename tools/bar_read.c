@@ -124,7 +124,7 @@ static int bar_uring(uint8_t *map, const char *path, struct rr_opts *o, bool ver
 		if (verbose)
 			fprintf(stderr, "bar_read: %u passes, %.1f GB in %.2f s, io-wq max %u,%u\n",
 				res.passes, (double)res.bytes / 1e9, res.secs,
-				o->iowq[0] ? o->iowq[0] : res.iowq_before[0], res.iowq_before[1]);
+				res.iowq_after[0], res.iowq_after[1]);
 	}
 	io_uring_queue_exit(&ring);
 out_close:

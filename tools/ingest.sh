@@ -62,7 +62,7 @@ say "- cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1); $N cpus, $(lscpu 
 say "- memory: $(free -g | awk '/^Mem:/ { print $2 }') GiB, kernel $(uname -r), THP $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)"
 command -v nvidia-smi >/dev/null &&
 	say "- gpu: $(nvidia-smi --query-gpu=name,driver_version,pcie.link.gen.current,pcie.link.gen.max,pcie.link.width.current --format=csv,noheader)"
-say "- file: $F, $SIZE on $(stat -f -c %T "$DIR"), $(fincore -n -o RES "$F" 2>/dev/null | tr -d ' ') in the page cache${SHM:+; a copy on tmpfs}"
+say "- file: $F, $SIZE on $(stat -f -c %T "$DIR"), $(fincore -n -o RES "$F" 2>/dev/null | tr -d ' ' | grep . || echo '(fincore: ?)') in the page cache${SHM:+; a copy on tmpfs}"
 say "- pump settings: $BS KiB reads, depth $QD, registered${ASYNC:+, IOSQE_ASYNC}; $T s a piece"
 say ""
 say "| piece | setting | GB/s |"

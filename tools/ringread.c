@@ -75,6 +75,18 @@ int rr_ring_open(struct io_uring *ring, uint8_t *buf, const struct rr_opts *o,
 			goto out_exit;
 		}
 	}
+	/*
+	 * Read back what the kernel holds now: on the H200 (6.18) a bound of
+	 * 2 moved the copy as fast as 64 did, so report, don't assume, the limit.
+	 */
+	cur[0] = cur[1] = 0;
+	ret = io_uring_register_iowq_max_workers(ring, cur);
+	if (ret < 0) {
+		fprintf(stderr, "io_uring_register_iowq_max_workers: %s\n", strerror(-ret));
+		goto out_exit;
+	}
+	res->iowq_after[0] = cur[0];
+	res->iowq_after[1] = cur[1];
 	if (o->iowq_cpus) {
 		ret = io_uring_register_iowq_aff(ring, sizeof(*o->iowq_cpus), o->iowq_cpus);
 		if (ret < 0) {

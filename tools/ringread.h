@@ -26,12 +26,13 @@ struct rr_opts {
 	double secs;        /* read the file again until this long has passed; 0: once */
 };
 
-/* What a run moved, and the io-wq limits the kernel reported before ours. */
+/* What a run moved, and the io-wq limits the kernel reported before and after ours. */
 struct rr_result {
 	uint64_t bytes;
 	double secs;
 	unsigned passes;
 	unsigned iowq_before[2];
+	unsigned iowq_after[2];
 };
 
 /*

@@ -192,8 +192,7 @@ int main(int argc, char **argv)
 			"(AnonHugePages %ld kB), io-wq max workers %u,%u -> %u,%u%s%s%s\n",
 			o.bs >> 10, o.qd, o.nbuf, ((size_t)o.nbuf * o.bs) >> 20, huge_names[huge],
 			anon_huge_kb(), res.iowq_before[0], res.iowq_before[1],
-			o.iowq[0] ? o.iowq[0] : res.iowq_before[0],
-			o.iowq[1] ? o.iowq[1] : res.iowq_before[1], o.fixed ? ", registered" : "",
+			res.iowq_after[0], res.iowq_after[1], o.fixed ? ", registered" : "",
 			o.async ? ", async" : "", pin_self ? ", pinned" : "");
 	ret = rr_run(&ring, fd, (uint64_t)st.st_size, bs.buf, &o, &res);
 	if (!ret) {
