@@ -40,8 +40,8 @@ struct copier {
 static void *copier_run(void *arg)
 {
 	struct copier *c = arg;
-	uint8_t *src = mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			    -1, 0);
+	uint8_t *src =
+	    mmap(NULL, c->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	double t0;
 
 	if (src == MAP_FAILED) {
@@ -76,8 +76,8 @@ static int bar_memcpy(uint8_t *map, size_t total, unsigned threads, double secs,
 		goto out_free;
 	size_t slice = (total / threads) & ~(size_t)4095;
 	for (started = 0; started < threads; started++) {
-		c[started] = (struct copier){.start = &start, .dst = map + started * slice,
-					     .size = slice, .secs = secs};
+		c[started] = (struct copier){
+		    .start = &start, .dst = map + started * slice, .size = slice, .secs = secs};
 		ret = -pthread_create(&c[started].thread, NULL, copier_run, &c[started]);
 		if (ret) {
 			/* the barrier counts every thread: with one missing nobody passes it */
@@ -123,8 +123,8 @@ static int bar_uring(uint8_t *map, const char *path, struct rr_opts *o, bool ver
 		*gbs = (double)res.bytes / res.secs / 1e9;
 		if (verbose)
 			fprintf(stderr, "bar_read: %u passes, %.1f GB in %.2f s, io-wq max %u,%u\n",
-				res.passes, (double)res.bytes / 1e9, res.secs,
-				res.iowq_after[0], res.iowq_after[1]);
+				res.passes, (double)res.bytes / 1e9, res.secs, res.iowq_after[0],
+				res.iowq_after[1]);
 	}
 	io_uring_queue_exit(&ring);
 out_close:
@@ -146,21 +146,44 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "m:b:q:S:afw:T:t:d:v")) != -1) {
 		switch (c) {
-		case 'm': mode = optarg; break;
-		case 'b': o.bs = (size_t)atoi(optarg) << 10; break;
-		case 'q': o.qd = (unsigned)atoi(optarg); break;
-		case 'S': set_bytes = (size_t)atol(optarg) << 20; break;
-		case 'a': o.async = true; break;
-		case 'f': o.fixed = true; break;
-		case 'w': o.iowq[0] = (unsigned)atoi(optarg); break;
-		case 'T': threads = (unsigned)atoi(optarg); break;
-		case 't': o.secs = atof(optarg); break;
-		case 'd': dev = optarg; break;
-		case 'v': verbose = true; break;
+		case 'm':
+			mode = optarg;
+			break;
+		case 'b':
+			o.bs = (size_t)atoi(optarg) << 10;
+			break;
+		case 'q':
+			o.qd = (unsigned)atoi(optarg);
+			break;
+		case 'S':
+			set_bytes = (size_t)atol(optarg) << 20;
+			break;
+		case 'a':
+			o.async = true;
+			break;
+		case 'f':
+			o.fixed = true;
+			break;
+		case 'w':
+			o.iowq[0] = (unsigned)atoi(optarg);
+			break;
+		case 'T':
+			threads = (unsigned)atoi(optarg);
+			break;
+		case 't':
+			o.secs = atof(optarg);
+			break;
+		case 'd':
+			dev = optarg;
+			break;
+		case 'v':
+			verbose = true;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-m uring|memcpy] [-b BS_KIB] [-q QD] [-S SET_MIB] "
-					"[-a] [-f] [-w BOUNDED] [-T THREADS] [-t SECS] [-d DEVICE] "
-					"[-v] [FILE]\n",
+			fprintf(stderr,
+				"usage: %s [-m uring|memcpy] [-b BS_KIB] [-q QD] [-S SET_MIB] "
+				"[-a] [-f] [-w BOUNDED] [-T THREADS] [-t SECS] [-d DEVICE] "
+				"[-v] [FILE]\n",
 				argv[0]);
 			return 2;
 		}

@@ -92,20 +92,28 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "T:s:t:m:")) != -1) {
 		switch (c) {
-		case 'T': threads = (unsigned)atoi(optarg); break;
-		case 's': mib = (size_t)atol(optarg); break;
-		case 't': secs = atof(optarg); break;
+		case 'T':
+			threads = (unsigned)atoi(optarg);
+			break;
+		case 's':
+			mib = (size_t)atol(optarg);
+			break;
+		case 't':
+			secs = atof(optarg);
+			break;
 		case 'm':
 			for (mode = MODE_COPY; mode <= MODE_WRITE; mode++)
 				if (!strcmp(optarg, mode_names[mode]))
 					break;
 			if (mode > MODE_WRITE) {
-				fprintf(stderr, "memcpy_bw: -m %s: use copy, read or write\n", optarg);
+				fprintf(stderr, "memcpy_bw: -m %s: use copy, read or write\n",
+					optarg);
 				return 2;
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-T THREADS] [-s MIB] [-t SECS] [-m copy|read|write]\n",
+			fprintf(stderr,
+				"usage: %s [-T THREADS] [-s MIB] [-t SECS] [-m copy|read|write]\n",
 				argv[0]);
 			return 2;
 		}
@@ -122,8 +130,8 @@ int main(int argc, char **argv)
 		goto out_free;
 	unsigned started = 0;
 	for (; started < threads; started++) {
-		w[started] = (struct worker){.start = &start, .mode = mode, .size = mib << 20,
-					     .secs = secs};
+		w[started] =
+		    (struct worker){.start = &start, .mode = mode, .size = mib << 20, .secs = secs};
 		ret = -pthread_create(&w[started].thread, NULL, worker_run, &w[started]);
 		if (ret)
 			break;

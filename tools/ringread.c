@@ -143,8 +143,8 @@ int rr_run(struct io_uring *ring, int fd, uint64_t size, uint8_t *buf, const str
 			if (o->direct)
 				len = (len + 4095) & ~(size_t)4095;
 			if (o->fixed)
-				io_uring_prep_read_fixed(sqe, fd, buf + b * o->bs, (unsigned)len, next,
-							 (int)b);
+				io_uring_prep_read_fixed(sqe, fd, buf + b * o->bs, (unsigned)len,
+							 next, (int)b);
 			else
 				io_uring_prep_read(sqe, fd, buf + b * o->bs, (unsigned)len, next);
 			if (o->async)

@@ -15,15 +15,15 @@
 #include <stdint.h>
 
 struct rr_opts {
-	size_t bs;          /* bytes per read */
-	unsigned qd;        /* reads in flight */
-	unsigned nbuf;      /* buffers of bs bytes the reads cycle over (>= 1) */
-	bool async;         /* IOSQE_ASYNC */
-	bool direct;        /* the file is open O_DIRECT: lengths rounded up to 4 KiB */
-	bool fixed;         /* READ_FIXED into registered buffers */
-	unsigned iowq[2];   /* io-wq max workers, bounded and unbounded; 0 leaves one as is */
+	size_t bs;	      /* bytes per read */
+	unsigned qd;	      /* reads in flight */
+	unsigned nbuf;	      /* buffers of bs bytes the reads cycle over (>= 1) */
+	bool async;	      /* IOSQE_ASYNC */
+	bool direct;	      /* the file is open O_DIRECT: lengths rounded up to 4 KiB */
+	bool fixed;	      /* READ_FIXED into registered buffers */
+	unsigned iowq[2];     /* io-wq max workers, bounded and unbounded; 0 leaves one as is */
 	cpu_set_t *iowq_cpus; /* io-wq workers' affinity; NULL leaves it as is */
-	double secs;        /* read the file again until this long has passed; 0: once */
+	double secs;	      /* read the file again until this long has passed; 0: once */
 };
 
 /* What a run moved, and the io-wq limits the kernel reported before and after ours. */

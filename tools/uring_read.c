@@ -59,9 +59,9 @@ static long anon_huge_kb(void)
  * pages first) and a 2 MiB-aligned range, so the mapping is rounded up.
  */
 struct bufset {
-	void *map;     /* what munmap takes */
+	void *map; /* what munmap takes */
 	size_t mapped;
-	uint8_t *buf;  /* the buffers: map, or map's first 2 MiB boundary for THP */
+	uint8_t *buf; /* the buffers: map, or map's first 2 MiB boundary for THP */
 };
 
 static int buf_alloc(size_t size, enum huge huge, struct bufset *b)
@@ -82,15 +82,17 @@ static int buf_alloc(size_t size, enum huge huge, struct bufset *b)
 		int ret = -errno;
 		fprintf(stderr, "mmap of %zu MiB (%s) failed: %s%s\n", *mapped >> 20,
 			huge_names[huge], strerror(-ret),
-			huge == HUGE_TLB ? "; reserve pages: echo N > /proc/sys/vm/nr_hugepages" : "");
+			huge == HUGE_TLB ? "; reserve pages: echo N > /proc/sys/vm/nr_hugepages"
+					 : "");
 		return ret;
 	}
 	if (huge == HUGE_THP) {
 		uint8_t *a = (uint8_t *)(((uintptr_t)p + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1));
 		if (madvise(a, size, MADV_HUGEPAGE) < 0) {
 			int ret = -errno;
-			fprintf(stderr, "madvise(MADV_HUGEPAGE): %s (is THP built in? "
-					"/sys/kernel/mm/transparent_hugepage/enabled)\n",
+			fprintf(stderr,
+				"madvise(MADV_HUGEPAGE): %s (is THP built in? "
+				"/sys/kernel/mm/transparent_hugepage/enabled)\n",
 				strerror(-ret));
 			munmap(p, *mapped);
 			return ret;
@@ -121,24 +123,38 @@ int main(int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "b:q:adfS:H:w:c:A:t:v")) != -1) {
 		switch (c) {
-		case 'b': o.bs = (size_t)atoi(optarg) << 10; break;
-		case 'q': o.qd = (unsigned)atoi(optarg); break;
-		case 'a': o.async = true; break;
-		case 'd': o.direct = true; break;
-		case 'f': o.fixed = true; break;
-		case 'S': set_bytes = (size_t)atol(optarg) << 20; break;
+		case 'b':
+			o.bs = (size_t)atoi(optarg) << 10;
+			break;
+		case 'q':
+			o.qd = (unsigned)atoi(optarg);
+			break;
+		case 'a':
+			o.async = true;
+			break;
+		case 'd':
+			o.direct = true;
+			break;
+		case 'f':
+			o.fixed = true;
+			break;
+		case 'S':
+			set_bytes = (size_t)atol(optarg) << 20;
+			break;
 		case 'H':
 			for (huge = HUGE_NONE; huge <= HUGE_TLB; huge++)
 				if (!strcmp(optarg, huge_names[huge]))
 					break;
 			if (huge > HUGE_TLB) {
-				fprintf(stderr, "uring_read: -H %s: use none, thp or hugetlb\n", optarg);
+				fprintf(stderr, "uring_read: -H %s: use none, thp or hugetlb\n",
+					optarg);
 				return 2;
 			}
 			break;
 		case 'w':
 			if (sscanf(optarg, "%u,%u", &o.iowq[0], &o.iowq[1]) < 1) {
-				fprintf(stderr, "uring_read: -w %s: give BOUNDED[,UNBOUNDED], e.g. -w 8\n",
+				fprintf(stderr,
+					"uring_read: -w %s: give BOUNDED[,UNBOUNDED], e.g. -w 8\n",
 					optarg);
 				return 2;
 			}
@@ -146,7 +162,8 @@ int main(int argc, char **argv)
 		case 'c':
 		case 'A':
 			if (rr_parse_cpus(optarg, c == 'c' ? &self_cpus : &wq_cpus)) {
-				fprintf(stderr, "uring_read: -%c %s: give CPUs as 0-7,12\n", c, optarg);
+				fprintf(stderr, "uring_read: -%c %s: give CPUs as 0-7,12\n", c,
+					optarg);
 				return 2;
 			}
 			if (c == 'c')
@@ -154,12 +171,17 @@ int main(int argc, char **argv)
 			else
 				o.iowq_cpus = &wq_cpus;
 			break;
-		case 't': o.secs = atof(optarg); break;
-		case 'v': verbose = true; break;
+		case 't':
+			o.secs = atof(optarg);
+			break;
+		case 'v':
+			verbose = true;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-b BS_KIB] [-q QD] [-a] [-d] [-f] [-S SET_MIB] "
-					"[-H none|thp|hugetlb] [-w BOUNDED[,UNBOUNDED]] [-c CPUS] "
-					"[-A CPUS] [-t SECS] [-v] FILE\n",
+			fprintf(stderr,
+				"usage: %s [-b BS_KIB] [-q QD] [-a] [-d] [-f] [-S SET_MIB] "
+				"[-H none|thp|hugetlb] [-w BOUNDED[,UNBOUNDED]] [-c CPUS] "
+				"[-A CPUS] [-t SECS] [-v] FILE\n",
 				argv[0]);
 			return 2;
 		}
@@ -191,9 +213,9 @@ int main(int argc, char **argv)
 			"uring_read: bs %zu KiB, qd %u, %u buffers (%zu MiB), huge %s "
 			"(AnonHugePages %ld kB), io-wq max workers %u,%u -> %u,%u%s%s%s\n",
 			o.bs >> 10, o.qd, o.nbuf, ((size_t)o.nbuf * o.bs) >> 20, huge_names[huge],
-			anon_huge_kb(), res.iowq_before[0], res.iowq_before[1],
-			res.iowq_after[0], res.iowq_after[1], o.fixed ? ", registered" : "",
-			o.async ? ", async" : "", pin_self ? ", pinned" : "");
+			anon_huge_kb(), res.iowq_before[0], res.iowq_before[1], res.iowq_after[0],
+			res.iowq_after[1], o.fixed ? ", registered" : "", o.async ? ", async" : "",
+			pin_self ? ", pinned" : "");
 	ret = rr_run(&ring, fd, (uint64_t)st.st_size, bs.buf, &o, &res);
 	if (!ret) {
 		printf("%.3f\n", (double)res.bytes / res.secs / 1e9);
