@@ -15,7 +15,7 @@
 #                    ext4 on the H200, as tools/bench's files)
 #   VYRE_INGEST_SECS seconds per piece (default 3)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 OUTF=$1 SIZE=$2
 B=${VYRE_BUILD:-build}
 DIR=${VYRE_INGEST_DIR:-/var/tmp/vb}
