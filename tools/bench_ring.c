@@ -8,6 +8,12 @@
  * ratios measured in the same run.
  *
  *   bench_ring [-m relaunch|persistent|both] [-s SLOTS] [-c CHUNK_MIB] [-t SECONDS]
+ *              [-o nop,count,match]
+ *
+ * -o runs only the ops named: `-m relaunch -o count` is the GPU reading host
+ * memory over PCIe at full rate, the load tools/device-run.sh's ingest step
+ * runs io_uring against. Each op's start is announced on stderr
+ * ("bench_ring: count running") so a script can start its peer then.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -133,8 +139,16 @@ static double cpu_match(const uint8_t *p, size_t n, uint32_t rounds, uint64_t *o
 	return (double)n * rounds / (now_s() - t0) / 1e9;
 }
 
+enum { BENCH_NOP = 1, BENCH_COUNT = 2, BENCH_MATCH = 4 };
+
+static void announce(const char *op)
+{
+	fprintf(stderr, "bench_ring: %s running\n", op);
+	fflush(stderr);
+}
+
 static int bench_mode(const char *dev, enum ring_mode mode, uint32_t slots, uint32_t chunk,
-		      double secs)
+		      double secs, unsigned ops)
 {
 	struct bench b = {.slots = slots, .chunk = chunk};
 	uint8_t *host;
@@ -164,33 +178,42 @@ static int bench_mode(const char *dev, enum ring_mode mode, uint32_t slots, uint
 
 	const char *m = mode == RING_PERSISTENT ? "persistent" : "relaunch";
 	const char *place = gpu_place_name(b.g, &b.a.buf);
-	double nop = run_op(&b, VYRE_OP_NOP, 0, 0, secs, &res);
-	printf("| %s | %s | nop | %.0f slots/s | — | — |\n", b.g->name, m, nop);
-
-	double cps = run_op(&b, VYRE_OP_COUNT, '\n', chunk, secs, &res);
-	double gpu_gbs = cps * chunk / 1e9;
+	if (ops & BENCH_NOP) {
+		announce("nop");
+		double nop = run_op(&b, VYRE_OP_NOP, 0, 0, secs, &res);
+		printf("| %s | %s | nop | %.0f slots/s | — | — |\n", b.g->name, m, nop);
+	}
 	uint32_t rounds = (uint32_t)(2e9 / chunk) + 1;
-	double cpu_gbs = cpu_count(host, chunk, rounds, &cpu_res);
-	if (res / (b.done ? b.done : 1) != cpu_res)
-		fprintf(stderr, "bench_ring: count mismatch: gpu %llu/chunk cpu %llu\n",
-			(unsigned long long)(res / (b.done ? b.done : 1)),
-			(unsigned long long)cpu_res);
-	printf("| %s | %s | count, arena in %s | %.2f GB/s | memchr 1 core %.2f GB/s | %.2fx |\n",
-	       b.g->name, m, place, gpu_gbs, cpu_gbs, gpu_gbs / cpu_gbs);
-
-	/* match needs the pattern in a job data region */
-	if (ring_data_alloc(b.r, sizeof(needle) - 1, &b.pattern) == 0)
-		ring_data_write(b.r, b.pattern, needle, sizeof(needle) - 1);
-	double mps = run_op(&b, VYRE_OP_MATCH, sizeof(needle) - 1, chunk, secs, &res);
-	gpu_gbs = mps * chunk / 1e9;
-	cpu_gbs = cpu_match(host, chunk, rounds, &cpu_res);
-	if (res / (b.done ? b.done : 1) != cpu_res)
-		fprintf(stderr, "bench_ring: match mismatch: gpu %llu/chunk cpu %llu\n",
-			(unsigned long long)(res / (b.done ? b.done : 1)),
-			(unsigned long long)cpu_res);
-	printf("| %s | %s | match \"%s\", arena in %s | %.2f GB/s | memmem 1 core %.2f GB/s | "
-	       "%.2fx |\n",
-	       b.g->name, m, needle, place, gpu_gbs, cpu_gbs, gpu_gbs / cpu_gbs);
+	double gpu_gbs, cpu_gbs;
+	if (ops & BENCH_COUNT) {
+		announce("count");
+		double cps = run_op(&b, VYRE_OP_COUNT, '\n', chunk, secs, &res);
+		gpu_gbs = cps * chunk / 1e9;
+		cpu_gbs = cpu_count(host, chunk, rounds, &cpu_res);
+		if (res / (b.done ? b.done : 1) != cpu_res)
+			fprintf(stderr, "bench_ring: count mismatch: gpu %llu/chunk cpu %llu\n",
+				(unsigned long long)(res / (b.done ? b.done : 1)),
+				(unsigned long long)cpu_res);
+		printf("| %s | %s | count, arena in %s | %.2f GB/s | memchr 1 core %.2f GB/s | "
+		       "%.2fx |\n",
+		       b.g->name, m, place, gpu_gbs, cpu_gbs, gpu_gbs / cpu_gbs);
+	}
+	if (ops & BENCH_MATCH) {
+		announce("match");
+		/* match needs the pattern in a job data region */
+		if (ring_data_alloc(b.r, sizeof(needle) - 1, &b.pattern) == 0)
+			ring_data_write(b.r, b.pattern, needle, sizeof(needle) - 1);
+		double mps = run_op(&b, VYRE_OP_MATCH, sizeof(needle) - 1, chunk, secs, &res);
+		gpu_gbs = mps * chunk / 1e9;
+		cpu_gbs = cpu_match(host, chunk, rounds, &cpu_res);
+		if (res / (b.done ? b.done : 1) != cpu_res)
+			fprintf(stderr, "bench_ring: match mismatch: gpu %llu/chunk cpu %llu\n",
+				(unsigned long long)(res / (b.done ? b.done : 1)),
+				(unsigned long long)cpu_res);
+		printf("| %s | %s | match \"%s\", arena in %s | %.2f GB/s | memmem 1 core "
+		       "%.2f GB/s | %.2fx |\n",
+		       b.g->name, m, needle, place, gpu_gbs, cpu_gbs, gpu_gbs / cpu_gbs);
+	}
 	fflush(stdout);
 	free(host);
 	ring_destroy(&b.r);
@@ -205,12 +228,23 @@ int main(int argc, char **argv)
 {
 	const char *mode = "both", *dev = getenv("VYRE_DEVICE");
 	uint32_t slots = 64, chunk_mib = 4;
+	unsigned ops = BENCH_NOP | BENCH_COUNT | BENCH_MATCH;
 	double secs = 2;
 	int c, ret = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt(argc, argv, "m:s:c:t:d:")) != -1) {
+	while ((c = getopt(argc, argv, "m:s:c:t:d:o:")) != -1) {
 		switch (c) {
+		case 'o':
+			ops = (strstr(optarg, "nop") ? BENCH_NOP : 0) |
+			      (strstr(optarg, "count") ? BENCH_COUNT : 0) |
+			      (strstr(optarg, "match") ? BENCH_MATCH : 0);
+			if (!ops) {
+				fprintf(stderr, "bench_ring: -o %s: name nop, count or match\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case 'm':
 			mode = optarg;
 			break;
@@ -228,7 +262,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-m relaunch|persistent|both] [-s SLOTS] "
-					"[-c CHUNK_MIB] [-t SECONDS] [-d DEVICE]\n",
+					"[-c CHUNK_MIB] [-t SECONDS] [-d DEVICE] [-o nop,count,match]\n",
 				argv[0]);
 			return 2;
 		}
@@ -236,9 +270,9 @@ int main(int argc, char **argv)
 	printf("| device | kernel | measure | vyrefs megakernel | CPU peer, same bytes | ratio |\n");
 	printf("| --- | --- | --- | --- | --- | --- |\n");
 	if (strcmp(mode, "persistent"))
-		ret = bench_mode(dev, RING_RELAUNCH, slots, chunk_mib << 20, secs);
+		ret = bench_mode(dev, RING_RELAUNCH, slots, chunk_mib << 20, secs, ops);
 	if (!ret && strcmp(mode, "relaunch"))
-		ret = bench_mode(dev, RING_PERSISTENT, slots, chunk_mib << 20, secs);
+		ret = bench_mode(dev, RING_PERSISTENT, slots, chunk_mib << 20, secs, ops);
 	if (ret)
 		fprintf(stderr, "bench_ring: failed: %s\n", strerror(-ret));
 	return ret ? 1 : 0;

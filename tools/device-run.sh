@@ -3,14 +3,18 @@
 # BENCHMARKS.md "How the GPU numbers are made"): the binaries are built
 # here on Debian 12 and carried with the runtime libraries in .gl/.
 #
-#   tools/device-run.sh OUTDIR [tests] [bench SECTIONS BIGSIZE]...
+#   tools/device-run.sh OUTDIR [tests] [bench SECTIONS BIGSIZE] [ingest SIZE]...
 #
-# OUTDIR gets at most tests.txt, bench.md, bench.csv, splits.txt (the
-# device tool brings back few files; per-test logs stay in /tmp/devlogs).
+# OUTDIR gets at most tests.txt, bench.md, bench.csv, splits.txt,
+# ingest.txt, ingest-log.txt (the device tool brings back few files;
+# per-test logs stay in /tmp/devlogs).
 #
 #   tests   every C test binary, in both kernel modes, each timed
 #   bench   tools/bench -t SECTIONS -b BIGSIZE through the mount
 #   bats "FILES"  those bats files (tests/bats/NAME.bats) on the GPU, into bats.txt
+#   ingest  tools/ingest.sh: the ingest's pieces apart on a SIZE file
+#           (BENCHMARKS.md "Ingest breakdown"); VYRE_BUILD names the build
+#           folder (default build)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUTDIR=$1
@@ -24,7 +28,8 @@ for f in .gl/ripgrep*.deb .gl/libhyperscan*.deb .gl/bats*.deb; do
 done
 export PATH=/tmp/peers/usr/bin:$PATH
 export LD_LIBRARY_PATH=/tmp/peers/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+command -v nvidia-smi >/dev/null &&
+	nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 echo "cores: $(nproc), kernel: $(uname -r)"
 
 while [ $# -gt 0 ]; do
@@ -62,6 +67,10 @@ while [ $# -gt 0 ]; do
 		cat /tmp/bench/bench.csv >>"$OUTDIR/bench.csv"
 		cat /tmp/bench/splits.txt >>"$OUTDIR/splits.txt" 2>/dev/null
 		shift 3
+		;;
+	ingest)
+		tools/ingest.sh "$OUTDIR/ingest.txt" "$2"
+		shift 2
 		;;
 	*)
 		echo "unknown step $1" >&2
