@@ -42,6 +42,10 @@ struct ring {
 	uint32_t next_seq;
 	uint32_t outstanding;
 	_Atomic uint64_t launches; /* written by the pump thread, read by pump_info */
+	/* what the tenant mask words in BAR hold: the owner's thread changes a
+	 * word with one posted store, never a locked read-modify-write over
+	 * PCIe, and only when a bit really changes (twice a job otherwise) */
+	uint32_t tenant_mask[VYRE_TENANT_BITS / 32];
 };
 
 /* The GPU reads these words while we write them: every access is atomic. */
@@ -394,15 +398,17 @@ void ring_data_free(struct ring *r, uint32_t off, uint32_t len)
 
 void ring_mask_tenant(struct ring *r, uint32_t tenant, bool masked)
 {
-	_Atomic uint32_t *w = word(r->ctrl, VYRE_CI_TENANT_MASK + tenant / 32);
-	uint32_t bit = 1u << (tenant % 32);
+	uint32_t bit = 1u << (tenant % 32), *shadow, v;
 
 	if (tenant >= VYRE_TENANT_BITS)
 		return;
-	if (masked)
-		atomic_fetch_or_explicit(w, bit, memory_order_release);
-	else
-		atomic_fetch_and_explicit(w, ~bit, memory_order_release);
+	shadow = &r->tenant_mask[tenant / 32];
+	v = masked ? *shadow | bit : *shadow & ~bit;
+	if (v == *shadow)
+		return;
+	*shadow = v;
+	atomic_store_explicit(word(r->ctrl, VYRE_CI_TENANT_MASK + tenant / 32), v,
+			      memory_order_release);
 }
 
 enum ring_mode ring_mode(const struct ring *r)
