@@ -54,9 +54,11 @@ teardown() {
 long_job() {
 	local id
 	id=$(submit "${1:-scan path=$SPARSE op=count chunk=64K}") || return 1
-	grep -qx 'state=running' "$MNT/jobs/$id/status" ||
-		grep -qx 'state=queued' "$MNT/jobs/$id/status" ||
-		{ echo "job $id is not running: $(cat "$MNT/jobs/$id/status")" >&2; return 1; }
+	# one read of the status: queued may turn running between two
+	local st
+	st=$(cat "$MNT/jobs/$id/status")
+	[[ "$st" == *$'\nstate=running\n'* || "$st" == *$'\nstate=queued\n'* ]] ||
+		{ echo "job $id is not running: $st" >&2; return 1; }
 	echo "$id"
 }
 
