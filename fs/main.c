@@ -37,6 +37,7 @@ static const struct fuse_opt fs_opt_spec[] = {
 	OPT("jobs_cap=%s", jobs_cap_s),
 	OPT("jobs_active=%s", jobs_active_s),
 	OPT("files_max=%s", files_max_s),
+	OPT("gpu_timeout=%s", gpu_timeout_s),
 	OPT("log=%s", log),
 	OPT("-h", show_help),
 	OPT("--help", show_help),
@@ -63,6 +64,8 @@ static void usage(const char *prog)
 	       "  -o jobs_active=N    queued or running jobs per user (default 256)\n"
 	       "  -o files_max=N      files per job of a directory, glob or files= list\n"
 	       "                      (default 1000000)\n"
+	       "  -o gpu_timeout=MS   no GPU progress this long with work out: its jobs fail\n"
+	       "                      ETIMEDOUT, the unit takes no more (default 10000)\n"
 	       "  -o log=FILE         daemon log (default: none once daemonized)\n"
 	       "  -o allow_other      let other users submit (checked per caller)\n"
 	       "  -f  foreground   -d  debug (foreground)   -s  single-threaded\n"
@@ -106,6 +109,8 @@ static int fs_parse_numbers(struct fs_opts *o)
 	ret |= parse_opt_uint("jobs_cap", o->jobs_cap_s, 1, 1000000, &o->jobs_cap);
 	ret |= parse_opt_uint("jobs_active", o->jobs_active_s, 1, VYRE_MAX_BATCHES, &o->jobs_active);
 	ret |= parse_opt_uint("files_max", o->files_max_s, 1, 100000000, &o->files_max);
+	ret |= parse_opt_uint("gpu_timeout", o->gpu_timeout_s, PUMP_GPU_TIMEOUT_MIN,
+			      PUMP_GPU_TIMEOUT_MAX, &o->gpu_timeout);
 	if (o->direct_s)
 		o->direct = (int)direct;
 	if (o->async_s)
@@ -130,6 +135,7 @@ static int pump_config_from(struct fs *fs, struct pump_config *pc)
 	pc->device = fs->opts.device;
 	pc->direct = fs->opts.direct == 1;
 	pc->async = fs->opts.async; /* -1: by core count */
+	pc->gpu_timeout = fs->opts.gpu_timeout; /* 0: the pump's default */
 	pc->kernel = PUMP_KERNEL_AUTO;
 	if (fs->opts.kernel) {
 		if (!strcmp(fs->opts.kernel, "persistent"))

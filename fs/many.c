@@ -297,7 +297,9 @@ static void many_flight_submit(struct fs_many *m, struct many_flight *fl, int fd
 		if (fl->next)
 			fl->next->prev = fl->prev;
 		pthread_mutex_unlock(&m->lock);
-		many_flight_fail(m, fl, fds, ret == -ENOMEM || ret == -ESHUTDOWN ? -ret : EIO);
+		/* ETIMEDOUT: the unit's GPU was given up on (pump_dead) */
+		bool keep = ret == -ENOMEM || ret == -ESHUTDOWN || ret == -ETIMEDOUT;
+		many_flight_fail(m, fl, fds, keep ? -ret : EIO);
 		return;
 	}
 	fl->pj = pj;

@@ -284,6 +284,7 @@ int render_status(struct fs *fs, struct fs_buf *b)
 	kvu(b, "chunks_failed", in.chunks_failed);
 	kvu(b, "bytes_scanned", in.bytes_scanned);
 	kvu(b, "launches", in.launches);
+	kvu(b, "gpu_dead", in.dead); /* the watchdog gave the GPU up: remount */
 	kv(b, "source", fs->source ? fs->source : "vyrefs"); /* mount's SOURCE label */
 	kvu(b, "uptime_s", (unsigned long long)(time(NULL) - fs->started));
 	ret = kvu(b, "units", n);

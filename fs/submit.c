@@ -220,6 +220,10 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 				 "GPU (BAR) arena; mount with -o kernel=relaunch (or direct=1) for "
 				 "direct reads, or use direct=0");
 			ret = -EINVAL;
+		} else if (ret == -ETIMEDOUT) {
+			snprintf(err, errlen, "the GPU stopped answering (no progress in gpu_timeout "
+				 "ms): this mount takes no more jobs; see the daemon log, then "
+				 "remount");
 		} else if (ret == -EINVAL && d.direct == 1)
 			snprintf(err, errlen, "direct=1: %s does not support O_DIRECT (try direct=0)",
 				 d.path);

@@ -142,8 +142,9 @@ static void pack_publish(struct pump *p, uint32_t slot)
 	};
 	ret = pump_publish_read(p, j, slot, &w);
 	if (ret) {
-		vlog_err("pump: packed chunk %llu of slot %u not published (%d)",
-			 (unsigned long long)s->index, slot, ret);
+		if (ret != -ETIMEDOUT) /* a dead unit: logged once when it died */
+			vlog_err("pump: packed chunk %llu of slot %u not published (%d)",
+				 (unsigned long long)s->index, slot, ret);
 		pthread_mutex_lock(&p->lock);
 		for (uint32_t i = first; i < last; i++)
 			if (!j->pfiles[i].err)
@@ -233,7 +234,7 @@ void pack_harvest_locked(struct pump_job *j, const struct pump_slot *s, const st
 			f->result = d->out[i - first];
 			f->scanned = true;
 		} else
-			f->err = d->error == VYRE_ERR_MASKED ? ECANCELED : EIO;
+			f->err = d->error == VYRE_ERR_MASKED ? ECANCELED : pump_done_err(d);
 	}
 }
 

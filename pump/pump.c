@@ -311,11 +311,74 @@ static struct pump_job *pump_next_chunk_job(struct pump *p)
 	return best[level];
 }
 
+/*
+ * A dead unit scans nothing more: the job's chunks not yet admitted fail
+ * ETIMEDOUT too (a packed chunk's files with it), so chunks_done plus
+ * chunks_failed still add up to chunks. The failed list names the first
+ * PUMP_DEAD_LISTED of them, then they are only counted: a 1 TiB scan of
+ * 64 KiB chunks would otherwise list 16 M records (400 MB). A cancelled
+ * job's rest is not a failure, nor what max= no longer needs. The rest
+ * are the job's last chunks, so the ordered fold needs no skips for them
+ * (pump_retire flushes it).
+ */
+#define PUMP_DEAD_LISTED 4096u
+
+static void pump_job_fail_rest(struct pump *p, struct pump_job *j)
+{
+	uint64_t rest;
+
+	for (uint32_t n = 0; job_has_chunks(j) && n < PUMP_DEAD_LISTED; n++) {
+		if (j->pfiles) {
+			uint32_t first = j->pack_first[j->next_index];
+			uint32_t last = j->pack_first[j->next_index + 1];
+
+			pthread_mutex_lock(&p->lock);
+			for (uint32_t i = first; i < last; i++)
+				if (!j->pfiles[i].err)
+					j->pfiles[i].err = ETIMEDOUT;
+			pthread_mutex_unlock(&p->lock);
+			job_chunk_failed(p, j, j->next_index++, 0, ETIMEDOUT);
+			continue;
+		}
+		job_chunk_failed(p, j, j->next_index++, j->next_off, ETIMEDOUT);
+		j->next_off += j->chunk;
+	}
+	if (!job_has_chunks(j) || j->pfiles) /* a packed job has at most 4096 chunks */
+		return;
+	rest = (j->end - j->next_off + j->chunk - 1) / j->chunk;
+	j->next_index += rest;
+	j->next_off = j->end;
+	pthread_mutex_lock(&p->lock);
+	j->chunks_failed += rest;
+	p->chunks_failed += rest;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * Admission on a dead unit: nothing is published again (the GPU may still
+ * touch its slots). The op drops what it keeps (grep's reruns and open
+ * lines), the rest of every job fails, and each job counts as fenced, so
+ * it ends once its reads in flight are back.
+ */
+static int pump_admit_dead(struct pump *p)
+{
+	for (struct pump_job *j = p->active; j; j = j->next) {
+		if (j->op->admit)
+			j->op->admit(p, j);
+		pump_job_fail_rest(p, j);
+		j->fence_published = true;
+		j->fence_done = true;
+	}
+	return 0;
+}
+
 /* Fences first (they finish jobs), then one chunk per job in turn. */
 static int pump_admit(struct pump *p)
 {
 	int n = 0;
 
+	if (pump_dead(p))
+		return pump_admit_dead(p);
 	for (struct pump_job *j = p->active; j; j = j->next) {
 		if (j->cancel) /* cancel reaches the GPU through the tenant mask */
 			ring_mask_tenant(p->ring, j->batch, true);
@@ -343,7 +406,7 @@ static int pump_admit(struct pump *p)
  */
 int pump_publish_read(struct pump *p, struct pump_job *j, uint32_t slot, struct ring_work *w)
 {
-	int ret = j->op->pack ? j->op->pack(p, slot, w) : 0;
+	int ret = pump_dead(p) ? -ETIMEDOUT : j->op->pack ? j->op->pack(p, slot, w) : 0;
 
 	if (!ret)
 		ret = ring_publish(p->ring, slot, w);
@@ -384,9 +447,11 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 		w.tail_len = j->tail;
 	ret = pump_publish_read(p, j, slot, &w);
 	if (ret) {
-		/* -EBUSY cannot happen (the slot was ours since admission); -ENOMEM can */
-		vlog_err("pump: chunk %llu of slot %u not published (%d)",
-			 (unsigned long long)s->index, slot, ret);
+		/* -EBUSY cannot happen (the slot was ours since admission); -ENOMEM can;
+		 * -ETIMEDOUT (a dead unit) was logged once when it died */
+		if (ret != -ETIMEDOUT)
+			vlog_err("pump: chunk %llu of slot %u not published (%d)",
+				 (unsigned long long)s->index, slot, ret);
 		job_chunk_failed(p, j, s->index, s->file_off, -ret);
 		if (j->op->result == PUMP_RESULT_FOLD)
 			fold_skip(p, j, s->index);
@@ -402,7 +467,7 @@ int pump_slot_publish(struct pump *p, uint32_t slot, const struct ring_work *w)
 {
 	struct pump_slot *s = &p->slots[slot];
 	struct pump_job *j = s->job;
-	int ret = ring_publish(p->ring, slot, w);
+	int ret = pump_dead(p) ? -ETIMEDOUT : ring_publish(p->ring, slot, w);
 
 	if (ret)
 		return ret;
@@ -603,7 +668,7 @@ static void pump_harvest_one(void *ctx, const struct ring_done *d)
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (!s->fence && d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
-		job_chunk_failed(p, j, s->index, s->file_off, EIO);
+		job_chunk_failed(p, j, s->index, s->file_off, pump_done_err(d));
 	pump_slot_free(p, d->slot);
 }
 
@@ -632,6 +697,92 @@ static void pump_retire(struct pump *p)
 		job_end(p, j);
 		pump_job_put(&j);
 	}
+}
+
+/* the watchdog samples the ring's signs of life at most this often */
+#define PUMP_WD_EVERY_NS (50ull * 1000000ull)
+
+bool pump_dead(struct pump *p)
+{
+	/* pairs with pump_die's release store */
+	return atomic_load_explicit(&p->dead, memory_order_acquire);
+}
+
+/*
+ * The GPU made no progress for gpu_timeout with work out. Every slot out
+ * is ended by the host as failed ETIMEDOUT (through the harvest path, so
+ * ops, folds and fences see an ordinary failed slot) and the unit is dead
+ * for good: its slots may still be read or written by a GPU that wakes,
+ * so none is published again (pump_admit_dead, pump_publish_read), and
+ * pump_queue refuses new jobs.
+ */
+static int pump_die(struct pump *p, uint64_t quiet_ns)
+{
+	uint32_t out = ring_outstanding(p->ring);
+
+	pthread_mutex_lock(&p->lock); /* pump_queue checks it under the lock */
+	atomic_store_explicit(&p->dead, true, memory_order_release);
+	pthread_mutex_unlock(&p->lock);
+	vlog_err("pump: %s: no GPU progress for %llu ms with %u slots out (gpu_timeout=%u); "
+		 "this unit is dead: its jobs fail with ETIMEDOUT and new jobs are refused. Check "
+		 "the device (dmesg, its driver), then remount; if it is only slow, mount with a "
+		 "larger gpu_timeout=MS",
+		 p->gpu->name, (unsigned long long)(quiet_ns / 1000000), out, p->cfg.gpu_timeout);
+	return ring_abandon(p->ring, ETIMEDOUT, pump_harvest_one, p);
+}
+
+/*
+ * Runs every pass of the pump thread. Progress is a harvested slot, or
+ * any sign of life the ring shows (ring_life: a relaunch, a tile claimed,
+ * a slot done, a persistent kernel's heartbeat): so a dispatch that runs
+ * for seconds on lavapipe, its tiles being claimed one after another, is
+ * alive. The signs cost device reads, so they are sampled only after
+ * wd_every_ns without a harvest; with no work out the clock does not run
+ * (an idle persistent kernel is never dead). Returns the slots it ended:
+ * progress, so the thread makes another pass (their jobs end in it).
+ */
+static int pump_watchdog(struct pump *p, uint64_t now, int harvested)
+{
+	struct ring_life life;
+
+	if (harvested || !ring_outstanding(p->ring)) {
+		p->wd_since_ns = 0;
+		return 0;
+	}
+	if (!p->wd_since_ns) {
+		p->wd_since_ns = p->wd_sample_ns = now;
+		ring_life(p->ring, &p->wd_life);
+		return 0;
+	}
+	if (now - p->wd_sample_ns < p->wd_every_ns)
+		return 0;
+	p->wd_sample_ns = now;
+	ring_life(p->ring, &life);
+	if (memcmp(&life, &p->wd_life, sizeof(life))) {
+		p->wd_life = life;
+		p->wd_since_ns = now;
+		return 0;
+	}
+	if (now - p->wd_since_ns < p->wd_timeout_ns)
+		return 0;
+	return pump_die(p, now - p->wd_since_ns);
+}
+
+/*
+ * VYRE_FAULT_GPU_STALL_AFTER=N (tests only): after N launches the pump
+ * launches nothing more, so the published work is simply never done, as
+ * on a GPU that stopped answering. One branch when unset.
+ */
+static bool pump_fault_stalled(struct pump *p)
+{
+	if (!p->fault_stall || ring_launches(p->ring) < p->fault_stall_after)
+		return false;
+	if (!p->fault_stalled) {
+		vlog_info("pump: fault injection: %llu launches made, no more",
+			  (unsigned long long)p->fault_stall_after);
+		p->fault_stalled = true;
+	}
+	return true;
 }
 
 /*
@@ -726,11 +877,14 @@ static void *pump_thread(void *arg)
 			/* else the SQEs stay queued: reaping frees room, the next pass submits */
 		}
 		progress += pump_reap(p);
-		progress += ring_harvest(p->ring, pump_harvest_one, p);
-		if (pump_now_ns() - p->t_ops_counted_ns > PUMP_COUNT_OPS_NS)
+		int harvested = ring_harvest(p->ring, pump_harvest_one, p);
+		progress += harvested;
+		uint64_t now = pump_now_ns();
+		if (now - p->t_ops_counted_ns > PUMP_COUNT_OPS_NS)
 			pump_count_ops(p);
+		progress += pump_watchdog(p, now, harvested);
 		pump_retire(p);
-		if (ring_kick(p->ring) < 0)
+		if (!pump_fault_stalled(p) && ring_kick(p->ring) < 0)
 			vlog_err("pump: launching the megakernel failed");
 		if (pump_should_exit(p))
 			break;
@@ -745,7 +899,10 @@ static void *pump_thread(void *arg)
 			 * sleep on the launch instead (1 ms at most, so a new job
 			 * waits no longer than that).
 			 */
-			if (p->gpu->is_cpu)
+			if (p->fault_stalled) { /* nothing runs to wait on */
+				struct timespec ms = {.tv_nsec = 1000000};
+				nanosleep(&ms, NULL);
+			} else if (p->gpu->is_cpu)
 				ring_wait_launch(p->ring, 1000000);
 			else if (++idle_polls > 64)
 				sched_yield();
@@ -816,6 +973,26 @@ static int pump_pick_mode(struct pump *p)
 	return 0;
 }
 
+/* VYRE_FAULT_GPU_STALL_AFTER=N, read once: a number, or the pump does not start. */
+static int pump_fault_config(struct pump *p)
+{
+	const char *s = getenv("VYRE_FAULT_GPU_STALL_AFTER");
+	char *end;
+
+	if (!s)
+		return 0;
+	errno = 0;
+	p->fault_stall_after = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-') {
+		vlog_err("pump: VYRE_FAULT_GPU_STALL_AFTER=%s: must be a number of launches", s);
+		return -EINVAL;
+	}
+	p->fault_stall = true;
+	vlog_info("pump: fault injection (tests only): no launch after %llu",
+		  (unsigned long long)p->fault_stall_after);
+	return 0;
+}
+
 int pump_create(const struct pump_config *cfg, struct pump **out)
 {
 	struct pump *p = calloc(1, sizeof(*p));
@@ -833,6 +1010,16 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 	pthread_cond_init(&p->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	p->t_start_ns = pump_now_ns();
+	if (!p->cfg.gpu_timeout)
+		p->cfg.gpu_timeout = PUMP_GPU_TIMEOUT_DEFAULT;
+	p->wd_timeout_ns = (uint64_t)p->cfg.gpu_timeout * 1000000u;
+	/* a sample costs a device read per slot out: a few per timeout suffice */
+	p->wd_every_ns = p->wd_timeout_ns / 8;
+	if (p->wd_every_ns > PUMP_WD_EVERY_NS)
+		p->wd_every_ns = PUMP_WD_EVERY_NS;
+	ret = pump_fault_config(p);
+	if (ret)
+		goto out_destroy;
 	if (!cfg->slots || cfg->slots > PUMP_SLOTS_MAX || cfg->chunk < PUMP_CHUNK_MIN ||
 	    cfg->chunk > PUMP_CHUNK_MAX || (cfg->chunk & (cfg->chunk - 1))) {
 		vlog_err("pump: slots=%u chunk=%u out of range (slots 1-%u, chunk a power of two "
@@ -908,6 +1095,7 @@ static void pump_wake(struct pump *p)
 void pump_destroy(struct pump **pp)
 {
 	struct pump *p = *pp;
+	bool hung = false;
 
 	if (!p)
 		return;
@@ -921,10 +1109,13 @@ void pump_destroy(struct pump **pp)
 		pump_wake(p);
 		pthread_join(p->thread, NULL);
 	}
-	if (p->ring)
-		ring_destroy(&p->ring);
+	if (p->ring && ring_destroy(&p->ring) == -ETIMEDOUT)
+		hung = true;
 	uring_close(p);
-	if (p->gpu) {
+	if (p->gpu && hung) {
+		/* the hung kernel may still read the arena; the process is ending */
+		vlog_err("pump: leaving the arena and the device of a hung GPU");
+	} else if (p->gpu) {
 		arena_destroy(p->gpu, &p->arena);
 		gpu_close(&p->gpu);
 	}
@@ -947,9 +1138,10 @@ void pump_destroy(struct pump **pp)
 int pump_queue(struct pump *p, struct pump_job *j)
 {
 	pthread_mutex_lock(&p->lock);
-	if (p->stopping) {
+	if (p->stopping || pump_dead(p)) {
+		int ret = p->stopping ? -ESHUTDOWN : -ETIMEDOUT;
 		pthread_mutex_unlock(&p->lock);
-		return -ESHUTDOWN;
+		return ret;
 	}
 	j->next = NULL;
 	*p->submitted_tail = j;
@@ -991,6 +1183,7 @@ void pump_info(struct pump *p, struct pump_info *info)
 	memcpy(info->op_exec, p->op_exec, sizeof(info->op_exec));
 	pthread_mutex_unlock(&p->lock);
 	info->launches = ring_launches(p->ring);
+	info->dead = pump_dead(p);
 	/* the GPU moves slots PUBLISHED -> CLAIMED; read its word */
 	for (uint32_t s = 0; s < p->cfg.slots; s++)
 		if (ring_status_word(p->ring, s) == VYRE_SLOT_CLAIMED)

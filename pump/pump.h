@@ -105,7 +105,17 @@ struct pump_config {
 	enum pump_kernel kernel;
 	bool direct;        /* default for jobs that do not say */
 	int async;          /* IOSQE_ASYNC: 1 on, 0 off, -1 pick by core count */
+	/* ms the GPU may show no progress while work is out before the unit is
+	 * declared dead (pump_dead); 0: PUMP_GPU_TIMEOUT_DEFAULT */
+	uint32_t gpu_timeout;
 };
+
+/* ARCHITECTURE.md "When the GPU stops answering": what counts as progress */
+#define PUMP_GPU_TIMEOUT_DEFAULT 10000u
+/* below a second a busy lavapipe was declared dead between two tile claims
+ * (grep icase=1 lines=1, 64M chunks, 2 cores: gpu_timeout=100 tripped) */
+#define PUMP_GPU_TIMEOUT_MIN     1000u
+#define PUMP_GPU_TIMEOUT_MAX     86400000u /* a day */
 
 #define PUMP_CHUNK_MIN   4096u
 #define PUMP_CHUNK_MAX   (64u << 20)
@@ -116,6 +126,12 @@ struct pump_job;
 
 int pump_create(const struct pump_config *cfg, struct pump **out);
 void pump_destroy(struct pump **p);
+/*
+ * The unit's GPU made no progress for gpu_timeout ms with work out: every
+ * chunk it held failed ETIMEDOUT, and pump_submit now returns -ETIMEDOUT.
+ * A unit never comes back to life; another layer may skip it.
+ */
+bool pump_dead(struct pump *p);
 
 /* A scan to submit. On success the pump owns fd and closes it; on error the caller does. */
 /*
@@ -287,6 +303,7 @@ struct pump_info {
 	uint64_t chunks_done, chunks_failed, bytes_scanned;
 	uint64_t op_exec[VYRE_OPCLASSES]; /* per VYRE_OPCLASS_* */
 	uint64_t launches;
+	bool dead; /* pump_dead */
 };
 void pump_info(struct pump *p, struct pump_info *info);
 /* The units' counters summed; names, modes and epoch are unit 0's. */

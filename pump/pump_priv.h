@@ -5,6 +5,7 @@
 #ifndef VYRE_PUMP_PRIV_H
 #define VYRE_PUMP_PRIV_H
 
+#include <errno.h>
 #include <liburing.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -180,12 +181,22 @@ struct pump {
 	uint32_t nbatch_free;
 	uint32_t pending_sqes;
 	bool wakeup_unarmed; /* the eventfd read could not be queued: retry, sleep briefly */
+	/* the watchdog (pump_watchdog): since when no progress, last sample */
+	uint64_t wd_since_ns; /* 0: no GPU work out, or progress in the last pass */
+	uint64_t wd_sample_ns;
+	uint64_t wd_timeout_ns, wd_every_ns;
+	struct ring_life wd_life;
+	/* VYRE_FAULT_GPU_STALL_AFTER (test only): no launch after this many */
+	bool fault_stall, fault_stalled;
+	uint64_t fault_stall_after;
 
 	/* Under lock. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* broadcast when any job ends */
 	struct pump_job *submitted, **submitted_tail;
 	bool stopping;
+	/* set once, by the pump thread's watchdog; pump_dead reads it lock-free */
+	atomic_bool dead;
 	uint64_t t_stop_ns;
 	uint64_t jobs_active, jobs_done, jobs_failed;
 	uint64_t chunks_done, chunks_failed, bytes_scanned;
@@ -198,6 +209,12 @@ struct pump {
 };
 
 uint64_t pump_now_ns(void);
+
+/* The errno a slot that did not complete records: the host's (a dead unit), else EIO. */
+static inline int pump_done_err(const struct ring_done *d)
+{
+	return d->host_err ? d->host_err : EIO;
+}
 
 /* uring.c */
 int uring_open(struct pump *p);

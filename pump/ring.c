@@ -168,25 +168,37 @@ out_destroy:
 	return ret;
 }
 
-void ring_destroy(struct ring **rp)
+/*
+ * A kernel that ignores the stop word for ring_stop's 10 s is hung: its
+ * objects and the buffers it uses are left, not freed under it (and not
+ * waited on a second time in gpu_kernel_destroy, which would double
+ * unmount's bound). Returns -ETIMEDOUT then, so the pump leaves the device
+ * too: vkDestroyDevice may wait on the queue.
+ */
+int ring_destroy(struct ring **rp)
 {
 	struct ring *r = *rp;
+	int ret = 0;
 
 	if (!r)
-		return;
-	if (r->kernel.pipeline) {
-		ring_stop(r);
-		gpu_kernel_destroy(r->gpu, &r->kernel);
+		return 0;
+	if (r->kernel.pipeline && ring_stop(r) == -ETIMEDOUT) {
+		vlog_err("ring: leaving the hung megakernel's objects and buffers");
+		ret = -ETIMEDOUT;
+	} else {
+		if (r->kernel.pipeline)
+			gpu_kernel_destroy(r->gpu, &r->kernel);
+		gpu_buf_free(r->gpu, &r->data);
+		gpu_buf_free(r->gpu, &r->dev);
+		gpu_buf_free(r->gpu, &r->gpuw);
+		gpu_buf_free(r->gpu, &r->hostw);
 	}
 	pool_fini(&r->pool);
-	gpu_buf_free(r->gpu, &r->data);
-	gpu_buf_free(r->gpu, &r->dev);
-	gpu_buf_free(r->gpu, &r->gpuw);
-	gpu_buf_free(r->gpu, &r->hostw);
 	free(r->tiles);
 	free(r->seq);
 	free(r);
 	*rp = NULL;
+	return ret;
 }
 
 int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
@@ -337,6 +349,48 @@ int ring_stop(struct ring *r)
 	}
 	atomic_store_explicit(word(r->ctrl, VYRE_CI_STOP), 0, memory_order_release);
 	return ret;
+}
+
+void ring_life(const struct ring *r, struct ring_life *life)
+{
+	uint32_t claims = 0;
+
+	for (uint32_t s = 0; s < r->nslots; s++)
+		if (r->seq[s])
+			claims += rd(r->slots, (size_t)s * VYRE_SLOT_WORDS + VYRE_W_CLAIM);
+	*life = (struct ring_life){
+		.launches = atomic_load_explicit(&r->launches, memory_order_relaxed),
+		.heartbeat = r->mode == RING_PERSISTENT ? ring_heartbeat(r) : 0,
+		.done = ring_done_count(r),
+		.claims = claims,
+	};
+}
+
+int ring_abandon(struct ring *r, int host_err, void (*fn)(void *ctx, const struct ring_done *d),
+		 void *ctx)
+{
+	int n = 0;
+
+	/* a kernel still running (hung, or only slow) leaves at its next check */
+	atomic_store_explicit(word(r->ctrl, VYRE_CI_STOP), 1, memory_order_release);
+	atomic_thread_fence(memory_order_seq_cst); /* drain WC: the stop word is in BAR */
+	for (uint32_t s = 0; s < r->nslots && r->outstanding; s++) {
+		if (!r->seq[s])
+			continue;
+		struct ring_done done = {
+			.slot = s,
+			.status = VYRE_SLOT_FAULT,
+			.error = VYRE_ERR_NONE,
+			.hist = r->hist + (size_t)s * VYRE_HIST_BINS,
+			.out = r->out + (size_t)s * VYRE_GO_WORDS,
+			.host_err = host_err,
+		};
+		r->seq[s] = 0;
+		r->outstanding--;
+		fn(ctx, &done);
+		n++;
+	}
+	return n;
 }
 
 uint32_t ring_epoch(const struct ring *r)

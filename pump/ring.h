@@ -41,6 +41,21 @@ struct ring_done {
 	const uint32_t *hist; /* 256 bins, for histogram slots */
 	const uint32_t *out;  /* VYRE_GO_WORDS of op output (grep) */
 	uint32_t op[VYRE_OP_WORDS]; /* the op's counters (VYRE_D_OP) */
+	int host_err; /* 0: the GPU's record; else the host ended the slot (ring_abandon), this errno */
+};
+
+/*
+ * Signs of life a GPU gives while slots are out, for the pump's watchdog:
+ * any field changing means the GPU answered. Launches: in relaunch mode a
+ * new launch happens only once the last one completed. Claims: the claim
+ * words of the slots out, summed (a tile claimed; a fence's claim that is
+ * rewound sums to nothing), so one long dispatch still shows progress.
+ */
+struct ring_life {
+	uint64_t launches;
+	uint32_t heartbeat; /* persistent kernels only */
+	uint32_t done;      /* slots completed, ever (device memory) */
+	uint32_t claims;
 };
 
 struct ring;
@@ -51,7 +66,8 @@ struct ring;
  */
 int ring_create(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t arena_addr,
 		struct ring **out);
-void ring_destroy(struct ring **r);
+/* 0, or -ETIMEDOUT: the kernel was hung and its objects were left (ring.c). */
+int ring_destroy(struct ring **r);
 
 /* Publishes work into an EMPTY slot; -EBUSY (nothing written) otherwise. */
 int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w);
@@ -69,6 +85,16 @@ int ring_wait_launch(struct ring *r, uint64_t timeout_ns);
 uint32_t ring_outstanding(const struct ring *r);
 /* Asks a running kernel to exit and waits for it. */
 int ring_stop(struct ring *r);
+/* Reads the signs of life (a few device reads: not for every poll). */
+void ring_life(const struct ring *r, struct ring_life *life);
+/*
+ * The GPU is given up on: every slot out is ended by the host, fn called
+ * for each with status VYRE_SLOT_FAULT and host_err; the stop word is set
+ * so a kernel that still runs exits. The ring must not be published to
+ * again: the GPU may still read (or write) those slots. Returns how many.
+ */
+int ring_abandon(struct ring *r, int host_err, void (*fn)(void *ctx, const struct ring_done *d),
+		 void *ctx);
 
 uint32_t ring_epoch(const struct ring *r);
 uint32_t ring_status_word(const struct ring *r, uint32_t slot);

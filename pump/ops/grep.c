@@ -368,7 +368,8 @@ static int grep_chunk_done(struct pump *p, uint32_t slot, const struct ring_done
 	s->op_ctx = NULL;
 	if (d->status != VYRE_SLOT_DONE || j->cancel || j->stop_admit) {
 		if (d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
-			job_chunk_failed(p, j, gc->part->index, gc->part->file_off, EIO);
+			job_chunk_failed(p, j, gc->part->index, gc->part->file_off,
+					 pump_done_err(d));
 		gc->failed = d->status != VYRE_SLOT_DONE || j->cancel;
 		goto out_done;
 	}
@@ -424,7 +425,7 @@ static int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done 
 	s->op_ctx = NULL;
 	if (d->status != VYRE_SLOT_DONE || j->cancel || j->stop_admit) {
 		if (d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
-			job_chunk_failed(p, j, c->gc->part->index, c->at, EIO);
+			job_chunk_failed(p, j, c->gc->part->index, c->at, pump_done_err(d));
 		c->gc->failed = d->status != VYRE_SLOT_DONE || j->cancel;
 		grep_cont_end(p, j, c, false);
 		return 0;
@@ -455,22 +456,30 @@ static int grep_harvest(struct pump *p, uint32_t slot, const struct ring_done *d
 	return grep_chunk_done(p, slot, d);
 }
 
-/* Cancelled, or max= is certain: what waits is dropped. */
+/*
+ * Cancelled, or max= is certain: what waits is dropped. On a dead unit
+ * (pump_dead) it fails: it will never run.
+ */
 static void grep_drop(struct pump *p, struct pump_job *j)
 {
 	struct grep_job *gj = j->opstate;
 	struct grep_cont *c;
+	bool dead = pump_dead(p);
 
 	while (gj->held) {
 		struct grep_chunk *gc = gj->held;
 		gj->held = gc->next;
 		pump_slot_free(p, gc->slot);
-		gc->failed = j->cancel;
+		if (dead)
+			job_chunk_failed(p, j, gc->part->index, gc->part->file_off, ETIMEDOUT);
+		gc->failed = j->cancel || dead;
 		gc->passes_done = true;
 		grep_chunk_check(p, j, gc);
 	}
 	while ((c = grep_dequeue(gj))) {
-		c->gc->failed = j->cancel;
+		if (dead)
+			job_chunk_failed(p, j, c->gc->part->index, c->at, ETIMEDOUT);
+		c->gc->failed = j->cancel || dead;
 		grep_cont_end(p, j, c, false);
 	}
 }
@@ -478,6 +487,7 @@ static void grep_drop(struct pump *p, struct pump_job *j)
 static int grep_rerun(struct pump *p, struct pump_job *j, struct grep_chunk *gc)
 {
 	struct ring_work w = {0};
+	int ret;
 
 	grep_work(p, gc->slot, &w);
 	w.arg0 = gc->resume;
@@ -486,9 +496,10 @@ static int grep_rerun(struct pump *p, struct pump_job *j, struct grep_chunk *gc)
 	w.tail_len = gc->tail_len;
 	w.tile_shift = gc->shift;
 	p->slots[gc->slot].op_ctx = gc;
-	if (pump_slot_publish(p, gc->slot, &w)) {
+	ret = pump_slot_publish(p, gc->slot, &w);
+	if (ret) {
 		p->slots[gc->slot].op_ctx = NULL;
-		job_chunk_failed(p, j, gc->part->index, gc->part->file_off, EIO);
+		job_chunk_failed(p, j, gc->part->index, gc->part->file_off, -ret);
 		gc->failed = true;
 		gc->passes_done = true;
 		pump_slot_free(p, gc->slot);
@@ -544,7 +555,7 @@ static int grep_admit(struct pump *p, struct pump_job *j)
 	struct grep_cont *c;
 	int n = 0, ret;
 
-	if (j->cancel || j->stop_admit) {
+	if (j->cancel || j->stop_admit || pump_dead(p)) {
 		grep_drop(p, j);
 		return 0;
 	}
@@ -575,6 +586,7 @@ static void grep_read_done(struct pump *p, uint32_t slot, int got)
 	struct grep_cont *c = s->op_ctx;
 	uint64_t avail;
 	struct ring_work w = {0};
+	int ret;
 
 	s->op_ctx = NULL;
 	if (got < 0 || j->cancel || j->stop_admit) {
@@ -609,9 +621,10 @@ static void grep_read_done(struct pump *p, uint32_t slot, int got)
 	w.data_len = (uint32_t)avail;
 	w.tile_shift = GREP_CONT_SHIFT;
 	s->op_ctx = c;
-	if (pump_slot_publish(p, slot, &w)) {
+	ret = pump_slot_publish(p, slot, &w);
+	if (ret) {
 		s->op_ctx = NULL;
-		job_chunk_failed(p, j, c->gc->part->index, c->at, EIO);
+		job_chunk_failed(p, j, c->gc->part->index, c->at, -ret);
 		c->gc->failed = true;
 		pump_slot_free(p, slot);
 		grep_cont_end(p, j, c, false);
