@@ -224,6 +224,7 @@ static int render_unit(struct fs_buf *b, uint32_t k, struct pump *p, const char 
 	kv(b, UKEY("kernel_mode"), in.kernel_mode);
 	kv(b, UKEY("ingest"), in.ingest);
 	kv(b, UKEY("cpus"), cpus);
+	kvu(b, UKEY("dead"), in.dead);
 	kvu(b, UKEY("epoch"), in.epoch);
 	kvu(b, UKEY("jobs_active"), in.jobs_active);
 	kvu(b, UKEY("chunks_done"), in.chunks_done);

@@ -973,13 +973,17 @@ static int pump_pick_mode(struct pump *p)
 	return 0;
 }
 
-/* VYRE_FAULT_GPU_STALL_AFTER=N, read once: a number, or the pump does not start. */
+/*
+ * VYRE_FAULT_GPU_STALL_AFTER=N, read once: a number, or the pump does not
+ * start. VYRE_FAULT_GPU_STALL_UNIT=K stalls unit K alone (units.bats).
+ */
 static int pump_fault_config(struct pump *p)
 {
 	const char *s = getenv("VYRE_FAULT_GPU_STALL_AFTER");
+	const char *unit = getenv("VYRE_FAULT_GPU_STALL_UNIT");
 	char *end;
 
-	if (!s)
+	if (!s || (unit && strtoul(unit, NULL, 10) != p->cfg.unit))
 		return 0;
 	errno = 0;
 	p->fault_stall_after = strtoull(s, &end, 10);

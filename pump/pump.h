@@ -108,6 +108,7 @@ struct pump_config {
 	/* ms the GPU may show no progress while work is out before the unit is
 	 * declared dead (pump_dead); 0: PUMP_GPU_TIMEOUT_DEFAULT */
 	uint32_t gpu_timeout;
+	uint32_t unit; /* its index among the units (units.c), for logs and fault injection */
 };
 
 /* ARCHITECTURE.md "When the GPU stops answering": what counts as progress */

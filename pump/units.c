@@ -109,6 +109,7 @@ int pump_units_create(const struct pump_config *cfg, const char *devices, struct
 	for (uint32_t k = 0; k < n; k++) {
 		struct pump_config c = *cfg;
 		c.device = names[k][0] ? names[k] : NULL;
+		c.unit = k;
 		ret = pump_create(&c, &u->unit[k]);
 		if (ret) {
 			vlog_err("units: unit %u (device=%s) did not open: %s%s", k,
@@ -168,6 +169,8 @@ static uint64_t unit_load(struct pump *p)
 {
 	uint64_t n;
 
+	if (pump_dead(p)) /* it takes nothing: last, for its error when all are */
+		return UINT64_MAX;
 	pthread_mutex_lock(&p->lock);
 	n = p->stopping ? UINT64_MAX : p->jobs_active;
 	pthread_mutex_unlock(&p->lock);
@@ -224,6 +227,7 @@ void pump_units_info(struct pump_units *u, struct pump_info *sum)
 		sum->chunks_failed += in.chunks_failed;
 		sum->bytes_scanned += in.bytes_scanned;
 		sum->launches += in.launches;
+		sum->dead |= in.dead;
 		for (uint32_t c = 0; c < VYRE_OPCLASSES; c++)
 			sum->op_exec[c] += in.op_exec[c];
 	}

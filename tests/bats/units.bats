@@ -50,6 +50,18 @@ teardown_file() {
 	rm -rf "${U:?}"
 }
 
+# the dead-unit test's own mount goes even when the test failed
+teardown() {
+	if [ -n "${DEADM:-}" ]; then
+		mountpoint -q "$DEADM" && { timeout 10 umount "$DEADM" || umount -l "$DEADM"; }
+		rmdir "$DEADM" 2>/dev/null || true
+	fi
+	if [ "${BATS_TEST_COMPLETED:-}" != 1 ] && [ -f "${LOG:-/nonexistent}" ]; then
+		echo "--- daemon log" >&2
+		tail -n 50 "$LOG" >&2
+	fi
+}
+
 need_gpl() {
 	[ -r "$GPL" ] || skip "$GPL is missing (Debian's base-files has it)"
 }
@@ -169,4 +181,39 @@ print("\n".join("0x%02x %d" % (b, c[b]) for b in range(256)))' "$BIN")" ]
 	rmdir "$m"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"entry is empty"* ]]
+}
+
+@test "a unit whose GPU stops answering fails its chunks ETIMEDOUT; the other unit finishes the job, and the next" {
+	local m log id
+	m="$(mktemp -d /tmp/vyre-dead.XXXXXX)"
+	DEADM=$m
+	log="$BATS_TEST_TMPDIR/dead.log"
+	# unit 1 launches its kernel twice, then never again (fault injection)
+	VYRE_FAULT_GPU_STALL_AFTER=2 VYRE_FAULT_GPU_STALL_UNIT=1 \
+		"$VYREFS" "$m" -o "log=$log,device=0:0,kernel=relaunch,gpu_timeout=1500,$OPTS"
+	id=$(MNT=$m submit "scan path=$BIN op=count chunk=16K")
+	run timeout 20 cat "$m/jobs/$id/wait"
+	[ "$status" -eq 0 ]
+	eval "$output"
+	[ "$state" = failed ]
+	[ "$chunks_failed" -gt 0 ] && [ "$chunks_done" -gt 0 ]
+	[ $((chunks_done + chunks_failed)) -eq "$chunks" ]
+	# every failed chunk timed out; the result counts exactly the others
+	run ! grep -v ' ETIMEDOUT ' "$m/jobs/$id/failed"
+	[ "$(cat "$m/jobs/$id/result")" = "$(python3 - "$BIN" "$m/jobs/$id/failed" <<-'PY'
+		import sys
+		d = open(sys.argv[1], "rb").read()
+		bad = {int(l.split()[0]) for l in open(sys.argv[2])}
+		print(sum(d[k * 16384:(k + 1) * 16384].count(b"\n")
+			  for k in range((len(d) + 16383) // 16384) if k not in bad))
+	PY
+	)" ]
+	eval "$(cat "$m/status")"
+	[ "$unit1_dead" = 1 ] && [ "$unit0_dead" = 0 ] && [ "$gpu_dead" = 1 ]
+	# the next job runs on the unit that answers
+	id=$(MNT=$m submit "scan path=$BIN op=count chunk=16K")
+	run timeout 20 cat "$m/jobs/$id/wait"
+	[[ "$output" == *$'\nstate=done\n'* ]]
+	[ "$(cat "$m/jobs/$id/result")" = "$(tr -cd '\n' < "$BIN" | wc -c)" ]
+	timeout 20 umount "$m"
 }
