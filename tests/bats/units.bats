@@ -188,8 +188,8 @@ print("\n".join("0x%02x %d" % (b, c[b]) for b in range(256)))' "$BIN")" ]
 	m="$(mktemp -d /tmp/vyre-dead.XXXXXX)"
 	DEADM=$m
 	log="$BATS_TEST_TMPDIR/dead.log"
-	# unit 1 launches its kernel twice, then never again (fault injection)
-	VYRE_FAULT_GPU_STALL_AFTER=2 VYRE_FAULT_GPU_STALL_UNIT=1 \
+	# unit 1 never launches its kernel (fault injection): its first spans hang
+	VYRE_FAULT_GPU_STALL_AFTER=0 VYRE_FAULT_GPU_STALL_UNIT=1 \
 		"$VYREFS" "$m" -o "log=$log,device=0:0,kernel=relaunch,gpu_timeout=1500,$OPTS"
 	id=$(MNT=$m submit "scan path=$BIN op=count chunk=16K")
 	run timeout 20 cat "$m/jobs/$id/wait"
