@@ -656,33 +656,20 @@ static int desc_token(struct desc_parser *p, const char *line, size_t len, size_
 		*pos = eq;
 		return 0;
 	}
-	if (eq + 1 < len && line[eq + 1] == '\'') {
-		const char *close = memchr(line + eq + 2, '\'', len - eq - 2);
-		if (!close) {
-			t->len = len - start;
-			return desc_fail(p, t, "unterminated quote (end the value with ')");
-		}
-		t->quoted = t->literal = true;
-		t->val = line + eq + 2;
-		t->vlen = (size_t)(close - t->val);
-		end = (size_t)(close - line) + 1;
-		if (end < len && !desc_blank(line[end])) {
-			while (end < len && !desc_blank(line[end]))
-				end++;
-			t->len = end - start;
-			return desc_fail(p, t,
-					 "text after the closing quote (put a blank after it)");
-		}
-	} else if (eq + 1 < len && line[eq + 1] == '"') {
-		/* A backslash hides the byte after it, as desc_escape reads it. */
-		for (q = eq + 2; q < len && line[q] != '"'; q++)
-			if (line[q] == '\\')
+	if (eq + 1 < len && (line[eq + 1] == '"' || line[eq + 1] == '\'')) {
+		char quote = line[eq + 1];
+
+		/* In double quotes a backslash hides the byte after it, as
+		 * desc_escape reads it; single quotes hide nothing. */
+		for (q = eq + 2; q < len && line[q] != quote; q++)
+			if (quote == '"' && line[q] == '\\')
 				q++;
 		if (q >= len) {
 			t->len = len - start;
-			return desc_fail(p, t, "unterminated quote (end the value with \")");
+			return desc_fail(p, t, "unterminated quote (end the value with %c)", quote);
 		}
 		t->quoted = true;
+		t->literal = quote == '\'';
 		t->val = line + eq + 2;
 		t->vlen = q - eq - 2;
 		end = q + 1;

@@ -508,15 +508,7 @@ int group_wait(struct pump_job *j, int timeout_ms)
 	struct timespec until;
 	int ret = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	if (timeout_ms >= 0) {
-		until.tv_sec += timeout_ms / 1000;
-		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-	}
+	job_deadline(&until, timeout_ms);
 	pthread_mutex_lock(&g->lock);
 	while (!g->ended && !ret) {
 		if (timeout_ms < 0)

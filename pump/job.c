@@ -287,6 +287,20 @@ static bool job_ended(const struct pump_job *j)
 	return j->state != PUMP_JOB_QUEUED && j->state != PUMP_JOB_RUNNING;
 }
 
+/* timeout_ms from now on CLOCK_MONOTONIC (the job conds' clock); <0: now, unused. */
+void job_deadline(struct timespec *until, int timeout_ms)
+{
+	clock_gettime(CLOCK_MONOTONIC, until);
+	if (timeout_ms < 0)
+		return;
+	until->tv_sec += timeout_ms / 1000;
+	until->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until->tv_nsec >= 1000000000L) {
+		until->tv_sec++;
+		until->tv_nsec -= 1000000000L;
+	}
+}
+
 int pump_job_wait(struct pump_job *j, int timeout_ms)
 {
 	struct pump *p = j->p;
@@ -295,15 +309,7 @@ int pump_job_wait(struct pump_job *j, int timeout_ms)
 
 	if (j->grp)
 		return group_wait(j, timeout_ms);
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	if (timeout_ms >= 0) {
-		until.tv_sec += timeout_ms / 1000;
-		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-	}
+	job_deadline(&until, timeout_ms);
 	pthread_mutex_lock(&p->lock);
 	while (!job_ended(j) && !ret) {
 		if (timeout_ms < 0)

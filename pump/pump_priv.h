@@ -259,5 +259,7 @@ void job_chunk_failed(struct pump *p, struct pump_job *j, uint64_t index, uint64
 		      int err);
 void job_free(struct pump_job *j);
 int job_file_size(int fd, uint64_t *size);
+struct timespec;
+void job_deadline(struct timespec *until, int timeout_ms);
 
 #endif
