@@ -395,6 +395,30 @@ uint claim_tile(uint s)
 	return tile;
 }
 
+// Relaunch, before a workgroup exits: a fence whose batch is now complete
+// (its chunks finished in this dispatch, perhaps by this workgroup) is run
+// here, so a small job's fence completes in the dispatch that completed its
+// chunks instead of waiting for the next launch (one launch a job, not two:
+// the fence's own workgroup found its batch not done and handed it back).
+void run_ready_fence(uint start)
+{
+	uint s = find_slot(start);
+	if (gl_LocalInvocationIndex == 0) {
+		s_tile = NONE;
+		if (s != NONE && hw.w[slot_word(s, VYRE_W_OPCODE)] == VYRE_OP_BATCH_FENCE) {
+			uint batch = hw.w[slot_word(s, VYRE_W_ARG0)];
+			if (batch < VYRE_MAX_BATCHES &&
+			    LOAD_ACQ(dv.w[VYRE_DEV_BATCHES + batch]) >= hw.w[slot_word(s, VYRE_W_ARG1)])
+				s_tile = claim_tile(s);
+		}
+	}
+	barrier();
+	uint tile = s_tile;
+	barrier();
+	if (tile != NONE)
+		run_fence(s, hw.w[slot_word(s, VYRE_W_SEQ)]);
+}
+
 void main()
 {
 	uint lane = gl_LocalInvocationIndex;
@@ -432,7 +456,10 @@ void main()
 		if (tile == NONE)
 			continue;
 		run_tile(s, tile);
-		if (++claims >= pc.max_claims)
+		if (++claims >= pc.max_claims) {
+			if (pc.mode == VYRE_MODE_RELAUNCH)
+				run_ready_fence((gl_WorkGroupID.x + iter + 1u) % pc.nslots);
 			break;
+		}
 	}
 }
