@@ -14,6 +14,7 @@
 #include "gpu.h"
 #include "log.h"
 #include "megakernel_persistent_spv.h"
+#include "megakernel_relaunch_gpu_spv.h"
 #include "megakernel_relaunch_spv.h"
 
 static int gpu_kernel_layout(struct gpu *g, uint32_t push_size, struct gpu_kernel *k)
@@ -54,12 +55,19 @@ static int gpu_kernel_pipeline(struct gpu *g, bool persistent, struct gpu_kernel
 {
 	VkShaderModule mod = VK_NULL_HANDLE;
 	int ret = 0;
+	/* relaunch on a GPU has the ready-fence pass; lavapipe runs without it
+	 * (shaders/megakernel.comp, run_ready_fence) */
+	const uint32_t *code = persistent ? megakernel_persistent_spv
+			       : g->is_cpu ? megakernel_relaunch_spv
+					   : megakernel_relaunch_gpu_spv;
+	size_t size = persistent ? sizeof(megakernel_persistent_spv)
+		      : g->is_cpu ? sizeof(megakernel_relaunch_spv)
+				  : sizeof(megakernel_relaunch_gpu_spv);
 
 	VkShaderModuleCreateInfo mci = {
 		.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-		.codeSize = persistent ? sizeof(megakernel_persistent_spv)
-				       : sizeof(megakernel_relaunch_spv),
-		.pCode = persistent ? megakernel_persistent_spv : megakernel_relaunch_spv,
+		.codeSize = size,
+		.pCode = code,
 	};
 	VK(vkCreateShaderModule(g->dev, &mci, NULL, &mod), out);
 	VkComputePipelineCreateInfo cci = {

@@ -395,14 +395,16 @@ uint claim_tile(uint s)
 	return tile;
 }
 
-// Relaunch, before a workgroup exits: a fence whose batch is now complete
-// (its chunks finished in this dispatch, perhaps by this workgroup) is run
-// here, so a small job's fence completes in the dispatch that completed its
-// chunks instead of waiting for the next launch (one launch a job, not two:
-// the fence's own workgroup found its batch not done and handed it back).
-// Not on a CPU device: there this second search at exit cost ~4.5 ms a
-// dispatch (lavapipe 22.3.6, 4 KiB jobs: harvested 0.4 -> 5 ms; measured,
-// cause inside llvmpipe not found), where the next launch costs ~0.25 ms.
+#ifdef VYRE_READY_FENCE_PASS
+// Relaunch on a GPU (its own SPIR-V build, shaders/meson.build), before a
+// workgroup exits: a fence whose batch is now complete (its chunks finished
+// in this dispatch, perhaps by this workgroup) is run here, so a small
+// job's fence completes in the dispatch that completed its chunks instead
+// of waiting for the next launch (one launch a job, not two: the fence's
+// own workgroup found its batch not done and handed it back). H200: fence
+// done 90 -> 58 us a job. Not in lavapipe's build: there this code, run or
+// not, made every dispatch ~10x slower (4 KiB job 0.8 -> 10 ms; measured on
+// 22.3.6, cause inside llvmpipe not found).
 void run_ready_fence(uint start)
 {
 	uint s = find_slot(start);
@@ -421,6 +423,7 @@ void run_ready_fence(uint start)
 	if (tile != NONE)
 		run_fence(s, hw.w[slot_word(s, VYRE_W_SEQ)]);
 }
+#endif
 
 void main()
 {
@@ -460,8 +463,9 @@ void main()
 			continue;
 		run_tile(s, tile);
 		if (++claims >= pc.max_claims) {
-			if (pc.mode == VYRE_MODE_RELAUNCH && pc.cpu_layout == 0u)
-				run_ready_fence((gl_WorkGroupID.x + iter + 1u) % pc.nslots);
+#ifdef VYRE_READY_FENCE_PASS
+			run_ready_fence((gl_WorkGroupID.x + iter + 1u) % pc.nslots);
+#endif
 			break;
 		}
 	}
