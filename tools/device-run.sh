@@ -37,6 +37,10 @@ while [ $# -gt 0 ]; do
 	tests)
 		shift
 		export VYRE_VALIDATION=1 VYRE_TEST_TMPDIR=/var/tmp
+		# test_pump_concurrency's big real input: libLLVM is not on the GPU box
+		[ -r /usr/lib/x86_64-linux-gnu/libLLVM-15.so.1 ] || export VYRE_TEST_BIG_FILE="$(find \
+			/usr/lib /usr/local -xdev -type f -name '*.so*' -size +60M 2>/dev/null | head -1)"
+		echo "big test input: ${VYRE_TEST_BIG_FILE:-libLLVM-15}"
 		for k in persistent relaunch; do
 			for t in build/tests/test_*; do
 				[ -f "$t" ] && [ -x "$t" ] || continue
