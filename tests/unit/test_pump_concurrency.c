@@ -254,17 +254,28 @@ static void test_small_beside_large(const uint8_t *llvm, size_t llvm_size)
 		      "pthread_create");
 	for (int t = 0; t < NSUBMITTERS; t++)
 		pthread_join(th[t], NULL);
+	/*
+	 * Small jobs are not queued behind the large one: some have ended
+	 * (counted first) while it still runs (checked after). Not "all of
+	 * them before it": on the H200 the large job is over in tens of ms.
+	 */
+	int early = 0;
+	for (int i = 0; i < NSMALL; i++) {
+		struct pump_job_info si = info_of(small_jobs[i]);
+		early += si.state != PUMP_JOB_QUEUED && si.state != PUMP_JOB_RUNNING;
+	}
+	in = info_of(big);
+	CHECK(in.state == PUMP_JOB_RUNNING && early > 0,
+	      "%d small jobs ended while the large one ran (it is %s, %llu of %llu chunks): "
+	      "small jobs waited for it",
+	      early, pump_job_state_name(in.state), (unsigned long long)in.chunks_done,
+	      (unsigned long long)in.chunks);
+	printf("ok %d of %d small jobs ended while the large one was at chunk %llu of %llu\n", early,
+	       NSMALL, (unsigned long long)in.chunks_done, (unsigned long long)in.chunks);
 	for (int i = 0; i < NSMALL; i++)
 		CHECK(pump_job_wait(small_jobs[i], 120000) == 0, "small job %d did not end", i);
 	t_small = now_s() - t0;
-	in = info_of(big);
-	CHECK(in.state == PUMP_JOB_RUNNING,
-	      "the large job is %s (%llu of %llu chunks) when the last small one ended: "
-	      "small jobs waited for it",
-	      pump_job_state_name(in.state), (unsigned long long)in.chunks_done,
-	      (unsigned long long)in.chunks);
-	printf("ok %d small jobs done in %.2f s while the large one was at chunk %llu of %llu\n",
-	       NSMALL, t_small, (unsigned long long)in.chunks_done, (unsigned long long)in.chunks);
+	printf("ok %d small jobs done in %.2f s\n", NSMALL, t_small);
 	for (int i = 0; i < NSMALL; i++) {
 		small_check(i);
 		pump_job_put(&small_jobs[i]);
