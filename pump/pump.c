@@ -758,7 +758,8 @@ static int pump_watchdog(struct pump *p, uint64_t now, int harvested)
 		return 0;
 	p->wd_sample_ns = now;
 	ring_life(p->ring, &life);
-	if (memcmp(&life, &p->wd_life, sizeof(life))) {
+	if (life.launches != p->wd_life.launches || life.heartbeat != p->wd_life.heartbeat ||
+	    life.done != p->wd_life.done || life.claims != p->wd_life.claims) {
 		p->wd_life = life;
 		p->wd_since_ns = now;
 		return 0;
