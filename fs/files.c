@@ -67,7 +67,7 @@ static int fs_render(struct fs *fs, struct fs_handle *h)
 		return render_status(fs, &h->buf);
 	case N_EPOCH: {
 		struct pump_info in;
-		pump_units_info(fs->units, &in);
+		pump_units_info(fs->units, &in, NULL);
 		return fs_buf_printf(&h->buf, "%u\n", in.epoch);
 	}
 	case N_OPS:

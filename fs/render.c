@@ -213,60 +213,50 @@ int render_job_files(struct fs_job *j, struct fs_buf *b)
 }
 
 /* One unit's keys in the global status, prefixed unitK_. */
-static int render_unit(struct fs_buf *b, uint32_t k, struct pump *p, const char *cpus)
+static int render_unit(struct fs_buf *b, uint32_t k, const struct pump_info *in, const char *cpus)
 {
-	struct pump_info in;
 	char key[48];
 
-	pump_info(p, &in);
 #define UKEY(name) (snprintf(key, sizeof(key), "unit%u_" name, k), key)
-	kv(b, UKEY("device"), in.device);
-	kv(b, UKEY("kernel_mode"), in.kernel_mode);
-	kv(b, UKEY("ingest"), in.ingest);
+	kv(b, UKEY("device"), in->device);
+	kv(b, UKEY("kernel_mode"), in->kernel_mode);
+	kv(b, UKEY("ingest"), in->ingest);
 	kv(b, UKEY("cpus"), cpus);
-	kvu(b, UKEY("dead"), in.dead);
-	kvu(b, UKEY("epoch"), in.epoch);
-	kvu(b, UKEY("jobs_active"), in.jobs_active);
-	kvu(b, UKEY("chunks_done"), in.chunks_done);
-	kvu(b, UKEY("chunks_failed"), in.chunks_failed);
-	return kvu(b, UKEY("bytes_scanned"), in.bytes_scanned);
+	kvu(b, UKEY("dead"), in->dead);
+	kvu(b, UKEY("epoch"), in->epoch);
+	kvu(b, UKEY("jobs_active"), in->jobs_active);
+	kvu(b, UKEY("chunks_done"), in->chunks_done);
+	kvu(b, UKEY("chunks_failed"), in->chunks_failed);
+	return kvu(b, UKEY("bytes_scanned"), in->bytes_scanned);
 #undef UKEY
 }
 
 /* Per-unit series of metrics: a unit="K" label each. */
-static void render_unit_metrics(struct fs *fs, struct fs_buf *b)
+static void render_unit_metrics(struct fs_buf *b, const struct pump_info *each, uint32_t n)
 {
-	uint32_t n = pump_units_count(fs->units);
-	struct pump_info in;
-
 	fs_buf_printf(b, "# TYPE vyrefs_unit_chunks counter\n");
 	for (uint32_t k = 0; k < n; k++) {
-		pump_info(pump_unit(fs->units, k), &in);
 		fs_buf_printf(b, "vyrefs_unit_chunks_total{unit=\"%u\",state=\"done\"} %llu\n", k,
-			      (unsigned long long)in.chunks_done);
+			      (unsigned long long)each[k].chunks_done);
 		fs_buf_printf(b, "vyrefs_unit_chunks_total{unit=\"%u\",state=\"failed\"} %llu\n",
-			      k, (unsigned long long)in.chunks_failed);
+			      k, (unsigned long long)each[k].chunks_failed);
 	}
 	fs_buf_printf(b, "# TYPE vyrefs_unit_bytes counter\n");
-	for (uint32_t k = 0; k < n; k++) {
-		pump_info(pump_unit(fs->units, k), &in);
+	for (uint32_t k = 0; k < n; k++)
 		fs_buf_printf(b, "vyrefs_unit_bytes_total{unit=\"%u\"} %llu\n", k,
-			      (unsigned long long)in.bytes_scanned);
-	}
+			      (unsigned long long)each[k].bytes_scanned);
 	fs_buf_printf(b, "# TYPE vyrefs_unit_epoch gauge\n");
-	for (uint32_t k = 0; k < n; k++) {
-		pump_info(pump_unit(fs->units, k), &in);
-		fs_buf_printf(b, "vyrefs_unit_epoch{unit=\"%u\"} %u\n", k, in.epoch);
-	}
+	for (uint32_t k = 0; k < n; k++)
+		fs_buf_printf(b, "vyrefs_unit_epoch{unit=\"%u\"} %u\n", k, each[k].epoch);
 }
 
 int render_status(struct fs *fs, struct fs_buf *b)
 {
-	struct pump_info in;
+	struct pump_info in, each[PUMP_UNITS_MAX];
 	uint32_t n = pump_units_count(fs->units);
 	int ret;
 
-	pump_units_info(fs->units, &in);
+	pump_units_info(fs->units, &in, each);
 	kvu(b, "epoch", in.epoch);
 	kv(b, "device", in.device);
 	kv(b, "driver", in.driver);
@@ -290,15 +280,15 @@ int render_status(struct fs *fs, struct fs_buf *b)
 	kvu(b, "uptime_s", (unsigned long long)(time(NULL) - fs->started));
 	ret = kvu(b, "units", n);
 	for (uint32_t k = 0; k < n && !ret; k++)
-		ret = render_unit(b, k, pump_unit(fs->units, k), pump_unit_cpus(fs->units, k));
+		ret = render_unit(b, k, &each[k], pump_unit_cpus(fs->units, k));
 	return ret;
 }
 
 int render_metrics(struct fs *fs, struct fs_buf *b)
 {
-	struct pump_info in;
+	struct pump_info in, each[PUMP_UNITS_MAX];
 
-	pump_units_info(fs->units, &in);
+	pump_units_info(fs->units, &in, each);
 	fs_buf_printf(b, "# TYPE vyrefs_jobs counter\n");
 	fs_buf_printf(b, "vyrefs_jobs_total{state=\"done\"} %llu\n",
 		      (unsigned long long)in.jobs_done);
@@ -322,7 +312,7 @@ int render_metrics(struct fs *fs, struct fs_buf *b)
 			fs_buf_printf(b, "vyrefs_gpu_slots_total{op=\"%s\"} %llu\n",
 				      pump_opclass_name(c), (unsigned long long)in.op_exec[c]);
 	fs_buf_printf(b, "# TYPE vyrefs_epoch gauge\nvyrefs_epoch %u\n", in.epoch);
-	render_unit_metrics(fs, b);
+	render_unit_metrics(b, each, pump_units_count(fs->units));
 	/* per-tenant series for root only: a tenant label defaults to its
 	 * submitter's uid, and metrics is readable by every user */
 	fs_latency_render(fs, b, fs_latency_reader_is_root());

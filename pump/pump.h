@@ -286,7 +286,6 @@ int pump_units_create(const struct pump_config *cfg, const char *devices,
 		      struct pump_units **out);
 void pump_units_destroy(struct pump_units **u);
 uint32_t pump_units_count(const struct pump_units *u);
-struct pump *pump_unit(struct pump_units *u, uint32_t k); /* NULL past the last */
 const char *pump_unit_cpus(const struct pump_units *u, uint32_t k); /* pinned to, or "any" */
 /* As pump_submit, on the units: a large job's chunks spread over all of them. */
 int pump_units_submit(struct pump_units *u, const struct pump_scan *scan, struct pump_job **out);
@@ -307,7 +306,11 @@ struct pump_info {
 	bool dead; /* pump_dead */
 };
 void pump_info(struct pump *p, struct pump_info *info);
-/* The units' counters summed; names, modes and epoch are unit 0's. */
-void pump_units_info(struct pump_units *u, struct pump_info *info);
+/*
+ * The units' counters summed; names, modes and epoch are unit 0's. each:
+ * NULL, or room for pump_units_count entries, each unit's own (one read of
+ * every unit either way).
+ */
+void pump_units_info(struct pump_units *u, struct pump_info *info, struct pump_info *each);
 
 #endif

@@ -155,11 +155,6 @@ uint32_t pump_units_count(const struct pump_units *u)
 	return u->n;
 }
 
-struct pump *pump_unit(struct pump_units *u, uint32_t k)
-{
-	return k < u->n ? u->unit[k] : NULL;
-}
-
 const char *pump_unit_cpus(const struct pump_units *u, uint32_t k)
 {
 	return k < u->n ? u->cpus[k] : "";
@@ -209,12 +204,17 @@ int pump_units_submit(struct pump_units *u, const struct pump_scan *scan, struct
 	return ret;
 }
 
-void pump_units_info(struct pump_units *u, struct pump_info *sum)
+void pump_units_info(struct pump_units *u, struct pump_info *sum, struct pump_info *each)
 {
+	struct pump_info in;
+
 	pump_info(u->unit[0], sum);
+	if (each)
+		each[0] = *sum;
 	for (uint32_t k = 1; k < u->n; k++) {
-		struct pump_info in;
 		pump_info(u->unit[k], &in);
+		if (each)
+			each[k] = in;
 		sum->slots += in.slots;
 		sum->slots_free += in.slots_free;
 		sum->slots_reading += in.slots_reading;
