@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define T_EXIT_SKIP 77
@@ -79,6 +80,15 @@ static inline void test_rmtree(const char *dir)
 {
 	if (dir && dir[0])
 		nftw(dir, test_rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Seconds on CLOCK_MONOTONIC, the pump's clock: for a test's own timings. */
+static inline double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 #endif

@@ -43,13 +43,6 @@ void ringfix_close(struct ringfix *f)
 	CHECK(gpu_validation_errors() == 0, "%u validation errors", gpu_validation_errors());
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 void ringfix_drain(struct ringfix *f, void (*fn)(void *, const struct ring_done *), void *ctx)
 {
 	double until = now_s() + 120;

@@ -36,14 +36,6 @@ static void tmpdir_remove(void)
 		test_rmtree(tmpdir);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A file of len pseudo-random bytes (some '\n'); its '\n' count in *nl. */
 static char *make_file(const char *name, size_t len, uint64_t *nl)
 {

@@ -338,13 +338,6 @@ static void test_cancel(const char *path)
 	printf("ok cancel: %s\n", pump_job_state_name(in.state));
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int main(void)
 {
 	struct pump_config cfg = {

@@ -267,14 +267,6 @@ static void match_straddling(const struct file *f, uint32_t chunk, uint64_t edge
 	      scan_name(f, &s, name, sizeof(name)));
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void test_llvm(void)
 {
 	static const char *const pats[] = {"LLVM", "llvm::", "\0\0\0\0\0\0\0\0", "EEEE"};
