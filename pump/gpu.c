@@ -368,6 +368,20 @@ out_close:
 	return ret;
 }
 
+/* The instance and its debug messenger (gpu_create_instance's), if made. */
+static void gpu_instance_close(struct gpu *g)
+{
+	if (g->messenger) {
+		PFN_vkDestroyDebugUtilsMessengerEXT destroy =
+			(PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
+				g->instance, "vkDestroyDebugUtilsMessengerEXT");
+		if (destroy)
+			destroy(g->instance, g->messenger, NULL);
+	}
+	if (g->instance)
+		vkDestroyInstance(g->instance, NULL);
+}
+
 int gpu_list_gpus(uint32_t *idx, uint32_t max)
 {
 	struct gpu g = {0};
@@ -391,15 +405,7 @@ int gpu_list_gpus(uint32_t *idx, uint32_t max)
 	}
 	ret = k;
 out:
-	if (g.messenger) {
-		PFN_vkDestroyDebugUtilsMessengerEXT destroy =
-			(PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
-				g.instance, "vkDestroyDebugUtilsMessengerEXT");
-		if (destroy)
-			destroy(g.instance, g.messenger, NULL);
-	}
-	if (g.instance)
-		vkDestroyInstance(g.instance, NULL);
+	gpu_instance_close(&g);
 	return ret;
 }
 
@@ -455,15 +461,7 @@ void gpu_close(struct gpu **gp)
 		return;
 	if (g->dev)
 		vkDestroyDevice(g->dev, NULL);
-	if (g->messenger) {
-		PFN_vkDestroyDebugUtilsMessengerEXT destroy =
-			(PFN_vkDestroyDebugUtilsMessengerEXT)vkGetInstanceProcAddr(
-				g->instance, "vkDestroyDebugUtilsMessengerEXT");
-		if (destroy)
-			destroy(g->instance, g->messenger, NULL);
-	}
-	if (g->instance)
-		vkDestroyInstance(g->instance, NULL);
+	gpu_instance_close(g);
 	free(g);
 	*gp = NULL;
 }
