@@ -236,6 +236,10 @@ static void group_finish(struct pump_group *g)
 
 	if (g->scan.on_end)
 		g->scan.on_end(g->scan.on_end_arg);
+	/* no span needs it now; as a unit's job, closed once the end is told,
+	 * not held open until the caller frees the job (fd per kept job) */
+	close(g->fd);
+	g->fd = -1;
 	pump_job_put(&j);
 }
 

@@ -115,6 +115,11 @@ print(sum(1 for i in range(len(d) - 7) if d[i:i + 8] == bytes(8)))' "$BIN")" ]
 import sys, collections
 c = collections.Counter(open(sys.argv[1], "rb").read())
 print("\n".join("0x%02x %d" % (b, c[b]) for b in range(256)))' "$BIN")" ]
+	# the ended jobs, kept in the table, hold no fd of the file
+	local pid
+	pid=$(pgrep -f "vyrefs $MNT" | head -1)
+	[ -n "$pid" ]
+	run ! bash -c 'ls -l "/proc/$1/fd" | grep -F -- "$2"' _ "$pid" "$BIN"
 }
 
 @test "grep lines=1 across units equals GNU grep, on real text and on lines longer than a span" {
