@@ -430,6 +430,9 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	m->grep.view.classes = m->grep.dfa.classes; /* an array inside the struct */
 	memset(grep, 0, sizeof(*grep));
 	m->scan = *scan;
+	/* scan.pattern points into the submitter's stack copy of d: ours lives on */
+	if (scan->pattern == d->pattern)
+		m->scan.pattern = m->d.pattern;
 	if (m->grep.ready)
 		m->scan.dfa = &m->grep.view;
 	m->scan.on_end = many_flight_ended;
