@@ -49,6 +49,14 @@ struct fs_handle {
 	char pending[DESC_LINE_MAX]; /* ctl: a line not yet ended by a newline */
 	size_t npending;
 	bool discarding; /* ctl: the rest of an overlong line, dropped up to its newline */
+	/*
+	 * ctl: who wrote pending (set when a write leaves a line open). Only
+	 * that process, with the same ids, may end it: an fd inherited by a
+	 * setuid program would otherwise submit the line as root.
+	 */
+	uid_t pend_uid;
+	gid_t pend_gid;
+	pid_t pend_tgid;
 	/* ctl after a wait=1 line: the answer waits for job's end (then false);
 	 * until then job does not change and the handle takes no write */
 	bool ctl_wait;
@@ -379,6 +387,46 @@ void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 static int fs_ctl_flush(struct fs *fs, fuse_req_t req, struct fs_handle *h);
 static bool fs_line_blank(const char *line, size_t len);
 
+/* The process of the task that sent req (a thread's pid is its own). */
+static pid_t fs_req_tgid(fuse_req_t req)
+{
+	pid_t pid = fuse_req_ctx(req)->pid;
+	pid_t tgid = resolve_tgid(pid);
+
+	return tgid > 0 ? tgid : pid;
+}
+
+static void fs_ctl_note_writer(struct fs_handle *h, fuse_req_t req)
+{
+	const struct fuse_ctx *c = fuse_req_ctx(req);
+
+	h->pend_uid = c->uid;
+	h->pend_gid = c->gid;
+	h->pend_tgid = fs_req_tgid(req);
+}
+
+/*
+ * A pending line may be ended only by the process that wrote it, under the
+ * same ids. Otherwise it is dropped, never submitted, and the answer says
+ * why: -EPERM.
+ */
+static int fs_ctl_check_writer(struct fs_handle *h, fuse_req_t req)
+{
+	const struct fuse_ctx *c = fuse_req_ctx(req);
+
+	if (!h->npending)
+		return 0;
+	if (c->uid == h->pend_uid && c->gid == h->pend_gid && fs_req_tgid(req) == h->pend_tgid)
+		return 0;
+	h->npending = 0;
+	fs_buf_free(&h->buf);
+	h->rpos = 0;
+	fs_buf_printf(&h->buf, "error: a line without its newline was ended by another process "
+		      "or user than the one that wrote it (pid %d uid %u): it was dropped; end "
+		      "every descriptor with a newline\n", (int)c->pid, (unsigned)c->uid);
+	return -EPERM;
+}
+
 void fs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		  struct fuse_file_info *fi)
 {
@@ -397,7 +445,8 @@ void fs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	}
 	pthread_mutex_lock(&h->lock);
-	if (h->node == N_CTL && !h->ctl_wait && !fs_line_blank(h->pending, h->npending)) {
+	if (h->node == N_CTL && !h->ctl_wait && !fs_line_blank(h->pending, h->npending) &&
+	    !fs_ctl_check_writer(h, req)) {
 		fs_buf_free(&h->buf);
 		h->rpos = 0;
 		fs_ctl_flush(fs, req, h);
@@ -482,6 +531,11 @@ static int fs_write_ctl(struct fs *fs, fuse_req_t req, struct fs_handle *h, cons
 
 	if (h->ctl_wait) /* the waited-for answer would be lost under this write's */
 		return -EBUSY;
+	ret = fs_ctl_check_writer(h, req);
+	if (ret) {
+		h->discarding = memchr(buf, '\n', size) == NULL;
+		return ret;
+	}
 	for (size_t pos = 0; pos < size && !ret;) {
 		const char *nl = memchr(buf + pos, '\n', size - pos);
 		size_t len = nl ? (size_t)(nl - (buf + pos)) : size - pos;
@@ -502,8 +556,10 @@ static int fs_write_ctl(struct fs *fs, fuse_req_t req, struct fs_handle *h, cons
 		memcpy(h->pending + h->npending, buf + pos, len);
 		h->npending += len;
 		pos += len + (nl ? 1 : 0);
-		if (!nl)
+		if (!nl) {
+			fs_ctl_note_writer(h, req);
 			break;
+		}
 		if (!fs_line_blank(h->pending, h->npending)) { /* blank lines are skipped */
 			fs_ctl_answer_reset(h, &answered);
 			ret = fs_ctl_line(fs, req, h, h->pending, h->npending);
@@ -566,8 +622,11 @@ void fs_file_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	(void)ino;
 	pthread_mutex_lock(&h->lock);
-	if (h->node == N_CTL && h->npending)
-		ret = fs_ctl_flush(fs_of(req), req, h);
+	if (h->node == N_CTL && h->npending) {
+		ret = fs_ctl_check_writer(h, req);
+		if (!ret)
+			ret = fs_ctl_flush(fs_of(req), req, h);
+	}
 	pthread_mutex_unlock(&h->lock);
 	fuse_reply_err(req, -ret);
 }

@@ -214,6 +214,7 @@ void cred_leave(const struct cred_saved *saved);
 
 /* resolve.c: the walk cred_open does (as the caller) */
 int resolve_caller_root(pid_t pid, int *rootfd);
+pid_t resolve_tgid(pid_t pid); /* a task's process; 0 if gone */
 int resolve_open(const struct fs *fs, int rootfd, const char *path, int *fd, char *err,
 		 size_t errlen);
 struct stat;

@@ -225,8 +225,8 @@ static int resolve_walk_dirs(const struct fs *fs, struct resolve_walk *w, const 
 		int fd = resolve_component_open(w->dirs[w->depth], name, O_PATH);
 		if (fd < 0)
 			return fd;
-		dev_t dev;
-		mode_t mode;
+		dev_t dev = 0;
+		mode_t mode = 0;
 		ret = resolve_fd_dev(fd, &dev, &mode);
 		if (!ret && dev != w->dev)
 			ret = resolve_check_fs(fs, fd, dev, path, err, errlen);
@@ -339,6 +339,26 @@ int resolve_open(const struct fs *fs, int rootfd, const char *path, int *out, ch
 	return ret ? resolve_error(ret, path, err, errlen) : 0;
 }
 
+/* The thread group (process) of task pid, from /proc/<pid>/status; 0 if gone. */
+pid_t resolve_tgid(pid_t pid)
+{
+	char st[64], line[128];
+	pid_t tgid = 0;
+	FILE *f;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(st, sizeof(st), "/proc/%d/status", (int)pid);
+	f = fopen(st, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
 /*
  * The caller's root directory, by /proc/<pid>/root (a magic link the daemon
  * follows on purpose, as itself). A pidfd taken first and checked after
@@ -353,20 +373,13 @@ int resolve_caller_root(pid_t pid, int *out)
 	if (pid <= 0)
 		return -ESRCH; /* a caller in a pid namespace this daemon cannot see */
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0 && errno == EINVAL) {
-		/* a thread, not a process: its thread group's leader holds the pidfd */
-		char st[64], line[128];
-		FILE *f;
-		pid_t tgid = 0;
-
-		snprintf(st, sizeof(st), "/proc/%d/status", (int)pid);
-		f = fopen(st, "re");
-		if (!f)
-			return -ESRCH;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "Tgid: %d", &tgid) == 1)
-				break;
-		fclose(f);
+	if (pidfd < 0 && (errno == EINVAL || errno == ENOENT)) {
+		/*
+		 * A thread, not a process: its thread group's leader holds the
+		 * pidfd. Kernels before 6.9 say EINVAL, later ones ENOENT
+		 * ("not a thread-group leader").
+		 */
+		pid_t tgid = resolve_tgid(pid);
 		pidfd = tgid > 0 ? (int)syscall(SYS_pidfd_open, tgid, 0) : -1;
 	}
 	if (pidfd < 0)
@@ -448,8 +461,8 @@ int resolve_open_entry(const struct fs *fs, int dirfd, dev_t dirdev, const char 
 	int fd, ret;
 
 	if (dir) {
-		dev_t dev;
-		mode_t mode;
+		dev_t dev = 0;
+		mode_t mode = 0;
 		int pfd = resolve_component_open(dirfd, name, O_PATH);
 
 		if (pfd < 0)

@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# Hardening, round 2 (issue 21): what an unprivileged user of an
+# allow_other mount must not be able to do through the many-file, grep and
+# ctl surface. Each test names the item it holds to ("item N").
+load common
+
+NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+
+setup_file() {
+	mount_vyrefs allow_other
+	FILES="$(mktemp -d /tmp/vyre-hard2.XXXXXX)"
+	export FILES
+	chmod 755 "$FILES"
+	mkdir -m 700 "$FILES/root"
+	printf 'secret line one\nsecret line two\n' > "$FILES/root/secret"
+	chmod 600 "$FILES/root/secret"
+	seq 1 1000 > "$FILES/public"
+	chmod 644 "$FILES/public"
+	# a setuid-root program that closes an inherited fd while it runs as root
+	if cc -O1 -o "$FILES/setuid_close" "$VYRE_ROOT/tests/helpers/setuid_close.c"; then
+		chown root:root "$FILES/setuid_close"
+		chmod 4755 "$FILES/setuid_close"
+	fi
+}
+
+teardown_file() {
+	unmount_vyrefs
+	rm -rf "${FILES:?}"
+}
+
+# the ids of every job whose descriptor names PATTERN (as root, who sees all)
+jobs_naming() {
+	local d
+	for d in "$MNT"/jobs/[0-9]*; do
+		[ -e "$d/descriptor" ] || continue
+		grep -q -- "$1" "$d/descriptor" && basename "$d"
+	done
+	return 0
+}
+
+@test "item 1: a line left open by nobody is not submitted by a setuid program that inherits the fd" {
+	[ -x "$FILES/setuid_close" ] || skip "no C compiler for the setuid helper"
+	run "${NOBODY[@]}" "$FILES/setuid_close" 99
+	[ "$status" -ne 77 ] || skip "setuid programs do not run setuid here (nosuid or no_new_privs)"
+	# the writer leaves the line open and hands the fd to the setuid program
+	# (a shell's "printf >&3" would end the line itself: it closes a dup)
+	run "${NOBODY[@]}" timeout 20 /usr/bin/python3 -c '
+import os, subprocess, sys
+fd = os.open(sys.argv[1] + "/ctl", os.O_RDWR)
+os.write(fd, ("scan path=%s op=count" % sys.argv[2]).encode())
+subprocess.run([sys.argv[3], str(fd)], pass_fds=(fd,))
+os.close(fd)' "$MNT" "$FILES/root/secret" "$FILES/setuid_close"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Operation not permitted"* ]]
+	run jobs_naming "$FILES/root/secret"
+	[ -z "$output" ]
+}
+
+@test "item 1: the writer's own close still ends its line (echo -n)" {
+	run "${NOBODY[@]}" timeout 20 bash -c 'echo -n "scan path=$2 op=count" > "$1/ctl"' _ "$MNT" "$FILES/public"
+	[ "$status" -eq 0 ]
+	run jobs_naming "$FILES/public"
+	[ -n "$output" ]
+	id=$(echo "$output" | tail -1)
+	wait_job "$id"
+	[ "$(cat "$MNT/jobs/$id/result")" = "$(tr -cd '\n' < "$FILES/public" | wc -c)" ]
+}
+
+@test "item 1: a line begun by nobody and ended by root's write is refused, not run as root" {
+	exec 8<>"$MNT/ctl"
+	# nobody writes the start of a line into a descriptor root also holds, and keeps it open
+	"${NOBODY[@]}" timeout 20 /usr/bin/python3 -c '
+import os, sys, time
+os.write(8, ("scan path=%s" % sys.argv[1]).encode())
+time.sleep(3)' "$FILES/root/secret" &
+	sleep 1
+	run bash -c 'printf " op=count\n" >&8'
+	wait
+	exec 8>&-
+	[ "$status" -ne 0 ]
+	run jobs_naming "$FILES/root/secret"
+	[ -z "$output" ]
+}
+
+@test "item 20.10: a threaded client submits from 8 threads at once" {
+	run timeout 60 "${NOBODY[@]}" /usr/bin/python3 - "$MNT" "$FILES/public" <<'PY'
+import os, sys, threading
+mnt, path = sys.argv[1], sys.argv[2]
+ids, errs = [], []
+def one():
+    try:
+        fd = os.open(mnt + "/ctl", os.O_RDWR)
+        os.write(fd, ("scan path=%s op=count\n" % path).encode())
+        ids.append(int(os.read(fd, 64).decode().strip()))
+        os.close(fd)
+    except Exception as e:
+        errs.append(repr(e))
+ts = [threading.Thread(target=one) for _ in range(8)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+for i in ids:
+    r = open("%s/jobs/%d/wait" % (mnt, i)).read()
+    assert "state=done" in r, r
+    assert open("%s/jobs/%d/result" % (mnt, i)).read().strip() == "1000"
+print(len(ids), errs)
+sys.exit(0 if len(ids) == 8 and not errs else 1)
+PY
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
