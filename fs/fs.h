@@ -94,6 +94,11 @@ extern const struct fs_node_def fs_nodes[N__COUNT];
  * thread acting for the caller after the request has been answered (the
  * walker of a many-file job) uses the snapshot cred_snapshot_groups took.
  */
+static inline size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
 struct fs_caller {
 	uid_t uid;
 	gid_t gid;

@@ -172,7 +172,7 @@ static void many_flight_finish(struct many_flight *fl)
 			if (nl && !o->lines)
 				o->err = ENOMEM;
 			else
-				o->nlines = pump_job_lines(pj, o->lines, nl);
+				o->nlines = min_size(nl, pump_job_lines(pj, o->lines, nl));
 		}
 		if (in.chunks_failed) {
 			struct pump_chunk_error e;

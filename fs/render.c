@@ -157,7 +157,8 @@ int render_job_failed(struct fs_job *j, struct fs_buf *b)
 
 	if (!e)
 		return -ENOMEM;
-	n = pump_job_errors(j->pj, e, n);
+	/* the job may have failed more chunks since: it returns its new count */
+	n = min_size(n, pump_job_errors(j->pj, e, n));
 	for (size_t i = 0; i < n && !ret; i++) {
 		const char *name = strerrorname_np(e[i].err);
 		ret = fs_buf_printf(b, "%llu %s %llu\n", (unsigned long long)e[i].index,
@@ -178,7 +179,8 @@ int render_job_lines(struct fs_job *j, struct fs_buf *b)
 
 	if (!l)
 		return -ENOMEM;
-	n = pump_job_lines(j->pj, l, n);
+	/* a running job may have more lines since: it returns its new count */
+	n = min_size(n, pump_job_lines(j->pj, l, n));
 	for (size_t i = 0; i < n && !ret; i++)
 		ret = fs_buf_printf(b, "%llu:%llu\n", (unsigned long long)l[i].line,
 				    (unsigned long long)l[i].offset);

@@ -109,3 +109,21 @@ PY
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
+
+@test "item 20.4: reading jobs/N/lines while a lines=1 job runs returns whole records, then all of them" {
+	local f="$FILES/alllines" id n=0
+	/usr/bin/python3 -c '
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(400000):
+        f.write("match line %07d padding padding padding\n" % i)' "$f"
+	id=$(submit "scan path=$f op=grep pattern=match lines=1 chunk=64K")
+	# read while it runs: every record is LINE:OFFSET, never garbage past the end
+	while [ "$(sed -n 's/^state=//p' "$MNT/jobs/$id/status")" = running ] && [ $n -lt 400 ]; do
+		run ! grep -qvE '^[0-9]+:[0-9]+$' "$MNT/jobs/$id/lines"
+		n=$((n + 1))
+	done
+	echo "read lines $n times while it ran" >&2
+	wait_job "$id"
+	diff <(cat "$MNT/jobs/$id/lines") <(LC_ALL=C grep -a -n -b match "$f" | cut -d: -f1,2)
+}
