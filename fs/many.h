@@ -91,7 +91,7 @@ struct fs_many {
 
 	/* set at submit, read-only after */
 	struct fs_caller caller; /* with its groups snapshot */
-	int rootfd;              /* the caller's root, closed by many_free */
+	int rootfd;              /* the caller's root, closed when the walk ends */
 	int startfd;             /* path= a directory: opened at submit; -1 after the walk */
 	struct stat startst;
 	int listfd;              /* files=: the list, opened at submit; -1 after the walk */

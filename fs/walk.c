@@ -469,6 +469,14 @@ out:
 		close(m->listfd);
 		m->listfd = -1;
 	}
+	/*
+	 * Only the walk opens through the caller's root: a finished job must
+	 * not hold it (a chrooted caller's filesystem could not be unmounted).
+	 */
+	if (m->rootfd >= 0) {
+		close(m->rootfd);
+		m->rootfd = -1;
+	}
 	many_walk_done(m);
 	fs_job_put(&j);
 	pthread_mutex_lock(&fs->lock);

@@ -127,3 +127,27 @@ with open(sys.argv[1], "w") as f:
 	wait_job "$id"
 	diff <(cat "$MNT/jobs/$id/lines") <(LC_ALL=C grep -a -n -b match "$f" | cut -d: -f1,2)
 }
+
+# the daemon serving this file's mount
+daemon_pid() {
+	pgrep -f "vyrefs $MNT" | head -1
+}
+
+@test "item 14 (20.6): ended many-file jobs hold no fd of the caller's root" {
+	local pid ids=() id before after
+	mkdir -p "$FILES/tree/a"
+	seq 1 100 > "$FILES/tree/a/x"
+	seq 1 50 > "$FILES/tree/y"
+	pid=$(daemon_pid)
+	before=$(find /proc/"$pid"/fd -lname / 2>/dev/null | wc -l)
+	for _ in $(seq 20); do
+		ids+=("$(submit "scan path=$FILES/tree op=count")")
+	done
+	for id in "${ids[@]}"; do
+		wait_job "$id"
+		[ "$(cat "$MNT/jobs/$id/result")" = 150 ]
+	done
+	after=$(find /proc/"$pid"/fd -lname / 2>/dev/null | wc -l)
+	echo "fds on / before $before, after 20 ended tree jobs $after" >&2
+	[ "$after" -le "$before" ]
+}
