@@ -1,17 +1,37 @@
 // SPDX-License-Identifier: MIT
 /*
- * vyrectl grep - LC_ALL=C grep -a, with the scanning done by vyrefs.
+ * vyrectl grep - GNU grep 3.8 on the command line, vyrefs doing the search.
  *
- *   vyrectl [-m MOUNT] grep [-c] [-n] [-b] [-i] [-v] [-F|-E] [-m N] [-H|-h]
- *                           [-e PATTERN]... [-f FILE]... [PATTERN] FILE...
+ *   vyrectl [-m MOUNT] grep [OPTIONS] PATTERNS [FILE...]
+ *   vyrectl [-m MOUNT] grep [OPTIONS] (-e PATTERNS | -f FILE)... [FILE...]
  *
- * Each FILE becomes one "scan op=grep" job (README.md "grep"); up to
- * GREP_INFLIGHT of them run at once, submitted ahead and printed in command
- * line order. The GPU selects the lines; this side only prints them: with
- * lines=1 the daemon writes jobs/N/lines, "LINE:OFFSET" per selected line in
- * file order, and each line's bytes are pread from FILE at OFFSET up to its
- * '\n'. Output and exit status are grep's: 0 a line was selected, 1 none, 2
- * an error (which wins, as in grep without -q).
+ * The daemon compiles one dialect, grep -E's, over bytes (README.md "Job
+ * descriptors"). Everything else grep offers is made here, around it:
+ *
+ *   - patterns: BRE (-G, the default) is rewritten into the ERE it means,
+ *     -F is escaped into one where -x or -w need an ERE, -x and -w wrap each
+ *     pattern as grep's own dfasearch.c does ("^(P)$",
+ *     "(^|[^[:alnum:]_])(P)([^[:alnum:]_]|$)"), and in a UTF-8 locale '.',
+ *     brackets, \w \s and -i's non-ASCII letters become alternations of
+ *     UTF-8 byte sequences, so the byte DFA matches characters.
+ *     Back-references and -P are refused: no DFA runs them.
+ *   - inputs: each FILE is one "scan op=grep" job; a directory under -r one
+ *     job over its tree. Standard input, /proc, /sys and other inputs the
+ *     daemon refuses (pseudo files, pipes, character devices) are first
+ *     copied into a private 0600 file, which is what the GPU then scans.
+ *   - output: with lines=1 the daemon lists "LINE:OFFSET" per selected line
+ *     in file order; the bytes of each line, and of the context lines
+ *     around it (-A -B -C), are pread from FILE here. -c, -l, -L and -q ask
+ *     for counts only (max=1 for -l, -L, -q).
+ *   - binary files: as grep 3.8 decides them: a NUL in the first 96 KiB
+ *     (grep's first read; measured with grep 3.8: a NUL at byte 97,007 made
+ *     the file binary, at 98,407 not), a NUL in a line to be printed, or,
+ *     in a UTF-8 locale, a line to be printed that is not valid UTF-8.
+ *     Its lines are not printed; "binary file matches" goes to stderr.
+ *
+ * Up to GREP_INFLIGHT jobs run at once, submitted ahead of the one being
+ * printed, printed in command line order. Exit status as grep's: 0 a line
+ * was selected, 1 none, 2 an error (unless -q selected a line).
  *
  * Inside grep, -m is grep's --max-count and -h its --no-filename: the mount
  * is given before the command (vyrectl -m MOUNT grep ...), with --mount, or
@@ -19,8 +39,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
+#include <langinfo.h>
 #include <limits.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,7 +51,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <wchar.h>
+#include <wctype.h>
 
 #include "vyrectl.h"
 
@@ -36,6 +62,8 @@
 #define GREP_PATTERN_MAX  256 /* longest pattern= value (README.md "Job descriptors"); longer ones go by file */
 #define GREP_WINDOW_START (256 << 10) /* first pread window; grows for longer lines */
 #define GREP_LINES_STEP	  (64 << 10)  /* reads of jobs/N/lines */
+#define GREP_BINARY_PEEK  (96 << 10)  /* grep 3.8's first read: a NUL in it makes a binary file */
+#define GREP_BACK_STEP	  (16 << 10)  /* reads backwards for -B context */
 
 /* grep's exit statuses. */
 enum grep_exit {
@@ -44,33 +72,982 @@ enum grep_exit {
 	GREP_ERROR = 2,
 };
 
-/* The command line, parsed; strings point into argv. */
-struct grep_opts {
-	bool count, lineno, byteoff, icase, invert, fixed, ere;
-	bool recursive, follow; /* -r, -R: a directory FILE is one job over its tree */
-	int names;     /* -1: -h, 1: -H, 0: when there are several files */
-	long long max; /* -m N; negative: no limit (grep's -1) */
-	const char **pats;
-	size_t npats;
-	const char **pfiles; /* -f FILE, "-" for stdin */
-	size_t npfiles;
-	char **files;
-	int nfiles;
+enum grep_dialect {
+	GREP_BRE, /* -G, the default */
+	GREP_ERE, /* -E */
+	GREP_FIXED, /* -F */
 };
 
+enum grep_binary {
+	GREP_BIN_BINARY, /* the default: "binary file matches" instead of lines */
+	GREP_BIN_TEXT,	 /* -a */
+	GREP_BIN_SKIP,	 /* -I: a binary file matches nothing */
+};
+
+enum grep_list {
+	GREP_LIST_NONE,
+	GREP_LIST_MATCHING, /* -l */
+	GREP_LIST_OTHERS,   /* -L */
+};
+
+/* A -e PATTERNS or -f FILE, in command line order. */
+struct grep_src {
+	const char *arg;
+	bool file;
+};
+
+/* The command line, parsed; strings point into argv. */
+struct grep_opts {
+	enum grep_dialect dialect;
+	enum grep_binary binary;
+	enum grep_list list;
+	bool count, lineno, byteoff, icase, invert, word, xline, quiet, silent, null;
+	bool recursive, follow; /* -r, -R: a directory FILE is one job over its tree */
+	bool utf8;		/* LC_CTYPE is UTF-8: match characters, not bytes */
+	bool dir_skip;		/* -d skip */
+	int names;		/* -1: -h, 1: -H, 0: when there are several files */
+	long long max;		/* -m N; negative: no limit (grep's -1) */
+	long long after, before; /* -A, -B (-C sets both); 0: none */
+	bool context;		 /* -A, -B or -C given, even 0: groups get separators */
+	const char *label;	/* --label: standard input's name */
+	struct grep_src *srcs;
+	size_t nsrcs;
+	const char **include, **exclude, **exclude_dir;
+	size_t ninclude, nexclude, nexclude_dir;
+	char **files;
+	int nfiles;
+	bool no_operand; /* -r without FILE: ".", printed without "./" */
+};
+
+/* --group-separator; NULL for --no-group-separator. */
+static const char *grep_group_sep = "--";
+static bool grep_line_buffered;
+
+/* ---- patterns: grep's dialects into the daemon's ERE ---------------------- */
+
+/* The patterns as the daemon gets them: one a line, and whether literal. */
+struct grep_pats {
+	struct buf text; /* each pattern followed by '\n' */
+	size_t n;
+	bool fixed; /* fixed=1 */
+};
+
+static int grep_pattern_error(const char *pat, const char *what)
+{
+	fprintf(stderr, "vyrectl grep: %s: %s\n", pat, what);
+	return -EINVAL;
+}
+
+/* A set of Unicode code points, as sorted, disjoint, non-adjacent ranges. */
+struct cp_set {
+	uint32_t (*r)[2];
+	size_t n, cap;
+};
+
+static int cp_add(struct cp_set *s, uint32_t lo, uint32_t hi)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		void *r = realloc(s->r, cap * sizeof(*s->r));
+
+		if (!r)
+			return -ENOMEM;
+		s->r = r;
+		s->cap = cap;
+	}
+	s->r[s->n][0] = lo;
+	s->r[s->n][1] = hi;
+	s->n++;
+	return 0;
+}
+
+static int cp_cmp(const void *a, const void *b)
+{
+	const uint32_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+static void cp_norm(struct cp_set *s)
+{
+	size_t o = 0;
+
+	if (!s->n)
+		return;
+	qsort(s->r, s->n, sizeof(*s->r), cp_cmp);
+	for (size_t i = 1; i < s->n; i++) {
+		if (s->r[i][0] <= s->r[o][1] + 1) {
+			if (s->r[i][1] > s->r[o][1])
+				s->r[o][1] = s->r[i][1];
+		} else {
+			o++;
+			s->r[o][0] = s->r[i][0];
+			s->r[o][1] = s->r[i][1];
+		}
+	}
+	s->n = o + 1;
+}
+
+/* Every valid code point not in s (no surrogates), normalized. */
+static int cp_invert(struct cp_set *s)
+{
+	struct cp_set o = {0};
+	uint32_t next = 0;
+	int ret = 0;
+
+	cp_norm(s);
+	for (size_t i = 0; i <= s->n && !ret; i++) {
+		uint32_t end = i < s->n ? s->r[i][0] : 0x110000;
+
+		if (end > next)
+			ret = cp_add(&o, next, end - 1);
+		if (i < s->n)
+			next = s->r[i][1] + 1;
+	}
+	free(s->r);
+	*s = o;
+	if (!ret) { /* the surrogates are no characters */
+		struct cp_set t = {0};
+
+		for (size_t i = 0; i < s->n && !ret; i++) {
+			uint32_t lo = s->r[i][0], hi = s->r[i][1];
+
+			if (hi < 0xd800 || lo > 0xdfff) {
+				ret = cp_add(&t, lo, hi);
+				continue;
+			}
+			if (lo < 0xd800)
+				ret = cp_add(&t, lo, 0xd7ff);
+			if (!ret && hi > 0xdfff)
+				ret = cp_add(&t, 0xe000, hi);
+		}
+		free(s->r);
+		*s = t;
+	}
+	return ret;
+}
+
+/* Adds each member's other cases, as grep -i folds in a UTF-8 locale. */
+static int cp_fold(struct cp_set *s)
+{
+	size_t n = s->n;
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++)
+		for (uint32_t c = s->r[i][0]; c <= s->r[i][1] && !ret; c++) {
+			uint32_t u = (uint32_t)towupper((wint_t)c), l = (uint32_t)towlower((wint_t)c);
+
+			if (u != c)
+				ret = cp_add(s, u, u);
+			if (!ret && l != c)
+				ret = cp_add(s, l, l);
+		}
+	cp_norm(s);
+	return ret;
+}
+
+/* A [:name:] class in the locale (iswctype over every code point). */
+static int cp_class(struct cp_set *s, const char *name)
+{
+	wctype_t t = wctype(name);
+	uint32_t start = 0;
+	bool in = false;
+	int ret = 0;
+
+	if (!t)
+		return -EINVAL;
+	for (uint32_t c = 0; c <= 0x110000 && !ret; c++) {
+		bool m = c < 0x110000 && (c < 0xd800 || c > 0xdfff) && iswctype((wint_t)c, t);
+
+		if (m && !in)
+			start = c;
+		else if (!m && in)
+			ret = cp_add(s, start, c - 1);
+		in = m;
+	}
+	return ret;
+}
+
+static size_t u8_encode(uint32_t c, uint8_t out[4])
+{
+	if (c < 0x80) {
+		out[0] = (uint8_t)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (uint8_t)(0xc0 | c >> 6);
+		out[1] = (uint8_t)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (uint8_t)(0xe0 | c >> 12);
+		out[1] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
+		out[2] = (uint8_t)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (uint8_t)(0xf0 | c >> 18);
+	out[1] = (uint8_t)(0x80 | (c >> 12 & 0x3f));
+	out[2] = (uint8_t)(0x80 | (c >> 6 & 0x3f));
+	out[3] = (uint8_t)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* Decodes one valid UTF-8 character at p; 0 if there is none. */
+static size_t u8_decode(const uint8_t *p, size_t n, uint32_t *c)
+{
+	mbstate_t st = {0};
+	wchar_t w;
+	size_t k = mbrtowc(&w, (const char *)p, n, &st);
+
+	if (k == (size_t)-1 || k == (size_t)-2 || k == 0)
+		return 0;
+	*c = (uint32_t)w;
+	return k;
+}
+
+/* A byte inside brackets: [.c.] for the bytes brackets give a meaning. */
+static int br_byte(struct buf *b, uint8_t c)
+{
+	char t[6] = {'[', '.', (char)c, '.', ']', 0};
+
+	if (strchr("]^-[", c))
+		return buf_put(b, t, 5);
+	return buf_put(b, (const char *)&c, 1);
+}
+
+static int br_range(struct buf *b, uint8_t lo, uint8_t hi)
+{
+	int ret = br_byte(b, lo);
+
+	if (!ret && hi != lo) {
+		if (hi > lo + 1)
+			ret = buf_put(b, "-", 1);
+		if (!ret)
+			ret = br_byte(b, hi);
+	}
+	return ret;
+}
+
 /*
- * One FILE: opened here first, with the caller's own rights, so a missing or
- * unreadable file gets grep's message; the fd is then the one lines are
- * pread from. Owned by grep_run, which closes fd and removes the job.
+ * The UTF-8 encodings of lo..hi (one encoded length, no surrogates) as
+ * byte-range sequences, "|"-separated: utf8-ranges' split, so that each
+ * sequence is a product of byte ranges.
+ */
+static int u8_seq(struct buf *b, uint32_t lo, uint32_t hi, bool *first)
+{
+	uint8_t a[4], z[4];
+	size_t n;
+	int ret = 0;
+
+	n = u8_encode(hi, z);
+	for (size_t i = 1; i < n; i++) {
+		uint32_t m = (1u << (6 * i)) - 1;
+
+		if ((lo & ~m) != (hi & ~m)) {
+			if (lo & m) {
+				ret = u8_seq(b, lo, lo | m, first);
+				return ret ? ret : u8_seq(b, (lo | m) + 1, hi, first);
+			}
+			if ((hi & m) != m) {
+				ret = u8_seq(b, lo, (hi & ~m) - 1, first);
+				return ret ? ret : u8_seq(b, hi & ~m, hi, first);
+			}
+		}
+	}
+	u8_encode(lo, a);
+	if (!*first)
+		ret = buf_put(b, "|", 1);
+	*first = false;
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (a[i] == z[i]) {
+			ret = buf_put(b, (const char *)&a[i], 1);
+		} else {
+			ret = buf_put(b, "[", 1);
+			if (!ret)
+				ret = br_range(b, a[i], z[i]);
+			if (!ret)
+				ret = buf_put(b, "]", 1);
+		}
+	}
+	return ret;
+}
+
+/*
+ * A set of characters as an ERE atom over bytes: a bracket for its ASCII
+ * members, an alternation of UTF-8 sequences for the others, "(...|...)"
+ * around both. NUL is written as the complement of what is not in the set,
+ * since a pattern cannot hold it; '\n' ends lines, so is never matched.
+ */
+static int cp_emit(struct buf *b, struct cp_set *s)
+{
+	static const uint32_t split[] = {0x80, 0x800, 0x10000, 0x110000};
+	bool ascii[128] = {0}, any = false, first = true, group;
+	size_t multi = 0;
+	int ret = 0;
+
+	cp_norm(s);
+	for (size_t i = 0; i < s->n; i++) {
+		for (uint32_t c = s->r[i][0]; c <= s->r[i][1] && c < 128; c++)
+			ascii[c] = any = true;
+		if (s->r[i][1] >= 0x80)
+			multi++;
+	}
+	ascii['\n'] = false;
+	group = multi && any;
+	if (!any && !multi)
+		return buf_puts(b, "[^\x01-\xff]"); /* only NUL matches, as for an empty set */
+	if (multi)
+		ret = buf_put(b, "(", 1);
+	if (!ret && any) {
+		bool neg = ascii[0];
+
+		ret = buf_puts(b, neg ? "[^" : "[");
+		for (int c = neg ? 1 : 0; c < 256 && !ret;) {
+			bool in = c < 128 && (neg ? (!ascii[c] && c != '\n') : ascii[c]);
+			int e = c;
+
+			if (neg && c >= 128)
+				in = true;
+			if (!in) {
+				c++;
+				continue;
+			}
+			while (e + 1 < 256 &&
+			       (e + 1 < 128 ? (neg ? (!ascii[e + 1] && e + 1 != '\n') : ascii[e + 1])
+					    : neg))
+				e++;
+			ret = br_range(b, (uint8_t)c, (uint8_t)e);
+			c = e + 1;
+		}
+		if (!ret)
+			ret = buf_put(b, "]", 1);
+		first = false;
+	}
+	(void)group;
+	for (size_t i = 0; i < s->n && !ret; i++) {
+		uint32_t lo = s->r[i][0] < 0x80 ? 0x80 : s->r[i][0], hi = s->r[i][1];
+
+		for (size_t k = 0; k + 1 < sizeof(split) / sizeof(split[0]) && !ret; k++) {
+			uint32_t a = lo > split[k] ? lo : split[k];
+			uint32_t z = hi < split[k + 1] - 1 ? hi : split[k + 1] - 1;
+
+			if (a <= z && hi >= 0x80)
+				ret = u8_seq(b, a, z, &first);
+		}
+	}
+	if (!ret && multi)
+		ret = buf_put(b, ")", 1);
+	return ret;
+}
+
+/* '.' in a UTF-8 locale: one valid character. */
+static int u8_dot(struct buf *b)
+{
+	struct cp_set s = {0};
+	int ret = cp_add(&s, 0, 0x10ffff);
+
+	if (!ret)
+		ret = cp_invert(&s); /* nothing */
+	if (!ret)
+		ret = cp_invert(&s); /* everything but the surrogates */
+	if (!ret)
+		ret = cp_emit(b, &s);
+	free(s.r);
+	return ret;
+}
+
+/* \w \W \s \S in a UTF-8 locale. */
+static int u8_escape_class(struct buf *b, char e, bool icase)
+{
+	struct cp_set s = {0};
+	int ret;
+
+	(void)icase;
+	if (e == 'w' || e == 'W') {
+		ret = cp_class(&s, "alnum");
+		if (!ret)
+			ret = cp_add(&s, '_', '_');
+	} else {
+		ret = cp_class(&s, "space");
+	}
+	if (!ret && (e == 'W' || e == 'S'))
+		ret = cp_invert(&s);
+	if (!ret)
+		ret = cp_emit(b, &s);
+	free(s.r);
+	return ret;
+}
+
+/*
+ * End of the bracket expression starting at p[i] == '['; n when it has no
+ * ']' (the daemon then says it is unterminated).
+ */
+static size_t bracket_end(const char *p, size_t n, size_t i)
+{
+	size_t j = i + 1;
+
+	if (j < n && p[j] == '^')
+		j++;
+	if (j < n && p[j] == ']')
+		j++;
+	while (j < n && p[j] != ']') {
+		if (p[j] == '[' && j + 1 < n && strchr(":.=", p[j + 1])) {
+			char d = p[j + 1];
+			size_t k = j + 2;
+
+			while (k + 1 < n && !(p[k] == d && p[k + 1] == ']'))
+				k++;
+			if (k + 1 >= n)
+				return n;
+			j = k + 2;
+			continue;
+		}
+		j++;
+	}
+	return j < n ? j : n;
+}
+
+/* One element of a bracket in a UTF-8 locale: a character, or a class. */
+static size_t br_elem(const char *p, size_t end, size_t j, uint32_t *c, char cls[32], bool *bad)
+{
+	if (p[j] == '[' && j + 1 < end && strchr(":.=", p[j + 1])) {
+		char d = p[j + 1];
+		size_t k = j + 2;
+
+		while (k + 1 < end && !(p[k] == d && p[k + 1] == ']'))
+			k++;
+		if (d == ':') {
+			snprintf(cls, 32, "%.*s", (int)(k - j - 2 < 31 ? k - j - 2 : 31), p + j + 2);
+			return k + 2 - j;
+		}
+		if (!u8_decode((const uint8_t *)p + j + 2, k - j - 2, c))
+			*bad = true;
+		return k + 2 - j;
+	}
+	size_t len = u8_decode((const uint8_t *)p + j, end - j, c);
+
+	if (!len) {
+		*bad = true;
+		return 1;
+	}
+	return len;
+}
+
+/*
+ * A bracket in a UTF-8 locale, p[i] == '[' to p[end] == ']': its set of
+ * characters (ranges by code point, as glibc's C.UTF-8 collates), as an
+ * atom. A bracket of plain ASCII, not negated, with no class, is copied.
+ */
+static int u8_bracket(struct buf *b, const char *p, size_t i, size_t end, bool icase)
+{
+	struct cp_set s = {0};
+	size_t j = i + 1;
+	bool neg = false, bad = false, plain = true;
+	int ret = 0;
+
+	for (size_t k = i + 1; k < end; k++)
+		if ((uint8_t)p[k] >= 0x80 || (p[k] == '[' && k + 1 < end && p[k + 1] == ':'))
+			plain = false;
+	if (p[j] == '^') {
+		neg = true;
+		plain = false;
+		j++;
+	}
+	if (plain)
+		return buf_put(b, p + i, end + 1 - i);
+	for (bool first = true; j < end && !ret; first = false) {
+		char cls[32] = "";
+		uint32_t lo = 0, hi;
+		size_t k = br_elem(p, end, j, &lo, cls, &bad);
+
+		(void)first;
+		j += k;
+		if (cls[0]) {
+			ret = cp_class(&s, cls);
+			if (ret == -EINVAL)
+				bad = true, ret = 0;
+			continue;
+		}
+		hi = lo;
+		if (j + 1 < end && p[j] == '-' && p[j + 1] != ']') {
+			j += 1 + br_elem(p, end, j + 1, &hi, cls, &bad);
+			if (cls[0])
+				bad = true;
+		}
+		if (hi < lo)
+			bad = true;
+		else if (!ret)
+			ret = cp_add(&s, lo, hi);
+	}
+	if (bad) {
+		free(s.r);
+		/* let the daemon say what is wrong with it */
+		return buf_put(b, p + i, end + 1 - i);
+	}
+	if (!ret && icase)
+		ret = cp_fold(&s);
+	if (!ret && neg)
+		ret = cp_invert(&s);
+	if (!ret)
+		ret = cp_emit(b, &s);
+	free(s.r);
+	return ret;
+}
+
+/* A non-ASCII character under -i in a UTF-8 locale: (é|É). */
+static int u8_fold_char(struct buf *b, const char *p, size_t len, uint32_t c)
+{
+	struct cp_set s = {0};
+	int ret = cp_add(&s, c, c);
+
+	if (!ret)
+		ret = cp_fold(&s);
+	if (!ret && s.n == 1 && s.r[0][0] == s.r[0][1])
+		ret = buf_put(b, p, len);
+	else if (!ret)
+		ret = cp_emit(b, &s);
+	free(s.r);
+	return ret;
+}
+
+/* How the translation reads a pattern. */
+struct xlate {
+	const struct grep_opts *o;
+	const char *p; /* the pattern, for messages (NUL-terminated copy) */
+	size_t n;
+	struct buf *out;
+};
+
+/* Emits the literal byte c, escaped when it means something in an ERE. */
+static int x_literal(struct buf *b, char c)
+{
+	if (strchr(".[]()*+?{}|^$\\", c) && c) {
+		char e[2] = {'\\', c};
+
+		return buf_put(b, e, 2);
+	}
+	return buf_put(b, &c, 1);
+}
+
+/*
+ * A character (a UTF-8 sequence or a byte) at p[i] outside brackets:
+ * copied, or folded under -i in a UTF-8 locale. Returns its length.
+ */
+static int x_char(struct xlate *x, size_t i, size_t *len)
+{
+	uint32_t c;
+	size_t k = 0;
+
+	if (x->o->utf8 && (uint8_t)x->p[i] >= 0x80)
+		k = u8_decode((const uint8_t *)x->p + i, x->n - i, &c);
+	if (k) {
+		*len = k;
+		if (x->o->icase)
+			return u8_fold_char(x->out, x->p + i, k, c);
+		return buf_put(x->out, x->p + i, k);
+	}
+	*len = 1;
+	return x_literal(x->out, x->p[i]);
+}
+
+static int x_backref(struct xlate *x, char d)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg),
+		 "back-references (\\%c) are not supported: the GPU runs a DFA, which cannot "
+		 "match them (use GNU grep for this pattern)",
+		 d);
+	return grep_pattern_error(x->p, msg);
+}
+
+/* \w \W \s \S and escapes the daemon reads as they are. */
+static int x_escape(struct xlate *x, char d)
+{
+	char e[2] = {'\\', d};
+
+	if (d >= '1' && d <= '9')
+		return x_backref(x, d);
+	if (x->o->utf8 && strchr("wWsS", d))
+		return u8_escape_class(x->out, d, x->o->icase);
+	return buf_put(x->out, e, 2);
+}
+
+static int x_atom_dot(struct xlate *x)
+{
+	return x->o->utf8 ? u8_dot(x->out) : buf_put(x->out, ".", 1);
+}
+
+static int x_bracket(struct xlate *x, size_t *i)
+{
+	size_t end = bracket_end(x->p, x->n, *i);
+	int ret;
+
+	if (end >= x->n) { /* unterminated: the daemon's message names it */
+		ret = buf_put(x->out, x->p + *i, x->n - *i);
+		*i = x->n;
+		return ret;
+	}
+	if (x->o->utf8)
+		ret = u8_bracket(x->out, x->p, *i, end, x->o->icase);
+	else
+		ret = buf_put(x->out, x->p + *i, end + 1 - *i);
+	*i = end + 1;
+	return ret;
+}
+
+/*
+ * GNU BRE into ERE, as gnulib's dfa.c lexes grep's BRE: \( \) \| \{ \} \+
+ * \? are the operators and ( ) | { } + ? literals; '*', \{, \+ and \? are
+ * literal where an expression starts (the pattern's start, after \( or \|,
+ * after a leading ^); '^' is an anchor only there, '$' only at the end or
+ * before \) or \|.
+ */
+static int x_bre(struct xlate *x)
+{
+	const char *p = x->p;
+	size_t n = x->n, i = 0;
+	bool start = true; /* dfa.c's laststart */
+	int ret = 0, depth = 0;
+
+	while (i < n && !ret) {
+		char c = p[i];
+		bool was_start = start;
+
+		start = false;
+		if (c == '\\') {
+			char d;
+
+			if (i + 1 >= n)
+				return grep_pattern_error(p, "trailing backslash (write \\\\)");
+			d = p[i + 1];
+			i += 2;
+			switch (d) {
+			case '(':
+				depth++;
+				start = true;
+				ret = buf_put(x->out, "(", 1);
+				break;
+			case ')':
+				if (!depth)
+					return grep_pattern_error(p, "Unmatched ) or \\)");
+				depth--;
+				ret = buf_put(x->out, ")", 1);
+				break;
+			case '|':
+				start = true;
+				ret = buf_put(x->out, "|", 1);
+				break;
+			case '+':
+			case '?':
+				ret = was_start ? x_literal(x->out, d) : buf_put(x->out, &d, 1);
+				break;
+			case '{': {
+				size_t j = i;
+
+				if (was_start) {
+					ret = x_literal(x->out, '{');
+					break;
+				}
+				while (j < n && ((p[j] >= '0' && p[j] <= '9') || p[j] == ','))
+					j++;
+				if (j + 1 >= n || p[j] != '\\' || p[j + 1] != '}')
+					return grep_pattern_error(p, "Unmatched \\{");
+				ret = buf_put(x->out, "{", 1);
+				if (!ret)
+					ret = buf_put(x->out, p + i, j - i);
+				if (!ret)
+					ret = buf_put(x->out, "}", 1);
+				i = j + 2;
+				break;
+			}
+			case '}':
+				ret = x_literal(x->out, '}');
+				break;
+			default:
+				ret = x_escape(x, d);
+				break;
+			}
+			continue;
+		}
+		switch (c) {
+		case '[':
+			ret = x_bracket(x, &i);
+			continue;
+		case '.':
+			ret = x_atom_dot(x);
+			break;
+		case '*':
+			if (was_start)
+				ret = x_literal(x->out, '*');
+			else {
+				ret = buf_put(x->out, "*", 1);
+			}
+			break;
+		case '^':
+			if (was_start) {
+				ret = buf_put(x->out, "^", 1);
+				start = true;
+			} else {
+				ret = x_literal(x->out, '^');
+			}
+			break;
+		case '$':
+			if (i + 1 == n ||
+			    (i + 2 < n + 1 && p[i + 1] == '\\' && i + 2 < n &&
+			     (p[i + 2] == ')' || p[i + 2] == '|')))
+				ret = buf_put(x->out, "$", 1);
+			else
+				ret = x_literal(x->out, '$');
+			break;
+		default: {
+			size_t len;
+
+			ret = x_char(x, i, &len);
+			i += len;
+			continue;
+		}
+		}
+		i++;
+	}
+	if (!ret && depth)
+		return grep_pattern_error(p, "Unmatched ( or \\(");
+	return ret;
+}
+
+/*
+ * An ERE as grep -E reads it, into the daemon's: back-references refused
+ * here with a message that says why, a ')' with no '(' a literal (as
+ * grep), and in a UTF-8 locale '.', brackets and \w \s as characters.
+ */
+static int x_ere(struct xlate *x)
+{
+	const char *p = x->p;
+	size_t n = x->n, i = 0;
+	int ret = 0, depth = 0;
+
+	while (i < n && !ret) {
+		char c = p[i];
+
+		if (c == '\\') {
+			if (i + 1 >= n)
+				return grep_pattern_error(p, "trailing backslash (write \\\\)");
+			ret = x_escape(x, p[i + 1]);
+			i += 2;
+			continue;
+		}
+		switch (c) {
+		case '[':
+			ret = x_bracket(x, &i);
+			continue;
+		case '.':
+			ret = x_atom_dot(x);
+			break;
+		case '(':
+			depth++;
+			ret = buf_put(x->out, "(", 1);
+			break;
+		case ')':
+			if (depth) {
+				depth--;
+				ret = buf_put(x->out, ")", 1);
+			} else {
+				ret = x_literal(x->out, ')');
+			}
+			break;
+		case '*':
+		case '+':
+		case '?':
+		case '{':
+		case '}':
+		case '|':
+		case '^':
+		case '$':
+			ret = buf_put(x->out, &c, 1);
+			break;
+		default: {
+			size_t len;
+
+			ret = x_char(x, i, &len);
+			i += len;
+			continue;
+		}
+		}
+		i++;
+	}
+	return ret;
+}
+
+/* -F's string as an ERE (for -x, -w, or -i on non-ASCII letters). */
+static int x_fixed(struct xlate *x)
+{
+	int ret = 0;
+
+	for (size_t i = 0, len; i < x->n && !ret; i += len)
+		ret = x_char(x, i, &len);
+	return ret;
+}
+
+static int x_wrap_word(struct buf *b, const struct grep_opts *o, bool before)
+{
+	int ret = buf_puts(b, before ? "(^|" : "(");
+
+	if (!ret)
+		ret = o->utf8 ? u8_escape_class(b, 'W', false) : buf_puts(b, "[^[:alnum:]_]");
+	if (!ret)
+		ret = buf_puts(b, before ? ")" : "|$)");
+	return ret;
+}
+
+/* One pattern, as the daemon gets it, appended to pats with its newline. */
+static int pat_add(const struct grep_opts *o, struct grep_pats *pats, const char *p, size_t n)
+{
+	struct buf one = {0}, core = {0};
+	struct xlate x = {.o = o, .n = n, .out = &core};
+	int ret = buf_put(&one, p, n); /* a NUL-terminated copy, for messages */
+
+	x.p = one.data ? one.data : "";
+	if (!ret && pats->fixed)
+		ret = buf_put(&core, p, n);
+	else if (!ret && o->dialect == GREP_FIXED)
+		ret = x_fixed(&x);
+	else if (!ret && o->dialect == GREP_BRE)
+		ret = x_bre(&x);
+	else if (!ret)
+		ret = x_ere(&x);
+	if (!ret && !pats->fixed && o->xline) {
+		ret = buf_puts(&pats->text, "^(");
+		if (!ret)
+			ret = buf_put(&pats->text, core.data ? core.data : "", core.len);
+		if (!ret)
+			ret = buf_puts(&pats->text, ")$");
+	} else if (!ret && !pats->fixed && o->word) {
+		ret = x_wrap_word(&pats->text, o, true);
+		if (!ret)
+			ret = buf_puts(&pats->text, "(");
+		if (!ret)
+			ret = buf_put(&pats->text, core.data ? core.data : "", core.len);
+		if (!ret)
+			ret = buf_puts(&pats->text, ")");
+		if (!ret)
+			ret = x_wrap_word(&pats->text, o, false);
+	} else if (!ret) {
+		ret = buf_put(&pats->text, core.data ? core.data : "", core.len);
+	}
+	if (!ret)
+		ret = buf_put(&pats->text, "\n", 1);
+	if (!ret)
+		pats->n++;
+	if (ret == -ENOMEM)
+		fprintf(stderr, "vyrectl grep: %s\n", strerror(ENOMEM));
+	buf_free(&one);
+	buf_free(&core);
+	return ret;
+}
+
+/* The text of -e and -f, in order; each of its lines is a pattern. */
+static int pat_sources(const struct grep_opts *o, struct buf *all, bool *any)
+{
+	int ret = 0;
+
+	*any = false;
+	for (size_t i = 0; i < o->nsrcs && !ret; i++) {
+		const struct grep_src *src = &o->srcs[i];
+
+		if (!src->file) {
+			/* "a\n" is two patterns, "a" and the empty one, as grep reads -e */
+			ret = buf_puts(all, src->arg);
+			if (!ret)
+				ret = buf_put(all, "\n", 1);
+			*any = true;
+			continue;
+		}
+		int fd = strcmp(src->arg, "-") ? open(src->arg, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+		size_t before = all->len;
+
+		if (fd < 0) {
+			ret = -errno;
+			fprintf(stderr, "vyrectl grep: %s: %s\n", src->arg, strerror(-ret));
+			break;
+		}
+		ret = buf_read_fd(all, fd);
+		if (fd != STDIN_FILENO)
+			close(fd);
+		if (ret) {
+			fprintf(stderr, "vyrectl grep: %s: %s\n", src->arg, strerror(-ret));
+			break;
+		}
+		/* a -f file's last line needs no newline; an empty file holds no pattern */
+		if (all->len > before) {
+			*any = true;
+			if (all->data[all->len - 1] != '\n')
+				ret = buf_put(all, "\n", 1);
+		}
+	}
+	return ret;
+}
+
+static bool has_high_byte(const struct buf *b)
+{
+	for (size_t i = 0; i < b->len; i++)
+		if ((uint8_t)b->data[i] >= 0x80)
+			return true;
+	return false;
+}
+
+/*
+ * Every pattern, translated. -F goes literally (fixed=1, the daemon's
+ * Aho-Corasick) unless -x, -w or a UTF-8 -i of a non-ASCII letter need
+ * an ERE. No pattern at all (-f /dev/null) selects no line; with -v, a
+ * pattern that matches nothing ("a^") selects every line.
+ */
+static int pats_build(const struct grep_opts *o, struct grep_pats *pats)
+{
+	struct buf all = {0};
+	bool any;
+	int ret = pat_sources(o, &all, &any);
+
+	if (ret)
+		goto out;
+	pats->fixed = o->dialect == GREP_FIXED && !o->xline && !o->word &&
+		      !(o->utf8 && o->icase && has_high_byte(&all));
+	for (size_t pos = 0; pos < all.len && !ret;) {
+		char *nl = memchr(all.data + pos, '\n', all.len - pos);
+		size_t end = nl ? (size_t)(nl - all.data) : all.len;
+
+		ret = pat_add(o, pats, all.data + pos, end - pos);
+		pos = end + 1;
+	}
+	if (!ret && !any && o->invert) {
+		pats->fixed = false;
+		ret = buf_puts(&pats->text, "a^\n");
+		pats->n = 1;
+	}
+out:
+	buf_free(&all);
+	return ret;
+}
+
+/* ---- files and jobs ------------------------------------------------------- */
+
+/*
+ * One FILE operand: opened here first, with the caller's own rights, so a
+ * missing or unreadable file gets grep's message; the fd is then the one
+ * lines are pread from. Owned by grep_run, which closes fd, removes the
+ * job and the spool.
  */
 struct grep_file {
-	const char *name; /* as given, for messages and FILE: prefixes */
+	const char *name; /* as given (or --label), for messages and FILE: prefixes */
+	const char *path; /* what is opened: name, or "." for -r without FILE */
+	struct buf sent;  /* the absolute path the daemon was given, for a tree's names */
 	int fd;		  /* -1: not opened (err says why) */
-	int err;	  /* -errno of the open, or -EISDIR, -EINVAL for other kinds */
+	int err;	  /* -errno of the open, or -EISDIR */
 	bool submitted;	  /* id names a job of ours, not printed yet */
 	bool dir;	  /* -r and a directory: one job over the tree, no fd */
-	bool recursive;	  /* -r or -R given */
 	bool cancelled;	  /* we cancelled it: remove it once it has ended */
+	bool skip;	  /* excluded, or -d skip: no job, no output */
+	bool names;	  /* print FILE: prefixes for it */
+	char spool[PATH_MAX]; /* a private copy scanned instead (stdin, /proc, ...) */
 	char id[VYRECTL_ID_MAX + 1];
 };
 
@@ -84,27 +1061,34 @@ struct line_reader {
 	bool eof;     /* a pread at off + len returned 0 */
 };
 
+/* What is printed of one file: its context and binary state. */
+struct grep_out {
+	const char *name;
+	size_t namelen;
+	bool names;
+	struct line_reader r;
+	uint64_t next_line, next_off; /* the first line not printed yet */
+	uint64_t after_left;	      /* -A lines still owed */
+	bool started;		      /* a line of it was printed */
+	bool binary;		      /* print no more lines of it */
+	uint64_t selected;
+	uint64_t hidden; /* selected lines not printed: it is binary */
+};
+
 /* Everything grep_run owns; released by grep_cleanup, also on Ctrl-C and errors. */
 struct grep_state {
 	const struct vyrectl *c;
 	struct grep_opts *o;
 	struct grep_file *f;
-	char tmp[PATH_MAX]; /* the merged pattern file, "" if none */
+	struct grep_pats pats;
+	char tmp[PATH_MAX]; /* the pattern file, "" if none */
 	struct buf desc;    /* the descriptor without path=, shared by every file */
-	bool names;
+	bool lines;	    /* lines=1: print lines, not counts */
+	bool printed;	    /* a context group was printed: the next needs "--" */
+	bool done;	    /* -q selected a line: stop */
 	uint64_t selected;
 	bool error;
 };
-
-/* ---- patterns ------------------------------------------------------------- */
-
-static bool pattern_inline(const char *p)
-{
-	size_t n = strlen(p);
-
-	/* grep splits a pattern at newlines; an empty one the daemon refuses inline */
-	return n && n <= GREP_PATTERN_MAX && !memchr(p, '\n', n);
-}
 
 static int fd_write_all(int fd, const char *s, size_t n)
 {
@@ -121,144 +1105,94 @@ static int fd_write_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
-/* Appends FILE's patterns (stdin for "-") to fd, ending them with a newline. */
-static int pattern_file_copy(int fd, const char *name)
-{
-	int in = strcmp(name, "-") ? open(name, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
-	struct buf b = {0};
-	int ret;
-
-	if (in < 0) {
-		ret = -errno;
-		fprintf(stderr, "vyrectl: %s: %s\n", name, strerror(-ret));
-		return ret;
-	}
-	ret = buf_read_fd(&b, in);
-	if (in != STDIN_FILENO)
-		close(in);
-	if (ret)
-		fprintf(stderr, "vyrectl: %s: %s\n", name, strerror(-ret));
-	else if (b.len)
-		ret = fd_write_all(fd, b.data, b.len);
-	if (!ret && b.len && b.data[b.len - 1] != '\n')
-		ret = fd_write_all(fd, "\n", 1);
-	buf_free(&b);
-	return ret;
-}
-
-/*
- * -e and -f together, several -e, a long or multi-line pattern: one file,
- * one pattern a line, 0600 and the caller's own, so the daemon (reading it
- * with the caller's credentials) may and nobody else can. grep_cleanup
- * removes it.
- */
-static int pattern_tmp_write(struct grep_state *s)
+/* A private 0600 file of the caller's in $TMPDIR (else /tmp); its fd. */
+static int tmp_create(char path[PATH_MAX], const char *what)
 {
 	const char *dir = getenv("TMPDIR");
-	int fd, ret = 0;
+	int fd;
 
 	if (!dir || dir[0] != '/')
 		dir = "/tmp";
-	if (snprintf(s->tmp, sizeof(s->tmp), "%s/vyrectl-grep.XXXXXX", dir) >=
-	    (int)sizeof(s->tmp)) {
-		s->tmp[0] = '\0';
-		fprintf(stderr, "vyrectl: TMPDIR: %s\n", strerror(ENAMETOOLONG));
+	if (snprintf(path, PATH_MAX, "%s/vyrectl-%s.XXXXXX", dir, what) >= PATH_MAX) {
+		path[0] = '\0';
+		fprintf(stderr, "vyrectl grep: TMPDIR: %s\n", strerror(ENAMETOOLONG));
 		return -ENAMETOOLONG;
 	}
-	fd = mkstemp(s->tmp);
-	if (fd < 0) {
-		ret = -errno;
-		fprintf(stderr, "vyrectl: %s: %s (set TMPDIR to a writable folder)\n", s->tmp,
-			strerror(-ret));
-		s->tmp[0] = '\0';
-		return ret;
-	}
-	if (fchmod(fd, 0600) < 0)
-		ret = -errno;
-	for (size_t i = 0; i < s->o->npats && !ret; i++) {
-		ret = fd_write_all(fd, s->o->pats[i], strlen(s->o->pats[i]));
-		if (!ret)
-			ret = fd_write_all(fd, "\n", 1);
-	}
-	for (size_t i = 0; i < s->o->npfiles && !ret; i++)
-		ret = pattern_file_copy(fd, s->o->pfiles[i]);
-	if (close(fd) < 0 && !ret)
-		ret = -errno;
-	if (ret && ret != -ENOENT && ret != -EACCES)
-		fprintf(stderr, "vyrectl: %s: %s\n", s->tmp, strerror(-ret));
-	return ret;
-}
-
-/* A -f FILE as the daemon will open it: checked here first for grep's message. */
-static int pattern_file_check(const char *name)
-{
-	int fd = open(name, O_RDONLY | O_CLOEXEC);
-
+	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0) {
 		int ret = -errno;
 
-		fprintf(stderr, "vyrectl: %s: %s\n", name, strerror(-ret));
+		fprintf(stderr, "vyrectl grep: %s: %s (set TMPDIR to a writable folder)\n", path,
+			strerror(-ret));
+		path[0] = '\0';
 		return ret;
 	}
-	close(fd);
-	return 0;
+	fchmod(fd, 0600);
+	return fd;
 }
 
-/* " op=grep pattern=... [fixed=1] ...": what every file's descriptor shares. */
+/* One pattern inline, else all of them in a 0600 file the daemon reads as the caller. */
 static int desc_grep_build(struct grep_state *s)
 {
 	const struct grep_opts *o = s->o;
+	struct grep_pats *p = &s->pats;
 	struct buf *d = &s->desc;
 	char num[32];
 	int ret = buf_puts(d, " op=grep");
 
 	if (ret)
 		return ret;
-	if (o->npats == 1 && !o->npfiles && pattern_inline(o->pats[0])) {
+	if (p->n == 1 && p->text.len > 1 && p->text.len - 1 <= GREP_PATTERN_MAX &&
+	    !memchr(p->text.data, '\0', p->text.len)) {
+		p->text.data[--p->text.len] = '\0'; /* its newline */
 		ret = buf_puts(d, " pattern=");
 		if (!ret)
-			ret = put_quoted(d, o->pats[0], true);
-	} else if (o->npfiles == 1 && !o->npats && strcmp(o->pfiles[0], "-")) {
-		ret = pattern_file_check(o->pfiles[0]);
-		if (!ret)
-			ret = buf_puts(d, " patterns=");
-		if (!ret)
-			ret = put_path(d, o->pfiles[0]);
+			ret = put_quoted(d, p->text.data, true);
 	} else {
-		ret = pattern_tmp_write(s);
+		int fd = tmp_create(s->tmp, "patterns");
+
+		if (fd < 0)
+			return fd;
+		ret = fd_write_all(fd, p->text.data ? p->text.data : "", p->text.len);
+		if (close(fd) < 0 && !ret)
+			ret = -errno;
+		if (ret)
+			fprintf(stderr, "vyrectl grep: %s: %s\n", s->tmp, strerror(-ret));
 		if (!ret)
 			ret = buf_puts(d, " patterns=");
 		if (!ret)
 			ret = put_path(d, s->tmp);
 	}
-	if (!ret && o->fixed)
+	if (!ret && p->fixed)
 		ret = buf_puts(d, " fixed=1");
+	/* non-ASCII letters were folded into the pattern; the daemon folds ASCII */
 	if (!ret && o->icase)
 		ret = buf_puts(d, " icase=1");
 	if (!ret && o->invert)
 		ret = buf_puts(d, " invert=1");
-	if (!ret && !o->count)
+	if (!ret && s->lines)
 		ret = buf_puts(d, " lines=1");
-	if (!ret && o->max > 0) {
+	if (!ret && (o->quiet || o->list != GREP_LIST_NONE)) {
+		ret = buf_puts(d, " max=1"); /* one selected line decides */
+	} else if (!ret && o->max > 0) {
 		snprintf(num, sizeof(num), " max=%lld", o->max);
 		ret = buf_puts(d, num);
 	}
 	return ret;
 }
 
-/* ---- files and jobs ------------------------------------------------------- */
-
 /*
  * path= for FILE. A path with glob characters would be expanded by the
- * daemon (glob(3)); escaped, it names just this file.
+ * daemon (glob(3)); escaped, it names just this file. sent keeps the
+ * absolute path unescaped, as a tree job's entries begin with it.
  */
-static int desc_path_put(struct buf *line, const char *name)
+static int desc_path_put(struct buf *line, const char *name, struct buf *sent)
 {
-	struct buf abs = {0}, esc = {0};
-	int ret = path_absolute(name, &abs);
+	struct buf esc = {0};
+	int ret = path_absolute(name, sent);
 
-	if (!ret && strpbrk(abs.data, "*?[")) {
-		for (const char *p = abs.data; *p && !ret; p++) {
+	if (!ret && strpbrk(sent->data, "*?[")) {
+		for (const char *p = sent->data; *p && !ret; p++) {
 			if (strchr("*?[\\", *p))
 				ret = buf_put(&esc, "\\", 1);
 			if (!ret)
@@ -268,34 +1202,138 @@ static int desc_path_put(struct buf *line, const char *name)
 			ret = path_plain(esc.data) ? buf_puts(line, esc.data)
 						   : put_quoted(line, esc.data, false);
 	} else if (!ret) {
-		ret = path_plain(abs.data) ? buf_puts(line, abs.data)
-					   : put_quoted(line, abs.data, false);
+		ret = path_plain(sent->data) ? buf_puts(line, sent->data)
+					     : put_quoted(line, sent->data, false);
 	}
 	buf_free(&esc);
-	buf_free(&abs);
 	return ret;
 }
 
-/* Opens FILE as grep would; vyrefs scans regular files and block devices only. */
-static void file_open(struct grep_file *f)
+/*
+ * Filesystems whose files the daemon refuses (README.md "Security"): their
+ * contents are made up per read. grep reads them; here they are copied.
+ */
+static bool fs_pseudo(int fd)
+{
+	static const long magic[] = {
+	    0x9fa0,	/* proc */
+	    0x62656572, /* sysfs */
+	    0x64626720, /* debugfs */
+	    0x74726163, /* tracefs */
+	    0x73636673, /* securityfs */
+	    0x62656570, /* configfs */
+	    0x27e0eb,	/* cgroup */
+	    0x63677270, /* cgroup2 */
+	    0xcafe4a11, /* bpf */
+	    0xde5e81e4, /* efivarfs */
+	    0x1cd1,	/* devpts */
+	    0x65735546, /* fuse: the vyrefs mount itself among them */
+	};
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return false;
+	for (size_t i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
+		if ((long)sf.f_type == magic[i])
+			return true;
+	return false;
+}
+
+/* Copies fd to a private file the daemon can scan; f->fd becomes the copy's. */
+static int file_spool(struct grep_file *f)
+{
+	char buf[1 << 16];
+	int out = tmp_create(f->spool, "input");
+	int ret = 0;
+
+	if (out < 0)
+		return out;
+	for (;;) {
+		ssize_t k = read(f->fd, buf, sizeof(buf));
+
+		if (k < 0 && errno == EINTR && !vyrectl_interrupted)
+			continue;
+		if (k < 0) {
+			ret = -errno;
+			break;
+		}
+		if (k == 0)
+			break;
+		ret = fd_write_all(out, buf, (size_t)k);
+		if (ret)
+			break;
+	}
+	if (f->fd != STDIN_FILENO)
+		close(f->fd);
+	f->fd = out;
+	return ret;
+}
+
+static bool glob_any(const char *const *globs, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!fnmatch(globs[i], name, 0))
+			return true;
+	return false;
+}
+
+/* --include and --exclude on a file's base name, as grep -r applies them. */
+static bool name_excluded(const struct grep_opts *o, const char *base)
+{
+	if (glob_any(o->exclude, o->nexclude, base))
+		return true;
+	return o->ninclude && !glob_any(o->include, o->ninclude, base);
+}
+
+/* A command line FILE: grep matches its whole name or a suffix after a '/'. */
+static bool operand_excluded(const struct grep_opts *o, const char *name, bool dir)
+{
+	const char *base = strrchr(name, '/');
+
+	base = base && base[1] ? base + 1 : name;
+	if (dir)
+		return strcmp(base, ".") && strcmp(base, "..") &&
+		       glob_any(o->exclude_dir, o->nexclude_dir, base);
+	return name_excluded(o, base) ||
+	       (base != name && glob_any(o->exclude, o->nexclude, name));
+}
+
+/* Opens FILE as grep would; what the daemon cannot scan is spooled. */
+static void file_open(const struct grep_opts *o, struct grep_file *f)
 {
 	struct stat st;
+	int ret = 0;
 
-	f->fd = open(f->name, O_RDONLY | O_CLOEXEC);
-	if (f->fd < 0) {
+	if (!strcmp(f->path, "-")) {
+		f->fd = STDIN_FILENO;
+	} else {
+		f->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+		if (f->fd < 0) {
+			f->err = -errno;
+			return;
+		}
+	}
+	if (fstat(f->fd, &st) < 0) {
 		f->err = -errno;
+	} else if (S_ISDIR(st.st_mode)) {
+		if (o->dir_skip || operand_excluded(o, f->path, true))
+			f->skip = true;
+		else if (o->recursive)
+			f->dir = true;
+		else
+			f->err = -EISDIR;
+	} else if (f->fd != STDIN_FILENO && operand_excluded(o, f->path, false)) {
+		f->skip = true;
+	} else if (f->fd == STDIN_FILENO || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) ||
+		   fs_pseudo(f->fd)) {
+		ret = file_spool(f);
+		if (ret)
+			f->err = ret;
 		return;
 	}
-	if (fstat(f->fd, &st) < 0)
-		f->err = -errno;
-	else if (S_ISDIR(st.st_mode) && f->recursive)
-		f->dir = true;
-	else if (S_ISDIR(st.st_mode))
-		f->err = -EISDIR;
-	else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		f->err = -EINVAL;
-	if (f->err || f->dir) {
-		close(f->fd);
+	if (f->err || f->dir || f->skip) {
+		if (f->fd != STDIN_FILENO)
+			close(f->fd);
 		f->fd = -1;
 	}
 }
@@ -315,12 +1353,12 @@ static int file_submit(struct grep_state *s, struct grep_file *f)
 	struct buf line = {0};
 	int ret;
 
-	file_open(f);
-	if (f->err)
+	file_open(s->o, f);
+	if (f->err || f->skip)
 		return 0;
 	ret = buf_puts(&line, "scan path=");
 	if (!ret)
-		ret = desc_path_put(&line, f->name);
+		ret = desc_path_put(&line, f->spool[0] ? f->spool : f->path, &f->sent);
 	if (!ret)
 		ret = buf_put(&line, s->desc.data, s->desc.len);
 	if (!ret && f->dir && s->o->follow)
@@ -343,16 +1381,19 @@ static int file_submit(struct grep_state *s, struct grep_file *f)
 
 static void job_cancel(struct grep_state *s, struct grep_file *f)
 {
-	char rel[VYRECTL_REL_MAX];
+	char rel[VYRECTL_REL_MAX], path[PATH_MAX];
 	int fd;
 
 	job_rel(f->id, "ctl", rel);
 	/* quietly: the job may have ended, and the user has been told why we stop */
-	if (mount_open(s->c, rel, O_WRONLY, &fd) == 0) {
-		if (write(fd, "cancel\n", 7) < 0) {
-			/* it ended first: nothing to cancel */
+	if (snprintf(path, sizeof(path), "%s/%s", s->c->mount, rel) < (int)sizeof(path)) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (write(fd, "cancel\n", 7) < 0) {
+				/* it ended first: nothing to cancel */
+			}
+			close(fd);
 		}
-		close(fd);
 	}
 	f->submitted = false;
 	f->cancelled = true;
@@ -413,17 +1454,241 @@ static int line_fetch(struct line_reader *r, uint64_t off, const char **p, size_
 	}
 }
 
-static void prefix_print(const struct grep_state *s, const char *name, size_t namelen,
-			 unsigned long long line, unsigned long long off)
+/* The offset of the line `back` lines before the one at off (0 stops it). */
+static int line_back(int fd, uint64_t off, uint64_t back, uint64_t *start)
 {
-	if (s->names) {
-		fwrite(name, 1, namelen, stdout);
-		putchar(':');
+	char buf[GREP_BACK_STEP];
+	uint64_t pos = off; /* the line at pos starts there; look before pos - 1 */
+
+	while (back && pos > 0) {
+		uint64_t end = pos - 1; /* the '\n' ending the previous line */
+		bool found = false;
+
+		while (end > 0 && !found) {
+			size_t k = end > sizeof(buf) ? sizeof(buf) : (size_t)end;
+			ssize_t r = pread(fd, buf, k, (off_t)(end - k));
+			char *nl;
+
+			if (r < 0 && errno == EINTR && !vyrectl_interrupted)
+				continue;
+			if (r < 0)
+				return -errno;
+			if ((size_t)r != k)
+				return -EIO;
+			nl = memrchr(buf, '\n', k);
+			if (nl) {
+				end = end - k + (uint64_t)(nl - buf);
+				found = true;
+			} else {
+				end -= k;
+			}
+		}
+		pos = found ? end + 1 : 0;
+		back--;
+	}
+	*start = pos;
+	return 0;
+}
+
+static bool utf8_valid(const char *p, size_t n)
+{
+	mbstate_t st = {0};
+
+	for (size_t i = 0; i < n;) {
+		size_t k;
+
+		if ((uint8_t)p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		k = mbrtowc(NULL, p + i, n - i, &st);
+		if (k == (size_t)-1 || k == (size_t)-2)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
+static void name_put(const struct grep_state *s, const char *name, size_t n)
+{
+	(void)s;
+	fwrite(name, 1, n, stdout);
+}
+
+/* "FILE:LINE:OFFSET:" (':' for a selected line, '-' for context), as grep's -H -n -b. */
+static void prefix_print(const struct grep_state *s, const struct grep_out *w, uint64_t line,
+			 uint64_t off, char sep)
+{
+	if (w->names) {
+		name_put(s, w->name, w->namelen);
+		putchar(s->o->null ? '\0' : sep);
 	}
 	if (s->o->lineno)
-		printf("%llu:", line);
+		printf("%llu%c", (unsigned long long)line, sep);
 	if (s->o->byteoff)
-		printf("%llu:", off);
+		printf("%llu%c", (unsigned long long)off, sep);
+}
+
+/*
+ * A line to print: binary if it holds a NUL, or is not UTF-8 in a UTF-8
+ * locale (grep 3.8 checks each line it prints so). 1 when it is.
+ */
+static int line_emit(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t off,
+		     char sep)
+{
+	const char *p;
+	size_t n;
+	int ret = line_fetch(&w->r, off, &p, &n);
+
+	if (ret)
+		return ret;
+	if (s->o->binary != GREP_BIN_TEXT &&
+	    (memchr(p, '\0', n) || (s->o->utf8 && !utf8_valid(p, n)))) {
+		w->binary = true;
+		return 1;
+	}
+	prefix_print(s, w, line, off, sep);
+	fwrite(p, 1, n, stdout);
+	if (!n || p[n - 1] != '\n')
+		putchar('\n');
+	w->next_line = line + 1;
+	w->next_off = off + n;
+	w->started = true;
+	if (grep_line_buffered)
+		fflush(stdout);
+	return 0;
+}
+
+/* -A: the context owed after the last selected line, up to line `until` (exclusive). */
+static int after_emit(struct grep_state *s, struct grep_out *w, uint64_t until)
+{
+	while (w->after_left && !w->binary && w->next_line < until) {
+		const char *p;
+		size_t n;
+		int ret = line_fetch(&w->r, w->next_off, &p, &n);
+
+		if (ret)
+			return ret;
+		if (!n)
+			break; /* EOF */
+		ret = line_emit(s, w, w->next_line, w->next_off, '-');
+		if (ret)
+			return ret < 0 ? ret : 0;
+		w->after_left--;
+	}
+	return 0;
+}
+
+/* One selected line, LINE at OFFSET, with its context. */
+static int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t off)
+{
+	const struct grep_opts *o = s->o;
+	uint64_t from = line, from_off = off;
+	int ret;
+
+	w->selected++;
+	s->selected++;
+	if (w->binary) {
+		w->hidden++;
+		return 0;
+	}
+	ret = after_emit(s, w, line);
+	if (ret)
+		return ret;
+	if (o->before) {
+		uint64_t floor = w->started ? w->next_line : 1;
+
+		from = line > floor + (uint64_t)o->before ? line - (uint64_t)o->before : floor;
+		if (from == w->next_line && w->started)
+			from_off = w->next_off;
+		else
+			ret = line_back(w->r.fd, off, line - from, &from_off);
+		if (ret)
+			return ret;
+	}
+	if (o->context && s->printed && grep_group_sep &&
+	    (!w->started || from > w->next_line)) {
+		fputs(grep_group_sep, stdout);
+		putchar('\n');
+	}
+	for (uint64_t l = from, at = from_off; l < line && !w->binary; l++) {
+		ret = line_emit(s, w, l, at, '-');
+		if (ret < 0)
+			return ret;
+		at = w->next_off;
+	}
+	if (!w->binary)
+		ret = line_emit(s, w, line, off, ':');
+	if (ret < 0)
+		return ret;
+	if (w->binary) {
+		w->hidden++;
+		return 0;
+	}
+	w->after_left = (uint64_t)o->after;
+	s->printed = true;
+	return 0;
+}
+
+/* After FILE's last selected line: its trailing context, or grep's binary message. */
+static int out_end(struct grep_state *s, struct grep_out *w)
+{
+	int ret = 0;
+
+	if (!w->binary && w->started)
+		ret = after_emit(s, w, UINT64_MAX);
+	if (w->binary && w->hidden) {
+		fflush(stdout);
+		fputs("vyrectl grep: ", stderr);
+		fwrite(w->name, 1, w->namelen, stderr);
+		fputs(": binary file matches\n", stderr);
+	}
+	return ret;
+}
+
+/*
+ * Whether FILE is binary before anything of it is printed: a NUL in its
+ * first GREP_BINARY_PEEK bytes, as grep 3.8's first read finds it.
+ */
+static bool file_binary(int fd)
+{
+	char *buf = malloc(GREP_BINARY_PEEK);
+	size_t got = 0;
+	bool nul = false;
+
+	if (!buf)
+		return false;
+	while (got < GREP_BINARY_PEEK) {
+		ssize_t k = pread(fd, buf + got, GREP_BINARY_PEEK - got, (off_t)got);
+
+		if (k < 0 && errno == EINTR && !vyrectl_interrupted)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	nul = memchr(buf, '\0', got) != NULL;
+	free(buf);
+	return nul;
+}
+
+static void out_begin(struct grep_state *s, struct grep_out *w, int fd, const char *name,
+		      size_t namelen, bool names)
+{
+	w->name = name;
+	w->namelen = namelen;
+	w->names = names;
+	w->r.fd = fd;
+	w->r.off = 0;
+	w->r.len = 0;
+	w->r.eof = false;
+	w->next_line = 1;
+	w->next_off = 0;
+	w->after_left = 0;
+	w->started = false;
+	w->selected = 0;
+	w->hidden = 0;
+	w->binary = s->o->binary != GREP_BIN_TEXT && fd >= 0 && file_binary(fd);
 }
 
 /* "LINE:OFFSET", or "PATH:LINE:OFFSET" from a job over several files: read from the right. */
@@ -449,13 +1714,71 @@ static int lines_entry_parse(const char *e, size_t n, unsigned long long *line,
 }
 
 /*
- * A tree's lines come sorted by path: a new PATH (escaped in the entry)
- * closes the file being read and opens the next, with the caller's rights.
+ * A tree entry's path (unescaped, absolute as the daemon wrote it) as grep
+ * -r names it: the operand as given, then the part below it ("./a.txt",
+ * "sub/b.txt"; "a.txt" for -r without FILE). -1 if --include,
+ * --exclude or --exclude-dir leave it out.
  */
-static int lines_switch(struct line_reader *r, struct buf *cur, const char *esc, size_t n)
+static int tree_name(const struct grep_state *s, const struct grep_file *f, const char *path,
+		     size_t n, struct buf *out)
+{
+	const struct grep_opts *o = s->o;
+	const char *rel = path;
+	size_t sl = f->sent.len;
+	int ret;
+
+	out->len = 0;
+	if (n > sl && !memcmp(path, f->sent.data, sl) && (path[sl] == '/' || f->sent.data[sl - 1] == '/'))
+		rel = path + sl + (path[sl] == '/');
+	/* the directories below the operand, then the file's own name */
+	for (const char *c = rel, *sep; (sep = memchr(c, '/', n - (size_t)(c - path)));
+	     c = sep + 1) {
+		char comp[NAME_MAX + 1];
+		size_t k = (size_t)(sep - c);
+
+		if (rel == path || k > NAME_MAX)
+			break;
+		memcpy(comp, c, k);
+		comp[k] = '\0';
+		if (glob_any(o->exclude_dir, o->nexclude_dir, comp))
+			return -1;
+	}
+	{
+		const char *base = memrchr(path, '/', n);
+		char comp[NAME_MAX + 1];
+		size_t k;
+
+		base = base ? base + 1 : path;
+		k = n - (size_t)(base - path);
+		if (k <= NAME_MAX) {
+			memcpy(comp, base, k);
+			comp[k] = '\0';
+			if (name_excluded(o, comp))
+				return -1;
+		}
+	}
+	if (rel == path)
+		return buf_put(out, path, n);
+	if (o->no_operand)
+		return buf_put(out, rel, n - (size_t)(rel - path));
+	ret = buf_puts(out, f->name);
+	if (!ret && (!out->len || out->data[out->len - 1] != '/'))
+		ret = buf_put(out, "/", 1);
+	if (!ret)
+		ret = buf_put(out, rel, n - (size_t)(rel - path));
+	return ret;
+}
+
+/*
+ * A tree's lines come sorted by path: a new PATH (escaped in the entry)
+ * ends the file being printed and opens the next, with the caller's rights.
+ * *skip is set for a file --include/--exclude leave out.
+ */
+static int lines_switch(struct grep_state *s, struct grep_file *f, struct grep_out *w,
+			struct buf *cur, struct buf *shown, const char *esc, size_t n, bool *skip)
 {
 	struct buf p = {0};
-	int ret = buf_put(&p, esc, n);
+	int ret = buf_put(&p, esc, n), fd;
 
 	if (ret)
 		return ret;
@@ -465,37 +1788,52 @@ static int lines_switch(struct line_reader *r, struct buf *cur, const char *esc,
 		buf_free(&p);
 		return 0;
 	}
-	if (r->fd >= 0)
-		close(r->fd);
+	if (cur->data && !*skip) {
+		ret = out_end(s, w);
+		if (w->r.fd >= 0)
+			close(w->r.fd);
+		w->r.fd = -1;
+	}
 	buf_free(cur);
 	*cur = p;
-	r->off = 0;
-	r->len = 0;
-	r->eof = false;
-	r->fd = open(cur->data, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0) {
-		fprintf(stderr, "vyrectl: %s: %s\n", cur->data, strerror(errno));
-		return -errno;
+	*skip = tree_name(s, f, cur->data, cur->len, shown) < 0;
+	if (*skip || ret)
+		return ret;
+	fd = open(cur->data, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		if (!s->o->silent)
+			fprintf(stderr, "vyrectl grep: %s: %s\n", shown->data, strerror(-ret));
+		return ret;
 	}
+	/* grep -r names what it finds below a directory, unless -h */
+	out_begin(s, w, fd, shown->data, shown->len, s->o->names >= 0);
+	if (w->binary && s->o->binary == GREP_BIN_SKIP)
+		*skip = true;
 	return 0;
 }
 
 /* Prints FILE's selected lines as jobs/N/lines lists them. */
 static int lines_print(struct grep_state *s, struct grep_file *f)
 {
-	struct line_reader r = {.fd = f->fd, .cap = GREP_WINDOW_START};
+	struct grep_out w = {.r = {.fd = -1, .cap = GREP_WINDOW_START}};
 	char rel[VYRECTL_REL_MAX];
-	struct buf b = {0}, cur = {0};
+	struct buf b = {0}, cur = {0}, shown = {0};
 	size_t done = 0;
+	bool skip = false;
 	int fd, ret;
 
 	job_rel(f->id, "lines", rel);
 	ret = mount_open(s->c, rel, O_RDONLY, &fd);
 	if (ret)
 		return ret;
-	r.buf = malloc(r.cap);
-	ret = r.buf ? 0 : -ENOMEM;
-	while (!ret && !vyrectl_interrupted) {
+	w.r.buf = malloc(w.r.cap);
+	ret = w.r.buf ? 0 : -ENOMEM;
+	if (!ret && !f->dir) {
+		out_begin(s, &w, f->fd, f->name, strlen(f->name), f->names);
+		skip = w.binary && s->o->binary == GREP_BIN_SKIP;
+	}
+	while (!ret && !vyrectl_interrupted && !ferror(stdout)) {
 		char *nl;
 		ssize_t k;
 
@@ -521,41 +1859,81 @@ static int lines_print(struct grep_state *s, struct grep_file *f)
 		b.len += (size_t)k;
 		while (!ret && (nl = memchr(b.data + done, '\n', b.len - done))) {
 			unsigned long long line, off;
-			const char *p = NULL;
-			size_t n = 0;
-
 			size_t plen = 0;
+
 			ret = lines_entry_parse(b.data + done, (size_t)(nl - b.data) - done, &line,
 						&off, &plen);
-			if (!ret && f->dir)
-				ret = lines_switch(&r, &cur, b.data + done, plen);
-			if (!ret)
-				ret = line_fetch(&r, off, &p, &n);
-			if (!ret) {
-				if (f->dir)
-					prefix_print(s, cur.data, cur.len, line, off);
-				else
-					prefix_print(s, f->name, strlen(f->name), line, off);
-				fwrite(p, 1, n, stdout);
-				if (!n || p[n - 1] != '\n')
-					putchar('\n');
-				s->selected++;
+			if (!ret && f->dir) {
+				ret = lines_switch(s, f, &w, &cur, &shown, b.data + done, plen,
+						   &skip);
+				if (ret && ret != -ENOMEM && ret != -EINTR) {
+					s->error = true; /* that file is gone; the others print */
+					skip = true;
+					ret = 0;
+				}
 			}
+			if (!ret && !skip)
+				ret = out_line(s, &w, line, off);
 			done = (size_t)(nl - b.data) + 1;
 		}
 	}
+	if (!ret && !skip && (cur.data || !f->dir))
+		ret = out_end(s, &w);
 	if (ret == -EPROTO)
 		fprintf(stderr, "vyrectl: %s/%s: not LINE:OFFSET lines (is it a vyrefs mount?)\n",
 			s->c->mount, rel);
 	else if (ret && ret != -EINTR)
-		fprintf(stderr, "vyrectl: %s: %s\n", f->name, strerror(-ret));
+		fprintf(stderr, "vyrectl grep: %s: %s\n", f->name, strerror(-ret));
 	close(fd);
-	if (f->dir && r.fd >= 0)
-		close(r.fd);
-	free(r.buf);
+	if (f->dir && w.r.fd >= 0)
+		close(w.r.fd);
+	free(w.r.buf);
 	buf_free(&b);
 	buf_free(&cur);
+	buf_free(&shown);
 	return ret;
+}
+
+/* One file's count, as -c, -l, -L and -q print it. */
+static void count_emit(struct grep_state *s, const char *name, size_t namelen, bool names,
+		       unsigned long long n)
+{
+	const struct grep_opts *o = s->o;
+
+	s->selected += n;
+	if (o->quiet) {
+		if (n)
+			s->done = true;
+		return;
+	}
+	if (o->list != GREP_LIST_NONE) {
+		if ((o->list == GREP_LIST_MATCHING) == (n > 0)) {
+			name_put(s, name, namelen);
+			putchar(o->null ? '\0' : '\n');
+		}
+		return;
+	}
+	if (names) {
+		name_put(s, name, namelen);
+		putchar(o->null ? '\0' : ':');
+	}
+	printf("%llu\n", n);
+}
+
+/* -I in count mode: a binary file of a tree counts nothing. */
+static bool count_skip_binary(const struct grep_state *s, const char *path)
+{
+	bool bin;
+	int fd;
+
+	if (s->o->binary != GREP_BIN_SKIP)
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bin = file_binary(fd);
+	close(fd);
+	return bin;
 }
 
 static int count_print(struct grep_state *s, struct grep_file *f)
@@ -576,13 +1954,91 @@ static int count_print(struct grep_state *s, struct grep_file *f)
 			s->c->mount, rel);
 		ret = -EPROTO;
 	} else {
-		if (s->names)
-			printf("%s:", f->name);
-		printf("%llu\n", n);
-		s->selected += n;
+		if (n && s->o->binary == GREP_BIN_SKIP && f->fd >= 0 && file_binary(f->fd))
+			n = 0;
+		count_emit(s, f->name, strlen(f->name), f->names, n);
 	}
 	buf_free(&b);
 	return ret;
+}
+
+/* A tree's jobs/N/files, "RESULT PATH" a file sorted by path, as grep -r -c/-l/-L. */
+static int tree_count_print(struct grep_state *s, struct grep_file *f)
+{
+	char rel[VYRECTL_REL_MAX];
+	struct buf b = {0}, shown = {0};
+	int ret;
+
+	job_rel(f->id, "files", rel);
+	ret = mount_read(s->c, rel, &b);
+	for (size_t pos = 0; !ret && b.data && pos < b.len && !s->done;) {
+		char *nl = memchr(b.data + pos, '\n', b.len - pos), *sp, *end;
+		size_t e = nl ? (size_t)(nl - b.data) : b.len;
+		unsigned long long v;
+		size_t n;
+
+		b.data[e] = '\0';
+		sp = strchr(b.data + pos, ' ');
+		errno = 0;
+		v = strtoull(b.data + pos, &end, 10);
+		if (!sp || end != sp || errno) {
+			fprintf(stderr, "vyrectl: %s/%s: not RESULT PATH lines (is it a vyrefs "
+				"mount?)\n", s->c->mount, rel);
+			ret = -EPROTO;
+			break;
+		}
+		n = path_unescape(sp + 1, strlen(sp + 1));
+		sp[1 + n] = '\0';
+		pos = e + 1;
+		if (tree_name(s, f, sp + 1, n, &shown) < 0)
+			continue;
+		if (v && count_skip_binary(s, sp + 1))
+			v = 0;
+		count_emit(s, shown.data, shown.len, s->o->names >= 0, v);
+	}
+	buf_free(&b);
+	buf_free(&shown);
+	return ret;
+}
+
+/* A tree's failed entries, "PATH ERRNO_NAME", as grep -r's messages; 1 if any. */
+static int tree_failed_print(struct grep_state *s, struct grep_file *f)
+{
+	char rel[VYRECTL_REL_MAX];
+	struct buf b = {0}, shown = {0};
+	int ret, failed = 0;
+
+	job_rel(f->id, "failed", rel);
+	ret = mount_read(s->c, rel, &b);
+	for (size_t pos = 0; !ret && b.data && pos < b.len;) {
+		char *nl = memchr(b.data + pos, '\n', b.len - pos);
+		size_t e = nl ? (size_t)(nl - b.data) : b.len;
+		char *sp = memrchr(b.data + pos, ' ', e - pos);
+
+		if (sp) {
+			size_t n = path_unescape(b.data + pos, (size_t)(sp - (b.data + pos)));
+
+			b.data[e] = '\0';
+			if (tree_name(s, f, b.data + pos, n, &shown) >= 0) {
+				failed = 1;
+				if (!s->o->silent)
+					fprintf(stderr, "vyrectl grep: %s: %s\n", shown.data,
+						sp + 1);
+			}
+		}
+		pos = e + 1;
+	}
+	buf_free(&b);
+	buf_free(&shown);
+	return ret ? ret : failed;
+}
+
+static void file_error(struct grep_state *s, const struct grep_file *f)
+{
+	s->error = true;
+	if (s->o->silent)
+		return;
+	fprintf(stderr, "vyrectl grep: %s: %s\n", f->name, strerror(-f->err));
 }
 
 /* Waits for FILE's job and prints what grep would; -EINTR on Ctrl-C. */
@@ -591,18 +2047,10 @@ static int file_finish(struct grep_state *s, struct grep_file *f)
 	struct job_status st;
 	int ret;
 
+	if (f->skip)
+		return 0;
 	if (f->err) {
-		if (f->err == -EINVAL)
-			fprintf(stderr,
-				"vyrectl: %s: not a regular file or block device (vyrefs scans "
-				"only those)\n",
-				f->name);
-		else
-			fprintf(stderr, "vyrectl: %s: %s\n", f->name, strerror(-f->err));
-		/* grep -c counts a directory's lines as 0 */
-		if (f->err == -EISDIR && s->o->count)
-			printf(s->names ? "%s:0\n" : "0\n", f->name);
-		s->error = true;
+		file_error(s, f);
 		return 0;
 	}
 	if (!f->submitted)
@@ -615,31 +2063,26 @@ static int file_finish(struct grep_state *s, struct grep_file *f)
 		return 0;
 	}
 	if (!strcmp(st.state, "cancelled")) {
-		fprintf(stderr, "vyrectl: %s: job %s was cancelled\n", f->name, f->id);
+		fprintf(stderr, "vyrectl grep: %s: job %s was cancelled\n", f->name, f->id);
 		s->error = true;
 		f->submitted = false;
 		return 0;
 	}
 	/* a failed job's lines still cover the chunks that were read */
-	if (f->dir && s->o->count) {
-		ret = files_print(s->c, f->id, s->o->names >= 0, &s->selected);
-		if (ret == 1) { /* grep -r's "Permission denied": an error, the rest printed */
-			s->error = true;
-			ret = 0;
-		}
-	} else {
-		ret = s->o->count ? count_print(s, f) : lines_print(s, f);
-		if (!ret && f->dir && files_failed_print(s->c, f->id))
-			s->error = true;
-	}
+	if (!s->lines)
+		ret = f->dir ? tree_count_print(s, f) : count_print(s, f);
+	else
+		ret = lines_print(s, f);
+	if (!ret && f->dir && tree_failed_print(s, f))
+		s->error = true;
 	if (ret == -EINTR || vyrectl_interrupted)
 		return -EINTR;
 	if (ret)
 		s->error = true;
 	if (strcmp(st.state, "done")) {
-		fprintf(stderr, "vyrectl: %s: job %s %s: %s (see %s/jobs/%s/failed)\n", f->name,
-			f->id, st.state, st.error[0] ? st.error : "no error given", s->c->mount,
-			f->id);
+		fprintf(stderr, "vyrectl grep: %s: job %s %s: %s (see %s/jobs/%s/failed)\n",
+			f->name, f->id, st.state, st.error[0] ? st.error : "no error given",
+			s->c->mount, f->id);
 		s->error = true;
 		f->submitted = false; /* kept, for its failed file */
 	} else {
@@ -651,30 +2094,37 @@ static int file_finish(struct grep_state *s, struct grep_file *f)
 /* ---- the command ---------------------------------------------------------- */
 
 /*
- * Cancels the jobs not printed yet (Ctrl-C, a closed pipe, a refusal), then
- * removes them once they have ended: a wait read returns at once for a
- * cancelled job, and a second Ctrl-C ends it anyway.
+ * Cancels the jobs not printed yet (Ctrl-C, a closed pipe, -q's answer, a
+ * refusal), then removes them once they have ended: a wait read returns at
+ * once for a cancelled job, and a second Ctrl-C ends it anyway.
  */
 static void grep_cleanup(struct grep_state *s)
 {
 	for (int i = 0; s->f && i < s->o->nfiles; i++) {
 		if (s->f[i].submitted)
 			job_cancel(s, &s->f[i]);
-		if (s->f[i].fd >= 0)
+		if (s->f[i].fd >= 0 && s->f[i].fd != STDIN_FILENO)
 			close(s->f[i].fd);
+		s->f[i].fd = -1;
 	}
 	for (int i = 0; s->f && i < s->o->nfiles; i++) {
-		char rel[VYRECTL_REL_MAX];
+		char rel[VYRECTL_REL_MAX], path[PATH_MAX];
 		struct buf b = {0};
 		int fd;
 
+		if (s->f[i].spool[0])
+			unlink(s->f[i].spool);
+		buf_free(&s->f[i].sent);
 		if (!s->f[i].cancelled)
 			continue;
 		job_rel(s->f[i].id, "wait", rel);
-		if (mount_open(s->c, rel, O_RDONLY, &fd) == 0) {
-			buf_read_fd(&b, fd);
-			close(fd);
-			buf_free(&b);
+		if (snprintf(path, sizeof(path), "%s/%s", s->c->mount, rel) < (int)sizeof(path)) {
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				buf_read_fd(&b, fd);
+				close(fd);
+				buf_free(&b);
+			}
 		}
 		job_remove(s, &s->f[i]);
 	}
@@ -684,26 +2134,37 @@ static void grep_cleanup(struct grep_state *s)
 		unlink(s->tmp);
 	s->tmp[0] = '\0';
 	buf_free(&s->desc);
+	buf_free(&s->pats.text);
 }
 
-static int grep_run(const struct vyrectl *c, struct grep_opts *o)
+static int grep_run(const struct vyrectl *c, struct grep_opts *o, bool *epipe)
 {
 	struct grep_state s = {.c = c, .o = o};
 	int next = 0, fd, ret = 0;
 
-	/* grep -m 0 stops before it reads anything */
-	if (o->max == 0)
-		return GREP_NONE;
-	/* grep -r names the files under a directory, as if there were several */
-	s.names = o->names > 0 || (o->names == 0 && (o->nfiles > 1 || o->recursive));
+	s.lines = !(o->count || o->quiet || o->list != GREP_LIST_NONE);
 	s.f = calloc((size_t)o->nfiles, sizeof(*s.f));
 	if (!s.f) {
-		fprintf(stderr, "vyrectl: %s\n", strerror(ENOMEM));
+		fprintf(stderr, "vyrectl grep: %s\n", strerror(ENOMEM));
 		return GREP_ERROR;
 	}
-	for (int i = 0; i < o->nfiles; i++)
-		s.f[i] = (struct grep_file){.name = o->files[i], .fd = -1,
-					    .recursive = o->recursive};
+	for (int i = 0; i < o->nfiles; i++) {
+		bool in = !strcmp(o->files[i], "-");
+
+		s.f[i] = (struct grep_file){
+		    .name = in ? (o->label ? o->label : "(standard input)") : o->files[i],
+		    .path = o->files[i],
+		    .fd = -1,
+		};
+		/* grep -r with one FILE names only what it finds below a directory */
+		s.f[i].names = o->names > 0 || (o->names == 0 && o->nfiles > 1);
+	}
+	ret = pats_build(o, &s.pats);
+	if (ret)
+		goto out;
+	/* -f /dev/null: no pattern, no line can be selected; grep reads nothing */
+	if (!s.pats.n)
+		goto out;
 	/* the mount first, so that a refusal of ctl's later is the daemon's (mount_open says) */
 	ret = mount_open(c, "ctl", O_RDWR, &fd);
 	if (ret)
@@ -712,29 +2173,32 @@ static int grep_run(const struct vyrectl *c, struct grep_opts *o)
 	ret = desc_grep_build(&s);
 	if (ret) {
 		if (ret == -ENOMEM)
-			fprintf(stderr, "vyrectl: %s\n", strerror(-ret));
+			fprintf(stderr, "vyrectl grep: %s\n", strerror(-ret));
 		goto out;
 	}
-	/* SIGPIPE would leave jobs running and the pattern file behind */
-	signal(SIGPIPE, SIG_IGN);
-	for (int i = 0; i < o->nfiles && !ret; i++) {
+	for (int i = 0; i < o->nfiles && !ret && !s.done; i++) {
 		for (; next < o->nfiles && next - i < GREP_INFLIGHT && !ret; next++)
 			ret = file_submit(&s, &s.f[next]);
 		if (ret)
 			break; /* the daemon refused the pattern or an option: every file */
 		ret = file_finish(&s, &s.f[i]);
-		if (s.f[i].fd >= 0)
+		if (s.f[i].fd >= 0 && s.f[i].fd != STDIN_FILENO)
 			close(s.f[i].fd);
 		s.f[i].fd = -1;
-		if (!ret && ferror(stdout))
+		if (!ret && (ferror(stdout) || fflush(stdout) == EOF)) {
+			if (errno == EPIPE)
+				*epipe = true;
 			ret = -EPIPE;
+		}
 	}
 out:
 	grep_cleanup(&s);
 	if (ret == -EINTR || vyrectl_interrupted) {
-		fprintf(stderr, "vyrectl: interrupted; its jobs were cancelled\n");
+		fprintf(stderr, "vyrectl grep: interrupted; its jobs were cancelled\n");
 		return VYRECTL_INTR;
 	}
+	if (o->quiet && s.selected)
+		return GREP_SELECTED;
 	if (ret || s.error)
 		return GREP_ERROR;
 	return s.selected ? GREP_SELECTED : GREP_NONE;
@@ -743,34 +2207,70 @@ out:
 static void grep_usage(FILE *f)
 {
 	fputs(
-	    "usage: vyrectl [-m MOUNT] grep [OPTIONS] PATTERN FILE...\n"
-	    "       vyrectl [-m MOUNT] grep [OPTIONS] (-e PATTERN | -f FILE)... FILE...\n"
+	    "usage: vyrectl [-m MOUNT] grep [OPTION]... PATTERNS [FILE]...\n"
+	    "       vyrectl [-m MOUNT] grep [OPTION]... (-e PATTERNS | -f FILE)... [FILE]...\n"
 	    "\n"
-	    "Prints the lines of each FILE that match, as LC_ALL=C grep -a -E does; each FILE\n"
-	    "is scanned by one op=grep job of the vyrefs mount, the lines read back from FILE.\n"
-	    "PATTERN is a POSIX extended regular expression.\n"
+	    "Prints the lines of each FILE that match PATTERNS, as GNU grep 3.8 does; each\n"
+	    "FILE is scanned by an op=grep job of the vyrefs mount. No FILE, or -: standard\n"
+	    "input (copied to a private file first; so are /proc and other pseudo files).\n"
 	    "\n"
-	    "  -e, --regexp PATTERN      a pattern; several make a set (any one selects)\n"
+	    "Patterns:\n"
+	    "  -G, --basic-regexp        PATTERNS are basic regular expressions (the default)\n"
+	    "  -E, --extended-regexp     PATTERNS are extended regular expressions\n"
+	    "  -F, --fixed-strings       PATTERNS are strings\n"
+	    "  -P, --perl-regexp         refused: the GPU runs a DFA (exit 2)\n"
+	    "  -e, --regexp PATTERNS     PATTERNS, one a line; may be repeated\n"
 	    "  -f, --file FILE           patterns from FILE, one a line (- for stdin)\n"
-	    "  -F, --fixed-strings       patterns are literal strings\n"
-	    "  -E, --extended-regexp     patterns are extended regular expressions (the default)\n"
-	    "  -i, --ignore-case         ASCII case-insensitive\n"
+	    "  -i, -y, --ignore-case     ignore case (in a UTF-8 locale, of every letter)\n"
+	    "      --no-ignore-case      do not (the default)\n"
+	    "  -w, --word-regexp         match only whole words\n"
+	    "  -x, --line-regexp         match only whole lines\n"
+	    "\n"
+	    "Selection and output:\n"
 	    "  -v, --invert-match        select the lines that do not match\n"
-	    "  -m, --max-count N         stop after N selected lines in each FILE\n"
-	    "  -c, --count               print the number of selected lines, not the lines\n"
+	    "  -m, --max-count NUM       stop after NUM selected lines in each FILE\n"
+	    "  -c, --count               print the number of selected lines of each FILE\n"
+	    "  -l, --files-with-matches  print only the names of FILEs with selected lines\n"
+	    "  -L, --files-without-match print only the names of FILEs with none\n"
+	    "  -q, --quiet, --silent     print nothing; exit 0 at the first selected line\n"
+	    "  -s, --no-messages         no messages about missing or unreadable files\n"
 	    "  -n, --line-number         prefix each line with its line number\n"
 	    "  -b, --byte-offset         prefix each line with its byte offset\n"
 	    "  -H, --with-filename       prefix each line with its FILE (the default for several)\n"
 	    "  -h, --no-filename         no FILE prefixes\n"
-	    "  -r, --recursive           a directory FILE: every regular file below it, in one\n"
-	    "                            job (symlinks below it are not followed)\n"
+	    "      --label LABEL         the name of standard input (default (standard input))\n"
+	    "  -Z, --null                a NUL after each FILE name, not ':' or a newline\n"
+	    "  -A, --after-context NUM   print NUM lines after each selected line\n"
+	    "  -B, --before-context NUM  print NUM lines before each selected line\n"
+	    "  -C, --context NUM, -NUM   print NUM lines before and after\n"
+	    "      --group-separator SEP between groups of context (default --)\n"
+	    "      --no-group-separator  no separator between groups\n"
+	    "      --color[=WHEN]        never, or auto (prints no colour: see vyrectl(1));\n"
+	    "                            always is refused (exit 2)\n"
+	    "      --line-buffered       flush each line\n"
+	    "  -o, -T, -z                refused (exit 2): the daemon reports selected lines\n"
+	    "                            ending at '\\n', not where each match is\n"
+	    "\n"
+	    "Files:\n"
+	    "  -a, --text                print the lines of binary files too\n"
+	    "  -I                        a binary file matches nothing\n"
+	    "      --binary-files TYPE   binary (the default), text or without-match\n"
+	    "  -r, --recursive           a directory FILE: every file below it, in one job\n"
+	    "                            (symlinks below it are not followed); no FILE: .\n"
 	    "  -R, --dereference-recursive  as -r, following symlinks\n"
+	    "  -d, --directories ACTION  read (a directory is an error), skip or recurse\n"
+	    "  -D, --devices ACTION      read or skip\n"
+	    "      --include GLOB        only files whose name matches GLOB\n"
+	    "      --exclude GLOB        skip files whose name matches GLOB\n"
+	    "      --exclude-from FILE   skip files whose name matches a GLOB of FILE\n"
+	    "      --exclude-dir GLOB    skip directories whose name matches GLOB\n"
+	    "  -U, --binary              no effect, as on GNU/Linux\n"
 	    "      --mount MOUNT         the vyrefs mount (default $VYRE_MOUNT, else /mnt/vyre)\n"
+	    "  -V, --version             the version\n"
 	    "      --help                this help\n"
 	    "\n"
-	    "Exit status: 0 a line was selected, 1 none was, 2 an error (a missing FILE, a\n"
-	    "pattern the daemon refused: its error: line is shown), 130 interrupted. See "
-	    "vyrectl(1).\n",
+	    "Exit status: 0 a line was selected, 1 none was, 2 an error (0 with -q when a line\n"
+	    "was selected), 130 interrupted. See vyrectl(1) for what differs from grep.\n",
 	    f);
 }
 
@@ -785,85 +2285,342 @@ static int grep_usage_error(const char *fmt, const char *arg)
 	return GREP_ERROR;
 }
 
+/* An option the daemon's answers cannot serve: refused with why, exit 2. */
+static int grep_refuse(const char *opt, const char *why)
+{
+	fprintf(stderr, "vyrectl grep: %s is not supported: %s\n", opt, why);
+	return GREP_ERROR;
+}
+
 enum {
 	GREP_OPT_MOUNT = 0x100,
 	GREP_OPT_HELP,
+	GREP_OPT_LABEL,
+	GREP_OPT_COLOR,
+	GREP_OPT_INCLUDE,
+	GREP_OPT_EXCLUDE,
+	GREP_OPT_EXCLUDE_FROM,
+	GREP_OPT_EXCLUDE_DIR,
+	GREP_OPT_BINARY_FILES,
+	GREP_OPT_LINE_BUFFERED,
+	GREP_OPT_GROUP_SEP,
+	GREP_OPT_NO_GROUP_SEP,
+	GREP_OPT_NO_ICASE,
 };
 
 static const struct option grep_longopts[] = {
-    {"count", no_argument, NULL, 'c'},
-    {"recursive", no_argument, NULL, 'r'},
-    {"dereference-recursive", no_argument, NULL, 'R'},
-    {"line-number", no_argument, NULL, 'n'},
-    {"byte-offset", no_argument, NULL, 'b'},
-    {"ignore-case", no_argument, NULL, 'i'},
-    {"invert-match", no_argument, NULL, 'v'},
-    {"fixed-strings", no_argument, NULL, 'F'},
+    {"basic-regexp", no_argument, NULL, 'G'},
     {"extended-regexp", no_argument, NULL, 'E'},
-    {"max-count", required_argument, NULL, 'm'},
-    {"with-filename", no_argument, NULL, 'H'},
-    {"no-filename", no_argument, NULL, 'h'},
+    {"fixed-strings", no_argument, NULL, 'F'},
+    {"fixed-regexp", no_argument, NULL, 'F'},
+    {"perl-regexp", no_argument, NULL, 'P'},
     {"regexp", required_argument, NULL, 'e'},
     {"file", required_argument, NULL, 'f'},
-    {"mount", required_argument, NULL, GREP_OPT_MOUNT},
+    {"ignore-case", no_argument, NULL, 'i'},
+    {"no-ignore-case", no_argument, NULL, GREP_OPT_NO_ICASE},
+    {"word-regexp", no_argument, NULL, 'w'},
+    {"line-regexp", no_argument, NULL, 'x'},
+    {"null-data", no_argument, NULL, 'z'},
+    {"no-messages", no_argument, NULL, 's'},
+    {"invert-match", no_argument, NULL, 'v'},
+    {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, GREP_OPT_HELP},
+    {"max-count", required_argument, NULL, 'm'},
+    {"byte-offset", no_argument, NULL, 'b'},
+    {"line-number", no_argument, NULL, 'n'},
+    {"line-buffered", no_argument, NULL, GREP_OPT_LINE_BUFFERED},
+    {"with-filename", no_argument, NULL, 'H'},
+    {"no-filename", no_argument, NULL, 'h'},
+    {"label", required_argument, NULL, GREP_OPT_LABEL},
+    {"only-matching", no_argument, NULL, 'o'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"silent", no_argument, NULL, 'q'},
+    {"binary-files", required_argument, NULL, GREP_OPT_BINARY_FILES},
+    {"text", no_argument, NULL, 'a'},
+    {"directories", required_argument, NULL, 'd'},
+    {"devices", required_argument, NULL, 'D'},
+    {"recursive", no_argument, NULL, 'r'},
+    {"dereference-recursive", no_argument, NULL, 'R'},
+    {"include", required_argument, NULL, GREP_OPT_INCLUDE},
+    {"exclude", required_argument, NULL, GREP_OPT_EXCLUDE},
+    {"exclude-from", required_argument, NULL, GREP_OPT_EXCLUDE_FROM},
+    {"exclude-dir", required_argument, NULL, GREP_OPT_EXCLUDE_DIR},
+    {"files-without-match", no_argument, NULL, 'L'},
+    {"files-with-matches", no_argument, NULL, 'l'},
+    {"count", no_argument, NULL, 'c'},
+    {"initial-tab", no_argument, NULL, 'T'},
+    {"null", no_argument, NULL, 'Z'},
+    {"before-context", required_argument, NULL, 'B'},
+    {"after-context", required_argument, NULL, 'A'},
+    {"context", required_argument, NULL, 'C'},
+    {"group-separator", required_argument, NULL, GREP_OPT_GROUP_SEP},
+    {"no-group-separator", no_argument, NULL, GREP_OPT_NO_GROUP_SEP},
+    {"color", optional_argument, NULL, GREP_OPT_COLOR},
+    {"colour", optional_argument, NULL, GREP_OPT_COLOR},
+    {"binary", no_argument, NULL, 'U'},
+    {"mount", required_argument, NULL, GREP_OPT_MOUNT},
     {0},
 };
 
-static int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *argv[])
+
+static int num_arg(const char *arg, const char *what, long long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoll(arg, &end, 10);
+	if (errno == ERANGE) {
+		*v = LLONG_MAX;
+		errno = 0;
+	}
+	if (errno || end == arg || *end || *v < 0) {
+		fprintf(stderr, "vyrectl grep: %s: invalid %s argument\n", arg, what);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --exclude-from FILE: a GLOB a line. */
+static int exclude_from(struct grep_opts *o, const char *name, struct buf *keep)
+{
+	int fd = open(name, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0) {
+		fprintf(stderr, "vyrectl grep: %s: %s\n", name, strerror(errno));
+		return -errno;
+	}
+	ret = buf_read_fd(keep, fd);
+	close(fd);
+	if (ret)
+		return ret;
+	for (char *p = keep->data; p && *p;) {
+		char *nl = strchr(p, '\n');
+
+		if (nl)
+			*nl = '\0';
+		if (*p) {
+			const char **v = realloc(o->exclude, (o->nexclude + 1) * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			o->exclude = v;
+			o->exclude[o->nexclude++] = p;
+		}
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	return 0;
+}
+
+static int glob_push(const char ***v, size_t *n, const char *g)
+{
+	const char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[(*n)++] = g;
+	return 0;
+}
+
+static int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *argv[],
+		      struct buf *keep)
 {
 	static char prog[] = "vyrectl grep";
-	char *end;
-	int opt;
+	long long ctx = -1, after = -1, before = -1, digits = -1;
+	int opt, prev_optind = 1;
+	bool digit_run = false;
 
 	argv[0] = prog;
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "cnbivFEm:Hhe:f:rR", grep_longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv,
+				  "0123456789A:B:C:D:EFGHILPRTUVZabcd:e:f:hilLm:noqRrsuvwxyz",
+				  grep_longopts, NULL)) != -1) {
+		long long v;
+
+		/* -NUM is -C NUM: digits of one word run together */
+		if (opt >= '0' && opt <= '9') {
+			if (!digit_run || prev_optind != optind)
+				digits = digit_run && prev_optind == optind ? digits : 0;
+			digits = digits > LLONG_MAX / 10 ? LLONG_MAX : digits * 10 + (opt - '0');
+			ctx = digits;
+			digit_run = true;
+			prev_optind = optind;
+			continue;
+		}
+		digit_run = false;
+		prev_optind = optind;
 		switch (opt) {
-		case 'r':
-			o->recursive = true;
+		case 'A':
+		case 'B':
+		case 'C':
+			if (num_arg(optarg, "context length", &v))
+				return grep_usage_error(NULL, NULL);
+			if (opt == 'A')
+				after = v;
+			else if (opt == 'B')
+				before = v;
+			else
+				ctx = v;
 			break;
-		case 'R':
-			o->recursive = o->follow = true;
+		case 'D':
+			if (strcmp(optarg, "read") && strcmp(optarg, "skip"))
+				return grep_usage_error("unknown devices method", NULL);
 			break;
-		case 'c':
-			o->count = true;
-			break;
-		case 'n':
-			o->lineno = true;
-			break;
-		case 'b':
-			o->byteoff = true;
-			break;
-		case 'i':
-			o->icase = true;
-			break;
-		case 'v':
-			o->invert = true;
-			break;
-		case 'F':
-			o->fixed = true;
+		case 'd':
+			if (!strcmp(optarg, "recurse"))
+				o->recursive = true;
+			else if (!strcmp(optarg, "skip"))
+				o->dir_skip = true;
+			else if (strcmp(optarg, "read"))
+				return grep_usage_error("invalid argument '%s' for '--directories'",
+							optarg);
 			break;
 		case 'E':
-			o->ere = true;
+			o->dialect = GREP_ERE;
 			break;
+		case 'F':
+			o->dialect = GREP_FIXED;
+			break;
+		case 'G':
+			o->dialect = GREP_BRE;
+			break;
+		case 'P':
+			return grep_refuse("-P (Perl regular expressions)",
+					   "the GPU runs a DFA over POSIX regular expressions; "
+					   "use -E (lookaround and back-references have no DFA)");
+		case 'o':
+			return grep_refuse("-o (--only-matching)",
+					   "the daemon reports the lines selected, not where in "
+					   "them each match is");
+		case 'T':
+			return grep_refuse("-T (--initial-tab)", "not implemented yet");
+		case 'z':
+			return grep_refuse("-z (--null-data)",
+					   "the daemon's lines end at '\\n', not at NUL");
 		case 'H':
 			o->names = 1;
 			break;
 		case 'h':
 			o->names = -1;
 			break;
-		case 'm':
-			errno = 0;
-			o->max = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end)
-				return grep_usage_error("invalid max count: %s", optarg);
+		case 'I':
+			o->binary = GREP_BIN_SKIP;
+			break;
+		case 'a':
+			o->binary = GREP_BIN_TEXT;
+			break;
+		case GREP_OPT_BINARY_FILES:
+			if (!strcmp(optarg, "binary"))
+				o->binary = GREP_BIN_BINARY;
+			else if (!strcmp(optarg, "text"))
+				o->binary = GREP_BIN_TEXT;
+			else if (!strcmp(optarg, "without-match"))
+				o->binary = GREP_BIN_SKIP;
+			else
+				return grep_usage_error("unknown binary-files type", NULL);
+			break;
+		case 'L':
+			o->list = GREP_LIST_OTHERS;
+			break;
+		case 'l':
+			o->list = GREP_LIST_MATCHING;
+			break;
+		case 'U':
+		case 'u':
+			break;
+		case 'V':
+			printf("vyrectl grep %s (GNU grep 3.8's options; see vyrectl(1))\n",
+			       VYREFS_VERSION);
+			return GREP_SELECTED;
+		case 'Z':
+			o->null = true;
+			break;
+		case 'b':
+			o->byteoff = true;
+			break;
+		case 'c':
+			o->count = true;
 			break;
 		case 'e':
-			o->pats[o->npats++] = optarg;
-			break;
 		case 'f':
-			o->pfiles[o->npfiles++] = optarg;
+			o->srcs[o->nsrcs].arg = optarg;
+			o->srcs[o->nsrcs++].file = opt == 'f';
+			break;
+		case 'i':
+		case 'y':
+			o->icase = true;
+			break;
+		case GREP_OPT_NO_ICASE:
+			o->icase = false;
+			break;
+		case 'm':
+			if (num_arg(optarg, "max count", &v) && !(optarg[0] == '-'))
+				return grep_usage_error(NULL, NULL);
+			o->max = optarg[0] == '-' ? -1 : v; /* grep takes a negative as no limit */
+			break;
+		case 'n':
+			o->lineno = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'R':
+			o->follow = true;
+			/* fallthrough */
+		case 'r':
+			o->recursive = true;
+			break;
+		case 's':
+			o->silent = true;
+			break;
+		case 'v':
+			o->invert = true;
+			break;
+		case 'w':
+			o->word = true;
+			break;
+		case 'x':
+			o->xline = true;
+			break;
+		case GREP_OPT_LABEL:
+			o->label = optarg;
+			break;
+		case GREP_OPT_COLOR:
+			if (!optarg || !strcmp(optarg, "never") || !strcmp(optarg, "no") ||
+			    !strcmp(optarg, "none") || !strcmp(optarg, "auto") ||
+			    !strcmp(optarg, "tty") || !strcmp(optarg, "if-tty"))
+				break;
+			if (!strcmp(optarg, "always") || !strcmp(optarg, "yes") ||
+			    !strcmp(optarg, "force"))
+				return grep_refuse("--color=always",
+						   "colouring a match needs where it is in its "
+						   "line, which the daemon does not report (use "
+						   "--color=never)");
+			return grep_usage_error("invalid argument '%s' for '--color'", optarg);
+		case GREP_OPT_INCLUDE:
+			if (glob_push(&o->include, &o->ninclude, optarg))
+				return GREP_ERROR;
+			break;
+		case GREP_OPT_EXCLUDE:
+			if (glob_push(&o->exclude, &o->nexclude, optarg))
+				return GREP_ERROR;
+			break;
+		case GREP_OPT_EXCLUDE_DIR:
+			if (glob_push(&o->exclude_dir, &o->nexclude_dir, optarg))
+				return GREP_ERROR;
+			break;
+		case GREP_OPT_EXCLUDE_FROM:
+			if (exclude_from(o, optarg, keep))
+				return GREP_ERROR;
+			break;
+		case GREP_OPT_LINE_BUFFERED:
+			grep_line_buffered = true;
+			break;
+		case GREP_OPT_GROUP_SEP:
+			grep_group_sep = optarg;
+			break;
+		case GREP_OPT_NO_GROUP_SEP:
+			grep_group_sep = NULL;
 			break;
 		case GREP_OPT_MOUNT:
 			c->mount = optarg;
@@ -875,23 +2632,38 @@ static int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *ar
 			return grep_usage_error(NULL, NULL);
 		}
 	}
-	if (o->fixed && o->ere)
-		return grep_usage_error("%s", "conflicting matchers specified (-E and -F)");
-	if (!o->npats && !o->npfiles) {
+	o->after = after >= 0 ? after : ctx > 0 ? ctx : 0;
+	o->before = before >= 0 ? before : ctx > 0 ? ctx : 0;
+	o->context = after >= 0 || before >= 0 || ctx >= 0;
+	if (!o->nsrcs) {
 		if (optind == argc)
-			return grep_usage_error("%s", "no PATTERN");
-		o->pats[o->npats++] = argv[optind++];
+			return grep_usage_error(NULL, NULL);
+		o->srcs[o->nsrcs].arg = argv[optind++];
+		o->srcs[o->nsrcs++].file = false;
 	}
-	if (optind == argc)
-		return grep_usage_error(
-		    "%s", "no FILE (vyrefs scans files by their path: standard input it cannot)");
 	o->files = argv + optind;
 	o->nfiles = argc - optind;
-	for (int i = 0; i < o->nfiles; i++)
-		if (!strcmp(o->files[i], "-"))
-			return grep_usage_error(
-			    "%s", "-: vyrefs scans files by their path, not standard input");
+	if (!o->nfiles) {
+		/* grep -r with no FILE searches ".", naming what it finds without "./" */
+		static char dot[] = ".", dash[] = "-";
+		static char *one[1];
+
+		one[0] = o->recursive ? dot : dash;
+		o->no_operand = o->recursive;
+		o->files = one;
+		o->nfiles = 1;
+	}
 	return -1;
+}
+
+/* Is stdout a pipe nobody reads any more? Then grep would have died of SIGPIPE. */
+static bool stdout_broken(void)
+{
+	struct stat st;
+
+	if (fstat(STDOUT_FILENO, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		return false;
+	return write(STDOUT_FILENO, "", 0) < 0 && errno == EPIPE;
 }
 
 int grep_main(struct vyrectl *c, int argc, char *argv[])
@@ -899,28 +2671,57 @@ int grep_main(struct vyrectl *c, int argc, char *argv[])
 	/* no -e or -f can outnumber argv */
 	struct grep_opts o = {
 	    .max = -1,
-	    .pats = calloc((size_t)argc, sizeof(char *)),
-	    .pfiles = calloc((size_t)argc, sizeof(char *)),
+	    .srcs = calloc((size_t)argc, sizeof(struct grep_src)),
 	};
+	struct buf keep = {0};
+	bool epipe = false;
+	const char *cs;
 	int ret;
 
-	if (!o.pats || !o.pfiles) {
-		fprintf(stderr, "vyrectl: %s\n", strerror(ENOMEM));
-		ret = GREP_ERROR;
-		goto out_free;
+	if (!o.srcs) {
+		fprintf(stderr, "vyrectl grep: %s\n", strerror(ENOMEM));
+		return GREP_ERROR;
 	}
+	setlocale(LC_CTYPE, "");
+	cs = nl_langinfo(CODESET);
+	o.utf8 = cs && !strcmp(cs, "UTF-8");
 	c->progress = false; /* grep draws nothing on stderr */
-	ret = grep_parse(c, &o, argc, argv);
-	if (ret < 0)
-		ret = grep_run(c, &o);
-	/* a reader that went away (| head) is no error to report, as grep's SIGPIPE is not */
+	ret = grep_parse(c, &o, argc, argv, &keep);
+	/* -q wins over -l, -L and -c; -l and -L over -c (grep's order) */
+	if (o.quiet || o.list != GREP_LIST_NONE) {
+		o.count = false;
+		o.after = o.before = 0;
+		o.context = false;
+	}
+	if (o.count) {
+		o.after = o.before = 0;
+		o.context = false;
+	}
+	if (ret < 0 && o.max == 0)
+		ret = GREP_NONE; /* grep -m 0 stops before it reads anything */
+	if (ret < 0) {
+		/* a closed pipe is noticed as EPIPE, and the jobs cancelled, not left running */
+		signal(SIGPIPE, SIG_IGN);
+		if (grep_line_buffered)
+			setvbuf(stdout, NULL, _IOLBF, 0);
+		ret = grep_run(c, &o, &epipe);
+	}
 	if (fflush(stdout) == EOF || ferror(stdout)) {
-		if (errno != EPIPE)
-			fprintf(stderr, "vyrectl: standard output: %s\n", strerror(errno));
+		if (errno == EPIPE || epipe || stdout_broken())
+			epipe = true;
+		else
+			fprintf(stderr, "vyrectl grep: standard output: %s\n", strerror(errno));
 		ret = GREP_ERROR;
 	}
-out_free:
-	free(o.pats);
-	free(o.pfiles);
+	free(o.srcs);
+	free(o.include);
+	free(o.exclude);
+	free(o.exclude_dir);
+	buf_free(&keep);
+	if (epipe) {
+		/* die of SIGPIPE, as grep does once its reader has gone */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
 	return ret;
 }
