@@ -57,12 +57,40 @@ void fs_buf_free(struct fs_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/*
+ * A value with a control byte (a newline in a path) is written $'...' with
+ * \n, \t, \xHH escapes, as bash, zsh and ksh read it: a status line is
+ * then always one key, whatever a file is named (a path holding
+ * "\nstate=done" split the line and forged a key for line-based readers).
+ */
+static int kv_ansi_c(struct fs_buf *b, const char *key, const char *val)
+{
+	int ret = fs_buf_printf(b, "%s=$'", key);
+
+	for (const unsigned char *c = (const unsigned char *)val; *c && !ret; c++) {
+		if (*c == '\n')
+			ret = fs_buf_printf(b, "\\n");
+		else if (*c == '\t')
+			ret = fs_buf_printf(b, "\\t");
+		else if (*c == '\\' || *c == '\'')
+			ret = fs_buf_printf(b, "\\%c", *c);
+		else if (*c < 0x20 || *c == 0x7f)
+			ret = fs_buf_printf(b, "\\x%02x", *c);
+		else
+			ret = fs_buf_printf(b, "%c", *c);
+	}
+	return ret ? ret : fs_buf_printf(b, "'\n");
+}
+
 /* key=value, the value single-quoted unless it is plainly shell-safe. */
 static int kv(struct fs_buf *b, const char *key, const char *val)
 {
 	bool plain = *val != '\0';
 	int ret;
 
+	for (const unsigned char *c = (const unsigned char *)val; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return kv_ansi_c(b, key, val);
 	for (const char *c = val; *c && plain; c++)
 		plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
 			(*c >= '0' && *c <= '9') || strchr("/._-+:,@%", *c);

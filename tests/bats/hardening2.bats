@@ -151,3 +151,22 @@ daemon_pid() {
 	echo "fds on / before $before, after 20 ended tree jobs $after" >&2
 	[ "$after" -le "$before" ]
 }
+
+@test "item 11: a newline in a path forges no status key; eval still gives the path back" {
+	local d="$FILES/inj" f
+	mkdir -p "$d"
+	f="$d/x"$'\n'"state=failed"$'\n'"uid=0"$'\n'"y"
+	printf 'a\nb\n' > "$f"
+	local q=${f//$'\n'/\\n}
+	id=$(submit "scan path=\"$q\" op=count")
+	wait_job "$id"
+	cat "$MNT/jobs/$id/status" >&2
+	[ "$(grep -c '^state=' "$MNT/jobs/$id/status")" -eq 1 ]
+	[ "$(grep -c '^uid=' "$MNT/jobs/$id/status")" -le 1 ]
+	grep -qx 'state=done' "$MNT/jobs/$id/status"
+	[ "$(grep -c '^state=' "$MNT/jobs/$id/wait")" -eq 1 ]
+	unset path
+	eval "$(cat "$MNT/jobs/$id/status")"
+	[ "$path" = "$f" ]
+	[ "$state" = done ]
+}
