@@ -23,7 +23,12 @@
 
 #define FS_INO_JOB_BASE 64u
 #define FS_TIMEOUT_FIXED 3600.0 /* s: names and attributes that never change */
-#define FS_TIMEOUT_JOB   1.0    /* s: a job directory (reaping removes it) */
+/*
+ * s: a job directory. 0: the kernel must ask for every walk, so another
+ * user's job is looked up (and refused) as that user, never answered from
+ * an entry the owner's lookup left in the cache.
+ */
+#define FS_TIMEOUT_JOB   0.0
 
 /* One row per node: its name, parent, mode and whether the kernel may cache it. */
 const struct fs_node_def fs_nodes[N__COUNT] = {
@@ -96,6 +101,13 @@ static int fs_stat(struct fs *fs, fuse_req_t req, fuse_ino_t ino, struct stat *s
 		j = n == N_LATEST ? fs_job_latest(fs, fuse_req_ctx(req)->uid) : fs_job_lookup(fs, id);
 		if (!j)
 			return -ENOENT;
+		uid_t caller = fuse_req_ctx(req)->uid;
+		if (caller != 0 && caller != j->uid) {
+			/* invisible, as ls jobs/ has it (procfs hidepid=invisible):
+			 * not even its owner and submit time */
+			fs_job_put(&j);
+			return -ENOENT;
+		}
 		st->st_uid = j->uid;
 		st->st_gid = j->gid;
 		st->st_mtime = st->st_ctime = st->st_atime = j->created;

@@ -170,3 +170,15 @@ daemon_pid() {
 	[ "$path" = "$f" ]
 	[ "$state" = done ]
 }
+
+@test "item 12: stat of another user's job shows neither its owner nor its submit time" {
+	local id
+	id=$(submit "scan path=$FILES/public op=count")
+	wait_job "$id"
+	stat "$MNT/jobs/$id" >/dev/null # root's own: there, and cached for root now
+	run "${NOBODY[@]}" stat -c '%u %Y' "$MNT/jobs/$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"No such file or directory"* ]]
+	run "${NOBODY[@]}" stat -c '%u %Y' "$MNT/jobs/$id/status"
+	[ "$status" -ne 0 ]
+}
