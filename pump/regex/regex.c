@@ -59,6 +59,39 @@ int rerr_msg(struct rerr *e, int code, const char *fmt, ...)
 	return code;
 }
 
+void rerr_quote(char *out, size_t cap, const uint8_t *p, size_t len)
+{
+	size_t o = 0;
+
+	if (!cap)
+		return;
+	out[0] = 0;
+	for (size_t i = 0; i < len; i++) {
+		char b[5];
+
+		if (p[i] >= ' ' && p[i] < 0x7f)
+			snprintf(b, sizeof(b), "%c", p[i]);
+		else
+			snprintf(b, sizeof(b), "\\x%02x", p[i]);
+		size_t k = strlen(b);
+		if (o + k + 4 > cap) { /* room for "..." and the NUL */
+			snprintf(out + o, cap - o, "...");
+			return;
+		}
+		memcpy(out + o, b, k + 1);
+		o += k;
+	}
+}
+
+int rwork_fail(struct rerr *e, const struct rwork *w)
+{
+	return rerr_msg(e, -ETIMEDOUT,
+			"compiling the patterns needs more than %llu million steps, about 0.3 s "
+			"of CPU, REGEX_WORK_MAX (try a simpler pattern: smaller repetition "
+			"counts, fewer nested groups, or fewer patterns)",
+			(unsigned long long)(w->max / 1000000));
+}
+
 /* One pattern, or one of its '\n'-separated pieces. */
 static int regex_add(struct rnfa *m, struct rast *ast, struct rset_tab *sets,
 		     const struct regex_opts *o, const uint8_t *p, size_t len, struct rerr *e)
@@ -66,13 +99,16 @@ static int regex_add(struct rnfa *m, struct rast *ast, struct rset_tab *sets,
 	uint32_t root;
 	int ret;
 
+	/* parsing and the trie cost about as much a byte as a closure does a state */
+	if (rwork_spend(m->work, 8 * (uint64_t)len + 8))
+		return rwork_fail(e, m->work);
 	if (o->fixed)
 		return rac_add_literal(m, p, len);
 	ast->n = 0;
 	ret = rast_parse(ast, sets, p, len, o->icase, e, &root);
 	if (ret)
 		return ret;
-	return rnfa_add_ast(m, ast, root);
+	return rnfa_add_ast(m, ast, root, p, len);
 }
 
 int regex_compile(const char *const *pats, const size_t *lens, size_t n,
@@ -83,13 +119,15 @@ int regex_compile(const char *const *pats, const size_t *lens, size_t n,
 	struct rset_tab sets = {0};
 	struct rast ast = {0};
 	struct rclass cls = {0};
+	struct rwork work = {.max = REGEX_WORK_MAX};
+	struct reps eps = {0};
 	struct rnfa m;
 	int ret;
 
 	if (err && errlen)
 		err[0] = 0;
 	memset(out, 0, sizeof(*out));
-	rnfa_init(&m, &sets, o.icase, &e);
+	rnfa_init(&m, &sets, o.icase, &e, &work);
 	if (n > REGEX_PATTERNS_MAX) {
 		ret = rerr_msg(&e, -E2BIG, "%zu patterns, more than %u (use fewer patterns)", n,
 			       REGEX_PATTERNS_MAX);
@@ -117,17 +155,20 @@ int regex_compile(const char *const *pats, const size_t *lens, size_t n,
 	}
 	ret = rnfa_finish(&m);
 	if (!ret)
-		ret = rclass_build(&cls, &sets);
+		ret = reps_build(&eps, &m, &work, &e);
 	if (!ret)
-		ret = rdfa_build(&m, &cls, out, &e);
+		ret = rclass_build(&cls, &sets, &work, &e);
 	if (!ret)
-		ret = rmin_minimize(out, cls.newline);
+		ret = rdfa_build(&m, &eps, &cls, out, &work, &e);
+	if (!ret)
+		ret = rmin_minimize(out, cls.newline, &work, &e);
 out_free:
 	if (ret == -ENOMEM)
 		rerr_msg(&e, ret, "out of memory compiling the patterns");
 	if (ret)
 		regex_dfa_free(out);
 	rclass_free(&cls);
+	reps_free(&eps);
 	rnfa_free(&m);
 	rast_free(&ast);
 	rset_tab_free(&sets);

@@ -68,8 +68,12 @@ struct regex_dfa {
  * "pattern 3 at 5: unbalanced ')' (escape it as \\) or add a '('"),
  * -E2BIG (over REGEX_STATES_MAX or REGEX_TABLE_MAX, more than
  * REGEX_PATTERNS_MAX patterns, or an NFA or nesting too large to build:
- * err says so and suggests a simpler pattern or fewer patterns), or
- * -ENOMEM. err never ends with '\n'. The caps apply while the DFA is
+ * err says so, names the repetition that multiplied the NFA past its cap,
+ * and suggests a simpler pattern or fewer patterns), -ETIMEDOUT (the
+ * compile would take more than its budget of steps, counted the same on
+ * every machine, about 0.3 s: err says so and suggests a simpler pattern),
+ * or -ENOMEM. Every input, however built, returns within that budget.
+ * err never ends with '\n'. The caps apply while the DFA is
  * built, before minimization: (a|b)*a(a|b){20} is refused although its
  * minimal DFA is small, since determinizing it needs 2^20 subsets first.
  * Pattern numbers and byte positions count from 1. On failure *out is

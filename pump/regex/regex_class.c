@@ -13,13 +13,15 @@
 
 #include "regex_priv.h"
 
-int rclass_build(struct rclass *c, const struct rset_tab *sets)
+int rclass_build(struct rclass *c, const struct rset_tab *sets, struct rwork *w, struct rerr *e)
 {
 	uint8_t of[256];
 	int16_t remap[512];
 	uint32_t n = 2;
 
 	memset(c, 0, sizeof(*c));
+	if (rwork_spend(w, 3 * 256 * (uint64_t)sets->n))
+		return rwork_fail(e, w);
 	memset(of, 0, sizeof(of));
 	of['\n'] = 1;
 	for (uint32_t i = 0; i < sets->n; i++) {

@@ -22,15 +22,16 @@
 
 struct rd {
 	const struct rnfa *m;
+	const struct reps *g; /* the epsilon graph the closures walk */
 	const struct rclass *c;
 	struct rerr *err;
-	uint8_t *imp;	 /* NFA state has a byte edge */
-	uint8_t *eolfin; /* NFA state reaches final by epsilon and '$' edges */
+	struct rwork *work;
 	uint32_t *stamp;
 	uint32_t gen;
 	uint32_t *stack;
-	uint32_t *buf; /* the closure's byte-edge states */
+	uint32_t *buf; /* the closure's byte-edge states, in the order met */
 	uint32_t nbuf;
+	uint64_t sum; /* of rd_mix over buf */
 	bool fin, acc;
 	/* DFA states: set d is pool[soff[d]..soff[d]+slen[d]) */
 	uint32_t n, cap;
@@ -47,43 +48,18 @@ struct rd {
 	size_t nb, bcap;
 };
 
-static int rd_eolfin(struct rd *d)
+/*
+ * A set's hash is a sum over its elements, so a closure in any order gets
+ * it as it goes, and the sets need no sorting: an equal set is one of the
+ * same size whose every element this closure visited (rd_same).
+ */
+static uint64_t rd_mix(uint32_t x)
 {
-	const struct rnfa *m = d->m;
-	uint32_t *roff = calloc((size_t)m->nstates + 1, sizeof(*roff));
-	uint32_t *rsrc = malloc(((size_t)m->ne + 1) * sizeof(*rsrc));
-	uint32_t sp = 0;
+	uint64_t z = x + 0x9e3779b97f4a7c15ull;
 
-	if (!roff || !rsrc) {
-		free(roff);
-		free(rsrc);
-		return -ENOMEM;
-	}
-	for (uint32_t i = 0; i < m->ne; i++)
-		if (m->e[i].label == RNFA_EPS || m->e[i].label == RNFA_EOL)
-			roff[m->e[i].to + 1]++;
-	for (uint32_t s = 0; s < m->nstates; s++)
-		roff[s + 1] += roff[s];
-	for (uint32_t i = 0; i < m->ne; i++)
-		if (m->e[i].label == RNFA_EPS || m->e[i].label == RNFA_EOL)
-			rsrc[roff[m->e[i].to]++] = m->e[i].from;
-	for (uint32_t s = m->nstates; s > 0; s--)
-		roff[s] = roff[s - 1];
-	roff[0] = 0;
-	d->eolfin[m->final] = 1;
-	d->stack[sp++] = m->final;
-	while (sp) {
-		uint32_t s = d->stack[--sp];
-
-		for (uint32_t k = roff[s]; k < roff[s + 1]; k++)
-			if (!d->eolfin[rsrc[k]]) {
-				d->eolfin[rsrc[k]] = 1;
-				d->stack[sp++] = rsrc[k];
-			}
-	}
-	free(roff);
-	free(rsrc);
-	return 0;
+	z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ z >> 27) * 0x94d049bb133111ebull;
+	return z ^ z >> 31;
 }
 
 static void rd_push(struct rd *d, uint32_t *sp, uint32_t s)
@@ -94,61 +70,85 @@ static void rd_push(struct rd *d, uint32_t *sp, uint32_t s)
 	}
 }
 
-/* Closure of the stacked seeds over epsilon edges (and '^' edges when bol). */
-static void rd_closure(struct rd *d, uint32_t sp, bool bol)
+/* Pushes the representative of s (regex_eps.c), if its closure holds anything. */
+static void rd_seed(struct rd *d, uint32_t *sp, uint32_t s)
+{
+	if (d->g->rep[s] != REPS_NONE)
+		rd_push(d, sp, d->g->rep[s]);
+}
+
+/*
+ * Closure of the stacked representatives over the compressed epsilon
+ * graph; returns the steps taken.
+ */
+static uint64_t rd_closure(struct rd *d, uint32_t sp)
+{
+	const struct reps *g = d->g;
+	uint64_t steps = 0;
+
+	d->nbuf = 0;
+	d->sum = 0;
+	d->fin = d->acc = false;
+	while (sp) {
+		uint32_t s = d->stack[--sp];
+
+		d->fin |= s == d->m->final;
+		d->acc |= g->eolfin[s];
+		if (g->imp[s]) {
+			d->buf[d->nbuf++] = s;
+			d->sum += rd_mix(s);
+		}
+		steps += 1 + g->cnt[s];
+		for (uint32_t k = g->off[s]; k < g->off[s] + g->cnt[s]; k++)
+			rd_push(d, &sp, g->to[k]);
+	}
+	return steps;
+}
+
+/* The start state's closure, the one that passes '^' edges: over the NFA itself, once. */
+static void rd_closure_bol(struct rd *d, uint32_t sp)
 {
 	const struct rnfa *m = d->m;
 
 	d->nbuf = 0;
+	d->sum = 0;
 	d->fin = d->acc = false;
 	while (sp) {
 		uint32_t s = d->stack[--sp];
 
 		d->fin |= s == m->final;
-		d->acc |= d->eolfin[s];
-		if (d->imp[s])
+		d->acc |= d->g->eolfin[s];
+		if (d->g->imp[s]) {
 			d->buf[d->nbuf++] = s;
+			d->sum += rd_mix(s);
+		}
 		for (uint32_t k = m->off[s]; k < m->coff[s]; k++) {
 			uint32_t l = m->e[k].label;
 
-			if (l == RNFA_EPS || (bol && l == RNFA_BOL))
+			if (l == RNFA_EPS || l == RNFA_BOL)
 				rd_push(d, &sp, m->e[k].to);
 		}
 	}
 }
 
-static int rd_cmp(const void *a, const void *b)
+static uint32_t rd_hash(const struct rd *d)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint64_t h = d->sum ^ d->acc;
 
-	return x < y ? -1 : x > y;
-}
-
-static void rd_sort(uint32_t *v, uint32_t n)
-{
-	if (n > 24) {
-		qsort(v, n, sizeof(*v), rd_cmp);
-		return;
-	}
-	for (uint32_t i = 1; i < n; i++) {
-		uint32_t x = v[i], j = i;
-
-		for (; j > 0 && v[j - 1] > x; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
-}
-
-static uint32_t rd_hash(const uint32_t *v, uint32_t n, bool acc)
-{
-	uint64_t h = 0xcbf29ce484222325ull ^ acc;
-
-	for (uint32_t i = 0; i < n; i++) {
-		h ^= v[i];
-		h *= 0x100000001b3ull;
-		h ^= h >> 29;
-	}
 	return (uint32_t)(h ^ h >> 32);
+}
+
+/* Stored set s against the closure just taken (its states stamped d->gen). */
+static bool rd_same(const struct rd *d, uint32_t s)
+{
+	const uint32_t *v = d->pool + d->soff[s];
+
+	if (d->slen[s] != d->nbuf || d->acc_of[s] != d->acc)
+		return false;
+	for (uint32_t i = 0; i < d->nbuf; i++)
+		if (d->stamp[v[i]] != d->gen)
+			return false;
+	return true;
 }
 
 static int rd_grow_slots(struct rd *d)
@@ -239,8 +239,7 @@ static int rd_intern(struct rd *d, uint32_t *id)
 
 	if (d->fin)
 		return rd_matched(d, id);
-	rd_sort(d->buf, d->nbuf);
-	uint32_t h = rd_hash(d->buf, d->nbuf, d->acc);
+	uint32_t h = rd_hash(d);
 	if ((d->n + 1) * 2 > d->nslot) {
 		ret = rd_grow_slots(d);
 		if (ret)
@@ -250,9 +249,7 @@ static int rd_intern(struct rd *d, uint32_t *id)
 	for (; d->slot[i]; i = (i + 1) & (d->nslot - 1)) {
 		uint32_t s = d->slot[i] - 1;
 
-		if (d->hash[s] == h && d->slen[s] == d->nbuf && d->acc_of[s] == d->acc &&
-		    (!d->nbuf ||
-		     !memcmp(d->pool + d->soff[s], d->buf, d->nbuf * sizeof(*d->buf)))) {
+		if (d->hash[s] == h && rd_same(d, s)) {
 			*id = s;
 			return 0;
 		}
@@ -322,15 +319,20 @@ static int rd_expand(struct rd *d, uint32_t s)
 		uint32_t q = d->pool[d->soff[s] + i];
 
 		for (uint32_t k = m->coff[q]; k < m->off[q + 1]; k++) {
-			uint32_t l = m->e[k].label;
+			uint32_t l = m->e[k].label, to = d->g->rep[m->e[k].to];
 
+			if (to == REPS_NONE)
+				continue;
 			for (uint32_t j = c->soff[l]; j < c->soff[l + 1]; j++) {
-				ret = rd_bucket(d, c->list[j], m->e[k].to);
+				ret = rd_bucket(d, c->list[j], to);
 				if (ret)
 					return ret;
 			}
 		}
 	}
+	/* the buckets, the row, and hashing the set: about 2 steps per element */
+	if (rwork_spend(d->work, (uint64_t)d->nb + c->n + 2 * d->slen[s]))
+		return rwork_fail(d->err, d->work);
 	for (uint32_t k = 0; k < c->n; k++) {
 		uint32_t id, sp = 0;
 
@@ -342,8 +344,10 @@ static int rd_expand(struct rd *d, uint32_t s)
 			d->gen++;
 			for (uint32_t b = d->head[k]; b != RD_NONE; b = d->link[b])
 				rd_push(d, &sp, d->to[b]);
-			rd_push(d, &sp, 0);
-			rd_closure(d, sp, false);
+			rd_seed(d, &sp, 0);
+			uint64_t steps = rd_closure(d, sp);
+			if (rwork_spend(d->work, steps + 2 * (uint64_t)d->nbuf))
+				return rwork_fail(d->err, d->work);
 			ret = rd_intern(d, &id);
 			if (ret)
 				return ret;
@@ -376,19 +380,13 @@ static bool rd_start_accepts(struct rd *d)
 
 static int rd_run(struct rd *d)
 {
-	const struct rnfa *m = d->m;
 	uint32_t id, sp = 0;
+	bool acc = rd_start_accepts(d);
 	int ret;
 
-	for (uint32_t s = 0; s < m->nstates; s++)
-		d->imp[s] = m->coff[s] < m->off[s + 1];
-	ret = rd_eolfin(d);
-	if (ret)
-		return ret;
-	bool acc = rd_start_accepts(d);
 	d->gen++;
 	rd_push(d, &sp, 0);
-	rd_closure(d, sp, true);
+	rd_closure_bol(d, sp);
 	d->acc = acc;
 	ret = rd_intern(d, &id);
 	if (ret)
@@ -403,18 +401,18 @@ static int rd_run(struct rd *d)
 	return 0;
 }
 
-int rdfa_build(const struct rnfa *m, const struct rclass *c, struct regex_dfa *out, struct rerr *e)
+int rdfa_build(const struct rnfa *m, const struct reps *g, const struct rclass *c,
+	       struct regex_dfa *out, struct rwork *w, struct rerr *e)
 {
-	struct rd d = {.m = m, .c = c, .err = e, .matched = RD_NONE, .restart = RD_NONE};
+	struct rd d = {
+	    .m = m, .g = g, .c = c, .err = e, .work = w, .matched = RD_NONE, .restart = RD_NONE};
 	int ret = -ENOMEM;
 
-	d.imp = malloc(m->nstates);
-	d.eolfin = calloc(m->nstates, 1);
 	d.stamp = calloc(m->nstates, sizeof(*d.stamp));
 	d.stack = malloc((size_t)m->nstates * sizeof(*d.stack));
 	d.buf = malloc((size_t)m->nstates * sizeof(*d.buf));
 	d.head = malloc((size_t)c->n * sizeof(*d.head));
-	if (!d.imp || !d.eolfin || !d.stamp || !d.stack || !d.buf || !d.head)
+	if (!d.stamp || !d.stack || !d.buf || !d.head)
 		goto out_free;
 	ret = rd_run(&d);
 	if (ret)
@@ -429,8 +427,6 @@ int rdfa_build(const struct rnfa *m, const struct rclass *c, struct regex_dfa *o
 	d.next = NULL;
 	d.acc_of = NULL;
 out_free:
-	free(d.imp);
-	free(d.eolfin);
 	free(d.stamp);
 	free(d.stack);
 	free(d.buf);

@@ -77,10 +77,12 @@ static void rmin_split(struct rmin *r, uint32_t b)
 		rmin_push(r, b);
 }
 
-static void rmin_refine(struct rmin *r, uint32_t newline)
+/* Returns -ETIMEDOUT once the steps, one per predecessor looked at, spend the budget. */
+static int rmin_refine(struct rmin *r, uint32_t newline, struct rwork *w)
 {
 	while (r->nwork) {
 		uint32_t a = r->work[--r->nwork], na = 0;
+		uint64_t steps = 0;
 
 		r->inw[a] = 0;
 		for (uint32_t i = r->first[a]; i < r->end[a]; i++)
@@ -93,6 +95,7 @@ static void rmin_refine(struct rmin *r, uint32_t newline)
 			for (uint32_t i = 0; i < na; i++) {
 				size_t cell = (size_t)c * r->n + r->tmp[i];
 
+				steps += 1 + r->inv_off[cell + 1] - r->inv_off[cell];
 				for (uint32_t j = r->inv_off[cell]; j < r->inv_off[cell + 1]; j++) {
 					uint32_t p = r->inv[j], b = r->blk[p];
 					uint32_t to = r->first[b] + r->mark[b];
@@ -117,7 +120,10 @@ static void rmin_refine(struct rmin *r, uint32_t newline)
 					rmin_split(r, b);
 			}
 		}
+		if (rwork_spend(w, steps))
+			return -ETIMEDOUT;
 	}
+	return 0;
 }
 
 static uint64_t rmin_column_hash(const struct regex_dfa *d, uint32_t c)
@@ -214,11 +220,15 @@ static int rmin_rebuild(struct rmin *r, struct regex_dfa *d)
 	return 0;
 }
 
-int rmin_minimize(struct regex_dfa *d, uint32_t newline)
+int rmin_minimize(struct regex_dfa *d, uint32_t newline, struct rwork *w, struct rerr *e)
 {
 	struct rmin r = {.n = d->nstates, .k = d->nclasses};
 	int ret = -ENOMEM;
 
+	/* the inverse, the rebuild, the class merge and the sink flags: a few passes over the table
+	 */
+	if (rwork_spend(w, 6 * (uint64_t)r.n * r.k))
+		return rwork_fail(e, w);
 	r.elems = malloc((size_t)r.n * sizeof(*r.elems));
 	r.loc = malloc((size_t)r.n * sizeof(*r.loc));
 	r.blk = malloc((size_t)r.n * sizeof(*r.blk));
@@ -261,7 +271,11 @@ int rmin_minimize(struct regex_dfa *d, uint32_t newline)
 		rmin_push(&r, 0);
 		rmin_push(&r, 1);
 	}
-	rmin_refine(&r, newline);
+	ret = rmin_refine(&r, newline, w);
+	if (ret) {
+		rwork_fail(e, w);
+		goto out_free;
+	}
 	ret = rmin_rebuild(&r, d);
 	if (ret)
 		goto out_free;

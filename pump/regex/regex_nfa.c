@@ -14,20 +14,32 @@
 
 #include "regex_priv.h"
 
+/* Names the outermost repetition being expanded when the cap was hit (rn_rep). */
 static int rnfa_too_big(struct rnfa *m)
 {
-	return rerr_msg(m->err, -E2BIG,
-			"the patterns need more than %u NFA states once {m,n} is expanded "
-			"(use smaller repetition counts or fewer patterns)",
-			REGEX_NFA_MAX);
+	char part[64];
+
+	if (m->blame == RAST_NONE)
+		return rerr_msg(m->err, -E2BIG,
+				"the patterns need more than %u NFA states, REGEX_NFA_MAX (try "
+				"fewer or shorter patterns)",
+				REGEX_NFA_MAX);
+	const struct rast_node *n = &m->ast->v[m->blame];
+	rerr_quote(part, sizeof(part), m->pat + n->pos, n->end - n->pos);
+	return rerr_at(m->err, -E2BIG, n->pos,
+		       "%s needs more than %u NFA states once its counts are multiplied out, "
+		       "REGEX_NFA_MAX (try smaller repetition counts, or x+ for x{1,1000})",
+		       part, REGEX_NFA_MAX);
 }
 
-int rnfa_init(struct rnfa *m, struct rset_tab *sets, bool icase, struct rerr *e)
+int rnfa_init(struct rnfa *m, struct rset_tab *sets, bool icase, struct rerr *e, struct rwork *w)
 {
 	memset(m, 0, sizeof(*m));
 	m->sets = sets;
 	m->icase = icase;
 	m->err = e;
+	m->work = w;
+	m->blame = RAST_NONE;
 	for (int c = 0; c < 256; c++)
 		m->byteset[c] = RAST_NONE;
 	m->nstates = 2; /* 0: start and trie root, 1: final */
@@ -45,6 +57,8 @@ int rnfa_state(struct rnfa *m, uint32_t *s)
 
 int rnfa_edge(struct rnfa *m, uint32_t from, uint32_t to, uint32_t label)
 {
+	if (rwork_spend(m->work, 1))
+		return rwork_fail(m->err, m->work);
 	if (m->ne == m->ecap) {
 		if (m->ecap >= 2 * REGEX_NFA_MAX)
 			return rnfa_too_big(m);
@@ -68,8 +82,8 @@ static int rn_build(struct rnfa *m, const struct rast *a, uint32_t node, uint32_
  * head (x* is the same loop, exited at its head): two copies per x+ would
  * make the NFA of x+++...+ or ((x+)y+)+ double with each level.
  */
-static int rn_rep(struct rnfa *m, const struct rast *a, const struct rast_node *n, uint32_t s,
-		  uint32_t *exit)
+static int rn_rep_copies(struct rnfa *m, const struct rast *a, const struct rast_node *n,
+			 uint32_t s, uint32_t *exit)
 {
 	uint32_t h = 0, e = 0, t = 0;
 	bool loop = n->max == RAST_INF;
@@ -109,11 +123,31 @@ static int rn_rep(struct rnfa *m, const struct rast *a, const struct rast_node *
 	return ret;
 }
 
+/*
+ * The outermost repetition that makes copies (not x* x+ x?) is the one an
+ * error names: in ((x|y){1000}){1000} the product is what to shrink.
+ */
+static int rn_rep(struct rnfa *m, const struct rast *a, uint32_t node, uint32_t s, uint32_t *exit)
+{
+	const struct rast_node *n = &a->v[node];
+	int ret;
+
+	if (m->blame != RAST_NONE || (n->max == RAST_INF ? n->min : n->max) < 2)
+		return rn_rep_copies(m, a, &a->v[node], s, exit);
+	m->blame = node;
+	ret = rn_rep_copies(m, a, &a->v[node], s, exit);
+	m->blame = RAST_NONE;
+	return ret;
+}
+
 static int rn_build(struct rnfa *m, const struct rast *a, uint32_t node, uint32_t s, uint32_t *exit)
 {
 	const struct rast_node *n = &a->v[node];
 	uint32_t t = 0, e = 0;
 	int ret = 0;
+
+	if (rwork_spend(m->work, 1))
+		return rwork_fail(m->err, m->work);
 
 	switch (n->kind) {
 	case RAST_EMPTY:
@@ -145,7 +179,7 @@ static int rn_build(struct rnfa *m, const struct rast *a, uint32_t node, uint32_
 		*exit = t;
 		return ret;
 	case RAST_REP:
-		return rn_rep(m, a, n, s, exit);
+		return rn_rep(m, a, node, s, exit);
 	}
 	return -EINVAL;
 }
@@ -173,10 +207,14 @@ static int rn_alternative(struct rnfa *m, const struct rast *a, uint32_t node)
 	return rnfa_edge(m, s, m->final, RNFA_EPS);
 }
 
-int rnfa_add_ast(struct rnfa *m, const struct rast *a, uint32_t root)
+int rnfa_add_ast(struct rnfa *m, const struct rast *a, uint32_t root, const uint8_t *p, size_t len)
 {
 	int ret = 0;
 
+	m->ast = a;
+	m->pat = p;
+	m->patlen = len;
+	m->blame = RAST_NONE;
 	if (a->v[root].kind != RAST_ALT)
 		return rn_alternative(m, a, root);
 	for (uint32_t c = a->v[root].arg; !ret && c != RAST_NONE; c = a->v[c].next)

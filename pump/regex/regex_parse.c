@@ -19,6 +19,8 @@
 
 int rast_new(struct rast *a, uint32_t kind, uint32_t arg, uint32_t *idx)
 {
+	if (a->n >= RAST_NODES_MAX)
+		return -E2BIG; /* rast_parse says so */
 	if (a->n == a->cap) {
 		uint32_t cap = a->cap ? a->cap * 2 : 64;
 		struct rast_node *v = realloc(a->v, (size_t)cap * sizeof(*v));
@@ -138,7 +140,12 @@ static enum rp_tok rp_tok_at(const struct rparse *ps, size_t *k, unsigned *digit
 	return RP_OTHER;
 }
 
-/* glibc's fetch_number: -1 no digits, -2 not a number, else capped at DUP_MAX + 1. */
+/*
+ * glibc's fetch_number: -1 no digits, -2 not a number, else capped at
+ * DUP_MAX + 1. glibc reads on to the '}' or ',' after a non-digit, but
+ * the answer is -2 by then and no caller looks at the token: stopping
+ * there keeps "a{{{{..." linear.
+ */
 static long rp_fetch_number(const struct rparse *ps, size_t *k, enum rp_tok *tok)
 {
 	long num = -1;
@@ -150,8 +157,8 @@ static long rp_fetch_number(const struct rparse *ps, size_t *k, enum rp_tok *tok
 			return -2;
 		if (*tok == RP_CLOSE || *tok == RP_COMMA)
 			return num;
-		if (*tok != RP_DIGIT || num == -2)
-			num = -2;
+		if (*tok != RP_DIGIT)
+			return -2;
 		else if (num == -1)
 			num = d;
 		else
@@ -371,6 +378,7 @@ static int rp_closure(struct rparse *ps, bool branch_start, uint32_t *out, uint3
 	uint32_t node = 0, r = 0, min = 0, max = 0, reps = 0;
 	bool rep = false, leading = false, skip = branch_start;
 	uint8_t c = ps->p[ps->i];
+	size_t start = ps->i;
 	int ret;
 
 	if (rp_is_dup(c)) {
@@ -426,6 +434,8 @@ static int rp_closure(struct rparse *ps, bool branch_start, uint32_t *out, uint3
 			return ret;
 		ps->ast->v[r].min = min;
 		ps->ast->v[r].max = max;
+		ps->ast->v[r].pos = (uint32_t)start;
+		ps->ast->v[r].end = (uint32_t)ps->i;
 		node = r;
 	}
 	if (skip && reps && ps->depth && ps->i < ps->len && ps->p[ps->i] == ')')
@@ -482,6 +492,62 @@ static int rp_alt(struct rparse *ps, uint32_t *out, uint32_t *height)
 	return ret;
 }
 
+/*
+ * Children are made before their parent, so one pass in index order sees
+ * a node's children simplified before the node. empty[i]: node i matches
+ * only the empty string. The NFA of "(|){1000}" would otherwise be 1000
+ * epsilon-only states, and of ((){1000}){1000}){1000} a billion calls
+ * building nothing.
+ */
+static int rast_simplify(struct rast *a)
+{
+	uint8_t *empty = malloc(a->n ? a->n : 1);
+
+	if (!empty)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < a->n; i++) {
+		struct rast_node *n = &a->v[i];
+		uint32_t *link = &n->arg;
+		bool all = true, seen = false;
+
+		switch (n->kind) {
+		case RAST_EMPTY:
+			empty[i] = 1;
+			continue;
+		case RAST_SET:
+		case RAST_BOL:
+		case RAST_EOL:
+			empty[i] = 0;
+			continue;
+		case RAST_REP:
+			empty[i] = n->max == 0 || empty[n->arg];
+			break;
+		case RAST_CAT:
+		case RAST_ALT:
+			/* unlink empty children: all of them from a CAT, all but one from an ALT */
+			while (*link != RAST_NONE) {
+				uint32_t c = *link;
+
+				if (empty[c] && (n->kind == RAST_CAT || seen)) {
+					*link = a->v[c].next;
+					continue;
+				}
+				seen |= empty[c];
+				all &= empty[c];
+				link = &a->v[c].next;
+			}
+			empty[i] = all;
+			break;
+		}
+		if (empty[i]) {
+			n->kind = RAST_EMPTY;
+			n->arg = 0;
+		}
+	}
+	free(empty);
+	return 0;
+}
+
 int rast_parse(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t len, bool icase,
 	       struct rerr *e, uint32_t *root)
 {
@@ -493,6 +559,13 @@ int rast_parse(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t l
 			    .err = e,
 			    .brace_literal = SIZE_MAX};
 	uint32_t height;
+	int ret = rp_alt(&ps, root, &height);
 
-	return rp_alt(&ps, root, &height);
+	if (ret == -E2BIG && a->n >= RAST_NODES_MAX)
+		return rerr_at(
+		    e, ret, ps.i,
+		    "the pattern has more than %u parts (RAST_NODES_MAX), more than "
+		    "its NFA could hold (try a shorter pattern, or several shorter ones)",
+		    RAST_NODES_MAX);
+	return ret ? ret : rast_simplify(a);
 }

@@ -4,9 +4,11 @@
  *
  * parse (regex_parse.c, regex_bracket.c) -> AST of byte sets (regex_set.c)
  * -> Thompson NFA whose literal prefixes share a trie (regex_nfa.c,
- * regex_ac.c) -> byte classes (regex_class.c) -> subset construction
- * (regex_dfa.c) -> Hopcroft minimization (regex_min.c). regex.c runs them.
- * Each stage owns what it allocates and frees it in its _free function.
+ * regex_ac.c) -> its epsilon graph compressed (regex_eps.c) -> byte
+ * classes (regex_class.c) -> subset construction (regex_dfa.c) ->
+ * Hopcroft minimization (regex_min.c). regex.c runs them. Each stage owns
+ * what it allocates and frees it in its _free function, and counts its
+ * work against one budget (struct rwork).
  */
 #ifndef VYRE_REGEX_PRIV_H
 #define VYRE_REGEX_PRIV_H
@@ -19,14 +21,41 @@
 
 /* Nesting of groups and repetitions; the parser and NFA builder recurse once per level. */
 #define REGEX_DEPTH_MAX 200u
-/* NFA states after {m,n} expansion: a{32767} needs 32768. */
-#define REGEX_NFA_MAX (1u << 21)
+/*
+ * NFA states after {m,n} expansion, every state counted (epsilon-only ones
+ * too): a{32767} needs 32768 and x{32767}y{32767} 65536, while
+ * ((|x){1000}){1000} would need 2,000,000. A larger NFA could not
+ * determinize within REGEX_STATES_MAX anyway unless most of it is
+ * epsilon-only, and each state costs about 40 bytes while the DFA is built.
+ */
+#define REGEX_NFA_MAX (1u << 18)
 /*
  * NFA-state sets kept during subset construction, in elements (4 bytes).
  * `.*a{n}` keeps n*n/2 of them, so a{2800} fits and a{3000} does not;
  * reaching the cap takes 0.35 s at -O2 (1 s at 1 << 24, 17 s under ASan).
  */
 #define REGEX_POOL_MAX (1u << 22)
+
+/*
+ * The compile's work budget, in steps: a byte of pattern parsed (8), an
+ * NFA state or edge made or visited, a set element hashed or compared, a
+ * DFA cell filled, a predecessor looked at while minimizing. Steps, not
+ * wall time, so that a pattern fails -ETIMEDOUT at the same point on every
+ * machine and under any load. The caps above bound what a compile can
+ * build, not how often it walks it: (x.*(.?){300}(d|e|...)Y|a[ab]{11}$)
+ * keeps 300-state sets within REGEX_POOL_MAX and would walk them for
+ * seconds. Measured on the 2-core dev VM at -O2 (2026-12-06): 10,000
+ * random 8-letter words (-F), 33M steps, 0.2 s; (a|b)*a(a|b){14}$ with 77
+ * more alternatives, 32,770 states of 80 classes before minimization, 60M
+ * steps, 0.26 s; the heaviest patterns found reach 150M steps in 0.2-0.3 s
+ * of CPU.
+ */
+#define REGEX_WORK_MAX (150ull * 1000 * 1000)
+
+struct rwork {
+	uint64_t used;
+	uint64_t max;
+};
 
 /* ---- error messages (regex.c) ---- */
 
@@ -42,6 +71,18 @@ int rerr_at(struct rerr *e, int code, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Formats a message without a position and returns code. */
 int rerr_msg(struct rerr *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Writes p[0..len) for a message: printable ASCII as is, other bytes as \xHH, "..." past cap. */
+void rerr_quote(char *out, size_t cap, const uint8_t *p, size_t len);
+
+/* Adds n steps; true once over the budget (the caller then returns rwork_fail). */
+static inline bool rwork_spend(struct rwork *w, uint64_t n)
+{
+	w->used += n;
+	return w->used > w->max;
+}
+
+/* The message for a spent budget; returns -ETIMEDOUT. */
+int rwork_fail(struct rerr *e, const struct rwork *w);
 
 /* ---- byte sets (regex_set.c) ---- */
 
@@ -98,7 +139,15 @@ struct rast_node {
 	uint32_t arg;  /* set index (SET) or first child (CAT, ALT, REP) */
 	uint32_t next; /* next sibling, RAST_NONE at the end */
 	uint32_t min, max;
+	uint32_t pos, end; /* REP: its text, atom and operator, p[pos..end) of the piece */
 };
+
+/*
+ * Nodes of one piece's tree: about one per byte of pattern, and the NFA
+ * cap is reached long before a piece of this many bytes could be built.
+ * Checked while parsing, so a 64 MiB patterns= line costs 14 MB, not 2 GB.
+ */
+#define RAST_NODES_MAX (2u * REGEX_NFA_MAX)
 
 /* One arena for all patterns; nodes refer to each other by index. */
 struct rast {
@@ -121,6 +170,12 @@ struct rparse {
 	struct rerr *err;
 };
 
+/*
+ * Parses p[0..len) and simplifies the tree: a part that can only match the
+ * empty string ("()", "(|)*", "x{0}") becomes one RAST_EMPTY, is dropped
+ * from a concatenation, and kept once in an alternation; so repeating it,
+ * as in ((|){1000}){1000}, builds nothing.
+ */
 int rast_parse(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t len, bool icase,
 	       struct rerr *e, uint32_t *root);
 /* Reads a bracket expression; ps->i is just past its '['. */
@@ -155,15 +210,21 @@ struct rnfa {
 	uint32_t tn, tcap;
 	struct rset_tab *sets;
 	struct rerr *err;
+	struct rwork *work;
 	uint32_t byteset[256]; /* set index of each literal byte, RAST_NONE until needed */
 	bool icase;
+	/* the piece being added and its outermost repetition being expanded, for messages */
+	const uint8_t *pat;
+	size_t patlen;
+	const struct rast *ast;
+	uint32_t blame; /* an AST node, RAST_NONE when none */
 };
 
-int rnfa_init(struct rnfa *m, struct rset_tab *sets, bool icase, struct rerr *e);
+int rnfa_init(struct rnfa *m, struct rset_tab *sets, bool icase, struct rerr *e, struct rwork *w);
 int rnfa_state(struct rnfa *m, uint32_t *s);
 int rnfa_edge(struct rnfa *m, uint32_t from, uint32_t to, uint32_t label);
-/* Adds every alternative of the pattern rooted at `root`. */
-int rnfa_add_ast(struct rnfa *m, const struct rast *a, uint32_t root);
+/* Adds every alternative of the pattern p[0..len), parsed into a and rooted at `root`. */
+int rnfa_add_ast(struct rnfa *m, const struct rast *a, uint32_t root, const uint8_t *p, size_t len);
 /* The trie child of state s through set `set`, made if missing (regex_ac.c). */
 int rac_child(struct rnfa *m, uint32_t s, uint32_t set, uint32_t *child);
 /* Adds a fixed string (grep -F) to the trie (regex_ac.c). */
@@ -182,14 +243,40 @@ struct rclass {
 	uint8_t *list;
 };
 
-int rclass_build(struct rclass *c, const struct rset_tab *sets);
+int rclass_build(struct rclass *c, const struct rset_tab *sets, struct rwork *w, struct rerr *e);
 void rclass_free(struct rclass *c);
+
+/* ---- the epsilon graph, compressed (regex_eps.c) ---- */
+
+#define REPS_NONE UINT32_MAX
+
+/*
+ * What subset construction needs of a closure over epsilon edges (not '^'):
+ * the states with a byte edge in it, whether `final` is, and whether any
+ * state in it reaches `final` by epsilon and '$' edges (eolfin). Every
+ * state s is stood for by rep[s], a "kept" state whose closure holds the
+ * same (REPS_NONE: nothing), and a kept state's epsilon successors are
+ * kept states: to[off[s]..off[s] + cnt[s]). Chains and cycles of
+ * epsilon-only states vanish, so a closure visits about as many states as
+ * it holds.
+ */
+struct reps {
+	uint32_t *rep;
+	uint32_t *off, *cnt;
+	uint32_t *to;
+	uint8_t *imp;	 /* the state has a byte edge */
+	uint8_t *eolfin; /* the state reaches final by epsilon and '$' edges */
+};
+
+int reps_build(struct reps *g, const struct rnfa *m, struct rwork *w, struct rerr *e);
+void reps_free(struct reps *g);
 
 /* ---- subset construction (regex_dfa.c) and minimization (regex_min.c) ---- */
 
 /* Builds the unminimized line DFA into out (next, accept; sink left NULL). */
-int rdfa_build(const struct rnfa *m, const struct rclass *c, struct regex_dfa *out, struct rerr *e);
+int rdfa_build(const struct rnfa *m, const struct reps *g, const struct rclass *c,
+	       struct regex_dfa *out, struct rwork *w, struct rerr *e);
 /* Minimizes d in place, merges classes with equal columns, fills sink. */
-int rmin_minimize(struct regex_dfa *d, uint32_t newline);
+int rmin_minimize(struct regex_dfa *d, uint32_t newline, struct rwork *w, struct rerr *e);
 
 #endif
