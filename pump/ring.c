@@ -85,7 +85,7 @@ static int ring_buffers(struct ring *r)
 	 * the GPU's claim CAS in device memory rather than across PCIe.
 	 */
 	enum gpu_place near = r->mode == RING_PERSISTENT ? GPU_PLACE_BAR : GPU_PLACE_NEAR;
-	size_t hostw = (size_t)r->nslots * VYRE_SLOT_WORDS + VYRE_CTRL_IN_WORDS;
+	size_t hostw = (size_t)r->nslots * (VYRE_SLOT_WORDS + 1) + VYRE_CTRL_IN_WORDS;
 	size_t gpuw = VYRE_GS_WORDS +
 		      (size_t)r->nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS + VYRE_GO_WORDS);
 	size_t dev = VYRE_DEV_SCRATCH + (size_t)r->nslots * VYRE_SCRATCH_WORDS;
@@ -231,6 +231,23 @@ int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
 	if (r->next_seq == 0)
 		r->next_seq = 1;
 
+	/*
+	 * Relaunch mode: the launch the slot may run after (vyre_abi.h,
+	 * VYRE_CI_SLOT_LAUNCH). A launch in flight reads chunk data plainly,
+	 * through L1 and L2 lines it may hold of this region's previous chunk
+	 * (host memory, not snooped; platform fact 3): on the H100 a grep tree
+	 * of 8 MiB files counted a few lines of an earlier file (issue 20). So
+	 * a data slot runs only in a launch made after this publish; a fence
+	 * (slot words and device counters only) may run in the one in flight.
+	 * The word lands before the claim word (the fence): claim_tile reads
+	 * the claim, then this.
+	 */
+	if (r->mode == RING_RELAUNCH) {
+		uint32_t launch = (uint32_t)atomic_load_explicit(&r->launches, memory_order_relaxed);
+		wr(r->ctrl, VYRE_CI_SLOT_LAUNCH + slot,
+		   w->opcode == VYRE_OP_BATCH_FENCE ? launch - 1 : launch);
+		atomic_thread_fence(memory_order_seq_cst); /* drain WC: BAR */
+	}
 	wr(r->slots, b + VYRE_W_OPCODE, w->opcode);
 	wr(r->slots, b + VYRE_W_TENANT, w->tenant);
 	wr(r->slots, b + VYRE_W_PRIORITY, 0);

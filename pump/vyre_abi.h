@@ -103,6 +103,15 @@
 #define VYRE_CI_LAUNCH       2  /* launch number, echoed in the heartbeat block */
 #define VYRE_CI_TENANT_MASK  16 /* 128 words: bit t set = tenant t's slots fault */
 #define VYRE_TENANT_BITS     4096
+/*
+ * Then one word per slot: the launch it was published under. In relaunch
+ * mode a workgroup of launch L (VYRE_CI_LAUNCH) runs a slot only if that
+ * word is before L (mod 2^32): a relaunched kernel reads chunk and job data
+ * plainly, through caches only a new launch invalidates, so a region
+ * refilled while a launch runs waits for the next one (ring.c,
+ * ring_publish). A fence reads no such data: the host stamps it L - 1.
+ */
+#define VYRE_CI_SLOT_LAUNCH  VYRE_CTRL_IN_WORDS
 
 /*
  * GPU-written completion record, one per slot, in host-coherent system

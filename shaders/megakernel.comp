@@ -91,6 +91,20 @@ uint hist_word(uint s, uint bin)
 }
 uint scratch_word(uint s, uint w) { return VYRE_DEV_SCRATCH + s * VYRE_SCRATCH_WORDS + w; }
 
+// This workgroup's launch (VYRE_CI_LAUNCH, written before the submit).
+uint g_launch;
+
+// Relaunch mode: a slot published while this launch runs waits for the
+// next (vyre_abi.h, VYRE_CI_SLOT_LAUNCH): its region may have been refilled
+// under cache lines this launch holds of the previous chunk.
+bool slot_ready(uint s)
+{
+	if (pc.mode != VYRE_MODE_RELAUNCH)
+		return true;
+	uint after = hw.w[ctrl_word(VYRE_CI_SLOT_LAUNCH + s)];
+	return ((after - g_launch) & 0x80000000u) != 0u;
+}
+
 #include "lib.glsl"
 #include "ops/ops.glsl"
 
@@ -273,6 +287,11 @@ void run_tile(uint s, uint tile)
 		fault = VYRE_ERR_BAD_SLOT;
 	else
 		mine = run_packed(s, opcode, a, off, len, tail, fault);
+	// Every lane's buffer writes (grep's records and open lines, any lane
+	// of any tile) complete before the barriers below, so lane 0's release
+	// of the tile count, and the finisher's done word after it, order them
+	// for the host: memoryBarrierBuffer orders only its own invocation's.
+	memoryBarrierBuffer();
 	uint partial = wg_sum(mine);
 	if (packed) {
 		memoryBarrierShared();
@@ -284,6 +303,10 @@ void run_tile(uint s, uint tile)
 	}
 	if ((flags & VYRE_OPF_BINS) != 0u && s_hist[lane] != 0)
 		atomicAdd(dv.w[scratch_word(s, VYRE_S_HIST + lane)], s_hist[lane]);
+	if (packed || (flags & VYRE_OPF_BINS) != 0u) { // uniform: the slot's
+		memoryBarrierBuffer();
+		barrier();
+	}
 
 	// Fold this tile in; the tiles-done count is the release that orders
 	// it before the finisher's acquire.
@@ -366,7 +389,7 @@ uint find_slot(uint start)
 				rank = 0x20000u;
 		}
 		if ((c & ~VYRE_CLAIM_TILE_MASK) == VYRE_CLAIM_GEN(seq) &&
-		    (c & VYRE_CLAIM_TILE_MASK) < ntiles)
+		    (c & VYRE_CLAIM_TILE_MASK) < ntiles && slot_ready(s))
 			atomicMin(s_best, d | rank);
 	}
 	barrier();
@@ -380,9 +403,12 @@ uint find_slot(uint start)
 uint claim_tile(uint s)
 {
 	uint c = LOAD_ACQ(hw.w[slot_word(s, VYRE_W_CLAIM)]);
+	// the publish wrote the slot's launch word before its claim word
+	memoryBarrierBuffer();
 	uint seq = hw.w[slot_word(s, VYRE_W_SEQ)];
 	uint ntiles = hw.w[slot_word(s, VYRE_W_TILES)] & VYRE_TILES_MASK;
-	if ((c & ~VYRE_CLAIM_TILE_MASK) != VYRE_CLAIM_GEN(seq) || (c & VYRE_CLAIM_TILE_MASK) >= ntiles)
+	if ((c & ~VYRE_CLAIM_TILE_MASK) != VYRE_CLAIM_GEN(seq) || (c & VYRE_CLAIM_TILE_MASK) >= ntiles ||
+	    !slot_ready(s))
 		return NONE;
 	uint r = atomicCompSwap(hw.w[slot_word(s, VYRE_W_CLAIM)], c, c + 1u);
 	memoryBarrierBuffer();
@@ -432,8 +458,9 @@ void main()
 	uint idle = 0;
 	bool beat = gl_WorkGroupID.x == 0 && lane == 0;
 
+	g_launch = hw.w[ctrl_word(VYRE_CI_LAUNCH)];
 	if (beat)
-		STORE_REL(gw.w[VYRE_GS_LAUNCH], hw.w[ctrl_word(VYRE_CI_LAUNCH)]);
+		STORE_REL(gw.w[VYRE_GS_LAUNCH], g_launch);
 	// Every loop has a stop check and a spin limit: there is no watchdog
 	// on the NVIDIA driver (ARCHITECTURE.md, "Platform facts", fact 7).
 	for (uint iter = 0; iter < pc.max_iters; iter++) {
