@@ -1,16 +1,92 @@
 #!/bin/bash
 # The README's second command: install what is missing, build, run every
 # test (C tests on the real shader under the validation layer, bats tests
-# of the mounted filesystem, the descriptor fuzzer for a bounded time) and
-# end with one line "N passed, N failed".
+# of the mounted filesystem, the fuzzers for a bounded time, the sanitizer
+# builds, a soak of the ASan daemon, the release and Debian build types)
+# and end with one line "N passed, N failed".
+#
+# It cannot hang: every step runs under a time limit (lim), a step that runs
+# out of time is a failed check and the run goes on, and after each step any
+# vyrefs this run mounted and left behind is unmounted and its daemon ended
+# (reap_mounts). A sanitizer report aborts at once (abort_on_error=1: no
+# exit-time handler that could deadlock it), the limit's SIGKILL is the
+# fallback.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-tools/deps.sh || exit 1
-tools/build.sh || exit 1
-export VYRE_VALIDATION=1
+# every daemon this run starts inherits this: reap_mounts finds them by it
+VYRE_RUN_ID="run-tests.$$.$(date +%s%N)"
+export VYRE_RUN_ID
 pass=0 fail=0
 
-# One result line per extra check, counted like the tests above.
+# lim SECONDS CMD...: CMD under timeout (TERM, then KILL 15 s later); says so
+# when it ran out of time (exit 124, or 137 when it needed the KILL).
+lim() {
+	local s=$1 rc
+	shift
+	timeout -k 15 "$s" "$@"
+	rc=$?
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		echo "!!! timed out after ${s}s: $*" >&2
+	fi
+	return "$rc"
+}
+
+# The vyrefs mounts (mount point, major:minor) in /proc/self/mountinfo: read
+# from the kernel's table, never by stat on the mount (a hung daemon would
+# hang the stat).
+vyre_mounts() {
+	awk '{ for (i = 7; i <= NF; i++) if ($i == "-") break;
+	       if ($(i + 1) == "fuse.vyrefs") print $5, $3 }' /proc/self/mountinfo |
+		sed 's/\\040/ /g'
+}
+
+# Unmounts a vyrefs mount whose daemon may be hung or gone: umount, else abort
+# its FUSE connection and detach it.
+unmount_hard() {
+	local mnt=$1 dev=$2
+	timeout -k 5 20 umount "$mnt" 2>/dev/null && return 0
+	echo 1 >"/sys/fs/fuse/connections/${dev#*:}/abort" 2>/dev/null
+	timeout -k 5 20 umount -l "$mnt" 2>/dev/null
+}
+
+# After each step: a daemon of this run still running is unmounted and ended
+# (by its pid); a vyrefs mount left with no daemon behind it (one that
+# crashed) is detached. Mounts of other runs with a live daemon are left alone.
+reap_mounts() {
+	local pid mnt dev arg found=0 live=" "
+	for pid in $(pgrep -x vyrefs); do
+		live="$live$pid "
+		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "VYRE_RUN_ID=$VYRE_RUN_ID" ||
+			continue
+		while read -r mnt dev; do
+			while IFS= read -r arg; do
+				if [ "$arg" = "$mnt" ]; then
+					echo "!!! left mounted by this run: $mnt (daemon $pid): unmounting" >&2
+					unmount_hard "$mnt" "$dev"
+					found=1
+				fi
+			done < <(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null)
+		done < <(vyre_mounts)
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+		if kill -0 "$pid" 2>/dev/null; then
+			echo "!!! daemon $pid of this run still running: killing it" >&2
+			kill -KILL "$pid" 2>/dev/null
+			found=1
+		fi
+	done
+	# a mount whose daemon is gone answers ENOTCONN: detach it
+	while read -r mnt dev; do
+		case "$mnt" in /tmp/vyre-*) ;; *) continue ;; esac
+		if timeout -k 2 5 stat -t "$mnt" 2>&1 >/dev/null | grep -q "not connected"; then
+			echo "!!! dead vyrefs mount $mnt: detaching it" >&2
+			unmount_hard "$mnt" "$dev"
+		fi
+	done < <(vyre_mounts)
+	return "$found"
+}
+
+# One result line per extra check, counted like the tests above; the check's
+# function runs its commands under lim.
 check() {
 	local name=$1
 	shift
@@ -21,16 +97,28 @@ check() {
 		echo "not ok $name"
 		fail=$((fail + 1))
 	fi
+	reap_mounts
 }
 
+lim 1800 tools/deps.sh || exit 1
+lim 1800 tools/build.sh || exit 1
+export VYRE_VALIDATION=1
+
 echo "=== C tests (meson test)"
-meson test -C build --print-errorlogs --num-processes 1 2>&1 | tee build/meson-test.log
+# meson gives each test its own timeout; lim bounds the whole step
+lim 3600 meson test -C build --print-errorlogs --num-processes 1 2>&1 | tee build/meson-test.log
+m_rc=${PIPESTATUS[0]}
+reap_mounts
 m_ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' build/meson-test.log | tail -1)
 m_fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' build/meson-test.log | tail -1)
 m_to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' build/meson-test.log | tail -1)
 pass=$((pass + ${m_ok:-0}))
 fail=$((fail + ${m_fail:-0} + ${m_to:-0}))
 [ -n "$m_ok" ] || fail=$((fail + 1))
+if [ "$m_rc" -eq 124 ] || [ "$m_rc" -eq 137 ]; then
+	echo "not ok meson_test_finished_in_time"
+	fail=$((fail + 1))
+fi
 
 echo "=== no bare \"! cmd\" in a bats test (it can never fail the test: use run ! or [[ ]])"
 no_bare_bang() {
@@ -38,8 +126,16 @@ no_bare_bang() {
 }
 check bats_no_bare_bang no_bare_bang
 
-echo "=== bats tests"
-bats --tap tests/bats 2>&1 | tee build/bats.log
+echo "=== bats tests (each file under a time limit, each test under BATS_TEST_TIMEOUT)"
+: >build/bats.log
+for f in tests/bats/*.bats; do
+	BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300} lim 900 bats --tap "$f" 2>&1 | tee -a build/bats.log
+	b_rc=${PIPESTATUS[0]}
+	reap_mounts
+	if [ "$b_rc" -eq 124 ] || [ "$b_rc" -eq 137 ]; then
+		echo "not ok $(basename "$f"): timed out" | tee -a build/bats.log
+	fi
+done
 b_ok=$(grep -c '^ok ' build/bats.log)
 b_fail=$(grep -c '^not ok ' build/bats.log)
 pass=$((pass + b_ok))
@@ -47,34 +143,38 @@ fail=$((fail + b_fail))
 
 echo "=== descriptor fuzzer (libFuzzer, 30 s)"
 fuzz() {
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	lim 600 clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-Ipump -Ifs fs/descriptor.c tests/unit/fuzz_descriptor.c \
 		build/pump/libpump.a -luring -lvulkan -lpthread -o build/fuzz_descriptor &&
-		build/fuzz_descriptor -max_total_time=30 -print_final_stats=1 2>&1 | tail -3
+		lim 120 build/fuzz_descriptor -max_total_time=30 -print_final_stats=1 2>&1 | tail -3
 	return "${PIPESTATUS[0]}"
 }
 check fuzz_descriptor_30s fuzz
 
 echo "=== regex compiler fuzzer (libFuzzer, 30 s)"
 fuzz_regex() {
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	lim 600 clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=undefined -Ipump/regex pump/regex/*.c tests/unit/fuzz_regex.c -o build/fuzz_regex &&
-		build/fuzz_regex -max_total_time=30 -max_len=512 -timeout=20 -artifact_prefix=build/ \
+		lim 120 build/fuzz_regex -max_total_time=30 -max_len=512 -timeout=20 -artifact_prefix=build/ \
 			-print_final_stats=1 2>&1 | tail -3
 	return "${PIPESTATUS[0]}"
 }
 check fuzz_regex_30s fuzz_regex
 
 echo "=== AddressSanitizer/LeakSanitizer/UBSan build of the C tests (a subset)"
-asan() {
+asan_build() {
 	[ -f build-asan/build.ninja ] ||
-		meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debug >/dev/null ||
+		lim 300 meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debug >/dev/null ||
 		return 1
-	ninja -C build-asan >/dev/null || return 1
+	lim 1800 ninja -C build-asan >build/asan-build.log 2>&1 || { tail -30 build/asan-build.log; return 1; }
+}
+check asan_build asan_build
+asan() {
+	[ -x "build-asan/tests/$1" ] || return 1
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		"build-asan/tests/$1" >"build/asan-$1.log" 2>&1 || { tail -30 "build/asan-$1.log"; return 1; }
+		lim 600 "build-asan/tests/$1" >"build/asan-$1.log" 2>&1 || { tail -30 "build/asan-$1.log"; return 1; }
 }
 for t in test_descriptor test_count test_fence_epoch test_publish_busy_slot test_stop_relaunch \
 	 test_pump_ops_files test_regex_compile test_pack test_gpu_timeout; do
@@ -84,11 +184,46 @@ done
 echo "=== the daemon under AddressSanitizer/UBSan: listing jobs/ while submitting"
 asan_daemon() {
 	[ -x build-asan/fs/vyrefs ] || return 1
-	VYREFS=$PWD/build-asan/fs/vyrefs ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
-		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		bats --tap -f "item 2|item 9: blank" tests/bats/hardening.bats
+	VYREFS=$PWD/build-asan/fs/vyrefs \
+		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 BATS_TEST_TIMEOUT=300 \
+		lim 600 bats --tap -f "item 2|item 9: blank" tests/bats/hardening.bats
 }
 check asan_daemon_listing_while_submitting asan_daemon
+
+echo "=== soak: 4 clients (root and nobody) for 3 minutes against the ASan daemon"
+# tools/soak bounds itself (--seconds + --grace + 120 s); lim is the fallback
+soak() {
+	[ -x build-asan/fs/vyrefs ] || return 1
+	VYREFS=$PWD/build-asan/fs/vyrefs \
+		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		lim 720 tools/soak --seconds 180 --clients 4 --grace 300 --report-every 30 \
+		--job-timeout 300 2>&1 | tee build/soak.log | grep -vE '^(root|nobody) '
+	return "${PIPESTATUS[0]}"
+}
+check soak_asan_3min soak
+
+echo "=== build types: release (-O3) and plain with Debian's flags compile warning-free"
+# matrix NAME MESON-ARGS...: configures build-matrix/NAME afresh and compiles
+# every target (no tests run); any compiler or linker warning fails it
+matrix() {
+	local dir=build-matrix/$1
+	shift
+	mkdir -p build-matrix
+	rm -rf "$dir"
+	lim 300 meson setup "$dir" "$@" >"$dir.setup.log" 2>&1 || { tail -20 "$dir.setup.log"; return 1; }
+	lim 1800 ninja -C "$dir" >"$dir.log" 2>&1 || { grep -E -A5 'error|warning' "$dir.log" | head -60; return 1; }
+	if grep -n 'warning:' "$dir.log"; then
+		return 1
+	fi
+}
+check build_release_O3 matrix release -Dbuildtype=release -Doptimization=3
+debian_flags() {
+	CFLAGS="$(dpkg-buildflags --get CFLAGS)" CPPFLAGS="$(dpkg-buildflags --get CPPFLAGS)" \
+		LDFLAGS="$(dpkg-buildflags --get LDFLAGS)" matrix plain-debian -Dbuildtype=plain
+}
+check build_plain_debian_flags debian_flags
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -4,6 +4,7 @@
 #define VYRE_TEST_CHECK_H
 
 #include <ftw.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,61 @@
 		 ? PUMP_KERNEL_RELAUNCH                                                \
 		 : PUMP_KERNEL_AUTO)
 
+/*
+ * A failed CHECK ends the test without exit(): exit() runs atexit handlers
+ * and library destructors (lavapipe's, LLVM's, LeakSanitizer's leak check)
+ * while the pump thread and lavapipe's threads are still running, which
+ * crashed lavapipe (SEGV from gpu_kernel_idle via ring_kick) and left ASan's
+ * report deadlocked against LSan's exit-time check for an hour (issue 20,
+ * item 9). check_fail() prints, runs the hooks a test registered with
+ * check_on_fail() (last registered first: stop the pump, remove a scratch
+ * folder; each must be safe at any CHECK, including one on the pump's own
+ * thread), and leaves with _exit(1). A hook that does not return within
+ * CHECK_HOOK_TIMEOUT_S seconds is cut off by SIGALRM's default action, so a
+ * failed check can never hang. atexit() handlers do not run on a failure:
+ * a test that removes its scratch folder at exit registers it here as well.
+ */
+#define CHECK_HOOKS_MAX 8
+#ifndef CHECK_HOOK_TIMEOUT_S
+#define CHECK_HOOK_TIMEOUT_S 30
+#endif
+
+typedef void (*check_hook_fn)(void);
+
+/* weak: one copy however many of a test's objects include this header */
+__attribute__((weak)) check_hook_fn check_hooks[CHECK_HOOKS_MAX];
+__attribute__((weak)) int check_hooks_n;
+__attribute__((weak)) volatile int check_failing;
+
+/* Runs fn when a CHECK fails, before the process ends; returns 0 or -ENOSPC. */
+static inline int check_on_fail(check_hook_fn fn)
+{
+	if (check_hooks_n >= CHECK_HOOKS_MAX)
+		return -28; /* ENOSPC, without <errno.h> in every test */
+	check_hooks[check_hooks_n++] = fn;
+	return 0;
+}
+
+static inline _Noreturn void check_fail(void)
+{
+	/* a second thread failing meanwhile waits for the first to finish */
+	if (__atomic_exchange_n(&check_failing, 1, __ATOMIC_SEQ_CST)) {
+		sleep(2 * CHECK_HOOK_TIMEOUT_S);
+		_exit(1);
+	}
+	fflush(stdout);
+	fflush(stderr);
+	if (check_hooks_n) {
+		signal(SIGALRM, SIG_DFL);
+		alarm(CHECK_HOOK_TIMEOUT_S);
+		for (int i = check_hooks_n; i-- > 0;)
+			check_hooks[i]();
+		alarm(0);
+	}
+	fflush(NULL);
+	_exit(1);
+}
+
 #define CHECK(cond, ...)                                                               \
 	do {                                                                           \
 		if (!(cond)) {                                                         \
@@ -37,7 +93,7 @@
 				#cond);                                                \
 			fprintf(stderr, __VA_ARGS__);                                  \
 			fputc('\n', stderr);                                           \
-			exit(1);                                                       \
+			check_fail();                                                  \
 		}                                                                      \
 	} while (0)
 
