@@ -262,7 +262,7 @@ size_t pump_job_lines(struct pump_job *j, struct pump_line *out, size_t max)
 		return group_lines(j, out, max);
 	pthread_mutex_lock(&j->p->lock);
 	n = j->nlines;
-	if (out)
+	if (out && n && max) /* lines is NULL until the first selected line */
 		memcpy(out, j->lines, (n < max ? n : max) * sizeof(*out));
 	pthread_mutex_unlock(&j->p->lock);
 	return n;
