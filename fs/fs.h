@@ -32,8 +32,9 @@ struct fs_opts {
 	char *mountpoint;
 	/* numbers as given; main.c checks them into the fields below */
 	char *slots_s, *direct_s, *async_s, *jobs_cap_s, *jobs_active_s, *files_max_s;
-	char *gpu_timeout_s;
+	char *gpu_timeout_s, *fuse_sources_s;
 	unsigned slots;
+	unsigned fuse_sources; /* 1: files on FUSE mounts may be scanned (resolve.c) */
 	unsigned gpu_timeout; /* ms; 0: the pump's default */
 	char *chunk;
 	char *device;

@@ -38,6 +38,7 @@ static const struct fuse_opt fs_opt_spec[] = {
 	OPT("jobs_active=%s", jobs_active_s),
 	OPT("files_max=%s", files_max_s),
 	OPT("gpu_timeout=%s", gpu_timeout_s),
+	OPT("fuse_sources=%s", fuse_sources_s),
 	OPT("log=%s", log),
 	OPT("-h", show_help),
 	OPT("--help", show_help),
@@ -66,6 +67,10 @@ static void usage(const char *prog)
 	       "                      (default 1000000)\n"
 	       "  -o gpu_timeout=MS   no GPU progress this long with work out: its jobs fail\n"
 	       "                      ETIMEDOUT, the unit takes no more (default 10000)\n"
+	       "  -o fuse_sources=0|1 scan files on FUSE mounts (sshfs, a user's own FUSE\n"
+	       "                      daemon): a source that stops answering holds ring\n"
+	       "                      slots, so only where every FUSE mount is trusted\n"
+	       "                      (default 0: refused, EINVAL)\n"
 	       "  -o log=FILE         daemon log (default: none once daemonized)\n"
 	       "  -o allow_other      let other users submit (checked per caller)\n"
 	       "  -f  foreground   -d  debug (foreground)   -s  single-threaded\n"
@@ -109,6 +114,7 @@ static int fs_parse_numbers(struct fs_opts *o)
 	ret |= parse_opt_uint("jobs_cap", o->jobs_cap_s, 1, 1000000, &o->jobs_cap);
 	ret |= parse_opt_uint("jobs_active", o->jobs_active_s, 1, VYRE_MAX_BATCHES, &o->jobs_active);
 	ret |= parse_opt_uint("files_max", o->files_max_s, 1, 100000000, &o->files_max);
+	ret |= parse_opt_uint("fuse_sources", o->fuse_sources_s, 0, 1, &o->fuse_sources);
 	ret |= parse_opt_uint("gpu_timeout", o->gpu_timeout_s, PUMP_GPU_TIMEOUT_MIN,
 			      PUMP_GPU_TIMEOUT_MAX, &o->gpu_timeout);
 	if (o->direct_s)

@@ -105,6 +105,18 @@ static int resolve_check_fs(const struct fs *fs, int fd, dev_t dev, const char *
 	}
 	if (fstatfs(fd, &sfs) < 0)
 		return -errno;
+	if ((unsigned long)sfs.f_type == FUSE_SUPER_MAGIC && !fs->opts.fuse_sources) {
+		/*
+		 * Any user may mount a FUSE filesystem (fusermount3, or in a user
+		 * namespace) whose lookups and reads never answer: a walk or a
+		 * read on it would hold this daemon's threads and ring slots for
+		 * everyone. Nothing inside it is looked up.
+		 */
+		snprintf(err, errlen, "path=%s: on a FUSE filesystem, whose daemon may never "
+			 "answer (copy the files elsewhere, or mount vyrefs with -o "
+			 "fuse_sources=1 where every FUSE mount is trusted)", path);
+		return -EINVAL;
+	}
 	for (size_t i = 0; i < sizeof(resolve_pseudo_fs) / sizeof(resolve_pseudo_fs[0]); i++) {
 		if ((unsigned long)sfs.f_type != resolve_pseudo_fs[i].magic)
 			continue;

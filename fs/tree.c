@@ -11,6 +11,12 @@
  * for an hour, which spares most LOOKUP and GETATTR requests a job's
  * echo and cat would otherwise cost; a job directory is cached for a
  * second, so a reaped job disappears within one.
+ *
+ * ctl is one inode per caller's uid (FS_INO_CTL_BASE + uid), never cached:
+ * the kernel serializes writes to one inode, so with one shared ctl a
+ * user whose write is slow (a lookup on a hanging filesystem, a costly
+ * pattern) held every other user's submit in D state. Now it holds only
+ * its own.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +28,7 @@
 #include "fs.h"
 
 #define FS_INO_JOB_BASE 64u
+#define FS_INO_CTL_BASE (1ull << 48) /* + uid: each user's ctl */
 #define FS_TIMEOUT_FIXED 3600.0 /* s: names and attributes that never change */
 /*
  * s: a job directory. 0: the kernel must ask for every walk, so another
@@ -34,7 +41,7 @@
 const struct fs_node_def fs_nodes[N__COUNT] = {
 	[N_ROOT] = {"", N_NONE, S_IFDIR | 0555, true},
 	[N_README] = {"README", N_ROOT, S_IFREG | 0444, true},
-	[N_CTL] = {"ctl", N_ROOT, S_IFREG | 0666, true},
+	[N_CTL] = {"ctl", N_ROOT, S_IFREG | 0666, false}, /* per uid: see above */
 	[N_STATUS] = {"status", N_ROOT, S_IFREG | 0444, true},
 	[N_EPOCH] = {"epoch", N_ROOT, S_IFREG | 0444, true},
 	[N_OPS] = {"ops", N_ROOT, S_IFREG | 0444, true},
@@ -54,6 +61,8 @@ const struct fs_node_def fs_nodes[N__COUNT] = {
 };
 _Static_assert(N__COUNT - N_JOB <= 16, "a job's nodes must fit its 16 inode numbers");
 _Static_assert(N__COUNT < FS_INO_JOB_BASE, "fixed inodes must sit below the jobs'");
+_Static_assert(FS_INO_CTL_BASE > FS_INO_JOB_BASE + (1ull << 40) * 16,
+	       "a trillion job ids fit below the per-user ctl inodes");
 
 static bool node_is_job(enum fs_node n)
 {
@@ -67,6 +76,10 @@ fuse_ino_t fs_ino(enum fs_node n, uint64_t id)
 
 enum fs_node fs_ino_node(fuse_ino_t ino, uint64_t *id)
 {
+	if (ino >= FS_INO_CTL_BASE && ino - FS_INO_CTL_BASE <= UINT32_MAX) {
+		*id = ino - FS_INO_CTL_BASE;
+		return N_CTL;
+	}
 	if (ino < FS_INO_JOB_BASE)
 		return ino > N_NONE && ino < N_JOB ? (enum fs_node)ino : N_NONE;
 	uint64_t k = (ino - FS_INO_JOB_BASE) % 16;
@@ -146,7 +159,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	e.ino = fs_ino(n, id);
+	e.ino = n == N_CTL ? FS_INO_CTL_BASE + fuse_req_ctx(req)->uid : fs_ino(n, id);
 	ret = fs_stat(fs, req, e.ino, &e.attr);
 	if (ret) {
 		fuse_reply_err(req, -ret);

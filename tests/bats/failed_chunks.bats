@@ -13,7 +13,7 @@ EIO_OFFS="5:$((3 * CHUNK + 100)):$((11 * CHUNK - 1)):$((16 * CHUNK + 17))"
 EIO_CHUNKS="0 3 10 16"
 
 setup_file() {
-	mount_vyrefs
+	mount_vyrefs fuse_sources=1 # eiofs is a FUSE filesystem
 	EMNT="$(mktemp -d /tmp/vyre-eio.XXXXXX)"
 	export EMNT
 	"$EIOFS" "$EMNT" -o "size=$SIZE,seed=3,eio=$EIO_OFFS"

@@ -182,3 +182,65 @@ daemon_pid() {
 	run "${NOBODY[@]}" stat -c '%u %Y' "$MNT/jobs/$id/status"
 	[ "$status" -ne 0 ]
 }
+
+HANGFS="${HANGFS:-$VYRE_ROOT/build/tests/hangfs}"
+
+# start_hangfs SECONDS: a FUSE mount whose lookups under d/ and reads of f
+# hang that long; sets HMNT
+start_hangfs() {
+	HMNT="$(mktemp -d /tmp/vyre-hang.XXXXXX)"
+	chmod 755 "$HMNT"
+	"$HANGFS" "$HMNT" -f -o "allow_other,hang=$1" &
+	HPID=$!
+	for _ in $(seq 50); do mountpoint -q "$HMNT" && break; sleep 0.1; done
+	mountpoint -q "$HMNT"
+}
+
+result_of_id() {
+	wait_job "$1" && cat "$MNT/jobs/$1/result"
+}
+
+stop_hangfs() {
+	kill "$HPID" 2>/dev/null || true
+	umount -l "$HMNT" 2>/dev/null || true
+	wait "$HPID" 2>/dev/null || true
+	rmdir "$HMNT" 2>/dev/null || true
+}
+
+@test "item 3/4: files on a FUSE mount are refused by default, before anything in it is looked up" {
+	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
+	start_hangfs 20
+	local t0=$SECONDS
+	run "${NOBODY[@]}" timeout 15 bash -c 'echo "scan path=$1/d/x op=count" > "$2/ctl"' _ "$HMNT" "$MNT"
+	local took=$((SECONDS - t0))
+	run2=$output
+	run "${NOBODY[@]}" timeout 15 bash -c 'echo "scan path=$1/f op=count" > "$2/ctl"' _ "$HMNT" "$MNT"
+	stop_hangfs
+	echo "$run2 / $output (in $took s)" >&2
+	[[ "$run2" == *"Invalid argument"* ]]
+	[[ "$output" == *"Invalid argument"* ]]
+	[ "$took" -lt 10 ]
+}
+
+@test "item 2/4: a write that hangs holds only its own user's ctl (fuse_sources=1)" {
+	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
+	start_hangfs 20
+	local outer=$MNT outer_log=$LOG
+	mount_vyrefs allow_other,fuse_sources=1
+	# nobody's submit looks up a name in a directory that never answers
+	"${NOBODY[@]}" timeout 30 bash -c 'echo "scan path=$1/d/x op=count" > "$2/ctl"' _ "$HMNT" "$MNT" 2>/dev/null &
+	local hung=$!
+	sleep 1
+	local t0=$(date +%s%N) id res
+	# (before per-user ctl inodes, this waited for the hang to end: 20 s)
+	id=$(submit "scan path=$FILES/public op=count")
+	res=$(result_of_id "$id")
+	local ms=$((($(date +%s%N) - t0) / 1000000))
+	echo "root's job beside a hung submit: id=$id result=$res in $ms ms" >&2
+	stop_hangfs
+	wait "$hung" || true
+	unmount_vyrefs
+	MNT=$outer LOG=$outer_log
+	[ "$res" = 1000 ]
+	[ "$ms" -lt 10000 ]
+}
