@@ -11,6 +11,7 @@
  * '[a-Z]' matches no line, and neither do we.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "regex_priv.h"
@@ -84,6 +85,40 @@ static bool rb_at_symbol(const struct rparse *ps)
 	       (ps->p[ps->i + 1] == ':' || ps->p[ps->i + 1] == '.' || ps->p[ps->i + 1] == '=');
 }
 
+/*
+ * A range whose start is above its end. Swapped, it is valid and holds
+ * the bytes between, unless only -i reversed it: regcomp checks the
+ * upper-cased range, so under -i [Z-a] is Z-A and refused, while its
+ * swap a-Z passes regcomp and holds nothing (a is above Z). Then the end
+ * is a lowercase letter and the start a byte below 'a', so Z-` and a-z's
+ * part, both in order upper-cased, hold the same bytes: [Z-`a].
+ */
+static int rb_range_error(struct rparse *ps, size_t at, uint8_t lo, uint8_t hi)
+{
+	char a[8], b[8], fix[40];
+
+	rb_show(lo, a);
+	rb_show(hi, b);
+	if (lo > hi) {
+		snprintf(fix, sizeof(fix), "%s-%s", b, a);
+	} else {
+		char tick[8], la[8];
+
+		rb_show('`', tick);
+		rb_show('a', la);
+		snprintf(fix, sizeof(fix), "%s%s%s%s%s", a, lo < '`' ? "-" : "",
+			 lo < '`' ? tick : "", la, hi > 'a' ? "-" : "");
+		if (hi > 'a')
+			snprintf(fix + strlen(fix), sizeof(fix) - strlen(fix), "%s", b);
+		return rerr_at(ps->err, -EINVAL, at,
+			       "invalid range end %s-%s: with -i the range is checked upper-cased, "
+			       "and there the start is above the end (write %s, the same bytes)",
+			       a, b, fix);
+	}
+	return rerr_at(ps->err, -EINVAL, at,
+		       "invalid range end %s-%s: the start is above the end (write %s)", a, b, fix);
+}
+
 static int rb_range(struct rparse *ps, size_t open, uint8_t lo, struct rset *s)
 {
 	size_t at = ps->i - 1; /* the '-' */
@@ -105,15 +140,8 @@ static int rb_range(struct rparse *ps, size_t open, uint8_t lo, struct rset *s)
 	}
 	uint8_t l = ps->icase ? rset_upper(lo) : lo;
 	uint8_t h = ps->icase ? rset_upper(hi.c) : hi.c;
-	if (l > h) {
-		char a[8], b[8];
-
-		rb_show(lo, a);
-		rb_show(hi.c, b);
-		return rerr_at(ps->err, -EINVAL, at,
-			       "invalid range end %s-%s: the start is above the end (write %s-%s)",
-			       a, b, b, a);
-	}
+	if (l > h)
+		return rb_range_error(ps, at, lo, hi.c);
 	if (lo <= hi.c)
 		rset_range(s, lo, hi.c);
 	return 0;
