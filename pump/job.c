@@ -183,6 +183,24 @@ void job_chunk_failed(struct pump *p, struct pump_job *j, uint64_t index, uint64
 }
 
 /*
+ * A read of bytes another chunk owns (grep's continuation of a line into
+ * the next chunk) fails that chunk, which its own read of them usually
+ * does too: one entry either way. Failures are few: a scan is enough.
+ */
+void job_chunk_failed_once(struct pump *p, struct pump_job *j, uint64_t index, uint64_t off,
+			   int err)
+{
+	bool listed = false;
+
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < j->nerrors && !listed; i++)
+		listed = j->errors[i].index == index;
+	pthread_mutex_unlock(&p->lock);
+	if (!listed)
+		job_chunk_failed(p, j, index, off, err);
+}
+
+/*
  * Pump thread: the job's fence and every slot are harvested. The file is
  * closed after the job is reported ended: a close can be a round trip to
  * the filesystem (a FLUSH on FUSE or virtiofs, ~230 us on the H200 VM)

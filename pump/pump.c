@@ -545,10 +545,38 @@ static void pump_chunk_read_failed(struct pump *p, uint32_t slot, int err)
 	pthread_mutex_lock(&p->lock);
 	p->slots_reading--;
 	pthread_mutex_unlock(&p->lock);
-	job_chunk_failed(p, j, s->index, s->file_off, err);
+	job_chunk_failed_once(p, j, s->index, s->file_off, err);
 	if (j->op->result == PUMP_RESULT_FOLD)
 		fold_skip(p, j, s->index);
 	pump_slot_free(p, slot);
+}
+
+/*
+ * A chunk's read failed. If it asked for a tail window too (bytes the next
+ * chunk owns), the fault may lie there: the chunk is read once more alone,
+ * and if its own bytes read, it is published without the tail (grep runs
+ * its last line on with reads of its own, ops/grep.c; match does not count
+ * occurrences across the edge). The tail's bytes fail in the chunk that
+ * owns them, whose own read covers them: one bad sector fails one chunk
+ * (issue 20: EIO in chunk 2 failed chunk 1 too, and dropped its lines).
+ * 0 if the reread is queued.
+ */
+static int pump_chunk_reread(struct pump *p, uint32_t slot, int err)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	uint64_t own = j->end > s->file_off ? j->end - s->file_off : 0;
+
+	if (own > j->chunk)
+		own = j->chunk;
+	if (j->direct)
+		own = (own + 4095) & ~4095ull;
+	if (s->tail_err || j->cancel || !own || s->want <= own)
+		return -1;
+	s->tail_err = err;
+	s->want = (uint32_t)own;
+	s->got = 0;
+	return uring_read(p, slot);
 }
 
 static void pump_read_done(struct pump *p, uint32_t slot, int res)
@@ -561,7 +589,8 @@ static void pump_read_done(struct pump *p, uint32_t slot, int res)
 		return;
 	}
 	if (res < 0) {
-		pump_chunk_read_failed(p, slot, -res);
+		if (pump_chunk_reread(p, slot, -res))
+			pump_chunk_read_failed(p, slot, -res);
 		return;
 	}
 	if (!j->t_read_ns) {

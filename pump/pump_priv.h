@@ -56,6 +56,7 @@ struct pump_slot {
 	uint32_t got;      /* bytes read so far (short reads resubmit the rest) */
 	uint32_t data_len; /* bytes of the chunk proper, once read */
 	bool opread;       /* an op's own read (pump_op_read), not a chunk */
+	int tail_err;      /* the read with the tail window failed: reread alone (pump.c) */
 	uint32_t pack_pending; /* a packed chunk: file reads still out */
 	void *op_ctx;      /* the op's record of what the slot holds */
 };
@@ -257,6 +258,9 @@ int part_add_line(struct pump_part *part, uint64_t pos, uint64_t nl);
 void job_end(struct pump *p, struct pump_job *j);
 void job_chunk_failed(struct pump *p, struct pump_job *j, uint64_t index, uint64_t off,
 		      int err);
+/* As job_chunk_failed, unless the chunk is listed already. */
+void job_chunk_failed_once(struct pump *p, struct pump_job *j, uint64_t index, uint64_t off,
+			   int err);
 void job_free(struct pump_job *j);
 int job_file_size(int fd, uint64_t *size);
 struct timespec;

@@ -37,7 +37,18 @@
 #define GREP_BUDGET_GPU	     20
 #define GREP_CONT_BUDGET_CPU 14
 #define GREP_CONT_BUDGET_GPU 22
-#define GREP_TAIL_MAX	     65536u /* tail window read past a chunk */
+/*
+ * The tail window read past a chunk, for the line that crosses its end:
+ * chunk/16, 256 bytes to 64 KiB. A line longer than that is run on by
+ * continuation reads. A fixed 64 KiB read every byte of 64K chunks twice,
+ * and a fault in the next chunk failed this one (issue 20 item 3).
+ */
+#define GREP_TAIL_MAX	     65536u
+#define GREP_TAIL_MIN	     256u
+#define GREP_TAIL_SHIFT	     4
+/* A continuation's first read: a line longer than the tail is often not
+ * much longer; the reads double from here to the lane's budget. */
+#define GREP_CONT_FIRST	     65536u
 #define GREP_TILE_MIN_SHIFT  16	    /* 64 KiB tiles: 256 bytes per lane */
 #define GREP_CONT_SHIFT	     27	    /* a continuation is one tile */
 
@@ -68,6 +79,8 @@ struct grep_cont {
 	uint64_t at;	  /* file offset reached */
 	uint32_t state;	  /* DFA state there */
 	uint32_t skip;	  /* bytes of the read before at (O_DIRECT alignment) */
+	uint64_t cap;	  /* most bytes past at the next read asks: doubles each hop */
+	bool retry;	  /* after a failed read: reads stay within the chunk holding at */
 	struct grep_cont *next;
 };
 
@@ -163,7 +176,13 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	gj->budget = cpu ? GREP_BUDGET_CPU : GREP_BUDGET_GPU;
 	gj->cont_budget = cpu ? GREP_CONT_BUDGET_CPU : GREP_CONT_BUDGET_GPU;
 	j->opstate = gj;
-	j->tail = room < GREP_TAIL_MAX ? (uint32_t)room : GREP_TAIL_MAX;
+	j->tail = j->chunk >> GREP_TAIL_SHIFT;
+	if (j->tail < GREP_TAIL_MIN)
+		j->tail = GREP_TAIL_MIN;
+	if (j->tail > GREP_TAIL_MAX)
+		j->tail = GREP_TAIL_MAX;
+	if (j->tail > room)
+		j->tail = (uint32_t)room;
 	return 0;
 }
 
@@ -335,6 +354,7 @@ static int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct 
 		    .nl = gc->tile_pre[grep_owner_tile(gc, start)] + e[VYRE_GO_OPEN_NL],
 		    .at = gc->part->file_off + e[VYRE_GO_OPEN_POS],
 		    .state = e[VYRE_GO_OPEN_STATE],
+		    .cap = GREP_CONT_FIRST,
 		};
 		gc->pending++;
 		grep_queue(gj, c);
@@ -443,6 +463,8 @@ static int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done 
 	}
 	c->at = at;
 	c->state = out[VYRE_GO_CONT_STATE];
+	if (c->cap < (1ull << GREP_CONT_SHIFT))
+		c->cap *= 2;
 	grep_queue(j->opstate, c);
 	return 0;
 }
@@ -509,6 +531,54 @@ static int grep_rerun(struct pump *p, struct pump_job *j, struct grep_chunk *gc)
 	return 1;
 }
 
+/* The end of the chunk of j that holds file offset at (chunks are j's, from j->offset). */
+static uint64_t grep_owner_end(const struct pump_job *j, uint64_t at)
+{
+	return j->offset + ((at - j->offset) / j->chunk + 1) * j->chunk;
+}
+
+/*
+ * A continuation's read failed. It may have failed on bytes past the
+ * line's '\n': the read is asked again, half as long and within the chunk
+ * that holds c->at, down to one byte (a page with O_DIRECT), so a line
+ * whose bytes read is still decided, whatever fails after it. When even
+ * that read fails, the bytes at c->at cannot be read and the line is
+ * lost. The failure is then the chunk's that owns those bytes: the line's
+ * own chunk (it read them before: a transient fault) fails, else the
+ * owner is listed once (its own read of them fails it too), and the
+ * line's chunk keeps its other lines. A span's owner past its end belongs
+ * to the next span, which reads those bytes itself. True if requeued.
+ */
+static bool grep_cont_failed(struct pump *p, struct pump_job *j, struct grep_cont *c,
+			     uint32_t asked, int err)
+{
+	struct grep_chunk *gc = c->gc;
+	uint64_t next = asked / 2, owner;
+
+	if (j->cancel) {
+		gc->failed = true;
+		grep_cont_end(p, j, c, false);
+		return false;
+	}
+	if (j->direct)
+		next &= ~4095ull;
+	if (next > c->skip) {
+		c->cap = next - c->skip;
+		c->retry = true;
+		grep_queue(j->opstate, c);
+		return true;
+	}
+	owner = (c->at - j->offset) / j->chunk;
+	if (owner == gc->part->index) {
+		job_chunk_failed(p, j, gc->part->index, c->at, err);
+		gc->failed = true;
+	} else if (owner < j->chunks) {
+		job_chunk_failed_once(p, j, owner, j->offset + owner * j->chunk, err);
+	}
+	grep_cont_end(p, j, c, false);
+	return false;
+}
+
 /* Reads the next hop of an open line into a free slot. */
 static int grep_cont_read(struct pump *p, struct pump_job *j, struct grep_cont *c)
 {
@@ -533,6 +603,10 @@ static int grep_cont_read(struct pump *p, struct pump_job *j, struct grep_cont *
 	c->skip = (uint32_t)(c->at - off);
 	if (hop > j->scan_end - c->at)
 		hop = j->scan_end - c->at;
+	if (hop > c->cap)
+		hop = c->cap;
+	if (c->retry && hop > grep_owner_end(j, c->at) - c->at)
+		hop = grep_owner_end(j, c->at) - c->at;
 	hop += c->skip;
 	if (j->direct)
 		hop = (hop + 4095) & ~4095ull;
@@ -589,13 +663,14 @@ static void grep_read_done(struct pump *p, uint32_t slot, int got)
 	int ret;
 
 	s->op_ctx = NULL;
+	if (got < 0 && !j->stop_admit) {
+		uint32_t asked = s->want;
+		pump_slot_free(p, slot);
+		grep_cont_failed(p, j, c, asked, -got);
+		return;
+	}
 	if (got < 0 || j->cancel || j->stop_admit) {
-		if (got < 0) {
-			job_chunk_failed(p, j, c->gc->part->index, c->at, -got);
-			c->gc->failed = true;
-		} else {
-			c->gc->failed = j->cancel;
-		}
+		c->gc->failed = j->cancel;
 		pump_slot_free(p, slot);
 		grep_cont_end(p, j, c, false);
 		return;
