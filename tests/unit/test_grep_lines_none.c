@@ -20,11 +20,20 @@
 #include "tdfa.h"
 
 static char tmpdir[4096];
+static struct pump *p;
+static struct pump_units *u;
 
 static void tmpdir_remove(void)
 {
 	if (tmpdir[0])
 		test_rmtree(tmpdir);
+}
+
+/* a failed CHECK: the pump stops before the process ends (check.h) */
+static void stop(void)
+{
+	pump_destroy(&p);
+	pump_units_destroy(&u);
 }
 
 static char *make(const char *name, const char *text, size_t n)
@@ -56,9 +65,8 @@ static uint64_t grep_c(const char *path, const char *pat)
 	return strtoull(out, NULL, 10);
 }
 
-/* pat over path with lines=1 on p (or the units u): no line, read three ways. */
-static void check_none(struct pump *p, struct pump_units *u, const char *path, const char *pat,
-		       uint32_t chunk)
+/* pat over path with lines=1 on p (spread: on the units u): no line, read three ways. */
+static void check_none(bool spread, const char *path, const char *pat, uint32_t chunk)
 {
 	struct pump_line buf[4];
 	struct pump_job_info in;
@@ -78,7 +86,7 @@ static void check_none(struct pump *p, struct pump_units *u, const char *path, c
 	    .chunk = chunk,
 	    .direct = -1,
 	};
-	CHECK((u ? pump_units_submit(u, &s, &j) : pump_submit(p, &s, &j)) == 0, "submit");
+	CHECK((spread ? pump_units_submit(u, &s, &j) : pump_submit(p, &s, &j)) == 0, "submit");
 	tdfa_free(&t);
 	CHECK(pump_job_wait(j, 120000) == 0, "%s: did not end", path);
 	pump_job_info(j, &in);
@@ -91,7 +99,7 @@ static void check_none(struct pump *p, struct pump_units *u, const char *path, c
 	CHECK(buf[0].line == 0xa5a5a5a5a5a5a5a5ull, "the buffer was written");
 	pump_job_put(&j);
 	printf("ok %s%s: no line, read without a NULL memcpy\n", strrchr(path, '/') + 1,
-	       u ? " (2 units)" : "");
+	       spread ? " (2 units)" : "");
 }
 
 int main(void)
@@ -99,8 +107,6 @@ int main(void)
 	struct pump_config cfg = {.slots = 4, .chunk = 65536, .kernel = CHECK_TEST_KERNEL(),
 				  .async = -1};
 	const char *base = getenv("VYRE_TEST_TMPDIR");
-	struct pump_units *u = NULL;
-	struct pump *p = NULL;
 	struct pump_info pi;
 	char devs[600];
 
@@ -109,24 +115,26 @@ int main(void)
 	snprintf(tmpdir, sizeof(tmpdir), "%s/vyre-lines-none-XXXXXX", base ? base : "/var/tmp");
 	CHECK(mkdtemp(tmpdir), "mkdtemp %s: %s", tmpdir, strerror(errno));
 	atexit(tmpdir_remove);
+	check_on_fail(tmpdir_remove);
+	check_on_fail(stop);
 	char *empty = make("empty", "", 0);
 	char *text = make("text", "no match on this line\nnor this one\n", 40000);
 	/* 20 chunks of 4K: spans of 2 chunks over two units */
-	char *spread = make("spread", "abc def\n", 20 * 4096);
+	char *wide = make("spread", "abc def\n", 20 * 4096);
 
 	CHECK(pump_create(&cfg, &p) == 0, "pump_create");
-	check_none(p, NULL, empty, "zzq", 4096);
-	check_none(p, NULL, text, "zzq", 4096);
+	check_none(false, empty, "zzq", 4096);
+	check_none(false, text, "zzq", 4096);
 	pump_info(p, &pi);
 	pump_destroy(&p);
 
 	snprintf(devs, sizeof(devs), "%s:%s", pi.device, pi.device);
 	CHECK(pump_units_create(&cfg, devs, &u) == 0, "pump_units_create %s", devs);
-	check_none(NULL, u, spread, "zzq", 4096);
-	check_none(NULL, u, empty, "zzq", 4096);
+	check_none(true, wide, "zzq", 4096);
+	check_none(true, empty, "zzq", 4096);
 	pump_units_destroy(&u);
 	free(empty);
 	free(text);
-	free(spread);
+	free(wide);
 	return 0;
 }

@@ -19,7 +19,7 @@
  * in turn against a count made here line by line (memmem), so a broken
  * grep cannot make the test pass. The kernel mode is VYRE_TEST_KERNEL's.
  *
- *   VYRE_STRESS_JOBS   jobs per unit layout (default 240: about 25 s on lavapipe)
+ *   VYRE_STRESS_JOBS   jobs per unit layout (default 160: 20-40 s on lavapipe)
  *   VYRE_STRESS_BIG    big files (default 0)
  *   VYRE_STRESS_BIG_MB their size (default 8)
  *   VYRE_STRESS_UNITS  "1", "2" or "12" (default): the layouts to run
@@ -358,7 +358,7 @@ static void run_layout(struct layout *l, uint64_t njobs, uint64_t *s)
 
 int main(void)
 {
-	uint64_t njobs = env_u64("VYRE_STRESS_JOBS", 240);
+	uint64_t njobs = env_u64("VYRE_STRESS_JOBS", 160);
 	uint64_t big = env_u64("VYRE_STRESS_BIG", 0), big_mb = env_u64("VYRE_STRESS_BIG_MB", 8);
 	const char *layouts = getenv("VYRE_STRESS_UNITS") ? getenv("VYRE_STRESS_UNITS") : "12";
 	const char *base = getenv("VYRE_TEST_TMPDIR");
@@ -378,7 +378,8 @@ int main(void)
 	snprintf(tmpdir, sizeof(tmpdir), "%s/vyre-grep-stress-XXXXXX", base ? base : "/var/tmp");
 	CHECK(mkdtemp(tmpdir), "mkdtemp %s: %s", tmpdir, strerror(errno));
 	atexit(tmpdir_remove);
-	atexit(stop_failing);
+	check_on_fail(tmpdir_remove);
+	check_on_fail(stop_failing); /* first: the pump stops before the files go */
 	make_files(big, big_mb);
 	for (size_t i = 0; i < NPATS; i++)
 		tdfa_build(pats[i], true, &dfas[i]);
