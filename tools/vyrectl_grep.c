@@ -542,7 +542,7 @@ static int u8_bracket(struct buf *b, const char *p, size_t i, size_t end, bool i
 {
 	struct cp_set s = {0};
 	size_t j = i + 1;
-	bool neg = false, bad = false, plain = true;
+	bool neg = false, bad = false, plain = true, range = false;
 	int ret = 0;
 
 	for (size_t k = i + 1; k < end; k++)
@@ -574,10 +574,17 @@ static int u8_bracket(struct buf *b, const char *p, size_t i, size_t end, bool i
 			if (cls[0])
 				bad = true;
 		}
-		if (hi < lo)
+		if (hi != lo && (lo >= 0x80 || hi >= 0x80))
+			range = true;
+		else if (hi < lo)
 			bad = true;
 		else if (!ret)
 			ret = cp_add(&s, lo, hi);
+	}
+	if (range && !ret) {
+		free(s.r);
+		return grep_pattern_error(p, "Invalid collation character (as glibc's C.UTF-8 has "
+					  "it, a range's ends must be ASCII: list the characters)");
 	}
 	if (bad) {
 		free(s.r);
@@ -1047,6 +1054,7 @@ struct grep_file {
 	bool cancelled;	  /* we cancelled it: remove it once it has ended */
 	bool skip;	  /* excluded, or -d skip: no job, no output */
 	bool names;	  /* print FILE: prefixes for it */
+	bool zapped;	  /* binary: the copy scanned has newlines for its NULs */
 	char spool[PATH_MAX]; /* a private copy scanned instead (stdin, /proc, ...) */
 	char id[VYRECTL_ID_MAX + 1];
 };
@@ -1073,6 +1081,8 @@ struct grep_out {
 	bool binary;		      /* print no more lines of it */
 	uint64_t selected;
 	uint64_t hidden; /* selected lines not printed: it is binary */
+	bool enc_err;	 /* a line was not printed: not UTF-8 in a UTF-8 locale */
+	uint64_t nul_seen; /* bytes from the start looked through for a NUL, whole blocks */
 };
 
 /* Everything grep_run owns; released by grep_cleanup, also on Ctrl-C and errors. */
@@ -1142,6 +1152,10 @@ static int desc_grep_build(struct grep_state *s)
 
 	if (ret)
 		return ret;
+	/* what the daemon gets, for a user who wonders why a line was (not) selected */
+	if (getenv("VYRECTL_GREP_DEBUG"))
+		fprintf(stderr, "vyrectl grep: %zu pattern(s)%s:\n%.*s", p->n,
+			p->fixed ? ", fixed=1" : "", (int)p->text.len, p->text.data ? p->text.data : "");
 	if (p->n == 1 && p->text.len > 1 && p->text.len - 1 <= GREP_PATTERN_MAX &&
 	    !memchr(p->text.data, '\0', p->text.len)) {
 		p->text.data[--p->text.len] = '\0'; /* its newline */
@@ -1269,6 +1283,35 @@ static int file_spool(struct grep_file *f)
 	return ret;
 }
 
+static bool file_binary(int fd);
+
+/*
+ * grep 3.8, once it finds a file binary, reads its NULs as line ends
+ * (grep.c's nul_zapper): "a\0b" is two lines to -c, -v and -l. The copy
+ * the daemon scans gets the same: each NUL becomes '\n', in place.
+ */
+static int spool_zap(int fd)
+{
+	char buf[1 << 16];
+	uint64_t at = 0;
+
+	for (;;) {
+		ssize_t k = pread(fd, buf, sizeof(buf), (off_t)at);
+
+		if (k < 0 && errno == EINTR && !vyrectl_interrupted)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			return 0;
+		for (char *p = buf; (p = memchr(p, '\0', (size_t)(buf + k - p))); p++)
+			*p = '\n';
+		if (pwrite(fd, buf, (size_t)k, (off_t)at) != k)
+			return errno ? -errno : -EIO;
+		at += (uint64_t)k;
+	}
+}
+
 static bool glob_any(const char *const *globs, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -1325,8 +1368,13 @@ static void file_open(const struct grep_opts *o, struct grep_file *f)
 	} else if (f->fd != STDIN_FILENO && operand_excluded(o, f->path, false)) {
 		f->skip = true;
 	} else if (f->fd == STDIN_FILENO || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) ||
-		   fs_pseudo(f->fd)) {
+		   fs_pseudo(f->fd) ||
+		   (o->binary != GREP_BIN_TEXT && S_ISREG(st.st_mode) && file_binary(f->fd))) {
 		ret = file_spool(f);
+		if (!ret && o->binary != GREP_BIN_TEXT && file_binary(f->fd)) {
+			ret = spool_zap(f->fd);
+			f->zapped = true;
+		}
 		if (ret)
 			f->err = ret;
 		return;
@@ -1529,9 +1577,56 @@ static void prefix_print(const struct grep_state *s, const struct grep_out *w, u
 		printf("%llu%c", (unsigned long long)off, sep);
 }
 
+static bool block_nul(int fd, uint64_t block)
+{
+	char *buf = malloc(GREP_BINARY_PEEK);
+	uint64_t at = block * GREP_BINARY_PEEK;
+	size_t got = 0;
+	bool nul;
+
+	if (!buf)
+		return false;
+	while (got < GREP_BINARY_PEEK) {
+		ssize_t k = pread(fd, buf + got, GREP_BINARY_PEEK - got, (off_t)(at + got));
+
+		if (k < 0 && errno == EINTR && !vyrectl_interrupted)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	nul = memchr(buf, '\0', got) != NULL;
+	free(buf);
+	return nul;
+}
+
 /*
- * A line to print: binary if it holds a NUL, or is not UTF-8 in a UTF-8
- * locale (grep 3.8 checks each line it prints so). 1 when it is.
+ * grep 3.8 looks for a NUL in each buffer it reads (96 KiB, less the line
+ * it carries over) before it prints a line of it, and once it has found
+ * one the file is binary to its end. Here: is there a NUL anywhere from
+ * the file's start to the end of the 96 KiB block where the line ends?
+ * The blocks approximate grep's buffers, whose edges move with the lines
+ * that straddle them. Text files cost one read of what precedes the last
+ * line printed (-a skips it).
+ */
+static bool line_nul(struct grep_out *w, uint64_t off, size_t n)
+{
+	uint64_t last = (off + (n ? n - 1 : 0)) / GREP_BINARY_PEEK;
+
+	while (w->nul_seen <= last * GREP_BINARY_PEEK && !vyrectl_interrupted) {
+		uint64_t b = w->nul_seen / GREP_BINARY_PEEK;
+
+		w->nul_seen += GREP_BINARY_PEEK;
+		if (block_nul(w->r.fd, b))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A line to print, unless the file turns out binary here (then 1, and no
+ * more lines of it), or it is not UTF-8 in a UTF-8 locale (1: grep 3.8
+ * skips such a line, and says "binary file matches" at the end).
  */
 static int line_emit(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t off,
 		     char sep)
@@ -1542,9 +1637,15 @@ static int line_emit(struct grep_state *s, struct grep_out *w, uint64_t line, ui
 
 	if (ret)
 		return ret;
-	if (s->o->binary != GREP_BIN_TEXT &&
-	    (memchr(p, '\0', n) || (s->o->utf8 && !utf8_valid(p, n)))) {
+	if (s->o->binary != GREP_BIN_TEXT && line_nul(w, off, n)) {
 		w->binary = true;
+		return 1;
+	}
+	if (s->o->binary != GREP_BIN_TEXT && s->o->utf8 && !utf8_valid(p, n)) {
+		w->enc_err = true;
+		w->next_line = line + 1;
+		w->next_off = off + n;
+		w->started = true;
 		return 1;
 	}
 	prefix_print(s, w, line, off, sep);
@@ -1572,8 +1673,8 @@ static int after_emit(struct grep_state *s, struct grep_out *w, uint64_t until)
 		if (!n)
 			break; /* EOF */
 		ret = line_emit(s, w, w->next_line, w->next_off, '-');
-		if (ret)
-			return ret < 0 ? ret : 0;
+		if (ret < 0)
+			return ret;
 		w->after_left--;
 	}
 	return 0;
@@ -1590,6 +1691,7 @@ static int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uin
 	s->selected++;
 	if (w->binary) {
 		w->hidden++;
+		s->printed = true; /* as grep's prtext sets "used" for a quiet match */
 		return 0;
 	}
 	ret = after_emit(s, w, line);
@@ -1623,6 +1725,7 @@ static int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uin
 		return ret;
 	if (w->binary) {
 		w->hidden++;
+		s->printed = true;
 		return 0;
 	}
 	w->after_left = (uint64_t)o->after;
@@ -1637,7 +1740,7 @@ static int out_end(struct grep_state *s, struct grep_out *w)
 
 	if (!w->binary && w->started)
 		ret = after_emit(s, w, UINT64_MAX);
-	if (w->binary && w->hidden) {
+	if ((w->binary && w->hidden) || w->enc_err) {
 		fflush(stdout);
 		fputs("vyrectl grep: ", stderr);
 		fwrite(w->name, 1, w->namelen, stderr);
@@ -1688,6 +1791,8 @@ static void out_begin(struct grep_state *s, struct grep_out *w, int fd, const ch
 	w->started = false;
 	w->selected = 0;
 	w->hidden = 0;
+	w->enc_err = false;
+	w->nul_seen = GREP_BINARY_PEEK; /* file_binary looks there */
 	w->binary = s->o->binary != GREP_BIN_TEXT && fd >= 0 && file_binary(fd);
 }
 
@@ -1831,6 +1936,7 @@ static int lines_print(struct grep_state *s, struct grep_file *f)
 	ret = w.r.buf ? 0 : -ENOMEM;
 	if (!ret && !f->dir) {
 		out_begin(s, &w, f->fd, f->name, strlen(f->name), f->names);
+		w.binary |= f->zapped;
 		skip = w.binary && s->o->binary == GREP_BIN_SKIP;
 	}
 	while (!ret && !vyrectl_interrupted && !ferror(stdout)) {
@@ -1954,7 +2060,8 @@ static int count_print(struct grep_state *s, struct grep_file *f)
 			s->c->mount, rel);
 		ret = -EPROTO;
 	} else {
-		if (n && s->o->binary == GREP_BIN_SKIP && f->fd >= 0 && file_binary(f->fd))
+		if (n && s->o->binary == GREP_BIN_SKIP &&
+		    (f->zapped || (f->fd >= 0 && file_binary(f->fd))))
 			n = 0;
 		count_emit(s, f->name, strlen(f->name), f->names, n);
 	}
@@ -2427,7 +2534,7 @@ static int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *ar
 {
 	static char prog[] = "vyrectl grep";
 	long long ctx = -1, after = -1, before = -1, digits = -1;
-	int opt, prev_optind = 1;
+	int opt, prev_optind = 1, matcher = 0;
 	bool digit_run = false;
 
 	argv[0] = prog;
@@ -2476,13 +2583,13 @@ static int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *ar
 							optarg);
 			break;
 		case 'E':
-			o->dialect = GREP_ERE;
-			break;
 		case 'F':
-			o->dialect = GREP_FIXED;
-			break;
 		case 'G':
-			o->dialect = GREP_BRE;
+			/* grep 3.8 takes one matcher, named as often as one likes */
+			if (matcher && matcher != opt)
+				return grep_usage_error("%s", "conflicting matchers specified");
+			matcher = opt;
+			o->dialect = opt == 'E' ? GREP_ERE : opt == 'F' ? GREP_FIXED : GREP_BRE;
 			break;
 		case 'P':
 			return grep_refuse("-P (Perl regular expressions)",
@@ -2553,11 +2660,18 @@ static int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *ar
 		case GREP_OPT_NO_ICASE:
 			o->icase = false;
 			break;
-		case 'm':
-			if (num_arg(optarg, "max count", &v) && !(optarg[0] == '-'))
-				return grep_usage_error(NULL, NULL);
-			o->max = optarg[0] == '-' ? -1 : v; /* grep takes a negative as no limit */
+		case 'm': {
+			char *end;
+
+			errno = 0;
+			v = strtoll(optarg, &end, 10);
+			if (errno == ERANGE)
+				v = v < 0 ? -1 : LLONG_MAX;
+			else if (errno || end == optarg || *end)
+				return grep_usage_error("%s", "invalid max count");
+			o->max = v < 0 ? -1 : v; /* grep takes a negative as no limit */
 			break;
+		}
 		case 'n':
 			o->lineno = true;
 			break;
