@@ -141,12 +141,11 @@ static uint32_t rd_hash(const struct rd *d)
 /* Stored set s against the closure just taken (its states stamped d->gen). */
 static bool rd_same(const struct rd *d, uint32_t s)
 {
-	const uint32_t *v = d->pool + d->soff[s];
-
 	if (d->slen[s] != d->nbuf || d->acc_of[s] != d->acc)
 		return false;
+	/* indexed, not d->pool + soff: the pool is NULL while every set is empty */
 	for (uint32_t i = 0; i < d->nbuf; i++)
-		if (d->stamp[v[i]] != d->gen)
+		if (d->stamp[d->pool[d->soff[s] + i]] != d->gen)
 			return false;
 	return true;
 }

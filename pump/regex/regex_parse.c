@@ -360,10 +360,19 @@ static int rp_atom(struct rparse *ps, uint32_t *out, uint32_t *height)
 	}
 }
 
-static int rp_brace_before_paren(struct rparse *ps)
+/*
+ * regcomp skips a dup operator with nothing to repeat and then reads the
+ * ')' after it as a literal (grep sets RE_UNMATCHED_RIGHT_PAREN_ORD), so
+ * the group stays open: "(*)" is refused, "(*)x)" taken, its last ')'
+ * closing the group. dfa.c closes the group at the first ')' and finds
+ * the last one unmatched, which we refuse. So this refusal waits for the
+ * end of the pattern: an unmatched ')' found meanwhile is the reason to
+ * give, the one grep's answer hinges on (and the test allows).
+ */
+static void rp_dup_before_paren(struct rparse *ps, size_t at)
 {
-	return rerr_at(ps->err, -EINVAL, ps->i,
-		       "'{' repeats nothing before ')' (escape it as \\{)");
+	if (ps->dup_at == SIZE_MAX)
+		ps->dup_at = at;
 }
 
 /*
@@ -388,7 +397,7 @@ static int rp_closure(struct rparse *ps, bool branch_start, uint32_t *out, uint3
 		if (ret)
 			return ret;
 		if (!rep && skip && ps->depth && ps->i + 1 < ps->len && ps->p[ps->i + 1] == ')')
-			return rp_brace_before_paren(ps);
+			rp_dup_before_paren(ps, ps->i);
 		leading = rep;
 	}
 	if (leading) {
@@ -418,7 +427,7 @@ static int rp_closure(struct rparse *ps, bool branch_start, uint32_t *out, uint3
 			if (!rep) {
 				if (skip && ps->depth && ps->i + 1 < ps->len &&
 				    ps->p[ps->i + 1] == ')')
-					return rp_brace_before_paren(ps);
+					rp_dup_before_paren(ps, ps->i);
 				ps->brace_literal = ps->i;
 				break;
 			}
@@ -439,9 +448,7 @@ static int rp_closure(struct rparse *ps, bool branch_start, uint32_t *out, uint3
 		node = r;
 	}
 	if (skip && reps && ps->depth && ps->i < ps->len && ps->p[ps->i] == ')')
-		return rerr_at(ps->err, -EINVAL, ps->i - 1,
-			       "'%c' repeats nothing before ')' (escape it as \\%c)",
-			       ps->p[ps->i - 1], ps->p[ps->i - 1]);
+		rp_dup_before_paren(ps, ps->i - 1);
 	*height += reps;
 	*out = node;
 	return 0;
@@ -557,7 +564,8 @@ int rast_parse(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t l
 			    .ast = a,
 			    .sets = sets,
 			    .err = e,
-			    .brace_literal = SIZE_MAX};
+			    .brace_literal = SIZE_MAX,
+			    .dup_at = SIZE_MAX};
 	uint32_t height;
 	int ret = rp_alt(&ps, root, &height);
 
@@ -567,5 +575,9 @@ int rast_parse(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t l
 		    "the pattern has more than %u parts (RAST_NODES_MAX), more than "
 		    "its NFA could hold (try a shorter pattern, or several shorter ones)",
 		    RAST_NODES_MAX);
+	if (!ret && ps.dup_at != SIZE_MAX)
+		return rerr_at(e, -EINVAL, ps.dup_at,
+			       "'%c' repeats nothing before ')' (escape it as \\%c)", p[ps.dup_at],
+			       p[ps.dup_at]);
 	return ret ? ret : rast_simplify(a);
 }

@@ -165,6 +165,7 @@ struct rparse {
 	bool icase;
 	uint32_t depth;
 	size_t brace_literal; /* a '{' already found to open no interval */
+	size_t dup_at;	      /* a dup operator repeating nothing before ')', SIZE_MAX: none */
 	struct rast *ast;
 	struct rset_tab *sets;
 	struct rerr *err;

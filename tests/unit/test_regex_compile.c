@@ -348,6 +348,11 @@ static const struct err_case err_cases[] = {
     {"a\\'", false, EINVAL, "\\'|not supported"},
     {"(*)", false, EINVAL, "at 2:|repeats nothing|\\*"},
     {"(a|+)", false, EINVAL, "repeats nothing"},
+    /* regcomp reads the ')' after "*" as a literal, closed by the last ')'; dfa.c finds it
+       unmatched */
+    {"(*)x)", false, EINVAL, "at 5:|unbalanced ')'"},
+    {"(^{)x)", false, EINVAL, "at 6:|unbalanced ')'"},
+    {"(^{)", false, EINVAL, "at 3:|'{' repeats nothing before ')'"},
 };
 
 static void check_message(const char *err, const char *want, const char *pat)
