@@ -10,7 +10,10 @@
  * closure the line has matched whatever follows: that set becomes the one
  * MATCHED state, which every byte keeps. States are counted as they are
  * made, so a blow-up such as (a|b)*a(a|b){20} stops at REGEX_STATES_MAX
- * (or the table or set-pool cap) before memory runs out.
+ * (or the table or set-pool cap) before memory runs out. Closures walk the
+ * compressed epsilon graph (regex_eps.c), and the steps they take count
+ * against REGEX_WORK_MAX: the caps bound what is built, not how often a
+ * large set is walked again.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -284,9 +287,22 @@ static int rd_intern(struct rd *d, uint32_t *id)
 	return 0;
 }
 
+/*
+ * One state's targets by class: as many as its sets' byte edges times the
+ * classes on each, so (.?){30000} with 256 classes would list 2^23 before
+ * a closure is taken. Capped like the set pool, in memory and in steps.
+ */
 static int rd_bucket(struct rd *d, uint32_t cls, uint32_t to)
 {
 	if (d->nb == d->bcap) {
+		if (d->bcap >= REGEX_POOL_MAX)
+			return rerr_msg(d->err, -E2BIG,
+					"the patterns are too complex to determinize: a DFA state "
+					"has more than %u NFA transitions (use a simpler pattern, "
+					"e.g. smaller repetition counts, or fewer patterns)",
+					REGEX_POOL_MAX);
+		if (rwork_spend(d->work, d->bcap))
+			return rwork_fail(d->err, d->work);
 		size_t cap = d->bcap ? d->bcap * 2 : 1024;
 		uint32_t *link = realloc(d->link, cap * sizeof(*link));
 		if (link)
@@ -329,7 +345,7 @@ static int rd_expand(struct rd *d, uint32_t s)
 			}
 		}
 	}
-	/* the buckets, the row, and hashing the set: about 2 steps per element */
+	/* the buckets (their growth counted as it came), the row, the set: 2 steps per element */
 	if (rwork_spend(d->work, (uint64_t)d->nb + c->n + 2 * d->slen[s]))
 		return rwork_fail(d->err, d->work);
 	for (uint32_t k = 0; k < c->n; k++) {
