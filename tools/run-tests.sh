@@ -199,7 +199,7 @@ soak() {
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		lim 720 tools/soak --seconds 180 --clients 4 --grace 300 --report-every 30 \
-		--job-timeout 300 2>&1 | tee build/soak.log | grep -vE '^(root|nobody) '
+		--job-timeout 300 --lines-max-bytes 2000000 2>&1 | tee build/soak.log | grep -vE '^(root|nobody) '
 	return "${PIPESTATUS[0]}"
 }
 check soak_asan_3min soak
