@@ -1055,6 +1055,7 @@ struct grep_file {
 	bool skip;	  /* excluded, or -d skip: no job, no output */
 	bool names;	  /* print FILE: prefixes for it */
 	bool zapped;	  /* binary: the copy scanned has newlines for its NULs */
+	char *trimmed;	  /* a directory's name without its trailing slashes */
 	char spool[PATH_MAX]; /* a private copy scanned instead (stdin, /proc, ...) */
 	char id[VYRECTL_ID_MAX + 1];
 };
@@ -1365,6 +1366,18 @@ static void file_open(const struct grep_opts *o, struct grep_file *f)
 			f->dir = true;
 		else
 			f->err = -EISDIR;
+		/* grep -r x dir// names dir/a: fts drops the trailing slashes */
+		if (f->dir) {
+			size_t n = strlen(f->name);
+
+			while (n > 1 && f->name[n - 1] == '/')
+				n--;
+			f->trimmed = strndup(f->name, n);
+			if (!f->trimmed)
+				f->err = -ENOMEM;
+			else
+				f->name = f->path = f->trimmed;
+		}
 	} else if (f->fd != STDIN_FILENO && operand_excluded(o, f->path, false)) {
 		f->skip = true;
 	} else if (f->fd == STDIN_FILENO || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) ||
@@ -1626,10 +1639,12 @@ static bool line_nul(struct grep_out *w, uint64_t off, size_t n)
 /*
  * A line to print, unless the file turns out binary here (then 1, and no
  * more lines of it), or it is not UTF-8 in a UTF-8 locale (1: grep 3.8
- * skips such a line, and says "binary file matches" at the end).
+ * skips such a line, and says "binary file matches" at the end; as its
+ * prline, the skipped line does not count as output, so what follows it
+ * is not adjacent to the last line printed). *len: the line's length.
  */
 static int line_emit(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t off,
-		     char sep)
+		     char sep, size_t *len)
 {
 	const char *p;
 	size_t n;
@@ -1637,14 +1652,13 @@ static int line_emit(struct grep_state *s, struct grep_out *w, uint64_t line, ui
 
 	if (ret)
 		return ret;
+	*len = n;
 	if (s->o->binary != GREP_BIN_TEXT && line_nul(w, off, n)) {
 		w->binary = true;
 		return 1;
 	}
 	if (s->o->binary != GREP_BIN_TEXT && s->o->utf8 && !utf8_valid(p, n)) {
 		w->enc_err = true;
-		w->next_line = line + 1;
-		w->next_off = off + n;
 		w->started = true;
 		return 1;
 	}
@@ -1672,10 +1686,10 @@ static int after_emit(struct grep_state *s, struct grep_out *w, uint64_t until)
 			return ret;
 		if (!n)
 			break; /* EOF */
-		ret = line_emit(s, w, w->next_line, w->next_off, '-');
+		ret = line_emit(s, w, w->next_line, w->next_off, '-', &n);
 		if (ret < 0)
 			return ret;
-		w->after_left--;
+		w->after_left--; /* a skipped line is tried again, as grep's prpending does */
 	}
 	return 0;
 }
@@ -1697,6 +1711,21 @@ static int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uin
 	ret = after_emit(s, w, line);
 	if (ret)
 		return ret;
+	/* its buffer is binary: nothing of it is printed, not even a separator */
+	if (!w->binary && s->o->binary != GREP_BIN_TEXT) {
+		const char *p;
+		size_t n;
+
+		ret = line_fetch(&w->r, off, &p, &n);
+		if (ret)
+			return ret;
+		w->binary = line_nul(w, off, n);
+	}
+	if (w->binary) {
+		w->hidden++;
+		s->printed = true;
+		return 0;
+	}
 	if (o->before) {
 		uint64_t floor = w->started ? w->next_line : 1;
 
@@ -1714,13 +1743,18 @@ static int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uin
 		putchar('\n');
 	}
 	for (uint64_t l = from, at = from_off; l < line && !w->binary; l++) {
-		ret = line_emit(s, w, l, at, '-');
+		size_t n;
+
+		ret = line_emit(s, w, l, at, '-', &n);
 		if (ret < 0)
 			return ret;
-		at = w->next_off;
+		at += n;
 	}
-	if (!w->binary)
-		ret = line_emit(s, w, line, off, ':');
+	if (!w->binary) {
+		size_t n;
+
+		ret = line_emit(s, w, line, off, ':', &n);
+	}
 	if (ret < 0)
 		return ret;
 	if (w->binary) {
@@ -2143,9 +2177,11 @@ static int tree_failed_print(struct grep_state *s, struct grep_file *f)
 static void file_error(struct grep_state *s, const struct grep_file *f)
 {
 	s->error = true;
-	if (s->o->silent)
-		return;
-	fprintf(stderr, "vyrectl grep: %s: %s\n", f->name, strerror(-f->err));
+	if (!s->o->silent)
+		fprintf(stderr, "vyrectl grep: %s: %s\n", f->name, strerror(-f->err));
+	/* grep -c counts a directory's lines: none */
+	if (f->err == -EISDIR && s->o->count && !s->o->quiet && s->o->list == GREP_LIST_NONE)
+		count_emit(s, f->name, strlen(f->name), f->names, 0);
 }
 
 /* Waits for FILE's job and prints what grep would; -EINTR on Ctrl-C. */
@@ -2221,6 +2257,7 @@ static void grep_cleanup(struct grep_state *s)
 
 		if (s->f[i].spool[0])
 			unlink(s->f[i].spool);
+		free(s->f[i].trimmed);
 		buf_free(&s->f[i].sent);
 		if (!s->f[i].cancelled)
 			continue;
@@ -2578,9 +2615,12 @@ static int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *ar
 				o->recursive = true;
 			else if (!strcmp(optarg, "skip"))
 				o->dir_skip = true;
-			else if (strcmp(optarg, "read"))
-				return grep_usage_error("invalid argument '%s' for '--directories'",
-							optarg);
+			else if (strcmp(optarg, "read")) {
+				/* grep 3.8's argmatch exits 1 here, not 2 */
+				grep_usage_error("invalid argument '%s' for '--directories'",
+						 optarg);
+				return GREP_NONE;
+			}
 			break;
 		case 'E':
 		case 'F':

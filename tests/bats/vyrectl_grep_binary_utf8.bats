@@ -1,0 +1,169 @@
+#!/usr/bin/env bats
+# vyrectl grep treats binary files and UTF-8 as GNU grep 3.8 does: a NUL in
+# the first 96 KiB makes a file binary (its matches become "binary file
+# matches" on stderr, its NULs line ends for -c), a NUL later hides the
+# lines from its block on; in C.UTF-8 '.', brackets, classes, \w and -i
+# match characters, an invalid line is skipped, and -a prints it all.
+load common
+
+VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
+
+# gnu_same LOCALE WANT ARGS...: GNU grep ARGS, under LC_ALL=LOCALE, exits
+# WANT; vyrectl grep ARGS prints the same bytes on standard output and
+# exits the same. Standard input is $IN (default /dev/null); each command
+# is bounded by timeout.
+gnu_same() {
+	local loc=$1 want=$2 d=$BATS_TEST_TMPDIR gs vs
+	shift 2
+	gs=0
+	LC_ALL=$loc timeout 60 grep "$@" <"${IN:-/dev/null}" >"$d/g.out" 2>"$d/g.err" || gs=$?
+	if [[ $gs -ne $want ]]; then
+		echo "LC_ALL=$loc grep $*: exit $gs, the test wants $want" >&2
+		return 1
+	fi
+	vs=0
+	LC_ALL=$loc timeout 60 "$VYRECTL" -m "$MNT" grep "$@" <"${IN:-/dev/null}" \
+		>"$d/v.out" 2>"$d/v.err" || vs=$?
+	if [[ $vs -ne $gs ]] || ! cmp -s "$d/g.out" "$d/v.out"; then
+		echo "LC_ALL=$loc vyrectl grep $*: exit $vs, grep's $gs (< grep, > vyrectl):" >&2
+		diff -a "$d/g.out" "$d/v.out" | head -20 | cut -c1-200 >&2
+		head -5 "$d/v.err" >&2
+		return 1
+	fi
+}
+
+# both WANT ARGS...: gnu_same in the C locale and in C.UTF-8
+both() {
+	gnu_same C "$@"
+	gnu_same C.UTF-8 "$@"
+}
+
+# make_inputs DIR: small files of every shape grep meets: text, a real
+# license, CRLF, no final newline, empty, NULs early and late, UTF-8
+# with an invalid line
+make_inputs() {
+	mkdir -p "$1"
+	cp /usr/share/common-licenses/GPL-3 "$1/gpl.txt"
+	printf '%s\n' 'a|b' ab a 'GPL(v3)' GPLv3 '*star' 'x^y' 'a$b' '{1}a' aa like lice '' \
+		'abc ababc' 'xx xxx' the 'The end' '12 34' 'free fre' 'word-word word_word' \
+		$'\ttab' >"$1/t.txt"
+	printf 'one\r\ntwo a\r\n\r\nthree\r\n' >"$1/crlf.txt"
+	printf 'last a line\nno newline a' >"$1/nonl.txt"
+	: >"$1/empty.txt"
+	printf 'a\0b\nab\n' >"$1/bin.dat"
+	{
+		echo 'match a'
+		head -c 100000 /dev/zero | tr '\0' y
+		printf '\nmatch\0 a\nmatch a\n'
+	} >"$1/late.dat"
+	printf 'é\nÉ\nb\n\xff\xfe a\nnaïve café\nΣσς\n日本語\n—a\néa\nÀ la\n' >"$1/utf8.txt"
+}
+
+setup_file() {
+	mount_vyrefs
+	IN_DIR="$BATS_FILE_TMPDIR/in"
+	make_inputs "$IN_DIR"
+	export IN_DIR
+}
+
+teardown_file() {
+	unmount_vyrefs
+}
+
+setup() {
+	cd "$IN_DIR"
+}
+
+@test "a NUL in the first 96 KiB: binary file matches on stderr, exit 0; -a prints the lines" {
+	both 0 a bin.dat
+	both 0 -n a bin.dat t.txt
+	both 0 -a a bin.dat
+	both 0 --binary-files=text -n a bin.dat
+	both 0 -l a bin.dat t.txt
+	both 1 zzqq bin.dat
+	run -0 timeout 30 "$VYRECTL" -m "$MNT" grep a bin.dat
+	[[ $output == *"bin.dat: binary file matches" ]]
+	[[ ${#lines[@]} -eq 1 ]]
+	run -0 timeout 30 "$VYRECTL" -m "$MNT" grep -q a bin.dat
+	[[ -z $output ]]
+}
+
+@test "a binary file's NULs end lines for -c, -v and patterns, as grep's; not under -a" {
+	both 0 -c 'a\|b' bin.dat
+	both 0 -c -v a bin.dat
+	both 1 -c 'a.b' bin.dat
+	both 0 -c -a 'a.b' bin.dat
+	both 0 -c '^b$' bin.dat
+	both 0 -c -x b bin.dat
+	IN=bin.dat both 0 -c 'a\|b'
+}
+
+@test "-I and --binary-files=without-match: a binary file matches nothing" {
+	both 0 -I a bin.dat t.txt
+	both 0 -I -c a bin.dat t.txt
+	both 0 -I -l a bin.dat t.txt
+	both 0 -I -L a bin.dat t.txt
+	both 1 -I a bin.dat
+	both 0 --binary-files=without-match -c a bin.dat t.txt
+}
+
+@test "a NUL past the first 96 KiB: the lines before it print, then binary file matches" {
+	both 0 -n 'match' late.dat
+	both 0 -n -A1 'match' late.dat t.txt
+	both 0 -c 'match' late.dat
+	both 0 -a -c 'match' late.dat
+}
+
+@test "context after a binary file's hidden match gets grep's -- separator" {
+	both 0 -n -A1 a bin.dat crlf.txt
+	both 0 -n -C1 a bin.dat t.txt
+}
+
+@test "C.UTF-8: . and brackets match characters, invalid bytes match no ." {
+	gnu_same C.UTF-8 0 -c '^.$' utf8.txt
+	gnu_same C.UTF-8 0 -n '^..$' utf8.txt
+	gnu_same C.UTF-8 0 -n -E '^.{3}$' utf8.txt
+	gnu_same C.UTF-8 0 -n '^[^a]$' utf8.txt
+	gnu_same C.UTF-8 0 -n '[éÉ]' utf8.txt
+	gnu_same C.UTF-8 0 -n '^[^[:alpha:]]' utf8.txt
+	gnu_same C.UTF-8 0 -n '[[:upper:]]' utf8.txt
+	gnu_same C.UTF-8 0 -n '[[:alpha:]][[:alpha:]]' utf8.txt
+	gnu_same C.UTF-8 0 -n '\w\w\w' utf8.txt
+	gnu_same C.UTF-8 0 -n '\W' utf8.txt
+	gnu_same C.UTF-8 0 -n -x '...' utf8.txt
+	gnu_same C.UTF-8 0 -n '.' utf8.txt
+	gnu_same C.UTF-8 1 -c -v '.' utf8.txt
+	# the same in the C locale: bytes
+	gnu_same C 0 -c '^.$' utf8.txt
+	gnu_same C 0 -n '^..$' utf8.txt
+	gnu_same C 0 -n '[éÉ]' utf8.txt
+	gnu_same C 0 -n '[[:alpha:]][[:alpha:]]' utf8.txt
+}
+
+@test "C.UTF-8: -i folds non-ASCII letters, -w knows non-ASCII letters are word characters" {
+	gnu_same C.UTF-8 0 -n -i 'é' utf8.txt
+	gnu_same C.UTF-8 0 -n -i 'É' utf8.txt
+	gnu_same C.UTF-8 0 -n -i 'σ' utf8.txt
+	gnu_same C.UTF-8 0 -n -i -F 'CAFÉ' utf8.txt
+	gnu_same C.UTF-8 0 -n -i '[à]' utf8.txt
+	gnu_same C.UTF-8 0 -n -w 'a' utf8.txt
+	gnu_same C.UTF-8 0 -n -w 'la' utf8.txt
+	gnu_same C.UTF-8 0 -n -x -i 'éa' utf8.txt
+	gnu_same C 0 -n -i 'é' utf8.txt
+	gnu_same C 0 -n -w 'a' utf8.txt
+}
+
+@test "C.UTF-8: a line that is not UTF-8 is skipped and reported, as grep 3.8; -a prints it" {
+	gnu_same C.UTF-8 0 -n 'a' utf8.txt
+	gnu_same C.UTF-8 0 -c 'a' utf8.txt
+	gnu_same C.UTF-8 0 -n -a 'a' utf8.txt
+	gnu_same C 0 -n 'a' utf8.txt
+	run -0 env LC_ALL=C.UTF-8 timeout 30 "$VYRECTL" -m "$MNT" grep -n a utf8.txt
+	[[ $output == *"utf8.txt: binary file matches"* ]]
+}
+
+@test "C.UTF-8: a range with a non-ASCII end is an error, as glibc makes it for grep" {
+	gnu_same C.UTF-8 2 '[é-ê]' utf8.txt
+	gnu_same C.UTF-8 2 '[a-é]' utf8.txt
+	gnu_same C 0 -c '[é-ê]' utf8.txt
+}

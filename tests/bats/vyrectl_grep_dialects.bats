@@ -1,0 +1,199 @@
+#!/usr/bin/env bats
+# vyrectl grep reads patterns as GNU grep 3.8 does: BRE by default (-G),
+# rewritten into the daemon's ERE client-side (\| \+ \? \{ \} \( \) are
+# the operators, | + ? { } ( ) literals, a leading * literal, ^ and $
+# anchors only at the edges), -E and -F; -e repeated, -f FILE, --, a
+# pattern with newlines. What no DFA can run (back-references, -P) is
+# refused with a message that says why and exit 2.
+load common
+
+VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
+
+# gnu_same LOCALE WANT ARGS...: GNU grep ARGS, under LC_ALL=LOCALE, exits
+# WANT; vyrectl grep ARGS prints the same bytes on standard output and
+# exits the same. Standard input is $IN (default /dev/null); each command
+# is bounded by timeout.
+gnu_same() {
+	local loc=$1 want=$2 d=$BATS_TEST_TMPDIR gs vs
+	shift 2
+	gs=0
+	LC_ALL=$loc timeout 60 grep "$@" <"${IN:-/dev/null}" >"$d/g.out" 2>"$d/g.err" || gs=$?
+	if [[ $gs -ne $want ]]; then
+		echo "LC_ALL=$loc grep $*: exit $gs, the test wants $want" >&2
+		return 1
+	fi
+	vs=0
+	LC_ALL=$loc timeout 60 "$VYRECTL" -m "$MNT" grep "$@" <"${IN:-/dev/null}" \
+		>"$d/v.out" 2>"$d/v.err" || vs=$?
+	if [[ $vs -ne $gs ]] || ! cmp -s "$d/g.out" "$d/v.out"; then
+		echo "LC_ALL=$loc vyrectl grep $*: exit $vs, grep's $gs (< grep, > vyrectl):" >&2
+		diff -a "$d/g.out" "$d/v.out" | head -20 | cut -c1-200 >&2
+		head -5 "$d/v.err" >&2
+		return 1
+	fi
+}
+
+# both WANT ARGS...: gnu_same in the C locale and in C.UTF-8
+both() {
+	gnu_same C "$@"
+	gnu_same C.UTF-8 "$@"
+}
+
+# make_inputs DIR: small files of every shape grep meets: text, a real
+# license, CRLF, no final newline, empty, NULs early and late, UTF-8
+# with an invalid line
+make_inputs() {
+	mkdir -p "$1"
+	cp /usr/share/common-licenses/GPL-3 "$1/gpl.txt"
+	printf '%s\n' 'a|b' ab a 'GPL(v3)' GPLv3 '*star' 'x^y' 'a$b' '{1}a' aa like lice '' \
+		'abc ababc' 'xx xxx' the 'The end' '12 34' 'free fre' 'word-word word_word' \
+		$'\ttab' >"$1/t.txt"
+	printf 'one\r\ntwo a\r\n\r\nthree\r\n' >"$1/crlf.txt"
+	printf 'last a line\nno newline a' >"$1/nonl.txt"
+	: >"$1/empty.txt"
+	printf 'a\0b\nab\n' >"$1/bin.dat"
+	{
+		echo 'match a'
+		head -c 100000 /dev/zero | tr '\0' y
+		printf '\nmatch\0 a\nmatch a\n'
+	} >"$1/late.dat"
+	printf 'é\nÉ\nb\n\xff\xfe a\nnaïve café\nΣσς\n日本語\n—a\néa\nÀ la\n' >"$1/utf8.txt"
+}
+
+setup_file() {
+	mount_vyrefs
+	IN_DIR="$BATS_FILE_TMPDIR/in"
+	make_inputs "$IN_DIR"
+	export IN_DIR
+}
+
+teardown_file() {
+	unmount_vyrefs
+}
+
+setup() {
+	cd "$IN_DIR"
+}
+
+@test "BRE: | ( ) + ? { } are literals, \\| \\( \\) \\+ \\? \\{ \\} operators" {
+	both 0 -n 'a|b' t.txt
+	both 0 -n 'GPL(v3)' t.txt
+	both 0 -n 'GPL\(v3\)' t.txt
+	both 0 -n 'a\|b' t.txt
+	both 0 -n 'a\+' t.txt
+	both 0 -n 'ab\?c' t.txt
+	both 0 -n 'x\{2\}' t.txt
+	both 0 -n 'x\{2,\}' t.txt
+	both 0 -n 'a\{,1\}b' t.txt
+	both 0 -n '\(ab\)*c' t.txt
+	both 0 -n '{1}a' t.txt
+	both 1 -n 'a+' t.txt
+}
+
+@test "BRE: * is literal where an expression starts; ^ and \$ anchor only at the edges" {
+	both 0 -n '*star' t.txt
+	both 0 -n '^*star' t.txt
+	both 0 -n '\(*star\)' t.txt
+	both 0 -n 'a\|*star' t.txt
+	both 0 -n 'x^y' t.txt
+	both 0 -n 'a$b' t.txt
+	both 0 -n 'e$' t.txt
+	both 1 -n 'a\(^b\)' t.txt
+	both 1 -n 'a\(b$\)c' t.txt
+	both 0 -n '\{1\}a' t.txt
+	both 0 -n 'a**' t.txt
+	both 0 -n '[*]star' t.txt
+	both 0 -n '[]a]' t.txt
+	both 0 -n '[^]a]' t.txt
+	both 0 -c '\.' gpl.txt
+}
+
+@test "ERE under -E; a lone ) is a literal as in grep; -F takes every byte literally" {
+	both 0 -n -E 'a|b' t.txt
+	both 0 -n -E 'GPL(v3)' t.txt
+	both 0 -n -E 'GPL\(v3\)' t.txt
+	both 0 -n -E 'v3)' t.txt
+	both 0 -n -E '(ab)+c' t.txt
+	both 0 -n -E 'x{2}' t.txt
+	both 0 -n -F 'a|b' t.txt
+	both 0 -n -F 'GPL(v3)' t.txt
+	both 0 -n -F '*star' t.txt
+	both 0 -n -F 'a$b' t.txt
+	both 0 -n -F -x 'a$b' t.txt
+	both 0 -n -F -w 'word' t.txt
+	both 0 -n -G 'a\|b' t.txt
+}
+
+@test "-e repeated, -f FILE, -f -, --, and a pattern with newlines are sets of patterns" {
+	both 0 -n -e 'a|b' -e GPL t.txt
+	both 0 -n -E -e 'x{2}' -e '^the' t.txt
+	printf 'a|b\n\\(v3\\)\n' >"$BATS_TEST_TMPDIR/pats"
+	both 0 -n -f "$BATS_TEST_TMPDIR/pats" t.txt
+	both 0 -n -f "$BATS_TEST_TMPDIR/pats" -e free t.txt
+	IN="$BATS_TEST_TMPDIR/pats" both 0 -n -f - t.txt
+	both 0 -n -- -word t.txt gpl.txt
+	both 0 -c $'GPL\nfree' t.txt
+	# a trailing newline adds the empty pattern, which matches every line
+	both 0 -c $'GPL\n' t.txt
+	# no pattern at all selects nothing, and reads nothing; with -v, every line
+	both 1 -c -f /dev/null t.txt
+	both 0 -c -v -f /dev/null t.txt
+	both 1 -f /dev/null /nonexistent
+}
+
+@test "-x and -w wrap each pattern as grep does, with grep's word rule" {
+	both 0 -n -x 'a' t.txt
+	both 0 -n -x -e a -e ab t.txt
+	both 0 -n -x 'a\|ab' t.txt
+	both 0 -n -w 'word' t.txt
+	both 0 -n -w 'word_word' t.txt
+	both 0 -n -w 'ab' t.txt
+	both 0 -n -w 'x*' t.txt
+	both 0 -n -w '' t.txt
+	both 0 -n -x '' t.txt
+	both 0 -n -xw 'a' t.txt
+	both 0 -n -w -E 'a|b' t.txt
+	both 0 -n -w -i 'THE' t.txt gpl.txt
+	both 0 -c -w 'is' gpl.txt
+	both 0 -c -w -v 'the' gpl.txt
+}
+
+# refused COMMAND...: exits 2 with a one-line message naming why, submits nothing
+refused() {
+	local before
+	before=$(ls "$MNT/jobs" | wc -l)
+	run -2 timeout 30 "$VYRECTL" -m "$MNT" grep "$@"
+	[[ $(ls "$MNT/jobs" | wc -l) -eq $before ]]
+}
+
+@test "back-references and -P are refused with exit 2 and why, nothing submitted" {
+	refused '\(a\)\1' t.txt
+	[[ $output == *"back-references"*"DFA"* ]]
+	refused -E '(a)\1' t.txt
+	[[ $output == *"back-references"* ]]
+	refused -e ok -e '\(x\)\2' t.txt
+	refused -P 'a(?=b)' t.txt
+	[[ $output == *"-P"*"DFA"* ]]
+	# a \1 in brackets is no back-reference
+	both 0 -c '[\1]}a' t.txt gpl.txt
+}
+
+@test "bad command lines exit 2 as grep's do: conflicting matchers, bad counts, bad patterns" {
+	both 2 -E -F a t.txt
+	both 2 -F -G a t.txt
+	both 0 -E -E 'a|b' t.txt
+	both 2 -m x a t.txt
+	both 2 -A x a t.txt
+	both 2 'a\' t.txt
+	both 2 'a\{1' t.txt
+	both 2 'a\)' t.txt
+	both 2 '\(a' t.txt
+	both 2 -E '(a' t.txt
+	both 2 --binary-files=nope a t.txt
+	both 1 -d nope a t.txt
+	both 2
+	run -2 timeout 30 "$VYRECTL" -m "$MNT" grep -o a t.txt
+	[[ $output == *"-o"*"not supported"* ]]
+	run -2 timeout 30 "$VYRECTL" -m "$MNT" grep --color=always a t.txt
+	run -2 timeout 30 "$VYRECTL" -m "$MNT" grep -z a t.txt
+}
