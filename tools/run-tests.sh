@@ -56,7 +56,7 @@ reap_mounts() {
 	local pid mnt dev arg found=0 live=" "
 	for pid in $(pgrep -x vyrefs); do
 		live="$live$pid "
-		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "VYRE_RUN_ID=$VYRE_RUN_ID" ||
+		tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qxF "VYRE_RUN_ID=$VYRE_RUN_ID" ||
 			continue
 		while read -r mnt dev; do
 			while IFS= read -r arg; do
@@ -65,7 +65,7 @@ reap_mounts() {
 					unmount_hard "$mnt" "$dev"
 					found=1
 				fi
-			done < <(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null)
+			done < <(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline")
 		done < <(vyre_mounts)
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
 		if kill -0 "$pid" 2>/dev/null; then
