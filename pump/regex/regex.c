@@ -8,6 +8,10 @@
  * (-F, -F -i or -E) 40-60 ms for 4,300 states of 24 classes; 10,000
  * random 8-letter words, the trie's worst case, 250-280 ms for 47,000
  * states of 28 classes; (a|b)*a(a|b){12}$ 5 ms for 8,192 states.
+ * Bombs (issue 21), 2026-12-06, CPU time: ((|){1000}){1000}a[ab]{14}$
+ * (about 10 minutes before) 12 ms for 32,768 states; ((^|){100}){1000}
+ * a[ab]{12}$, 200,000 NFA states, 12 ms; the slowest failures, at
+ * REGEX_WORK_MAX or a cap, 0.15-0.3 s.
  */
 #include <errno.h>
 #include <stdarg.h>
