@@ -29,6 +29,9 @@
  *     in a UTF-8 locale, a line to be printed that is not valid UTF-8.
  *     Its lines are not printed; "binary file matches" goes to stderr.
  *
+ *   - -o: the GPU selects the lines; where in each the matches are is
+ *     found here by glibc's regex, compiled as grep compiles it.
+ *
  * Up to GREP_INFLIGHT jobs run at once, submitted ahead of the one being
  * printed, printed in command line order. Exit status as grep's: 0 a line
  * was selected, 1 none, 2 an error (unless -q selected a line).
@@ -37,6 +40,7 @@
  * is given before the command (vyrectl -m MOUNT grep ...), with --mount, or
  * in $VYRE_MOUNT.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -44,6 +48,7 @@
 #include <langinfo.h>
 #include <limits.h>
 #include <locale.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -102,6 +107,7 @@ struct grep_opts {
 	enum grep_binary binary;
 	enum grep_list list;
 	bool count, lineno, byteoff, icase, invert, word, xline, quiet, silent, null;
+	bool only; /* -o */
 	bool recursive, follow; /* -r, -R: a directory FILE is one job over its tree */
 	bool utf8;		/* LC_CTYPE is UTF-8: match characters, not bytes */
 	bool dir_skip;		/* -d skip */
@@ -129,7 +135,9 @@ static bool grep_line_buffered;
 struct grep_pats {
 	struct buf text; /* each pattern followed by '\n' */
 	size_t n;
-	bool fixed; /* fixed=1 */
+	bool fixed;   /* fixed=1 */
+	bool invert;  /* invert=1: -v, or no pattern at all under -v */
+	bool nothing; /* grep 3.8 sees no line can be selected: it reads nothing, exits 1 */
 };
 
 static int grep_pattern_error(const char *pat, const char *what)
@@ -1002,6 +1010,8 @@ static bool has_high_byte(const struct buf *b)
 	return false;
 }
 
+static int only_compile(const struct grep_opts *o, const char *p, size_t n);
+
 /*
  * Every pattern, translated. -F goes literally (fixed=1, the daemon's
  * Aho-Corasick) unless -x, -w or a UTF-8 -i of a non-ASCII letter need
@@ -1025,11 +1035,34 @@ static int pats_build(const struct grep_opts *o, struct grep_pats *pats)
 		ret = pat_add(o, pats, all.data + pos, end - pos);
 		pos = end + 1;
 	}
-	if (!ret && !any && o->invert) {
-		pats->fixed = false;
-		ret = buf_puts(&pats->text, "a^\n");
-		pats->n = 1;
+	/* -o finds the matches in the lines the GPU selected: the same patterns, glibc's regex */
+	for (size_t pos = 0; o->only && !o->invert && pos < all.len && !ret;) {
+		char *nl = memchr(all.data + pos, '\n', all.len - pos);
+		size_t end = nl ? (size_t)(nl - all.data) : all.len;
+
+		ret = only_compile(o, all.data + pos, end - pos);
+		pos = end + 1;
 	}
+	/*
+	 * grep.c: no pattern at all (-f /dev/null) is the empty pattern,
+	 * inverted, -x and -w dropped; and when the patterns are that one
+	 * empty pattern inverted, no line can be selected: grep exits 1
+	 * reading nothing, but for -L, which lists every file then (here:
+	 * a pattern that selects nothing, "a^", is scanned).
+	 */
+	pats->invert = o->invert;
+	if (!ret && !any) {
+		pats->fixed = false;
+		pats->text.len = 0;
+		ret = buf_puts(&pats->text, "a^\n"); /* matches no line */
+		pats->n = 1;
+		pats->nothing = !o->invert;
+	} else if (!ret && o->invert && !o->xline && !o->word &&
+		   strspn(all.data, "\n") == all.len) {
+		pats->nothing = true; /* grep drops repeated patterns: "" "" is "" */
+	}
+	if (o->list == GREP_LIST_OTHERS)
+		pats->nothing = false;
 out:
 	buf_free(&all);
 	return ret;
@@ -1183,7 +1216,7 @@ static int desc_grep_build(struct grep_state *s)
 	/* non-ASCII letters were folded into the pattern; the daemon folds ASCII */
 	if (!ret && o->icase)
 		ret = buf_puts(d, " icase=1");
-	if (!ret && o->invert)
+	if (!ret && p->invert)
 		ret = buf_puts(d, " invert=1");
 	if (!ret && s->lines)
 		ret = buf_puts(d, " lines=1");
@@ -1590,6 +1623,197 @@ static void prefix_print(const struct grep_state *s, const struct grep_out *w, u
 		printf("%llu%c", (unsigned long long)off, sep);
 }
 
+/* ---- -o: where in a selected line each match is --------------------------- */
+
+/*
+ * The daemon says which lines are selected, not where in them the matches
+ * are. For -o, each selected line (already chosen by the GPU) is searched
+ * here for its matches with glibc's regex, compiled from the patterns as
+ * grep 3.8 compiles them for the same job (re_compile_pattern with
+ * RE_SYNTAX_GREP or RE_SYNTAX_EGREP, RE_ICASE for -i, in the locale), and
+ * each match is taken as grep's EGexecute takes it: leftmost, then
+ * longest over the patterns; under -w the longest at that start with a
+ * non-word character or the line's edge on both sides, else the next
+ * start; under -x the whole line. Empty matches are not printed.
+ */
+struct grep_only {
+	struct re_pattern_buffer *re;
+	size_t n;
+};
+
+static struct grep_only grep_only_res;
+
+static void only_free(void)
+{
+	for (size_t i = 0; i < grep_only_res.n; i++)
+		regfree(&grep_only_res.re[i]);
+	free(grep_only_res.re);
+	grep_only_res = (struct grep_only){0};
+}
+
+static int only_compile(const struct grep_opts *o, const char *p, size_t n)
+{
+	reg_syntax_t syn = o->dialect == GREP_ERE ? RE_SYNTAX_EGREP : RE_SYNTAX_GREP;
+	struct re_pattern_buffer *re, *v;
+	struct buf esc = {0};
+	const char *err;
+	int ret = 0;
+
+	if (o->dialect == GREP_FIXED) {
+		for (size_t i = 0; i < n && !ret; i++) {
+			if (strchr(".[]*^$\\", p[i]) && p[i])
+				ret = buf_put(&esc, "\\", 1);
+			if (!ret)
+				ret = buf_put(&esc, p + i, 1);
+		}
+		if (ret)
+			return ret;
+		p = esc.data ? esc.data : "";
+		n = esc.len;
+	}
+	v = realloc(grep_only_res.re, (grep_only_res.n + 1) * sizeof(*v));
+	if (!v) {
+		buf_free(&esc);
+		return -ENOMEM;
+	}
+	grep_only_res.re = v;
+	re = &v[grep_only_res.n];
+	memset(re, 0, sizeof(*re));
+	re_set_syntax(syn | (o->icase ? RE_ICASE : 0));
+	err = re_compile_pattern(p, n, re);
+	buf_free(&esc);
+	if (err) {
+		fprintf(stderr, "vyrectl grep: -o: %s\n", err);
+		return -EINVAL;
+	}
+	re->regs_allocated = REGS_UNALLOCATED;
+	grep_only_res.n++;
+	return 0;
+}
+
+/* Is the character ending just before p[at] (or starting at p[at]) a word character? */
+static bool only_wordchar(const struct grep_opts *o, const char *p, size_t n, size_t at,
+			  bool before)
+{
+	if (before ? at == 0 : at >= n)
+		return false;
+	if (o->utf8) {
+		for (size_t k = 1; k <= 4; k++) {
+			mbstate_t st = {0};
+			wchar_t w;
+			size_t start = before ? at - k : at, got;
+
+			if (before && k > at)
+				break;
+			got = mbrtowc(&w, p + start, k, &st);
+			if (got == k)
+				return w == L'_' || iswalnum((wint_t)w);
+			if (!before && got != (size_t)-2)
+				break;
+		}
+		return false;
+	}
+	unsigned char c = (unsigned char)p[before ? at - 1 : at];
+
+	return c == '_' || (unsigned)((c | 32) - 'a') < 26 || (unsigned)(c - '0') < 10;
+}
+
+/* Pattern re's first acceptable match in line[0..n) from pos: *ms, *ml; false if none. */
+static bool only_find(const struct grep_opts *o, struct re_pattern_buffer *re, const char *p,
+		      size_t n, size_t pos, size_t *ms, size_t *ml)
+{
+	struct re_registers regs = {0};
+	bool found = false;
+
+	while (pos <= n) {
+		regoff_t s = re_search(re, p, (regoff_t)n, (regoff_t)pos, (regoff_t)(n - pos), &regs);
+		size_t len;
+
+		if (s < 0)
+			break;
+		len = (size_t)(regs.end[0] - s);
+		if (!o->word) {
+			*ms = (size_t)s;
+			*ml = len;
+			found = true;
+			break;
+		}
+		for (;;) {
+			regoff_t shorter;
+
+			if (!only_wordchar(o, p, n, (size_t)s, true) &&
+			    !only_wordchar(o, p, n, (size_t)s + len, false)) {
+				*ms = (size_t)s;
+				*ml = len;
+				found = true;
+				break;
+			}
+			if (!len)
+				break;
+			/* a shorter match at the same start, the line's end not its end */
+			re->not_eol = 1;
+			shorter = re_match(re, p, (regoff_t)((size_t)s + len - 1), s, &regs);
+			re->not_eol = 0;
+			if (shorter <= 0)
+				break;
+			len = (size_t)shorter;
+		}
+		if (found)
+			break;
+		pos = (size_t)s + 1;
+	}
+	free(regs.start);
+	free(regs.end);
+	return found;
+}
+
+/* -o: each match of a selected line, with its prefix; 1 if a match is not UTF-8. */
+static int only_emit(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t off,
+		     const char *p, size_t n)
+{
+	const struct grep_opts *o = s->o;
+	size_t pos = 0;
+
+	if (n && p[n - 1] == '\n')
+		n--;
+	if (o->xline) {
+		if (n) {
+			prefix_print(s, w, line, off, ':');
+			fwrite(p, 1, n, stdout);
+			putchar('\n');
+		}
+		return 0;
+	}
+	while (pos <= n) {
+		size_t bs = SIZE_MAX, bl = 0;
+
+		for (size_t i = 0; i < grep_only_res.n; i++) {
+			size_t ms, ml;
+
+			if (only_find(o, &grep_only_res.re[i], p, n, pos, &ms, &ml) &&
+			    (ms < bs || (ms == bs && ml > bl))) {
+				bs = ms;
+				bl = ml;
+			}
+		}
+		if (bs == SIZE_MAX)
+			break;
+		if (bl) {
+			if (o->binary != GREP_BIN_TEXT && o->utf8 && !utf8_valid(p + bs, bl)) {
+				w->enc_err = true;
+			} else {
+				prefix_print(s, w, line, off + bs, ':');
+				fwrite(p + bs, 1, bl, stdout);
+				putchar('\n');
+			}
+			pos = bs + bl;
+		} else {
+			pos = bs + 1;
+		}
+	}
+	return 0;
+}
+
 static bool block_nul(int fd, uint64_t block)
 {
 	char *buf = malloc(GREP_BINARY_PEEK);
@@ -1656,6 +1880,14 @@ static int line_emit(struct grep_state *s, struct grep_out *w, uint64_t line, ui
 	if (s->o->binary != GREP_BIN_TEXT && line_nul(w, off, n)) {
 		w->binary = true;
 		return 1;
+	}
+	if (s->o->only) {
+		/* grep -o checks what it prints, the matches, not the line */
+		ret = sep == ':' ? only_emit(s, w, line, off, p, n) : 0;
+		w->next_line = line + 1;
+		w->next_off = off + n;
+		w->started = true;
+		return ret;
 	}
 	if (s->o->binary != GREP_BIN_TEXT && s->o->utf8 && !utf8_valid(p, n)) {
 		w->enc_err = true;
@@ -1908,6 +2140,267 @@ static int tree_name(const struct grep_state *s, const struct grep_file *f, cons
 	return ret;
 }
 
+/* ---- a tree in grep -r's order ------------------------------------------- */
+
+/*
+ * grep -r walks with fts(3) and no comparison function: each directory's
+ * entries in readdir order, a subdirectory's entries right after its own
+ * (preorder). The daemon lists a tree's files sorted by path; this puts
+ * them back in grep's order: each path's key is the readdir position of
+ * each of its components, read here as the caller. (gnulib's fts sorts a
+ * directory of over 10,000 entries by inode number on some filesystems;
+ * that is not followed.)
+ */
+struct tree_dir {
+	char *path;
+	char **names;	/* readdir order */
+	uint32_t *by_name; /* indexes into names, sorted by name */
+	size_t n;
+};
+
+struct tree_order {
+	struct tree_dir *dirs;
+	size_t n, cap;
+	size_t last; /* the directory looked up last: the next is often the same */
+};
+
+struct tree_seg {
+	size_t start, end; /* bytes of its records in the buffer */
+	uint32_t *key;
+	size_t klen;
+	size_t ord; /* its place in path order, which breaks ties */
+};
+
+static char **tree_sort_names;
+
+static int tree_name_cmp(const void *a, const void *b)
+{
+	return strcmp(tree_sort_names[*(const uint32_t *)a], tree_sort_names[*(const uint32_t *)b]);
+}
+
+static void tree_dir_free(struct tree_dir *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->names[i]);
+	free(d->names);
+	free(d->by_name);
+	free(d->path);
+}
+
+/* DIR's entries in readdir order; a directory that cannot be read lists nothing. */
+static struct tree_dir *tree_dir_get(struct tree_order *t, const char *path)
+{
+	struct tree_dir *d;
+	size_t cap = 0;
+	DIR *dir;
+	struct dirent *e;
+
+	if (t->n && !strcmp(t->dirs[t->last].path, path))
+		return &t->dirs[t->last];
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->dirs[i].path, path)) {
+			t->last = i;
+			return &t->dirs[i];
+		}
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 16;
+		struct tree_dir *v = realloc(t->dirs, nc * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		t->dirs = v;
+		t->cap = nc;
+	}
+	d = &t->dirs[t->n];
+	*d = (struct tree_dir){.path = strdup(path)};
+	if (!d->path)
+		return NULL;
+	dir = opendir(path);
+	while (dir && (e = readdir(dir))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (d->n == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			char **v = realloc(d->names, nc * sizeof(*v));
+
+			if (!v)
+				break;
+			d->names = v;
+			cap = nc;
+		}
+		d->names[d->n] = strdup(e->d_name);
+		if (!d->names[d->n])
+			break;
+		d->n++;
+	}
+	if (dir)
+		closedir(dir);
+	d->by_name = malloc((d->n ? d->n : 1) * sizeof(*d->by_name));
+	if (!d->by_name) {
+		tree_dir_free(d);
+		return NULL;
+	}
+	for (size_t i = 0; i < d->n; i++)
+		d->by_name[i] = (uint32_t)i;
+	tree_sort_names = d->names;
+	qsort(d->by_name, d->n, sizeof(*d->by_name), tree_name_cmp);
+	t->last = t->n++;
+	return d;
+}
+
+static uint32_t tree_dir_index(const struct tree_dir *d, const char *name)
+{
+	size_t lo = 0, hi = d ? d->n : 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(d->names[d->by_name[mid]], name);
+
+		if (!c)
+			return d->by_name[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return UINT32_MAX; /* gone since: last */
+}
+
+/* The key of PATH (absolute, below the operand sent): its components' readdir positions. */
+static int tree_key(struct tree_order *t, const struct grep_file *f, const char *path,
+		    struct tree_seg *g)
+{
+	size_t sl = f->sent.len;
+	struct buf dir = {0};
+	const char *rel = path;
+	int ret;
+
+	if (!strncmp(path, f->sent.data, sl) && (path[sl] == '/' || f->sent.data[sl - 1] == '/'))
+		rel = path + sl + (path[sl] == '/');
+	ret = buf_put(&dir, path, (size_t)(rel - path));
+	while (!ret && *rel) {
+		const char *sep = strchr(rel, '/');
+		size_t k = sep ? (size_t)(sep - rel) : strlen(rel);
+		char name[NAME_MAX + 1];
+		uint32_t *v;
+
+		if (k > NAME_MAX)
+			break;
+		memcpy(name, rel, k);
+		name[k] = '\0';
+		v = realloc(g->key, (g->klen + 1) * sizeof(*v));
+		if (!v) {
+			ret = -ENOMEM;
+			break;
+		}
+		g->key = v;
+		g->key[g->klen++] = tree_dir_index(tree_dir_get(t, dir.data ? dir.data : "/"), name);
+		if (dir.len && dir.data[dir.len - 1] != '/')
+			ret = buf_put(&dir, "/", 1);
+		if (!ret)
+			ret = buf_put(&dir, name, k);
+		rel += k + (sep ? 1 : 0);
+	}
+	buf_free(&dir);
+	return ret;
+}
+
+static int tree_seg_cmp(const void *a, const void *b)
+{
+	const struct tree_seg *x = a, *y = b;
+
+	for (size_t i = 0; i < x->klen && i < y->klen; i++)
+		if (x->key[i] != y->key[i])
+			return x->key[i] < y->key[i] ? -1 : 1;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	return x->ord < y->ord ? -1 : x->ord > y->ord;
+}
+
+/* The escaped path of one record: "PATH:LINE:OFFSET" (lines) or "RESULT PATH" (files). */
+static void tree_record_path(const char *r, size_t n, bool lines, const char **p, size_t *len)
+{
+	if (lines) {
+		unsigned long long line, off;
+		size_t plen = 0;
+
+		*p = r;
+		*len = lines_entry_parse(r, n, &line, &off, &plen) ? n : plen;
+	} else {
+		const char *sp = memchr(r, ' ', n);
+
+		*p = sp ? sp + 1 : r;
+		*len = sp ? n - (size_t)(sp + 1 - r) : n;
+	}
+}
+
+/* Reorders b's records (each ending in '\n', grouped by path) into grep -r's order. */
+static int tree_reorder(const struct grep_file *f, struct buf *b, bool lines)
+{
+	struct tree_order t = {0};
+	struct tree_seg *segs = NULL;
+	size_t nseg = 0, cap = 0;
+	struct buf out = {0}, path = {0};
+	const char *lp = NULL; /* the last segment's path */
+	size_t llen = 0;
+	int ret = 0;
+
+	for (size_t pos = 0; pos < b->len && !ret;) {
+		char *nl = memchr(b->data + pos, '\n', b->len - pos);
+		size_t e = nl ? (size_t)(nl - b->data) + 1 : b->len, plen;
+		const char *p;
+
+		tree_record_path(b->data + pos, e - pos - (nl ? 1 : 0), lines, &p, &plen);
+		/* the records of one path are adjacent: one segment */
+		if (nseg && plen == llen && !memcmp(p, lp, plen)) {
+			segs[nseg - 1].end = e;
+			pos = e;
+			continue;
+		}
+		lp = p;
+		llen = plen;
+		if (nseg == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			struct tree_seg *v = realloc(segs, nc * sizeof(*v));
+
+			if (!v) {
+				ret = -ENOMEM;
+				break;
+			}
+			segs = v;
+			cap = nc;
+		}
+		segs[nseg] = (struct tree_seg){.start = pos, .end = e, .ord = nseg};
+		path.len = 0;
+		ret = buf_put(&path, p, plen);
+		if (!ret) {
+			path.len = path_unescape(path.data, path.len);
+			path.data[path.len] = '\0';
+			ret = tree_key(&t, f, path.data, &segs[nseg]);
+		}
+		nseg++;
+		pos = e;
+	}
+	if (!ret)
+		qsort(segs, nseg, sizeof(*segs), tree_seg_cmp);
+	for (size_t i = 0; i < nseg && !ret; i++)
+		ret = buf_put(&out, b->data + segs[i].start, segs[i].end - segs[i].start);
+	if (!ret) {
+		buf_free(b);
+		*b = out;
+	} else {
+		buf_free(&out);
+	}
+	for (size_t i = 0; i < nseg; i++)
+		free(segs[i].key);
+	free(segs);
+	for (size_t i = 0; i < t.n; i++)
+		tree_dir_free(&t.dirs[i]);
+	free(t.dirs);
+	buf_free(&path);
+	return ret;
+}
+
 /*
  * A tree's lines come sorted by path: a new PATH (escaped in the entry)
  * ends the file being printed and opens the next, with the caller's rights.
@@ -1952,14 +2445,38 @@ static int lines_switch(struct grep_state *s, struct grep_file *f, struct grep_o
 	return 0;
 }
 
-/* Prints FILE's selected lines as jobs/N/lines lists them. */
+/* One "LINE:OFFSET" (or a tree's "PATH:LINE:OFFSET") of jobs/N/lines, printed. */
+static int lines_entry(struct grep_state *s, struct grep_file *f, struct grep_out *w,
+		       struct buf *cur, struct buf *shown, const char *e, size_t n, bool *skip)
+{
+	unsigned long long line, off;
+	size_t plen = 0;
+	int ret = lines_entry_parse(e, n, &line, &off, &plen);
+
+	if (!ret && f->dir) {
+		ret = lines_switch(s, f, w, cur, shown, e, plen, skip);
+		if (ret && ret != -ENOMEM && ret != -EINTR) {
+			s->error = true; /* that file is gone; the others print */
+			*skip = true;
+			ret = 0;
+		}
+	}
+	if (!ret && !*skip)
+		ret = out_line(s, w, line, off);
+	return ret;
+}
+
+/*
+ * Prints FILE's selected lines as jobs/N/lines lists them, read as they
+ * come; a tree's are read whole first, to be put in grep -r's order.
+ */
 static int lines_print(struct grep_state *s, struct grep_file *f)
 {
 	struct grep_out w = {.r = {.fd = -1, .cap = GREP_WINDOW_START}};
 	char rel[VYRECTL_REL_MAX];
 	struct buf b = {0}, cur = {0}, shown = {0};
 	size_t done = 0;
-	bool skip = false;
+	bool skip = false, whole = false;
 	int fd, ret;
 
 	job_rel(f->id, "lines", rel);
@@ -1973,49 +2490,50 @@ static int lines_print(struct grep_state *s, struct grep_file *f)
 		w.binary |= f->zapped;
 		skip = w.binary && s->o->binary == GREP_BIN_SKIP;
 	}
+	if (!ret && f->dir) {
+		ret = buf_read_fd(&b, fd);
+		if (!ret && b.len && b.data[b.len - 1] != '\n')
+			ret = -EPROTO;
+		if (!ret)
+			ret = tree_reorder(f, &b, true);
+		whole = true;
+	}
 	while (!ret && !vyrectl_interrupted && !ferror(stdout)) {
 		char *nl;
-		ssize_t k;
 
-		/* keep the unparsed tail, read more after it */
-		if (done) {
-			memmove(b.data, b.data + done, b.len - done);
-			b.len -= done;
-			done = 0;
-		}
-		ret = buf_reserve(&b, GREP_LINES_STEP);
-		if (ret)
-			break;
-		k = read(fd, b.data + b.len, b.cap - b.len - 1);
-		if (k < 0) {
-			ret = -errno;
-			break;
-		}
-		if (k == 0) {
-			if (b.len)
-				ret = -EPROTO; /* a last entry without its newline */
-			break;
-		}
-		b.len += (size_t)k;
-		while (!ret && (nl = memchr(b.data + done, '\n', b.len - done))) {
-			unsigned long long line, off;
-			size_t plen = 0;
+		if (!whole) {
+			ssize_t k;
 
-			ret = lines_entry_parse(b.data + done, (size_t)(nl - b.data) - done, &line,
-						&off, &plen);
-			if (!ret && f->dir) {
-				ret = lines_switch(s, f, &w, &cur, &shown, b.data + done, plen,
-						   &skip);
-				if (ret && ret != -ENOMEM && ret != -EINTR) {
-					s->error = true; /* that file is gone; the others print */
-					skip = true;
-					ret = 0;
-				}
+			/* keep the unparsed tail, read more after it */
+			if (done) {
+				memmove(b.data, b.data + done, b.len - done);
+				b.len -= done;
+				done = 0;
 			}
-			if (!ret && !skip)
-				ret = out_line(s, &w, line, off);
-			done = (size_t)(nl - b.data) + 1;
+			ret = buf_reserve(&b, GREP_LINES_STEP);
+			if (ret)
+				break;
+			k = read(fd, b.data + b.len, b.cap - b.len - 1);
+			if (k < 0) {
+				ret = -errno;
+				break;
+			}
+			if (k == 0) {
+				if (b.len)
+					ret = -EPROTO; /* a last entry without its newline */
+				break;
+			}
+			b.len += (size_t)k;
 		}
+		while (!ret && b.data && (nl = memchr(b.data + done, '\n', b.len - done))) {
+			ret = lines_entry(s, f, &w, &cur, &shown, b.data + done,
+					  (size_t)(nl - b.data) - done, &skip);
+			done = (size_t)(nl - b.data) + 1;
+			if (ferror(stdout))
+				break;
+		}
+		if (whole)
+			break;
 	}
 	if (!ret && !skip && (cur.data || !f->dir))
 		ret = out_end(s, &w);
@@ -2112,6 +2630,10 @@ static int tree_count_print(struct grep_state *s, struct grep_file *f)
 
 	job_rel(f->id, "files", rel);
 	ret = mount_read(s->c, rel, &b);
+	if (!ret && b.len && b.data[b.len - 1] != '\n')
+		ret = buf_put(&b, "\n", 1);
+	if (!ret)
+		ret = tree_reorder(f, &b, false);
 	for (size_t pos = 0; !ret && b.data && pos < b.len && !s->done;) {
 		char *nl = memchr(b.data + pos, '\n', b.len - pos), *sp, *end;
 		size_t e = nl ? (size_t)(nl - b.data) : b.len;
@@ -2306,8 +2828,8 @@ static int grep_run(const struct vyrectl *c, struct grep_opts *o, bool *epipe)
 	ret = pats_build(o, &s.pats);
 	if (ret)
 		goto out;
-	/* -f /dev/null: no pattern, no line can be selected; grep reads nothing */
-	if (!s.pats.n)
+	/* -f /dev/null, -v '': no line can be selected; grep reads nothing */
+	if (s.pats.nothing)
 		goto out;
 	/* the mount first, so that a refusal of ctl's later is the daemon's (mount_open says) */
 	ret = mount_open(c, "ctl", O_RDWR, &fd);
@@ -2392,8 +2914,10 @@ static void grep_usage(FILE *f)
 	    "      --color[=WHEN]        never, or auto (prints no colour: see vyrectl(1));\n"
 	    "                            always is refused (exit 2)\n"
 	    "      --line-buffered       flush each line\n"
-	    "  -o, -T, -z                refused (exit 2): the daemon reports selected lines\n"
-	    "                            ending at '\\n', not where each match is\n"
+	    "  -o, --only-matching       print each match on a line of its own (found, in the\n"
+	    "                            lines the GPU selected, by glibc's regex)\n"
+	    "  -T, -z                    refused (exit 2): not implemented; the daemon's\n"
+	    "                            lines end at '\\n'\n"
 	    "\n"
 	    "Files:\n"
 	    "  -a, --text                print the lines of binary files too\n"
@@ -2636,9 +3160,8 @@ static int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *ar
 					   "the GPU runs a DFA over POSIX regular expressions; "
 					   "use -E (lookaround and back-references have no DFA)");
 		case 'o':
-			return grep_refuse("-o (--only-matching)",
-					   "the daemon reports the lines selected, not where in "
-					   "them each match is");
+			o->only = true;
+			break;
 		case 'T':
 			return grep_refuse("-T (--initial-tab)", "not implemented yet");
 		case 'z':
@@ -2836,7 +3359,7 @@ int grep_main(struct vyrectl *c, int argc, char *argv[])
 		fprintf(stderr, "vyrectl grep: %s\n", strerror(ENOMEM));
 		return GREP_ERROR;
 	}
-	setlocale(LC_CTYPE, "");
+	setlocale(LC_ALL, "");
 	cs = nl_langinfo(CODESET);
 	o.utf8 = cs && !strcmp(cs, "UTF-8");
 	c->progress = false; /* grep draws nothing on stderr */
@@ -2848,6 +3371,12 @@ int grep_main(struct vyrectl *c, int argc, char *argv[])
 		o.context = false;
 	}
 	if (o.count) {
+		o.after = o.before = 0;
+		o.context = false;
+		o.only = false;
+	}
+	/* grep -o prints matches, no context lines */
+	if (o.only) {
 		o.after = o.before = 0;
 		o.context = false;
 	}
@@ -2867,6 +3396,7 @@ int grep_main(struct vyrectl *c, int argc, char *argv[])
 			fprintf(stderr, "vyrectl grep: standard output: %s\n", strerror(errno));
 		ret = GREP_ERROR;
 	}
+	only_free();
 	free(o.srcs);
 	free(o.include);
 	free(o.exclude);

@@ -81,11 +81,17 @@ matrix() {
 	local ere=('a|b' 'GPL(v3)' '(ab)+c' 'x{2,}' '^(a|b)$' '[[:upper:]][a-z]+' 'é|É' '.{5}'
 		'a)' '^.?$')
 	local fix=('a|b' 'GPL(v3)' '.' 'é' 'word' '' 'É')
+	local start=$SECONDS
 	cd "$IN_DIR"
 	# late.dat is left out: its first NUL comes past 96 KiB, where grep -c reads
 	# NULs as line ends and vyrectl does not (vyrectl(1), What differs)
 	files=(gpl.txt t.txt crlf.txt nonl.txt empty.txt bin.dat utf8.txt)
 	for o in "$@"; do
+		# a bound on the whole matrix, beside each command's own
+		if ((SECONDS - start > 600)); then
+			echo "the matrix ran past 600 s at option set '$o'" >&2
+			return 1
+		fi
 		for p in "${bre[@]}"; do
 			n=$((n + 1))
 			gnu_same_any "$loc" $o -e "$p" "${files[@]}" || bad=$((bad + 1))
@@ -126,4 +132,9 @@ gnu_same_any() {
 
 @test "output options (-n -b -h -H -Z -s -a -I) and context (-A -B -C, -m with -A) as grep, in C.UTF-8" {
 	matrix C.UTF-8 -n -b -h -Hc -Z -Zc -s -a -I -nb "-n -A1" -B1 "-n -C1" "-m1 -A2 -n"
+}
+
+@test "-o prints each match as grep -o, with -n -b -i -w -x -v, in C and C.UTF-8" {
+	matrix C -o -on -ob -oi -ow -ox -ov -oa
+	matrix C.UTF-8 -o -on -ob -oi -ow -ox -ov -oa
 }
