@@ -166,6 +166,7 @@ struct fs {
 
 	const char *source; /* the SOURCE label of "vyrefs SOURCE MOUNTPOINT", or NULL */
 	dev_t mount_dev; /* this mount's device: paths on it are refused (resolve.c) */
+	bool single_threaded; /* -s: walks run bounded on a thread of their own (cred.c) */
 
 	pthread_mutex_t lock; /* guards the job table below */
 	struct fs_job **hash; /* id -> job, chained by hnext */

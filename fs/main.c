@@ -380,6 +380,7 @@ int main(int argc, char *argv[])
 	daemon_ready(notify, logfd);
 	notify = -1;
 	if (cl.singlethread) {
+		fs.single_threaded = true;
 		ret = fuse_session_loop(se);
 	} else {
 		/* no reader parks a thread (files.c), so a few serve everyone */

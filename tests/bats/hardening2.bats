@@ -244,3 +244,31 @@ stop_hangfs() {
 	[ "$res" = 1000 ]
 	[ "$ms" -lt 10000 ]
 }
+
+@test "item 5: -s does not hang on a path that reaches the mount through an overlay stacked on it" {
+	local m l o
+	m=$(mktemp -d /tmp/vyre-s2.XXXXXX)
+	o=$(mktemp -d /tmp/vyre-ovl.XXXXXX)
+	l="$BATS_TEST_TMPDIR/s.log"
+	VYRE_VALIDATION=1 "$VYREFS" -s "$m" -o "log=$l"
+	mkdir "$o/upper" "$o/work" "$o/merged"
+	if ! mount -t overlay overlay -o "lowerdir=$m,upperdir=$o/upper,workdir=$o/work" "$o/merged"; then
+		umount "$m"
+		rm -rf "$m" "$o"
+		skip "no overlayfs here"
+	fi
+	run timeout 20 bash -c 'exec 7<>"$1/ctl"; printf "%s\n" "$2" >&7; rc=$?; read -r -t 5 a <&7; echo "rc=$rc $a"' \
+		_ "$m" "scan path=$o/merged/README op=count"
+	echo "$status $output" >&2
+	local first=$status answer=$output
+	# still serving, and it unmounts
+	run timeout 10 cat "$m/epoch"
+	local epoch=$status
+	umount -l "$o/merged" || true
+	timeout 20 umount "$m" || umount -l "$m"
+	rm -rf "$o"
+	rmdir "$m" 2>/dev/null || true
+	[ "$first" -ne 124 ]
+	[[ "$answer" == *"rc=1 error: path=$o/merged/README: the walk did not finish"* ]]
+	[ "$epoch" -eq 0 ]
+}
