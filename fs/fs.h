@@ -33,6 +33,8 @@ struct fs_opts {
 	/* numbers as given; main.c checks them into the fields below */
 	char *slots_s, *direct_s, *async_s, *jobs_cap_s, *jobs_active_s, *files_max_s;
 	char *gpu_timeout_s, *fuse_sources_s;
+	char *priority_group; /* a group (name or gid) whose members may ask for high and critical */
+	gid_t priority_gid;   /* (gid_t)-1: root only */
 	unsigned slots;
 	unsigned fuse_sources; /* 1: files on FUSE mounts may be scanned (resolve.c) */
 	unsigned gpu_timeout; /* ms; 0: the pump's default */

@@ -9,6 +9,7 @@
  * or fails with the reason.
  */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
@@ -39,6 +40,7 @@ static const struct fuse_opt fs_opt_spec[] = {
 	OPT("files_max=%s", files_max_s),
 	OPT("gpu_timeout=%s", gpu_timeout_s),
 	OPT("fuse_sources=%s", fuse_sources_s),
+	OPT("priority_group=%s", priority_group),
 	OPT("log=%s", log),
 	OPT("-h", show_help),
 	OPT("--help", show_help),
@@ -71,6 +73,8 @@ static void usage(const char *prog)
 	       "                      daemon): a source that stops answering holds ring\n"
 	       "                      slots, so only where every FUSE mount is trusted\n"
 	       "                      (default 0: refused, EINVAL)\n"
+	       "  -o priority_group=GROUP  members may submit priority=high and critical\n"
+	       "                      (default: root only)\n"
 	       "  -o log=FILE         daemon log (default: none once daemonized)\n"
 	       "  -o allow_other      let other users submit (checked per caller)\n"
 	       "  -f  foreground   -d  debug (foreground)   -s  single-threaded\n"
@@ -117,6 +121,18 @@ static int fs_parse_numbers(struct fs_opts *o)
 	ret |= parse_opt_uint("fuse_sources", o->fuse_sources_s, 0, 1, &o->fuse_sources);
 	ret |= parse_opt_uint("gpu_timeout", o->gpu_timeout_s, PUMP_GPU_TIMEOUT_MIN,
 			      PUMP_GPU_TIMEOUT_MAX, &o->gpu_timeout);
+	o->priority_gid = (gid_t)-1;
+	if (o->priority_group) {
+		struct group *g = getgrnam(o->priority_group);
+		unsigned gid;
+		if (g)
+			o->priority_gid = g->gr_gid;
+		else if (parse_opt_uint("priority_group", o->priority_group, 0, UINT32_MAX - 1,
+					&gid) == 0)
+			o->priority_gid = (gid_t)gid;
+		else
+			ret = -EINVAL;
+	}
 	if (o->direct_s)
 		o->direct = (int)direct;
 	if (o->async_s)

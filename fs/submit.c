@@ -96,6 +96,32 @@ static int fs_submit_open(const struct fs *fs, struct fs_caller *ctx, const stru
 	return ret;
 }
 
+/*
+ * priority=high and critical go before everyone's normal jobs: root's, or
+ * a member's of priority_group=. Anyone may lower their own (low, idle).
+ */
+static int fs_submit_may_raise(const struct fs *fs, struct fs_caller *ctx, const struct desc *d,
+			       char *err, size_t errlen)
+{
+	gid_t g = fs->opts.priority_gid;
+
+	if (d->priority != PUMP_PRIO_CRITICAL && d->priority != PUMP_PRIO_HIGH)
+		return 0;
+	if (ctx->uid == 0 || (g != (gid_t)-1 && ctx->gid == g))
+		return 0;
+	if (g != (gid_t)-1) {
+		cred_snapshot_groups(ctx);
+		for (int i = 0; i < ctx->ngroups; i++)
+			if (ctx->groups[i] == g)
+				return 0;
+	}
+	snprintf(err, errlen, "priority=%s: only root%s may raise a job above normal (try "
+		 "priority=normal%s)", pump_priority_name(d->priority),
+		 g != (gid_t)-1 ? " and members of the mount's priority_group" : "",
+		 g != (gid_t)-1 ? "" : ", or mount with -o priority_group=GROUP");
+	return -EPERM;
+}
+
 /* wait=1: the ctl handle's reference, taken before the table can reap the job */
 static void fs_submit_waiter(struct fs_job *j, bool wait, struct fs_job **waitj)
 {
@@ -140,6 +166,9 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 			 (unsigned long long)(d.offset & ~4095ull));
 		return -EINVAL;
 	}
+	ret = fs_submit_may_raise(fs, &caller, &d, err, errlen);
+	if (ret)
+		return ret;
 	ret = fs_jobs_reserve(fs, ctx->uid, &user, err, errlen);
 	if (ret)
 		return ret;

@@ -272,3 +272,26 @@ stop_hangfs() {
 	[[ "$answer" == *"rc=1 error: path=$o/merged/README: the walk did not finish"* ]]
 	[ "$epoch" -eq 0 ]
 }
+
+@test "item 9: only root (or priority_group=) may raise a job above normal" {
+	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count priority=critical"
+	[[ "$output" == *"rc=1 error: priority=critical: only root may raise a job above normal"* ]]
+	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count priority=high"
+	[[ "$output" == *"rc=1 error: priority=high: only root"* ]]
+	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count priority=low"
+	[[ "$output" =~ ^rc=0\ [0-9]+$ ]]
+	id=$(submit "scan path=$FILES/public op=count priority=critical")
+	wait_job "$id"
+	# a mount that names a group lets its members raise
+	local outer=$MNT outer_log=$LOG
+	mount_vyrefs allow_other,priority_group=nogroup
+	run submit_as setpriv --reuid=nobody --regid=nogroup --clear-groups -- "scan path=$FILES/public op=count priority=critical"
+	local member=$output
+	run submit_as setpriv --reuid=54321 --regid=54321 --clear-groups -- "scan path=$FILES/public op=count priority=high"
+	local other=$output
+	unmount_vyrefs
+	MNT=$outer LOG=$outer_log
+	echo "member: $member / other: $other" >&2
+	[[ "$member" =~ ^rc=0\ [0-9]+$ ]]
+	[[ "$other" == *"rc=1 error: priority=high: only root and members of the mount's priority_group"* ]]
+}
