@@ -159,7 +159,7 @@ static long rp_fetch_number(const struct rparse *ps, size_t *k, enum rp_tok *tok
 			return num;
 		if (*tok != RP_DIGIT)
 			return -2;
-		else if (num == -1)
+		if (num == -1)
 			num = d;
 		else
 			num = num * 10 + d > REGEX_DUP_MAX ? REGEX_DUP_MAX + 1 : num * 10 + d;
@@ -503,7 +503,7 @@ static int rp_alt(struct rparse *ps, uint32_t *out, uint32_t *height)
  * Children are made before their parent, so one pass in index order sees
  * a node's children simplified before the node. empty[i]: node i matches
  * only the empty string. The NFA of "(|){1000}" would otherwise be 1000
- * epsilon-only states, and of ((){1000}){1000}){1000} a billion calls
+ * epsilon-only states, and of (((){1000}){1000}){1000} a billion calls
  * building nothing.
  */
 static int rast_simplify(struct rast *a)
