@@ -43,6 +43,18 @@ static void many_maybe_end(struct fs_many *m)
 		fs_job_ended(m->j); /* drops the walk's reference on the parent */
 }
 
+/* files_max reached by files and failed entries: the job's error says so (lock) */
+static bool many_full_locked(struct fs_many *m)
+{
+	if (m->nfiles + m->nfails < m->files_max)
+		return false;
+	if (!m->error[0])
+		snprintf(m->error, sizeof(m->error),
+			 "more than %u files: the walk stopped there (narrow path=, or mount "
+			 "with -o files_max=N)", m->files_max);
+	return true;
+}
+
 static int many_fail_locked(struct fs_many *m, const char *path, int err)
 {
 	if (m->nfails == m->fails_cap) {
@@ -60,13 +72,24 @@ static int many_fail_locked(struct fs_many *m, const char *path, int err)
 	return 0;
 }
 
-void many_add_failed(struct fs_many *m, const char *path, int err)
+/*
+ * A failed entry of the walk counts against files_max as a file does (a
+ * files= list of 5,000,000 missing paths was 5,000,000 records): past it,
+ * -E2BIG, nothing recorded, and the walk stops with the job's error set.
+ */
+int many_add_failed(struct fs_many *m, const char *path, int err)
 {
+	int ret = 0;
+
 	pthread_mutex_lock(&m->lock);
-	if (many_fail_locked(m, path, err))
+	if (many_full_locked(m)) {
+		ret = -E2BIG;
+	} else if (many_fail_locked(m, path, err)) {
 		vlog_err("many: job %llu: no memory to record %s as failed",
 			 (unsigned long long)m->j->id, path);
+	}
 	pthread_mutex_unlock(&m->lock);
+	return ret;
 }
 
 static void many_pack_flush(struct fs_many *m);
@@ -88,11 +111,7 @@ int many_reserve(struct fs_many *m)
 	}
 	if (atomic_load_explicit(&m->cancel, memory_order_relaxed)) {
 		ret = -ECANCELED;
-	} else if (m->nfiles + m->nfails >= m->files_max) {
-		if (!m->error[0])
-			snprintf(m->error, sizeof(m->error),
-				 "more than %u files: the walk stopped there (narrow path=, or "
-				 "mount with -o files_max=N)", m->files_max);
+	} else if (many_full_locked(m)) {
 		ret = -E2BIG;
 	} else {
 		m->inflight++;

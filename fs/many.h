@@ -131,7 +131,7 @@ int many_reserve(struct fs_many *m);   /* blocks for a place; -ECANCELED, -E2BIG
 void many_unreserve(struct fs_many *m);
 /* fd opened as the caller for path; takes fd; a place was reserved */
 void many_add_file(struct fs_many *m, const char *path, int fd, const struct stat *st);
-void many_add_failed(struct fs_many *m, const char *path, int err);
+int many_add_failed(struct fs_many *m, const char *path, int err); /* -E2BIG: files_max reached */
 void many_walk_done(struct fs_many *m);
 
 /* walk.c */

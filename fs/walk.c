@@ -14,7 +14,8 @@
  * directory with symlinks refused (resolve_open_entry); a symlink is
  * skipped, or with follow=1 resolved from the caller's root by its full
  * path like an operand. A directory whose (dev, ino) is one of its own
- * ancestors is a loop: a failed entry ELOOP, not entered.
+ * ancestors is a loop: a failed entry ELOOP, not entered. With follow=1 a
+ * directory reached again by another path is not entered again.
  *
  * Globs: each component with *, ? or [ is matched with fnmatch(3) against
  * the directory's entries (a leading dot only by a leading dot), as
@@ -25,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +48,55 @@ struct walk {
 	int depth;
 	char path[WALK_PATH_MAX]; /* the entry being looked at */
 	bool stop;                /* cancelled or a limit: no more entries */
+	/* follow=1: every directory entered, an open-addressing set of (dev, ino) */
+	struct walk_dirid {
+		dev_t dev;
+		ino_t ino;
+	} *seen;
+	size_t nseen, seen_cap; /* seen_cap: 0 or a power of two */
 };
+
+static size_t walk_dirid_hash(dev_t dev, ino_t ino, size_t cap)
+{
+	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)ino * 0xc2b2ae3d27d4eb4full);
+
+	return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+/*
+ * follow=1: true if (dev, ino) was entered before by another path, else
+ * notes it. Symlinks make a DAG of directories whose paths grow as 2^depth
+ * (23 directories, each linking twice to the next, spun for ever): each
+ * directory is scanned once, under the first path that reaches it.
+ */
+static bool walk_seen(struct walk *w, dev_t dev, ino_t ino)
+{
+	size_t i;
+
+	if (w->nseen * 2 >= w->seen_cap) {
+		size_t cap = w->seen_cap ? w->seen_cap * 2 : 256;
+		struct walk_dirid *n = calloc(cap, sizeof(*n));
+		if (!n)
+			return false; /* no memory: no dedupe; the ancestor check still ends loops */
+		for (size_t k = 0; k < w->seen_cap; k++) {
+			if (!w->seen[k].ino)
+				continue;
+			i = walk_dirid_hash(w->seen[k].dev, w->seen[k].ino, cap);
+			while (n[i].ino)
+				i = (i + 1) & (cap - 1);
+			n[i] = w->seen[k];
+		}
+		free(w->seen);
+		w->seen = n;
+		w->seen_cap = cap;
+	}
+	for (i = walk_dirid_hash(dev, ino, w->seen_cap); w->seen[i].ino; i = (i + 1) & (w->seen_cap - 1))
+		if (w->seen[i].dev == dev && w->seen[i].ino == ino)
+			return true;
+	w->seen[i] = (struct walk_dirid){dev, ino};
+	w->nseen++;
+	return false;
+}
 
 static bool walk_stopped(struct walk *w)
 {
@@ -57,7 +107,8 @@ static bool walk_stopped(struct walk *w)
 
 static void walk_fail(struct walk *w, const char *path, int err)
 {
-	many_add_failed(w->m, path, err < 0 ? -err : err);
+	if (many_add_failed(w->m, path, err < 0 ? -err : err))
+		w->stop = true; /* files_max */
 }
 
 static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t plen);
@@ -124,6 +175,10 @@ static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t ple
 	}
 	if (w->depth >= WALK_DEPTH_MAX) {
 		walk_fail(w, w->path, ENAMETOOLONG);
+		close(dirfd);
+		return 0;
+	}
+	if (w->m->d.follow && st->st_ino && walk_seen(w, st->st_dev, st->st_ino)) {
 		close(dirfd);
 		return 0;
 	}
@@ -463,6 +518,7 @@ void *walk_main(void *arg)
 	}
 	if (creds)
 		cred_leave(&saved);
+	free(w->seen);
 	free(w);
 out:
 	if (m->listfd >= 0) {

@@ -295,3 +295,44 @@ stop_hangfs() {
 	[[ "$member" =~ ^rc=0\ [0-9]+$ ]]
 	[[ "$other" == *"rc=1 error: priority=high: only root and members of the mount's priority_group"* ]]
 }
+
+@test "item 10: follow=1 over a symlink DAG ends, each directory scanned once" {
+	local d="$FILES/dag" i id
+	mkdir -p "$d/l0"
+	for i in $(seq 0 22); do
+		mkdir -p "$d/l$((i + 1))"
+		ln -s "$d/l$((i + 1))" "$d/l$i/a"
+		ln -s "$d/l$((i + 1))" "$d/l$i/b"
+		printf 'x\n' > "$d/l$i/f"
+	done
+	printf 'x\n' > "$d/l23/f"
+	id=$(submit "scan path=$d/l0 op=count follow=1")
+	run timeout 60 cat "$MNT/jobs/$id/wait"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"state=done"* ]]
+	# 24 files f, one a directory, whatever the number of paths to it
+	[ "$(cat "$MNT/jobs/$id/result")" = 24 ]
+	grep -qx "files=24" "$MNT/jobs/$id/status"
+}
+
+@test "item 6: failed entries count against files_max; the walk stops there" {
+	local outer=$MNT outer_log=$LOG list="$FILES/missing.list" id
+	mount_vyrefs allow_other,files_max=1000
+	/usr/bin/python3 -c '
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(200000):
+        f.write("/nonexistent/%d\n" % i)' "$list"
+	chmod 644 "$list"
+	id=$(submit "scan files=$list op=count")
+	run timeout 60 cat "$MNT/jobs/$id/wait"
+	local st=$output nfail
+	nfail=$(wc -l < "$MNT/jobs/$id/failed")
+	unmount_vyrefs
+	MNT=$outer LOG=$outer_log
+	echo "$st" | grep -E '^(state|files|files_failed|error)=' >&2
+	echo "failed lines: $nfail" >&2
+	[[ "$st" == *"state=failed"* ]]
+	[[ "$st" == *"more than 1000 files"* ]]
+	[ "$nfail" -le 1000 ]
+}
