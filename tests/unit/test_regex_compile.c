@@ -988,7 +988,7 @@ static void test_differential(uint64_t seed, unsigned npat)
 	long glines[NTEXTS];
 	char ppath[64];
 	unsigned mismatches = 0, refused = 0, toobig = 0, sets = 0, fixeds = 0, icases = 0;
-	unsigned paren = 0, quirk = 0, spawns = 0;
+	unsigned paren = 0, quirk = 0, spawns = 0, nuls = 0;
 	uint64_t matched_lines = 0, total_lines = 0;
 	struct gout o = {0};
 	double t0 = now_ms();
@@ -1040,6 +1040,7 @@ static void test_differential(uint64_t seed, unsigned npat)
 			file[fl++] = '\n';
 		}
 		sets += np > 1;
+		nuls += nul;
 		fixeds += fixed;
 		icases += icase;
 		write_file(ppath, file, fl);
@@ -1109,12 +1110,12 @@ static void test_differential(uint64_t seed, unsigned npat)
 	for (int t = 0; t < NTEXTS; t++)
 		CHECK((long)tlines[t] == glines[t], "text %d: %" PRIu64 " lines, grep counts %ld",
 		      t, tlines[t], glines[t]);
-	printf("differential: %u pattern sets (%u multi-pattern, %u -F, %u -i) over %d texts, "
-	       "%u refused by both, %u unmatched ')' and %u last-pattern trailing '\\' refused by "
-	       "us only, %u -E2BIG/-ETIMEDOUT skipped, %" PRIu64 " of %" PRIu64
+	printf("differential: %u pattern sets (%u multi-pattern, %u -F, %u -i, %u with a NUL) over "
+	       "%d texts, %u refused by both, %u unmatched ')' and %u last-pattern trailing '\\' "
+	       "refused by us only, %u -E2BIG/-ETIMEDOUT skipped, %" PRIu64 " of %" PRIu64
 	       " lines matched, %u mismatches, %u grep runs, %.1f s\n",
-	       npat, sets, fixeds, icases, NTEXTS, refused, paren, quirk, toobig, matched_lines,
-	       total_lines, mismatches, spawns, ms / 1e3);
+	       npat, sets, fixeds, icases, nuls, NTEXTS, refused, paren, quirk, toobig,
+	       matched_lines, total_lines, mismatches, spawns, ms / 1e3);
 	CHECK(mismatches == 0, "%u mismatches against grep (seed %" PRIu64 ")", mismatches, seed);
 	CHECK(toobig < npat / 100 + 1, "%u patterns hit -E2BIG or -ETIMEDOUT", toobig);
 	CHECK(paren < npat / 100 + 1, "%u unmatched ')'", paren);
