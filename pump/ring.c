@@ -300,6 +300,7 @@ int ring_harvest(struct ring *r, void (*fn)(void *ctx, const struct ring_done *d
 			.result = rd(r->done, d + VYRE_D_RESULT),
 			.hist = r->hist + (size_t)s * VYRE_HIST_BINS,
 			.out = r->out + (size_t)s * VYRE_GO_WORDS,
+			.seq = r->seq[s],
 		};
 		for (uint32_t i = 0; i < VYRE_OP_WORDS; i++)
 			done.op[i] = rd(r->done, d + VYRE_D_OP + i);
@@ -400,6 +401,7 @@ int ring_abandon(struct ring *r, int host_err, void (*fn)(void *ctx, const struc
 			.error = VYRE_ERR_NONE,
 			.hist = r->hist + (size_t)s * VYRE_HIST_BINS,
 			.out = r->out + (size_t)s * VYRE_GO_WORDS,
+			.seq = r->seq[s],
 			.host_err = host_err,
 		};
 		r->seq[s] = 0;

@@ -41,6 +41,7 @@ struct ring_done {
 	const uint32_t *hist; /* 256 bins, for histogram slots */
 	const uint32_t *out;  /* VYRE_GO_WORDS of op output (grep) */
 	uint32_t op[VYRE_OP_WORDS]; /* the op's counters (VYRE_D_OP) */
+	uint32_t seq;     /* the sequence the slot was published with (grep's out tags) */
 	int host_err; /* 0: the GPU's record; else the host ended the slot (ring_abandon), this errno */
 };
 

@@ -212,6 +212,24 @@
 #define VYRE_GO_OPEN_POS     2 /* position reached */
 #define VYRE_GO_OPEN_STATE   3 /* DFA state there */
 #define VYRE_GO_REC          904 /* VYRE_GREP_REC_MAX records of 2 words: start, nl */
+/*
+ * The words above that any lane of any tile writes carry a tag, the low
+ * VYRE_GO_TAG_BITS of the slot's publish sequence: a record (start, nl)
+ * and an open entry go in one 8- or 16-byte store, tag bits beside the
+ * values, and the tile words each carry some. The host reads a word only
+ * once its tag is the slot's (pump/ops/grep.c): the done word's release
+ * orders the finishing lane's own writes, while on the H100 other lanes'
+ * records and open entries were read as the slot's previous values (issue
+ * 20: lines=1 listed out of order, continued lines miscounted, relaunch
+ * only). Values: start < 2^27, nl and a tile's '\n' < 2^19, state < 2^16,
+ * tile record counts and bases < 2^11.
+ */
+#define VYRE_GO_TAG_BITS     18
+#define VYRE_GO_TAG(seq)     ((seq) & VYRE_U(0x3FFFF))
+#define VYRE_GO_REC_START_BITS 27 /* record word 0: start, tag bits 0-4 above */
+#define VYRE_GO_NL_BITS      19   /* record word 1 and open NL: nl, 13 tag bits above */
+#define VYRE_GO_STATE_BITS   16   /* open STATE: state, tag bits 13-17 above */
+#define VYRE_GO_COUNT_BITS   11   /* TILE_REC, TILE_BASE: the value, the whole tag above */
 #define VYRE_GREP_REC_MAX    1024
 #define VYRE_GO_WORDS        (VYRE_GO_REC + 2 * VYRE_GREP_REC_MAX)
 #define VYRE_GO_NONE         VYRE_U(0xFFFFFFFF)

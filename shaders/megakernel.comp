@@ -42,6 +42,10 @@ layout(local_size_x = VYRE_WG_SIZE) in;
 layout(set = 0, binding = 0) coherent volatile buffer HostW { uint w[]; } hw;
 // GPU-written, host-polled: status block, completion records, histograms.
 layout(set = 0, binding = 1) coherent volatile buffer GpuW { uint w[]; } gw;
+// The same words, for grep's records and open entries: one 8- or 16-byte
+// store each, values and tag together (vyre_abi.h, VYRE_GO_TAG).
+layout(set = 0, binding = 1) coherent volatile buffer GpuW2 { uvec2 v[]; } gw2;
+layout(set = 0, binding = 1) coherent volatile buffer GpuW4 { uvec4 v[]; } gw4;
 // GPU-private: epoch, counters, batch counts, per-slot scratch.
 layout(set = 0, binding = 2) coherent volatile buffer Dev { uint w[]; } dv;
 // Host-written: the job data pool (patterns, DFAs), read through
@@ -264,6 +268,7 @@ void run_tile(uint s, uint tile)
 	a.arg1 = hw.w[slot_word(s, VYRE_W_ARG1)];
 	a.jd_off = hw.w[slot_word(s, VYRE_W_JOB_DATA)];
 	a.jd = hw.w[slot_word(s, VYRE_W_JOB_DATA_LEN)];
+	a.seq = seq;
 	a.base = pc.arena_addr + off;
 	uint flags = opflags_of(opcode);
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../log.h"
 #include "../pump_priv.h"
 
 /*
@@ -198,6 +199,66 @@ static uint32_t grep_shift(uint32_t len)
 	return s;
 }
 
+/* ---- tagged out words (vyre_abi.h, VYRE_GO_TAG) ---------------------------- */
+
+/*
+ * How long the host waits for a word whose tag is not yet the slot's: a
+ * lane's store lands in microseconds; past this the chunk fails (EIO) with
+ * a line in the log rather than a wrong answer.
+ */
+#define GREP_LAND_NS (1000ull * 1000000ull)
+
+static uint32_t grep_ld(const uint32_t *w)
+{
+	return atomic_load_explicit((_Atomic uint32_t *)w, memory_order_acquire);
+}
+
+/* The words at w (n of them, one store on the GPU) once tag_of(w) is tag; false past the bound. */
+static bool grep_landed(const uint32_t *w, uint32_t n, uint32_t tag,
+			uint32_t (*tag_of)(const uint32_t *v), uint32_t *v)
+{
+	uint64_t t0 = 0;
+
+	for (;;) {
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = grep_ld(w + i);
+		if (tag_of(v) == tag)
+			return true;
+		if (!t0)
+			t0 = pump_now_ns();
+		else if (pump_now_ns() - t0 > GREP_LAND_NS)
+			return false;
+		__builtin_ia32_pause();
+	}
+}
+
+static uint32_t tag_rec(const uint32_t *v)
+{
+	return (v[0] >> VYRE_GO_REC_START_BITS) |
+	       (v[1] >> VYRE_GO_NL_BITS) << (32 - VYRE_GO_REC_START_BITS);
+}
+
+static uint32_t tag_open(const uint32_t *v)
+{
+	return (v[VYRE_GO_OPEN_NL] >> VYRE_GO_NL_BITS) |
+	       (v[VYRE_GO_OPEN_STATE] >> VYRE_GO_STATE_BITS) << (32 - VYRE_GO_NL_BITS);
+}
+
+static uint32_t tag_nl(const uint32_t *v)
+{
+	return v[0] >> VYRE_GO_NL_BITS;
+}
+
+static uint32_t tag_count(const uint32_t *v)
+{
+	return v[0] >> VYRE_GO_COUNT_BITS;
+}
+
+static uint32_t low_bits(uint32_t v, uint32_t bits)
+{
+	return v & ((1u << bits) - 1);
+}
+
 /* A line start kept as ~p under atomicMax (0: none), as VYRE_NONE or p. */
 static uint32_t grep_min(uint32_t v)
 {
@@ -327,22 +388,31 @@ static void grep_cont_end(struct pump *p, struct pump_job *j, struct grep_cont *
 }
 
 /* The lists a pass left in out: open lines to continue, records to keep. */
+/*
+ * The lists a pass left in out: open lines to continue, records to keep.
+ * -ENOMEM, or -EIO: a word never showed the slot's tag (grep_landed).
+ */
 static int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_done *d)
 {
 	struct grep_job *gj = j->opstate;
 	bool lines = j->grep & PUMP_GREP_LINES;
 	const uint32_t *out = d->out;
+	uint32_t tag = VYRE_GO_TAG(d->seq);
 	uint32_t low = grep_low(j, d);
 	uint32_t nopen = 1 + (d->op[VYRE_GC_OPEN] >> 1); /* entry 0, then those claimed */
+	uint32_t v[4];
 
 	if (nopen > VYRE_GREP_OPEN_MAX)
 		nopen = VYRE_GREP_OPEN_MAX;
 	for (uint32_t i = 0; i < nopen; i++) {
-		const uint32_t *e = out + VYRE_GO_OPEN + 4 * i;
-		uint32_t start = e[VYRE_GO_OPEN_START];
 		struct grep_cont *c;
 
-		if ((i == 0 && !(d->op[VYRE_GC_OPEN] & 1)) || start < gc->resume || start >= low)
+		if (i == 0 && !(d->op[VYRE_GC_OPEN] & 1))
+			continue;
+		if (!grep_landed(out + VYRE_GO_OPEN + 4 * i, 4, tag, tag_open, v))
+			return -EIO;
+		uint32_t start = v[VYRE_GO_OPEN_START];
+		if (start < gc->resume || start >= low)
 			continue;
 		c = calloc(1, sizeof(*c));
 		if (!c)
@@ -351,9 +421,10 @@ static int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct 
 		    .kind = GREP_CONT,
 		    .gc = gc,
 		    .pos = start,
-		    .nl = gc->tile_pre[grep_owner_tile(gc, start)] + e[VYRE_GO_OPEN_NL],
-		    .at = gc->part->file_off + e[VYRE_GO_OPEN_POS],
-		    .state = e[VYRE_GO_OPEN_STATE],
+		    .nl = gc->tile_pre[grep_owner_tile(gc, start)] +
+			  low_bits(v[VYRE_GO_OPEN_NL], VYRE_GO_NL_BITS),
+		    .at = gc->part->file_off + v[VYRE_GO_OPEN_POS],
+		    .state = low_bits(v[VYRE_GO_OPEN_STATE], VYRE_GO_STATE_BITS),
 		    .cap = GREP_CONT_FIRST,
 		};
 		gc->pending++;
@@ -362,14 +433,21 @@ static int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct 
 	if (!lines)
 		return 0;
 	for (uint32_t t = grep_owner_tile(gc, gc->resume); t < gc->ntiles; t++) {
-		uint32_t base = out[VYRE_GO_TILE_BASE + t], n = out[VYRE_GO_TILE_REC + t];
+		uint32_t base, n;
 
+		if (!grep_landed(out + VYRE_GO_TILE_BASE + t, 1, tag, tag_count, &base) ||
+		    !grep_landed(out + VYRE_GO_TILE_REC + t, 1, tag, tag_count, &n))
+			return -EIO;
+		base = low_bits(base, VYRE_GO_COUNT_BITS);
+		n = low_bits(n, VYRE_GO_COUNT_BITS);
 		for (uint32_t k = 0; k < n && base + k < VYRE_GREP_REC_MAX; k++) {
-			const uint32_t *r = out + VYRE_GO_REC + 2 * (base + k);
-
-			if (r[0] < gc->resume || r[0] >= low)
+			if (!grep_landed(out + VYRE_GO_REC + 2 * (base + k), 2, tag, tag_rec, v))
+				return -EIO;
+			uint32_t start = low_bits(v[0], VYRE_GO_REC_START_BITS);
+			if (start < gc->resume || start >= low)
 				continue;
-			if (part_add_line(gc->part, r[0], gc->tile_pre[t] + r[1]))
+			if (part_add_line(gc->part, start,
+					  gc->tile_pre[t] + low_bits(v[1], VYRE_GO_NL_BITS)))
 				return -ENOMEM;
 		}
 	}
@@ -384,6 +462,7 @@ static int grep_chunk_done(struct pump *p, uint32_t slot, const struct ring_done
 	struct grep_chunk *gc = s->op_ctx;
 	const uint32_t *out = d->out;
 	uint32_t low;
+	int ret;
 
 	s->op_ctx = NULL;
 	if (d->status != VYRE_SLOT_DONE || j->cancel || j->stop_admit) {
@@ -394,14 +473,19 @@ static int grep_chunk_done(struct pump *p, uint32_t slot, const struct ring_done
 		goto out_done;
 	}
 	if (!gc->first_done) {
-		uint32_t nl = 0;
+		uint32_t nl = 0, tnl;
 
+		for (uint32_t t = 0; t < gc->ntiles; t++) {
+			if (!grep_landed(out + VYRE_GO_TILE_NL + t, 1, VYRE_GO_TAG(d->seq) &
+					 ((1u << (32 - VYRE_GO_NL_BITS)) - 1), tag_nl, &tnl)) {
+				ret = -EIO;
+				goto out_lost;
+			}
+			gc->tile_pre[t] = nl;
+			nl += low_bits(tnl, VYRE_GO_NL_BITS);
+		}
 		gc->first_done = true;
 		gc->part->count = d->result;
-		for (uint32_t t = 0; t < gc->ntiles; t++) {
-			gc->tile_pre[t] = nl;
-			nl += out[VYRE_GO_TILE_NL + t];
-		}
 		gc->part->nl = nl;
 		pthread_mutex_lock(&p->lock);
 		j->chunks_done++;
@@ -410,8 +494,14 @@ static int grep_chunk_done(struct pump *p, uint32_t slot, const struct ring_done
 		p->bytes_scanned += gc->data_len;
 		pthread_mutex_unlock(&p->lock);
 	}
-	if (grep_collect(j, gc, d)) {
-		job_chunk_failed(p, j, gc->part->index, gc->part->file_off, ENOMEM);
+	ret = grep_collect(j, gc, d);
+	if (ret) {
+out_lost:
+		if (ret == -EIO)
+			vlog_err("grep: slot %u: the GPU's output words never showed the slot's tag "
+				 "(%llu ms); chunk %llu fails", slot, GREP_LAND_NS / 1000000,
+				 (unsigned long long)gc->part->index);
+		job_chunk_failed(p, j, gc->part->index, gc->part->file_off, -ret);
 		gc->failed = true;
 		goto out_done;
 	}

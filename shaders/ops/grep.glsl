@@ -167,8 +167,8 @@ uint grep_out(uint s, uint w)
 }
 
 // Lists an open line; entry 0 is the resume line's, so a rerun always
-// makes progress.
-void grep_open(uint s, uint resume, uint p, uint nl, uint e, uint st)
+// makes progress. One 16-byte store: NL and STATE carry the tag.
+void grep_open(uint s, uint seq, uint resume, uint p, uint nl, uint e, uint st)
 {
 	uint c = scratch_word(s, VYRE_S_OP + VYRE_GC_OPEN);
 	uint i = 0u;
@@ -180,11 +180,13 @@ void grep_open(uint s, uint resume, uint p, uint nl, uint e, uint st)
 		atomicMax(dv.w[scratch_word(s, VYRE_S_OP + VYRE_GC_OPEN_MIN)], ~p);
 		return;
 	}
-	uint o = grep_out(s, VYRE_GO_OPEN + 4u * i);
-	gw.w[o + VYRE_GO_OPEN_NL] = nl;
-	gw.w[o + VYRE_GO_OPEN_POS] = e;
-	gw.w[o + VYRE_GO_OPEN_STATE] = st;
-	gw.w[o + VYRE_GO_OPEN_START] = p;
+	uint tag = VYRE_GO_TAG(seq);
+	uvec4 v;
+	v[VYRE_GO_OPEN_NL] = nl | (tag << VYRE_GO_NL_BITS);
+	v[VYRE_GO_OPEN_POS] = e;
+	v[VYRE_GO_OPEN_STATE] = st | ((tag >> (32u - VYRE_GO_NL_BITS)) << VYRE_GO_STATE_BITS);
+	v[VYRE_GO_OPEN_START] = p;
+	gw4.v[grep_out(s, VYRE_GO_OPEN + 4u * i) >> 2] = v;
 }
 
 // A continuation: lane 0 runs one open line on from the given state.
@@ -228,16 +230,18 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 				if (!rec) {
 					sel++;
 				} else if (r < rmax) {
+					uint tag = VYRE_GO_TAG(a.seq);
 					uint o = grep_out(a.slot, VYRE_GO_REC + 2u * r);
-					gw.w[o] = p;
-					gw.w[o + 1u] = nl;
+					gw2.v[o >> 1] = uvec2(p | (tag << VYRE_GO_REC_START_BITS),
+							      nl | ((tag >> (32u - VYRE_GO_REC_START_BITS))
+								    << VYRE_GO_NL_BITS));
 					r++;
 				} else {
 					atomicMax(dv.w[scratch_word(a.slot, VYRE_S_OP + VYRE_GC_REC_MIN)], ~p);
 					return sel;
 				}
 			} else if (!ended && !rec) {
-				grep_open(a.slot, resume, p, nl, e, st);
+				grep_open(a.slot, a.seq, resume, p, nl, e, st);
 			}
 			if (kind != 0u) // look for the next '\n' of the stretch
 				e = grep_next_nl(a.base, max(e, p), le, big, dummy);
@@ -339,9 +343,13 @@ uint op_grep(op_in a, inout uint fault)
 								 tile_sel);
 					room = base < VYRE_GREP_REC_MAX ? VYRE_GREP_REC_MAX - base : 0u;
 				}
+				uint tag = VYRE_GO_TAG(a.seq) << VYRE_GO_COUNT_BITS;
 				s_gbase = base;
-				gw.w[grep_out(a.slot, VYRE_GO_TILE_BASE + a.tile)] = base;
-				gw.w[grep_out(a.slot, VYRE_GO_TILE_REC + a.tile)] = min(tile_sel, room);
+				// past the buffer the host reads none: the value stays in its bits
+				gw.w[grep_out(a.slot, VYRE_GO_TILE_BASE + a.tile)] =
+					min(base, VYRE_GREP_REC_MAX) | tag;
+				gw.w[grep_out(a.slot, VYRE_GO_TILE_REC + a.tile)] =
+					min(tile_sel, room) | tag;
 			}
 			memoryBarrierShared();
 			barrier();
@@ -356,6 +364,7 @@ uint op_grep(op_in a, inout uint fault)
 		}
 	}
 	if (lane == 0u)
-		gw.w[grep_out(a.slot, VYRE_GO_TILE_NL + a.tile)] = tile_nl;
+		gw.w[grep_out(a.slot, VYRE_GO_TILE_NL + a.tile)] =
+			tile_nl | (VYRE_GO_TAG(a.seq) << VYRE_GO_NL_BITS);
 	return sel;
 }

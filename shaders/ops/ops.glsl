@@ -24,6 +24,7 @@ struct op_in {
 	uint arg1;
 	uint jd_off;    // job data region: byte offset in the pool
 	uint jd;        // and its length (0: none)
+	uint seq;       // the slot's publish sequence (tags of grep's out words)
 	uint64_t base;  // device address of the chunk's first byte
 };
 
