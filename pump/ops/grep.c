@@ -387,7 +387,6 @@ static void grep_cont_end(struct pump *p, struct pump_job *j, struct grep_cont *
 	grep_chunk_check(p, j, gc);
 }
 
-/* The lists a pass left in out: open lines to continue, records to keep. */
 /*
  * The lists a pass left in out: open lines to continue, records to keep.
  * -ENOMEM, or -EIO: a word never showed the slot's tag (grep_landed).
