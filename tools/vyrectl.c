@@ -7,8 +7,7 @@
  *   vyrectl [-m MOUNT] status [ID]
  *   vyrectl [-m MOUNT] wait ID
  *   vyrectl [-m MOUNT] cancel ID
- *   vyrectl [-m MOUNT] grep [-cnbivFE] [-m N] [-H|-h] [-e P]... [-f F] [P] FILE...
- *                                                        (vyrectl_grep.c)
+ *   vyrectl [-m MOUNT] grep [GREP OPTIONS] PATTERNS [FILE...]   (vyrectl_grep.c)
  *
  * It does what a script does with "exec 3<>ctl", cat and echo, and no more:
  * the daemon parses and checks every value and says what is wrong, so
@@ -878,9 +877,9 @@ static void usage(FILE *f, const char *mount)
 	    "  status [ID]        the global status, or job ID's (key=value lines, for eval)\n"
 	    "  wait ID            wait for job ID and print its result\n"
 	    "  cancel ID          cancel job ID\n"
-	    "  grep [OPTIONS] PATTERN FILE...\n"
-	    "                     print the lines that match, as LC_ALL=C grep -a does,\n"
-	    "                     each FILE scanned by an op=grep job (vyrectl grep --help)\n"
+	    "  grep [OPTIONS] PATTERNS [FILE...]\n"
+	    "                     print the lines that match, as GNU grep does, each FILE\n"
+	    "                     scanned by an op=grep job (vyrectl grep --help)\n"
 	    "ID is a job number as scan printed it, or latest.\n"
 	    "\n"
 	    "options:\n"

@@ -63,12 +63,14 @@
 
 #include "vyrectl.h"
 
+// clang-format off
 #define GREP_INFLIGHT	  64  /* jobs submitted ahead of the one printing */
 #define GREP_PATTERN_MAX  256 /* longest pattern= value (README.md "Job descriptors"); longer ones go by file */
 #define GREP_WINDOW_START (256 << 10) /* first pread window; grows for longer lines */
 #define GREP_LINES_STEP	  (64 << 10)  /* reads of jobs/N/lines */
 #define GREP_BINARY_PEEK  (96 << 10)  /* grep 3.8's first read: a NUL in it makes a binary file */
 #define GREP_BACK_STEP	  (16 << 10)  /* reads backwards for -B context */
+// clang-format on
 
 /* grep's exit statuses. */
 enum grep_exit {
@@ -78,8 +80,8 @@ enum grep_exit {
 };
 
 enum grep_dialect {
-	GREP_BRE, /* -G, the default */
-	GREP_ERE, /* -E */
+	GREP_BRE,   /* -G, the default */
+	GREP_ERE,   /* -E */
 	GREP_FIXED, /* -F */
 };
 
@@ -107,15 +109,17 @@ struct grep_opts {
 	enum grep_binary binary;
 	enum grep_list list;
 	bool count, lineno, byteoff, icase, invert, word, xline, quiet, silent, null;
-	bool only; /* -o */
-	bool recursive, follow; /* -r, -R: a directory FILE is one job over its tree */
-	bool utf8;		/* LC_CTYPE is UTF-8: match characters, not bytes */
-	bool dir_skip;		/* -d skip */
-	int names;		/* -1: -h, 1: -H, 0: when there are several files */
-	long long max;		/* -m N; negative: no limit (grep's -1) */
+	bool only;		 /* -o */
+	bool tab;		 /* -T */
+	bool recursive, follow;	 /* -r, -R: a directory FILE is one job over its tree */
+	bool utf8;		 /* LC_CTYPE is UTF-8: match characters, not bytes */
+	bool dir_skip;		 /* -d skip */
+	bool dev_skip;		 /* -D skip: devices, FIFOs and sockets named as FILE */
+	int names;		 /* -1: -h, 1: -H, 0: when there are several files */
+	long long max;		 /* -m N; negative: no limit (grep's -1) */
 	long long after, before; /* -A, -B (-C sets both); 0: none */
 	bool context;		 /* -A, -B or -C given, even 0: groups get separators */
-	const char *label;	/* --label: standard input's name */
+	const char *label;	 /* --label: standard input's name */
 	struct grep_src *srcs;
 	size_t nsrcs;
 	const char **include, **exclude, **exclude_dir;
@@ -243,7 +247,8 @@ static int cp_fold(struct cp_set *s)
 
 	for (size_t i = 0; i < n && !ret; i++)
 		for (uint32_t c = s->r[i][0]; c <= s->r[i][1] && !ret; c++) {
-			uint32_t u = (uint32_t)towupper((wint_t)c), l = (uint32_t)towlower((wint_t)c);
+			uint32_t u = (uint32_t)towupper((wint_t)c),
+				 l = (uint32_t)towlower((wint_t)c);
 
 			if (u != c)
 				ret = cp_add(s, u, u);
@@ -389,7 +394,7 @@ static int u8_seq(struct buf *b, uint32_t lo, uint32_t hi, bool *first)
 static int cp_emit(struct buf *b, struct cp_set *s)
 {
 	static const uint32_t split[] = {0x80, 0x800, 0x10000, 0x110000};
-	bool ascii[128] = {0}, any = false, first = true, group;
+	bool ascii[128] = {0}, any = false, first = true;
 	size_t multi = 0;
 	int ret = 0;
 
@@ -401,7 +406,6 @@ static int cp_emit(struct buf *b, struct cp_set *s)
 			multi++;
 	}
 	ascii['\n'] = false;
-	group = multi && any;
 	if (!any && !multi)
 		return buf_puts(b, "[^\x01-\xff]"); /* only NUL matches, as for an empty set */
 	if (multi)
@@ -420,9 +424,9 @@ static int cp_emit(struct buf *b, struct cp_set *s)
 				c++;
 				continue;
 			}
-			while (e + 1 < 256 &&
-			       (e + 1 < 128 ? (neg ? (!ascii[e + 1] && e + 1 != '\n') : ascii[e + 1])
-					    : neg))
+			while (e + 1 < 256 && (e + 1 < 128 ? (neg ? (!ascii[e + 1] && e + 1 != '\n')
+								  : ascii[e + 1])
+							   : neg))
 				e++;
 			ret = br_range(b, (uint8_t)c, (uint8_t)e);
 			c = e + 1;
@@ -431,7 +435,6 @@ static int cp_emit(struct buf *b, struct cp_set *s)
 			ret = buf_put(b, "]", 1);
 		first = false;
 	}
-	(void)group;
 	for (size_t i = 0; i < s->n && !ret; i++) {
 		uint32_t lo = s->r[i][0] < 0x80 ? 0x80 : s->r[i][0], hi = s->r[i][1];
 
@@ -464,13 +467,12 @@ static int u8_dot(struct buf *b)
 	return ret;
 }
 
-/* \w \W \s \S in a UTF-8 locale. */
-static int u8_escape_class(struct buf *b, char e, bool icase)
+/* \w \W \s \S in a UTF-8 locale (case does not change what they hold). */
+static int u8_escape_class(struct buf *b, char e)
 {
 	struct cp_set s = {0};
 	int ret;
 
-	(void)icase;
 	if (e == 'w' || e == 'W') {
 		ret = cp_class(&s, "alnum");
 		if (!ret)
@@ -525,7 +527,8 @@ static size_t br_elem(const char *p, size_t end, size_t j, uint32_t *c, char cls
 		while (k + 1 < end && !(p[k] == d && p[k + 1] == ']'))
 			k++;
 		if (d == ':') {
-			snprintf(cls, 32, "%.*s", (int)(k - j - 2 < 31 ? k - j - 2 : 31), p + j + 2);
+			snprintf(cls, 32, "%.*s", (int)(k - j - 2 < 31 ? k - j - 2 : 31),
+				 p + j + 2);
 			return k + 2 - j;
 		}
 		if (!u8_decode((const uint8_t *)p + j + 2, k - j - 2, c))
@@ -563,12 +566,11 @@ static int u8_bracket(struct buf *b, const char *p, size_t i, size_t end, bool i
 	}
 	if (plain)
 		return buf_put(b, p + i, end + 1 - i);
-	for (bool first = true; j < end && !ret; first = false) {
+	while (j < end && !ret) {
 		char cls[32] = "";
 		uint32_t lo = 0, hi;
 		size_t k = br_elem(p, end, j, &lo, cls, &bad);
 
-		(void)first;
 		j += k;
 		if (cls[0]) {
 			ret = cp_class(&s, cls);
@@ -591,7 +593,8 @@ static int u8_bracket(struct buf *b, const char *p, size_t i, size_t end, bool i
 	}
 	if (range && !ret) {
 		free(s.r);
-		return grep_pattern_error(p, "Invalid collation character (as glibc's C.UTF-8 has "
+		return grep_pattern_error(p,
+					  "Invalid collation character (as glibc's C.UTF-8 has "
 					  "it, a range's ends must be ASCII: list the characters)");
 	}
 	if (bad) {
@@ -684,7 +687,7 @@ static int x_escape(struct xlate *x, char d)
 	if (d >= '1' && d <= '9')
 		return x_backref(x, d);
 	if (x->o->utf8 && strchr("wWsS", d))
-		return u8_escape_class(x->out, d, x->o->icase);
+		return u8_escape_class(x->out, d);
 	return buf_put(x->out, e, 2);
 }
 
@@ -808,9 +811,8 @@ static int x_bre(struct xlate *x)
 			}
 			break;
 		case '$':
-			if (i + 1 == n ||
-			    (i + 2 < n + 1 && p[i + 1] == '\\' && i + 2 < n &&
-			     (p[i + 2] == ')' || p[i + 2] == '|')))
+			if (i + 1 == n || (i + 2 < n + 1 && p[i + 1] == '\\' && i + 2 < n &&
+					   (p[i + 2] == ')' || p[i + 2] == '|')))
 				ret = buf_put(x->out, "$", 1);
 			else
 				ret = x_literal(x->out, '$');
@@ -908,7 +910,7 @@ static int x_wrap_word(struct buf *b, const struct grep_opts *o, bool before)
 	int ret = buf_puts(b, before ? "(^|" : "(");
 
 	if (!ret)
-		ret = o->utf8 ? u8_escape_class(b, 'W', false) : buf_puts(b, "[^[:alnum:]_]");
+		ret = o->utf8 ? u8_escape_class(b, 'W') : buf_puts(b, "[^[:alnum:]_]");
 	if (!ret)
 		ret = buf_puts(b, before ? ")" : "|$)");
 	return ret;
@@ -977,7 +979,8 @@ static int pat_sources(const struct grep_opts *o, struct buf *all, bool *any)
 			*any = true;
 			continue;
 		}
-		int fd = strcmp(src->arg, "-") ? open(src->arg, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+		int fd =
+		    strcmp(src->arg, "-") ? open(src->arg, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
 		size_t before = all->len;
 
 		if (fd < 0) {
@@ -1077,18 +1080,19 @@ out:
  * job and the spool.
  */
 struct grep_file {
-	const char *name; /* as given (or --label), for messages and FILE: prefixes */
-	const char *path; /* what is opened: name, or "." for -r without FILE */
-	struct buf sent;  /* the absolute path the daemon was given, for a tree's names */
-	int fd;		  /* -1: not opened (err says why) */
-	int err;	  /* -errno of the open, or -EISDIR */
-	bool submitted;	  /* id names a job of ours, not printed yet */
-	bool dir;	  /* -r and a directory: one job over the tree, no fd */
-	bool cancelled;	  /* we cancelled it: remove it once it has ended */
-	bool skip;	  /* excluded, or -d skip: no job, no output */
-	bool names;	  /* print FILE: prefixes for it */
-	bool zapped;	  /* binary: the copy scanned has newlines for its NULs */
-	char *trimmed;	  /* a directory's name without its trailing slashes */
+	const char *name;     /* as given (or --label), for messages and FILE: prefixes */
+	const char *path;     /* what is opened: name, or "." for -r without FILE */
+	struct buf sent;      /* the absolute path the daemon was given, for a tree's names */
+	int fd;		      /* -1: not opened (err says why) */
+	int err;	      /* -errno of the open, or -EISDIR */
+	bool submitted;	      /* id names a job of ours, not printed yet */
+	bool dir;	      /* -r and a directory: one job over the tree, no fd */
+	bool cancelled;	      /* we cancelled it: remove it once it has ended */
+	bool skip;	      /* excluded, or -d skip: no job, no output */
+	bool names;	      /* print FILE: prefixes for it */
+	bool zapped;	      /* binary: the copy scanned has newlines for its NULs */
+	char *trimmed;	      /* a directory's name without its trailing slashes */
+	int64_t size;	      /* a regular file's size as opened, else -1 (for -T) */
 	char spool[PATH_MAX]; /* a private copy scanned instead (stdin, /proc, ...) */
 	char id[VYRECTL_ID_MAX + 1];
 };
@@ -1114,8 +1118,9 @@ struct grep_out {
 	bool started;		      /* a line of it was printed */
 	bool binary;		      /* print no more lines of it */
 	uint64_t selected;
-	uint64_t hidden; /* selected lines not printed: it is binary */
-	bool enc_err;	 /* a line was not printed: not UTF-8 in a UTF-8 locale */
+	uint64_t hidden;   /* selected lines not printed: it is binary */
+	int width;	   /* -T: the width of line numbers and offsets */
+	bool enc_err;	   /* a line was not printed: not UTF-8 in a UTF-8 locale */
 	uint64_t nul_seen; /* bytes from the start looked through for a NUL, whole blocks */
 };
 
@@ -1189,7 +1194,8 @@ static int desc_grep_build(struct grep_state *s)
 	/* what the daemon gets, for a user who wonders why a line was (not) selected */
 	if (getenv("VYRECTL_GREP_DEBUG"))
 		fprintf(stderr, "vyrectl grep: %zu pattern(s)%s:\n%.*s", p->n,
-			p->fixed ? ", fixed=1" : "", (int)p->text.len, p->text.data ? p->text.data : "");
+			p->fixed ? ", fixed=1" : "", (int)p->text.len,
+			p->text.data ? p->text.data : "");
 	if (p->n == 1 && p->text.len > 1 && p->text.len - 1 <= GREP_PATTERN_MAX &&
 	    !memchr(p->text.data, '\0', p->text.len)) {
 		p->text.data[--p->text.len] = '\0'; /* its newline */
@@ -1371,8 +1377,7 @@ static bool operand_excluded(const struct grep_opts *o, const char *name, bool d
 	if (dir)
 		return strcmp(base, ".") && strcmp(base, "..") &&
 		       glob_any(o->exclude_dir, o->nexclude_dir, base);
-	return name_excluded(o, base) ||
-	       (base != name && glob_any(o->exclude, o->nexclude, name));
+	return name_excluded(o, base) || (base != name && glob_any(o->exclude, o->nexclude, name));
 }
 
 /* Opens FILE as grep would; what the daemon cannot scan is spooled. */
@@ -1392,7 +1397,10 @@ static void file_open(const struct grep_opts *o, struct grep_file *f)
 	}
 	if (fstat(f->fd, &st) < 0) {
 		f->err = -errno;
-	} else if (S_ISDIR(st.st_mode)) {
+		goto out_close;
+	}
+	f->size = S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1;
+	if (S_ISDIR(st.st_mode)) {
 		if (o->dir_skip || operand_excluded(o, f->path, true))
 			f->skip = true;
 		else if (o->recursive)
@@ -1413,6 +1421,10 @@ static void file_open(const struct grep_opts *o, struct grep_file *f)
 		}
 	} else if (f->fd != STDIN_FILENO && operand_excluded(o, f->path, false)) {
 		f->skip = true;
+	} else if (f->fd != STDIN_FILENO && o->dev_skip &&
+		   (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode) ||
+		    S_ISSOCK(st.st_mode))) {
+		f->skip = true;
 	} else if (f->fd == STDIN_FILENO || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) ||
 		   fs_pseudo(f->fd) ||
 		   (o->binary != GREP_BIN_TEXT && S_ISREG(st.st_mode) && file_binary(f->fd))) {
@@ -1425,6 +1437,7 @@ static void file_open(const struct grep_opts *o, struct grep_file *f)
 			f->err = ret;
 		return;
 	}
+out_close:
 	if (f->err || f->dir || f->skip) {
 		if (f->fd != STDIN_FILENO)
 			close(f->fd);
@@ -1610,17 +1623,20 @@ static void name_put(const struct grep_state *s, const char *name, size_t n)
 }
 
 /* "FILE:LINE:OFFSET:" (':' for a selected line, '-' for context), as grep's -H -n -b. */
+/* -T: a tab before what is printed of a line (none before an empty one), as grep 3.8. */
 static void prefix_print(const struct grep_state *s, const struct grep_out *w, uint64_t line,
-			 uint64_t off, char sep)
+			 uint64_t off, char sep, size_t len)
 {
 	if (w->names) {
 		name_put(s, w->name, w->namelen);
 		putchar(s->o->null ? '\0' : sep);
 	}
 	if (s->o->lineno)
-		printf("%llu%c", (unsigned long long)line, sep);
+		printf("%*llu%c", w->width, (unsigned long long)line, sep);
 	if (s->o->byteoff)
-		printf("%llu%c", (unsigned long long)off, sep);
+		printf("%*llu%c", w->width, (unsigned long long)off, sep);
+	if (s->o->tab && (w->names || s->o->lineno || s->o->byteoff) && len)
+		putchar('\t');
 }
 
 /* ---- -o: where in a selected line each match is --------------------------- */
@@ -1726,7 +1742,8 @@ static bool only_find(const struct grep_opts *o, struct re_pattern_buffer *re, c
 	bool found = false;
 
 	while (pos <= n) {
-		regoff_t s = re_search(re, p, (regoff_t)n, (regoff_t)pos, (regoff_t)(n - pos), &regs);
+		regoff_t s =
+		    re_search(re, p, (regoff_t)n, (regoff_t)pos, (regoff_t)(n - pos), &regs);
 		size_t len;
 
 		if (s < 0)
@@ -1778,7 +1795,7 @@ static int only_emit(struct grep_state *s, struct grep_out *w, uint64_t line, ui
 		n--;
 	if (o->xline) {
 		if (n) {
-			prefix_print(s, w, line, off, ':');
+			prefix_print(s, w, line, off, ':', n);
 			fwrite(p, 1, n, stdout);
 			putchar('\n');
 		}
@@ -1802,7 +1819,7 @@ static int only_emit(struct grep_state *s, struct grep_out *w, uint64_t line, ui
 			if (o->binary != GREP_BIN_TEXT && o->utf8 && !utf8_valid(p + bs, bl)) {
 				w->enc_err = true;
 			} else {
-				prefix_print(s, w, line, off + bs, ':');
+				prefix_print(s, w, line, off + bs, ':', bl);
 				fwrite(p + bs, 1, bl, stdout);
 				putchar('\n');
 			}
@@ -1894,7 +1911,7 @@ static int line_emit(struct grep_state *s, struct grep_out *w, uint64_t line, ui
 		w->started = true;
 		return 1;
 	}
-	prefix_print(s, w, line, off, sep);
+	prefix_print(s, w, line, off, sep, n && p[n - 1] == '\n' ? n - 1 : n);
 	fwrite(p, 1, n, stdout);
 	if (!n || p[n - 1] != '\n')
 		putchar('\n');
@@ -1969,8 +1986,7 @@ static int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uin
 		if (ret)
 			return ret;
 	}
-	if (o->context && s->printed && grep_group_sep &&
-	    (!w->started || from > w->next_line)) {
+	if (o->context && s->printed && grep_group_sep && (!w->started || from > w->next_line)) {
 		fputs(grep_group_sep, stdout);
 		putchar('\n');
 	}
@@ -2041,9 +2057,27 @@ static bool file_binary(int fd)
 	return nul;
 }
 
-static void out_begin(struct grep_state *s, struct grep_out *w, int fd, const char *name,
-		      size_t namelen, bool names)
+/*
+ * grep 3.8's -T width: the digits of the file's size (one more under -n),
+ * or of INTMAX_MAX when the size is unknown (a pipe): size < 0.
+ */
+static int tab_width(const struct grep_opts *o, int64_t size)
 {
+	uint64_t num = size < 0 ? (uint64_t)INT64_MAX : (uint64_t)size + (o->lineno ? 1 : 0);
+	int w = 0;
+
+	if (!o->tab)
+		return 0;
+	do
+		w++;
+	while ((num /= 10) != 0);
+	return w;
+}
+
+static void out_begin(struct grep_state *s, struct grep_out *w, int fd, const char *name,
+		      size_t namelen, bool names, int64_t size)
+{
+	w->width = tab_width(s->o, size);
 	w->name = name;
 	w->namelen = namelen;
 	w->names = names;
@@ -2099,7 +2133,8 @@ static int tree_name(const struct grep_state *s, const struct grep_file *f, cons
 	int ret;
 
 	out->len = 0;
-	if (n > sl && !memcmp(path, f->sent.data, sl) && (path[sl] == '/' || f->sent.data[sl - 1] == '/'))
+	if (n > sl && !memcmp(path, f->sent.data, sl) &&
+	    (path[sl] == '/' || f->sent.data[sl - 1] == '/'))
 		rel = path + sl + (path[sl] == '/');
 	/* the directories below the operand, then the file's own name */
 	for (const char *c = rel, *sep; (sep = memchr(c, '/', n - (size_t)(c - path)));
@@ -2153,7 +2188,7 @@ static int tree_name(const struct grep_state *s, const struct grep_file *f, cons
  */
 struct tree_dir {
 	char *path;
-	char **names;	/* readdir order */
+	char **names;	   /* readdir order */
 	uint32_t *by_name; /* indexes into names, sorted by name */
 	size_t n;
 };
@@ -2294,7 +2329,8 @@ static int tree_key(struct tree_order *t, const struct grep_file *f, const char 
 			break;
 		}
 		g->key = v;
-		g->key[g->klen++] = tree_dir_index(tree_dir_get(t, dir.data ? dir.data : "/"), name);
+		g->key[g->klen++] =
+		    tree_dir_index(tree_dir_get(t, dir.data ? dir.data : "/"), name);
 		if (dir.len && dir.data[dir.len - 1] != '/')
 			ret = buf_put(&dir, "/", 1);
 		if (!ret)
@@ -2439,7 +2475,12 @@ static int lines_switch(struct grep_state *s, struct grep_file *f, struct grep_o
 		return ret;
 	}
 	/* grep -r names what it finds below a directory, unless -h */
-	out_begin(s, w, fd, shown->data, shown->len, s->o->names >= 0);
+	{
+		struct stat st;
+
+		out_begin(s, w, fd, shown->data, shown->len, s->o->names >= 0,
+			  fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1);
+	}
 	if (w->binary && s->o->binary == GREP_BIN_SKIP)
 		*skip = true;
 	return 0;
@@ -2486,7 +2527,7 @@ static int lines_print(struct grep_state *s, struct grep_file *f)
 	w.r.buf = malloc(w.r.cap);
 	ret = w.r.buf ? 0 : -ENOMEM;
 	if (!ret && !f->dir) {
-		out_begin(s, &w, f->fd, f->name, strlen(f->name), f->names);
+		out_begin(s, &w, f->fd, f->name, strlen(f->name), f->names, f->size);
 		w.binary |= f->zapped;
 		skip = w.binary && s->o->binary == GREP_BIN_SKIP;
 	}
@@ -2645,8 +2686,10 @@ static int tree_count_print(struct grep_state *s, struct grep_file *f)
 		errno = 0;
 		v = strtoull(b.data + pos, &end, 10);
 		if (!sp || end != sp || errno) {
-			fprintf(stderr, "vyrectl: %s/%s: not RESULT PATH lines (is it a vyrefs "
-				"mount?)\n", s->c->mount, rel);
+			fprintf(stderr,
+				"vyrectl: %s/%s: not RESULT PATH lines (is it a vyrefs "
+				"mount?)\n",
+				s->c->mount, rel);
 			ret = -EPROTO;
 			break;
 		}
@@ -2916,8 +2959,8 @@ static void grep_usage(FILE *f)
 	    "      --line-buffered       flush each line\n"
 	    "  -o, --only-matching       print each match on a line of its own (found, in the\n"
 	    "                            lines the GPU selected, by glibc's regex)\n"
-	    "  -T, -z                    refused (exit 2): not implemented; the daemon's\n"
-	    "                            lines end at '\\n'\n"
+	    "  -T, --initial-tab         a tab before each line's text; numbers padded as grep's\n"
+	    "  -z, --null-data           refused (exit 2): the daemon's lines end at '\\n'\n"
 	    "\n"
 	    "Files:\n"
 	    "  -a, --text                print the lines of binary files too\n"
@@ -2927,7 +2970,7 @@ static void grep_usage(FILE *f)
 	    "                            (symlinks below it are not followed); no FILE: .\n"
 	    "  -R, --dereference-recursive  as -r, following symlinks\n"
 	    "  -d, --directories ACTION  read (a directory is an error), skip or recurse\n"
-	    "  -D, --devices ACTION      read or skip\n"
+	    "  -D, --devices ACTION      read (the default) or skip devices, FIFOs, sockets\n"
 	    "      --include GLOB        only files whose name matches GLOB\n"
 	    "      --exclude GLOB        skip files whose name matches GLOB\n"
 	    "      --exclude-from FILE   skip files whose name matches a GLOB of FILE\n"
@@ -3030,7 +3073,6 @@ static const struct option grep_longopts[] = {
     {0},
 };
 
-
 static int num_arg(const char *arg, const char *what, long long *v)
 {
 	char *end;
@@ -3132,7 +3174,8 @@ static int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *ar
 			break;
 		case 'D':
 			if (strcmp(optarg, "read") && strcmp(optarg, "skip"))
-				return grep_usage_error("unknown devices method", NULL);
+				return grep_usage_error("%s", "unknown devices method");
+			o->dev_skip = !strcmp(optarg, "skip");
 			break;
 		case 'd':
 			if (!strcmp(optarg, "recurse"))
@@ -3163,7 +3206,8 @@ static int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *ar
 			o->only = true;
 			break;
 		case 'T':
-			return grep_refuse("-T (--initial-tab)", "not implemented yet");
+			o->tab = true;
+			break;
 		case 'z':
 			return grep_refuse("-z (--null-data)",
 					   "the daemon's lines end at '\\n', not at NUL");
@@ -3187,7 +3231,7 @@ static int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *ar
 			else if (!strcmp(optarg, "without-match"))
 				o->binary = GREP_BIN_SKIP;
 			else
-				return grep_usage_error("unknown binary-files type", NULL);
+				return grep_usage_error("%s", "unknown binary-files type");
 			break;
 		case 'L':
 			o->list = GREP_LIST_OTHERS;

@@ -134,6 +134,11 @@ gnu_same_any() {
 	matrix C.UTF-8 -n -b -h -Hc -Z -Zc -s -a -I -nb "-n -A1" -B1 "-n -C1" "-m1 -A2 -n"
 }
 
+@test "-T pads and tabs as grep -T, with -n -b -H -o and context, in C and C.UTF-8" {
+	matrix C -T -Tn -Tnb -TH "-Tn -A1" -Ton
+	matrix C.UTF-8 -T -Tn -Tnb -TH "-Tn -A1" -Ton
+}
+
 @test "-o prints each match as grep -o, with -n -b -i -w -x -v, in C and C.UTF-8" {
 	matrix C -o -on -ob -oi -ow -ox -ov -oa
 	matrix C.UTF-8 -o -on -ob -oi -ow -ox -ov -oa

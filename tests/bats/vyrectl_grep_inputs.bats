@@ -160,6 +160,27 @@ sorted_same() {
 	sorted_same C 0 -rn hello ../top.txt deeper
 }
 
+@test "-r prints a tree in grep's order: each directory's entries in readdir order, preorder" {
+	local d="$BATS_TEST_TMPDIR/order"
+	mkdir -p "$d/dz" "$d/da"
+	for n in zeta alpha mid b a c; do
+		echo "hit $n" >"$d/$n"
+	done
+	echo "hit dz" >"$d/dz/f"
+	echo "hit da" >"$d/da/g"
+	echo "hit da2" >"$d/da/a"
+	cd "$d"
+	both 0 -r hit
+	both 0 -rn hit .
+	both 0 -rc hit
+	both 0 -rl hit .
+	both 1 -rL zzqq .
+	both 0 -rZl hit .
+	both 0 -r -A1 hit .
+	both 0 -r --include='[abc]' hit .
+	both 0 -r hit "$d"
+}
+
 @test "--include, --exclude, --exclude-from and --exclude-dir filter -r as grep" {
 	cd "$TREE"
 	sorted_same C 0 -r --include='*.txt' hello .
