@@ -133,6 +133,91 @@ struct grep_opts {
 static const char *grep_group_sep = "--";
 static bool grep_line_buffered;
 
+/*
+ * --color: GREP_COLORS's capabilities with grep 3.8's defaults (selected
+ * and context lines, selected and context matches, file names, line
+ * numbers, byte offsets, separators; rv, ne).
+ */
+struct grep_colors {
+	const char *sl, *cx, *ms, *mc, *fn, *ln, *bn, *se;
+	bool rv, ne;
+};
+
+static struct grep_colors grep_col = {
+    .sl = "",
+    .cx = "",
+    .ms = "01;31",
+    .mc = "01;31",
+    .fn = "35",
+    .ln = "32",
+    .bn = "32",
+    .se = "36",
+};
+static bool grep_color;
+
+static void sgr_start(const char *c)
+{
+	if (grep_color && *c)
+		printf("\33[%sm%s", c, grep_col.ne ? "" : "\33[K");
+}
+
+static void sgr_end(const char *c)
+{
+	if (grep_color && *c)
+		printf("\33[m%s", grep_col.ne ? "" : "\33[K");
+}
+
+/* GREP_COLORS="ms=01;31:ln=32:ne": unknown names are ignored, as grep does. */
+static void colors_parse(const char *env)
+{
+	static char *copy;
+	char *save = NULL;
+
+	if (!env || !*env)
+		return;
+	free(copy);
+	copy = strdup(env);
+	for (char *t = copy ? strtok_r(copy, ":", &save) : NULL; t;
+	     t = strtok_r(NULL, ":", &save)) {
+		char *eq = strchr(t, '=');
+		const char *v = eq ? eq + 1 : NULL;
+
+		if (eq)
+			*eq = '\0';
+		if (!strcmp(t, "rv"))
+			grep_col.rv = true;
+		else if (!strcmp(t, "ne"))
+			grep_col.ne = true;
+		else if (!v)
+			continue;
+		else if (!strcmp(t, "mt"))
+			grep_col.ms = grep_col.mc = v;
+		else if (!strcmp(t, "ms"))
+			grep_col.ms = v;
+		else if (!strcmp(t, "mc"))
+			grep_col.mc = v;
+		else if (!strcmp(t, "sl"))
+			grep_col.sl = v;
+		else if (!strcmp(t, "cx"))
+			grep_col.cx = v;
+		else if (!strcmp(t, "fn"))
+			grep_col.fn = v;
+		else if (!strcmp(t, "ln"))
+			grep_col.ln = v;
+		else if (!strcmp(t, "bn"))
+			grep_col.bn = v;
+		else if (!strcmp(t, "se"))
+			grep_col.se = v;
+	}
+}
+
+static void sep_put(char sep)
+{
+	sgr_start(grep_col.se);
+	putchar(sep);
+	sgr_end(grep_col.se);
+}
+
 /* ---- patterns: grep's dialects into the daemon's ERE ---------------------- */
 
 /* The patterns as the daemon gets them: one a line, and whether literal. */
@@ -1039,7 +1124,7 @@ static int pats_build(const struct grep_opts *o, struct grep_pats *pats)
 		pos = end + 1;
 	}
 	/* -o finds the matches in the lines the GPU selected: the same patterns, glibc's regex */
-	for (size_t pos = 0; o->only && !o->invert && pos < all.len && !ret;) {
+	for (size_t pos = 0; ((o->only && !o->invert) || grep_color) && pos < all.len && !ret;) {
 		char *nl = memchr(all.data + pos, '\n', all.len - pos);
 		size_t end = nl ? (size_t)(nl - all.data) : all.len;
 
@@ -1119,6 +1204,7 @@ struct grep_out {
 	bool binary;		      /* print no more lines of it */
 	uint64_t selected;
 	uint64_t hidden;   /* selected lines not printed: it is binary */
+	uint64_t last_sel; /* the last selected line, 0 before the first */
 	int width;	   /* -T: the width of line numbers and offsets */
 	bool enc_err;	   /* a line was not printed: not UTF-8 in a UTF-8 locale */
 	uint64_t nul_seen; /* bytes from the start looked through for a NUL, whole blocks */
@@ -1619,7 +1705,9 @@ static bool utf8_valid(const char *p, size_t n)
 static void name_put(const struct grep_state *s, const char *name, size_t n)
 {
 	(void)s;
+	sgr_start(grep_col.fn);
 	fwrite(name, 1, n, stdout);
+	sgr_end(grep_col.fn);
 }
 
 /* "FILE:LINE:OFFSET:" (':' for a selected line, '-' for context), as grep's -H -n -b. */
@@ -1629,12 +1717,23 @@ static void prefix_print(const struct grep_state *s, const struct grep_out *w, u
 {
 	if (w->names) {
 		name_put(s, w->name, w->namelen);
-		putchar(s->o->null ? '\0' : sep);
+		if (s->o->null)
+			putchar('\0');
+		else
+			sep_put(sep);
 	}
-	if (s->o->lineno)
-		printf("%*llu%c", w->width, (unsigned long long)line, sep);
-	if (s->o->byteoff)
-		printf("%*llu%c", w->width, (unsigned long long)off, sep);
+	if (s->o->lineno) {
+		sgr_start(grep_col.ln);
+		printf("%*llu", w->width, (unsigned long long)line);
+		sgr_end(grep_col.ln);
+		sep_put(sep);
+	}
+	if (s->o->byteoff) {
+		sgr_start(grep_col.bn);
+		printf("%*llu", w->width, (unsigned long long)off);
+		sgr_end(grep_col.bn);
+		sep_put(sep);
+	}
 	if (s->o->tab && (w->names || s->o->lineno || s->o->byteoff) && len)
 		putchar('\t');
 }
@@ -1784,51 +1883,105 @@ static bool only_find(const struct grep_opts *o, struct re_pattern_buffer *re, c
 	return found;
 }
 
-/* -o: each match of a selected line, with its prefix; 1 if a match is not UTF-8. */
+/* The next match in line[0..n) from pos, grep's way: *ms, *ml; false if none. */
+static bool match_next(const struct grep_opts *o, const char *p, size_t n, size_t pos, size_t *ms,
+		       size_t *ml)
+{
+	size_t bs = SIZE_MAX, bl = 0;
+
+	if (o->xline) { /* the daemon selected the line: it is the match */
+		*ms = 0;
+		*ml = n;
+		return pos == 0;
+	}
+	for (size_t i = 0; i < grep_only_res.n; i++) {
+		size_t s, l;
+
+		if (only_find(o, &grep_only_res.re[i], p, n, pos, &s, &l) &&
+		    (s < bs || (s == bs && l > bl))) {
+			bs = s;
+			bl = l;
+		}
+	}
+	*ms = bs;
+	*ml = bl;
+	return bs != SIZE_MAX;
+}
+
+/* -o: each match of a selected line, with its prefix. */
 static int only_emit(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t off,
 		     const char *p, size_t n)
 {
 	const struct grep_opts *o = s->o;
-	size_t pos = 0;
+	size_t pos = 0, bs, bl;
 
 	if (n && p[n - 1] == '\n')
 		n--;
-	if (o->xline) {
-		if (n) {
-			prefix_print(s, w, line, off, ':', n);
-			fwrite(p, 1, n, stdout);
+	while (pos <= n && match_next(o, p, n, pos, &bs, &bl)) {
+		if (!bl) { /* grep moves one byte on past an empty match */
+			pos = bs + 1;
+			continue;
+		}
+		if (o->binary != GREP_BIN_TEXT && o->utf8 && !utf8_valid(p + bs, bl)) {
+			w->enc_err = true;
+		} else {
+			prefix_print(s, w, line, off + bs, ':', bl);
+			sgr_start(grep_col.ms);
+			fwrite(p + bs, 1, bl, stdout);
+			sgr_end(grep_col.ms);
 			putchar('\n');
 		}
-		return 0;
-	}
-	while (pos <= n) {
-		size_t bs = SIZE_MAX, bl = 0;
-
-		for (size_t i = 0; i < grep_only_res.n; i++) {
-			size_t ms, ml;
-
-			if (only_find(o, &grep_only_res.re[i], p, n, pos, &ms, &ml) &&
-			    (ms < bs || (ms == bs && ml > bl))) {
-				bs = ms;
-				bl = ml;
-			}
-		}
-		if (bs == SIZE_MAX)
-			break;
-		if (bl) {
-			if (o->binary != GREP_BIN_TEXT && o->utf8 && !utf8_valid(p + bs, bl)) {
-				w->enc_err = true;
-			} else {
-				prefix_print(s, w, line, off + bs, ':', bl);
-				fwrite(p + bs, 1, bl, stdout);
-				putchar('\n');
-			}
-			pos = bs + bl;
-		} else {
-			pos = bs + 1;
-		}
+		pos = bs + bl;
 	}
 	return 0;
+}
+
+/*
+ * --color: a line's text, its matches coloured, as grep 3.8's prline and
+ * print_line_middle do (a matching line's matches in ms for a selected
+ * line, mc for context; the rest in sl or cx when those are set).
+ */
+static void color_line(const struct grep_opts *o, const char *p, size_t n, char sep)
+{
+	bool selected = sep == ':', matching = selected != o->invert;
+	const char *lc = (selected != (grep_col.rv && o->invert)) ? grep_col.sl : grep_col.cx;
+	const char *mc = selected ? grep_col.ms : grep_col.mc;
+	size_t body = n && p[n - 1] == '\n' ? n - 1 : n, cur = 0, pos = 0, bs, bl;
+	size_t mid = SIZE_MAX;
+
+	if (matching && *mc) {
+		while (pos < body && match_next(o, p, body, pos, &bs, &bl)) {
+			if (!bl) {
+				if (mid == SIZE_MAX)
+					mid = cur;
+				pos = cur = bs + 1;
+				continue;
+			}
+			sgr_start(lc);
+			if (mid != SIZE_MAX) {
+				cur = mid;
+				mid = SIZE_MAX;
+			}
+			fwrite(p + cur, 1, bs - cur, stdout);
+			sgr_start(mc);
+			fwrite(p + bs, 1, bl, stdout);
+			sgr_end(mc);
+			pos = cur = bs + bl;
+		}
+		if (mid != SIZE_MAX)
+			cur = mid;
+	}
+	if (*lc) {
+		size_t eol = body > cur && p[body - 1] == '\r' ? body - 1 : body;
+
+		if (eol > cur) {
+			sgr_start(lc);
+			fwrite(p + cur, 1, eol - cur, stdout);
+			sgr_end(lc);
+			cur = eol;
+		}
+	}
+	fwrite(p + cur, 1, n - cur, stdout);
 }
 
 static bool block_nul(int fd, uint64_t block)
@@ -1912,7 +2065,10 @@ static int line_emit(struct grep_state *s, struct grep_out *w, uint64_t line, ui
 		return 1;
 	}
 	prefix_print(s, w, line, off, sep, n && p[n - 1] == '\n' ? n - 1 : n);
-	fwrite(p, 1, n, stdout);
+	if (grep_color)
+		color_line(s->o, p, n, sep);
+	else
+		fwrite(p, 1, n, stdout);
 	if (!n || p[n - 1] != '\n')
 		putchar('\n');
 	w->next_line = line + 1;
@@ -1948,10 +2104,13 @@ static int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uin
 {
 	const struct grep_opts *o = s->o;
 	uint64_t from = line, from_off = off;
+	/* grep -v prints a run of selected lines as one group (prtext's range) */
+	bool run = o->invert && w->last_sel && line == w->last_sel + 1;
 	int ret;
 
 	w->selected++;
 	s->selected++;
+	w->last_sel = line;
 	if (w->binary) {
 		w->hidden++;
 		s->printed = true; /* as grep's prtext sets "used" for a quiet match */
@@ -1975,7 +2134,7 @@ static int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uin
 		s->printed = true;
 		return 0;
 	}
-	if (o->before) {
+	if (o->before && !run) {
 		uint64_t floor = w->started ? w->next_line : 1;
 
 		from = line > floor + (uint64_t)o->before ? line - (uint64_t)o->before : floor;
@@ -1986,8 +2145,11 @@ static int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uin
 		if (ret)
 			return ret;
 	}
-	if (o->context && s->printed && grep_group_sep && (!w->started || from > w->next_line)) {
+	if (o->context && s->printed && grep_group_sep && !run &&
+	    (!w->started || from > w->next_line)) {
+		sgr_start(grep_col.se);
 		fputs(grep_group_sep, stdout);
+		sgr_end(grep_col.se);
 		putchar('\n');
 	}
 	for (uint64_t l = from, at = from_off; l < line && !w->binary; l++) {
@@ -2091,6 +2253,7 @@ static void out_begin(struct grep_state *s, struct grep_out *w, int fd, const ch
 	w->started = false;
 	w->selected = 0;
 	w->hidden = 0;
+	w->last_sel = 0;
 	w->enc_err = false;
 	w->nul_seen = GREP_BINARY_PEEK; /* file_binary looks there */
 	w->binary = s->o->binary != GREP_BIN_TEXT && fd >= 0 && file_binary(fd);
@@ -2614,7 +2777,10 @@ static void count_emit(struct grep_state *s, const char *name, size_t namelen, b
 	}
 	if (names) {
 		name_put(s, name, namelen);
-		putchar(o->null ? '\0' : ':');
+		if (o->null)
+			putchar('\0');
+		else
+			sep_put(':');
 	}
 	printf("%llu\n", n);
 }
@@ -2954,8 +3120,8 @@ static void grep_usage(FILE *f)
 	    "  -C, --context NUM, -NUM   print NUM lines before and after\n"
 	    "      --group-separator SEP between groups of context (default --)\n"
 	    "      --no-group-separator  no separator between groups\n"
-	    "      --color[=WHEN]        never, or auto (prints no colour: see vyrectl(1));\n"
-	    "                            always is refused (exit 2)\n"
+	    "      --color[=WHEN]        colour matches, names, numbers: never, always or auto\n"
+	    "                            (a terminal); GREP_COLORS as grep's\n"
 	    "      --line-buffered       flush each line\n"
 	    "  -o, --only-matching       print each match on a line of its own (found, in the\n"
 	    "                            lines the GPU selected, by glibc's regex)\n"
@@ -3307,17 +3473,23 @@ static int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *ar
 			o->label = optarg;
 			break;
 		case GREP_OPT_COLOR:
-			if (!optarg || !strcmp(optarg, "never") || !strcmp(optarg, "no") ||
-			    !strcmp(optarg, "none") || !strcmp(optarg, "auto") ||
-			    !strcmp(optarg, "tty") || !strcmp(optarg, "if-tty"))
-				break;
-			if (!strcmp(optarg, "always") || !strcmp(optarg, "yes") ||
-			    !strcmp(optarg, "force"))
-				return grep_refuse("--color=always",
-						   "colouring a match needs where it is in its "
-						   "line, which the daemon does not report (use "
-						   "--color=never)");
-			return grep_usage_error("invalid argument '%s' for '--color'", optarg);
+			if (!optarg || !strcmp(optarg, "auto") || !strcmp(optarg, "tty") ||
+			    !strcmp(optarg, "if-tty")) {
+				const char *t = getenv("TERM");
+
+				/* grep's should_colorize */
+				grep_color = isatty(STDOUT_FILENO) && t && strcmp(t, "dumb");
+			} else if (!strcmp(optarg, "always") || !strcmp(optarg, "yes") ||
+				   !strcmp(optarg, "force")) {
+				grep_color = true;
+			} else if (!strcmp(optarg, "never") || !strcmp(optarg, "no") ||
+				   !strcmp(optarg, "none")) {
+				grep_color = false;
+			} else {
+				return grep_usage_error("invalid argument '%s' for '--color'",
+							optarg);
+			}
+			break;
 		case GREP_OPT_INCLUDE:
 			if (glob_push(&o->include, &o->ninclude, optarg))
 				return GREP_ERROR;
@@ -3404,6 +3576,7 @@ int grep_main(struct vyrectl *c, int argc, char *argv[])
 		return GREP_ERROR;
 	}
 	setlocale(LC_ALL, "");
+	colors_parse(getenv("GREP_COLORS"));
 	cs = nl_langinfo(CODESET);
 	o.utf8 = cs && !strcmp(cs, "UTF-8");
 	c->progress = false; /* grep draws nothing on stderr */

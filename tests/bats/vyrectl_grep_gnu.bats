@@ -127,16 +127,25 @@ gnu_same_any() {
 }
 
 @test "output options (-n -b -h -H -Z -s -a -I) and context (-A -B -C, -m with -A) as grep, in C" {
-	matrix C -n -b -h -Hc -Z -Zc -s -a -I -nb "-n -A1" -B1 "-n -C1" "-m1 -A2 -n"
+	matrix C -n -b -h -Hc -Z -Zc -s -a -I -nb "-n -A1" -B1 "-n -C1" "-m1 -A2 -n" "-vn -A1" "-v -C1"
 }
 
 @test "output options (-n -b -h -H -Z -s -a -I) and context (-A -B -C, -m with -A) as grep, in C.UTF-8" {
-	matrix C.UTF-8 -n -b -h -Hc -Z -Zc -s -a -I -nb "-n -A1" -B1 "-n -C1" "-m1 -A2 -n"
+	matrix C.UTF-8 -n -b -h -Hc -Z -Zc -s -a -I -nb "-n -A1" -B1 "-n -C1" "-m1 -A2 -n" "-vn -A1" "-v -C1"
 }
 
 @test "-T pads and tabs as grep -T, with -n -b -H -o and context, in C and C.UTF-8" {
 	matrix C -T -Tn -Tnb -TH "-Tn -A1" -Ton
 	matrix C.UTF-8 -T -Tn -Tnb -TH "-Tn -A1" -Ton
+}
+
+@test "--color=always colours matches, names, numbers and separators as grep, GREP_COLORS too" {
+	matrix C --color=always "--color=always -n -C1" "--color=always -vn -A1" \
+		"--color=always -ob" "--color=always -cH" "--color=always -l"
+	matrix C.UTF-8 --color=always "--color=always -n -C1" "--color=always -vn -A1" \
+		"--color=always -ob" "--color=always -cH" "--color=always -l"
+	GREP_COLORS='sl=1:cx=2:mt=4:fn=7:ln=33:bn=34:se=35:rv:ne' matrix C \
+		"--color=always -nb -C1" "--color=always -v -n -C1"
 }
 
 @test "-o prints each match as grep -o, with -n -b -i -w -x -v, in C and C.UTF-8" {
