@@ -990,12 +990,26 @@ static int x_fixed(struct xlate *x)
 	return ret;
 }
 
+/*
+ * -w's edges. In a UTF-8 locale grep's wordchar_prev/next read a byte that
+ * is no part of a valid character as a non-word character: before the
+ * match, a lead byte or an invalid one (a lead byte right before a
+ * character is never valid) or a continuation byte with no lead; after
+ * it, a continuation byte, an invalid byte, or a lead byte whose sequence
+ * is cut short.
+ */
 static int x_wrap_word(struct buf *b, const struct grep_opts *o, bool before)
 {
 	int ret = buf_puts(b, before ? "(^|" : "(");
 
 	if (!ret)
 		ret = o->utf8 ? u8_escape_class(b, 'W') : buf_puts(b, "[^[:alnum:]_]");
+	if (!ret && o->utf8 && before)
+		ret = buf_puts(b, "|[\xc0-\xff]|(^|[^\x80-\xff])[\x80-\xbf]");
+	if (!ret && o->utf8 && !before)
+		ret = buf_puts(b, "|[\x80-\xbf\xc0\xc1\xf5-\xff]|[\xc2-\xf4]([^\x80-\xbf]|$)"
+				  "|[\xe0-\xf4][\x80-\xbf]([^\x80-\xbf]|$)"
+				  "|[\xf0-\xf4][\x80-\xbf][\x80-\xbf]([^\x80-\xbf]|$)");
 	if (!ret)
 		ret = buf_puts(b, before ? ")" : "|$)");
 	return ret;
@@ -2116,7 +2130,7 @@ static int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uin
 		s->printed = true; /* as grep's prtext sets "used" for a quiet match */
 		return 0;
 	}
-	ret = after_emit(s, w, line);
+	ret = run ? 0 : after_emit(s, w, line);
 	if (ret)
 		return ret;
 	/* its buffer is binary: nothing of it is printed, not even a separator */

@@ -151,6 +151,11 @@ setup() {
 	gnu_same C.UTF-8 0 -n -x -i 'éa' utf8.txt
 	gnu_same C 0 -n -i 'é' utf8.txt
 	gnu_same C 0 -n -w 'a' utf8.txt
+	# a byte that is no part of a character is a non-word character to -w
+	printf '\xdaself\nself\xda\n\xe9self\nselfé\n\x80self\nself\x80\nself\xe2\x80\nxself\n' \
+		>"$BATS_TEST_TMPDIR/inv"
+	gnu_same C.UTF-8 0 -c -w self "$BATS_TEST_TMPDIR/inv"
+	gnu_same C 0 -c -w self "$BATS_TEST_TMPDIR/inv"
 }
 
 @test "C.UTF-8: a line that is not UTF-8 is skipped and reported, as grep 3.8; -a prints it" {
