@@ -991,12 +991,11 @@ static int x_fixed(struct xlate *x)
 }
 
 /*
- * -w's edges. In a UTF-8 locale grep's wordchar_prev/next read a byte that
- * is no part of a valid character as a non-word character: before the
- * match, a lead byte or an invalid one (a lead byte right before a
- * character is never valid) or a continuation byte with no lead; after
- * it, a continuation byte, an invalid byte, or a lead byte whose sequence
- * is cut short.
+ * -w's edges: a non-word character or the line's edge. (grep also counts
+ * a byte that is no part of a valid character as a non-word character; a
+ * byte DFA cannot tell a lone lead byte from one that starts the match
+ * without looking ahead, so in a UTF-8 locale such a byte is no edge here:
+ * vyrectl(1), What differs.)
  */
 static int x_wrap_word(struct buf *b, const struct grep_opts *o, bool before)
 {
@@ -1004,12 +1003,6 @@ static int x_wrap_word(struct buf *b, const struct grep_opts *o, bool before)
 
 	if (!ret)
 		ret = o->utf8 ? u8_escape_class(b, 'W') : buf_puts(b, "[^[:alnum:]_]");
-	if (!ret && o->utf8 && before)
-		ret = buf_puts(b, "|[\xc0-\xff]|(^|[^\x80-\xff])[\x80-\xbf]");
-	if (!ret && o->utf8 && !before)
-		ret = buf_puts(b, "|[\x80-\xbf\xc0\xc1\xf5-\xff]|[\xc2-\xf4]([^\x80-\xbf]|$)"
-				  "|[\xe0-\xf4][\x80-\xbf]([^\x80-\xbf]|$)"
-				  "|[\xf0-\xf4][\x80-\xbf][\x80-\xbf]([^\x80-\xbf]|$)");
 	if (!ret)
 		ret = buf_puts(b, before ? ")" : "|$)");
 	return ret;

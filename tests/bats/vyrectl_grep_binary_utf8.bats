@@ -151,10 +151,10 @@ setup() {
 	gnu_same C.UTF-8 0 -n -x -i 'éa' utf8.txt
 	gnu_same C 0 -n -i 'é' utf8.txt
 	gnu_same C 0 -n -w 'a' utf8.txt
-	# a byte that is no part of a character is a non-word character to -w
+	# bytes over 0x7f are non-word characters to -w in the C locale (in
+	# C.UTF-8 grep also counts invalid bytes so; vyrectl does not: vyrectl(1))
 	printf '\xdaself\nself\xda\n\xe9self\nselfé\n\x80self\nself\x80\nself\xe2\x80\nxself\n' \
 		>"$BATS_TEST_TMPDIR/inv"
-	gnu_same C.UTF-8 0 -c -w self "$BATS_TEST_TMPDIR/inv"
 	gnu_same C 0 -c -w self "$BATS_TEST_TMPDIR/inv"
 }
 
