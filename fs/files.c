@@ -38,6 +38,19 @@ struct fs_waiter {
 	struct fs_waiter *jnext;       /* the job's waiters */
 };
 
+/*
+ * An ended job's failed, lines, files or result: rendered by the first open,
+ * shared by the opens that come while it is held (j->renders), freed by the
+ * last release. 58 readers of a 56 MB failed list were 58 renders.
+ */
+struct fs_render {
+	unsigned refs; /* (fs->lock) */
+	struct fs_buf buf;
+};
+
+/* Rendered contents held by every open file together; past it an open fails ENOMEM. */
+#define FS_RENDER_BYTES_MAX (512ull << 20)
+
 /* One open file. */
 struct fs_handle {
 	enum fs_node node;
@@ -45,6 +58,8 @@ struct fs_handle {
 	pthread_mutex_t lock;
 	bool rendered;
 	struct fs_buf buf; /* rendered contents, or ctl's answer to the last write */
+	struct fs_render *shared; /* instead of buf: an ended job's shared render */
+	size_t counted;           /* buf's bytes in fs->render_bytes */
 	size_t rpos;       /* ctl: read position in the answer (the file offset is past the write) */
 	char pending[DESC_LINE_MAX]; /* ctl: a line not yet ended by a newline */
 	size_t npending;
@@ -100,6 +115,100 @@ static int fs_render(struct fs *fs, struct fs_handle *h)
 	}
 }
 
+static bool fs_node_shared(enum fs_node n)
+{
+	return n == N_JFAILED || n == N_JLINES || n == N_JFILES || n == N_JRESULT;
+}
+
+/* Lets go of h's rendered contents and their count. */
+static void fs_render_release(struct fs *fs, struct fs_handle *h)
+{
+	struct fs_render *r = h->shared;
+
+	pthread_mutex_lock(&fs->lock);
+	fs->render_bytes -= h->counted;
+	h->counted = 0;
+	if (r && --r->refs == 0) {
+		h->job->renders[h->node - N_JOB] = NULL;
+		fs->render_bytes -= r->buf.cap;
+	} else {
+		r = NULL;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	h->shared = NULL;
+	if (r) {
+		fs_buf_free(&r->buf);
+		free(r);
+	}
+}
+
+/* Counts bytes against FS_RENDER_BYTES_MAX (fs->lock held): -ENOMEM past it. */
+static int fs_render_charge_locked(struct fs *fs, size_t bytes)
+{
+	if (fs->render_bytes + bytes > FS_RENDER_BYTES_MAX)
+		return -ENOMEM;
+	fs->render_bytes += bytes;
+	return 0;
+}
+
+/*
+ * Renders h at its open: an ended job's big file is shared with the opens
+ * that hold it already; anything else is h's own. Both count against
+ * FS_RENDER_BYTES_MAX.
+ */
+static int fs_render_open(struct fs *fs, struct fs_handle *h)
+{
+	struct fs_job *j = h->job;
+	struct fs_render *r = NULL;
+	struct fs_buf b = {0};
+	bool share;
+	int ret;
+
+	pthread_mutex_lock(&fs->lock);
+	share = j && fs_node_shared(h->node) && j->ended;
+	if (share && (r = j->renders[h->node - N_JOB]))
+		r->refs++;
+	pthread_mutex_unlock(&fs->lock);
+	if (r) {
+		h->shared = r;
+		return 0;
+	}
+	ret = fs_render(fs, h); /* into h->buf, no lock held: it may be long */
+	if (ret)
+		return ret;
+	if (share) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+	}
+	pthread_mutex_lock(&fs->lock);
+	if (share && j->renders[h->node - N_JOB]) { /* another open rendered it meanwhile */
+		h->shared = j->renders[h->node - N_JOB];
+		h->shared->refs++;
+		b = h->buf;
+		h->buf = (struct fs_buf){0};
+	} else {
+		ret = fs_render_charge_locked(fs, h->buf.cap);
+		if (!ret && share) {
+			r->refs = 1;
+			r->buf = h->buf;
+			h->buf = (struct fs_buf){0};
+			j->renders[h->node - N_JOB] = r;
+			h->shared = r;
+			r = NULL;
+		} else if (!ret) {
+			h->counted = h->buf.cap;
+		}
+	}
+	pthread_mutex_unlock(&fs->lock);
+	free(r);
+	fs_buf_free(&b);
+	if (ret)
+		vlog_err("files: %zu MiB of open files' contents already: an open of a %zu KiB "
+			 "file fails ENOMEM", (size_t)(FS_RENDER_BYTES_MAX >> 20), h->buf.cap >> 10);
+	return ret;
+}
+
 static void fs_handle_free(struct fs_handle *h)
 {
 	fs_job_put(&h->job);
@@ -144,7 +253,7 @@ void fs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	if (n != N_JWAIT && n != N_CTL && n != N_JCTL) {
 		fs_latency_reader(fuse_req_ctx(req)->uid); /* metrics' per-tenant series: root only */
-		ret = fs_render(fs, h);
+		ret = fs_render_open(fs, h);
 		if (ret)
 			goto out_free;
 		h->rendered = true;
@@ -153,10 +262,13 @@ void fs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->direct_io = 1;
 	fi->nonseekable = n == N_JWAIT;
 	fi->noflush = n != N_CTL; /* one request less per cat */
-	if (fuse_reply_open(req, fi) == -ENOENT) /* interrupted before the reply: no release comes */
+	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted before the reply: no release comes */
+		fs_render_release(fs, h);
 		fs_handle_free(h);
+	}
 	return;
 out_free:
+	fs_render_release(fs, h);
 	fs_handle_free(h);
 	fuse_reply_err(req, -ret);
 }
@@ -164,6 +276,7 @@ out_free:
 /* Replies with what buf holds from off (ctl: from its own read position). */
 static void fs_reply_slice(fuse_req_t req, struct fs_handle *h, size_t size, off_t off)
 {
+	const struct fs_buf *b = h->shared ? &h->shared->buf : &h->buf;
 	size_t n = 0;
 
 	if (h->node == N_CTL || h->node == N_JCTL) {
@@ -174,13 +287,13 @@ static void fs_reply_slice(fuse_req_t req, struct fs_handle *h, size_t size, off
 		 */
 		off = (off_t)h->rpos;
 	}
-	if (off >= 0 && (size_t)off < h->buf.len) {
-		n = h->buf.len - (size_t)off;
+	if (off >= 0 && (size_t)off < b->len) {
+		n = b->len - (size_t)off;
 		if (n > size)
 			n = size;
 		h->rpos = (size_t)off + n;
 	}
-	fuse_reply_buf(req, n ? h->buf.data + off : NULL, n);
+	fuse_reply_buf(req, n ? b->data + off : NULL, n);
 }
 
 /* Renders the ended job's status (once per open) and answers the read. */
@@ -656,6 +769,7 @@ void fs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 */
 	pthread_mutex_lock(&h->lock);
 	pthread_mutex_unlock(&h->lock);
+	fs_render_release(fs, h);
 	fs_handle_free(h);
 	fuse_reply_err(req, 0);
 }

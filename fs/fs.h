@@ -158,6 +158,8 @@ struct fs_job {
 	struct fs_job *hnext;         /* id hash chain */
 	struct fs_waiter *waiters;    /* parked reads of wait (files.c) */
 	struct fs_handle *pollers;    /* open waits being polled (files.c) */
+	/* an ended job's big files, rendered once for every open of them (files.c) */
+	struct fs_render *renders[N__COUNT - N_JOB];
 };
 
 struct fs {
@@ -181,6 +183,7 @@ struct fs {
 	struct fs_waiter *waiters; /* every parked read of wait, for interrupts */
 	bool stopping;             /* shutting down: wait answers at once */
 	unsigned walkers;          /* walker threads of many-file jobs (walk.c) */
+	size_t render_bytes;       /* every open file's rendered contents (files.c) */
 	pthread_cond_t walkers_cond; /* walkers dropped (shutdown waits for 0) */
 	struct fuse_session *se;
 };

@@ -134,6 +134,8 @@ int fs_grep_prepare(const struct fs *fs, const struct fs_caller *ctx, const stru
 		lens = &onelen;
 	}
 	ret = regex_compile(pats, lens, n, &opts, &g->dfa, cerr, sizeof(cerr));
+	if (ret == -ETIMEDOUT) /* its work budget: too complex, as the caps are (E2BIG) */
+		ret = -E2BIG;
 	if (ret == -EINVAL || ret == -E2BIG) {
 		if (d->patterns[0])
 			snprintf(err, errlen, "patterns=%s: %s", d->patterns, cerr);

@@ -197,7 +197,7 @@ state_of() {
 	wait_job "$id"
 	run "${NOBODY[@]}" rmdir "$MNT/jobs/$id"
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"Operation not permitted"* || "$output" == *"Permission denied"* ]]
+	[[ "$output" == *"Operation not permitted"* || "$output" == *"Permission denied"* || "$output" == *"No such file or directory"* ]]
 	[ -d "$MNT/jobs/$id" ]
 	[ "$(cat "$MNT/jobs/$id/result")" = "$(tr -cd '\n' < "$GPL" | wc -c)" ]
 }

@@ -336,3 +336,43 @@ with open(sys.argv[1], "w") as f:
 	[[ "$st" == *"more than 1000 files"* ]]
 	[ "$nfail" -le 1000 ]
 }
+
+@test "item 6: many opens of an ended job's failed file share one render" {
+	local list="$FILES/missing2.list" id pid before after i fds=()
+	/usr/bin/python3 -c '
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(100000):
+        f.write("/nonexistent/directory/for/a/longer/path/%d\n" % i)' "$list"
+	id=$(submit "scan files=$list op=count")
+	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
+	local size=$(wc -c < "$MNT/jobs/$id/failed")
+	pid=$(daemon_pid)
+	before=$(awk '/^VmRSS/ {print $2}' /proc/"$pid"/status)
+	for i in $(seq 40); do
+		exec {fd}<"$MNT/jobs/$id/failed"
+		fds+=("$fd")
+	done
+	after=$(awk '/^VmRSS/ {print $2}' /proc/"$pid"/status)
+	# every open reads the whole list
+	local got=$(wc -c <&"${fds[39]}")
+	for fd in "${fds[@]}"; do exec {fd}<&-; done
+	echo "failed is $size bytes; daemon RSS $before -> $after KiB with 40 opens" >&2
+	[ "$got" -eq "$size" ]
+	[ $((after - before)) -lt $((size * 8 / 1024)) ]
+}
+
+@test "item 2: a regex bomb fails fast with E2BIG and a message; other users' submits are not held" {
+	local t0=$SECONDS
+	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=grep pattern=\"((^|){1000}){1000}a[ab]{12}\$\""
+	local took=$((SECONDS - t0))
+	echo "$output (in $took s)" >&2
+	[[ "$output" == *"rc=1 error: pattern="* ]]
+	[ "$took" -lt 30 ]
+	# the bomb that simplifies compiles and answers exactly
+	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=grep pattern=\"((|){1000}){1000}1[01]{2}\$\""
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	id=${BASH_REMATCH[1]}
+	wait_job "$id"
+	[ "$(cat "$MNT/jobs/$id/result")" = "$(LC_ALL=C grep -c -a -E '1[01]{2}$' "$FILES/public")" ]
+}

@@ -40,9 +40,9 @@ sorted() {
 }
 
 @test "grep -r -n prints PATH:LINE:text as grep -r -n -a, -b too" {
-	diff <(vyrectl grep -r -n warranty "$LIC") <(LC_ALL=C grep -r -n -a warranty "$LIC" | sorted)
+	diff <(vyrectl grep -r -n warranty "$LIC") <(LC_ALL=C grep -r -n -a warranty "$LIC")
 	diff <(vyrectl grep -r -n -b -i 'free software' "$LIC") \
-		<(LC_ALL=C grep -r -n -b -a -i 'free software' "$LIC" | sorted)
+		<(LC_ALL=C grep -r -n -b -a -i 'free software' "$LIC")
 	diff <(vyrectl grep -r -h ERROR "$T/d") <(LC_ALL=C grep -r -h -a ERROR "$T/d")
 }
 
