@@ -253,7 +253,40 @@ static void str_copy(char *dst, size_t size, const char *src)
 	dst[n] = '\0';
 }
 
-/* Undoes the daemon's shell quoting of a value: 'it'\''s' is it's. */
+static int kv_hex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/*
+ * $'...' as the daemon writes a value holding control bytes: \n \t \\ \'
+ * \xHH; i points past the opening quote, and is left past the closing one.
+ */
+static size_t kv_unquote_ansi_c(const char *v, size_t n, size_t i, char *out, size_t size,
+				size_t *o)
+{
+	for (; i < n && v[i] != '\''; i++) {
+		char ch = v[i];
+
+		if (ch == '\\' && i + 1 < n) {
+			ch = v[++i];
+			if (ch == 'n')
+				ch = '\n';
+			else if (ch == 't')
+				ch = '\t';
+			else if (ch == 'x' && i + 2 < n && kv_hex(v[i + 1]) >= 0 && kv_hex(v[i + 2]) >= 0) {
+				ch = (char)(kv_hex(v[i + 1]) * 16 + kv_hex(v[i + 2]));
+				i += 2;
+			}
+		}
+		if (*o + 1 < size)
+			out[(*o)++] = ch;
+	}
+	return i; /* at the closing quote */
+}
+
+/* Undoes the daemon's shell quoting of a value: 'it'\''s' is it's, $'a\nb' is a, newline, b. */
 void kv_unquote(const char *v, size_t n, char *out, size_t size)
 {
 	bool quoted = false;
@@ -262,6 +295,10 @@ void kv_unquote(const char *v, size_t n, char *out, size_t size)
 	for (size_t i = 0; i < n; i++) {
 		char ch = v[i];
 
+		if (!quoted && ch == '$' && i + 1 < n && v[i + 1] == '\'') {
+			i = kv_unquote_ansi_c(v, n, i + 2, out, size, &o);
+			continue;
+		}
 		if (ch == '\'') {
 			quoted = !quoted;
 			continue;

@@ -169,6 +169,10 @@ daemon_pid() {
 	eval "$(cat "$MNT/jobs/$id/status")"
 	[ "$path" = "$f" ]
 	[ "$state" = done ]
+	# vyrectl's parser sees the one state too
+	run "$VYRE_ROOT/build/tools/vyrectl" -m "$MNT" wait "$id"
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
 }
 
 @test "item 12: stat of another user's job shows neither its owner nor its submit time" {
