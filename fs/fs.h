@@ -135,6 +135,9 @@ struct fs_user {
  * reference), by the pump until it ends (one, dropped in fs_job_ended) and
  * by each open file of the job (one each).
  */
+/* a job's tenant label: a non-root caller's tenant= is "UID:label" (submit.c) */
+#define FS_TENANT_MAX (DESC_TENANT_MAX + 12)
+
 struct fs_job {
 	atomic_int refs;
 	struct fs *fs;
@@ -147,7 +150,7 @@ struct fs_job {
 	const struct pump_op *op;
 	char *path;
 	char *descriptor; /* normalized, one line */
-	char tenant[DESC_TENANT_MAX];
+	char tenant[FS_TENANT_MAX];
 	uint64_t offset;
 	time_t created;
 	/* under fs->lock (jobs.c) */

@@ -51,6 +51,11 @@ static const struct {
  */
 #define LAT_TENANTS_MAX 256
 #define LAT_OTHER	"(other)"
+/*
+ * A user's own labels ("UID:label", submit.c) past this many are summed
+ * under "UID:(other)": one user cannot take the 256 series from the rest.
+ */
+#define LAT_TENANTS_PER_USER 8
 
 /* The ended states a tenant's jobs are counted by. */
 enum lat_state {
@@ -66,7 +71,7 @@ static const char *const lat_state_names[LAT_NSTATES] = {
 };
 
 struct lat_tenant {
-	char label[DESC_TENANT_MAX];
+	char label[FS_TENANT_MAX];
 	uint64_t jobs[LAT_NSTATES];
 	uint64_t bytes;
 };
@@ -112,11 +117,21 @@ void fs_latency_observe(struct fs *fs, uint64_t us)
 
 static struct lat_tenant *lat_tenant_find(const char *label)
 {
+	const char *colon = strchr(label, ':');
+	char other[FS_TENANT_MAX];
 	struct lat_tenant *t;
+	size_t mine = 0;
 
-	for (size_t i = 0; i < lat.ntenants; i++)
+	for (size_t i = 0; i < lat.ntenants; i++) {
 		if (!strcmp(lat.tenants[i].label, label))
 			return &lat.tenants[i];
+		if (colon && !strncmp(lat.tenants[i].label, label, (size_t)(colon - label) + 1))
+			mine++;
+	}
+	if (colon && mine >= LAT_TENANTS_PER_USER - 1 && strcmp(colon + 1, LAT_OTHER)) {
+		snprintf(other, sizeof(other), "%.*s" LAT_OTHER, (int)(colon - label) + 1, label);
+		return lat_tenant_find(other);
+	}
 	if (lat.ntenants == LAT_TENANTS_MAX) {
 		t = &lat.tenants[LAT_TENANTS_MAX];
 		if (!t->label[0])

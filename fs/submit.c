@@ -188,8 +188,10 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 	j->op = d.op;
 	j->offset = d.offset;
 	j->created = time(NULL);
-	if (d.tenant[0])
+	if (d.tenant[0] && ctx->uid == 0)
 		snprintf(j->tenant, sizeof(j->tenant), "%s", d.tenant);
+	else if (d.tenant[0]) /* a user's labels are its own: ':' no tenant= can spell */
+		snprintf(j->tenant, sizeof(j->tenant), "%u:%s", (unsigned)ctx->uid, d.tenant);
 	else
 		snprintf(j->tenant, sizeof(j->tenant), "%u", (unsigned)ctx->uid);
 	if (desc_format(&d, norm, sizeof(norm)) < 0)

@@ -380,3 +380,22 @@ with open(sys.argv[1], "w") as f:
 	wait_job "$id"
 	[ "$(cat "$MNT/jobs/$id/result")" = "$(LC_ALL=C grep -c -a -E '1[01]{2}$' "$FILES/public")" ]
 }
+
+@test "item 15: a user's tenant= labels are its own and cannot flood the metrics" {
+	local i out id nobody_uid
+	nobody_uid=$(id -u nobody)
+	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count tenant=0"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	id=${BASH_REMATCH[1]}
+	wait_job "$id"
+	grep -qx "tenant=$nobody_uid:0" "$MNT/jobs/$id/status"
+	for i in $(seq 20); do
+		run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count tenant=flood$i"
+		[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+		wait_job "${BASH_REMATCH[1]}"
+	done
+	out=$(grep '^vyrefs_tenant_bytes_total' "$MNT/metrics")
+	echo "$out" >&2
+	[ "$(grep -c "tenant=\"$nobody_uid:" <<<"$out")" -le 8 ]
+	grep -q "tenant=\"$nobody_uid:(other)\"" <<<"$out"
+}
