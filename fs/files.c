@@ -59,6 +59,7 @@ struct fs_handle {
 	bool rendered;
 	struct fs_buf buf; /* rendered contents, or ctl's answer to the last write */
 	struct fs_render *shared; /* instead of buf: an ended job's shared render */
+	struct fs_handle *hprev, *hnext; /* fs->handles (fs->lock) */
 	size_t counted;           /* buf's bytes in fs->render_bytes */
 	size_t rpos;       /* ctl: read position in the answer (the file offset is past the write) */
 	char pending[DESC_LINE_MAX]; /* ctl: a line not yet ended by a newline */
@@ -209,6 +210,26 @@ static int fs_render_open(struct fs *fs, struct fs_handle *h)
 	return ret;
 }
 
+static void fs_handle_link(struct fs *fs, struct fs_handle *h)
+{
+	pthread_mutex_lock(&fs->lock);
+	h->hnext = fs->handles;
+	if (h->hnext)
+		h->hnext->hprev = h;
+	fs->handles = h;
+	pthread_mutex_unlock(&fs->lock);
+}
+
+static void fs_handle_unlink(struct fs *fs, struct fs_handle *h)
+{
+	pthread_mutex_lock(&fs->lock);
+	*(h->hprev ? &h->hprev->hnext : &fs->handles) = h->hnext;
+	if (h->hnext)
+		h->hnext->hprev = h->hprev;
+	h->hprev = h->hnext = NULL;
+	pthread_mutex_unlock(&fs->lock);
+}
+
 static void fs_handle_free(struct fs_handle *h)
 {
 	fs_job_put(&h->job);
@@ -262,7 +283,9 @@ void fs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->direct_io = 1;
 	fi->nonseekable = n == N_JWAIT;
 	fi->noflush = n != N_CTL; /* one request less per cat */
+	fs_handle_link(fs, h);
 	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted before the reply: no release comes */
+		fs_handle_unlink(fs, h);
 		fs_render_release(fs, h);
 		fs_handle_free(h);
 	}
@@ -451,6 +474,26 @@ void fs_wait_release_all(struct fs *fs)
 	}
 	pthread_mutex_unlock(&fs->lock);
 	fs_wait_wake(fs, list);
+}
+
+/*
+ * Files still open when the session ended get no RELEASE (a reader parked
+ * in wait when SIGTERM came): their handles are freed here, after the
+ * session, so LeakSanitizer finds nothing of ours.
+ */
+void fs_files_free_all(struct fs *fs)
+{
+	struct fs_handle *h;
+
+	while ((h = fs->handles)) {
+		fs_handle_unlink(fs, h);
+		if (h->ph)
+			fuse_pollhandle_destroy(h->ph);
+		h->ph = NULL;
+		h->polling = false;
+		fs_render_release(fs, h);
+		fs_handle_free(h);
+	}
 }
 
 void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
@@ -769,6 +812,7 @@ void fs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 */
 	pthread_mutex_lock(&h->lock);
 	pthread_mutex_unlock(&h->lock);
+	fs_handle_unlink(fs, h);
 	fs_render_release(fs, h);
 	fs_handle_free(h);
 	fuse_reply_err(req, 0);

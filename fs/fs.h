@@ -187,6 +187,7 @@ struct fs {
 	bool stopping;             /* shutting down: wait answers at once */
 	unsigned walkers;          /* walker threads of many-file jobs (walk.c) */
 	size_t render_bytes;       /* every open file's rendered contents (files.c) */
+	struct fs_handle *handles; /* every open file, freed at exit if no release came (files.c) */
 	pthread_cond_t walkers_cond; /* walkers dropped (shutdown waits for 0) */
 	struct fuse_session *se;
 };
@@ -310,5 +311,6 @@ void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 struct fs_waiter *fs_wait_detach_locked(struct fs *fs, struct fs_job *j);
 void fs_wait_wake(struct fs *fs, struct fs_waiter *list);
 void fs_wait_release_all(struct fs *fs);
+void fs_files_free_all(struct fs *fs); /* at exit, once no request can come */
 
 #endif

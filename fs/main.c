@@ -140,6 +140,19 @@ static int fs_parse_numbers(struct fs_opts *o)
 	return ret ? -EINVAL : 0;
 }
 
+/* fuse_opt_parse strdup()s every "%s" option: they are ours to free. */
+static void fs_opts_free(struct fs_opts *o)
+{
+	char **strs[] = {&o->slots_s, &o->direct_s, &o->async_s, &o->jobs_cap_s, &o->jobs_active_s,
+			 &o->files_max_s, &o->gpu_timeout_s, &o->fuse_sources_s, &o->priority_group,
+			 &o->chunk, &o->device, &o->kernel, &o->log};
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		free(*strs[i]);
+		*strs[i] = NULL;
+	}
+}
+
 static int parse_chunk(const char *s, uint32_t *out)
 {
 	uint64_t v;
@@ -428,11 +441,14 @@ out_free:
 		if (write(notify, &fail, 1) != 1)
 			perror("notify");
 	}
-	if (fs.hash)
+	if (fs.hash) {
+		fs_files_free_all(&fs);
 		fs_jobs_destroy(&fs);
+	}
 	if (logfd >= 0)
 		close(logfd);
 out_args:
+	fs_opts_free(&fs.opts);
 	free(mnt);
 	free(cl.mountpoint);
 	fuse_opt_free_args(&args);

@@ -399,3 +399,28 @@ with open(sys.argv[1], "w") as f:
 	[ "$(grep -c "tenant=\"$nobody_uid:" <<<"$out")" -le 8 ]
 	grep -q "tenant=\"$nobody_uid:(other)\"" <<<"$out"
 }
+
+@test "item 20.7: SIGTERM with parked readers leaves nothing of ours to LeakSanitizer" {
+	ldd "$VYREFS" | grep -q libasan || skip "VYREFS is not an AddressSanitizer build"
+	local m l id
+	m=$(mktemp -d /tmp/vyre-lsan.XXXXXX)
+	l="$BATS_TEST_TMPDIR/lsan.log"
+	truncate -s 8G "$BATS_TEST_TMPDIR/sparse"
+	LSAN_OPTIONS=suppressions=$VYRE_ROOT/tests/lsan.supp ASAN_OPTIONS=detect_leaks=1 \
+		VYRE_VALIDATION=1 "$VYREFS" "$m" -o "log=$l,slots=2"
+	id=$(bash -c 'exec 7<>"$1/ctl"; echo "scan path=$2 op=count chunk=4K" >&7; read -r id <&7; echo "$id"' \
+		_ "$m" "$BATS_TEST_TMPDIR/sparse")
+	for _ in 1 2 3; do timeout 60 cat "$m/jobs/$id/wait" >/dev/null 2>&1 & done
+	# and files held open, rendered, with no release to come
+	exec {held1}<"$m/jobs/$id/status" {held2}<"$m/README"
+	sleep 1
+	pkill -TERM -f "vyrefs $m"
+	for _ in $(seq 100); do pgrep -f "vyrefs $m" >/dev/null || break; sleep 0.2; done
+	exec {held1}<&- {held2}<&-
+	umount -l "$m" 2>/dev/null || true
+	rmdir "$m"
+	wait
+	run grep -E "ERROR: LeakSanitizer|SUMMARY: AddressSanitizer" "$l"
+	echo "$output" >&2
+	[ "$status" -ne 0 ]
+}
