@@ -125,6 +125,9 @@ struct fs_user {
 	/* under fs->lock */
 	unsigned active;                     /* queued or running (reserved at submit) */
 	unsigned finished;                   /* ended and still in the table */
+	/* files of this user's many-file jobs opening or in flight, all jobs
+	 * together (many.c: each holds an fd and a pump job) */
+	atomic_uint files_inflight;
 	struct fs_job *head, *tail;          /* this user's jobs, in id order */
 	struct fs_job *fin_head, *fin_tail;  /* ended jobs, oldest first: reaped first */
 	struct fs_user *hnext;

@@ -31,6 +31,12 @@
  * each, with one batch id apiece (4096 per unit).
  */
 #define FS_MANY_INFLIGHT   1024
+/*
+ * A user's places over all its many-file jobs: 10 jobs listing one file
+ * 2,000 times took 19,996 of the daemon's 20,000 fds and queued root's
+ * 13-byte job for 232 s.
+ */
+#define FS_USER_INFLIGHT   1024 /* two fds each while packed: 2048 fds */
 #define FS_MANY_PACK_FILES 256
 #define FS_MANY_PACK_AGE_NS 20000000ull /* a pack waits at most 20 ms for more files */
 #define FS_MANY_LIST_MAX   (256u << 20) /* files= list: 1,000,000 long paths fit */

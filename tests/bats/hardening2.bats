@@ -424,3 +424,35 @@ with open(sys.argv[1], "w") as f:
 	echo "$output" >&2
 	[ "$status" -ne 0 ]
 }
+
+@test "item 7: one user's files= jobs hold at most about 2048 of the daemon's fds together; root's job still runs" {
+	local f="$FILES/small" list="$FILES/dup.list" pid base max=0 ids=() i n id t0 ms
+	seq 1 5000 > "$f"
+	chmod 644 "$f"
+	for i in $(seq 1500); do echo "$f"; done > "$list"
+	chmod 644 "$list"
+	pid=$(daemon_pid)
+	base=$(ls /proc/"$pid"/fd | wc -l)
+	for i in 1 2 3; do
+		run submit_as "${NOBODY[@]}" -- "scan files=$list op=count chunk=4K"
+		[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+		ids+=("${BASH_REMATCH[1]}")
+	done
+	t0=$(date +%s%N)
+	id=$(submit "scan path=$FILES/public op=count")
+	wait_job "$id"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$(cat "$MNT/jobs/$id/result")" = 1000 ]
+	for _ in $(seq 600); do
+		n=$(ls /proc/"$pid"/fd | wc -l)
+		[ "$n" -gt "$max" ] && max=$n
+		grep -q '^state=running' "$MNT/jobs/${ids[2]}/status" || break
+		sleep 0.05
+	done
+	for id in "${ids[@]}"; do
+		timeout 300 cat "$MNT/jobs/$id/wait" >/dev/null
+		[ "$(cat "$MNT/jobs/$id/result")" = $((1500 * 5000)) ]
+	done
+	echo "daemon fds: $base at rest, at most $max beside 3 x 1,500-file jobs; root's job in $ms ms" >&2
+	[ $((max - base)) -le 2100 ]
+}
