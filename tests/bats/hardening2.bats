@@ -74,9 +74,10 @@ os.close(fd)' "$MNT" "$FILES/root/secret" "$FILES/setuid_close"
 import os, sys, time
 os.write(8, ("scan path=%s" % sys.argv[1]).encode())
 time.sleep(3)' "$FILES/root/secret" &
+	local writer=$!
 	sleep 1
 	run bash -c 'printf " op=count\n" >&8'
-	wait
+	wait "$writer" || true # a bare wait would also wait for bats's own timeout watcher
 	exec 8>&-
 	[ "$status" -ne 0 ]
 	run jobs_naming "$FILES/root/secret"
@@ -410,7 +411,11 @@ with open(sys.argv[1], "w") as f:
 		VYRE_VALIDATION=1 "$VYREFS" "$m" -o "log=$l,slots=2"
 	id=$(bash -c 'exec 7<>"$1/ctl"; echo "scan path=$2 op=count chunk=4K" >&7; read -r id <&7; echo "$id"' \
 		_ "$m" "$BATS_TEST_TMPDIR/sparse")
-	for _ in 1 2 3; do timeout 60 cat "$m/jobs/$id/wait" >/dev/null 2>&1 & done
+	local readers=()
+	for _ in 1 2 3; do
+		timeout 60 cat "$m/jobs/$id/wait" >/dev/null 2>&1 &
+		readers+=($!)
+	done
 	# and files held open, rendered, with no release to come
 	exec {held1}<"$m/jobs/$id/status" {held2}<"$m/README"
 	sleep 1
@@ -419,7 +424,7 @@ with open(sys.argv[1], "w") as f:
 	exec {held1}<&- {held2}<&-
 	umount -l "$m" 2>/dev/null || true
 	rmdir "$m"
-	wait
+	wait "${readers[@]}" || true
 	run grep -E "ERROR: LeakSanitizer|SUMMARY: AddressSanitizer" "$l"
 	echo "$output" >&2
 	[ "$status" -ne 0 ]

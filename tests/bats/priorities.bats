@@ -45,10 +45,12 @@ chunks_done() {
 	for p in low normal high critical; do
 		ids+=("$(submit "scan path=$FILES/mid op=count chunk=1M priority=$p")")
 	done
+	local pids=()
 	for i in 0 1 2 3; do
 		(cat "$MNT/jobs/${ids[$i]}/wait" > /dev/null; date +%s%N > "$BATS_TEST_TMPDIR/end.$i") &
+		pids+=($!)
 	done
-	wait
+	wait "${pids[@]}" # not a bare wait: it would wait for bats's timeout watcher too
 	local low normal high critical
 	low=$(cat "$BATS_TEST_TMPDIR/end.0") normal=$(cat "$BATS_TEST_TMPDIR/end.1")
 	high=$(cat "$BATS_TEST_TMPDIR/end.2") critical=$(cat "$BATS_TEST_TMPDIR/end.3")
