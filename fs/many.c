@@ -163,17 +163,24 @@ struct many_outcome {
 	size_t nlines;
 };
 
-/* changed or gone under the scan: the result would mix two versions */
-static int many_changed(const struct many_entry *e, uint64_t bytes)
+/*
+ * Changed or gone under the scan: the result would mix two versions. The
+ * bytes a file's scan must have read are those of offset= and length= in
+ * it; with max= a grep stops early, so only fewer than those may be read.
+ */
+static int many_changed(const struct fs_many *m, const struct many_entry *e, uint64_t bytes)
 {
+	uint64_t want = 0;
 	struct stat st;
 
 	if (fstat(e->dupfd, &st) < 0)
 		return 0;
 	if (st.st_nlink == 0)
 		return ENOENT;
+	if (m->d.offset < e->size)
+		want = e->size - m->d.offset < m->d.length ? e->size - m->d.offset : m->d.length;
 	if ((uint64_t)st.st_size != e->size || st.st_mtim.tv_sec != e->mtime.tv_sec ||
-	    st.st_mtim.tv_nsec != e->mtime.tv_nsec || bytes != e->size)
+	    st.st_mtim.tv_nsec != e->mtime.tv_nsec || bytes > want || (bytes < want && !m->d.max))
 		return ESTALE;
 	return 0;
 }
@@ -201,7 +208,7 @@ static void many_flight_finish(struct many_flight *fl)
 			o[k].err = !r || k >= n ? ENOMEM : r[k].err;
 			o[k].result = r ? r[k].result : 0;
 			if (!o[k].err)
-				o[k].err = many_changed(&fl->e[k], r[k].bytes);
+				o[k].err = many_changed(m, &fl->e[k], r[k].bytes);
 		}
 		free(r);
 	} else if (o) {
@@ -227,7 +234,7 @@ static void many_flight_finish(struct many_flight *fl)
 		if (!o->err && in.state == PUMP_JOB_CANCELLED)
 			o->err = ECANCELED;
 		if (!o->err)
-			o->err = many_changed(&fl->e[0], in.bytes_done);
+			o->err = many_changed(m, &fl->e[0], in.bytes_done);
 	}
 
 	pthread_mutex_lock(&m->lock);

@@ -389,3 +389,26 @@ print(sum((4096 - i % 7) // 35 for i in range(n)))' "$BIG")
 	rmdir "$m2"
 	[ "$gone" = 1 ]
 }
+
+@test "offset= and length= apply to each file of a tree; grep max= stops each file, none is ESTALE" {
+	local d="$T/ranges" f want
+	mkdir -p "$d/sub"
+	seq 1 100000 > "$d/big"          # unpacked
+	seq 1 300 > "$d/small"           # packed when whole
+	printf 'x\n' > "$d/sub/tiny"
+	for f in "$d/big" "$d/small" "$d/sub/tiny"; do chmod 644 "$f"; done
+	# count of '\n' in bytes [4, 4+70000) of each file
+	want=$(/usr/bin/python3 -c '
+import sys
+print(sum(open(p, "rb").read()[4:70004].count(b"\n") for p in sys.argv[1:]))' "$d/big" "$d/small" "$d/sub/tiny")
+	run_job "scan path=$d op=count offset=4 length=70000"
+	[ "$(status_key "$JID" state)" = done ]
+	[ "$(cat "$MNT/jobs/$JID/result")" = "$want" ]
+	[ -z "$(cat "$MNT/jobs/$JID/failed")" ]
+	# grep -m 50 -c per file, summed
+	want=$(LC_ALL=C grep -r -a -c -m 50 1 "$d" | awk -F: '{s += $NF} END {print s}')
+	run_job "scan path=$d op=grep pattern=1 max=50"
+	[ "$(status_key "$JID" state)" = done ]
+	[ -z "$(cat "$MNT/jobs/$JID/failed")" ]
+	[ "$(cat "$MNT/jobs/$JID/result")" = "$want" ]
+}
