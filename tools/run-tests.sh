@@ -177,7 +177,8 @@ asan() {
 		lim 600 "build-asan/tests/$1" >"build/asan-$1.log" 2>&1 || { tail -30 "build/asan-$1.log"; return 1; }
 }
 for t in test_descriptor test_count test_fence_epoch test_publish_busy_slot test_stop_relaunch \
-	 test_pump_ops_files test_regex_compile test_pack test_gpu_timeout; do
+	 test_pump_ops_files test_regex_compile test_pack test_gpu_timeout test_grep_lines_none \
+	 test_grep_read_error; do
 	check "asan_$t" asan "$t"
 done
 
