@@ -43,6 +43,15 @@ static void many_maybe_end(struct fs_many *m)
 		fs_job_ended(m->j); /* drops the walk's reference on the parent */
 }
 
+/* A limit the walk hit: the job ends failed with this error (the first one stays). */
+void many_walk_error(struct fs_many *m, const char *msg)
+{
+	pthread_mutex_lock(&m->lock);
+	if (!m->error[0])
+		snprintf(m->error, sizeof(m->error), "%s", msg);
+	pthread_mutex_unlock(&m->lock);
+}
+
 /* files_max reached by files and failed entries: the job's error says so (lock) */
 static bool many_full_locked(struct fs_many *m)
 {

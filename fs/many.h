@@ -138,6 +138,7 @@ void many_unreserve(struct fs_many *m);
 /* fd opened as the caller for path; takes fd; a place was reserved */
 void many_add_file(struct fs_many *m, const char *path, int fd, const struct stat *st);
 int many_add_failed(struct fs_many *m, const char *path, int err); /* -E2BIG: files_max reached */
+void many_walk_error(struct fs_many *m, const char *msg); /* a limit: the job ends failed */
 void many_walk_done(struct fs_many *m);
 
 /* walk.c */

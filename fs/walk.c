@@ -15,7 +15,8 @@
  * skipped, or with follow=1 resolved from the caller's root by its full
  * path like an operand. A directory whose (dev, ino) is one of its own
  * ancestors is a loop: a failed entry ELOOP, not entered. With follow=1 a
- * directory reached again by another path is not entered again.
+ * directory reached again by another path is entered again, as grep -R
+ * does, but such revisits are bounded by files_max.
  *
  * Globs: each component with *, ? or [ is matched with fnmatch(3) against
  * the directory's entries (a leading dot only by a leading dot), as
@@ -54,6 +55,7 @@ struct walk {
 		ino_t ino;
 	} *seen;
 	size_t nseen, seen_cap; /* seen_cap: 0 or a power of two */
+	unsigned long revisits;  /* directories entered again by another path */
 };
 
 static size_t walk_dirid_hash(dev_t dev, ino_t ino, size_t cap)
@@ -66,8 +68,8 @@ static size_t walk_dirid_hash(dev_t dev, ino_t ino, size_t cap)
 /*
  * follow=1: true if (dev, ino) was entered before by another path, else
  * notes it. Symlinks make a DAG of directories whose paths grow as 2^depth
- * (23 directories, each linking twice to the next, spun for ever): each
- * directory is scanned once, under the first path that reaches it.
+ * (23 directories, each linking twice to the next, spun for ever): such
+ * revisits count against files_max, as files do.
  */
 static bool walk_seen(struct walk *w, dev_t dev, ino_t ino)
 {
@@ -178,7 +180,14 @@ static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t ple
 		close(dirfd);
 		return 0;
 	}
-	if (w->m->d.follow && st->st_ino && walk_seen(w, st->st_dev, st->st_ino)) {
+	if (w->m->d.follow && st->st_ino && walk_seen(w, st->st_dev, st->st_ino) &&
+	    ++w->revisits > w->m->files_max) {
+		/* grep -R enters a directory by every path, as this does; but
+		 * a DAG of symlinks has 2^depth of them, files or not */
+		walk_fail(w, w->path, ELOOP);
+		many_walk_error(w->m, "follow=1: more directories entered again by other paths "
+				"than files_max allows (a web of symlinks?): the walk stopped there");
+		w->stop = true;
 		close(dirfd);
 		return 0;
 	}
