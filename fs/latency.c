@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * latency.c - the metrics that need each job's end: a job-duration
- * histogram (vyrefs_job_duration_seconds) and per-tenant job and byte
- * counters.
+ * histogram (vyrefs_job_duration_seconds), jobs and files by final state
+ * (vyrefs_jobs_total, vyrefs_files_total, status's jobs_done) and
+ * per-tenant job and byte counters.
+ *
+ * Jobs are counted here, as fs jobs, and not from the pump: a many-file
+ * job's files and a large job's spans are pump jobs of their own, so the
+ * pump's jobs_done moved by 14 for one 14-file job.
  *
  * They cannot be computed from the job table when metrics is read: ended
  * jobs leave it (rmdir, and reaping past jobs_cap), and a counter must
@@ -81,6 +86,8 @@ static struct {
 	uint64_t buckets[LAT_NBOUNDS]; /* per bucket, not cumulative: render sums */
 	uint64_t count;
 	uint64_t sum_us;
+	uint64_t jobs[LAT_NSTATES]; /* fs jobs ended, by final state */
+	uint64_t files, files_failed;
 	struct lat_tenant tenants[LAT_TENANTS_MAX + 1]; /* the last is "(other)" */
 	size_t ntenants; /* named ones in use, in first-seen order */
 } lat = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -143,12 +150,17 @@ static struct lat_tenant *lat_tenant_find(const char *label)
 	return t;
 }
 
+static enum lat_state lat_state_of(enum pump_job_state state)
+{
+	return state == PUMP_JOB_FAILED      ? LAT_FAILED
+	       : state == PUMP_JOB_CANCELLED ? LAT_CANCELLED
+					     : LAT_DONE;
+}
+
 void fs_latency_tenant(struct fs *fs, const char *tenant, enum pump_job_state state,
 		       uint64_t bytes)
 {
-	enum lat_state s = state == PUMP_JOB_FAILED      ? LAT_FAILED
-			   : state == PUMP_JOB_CANCELLED ? LAT_CANCELLED
-							 : LAT_DONE;
+	enum lat_state s = lat_state_of(state);
 	struct lat_tenant *t;
 
 	(void)fs;
@@ -162,38 +174,76 @@ void fs_latency_tenant(struct fs *fs, const char *tenant, enum pump_job_state st
 void fs_latency_job_ended(struct fs_job *j)
 {
 	struct pump_job_info in;
+	struct fs_many_counts c = {0};
 
 	if (j->pj) {
 		pump_job_info(j->pj, &in);
+		/* as status has it: an ended one-file job is one file, failed or not */
+		c.files_done = 1;
+		c.files_failed = in.state == PUMP_JOB_FAILED;
 	} else { /* a many-file job: its files' sums */
-		struct fs_many_counts c;
 		fs_many_info(j, &in, &c);
 	}
+	pthread_mutex_lock(&lat.lock);
+	lat.jobs[lat_state_of(in.state)]++;
+	lat.files += c.files_done;
+	lat.files_failed += c.files_failed;
+	pthread_mutex_unlock(&lat.lock);
 	fs_latency_observe(j->fs, in.elapsed_us);
 	fs_latency_tenant(j->fs, j->tenant, in.state, in.bytes_done);
 }
 
-static int lat_render_tenants(struct fs_buf *b, const struct lat_tenant *t, size_t n)
+void fs_latency_totals(struct fs *fs, struct fs_latency_totals *t)
+{
+	(void)fs;
+	pthread_mutex_lock(&lat.lock);
+	t->jobs_done = lat.jobs[LAT_DONE];
+	t->jobs_failed = lat.jobs[LAT_FAILED];
+	t->jobs_cancelled = lat.jobs[LAT_CANCELLED];
+	t->files = lat.files;
+	t->files_failed = lat.files_failed;
+	pthread_mutex_unlock(&lat.lock);
+}
+
+/*
+ * Submitted less ended. fs_job_ended counts a job here just after it
+ * leaves fs->lock, and a job may end before fs_jobs_add enters it, so for
+ * a moment the difference can be one off either way: never below 0.
+ */
+uint64_t fs_latency_jobs_active(struct fs *fs)
+{
+	uint64_t submitted, ended;
+
+	pthread_mutex_lock(&fs->lock);
+	submitted = fs->jobs_submitted;
+	pthread_mutex_unlock(&fs->lock);
+	pthread_mutex_lock(&lat.lock);
+	ended = lat.jobs[LAT_DONE] + lat.jobs[LAT_FAILED] + lat.jobs[LAT_CANCELLED];
+	pthread_mutex_unlock(&lat.lock);
+	return submitted > ended ? submitted - ended : 0;
+}
+
+static int lat_render_tenants(struct fs_buf *b, const struct lat_tenant *t, size_t n, bool om)
 {
 	int ret;
 
-	/* no HELP: as for the other counters, so that the TYPE line is the one
-	 * line a textfile copy rewrites (README, Prometheus) */
-	ret = fs_buf_printf(b, "# TYPE vyrefs_tenant_jobs counter\n");
+	ret = fs_metric_family(b, om, "vyrefs_tenant_jobs", "counter", NULL,
+			       "Ended jobs per tenant label, by final state (root's readers only).");
 	for (size_t i = 0; i < n && !ret; i++)
 		for (int s = 0; s < LAT_NSTATES && !ret; s++)
 			ret = fs_buf_printf(b, "vyrefs_tenant_jobs_total{tenant=\"%s\",state=\"%s\"} %llu\n",
 					    t[i].label, lat_state_names[s],
 					    (unsigned long long)t[i].jobs[s]);
 	if (!ret)
-		ret = fs_buf_printf(b, "# TYPE vyrefs_tenant_bytes counter\n");
+		ret = fs_metric_family(b, om, "vyrefs_tenant_bytes", "counter", "bytes",
+				       "Bytes scanned by ended jobs per tenant label.");
 	for (size_t i = 0; i < n && !ret; i++)
 		ret = fs_buf_printf(b, "vyrefs_tenant_bytes_total{tenant=\"%s\"} %llu\n", t[i].label,
 				    (unsigned long long)t[i].bytes);
 	return ret;
 }
 
-int fs_latency_render(struct fs *fs, struct fs_buf *b, int tenants)
+int fs_latency_render(struct fs *fs, struct fs_buf *b, int tenants, bool om)
 {
 	uint64_t buckets[LAT_NBOUNDS], count, sum_us, cum = 0;
 	struct lat_tenant *t = NULL;
@@ -218,9 +268,8 @@ int fs_latency_render(struct fs *fs, struct fs_buf *b, int tenants)
 	if (tenants && !t)
 		return -ENOMEM;
 
-	ret = fs_buf_printf(b, "# TYPE vyrefs_job_duration_seconds histogram\n"
-			       "# UNIT vyrefs_job_duration_seconds seconds\n"
-			       "# HELP vyrefs_job_duration_seconds Jobs from submit to end.\n");
+	ret = fs_metric_family(b, om, "vyrefs_job_duration_seconds", "histogram", "seconds",
+			       "Jobs from submit to end, each observed once when it ends.");
 	for (size_t i = 0; i < LAT_NBOUNDS && !ret; i++) {
 		cum += buckets[i];
 		ret = fs_buf_printf(b, "vyrefs_job_duration_seconds_bucket{le=\"%s\"} %llu\n",
@@ -234,7 +283,7 @@ int fs_latency_render(struct fs *fs, struct fs_buf *b, int tenants)
 				    (unsigned long long)count, (unsigned long long)(sum_us / 1000000),
 				    (unsigned long long)(sum_us % 1000000), (unsigned long long)count);
 	if (!ret && tenants)
-		ret = lat_render_tenants(b, t, n);
+		ret = lat_render_tenants(b, t, n, om);
 	free(t);
 	return ret;
 }

@@ -261,32 +261,84 @@ static int render_unit(struct fs_buf *b, uint32_t k, const struct pump_info *in,
 #undef UKEY
 }
 
-/* Per-unit series of metrics: a unit="K" label each. */
-static void render_unit_metrics(struct fs_buf *b, const struct pump_info *each, uint32_t n)
+/*
+ * A family's metadata. OpenMetrics and the Prometheus text format 0.0.4
+ * (what promtool check metrics and the node exporter's textfile collector
+ * parse) differ here only: OpenMetrics names a counter without _total and
+ * its samples with it, has info and UNIT; the text format names a counter
+ * as its samples, has no info (a gauge of 1) and no UNIT. Every family has
+ * HELP in both.
+ */
+int fs_metric_family(struct fs_buf *b, bool om, const char *name, const char *type,
+		     const char *unit, const char *help)
 {
-	fs_buf_printf(b, "# TYPE vyrefs_unit_chunks counter\n");
-	for (uint32_t k = 0; k < n; k++) {
-		fs_buf_printf(b, "vyrefs_unit_chunks_total{unit=\"%u\",state=\"done\"} %llu\n", k,
-			      (unsigned long long)each[k].chunks_done);
-		fs_buf_printf(b, "vyrefs_unit_chunks_total{unit=\"%u\",state=\"failed\"} %llu\n",
-			      k, (unsigned long long)each[k].chunks_failed);
+	bool counter = !strcmp(type, "counter"), info = !strcmp(type, "info");
+	const char *suffix = om ? "" : counter ? "_total" : info ? "_info" : "";
+	int ret;
+
+	if (!om && info)
+		type = "gauge";
+	ret = fs_buf_printf(b, "# HELP %s%s %s\n# TYPE %s%s %s\n", name, suffix, help, name, suffix,
+			    type);
+	if (!ret && om && unit)
+		ret = fs_buf_printf(b, "# UNIT %s %s\n", name, unit);
+	return ret;
+}
+
+/* Per-unit series of metrics: a unit="K" label each. */
+static int render_unit_metrics(struct fs_buf *b, const struct pump_info *each, uint32_t n, bool om)
+{
+	int ret = fs_metric_family(b, om, "vyrefs_unit_chunks", "counter", NULL,
+				   "Chunks each unit harvested, by state.");
+
+	for (uint32_t k = 0; k < n && !ret; k++) {
+		ret = fs_buf_printf(b, "vyrefs_unit_chunks_total{unit=\"%u\",state=\"done\"} %llu\n", k,
+				    (unsigned long long)each[k].chunks_done);
+		if (!ret)
+			ret = fs_buf_printf(b,
+					    "vyrefs_unit_chunks_total{unit=\"%u\",state=\"failed\"} %llu\n",
+					    k, (unsigned long long)each[k].chunks_failed);
 	}
-	fs_buf_printf(b, "# TYPE vyrefs_unit_bytes counter\n");
-	for (uint32_t k = 0; k < n; k++)
-		fs_buf_printf(b, "vyrefs_unit_bytes_total{unit=\"%u\"} %llu\n", k,
-			      (unsigned long long)each[k].bytes_scanned);
-	fs_buf_printf(b, "# TYPE vyrefs_unit_epoch gauge\n");
-	for (uint32_t k = 0; k < n; k++)
-		fs_buf_printf(b, "vyrefs_unit_epoch{unit=\"%u\"} %u\n", k, each[k].epoch);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_unit_bytes", "counter", "bytes",
+				       "Bytes each unit scanned.");
+	for (uint32_t k = 0; k < n && !ret; k++)
+		ret = fs_buf_printf(b, "vyrefs_unit_bytes_total{unit=\"%u\"} %llu\n", k,
+				    (unsigned long long)each[k].bytes_scanned);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_unit_epoch", "gauge", NULL,
+				       "Each unit's megakernel epoch (fences completed).");
+	for (uint32_t k = 0; k < n && !ret; k++)
+		ret = fs_buf_printf(b, "vyrefs_unit_epoch{unit=\"%u\"} %u\n", k, each[k].epoch);
+	/* the alert that matters most: a unit given up on stays dead until a remount */
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_gpu_dead", "gauge", NULL,
+				       "1 once the unit's GPU showed no progress for gpu_timeout and "
+				       "was given up on: its jobs failed ETIMEDOUT; remount to retry.");
+	for (uint32_t k = 0; k < n && !ret; k++)
+		ret = fs_buf_printf(b, "vyrefs_gpu_dead{unit=\"%u\"} %d\n", k, each[k].dead ? 1 : 0);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_slots", "gauge", NULL,
+				       "Ring slots of each unit.");
+	for (uint32_t k = 0; k < n && !ret; k++)
+		ret = fs_buf_printf(b, "vyrefs_slots{unit=\"%u\"} %u\n", k, each[k].slots);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_slots_free", "gauge", NULL,
+				       "Ring slots of each unit holding no chunk now.");
+	for (uint32_t k = 0; k < n && !ret; k++)
+		ret = fs_buf_printf(b, "vyrefs_slots_free{unit=\"%u\"} %u\n", k, each[k].slots_free);
+	return ret;
 }
 
 int render_status(struct fs *fs, struct fs_buf *b)
 {
 	struct pump_info in, each[PUMP_UNITS_MAX];
 	uint32_t n = pump_units_count(fs->units);
+	struct fs_latency_totals t;
 	int ret;
 
 	pump_units_info(fs->units, &in, each);
+	fs_latency_totals(fs, &t);
 	kvu(b, "epoch", in.epoch);
 	kv(b, "device", in.device);
 	kv(b, "driver", in.driver);
@@ -298,9 +350,13 @@ int render_status(struct fs *fs, struct fs_buf *b)
 	kvu(b, "slots_published", in.slots_published);
 	kvu(b, "slots_claimed", in.slots_claimed);
 	kvu(b, "chunk", in.chunk);
-	kvu(b, "jobs_active", in.jobs_active);
-	kvu(b, "jobs_done", in.jobs_done);
-	kvu(b, "jobs_failed", in.jobs_failed);
+	/* jobs as submitted (a tree of 14 files is one), as metrics counts them */
+	kvu(b, "jobs_active", fs_latency_jobs_active(fs));
+	kvu(b, "jobs_done", t.jobs_done);
+	kvu(b, "jobs_failed", t.jobs_failed);
+	kvu(b, "jobs_cancelled", t.jobs_cancelled);
+	kvu(b, "files", t.files);
+	kvu(b, "files_failed", t.files_failed);
 	kvu(b, "chunks_done", in.chunks_done);
 	kvu(b, "chunks_failed", in.chunks_failed);
 	kvu(b, "bytes_scanned", in.bytes_scanned);
@@ -314,39 +370,105 @@ int render_status(struct fs *fs, struct fs_buf *b)
 	return ret;
 }
 
-int render_metrics(struct fs *fs, struct fs_buf *b)
+/* metrics (OpenMetrics, om) and metrics.prom (the Prometheus text format). */
+static int render_metrics_fmt(struct fs *fs, struct fs_buf *b, bool om)
 {
 	struct pump_info in, each[PUMP_UNITS_MAX];
+	struct fs_latency_totals t;
+	int ret;
 
 	pump_units_info(fs->units, &in, each);
-	fs_buf_printf(b, "# TYPE vyrefs_jobs counter\n");
-	fs_buf_printf(b, "vyrefs_jobs_total{state=\"done\"} %llu\n",
-		      (unsigned long long)in.jobs_done);
-	fs_buf_printf(b, "vyrefs_jobs_total{state=\"failed\"} %llu\n",
-		      (unsigned long long)in.jobs_failed);
-	fs_buf_printf(b, "# TYPE vyrefs_jobs_active gauge\nvyrefs_jobs_active %llu\n",
-		      (unsigned long long)in.jobs_active);
-	fs_buf_printf(b, "# TYPE vyrefs_chunks counter\n");
-	fs_buf_printf(b, "vyrefs_chunks_total{state=\"done\"} %llu\n",
-		      (unsigned long long)in.chunks_done);
-	fs_buf_printf(b, "vyrefs_chunks_total{state=\"failed\"} %llu\n",
-		      (unsigned long long)in.chunks_failed);
-	fs_buf_printf(b, "# TYPE vyrefs_bytes counter\nvyrefs_bytes_total %llu\n",
-		      (unsigned long long)in.bytes_scanned);
-	fs_buf_printf(b, "# TYPE vyrefs_kernel_launches counter\n"
-			 "vyrefs_kernel_launches_total %llu\n",
-		      (unsigned long long)in.launches);
-	fs_buf_printf(b, "# TYPE vyrefs_gpu_slots counter\n");
-	for (uint32_t c = 0; c < VYRE_OPCLASSES; c++)
+	fs_latency_totals(fs, &t);
+	ret = fs_metric_family(b, om, "vyrefs_jobs", "counter", NULL,
+			       "Jobs ended, by final state; a job over many files counts once.");
+	if (!ret)
+		ret = fs_buf_printf(b,
+				    "vyrefs_jobs_total{state=\"done\"} %llu\n"
+				    "vyrefs_jobs_total{state=\"failed\"} %llu\n"
+				    "vyrefs_jobs_total{state=\"cancelled\"} %llu\n",
+				    (unsigned long long)t.jobs_done, (unsigned long long)t.jobs_failed,
+				    (unsigned long long)t.jobs_cancelled);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_jobs_active", "gauge", NULL,
+				       "Jobs queued or running.");
+	if (!ret)
+		ret = fs_buf_printf(b, "vyrefs_jobs_active %llu\n",
+				    (unsigned long long)fs_latency_jobs_active(fs));
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_files", "counter", NULL,
+				       "Files whose scan ended, done or failed: 1 a one-file job, "
+				       "each file of a directory, glob or files= job.");
+	if (!ret)
+		ret = fs_buf_printf(b, "vyrefs_files_total %llu\n", (unsigned long long)t.files);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_files_failed", "counter", NULL,
+				       "Files that could not be opened or read (a failed one-file "
+				       "job, the entries of a many-file job's failed).");
+	if (!ret)
+		ret = fs_buf_printf(b, "vyrefs_files_failed_total %llu\n",
+				    (unsigned long long)t.files_failed);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_chunks", "counter", NULL,
+				       "Chunks harvested, all units, by state.");
+	if (!ret)
+		ret = fs_buf_printf(b,
+				    "vyrefs_chunks_total{state=\"done\"} %llu\n"
+				    "vyrefs_chunks_total{state=\"failed\"} %llu\n",
+				    (unsigned long long)in.chunks_done,
+				    (unsigned long long)in.chunks_failed);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_bytes", "counter", "bytes",
+				       "Bytes scanned, all units.");
+	if (!ret)
+		ret = fs_buf_printf(b, "vyrefs_bytes_total %llu\n",
+				    (unsigned long long)in.bytes_scanned);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_kernel_launches", "counter", NULL,
+				       "Megakernel dispatches, all units.");
+	if (!ret)
+		ret = fs_buf_printf(b, "vyrefs_kernel_launches_total %llu\n",
+				    (unsigned long long)in.launches);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_gpu_slots", "counter", NULL,
+				       "Ring slots the GPU executed, by op class.");
+	for (uint32_t c = 0; c < VYRE_OPCLASSES && !ret; c++)
 		if (pump_opclass_name(c))
-			fs_buf_printf(b, "vyrefs_gpu_slots_total{op=\"%s\"} %llu\n",
-				      pump_opclass_name(c), (unsigned long long)in.op_exec[c]);
-	fs_buf_printf(b, "# TYPE vyrefs_epoch gauge\nvyrefs_epoch %u\n", in.epoch);
-	render_unit_metrics(b, each, pump_units_count(fs->units));
+			ret = fs_buf_printf(b, "vyrefs_gpu_slots_total{op=\"%s\"} %llu\n",
+					    pump_opclass_name(c), (unsigned long long)in.op_exec[c]);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_epoch", "gauge", NULL,
+				       "Unit 0's megakernel epoch (fences completed).");
+	if (!ret)
+		ret = fs_buf_printf(b, "vyrefs_epoch %u\n", in.epoch);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_build", "info", NULL,
+				       "The daemon's version, as vyrefs --version prints it.");
+	if (!ret)
+		ret = fs_buf_printf(b, "vyrefs_build_info{version=\"%s\"} 1\n", VYREFS_VERSION);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_start_time_seconds", "gauge", "seconds",
+				       "When the daemon started, in seconds since the Unix epoch.");
+	if (!ret)
+		ret = fs_buf_printf(b, "vyrefs_start_time_seconds %lld\n", (long long)fs->started);
+	if (!ret)
+		ret = render_unit_metrics(b, each, pump_units_count(fs->units), om);
 	/* per-tenant series for root only: a tenant label defaults to its
 	 * submitter's uid, and metrics is readable by every user */
-	fs_latency_render(fs, b, fs_latency_reader_is_root());
-	return fs_buf_printf(b, "# EOF\n");
+	if (!ret)
+		ret = fs_latency_render(fs, b, fs_latency_reader_is_root(), om);
+	else
+		fs_latency_reader_is_root(); /* the answer never carries over */
+	return ret || !om ? ret : fs_buf_printf(b, "# EOF\n");
+}
+
+int render_metrics(struct fs *fs, struct fs_buf *b)
+{
+	return render_metrics_fmt(fs, b, true);
+}
+
+int render_metrics_prom(struct fs *fs, struct fs_buf *b)
+{
+	return render_metrics_fmt(fs, b, false);
 }
 
 int render_ops(struct fs_buf *b)
