@@ -98,6 +98,8 @@ static int fs_render(struct fs *fs, struct fs_handle *h)
 		return render_ops(&h->buf);
 	case N_METRICS:
 		return render_metrics(fs, &h->buf);
+	case N_METRICS_PROM:
+		return render_metrics_prom(fs, &h->buf);
 	case N_JDESC:
 		return fs_buf_printf(&h->buf, "%s\n", h->job->descriptor);
 	case N_JSTATUS:

@@ -68,6 +68,7 @@ enum fs_node {
 	N_EPOCH,
 	N_OPS,
 	N_METRICS,
+	N_METRICS_PROM, /* metrics in the Prometheus text format (render.c) */
 	N_JOBS,
 	N_LATEST,
 	N_JOB, /* jobs/N and everything below it: inodes per job */
