@@ -1,0 +1,277 @@
+#!/usr/bin/env bats
+# What an operator scrapes and scripts against (issue 27): metrics count
+# jobs as jobs and pass the Prometheus text format's and OpenMetrics'
+# rules (checked here by an independent parser of each, and by promtool and
+# prometheus_client where installed); the series for a dead GPU, free
+# slots, version and start time are there and true.
+load common
+
+# a test's own daemon (MNT2) goes even when the test failed
+teardown() {
+	if [ -n "${MNT2:-}" ]; then
+		if grep -qs " $MNT2 " /proc/self/mounts; then
+			timeout 10 umount "$MNT2" || umount -l "$MNT2"
+		fi
+		rmdir "$MNT2" 2>/dev/null || true
+	fi
+	if [ "${BATS_TEST_COMPLETED:-}" != 1 ]; then
+		for l in "${LOG2:-}" "${LOG:-}"; do
+			[ -f "$l" ] && { echo "--- $l" >&2; tail -n 50 "$l" >&2; }
+		done
+	fi
+	return 0
+}
+
+VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
+
+# check_exposition FORMAT FILE: FORMAT prom (text format 0.0.4, as promtool
+# check metrics lints it) or om (OpenMetrics 1.0); prints what is wrong
+check_exposition() {
+	python3 - "$@" <<-'PY'
+	import math, re, sys
+	fmt, path = sys.argv[1], sys.argv[2]
+	text = open(path, encoding="utf-8").read()
+	NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*$")
+	LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"')
+	TYPES = {"prom": {"counter", "gauge", "histogram", "summary", "untyped"},
+	         "om": {"counter", "gauge", "histogram", "gaugehistogram", "summary", "info",
+	                "stateset", "unknown"}}[fmt]
+	errs, fams, order, seen = [], {}, [], set()
+	def fam_of(sample):
+	    # the family a sample belongs to, by the format's suffix rules
+	    for f in reversed(order):
+	        t = fams[f]["type"]
+	        ok = {"counter": ["_total", "_created"] if fmt == "om" else [""],
+	              "gauge": [""], "untyped": [""], "unknown": [""],
+	              "histogram": ["_bucket", "_sum", "_count", "_created"],
+	              "summary": ["", "_sum", "_count", "_created"],
+	              "info": ["_info"], "stateset": [""]}.get(t, [""])
+	        if any(sample == f + s for s in ok):
+	            return f
+	    return None
+	lines = text.split("\n")
+	if fmt == "om":
+	    if lines[-1] != "" or lines[-2] != "# EOF":
+	        errs.append("OpenMetrics must end with '# EOF' and a newline")
+	    lines = lines[:-2]
+	elif lines[-1] != "":
+	    errs.append("the last line has no newline")
+	else:
+	    lines = lines[:-1]
+	current = None
+	for n, line in enumerate(lines, 1):
+	    if line.startswith("#"):
+	        m = re.match(r"# (HELP|TYPE|UNIT) (\S+) ?(.*)$", line)
+	        if not m:
+	            if fmt == "om":
+	                errs.append(f"{n}: OpenMetrics has no free comments: {line}")
+	            continue
+	        kind, name, rest = m.groups()
+	        if fmt == "prom" and kind == "UNIT":
+	            errs.append(f"{n}: UNIT is OpenMetrics only")
+	            continue
+	        if not NAME.match(name):
+	            errs.append(f"{n}: bad metric name {name}")
+	        f = fams.get(name)
+	        if f is None:
+	            if name in seen:
+	                errs.append(f"{n}: {name}: metadata after its samples")
+	            f = fams[name] = {"type": None, "help": None, "unit": None, "samples": 0}
+	            order.append(name)
+	        elif current != name:
+	            errs.append(f"{n}: {name}: family not contiguous")
+	        current = name
+	        key = kind.lower()
+	        if f[key] is not None:
+	            errs.append(f"{n}: second {kind} for {name}")
+	        if f["samples"]:
+	            errs.append(f"{n}: {kind} of {name} after its samples")
+	        f[key] = rest
+	        if kind == "TYPE" and rest not in TYPES:
+	            errs.append(f"{n}: {name}: unknown type {rest}")
+	        if kind == "UNIT" and not name.endswith("_" + rest):
+	            errs.append(f"{n}: {name}: the name must end in _{rest}")
+	        continue
+	    m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)( \S+)?$", line)
+	    if not m:
+	        errs.append(f"{n}: not a sample: {line!r}")
+	        continue
+	    name, labels, value = m.group(1), m.group(2) or "", m.group(3)
+	    seen.add(name)
+	    f = fam_of(name)
+	    if f is None or fams[f]["type"] is None:
+	        errs.append(f"{n}: {name}: no TYPE line before it")
+	        continue
+	    if f != current:
+	        errs.append(f"{n}: {name}: family {f} not contiguous")
+	    fams[f]["samples"] += 1
+	    body = labels[1:-1]
+	    pairs = LABEL.findall(body)
+	    if body and ",".join(f'{k}="{v}"' for k, v in pairs) != body.rstrip(","):
+	        errs.append(f"{n}: bad labels {labels}")
+	    key = (name, tuple(sorted(pairs)))
+	    if key in seen:
+	        errs.append(f"{n}: duplicate series {line}")
+	    seen.add(key)
+	    try:
+	        v = float(value)
+	    except ValueError:
+	        errs.append(f"{n}: bad value {value}")
+	        continue
+	    t = fams[f]["type"]
+	    if t == "counter" and (v < 0 or math.isnan(v)):
+	        errs.append(f"{n}: a counter below 0")
+	    if name.endswith("_bucket") and "le" not in dict(pairs):
+	        errs.append(f"{n}: a bucket without le")
+	    fams[f].setdefault("series", []).append((name, dict(pairs), v))
+	for name in order:
+	    f = fams[name]
+	    if f["help"] is None:
+	        errs.append(f"{name}: no HELP")
+	    if f["type"] is None:
+	        errs.append(f"{name}: no TYPE")
+	    if fmt == "prom" and f["type"] == "counter" and not name.endswith("_total"):
+	        errs.append(f"{name}: a counter's name must end in _total (promtool lint)")
+	    if fmt == "om" and f["type"] == "counter" and name.endswith("_total"):
+	        errs.append(f"{name}: an OpenMetrics counter family is named without _total")
+	    if f["type"] == "histogram":
+	        s = f.get("series", [])
+	        b = [(float(l["le"]), v) for nm, l, v in s if nm == name + "_bucket"]
+	        cnt = [v for nm, l, v in s if nm == name + "_count"]
+	        if not b or b[-1][0] != math.inf or not cnt or b[-1][1] != cnt[0]:
+	            errs.append(f"{name}: no +Inf bucket equal to _count")
+	        if any(b[i][1] > b[i + 1][1] or b[i][0] >= b[i + 1][0] for i in range(len(b) - 1)):
+	            errs.append(f"{name}: buckets not cumulative in le order")
+	print("\n".join(errs))
+	sys.exit(1 if errs else 0)
+	PY
+}
+
+# metric FILE SERIES: the value of one series, as written
+metric() {
+	awk -v s="$2" '$1 == s { print $2 }' "$1"
+}
+
+@test "metrics.prom passes the Prometheus text format's rules: HELP and TYPE on every family, counters named _total" {
+	# something in every family, the tenant ones included (root reads them)
+	result_of "scan path=/etc/services op=count" >/dev/null
+	run check_exposition prom "$MNT/metrics.prom"
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	# every family of the OpenMetrics file is in it too
+	om=$(sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$MNT/metrics" | sort)
+	prom=$(sed -n 's/^# TYPE \([a-z_]*\) .*/\1/p' "$MNT/metrics.prom" | sed 's/_total$//; s/^vyrefs_build_info$/vyrefs_build/' | sort)
+	[ "$om" = "$prom" ]
+	[ "$(echo "$om" | wc -l)" -ge 20 ]
+}
+
+@test "metrics passes OpenMetrics' rules: # EOF last, counter families without _total, UNIT a suffix" {
+	run check_exposition om "$MNT/metrics"
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+}
+
+@test "promtool check metrics is clean on metrics.prom" {
+	local promtool=${PROMTOOL:-$(command -v promtool || true)}
+	[ -n "$promtool" ] || skip "promtool not installed (Debian: apt-get install prometheus)"
+	run "$promtool" check metrics < "$MNT/metrics.prom"
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+}
+
+@test "prometheus_client's parsers read both files, the same families and values" {
+	/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null ||
+		skip "prometheus_client not installed (Debian: apt-get install python3-prometheus-client)"
+	run /usr/bin/python3 - "$MNT/metrics" "$MNT/metrics.prom" <<-'PY'
+	import sys
+	from prometheus_client.openmetrics.parser import text_string_to_metric_families as om
+	from prometheus_client.parser import text_string_to_metric_families as prom
+	a = {s.name: s.value for f in om(open(sys.argv[1]).read()) for s in f.samples if not s.labels}
+	b = {s.name: s.value for f in prom(open(sys.argv[2]).read()) for s in f.samples if not s.labels}
+	# the two reads a moment apart: the counters that cannot move meanwhile
+	for k in ("vyrefs_build_info", "vyrefs_start_time_seconds"):
+	    assert a.get(k) == b.get(k), (k, a.get(k), b.get(k))
+	print(len(a), len(b))
+	PY
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+}
+
+@test "a job over 14 files moves jobs by 1 (metrics, status, histogram) and files by 14" {
+	local d="$BATS_TEST_TMPDIR/tree" f=0 n
+	mkdir -p "$d/sub"
+	for i in $(seq 1 7); do seq 1 "$i" > "$d/f$i"; seq 1 "$i" > "$d/sub/g$i"; done
+	n=$(find "$d" -type f | wc -l)
+	[ "$n" -eq 14 ]
+	local jobs0 hist0 files0 done0
+	jobs0=$(metric "$MNT/metrics.prom" 'vyrefs_jobs_total{state="done"}')
+	hist0=$(metric "$MNT/metrics.prom" vyrefs_job_duration_seconds_count)
+	files0=$(metric "$MNT/metrics.prom" vyrefs_files_total)
+	done0=$(sed -n 's/^jobs_done=//p' "$MNT/status")
+	# 2 * (1 + 2 + ... + 7) lines, by an independent count
+	[ "$(result_of "scan path=$d op=count")" = "$(cat "$d"/f* "$d"/sub/g* | wc -l)" ]
+	[ "$(metric "$MNT/metrics.prom" 'vyrefs_jobs_total{state="done"}')" = $((jobs0 + 1)) ]
+	[ "$(metric "$MNT/metrics" 'vyrefs_jobs_total{state="done"}')" = $((jobs0 + 1)) ]
+	[ "$(metric "$MNT/metrics.prom" vyrefs_job_duration_seconds_count)" = $((hist0 + 1)) ]
+	[ "$(metric "$MNT/metrics.prom" vyrefs_files_total)" = $((files0 + n)) ]
+	[ "$(sed -n 's/^jobs_done=//p' "$MNT/status")" = $((done0 + 1)) ]
+	[ "$(sed -n 's/^jobs_active=//p' "$MNT/status")" = 0 ]
+	[ "$(metric "$MNT/metrics.prom" vyrefs_jobs_active)" = 0 ]
+}
+
+@test "jobs by state add up to the duration histogram's count: a cancelled job counts as cancelled" {
+	local big="$BATS_TEST_TMPDIR/big" c0 id
+	truncate -s 1G "$big"
+	c0=$(metric "$MNT/metrics.prom" 'vyrefs_jobs_total{state="cancelled"}')
+	id=$(submit "scan path=$big op=count byte=0 chunk=64K")
+	echo cancel > "$MNT/jobs/$id/ctl"
+	wait_job "$id"
+	[ "$(sed -n 's/^state=//p' "$MNT/jobs/$id/status")" = cancelled ]
+	[ "$(metric "$MNT/metrics.prom" 'vyrefs_jobs_total{state="cancelled"}')" = $((c0 + 1)) ]
+	[ "$(sed -n 's/^jobs_cancelled=//p' "$MNT/status")" = $((c0 + 1)) ]
+	python3 - "$MNT/metrics.prom" <<-'PY'
+	import re, sys
+	t = open(sys.argv[1]).read()
+	jobs = sum(int(v) for v in re.findall(r'^vyrefs_jobs_total\{state="\w+"\} (\d+)$', t, re.M))
+	count = int(re.search(r"^vyrefs_job_duration_seconds_count (\d+)$", t, re.M).group(1))
+	assert jobs == count, (jobs, count)
+	PY
+}
+
+@test "build_info is vyrefs --version's, start_time is now less uptime, gpu_dead and slots_free per unit match status" {
+	local v now start up
+	v=$("$VYREFS" --version | awk '{ print $2 }')
+	[ "$(metric "$MNT/metrics.prom" "vyrefs_build_info{version=\"$v\"}")" = 1 ]
+	grep -qx "vyrefs_build_info{version=\"$v\"} 1" "$MNT/metrics"
+	now=$(date +%s)
+	start=$(metric "$MNT/metrics.prom" vyrefs_start_time_seconds)
+	up=$(sed -n 's/^uptime_s=//p' "$MNT/status")
+	[ $((now - up - start)) -ge -2 ]
+	[ $((now - up - start)) -le 2 ]
+	[ "$(metric "$MNT/metrics.prom" 'vyrefs_gpu_dead{unit="0"}')" = "$(sed -n 's/^unit0_dead=//p' "$MNT/status")" ]
+	[ "$(metric "$MNT/metrics.prom" 'vyrefs_gpu_dead{unit="0"}')" = 0 ]
+	[ "$(metric "$MNT/metrics.prom" 'vyrefs_slots{unit="0"}')" = "$(sed -n 's/^slots=//p' "$MNT/status")" ]
+	# nothing runs: every slot is free
+	[ "$(metric "$MNT/metrics.prom" 'vyrefs_slots_free{unit="0"}')" = "$(sed -n 's/^slots=//p' "$MNT/status")" ]
+}
+
+@test "a GPU given up on shows vyrefs_gpu_dead{unit=\"0\"} 1 and its job failed, as status's gpu_dead" {
+	MNT2=$(mktemp -d /tmp/vyre-mnt.XXXXXX)
+	LOG2="$BATS_TEST_TMPDIR/vyrefs2.log"
+	VYRE_FAULT_GPU_STALL_AFTER=0 "$VYREFS" "$MNT2" -o "log=$LOG2,kernel=relaunch,gpu_timeout=1000,slots=4"
+	local data="$BATS_TEST_TMPDIR/data" id
+	head -c 300000 /dev/urandom > "$data"
+	[ "$(metric "$MNT2/metrics.prom" 'vyrefs_gpu_dead{unit="0"}')" = 0 ]
+	exec 7<>"$MNT2/ctl"
+	echo "scan path=$data op=count chunk=64K" >&7
+	read -r id <&7
+	exec 7>&-
+	run timeout 20 cat "$MNT2/jobs/$id/wait"
+	[[ "$output" == *"state=failed"* ]]
+	[ "$(sed -n 's/^gpu_dead=//p' "$MNT2/status")" = 1 ]
+	[ "$(metric "$MNT2/metrics.prom" 'vyrefs_gpu_dead{unit="0"}')" = 1 ]
+	grep -qx 'vyrefs_gpu_dead{unit="0"} 1' "$MNT2/metrics"
+	[ "$(metric "$MNT2/metrics.prom" 'vyrefs_jobs_total{state="failed"}')" = 1 ]
+	[ "$(metric "$MNT2/metrics.prom" 'vyrefs_files_failed_total')" = 1 ]
+}
