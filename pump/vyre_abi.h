@@ -240,6 +240,10 @@
 #define VYRE_MODE_PERSISTENT 1
 
 #ifndef VULKAN
+/* The finisher gathers bins or a packed slot's counts one word per lane, into the bins' scratch. */
+_Static_assert(VYRE_HIST_BINS == VYRE_WG_SIZE, "one bin per lane");
+_Static_assert(VYRE_PACK_FILES_MAX <= VYRE_HIST_BINS, "packed counts fit the bins' scratch");
+
 struct vyre_push {
 	uint64_t arena_addr; /* buffer device address of the data arena */
 	uint64_t data_addr;  /* buffer device address of the job data pool */

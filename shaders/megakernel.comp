@@ -298,13 +298,17 @@ void run_tile(uint s, uint tile)
 	// for the host: memoryBarrierBuffer orders only its own invocation's.
 	memoryBarrierBuffer();
 	uint partial = wg_sum(mine);
+	// A packed tile's per-file counts go to the slot's scratch (the bins'
+	// words: packed ops have no bins), not to host memory: only the
+	// finishing lane's own stores reach the host ordered before its done
+	// word (a shader has no system-scope barrier; ARCHITECTURE.md, grep's
+	// tagged out words), so the finisher copies them out below.
 	if (packed) {
 		memoryBarrierShared();
 		barrier();
 		uint i = tile * VYRE_PACK_FILES_PER_TILE + lane;
-		if (lane < VYRE_PACK_FILES_PER_TILE && i < VYRE_PACK_FILES_MAX)
-			gw.w[VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS) +
-			     s * VYRE_GO_WORDS + i] = s_pack[lane];
+		if (lane < VYRE_PACK_FILES_PER_TILE && i < VYRE_PACK_FILES_MAX && s_pack[lane] != 0u)
+			atomicAdd(dv.w[scratch_word(s, VYRE_S_HIST + i)], s_pack[lane]);
 	}
 	if ((flags & VYRE_OPF_BINS) != 0u && s_hist[lane] != 0)
 		atomicAdd(dv.w[scratch_word(s, VYRE_S_HIST + lane)], s_hist[lane]);
@@ -331,14 +335,27 @@ void run_tile(uint s, uint tile)
 		return;
 
 	// Last tile: publish the slot's result, leave its scratch zeroed for
-	// the next use of the slot.
-	if ((flags & VYRE_OPF_BINS) != 0u) {
-		uint bin = atomicExchange(dv.w[scratch_word(s, VYRE_S_HIST + lane)], 0u);
-		gw.w[hist_word(s, lane)] = bin;
+	// the next use of the slot. The bins (or a packed slot's per-file
+	// counts) are gathered by every lane but stored to host memory by lane
+	// 0 alone, before its done word: another lane's store to host memory
+	// may land after the done word (seen on the H100 for grep's records).
+	bool wide = packed || (flags & VYRE_OPF_BINS) != 0u;
+	if (wide) {
+		s_hist[lane] = atomicExchange(dv.w[scratch_word(s, VYRE_S_HIST + lane)], 0u);
+		memoryBarrierShared();
 	}
 	memoryBarrierBuffer();
 	barrier();
 	if (lane == 0) {
+		if (packed) {
+			uint o = VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS) +
+				 s * VYRE_GO_WORDS;
+			for (uint i = 0u; i < VYRE_PACK_FILES_MAX; i++)
+				gw.w[o + i] = s_hist[i];
+		} else if (wide) {
+			for (uint i = 0u; i < VYRE_HIST_BINS; i++)
+				gw.w[hist_word(s, i)] = s_hist[i];
+		}
 		uint acc = atomicExchange(dv.w[scratch_word(s, VYRE_S_ACC)], 0u);
 		uint f = atomicExchange(dv.w[scratch_word(s, VYRE_S_FAULT)], 0u);
 		uvec3 opw = uvec3(0u);
