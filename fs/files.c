@@ -246,6 +246,7 @@ void fs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	uint64_t id = 0;
 	enum fs_node n = fs_ino_node(ino, &id);
 	struct fs_handle *h;
+	bool pending;
 	int ret = 0;
 
 	if (n == N_NONE) {
@@ -274,7 +275,13 @@ void fs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			goto out_free;
 		}
 	}
-	if (n != N_JWAIT && n != N_CTL && n != N_JCTL) {
+	/* a running job's result is rendered at its end: a read waits as wait's does */
+	pending = n == N_JRESULT && !render_job_ended(fs, h->job);
+	if (pending && (fi->flags & O_NONBLOCK)) {
+		ret = -EAGAIN;
+		goto out_free;
+	}
+	if (n != N_JWAIT && n != N_CTL && n != N_JCTL && !pending) {
 		fs_latency_reader(fuse_req_ctx(req)->uid); /* metrics' per-tenant series: root only */
 		ret = fs_render_open(fs, h);
 		if (ret)
@@ -505,7 +512,7 @@ void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 	unsigned revents = POLLIN | POLLRDNORM;
 
-	bool waits = h->node == N_JWAIT;
+	bool waits = h->node == N_JWAIT || h->node == N_JRESULT;
 
 	(void)ino;
 	if (h->node == N_CTL || h->node == N_JCTL)
@@ -592,7 +599,7 @@ void fs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 
 	(void)ino;
-	if (h->node == N_JWAIT) {
+	if (h->node == N_JWAIT || h->node == N_JRESULT) {
 		pthread_mutex_lock(&h->lock);
 		bool rendered = h->rendered;
 		pthread_mutex_unlock(&h->lock);

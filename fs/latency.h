@@ -50,6 +50,9 @@ void fs_latency_tenant(struct fs *fs, const char *tenant, enum pump_job_state st
  * a tenant label defaults to its submitter's uid). om: OpenMetrics, else
  * the Prometheus text format. */
 int fs_latency_render(struct fs *fs, struct fs_buf *b, int tenants, bool om);
+/* files.c asks render.c: has j ended (fs->lock taken)? A running job's
+ * result is rendered only then. */
+bool render_job_ended(struct fs *fs, struct fs_job *j);
 /* metrics.prom: the Prometheus text format of metrics (render.c) */
 int render_metrics_prom(struct fs *fs, struct fs_buf *b);
 /*

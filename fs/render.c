@@ -4,6 +4,7 @@
  * results, failed chunks, metrics, ops, README.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,11 +158,35 @@ int render_job_status(struct fs_job *j, struct fs_buf *b)
 	return kvu(b, "fence_done_us", in.fence_done_us);
 }
 
+bool render_job_ended(struct fs *fs, struct fs_job *j)
+{
+	bool ended;
+
+	pthread_mutex_lock(&fs->lock);
+	ended = j->ended;
+	pthread_mutex_unlock(&fs->lock);
+	return ended;
+}
+
+/*
+ * Read once the job has ended (files.c waits for it: a running job's sum
+ * so far read as a wrong 0). A cancelled job has no result: its read fails
+ * ECANCELED. A failed one's covers the chunks that were read (failed lists
+ * the others), as README's "Files" says.
+ */
 int render_job_result(struct fs_job *j, struct fs_buf *b)
 {
 	struct pump_job_info in;
 	int ret = 0;
 
+	if (j->many) {
+		struct fs_many_counts c;
+		fs_many_info(j, &in, &c);
+	} else {
+		pump_job_info(j->pj, &in);
+	}
+	if (in.state == PUMP_JOB_CANCELLED)
+		return -ECANCELED;
 	if (j->many)
 		return render_many_result(j, b);
 	if (j->op->result == PUMP_RESULT_HIST) {
@@ -171,7 +196,6 @@ int render_job_result(struct fs_job *j, struct fs_buf *b)
 			ret = fs_buf_printf(b, "0x%02x %llu\n", i, (unsigned long long)bins[i]);
 		return ret;
 	}
-	pump_job_info(j->pj, &in);
 	return fs_buf_printf(b, "%llu\n", (unsigned long long)in.result);
 }
 
