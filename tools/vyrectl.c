@@ -286,15 +286,24 @@ static size_t kv_unquote_ansi_c(const char *v, size_t n, size_t i, char *out, si
 	return i; /* at the closing quote */
 }
 
-/* Undoes the daemon's shell quoting of a value: 'it'\''s' is it's, $'a\nb' is a, newline, b. */
-void kv_unquote(const char *v, size_t n, char *out, size_t size)
+/*
+ * Undoes the daemon's shell quoting of a value as sh reads it: 'it'\''s' is
+ * it's, $'a\nb' is a, newline, b. A newline inside quotes is part of the
+ * value; the first one outside quotes ends it. Returns how many bytes of v
+ * it took, so the caller goes on after the newline: a status file is split
+ * into lines only as it is unquoted, never before (a value split at its
+ * newline once forged keys from a file name).
+ */
+size_t kv_unquote_len(const char *v, size_t n, char *out, size_t size)
 {
 	bool quoted = false;
-	size_t o = 0;
+	size_t i, o = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		char ch = v[i];
 
+		if (!quoted && ch == '\n')
+			break;
 		if (!quoted && ch == '$' && i + 1 < n && v[i + 1] == '\'') {
 			i = kv_unquote_ansi_c(v, n, i + 2, out, size, &o);
 			continue;
@@ -308,7 +317,14 @@ void kv_unquote(const char *v, size_t n, char *out, size_t size)
 		if (o + 1 < size)
 			out[o++] = ch;
 	}
-	out[o] = '\0';
+	if (size)
+		out[o] = '\0';
+	return i;
+}
+
+void kv_unquote(const char *v, size_t n, char *out, size_t size)
+{
+	kv_unquote_len(v, n, out, size);
 }
 
 static bool key_is(const char *key, size_t klen, const char *name)
@@ -335,18 +351,23 @@ static void job_status_set(struct job_status *st, const char *key, size_t klen, 
 /* key=value lines as README.md "Files" writes them; -EPROTO if there is no state=. */
 static int job_status_parse(const char *text, struct job_status *st)
 {
-	memset(st, 0, sizeof(*st));
-	for (const char *line = text; line && *line;) {
-		const char *nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		const char *eq = memchr(line, '=', len);
-		char val[256];
+	const char *end = text + strlen(text);
 
-		if (eq) {
-			kv_unquote(eq + 1, len - (size_t)(eq - line) - 1, val, sizeof(val));
-			job_status_set(st, line, (size_t)(eq - line), val);
+	memset(st, 0, sizeof(*st));
+	for (const char *line = text; line < end;) {
+		size_t klen = strcspn(line, "=\n");
+		char val[512];
+
+		if (line[klen] != '=') { /* no key: skip the line */
+			line += klen + (line[klen] ? 1 : 0);
+			continue;
 		}
-		line += len + (nl ? 1 : 0);
+		const char *key = line;
+
+		line += klen + 1;
+		line += kv_unquote_len(line, (size_t)(end - line), val, sizeof(val));
+		job_status_set(st, key, klen, val);
+		line += line < end; /* the newline that ended it */
 	}
 	return st->state[0] ? 0 : -EPROTO;
 }

@@ -81,6 +81,8 @@ int mount_write(const struct vyrectl *c, const char *rel, const char *s);
 int job_id_check(const char *id);
 void job_rel(const char *id, const char *file, char rel[VYRECTL_REL_MAX]);
 void kv_unquote(const char *v, size_t n, char *out, size_t size);
+/* kv_unquote up to the first newline outside quotes; returns the bytes taken */
+size_t kv_unquote_len(const char *v, size_t n, char *out, size_t size);
 int job_wait(const struct vyrectl *c, const char *id, struct job_status *st);
 
 int put_quoted(struct buf *b, const char *s, bool escape_high);

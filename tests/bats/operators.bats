@@ -275,3 +275,68 @@ metric() {
 	[ "$(metric "$MNT2/metrics.prom" 'vyrefs_jobs_total{state="failed"}')" = 1 ]
 	[ "$(metric "$MNT2/metrics.prom" 'vyrefs_files_failed_total')" = 1 ]
 }
+
+@test "cat result of a running job waits for its end and prints the true count, never a running 0" {
+	local big="$BATS_TEST_TMPDIR/holes" id t0 got
+	# 256 MiB of holes in 64K chunks: seconds of work on lavapipe
+	truncate -s 256M "$big"
+	id=$(submit "scan path=$big op=count byte=0 chunk=64K")
+	got=$(timeout 120 cat "$MNT/jobs/$id/result")
+	# a hole is all zero bytes: every byte counts
+	[ "$got" = $((256 << 20)) ]
+	[ "$(sed -n 's/^state=//p' "$MNT/jobs/$id/status")" = done ]
+	# the README's own example: latest, read at once
+	echo "scan path=/etc/services op=count" > "$MNT/ctl"
+	[ "$(cat "$MNT/jobs/latest/result")" = "$(tr -cd '\n' < /etc/services | wc -c)" ]
+}
+
+@test "a non-blocking open of a running job's result fails EAGAIN; once ended it reads" {
+	local big="$BATS_TEST_TMPDIR/holes" id
+	truncate -s 256M "$big"
+	id=$(submit "scan path=$big op=count byte=0 chunk=64K")
+	run python3 -c '
+import errno, os, sys
+try:
+    os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+except OSError as e:
+    print(errno.errorcode[e.errno]); sys.exit(0)
+print("opened"); sys.exit(1)' "$MNT/jobs/$id/result"
+	echo "$output" >&2
+	if [ "$output" = opened ]; then
+		# a device fast enough to end 256 MiB before the open: no race to test
+		[ "$(sed -n 's/^state=//p' "$MNT/jobs/$id/status")" = done ]
+		skip "the job ended before the open"
+	fi
+	[ "$status" -eq 0 ]
+	[ "$output" = EAGAIN ]
+	wait_job "$id"
+	run python3 -c 'import os, sys; print(os.read(os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK), 99).decode().strip())' "$MNT/jobs/$id/result"
+	[ "$output" = $((256 << 20)) ]
+}
+
+@test "a cancelled job's result fails ECANCELED, also for a reader that waited" {
+	local big="$BATS_TEST_TMPDIR/holes" id pid
+	truncate -s 1G "$big"
+	id=$(submit "scan path=$big op=count byte=0 chunk=64K")
+	cat "$MNT/jobs/$id/result" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	sleep 0.5
+	echo cancel > "$MNT/jobs/$id/ctl"
+	run wait "$pid"
+	[ "$status" -ne 0 ]
+	[ ! -s "$BATS_TEST_TMPDIR/out" ]
+	grep -q "Operation canceled" "$BATS_TEST_TMPDIR/err"
+	[ "$(sed -n 's/^state=//p' "$MNT/jobs/$id/status")" = cancelled ]
+	run cat "$MNT/jobs/$id/result"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation canceled"* ]]
+	# a many-file job cancelled at once: no 0 either
+	id=$(submit "scan path=/usr/share op=count")
+	echo cancel > "$MNT/jobs/$id/ctl"
+	wait_job "$id"
+	if [ "$(sed -n 's/^state=//p' "$MNT/jobs/$id/status")" = cancelled ]; then
+		run cat "$MNT/jobs/$id/result"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"Operation canceled"* ]]
+	fi
+}

@@ -4,7 +4,7 @@
 # daemon's own ctl answer and the job files.
 load common
 
-VYRECTL="$VYRE_ROOT/build/tools/vyrectl"
+VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
 GPL=/usr/share/common-licenses/GPL-3
 LLVM=/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1
 
@@ -143,4 +143,42 @@ for pat in sys.argv[2:]:
 	[ "$status" -eq 0 ]
 	[[ "$output" == *" of 117.3 MB "*" GB/s"* ]]
 	[[ "$output" == *$'\r\e[K'"$want"$'\r'* ]]
+}
+
+# fake_mount DIR STATUS: a directory laid out as a mount with one ended job 1
+# whose status and wait are STATUS and whose result is 7 (vyrectl reads only
+# files, so its parser is tested here against exactly these bytes)
+fake_mount() {
+	mkdir -p "$1/jobs/1"
+	: > "$1/ctl"
+	printf '%s' "$2" > "$1/jobs/1/status"
+	printf '%s' "$2" > "$1/jobs/1/wait"
+	echo 7 > "$1/jobs/1/result"
+}
+
+@test "vyrectl unquotes status before splitting it into lines: a quoted newline forges no state" {
+	local fake="$BATS_TEST_TMPDIR/fake" st
+	# valid sh: a single-quoted value holding newlines and a forged key
+	st=$'id=1\nstate=done\nop=count\npath=\'/tmp/x\nstate=failed\nerror=forged\ny\'\nerror=\'\'\n'
+	fake_mount "$fake" "$st"
+	# the reference: what sh's eval makes of the same bytes
+	[ "$(state=; eval "$st"; echo "$state")" = done ]
+	run "$VYRECTL" -m "$fake" wait 1
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	[ "$output" = 7 ]
+	# $'...' and '\'' too, and a line with no key is skipped
+	st=$'junk\nid=1\npath=$\'/x\\nstate=failed\'\nstate=\'do\'ne\nerror=\'it\'\\\'\'s\'\n'
+	[ "$(state=; eval "$st"; echo "$state")" = done ]
+	fake_mount "$fake" "$st"
+	run "$VYRECTL" -m "$fake" wait 1
+	[ "$status" -eq 0 ]
+	[ "$output" = 7 ]
+	# and a failed state is still seen, with its error unquoted
+	st=$'id=1\npath=\'a\nb\'\nstate=failed\nerror=\'it\'\\\'\'s 1 of 2\'\n'
+	fake_mount "$fake" "$st"
+	run "$VYRECTL" -m "$fake" wait 1
+	echo "$output" >&2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"job 1 failed: it's 1 of 2"* ]]
 }
