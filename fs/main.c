@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "fs.h"
@@ -54,7 +55,7 @@ static void usage(const char *prog)
 	printf("usage: %s [-f] [-d] [-s] [-o opt,...] [SOURCE] MOUNTPOINT\n"
 	       "\n"
 	       "Mounts a filesystem whose ctl file takes GPU scan jobs:\n"
-	       "  echo \"scan path=/var/log/syslog op=count\" > MOUNTPOINT/ctl\n"
+	       "  echo \"scan path=/etc/services op=count\" > MOUNTPOINT/ctl\n"
 	       "\n"
 	       "vyrefs options:\n"
 	       "  -o slots=N          ring slots (default 32)\n"
@@ -75,7 +76,8 @@ static void usage(const char *prog)
 	       "                      (default 0: refused, EINVAL)\n"
 	       "  -o priority_group=GROUP  members may submit priority=high and critical\n"
 	       "                      (default: root only)\n"
-	       "  -o log=FILE         daemon log (default: none once daemonized)\n"
+	       "  -o log=FILE         daemon log (default: syslog, facility daemon, once\n"
+	       "                      daemonized: journalctl -t vyrefs)\n"
 	       "  -o allow_other      let other users submit (checked per caller)\n"
 	       "  -f  foreground   -d  debug (foreground)   -s  single-threaded\n"
 	       "\n"
@@ -191,23 +193,20 @@ static int pump_config_from(struct fs *fs, struct pump_config *pc)
 	return 0;
 }
 
-/* Opens the pump, picking defaults by device: smaller slots for lavapipe. */
-static int fs_open_pump(struct fs *fs)
+/* Opens the pump with the configuration checked before the fork. */
+static int fs_open_pump(struct fs *fs, struct pump_config *pc)
 {
-	struct pump_config pc;
-	int ret = pump_config_from(fs, &pc);
+	int ret;
 
+	if (!pc->slots)
+		pc->slots = 32;
+	if (!pc->chunk)
+		pc->chunk = 4u << 20;
+	ret = pump_units_create(pc, fs->opts.device, &fs->units);
 	if (ret)
-		return ret;
-	if (!pc.slots)
-		pc.slots = 32;
-	if (!pc.chunk)
-		pc.chunk = 4u << 20;
-	ret = pump_units_create(&pc, fs->opts.device, &fs->units);
-	if (ret)
-		fprintf(stderr, "vyrefs: cannot start the GPU pump%s: %s\n",
+		fprintf(stderr, "vyrefs: error: cannot start the GPU pump%s: %s\n",
 			fs->opts.device ? " (see the unit named above)" : "", strerror(-ret));
-	fs->chunk = pc.chunk;
+	fs->chunk = pc->chunk;
 	return ret;
 }
 
@@ -292,6 +291,81 @@ static int log_open(const char *log)
 	return fd;
 }
 
+/*
+ * Where the daemon's messages go once it forks: the log= file, or without
+ * one syslog (LOG_DAEMON, ident "vyrefs": the journal on systemd), so a
+ * daemon mounted from fstab or "mount -t" no longer loses every message.
+ * Every message is a line on stderr (pump/log.c, libfuse, perror), so the
+ * FILE stderr itself is replaced by a stream whose writes end here; glibc
+ * lets a program assign stderr. Until the mount is up an error also goes
+ * to the terminal of the one who mounts (the parent waits for the child and
+ * exits with its status), and nothing else: a mount that works prints
+ * nothing. One per process, used under stderr's own FILE lock.
+ */
+static struct {
+	int fd;   /* log=: the file; -1: syslog */
+	int term; /* the mounting terminal's stderr until daemon_ready, else -1 */
+	char line[2048];
+	size_t len;
+} fs_log = {.fd = -1, .term = -1};
+
+static void fs_log_line(const char *line, size_t len)
+{
+	static const char pfx[] = "vyrefs: ";
+	bool ours = len >= sizeof(pfx) - 1 && !memcmp(line, pfx, sizeof(pfx) - 1);
+	const char *msg = ours ? line + sizeof(pfx) - 1 : line;
+	size_t mlen = len - (size_t)(msg - line);
+	int prio = !ours					    ? LOG_WARNING /* libfuse's, perror's */
+		   : mlen >= 7 && !memcmp(msg, "error: ", 7) ? LOG_ERR
+		   : mlen >= 7 && !memcmp(msg, "debug: ", 7) ? LOG_DEBUG
+							     : LOG_INFO;
+
+	if (fs_log.term >= 0 && prio <= LOG_WARNING) /* best effort: the terminal may be gone */
+		(void)!write(fs_log.term, line, len);
+	if (fs_log.fd >= 0)
+		(void)!write(fs_log.fd, line, len);
+	else
+		syslog(prio, "%.*s", (int)(mlen && msg[mlen - 1] == '\n' ? mlen - 1 : mlen), msg);
+}
+
+static ssize_t fs_log_write(void *cookie, const char *buf, size_t n)
+{
+	(void)cookie;
+	for (size_t i = 0; i < n; i++) {
+		fs_log.line[fs_log.len++] = buf[i];
+		if (buf[i] == '\n' || fs_log.len == sizeof(fs_log.line)) {
+			fs_log_line(fs_log.line, fs_log.len);
+			fs_log.len = 0;
+		}
+	}
+	return (ssize_t)n;
+}
+
+/* In the forked daemon, before anything logs: stderr becomes the log. */
+static int fs_log_start(int logfd, bool to_file)
+{
+	cookie_io_functions_t io = {.write = fs_log_write};
+	FILE *f;
+
+	fs_log.term = dup(STDERR_FILENO);
+	if (fs_log.term < 0)
+		return -errno;
+	fs_log.fd = to_file ? logfd : -1;
+	if (!to_file)
+		openlog("vyrefs", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	f = fopencookie(NULL, "w", io);
+	if (!f) {
+		int e = errno;
+		close(fs_log.term);
+		fs_log.term = -1;
+		return -e;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	fflush(stderr);
+	stderr = f;
+	return 0;
+}
+
 static void daemon_ready(int notify, int logfd)
 {
 	char ok = 0;
@@ -299,6 +373,8 @@ static void daemon_ready(int notify, int logfd)
 
 	if (notify < 0)
 		return;
+	/* what writes to fd 2 itself (a sanitizer's report) goes to the log file
+	 * or nowhere; stderr's lines go to fs_log */
 	dup2(logfd, STDOUT_FILENO);
 	dup2(logfd, STDERR_FILENO);
 	fd = open("/dev/null", O_RDONLY);
@@ -307,9 +383,14 @@ static void daemon_ready(int notify, int logfd)
 		close(fd);
 	}
 	if (chdir("/") < 0)
-		perror("chdir");
+		perror("vyrefs: error: chdir");
+	flockfile(stderr);
+	if (fs_log.term >= 0)
+		close(fs_log.term);
+	fs_log.term = -1; /* the terminal hears no more */
+	funlockfile(stderr);
 	if (write(notify, &ok, 1) != 1)
-		perror("notify");
+		perror("vyrefs: error: notify");
 	close(notify);
 }
 
@@ -330,6 +411,7 @@ int main(int argc, char *argv[])
 	struct fuse_cmdline_opts cl = {0};
 	struct fuse_session *se = NULL;
 	struct fuse_loop_config *lc = NULL;
+	struct pump_config pc;
 	struct fs fs = {.opts = {.direct = -1,
 				 .async = -1,
 				 .jobs_cap = FS_JOBS_CAP_DEFAULT,
@@ -370,6 +452,10 @@ int main(int argc, char *argv[])
 			mnt, mnt);
 		goto out_args;
 	}
+	/* every option is checked before the fork and the GPU: a bad one fails
+	 * at once, on the terminal, with nothing opened */
+	if (pump_config_from(&fs, &pc))
+		goto out_args;
 	logfd = log_open(fs.opts.log);
 	if (logfd < 0)
 		goto out_args;
@@ -378,30 +464,35 @@ int main(int argc, char *argv[])
 	fuse_opt_add_arg(&args, "-odefault_permissions");
 	fuse_opt_add_arg(&args, "-ofsname=vyrefs");
 	fuse_opt_add_arg(&args, "-osubtype=vyrefs");
+	/* unknown -o options fail here, named by libfuse; it starts no thread */
+	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs);
+	if (!se)
+		goto out_free;
+	fs.se = se;
 	fs_raise_nofile();
 	fs.started = time(NULL);
 	if (fs_jobs_init(&fs))
-		goto out_free;
-
-	if (!cl.foreground && daemon_fork(&notify) < 0) {
-		perror("vyrefs: fork");
-		goto out_free;
-	}
-	if (fs_open_pump(&fs))
-		goto out_free;
-	/* unknown -o options fail here, named by libfuse */
-	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs);
-	if (!se)
-		goto out_pump;
-	fs.se = se;
-	if (fuse_session_mount(se, mnt) != 0) {
-		fprintf(stderr, "vyrefs: cannot mount on %s (does it exist? already mounted?)\n",
-			mnt);
 		goto out_destroy;
+
+	if (!cl.foreground) {
+		if (daemon_fork(&notify) < 0) {
+			perror("vyrefs: fork");
+			goto out_destroy;
+		}
+		if (fs_log_start(logfd, fs.opts.log != NULL) < 0)
+			perror("vyrefs: error: the log"); /* stderr stays the terminal's */
+	}
+	if (fs_open_pump(&fs, &pc))
+		goto out_destroy;
+	if (fuse_session_mount(se, mnt) != 0) {
+		fprintf(stderr,
+			"vyrefs: error: cannot mount on %s (does it exist? already mounted?)\n", mnt);
+		goto out_pump;
 	}
 	/* paths on the mount itself are refused by device (resolve.c) */
 	if (mount_find(mnt, &fs.mount_dev) != 0) {
-		fprintf(stderr, "vyrefs: %s: the new mount is not in /proc/self/mountinfo\n", mnt);
+		fprintf(stderr, "vyrefs: error: %s: the new mount is not in /proc/self/mountinfo\n",
+			mnt);
 		goto out_unmount;
 	}
 	if (fuse_set_signal_handlers(se) != 0)
@@ -428,13 +519,12 @@ out_signals:
 	fuse_remove_signal_handlers(se);
 out_unmount:
 	fuse_session_unmount(se);
-out_destroy:
-	/* the pump goes first: ending its jobs answers their readers on se */
-	pump_units_destroy(&fs.units);
-	fuse_session_destroy(se);
 out_pump:
-	/* cancels what runs, waits for its slots, releases the GPU */
+	/* the pump goes first: ending its jobs answers their readers on se; it
+	 * cancels what runs, waits for its slots, releases the GPU */
 	pump_units_destroy(&fs.units);
+out_destroy:
+	fuse_session_destroy(se);
 out_free:
 	if (notify >= 0) {
 		char fail = 1;

@@ -14,6 +14,9 @@ teardown() {
 		fi
 		rmdir "$MNT2" 2>/dev/null || true
 	fi
+	# the target a syslog test made for its bind mount (none was there)
+	[ -z "${MADE_DEV_LOG:-}" ] || rm -f /dev/log
+	[ -z "${LISTENER:-}" ] || kill "$LISTENER" 2>/dev/null || true
 	if [ "${BATS_TEST_COMPLETED:-}" != 1 ]; then
 		for l in "${LOG2:-}" "${LOG:-}"; do
 			[ -f "$l" ] && { echo "--- $l" >&2; tail -n 50 "$l" >&2; }
@@ -339,4 +342,77 @@ print("opened"); sys.exit(1)' "$MNT/jobs/$id/result"
 		[ "$status" -ne 0 ]
 		[[ "$output" == *"Operation canceled"* ]]
 	fi
+}
+
+@test "a mount that works prints nothing; its pump line is in the log" {
+	MNT2=$(mktemp -d /tmp/vyre-mnt.XXXXXX)
+	LOG2="$BATS_TEST_TMPDIR/vyrefs2.log"
+	run "$VYREFS" "$MNT2" -o "log=$LOG2"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	grep -q '^vyrefs: pump: .*kernel=' "$LOG2"
+	mountpoint -q "$MNT2"
+}
+
+@test "a bad option fails the mount before the GPU opens, said on the terminal" {
+	MNT2=$(mktemp -d /tmp/vyre-mnt.XXXXXX)
+	LOG2="$BATS_TEST_TMPDIR/vyrefs2.log"
+	local o
+	for o in bogus=1 kernel=fast chunk=3000 slots=0; do
+		run "$VYREFS" "$MNT2" -o "log=$LOG2,$o"
+		echo "$o: $output" >&2
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"${o%%=*}"* ]]
+		# the GPU was never opened: no pump line anywhere, nothing mounted
+		[[ "$output" != *"pump:"* ]]
+		run ! grep -q "pump:" "$LOG2"
+		run ! mountpoint -q "$MNT2"
+	done
+}
+
+# syslog_listener SOCKET OUT: a datagram socket at SOCKET writing each
+# message received to OUT, one a line; sets LISTENER
+syslog_listener() {
+	python3 -c '
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+open(sys.argv[3], "w").close()
+with open(sys.argv[2], "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536).rstrip(b"\0\n") + b"\n")' "$1" "$2" "$2.ready" &
+	LISTENER=$!
+	for _ in $(seq 50); do [ -e "$2.ready" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+@test "without log= the daemon's messages go to syslog (LOG_DAEMON, ident vyrefs), errors also to the terminal" {
+	local sock="$BATS_TEST_TMPDIR/log.sock" got="$BATS_TEST_TMPDIR/syslog"
+	syslog_listener "$sock" "$got"
+	# /dev/log is our socket only in a mount namespace of this test's own,
+	# so the machine's syslog (if any) sees nothing; a bind needs a target
+	if [ ! -e /dev/log ]; then
+		touch /dev/log
+		MADE_DEV_LOG=1
+	fi
+	run unshare -m --propagation private bash -c '
+		mount --bind "$1" /dev/log || exit 9
+		m=$(mktemp -d /tmp/vyre-mnt.XXXXXX)
+		"$2" "$m" || exit 8
+		echo "mounted"
+		exec 7<>"$m/ctl"; echo "scan path=/etc/services op=count" >&7; read -r id <&7; exec 7>&-
+		cat "$m/jobs/$id/wait" >/dev/null
+		umount "$m"
+		for _ in $(seq 50); do pgrep -f "vyrefs $m" >/dev/null || break; sleep 0.1; done
+		"$2" "$m" -o device=no-such-device; echo "rc=$?"
+		rmdir "$m"' _ "$sock" "$VYREFS"
+	echo "$output" >&2
+	cat "$got" >&2
+	[ "${lines[0]}" = mounted ] # and nothing before it: a mount prints nothing
+	[[ "$output" == *"device=no-such-device"* ]]
+	[[ "$output" == *"rc=1"* ]]
+	# facility daemon (3 << 3) + info (6) = 30, + err (3) = 27
+	grep -qE '^<30>.*vyrefs\[[0-9]+\]: pump: .*kernel=' "$got"
+	grep -qE '^<27>.*vyrefs\[[0-9]+\]: error: .*device=no-such-device' "$got"
 }
