@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vyrectl_grep_pattern.c - Pattern translation: -e and -f's patterns, BRE (-G), ERE (-E) or
+ * strings (-F), into the one dialect the daemon compiles (grep -E's), with
+ * -x and -w's wrapping; back-references refused with why.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vyrectl_grep.h"
+
+int grep_pattern_error(const char *pat, const char *what)
+{
+	fprintf(stderr, "vyrectl grep: %s: %s\n", pat, what);
+	return -EINVAL;
+}
+
+/* How the translation reads a pattern. */
+struct xlate {
+	const struct grep_opts *o;
+	const char *p; /* the pattern, for messages (NUL-terminated copy) */
+	size_t n;
+	struct buf *out;
+};
+
+/* Emits the literal byte c, escaped when it means something in an ERE. */
+static int x_literal(struct buf *b, char c)
+{
+	if (strchr(".[]()*+?{}|^$\\", c) && c) {
+		char e[2] = {'\\', c};
+
+		return buf_put(b, e, 2);
+	}
+	return buf_put(b, &c, 1);
+}
+
+/*
+ * A character (a UTF-8 sequence or a byte) at p[i] outside brackets:
+ * copied, or folded under -i in a UTF-8 locale. Returns its length.
+ */
+static int x_char(struct xlate *x, size_t i, size_t *len)
+{
+	uint32_t c;
+	size_t k = 0;
+
+	if (x->o->utf8 && (uint8_t)x->p[i] >= 0x80)
+		k = u8_decode((const uint8_t *)x->p + i, x->n - i, &c);
+	if (k) {
+		*len = k;
+		if (x->o->icase)
+			return u8_fold_char(x->out, x->p + i, k, c);
+		return buf_put(x->out, x->p + i, k);
+	}
+	*len = 1;
+	return x_literal(x->out, x->p[i]);
+}
+
+static int x_backref(struct xlate *x, char d)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg),
+		 "back-references (\\%c) are not supported: the GPU runs a DFA, which cannot "
+		 "match them (use GNU grep for this pattern)",
+		 d);
+	return grep_pattern_error(x->p, msg);
+}
+
+/* \w \W \s \S and escapes the daemon reads as they are. */
+static int x_escape(struct xlate *x, char d)
+{
+	char e[2] = {'\\', d};
+
+	if (d >= '1' && d <= '9')
+		return x_backref(x, d);
+	if (x->o->utf8 && strchr("wWsS", d))
+		return u8_escape_class(x->out, d);
+	return buf_put(x->out, e, 2);
+}
+
+static int x_atom_dot(struct xlate *x)
+{
+	return x->o->utf8 ? u8_dot(x->out) : buf_put(x->out, ".", 1);
+}
+
+static int x_bracket(struct xlate *x, size_t *i)
+{
+	size_t end = bracket_end(x->p, x->n, *i);
+	int ret;
+
+	if (end >= x->n) { /* unterminated: the daemon's message names it */
+		ret = buf_put(x->out, x->p + *i, x->n - *i);
+		*i = x->n;
+		return ret;
+	}
+	if (x->o->utf8)
+		ret = u8_bracket(x->out, x->p, *i, end, x->o->icase);
+	else
+		ret = buf_put(x->out, x->p + *i, end + 1 - *i);
+	*i = end + 1;
+	return ret;
+}
+
+/*
+ * GNU BRE into ERE, as gnulib's dfa.c lexes grep's BRE: \( \) \| \{ \} \+
+ * \? are the operators and ( ) | { } + ? literals; '*', \{, \+ and \? are
+ * literal where an expression starts (the pattern's start, after \( or \|,
+ * after a leading ^); '^' is an anchor only there, '$' only at the end or
+ * before \) or \|.
+ */
+static int x_bre(struct xlate *x)
+{
+	const char *p = x->p;
+	size_t n = x->n, i = 0;
+	bool start = true; /* dfa.c's laststart */
+	int ret = 0, depth = 0;
+
+	while (i < n && !ret) {
+		char c = p[i];
+		bool was_start = start;
+
+		start = false;
+		if (c == '\\') {
+			char d;
+
+			if (i + 1 >= n)
+				return grep_pattern_error(p, "trailing backslash (write \\\\)");
+			d = p[i + 1];
+			i += 2;
+			switch (d) {
+			case '(':
+				depth++;
+				start = true;
+				ret = buf_put(x->out, "(", 1);
+				break;
+			case ')':
+				if (!depth)
+					return grep_pattern_error(p, "Unmatched ) or \\)");
+				depth--;
+				ret = buf_put(x->out, ")", 1);
+				break;
+			case '|':
+				start = true;
+				ret = buf_put(x->out, "|", 1);
+				break;
+			case '+':
+			case '?':
+				ret = was_start ? x_literal(x->out, d) : buf_put(x->out, &d, 1);
+				break;
+			case '{': {
+				size_t j = i;
+
+				if (was_start) {
+					ret = x_literal(x->out, '{');
+					break;
+				}
+				while (j < n && ((p[j] >= '0' && p[j] <= '9') || p[j] == ','))
+					j++;
+				if (j + 1 >= n || p[j] != '\\' || p[j + 1] != '}')
+					return grep_pattern_error(p, "Unmatched \\{");
+				ret = buf_put(x->out, "{", 1);
+				if (!ret)
+					ret = buf_put(x->out, p + i, j - i);
+				if (!ret)
+					ret = buf_put(x->out, "}", 1);
+				i = j + 2;
+				break;
+			}
+			case '}':
+				ret = x_literal(x->out, '}');
+				break;
+			default:
+				ret = x_escape(x, d);
+				break;
+			}
+			continue;
+		}
+		switch (c) {
+		case '[':
+			ret = x_bracket(x, &i);
+			continue;
+		case '.':
+			ret = x_atom_dot(x);
+			break;
+		case '*':
+			if (was_start)
+				ret = x_literal(x->out, '*');
+			else {
+				ret = buf_put(x->out, "*", 1);
+			}
+			break;
+		case '^':
+			if (was_start) {
+				ret = buf_put(x->out, "^", 1);
+				start = true;
+			} else {
+				ret = x_literal(x->out, '^');
+			}
+			break;
+		case '$':
+			if (i + 1 == n || (i + 2 < n + 1 && p[i + 1] == '\\' && i + 2 < n &&
+					   (p[i + 2] == ')' || p[i + 2] == '|')))
+				ret = buf_put(x->out, "$", 1);
+			else
+				ret = x_literal(x->out, '$');
+			break;
+		default: {
+			size_t len;
+
+			ret = x_char(x, i, &len);
+			i += len;
+			continue;
+		}
+		}
+		i++;
+	}
+	if (!ret && depth)
+		return grep_pattern_error(p, "Unmatched ( or \\(");
+	return ret;
+}
+
+/*
+ * An ERE as grep -E reads it, into the daemon's: back-references refused
+ * here with a message that says why, a ')' with no '(' a literal (as
+ * grep), and in a UTF-8 locale '.', brackets and \w \s as characters.
+ */
+static int x_ere(struct xlate *x)
+{
+	const char *p = x->p;
+	size_t n = x->n, i = 0;
+	int ret = 0, depth = 0;
+
+	while (i < n && !ret) {
+		char c = p[i];
+
+		if (c == '\\') {
+			if (i + 1 >= n)
+				return grep_pattern_error(p, "trailing backslash (write \\\\)");
+			ret = x_escape(x, p[i + 1]);
+			i += 2;
+			continue;
+		}
+		switch (c) {
+		case '[':
+			ret = x_bracket(x, &i);
+			continue;
+		case '.':
+			ret = x_atom_dot(x);
+			break;
+		case '(':
+			depth++;
+			ret = buf_put(x->out, "(", 1);
+			break;
+		case ')':
+			if (depth) {
+				depth--;
+				ret = buf_put(x->out, ")", 1);
+			} else {
+				ret = x_literal(x->out, ')');
+			}
+			break;
+		case '*':
+		case '+':
+		case '?':
+		case '{':
+		case '}':
+		case '|':
+		case '^':
+		case '$':
+			ret = buf_put(x->out, &c, 1);
+			break;
+		default: {
+			size_t len;
+
+			ret = x_char(x, i, &len);
+			i += len;
+			continue;
+		}
+		}
+		i++;
+	}
+	return ret;
+}
+
+/* -F's string as an ERE (for -x, -w, or -i on non-ASCII letters). */
+static int x_fixed(struct xlate *x)
+{
+	int ret = 0;
+
+	for (size_t i = 0, len; i < x->n && !ret; i += len)
+		ret = x_char(x, i, &len);
+	return ret;
+}
+
+/*
+ * -w's edges: a non-word character or the line's edge. (grep also counts
+ * a byte that is no part of a valid character as a non-word character; a
+ * byte DFA cannot tell a lone lead byte from one that starts the match
+ * without looking ahead, so in a UTF-8 locale such a byte is no edge here:
+ * vyrectl(1), What differs.)
+ */
+static int x_wrap_word(struct buf *b, const struct grep_opts *o, bool before)
+{
+	int ret = buf_puts(b, before ? "(^|" : "(");
+
+	if (!ret)
+		ret = o->utf8 ? u8_escape_class(b, 'W') : buf_puts(b, "[^[:alnum:]_]");
+	if (!ret)
+		ret = buf_puts(b, before ? ")" : "|$)");
+	return ret;
+}
+
+/* One pattern, as the daemon gets it, appended to pats with its newline. */
+static int pat_add(const struct grep_opts *o, struct grep_pats *pats, const char *p, size_t n)
+{
+	struct buf one = {0}, core = {0};
+	struct xlate x = {.o = o, .n = n, .out = &core};
+	int ret = buf_put(&one, p, n); /* a NUL-terminated copy, for messages */
+
+	x.p = one.data ? one.data : "";
+	if (!ret && pats->fixed)
+		ret = buf_put(&core, p, n);
+	else if (!ret && o->dialect == GREP_FIXED)
+		ret = x_fixed(&x);
+	else if (!ret && o->dialect == GREP_BRE)
+		ret = x_bre(&x);
+	else if (!ret)
+		ret = x_ere(&x);
+	if (!ret && !pats->fixed && o->xline) {
+		ret = buf_puts(&pats->text, "^(");
+		if (!ret)
+			ret = buf_put(&pats->text, core.data ? core.data : "", core.len);
+		if (!ret)
+			ret = buf_puts(&pats->text, ")$");
+	} else if (!ret && !pats->fixed && o->word) {
+		ret = x_wrap_word(&pats->text, o, true);
+		if (!ret)
+			ret = buf_puts(&pats->text, "(");
+		if (!ret)
+			ret = buf_put(&pats->text, core.data ? core.data : "", core.len);
+		if (!ret)
+			ret = buf_puts(&pats->text, ")");
+		if (!ret)
+			ret = x_wrap_word(&pats->text, o, false);
+	} else if (!ret) {
+		ret = buf_put(&pats->text, core.data ? core.data : "", core.len);
+	}
+	if (!ret)
+		ret = buf_put(&pats->text, "\n", 1);
+	if (!ret)
+		pats->n++;
+	if (ret == -ENOMEM)
+		fprintf(stderr, "vyrectl grep: %s\n", strerror(ENOMEM));
+	buf_free(&one);
+	buf_free(&core);
+	return ret;
+}
+
+/* The text of -e and -f, in order; each of its lines is a pattern. */
+static int pat_sources(const struct grep_opts *o, struct buf *all, bool *any)
+{
+	int ret = 0;
+
+	*any = false;
+	for (size_t i = 0; i < o->nsrcs && !ret; i++) {
+		const struct grep_src *src = &o->srcs[i];
+
+		if (!src->file) {
+			/* "a\n" is two patterns, "a" and the empty one, as grep reads -e */
+			ret = buf_puts(all, src->arg);
+			if (!ret)
+				ret = buf_put(all, "\n", 1);
+			*any = true;
+			continue;
+		}
+		int fd =
+		    strcmp(src->arg, "-") ? open(src->arg, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+		size_t before = all->len;
+
+		if (fd < 0) {
+			ret = -errno;
+			fprintf(stderr, "vyrectl grep: %s: %s\n", src->arg, strerror(-ret));
+			break;
+		}
+		ret = buf_read_fd(all, fd);
+		if (fd != STDIN_FILENO)
+			close(fd);
+		if (ret) {
+			fprintf(stderr, "vyrectl grep: %s: %s\n", src->arg, strerror(-ret));
+			break;
+		}
+		/* a -f file's last line needs no newline; an empty file holds no pattern */
+		if (all->len > before) {
+			*any = true;
+			if (all->data[all->len - 1] != '\n')
+				ret = buf_put(all, "\n", 1);
+		}
+	}
+	return ret;
+}
+
+static bool has_high_byte(const struct buf *b)
+{
+	for (size_t i = 0; i < b->len; i++)
+		if ((uint8_t)b->data[i] >= 0x80)
+			return true;
+	return false;
+}
+
+/*
+ * Every pattern, translated. -F goes literally (fixed=1, the daemon's
+ * Aho-Corasick) unless -x, -w or a UTF-8 -i of a non-ASCII letter need
+ * an ERE. No pattern at all (-f /dev/null) selects no line; with -v, a
+ * pattern that matches nothing ("a^") selects every line.
+ */
+int pats_build(const struct grep_opts *o, struct grep_pats *pats)
+{
+	struct buf all = {0};
+	bool any;
+	int ret = pat_sources(o, &all, &any);
+
+	if (ret)
+		goto out;
+	pats->fixed = o->dialect == GREP_FIXED && !o->xline && !o->word &&
+		      !(o->utf8 && o->icase && has_high_byte(&all));
+	for (size_t pos = 0; pos < all.len && !ret;) {
+		char *nl = memchr(all.data + pos, '\n', all.len - pos);
+		size_t end = nl ? (size_t)(nl - all.data) : all.len;
+
+		ret = pat_add(o, pats, all.data + pos, end - pos);
+		pos = end + 1;
+	}
+	/* -o finds the matches in the lines the GPU selected: the same patterns, glibc's regex */
+	for (size_t pos = 0; ((o->only && !o->invert) || grep_color) && pos < all.len && !ret;) {
+		char *nl = memchr(all.data + pos, '\n', all.len - pos);
+		size_t end = nl ? (size_t)(nl - all.data) : all.len;
+
+		ret = only_compile(o, all.data + pos, end - pos);
+		pos = end + 1;
+	}
+	/*
+	 * grep.c: no pattern at all (-f /dev/null) is the empty pattern,
+	 * inverted, -x and -w dropped; and when the patterns are that one
+	 * empty pattern inverted, no line can be selected: grep exits 1
+	 * reading nothing, but for -L, which lists every file then (here:
+	 * a pattern that selects nothing, "a^", is scanned).
+	 */
+	pats->invert = o->invert;
+	if (!ret && !any) {
+		pats->fixed = false;
+		pats->text.len = 0;
+		ret = buf_puts(&pats->text, "a^\n"); /* matches no line */
+		pats->n = 1;
+		pats->nothing = !o->invert;
+	} else if (!ret && o->invert && !o->xline && !o->word &&
+		   strspn(all.data, "\n") == all.len) {
+		pats->nothing = true; /* grep drops repeated patterns: "" "" is "" */
+	}
+	if (o->list == GREP_LIST_OTHERS)
+		pats->nothing = false;
+out:
+	buf_free(&all);
+	return ret;
+}
