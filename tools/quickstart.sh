@@ -1,18 +1,34 @@
 #!/bin/bash
 # The README's first command: install what is missing, build, mount vyrefs
-# on /mnt/vyre, run a real count job on a file the system ships and show
-# its result beside wc -l's, and its status. The mount stays up.
+# on /mnt/vyre (or $VYRE_MOUNT), run a real count job on a file the system
+# ships and show its result beside wc -l's, and its status. The mount
+# stays up. A mount point that holds anything but vyrefs is left alone: the
+# script stops before it installs or builds anything and says how to pick
+# another.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MNT=${VYRE_MOUNT:-/mnt/vyre}
+LOG=${VYRE_LOG:-/var/log/vyrefs.log}
 FILE=${1:-/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1}
+
+if mountpoint -q "$MNT"; then
+	fstype=$(findmnt -n -o FSTYPE --mountpoint "$MNT" | tail -1)
+	if [ "$fstype" != fuse.vyrefs ]; then
+		echo "quickstart: $MNT holds a $fstype mount, not vyrefs: it is left mounted." >&2
+		echo "Pick another mount point: VYRE_MOUNT=/mnt/vyre2 $0" >&2
+		exit 1
+	fi
+fi
 
 tools/deps.sh
 tools/build.sh
 [ -e "$FILE" ] || FILE=/usr/share/common-licenses/GPL-3
 mkdir -p "$MNT"
-if mountpoint -q "$MNT"; then umount "$MNT"; fi
-build/fs/vyrefs "$MNT" -o allow_other,log=/var/log/vyrefs.log
+# a vyrefs of an earlier run: the new build replaces it
+if mountpoint -q "$MNT" && [ "$(findmnt -n -o FSTYPE --mountpoint "$MNT" | tail -1)" = fuse.vyrefs ]; then
+	umount "$MNT"
+fi
+build/fs/vyrefs "$MNT" -o "allow_other,log=$LOG"
 
 exec 3<>"$MNT/ctl"
 echo "scan path=$FILE op=count" >&3
@@ -25,6 +41,6 @@ echo "  wc -l:        $(wc -l < "$FILE")"
 echo "--- $MNT/jobs/$id/status"
 cat "$MNT/jobs/$id/status"
 echo "---"
-echo "vyrefs is mounted on $MNT (log: /var/log/vyrefs.log). Try:"
-echo "  echo \"scan path=/etc/services op=match pattern=tcp\" > $MNT/ctl; cat $MNT/jobs/latest/wait"
+echo "vyrefs is mounted on $MNT (log: $LOG). Try:"
+echo "  echo \"scan path=/etc/services op=match pattern=tcp\" > $MNT/ctl; cat $MNT/jobs/latest/result"
 echo "Unmount with: umount $MNT"

@@ -416,3 +416,46 @@ with open(sys.argv[2], "ab", buffering=0) as out:
 	grep -qE '^<30>.*vyrefs\[[0-9]+\]: pump: .*kernel=' "$got"
 	grep -qE '^<27>.*vyrefs\[[0-9]+\]: error: .*device=no-such-device' "$got"
 }
+
+# quickstart_tree DIR: the quick start in DIR with deps.sh and build.sh that
+# only say they ran, and build/fs/vyrefs this suite's daemon
+quickstart_tree() {
+	mkdir -p "$1/tools" "$1/build/fs"
+	cp "$VYRE_ROOT/tools/quickstart.sh" "$1/tools/"
+	printf '#!/bin/sh\ntouch "%s/$(basename "$0").ran"\n' "$1" > "$1/tools/deps.sh"
+	cp "$1/tools/deps.sh" "$1/tools/build.sh"
+	chmod +x "$1/tools/deps.sh" "$1/tools/build.sh"
+	ln -s "$VYREFS" "$1/build/fs/vyrefs"
+}
+
+@test "quickstart leaves a mount that is not vyrefs alone, before installing anything, and names VYRE_MOUNT" {
+	local t="$BATS_TEST_TMPDIR/qs"
+	quickstart_tree "$t"
+	MNT2=$(mktemp -d /tmp/vyre-mnt.XXXXXX)
+	mount -t tmpfs -o size=1M vyre-test "$MNT2"
+	echo canary > "$MNT2/canary"
+	VYRE_MOUNT=$MNT2 run "$t/tools/quickstart.sh"
+	echo "$output" >&2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not vyrefs"* && "$output" == *"VYRE_MOUNT="* ]]
+	[ "$(findmnt -n -o FSTYPE --mountpoint "$MNT2")" = tmpfs ]
+	[ "$(cat "$MNT2/canary")" = canary ]
+	[ ! -e "$t/deps.sh.ran" ]
+	[ ! -e "$t/build.sh.ran" ]
+}
+
+@test "quickstart replaces a vyrefs mount of an earlier run and counts as wc -l does" {
+	local t="$BATS_TEST_TMPDIR/qs" f="$BATS_TEST_TMPDIR/lines"
+	quickstart_tree "$t"
+	seq 1 12345 > "$f"
+	MNT2=$(mktemp -d /tmp/vyre-mnt.XXXXXX)
+	"$VYREFS" "$MNT2" -o "log=$BATS_TEST_TMPDIR/old.log"
+	VYRE_MOUNT=$MNT2 VYRE_LOG="$BATS_TEST_TMPDIR/qs.log" run "$t/tools/quickstart.sh" "$f"
+	echo "$output" >&2
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"vyrefs (GPU): $(wc -l < "$f")"* ]]
+	[ -e "$t/deps.sh.ran" ]
+	# one vyrefs mount there, the new one (its log is the new log)
+	[ "$(findmnt -n -o FSTYPE --mountpoint "$MNT2" | wc -l)" -eq 1 ]
+	grep -q "pump:" "$BATS_TEST_TMPDIR/qs.log"
+}
