@@ -82,8 +82,68 @@ struct fs_handle {
 	struct fs_handle *pnext;
 };
 
+/*
+ * A job not started yet (grep: its patterns compiling on a worker, or
+ * failed to compile) renders from its placeholder pump job: a view of j's
+ * fixed fields with pj = hold. pj and many are read only once
+ * fs_job_started has seen the worker's release.
+ */
+static struct fs_job *fs_job_view(struct fs_job *j, struct fs_job *view)
+{
+	*view = (struct fs_job){.fs = j->fs, .user = j->user, .id = j->id, .uid = j->uid,
+				.gid = j->gid, .pj = j->hold, .op = j->op, .path = j->path,
+				.descriptor = j->descriptor, .offset = j->offset,
+				.created = j->created};
+	memcpy(view->tenant, j->tenant, sizeof(view->tenant));
+	return view;
+}
+
+/* Replaces status's error= line with why, single-quoted as render.c quotes. */
+static int fs_status_error(struct fs_buf *b, const char *why)
+{
+	struct fs_buf nb = {0};
+	char *at = b->len ? memmem(b->data, b->len, "\nerror=", 7) : NULL;
+	char *eol = at ? memchr(at + 1, '\n', b->len - (size_t)(at + 1 - b->data)) : NULL;
+	int ret;
+
+	if (!eol)
+		return 0;
+	ret = fs_buf_printf(&nb, "%.*serror='", (int)(at + 1 - b->data), b->data);
+	for (const unsigned char *c = (const unsigned char *)why; *c && !ret; c++) {
+		if (*c == '\'')
+			ret = fs_buf_printf(&nb, "'\\''");
+		else /* a control byte would end the line: the pattern is in descriptor */
+			ret = fs_buf_printf(&nb, "%c", *c < 0x20 || *c == 0x7f ? '?' : *c);
+	}
+	if (!ret)
+		ret = fs_buf_printf(&nb, "'%.*s", (int)(b->len - (size_t)(eol - b->data)), eol);
+	if (ret) {
+		fs_buf_free(&nb);
+		return ret;
+	}
+	fs_buf_free(b);
+	*b = nb;
+	return 0;
+}
+
+static int fs_render_status(struct fs_job *j, struct fs_buf *b)
+{
+	int stage = atomic_load_explicit(&j->stage, memory_order_acquire);
+	struct fs_job view;
+	int ret;
+
+	if (stage == FS_STAGE_STARTED)
+		return render_job_status(j, b);
+	ret = render_job_status(fs_job_view(j, &view), b);
+	return ret || stage != FS_STAGE_FAILED ? ret : fs_status_error(b, j->prep_error);
+}
+
 static int fs_render(struct fs *fs, struct fs_handle *h)
 {
+	struct fs_job view, *j = h->job;
+
+	if (j && h->node != N_JSTATUS && h->node != N_JWAIT && !fs_job_started(j))
+		j = fs_job_view(j, &view);
 	switch (h->node) {
 	case N_README:
 		return render_readme(&h->buf);
@@ -101,18 +161,18 @@ static int fs_render(struct fs *fs, struct fs_handle *h)
 	case N_METRICS_PROM:
 		return render_metrics_prom(fs, &h->buf);
 	case N_JDESC:
-		return fs_buf_printf(&h->buf, "%s\n", h->job->descriptor);
+		return fs_buf_printf(&h->buf, "%s\n", j->descriptor);
 	case N_JSTATUS:
 	case N_JWAIT:
-		return render_job_status(h->job, &h->buf);
+		return fs_render_status(j, &h->buf);
 	case N_JFAILED:
-		return render_job_failed(h->job, &h->buf);
+		return render_job_failed(j, &h->buf);
 	case N_JRESULT:
-		return render_job_result(h->job, &h->buf);
+		return render_job_result(j, &h->buf);
 	case N_JLINES:
-		return render_job_lines(h->job, &h->buf);
+		return render_job_lines(j, &h->buf);
 	case N_JFILES:
-		return render_job_files(h->job, &h->buf);
+		return render_job_files(j, &h->buf);
 	default:
 		return 0;
 	}
@@ -337,7 +397,7 @@ static void fs_wait_answer(struct fs *fs, fuse_req_t req, struct fs_handle *h, s
 	pthread_mutex_lock(&h->lock);
 	if (h->node == N_CTL) { /* wait=1: the status follows the id */
 		if (h->ctl_wait)
-			ret = render_job_status(h->job, &h->buf);
+			ret = fs_render_status(h->job, &h->buf);
 		h->ctl_wait = false;
 	} else if (!h->rendered) {
 		ret = fs_render(fs, h);
@@ -735,14 +795,34 @@ static int fs_write_ctl(struct fs *fs, fuse_req_t req, struct fs_handle *h, cons
 	return ret ? ret : (int)size;
 }
 
-static int fs_write_job_ctl(struct fs_handle *h, const char *buf, size_t size)
+/*
+ * Cancel of a job whose patterns are compiling: the worker sees prep_cancel
+ * before it starts the job (both under prep_lock), or the job has started
+ * and is cancelled as any other. 0: left for the worker, 1: started.
+ */
+static int fs_cancel_unstarted(struct fs *fs, struct fs_job *j)
 {
+	int started;
+
+	pthread_mutex_lock(&fs->prep_lock);
+	started = fs_job_started(j);
+	if (!started)
+		j->prep_cancel = true;
+	pthread_mutex_unlock(&fs->prep_lock);
+	return started;
+}
+
+static int fs_write_job_ctl(struct fs *fs, struct fs_handle *h, const char *buf, size_t size)
+{
+	struct fs_job *j = h->job;
 	size_t len = size;
 
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
 		len--;
 	if (len == 6 && !memcmp(buf, "cancel", 6)) {
-		int ret = h->job->many ? fs_many_cancel(h->job) : pump_job_cancel(h->job->pj);
+		if (!fs_job_started(j) && !fs_cancel_unstarted(fs, j))
+			return (int)size;
+		int ret = j->many ? fs_many_cancel(j) : pump_job_cancel(j->pj);
 		return ret == -EALREADY || ret == 0 ? (int)size : ret;
 	}
 	return -EINVAL;
@@ -764,7 +844,7 @@ void fs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	if (h->node == N_CTL)
 		ret = fs_write_ctl(fs_of(req), req, h, buf, size);
 	else if (h->node == N_JCTL)
-		ret = fs_write_job_ctl(h, buf, size);
+		ret = fs_write_job_ctl(fs_of(req), h, buf, size);
 	else
 		ret = -EACCES;
 	pthread_mutex_unlock(&h->lock);

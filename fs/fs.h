@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -142,8 +143,27 @@ struct fs_user {
 /* a job's tenant label: a non-root caller's tenant= is "UID:label" (submit.c) */
 #define FS_TENANT_MAX (DESC_TENANT_MAX + 12)
 
+/*
+ * Where a job is before the pump has it. Only a grep job passes through
+ * COMPILING: its ctl write returns its id at once and a compile worker
+ * (grep.c) compiles its patterns, then starts it (pj or many set, then
+ * STARTED with release) or fails it (FAILED: it never had a pump job).
+ * Readers of pj and many first load stage with acquire (fs_job_started).
+ */
+enum fs_stage {
+	FS_STAGE_STARTED,   /* pj or many is set and never changes again (0: calloc'd jobs) */
+	FS_STAGE_COMPILING, /* queued for or on a compile worker */
+	FS_STAGE_FAILED,    /* the compile failed, or cancel came first: ended, no pump job */
+};
+
 struct fs_job {
 	atomic_int refs;
+	atomic_int stage; /* enum fs_stage */
+	/* while not STARTED: a pump placeholder (pump_job_placeholder) its
+	 * files render from; set at submit, freed with the job */
+	struct pump_job *hold;
+	char prep_error[320]; /* FAILED: why (status's error=), written before stage */
+	bool prep_cancel;     /* cancel came while compiling (fs->prep_lock) */
 	struct fs *fs;
 	struct fs_user *user;
 	uint64_t id;
@@ -193,6 +213,16 @@ struct fs {
 	size_t render_bytes;       /* every open file's rendered contents (files.c) */
 	struct fs_handle *handles; /* every open file, freed at exit if no release came (files.c) */
 	pthread_cond_t walkers_cond; /* walkers dropped (shutdown waits for 0) */
+	/* grep compiles (grep.c): a queue served by at most FS_PREP_THREADS
+	 * workers, one compile per owner at a time; all under prep_lock,
+	 * which is taken before fs->lock and never under it */
+	pthread_mutex_t prep_lock;
+	pthread_cond_t prep_cond; /* a worker exited */
+	struct fs_prep *prep_head, *prep_tail;
+	unsigned prep_alive;  /* bit k: worker k is running */
+	uid_t prep_owner[8];  /* FS_PREP_THREADS: whose compile worker k runs */
+	bool prep_busy[8];    /* worker k is compiling */
+	bool prep_stopping;
 	struct fuse_session *se;
 };
 
@@ -211,6 +241,10 @@ void fs_job_get(struct fs_job *j);
 void fs_job_put(struct fs_job **j);
 uint64_t *fs_job_ids(struct fs *fs, uid_t uid, size_t *n); /* what uid may list; free() it */
 bool fs_job_finished(struct fs_job *j);
+static inline bool fs_job_started(struct fs_job *j)
+{
+	return atomic_load_explicit(&j->stage, memory_order_acquire) == FS_STAGE_STARTED;
+}
 
 /* submit.c: one ctl line -> one job; message for the caller in err */
 /* *waitj: a reference to the new job when the line says wait=1, else NULL */
@@ -251,10 +285,41 @@ struct fs_grep {
 	struct pump_dfa view; /* what pump_scan.dfa points at */
 	bool ready;
 };
-int fs_grep_prepare(const struct fs *fs, const struct fs_caller *ctx, const struct desc *d,
-		    struct fs_grep *g,
-		    char *err, size_t errlen);
 void fs_grep_release(struct fs_grep *g);
+
+/*
+ * A grep job waiting for its compile: what the ctl write opened and read
+ * as the caller, handed to a worker. Owns its fds, text and a reference
+ * to j (the pump's, until the job starts or fails).
+ */
+#define FS_PREP_THREADS 8 /* = the size of fs->prep_owner */
+struct fs_prep {
+	struct fs_job *j;
+	struct fs_caller caller; /* groups snapshotted when many */
+	struct desc d;
+	int fd, rootfd, listfd;
+	struct stat st;
+	bool many;
+	char *text; /* patterns=: the file's bytes, read at submit; else NULL */
+	size_t textlen;
+	struct fs_prep *next;
+};
+/* FUSE thread, as the caller: patterns= read into *text (err says why not) */
+int fs_grep_load(const struct fs *fs, const struct fs_caller *ctx, const struct desc *d,
+		 char **text, size_t *textlen, char *err, size_t errlen);
+/* FUSE thread: the patterns' syntax only (regex_check): what must be refused at once */
+int fs_grep_check(const struct desc *d, char *text, size_t textlen, char *err, size_t errlen);
+/* queues p for a worker (takes it); the job renders from j->hold meanwhile */
+void fs_prep_queue(struct fs *fs, struct fs_prep *p);
+void fs_prep_free(struct fs_prep *p);
+/* shutdown: queued compiles end cancelled, running ones are waited for */
+void fs_prep_stop_all(struct fs *fs);
+/* compile worker: a grep job's pattern is compiled, start it (submit.c) */
+int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const struct desc *d,
+		    struct fs_grep *grep, int fd, int rootfd, int listfd, const struct stat *st,
+		    bool many, char *err, size_t errlen);
+/* jobs.c: a job that never reached the pump ends (state FAILED or CANCELLED) */
+void fs_job_prep_failed(struct fs_job *j, enum pump_job_state state, const char *why);
 
 /* many.c: a job over many files (path= a directory or a glob, files=) */
 struct stat;

@@ -7,9 +7,17 @@
  * rest; its errors come back as they are, behind the key they concern.
  *
  * Reading the file is this file's fs_grep_read(); submit.c calls
- * fs_grep_prepare() between parsing a line and submitting its scan.
+ * fs_grep_load() and fs_grep_check() on the FUSE thread, then queues the
+ * compile (fs_prep_queue) for a worker here, which starts the job.
+ *
+ * Compile workers: at most FS_PREP_THREADS, started on demand, gone when
+ * nothing they may take is queued. A worker takes the oldest compile of
+ * an owner none of the others is compiling for, so one user's costly
+ * patterns (each up to the compiler's 0.3 s budget) hold one worker, and
+ * another user's compile starts beside them.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,21 +119,49 @@ static int fs_grep_split(char *text, size_t len, const char ***pats, size_t **le
 	return 0;
 }
 
-int fs_grep_prepare(const struct fs *fs, const struct fs_caller *ctx, const struct desc *d,
-		    struct fs_grep *g, char *err, size_t errlen)
+int fs_grep_load(const struct fs *fs, const struct fs_caller *ctx, const struct desc *d,
+		 char **text, size_t *textlen, char *err, size_t errlen)
+{
+	*text = NULL;
+	*textlen = 0;
+	if (!d->patterns[0])
+		return 0;
+	return fs_grep_read(fs, ctx, d->patterns, text, textlen, err, errlen);
+}
+
+/* The compiler's message behind the key it concerns, with its errno's name. */
+static void fs_grep_error(const struct desc *d, int ret, const char *cerr, char *err,
+			  size_t errlen)
+{
+	const char *name = strerrorname_np(-ret);
+
+	if (ret != -EINVAL && ret != -E2BIG && ret != -ETIMEDOUT)
+		snprintf(err, errlen, "the patterns could not be compiled: %s", strerror(-ret));
+	else if (d->patterns[0])
+		snprintf(err, errlen, "patterns=%s: %s (%s)", d->patterns, cerr, name);
+	else
+		snprintf(err, errlen, "pattern=%.*s: %s (%s)",
+			 (int)(d->pattern_len > 64 ? 64 : d->pattern_len), (const char *)d->pattern,
+			 cerr, name);
+}
+
+/*
+ * pattern= or the patterns= text (fs_grep_load's) as the compiler takes
+ * them: checked only (g NULL: the syntax, on the FUSE thread), or compiled
+ * into g (a worker).
+ */
+static int fs_grep_run(const struct desc *d, char *text, size_t textlen, struct fs_grep *g,
+		       char *err, size_t errlen)
 {
 	struct regex_opts opts = {.fixed = d->fixed, .icase = d->icase};
 	const char **pats = NULL, *one = (const char *)d->pattern;
 	size_t *lens = NULL, onelen = d->pattern_len, n = 1;
-	char cerr[512], *text = NULL;
-	size_t textlen = 0;
+	char cerr[512] = "";
 	int ret;
 
-	memset(g, 0, sizeof(*g));
+	if (g)
+		memset(g, 0, sizeof(*g));
 	if (d->patterns[0]) {
-		ret = fs_grep_read(fs, ctx, d->patterns, &text, &textlen, err, errlen);
-		if (ret)
-			return ret;
 		ret = fs_grep_split(text, textlen, &pats, &lens, &n);
 		if (ret)
 			goto out_free;
@@ -133,19 +169,13 @@ int fs_grep_prepare(const struct fs *fs, const struct fs_caller *ctx, const stru
 		pats = &one;
 		lens = &onelen;
 	}
-	ret = regex_compile(pats, lens, n, &opts, &g->dfa, cerr, sizeof(cerr));
-	if (ret == -ETIMEDOUT) /* its work budget: too complex, as the caps are (E2BIG) */
-		ret = -E2BIG;
-	if (ret == -EINVAL || ret == -E2BIG) {
-		if (d->patterns[0])
-			snprintf(err, errlen, "patterns=%s: %s", d->patterns, cerr);
-		else
-			snprintf(err, errlen, "pattern=%.*s: %s",
-				 (int)(d->pattern_len > 64 ? 64 : d->pattern_len),
-				 (const char *)d->pattern, cerr);
-	} else if (ret) {
-		snprintf(err, errlen, "the patterns could not be compiled: %s", strerror(-ret));
-	} else {
+	if (!g)
+		ret = regex_check(pats, lens, n, &opts, cerr, sizeof(cerr));
+	else
+		ret = regex_compile(pats, lens, n, &opts, &g->dfa, cerr, sizeof(cerr));
+	if (ret) {
+		fs_grep_error(d, ret, cerr, err, errlen);
+	} else if (g) {
 		g->view = (struct pump_dfa){
 		    .nstates = g->dfa.nstates,
 		    .nclasses = g->dfa.nclasses,
@@ -162,8 +192,12 @@ out_free:
 		free(pats);
 		free(lens);
 	}
-	free(text);
 	return ret;
+}
+
+int fs_grep_check(const struct desc *d, char *text, size_t textlen, char *err, size_t errlen)
+{
+	return fs_grep_run(d, text, textlen, NULL, err, errlen);
 }
 
 void fs_grep_release(struct fs_grep *g)
@@ -171,4 +205,197 @@ void fs_grep_release(struct fs_grep *g)
 	if (g->ready)
 		regex_dfa_free(&g->dfa);
 	g->ready = false;
+}
+
+void fs_prep_free(struct fs_prep *p)
+{
+	if (!p)
+		return;
+	if (p->fd >= 0)
+		close(p->fd);
+	if (p->rootfd >= 0)
+		close(p->rootfd);
+	if (p->listfd >= 0)
+		close(p->listfd);
+	free(p->text);
+	fs_job_put(&p->j);
+	free(p);
+}
+
+/* The oldest queued compile whose owner no worker is compiling for (prep_lock held). */
+static struct fs_prep *fs_prep_pick_locked(struct fs *fs)
+{
+	for (struct fs_prep **pp = &fs->prep_head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
+		struct fs_prep *p = *pp;
+		bool busy = false;
+
+		for (unsigned k = 0; k < FS_PREP_THREADS && !busy; k++)
+			busy = fs->prep_busy[k] && fs->prep_owner[k] == p->j->uid;
+		if (busy)
+			continue;
+		*pp = p->next;
+		if (fs->prep_tail == p)
+			fs->prep_tail = prev;
+		p->next = NULL;
+		return p;
+	}
+	return NULL;
+}
+
+/* Compiles p's patterns and starts its job, or ends it failed with the reason. */
+static void fs_prep_run(struct fs *fs, struct fs_prep *p)
+{
+	struct fs_job *j = p->j;
+	struct fs_grep g = {0};
+	char err[sizeof(j->prep_error)] = "";
+	bool cancel;
+	int ret;
+
+	pthread_mutex_lock(&fs->prep_lock);
+	cancel = j->prep_cancel || fs->prep_stopping;
+	pthread_mutex_unlock(&fs->prep_lock);
+	ret = cancel ? -ECANCELED : fs_grep_run(&p->d, p->text, p->textlen, &g, err, sizeof(err));
+	free(p->text);
+	p->text = NULL;
+	/*
+	 * Start and cancel exclude each other: a cancel either sees the job
+	 * STARTED (and cancels its pump job) or leaves prep_cancel for this.
+	 */
+	pthread_mutex_lock(&fs->prep_lock);
+	if (!ret && (j->prep_cancel || fs->prep_stopping))
+		ret = -ECANCELED;
+	if (!ret) {
+		ret = fs_submit_start(fs, j, &p->caller, &p->d, &g, p->fd, p->rootfd, p->listfd,
+				      &p->st, p->many, err, sizeof(err));
+		p->fd = p->rootfd = p->listfd = -1;
+		if (!ret) /* pairs with fs_job_started's acquire: pj or many is set */
+			atomic_store_explicit(&j->stage, FS_STAGE_STARTED, memory_order_release);
+	}
+	pthread_mutex_unlock(&fs->prep_lock);
+	fs_grep_release(&g);
+	if (ret) {
+		if (ret == -ECANCELED)
+			fs_job_prep_failed(j, PUMP_JOB_CANCELLED, "cancelled before its patterns "
+					   "were compiled");
+		else
+			fs_job_prep_failed(j, PUMP_JOB_FAILED, err);
+		p->j = NULL; /* the end dropped the pump's reference */
+	}
+	fs_prep_free(p);
+}
+
+struct fs_prep_worker {
+	struct fs *fs;
+	unsigned k; /* its bit in fs->prep_alive, its prep_owner and prep_busy */
+};
+
+static void *fs_prep_main(void *arg)
+{
+	struct fs_prep_worker w = *(struct fs_prep_worker *)arg;
+	struct fs *fs = w.fs;
+
+	free(arg);
+	pthread_mutex_lock(&fs->prep_lock);
+	for (;;) {
+		struct fs_prep *p = fs->prep_stopping ? NULL : fs_prep_pick_locked(fs);
+
+		if (!p)
+			break;
+		fs->prep_busy[w.k] = true;
+		fs->prep_owner[w.k] = p->j->uid;
+		pthread_mutex_unlock(&fs->prep_lock);
+		fs_prep_run(fs, p);
+		pthread_mutex_lock(&fs->prep_lock);
+		fs->prep_busy[w.k] = false;
+	}
+	fs->prep_alive &= ~(1u << w.k);
+	pthread_cond_broadcast(&fs->prep_cond);
+	pthread_mutex_unlock(&fs->prep_lock);
+	return NULL;
+}
+
+/* A new worker if one may start (prep_lock held); 0 or a negative errno. */
+static int fs_prep_spawn_locked(struct fs *fs)
+{
+	struct fs_prep_worker *w;
+	pthread_attr_t attr;
+	pthread_t t;
+	unsigned k = 0;
+	int ret;
+
+	while (k < FS_PREP_THREADS && (fs->prep_alive & (1u << k)))
+		k++;
+	if (k == FS_PREP_THREADS)
+		return 0; /* a worker that finishes takes the next */
+	w = malloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	*w = (struct fs_prep_worker){.fs = fs, .k = k};
+	ret = -pthread_attr_init(&attr);
+	if (ret)
+		goto out_free;
+	ret = -pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (!ret)
+		ret = -pthread_create(&t, &attr, fs_prep_main, w);
+	pthread_attr_destroy(&attr);
+	if (ret)
+		goto out_free;
+	fs->prep_alive |= 1u << k;
+	return 0;
+out_free:
+	free(w);
+	return ret;
+}
+
+void fs_prep_queue(struct fs *fs, struct fs_prep *p)
+{
+	const char *why = NULL;
+
+	pthread_mutex_lock(&fs->prep_lock);
+	if (fs->prep_stopping) {
+		why = "the mount is going away";
+	} else {
+		*(fs->prep_tail ? &fs->prep_tail->next : &fs->prep_head) = p;
+		fs->prep_tail = p;
+		if (fs_prep_spawn_locked(fs) && !fs->prep_alive) {
+			/* nobody would ever take it: take it back */
+			struct fs_prep **pp = &fs->prep_head, *prev = NULL;
+			while (*pp != p) {
+				prev = *pp;
+				pp = &(*pp)->next;
+			}
+			*pp = NULL;
+			fs->prep_tail = prev;
+			why = "no compile worker could start (out of threads or memory)";
+		}
+	}
+	pthread_mutex_unlock(&fs->prep_lock);
+	if (why) {
+		vlog_err("grep: %s: job %llu fails", why, (unsigned long long)p->j->id);
+		fs_job_prep_failed(p->j, PUMP_JOB_FAILED, why);
+		p->j = NULL;
+		fs_prep_free(p);
+	}
+}
+
+void fs_prep_stop_all(struct fs *fs)
+{
+	struct fs_prep *list, *p;
+
+	pthread_mutex_lock(&fs->prep_lock);
+	fs->prep_stopping = true;
+	list = fs->prep_head;
+	fs->prep_head = fs->prep_tail = NULL;
+	pthread_mutex_unlock(&fs->prep_lock);
+	while ((p = list)) {
+		list = p->next;
+		fs_job_prep_failed(p->j, PUMP_JOB_CANCELLED, "the mount is going away");
+		p->j = NULL;
+		fs_prep_free(p);
+	}
+	/* a running compile ends within the compiler's budget, then sees prep_stopping */
+	pthread_mutex_lock(&fs->prep_lock);
+	while (fs->prep_alive)
+		pthread_cond_wait(&fs->prep_cond, &fs->prep_lock);
+	pthread_mutex_unlock(&fs->prep_lock);
 }

@@ -29,6 +29,8 @@ bool fs_job_finished(struct fs_job *j)
 {
 	struct pump_job_info info;
 
+	if (!fs_job_started(j)) /* compiling; a failed compile has ended (j->ended) */
+		return atomic_load_explicit(&j->stage, memory_order_relaxed) == FS_STAGE_FAILED;
 	if (j->many)
 		return fs_many_ended(j);
 	pump_job_info(j->pj, &info);
@@ -45,6 +47,7 @@ void fs_job_put(struct fs_job **jp)
 	if (atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	pump_job_put(&j->pj);
+	pump_job_put(&j->hold);
 	fs_many_free(&j->many);
 	free(j->path);
 	free(j->descriptor);
@@ -60,6 +63,8 @@ int fs_jobs_init(struct fs *fs)
 {
 	pthread_mutex_init(&fs->lock, NULL);
 	pthread_cond_init(&fs->walkers_cond, NULL);
+	pthread_mutex_init(&fs->prep_lock, NULL);
+	pthread_cond_init(&fs->prep_cond, NULL);
 	fs->hash_size = 1024;
 	fs->hash = calloc(fs->hash_size, sizeof(*fs->hash));
 	fs->users = calloc(FS_USER_BUCKETS, sizeof(*fs->users));
@@ -88,6 +93,8 @@ void fs_jobs_destroy(struct fs *fs)
 	fs->users = NULL;
 	fs->hash = NULL;
 	pthread_cond_destroy(&fs->walkers_cond);
+	pthread_cond_destroy(&fs->prep_cond);
+	pthread_mutex_destroy(&fs->prep_lock);
 	pthread_mutex_destroy(&fs->lock);
 }
 
@@ -208,7 +215,14 @@ void fs_job_ended(void *arg)
 	struct fs *fs = j->fs;
 	struct fs_user *u = j->user;
 	struct fs_waiter *waiters;
+	int stage = atomic_load_explicit(&j->stage, memory_order_acquire);
 
+	/*
+	 * A grep job can end on the pump before its compile worker has said
+	 * it started: readers must see it started before they see it ended.
+	 */
+	if (stage == FS_STAGE_COMPILING)
+		atomic_store_explicit(&j->stage, FS_STAGE_STARTED, memory_order_release);
 	pthread_mutex_lock(&fs->lock);
 	u->active--;
 	j->ended = true;
@@ -221,9 +235,31 @@ void fs_job_ended(void *arg)
 		u->finished++;
 	}
 	pthread_mutex_unlock(&fs->lock);
-	fs_latency_job_ended(j); /* before the wake: a reader of wait sees it in metrics */
+	/* before the wake: a reader of wait sees it in metrics */
+	if (stage == FS_STAGE_FAILED) { /* it never had a pump job */
+		struct pump_job_info in;
+		pump_job_info(j->hold, &in);
+		fs_latency_observe(fs, in.elapsed_us);
+		fs_latency_tenant(fs, j->tenant, in.state, 0);
+	} else {
+		fs_latency_job_ended(j);
+	}
 	fs_wait_wake(fs, waiters); /* readers of wait are answered from this thread */
 	fs_job_put(&j);
+}
+
+/*
+ * A job that never reached the pump (its compile failed, or cancel or
+ * unmount came first) ends as the pump would end it: its placeholder takes
+ * the final state, then fs_job_ended drops the pump's reference.
+ */
+void fs_job_prep_failed(struct fs_job *j, enum pump_job_state state, const char *why)
+{
+	snprintf(j->prep_error, sizeof(j->prep_error), "%s", why);
+	pump_job_placeholder_end(j->hold, state);
+	/* pairs with the acquire in the renders (files.c): prep_error is written */
+	atomic_store_explicit(&j->stage, FS_STAGE_FAILED, memory_order_release);
+	fs_job_ended(j);
 }
 
 uint64_t fs_jobs_add(struct fs *fs, struct fs_job *j)

@@ -605,6 +605,7 @@ void fs_many_stop_all(struct fs *fs)
 	struct fs_job **list = NULL;
 	size_t n = 0, cap = 0;
 
+	fs_prep_stop_all(fs); /* no compile worker starts a walk from here on */
 	pthread_mutex_lock(&fs->lock);
 	for (struct fs_job *j = fs->head; j; j = j->next) {
 		if (!j->many || j->ended)

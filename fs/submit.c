@@ -134,6 +134,124 @@ static void fs_submit_waiter(struct fs_job *j, bool wait, struct fs_job **waitj)
 	}
 }
 
+/*
+ * The job's scan goes to the pump, or to a walker for many files. Takes
+ * fd, rootfd and listfd whatever it returns; on error err says why and j
+ * is the caller's to free (fs_many_start's m, holding the fds, with it).
+ * The FUSE thread calls it for every op but grep, a compile worker (grep.c)
+ * for grep once the patterns are compiled.
+ */
+int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const struct desc *d,
+		    struct fs_grep *grep, int fd, int rootfd, int listfd, const struct stat *st,
+		    bool many, char *err, size_t errlen)
+{
+	struct pump_scan scan = {
+		.fd = fd,
+		.op = d->op,
+		.byte = d->byte,
+		.pattern = d->pattern,
+		.pattern_len = grep->ready ? 0 : d->pattern_len, /* the ERE is in the DFA */
+		.offset = d->offset,
+		.length = d->length,
+		.chunk = d->chunk,
+		.direct = d->direct,
+		.owner = (uint32_t)ctx->uid,
+		.priority = d->priority,
+		.on_end = fs_job_ended,
+		.on_end_arg = j,
+		.dfa = grep->ready ? &grep->view : NULL,
+		.grep = (d->invert ? PUMP_GREP_INVERT : 0) | (d->lines ? PUMP_GREP_LINES : 0),
+		.max = d->max,
+	};
+	int ret;
+
+	if (many) {
+		/* the walker owns the fds now (through j->many), and the reservation */
+		ret = fs_many_start(fs, j, ctx, d, grep, &scan, rootfd, fd, st, listfd);
+		if (ret)
+			snprintf(err, errlen, "the walk could not start: %s", strerror(-ret));
+		return ret;
+	}
+	if (rootfd >= 0)
+		close(rootfd);
+	if (listfd >= 0)
+		close(listfd);
+	fs_job_get(j); /* the pump's, dropped by fs_job_ended */
+	ret = pump_units_submit(fs->units, &scan, &j->pj);
+	if (!ret)
+		return 0; /* the pump owns fd now, and the reservation: fs_job_ended returns it */
+	atomic_fetch_sub_explicit(&j->refs, 1, memory_order_relaxed); /* not the pump's */
+	close(fd);
+	if (ret == -EOPNOTSUPP) {
+		snprintf(err, errlen, "direct=1: O_DIRECT reads cannot land in this mount's "
+			 "GPU (BAR) arena; mount with -o kernel=relaunch (or direct=1) for "
+			 "direct reads, or use direct=0");
+		ret = -EINVAL;
+	} else if (ret == -ETIMEDOUT) {
+		snprintf(err, errlen, "the GPU stopped answering (no progress in gpu_timeout "
+			 "ms): this mount takes no more jobs; see the daemon log, then "
+			 "remount");
+	} else if (ret == -EINVAL && d->direct == 1) {
+		snprintf(err, errlen, "direct=1: %s does not support O_DIRECT (try direct=0)",
+			 d->path);
+	} else {
+		snprintf(err, errlen, "the scan could not start: %s", strerror(-ret));
+	}
+	return ret;
+}
+
+/*
+ * grep: the patterns are read (patterns=, as the caller) and their syntax
+ * checked here, on the FUSE thread; compiling them can take up to the
+ * compiler's budget (0.3 s; a pattern once took 24 s inside the write),
+ * so a worker does it and starts the job (fs_prep_queue). Until then the
+ * job reads as queued through a placeholder pump job. Takes the fds.
+ */
+static int fs_submit_prep(struct fs *fs, struct fs_job *j, struct fs_caller *ctx,
+			  const struct desc *d, int fd, int rootfd, int listfd,
+			  const struct stat *st, bool many, char *err, size_t errlen)
+{
+	struct pump_scan info = {.offset = d->offset, .chunk = d->chunk, .owner = ctx->uid,
+				 .priority = d->priority};
+	struct fs_prep *p = calloc(1, sizeof(*p));
+	int ret = -ENOMEM;
+
+	if (!p) {
+		if (fd >= 0)
+			close(fd);
+		if (rootfd >= 0)
+			close(rootfd);
+		if (listfd >= 0)
+			close(listfd);
+		return ret;
+	}
+	p->fd = fd;
+	p->rootfd = rootfd;
+	p->listfd = listfd;
+	p->st = *st;
+	p->many = many;
+	p->d = *d;
+	p->caller = *ctx;
+	p->caller.req = NULL; /* answered before the worker runs */
+	ret = fs_grep_load(fs, ctx, d, &p->text, &p->textlen, err, errlen);
+	if (!ret)
+		ret = fs_grep_check(d, p->text, p->textlen, err, errlen);
+	if (!ret) {
+		ret = pump_job_placeholder(fs->units, &info, &j->hold);
+		if (ret)
+			snprintf(err, errlen, "the scan could not start: %s", strerror(-ret));
+	}
+	if (ret) {
+		fs_prep_free(p);
+		return ret;
+	}
+	atomic_store_explicit(&j->stage, FS_STAGE_COMPILING, memory_order_relaxed);
+	fs_job_get(j); /* the pump's, until the job starts or fails (fs_job_prep_failed) */
+	p->j = j;
+	fs_prep_queue(fs, p);
+	return 0;
+}
+
 int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, uint64_t *id,
 		   struct fs_job **waitj, char *err, size_t errlen)
 {
@@ -144,7 +262,7 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 	struct desc d;
 	struct fs_job *j;
 	struct fs_user *user;
-	struct stat st;
+	struct stat st = {0};
 	char norm[2 * DESC_LINE_MAX];
 	int fd = -1, rootfd = -1, listfd = -1, ret;
 	bool many = false;
@@ -202,67 +320,15 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	struct fs_grep grep = {0};
-	if (d.op->args & PUMP_OP_ARG_GREP) {
-		ret = fs_grep_prepare(fs, ctx, &d, &grep, err, errlen);
-		if (ret)
-			goto out_free;
-	}
-	struct pump_scan scan = {
-		.fd = fd,
-		.op = d.op,
-		.byte = d.byte,
-		.pattern = d.pattern,
-		.pattern_len = d.pattern_len,
-		.offset = d.offset,
-		.length = d.length,
-		.chunk = d.chunk,
-		.direct = d.direct,
-		.owner = (uint32_t)ctx->uid,
-		.priority = d.priority,
-		.on_end = fs_job_ended,
-		.on_end_arg = j,
-		.dfa = grep.ready ? &grep.view : NULL,
-		.grep = (d.invert ? PUMP_GREP_INVERT : 0) | (d.lines ? PUMP_GREP_LINES : 0),
-		.max = d.max,
-	};
-	if (grep.ready) /* the ERE is in the DFA: the pump takes no pattern */
-		scan.pattern_len = 0;
-	if (many) {
-		/* the walker owns the fds now (through j->many), and the reservation */
-		ret = fs_many_start(fs, j, &caller, &d, &grep, &scan, rootfd, fd, &st, listfd);
-		fs_grep_release(&grep);
-		rootfd = fd = listfd = -1;
-		if (ret) {
-			snprintf(err, errlen, "the walk could not start: %s", strerror(-ret));
-			goto out_free;
-		}
-		fs_submit_waiter(j, d.wait, waitj);
-		*id = fs_jobs_add(fs, j);
-		return 0;
-	}
-	fs_job_get(j); /* the pump's, dropped by fs_job_ended */
-	ret = pump_units_submit(fs->units, &scan, &j->pj);
-	fs_grep_release(&grep);
-	if (ret) {
-		atomic_fetch_sub_explicit(&j->refs, 1, memory_order_relaxed); /* not the pump's */
-		if (ret == -EOPNOTSUPP) {
-			snprintf(err, errlen, "direct=1: O_DIRECT reads cannot land in this mount's "
-				 "GPU (BAR) arena; mount with -o kernel=relaunch (or direct=1) for "
-				 "direct reads, or use direct=0");
-			ret = -EINVAL;
-		} else if (ret == -ETIMEDOUT) {
-			snprintf(err, errlen, "the GPU stopped answering (no progress in gpu_timeout "
-				 "ms): this mount takes no more jobs; see the daemon log, then "
-				 "remount");
-		} else if (ret == -EINVAL && d.direct == 1)
-			snprintf(err, errlen, "direct=1: %s does not support O_DIRECT (try direct=0)",
-				 d.path);
-		else
-			snprintf(err, errlen, "the scan could not start: %s", strerror(-ret));
+	if (d.op->args & PUMP_OP_ARG_GREP)
+		ret = fs_submit_prep(fs, j, &caller, &d, fd, rootfd, listfd, &st, many, err,
+				     errlen);
+	else
+		ret = fs_submit_start(fs, j, &caller, &d, &(struct fs_grep){0}, fd, rootfd,
+				      listfd, &st, many, err, errlen);
+	fd = rootfd = listfd = -1; /* taken either way */
+	if (ret)
 		goto out_free;
-	}
-	/* the pump owns fd now, and the reservation: fs_job_ended returns it */
 	fs_submit_waiter(j, d.wait, waitj);
 	*id = fs_jobs_add(fs, j); /* the table takes the creator's reference */
 	return 0;

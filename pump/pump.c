@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "pump_priv.h"
+#include "units.h"
 
 uint64_t pump_now_ns(void)
 {
@@ -1225,4 +1226,40 @@ void pump_info(struct pump *p, struct pump_info *info)
 	if (info->slots_claimed > info->slots_published)
 		info->slots_claimed = info->slots_published;
 	info->slots_published -= info->slots_claimed;
+}
+
+/*
+ * A job no unit runs yet (fs/: a grep job whose patterns are compiling on
+ * a worker). Its accessors read it as queued until
+ * pump_job_placeholder_end gives it its final state; nothing is ever read
+ * or published for it. It lives on unit 0 only for that unit's lock.
+ */
+int pump_job_placeholder(struct pump_units *u, const struct pump_scan *scan,
+			 struct pump_job **out)
+{
+	struct pump_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -ENOMEM;
+	atomic_init(&j->refs, 1);
+	atomic_init(&j->cancel, false);
+	j->p = u->unit[0];
+	j->fd = -1;
+	j->offset = scan->offset;
+	j->chunk = scan->chunk ? scan->chunk : j->p->cfg.chunk;
+	j->owner = scan->owner;
+	j->priority = scan->priority == PUMP_PRIO_DEFAULT ? PUMP_PRIO_NORMAL : scan->priority;
+	j->state = PUMP_JOB_QUEUED;
+	j->t_submit_ns = pump_now_ns();
+	*out = j;
+	return 0;
+}
+
+void pump_job_placeholder_end(struct pump_job *j, enum pump_job_state state)
+{
+	pthread_mutex_lock(&j->p->lock);
+	j->state = state;
+	j->t_end_ns = pump_now_ns();
+	pthread_cond_broadcast(&j->p->cond);
+	pthread_mutex_unlock(&j->p->lock);
 }

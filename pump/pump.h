@@ -289,6 +289,15 @@ uint32_t pump_units_count(const struct pump_units *u);
 const char *pump_unit_cpus(const struct pump_units *u, uint32_t k); /* pinned to, or "any" */
 /* As pump_submit, on the units: a large job's chunks spread over all of them. */
 int pump_units_submit(struct pump_units *u, const struct pump_scan *scan, struct pump_job **out);
+/*
+ * A job that no unit runs (yet): the accessors read it as queued (its
+ * offset, chunk, priority from scan) until pump_job_placeholder_end sets
+ * its final state. fs/ shows a grep job through one while its patterns
+ * compile. Freed by pump_job_put.
+ */
+int pump_job_placeholder(struct pump_units *u, const struct pump_scan *scan,
+			 struct pump_job **out);
+void pump_job_placeholder_end(struct pump_job *j, enum pump_job_state state);
 
 struct pump_info {
 	char device[256];

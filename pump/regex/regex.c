@@ -179,6 +179,51 @@ out_free:
 	return ret;
 }
 
+/*
+ * Only the syntax, so a ctl write can refuse a bad pattern at once while
+ * the costly part (NFA, DFA, minimization) runs on a worker: parsing is
+ * linear in the patterns' bytes and builds nothing that grows with a
+ * repetition count.
+ */
+int regex_check(const char *const *pats, const size_t *lens, size_t n,
+		const struct regex_opts *opts, char *err, size_t errlen)
+{
+	struct rerr e = {.buf = err, .len = errlen};
+	struct regex_opts o = opts ? *opts : (struct regex_opts){0};
+	struct rset_tab sets = {0};
+	struct rast ast = {0};
+	int ret = 0;
+
+	if (err && errlen)
+		err[0] = 0;
+	if (n > REGEX_PATTERNS_MAX)
+		return rerr_msg(&e, -E2BIG, "%zu patterns, more than %u (use fewer patterns)", n,
+				REGEX_PATTERNS_MAX);
+	if (n && (!pats || !lens))
+		return rerr_msg(&e, -EINVAL, "no pattern array given");
+	for (size_t i = 0; i < n && !ret && !o.fixed; i++) {
+		const uint8_t *p = (const uint8_t *)pats[i];
+		size_t a = 0;
+
+		e.pattern = n > 1 ? i + 1 : 0;
+		do {
+			const uint8_t *nl = lens[i] > a ? memchr(p + a, '\n', lens[i] - a) : NULL;
+			size_t b = nl ? (size_t)(nl - p) : lens[i];
+			uint32_t root;
+
+			e.base = a;
+			ast.n = 0;
+			ret = rast_parse(&ast, &sets, p + a, b - a, o.icase, &e, &root);
+			a = b + 1;
+		} while (!ret && a <= lens[i]);
+	}
+	if (ret == -ENOMEM)
+		rerr_msg(&e, ret, "out of memory compiling the patterns");
+	rast_free(&ast);
+	rset_tab_free(&sets);
+	return ret;
+}
+
 void regex_dfa_free(struct regex_dfa *dfa)
 {
 	free(dfa->next);
