@@ -181,3 +181,109 @@ is_num() {
 	[ "$path" = "$f" ]
 	[ "$(cat "$MNT/jobs/$jid/result")" = 2 ]
 }
+
+VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
+
+# a file whose name holds newlines, a forged key, quotes, $() and a backslash
+odd_file() {
+	local d="$BATS_TEST_TMPDIR/odd"
+	mkdir -p "$d"
+	ODD="$d/x"$'\n'"state=failed"$'\n'"y 'q' \"dq\" \$(touch canary) \\ back"
+	printf 'one\ntwo one\nthree\n' > "$ODD"
+	printf 'one\n' > "$d/plain"
+	ODD_DIR=$d
+}
+
+@test "a name with newlines, quotes and \$() round-trips through status, files, lines and vyrectl" {
+	odd_file
+	cd "$BATS_TEST_TMPDIR"
+	# vyrectl builds the descriptor, waits on status, prints the result
+	run "$VYRECTL" -m "$MNT" scan "$ODD" --op count --wait
+	[ "$status" -eq 0 ]
+	[ "$output" = 3 ]
+	unset path state
+	eval "$(cat "$MNT/jobs/latest/status")"
+	[ "$path" = "$ODD" ]
+	[ "$state" = done ]
+	[ ! -e canary ]
+	# one line per key whatever the name: state= once
+	[ "$(grep -c '^state=' "$MNT/jobs/latest/status")" -eq 1 ]
+	# a tree job's files and lines, unescaped (\\ \n \xHH), against Python's walk and grep
+	id=$(submit "scan path=$ODD_DIR op=grep pattern=one lines=1")
+	wait_job "$id"
+	python3 - "$ODD_DIR" "$MNT/jobs/$id/files" "$MNT/jobs/$id/lines" <<-'PY'
+	import os, re, sys
+	d, files, lines = sys.argv[1:]
+	unesc = lambda s: re.sub(rb"\\(\\|n|x([0-9a-f]{2}))",
+	                         lambda m: b"\\" if m.group(1) == b"\\" else b"\n" if m.group(1) == b"n"
+	                         else bytes([int(m.group(2), 16)]), s)
+	want = {}
+	for name in os.listdir(d):
+	    p = os.path.join(d, name).encode()
+	    want[p] = [(n + 1, off) for n, (off, l) in enumerate(
+	        (o, l) for o, l in zip(
+	            [0] + [i + 1 for i, c in enumerate(open(p, "rb").read()) if c == 10][:-1],
+	            open(p, "rb").read().split(b"\n")[:-1])) if b"one" in l]
+	got = {}
+	for rec in open(files, "rb").read().split(b"\n")[:-1]:
+	    n, p = rec.split(b" ", 1)
+	    got[unesc(p)] = int(n)
+	assert got == {p: len(v) for p, v in want.items()}, (got, want)
+	got = {}
+	for rec in open(lines, "rb").read().split(b"\n")[:-1]:
+	    p, ln, off = rec.rsplit(b":", 2)
+	    got.setdefault(unesc(p), []).append((int(ln), int(off)))
+	assert got == want, (got, want)
+	PY
+	# vyrectl grep -r -c prints the names as GNU grep does, byte for byte
+	cd "$ODD_DIR"
+	run "$VYRECTL" -m "$MNT" grep -r -c one .
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(LC_ALL=C grep -r -c one . | LC_ALL=C sort)" ] ||
+		[ "$output" = "$(LC_ALL=C grep -r -c one .)" ]
+}
+
+@test "eval is for bash and ksh (sh too without control bytes): it sets the keys and leaves PATH alone" {
+	odd_file
+	local id plain sh
+	"$VYRECTL" -m "$MNT" scan "$ODD" --op count --wait >/dev/null
+	id=$(readlink "$MNT/jobs/latest")
+	# no key is a variable these shells give a meaning: all are lowercase
+	run ! grep -vE '^[a-z][a-z0-9_]*=' "$MNT/jobs/$id/status"
+	run ! grep -vE '^[a-z][a-z0-9_]*=' "$MNT/status"
+	for sh in bash ksh mksh zsh; do
+		command -v "$sh" >/dev/null || continue
+		[ "$sh" = zsh ] && continue # its path is PATH: next test
+		run "$sh" -c 'p0=$PATH; eval "$(cat "$1")"; [ "$PATH" = "$p0" ] && printf "%s|%s" "$state" "$path"' _ "$MNT/jobs/$id/status"
+		echo "$sh: $output" >&2
+		[ "$status" -eq 0 ]
+		[ "$output" = "done|$ODD" ]
+	done
+	# dash (Debian's sh) has no $'...': a name with quotes, blanks and $() is
+	# fine, one with a control byte needs bash
+	plain="$ODD_DIR/it's \"a\" \$(touch canary) \\ name"
+	printf 'x\n' > "$plain"
+	"$VYRECTL" -m "$MNT" scan "$plain" --op count --wait >/dev/null
+	cd "$BATS_TEST_TMPDIR"
+	run sh -c 'p0=$PATH; eval "$(cat "$1")"; [ "$PATH" = "$p0" ] && printf "%s|%s" "$state" "$path"' _ "$MNT/jobs/latest/status"
+	[ "$status" -eq 0 ]
+	[ "$output" = "done|$plain" ]
+	[ ! -e canary ]
+}
+
+@test "zsh reads status into an associative array with \${(Q)...}, as README shows: eval would set PATH through path" {
+	command -v zsh >/dev/null || skip "zsh not installed"
+	odd_file
+	local id
+	"$VYRECTL" -m "$MNT" scan "$ODD" --op count --wait >/dev/null
+	id=$(readlink "$MNT/jobs/latest")
+	# README.md "Files": the recipe for zsh
+	run zsh -c 'typeset -A st; p0=$PATH
+		for l in ${(f)"$(<$1)"}; do st[${l%%=*}]=${(Q)${l#*=}}; done
+		[[ $PATH == $p0 ]] && print -rn -- "$st[state]|$st[path]"' _ "$MNT/jobs/$id/status"
+	[ "$status" -eq 0 ]
+	[ "$output" = "done|$ODD" ]
+	# why not eval: in zsh, path is PATH as an array
+	run zsh -c 'eval "$(<$1)"; print -r -- $PATH' _ "$MNT/jobs/$id/status"
+	[[ "$output" == "$ODD"* ]]
+}
