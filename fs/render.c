@@ -513,12 +513,13 @@ int render_readme(struct fs_buf *b)
 		"\n"
 		"  echo \"scan path=/abs/file op=count\" > ctl     submit; read ctl back for the id\n"
 		"  cat jobs/N/status                             key=value lines (eval-able)\n"
-		"  cat jobs/N/result                             the result\n"
+		"  cat jobs/N/result                             the result (waits for the end)\n"
 		"  cat jobs/N/wait                               blocks until the job ends\n"
 		"  echo cancel > jobs/N/ctl ; rmdir jobs/N       cancel; remove a finished job\n"
 		"\n"
 		"Descriptor: [scan] path=ABS op=OP [offset=N] [length=N] [chunk=SIZE]\n"
 		"            [byte=N] [pattern=\"...\"] [tenant=LABEL] [direct=0|1]\n"
+		"            [priority=critical|high|normal|low|idle] [wait=1]\n"
 		"      grep: pattern=ERE|patterns=ABS [fixed=1] [icase=1] [invert=1]\n"
 		"            [lines=1] [max=N]\n"
 		"Many files: path=DIR (like grep -r; follow=1: grep -R), path=GLOB, or\n"
@@ -531,7 +532,7 @@ int render_readme(struct fs_buf *b)
 		ret = fs_buf_printf(b, "  %-10s %s\n", pump_ops[i]->name, pump_ops[i]->summary);
 	if (!ret)
 		ret = fs_buf_printf(b, "\n"
-				       "Files: README ctl status epoch ops metrics jobs/latest\n"
+				       "Files: README ctl status epoch ops metrics metrics.prom jobs/latest\n"
 				       "       jobs/N/{descriptor,status,failed,result,lines,files,wait,ctl}\n");
 	return ret;
 }

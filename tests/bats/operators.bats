@@ -459,3 +459,51 @@ quickstart_tree() {
 	[ "$(findmnt -n -o FSTYPE --mountpoint "$MNT2" | wc -l)" -eq 1 ]
 	grep -q "pump:" "$BATS_TEST_TMPDIR/qs.log"
 }
+
+# section FILE START END: FILE's lines from the first matching START to the
+# next matching END (man source or markdown)
+section() {
+	awk -v s="$2" -v e="$3" '$0 ~ s { on = 1; print; next } on && $0 ~ e { exit } on' "$1"
+}
+
+@test "docs name every descriptor key, mount option, op and status key the code has" {
+	local man="$VYRE_ROOT/fs/vyrefs.1" readme="$VYRE_ROOT/README.md" missing="" k
+	local keys opts ops
+	# the code's tables: descriptor.c's keys, main.c's -o options, the ops file
+	keys=$(sed -n 's/.*\[DESC_KEY_[A-Z_]*\] = {\.name = "\([a-z_]*\)".*/\1/p' "$VYRE_ROOT/fs/descriptor.c")
+	opts=$(sed -n 's/^\tOPT("\([a-z_]*\)=%s".*/\1/p' "$VYRE_ROOT/fs/main.c")
+	ops=$(awk '{ print $1 }' "$MNT/ops")
+	[ "$(echo "$keys" | wc -l)" -ge 19 ]
+	[ "$(echo "$opts" | wc -l)" -ge 13 ]
+	[ "$(echo "$ops" | wc -l)" -ge 5 ]
+	for k in $keys; do
+		section "$readme" '^## Job descriptors' '^## ' | grep -q "\`$k[\`=]" || missing+=" README.md:key:$k"
+		section "$man" '^\.SH DESCRIPTOR' '^\.SH ' | grep -q "\b$k=" || missing+=" vyrefs.1:key:$k"
+		grep -q "\b$k=" "$MNT/README" || missing+=" MNT/README:key:$k"
+	done
+	for k in $opts; do
+		"$VYREFS" --help | grep -q -- "-o $k=" || missing+=" --help:option:$k"
+		section "$readme" '^## Options' '^## ' | grep -q "^| \`$k=" || missing+=" README.md:option:$k"
+		grep -q -- "-o $k=" "$man" || missing+=" vyrefs.1:option:$k"
+	done
+	for k in $ops; do
+		grep -q "^| \`$k\` |" "$readme" || missing+=" README.md:op:$k"
+		section "$man" '^\.SH OPS' '^\.SH ' | grep -qx "\.B $k" || missing+=" vyrefs.1:op:$k"
+		grep -q "^  $k " "$MNT/README" || missing+=" MNT/README:op:$k"
+	done
+	# status keys, as a finished job and the global status show them
+	id=$(submit "scan path=/etc/services op=count")
+	wait_job "$id"
+	for k in $(sed 's/=.*//' "$MNT/jobs/$id/status"); do
+		grep -q "^| \`jobs/N/status\` |.*\b$k\b" "$readme" || missing+=" README.md:job-status:$k"
+		section "$man" '^\.IR jobs/ N /status' '^\.TP' | grep -q "\b$k\b" || missing+=" vyrefs.1:job-status:$k"
+	done
+	for k in $(sed 's/=.*//; /^unit[0-9]/d' "$MNT/status"); do
+		section "$man" '^The global state as key=value' '^\.TP' | grep -q "\b$k\b" || missing+=" vyrefs.1:status:$k"
+	done
+	# examples run on Debian 12 as it is installed: no /var/log/syslog
+	run ! grep -n "/var/log/syslog" "$readme" "$man" "$MNT/README"
+	run ! grep -q "/var/log/syslog" <<< "$("$VYREFS" --help)"
+	echo "missing:$missing" >&2
+	[ -z "$missing" ]
+}
