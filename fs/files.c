@@ -73,6 +73,13 @@ struct fs_handle {
 	uid_t pend_uid;
 	gid_t pend_gid;
 	pid_t pend_tgid;
+	/*
+	 * ctl: a write answered EINTR by its interrupt while its thread still
+	 * waits in a lookup (fs->lock). Until that thread lets go of h->lock,
+	 * the handle's requests fail EAGAIN rather than wait for it, and a
+	 * RELEASE leaves the handle to that thread (orphan).
+	 */
+	bool stuck, orphan;
 	/* ctl after a wait=1 line: the answer waits for job's end (then false);
 	 * until then job does not change and the handle takes no write */
 	bool ctl_wait;
@@ -609,25 +616,40 @@ void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	fuse_reply_poll(req, revents);
 }
 
-static int fs_ctl_flush(struct fs *fs, fuse_req_t req, struct fs_handle *h);
+static int fs_ctl_flush(struct fs *fs, struct fs_caller *who, struct fs_handle *h);
 static bool fs_line_blank(const char *line, size_t len);
 
-/* The process of the task that sent req (a thread's pid is its own). */
-static pid_t fs_req_tgid(fuse_req_t req)
-{
-	pid_t pid = fuse_req_ctx(req)->pid;
-	pid_t tgid = resolve_tgid(pid);
-
-	return tgid > 0 ? tgid : pid;
-}
-
-static void fs_ctl_note_writer(struct fs_handle *h, fuse_req_t req)
+/*
+ * Who sent a ctl request, taken once at its start: its groups snapshotted,
+ * req dropped, its process in tgid. A write's request may be answered (and
+ * freed by libfuse) by its interrupt while a lookup of one of its lines
+ * still blocks: nothing after that may read req.
+ */
+static void fs_ctl_caller(fuse_req_t req, struct fs_caller *who)
 {
 	const struct fuse_ctx *c = fuse_req_ctx(req);
 
-	h->pend_uid = c->uid;
-	h->pend_gid = c->gid;
-	h->pend_tgid = fs_req_tgid(req);
+	*who = (struct fs_caller){.uid = c->uid, .gid = c->gid, .pid = c->pid, .req = req,
+				  .ngroups = -1};
+	cred_snapshot_groups(who);
+	who->req = NULL;
+}
+
+/* The caller's process (a thread's pid is its own), looked up when first needed. */
+static pid_t fs_ctl_tgid(struct fs_caller *who)
+{
+	if (!who->tgid) {
+		pid_t tgid = resolve_tgid(who->pid);
+		who->tgid = tgid > 0 ? tgid : who->pid;
+	}
+	return who->tgid;
+}
+
+static void fs_ctl_note_writer(struct fs_handle *h, struct fs_caller *who)
+{
+	h->pend_uid = who->uid;
+	h->pend_gid = who->gid;
+	h->pend_tgid = fs_ctl_tgid(who);
 }
 
 /*
@@ -635,21 +657,30 @@ static void fs_ctl_note_writer(struct fs_handle *h, fuse_req_t req)
  * same ids. Otherwise it is dropped, never submitted, and the answer says
  * why: -EPERM.
  */
-static int fs_ctl_check_writer(struct fs_handle *h, fuse_req_t req)
+static int fs_ctl_check_writer(struct fs_handle *h, struct fs_caller *who)
 {
-	const struct fuse_ctx *c = fuse_req_ctx(req);
-
 	if (!h->npending)
 		return 0;
-	if (c->uid == h->pend_uid && c->gid == h->pend_gid && fs_req_tgid(req) == h->pend_tgid)
+	if (who->uid == h->pend_uid && who->gid == h->pend_gid && fs_ctl_tgid(who) == h->pend_tgid)
 		return 0;
 	h->npending = 0;
 	fs_buf_free(&h->buf);
 	h->rpos = 0;
 	fs_buf_printf(&h->buf, "error: a line without its newline was ended by another process "
 		      "or user than the one that wrote it (pid %d uid %u): it was dropped; end "
-		      "every descriptor with a newline\n", (int)c->pid, (unsigned)c->uid);
+		      "every descriptor with a newline\n", (int)who->pid, (unsigned)who->uid);
 	return -EPERM;
+}
+
+/* An interrupted write's thread still holds h (fs_ctl_write): don't wait for it. */
+static bool fs_ctl_stuck(struct fs *fs, struct fs_handle *h)
+{
+	bool stuck;
+
+	pthread_mutex_lock(&fs->lock);
+	stuck = h->stuck;
+	pthread_mutex_unlock(&fs->lock);
+	return stuck;
 }
 
 void fs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -669,12 +700,19 @@ void fs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			fs_wait_read(fs, req, h, size, off);
 		return;
 	}
+	if (h->node == N_CTL && fs_ctl_stuck(fs, h)) {
+		fuse_reply_err(req, EAGAIN);
+		return;
+	}
 	pthread_mutex_lock(&h->lock);
-	if (h->node == N_CTL && !h->ctl_wait && !fs_line_blank(h->pending, h->npending) &&
-	    !fs_ctl_check_writer(h, req)) {
-		fs_buf_free(&h->buf);
-		h->rpos = 0;
-		fs_ctl_flush(fs, req, h);
+	if (h->node == N_CTL && !h->ctl_wait && !fs_line_blank(h->pending, h->npending)) {
+		struct fs_caller who;
+		fs_ctl_caller(req, &who);
+		if (!fs_ctl_check_writer(h, &who)) {
+			fs_buf_free(&h->buf);
+			h->rpos = 0;
+			fs_ctl_flush(fs, &who, h);
+		}
 	}
 	if (h->ctl_wait) { /* wait=1: parked like a read of wait until the job ends */
 		pthread_mutex_unlock(&h->lock);
@@ -686,15 +724,15 @@ void fs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 }
 
 /* Submits one line; its id or the error goes into the answer. */
-static int fs_ctl_line(struct fs *fs, fuse_req_t req, struct fs_handle *h, const char *line,
-		       size_t len)
+static int fs_ctl_line(struct fs *fs, struct fs_caller *who, struct fs_handle *h,
+		       const char *line, size_t len)
 {
 	char err[512] = "";
 	struct fs_job *waitj = NULL;
 	uint64_t id;
 	int ret;
 
-	ret = fs_submit_line(fs, req, line, len, &id, &waitj, err, sizeof(err));
+	ret = fs_submit_line(fs, who, line, len, &id, &waitj, err, sizeof(err));
 	if (ret) {
 		fs_buf_printf(&h->buf, "error: %s\n", err[0] ? err : strerror(-ret));
 		return ret;
@@ -717,12 +755,12 @@ static bool fs_line_blank(const char *line, size_t len)
 }
 
 /* A line that ended at a read or a close rather than a newline ("echo -n"). */
-static int fs_ctl_flush(struct fs *fs, fuse_req_t req, struct fs_handle *h)
+static int fs_ctl_flush(struct fs *fs, struct fs_caller *who, struct fs_handle *h)
 {
 	int ret = 0;
 
 	if (!fs_line_blank(h->pending, h->npending))
-		ret = fs_ctl_line(fs, req, h, h->pending, h->npending);
+		ret = fs_ctl_line(fs, who, h, h->pending, h->npending);
 	h->npending = 0;
 	return ret;
 }
@@ -748,20 +786,24 @@ static void fs_ctl_answer_reset(struct fs_handle *h, bool *answered)
  * in 4 KiB pieces), so an unfinished one waits in the handle for its
  * newline, a read, or the close.
  */
-static int fs_write_ctl(struct fs *fs, fuse_req_t req, struct fs_handle *h, const char *buf,
-			size_t size)
+static int fs_write_ctl(struct fs *fs, struct fs_caller *who, struct fs_handle *h,
+			const char *buf, size_t size)
 {
 	bool answered = false; /* the answer is this write's, once it has one */
 	int ret = 0;
 
 	if (h->ctl_wait) /* the waited-for answer would be lost under this write's */
 		return -EBUSY;
-	ret = fs_ctl_check_writer(h, req);
+	ret = fs_ctl_check_writer(h, who);
 	if (ret) {
 		h->discarding = memchr(buf, '\n', size) == NULL;
 		return ret;
 	}
 	for (size_t pos = 0; pos < size && !ret;) {
+		if (atomic_load_explicit(who->abandoned, memory_order_acquire)) {
+			ret = -EINTR; /* answered already: the rest of the write is dropped */
+			break;
+		}
 		const char *nl = memchr(buf + pos, '\n', size - pos);
 		size_t len = nl ? (size_t)(nl - (buf + pos)) : size - pos;
 		if (h->discarding) { /* an overlong line's rest is not a new descriptor */
@@ -782,12 +824,12 @@ static int fs_write_ctl(struct fs *fs, fuse_req_t req, struct fs_handle *h, cons
 		h->npending += len;
 		pos += len + (nl ? 1 : 0);
 		if (!nl) {
-			fs_ctl_note_writer(h, req);
+			fs_ctl_note_writer(h, who);
 			break;
 		}
 		if (!fs_line_blank(h->pending, h->npending)) { /* blank lines are skipped */
 			fs_ctl_answer_reset(h, &answered);
-			ret = fs_ctl_line(fs, req, h, h->pending, h->npending);
+			ret = fs_ctl_line(fs, who, h, h->pending, h->npending);
 		}
 		h->npending = 0;
 	}
@@ -828,6 +870,118 @@ static int fs_write_job_ctl(struct fs *fs, struct fs_handle *h, const char *buf,
 	return -EINVAL;
 }
 
+/*
+ * A ctl write that blocks (a line's path is looked up as the caller, on a
+ * filesystem that may never answer: fuse_sources=1, NFS) is answered EINTR
+ * by its INTERRUPT: the kernel waits for our answer even for SIGKILL, and
+ * holds the caller's ctl inode meanwhile. The thread doing the write goes
+ * on until its lookup returns, submits nothing more (abandoned), and then
+ * lets the handle go. w is on that thread's stack: the interrupt reads it
+ * only under w->lock and only before the thread has taken done; once the
+ * thread has seen neither, it deregisters the function before returning.
+ */
+struct fs_ctl_wint {
+	pthread_mutex_t lock;
+	bool done;     /* the thread answers (interrupt: do nothing) */
+	bool answered; /* the interrupt answered EINTR (thread: do not touch req) */
+	atomic_bool abandoned; /* = answered, read lock-free between lines */
+	struct fs *fs;
+	struct fs_handle *h;
+	uid_t uid;
+};
+
+static void fs_ctl_interrupted(fuse_req_t req, void *data)
+{
+	struct fs_ctl_wint *w = data;
+	bool answer;
+
+	if (fs_tls_registering) { /* inside fuse_req_interrupt_func: the thread answers */
+		fs_tls_interrupted = true;
+		return;
+	}
+	pthread_mutex_lock(&w->lock);
+	answer = !w->done;
+	if (answer) {
+		w->answered = true;
+		atomic_store_explicit(&w->abandoned, true, memory_order_release);
+		pthread_mutex_lock(&w->fs->lock);
+		w->h->stuck = true;
+		pthread_mutex_unlock(&w->fs->lock);
+		fs_user_stuck(w->fs, w->uid, 1);
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (answer) {
+		vlog_info("files: a ctl write of uid %u was interrupted while it waited (a lookup "
+			  "that does not answer?): answered EINTR", (unsigned)w->uid);
+		fuse_reply_err(req, EINTR);
+	}
+}
+
+/* The thread of an answered write is done with h: a RELEASE that came meanwhile is done now. */
+static void fs_ctl_unstick(struct fs *fs, struct fs_handle *h, uid_t uid)
+{
+	bool orphan;
+
+	fs_user_stuck(fs, uid, -1);
+	pthread_mutex_lock(&fs->lock);
+	h->stuck = false;
+	orphan = h->orphan;
+	pthread_mutex_unlock(&fs->lock);
+	if (orphan) {
+		fs_handle_unlink(fs, h);
+		fs_render_release(fs, h);
+		fs_handle_free(h);
+	}
+}
+
+static void fs_ctl_write(struct fs *fs, fuse_req_t req, struct fs_handle *h, const char *buf,
+			 size_t size)
+{
+	struct fs_ctl_wint w = {.fs = fs, .h = h, .uid = fuse_req_ctx(req)->uid};
+	struct fs_caller who;
+	bool answered;
+	int ret;
+
+	/* one stuck write per user: its next ones would each hold a FUSE thread */
+	if (fs_ctl_stuck(fs, h) || fs_user_stuck(fs, w.uid, 0)) {
+		fuse_reply_err(req, EAGAIN);
+		return;
+	}
+	fs_ctl_caller(req, &who);
+	who.abandoned = &w.abandoned;
+	pthread_mutex_init(&w.lock, NULL);
+	atomic_init(&w.abandoned, false);
+	fs_tls_registering = true;
+	fs_tls_interrupted = false;
+	fuse_req_interrupt_func(req, fs_ctl_interrupted, &w);
+	fs_tls_registering = false;
+	if (fs_tls_interrupted) { /* before anything was done */
+		fs_tls_interrupted = false;
+		fuse_req_interrupt_func(req, NULL, NULL);
+		pthread_mutex_destroy(&w.lock);
+		fuse_reply_err(req, EINTR);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	ret = fs_write_ctl(fs, &who, h, buf, size);
+	pthread_mutex_unlock(&h->lock);
+	pthread_mutex_lock(&w.lock);
+	answered = w.answered;
+	w.done = true;
+	pthread_mutex_unlock(&w.lock);
+	if (answered) { /* req is gone: libfuse freed it after the interrupt's answer */
+		fs_ctl_unstick(fs, h, w.uid);
+		pthread_mutex_destroy(&w.lock);
+		return;
+	}
+	fuse_req_interrupt_func(req, NULL, NULL); /* waits for an interrupt running now */
+	pthread_mutex_destroy(&w.lock);
+	if (ret < 0)
+		fuse_reply_err(req, -ret);
+	else
+		fuse_reply_write(req, (size_t)ret);
+}
+
 void fs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		   struct fuse_file_info *fi)
 {
@@ -840,10 +994,12 @@ void fs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		fuse_reply_err(req, E2BIG);
 		return;
 	}
+	if (h->node == N_CTL) {
+		fs_ctl_write(fs_of(req), req, h, buf, size);
+		return;
+	}
 	pthread_mutex_lock(&h->lock);
-	if (h->node == N_CTL)
-		ret = fs_write_ctl(fs_of(req), req, h, buf, size);
-	else if (h->node == N_JCTL)
+	if (h->node == N_JCTL)
 		ret = fs_write_job_ctl(fs_of(req), h, buf, size);
 	else
 		ret = -EACCES;
@@ -866,11 +1022,17 @@ void fs_file_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int ret = 0;
 
 	(void)ino;
+	if (h->node == N_CTL && fs_ctl_stuck(fs_of(req), h)) {
+		fuse_reply_err(req, EAGAIN);
+		return;
+	}
 	pthread_mutex_lock(&h->lock);
 	if (h->node == N_CTL && h->npending) {
-		ret = fs_ctl_check_writer(h, req);
+		struct fs_caller who;
+		fs_ctl_caller(req, &who);
+		ret = fs_ctl_check_writer(h, &who);
 		if (!ret)
-			ret = fs_ctl_flush(fs_of(req), req, h);
+			ret = fs_ctl_flush(fs_of(req), &who, h);
 	}
 	pthread_mutex_unlock(&h->lock);
 	fuse_reply_err(req, -ret);
@@ -893,6 +1055,12 @@ void fs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (h->ph)
 		fuse_pollhandle_destroy(h->ph);
 	h->ph = NULL;
+	if (h->stuck) { /* the interrupted write's thread frees it (fs_ctl_unstick) */
+		h->orphan = true;
+		pthread_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, 0);
+		return;
+	}
 	pthread_mutex_unlock(&fs->lock);
 	/*
 	 * The last read's reply let the kernel finish that read and the

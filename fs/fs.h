@@ -111,6 +111,10 @@ struct fs_caller {
 	fuse_req_t req; /* only while the request is live */
 	int ngroups;    /* -1: ask req */
 	gid_t groups[CRED_GROUPS_MAX];
+	pid_t tgid;     /* the process of pid, 0 until looked up (files.c: who ends a line) */
+	/* a ctl write answered EINTR by its interrupt: submit nothing more
+	 * (files.c; NULL in copies that outlive the write) */
+	const atomic_bool *abandoned;
 };
 
 /* The thread's own credentials while it acts for a caller (cred_enter). */
@@ -130,6 +134,7 @@ struct fs_user {
 	/* files of this user's many-file jobs opening or in flight, all jobs
 	 * together (many.c: each holds an fd and a pump job) */
 	atomic_uint files_inflight;
+	unsigned stuck; /* (fs->lock) fs_user_stuck */
 	struct fs_job *head, *tail;          /* this user's jobs, in id order */
 	struct fs_job *fin_head, *fin_tail;  /* ended jobs, oldest first: reaped first */
 	struct fs_user *hnext;
@@ -232,6 +237,9 @@ void fs_jobs_destroy(struct fs *fs);
 /* a place for one more active job of uid, or -EAGAIN past jobs_active (err says) */
 int fs_jobs_reserve(struct fs *fs, uid_t uid, struct fs_user **u, char *err, size_t errlen);
 void fs_jobs_unreserve(struct fs *fs, struct fs_user *u);
+/* uid's ctl writes answered EINTR whose threads still wait (files.c): adds delta,
+ * returns the count before */
+unsigned fs_user_stuck(struct fs *fs, uid_t uid, int delta);
 uint64_t fs_jobs_add(struct fs *fs, struct fs_job *j);    /* takes j's reference; its id */
 void fs_job_ended(void *fs_job);                          /* pump_scan.on_end */
 struct fs_job *fs_job_lookup(struct fs *fs, uint64_t id); /* takes a reference */
@@ -248,8 +256,9 @@ static inline bool fs_job_started(struct fs_job *j)
 
 /* submit.c: one ctl line -> one job; message for the caller in err */
 /* *waitj: a reference to the new job when the line says wait=1, else NULL */
-int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, uint64_t *id,
-		   struct fs_job **waitj, char *err, size_t errlen);
+/* caller: its groups snapshotted and req NULL (files.c fs_ctl_caller) */
+int fs_submit_line(struct fs *fs, struct fs_caller *caller, const char *line, size_t len,
+		   uint64_t *id, struct fs_job **waitj, char *err, size_t errlen);
 
 /* cred.c: open path for reading with the caller's credentials, in the caller's root */
 int cred_may_serve(const struct fs_caller *ctx, char *err, size_t errlen);

@@ -198,6 +198,21 @@ int fs_jobs_reserve(struct fs *fs, uid_t uid, struct fs_user **out, char *err, s
 	return ret;
 }
 
+unsigned fs_user_stuck(struct fs *fs, uid_t uid, int delta)
+{
+	struct fs_user *u;
+	unsigned before = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	u = fs_user_get(fs, uid, delta > 0);
+	if (u) {
+		before = u->stuck;
+		u->stuck += (unsigned)delta;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	return before;
+}
+
 void fs_jobs_unreserve(struct fs *fs, struct fs_user *u)
 {
 	pthread_mutex_lock(&fs->lock);

@@ -252,12 +252,10 @@ static int fs_submit_prep(struct fs *fs, struct fs_job *j, struct fs_caller *ctx
 	return 0;
 }
 
-int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, uint64_t *id,
-		   struct fs_job **waitj, char *err, size_t errlen)
+int fs_submit_line(struct fs *fs, struct fs_caller *who, const char *line, size_t len,
+		   uint64_t *id, struct fs_job **waitj, char *err, size_t errlen)
 {
-	const struct fuse_ctx *fc = fuse_req_ctx(req);
-	struct fs_caller caller = {
-		.uid = fc->uid, .gid = fc->gid, .pid = fc->pid, .req = req, .ngroups = -1};
+	struct fs_caller caller = *who;
 	const struct fs_caller *ctx = &caller;
 	struct desc d;
 	struct fs_job *j;
@@ -293,6 +291,13 @@ int fs_submit_line(struct fs *fs, fuse_req_t req, const char *line, size_t len, 
 	ret = fs_submit_open(fs, &caller, &d, &fd, &st, &rootfd, &listfd, &many, err, errlen);
 	if (ret)
 		goto out_unreserve;
+	/* the open may have waited on a filesystem until the write was interrupted */
+	if (who->abandoned && atomic_load_explicit(who->abandoned, memory_order_acquire)) {
+		snprintf(err, errlen, "the write was interrupted while its path was looked up");
+		ret = -EINTR;
+		goto out_close;
+	}
+	caller.abandoned = NULL; /* the copies below outlive the write */
 	j = calloc(1, sizeof(*j));
 	if (!j) {
 		ret = -ENOMEM;

@@ -250,6 +250,44 @@ stop_hangfs() {
 	[ "$ms" -lt 10000 ]
 }
 
+@test "item 2/4: a ctl write stuck in a lookup is answered EINTR on SIGKILL; the user's next write fails EAGAIN until the lookup returns" {
+	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
+	start_hangfs 12
+	local outer=$MNT outer_log=$LOG t0 ms k rc2 out2 id res
+	mount_vyrefs allow_other,fuse_sources=1
+	# before INTERRUPT was handled the writer sat in D state until the lookup
+	# returned, SIGKILL or not (the kernel waits for the daemon's answer)
+	t0=$(now_ms)
+	run timeout -s KILL 1 "${NOBODY[@]}" bash -c 'echo "scan path=$1/d/x op=count" > "$2/ctl"' _ "$HMNT" "$MNT"
+	k=$(($(now_ms) - t0))
+	# the lookup still waits: the user's next write is refused at once, not queued behind it
+	t0=$(now_ms)
+	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count"
+	out2=$output
+	local ms2=$(($(now_ms) - t0))
+	# root is not held
+	t0=$(now_ms)
+	id=$(submit "scan path=$FILES/public op=count")
+	res=$(result_of_id "$id")
+	ms=$(($(now_ms) - t0))
+	# once the lookup has returned, nobody may write again, and nothing of the killed write ran
+	sleep 12
+	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count"
+	local out3=$output named
+	named=$(jobs_naming "$HMNT")
+	stop_hangfs
+	unmount_vyrefs
+	MNT=$outer LOG=$outer_log
+	echo "killed writer returned after $k ms; nobody's next write in $ms2 ms: $out2; root's job in $ms ms: $res; after the lookup: $out3" >&2
+	[ "$k" -lt 4000 ]
+	[[ "$out2" == *"Resource temporarily unavailable"* ]]
+	[ "$ms2" -lt 1000 ]
+	[ "$res" = 1000 ]
+	[ "$ms" -lt 3000 ]
+	[[ "$out3" =~ ^rc=0\ [0-9]+$ ]]
+	[ -z "$named" ]
+}
+
 @test "item 5: -s does not hang on a path that reaches the mount through an overlay stacked on it" {
 	local m l o
 	m=$(mktemp -d /tmp/vyre-s2.XXXXXX)
