@@ -208,17 +208,18 @@ metric() {
 	n=$(find "$d" -type f | wc -l)
 	[ "$n" -eq 14 ]
 	local jobs0 hist0 files0 done0
-	jobs0=$(metric "$MNT/metrics.prom" 'vyrefs_jobs_total{state="done"}')
-	hist0=$(metric "$MNT/metrics.prom" vyrefs_job_duration_seconds_count)
-	files0=$(metric "$MNT/metrics.prom" vyrefs_files_total)
+	jobs0=$(metric "$MNT/metrics" 'vyrefs_jobs_total{state="done"}')
+	hist0=$(metric "$MNT/metrics" vyrefs_job_duration_seconds_count)
+	files0=$(metric "$MNT/metrics" vyrefs_files_total)
 	done0=$(sed -n 's/^jobs_done=//p' "$MNT/status")
-	# 2 * (1 + 2 + ... + 7) lines, by an independent count
-	[ "$(result_of "scan path=$d op=count")" = "$(cat "$d"/f* "$d"/sub/g* | wc -l)" ]
-	[ "$(metric "$MNT/metrics.prom" 'vyrefs_jobs_total{state="done"}')" = $((jobs0 + 1)) ]
+	# grep runs one pump job per file (count would pack them into one):
+	# the lines holding a 1, by an independent count
+	[ "$(result_of "scan path=$d op=grep pattern=1")" = "$(cat "$d"/f* "$d"/sub/g* | grep -c 1)" ]
+	[ "$(metric "$MNT/metrics" vyrefs_job_duration_seconds_count)" = $((hist0 + 1)) ]
 	[ "$(metric "$MNT/metrics" 'vyrefs_jobs_total{state="done"}')" = $((jobs0 + 1)) ]
-	[ "$(metric "$MNT/metrics.prom" vyrefs_job_duration_seconds_count)" = $((hist0 + 1)) ]
-	[ "$(metric "$MNT/metrics.prom" vyrefs_files_total)" = $((files0 + n)) ]
 	[ "$(sed -n 's/^jobs_done=//p' "$MNT/status")" = $((done0 + 1)) ]
+	[ "$(metric "$MNT/metrics.prom" 'vyrefs_jobs_total{state="done"}')" = $((jobs0 + 1)) ]
+	[ "$(metric "$MNT/metrics.prom" vyrefs_files_total)" = $((files0 + n)) ]
 	[ "$(sed -n 's/^jobs_active=//p' "$MNT/status")" = 0 ]
 	[ "$(metric "$MNT/metrics.prom" vyrefs_jobs_active)" = 0 ]
 }
