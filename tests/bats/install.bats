@@ -4,7 +4,9 @@
 # fstab and mount(8) do, run a job, unmount, check the systemd unit, purge
 # it, and find nothing left behind. Runs as root on Debian; it installs and
 # purges a package system-wide, so it stops (skips) where a vyrefs package
-# it did not install is already there.
+# it did not install is already there, and one run at a time per machine
+# holds the package (a lock, PKG_LOCK: a second run skips rather than purge
+# the first one's package); apt-get waits for the dpkg lock of other users.
 
 load common
 
@@ -71,8 +73,16 @@ setup() {
 	fi
 }
 
+PKG_LOCK=/run/lock/vyrefs-install-bats.lock
+APT_WAIT=(-o DPkg::Lock::Timeout=600)
+
 setup_file() {
 	PKG_SKIP=$(pkg_skip_reason)
+	# held until this file's run ends (fd 8 of bats's own process)
+	if [ -z "$PKG_SKIP" ]; then
+		exec 8>"$PKG_LOCK"
+		flock -n 8 || PKG_SKIP="another install.bats run on this machine holds the package ($PKG_LOCK)"
+	fi
 	export PKG_SKIP
 	if [ -n "$PKG_SKIP" ]; then
 		return 0
@@ -91,7 +101,7 @@ setup_file() {
 	# the file list before install, to check the purge against
 	dpkg-deb -c "$DEB" | awk '{print $NF}' | sed 's#^\./#/#' >"$BATS_FILE_TMPDIR/contents"
 	: >"$BATS_FILE_TMPDIR/installed"
-	(cd "$PKG_DIR" && apt-get install -y -q ./vyrefs_*_*.deb) >"$BATS_FILE_TMPDIR/install.log" 2>&1 || {
+	(cd "$PKG_DIR" && apt-get install "${APT_WAIT[@]}" -y -q ./vyrefs_*_*.deb) >"$BATS_FILE_TMPDIR/install.log" 2>&1 || {
 		cat "$BATS_FILE_TMPDIR/install.log" >&2
 		return 1
 	}
@@ -111,7 +121,7 @@ teardown_file() {
 	fi
 	# a failed run still leaves no package behind (one it installed)
 	if [ -f "$BATS_FILE_TMPDIR/installed" ]; then
-		apt-get purge -y -q vyrefs >/dev/null 2>&1 || true
+		apt-get purge "${APT_WAIT[@]}" -y -q vyrefs >/dev/null 2>&1 || true
 	fi
 	return 0
 }
@@ -457,7 +467,7 @@ PY
 @test "apt-get purge leaves nothing behind" {
 	local f left=""
 	while read -r d; do pkg_umount "$d"; done < <(tac "$BATS_FILE_TMPDIR/dirs")
-	apt-get purge -y -q vyrefs >"$BATS_FILE_TMPDIR/purge.log" 2>&1 || {
+	apt-get purge "${APT_WAIT[@]}" -y -q vyrefs >"$BATS_FILE_TMPDIR/purge.log" 2>&1 || {
 		cat "$BATS_FILE_TMPDIR/purge.log" >&2
 		false
 	}
