@@ -165,6 +165,7 @@ void fs_latency_tenant(struct fs *fs, const char *tenant, enum pump_job_state st
 
 	(void)fs;
 	pthread_mutex_lock(&lat.lock);
+	lat.jobs[s]++; /* here: every ended job passes once, a failed compile too (jobs.c) */
 	t = lat_tenant_find(tenant);
 	t->jobs[s]++;
 	t->bytes += bytes;
@@ -185,7 +186,6 @@ void fs_latency_job_ended(struct fs_job *j)
 		fs_many_info(j, &in, &c);
 	}
 	pthread_mutex_lock(&lat.lock);
-	lat.jobs[lat_state_of(in.state)]++;
 	lat.files += c.files_done;
 	lat.files_failed += c.files_failed;
 	pthread_mutex_unlock(&lat.lock);

@@ -43,7 +43,8 @@ int fs_metric_family(struct fs_buf *b, bool om, const char *name, const char *ty
 		     const char *unit, const char *help);
 /* One job's elapsed time, submit to end, in microseconds. */
 void fs_latency_observe(struct fs *fs, uint64_t us);
-/* One ended job under its tenant label: its final state and bytes scanned. */
+/* One ended job under its tenant label: its final state and bytes scanned.
+ * Called exactly once per ended job (it counts vyrefs_jobs_total). */
 void fs_latency_tenant(struct fs *fs, const char *tenant, enum pump_job_state state,
 		       uint64_t bytes);
 /* The histogram's series; with tenants, the per-tenant ones too (root only:

@@ -508,3 +508,17 @@ section() {
 	echo "missing:$missing" >&2
 	[ -z "$missing" ]
 }
+
+@test "a grep job whose pattern fails to compile counts once as failed, and leaves jobs_active at 0" {
+	local f0 id
+	f0=$(metric "$MNT/metrics.prom" 'vyrefs_jobs_total{state="failed"}')
+	# accepted by the write, refused by the compiler on its worker: too large
+	id=$(submit "scan path=/etc/services op=grep pattern=\"(a|b|c){1,1000}{1,1000}\"") || skip "refused at submit on this build"
+	wait_job "$id"
+	if [ "$(sed -n 's/^state=//p' "$MNT/jobs/$id/status")" != failed ]; then
+		skip "this pattern compiled here"
+	fi
+	[ "$(metric "$MNT/metrics.prom" 'vyrefs_jobs_total{state="failed"}')" = $((f0 + 1)) ]
+	[ "$(metric "$MNT/metrics.prom" vyrefs_jobs_active)" = 0 ]
+	[ "$(sed -n 's/^jobs_active=//p' "$MNT/status")" = 0 ]
+}
