@@ -172,7 +172,9 @@ bool render_job_ended(struct fs *fs, struct fs_job *j)
  * Read once the job has ended (files.c waits for it: a running job's sum
  * so far read as a wrong 0). A cancelled job has no result: its read fails
  * ECANCELED. A failed one's covers the chunks that were read (failed lists
- * the others), as README's "Files" says.
+ * the others), as README's "Files" says; a failed one that read nothing (a
+ * GPU given up on, a pattern that did not compile) has none either: its
+ * read fails with its first chunk's errno, or EINVAL when it never ran.
  */
 int render_job_result(struct fs_job *j, struct fs_buf *b)
 {
@@ -187,6 +189,10 @@ int render_job_result(struct fs_job *j, struct fs_buf *b)
 	}
 	if (in.state == PUMP_JOB_CANCELLED)
 		return -ECANCELED;
+	if (!j->many && in.state == PUMP_JOB_FAILED && !in.chunks_done) {
+		struct pump_chunk_error e;
+		return pump_job_errors(j->pj, &e, 1) ? -e.err : -EINVAL;
+	}
 	if (j->many)
 		return render_many_result(j, b);
 	if (j->op->result == PUMP_RESULT_HIST) {

@@ -278,6 +278,10 @@ metric() {
 	grep -qx 'vyrefs_gpu_dead{unit="0"} 1' "$MNT2/metrics"
 	[ "$(metric "$MNT2/metrics.prom" 'vyrefs_jobs_total{state="failed"}')" = 1 ]
 	[ "$(metric "$MNT2/metrics.prom" 'vyrefs_files_failed_total')" = 1 ]
+	# nothing was read: no result, the chunks' errno instead of a 0
+	run cat "$MNT2/jobs/$id/result"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"timed out"* ]]
 }
 
 @test "cat result of a running job waits for its end and prints the true count, never a running 0" {
@@ -521,4 +525,8 @@ section() {
 	[ "$(metric "$MNT/metrics.prom" 'vyrefs_jobs_total{state="failed"}')" = $((f0 + 1)) ]
 	[ "$(metric "$MNT/metrics.prom" vyrefs_jobs_active)" = 0 ]
 	[ "$(sed -n 's/^jobs_active=//p' "$MNT/status")" = 0 ]
+	# it never ran: no result, not a 0
+	run cat "$MNT/jobs/$id/result"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Invalid argument"* ]]
 }

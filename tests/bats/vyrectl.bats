@@ -182,3 +182,11 @@ fake_mount() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"job 1 failed: it's 1 of 2"* ]]
 }
+
+@test "a job that failed before reading anything: wait exits 1 with its error, and prints no 0" {
+	run "$VYRECTL" -m "$MNT" scan "$GPL" --op grep --pattern '(a|b|c){1,1000}{1,1000}' --wait
+	echo "$output" >&2
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"failed: "*"NFA states"* ]]
+	run ! grep -qx 0 <<< "$output"
+}
