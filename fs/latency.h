@@ -54,6 +54,9 @@ int fs_latency_render(struct fs *fs, struct fs_buf *b, int tenants, bool om);
 /* files.c asks render.c: has j ended (fs->lock taken)? A running job's
  * result is rendered only then. */
 bool render_job_ended(struct fs *fs, struct fs_job *j);
+/* status.json and jobs/N/status.json: status's keys as one JSON object (render.c) */
+int render_status_json(struct fs *fs, struct fs_buf *b);
+int render_job_status_json(struct fs_job *j, struct fs_buf *b);
 /* metrics.prom: the Prometheus text format of metrics (render.c) */
 int render_metrics_prom(struct fs *fs, struct fs_buf *b);
 /*

@@ -84,7 +84,7 @@ static int kv_ansi_c(struct fs_buf *b, const char *key, const char *val)
 }
 
 /* key=value, the value single-quoted unless it is plainly shell-safe. */
-static int kv(struct fs_buf *b, const char *key, const char *val)
+static int kv_sh(struct fs_buf *b, const char *key, const char *val)
 {
 	bool plain = *val != '\0';
 	int ret;
@@ -103,28 +103,128 @@ static int kv(struct fs_buf *b, const char *key, const char *val)
 	return ret ? ret : fs_buf_printf(b, "'\n");
 }
 
-static int kvu(struct fs_buf *b, const char *key, unsigned long long v)
+/*
+ * A UTF-8 sequence's length at s (at most n bytes), 0 if s does not start a
+ * valid one (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF).
+ */
+static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	return fs_buf_printf(b, "%s=%llu\n", key, v);
+	size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
+		     : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+
+	if (!len || len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	return len;
 }
 
-int render_job_status(struct fs_job *j, struct fs_buf *b)
+/*
+ * A JSON string. A name is bytes, JSON text is Unicode: a byte that is
+ * not part of valid UTF-8 is written \udcXX, a lone surrogate, as PEP 383's
+ * surrogateescape does, so Python's
+ * json.loads(...)["path"].encode("utf-8", "surrogateescape") is the name's
+ * bytes exactly.
+ */
+static int json_str(struct fs_buf *b, const char *val)
 {
+	const unsigned char *c = (const unsigned char *)val;
+	size_t n = strlen(val);
+	int ret = fs_buf_printf(b, "\"");
+
+	while (*c && !ret) {
+		size_t len = utf8_len(c, n - (size_t)(c - (const unsigned char *)val));
+
+		if (*c == '"' || *c == '\\')
+			ret = fs_buf_printf(b, "\\%c", *c);
+		else if (*c == '\n')
+			ret = fs_buf_printf(b, "\\n");
+		else if (*c == '\t')
+			ret = fs_buf_printf(b, "\\t");
+		else if (*c < 0x20 || *c == 0x7f)
+			ret = fs_buf_printf(b, "\\u%04x", *c);
+		else if (!len)
+			ret = fs_buf_printf(b, "\\udc%02x", *c);
+		else
+			ret = fs_buf_printf(b, "%.*s", (int)len, (const char *)c);
+		c += len ? len : 1;
+	}
+	return ret ? ret : fs_buf_printf(b, "\"");
+}
+
+/*
+ * Where status lines go: key=value for sh (status, wait), or one JSON
+ * object (status.json), the same keys in the same order. The first error
+ * sticks: every later key is skipped and it is what the render returns.
+ */
+struct kv_out {
+	struct fs_buf *b;
+	bool json;
+	bool any; /* a key is out: JSON's comma */
+	int err;
+};
+
+static int kv(struct kv_out *o, const char *key, const char *val)
+{
+	if (o->err)
+		return o->err;
+	if (!o->json)
+		o->err = kv_sh(o->b, key, val);
+	else if (!(o->err = fs_buf_printf(o->b, "%s\"%s\":", o->any ? "," : "{", key)))
+		o->err = json_str(o->b, val);
+	o->any = true;
+	return o->err;
+}
+
+static int kvu(struct kv_out *o, const char *key, unsigned long long v)
+{
+	if (o->err)
+		return o->err;
+	if (o->json)
+		o->err = fs_buf_printf(o->b, "%s\"%s\":%llu", o->any ? "," : "{", key, v);
+	else
+		o->err = fs_buf_printf(o->b, "%s=%llu\n", key, v);
+	o->any = true;
+	return o->err;
+}
+
+/* The object's end (an empty one: "{}"), and a newline, so cat ends a line. */
+static int kv_end(struct kv_out *o)
+{
+	if (!o->err && o->json)
+		o->err = fs_buf_printf(o->b, "%s}\n", o->any ? "" : "{");
+	return o->err;
+}
+
+/*
+ * A job not started yet (grep compiling its patterns on a worker, or
+ * failed to) renders from its placeholder pump job, its compile's error as
+ * error= (files.c's fs_job_view does the same for the other files).
+ */
+static int job_status_kv(struct fs_job *j, struct kv_out *b)
+{
+	int stage = atomic_load_explicit(&j->stage, memory_order_acquire);
 	struct pump_job_info in;
 	struct fs_many_counts c = {.files = 1};
-	char err[300] = "";
+	char err[320] = "";
 
-	if (j->many) {
+	if (stage == FS_STAGE_STARTED && j->many) {
 		fs_many_info(j, &in, &c);
 		snprintf(err, sizeof(err), "%s", c.error);
 	} else {
-		pump_job_info(j->pj, &in);
+		pump_job_info(stage == FS_STAGE_STARTED ? j->pj : j->hold, &in);
 		c.files_done = in.state != PUMP_JOB_QUEUED && in.state != PUMP_JOB_RUNNING;
 		c.files_failed = in.state == PUMP_JOB_FAILED;
 		if (in.chunks_failed)
 			snprintf(err, sizeof(err), "%llu of %llu chunks failed (see failed)",
 				 (unsigned long long)in.chunks_failed,
 				 (unsigned long long)in.chunks);
+		if (stage == FS_STAGE_FAILED)
+			snprintf(err, sizeof(err), "%s", j->prep_error);
 	}
 	kvu(b, "id", j->id);
 	kv(b, "state", pump_job_state_name(in.state));
@@ -155,7 +255,22 @@ int render_job_status(struct fs_job *j, struct fs_buf *b)
 	kvu(b, "published_us", in.published_us);
 	kvu(b, "harvested_us", in.harvested_us);
 	kvu(b, "fence_us", in.fence_us);
-	return kvu(b, "fence_done_us", in.fence_done_us);
+	kvu(b, "fence_done_us", in.fence_done_us);
+	return kv_end(b);
+}
+
+int render_job_status(struct fs_job *j, struct fs_buf *b)
+{
+	struct kv_out o = {.b = b};
+
+	return job_status_kv(j, &o);
+}
+
+int render_job_status_json(struct fs_job *j, struct fs_buf *b)
+{
+	struct kv_out o = {.b = b, .json = true};
+
+	return job_status_kv(j, &o);
 }
 
 bool render_job_ended(struct fs *fs, struct fs_job *j)
@@ -273,7 +388,7 @@ int render_job_files(struct fs_job *j, struct fs_buf *b)
 }
 
 /* One unit's keys in the global status, prefixed unitK_. */
-static int render_unit(struct fs_buf *b, uint32_t k, const struct pump_info *in, const char *cpus)
+static int render_unit(struct kv_out *b, uint32_t k, const struct pump_info *in, const char *cpus)
 {
 	char key[48];
 
@@ -360,7 +475,7 @@ static int render_unit_metrics(struct fs_buf *b, const struct pump_info *each, u
 	return ret;
 }
 
-int render_status(struct fs *fs, struct fs_buf *b)
+static int status_kv(struct fs *fs, struct kv_out *b)
 {
 	struct pump_info in, each[PUMP_UNITS_MAX];
 	uint32_t n = pump_units_count(fs->units);
@@ -397,7 +512,21 @@ int render_status(struct fs *fs, struct fs_buf *b)
 	ret = kvu(b, "units", n);
 	for (uint32_t k = 0; k < n && !ret; k++)
 		ret = render_unit(b, k, &each[k], pump_unit_cpus(fs->units, k));
-	return ret;
+	return ret ? ret : kv_end(b);
+}
+
+int render_status(struct fs *fs, struct fs_buf *b)
+{
+	struct kv_out o = {.b = b};
+
+	return status_kv(fs, &o);
+}
+
+int render_status_json(struct fs *fs, struct fs_buf *b)
+{
+	struct kv_out o = {.b = b, .json = true};
+
+	return status_kv(fs, &o);
 }
 
 /* metrics (OpenMetrics, om) and metrics.prom (the Prometheus text format). */
