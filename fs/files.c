@@ -156,6 +156,8 @@ static int fs_render(struct fs *fs, struct fs_handle *h)
 		return render_readme(&h->buf);
 	case N_STATUS:
 		return render_status(fs, &h->buf);
+	case N_STATUS_JSON:
+		return render_status_json(fs, &h->buf);
 	case N_EPOCH: {
 		struct pump_info in;
 		pump_units_info(fs->units, &in, NULL);
@@ -172,6 +174,8 @@ static int fs_render(struct fs *fs, struct fs_handle *h)
 	case N_JSTATUS:
 	case N_JWAIT:
 		return fs_render_status(j, &h->buf);
+	case N_JSTATUS_JSON: /* the job itself: it renders a compiling one (render.c) */
+		return render_job_status_json(h->job, &h->buf);
 	case N_JFAILED:
 		return render_job_failed(j, &h->buf);
 	case N_JRESULT:

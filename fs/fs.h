@@ -66,6 +66,7 @@ enum fs_node {
 	N_README,
 	N_CTL,
 	N_STATUS,
+	N_STATUS_JSON, /* status as one JSON object (render.c) */
 	N_EPOCH,
 	N_OPS,
 	N_METRICS,
@@ -81,6 +82,7 @@ enum fs_node {
 	N_JFILES,
 	N_JWAIT,
 	N_JCTL,
+	N_JSTATUS_JSON,
 	N__COUNT
 };
 

@@ -43,6 +43,7 @@ const struct fs_node_def fs_nodes[N__COUNT] = {
 	[N_README] = {"README", N_ROOT, S_IFREG | 0444, true},
 	[N_CTL] = {"ctl", N_ROOT, S_IFREG | 0666, false}, /* per uid: see above */
 	[N_STATUS] = {"status", N_ROOT, S_IFREG | 0444, true},
+	[N_STATUS_JSON] = {"status.json", N_ROOT, S_IFREG | 0444, true},
 	[N_EPOCH] = {"epoch", N_ROOT, S_IFREG | 0444, true},
 	[N_OPS] = {"ops", N_ROOT, S_IFREG | 0444, true},
 	[N_METRICS] = {"metrics", N_ROOT, S_IFREG | 0444, true},
@@ -59,6 +60,7 @@ const struct fs_node_def fs_nodes[N__COUNT] = {
 	[N_JFILES] = {"files", N_JOB, S_IFREG | 0444, true},
 	[N_JWAIT] = {"wait", N_JOB, S_IFREG | 0444, true},
 	[N_JCTL] = {"ctl", N_JOB, S_IFREG | 0600, true},
+	[N_JSTATUS_JSON] = {"status.json", N_JOB, S_IFREG | 0444, true},
 };
 _Static_assert(N__COUNT - N_JOB <= 16, "a job's nodes must fit its 16 inode numbers");
 _Static_assert(N__COUNT < FS_INO_JOB_BASE, "fixed inodes must sit below the jobs'");
