@@ -287,3 +287,50 @@ odd_file() {
 	run zsh -c 'eval "$(<$1)"; print -r -- $PATH' _ "$MNT/jobs/$id/status"
 	[[ "$output" == "$ODD"* ]]
 }
+
+# json_equals_eval JSON STATUS: STATUS's keys as bash's eval sets them equal
+# JSON's (strictly parsed), numbers as numbers, the path as its bytes
+json_equals_eval() {
+	local keys
+	keys=$(LC_ALL=C sed 's/=.*//' "$2" | tr '\n' ' ')
+	# shellcheck disable=SC2086
+	(
+		eval "$(cat "$2")"
+		for k in $keys; do printf '%s\0%s\0' "$k" "${!k}"; done
+	) > "$BATS_TEST_TMPDIR/evald"
+	python3 - "$1" "$BATS_TEST_TMPDIR/evald" <<-'PY'
+	import json, sys
+	raw = open(sys.argv[1], "rb").read()
+	assert raw.endswith(b"}\n") and raw.count(b"\n") == 1, raw
+	def strict(pairs):
+	    keys = [k for k, _ in pairs]
+	    assert len(keys) == len(set(keys)), keys
+	    return dict(pairs)
+	j = json.loads(raw.decode("utf-8"), object_pairs_hook=strict)
+	f = open(sys.argv[2], "rb").read().split(b"\0")[:-1]
+	ev = dict(zip(f[0::2], f[1::2]))
+	assert [k.encode() for k in j] == list(ev), (list(j), list(ev))
+	for k, v in j.items():
+	    want = ev[k.encode()]
+	    got = str(v).encode() if isinstance(v, int) else v.encode("utf-8", "surrogateescape")
+	    assert isinstance(v, (int, str)) and not isinstance(v, bool), (k, v)
+	    if k != "uptime_s":
+	        assert got == want, (k, got, want)
+	PY
+}
+
+@test "status.json and jobs/N/status.json hold status's keys and values, a name's bytes exactly (\\udcXX)" {
+	odd_file
+	local f="$ODD_DIR/bad"$'\xff'" utf-8 é"$'\n'"x"
+	printf 'a\nb\n' > "$f"
+	"$VYRECTL" -m "$MNT" scan "$f" --op count --wait >/dev/null
+	json_equals_eval "$MNT/jobs/latest/status.json" "$MNT/jobs/latest/status"
+	"$VYRECTL" -m "$MNT" scan "$ODD" --op count --wait >/dev/null
+	json_equals_eval "$MNT/jobs/latest/status.json" "$MNT/jobs/latest/status"
+	# a tree job's many keys, and the global status with every unit's keys
+	"$VYRECTL" -m "$MNT" scan "$ODD_DIR" --op count --wait >/dev/null
+	json_equals_eval "$MNT/jobs/latest/status.json" "$MNT/jobs/latest/status"
+	json_equals_eval "$MNT/status.json" "$MNT/status"
+	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["path"].encode("utf-8", "surrogateescape") == sys.argv[2].encode("utf-8", "surrogateescape")' \
+		"$MNT/jobs/$(($(readlink "$MNT/jobs/latest") - 2))/status.json" "$f"
+}
