@@ -306,7 +306,7 @@ static int log_open(const char *log)
  * nothing. One per process, used under stderr's own FILE lock.
  */
 static struct {
-	int fd;   /* log=: the file; -1: syslog */
+	int fd;	  /* log=: the file; -1: syslog */
 	int term; /* the mounting terminal's stderr until daemon_ready, else -1 */
 	char line[2048];
 	size_t len;
@@ -318,7 +318,7 @@ static void fs_log_line(const char *line, size_t len)
 	bool ours = len >= sizeof(pfx) - 1 && !memcmp(line, pfx, sizeof(pfx) - 1);
 	const char *msg = ours ? line + sizeof(pfx) - 1 : line;
 	size_t mlen = len - (size_t)(msg - line);
-	int prio = !ours					    ? LOG_WARNING /* libfuse's, perror's */
+	int prio = !ours				     ? LOG_WARNING /* libfuse's, perror's */
 		   : mlen >= 7 && !memcmp(msg, "error: ", 7) ? LOG_ERR
 		   : mlen >= 7 && !memcmp(msg, "debug: ", 7) ? LOG_DEBUG
 							     : LOG_INFO;

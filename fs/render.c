@@ -109,8 +109,11 @@ static int kv_sh(struct fs_buf *b, const char *key, const char *val)
  */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	size_t len = s[0] < 0x80 ? 1 : s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-		     : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+	size_t len = s[0] < 0x80		    ? 1
+		     : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+		     : (s[0] & 0xf0) == 0xe0	    ? 3
+		     : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+						    : 0;
 
 	if (!len || len > n)
 		return 0;
@@ -437,12 +440,13 @@ static int render_unit_metrics(struct fs_buf *b, const struct pump_info *each, u
 				   "Chunks each unit harvested, by state.");
 
 	for (uint32_t k = 0; k < n && !ret; k++) {
-		ret = fs_buf_printf(b, "vyrefs_unit_chunks_total{unit=\"%u\",state=\"done\"} %llu\n", k,
-				    (unsigned long long)each[k].chunks_done);
+		ret =
+		    fs_buf_printf(b, "vyrefs_unit_chunks_total{unit=\"%u\",state=\"done\"} %llu\n",
+				  k, (unsigned long long)each[k].chunks_done);
 		if (!ret)
-			ret = fs_buf_printf(b,
-					    "vyrefs_unit_chunks_total{unit=\"%u\",state=\"failed\"} %llu\n",
-					    k, (unsigned long long)each[k].chunks_failed);
+			ret = fs_buf_printf(
+			    b, "vyrefs_unit_chunks_total{unit=\"%u\",state=\"failed\"} %llu\n", k,
+			    (unsigned long long)each[k].chunks_failed);
 	}
 	if (!ret)
 		ret = fs_metric_family(b, om, "vyrefs_unit_bytes", "counter", "bytes",
@@ -457,11 +461,13 @@ static int render_unit_metrics(struct fs_buf *b, const struct pump_info *each, u
 		ret = fs_buf_printf(b, "vyrefs_unit_epoch{unit=\"%u\"} %u\n", k, each[k].epoch);
 	/* the alert that matters most: a unit given up on stays dead until a remount */
 	if (!ret)
-		ret = fs_metric_family(b, om, "vyrefs_gpu_dead", "gauge", NULL,
-				       "1 once the unit's GPU showed no progress for gpu_timeout and "
-				       "was given up on: its jobs failed ETIMEDOUT; remount to retry.");
+		ret = fs_metric_family(
+		    b, om, "vyrefs_gpu_dead", "gauge", NULL,
+		    "1 once the unit's GPU showed no progress for gpu_timeout and "
+		    "was given up on: its jobs failed ETIMEDOUT; remount to retry.");
 	for (uint32_t k = 0; k < n && !ret; k++)
-		ret = fs_buf_printf(b, "vyrefs_gpu_dead{unit=\"%u\"} %d\n", k, each[k].dead ? 1 : 0);
+		ret =
+		    fs_buf_printf(b, "vyrefs_gpu_dead{unit=\"%u\"} %d\n", k, each[k].dead ? 1 : 0);
 	if (!ret)
 		ret = fs_metric_family(b, om, "vyrefs_slots", "gauge", NULL,
 				       "Ring slots of each unit.");
@@ -471,7 +477,8 @@ static int render_unit_metrics(struct fs_buf *b, const struct pump_info *each, u
 		ret = fs_metric_family(b, om, "vyrefs_slots_free", "gauge", NULL,
 				       "Ring slots of each unit holding no chunk now.");
 	for (uint32_t k = 0; k < n && !ret; k++)
-		ret = fs_buf_printf(b, "vyrefs_slots_free{unit=\"%u\"} %u\n", k, each[k].slots_free);
+		ret =
+		    fs_buf_printf(b, "vyrefs_slots_free{unit=\"%u\"} %u\n", k, each[k].slots_free);
 	return ret;
 }
 
@@ -545,7 +552,8 @@ static int render_metrics_fmt(struct fs *fs, struct fs_buf *b, bool om)
 				    "vyrefs_jobs_total{state=\"done\"} %llu\n"
 				    "vyrefs_jobs_total{state=\"failed\"} %llu\n"
 				    "vyrefs_jobs_total{state=\"cancelled\"} %llu\n",
-				    (unsigned long long)t.jobs_done, (unsigned long long)t.jobs_failed,
+				    (unsigned long long)t.jobs_done,
+				    (unsigned long long)t.jobs_failed,
 				    (unsigned long long)t.jobs_cancelled);
 	if (!ret)
 		ret = fs_metric_family(b, om, "vyrefs_jobs_active", "gauge", NULL,
@@ -592,8 +600,9 @@ static int render_metrics_fmt(struct fs *fs, struct fs_buf *b, bool om)
 				       "Ring slots the GPU executed, by op class.");
 	for (uint32_t c = 0; c < VYRE_OPCLASSES && !ret; c++)
 		if (pump_opclass_name(c))
-			ret = fs_buf_printf(b, "vyrefs_gpu_slots_total{op=\"%s\"} %llu\n",
-					    pump_opclass_name(c), (unsigned long long)in.op_exec[c]);
+			ret =
+			    fs_buf_printf(b, "vyrefs_gpu_slots_total{op=\"%s\"} %llu\n",
+					  pump_opclass_name(c), (unsigned long long)in.op_exec[c]);
 	if (!ret)
 		ret = fs_metric_family(b, om, "vyrefs_epoch", "gauge", NULL,
 				       "Unit 0's megakernel epoch (fences completed).");
