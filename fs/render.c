@@ -676,7 +676,8 @@ int render_readme(struct fs_buf *b)
 		ret = fs_buf_printf(b, "  %-10s %s\n", pump_ops[i]->name, pump_ops[i]->summary);
 	if (!ret)
 		ret = fs_buf_printf(b, "\n"
-				       "Files: README ctl status epoch ops metrics metrics.prom jobs/latest\n"
-				       "       jobs/N/{descriptor,status,failed,result,lines,files,wait,ctl}\n");
+				       "Files: README ctl status status.json epoch ops metrics metrics.prom\n"
+				       "       jobs/latest jobs/N/{descriptor,status,status.json,failed,result,\n"
+				       "       lines,files,wait,ctl}\n");
 	return ret;
 }
