@@ -105,6 +105,7 @@ static void grep_cleanup(struct grep_state *s)
 	s->tmp[0] = '\0';
 	buf_free(&s->desc);
 	buf_free(&s->pats.text);
+	buf_free(&s->tree_counts);
 }
 
 static int grep_run(const struct vyrectl *c, struct grep_opts *o, bool *epipe)
@@ -129,6 +130,7 @@ static int grep_run(const struct vyrectl *c, struct grep_opts *o, bool *epipe)
 		/* grep -r with one FILE names only what it finds below a directory */
 		s.f[i].names = o->names > 0 || (o->names == 0 && o->nfiles > 1);
 	}
+	json_start(&s);
 	ret = pats_build(o, &s.pats);
 	if (ret)
 		goto out;
@@ -162,6 +164,9 @@ static int grep_run(const struct vyrectl *c, struct grep_opts *o, bool *epipe)
 		}
 	}
 out:
+	/* ripgrep prints its summary whatever was found, but not after an error that stopped it */
+	if (o->json && s.lines && !ret && !vyrectl_interrupted)
+		json_summary(&s);
 	grep_cleanup(&s);
 	if (ret == -EINTR || vyrectl_interrupted) {
 		fprintf(stderr, "vyrectl grep: interrupted; its jobs were cancelled\n");
@@ -212,7 +217,9 @@ int grep_main(struct vyrectl *c, int argc, char *argv[])
 		o.after = o.before = 0;
 		o.context = false;
 	}
-	if (o.count) {
+	if (o.count_matches)
+		o.count = false; /* of matches, not lines: printed as -c prints */
+	if (o.count || o.count_matches) {
 		o.after = o.before = 0;
 		o.context = false;
 		o.only = false;

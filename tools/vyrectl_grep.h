@@ -62,6 +62,8 @@ struct grep_opts {
 	enum grep_list list;
 	bool count, lineno, byteoff, icase, invert, word, xline, quiet, silent, null;
 	bool only;		 /* -o */
+	bool json;		 /* --json: ripgrep's JSON Lines (vyrectl_grep_json.c) */
+	bool count_matches;	 /* --count-matches: -c of matches, not lines */
 	bool tab;		 /* -T */
 	bool recursive, follow;	 /* -r, -R: a directory FILE is one job over its tree */
 	bool utf8;		 /* LC_CTYPE is UTF-8: match characters, not bytes */
@@ -121,6 +123,7 @@ struct grep_file {
 	char *trimmed;	      /* a directory's name without its trailing slashes */
 	int64_t size;	      /* a regular file's size as opened, else -1 (for -T) */
 	char spool[PATH_MAX]; /* a private copy scanned instead (stdin, /proc, ...) */
+	uint64_t elapsed_ns;  /* its job's time, for --json */
 	char id[VYRECTL_ID_MAX + 1];
 };
 
@@ -145,11 +148,22 @@ struct grep_out {
 	bool started;		      /* a line of it was printed */
 	bool binary;		      /* print no more lines of it */
 	uint64_t selected;
-	uint64_t hidden;   /* selected lines not printed: it is binary */
-	uint64_t last_sel; /* the last selected line, 0 before the first */
-	int width;	   /* -T: the width of line numbers and offsets */
-	bool enc_err;	   /* a line was not printed: not UTF-8 in a UTF-8 locale */
-	uint64_t nul_seen; /* bytes from the start looked through for a NUL, whole blocks */
+	uint64_t hidden;       /* selected lines not printed: it is binary */
+	uint64_t last_sel;     /* the last selected line, 0 before the first */
+	int width;	       /* -T: the width of line numbers and offsets */
+	bool enc_err;	       /* a line was not printed: not UTF-8 in a UTF-8 locale */
+	uint64_t nul_seen;     /* bytes from the start looked through for a NUL, whole blocks */
+	uint64_t matches;      /* --json's submatches of its match lines; --count-matches' count */
+	bool json_begun;       /* --json: its "begin" was printed */
+	uint64_t json_printed; /* --json: bytes of its begin, match and context messages */
+	uint64_t elapsed_ns;   /* --json: its job's time (0 for a tree's files) */
+	bool dir_member;       /* a file of a tree job (-r), not a FILE operand */
+};
+
+/* --json's summary: the run's totals (vyrectl_grep_json.c). */
+struct grep_json {
+	uint64_t start_ns; /* CLOCK_MONOTONIC at the run's start */
+	uint64_t searches, with_match, searched, printed, matched_lines, matches, elapsed_ns;
 };
 
 /* Everything grep_run owns; released by grep_cleanup, also on Ctrl-C and errors. */
@@ -165,6 +179,11 @@ struct grep_state {
 	bool done;	    /* -q selected a line: stop */
 	uint64_t selected;
 	bool error;
+	struct grep_json json;
+	/* --count-matches over a tree: "COUNT NAME\0" of each file with matches, in grep -r's order
+	 */
+	struct buf tree_counts;
+	size_t tree_counts_at; /* the next of them tree_count_print looks for */
 };
 
 /* Output settings, set by the command line (vyrectl_grep_output.c owns them). */
@@ -223,6 +242,13 @@ void file_error(struct grep_state *s, const struct grep_file *f);
 int tree_name(const struct grep_state *s, const struct grep_file *f, const char *path, size_t n,
 	      struct buf *out);
 int tree_reorder(const struct grep_file *f, struct buf *b, bool lines);
+
+/* vyrectl_grep_json.c */
+void json_start(struct grep_state *s);
+int json_line(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t off, const char *p,
+	      size_t n, bool match);
+int json_end(struct grep_state *s, struct grep_out *w);
+int json_summary(struct grep_state *s);
 
 /* vyrectl_grep_output.c */
 int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t off);

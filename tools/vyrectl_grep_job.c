@@ -197,11 +197,16 @@ int file_finish(struct grep_state *s, struct grep_file *f)
 		f->submitted = false;
 		return 0;
 	}
+	f->elapsed_ns = st.elapsed_us * 1000;
 	/* a failed job's lines still cover the chunks that were read */
-	if (!s->lines)
+	if (!s->lines) {
 		ret = f->dir ? tree_count_print(s, f) : count_print(s, f);
-	else
+	} else {
 		ret = lines_print(s, f);
+		/* a tree's counts of matches, with its files that matched nothing */
+		if (!ret && f->dir && s->o->count_matches)
+			ret = tree_count_print(s, f);
+	}
 	if (!ret && f->dir && tree_failed_print(s, f))
 		s->error = true;
 	if (ret == -EINTR || vyrectl_interrupted)

@@ -107,6 +107,10 @@ static void grep_usage(FILE *f)
 	    "                            lines the GPU selected, by glibc's regex)\n"
 	    "  -T, --initial-tab         a tab before each line's text; numbers padded as grep's\n"
 	    "  -z, --null-data           refused (exit 2): the daemon's lines end at '\\n'\n"
+	    "      --count-matches       print the number of matches (as -o prints them) of\n"
+	    "                            each FILE, not of lines; with -v, of selected lines\n"
+	    "      --json                ripgrep's JSON Lines: begin, match, context, end per\n"
+	    "                            FILE with a selected line, and a summary\n"
 	    "\n"
 	    "Files:\n"
 	    "  -a, --text                print the lines of binary files too\n"
@@ -122,6 +126,7 @@ static void grep_usage(FILE *f)
 	    "      --exclude-from FILE   skip files whose name matches a GLOB of FILE\n"
 	    "      --exclude-dir GLOB    skip directories whose name matches GLOB\n"
 	    "  -U, --binary              no effect, as on GNU/Linux\n"
+	    "  -u, --unix-byte-offsets   no effect (obsolete in grep)\n"
 	    "      --mount MOUNT         the vyrefs mount (default $VYRE_MOUNT, else /mnt/vyre)\n"
 	    "  -V, --version             the version\n"
 	    "      --help                this help\n"
@@ -163,6 +168,8 @@ enum {
 	GREP_OPT_GROUP_SEP,
 	GREP_OPT_NO_GROUP_SEP,
 	GREP_OPT_NO_ICASE,
+	GREP_OPT_JSON,
+	GREP_OPT_COUNT_MATCHES,
 };
 
 static const struct option grep_longopts[] = {
@@ -215,7 +222,10 @@ static const struct option grep_longopts[] = {
     {"color", optional_argument, NULL, GREP_OPT_COLOR},
     {"colour", optional_argument, NULL, GREP_OPT_COLOR},
     {"binary", no_argument, NULL, 'U'},
+    {"unix-byte-offsets", no_argument, NULL, 'u'},
     {"mount", required_argument, NULL, GREP_OPT_MOUNT},
+    {"json", no_argument, NULL, GREP_OPT_JSON},
+    {"count-matches", no_argument, NULL, GREP_OPT_COUNT_MATCHES},
     {0},
 };
 
@@ -497,6 +507,12 @@ int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *argv[], s
 		case GREP_OPT_MOUNT:
 			c->mount = optarg;
 			break;
+		case GREP_OPT_JSON:
+			o->json = true;
+			break;
+		case GREP_OPT_COUNT_MATCHES:
+			o->count_matches = true;
+			break;
 		case GREP_OPT_HELP:
 			grep_usage(stdout);
 			return GREP_SELECTED;
@@ -504,6 +520,10 @@ int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *argv[], s
 			return grep_usage_error(NULL, NULL);
 		}
 	}
+	/* as ripgrep: JSON messages are lines; counts and file lists have none */
+	if (o->json && (o->count || o->count_matches || o->list != GREP_LIST_NONE))
+		return grep_usage_error("%s", "--json cannot be used with -c, --count-matches, -l "
+					      "or -L (their output is not lines)");
 	o->after = after >= 0 ? after : ctx > 0 ? ctx : 0;
 	o->before = before >= 0 ? before : ctx > 0 ? ctx : 0;
 	o->context = after >= 0 || before >= 0 || ctx >= 0;

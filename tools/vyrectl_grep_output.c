@@ -327,6 +327,14 @@ static int line_emit(struct grep_state *s, struct grep_out *w, uint64_t line, ui
 		w->binary = true;
 		return 1;
 	}
+	if (s->o->json) {
+		/* JSON carries any bytes: a line not valid UTF-8 goes as "bytes", not hidden */
+		ret = json_line(s, w, line, off, p, n, sep == ':');
+		w->next_line = line + 1;
+		w->next_off = off + n;
+		w->started = true;
+		return ret;
+	}
 	if (s->o->only) {
 		/* grep -o checks what it prints, the matches, not the line */
 		ret = sep == ':' ? only_emit(s, w, line, off, p, n) : 0;
@@ -375,6 +383,57 @@ static int after_emit(struct grep_state *s, struct grep_out *w, uint64_t until)
 	return 0;
 }
 
+/*
+ * --count-matches: a selected line's matches, counted as grep -o prints
+ * them (non-empty ones, each from where the last ended); under -v, the
+ * line itself, as ripgrep counts inverted matches. Binary or not, as -c.
+ */
+static int count_line(struct grep_state *s, struct grep_out *w, uint64_t off)
+{
+	size_t pos = 0, bs, bl, n;
+	const char *p;
+	int ret;
+
+	w->selected++;
+	s->selected++;
+	if (s->o->invert) {
+		w->matches++;
+		return 0;
+	}
+	ret = line_fetch(&w->r, off, &p, &n);
+	if (ret)
+		return ret;
+	if (n && p[n - 1] == '\n')
+		n--;
+	while (pos <= n && match_next(s->o, p, n, pos, &bs, &bl)) {
+		w->matches += bl > 0;
+		pos = bl ? bs + bl : bs + 1;
+	}
+	return 0;
+}
+
+/*
+ * --count-matches: a file's count as -c prints it; a tree's counts are kept
+ * in grep -r's order, to be printed with its files that matched nothing.
+ */
+static int count_matches_end(struct grep_state *s, struct grep_out *w)
+{
+	char num[32];
+	int ret;
+
+	if (!w->dir_member) {
+		count_emit(s, w->name, w->namelen, w->names, w->matches);
+		return 0;
+	}
+	snprintf(num, sizeof(num), "%llu ", (unsigned long long)w->matches);
+	ret = buf_puts(&s->tree_counts, num);
+	if (!ret)
+		ret = buf_put(&s->tree_counts, w->name, w->namelen);
+	if (!ret)
+		ret = buf_put(&s->tree_counts, "", 1); /* a name holds no NUL */
+	return ret;
+}
+
 /* One selected line, LINE at OFFSET, with its context. */
 int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t off)
 {
@@ -384,6 +443,8 @@ int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t o
 	bool run = o->invert && w->last_sel && line == w->last_sel + 1;
 	int ret;
 
+	if (o->count_matches)
+		return count_line(s, w, off);
 	w->selected++;
 	s->selected++;
 	w->last_sel = line;
@@ -421,7 +482,7 @@ int out_line(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t o
 		if (ret)
 			return ret;
 	}
-	if (o->context && s->printed && grep_group_sep && !run &&
+	if (o->context && s->printed && grep_group_sep && !run && !o->json &&
 	    (!w->started || from > w->next_line)) {
 		sgr_start(grep_col.se);
 		fputs(grep_group_sep, stdout);
@@ -458,8 +519,12 @@ int out_end(struct grep_state *s, struct grep_out *w)
 {
 	int ret = 0;
 
+	if (s->o->count_matches)
+		return count_matches_end(s, w);
 	if (!w->binary && w->started)
 		ret = after_emit(s, w, UINT64_MAX);
+	if (!ret && s->o->json)
+		ret = json_end(s, w);
 	if ((w->binary && w->hidden) || w->enc_err) {
 		fflush(stdout);
 		fputs("vyrectl grep: ", stderr);
@@ -505,6 +570,11 @@ void out_begin(struct grep_state *s, struct grep_out *w, int fd, const char *nam
 	w->hidden = 0;
 	w->last_sel = 0;
 	w->enc_err = false;
+	w->matches = 0;
+	w->json_begun = false;
+	w->json_printed = 0;
+	w->elapsed_ns = 0;
+	w->dir_member = false;
 	w->nul_seen = GREP_BINARY_PEEK; /* file_binary looks there */
 	w->binary = s->o->binary != GREP_BIN_TEXT && fd >= 0 && file_binary(fd);
 }

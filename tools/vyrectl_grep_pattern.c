@@ -437,7 +437,9 @@ int pats_build(const struct grep_opts *o, struct grep_pats *pats)
 		pos = end + 1;
 	}
 	/* -o finds the matches in the lines the GPU selected: the same patterns, glibc's regex */
-	for (size_t pos = 0; ((o->only && !o->invert) || grep_color) && pos < all.len && !ret;) {
+	for (size_t pos = 0;
+	     ((o->only && !o->invert) || grep_color || o->json || o->count_matches) &&
+	     pos < all.len && !ret;) {
 		char *nl = memchr(all.data + pos, '\n', all.len - pos);
 		size_t end = nl ? (size_t)(nl - all.data) : all.len;
 

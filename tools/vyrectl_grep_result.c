@@ -81,6 +81,7 @@ static int lines_switch(struct grep_state *s, struct grep_file *f, struct grep_o
 
 		out_begin(s, w, fd, shown->data, shown->len, s->o->names >= 0,
 			  fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (int64_t)st.st_size : -1);
+		w->dir_member = true;
 	}
 	if (w->binary && s->o->binary == GREP_BIN_SKIP)
 		*skip = true;
@@ -129,6 +130,7 @@ int lines_print(struct grep_state *s, struct grep_file *f)
 	ret = w.r.buf ? 0 : -ENOMEM;
 	if (!ret && !f->dir) {
 		out_begin(s, &w, f->fd, f->name, strlen(f->name), f->names, f->size);
+		w.elapsed_ns = f->elapsed_ns;
 		w.binary |= f->zapped;
 		skip = w.binary && s->o->binary == GREP_BIN_SKIP;
 	}
@@ -177,7 +179,8 @@ int lines_print(struct grep_state *s, struct grep_file *f)
 		if (whole)
 			break;
 	}
-	if (!ret && !skip && (cur.data || !f->dir))
+	/* -I --count-matches: a binary FILE counts 0, as -c -I prints it */
+	if (!ret && (!skip || (s->o->count_matches && !f->dir)) && (cur.data || !f->dir))
 		ret = out_end(s, &w);
 	if (ret == -EPROTO)
 		fprintf(stderr, "vyrectl: %s/%s: not LINE:OFFSET lines (is it a vyrefs mount?)\n",
@@ -237,6 +240,29 @@ int count_print(struct grep_state *s, struct grep_file *f)
 	return ret;
 }
 
+/*
+ * --count-matches over a tree: the count out_end kept for the file named
+ * shown, else 0 (it matched nothing). Both lists are in grep -r's order,
+ * so one pass over the kept counts finds them.
+ */
+static unsigned long long tree_counts_next(struct grep_state *s, const struct buf *shown)
+{
+	struct buf *t = &s->tree_counts;
+	const char *e, *sp, *name;
+	unsigned long long v;
+
+	if (s->tree_counts_at >= t->len)
+		return 0;
+	e = t->data + s->tree_counts_at;
+	sp = strchr(e, ' ');
+	name = sp ? sp + 1 : e;
+	if (strlen(name) != shown->len || memcmp(name, shown->data, shown->len))
+		return 0;
+	v = strtoull(e, NULL, 10);
+	s->tree_counts_at += (size_t)(name - e) + shown->len + 1;
+	return v;
+}
+
 /* A tree's jobs/N/files, "RESULT PATH" a file sorted by path, as grep -r -c/-l/-L. */
 int tree_count_print(struct grep_state *s, struct grep_file *f)
 {
@@ -273,10 +299,14 @@ int tree_count_print(struct grep_state *s, struct grep_file *f)
 		pos = e + 1;
 		if (tree_name(s, f, sp + 1, n, &shown) < 0)
 			continue;
+		if (s->o->count_matches)
+			v = tree_counts_next(s, &shown);
 		if (v && count_skip_binary(s, sp + 1))
 			v = 0;
 		count_emit(s, shown.data, shown.len, s->o->names >= 0, v);
 	}
+	s->tree_counts.len = 0; /* the next tree's */
+	s->tree_counts_at = 0;
 	buf_free(&b);
 	buf_free(&shown);
 	return ret;
