@@ -13,9 +13,10 @@
  * each file its own. A file that reads short (it shrank) is ESTALE and
  * scans as empty; one that fails, its errno.
  *
- * Only ops whose result is a plain sum of tiles pack (pump_op_packs:
- * count, match, nop): a histogram's bins are per slot, grep folds lines
- * across chunks in order.
+ * The ops with VYRE_OPF_PACKS in the table pack (pump_op_packs: count,
+ * match, nop, grep): a histogram's bins are per slot. grep's files get
+ * each its own count (its harvest hook hands them out, pump/ops/grep.c);
+ * its lines=1 records are not packed (fs/ packs grep only without them).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,9 +34,22 @@ static uint32_t pack_round(uint32_t v)
 	return (v + 15u) & ~15u;
 }
 
+/* The op table's VYRE_OPF_PACKS column (vyre_ops.h). */
+#define PACK_FLAGS_CASE(name, NAME, code, opclass, flags)                                          \
+	case VYRE_OP_##NAME:                                                                       \
+		return (flags) & VYRE_OPF_PACKS;
+
+static uint32_t pack_op_flag(uint32_t code)
+{
+	switch (code) {
+		VYRE_OPS(PACK_FLAGS_CASE)
+	}
+	return 0;
+}
+
 bool pump_op_packs(const struct pump_op *op)
 {
-	return op && op->result == PUMP_RESULT_SCALAR && !op->harvest && !op->admit;
+	return op && pack_op_flag(op->code);
 }
 
 uint32_t pump_pack_file_max(uint32_t chunk)

@@ -88,6 +88,15 @@
 #define VYRE_TILE_PACKED          VYRE_U(0)
 #define VYRE_PACK_FILES_MAX       256
 #define VYRE_PACK_FILES_PER_TILE  16
+/*
+ * grep packs too (shaders/ops/grep.glsl, grep_packed): each file's word is
+ * its count of selected lines, the DFA restarted at the file's first byte
+ * and its last line ended by its last byte. A line that a lane's budget
+ * (one for the whole tile: lavapipe's loop cap is per invocation) does not
+ * finish sets VYRE_PACK_OVER in its file's word: the host scans that file
+ * again alone, unpacked (pump/ops/grep.c). A file's count is below 2^17.
+ */
+#define VYRE_PACK_OVER            VYRE_U(0x80000000)
 #define VYRE_TILES_MASK    VYRE_U(0x00FFFFFF)
 #define VYRE_TILE_SHIFT_POS 24
 #define VYRE_CLAIM_GEN(seq) (((seq) & VYRE_U(0xFFFF)) << 16)

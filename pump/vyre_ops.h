@@ -28,6 +28,8 @@
 #define VYRE_OPF_BINS 1 /* the op counts into s_hist: 256 bins per slot */
 #define VYRE_OPF_COUNTERS                                                                          \
 	2 /* the op keeps VYRE_S_OP counters: the last tile reports and zeroes them */
+#define VYRE_OPF_PACKS                                                                             \
+	4 /* many small files share a slot, one result word per file (pump/pack.c) */
 
 #define VYRE_OPCLASS_NOP     0
 #define VYRE_OPCLASS_COUNT   1
@@ -39,11 +41,11 @@
 #define VYRE_OPCLASSES	     8
 
 #define VYRE_OPS(VYRE_OP)                                                                          \
-	VYRE_OP(nop, NOP, 0x000u, VYRE_OPCLASS_NOP, VYRE_OPF_NONE)                                 \
-	VYRE_OP(count, COUNT, 0x101u, VYRE_OPCLASS_COUNT, VYRE_OPF_NONE)                           \
-	VYRE_OP(match, MATCH, 0x102u, VYRE_OPCLASS_MATCH, VYRE_OPF_NONE)                           \
+	VYRE_OP(nop, NOP, 0x000u, VYRE_OPCLASS_NOP, VYRE_OPF_PACKS)                                \
+	VYRE_OP(count, COUNT, 0x101u, VYRE_OPCLASS_COUNT, VYRE_OPF_PACKS)                          \
+	VYRE_OP(match, MATCH, 0x102u, VYRE_OPCLASS_MATCH, VYRE_OPF_PACKS)                          \
 	VYRE_OP(histogram, HISTOGRAM, 0x103u, VYRE_OPCLASS_HIST, VYRE_OPF_BINS)                    \
-	VYRE_OP(grep, GREP, 0x104u, VYRE_OPCLASS_GREP, VYRE_OPF_COUNTERS)
+	VYRE_OP(grep, GREP, 0x104u, VYRE_OPCLASS_GREP, VYRE_OPF_COUNTERS | VYRE_OPF_PACKS)
 
 /* The opcode constants: VYRE_OP_COUNT = 0x101 and so on. */
 #ifndef VULKAN

@@ -210,6 +210,8 @@ void run_fence(uint s, uint seq)
 uint run_packed(uint s, uint opcode, op_in a, uint64_t off, uint len, uint table, inout uint fault)
 {
 	Vec4s tb = Vec4s(pc.arena_addr + off + uint64_t(table));
+	if (opcode == VYRE_OP_GREP) // its DFA loaded once for the tile's files
+		return grep_packed(a, tb, fault);
 	uint mine = 0;
 	for (uint k = 0; k < VYRE_PACK_FILES_PER_TILE; k++) {
 		uint i = a.tile * VYRE_PACK_FILES_PER_TILE + k;

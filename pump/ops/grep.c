@@ -17,10 +17,18 @@
  *     line's '\n' or the end of the scan.
  * When a chunk's passes and open lines are all done, its part goes to the
  * ordered fold (fold.c): line numbers need the '\n's of every chunk before.
+ *
+ * A packed job (pack.c: many small files, several to a slot) is counted
+ * per file in one pass (grep_packed in the shader): no records, no open
+ * lines, no fold. A file whose lines a lane's budget did not finish comes
+ * back VYRE_PACK_OVER and is scanned again alone, as a job of its own with
+ * the same DFA (grep_child_*): only on a CPU device, for long lines.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../log.h"
 #include "../pump_priv.h"
@@ -52,6 +60,14 @@
 #define GREP_CONT_FIRST	     65536u
 #define GREP_TILE_MIN_SHIFT  16	    /* 64 KiB tiles: 256 bytes per lane */
 #define GREP_CONT_SHIFT	     27	    /* a continuation is one tile */
+/*
+ * log2 of the steps one lane may spend on a whole packed tile (16 files of
+ * up to 64 KiB, one pass, no records): on a CPU device one count pass's
+ * worth, below the ~21,800 measured to break lavapipe's cap; on a GPU more
+ * than the tile's bytes, so no packed file there is ever run again.
+ */
+#define GREP_PACK_BUDGET_CPU 14
+#define GREP_PACK_BUDGET_GPU 22
 
 enum grep_kind { GREP_CHUNK = 1, GREP_CONT };
 
@@ -85,11 +101,26 @@ struct grep_cont {
 	struct grep_cont *next;
 };
 
+/*
+ * A packed file whose lines did not fit its tile's budget, scanned again
+ * as a job of its own (unpacked: open lines, continuations). Allocated by
+ * grep_child_start, freed by grep_child_ended; pump thread only.
+ */
+struct grep_child {
+	struct pump_job *parent; /* the packed job: holds a reference */
+	struct pump_job *job;	 /* the file's own job: holds the submitter's reference */
+	uint32_t file;		 /* its index in parent->pfiles */
+	bool cancelled;
+	struct grep_child *next;
+};
+
 struct grep_job {
 	struct grep_chunk *held;	  /* chunks waiting to rerun */
 	struct grep_cont *queue, **qtail; /* open lines waiting for a read */
 	uint32_t open_chunks;		  /* chunks not yet folded */
 	uint32_t budget, cont_budget;	  /* log2 */
+	uint32_t pack_budget;		  /* log2, a packed tile's */
+	struct grep_child *children;	  /* a packed job's files running alone */
 };
 
 /* ---- the DFA in the data region ------------------------------------------ */
@@ -158,6 +189,32 @@ out_inval:
 	return -EINVAL;
 }
 
+/*
+ * A DFA already laid out (a packed job's, for one of its files run alone):
+ * copied after a check of its header against its length.
+ */
+static int grep_copy(struct pump_job *j, const void *data, uint32_t len)
+{
+	const uint32_t *w = data;
+	uint64_t words;
+
+	if (len < VYRE_DFA_HDR_WORDS * 4 || (len & 3))
+		return -EINVAL;
+	if (!w[VYRE_DFA_NSTATES] || w[VYRE_DFA_NSTATES] > 65536 || !w[VYRE_DFA_NCLASSES] ||
+	    w[VYRE_DFA_NCLASSES] > 256 || w[VYRE_DFA_START] >= w[VYRE_DFA_NSTATES])
+		return -EINVAL;
+	words = VYRE_DFA_HDR_WORDS + 2ull * dfa_bits_words(w[VYRE_DFA_NSTATES]) +
+		(uint64_t)w[VYRE_DFA_NSTATES] * w[VYRE_DFA_NCLASSES];
+	if (words * 4 != len)
+		return -EINVAL;
+	j->data = malloc(len);
+	if (!j->data)
+		return -ENOMEM;
+	memcpy(j->data, data, len);
+	j->data_len = len;
+	return 0;
+}
+
 static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 {
 	struct grep_job *gj;
@@ -165,9 +222,12 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	size_t room = j->p->arena.region - j->chunk;
 	int ret;
 
-	if (scan->data_len || scan->pattern_len)
+	if (scan->pattern_len || (scan->dfa && scan->data_len))
 		return -EINVAL;
-	ret = grep_layout(j, scan->dfa);
+	/* a packed job counts per file: its lines=1 records are not packed */
+	if (scan->nfiles && (scan->grep & PUMP_GREP_LINES))
+		return -EINVAL;
+	ret = scan->dfa ? grep_layout(j, scan->dfa) : grep_copy(j, scan->data, scan->data_len);
 	if (ret)
 		return ret;
 	gj = calloc(1, sizeof(*gj));
@@ -176,6 +236,7 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	gj->qtail = &gj->queue;
 	gj->budget = cpu ? GREP_BUDGET_CPU : GREP_BUDGET_GPU;
 	gj->cont_budget = cpu ? GREP_CONT_BUDGET_CPU : GREP_CONT_BUDGET_GPU;
+	gj->pack_budget = cpu ? GREP_PACK_BUDGET_CPU : GREP_PACK_BUDGET_GPU;
 	j->opstate = gj;
 	j->tail = j->chunk >> GREP_TAIL_SHIFT;
 	if (j->tail < GREP_TAIL_MIN)
@@ -303,8 +364,17 @@ static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 	struct pump_slot *s = &p->slots[slot];
 	struct pump_job *j = s->job;
 	struct grep_job *gj = j->opstate;
-	struct grep_chunk *gc = calloc(1, sizeof(*gc));
+	struct grep_chunk *gc;
 
+	if (j->pfiles) { /* a packed slot: one pass, a count per file */
+		w->arg0 = 0;
+		w->arg1 = gj->pack_budget << VYRE_GREP_BUDGET_POS | VYRE_GREP_F_FIRST |
+			  VYRE_GREP_F_EOF;
+		if (j->grep & PUMP_GREP_INVERT)
+			w->arg1 |= VYRE_GREP_F_INVERT;
+		return 0;
+	}
+	gc = calloc(1, sizeof(*gc));
 	if (!gc)
 		return -ENOMEM;
 	gc->kind = GREP_CHUNK;
@@ -558,10 +628,155 @@ static int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done 
 	return 0;
 }
 
+/* ---- packed jobs ------------------------------------------------------------ */
+
+extern const struct pump_op pump_op_grep;
+
+static void grep_child_unlink(struct grep_job *gj, struct grep_child *c)
+{
+	for (struct grep_child **pp = &gj->children; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
+	}
+}
+
+/*
+ * A packed file's own job ended (pump thread, no pump lock held): its
+ * count, or why it has none, becomes the file's. It read the file again,
+ * so a size other than the packed read's is ESTALE, as a short read is.
+ */
+static void grep_child_ended(void *arg)
+{
+	struct grep_child *c = arg;
+	struct pump_job *j = c->parent;
+	struct pump *p = j->p;
+	struct pump_job_info in;
+	struct pump_chunk_error e;
+	int err = 0;
+
+	pump_job_info(c->job, &in);
+	if (in.state == PUMP_JOB_CANCELLED)
+		err = ECANCELED;
+	else if (in.chunks_failed)
+		err = pump_job_errors(c->job, &e, 1) ? e.err : EIO;
+	pthread_mutex_lock(&p->lock);
+	struct pump_pfile *f = &j->pfiles[c->file];
+	if (!err && in.bytes_done != f->got)
+		err = ESTALE;
+	if (err) {
+		f->err = err;
+	} else {
+		f->result = in.result;
+		f->scanned = true;
+		j->result += in.result;
+	}
+	pthread_mutex_unlock(&p->lock);
+	grep_child_unlink(j->opstate, c);
+	pump_job_put(&c->job); /* ours; the pump drops its own after this */
+	pump_job_put(&c->parent);
+	free(c);
+}
+
+/* File i of packed job j runs again alone (VYRE_PACK_OVER). */
+static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
+{
+	struct grep_job *gj = j->opstate;
+	struct pump_pfile *f = &j->pfiles[i];
+	struct grep_child *c = calloc(1, sizeof(*c));
+	int fd = -1, ret = -ENOMEM;
+
+	if (c)
+		fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+	if (c && fd < 0)
+		ret = -errno;
+	if (fd >= 0) {
+		struct pump_scan sc = {
+		    .fd = fd,
+		    .op = &pump_op_grep,
+		    .data = j->data, /* the DFA as laid out: grep_copy */
+		    .data_len = j->data_len,
+		    .grep = j->grep & PUMP_GREP_INVERT,
+		    .max = j->max,
+		    .length = UINT64_MAX,
+		    .chunk = j->chunk,
+		    .direct = 0,
+		    .owner = j->owner,
+		    .priority = j->priority,
+		    .on_end = grep_child_ended,
+		    .on_end_arg = c,
+		};
+		c->parent = j;
+		c->file = i;
+		pump_job_get(j);
+		c->next = gj->children;
+		gj->children = c;
+		/* this thread runs the pump: the child cannot end before this returns */
+		ret = pump_submit(p, &sc, &c->job);
+		if (ret) {
+			gj->children = c->next;
+			pump_job_put(&c->parent);
+			close(fd);
+		}
+	}
+	if (ret) {
+		vlog_debug("grep: packed file %u of a job not run alone (%d)", i, ret);
+		pthread_mutex_lock(&p->lock);
+		f->err = -ret;
+		pthread_mutex_unlock(&p->lock);
+		free(c);
+	}
+}
+
+/*
+ * A packed slot is harvested: each file takes its word (pack.c), cut at
+ * max=; a file marked VYRE_PACK_OVER runs again alone. The accounting
+ * pump.c does for other packed ops is done here (grep's harvest hook).
+ */
+static int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
+	uint32_t over[VYRE_PACK_FILES_MAX], nover = 0;
+
+	pthread_mutex_lock(&p->lock);
+	if (d->status == VYRE_SLOT_DONE) {
+		j->chunks_done++;
+		j->bytes_done += s->data_len;
+		p->chunks_done++;
+		p->bytes_scanned += s->data_len;
+	}
+	pack_harvest_locked(j, s, d);
+	for (uint32_t i = first; i < last; i++) {
+		struct pump_pfile *f = &j->pfiles[i];
+		if (f->err || !f->scanned)
+			continue;
+		if (f->result & VYRE_PACK_OVER) {
+			f->scanned = false;
+			f->result = 0;
+			over[nover++] = i;
+			continue;
+		}
+		if (j->max && f->result > j->max)
+			f->result = j->max;
+		j->result += f->result;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
+		job_chunk_failed(p, j, s->index, 0, pump_done_err(d));
+	for (uint32_t k = 0; k < nover && !j->cancel; k++)
+		grep_child_start(p, j, over[k]);
+	return 0;
+}
+
 static int grep_harvest(struct pump *p, uint32_t slot, const struct ring_done *d)
 {
 	enum grep_kind *kind = p->slots[slot].op_ctx;
 
+	if (p->slots[slot].job->pfiles)
+		return grep_packed_done(p, slot, d);
 	if (kind && *kind == GREP_CONT)
 		return grep_cont_done(p, slot, d);
 	return grep_chunk_done(p, slot, d);
@@ -577,6 +792,11 @@ static void grep_drop(struct pump *p, struct pump_job *j)
 	struct grep_cont *c;
 	bool dead = pump_dead(p);
 
+	for (struct grep_child *ch = gj->children; ch; ch = ch->next) {
+		if (!ch->cancelled)
+			pump_job_cancel(ch->job);
+		ch->cancelled = true;
+	}
 	while (gj->held) {
 		struct grep_chunk *gc = gj->held;
 		gj->held = gc->next;
@@ -799,7 +1019,9 @@ static bool grep_busy(const struct pump_job *j)
 {
 	const struct grep_job *gj = j->opstate;
 
-	return gj && gj->open_chunks;
+	/* a packed job's fence waits for its slots' harvest: a file marked
+	 * VYRE_PACK_OVER there still runs alone (grep_child_start) */
+	return gj && (gj->open_chunks || gj->children || (j->pfiles && j->published));
 }
 
 static void grep_job_free(struct pump_job *j)
