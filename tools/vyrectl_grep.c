@@ -149,8 +149,16 @@ static int grep_run(const struct vyrectl *c, struct grep_opts *o, bool *epipe)
 		goto out;
 	}
 	for (int i = 0; i < o->nfiles && !ret && !s.done; i++) {
-		for (; next < o->nfiles && next - i < GREP_INFLIGHT && !ret; next++)
+		/*
+		 * Submitted ahead, but never past an input that blocks until its
+		 * writer is done (standard input, a FIFO): grep prints the files
+		 * before it first, and so does this, as their jobs end.
+		 */
+		for (; next < o->nfiles && next - i < GREP_INFLIGHT && !ret; next++) {
+			if (next > i && file_blocks(o, s.f[next].path))
+				break;
 			ret = file_submit(&s, &s.f[next]);
+		}
 		if (ret)
 			break; /* the daemon refused the pattern or an option: every file */
 		ret = file_finish(&s, &s.f[i]);

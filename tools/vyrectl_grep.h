@@ -221,6 +221,7 @@ bool file_binary(int fd);
 bool glob_any(const char *const *globs, size_t n, const char *name);
 bool name_excluded(const struct grep_opts *o, const char *base);
 void file_open(const struct grep_opts *o, struct grep_file *f);
+bool file_blocks(const struct grep_opts *o, const char *path);
 
 /* vyrectl_grep_job.c */
 int desc_grep_build(struct grep_state *s);

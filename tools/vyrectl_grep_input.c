@@ -176,6 +176,23 @@ static bool operand_excluded(const struct grep_opts *o, const char *name, bool d
 	return name_excluded(o, base) || (base != name && glob_any(o->exclude, o->nexclude, name));
 }
 
+/*
+ * Would opening or spooling FILE wait for another process: standard input,
+ * a FIFO, a socket or a terminal? (stat, not open: opening a FIFO waits.)
+ * Devices skipped by -D skip do not.
+ */
+bool file_blocks(const struct grep_opts *o, const char *path)
+{
+	struct stat st;
+
+	if (!strcmp(path, "-"))
+		return true;
+	if (stat(path, &st) < 0 || o->dev_skip)
+		return false;
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+	       (S_ISCHR(st.st_mode) && strcmp(path, "/dev/null"));
+}
+
 /* Opens FILE as grep would; what the daemon cannot scan is spooled. */
 void file_open(const struct grep_opts *o, struct grep_file *f)
 {

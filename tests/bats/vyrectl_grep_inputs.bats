@@ -200,3 +200,21 @@ sorted_same() {
 	done
 	[[ $(ls "$MNT/jobs" | wc -l) -eq $before ]]
 }
+
+@test "files before standard input or a FIFO are printed before it is read, as grep prints them" {
+	local d=$BATS_TEST_TMPDIR pid n
+	mkfifo "$d/fifo"
+	# nobody writes to the FIFO until t.txt's lines are out: opening it waits
+	timeout 120 "$VYRECTL" -m "$MNT" grep -H GPL t.txt "$d/fifo" >"$d/v.out" 2>"$d/v.err" &
+	pid=$!
+	for n in $(seq 300); do
+		grep -q '^t.txt:GPL' "$d/v.out" && break
+		sleep 0.1
+	done
+	run grep -c '^t.txt:' "$d/v.out"
+	echo 'GPL from the fifo' >"$d/fifo"
+	wait "$pid"
+	[[ $output == "$(grep -c GPL t.txt)" ]]
+	echo 'GPL from the fifo' | grep -H GPL t.txt - | sed "s|(standard input)|$d/fifo|" >"$d/g.out"
+	cmp "$d/g.out" "$d/v.out"
+}
