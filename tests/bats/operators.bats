@@ -495,7 +495,9 @@ section() {
 		grep -q "^| \`$k\` |" "$readme" || missing+=" README.md:op:$k"
 		section "$man" '^\.SH OPS' '^\.SH ' | grep -qx "\.B $k" || missing+=" vyrefs.1:op:$k"
 		grep -q "^  $k " "$MNT/README" || missing+=" MNT/README:op:$k"
+		"$VYRECTL" --help | grep -- "--op OP" | grep -qw "$k" || missing+=" vyrectl--help:op:$k"
 	done
+	"$VYRECTL" --help | grep -q "^  grep " || missing+=" vyrectl--help:grep"
 	# status keys, as a finished job and the global status show them
 	id=$(submit "scan path=/etc/services op=count")
 	wait_job "$id"
