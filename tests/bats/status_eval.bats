@@ -7,10 +7,10 @@ load common
 GPL=/usr/share/common-licenses/GPL-3
 
 JOB_KEYS="id state op path offset length chunk chunks chunks_done chunks_failed
-	bytes_done epoch tenant uid elapsed_us error"
+	bytes_done epoch tenant priority uid elapsed_us error"
 GLOBAL_KEYS="epoch device driver ingest kernel_mode slots slots_free slots_reading
-	slots_published slots_claimed jobs_active jobs_done jobs_failed chunks_done
-	chunks_failed bytes_scanned gpu_dead uptime_s"
+	slots_published slots_claimed jobs_active jobs_done jobs_failed jobs_cancelled
+	files files_failed chunks_done chunks_failed bytes_scanned gpu_dead uptime_s"
 
 # all_set KEY...: each named variable is set (possibly to ''), else names the missing ones
 all_set() {
@@ -95,8 +95,8 @@ is_num() {
 	# shellcheck disable=SC2086
 	all_set $GLOBAL_KEYS
 	for k in epoch slots slots_free slots_reading slots_published slots_claimed \
-		jobs_active jobs_done jobs_failed chunks_done chunks_failed bytes_scanned gpu_dead \
-		uptime_s; do
+		jobs_active jobs_done jobs_failed jobs_cancelled files files_failed chunks_done \
+		chunks_failed bytes_scanned gpu_dead uptime_s; do
 		is_num "${!k}"
 	done
 	[ "$gpu_dead" = 0 ] # a healthy GPU is never given up on (gpu_timeout.bats)
@@ -109,6 +109,9 @@ is_num() {
 	[ "$jobs_active" = 0 ]
 	[ "$slots_free" = "$slots" ]
 	[ "$jobs_done" -ge 3 ]
+	# three one-file jobs before this test: a file each
+	[ "$files" -ge 3 ]
+	[ "$files_failed" = 0 ]
 	[ "$bytes_scanned" -ge $((2 * $(stat -c %s "$GPL"))) ]
 }
 
