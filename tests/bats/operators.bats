@@ -532,3 +532,22 @@ section() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"Invalid argument"* ]]
 }
+
+@test "poll(2) on a running job's result: not readable until the job ends, then the true count" {
+	local big="$BATS_TEST_TMPDIR/holes" id
+	truncate -s 256M "$big"
+	id=$(submit "scan path=$big op=count byte=0 chunk=64K")
+	run python3 - "$MNT/jobs/$id/result" "$MNT/jobs/$id/status" <<-'PY'
+	import os, select, sys, time
+	fd = os.open(sys.argv[1], os.O_RDONLY)
+	p = select.poll()
+	p.register(fd, select.POLLIN)
+	early = p.poll(0)
+	state = [l for l in open(sys.argv[2]).read().split("\n") if l.startswith("state=")][0]
+	t0 = time.time()
+	ready = p.poll(120000)
+	print(early == [] or state == "state=done", ready == [(fd, select.POLLIN)], os.read(fd, 99).decode().strip())
+	PY
+	echo "$output" >&2
+	[ "$output" = "True True $((256 << 20))" ]
+}
