@@ -211,6 +211,7 @@
 #define VYRE_GO_CONT_SEL     5 /* continuation: 1 the line is selected */
 #define VYRE_GO_CONT_POS     6 /* continuation: position reached (open), relative to the data */
 #define VYRE_GO_CONT_STATE   7 /* continuation: DFA state there */
+#define VYRE_GO_CONT_KIND_BITS 2 /* the kind word's value; the whole tag above it */
 #define VYRE_GO_TILE_NL      8   /* VYRE_GREP_MAX_TILES words: '\n' in each tile */
 #define VYRE_GO_TILE_REC     264 /* VYRE_GREP_MAX_TILES words: records tile t wrote */
 #define VYRE_GO_TILE_BASE    520 /* VYRE_GREP_MAX_TILES words: where tile t's records start */
@@ -230,7 +231,8 @@
  * orders the finishing lane's own writes, while on the H100 other lanes'
  * records and open entries were read as the slot's previous values (issue
  * 20: lines=1 listed out of order, continued lines miscounted, relaunch
- * only). Values: start < 2^27, nl and a tile's '\n' < 2^19, state < 2^16,
+ * only). A continuation's four words are one 16-byte store, the kind word
+ * tagged: read stale, they ended continued lines early (+1/-1). Values: start < 2^27, nl and a tile's '\n' < 2^19, state < 2^16,
  * tile record counts and bases < 2^11.
  */
 #define VYRE_GO_TAG_BITS     18

@@ -62,9 +62,10 @@
 #define GREP_CONT_SHIFT	     27	    /* a continuation is one tile */
 /*
  * log2 of the steps one lane may spend on a whole packed tile (16 files of
- * up to 64 KiB, one pass, no records): on a CPU device one count pass's
- * worth, below the ~21,800 measured to break lavapipe's cap; on a GPU more
- * than the tile's bytes, so no packed file there is ever run again.
+ * up to 64 KiB, one pass, no records; a lane runs one file's lines): on a
+ * CPU device one count pass's worth, below the ~21,800 measured to break
+ * lavapipe's cap; on a GPU more than a packed file's bytes, so no packed
+ * file there is ever run again (grep_pack_may_over).
  */
 #define GREP_PACK_BUDGET_CPU 14
 #define GREP_PACK_BUDGET_GPU 22
@@ -313,6 +314,11 @@ static uint32_t tag_nl(const uint32_t *v)
 static uint32_t tag_count(const uint32_t *v)
 {
 	return v[0] >> VYRE_GO_COUNT_BITS;
+}
+
+static uint32_t tag_cont(const uint32_t *v)
+{
+	return v[0] >> VYRE_GO_CONT_KIND_BITS;
 }
 
 static uint32_t low_bits(uint32_t v, uint32_t bits)
@@ -598,7 +604,7 @@ static int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done 
 	struct pump_slot *s = &p->slots[slot];
 	struct pump_job *j = s->job;
 	struct grep_cont *c = s->op_ctx;
-	const uint32_t *out = d->out;
+	uint32_t v[4], kind;
 	uint64_t at;
 
 	s->op_ctx = NULL;
@@ -609,26 +615,48 @@ static int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done 
 		grep_cont_end(p, j, c, false);
 		return 0;
 	}
-	if (out[VYRE_GO_CONT_KIND] == 1) {
-		grep_cont_end(p, j, c, out[VYRE_GO_CONT_SEL] != 0);
+	/* v[k]: word VYRE_GO_CONT_KIND + k, one store on the GPU, the kind tagged */
+	if (!grep_landed(d->out + VYRE_GO_CONT_KIND, 4, VYRE_GO_TAG(d->seq), tag_cont, v)) {
+		vlog_err("grep: slot %u: the GPU's continuation words never showed the slot's tag "
+			 "(%llu ms); chunk %llu fails", slot, GREP_LAND_NS / 1000000,
+			 (unsigned long long)c->gc->part->index);
+		goto out_failed;
+	}
+	kind = low_bits(v[0], VYRE_GO_CONT_KIND_BITS);
+	if (kind == 1) {
+		grep_cont_end(p, j, c, v[VYRE_GO_CONT_SEL - VYRE_GO_CONT_KIND] != 0);
 		return 0;
 	}
-	at = s->file_off + out[VYRE_GO_CONT_POS];
-	if (out[VYRE_GO_CONT_KIND] != 2 || at <= c->at) {
-		job_chunk_failed(p, j, c->gc->part->index, c->at, EIO);
-		c->gc->failed = true;
-		grep_cont_end(p, j, c, false);
-		return 0;
-	}
+	at = s->file_off + v[VYRE_GO_CONT_POS - VYRE_GO_CONT_KIND];
+	if (kind != 2 || at <= c->at)
+		goto out_failed;
 	c->at = at;
-	c->state = out[VYRE_GO_CONT_STATE];
+	c->state = v[VYRE_GO_CONT_STATE - VYRE_GO_CONT_KIND];
 	if (c->cap < (1ull << GREP_CONT_SHIFT))
 		c->cap *= 2;
 	grep_queue(j->opstate, c);
 	return 0;
+out_failed:
+	job_chunk_failed(p, j, c->gc->part->index, c->at, EIO);
+	c->gc->failed = true;
+	grep_cont_end(p, j, c, false);
+	return 0;
 }
 
 /* ---- packed jobs ------------------------------------------------------------ */
+
+/*
+ * A lane of a packed tile runs lines of one file only (GREP_PACK_LANES
+ * lanes a file), so a budget of more steps than a packed file's bytes is
+ * never spent: on a GPU no file comes back VYRE_PACK_OVER, and the job's
+ * fence goes out beside its slots as count's does instead of after their
+ * harvest (a launch less for each pack: 4 packs of a tree job are in
+ * flight at most, so their latency is the tree's rate).
+ */
+static bool grep_pack_may_over(const struct grep_job *gj)
+{
+	return (1ull << gj->pack_budget) <= PUMP_PACK_FILE_MAX;
+}
 
 extern const struct pump_op pump_op_grep;
 
@@ -1019,9 +1047,10 @@ static bool grep_busy(const struct pump_job *j)
 {
 	const struct grep_job *gj = j->opstate;
 
-	/* a packed job's fence waits for its slots' harvest: a file marked
-	 * VYRE_PACK_OVER there still runs alone (grep_child_start) */
-	return gj && (gj->open_chunks || gj->children || (j->pfiles && j->published));
+	/* a packed job's fence waits for its slots' harvest where a file may
+	 * come back VYRE_PACK_OVER, to run alone (grep_child_start) */
+	return gj && (gj->open_chunks || gj->children ||
+		      (j->pfiles && j->published && grep_pack_may_over(gj)));
 }
 
 static void grep_job_free(struct pump_job *j)

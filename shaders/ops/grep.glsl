@@ -200,10 +200,16 @@ void grep_cont(op_in a, grep_dfa d, uint flags)
 	uint kind = grep_run(d, a.base, q, a.len, a.arg0, budget, e, st);
 	bool ended = kind == 0u || (kind == 1u && (flags & VYRE_GREP_F_EOF) != 0u);
 	bool sel = dfa_bit(d, d.acc, st) != ((flags & VYRE_GREP_F_INVERT) != 0u);
-	gw.w[grep_out(a.slot, VYRE_GO_CONT_SEL)] = ended && sel ? 1u : 0u;
-	gw.w[grep_out(a.slot, VYRE_GO_CONT_POS)] = e;
-	gw.w[grep_out(a.slot, VYRE_GO_CONT_STATE)] = st;
-	gw.w[grep_out(a.slot, VYRE_GO_CONT_KIND)] = ended ? 1u : 2u;
+	// One 16-byte store, the kind word tagged: even the done-writer's own
+	// stores were read stale on the H100 (a continued line ended or
+	// selected by the slot's previous continuation: +1/-1 lines).
+	uvec4 v;
+	v[VYRE_GO_CONT_KIND - VYRE_GO_CONT_KIND] = (ended ? 1u : 2u) |
+		(VYRE_GO_TAG(a.seq) << VYRE_GO_CONT_KIND_BITS);
+	v[VYRE_GO_CONT_SEL - VYRE_GO_CONT_KIND] = ended && sel ? 1u : 0u;
+	v[VYRE_GO_CONT_POS - VYRE_GO_CONT_KIND] = e;
+	v[VYRE_GO_CONT_STATE - VYRE_GO_CONT_KIND] = st;
+	gw4.v[grep_out(a.slot, VYRE_GO_CONT_KIND) >> 2] = v;
 }
 
 // This lane's lines: the one at p, then one after each '\n' in [p, le).
