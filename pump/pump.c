@@ -42,8 +42,31 @@ void pump_slot_free(struct pump *p, uint32_t slot)
 	p->slots_free++;
 }
 
+/*
+ * The last PUMP_SLOTS_RESERVE free slots go only to an owner holding fewer
+ * than that many: work that keeps its slots for long (grep lines=1 over a
+ * chunk where every line matches reruns it for minutes on lavapipe; a read
+ * from a file that never answers) never holds the whole ring, so another
+ * owner's job gets its chunk and its fence slot at once. Issue 21 item 8:
+ * another user's tiny job waited 70-120 s for a slot to come free. An
+ * owner over the line waits for its own slots, which its work frees.
+ */
+static uint32_t pump_slots_reserve(const struct pump *p)
+{
+	return p->cfg.slots >= 8 ? PUMP_SLOTS_RESERVE : p->cfg.slots / 4;
+}
+
+static bool pump_slot_may(const struct pump *p, const struct pump_job *j)
+{
+	uint32_t reserve = pump_slots_reserve(p);
+
+	return !j->po || p->slots_free > reserve || j->po->slots < reserve;
+}
+
 int pump_slot_take(struct pump *p, struct pump_job *j)
 {
+	if (!pump_slot_may(p, j))
+		return -EBUSY;
 	for (uint32_t i = 0; i < p->cfg.slots; i++) {
 		if (p->slots[i].state != PSLOT_FREE)
 			continue;
@@ -90,6 +113,22 @@ static void pump_owner_put(struct pump *p, struct pump_job *j)
 	free(o);
 }
 
+/*
+ * A file without non-blocking reads (FUSE, virtiofs, 9p: RWF_NOWAIT fails
+ * EOPNOTSUPP) is read only by io-wq workers (IOSQE_ASYNC, uring.c): on
+ * kernel 6.18 io_uring_submit issued a FUSE direct_io read inline and
+ * blocked the pump thread until the filesystem answered (3 s for 16 reads
+ * of a hangfs file; forever for one that never answers). A one-byte
+ * RWF_NOWAIT read never blocks: it fails, or copies a cached byte.
+ */
+static bool pump_reads_block(int fd)
+{
+	char c;
+	struct iovec iov = {&c, 1};
+
+	return preadv2(fd, &iov, 1, 0, RWF_NOWAIT) < 0 && errno == EOPNOTSUPP;
+}
+
 /* New jobs: give each a batch id (its fence, pattern and GPU tenant id). */
 static int pump_take_submitted(struct pump *p)
 {
@@ -119,6 +158,7 @@ static int pump_take_submitted(struct pump *p)
 
 	for (j = p->active; j && n; j = j->next, n--) {
 		j->po = pump_owner_get(p, j->owner);
+		j->reads_block = j->fd >= 0 && pump_reads_block(j->fd);
 		ring_mask_tenant(p->ring, j->batch, false);
 	}
 	return n;
@@ -160,11 +200,11 @@ static void pump_read_done(struct pump *p, uint32_t slot, int res);
  * preadv2(RWF_NOWAIT), in a few microseconds: through io_uring the same
  * read went to an io-wq worker and came back ~220 us later on the H200
  * (taken_us 11 -> read_us 234 for a 4 KiB job). Pages that are not cached,
- * go through io_uring as before (EAGAIN). A filesystem without
- * non-blocking reads (EOPNOTSUPP: FUSE, virtiofs, 9p) is read with a plain
- * pread: for a read this small a possible wait on the filesystem costs the
- * pump thread less than the io-wq round trip every such read pays. True if
- * the read is done.
+ * go through io_uring as before (EAGAIN), and so does a filesystem without
+ * non-blocking reads (EOPNOTSUPP: FUSE, virtiofs, 9p): a plain pread there
+ * once saved its io-wq round trip, but a read that never answers (a user's
+ * FUSE source, fuse_sources=1) held the pump thread, and every user's job
+ * on the unit with it (issue 21 item 3). True if the read is done.
  */
 #define PUMP_INLINE_READ_MAX (64u << 10)
 
@@ -178,11 +218,9 @@ static bool pump_read_inline(struct pump *p, uint32_t slot)
 	struct iovec iov = {p->bounce ? p->bounce : region, s->want};
 	ssize_t n;
 
-	if (j->direct || s->want > PUMP_INLINE_READ_MAX || s->got)
+	if (j->direct || j->reads_block || s->want > PUMP_INLINE_READ_MAX || s->got)
 		return false;
 	n = preadv2(j->fd, &iov, 1, (off_t)s->file_off, RWF_NOWAIT);
-	if (n < 0 && errno == EOPNOTSUPP)
-		n = preadv2(j->fd, &iov, 1, (off_t)s->file_off, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EINVAL || errno == EOPNOTSUPP))
 		return false;
 	if (n > 0 && p->bounce)
@@ -282,8 +320,9 @@ static struct pump_job *pump_next_chunk_job(struct pump *p)
 	if (!j)
 		return NULL;
 	do {
-		/* a job whose data region finds no room yet waits its turn */
-		if (job_has_chunks(j) && pump_job_place(p, j)) {
+		/* a job whose data region finds no room yet waits its turn, as
+		 * does one whose owner holds all but the reserve */
+		if (job_has_chunks(j) && pump_slot_may(p, j) && pump_job_place(p, j)) {
 			int l = (int)j->priority - PUMP_PRIO_CRITICAL;
 			uint32_t held = j->po ? j->po->slots : 0;
 			if (!best[l] || held < held_best[l]) {

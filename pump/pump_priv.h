@@ -20,6 +20,8 @@
  * free slot to the owner holding the fewest, so one user's many jobs get
  * one user's share. Pump thread only; freed when its last job retires.
  */
+#define PUMP_SLOTS_RESERVE 2 /* free slots kept for owners holding fewer (pump_slot_take) */
+
 struct pump_owner {
 	uint32_t id;
 	uint32_t jobs;  /* active jobs of this owner */
@@ -110,6 +112,7 @@ struct pump_job {
 	uint32_t *pack_first; /* chunks + 1: chunk k holds files [pack_first[k], pack_first[k+1]) */
 
 	/* Pump thread only. */
+	bool reads_block;  /* its file has no non-blocking reads (FUSE): every read via io-wq */
 	uint64_t end;      /* file offset the chunks stop at; shrinks at EOF */
 	/* The whole scan's bounds: [offset, end) unless the job is one span of
 	 * a job spread over units (units.c), whose tail windows and grep lines

@@ -99,8 +99,8 @@ int uring_read(struct pump *p, uint32_t slot)
 	 * 5, ARCHITECTURE.md). A small read is copied inline: punting a 4 KiB read to io-wq cost
 	 * ~225 us of a job's ~460 us on the H100 (taken_us -> read_us).
 	 */
-	if (p->async && !j->direct && len >= URING_ASYNC_MIN)
-		sqe->flags |= IOSQE_ASYNC;
+	if ((p->async && !j->direct && len >= URING_ASYNC_MIN) || j->reads_block)
+		sqe->flags |= IOSQE_ASYNC; /* reads_block: never issued inline (pump.c) */
 	io_uring_sqe_set_data64(sqe, slot);
 	p->pending_sqes++;
 	return 0;

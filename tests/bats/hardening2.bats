@@ -288,6 +288,41 @@ stop_hangfs() {
 	[ -z "$named" ]
 }
 
+@test "item 3: reads from a source that never answers hold neither the pump thread nor every slot (fuse_sources=1)" {
+	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
+	start_hangfs 10
+	local outer=$MNT outer_log=$LOG a id t0 ms all=() waits=() max=0 w i st
+	mount_vyrefs allow_other,fuse_sources=1
+	# 256 chunks of 4 KiB, every read hangs 10 s: a 4 KiB read of a FUSE file
+	# was a plain pread on the pump thread, which then served no one
+	run submit_as "${NOBODY[@]}" -- "scan path=$HMNT/f op=count chunk=4K"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	a=${BASH_REMATCH[1]}
+	sleep 1
+	for i in 1 2 3; do
+		t0=$(now_ms)
+		id=$(submit "scan path=$FILES/public op=count")
+		timeout 60 cat "$MNT/jobs/$id/wait" >/dev/null
+		ms=$(($(now_ms) - t0))
+		w=$(($(sed -n 's/^read_us=//p' "$MNT/jobs/$id/status") / 1000))
+		all+=("$ms")
+		waits+=("$w")
+		[ "$ms" -gt "$max" ] && max=$ms
+		[ "$(cat "$MNT/jobs/$id/result")" = "$(wc -l < "$FILES/public")" ]
+	done
+	st=$(grep -E '^(state|chunks_done)=' "$MNT/jobs/$a/status" | tr '\n' ' ')
+	echo cancel > "$MNT/jobs/$a/ctl"
+	stop_hangfs
+	timeout 60 cat "$MNT/jobs/$a/wait" >/dev/null
+	t0=$(now_ms)
+	timeout 60 umount "$MNT"
+	local um=$(($(now_ms) - t0))
+	unmount_vyrefs
+	MNT=$outer LOG=$outer_log
+	echo "root's jobs beside nobody's hanging reads ($st): ${all[*]} ms, read after ${waits[*]} ms; unmount ${um} ms" >&2
+	[ "$max" -lt 3000 ]
+}
+
 @test "item 5: -s does not hang on a path that reaches the mount through an overlay stacked on it" {
 	local m l o
 	m=$(mktemp -d /tmp/vyre-s2.XXXXXX)
@@ -481,6 +516,46 @@ PY
 		grep -q "^error='pattern=.*REGEX_WORK_MAX.*(ETIMEDOUT)'$" <<<"$st"
 	done < "$out"
 	[ "$max" -lt 1000 ]
+}
+
+@test "item 8: one user's grep lines=1 over a file where every line matches leaves slots for root's job" {
+	local f="$FILES/allmatch" id a t0 ms all=() waits=() max=0 maxwait=0 i w
+	# 32 chunks of 1 MiB, each rerun ~30 times (1024 records a pass), and
+	# their open lines' continuations took every slot that came free: the
+	# ring stayed full for ~30 s on lavapipe and root's 4 KiB job waited
+	/usr/bin/python3 -c '
+import sys
+with open(sys.argv[1], "wb") as f:
+    f.write(b"match line padding padding paddi\n" * (32 * 1024 * 1024 // 34))' "$f"
+	chmod 644 "$f"
+	run submit_as "${NOBODY[@]}" -- "scan path=$f op=grep pattern=match lines=1 chunk=1M"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	a=${BASH_REMATCH[1]}
+	# until nobody's job holds all it may
+	for i in $(seq 100); do
+		[ "$(sed -n 's/^slots_free=//p' "$MNT/status")" -le 2 ] && break
+		sleep 0.1
+	done
+	for i in 1 2 3 4 5; do
+		t0=$(now_ms)
+		id=$(submit "scan path=$FILES/public op=count")
+		timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
+		ms=$(($(now_ms) - t0))
+		# from submit to its one read done: how long it waited for a slot
+		w=$(($(sed -n 's/^read_us=//p' "$MNT/jobs/$id/status") / 1000))
+		all+=("$ms")
+		waits+=("$w")
+		[ "$ms" -gt "$max" ] && max=$ms
+		[ "$w" -gt "$maxwait" ] && maxwait=$w
+		[ "$(cat "$MNT/jobs/$id/result")" = "$(wc -l < "$FILES/public")" ]
+	done
+	local st=$(grep -E '^(state|chunks_done)=' "$MNT/jobs/$a/status" | tr '\n' ' ')
+	# nobody's job is exact all the same
+	timeout 300 cat "$MNT/jobs/$a/wait" >/dev/null
+	echo "root's count jobs beside nobody's lines=1 job ($st): ${all[*]} ms; waited for a slot ${waits[*]} ms" >&2
+	diff <(cat "$MNT/jobs/$a/lines") <(LC_ALL=C grep -a -n -b match "$f" | cut -d: -f1,2) >/dev/null
+	[ "$maxwait" -lt 500 ]
+	[ "$max" -lt 10000 ]
 }
 
 @test "item 15: a user's tenant= labels are its own and cannot flood the metrics" {
