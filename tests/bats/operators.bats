@@ -212,9 +212,9 @@ metric() {
 	hist0=$(metric "$MNT/metrics" vyrefs_job_duration_seconds_count)
 	files0=$(metric "$MNT/metrics" vyrefs_files_total)
 	done0=$(sed -n 's/^jobs_done=//p' "$MNT/status")
-	# grep runs one pump job per file (count would pack them into one):
-	# the lines holding a 1, by an independent count
-	[ "$(result_of "scan path=$d op=grep pattern=1")" = "$(cat "$d"/f* "$d"/sub/g* | grep -c 1)" ]
+	# grep lines=1 runs one pump job per file (count and grep without
+	# lines=1 pack them into one): the lines holding a 1, by an independent count
+	[ "$(result_of "scan path=$d op=grep pattern=1 lines=1")" = "$(cat "$d"/f* "$d"/sub/g* | grep -c 1)" ]
 	[ "$(metric "$MNT/metrics" vyrefs_job_duration_seconds_count)" = $((hist0 + 1)) ]
 	[ "$(metric "$MNT/metrics" 'vyrefs_jobs_total{state="done"}')" = $((jobs0 + 1)) ]
 	[ "$(sed -n 's/^jobs_done=//p' "$MNT/status")" = $((done0 + 1)) ]
