@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc clang libfuse3-dev fuse3 liburing-dev libvulkan-dev
       glslang-tools mesa-vulkan-drivers vulkan-validationlayers bats python3 fio ripgrep
-      libclang-rt-14-dev libhyperscan-dev build-essential debhelper lintian systemd strace)
+      libclang-rt-14-dev libhyperscan-dev build-essential debhelper lintian systemd strace
+      zsh python3-prometheus-client)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
