@@ -178,7 +178,7 @@ void json_start(struct grep_state *s)
 }
 
 /* One message onto stdout; a file's begin, match and context count in its bytes_printed. */
-static int json_put(struct grep_state *s, struct grep_out *w, struct buf *b, int ret)
+static int json_put(struct grep_out *w, struct buf *b, int ret)
 {
 	if (!ret)
 		ret = buf_put(b, "\n", 1);
@@ -189,7 +189,6 @@ static int json_put(struct grep_state *s, struct grep_out *w, struct buf *b, int
 		if (grep_line_buffered)
 			fflush(stdout);
 	}
-	(void)s;
 	buf_free(b);
 	if (ret == -ENOMEM)
 		fprintf(stderr, "vyrectl grep: %s\n", strerror(ENOMEM));
@@ -203,7 +202,7 @@ static int json_path(struct buf *b, const struct grep_out *w)
 	return ret ? ret : json_data(b, w->name, w->namelen);
 }
 
-static int json_begin(struct grep_state *s, struct grep_out *w)
+static int json_begin(struct grep_out *w)
 {
 	struct buf b = {0};
 	int ret;
@@ -216,7 +215,7 @@ static int json_begin(struct grep_state *s, struct grep_out *w)
 		ret = json_path(&b, w);
 	if (!ret)
 		ret = buf_puts(&b, "}}");
-	return json_put(s, w, &b, ret);
+	return json_put(w, &b, ret);
 }
 
 /*
@@ -273,7 +272,7 @@ int json_line(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t 
 	size_t body = n && p[n - 1] == '\n' ? n - 1 : n;
 	struct buf b = {0};
 	uint64_t found = 0;
-	int ret = json_begin(s, w);
+	int ret = json_begin(w);
 
 	if (ret)
 		return ret;
@@ -304,7 +303,7 @@ int json_line(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t 
 		ret = buf_puts(&b, "}}");
 	if (match)
 		w->matches += found;
-	return json_put(s, w, &b, ret);
+	return json_put(w, &b, ret);
 }
 
 /* The offset of fd's first NUL (a binary file's "binary_offset"); -1 if none. */
@@ -349,7 +348,7 @@ int json_end(struct grep_state *s, struct grep_out *w)
 	j->matched_lines += w->selected;
 	j->matches += w->matches;
 	j->elapsed_ns += w->elapsed_ns;
-	ret = json_begin(s, w);
+	ret = json_begin(w);
 	if (ret)
 		return ret;
 	if (w->binary && w->r.fd >= 0 && s->o->binary != GREP_BIN_TEXT)
@@ -391,7 +390,7 @@ int json_end(struct grep_state *s, struct grep_out *w)
 		ret = json_num(&b, "matches", w->matches);
 	if (!ret)
 		ret = buf_puts(&b, "}}}");
-	return json_put(s, NULL, &b, ret);
+	return json_put(NULL, &b, ret);
 }
 
 /*
@@ -438,5 +437,5 @@ int json_summary(struct grep_state *s)
 		ret = json_num(&b, "searches_with_match", j->with_match);
 	if (!ret)
 		ret = buf_puts(&b, "}},\"type\":\"summary\"}");
-	return json_put(s, NULL, &b, ret);
+	return json_put(NULL, &b, ret);
 }
