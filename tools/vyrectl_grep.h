@@ -222,6 +222,8 @@ bool glob_any(const char *const *globs, size_t n, const char *name);
 bool name_excluded(const struct grep_opts *o, const char *base);
 void file_open(const struct grep_opts *o, struct grep_file *f);
 bool file_blocks(const struct grep_opts *o, const char *path);
+bool file_nul_from(int fd, uint64_t from);
+bool file_binary_skip(const struct grep_opts *o, int fd);
 
 /* vyrectl_grep_job.c */
 int desc_grep_build(struct grep_state *s);

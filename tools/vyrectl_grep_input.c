@@ -176,6 +176,36 @@ static bool operand_excluded(const struct grep_opts *o, const char *name, bool d
 	return name_excluded(o, base) || (base != name && glob_any(o->exclude, o->nexclude, name));
 }
 
+/* Is there a NUL in fd from byte `from` to its end? */
+bool file_nul_from(int fd, uint64_t from)
+{
+	char buf[1 << 16];
+
+	for (;;) {
+		ssize_t k = pread(fd, buf, sizeof(buf), (off_t)from);
+
+		if (k < 0 && errno == EINTR && !vyrectl_interrupted)
+			continue;
+		if (k <= 0)
+			return false;
+		if (memchr(buf, '\0', (size_t)k))
+			return true;
+		from += (uint64_t)k;
+	}
+}
+
+/*
+ * -I in count modes: grep 3.8 reads to the end of the file (-c) and a NUL
+ * anywhere makes it match nothing; where it stops at a selected line
+ * (-m, -l, -L, -q) its first read is what decides here.
+ */
+bool file_binary_skip(const struct grep_opts *o, int fd)
+{
+	bool stops = o->max > 0 || o->quiet || o->list != GREP_LIST_NONE;
+
+	return file_binary(fd) || (!stops && file_nul_from(fd, GREP_BINARY_PEEK));
+}
+
 /*
  * Would opening or spooling FILE wait for another process: standard input,
  * a FIFO, a socket or a terminal? (stat, not open: opening a FIFO waits.)

@@ -523,6 +523,22 @@ int out_end(struct grep_state *s, struct grep_out *w)
 		return count_matches_end(s, w);
 	if (!w->binary && w->started)
 		ret = after_emit(s, w, UINT64_MAX);
+	/*
+	 * -I: grep 3.8 reads on to the file's end (or -m's last line), and a
+	 * NUL anywhere in what it read makes the file one that matches
+	 * nothing: the lines it printed stay, but it selected none (the exit
+	 * status) and nothing is said of it.
+	 */
+	if (!ret && s->o->binary == GREP_BIN_SKIP && w->selected) {
+		bool stopped = s->o->max > 0 && w->selected >= (uint64_t)s->o->max;
+
+		if (!w->binary && !stopped && w->r.fd >= 0)
+			w->binary = file_nul_from(w->r.fd, w->nul_seen);
+		if (w->binary) {
+			s->selected -= w->selected;
+			w->hidden = 0;
+		}
+	}
 	if (!ret && s->o->json)
 		ret = json_end(s, w);
 	if ((w->binary && w->hidden) || w->enc_err) {

@@ -208,7 +208,7 @@ static bool count_skip_binary(const struct grep_state *s, const char *path)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	bin = file_binary(fd);
+	bin = file_binary_skip(s->o, fd);
 	close(fd);
 	return bin;
 }
@@ -232,7 +232,7 @@ int count_print(struct grep_state *s, struct grep_file *f)
 		ret = -EPROTO;
 	} else {
 		if (n && s->o->binary == GREP_BIN_SKIP &&
-		    (f->zapped || (f->fd >= 0 && file_binary(f->fd))))
+		    (f->zapped || (f->fd >= 0 && file_binary_skip(s->o, f->fd))))
 			n = 0;
 		count_emit(s, f->name, strlen(f->name), f->names, n);
 	}

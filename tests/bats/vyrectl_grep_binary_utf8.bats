@@ -62,6 +62,21 @@ setup() {
 	both 0 -a -c 'match' late.dat
 }
 
+@test "-I and a NUL past the first 96 KiB: the lines before it print, but the file selected nothing (exit 1, no message), as grep 3.8" {
+	both 1 -I match late.dat
+	both 1 -I -n -H match late.dat t.txt
+	both 0 -I -e match -e GPL late.dat t.txt
+	both 1 -I -c match late.dat
+	both 0 -I -c -m1 match late.dat
+	# -c -m2 -I: grep reads past the NUL to the second match and counts 0;
+	# vyrectl's count job says nothing of where that match is (vyrectl(1))
+	both 0 -I -m1 -n match late.dat
+	both 0 -I -l match late.dat
+	both 1 -I -v -c zzqq late.dat
+	run -1 timeout 30 "$VYRECTL" -m "$MNT" grep -I match late.dat
+	[[ $output == "match a" ]]
+}
+
 @test "context after a binary file's hidden match gets grep's -- separator" {
 	both 0 -n -A1 a bin.dat crlf.txt
 	both 0 -n -C1 a bin.dat t.txt
