@@ -31,12 +31,16 @@ uint64_t pump_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static void pump_owner_drop(struct pump *p, struct pump_owner *o);
+
 void pump_slot_free(struct pump *p, uint32_t slot)
 {
 	struct pump_slot *s = &p->slots[slot];
 
-	if (s->job && s->job->po)
-		s->job->po->slots--;
+	if (s->po) {
+		s->po->slots--;
+		pump_owner_drop(p, s->po);
+	}
 	pump_job_put(&s->job);
 	memset(s, 0, sizeof(*s));
 	p->slots_free++;
@@ -73,6 +77,7 @@ int pump_slot_take(struct pump *p, struct pump_job *j)
 		p->slots_free--;
 		pump_job_get(j);
 		p->slots[i].job = j;
+		p->slots[i].po = j->po;
 		if (j->po)
 			j->po->slots++;
 		return (int)i;
@@ -100,17 +105,28 @@ static struct pump_owner *pump_owner_get(struct pump *p, uint32_t id)
 	return o;
 }
 
-static void pump_owner_put(struct pump *p, struct pump_job *j)
+/* An owner goes once it has no active job and holds no slot (an abandoned read's). */
+static void pump_owner_drop(struct pump *p, struct pump_owner *o)
 {
-	struct pump_owner *o = j->po, **pp;
+	struct pump_owner **pp;
 
-	j->po = NULL;
-	if (!o || --o->jobs)
+	if (o->jobs || o->slots)
 		return;
 	for (pp = &p->owners; *pp != o; pp = &(*pp)->next)
 		;
 	*pp = o->next;
 	free(o);
+}
+
+static void pump_owner_put(struct pump *p, struct pump_job *j)
+{
+	struct pump_owner *o = j->po;
+
+	j->po = NULL;
+	if (!o)
+		return;
+	o->jobs--;
+	pump_owner_drop(p, o);
 }
 
 /*
@@ -242,6 +258,7 @@ static int pump_admit_chunk(struct pump *p, struct pump_job *j)
 		return pack_admit(p, j, (uint32_t)slot);
 	s = &p->slots[slot];
 	s->state = PSLOT_READING;
+	s->read_ns = pump_now_ns();
 	s->index = j->next_index++;
 	s->file_off = j->next_off;
 	left = j->scan_end - j->next_off;
@@ -624,6 +641,10 @@ static void pump_read_done(struct pump *p, uint32_t slot, int res)
 	struct pump_slot *s = &p->slots[slot];
 	struct pump_job *j = s->job;
 
+	if (s->abandoned) { /* its chunk failed long ago (pump_read_deadlines) */
+		pump_slot_free(p, slot);
+		return;
+	}
 	if (s->opread) {
 		pump_op_read_done(p, slot, res);
 		return;
@@ -668,6 +689,52 @@ static void pump_read_done(struct pump *p, uint32_t slot, int res)
 		return;
 	}
 	pump_publish_chunk(p, slot);
+}
+
+/*
+ * A chunk read out past the deadline (read_timeout_ns), or out for a second
+ * of a cancelled job, is abandoned: the chunk fails ETIMEDOUT (a cancelled
+ * job's is only skipped), the job no longer waits for it and can end, be
+ * cancelled and removed. The kernel still owns the read, so the slot (its
+ * arena region) stays taken, and counted against its owner, until the read
+ * comes back (pump_read_done). Chunk reads only: an op's reads (grep's
+ * continuations) and packed files' are still waited for.
+ */
+#define PUMP_READ_CHECK_NS  100000000ull  /* deadlines are looked at every 100 ms */
+#define PUMP_CANCEL_GRACE_NS 1000000000ull /* a cancelled job's reads get 1 s */
+
+static int pump_read_deadlines(struct pump *p, uint64_t now)
+{
+	int n = 0;
+
+	if (!p->slots_reading || now - p->t_reads_checked_ns < PUMP_READ_CHECK_NS)
+		return 0;
+	p->t_reads_checked_ns = now;
+	for (uint32_t i = 0; i < p->cfg.slots; i++) {
+		struct pump_slot *s = &p->slots[i];
+		struct pump_job *j = s->job;
+		uint64_t out = now - s->read_ns;
+
+		if (s->state != PSLOT_READING || s->opread || s->abandoned || !s->read_ns ||
+		    j->pfiles || (out < p->read_timeout_ns && !(j->cancel && out > PUMP_CANCEL_GRACE_NS)))
+			continue;
+		s->abandoned = true;
+		j->reads--;
+		pthread_mutex_lock(&p->lock);
+		p->slots_reading--;
+		pthread_mutex_unlock(&p->lock);
+		if (!j->cancel) {
+			vlog_err("pump: a read of chunk %llu at offset %llu is out after %llu ms: the "
+				 "chunk fails ETIMEDOUT (its file's filesystem does not answer?)",
+				 (unsigned long long)s->index, (unsigned long long)s->file_off,
+				 (unsigned long long)(out / 1000000));
+			job_chunk_failed_once(p, j, s->index, s->file_off, ETIMEDOUT);
+		}
+		if (j->op->result == PUMP_RESULT_FOLD)
+			fold_skip(p, j, s->index);
+		n++;
+	}
+	return n;
 }
 
 static int pump_reap(struct pump *p)
@@ -947,6 +1014,7 @@ static void *pump_thread(void *arg)
 			/* else the SQEs stay queued: reaping frees room, the next pass submits */
 		}
 		progress += pump_reap(p);
+		progress += pump_read_deadlines(p, pump_now_ns());
 		int harvested = ring_harvest(p->ring, pump_harvest_one, p);
 		progress += harvested;
 		uint64_t now = pump_now_ns();
@@ -988,8 +1056,11 @@ static void *pump_thread(void *arg)
 		/* Sleep until a read completes or a job comes (the eventfd read). */
 		struct io_uring_cqe *cqe;
 		int ret;
-		if (p->wakeup_unarmed) { /* no eventfd read in flight: do not sleep long */
-			struct __kernel_timespec ts = {.tv_nsec = 1000000};
+		if (p->wakeup_unarmed || p->slots_reading) {
+			/* no eventfd read in flight: do not sleep long; reads out:
+			 * wake for their deadlines */
+			struct __kernel_timespec ts = {
+			    .tv_nsec = p->wakeup_unarmed ? 1000000 : (long long)PUMP_READ_CHECK_NS};
 			ret = io_uring_wait_cqe_timeout(&p->uring, &cqe, &ts);
 		} else {
 			ret = io_uring_wait_cqe(&p->uring, &cqe);
@@ -1051,7 +1122,19 @@ static int pump_fault_config(struct pump *p)
 {
 	const char *s = getenv("VYRE_FAULT_GPU_STALL_AFTER");
 	const char *unit = getenv("VYRE_FAULT_GPU_STALL_UNIT");
+	const char *rt = getenv("VYRE_READ_TIMEOUT_MS"); /* tests only */
 	char *end;
+
+	p->read_timeout_ns = PUMP_READ_TIMEOUT_NS;
+	if (rt) {
+		errno = 0;
+		unsigned long long ms = strtoull(rt, &end, 10);
+		if (errno || end == rt || *end || *rt == '-' || !ms) {
+			vlog_err("pump: VYRE_READ_TIMEOUT_MS=%s: must be a number of ms", rt);
+			return -EINVAL;
+		}
+		p->read_timeout_ns = ms * 1000000ull;
+	}
 
 	if (!s || (unit && strtoul(unit, NULL, 10) != p->cfg.unit))
 		return 0;

@@ -21,6 +21,13 @@
  * one user's share. Pump thread only; freed when its last job retires.
  */
 #define PUMP_SLOTS_RESERVE 2 /* free slots kept for owners holding fewer (pump_slot_take) */
+/*
+ * A chunk read still out after this fails ETIMEDOUT and its job goes on
+ * (pump_read_deadlines): a file on a source that never answers
+ * (fuse_sources=1, a hung NFS server) left its job running for good, and
+ * cancel and rmdir with it. Generous: a 64 MiB chunk from a slow disk.
+ */
+#define PUMP_READ_TIMEOUT_NS (60ull * 1000000000ull)
 
 struct pump_owner {
 	uint32_t id;
@@ -61,6 +68,12 @@ struct pump_slot {
 	int tail_err;      /* the read with the tail window failed: reread alone (pump.c) */
 	uint32_t pack_pending; /* a packed chunk: file reads still out */
 	void *op_ctx;      /* the op's record of what the slot holds */
+	struct pump_owner *po; /* the owner whose share counts it (pump_slot_take) */
+	uint64_t read_ns;  /* a chunk's read: when it was queued (deadline) */
+	/* its read outlived PUMP_READ_TIMEOUT or its job's cancel: the chunk
+	 * failed and the job went on; the slot is freed when the read returns,
+	 * and counts against its owner until then */
+	bool abandoned;
 };
 
 /*
@@ -187,6 +200,9 @@ struct pump {
 	bool wakeup_unarmed; /* the eventfd read could not be queued: retry, sleep briefly */
 	/* the watchdog (pump_watchdog): since when no progress, last sample */
 	uint64_t wd_since_ns; /* 0: no GPU work out, or progress in the last pass */
+	/* chunk reads: how long one may take (PUMP_READ_TIMEOUT_NS, or
+	 * VYRE_READ_TIMEOUT_MS for tests), when the deadlines were last checked */
+	uint64_t read_timeout_ns, t_reads_checked_ns;
 	uint64_t wd_sample_ns;
 	uint64_t wd_timeout_ns, wd_every_ns;
 	struct ring_life wd_life;

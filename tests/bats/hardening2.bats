@@ -323,6 +323,49 @@ stop_hangfs() {
 	[ "$max" -lt 3000 ]
 }
 
+@test "item 3: a read that never answers fails ETIMEDOUT at its deadline; cancel and rmdir answer; unmount finishes" {
+	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
+	start_hangfs 40
+	local outer=$MNT outer_log=$LOG a b st t0 ms want got um rm
+	VYRE_READ_TIMEOUT_MS=2000 mount_vyrefs allow_other,fuse_sources=1
+	# 16 chunks of 64 KiB whose reads answer after 40 s: before deadlines
+	# the job ran (and cancel, rmdir, unmount waited) until they did
+	run submit_as "${NOBODY[@]}" -- "scan path=$HMNT/f op=count chunk=64K"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	a=${BASH_REMATCH[1]}
+	t0=$(now_ms)
+	st=$(timeout 20 cat "$MNT/jobs/$a/wait")
+	ms=$(($(now_ms) - t0))
+	got=$(cat "$MNT/jobs/$a/failed")
+	want=$(for k in $(seq 0 15); do echo "$k ETIMEDOUT $((k * 65536))"; done)
+	# a cancelled job whose reads hang ends at once too, and goes
+	run submit_as "${NOBODY[@]}" -- "scan path=$HMNT/f op=count chunk=64K"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	b=${BASH_REMATCH[1]}
+	sleep 0.5
+	t0=$(now_ms)
+	"${NOBODY[@]}" bash -c 'echo cancel > "$1"' _ "$MNT/jobs/$b/ctl"
+	local bst=$(timeout 20 cat "$MNT/jobs/$b/wait" | sed -n 's/^state=//p')
+	local cms=$(($(now_ms) - t0))
+	"${NOBODY[@]}" rmdir "$MNT/jobs/$b" && rm=ok || rm=failed
+	# the slots those reads still hold leave root room
+	[ "$(result_of "scan path=$FILES/public op=count")" = 1000 ]
+	t0=$(now_ms)
+	timeout 60 umount "$MNT"
+	um=$(($(now_ms) - t0))
+	stop_hangfs
+	unmount_vyrefs
+	MNT=$outer LOG=$outer_log
+	echo "hanging job ended in $ms ms: $(grep -E '^(state|chunks_failed)=' <<<"$st" | tr '\n' ' '); cancelled one ended $bst in $cms ms, rmdir $rm; unmount $um ms" >&2
+	grep -qx 'state=failed' <<<"$st"
+	[ "$got" = "$want" ]
+	[ "$ms" -lt 10000 ]
+	[ "$bst" = cancelled ]
+	[ "$cms" -lt 5000 ]
+	[ "$rm" = ok ]
+	[ "$um" -lt 30000 ]
+}
+
 @test "item 5: -s does not hang on a path that reaches the mount through an overlay stacked on it" {
 	local m l o
 	m=$(mktemp -d /tmp/vyre-s2.XXXXXX)
