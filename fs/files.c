@@ -353,8 +353,13 @@ void fs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		goto out_free;
 	}
 	if (n != N_JWAIT && n != N_CTL && n != N_JCTL && !pending) {
-		fs_latency_reader(fuse_req_ctx(req)->uid); /* metrics' per-tenant series: root only */
+		uid_t uid = fuse_req_ctx(req)->uid;
+		fs_latency_reader(uid); /* metrics' per-tenant series: root only */
+		/* status's and metrics' byte and chunk counts: another reader sees
+		 * its own (their deltas sized another user's scans) */
+		pump_info_viewer(uid == 0 ? -1 : (int64_t)uid);
 		ret = fs_render_open(fs, h);
+		pump_info_viewer(-1);
 		if (ret)
 			goto out_free;
 		h->rendered = true;

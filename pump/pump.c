@@ -779,6 +779,11 @@ static void pump_harvest_one(void *ctx, const struct ring_done *d)
 			pump_slot_free(p, d->slot);
 		return;
 	}
+	/* the bins beside the slot's sequence, before the lock: a late store spins here */
+	bool hist = !s->fence && d->status == VYRE_SLOT_DONE && j->op->result == PUMP_RESULT_HIST;
+	uint32_t bins[VYRE_HIST_BINS];
+	int lost = hist ? ring_done_bins(d, bins) : 0;
+
 	pthread_mutex_lock(&p->lock);
 	p->slots_published--;
 	if (s->fence) {
@@ -788,14 +793,14 @@ static void pump_harvest_one(void *ctx, const struct ring_done *d)
 	} else {
 		j->published--;
 		j->t_harvested_ns = pump_now_ns();
-		if (d->status == VYRE_SLOT_DONE) {
+		if (d->status == VYRE_SLOT_DONE && !lost) {
 			j->chunks_done++;
 			j->bytes_done += s->data_len;
 			p->chunks_done++;
 			p->bytes_scanned += s->data_len;
-			if (j->op->result == PUMP_RESULT_HIST)
+			if (hist)
 				for (int b = 0; b < VYRE_HIST_BINS; b++)
-					j->hist[b] += d->hist[b];
+					j->hist[b] += bins[b];
 			else
 				j->result += d->result;
 		}
@@ -803,12 +808,20 @@ static void pump_harvest_one(void *ctx, const struct ring_done *d)
 			pack_harvest_locked(j, s, d);
 	}
 	pthread_mutex_unlock(&p->lock);
+	if (lost) {
+		vlog_err("pump: slot %u: the GPU's bins never showed the slot's sequence (%llu ms); "
+			 "chunk %llu fails", d->slot, RING_TAGGED_WAIT_NS / 1000000,
+			 (unsigned long long)s->index);
+		job_chunk_failed(p, j, s->index, s->file_off, EIO);
+	}
 	if (!s->fence && d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
 		job_chunk_failed(p, j, s->index, s->file_off, pump_done_err(d));
 	pump_slot_free(p, d->slot);
 }
 
 /* Jobs whose fence and every slot are harvested leave the active list. */
+static void pump_tally_job(struct pump *p, const struct pump_job *j);
+
 static void pump_retire(struct pump *p)
 {
 	struct pump_job **pp = &p->active;
@@ -830,6 +843,7 @@ static void pump_retire(struct pump *p)
 		if (j->op->result == PUMP_RESULT_FOLD)
 			fold_flush(p, j);
 		j->data_placed = false;
+		pump_tally_job(p, j);
 		job_end(p, j);
 		pump_job_put(&j);
 	}
@@ -1278,6 +1292,11 @@ void pump_destroy(struct pump **pp)
 	}
 	if (p->efd >= 0)
 		close(p->efd);
+	while (p->tallies) {
+		struct pump_tally *t = p->tallies;
+		p->tallies = t->next;
+		free(t);
+	}
 	while (p->owners) { /* left only when a hung device made the thread give up */
 		struct pump_owner *o = p->owners;
 		p->owners = o->next;
@@ -1315,6 +1334,34 @@ void pump_kick(struct pump *p)
 	pump_wake(p);
 }
 
+static __thread int64_t pump_viewer = -1;
+
+void pump_info_viewer(int64_t owner)
+{
+	pump_viewer = owner;
+}
+
+/* An ended job's counts go to its owner's tally (pump thread). */
+static void pump_tally_job(struct pump *p, const struct pump_job *j)
+{
+	struct pump_tally *t;
+
+	pthread_mutex_lock(&p->lock);
+	for (t = p->tallies; t && t->owner != j->owner; t = t->next)
+		;
+	if (!t && (t = calloc(1, sizeof(*t)))) {
+		t->owner = j->owner;
+		t->next = p->tallies;
+		p->tallies = t;
+	}
+	if (t) { /* without memory the owner's view stays short, never another's */
+		t->chunks_done += j->chunks_done;
+		t->chunks_failed += j->chunks_failed;
+		t->bytes += j->bytes_done;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
 void pump_info(struct pump *p, struct pump_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -1336,6 +1383,14 @@ void pump_info(struct pump *p, struct pump_info *info)
 	info->chunks_done = p->chunks_done;
 	info->chunks_failed = p->chunks_failed;
 	info->bytes_scanned = p->bytes_scanned;
+	if (pump_viewer >= 0) {
+		const struct pump_tally *t = p->tallies;
+		while (t && t->owner != (uint32_t)pump_viewer)
+			t = t->next;
+		info->chunks_done = t ? t->chunks_done : 0;
+		info->chunks_failed = t ? t->chunks_failed : 0;
+		info->bytes_scanned = t ? t->bytes : 0;
+	}
 	pump_count_ops_locked(p); /* up to the GPU's latest counts */
 	memcpy(info->op_exec, p->op_exec, sizeof(info->op_exec));
 	pthread_mutex_unlock(&p->lock);

@@ -317,6 +317,13 @@ struct pump_info {
 };
 void pump_info(struct pump *p, struct pump_info *info);
 /*
+ * This thread's later pump_info calls (and pump_units_info's) show owner's
+ * own chunks_done, chunks_failed and bytes_scanned, summed over its ended
+ * jobs, instead of everyone's; -1: everyone's (root's view). fs/ sets it
+ * around rendering status and metrics for a reader other than root.
+ */
+void pump_info_viewer(int64_t owner);
+/*
  * The units' counters summed; names, modes and epoch are unit 0's. each:
  * NULL, or room for pump_units_count entries, each unit's own (one read of
  * every unit either way).

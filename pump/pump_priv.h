@@ -20,6 +20,18 @@
  * free slot to the owner holding the fewest, so one user's many jobs get
  * one user's share. Pump thread only; freed when its last job retires.
  */
+/*
+ * One owner's ended jobs on this unit, summed (pump_retire): what
+ * pump_info shows a viewer other than root (pump_info_viewer) instead of
+ * everyone's counters, whose deltas told one user the size of a file
+ * another had scanned (issue 21 item 13). Under p->lock; freed with the pump.
+ */
+struct pump_tally {
+	uint32_t owner;
+	uint64_t chunks_done, chunks_failed, bytes;
+	struct pump_tally *next;
+};
+
 #define PUMP_SLOTS_RESERVE 2 /* free slots kept for owners holding fewer (pump_slot_take) */
 /*
  * A chunk read still out after this fails ETIMEDOUT and its job goes on
@@ -203,6 +215,7 @@ struct pump {
 	/* chunk reads: how long one may take (PUMP_READ_TIMEOUT_NS, or
 	 * VYRE_READ_TIMEOUT_MS for tests), when the deadlines were last checked */
 	uint64_t read_timeout_ns, t_reads_checked_ns;
+	struct pump_tally *tallies; /* (lock) per owner, pump_retire */
 	uint64_t wd_sample_ns;
 	uint64_t wd_timeout_ns, wd_every_ns;
 	struct ring_life wd_life;

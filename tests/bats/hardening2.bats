@@ -607,6 +607,35 @@ with open(sys.argv[1], "wb") as f:
 	[ "$max" -lt 10000 ]
 }
 
+# bytes_scanned in status and vyrefs_bytes_total in metrics, as SETPRIV... reads them
+bytes_seen() {
+	echo "$("$@" sed -n 's/^bytes_scanned=//p' "$MNT/status") $("$@" sed -n 's/^vyrefs_bytes_total //p' "$MNT/metrics")"
+}
+
+@test "item 13: another user's scan moves neither bytes_scanned nor vyrefs_bytes_total in what nobody reads" {
+	local f="$FILES/root/sized" size psize n0 n1 n2 r0 r1 id
+	head -c 1234567 /dev/urandom > "$f" # in root's 0700 directory
+	size=$(stat -c %s "$f")
+	psize=$(stat -c %s "$FILES/public")
+	n0=$(bytes_seen "${NOBODY[@]}")
+	r0=$(bytes_seen env)
+	id=$(submit "scan path=$f op=count")
+	wait_job "$id"
+	n1=$(bytes_seen "${NOBODY[@]}")
+	r1=$(bytes_seen env)
+	# nobody's own scans still count for nobody
+	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	wait_job "${BASH_REMATCH[1]}"
+	n2=$(bytes_seen "${NOBODY[@]}")
+	echo "root's $size-byte scan: nobody saw $n0 -> $n1, root $r0 -> $r1; nobody's own $psize bytes: $n1 -> $n2" >&2
+	[ "$n1" = "$n0" ]
+	[ $((${r1% *} - ${r0% *})) -eq "$size" ]
+	[ $((${r1#* } - ${r0#* })) -eq "$size" ]
+	[ $((${n2% *} - ${n1% *})) -eq "$psize" ]
+	[ $((${n2#* } - ${n1#* })) -eq "$psize" ]
+}
+
 @test "item 15: a user's tenant= labels are its own and cannot flood the metrics" {
 	local i out id nobody_uid
 	nobody_uid=$(id -u nobody)
