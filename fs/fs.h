@@ -329,9 +329,8 @@ void fs_prep_stop_all(struct fs *fs);
 int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const struct desc *d,
 		    struct fs_grep *grep, int fd, int rootfd, int listfd, const struct stat *st,
 		    bool many, char *err, size_t errlen);
-/* jobs.c: a job that never reached the pump ends (state FAILED with a positive
- * errno, or CANCELLED with 0) */
-void fs_job_prep_failed(struct fs_job *j, enum pump_job_state state, int err, const char *why);
+/* jobs.c: a job that never reached the pump ends (state FAILED or CANCELLED) */
+void fs_job_prep_failed(struct fs_job *j, enum pump_job_state state, const char *why);
 
 /* many.c: a job over many files (path= a directory or a glob, files=) */
 struct stat;

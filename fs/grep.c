@@ -275,10 +275,10 @@ static void fs_prep_run(struct fs *fs, struct fs_prep *p)
 	fs_grep_release(&g);
 	if (ret) {
 		if (ret == -ECANCELED)
-			fs_job_prep_failed(j, PUMP_JOB_CANCELLED, 0, "cancelled before its patterns "
+			fs_job_prep_failed(j, PUMP_JOB_CANCELLED, "cancelled before its patterns "
 					   "were compiled");
 		else
-			fs_job_prep_failed(j, PUMP_JOB_FAILED, -ret, err);
+			fs_job_prep_failed(j, PUMP_JOB_FAILED, err);
 		p->j = NULL; /* the end dropped the pump's reference */
 	}
 	fs_prep_free(p);
@@ -372,7 +372,7 @@ void fs_prep_queue(struct fs *fs, struct fs_prep *p)
 	pthread_mutex_unlock(&fs->prep_lock);
 	if (why) {
 		vlog_err("grep: %s: job %llu fails", why, (unsigned long long)p->j->id);
-		fs_job_prep_failed(p->j, PUMP_JOB_FAILED, EAGAIN, why);
+		fs_job_prep_failed(p->j, PUMP_JOB_FAILED, why);
 		p->j = NULL;
 		fs_prep_free(p);
 	}
@@ -389,7 +389,7 @@ void fs_prep_stop_all(struct fs *fs)
 	pthread_mutex_unlock(&fs->prep_lock);
 	while ((p = list)) {
 		list = p->next;
-		fs_job_prep_failed(p->j, PUMP_JOB_CANCELLED, 0, "the mount is going away");
+		fs_job_prep_failed(p->j, PUMP_JOB_CANCELLED, "the mount is going away");
 		p->j = NULL;
 		fs_prep_free(p);
 	}

@@ -268,10 +268,10 @@ void fs_job_ended(void *arg)
  * unmount came first) ends as the pump would end it: its placeholder takes
  * the final state, then fs_job_ended drops the pump's reference.
  */
-void fs_job_prep_failed(struct fs_job *j, enum pump_job_state state, int err, const char *why)
+void fs_job_prep_failed(struct fs_job *j, enum pump_job_state state, const char *why)
 {
 	snprintf(j->prep_error, sizeof(j->prep_error), "%s", why);
-	pump_job_placeholder_end(j->hold, state, err);
+	pump_job_placeholder_end(j->hold, state);
 	/* pairs with the acquire in the renders (files.c): prep_error is written */
 	atomic_store_explicit(&j->stage, FS_STAGE_FAILED, memory_order_release);
 	fs_job_ended(j);

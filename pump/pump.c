@@ -1432,16 +1432,9 @@ int pump_job_placeholder(struct pump_units *u, const struct pump_scan *scan,
 	return 0;
 }
 
-void pump_job_placeholder_end(struct pump_job *j, enum pump_job_state state, int err)
+void pump_job_placeholder_end(struct pump_job *j, enum pump_job_state state)
 {
 	pthread_mutex_lock(&j->p->lock);
-	if (err && !j->nerrors) { /* errors is NULL until the first failure */
-		j->errors = calloc(1, sizeof(*j->errors));
-		if (j->errors) {
-			j->errors[0] = (struct pump_chunk_error){0, j->offset, err};
-			j->nerrors = j->errors_cap = 1;
-		}
-	}
 	j->state = state;
 	j->t_end_ns = pump_now_ns();
 	pthread_cond_broadcast(&j->p->cond);

@@ -292,13 +292,12 @@ int pump_units_submit(struct pump_units *u, const struct pump_scan *scan, struct
 /*
  * A job that no unit runs (yet): the accessors read it as queued (its
  * offset, chunk, priority from scan) until pump_job_placeholder_end sets
- * its final state; err (positive, or 0) is then its one error entry, so
- * a read of its result fails with it. fs/ shows a grep job through one
- * while its patterns compile. Freed by pump_job_put.
+ * its final state. fs/ shows a grep job through one while its patterns
+ * compile. Freed by pump_job_put.
  */
 int pump_job_placeholder(struct pump_units *u, const struct pump_scan *scan,
 			 struct pump_job **out);
-void pump_job_placeholder_end(struct pump_job *j, enum pump_job_state state, int err);
+void pump_job_placeholder_end(struct pump_job *j, enum pump_job_state state);
 
 struct pump_info {
 	char device[256];
