@@ -239,16 +239,25 @@ void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res)
 void pack_harvest_locked(struct pump_job *j, const struct pump_slot *s, const struct ring_done *d)
 {
 	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
+	uint32_t vals[VYRE_PACK_FILES_MAX];
+	int err = 0;
 
+	/* each count beside the slot's sequence: a late store spins here, a lost one fails EIO */
+	if (d->status == VYRE_SLOT_DONE && ring_done_packed(d, last - first, vals)) {
+		vlog_err("pack: slot %u: the GPU's per-file counts never showed the slot's sequence "
+			 "(%llu ms); its %u files fail", d->slot, RING_TAGGED_WAIT_NS / 1000000,
+			 last - first);
+		err = EIO;
+	}
 	for (uint32_t i = first; i < last; i++) {
 		struct pump_pfile *f = &j->pfiles[i];
 		if (f->err)
 			continue;
-		if (d->status == VYRE_SLOT_DONE) {
-			f->result = d->out[i - first];
+		if (d->status == VYRE_SLOT_DONE && !err) {
+			f->result = vals[i - first];
 			f->scanned = true;
 		} else
-			f->err = d->error == VYRE_ERR_MASKED ? ECANCELED : pump_done_err(d);
+			f->err = err ? err : d->error == VYRE_ERR_MASKED ? ECANCELED : pump_done_err(d);
 	}
 }
 

@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "pool.h"
@@ -87,7 +88,7 @@ static int ring_buffers(struct ring *r)
 	enum gpu_place near = r->mode == RING_PERSISTENT ? GPU_PLACE_BAR : GPU_PLACE_NEAR;
 	size_t hostw = (size_t)r->nslots * (VYRE_SLOT_WORDS + 1) + VYRE_CTRL_IN_WORDS;
 	size_t gpuw = VYRE_GS_WORDS +
-		      (size_t)r->nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS + VYRE_GO_WORDS);
+		      (size_t)r->nslots * (VYRE_DONE_WORDS + VYRE_HIST_WORDS + VYRE_GO_WORDS);
 	size_t dev = VYRE_DEV_SCRATCH + (size_t)r->nslots * VYRE_SCRATCH_WORDS;
 	int ret;
 
@@ -106,7 +107,7 @@ static int ring_buffers(struct ring *r)
 	r->ctrl = r->slots + (size_t)r->nslots * VYRE_SLOT_WORDS;
 	r->done = (uint32_t *)r->gpuw.map + VYRE_GS_WORDS;
 	r->hist = r->done + (size_t)r->nslots * VYRE_DONE_WORDS;
-	r->out = r->hist + (size_t)r->nslots * VYRE_HIST_BINS;
+	r->out = r->hist + (size_t)r->nslots * VYRE_HIST_WORDS;
 	r->devw = r->dev.map;
 	return 0;
 }
@@ -298,7 +299,7 @@ int ring_harvest(struct ring *r, void (*fn)(void *ctx, const struct ring_done *d
 			.error = rd(r->done, d + VYRE_D_ERROR),
 			.epoch = rd(r->done, d + VYRE_D_EPOCH),
 			.result = rd(r->done, d + VYRE_D_RESULT),
-			.hist = r->hist + (size_t)s * VYRE_HIST_BINS,
+			.hist = r->hist + (size_t)s * VYRE_HIST_WORDS,
 			.out = r->out + (size_t)s * VYRE_GO_WORDS,
 			.seq = r->seq[s],
 		};
@@ -311,6 +312,52 @@ int ring_harvest(struct ring *r, void (*fn)(void *ctx, const struct ring_done *d
 		n++;
 	}
 	return n;
+}
+
+static uint64_t ring_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* n (value, sequence) pairs at w: the values once each sequence is seq. */
+static int ring_tagged(const uint32_t *w, uint32_t n, uint32_t seq, uint32_t *vals)
+{
+	uint64_t t0 = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		/* one 8-byte store on the GPU: read it whole, value low, sequence high */
+		const _Atomic uint64_t *pair = (const _Atomic uint64_t *)(w + 2 * (size_t)i);
+
+		for (;;) {
+			uint64_t v = atomic_load_explicit(pair, memory_order_acquire);
+
+			if ((uint32_t)(v >> 32) == seq) {
+				vals[i] = (uint32_t)v;
+				break;
+			}
+			if (!t0)
+				t0 = ring_now_ns();
+			else if (ring_now_ns() - t0 > RING_TAGGED_WAIT_NS)
+				return -EIO;
+			__builtin_ia32_pause();
+		}
+	}
+	return 0;
+}
+
+int ring_done_bins(const struct ring_done *d, uint32_t bins[VYRE_HIST_BINS])
+{
+	return ring_tagged(d->hist, VYRE_HIST_BINS, d->seq, bins);
+}
+
+int ring_done_packed(const struct ring_done *d, uint32_t n, uint32_t *vals)
+{
+	if (n > VYRE_PACK_FILES_MAX)
+		return -EINVAL;
+	return ring_tagged(d->out, n, d->seq, vals);
 }
 
 /*
@@ -399,7 +446,7 @@ int ring_abandon(struct ring *r, int host_err, void (*fn)(void *ctx, const struc
 			.slot = s,
 			.status = VYRE_SLOT_FAULT,
 			.error = VYRE_ERR_NONE,
-			.hist = r->hist + (size_t)s * VYRE_HIST_BINS,
+			.hist = r->hist + (size_t)s * VYRE_HIST_WORDS,
 			.out = r->out + (size_t)s * VYRE_GO_WORDS,
 			.seq = r->seq[s],
 			.host_err = host_err,

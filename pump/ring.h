@@ -38,12 +38,25 @@ struct ring_done {
 	uint32_t error;  /* VYRE_ERR_* */
 	uint32_t epoch;  /* fences */
 	uint32_t result;
-	const uint32_t *hist; /* 256 bins, for histogram slots */
+	const uint32_t *hist; /* VYRE_HIST_WORDS: (count, sequence) per bin; read with ring_done_bins */
 	const uint32_t *out;  /* VYRE_GO_WORDS of op output (grep) */
 	uint32_t op[VYRE_OP_WORDS]; /* the op's counters (VYRE_D_OP) */
 	uint32_t seq;     /* the sequence the slot was published with (grep's out tags) */
 	int host_err; /* 0: the GPU's record; else the host ended the slot (ring_abandon), this errno */
 };
+
+/*
+ * A histogram slot's 256 bins, or the first n per-file counts of a packed
+ * slot, as d's completion left them. The GPU stores each value beside the
+ * slot's sequence in one 8-byte store; a value is taken only once that
+ * sequence is d's (vyre_abi.h, VYRE_HIST_WORDS). 0, or -EIO when one never
+ * showed it within RING_TAGGED_WAIT_NS: the chunk fails, no stale value is
+ * used. Microseconds when a store is late; call without pump locks held
+ * where that can be arranged.
+ */
+#define RING_TAGGED_WAIT_NS (1000ull * 1000000ull)
+int ring_done_bins(const struct ring_done *d, uint32_t bins[VYRE_HIST_BINS]);
+int ring_done_packed(const struct ring_done *d, uint32_t n, uint32_t *vals);
 
 /*
  * Signs of life a GPU gives while slots are out, for the pump's watchdog:

@@ -137,6 +137,16 @@
 #define VYRE_OP_WORDS        3
 
 #define VYRE_HIST_BINS       256
+/*
+ * A slot's bins in the completion buffer: bin b at words 2b (its count)
+ * and 2b + 1 (the slot's publish sequence), one 8-byte store, as a packed
+ * slot's per-file counts are (words 2i, 2i + 1 of its op output). The host
+ * takes a value only once its sequence is the slot's (ring_done_bins,
+ * ring_done_packed): on the H100 the finishing lane's own stores reached
+ * host memory after its done word (issue 20: bins and packed counts off
+ * by a few in 0.4% of soak jobs).
+ */
+#define VYRE_HIST_WORDS      (2 * VYRE_HIST_BINS)
 
 /* GPU-written status block at the start of the completion buffer. */
 #define VYRE_GS_WORDS        16
@@ -254,6 +264,9 @@
 /* The finisher gathers bins or a packed slot's counts one word per lane, into the bins' scratch. */
 _Static_assert(VYRE_HIST_BINS == VYRE_WG_SIZE, "one bin per lane");
 _Static_assert(VYRE_PACK_FILES_MAX <= VYRE_HIST_BINS, "packed counts fit the bins' scratch");
+_Static_assert(2 * VYRE_PACK_FILES_MAX <= VYRE_GO_WORDS, "packed (count, sequence) pairs fit the op output");
+_Static_assert((VYRE_GS_WORDS + VYRE_DONE_WORDS) % 2 == 0 && VYRE_GO_WORDS % 4 == 0,
+	       "bins and op output stay 8- and 16-byte aligned");
 
 struct vyre_push {
 	uint64_t arena_addr; /* buffer device address of the data arena */

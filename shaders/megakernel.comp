@@ -91,7 +91,7 @@ uint ctrl_word(uint w) { return pc.nslots * VYRE_SLOT_WORDS + w; }
 uint done_word(uint s, uint w) { return VYRE_GS_WORDS + s * VYRE_DONE_WORDS + w; }
 uint hist_word(uint s, uint bin)
 {
-	return VYRE_GS_WORDS + pc.nslots * VYRE_DONE_WORDS + s * VYRE_HIST_BINS + bin;
+	return VYRE_GS_WORDS + pc.nslots * VYRE_DONE_WORDS + s * VYRE_HIST_WORDS + 2u * bin;
 }
 uint scratch_word(uint s, uint w) { return VYRE_DEV_SCRATCH + s * VYRE_SCRATCH_WORDS + w; }
 
@@ -301,10 +301,8 @@ void run_tile(uint s, uint tile)
 	memoryBarrierBuffer();
 	uint partial = wg_sum(mine);
 	// A packed tile's per-file counts go to the slot's scratch (the bins'
-	// words: packed ops have no bins), not to host memory: only the
-	// finishing lane's own stores reach the host ordered before its done
-	// word (a shader has no system-scope barrier; ARCHITECTURE.md, grep's
-	// tagged out words), so the finisher copies them out below.
+	// words: packed ops have no bins); the finisher stores them out below,
+	// each beside the slot's sequence, as it does the bins.
 	if (packed) {
 		memoryBarrierShared();
 		barrier();
@@ -338,26 +336,21 @@ void run_tile(uint s, uint tile)
 
 	// Last tile: publish the slot's result, leave its scratch zeroed for
 	// the next use of the slot. The bins (or a packed slot's per-file
-	// counts) are gathered by every lane but stored to host memory by lane
-	// 0 alone, before its done word: another lane's store to host memory
-	// may land after the done word (seen on the H100 for grep's records).
-	bool wide = packed || (flags & VYRE_OPF_BINS) != 0u;
-	if (wide) {
-		s_hist[lane] = atomicExchange(dv.w[scratch_word(s, VYRE_S_HIST + lane)], 0u);
-		memoryBarrierShared();
+	// counts) go out one per lane, each with the slot's sequence in one
+	// 8-byte store: no store of any lane, the done-writer's included, is
+	// ordered before the done word for the host (H100, issue 20), so the
+	// host takes a value only once its sequence shows (vyre_abi.h).
+	if (packed || (flags & VYRE_OPF_BINS) != 0u) {
+		uint v = atomicExchange(dv.w[scratch_word(s, VYRE_S_HIST + lane)], 0u);
+		if (!packed)
+			gw2.v[hist_word(s, lane) >> 1] = uvec2(v, seq);
+		else if (lane < VYRE_PACK_FILES_MAX)
+			gw2.v[((VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_WORDS) +
+				s * VYRE_GO_WORDS) >> 1) + lane] = uvec2(v, seq);
 	}
 	memoryBarrierBuffer();
 	barrier();
 	if (lane == 0) {
-		if (packed) {
-			uint o = VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS) +
-				 s * VYRE_GO_WORDS;
-			for (uint i = 0u; i < VYRE_PACK_FILES_MAX; i++)
-				gw.w[o + i] = s_hist[i];
-		} else if (wide) {
-			for (uint i = 0u; i < VYRE_HIST_BINS; i++)
-				gw.w[hist_word(s, i)] = s_hist[i];
-		}
 		uint acc = atomicExchange(dv.w[scratch_word(s, VYRE_S_ACC)], 0u);
 		uint f = atomicExchange(dv.w[scratch_word(s, VYRE_S_FAULT)], 0u);
 		uvec3 opw = uvec3(0u);

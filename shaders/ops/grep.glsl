@@ -163,7 +163,7 @@ uint grep_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint bu
 
 uint grep_out(uint s, uint w)
 {
-	return VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_BINS) + s * VYRE_GO_WORDS + w;
+	return VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_WORDS) + s * VYRE_GO_WORDS + w;
 }
 
 // Lists an open line; entry 0 is the resume line's, so a rerun always

@@ -30,8 +30,10 @@ static void collect(void *ctx, const struct ring_done *d)
 	struct results *r = ctx;
 
 	/* the bins live in the ring until the slot is reused: copy them now */
-	memcpy(r->hist[d->slot], d->hist, sizeof(r->hist[0]));
 	r->status[d->slot] = d->status;
+	if (d->status == VYRE_SLOT_DONE)
+		CHECK(ring_done_bins(d, r->hist[d->slot]) == 0,
+		      "slot %u: bins never showed the slot's sequence", d->slot);
 	r->error[d->slot] = d->error;
 	r->n++;
 }

@@ -106,14 +106,16 @@ static void harvest(void *ctx, const struct ring_done *d)
 	      d->slot, st->done, w->opcode, d->status, d->error);
 	if (w->opcode == VYRE_OP_HISTOGRAM) {
 		const uint8_t *p = st->data[d->slot];
-		uint32_t want[VYRE_HIST_BINS] = {0};
+		uint32_t want[VYRE_HIST_BINS] = {0}, got[VYRE_HIST_BINS];
 
 		for (uint32_t i = 0; i < w->len; i++)
 			want[p[i]]++;
+		CHECK(ring_done_bins(d, got) == 0, "slot %u (#%u): bins never showed its sequence",
+		      d->slot, st->done);
 		for (int b = 0; b < VYRE_HIST_BINS; b++)
-			CHECK(d->hist[b] == want[b],
+			CHECK(got[b] == want[b],
 			      "slot %u (#%u) histogram len %u bin 0x%02x: gpu %u cpu %u", d->slot,
-			      st->done, w->len, b, d->hist[b], want[b]);
+			      st->done, w->len, b, got[b], want[b]);
 	} else {
 		CHECK(d->result == w->want,
 		      "slot %u (#%u) opcode 0x%x arg0 %u arg1 %u len %u tail %u: gpu %u cpu %u",

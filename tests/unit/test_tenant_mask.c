@@ -25,6 +25,7 @@ static uint8_t host_data[NSLOTS][CHUNK];
 struct results {
 	uint32_t status[NSLOTS], error[NSLOTS], result[NSLOTS];
 	uint32_t hist[NSLOTS][VYRE_HIST_BINS];
+	const struct job *jobs; /* what each slot runs: only histogram slots have bins */
 	int n;
 };
 
@@ -44,7 +45,10 @@ static void collect(void *ctx, const struct ring_done *d)
 	r->status[d->slot] = d->status;
 	r->error[d->slot] = d->error;
 	r->result[d->slot] = d->result;
-	memcpy(r->hist[d->slot], d->hist, sizeof(r->hist[0]));
+	memset(r->hist[d->slot], 0, sizeof(r->hist[0]));
+	if (d->status == VYRE_SLOT_DONE && r->jobs[d->slot].opcode == VYRE_OP_HISTOGRAM)
+		CHECK(ring_done_bins(d, r->hist[d->slot]) == 0,
+		      "slot %u: bins never showed the slot's sequence", d->slot);
 	r->n++;
 }
 
@@ -108,6 +112,7 @@ static void run(struct ringfix *f, const struct job *jobs, const uint32_t *maske
 	uint32_t nmasked = 0;
 
 	CHECK(r, "calloc");
+	r->jobs = jobs;
 	for (uint32_t s = 0; s < NSLOTS; s++)
 		publish(f, s, &jobs[s]);
 	mask(f, late, true);
