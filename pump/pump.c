@@ -779,6 +779,11 @@ static void pump_harvest_one(void *ctx, const struct ring_done *d)
 			pump_slot_free(p, d->slot);
 		return;
 	}
+	/* the bins beside the slot's sequence, before the lock: a late store spins here */
+	bool hist = !s->fence && d->status == VYRE_SLOT_DONE && j->op->result == PUMP_RESULT_HIST;
+	uint32_t bins[VYRE_HIST_BINS];
+	int lost = hist ? ring_done_bins(d, bins) : 0;
+
 	pthread_mutex_lock(&p->lock);
 	p->slots_published--;
 	if (s->fence) {
@@ -788,14 +793,14 @@ static void pump_harvest_one(void *ctx, const struct ring_done *d)
 	} else {
 		j->published--;
 		j->t_harvested_ns = pump_now_ns();
-		if (d->status == VYRE_SLOT_DONE) {
+		if (d->status == VYRE_SLOT_DONE && !lost) {
 			j->chunks_done++;
 			j->bytes_done += s->data_len;
 			p->chunks_done++;
 			p->bytes_scanned += s->data_len;
-			if (j->op->result == PUMP_RESULT_HIST)
+			if (hist)
 				for (int b = 0; b < VYRE_HIST_BINS; b++)
-					j->hist[b] += d->hist[b];
+					j->hist[b] += bins[b];
 			else
 				j->result += d->result;
 		}
@@ -803,6 +808,12 @@ static void pump_harvest_one(void *ctx, const struct ring_done *d)
 			pack_harvest_locked(j, s, d);
 	}
 	pthread_mutex_unlock(&p->lock);
+	if (lost) {
+		vlog_err("pump: slot %u: the GPU's bins never showed the slot's sequence (%llu ms); "
+			 "chunk %llu fails", d->slot, RING_TAGGED_WAIT_NS / 1000000,
+			 (unsigned long long)s->index);
+		job_chunk_failed(p, j, s->index, s->file_off, EIO);
+	}
 	if (!s->fence && d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
 		job_chunk_failed(p, j, s->index, s->file_off, pump_done_err(d));
 	pump_slot_free(p, d->slot);
