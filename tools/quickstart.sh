@@ -20,7 +20,7 @@ if mountpoint -q "$MNT"; then
 	fi
 fi
 
-tools/deps.sh
+tools/deps.sh build
 tools/build.sh
 [ -e "$FILE" ] || FILE=/usr/share/common-licenses/GPL-3
 mkdir -p "$MNT"
