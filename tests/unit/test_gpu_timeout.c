@@ -120,6 +120,7 @@ int main(void)
 	snprintf(tmpdir, sizeof(tmpdir), "%s/vyre-wd-XXXXXX", base ? base : "/var/tmp");
 	CHECK(mkdtemp(tmpdir), "mkdtemp %s: %s", tmpdir, strerror(errno));
 	atexit(tmpdir_remove);
+	check_on_fail(tmpdir_remove); /* a failed CHECK runs no atexit handler */
 	path = make_file("data", (size_t)NCHUNKS * CHUNK - 1234, &nl);
 	small = make_file("small", 3000, &small_nl);
 

@@ -354,6 +354,7 @@ int main(void)
 	snprintf(tmpdir, sizeof(tmpdir), "%s/vyre-grep-XXXXXX", base ? base : "/var/tmp");
 	CHECK(mkdtemp(tmpdir), "mkdtemp %s: %s", tmpdir, strerror(errno));
 	atexit(tmpdir_remove);
+	check_on_fail(tmpdir_remove); /* a failed CHECK runs no atexit handler */
 	CHECK(pump_create(&cfg, &pump) == 0, "pump_create");
 
 	char *mixed = make_mixed(), *dense = make_dense(), *lng = make_long();

@@ -330,6 +330,7 @@ int main(void)
 	snprintf(tmpdir, sizeof(tmpdir), "%s/vyre-grep-pack.XXXXXX", base ? base : "/var/tmp");
 	CHECK(mkdtemp(tmpdir), "mkdtemp %s: %s", tmpdir, strerror(errno));
 	atexit(tmpdir_remove);
+	check_on_fail(tmpdir_remove); /* a failed CHECK runs no atexit handler */
 	gen.dir = tmpdir;
 	make_generated(&gen);
 	CHECK(pump_create(&cfg, &pump) == 0, "pump_create");

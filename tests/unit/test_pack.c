@@ -138,6 +138,7 @@ int main(void)
 	snprintf(tmpdir, sizeof(tmpdir), "%s/vyre-pack.XXXXXX", base ? base : "/tmp");
 	CHECK(mkdtemp(tmpdir), "mkdtemp");
 	atexit(tmpdir_remove);
+	check_on_fail(tmpdir_remove); /* a failed CHECK runs no atexit handler */
 	make_files(&seed);
 	CHECK(pump_create(&cfg, &p) == 0, "pump_create");
 	const struct pump_op *count = pump_op_find("count"), *match = pump_op_find("match");

@@ -454,6 +454,7 @@ int main(void)
 	snprintf(tmpdir, sizeof(tmpdir), "%s/vyre-conc-XXXXXX", base ? base : "/var/tmp");
 	CHECK(mkdtemp(tmpdir), "mkdtemp %s: %s", tmpdir, strerror(errno));
 	atexit(tmpdir_remove);
+	check_on_fail(tmpdir_remove); /* a failed CHECK runs no atexit handler */
 	SKIP_UNLESS_READABLE(LLVM);
 	llvm = load(LLVM, &llvm_size);
 	spath = make_file("small", SMALL_FILE, 11, &small);

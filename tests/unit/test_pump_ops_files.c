@@ -540,6 +540,7 @@ int main(void)
 	snprintf(tmpdir, sizeof(tmpdir), "%s/vyre-ops-XXXXXX", base ? base : "/var/tmp");
 	CHECK(mkdtemp(tmpdir), "mkdtemp %s: %s", tmpdir, strerror(errno));
 	atexit(tmpdir_remove);
+	check_on_fail(tmpdir_remove); /* a failed CHECK runs no atexit handler */
 	ret = pump_create(&cfg, &pump);
 	CHECK(ret == 0, "pump_create: %d", ret);
 	pump_info(pump, &pi);
