@@ -180,6 +180,7 @@ int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot)
 	uint32_t first, last;
 
 	s->state = PSLOT_READING;
+	s->read_ns = pump_now_ns(); /* the deadline of all its files' reads */
 	s->index = j->next_index++;
 	first = j->pack_first[s->index];
 	last = j->pack_first[s->index + 1];
@@ -212,6 +213,13 @@ void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res)
 	struct pump_pfile *f = &j->pfiles[i];
 	int err = 0;
 
+	if (s->abandoned) { /* its chunk failed at the deadline (pack_abandon) */
+		if (--s->pack_pending == 0) {
+			s->abandoned = false;
+			pump_slot_free(p, slot);
+		}
+		return;
+	}
 	if (res < 0) {
 		err = -res;
 	} else if (res == 0) {
@@ -233,6 +241,29 @@ void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res)
 	pthread_mutex_unlock(&p->lock);
 	if (--s->pack_pending == 0)
 		pack_publish(p, slot);
+}
+
+/*
+ * The chunk's reads are out past their deadline (pump_read_deadlines, which
+ * has marked the slot abandoned and stopped the job waiting for it). Its
+ * files fail ETIMEDOUT, those whose bytes are in too: they share the
+ * region with reads the kernel still owns, so the chunk is not published,
+ * and the slot is freed when its last read returns (pack_read_done).
+ */
+void pack_abandon(struct pump *p, uint32_t slot)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
+	int err = j->cancel ? ECANCELED : ETIMEDOUT;
+
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t i = first; i < last; i++)
+		if (!j->pfiles[i].err)
+			j->pfiles[i].err = err;
+	pthread_mutex_unlock(&p->lock);
+	if (!j->cancel)
+		job_chunk_failed(p, j, s->index, 0, ETIMEDOUT);
 }
 
 /* p->lock held, from harvest: each file of the slot takes its tile's result. */

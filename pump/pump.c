@@ -32,11 +32,15 @@ uint64_t pump_now_ns(void)
 }
 
 static void pump_owner_drop(struct pump *p, struct pump_owner *o);
+void pack_abandon(struct pump *p, uint32_t slot); /* pack.c, beside pack_read_done */
 
 void pump_slot_free(struct pump *p, uint32_t slot)
 {
 	struct pump_slot *s = &p->slots[slot];
 
+	/* the kernel still reads into its region: freed when that read returns */
+	if (s->abandoned)
+		return;
 	if (s->po) {
 		s->po->slots--;
 		pump_owner_drop(p, s->po);
@@ -546,6 +550,7 @@ int pump_op_read(struct pump *p, uint32_t slot, uint64_t off, uint32_t want)
 
 	s->state = PSLOT_READING;
 	s->opread = true;
+	s->read_ns = pump_now_ns();
 	s->file_off = off;
 	s->want = want;
 	s->got = 0;
@@ -642,6 +647,7 @@ static void pump_read_done(struct pump *p, uint32_t slot, int res)
 	struct pump_job *j = s->job;
 
 	if (s->abandoned) { /* its chunk failed long ago (pump_read_deadlines) */
+		s->abandoned = false;
 		pump_slot_free(p, slot);
 		return;
 	}
@@ -692,13 +698,15 @@ static void pump_read_done(struct pump *p, uint32_t slot, int res)
 }
 
 /*
- * A chunk read out past the deadline (read_timeout_ns), or out for a second
- * of a cancelled job, is abandoned: the chunk fails ETIMEDOUT (a cancelled
- * job's is only skipped), the job no longer waits for it and can end, be
- * cancelled and removed. The kernel still owns the read, so the slot (its
- * arena region) stays taken, and counted against its owner, until the read
- * comes back (pump_read_done). Chunk reads only: an op's reads (grep's
- * continuations) and packed files' are still waited for.
+ * A read out past the deadline (read_timeout_ns), or out for a second of a
+ * cancelled job, is abandoned: a chunk's fails its chunk ETIMEDOUT (a
+ * cancelled job's is only skipped), an op's (grep's continuation of a line)
+ * goes to the op as failed ETIMEDOUT, a packed chunk's fails its files
+ * (pack_abandon); the job no longer waits for it and can end, be cancelled
+ * and removed. The kernel still owns the read, so the slot (its arena
+ * region) stays taken, and counted against its owner, until the read comes
+ * back (pump_read_done, pack_read_done): pump_slot_free leaves an abandoned
+ * slot alone, so an op may free it as after any failed read.
  */
 #define PUMP_READ_CHECK_NS  100000000ull  /* deadlines are looked at every 100 ms */
 #define PUMP_CANCEL_GRACE_NS 1000000000ull /* a cancelled job's reads get 1 s */
@@ -715,24 +723,35 @@ static int pump_read_deadlines(struct pump *p, uint64_t now)
 		struct pump_job *j = s->job;
 		uint64_t out = now - s->read_ns;
 
-		if (s->state != PSLOT_READING || s->opread || s->abandoned || !s->read_ns ||
-		    j->pfiles || (out < p->read_timeout_ns && !(j->cancel && out > PUMP_CANCEL_GRACE_NS)))
+		if (s->state != PSLOT_READING || s->abandoned || !s->read_ns ||
+		    (out < p->read_timeout_ns && !(j->cancel && out > PUMP_CANCEL_GRACE_NS)))
 			continue;
 		s->abandoned = true;
 		j->reads--;
 		pthread_mutex_lock(&p->lock);
 		p->slots_reading--;
 		pthread_mutex_unlock(&p->lock);
-		if (!j->cancel) {
-			vlog_err("pump: a read of chunk %llu at offset %llu is out after %llu ms: the "
-				 "chunk fails ETIMEDOUT (its file's filesystem does not answer?)",
-				 (unsigned long long)s->index, (unsigned long long)s->file_off,
+		n++;
+		if (!j->cancel)
+			vlog_err("pump: a read %s %llu at offset %llu is out after %llu ms: it fails "
+				 "ETIMEDOUT (its file's filesystem does not answer?)",
+				 s->opread ? "of a line's continuation, slot" :
+				 j->pfiles ? "of packed chunk" : "of chunk",
+				 (unsigned long long)(s->opread ? i : s->index),
+				 (unsigned long long)s->file_off,
 				 (unsigned long long)(out / 1000000));
-			job_chunk_failed_once(p, j, s->index, s->file_off, ETIMEDOUT);
+		if (s->opread) {
+			j->op->read_done(p, i, -ETIMEDOUT);
+			continue;
 		}
+		if (j->pfiles) {
+			pack_abandon(p, i);
+			continue;
+		}
+		if (!j->cancel)
+			job_chunk_failed_once(p, j, s->index, s->file_off, ETIMEDOUT);
 		if (j->op->result == PUMP_RESULT_FOLD)
 			fold_skip(p, j, s->index);
-		n++;
 	}
 	return n;
 }

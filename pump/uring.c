@@ -106,6 +106,22 @@ int uring_read(struct pump *p, uint32_t slot)
 	return 0;
 }
 
+/*
+ * A file without non-blocking reads (FUSE, virtiofs, 9p: RWF_NOWAIT fails
+ * EOPNOTSUPP) is read only by io-wq workers, as a chunk's is (reads_block,
+ * pump.c): issued inline, a read of a source that never answers blocks the
+ * pump thread in io_uring_submit. A packed job's files may lie on several
+ * filesystems, so each read asks its file; a one-byte RWF_NOWAIT read
+ * never blocks: it fails, or copies a cached byte.
+ */
+static bool uring_reads_block(int fd)
+{
+	char c;
+	struct iovec iov = {&c, 1};
+
+	return preadv2(fd, &iov, 1, 0, RWF_NOWAIT) < 0 && errno == EOPNOTSUPP;
+}
+
 /* A packed chunk's file: len bytes at file_off into the slot's region at region_off. */
 int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, uint32_t len,
 		  uint64_t file_off, uint64_t tag)
@@ -119,6 +135,8 @@ int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, ui
 		io_uring_prep_read_fixed(sqe, fd, dst, len, file_off, (int)slot);
 	else
 		io_uring_prep_read(sqe, fd, dst, len, file_off);
+	if (uring_reads_block(fd))
+		sqe->flags |= IOSQE_ASYNC;
 	io_uring_sqe_set_data64(sqe, tag);
 	p->pending_sqes++;
 	return 0;

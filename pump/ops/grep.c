@@ -899,7 +899,8 @@ static bool grep_cont_failed(struct pump *p, struct pump_job *j, struct grep_con
 	}
 	if (j->direct)
 		next &= ~4095ull;
-	if (next > c->skip) {
+	/* a read past its deadline (pump.c): a smaller one would wait as long */
+	if (next > c->skip && err != ETIMEDOUT) {
 		c->cap = next - c->skip;
 		c->retry = true;
 		grep_queue(j->opstate, c);

@@ -366,6 +366,94 @@ stop_hangfs() {
 	[ "$um" -lt 30000 ]
 }
 
+@test "item 3: a grep continuation read that never answers fails at its deadline; the job ends" {
+	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
+	start_hangfs 40
+	local outer=$MNT outer_log=$LOG a st t0 ms got res ref um
+	VYRE_READ_TIMEOUT_MS=2000 mount_vyrefs allow_other,fuse_sources=1
+	# g: chunk 0's read (it starts below 64 KiB) answers; its last line runs
+	# on past the tail window, and grep's reads of it, like chunk 1's, hang
+	# 40 s. Before continuation reads had deadlines the job waited for them
+	# (and then for each smaller retry: 40 s more apiece).
+	run submit_as "${NOBODY[@]}" -- "scan path=$HMNT/g op=grep pattern=matchme chunk=64K"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	a=${BASH_REMATCH[1]}
+	t0=$(now_ms)
+	st=$(timeout 20 cat "$MNT/jobs/$a/wait")
+	ms=$(($(now_ms) - t0))
+	got=$(timeout 5 cat "$MNT/jobs/$a/failed")
+	res=$(timeout 5 cat "$MNT/jobs/$a/result" 2>&1)
+	# the same bytes, made here: the lines chunk 0 holds whole
+	ref=$(yes matchme | head -c 32768 | grep -c matchme)
+	# root's job is not held by the slots those reads keep
+	run submit_as timeout 10 -- "scan path=$FILES/public op=count"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	timeout 20 cat "$MNT/jobs/${BASH_REMATCH[1]}/wait" >/dev/null
+	local rootres=$(timeout 5 cat "$MNT/jobs/${BASH_REMATCH[1]}/result")
+	t0=$(now_ms)
+	timeout 60 umount "$MNT"
+	um=$(($(now_ms) - t0))
+	stop_hangfs
+	unmount_vyrefs
+	MNT=$outer LOG=$outer_log
+	echo "grep job ended in $ms ms: $(grep -E '^(state|chunks_failed)=' <<<"$st" | tr '\n' ' '); failed: $got; result: $res (ref $ref); unmount $um ms" >&2
+	grep -qx 'state=failed' <<<"$st"
+	[ "$got" = "1 ETIMEDOUT 65536" ]
+	[ "$res" = "$ref" ]
+	[ "$rootres" = "$(wc -l < "$FILES/public")" ]
+	[ "$ms" -lt 10000 ]
+	[ "$um" -lt 30000 ]
+}
+
+@test "item 3: a packed file whose read never answers fails ETIMEDOUT at its deadline; its job's other files are counted" {
+	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
+	start_hangfs 40
+	local outer=$MNT outer_log=$LOG a st t0 ms list="$FILES/pack.list" got want f i um
+	VYRE_READ_TIMEOUT_MS=2000 mount_vyrefs allow_other,fuse_sources=1
+	# hangfs's s (1,000 bytes) hangs 40 s; the 1,500-byte files beside it
+	# make each file a 4 KiB packed chunk of its own (2,048 bytes of room).
+	# Before, its read had no deadline (the job waited 40 s), and it was
+	# issued inline, on the pump thread, which then served no one
+	mkdir -p "$FILES/pk"
+	for i in 1 2 3; do
+		seq 1 1000 | sed "s/^/$i /" | head -c 1500 > "$FILES/pk/$i"
+	done
+	chmod -R a+rX "$FILES/pk"
+	printf '%s\n' "$FILES/pk/1" "$HMNT/s" "$FILES/pk/2" "$FILES/pk/3" > "$list"
+	chmod 644 "$list"
+	run submit_as "${NOBODY[@]}" -- "scan files=$list op=count chunk=4K"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	a=${BASH_REMATCH[1]}
+	t0=$(now_ms)
+	# root's job while s's read is out, well before its deadline
+	sleep 0.3
+	local r0=$(now_ms) rootres rms
+	run submit_as timeout 10 -- "scan path=$FILES/public op=count"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	timeout 20 cat "$MNT/jobs/${BASH_REMATCH[1]}/wait" >/dev/null
+	rootres=$(timeout 5 cat "$MNT/jobs/${BASH_REMATCH[1]}/result")
+	rms=$(($(now_ms) - r0))
+	st=$(timeout 20 cat "$MNT/jobs/$a/wait")
+	ms=$(($(now_ms) - t0))
+	got=$(timeout 5 cat "$MNT/jobs/$a/files"; echo --; timeout 5 cat "$MNT/jobs/$a/failed")
+	# wc's count of each file, and the one that hangs failed
+	want=$(for f in "$FILES"/pk/[123]; do printf '%s %s\n' "$(tr -cd '\n' < "$f" | wc -c)" "$f"; done
+		echo --; echo "$HMNT/s ETIMEDOUT")
+	t0=$(now_ms)
+	timeout 60 umount "$MNT"
+	um=$(($(now_ms) - t0))
+	stop_hangfs
+	unmount_vyrefs
+	MNT=$outer LOG=$outer_log
+	echo "packed job ended in $ms ms: $(grep -E '^(state|files|files_failed)=' <<<"$st" | tr '\n' ' '); files, failed: $got; root's job beside it in $rms ms; unmount $um ms" >&2
+	grep -qx 'files_failed=1' <<<"$st"
+	[ "$got" = "$want" ]
+	[ "$rootres" = "$(wc -l < "$FILES/public")" ]
+	[ "$rms" -lt 1500 ]
+	[ "$ms" -lt 10000 ]
+	[ "$um" -lt 30000 ]
+}
+
 @test "item 5: -s does not hang on a path that reaches the mount through an overlay stacked on it" {
 	local m l o
 	m=$(mktemp -d /tmp/vyre-s2.XXXXXX)

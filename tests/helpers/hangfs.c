@@ -6,6 +6,10 @@
  *   hangfs MOUNTPOINT -o hang=SECONDS [FUSE options]
  *
  *   /f      a 1 MiB file whose every read hangs
+ *   /g      128 KiB: 4096 lines "matchme\n", then one line of 'a's to the
+ *           end; a read that starts in its first 64 KiB answers at once,
+ *           one that starts after hangs (grep's reads past a chunk's tail)
+ *   /s      a 1000-byte file whose every read hangs (a packed job's file)
  *   /d/     a directory: looking up any name in it hangs
  *
  * A request that hangs answers after SECONDS (default 30): EIO for a
@@ -19,6 +23,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#define HANGFS_G_SIZE   (128 << 10)
+#define HANGFS_G_LINES  (32 << 10) /* bytes of "matchme\n" lines */
+#define HANGFS_G_ANSWER (64 << 10) /* reads that start below answer */
 
 struct hangfs_opts {
 	int hang;
@@ -48,10 +56,10 @@ static int hangfs_getattr(const char *path, struct stat *st, struct fuse_file_in
 		st->st_nlink = 2;
 		return 0;
 	}
-	if (!strcmp(path, "/f")) {
+	if (!strcmp(path, "/f") || !strcmp(path, "/g") || !strcmp(path, "/s")) {
 		st->st_mode = S_IFREG | 0644;
 		st->st_nlink = 1;
-		st->st_size = 1 << 20;
+		st->st_size = path[1] == 'f' ? 1 << 20 : path[1] == 'g' ? HANGFS_G_SIZE : 1000;
 		return 0;
 	}
 	if (!strncmp(path, "/d/", 3))
@@ -68,13 +76,15 @@ static int hangfs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off
 	if (strcmp(path, "/"))
 		return strcmp(path, "/d") ? -ENOENT : 0;
 	fill(buf, "f", NULL, 0, 0);
+	fill(buf, "g", NULL, 0, 0);
+	fill(buf, "s", NULL, 0, 0);
 	fill(buf, "d", NULL, 0, 0);
 	return 0;
 }
 
 static int hangfs_open(const char *path, struct fuse_file_info *fi)
 {
-	if (strcmp(path, "/f"))
+	if (strcmp(path, "/f") && strcmp(path, "/g") && strcmp(path, "/s"))
 		return -ENOENT;
 	fi->direct_io = 1; /* every read reaches here, none is served from the cache */
 	return 0;
@@ -83,11 +93,17 @@ static int hangfs_open(const char *path, struct fuse_file_info *fi)
 static int hangfs_read(const char *path, char *buf, size_t size, off_t off,
 		       struct fuse_file_info *fi)
 {
-	(void)path;
-	(void)buf;
-	(void)size;
-	(void)off;
 	(void)fi;
+	if (!strcmp(path, "/g") && off < HANGFS_G_ANSWER) {
+		size_t n = 0;
+
+		for (; n < size && off + (off_t)n < HANGFS_G_SIZE; n++) {
+			off_t k = off + (off_t)n;
+			buf[n] = k < HANGFS_G_LINES ? "matchme\n"[k % 8] :
+				 k == HANGFS_G_SIZE - 1 ? '\n' : 'a';
+		}
+		return (int)n;
+	}
 	hangfs_hang();
 	return -EIO;
 }
