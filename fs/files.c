@@ -692,6 +692,125 @@ static bool fs_ctl_stuck(struct fs *fs, struct fs_handle *h)
 	return stuck;
 }
 
+/*
+ * A ctl write that blocks (a line's path is looked up as the caller, on a
+ * filesystem that may never answer: fuse_sources=1, NFS) is answered EINTR
+ * by its INTERRUPT: the kernel waits for our answer even for SIGKILL, and
+ * holds the caller's ctl inode meanwhile. The thread doing the write goes
+ * on until its lookup returns, submits nothing more (abandoned), and then
+ * lets the handle go. A close (FLUSH) or a read that ends a pending line
+ * looks it up too, and is guarded the same way (fs_ctl_guard). w is on
+ * that thread's stack: the interrupt reads it
+ * only under w->lock and only before the thread has taken done; once the
+ * thread has seen neither, it deregisters the function before returning.
+ */
+struct fs_ctl_wint {
+	pthread_mutex_t lock;
+	bool done;     /* the thread answers (interrupt: do nothing) */
+	bool answered; /* the interrupt answered EINTR (thread: do not touch req) */
+	atomic_bool abandoned; /* = answered, read lock-free between lines */
+	struct fs *fs;
+	struct fs_handle *h;
+	uid_t uid;
+};
+
+static void fs_ctl_interrupted(fuse_req_t req, void *data)
+{
+	struct fs_ctl_wint *w = data;
+	bool answer;
+	uid_t uid = w->uid; /* w is gone once its thread sees answered */
+
+	if (fs_tls_registering) { /* inside fuse_req_interrupt_func: the thread answers */
+		fs_tls_interrupted = true;
+		return;
+	}
+	pthread_mutex_lock(&w->lock);
+	answer = !w->done;
+	if (answer) {
+		w->answered = true;
+		atomic_store_explicit(&w->abandoned, true, memory_order_release);
+		pthread_mutex_lock(&w->fs->lock);
+		w->h->stuck = true;
+		pthread_mutex_unlock(&w->fs->lock);
+		fs_user_stuck(w->fs, w->uid, 1);
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (answer) {
+		vlog_info("files: a ctl write, read or close of uid %u was interrupted while it "
+			  "waited (a lookup that does not answer?): answered EINTR", (unsigned)uid);
+		fuse_reply_err(req, EINTR);
+	}
+}
+
+/* The thread of an answered write is done with h: a RELEASE that came meanwhile is done now. */
+static void fs_ctl_unstick(struct fs *fs, struct fs_handle *h, uid_t uid)
+{
+	bool orphan;
+
+	fs_user_stuck(fs, uid, -1);
+	pthread_mutex_lock(&fs->lock);
+	h->stuck = false;
+	orphan = h->orphan;
+	pthread_mutex_unlock(&fs->lock);
+	if (orphan) {
+		fs_handle_unlink(fs, h);
+		fs_render_release(fs, h);
+		fs_handle_free(h);
+	}
+}
+
+/*
+ * Before a ctl request that may submit a line (a write; a close or a read
+ * that ends a pending one): 0 with the interrupt registered and who taken,
+ * or -EAGAIN (this handle's or this user's earlier request is stuck: each
+ * would hold a FUSE thread) or -EINTR (interrupted already) to answer now.
+ */
+static int fs_ctl_guard(struct fs *fs, fuse_req_t req, struct fs_handle *h,
+			struct fs_ctl_wint *w, struct fs_caller *who)
+{
+	w->fs = fs;
+	w->h = h;
+	w->uid = fuse_req_ctx(req)->uid;
+	w->done = false;
+	w->answered = false;
+	if (fs_ctl_stuck(fs, h) || fs_user_stuck(fs, w->uid, 0))
+		return -EAGAIN;
+	fs_ctl_caller(req, who);
+	who->abandoned = &w->abandoned;
+	pthread_mutex_init(&w->lock, NULL);
+	atomic_init(&w->abandoned, false);
+	fs_tls_registering = true;
+	fs_tls_interrupted = false;
+	fuse_req_interrupt_func(req, fs_ctl_interrupted, w);
+	fs_tls_registering = false;
+	if (fs_tls_interrupted) { /* before anything was done */
+		fs_tls_interrupted = false;
+		fuse_req_interrupt_func(req, NULL, NULL);
+		pthread_mutex_destroy(&w->lock);
+		return -EINTR;
+	}
+	return 0;
+}
+
+/*
+ * After fs_ctl_guard's request did its work. True if its interrupt has
+ * answered it: req is gone (libfuse freed it), and once the caller lets go
+ * of h it calls fs_ctl_unstick, which may free h.
+ */
+static bool fs_ctl_unguard(fuse_req_t req, struct fs_ctl_wint *w)
+{
+	bool answered;
+
+	pthread_mutex_lock(&w->lock);
+	answered = w->answered;
+	w->done = true;
+	pthread_mutex_unlock(&w->lock);
+	if (!answered)
+		fuse_req_interrupt_func(req, NULL, NULL); /* waits for an interrupt running now */
+	pthread_mutex_destroy(&w->lock);
+	return answered;
+}
+
 void fs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		  struct fuse_file_info *fi)
 {
@@ -715,12 +834,28 @@ void fs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	pthread_mutex_lock(&h->lock);
 	if (h->node == N_CTL && !h->ctl_wait && !fs_line_blank(h->pending, h->npending)) {
+		/* the read ends the line: its lookup may block as a write's does */
+		struct fs_ctl_wint w;
 		struct fs_caller who;
-		fs_ctl_caller(req, &who);
-		if (!fs_ctl_check_writer(h, &who)) {
+		int ret;
+
+		pthread_mutex_unlock(&h->lock);
+		ret = fs_ctl_guard(fs, req, h, &w, &who);
+		if (ret) {
+			fuse_reply_err(req, -ret);
+			return;
+		}
+		pthread_mutex_lock(&h->lock);
+		if (!h->ctl_wait && !fs_line_blank(h->pending, h->npending) &&
+		    !fs_ctl_check_writer(h, &who)) {
 			fs_buf_free(&h->buf);
 			h->rpos = 0;
 			fs_ctl_flush(fs, &who, h);
+		}
+		if (fs_ctl_unguard(req, &w)) {
+			pthread_mutex_unlock(&h->lock);
+			fs_ctl_unstick(fs, h, w.uid);
+			return;
 		}
 	}
 	if (h->ctl_wait) { /* wait=1: parked like a read of wait until the job ends */
@@ -879,112 +1014,25 @@ static int fs_write_job_ctl(struct fs *fs, struct fs_handle *h, const char *buf,
 	return -EINVAL;
 }
 
-/*
- * A ctl write that blocks (a line's path is looked up as the caller, on a
- * filesystem that may never answer: fuse_sources=1, NFS) is answered EINTR
- * by its INTERRUPT: the kernel waits for our answer even for SIGKILL, and
- * holds the caller's ctl inode meanwhile. The thread doing the write goes
- * on until its lookup returns, submits nothing more (abandoned), and then
- * lets the handle go. w is on that thread's stack: the interrupt reads it
- * only under w->lock and only before the thread has taken done; once the
- * thread has seen neither, it deregisters the function before returning.
- */
-struct fs_ctl_wint {
-	pthread_mutex_t lock;
-	bool done;     /* the thread answers (interrupt: do nothing) */
-	bool answered; /* the interrupt answered EINTR (thread: do not touch req) */
-	atomic_bool abandoned; /* = answered, read lock-free between lines */
-	struct fs *fs;
-	struct fs_handle *h;
-	uid_t uid;
-};
-
-static void fs_ctl_interrupted(fuse_req_t req, void *data)
-{
-	struct fs_ctl_wint *w = data;
-	bool answer;
-
-	if (fs_tls_registering) { /* inside fuse_req_interrupt_func: the thread answers */
-		fs_tls_interrupted = true;
-		return;
-	}
-	pthread_mutex_lock(&w->lock);
-	answer = !w->done;
-	if (answer) {
-		w->answered = true;
-		atomic_store_explicit(&w->abandoned, true, memory_order_release);
-		pthread_mutex_lock(&w->fs->lock);
-		w->h->stuck = true;
-		pthread_mutex_unlock(&w->fs->lock);
-		fs_user_stuck(w->fs, w->uid, 1);
-	}
-	pthread_mutex_unlock(&w->lock);
-	if (answer) {
-		vlog_info("files: a ctl write of uid %u was interrupted while it waited (a lookup "
-			  "that does not answer?): answered EINTR", (unsigned)w->uid);
-		fuse_reply_err(req, EINTR);
-	}
-}
-
-/* The thread of an answered write is done with h: a RELEASE that came meanwhile is done now. */
-static void fs_ctl_unstick(struct fs *fs, struct fs_handle *h, uid_t uid)
-{
-	bool orphan;
-
-	fs_user_stuck(fs, uid, -1);
-	pthread_mutex_lock(&fs->lock);
-	h->stuck = false;
-	orphan = h->orphan;
-	pthread_mutex_unlock(&fs->lock);
-	if (orphan) {
-		fs_handle_unlink(fs, h);
-		fs_render_release(fs, h);
-		fs_handle_free(h);
-	}
-}
-
 static void fs_ctl_write(struct fs *fs, fuse_req_t req, struct fs_handle *h, const char *buf,
 			 size_t size)
 {
-	struct fs_ctl_wint w = {.fs = fs, .h = h, .uid = fuse_req_ctx(req)->uid};
+	struct fs_ctl_wint w;
 	struct fs_caller who;
-	bool answered;
 	int ret;
 
-	/* one stuck write per user: its next ones would each hold a FUSE thread */
-	if (fs_ctl_stuck(fs, h) || fs_user_stuck(fs, w.uid, 0)) {
-		fuse_reply_err(req, EAGAIN);
-		return;
-	}
-	fs_ctl_caller(req, &who);
-	who.abandoned = &w.abandoned;
-	pthread_mutex_init(&w.lock, NULL);
-	atomic_init(&w.abandoned, false);
-	fs_tls_registering = true;
-	fs_tls_interrupted = false;
-	fuse_req_interrupt_func(req, fs_ctl_interrupted, &w);
-	fs_tls_registering = false;
-	if (fs_tls_interrupted) { /* before anything was done */
-		fs_tls_interrupted = false;
-		fuse_req_interrupt_func(req, NULL, NULL);
-		pthread_mutex_destroy(&w.lock);
-		fuse_reply_err(req, EINTR);
+	ret = fs_ctl_guard(fs, req, h, &w, &who);
+	if (ret) {
+		fuse_reply_err(req, -ret);
 		return;
 	}
 	pthread_mutex_lock(&h->lock);
 	ret = fs_write_ctl(fs, &who, h, buf, size);
 	pthread_mutex_unlock(&h->lock);
-	pthread_mutex_lock(&w.lock);
-	answered = w.answered;
-	w.done = true;
-	pthread_mutex_unlock(&w.lock);
-	if (answered) { /* req is gone: libfuse freed it after the interrupt's answer */
+	if (fs_ctl_unguard(req, &w)) {
 		fs_ctl_unstick(fs, h, w.uid);
-		pthread_mutex_destroy(&w.lock);
 		return;
 	}
-	fuse_req_interrupt_func(req, NULL, NULL); /* waits for an interrupt running now */
-	pthread_mutex_destroy(&w.lock);
 	if (ret < 0)
 		fuse_reply_err(req, -ret);
 	else
@@ -1027,23 +1075,46 @@ void fs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
  */
 void fs_file_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct fs *fs = fs_of(req);
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
-	int ret = 0;
+	struct fs_ctl_wint w;
+	struct fs_caller who;
+	bool line;
+	int ret;
 
 	(void)ino;
-	if (h->node == N_CTL && fs_ctl_stuck(fs_of(req), h)) {
+	if (h->node != N_CTL) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	if (fs_ctl_stuck(fs, h)) {
 		fuse_reply_err(req, EAGAIN);
 		return;
 	}
 	pthread_mutex_lock(&h->lock);
-	if (h->node == N_CTL && h->npending) {
-		struct fs_caller who;
-		fs_ctl_caller(req, &who);
+	line = h->npending;
+	pthread_mutex_unlock(&h->lock);
+	if (!line) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	/* the line's lookup may block as a write's does: the same interrupt */
+	ret = fs_ctl_guard(fs, req, h, &w, &who);
+	if (ret) {
+		fuse_reply_err(req, -ret);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	if (h->npending) {
 		ret = fs_ctl_check_writer(h, &who);
 		if (!ret)
-			ret = fs_ctl_flush(fs_of(req), &who, h);
+			ret = fs_ctl_flush(fs, &who, h);
 	}
 	pthread_mutex_unlock(&h->lock);
+	if (fs_ctl_unguard(req, &w)) {
+		fs_ctl_unstick(fs, h, w.uid);
+		return;
+	}
 	fuse_reply_err(req, -ret);
 }
 

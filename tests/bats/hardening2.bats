@@ -288,6 +288,62 @@ stop_hangfs() {
 	[ -z "$named" ]
 }
 
+# ctl_line_ended_by_stuck HOW: nobody leaves a line open whose lookup hangs
+# 12 s and ends it by HOW (close: echo -n's FLUSH; read: a read of ctl),
+# killed after 1 s; checks as the write's test above does
+ctl_line_ended_by_stuck() {
+	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
+	start_hangfs 12
+	local outer=$MNT outer_log=$LOG t0 ms k out2 ms2 out3 id res named
+	mount_vyrefs allow_other,fuse_sources=1
+	# before, the close or read sat in D state until the lookup returned
+	t0=$(now_ms)
+	if [ "$1" = close ]; then
+		run timeout -s KILL 1 "${NOBODY[@]}" bash -c 'echo -n "scan path=$1/d/x op=count" > "$2/ctl"' _ "$HMNT" "$MNT"
+	else
+		run timeout -s KILL 1 "${NOBODY[@]}" bash -c 'exec 7<>"$2/ctl"; printf "scan path=%s/d/x op=count" "$1" >&7; read -r a <&7' _ "$HMNT" "$MNT"
+	fi
+	k=$(($(now_ms) - t0))
+	t0=$(now_ms)
+	run submit_as timeout 5 "${NOBODY[@]}" -- "scan path=$FILES/public op=count"
+	out2=$output
+	ms2=$(($(now_ms) - t0))
+	t0=$(now_ms)
+	run submit_as timeout 10 -- "scan path=$FILES/public op=count"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	id=${BASH_REMATCH[1]}
+	timeout 20 cat "$MNT/jobs/$id/wait" >/dev/null
+	res=$(timeout 5 cat "$MNT/jobs/$id/result")
+	ms=$(($(now_ms) - t0))
+	sleep 12
+	run submit_as timeout 10 "${NOBODY[@]}" -- "scan path=$FILES/public op=count"
+	out3=$output
+	named=$(jobs_naming "$HMNT")
+	t0=$(now_ms)
+	timeout 60 umount "$MNT"
+	local um=$(($(now_ms) - t0))
+	stop_hangfs
+	unmount_vyrefs
+	MNT=$outer LOG=$outer_log
+	echo "killed $1 returned after $k ms; nobody's next write in $ms2 ms: $out2; root's job in $ms ms: $res; after the lookup: $out3; unmount $um ms" >&2
+	[ "$k" -lt 4000 ]
+	[[ "$out2" == *"Resource temporarily unavailable"* ]]
+	[ "$ms2" -lt 1000 ]
+	[ "$res" = "$(wc -l < "$FILES/public")" ]
+	[ "$ms" -lt 3000 ]
+	[[ "$out3" =~ ^rc=0\ [0-9]+$ ]]
+	[ -z "$named" ]
+	[ "$um" -lt 30000 ]
+}
+
+@test "item 2/4: a close (echo -n) whose line's lookup is stuck is answered EINTR on SIGKILL; the user's next write fails EAGAIN until it returns" {
+	ctl_line_ended_by_stuck close
+}
+
+@test "item 2/4: a read of ctl that ends a line whose lookup is stuck is answered EINTR on SIGKILL; the user's next write fails EAGAIN until it returns" {
+	ctl_line_ended_by_stuck read
+}
+
 @test "item 3: reads from a source that never answers hold neither the pump thread nor every slot (fuse_sources=1)" {
 	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
 	start_hangfs 10
