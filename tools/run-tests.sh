@@ -141,6 +141,9 @@ no_bare_bang() {
 check bats_no_bare_bang no_bare_bang
 
 echo "=== bats tests (each file under a time limit, each test under BATS_TEST_TIMEOUT)"
+# vyrectl grep's GNU matrix: every 6th case a run, shifted per option set
+# (all 4,056: VYRE_GREP_MATRIX_STRIDE=1, 0 differences on 2026-12-06)
+export VYRE_GREP_MATRIX_STRIDE=${VYRE_GREP_MATRIX_STRIDE:-6}
 : >build/bats.log
 for f in tests/bats/*.bats; do
 	t=$SECONDS
@@ -192,8 +195,10 @@ asan() {
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		lim 600 "build-asan/tests/$1" >"build/asan-$1.log" 2>&1 || { tail -30 "build/asan-$1.log"; return 1; }
 }
+# test_pump_ops_files is left out: 121 s at -O0 under ASan (the soak below
+# runs the same pump paths in the ASan daemon)
 for t in test_descriptor test_count test_fence_epoch test_publish_busy_slot test_stop_relaunch \
-	 test_pump_ops_files test_regex_compile test_pack test_gpu_timeout test_grep_lines_none \
+	 test_regex_compile test_pack test_grep_pack test_gpu_timeout test_grep_lines_none \
 	 test_grep_read_error; do
 	check "asan_$t" asan "$t"
 done
@@ -218,18 +223,18 @@ asan_daemon2() {
 }
 check asan_daemon_hardening2 asan_daemon2
 
-echo "=== soak: 4 clients (root and nobody) for 2 minutes against the ASan daemon"
+echo "=== soak: 4 clients (root and nobody) for 75 s against the ASan daemon"
 # tools/soak bounds itself (--seconds + --grace + 120 s); lim is the fallback
 soak() {
 	[ -x build-asan/fs/vyrefs ] || return 1
 	VYREFS=$PWD/build-asan/fs/vyrefs \
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		lim 600 tools/soak --seconds 120 --clients 4 --grace 300 --report-every 30 \
+		lim 600 tools/soak --seconds 75 --clients 4 --grace 300 --report-every 30 \
 		--job-timeout 300 --lines-max-bytes 2000000 2>&1 | tee build/soak.log | grep -vE '^(root|nobody) '
 	return "${PIPESTATUS[0]}"
 }
-check soak_asan_2min soak
+check soak_asan_75s soak
 
 echo "=== build types: release (-O3) and plain with Debian's flags compile warning-free"
 # matrix NAME MESON-ARGS...: configures build-matrix/NAME afresh and compiles
