@@ -381,11 +381,12 @@ ctl_line_ended_by_stuck() {
 
 @test "item 3: a read that never answers fails ETIMEDOUT at its deadline; cancel and rmdir answer; unmount finishes" {
 	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
-	start_hangfs 40
+	start_hangfs 15
 	local outer=$MNT outer_log=$LOG a b st t0 ms want got um rm
 	VYRE_READ_TIMEOUT_MS=2000 mount_vyrefs allow_other,fuse_sources=1
-	# 16 chunks of 64 KiB whose reads answer after 40 s: before deadlines
-	# the job ran (and cancel, rmdir, unmount waited) until they did
+	# 16 chunks of 64 KiB whose reads answer after 15 s (past the 10 s the
+	# job may take: the deadline is 2 s): before deadlines the job ran (and
+	# cancel, rmdir, unmount waited) until they did
 	run submit_as "${NOBODY[@]}" -- "scan path=$HMNT/f op=count chunk=64K"
 	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
 	a=${BASH_REMATCH[1]}
@@ -424,13 +425,14 @@ ctl_line_ended_by_stuck() {
 
 @test "item 3: a grep continuation read that never answers fails at its deadline; the job ends" {
 	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
-	start_hangfs 40
+	start_hangfs 15
 	local outer=$MNT outer_log=$LOG a st t0 ms got res ref um
 	VYRE_READ_TIMEOUT_MS=2000 mount_vyrefs allow_other,fuse_sources=1
 	# g: chunk 0's read (it starts below 64 KiB) answers; its last line runs
 	# on past the tail window, and grep's reads of it, like chunk 1's, hang
-	# 40 s. Before continuation reads had deadlines the job waited for them
-	# (and then for each smaller retry: 40 s more apiece).
+	# 15 s (past the 10 s the job may take). Before continuation reads had
+	# deadlines the job waited for them (and then for each smaller retry:
+	# the hang again apiece).
 	run submit_as "${NOBODY[@]}" -- "scan path=$HMNT/g op=grep pattern=matchme chunk=64K"
 	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
 	a=${BASH_REMATCH[1]}
