@@ -218,6 +218,7 @@ bool match_next(const struct grep_opts *o, const char *p, size_t n, size_t pos, 
 int fd_write_all(int fd, const char *s, size_t n);
 int tmp_create(char path[PATH_MAX], const char *what);
 bool file_binary(int fd);
+bool block_has_nul(int fd, uint64_t at);
 bool glob_any(const char *const *globs, size_t n, const char *name);
 bool name_excluded(const struct grep_opts *o, const char *base);
 void file_open(const struct grep_opts *o, struct grep_file *f);

@@ -288,20 +288,17 @@ out_close:
 	}
 }
 
-/*
- * Whether FILE is binary before anything of it is printed: a NUL in its
- * first GREP_BINARY_PEEK bytes, as grep 3.8's first read finds it.
- */
-bool file_binary(int fd)
+/* Whether GREP_BINARY_PEEK bytes of fd from at (fewer at its end) hold a NUL. */
+bool block_has_nul(int fd, uint64_t at)
 {
 	char *buf = malloc(GREP_BINARY_PEEK);
 	size_t got = 0;
-	bool nul = false;
+	bool nul;
 
 	if (!buf)
 		return false;
 	while (got < GREP_BINARY_PEEK) {
-		ssize_t k = pread(fd, buf + got, GREP_BINARY_PEEK - got, (off_t)got);
+		ssize_t k = pread(fd, buf + got, GREP_BINARY_PEEK - got, (off_t)(at + got));
 
 		if (k < 0 && errno == EINTR && !vyrectl_interrupted)
 			continue;
@@ -312,4 +309,13 @@ bool file_binary(int fd)
 	nul = memchr(buf, '\0', got) != NULL;
 	free(buf);
 	return nul;
+}
+
+/*
+ * Whether FILE is binary before anything of it is printed: a NUL in its
+ * first GREP_BINARY_PEEK bytes, as grep 3.8's first read finds it.
+ */
+bool file_binary(int fd)
+{
+	return block_has_nul(fd, 0);
 }

@@ -260,29 +260,6 @@ static void color_line(const struct grep_opts *o, const char *p, size_t n, char 
 	fwrite(p + cur, 1, n - cur, stdout);
 }
 
-static bool block_nul(int fd, uint64_t block)
-{
-	char *buf = malloc(GREP_BINARY_PEEK);
-	uint64_t at = block * GREP_BINARY_PEEK;
-	size_t got = 0;
-	bool nul;
-
-	if (!buf)
-		return false;
-	while (got < GREP_BINARY_PEEK) {
-		ssize_t k = pread(fd, buf + got, GREP_BINARY_PEEK - got, (off_t)(at + got));
-
-		if (k < 0 && errno == EINTR && !vyrectl_interrupted)
-			continue;
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	nul = memchr(buf, '\0', got) != NULL;
-	free(buf);
-	return nul;
-}
-
 /*
  * grep 3.8 looks for a NUL in each buffer it reads (96 KiB, less the line
  * it carries over) before it prints a line of it, and once it has found
@@ -300,7 +277,7 @@ static bool line_nul(struct grep_out *w, uint64_t off, size_t n)
 		uint64_t b = w->nul_seen / GREP_BINARY_PEEK;
 
 		w->nul_seen += GREP_BINARY_PEEK;
-		if (block_nul(w->r.fd, b))
+		if (block_has_nul(w->r.fd, b * GREP_BINARY_PEEK))
 			return true;
 	}
 	return false;
