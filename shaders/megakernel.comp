@@ -344,7 +344,7 @@ void run_tile(uint s, uint tile)
 		uint v = atomicExchange(dv.w[scratch_word(s, VYRE_S_HIST + lane)], 0u);
 		if (!packed)
 			gw2.v[hist_word(s, lane) >> 1] = uvec2(v, seq);
-		else if (lane < VYRE_PACK_FILES_MAX)
+		else if (lane < ntiles * VYRE_PACK_FILES_PER_TILE) // the files the slot holds
 			gw2.v[((VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_WORDS) +
 				s * VYRE_GO_WORDS) >> 1) + lane] = uvec2(v, seq);
 	}
