@@ -96,6 +96,49 @@ int rwork_fail(struct rerr *e, const struct rwork *w)
 			(unsigned long long)(w->max / 1000000));
 }
 
+/*
+ * Each '\n'-separated piece of each pattern (pieces are alternatives, as
+ * grep's), in order, to fn, with e's pattern number and offset set for its
+ * messages; the caps on the pattern count first. regex_compile and
+ * regex_check both walk the patterns through this.
+ */
+static int regex_each_piece(const char *const *pats, const size_t *lens, size_t n,
+			    struct rerr *e,
+			    int (*fn)(void *ctx, const uint8_t *p, size_t len, struct rerr *e),
+			    void *ctx)
+{
+	if (n > REGEX_PATTERNS_MAX)
+		return rerr_msg(e, -E2BIG, "%zu patterns, more than %u (use fewer patterns)", n,
+				REGEX_PATTERNS_MAX);
+	if (n && (!pats || !lens))
+		return rerr_msg(e, -EINVAL, "no pattern array given");
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = (const uint8_t *)pats[i];
+		size_t a = 0;
+
+		e->pattern = n > 1 ? i + 1 : 0;
+		do {
+			const uint8_t *nl = lens[i] > a ? memchr(p + a, '\n', lens[i] - a) : NULL;
+			size_t b = nl ? (size_t)(nl - p) : lens[i];
+			int ret;
+
+			e->base = a;
+			ret = fn(ctx, p + a, b - a, e);
+			if (ret)
+				return ret;
+			a = b + 1;
+		} while (a <= lens[i]);
+	}
+	return 0;
+}
+
+struct regex_build {
+	struct rnfa *m;
+	struct rast *ast;
+	struct rset_tab *sets;
+	const struct regex_opts *o;
+};
+
 /* One pattern, or one of its '\n'-separated pieces. */
 static int regex_add(struct rnfa *m, struct rast *ast, struct rset_tab *sets,
 		     const struct regex_opts *o, const uint8_t *p, size_t len, struct rerr *e)
@@ -115,6 +158,25 @@ static int regex_add(struct rnfa *m, struct rast *ast, struct rset_tab *sets,
 	return rnfa_add_ast(m, ast, root, p, len);
 }
 
+static int regex_add_piece(void *ctx, const uint8_t *p, size_t len, struct rerr *e)
+{
+	struct regex_build *b = ctx;
+
+	return regex_add(b->m, b->ast, b->sets, b->o, p, len, e);
+}
+
+/* regex_check's: the syntax only (nothing to check for fixed strings). */
+static int regex_parse_piece(void *ctx, const uint8_t *p, size_t len, struct rerr *e)
+{
+	struct regex_build *b = ctx;
+	uint32_t root;
+
+	if (b->o->fixed)
+		return 0;
+	b->ast->n = 0;
+	return rast_parse(b->ast, b->sets, p, len, b->o->icase, e, &root);
+}
+
 int regex_compile(const char *const *pats, const size_t *lens, size_t n,
 		  const struct regex_opts *opts, struct regex_dfa *out, char *err, size_t errlen)
 {
@@ -126,37 +188,16 @@ int regex_compile(const char *const *pats, const size_t *lens, size_t n,
 	struct rwork work = {.max = REGEX_WORK_MAX};
 	struct reps eps = {0};
 	struct rnfa m;
+	struct regex_build b = {.m = &m, .ast = &ast, .sets = &sets, .o = &o};
 	int ret;
 
 	if (err && errlen)
 		err[0] = 0;
 	memset(out, 0, sizeof(*out));
 	rnfa_init(&m, &sets, o.icase, &e, &work);
-	if (n > REGEX_PATTERNS_MAX) {
-		ret = rerr_msg(&e, -E2BIG, "%zu patterns, more than %u (use fewer patterns)", n,
-			       REGEX_PATTERNS_MAX);
+	ret = regex_each_piece(pats, lens, n, &e, regex_add_piece, &b);
+	if (ret)
 		goto out_free;
-	}
-	if (n && (!pats || !lens)) {
-		ret = rerr_msg(&e, -EINVAL, "no pattern array given");
-		goto out_free;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const uint8_t *p = (const uint8_t *)pats[i];
-		size_t a = 0;
-
-		e.pattern = n > 1 ? i + 1 : 0;
-		do {
-			const uint8_t *nl = lens[i] > a ? memchr(p + a, '\n', lens[i] - a) : NULL;
-			size_t b = nl ? (size_t)(nl - p) : lens[i];
-
-			e.base = a;
-			ret = regex_add(&m, &ast, &sets, &o, p + a, b - a, &e);
-			if (ret)
-				goto out_free;
-			a = b + 1;
-		} while (a <= lens[i]);
-	}
 	ret = rnfa_finish(&m);
 	if (!ret)
 		ret = reps_build(&eps, &m, &work, &e);
@@ -192,31 +233,12 @@ int regex_check(const char *const *pats, const size_t *lens, size_t n,
 	struct regex_opts o = opts ? *opts : (struct regex_opts){0};
 	struct rset_tab sets = {0};
 	struct rast ast = {0};
-	int ret = 0;
+	struct regex_build b = {.ast = &ast, .sets = &sets, .o = &o};
+	int ret;
 
 	if (err && errlen)
 		err[0] = 0;
-	if (n > REGEX_PATTERNS_MAX)
-		return rerr_msg(&e, -E2BIG, "%zu patterns, more than %u (use fewer patterns)", n,
-				REGEX_PATTERNS_MAX);
-	if (n && (!pats || !lens))
-		return rerr_msg(&e, -EINVAL, "no pattern array given");
-	for (size_t i = 0; i < n && !ret && !o.fixed; i++) {
-		const uint8_t *p = (const uint8_t *)pats[i];
-		size_t a = 0;
-
-		e.pattern = n > 1 ? i + 1 : 0;
-		do {
-			const uint8_t *nl = lens[i] > a ? memchr(p + a, '\n', lens[i] - a) : NULL;
-			size_t b = nl ? (size_t)(nl - p) : lens[i];
-			uint32_t root;
-
-			e.base = a;
-			ast.n = 0;
-			ret = rast_parse(&ast, &sets, p + a, b - a, o.icase, &e, &root);
-			a = b + 1;
-		} while (!ret && a <= lens[i]);
-	}
+	ret = regex_each_piece(pats, lens, n, &e, regex_parse_piece, &b);
 	if (ret == -ENOMEM)
 		rerr_msg(&e, ret, "out of memory compiling the patterns");
 	rast_free(&ast);
