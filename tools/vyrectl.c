@@ -43,7 +43,7 @@
 #define VYRECTL_READ_STEP     4096 /* the files are direct_io: read until 0 */
 #define VYRECTL_BAR_MAX	      40   /* widest bar, in columns */
 
-static const char *const scan_keys[] = {
+const char *const scan_keys[] = {
     [SCAN_OP] = "op",	      [SCAN_BYTE] = "byte",   [SCAN_OFFSET] = "offset",
     [SCAN_LENGTH] = "length", [SCAN_CHUNK] = "chunk", [SCAN_TENANT] = "tenant",
 };
@@ -55,6 +55,7 @@ enum {
 	SCAN_OPT_PATTERN = 0x100,
 	SCAN_OPT_DIRECT,
 	SCAN_OPT_WAIT,
+	SCAN_OPT_SLURM,
 	SCAN_OPT_KEY,
 };
 
@@ -820,6 +821,10 @@ static int scan_opt(struct vyrectl *c, int opt, const char *val)
 	case SCAN_OPT_WAIT:
 		c->wait = true;
 		return 0;
+	case SCAN_OPT_SLURM:
+		c->slurm_on = true;
+		c->slurm = val;
+		return 0;
 	}
 	if (opt < SCAN_OPT_KEY || opt >= SCAN_OPT_KEY + SCAN_KEY_COUNT)
 		return -EINVAL;
@@ -833,6 +838,8 @@ static int cmd_scan(struct vyrectl *c)
 	char id[VYRECTL_ID_MAX + 1];
 	int ret;
 
+	if (c->slurm_on)
+		return slurm_scan(c);
 	ret = desc_build(c, &line);
 	if (ret) {
 		fprintf(stderr, "vyrectl: %s: %s\n", c->args[0], strerror(-ret));
@@ -882,6 +889,7 @@ static const struct option scan_longopts[] = {
     {"pattern", required_argument, NULL, SCAN_OPT_PATTERN},
     {"direct", no_argument, NULL, SCAN_OPT_DIRECT},
     {"wait", no_argument, NULL, SCAN_OPT_WAIT},
+    {"slurm", optional_argument, NULL, SCAN_OPT_SLURM},
     {"mount", required_argument, NULL, 'm'},
     {"help", no_argument, NULL, 'h'},
     {0},
@@ -912,6 +920,7 @@ static const struct vyrectl_cmd vyrectl_cmds[] = {
     {.name = "wait", .min_args = 1, .max_args = 1, .job_id = true, .run = cmd_wait},
     {.name = "cancel", .min_args = 1, .max_args = 1, .job_id = true, .run = cmd_cancel},
     {.name = "grep", .main = grep_main},
+    {.name = "slurm-task", .main = slurm_task_main},
 };
 
 static void usage(FILE *f, const char *mount)
@@ -933,6 +942,8 @@ static void usage(FILE *f, const char *mount)
 	    "      --tenant T     an accounting label (default: your uid)\n"
 	    "      --direct       O_DIRECT reads\n"
 	    "      --wait         wait for the job and print its result\n"
+	    "      --slurm[=ARGS] run it over a Slurm cluster, one sbatch array, each node's\n"
+	    "                     vyrefs at MOUNT; merge and print as --wait (vyrectl(1))\n"
 	    "  status [ID]        the global status, or job ID's (key=value lines, for eval)\n"
 	    "  wait ID            wait for job ID and print its result\n"
 	    "  cancel ID          cancel job ID\n"

@@ -52,6 +52,8 @@ struct vyrectl {
 	const char *pattern;
 	bool direct;
 	bool wait;
+	bool slurm_on;	   /* --slurm: fan out over a Slurm cluster (vyrectl_slurm*.c) */
+	const char *slurm; /* --slurm=ARGS: sbatch options, or NULL */
 };
 
 /* What vyrectl reads from a job's status or wait file (README.md "Files"). */
@@ -65,6 +67,7 @@ struct job_status {
 };
 
 extern volatile sig_atomic_t vyrectl_interrupted;
+extern const char *const scan_keys[SCAN_KEY_COUNT];
 
 int buf_reserve(struct buf *b, size_t more);
 int buf_put(struct buf *b, const char *s, size_t n);
@@ -97,5 +100,9 @@ int ctl_submit_id(const struct vyrectl *c, const struct buf *line, char id[VYREC
 
 /* vyrectl grep: parses its own command line (grep's options), runs, returns grep's status. */
 int grep_main(struct vyrectl *c, int argc, char *argv[]);
+
+/* vyrectl_slurm*.c: scan --slurm, and the task sbatch runs on each node (slurm-task). */
+int slurm_scan(const struct vyrectl *c);
+int slurm_task_main(struct vyrectl *c, int argc, char *argv[]);
 
 #endif /* VYRECTL_H */

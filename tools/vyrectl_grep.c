@@ -244,7 +244,7 @@ int grep_main(struct vyrectl *c, int argc, char *argv[])
 		signal(SIGPIPE, SIG_IGN);
 		if (grep_line_buffered)
 			setvbuf(stdout, NULL, _IOLBF, 0);
-		ret = grep_run(c, &o, &epipe);
+		ret = o.slurm ? slurm_grep_run(c, &o) : grep_run(c, &o, &epipe);
 	}
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		if (errno == EPIPE || epipe || stdout_broken())

@@ -81,6 +81,8 @@ struct grep_opts {
 	char **files;
 	int nfiles;
 	bool no_operand; /* -r without FILE: ".", printed without "./" */
+	bool slurm;		 /* --slurm: over a Slurm cluster (vyrectl_slurm_grep.c) */
+	const char *slurm_args;	 /* --slurm=ARGS: sbatch options */
 };
 
 /*
@@ -261,5 +263,8 @@ void out_begin(struct grep_state *s, struct grep_out *w, int fd, const char *nam
 	       bool names, int64_t size);
 void count_emit(struct grep_state *s, const char *name, size_t namelen, bool names,
 		unsigned long long n);
+
+/* vyrectl_slurm_grep.c */
+int slurm_grep_run(const struct vyrectl *c, struct grep_opts *o);
 
 #endif /* VYRECTL_GREP_H */

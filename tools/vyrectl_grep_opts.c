@@ -170,6 +170,7 @@ enum {
 	GREP_OPT_NO_ICASE,
 	GREP_OPT_JSON,
 	GREP_OPT_COUNT_MATCHES,
+	GREP_OPT_SLURM,
 };
 
 static const struct option grep_longopts[] = {
@@ -226,6 +227,7 @@ static const struct option grep_longopts[] = {
     {"mount", required_argument, NULL, GREP_OPT_MOUNT},
     {"json", no_argument, NULL, GREP_OPT_JSON},
     {"count-matches", no_argument, NULL, GREP_OPT_COUNT_MATCHES},
+    {"slurm", optional_argument, NULL, GREP_OPT_SLURM},
     {0},
 };
 
@@ -512,6 +514,10 @@ int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *argv[], s
 			break;
 		case GREP_OPT_COUNT_MATCHES:
 			o->count_matches = true;
+			break;
+		case GREP_OPT_SLURM: /* vyrectl_slurm_grep.c */
+			o->slurm = true;
+			o->slurm_args = optarg;
 			break;
 		case GREP_OPT_HELP:
 			grep_usage(stdout);
