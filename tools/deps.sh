@@ -9,7 +9,7 @@ build=(meson ninja-build pkg-config gcc libfuse3-dev fuse3 liburing-dev libvulka
 # ...and what the tests, fuzzers, benchmarks and package build add.
 tests=(clang vulkan-validationlayers bats python3 fio ripgrep libclang-rt-14-dev
        libhyperscan-dev build-essential debhelper lintian systemd strace zsh
-       python3-prometheus-client)
+       python3-prometheus-client slurm-wlm munge)
 case "${1:-all}" in
 build) pkgs=("${build[@]}") ;;
 all) pkgs=("${build[@]}" "${tests[@]}") ;;

@@ -128,6 +128,8 @@ static void grep_usage(FILE *f)
 	    "  -U, --binary              no effect, as on GNU/Linux\n"
 	    "  -u, --unix-byte-offsets   no effect (obsolete in grep)\n"
 	    "      --mount MOUNT         the vyrefs mount (default $VYRE_MOUNT, else /mnt/vyre)\n"
+	    "      --slurm[=ARGS]        each FILE in ranges over a Slurm cluster (one sbatch\n"
+	    "                            array, ARGS its options), MOUNT on every node\n"
 	    "  -V, --version             the version\n"
 	    "      --help                this help\n"
 	    "\n"

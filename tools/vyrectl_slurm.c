@@ -320,7 +320,7 @@ static bool part_exists(const struct slurm_run *r, size_t k)
 static int array_submit(struct slurm_run *r, const char *list, const char *script, bool gpu,
 			char id[32])
 {
-	char arr[64], outp[PATH_MAX + 16];
+	char outp[PATH_MAX + 16];
 	char *argv[96];
 	struct buf args = {0}, out = {0}, arrlist = {0};
 	int argc = 0, ret;
@@ -351,7 +351,6 @@ static int array_submit(struct slurm_run *r, const char *list, const char *scrip
 	}
 	argv[argc++] = (char *)script;
 	argv[argc] = NULL;
-	(void)arr;
 	ret = cmd_run(argv, &out);
 	if (ret < 0) {
 		fprintf(stderr, "vyrectl: sbatch: %s (is Slurm installed here? --slurm runs "

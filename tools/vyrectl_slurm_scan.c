@@ -53,6 +53,7 @@ struct scan_file {
 	uint64_t sum;	/* its ranges' results added */
 	bool ranged;	/* cut into range shards */
 	bool got;	/* a range came back */
+	bool lost;	/* a range did not: its sum would be short, so it is not printed */
 };
 
 /* One shard: a range of a file, or a files= list of whole files. */
@@ -325,6 +326,7 @@ struct scan_merged {
 	struct buf whole; /* MERGE_WHOLE's one result, as it came */
 	struct buf failed; /* a tree's failed files, "PATH: ERRNO\n" */
 	bool error;
+	bool lost; /* a shard never came back: no total that would lack it is printed */
 };
 
 static int entry_add(struct scan_merged *m, const char *path, size_t len, uint64_t v)
@@ -438,6 +440,15 @@ static int merge_range(const struct slurm_run *r, size_t k, struct scan_plan *p,
 	return ret;
 }
 
+/* A shard that did not come back: what it held is not printed (a list's files are simply absent). */
+static void shard_lost(struct scan_plan *p, const struct scan_shard *s, struct scan_merged *m)
+{
+	m->error = true;
+	m->lost = true;
+	if (!s->list)
+		p->files[s->file].lost = true;
+}
+
 /* Each shard into the merge; a shard that did not come back whole is said and marks the error. */
 static int merge_all(const struct slurm_run *r, struct scan_plan *p, struct scan_merged *m)
 {
@@ -449,21 +460,25 @@ static int merge_all(const struct slurm_run *r, struct scan_plan *p, struct scan
 		struct job_status st;
 		char what[PATH_MAX + 64];
 
+		size_t nlist = 0;
+
+		for (size_t i = s->file; s->list && i < s->end; i++)
+			nlist += !p->files[i].ranged;
 		if (s->list)
-			snprintf(what, sizeof(what), "%zu file(s) from %s", s->end - s->file,
+			snprintf(what, sizeof(what), "%zu file(s) from %s", nlist,
 				 p->files[s->file].path);
 		else
 			snprintf(what, sizeof(what), "%s bytes %llu-%llu", p->files[s->file].path,
 				 (unsigned long long)s->off, (unsigned long long)(s->off + s->len));
 		ret = slurm_part_get(r, k, &part);
 		if (!ret && slurm_shard_say(r, k, &part, what)) {
-			m->error = true;
+			shard_lost(p, s, m);
 			continue;
 		}
 		if (!ret && slurm_job_state(r, k, 0, &st)) {
 			fprintf(stderr, "vyrectl: shard %zu (%s): no job status came back (see %s)\n",
 				k, what, r->dir);
-			m->error = true;
+			shard_lost(p, s, m);
 			continue;
 		}
 		if (!ret)
@@ -471,7 +486,7 @@ static int merge_all(const struct slurm_run *r, struct scan_plan *p, struct scan
 		if (ret == -EPROTO) {
 			fprintf(stderr, "vyrectl: shard %zu (%s): its result is not a vyrefs "
 					"result (see %s/part.%zu)\n", k, what, r->dir, k);
-			m->error = true;
+			shard_lost(p, s, m);
 			ret = 0;
 		}
 		if (!ret && strcmp(st.state, "done")) {
@@ -487,7 +502,7 @@ static int merge_all(const struct slurm_run *r, struct scan_plan *p, struct scan
 		}
 	}
 	for (size_t i = 0; i < p->nfiles && !ret; i++)
-		if (p->tree && p->files[i].ranged && p->files[i].got)
+		if (p->tree && p->files[i].ranged && p->files[i].got && !p->files[i].lost)
 			ret = entry_add(m, p->files[i].path, strlen(p->files[i].path),
 					p->files[i].sum);
 	return ret;
@@ -510,6 +525,8 @@ static int merged_print(const struct scan_plan *p, struct scan_merged *m, struct
 		if (m->failed.len)
 			for (const char *s = m->failed.data; *s; s += strcspn(s, "\n") + 1)
 				fprintf(stderr, "vyrectl: %.*s\n", (int)strcspn(s, "\n"), s);
+	} else if (m->lost) {
+		/* a file's total without one of its ranges would be a wrong answer */
 	} else if (p->merge == MERGE_WHOLE) {
 		fwrite(m->whole.data ? m->whole.data : "", 1, m->whole.len, stdout);
 	} else if (p->merge == MERGE_BINS) {

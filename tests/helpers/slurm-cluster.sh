@@ -85,7 +85,7 @@ SelectTypeParameters=CR_Core
 ReturnToService=2
 MpiDefault=none
 SlurmdParameters=config_overrides
-SchedulerParameters=sched_min_interval=0
+SchedulerParameters=sched_interval=1,sched_min_interval=0
 SwitchType=switch/none
 MailProg=/bin/true
 SlurmctldTimeout=10
