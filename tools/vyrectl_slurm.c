@@ -168,8 +168,9 @@ int slurm_open(struct slurm_run *r, const struct vyrectl *c, const char *sbatch_
 		return -ENAMETOOLONG;
 	if (!mkdtemp(r->dir)) {
 		ret = -errno;
-		fprintf(stderr, "vyrectl: %s: %s (--slurm needs a directory every node sees: "
-				"run it from the shared filesystem or set VYRECTL_SLURM_DIR)\n",
+		fprintf(stderr,
+			"vyrectl: %s: %s (--slurm needs a directory every node sees: "
+			"run it from the shared filesystem or set VYRECTL_SLURM_DIR)\n",
 			r->dir, strerror(-ret));
 		r->dir[0] = '\0';
 		return ret;
@@ -346,19 +347,23 @@ static int array_submit(struct slurm_run *r, const char *list, const char *scrip
 		ret = buf_puts(&args, r->sbatch_args);
 		if (ret)
 			goto out_free;
-		for (char *t = strtok(args.data, " \t\n"); t && argc < 94; t = strtok(NULL, " \t\n"))
+		for (char *t = strtok(args.data, " \t\n"); t && argc < 94;
+		     t = strtok(NULL, " \t\n"))
 			argv[argc++] = t;
 	}
 	argv[argc++] = (char *)script;
 	argv[argc] = NULL;
 	ret = cmd_run(argv, &out);
 	if (ret < 0) {
-		fprintf(stderr, "vyrectl: sbatch: %s (is Slurm installed here? --slurm runs "
-				"sbatch, squeue and scancel)\n", strerror(-ret));
+		fprintf(stderr,
+			"vyrectl: sbatch: %s (is Slurm installed here? --slurm runs "
+			"sbatch, squeue and scancel)\n",
+			strerror(-ret));
 		goto out_free;
 	}
 	if (ret) {
-		fprintf(stderr, "vyrectl: sbatch refused the array: %s", out.data ? out.data : "\n");
+		fprintf(stderr, "vyrectl: sbatch refused the array: %s",
+			out.data ? out.data : "\n");
 		ret = -EIO;
 		goto out_free;
 	}
@@ -381,7 +386,7 @@ out_free:
  * default states. A controller that does not answer for a minute ends
  * the wait; the parts then say what is missing.
  */
-static int array_wait(struct slurm_run *r, const char *id)
+static int array_wait(const char *id)
 {
 	char *argv[] = {"squeue", "-h", "-r", "-j", (char *)id, "-o", "%i %T", NULL};
 	unsigned int failing = 0;
@@ -414,7 +419,6 @@ static int array_wait(struct slurm_run *r, const char *id)
 			char *cancel[] = {"scancel", (char *)id, NULL};
 
 			cmd_run(cancel, NULL);
-			r->interrupted = true;
 			return ret;
 		}
 	}
@@ -465,17 +469,17 @@ int slurm_submit_wait(struct slurm_run *r)
 	snprintf(r->jobid, sizeof(r->jobid), "%s", id);
 	if (getenv("VYRECTL_SLURM_VERBOSE"))
 		fprintf(stderr, "vyrectl: job %s: %zu shard(s) in %s\n", id, r->nshards, r->dir);
-	ret = array_wait(r, id);
+	ret = array_wait(id);
 	if (ret)
 		goto out;
 	ret = missing_list(r, &retry);
 	if (ret || !retry.len)
 		goto out;
-	fprintf(stderr, "vyrectl: job %s: shard(s) %s left no result; trying them once more\n",
-		id, retry.data);
+	fprintf(stderr, "vyrectl: job %s: shard(s) %s left no result; trying them once more\n", id,
+		retry.data);
 	ret = array_submit(r, retry.data, script, gpu, id);
 	if (!ret)
-		ret = array_wait(r, id);
+		ret = array_wait(id);
 out:
 	buf_free(&retry);
 	sigaction(SIGINT, &old, NULL);
@@ -507,8 +511,7 @@ int slurm_part_get(const struct slurm_run *r, size_t k, struct slurm_part *p)
 }
 
 /* part.K/J.file whole; -ENOENT when the job wrote no such file. */
-int slurm_part_read(const struct slurm_run *r, size_t k, size_t j, const char *file,
-		    struct buf *b)
+int slurm_part_read(const struct slurm_run *r, size_t k, size_t j, const char *file, struct buf *b)
 {
 	char path[PATH_MAX];
 	int ret = run_path(r, path, "part.%zu/%zu.%s", k, j, file);
@@ -581,8 +584,8 @@ static int task_job(const struct vyrectl *c, const char *line, size_t j, const c
 	if (!ret)
 		ret = ctl_submit(c, &d, &answer);
 	if (ret) {
-		buf_puts(err, answer.data && !strncmp(answer.data, "error: ", 7)
-				  ? answer.data + 7 : strerror(-ret));
+		buf_puts(err, answer.data && !strncmp(answer.data, "error: ", 7) ? answer.data + 7
+										 : strerror(-ret));
 		goto out_free;
 	}
 	kv_unquote(answer.data, strcspn(answer.data, "\n"), id, sizeof(id));

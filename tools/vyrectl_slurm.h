@@ -24,17 +24,15 @@
 #define SLURM_SHARD_DEFAULT (1ULL << 30) /* bytes a task scans; VYRECTL_SLURM_SHARD overrides */
 #define SLURM_TASKS_MAX	    1000	 /* indices 0-999 fit Slurm's default MaxArraySize=1001 */
 #define SLURM_POLL_MS	    250		 /* squeue polls while the array runs */
-#define SLURM_DESC_MAX	    4		 /* descriptor lines one shard may hold */
 // clang-format on
 
 /* One run: owned by the command that fans out; slurm_close removes RUN. */
 struct slurm_run {
-	const struct vyrectl *c;    /* c->mount: the mount on every node */
-	const char *sbatch_args;    /* --slurm=ARGS: blank-separated sbatch options, or NULL */
-	char dir[PATH_MAX];	    /* RUN, made in the current directory */
+	const struct vyrectl *c; /* c->mount: the mount on every node */
+	const char *sbatch_args; /* --slurm=ARGS: blank-separated sbatch options, or NULL */
+	char dir[PATH_MAX];	 /* RUN, made in the current directory */
 	size_t nshards;
-	char jobid[32];		    /* the first array's id, for messages */
-	bool interrupted;	    /* Ctrl-C: the arrays were cancelled */
+	char jobid[32]; /* the first array's id, for messages */
 };
 
 /* What task K reported for its shard, read back from part.K. */
@@ -49,8 +47,7 @@ int slurm_open(struct slurm_run *r, const struct vyrectl *c, const char *sbatch_
 int slurm_shard_add(struct slurm_run *r, const struct buf *lines);
 int slurm_submit_wait(struct slurm_run *r);
 int slurm_part_get(const struct slurm_run *r, size_t k, struct slurm_part *p);
-int slurm_part_read(const struct slurm_run *r, size_t k, size_t j, const char *file,
-		    struct buf *b);
+int slurm_part_read(const struct slurm_run *r, size_t k, size_t j, const char *file, struct buf *b);
 int slurm_job_state(const struct slurm_run *r, size_t k, size_t j, struct job_status *st);
 void slurm_close(struct slurm_run *r, bool keep);
 int slurm_file_add(struct slurm_run *r, const char *name, const struct buf *b, struct buf *path);
@@ -59,8 +56,8 @@ int slurm_shared_copy(struct slurm_run *r, const char *src, const char *name, st
 /* vyrectl_slurm_plan.c: shard sizes and range cuts */
 uint64_t slurm_shard_size(uint64_t total);
 int slurm_size_parse(const char *s, uint64_t *v);
-int slurm_cuts(int fd, uint64_t start, uint64_t end, uint64_t shard, bool at_lines,
-	       uint64_t **cuts, size_t *n);
+int slurm_cuts(int fd, uint64_t start, uint64_t end, uint64_t shard, bool at_lines, uint64_t **cuts,
+	       size_t *n);
 int slurm_shard_say(const struct slurm_run *r, size_t k, const struct slurm_part *p,
 		    const char *what);
 

@@ -46,7 +46,8 @@ static int sg_path_put(struct buf *line, const char *path)
 			ret = buf_put(&esc, p, 1);
 	}
 	if (!ret)
-		ret = path_plain(esc.data) ? buf_puts(line, esc.data) : put_quoted(line, esc.data, false);
+		ret = path_plain(esc.data) ? buf_puts(line, esc.data)
+					   : put_quoted(line, esc.data, false);
 	buf_free(&abs);
 	buf_free(&esc);
 	return ret;
@@ -110,8 +111,8 @@ static bool sg_file_ok(struct grep_state *s, struct grep_file *f)
 }
 
 /* FILE's ranges as shards: grep over each, and a '\n' count of each but the last. */
-static int sg_plan(struct grep_state *s, struct slurm_run *r, struct grep_file *f,
-		   uint64_t shard, struct sg_span *sp)
+static int sg_plan(struct grep_state *s, struct slurm_run *r, struct grep_file *f, uint64_t shard,
+		   struct sg_span *sp)
 {
 	uint64_t *cuts = NULL;
 	size_t n = 0;
@@ -197,10 +198,12 @@ static int sg_shard_check(const struct slurm_run *r, size_t k, size_t jobs,
 		if (!strcmp(st.state, "done"))
 			continue;
 		slurm_part_read(r, k, j, "id", &id);
-		fprintf(stderr, "vyrectl grep: %s: shard %zu: job %s on %s %s: %s (see "
-				"%s/jobs/%s/failed there)\n", f->name, k, id.data ? id.data : "?",
-			part.node, st.state, st.error[0] ? st.error : "no error given",
-			r->c->mount, id.data ? id.data : "?");
+		fprintf(stderr,
+			"vyrectl grep: %s: shard %zu: job %s on %s %s: %s (see "
+			"%s/jobs/%s/failed there)\n",
+			f->name, k, id.data ? id.data : "?", part.node, st.state,
+			st.error[0] ? st.error : "no error given", r->c->mount,
+			id.data ? id.data : "?");
 		buf_free(&id);
 		ret = -EIO;
 	}
@@ -240,7 +243,7 @@ static int sg_range_lines(struct grep_state *s, struct grep_out *w, const struct
 {
 	int ret = 0;
 
-	for (size_t pos = 0; b->data && pos < b->len && !ret; ) {
+	for (size_t pos = 0; b->data && pos < b->len && !ret;) {
 		char *nl = memchr(b->data + pos, '\n', b->len - pos);
 		unsigned long long line, off;
 		size_t plen;
@@ -248,7 +251,7 @@ static int sg_range_lines(struct grep_state *s, struct grep_out *w, const struct
 		if (!nl)
 			return -EPROTO;
 		ret = lines_entry_parse(b->data + pos, (size_t)(nl - b->data) - pos, &line, &off,
-				       &plen);
+					&plen);
 		if (!ret && plen)
 			ret = -EPROTO;
 		if (ret)
@@ -306,7 +309,8 @@ static int sg_lines(struct grep_state *s, const struct slurm_run *r, struct grep
 	if (!ret && (!skip || s->o->count_matches))
 		ret = out_end(s, &w);
 	if (ret == -EPROTO) {
-		fprintf(stderr, "vyrectl grep: %s: a shard's result is not a vyrefs result (see %s)\n",
+		fprintf(stderr,
+			"vyrectl grep: %s: a shard's result is not a vyrefs result (see %s)\n",
 			f->name, r->dir);
 		*kept = true;
 		s->error = true;

@@ -103,8 +103,8 @@ static int newline_after(int fd, uint64_t from, uint64_t limit, uint64_t *at)
  * '\n' up to the next nominal cut merges the two ranges (one long line is
  * one task's).
  */
-int slurm_cuts(int fd, uint64_t start, uint64_t end, uint64_t shard, bool at_lines,
-	       uint64_t **cuts, size_t *n)
+int slurm_cuts(int fd, uint64_t start, uint64_t end, uint64_t shard, bool at_lines, uint64_t **cuts,
+	       size_t *n)
 {
 	uint64_t *c, ranges = end > start ? (end - start + shard - 1) / shard : 1;
 	size_t k = 0;

@@ -50,10 +50,10 @@ static const struct {
 struct scan_file {
 	char *path;
 	uint64_t size;
-	uint64_t sum;	/* its ranges' results added */
-	bool ranged;	/* cut into range shards */
-	bool got;	/* a range came back */
-	bool lost;	/* a range did not: its sum would be short, so it is not printed */
+	uint64_t sum; /* its ranges' results added */
+	bool ranged;  /* cut into range shards */
+	bool got;     /* a range came back */
+	bool lost;    /* a range did not: its sum would be short, so it is not printed */
 };
 
 /* One shard: a range of a file, or a files= list of whole files. */
@@ -104,7 +104,8 @@ static int walk_add(const char *path, const struct stat *st, int type, struct FT
 		p->files = f;
 		p->cap = cap;
 	}
-	p->files[p->nfiles] = (struct scan_file){.path = strdup(path), .size = (uint64_t)st->st_size};
+	p->files[p->nfiles] =
+	    (struct scan_file){.path = strdup(path), .size = (uint64_t)st->st_size};
 	if (!p->files[p->nfiles].path)
 		return -ENOMEM;
 	p->nfiles++;
@@ -123,23 +124,23 @@ static int shard_push(struct scan_plan *p, struct scan_shard s)
 }
 
 /* A file's ranges as shards (one when it is small or its op is not cut). */
-static int plan_ranges(struct scan_plan *p, size_t fi, uint64_t start, uint64_t end,
-		       uint64_t shard)
+static int plan_ranges(struct scan_plan *p, size_t fi, uint64_t start, uint64_t end, uint64_t shard)
 {
 	uint64_t *cuts = NULL;
 	size_t n = 0;
 	int fd, ret;
 
 	if (p->merge == MERGE_WHOLE)
-		return shard_push(p, (struct scan_shard){.file = fi, .off = start, .len = end - start});
+		return shard_push(
+		    p, (struct scan_shard){.file = fi, .off = start, .len = end - start});
 	fd = open(p->files[fi].path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ret = slurm_cuts(fd, start, end, shard, p->at_lines, &cuts, &n);
 	close(fd);
 	for (size_t i = 0; i + 1 < n && !ret; i++)
-		ret = shard_push(p, (struct scan_shard){.file = fi, .off = cuts[i],
-							.len = cuts[i + 1] - cuts[i]});
+		ret = shard_push(p, (struct scan_shard){
+					.file = fi, .off = cuts[i], .len = cuts[i + 1] - cuts[i]});
 	p->files[fi].ranged = true;
 	free(cuts);
 	return ret;
@@ -323,7 +324,7 @@ struct scan_merged {
 	size_t n;
 	uint64_t sum;
 	uint64_t bins[SCAN_BINS];
-	struct buf whole; /* MERGE_WHOLE's one result, as it came */
+	struct buf whole;  /* MERGE_WHOLE's one result, as it came */
 	struct buf failed; /* a tree's failed files, "PATH: ERRNO\n" */
 	bool error;
 	bool lost; /* a shard never came back: no total that would lack it is printed */
@@ -378,13 +379,15 @@ static int merge_list(const struct slurm_run *r, size_t k, struct scan_merged *m
 			char *sp = memrchr(f.data + pos, ' ', e - pos);
 
 			if (sp) {
-				size_t n = path_unescape(f.data + pos, (size_t)(sp - (f.data + pos)));
+				size_t n =
+				    path_unescape(f.data + pos, (size_t)(sp - (f.data + pos)));
 
 				ret = buf_put(&m->failed, f.data + pos, n);
 				if (!ret)
 					ret = buf_puts(&m->failed, ": ");
 				if (!ret)
-					ret = buf_put(&m->failed, sp + 1, e - (size_t)(sp + 1 - f.data));
+					ret = buf_put(&m->failed, sp + 1,
+						      e - (size_t)(sp + 1 - f.data));
 				if (!ret)
 					ret = buf_puts(&m->failed, "\n");
 			}
@@ -440,7 +443,8 @@ static int merge_range(const struct slurm_run *r, size_t k, struct scan_plan *p,
 	return ret;
 }
 
-/* A shard that did not come back: what it held is not printed (a list's files are simply absent). */
+/* A shard that did not come back: what it held is not printed (a list's files are simply absent).
+ */
 static void shard_lost(struct scan_plan *p, const struct scan_shard *s, struct scan_merged *m)
 {
 	m->error = true;
@@ -476,16 +480,19 @@ static int merge_all(const struct slurm_run *r, struct scan_plan *p, struct scan
 			continue;
 		}
 		if (!ret && slurm_job_state(r, k, 0, &st)) {
-			fprintf(stderr, "vyrectl: shard %zu (%s): no job status came back (see %s)\n",
-				k, what, r->dir);
+			fprintf(stderr,
+				"vyrectl: shard %zu (%s): no job status came back (see %s)\n", k,
+				what, r->dir);
 			shard_lost(p, s, m);
 			continue;
 		}
 		if (!ret)
 			ret = s->list ? merge_list(r, k, m) : merge_range(r, k, p, m);
 		if (ret == -EPROTO) {
-			fprintf(stderr, "vyrectl: shard %zu (%s): its result is not a vyrefs "
-					"result (see %s/part.%zu)\n", k, what, r->dir, k);
+			fprintf(stderr,
+				"vyrectl: shard %zu (%s): its result is not a vyrefs "
+				"result (see %s/part.%zu)\n",
+				k, what, r->dir, k);
 			shard_lost(p, s, m);
 			ret = 0;
 		}
@@ -493,10 +500,12 @@ static int merge_all(const struct slurm_run *r, struct scan_plan *p, struct scan
 			struct buf id = {0};
 
 			slurm_part_read(r, k, 0, "id", &id);
-			fprintf(stderr, "vyrectl: shard %zu (%s): job %s on %s %s: %s (see "
-					"%s/jobs/%s/failed there)\n", k, what, id.data ? id.data : "?",
-				part.node, st.state, st.error[0] ? st.error : "no error given",
-				r->c->mount, id.data ? id.data : "?");
+			fprintf(stderr,
+				"vyrectl: shard %zu (%s): job %s on %s %s: %s (see "
+				"%s/jobs/%s/failed there)\n",
+				k, what, id.data ? id.data : "?", part.node, st.state,
+				st.error[0] ? st.error : "no error given", r->c->mount,
+				id.data ? id.data : "?");
 			buf_free(&id);
 			m->error = true;
 		}
@@ -586,8 +595,10 @@ int slurm_scan(const struct vyrectl *c)
 	int ret, status = VYRECTL_FAILED;
 
 	if (strpbrk(c->args[0], "*?[")) {
-		fprintf(stderr, "vyrectl: %s: --slurm takes a file or a directory, not a glob "
-				"(give the directory)\n", c->args[0]);
+		fprintf(stderr,
+			"vyrectl: %s: --slurm takes a file or a directory, not a glob "
+			"(give the directory)\n",
+			c->args[0]);
 		return VYRECTL_USAGE;
 	}
 	p.merge = MERGE_WHOLE;

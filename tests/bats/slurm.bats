@@ -96,7 +96,7 @@ for b in range(256): print("0x%02x %d" % (b, d.count(bytes([b]))))' "$f")" ]
 
 @test "an array task cancelled mid-run is retried once and the result is still exact" {
 	local f=$SL/data/big.txt id=
-	VYRECTL_SLURM_TASK_SLEEP=2 timeout 60 "$VYRECTL" -m "$MNT" grep -n -b ERROR "$f" \
+	VYRECTL_SLURM_TASK_SLEEP=3 timeout 60 "$VYRECTL" -m "$MNT" grep -n -b ERROR "$f" \
 		--slurm >"$SL/out" 2>"$SL/err" &
 	local pid=$!
 	# task 1 running (asleep before its job): cancel it alone
