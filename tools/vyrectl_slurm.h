@@ -21,7 +21,7 @@
 #include "vyrectl.h"
 
 // clang-format off
-#define SLURM_SHARD_DEFAULT (1ULL << 30) /* bytes a task scans; VYRECTL_SLURM_SHARD overrides */
+#define SLURM_SHARD_DEFAULT (4ULL << 30) /* bytes a task scans; VYRECTL_SLURM_SHARD overrides */
 #define SLURM_TASKS_MAX	    1000	 /* indices 0-999 fit Slurm's default MaxArraySize=1001 */
 #define SLURM_POLL_MS	    250		 /* squeue polls while the array runs */
 // clang-format on

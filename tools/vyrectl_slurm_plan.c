@@ -55,9 +55,11 @@ int slurm_size_parse(const char *s, uint64_t *v)
 }
 
 /*
- * Bytes a task scans: VYRECTL_SLURM_SHARD (default 1G, about a second of
- * one GPU's scan, so a task's start-up of a second or two stays a small
- * part of it), grown until the work fits in SLURM_TASKS_MAX tasks.
+ * Bytes a task scans: VYRECTL_SLURM_SHARD (default 4G), grown until the
+ * work fits in SLURM_TASKS_MAX tasks. 4G is 0.1-0.4 s of a GPU's scan at
+ * BENCHMARKS.md's 11-36 GB/s and 1-4 s of a shared filesystem's 1-5 GB/s
+ * a client, against 0.2-0.3 s from a task's launch to its end for a
+ * shard of a few bytes (slurmd's log, tests/bats/slurm.bats' cluster).
  */
 uint64_t slurm_shard_size(uint64_t total)
 {
