@@ -702,7 +702,9 @@ int slurm_task_main(struct vyrectl *c, int argc, char *argv[])
 		if (!ret)
 			ret = buf_puts(&err, why);
 		if (!ret)
-			ret = buf_puts(&err, ")");
+			ret = buf_puts(&err,
+				       "): start vyrefs there (systemctl enable --now "
+				       "vyrefs@MOUNT.service) or give -m the mount every node has");
 	}
 	for (char *line = shard.data; !ret && !err.len && line && *line; j++) {
 		char *nl = strchr(line, '\n');
