@@ -27,10 +27,12 @@ step() { # name timeout cmd...
 	grep -e WRONG -e 'check failed' "/tmp/$name.log" | head -4
 	grep -h "never showed" "/tmp/$name.log" | head -3
 }
-VYRE_VALIDATION=0 VYRE_STRESS_JOBS=3000 VYRE_STRESS_UNITS=1 VYRE_TEST_KERNEL=relaunch step stress-relaunch-1 110 $B/test_grep_stress
-VYRE_VALIDATION=0 VYRE_STRESS_JOBS=2000 VYRE_STRESS_UNITS=2 VYRE_TEST_KERNEL=relaunch step stress-relaunch-2 90 $B/test_grep_stress
-VYRE_VALIDATION=0 VYRE_STRESS_JOBS=1000 VYRE_STRESS_UNITS=12 VYRE_TEST_KERNEL=persistent step stress-persistent-12 90 $B/test_grep_stress
-for i in $(seq 1 8); do
+# STRESS_PCT scales the stress jobs (a short device budget: 50 halves them)
+sj() { echo $(($1 * ${STRESS_PCT:-100} / 100)); }
+VYRE_VALIDATION=0 VYRE_STRESS_JOBS=$(sj 3000) VYRE_STRESS_UNITS=1 VYRE_TEST_KERNEL=relaunch step stress-relaunch-1 110 $B/test_grep_stress
+VYRE_VALIDATION=0 VYRE_STRESS_JOBS=$(sj 2000) VYRE_STRESS_UNITS=2 VYRE_TEST_KERNEL=relaunch step stress-relaunch-2 90 $B/test_grep_stress
+VYRE_VALIDATION=0 VYRE_STRESS_JOBS=$(sj 1000) VYRE_STRESS_UNITS=12 VYRE_TEST_KERNEL=persistent step stress-persistent-12 90 $B/test_grep_stress
+for i in $(seq 1 ${ROUNDS:-8}); do
 	VYRE_VALIDATION=0 TAILN=2 step pack-$i 40 $B/test_pack
 	VYRE_VALIDATION=0 TAILN=2 step hist-$i 40 $B/test_histogram
 	VYRE_VALIDATION=0 TAILN=2 step gpack-$i 40 $B/test_grep_pack
@@ -48,5 +50,7 @@ if [ -n "${SOAK:-}" ]; then
 	# the soak needs nobody to reach the data: under /var/tmp, daemon from build-dev
 	VYREFS=$PWD/$B/vyrefs timeout -k 20 400 python3 tools/soak --seconds "$SOAK" --clients 8 \
 		--grace 120 --report-every 60 --job-timeout 120 --tmp /var/tmp --seed 7 2>&1 |
-		grep -vE '^(root|nobody) ' | tail -12
+		tee "${OUT:-/tmp}/soak.log" | grep -vE '^(root|nobody) ' | tail -12
+	# every wrong answer, in full, comes back in $OUT/soak.log
+	echo "soak wrong records: $(grep -c '"o": "wrong"' "${OUT:-/tmp}/soak.log")"
 fi
