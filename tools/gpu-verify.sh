@@ -50,7 +50,8 @@ if [ -n "${SOAK:-}" ]; then
 	# the soak needs nobody to reach the data: under /var/tmp, daemon from build-dev
 	VYREFS=$PWD/$B/vyrefs timeout -k 20 400 python3 tools/soak --seconds "$SOAK" --clients 8 \
 		--grace 120 --report-every 60 --job-timeout 120 --tmp /var/tmp --seed 7 2>&1 |
-		tee "${OUT:-/tmp}/soak.log" | grep -vE '^(root|nobody) ' | tail -12
-	# every wrong answer, in full, comes back in $OUT/soak.log
-	echo "soak wrong records: $(grep -c '"o": "wrong"' "${OUT:-/tmp}/soak.log")"
+		tee /tmp/soak.log | grep -vE '^(root|nobody) ' | tail -12
+	# every wrong answer, in full, comes back in $OUT/soak-wrong.log
+	grep '"o": "wrong"' /tmp/soak.log >"${OUT:-/tmp}/soak-wrong.log"
+	echo "soak wrong records: $(wc -l <"${OUT:-/tmp}/soak-wrong.log")"
 fi
