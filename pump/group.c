@@ -316,11 +316,11 @@ static int group_plan(struct pump_group *g, const struct pump_scan *scan)
 	return ret;
 }
 
-int group_submit(struct pump_units *u, const struct pump_scan *scan, struct pump_job **out)
+int group_submit(struct pump_units *u, const struct pump_scan *scan, uint32_t first,
+		 struct pump_job **out)
 {
 	struct pump_group *g = calloc(1, sizeof(*g));
 	struct pump_job *j = calloc(1, sizeof(*j));
-	uint32_t first;
 	int ret = -ENOMEM;
 
 	if (!g || !j)
@@ -341,15 +341,14 @@ int group_submit(struct pump_units *u, const struct pump_scan *scan, struct pump
 	g->fd = scan->fd;
 	g->j = j;
 	atomic_init(&j->refs, 2); /* the submitter's, and the spans' until the group ends */
-	j->grp = g;
-	j->p = u->unit[0];
+	j->ops = &job_group_ops;
+	j->grp = g; /* no unit: each span is a unit's job */
 	j->op = scan->op;
 	j->fd = -1;
 	j->owner = scan->owner;
 	j->priority = scan->priority == PUMP_PRIO_DEFAULT ? PUMP_PRIO_NORMAL : scan->priority;
 	j->chunk = g->chunk;
 
-	first = units_pick(u);
 	pthread_mutex_lock(&g->lock);
 	/* the first span alone: what is wrong with the scan is the caller's error */
 	ret = group_span_submit(g, 0, first);
@@ -374,7 +373,7 @@ out_free:
 	return ret;
 }
 
-/* ---- reading a group (job.c's accessors for a spread job) -------------- */
+/* ---- reading a group (job_group_ops: job.c's accessors for a spread job) - */
 
 static uint64_t span_chunks(const struct pump_group *g, const struct group_span *sp)
 {
@@ -386,7 +385,7 @@ static uint64_t since_us(const struct pump_group *g, const struct pump_job *kid,
 	return kid_us ? kid_us + (kid->t_submit_ns - g->t_submit_ns) / 1000 : 0;
 }
 
-void group_info(struct pump_job *j, struct pump_job_info *info)
+static void group_info(struct pump_job *j, struct pump_job_info *info)
 {
 	struct pump_group *g = j->grp;
 	struct pump_job_info in;
@@ -432,7 +431,7 @@ void group_info(struct pump_job *j, struct pump_job_info *info)
 	pthread_mutex_unlock(&g->lock);
 }
 
-void group_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
+static void group_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
 {
 	struct pump_group *g = j->grp;
 	uint64_t kb[VYRE_HIST_BINS];
@@ -453,10 +452,11 @@ void group_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
  * Lines in file order: each span's, numbered after the '\n's of the spans
  * before it, as far as the spans have ended in order, cut at max=.
  */
-size_t group_lines(struct pump_job *j, struct pump_line *out, size_t max)
+static size_t group_lines(struct pump_job *j, struct pump_line *out, size_t max)
 {
 	struct pump_group *g = j->grp;
 	uint64_t nl = 0, cap = g->scan.max ? g->scan.max : UINT64_MAX;
+	struct pump_job_info in;
 	size_t total = 0;
 
 	pthread_mutex_lock(&g->lock);
@@ -473,15 +473,14 @@ size_t group_lines(struct pump_job *j, struct pump_line *out, size_t max)
 		for (size_t k = 0; k < copied; k++)
 			out[total + k].line += nl;
 		total += n < cap - total ? n : (size_t)(cap - total);
-		pthread_mutex_lock(&sp->kid->p->lock);
-		nl += sp->kid->fold_nl;
-		pthread_mutex_unlock(&sp->kid->p->lock);
+		pump_job_info(sp->kid, &in);
+		nl += in.newlines;
 	}
 	pthread_mutex_unlock(&g->lock);
 	return total;
 }
 
-size_t group_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max)
+static size_t group_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max)
 {
 	struct pump_group *g = j->grp;
 	size_t total = 0;
@@ -506,7 +505,7 @@ size_t group_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max
 	return total;
 }
 
-int group_wait(struct pump_job *j, int timeout_ms)
+static int group_wait(struct pump_job *j, int timeout_ms)
 {
 	struct pump_group *g = j->grp;
 	struct timespec until;
@@ -526,7 +525,7 @@ int group_wait(struct pump_job *j, int timeout_ms)
 	return ret;
 }
 
-int group_cancel(struct pump_job *j)
+static int group_cancel(struct pump_job *j)
 {
 	struct pump_group *g = j->grp;
 	int ret = 0;
@@ -544,9 +543,20 @@ int group_cancel(struct pump_job *j)
 	return ret;
 }
 
-/* The last reference: the kids' go with it (job.c's job_free). */
-void group_free(struct pump_job *j)
+/* The last reference: the kids' go with it (pump_job_put). */
+static void group_free(struct pump_job *j)
 {
 	group_release(j->grp);
 	free(j);
 }
+
+/* A spread job: its state under g->lock, read from its spans' handles. */
+const struct pump_job_ops job_group_ops = {
+	.info = group_info,
+	.hist = group_hist,
+	.lines = group_lines,
+	.errors = group_errors,
+	.wait = group_wait,
+	.cancel = group_cancel,
+	.free = group_free,
+};

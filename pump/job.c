@@ -65,6 +65,7 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	if (!j)
 		return -ENOMEM;
 	atomic_init(&j->refs, 2); /* the submitter's and the pump's */
+	j->ops = &job_unit_ops;
 	j->p = p;
 	j->fd = scan->fd;
 	j->op = scan->op;
@@ -164,79 +165,10 @@ out_free:
 	return ret;
 }
 
-void job_chunk_failed(struct pump *p, struct pump_job *j, uint64_t index, uint64_t off, int err)
-{
-	pthread_mutex_lock(&p->lock);
-	j->chunks_failed++;
-	p->chunks_failed++;
-	if (j->nerrors == j->errors_cap) {
-		size_t cap = j->errors_cap ? 2 * j->errors_cap : 8;
-		struct pump_chunk_error *e = realloc(j->errors, cap * sizeof(*e));
-		if (e) {
-			j->errors = e;
-			j->errors_cap = cap;
-		}
-	}
-	if (j->nerrors < j->errors_cap)
-		j->errors[j->nerrors++] = (struct pump_chunk_error){index, off, err};
-	pthread_mutex_unlock(&p->lock);
-}
-
-/*
- * A read of bytes another chunk owns (grep's continuation of a line into
- * the next chunk) fails that chunk, which its own read of them usually
- * does too: one entry either way. Failures are few: a scan is enough.
- */
-void job_chunk_failed_once(struct pump *p, struct pump_job *j, uint64_t index, uint64_t off,
-			   int err)
-{
-	bool listed = false;
-
-	pthread_mutex_lock(&p->lock);
-	for (size_t i = 0; i < j->nerrors && !listed; i++)
-		listed = j->errors[i].index == index;
-	pthread_mutex_unlock(&p->lock);
-	if (!listed)
-		job_chunk_failed(p, j, index, off, err);
-}
-
-/*
- * Pump thread: the job's fence and every slot are harvested. The file is
- * closed after the job is reported ended: a close can be a round trip to
- * the filesystem (a FLUSH on FUSE or virtiofs, ~230 us on the H200 VM)
- * that no reader of the job should wait for. The caller holds a reference.
- */
-void job_end(struct pump *p, struct pump_job *j)
-{
-	pthread_mutex_lock(&p->lock);
-	if (j->cancel)
-		j->state = PUMP_JOB_CANCELLED;
-	else
-		j->state = j->chunks_failed ? PUMP_JOB_FAILED : PUMP_JOB_DONE;
-	j->t_end_ns = pump_now_ns();
-	p->jobs_active--;
-	if (j->state == PUMP_JOB_FAILED)
-		p->jobs_failed++;
-	else
-		p->jobs_done++;
-	pthread_cond_broadcast(&p->cond);
-	pthread_mutex_unlock(&p->lock);
-	if (j->on_end)
-		j->on_end(j->on_end_arg);
-	if (j->fd >= 0)
-		close(j->fd);
-	j->fd = -1;
-	pack_close(j); /* a packed job's files, likewise after the end is reported */
-}
-
-void pump_job_info(struct pump_job *j, struct pump_job_info *info)
+static void unit_job_info(struct pump_job *j, struct pump_job_info *info)
 {
 	struct pump *p = j->p;
 
-	if (j->grp) {
-		group_info(j, info);
-		return;
-	}
 	pthread_mutex_lock(&p->lock);
 	*info = (struct pump_job_info){
 		.state = j->state,
@@ -257,27 +189,22 @@ void pump_job_info(struct pump_job *j, struct pump_job_info *info)
 		.fence_us = j->t_fence_ns ? (j->t_fence_ns - j->t_submit_ns) / 1000 : 0,
 		.fence_done_us =
 			j->t_fence_done_ns ? (j->t_fence_done_ns - j->t_submit_ns) / 1000 : 0,
+		.newlines = j->fold_nl,
 	};
 	pthread_mutex_unlock(&p->lock);
 }
 
-void pump_job_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
+static void unit_job_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
 {
-	if (j->grp) {
-		group_hist(j, bins);
-		return;
-	}
 	pthread_mutex_lock(&j->p->lock);
 	memcpy(bins, j->hist, sizeof(j->hist));
 	pthread_mutex_unlock(&j->p->lock);
 }
 
-size_t pump_job_lines(struct pump_job *j, struct pump_line *out, size_t max)
+static size_t unit_job_lines(struct pump_job *j, struct pump_line *out, size_t max)
 {
 	size_t n;
 
-	if (j->grp)
-		return group_lines(j, out, max);
 	pthread_mutex_lock(&j->p->lock);
 	n = j->nlines;
 	if (out && n && max) /* lines is NULL until the first selected line */
@@ -286,12 +213,10 @@ size_t pump_job_lines(struct pump_job *j, struct pump_line *out, size_t max)
 	return n;
 }
 
-size_t pump_job_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max)
+static size_t unit_job_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max)
 {
 	size_t n;
 
-	if (j->grp)
-		return group_errors(j, out, max);
 	pthread_mutex_lock(&j->p->lock);
 	n = j->nerrors;
 	if (out && n && max) /* errors is NULL until the first failure */
@@ -319,14 +244,12 @@ void job_deadline(struct timespec *until, int timeout_ms)
 	}
 }
 
-int pump_job_wait(struct pump_job *j, int timeout_ms)
+static int unit_job_wait(struct pump_job *j, int timeout_ms)
 {
 	struct pump *p = j->p;
 	struct timespec until;
 	int ret = 0;
 
-	if (j->grp)
-		return group_wait(j, timeout_ms);
 	job_deadline(&until, timeout_ms);
 	pthread_mutex_lock(&p->lock);
 	while (!job_ended(j) && !ret) {
@@ -341,13 +264,11 @@ int pump_job_wait(struct pump_job *j, int timeout_ms)
 	return ret;
 }
 
-int pump_job_cancel(struct pump_job *j)
+static int unit_job_cancel(struct pump_job *j)
 {
 	struct pump *p = j->p;
 	bool ended;
 
-	if (j->grp)
-		return group_cancel(j);
 	pthread_mutex_lock(&p->lock);
 	ended = job_ended(j);
 	if (!ended)
@@ -359,27 +280,52 @@ int pump_job_cancel(struct pump_job *j)
 	return 0;
 }
 
+/* A unit job: its state under its unit's lock; job_free (slot.c) on the last reference. */
+const struct pump_job_ops job_unit_ops = {
+	.info = unit_job_info,
+	.hist = unit_job_hist,
+	.lines = unit_job_lines,
+	.errors = unit_job_errors,
+	.wait = unit_job_wait,
+	.cancel = unit_job_cancel,
+	.free = job_free,
+};
+
+/* ---- the handle: every kind of job through its ops -------------------- */
+
+void pump_job_info(struct pump_job *j, struct pump_job_info *info)
+{
+	j->ops->info(j, info);
+}
+
+void pump_job_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
+{
+	j->ops->hist(j, bins);
+}
+
+size_t pump_job_lines(struct pump_job *j, struct pump_line *out, size_t max)
+{
+	return j->ops->lines(j, out, max);
+}
+
+size_t pump_job_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max)
+{
+	return j->ops->errors(j, out, max);
+}
+
+int pump_job_wait(struct pump_job *j, int timeout_ms)
+{
+	return j->ops->wait(j, timeout_ms);
+}
+
+int pump_job_cancel(struct pump_job *j)
+{
+	return j->ops->cancel(j);
+}
+
 void pump_job_get(struct pump_job *j)
 {
 	atomic_fetch_add_explicit(&j->refs, 1, memory_order_relaxed);
-}
-
-void job_free(struct pump_job *j)
-{
-	if (j->grp) {
-		group_free(j);
-		return;
-	}
-	if (j->fd >= 0)
-		close(j->fd);
-	pack_close(j);
-	pack_forget(j);
-	if (j->op && j->op->job_free)
-		j->op->job_free(j);
-	free(j->errors);
-	free(j->data);
-	free(j->lines);
-	free(j);
 }
 
 void pump_job_put(struct pump_job **jp)
@@ -390,5 +336,42 @@ void pump_job_put(struct pump_job **jp)
 		return;
 	*jp = NULL;
 	if (atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) == 1)
-		job_free(j);
+		j->ops->free(j);
+}
+
+/*
+ * A job no unit runs yet (fs/: a grep job whose patterns are compiling on
+ * a worker). Its accessors read it as queued until
+ * pump_job_placeholder_end gives it its final state; nothing is ever read
+ * or published for it. It lives on unit 0 only for that unit's lock.
+ */
+int pump_job_placeholder(struct pump_units *u, const struct pump_scan *scan,
+			 struct pump_job **out)
+{
+	struct pump_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -ENOMEM;
+	atomic_init(&j->refs, 1);
+	atomic_init(&j->cancel, false);
+	j->ops = &job_unit_ops;
+	j->p = u->unit[0];
+	j->fd = -1;
+	j->offset = scan->offset;
+	j->chunk = scan->chunk ? scan->chunk : j->p->cfg.chunk;
+	j->owner = scan->owner;
+	j->priority = scan->priority == PUMP_PRIO_DEFAULT ? PUMP_PRIO_NORMAL : scan->priority;
+	j->state = PUMP_JOB_QUEUED;
+	j->t_submit_ns = pump_now_ns();
+	*out = j;
+	return 0;
+}
+
+void pump_job_placeholder_end(struct pump_job *j, enum pump_job_state state)
+{
+	pthread_mutex_lock(&j->p->lock);
+	j->state = state;
+	j->t_end_ns = pump_now_ns();
+	pthread_cond_broadcast(&j->p->cond);
+	pthread_mutex_unlock(&j->p->lock);
 }

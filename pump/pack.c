@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * pack.c - packed jobs: many small files in one pump job, several files
+ * pack.c - packed jobs' reads (their files: pfiles.c): many small files in one pump job, several files
  * to a slot (vyre-runtime's PACKED_SLOT idea; vyre_abi.h VYRE_TILE_PACKED).
  *
  * At submit the files are planned into chunks: each file starts 16-byte
@@ -25,93 +25,6 @@
 
 #include "log.h"
 #include "pump_priv.h"
-
-#define PACK_TABLE_BYTES (VYRE_PACK_FILES_MAX * 8u)
-_Static_assert(VYRE_PACK_FILES_MAX % VYRE_PACK_FILES_PER_TILE == 0, "whole tiles of files");
-
-static uint32_t pack_round(uint32_t v)
-{
-	return (v + 15u) & ~15u;
-}
-
-/* The op table's VYRE_OPF_PACKS column (vyre_ops.h). */
-#define PACK_FLAGS_CASE(name, NAME, code, opclass, flags)                                          \
-	case VYRE_OP_##NAME:                                                                       \
-		return (flags) & VYRE_OPF_PACKS;
-
-static uint32_t pack_op_flag(uint32_t code)
-{
-	switch (code) {
-		VYRE_OPS(PACK_FLAGS_CASE)
-	}
-	return 0;
-}
-
-bool pump_op_packs(const struct pump_op *op)
-{
-	return op && pack_op_flag(op->code);
-}
-
-uint32_t pump_pack_file_max(uint32_t chunk)
-{
-	uint32_t room = chunk > PACK_TABLE_BYTES ? chunk - PACK_TABLE_BYTES : 0;
-
-	return room < PUMP_PACK_FILE_MAX ? room : PUMP_PACK_FILE_MAX;
-}
-
-int pack_plan(struct pump_job *j, const struct pump_scan *scan)
-{
-	uint32_t cap = j->chunk - PACK_TABLE_BYTES, off = 0, cnt = 0, chunk = 0;
-	uint32_t n = scan->nfiles;
-
-	if (!pump_op_packs(j->op) || j->direct || !scan->files || n > PUMP_PACK_JOB_MAX ||
-	    j->chunk <= PACK_TABLE_BYTES)
-		return -EINVAL;
-	j->pfiles = calloc(n, sizeof(*j->pfiles));
-	j->pack_first = calloc((size_t)n + 1, sizeof(*j->pack_first));
-	if (!j->pfiles || !j->pack_first)
-		return -ENOMEM;
-	j->length = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t size = scan->files[i].size;
-		if (size > pump_pack_file_max(j->chunk) || scan->files[i].fd < 0)
-			return -EINVAL;
-		if (cnt && (off + pack_round(size) > cap || cnt == VYRE_PACK_FILES_MAX)) {
-			j->pack_first[++chunk] = i;
-			off = 0;
-			cnt = 0;
-		}
-		j->pfiles[i] = (struct pump_pfile){.fd = scan->files[i].fd, .size = size, .off = off};
-		off += pack_round(size);
-		cnt++;
-		j->length += size;
-	}
-	j->npfiles = n;
-	j->chunks = n ? chunk + 1 : 0;
-	j->pack_first[j->chunks] = n;
-	j->end = j->length;
-	j->scan_end = j->end;
-	return 0;
-}
-
-/* The job's files give their fds back to the caller (a failed submit). */
-void pack_forget(struct pump_job *j)
-{
-	free(j->pfiles);
-	free(j->pack_first);
-	j->pfiles = NULL;
-	j->pack_first = NULL;
-	j->npfiles = 0;
-}
-
-void pack_close(struct pump_job *j)
-{
-	for (uint32_t i = 0; i < j->npfiles; i++) {
-		if (j->pfiles[i].fd >= 0)
-			close(j->pfiles[i].fd);
-		j->pfiles[i].fd = -1;
-	}
-}
 
 static int pack_read(struct pump *p, uint32_t slot, uint32_t i)
 {
@@ -264,48 +177,4 @@ void pack_abandon(struct pump *p, uint32_t slot)
 	pthread_mutex_unlock(&p->lock);
 	if (!j->cancel)
 		job_chunk_failed(p, j, s->index, 0, ETIMEDOUT);
-}
-
-/* p->lock held, from harvest: each file of the slot takes its tile's result. */
-void pack_harvest_locked(struct pump_job *j, const struct pump_slot *s, const struct ring_done *d)
-{
-	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
-	uint32_t vals[VYRE_PACK_FILES_MAX];
-	int err = 0;
-
-	/* each count beside the slot's sequence: a late store spins here, a lost one fails EIO */
-	if (d->status == VYRE_SLOT_DONE && ring_done_packed(d, last - first, vals)) {
-		vlog_err("pack: slot %u: the GPU's per-file counts never showed the slot's sequence "
-			 "(%llu ms); its %u files fail", d->slot, RING_TAGGED_WAIT_NS / 1000000,
-			 last - first);
-		err = EIO;
-	}
-	for (uint32_t i = first; i < last; i++) {
-		struct pump_pfile *f = &j->pfiles[i];
-		if (f->err)
-			continue;
-		if (d->status == VYRE_SLOT_DONE && !err) {
-			f->result = vals[i - first];
-			f->scanned = true;
-		} else
-			f->err = err ? err : d->error == VYRE_ERR_MASKED ? ECANCELED : pump_done_err(d);
-	}
-}
-
-size_t pump_job_files(struct pump_job *j, struct pump_file_result *out, size_t max)
-{
-	size_t n;
-
-	pthread_mutex_lock(&j->p->lock);
-	n = j->npfiles;
-	for (size_t i = 0; out && i < n && i < max; i++) {
-		const struct pump_pfile *f = &j->pfiles[i];
-		out[i] = (struct pump_file_result){.result = f->result, .bytes = f->got,
-						   .err = f->err};
-		/* cancelled (or its job ended) before its slot came: never scanned */
-		if (!f->err && !f->scanned)
-			out[i].err = j->cancel ? ECANCELED : EIO;
-	}
-	pthread_mutex_unlock(&j->p->lock);
-	return n;
 }

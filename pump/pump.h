@@ -254,6 +254,7 @@ struct pump_job_info {
 	 * done, its first chunk published, its last chunk harvested, its fence
 	 * published, its fence harvested (0 while not reached) */
 	uint64_t taken_us, read_us, published_us, harvested_us, fence_us, fence_done_us;
+	uint64_t newlines; /* grep: '\n' in the chunks folded so far (a spread job numbers lines by it) */
 };
 
 void pump_job_info(struct pump_job *j, struct pump_job_info *info);

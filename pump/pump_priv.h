@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pump_priv.h - the pump unit's insides, shared by pump.c, job.c, uring.c.
+ * pump_priv.h - the pump unit's insides, shared by the files of pump/
+ * (ARCHITECTURE.md "Threads and ownership" lists them, top to bottom:
+ * unit.c, watchdog.c, admit.c, read.c, pack.c, slot.c, pfiles.c).
  */
 #ifndef VYRE_PUMP_PRIV_H
 #define VYRE_PUMP_PRIV_H
@@ -9,6 +11,7 @@
 #include <liburing.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "arena.h"
 #include "gpu.h"
@@ -59,6 +62,12 @@ struct pump_pfile {
 	uint64_t result;
 };
 
+/* A packed file's room in its slot's region: 16-byte aligned starts. */
+static inline uint32_t pack_round(uint32_t v)
+{
+	return (v + 15u) & ~15u;
+}
+
 /* A slot as the pump thread sees it; the GPU-visible words are in ring.c. */
 enum pump_slot_state {
 	PSLOT_FREE,      /* EMPTY, region unused */
@@ -77,7 +86,7 @@ struct pump_slot {
 	uint32_t got;      /* bytes read so far (short reads resubmit the rest) */
 	uint32_t data_len; /* bytes of the chunk proper, once read */
 	bool opread;       /* an op's own read (pump_op_read), not a chunk */
-	int tail_err;      /* the read with the tail window failed: reread alone (pump.c) */
+	int tail_err;      /* the read with the tail window failed: reread alone (read.c) */
 	uint32_t pack_pending; /* a packed chunk: file reads still out */
 	void *op_ctx;      /* the op's record of what the slot holds */
 	struct pump_owner *po; /* the owner whose share counts it (pump_slot_take) */
@@ -110,10 +119,29 @@ struct pump_part {
 
 struct pump_group;
 
+/*
+ * What a kind of job does behind the handle fs/ holds (job.c dispatches
+ * every pump_job_* accessor through it): the unit job (job.c, one unit's
+ * chunks; a packed job is one too) or the spread job (group.c, spans that
+ * are unit jobs). free runs on the last reference.
+ */
+struct pump_job_ops {
+	void (*info)(struct pump_job *j, struct pump_job_info *info);
+	void (*hist)(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS]);
+	size_t (*lines)(struct pump_job *j, struct pump_line *out, size_t max);
+	size_t (*errors)(struct pump_job *j, struct pump_chunk_error *out, size_t max);
+	int (*wait)(struct pump_job *j, int timeout_ms);
+	int (*cancel)(struct pump_job *j);
+	void (*free)(struct pump_job *j);
+};
+extern const struct pump_job_ops job_unit_ops;  /* job.c */
+extern const struct pump_job_ops job_group_ops; /* group.c */
+
 struct pump_job {
 	atomic_int refs;
-	struct pump *p;
-	struct pump_group *grp; /* a job spread over units (group.c): its spans are the jobs */
+	const struct pump_job_ops *ops; /* set at creation, never changes */
+	struct pump *p;         /* its unit; NULL for a spread job */
+	struct pump_group *grp; /* a spread job's group (group.c's alone) */
 	struct pump_job *next; /* on a pump list: submitted (p->lock) or active */
 
 	/* Set by pump_submit, read-only after. */
@@ -241,7 +269,19 @@ struct pump {
 	uint64_t t_start_ns;
 };
 
-uint64_t pump_now_ns(void);
+static inline uint64_t pump_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The unit was given up on (watchdog.c); pairs with pump_die's release store. */
+static inline bool pump_is_dead(struct pump *p)
+{
+	return atomic_load_explicit(&p->dead, memory_order_acquire);
+}
 
 /* The errno a slot that did not complete records: the host's (a dead unit), else EIO. */
 static inline int pump_done_err(const struct ring_done *d)
@@ -255,28 +295,54 @@ void uring_close(struct pump *p);
 int uring_read(struct pump *p, uint32_t slot);
 int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, uint32_t len,
 		  uint64_t file_off, uint64_t tag);
-/* pack.c */
+/* pfiles.c: a packed job's files (data only) */
 int pack_plan(struct pump_job *j, const struct pump_scan *scan);
 void pack_forget(struct pump_job *j);
 void pack_close(struct pump_job *j);
-/* pump.c: a read slot's work onto the ring, with the pump's accounting */
-int pump_publish_read(struct pump *p, struct pump_job *j, uint32_t slot, struct ring_work *w);
-int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot);
-void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res);
 struct ring_done;
 void pack_harvest_locked(struct pump_job *j, const struct pump_slot *s, const struct ring_done *d);
+/* pack.c: a packed job's reads into its slots */
+int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot);
+void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res);
+void pack_abandon(struct pump *p, uint32_t slot);
 int uring_arm_wakeup(struct pump *p);
 #define URING_WAKEUP_TAG UINT64_MAX
 
-/* pump.c */
+/* unit.c: the queue fs/ submits into, and the thread's wakeup */
 int pump_queue(struct pump *p, struct pump_job *j);
 void pump_kick(struct pump *p);
-/* For ops' hooks: a free slot for j (or -EBUSY), publish with the pump's
- * accounting, start an op read of want bytes at off into the slot. */
+
+/* watchdog.c */
+int watchdog_init(struct pump *p);
+int pump_watchdog(struct pump *p, uint64_t now, int harvested);
+bool pump_fault_stalled(struct pump *p);
+
+/* admit.c */
+int pump_take_submitted(struct pump *p);
+int pump_admit(struct pump *p);
+void pump_retire(struct pump *p);
+
+/* read.c */
+#define PUMP_INLINE_READ_MAX (64u << 10) /* pump_read_inline: at most this, on the pump thread */
+#define PUMP_READ_CHECK_NS   100000000ull /* read deadlines are looked at every 100 ms */
+bool pump_reads_block(int fd);
+int pump_admit_chunk(struct pump *p, struct pump_job *j);
+int pump_reap(struct pump *p);
+int pump_read_deadlines(struct pump *p, uint64_t now);
+/* For ops' hooks: start an op read of want bytes at off into the slot. */
+int pump_op_read(struct pump *p, uint32_t slot, uint64_t off, uint32_t want);
+
+/* slot.c. For ops' hooks: a free slot for j (or -EBUSY), free it, publish
+ * with the pump's accounting. */
 int pump_slot_take(struct pump *p, struct pump_job *j);
 void pump_slot_free(struct pump *p, uint32_t slot);
 int pump_slot_publish(struct pump *p, uint32_t slot, const struct ring_work *w);
-int pump_op_read(struct pump *p, uint32_t slot, uint64_t off, uint32_t want);
+/* a read slot's work onto the ring, with the pump's accounting */
+int pump_publish_read(struct pump *p, struct pump_job *j, uint32_t slot, struct ring_work *w);
+bool pump_slot_may(const struct pump *p, const struct pump_job *j);
+struct pump_owner *pump_owner_get(struct pump *p, uint32_t id);
+void pump_owner_put(struct pump *p, struct pump_job *j);
+void pump_harvest_one(void *ctx, const struct ring_done *d);
 
 /* fold.c */
 void fold_part(struct pump *p, struct pump_job *j, struct pump_part *part);
@@ -286,7 +352,7 @@ void fold_lines(struct pump_job *j, const struct pump_part *part);
 void part_free(struct pump_part *part);
 int part_add_line(struct pump_part *part, uint64_t pos, uint64_t nl);
 
-/* job.c */
+/* slot.c: the pump thread's half of a job */
 void job_end(struct pump *p, struct pump_job *j);
 void job_chunk_failed(struct pump *p, struct pump_job *j, uint64_t index, uint64_t off,
 		      int err);
@@ -294,6 +360,11 @@ void job_chunk_failed(struct pump *p, struct pump_job *j, uint64_t index, uint64
 void job_chunk_failed_once(struct pump *p, struct pump_job *j, uint64_t index, uint64_t off,
 			   int err);
 void job_free(struct pump_job *j);
+/* a slot's (or the active list's) reference to a unit job */
+void job_hold(struct pump_job *j);
+void job_drop(struct pump_job **jp);
+
+/* job.c */
 int job_file_size(int fd, uint64_t *size);
 struct timespec;
 void job_deadline(struct timespec *until, int timeout_ms);

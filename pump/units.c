@@ -192,14 +192,17 @@ uint32_t units_pick(struct pump_units *u)
 
 int pump_units_submit(struct pump_units *u, const struct pump_scan *scan, struct pump_job **out)
 {
+	uint32_t first;
 	int ret;
 
 	if (u->n == 1)
 		return pump_submit(u->unit[0], scan, out);
 	pthread_rwlock_rdlock(&u->rw);
-	ret = u->closing ? -ESHUTDOWN : group_submit(u, scan, out);
+	/* one pick per job: a spread job's first span, or the whole job */
+	first = u->closing ? 0 : units_pick(u);
+	ret = u->closing ? -ESHUTDOWN : group_submit(u, scan, first, out);
 	if (ret == -ENOTUNIQ) /* too small to spread */
-		ret = pump_submit(u->unit[units_pick(u)], scan, out);
+		ret = pump_submit(u->unit[first], scan, out);
 	pthread_rwlock_unlock(&u->rw);
 	return ret;
 }

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * units.h - the units' insides, shared by units.c and group.c (and job.c,
- * whose accessors read a spread job through group.c).
+ * units.h - the units' insides, shared by units.c and group.c.
  */
 #ifndef VYRE_UNITS_H
 #define VYRE_UNITS_H
@@ -25,14 +24,12 @@ struct pump_units {
 
 uint32_t units_pick(struct pump_units *u);
 
-/* group.c: a job spread over the units as spans. -ENOTUNIQ: too small to spread. */
-int group_submit(struct pump_units *u, const struct pump_scan *scan, struct pump_job **out);
-void group_info(struct pump_job *j, struct pump_job_info *info);
-void group_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS]);
-size_t group_lines(struct pump_job *j, struct pump_line *out, size_t max);
-size_t group_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max);
-int group_wait(struct pump_job *j, int timeout_ms);
-int group_cancel(struct pump_job *j);
-void group_free(struct pump_job *j);
+/*
+ * group.c: a job spread over the units as spans, the first on unit first
+ * (units_pick's). -ENOTUNIQ: too small to spread. Its handle reads through
+ * job_group_ops.
+ */
+int group_submit(struct pump_units *u, const struct pump_scan *scan, uint32_t first,
+		 struct pump_job **out);
 
 #endif

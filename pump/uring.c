@@ -100,7 +100,7 @@ int uring_read(struct pump *p, uint32_t slot)
 	 * ~225 us of a job's ~460 us on the H100 (taken_us -> read_us).
 	 */
 	if ((p->async && !j->direct && len >= URING_ASYNC_MIN) || j->reads_block)
-		sqe->flags |= IOSQE_ASYNC; /* reads_block: never issued inline (pump.c) */
+		sqe->flags |= IOSQE_ASYNC; /* reads_block: never issued inline (read.c) */
 	io_uring_sqe_set_data64(sqe, slot);
 	p->pending_sqes++;
 	return 0;
@@ -109,7 +109,7 @@ int uring_read(struct pump *p, uint32_t slot)
 /*
  * A file without non-blocking reads (FUSE, virtiofs, 9p: RWF_NOWAIT fails
  * EOPNOTSUPP) is read only by io-wq workers, as a chunk's is (reads_block,
- * pump.c): issued inline, a read of a source that never answers blocks the
+ * read.c): issued inline, a read of a source that never answers blocks the
  * pump thread in io_uring_submit. A packed job's files may lie on several
  * filesystems, so each read asks its file; a one-byte RWF_NOWAIT read
  * never blocks: it fails, or copies a cached byte.

@@ -760,7 +760,7 @@ static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
 /*
  * A packed slot is harvested: each file takes its word (pack.c), cut at
  * max=; a file marked VYRE_PACK_OVER runs again alone. The accounting
- * pump.c does for other packed ops is done here (grep's harvest hook).
+ * slot.c does for other packed ops is done here (grep's harvest hook).
  */
 static int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 {
@@ -899,7 +899,7 @@ static bool grep_cont_failed(struct pump *p, struct pump_job *j, struct grep_con
 	}
 	if (j->direct)
 		next &= ~4095ull;
-	/* a read past its deadline (pump.c): a smaller one would wait as long */
+	/* a read past its deadline (read.c): a smaller one would wait as long */
 	if (next > c->skip && err != ETIMEDOUT) {
 		c->cap = next - c->skip;
 		c->retry = true;

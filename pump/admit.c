@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: MIT
+/*
+ * admit.c - admission on the pump thread: new jobs taken from the
+ * queue (batch ids), their data regions placed, the next chunk's job
+ * picked (priority levels with starvation turns, then the owner holding
+ * the fewest slots, round-robin), fences, a dead unit's rest, and retire.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pump_priv.h"
+
+/* New jobs: give each a batch id (its fence, pattern and GPU tenant id). */
+int pump_take_submitted(struct pump *p)
+{
+	struct pump_job *list, *j;
+	int n = 0;
+
+	pthread_mutex_lock(&p->lock);
+	list = p->submitted;
+	while (list && p->nbatch_free) {
+		j = list;
+		list = j->next;
+		j->batch = p->batch_free[--p->nbatch_free];
+		atomic_fetch_sub_explicit(&p->queued, 1, memory_order_relaxed);
+		j->state = PUMP_JOB_RUNNING;
+		j->t_taken_ns = pump_now_ns();
+		j->next = p->active;
+		p->active = j;
+		n++;
+	}
+	p->submitted = list;
+	if (!list)
+		p->submitted_tail = &p->submitted;
+	if (p->stopping) /* shutting down: what runs is cancelled, not drained */
+		for (j = p->active; j; j = j->next)
+			atomic_store(&j->cancel, true);
+	pthread_mutex_unlock(&p->lock);
+
+	for (j = p->active; j && n; j = j->next, n--) {
+		j->po = pump_owner_get(p, j->owner);
+		j->reads_block = j->fd >= 0 && pump_reads_block(j->fd);
+		ring_mask_tenant(p->ring, j->batch, false);
+	}
+	return n;
+}
+
+static bool job_has_chunks(const struct pump_job *j)
+{
+	if (j->pfiles)
+		return !j->cancel && j->next_index < j->chunks;
+	return !j->cancel && !j->stop_admit && j->next_off < j->end;
+}
+
+static bool job_op_busy(const struct pump_job *j)
+{
+	return j->op->busy && j->op->busy(j);
+}
+
+/*
+ * The job's data region goes into the pool before its first chunk; while
+ * the pool is full the job waits (its chunks are not admitted) until a job
+ * ending frees a region.
+ */
+static bool pump_job_place(struct pump *p, struct pump_job *j)
+{
+	if (!j->data_len || j->data_placed)
+		return true;
+	if (ring_data_alloc(p->ring, j->data_len, &j->data_off))
+		return false;
+	ring_data_write(p->ring, j->data_off, j->data, j->data_len);
+	j->data_placed = true;
+	return true;
+}
+
+/*
+ * The fence goes in once every chunk of the job is published or failed; it
+ * completes on the GPU only after those slots are done.
+ */
+static int pump_admit_fence(struct pump *p, struct pump_job *j)
+{
+	int slot = pump_slot_take(p, j);
+	int ret;
+
+	if (slot < 0)
+		return slot;
+	struct ring_work w = {
+		.opcode = VYRE_OP_BATCH_FENCE,
+		.tenant = VYRE_TENANT_BITS, /* never masked: a cancelled job still fences */
+		.arg0 = j->batch,
+		.arg1 = (uint32_t)j->published_total,
+		.batch = VYRE_NO_BATCH,
+	};
+	ret = ring_publish(p->ring, (uint32_t)slot, &w);
+	if (ret) {
+		pump_slot_free(p, (uint32_t)slot);
+		return ret;
+	}
+	p->slots[slot].state = PSLOT_PUBLISHED;
+	p->slots[slot].fence = true;
+	j->fence_published = true;
+	pthread_mutex_lock(&p->lock);
+	j->t_fence_ns = pump_now_ns();
+	p->slots_published++;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+/*
+ * A level passed over this many times while it had chunks ready gets the
+ * next slot: vyre-runtime's starvation counter. At 8, an idle scan beside
+ * a stream of normal jobs still gets one slot in nine.
+ */
+#define PUMP_STARVE_TURNS 8
+
+/*
+ * The job that gets the next free slot. By priority level first, unless a
+ * lower level has starved PUMP_STARVE_TURNS times; within a level, a job
+ * of the owner holding the fewest slots, the first such in round-robin
+ * order from p->rr. So a user with 200 jobs gets as many slots as a user
+ * with one, then one owner's jobs take turns.
+ */
+static struct pump_job *pump_next_chunk_job(struct pump *p)
+{
+	struct pump_job *start = p->rr ? p->rr : p->active, *j = start;
+	struct pump_job *best[PUMP_PRIO_LEVELS] = {0};
+	uint32_t held_best[PUMP_PRIO_LEVELS];
+	int level = -1;
+
+	if (!j)
+		return NULL;
+	do {
+		/* a job whose data region finds no room yet waits its turn, as
+		 * does one whose owner holds all but the reserve */
+		if (job_has_chunks(j) && pump_slot_may(p, j) && pump_job_place(p, j)) {
+			int l = (int)j->priority - PUMP_PRIO_CRITICAL;
+			uint32_t held = j->po ? j->po->slots : 0;
+			if (!best[l] || held < held_best[l]) {
+				best[l] = j;
+				held_best[l] = held;
+			}
+		}
+		j = j->next ? j->next : p->active;
+	} while (j != start);
+	for (int l = 0; l < PUMP_PRIO_LEVELS; l++) {
+		if (!best[l])
+			continue;
+		if (level < 0)
+			level = l; /* the most urgent level with work */
+		else if (p->starved[l] >= PUMP_STARVE_TURNS) {
+			level = l; /* a starved lower level takes this one */
+			break;
+		}
+	}
+	if (level < 0)
+		return NULL;
+	for (int l = level + 1; l < PUMP_PRIO_LEVELS; l++)
+		if (best[l])
+			p->starved[l]++;
+	p->starved[level] = 0;
+	return best[level];
+}
+
+/*
+ * A dead unit scans nothing more: the job's chunks not yet admitted fail
+ * ETIMEDOUT too (a packed chunk's files with it), so chunks_done plus
+ * chunks_failed still add up to chunks. The failed list names the first
+ * PUMP_DEAD_LISTED of them, then they are only counted: a 1 TiB scan of
+ * 64 KiB chunks would otherwise list 16 M records (400 MB). A cancelled
+ * job's rest is not a failure, nor what max= no longer needs. The rest
+ * are the job's last chunks, so the ordered fold needs no skips for them
+ * (pump_retire flushes it).
+ */
+#define PUMP_DEAD_LISTED 4096u
+
+static void pump_job_fail_rest(struct pump *p, struct pump_job *j)
+{
+	uint64_t rest;
+
+	for (uint32_t n = 0; job_has_chunks(j) && n < PUMP_DEAD_LISTED; n++) {
+		if (j->pfiles) {
+			uint32_t first = j->pack_first[j->next_index];
+			uint32_t last = j->pack_first[j->next_index + 1];
+
+			pthread_mutex_lock(&p->lock);
+			for (uint32_t i = first; i < last; i++)
+				if (!j->pfiles[i].err)
+					j->pfiles[i].err = ETIMEDOUT;
+			pthread_mutex_unlock(&p->lock);
+			job_chunk_failed(p, j, j->next_index++, 0, ETIMEDOUT);
+			continue;
+		}
+		job_chunk_failed(p, j, j->next_index++, j->next_off, ETIMEDOUT);
+		j->next_off += j->chunk;
+	}
+	if (!job_has_chunks(j) || j->pfiles) /* a packed job has at most 4096 chunks */
+		return;
+	rest = (j->end - j->next_off + j->chunk - 1) / j->chunk;
+	j->next_index += rest;
+	j->next_off = j->end;
+	pthread_mutex_lock(&p->lock);
+	j->chunks_failed += rest;
+	p->chunks_failed += rest;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * Admission on a dead unit: nothing is published again (the GPU may still
+ * touch its slots). The op drops what it keeps (grep's reruns and open
+ * lines), the rest of every job fails, and each job counts as fenced, so
+ * it ends once its reads in flight are back.
+ */
+static int pump_admit_dead(struct pump *p)
+{
+	for (struct pump_job *j = p->active; j; j = j->next) {
+		if (j->op->admit)
+			j->op->admit(p, j);
+		pump_job_fail_rest(p, j);
+		j->fence_published = true;
+		j->fence_done = true;
+	}
+	return 0;
+}
+
+/* Fences first (they finish jobs), then one chunk per job in turn. */
+int pump_admit(struct pump *p)
+{
+	int n = 0;
+
+	if (pump_is_dead(p))
+		return pump_admit_dead(p);
+	for (struct pump_job *j = p->active; j; j = j->next) {
+		if (j->cancel) /* cancel reaches the GPU through the tenant mask */
+			ring_mask_tenant(p->ring, j->batch, true);
+		if (j->op->admit) /* an op's reruns and reads come before new chunks */
+			n += j->op->admit(p, j);
+		if (p->slots_free && !j->fence_published && !job_has_chunks(j) && j->reads == 0 &&
+		    !job_op_busy(j) && pump_admit_fence(p, j) == 0)
+			n++;
+	}
+	while (p->slots_free) {
+		struct pump_job *j = pump_next_chunk_job(p);
+		if (!j)
+			break;
+		p->rr = j->next ? j->next : p->active;
+		if (pump_admit_chunk(p, j) < 0)
+			return n;
+		n++;
+	}
+	return n;
+}
+
+/* Jobs whose fence and every slot are harvested leave the active list. */
+static void pump_tally_job(struct pump *p, const struct pump_job *j);
+
+void pump_retire(struct pump *p)
+{
+	struct pump_job **pp = &p->active;
+
+	while (*pp) {
+		struct pump_job *j = *pp;
+		if (!j->fence_done || j->published || j->reads) {
+			pp = &j->next;
+			continue;
+		}
+		*pp = j->next;
+		if (p->rr == j)
+			p->rr = j->next;
+		ring_mask_tenant(p->ring, j->batch, false);
+		p->batch_free[p->nbatch_free++] = j->batch;
+		pump_owner_put(p, j);
+		if (j->data_placed)
+			ring_data_free(p->ring, j->data_off, j->data_len);
+		if (j->op->result == PUMP_RESULT_FOLD)
+			fold_flush(p, j);
+		j->data_placed = false;
+		pump_tally_job(p, j);
+		job_end(p, j);
+		job_drop(&j);
+	}
+}
+
+/* An ended job's counts go to its owner's tally (pump thread). */
+static void pump_tally_job(struct pump *p, const struct pump_job *j)
+{
+	struct pump_tally *t;
+
+	pthread_mutex_lock(&p->lock);
+	for (t = p->tallies; t && t->owner != j->owner; t = t->next)
+		;
+	if (!t && (t = calloc(1, sizeof(*t)))) {
+		t->owner = j->owner;
+		t->next = p->tallies;
+		p->tallies = t;
+	}
+	if (t) { /* without memory the owner's view stays short, never another's */
+		t->chunks_done += j->chunks_done;
+		t->chunks_failed += j->chunks_failed;
+		t->bytes += j->bytes_done;
+	}
+	pthread_mutex_unlock(&p->lock);
+}

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: MIT
+/*
+ * slot.c - the ring's slots as the pump thread sees them: take, free,
+ * publish, harvest; each owner's share of them; and the pump-thread half
+ * of a job (a chunk failed, the job ended, freed). Below admit.c and
+ * read.c: calls only down (ring.c, pfiles.c, arena.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pump_priv.h"
+
+static void pump_owner_drop(struct pump *p, struct pump_owner *o);
+
+void pump_slot_free(struct pump *p, uint32_t slot)
+{
+	struct pump_slot *s = &p->slots[slot];
+
+	/* the kernel still reads into its region: freed when that read returns */
+	if (s->abandoned)
+		return;
+	if (s->po) {
+		s->po->slots--;
+		pump_owner_drop(p, s->po);
+	}
+	job_drop(&s->job);
+	memset(s, 0, sizeof(*s));
+	p->slots_free++;
+}
+
+/*
+ * The last PUMP_SLOTS_RESERVE free slots go only to an owner holding fewer
+ * than that many: work that keeps its slots for long (grep lines=1 over a
+ * chunk where every line matches reruns it for minutes on lavapipe; a read
+ * from a file that never answers) never holds the whole ring, so another
+ * owner's job gets its chunk and its fence slot at once. Issue 21 item 8:
+ * another user's tiny job waited 70-120 s for a slot to come free. An
+ * owner over the line waits for its own slots, which its work frees.
+ */
+static uint32_t pump_slots_reserve(const struct pump *p)
+{
+	return p->cfg.slots >= 8 ? PUMP_SLOTS_RESERVE : p->cfg.slots / 4;
+}
+
+bool pump_slot_may(const struct pump *p, const struct pump_job *j)
+{
+	uint32_t reserve = pump_slots_reserve(p);
+
+	return !j->po || p->slots_free > reserve || j->po->slots < reserve;
+}
+
+int pump_slot_take(struct pump *p, struct pump_job *j)
+{
+	if (!pump_slot_may(p, j))
+		return -EBUSY;
+	for (uint32_t i = 0; i < p->cfg.slots; i++) {
+		if (p->slots[i].state != PSLOT_FREE)
+			continue;
+		p->slots_free--;
+		job_hold(j);
+		p->slots[i].job = j;
+		p->slots[i].po = j->po;
+		if (j->po)
+			j->po->slots++;
+		return (int)i;
+	}
+	return -EBUSY;
+}
+
+/* The owner record of a newly active job; NULL only without memory (then unfair, not wrong). */
+struct pump_owner *pump_owner_get(struct pump *p, uint32_t id)
+{
+	struct pump_owner *o;
+
+	for (o = p->owners; o; o = o->next)
+		if (o->id == id)
+			break;
+	if (!o) {
+		o = calloc(1, sizeof(*o));
+		if (!o)
+			return NULL;
+		o->id = id;
+		o->next = p->owners;
+		p->owners = o;
+	}
+	o->jobs++;
+	return o;
+}
+
+/* An owner goes once it has no active job and holds no slot (an abandoned read's). */
+static void pump_owner_drop(struct pump *p, struct pump_owner *o)
+{
+	struct pump_owner **pp;
+
+	if (o->jobs || o->slots)
+		return;
+	for (pp = &p->owners; *pp != o; pp = &(*pp)->next)
+		;
+	*pp = o->next;
+	free(o);
+}
+
+void pump_owner_put(struct pump *p, struct pump_job *j)
+{
+	struct pump_owner *o = j->po;
+
+	j->po = NULL;
+	if (!o)
+		return;
+	o->jobs--;
+	pump_owner_drop(p, o);
+}
+
+/*
+ * A read slot's work goes on the ring (the op's pack hook first): the
+ * read is over either way, the slot is published unless ret says not.
+ */
+int pump_publish_read(struct pump *p, struct pump_job *j, uint32_t slot, struct ring_work *w)
+{
+	int ret = pump_is_dead(p) ? -ETIMEDOUT : j->op->pack ? j->op->pack(p, slot, w) : 0;
+
+	if (!ret)
+		ret = ring_publish(p->ring, slot, w);
+	j->reads--;
+	pthread_mutex_lock(&p->lock);
+	p->slots_reading--;
+	if (!ret)
+		p->slots_published++;
+	if (!j->t_published_ns)
+		j->t_published_ns = pump_now_ns();
+	pthread_mutex_unlock(&p->lock);
+	return ret;
+}
+
+int pump_slot_publish(struct pump *p, uint32_t slot, const struct ring_work *w)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	int ret = pump_is_dead(p) ? -ETIMEDOUT : ring_publish(p->ring, slot, w);
+
+	if (ret)
+		return ret;
+	s->state = PSLOT_PUBLISHED;
+	j->published++;
+	if (w->batch != VYRE_NO_BATCH)
+		j->published_total++; /* the fence counts it */
+	pthread_mutex_lock(&p->lock);
+	p->slots_published++;
+	pthread_mutex_unlock(&p->lock);
+	return 0;
+}
+
+void pump_harvest_one(void *ctx, const struct ring_done *d)
+{
+	struct pump *p = ctx;
+	struct pump_slot *s = &p->slots[d->slot];
+	struct pump_job *j = s->job;
+
+	if (!s->fence && j->op->harvest) {
+		pthread_mutex_lock(&p->lock);
+		p->slots_published--;
+		j->published--;
+		j->t_harvested_ns = pump_now_ns();
+		pthread_mutex_unlock(&p->lock);
+		if (j->op->harvest(p, d->slot, d) > 0)
+			s->state = PSLOT_HELD;
+		else
+			pump_slot_free(p, d->slot);
+		return;
+	}
+	/* the bins beside the slot's sequence, before the lock: a late store spins here */
+	bool hist = !s->fence && d->status == VYRE_SLOT_DONE && j->op->result == PUMP_RESULT_HIST;
+	uint32_t bins[VYRE_HIST_BINS];
+	int lost = hist ? ring_done_bins(d, bins) : 0;
+
+	pthread_mutex_lock(&p->lock);
+	p->slots_published--;
+	if (s->fence) {
+		j->epoch = d->epoch;
+		j->fence_done = true;
+		j->t_fence_done_ns = pump_now_ns();
+	} else {
+		j->published--;
+		j->t_harvested_ns = pump_now_ns();
+		if (d->status == VYRE_SLOT_DONE && !lost) {
+			j->chunks_done++;
+			j->bytes_done += s->data_len;
+			p->chunks_done++;
+			p->bytes_scanned += s->data_len;
+			if (hist)
+				for (int b = 0; b < VYRE_HIST_BINS; b++)
+					j->hist[b] += bins[b];
+			else
+				j->result += d->result;
+		}
+		if (j->pfiles)
+			pack_harvest_locked(j, s, d);
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (lost) {
+		vlog_err("pump: slot %u: the GPU's bins never showed the slot's sequence (%llu ms); "
+			 "chunk %llu fails", d->slot, RING_TAGGED_WAIT_NS / 1000000,
+			 (unsigned long long)s->index);
+		job_chunk_failed(p, j, s->index, s->file_off, EIO);
+	}
+	if (!s->fence && d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
+		job_chunk_failed(p, j, s->index, s->file_off, pump_done_err(d));
+	pump_slot_free(p, d->slot);
+}
+
+void job_chunk_failed(struct pump *p, struct pump_job *j, uint64_t index, uint64_t off, int err)
+{
+	pthread_mutex_lock(&p->lock);
+	j->chunks_failed++;
+	p->chunks_failed++;
+	if (j->nerrors == j->errors_cap) {
+		size_t cap = j->errors_cap ? 2 * j->errors_cap : 8;
+		struct pump_chunk_error *e = realloc(j->errors, cap * sizeof(*e));
+		if (e) {
+			j->errors = e;
+			j->errors_cap = cap;
+		}
+	}
+	if (j->nerrors < j->errors_cap)
+		j->errors[j->nerrors++] = (struct pump_chunk_error){index, off, err};
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * A read of bytes another chunk owns (grep's continuation of a line into
+ * the next chunk) fails that chunk, which its own read of them usually
+ * does too: one entry either way. Failures are few: a scan is enough.
+ */
+void job_chunk_failed_once(struct pump *p, struct pump_job *j, uint64_t index, uint64_t off,
+			   int err)
+{
+	bool listed = false;
+
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < j->nerrors && !listed; i++)
+		listed = j->errors[i].index == index;
+	pthread_mutex_unlock(&p->lock);
+	if (!listed)
+		job_chunk_failed(p, j, index, off, err);
+}
+
+/*
+ * Pump thread: the job's fence and every slot are harvested. The file is
+ * closed after the job is reported ended: a close can be a round trip to
+ * the filesystem (a FLUSH on FUSE or virtiofs, ~230 us on the H200 VM)
+ * that no reader of the job should wait for. The caller holds a reference.
+ */
+void job_end(struct pump *p, struct pump_job *j)
+{
+	pthread_mutex_lock(&p->lock);
+	if (j->cancel)
+		j->state = PUMP_JOB_CANCELLED;
+	else
+		j->state = j->chunks_failed ? PUMP_JOB_FAILED : PUMP_JOB_DONE;
+	j->t_end_ns = pump_now_ns();
+	p->jobs_active--;
+	if (j->state == PUMP_JOB_FAILED)
+		p->jobs_failed++;
+	else
+		p->jobs_done++;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	if (j->on_end)
+		j->on_end(j->on_end_arg);
+	if (j->fd >= 0)
+		close(j->fd);
+	j->fd = -1;
+	pack_close(j); /* a packed job's files, likewise after the end is reported */
+}
+
+void job_free(struct pump_job *j)
+{
+	if (j->fd >= 0)
+		close(j->fd);
+	pack_close(j);
+	pack_forget(j);
+	if (j->op && j->op->job_free)
+		j->op->job_free(j);
+	free(j->errors);
+	free(j->data);
+	free(j->lines);
+	free(j);
+}
+
+void job_hold(struct pump_job *j)
+{
+	atomic_fetch_add_explicit(&j->refs, 1, memory_order_relaxed);
+}
+
+/* As pump_job_put, for a unit job, without going up to the handle (job.c). */
+void job_drop(struct pump_job **jp)
+{
+	struct pump_job *j = *jp;
+
+	*jp = NULL;
+	if (j && atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) == 1)
+		job_free(j);
+}

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: MIT
+/*
+ * unit.c - one pump unit: one GPU, its ring, arena, io_uring and
+ * the one thread that owns them; create and destroy, the queue fs/ submits
+ * into, and info.
+ *
+ * The thread admits chunks only into free slots (admit.c); a read's
+ * completion publishes its slot (read.c); a harvested slot is summed into
+ * its job and freed (slot.c). It sleeps in io_uring (reads or the wakeup
+ * eventfd) and polls the ring only while GPU work is outstanding.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pump_priv.h"
+
+/*
+ * Stopping: what runs is cancelled, and its slots come back within a
+ * launch or two. A device that stops answering must not hang unmount, so
+ * after PUMP_STOP_GRACE_NS the thread leaves whatever is still out.
+ */
+#define PUMP_STOP_GRACE_NS (5ull * 1000000000ull)
+
+static bool pump_should_exit(struct pump *p)
+{
+	bool stop;
+	uint64_t since;
+
+	pthread_mutex_lock(&p->lock);
+	stop = p->stopping && !p->submitted;
+	since = p->t_stop_ns;
+	pthread_mutex_unlock(&p->lock);
+	if (!stop)
+		return false;
+	if (!p->active)
+		return true;
+	if (pump_now_ns() - since < PUMP_STOP_GRACE_NS)
+		return false;
+	vlog_err("pump: %u slots still out %llu s after stop; leaving them (device hung?)",
+		 ring_outstanding(p->ring), PUMP_STOP_GRACE_NS / 1000000000ull);
+	return true;
+}
+
+/*
+ * Spins up to PUMP_IDLE_SPIN_NS for a submitted job or a completion;
+ * true if one came. Measured on the H200: a 4 KiB job's eventfd wakeup of
+ * the sleeping pump thread was a visible part of taken_us.
+ */
+#define PUMP_IDLE_SPIN_NS 50000ull
+
+static bool pump_spin_for_work(struct pump *p)
+{
+	uint64_t until = pump_now_ns() + PUMP_IDLE_SPIN_NS;
+
+	do {
+		if (atomic_load_explicit(&p->queued, memory_order_acquire) ||
+		    io_uring_cq_ready(&p->uring))
+			return true;
+		for (int i = 0; i < 64; i++)
+			__builtin_ia32_pause();
+	} while (pump_now_ns() < until);
+	return false;
+}
+
+/*
+ * The GPU counts executions per opclass in 32-bit words, which wrap in
+ * minutes at ring speed (4.8 M slots/s); the host adds each word's change
+ * (mod 2^32) into 64-bit counters every PUMP_COUNT_OPS_NS, far more often
+ * than once per wrap (15 minutes at that rate), and whenever pump_info
+ * asks. Not at every harvest: the words live in device memory, and reading
+ * them cost a 4 KiB job ~56 us of PCIe round trips on the H200.
+ */
+#define PUMP_COUNT_OPS_NS (100ull * 1000000ull)
+static void pump_count_ops_locked(struct pump *p)
+{
+	p->t_ops_counted_ns = pump_now_ns();
+	for (uint32_t c = 0; c < VYRE_OPCLASSES; c++) {
+		uint32_t now = ring_op_count(p->ring, c);
+		p->op_exec[c] += (uint32_t)(now - p->op_seen[c]);
+		p->op_seen[c] = now;
+	}
+}
+
+static void pump_count_ops(struct pump *p)
+{
+	pthread_mutex_lock(&p->lock); /* pump_info adds too: one adder at a time */
+	pump_count_ops_locked(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void *pump_thread(void *arg)
+{
+	struct pump *p = arg;
+	int idle_polls = 0;
+
+	p->wakeup_unarmed = uring_arm_wakeup(p) != 0;
+	for (;;) {
+		int progress = pump_take_submitted(p);
+		progress += pump_admit(p);
+		if (p->pending_sqes) {
+			int ret = io_uring_submit(&p->uring);
+			if (ret >= 0)
+				p->pending_sqes = 0;
+			else if (ret != -EAGAIN && ret != -EBUSY && ret != -EINTR)
+				vlog_err("pump: io_uring_submit failed (%d)", ret);
+			/* else the SQEs stay queued: reaping frees room, the next pass submits */
+		}
+		progress += pump_reap(p);
+		progress += pump_read_deadlines(p, pump_now_ns());
+		int harvested = ring_harvest(p->ring, pump_harvest_one, p);
+		progress += harvested;
+		uint64_t now = pump_now_ns();
+		if (now - p->t_ops_counted_ns > PUMP_COUNT_OPS_NS)
+			pump_count_ops(p);
+		progress += pump_watchdog(p, now, harvested);
+		pump_retire(p);
+		if (!pump_fault_stalled(p) && ring_kick(p->ring) < 0)
+			vlog_err("pump: launching the megakernel failed");
+		if (pump_should_exit(p))
+			break;
+		if (progress || p->pending_sqes) {
+			idle_polls = 0;
+			continue;
+		}
+		if (ring_outstanding(p->ring)) {
+			/*
+			 * GPU work is out: poll its done words. On a CPU device
+			 * the polling would take a core from the "GPU" itself, so
+			 * sleep on the launch instead (1 ms at most, so a new job
+			 * waits no longer than that).
+			 */
+			if (p->fault_stalled) { /* nothing runs to wait on */
+				struct timespec ms = {.tv_nsec = 1000000};
+				nanosleep(&ms, NULL);
+			} else if (p->gpu->is_cpu)
+				ring_wait_launch(p->ring, 1000000);
+			else if (++idle_polls > 64)
+				sched_yield();
+			continue;
+		}
+		/*
+		 * Nothing on the GPU. On a GPU device, spin a little first: a
+		 * shell's next job usually comes within microseconds, and an
+		 * eventfd wakeup of a sleeping thread costs more than that.
+		 */
+		if (!p->gpu->is_cpu && pump_spin_for_work(p))
+			continue;
+		/* Sleep until a read completes or a job comes (the eventfd read). */
+		struct io_uring_cqe *cqe;
+		int ret;
+		if (p->wakeup_unarmed || p->slots_reading) {
+			/* no eventfd read in flight: do not sleep long; reads out:
+			 * wake for their deadlines */
+			struct __kernel_timespec ts = {
+			    .tv_nsec = p->wakeup_unarmed ? 1000000 : (long long)PUMP_READ_CHECK_NS};
+			ret = io_uring_wait_cqe_timeout(&p->uring, &cqe, &ts);
+		} else {
+			ret = io_uring_wait_cqe(&p->uring, &cqe);
+		}
+		if (ret < 0 && ret != -EINTR && ret != -ETIME && ret != -EAGAIN) {
+			vlog_err("pump: waiting on io_uring failed (%d)", ret);
+			struct timespec pause = {.tv_nsec = 1000000};
+			nanosleep(&pause, NULL);
+		}
+	}
+	return NULL;
+}
+
+static int pump_pick_mode(struct pump *p)
+{
+	struct gpu *g = p->gpu;
+	uint64_t need = (uint64_t)p->cfg.slots * ((uint64_t)p->cfg.chunk + arena_tail(p->cfg.chunk));
+
+	switch (p->cfg.kernel) {
+	case PUMP_KERNEL_PERSISTENT:
+		if (g->is_cpu) {
+			vlog_err("kernel=persistent: %s is a CPU device, where a spinning kernel "
+				 "cannot run (lavapipe caps loops); use kernel=relaunch",
+				 g->name);
+			return -ENOTSUP;
+		}
+		if (g->bar_bytes < need) {
+			vlog_err("kernel=persistent: %s has no DEVICE_LOCAL|HOST_VISIBLE heap of "
+				 "%llu MiB; use kernel=relaunch or fewer slots",
+				 g->name, (unsigned long long)(need >> 20));
+			return -ENOTSUP;
+		}
+		p->mode = RING_PERSISTENT;
+		break;
+	case PUMP_KERNEL_RELAUNCH:
+		p->mode = RING_RELAUNCH;
+		break;
+	default:
+		/*
+		 * Relaunch, by measurement: on both GPUs measured (H100, H200)
+		 * it scans faster, 37 vs 30 and 42 vs 33 GB/s, with the same
+		 * small-job latency (H200 p50 161 vs 175 us). The persistent
+		 * kernel's arena is in BAR, and CPU writes into BAR cap at
+		 * ~34 GB/s while the GPU reads host memory at ~48
+		 * (ARCHITECTURE.md, platform fact 9). Persistent stays for
+		 * kernel=persistent.
+		 */
+		p->mode = RING_RELAUNCH;
+		break;
+	}
+	return 0;
+}
+
+int pump_create(const struct pump_config *cfg, struct pump **out)
+{
+	struct pump *p = calloc(1, sizeof(*p));
+	int ret;
+
+	if (!p)
+		return -ENOMEM;
+	p->cfg = *cfg;
+	p->efd = -1;
+	p->submitted_tail = &p->submitted;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* pump_job_wait's clock */
+	pthread_cond_init(&p->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	p->t_start_ns = pump_now_ns();
+	ret = watchdog_init(p);
+	if (ret)
+		goto out_destroy;
+	if (!cfg->slots || cfg->slots > PUMP_SLOTS_MAX || cfg->chunk < PUMP_CHUNK_MIN ||
+	    cfg->chunk > PUMP_CHUNK_MAX || (cfg->chunk & (cfg->chunk - 1))) {
+		vlog_err("pump: slots=%u chunk=%u out of range (slots 1-%u, chunk a power of two "
+			 "4K-64M)",
+			 cfg->slots, cfg->chunk, PUMP_SLOTS_MAX);
+		ret = -EINVAL;
+		goto out_destroy;
+	}
+	ret = gpu_open(cfg->device, &p->gpu);
+	if (ret)
+		goto out_destroy;
+	ret = pump_pick_mode(p);
+	if (ret)
+		goto out_destroy;
+	ret = arena_create(p->gpu, cfg->slots, cfg->chunk, p->mode == RING_PERSISTENT, &p->arena);
+	if (ret)
+		goto out_destroy;
+	ret = ring_create(p->gpu, cfg->slots, p->mode, p->arena.buf.addr, &p->ring);
+	if (ret)
+		goto out_destroy;
+	ret = uring_open(p);
+	if (ret)
+		goto out_destroy;
+	/* measured: IOSQE_ASYNC pays on 16 cores, not on 2 (ARCHITECTURE.md, fact 5) */
+	p->async = cfg->async < 0 ? sysconf(_SC_NPROCESSORS_ONLN) > 4 : cfg->async;
+	if (p->registered)
+		p->ingest = p->async ? "read_fixed_async+host_import" : "read_fixed+host_import";
+	else
+		p->ingest = p->async ? "read_async+bar" : "read+bar";
+	p->efd = eventfd(0, EFD_CLOEXEC);
+	p->slots = calloc(cfg->slots, sizeof(*p->slots));
+	p->batch_free = calloc(VYRE_MAX_BATCHES, sizeof(*p->batch_free));
+	if (!p->arena.host) {
+		p->bounce = malloc(PUMP_INLINE_READ_MAX);
+		/* touched now: a RWF_NOWAIT read into pages not yet faulted in
+		 * failed EAGAIN on tmpfs every time (read_us 213 on the H200) */
+		if (p->bounce)
+			memset(p->bounce, 0, PUMP_INLINE_READ_MAX);
+	}
+	if (p->efd < 0 || !p->slots || !p->batch_free || (!p->arena.host && !p->bounce)) {
+		ret = -ENOMEM;
+		goto out_destroy;
+	}
+	p->slots_free = cfg->slots;
+	for (uint32_t i = 0; i < VYRE_MAX_BATCHES; i++)
+		p->batch_free[p->nbatch_free++] = VYRE_MAX_BATCHES - 1 - i;
+	ret = -pthread_create(&p->thread, NULL, pump_thread, p);
+	if (ret)
+		goto out_destroy;
+	p->thread_started = true;
+	vlog_info("pump: %s (%s), kernel=%s, ingest=%s, slots=%u chunk=%u KiB", p->gpu->name,
+		  p->gpu->driver, p->mode == RING_PERSISTENT ? "persistent" : "relaunch", p->ingest,
+		  cfg->slots, cfg->chunk >> 10);
+	*out = p;
+	return 0;
+out_destroy:
+	pump_destroy(&p);
+	return ret;
+}
+
+static void pump_wake(struct pump *p)
+{
+	uint64_t one = 1;
+
+	if (write(p->efd, &one, sizeof(one)) < 0)
+		vlog_err("pump: eventfd write failed");
+}
+
+/*
+ * Stops admission, cancels what is queued or running (their fences still
+ * complete, so every slot comes back), then releases the GPU.
+ */
+void pump_destroy(struct pump **pp)
+{
+	struct pump *p = *pp;
+	bool hung = false;
+
+	if (!p)
+		return;
+	if (p->thread_started) {
+		pthread_mutex_lock(&p->lock);
+		p->stopping = true;
+		p->t_stop_ns = pump_now_ns();
+		for (struct pump_job *j = p->submitted; j; j = j->next)
+			j->cancel = true;
+		pthread_mutex_unlock(&p->lock);
+		pump_wake(p);
+		pthread_join(p->thread, NULL);
+	}
+	if (p->ring && ring_destroy(&p->ring) == -ETIMEDOUT)
+		hung = true;
+	uring_close(p);
+	if (p->gpu && hung) {
+		/* the hung kernel may still read the arena; the process is ending */
+		vlog_err("pump: leaving the arena and the device of a hung GPU");
+	} else if (p->gpu) {
+		arena_destroy(p->gpu, &p->arena);
+		gpu_close(&p->gpu);
+	}
+	if (p->efd >= 0)
+		close(p->efd);
+	while (p->tallies) {
+		struct pump_tally *t = p->tallies;
+		p->tallies = t->next;
+		free(t);
+	}
+	while (p->owners) { /* left only when a hung device made the thread give up */
+		struct pump_owner *o = p->owners;
+		p->owners = o->next;
+		free(o);
+	}
+	free(p->slots);
+	free(p->batch_free);
+	free(p->bounce);
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+	*pp = NULL;
+}
+
+int pump_queue(struct pump *p, struct pump_job *j)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->stopping || pump_is_dead(p)) {
+		int ret = p->stopping ? -ESHUTDOWN : -ETIMEDOUT;
+		pthread_mutex_unlock(&p->lock);
+		return ret;
+	}
+	j->next = NULL;
+	*p->submitted_tail = j;
+	p->submitted_tail = &j->next;
+	p->jobs_active++;
+	atomic_fetch_add_explicit(&p->queued, 1, memory_order_release);
+	pthread_mutex_unlock(&p->lock);
+	pump_wake(p);
+	return 0;
+}
+
+void pump_kick(struct pump *p)
+{
+	pump_wake(p);
+}
+
+static __thread int64_t pump_viewer = -1;
+
+void pump_info_viewer(int64_t owner)
+{
+	pump_viewer = owner;
+}
+
+void pump_info(struct pump *p, struct pump_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	snprintf(info->device, sizeof(info->device), "%s", p->gpu->name);
+	snprintf(info->driver, sizeof(info->driver), "%s", p->gpu->driver);
+	info->ingest = p->ingest;
+	info->kernel_mode = p->mode == RING_PERSISTENT ? "persistent" : "relaunch";
+	info->slots = p->cfg.slots;
+	info->chunk = p->cfg.chunk;
+	info->epoch = ring_epoch(p->ring);
+
+	pthread_mutex_lock(&p->lock);
+	info->slots_reading = p->slots_reading;
+	info->slots_published = p->slots_published;
+	info->slots_free = p->cfg.slots - p->slots_reading - p->slots_published;
+	info->jobs_active = p->jobs_active;
+	info->jobs_done = p->jobs_done;
+	info->jobs_failed = p->jobs_failed;
+	info->chunks_done = p->chunks_done;
+	info->chunks_failed = p->chunks_failed;
+	info->bytes_scanned = p->bytes_scanned;
+	if (pump_viewer >= 0) {
+		const struct pump_tally *t = p->tallies;
+		while (t && t->owner != (uint32_t)pump_viewer)
+			t = t->next;
+		info->chunks_done = t ? t->chunks_done : 0;
+		info->chunks_failed = t ? t->chunks_failed : 0;
+		info->bytes_scanned = t ? t->bytes : 0;
+	}
+	pump_count_ops_locked(p); /* up to the GPU's latest counts */
+	memcpy(info->op_exec, p->op_exec, sizeof(info->op_exec));
+	pthread_mutex_unlock(&p->lock);
+	info->launches = ring_launches(p->ring);
+	info->dead = pump_is_dead(p);
+	/* the GPU moves slots PUBLISHED -> CLAIMED; read its word */
+	for (uint32_t s = 0; s < p->cfg.slots; s++)
+		if (ring_status_word(p->ring, s) == VYRE_SLOT_CLAIMED)
+			info->slots_claimed++;
+	if (info->slots_claimed > info->slots_published)
+		info->slots_claimed = info->slots_published;
+	info->slots_published -= info->slots_claimed;
+}
