@@ -14,7 +14,9 @@
 #include <stdint.h>
 
 #include "log.h"
-#include "vyre_abi.h"
+/* by path, not through abi/ on the include path: a build that names only
+ * -Ipump (tools/run-tests.sh's descriptor fuzzer) still finds it */
+#include "../abi/vyre_abi.h"
 
 /* ---- ops: one row per op (vyre_ops.h; the rows in ops/<name>.c) ------- */
 
