@@ -99,7 +99,7 @@ static int pump_admit_fence(struct pump *p, struct pump_job *j)
 		return ret;
 	}
 	p->slots[slot].state = PSLOT_PUBLISHED;
-	p->slots[slot].fence = true;
+	p->slots[slot].kind = PSLOT_FENCE;
 	j->fence_published = true;
 	pthread_mutex_lock(&p->lock);
 	j->t_fence_ns = pump_now_ns();

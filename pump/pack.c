@@ -31,7 +31,7 @@ static int pack_read(struct pump *p, uint32_t slot, uint32_t i)
 	struct pump_pfile *f = &p->slots[slot].job->pfiles[i];
 
 	return uring_read_at(p, slot, f->fd, f->off + f->got, f->size - f->got, f->got,
-			     (uint64_t)slot | (uint64_t)(i + 1) << 32);
+			     uring_tag(slot, i + 1));
 }
 
 static void pack_publish(struct pump *p, uint32_t slot)
@@ -93,6 +93,7 @@ int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot)
 	uint32_t first, last;
 
 	s->state = PSLOT_READING;
+	s->kind = PSLOT_PACKED;
 	s->read_ns = pump_now_ns(); /* the deadline of all its files' reads */
 	s->index = j->next_index++;
 	first = j->pack_first[s->index];

@@ -60,6 +60,9 @@ struct pump_op {
 	 * are the job data region's, already set) for the chunk in slot.
 	 * 0 or a negative errno (the chunk fails). NULL: none. */
 	int (*pack)(struct pump *p, uint32_t slot, struct ring_work *w);
+	/* The ring refused the chunk pack prepared (it is failed and its slot
+	 * freed): drop what pack kept for it. NULL: pack keeps nothing. */
+	void (*fail)(struct pump *p, uint32_t slot);
 	/* log2 of a tile's bytes on this device, keeping every lane's loop
 	 * far below lavapipe's cap. NULL: 20 (1 MiB). */
 	uint32_t (*tile_shift)(const struct gpu *g, const struct ring_work *w);

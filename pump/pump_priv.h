@@ -76,16 +76,26 @@ enum pump_slot_state {
 	PSLOT_HELD,      /* harvested, kept by the job's op to publish again */
 };
 
+/*
+ * What a taken slot holds: its reads complete, time out and harvest by
+ * kind (read.c, pack.c, slot.c). Set when it is filled; 0 after a free.
+ */
+enum pump_slot_kind {
+	PSLOT_CHUNK,  /* a chunk of its job's file (read.c) */
+	PSLOT_PACKED, /* a packed chunk: several files, one read each (pack.c) */
+	PSLOT_OPREAD, /* an op's own read (pump_op_read: grep's continuations) */
+	PSLOT_FENCE,  /* its job's batch fence (admit.c): no data, no read */
+};
+
 struct pump_slot {
 	enum pump_slot_state state;
+	enum pump_slot_kind kind;
 	struct pump_job *job; /* holds a reference while not FREE */
-	bool fence;
 	uint64_t index;    /* chunk index within the job */
 	uint64_t file_off; /* file offset of the chunk's first byte */
 	uint32_t want;     /* bytes asked of the file: chunk + tail window */
 	uint32_t got;      /* bytes read so far (short reads resubmit the rest) */
 	uint32_t data_len; /* bytes of the chunk proper, once read */
-	bool opread;       /* an op's own read (pump_op_read), not a chunk */
 	int tail_err;      /* the read with the tail window failed: reread alone (read.c) */
 	uint32_t pack_pending; /* a packed chunk: file reads still out */
 	void *op_ctx;      /* the op's record of what the slot holds */
@@ -250,6 +260,9 @@ struct pump {
 	/* VYRE_FAULT_GPU_STALL_AFTER (test only): no launch after this many */
 	bool fault_stall, fault_stalled;
 	uint64_t fault_stall_after;
+	/* VYRE_FAULT_PUBLISH_FAIL=N (test only): the Nth chunk publish after
+	 * the op's pack fails EIO, as a ring that refused it (0: never) */
+	uint64_t fault_publish_fail, fault_publishes;
 
 	/* Under lock. */
 	pthread_mutex_t lock;
@@ -306,7 +319,26 @@ int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot);
 void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res);
 void pack_abandon(struct pump *p, uint32_t slot);
 int uring_arm_wakeup(struct pump *p);
+
+/*
+ * A read's CQE tag (user_data): the slot in the low 32 bits, and for a
+ * packed chunk's file its index + 1 in the high 32 (0: the slot's own
+ * read); all ones: the wakeup eventfd's read. uring.c and pack.c make
+ * tags, read.c's reaper splits them; nothing else looks inside one.
+ */
 #define URING_WAKEUP_TAG UINT64_MAX
+static inline uint64_t uring_tag(uint32_t slot, uint32_t file_plus_one)
+{
+	return (uint64_t)slot | (uint64_t)file_plus_one << 32;
+}
+static inline uint32_t uring_tag_slot(uint64_t tag)
+{
+	return (uint32_t)tag;
+}
+static inline uint32_t uring_tag_file_plus_one(uint64_t tag)
+{
+	return (uint32_t)(tag >> 32);
+}
 
 /* unit.c: the queue fs/ submits into, and the thread's wakeup */
 int pump_queue(struct pump *p, struct pump_job *j);

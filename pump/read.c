@@ -150,7 +150,7 @@ int pump_op_read(struct pump *p, uint32_t slot, uint64_t off, uint32_t want)
 	int ret;
 
 	s->state = PSLOT_READING;
-	s->opread = true;
+	s->kind = PSLOT_OPREAD;
 	s->read_ns = pump_now_ns();
 	s->file_off = off;
 	s->want = want;
@@ -252,7 +252,7 @@ static void pump_read_done(struct pump *p, uint32_t slot, int res)
 		pump_slot_free(p, slot);
 		return;
 	}
-	if (s->opread) {
+	if (s->kind == PSLOT_OPREAD) {
 		pump_op_read_done(p, slot, res);
 		return;
 	}
@@ -335,16 +335,16 @@ int pump_read_deadlines(struct pump *p, uint64_t now)
 		if (!j->cancel)
 			vlog_err("pump: a read %s %llu at offset %llu is out after %llu ms: it fails "
 				 "ETIMEDOUT (its file's filesystem does not answer?)",
-				 s->opread ? "of a line's continuation, slot" :
-				 j->pfiles ? "of packed chunk" : "of chunk",
-				 (unsigned long long)(s->opread ? i : s->index),
+				 s->kind == PSLOT_OPREAD ? "of a line's continuation, slot" :
+				 s->kind == PSLOT_PACKED ? "of packed chunk" : "of chunk",
+				 (unsigned long long)(s->kind == PSLOT_OPREAD ? i : s->index),
 				 (unsigned long long)s->file_off,
 				 (unsigned long long)(out / 1000000));
-		if (s->opread) {
+		if (s->kind == PSLOT_OPREAD) {
 			j->op->read_done(p, i, -ETIMEDOUT);
 			continue;
 		}
-		if (j->pfiles) {
+		if (s->kind == PSLOT_PACKED) {
 			pack_abandon(p, i);
 			continue;
 		}
@@ -364,12 +364,13 @@ int pump_reap(struct pump *p)
 
 	io_uring_for_each_cqe(&p->uring, head, cqe) {
 		uint64_t tag = io_uring_cqe_get_data64(cqe);
+		uint32_t file = uring_tag_file_plus_one(tag);
 		if (tag == URING_WAKEUP_TAG)
 			rearm = true;
-		else if (tag >> 32) /* a packed chunk's file (pack.c) */
-			pack_read_done(p, (uint32_t)tag, (uint32_t)(tag >> 32) - 1, cqe->res);
+		else if (file) /* a packed chunk's file (pack.c) */
+			pack_read_done(p, uring_tag_slot(tag), file - 1, cqe->res);
 		else
-			pump_read_done(p, (uint32_t)tag, cqe->res);
+			pump_read_done(p, uring_tag_slot(tag), cqe->res);
 		n++;
 	}
 	io_uring_cq_advance(&p->uring, n);

@@ -122,8 +122,12 @@ int pump_publish_read(struct pump *p, struct pump_job *j, uint32_t slot, struct 
 {
 	int ret = pump_is_dead(p) ? -ETIMEDOUT : j->op->pack ? j->op->pack(p, slot, w) : 0;
 
-	if (!ret)
-		ret = ring_publish(p->ring, slot, w);
+	if (!ret) {
+		bool fault = p->fault_publish_fail && ++p->fault_publishes == p->fault_publish_fail;
+		ret = fault ? -EIO : ring_publish(p->ring, slot, w);
+		if (ret && j->op->fail) /* what pack kept for the chunk goes with it */
+			j->op->fail(p, slot);
+	}
 	j->reads--;
 	pthread_mutex_lock(&p->lock);
 	p->slots_reading--;
@@ -159,7 +163,7 @@ void pump_harvest_one(void *ctx, const struct ring_done *d)
 	struct pump_slot *s = &p->slots[d->slot];
 	struct pump_job *j = s->job;
 
-	if (!s->fence && j->op->harvest) {
+	if (s->kind != PSLOT_FENCE && j->op->harvest) {
 		pthread_mutex_lock(&p->lock);
 		p->slots_published--;
 		j->published--;
@@ -172,13 +176,14 @@ void pump_harvest_one(void *ctx, const struct ring_done *d)
 		return;
 	}
 	/* the bins beside the slot's sequence, before the lock: a late store spins here */
-	bool hist = !s->fence && d->status == VYRE_SLOT_DONE && j->op->result == PUMP_RESULT_HIST;
+	bool hist = s->kind != PSLOT_FENCE && d->status == VYRE_SLOT_DONE &&
+		    j->op->result == PUMP_RESULT_HIST;
 	uint32_t bins[VYRE_HIST_BINS];
 	int lost = hist ? ring_done_bins(d, bins) : 0;
 
 	pthread_mutex_lock(&p->lock);
 	p->slots_published--;
-	if (s->fence) {
+	if (s->kind == PSLOT_FENCE) {
 		j->epoch = d->epoch;
 		j->fence_done = true;
 		j->t_fence_done_ns = pump_now_ns();
@@ -196,7 +201,7 @@ void pump_harvest_one(void *ctx, const struct ring_done *d)
 			else
 				j->result += d->result;
 		}
-		if (j->pfiles)
+		if (s->kind == PSLOT_PACKED)
 			pack_harvest_locked(j, s, d);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -206,7 +211,7 @@ void pump_harvest_one(void *ctx, const struct ring_done *d)
 			 (unsigned long long)s->index);
 		job_chunk_failed(p, j, s->index, s->file_off, EIO);
 	}
-	if (!s->fence && d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
+	if (s->kind != PSLOT_FENCE && d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
 		job_chunk_failed(p, j, s->index, s->file_off, pump_done_err(d));
 	pump_slot_free(p, d->slot);
 }

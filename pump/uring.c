@@ -101,7 +101,7 @@ int uring_read(struct pump *p, uint32_t slot)
 	 */
 	if ((p->async && !j->direct && len >= URING_ASYNC_MIN) || j->reads_block)
 		sqe->flags |= IOSQE_ASYNC; /* reads_block: never issued inline (read.c) */
-	io_uring_sqe_set_data64(sqe, slot);
+	io_uring_sqe_set_data64(sqe, uring_tag(slot, 0));
 	p->pending_sqes++;
 	return 0;
 }

@@ -104,6 +104,7 @@ static int pump_fault_config(struct pump *p)
 	const char *s = getenv("VYRE_FAULT_GPU_STALL_AFTER");
 	const char *unit = getenv("VYRE_FAULT_GPU_STALL_UNIT");
 	const char *rt = getenv("VYRE_READ_TIMEOUT_MS"); /* tests only */
+	const char *pf = getenv("VYRE_FAULT_PUBLISH_FAIL"); /* tests only */
 	char *end;
 
 	p->read_timeout_ns = PUMP_READ_TIMEOUT_NS;
@@ -115,6 +116,15 @@ static int pump_fault_config(struct pump *p)
 			return -EINVAL;
 		}
 		p->read_timeout_ns = ms * 1000000ull;
+	}
+	if (pf) {
+		errno = 0;
+		p->fault_publish_fail = strtoull(pf, &end, 10);
+		if (errno || end == pf || *end || *pf == '-') {
+			vlog_err("pump: VYRE_FAULT_PUBLISH_FAIL=%s: must be a number of publishes",
+				 pf);
+			return -EINVAL;
+		}
 	}
 
 	if (!s || (unit && strtoul(unit, NULL, 10) != p->cfg.unit))

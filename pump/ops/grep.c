@@ -415,6 +415,27 @@ static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 	return 0;
 }
 
+/*
+ * The ring refused a chunk grep_pack prepared: pump_publish_read's caller
+ * fails the chunk and skips its place in the fold, so its record goes
+ * unfolded, and the job no longer waits for it (open_chunks: grep_busy
+ * holds the fence). A packed slot keeps nothing.
+ */
+static void grep_fail(struct pump *p, uint32_t slot)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct grep_job *gj = s->job->opstate;
+	struct grep_chunk *gc = s->op_ctx;
+
+	if (!gc)
+		return;
+	s->op_ctx = NULL;
+	part_free(gc->part);
+	free(gc->tile_pre);
+	free(gc);
+	gj->open_chunks--;
+}
+
 /* A chunk whose passes and open lines are all done goes to the fold. */
 static void grep_chunk_check(struct pump *p, struct pump_job *j, struct grep_chunk *gc)
 {
@@ -1079,6 +1100,7 @@ const struct pump_op pump_op_grep = {
     .prep = grep_prep,
     .pack = grep_pack,
     .tile_shift = grep_tile_shift,
+    .fail = grep_fail,
     .harvest = grep_harvest,
     .admit = grep_admit,
     .read_done = grep_read_done,
