@@ -552,11 +552,11 @@ static void group_free(struct pump_job *j)
 
 /* A spread job: its state under g->lock, read from its spans' handles. */
 const struct pump_job_ops job_group_ops = {
-	.info = group_info,
-	.hist = group_hist,
-	.lines = group_lines,
-	.errors = group_errors,
-	.wait = group_wait,
-	.cancel = group_cancel,
-	.free = group_free,
+    .info = group_info,
+    .hist = group_hist,
+    .lines = group_lines,
+    .errors = group_errors,
+    .wait = group_wait,
+    .cancel = group_cancel,
+    .free = group_free,
 };

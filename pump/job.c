@@ -282,13 +282,13 @@ static int unit_job_cancel(struct pump_job *j)
 
 /* A unit job: its state under its unit's lock; job_free (slot.c) on the last reference. */
 const struct pump_job_ops job_unit_ops = {
-	.info = unit_job_info,
-	.hist = unit_job_hist,
-	.lines = unit_job_lines,
-	.errors = unit_job_errors,
-	.wait = unit_job_wait,
-	.cancel = unit_job_cancel,
-	.free = job_free,
+    .info = unit_job_info,
+    .hist = unit_job_hist,
+    .lines = unit_job_lines,
+    .errors = unit_job_errors,
+    .wait = unit_job_wait,
+    .cancel = unit_job_cancel,
+    .free = job_free,
 };
 
 /* ---- the handle: every kind of job through its ops -------------------- */

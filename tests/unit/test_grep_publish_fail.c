@@ -26,7 +26,7 @@
 #include "check.h"
 #include "tdfa.h"
 
-#define CHUNK   65536u
+#define CHUNK	65536u
 #define NCHUNKS 9u
 #define FAIL_AT "3" /* the third chunk published fails */
 
@@ -122,8 +122,8 @@ static void run(const char *pat, struct pump_job_info *in, struct pump_chunk_err
 int main(void)
 {
 	const uint64_t size = (uint64_t)NCHUNKS * CHUNK + 777;
-	struct pump_config cfg = {.slots = 8, .chunk = 1u << 20, .kernel = CHECK_TEST_KERNEL(),
-				  .async = -1};
+	struct pump_config cfg = {
+	    .slots = 8, .chunk = 1u << 20, .kernel = CHECK_TEST_KERNEL(), .async = -1};
 	struct pump_chunk_error errs[16];
 	struct pump_job_info in;
 	size_t nerr;
@@ -141,8 +141,7 @@ int main(void)
 
 	uint8_t *d = make_data(size);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	CHECK(fd >= 0 && write(fd, d, size) == (ssize_t)size && close(fd) == 0, "write %s",
-	      path);
+	CHECK(fd >= 0 && write(fd, d, size) == (ssize_t)size && close(fd) == 0, "write %s", path);
 	uint64_t all = expect(d, size, UINT64_MAX, "foo");
 	CHECK(all == grep_c("foo") && all > 100, "the reference says %llu, grep -c %llu",
 	      (unsigned long long)all, (unsigned long long)grep_c("foo"));
@@ -153,7 +152,7 @@ int main(void)
 	CHECK(nerr == 1 && in.chunks_failed == 1, "%zu chunks listed failed, %llu counted, want 1",
 	      nerr, (unsigned long long)in.chunks_failed);
 	CHECK(errs[0].err == EIO && errs[0].index < NCHUNKS + 1 &&
-		      errs[0].offset == errs[0].index * CHUNK,
+		  errs[0].offset == errs[0].index * CHUNK,
 	      "failed chunk %llu at %llu: %s, want EIO at its own offset",
 	      (unsigned long long)errs[0].index, (unsigned long long)errs[0].offset,
 	      strerror(errs[0].err));
@@ -171,9 +170,8 @@ int main(void)
 	/* past the fault the unit serves as before */
 	run("foo", &in, errs, &nerr);
 	CHECK(nerr == 0 && in.state == PUMP_JOB_DONE && in.result == all,
-	      "the next job: %s, %zu failed, %llu lines, want %llu",
-	      pump_job_state_name(in.state), nerr, (unsigned long long)in.result,
-	      (unsigned long long)all);
+	      "the next job: %s, %zu failed, %llu lines, want %llu", pump_job_state_name(in.state),
+	      nerr, (unsigned long long)in.result, (unsigned long long)all);
 	printf("ok the next job counts all %llu lines\n", (unsigned long long)all);
 
 	pump_destroy(&pump);
