@@ -133,7 +133,7 @@ fuzz() {
 
 fuzz_regex() {
 	lim 600 clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=undefined -Ipump/regex pump/regex/*.c tests/unit/fuzz_regex.c -o build/fuzz_regex &&
+		-fno-sanitize-recover=undefined -Iregex regex/*.c tests/unit/fuzz_regex.c -o build/fuzz_regex &&
 		lim 200 build/fuzz_regex -max_total_time=30 -max_len=512 -timeout=90 -artifact_prefix=build/ \
 			-print_final_stats=1 2>&1 | tail -3
 	return "${PIPESTATUS[0]}"

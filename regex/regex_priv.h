@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * regex_priv.h - the stages of regex_compile, private to pump/regex/.
+ * regex_priv.h - the stages of regex_compile, private to regex/.
  *
  * parse (regex_parse.c, regex_bracket.c) -> AST of byte sets (regex_set.c)
  * -> Thompson NFA whose literal prefixes share a trie (regex_nfa.c,
