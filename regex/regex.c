@@ -99,17 +99,16 @@ int rwork_fail(struct rerr *e, const struct rwork *w)
 /*
  * Each '\n'-separated piece of each pattern (pieces are alternatives, as
  * grep's), in order, to fn, with e's pattern number and offset set for its
- * messages; the caps on the pattern count first. regex_compile and
- * regex_check both walk the patterns through this.
+ * messages; the cap on the pattern count (max) first. regex_compile,
+ * regex_check and regex_compile_prog walk the patterns through this.
  */
-static int regex_each_piece(const char *const *pats, const size_t *lens, size_t n,
-			    struct rerr *e,
-			    int (*fn)(void *ctx, const uint8_t *p, size_t len, struct rerr *e),
-			    void *ctx)
+int regex_each_piece(const char *const *pats, const size_t *lens, size_t n, size_t max,
+		     struct rerr *e,
+		     int (*fn)(void *ctx, const uint8_t *p, size_t len, struct rerr *e), void *ctx)
 {
-	if (n > REGEX_PATTERNS_MAX)
-		return rerr_msg(e, -E2BIG, "%zu patterns, more than %u (use fewer patterns)", n,
-				REGEX_PATTERNS_MAX);
+	if (n > max)
+		return rerr_msg(e, -E2BIG, "%zu patterns, more than %zu (use fewer patterns)", n,
+				max);
 	if (n && (!pats || !lens))
 		return rerr_msg(e, -EINVAL, "no pattern array given");
 	for (size_t i = 0; i < n; i++) {
@@ -195,7 +194,7 @@ int regex_compile(const char *const *pats, const size_t *lens, size_t n,
 		err[0] = 0;
 	memset(out, 0, sizeof(*out));
 	rnfa_init(&m, &sets, o.icase, &e, &work);
-	ret = regex_each_piece(pats, lens, n, &e, regex_add_piece, &b);
+	ret = regex_each_piece(pats, lens, n, REGEX_PATTERNS_MAX, &e, regex_add_piece, &b);
 	if (ret)
 		goto out_free;
 	ret = rnfa_finish(&m);
@@ -238,7 +237,7 @@ int regex_check(const char *const *pats, const size_t *lens, size_t n,
 
 	if (err && errlen)
 		err[0] = 0;
-	ret = regex_each_piece(pats, lens, n, &e, regex_parse_piece, &b);
+	ret = regex_each_piece(pats, lens, n, REGEX_PATTERNS_MAX, &e, regex_parse_piece, &b);
 	if (ret == -ENOMEM)
 		rerr_msg(&e, ret, "out of memory compiling the patterns");
 	rast_free(&ast);

@@ -90,4 +90,145 @@ int regex_check(const char *const *pats, const size_t *lens, size_t n,
 		const struct regex_opts *opts, char *err, size_t errlen);
 void regex_dfa_free(struct regex_dfa *dfa);
 
+/* ---- pattern sets: which pattern matched, and patterns a DFA cannot hold (issue 26) ---- */
+
+#define REGEX_SET_PATTERNS_MAX 100000u	   /* regex_compile_prog's cap on patterns */
+#define REGEX_AC_STATES_MAX    (1u << 22) /* trie nodes: 4M, 53 MiB of sparse tables */
+#define REGEX_AC_DENSE_MAX     (4u << 20) /* bytes of dense Aho-Corasick rows */
+#define REGEX_SHIFT_POS_MAX    65536u	   /* bit-parallel positions (bits of a state vector) */
+#define REGEX_SHIFT_DIST_MAX   64u	   /* distinct follow distances (shifts per byte) */
+#define REGEX_SHIFT_EDGES_MAX  (1u << 22) /* Glushkov follow edges while building */
+#define REGEX_SHIFT_ANCHORS_MAX 4096u	   /* '^' and '$' in the patterns, all together */
+#define REGEX_ACC_NONE	       UINT32_MAX
+
+/*
+ * Accept sets, shared by the engines that report which pattern matched.
+ * Set k holds the pattern indexes ids[off[k]..off[k+1]) (ascending, from
+ * 0, in the caller's order) and, when parent[k] != REGEX_ACC_NONE, every
+ * index of set parent[k] (parent[k] < k). first[k] is the smallest index
+ * in the whole set, REGEX_ACC_NONE for the empty set. Set 0 is empty.
+ * Aho-Corasick's output sets are a node's own patterns plus its nearest
+ * suffix's: one parent link each instead of a copy, so n patterns take
+ * O(n) entries however they nest.
+ */
+struct regex_accsets {
+	uint32_t n;
+	uint32_t *off;	  /* n + 1 */
+	uint32_t *ids;	  /* off[n] */
+	uint32_t *parent; /* n */
+	uint32_t *first;  /* n */
+};
+
+/*
+ * Aho-Corasick over byte classes, for literal sets (grep -F, or EREs
+ * that are all literals). States are numbered breadth first, so state s's
+ * trie children are states child[s]..child[s+1]-1, in ascending order of
+ * label[] (the class on the edge into a state), and every state's fail[]
+ * is shallower than it. States 0..ndense-1 (the shallowest) have full
+ * rows: dense[s * nclasses + c] is the next state, failures resolved. A
+ * deeper state looks for its child labelled c (binary search in its
+ * range) and, if none, retries from fail[s]; the chain ends at a dense
+ * state. Every line starts in state 0; a line selects pattern i iff a
+ * state it enters (state 0 at its start included) has i in its accept set
+ * acc[s] (an index into the prog's sets; 0: none).
+ *
+ * Which layout: all states dense while nstates * nclasses * 4 bytes fit
+ * REGEX_AC_DENSE_MAX (then it is a plain DFA and no state is sparse);
+ * otherwise the first REGEX_AC_DENSE_MAX / (nclasses * 4) states breadth
+ * first, the shallow ones every byte of a line passes through, dense and
+ * the rest sparse: 9 bytes a state plus 1 a byte of pattern, so 100,000
+ * literals stay linear in their bytes where a full DFA (states x classes)
+ * would not.
+ */
+struct regex_ac {
+	uint32_t nstates, nclasses, ndense;
+	uint8_t classes[256]; /* byte -> class; class 0: bytes in no pattern */
+	uint32_t *dense;      /* ndense * nclasses */
+	uint32_t *child;      /* nstates + 1 */
+	uint8_t *label;	      /* nstates; label[0] unused */
+	uint32_t *fail;	      /* nstates; fail[0] = 0 */
+	uint32_t *acc;	      /* nstates */
+};
+
+/* regex_shift flags, per pattern */
+#define REGEX_SHIFT_ALWAYS     1u /* matches every line (it matches the empty string) */
+#define REGEX_SHIFT_EMPTY_LINE 2u /* matches the empty line (^$ and the like) */
+
+/*
+ * The second engine: a bit-parallel Glushkov NFA, for what no DFA can
+ * hold (a{3000}, .{20000}, (ab|cd){3000}). Position p (0..npos-1) is one
+ * byte-set occurrence of a pattern after {m,n} expansion; a line's state
+ * is a vector D of npos bits (nwords 32-bit words, bit p in word p / 32,
+ * bit p % 32). Every follow edge p -> q has distance q - p; the edges of
+ * distance dist[k] leave the positions in mask[k], so
+ *   follow(D) = OR_k shift(D & mask[k], dist[k])
+ * (shift by d > 0 moves bit p to p + d, d < 0 to p + d). Per byte b of a
+ * line, with c = classes[b]:
+ *   D = (follow(D) | first | (b is the line's first byte ? first_bol : 0))
+ *       & byclass[c * nwords ..]
+ * and after it every set bit of D & last selects pattern owner[p]. At the
+ * end of the line, every bit of D & last_eol does; and a pattern with
+ * REGEX_SHIFT_ALWAYS selects every line, with REGEX_SHIFT_EMPTY_LINE every
+ * empty line. '^' and '$' are resolved when compiling: a '^' reached after
+ * a byte, or a byte after a '$', can never hold and its edges are dropped.
+ * The bounds: REGEX_SHIFT_POS_MAX positions, REGEX_SHIFT_DIST_MAX
+ * distances, REGEX_SHIFT_EDGES_MAX edges and REGEX_SHIFT_ANCHORS_MAX
+ * anchors; past one, -E2BIG names the pattern.
+ */
+struct regex_shift {
+	uint32_t npos, nwords, nclasses, ndist, npatterns;
+	uint8_t classes[256];
+	uint32_t *byclass;			   /* nclasses * nwords */
+	int32_t *dist;				   /* ndist */
+	uint32_t *mask;				   /* ndist * nwords */
+	uint32_t *first, *first_bol, *last, *last_eol; /* nwords each */
+	uint32_t *owner;			   /* npos: the pattern of each position */
+	uint8_t *flags;				   /* npatterns */
+};
+
+/* Which engine a prog runs on; the names are what a job's status shows. */
+enum regex_engine {
+	REGEX_ENGINE_DFA = 1, /* struct regex_dfa, as regex_compile (no pattern indexes) */
+	REGEX_ENGINE_AC,      /* struct regex_ac plus accept sets */
+	REGEX_ENGINE_SHIFT,   /* struct regex_shift */
+};
+
+struct regex_prog_opts {
+	bool fixed, icase;
+	bool per_pattern; /* the caller needs to know which pattern matched a line */
+};
+
+/*
+ * A compiled pattern set on one of three engines, chosen in this order:
+ *  1. AC when every pattern (every '\n' piece) is a literal: with fixed, or
+ *     an ERE without operators. Linear in the patterns' bytes, never a
+ *     blow-up: 100,000 literals compile in well under 1 s.
+ *  2. DFA (regex_compile, unchanged) when per_pattern is off and it
+ *     compiles: the fastest scan.
+ *  3. SHIFT otherwise: per_pattern, or regex_compile refused the set
+ *     -E2BIG or -ETIMEDOUT (a DFA cannot hold it). Its own bounds are
+ *     regex_shift's.
+ * regex_compile_prog allocates every table; regex_prog_free frees them.
+ */
+struct regex_prog {
+	uint32_t engine;
+	uint32_t npatterns;
+	struct regex_dfa dfa;
+	struct regex_ac ac;
+	struct regex_accsets sets; /* AC's */
+	struct regex_shift shift;
+	uint64_t bytes; /* the tables' size, what a GPU would hold */
+};
+
+/*
+ * Compiles up to REGEX_SET_PATTERNS_MAX patterns as regex_compile does,
+ * with the same syntax, errors and messages; pattern indexes are 0-based
+ * positions in pats (a pattern's '\n' pieces share its index).
+ */
+int regex_compile_prog(const char *const *pats, const size_t *lens, size_t n,
+		       const struct regex_prog_opts *opts, struct regex_prog *out, char *err,
+		       size_t errlen);
+void regex_prog_free(struct regex_prog *p);
+const char *regex_engine_name(uint32_t engine);
+
 #endif

@@ -86,6 +86,14 @@ static inline bool rwork_spend(struct rwork *w, uint64_t n)
 /* The message for a spent budget; returns -ETIMEDOUT. */
 int rwork_fail(struct rerr *e, const struct rwork *w);
 
+/*
+ * Each '\n'-separated piece of each pattern to fn, e's pattern number
+ * (1-based, 0 when n == 1) and offset set; -E2BIG past max patterns.
+ */
+int regex_each_piece(const char *const *pats, const size_t *lens, size_t n, size_t max,
+		     struct rerr *e,
+		     int (*fn)(void *ctx, const uint8_t *p, size_t len, struct rerr *e), void *ctx);
+
 /* ---- byte sets (regex_set.c) ---- */
 
 struct rset {
@@ -281,5 +289,34 @@ int rdfa_build(const struct rnfa *m, const struct reps *g, const struct rclass *
 	       struct regex_dfa *out, struct rwork *w, struct rerr *e);
 /* Minimizes d in place, merges classes with equal columns, fills sink. */
 int rmin_minimize(struct regex_dfa *d, uint32_t newline, struct rwork *w, struct rerr *e);
+
+/* ---- pattern sets (regex_prog.c, regex_acm.c, regex_shift.c) ---- */
+
+/* One literal for Aho-Corasick: bytes p[0..len), pattern index id. */
+struct rlit {
+	const uint8_t *p;
+	uint32_t len;
+	uint32_t id;
+};
+
+/* Accept sets under construction (regex_prog.c). */
+int racc_add(struct regex_accsets *s, const uint32_t *ids, uint32_t n, uint32_t parent,
+	     uint32_t *k);
+void racc_free(struct regex_accsets *s);
+
+/* Builds lits (sorted in place) into ac, their output sets into sets (set 0 made here). */
+int racm_build(struct rlit *lits, size_t n, bool icase, struct regex_ac *ac,
+	       struct regex_accsets *sets, struct rwork *w, struct rerr *e);
+void racm_free(struct regex_ac *ac);
+
+/* The Glushkov builder: one pattern's pieces at a time, then the tables. */
+struct rshift_build;
+int rshift_begin(struct rshift_build **b, struct rset_tab *sets, uint32_t npatterns,
+		 struct rwork *w, struct rerr *e);
+/* Adds one parsed piece of pattern `id` (ids ascending, a pattern's pieces in a row). */
+int rshift_add(struct rshift_build *b, const struct rast *a, uint32_t root, uint32_t id);
+int rshift_finish(struct rshift_build *b, struct regex_shift *out);
+void rshift_end(struct rshift_build **b);
+void rshift_free(struct regex_shift *s);
 
 #endif

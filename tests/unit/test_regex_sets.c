@@ -1,0 +1,802 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_regex_sets - regex_compile_prog's tables, walked on real files,
+ * against GNU grep (LC_ALL=C grep -a), pattern by pattern.
+ *
+ * A small walker per engine (Aho-Corasick with its dense and sparse
+ * states, the bit-parallel Glushkov NFA, the DFA) follows regex.h's
+ * description of the tables and gives, per pattern, the lines it selects
+ * (a line counts once per pattern) and, per line, the first pattern that
+ * selects it. The walker checks the compiler, not a shader. References:
+ *  - per pattern P: `grep -c -a -F|-E [-i] -f FILE_HOLDING_P`, the count;
+ *  - per line: the smallest P whose `grep -n` lists the line.
+ * Sets: duplicates, prefixes of each other, the empty pattern, case
+ * folding, overlapping matches on one line (fixed and ERE); EREs a DFA
+ * cannot hold (a{3000}, .{20000}, (ab|cd){3000}), which must run on the
+ * second engine; 10,000 literals of all byte values and 3,000 of 20-40
+ * bytes from the data (the whole set line by line against grep -f, 20
+ * patterns one by one); and 100,000 literals from the data, compiled
+ * within COMPILE_MS_MAX of CPU.
+ * Inputs: /usr/share/common-licenses and /var/log files that exist; none
+ * readable: skip (77).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "regex.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define COMPILE_MS_MAX 10000
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COMPILE_MS_MAX 10000
+#endif
+#endif
+#ifndef COMPILE_MS_MAX
+#define COMPILE_MS_MAX 1000
+#endif
+
+#define NONE UINT32_MAX
+
+static const char *const inputs[] = {
+    "/usr/share/common-licenses/GPL-3",	  "/usr/share/common-licenses/Apache-2.0",
+    "/usr/share/common-licenses/Artistic", "/var/log/dpkg.log",
+    "/var/log/alternatives.log",
+};
+
+struct text {
+	char path[96];
+	uint8_t *p;
+	size_t n;
+	uint32_t nlines;
+	size_t *start; /* nlines + 1: line l is p[start[l]..start[l+1]-1) ('\n' dropped) */
+};
+
+static char tmpdir[] = "/tmp/test_regex_sets_XXXXXX";
+
+static void rm_tmpdir(void)
+{
+	test_rmtree(tmpdir);
+}
+
+static double cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void write_file(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	CHECK(f, "fopen %s", path);
+	CHECK(fwrite(p, 1, n, f) == n, "fwrite %s", path);
+	CHECK(fclose(f) == 0, "fclose %s", path);
+}
+
+static void text_index(struct text *t, const char *name)
+{
+	snprintf(t->path, sizeof(t->path), "%s/%s", tmpdir, name);
+	write_file(t->path, t->p, t->n);
+	t->nlines = 0;
+	for (size_t i = 0; i < t->n; i++)
+		t->nlines += t->p[i] == '\n';
+	if (t->n && t->p[t->n - 1] != '\n')
+		t->nlines++;
+	t->start = malloc(((size_t)t->nlines + 1) * sizeof(*t->start));
+	CHECK(t->start, "malloc");
+	uint32_t l = 0;
+	t->start[0] = 0;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->p[i] == '\n')
+			t->start[++l] = i + 1;
+	if (l < t->nlines)
+		t->start[++l] = t->n + 1; /* a last line without '\n' */
+}
+
+/* ---- grep ---- */
+
+struct gout {
+	char *p;
+	size_t n, cap;
+};
+
+static int grep_run(char *const argv[], struct gout *o)
+{
+	char *envp[] = {"LC_ALL=C", "PATH=/usr/bin:/bin", NULL};
+	posix_spawn_file_actions_t fa;
+	int pfd[2], status;
+	pid_t pid;
+
+	o->n = 0;
+	CHECK(pipe(pfd) == 0, "pipe");
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addclose(&fa, pfd[0]);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	CHECK(posix_spawnp(&pid, "grep", &fa, NULL, argv, envp) == 0, "spawn grep");
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	for (;;) {
+		if (o->cap - o->n < 65536) {
+			o->cap = o->cap ? o->cap * 2 : 1 << 20;
+			o->p = realloc(o->p, o->cap);
+			CHECK(o->p, "realloc");
+		}
+		ssize_t r = read(pfd[0], o->p + o->n, o->cap - o->n - 1);
+		if (r <= 0)
+			break;
+		o->n += (size_t)r;
+	}
+	o->p[o->n] = 0;
+	close(pfd[0]);
+	CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
+	CHECK(WIFEXITED(status), "grep died");
+	return WEXITSTATUS(status);
+}
+
+/*
+ * grep -n with the patterns in pats[0..n) (one file, one a line): the
+ * selected lines' numbers, from 0, marked in hit[]; returns their count.
+ */
+static uint32_t grep_lines(const struct text *t, const char *const *pats, const size_t *lens,
+			   size_t n, bool fixed, bool icase, uint8_t *hit)
+{
+	static struct gout o;
+	char pf[128];
+	char *argv[10];
+	int argc = 0;
+	FILE *f;
+
+	snprintf(pf, sizeof(pf), "%s/pats", tmpdir);
+	f = fopen(pf, "wb");
+	CHECK(f, "fopen %s", pf);
+	for (size_t i = 0; i < n; i++) {
+		CHECK(fwrite(pats[i], 1, lens[i], f) == lens[i], "fwrite");
+		CHECK(fputc('\n', f) == '\n', "fputc");
+	}
+	CHECK(fclose(f) == 0, "fclose");
+	argv[argc++] = "grep";
+	argv[argc++] = "-a";
+	argv[argc++] = "-n";
+	argv[argc++] = fixed ? "-F" : "-E";
+	if (icase)
+		argv[argc++] = "-i";
+	argv[argc++] = "-f";
+	argv[argc++] = pf;
+	argv[argc++] = (char *)t->path;
+	argv[argc] = NULL;
+	int st = grep_run(argv, &o);
+	CHECK(st == 0 || st == 1, "grep exit %d on pattern set of %zu", st, n);
+	memset(hit, 0, t->nlines);
+	uint32_t cnt = 0;
+	for (char *q = o.p; q < o.p + o.n;) {
+		char *end;
+		unsigned long l = strtoul(q, &end, 10);
+
+		CHECK(end > q && *end == ':' && l >= 1 && l <= t->nlines, "grep -n output");
+		hit[l - 1] = 1;
+		cnt++;
+		q = memchr(end, '\n', (size_t)(o.p + o.n - end));
+		CHECK(q, "grep -n line without newline");
+		q++;
+	}
+	return cnt;
+}
+
+/* ---- the walkers ---- */
+
+/* Marks pattern id on line l: counts it once per line, keeps the line's smallest. */
+struct tally {
+	uint64_t *count;   /* per pattern */
+	uint32_t *seen;	   /* per pattern: line + 1 it was last counted on */
+	uint32_t *first;   /* per line */
+	uint32_t *setseen; /* per accept set: line + 1 */
+};
+
+static void tally_hit(struct tally *y, uint32_t id, uint32_t l)
+{
+	if (y->seen[id] != l + 1) {
+		y->seen[id] = l + 1;
+		y->count[id]++;
+	}
+	if (y->first[l] == NONE || id < y->first[l])
+		y->first[l] = id;
+}
+
+static void ac_set(const struct regex_prog *p, struct tally *y, uint32_t k, uint32_t l)
+{
+	const struct regex_accsets *s = &p->sets;
+
+	if (!k || y->setseen[k] == l + 1)
+		return;
+	/* the set's first[] must be its smallest pattern: the GPU's "first pattern" reads only it */
+	uint32_t f = y->first[l];
+	for (uint32_t j = k; j != REGEX_ACC_NONE; j = s->parent[j]) {
+		CHECK(s->parent[j] == REGEX_ACC_NONE || s->parent[j] < j, "set %u's parent", j);
+		if (y->setseen[j] == l + 1)
+			break; /* this suffix's patterns are counted already */
+		y->setseen[j] = l + 1;
+		for (uint32_t i = s->off[j]; i < s->off[j + 1]; i++)
+			tally_hit(y, s->ids[i], l);
+	}
+	uint32_t want = f == NONE || s->first[k] < f ? s->first[k] : f;
+	CHECK(y->first[l] == want, "set %u: first %u, walked %u", k, s->first[k], y->first[l]);
+}
+
+static uint32_t ac_next(const struct regex_ac *a, uint32_t s, uint8_t c)
+{
+	for (;;) {
+		if (s < a->ndense)
+			return a->dense[(size_t)s * a->nclasses + c];
+		for (uint32_t k = a->child[s]; k < a->child[s + 1]; k++) {
+			CHECK(k == a->child[s] || a->label[k - 1] < a->label[k], "labels ascend");
+			if (a->label[k] == c)
+				return k;
+		}
+		CHECK(a->fail[s] < s, "fail %u of %u", a->fail[s], s);
+		s = a->fail[s];
+	}
+}
+
+static void walk_ac(const struct regex_prog *p, const struct text *t, struct tally *y)
+{
+	const struct regex_ac *a = &p->ac;
+
+	for (uint32_t l = 0; l < t->nlines; l++) {
+		uint32_t s = 0;
+
+		ac_set(p, y, a->acc[0], l);
+		for (size_t i = t->start[l]; i + 1 < t->start[l + 1]; i++) {
+			s = ac_next(a, s, a->classes[t->p[i]]);
+			ac_set(p, y, a->acc[s], l);
+		}
+	}
+}
+
+/* t |= shift(s & m, d) over nw words */
+static void shift_or(uint32_t *t, const uint32_t *s, const uint32_t *m, int32_t d, uint32_t nw)
+{
+	uint32_t q = (uint32_t)(d < 0 ? -d : d) / 32, r = (uint32_t)(d < 0 ? -d : d) % 32;
+
+	for (uint32_t i = 0; i < nw; i++) {
+		uint32_t v = s[i] & m[i];
+
+		if (!v)
+			continue;
+		if (d >= 0) {
+			if (i + q < nw)
+				t[i + q] |= v << r;
+			if (r && i + q + 1 < nw)
+				t[i + q + 1] |= v >> (32 - r);
+		} else {
+			if (i >= q)
+				t[i - q] |= v >> r;
+			if (r && i >= q + 1)
+				t[i - q - 1] |= v << (32 - r);
+		}
+	}
+}
+
+static void shift_hits(const struct regex_shift *s, const uint32_t *d, const uint32_t *mask,
+		       struct tally *y, uint32_t l)
+{
+	for (uint32_t w = 0; w < s->nwords; w++) {
+		uint32_t v = d[w] & mask[w];
+
+		while (v) {
+			uint32_t b = (uint32_t)__builtin_ctz(v);
+
+			v &= v - 1;
+			tally_hit(y, s->owner[w * 32 + b], l);
+		}
+	}
+}
+
+static void walk_shift(const struct regex_prog *p, const struct text *t, struct tally *y)
+{
+	const struct regex_shift *s = &p->shift;
+	uint32_t nw = s->nwords;
+	uint32_t *d = calloc(nw + 1, 4), *n = calloc(nw + 1, 4);
+
+	CHECK(d && n, "calloc");
+	for (uint32_t l = 0; l < t->nlines; l++) {
+		size_t a = t->start[l], e = t->start[l + 1] - 1;
+		bool live = false;
+
+		memset(d, 0, nw * 4);
+		for (size_t i = a; i < e; i++) {
+			const uint32_t *bc = s->byclass + (size_t)s->classes[t->p[i]] * nw;
+			bool any = false;
+
+			memset(n, 0, nw * 4);
+			if (live)
+				for (uint32_t k = 0; k < s->ndist; k++)
+					shift_or(n, d, s->mask + (size_t)k * nw, s->dist[k], nw);
+			for (uint32_t w = 0; w < nw; w++) {
+				n[w] = (n[w] | s->first[w] | (i == a ? s->first_bol[w] : 0)) & bc[w];
+				any |= n[w] != 0;
+			}
+			memcpy(d, n, nw * 4);
+			live = any;
+			if (live)
+				shift_hits(s, d, s->last, y, l);
+		}
+		if (live)
+			shift_hits(s, d, s->last_eol, y, l);
+		for (uint32_t i = 0; i < s->npatterns; i++)
+			if (s->flags[i] & REGEX_SHIFT_ALWAYS ||
+			    (s->flags[i] & REGEX_SHIFT_EMPTY_LINE && e == a))
+				tally_hit(y, i, l);
+	}
+	free(d);
+	free(n);
+}
+
+/* The DFA knows no pattern: a selected line counts for pattern 0. */
+static void walk_dfa(const struct regex_prog *p, const struct text *t, struct tally *y)
+{
+	const struct regex_dfa *d = &p->dfa;
+
+	for (uint32_t l = 0; l < t->nlines; l++) {
+		uint32_t s = d->start;
+
+		for (size_t i = t->start[l]; i + 1 < t->start[l + 1]; i++)
+			s = d->next[(size_t)s * d->nclasses + d->classes[t->p[i]]];
+		if (d->accept[s])
+			tally_hit(y, 0, l);
+	}
+}
+
+/* ---- the checks ---- */
+
+/*
+ * A reference other than grep, for .{20000}: GNU grep 3.8 takes 47 s and
+ * 3 GB of memory to count it on a 3-line file (2026-12-06, this VM), so
+ * its lines are those of 20,000 bytes or more, counted here.
+ */
+typedef uint32_t (*ref_fn)(const struct text *t, uint8_t *hit);
+
+static uint32_t ref_20000(const struct text *t, uint8_t *hit)
+{
+	uint32_t n = 0;
+
+	for (uint32_t l = 0; l < t->nlines; l++) {
+		hit[l] = t->start[l + 1] - 1 - t->start[l] >= 20000;
+		n += hit[l];
+	}
+	return n;
+}
+
+struct set {
+	const ref_fn *refs; /* per pattern, NULL: grep */
+	const char *name;
+	const char *const *pats;
+	size_t n;
+	bool fixed, icase, per_pattern;
+	uint32_t engine; /* the engine it must get, 0: any */
+};
+
+static void compile(const struct set *c, const size_t *lens, struct regex_prog *p)
+{
+	struct regex_prog_opts o = {.fixed = c->fixed, .icase = c->icase,
+				    .per_pattern = c->per_pattern};
+	char err[512];
+	double t0 = cpu_ms();
+	int ret = regex_compile_prog(c->pats, lens, c->n, &o, p, err, sizeof(err));
+
+	CHECK(ret == 0, "%s: regex_compile_prog %d: %s", c->name, ret, err);
+	printf("%s: %zu patterns on %s, %llu table bytes, %.1f ms\n", c->name, c->n,
+	       regex_engine_name(p->engine), (unsigned long long)p->bytes, cpu_ms() - t0);
+	CHECK(!c->engine || p->engine == c->engine, "%s: engine %s", c->name,
+	      regex_engine_name(p->engine));
+	CHECK(p->npatterns == c->n, "npatterns");
+}
+
+static void tally_init(struct tally *y, size_t npat, const struct text *t, uint32_t nsets)
+{
+	y->count = calloc(npat + 1, sizeof(*y->count));
+	y->seen = calloc(npat + 1, sizeof(*y->seen));
+	y->first = malloc(((size_t)t->nlines + 1) * sizeof(*y->first));
+	y->setseen = calloc((size_t)nsets + 1, sizeof(*y->setseen));
+	CHECK(y->count && y->seen && y->first && y->setseen, "malloc");
+	for (uint32_t l = 0; l < t->nlines; l++)
+		y->first[l] = NONE;
+}
+
+static void tally_free(struct tally *y)
+{
+	free(y->count);
+	free(y->seen);
+	free(y->first);
+	free(y->setseen);
+}
+
+static void walk(const struct regex_prog *p, const struct text *t, struct tally *y)
+{
+	switch (p->engine) {
+	case REGEX_ENGINE_AC:
+		walk_ac(p, t, y);
+		break;
+	case REGEX_ENGINE_SHIFT:
+		walk_shift(p, t, y);
+		break;
+	case REGEX_ENGINE_DFA:
+		walk_dfa(p, t, y);
+		break;
+	default:
+		CHECK(0, "engine %u", p->engine);
+	}
+}
+
+/*
+ * Every pattern's count against grep -c (grep -n's lines, counted), and
+ * (with per_pattern) each line's first pattern; `every` of them, or 20
+ * spread over the set when every is false, and then the whole set's
+ * lines against grep -f of all of it.
+ */
+static void check_set(const struct set *c, const struct text *t, bool every)
+{
+	size_t *lens = malloc((c->n + 1) * sizeof(*lens));
+	uint8_t *hit = malloc(t->nlines + 1);
+	uint32_t *ref_first = malloc(((size_t)t->nlines + 1) * sizeof(*ref_first));
+	struct regex_prog p;
+	struct tally y;
+
+	CHECK(lens && hit && ref_first, "malloc");
+	for (size_t i = 0; i < c->n; i++)
+		lens[i] = strlen(c->pats[i]);
+	compile(c, lens, &p);
+	tally_init(&y, c->n, t, p.sets.n);
+	walk(&p, t, &y);
+	if (p.engine != REGEX_ENGINE_DFA) {
+		size_t step = every || c->n <= 20 ? 1 : c->n / 20;
+
+		for (uint32_t l = 0; l < t->nlines; l++)
+			ref_first[l] = NONE;
+		for (size_t i = 0; i < c->n; i += step) {
+			uint32_t want = c->refs && c->refs[i]
+					    ? c->refs[i](t, hit)
+					    : grep_lines(t, &c->pats[i], &lens[i], 1, c->fixed,
+							 c->icase, hit);
+
+			CHECK(y.count[i] == want, "%s: pattern %zu '%.60s' on %s: %llu lines, grep -c %u",
+			      c->name, i, c->pats[i], t->path, (unsigned long long)y.count[i], want);
+			for (uint32_t l = 0; l < t->nlines; l++)
+				if (hit[l] && ref_first[l] == NONE)
+					ref_first[l] = (uint32_t)i;
+		}
+		if (step == 1)
+			for (uint32_t l = 0; l < t->nlines; l++)
+				CHECK(y.first[l] == ref_first[l], "%s: line %u's first pattern %d, grep's %d",
+				      c->name, l + 1, (int)y.first[l], (int)ref_first[l]);
+	}
+	/* the whole set, line by line: grep -f, or the union of the patterns' lines above */
+	uint32_t want = 0, got = 0;
+	if (c->refs) {
+		for (uint32_t l = 0; l < t->nlines; l++) {
+			hit[l] = ref_first[l] != NONE;
+			want += hit[l];
+		}
+	} else {
+		want = grep_lines(t, c->pats, lens, c->n, c->fixed, c->icase, hit);
+	}
+	for (uint32_t l = 0; l < t->nlines; l++) {
+		CHECK((y.first[l] != NONE) == hit[l], "%s: line %u of %s: selected %d, grep %d",
+		      c->name, l + 1, t->path, y.first[l] != NONE, hit[l]);
+		got += hit[l];
+	}
+	CHECK(got == want, "count");
+	printf("%s on %s: %u of %u lines, as the reference\n", c->name, t->path, want, t->nlines);
+	tally_free(&y);
+	regex_prog_free(&p);
+	free(lens);
+	free(hit);
+	free(ref_first);
+}
+
+/* ---- sets ---- */
+
+static const char *const fixed_mix[] = {
+    "the", "the", "th", "t", "", "License", "license", "LICENSE", "General Public License",
+    "General", "ion", "tion", "ation", "on", "o", "status installed", "installed", "2026-",
+    "\t", "no such words in there", "GNU", "(", "a.b", "[", "*",
+};
+
+static const char *const ere_mix[] = {
+    "the",	   "Free [A-Z][a-z]+", "^ *[0-9]+\\.", "ware$",	  "(GPL|LGPL)-[23]",
+    "s{2}",	   "(ab|cd){2}",       "",	      "^$",	  "^",
+    "$",	   "x*",	       "[[:digit:]]{4}-[[:digit:]]{2}",
+    "status (installed|half-configured)", ".{70}", "^.{0,5}$", "(^|[^a-z])the([^a-z]|$)",
+    "Licen[cs]e", "a^b",	       "b$c",	      "(^a|b)+c", "(x|$)",
+    "(^|x)y",	   "^(a|)$",	       "L.*L.*L",
+};
+
+/* The patterns issue 26 names, which no DFA of REGEX_STATES_MAX holds. */
+static const char *const dfa_breakers[] = {"a{3000}", ".{20000}", "(ab|cd){3000}"};
+
+/* Long lines for them, made of the data: runs of its lines joined, and runs of a, ab, cd. */
+static void long_text(struct text *out, const struct text *in)
+{
+	size_t cap = 4 << 20, n = 0;
+	uint8_t *p = malloc(cap);
+
+	CHECK(p, "malloc");
+	for (uint32_t l = 0; l < in->nlines && n + 30000 < cap / 2; l++) {
+		size_t a = in->start[l], e = in->start[l + 1] - 1;
+
+		memcpy(p + n, in->p + a, e - a);
+		n += e - a;
+		if (l % 400 == 399 || l % 97 == 0)
+			p[n++] = '\n';
+	}
+	p[n++] = '\n';
+	for (int k = 2998; k <= 3001; k++) { /* a{3000} at its edge */
+		memset(p + n, 'a', k);
+		n += k;
+		p[n++] = '\n';
+	}
+	for (int k = 2999; k <= 3000; k++) { /* (ab|cd){3000} at its edge, the pairs mixed */
+		for (int j = 0; j < k; j++) {
+			memcpy(p + n, j % 3 ? "ab" : "cd", 2);
+			n += 2;
+		}
+		p[n++] = '\n';
+	}
+	for (int k = 19999; k <= 20000; k++) { /* .{20000} at its edge */
+		memset(p + n, 'x', k);
+		n += k;
+		p[n++] = '\n';
+	}
+	out->p = p;
+	out->n = n;
+	text_index(out, "long");
+}
+
+/* Tokens of the data from *at on, appended to out[n..max): words, numbers, IPs. */
+static size_t tokens(const struct text *t, size_t *at, char **out, size_t n, size_t max,
+		     size_t minlen, size_t maxlen)
+{
+	size_t i = *at;
+
+	while (i < t->n && n < max) {
+		size_t j = i;
+
+		while (j < t->n && (t->p[j] == '.' || t->p[j] == '_' || t->p[j] == '-' ||
+				    (t->p[j] >= '0' && t->p[j] <= '9') ||
+				    ((t->p[j] | 32) >= 'a' && (t->p[j] | 32) <= 'z')))
+			j++;
+		if (j - i >= minlen && j - i <= maxlen) {
+			out[n] = strndup((const char *)t->p + i, j - i);
+			CHECK(out[n], "strndup");
+			n++;
+		}
+		i = j > i ? j : i + 1;
+	}
+	*at = i;
+	return n;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static size_t dedup(char **v, size_t n)
+{
+	size_t m = 0;
+
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (m && !strcmp(v[m - 1], v[i])) {
+			free(v[i]);
+			continue;
+		}
+		v[m++] = v[i];
+	}
+	return m;
+}
+
+static void load_inputs(struct text *t)
+{
+	size_t cap = 1 << 20;
+
+	t->p = malloc(cap);
+	CHECK(t->p, "malloc");
+	t->n = 0;
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		FILE *f = fopen(inputs[i], "rb");
+
+		if (!f)
+			continue;
+		t->n += fread(t->p + t->n, 1, cap / 2 - t->n, f);
+		fclose(f);
+		if (t->n && t->p[t->n - 1] != '\n')
+			t->p[t->n++] = '\n';
+	}
+	if (!t->n) {
+		printf("skip: none of the input files is readable\n");
+		exit(T_EXIT_SKIP);
+	}
+	t->p[t->n++] = 'x'; /* a last line without '\n' */
+	text_index(t, "real");
+}
+
+int main(void)
+{
+	struct text real = {0}, longt = {0};
+	static char *words[300000];
+	size_t nt = 0;
+
+	CHECK(mkdtemp(tmpdir), "mkdtemp");
+	atexit(rm_tmpdir);
+	check_on_fail(rm_tmpdir);
+	load_inputs(&real);
+
+	struct set sets[] = {
+	    {NULL, "fixed mix", fixed_mix, sizeof(fixed_mix) / sizeof(*fixed_mix), true, false, true,
+	     REGEX_ENGINE_AC},
+	    {NULL, "fixed mix -i", fixed_mix, sizeof(fixed_mix) / sizeof(*fixed_mix), true, true, true,
+	     REGEX_ENGINE_AC},
+	    {NULL, "ere mix", ere_mix, sizeof(ere_mix) / sizeof(*ere_mix), false, false, true,
+	     REGEX_ENGINE_SHIFT},
+	    {NULL, "ere mix -i", ere_mix, sizeof(ere_mix) / sizeof(*ere_mix), false, true, true,
+	     REGEX_ENGINE_SHIFT},
+	    {NULL, "ere mix, dfa", ere_mix, sizeof(ere_mix) / sizeof(*ere_mix), false, false, false,
+	     REGEX_ENGINE_DFA},
+	    /* EREs that are literals: Aho-Corasick, per pattern */
+	    {NULL, "ere literals", fixed_mix, 21, false, false, true, REGEX_ENGINE_AC},
+	};
+	for (size_t i = 0; i < sizeof(sets) / sizeof(*sets); i++)
+		check_set(&sets[i], &real, true);
+
+	/* the DFA-breakers, each alone and all three together, on the second engine */
+	long_text(&longt, &real);
+	static const ref_fn brk_refs[] = {NULL, ref_20000, NULL};
+	for (size_t i = 0; i < 3; i++) {
+		struct set c = {&brk_refs[i], dfa_breakers[i], &dfa_breakers[i], 1, false, false,
+				false, REGEX_ENGINE_SHIFT};
+		check_set(&c, &longt, true);
+	}
+	struct set brk = {brk_refs, "dfa breakers", dfa_breakers, 3, false, false, true,
+			  REGEX_ENGINE_SHIFT};
+	check_set(&brk, &longt, true);
+
+	/* 3,000 literals of 20-40 bytes taken from the data's lines (DFA: too complex) */
+	size_t nw = 0;
+	for (uint32_t l = 0; l < real.nlines && nw < 3000; l += 2) {
+		size_t a = real.start[l], e = real.start[l + 1] - 1, len = 20 + l % 21;
+
+		if (e - a < len + 2)
+			continue;
+		words[nw] = strndup((const char *)real.p + a + l % (e - a - len), len);
+		CHECK(words[nw], "strndup");
+		CHECK(!memchr(words[nw], 0, len), "NUL in the data");
+		nw++;
+	}
+	struct set mid = {NULL, "20-40 byte literals", (const char *const *)words, nw < 3000 ? nw : 3000,
+			  true, false, true, REGEX_ENGINE_AC};
+	check_set(&mid, &real, false);
+	/* as EREs, escaped, with a '.' for their first byte: not literals, so the second engine */
+	for (size_t i = 0; i < 200 && i < nw; i++) {
+		char *q = malloc(2 * strlen(words[i]) + 2), *o = q;
+
+		CHECK(q, "malloc");
+		*o++ = '.';
+		for (const char *c = words[i] + 1; *c; c++) {
+			if (strchr("\\.[](){}*+?|^$", *c))
+				*o++ = '\\';
+			*o++ = *c;
+		}
+		*o = 0;
+		free(words[i]);
+		words[i] = q;
+	}
+	mid.fixed = false;
+	mid.engine = REGEX_ENGINE_SHIFT;
+	mid.name = "20-40 byte EREs";
+	mid.n = nw < 200 ? nw : 200;
+	check_set(&mid, &real, false);
+	for (size_t i = 0; i < nw; i++)
+		free(words[i]);
+
+	/* 10,000 literals of every byte value but '\n' */
+	static char *rnd[10000];
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	for (size_t i = 0; i < 10000; i++) {
+		size_t len = 3 + i % 6;
+
+		rnd[i] = malloc(len + 1);
+		CHECK(rnd[i], "malloc");
+		for (size_t k = 0; k < len; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			uint8_t b = (uint8_t)(x >> 24);
+			rnd[i][k] = (char)(b == '\n' || b == 0 ? 'e' : b);
+		}
+		rnd[i][len] = 0;
+		if (i % 10 == 0) /* some from the data, so some lines match */
+			memcpy(rnd[i], real.p + (x >> 8) % (real.n - 16), len);
+		for (size_t k = 0; k < len; k++)
+			if (rnd[i][k] == '\n' || rnd[i][k] == 0)
+				rnd[i][k] = 'e';
+	}
+	struct set allb = {NULL, "10,000 all-byte literals", (const char *const *)rnd, 10000, true, false,
+			   true, REGEX_ENGINE_AC};
+	check_set(&allb, &real, false);
+	for (size_t i = 0; i < 10000; i++)
+		free(rnd[i]);
+
+	/* 100,000 literals from the C headers' tokens: compile time and size */
+	struct text hdr = {0};
+	FILE *hf = popen("cat /usr/include/*.h /usr/include/*/*.h 2>/dev/null", "r");
+	CHECK(hf, "popen");
+	hdr.p = malloc(64 << 20);
+	CHECK(hdr.p, "malloc");
+	hdr.n = fread(hdr.p, 1, 64 << 20, hf);
+	pclose(hf);
+	for (size_t at = 0; at < hdr.n && nt < REGEX_SET_PATTERNS_MAX;)
+		nt = dedup(words, tokens(&hdr, &at, words, nt, 300000, 1, 64));
+	free(hdr.p);
+	for (size_t i = REGEX_SET_PATTERNS_MAX; i < nt; i++)
+		free(words[i]);
+	nt = nt > REGEX_SET_PATTERNS_MAX ? REGEX_SET_PATTERNS_MAX : nt;
+	printf("%zu distinct tokens in /usr/include\n", nt);
+	if (nt < REGEX_SET_PATTERNS_MAX)
+		printf("skip: the 100,000-literal compile (too few tokens)\n");
+	else {
+		size_t *lens = malloc(nt * sizeof(*lens));
+		struct regex_prog p;
+		struct regex_prog_opts o = {.fixed = true, .per_pattern = true};
+		char err[256];
+
+		CHECK(lens, "malloc");
+		for (size_t i = 0; i < nt; i++)
+			lens[i] = strlen(words[i]);
+		double t0 = cpu_ms();
+		int ret = regex_compile_prog((const char *const *)words, lens, nt, &o, &p, err,
+					     sizeof(err));
+		double ms = cpu_ms() - t0;
+		CHECK(ret == 0, "%zu tokens: %d %s", nt, ret, err);
+		printf("%zu tokens: %.1f ms, %u states (%u dense), %llu bytes\n", nt, ms,
+		       p.ac.nstates, p.ac.ndense, (unsigned long long)p.bytes);
+		CHECK(ms < COMPILE_MS_MAX, "%zu literals compiled in %.0f ms", nt, ms);
+		regex_prog_free(&p);
+		free(lens);
+	}
+	for (size_t i = 0; i < nt; i++)
+		free(words[i]);
+	/* the cap: one pattern more than REGEX_SET_PATTERNS_MAX is E2BIG */
+	{
+		static const char *one[REGEX_SET_PATTERNS_MAX + 1];
+		static size_t ones[REGEX_SET_PATTERNS_MAX + 1];
+		struct regex_prog p;
+		struct regex_prog_opts o = {.fixed = true};
+		char err[256];
+
+		for (size_t i = 0; i <= REGEX_SET_PATTERNS_MAX; i++) {
+			one[i] = "x";
+			ones[i] = 1;
+		}
+		int ret = regex_compile_prog(one, ones, REGEX_SET_PATTERNS_MAX + 1, &o, &p, err,
+					     sizeof(err));
+		CHECK(ret == -E2BIG && strstr(err, "use fewer patterns"), "cap: %d %s", ret, err);
+	}
+	free(real.p);
+	free(real.start);
+	free(longt.p);
+	free(longt.start);
+	printf("ok\n");
+	return 0;
+}
