@@ -148,10 +148,10 @@ static int rprog_scan_piece(void *ctx, const uint8_t *p, size_t len, struct rerr
 	if (ret || !r->all_literal)
 		return ret;
 	/* offsets, not pointers: bytes may move while it grows */
-	if (r->nbytes + len > r->cbytes) {
+	if (r->nbytes + len + 1 > r->cbytes) { /* +1: never a NULL buffer */
 		size_t c = r->cbytes ? r->cbytes : 4096;
 
-		while (c < r->nbytes + len)
+		while (c < r->nbytes + len + 1)
 			c *= 2;
 		uint8_t *v = realloc(r->bytes, c);
 		if (!v)

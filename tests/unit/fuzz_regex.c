@@ -88,6 +88,155 @@ static void fuzz_check_dfa(const struct regex_dfa *d)
 	}
 }
 
+/* ---- regex_compile_prog (issue 26): its tables' shape, and its lines against the DFA's ---- */
+
+static bool fuzz_dfa_line(const struct regex_dfa *d, const uint8_t *p, size_t n)
+{
+	uint32_t s = 0;
+
+	for (size_t i = 0; i < n; i++)
+		s = d->next[(size_t)s * d->nclasses + d->classes[p[i]]];
+	return d->accept[s];
+}
+
+static bool fuzz_ac_line(const struct regex_prog *g, const uint8_t *p, size_t n)
+{
+	const struct regex_ac *a = &g->ac;
+	uint32_t s = 0;
+	bool hit = a->acc[0] != 0;
+
+	for (size_t i = 0; i < n && !hit; i++) {
+		uint8_t c = a->classes[p[i]];
+
+		for (;;) {
+			if (s < a->ndense) {
+				s = a->dense[(size_t)s * a->nclasses + c];
+				break;
+			}
+			uint32_t k = a->child[s];
+			while (k < a->child[s + 1] && a->label[k] != c)
+				k++;
+			if (k < a->child[s + 1]) {
+				s = k;
+				break;
+			}
+			s = a->fail[s];
+		}
+		hit = a->acc[s] != 0;
+	}
+	return hit;
+}
+
+static void fuzz_shift_step(const struct regex_shift *x, uint32_t *d, uint32_t *t, bool bol,
+			    uint8_t b)
+{
+	uint32_t nw = x->nwords;
+
+	memset(t, 0, nw * 4);
+	for (uint32_t k = 0; k < x->ndist; k++) {
+		const uint32_t *m = x->mask + (size_t)k * nw;
+
+		for (uint32_t p = 0; p < x->npos; p++) {
+			if (!(d[p / 32] & m[p / 32] & 1u << (p % 32)))
+				continue;
+			int64_t q = (int64_t)p + x->dist[k];
+			if (q < 0 || q >= x->npos)
+				abort(); /* an edge out of the positions */
+			t[q / 32] |= 1u << (q % 32);
+		}
+	}
+	const uint32_t *bc = x->byclass + (size_t)x->classes[b] * nw;
+	for (uint32_t w = 0; w < nw; w++)
+		d[w] = (t[w] | x->first[w] | (bol ? x->first_bol[w] : 0)) & bc[w];
+}
+
+static bool fuzz_shift_line(const struct regex_prog *g, const uint8_t *p, size_t n)
+{
+	const struct regex_shift *x = &g->shift;
+	uint32_t *d = calloc(x->nwords + 1, 4), *t = calloc(x->nwords + 1, 4);
+	bool hit = false;
+
+	if (!d || !t)
+		abort();
+	for (uint32_t i = 0; i < x->npatterns; i++)
+		hit |= x->flags[i] & REGEX_SHIFT_ALWAYS || (x->flags[i] & REGEX_SHIFT_EMPTY_LINE && !n);
+	for (size_t i = 0; i < n && !hit; i++) {
+		fuzz_shift_step(x, d, t, i == 0, p[i]);
+		for (uint32_t w = 0; w < x->nwords; w++)
+			hit |= (d[w] & x->last[w]) != 0 || (i + 1 == n && (d[w] & x->last_eol[w]));
+	}
+	free(d);
+	free(t);
+	return hit;
+}
+
+static void fuzz_check_prog(const struct regex_prog *g, size_t n)
+{
+	if (g->npatterns != n)
+		abort();
+	if (g->engine == REGEX_ENGINE_AC) {
+		const struct regex_ac *a = &g->ac;
+
+		if (!a->nstates || a->ndense > a->nstates || a->child[0] != 1 ||
+		    a->child[a->nstates] != a->nstates || !g->sets.n)
+			abort();
+		for (uint32_t s = 0; s < a->nstates; s++) {
+			if ((s && a->fail[s] >= s) || a->acc[s] >= g->sets.n ||
+			    a->child[s] > a->child[s + 1])
+				abort();
+			for (uint32_t k = a->child[s] + 1; k < a->child[s + 1]; k++)
+				if (a->label[k - 1] >= a->label[k])
+					abort();
+		}
+		for (uint32_t k = 1; k < g->sets.n; k++)
+			for (uint32_t i = g->sets.off[k]; i < g->sets.off[k + 1]; i++)
+				if (g->sets.ids[i] >= n || g->sets.first[k] > g->sets.ids[i] ||
+				    (g->sets.parent[k] != REGEX_ACC_NONE && g->sets.parent[k] >= k))
+					abort();
+	} else if (g->engine == REGEX_ENGINE_SHIFT) {
+		const struct regex_shift *x = &g->shift;
+
+		if (x->npos > REGEX_SHIFT_POS_MAX || x->ndist > REGEX_SHIFT_DIST_MAX ||
+		    x->nwords != (x->npos + 31) / 32 || x->npatterns != n)
+			abort();
+		for (uint32_t p = 0; p < x->npos; p++)
+			if (x->owner[p] >= n)
+				abort();
+	} else {
+		abort(); /* per_pattern never gives the DFA */
+	}
+}
+
+/* Each line of the input (and a few more) selected by prog iff by the DFA. */
+static void fuzz_diff(const struct regex_dfa *d, const struct regex_prog *g, const uint8_t *data,
+		      size_t size)
+{
+	static const char *const extra[] = {"", "a", "ab", "abcabc", "aaaaaaaa", "x\\y", "A", "0"};
+	const uint8_t *p = data, *end = data + size;
+
+	for (size_t i = 0; i < sizeof(extra) / sizeof(*extra) + 64 && p <= end; i++) {
+		const uint8_t *l;
+		size_t n;
+
+		if (i < sizeof(extra) / sizeof(*extra)) {
+			l = (const uint8_t *)extra[i];
+			n = strlen(extra[i]);
+		} else {
+			const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+			l = p;
+			n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			p += n + 1;
+		}
+		bool want = fuzz_dfa_line(d, l, n);
+		bool got = g->engine == REGEX_ENGINE_AC ? fuzz_ac_line(g, l, n) : fuzz_shift_line(g, l, n);
+		if (want != got) {
+			fprintf(stderr, "fuzz_regex: %s selects line %zu (%.*s): %d, the DFA %d\n",
+				regex_engine_name(g->engine), i, (int)n, l, got, want);
+			abort();
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *pats[FUZZ_PATS_MAX];
@@ -121,8 +270,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			cpu, cpu / fuzz_budget_s(), ret);
 		abort();
 	}
+	struct regex_prog_opts po = {.fixed = o.fixed, .icase = o.icase, .per_pattern = true};
+	struct regex_prog g;
+	t0 = fuzz_cpu_s();
+	int pret = regex_compile_prog((const char *const *)pats, lens, n, &po, &g, NULL, 0);
+	cpu = fuzz_cpu_s() - t0;
+	if (cpu > FUZZ_CPU_CHEAP_S && cpu > FUZZ_BUDGETS_MAX * fuzz_budget_s()) {
+		fprintf(stderr, "fuzz_regex: regex_compile_prog took %.1f s of CPU: %d\n", cpu, pret);
+		abort();
+	}
+	if (pret != 0 && pret != -EINVAL && pret != -E2BIG && pret != -ETIMEDOUT)
+		abort();
+	if ((ret == -EINVAL) != (pret == -EINVAL)) /* one parser: the same syntax errors */
+		abort();
+	if (pret == 0)
+		fuzz_check_prog(&g, n);
 	if (ret == 0) {
 		fuzz_check_dfa(&d);
+		if (pret == 0 && g.shift.npos <= 4096)
+			fuzz_diff(&d, &g, data + 1, size - 1);
 		regex_dfa_free(&d);
 	} else {
 		size_t l = strnlen(err, errlen);
@@ -132,6 +298,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (l >= errlen || (errlen > 1 && l == 0) || memchr(err, '\n', l) || d.next)
 			abort();
 	}
+	regex_prog_free(&g);
 	free(err);
 	for (size_t i = 0; i < n; i++)
 		free(pats[i]);
