@@ -136,7 +136,7 @@ struct regex_accsets {
  * REGEX_AC_DENSE_MAX (then it is a plain DFA and no state is sparse);
  * otherwise the first REGEX_AC_DENSE_MAX / (nclasses * 4) states breadth
  * first, the shallow ones every byte of a line passes through, dense and
- * the rest sparse: 9 bytes a state plus 1 a byte of pattern, so 100,000
+ * the rest sparse: 13 bytes a state (at most one a byte of pattern), so 100,000
  * literals stay linear in their bytes where a full DFA (states x classes)
  * would not.
  */
