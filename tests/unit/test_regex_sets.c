@@ -777,6 +777,27 @@ int main(void)
 	}
 	for (size_t i = 0; i < nt; i++)
 		free(words[i]);
+	/* past the second engine's bounds: E2BIG naming the pattern and the bound */
+	{
+		static const struct {
+			const char *pat, *msg;
+		} big[] = {
+		    {"a{30000}b{30000}c{10000}", "pattern 2 needs more than 65536 positions"},
+		    {"(.?){20000}", "pattern 2 needs more than 4194304 follow edges"},
+		};
+		for (size_t i = 0; i < sizeof(big) / sizeof(*big); i++) {
+			const char *two[] = {"x", big[i].pat};
+			size_t lens2[] = {1, strlen(big[i].pat)};
+			struct regex_prog p;
+			struct regex_prog_opts o = {.per_pattern = true};
+			char err[256];
+			int ret = regex_compile_prog(two, lens2, 2, &o, &p, err, sizeof(err));
+
+			CHECK(ret == -E2BIG && strstr(err, big[i].msg), "%s: %d %s", big[i].pat, ret,
+			      err);
+			printf("%s: %s\n", big[i].pat, err);
+		}
+	}
 	/* the cap: one pattern more than REGEX_SET_PATTERNS_MAX is E2BIG */
 	{
 		static const char *one[REGEX_SET_PATTERNS_MAX + 1];
