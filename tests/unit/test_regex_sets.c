@@ -513,6 +513,7 @@ static const char *const fixed_mix[] = {
     "the", "the", "th", "t", "", "License", "license", "LICENSE", "General Public License",
     "General", "ion", "tion", "ation", "on", "o", "status installed", "installed", "2026-",
     "\t", "no such words in there", "GNU", "(", "a.b", "[", "*",
+    "zzz\nGNU\nGNU", /* one pattern of three pieces, as grep -e $'zzz\nGNU\nGNU' */
 };
 
 static const char *const ere_mix[] = {
@@ -522,6 +523,13 @@ static const char *const ere_mix[] = {
     "status (installed|half-configured)", ".{70}", "^.{0,5}$", "(^|[^a-z])the([^a-z]|$)",
     "Licen[cs]e", "a^b",	       "b$c",	      "(^a|b)+c", "(x|$)",
     "(^|x)y",	   "^(a|)$",	       "L.*L.*L",
+    "zzz\n^GNU|Free$\n[0-9]{3}$", /* one pattern of three pieces */
+};
+
+/* For the DFA, whose lines are the set's: none that selects every line */
+static const char *const ere_dfa[] = {
+    "Free [A-Z][a-z]+", "ware$", "(GPL|LGPL)-[23]", "^ *[0-9]+\\.", "L.*L.*L",
+    "status (installed|half-configured)", "zzz\n^GNU|Free$\n[0-9]{3}$", "a^b", "b$c",
 };
 
 /* The patterns issue 26 names, which no DFA of REGEX_STATES_MAX holds. */
@@ -654,8 +662,12 @@ int main(void)
 	     REGEX_ENGINE_SHIFT},
 	    {NULL, "ere mix -i", ere_mix, sizeof(ere_mix) / sizeof(*ere_mix), false, true, true,
 	     REGEX_ENGINE_SHIFT},
-	    {NULL, "ere mix, dfa", ere_mix, sizeof(ere_mix) / sizeof(*ere_mix), false, false, false,
+	    {NULL, "ere set, dfa", ere_dfa, sizeof(ere_dfa) / sizeof(*ere_dfa), false, false, false,
 	     REGEX_ENGINE_DFA},
+	    {NULL, "ere set, dfa -i", ere_dfa, sizeof(ere_dfa) / sizeof(*ere_dfa), false, true,
+	     false, REGEX_ENGINE_DFA},
+	    {NULL, "ere set, shift", ere_dfa, sizeof(ere_dfa) / sizeof(*ere_dfa), false, false,
+	     true, REGEX_ENGINE_SHIFT},
 	    /* EREs that are literals: Aho-Corasick, per pattern */
 	    {NULL, "ere literals", fixed_mix, 21, false, false, true, REGEX_ENGINE_AC},
 	};
