@@ -96,7 +96,8 @@ void regex_dfa_free(struct regex_dfa *dfa);
 #define REGEX_AC_STATES_MAX    (1u << 22) /* trie nodes: 4M, 53 MiB of sparse tables */
 #define REGEX_AC_DENSE_MAX     (4u << 20) /* bytes of dense Aho-Corasick rows */
 #define REGEX_SHIFT_POS_MAX    65536u	   /* bit-parallel positions (bits of a state vector) */
-#define REGEX_SHIFT_DIST_MAX   64u	   /* distinct follow distances (shifts per byte) */
+#define REGEX_SHIFT_DIST_MAX   64u	   /* follow distances with a shift (shifts per byte) */
+#define REGEX_SHIFT_EXC_MAX    65536u	   /* follow edges of the other distances */
 #define REGEX_SHIFT_EDGES_MAX  (1u << 22) /* Glushkov follow edges while building */
 #define REGEX_SHIFT_ANCHORS_MAX 4096u	   /* '^' and '$' in the patterns, all together */
 #define REGEX_ACC_NONE	       UINT32_MAX
@@ -162,8 +163,11 @@ struct regex_ac {
  * bit p % 32). Every follow edge p -> q has distance q - p; the edges of
  * distance dist[k] leave the positions in mask[k], so
  *   follow(D) = OR_k shift(D & mask[k], dist[k])
- * (shift by d > 0 moves bit p to p + d, d < 0 to p + d). Per byte b of a
- * line, with c = classes[b]:
+ * (shift by d > 0 moves bit p to p + d, d < 0 to p + d), for the
+ * REGEX_SHIFT_DIST_MAX distances with the most edges (dist[] ascending);
+ * the edges of other distances are exceptions: each set bit p of
+ * D & exc_src also sets bits exc_to[exc_off[p]..exc_off[p+1]). Per byte b
+ * of a line, with c = classes[b]:
  *   D = (follow(D) | first | (b is the line's first byte ? first_bol : 0))
  *       & byclass[c * nwords ..]
  * and after it every set bit of D & last selects pattern owner[p]. At the
@@ -171,17 +175,20 @@ struct regex_ac {
  * REGEX_SHIFT_ALWAYS selects every line, with REGEX_SHIFT_EMPTY_LINE every
  * empty line. '^' and '$' are resolved when compiling: a '^' reached after
  * a byte, or a byte after a '$', can never hold and its edges are dropped.
- * The bounds: REGEX_SHIFT_POS_MAX positions, REGEX_SHIFT_DIST_MAX
- * distances, REGEX_SHIFT_EDGES_MAX edges and REGEX_SHIFT_ANCHORS_MAX
+ * The bounds: REGEX_SHIFT_POS_MAX positions, REGEX_SHIFT_EDGES_MAX
+ * edges, REGEX_SHIFT_EXC_MAX exception edges and REGEX_SHIFT_ANCHORS_MAX
  * anchors; past one, -E2BIG names the pattern.
  */
 struct regex_shift {
-	uint32_t npos, nwords, nclasses, ndist, npatterns;
+	uint32_t npos, nwords, nclasses, ndist, npatterns, nexc;
 	uint8_t classes[256];
 	uint32_t *byclass;			   /* nclasses * nwords */
 	int32_t *dist;				   /* ndist */
 	uint32_t *mask;				   /* ndist * nwords */
 	uint32_t *first, *first_bol, *last, *last_eol; /* nwords each */
+	uint32_t *exc_src;			   /* nwords: positions with exception edges */
+	uint32_t *exc_off;			   /* npos + 1 */
+	uint32_t *exc_to;			   /* nexc */
 	uint32_t *owner;			   /* npos: the pattern of each position */
 	uint8_t *flags;				   /* npatterns */
 };

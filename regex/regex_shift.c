@@ -498,33 +498,101 @@ int rshift_add(struct rshift_build *b, const struct rast *a, uint32_t root, uint
 	return ret;
 }
 
-/* Groups the edges by distance: one shift and mask each. */
+static int rsh_cmp_i32(const void *x, const void *y)
+{
+	int32_t a = *(const int32_t *)x, c = *(const int32_t *)y;
+
+	return (a > c) - (a < c);
+}
+
+/* (count, distance) pairs, most edges first */
+static int rsh_cmp_count(const void *x, const void *y)
+{
+	const uint64_t a = *(const uint64_t *)x, c = *(const uint64_t *)y;
+
+	return (a < c) - (a > c);
+}
+
+/*
+ * Groups the edges by distance: the REGEX_SHIFT_DIST_MAX distances with
+ * the most edges get a shift and mask each, the other edges are
+ * exceptions, listed by source. 1,000 varied EREs have more than 64
+ * distances (their alternatives differ in length), but most of their
+ * edges are the +1 of a concatenation.
+ */
 static int rsh_shifts(struct rshift_build *b, struct regex_shift *o)
 {
-	o->dist = malloc(REGEX_SHIFT_DIST_MAX * sizeof(*o->dist));
-	o->mask = calloc((size_t)REGEX_SHIFT_DIST_MAX * o->nwords, sizeof(*o->mask));
-	if (!o->dist || !o->mask)
-		return -ENOMEM;
-	if (rwork_spend(b->work, 2 * (uint64_t)b->ne))
-		return rwork_fail(b->err, b->work);
-	for (uint32_t i = 0; i < b->ne; i++) {
-		int32_t d = (int32_t)b->e[i].to - (int32_t)b->e[i].from;
-		uint32_t k = 0;
+	int32_t *d = malloc(((size_t)b->ne + 1) * sizeof(*d));
+	uint64_t *cnt = malloc(((size_t)b->ne + 1) * sizeof(*cnt));
+	uint32_t nd = 0;
+	int ret = -ENOMEM;
 
-		while (k < o->ndist && o->dist[k] != d)
-			k++;
-		if (k == o->ndist) {
-			if (o->ndist == REGEX_SHIFT_DIST_MAX) {
-				b->id = b->owner[b->e[i].from];
-				return rsh_too_big(b, "distinct follow distances",
-						   REGEX_SHIFT_DIST_MAX, "REGEX_SHIFT_DIST_MAX");
-			}
-			o->dist[o->ndist++] = d;
-		}
-		uint32_t f = b->e[i].from;
-		o->mask[(size_t)k * o->nwords + f / 32] |= 1u << (f % 32);
+	o->dist = malloc(REGEX_SHIFT_DIST_MAX * sizeof(*o->dist));
+	o->mask = calloc((size_t)REGEX_SHIFT_DIST_MAX * o->nwords + 1, sizeof(*o->mask));
+	o->exc_off = calloc((size_t)o->npos + 1, sizeof(*o->exc_off));
+	o->exc_src = calloc((size_t)o->nwords + 1, sizeof(*o->exc_src));
+	if (!d || !cnt || !o->dist || !o->mask || !o->exc_off || !o->exc_src)
+		goto out_free;
+	if (rwork_spend(b->work, 24 * (uint64_t)b->ne)) { /* the sort */
+		ret = rwork_fail(b->err, b->work);
+		goto out_free;
 	}
-	return 0;
+	for (uint32_t i = 0; i < b->ne; i++)
+		d[i] = (int32_t)b->e[i].to - (int32_t)b->e[i].from;
+	qsort(d, b->ne, sizeof(*d), rsh_cmp_i32);
+	for (uint32_t i = 0; i < b->ne;) {
+		uint32_t j = i;
+
+		while (j < b->ne && d[j] == d[i])
+			j++;
+		/* count high, distance (biased to unsigned) low: ties go to the smaller distance */
+		cnt[nd++] = (uint64_t)(j - i) << 32 | ((uint32_t)d[i] ^ 0x80000000u);
+		i = j;
+	}
+	qsort(cnt, nd, sizeof(*cnt), rsh_cmp_count);
+	o->ndist = nd < REGEX_SHIFT_DIST_MAX ? nd : REGEX_SHIFT_DIST_MAX;
+	for (uint32_t k = 0; k < o->ndist; k++)
+		o->dist[k] = (int32_t)((uint32_t)cnt[k] ^ 0x80000000u);
+	qsort(o->dist, o->ndist, sizeof(*o->dist), rsh_cmp_i32);
+	/* each edge: its distance's mask, or the exceptions (counted first, then placed) */
+	uint32_t *slot = (uint32_t *)d; /* reused: the shift index of edge i, or UINT32_MAX */
+	uint32_t nexc = 0;
+	for (uint32_t i = 0; i < b->ne; i++) {
+		int32_t dd = (int32_t)b->e[i].to - (int32_t)b->e[i].from;
+		const int32_t *k = bsearch(&dd, o->dist, o->ndist, sizeof(*o->dist), rsh_cmp_i32);
+		uint32_t f = b->e[i].from;
+
+		slot[i] = k ? (uint32_t)(k - o->dist) : UINT32_MAX;
+		if (k) {
+			o->mask[(size_t)slot[i] * o->nwords + f / 32] |= 1u << (f % 32);
+			continue;
+		}
+		if (++nexc > REGEX_SHIFT_EXC_MAX) {
+			b->id = b->owner[f];
+			ret = rsh_too_big(b, "follow edges outside its 64 shift distances",
+					  REGEX_SHIFT_EXC_MAX, "REGEX_SHIFT_EXC_MAX");
+			goto out_free;
+		}
+		o->exc_off[f + 1]++;
+		o->exc_src[f / 32] |= 1u << (f % 32);
+	}
+	for (uint32_t p = 0; p < o->npos; p++)
+		o->exc_off[p + 1] += o->exc_off[p];
+	o->nexc = nexc;
+	o->exc_to = malloc(((size_t)nexc + 1) * sizeof(*o->exc_to));
+	if (!o->exc_to)
+		goto out_free;
+	for (uint32_t i = 0; i < b->ne; i++)
+		if (slot[i] == UINT32_MAX)
+			o->exc_to[o->exc_off[b->e[i].from]++] = b->e[i].to;
+	for (uint32_t p = o->npos; p > 0; p--)
+		o->exc_off[p] = o->exc_off[p - 1];
+	o->exc_off[0] = 0;
+	ret = 0;
+out_free:
+	free(d);
+	free(cnt);
+	return ret;
 }
 
 int rshift_finish(struct rshift_build *b, struct regex_shift *o)
@@ -605,5 +673,8 @@ void rshift_free(struct regex_shift *s)
 	free(s->first); /* first_bol, last and last_eol are in its block */
 	free(s->owner);
 	free(s->flags);
+	free(s->exc_src);
+	free(s->exc_off);
+	free(s->exc_to);
 	memset(s, 0, sizeof(*s));
 }

@@ -145,6 +145,15 @@ static void fuzz_shift_step(const struct regex_shift *x, uint32_t *d, uint32_t *
 			t[q / 32] |= 1u << (q % 32);
 		}
 	}
+	for (uint32_t q = 0; q < x->npos; q++) {
+		if (!(d[q / 32] & x->exc_src[q / 32] & 1u << (q % 32)))
+			continue;
+		for (uint32_t k = x->exc_off[q]; k < x->exc_off[q + 1]; k++) {
+			if (x->exc_to[k] >= x->npos)
+				abort();
+			t[x->exc_to[k] / 32] |= 1u << (x->exc_to[k] % 32);
+		}
+	}
 	const uint32_t *bc = x->byclass + (size_t)x->classes[b] * nw;
 	for (uint32_t w = 0; w < nw; w++)
 		d[w] = (t[w] | x->first[w] | (bol ? x->first_bol[w] : 0)) & bc[w];

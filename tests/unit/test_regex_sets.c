@@ -322,9 +322,17 @@ static void walk_shift(const struct regex_prog *p, const struct text *t, struct 
 			bool any = false;
 
 			memset(n, 0, nw * 4);
-			if (live)
+			if (live) {
 				for (uint32_t k = 0; k < s->ndist; k++)
 					shift_or(n, d, s->mask + (size_t)k * nw, s->dist[k], nw);
+				for (uint32_t w = 0; w < nw; w++) /* exception edges */
+					for (uint32_t v = d[w] & s->exc_src[w]; v; v &= v - 1) {
+						uint32_t q = w * 32 + (uint32_t)__builtin_ctz(v);
+
+						for (uint32_t k = s->exc_off[q]; k < s->exc_off[q + 1]; k++)
+							n[s->exc_to[k] / 32] |= 1u << (s->exc_to[k] % 32);
+					}
+			}
 			for (uint32_t w = 0; w < nw; w++) {
 				n[w] = (n[w] | s->first[w] | (i == a ? s->first_bol[w] : 0)) & bc[w];
 				any |= n[w] != 0;
@@ -685,6 +693,48 @@ int main(void)
 	struct set brk = {brk_refs, "dfa breakers", dfa_breakers, 3, false, false, true,
 			  REGEX_ENGINE_SHIFT};
 	check_set(&brk, &longt, true);
+
+	/*
+	 * 300 EREs from the data's words whose alternatives differ in length:
+	 * more follow distances than shifts, so exception edges too.
+	 */
+	{
+		static char *ere[300];
+		size_t nwd = dedup(words, tokens(&real, &(size_t){0}, words, 0, 20000, 3, 12));
+		CHECK(nwd > 50, "%zu words", nwd);
+		for (size_t i = 0; i < 300; i++) {
+			const char *w = words[(i * 7919) % nwd], *v = words[(i * 104729 + 13) % nwd];
+			char buf[128];
+
+			switch (i % 4) {
+			case 0: snprintf(buf, sizeof(buf), "(%s|%s) [a-z]{2,4}", w, v); break;
+			case 1: snprintf(buf, sizeof(buf), "%s[0-9]+%.3s", w, v); break;
+			case 2: snprintf(buf, sizeof(buf), "(%s|%s|%s%s)+ ", w, v, v, w); break;
+			default: snprintf(buf, sizeof(buf), "[A-Z]%s: [0-9]{1,3}", w + 1); break;
+			}
+			for (char *c = buf; *c; c++) /* tokens hold '.' and '-': keep them literal */
+				if (*c == '.')
+					*c = '_';
+			ere[i] = strdup(buf);
+			CHECK(ere[i], "strdup");
+		}
+		for (size_t i = 0; i < nwd; i++)
+			free(words[i]);
+		struct set c = {NULL, "300 varied EREs", (const char *const *)ere, 300, false, false,
+				true, REGEX_ENGINE_SHIFT};
+		check_set(&c, &real, true);
+		struct regex_prog p;
+		size_t lens3[300];
+		for (size_t i = 0; i < 300; i++)
+			lens3[i] = strlen(ere[i]);
+		compile(&c, lens3, &p);
+		printf("300 varied EREs: %u positions, %u shifts, %u exception edges\n", p.shift.npos,
+		       p.shift.ndist, p.shift.nexc);
+		CHECK(p.shift.nexc > 0, "no exception edges: the set does not test them");
+		regex_prog_free(&p);
+		for (size_t i = 0; i < 300; i++)
+			free(ere[i]);
+	}
 
 	/* 3,000 literals of 20-40 bytes taken from the data's lines (DFA: too complex) */
 	size_t nw = 0;
