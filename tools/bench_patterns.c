@@ -196,12 +196,32 @@ int main(int argc, char **argv)
 		}
 		bytes[i][len] = 0;
 	}
+	/* 1,000 EREs, each with a literal of the data, alternatives of varied lengths */
+	static char *ere[1000];
+	for (size_t i = 0; i < 1000 && m; i++) {
+		const char *w = tok[(i * 7919) % m], *v = tok[(i * 104729 + 13) % m];
+		char buf[192];
+
+		switch (i % 4) {
+		case 0: snprintf(buf, sizeof(buf), "(%s|%s) [a-z]{2,4}", w, v); break;
+		case 1: snprintf(buf, sizeof(buf), "%s[0-9]+%.3s", w, v); break;
+		case 2: snprintf(buf, sizeof(buf), "(%s|%s|%s%s)+ ", w, v, v, w); break;
+		default: snprintf(buf, sizeof(buf), "^[A-Z]%s: .*[0-9]{1,3}$", w); break;
+		}
+		for (char *c = buf; *c; c++)
+			if (*c == '.')
+				*c = '_';
+		if (!(ere[i] = strdup(buf)))
+			return 1;
+	}
 	static char *a3000[] = {"a{3000}"}, *dot[] = {".{20000}"}, *abcd[] = {"(ab|cd){3000}"};
 	const struct bcase cases[] = {
 	    {"10,000 tokens -F", tok10k, m < 10000 ? m : 10000, true, true},
 	    {"100,000 tokens -F", tok100k, m < 100000 ? m : 100000, true, true},
 	    {"3,000 slices of 20-40 B -F", slices, ns, true, true},
 	    {"10,000 all-byte literals -F", bytes, 10000, true, true},
+	    {"1,000 EREs", ere, m ? 1000 : 0, false, false},
+	    {"1,000 EREs, per pattern", ere, m ? 1000 : 0, false, true},
 	    {"a{3000}", a3000, 1, false, false},
 	    {".{20000}", dot, 1, false, false},
 	    {"(ab|cd){3000}", abcd, 1, false, false},
