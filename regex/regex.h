@@ -118,6 +118,7 @@ struct regex_accsets {
 	uint32_t *ids;	  /* off[n] */
 	uint32_t *parent; /* n */
 	uint32_t *first;  /* n */
+	uint32_t cap, idcap; /* allocated: sets, ids (racc_add grows them geometrically) */
 };
 
 /*
