@@ -98,8 +98,8 @@ struct racm_trie {
 	uint8_t *label;
 };
 
-static int racm_trie(struct racm_trie *t, const struct racm *r, const struct rlit *lits,
-		     size_t n, uint64_t bytes, struct rerr *e)
+static int racm_trie(struct racm_trie *t, const struct racm *r, const struct rlit *lits, size_t n,
+		     uint64_t bytes, struct rerr *e)
 {
 	uint64_t cap = bytes + 1;
 	uint32_t *path = NULL; /* path[d]: the node at depth d on the current literal */
@@ -136,11 +136,12 @@ static int racm_trie(struct racm_trie *t, const struct racm *r, const struct rli
 		for (uint32_t d = l; d < lits[i].len; d++) {
 			if (t->n >= REGEX_AC_STATES_MAX) {
 				free(path);
-				return rerr_msg(e, -E2BIG,
-						"the literals need more than %u Aho-Corasick states "
-						"(REGEX_AC_STATES_MAX), at pattern %u (use fewer or "
-						"shorter patterns)",
-						REGEX_AC_STATES_MAX, lits[i].id + 1);
+				return rerr_msg(
+				    e, -E2BIG,
+				    "the literals need more than %u Aho-Corasick states "
+				    "(REGEX_AC_STATES_MAX), at pattern %u (use fewer or "
+				    "shorter patterns)",
+				    REGEX_AC_STATES_MAX, lits[i].id + 1);
 			}
 			t->parent[t->n] = path[d];
 			t->depth[t->n] = d + 1;

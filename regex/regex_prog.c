@@ -9,8 +9,7 @@
 
 #include "regex_priv.h"
 
-int racc_add(struct regex_accsets *s, const uint32_t *ids, uint32_t n, uint32_t parent,
-	     uint32_t *k)
+int racc_add(struct regex_accsets *s, const uint32_t *ids, uint32_t n, uint32_t parent, uint32_t *k)
 {
 	uint32_t have = s->n ? s->off[s->n] : 0;
 
@@ -83,7 +82,8 @@ static uint32_t rprog_id(const struct rerr *e)
 	return e->pattern ? (uint32_t)(e->pattern - 1) : 0;
 }
 
-/* The bytes of a tree that spells one string (a set of one byte, or a letter's two cases with icase). */
+/* The bytes of a tree that spells one string (a set of one byte, or a letter's two cases with
+ * icase). */
 static bool rprog_literal(const struct rprog *r, uint32_t node, uint8_t *out, size_t *n)
 {
 	const struct rast_node *a = &r->ast->v[node];
@@ -199,7 +199,8 @@ static uint64_t rprog_bytes(const struct regex_prog *p)
 		return (uint64_t)d->nstates * (d->nclasses * 4 + 2) + 256;
 	case REGEX_ENGINE_AC:
 		return (uint64_t)a->ndense * a->nclasses * 4 + (uint64_t)a->nstates * 13 + 4 + 256 +
-		       (uint64_t)p->sets.n * 12 + 4 + (p->sets.n ? p->sets.off[p->sets.n] * 4ull : 0);
+		       (uint64_t)p->sets.n * 12 + 4 +
+		       (p->sets.n ? p->sets.off[p->sets.n] * 4ull : 0);
 	case REGEX_ENGINE_SHIFT:
 		return ((uint64_t)s->nclasses + s->ndist + 4) * s->nwords * 4 + s->ndist * 4ull +
 		       s->npos * 4ull + s->npatterns + 256;

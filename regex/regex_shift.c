@@ -285,7 +285,10 @@ static int rsh_frag_of(struct rshift_build *b, uint32_t node, struct rsh_frag *o
 	case RAST_SET:
 	case RAST_BOL:
 	case RAST_EOL:
-		ret = rsh_node(b, n->kind == RAST_SET ? n->arg : n->kind == RAST_BOL ? RSH_BOL : RSH_EOL,
+		ret = rsh_node(b,
+			       n->kind == RAST_SET   ? n->arg
+			       : n->kind == RAST_BOL ? RSH_BOL
+						     : RSH_EOL,
 			       &id);
 		if (!ret)
 			ret = rsh_push(&out->first, id);

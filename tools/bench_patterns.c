@@ -56,13 +56,12 @@ static void bench_dfa(const struct bcase *c, const size_t *lens, char *out, size
 	struct regex_dfa d;
 	char err[256];
 	double t0 = cpu_ms();
-	int ret = regex_compile((const char *const *)c->pats, lens, c->n, &o, &d, err,
-				sizeof(err));
+	int ret = regex_compile((const char *const *)c->pats, lens, c->n, &o, &d, err, sizeof(err));
 	double ms = cpu_ms() - t0;
 
 	if (ret)
-		snprintf(out, len, "%s in %.0f ms (%.60s)", ret == -E2BIG ? "E2BIG" : strerror(-ret),
-			 ms, err);
+		snprintf(out, len, "%s in %.0f ms (%.60s)",
+			 ret == -E2BIG ? "E2BIG" : strerror(-ret), ms, err);
 	else
 		snprintf(out, len, "%u states, %.0f ms", d.nstates, ms);
 	regex_dfa_free(&d);
@@ -81,8 +80,8 @@ static void bench_child(const struct bcase *c)
 		lens[i] = strlen(c->pats[i]);
 	long rss0 = maxrss_kb();
 	double t0 = cpu_ms();
-	int ret = regex_compile_prog((const char *const *)c->pats, lens, c->n, &o, &p, err,
-				     sizeof(err));
+	int ret =
+	    regex_compile_prog((const char *const *)c->pats, lens, c->n, &o, &p, err, sizeof(err));
 	double ms = cpu_ms() - t0;
 	long rss = maxrss_kb() - rss0;
 	if (ret) {
@@ -100,8 +99,7 @@ static void bench_child(const struct bcase *c)
 	else
 		snprintf(dfa, sizeof(dfa), "over REGEX_PATTERNS_MAX");
 	printf("%-28s %7zu  %-12s %9u %10.1f %8.1f %8.1f  %s\n", c->name, c->n,
-	       regex_engine_name(engine), size, mib, ms,
-	       rss / 1024.0, dfa);
+	       regex_engine_name(engine), size, mib, ms, rss / 1024.0, dfa);
 	fflush(stdout);
 	_exit(0);
 }
@@ -178,7 +176,8 @@ int main(int argc, char **argv)
 		char *nl = memchr(data + i, '\n', n - i);
 		size_t e = nl ? (size_t)(nl - data) : n, len = 20 + k % 21;
 
-		if (e - i > len && (slices[ns] = strndup(data + i, len)) && strlen(slices[ns]) == len)
+		if (e - i > len && (slices[ns] = strndup(data + i, len)) &&
+		    strlen(slices[ns]) == len)
 			ns++;
 		i = e + 1;
 	}
@@ -203,10 +202,18 @@ int main(int argc, char **argv)
 		char buf[192];
 
 		switch (i % 4) {
-		case 0: snprintf(buf, sizeof(buf), "(%s|%s) [a-z]{2,4}", w, v); break;
-		case 1: snprintf(buf, sizeof(buf), "%s[0-9]+%.3s", w, v); break;
-		case 2: snprintf(buf, sizeof(buf), "(%s|%s|%s%s)+ ", w, v, v, w); break;
-		default: snprintf(buf, sizeof(buf), "^[A-Z]%s: .*[0-9]{1,3}$", w); break;
+		case 0:
+			snprintf(buf, sizeof(buf), "(%s|%s) [a-z]{2,4}", w, v);
+			break;
+		case 1:
+			snprintf(buf, sizeof(buf), "%s[0-9]+%.3s", w, v);
+			break;
+		case 2:
+			snprintf(buf, sizeof(buf), "(%s|%s|%s%s)+ ", w, v, v, w);
+			break;
+		default:
+			snprintf(buf, sizeof(buf), "^[A-Z]%s: .*[0-9]{1,3}$", w);
+			break;
 		}
 		for (char *c = buf; *c; c++)
 			if (*c == '.')

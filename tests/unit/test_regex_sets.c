@@ -49,7 +49,7 @@
 #define NONE UINT32_MAX
 
 static const char *const inputs[] = {
-    "/usr/share/common-licenses/GPL-3",	  "/usr/share/common-licenses/Apache-2.0",
+    "/usr/share/common-licenses/GPL-3",	   "/usr/share/common-licenses/Apache-2.0",
     "/usr/share/common-licenses/Artistic", "/var/log/dpkg.log",
     "/var/log/alternatives.log",
 };
@@ -222,7 +222,8 @@ static void ac_set(const struct regex_prog *p, struct tally *y, uint32_t k, uint
 
 	if (!k || y->setseen[k] == l + 1)
 		return;
-	/* the set's first[] must be its smallest pattern: the GPU's "first pattern" reads only it */
+	/* the set's first[] must be its smallest pattern: the GPU's "first pattern" reads only it
+	 */
 	uint32_t f = y->first[l];
 	for (uint32_t j = k; j != REGEX_ACC_NONE; j = s->parent[j]) {
 		CHECK(s->parent[j] == REGEX_ACC_NONE || s->parent[j] < j, "set %u's parent", j);
@@ -329,12 +330,15 @@ static void walk_shift(const struct regex_prog *p, const struct text *t, struct 
 					for (uint32_t v = d[w] & s->exc_src[w]; v; v &= v - 1) {
 						uint32_t q = w * 32 + (uint32_t)__builtin_ctz(v);
 
-						for (uint32_t k = s->exc_off[q]; k < s->exc_off[q + 1]; k++)
-							n[s->exc_to[k] / 32] |= 1u << (s->exc_to[k] % 32);
+						for (uint32_t k = s->exc_off[q];
+						     k < s->exc_off[q + 1]; k++)
+							n[s->exc_to[k] / 32] |=
+							    1u << (s->exc_to[k] % 32);
 					}
 			}
 			for (uint32_t w = 0; w < nw; w++) {
-				n[w] = (n[w] | s->first[w] | (i == a ? s->first_bol[w] : 0)) & bc[w];
+				n[w] =
+				    (n[w] | s->first[w] | (i == a ? s->first_bol[w] : 0)) & bc[w];
 				any |= n[w] != 0;
 			}
 			memcpy(d, n, nw * 4);
@@ -399,8 +403,8 @@ struct set {
 
 static void compile(const struct set *c, const size_t *lens, struct regex_prog *p)
 {
-	struct regex_prog_opts o = {.fixed = c->fixed, .icase = c->icase,
-				    .per_pattern = c->per_pattern};
+	struct regex_prog_opts o = {
+	    .fixed = c->fixed, .icase = c->icase, .per_pattern = c->per_pattern};
 	char err[512];
 	double t0 = cpu_ms();
 	int ret = regex_compile_prog(c->pats, lens, c->n, &o, p, err, sizeof(err));
@@ -475,21 +479,23 @@ static void check_set(const struct set *c, const struct text *t, bool every)
 		for (uint32_t l = 0; l < t->nlines; l++)
 			ref_first[l] = NONE;
 		for (size_t i = 0; i < c->n; i += step) {
-			uint32_t want = c->refs && c->refs[i]
-					    ? c->refs[i](t, hit)
-					    : grep_lines(t, &c->pats[i], &lens[i], 1, c->fixed,
-							 c->icase, hit);
+			uint32_t want =
+			    c->refs && c->refs[i]
+				? c->refs[i](t, hit)
+				: grep_lines(t, &c->pats[i], &lens[i], 1, c->fixed, c->icase, hit);
 
-			CHECK(y.count[i] == want, "%s: pattern %zu '%.60s' on %s: %llu lines, grep -c %u",
-			      c->name, i, c->pats[i], t->path, (unsigned long long)y.count[i], want);
+			CHECK(y.count[i] == want,
+			      "%s: pattern %zu '%.60s' on %s: %llu lines, grep -c %u", c->name, i,
+			      c->pats[i], t->path, (unsigned long long)y.count[i], want);
 			for (uint32_t l = 0; l < t->nlines; l++)
 				if (hit[l] && ref_first[l] == NONE)
 					ref_first[l] = (uint32_t)i;
 		}
 		if (step == 1)
 			for (uint32_t l = 0; l < t->nlines; l++)
-				CHECK(y.first[l] == ref_first[l], "%s: line %u's first pattern %d, grep's %d",
-				      c->name, l + 1, (int)y.first[l], (int)ref_first[l]);
+				CHECK(y.first[l] == ref_first[l],
+				      "%s: line %u's first pattern %d, grep's %d", c->name, l + 1,
+				      (int)y.first[l], (int)ref_first[l]);
 	}
 	/* the whole set, line by line: grep -f, or the union of the patterns' lines above */
 	uint32_t want = 0, got = 0;
@@ -518,26 +524,74 @@ static void check_set(const struct set *c, const struct text *t, bool every)
 /* ---- sets ---- */
 
 static const char *const fixed_mix[] = {
-    "the", "the", "th", "t", "", "License", "license", "LICENSE", "General Public License",
-    "General", "ion", "tion", "ation", "on", "o", "status installed", "installed", "2026-",
-    "\t", "no such words in there", "GNU", "(", "a.b", "[", "*",
+    "the",
+    "the",
+    "th",
+    "t",
+    "",
+    "License",
+    "license",
+    "LICENSE",
+    "General Public License",
+    "General",
+    "ion",
+    "tion",
+    "ation",
+    "on",
+    "o",
+    "status installed",
+    "installed",
+    "2026-",
+    "\t",
+    "no such words in there",
+    "GNU",
+    "(",
+    "a.b",
+    "[",
+    "*",
     "zzz\nGNU\nGNU", /* one pattern of three pieces, as grep -e $'zzz\nGNU\nGNU' */
 };
 
 static const char *const ere_mix[] = {
-    "the",	   "Free [A-Z][a-z]+", "^ *[0-9]+\\.", "ware$",	  "(GPL|LGPL)-[23]",
-    "s{2}",	   "(ab|cd){2}",       "",	      "^$",	  "^",
-    "$",	   "x*",	       "[[:digit:]]{4}-[[:digit:]]{2}",
-    "status (installed|half-configured)", ".{70}", "^.{0,5}$", "(^|[^a-z])the([^a-z]|$)",
-    "Licen[cs]e", "a^b",	       "b$c",	      "(^a|b)+c", "(x|$)",
-    "(^|x)y",	   "^(a|)$",	       "L.*L.*L",
+    "the",
+    "Free [A-Z][a-z]+",
+    "^ *[0-9]+\\.",
+    "ware$",
+    "(GPL|LGPL)-[23]",
+    "s{2}",
+    "(ab|cd){2}",
+    "",
+    "^$",
+    "^",
+    "$",
+    "x*",
+    "[[:digit:]]{4}-[[:digit:]]{2}",
+    "status (installed|half-configured)",
+    ".{70}",
+    "^.{0,5}$",
+    "(^|[^a-z])the([^a-z]|$)",
+    "Licen[cs]e",
+    "a^b",
+    "b$c",
+    "(^a|b)+c",
+    "(x|$)",
+    "(^|x)y",
+    "^(a|)$",
+    "L.*L.*L",
     "zzz\n^GNU|Free$\n[0-9]{3}$", /* one pattern of three pieces */
 };
 
 /* For the DFA, whose lines are the set's: none that selects every line */
 static const char *const ere_dfa[] = {
-    "Free [A-Z][a-z]+", "ware$", "(GPL|LGPL)-[23]", "^ *[0-9]+\\.", "L.*L.*L",
-    "status (installed|half-configured)", "zzz\n^GNU|Free$\n[0-9]{3}$", "a^b", "b$c",
+    "Free [A-Z][a-z]+",
+    "ware$",
+    "(GPL|LGPL)-[23]",
+    "^ *[0-9]+\\.",
+    "L.*L.*L",
+    "status (installed|half-configured)",
+    "zzz\n^GNU|Free$\n[0-9]{3}$",
+    "a^b",
+    "b$c",
 };
 
 /* The patterns issue 26 names, which no DFA of REGEX_STATES_MAX holds. */
@@ -662,10 +716,10 @@ int main(void)
 	load_inputs(&real);
 
 	struct set sets[] = {
-	    {NULL, "fixed mix", fixed_mix, sizeof(fixed_mix) / sizeof(*fixed_mix), true, false, true,
-	     REGEX_ENGINE_AC},
-	    {NULL, "fixed mix -i", fixed_mix, sizeof(fixed_mix) / sizeof(*fixed_mix), true, true, true,
-	     REGEX_ENGINE_AC},
+	    {NULL, "fixed mix", fixed_mix, sizeof(fixed_mix) / sizeof(*fixed_mix), true, false,
+	     true, REGEX_ENGINE_AC},
+	    {NULL, "fixed mix -i", fixed_mix, sizeof(fixed_mix) / sizeof(*fixed_mix), true, true,
+	     true, REGEX_ENGINE_AC},
 	    {NULL, "ere mix", ere_mix, sizeof(ere_mix) / sizeof(*ere_mix), false, false, true,
 	     REGEX_ENGINE_SHIFT},
 	    {NULL, "ere mix -i", ere_mix, sizeof(ere_mix) / sizeof(*ere_mix), false, true, true,
@@ -686,12 +740,12 @@ int main(void)
 	long_text(&longt, &real);
 	static const ref_fn brk_refs[] = {NULL, ref_20000, NULL};
 	for (size_t i = 0; i < 3; i++) {
-		struct set c = {&brk_refs[i], dfa_breakers[i], &dfa_breakers[i], 1, false, false,
-				false, REGEX_ENGINE_SHIFT};
+		struct set c = {&brk_refs[i], dfa_breakers[i], &dfa_breakers[i],  1, false,
+				false,	      false,	       REGEX_ENGINE_SHIFT};
 		check_set(&c, &longt, true);
 	}
-	struct set brk = {brk_refs, "dfa breakers", dfa_breakers, 3, false, false, true,
-			  REGEX_ENGINE_SHIFT};
+	struct set brk = {brk_refs, "dfa breakers", dfa_breakers, 3,
+			  false,    false,	    true,	  REGEX_ENGINE_SHIFT};
 	check_set(&brk, &longt, true);
 
 	/*
@@ -703,16 +757,26 @@ int main(void)
 		size_t nwd = dedup(words, tokens(&real, &(size_t){0}, words, 0, 20000, 3, 12));
 		CHECK(nwd > 50, "%zu words", nwd);
 		for (size_t i = 0; i < 300; i++) {
-			const char *w = words[(i * 7919) % nwd], *v = words[(i * 104729 + 13) % nwd];
+			const char *w = words[(i * 7919) % nwd],
+				   *v = words[(i * 104729 + 13) % nwd];
 			char buf[128];
 
 			switch (i % 4) {
-			case 0: snprintf(buf, sizeof(buf), "(%s|%s) [a-z]{2,4}", w, v); break;
-			case 1: snprintf(buf, sizeof(buf), "%s[0-9]+%.3s", w, v); break;
-			case 2: snprintf(buf, sizeof(buf), "(%s|%s|%s%s)+ ", w, v, v, w); break;
-			default: snprintf(buf, sizeof(buf), "[A-Z]%s: [0-9]{1,3}", w + 1); break;
+			case 0:
+				snprintf(buf, sizeof(buf), "(%s|%s) [a-z]{2,4}", w, v);
+				break;
+			case 1:
+				snprintf(buf, sizeof(buf), "%s[0-9]+%.3s", w, v);
+				break;
+			case 2:
+				snprintf(buf, sizeof(buf), "(%s|%s|%s%s)+ ", w, v, v, w);
+				break;
+			default:
+				snprintf(buf, sizeof(buf), "[A-Z]%s: [0-9]{1,3}", w + 1);
+				break;
 			}
-			for (char *c = buf; *c; c++) /* tokens hold '.' and '-': keep them literal */
+			for (char *c = buf; *c;
+			     c++) /* tokens hold '.' and '-': keep them literal */
 				if (*c == '.')
 					*c = '_';
 			ere[i] = strdup(buf);
@@ -720,16 +784,17 @@ int main(void)
 		}
 		for (size_t i = 0; i < nwd; i++)
 			free(words[i]);
-		struct set c = {NULL, "300 varied EREs", (const char *const *)ere, 300, false, false,
-				true, REGEX_ENGINE_SHIFT};
+		struct set c = {
+		    NULL, "300 varied EREs", (const char *const *)ere, 300, false, false,
+		    true, REGEX_ENGINE_SHIFT};
 		check_set(&c, &real, true);
 		struct regex_prog p;
 		size_t lens3[300];
 		for (size_t i = 0; i < 300; i++)
 			lens3[i] = strlen(ere[i]);
 		compile(&c, lens3, &p);
-		printf("300 varied EREs: %u positions, %u shifts, %u exception edges\n", p.shift.npos,
-		       p.shift.ndist, p.shift.nexc);
+		printf("300 varied EREs: %u positions, %u shifts, %u exception edges\n",
+		       p.shift.npos, p.shift.ndist, p.shift.nexc);
 		CHECK(p.shift.nexc > 0, "no exception edges: the set does not test them");
 		regex_prog_free(&p);
 		for (size_t i = 0; i < 300; i++)
@@ -748,8 +813,14 @@ int main(void)
 		CHECK(!memchr(words[nw], 0, len), "NUL in the data");
 		nw++;
 	}
-	struct set mid = {NULL, "20-40 byte literals", (const char *const *)words, nw < 3000 ? nw : 3000,
-			  true, false, true, REGEX_ENGINE_AC};
+	struct set mid = {NULL,
+			  "20-40 byte literals",
+			  (const char *const *)words,
+			  nw < 3000 ? nw : 3000,
+			  true,
+			  false,
+			  true,
+			  REGEX_ENGINE_AC};
 	check_set(&mid, &real, false);
 	/* as EREs, escaped, with a '.' for their first byte: not literals, so the second engine */
 	for (size_t i = 0; i < 200 && i < nw; i++) {
@@ -794,8 +865,14 @@ int main(void)
 			if (rnd[i][k] == '\n' || rnd[i][k] == 0)
 				rnd[i][k] = 'e';
 	}
-	struct set allb = {NULL, "10,000 all-byte literals", (const char *const *)rnd, 10000, true, false,
-			   true, REGEX_ENGINE_AC};
+	struct set allb = {NULL,
+			   "10,000 all-byte literals",
+			   (const char *const *)rnd,
+			   10000,
+			   true,
+			   false,
+			   true,
+			   REGEX_ENGINE_AC};
 	check_set(&allb, &real, false);
 	for (size_t i = 0; i < 10000; i++)
 		free(rnd[i]);
@@ -855,8 +932,8 @@ int main(void)
 			char err[256];
 			int ret = regex_compile_prog(two, lens2, 2, &o, &p, err, sizeof(err));
 
-			CHECK(ret == -E2BIG && strstr(err, big[i].msg), "%s: %d %s", big[i].pat, ret,
-			      err);
+			CHECK(ret == -E2BIG && strstr(err, big[i].msg), "%s: %d %s", big[i].pat,
+			      ret, err);
 			printf("%s: %s\n", big[i].pat, err);
 		}
 	}
