@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vyrectl's private header: what vyrectl.c (the scan, status, wait and
- * cancel commands, the mount's files) shares with vyrectl_grep.c (the grep
- * command). Nothing else includes it.
+ * vyrectl's private header: what vyrectl.c (the command table, the scan,
+ * status, wait and cancel commands), vyrectl_mount.c (buffers, the mount's
+ * files), vyrectl_job.c (a job's status, waiting, results), vyrectl_desc.c
+ * (descriptor lines, ctl) and vyrectl_grep*.c (the grep command) share.
+ * Nothing else includes it.
  */
 #ifndef VYRECTL_H
 #define VYRECTL_H
@@ -80,6 +82,7 @@ void mount_warn(const struct vyrectl *c, const char *rel, int err);
 int mount_open(const struct vyrectl *c, const char *rel, int flags, int *fd);
 int mount_read(const struct vyrectl *c, const char *rel, struct buf *b);
 int mount_write(const struct vyrectl *c, const char *rel, const char *s);
+int mount_cat(const struct vyrectl *c, const char *rel); /* MOUNT/rel to stdout */
 
 int job_id_check(const char *id);
 void job_rel(const char *id, const char *file, char rel[VYRECTL_REL_MAX]);
@@ -87,6 +90,8 @@ void kv_unquote(const char *v, size_t n, char *out, size_t size);
 /* kv_unquote up to the first newline outside quotes; returns the bytes taken */
 size_t kv_unquote_len(const char *v, size_t n, char *out, size_t size);
 int job_wait(const struct vyrectl *c, const char *id, struct job_status *st);
+/* waits for job id and prints its result (wait, scan --wait); an exit status */
+int job_finish(const struct vyrectl *c, const char *id);
 
 int put_quoted(struct buf *b, const char *s, bool escape_high);
 int path_absolute(const char *path, struct buf *out);
