@@ -36,9 +36,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vyre_ops.h"
 #include "vyrectl.h"
 
 #define VYRECTL_MOUNT_DEFAULT "/mnt/vyre"
+
+/*
+ * The op names of this build, from the one op table (pump/vyre_ops.h, a
+ * header only: vyrectl links nothing of pump/): --help and "vyrectl ops"
+ * print them, the bash completion asks "vyrectl ops" when no mount answers.
+ */
+#define VYRECTL_OP_NAME(name, NAME, code, opclass, flags) #name,
+static const char *const vyrectl_ops[] = {VYRE_OPS(VYRECTL_OP_NAME)};
 
 const char *const scan_keys[] = {
     [SCAN_OP] = "op",	      [SCAN_BYTE] = "byte",   [SCAN_OFFSET] = "offset",
@@ -67,6 +76,7 @@ struct vyrectl_cmd {
 	int (*run)(struct vyrectl *c);				 /* an exit status */
 	/* a command with a command line of its own (grep's): parses and runs it */
 	int (*main)(struct vyrectl *c, int argc, char *argv[]);
+	bool hidden; /* run by vyrectl itself (slurm-task): not offered to users */
 };
 
 /* "scan path=... op=... [key=value ...]\n", one line, one job. */
@@ -180,6 +190,15 @@ static int cmd_cancel(struct vyrectl *c)
 	return mount_write(c, rel, "cancel\n") ? VYRECTL_FAILED : VYRECTL_OK;
 }
 
+/* The ops this vyrectl knows, one a line (the mount's ops file says what its daemon runs). */
+static int cmd_ops(struct vyrectl *c)
+{
+	(void)c;
+	for (size_t i = 0; i < sizeof(vyrectl_ops) / sizeof(vyrectl_ops[0]); i++)
+		puts(vyrectl_ops[i]);
+	return VYRECTL_OK;
+}
+
 /* ---- the command line --------------------------------------------------- */
 
 static const struct option scan_longopts[] = {
@@ -223,20 +242,47 @@ static const struct vyrectl_cmd vyrectl_cmds[] = {
     {.name = "wait", .min_args = 1, .max_args = 1, .job_id = true, .run = cmd_wait},
     {.name = "cancel", .min_args = 1, .max_args = 1, .job_id = true, .run = cmd_cancel},
     {.name = "grep", .main = grep_main},
-    {.name = "slurm-task", .main = slurm_task_main},
+    {.name = "slurm-task", .main = slurm_task_main, .hidden = true},
+    {.name = "ops", .run = cmd_ops},
 };
+
+/* Prints the op names as "a, b or c". */
+static void usage_ops(FILE *f)
+{
+	size_t n = sizeof(vyrectl_ops) / sizeof(vyrectl_ops[0]);
+
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", vyrectl_ops[i]);
+}
+
+/* Prints the names of the commands users run as "a, b or c", in the table's order. */
+static void usage_cmds(FILE *f)
+{
+	size_t n = 0, k = 0;
+
+	for (size_t i = 0; i < sizeof(vyrectl_cmds) / sizeof(vyrectl_cmds[0]); i++)
+		n += !vyrectl_cmds[i].hidden;
+	for (size_t i = 0; i < sizeof(vyrectl_cmds) / sizeof(vyrectl_cmds[0]); i++) {
+		if (vyrectl_cmds[i].hidden)
+			continue;
+		fprintf(f, "%s%s", k == 0 ? "" : k + 1 == n ? " or " : ", ", vyrectl_cmds[i].name);
+		k++;
+	}
+}
 
 static void usage(FILE *f, const char *mount)
 {
+	fputs("usage: vyrectl [-m MOUNT] COMMAND [ARGS]\n"
+	      "\n"
+	      "Submits and follows vyrefs scan jobs through the files of a mounted vyrefs.\n"
+	      "\n"
+	      "commands:\n"
+	      "  scan PATH --op OP [options]  submit a job; print its id (with --wait, its result)\n"
+	      "      --op OP        ", f);
+	usage_ops(f);
 	fprintf(
 	    f,
-	    "usage: vyrectl [-m MOUNT] COMMAND [ARGS]\n"
-	    "\n"
-	    "Submits and follows vyrefs scan jobs through the files of a mounted vyrefs.\n"
-	    "\n"
-	    "commands:\n"
-	    "  scan PATH --op OP [options]  submit a job; print its id (with --wait, its result)\n"
-	    "      --op OP        nop, count, match, histogram or grep (see MOUNT/ops)\n"
+	    " (see MOUNT/ops)\n"
 	    "      --byte N       count's byte, decimal or 0xHH (default 0x0a)\n"
 	    "      --pattern P    match's 1-256 bytes, taken literally; grep's ERE\n"
 	    "      --offset N     where the range starts (K M G suffixes; default 0)\n"
@@ -253,6 +299,7 @@ static void usage(FILE *f, const char *mount)
 	    "  grep [OPTIONS] PATTERNS [FILE...]\n"
 	    "                     print the lines that match, as GNU grep does, each FILE\n"
 	    "                     scanned by an op=grep job (vyrectl grep --help)\n"
+	    "  ops                the ops this vyrectl knows, one a line\n"
 	    "ID is a job number as scan printed it, or latest.\n"
 	    "\n"
 	    "options:\n"
@@ -358,9 +405,12 @@ int main(int argc, char *argv[])
 		return VYRECTL_USAGE;
 	}
 	cmd = cmd_find(argv[optind]);
-	if (!cmd)
-		return usage_error("%s: unknown command (scan, grep, status, wait or cancel)",
-				   argv[optind]);
+	if (!cmd) {
+		fprintf(stderr, "vyrectl: %s: unknown command (", argv[optind]);
+		usage_cmds(stderr);
+		fputs(")\n", stderr);
+		return usage_error(NULL);
+	}
 	if (cmd->main) /* it flushes standard output itself */
 		return cmd->main(&c, argc - optind, argv + optind);
 	ret = cmd_parse(&c, cmd, argc - optind, argv + optind);
