@@ -92,7 +92,7 @@ struct fs_node_def {
 	mode_t mode;
 	bool cacheable; /* its name and attributes never change */
 };
-extern const struct fs_node_def fs_nodes[N__COUNT];
+extern const struct fs_node_def fs_nodes[N__COUNT]; /* ino.c */
 
 #define CRED_GROUPS_MAX 256
 
@@ -349,7 +349,7 @@ struct fs_many_counts {
 };
 void fs_many_info(struct fs_job *j, struct pump_job_info *in, struct fs_many_counts *c);
 
-/* render.c: file contents into a malloc'd buffer */
+/* buf.c: file contents into a malloc'd buffer */
 struct fs_buf {
 	char *data;
 	size_t len, cap;
@@ -357,6 +357,8 @@ struct fs_buf {
 int fs_buf_printf(struct fs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int fs_buf_reserve(struct fs_buf *b, size_t need);
 void fs_buf_free(struct fs_buf *b);
+
+/* render.c */
 int render_job_status(struct fs_job *j, struct fs_buf *b);
 int render_job_result(struct fs_job *j, struct fs_buf *b);
 int render_job_failed(struct fs_job *j, struct fs_buf *b);
@@ -373,8 +375,11 @@ int render_readme(struct fs_buf *b);
 
 /* tree.c */
 extern const struct fuse_lowlevel_ops fs_ops;
+
+/* ino.c: nodes and inode numbers */
 struct fs *fs_of(fuse_req_t req);
 fuse_ino_t fs_ino(enum fs_node n, uint64_t id);
+fuse_ino_t fs_ino_ctl(uid_t uid); /* uid's own ctl */
 enum fs_node fs_ino_node(fuse_ino_t ino, uint64_t *id);
 int fs_parse_id(const char *s, size_t len, uint64_t *id);
 

@@ -13,51 +13,6 @@
 #include "fs.h"
 #include "latency.h"
 
-/* Room for at least need more bytes past len (doubling from 4 KiB). */
-int fs_buf_reserve(struct fs_buf *b, size_t need)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	char *d;
-
-	if (b->cap - b->len >= need)
-		return 0;
-	while (cap - b->len < need)
-		cap *= 2;
-	d = realloc(b->data, cap);
-	if (!d)
-		return -ENOMEM;
-	b->data = d;
-	b->cap = cap;
-	return 0;
-}
-
-int fs_buf_printf(struct fs_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		size_t room = b->cap - b->len;
-		va_start(ap, fmt);
-		n = vsnprintf(b->data ? b->data + b->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return -EINVAL;
-		if ((size_t)n < room) {
-			b->len += (size_t)n;
-			return 0;
-		}
-		if (fs_buf_reserve(b, (size_t)n + 1))
-			return -ENOMEM;
-	}
-}
-
-void fs_buf_free(struct fs_buf *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof(*b));
-}
-
 /*
  * A value with a control byte (a newline in a path) is written $'...' with
  * \n, \t, \xHH escapes, as bash, zsh and ksh read it: a status line is

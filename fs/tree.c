@@ -4,15 +4,14 @@
  * operations: names, inodes, attributes, directories. Open files and what
  * is read from and written to them are files.c's.
  *
- * Inodes are computed, not stored: the fixed nodes are 1..N__COUNT, a
- * job's nodes FS_INO_JOB_BASE + id * 16 + node. So nothing is kept per
- * inode and forget has nothing to do. The kernel may cache what cannot
+ * Inodes are computed, not stored (ino.c), so forget has nothing to do.
+ * The kernel may cache what cannot
  * change (every name but jobs/N and latest, every attribute but latest's)
  * for an hour, which spares most LOOKUP and GETATTR requests a job's
  * echo and cat would otherwise cost; a job directory is cached for a
  * second, so a reaped job disappears within one.
  *
- * ctl is one inode per caller's uid (FS_INO_CTL_BASE + uid), never cached:
+ * ctl is one inode per caller's uid (fs_ino_ctl), never cached:
  * the kernel serializes writes to one inode, so with one shared ctl a
  * user whose write is slow (a lookup on a hanging filesystem, a costly
  * pattern) held every other user's submit in D state. Now it holds only
@@ -27,8 +26,6 @@
 
 #include "fs.h"
 
-#define FS_INO_JOB_BASE 64u
-#define FS_INO_CTL_BASE (1ull << 48) /* + uid: each user's ctl */
 #define FS_TIMEOUT_FIXED 3600.0 /* s: names and attributes that never change */
 /*
  * s: a job directory. 0: the kernel must ask for every walk, so another
@@ -37,63 +34,6 @@
  */
 #define FS_TIMEOUT_JOB   0.0
 
-/* One row per node: its name, parent, mode and whether the kernel may cache it. */
-const struct fs_node_def fs_nodes[N__COUNT] = {
-	[N_ROOT] = {"", N_NONE, S_IFDIR | 0555, true},
-	[N_README] = {"README", N_ROOT, S_IFREG | 0444, true},
-	[N_CTL] = {"ctl", N_ROOT, S_IFREG | 0666, false}, /* per uid: see above */
-	[N_STATUS] = {"status", N_ROOT, S_IFREG | 0444, true},
-	[N_STATUS_JSON] = {"status.json", N_ROOT, S_IFREG | 0444, true},
-	[N_EPOCH] = {"epoch", N_ROOT, S_IFREG | 0444, true},
-	[N_OPS] = {"ops", N_ROOT, S_IFREG | 0444, true},
-	[N_METRICS] = {"metrics", N_ROOT, S_IFREG | 0444, true},
-	[N_METRICS_PROM] = {"metrics.prom", N_ROOT, S_IFREG | 0444, true},
-	/* sticky and writable, like /tmp: users rmdir their own jobs only */
-	[N_JOBS] = {"jobs", N_ROOT, S_IFDIR | 01777, true},
-	[N_LATEST] = {"latest", N_JOBS, S_IFLNK | 0777, false},
-	[N_JOB] = {NULL, N_JOBS, S_IFDIR | 0700, false},
-	[N_JDESC] = {"descriptor", N_JOB, S_IFREG | 0444, true},
-	[N_JSTATUS] = {"status", N_JOB, S_IFREG | 0444, true},
-	[N_JFAILED] = {"failed", N_JOB, S_IFREG | 0444, true},
-	[N_JRESULT] = {"result", N_JOB, S_IFREG | 0444, true},
-	[N_JLINES] = {"lines", N_JOB, S_IFREG | 0444, true},
-	[N_JFILES] = {"files", N_JOB, S_IFREG | 0444, true},
-	[N_JWAIT] = {"wait", N_JOB, S_IFREG | 0444, true},
-	[N_JCTL] = {"ctl", N_JOB, S_IFREG | 0600, true},
-	[N_JSTATUS_JSON] = {"status.json", N_JOB, S_IFREG | 0444, true},
-};
-_Static_assert(N__COUNT - N_JOB <= 16, "a job's nodes must fit its 16 inode numbers");
-_Static_assert(N__COUNT < FS_INO_JOB_BASE, "fixed inodes must sit below the jobs'");
-_Static_assert(FS_INO_CTL_BASE > FS_INO_JOB_BASE + (1ull << 40) * 16,
-	       "a trillion job ids fit below the per-user ctl inodes");
-
-static bool node_is_job(enum fs_node n)
-{
-	return n >= N_JOB;
-}
-
-fuse_ino_t fs_ino(enum fs_node n, uint64_t id)
-{
-	return node_is_job(n) ? FS_INO_JOB_BASE + id * 16 + (n - N_JOB) : (fuse_ino_t)n;
-}
-
-enum fs_node fs_ino_node(fuse_ino_t ino, uint64_t *id)
-{
-	if (ino >= FS_INO_CTL_BASE && ino - FS_INO_CTL_BASE <= UINT32_MAX) {
-		*id = ino - FS_INO_CTL_BASE;
-		return N_CTL;
-	}
-	if (ino < FS_INO_JOB_BASE)
-		return ino > N_NONE && ino < N_JOB ? (enum fs_node)ino : N_NONE;
-	uint64_t k = (ino - FS_INO_JOB_BASE) % 16;
-	*id = (ino - FS_INO_JOB_BASE) / 16;
-	return *id && N_JOB + k < N__COUNT ? (enum fs_node)(N_JOB + k) : N_NONE;
-}
-
-struct fs *fs_of(fuse_req_t req)
-{
-	return fuse_req_userdata(req);
-}
 
 /* Attributes of ino; a job's nodes belong to the job's submitter. */
 static int fs_stat(struct fs *fs, fuse_req_t req, fuse_ino_t ino, struct stat *st)
@@ -113,7 +53,7 @@ static int fs_stat(struct fs *fs, fuse_req_t req, fuse_ino_t ino, struct stat *s
 	st->st_mtime = st->st_ctime = st->st_atime = fs->started;
 	if (n == N_ROOT)
 		st->st_nlink = 3;
-	if (node_is_job(n) || n == N_LATEST) {
+	if (n >= N_JOB || n == N_LATEST) {
 		j = n == N_LATEST ? fs_job_latest(fs, fuse_req_ctx(req)->uid) : fs_job_lookup(fs, id);
 		if (!j)
 			return -ENOENT;
@@ -162,7 +102,7 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	e.ino = n == N_CTL ? FS_INO_CTL_BASE + fuse_req_ctx(req)->uid : fs_ino(n, id);
+	e.ino = n == N_CTL ? fs_ino_ctl(fuse_req_ctx(req)->uid) : fs_ino(n, id);
 	ret = fs_stat(fs, req, e.ino, &e.attr);
 	if (ret) {
 		fuse_reply_err(req, -ret);
@@ -374,21 +314,6 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 	/* O_TRUNC of ctl comes with the open: no SETATTR round trip per echo */
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-}
-
-int fs_parse_id(const char *s, size_t len, uint64_t *id)
-{
-	uint64_t v = 0;
-
-	if (len == 0 || len > 18 || *s == '0')
-		return -ENOENT;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -ENOENT;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*id = v;
-	return 0;
 }
 
 const struct fuse_lowlevel_ops fs_ops = {
