@@ -385,7 +385,7 @@ int fs_write_job_ctl(struct fs *fs, struct fs_handle *h, const char *buf, size_t
 	if (len == 6 && !memcmp(buf, "cancel", 6)) {
 		if (!fs_job_started(j) && !fs_cancel_unstarted(fs, j))
 			return (int)size;
-		int ret = j->many ? fs_many_cancel(j) : pump_job_cancel(j->pj);
+		int ret = j->kind->cancel(j);
 		return ret == -EALREADY || ret == 0 ? (int)size : ret;
 	}
 	return -EINVAL;

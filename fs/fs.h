@@ -54,8 +54,11 @@ struct fs_opts {
 	int show_version;
 };
 
+struct fs;
 struct fs_job;
 struct fs_many;
+struct fs_buf;
+struct fs_grep;
 struct fs_waiter;
 struct fs_handle;
 
@@ -163,6 +166,46 @@ enum fs_stage {
 	FS_STAGE_FAILED,    /* the compile failed, or cancel came first: ended, no pump job */
 };
 
+/*
+ * A job's numbers in pump_job_info's shape come with these (status's
+ * files=, walking= and error=); a one-file job is one file.
+ */
+struct fs_many_counts {
+	uint64_t files, files_done, files_failed;
+	bool walking;
+	uint64_t walk_us; /* from submit to the walk's end (so far, while walking) */
+	char error[256];
+};
+
+/*
+ * What a job does, by kind: one file (one.c: one pump job, j->pj) or many
+ * files (many.c: a walk and a pump job per file or per packed slot,
+ * j->many). submit.c sets j->kind when it creates the job, and it never
+ * changes; start is called once, the others only once fs_job_started(j)
+ * (a job not started renders from its placeholder, j->hold). No code
+ * outside a kind's file tests which kind a job is.
+ */
+struct fs_job_kind {
+	const char *name;
+	bool many; /* status's many= */
+	/* hands the scan (start.c built it) to the pump or a walker; takes fd,
+	 * rootfd and listfd whatever it returns; err says why not */
+	int (*start)(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const struct desc *d,
+		     struct fs_grep *grep, const struct pump_scan *scan, int fd, int rootfd,
+		     int listfd, const struct stat *st, char *err, size_t errlen);
+	bool (*ended)(struct fs_job *j);
+	int (*cancel)(struct fs_job *j); /* 0, or -EALREADY once ended */
+	void (*info)(struct fs_job *j, struct pump_job_info *in, struct fs_many_counts *c);
+	/* the job's files (README's "Files"), rendered into b */
+	int (*result)(struct fs_job *j, struct fs_buf *b);
+	int (*failed)(struct fs_job *j, struct fs_buf *b);
+	int (*lines)(struct fs_job *j, struct fs_buf *b);
+	int (*files)(struct fs_job *j, struct fs_buf *b);
+	void (*free)(struct fs_job *j); /* the last reference went (jobs.c) */
+};
+extern const struct fs_job_kind fs_job_one;  /* one.c */
+extern const struct fs_job_kind fs_job_many; /* many.c */
+
 struct fs_job {
 	atomic_int refs;
 	atomic_int stage; /* enum fs_stage */
@@ -176,8 +219,9 @@ struct fs_job {
 	uint64_t id;
 	uid_t uid;
 	gid_t gid;
-	struct pump_job *pj;     /* one file; NULL for many files */
-	struct fs_many *many;    /* many files (many.h); NULL for one */
+	const struct fs_job_kind *kind; /* set at creation, never changes */
+	struct pump_job *pj;     /* one file (one.c's); NULL for many files */
+	struct fs_many *many;    /* many files (many.c's, many.h); NULL for one */
 	const struct pump_op *op;
 	char *path;
 	char *descriptor; /* normalized, one line */
@@ -328,7 +372,7 @@ void fs_prep_stop_all(struct fs *fs);
 /* compile worker: a grep job's pattern is compiled, start it (submit.c) */
 int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const struct desc *d,
 		    struct fs_grep *grep, int fd, int rootfd, int listfd, const struct stat *st,
-		    bool many, char *err, size_t errlen);
+		    char *err, size_t errlen);
 /* jobs.c: a job that never reached the pump ends (state FAILED or CANCELLED) */
 void fs_job_prep_failed(struct fs_job *j, enum pump_job_state state, const char *why);
 
@@ -341,12 +385,6 @@ void fs_many_free(struct fs_many **m);
 bool fs_many_ended(struct fs_job *j);
 int fs_many_cancel(struct fs_job *j);
 void fs_many_stop_all(struct fs *fs);
-struct fs_many_counts {
-	uint64_t files, files_done, files_failed;
-	bool walking;
-	uint64_t walk_us; /* from submit to the walk's end (so far, while walking) */
-	char error[256];
-};
 void fs_many_info(struct fs_job *j, struct pump_job_info *in, struct fs_many_counts *c);
 
 /* buf.c: file contents into a malloc'd buffer */
@@ -360,10 +398,6 @@ void fs_buf_free(struct fs_buf *b);
 
 /* render.c */
 int render_job_status(struct fs_job *j, struct fs_buf *b);
-int render_job_result(struct fs_job *j, struct fs_buf *b);
-int render_job_failed(struct fs_job *j, struct fs_buf *b);
-int render_job_lines(struct fs_job *j, struct fs_buf *b);
-int render_job_files(struct fs_job *j, struct fs_buf *b);
 int render_many_files(struct fs_job *j, struct fs_buf *b);
 int render_many_lines(struct fs_job *j, struct fs_buf *b);
 int render_many_failed(struct fs_job *j, struct fs_buf *b);

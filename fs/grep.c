@@ -266,7 +266,7 @@ static void fs_prep_run(struct fs *fs, struct fs_prep *p)
 		ret = -ECANCELED;
 	if (!ret) {
 		ret = fs_submit_start(fs, j, &p->caller, &p->d, &g, p->fd, p->rootfd, p->listfd,
-				      &p->st, p->many, err, sizeof(err));
+				      &p->st, err, sizeof(err));
 		p->fd = p->rootfd = p->listfd = -1;
 		if (!ret) /* pairs with fs_job_started's acquire: pj or many is set */
 			atomic_store_explicit(&j->stage, FS_STAGE_STARTED, memory_order_release);

@@ -28,7 +28,7 @@
 static struct fs_job *fs_job_view(struct fs_job *j, struct fs_job *view)
 {
 	*view = (struct fs_job){.fs = j->fs, .user = j->user, .id = j->id, .uid = j->uid,
-				.gid = j->gid, .pj = j->hold, .op = j->op, .path = j->path,
+				.gid = j->gid, .kind = &fs_job_one, .pj = j->hold, .op = j->op, .path = j->path,
 				.descriptor = j->descriptor, .offset = j->offset,
 				.created = j->created};
 	memcpy(view->tenant, j->tenant, sizeof(view->tenant));
@@ -107,13 +107,13 @@ int fs_render(struct fs *fs, struct fs_handle *h)
 	case N_JSTATUS_JSON: /* the job itself: it renders a compiling one (render.c) */
 		return render_job_status_json(h->job, &h->buf);
 	case N_JFAILED:
-		return render_job_failed(j, &h->buf);
+		return j->kind->failed(j, &h->buf);
 	case N_JRESULT:
-		return render_job_result(j, &h->buf);
+		return j->kind->result(j, &h->buf);
 	case N_JLINES:
-		return render_job_lines(j, &h->buf);
+		return j->kind->lines(j, &h->buf);
 	case N_JFILES:
-		return render_job_files(j, &h->buf);
+		return j->kind->files(j, &h->buf);
 	default:
 		return 0;
 	}

@@ -27,14 +27,9 @@
 
 bool fs_job_finished(struct fs_job *j)
 {
-	struct pump_job_info info;
-
 	if (!fs_job_started(j)) /* compiling; a failed compile has ended (j->ended) */
 		return atomic_load_explicit(&j->stage, memory_order_relaxed) == FS_STAGE_FAILED;
-	if (j->many)
-		return fs_many_ended(j);
-	pump_job_info(j->pj, &info);
-	return info.state != PUMP_JOB_QUEUED && info.state != PUMP_JOB_RUNNING;
+	return j->kind->ended(j);
 }
 
 void fs_job_put(struct fs_job **jp)
@@ -46,9 +41,9 @@ void fs_job_put(struct fs_job **jp)
 	*jp = NULL;
 	if (atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	pump_job_put(&j->pj);
+	if (j->kind)
+		j->kind->free(j);
 	pump_job_put(&j->hold);
-	fs_many_free(&j->many);
 	free(j->path);
 	free(j->descriptor);
 	free(j);

@@ -177,14 +177,9 @@ void fs_latency_job_ended(struct fs_job *j)
 	struct pump_job_info in;
 	struct fs_many_counts c = {0};
 
-	if (j->pj) {
-		pump_job_info(j->pj, &in);
-		/* as status has it: an ended one-file job is one file, failed or not */
-		c.files_done = 1;
-		c.files_failed = in.state == PUMP_JOB_FAILED;
-	} else { /* a many-file job: its files' sums */
-		fs_many_info(j, &in, &c);
-	}
+	/* as status has it: an ended one-file job is one file, failed or not;
+	 * a many-file job's are its files' sums */
+	j->kind->info(j, &in, &c);
 	pthread_mutex_lock(&lat.lock);
 	lat.files += c.files_done;
 	lat.files_failed += c.files_failed;

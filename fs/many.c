@@ -609,7 +609,7 @@ void fs_many_stop_all(struct fs *fs)
 	fs_prep_stop_all(fs); /* no compile worker starts a walk from here on */
 	pthread_mutex_lock(&fs->lock);
 	for (struct fs_job *j = fs->head; j; j = j->next) {
-		if (!j->many || j->ended)
+		if (!j->kind->many || !fs_job_started(j) || j->ended)
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -663,3 +663,48 @@ void fs_many_info(struct fs_job *j, struct pump_job_info *in, struct fs_many_cou
 	snprintf(c->error, sizeof(c->error), "%s", m->error);
 	pthread_mutex_unlock(&m->lock);
 }
+
+/* start.c's scan goes to a walker thread, which owns the fds from here on */
+static int many_kind_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx,
+			   const struct desc *d, struct fs_grep *grep, const struct pump_scan *scan,
+			   int fd, int rootfd, int listfd, const struct stat *st, char *err,
+			   size_t errlen)
+{
+	/* the walker owns the fds now (through j->many), and the reservation */
+	int ret = fs_many_start(fs, j, ctx, d, grep, scan, rootfd, fd, st, listfd);
+
+	if (ret)
+		snprintf(err, errlen, "the walk could not start: %s", strerror(-ret));
+	return ret;
+}
+
+/* A cancelled many-file job has no result: its read fails ECANCELED. */
+static int many_kind_result(struct fs_job *j, struct fs_buf *b)
+{
+	struct pump_job_info in;
+	struct fs_many_counts c;
+
+	fs_many_info(j, &in, &c);
+	if (in.state == PUMP_JOB_CANCELLED)
+		return -ECANCELED;
+	return render_many_result(j, b);
+}
+
+static void many_kind_free(struct fs_job *j)
+{
+	fs_many_free(&j->many);
+}
+
+const struct fs_job_kind fs_job_many = {
+	.name = "many",
+	.many = true,
+	.start = many_kind_start,
+	.ended = fs_many_ended,
+	.cancel = fs_many_cancel,
+	.info = fs_many_info,
+	.result = many_kind_result,
+	.failed = render_many_failed,
+	.lines = render_many_lines,
+	.files = render_many_files,
+	.free = many_kind_free,
+};

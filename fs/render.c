@@ -159,9 +159,10 @@ static int kv_end(struct kv_out *o)
 }
 
 /*
- * A job not started yet (grep compiling its patterns on a worker, or
- * failed to) renders from its placeholder pump job, its compile's error as
- * error= (files.c's fs_job_view does the same for the other files).
+ * A started job's numbers come from its kind (one.c, many.c); one not
+ * started yet (grep compiling its patterns on a worker, or failed to)
+ * renders from its placeholder pump job, its compile's error as error=
+ * (handle.c's fs_job_view does the same for the other files).
  */
 static int job_status_kv(struct fs_job *j, struct kv_out *b)
 {
@@ -170,11 +171,11 @@ static int job_status_kv(struct fs_job *j, struct kv_out *b)
 	struct fs_many_counts c = {.files = 1};
 	char err[320] = "";
 
-	if (stage == FS_STAGE_STARTED && j->many) {
-		fs_many_info(j, &in, &c);
+	if (stage == FS_STAGE_STARTED) {
+		j->kind->info(j, &in, &c);
 		snprintf(err, sizeof(err), "%s", c.error);
-	} else {
-		pump_job_info(stage == FS_STAGE_STARTED ? j->pj : j->hold, &in);
+	} else { /* as one.c's info, from the placeholder */
+		pump_job_info(j->hold, &in);
 		c.files_done = in.state != PUMP_JOB_QUEUED && in.state != PUMP_JOB_RUNNING;
 		c.files_failed = in.state == PUMP_JOB_FAILED;
 		if (in.chunks_failed)
@@ -195,7 +196,7 @@ static int job_status_kv(struct fs_job *j, struct kv_out *b)
 	kvu(b, "chunks_done", in.chunks_done);
 	kvu(b, "chunks_failed", in.chunks_failed);
 	kvu(b, "bytes_done", in.bytes_done);
-	kvu(b, "many", j->many != NULL);
+	kvu(b, "many", stage == FS_STAGE_STARTED && j->kind->many);
 	kvu(b, "files", c.files);
 	kvu(b, "files_done", c.files_done);
 	kvu(b, "files_failed", c.files_failed);
@@ -241,109 +242,6 @@ bool render_job_ended(struct fs *fs, struct fs_job *j)
 	return ended;
 }
 
-/*
- * Read once the job has ended (files.c waits for it: a running job's sum
- * so far read as a wrong 0). A cancelled job has no result: its read fails
- * ECANCELED. A failed one's covers the chunks that were read (failed lists
- * the others), as README's "Files" says; a failed one that read nothing (a
- * GPU given up on, a pattern that did not compile) has none either: its
- * read fails with its first chunk's errno, or EINVAL when it never ran.
- */
-int render_job_result(struct fs_job *j, struct fs_buf *b)
-{
-	struct pump_job_info in;
-	int ret = 0;
-
-	if (j->many) {
-		struct fs_many_counts c;
-		fs_many_info(j, &in, &c);
-	} else {
-		pump_job_info(j->pj, &in);
-	}
-	if (in.state == PUMP_JOB_CANCELLED)
-		return -ECANCELED;
-	if (!j->many && in.state == PUMP_JOB_FAILED && !in.chunks_done) {
-		struct pump_chunk_error e;
-		return pump_job_errors(j->pj, &e, 1) ? -e.err : -EINVAL;
-	}
-	if (j->many)
-		return render_many_result(j, b);
-	if (j->op->result == PUMP_RESULT_HIST) {
-		uint64_t bins[VYRE_HIST_BINS];
-		pump_job_hist(j->pj, bins);
-		for (int i = 0; i < VYRE_HIST_BINS && !ret; i++)
-			ret = fs_buf_printf(b, "0x%02x %llu\n", i, (unsigned long long)bins[i]);
-		return ret;
-	}
-	return fs_buf_printf(b, "%llu\n", (unsigned long long)in.result);
-}
-
-int render_job_failed(struct fs_job *j, struct fs_buf *b)
-{
-	if (j->many)
-		return render_many_failed(j, b);
-	size_t n = pump_job_errors(j->pj, NULL, 0);
-	struct pump_chunk_error *e = calloc(n ? n : 1, sizeof(*e));
-	int ret = 0;
-
-	if (!e)
-		return -ENOMEM;
-	/* the job may have failed more chunks since: it returns its new count */
-	n = min_size(n, pump_job_errors(j->pj, e, n));
-	for (size_t i = 0; i < n && !ret; i++) {
-		const char *name = strerrorname_np(e[i].err);
-		ret = fs_buf_printf(b, "%llu %s %llu\n", (unsigned long long)e[i].index,
-				    name ? name : "EIO", (unsigned long long)e[i].offset);
-	}
-	free(e);
-	return ret;
-}
-
-/* grep lines=1: "LINE:OFFSET" a line, in file order (grep -n -b | cut -d: -f1,2). */
-int render_job_lines(struct fs_job *j, struct fs_buf *b)
-{
-	if (j->many)
-		return render_many_lines(j, b);
-	size_t n = pump_job_lines(j->pj, NULL, 0);
-	struct pump_line *l = malloc((n ? n : 1) * sizeof(*l));
-	int ret = 0;
-
-	if (!l)
-		return -ENOMEM;
-	/* a running job may have more lines since: it returns its new count */
-	n = min_size(n, pump_job_lines(j->pj, l, n));
-	for (size_t i = 0; i < n && !ret; i++)
-		ret = fs_buf_printf(b, "%llu:%llu\n", (unsigned long long)l[i].line,
-				    (unsigned long long)l[i].offset);
-	free(l);
-	return ret;
-}
-
-/* "RESULT PATH" a file; a one-file job's is its one line (path unescaped is its descriptor's). */
-int render_job_files(struct fs_job *j, struct fs_buf *b)
-{
-	struct pump_job_info in;
-
-	if (j->many)
-		return render_many_files(j, b);
-	pump_job_info(j->pj, &in);
-	if (in.state != PUMP_JOB_DONE)
-		return 0;
-	if (j->op->result == PUMP_RESULT_HIST)
-		in.result = in.bytes_done;
-	int ret = fs_buf_printf(b, "%llu ", (unsigned long long)in.result);
-	for (const unsigned char *c = (const unsigned char *)j->path; *c && !ret; c++) {
-		if (*c == '\\')
-			ret = fs_buf_printf(b, "\\\\");
-		else if (*c == '\n')
-			ret = fs_buf_printf(b, "\\n");
-		else if (*c < 0x20 || *c == 0x7f)
-			ret = fs_buf_printf(b, "\\x%02x", *c);
-		else
-			ret = fs_buf_printf(b, "%c", *c);
-	}
-	return ret ? ret : fs_buf_printf(b, "\n");
-}
 
 /* One unit's keys in the global status, prefixed unitK_. */
 static int render_unit(struct kv_out *b, uint32_t k, const struct pump_info *in, const char *cpus)

@@ -143,7 +143,7 @@ static void fs_submit_waiter(struct fs_job *j, bool wait, struct fs_job **waitj)
  */
 int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const struct desc *d,
 		    struct fs_grep *grep, int fd, int rootfd, int listfd, const struct stat *st,
-		    bool many, char *err, size_t errlen)
+		    char *err, size_t errlen)
 {
 	struct pump_scan scan = {
 		.fd = fd,
@@ -163,41 +163,8 @@ int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, cons
 		.grep = (d->invert ? PUMP_GREP_INVERT : 0) | (d->lines ? PUMP_GREP_LINES : 0),
 		.max = d->max,
 	};
-	int ret;
 
-	if (many) {
-		/* the walker owns the fds now (through j->many), and the reservation */
-		ret = fs_many_start(fs, j, ctx, d, grep, &scan, rootfd, fd, st, listfd);
-		if (ret)
-			snprintf(err, errlen, "the walk could not start: %s", strerror(-ret));
-		return ret;
-	}
-	if (rootfd >= 0)
-		close(rootfd);
-	if (listfd >= 0)
-		close(listfd);
-	fs_job_get(j); /* the pump's, dropped by fs_job_ended */
-	ret = pump_units_submit(fs->units, &scan, &j->pj);
-	if (!ret)
-		return 0; /* the pump owns fd now, and the reservation: fs_job_ended returns it */
-	atomic_fetch_sub_explicit(&j->refs, 1, memory_order_relaxed); /* not the pump's */
-	close(fd);
-	if (ret == -EOPNOTSUPP) {
-		snprintf(err, errlen, "direct=1: O_DIRECT reads cannot land in this mount's "
-			 "GPU (BAR) arena; mount with -o kernel=relaunch (or direct=1) for "
-			 "direct reads, or use direct=0");
-		ret = -EINVAL;
-	} else if (ret == -ETIMEDOUT) {
-		snprintf(err, errlen, "the GPU stopped answering (no progress in gpu_timeout "
-			 "ms): this mount takes no more jobs; see the daemon log, then "
-			 "remount");
-	} else if (ret == -EINVAL && d->direct == 1) {
-		snprintf(err, errlen, "direct=1: %s does not support O_DIRECT (try direct=0)",
-			 d->path);
-	} else {
-		snprintf(err, errlen, "the scan could not start: %s", strerror(-ret));
-	}
-	return ret;
+	return j->kind->start(fs, j, ctx, d, grep, &scan, fd, rootfd, listfd, st, err, errlen);
 }
 
 /*
@@ -304,6 +271,7 @@ int fs_submit_line(struct fs *fs, struct fs_caller *who, const char *line, size_
 		goto out_close;
 	}
 	atomic_init(&j->refs, 1);
+	j->kind = many ? &fs_job_many : &fs_job_one;
 	j->fs = fs;
 	j->user = user;
 	j->uid = ctx->uid;
@@ -330,7 +298,7 @@ int fs_submit_line(struct fs *fs, struct fs_caller *who, const char *line, size_
 				     errlen);
 	else
 		ret = fs_submit_start(fs, j, &caller, &d, &(struct fs_grep){0}, fd, rootfd,
-				      listfd, &st, many, err, errlen);
+				      listfd, &st, err, errlen);
 	fd = rootfd = listfd = -1; /* taken either way */
 	if (ret)
 		goto out_free;
