@@ -183,10 +183,7 @@ void fs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	(void)ino;
 	pthread_mutex_lock(&fs->lock);
 	if (h->polling) {
-		struct fs_handle **pp = &h->job->pollers;
-		while (*pp != h)
-			pp = &(*pp)->pnext;
-		*pp = h->pnext;
+		fs_job_unobserve_locked(h->job, &h->pobs);
 		h->polling = false;
 	}
 	if (h->ph)

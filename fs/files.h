@@ -57,8 +57,8 @@ struct fs_handle {
 	bool ctl_wait;
 	/* under fs->lock: poll(2) on wait */
 	struct fuse_pollhandle *ph;
-	bool polling;           /* on the job's poll list */
-	struct fs_handle *pnext;
+	bool polling;           /* pobs observes the job (wait.c) */
+	struct fs_job_obs pobs;
 };
 
 

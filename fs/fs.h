@@ -206,6 +206,18 @@ struct fs_job_kind {
 extern const struct fs_job_kind fs_job_one;  /* one.c */
 extern const struct fs_job_kind fs_job_many; /* many.c */
 
+/*
+ * One party told when a job ends, as the kernel's wait_queue_entry: jobs.c
+ * calls ended under fs->lock on the thread that ends the job (the pump
+ * thread, a walker, a compile worker), once, after taking it off the job's
+ * list. ended only records and wakes: it never replies, renders or blocks.
+ * The owner embeds it and keeps it alive while it observes.
+ */
+struct fs_job_obs {
+	void (*ended)(struct fs *fs, struct fs_job_obs *o, struct fs_job *j);
+	struct fs_job_obs *next; /* the job's observers (fs->lock) */
+};
+
 struct fs_job {
 	atomic_int refs;
 	atomic_int stage; /* enum fs_stage */
@@ -234,8 +246,7 @@ struct fs_job {
 	struct fs_job *uprev, *unext; /* the user's jobs, in id order */
 	struct fs_job *fprev, *fnext; /* the user's ended jobs, in end order */
 	struct fs_job *hnext;         /* id hash chain */
-	struct fs_waiter *waiters;    /* parked reads of wait (files.c) */
-	struct fs_handle *pollers;    /* open waits being polled (files.c) */
+	struct fs_job_obs *observers; /* told of the end (parked reads, polls: wait.c) */
 	/* an ended job's big files, rendered once for every open of them (files.c) */
 	struct fs_render *renders[N__COUNT - N_JOB];
 };
@@ -260,6 +271,16 @@ struct fs {
 	uint64_t jobs_submitted;
 	struct fs_waiter *waiters; /* every parked read of wait, for interrupts */
 	bool stopping;             /* shutting down: wait answers at once */
+	/* the answerer (wait.c): replies to reads whose job ended, off the
+	 * ending thread; its queue and answer_stop under fs->lock */
+	struct fs_waiter *answer_head, *answer_tail;
+	pthread_cond_t answer_cond;
+	pthread_t answerer;
+	bool answering;   /* the thread runs (main thread only) */
+	bool answer_stop; /* answer what is queued, then exit */
+	/* counts an ended job in metrics before its observers are told
+	 * (main.c: fs_latency_job_ended) */
+	void (*job_counted)(struct fs_job *j);
 	unsigned walkers;          /* walker threads of many-file jobs (walk.c) */
 	size_t render_bytes;       /* every open file's rendered contents (files.c) */
 	struct fs_handle *handles; /* every open file, freed at exit if no release came (files.c) */
@@ -288,6 +309,9 @@ void fs_jobs_unreserve(struct fs *fs, struct fs_user *u);
 unsigned fs_user_stuck(struct fs *fs, uid_t uid, int delta);
 uint64_t fs_jobs_add(struct fs *fs, struct fs_job *j);    /* takes j's reference; its id */
 void fs_job_ended(void *fs_job);                          /* pump_scan.on_end */
+/* fs->lock held: o is told when j ends (never if j has ended) */
+void fs_job_observe_locked(struct fs_job *j, struct fs_job_obs *o);
+void fs_job_unobserve_locked(struct fs_job *j, struct fs_job_obs *o); /* if still there */
 struct fs_job *fs_job_lookup(struct fs *fs, uint64_t id); /* takes a reference */
 struct fs_job *fs_job_latest(struct fs *fs, uid_t uid);   /* takes a reference */
 int fs_job_remove(struct fs *fs, uint64_t id);            /* rmdir: -EBUSY while running */
@@ -427,9 +451,11 @@ void fs_file_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		  struct fuse_pollhandle *ph);
-struct fs_waiter *fs_wait_detach_locked(struct fs *fs, struct fs_job *j);
-void fs_wait_wake(struct fs *fs, struct fs_waiter *list);
 void fs_wait_release_all(struct fs *fs);
+
+/* wait.c: the answerer thread, started before the first job, stopped after the pump */
+int fs_answer_start(struct fs *fs);
+void fs_answer_stop(struct fs *fs);
 void fs_files_free_all(struct fs *fs); /* at exit, once no request can come */
 
 #endif

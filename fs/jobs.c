@@ -21,7 +21,6 @@
 #include <string.h>
 
 #include "fs.h"
-#include "latency.h"
 
 #define FS_USER_BUCKETS 256
 
@@ -224,7 +223,7 @@ void fs_job_ended(void *arg)
 	struct fs_job *j = arg;
 	struct fs *fs = j->fs;
 	struct fs_user *u = j->user;
-	struct fs_waiter *waiters;
+	struct fs_job_obs *obs;
 	int stage = atomic_load_explicit(&j->stage, memory_order_acquire);
 
 	/*
@@ -233,10 +232,11 @@ void fs_job_ended(void *arg)
 	 */
 	if (stage == FS_STAGE_COMPILING)
 		atomic_store_explicit(&j->stage, FS_STAGE_STARTED, memory_order_release);
+	if (fs->job_counted) /* before the observers: a reader of wait sees it in metrics */
+		fs->job_counted(j);
 	pthread_mutex_lock(&fs->lock);
 	u->active--;
 	j->ended = true;
-	waiters = fs_wait_detach_locked(fs, j);
 	if (j->in_table) {
 		j->fnext = NULL;
 		j->fprev = u->fin_tail;
@@ -244,18 +244,33 @@ void fs_job_ended(void *arg)
 		u->fin_tail = j;
 		u->finished++;
 	}
-	pthread_mutex_unlock(&fs->lock);
-	/* before the wake: a reader of wait sees it in metrics */
-	if (stage == FS_STAGE_FAILED) { /* it never had a pump job */
-		struct pump_job_info in;
-		pump_job_info(j->hold, &in);
-		fs_latency_observe(fs, in.elapsed_us);
-		fs_latency_tenant(fs, j->tenant, in.state, 0);
-	} else {
-		fs_latency_job_ended(j);
+	obs = j->observers;
+	j->observers = NULL;
+	while (obs) { /* each records and wakes (wait.c: parked reads go to the answerer) */
+		struct fs_job_obs *o = obs;
+		obs = o->next;
+		o->next = NULL;
+		o->ended(fs, o, j);
 	}
-	fs_wait_wake(fs, waiters); /* readers of wait are answered from this thread */
+	pthread_mutex_unlock(&fs->lock);
 	fs_job_put(&j);
+}
+
+void fs_job_observe_locked(struct fs_job *j, struct fs_job_obs *o)
+{
+	o->next = j->observers;
+	j->observers = o;
+}
+
+void fs_job_unobserve_locked(struct fs_job *j, struct fs_job_obs *o)
+{
+	struct fs_job_obs **pp = &j->observers;
+
+	while (*pp && *pp != o)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = o->next;
+	o->next = NULL;
 }
 
 /*

@@ -12,7 +12,7 @@
  * They cannot be computed from the job table when metrics is read: ended
  * jobs leave it (rmdir, and reaping past jobs_cap), and a counter must
  * never go down. So the pump thread observes each job once, where it ends
- * (fs_job_ended calls fs_latency_job_ended), and render_metrics prints
+ * (fs_job_ended calls fs_latency_job_ended through fs->job_counted), and render_metrics prints
  * what has accumulated.
  *
  * The state is one per daemon, as struct fs is: it lives here rather than
@@ -177,6 +177,13 @@ void fs_latency_job_ended(struct fs_job *j)
 	struct pump_job_info in;
 	struct fs_many_counts c = {0};
 
+	if (atomic_load_explicit(&j->stage, memory_order_acquire) == FS_STAGE_FAILED) {
+		/* it never had a pump job: its placeholder's numbers, no file */
+		pump_job_info(j->hold, &in);
+		fs_latency_observe(j->fs, in.elapsed_us);
+		fs_latency_tenant(j->fs, j->tenant, in.state, 0);
+		return;
+	}
 	/* as status has it: an ended one-file job is one file, failed or not;
 	 * a many-file job's are its files' sums */
 	j->kind->info(j, &in, &c);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "latency.h"
 
 #include <fuse_lowlevel.h>
 
@@ -476,6 +477,7 @@ int main(int argc, char *argv[])
 	fs.started = time(NULL);
 	if (fs_jobs_init(&fs))
 		goto out_destroy;
+	fs.job_counted = fs_latency_job_ended;
 
 	if (!cl.foreground) {
 		if (daemon_fork(&notify) < 0) {
@@ -484,6 +486,11 @@ int main(int argc, char *argv[])
 		}
 		if (fs_log_start(logfd, fs.opts.log != NULL) < 0)
 			perror("vyrefs: error: the log"); /* stderr stays the terminal's */
+	}
+	/* after the fork: a thread does not cross it */
+	if (fs_answer_start(&fs)) {
+		fprintf(stderr, "vyrefs: error: cannot start the answerer thread\n");
+		goto out_destroy;
 	}
 	if (fs_open_pump(&fs, &pc))
 		goto out_destroy;
@@ -506,7 +513,7 @@ int main(int argc, char *argv[])
 		fs.single_threaded = true;
 		ret = fuse_session_loop(se);
 	} else {
-		/* no reader parks a thread (files.c), so a few serve everyone */
+		/* no reader parks a thread (wait.c), so a few serve everyone */
 		lc = fuse_loop_cfg_create();
 		if (!lc)
 			goto out_signals;
@@ -527,6 +534,8 @@ out_pump:
 	 * cancels what runs, waits for its slots, releases the GPU */
 	pump_units_destroy(&fs.units);
 out_destroy:
+	/* nothing ends a job any more: the answerer replies to what is queued */
+	fs_answer_stop(&fs);
 	fuse_session_destroy(se);
 out_free:
 	if (notify >= 0) {

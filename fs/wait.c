@@ -1,18 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * wait.c - waiting on a job without holding a thread.
+ * wait.c - waiting on a job without holding a thread, and the answerer.
  *
  * A read of jobs/N/wait while N runs is parked: the request goes on the
- * job's waiter list and the FUSE thread returns to the loop. The pump's
- * end-of-job callback (fs_job_ended, jobs.c) hands the list to
- * fs_wait_wake, which renders and replies from the pump thread; libfuse's
- * low-level API lets any thread reply. A signal to the reader (^C, a
- * SIGKILL) arrives as an INTERRUPT and is answered EINTR at once. So any
- * number of readers may wait while status, ctl and cancel keep answering.
- * poll(2) on wait is readable exactly when the job has ended: each polling
- * handle sits on the job's poll list until then.
+ * job's observer list (jobs.c) and the FUSE thread returns to the loop.
+ * When the job ends, the thread that ends it (the pump thread, a walker, a
+ * compile worker) calls each observer under fs->lock, as the kernel's
+ * wake_up calls each wait_queue_entry's func: a parked read's observer only
+ * moves it to the answerer's queue and wakes that thread, which renders and
+ * replies (libfuse's low-level API lets any thread reply). So no pump
+ * thread renders or replies to FUSE. A signal to the reader (^C, a SIGKILL)
+ * arrives as an INTERRUPT and is answered EINTR at once. So any number of
+ * readers may wait while status, ctl and cancel keep answering. poll(2) on
+ * wait is readable exactly when the job has ended: each polling handle
+ * observes the job until then.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
@@ -24,14 +28,19 @@
 #include "files.h"
 #include "latency.h"
 
-/* A read of wait parked until its job ends; on fs->waiters and its job's list (fs->lock). */
+/*
+ * A read of wait parked until its job ends: on fs->waiters and observing
+ * its job (fs->lock) until the job ends, then on the answerer's queue
+ * (fs->lock) until the answerer replies and frees it.
+ */
 struct fs_waiter {
+	struct fs_job_obs obs; /* first: the observer is the waiter */
 	fuse_req_t req;
 	struct fs_handle *h; /* alive: the kernel holds the file while the read is out */
 	size_t size;
 	off_t off;
 	struct fs_waiter *prev, *next; /* fs->waiters, for interrupts */
-	struct fs_waiter *jnext;       /* the job's waiters */
+	struct fs_waiter *anext;       /* the answerer's queue */
 };
 
 /* Renders the ended job's status (once per open) and answers the read. */
@@ -59,18 +68,32 @@ void fs_wait_answer(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t s
 /* files.h says why */
 __thread bool fs_tls_registering, fs_tls_interrupted;
 
-/* Unlinks w (fs->lock held). */
+/* Takes w off fs->waiters (fs->lock held). */
 static void fs_waiter_unlink(struct fs *fs, struct fs_waiter *w)
 {
-	struct fs_waiter **pp = &w->h->job->waiters;
-
-	while (*pp && *pp != w)
-		pp = &(*pp)->jnext;
-	if (*pp)
-		*pp = w->jnext;
 	*(w->prev ? &w->prev->next : &fs->waiters) = w->next;
 	if (w->next)
 		w->next->prev = w->prev;
+	w->prev = w->next = NULL;
+}
+
+/* Queues w for the answerer and wakes it (fs->lock held). */
+static void fs_answer_queue_locked(struct fs *fs, struct fs_waiter *w)
+{
+	w->anext = NULL;
+	*(fs->answer_tail ? &fs->answer_tail->anext : &fs->answer_head) = w;
+	fs->answer_tail = w;
+	pthread_cond_signal(&fs->answer_cond);
+}
+
+/* w's job ended (jobs.c, fs->lock held, on the ending thread): record and wake only. */
+static void fs_wait_ended(struct fs *fs, struct fs_job_obs *o, struct fs_job *j)
+{
+	struct fs_waiter *w = (struct fs_waiter *)o;
+
+	(void)j;
+	fs_waiter_unlink(fs, w);
+	fs_answer_queue_locked(fs, w);
 }
 
 static void fs_wait_interrupted(fuse_req_t req, void *data)
@@ -85,8 +108,10 @@ static void fs_wait_interrupted(fuse_req_t req, void *data)
 	pthread_mutex_lock(&fs->lock);
 	for (w = fs->waiters; w && w->req != req; w = w->next)
 		;
-	if (w)
+	if (w) {
 		fs_waiter_unlink(fs, w);
+		fs_job_unobserve_locked(w->h->job, &w->obs);
+	}
 	pthread_mutex_unlock(&fs->lock);
 	if (!w)
 		return; /* the job ended first: its reply is on the way */
@@ -105,12 +130,12 @@ void fs_wait_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t siz
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	*w = (struct fs_waiter){.req = req, .h = h, .size = size, .off = off};
+	*w = (struct fs_waiter){.obs.ended = fs_wait_ended, .req = req, .h = h, .size = size,
+				.off = off};
 	pthread_mutex_lock(&fs->lock);
 	ended = j->ended || fs->stopping;
 	if (!ended) {
-		w->jnext = j->waiters;
-		j->waiters = w;
+		fs_job_observe_locked(j, &w->obs);
 		w->next = fs->waiters;
 		if (w->next)
 			w->next->prev = w;
@@ -132,60 +157,91 @@ void fs_wait_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t siz
 	}
 }
 
-/*
- * fs->lock held, from fs_job_ended: takes j's waiters off every list and
- * tells its pollers; the caller answers the waiters with fs_wait_wake
- * once the lock is dropped.
- */
-struct fs_waiter *fs_wait_detach_locked(struct fs *fs, struct fs_job *j)
+/* The answerer: replies to the reads whose job has ended, off the pump thread. */
+static void *fs_answer_main(void *arg)
 {
-	struct fs_waiter *list = j->waiters;
+	struct fs *fs = arg;
 
-	j->waiters = NULL;
-	for (struct fs_waiter *w = list; w; w = w->jnext) {
-		*(w->prev ? &w->prev->next : &fs->waiters) = w->next;
-		if (w->next)
-			w->next->prev = w->prev;
-	}
-	while (j->pollers) {
-		struct fs_handle *h = j->pollers;
-		j->pollers = h->pnext;
-		h->polling = false;
-		if (h->ph) {
-			fuse_lowlevel_notify_poll(h->ph);
-			fuse_pollhandle_destroy(h->ph);
-			h->ph = NULL;
+	pthread_mutex_lock(&fs->lock);
+	for (;;) {
+		struct fs_waiter *list = fs->answer_head;
+		if (!list) {
+			if (fs->answer_stop)
+				break;
+			pthread_cond_wait(&fs->answer_cond, &fs->lock);
+			continue;
 		}
+		fs->answer_head = fs->answer_tail = NULL;
+		pthread_mutex_unlock(&fs->lock);
+		while (list) {
+			struct fs_waiter *w = list;
+			list = w->anext;
+			fs_wait_answer(fs, w->req, w->h, w->size, w->off);
+			free(w);
+		}
+		pthread_mutex_lock(&fs->lock);
 	}
-	return list;
+	pthread_mutex_unlock(&fs->lock);
+	return NULL;
 }
 
-void fs_wait_wake(struct fs *fs, struct fs_waiter *list)
+int fs_answer_start(struct fs *fs)
 {
-	while (list) {
-		struct fs_waiter *w = list;
-		list = w->jnext;
-		fs_wait_answer(fs, w->req, w->h, w->size, w->off);
-		free(w);
+	int ret;
+
+	pthread_cond_init(&fs->answer_cond, NULL);
+	ret = -pthread_create(&fs->answerer, NULL, fs_answer_main, fs);
+	if (ret) {
+		pthread_cond_destroy(&fs->answer_cond);
+		return ret;
 	}
+	fs->answering = true;
+	return 0;
+}
+
+/* Once nothing can end a job any more (the pump is gone): answers what is queued, then exits. */
+void fs_answer_stop(struct fs *fs)
+{
+	if (!fs->answering)
+		return;
+	pthread_mutex_lock(&fs->lock);
+	fs->answer_stop = true;
+	pthread_cond_signal(&fs->answer_cond);
+	pthread_mutex_unlock(&fs->lock);
+	pthread_join(fs->answerer, NULL);
+	pthread_cond_destroy(&fs->answer_cond);
+	fs->answering = false;
 }
 
 /* Shutdown: every parked reader is answered with the status as it stands. */
 void fs_wait_release_all(struct fs *fs)
 {
-	struct fs_waiter *list = NULL, *w;
+	struct fs_waiter *w;
 
 	pthread_mutex_lock(&fs->lock);
 	fs->stopping = true;
 	while ((w = fs->waiters)) {
 		fs_waiter_unlink(fs, w);
-		w->jnext = list;
-		list = w;
+		fs_job_unobserve_locked(w->h->job, &w->obs);
+		fs_answer_queue_locked(fs, w);
 	}
 	pthread_mutex_unlock(&fs->lock);
-	fs_wait_wake(fs, list);
 }
 
+/* A polled job ended (jobs.c, fs->lock held): the poller is told, once. */
+static void fs_poll_ended(struct fs *fs, struct fs_job_obs *o, struct fs_job *j)
+{
+	struct fs_handle *h = (struct fs_handle *)((char *)o - offsetof(struct fs_handle, pobs));
+
+	(void)fs;
+	(void)j;
+	h->polling = false;
+	if (h->ph) {
+		fuse_lowlevel_notify_poll(h->ph);
+		fuse_pollhandle_destroy(h->ph);
+		h->ph = NULL;
+	}
+}
 
 void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		  struct fuse_pollhandle *ph)
@@ -220,8 +276,8 @@ void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 			ph = NULL;
 			if (!h->polling) {
 				h->polling = true;
-				h->pnext = h->job->pollers;
-				h->job->pollers = h;
+				h->pobs.ended = fs_poll_ended;
+				fs_job_observe_locked(h->job, &h->pobs);
 			}
 		}
 	}
