@@ -315,9 +315,11 @@ void fs_job_unobserve_locked(struct fs_job *j, struct fs_job_obs *o); /* if stil
 struct fs_job *fs_job_lookup(struct fs *fs, uint64_t id); /* takes a reference */
 struct fs_job *fs_job_latest(struct fs *fs, uid_t uid);   /* takes a reference */
 int fs_job_remove(struct fs *fs, uint64_t id);            /* rmdir: -EBUSY while running */
+/* job.c */
 void fs_job_get(struct fs_job *j);
 void fs_job_put(struct fs_job **j);
 uint64_t *fs_job_ids(struct fs *fs, uid_t uid, size_t *n); /* what uid may list; free() it */
+void fs_jobs_cancel_walks(struct fs *fs); /* shutdown: every many-file job still walking */
 bool fs_job_finished(struct fs_job *j);
 static inline bool fs_job_started(struct fs_job *j)
 {
@@ -364,7 +366,13 @@ struct fs_grep {
 	struct pump_dfa view; /* what pump_scan.dfa points at */
 	bool ready;
 };
-void fs_grep_release(struct fs_grep *g);
+/* frees the compiled patterns: whoever holds the struct (grep.c's worker, many.c) */
+static inline void fs_grep_release(struct fs_grep *g)
+{
+	if (g->ready)
+		regex_dfa_free(&g->dfa);
+	g->ready = false;
+}
 
 /*
  * A grep job waiting for its compile: what the ctl write opened and read
@@ -393,7 +401,7 @@ void fs_prep_queue(struct fs *fs, struct fs_prep *p);
 void fs_prep_free(struct fs_prep *p);
 /* shutdown: queued compiles end cancelled, running ones are waited for */
 void fs_prep_stop_all(struct fs *fs);
-/* compile worker: a grep job's pattern is compiled, start it (submit.c) */
+/* start.c: hand the job's scan to its kind (FUSE thread, or a compile worker for grep) */
 int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const struct desc *d,
 		    struct fs_grep *grep, int fd, int rootfd, int listfd, const struct stat *st,
 		    char *err, size_t errlen);
@@ -408,7 +416,7 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 void fs_many_free(struct fs_many **m);
 bool fs_many_ended(struct fs_job *j);
 int fs_many_cancel(struct fs_job *j);
-void fs_many_stop_all(struct fs *fs);
+void fs_many_wait_walkers(struct fs *fs); /* shutdown: until no walker is left */
 void fs_many_info(struct fs_job *j, struct pump_job_info *in, struct fs_many_counts *c);
 
 /* buf.c: file contents into a malloc'd buffer */

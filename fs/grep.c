@@ -200,13 +200,6 @@ int fs_grep_check(const struct desc *d, char *text, size_t textlen, char *err, s
 	return fs_grep_run(d, text, textlen, NULL, err, errlen);
 }
 
-void fs_grep_release(struct fs_grep *g)
-{
-	if (g->ready)
-		regex_dfa_free(&g->dfa);
-	g->ready = false;
-}
-
 void fs_prep_free(struct fs_prep *p)
 {
 	if (!p)

@@ -31,28 +31,6 @@ bool fs_job_finished(struct fs_job *j)
 	return j->kind->ended(j);
 }
 
-void fs_job_put(struct fs_job **jp)
-{
-	struct fs_job *j = *jp;
-
-	if (!j)
-		return;
-	*jp = NULL;
-	if (atomic_fetch_sub_explicit(&j->refs, 1, memory_order_acq_rel) != 1)
-		return;
-	if (j->kind)
-		j->kind->free(j);
-	pump_job_put(&j->hold);
-	free(j->path);
-	free(j->descriptor);
-	free(j);
-}
-
-void fs_job_get(struct fs_job *j)
-{
-	atomic_fetch_add_explicit(&j->refs, 1, memory_order_relaxed);
-}
-
 int fs_jobs_init(struct fs *fs)
 {
 	pthread_mutex_init(&fs->lock, NULL);
@@ -410,4 +388,36 @@ uint64_t *fs_job_ids(struct fs *fs, uid_t uid, size_t *n)
 out_unlock:
 	pthread_mutex_unlock(&fs->lock);
 	return ids;
+}
+
+/*
+ * Shutdown: every many-file job still running is cancelled (its walk
+ * stops at its next entry, its files' pump jobs are cancelled), so its
+ * walker exits before the pump goes. One-file jobs end with the pump.
+ */
+void fs_jobs_cancel_walks(struct fs *fs)
+{
+	struct fs_job **list = NULL;
+	size_t n = 0, cap = 0;
+
+	pthread_mutex_lock(&fs->lock);
+	for (struct fs_job *j = fs->head; j; j = j->next) {
+		if (!j->kind->many || !fs_job_started(j) || j->ended)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			struct fs_job **l = realloc(list, cap * sizeof(*l));
+			if (!l)
+				break;
+			list = l;
+		}
+		fs_job_get(j);
+		list[n++] = j;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	for (size_t i = 0; i < n; i++) {
+		list[i]->kind->cancel(list[i]);
+		fs_job_put(&list[i]);
+	}
+	free(list);
 }

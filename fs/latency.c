@@ -225,6 +225,30 @@ uint64_t fs_latency_jobs_active(struct fs *fs)
 	return submitted > ended ? submitted - ended : 0;
 }
 
+/*
+ * A family's metadata. OpenMetrics and the Prometheus text format 0.0.4
+ * (what promtool check metrics and the node exporter's textfile collector
+ * parse) differ here only: OpenMetrics names a counter without _total and
+ * its samples with it, has info and UNIT; the text format names a counter
+ * as its samples, has no info (a gauge of 1) and no UNIT. Every family has
+ * HELP in both.
+ */
+int fs_metric_family(struct fs_buf *b, bool om, const char *name, const char *type,
+		     const char *unit, const char *help)
+{
+	bool counter = !strcmp(type, "counter"), info = !strcmp(type, "info");
+	const char *suffix = om ? "" : counter ? "_total" : info ? "_info" : "";
+	int ret;
+
+	if (!om && info)
+		type = "gauge";
+	ret = fs_buf_printf(b, "# HELP %s%s %s\n# TYPE %s%s %s\n", name, suffix, help, name, suffix,
+			    type);
+	if (!ret && om && unit)
+		ret = fs_buf_printf(b, "# UNIT %s %s\n", name, unit);
+	return ret;
+}
+
 static int lat_render_tenants(struct fs_buf *b, const struct lat_tenant *t, size_t n, bool om)
 {
 	int ret;

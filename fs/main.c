@@ -524,7 +524,10 @@ int main(int argc, char *argv[])
 	}
 	ret = ret < 0 ? 1 : 0;
 	fs_wait_release_all(&fs);
-	fs_many_stop_all(&fs); /* walkers use the pump: they stop before it goes */
+	/* walkers use the pump: they stop before it goes */
+	fs_prep_stop_all(&fs); /* no compile worker starts a walk from here on */
+	fs_jobs_cancel_walks(&fs);
+	fs_many_wait_walkers(&fs);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_unmount:

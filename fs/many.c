@@ -6,7 +6,7 @@
  *
  * Locks: fs->lock (the table) before m->lock before the pump's lock.
  * m->lock is never held while fs->lock is taken: the parent's end drops
- * it first, then calls fs_job_ended.
+ * it first, then calls its on_end (fs_job_ended).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,8 +39,8 @@ static void many_maybe_end(struct fs_many *m)
 		m->t_end_ns = many_now_ns();
 	}
 	pthread_mutex_unlock(&m->lock);
-	if (end)
-		fs_job_ended(m->j); /* drops the walk's reference on the parent */
+	if (end) /* fs_job_ended (start.c's scan): drops the walk's reference on the parent */
+		m->on_end(m->on_end_arg);
 }
 
 /* A limit the walk hit: the job ends failed with this error (the first one stays). */
@@ -497,6 +497,8 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 		m->scan.pattern = m->d.pattern;
 	if (m->grep.ready)
 		m->scan.dfa = &m->grep.view;
+	m->on_end = scan->on_end; /* the parent's end */
+	m->on_end_arg = scan->on_end_arg;
 	m->scan.on_end = many_flight_ended;
 	/* small files share slots when the op gives each file its own result
 	 * (grep: its count; lines=1's records are not packed) */
@@ -600,33 +602,9 @@ int fs_many_cancel(struct fs_job *j)
 	return 0;
 }
 
-/* Shutdown: every walk is cancelled; returns once no walker thread is left. */
-void fs_many_stop_all(struct fs *fs)
+/* Shutdown, once every walk is cancelled (jobs.c): returns once no walker thread is left. */
+void fs_many_wait_walkers(struct fs *fs)
 {
-	struct fs_job **list = NULL;
-	size_t n = 0, cap = 0;
-
-	fs_prep_stop_all(fs); /* no compile worker starts a walk from here on */
-	pthread_mutex_lock(&fs->lock);
-	for (struct fs_job *j = fs->head; j; j = j->next) {
-		if (!j->kind->many || !fs_job_started(j) || j->ended)
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 16;
-			struct fs_job **l = realloc(list, cap * sizeof(*l));
-			if (!l)
-				break;
-			list = l;
-		}
-		fs_job_get(j);
-		list[n++] = j;
-	}
-	pthread_mutex_unlock(&fs->lock);
-	for (size_t i = 0; i < n; i++) {
-		fs_many_cancel(list[i]);
-		fs_job_put(&list[i]);
-	}
-	free(list);
 	pthread_mutex_lock(&fs->lock);
 	while (fs->walkers)
 		pthread_cond_wait(&fs->walkers_cond, &fs->lock);

@@ -104,6 +104,10 @@ struct fs_many {
 	struct desc d;
 	struct fs_grep grep;     /* released by the walker after its last submit */
 	struct pump_scan scan;   /* template: fd and on_end_arg set per file */
+	/* the parent's end (start.c's scan.on_end: fs_job_ended), called once
+	 * the walk is over and nothing flies (many_maybe_end) */
+	void (*on_end)(void *arg);
+	void *on_end_arg;
 	unsigned files_max;
 	uint64_t t_start_ns, t_end_ns; /* t_end_ns (lock) */
 	uint64_t t_walked_ns;          /* the walk ended (lock) */

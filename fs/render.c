@@ -262,30 +262,6 @@ static int render_unit(struct kv_out *b, uint32_t k, const struct pump_info *in,
 #undef UKEY
 }
 
-/*
- * A family's metadata. OpenMetrics and the Prometheus text format 0.0.4
- * (what promtool check metrics and the node exporter's textfile collector
- * parse) differ here only: OpenMetrics names a counter without _total and
- * its samples with it, has info and UNIT; the text format names a counter
- * as its samples, has no info (a gauge of 1) and no UNIT. Every family has
- * HELP in both.
- */
-int fs_metric_family(struct fs_buf *b, bool om, const char *name, const char *type,
-		     const char *unit, const char *help)
-{
-	bool counter = !strcmp(type, "counter"), info = !strcmp(type, "info");
-	const char *suffix = om ? "" : counter ? "_total" : info ? "_info" : "";
-	int ret;
-
-	if (!om && info)
-		type = "gauge";
-	ret = fs_buf_printf(b, "# HELP %s%s %s\n# TYPE %s%s %s\n", name, suffix, help, name, suffix,
-			    type);
-	if (!ret && om && unit)
-		ret = fs_buf_printf(b, "# UNIT %s %s\n", name, unit);
-	return ret;
-}
-
 /* Per-unit series of metrics: a unit="K" label each. */
 static int render_unit_metrics(struct fs_buf *b, const struct pump_info *each, uint32_t n, bool om)
 {

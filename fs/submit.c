@@ -135,39 +135,6 @@ static void fs_submit_waiter(struct fs_job *j, bool wait, struct fs_job **waitj)
 }
 
 /*
- * The job's scan goes to the pump, or to a walker for many files. Takes
- * fd, rootfd and listfd whatever it returns; on error err says why and j
- * is the caller's to free (fs_many_start's m, holding the fds, with it).
- * The FUSE thread calls it for every op but grep, a compile worker (grep.c)
- * for grep once the patterns are compiled.
- */
-int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const struct desc *d,
-		    struct fs_grep *grep, int fd, int rootfd, int listfd, const struct stat *st,
-		    char *err, size_t errlen)
-{
-	struct pump_scan scan = {
-		.fd = fd,
-		.op = d->op,
-		.byte = d->byte,
-		.pattern = d->pattern,
-		.pattern_len = grep->ready ? 0 : d->pattern_len, /* the ERE is in the DFA */
-		.offset = d->offset,
-		.length = d->length,
-		.chunk = d->chunk,
-		.direct = d->direct,
-		.owner = (uint32_t)ctx->uid,
-		.priority = d->priority,
-		.on_end = fs_job_ended,
-		.on_end_arg = j,
-		.dfa = grep->ready ? &grep->view : NULL,
-		.grep = (d->invert ? PUMP_GREP_INVERT : 0) | (d->lines ? PUMP_GREP_LINES : 0),
-		.max = d->max,
-	};
-
-	return j->kind->start(fs, j, ctx, d, grep, &scan, fd, rootfd, listfd, st, err, errlen);
-}
-
-/*
  * grep: the patterns are read (patterns=, as the caller) and their syntax
  * checked here, on the FUSE thread; compiling them can take up to the
  * compiler's budget (0.3 s; a pattern once took 24 s inside the write),
