@@ -60,7 +60,7 @@ static int cred_drop_caps(struct cred_saved *saved)
  */
 void cred_snapshot_groups(struct fs_caller *ctx)
 {
-	if (ctx->ngroups >= 0) /* taken already (files.c takes them at each ctl request) */
+	if (ctx->ngroups >= 0) /* taken already (ctl.c takes them at each ctl request) */
 		return;
 	int n = ctx->req ? fuse_req_getgroups(ctx->req, CRED_GROUPS_MAX, ctx->groups) : -1;
 

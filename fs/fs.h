@@ -116,9 +116,9 @@ struct fs_caller {
 	fuse_req_t req; /* only while the request is live */
 	int ngroups;    /* -1: ask req */
 	gid_t groups[CRED_GROUPS_MAX];
-	pid_t tgid;     /* the process of pid, 0 until looked up (files.c: who ends a line) */
+	pid_t tgid;     /* the process of pid, 0 until looked up (ctl.c: who ends a line) */
 	/* a ctl write answered EINTR by its interrupt: submit nothing more
-	 * (files.c; NULL in copies that outlive the write) */
+	 * (ctl.c; NULL in copies that outlive the write) */
 	const atomic_bool *abandoned;
 };
 
@@ -247,7 +247,7 @@ struct fs_job {
 	struct fs_job *fprev, *fnext; /* the user's ended jobs, in end order */
 	struct fs_job *hnext;         /* id hash chain */
 	struct fs_job_obs *observers; /* told of the end (parked reads, polls: wait.c) */
-	/* an ended job's big files, rendered once for every open of them (files.c) */
+	/* an ended job's big files, rendered once for every open of them (handle.c) */
 	struct fs_render *renders[N__COUNT - N_JOB];
 };
 
@@ -282,7 +282,7 @@ struct fs {
 	 * (main.c: fs_latency_job_ended) */
 	void (*job_counted)(struct fs_job *j);
 	unsigned walkers;          /* walker threads of many-file jobs (walk.c) */
-	size_t render_bytes;       /* every open file's rendered contents (files.c) */
+	size_t render_bytes;       /* every open file's rendered contents (handle.c) */
 	struct fs_handle *handles; /* every open file, freed at exit if no release came (files.c) */
 	pthread_cond_t walkers_cond; /* walkers dropped (shutdown waits for 0) */
 	/* grep compiles (grep.c): a queue served by at most FS_PREP_THREADS
@@ -304,7 +304,7 @@ void fs_jobs_destroy(struct fs *fs);
 /* a place for one more active job of uid, or -EAGAIN past jobs_active (err says) */
 int fs_jobs_reserve(struct fs *fs, uid_t uid, struct fs_user **u, char *err, size_t errlen);
 void fs_jobs_unreserve(struct fs *fs, struct fs_user *u);
-/* uid's ctl writes answered EINTR whose threads still wait (files.c): adds delta,
+/* uid's ctl writes answered EINTR whose threads still wait (ctl.c): adds delta,
  * returns the count before */
 unsigned fs_user_stuck(struct fs *fs, uid_t uid, int delta);
 uint64_t fs_jobs_add(struct fs *fs, struct fs_job *j);    /* takes j's reference; its id */
@@ -328,7 +328,7 @@ static inline bool fs_job_started(struct fs_job *j)
 
 /* submit.c: one ctl line -> one job; message for the caller in err */
 /* *waitj: a reference to the new job when the line says wait=1, else NULL */
-/* caller: its groups snapshotted and req NULL (files.c fs_ctl_caller) */
+/* caller: its groups snapshotted and req NULL (ctl.c fs_ctl_caller) */
 int fs_submit_line(struct fs *fs, struct fs_caller *caller, const char *line, size_t len,
 		   uint64_t *id, struct fs_job **waitj, char *err, size_t errlen);
 
@@ -457,6 +457,9 @@ void fs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 		   struct fuse_file_info *fi);
 void fs_file_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void fs_files_free_all(struct fs *fs); /* at exit, once no request can come */
+
+/* wait.c */
 void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		  struct fuse_pollhandle *ph);
 void fs_wait_release_all(struct fs *fs);
@@ -464,6 +467,5 @@ void fs_wait_release_all(struct fs *fs);
 /* wait.c: the answerer thread, started before the first job, stopped after the pump */
 int fs_answer_start(struct fs *fs);
 void fs_answer_stop(struct fs *fs);
-void fs_files_free_all(struct fs *fs); /* at exit, once no request can come */
 
 #endif

@@ -260,7 +260,7 @@ void fs_job_prep_failed(struct fs_job *j, enum pump_job_state state, const char 
 {
 	snprintf(j->prep_error, sizeof(j->prep_error), "%s", why);
 	pump_job_placeholder_end(j->hold, state);
-	/* pairs with the acquire in the renders (files.c): prep_error is written */
+	/* pairs with the acquire in the renders (handle.c): prep_error is written */
 	atomic_store_explicit(&j->stage, FS_STAGE_FAILED, memory_order_release);
 	fs_job_ended(j);
 }

@@ -76,7 +76,7 @@ static void one_info(struct fs_job *j, struct pump_job_info *in, struct fs_many_
 }
 
 /*
- * Read once the job has ended (files.c waits for it: a running job's sum
+ * Read once the job has ended (wait.c waits for it: a running job's sum
  * so far read as a wrong 0). A cancelled job has no result: its read fails
  * ECANCELED. A failed one's covers the chunks that were read (failed lists
  * the others), as README's "Files" says; a failed one that read nothing (a

@@ -2,7 +2,7 @@
 /*
  * tree.c - the mounted tree (README's "Files") as libfuse low-level
  * operations: names, inodes, attributes, directories. Open files and what
- * is read from and written to them are files.c's.
+ * is read from and written to them are files.c's (and ctl.c, wait.c, handle.c).
  *
  * Inodes are computed, not stored (ino.c), so forget has nothing to do.
  * The kernel may cache what cannot
