@@ -233,6 +233,7 @@ struct rnfa {
 
 int rnfa_init(struct rnfa *m, struct rset_tab *sets, bool icase, struct rerr *e, struct rwork *w);
 int rnfa_state(struct rnfa *m, uint32_t *s);
+int rnfa_too_big(struct rnfa *m);
 int rnfa_edge(struct rnfa *m, uint32_t from, uint32_t to, uint32_t label);
 /* Adds every alternative of the pattern p[0..len), parsed into a and rooted at `root`. */
 int rnfa_add_ast(struct rnfa *m, const struct rast *a, uint32_t root, const uint8_t *p, size_t len);

@@ -9,7 +9,7 @@ function pointers (ops tables, observers) are not edges: that is how a lower
 layer reaches a higher one without depending on it.
 
   tools/callgraph.py [-C BUILD] [--dirs pump,fs] [--dot] [--edges]
-                     [--layers FILE]
+                     [--layers FILE]...
 
 Prints the call circles (strongly connected sets of more than one file) among
 the files under --dirs and, with --layers, every call that goes up. Exits 1
@@ -133,7 +133,8 @@ def main():
     ap.add_argument("--dirs", default="pump,fs,tools,regex,abi")
     ap.add_argument("--dot", action="store_true", help="print the graph in Graphviz dot")
     ap.add_argument("--edges", action="store_true", help="print every file edge with one example call")
-    ap.add_argument("--layers", help="check that calls only go down (see the module doc)")
+    ap.add_argument("--layers", action="append", default=[],
+                    help="check that calls only go down (see the module doc); may be repeated")
     a = ap.parse_args()
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
     build = os.path.abspath(a.build)
@@ -177,8 +178,8 @@ def main():
                 for d in sorted(graph.get(s, ())):
                     if d in comp:
                         print("    %s -> %s   (%s)" % (s, d, example[(s, d)]))
-    if a.layers:
-        for ranks in read_layers(a.layers).values():
+    for path in a.layers:
+        for ranks in read_layers(path).values():
             for (s, d), ex_ in sorted(example.items()):
                 if s in ranks and d in ranks and ranks[d] < ranks[s]:
                     bad += 1

@@ -182,6 +182,12 @@ if [ "$m_rc" -eq 124 ] || [ "$m_rc" -eq 137 ]; then
 	fail=$((fail + 1))
 fi
 
+echo "=== calls only go down: no call circle in pump/, fs/, regex/; no upward call (pump/layers, fs/layers)"
+call_graph() {
+	lim 600 python3 tools/callgraph.py -C build --dirs pump,fs,regex --layers pump/layers --layers fs/layers
+}
+check call_graph_layers call_graph
+
 echo "=== no bare \"! cmd\" in a bats test (it can never fail the test: use run ! or [[ ]])"
 no_bare_bang() {
 	! grep -nE '^[[:space:]]+! ' tests/bats/*.bats
