@@ -3,7 +3,7 @@
  * grep.c - a grep descriptor's patterns become the DFA the pump lays out
  * in the job's data region: pattern= as written (a '\n' in it separates
  * two patterns, as in grep), or patterns=FILE, one pattern a line, read
- * with the caller's credentials. The regex compiler (pump/regex) does the
+ * with the caller's credentials. The regex compiler (regex/) does the
  * rest; its errors come back as they are, behind the key they concern.
  *
  * Reading the file is this file's fs_grep_read(); submit.c calls

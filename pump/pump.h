@@ -209,7 +209,7 @@ struct pump_scan {
 };
 
 /*
- * grep's DFA, as the regex compiler (pump/regex/regex.h, struct regex_dfa)
+ * grep's DFA, as the regex compiler (regex/regex.h, struct regex_dfa)
  * produces it; the fields alias the compiler's, nothing is copied until
  * pump_submit lays the table out in the job's data region.
  */

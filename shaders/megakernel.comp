@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 //
 // The megakernel: a bytecode interpreter over the ring of slots (the wire
-// layout is pump/vyre_abi.h, the op table pump/vyre_ops.h).
+// layout is abi/vyre_abi.h, the op table abi/vyre_ops.h).
 //
 // Every workgroup loops: find a slot with an unclaimed tile, claim the tile
 // by compare-and-swap on the slot's claim word, run the slot's opcode over

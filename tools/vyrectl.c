@@ -42,7 +42,7 @@
 #define VYRECTL_MOUNT_DEFAULT "/mnt/vyre"
 
 /*
- * The op names of this build, from the one op table (pump/vyre_ops.h, a
+ * The op names of this build, from the one op table (abi/vyre_ops.h, a
  * header only: vyrectl links nothing of pump/): --help and "vyrectl ops"
  * print them, the bash completion asks "vyrectl ops" when no mount answers.
  */

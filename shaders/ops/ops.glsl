@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 //
-// The op functions, one file per row of pump/vyre_ops.h. Each is
+// The op functions, one file per row of abi/vyre_ops.h. Each is
 //
 //   uint op_<name>(op_in a, inout uint fault)
 //
