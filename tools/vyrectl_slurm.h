@@ -61,4 +61,10 @@ int slurm_cuts(int fd, uint64_t start, uint64_t end, uint64_t shard, bool at_lin
 int slurm_shard_say(const struct slurm_run *r, size_t k, const struct slurm_part *p,
 		    const char *what);
 
+/* vyrectl_slurm.c's file helpers, shared with the task (vyrectl_slurm_task.c) */
+int slurm_run_path(const struct slurm_run *r, char out[PATH_MAX], const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int slurm_file_put(const char *path, const char *s, size_t n);
+int slurm_file_get(const char *path, struct buf *b);
+
 #endif /* VYRECTL_SLURM_H */

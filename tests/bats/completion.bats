@@ -70,11 +70,14 @@ sorted() {
 	local o
 	complete_line "$VYRECTL" scan /etc/services "--"
 	[ "$REPLY_SORTED" = "$(sorted --op --byte --pattern --offset --length --chunk --tenant --direct \
-		--wait --mount --help)" ]
+		--wait --slurm --mount --help)" ]
 	# an option vyrectl does not know fails with usage (2); a known one does not
 	for o in "${COMPREPLY[@]}"; do
 		case "$o" in
 		--help | --wait | --direct) continue ;;
+		--slurm) # it would submit to Slurm: its parse is checked by --help's listing
+			"$VYRECTL" scan --help 2>&1 | grep -q -- --slurm
+			continue ;;
 		esac
 		run "$VYRECTL" -m "$MNT" scan /etc/services "$o" 1 --op nop
 		[ "$status" -ne 2 ] || [[ $output != *"unrecognized option"* ]] || {
