@@ -31,190 +31,7 @@
 #include <unistd.h>
 
 #include "../log.h"
-#include "../pump_priv.h"
-
-/*
- * log2 of the steps one lane may spend on its lines per pass, and a
- * continuation's lane per hop. On lavapipe an invocation that loops 65,535
- * times in all is silently stopped (ARCHITECTURE.md, "Platform facts",
- * fact 6), and a DFA step costs about three of those: measured, a lane's
- * lines broke past ~21,800 steps in one invocation (lines=1 runs them
- * twice: count, then record). 2 x 8192 steps per pass, 16384 per hop, stay
- * clear. A GPU has no cap; the budget there only bounds one lane's share.
- */
-#define GREP_BUDGET_CPU	     13
-#define GREP_BUDGET_GPU	     20
-#define GREP_CONT_BUDGET_CPU 14
-#define GREP_CONT_BUDGET_GPU 22
-/*
- * The tail window read past a chunk, for the line that crosses its end:
- * chunk/16, 256 bytes to 64 KiB. A line longer than that is run on by
- * continuation reads. A fixed 64 KiB read every byte of 64K chunks twice,
- * and a fault in the next chunk failed this one (issue 20 item 3).
- */
-#define GREP_TAIL_MAX	     65536u
-#define GREP_TAIL_MIN	     256u
-#define GREP_TAIL_SHIFT	     4
-/* A continuation's first read: a line longer than the tail is often not
- * much longer; the reads double from here to the lane's budget. */
-#define GREP_CONT_FIRST	     65536u
-#define GREP_TILE_MIN_SHIFT  16	    /* 64 KiB tiles: 256 bytes per lane */
-#define GREP_CONT_SHIFT	     27	    /* a continuation is one tile */
-/*
- * log2 of the steps one lane may spend on a whole packed tile (16 files of
- * up to 64 KiB, one pass, no records; a lane runs one file's lines): on a
- * CPU device one count pass's worth, below the ~21,800 measured to break
- * lavapipe's cap; on a GPU more than a packed file's bytes, so no packed
- * file there is ever run again (grep_pack_may_over).
- */
-#define GREP_PACK_BUDGET_CPU 14
-#define GREP_PACK_BUDGET_GPU 22
-
-enum grep_kind { GREP_CHUNK = 1, GREP_CONT };
-
-/* A chunk until its part is folded. Pump thread only. */
-struct grep_chunk {
-	enum grep_kind kind; /* first: slot op_ctx tells chunks and continuations apart */
-	struct pump_part *part;
-	uint32_t slot;	 /* its slot, while a rerun waits (on grep_job.held) */
-	uint32_t resume; /* where the next pass starts */
-	uint32_t flags;	 /* arg1 of its passes */
-	uint32_t shift, ntiles;
-	uint32_t data_len, tail_len;
-	uint32_t *tile_pre; /* '\n' in the chunk before each tile */
-	uint32_t pending;   /* open lines still running */
-	bool first_done;
-	bool passes_done;
-	bool failed;
-	struct grep_chunk *next;
-};
-
-/* One open line being continued. */
-struct grep_cont {
-	enum grep_kind kind;
-	struct grep_chunk *gc;
-	uint64_t pos, nl; /* the line: chunk-relative start, '\n' before it in the chunk */
-	uint64_t at;	  /* file offset reached */
-	uint32_t state;	  /* DFA state there */
-	uint32_t skip;	  /* bytes of the read before at (O_DIRECT alignment) */
-	uint64_t cap;	  /* most bytes past at the next read asks: doubles each hop */
-	bool retry;	  /* after a failed read: reads stay within the chunk holding at */
-	struct grep_cont *next;
-};
-
-/*
- * A packed file whose lines did not fit its tile's budget, scanned again
- * as a job of its own (unpacked: open lines, continuations). Allocated by
- * grep_child_start, freed by grep_child_ended; pump thread only.
- */
-struct grep_child {
-	struct pump_job *parent; /* the packed job: holds a reference */
-	struct pump_job *job;	 /* the file's own job: holds the submitter's reference */
-	uint32_t file;		 /* its index in parent->pfiles */
-	bool cancelled;
-	struct grep_child *next;
-};
-
-struct grep_job {
-	struct grep_chunk *held;	  /* chunks waiting to rerun */
-	struct grep_cont *queue, **qtail; /* open lines waiting for a read */
-	uint32_t open_chunks;		  /* chunks not yet folded */
-	uint32_t budget, cont_budget;	  /* log2 */
-	uint32_t pack_budget;		  /* log2, a packed tile's */
-	struct grep_child *children;	  /* a packed job's files running alone */
-};
-
-/* ---- the DFA in the data region ------------------------------------------ */
-
-static uint32_t dfa_bits_words(uint32_t nstates)
-{
-	return (nstates + 31) / 32;
-}
-
-static bool dfa_bit(const struct pump_job *j, bool sink, uint32_t s)
-{
-	const uint32_t *w = (const uint32_t *)j->data;
-	uint32_t base = VYRE_DFA_HDR_WORDS + (sink ? dfa_bits_words(w[VYRE_DFA_NSTATES]) : 0);
-
-	return (w[base + s / 32] >> (s % 32)) & 1;
-}
-
-static bool grep_selected(const struct pump_job *j, uint32_t state)
-{
-	return dfa_bit(j, false, state) != !!(j->grep & PUMP_GREP_INVERT);
-}
-
-/* Checks the compiler's DFA and lays it out as VYRE_DFA_* words. */
-static int grep_layout(struct pump_job *j, const struct pump_dfa *d)
-{
-	uint32_t bits, words;
-	uint64_t total;
-	uint32_t *w;
-
-	if (!d || !d->nstates || d->nstates > 65536 || !d->nclasses || d->nclasses > 256 ||
-	    d->start >= d->nstates || !d->classes || !d->next || !d->accept || !d->sink)
-		return -EINVAL;
-	bits = dfa_bits_words(d->nstates);
-	total = VYRE_DFA_HDR_WORDS + 2ull * bits + (uint64_t)d->nstates * d->nclasses;
-	if (total * 4 > VYRE_JOB_DATA_MAX)
-		return -E2BIG;
-	words = (uint32_t)total;
-	w = calloc(words, 4);
-	if (!w)
-		return -ENOMEM;
-	w[VYRE_DFA_NSTATES] = d->nstates;
-	w[VYRE_DFA_NCLASSES] = d->nclasses;
-	w[VYRE_DFA_START] = d->start;
-	for (uint32_t b = 0; b < 256; b++) {
-		if (d->classes[b] >= d->nclasses)
-			goto out_inval;
-		w[VYRE_DFA_CLASSES + b / 4] |= (uint32_t)d->classes[b] << (b % 4 * 8);
-	}
-	for (uint32_t s = 0; s < d->nstates; s++) {
-		if (d->accept[s])
-			w[VYRE_DFA_HDR_WORDS + s / 32] |= 1u << (s % 32);
-		if (d->sink[s])
-			w[VYRE_DFA_HDR_WORDS + bits + s / 32] |= 1u << (s % 32);
-	}
-	uint32_t *next = w + VYRE_DFA_HDR_WORDS + 2 * bits;
-	for (uint64_t i = 0; i < (uint64_t)d->nstates * d->nclasses; i++) {
-		if (d->next[i] >= d->nstates)
-			goto out_inval;
-		next[i] = d->next[i];
-	}
-	j->data = (uint8_t *)w;
-	j->data_len = words * 4;
-	return 0;
-out_inval:
-	free(w);
-	return -EINVAL;
-}
-
-/*
- * A DFA already laid out (a packed job's, for one of its files run alone):
- * copied after a check of its header against its length.
- */
-static int grep_copy(struct pump_job *j, const void *data, uint32_t len)
-{
-	const uint32_t *w = data;
-	uint64_t words;
-
-	if (len < VYRE_DFA_HDR_WORDS * 4 || (len & 3))
-		return -EINVAL;
-	if (!w[VYRE_DFA_NSTATES] || w[VYRE_DFA_NSTATES] > 65536 || !w[VYRE_DFA_NCLASSES] ||
-	    w[VYRE_DFA_NCLASSES] > 256 || w[VYRE_DFA_START] >= w[VYRE_DFA_NSTATES])
-		return -EINVAL;
-	words = VYRE_DFA_HDR_WORDS + 2ull * dfa_bits_words(w[VYRE_DFA_NSTATES]) +
-		(uint64_t)w[VYRE_DFA_NSTATES] * w[VYRE_DFA_NCLASSES];
-	if (words * 4 != len)
-		return -EINVAL;
-	j->data = malloc(len);
-	if (!j->data)
-		return -ENOMEM;
-	memcpy(j->data, data, len);
-	j->data_len = len;
-	return 0;
-}
+#include "grep_priv.h"
 
 static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 {
@@ -261,91 +78,6 @@ static uint32_t grep_shift(uint32_t len)
 	return s;
 }
 
-/* ---- tagged out words (vyre_abi.h, VYRE_GO_TAG) ---------------------------- */
-
-/*
- * How long the host waits for a word whose tag is not yet the slot's: a
- * lane's store lands in microseconds; past this the chunk fails (EIO) with
- * a line in the log rather than a wrong answer.
- */
-#define GREP_LAND_NS (1000ull * 1000000ull)
-
-static uint32_t grep_ld(const uint32_t *w)
-{
-	return atomic_load_explicit((_Atomic uint32_t *)w, memory_order_acquire);
-}
-
-/* The words at w (n of them, one store on the GPU) once tag_of(w) is tag; false past the bound. */
-static bool grep_landed(const uint32_t *w, uint32_t n, uint32_t tag,
-			uint32_t (*tag_of)(const uint32_t *v), uint32_t *v)
-{
-	uint64_t t0 = 0;
-
-	for (;;) {
-		for (uint32_t i = 0; i < n; i++)
-			v[i] = grep_ld(w + i);
-		if (tag_of(v) == tag)
-			return true;
-		if (!t0)
-			t0 = pump_now_ns();
-		else if (pump_now_ns() - t0 > GREP_LAND_NS)
-			return false;
-		__builtin_ia32_pause();
-	}
-}
-
-static uint32_t tag_rec(const uint32_t *v)
-{
-	return (v[0] >> VYRE_GO_REC_START_BITS) |
-	       (v[1] >> VYRE_GO_NL_BITS) << (32 - VYRE_GO_REC_START_BITS);
-}
-
-static uint32_t tag_open(const uint32_t *v)
-{
-	return (v[VYRE_GO_OPEN_NL] >> VYRE_GO_NL_BITS) |
-	       (v[VYRE_GO_OPEN_STATE] >> VYRE_GO_STATE_BITS) << (32 - VYRE_GO_NL_BITS);
-}
-
-static uint32_t tag_nl(const uint32_t *v)
-{
-	return v[0] >> VYRE_GO_NL_BITS;
-}
-
-static uint32_t tag_count(const uint32_t *v)
-{
-	return v[0] >> VYRE_GO_COUNT_BITS;
-}
-
-static uint32_t tag_cont(const uint32_t *v)
-{
-	return v[0] >> VYRE_GO_CONT_KIND_BITS;
-}
-
-static uint32_t low_bits(uint32_t v, uint32_t bits)
-{
-	return v & ((1u << bits) - 1);
-}
-
-/* A line start kept as ~p under atomicMax (0: none), as VYRE_NONE or p. */
-static uint32_t grep_min(uint32_t v)
-{
-	return v ? ~v : VYRE_GO_NONE;
-}
-
-/* The lowest line a pass could not keep: the next pass starts there. */
-static uint32_t grep_low(const struct pump_job *j, const struct ring_done *d)
-{
-	uint32_t low = grep_min(d->op[VYRE_GC_OPEN_MIN]);
-	uint32_t rec = grep_min(d->op[VYRE_GC_REC_MIN]);
-
-	return (j->grep & PUMP_GREP_LINES) && rec < low ? rec : low;
-}
-
-static uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos)
-{
-	return pos == 0 ? 0 : (uint32_t)((pos - 1) >> gc->shift);
-}
-
 /* The row's hook, for slots published without a tile size (ring tests). */
 static uint32_t grep_tile_shift(const struct gpu *g, const struct ring_work *w)
 {
@@ -353,7 +85,7 @@ static uint32_t grep_tile_shift(const struct gpu *g, const struct ring_work *w)
 	return (w->arg1 & VYRE_GREP_F_CONT) ? GREP_CONT_SHIFT : grep_shift(w->data_len);
 }
 
-static void grep_work(struct pump *p, uint32_t slot, struct ring_work *w)
+void grep_work(struct pump *p, uint32_t slot, struct ring_work *w)
 {
 	struct pump_job *j = p->slots[slot].job;
 
@@ -374,8 +106,8 @@ static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 
 	if (j->pfiles) { /* a packed slot: one pass, a count per file */
 		w->arg0 = 0;
-		w->arg1 = gj->pack_budget << VYRE_GREP_BUDGET_POS | VYRE_GREP_F_FIRST |
-			  VYRE_GREP_F_EOF;
+		w->arg1 =
+		    gj->pack_budget << VYRE_GREP_BUDGET_POS | VYRE_GREP_F_FIRST | VYRE_GREP_F_EOF;
 		if (j->grep & PUMP_GREP_INVERT)
 			w->arg1 |= VYRE_GREP_F_INVERT;
 		return 0;
@@ -437,7 +169,7 @@ static void grep_fail(struct pump *p, uint32_t slot)
 }
 
 /* A chunk whose passes and open lines are all done goes to the fold. */
-static void grep_chunk_check(struct pump *p, struct pump_job *j, struct grep_chunk *gc)
+void grep_chunk_check(struct pump *p, struct pump_job *j, struct grep_chunk *gc)
 {
 	struct grep_job *gj = j->opstate;
 
@@ -448,106 +180,6 @@ static void grep_chunk_check(struct pump *p, struct pump_job *j, struct grep_chu
 	free(gc->tile_pre);
 	free(gc);
 	gj->open_chunks--;
-}
-
-static void grep_queue(struct grep_job *gj, struct grep_cont *c)
-{
-	c->next = NULL;
-	*gj->qtail = c;
-	gj->qtail = &c->next;
-}
-
-static struct grep_cont *grep_dequeue(struct grep_job *gj)
-{
-	struct grep_cont *c = gj->queue;
-
-	if (c) {
-		gj->queue = c->next;
-		if (!gj->queue)
-			gj->qtail = &gj->queue;
-	}
-	return c;
-}
-
-/* An open line is done (ended, failed or dropped). */
-static void grep_cont_end(struct pump *p, struct pump_job *j, struct grep_cont *c, bool sel)
-{
-	struct grep_chunk *gc = c->gc;
-
-	if (sel) {
-		gc->part->count++;
-		if ((j->grep & PUMP_GREP_LINES) && part_add_line(gc->part, c->pos, c->nl))
-			gc->failed = true;
-	}
-	gc->pending--;
-	free(c);
-	grep_chunk_check(p, j, gc);
-}
-
-/*
- * The lists a pass left in out: open lines to continue, records to keep.
- * -ENOMEM, or -EIO: a word never showed the slot's tag (grep_landed).
- */
-static int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_done *d)
-{
-	struct grep_job *gj = j->opstate;
-	bool lines = j->grep & PUMP_GREP_LINES;
-	const uint32_t *out = d->out;
-	uint32_t tag = VYRE_GO_TAG(d->seq);
-	uint32_t low = grep_low(j, d);
-	uint32_t nopen = 1 + (d->op[VYRE_GC_OPEN] >> 1); /* entry 0, then those claimed */
-	uint32_t v[4];
-
-	if (nopen > VYRE_GREP_OPEN_MAX)
-		nopen = VYRE_GREP_OPEN_MAX;
-	for (uint32_t i = 0; i < nopen; i++) {
-		struct grep_cont *c;
-
-		if (i == 0 && !(d->op[VYRE_GC_OPEN] & 1))
-			continue;
-		if (!grep_landed(out + VYRE_GO_OPEN + 4 * i, 4, tag, tag_open, v))
-			return -EIO;
-		uint32_t start = v[VYRE_GO_OPEN_START];
-		if (start < gc->resume || start >= low)
-			continue;
-		c = calloc(1, sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		*c = (struct grep_cont){
-		    .kind = GREP_CONT,
-		    .gc = gc,
-		    .pos = start,
-		    .nl = gc->tile_pre[grep_owner_tile(gc, start)] +
-			  low_bits(v[VYRE_GO_OPEN_NL], VYRE_GO_NL_BITS),
-		    .at = gc->part->file_off + v[VYRE_GO_OPEN_POS],
-		    .state = low_bits(v[VYRE_GO_OPEN_STATE], VYRE_GO_STATE_BITS),
-		    .cap = GREP_CONT_FIRST,
-		};
-		gc->pending++;
-		grep_queue(gj, c);
-	}
-	if (!lines)
-		return 0;
-	for (uint32_t t = grep_owner_tile(gc, gc->resume); t < gc->ntiles; t++) {
-		uint32_t base, n;
-
-		if (!grep_landed(out + VYRE_GO_TILE_BASE + t, 1, tag, tag_count, &base) ||
-		    !grep_landed(out + VYRE_GO_TILE_REC + t, 1, tag, tag_count, &n))
-			return -EIO;
-		base = low_bits(base, VYRE_GO_COUNT_BITS);
-		n = low_bits(n, VYRE_GO_COUNT_BITS);
-		for (uint32_t k = 0; k < n && base + k < VYRE_GREP_REC_MAX; k++) {
-			if (!grep_landed(out + VYRE_GO_REC + 2 * (base + k), 2, tag, tag_rec, v))
-				return -EIO;
-			uint32_t start = low_bits(v[0], VYRE_GO_REC_START_BITS);
-			if (start < gc->resume || start >= low)
-				continue;
-			if (part_add_line(gc->part, start,
-					  gc->tile_pre[t] + low_bits(v[1], VYRE_GO_NL_BITS)))
-				return -ENOMEM;
-		}
-	}
-	return 0;
 }
 
 static int grep_chunk_done(struct pump *p, uint32_t slot, const struct ring_done *d)
@@ -572,13 +204,14 @@ static int grep_chunk_done(struct pump *p, uint32_t slot, const struct ring_done
 		uint32_t nl = 0, tnl;
 
 		for (uint32_t t = 0; t < gc->ntiles; t++) {
-			if (!grep_landed(out + VYRE_GO_TILE_NL + t, 1, VYRE_GO_TAG(d->seq) &
-					 ((1u << (32 - VYRE_GO_NL_BITS)) - 1), tag_nl, &tnl)) {
+			if (!grep_landed(out + VYRE_GO_TILE_NL + t, 1,
+					 VYRE_GO_TAG(d->seq) & ((1u << (32 - VYRE_GO_NL_BITS)) - 1),
+					 grep_tag_nl, &tnl)) {
 				ret = -EIO;
 				goto out_lost;
 			}
 			gc->tile_pre[t] = nl;
-			nl += low_bits(tnl, VYRE_GO_NL_BITS);
+			nl += grep_low_bits(tnl, VYRE_GO_NL_BITS);
 		}
 		gc->first_done = true;
 		gc->part->count = d->result;
@@ -592,11 +225,12 @@ static int grep_chunk_done(struct pump *p, uint32_t slot, const struct ring_done
 	}
 	ret = grep_collect(j, gc, d);
 	if (ret) {
-out_lost:
+	out_lost:
 		if (ret == -EIO)
-			vlog_err("grep: slot %u: the GPU's output words never showed the slot's tag "
-				 "(%llu ms); chunk %llu fails", slot, GREP_LAND_NS / 1000000,
-				 (unsigned long long)gc->part->index);
+			vlog_err(
+			    "grep: slot %u: the GPU's output words never showed the slot's tag "
+			    "(%llu ms); chunk %llu fails",
+			    slot, GREP_LAND_NS / 1000000, (unsigned long long)gc->part->index);
 		job_chunk_failed(p, j, gc->part->index, gc->part->file_off, -ret);
 		gc->failed = true;
 		goto out_done;
@@ -617,206 +251,6 @@ out_lost:
 out_done:
 	gc->passes_done = true;
 	grep_chunk_check(p, j, gc);
-	return 0;
-}
-
-static int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done *d)
-{
-	struct pump_slot *s = &p->slots[slot];
-	struct pump_job *j = s->job;
-	struct grep_cont *c = s->op_ctx;
-	uint32_t v[4], kind;
-	uint64_t at;
-
-	s->op_ctx = NULL;
-	if (d->status != VYRE_SLOT_DONE || j->cancel || j->stop_admit) {
-		if (d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
-			job_chunk_failed(p, j, c->gc->part->index, c->at, pump_done_err(d));
-		c->gc->failed = d->status != VYRE_SLOT_DONE || j->cancel;
-		grep_cont_end(p, j, c, false);
-		return 0;
-	}
-	/* v[k]: word VYRE_GO_CONT_KIND + k, one store on the GPU, the kind tagged */
-	if (!grep_landed(d->out + VYRE_GO_CONT_KIND, 4, VYRE_GO_TAG(d->seq), tag_cont, v)) {
-		vlog_err("grep: slot %u: the GPU's continuation words never showed the slot's tag "
-			 "(%llu ms); chunk %llu fails", slot, GREP_LAND_NS / 1000000,
-			 (unsigned long long)c->gc->part->index);
-		goto out_failed;
-	}
-	kind = low_bits(v[0], VYRE_GO_CONT_KIND_BITS);
-	if (kind == 1) {
-		grep_cont_end(p, j, c, v[VYRE_GO_CONT_SEL - VYRE_GO_CONT_KIND] != 0);
-		return 0;
-	}
-	at = s->file_off + v[VYRE_GO_CONT_POS - VYRE_GO_CONT_KIND];
-	if (kind != 2 || at <= c->at)
-		goto out_failed;
-	c->at = at;
-	c->state = v[VYRE_GO_CONT_STATE - VYRE_GO_CONT_KIND];
-	if (c->cap < (1ull << GREP_CONT_SHIFT))
-		c->cap *= 2;
-	grep_queue(j->opstate, c);
-	return 0;
-out_failed:
-	job_chunk_failed(p, j, c->gc->part->index, c->at, EIO);
-	c->gc->failed = true;
-	grep_cont_end(p, j, c, false);
-	return 0;
-}
-
-/* ---- packed jobs ------------------------------------------------------------ */
-
-/*
- * A lane of a packed tile runs lines of one file only (GREP_PACK_LANES
- * lanes a file), so a budget of more steps than a packed file's bytes is
- * never spent: on a GPU no file comes back VYRE_PACK_OVER, and the job's
- * fence goes out beside its slots as count's does instead of after their
- * harvest (a launch less for each pack: 4 packs of a tree job are in
- * flight at most, so their latency is the tree's rate).
- */
-static bool grep_pack_may_over(const struct grep_job *gj)
-{
-	return (1ull << gj->pack_budget) <= PUMP_PACK_FILE_MAX;
-}
-
-extern const struct pump_op pump_op_grep;
-
-static void grep_child_unlink(struct grep_job *gj, struct grep_child *c)
-{
-	for (struct grep_child **pp = &gj->children; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			return;
-		}
-	}
-}
-
-/*
- * A packed file's own job ended (pump thread, no pump lock held): its
- * count, or why it has none, becomes the file's. It read the file again,
- * so a size other than the packed read's is ESTALE, as a short read is.
- */
-static void grep_child_ended(void *arg)
-{
-	struct grep_child *c = arg;
-	struct pump_job *j = c->parent;
-	struct pump *p = j->p;
-	struct pump_job_info in;
-	struct pump_chunk_error e;
-	int err = 0;
-
-	pump_job_info(c->job, &in);
-	if (in.state == PUMP_JOB_CANCELLED)
-		err = ECANCELED;
-	else if (in.chunks_failed)
-		err = pump_job_errors(c->job, &e, 1) ? e.err : EIO;
-	pthread_mutex_lock(&p->lock);
-	struct pump_pfile *f = &j->pfiles[c->file];
-	if (!err && in.bytes_done != f->got)
-		err = ESTALE;
-	if (err) {
-		f->err = err;
-	} else {
-		f->result = in.result;
-		f->scanned = true;
-		j->result += in.result;
-	}
-	pthread_mutex_unlock(&p->lock);
-	grep_child_unlink(j->opstate, c);
-	pump_job_put(&c->job); /* ours; the pump drops its own after this */
-	pump_job_put(&c->parent);
-	free(c);
-}
-
-/* File i of packed job j runs again alone (VYRE_PACK_OVER). */
-static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
-{
-	struct grep_job *gj = j->opstate;
-	struct pump_pfile *f = &j->pfiles[i];
-	struct grep_child *c = calloc(1, sizeof(*c));
-	int fd = -1, ret = -ENOMEM;
-
-	if (c)
-		fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
-	if (c && fd < 0)
-		ret = -errno;
-	if (fd >= 0) {
-		struct pump_scan sc = {
-		    .fd = fd,
-		    .op = &pump_op_grep,
-		    .data = j->data, /* the DFA as laid out: grep_copy */
-		    .data_len = j->data_len,
-		    .grep = j->grep & PUMP_GREP_INVERT,
-		    .max = j->max,
-		    .length = UINT64_MAX,
-		    .chunk = j->chunk,
-		    .direct = 0,
-		    .owner = j->owner,
-		    .priority = j->priority,
-		    .on_end = grep_child_ended,
-		    .on_end_arg = c,
-		};
-		c->parent = j;
-		c->file = i;
-		pump_job_get(j);
-		c->next = gj->children;
-		gj->children = c;
-		/* this thread runs the pump: the child cannot end before this returns */
-		ret = pump_submit(p, &sc, &c->job);
-		if (ret) {
-			gj->children = c->next;
-			pump_job_put(&c->parent);
-			close(fd);
-		}
-	}
-	if (ret) {
-		vlog_debug("grep: packed file %u of a job not run alone (%d)", i, ret);
-		pthread_mutex_lock(&p->lock);
-		f->err = -ret;
-		pthread_mutex_unlock(&p->lock);
-		free(c);
-	}
-}
-
-/*
- * A packed slot is harvested: each file takes its word (pack.c), cut at
- * max=; a file marked VYRE_PACK_OVER runs again alone. The accounting
- * slot.c does for other packed ops is done here (grep's harvest hook).
- */
-static int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
-{
-	struct pump_slot *s = &p->slots[slot];
-	struct pump_job *j = s->job;
-	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
-	uint32_t over[VYRE_PACK_FILES_MAX], nover = 0;
-
-	pthread_mutex_lock(&p->lock);
-	if (d->status == VYRE_SLOT_DONE) {
-		j->chunks_done++;
-		j->bytes_done += s->data_len;
-		p->chunks_done++;
-		p->bytes_scanned += s->data_len;
-	}
-	pack_harvest_locked(j, s, d);
-	for (uint32_t i = first; i < last; i++) {
-		struct pump_pfile *f = &j->pfiles[i];
-		if (f->err || !f->scanned)
-			continue;
-		if (f->result & VYRE_PACK_OVER) {
-			f->scanned = false;
-			f->result = 0;
-			over[nover++] = i;
-			continue;
-		}
-		if (j->max && f->result > j->max)
-			f->result = j->max;
-		j->result += f->result;
-	}
-	pthread_mutex_unlock(&p->lock);
-	if (d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
-		job_chunk_failed(p, j, s->index, 0, pump_done_err(d));
-	for (uint32_t k = 0; k < nover && !j->cancel; k++)
-		grep_child_start(p, j, over[k]);
 	return 0;
 }
 
@@ -889,99 +323,6 @@ static int grep_rerun(struct pump *p, struct pump_job *j, struct grep_chunk *gc)
 	return 1;
 }
 
-/* The end of the chunk of j that holds file offset at (chunks are j's, from j->offset). */
-static uint64_t grep_owner_end(const struct pump_job *j, uint64_t at)
-{
-	return j->offset + ((at - j->offset) / j->chunk + 1) * j->chunk;
-}
-
-/*
- * A continuation's read failed. It may have failed on bytes past the
- * line's '\n': the read is asked again, half as long and within the chunk
- * that holds c->at, down to one byte (a page with O_DIRECT), so a line
- * whose bytes read is still decided, whatever fails after it. When even
- * that read fails, the bytes at c->at cannot be read and the line is
- * lost. The failure is then the chunk's that owns those bytes: the line's
- * own chunk (it read them before: a transient fault) fails, else the
- * owner is listed once (its own read of them fails it too), and the
- * line's chunk keeps its other lines. A span's owner past its end belongs
- * to the next span, which reads those bytes itself. True if requeued.
- */
-static bool grep_cont_failed(struct pump *p, struct pump_job *j, struct grep_cont *c,
-			     uint32_t asked, int err)
-{
-	struct grep_chunk *gc = c->gc;
-	uint64_t next = asked / 2, owner;
-
-	if (j->cancel) {
-		gc->failed = true;
-		grep_cont_end(p, j, c, false);
-		return false;
-	}
-	if (j->direct)
-		next &= ~4095ull;
-	/* a read past its deadline (read.c): a smaller one would wait as long */
-	if (next > c->skip && err != ETIMEDOUT) {
-		c->cap = next - c->skip;
-		c->retry = true;
-		grep_queue(j->opstate, c);
-		return true;
-	}
-	owner = (c->at - j->offset) / j->chunk;
-	if (owner == gc->part->index) {
-		job_chunk_failed(p, j, gc->part->index, c->at, err);
-		gc->failed = true;
-	} else if (owner < j->chunks) {
-		job_chunk_failed_once(p, j, owner, j->offset + owner * j->chunk, err);
-	}
-	grep_cont_end(p, j, c, false);
-	return false;
-}
-
-/* Reads the next hop of an open line into a free slot. */
-static int grep_cont_read(struct pump *p, struct pump_job *j, struct grep_cont *c)
-{
-	struct grep_job *gj = j->opstate;
-	uint64_t region = p->arena.region, off = c->at, hop;
-	uint32_t want;
-	int slot;
-
-	if (c->at >= j->scan_end) {
-		/* the scan ends here: a line that has bytes ends with it */
-		grep_cont_end(p, j, c,
-			      c->at > c->gc->part->file_off + c->pos && grep_selected(j, c->state));
-		return 0;
-	}
-	slot = pump_slot_take(p, j);
-	if (slot < 0)
-		return slot;
-	/* a sink state only looks for the '\n', 16 bytes a step */
-	hop = (1ull << gj->cont_budget) * (dfa_bit(j, true, c->state) ? 16 : 1);
-	if (j->direct)
-		off &= ~4095ull;
-	c->skip = (uint32_t)(c->at - off);
-	if (hop > j->scan_end - c->at)
-		hop = j->scan_end - c->at;
-	if (hop > c->cap)
-		hop = c->cap;
-	if (c->retry && hop > grep_owner_end(j, c->at) - c->at)
-		hop = grep_owner_end(j, c->at) - c->at;
-	hop += c->skip;
-	if (j->direct)
-		hop = (hop + 4095) & ~4095ull;
-	if (hop > region)
-		hop = region;
-	if (hop > (1ull << GREP_CONT_SHIFT))
-		hop = 1ull << GREP_CONT_SHIFT;
-	want = (uint32_t)hop;
-	p->slots[slot].op_ctx = c;
-	if (pump_op_read(p, (uint32_t)slot, off, want)) {
-		pump_slot_free(p, (uint32_t)slot);
-		return -EBUSY;
-	}
-	return 1;
-}
-
 static int grep_admit(struct pump *p, struct pump_job *j)
 {
 	struct grep_job *gj = j->opstate;
@@ -1009,60 +350,6 @@ static int grep_admit(struct pump *p, struct pump_job *j)
 		n += ret;
 	}
 	return n;
-}
-
-static void grep_read_done(struct pump *p, uint32_t slot, int got)
-{
-	struct pump_slot *s = &p->slots[slot];
-	struct pump_job *j = s->job;
-	struct grep_job *gj = j->opstate;
-	struct grep_cont *c = s->op_ctx;
-	uint64_t avail;
-	struct ring_work w = {0};
-	int ret;
-
-	s->op_ctx = NULL;
-	if (got < 0 && !j->stop_admit) {
-		uint32_t asked = s->want;
-		pump_slot_free(p, slot);
-		grep_cont_failed(p, j, c, asked, -got);
-		return;
-	}
-	if (got < 0 || j->cancel || j->stop_admit) {
-		c->gc->failed = j->cancel;
-		pump_slot_free(p, slot);
-		grep_cont_end(p, j, c, false);
-		return;
-	}
-	avail = (uint64_t)got;
-	if (s->file_off + avail > j->scan_end)
-		avail = j->scan_end > s->file_off ? j->scan_end - s->file_off : 0;
-	if (avail <= c->skip) {
-		/* the file ended at c->at */
-		pump_slot_free(p, slot);
-		grep_cont_end(p, j, c,
-			      c->at > c->gc->part->file_off + c->pos && grep_selected(j, c->state));
-		return;
-	}
-	grep_work(p, slot, &w);
-	w.arg0 = c->state;
-	w.arg1 = VYRE_GREP_F_CONT | gj->cont_budget << VYRE_GREP_BUDGET_POS |
-		 c->skip << VYRE_GREP_START_POS;
-	if (j->grep & PUMP_GREP_INVERT)
-		w.arg1 |= VYRE_GREP_F_INVERT;
-	if (s->file_off + avail >= j->scan_end || (uint32_t)got < s->want)
-		w.arg1 |= VYRE_GREP_F_EOF;
-	w.data_len = (uint32_t)avail;
-	w.tile_shift = GREP_CONT_SHIFT;
-	s->op_ctx = c;
-	ret = pump_slot_publish(p, slot, &w);
-	if (ret) {
-		s->op_ctx = NULL;
-		job_chunk_failed(p, j, c->gc->part->index, c->at, -ret);
-		c->gc->failed = true;
-		pump_slot_free(p, slot);
-		grep_cont_end(p, j, c, false);
-	}
 }
 
 static bool grep_busy(const struct pump_job *j)

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A pass's out words (vyre_abi.h, VYRE_GO_TAG): each word the host reads
+ * besides the done record carries the slot's tag, and is read once it does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../log.h"
+#include "grep_priv.h"
+
+static uint32_t grep_ld(const uint32_t *w)
+{
+	return atomic_load_explicit((_Atomic uint32_t *)w, memory_order_acquire);
+}
+
+/* The words at w (n of them, one store on the GPU) once tag_of(w) is tag; false past the bound. */
+bool grep_landed(const uint32_t *w, uint32_t n, uint32_t tag, uint32_t (*tag_of)(const uint32_t *v),
+		 uint32_t *v)
+{
+	uint64_t t0 = 0;
+
+	for (;;) {
+		for (uint32_t i = 0; i < n; i++)
+			v[i] = grep_ld(w + i);
+		if (tag_of(v) == tag)
+			return true;
+		if (!t0)
+			t0 = pump_now_ns();
+		else if (pump_now_ns() - t0 > GREP_LAND_NS)
+			return false;
+		__builtin_ia32_pause();
+	}
+}
+
+static uint32_t tag_rec(const uint32_t *v)
+{
+	return (v[0] >> VYRE_GO_REC_START_BITS) | (v[1] >> VYRE_GO_NL_BITS)
+						      << (32 - VYRE_GO_REC_START_BITS);
+}
+
+static uint32_t tag_open(const uint32_t *v)
+{
+	return (v[VYRE_GO_OPEN_NL] >> VYRE_GO_NL_BITS) |
+	       (v[VYRE_GO_OPEN_STATE] >> VYRE_GO_STATE_BITS) << (32 - VYRE_GO_NL_BITS);
+}
+
+uint32_t grep_tag_nl(const uint32_t *v)
+{
+	return v[0] >> VYRE_GO_NL_BITS;
+}
+
+static uint32_t tag_count(const uint32_t *v)
+{
+	return v[0] >> VYRE_GO_COUNT_BITS;
+}
+
+uint32_t grep_tag_cont(const uint32_t *v)
+{
+	return v[0] >> VYRE_GO_CONT_KIND_BITS;
+}
+
+uint32_t grep_low_bits(uint32_t v, uint32_t bits)
+{
+	return v & ((1u << bits) - 1);
+}
+
+/* A line start kept as ~p under atomicMax (0: none), as VYRE_NONE or p. */
+static uint32_t grep_min(uint32_t v)
+{
+	return v ? ~v : VYRE_GO_NONE;
+}
+
+/* The lowest line a pass could not keep: the next pass starts there. */
+uint32_t grep_low(const struct pump_job *j, const struct ring_done *d)
+{
+	uint32_t low = grep_min(d->op[VYRE_GC_OPEN_MIN]);
+	uint32_t rec = grep_min(d->op[VYRE_GC_REC_MIN]);
+
+	return (j->grep & PUMP_GREP_LINES) && rec < low ? rec : low;
+}
+
+uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos)
+{
+	return pos == 0 ? 0 : (uint32_t)((pos - 1) >> gc->shift);
+}
+
+/*
+ * The lists a pass left in out: open lines to continue, records to keep.
+ * -ENOMEM, or -EIO: a word never showed the slot's tag (grep_landed).
+ */
+int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_done *d)
+{
+	struct grep_job *gj = j->opstate;
+	bool lines = j->grep & PUMP_GREP_LINES;
+	const uint32_t *out = d->out;
+	uint32_t tag = VYRE_GO_TAG(d->seq);
+	uint32_t low = grep_low(j, d);
+	uint32_t nopen = 1 + (d->op[VYRE_GC_OPEN] >> 1); /* entry 0, then those claimed */
+	uint32_t v[4];
+
+	if (nopen > VYRE_GREP_OPEN_MAX)
+		nopen = VYRE_GREP_OPEN_MAX;
+	for (uint32_t i = 0; i < nopen; i++) {
+		struct grep_cont *c;
+
+		if (i == 0 && !(d->op[VYRE_GC_OPEN] & 1))
+			continue;
+		if (!grep_landed(out + VYRE_GO_OPEN + 4 * i, 4, tag, tag_open, v))
+			return -EIO;
+		uint32_t start = v[VYRE_GO_OPEN_START];
+		if (start < gc->resume || start >= low)
+			continue;
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return -ENOMEM;
+		*c = (struct grep_cont){
+		    .kind = GREP_CONT,
+		    .gc = gc,
+		    .pos = start,
+		    .nl = gc->tile_pre[grep_owner_tile(gc, start)] +
+			  grep_low_bits(v[VYRE_GO_OPEN_NL], VYRE_GO_NL_BITS),
+		    .at = gc->part->file_off + v[VYRE_GO_OPEN_POS],
+		    .state = grep_low_bits(v[VYRE_GO_OPEN_STATE], VYRE_GO_STATE_BITS),
+		    .cap = GREP_CONT_FIRST,
+		};
+		gc->pending++;
+		grep_queue(gj, c);
+	}
+	if (!lines)
+		return 0;
+	for (uint32_t t = grep_owner_tile(gc, gc->resume); t < gc->ntiles; t++) {
+		uint32_t base, n;
+
+		if (!grep_landed(out + VYRE_GO_TILE_BASE + t, 1, tag, tag_count, &base) ||
+		    !grep_landed(out + VYRE_GO_TILE_REC + t, 1, tag, tag_count, &n))
+			return -EIO;
+		base = grep_low_bits(base, VYRE_GO_COUNT_BITS);
+		n = grep_low_bits(n, VYRE_GO_COUNT_BITS);
+		for (uint32_t k = 0; k < n && base + k < VYRE_GREP_REC_MAX; k++) {
+			if (!grep_landed(out + VYRE_GO_REC + 2 * (base + k), 2, tag, tag_rec, v))
+				return -EIO;
+			uint32_t start = grep_low_bits(v[0], VYRE_GO_REC_START_BITS);
+			if (start < gc->resume || start >= low)
+				continue;
+			if (part_add_line(gc->part, start,
+					  gc->tile_pre[t] + grep_low_bits(v[1], VYRE_GO_NL_BITS)))
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Packed jobs (pack.c: many small files, several to a slot): counted per
+ * file in one pass; a file whose lines a lane's budget did not finish is
+ * scanned again alone (grep_child_*).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../log.h"
+#include "grep_priv.h"
+
+/*
+ * A lane of a packed tile runs lines of one file only (GREP_PACK_LANES
+ * lanes a file), so a budget of more steps than a packed file's bytes is
+ * never spent: on a GPU no file comes back VYRE_PACK_OVER, and the job's
+ * fence goes out beside its slots as count's does instead of after their
+ * harvest (a launch less for each pack: 4 packs of a tree job are in
+ * flight at most, so their latency is the tree's rate).
+ */
+bool grep_pack_may_over(const struct grep_job *gj)
+{
+	return (1ull << gj->pack_budget) <= PUMP_PACK_FILE_MAX;
+}
+
+static void grep_child_unlink(struct grep_job *gj, struct grep_child *c)
+{
+	for (struct grep_child **pp = &gj->children; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
+	}
+}
+
+/*
+ * A packed file's own job ended (pump thread, no pump lock held): its
+ * count, or why it has none, becomes the file's. It read the file again,
+ * so a size other than the packed read's is ESTALE, as a short read is.
+ */
+static void grep_child_ended(void *arg)
+{
+	struct grep_child *c = arg;
+	struct pump_job *j = c->parent;
+	struct pump *p = j->p;
+	struct pump_job_info in;
+	struct pump_chunk_error e;
+	int err = 0;
+
+	pump_job_info(c->job, &in);
+	if (in.state == PUMP_JOB_CANCELLED)
+		err = ECANCELED;
+	else if (in.chunks_failed)
+		err = pump_job_errors(c->job, &e, 1) ? e.err : EIO;
+	pthread_mutex_lock(&p->lock);
+	struct pump_pfile *f = &j->pfiles[c->file];
+	if (!err && in.bytes_done != f->got)
+		err = ESTALE;
+	if (err) {
+		f->err = err;
+	} else {
+		f->result = in.result;
+		f->scanned = true;
+		j->result += in.result;
+	}
+	pthread_mutex_unlock(&p->lock);
+	grep_child_unlink(j->opstate, c);
+	pump_job_put(&c->job); /* ours; the pump drops its own after this */
+	pump_job_put(&c->parent);
+	free(c);
+}
+
+/* File i of packed job j runs again alone (VYRE_PACK_OVER). */
+static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
+{
+	struct grep_job *gj = j->opstate;
+	struct pump_pfile *f = &j->pfiles[i];
+	struct grep_child *c = calloc(1, sizeof(*c));
+	int fd = -1, ret = -ENOMEM;
+
+	if (c)
+		fd = fcntl(f->fd, F_DUPFD_CLOEXEC, 0);
+	if (c && fd < 0)
+		ret = -errno;
+	if (fd >= 0) {
+		struct pump_scan sc = {
+		    .fd = fd,
+		    .op = &pump_op_grep,
+		    .data = j->data, /* the DFA as laid out: grep_copy */
+		    .data_len = j->data_len,
+		    .grep = j->grep & PUMP_GREP_INVERT,
+		    .max = j->max,
+		    .length = UINT64_MAX,
+		    .chunk = j->chunk,
+		    .direct = 0,
+		    .owner = j->owner,
+		    .priority = j->priority,
+		    .on_end = grep_child_ended,
+		    .on_end_arg = c,
+		};
+		c->parent = j;
+		c->file = i;
+		pump_job_get(j);
+		c->next = gj->children;
+		gj->children = c;
+		/* this thread runs the pump: the child cannot end before this returns */
+		ret = pump_submit(p, &sc, &c->job);
+		if (ret) {
+			gj->children = c->next;
+			pump_job_put(&c->parent);
+			close(fd);
+		}
+	}
+	if (ret) {
+		vlog_debug("grep: packed file %u of a job not run alone (%d)", i, ret);
+		pthread_mutex_lock(&p->lock);
+		f->err = -ret;
+		pthread_mutex_unlock(&p->lock);
+		free(c);
+	}
+}
+
+/*
+ * A packed slot is harvested: each file takes its word (pack.c), cut at
+ * max=; a file marked VYRE_PACK_OVER runs again alone. The accounting
+ * slot.c does for other packed ops is done here (grep's harvest hook).
+ */
+int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
+	uint32_t over[VYRE_PACK_FILES_MAX], nover = 0;
+
+	pthread_mutex_lock(&p->lock);
+	if (d->status == VYRE_SLOT_DONE) {
+		j->chunks_done++;
+		j->bytes_done += s->data_len;
+		p->chunks_done++;
+		p->bytes_scanned += s->data_len;
+	}
+	pack_harvest_locked(j, s, d);
+	for (uint32_t i = first; i < last; i++) {
+		struct pump_pfile *f = &j->pfiles[i];
+		if (f->err || !f->scanned)
+			continue;
+		if (f->result & VYRE_PACK_OVER) {
+			f->scanned = false;
+			f->result = 0;
+			over[nover++] = i;
+			continue;
+		}
+		if (j->max && f->result > j->max)
+			f->result = j->max;
+		j->result += f->result;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
+		job_chunk_failed(p, j, s->index, 0, pump_done_err(d));
+	for (uint32_t k = 0; k < nover && !j->cancel; k++)
+		grep_child_start(p, j, over[k]);
+	return 0;
+}

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * grep's private header: its budgets, its per-chunk and per-job state,
+ * and the functions its files share (grep.c: the op's row and its passes;
+ * grep_dfa.c: the DFA in the data region; grep_out.c: reading a pass's
+ * tagged out words; grep_cont.c: open lines continued; grep_packed.c:
+ * packed jobs).
+ */
+#ifndef VYRE_PUMP_OPS_GREP_PRIV_H
+#define VYRE_PUMP_OPS_GREP_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../pump_priv.h"
+
+/*
+ * log2 of the steps one lane may spend on its lines per pass, and a
+ * continuation's lane per hop. On lavapipe an invocation that loops 65,535
+ * times in all is silently stopped (ARCHITECTURE.md, "Platform facts",
+ * fact 6), and a DFA step costs about three of those: measured, a lane's
+ * lines broke past ~21,800 steps in one invocation (lines=1 runs them
+ * twice: count, then record). 2 x 8192 steps per pass, 16384 per hop, stay
+ * clear. A GPU has no cap; the budget there only bounds one lane's share.
+ */
+#define GREP_BUDGET_CPU	     13
+#define GREP_BUDGET_GPU	     20
+#define GREP_CONT_BUDGET_CPU 14
+#define GREP_CONT_BUDGET_GPU 22
+/*
+ * The tail window read past a chunk, for the line that crosses its end:
+ * chunk/16, 256 bytes to 64 KiB. A line longer than that is run on by
+ * continuation reads. A fixed 64 KiB read every byte of 64K chunks twice,
+ * and a fault in the next chunk failed this one (issue 20 item 3).
+ */
+#define GREP_TAIL_MAX	65536u
+#define GREP_TAIL_MIN	256u
+#define GREP_TAIL_SHIFT 4
+/* A continuation's first read: a line longer than the tail is often not
+ * much longer; the reads double from here to the lane's budget. */
+#define GREP_CONT_FIRST	    65536u
+#define GREP_TILE_MIN_SHIFT 16 /* 64 KiB tiles: 256 bytes per lane */
+#define GREP_CONT_SHIFT	    27 /* a continuation is one tile */
+/*
+ * log2 of the steps one lane may spend on a whole packed tile (16 files of
+ * up to 64 KiB, one pass, no records; a lane runs one file's lines): on a
+ * CPU device one count pass's worth, below the ~21,800 measured to break
+ * lavapipe's cap; on a GPU more than a packed file's bytes, so no packed
+ * file there is ever run again (grep_pack_may_over).
+ */
+#define GREP_PACK_BUDGET_CPU 14
+#define GREP_PACK_BUDGET_GPU 22
+
+enum grep_kind { GREP_CHUNK = 1, GREP_CONT };
+
+/* A chunk until its part is folded. Pump thread only. */
+struct grep_chunk {
+	enum grep_kind kind; /* first: slot op_ctx tells chunks and continuations apart */
+	struct pump_part *part;
+	uint32_t slot;	 /* its slot, while a rerun waits (on grep_job.held) */
+	uint32_t resume; /* where the next pass starts */
+	uint32_t flags;	 /* arg1 of its passes */
+	uint32_t shift, ntiles;
+	uint32_t data_len, tail_len;
+	uint32_t *tile_pre; /* '\n' in the chunk before each tile */
+	uint32_t pending;   /* open lines still running */
+	bool first_done;
+	bool passes_done;
+	bool failed;
+	struct grep_chunk *next;
+};
+
+/* One open line being continued. */
+struct grep_cont {
+	enum grep_kind kind;
+	struct grep_chunk *gc;
+	uint64_t pos, nl; /* the line: chunk-relative start, '\n' before it in the chunk */
+	uint64_t at;	  /* file offset reached */
+	uint32_t state;	  /* DFA state there */
+	uint32_t skip;	  /* bytes of the read before at (O_DIRECT alignment) */
+	uint64_t cap;	  /* most bytes past at the next read asks: doubles each hop */
+	bool retry;	  /* after a failed read: reads stay within the chunk holding at */
+	struct grep_cont *next;
+};
+
+/*
+ * A packed file whose lines did not fit its tile's budget, scanned again
+ * as a job of its own (unpacked: open lines, continuations). Allocated by
+ * grep_child_start, freed by grep_child_ended; pump thread only.
+ */
+struct grep_child {
+	struct pump_job *parent; /* the packed job: holds a reference */
+	struct pump_job *job;	 /* the file's own job: holds the submitter's reference */
+	uint32_t file;		 /* its index in parent->pfiles */
+	bool cancelled;
+	struct grep_child *next;
+};
+
+struct grep_job {
+	struct grep_chunk *held;	  /* chunks waiting to rerun */
+	struct grep_cont *queue, **qtail; /* open lines waiting for a read */
+	uint32_t open_chunks;		  /* chunks not yet folded */
+	uint32_t budget, cont_budget;	  /* log2 */
+	uint32_t pack_budget;		  /* log2, a packed tile's */
+	struct grep_child *children;	  /* a packed job's files running alone */
+};
+
+/*
+ * How long the host waits for a word whose tag is not yet the slot's: a
+ * lane's store lands in microseconds; past this the chunk fails (EIO) with
+ * a line in the log rather than a wrong answer.
+ */
+#define GREP_LAND_NS (1000ull * 1000000ull)
+
+extern const struct pump_op pump_op_grep;
+
+/* grep_dfa.c */
+bool grep_dfa_bit(const struct pump_job *j, bool sink, uint32_t s);
+bool grep_selected(const struct pump_job *j, uint32_t state);
+int grep_layout(struct pump_job *j, const struct pump_dfa *d);
+int grep_copy(struct pump_job *j, const void *data, uint32_t len);
+
+/* grep_out.c */
+bool grep_landed(const uint32_t *w, uint32_t n, uint32_t tag, uint32_t (*tag_of)(const uint32_t *v),
+		 uint32_t *v);
+uint32_t grep_tag_nl(const uint32_t *v);
+uint32_t grep_tag_cont(const uint32_t *v);
+uint32_t grep_low_bits(uint32_t v, uint32_t bits);
+uint32_t grep_low(const struct pump_job *j, const struct ring_done *d);
+uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos);
+int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_done *d);
+
+/* grep.c */
+void grep_work(struct pump *p, uint32_t slot, struct ring_work *w);
+void grep_chunk_check(struct pump *p, struct pump_job *j, struct grep_chunk *gc);
+
+/* grep_cont.c */
+void grep_queue(struct grep_job *gj, struct grep_cont *c);
+struct grep_cont *grep_dequeue(struct grep_job *gj);
+void grep_cont_end(struct pump *p, struct pump_job *j, struct grep_cont *c, bool sel);
+int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done *d);
+int grep_cont_read(struct pump *p, struct pump_job *j, struct grep_cont *c);
+void grep_read_done(struct pump *p, uint32_t slot, int got);
+
+/* grep_packed.c */
+bool grep_pack_may_over(const struct grep_job *gj);
+int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d);
+
+#endif
