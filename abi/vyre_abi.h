@@ -203,6 +203,39 @@
 #define VYRE_GREP_SHARED_WORDS 4096 /* a DFA this small is read from shared memory */
 
 /*
+ * A pattern set on Aho-Corasick (issue 26; ARCHITECTURE.md "Pattern
+ * sets"), in its job data region, in 32-bit words: a header, the byte
+ * classes 4 a word, then each table at the word offset its header word
+ * names. dense[ndense * nclasses] (failures resolved), child[nstates + 1]
+ * (state s's trie children are child[s]..child[s+1]-1), label[nstates]
+ * 4 a word (the class on the edge into a state, ascending within a
+ * range), fail[nstates], acc[nstates] (an accept set, 0: none), and the
+ * sets: setoff[nsets + 1], ids[setoff[nsets]], parent[nsets]
+ * (VYRE_PSET_NONE: no parent), first[nsets] (the set's smallest pattern,
+ * parents included). pump/ops/grep_pset.c lays it out.
+ */
+#define VYRE_PSET_ENGINE     0  /* VYRE_ENGINE_* */
+#define VYRE_PSET_NPATTERNS  1
+#define VYRE_PSET_NCLASSES   2
+#define VYRE_PSET_NSTATES    3
+#define VYRE_PSET_NDENSE     4
+#define VYRE_PSET_NSETS      5
+#define VYRE_PSET_DENSE      6  /* word offsets of the tables, from the region's start */
+#define VYRE_PSET_CHILD      7
+#define VYRE_PSET_LABEL      8
+#define VYRE_PSET_FAIL       9
+#define VYRE_PSET_ACC        10
+#define VYRE_PSET_SETOFF     11
+#define VYRE_PSET_IDS        12
+#define VYRE_PSET_PARENT     13
+#define VYRE_PSET_FIRST      14
+#define VYRE_PSET_CLASSES    16 /* 64 words: byte -> class, 4 per word */
+#define VYRE_PSET_HDR_WORDS  80
+#define VYRE_PSET_NONE       VYRE_U(0xFFFFFFFF)
+#define VYRE_ENGINE_DFA      1 /* VYRE_DFA_* words */
+#define VYRE_ENGINE_AHO      2 /* VYRE_PSET_* words */
+
+/*
  * grep's counters, in the slot's VYRE_S_OP scratch words while its tiles
  * run (zero at the start: the host never writes them, so a persistent
  * kernel never reads a stale reset) and in its done record's VYRE_D_OP
