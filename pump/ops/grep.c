@@ -85,18 +85,6 @@ static uint32_t grep_tile_shift(const struct gpu *g, const struct ring_work *w)
 	return (w->arg1 & VYRE_GREP_F_CONT) ? GREP_CONT_SHIFT : grep_shift(w->data_len);
 }
 
-void grep_work(struct pump *p, uint32_t slot, struct ring_work *w)
-{
-	struct pump_job *j = p->slots[slot].job;
-
-	w->opcode = VYRE_OP_GREP;
-	w->tenant = j->batch;
-	w->arg2 = j->data_off;
-	w->jd_len = j->data_len;
-	w->data_off = arena_offset(&p->arena, slot);
-	w->batch = j->batch;
-}
-
 static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 {
 	struct pump_slot *s = &p->slots[slot];
@@ -163,20 +151,6 @@ static void grep_fail(struct pump *p, uint32_t slot)
 		return;
 	s->op_ctx = NULL;
 	part_free(gc->part);
-	free(gc->tile_pre);
-	free(gc);
-	gj->open_chunks--;
-}
-
-/* A chunk whose passes and open lines are all done goes to the fold. */
-void grep_chunk_check(struct pump *p, struct pump_job *j, struct grep_chunk *gc)
-{
-	struct grep_job *gj = j->opstate;
-
-	if (!gc->passes_done || gc->pending)
-		return;
-	gc->part->skip = gc->failed;
-	fold_part(p, j, gc->part);
 	free(gc->tile_pre);
 	free(gc);
 	gj->open_chunks--;

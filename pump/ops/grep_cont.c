@@ -13,25 +13,6 @@
 #include "../log.h"
 #include "grep_priv.h"
 
-void grep_queue(struct grep_job *gj, struct grep_cont *c)
-{
-	c->next = NULL;
-	*gj->qtail = c;
-	gj->qtail = &c->next;
-}
-
-struct grep_cont *grep_dequeue(struct grep_job *gj)
-{
-	struct grep_cont *c = gj->queue;
-
-	if (c) {
-		gj->queue = c->next;
-		if (!gj->queue)
-			gj->qtail = &gj->queue;
-	}
-	return c;
-}
-
 /* An open line is done (ended, failed or dropped). */
 void grep_cont_end(struct pump *p, struct pump_job *j, struct grep_cont *c, bool sel)
 {

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * grep's private header: its budgets, its per-chunk and per-job state,
- * and the functions its files share (grep.c: the op's row and its passes;
- * grep_dfa.c: the DFA in the data region; grep_out.c: reading a pass's
- * tagged out words; grep_cont.c: open lines continued; grep_packed.c:
- * packed jobs).
+ * and the functions its files share (grep.c: the op's row and its passes; grep_chunk.c: what they
+ * share; grep_dfa.c: the DFA in the data region; grep_out.c: reading a pass's tagged out words;
+ * grep_cont.c: open lines continued; grep_packed.c: packed jobs).
  */
 #ifndef VYRE_PUMP_OPS_GREP_PRIV_H
 #define VYRE_PUMP_OPS_GREP_PRIV_H
@@ -130,13 +129,13 @@ uint32_t grep_low(const struct pump_job *j, const struct ring_done *d);
 uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos);
 int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_done *d);
 
-/* grep.c */
+/* grep_chunk.c */
 void grep_work(struct pump *p, uint32_t slot, struct ring_work *w);
 void grep_chunk_check(struct pump *p, struct pump_job *j, struct grep_chunk *gc);
-
-/* grep_cont.c */
 void grep_queue(struct grep_job *gj, struct grep_cont *c);
 struct grep_cont *grep_dequeue(struct grep_job *gj);
+
+/* grep_cont.c */
 void grep_cont_end(struct pump *p, struct pump_job *j, struct grep_cont *c, bool sel);
 int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done *d);
 int grep_cont_read(struct pump *p, struct pump_job *j, struct grep_cont *c);
