@@ -25,10 +25,7 @@
  * the same DFA (grep_child_*): only on a CPU device, for long lines.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "../log.h"
 #include "grep_priv.h"

@@ -5,10 +5,7 @@
  * state reached until the line's '\n' or the end of the scan.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "../log.h"
 #include "grep_priv.h"

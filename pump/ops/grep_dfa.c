@@ -4,12 +4,9 @@
  * laid out from the compiler's, or copied from a packed job's.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "../log.h"
 #include "grep_priv.h"
 
 static uint32_t dfa_bits_words(uint32_t nstates)

@@ -4,12 +4,8 @@
  * besides the done record carries the slot's tag, and is read once it does.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#include "../log.h"
 #include "grep_priv.h"
 
 static uint32_t grep_ld(const uint32_t *w)
