@@ -12,35 +12,71 @@
 #include "log.h"
 #include "pump_priv.h"
 
+/* Active jobs of an owner (the batch ids it holds); pump thread. */
+static uint32_t pump_owner_jobs(const struct pump *p, uint32_t id)
+{
+	for (const struct pump_owner *o = p->owners; o; o = o->next)
+		if (o->id == id)
+			return o->jobs;
+	return 0;
+}
+
+/*
+ * The link to the submitted job that gets the next batch id. While there
+ * are ids for every job queued, the first; else the first job of the
+ * owner holding the fewest ids. Issue 21 item 7: ids went first come,
+ * first served, so one user's thousands of queued jobs held all 4096 and
+ * root's 13-byte job queued 232 s behind them; now it takes the next id
+ * that comes free. The scan is of the queue, once per id, and ids are
+ * scarce exactly when this runs. Under p->lock, on the pump thread.
+ */
+static struct pump_job **pump_fairest_submitted(struct pump *p)
+{
+	struct pump_job **best = &p->submitted;
+	uint32_t held_best = UINT32_MAX;
+
+	if (atomic_load_explicit(&p->queued, memory_order_relaxed) <= p->nbatch_free)
+		return best;
+	for (struct pump_job **pp = &p->submitted; *pp; pp = &(*pp)->next) {
+		uint32_t held = pump_owner_jobs(p, (*pp)->owner);
+		if (held < held_best) {
+			best = pp;
+			held_best = held;
+			if (!held)
+				break;
+		}
+	}
+	return best;
+}
+
 /* New jobs: give each a batch id (its fence, pattern and GPU tenant id). */
 int pump_take_submitted(struct pump *p)
 {
-	struct pump_job *list, *j;
+	struct pump_job *j;
 	int n = 0;
 
 	pthread_mutex_lock(&p->lock);
-	list = p->submitted;
-	while (list && p->nbatch_free) {
-		j = list;
-		list = j->next;
+	while (p->submitted && p->nbatch_free) {
+		struct pump_job **pp = pump_fairest_submitted(p);
+		j = *pp;
+		*pp = j->next;
+		if (!*pp)
+			p->submitted_tail = pp;
 		j->batch = p->batch_free[--p->nbatch_free];
 		atomic_fetch_sub_explicit(&p->queued, 1, memory_order_relaxed);
 		j->state = PUMP_JOB_RUNNING;
 		j->t_taken_ns = pump_now_ns();
+		j->po = pump_owner_get(p, j->owner); /* counted now: the next pick sees it */
 		j->next = p->active;
 		p->active = j;
 		n++;
 	}
-	p->submitted = list;
-	if (!list)
-		p->submitted_tail = &p->submitted;
 	if (p->stopping) /* shutting down: what runs is cancelled, not drained */
 		for (j = p->active; j; j = j->next)
 			atomic_store(&j->cancel, true);
 	pthread_mutex_unlock(&p->lock);
 
 	for (j = p->active; j && n; j = j->next, n--) {
-		j->po = pump_owner_get(p, j->owner);
 		j->reads_block = j->fd >= 0 && pump_reads_block(j->fd);
 		ring_mask_tenant(p->ring, j->batch, false);
 	}

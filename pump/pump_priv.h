@@ -246,6 +246,7 @@ struct pump {
 	uint32_t starved[PUMP_PRIO_LEVELS];
 	uint32_t *batch_free;
 	uint32_t nbatch_free;
+	uint32_t batches; /* ids handed out: VYRE_MAX_BATCHES, or VYRE_BATCHES (tests only) */
 	uint32_t pending_sqes;
 	bool wakeup_unarmed; /* the eventfd read could not be queued: retry, sleep briefly */
 	/* the watchdog (pump_watchdog): since when no progress, last sample */

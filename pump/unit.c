@@ -277,8 +277,8 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 		goto out_destroy;
 	}
 	p->slots_free = cfg->slots;
-	for (uint32_t i = 0; i < VYRE_MAX_BATCHES; i++)
-		p->batch_free[p->nbatch_free++] = VYRE_MAX_BATCHES - 1 - i;
+	for (uint32_t i = 0; i < p->batches; i++)
+		p->batch_free[p->nbatch_free++] = p->batches - 1 - i;
 	ret = -pthread_create(&p->thread, NULL, pump_thread, p);
 	if (ret)
 		goto out_destroy;

@@ -105,6 +105,7 @@ static int pump_fault_config(struct pump *p)
 	const char *unit = getenv("VYRE_FAULT_GPU_STALL_UNIT");
 	const char *rt = getenv("VYRE_READ_TIMEOUT_MS"); /* tests only */
 	const char *pf = getenv("VYRE_FAULT_PUBLISH_FAIL"); /* tests only */
+	const char *nb = getenv("VYRE_BATCHES"); /* tests only: fewer batch ids */
 	char *end;
 
 	p->read_timeout_ns = PUMP_READ_TIMEOUT_NS;
@@ -125,6 +126,18 @@ static int pump_fault_config(struct pump *p)
 				 pf);
 			return -EINVAL;
 		}
+	}
+
+	p->batches = VYRE_MAX_BATCHES;
+	if (nb) {
+		errno = 0;
+		unsigned long n = strtoul(nb, &end, 10);
+		if (errno || end == nb || *end || *nb == '-' || !n || n > VYRE_MAX_BATCHES) {
+			vlog_err("pump: VYRE_BATCHES=%s: must be a number of batch ids, 1-%u", nb,
+				 VYRE_MAX_BATCHES);
+			return -EINVAL;
+		}
+		p->batches = (uint32_t)n;
 	}
 
 	if (!s || (unit && strtoul(unit, NULL, 10) != p->cfg.unit))
