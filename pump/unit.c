@@ -325,6 +325,21 @@ void pump_destroy(struct pump **pp)
 	if (p->ring && ring_destroy(&p->ring) == -ETIMEDOUT)
 		hung = true;
 	uring_close(p);
+	/*
+	 * A slot abandoned at a read's deadline (pump_read_deadlines) holds its
+	 * job until the read comes back, and one that never does came back
+	 * to no one: the job, its files' fds and its owner leaked at every
+	 * unmount after a hung read (issue 21). The ring is gone, so nothing
+	 * completes into a slot now; likewise slots a hung device left out.
+	 */
+	for (uint32_t i = 0; p->slots && i < p->cfg.slots; i++)
+		if (p->slots[i].job)
+			job_drop(&p->slots[i].job);
+	while (p->active) { /* the active list's references, likewise */
+		struct pump_job *j = p->active;
+		p->active = j->next;
+		job_drop(&j);
+	}
 	if (p->gpu && hung) {
 		/* the hung kernel may still read the arena; the process is ending */
 		vlog_err("pump: leaving the arena and the device of a hung GPU");

@@ -512,6 +512,35 @@ ctl_line_ended_by_stuck() {
 	[ "$um" -lt 30000 ]
 }
 
+@test "item 3: a slot abandoned at a read's deadline gives its job back at unmount (LeakSanitizer)" {
+	ldd "$VYREFS" | grep -q libasan || skip "VYREFS is not an AddressSanitizer build"
+	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
+	start_hangfs 60
+	local m l id st gone=no
+	m=$(mktemp -d /tmp/vyre-lsan.XXXXXX)
+	l="$BATS_TEST_TMPDIR/lsan.log"
+	# the reads of f hang 60 s, past the 1 s deadline and the unmount: the
+	# slots they hold, abandoned, kept their job's reference for good. Two
+	# reads: hangfs keeps threads to answer the job's FLUSH (a close on the
+	# pump thread) and the daemon exits while they hang
+	LSAN_OPTIONS=suppressions=$VYRE_ROOT/tests/lsan.supp ASAN_OPTIONS=detect_leaks=1 \
+		VYRE_READ_TIMEOUT_MS=1000 VYRE_VALIDATION=1 "$VYREFS" "$m" -o "log=$l,fuse_sources=1"
+	id=$(timeout 20 bash -c 'exec 7<>"$1/ctl"; echo "scan path=$2 op=count chunk=512K" >&7; read -r id <&7; echo "$id"' \
+		_ "$m" "$HMNT/f")
+	st=$(timeout 20 cat "$m/jobs/$id/wait" | sed -n 's/^state=//p')
+	timeout 40 umount "$m" || umount -l "$m"
+	# the daemon must be gone before hangfs is, whose end answers the reads
+	for _ in $(seq 150); do pgrep -f "vyrefs $m" >/dev/null || { gone=yes; break; }; sleep 0.2; done
+	stop_hangfs
+	rmdir "$m"
+	echo "job $id ended $st; daemon gone before the reads returned: $gone" >&2
+	[ "$st" = failed ]
+	[ "$gone" = yes ]
+	run grep -E -A12 "ERROR: LeakSanitizer|SUMMARY: AddressSanitizer" "$l"
+	echo "$output" >&2
+	[ "$status" -ne 0 ]
+}
+
 @test "item 5: -s does not hang on a path that reaches the mount through an overlay stacked on it" {
 	local m l o
 	m=$(mktemp -d /tmp/vyre-s2.XXXXXX)
