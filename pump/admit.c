@@ -86,7 +86,7 @@ int pump_take_submitted(struct pump *p)
 static bool job_has_chunks(const struct pump_job *j)
 {
 	if (j->pfiles)
-		return !j->cancel && j->next_index < j->chunks;
+		return !j->cancel && (j->npack_redo || j->next_index < j->chunks);
 	return !j->cancel && !j->stop_admit && j->next_off < j->end;
 }
 
@@ -217,15 +217,15 @@ static void pump_job_fail_rest(struct pump *p, struct pump_job *j)
 
 	for (uint32_t n = 0; job_has_chunks(j) && n < PUMP_DEAD_LISTED; n++) {
 		if (j->pfiles) {
-			uint32_t first = j->pack_first[j->next_index];
-			uint32_t last = j->pack_first[j->next_index + 1];
+			uint32_t k = pack_next_chunk(j);
+			uint32_t first = j->pack_first[k], last = j->pack_first[k + 1];
 
 			pthread_mutex_lock(&p->lock);
 			for (uint32_t i = first; i < last; i++)
 				if (!j->pfiles[i].err)
 					j->pfiles[i].err = ETIMEDOUT;
 			pthread_mutex_unlock(&p->lock);
-			job_chunk_failed(p, j, j->next_index++, 0, ETIMEDOUT);
+			job_chunk_failed(p, j, k, 0, ETIMEDOUT);
 			continue;
 		}
 		job_chunk_failed(p, j, j->next_index++, j->next_off, ETIMEDOUT);

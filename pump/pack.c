@@ -86,6 +86,14 @@ static void pack_publish(struct pump *p, uint32_t slot)
 	j->published_total++;
 }
 
+/* The packed chunk admitted next: one to read again first (pack_abandon). */
+uint32_t pack_next_chunk(struct pump_job *j)
+{
+	if (j->npack_redo)
+		return j->pack_redo[--j->npack_redo];
+	return (uint32_t)j->next_index++;
+}
+
 /* A free slot (already taken for j) gets the job's next packed chunk. */
 int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot)
 {
@@ -95,7 +103,7 @@ int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot)
 	s->state = PSLOT_READING;
 	s->kind = PSLOT_PACKED;
 	s->read_ns = pump_now_ns(); /* the deadline of all its files' reads */
-	s->index = j->next_index++;
+	s->index = pack_next_chunk(j);
 	first = j->pack_first[s->index];
 	last = j->pack_first[s->index + 1];
 	s->pack_pending = 1; /* held until every read is queued */
@@ -104,7 +112,7 @@ int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot)
 	p->slots_reading++;
 	pthread_mutex_unlock(&p->lock);
 	for (uint32_t i = first; i < last; i++) {
-		if (!j->pfiles[i].size)
+		if (!j->pfiles[i].size || j->pfiles[i].err) /* failed in an abandoned read */
 			continue;
 		if (pack_read(p, slot, i) == 0) {
 			s->pack_pending++;
@@ -159,23 +167,41 @@ void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res)
 
 /*
  * The chunk's reads are out past their deadline (pump_read_deadlines, which
- * has marked the slot abandoned and stopped the job waiting for it). Its
- * files fail ETIMEDOUT, those whose bytes are in too: they share the
- * region with reads the kernel still owns, so the chunk is not published,
- * and the slot is freed when its last read returns (pack_read_done).
+ * has marked the slot abandoned and stopped the job waiting for it). The
+ * region is shared with reads the kernel still owns, so the chunk is not
+ * published from it, and the slot is freed when its last read returns
+ * (pack_read_done). The files whose reads are out fail ETIMEDOUT; the
+ * others are read again into another slot (pack_next_chunk), so a file
+ * packed beside a hung one is still counted (issue 21: it failed with it).
+ * Each time round at least one file drops out. A cancelled job's files
+ * are cancelled; without memory for the redo list, all fail as before.
  */
 void pack_abandon(struct pump *p, uint32_t slot)
 {
 	struct pump_slot *s = &p->slots[slot];
 	struct pump_job *j = s->job;
 	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
-	int err = j->cancel ? ECANCELED : ETIMEDOUT;
+	bool redo = false;
 
+	if (!j->cancel && !j->pack_redo)
+		j->pack_redo = calloc(j->chunks, sizeof(*j->pack_redo));
 	pthread_mutex_lock(&p->lock);
-	for (uint32_t i = first; i < last; i++)
-		if (!j->pfiles[i].err)
-			j->pfiles[i].err = err;
+	for (uint32_t i = first; i < last; i++) {
+		struct pump_pfile *f = &j->pfiles[i];
+		if (f->err)
+			continue;
+		if (j->cancel)
+			f->err = ECANCELED;
+		else if (f->got < f->size || !j->pack_redo)
+			f->err = ETIMEDOUT; /* its read is out (or nowhere to note the redo) */
+		else {
+			f->got = 0; /* read in full: again, in the chunk's next slot */
+			redo = true;
+		}
+	}
 	pthread_mutex_unlock(&p->lock);
-	if (!j->cancel)
+	if (redo)
+		j->pack_redo[j->npack_redo++] = (uint32_t)s->index;
+	else if (!j->cancel)
 		job_chunk_failed(p, j, s->index, 0, ETIMEDOUT);
 }

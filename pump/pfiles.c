@@ -81,8 +81,11 @@ void pack_forget(struct pump_job *j)
 {
 	free(j->pfiles);
 	free(j->pack_first);
+	free(j->pack_redo);
 	j->pfiles = NULL;
 	j->pack_first = NULL;
+	j->pack_redo = NULL;
+	j->npack_redo = 0;
 	j->npfiles = 0;
 }
 

@@ -173,6 +173,10 @@ struct pump_job {
 	struct pump_pfile *pfiles;
 	uint32_t npfiles;
 	uint32_t *pack_first; /* chunks + 1: chunk k holds files [pack_first[k], pack_first[k+1]) */
+	/* pump thread: chunks to read again without the files a hung read
+	 * held (pack_abandon), taken before next_index; room for every chunk */
+	uint32_t *pack_redo;
+	uint32_t npack_redo;
 
 	/* Pump thread only. */
 	bool reads_block;  /* its file has no non-blocking reads (FUSE): every read via io-wq */
@@ -317,6 +321,7 @@ struct ring_done;
 void pack_harvest_locked(struct pump_job *j, const struct pump_slot *s, const struct ring_done *d);
 /* pack.c: a packed job's reads into its slots */
 int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot);
+uint32_t pack_next_chunk(struct pump_job *j);
 void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res);
 void pack_abandon(struct pump *p, uint32_t slot);
 int uring_arm_wakeup(struct pump *p);

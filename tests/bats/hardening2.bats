@@ -512,6 +512,42 @@ ctl_line_ended_by_stuck() {
 	[ "$um" -lt 30000 ]
 }
 
+@test "item 3: a packed file whose read never answers fails alone; the files packed in its chunk are counted" {
+	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
+	start_hangfs 40
+	local outer=$MNT outer_log=$LOG a st t0 ms list="$FILES/pack1.list" got want f i um
+	VYRE_READ_TIMEOUT_MS=1000 mount_vyrefs allow_other,fuse_sources=1
+	# chunk=64K: the four files share one packed chunk, hangfs's s (whose
+	# read hangs 40 s) among them. Before, all four failed ETIMEDOUT with it
+	mkdir -p "$FILES/pk1"
+	for i in 1 2 3; do
+		seq 1 1000 | sed "s/^/$i /" | head -c 1500 > "$FILES/pk1/$i"
+	done
+	chmod -R a+rX "$FILES/pk1"
+	printf '%s\n' "$FILES/pk1/1" "$HMNT/s" "$FILES/pk1/2" "$FILES/pk1/3" > "$list"
+	chmod 644 "$list"
+	run submit_as "${NOBODY[@]}" -- "scan files=$list op=count chunk=64K"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	a=${BASH_REMATCH[1]}
+	t0=$(now_ms)
+	st=$(timeout 20 cat "$MNT/jobs/$a/wait")
+	ms=$(($(now_ms) - t0))
+	got=$(timeout 5 cat "$MNT/jobs/$a/files"; echo --; timeout 5 cat "$MNT/jobs/$a/failed")
+	want=$(for f in "$FILES"/pk1/[123]; do printf '%s %s\n' "$(tr -cd '\n' < "$f" | wc -c)" "$f"; done
+		echo --; echo "$HMNT/s ETIMEDOUT")
+	t0=$(now_ms)
+	timeout 60 umount "$MNT"
+	um=$(($(now_ms) - t0))
+	stop_hangfs
+	unmount_vyrefs
+	MNT=$outer LOG=$outer_log
+	echo "packed job ended in $ms ms: $(grep -E '^(state|files|files_failed)=' <<<"$st" | tr '\n' ' '); files, failed: $got; unmount $um ms" >&2
+	grep -qx 'files_failed=1' <<<"$st"
+	[ "$got" = "$want" ]
+	[ "$ms" -lt 10000 ]
+	[ "$um" -lt 30000 ]
+}
+
 @test "item 3: a slot abandoned at a read's deadline gives its job back at unmount (LeakSanitizer)" {
 	ldd "$VYREFS" | grep -q libasan || skip "VYREFS is not an AddressSanitizer build"
 	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
