@@ -335,6 +335,8 @@ static void pump_tally_job(struct pump *p, const struct pump_job *j)
 		t->chunks_done += j->chunks_done;
 		t->chunks_failed += j->chunks_failed;
 		t->bytes += j->bytes_done;
+		t->op_exec[j->op->opclass] += j->published_total;
+		t->op_exec[VYRE_OPCLASS_FENCE] += j->fence_published;
 	}
 	pthread_mutex_unlock(&p->lock);
 }

@@ -32,6 +32,9 @@
 struct pump_tally {
 	uint32_t owner;
 	uint64_t chunks_done, chunks_failed, bytes;
+	/* the slots its jobs published, by op class: the GPU's op_exec counts
+	 * every owner's, a chunk count of another's file (4 KiB chunks) */
+	uint64_t op_exec[VYRE_OPCLASSES];
 	struct pump_tally *next;
 };
 

@@ -426,9 +426,12 @@ void pump_info(struct pump *p, struct pump_info *info)
 		info->chunks_done = t ? t->chunks_done : 0;
 		info->chunks_failed = t ? t->chunks_failed : 0;
 		info->bytes_scanned = t ? t->bytes : 0;
+		if (t)
+			memcpy(info->op_exec, t->op_exec, sizeof(info->op_exec));
+	} else {
+		pump_count_ops_locked(p); /* up to the GPU's latest counts */
+		memcpy(info->op_exec, p->op_exec, sizeof(info->op_exec));
 	}
-	pump_count_ops_locked(p); /* up to the GPU's latest counts */
-	memcpy(info->op_exec, p->op_exec, sizeof(info->op_exec));
 	pthread_mutex_unlock(&p->lock);
 	info->launches = ring_launches(p->ring);
 	info->dead = pump_is_dead(p);

@@ -846,6 +846,34 @@ bytes_seen() {
 	[ $((${n2#* } - ${n1#* })) -eq "$psize" ]
 }
 
+# the GPU slots of op class count the reader of metrics sees
+count_slots_seen() {
+	"$@" sed -n 's/^vyrefs_gpu_slots_total{op="count"} //p' "$MNT/metrics"
+}
+
+@test "item 13: another user's scan moves no vyrefs_gpu_slots_total in what nobody reads" {
+	local f="$FILES/root/sized4k" size psize n0 n1 n2 r0 r1 id
+	head -c 1234567 /dev/urandom > "$f" # in root's 0700 directory
+	size=$(stat -c %s "$f")
+	psize=$(stat -c %s "$FILES/public")
+	n0=$(count_slots_seen "${NOBODY[@]}")
+	r0=$(count_slots_seen env)
+	# one slot per 4 KiB chunk: before, nobody read the file's size off this
+	id=$(submit "scan path=$f op=count chunk=4K")
+	wait_job "$id"
+	n1=$(count_slots_seen "${NOBODY[@]}")
+	r1=$(count_slots_seen env)
+	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count chunk=4K"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	wait_job "${BASH_REMATCH[1]}"
+	n2=$(count_slots_seen "${NOBODY[@]}")
+	echo "root's $size-byte scan in 4K chunks: nobody saw count slots $n0 -> $n1, root $r0 -> $r1; nobody's own $psize bytes: $n1 -> $n2" >&2
+	[ -n "$n0" ]
+	[ "$n1" = "$n0" ]
+	[ $((r1 - r0)) -eq $(((size + 4095) / 4096)) ]
+	[ $((n2 - n1)) -eq $(((psize + 4095) / 4096)) ]
+}
+
 @test "item 15: a user's tenant= labels are its own and cannot flood the metrics" {
 	local i out id nobody_uid
 	nobody_uid=$(id -u nobody)
