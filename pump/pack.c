@@ -30,8 +30,10 @@ static int pack_read(struct pump *p, uint32_t slot, uint32_t i)
 {
 	struct pump_pfile *f = &p->slots[slot].job->pfiles[i];
 
+	if (!f->got) /* asked once a read: job_end also closes such a file off the pump thread */
+		f->reads_block = uring_reads_block(f->fd);
 	return uring_read_at(p, slot, f->fd, f->off + f->got, f->size - f->got, f->got,
-			     uring_tag(slot, i + 1));
+			     uring_tag(slot, i + 1), f->reads_block);
 }
 
 static void pack_publish(struct pump *p, uint32_t slot)

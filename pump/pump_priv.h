@@ -59,6 +59,7 @@ struct pump_pfile {
 	int fd;
 	uint32_t size; /* planned */
 	uint32_t off;  /* its first byte in the slot's region (16-aligned) */
+	bool reads_block; /* on FUSE and the like (pack_read): closed by io-wq (job_end) */
 	uint32_t got;
 	int err;
 	bool scanned;
@@ -315,7 +316,8 @@ int uring_open(struct pump *p);
 void uring_close(struct pump *p);
 int uring_read(struct pump *p, uint32_t slot);
 int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, uint32_t len,
-		  uint64_t file_off, uint64_t tag);
+		  uint64_t file_off, uint64_t tag, bool blocks);
+bool uring_reads_block(int fd);
 /* pfiles.c: a packed job's files (data only) */
 int pack_plan(struct pump_job *j, const struct pump_scan *scan);
 void pack_forget(struct pump_job *j);
@@ -328,6 +330,7 @@ uint32_t pack_next_chunk(struct pump_job *j);
 void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res);
 void pack_abandon(struct pump *p, uint32_t slot);
 int uring_arm_wakeup(struct pump *p);
+int uring_close_fd(struct pump *p, int fd);
 
 /*
  * A read's CQE tag (user_data): the slot in the low 32 bits, and for a
@@ -336,6 +339,7 @@ int uring_arm_wakeup(struct pump *p);
  * tags, read.c's reaper splits them; nothing else looks inside one.
  */
 #define URING_WAKEUP_TAG UINT64_MAX
+#define URING_CLOSE_TAG  (UINT64_MAX - 1) /* uring_close_fd's: nothing to do when it is in */
 static inline uint64_t uring_tag(uint32_t slot, uint32_t file_plus_one)
 {
 	return (uint64_t)slot | (uint64_t)file_plus_one << 32;

@@ -367,6 +367,8 @@ int pump_reap(struct pump *p)
 		uint32_t file = uring_tag_file_plus_one(tag);
 		if (tag == URING_WAKEUP_TAG)
 			rearm = true;
+		else if (tag == URING_CLOSE_TAG)
+			; /* a file closed by io-wq (uring_close_fd): the fd is gone either way */
 		else if (file) /* a packed chunk's file (pack.c) */
 			pack_read_done(p, uring_tag_slot(tag), file - 1, cqe->res);
 		else

@@ -275,10 +275,15 @@ void job_end(struct pump *p, struct pump_job *j)
 	pthread_mutex_unlock(&p->lock);
 	if (j->on_end)
 		j->on_end(j->on_end_arg);
-	if (j->fd >= 0)
+	if (j->fd >= 0 && !(j->reads_block && uring_close_fd(p, j->fd) == 0))
 		close(j->fd);
 	j->fd = -1;
-	pack_close(j); /* a packed job's files, likewise after the end is reported */
+	for (uint32_t i = 0; i < j->npfiles; i++) {
+		struct pump_pfile *f = &j->pfiles[i];
+		if (f->fd >= 0 && f->reads_block && uring_close_fd(p, f->fd) == 0)
+			f->fd = -1;
+	}
+	pack_close(j); /* a packed job's other files, likewise after the end is reported */
 }
 
 void job_free(struct pump_job *j)

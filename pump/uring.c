@@ -114,7 +114,7 @@ int uring_read(struct pump *p, uint32_t slot)
  * filesystems, so each read asks its file; a one-byte RWF_NOWAIT read
  * never blocks: it fails, or copies a cached byte.
  */
-static bool uring_reads_block(int fd)
+bool uring_reads_block(int fd)
 {
 	char c;
 	struct iovec iov = {&c, 1};
@@ -122,9 +122,10 @@ static bool uring_reads_block(int fd)
 	return preadv2(fd, &iov, 1, 0, RWF_NOWAIT) < 0 && errno == EOPNOTSUPP;
 }
 
-/* A packed chunk's file: len bytes at file_off into the slot's region at region_off. */
+/* A packed chunk's file: len bytes at file_off into the slot's region at
+ * region_off; blocks: uring_reads_block said so of fd. */
 int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, uint32_t len,
-		  uint64_t file_off, uint64_t tag)
+		  uint64_t file_off, uint64_t tag, bool blocks)
 {
 	struct io_uring_sqe *sqe = uring_sqe(p);
 	uint8_t *dst = arena_region(&p->arena, slot) + region_off;
@@ -135,7 +136,7 @@ int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, ui
 		io_uring_prep_read_fixed(sqe, fd, dst, len, file_off, (int)slot);
 	else
 		io_uring_prep_read(sqe, fd, dst, len, file_off);
-	if (uring_reads_block(fd))
+	if (blocks)
 		sqe->flags |= IOSQE_ASYNC;
 	io_uring_sqe_set_data64(sqe, tag);
 	p->pending_sqes++;
@@ -150,6 +151,27 @@ int uring_arm_wakeup(struct pump *p)
 		return -EBUSY;
 	io_uring_prep_read(sqe, p->efd, &p->efd_buf, sizeof(p->efd_buf), 0);
 	io_uring_sqe_set_data64(sqe, URING_WAKEUP_TAG);
+	p->pending_sqes++;
+	return 0;
+}
+
+/*
+ * The close of a file whose reads block (FUSE, virtiofs) goes to io-wq:
+ * close() sends the filesystem a FLUSH, and a source whose threads all
+ * sit in hung reads answers it only when they return, so a close on the
+ * pump thread stopped the unit for every user until then (issue 21 item
+ * 3: root's job waited out hangfs's 30 s). IORING_OP_CLOSE takes the fd
+ * out of the table at once; the worker waits out the FLUSH.
+ */
+int uring_close_fd(struct pump *p, int fd)
+{
+	struct io_uring_sqe *sqe = uring_sqe(p);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_close(sqe, fd);
+	sqe->flags |= IOSQE_ASYNC;
+	io_uring_sqe_set_data64(sqe, URING_CLOSE_TAG);
 	p->pending_sqes++;
 	return 0;
 }

@@ -548,6 +548,37 @@ ctl_line_ended_by_stuck() {
 	[ "$um" -lt 30000 ]
 }
 
+@test "item 3: once a job whose reads hang ends, its file's close holds no one's jobs" {
+	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
+	start_hangfs 30
+	local outer=$MNT outer_log=$LOG a st t0 rms res um
+	VYRE_READ_TIMEOUT_MS=1000 mount_vyrefs allow_other,fuse_sources=1
+	# 16 reads of f hang 30 s and fill hangfs's threads, so the FLUSH of
+	# the file's close waits for them: closed on the pump thread, it held
+	# every user's jobs until then
+	run submit_as "${NOBODY[@]}" -- "scan path=$HMNT/f op=count chunk=64K"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	a=${BASH_REMATCH[1]}
+	st=$(timeout 20 cat "$MNT/jobs/$a/wait" | sed -n 's/^state=//p')
+	t0=$(now_ms)
+	run submit_as timeout 10 -- "scan path=$FILES/public op=count"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	timeout 20 cat "$MNT/jobs/${BASH_REMATCH[1]}/wait" >/dev/null || true
+	res=$(timeout 5 cat "$MNT/jobs/${BASH_REMATCH[1]}/result") || true
+	rms=$(($(now_ms) - t0))
+	t0=$(now_ms)
+	timeout 60 umount "$MNT" || true
+	um=$(($(now_ms) - t0))
+	stop_hangfs
+	unmount_vyrefs
+	MNT=$outer LOG=$outer_log
+	echo "hanging job ended $st; root's job after it in $rms ms; unmount $um ms" >&2
+	[ "$st" = failed ]
+	[ "$res" = "$(wc -l < "$FILES/public")" ]
+	[ "$rms" -lt 3000 ]
+	[ "$um" -lt 30000 ]
+}
+
 @test "item 3: a slot abandoned at a read's deadline gives its job back at unmount (LeakSanitizer)" {
 	ldd "$VYREFS" | grep -q libasan || skip "VYREFS is not an AddressSanitizer build"
 	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
