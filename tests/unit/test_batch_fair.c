@@ -17,9 +17,9 @@
 #include "pump.h"
 #include "check.h"
 
-#define NA       40
-#define JOB_LEN  (256u << 10)
-#define CHUNK    4096u
+#define NA	       40
+#define JOB_LEN	       (256u << 10)
+#define CHUNK	       4096u
 #define A_BEFORE_B_MAX 8 /* A's jobs that may end while B's runs: FIFO, every one queued */
 
 static char path[4096];
@@ -37,14 +37,14 @@ static struct pump_job *submit(struct pump *p, uint32_t owner, uint64_t off)
 
 	CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
 	struct pump_scan s = {
-		.fd = fd,
-		.op = pump_op_find("count"),
-		.byte = '\n',
-		.offset = off,
-		.length = JOB_LEN,
-		.chunk = CHUNK,
-		.direct = 0,
-		.owner = owner,
+	    .fd = fd,
+	    .op = pump_op_find("count"),
+	    .byte = '\n',
+	    .offset = off,
+	    .length = JOB_LEN,
+	    .chunk = CHUNK,
+	    .direct = 0,
+	    .owner = owner,
 	};
 	int ret = pump_submit(p, &s, &j);
 	CHECK(ret == 0, "pump_submit: %d", ret);
@@ -61,8 +61,8 @@ static bool ended(struct pump_job *j)
 
 int main(void)
 {
-	struct pump_config cfg = {.slots = 4, .chunk = CHUNK, .kernel = PUMP_KERNEL_AUTO,
-				  .async = -1};
+	struct pump_config cfg = {
+	    .slots = 4, .chunk = CHUNK, .kernel = PUMP_KERNEL_AUTO, .async = -1};
 	const char *base = getenv("VYRE_TEST_TMPDIR");
 	size_t size = (size_t)NA * JOB_LEN;
 	uint8_t *d = malloc(size);
@@ -104,8 +104,8 @@ int main(void)
 	      "B: state %s, count %llu, want %llu", pump_job_state_name(in.state),
 	      (unsigned long long)in.result, (unsigned long long)ref_count(d, JOB_LEN, '\n'));
 	printf("owner B's job ended after %d more of owner A's %d (%d had ended at its submit; "
-	       "taken after %llu us, all in %llu us)\n", a_before, NA, a_early,
-	       (unsigned long long)in.taken_us,
+	       "taken after %llu us, all in %llu us)\n",
+	       a_before, NA, a_early, (unsigned long long)in.taken_us,
 	       (unsigned long long)in.elapsed_us);
 	CHECK(a_before <= A_BEFORE_B_MAX,
 	      "owner B's job waited for %d of A's jobs (at most %d): batch ids are not fair",
