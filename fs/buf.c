@@ -50,6 +50,27 @@ int fs_buf_printf(struct fs_buf *b, const char *fmt, ...)
 	}
 }
 
+/*
+ * A path as descriptors escape it (\\, \n and other control bytes \xHH), so
+ * a name with a newline stays one line of jobs/N/files and kin.
+ */
+int fs_buf_put_path(struct fs_buf *b, const char *path)
+{
+	int ret = 0;
+
+	for (const unsigned char *c = (const unsigned char *)path; *c && !ret; c++) {
+		if (*c == '\\')
+			ret = fs_buf_printf(b, "\\\\");
+		else if (*c == '\n')
+			ret = fs_buf_printf(b, "\\n");
+		else if (*c < 0x20 || *c == 0x7f)
+			ret = fs_buf_printf(b, "\\x%02x", *c);
+		else
+			ret = fs_buf_printf(b, "%c", *c);
+	}
+	return ret;
+}
+
 void fs_buf_free(struct fs_buf *b)
 {
 	free(b->data);

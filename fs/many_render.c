@@ -11,24 +11,6 @@
 
 #include "many.h"
 
-/* PATH with \\, \n and other control bytes escaped, as in descriptors. */
-static int many_put_path(struct fs_buf *b, const char *p)
-{
-	int ret = 0;
-
-	for (const unsigned char *c = (const unsigned char *)p; *c && !ret; c++) {
-		if (*c == '\\')
-			ret = fs_buf_printf(b, "\\\\");
-		else if (*c == '\n')
-			ret = fs_buf_printf(b, "\\n");
-		else if (*c < 0x20 || *c == 0x7f)
-			ret = fs_buf_printf(b, "\\x%02x", *c);
-		else
-			ret = fs_buf_printf(b, "%c", *c);
-	}
-	return ret;
-}
-
 static int many_file_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct many_file *)a)->path, ((const struct many_file *)b)->path);
@@ -94,7 +76,7 @@ int render_many_files(struct fs_job *j, struct fs_buf *b)
 			continue;
 		ret = fs_buf_printf(b, "%llu ", (unsigned long long)f[i].result);
 		if (!ret)
-			ret = many_put_path(b, f[i].path);
+			ret = fs_buf_put_path(b, f[i].path);
 		if (!ret)
 			ret = fs_buf_printf(b, "\n");
 	}
@@ -117,7 +99,7 @@ int render_many_lines(struct fs_job *j, struct fs_buf *b)
 		if (f[i].state != MF_DONE)
 			continue;
 		for (size_t l = 0; l < f[i].nlines && !ret; l++) {
-			ret = many_put_path(b, f[i].path);
+			ret = fs_buf_put_path(b, f[i].path);
 			if (!ret)
 				ret = fs_buf_printf(b, ":%llu:%llu\n",
 						    (unsigned long long)f[i].lines[l].line,
@@ -157,7 +139,7 @@ int render_many_failed(struct fs_job *j, struct fs_buf *b)
 	}
 	for (size_t i = 0; i < n && !ret; i++) {
 		const char *name = strerrorname_np(f[i].err);
-		ret = many_put_path(b, f[i].path);
+		ret = fs_buf_put_path(b, f[i].path);
 		if (!ret)
 			ret = fs_buf_printf(b, " %s\n", name ? name : "EIO");
 	}

@@ -153,16 +153,9 @@ static int one_files(struct fs_job *j, struct fs_buf *b)
 	if (j->op->result == PUMP_RESULT_HIST)
 		in.result = in.bytes_done;
 	int ret = fs_buf_printf(b, "%llu ", (unsigned long long)in.result);
-	for (const unsigned char *c = (const unsigned char *)j->path; *c && !ret; c++) {
-		if (*c == '\\')
-			ret = fs_buf_printf(b, "\\\\");
-		else if (*c == '\n')
-			ret = fs_buf_printf(b, "\\n");
-		else if (*c < 0x20 || *c == 0x7f)
-			ret = fs_buf_printf(b, "\\x%02x", *c);
-		else
-			ret = fs_buf_printf(b, "%c", *c);
-	}
+
+	if (!ret)
+		ret = fs_buf_put_path(b, j->path);
 	return ret ? ret : fs_buf_printf(b, "\n");
 }
 
