@@ -77,7 +77,7 @@ int pump_take_submitted(struct pump *p)
 	pthread_mutex_unlock(&p->lock);
 
 	for (j = p->active; j && n; j = j->next, n--) {
-		j->reads_block = j->fd >= 0 && pump_reads_block(j->fd);
+		j->reads_block = j->fd >= 0 && uring_reads_block(j->fd);
 		ring_mask_tenant(p->ring, j->batch, false);
 	}
 	return n;

@@ -370,7 +370,6 @@ void pump_retire(struct pump *p);
 /* read.c */
 #define PUMP_INLINE_READ_MAX (64u << 10) /* pump_read_inline: at most this, on the pump thread */
 #define PUMP_READ_CHECK_NS   100000000ull /* read deadlines are looked at every 100 ms */
-bool pump_reads_block(int fd);
 int pump_admit_chunk(struct pump *p, struct pump_job *j);
 int pump_reap(struct pump *p);
 int pump_read_deadlines(struct pump *p, uint64_t now);

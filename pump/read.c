@@ -15,22 +15,6 @@
 #include "log.h"
 #include "pump_priv.h"
 
-/*
- * A file without non-blocking reads (FUSE, virtiofs, 9p: RWF_NOWAIT fails
- * EOPNOTSUPP) is read only by io-wq workers (IOSQE_ASYNC, uring.c): on
- * kernel 6.18 io_uring_submit issued a FUSE direct_io read inline and
- * blocked the pump thread until the filesystem answered (3 s for 16 reads
- * of a hangfs file; forever for one that never answers). A one-byte
- * RWF_NOWAIT read never blocks: it fails, or copies a cached byte.
- */
-bool pump_reads_block(int fd)
-{
-	char c;
-	struct iovec iov = {&c, 1};
-
-	return preadv2(fd, &iov, 1, 0, RWF_NOWAIT) < 0 && errno == EOPNOTSUPP;
-}
-
 static void pump_chunk_read_failed(struct pump *p, uint32_t slot, int err);
 static void pump_read_done(struct pump *p, uint32_t slot, int res);
 

@@ -100,7 +100,7 @@ int uring_read(struct pump *p, uint32_t slot)
 	 * ~225 us of a job's ~460 us on the H100 (taken_us -> read_us).
 	 */
 	if ((p->async && !j->direct && len >= URING_ASYNC_MIN) || j->reads_block)
-		sqe->flags |= IOSQE_ASYNC; /* reads_block: never issued inline (read.c) */
+		sqe->flags |= IOSQE_ASYNC; /* reads_block: never inline (uring_reads_block) */
 	io_uring_sqe_set_data64(sqe, uring_tag(slot, 0));
 	p->pending_sqes++;
 	return 0;
@@ -108,11 +108,13 @@ int uring_read(struct pump *p, uint32_t slot)
 
 /*
  * A file without non-blocking reads (FUSE, virtiofs, 9p: RWF_NOWAIT fails
- * EOPNOTSUPP) is read only by io-wq workers, as a chunk's is (reads_block,
- * read.c): issued inline, a read of a source that never answers blocks the
- * pump thread in io_uring_submit. A packed job's files may lie on several
- * filesystems, so each read asks its file; a one-byte RWF_NOWAIT read
- * never blocks: it fails, or copies a cached byte.
+ * EOPNOTSUPP) is read only by io-wq workers (IOSQE_ASYNC): on kernel 6.18
+ * io_uring_submit issued a FUSE direct_io read inline and blocked the pump
+ * thread until the filesystem answered (3 s for 16 reads of a hangfs file;
+ * forever for one that never answers). A job's file is asked once at admit
+ * (admit.c); a packed job's files may lie on several filesystems, so each
+ * is asked (pack.c). A one-byte RWF_NOWAIT read never blocks: it fails, or
+ * copies a cached byte.
  */
 bool uring_reads_block(int fd)
 {
