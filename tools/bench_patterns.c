@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "regex.h"
+#include "tokens.h"
 
 struct bcase {
 	const char *name;
@@ -120,50 +121,26 @@ static void bench_run(const struct bcase *c)
 		fprintf(stderr, "bench_patterns: %s failed\n", c->name);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool tok_byte(uint8_t b)
-{
-	return b == '.' || b == '_' || b == '-' || (b >= '0' && b <= '9') ||
-	       ((b | 32) >= 'a' && (b | 32) <= 'z');
-}
-
 int main(int argc, char **argv)
 {
-	const char *cmd = "cat /usr/include/*.h /usr/include/*/*.h 2>/dev/null";
+	const char *cmd = TOKENS_HEADERS_CMD;
 	char popen_cmd[512];
-	size_t cap = 256 << 20, n = 0, ntok = 0;
-	char *data = malloc(cap);
+	size_t n = 0, ntok = 0;
 	static char *tok[2000000], *slices[3000], *bytes[10000];
 
 	if (argc > 1) {
 		snprintf(popen_cmd, sizeof(popen_cmd), "cat '%s'", argv[1]);
 		cmd = popen_cmd;
 	}
-	FILE *f = popen(cmd, "r");
-	if (!data || !f) {
+	char *data = tokens_load(cmd, 256 << 20, &n);
+	if (!data) {
 		perror("bench_patterns");
 		return 1;
 	}
-	n = fread(data, 1, cap, f);
-	pclose(f);
-	for (size_t i = 0; i < n && ntok < sizeof(tok) / sizeof(*tok);) {
-		size_t j = i;
-
-		while (j < n && tok_byte((uint8_t)data[j]))
-			j++;
-		if (j > i && j - i <= 64 && !(tok[ntok++] = strndup(data + i, j - i)))
-			return 1;
-		i = j > i ? j : i + 1;
-	}
-	qsort(tok, ntok, sizeof(*tok), cmp_str);
-	size_t m = 0;
-	for (size_t i = 0; i < ntok; i++)
-		if (!m || strcmp(tok[m - 1], tok[i]))
-			tok[m++] = tok[i];
+	if (tokens_split((const uint8_t *)data, n, &(size_t){0}, tok, &ntok,
+			 sizeof(tok) / sizeof(*tok), 1, 64))
+		return 1;
+	size_t m = tokens_dedup(tok, ntok);
 	/* a spread, not the alphabet's first: every k-th distinct token */
 	static char *tok10k[10000], *tok100k[100000];
 	for (size_t i = 0; i < 100000 && m; i++)

@@ -3,11 +3,10 @@
  * test_regex_sets - regex_compile_prog's tables, walked on real files,
  * against GNU grep (LC_ALL=C grep -a), pattern by pattern.
  *
- * A small walker per engine (Aho-Corasick with its dense and sparse
- * states, the bit-parallel Glushkov NFA, the DFA) follows regex.h's
- * description of the tables and gives, per pattern, the lines it selects
- * (a line counts once per pattern) and, per line, the first pattern that
- * selects it. The walker checks the compiler, not a shader. References:
+ A small walker per engine (regex_walk.c) follows regex.h's description
+ * of the tables and gives, per pattern, the lines it selects (a line
+ * counts once per pattern) and, per line, the first pattern that selects
+ * it. The walker checks the compiler, not a shader. References:
  *  - per pattern P: `grep -c -a -F|-E [-i] -f FILE_HOLDING_P`, the count;
  *  - per line: the smallest P whose `grep -n` lists the line.
  * Sets: duplicates, prefixes of each other, the empty pattern, case
@@ -21,45 +20,24 @@
  * readable: skip (77).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "grep_ref.h"
 #include "regex.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define COMPILE_MS_MAX 10000
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define COMPILE_MS_MAX 10000
-#endif
-#endif
-#ifndef COMPILE_MS_MAX
-#define COMPILE_MS_MAX 1000
-#endif
-
-#define NONE UINT32_MAX
+#include "regex_test.h"
+#include "regex_walk.h"
+#include "tokens.h"
 
 static const char *const inputs[] = {
     "/usr/share/common-licenses/GPL-3",	   "/usr/share/common-licenses/Apache-2.0",
     "/usr/share/common-licenses/Artistic", "/var/log/dpkg.log",
     "/var/log/alternatives.log",
-};
-
-struct text {
-	char path[96];
-	uint8_t *p;
-	size_t n;
-	uint32_t nlines;
-	size_t *start; /* nlines + 1: line l is p[start[l]..start[l+1]-1) ('\n' dropped) */
 };
 
 static char tmpdir[] = "/tmp/test_regex_sets_XXXXXX";
@@ -69,27 +47,10 @@ static void rm_tmpdir(void)
 	test_rmtree(tmpdir);
 }
 
-static double cpu_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void write_file(const char *path, const void *p, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-
-	CHECK(f, "fopen %s", path);
-	CHECK(fwrite(p, 1, n, f) == n, "fwrite %s", path);
-	CHECK(fclose(f) == 0, "fclose %s", path);
-}
-
 static void text_index(struct text *t, const char *name)
 {
 	snprintf(t->path, sizeof(t->path), "%s/%s", tmpdir, name);
-	write_file(t->path, t->p, t->n);
+	grep_ref_write(t->path, t->p, t->n);
 	t->nlines = 0;
 	for (size_t i = 0; i < t->n; i++)
 		t->nlines += t->p[i] == '\n';
@@ -104,47 +65,6 @@ static void text_index(struct text *t, const char *name)
 			t->start[++l] = i + 1;
 	if (l < t->nlines)
 		t->start[++l] = t->n + 1; /* a last line without '\n' */
-}
-
-/* ---- grep ---- */
-
-struct gout {
-	char *p;
-	size_t n, cap;
-};
-
-static int grep_run(char *const argv[], struct gout *o)
-{
-	char *envp[] = {"LC_ALL=C", "PATH=/usr/bin:/bin", NULL};
-	posix_spawn_file_actions_t fa;
-	int pfd[2], status;
-	pid_t pid;
-
-	o->n = 0;
-	CHECK(pipe(pfd) == 0, "pipe");
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addclose(&fa, pfd[0]);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	CHECK(posix_spawnp(&pid, "grep", &fa, NULL, argv, envp) == 0, "spawn grep");
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	for (;;) {
-		if (o->cap - o->n < 65536) {
-			o->cap = o->cap ? o->cap * 2 : 1 << 20;
-			o->p = realloc(o->p, o->cap);
-			CHECK(o->p, "realloc");
-		}
-		ssize_t r = read(pfd[0], o->p + o->n, o->cap - o->n - 1);
-		if (r <= 0)
-			break;
-		o->n += (size_t)r;
-	}
-	o->p[o->n] = 0;
-	close(pfd[0]);
-	CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
-	CHECK(WIFEXITED(status), "grep died");
-	return WEXITSTATUS(status);
 }
 
 /*
@@ -178,7 +98,7 @@ static uint32_t grep_lines(const struct text *t, const char *const *pats, const 
 	argv[argc++] = pf;
 	argv[argc++] = (char *)t->path;
 	argv[argc] = NULL;
-	int st = grep_run(argv, &o);
+	int st = grep_ref_run(argv, &o);
 	CHECK(st == 0 || st == 1, "grep exit %d on pattern set of %zu", st, n);
 	memset(hit, 0, t->nlines);
 	uint32_t cnt = 0;
@@ -194,182 +114,6 @@ static uint32_t grep_lines(const struct text *t, const char *const *pats, const 
 		q++;
 	}
 	return cnt;
-}
-
-/* ---- the walkers ---- */
-
-/* Marks pattern id on line l: counts it once per line, keeps the line's smallest. */
-struct tally {
-	uint64_t *count;   /* per pattern */
-	uint32_t *seen;	   /* per pattern: line + 1 it was last counted on */
-	uint32_t *first;   /* per line */
-	uint32_t *setseen; /* per accept set: line + 1 */
-};
-
-static void tally_hit(struct tally *y, uint32_t id, uint32_t l)
-{
-	if (y->seen[id] != l + 1) {
-		y->seen[id] = l + 1;
-		y->count[id]++;
-	}
-	if (y->first[l] == NONE || id < y->first[l])
-		y->first[l] = id;
-}
-
-static void ac_set(const struct regex_prog *p, struct tally *y, uint32_t k, uint32_t l)
-{
-	const struct regex_accsets *s = &p->sets;
-
-	if (!k || y->setseen[k] == l + 1)
-		return;
-	/* the set's first[] must be its smallest pattern: the GPU's "first pattern" reads only it
-	 */
-	uint32_t f = y->first[l];
-	for (uint32_t j = k; j != REGEX_ACC_NONE; j = s->parent[j]) {
-		CHECK(s->parent[j] == REGEX_ACC_NONE || s->parent[j] < j, "set %u's parent", j);
-		if (y->setseen[j] == l + 1)
-			break; /* this suffix's patterns are counted already */
-		y->setseen[j] = l + 1;
-		for (uint32_t i = s->off[j]; i < s->off[j + 1]; i++)
-			tally_hit(y, s->ids[i], l);
-	}
-	uint32_t want = f == NONE || s->first[k] < f ? s->first[k] : f;
-	CHECK(y->first[l] == want, "set %u: first %u, walked %u", k, s->first[k], y->first[l]);
-}
-
-static uint32_t ac_next(const struct regex_ac *a, uint32_t s, uint8_t c)
-{
-	for (;;) {
-		if (s < a->ndense)
-			return a->dense[(size_t)s * a->nclasses + c];
-		for (uint32_t k = a->child[s]; k < a->child[s + 1]; k++) {
-			CHECK(k == a->child[s] || a->label[k - 1] < a->label[k], "labels ascend");
-			if (a->label[k] == c)
-				return k;
-		}
-		CHECK(a->fail[s] < s, "fail %u of %u", a->fail[s], s);
-		s = a->fail[s];
-	}
-}
-
-static void walk_ac(const struct regex_prog *p, const struct text *t, struct tally *y)
-{
-	const struct regex_ac *a = &p->ac;
-
-	for (uint32_t l = 0; l < t->nlines; l++) {
-		uint32_t s = 0;
-
-		ac_set(p, y, a->acc[0], l);
-		for (size_t i = t->start[l]; i + 1 < t->start[l + 1]; i++) {
-			s = ac_next(a, s, a->classes[t->p[i]]);
-			ac_set(p, y, a->acc[s], l);
-		}
-	}
-}
-
-/* t |= shift(s & m, d) over nw words */
-static void shift_or(uint32_t *t, const uint32_t *s, const uint32_t *m, int32_t d, uint32_t nw)
-{
-	uint32_t q = (uint32_t)(d < 0 ? -d : d) / 32, r = (uint32_t)(d < 0 ? -d : d) % 32;
-
-	for (uint32_t i = 0; i < nw; i++) {
-		uint32_t v = s[i] & m[i];
-
-		if (!v)
-			continue;
-		if (d >= 0) {
-			if (i + q < nw)
-				t[i + q] |= v << r;
-			if (r && i + q + 1 < nw)
-				t[i + q + 1] |= v >> (32 - r);
-		} else {
-			if (i >= q)
-				t[i - q] |= v >> r;
-			if (r && i >= q + 1)
-				t[i - q - 1] |= v << (32 - r);
-		}
-	}
-}
-
-static void shift_hits(const struct regex_shift *s, const uint32_t *d, const uint32_t *mask,
-		       struct tally *y, uint32_t l)
-{
-	for (uint32_t w = 0; w < s->nwords; w++) {
-		uint32_t v = d[w] & mask[w];
-
-		while (v) {
-			uint32_t b = (uint32_t)__builtin_ctz(v);
-
-			v &= v - 1;
-			tally_hit(y, s->owner[w * 32 + b], l);
-		}
-	}
-}
-
-static void walk_shift(const struct regex_prog *p, const struct text *t, struct tally *y)
-{
-	const struct regex_shift *s = &p->shift;
-	uint32_t nw = s->nwords;
-	uint32_t *d = calloc(nw + 1, 4), *n = calloc(nw + 1, 4);
-
-	CHECK(d && n, "calloc");
-	for (uint32_t l = 0; l < t->nlines; l++) {
-		size_t a = t->start[l], e = t->start[l + 1] - 1;
-		bool live = false;
-
-		memset(d, 0, nw * 4);
-		for (size_t i = a; i < e; i++) {
-			const uint32_t *bc = s->byclass + (size_t)s->classes[t->p[i]] * nw;
-			bool any = false;
-
-			memset(n, 0, nw * 4);
-			if (live) {
-				for (uint32_t k = 0; k < s->ndist; k++)
-					shift_or(n, d, s->mask + (size_t)k * nw, s->dist[k], nw);
-				for (uint32_t w = 0; w < nw; w++) /* exception edges */
-					for (uint32_t v = d[w] & s->exc_src[w]; v; v &= v - 1) {
-						uint32_t q = w * 32 + (uint32_t)__builtin_ctz(v);
-
-						for (uint32_t k = s->exc_off[q];
-						     k < s->exc_off[q + 1]; k++)
-							n[s->exc_to[k] / 32] |=
-							    1u << (s->exc_to[k] % 32);
-					}
-			}
-			for (uint32_t w = 0; w < nw; w++) {
-				n[w] =
-				    (n[w] | s->first[w] | (i == a ? s->first_bol[w] : 0)) & bc[w];
-				any |= n[w] != 0;
-			}
-			memcpy(d, n, nw * 4);
-			live = any;
-			if (live)
-				shift_hits(s, d, s->last, y, l);
-		}
-		if (live)
-			shift_hits(s, d, s->last_eol, y, l);
-		for (uint32_t i = 0; i < s->npatterns; i++)
-			if (s->flags[i] & REGEX_SHIFT_ALWAYS ||
-			    (s->flags[i] & REGEX_SHIFT_EMPTY_LINE && e == a))
-				tally_hit(y, i, l);
-	}
-	free(d);
-	free(n);
-}
-
-/* The DFA knows no pattern: a selected line counts for pattern 0. */
-static void walk_dfa(const struct regex_prog *p, const struct text *t, struct tally *y)
-{
-	const struct regex_dfa *d = &p->dfa;
-
-	for (uint32_t l = 0; l < t->nlines; l++) {
-		uint32_t s = d->start;
-
-		for (size_t i = t->start[l]; i + 1 < t->start[l + 1]; i++)
-			s = d->next[(size_t)s * d->nclasses + d->classes[t->p[i]]];
-		if (d->accept[s])
-			tally_hit(y, 0, l);
-	}
 }
 
 /* ---- the checks ---- */
@@ -417,42 +161,6 @@ static void compile(const struct set *c, const size_t *lens, struct regex_prog *
 	CHECK(p->npatterns == c->n, "npatterns");
 }
 
-static void tally_init(struct tally *y, size_t npat, const struct text *t, uint32_t nsets)
-{
-	y->count = calloc(npat + 1, sizeof(*y->count));
-	y->seen = calloc(npat + 1, sizeof(*y->seen));
-	y->first = malloc(((size_t)t->nlines + 1) * sizeof(*y->first));
-	y->setseen = calloc((size_t)nsets + 1, sizeof(*y->setseen));
-	CHECK(y->count && y->seen && y->first && y->setseen, "malloc");
-	for (uint32_t l = 0; l < t->nlines; l++)
-		y->first[l] = NONE;
-}
-
-static void tally_free(struct tally *y)
-{
-	free(y->count);
-	free(y->seen);
-	free(y->first);
-	free(y->setseen);
-}
-
-static void walk(const struct regex_prog *p, const struct text *t, struct tally *y)
-{
-	switch (p->engine) {
-	case REGEX_ENGINE_AC:
-		walk_ac(p, t, y);
-		break;
-	case REGEX_ENGINE_SHIFT:
-		walk_shift(p, t, y);
-		break;
-	case REGEX_ENGINE_DFA:
-		walk_dfa(p, t, y);
-		break;
-	default:
-		CHECK(0, "engine %u", p->engine);
-	}
-}
-
 /*
  * Every pattern's count against grep -c (grep -n's lines, counted), and
  * (with per_pattern) each line's first pattern; `every` of them, or 20
@@ -471,13 +179,13 @@ static void check_set(const struct set *c, const struct text *t, bool every)
 	for (size_t i = 0; i < c->n; i++)
 		lens[i] = strlen(c->pats[i]);
 	compile(c, lens, &p);
-	tally_init(&y, c->n, t, p.sets.n);
+	walk_tally_init(&y, c->n, t, p.sets.n);
 	walk(&p, t, &y);
 	if (p.engine != REGEX_ENGINE_DFA) {
 		size_t step = every || c->n <= 20 ? 1 : c->n / 20;
 
 		for (uint32_t l = 0; l < t->nlines; l++)
-			ref_first[l] = NONE;
+			ref_first[l] = WALK_NONE;
 		for (size_t i = 0; i < c->n; i += step) {
 			uint32_t want =
 			    c->refs && c->refs[i]
@@ -488,7 +196,7 @@ static void check_set(const struct set *c, const struct text *t, bool every)
 			      "%s: pattern %zu '%.60s' on %s: %llu lines, grep -c %u", c->name, i,
 			      c->pats[i], t->path, (unsigned long long)y.count[i], want);
 			for (uint32_t l = 0; l < t->nlines; l++)
-				if (hit[l] && ref_first[l] == NONE)
+				if (hit[l] && ref_first[l] == WALK_NONE)
 					ref_first[l] = (uint32_t)i;
 		}
 		if (step == 1)
@@ -501,20 +209,21 @@ static void check_set(const struct set *c, const struct text *t, bool every)
 	uint32_t want = 0, got = 0;
 	if (c->refs) {
 		for (uint32_t l = 0; l < t->nlines; l++) {
-			hit[l] = ref_first[l] != NONE;
+			hit[l] = ref_first[l] != WALK_NONE;
 			want += hit[l];
 		}
 	} else {
 		want = grep_lines(t, c->pats, lens, c->n, c->fixed, c->icase, hit);
 	}
 	for (uint32_t l = 0; l < t->nlines; l++) {
-		CHECK((y.first[l] != NONE) == hit[l], "%s: line %u of %s: selected %d, grep %d",
-		      c->name, l + 1, t->path, y.first[l] != NONE, hit[l]);
+		CHECK((y.first[l] != WALK_NONE) == hit[l],
+		      "%s: line %u of %s: selected %d, grep %d", c->name, l + 1, t->path,
+		      y.first[l] != WALK_NONE, hit[l]);
 		got += hit[l];
 	}
 	CHECK(got == want, "count");
 	printf("%s on %s: %u of %u lines, as the reference\n", c->name, t->path, want, t->nlines);
-	tally_free(&y);
+	walk_tally_free(&y);
 	regex_prog_free(&p);
 	free(lens);
 	free(hit);
@@ -635,50 +344,6 @@ static void long_text(struct text *out, const struct text *in)
 	text_index(out, "long");
 }
 
-/* Tokens of the data from *at on, appended to out[n..max): words, numbers, IPs. */
-static size_t tokens(const struct text *t, size_t *at, char **out, size_t n, size_t max,
-		     size_t minlen, size_t maxlen)
-{
-	size_t i = *at;
-
-	while (i < t->n && n < max) {
-		size_t j = i;
-
-		while (j < t->n && (t->p[j] == '.' || t->p[j] == '_' || t->p[j] == '-' ||
-				    (t->p[j] >= '0' && t->p[j] <= '9') ||
-				    ((t->p[j] | 32) >= 'a' && (t->p[j] | 32) <= 'z')))
-			j++;
-		if (j - i >= minlen && j - i <= maxlen) {
-			out[n] = strndup((const char *)t->p + i, j - i);
-			CHECK(out[n], "strndup");
-			n++;
-		}
-		i = j > i ? j : i + 1;
-	}
-	*at = i;
-	return n;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static size_t dedup(char **v, size_t n)
-{
-	size_t m = 0;
-
-	qsort(v, n, sizeof(*v), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		if (m && !strcmp(v[m - 1], v[i])) {
-			free(v[i]);
-			continue;
-		}
-		v[m++] = v[i];
-	}
-	return m;
-}
-
 static void load_inputs(struct text *t)
 {
 	size_t cap = 1 << 20;
@@ -754,7 +419,11 @@ int main(void)
 	 */
 	{
 		static char *ere[300];
-		size_t nwd = dedup(words, tokens(&real, &(size_t){0}, words, 0, 20000, 3, 12));
+		size_t nwd = 0;
+
+		CHECK(tokens_split(real.p, real.n, &(size_t){0}, words, &nwd, 20000, 3, 12) == 0,
+		      "strndup");
+		nwd = tokens_dedup(words, nwd);
 		CHECK(nwd > 50, "%zu words", nwd);
 		for (size_t i = 0; i < 300; i++) {
 			const char *w = words[(i * 7919) % nwd],
@@ -878,16 +547,14 @@ int main(void)
 		free(rnd[i]);
 
 	/* 100,000 literals from the C headers' tokens: compile time and size */
-	struct text hdr = {0};
-	FILE *hf = popen("cat /usr/include/*.h /usr/include/*/*.h 2>/dev/null", "r");
-	CHECK(hf, "popen");
-	hdr.p = malloc(64 << 20);
-	CHECK(hdr.p, "malloc");
-	hdr.n = fread(hdr.p, 1, 64 << 20, hf);
-	pclose(hf);
-	for (size_t at = 0; at < hdr.n && nt < REGEX_SET_PATTERNS_MAX;)
-		nt = dedup(words, tokens(&hdr, &at, words, nt, 300000, 1, 64));
-	free(hdr.p);
+	size_t hn;
+	uint8_t *hdr = (uint8_t *)tokens_load(TOKENS_HEADERS_CMD, 64 << 20, &hn);
+	CHECK(hdr, "popen, malloc");
+	for (size_t at = 0; at < hn && nt < REGEX_SET_PATTERNS_MAX;) {
+		CHECK(tokens_split(hdr, hn, &at, words, &nt, 300000, 1, 64) == 0, "strndup");
+		nt = tokens_dedup(words, nt);
+	}
+	free(hdr);
 	for (size_t i = REGEX_SET_PATTERNS_MAX; i < nt; i++)
 		free(words[i]);
 	nt = nt > REGEX_SET_PATTERNS_MAX ? REGEX_SET_PATTERNS_MAX : nt;

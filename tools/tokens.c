@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+/* tokens.c - literals from real data (tokens.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokens.h"
+
+static int tokens_byte(uint8_t b)
+{
+	return b == '.' || b == '_' || b == '-' || (b >= '0' && b <= '9') ||
+	       ((b | 32) >= 'a' && (b | 32) <= 'z');
+}
+
+int tokens_split(const uint8_t *p, size_t len, size_t *at, char **out, size_t *n, size_t max,
+		 size_t minlen, size_t maxlen)
+{
+	size_t i = *at;
+	int ret = 0;
+
+	while (i < len && *n < max) {
+		size_t j = i;
+
+		while (j < len && tokens_byte(p[j]))
+			j++;
+		if (j - i >= minlen && j - i <= maxlen) {
+			out[*n] = strndup((const char *)p + i, j - i);
+			if (!out[*n]) {
+				ret = -ENOMEM;
+				break;
+			}
+			(*n)++;
+		}
+		i = j > i ? j : i + 1;
+	}
+	*at = i;
+	return ret;
+}
+
+char *tokens_load(const char *cmd, size_t cap, size_t *len)
+{
+	char *data = malloc(cap);
+	FILE *f;
+
+	if (!data)
+		return NULL;
+	f = popen(cmd, "r");
+	if (!f) {
+		free(data);
+		return NULL;
+	}
+	*len = fread(data, 1, cap, f);
+	pclose(f);
+	return data;
+}
+
+static int tokens_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+size_t tokens_dedup(char **v, size_t n)
+{
+	size_t m = 0;
+
+	qsort(v, n, sizeof(*v), tokens_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (m && !strcmp(v[m - 1], v[i])) {
+			free(v[i]);
+			continue;
+		}
+		v[m++] = v[i];
+	}
+	return m;
+}

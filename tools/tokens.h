@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tokens.h - literals from real data: the tokens of a text (letters,
+ * digits, '.', '_', '-': words, identifiers, versions, IPs), sorted and
+ * made distinct. Pattern sets are built of them by tools/bench_patterns.c
+ * and tests/unit/test_regex_sets.c, so the two measure the same kind of set.
+ */
+#ifndef VYRE_TOOLS_TOKENS_H
+#define VYRE_TOOLS_TOKENS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The tokens of p[*at..len) of minlen to maxlen bytes, each strndup'd into
+ * out[*n..max); stops at len or when out is full, *at where it stopped.
+ * Returns 0, or -ENOMEM (what was added stays in out[0..*n)).
+ */
+int tokens_split(const uint8_t *p, size_t len, size_t *at, char **out, size_t *n, size_t max,
+		 size_t minlen, size_t maxlen);
+
+/*
+ * What a shell command prints (popen), at most cap bytes, in a malloc'd
+ * buffer (*len bytes; the caller frees it); NULL with errno on failure.
+ */
+char *tokens_load(const char *cmd, size_t cap, size_t *len);
+
+/* The C headers of /usr/include and its subfolders, one level: tokens_load's command */
+#define TOKENS_HEADERS_CMD "cat /usr/include/*.h /usr/include/*/*.h 2>/dev/null"
+
+/* v[0..n) sorted by strcmp, each string once (the others freed); returns the new n */
+size_t tokens_dedup(char **v, size_t n);
+
+#endif
