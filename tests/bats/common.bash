@@ -53,6 +53,11 @@ teardown() {
 	fi
 }
 
+# ms since the epoch
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
 # submit DESCRIPTOR: writes it to ctl and prints the new job's id
 submit() {
 	local id

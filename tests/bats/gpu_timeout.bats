@@ -38,10 +38,6 @@ teardown() {
 	fi
 }
 
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
-
 @test "a count job on a GPU that never completes ends failed, every chunk ETIMEDOUT" {
 	local t0 ms k want=""
 	t0=$(now_ms)

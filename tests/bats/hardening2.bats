@@ -212,6 +212,59 @@ stop_hangfs() {
 	rmdir "$HMNT" 2>/dev/null || true
 }
 
+# hang_mount SECONDS [READ_TIMEOUT_MS]: hangfs (start_hangfs SECONDS) and a
+# vyrefs of the test's own that reads FUSE sources, with that read deadline
+# if given; the file's mount waits in OUTER and OUTER_LOG
+hang_mount() {
+	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
+	start_hangfs "$1"
+	OUTER=$MNT OUTER_LOG=$LOG
+	if [ -n "${2:-}" ]; then
+		VYRE_READ_TIMEOUT_MS=$2 mount_vyrefs allow_other,fuse_sources=1
+	else
+		mount_vyrefs allow_other,fuse_sources=1
+	fi
+}
+
+# hang_unmount: the test's vyrefs unmounted (UM: how long it took, ms)
+# while hangfs still hangs, then hangfs ended and the file's mount back;
+# fails as the umount did, after the cleanup
+hang_unmount() {
+	local t0 rc=0
+	t0=$(now_ms)
+	timeout 60 umount "$MNT" || rc=$?
+	UM=$(($(now_ms) - t0))
+	stop_hangfs
+	unmount_vyrefs
+	MNT=$OUTER LOG=$OUTER_LOG
+	return "$rc"
+}
+
+# pack_list DIR LIST: DIR/1..3, 1,500 bytes each (a file and its 2,048
+# bytes of room fill a 4 KiB packed chunk), and LIST naming them with
+# hangfs's s second, all readable by nobody
+pack_list() {
+	local i
+	mkdir -p "$1"
+	for i in 1 2 3; do
+		seq 1 1000 | sed "s/^/$i /" | head -c 1500 > "$1/$i"
+	done
+	chmod -R a+rX "$1"
+	printf '%s\n' "$1/1" "$HMNT/s" "$1/2" "$1/3" > "$2"
+	chmod 644 "$2"
+}
+
+# pack_want DIR: what files, then failed, of pack_list's job hold: wc's
+# count of each file, and s failed ETIMEDOUT
+pack_want() {
+	local f
+	for f in "$1"/[123]; do
+		printf '%s %s\n' "$(tr -cd '\n' < "$f" | wc -c)" "$f"
+	done
+	echo --
+	echo "$HMNT/s ETIMEDOUT"
+}
+
 @test "item 3/4: files on a FUSE mount are refused by default, before anything in it is looked up" {
 	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
 	start_hangfs 20
@@ -228,10 +281,7 @@ stop_hangfs() {
 }
 
 @test "item 2/4: a write that hangs holds only its own user's ctl (fuse_sources=1)" {
-	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
-	start_hangfs 20
-	local outer=$MNT outer_log=$LOG
-	mount_vyrefs allow_other,fuse_sources=1
+	hang_mount 20
 	# nobody's submit looks up a name in a directory that never answers
 	"${NOBODY[@]}" timeout 30 bash -c 'echo "scan path=$1/d/x op=count" > "$2/ctl"' _ "$HMNT" "$MNT" 2>/dev/null &
 	local hung=$!
@@ -245,16 +295,14 @@ stop_hangfs() {
 	stop_hangfs
 	wait "$hung" || true
 	unmount_vyrefs
-	MNT=$outer LOG=$outer_log
+	MNT=$OUTER LOG=$OUTER_LOG
 	[ "$res" = 1000 ]
 	[ "$ms" -lt 10000 ]
 }
 
 @test "item 2/4: a ctl write stuck in a lookup is answered EINTR on SIGKILL; the user's next write fails EAGAIN until the lookup returns" {
-	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
-	start_hangfs 12
-	local outer=$MNT outer_log=$LOG t0 ms k rc2 out2 id res
-	mount_vyrefs allow_other,fuse_sources=1
+	local t0 ms k out2 id res
+	hang_mount 12
 	# before INTERRUPT was handled the writer sat in D state until the lookup
 	# returned, SIGKILL or not (the kernel waits for the daemon's answer)
 	t0=$(now_ms)
@@ -277,7 +325,7 @@ stop_hangfs() {
 	named=$(jobs_naming "$HMNT")
 	stop_hangfs
 	unmount_vyrefs
-	MNT=$outer LOG=$outer_log
+	MNT=$OUTER LOG=$OUTER_LOG
 	echo "killed writer returned after $k ms; nobody's next write in $ms2 ms: $out2; root's job in $ms ms: $res; after the lookup: $out3" >&2
 	[ "$k" -lt 4000 ]
 	[[ "$out2" == *"Resource temporarily unavailable"* ]]
@@ -292,10 +340,8 @@ stop_hangfs() {
 # 12 s and ends it by HOW (close: echo -n's FLUSH; read: a read of ctl),
 # killed after 1 s; checks as the write's test above does
 ctl_line_ended_by_stuck() {
-	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
-	start_hangfs 12
-	local outer=$MNT outer_log=$LOG t0 ms k out2 ms2 out3 id res named
-	mount_vyrefs allow_other,fuse_sources=1
+	local t0 ms k out2 ms2 out3 id res named
+	hang_mount 12
 	# before, the close or read sat in D state until the lookup returned
 	t0=$(now_ms)
 	if [ "$1" = close ]; then
@@ -319,12 +365,8 @@ ctl_line_ended_by_stuck() {
 	run submit_as timeout 10 "${NOBODY[@]}" -- "scan path=$FILES/public op=count"
 	out3=$output
 	named=$(jobs_naming "$HMNT")
-	t0=$(now_ms)
-	timeout 60 umount "$MNT"
-	local um=$(($(now_ms) - t0))
-	stop_hangfs
-	unmount_vyrefs
-	MNT=$outer LOG=$outer_log
+	hang_unmount
+	local um=$UM
 	echo "killed $1 returned after $k ms; nobody's next write in $ms2 ms: $out2; root's job in $ms ms: $res; after the lookup: $out3; unmount $um ms" >&2
 	[ "$k" -lt 4000 ]
 	[[ "$out2" == *"Resource temporarily unavailable"* ]]
@@ -345,10 +387,8 @@ ctl_line_ended_by_stuck() {
 }
 
 @test "item 3: reads from a source that never answers hold neither the pump thread nor every slot (fuse_sources=1)" {
-	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
-	start_hangfs 10
-	local outer=$MNT outer_log=$LOG a id t0 ms all=() waits=() max=0 w i st
-	mount_vyrefs allow_other,fuse_sources=1
+	local a id t0 ms all=() waits=() max=0 w i st
+	hang_mount 10
 	# 256 chunks of 4 KiB, every read hangs 10 s: a 4 KiB read of a FUSE file
 	# was a plain pread on the pump thread, which then served no one
 	run submit_as "${NOBODY[@]}" -- "scan path=$HMNT/f op=count chunk=4K"
@@ -374,16 +414,14 @@ ctl_line_ended_by_stuck() {
 	timeout 60 umount "$MNT"
 	local um=$(($(now_ms) - t0))
 	unmount_vyrefs
-	MNT=$outer LOG=$outer_log
+	MNT=$OUTER LOG=$OUTER_LOG
 	echo "root's jobs beside nobody's hanging reads ($st): ${all[*]} ms, read after ${waits[*]} ms; unmount ${um} ms" >&2
 	[ "$max" -lt 3000 ]
 }
 
 @test "item 3: a read that never answers fails ETIMEDOUT at its deadline; cancel and rmdir answer; unmount finishes" {
-	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
-	start_hangfs 15
-	local outer=$MNT outer_log=$LOG a b st t0 ms want got um rm
-	VYRE_READ_TIMEOUT_MS=2000 mount_vyrefs allow_other,fuse_sources=1
+	local a b st t0 ms want got um rm
+	hang_mount 15 2000
 	# 16 chunks of 64 KiB whose reads answer after 15 s (past the 10 s the
 	# job may take: the deadline is 2 s): before deadlines the job ran (and
 	# cancel, rmdir, unmount waited) until they did
@@ -407,12 +445,8 @@ ctl_line_ended_by_stuck() {
 	"${NOBODY[@]}" rmdir "$MNT/jobs/$b" && rm=ok || rm=failed
 	# the slots those reads still hold leave root room
 	[ "$(result_of "scan path=$FILES/public op=count")" = 1000 ]
-	t0=$(now_ms)
-	timeout 60 umount "$MNT"
-	um=$(($(now_ms) - t0))
-	stop_hangfs
-	unmount_vyrefs
-	MNT=$outer LOG=$outer_log
+	hang_unmount
+	um=$UM
 	echo "hanging job ended in $ms ms: $(grep -E '^(state|chunks_failed)=' <<<"$st" | tr '\n' ' '); cancelled one ended $bst in $cms ms, rmdir $rm; unmount $um ms" >&2
 	grep -qx 'state=failed' <<<"$st"
 	[ "$got" = "$want" ]
@@ -424,10 +458,8 @@ ctl_line_ended_by_stuck() {
 }
 
 @test "item 3: a grep continuation read that never answers fails at its deadline; the job ends" {
-	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
-	start_hangfs 15
-	local outer=$MNT outer_log=$LOG a st t0 ms got res ref um
-	VYRE_READ_TIMEOUT_MS=2000 mount_vyrefs allow_other,fuse_sources=1
+	local a st t0 ms got res ref um
+	hang_mount 15 2000
 	# g: chunk 0's read (it starts below 64 KiB) answers; its last line runs
 	# on past the tail window, and grep's reads of it, like chunk 1's, hang
 	# 15 s (past the 10 s the job may take). Before continuation reads had
@@ -448,12 +480,8 @@ ctl_line_ended_by_stuck() {
 	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
 	timeout 20 cat "$MNT/jobs/${BASH_REMATCH[1]}/wait" >/dev/null
 	local rootres=$(timeout 5 cat "$MNT/jobs/${BASH_REMATCH[1]}/result")
-	t0=$(now_ms)
-	timeout 60 umount "$MNT"
-	um=$(($(now_ms) - t0))
-	stop_hangfs
-	unmount_vyrefs
-	MNT=$outer LOG=$outer_log
+	hang_unmount
+	um=$UM
 	echo "grep job ended in $ms ms: $(grep -E '^(state|chunks_failed)=' <<<"$st" | tr '\n' ' '); failed: $got; result: $res (ref $ref); unmount $um ms" >&2
 	grep -qx 'state=failed' <<<"$st"
 	[ "$got" = "1 ETIMEDOUT 65536" ]
@@ -464,21 +492,13 @@ ctl_line_ended_by_stuck() {
 }
 
 @test "item 3: a packed file whose read never answers fails ETIMEDOUT at its deadline; its job's other files are counted" {
-	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
-	start_hangfs 40
-	local outer=$MNT outer_log=$LOG a st t0 ms list="$FILES/pack.list" got want f i um
-	VYRE_READ_TIMEOUT_MS=2000 mount_vyrefs allow_other,fuse_sources=1
+	local a st t0 ms list="$FILES/pack.list" got want um
+	hang_mount 40 2000
 	# hangfs's s (1,000 bytes) hangs 40 s; the 1,500-byte files beside it
 	# make each file a 4 KiB packed chunk of its own (2,048 bytes of room).
 	# Before, its read had no deadline (the job waited 40 s), and it was
 	# issued inline, on the pump thread, which then served no one
-	mkdir -p "$FILES/pk"
-	for i in 1 2 3; do
-		seq 1 1000 | sed "s/^/$i /" | head -c 1500 > "$FILES/pk/$i"
-	done
-	chmod -R a+rX "$FILES/pk"
-	printf '%s\n' "$FILES/pk/1" "$HMNT/s" "$FILES/pk/2" "$FILES/pk/3" > "$list"
-	chmod 644 "$list"
+	pack_list "$FILES/pk" "$list"
 	run submit_as "${NOBODY[@]}" -- "scan files=$list op=count chunk=4K"
 	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
 	a=${BASH_REMATCH[1]}
@@ -494,15 +514,9 @@ ctl_line_ended_by_stuck() {
 	st=$(timeout 20 cat "$MNT/jobs/$a/wait")
 	ms=$(($(now_ms) - t0))
 	got=$(timeout 5 cat "$MNT/jobs/$a/files"; echo --; timeout 5 cat "$MNT/jobs/$a/failed")
-	# wc's count of each file, and the one that hangs failed
-	want=$(for f in "$FILES"/pk/[123]; do printf '%s %s\n' "$(tr -cd '\n' < "$f" | wc -c)" "$f"; done
-		echo --; echo "$HMNT/s ETIMEDOUT")
-	t0=$(now_ms)
-	timeout 60 umount "$MNT"
-	um=$(($(now_ms) - t0))
-	stop_hangfs
-	unmount_vyrefs
-	MNT=$outer LOG=$outer_log
+	want=$(pack_want "$FILES/pk")
+	hang_unmount
+	um=$UM
 	echo "packed job ended in $ms ms: $(grep -E '^(state|files|files_failed)=' <<<"$st" | tr '\n' ' '); files, failed: $got; root's job beside it in $rms ms; unmount $um ms" >&2
 	grep -qx 'files_failed=1' <<<"$st"
 	[ "$got" = "$want" ]
@@ -513,19 +527,11 @@ ctl_line_ended_by_stuck() {
 }
 
 @test "item 3: a packed file whose read never answers fails alone; the files packed in its chunk are counted" {
-	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
-	start_hangfs 40
-	local outer=$MNT outer_log=$LOG a st t0 ms list="$FILES/pack1.list" got want f i um
-	VYRE_READ_TIMEOUT_MS=1000 mount_vyrefs allow_other,fuse_sources=1
+	local a st t0 ms list="$FILES/pack1.list" got want um
+	hang_mount 40 1000
 	# chunk=64K: the four files share one packed chunk, hangfs's s (whose
 	# read hangs 40 s) among them. Before, all four failed ETIMEDOUT with it
-	mkdir -p "$FILES/pk1"
-	for i in 1 2 3; do
-		seq 1 1000 | sed "s/^/$i /" | head -c 1500 > "$FILES/pk1/$i"
-	done
-	chmod -R a+rX "$FILES/pk1"
-	printf '%s\n' "$FILES/pk1/1" "$HMNT/s" "$FILES/pk1/2" "$FILES/pk1/3" > "$list"
-	chmod 644 "$list"
+	pack_list "$FILES/pk1" "$list"
 	run submit_as "${NOBODY[@]}" -- "scan files=$list op=count chunk=64K"
 	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
 	a=${BASH_REMATCH[1]}
@@ -533,14 +539,9 @@ ctl_line_ended_by_stuck() {
 	st=$(timeout 20 cat "$MNT/jobs/$a/wait")
 	ms=$(($(now_ms) - t0))
 	got=$(timeout 5 cat "$MNT/jobs/$a/files"; echo --; timeout 5 cat "$MNT/jobs/$a/failed")
-	want=$(for f in "$FILES"/pk1/[123]; do printf '%s %s\n' "$(tr -cd '\n' < "$f" | wc -c)" "$f"; done
-		echo --; echo "$HMNT/s ETIMEDOUT")
-	t0=$(now_ms)
-	timeout 60 umount "$MNT"
-	um=$(($(now_ms) - t0))
-	stop_hangfs
-	unmount_vyrefs
-	MNT=$outer LOG=$outer_log
+	want=$(pack_want "$FILES/pk1")
+	hang_unmount
+	um=$UM
 	echo "packed job ended in $ms ms: $(grep -E '^(state|files|files_failed)=' <<<"$st" | tr '\n' ' '); files, failed: $got; unmount $um ms" >&2
 	grep -qx 'files_failed=1' <<<"$st"
 	[ "$got" = "$want" ]
@@ -549,10 +550,8 @@ ctl_line_ended_by_stuck() {
 }
 
 @test "item 3: once a job whose reads hang ends, its file's close holds no one's jobs" {
-	[ -x "$HANGFS" ] || skip "no hangfs helper (build the tests)"
-	start_hangfs 30
-	local outer=$MNT outer_log=$LOG a st t0 rms res um
-	VYRE_READ_TIMEOUT_MS=1000 mount_vyrefs allow_other,fuse_sources=1
+	local a st t0 rms res um
+	hang_mount 30 1000
 	# 16 reads of f hang 30 s and fill hangfs's threads, so the FLUSH of
 	# the file's close waits for them: closed on the pump thread, it held
 	# every user's jobs until then
@@ -566,12 +565,8 @@ ctl_line_ended_by_stuck() {
 	timeout 20 cat "$MNT/jobs/${BASH_REMATCH[1]}/wait" >/dev/null || true
 	res=$(timeout 5 cat "$MNT/jobs/${BASH_REMATCH[1]}/result") || true
 	rms=$(($(now_ms) - t0))
-	t0=$(now_ms)
-	timeout 60 umount "$MNT" || true
-	um=$(($(now_ms) - t0))
-	stop_hangfs
-	unmount_vyrefs
-	MNT=$outer LOG=$outer_log
+	hang_unmount || true
+	um=$UM
 	echo "hanging job ended $st; root's job after it in $rms ms; unmount $um ms" >&2
 	[ "$st" = failed ]
 	[ "$res" = "$(wc -l < "$FILES/public")" ]
@@ -759,11 +754,6 @@ with open(sys.argv[1], "w") as f:
 	id=${BASH_REMATCH[1]}
 	wait_job "$id"
 	[ "$(cat "$MNT/jobs/$id/result")" = "$(LC_ALL=C grep -c -a -E '1[01]{2}$' "$FILES/public")" ]
-}
-
-# ms since the epoch
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
 }
 
 @test "item 2: patterns compile off the ctl write: nobody's costly patterns return at once, root's jobs answer beside them" {
