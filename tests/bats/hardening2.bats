@@ -191,7 +191,7 @@ daemon_pid() {
 HANGFS="${HANGFS:-$VYRE_ROOT/build/tests/hangfs}"
 
 # start_hangfs SECONDS: a FUSE mount whose lookups under d/ and reads of f
-# hang that long; sets HMNT
+# hang that long, or until release_hangfs or stop_hangfs; sets HMNT, HPID
 start_hangfs() {
 	HMNT="$(mktemp -d /tmp/vyre-hang.XXXXXX)"
 	chmod 755 "$HMNT"
@@ -205,7 +205,16 @@ result_of_id() {
 	wait_job "$1" && cat "$MNT/jobs/$1/result"
 }
 
+# release_hangfs: the hangs under way end now (a lookup ENOENT, a read EIO,
+# as at their end); requests that come later hang afresh (hangfs.c: SIGUSR1)
+release_hangfs() {
+	kill -USR1 "$HPID"
+}
+
+# stop_hangfs: every hang ends first, and none to come hangs (SIGUSR2), so
+# its exit waits for no hang (it did, up to the whole hang=, in every test)
 stop_hangfs() {
+	kill -USR2 "$HPID" 2>/dev/null || true
 	kill "$HPID" 2>/dev/null || true
 	umount -l "$HMNT" 2>/dev/null || true
 	wait "$HPID" 2>/dev/null || true
@@ -238,6 +247,18 @@ hang_unmount() {
 	unmount_vyrefs
 	MNT=$OUTER LOG=$OUTER_LOG
 	return "$rc"
+}
+
+# user_ctl_free SETPRIV...: once a stuck lookup has returned (release_hangfs),
+# the user's ctl takes a write again: submit_as until the answer is not
+# EAGAIN, 5 s at most; the last answer in output
+user_ctl_free() {
+	local i
+	for i in $(seq 50); do
+		run submit_as "$@" -- "scan path=$FILES/public op=count"
+		[[ "$output" == *"Resource temporarily unavailable"* ]] || return 0
+		sleep 0.1
+	done
 }
 
 # pack_list DIR LIST: DIR/1..3, 1,500 bytes each (a file and its 2,048
@@ -319,8 +340,8 @@ pack_want() {
 	res=$(result_of_id "$id")
 	ms=$(($(now_ms) - t0))
 	# once the lookup has returned, nobody may write again, and nothing of the killed write ran
-	sleep 12
-	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count"
+	release_hangfs
+	user_ctl_free "${NOBODY[@]}"
 	local out3=$output named
 	named=$(jobs_naming "$HMNT")
 	stop_hangfs
@@ -361,8 +382,8 @@ ctl_line_ended_by_stuck() {
 	timeout 20 cat "$MNT/jobs/$id/wait" >/dev/null
 	res=$(timeout 5 cat "$MNT/jobs/$id/result")
 	ms=$(($(now_ms) - t0))
-	sleep 12
-	run submit_as timeout 10 "${NOBODY[@]}" -- "scan path=$FILES/public op=count"
+	release_hangfs
+	user_ctl_free timeout 10 "${NOBODY[@]}"
 	out3=$output
 	named=$(jobs_naming "$HMNT")
 	hang_unmount
@@ -433,6 +454,9 @@ ctl_line_ended_by_stuck() {
 	ms=$(($(now_ms) - t0))
 	got=$(cat "$MNT/jobs/$a/failed")
 	want=$(for k in $(seq 0 15); do echo "$k ETIMEDOUT $((k * 65536))"; done)
+	# those reads, abandoned, end now as they would at 15 s: they held
+	# hangfs's threads, and the next job's open waited for them
+	release_hangfs
 	# a cancelled job whose reads hang ends at once too, and goes
 	run submit_as "${NOBODY[@]}" -- "scan path=$HMNT/f op=count chunk=64K"
 	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]

@@ -14,12 +14,21 @@
  *
  * A request that hangs answers after SECONDS (default 30): EIO for a
  * read, ENOENT for a lookup, so the daemon and the test always end.
+ * A test that has seen what it waited on a hang for need not sit out the
+ * rest: SIGUSR1 ends the hangs under way (those that come later hang
+ * afresh), SIGUSR2 every hang, now and to come; each answers at once what
+ * it would have at its end (hardening2.bats: release_hangfs, stop_hangfs).
+ * SECONDS stays the bound on a test that sends neither.
  */
 #define FUSE_USE_VERSION 35
 
 #include <errno.h>
 #include <fuse.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -39,12 +48,44 @@ static const struct fuse_opt hangfs_opt_spec[] = {
 	FUSE_OPT_END,
 };
 
+/* The hangs' end: hangfs_signals moves it, hangfs_hang waits on it */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t moved; /* CLOCK_MONOTONIC */
+	unsigned gen;	      /* SIGUSR1s so far: a hang begun before one has ended */
+	bool open;	      /* SIGUSR2 came: no hang any more */
+} hangfs_end = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* opts.hang seconds, or until a SIGUSR1 or SIGUSR2 */
 static void hangfs_hang(void)
 {
-	struct timespec ts = {.tv_sec = opts.hang};
+	struct timespec end;
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += opts.hang;
+	pthread_mutex_lock(&hangfs_end.lock);
+	for (unsigned gen = hangfs_end.gen; !hangfs_end.open && hangfs_end.gen == gen;)
+		if (pthread_cond_timedwait(&hangfs_end.moved, &hangfs_end.lock, &end) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&hangfs_end.lock);
+}
+
+/*
+ * SIGUSR1 and SIGUSR2, blocked in every other thread, are taken here: a
+ * condition variable may not be signalled from a signal handler.
+ */
+static void *hangfs_signals(void *set)
+{
+	int sig;
+
+	while (sigwait(set, &sig) == 0) {
+		pthread_mutex_lock(&hangfs_end.lock);
+		hangfs_end.gen++;
+		hangfs_end.open |= sig == SIGUSR2;
+		pthread_cond_broadcast(&hangfs_end.moved);
+		pthread_mutex_unlock(&hangfs_end.lock);
+	}
+	return NULL;
 }
 
 static int hangfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
@@ -118,11 +159,25 @@ static const struct fuse_operations hangfs_ops = {
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	int ret;
+	static sigset_t set;
+	pthread_condattr_t ca;
+	pthread_t th;
+	int ret = 1;
 
 	if (fuse_opt_parse(&args, &opts, hangfs_opt_spec, NULL) < 0)
 		return 1;
+	/* blocked before fuse_main starts its threads, so they inherit it */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	if (pthread_condattr_init(&ca) || pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
+	    pthread_cond_init(&hangfs_end.moved, &ca) || pthread_sigmask(SIG_BLOCK, &set, NULL) ||
+	    pthread_create(&th, NULL, hangfs_signals, &set)) {
+		fprintf(stderr, "hangfs: cannot set up SIGUSR1 and SIGUSR2\n");
+		goto out_free;
+	}
 	ret = fuse_main(args.argc, args.argv, &hangfs_ops, NULL);
+out_free:
 	fuse_opt_free_args(&args);
 	return ret;
 }
