@@ -122,6 +122,45 @@ static inline uint64_t ref_match(const uint8_t *d, size_t n, const uint8_t *pat,
 	return c;
 }
 
+/*
+ * The lines of d[0..size) holding pat (memmem), less those lost(ctx, owner,
+ * st, e) says a failed chunk took: the line is d[st..e), and owner the chunk
+ * of chunk bytes it belongs to, the one holding the '\n' before it (the
+ * first line: chunk 0), as the pump counts a grep chunk's lines. lost NULL:
+ * every line counts.
+ */
+typedef int (*ref_lost_fn)(const void *ctx, uint64_t owner, uint64_t st, uint64_t e);
+
+static inline uint64_t ref_grep_lines(const uint8_t *d, uint64_t size, uint32_t chunk,
+				      const char *pat, ref_lost_fn lost, const void *ctx)
+{
+	uint64_t count = 0;
+
+	for (uint64_t st = 0; st < size;) {
+		const uint8_t *nl = memchr(d + st, '\n', size - st);
+		uint64_t e = nl ? (uint64_t)(nl - d) : size;
+		uint64_t owner = st ? (st - 1) / chunk : 0;
+
+		if (!(lost && lost(ctx, owner, st, e)) && memmem(d + st, e - st, pat, strlen(pat)))
+			count++;
+		st = e + 1;
+	}
+	return count;
+}
+
+/* LC_ALL=C grep -c -a -e PAT PATH: GNU grep's count (pat and path hold no '\'') */
+static inline uint64_t ref_grep_c(const char *path, const char *pat)
+{
+	char cmd[4600], out[64];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "LC_ALL=C grep -c -a -e '%s' '%s'", pat, path);
+	p = popen(cmd, "r");
+	CHECK(p && fgets(out, sizeof(out), p), "%s", cmd);
+	pclose(p);
+	return strtoull(out, NULL, 10);
+}
+
 static inline int test_rm_one(const char *path, const struct stat *st, int flag,
 			      struct FTW *ftw)
 {

@@ -53,18 +53,6 @@ static char *make(const char *name, const char *text, size_t n)
 	return path;
 }
 
-static uint64_t grep_c(const char *path, const char *pat)
-{
-	char cmd[4600], out[64];
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "LC_ALL=C grep -c -a -e '%s' '%s'", pat, path);
-	p = popen(cmd, "r");
-	CHECK(p && fgets(out, sizeof(out), p), "%s", cmd);
-	pclose(p);
-	return strtoull(out, NULL, 10);
-}
-
 /* pat over path with lines=1 on p (spread: on the units u): no line, read three ways. */
 static void check_none(bool spread, const char *path, const char *pat, uint32_t chunk)
 {
@@ -75,7 +63,7 @@ static void check_none(bool spread, const char *path, const char *pat, uint32_t 
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	CHECK(fd >= 0, "open %s", path);
-	CHECK(grep_c(path, pat) == 0, "%s: grep selects lines of %s", pat, path);
+	CHECK(ref_grep_c(path, pat) == 0, "%s: grep selects lines of %s", pat, path);
 	tdfa_build(pat, true, &t);
 	struct pump_scan s = {
 	    .fd = fd,

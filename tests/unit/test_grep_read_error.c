@@ -107,35 +107,20 @@ static bool holds_eio(uint64_t from, uint64_t to, const uint64_t *eio, size_t ne
 	return false;
 }
 
-/* The reference of the header comment. */
-static uint64_t expect(const uint8_t *d, uint64_t size, uint32_t chunk, const uint64_t *eio,
-		       size_t neio, const char *pat)
+/* The faults at eio[0..n), for ref_grep_lines */
+struct eio_set {
+	const uint64_t *eio;
+	size_t n;
+	uint32_t chunk;
+};
+
+/* The reference of the header comment: lost, a line whose chunk or own bytes hold a fault */
+static int lost_eio(const void *ctx, uint64_t owner, uint64_t st, uint64_t e)
 {
-	uint64_t count = 0;
+	const struct eio_set *f = ctx;
 
-	for (uint64_t st = 0; st < size;) {
-		const uint8_t *nl = memchr(d + st, '\n', size - st);
-		uint64_t e = nl ? (uint64_t)(nl - d) : size;
-		uint64_t owner = st ? (st - 1) / chunk : 0;
-		bool owner_bad = holds_eio(owner * chunk, (owner + 1) * chunk - 1, eio, neio);
-		if (!owner_bad && !holds_eio(st, e, eio, neio) &&
-		    memmem(d + st, e - st, pat, strlen(pat)))
-			count++;
-		st = e + 1;
-	}
-	return count;
-}
-
-static uint64_t grep_c(const char *pat)
-{
-	char cmd[4600], out[64];
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "LC_ALL=C grep -c -a -e '%s' '%s/clean'", pat, mnt);
-	p = popen(cmd, "r");
-	CHECK(p && fgets(out, sizeof(out), p), "%s", cmd);
-	pclose(p);
-	return strtoull(out, NULL, 10);
+	return holds_eio(owner * f->chunk, (owner + 1) * f->chunk - 1, f->eio, f->n) ||
+	       holds_eio(st, e, f->eio, f->n);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -160,10 +145,12 @@ static void check_case(const char *name, uint64_t size, uint32_t chunk, const ui
 
 	mount_eiofs(size, eio, neio);
 	uint8_t *d = read_clean(size);
-	uint64_t want = expect(d, size, chunk, eio, neio, pat);
+	struct eio_set faults = {eio, neio, chunk};
+	uint64_t want = ref_grep_lines(d, size, chunk, pat, lost_eio, &faults);
+	snprintf(path, sizeof(path), "%s/clean", mnt);
 	if (!neio)
-		CHECK(want == grep_c(pat), "%s: the reference says %llu, grep -c %llu", name,
-		      (unsigned long long)want, (unsigned long long)grep_c(pat));
+		CHECK(want == ref_grep_c(path, pat), "%s: the reference says %llu, grep -c %llu",
+		      name, (unsigned long long)want, (unsigned long long)ref_grep_c(path, pat));
 	for (size_t i = 0; i < neio; i++) {
 		uint64_t k = eio[i] / chunk;
 		bool seen = false;
