@@ -285,24 +285,18 @@ for t in test_descriptor test_count test_fence_epoch test_publish_busy_slot test
 done
 
 echo "=== the daemon under AddressSanitizer/UBSan: listing jobs/ while submitting"
-asan_daemon() {
+# asan_bats FILTER FILE: FILE's tests that FILTER names, against the ASan daemon
+asan_bats() {
 	[ -x build-asan/fs/vyrefs ] || return 1
 	VYREFS=$PWD/build-asan/fs/vyrefs \
 		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=1 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 BATS_TEST_TIMEOUT=300 \
-		lim 600 bats --tap -f "item 2|item 9: blank" tests/bats/hardening.bats
+		lim 600 bats --tap -f "$1" "$2"
 }
-check asan_daemon_listing_while_submitting asan_daemon
+check asan_daemon_listing_while_submitting asan_bats "item 2|item 9: blank" tests/bats/hardening.bats
 # round 2: lines read while a job runs (a heap over-read), a threaded client,
 # lines ended by another process, and exit with parked readers (LeakSanitizer)
-asan_daemon2() {
-	[ -x build-asan/fs/vyrefs ] || return 1
-	VYREFS=$PWD/build-asan/fs/vyrefs \
-		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=1 \
-		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 BATS_TEST_TIMEOUT=300 \
-		lim 600 bats --tap -f "item 1:|item 20|item 11" tests/bats/hardening2.bats
-}
-check asan_daemon_hardening2 asan_daemon2
+check asan_daemon_hardening2 asan_bats "item 1:|item 20|item 11" tests/bats/hardening2.bats
 
 echo "=== soak: 4 clients (root and nobody) for 75 s against the ASan daemon"
 # tools/soak bounds itself (--seconds + --grace + 120 s); lim is the fallback
