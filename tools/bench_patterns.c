@@ -178,23 +178,7 @@ int main(int argc, char **argv)
 		const char *w = tok[(i * 7919) % m], *v = tok[(i * 104729 + 13) % m];
 		char buf[192];
 
-		switch (i % 4) {
-		case 0:
-			snprintf(buf, sizeof(buf), "(%s|%s) [a-z]{2,4}", w, v);
-			break;
-		case 1:
-			snprintf(buf, sizeof(buf), "%s[0-9]+%.3s", w, v);
-			break;
-		case 2:
-			snprintf(buf, sizeof(buf), "(%s|%s|%s%s)+ ", w, v, v, w);
-			break;
-		default:
-			snprintf(buf, sizeof(buf), "^[A-Z]%s: .*[0-9]{1,3}$", w);
-			break;
-		}
-		for (char *c = buf; *c; c++)
-			if (*c == '.')
-				*c = '_';
+		tokens_ere(buf, sizeof(buf), i, w, v, "^[A-Z]%s: .*[0-9]{1,3}$", w);
 		if (!(ere[i] = strdup(buf)))
 			return 1;
 	}

@@ -55,6 +55,28 @@ char *tokens_load(const char *cmd, size_t cap, size_t *len)
 	return data;
 }
 
+void tokens_ere(char *buf, size_t len, size_t i, const char *w, const char *v,
+		const char *last_fmt, const char *last_word)
+{
+	switch (i % 4) {
+	case 0:
+		snprintf(buf, len, "(%s|%s) [a-z]{2,4}", w, v);
+		break;
+	case 1:
+		snprintf(buf, len, "%s[0-9]+%.3s", w, v);
+		break;
+	case 2:
+		snprintf(buf, len, "(%s|%s|%s%s)+ ", w, v, v, w);
+		break;
+	default:
+		snprintf(buf, len, last_fmt, last_word);
+		break;
+	}
+	for (char *c = buf; *c; c++)
+		if (*c == '.')
+			*c = '_';
+}
+
 static int tokens_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

@@ -28,6 +28,16 @@ char *tokens_load(const char *cmd, size_t cap, size_t *len);
 /* The C headers of /usr/include and its subfolders, one level: tokens_load's command */
 #define TOKENS_HEADERS_CMD "cat /usr/include/*.h /usr/include/*/*.h 2>/dev/null"
 
+/*
+ * The i-th of a set of EREs whose alternatives differ in length, over the
+ * tokens w and v, into buf (len bytes): by i % 4, "(w|v) [a-z]{2,4}",
+ * "w[0-9]+" and v's first 3 bytes, "(w|v|vw)+ ", and
+ * last_fmt with last_word (the caller's fourth shape). A '.' of a token is
+ * made '_', so tokens stay literal.
+ */
+void tokens_ere(char *buf, size_t len, size_t i, const char *w, const char *v,
+		const char *last_fmt, const char *last_word);
+
 /* v[0..n) sorted by strcmp, each string once (the others freed); returns the new n */
 size_t tokens_dedup(char **v, size_t n);
 

@@ -430,24 +430,7 @@ int main(void)
 				   *v = words[(i * 104729 + 13) % nwd];
 			char buf[128];
 
-			switch (i % 4) {
-			case 0:
-				snprintf(buf, sizeof(buf), "(%s|%s) [a-z]{2,4}", w, v);
-				break;
-			case 1:
-				snprintf(buf, sizeof(buf), "%s[0-9]+%.3s", w, v);
-				break;
-			case 2:
-				snprintf(buf, sizeof(buf), "(%s|%s|%s%s)+ ", w, v, v, w);
-				break;
-			default:
-				snprintf(buf, sizeof(buf), "[A-Z]%s: [0-9]{1,3}", w + 1);
-				break;
-			}
-			for (char *c = buf; *c;
-			     c++) /* tokens hold '.' and '-': keep them literal */
-				if (*c == '.')
-					*c = '_';
+			tokens_ere(buf, sizeof(buf), i, w, v, "[A-Z]%s: [0-9]{1,3}", w + 1);
 			ere[i] = strdup(buf);
 			CHECK(ere[i], "strdup");
 		}
