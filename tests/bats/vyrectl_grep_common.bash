@@ -1,5 +1,6 @@
 # Shared by the vyrectl_grep_*.bats files that compare vyrectl grep with GNU
-# grep: the runner gnu_same (and both) and make_inputs, loaded after common.
+# grep: the runner gnu_same (and both), make_inputs, and the files' mount
+# (setup_file; common.bash's teardown_file unmounts it), loaded after common.
 
 
 VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
@@ -55,3 +56,15 @@ make_inputs() {
 	printf 'é\nÉ\nb\n\xff\xfe a\nnaïve café\nΣσς\n日本語\n—a\néa\nÀ la\n' >"$1/utf8.txt"
 }
 
+# mount_with_inputs: the file's mount, and make_inputs in IN_DIR (exported)
+mount_with_inputs() {
+	mount_vyrefs
+	IN_DIR="$BATS_FILE_TMPDIR/in"
+	make_inputs "$IN_DIR"
+	export IN_DIR
+}
+
+# a file that needs more than the mount and the inputs defines its own
+setup_file() {
+	mount_with_inputs
+}

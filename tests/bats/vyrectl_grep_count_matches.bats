@@ -8,9 +8,7 @@ load common
 load vyrectl_grep_common
 
 setup_file() {
-	mount_vyrefs
-	IN_DIR="$BATS_FILE_TMPDIR/in"
-	make_inputs "$IN_DIR"
+	mount_with_inputs
 	# random words of a small alphabet: matches overlap, repeat and touch
 	python3 -c '
 import random
@@ -20,10 +18,6 @@ with open("'"$IN_DIR"'/random.txt", "w") as f:
         f.write(" ".join("".join(r.choice("abc") for _ in range(r.randint(1, 6)))
                          for _ in range(r.randint(0, 12))) + "\n")'
 	export IN_DIR
-}
-
-teardown_file() {
-	unmount_vyrefs
 }
 
 setup() {

@@ -9,9 +9,7 @@ load common
 load vyrectl_grep_common
 
 setup_file() {
-	mount_vyrefs
-	IN_DIR="$BATS_FILE_TMPDIR/in"
-	make_inputs "$IN_DIR"
+	mount_with_inputs
 	# a tree whose every directory holds one file, so that grep's
 	# directory order and vyrectl's path order agree
 	TREE="$BATS_FILE_TMPDIR/tree"
@@ -21,10 +19,6 @@ setup_file() {
 	printf 'hello deep\nhello again\n' >"$TREE/sub/deeper/c.txt"
 	printf 'hello skipped\n' >"$TREE/skip.d/d.txt"
 	export IN_DIR TREE
-}
-
-teardown_file() {
-	unmount_vyrefs
 }
 
 setup() {

@@ -8,17 +8,6 @@
 load common
 load vyrectl_grep_common
 
-setup_file() {
-	mount_vyrefs
-	IN_DIR="$BATS_FILE_TMPDIR/in"
-	make_inputs "$IN_DIR"
-	export IN_DIR
-}
-
-teardown_file() {
-	unmount_vyrefs
-}
-
 setup() {
 	cd "$IN_DIR"
 }
