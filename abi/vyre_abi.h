@@ -54,7 +54,7 @@
 #define VYRE_W_STATUS      0
 #define VYRE_W_OPCODE      1
 #define VYRE_W_TENANT      2
-#define VYRE_W_PRIORITY    3
+#define VYRE_W_PRIORITY    3 /* unused by the kernel: VYRE_W_TEE's word */
 #define VYRE_W_ARG0        4 /* count: byte; match: pattern length; fence: batch */
 #define VYRE_W_ARG1        5 /* fence: slots in batch */
 #define VYRE_W_ARG2        6 /* ops with job data: the region's byte offset in the pool */
@@ -68,6 +68,17 @@
 #define VYRE_W_CLAIM       14 /* (seq & 0xffff) << 16 | next tile; claimed by CAS */
 #define VYRE_W_JOB_DATA_LEN 15 /* bytes of the job's data region (0: none) */
 #define VYRE_W_JOB_DATA    VYRE_W_ARG2
+/*
+ * The file cache (pump/cache.c, -o cache=SIZE). VYRE_W_TEE, 0 or a cache
+ * slot's byte offset / VYRE_TEE_UNIT + 1: each tile of a chunk that ran
+ * without a fault copies its bytes (the last tile the tail window too)
+ * into that cache slot, so the next scan of the file reads them from
+ * device memory. VYRE_DATA_CACHED in W_DATA_HI: the chunk's offset is in
+ * the cache buffer (pc.cache_addr), not the arena.
+ */
+#define VYRE_W_TEE         VYRE_W_PRIORITY
+#define VYRE_TEE_UNIT      4096
+#define VYRE_DATA_CACHED   VYRE_U(0x80000000)
 
 #define VYRE_NO_BATCH      VYRE_U(0xFFFFFFFF)
 
@@ -310,6 +321,7 @@ struct vyre_push {
 	uint32_t heartbeat_every;
 	uint32_t max_iters; /* loop passes one workgroup makes: the spin limit */
 	uint32_t cpu_layout; /* lanes take contiguous runs (a CPU device), not strided */
+	uint64_t cache_addr; /* buffer device address of the file cache, 0: none */
 };
 #endif
 

@@ -244,6 +244,41 @@ void fs_ctl_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t size
 	fs_reply_slice(req, h, size, off);
 	pthread_mutex_unlock(&h->lock);
 }
+/* "drop-cache", blanks around it allowed: not a descriptor. */
+static bool fs_ctl_is_drop_cache(const char *line, size_t len)
+{
+	static const char word[] = "drop-cache";
+	size_t a = 0;
+
+	while (a < len && (line[a] == ' ' || line[a] == '\t'))
+		a++;
+	while (len > a && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
+		len--;
+	return len - a == sizeof(word) - 1 && !memcmp(line + a, word, sizeof(word) - 1);
+}
+
+/*
+ * drop-cache: every unit's file cache forgets what it holds. Root's: what
+ * another user scanned is in it, and its hit rate is everyone's.
+ */
+static int fs_ctl_drop_cache(struct fs *fs, const struct fs_caller *who, struct fs_handle *h)
+{
+	int ret;
+
+	if (who->uid != 0) {
+		fs_buf_printf(&h->buf, "error: drop-cache is root's (the cache holds every "
+			      "user's files)\n");
+		return -EPERM;
+	}
+	ret = pump_units_cache_drop(fs->units);
+	if (ret) {
+		fs_buf_printf(&h->buf, "error: drop-cache: a unit did not answer within 5 s\n");
+		return ret;
+	}
+	fs_buf_printf(&h->buf, "dropped\n");
+	return 0;
+}
+
 /* Submits one line; its id or the error goes into the answer. */
 static int fs_ctl_line(struct fs *fs, struct fs_caller *who, struct fs_handle *h,
 		       const char *line, size_t len)
@@ -253,6 +288,8 @@ static int fs_ctl_line(struct fs *fs, struct fs_caller *who, struct fs_handle *h
 	uint64_t id;
 	int ret;
 
+	if (fs_ctl_is_drop_cache(line, len))
+		return fs_ctl_drop_cache(fs, who, h);
 	ret = fs_submit_line(fs, who, line, len, &id, &waitj, err, sizeof(err));
 	if (ret) {
 		fs_buf_printf(&h->buf, "error: %s\n", err[0] ? err : strerror(-ret));

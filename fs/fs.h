@@ -40,6 +40,7 @@ struct fs_opts {
 	unsigned fuse_sources; /* 1: files on FUSE mounts may be scanned (resolve.c) */
 	unsigned gpu_timeout; /* ms; 0: the pump's default */
 	char *chunk;
+	char *cache; /* cache=SIZE|auto: the file cache's device memory per unit (pump/cache.c) */
 	char *device;
 	char *kernel;
 	int direct;

@@ -33,6 +33,7 @@ struct fs *fs_global;
 static const struct fuse_opt fs_opt_spec[] = {
 	OPT("slots=%s", slots_s),
 	OPT("chunk=%s", chunk),
+	OPT("cache=%s", cache),
 	OPT("device=%s", device),
 	OPT("kernel=%s", kernel),
 	OPT("direct=%s", direct_s),
@@ -61,6 +62,10 @@ static void usage(const char *prog)
 	       "vyrefs options:\n"
 	       "  -o slots=N          ring slots (default 32)\n"
 	       "  -o chunk=SIZE       bytes per slot, power of two 4K-64M (default 4M)\n"
+	       "  -o cache=SIZE|auto  keep chunks of scanned files in device memory, SIZE\n"
+	       "                      per unit (e.g. 64G); a later scan of an unchanged file\n"
+	       "                      reads them there (default off; auto: half the GPU's\n"
+	       "                      memory)\n"
 	       "  -o device=LIST      Vulkan devices, one unit each: entries separated by\n"
 	       "                      ':', each an index or part of a name (vulkaninfo\n"
 	       "                      --summary); all: every GPU (default: a GPU, else\n"
@@ -151,7 +156,7 @@ static void fs_opts_free(struct fs_opts *o)
 {
 	char **strs[] = {&o->slots_s, &o->direct_s, &o->async_s, &o->jobs_cap_s, &o->jobs_active_s,
 			 &o->files_max_s, &o->gpu_timeout_s, &o->fuse_sources_s, &o->priority_group,
-			 &o->chunk, &o->device, &o->kernel, &o->log};
+			 &o->chunk, &o->cache, &o->device, &o->kernel, &o->log};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 		free(*strs[i]);
@@ -188,6 +193,14 @@ static int pump_config_from(struct fs *fs, struct pump_config *pc)
 				fs->opts.kernel);
 			return -EINVAL;
 		}
+	}
+	if (fs->opts.cache && !strcmp(fs->opts.cache, "auto")) {
+		pc->cache_bytes = PUMP_CACHE_AUTO;
+	} else if (fs->opts.cache && (desc_parse_size(fs->opts.cache, &pc->cache_bytes) ||
+				      (pc->cache_bytes && pc->cache_bytes < (1u << 20)))) {
+		fprintf(stderr, "vyrefs: cache=%s: a size of 1M or more (e.g. cache=64G), 0 (off) "
+			"or auto\n", fs->opts.cache);
+		return -EINVAL;
 	}
 	if (fs->opts.chunk && parse_chunk(fs->opts.chunk, &pc->chunk)) {
 		fprintf(stderr, "vyrefs: chunk=%s: must be a power of two between 4K and 64M\n",

@@ -196,6 +196,7 @@ static int job_status_kv(struct fs_job *j, struct kv_out *b)
 	kvu(b, "chunks_done", in.chunks_done);
 	kvu(b, "chunks_failed", in.chunks_failed);
 	kvu(b, "bytes_done", in.bytes_done);
+	kvu(b, "cached_bytes", in.cached_bytes); /* of bytes_done, read from the file cache */
 	kvu(b, "many", stage == FS_STAGE_STARTED && j->kind->many);
 	kvu(b, "files", c.files);
 	kvu(b, "files_done", c.files_done);
@@ -341,6 +342,12 @@ static int status_kv(struct fs *fs, struct kv_out *b)
 	kvu(b, "chunks_done", in.chunks_done);
 	kvu(b, "chunks_failed", in.chunks_failed);
 	kvu(b, "bytes_scanned", in.bytes_scanned);
+	/* the file cache (-o cache=); a reader other than root: its own hits and misses */
+	kvu(b, "cache_capacity", in.cache_capacity);
+	kvu(b, "cache_bytes", in.cache_bytes);
+	kvu(b, "cache_hits", in.cache_hits);
+	kvu(b, "cache_misses", in.cache_misses);
+	kvu(b, "cache_evictions", in.cache_evictions);
 	kvu(b, "launches", in.launches);
 	kvu(b, "gpu_dead", in.dead); /* the watchdog gave the GPU up: remount */
 	kv(b, "source", fs->source ? fs->source : "vyrefs"); /* mount's SOURCE label */
@@ -418,6 +425,31 @@ static int render_metrics_fmt(struct fs *fs, struct fs_buf *b, bool om)
 	if (!ret)
 		ret = fs_buf_printf(b, "vyrefs_bytes_total %llu\n",
 				    (unsigned long long)in.bytes_scanned);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_cache_bytes", "gauge", "bytes",
+				       "File bytes the file cache holds in device memory, all "
+				       "units (cache=; 0 for a reader other than root).");
+	if (!ret)
+		ret = fs_buf_printf(b, "vyrefs_cache_bytes %llu\n",
+				    (unsigned long long)in.cache_bytes);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_cache_chunks", "counter", NULL,
+				       "Chunks of jobs that may use the file cache: read from it "
+				       "(hit) or from the file (miss); a reader other than root "
+				       "sees its own.");
+	if (!ret)
+		ret = fs_buf_printf(b,
+				    "vyrefs_cache_chunks_total{result=\"hit\"} %llu\n"
+				    "vyrefs_cache_chunks_total{result=\"miss\"} %llu\n",
+				    (unsigned long long)in.cache_hits,
+				    (unsigned long long)in.cache_misses);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_cache_evictions", "counter", NULL,
+				       "Cached chunks evicted for room, all units (0 for a "
+				       "reader other than root).");
+	if (!ret)
+		ret = fs_buf_printf(b, "vyrefs_cache_evictions_total %llu\n",
+				    (unsigned long long)in.cache_evictions);
 	if (!ret)
 		ret = fs_metric_family(b, om, "vyrefs_kernel_launches", "counter", NULL,
 				       "Megakernel dispatches, all units.");

@@ -53,9 +53,15 @@ static struct pump_job **pump_fairest_submitted(struct pump *p)
 int pump_take_submitted(struct pump *p)
 {
 	struct pump_job *j;
+	uint64_t drop;
 	int n = 0;
 
 	pthread_mutex_lock(&p->lock);
+	/*
+	 * drop-cache before the jobs queued behind it are taken: a job
+	 * submitted after the drop was asked never reads what it dropped.
+	 */
+	drop = p->cache_drop_req;
 	while (p->submitted && p->nbatch_free) {
 		struct pump_job **pp = pump_fairest_submitted(p);
 		j = *pp;
@@ -76,9 +82,19 @@ int pump_take_submitted(struct pump *p)
 			atomic_store(&j->cancel, true);
 	pthread_mutex_unlock(&p->lock);
 
+	if (drop != p->cache_drop_done) {
+		if (p->cache)
+			cache_drop_all(p->cache);
+		pthread_mutex_lock(&p->lock);
+		p->cache_drop_done = drop;
+		pthread_cond_broadcast(&p->cond); /* pump_cache_drop waits on it */
+		pthread_mutex_unlock(&p->lock);
+	}
 	for (j = p->active; j && n; j = j->next, n--) {
 		j->reads_block = j->fd >= 0 && uring_reads_block(j->fd);
 		ring_mask_tenant(p->ring, j->batch, false);
+		if (j->cached) /* chunks of another identity of its file go */
+			cache_job_start(p->cache, &j->cache_id);
 	}
 	return n;
 }
@@ -335,6 +351,8 @@ static void pump_tally_job(struct pump *p, const struct pump_job *j)
 		t->chunks_done += j->chunks_done;
 		t->chunks_failed += j->chunks_failed;
 		t->bytes += j->bytes_done;
+		t->cache_hits += j->cache_hits;
+		t->cache_misses += j->cache_misses;
 		t->op_exec[j->op->opclass] += j->published_total;
 		t->op_exec[VYRE_OPCLASS_FENCE] += j->fence_published;
 	}

@@ -478,7 +478,20 @@ static uint32_t gpu_pick_type(const struct gpu *g, uint32_t bits, enum gpu_place
 	for (uint32_t i = 0; i < g->mem.memoryTypeCount; i++) {
 		VkMemoryPropertyFlags f = g->mem.memoryTypes[i].propertyFlags;
 		int score;
-		if (!(bits & (1u << i)) || (f & hv) != hv)
+		if (!(bits & (1u << i)))
+			continue;
+		if (place == GPU_PLACE_DEVICE) {
+			/* VRAM the host does not map first: the BAR heap stays for the ring */
+			if (!(f & dl))
+				continue;
+			score = (f & hv) ? 1 : 2;
+			if (score > best_score) {
+				best_score = score;
+				best = i;
+			}
+			continue;
+		}
+		if ((f & hv) != hv)
 			continue;
 		switch (place) {
 		case GPU_PLACE_SYSMEM:
@@ -514,8 +527,9 @@ static int gpu_buf_bind(struct gpu *g, struct gpu_buf *b, const void *import_nex
 	vkGetBufferMemoryRequirements(g->dev, b->buf, &req);
 	b->type = gpu_pick_type(g, req.memoryTypeBits & type_bits, place);
 	if (b->type == UINT32_MAX) {
-		vlog_err("vulkan: %s has no host-visible memory type for a %s buffer", g->name,
-			 place == GPU_PLACE_BAR ? "BAR" : "shared");
+		vlog_err("vulkan: %s has no %s memory type for a %s buffer", g->name,
+			 place == GPU_PLACE_DEVICE ? "device-local" : "host-visible",
+			 place == GPU_PLACE_BAR ? "BAR" : place == GPU_PLACE_DEVICE ? "device" : "shared");
 		return -ENOTSUP;
 	}
 	VkMemoryAllocateFlagsInfo flags = {
@@ -556,6 +570,8 @@ int gpu_buf_alloc(struct gpu *g, VkDeviceSize size, enum gpu_place place, struct
 	ret = gpu_buf_bind(g, b, NULL, place, UINT32_MAX);
 	if (ret)
 		goto out_free;
+	if (place == GPU_PLACE_DEVICE)
+		return 0; /* never mapped: no host pointer, nothing to clear */
 	VK(vkMapMemory(g->dev, b->mem, 0, VK_WHOLE_SIZE, 0, &b->map), out_free);
 	memset(b->map, 0, size);
 	return 0;

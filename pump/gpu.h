@@ -40,6 +40,7 @@ enum gpu_place {
 	GPU_PLACE_SYSMEM, /* HOST_VISIBLE|HOST_COHERENT, not device-local if possible */
 	GPU_PLACE_BAR,    /* DEVICE_LOCAL|HOST_VISIBLE|HOST_COHERENT */
 	GPU_PLACE_NEAR,   /* BAR if there is one, else sysmem */
+	GPU_PLACE_DEVICE, /* DEVICE_LOCAL, not mapped: only the GPU touches it (the file cache) */
 };
 
 struct gpu_buf {

@@ -152,14 +152,19 @@ static int gpu_kernel_record(struct gpu *g, const void *push, uint32_t push_size
 		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
 	};
 	VK(vkBeginCommandBuffer(k->cmd, &bi), out);
-	/* Host writes before the submit are visible to the shader (ring words). */
+	/*
+	 * Host writes before the submit are visible to the shader (ring
+	 * words), and so are the previous launches' shader writes: the file
+	 * cache's slots, written by one launch's tiles (VYRE_W_TEE) and read
+	 * plainly by a later launch's.
+	 */
 	VkMemoryBarrier mb = {
 		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-		.srcAccessMask = VK_ACCESS_HOST_WRITE_BIT,
+		.srcAccessMask = VK_ACCESS_HOST_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT,
 		.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
 				 VK_ACCESS_INDIRECT_COMMAND_READ_BIT,
 	};
-	vkCmdPipelineBarrier(k->cmd, VK_PIPELINE_STAGE_HOST_BIT,
+	vkCmdPipelineBarrier(k->cmd, VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
 			     VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT |
 				     VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT,
 			     0, 1, &mb, 0, NULL, 0, NULL);

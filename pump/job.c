@@ -116,9 +116,13 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 		*out = j;
 		return 0;
 	}
+	/* the identity before the size: a file that changes between the two is not cached */
+	j->cached = p->cache && cache_ident_of(j->fd, &j->cache_id) == 0;
 	ret = job_file_size(j->fd, &size);
 	if (ret)
 		goto out_free;
+	if (j->cached && j->cache_id.size != size)
+		j->cached = false;
 	if (j->direct) {
 		ret = job_set_direct(j->fd);
 		if (ret)
@@ -190,6 +194,7 @@ static void unit_job_info(struct pump_job *j, struct pump_job_info *info)
 		.fence_done_us =
 			j->t_fence_done_ns ? (j->t_fence_done_ns - j->t_submit_ns) / 1000 : 0,
 		.newlines = j->fold_nl,
+		.cached_bytes = j->cached_bytes,
 	};
 	pthread_mutex_unlock(&p->lock);
 }

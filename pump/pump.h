@@ -114,7 +114,11 @@ struct pump_config {
 	 * declared dead (pump_dead); 0: PUMP_GPU_TIMEOUT_DEFAULT */
 	uint32_t gpu_timeout;
 	uint32_t unit; /* its index among the units (units.c), for logs and fault injection */
+	/* the file cache's bytes of device memory (cache.c); 0: off;
+	 * PUMP_CACHE_AUTO: a share of the device's memory */
+	uint64_t cache_bytes;
 };
+#define PUMP_CACHE_AUTO UINT64_MAX
 
 /* ARCHITECTURE.md "When the GPU stops answering": what counts as progress */
 #define PUMP_GPU_TIMEOUT_DEFAULT 10000u
@@ -260,6 +264,7 @@ struct pump_job_info {
 	 * published, its fence harvested (0 while not reached) */
 	uint64_t taken_us, read_us, published_us, harvested_us, fence_us, fence_done_us;
 	uint64_t newlines; /* grep: '\n' in the chunks folded so far (a spread job numbers lines by it) */
+	uint64_t cached_bytes; /* bytes of its chunks read from the file cache, not the file */
 };
 
 void pump_job_info(struct pump_job *j, struct pump_job_info *info);
@@ -319,6 +324,12 @@ struct pump_info {
 	uint64_t op_exec[VYRE_OPCLASSES]; /* per VYRE_OPCLASS_* */
 	uint64_t launches;
 	bool dead; /* pump_dead */
+	/* the file cache (-o cache=): bytes of file data held, chunks read from
+	 * it and from disk by jobs that may use it, entries evicted for room;
+	 * a viewer other than root (pump_info_viewer) sees its own hits and
+	 * misses and 0 for the others (their change tells what others scan) */
+	uint64_t cache_bytes, cache_hits, cache_misses, cache_evictions;
+	uint64_t cache_capacity; /* bytes of device memory it has, 0: off */
 };
 void pump_info(struct pump *p, struct pump_info *info);
 /*
@@ -334,5 +345,11 @@ void pump_info_viewer(int64_t owner);
  * every unit either way).
  */
 void pump_units_info(struct pump_units *u, struct pump_info *info, struct pump_info *each);
+/*
+ * drop-cache: every unit's file cache forgets what it holds (a chunk a
+ * slot reads now goes when the slot is done). Waits until each pump
+ * thread has done it (at most 5 s each). 0, or -ETIMEDOUT.
+ */
+int pump_units_cache_drop(struct pump_units *u);
 
 #endif

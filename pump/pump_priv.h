@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "cache.h"
 #include "gpu.h"
 #include "pump.h"
 #include "ring.h"
@@ -32,6 +33,7 @@
 struct pump_tally {
 	uint32_t owner;
 	uint64_t chunks_done, chunks_failed, bytes;
+	uint64_t cache_hits, cache_misses; /* its jobs' chunks from the file cache, and not */
 	/* the slots its jobs published, by op class: the GPU's op_exec counts
 	 * every owner's, a chunk count of another's file (4 KiB chunks) */
 	uint64_t op_exec[VYRE_OPCLASSES];
@@ -109,6 +111,11 @@ struct pump_slot {
 	 * failed and the job went on; the slot is freed when the read returns,
 	 * and counts against its owner until then */
 	bool abandoned;
+	/* the file cache (cache.c), each an entry's index + 1, 0: none. A
+	 * chunk read from the cache instead of the file (pinned until the
+	 * slot is freed); a cache slot the GPU copies the chunk into
+	 * (committed at the slot's first harvest) */
+	uint32_t cache_read, cache_fill;
 };
 
 /*
@@ -182,6 +189,13 @@ struct pump_job {
 	uint32_t *pack_redo;
 	uint32_t npack_redo;
 
+	/* The file cache (cache.c): the file's identity at submit; cached
+	 * when the unit has a cache and the identity proves a change (set at
+	 * submit, read-only after). Hits and misses: pump thread. */
+	struct cache_ident cache_id;
+	bool cached;
+	uint64_t cache_hits, cache_misses;
+
 	/* Pump thread only. */
 	bool reads_block;  /* its file has no non-blocking reads (FUSE): every read via io-wq */
 	uint64_t end;      /* file offset the chunks stop at; shrinks at EOF */
@@ -214,6 +228,7 @@ struct pump_job {
 	atomic_bool cancel;
 	uint64_t length;
 	uint64_t chunks, chunks_done, chunks_failed, bytes_done;
+	uint64_t cached_bytes; /* of its chunks' bytes, those read from the file cache */
 	uint64_t result;
 	uint64_t hist[VYRE_HIST_BINS];
 	struct pump_chunk_error *errors;
@@ -230,6 +245,7 @@ struct pump {
 	struct pump_config cfg;
 	struct gpu *gpu;
 	struct arena arena;
+	struct cache *cache; /* -o cache=: NULL when off */
 	struct ring *ring;
 	struct io_uring uring;
 	bool uring_ready;
@@ -289,7 +305,20 @@ struct pump {
 	uint32_t op_seen[VYRE_OPCLASSES]; /* the GPU value last added */
 	uint64_t t_ops_counted_ns;
 	uint64_t t_start_ns;
+	/* drop-cache (pump_cache_drop): asked, and done by the pump thread */
+	uint64_t cache_drop_req, cache_drop_done;
 };
+
+/*
+ * Where a slot's chunk is for the GPU (ring_work.data_off): its arena
+ * region, or the cache slot it is read from.
+ */
+static inline uint64_t pump_slot_data(const struct pump *p, uint32_t slot)
+{
+	uint32_t c = p->slots[slot].cache_read;
+
+	return c ? RING_DATA_CACHED | cache_offset(p->cache, c - 1) : arena_offset(&p->arena, slot);
+}
 
 static inline uint64_t pump_now_ns(void)
 {
@@ -356,6 +385,7 @@ static inline uint32_t uring_tag_file_plus_one(uint64_t tag)
 /* unit.c: the queue fs/ submits into, and the thread's wakeup */
 int pump_queue(struct pump *p, struct pump_job *j);
 void pump_kick(struct pump *p);
+int pump_cache_drop(struct pump *p);
 
 /* watchdog.c */
 int watchdog_init(struct pump *p);

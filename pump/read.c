@@ -50,6 +50,39 @@ static bool pump_read_inline(struct pump *p, uint32_t slot)
 	return true;
 }
 
+static void pump_publish_chunk(struct pump *p, uint32_t slot);
+
+/*
+ * The chunk in the file cache (cache.c): the slot reads the cache slot
+ * instead of the file, as if a read had returned what the file holds now.
+ * The file's identity is unchanged since the entry's bytes were read
+ * (the entry is its identity's), so they are its bytes, and its size is
+ * what it was: need, the bytes a read would give, is exact. True if hit.
+ */
+static bool pump_cache_hit(struct pump *p, uint32_t slot, uint64_t want)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	uint64_t left = j->cache_id.size > s->file_off ? j->cache_id.size - s->file_off : 0;
+	uint64_t need = want < left ? want : left;
+	uint32_t i;
+
+	if (!need)
+		return false;
+	i = cache_lookup(p->cache, &j->cache_id, s->file_off, need);
+	if (i == CACHE_NONE)
+		return false;
+	s->cache_read = i + 1;
+	s->got = (uint32_t)need;
+	if (!j->t_read_ns) {
+		pthread_mutex_lock(&p->lock);
+		j->t_read_ns = pump_now_ns();
+		pthread_mutex_unlock(&p->lock);
+	}
+	pump_publish_chunk(p, slot);
+	return true;
+}
+
 /* Starts reading the job's next chunk into a free slot. */
 int pump_admit_chunk(struct pump *p, struct pump_job *j)
 {
@@ -68,6 +101,7 @@ int pump_admit_chunk(struct pump *p, struct pump_job *j)
 	s->file_off = j->next_off;
 	left = j->scan_end - j->next_off;
 	s->want = (uint32_t)(left < (uint64_t)j->chunk + j->tail ? left : j->chunk + j->tail);
+	uint64_t want = s->want;
 	if (j->direct) /* O_DIRECT reads whole pages; the region has room */
 		s->want = (s->want + 4095u) & ~4095u;
 	j->next_off += j->chunk;
@@ -75,6 +109,8 @@ int pump_admit_chunk(struct pump *p, struct pump_job *j)
 	pthread_mutex_lock(&p->lock);
 	p->slots_reading++;
 	pthread_mutex_unlock(&p->lock);
+	if (j->cached && pump_cache_hit(p, (uint32_t)slot, want))
+		return 0;
 	if (pump_read_inline(p, (uint32_t)slot))
 		return 0;
 	int ret = uring_read(p, (uint32_t)slot);
@@ -83,6 +119,27 @@ int pump_admit_chunk(struct pump *p, struct pump_job *j)
 		pump_chunk_read_failed(p, (uint32_t)slot, -ret);
 	}
 	return ret;
+}
+
+/*
+ * A chunk read from the file by a job that may use the cache: the GPU
+ * copies it into a cache slot as it scans it (VYRE_W_TEE), committed at
+ * harvest (pump_cache_fill_done). Without room the chunk is only scanned.
+ */
+static void pump_cache_fill(struct pump *p, uint32_t slot, struct ring_work *w)
+{
+	struct pump_slot *s = &p->slots[slot];
+	struct pump_job *j = s->job;
+	uint32_t i;
+
+	j->cache_misses++;
+	atomic_fetch_add_explicit(&p->cache->misses, 1, memory_order_relaxed);
+	i = cache_reserve(p->cache, &j->cache_id, s->file_off, w->data_len + w->tail_len,
+			  w->data_len);
+	if (i == CACHE_NONE)
+		return;
+	s->cache_fill = i + 1;
+	w->tee = (uint32_t)(cache_offset(p->cache, i) / VYRE_TEE_UNIT) + 1;
 }
 
 static void pump_publish_chunk(struct pump *p, uint32_t slot)
@@ -102,13 +159,15 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 		.tenant = j->batch,
 		.arg2 = j->data_off,
 		.jd_len = j->data_len,
-		.data_off = arena_offset(&p->arena, slot),
+		.data_off = pump_slot_data(p, slot),
 		.data_len = s->data_len,
 		.tail_len = avail - s->data_len,
 		.batch = j->batch,
 	};
 	if (w.tail_len > j->tail)
 		w.tail_len = j->tail;
+	if (j->cached && !s->cache_read)
+		pump_cache_fill(p, slot, &w);
 	ret = pump_publish_read(p, j, slot, &w);
 	if (ret) {
 		/* -EBUSY cannot happen (the slot was ours since admission); -ENOMEM can;
@@ -125,6 +184,13 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 	s->state = PSLOT_PUBLISHED;
 	j->published++;
 	j->published_total++;
+	if (s->cache_read) {
+		j->cache_hits++;
+		atomic_fetch_add_explicit(&p->cache->hits, 1, memory_order_relaxed);
+		pthread_mutex_lock(&p->lock);
+		j->cached_bytes += s->data_len;
+		pthread_mutex_unlock(&p->lock);
+	}
 }
 
 int pump_op_read(struct pump *p, uint32_t slot, uint64_t off, uint32_t want)

@@ -115,6 +115,12 @@ static int ring_buffers(struct ring *r)
 int ring_create(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t arena_addr,
 		struct ring **out)
 {
+	return ring_create_cached(g, nslots, mode, arena_addr, 0, out);
+}
+
+int ring_create_cached(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t arena_addr,
+		       uint64_t cache_addr, struct ring **out)
+{
 	struct ring *r;
 	int ret;
 
@@ -142,6 +148,7 @@ int ring_create(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t ar
 		.nslots = nslots,
 		.mode = mode,
 		.cpu_layout = g->is_cpu,
+		.cache_addr = cache_addr,
 	};
 	if (mode == RING_PERSISTENT) {
 		/* Loops until stop or idle; the pass limit is the last safety. */
@@ -251,7 +258,7 @@ int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
 	}
 	wr(r->slots, b + VYRE_W_OPCODE, w->opcode);
 	wr(r->slots, b + VYRE_W_TENANT, w->tenant);
-	wr(r->slots, b + VYRE_W_PRIORITY, 0);
+	wr(r->slots, b + VYRE_W_TEE, w->tee);
 	wr(r->slots, b + VYRE_W_ARG0, w->arg0);
 	wr(r->slots, b + VYRE_W_ARG1, w->arg1);
 	wr(r->slots, b + VYRE_W_ARG2, w->arg2);

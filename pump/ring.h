@@ -23,14 +23,18 @@ struct ring_work {
 	uint32_t opcode;
 	uint32_t tenant;   /* GPU tenant id: bit in the mask table */
 	uint32_t arg0, arg1, arg2; /* arg2: the job data region's offset, if any */
-	uint64_t data_off; /* chunk's offset in the arena */
+	uint64_t data_off; /* chunk's offset in the arena, or RING_DATA_CACHED | its offset in the cache */
 	uint32_t data_len;
 	uint32_t tail_len;
 	uint32_t batch;    /* VYRE_NO_BATCH or the fence batch it counts toward */
 	uint32_t jd_len;   /* bytes of the job data region at arg2 (0: none) */
 	uint32_t tile_shift; /* log2 of tile bytes; 0: the op row's choice */
 	uint32_t packed;     /* a packed slot of this many files (tail_len: its table) */
+	uint32_t tee;        /* VYRE_W_TEE: 0, or the cache slot to copy the chunk into */
 };
+
+/* data_off's bit for VYRE_DATA_CACHED (the high bit of W_DATA_HI) */
+#define RING_DATA_CACHED ((uint64_t)VYRE_DATA_CACHED << 32)
 
 struct ring_done {
 	uint32_t slot;
@@ -80,6 +84,9 @@ struct ring;
  */
 int ring_create(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t arena_addr,
 		struct ring **out);
+/* As ring_create, the kernel also reaching the file cache at cache_addr (0: none). */
+int ring_create_cached(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t arena_addr,
+		       uint64_t cache_addr, struct ring **out);
 /* 0, or -ETIMEDOUT: the kernel was hung and its objects were left (ring.c). */
 int ring_destroy(struct ring **r);
 

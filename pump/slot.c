@@ -22,6 +22,10 @@ void pump_slot_free(struct pump *p, uint32_t slot)
 	/* the kernel still reads into its region: freed when that read returns */
 	if (s->abandoned)
 		return;
+	if (s->cache_read)
+		cache_unpin(p->cache, s->cache_read - 1);
+	if (s->cache_fill) /* never published, or never harvested: nothing proven */
+		cache_commit(p->cache, s->cache_fill - 1, -ECANCELED);
 	if (s->po) {
 		s->po->slots--;
 		pump_owner_drop(p, s->po);
@@ -157,11 +161,32 @@ int pump_slot_publish(struct pump *p, uint32_t slot, const struct ring_work *w)
 	return 0;
 }
 
+/*
+ * A slot that copied its chunk into a cache slot is harvested: the copy is
+ * complete (every tile's copies came before its tile count, the done word
+ * after all of them: megakernel.comp's tee_tile), and the entry is the
+ * file's if the file is still what the job opened (cache.c says why that
+ * proves its bytes). Only at the first harvest: grep's reruns of a kept
+ * slot copy nothing.
+ */
+static void pump_cache_fill_done(struct pump *p, struct pump_slot *s, const struct ring_done *d)
+{
+	int how = d->status != VYRE_SLOT_DONE                   ? -EIO
+		  : cache_ident_same(s->job->fd, &s->job->cache_id) ? 0
+								    : -ESTALE;
+
+	cache_commit(p->cache, s->cache_fill - 1, how);
+	s->cache_fill = 0;
+}
+
 void pump_harvest_one(void *ctx, const struct ring_done *d)
 {
 	struct pump *p = ctx;
 	struct pump_slot *s = &p->slots[d->slot];
 	struct pump_job *j = s->job;
+
+	if (s->cache_fill)
+		pump_cache_fill_done(p, s, d);
 
 	if (s->kind != PSLOT_FENCE && j->op->harvest) {
 		pthread_mutex_lock(&p->lock);

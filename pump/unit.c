@@ -213,6 +213,43 @@ static int pump_pick_mode(struct pump *p)
 	return 0;
 }
 
+/*
+ * The file cache, sized by cache=: its slots are arena regions (a chunk
+ * and its tail window). auto: half the device's largest device-local
+ * heap; on a CPU device (lavapipe: that heap is the host's memory) an
+ * eighth of it, at most 1 GiB.
+ */
+static int pump_cache_open(struct pump *p)
+{
+	uint64_t bytes = p->cfg.cache_bytes, heap = 0;
+	int ret;
+
+	if (!bytes)
+		return 0;
+	if (bytes == PUMP_CACHE_AUTO) {
+		for (uint32_t i = 0; i < p->gpu->mem.memoryHeapCount; i++)
+			if ((p->gpu->mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) &&
+			    p->gpu->mem.memoryHeaps[i].size > heap)
+				heap = p->gpu->mem.memoryHeaps[i].size;
+		bytes = p->gpu->is_cpu ? heap / 8 : heap / 2;
+		if (p->gpu->is_cpu && bytes > (1ull << 30))
+			bytes = 1ull << 30;
+	}
+	if (bytes < p->arena.region) {
+		vlog_err("pump: cache=%llu holds not one chunk of %llu bytes and its tail window "
+			 "(try cache=%lluM or more)",
+			 (unsigned long long)bytes, (unsigned long long)p->arena.region,
+			 (unsigned long long)((p->arena.region >> 20) + 1));
+		return -EINVAL;
+	}
+	ret = cache_create(p->gpu, bytes, p->arena.region, &p->cache);
+	if (!ret)
+		vlog_info("pump: file cache of %llu MiB, %u chunks",
+			  (unsigned long long)(((uint64_t)p->cache->nslots * p->arena.region) >> 20),
+			  p->cache->nslots);
+	return ret;
+}
+
 int pump_create(const struct pump_config *cfg, struct pump **out)
 {
 	struct pump *p = calloc(1, sizeof(*p));
@@ -250,7 +287,11 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 	ret = arena_create(p->gpu, cfg->slots, cfg->chunk, p->mode == RING_PERSISTENT, &p->arena);
 	if (ret)
 		goto out_destroy;
-	ret = ring_create(p->gpu, cfg->slots, p->mode, p->arena.buf.addr, &p->ring);
+	ret = pump_cache_open(p);
+	if (ret)
+		goto out_destroy;
+	ret = ring_create_cached(p->gpu, cfg->slots, p->mode, p->arena.buf.addr,
+				 p->cache ? p->cache->buf.addr : 0, &p->ring);
 	if (ret)
 		goto out_destroy;
 	ret = uring_open(p);
@@ -344,6 +385,7 @@ void pump_destroy(struct pump **pp)
 		/* the hung kernel may still read the arena; the process is ending */
 		vlog_err("pump: leaving the arena and the device of a hung GPU");
 	} else if (p->gpu) {
+		cache_destroy(p->gpu, &p->cache);
 		arena_destroy(p->gpu, &p->arena);
 		gpu_close(&p->gpu);
 	}
@@ -391,6 +433,27 @@ void pump_kick(struct pump *p)
 	pump_wake(p);
 }
 
+/* drop-cache on this unit: pump_take_submitted does it on the pump thread. */
+int pump_cache_drop(struct pump *p)
+{
+	struct timespec until;
+	uint64_t want;
+	int ret = 0;
+
+	if (!p->cache)
+		return 0;
+	job_deadline(&until, 5000);
+	pthread_mutex_lock(&p->lock);
+	want = ++p->cache_drop_req;
+	pthread_mutex_unlock(&p->lock);
+	pump_wake(p);
+	pthread_mutex_lock(&p->lock);
+	while (p->cache_drop_done < want && !p->stopping && !ret)
+		ret = -pthread_cond_timedwait(&p->cond, &p->lock, &until);
+	pthread_mutex_unlock(&p->lock);
+	return ret == -ETIMEDOUT ? -ETIMEDOUT : 0;
+}
+
 static __thread int64_t pump_viewer = -1;
 
 void pump_info_viewer(int64_t owner)
@@ -426,12 +489,24 @@ void pump_info(struct pump *p, struct pump_info *info)
 		info->chunks_done = t ? t->chunks_done : 0;
 		info->chunks_failed = t ? t->chunks_failed : 0;
 		info->bytes_scanned = t ? t->bytes : 0;
+		info->cache_hits = t ? t->cache_hits : 0;
+		info->cache_misses = t ? t->cache_misses : 0;
 		if (t)
 			memcpy(info->op_exec, t->op_exec, sizeof(info->op_exec));
 	} else {
 		pump_count_ops_locked(p); /* up to the GPU's latest counts */
 		memcpy(info->op_exec, p->op_exec, sizeof(info->op_exec));
+		if (p->cache) {
+			info->cache_bytes = atomic_load_explicit(&p->cache->bytes, memory_order_relaxed);
+			info->cache_hits = atomic_load_explicit(&p->cache->hits, memory_order_relaxed);
+			info->cache_misses =
+				atomic_load_explicit(&p->cache->misses, memory_order_relaxed);
+			info->cache_evictions =
+				atomic_load_explicit(&p->cache->evictions, memory_order_relaxed);
+		}
 	}
+	if (p->cache)
+		info->cache_capacity = (uint64_t)p->cache->nslots * p->cache->region;
 	pthread_mutex_unlock(&p->lock);
 	info->launches = ring_launches(p->ring);
 	info->dead = pump_is_dead(p);

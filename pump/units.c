@@ -231,7 +231,24 @@ void pump_units_info(struct pump_units *u, struct pump_info *sum, struct pump_in
 		sum->bytes_scanned += in.bytes_scanned;
 		sum->launches += in.launches;
 		sum->dead |= in.dead;
+		sum->cache_bytes += in.cache_bytes;
+		sum->cache_hits += in.cache_hits;
+		sum->cache_misses += in.cache_misses;
+		sum->cache_evictions += in.cache_evictions;
+		sum->cache_capacity += in.cache_capacity;
 		for (uint32_t c = 0; c < VYRE_OPCLASSES; c++)
 			sum->op_exec[c] += in.op_exec[c];
 	}
+}
+
+int pump_units_cache_drop(struct pump_units *u)
+{
+	int ret = 0;
+
+	for (uint32_t k = 0; k < u->n; k++) {
+		int r = pump_cache_drop(u->unit[k]);
+		if (r && !ret)
+			ret = r;
+	}
+	return ret;
 }

@@ -56,6 +56,8 @@ layout(set = 0, binding = 3) DATA_COHERENT readonly buffer JobData { uint w[]; }
 layout(buffer_reference, std430, buffer_reference_align = 16) DATA_COHERENT readonly buffer Vec4s { uvec4 v[]; };
 layout(buffer_reference, std430, buffer_reference_align = 1) DATA_COHERENT readonly buffer Bytes { uint8_t b[]; };
 layout(buffer_reference, std430, buffer_reference_align = 4) DATA_COHERENT readonly buffer Words { uint w[]; };
+// A cache slot the chunk is copied into (VYRE_W_TEE).
+layout(buffer_reference, std430, buffer_reference_align = 16) DATA_COHERENT writeonly buffer Vec4w { uvec4 v[]; };
 
 layout(push_constant) uniform Push {
 	uint64_t arena_addr;
@@ -66,6 +68,7 @@ layout(push_constant) uniform Push {
 	uint heartbeat_every;
 	uint max_iters;
 	uint cpu_layout;
+	uint64_t cache_addr;
 } pc;
 
 #define NONE 0xFFFFFFFFu
@@ -207,9 +210,9 @@ void run_fence(uint s, uint seq)
 // share of each file's count added into s_pack (no barrier per file; the
 // caller writes the file's words once the tile's sum has synchronized the
 // workgroup); returns the lane's share of the tile for the slot's sum.
-uint run_packed(uint s, uint opcode, op_in a, uint64_t off, uint len, uint table, inout uint fault)
+uint run_packed(uint s, uint opcode, op_in a, uint len, uint table, inout uint fault)
 {
-	Vec4s tb = Vec4s(pc.arena_addr + off + uint64_t(table));
+	Vec4s tb = Vec4s(a.base + uint64_t(table));
 	if (opcode == VYRE_OP_GREP) // its DFA loaded once for the tile's files
 		return grep_packed(a, tb, fault);
 	uint mine = 0;
@@ -236,6 +239,22 @@ uint run_packed(uint s, uint opcode, op_in a, uint64_t off, uint len, uint table
 	return mine;
 }
 
+// The file cache (VYRE_W_TEE): this tile's bytes, and the last tile's the
+// tail window too, copied into the cache slot as they are in the chunk.
+// The copies complete before the tile count (run_tile's buffer barrier),
+// so the done word the host sees follows every tile's: the host lets a
+// later slot read the cache slot only after that (pump/cache.c).
+void tee_tile(op_in a, uint tee)
+{
+	uint64_t dst = pc.cache_addr + uint64_t(tee - 1u) * uint64_t(VYRE_TEE_UNIT);
+	uint end = a.tile + 1u == a.ntiles ? a.len + a.tail : a.end;
+	Vec4s src = Vec4s(a.base);
+	Vec4w to = Vec4w(dst);
+	for (uint i = (a.start >> 4) + gl_LocalInvocationIndex; i < (end + 15u) >> 4;
+	     i += VYRE_WG_SIZE)
+		to.v[i] = src.v[i];
+}
+
 void run_tile(uint s, uint tile)
 {
 	uint lane = gl_LocalInvocationIndex;
@@ -246,8 +265,10 @@ void run_tile(uint s, uint tile)
 		return;
 	}
 	uint tenant = hw.w[slot_word(s, VYRE_W_TENANT)];
+	uint hi = hw.w[slot_word(s, VYRE_W_DATA_HI)];
 	uint64_t off = uint64_t(hw.w[slot_word(s, VYRE_W_DATA_LO)]) |
-		       (uint64_t(hw.w[slot_word(s, VYRE_W_DATA_HI)]) << 32);
+		       (uint64_t(hi & ~VYRE_DATA_CACHED) << 32);
+	uint tee = hw.w[slot_word(s, VYRE_W_TEE)];
 	uint len = hw.w[slot_word(s, VYRE_W_DATA_LEN)];
 	uint tail = hw.w[slot_word(s, VYRE_W_TAIL_LEN)];
 	uint tiles = hw.w[slot_word(s, VYRE_W_TILES)];
@@ -271,7 +292,7 @@ void run_tile(uint s, uint tile)
 	a.jd_off = hw.w[slot_word(s, VYRE_W_JOB_DATA)];
 	a.jd = hw.w[slot_word(s, VYRE_W_JOB_DATA_LEN)];
 	a.seq = seq;
-	a.base = pc.arena_addr + off;
+	a.base = ((hi & VYRE_DATA_CACHED) != 0u ? pc.cache_addr : pc.arena_addr) + off;
 	uint flags = opflags_of(opcode);
 
 	// The mask word can change under us: lane 0 reads it once for all, so
@@ -293,7 +314,9 @@ void run_tile(uint s, uint tile)
 	else if (tile >= VYRE_PACK_FILES_MAX / VYRE_PACK_FILES_PER_TILE)
 		fault = VYRE_ERR_BAD_SLOT;
 	else
-		mine = run_packed(s, opcode, a, off, len, tail, fault);
+		mine = run_packed(s, opcode, a, len, tail, fault);
+	if (tee != 0u && !packed && fault == VYRE_ERR_NONE)
+		tee_tile(a, tee);
 	// Every lane's buffer writes (grep's records and open lines, any lane
 	// of any tile) complete before the barriers below, so lane 0's release
 	// of the tile count, and the finisher's done word after it, order them

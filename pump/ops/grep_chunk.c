@@ -17,7 +17,7 @@ void grep_work(struct pump *p, uint32_t slot, struct ring_work *w)
 	w->tenant = j->batch;
 	w->arg2 = j->data_off;
 	w->jd_len = j->data_len;
-	w->data_off = arena_offset(&p->arena, slot);
+	w->data_off = pump_slot_data(p, slot); /* a chunk from the file cache reads it there */
 	w->batch = j->batch;
 }
 

@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cache.c - the file cache's bookkeeping (ARCHITECTURE.md "The file
+ * cache"): one device-memory buffer of fixed-size cache slots, an arena
+ * region each, holding chunks of files by (dev, ino, offset) under the
+ * file's identity when they were read; LRU by chunk. The GPU fills a
+ * cache slot as it scans the chunk (VYRE_W_TEE); read.c and slot.c call
+ * this file on the pump thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+
+#include "cache.h"
+#include "log.h"
+#include "vyre_abi.h"
+
+#ifndef XFS_SUPER_MAGIC
+#define XFS_SUPER_MAGIC 0x58465342
+#endif
+#ifndef F2FS_SUPER_MAGIC
+#define F2FS_SUPER_MAGIC 0xF2F52010
+#endif
+
+/*
+ * Filesystems whose ctime is the kernel's clock at each change of the
+ * inode, data or metadata, made on this host: a local disk or memory
+ * filesystem. A network filesystem's timestamps are the server's (another
+ * client's writes, another clock), FUSE's are whatever the daemon says,
+ * overlayfs's come from a layer that can change underneath: none of them
+ * proves anything, so their files are read from disk every time.
+ */
+static bool cache_fs_proves(long magic)
+{
+	switch (magic) {
+	case EXT4_SUPER_MAGIC: /* ext2 and ext3 too */
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+	case TMPFS_MAGIC:
+	case F2FS_SUPER_MAGIC:
+		return true;
+	}
+	return false;
+}
+
+static int64_t cache_ns(const struct statx_timestamp *t)
+{
+	return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/*
+ * Why an unchanged identity proves unchanged bytes. Every write, truncate,
+ * rename onto, link change or attribute change sets the inode's ctime to
+ * the kernel's clock, and nobody can set ctime (touch -d sets mtime and
+ * atime; ctime moves to now). That clock (current_time: the coarse clock,
+ * at most a tick behind) only moves forward, so a change made after we
+ * looked gives a ctime later than what we saw, as long as what we saw is
+ * older than the clock's tick: hence CACHE_SETTLED_NS (a file changed
+ * within the last 100 ms, or 2 s on a filesystem with whole-second
+ * timestamps, is read from disk and not cached). A new file at the same
+ * inode number (delete, recreate) has a new ctime too, and a new
+ * generation or birth time where the filesystem gives them. Size and mtime
+ * are kept as well: they cost nothing. Not seen: writes through a shared
+ * writable mmap between two of the kernel's timestamp updates (it updates
+ * them at the first write fault after writeback, as make and rsync know),
+ * and a clock set back by root.
+ */
+#define CACHE_SETTLED_NS        (100ll * 1000000)
+#define CACHE_SETTLED_COARSE_NS (2000ll * 1000000)
+
+int cache_ident_of(int fd, struct cache_ident *id)
+{
+	struct statx stx;
+	struct statfs sf;
+	struct timespec now;
+	long gen = 0;
+	int64_t settled;
+
+	memset(id, 0, sizeof(*id));
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT,
+		  STATX_BASIC_STATS | STATX_BTIME, &stx) < 0)
+		return -errno;
+	if (!S_ISREG(stx.stx_mode) || !(stx.stx_mask & STATX_CTIME) ||
+	    !(stx.stx_mask & STATX_INO))
+		return -EXDEV;
+	if (fstatfs(fd, &sf) < 0)
+		return -errno;
+	if (!cache_fs_proves((long)sf.f_type))
+		return -EXDEV;
+	id->dev = (uint64_t)stx.stx_dev_major << 32 | stx.stx_dev_minor;
+	id->ino = stx.stx_ino;
+	id->size = stx.stx_size;
+	id->mtime_ns = cache_ns(&stx.stx_mtime);
+	id->ctime_ns = cache_ns(&stx.stx_ctime);
+	if (stx.stx_mask & STATX_BTIME)
+		id->btime_ns = cache_ns(&stx.stx_btime);
+	if (ioctl(fd, FS_IOC_GETVERSION, &gen) == 0) /* not on every filesystem: then 0 */
+		id->gen = (uint64_t)(unsigned long)gen & 0xFFFFFFFFu;
+	if (clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return -errno;
+	settled = stx.stx_ctime.tv_nsec || stx.stx_mtime.tv_nsec ? CACHE_SETTLED_NS
+								 : CACHE_SETTLED_COARSE_NS;
+	if (id->ctime_ns > (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - settled)
+		return -EAGAIN;
+	return 0;
+}
+
+bool cache_ident_eq(const struct cache_ident *a, const struct cache_ident *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime_ns == b->mtime_ns && a->ctime_ns == b->ctime_ns &&
+	       a->btime_ns == b->btime_ns && a->gen == b->gen;
+}
+
+static uint64_t cache_mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	return x ^ (x >> 33);
+}
+
+static uint32_t cache_file_bucket(const struct cache *c, uint64_t dev, uint64_t ino)
+{
+	return (uint32_t)(cache_mix(dev * 0x9e3779b97f4a7c15ull ^ ino) & (c->file_buckets - 1));
+}
+
+static uint32_t cache_ent_bucket(const struct cache *c, const struct cache_file *f, uint64_t off)
+{
+	return (uint32_t)(cache_mix((uint64_t)(uintptr_t)f ^ off * 0x9e3779b97f4a7c15ull) &
+			  (c->ent_buckets - 1));
+}
+
+static uint32_t cache_pow2(uint32_t n)
+{
+	uint32_t b = 1;
+
+	while (b < n && b < (1u << 30))
+		b <<= 1;
+	return b;
+}
+
+int cache_create(struct gpu *g, uint64_t bytes, uint64_t region, struct cache **out)
+{
+	struct cache *c;
+	int ret;
+
+	if (!region || bytes / region == 0 || bytes / region > UINT32_MAX - 1 ||
+	    region % VYRE_TEE_UNIT)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->region = region;
+	c->nslots = (uint32_t)(bytes / region);
+	c->ent_buckets = cache_pow2(c->nslots);
+	c->file_buckets = cache_pow2(c->nslots / 4 + 1);
+	c->ents = calloc(c->nslots, sizeof(*c->ents));
+	c->ent_hash = malloc((size_t)c->ent_buckets * sizeof(*c->ent_hash));
+	c->file_hash = calloc(c->file_buckets, sizeof(*c->file_hash));
+	ret = -ENOMEM;
+	if (!c->ents || !c->ent_hash || !c->file_hash)
+		goto out_free;
+	memset(c->ent_hash, 0xFF, (size_t)c->ent_buckets * sizeof(*c->ent_hash));
+	ret = gpu_buf_alloc(g, (VkDeviceSize)c->nslots * region, GPU_PLACE_DEVICE, &c->buf);
+	if (ret) {
+		vlog_err("cache: %llu MiB of device memory unavailable (%d); lower cache=",
+			 (unsigned long long)(((uint64_t)c->nslots * region) >> 20), ret);
+		goto out_free;
+	}
+	for (uint32_t i = 0; i < c->nslots; i++)
+		c->ents[i] = (struct cache_ent){.next = i + 1 < c->nslots ? i + 1 : CACHE_NONE,
+						.prev = CACHE_NONE,
+						.fprev = CACHE_NONE,
+						.fnext = CACHE_NONE,
+						.hnext = CACHE_NONE};
+	c->free_head = 0;
+	c->lru_head = c->lru_tail = CACHE_NONE;
+	*out = c;
+	return 0;
+out_free:
+	free(c->ents);
+	free(c->ent_hash);
+	free(c->file_hash);
+	free(c);
+	return ret;
+}
+
+static void cache_free_files(struct cache *c)
+{
+	for (uint32_t b = 0; b < c->file_buckets; b++) {
+		while (c->file_hash[b]) {
+			struct cache_file *f = c->file_hash[b];
+			c->file_hash[b] = f->hnext;
+			free(f);
+		}
+	}
+}
+
+void cache_destroy(struct gpu *g, struct cache **cp)
+{
+	struct cache *c = *cp;
+
+	if (!c)
+		return;
+	gpu_buf_free(g, &c->buf);
+	cache_free_files(c);
+	free(c->ents);
+	free(c->ent_hash);
+	free(c->file_hash);
+	free(c);
+	*cp = NULL;
+}
+
+static struct cache_file *cache_file_find(struct cache *c, uint64_t dev, uint64_t ino)
+{
+	struct cache_file *f = c->file_hash[cache_file_bucket(c, dev, ino)];
+
+	while (f && (f->id.dev != dev || f->id.ino != ino))
+		f = f->hnext;
+	return f;
+}
+
+static void cache_lru_unlink(struct cache *c, uint32_t i)
+{
+	struct cache_ent *e = &c->ents[i];
+
+	if (e->prev != CACHE_NONE)
+		c->ents[e->prev].next = e->next;
+	else
+		c->lru_head = e->next;
+	if (e->next != CACHE_NONE)
+		c->ents[e->next].prev = e->prev;
+	else
+		c->lru_tail = e->prev;
+	e->prev = e->next = CACHE_NONE;
+}
+
+static void cache_lru_push(struct cache *c, uint32_t i)
+{
+	struct cache_ent *e = &c->ents[i];
+
+	e->prev = CACHE_NONE;
+	e->next = c->lru_head;
+	if (c->lru_head != CACHE_NONE)
+		c->ents[c->lru_head].prev = i;
+	else
+		c->lru_tail = i;
+	c->lru_head = i;
+}
+
+/* Entry i leaves its file's list and the hash; a file left empty goes. */
+static void cache_unlink(struct cache *c, uint32_t i)
+{
+	struct cache_ent *e = &c->ents[i];
+	struct cache_file *f = e->f;
+	uint32_t *pp = &c->ent_hash[cache_ent_bucket(c, f, e->off)];
+
+	while (*pp != i)
+		pp = &c->ents[*pp].hnext;
+	*pp = e->hnext;
+	e->hnext = CACHE_NONE;
+	if (e->fprev != CACHE_NONE)
+		c->ents[e->fprev].fnext = e->fnext;
+	else
+		f->first = e->fnext;
+	if (e->fnext != CACHE_NONE)
+		c->ents[e->fnext].fprev = e->fprev;
+	e->fprev = e->fnext = CACHE_NONE;
+	e->f = NULL;
+	if (--f->nents == 0) {
+		struct cache_file **fp = &c->file_hash[cache_file_bucket(c, f->id.dev, f->id.ino)];
+		while (*fp != f)
+			fp = &(*fp)->hnext;
+		*fp = f->hnext;
+		free(f);
+	}
+}
+
+static void cache_free_ent(struct cache *c, uint32_t i)
+{
+	struct cache_ent *e = &c->ents[i];
+
+	e->state = CE_FREE;
+	e->prev = CACHE_NONE;
+	e->next = c->free_head;
+	c->free_head = i;
+}
+
+/* Entry i's bytes are no longer the file's: now, or at its last unpin. */
+static void cache_kill(struct cache *c, uint32_t i)
+{
+	struct cache_ent *e = &c->ents[i];
+
+	if (e->state == CE_VALID)
+		atomic_fetch_sub_explicit(&c->bytes, e->data_len, memory_order_relaxed);
+	if (e->state == CE_VALID && !e->pins)
+		cache_lru_unlink(c, i);
+	cache_unlink(c, i);
+	if (e->pins) {
+		e->state = CE_DEAD;
+		return;
+	}
+	cache_free_ent(c, i);
+}
+
+static void cache_drop_file(struct cache *c, struct cache_file *f)
+{
+	while (f->first != CACHE_NONE) {
+		bool last = f->nents == 1;
+		cache_kill(c, f->first);
+		if (last)
+			break; /* f is freed with its last entry */
+	}
+}
+
+void cache_job_start(struct cache *c, const struct cache_ident *id)
+{
+	struct cache_file *f = cache_file_find(c, id->dev, id->ino);
+
+	if (f && !cache_ident_eq(&f->id, id))
+		cache_drop_file(c, f);
+}
+
+static uint32_t cache_find(struct cache *c, const struct cache_file *f, uint64_t off)
+{
+	uint32_t i = c->ent_hash[cache_ent_bucket(c, f, off)];
+
+	while (i != CACHE_NONE && (c->ents[i].f != f || c->ents[i].off != off))
+		i = c->ents[i].hnext;
+	return i;
+}
+
+uint32_t cache_lookup(struct cache *c, const struct cache_ident *id, uint64_t off, uint64_t need)
+{
+	struct cache_file *f = cache_file_find(c, id->dev, id->ino);
+	uint32_t i;
+
+	if (!f || !cache_ident_eq(&f->id, id))
+		return CACHE_NONE;
+	i = cache_find(c, f, off);
+	if (i == CACHE_NONE || c->ents[i].state != CE_VALID || c->ents[i].len < need)
+		return CACHE_NONE;
+	if (!c->ents[i].pins++)
+		cache_lru_unlink(c, i);
+	return i;
+}
+
+/* A cache slot for new bytes: a free one, else the least recently used. */
+static uint32_t cache_take(struct cache *c)
+{
+	uint32_t i = c->free_head;
+
+	if (i != CACHE_NONE) {
+		c->free_head = c->ents[i].next;
+		c->ents[i].next = CACHE_NONE;
+		return i;
+	}
+	i = c->lru_tail;
+	if (i == CACHE_NONE)
+		return CACHE_NONE; /* every entry is being read or filled */
+	cache_kill(c, i);
+	atomic_fetch_add_explicit(&c->evictions, 1, memory_order_relaxed);
+	i = c->free_head;
+	c->free_head = c->ents[i].next;
+	c->ents[i].next = CACHE_NONE;
+	return i;
+}
+
+uint32_t cache_reserve(struct cache *c, const struct cache_ident *id, uint64_t off, uint32_t len,
+		       uint32_t data_len)
+{
+	struct cache_file *f = cache_file_find(c, id->dev, id->ino);
+	struct cache_ent *e;
+	uint32_t i, b;
+
+	if (len > c->region)
+		return CACHE_NONE;
+	if (f && !cache_ident_eq(&f->id, id))
+		return CACHE_NONE; /* another job saw another identity since: its record stands */
+	if (f) {
+		i = cache_find(c, f, off);
+		if (i != CACHE_NONE && c->ents[i].pins)
+			return CACHE_NONE; /* being read or filled: keep it */
+		if (i != CACHE_NONE) {
+			bool last = f->nents == 1;
+			cache_kill(c, i); /* held fewer bytes than this read needed */
+			if (last)
+				f = NULL;
+		}
+	}
+	i = cache_take(c);
+	if (i == CACHE_NONE)
+		return CACHE_NONE;
+	if (f && !cache_file_find(c, id->dev, id->ino))
+		f = NULL; /* the eviction took the file's last entry */
+	if (!f) {
+		f = calloc(1, sizeof(*f));
+		if (!f) {
+			cache_free_ent(c, i);
+			return CACHE_NONE;
+		}
+		f->id = *id;
+		f->first = CACHE_NONE;
+		b = cache_file_bucket(c, id->dev, id->ino);
+		f->hnext = c->file_hash[b];
+		c->file_hash[b] = f;
+	}
+	e = &c->ents[i];
+	*e = (struct cache_ent){.f = f,
+				.off = off,
+				.len = len,
+				.data_len = data_len,
+				.pins = 1,
+				.state = CE_FILLING,
+				.prev = CACHE_NONE,
+				.next = CACHE_NONE,
+				.fprev = CACHE_NONE,
+				.fnext = f->first};
+	if (f->first != CACHE_NONE)
+		c->ents[f->first].fprev = i;
+	f->first = i;
+	f->nents++;
+	b = cache_ent_bucket(c, f, off);
+	e->hnext = c->ent_hash[b];
+	c->ent_hash[b] = i;
+	return i;
+}
+
+bool cache_ident_same(int fd, const struct cache_ident *id)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT,
+		  STATX_SIZE | STATX_MTIME | STATX_CTIME, &stx) < 0)
+		return false;
+	return stx.stx_size == id->size && cache_ns(&stx.stx_mtime) == id->mtime_ns &&
+	       cache_ns(&stx.stx_ctime) == id->ctime_ns;
+}
+
+void cache_commit(struct cache *c, uint32_t i, int how)
+{
+	struct cache_ent *e = &c->ents[i];
+
+	if (e->state == CE_FILLING && how == 0) {
+		e->state = CE_VALID;
+		atomic_fetch_add_explicit(&c->bytes, e->data_len, memory_order_relaxed);
+	} else if (e->state == CE_FILLING && how == -ESTALE) {
+		/* the file changed while its chunks were read: none of them is proven */
+		cache_drop_file(c, e->f);
+	} else if (e->state == CE_FILLING) {
+		cache_kill(c, i);
+	}
+	cache_unpin(c, i);
+}
+
+void cache_unpin(struct cache *c, uint32_t i)
+{
+	struct cache_ent *e = &c->ents[i];
+
+	if (!e->pins || --e->pins)
+		return;
+	if (e->state == CE_VALID)
+		cache_lru_push(c, i);
+	else if (e->state == CE_DEAD)
+		cache_free_ent(c, i);
+	else if (e->state == CE_FILLING) { /* never published: nothing was copied */
+		cache_unlink(c, i);
+		cache_free_ent(c, i);
+	}
+}
+
+void cache_drop_all(struct cache *c)
+{
+	for (uint32_t i = 0; i < c->nslots; i++)
+		if (c->ents[i].state == CE_VALID || c->ents[i].state == CE_FILLING)
+			cache_kill(c, i);
+}

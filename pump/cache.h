@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cache.h - the file cache: chunks of scanned files kept in device memory
+ * (-o cache=SIZE; ARCHITECTURE.md "The file cache"). Private to pump/.
+ *
+ * One per unit, owned by its pump. Every function but the counters'
+ * readers (atomics) runs on the pump thread: no lock.
+ */
+#ifndef VYRE_CACHE_H
+#define VYRE_CACHE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gpu.h"
+
+/*
+ * A file as a job opened it: the key (dev, ino) and what must not have
+ * changed for cached bytes to be its bytes (cache_ident_of says why each).
+ */
+struct cache_ident {
+	uint64_t dev, ino;
+	uint64_t size;
+	int64_t mtime_ns, ctime_ns, btime_ns; /* btime 0: not given */
+	uint64_t gen;                         /* FS_IOC_GETVERSION, 0: not given */
+};
+
+#define CACHE_NONE UINT32_MAX
+
+enum cache_ent_state {
+	CE_FREE,    /* on the free list */
+	CE_FILLING, /* a published chunk's tiles copy into it (pinned by that slot) */
+	CE_VALID,   /* the file's bytes [off, off + len) under its file's identity */
+	CE_DEAD,    /* dropped while pinned: freed at the last unpin */
+};
+
+struct cache_file;
+
+struct cache_ent {
+	struct cache_file *f; /* NULL unless FILLING or VALID */
+	uint64_t off;
+	uint32_t len;      /* bytes held: the chunk proper and its tail window */
+	uint32_t data_len; /* of them the chunk proper (what cache_bytes counts) */
+	uint32_t pins;     /* slots reading it, or the one filling it */
+	enum cache_ent_state state;
+	uint32_t prev, next;   /* LRU (VALID and unpinned; head most recent) or the free list */
+	uint32_t fprev, fnext; /* its file's entries */
+	uint32_t hnext;        /* hash chain by (file, off) */
+};
+
+struct cache_file {
+	struct cache_ident id;
+	uint32_t first; /* its entries (CACHE_NONE: none) */
+	uint32_t nents;
+	struct cache_file *hnext;
+};
+
+struct cache {
+	struct gpu_buf buf; /* GPU_PLACE_DEVICE, never mapped */
+	uint64_t region;    /* bytes a cache slot: an arena region's */
+	uint32_t nslots;
+	struct cache_ent *ents;
+	uint32_t free_head;
+	uint32_t lru_head, lru_tail;
+	uint32_t *ent_hash; /* ent_buckets chains by (file, off) */
+	uint32_t ent_buckets;
+	struct cache_file **file_hash; /* file_buckets chains by (dev, ino) */
+	uint32_t file_buckets;
+	/* read by pump_info from any thread */
+	atomic_uint_least64_t bytes, hits, misses, evictions;
+};
+
+/*
+ * The identity of an open file, on the submitter's thread. 0: cacheable;
+ * -EAGAIN: changed too recently to prove a later change from its ctime;
+ * -EXDEV: not a regular file on a filesystem the proof holds on;
+ * another -errno: statx failed.
+ */
+int cache_ident_of(int fd, struct cache_ident *id);
+
+int cache_create(struct gpu *g, uint64_t bytes, uint64_t region, struct cache **out);
+void cache_destroy(struct gpu *g, struct cache **c);
+/* The device address of cache slot i's first byte, relative to the buffer. */
+static inline uint64_t cache_offset(const struct cache *c, uint32_t i)
+{
+	return (uint64_t)i * c->region;
+}
+
+/* A job opened the file with identity id: another identity's chunks go. */
+void cache_job_start(struct cache *c, const struct cache_ident *id);
+/*
+ * A chunk of the file at off whose read would give need bytes: a VALID
+ * entry holding at least those bytes, pinned for the caller, or CACHE_NONE.
+ */
+uint32_t cache_lookup(struct cache *c, const struct cache_ident *id, uint64_t off, uint64_t need);
+/*
+ * Room to copy the chunk at off into (len bytes, data_len of them its
+ * own): a FILLING entry pinned for the publishing slot, or CACHE_NONE
+ * (no room that is not pinned, or the file's record is another identity's).
+ */
+uint32_t cache_reserve(struct cache *c, const struct cache_ident *id, uint64_t off, uint32_t len,
+		       uint32_t data_len);
+/*
+ * The file's size, mtime and ctime now are still id's (what can change
+ * under an open fd: its dev, ino, generation and birth time cannot).
+ */
+bool cache_ident_same(int fd, const struct cache_ident *id);
+/*
+ * The slot filling entry i was harvested. how: 0, every tile ran and the
+ * file is unchanged (cache_ident_same): the entry is VALID; -ESTALE, the
+ * file changed while the job read it: every entry of the file goes;
+ * another -errno, the chunk failed: this entry goes. The slot's pin goes.
+ */
+void cache_commit(struct cache *c, uint32_t i, int how);
+/* A slot that read entry i (or filled it and never published) lets go. */
+void cache_unpin(struct cache *c, uint32_t i);
+/* Everything goes (drop-cache); pinned entries when their slots let go. */
+void cache_drop_all(struct cache *c);
+bool cache_ident_eq(const struct cache_ident *a, const struct cache_ident *b);
+
+#endif
