@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "log.h"
 #include "pump_priv.h"
@@ -190,6 +191,25 @@ uint32_t units_pick(struct pump_units *u)
 	return best;
 }
 
+/*
+ * With the file cache on, a file's jobs go to the unit its (dev, ino)
+ * names, so its second scan finds the chunks its first left in that
+ * unit's device memory (and a spread job's first spans land where they
+ * did); a dead or stopping unit passes it to units_pick. A cache hit is
+ * worth more than the shorter queue: it skips the file read and PCIe.
+ */
+static uint32_t units_pick_file(struct pump_units *u, const struct pump_scan *scan)
+{
+	struct stat st;
+	uint32_t k;
+
+	if (!u->unit[0]->cache || scan->nfiles || scan->fd < 0 || fstat(scan->fd, &st) < 0)
+		return units_pick(u);
+	k = (uint32_t)((((uint64_t)st.st_dev * 0x9e3779b97f4a7c15ull) ^ (uint64_t)st.st_ino) %
+		       u->n);
+	return unit_load(u->unit[k]) == UINT64_MAX ? units_pick(u) : k;
+}
+
 int pump_units_submit(struct pump_units *u, const struct pump_scan *scan, struct pump_job **out)
 {
 	uint32_t first;
@@ -199,7 +219,7 @@ int pump_units_submit(struct pump_units *u, const struct pump_scan *scan, struct
 		return pump_submit(u->unit[0], scan, out);
 	pthread_rwlock_rdlock(&u->rw);
 	/* one pick per job: a spread job's first span, or the whole job */
-	first = u->closing ? 0 : units_pick(u);
+	first = u->closing ? 0 : units_pick_file(u, scan);
 	ret = u->closing ? -ESHUTDOWN : group_submit(u, scan, first, out);
 	if (ret == -ENOTUNIQ) /* too small to spread */
 		ret = pump_submit(u->unit[first], scan, out);
