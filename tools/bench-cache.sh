@@ -29,8 +29,8 @@ mkdir -p "$DIR"
 F=$DIR/cache-$SIZE.b64
 if [ "$(stat -c %s "$F" 2>/dev/null)" != "$BYTES" ]; then
 	echo "making $F ($SIZE of base64 lines)"
-	head -c $((BYTES / 4 * 3 + 4096)) /dev/urandom | base64 -w 76 | head -c "$BYTES" > "$F.tmp" &&
-		mv "$F.tmp" "$F" || exit 1
+	head -c $((BYTES / 4 * 3)) /dev/urandom | base64 -w 76 > "$F.tmp" &&
+		truncate -s "$BYTES" "$F.tmp" && mv "$F.tmp" "$F" || exit 1
 	sleep 1 # the cache takes files whose ctime is settled
 fi
 cat "$F" > /dev/null # page cache warm: the first pass measures PCIe, not the disk
@@ -72,7 +72,7 @@ want=$(LC_ALL=C grep -c -a -E '[A-Za-z]{30}' "$F")
 run "grep [A-Za-z]{30}" "scan path=$F op=grep pattern=[A-Za-z]{30}" "$want"
 # 1,000 literals of 8 bytes taken from the file (each matches somewhere)
 P=$DIR/cache-$SIZE.pat
-[ -s "$P" ] || head -c 16M "$F" | tr -d '\n' | fold -w 8 | awk 'NR % 1500 == 7' | head -1000 > "$P"
+[ -s "$P" ] || head -c 16M "$F" | tr -d '\n' | fold -w 8 | awk 'NR % 1500 == 7 && n++ < 1000' > "$P"
 want=$(LC_ALL=C grep -c -a -F -f "$P" "$F")
 run "grep 1,000 literals" "scan path=$F op=grep patterns=$P fixed=1" "$want"
 if command -v rg > /dev/null; then
