@@ -72,7 +72,7 @@ static int64_t cache_ns(const struct statx_timestamp *t)
  * them at the first write fault after writeback, as make and rsync know),
  * and a clock set back by root.
  */
-#define CACHE_SETTLED_NS        (100ll * 1000000)
+#define CACHE_SETTLED_NS	(100ll * 1000000)
 #define CACHE_SETTLED_COARSE_NS (2000ll * 1000000)
 
 int cache_ident_of(int fd, struct cache_ident *id)
@@ -84,11 +84,10 @@ int cache_ident_of(int fd, struct cache_ident *id)
 	int64_t settled;
 
 	memset(id, 0, sizeof(*id));
-	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT,
-		  STATX_BASIC_STATS | STATX_BTIME, &stx) < 0)
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_BTIME,
+		  &stx) < 0)
 		return -errno;
-	if (!S_ISREG(stx.stx_mode) || !(stx.stx_mask & STATX_CTIME) ||
-	    !(stx.stx_mask & STATX_INO))
+	if (!S_ISREG(stx.stx_mode) || !(stx.stx_mask & STATX_CTIME) || !(stx.stx_mask & STATX_INO))
 		return -EXDEV;
 	if (fstatfs(fd, &sf) < 0)
 		return -errno;

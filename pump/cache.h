@@ -23,7 +23,7 @@ struct cache_ident {
 	uint64_t dev, ino;
 	uint64_t size;
 	int64_t mtime_ns, ctime_ns, btime_ns; /* btime 0: not given */
-	uint64_t gen;                         /* FS_IOC_GETVERSION, 0: not given */
+	uint64_t gen;			      /* FS_IOC_GETVERSION, 0: not given */
 };
 
 #define CACHE_NONE UINT32_MAX
@@ -40,13 +40,13 @@ struct cache_file;
 struct cache_ent {
 	struct cache_file *f; /* NULL unless FILLING or VALID */
 	uint64_t off;
-	uint32_t len;      /* bytes held: the chunk proper and its tail window */
+	uint32_t len;	   /* bytes held: the chunk proper and its tail window */
 	uint32_t data_len; /* of them the chunk proper (what cache_bytes counts) */
-	uint32_t pins;     /* slots reading it, or the one filling it */
+	uint32_t pins;	   /* slots reading it, or the one filling it */
 	enum cache_ent_state state;
 	uint32_t prev, next;   /* LRU (VALID and unpinned; head most recent) or the free list */
 	uint32_t fprev, fnext; /* its file's entries */
-	uint32_t hnext;        /* hash chain by (file, off) */
+	uint32_t hnext;	       /* hash chain by (file, off) */
 };
 
 struct cache_file {

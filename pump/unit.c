@@ -442,7 +442,8 @@ int pump_cache_drop(struct pump *p)
 
 	if (!p->cache)
 		return 0;
-	job_deadline(&until, 5000);
+	clock_gettime(CLOCK_MONOTONIC, &until); /* p->cond's clock */
+	until.tv_sec += 5;
 	pthread_mutex_lock(&p->lock);
 	want = ++p->cache_drop_req;
 	pthread_mutex_unlock(&p->lock);
