@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/vfs.h>
 #include <time.h>
 
@@ -88,6 +89,15 @@ int cache_ident_of(int fd, struct cache_ident *id)
 		  &stx) < 0)
 		return -errno;
 	if (!S_ISREG(stx.stx_mode) || !(stx.stx_mask & STATX_CTIME) || !(stx.stx_mask & STATX_INO))
+		return -EXDEV;
+	/*
+	 * A FUSE file (fuse_sources=1) fails a non-blocking read EOPNOTSUPP
+	 * without asking its daemon; fstatfs would ask it (STATFS), and one
+	 * that never answers would hold this thread. Such files are not cached.
+	 */
+	char c;
+	struct iovec iov = {&c, 1};
+	if (preadv2(fd, &iov, 1, 0, RWF_NOWAIT) < 0 && errno == EOPNOTSUPP)
 		return -EXDEV;
 	if (fstatfs(fd, &sf) < 0)
 		return -errno;

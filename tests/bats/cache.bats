@@ -145,6 +145,36 @@ print("\n".join("0x%02x %d" % (b, c[b]) for b in range(256)))' "$f")
 	cached_all "$f"
 }
 
+@test "20 jobs at once over three files, twice: every result exact, the second round from the cache" {
+	local i f h round ids=() want=()
+	for i in 0 1 2; do
+		mklog "$FILES/many$i" 4000 $((20 + i))
+	done
+	settle
+	for round in 1 2; do
+		h=$(gst cache_hits)
+		ids=()
+		want=()
+		for i in $(seq 0 19); do
+			f="$FILES/many$((i % 3))"
+			if [ $((i % 2)) = 0 ]; then
+				ids+=("$(submit "scan path=$f op=count byte=0x0a")")
+				want+=("$(wc -l < "$f")")
+			else
+				ids+=("$(submit "scan path=$f op=grep pattern=needle")")
+				want+=("$(LC_ALL=C grep -c -a needle "$f")")
+			fi
+		done
+		for i in $(seq 0 19); do
+			wait_job "${ids[$i]}"
+			[ "$(cat "$MNT/jobs/${ids[$i]}/result")" = "${want[$i]}" ]
+		done
+	done
+	# round 2 read chunks round 1 left (which ones depends on the order the
+	# jobs ran in: a chunk another slot reads is not refilled meanwhile)
+	[ "$(gst cache_hits)" -gt "$h" ]
+}
+
 # cache_then FILE: two scans, the second all from the cache
 cache_then() {
 	grep_is "$1" needle
