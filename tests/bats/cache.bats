@@ -277,7 +277,7 @@ unmount2() {
 	umount "$MNT2"
 	rmdir "$MNT2"
 	MNT2=
-	if grep -q "validation error" "$LOG2"; then
+	if grep -qE "validation error|ERROR: AddressSanitizer|runtime error:" "$LOG2"; then
 		cat "$LOG2" >&2
 		return 1
 	fi
