@@ -363,19 +363,30 @@ uint32_t cache_lookup(struct cache *c, const struct cache_ident *id, uint64_t of
 	return i;
 }
 
-/* A cache slot for new bytes: a free one, else the least recently used. */
-static uint32_t cache_take(struct cache *c)
+/*
+ * A cache slot for new bytes: a free one, else the least recently used
+ * entry of another file (dev, ino). A file's own chunks are not evicted
+ * for its later ones: plain LRU under a scan of a file larger than the
+ * cache evicts every chunk before it is read again, and every pass
+ * misses; this way the file keeps the chunks that fit, and later passes
+ * read those from the cache. Looks at CACHE_EVICT_LOOK entries at most.
+ */
+#define CACHE_EVICT_LOOK 64
+
+static uint32_t cache_take(struct cache *c, uint64_t dev, uint64_t ino)
 {
-	uint32_t i = c->free_head;
+	uint32_t i = c->free_head, n = 0;
 
 	if (i != CACHE_NONE) {
 		c->free_head = c->ents[i].next;
 		c->ents[i].next = CACHE_NONE;
 		return i;
 	}
-	i = c->lru_tail;
-	if (i == CACHE_NONE)
-		return CACHE_NONE; /* every entry is being read or filled */
+	for (i = c->lru_tail; i != CACHE_NONE && n < CACHE_EVICT_LOOK; i = c->ents[i].prev, n++)
+		if (c->ents[i].f->id.dev != dev || c->ents[i].f->id.ino != ino)
+			break;
+	if (i == CACHE_NONE || n == CACHE_EVICT_LOOK)
+		return CACHE_NONE; /* every entry is being read or filled, or this file's */
 	cache_kill(c, i);
 	atomic_fetch_add_explicit(&c->evictions, 1, memory_order_relaxed);
 	i = c->free_head;
@@ -406,7 +417,7 @@ uint32_t cache_reserve(struct cache *c, const struct cache_ident *id, uint64_t o
 				f = NULL;
 		}
 	}
-	i = cache_take(c);
+	i = cache_take(c, id->dev, id->ino);
 	if (i == CACHE_NONE)
 		return CACHE_NONE;
 	if (f && !cache_file_find(c, id->dev, id->ino))
