@@ -283,6 +283,28 @@ unmount2() {
 	fi
 }
 
+@test "a file changed while a job reads it: later scans give its new bytes" {
+	local f="$FILES/mid" id
+	mklog "$f" 30000 18
+	settle
+	id=$(submit "scan path=$f op=grep pattern=needle")
+	# same size, every needle a noodle, while the job runs (its chunks
+	# read after this are the new bytes: none may be kept as the old file's)
+	/usr/bin/python3 -c '
+import sys
+p = sys.argv[1]
+d = open(p, "rb").read().replace(b"needle", b"noodle")
+with open(p, "r+b") as f:
+    f.write(d)' "$f"
+	wait_job "$id"
+	grep_is "$f" needle
+	[ "$(cat "$MNT/jobs/$ID/result")" = 0 ]
+	settle
+	grep_is "$f" needle
+	grep_is "$f" noodle
+	cached_all "$f"
+}
+
 @test "a job spread over two units reads each unit's cache" {
 	local f="$FILES/spread" pass
 	mklog "$f" 60000 17 # ~3 MB: 48 chunks of 64K, spans of 16 on 2 units
