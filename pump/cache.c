@@ -363,6 +363,17 @@ uint32_t cache_lookup(struct cache *c, const struct cache_ident *id, uint64_t of
 	return i;
 }
 
+bool cache_holds(struct cache *c, const struct cache_ident *id, uint64_t off)
+{
+	struct cache_file *f = cache_file_find(c, id->dev, id->ino);
+	uint32_t i;
+
+	if (!f || !cache_ident_eq(&f->id, id))
+		return false;
+	i = cache_find(c, f, off);
+	return i != CACHE_NONE && c->ents[i].state == CE_VALID;
+}
+
 /*
  * A cache slot for new bytes: a free one, else the least recently used
  * entry of another file (dev, ino). A file's own chunks are not evicted

@@ -113,6 +113,8 @@ bool cache_ident_same(int fd, const struct cache_ident *id);
  * another -errno, the chunk failed: this entry goes. The slot's pin goes.
  */
 void cache_commit(struct cache *c, uint32_t i, int how);
+/* Whether the chunk at off of the file with identity id is held (VALID). */
+bool cache_holds(struct cache *c, const struct cache_ident *id, uint64_t off);
 /* A slot that read entry i (or filled it and never published) lets go. */
 void cache_unpin(struct cache *c, uint32_t i);
 /* Everything goes (drop-cache); pinned entries when their slots let go. */

@@ -43,6 +43,7 @@ struct group_span {
 	uint64_t first;	      /* the job's index of its first chunk */
 	uint64_t off, end;    /* its bytes */
 	uint32_t unit;
+	bool submitted; /* handed to a unit, or never to be (group_drop_rest) */
 	bool ended;
 	int err; /* positive: never ran, its chunks fail with it */
 };
@@ -59,7 +60,12 @@ struct pump_group {
 	uint64_t off, end;
 	uint32_t chunk;
 	struct group_span *spans;
-	uint32_t nspans, next; /* spans in all, the next to submit */
+	uint32_t nspans, next; /* spans in all, the first not yet submitted */
+	uint32_t left;	       /* spans not yet submitted */
+	/* the file's identity, with the file cache on: a unit pulls a span
+	 * whose first chunk it holds before the next in order (group_pick) */
+	struct cache_ident cid;
+	bool cid_ok;
 	uint32_t live;	       /* submitted, not ended */
 	uint32_t unit_live[PUMP_UNITS_MAX];
 	uint32_t last; /* the span that ended last */
@@ -166,8 +172,46 @@ static bool group_max_met(struct pump_group *g)
 /* Spans that will never run: their chunks fail with err (0: not needed, or cancelled). */
 static void group_drop_rest(struct pump_group *g, int err)
 {
-	for (; g->next < g->nspans; g->next++)
-		g->spans[g->next].err = err;
+	for (; g->next < g->nspans; g->next++) {
+		if (!g->spans[g->next].submitted)
+			g->spans[g->next].err = err;
+		g->spans[g->next].submitted = true;
+	}
+	g->left = 0;
+}
+
+/*
+ * The span unit k takes next: with the file cache on, and on unit k's own
+ * pump thread (a span's end feeds its unit there), the first span not
+ * submitted whose first chunk unit k's cache holds, among the next
+ * GROUP_PICK_LOOK; else the next in order. The second scan of a file
+ * spread over units thereby runs each span where the first left it.
+ */
+#define GROUP_PICK_LOOK 64u
+
+static uint32_t group_pick(struct pump_group *g, uint32_t k)
+{
+	uint32_t seen = 0;
+
+	if (!g->cid_ok)
+		return g->next;
+	for (uint32_t i = g->next; i < g->nspans && seen < GROUP_PICK_LOOK; i++) {
+		if (g->spans[i].submitted)
+			continue;
+		seen++;
+		if (pump_cache_holds(g->u->unit[k], &g->cid, g->spans[i].off))
+			return i;
+	}
+	return g->next;
+}
+
+/* Span i is handed to a unit: next moves past the submitted ones. */
+static void group_mark(struct pump_group *g, uint32_t i)
+{
+	g->spans[i].submitted = true;
+	g->left--;
+	while (g->next < g->nspans && g->spans[g->next].submitted)
+		g->next++;
 }
 
 /*
@@ -176,16 +220,18 @@ static void group_drop_rest(struct pump_group *g, int err)
  */
 static void group_feed(struct pump_group *g, uint32_t k)
 {
-	while (g->next < g->nspans && g->unit_live[k] < GROUP_SPANS_PER_UNIT) {
+	while (g->left && g->unit_live[k] < GROUP_SPANS_PER_UNIT) {
+		uint32_t i;
 		int ret;
 
 		if (g->cancel || g->stopped || group_max_met(g)) {
 			group_drop_rest(g, 0);
 			return;
 		}
-		ret = group_span_submit(g, g->next, k);
+		i = group_pick(g, k);
+		ret = group_span_submit(g, i, k);
 		for (uint32_t o = 1; ret && ret != -ESHUTDOWN && !g->u->closing && o < g->u->n; o++)
-			ret = group_span_submit(g, g->next, (k + o) % g->u->n);
+			ret = group_span_submit(g, i, (k + o) % g->u->n);
 		if (ret == -ESHUTDOWN) {
 			g->stopped = true;
 			continue;
@@ -196,7 +242,7 @@ static void group_feed(struct pump_group *g, uint32_t k)
 			group_drop_rest(g, -ret);
 			return;
 		}
-		g->next++;
+		group_mark(g, i);
 	}
 }
 
@@ -205,7 +251,7 @@ static bool group_try_end(struct pump_group *g)
 {
 	bool failed = false;
 
-	if (g->ended || g->live || g->next < g->nspans)
+	if (g->ended || g->live || g->left)
 		return false;
 	for (uint32_t i = 0; i < g->nspans; i++) {
 		struct group_span *sp = &g->spans[i];
@@ -336,6 +382,7 @@ int group_submit(struct pump_units *u, const struct pump_scan *scan, uint32_t fi
 	ret = group_plan(g, scan);
 	if (ret)
 		goto out_release;
+	g->cid_ok = u->unit[0]->cache && cache_ident_of(scan->fd, &g->cid) == 0;
 	g->t_submit_ns = pump_now_ns();
 	g->state = PUMP_JOB_QUEUED;
 	g->fd = scan->fd;
@@ -357,7 +404,8 @@ int group_submit(struct pump_units *u, const struct pump_scan *scan, uint32_t fi
 		g->fd = -1; /* the caller keeps its fd */
 		goto out_release;
 	}
-	g->next = 1;
+	g->left = g->nspans;
+	group_mark(g, 0);
 	*out = j; /* before any span can end the group (its on_end may look) */
 	for (uint32_t o = 0; o < u->n; o++)
 		group_feed(g, (first + o) % u->n);

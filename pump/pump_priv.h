@@ -386,6 +386,9 @@ static inline uint32_t uring_tag_file_plus_one(uint64_t tag)
 int pump_queue(struct pump *p, struct pump_job *j);
 void pump_kick(struct pump *p);
 int pump_cache_drop(struct pump *p);
+/* Unit p's file cache holds the chunk at off of the file id; false off p's
+ * own pump thread (the cache is that thread's alone) or without a cache. */
+bool pump_cache_holds(struct pump *p, const struct cache_ident *id, uint64_t off);
 
 /* watchdog.c */
 int watchdog_init(struct pump *p);

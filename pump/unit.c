@@ -433,6 +433,12 @@ void pump_kick(struct pump *p)
 	pump_wake(p);
 }
 
+bool pump_cache_holds(struct pump *p, const struct cache_ident *id, uint64_t off)
+{
+	return p->cache && p->thread_started && pthread_equal(pthread_self(), p->thread) &&
+	       cache_holds(p->cache, id, off);
+}
+
 /* drop-cache on this unit: pump_take_submitted does it on the pump thread. */
 int pump_cache_drop(struct pump *p)
 {
