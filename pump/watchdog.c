@@ -11,6 +11,13 @@
 
 /* the watchdog samples the ring's signs of life at most this often */
 #define PUMP_WD_EVERY_NS (50ull * 1000000ull)
+/*
+ * A unit's first launch may spend its first seconds in the driver, not on
+ * the device: lavapipe (llvmpipe) JIT-compiles the megakernel at its first
+ * dispatch, 4-12 s on a loaded 2-core machine, before any tile is claimed.
+ * Until the first launch shows a sign of life the clock allows this much.
+ */
+#define PUMP_WD_FIRST_LAUNCH_NS (120ull * 1000000000ull)
 
 bool pump_dead(struct pump *p)
 {
@@ -73,7 +80,12 @@ int pump_watchdog(struct pump *p, uint64_t now, int harvested)
 		p->wd_since_ns = now;
 		return 0;
 	}
-	if (now - p->wd_since_ns < p->wd_timeout_ns)
+	uint64_t timeout = p->wd_timeout_ns;
+	/* launched once (a stalled fault launches never) and never seen alive */
+	if (life.launches == 1 && !life.done && !life.claims && !life.heartbeat &&
+	    timeout < PUMP_WD_FIRST_LAUNCH_NS)
+		timeout = PUMP_WD_FIRST_LAUNCH_NS;
+	if (now - p->wd_since_ns < timeout)
 		return 0;
 	return pump_die(p, now - p->wd_since_ns);
 }
