@@ -136,6 +136,8 @@ int desc_format(const struct desc *d, char *buf, size_t len)
 			desc_puts(&o, " fixed=1");
 		if (d->icase)
 			desc_puts(&o, " icase=1");
+		if (d->utf8)
+			desc_puts(&o, " utf8=1");
 		if (d->invert)
 			desc_puts(&o, " invert=1");
 		if (d->lines)

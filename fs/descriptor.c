@@ -83,7 +83,7 @@ static int desc_parse_patterns(struct desc_parser *p, const struct desc_tok *t)
 	return desc_parse_abspath(p, t, p->d.patterns, "patterns");
 }
 
-/* fixed= icase= invert= lines=: 0 or 1. */
+/* fixed= icase= utf8= invert= lines=: 0 or 1. */
 static int desc_parse_flag(struct desc_parser *p, const struct desc_tok *t, bool *out,
 			   const char *what)
 {
@@ -101,7 +101,13 @@ static int desc_parse_fixed(struct desc_parser *p, const struct desc_tok *t)
 
 static int desc_parse_icase(struct desc_parser *p, const struct desc_tok *t)
 {
-	return desc_parse_flag(p, t, &p->d.icase, "to ignore ASCII case, like grep -i");
+	return desc_parse_flag(p, t, &p->d.icase, "to ignore case, like grep -i");
+}
+
+static int desc_parse_utf8(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_flag(p, t, &p->d.utf8,
+			       "for characters, like grep in a UTF-8 locale");
 }
 
 static int desc_parse_invert(struct desc_parser *p, const struct desc_tok *t)
@@ -308,6 +314,7 @@ static const struct desc_key desc_keys[] = {
     [DESC_KEY_PATTERNS] = {.name = "patterns", .quotable = true, .parse = desc_parse_patterns},
     [DESC_KEY_FIXED] = {.name = "fixed", .parse = desc_parse_fixed},
     [DESC_KEY_ICASE] = {.name = "icase", .parse = desc_parse_icase},
+    [DESC_KEY_UTF8] = {.name = "utf8", .parse = desc_parse_utf8},
     [DESC_KEY_INVERT] = {.name = "invert", .parse = desc_parse_invert},
     [DESC_KEY_LINES] = {.name = "lines", .parse = desc_parse_lines},
     [DESC_KEY_MAX] = {.name = "max", .parse = desc_parse_max},

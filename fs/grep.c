@@ -153,7 +153,7 @@ static void fs_grep_error(const struct desc *d, int ret, const char *cerr, char 
 static int fs_grep_run(const struct desc *d, char *text, size_t textlen, struct fs_grep *g,
 		       char *err, size_t errlen)
 {
-	struct regex_opts opts = {.fixed = d->fixed, .icase = d->icase};
+	struct regex_opts opts = {.fixed = d->fixed, .icase = d->icase, .utf8 = d->utf8};
 	const char **pats = NULL, *one = (const char *)d->pattern;
 	size_t *lens = NULL, onelen = d->pattern_len, n = 1;
 	char cerr[512] = "";

@@ -525,7 +525,7 @@ int render_readme(struct fs_buf *b)
 		"Descriptor: [scan] path=ABS op=OP [offset=N] [length=N] [chunk=SIZE]\n"
 		"            [byte=N] [pattern=\"...\"] [tenant=LABEL] [direct=0|1]\n"
 		"            [priority=critical|high|normal|low|idle] [wait=1]\n"
-		"      grep: pattern=ERE|patterns=ABS [fixed=1] [icase=1] [invert=1]\n"
+		"      grep: pattern=ERE|patterns=ABS [fixed=1] [icase=1] [utf8=1] [invert=1]\n"
 		"            [lines=1] [max=N]\n"
 		"Many files: path=DIR (like grep -r; follow=1: grep -R), path=GLOB, or\n"
 		"            files=ABS (one path a line): results in jobs/N/files\n"

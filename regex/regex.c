@@ -73,10 +73,10 @@ static int regex_add(struct rnfa *m, struct rast *ast, struct rset_tab *sets,
 	/* parsing and the trie cost about as much a byte as a closure does a state */
 	if (rwork_spend(m->work, 8 * (uint64_t)len + 8))
 		return rwork_fail(e, m->work);
-	if (o->fixed)
+	if (o->fixed && !(o->utf8 && o->icase))
 		return rac_add_literal(m, p, len);
 	ast->n = 0;
-	ret = rast_parse(ast, sets, p, len, o->icase, e, &root);
+	ret = rast_parse_piece(ast, sets, p, len, o->fixed, o->icase, o->utf8, e, &root);
 	if (ret)
 		return ret;
 	return rnfa_add_ast(m, ast, root, p, len);
@@ -95,10 +95,11 @@ static int regex_parse_piece(void *ctx, const uint8_t *p, size_t len, struct rer
 	struct regex_build *b = ctx;
 	uint32_t root;
 
-	if (b->o->fixed)
+	if (b->o->fixed && !(b->o->utf8 && b->o->icase))
 		return 0;
 	b->ast->n = 0;
-	return rast_parse(b->ast, b->sets, p, len, b->o->icase, e, &root);
+	return rast_parse_piece(b->ast, b->sets, p, len, b->o->fixed, b->o->icase, b->o->utf8, e,
+				&root);
 }
 
 int regex_compile(const char *const *pats, const size_t *lens, size_t n,

@@ -31,7 +31,14 @@
 
 struct regex_opts {
 	bool fixed; /* patterns are literals (grep -F) */
-	bool icase; /* ASCII case-insensitive (grep -i) */
+	bool icase; /* case-insensitive (grep -i): ASCII, or with utf8 every letter */
+	/*
+	 * Characters are UTF-8 (GNU grep in a UTF-8 locale): '.', brackets,
+	 * [:class:], \w \W \s \S and -i's folding work on characters of
+	 * glibc's C.UTF-8 (regex_utf8.c), compiled into byte-sequence
+	 * automata; an invalid byte matches no '.' or negated set.
+	 */
+	bool utf8;
 };
 
 /*
@@ -202,7 +209,7 @@ enum regex_engine {
 };
 
 struct regex_prog_opts {
-	bool fixed, icase;
+	bool fixed, icase, utf8; /* as regex_opts' */
 	bool per_pattern; /* the caller needs to know which pattern matched a line */
 };
 

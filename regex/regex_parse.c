@@ -262,7 +262,7 @@ static bool rp_is_dup(uint8_t c)
 
 static int rp_alt(struct rparse *ps, uint32_t *out, uint32_t *height);
 
-static int rp_escape(struct rparse *ps, uint32_t *out)
+static int rp_escape(struct rparse *ps, uint32_t *out, uint32_t *height)
 {
 	size_t at = ps->i;
 	struct rset s = {0};
@@ -282,6 +282,12 @@ static int rp_escape(struct rparse *ps, uint32_t *out)
 			       "\\%c (a word or buffer boundary) is not supported by the line DFA "
 			       "(match the neighbour instead, e.g. (^|\\W)word(\\W|$))",
 			       c);
+	if (ps->utf8 && c && strchr("wWsS", c))
+		return ru8_escape_class(ps, c, out, height);
+	if (ps->utf8 && (c >= 0x80 || ps->icase)) {
+		ps->i = at + 1; /* the escaped character, one atom, folded */
+		return ru8_char(ps, out, height);
+	}
 	switch (c) {
 	case 'w':
 	case 'W':
@@ -337,15 +343,19 @@ static int rp_atom(struct rparse *ps, uint32_t *out, uint32_t *height)
 	case '(':
 		return rp_group(ps, out, height);
 	case '\\':
-		return rp_escape(ps, out);
+		return rp_escape(ps, out, height);
 	case '[':
 		ps->i++;
+		if (ps->utf8)
+			return ru8_bracket(ps, out, height);
 		ret = rbracket_parse(ps, &s);
 		if (ret)
 			return ret;
 		return rp_set(ps, &s, out);
 	case '.':
 		ps->i++;
+		if (ps->utf8)
+			return ru8_dot(ps, out, height);
 		rset_invert(&s);
 		return rp_set(ps, &s, out);
 	case '^':
@@ -355,6 +365,8 @@ static int rp_atom(struct rparse *ps, uint32_t *out, uint32_t *height)
 		ps->i++;
 		return rast_new(ps->ast, RAST_EOL, 0, out);
 	default:
+		if (ps->utf8 && (c >= 0x80 || ps->icase))
+			return ru8_char(ps, out, height);
 		ps->i++;
 		return rp_byte(ps, c, out);
 	}
@@ -556,11 +568,12 @@ static int rast_simplify(struct rast *a)
 }
 
 int rast_parse(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t len, bool icase,
-	       struct rerr *e, uint32_t *root)
+	       bool utf8, struct rerr *e, uint32_t *root)
 {
 	struct rparse ps = {.p = p,
 			    .len = len,
 			    .icase = icase,
+			    .utf8 = utf8,
 			    .ast = a,
 			    .sets = sets,
 			    .err = e,
@@ -580,4 +593,12 @@ int rast_parse(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t l
 			       "'%c' repeats nothing before ')' (escape it as \\%c)", p[ps.dup_at],
 			       p[ps.dup_at]);
 	return ret ? ret : rast_simplify(a);
+}
+
+int rast_parse_piece(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t len,
+		     bool fixed, bool icase, bool utf8, struct rerr *e, uint32_t *root)
+{
+	if (fixed)
+		return ru8_literal(a, sets, p, len, icase, e, root);
+	return rast_parse(a, sets, p, len, icase, utf8, e, root);
 }

@@ -173,6 +173,7 @@ struct rparse {
 	const uint8_t *p;
 	size_t len, i;
 	bool icase;
+	bool utf8; /* characters are UTF-8 (regex_utf8.c) */
 	uint32_t depth;
 	size_t brace_literal; /* a '{' already found to open no interval */
 	size_t dup_at;	      /* a dup operator repeating nothing before ')', SIZE_MAX: none */
@@ -188,9 +189,37 @@ struct rparse {
  * as in ((|){1000}){1000}, builds nothing.
  */
 int rast_parse(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t len, bool icase,
-	       struct rerr *e, uint32_t *root);
+	       bool utf8, struct rerr *e, uint32_t *root);
+/* rast_parse, or for fixed strings the literal (a CAT of characters, folded: utf8 and icase only). */
+int rast_parse_piece(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t len,
+		     bool fixed, bool icase, bool utf8, struct rerr *e, uint32_t *root);
 /* Reads a bracket expression; ps->i is just past its '['. */
 int rbracket_parse(struct rparse *ps, struct rset *out);
+
+/* ---- characters under utf8=1 (regex_utf8.c, regex_utf8_bracket.c) ---- */
+
+/* A set of code points: ranges r[i][0]..r[i][1], unsorted until used. */
+struct ru8_set {
+	uint32_t (*r)[2];
+	size_t n, cap;
+};
+
+int ru8_add(struct ru8_set *s, uint32_t lo, uint32_t hi);
+void ru8_free(struct ru8_set *s);
+int ru8_invert(struct ru8_set *s);
+/* Adds [:name:] of C.UTF-8; -ENOENT for an unknown name. */
+int ru8_class(struct ru8_set *s, const char *name, size_t len, bool icase, struct rerr *e);
+int ru8_fold(struct ru8_set *s, struct rerr *e);
+/* The length of the valid UTF-8 character at p (its code point in *c), 0 if none. */
+size_t ru8_decode(const uint8_t *p, size_t n, uint32_t *c);
+/* The AST atoms: a set as alternatives of byte-range products. */
+int ru8_emit(struct rparse *ps, struct ru8_set *s, uint32_t *out, uint32_t *height);
+int ru8_dot(struct rparse *ps, uint32_t *out, uint32_t *height);
+int ru8_escape_class(struct rparse *ps, uint8_t c, uint32_t *out, uint32_t *height);
+int ru8_char(struct rparse *ps, uint32_t *out, uint32_t *height);
+int ru8_bracket(struct rparse *ps, uint32_t *out, uint32_t *height);
+int ru8_literal(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t len, bool icase,
+		struct rerr *e, uint32_t *root);
 
 /* ---- NFA (regex_nfa.c, regex_ac.c) ---- */
 

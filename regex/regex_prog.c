@@ -91,10 +91,11 @@ static int rprog_scan_piece(void *ctx, const uint8_t *p, size_t len, struct rerr
 	size_t n = 0;
 	int ret;
 
-	if (r->o->fixed)
+	if (r->o->fixed && !(r->o->utf8 && r->o->icase))
 		return rprog_push(r, p, len, rprog_id(e));
 	r->ast->n = 0;
-	ret = rast_parse(r->ast, r->sets, p, len, r->o->icase, e, &root);
+	ret = rast_parse_piece(r->ast, r->sets, p, len, r->o->fixed, r->o->icase, r->o->utf8, e,
+			       &root);
 	if (ret || !r->all_literal)
 		return ret;
 	/* offsets, not pointers: bytes may move while it grows */
@@ -124,9 +125,10 @@ static int rprog_shift_piece(void *ctx, const uint8_t *p, size_t len, struct rer
 	uint32_t root;
 	int ret;
 
-	/* fixed strings never come here: Aho-Corasick holds any set of them */
+	/* fixed strings come here only folded by utf8=1's -i, which Aho-Corasick cannot hold */
 	r->ast->n = 0;
-	ret = rast_parse(r->ast, r->sets, p, len, r->o->icase, e, &root);
+	ret = rast_parse_piece(r->ast, r->sets, p, len, r->o->fixed, r->o->icase, r->o->utf8, e,
+			       &root);
 	if (ret)
 		return ret;
 	return rshift_add(r->sh, r->ast, root, rprog_id(e));
@@ -172,7 +174,7 @@ int regex_compile_prog(const char *const *pats, const size_t *lens, size_t n,
 	if (ret)
 		goto out_free;
 	if (r.all_literal) {
-		if (!o.fixed)
+		if (!o.fixed || (o.utf8 && o.icase)) /* pushed from parsed pieces: offsets */
 			for (size_t i = 0; i < r.nlit; i++)
 				r.lits[i].p = r.bytes + (uintptr_t)r.lits[i].p;
 		out->engine = REGEX_ENGINE_AC;
@@ -180,7 +182,7 @@ int regex_compile_prog(const char *const *pats, const size_t *lens, size_t n,
 		goto out_free;
 	}
 	if (!o.per_pattern && n <= REGEX_PATTERNS_MAX) {
-		struct regex_opts ro = {.fixed = o.fixed, .icase = o.icase};
+		struct regex_opts ro = {.fixed = o.fixed, .icase = o.icase, .utf8 = o.utf8};
 
 		ret = regex_compile(pats, lens, n, &ro, &out->dfa, err, errlen);
 		if (ret != -E2BIG && ret != -ETIMEDOUT) {

@@ -41,8 +41,8 @@
  * in $VYRE_MOUNT.
  *
  * The files: vyrectl_grep.c (this: the command, its jobs in flight),
- * _opts.c (the command line), _pattern.c and _utf8.c (grep's dialects
- * into the daemon's ERE), _match.c (-o's matches), _input.c (opening and
+ * _opts.c (the command line), _pattern.c (grep's dialects into the
+ * daemon's ERE; in a UTF-8 locale the job says utf8=1), _match.c (-o's matches), _input.c (opening and
  * spooling FILEs), _job.c (descriptors, submission, waiting), _result.c
  * (a job's lines and counts), _tree.c (grep -r's names and order) and
  * _output.c (the lines as grep prints them); vyrectl_grep.h is theirs.

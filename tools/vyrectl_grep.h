@@ -202,14 +202,6 @@ int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *argv[], s
 int grep_pattern_error(const char *pat, const char *what);
 int pats_build(const struct grep_opts *o, struct grep_pats *pats);
 
-/* vyrectl_grep_utf8.c */
-size_t u8_decode(const uint8_t *p, size_t n, uint32_t *c);
-int u8_dot(struct buf *b);
-int u8_escape_class(struct buf *b, char e);
-size_t bracket_end(const char *p, size_t n, size_t i);
-int u8_bracket(struct buf *b, const char *p, size_t i, size_t end, bool icase);
-int u8_fold_char(struct buf *b, const char *p, size_t len, uint32_t c);
-
 /* vyrectl_grep_match.c */
 void only_free(void);
 int only_compile(const struct grep_opts *o, const char *p, size_t n);

@@ -54,9 +54,11 @@ int desc_grep_build(struct grep_state *s)
 	}
 	if (!ret && p->fixed)
 		ret = buf_puts(d, " fixed=1");
-	/* non-ASCII letters were folded into the pattern; the daemon folds ASCII */
 	if (!ret && o->icase)
 		ret = buf_puts(d, " icase=1");
+	/* a UTF-8 locale: the compiler reads characters, as grep does (regex/regex_utf8.c) */
+	if (!ret && o->utf8)
+		ret = buf_puts(d, " utf8=1");
 	if (!ret && p->invert)
 		ret = buf_puts(d, " invert=1");
 	if (!ret && s->lines)

@@ -2,7 +2,10 @@
 /*
  * vyrectl_grep_pattern.c - Pattern translation: -e and -f's patterns, BRE (-G), ERE (-E) or
  * strings (-F), into the one dialect the daemon compiles (grep -E's), with
- * -x and -w's wrapping; back-references refused with why.
+ * -x and -w's wrapping; back-references refused with why. Characters are
+ * the daemon's business: in a UTF-8 locale the job says utf8=1 and the
+ * compiler (regex/regex_utf8.c) reads '.', brackets, classes and -i as
+ * grep does there; bytes pass through this translation unchanged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,24 +44,33 @@ static int x_literal(struct buf *b, char c)
 }
 
 /*
- * A character (a UTF-8 sequence or a byte) at p[i] outside brackets:
- * copied, or folded under -i in a UTF-8 locale. Returns its length.
+ * End of the bracket expression starting at p[i] == '['; n when it has no
+ * ']' (the daemon then says it is unterminated). Inside brackets BRE and
+ * ERE agree, so a bracket is copied whole.
  */
-static int x_char(struct xlate *x, size_t i, size_t *len)
+static size_t bracket_end(const char *p, size_t n, size_t i)
 {
-	uint32_t c;
-	size_t k = 0;
+	size_t j = i + 1;
 
-	if (x->o->utf8 && (uint8_t)x->p[i] >= 0x80)
-		k = u8_decode((const uint8_t *)x->p + i, x->n - i, &c);
-	if (k) {
-		*len = k;
-		if (x->o->icase)
-			return u8_fold_char(x->out, x->p + i, k, c);
-		return buf_put(x->out, x->p + i, k);
+	if (j < n && p[j] == '^')
+		j++;
+	if (j < n && p[j] == ']')
+		j++;
+	while (j < n && p[j] != ']') {
+		if (p[j] == '[' && j + 1 < n && p[j + 1] && strchr(":.=", p[j + 1])) {
+			char d = p[j + 1];
+			size_t k = j + 2;
+
+			while (k + 1 < n && !(p[k] == d && p[k + 1] == ']'))
+				k++;
+			if (k + 1 >= n)
+				return n;
+			j = k + 2;
+			continue;
+		}
+		j++;
 	}
-	*len = 1;
-	return x_literal(x->out, x->p[i]);
+	return j < n ? j : n;
 }
 
 static int x_backref(struct xlate *x, char d)
@@ -79,14 +91,7 @@ static int x_escape(struct xlate *x, char d)
 
 	if (d >= '1' && d <= '9')
 		return x_backref(x, d);
-	if (x->o->utf8 && strchr("wWsS", d))
-		return u8_escape_class(x->out, d);
 	return buf_put(x->out, e, 2);
-}
-
-static int x_atom_dot(struct xlate *x)
-{
-	return x->o->utf8 ? u8_dot(x->out) : buf_put(x->out, ".", 1);
 }
 
 static int x_bracket(struct xlate *x, size_t *i)
@@ -99,10 +104,7 @@ static int x_bracket(struct xlate *x, size_t *i)
 		*i = x->n;
 		return ret;
 	}
-	if (x->o->utf8)
-		ret = u8_bracket(x->out, x->p, *i, end, x->o->icase);
-	else
-		ret = buf_put(x->out, x->p + *i, end + 1 - *i);
+	ret = buf_put(x->out, x->p + *i, end + 1 - *i);
 	*i = end + 1;
 	return ret;
 }
@@ -186,7 +188,7 @@ static int x_bre(struct xlate *x)
 			ret = x_bracket(x, &i);
 			continue;
 		case '.':
-			ret = x_atom_dot(x);
+			ret = buf_put(x->out, ".", 1);
 			break;
 		case '*':
 			if (was_start)
@@ -210,13 +212,9 @@ static int x_bre(struct xlate *x)
 			else
 				ret = x_literal(x->out, '$');
 			break;
-		default: {
-			size_t len;
-
-			ret = x_char(x, i, &len);
-			i += len;
-			continue;
-		}
+		default:
+			ret = x_literal(x->out, c);
+			break;
 		}
 		i++;
 	}
@@ -228,7 +226,7 @@ static int x_bre(struct xlate *x)
 /*
  * An ERE as grep -E reads it, into the daemon's: back-references refused
  * here with a message that says why, a ')' with no '(' a literal (as
- * grep), and in a UTF-8 locale '.', brackets and \w \s as characters.
+ * grep).
  */
 static int x_ere(struct xlate *x)
 {
@@ -251,7 +249,7 @@ static int x_ere(struct xlate *x)
 			ret = x_bracket(x, &i);
 			continue;
 		case '.':
-			ret = x_atom_dot(x);
+			ret = buf_put(x->out, ".", 1);
 			break;
 		case '(':
 			depth++;
@@ -275,26 +273,22 @@ static int x_ere(struct xlate *x)
 		case '$':
 			ret = buf_put(x->out, &c, 1);
 			break;
-		default: {
-			size_t len;
-
-			ret = x_char(x, i, &len);
-			i += len;
-			continue;
-		}
+		default:
+			ret = x_literal(x->out, c);
+			break;
 		}
 		i++;
 	}
 	return ret;
 }
 
-/* -F's string as an ERE (for -x, -w, or -i on non-ASCII letters). */
+/* -F's string as an ERE (for -x or -w). */
 static int x_fixed(struct xlate *x)
 {
 	int ret = 0;
 
-	for (size_t i = 0, len; i < x->n && !ret; i += len)
-		ret = x_char(x, i, &len);
+	for (size_t i = 0; i < x->n && !ret; i++)
+		ret = x_literal(x->out, x->p[i]);
 	return ret;
 }
 
@@ -305,15 +299,10 @@ static int x_fixed(struct xlate *x)
  * without looking ahead, so in a UTF-8 locale such a byte is no edge here:
  * vyrectl(1), What differs.)
  */
-static int x_wrap_word(struct buf *b, const struct grep_opts *o, bool before)
+static int x_wrap_word(struct buf *b, bool before)
 {
-	int ret = buf_puts(b, before ? "(^|" : "(");
-
-	if (!ret)
-		ret = o->utf8 ? u8_escape_class(b, 'W') : buf_puts(b, "[^[:alnum:]_]");
-	if (!ret)
-		ret = buf_puts(b, before ? ")" : "|$)");
-	return ret;
+	/* \W, not [^[:alnum:]_]: -i folds a bracket, and in C.UTF-8 that is not the same set */
+	return buf_puts(b, before ? "(^|\\W)" : "(\\W|$)");
 }
 
 /* One pattern, as the daemon gets it, appended to pats with its newline. */
@@ -339,7 +328,7 @@ static int pat_add(const struct grep_opts *o, struct grep_pats *pats, const char
 		if (!ret)
 			ret = buf_puts(&pats->text, ")$");
 	} else if (!ret && !pats->fixed && o->word) {
-		ret = x_wrap_word(&pats->text, o, true);
+		ret = x_wrap_word(&pats->text, true);
 		if (!ret)
 			ret = buf_puts(&pats->text, "(");
 		if (!ret)
@@ -347,7 +336,7 @@ static int pat_add(const struct grep_opts *o, struct grep_pats *pats, const char
 		if (!ret)
 			ret = buf_puts(&pats->text, ")");
 		if (!ret)
-			ret = x_wrap_word(&pats->text, o, false);
+			ret = x_wrap_word(&pats->text, false);
 	} else if (!ret) {
 		ret = buf_put(&pats->text, core.data ? core.data : "", core.len);
 	}
@@ -405,18 +394,9 @@ static int pat_sources(const struct grep_opts *o, struct buf *all, bool *any)
 	return ret;
 }
 
-static bool has_high_byte(const struct buf *b)
-{
-	for (size_t i = 0; i < b->len; i++)
-		if ((uint8_t)b->data[i] >= 0x80)
-			return true;
-	return false;
-}
-
 /*
- * Every pattern, translated. -F goes literally (fixed=1, the daemon's
- * Aho-Corasick) unless -x, -w or a UTF-8 -i of a non-ASCII letter need
- * an ERE. No pattern at all (-f /dev/null) selects no line; with -v, a
+ * Every pattern, translated. -F goes literally (fixed=1) unless -x or -w
+ * need an ERE. No pattern at all (-f /dev/null) selects no line; with -v, a
  * pattern that matches nothing ("a^") selects every line.
  */
 int pats_build(const struct grep_opts *o, struct grep_pats *pats)
@@ -427,8 +407,7 @@ int pats_build(const struct grep_opts *o, struct grep_pats *pats)
 
 	if (ret)
 		goto out;
-	pats->fixed = o->dialect == GREP_FIXED && !o->xline && !o->word &&
-		      !(o->utf8 && o->icase && has_high_byte(&all));
+	pats->fixed = o->dialect == GREP_FIXED && !o->xline && !o->word;
 	for (size_t pos = 0; pos < all.len && !ret;) {
 		char *nl = memchr(all.data + pos, '\n', all.len - pos);
 		size_t end = nl ? (size_t)(nl - all.data) : all.len;

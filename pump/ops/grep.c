@@ -352,7 +352,7 @@ const struct pump_op pump_op_grep = {
     .opclass = VYRE_OPCLASS_GREP,
     .args = PUMP_OP_ARG_PATTERN | PUMP_OP_ARG_GREP,
     .result = PUMP_RESULT_FOLD,
-    .usage = "pattern=ERE|patterns=FILE [fixed=1] [icase=1] [invert=1] [lines=1] [max=N] "
+    .usage = "pattern=ERE|patterns=FILE [fixed=1] [icase=1] [utf8=1] [invert=1] [lines=1] [max=N] "
 	     "result: selected lines, like LC_ALL=C grep -a -c",
     .summary = "lines matching pattern= (an ERE), like grep -c; lines=1: jobs/N/lines",
     .prep = grep_prep,

@@ -171,7 +171,7 @@ static const struct bad_case bad[] = {
     {"scan scan path=/x op=nop", 0, EINVAL, "scan: not a key=value token"},
     {"path=/x op=count frobnicate=1", 0, EINVAL,
      "frobnicate=1: unknown key (keys: path op offset length chunk byte pattern tenant "
-     "direct patterns fixed icase invert lines max priority files follow wait)"},
+     "direct patterns fixed icase utf8 invert lines max priority files follow wait)"},
     {"path=/x op=nop =1", 0, EINVAL, "=1: unknown key"},
     {"path=/x op=count invert=1", 0, EINVAL, "invert=1: op=count takes no invert= (invert= is for: grep)"},
     {"path=/x op=match pattern=a lines=1", 0, EINVAL, "lines=1: op=match takes no lines="},
