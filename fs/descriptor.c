@@ -106,8 +106,7 @@ static int desc_parse_icase(struct desc_parser *p, const struct desc_tok *t)
 
 static int desc_parse_utf8(struct desc_parser *p, const struct desc_tok *t)
 {
-	return desc_parse_flag(p, t, &p->d.utf8,
-			       "for characters, like grep in a UTF-8 locale");
+	return desc_parse_flag(p, t, &p->d.utf8, "for characters, like grep in a UTF-8 locale");
 }
 
 static int desc_parse_invert(struct desc_parser *p, const struct desc_tok *t)

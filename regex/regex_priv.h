@@ -190,7 +190,7 @@ struct rparse {
  */
 int rast_parse(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t len, bool icase,
 	       bool utf8, struct rerr *e, uint32_t *root);
-/* rast_parse, or for fixed strings the literal (a CAT of characters, folded: utf8 and icase only). */
+/* rast_parse, or a fixed string as a CAT of its characters, folded (utf8 with icase only). */
 int rast_parse_piece(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t len,
 		     bool fixed, bool icase, bool utf8, struct rerr *e, uint32_t *root);
 /* Reads a bracket expression; ps->i is just past its '['. */

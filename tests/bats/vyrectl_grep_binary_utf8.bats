@@ -124,3 +124,87 @@ setup() {
 	gnu_same C.UTF-8 2 '[a-é]' utf8.txt
 	gnu_same C 0 -c '[é-ê]' utf8.txt
 }
+
+# utf8_inputs: the generated mixed file (valid, invalid and both on a
+# line) and generated EREs with '.', brackets, classes and letters whose
+# -i counterparts are irregular (tests/helpers/utf8_patterns.py)
+utf8_inputs() {
+	local gen=$VYRE_ROOT/tests/helpers/utf8_patterns.py
+	MIX="$BATS_FILE_TMPDIR/mixed.txt"
+	PATS="$BATS_FILE_TMPDIR/pats.tsv"
+	[[ -s $MIX ]] || timeout 30 /usr/bin/python3 "$gen" 11 0 input "$MIX"
+	[[ -s $PATS ]] || timeout 30 /usr/bin/python3 "$gen" 11 "${VYRE_UTF8_PATTERNS:-30}" >"$PATS"
+}
+
+@test "utf8=1 on ctl: generated patterns select grep's lines on UTF-8, invalid and mixed lines, with and without icase=1" {
+	utf8_inputs
+	local p d i id want got n=0 bad=0
+	while IFS=$'\t' read -r p d; do
+		for i in "" " icase=1"; do
+			n=$((n + 1))
+			id=$(submit "scan path=$MIX op=grep pattern=\"$d\" utf8=1 lines=1$i")
+			[[ $id =~ ^[0-9]+$ ]] || { echo "ctl refused '$p'$i: $id" >&2; bad=$((bad + 1)); continue; }
+			wait_job "$id"
+			want=$(LC_ALL=C.UTF-8 timeout 30 grep -a -n -b -E ${i:+-i} -- "$p" "$MIX" | cut -d: -f1,2)
+			got=$(cat "$MNT/jobs/$id/lines")
+			if [[ $got != "$want" ]]; then
+				echo "pattern '$p'$i: jobs/$id/lines differ from LC_ALL=C.UTF-8 grep -a -n -b -E" >&2
+				diff <(echo "$want") <(echo "$got") | head -5 >&2
+				bad=$((bad + 1))
+			fi
+		done
+	done <"$PATS"
+	echo "$n cases, $bad differences" >&2
+	[[ $n -ge 60 && $bad -eq 0 ]]
+}
+
+@test "utf8=1 on ctl: patterns= of many generated patterns, fixed=1 icase=1 literals, the key in jobs/N/descriptor" {
+	utf8_inputs
+	cut -f1 "$PATS" >"$BATS_TEST_TMPDIR/p"
+	run -0 result_of "scan path=$MIX op=grep patterns=$BATS_TEST_TMPDIR/p utf8=1"
+	[[ $output == "$(LC_ALL=C.UTF-8 grep -a -c -E -f "$BATS_TEST_TMPDIR/p" "$MIX")" ]]
+	run -0 result_of "scan path=$MIX op=grep patterns=$BATS_TEST_TMPDIR/p utf8=1 icase=1 invert=1"
+	[[ $output == "$(LC_ALL=C.UTF-8 grep -a -c -v -i -E -f "$BATS_TEST_TMPDIR/p" "$MIX")" ]]
+	# -F -i: ſ for s, K for k (not the Kelvin sign), ı for i, ς for σ (dfa.c's folding)
+	printf '%s\n' s ſ S K k $'\u212a' i I ı σ ς Σ É é ß ẞ ǅ µ Μ μ 'straſse' >"$BATS_TEST_TMPDIR/f"
+	local w
+	for w in s k $'\u212a' I ı Σ é ß ǅ μ STRASSE; do
+		run -0 result_of "scan path=$BATS_TEST_TMPDIR/f op=grep pattern=\"$w\" fixed=1 icase=1 utf8=1"
+		[[ $output == "$(LC_ALL=C.UTF-8 grep -c -F -i -- "$w" "$BATS_TEST_TMPDIR/f")" ]] ||
+			{ echo "-F -i $w: $output" >&2; return 1; }
+		run -0 result_of "scan path=$BATS_TEST_TMPDIR/f op=grep pattern=\"^$w\$\" icase=1 utf8=1"
+		[[ $output == "$(LC_ALL=C.UTF-8 grep -c -x -i -- "$w" "$BATS_TEST_TMPDIR/f")" ]] ||
+			{ echo "-x -i $w: $output" >&2; return 1; }
+	done
+	id=$(submit "scan path=$MIX op=grep pattern=. utf8=1")
+	[[ $(cat "$MNT/jobs/$id/descriptor") == *" utf8=1"* ]]
+	# without utf8=1 the same ctl counts bytes, as LC_ALL=C grep
+	run -0 result_of "scan path=$MIX op=grep pattern=\"^.\$\""
+	[[ $output == "$(LC_ALL=C grep -a -c '^.$' "$MIX")" ]]
+	run ! bash -c "echo 'scan path=$MIX op=grep pattern=a utf8=2' >'$MNT/ctl'"
+	run ! bash -c "echo 'scan path=$MIX op=count utf8=1' >'$MNT/ctl'"
+}
+
+@test "utf8=1 on ctl: a non-ASCII range end is refused at the write, naming the fix" {
+	exec 7<>"$MNT/ctl"
+	run ! bash -c "echo 'scan path=$IN_DIR/utf8.txt op=grep pattern=\"[é-ê]\" utf8=1' >&7"
+	read -r -t 5 answer <&7 || true
+	exec 7>&-
+	[[ $answer == *"invalid collation character"*"list the characters"* ]]
+}
+
+@test "vyrectl grep in C.UTF-8: generated patterns print grep's lines (-a -n, -i, -c -v) on mixed input" {
+	utf8_inputs
+	local p n=0 bad=0
+	while IFS=$'\t' read -r p _; do
+		n=$((n + 1))
+		case $((n % 4)) in
+		0) gnu_same_any C.UTF-8 -a -n -E -e "$p" "$MIX" || bad=$((bad + 1)) ;;
+		1) gnu_same_any C.UTF-8 -a -n -i -E -e "$p" "$MIX" || bad=$((bad + 1)) ;;
+		2) gnu_same_any C.UTF-8 -c -v -E -e "$p" "$MIX" "$IN_DIR/utf8.txt" || bad=$((bad + 1)) ;;
+		3) gnu_same_any C.UTF-8 -n -i -E -e "$p" "$IN_DIR/utf8.txt" || bad=$((bad + 1)) ;;
+		esac
+	done <"$PATS"
+	echo "$n cases, $bad differences" >&2
+	[[ $n -ge 30 && $bad -eq 0 ]]
+}

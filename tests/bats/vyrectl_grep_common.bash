@@ -68,3 +68,11 @@ mount_with_inputs() {
 setup_file() {
 	mount_with_inputs
 }
+
+# gnu_same_any LOCALE ARGS...: gnu_same with whatever exit grep gives
+gnu_same_any() {
+	local loc=$1 gs=0
+	shift
+	LC_ALL=$loc timeout 60 grep "$@" </dev/null >/dev/null 2>&1 || gs=$?
+	gnu_same "$loc" "$gs" "$@"
+}

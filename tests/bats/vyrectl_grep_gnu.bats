@@ -57,15 +57,6 @@ matrix() {
 	[[ $bad -eq 0 && $n -gt 0 ]]
 }
 
-# gnu_same_any LOCALE ARGS...: gnu_same, whatever grep's exit status
-gnu_same_any() {
-	local loc=$1
-	shift
-	local gs=0
-	LC_ALL=$loc timeout 60 grep "$@" </dev/null >/dev/null 2>&1 || gs=$?
-	gnu_same "$loc" "$gs" "$@"
-}
-
 @test "selection options (-v -i -w -x -c -l -L -q -m) print and exit as grep, in C" {
 	matrix C "" -v -i -w -x -c -l -L -q -m2 -vc -iw -xv -ix -vw
 }
