@@ -128,8 +128,16 @@ static struct {
 	locale_t loc;
 	int err;
 	struct ru8_set cls[RU8_NCLASS];
+	struct ru8_set fold[RU8_NCLASS]; /* cls[k] with every member's counterparts (-i) */
 } ru8_tab = {.once = PTHREAD_ONCE_INIT};
 
+static int ru8_fold_set(struct ru8_set *s);
+
+/*
+ * Every class, plain and folded, once: folding [[:alpha:]] on each use
+ * would cost about 2.5M steps a bracket, outside the compile's work
+ * budget, on the FUSE thread that checks a pattern's syntax.
+ */
 static void ru8_tab_init(void)
 {
 	ru8_tab.loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
@@ -153,6 +161,10 @@ static void ru8_tab_init(void)
 				ru8_tab.err = ru8_add(s, start, c - 1);
 			in = m;
 		}
+		for (size_t i = 0; i < s->n && !ru8_tab.err; i++)
+			ru8_tab.err = ru8_add(&ru8_tab.fold[k], s->r[i][0], s->r[i][1]);
+		if (!ru8_tab.err)
+			ru8_tab.err = ru8_fold_set(&ru8_tab.fold[k]);
 	}
 }
 
@@ -167,7 +179,10 @@ static int ru8_ready(struct rerr *e)
 	return ru8_tab.err;
 }
 
-/* Adds [:name:] (len bytes; the caller checked the name); -i: upper, lower are alpha. */
+/*
+ * Adds [:name:] (len bytes); -i: upper and lower are alpha, and the set
+ * comes folded. -ENOENT for an unknown name.
+ */
 int ru8_class(struct ru8_set *s, const char *name, size_t len, bool icase, struct rerr *e)
 {
 	int ret = ru8_ready(e);
@@ -179,8 +194,10 @@ int ru8_class(struct ru8_set *s, const char *name, size_t len, bool icase, struc
 			continue;
 		if (icase && (!strcmp(cn, "upper") || !strcmp(cn, "lower")))
 			k = 0; /* alpha */
-		for (size_t i = 0; i < ru8_tab.cls[k].n && !ret; i++)
-			ret = ru8_add(s, ru8_tab.cls[k].r[i][0], ru8_tab.cls[k].r[i][1]);
+		const struct ru8_set *c = icase ? &ru8_tab.fold[k] : &ru8_tab.cls[k];
+
+		for (size_t i = 0; i < c->n && !ret; i++)
+			ret = ru8_add(s, c->r[i][0], c->r[i][1]);
 		return ret;
 	}
 	return ret ? ret : -ENOENT;
@@ -216,11 +233,10 @@ static int ru8_fold_one(struct ru8_set *s, uint32_t c)
 	return ret;
 }
 
-/* Adds every member's case counterparts (grep -i). */
-int ru8_fold(struct ru8_set *s, struct rerr *e)
+static int ru8_fold_set(struct ru8_set *s)
 {
 	size_t n;
-	int ret = ru8_ready(e);
+	int ret = 0;
 
 	ru8_norm(s);
 	n = s->n;
@@ -229,6 +245,18 @@ int ru8_fold(struct ru8_set *s, struct rerr *e)
 			ret = ru8_fold_one(s, c);
 	ru8_norm(s);
 	return ret;
+}
+
+/*
+ * Adds every member's case counterparts (grep -i). Costs a step per
+ * member: callers pass what a pattern lists, ASCII ranges at most, and
+ * take classes folded from ru8_class.
+ */
+int ru8_fold(struct ru8_set *s, struct rerr *e)
+{
+	int ret = ru8_ready(e);
+
+	return ret ? ret : ru8_fold_set(s);
 }
 
 /* ---- UTF-8 ---- */

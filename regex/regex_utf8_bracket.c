@@ -74,10 +74,12 @@ static int ru8_collation(struct rparse *ps, size_t at)
 }
 
 /*
- * Reads the members into s; *bytes when one is an invalid byte. Stops
- * quietly at anything malformed, which rbracket_parse then names.
+ * Reads the members into s, its classes (folded under -i) into cls;
+ * *bytes when one is an invalid byte. Stops quietly at anything
+ * malformed, which rbracket_parse then names.
  */
-static int ru8_members(struct rparse *ps, struct ru8_set *s, bool *neg, bool *bytes)
+static int ru8_members(struct rparse *ps, struct ru8_set *s, struct ru8_set *cls, bool *neg,
+		       bool *bytes)
 {
 	const uint8_t *p = ps->p;
 	size_t len = ps->len, j = ps->i;
@@ -100,7 +102,7 @@ static int ru8_members(struct rparse *ps, struct ru8_set *s, bool *neg, bool *by
 		*bytes |= lo.invalid;
 		j = lo.next;
 		if (lo.cls) {
-			ret = ru8_class(s, lo.cls, lo.clen, ps->icase, ps->err);
+			ret = ru8_class(cls, lo.cls, lo.clen, ps->icase, ps->err);
 			if (ret == -ENOENT)
 				return 0;
 			continue;
@@ -124,11 +126,11 @@ static int ru8_members(struct rparse *ps, struct ru8_set *s, bool *neg, bool *by
 /* ps->i is just past the '['. */
 int ru8_bracket(struct rparse *ps, uint32_t *out, uint32_t *height)
 {
-	struct ru8_set s = {0};
+	struct ru8_set s = {0}, cls = {0};
 	struct rset bset;
 	struct rparse check = *ps;
 	bool neg = false, bytes = false;
-	int ret = ru8_members(ps, &s, &neg, &bytes);
+	int ret = ru8_members(ps, &s, &cls, &neg, &bytes);
 
 	if (!ret)
 		ret = rbracket_parse(&check, &bset);
@@ -146,11 +148,14 @@ int ru8_bracket(struct rparse *ps, uint32_t *out, uint32_t *height)
 	}
 	if (ps->icase)
 		ret = ru8_fold(&s, ps->err);
+	for (size_t i = 0; i < cls.n && !ret; i++)
+		ret = ru8_add(&s, cls.r[i][0], cls.r[i][1]);
 	if (!ret && neg)
 		ret = ru8_invert(&s);
 	if (!ret)
 		ret = ru8_emit(ps, &s, out, height);
 out:
+	ru8_free(&cls);
 	ru8_free(&s);
 	return ret;
 }

@@ -253,7 +253,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	struct regex_opts o = {.fixed = data[0] & 1, .icase = data[0] & 2};
+	struct regex_opts o = {.fixed = data[0] & 1, .icase = data[0] & 2, .utf8 = data[0] & 4};
 	size_t errlen = 1 + (data[0] >> 2) * 4;
 	const uint8_t *p = data + 1, *end = data + size;
 	while (n < FUZZ_PATS_MAX) {
@@ -279,7 +279,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			cpu, cpu / fuzz_budget_s(), ret);
 		abort();
 	}
-	struct regex_prog_opts po = {.fixed = o.fixed, .icase = o.icase, .per_pattern = true};
+	struct regex_prog_opts po = {
+	    .fixed = o.fixed, .icase = o.icase, .utf8 = o.utf8, .per_pattern = true};
 	struct regex_prog g;
 	t0 = fuzz_cpu_s();
 	int pret = regex_compile_prog((const char *const *)pats, lens, n, &po, &g, NULL, 0);
