@@ -99,6 +99,13 @@ bool path_plain(const char *s);
 int put_path(struct buf *b, const char *path); /* absolute, quoted when it must be */
 size_t path_unescape(char *s, size_t n);
 int files_print(const struct vyrectl *c, const char *id, bool names, uint64_t *sum);
+/*
+ * Each "RESULT PATH" line of a jobs/N/files text in b, in order, to fn
+ * with PATH unescaped in place (b is changed); -EPROTO at a line of
+ * another shape, else fn's first nonzero return or 0.
+ */
+int files_each(struct buf *b, int (*fn)(void *ctx, const char *path, size_t n, uint64_t v),
+	       void *ctx);
 int files_failed_print(const struct vyrectl *c, const char *id);
 int ctl_submit(const struct vyrectl *c, const struct buf *line, struct buf *answer);
 int ctl_submit_id(const struct vyrectl *c, const struct buf *line, char id[VYRECTL_ID_MAX + 1]);

@@ -108,28 +108,41 @@ static void grep_cleanup(struct grep_state *s)
 	buf_free(&s->tree_counts);
 }
 
-static int grep_run(const struct vyrectl *c, struct grep_opts *o, bool *epipe)
+/*
+ * s->f for o's FILE operands, named as grep names them, and whether lines
+ * are printed; vyrectl_slurm_grep.c starts the same way. -ENOMEM (said).
+ */
+int grep_files_init(struct grep_state *s)
 {
-	struct grep_state s = {.c = c, .o = o};
-	int next = 0, fd, ret = 0;
+	const struct grep_opts *o = s->o;
 
-	s.lines = !(o->count || o->quiet || o->list != GREP_LIST_NONE);
-	s.f = calloc((size_t)o->nfiles, sizeof(*s.f));
-	if (!s.f) {
+	s->lines = !(o->count || o->quiet || o->list != GREP_LIST_NONE);
+	s->f = calloc((size_t)o->nfiles, sizeof(*s->f));
+	if (!s->f) {
 		fprintf(stderr, "vyrectl grep: %s\n", strerror(ENOMEM));
-		return GREP_ERROR;
+		return -ENOMEM;
 	}
 	for (int i = 0; i < o->nfiles; i++) {
 		bool in = !strcmp(o->files[i], "-");
 
-		s.f[i] = (struct grep_file){
+		s->f[i] = (struct grep_file){
 		    .name = in ? (o->label ? o->label : "(standard input)") : o->files[i],
 		    .path = o->files[i],
 		    .fd = -1,
 		};
 		/* grep -r with one FILE names only what it finds below a directory */
-		s.f[i].names = o->names > 0 || (o->names == 0 && o->nfiles > 1);
+		s->f[i].names = o->names > 0 || (o->names == 0 && o->nfiles > 1);
 	}
+	return 0;
+}
+
+static int grep_run(const struct vyrectl *c, struct grep_opts *o, bool *epipe)
+{
+	struct grep_state s = {.c = c, .o = o};
+	int next = 0, fd, ret = 0;
+
+	if (grep_files_init(&s))
+		return GREP_ERROR;
 	json_start(&s);
 	ret = pats_build(o, &s.pats);
 	if (ret)

@@ -202,6 +202,9 @@ int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *argv[], s
 int grep_pattern_error(const char *pat, const char *what);
 int pats_build(const struct grep_opts *o, struct grep_pats *pats);
 
+/* vyrectl_grep.c */
+int grep_files_init(struct grep_state *s);
+
 /* vyrectl_grep_match.c */
 void only_free(void);
 int only_compile(const struct grep_opts *o, const char *p, size_t n);

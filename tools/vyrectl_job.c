@@ -354,39 +354,61 @@ size_t path_unescape(char *s, size_t n)
  * (may be NULL) adds the results. Returns 0, 1 when some file failed, or
  * -errno.
  */
+int files_each(struct buf *b, int (*fn)(void *ctx, const char *path, size_t n, uint64_t v),
+	       void *ctx)
+{
+	int ret = 0;
+
+	for (size_t pos = 0; !ret && b->data && pos < b->len;) {
+		char *nl = memchr(b->data + pos, '\n', b->len - pos), *sp, *end;
+		size_t e = nl ? (size_t)(nl - b->data) : b->len;
+		unsigned long long v;
+
+		b->data[e] = '\0';
+		sp = strchr(b->data + pos, ' ');
+		errno = 0;
+		v = strtoull(b->data + pos, &end, 10);
+		if (!sp || end != sp || errno)
+			return -EPROTO;
+		ret = fn(ctx, sp + 1, path_unescape(sp + 1, strlen(sp + 1)), v);
+		pos = e + 1;
+	}
+	return ret;
+}
+
+struct files_printing {
+	bool names;
+	uint64_t *sum;
+};
+
+static int files_print_one(void *ctx, const char *path, size_t n, uint64_t v)
+{
+	struct files_printing *p = ctx;
+
+	if (p->names) {
+		fwrite(path, 1, n, stdout);
+		putchar(':');
+	}
+	printf("%llu\n", (unsigned long long)v);
+	if (p->sum)
+		*p->sum += v;
+	return 0;
+}
+
 int files_print(const struct vyrectl *c, const char *id, bool names, uint64_t *sum)
 {
+	struct files_printing p = {.names = names, .sum = sum};
 	char rel[VYRECTL_REL_MAX];
 	struct buf b = {0};
 	int ret;
 
 	job_rel(id, "files", rel);
 	ret = mount_read(c, rel, &b);
-	for (size_t pos = 0; !ret && b.data && pos < b.len;) {
-		char *nl = memchr(b.data + pos, '\n', b.len - pos), *sp, *end;
-		size_t e = nl ? (size_t)(nl - b.data) : b.len;
-		unsigned long long v;
-
-		b.data[e] = '\0';
-		sp = strchr(b.data + pos, ' ');
-		errno = 0;
-		v = strtoull(b.data + pos, &end, 10);
-		if (!sp || end != sp || errno) {
-			fprintf(stderr, "vyrectl: %s/%s: not RESULT PATH lines (is it a vyrefs "
-				"mount?)\n", c->mount, rel);
-			ret = -EPROTO;
-			break;
-		}
-		size_t n = path_unescape(sp + 1, strlen(sp + 1));
-		if (names) {
-			fwrite(sp + 1, 1, n, stdout);
-			putchar(':');
-		}
-		printf("%llu\n", v);
-		if (sum)
-			*sum += v;
-		pos = e + 1;
-	}
+	if (!ret)
+		ret = files_each(&b, files_print_one, &p);
+	if (ret == -EPROTO)
+		fprintf(stderr, "vyrectl: %s/%s: not RESULT PATH lines (is it a vyrefs mount?)\n",
+			c->mount, rel);
 	buf_free(&b);
 	if (ret)
 		return ret;

@@ -381,24 +381,13 @@ int slurm_grep_run(const struct vyrectl *c, struct grep_opts *o)
 	bool kept = false;
 	int ret;
 
-	s.lines = !(o->count || o->quiet || o->list != GREP_LIST_NONE);
-	s.f = calloc((size_t)o->nfiles, sizeof(*s.f));
+	if (grep_files_init(&s))
+		return GREP_ERROR;
 	sp = calloc((size_t)o->nfiles, sizeof(*sp));
-	if (!s.f || !sp) {
+	if (!sp) {
 		free(s.f);
-		free(sp);
 		fprintf(stderr, "vyrectl grep: %s\n", strerror(ENOMEM));
 		return GREP_ERROR;
-	}
-	for (int i = 0; i < o->nfiles; i++) {
-		bool in = !strcmp(o->files[i], "-");
-
-		s.f[i] = (struct grep_file){
-		    .name = in ? (o->label ? o->label : "(standard input)") : o->files[i],
-		    .path = o->files[i],
-		    .fd = -1,
-		};
-		s.f[i].names = o->names > 0 || (o->names == 0 && o->nfiles > 1);
 	}
 	json_start(&s);
 	ret = pats_build(o, &s.pats);

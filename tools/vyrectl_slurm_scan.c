@@ -348,28 +348,19 @@ static int entry_add(struct scan_merged *m, const char *path, size_t len, uint64
 	return 0;
 }
 
+static int entry_add_one(void *m, const char *path, size_t len, uint64_t v)
+{
+	return entry_add(m, path, len, v);
+}
+
 /* A list shard's jobs/N/files and jobs/N/failed into the merge. */
 static int merge_list(const struct slurm_run *r, size_t k, struct scan_merged *m)
 {
 	struct buf b = {0}, f = {0};
 	int ret = slurm_part_read(r, k, 0, "files", &b);
 
-	for (size_t pos = 0; !ret && b.data && pos < b.len;) {
-		char *nl = memchr(b.data + pos, '\n', b.len - pos), *sp, *end;
-		size_t e = nl ? (size_t)(nl - b.data) : b.len;
-		unsigned long long v;
-
-		b.data[e] = '\0';
-		sp = strchr(b.data + pos, ' ');
-		errno = 0;
-		v = strtoull(b.data + pos, &end, 10);
-		if (!sp || end != sp || errno) {
-			ret = -EPROTO;
-			break;
-		}
-		ret = entry_add(m, sp + 1, path_unescape(sp + 1, strlen(sp + 1)), v);
-		pos = e + 1;
-	}
+	if (!ret)
+		ret = files_each(&b, entry_add_one, m);
 	if (ret == -ENOENT)
 		ret = 0; /* no file of the list was scanned */
 	if (!ret && slurm_part_read(r, k, 0, "failed", &f) == 0) {
