@@ -225,7 +225,7 @@
  * (VYRE_PSET_NONE: no parent), first[nsets] (the set's smallest pattern,
  * parents included). pump/ops/grep_pset.c lays it out.
  */
-#define VYRE_PSET_ENGINE     0  /* VYRE_ENGINE_* */
+#define VYRE_PSET_ENGINE     0  /* VYRE_ENGINE_AHO: above any DFA's word 0 (its nstates) */
 #define VYRE_PSET_NPATTERNS  1
 #define VYRE_PSET_NCLASSES   2
 #define VYRE_PSET_NSTATES    3
@@ -243,8 +243,13 @@
 #define VYRE_PSET_CLASSES    16 /* 64 words: byte -> class, 4 per word */
 #define VYRE_PSET_HDR_WORDS  80
 #define VYRE_PSET_NONE       VYRE_U(0xFFFFFFFF)
+/*
+ * Which engine a grep region holds: a DFA's word 0 is its state count
+ * (VYRE_DFA_STATES_MAX at most), a pattern set's its engine tag, above it.
+ */
+#define VYRE_DFA_STATES_MAX  VYRE_U(65536)
 #define VYRE_ENGINE_DFA      1 /* VYRE_DFA_* words */
-#define VYRE_ENGINE_AHO      2 /* VYRE_PSET_* words */
+#define VYRE_ENGINE_AHO      VYRE_U(0x56410002) /* VYRE_PSET_* words */
 
 /*
  * grep's counters, in the slot's VYRE_S_OP scratch words while its tiles
@@ -286,16 +291,18 @@
  * records and open entries were read as the slot's previous values (issue
  * 20: lines=1 listed out of order, continued lines miscounted, relaunch
  * only). A continuation's four words are one 16-byte store, the kind word
- * tagged: read stale, they ended continued lines early (+1/-1). Values: start < 2^27, nl and a tile's '\n' < 2^19, state < 2^16,
+ * tagged: read stale, they ended continued lines early (+1/-1). Values: start < 2^27, nl and a tile's '\n' < 2^19, state < 2^27 (an
+ * Aho-Corasick state, VYRE_AC_STATES_MAX plus its matched state),
  * tile record counts and bases < 2^11.
  */
 #define VYRE_GO_TAG_BITS     18
 #define VYRE_GO_TAG(seq)     ((seq) & VYRE_U(0x3FFFF))
 #define VYRE_GO_REC_START_BITS 27 /* record word 0: start, tag bits 0-4 above */
 #define VYRE_GO_NL_BITS      19   /* record word 1 and open NL: nl, 13 tag bits above */
-#define VYRE_GO_STATE_BITS   16   /* open STATE: state, tag bits 13-17 above */
+#define VYRE_GO_STATE_BITS   27   /* open STATE: state (an AC state is 23 bits), tag bits 13-17 above */
 #define VYRE_GO_COUNT_BITS   11   /* TILE_REC, TILE_BASE: the value, the whole tag above */
 #define VYRE_GREP_REC_MAX    1024
+#define VYRE_AC_STATES_MAX   VYRE_U(0x400000) /* regex/regex.h REGEX_AC_STATES_MAX */
 #define VYRE_GO_WORDS        (VYRE_GO_REC + 2 * VYRE_GREP_REC_MAX)
 #define VYRE_GO_NONE         VYRE_U(0xFFFFFFFF)
 
@@ -309,6 +316,10 @@
 _Static_assert(VYRE_HIST_BINS == VYRE_WG_SIZE, "one bin per lane");
 _Static_assert(VYRE_PACK_FILES_MAX <= VYRE_HIST_BINS, "packed counts fit the bins' scratch");
 _Static_assert(2 * VYRE_PACK_FILES_MAX <= VYRE_GO_WORDS, "packed (count, sequence) pairs fit the op output");
+_Static_assert(VYRE_GO_STATE_BITS + VYRE_GO_TAG_BITS - (32 - VYRE_GO_NL_BITS) == 32,
+	       "an open entry's STATE word holds the state and the rest of the tag");
+_Static_assert(VYRE_AC_STATES_MAX < (VYRE_U(1) << VYRE_GO_STATE_BITS),
+	       "an Aho-Corasick state and its matched state fit an open entry");
 _Static_assert((VYRE_GS_WORDS + VYRE_DONE_WORDS) % 2 == 0 && VYRE_GO_WORDS % 4 == 0,
 	       "bins and op output stay 8- and 16-byte aligned");
 

@@ -226,6 +226,7 @@ struct fs_job {
 	 * files render from; set at submit, freed with the job */
 	struct pump_job *hold;
 	char prep_error[320]; /* FAILED: why (status's error=), written before stage */
+	const char *engine;   /* grep: status's engine= (a static name), written before stage */
 	bool prep_cancel;     /* cancel came while compiling (fs->prep_lock) */
 	struct fs *fs;
 	struct fs_user *user;
@@ -361,17 +362,38 @@ int resolve_open_entry(const struct fs *fs, int dirfd, dev_t dirdev, const char 
 /* mount.c: this daemon's mount in /proc/self/mountinfo */
 int mount_find(const char *mountpoint, dev_t *dev);
 
-/* grep.c: a grep descriptor's patterns compiled for the pump (scan.dfa) */
+/*
+ * grep.c: a grep descriptor's patterns compiled for the pump: a DFA
+ * (scan.dfa), or a literal set too large for one on Aho-Corasick (ac,
+ * scan.ac). The views point into the compiled tables, some of them
+ * arrays inside this struct: whoever moves it calls fs_grep_views.
+ */
 struct fs_grep {
-	struct regex_dfa dfa; /* the compiler's, freed by fs_grep_release */
-	struct pump_dfa view; /* what pump_scan.dfa points at */
-	bool ready;
+	struct regex_dfa dfa;	/* the compiler's, freed by fs_grep_release */
+	struct regex_prog prog; /* with ac: the pattern set's, freed the same way */
+	struct pump_dfa view;	/* what pump_scan.dfa points at */
+	struct pump_ac acview;	/* with ac: what pump_scan.ac points at */
+	bool ready, ac;
 };
+void fs_grep_views(struct fs_grep *g);
+/* scan.dfa or scan.ac, as compiled (neither while not ready) */
+static inline void fs_grep_scan(struct fs_grep *g, struct pump_scan *scan)
+{
+	scan->dfa = g->ready && !g->ac ? &g->view : NULL;
+	scan->ac = g->ready && g->ac ? &g->acview : NULL;
+}
+/* status's engine=: what runs the patterns ("" before a compile) */
+static inline const char *fs_grep_engine(const struct fs_grep *g)
+{
+	return !g->ready ? "" : regex_engine_name(g->ac ? REGEX_ENGINE_AC : REGEX_ENGINE_DFA);
+}
 /* frees the compiled patterns: whoever holds the struct (grep.c's worker, many.c) */
 static inline void fs_grep_release(struct fs_grep *g)
 {
-	if (g->ready)
+	if (g->ready) {
 		regex_dfa_free(&g->dfa);
+		regex_prog_free(&g->prog);
+	}
 	g->ready = false;
 }
 

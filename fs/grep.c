@@ -146,6 +146,83 @@ static void fs_grep_error(const struct desc *d, int ret, const char *cerr, char 
 }
 
 /*
+ * One DFA when it compiles: the fastest scan. A set the DFA refuses for
+ * its size (-E2BIG: states, table or more than REGEX_PATTERNS_MAX
+ * patterns; -ETIMEDOUT: its step budget) goes to regex_compile_prog,
+ * which runs a literal set on Aho-Corasick (ARCHITECTURE.md "Pattern
+ * sets"); anything else it would put on the bit-parallel engine, which
+ * the GPU does not run yet, so the DFA's refusal stands.
+ */
+static int fs_grep_compile(const char **pats, const size_t *lens, size_t n,
+			   const struct regex_opts *opts, struct fs_grep *g, char *cerr,
+			   size_t cerrlen)
+{
+	struct regex_prog_opts po = {.fixed = opts->fixed, .icase = opts->icase};
+	char perr[512] = "";
+	int ret, pret;
+
+	ret = regex_compile(pats, lens, n, opts, &g->dfa, cerr, cerrlen);
+	if (ret != -E2BIG && ret != -ETIMEDOUT)
+		return ret;
+	pret = regex_compile_prog(pats, lens, n, &po, &g->prog, perr, sizeof(perr));
+	if (pret == -ENOMEM)
+		return pret;
+	if (!pret && g->prog.engine == REGEX_ENGINE_AC) {
+		g->ac = true;
+		return 0;
+	}
+	if (!pret)
+		regex_prog_free(&g->prog);
+	else if (pret == -EINVAL || pret == -E2BIG)
+		snprintf(cerr, cerrlen, "%s", perr); /* e.g. the Aho-Corasick automaton's cap */
+	else if (n > REGEX_PATTERNS_MAX)
+		snprintf(cerr, cerrlen,
+			 "%zu patterns: more than %u run only as literals (use fixed=1, or "
+			 "fewer patterns)",
+			 n, REGEX_PATTERNS_MAX);
+	return ret;
+}
+
+/* The pump's view of what fs_grep_compile built, pointing into g. */
+void fs_grep_views(struct fs_grep *g)
+{
+	const struct regex_ac *a = &g->prog.ac;
+	const struct regex_accsets *k = &g->prog.sets;
+
+	if (!g->ready)
+		return;
+	if (g->ac) {
+		g->acview = (struct pump_ac){
+		    .npatterns = g->prog.npatterns,
+		    .nstates = a->nstates,
+		    .nclasses = a->nclasses,
+		    .ndense = a->ndense,
+		    .classes = a->classes,
+		    .dense = a->dense,
+		    .child = a->child,
+		    .label = a->label,
+		    .fail = a->fail,
+		    .acc = a->acc,
+		    .nsets = k->n,
+		    .setoff = k->off,
+		    .ids = k->ids,
+		    .parent = k->parent,
+		    .first = k->first,
+		};
+		return;
+	}
+	g->view = (struct pump_dfa){
+	    .nstates = g->dfa.nstates,
+	    .nclasses = g->dfa.nclasses,
+	    .start = g->dfa.start,
+	    .classes = g->dfa.classes,
+	    .next = g->dfa.next,
+	    .accept = g->dfa.accept,
+	    .sink = g->dfa.sink,
+	};
+}
+
+/*
  * pattern= or the patterns= text (fs_grep_load's) as the compiler takes
  * them: checked only (g NULL: the syntax, on the FUSE thread), or compiled
  * into g (a worker).
@@ -172,20 +249,12 @@ static int fs_grep_run(const struct desc *d, char *text, size_t textlen, struct 
 	if (!g)
 		ret = regex_check(pats, lens, n, &opts, cerr, sizeof(cerr));
 	else
-		ret = regex_compile(pats, lens, n, &opts, &g->dfa, cerr, sizeof(cerr));
+		ret = fs_grep_compile(pats, lens, n, &opts, g, cerr, sizeof(cerr));
 	if (ret) {
 		fs_grep_error(d, ret, cerr, err, errlen);
 	} else if (g) {
-		g->view = (struct pump_dfa){
-		    .nstates = g->dfa.nstates,
-		    .nclasses = g->dfa.nclasses,
-		    .start = g->dfa.start,
-		    .classes = g->dfa.classes,
-		    .next = g->dfa.next,
-		    .accept = g->dfa.accept,
-		    .sink = g->dfa.sink,
-		};
 		g->ready = true;
+		fs_grep_views(g);
 	}
 out_free:
 	if (d->patterns[0]) {
@@ -258,6 +327,7 @@ static void fs_prep_run(struct fs *fs, struct fs_prep *p)
 	if (!ret && (j->prep_cancel || fs->prep_stopping))
 		ret = -ECANCELED;
 	if (!ret) {
+		j->engine = fs_grep_engine(&g);
 		ret = fs_submit_start(fs, j, &p->caller, &p->d, &g, p->fd, p->rootfd, p->listfd,
 				      &p->st, err, sizeof(err));
 		p->fd = p->rootfd = p->listfd = -1;

@@ -490,14 +490,13 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	m->listfd = listfd;
 	m->d = *d;
 	m->grep = *grep; /* ours now: scan.dfa points into it */
-	m->grep.view.classes = m->grep.dfa.classes; /* an array inside the struct */
+	fs_grep_views(&m->grep); /* classes are arrays inside the struct */
 	memset(grep, 0, sizeof(*grep));
 	m->scan = *scan;
 	/* scan.pattern points into the submitter's stack copy of d: ours lives on */
 	if (scan->pattern == d->pattern)
 		m->scan.pattern = m->d.pattern;
-	if (m->grep.ready)
-		m->scan.dfa = &m->grep.view;
+	fs_grep_scan(&m->grep, &m->scan);
 	m->on_end = scan->on_end; /* the parent's end */
 	m->on_end_arg = scan->on_end_arg;
 	m->scan.on_end = many_flight_ended;

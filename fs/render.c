@@ -209,6 +209,8 @@ static int job_status_kv(struct fs_job *j, struct kv_out *b)
 	kvu(b, "uid", j->uid);
 	kvu(b, "elapsed_us", in.elapsed_us);
 	kv(b, "error", err);
+	/* grep: what runs its patterns (fs_grep_engine), once compiled */
+	kv(b, "engine", stage == FS_STAGE_STARTED && j->engine ? j->engine : "");
 	/* where the time went, from submit (0: not reached) */
 	kvu(b, "taken_us", in.taken_us);
 	kvu(b, "read_us", in.read_us);

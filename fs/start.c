@@ -39,10 +39,10 @@ int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, cons
 		.priority = d->priority,
 		.on_end = fs_job_ended,
 		.on_end_arg = j,
-		.dfa = grep->ready ? &grep->view : NULL,
 		.grep = (d->invert ? PUMP_GREP_INVERT : 0) | (d->lines ? PUMP_GREP_LINES : 0),
 		.max = d->max,
 	};
 
+	fs_grep_scan(grep, &scan);
 	return j->kind->start(fs, j, ctx, d, grep, &scan, fd, rootfd, listfd, st, err, errlen);
 }

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "ops/grep_pset.h"
 #include "pump_priv.h"
 #include "units.h"
 
@@ -55,6 +56,7 @@ struct pump_group {
 	pthread_cond_t cond; /* broadcast when the group ends */
 	struct pump_scan scan; /* a copy for spans submitted later; fd unused */
 	void *copy;	       /* owns scan's data, pattern and DFA tables */
+	uint32_t *acwords;     /* an Aho-Corasick set laid out once: scan's data */
 	struct pump_dfa dfa;
 	int fd; /* the caller's, owned once submitted: each span gets a dup */
 	uint64_t off, end;
@@ -85,6 +87,21 @@ static int group_copy_scan(struct pump_group *g, const struct pump_scan *scan)
 
 	g->scan = *scan;
 	g->scan.fd = -1;
+	if (scan->ac) {
+		/* its words are what a span's grep_prep copies (grep_copy) */
+		uint32_t n;
+		int ret;
+
+		if (scan->data_len || d)
+			return -EINVAL;
+		ret = grep_pset_layout(scan->ac, &g->acwords, &n);
+		if (ret)
+			return ret;
+		g->scan.ac = NULL;
+		g->scan.data = g->acwords;
+		g->scan.data_len = n * 4;
+		size = scan->pattern_len;
+	}
 	if (!size)
 		return 0;
 	if (d && (!d->next || !d->classes || !d->accept || !d->sink))
@@ -105,7 +122,7 @@ static int group_copy_scan(struct pump_group *g, const struct pump_scan *scan)
 		c += d->nstates;
 		g->scan.dfa = &g->dfa;
 	}
-	if (scan->data_len) {
+	if (scan->data_len && !scan->ac) {
 		g->scan.data = memcpy(c, scan->data, scan->data_len);
 		c += scan->data_len;
 	}
@@ -320,6 +337,7 @@ static void group_release(struct pump_group *g)
 	pthread_cond_destroy(&g->cond);
 	free(g->spans);
 	free(g->copy);
+	free(g->acwords);
 	free(g);
 }
 

@@ -193,6 +193,7 @@ struct pump_scan {
 	const void *data;       /* the op's data blob, copied by the pump */
 	uint32_t data_len;      /* at most VYRE_JOB_DATA_MAX */
 	const struct pump_dfa *dfa; /* grep: the compiled patterns (laid out by the pump) */
+	const struct pump_ac *ac;   /* grep, or instead of dfa: a literal set on Aho-Corasick */
 	uint32_t grep;          /* grep: PUMP_GREP_* */
 	uint64_t max;           /* grep: stop after this many selected lines (0: no limit) */
 	uint64_t offset;
@@ -225,6 +226,29 @@ struct pump_dfa {
 	const uint32_t *next;   /* nstates * nclasses: s = next[s * nclasses + classes[byte]] */
 	const uint8_t *accept;  /* nstates: a line ending in s is selected */
 	const uint8_t *sink;    /* nstates: every byte but '\n' keeps s */
+};
+
+/*
+ * A literal set's Aho-Corasick tables as the pump takes them (regex/'s
+ * struct regex_ac and accept sets, regex/regex.h, without the pump
+ * depending on regex/). The caller owns every array; the pump lays them
+ * out in the job's data region (pump/ops/grep_pset.c, VYRE_PSET_* words)
+ * at submit and keeps no pointer.
+ */
+struct pump_ac {
+	uint32_t npatterns;
+	uint32_t nstates, nclasses, ndense;
+	const uint8_t *classes; /* 256 */
+	const uint32_t *dense;	/* ndense * nclasses */
+	const uint32_t *child;	/* nstates + 1 */
+	const uint8_t *label;	/* nstates */
+	const uint32_t *fail;	/* nstates */
+	const uint32_t *acc;	/* nstates */
+	uint32_t nsets;
+	const uint32_t *setoff; /* nsets + 1 */
+	const uint32_t *ids;	/* setoff[nsets] */
+	const uint32_t *parent; /* nsets; UINT32_MAX: none */
+	const uint32_t *first;	/* nsets; UINT32_MAX: the empty set */
 };
 
 #define PUMP_GREP_INVERT (1u << 0) /* select lines that do not match */

@@ -163,7 +163,7 @@ int regex_check(const char *const *pats, const size_t *lens, size_t n,
 
 	if (err && errlen)
 		err[0] = 0;
-	ret = regex_each_piece(pats, lens, n, REGEX_PATTERNS_MAX, &e, regex_parse_piece, &b);
+	ret = regex_each_piece(pats, lens, n, REGEX_SET_PATTERNS_MAX, &e, regex_parse_piece, &b);
 	if (ret == -ENOMEM)
 		rerr_msg(&e, ret, "out of memory compiling the patterns");
 	rast_free(&ast);

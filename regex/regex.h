@@ -89,9 +89,10 @@ struct regex_dfa {
 int regex_compile(const char *const *pats, const size_t *lens, size_t n,
 		  const struct regex_opts *opts, struct regex_dfa *out, char *err, size_t errlen);
 /*
- * regex_compile's syntax checks alone (its -EINVAL and the pattern count's
- * -E2BIG, with the same messages), in time linear in the patterns' bytes:
- * what a caller must refuse at once before compiling elsewhere.
+ * regex_compile's syntax checks alone (its -EINVAL, with the same
+ * messages, and -E2BIG past REGEX_SET_PATTERNS_MAX patterns, what
+ * regex_compile_prog takes), in time linear in the patterns' bytes: what
+ * a caller must refuse at once before compiling elsewhere.
  */
 int regex_check(const char *const *pats, const size_t *lens, size_t n,
 		const struct regex_opts *opts, char *err, size_t errlen);

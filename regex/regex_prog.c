@@ -230,8 +230,8 @@ const char *regex_engine_name(uint32_t engine)
 {
 	static const char *const names[] = {
 	    [REGEX_ENGINE_DFA] = "dfa",
-	    [REGEX_ENGINE_AC] = "aho-corasick",
-	    [REGEX_ENGINE_SHIFT] = "shift-and",
+	    [REGEX_ENGINE_AC] = "ac",
+	    [REGEX_ENGINE_SHIFT] = "shift",
 	};
 
 	return engine < sizeof(names) / sizeof(names[0]) && names[engine] ? names[engine] : "none";

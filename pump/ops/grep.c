@@ -37,12 +37,16 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	size_t room = j->p->arena.region - j->chunk;
 	int ret;
 
-	if (scan->pattern_len || (scan->dfa && scan->data_len))
+	if (scan->pattern_len || (scan->dfa && scan->data_len) || (scan->ac && scan->data_len) ||
+	    (scan->dfa && scan->ac))
 		return -EINVAL;
 	/* a packed job counts per file: its lines=1 records are not packed */
 	if (scan->nfiles && (scan->grep & PUMP_GREP_LINES))
 		return -EINVAL;
-	ret = scan->dfa ? grep_layout(j, scan->dfa) : grep_copy(j, scan->data, scan->data_len);
+	if (scan->ac)
+		ret = grep_layout_ac(j, scan->ac);
+	else
+		ret = scan->dfa ? grep_layout(j, scan->dfa) : grep_copy(j, scan->data, scan->data_len);
 	if (ret)
 		return ret;
 	gj = calloc(1, sizeof(*gj));

@@ -14,11 +14,19 @@ static uint32_t dfa_bits_words(uint32_t nstates)
 	return (nstates + 31) / 32;
 }
 
+/*
+ * On Aho-Corasick (grep_pset.c) a line that entered an accepting state is
+ * in state nstates, the one state that accepts and the one sink: the
+ * shader steps every other state on (shaders/ops/grep_ac.glsl).
+ */
 bool grep_dfa_bit(const struct pump_job *j, bool sink, uint32_t s)
 {
 	const uint32_t *w = (const uint32_t *)j->data;
-	uint32_t base = VYRE_DFA_HDR_WORDS + (sink ? dfa_bits_words(w[VYRE_DFA_NSTATES]) : 0);
+	uint32_t base;
 
+	if (w[VYRE_PSET_ENGINE] == VYRE_ENGINE_AHO)
+		return s == w[VYRE_PSET_NSTATES];
+	base = VYRE_DFA_HDR_WORDS + (sink ? dfa_bits_words(w[VYRE_DFA_NSTATES]) : 0);
 	return (w[base + s / 32] >> (s % 32)) & 1;
 }
 
@@ -34,7 +42,7 @@ int grep_layout(struct pump_job *j, const struct pump_dfa *d)
 	uint64_t total;
 	uint32_t *w;
 
-	if (!d || !d->nstates || d->nstates > 65536 || !d->nclasses || d->nclasses > 256 ||
+	if (!d || !d->nstates || d->nstates > VYRE_DFA_STATES_MAX || !d->nclasses || d->nclasses > 256 ||
 	    d->start >= d->nstates || !d->classes || !d->next || !d->accept || !d->sink)
 		return -EINVAL;
 	bits = dfa_bits_words(d->nstates);
@@ -84,13 +92,19 @@ int grep_copy(struct pump_job *j, const void *data, uint32_t len)
 
 	if (len < VYRE_DFA_HDR_WORDS * 4 || (len & 3))
 		return -EINVAL;
-	if (!w[VYRE_DFA_NSTATES] || w[VYRE_DFA_NSTATES] > 65536 || !w[VYRE_DFA_NCLASSES] ||
+	if (w[VYRE_PSET_ENGINE] == VYRE_ENGINE_AHO) {
+		if (grep_pset_words(w, len, &words))
+			return -EINVAL;
+		goto copy;
+	}
+	if (!w[VYRE_DFA_NSTATES] || w[VYRE_DFA_NSTATES] > VYRE_DFA_STATES_MAX || !w[VYRE_DFA_NCLASSES] ||
 	    w[VYRE_DFA_NCLASSES] > 256 || w[VYRE_DFA_START] >= w[VYRE_DFA_NSTATES])
 		return -EINVAL;
 	words = VYRE_DFA_HDR_WORDS + 2ull * dfa_bits_words(w[VYRE_DFA_NSTATES]) +
 		(uint64_t)w[VYRE_DFA_NSTATES] * w[VYRE_DFA_NCLASSES];
 	if (words * 4 != len)
 		return -EINVAL;
+copy:
 	j->data = malloc(len);
 	if (!j->data)
 		return -ENOMEM;

@@ -119,6 +119,10 @@ bool grep_selected(const struct pump_job *j, uint32_t state);
 int grep_layout(struct pump_job *j, const struct pump_dfa *d);
 int grep_copy(struct pump_job *j, const void *data, uint32_t len);
 
+/* grep_pset.c: a literal set on Aho-Corasick (VYRE_PSET_* words) */
+int grep_layout_ac(struct pump_job *j, const struct pump_ac *a);
+int grep_pset_words(const uint32_t *w, uint32_t len, uint64_t *words);
+
 /* grep_out.c */
 bool grep_landed(const uint32_t *w, uint32_t n, uint32_t tag, uint32_t (*tag_of)(const uint32_t *v),
 		 uint32_t *v);

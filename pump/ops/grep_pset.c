@@ -8,14 +8,14 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "vyre_abi.h"
+#include "grep_priv.h"
 #include "grep_pset.h"
 
-static int pset_check(const struct grep_pset_ac *a)
+static int pset_check(const struct pump_ac *a)
 {
 	const uint32_t none = UINT32_MAX;
 
-	if (!a->nstates || !a->nclasses || a->nclasses > 256 || a->ndense > a->nstates ||
+	if (!a->nstates || a->nstates > VYRE_AC_STATES_MAX || !a->nclasses || a->nclasses > 256 || a->ndense > a->nstates ||
 	    !a->ndense || !a->nsets || !a->classes || !a->child || !a->label || !a->fail ||
 	    !a->acc || !a->setoff || !a->ids || !a->parent || !a->first || (a->ndense && !a->dense))
 		return -EINVAL;
@@ -52,7 +52,7 @@ static int pset_check(const struct grep_pset_ac *a)
 	return 0;
 }
 
-int grep_pset_layout(const struct grep_pset_ac *a, uint32_t **words, uint32_t *nwords)
+int grep_pset_layout(const struct pump_ac *a, uint32_t **words, uint32_t *nwords)
 {
 	uint64_t at = VYRE_PSET_HDR_WORDS, off[VYRE_PSET_FIRST + 1] = {0};
 	uint32_t nids, *w;
@@ -112,4 +112,30 @@ int grep_pset_layout(const struct grep_pset_ac *a, uint32_t **words, uint32_t *n
 	*words = w;
 	*nwords = (uint32_t)at;
 	return 0;
+}
+
+int grep_layout_ac(struct pump_job *j, const struct pump_ac *a)
+{
+	uint32_t *w, n;
+	int ret = grep_pset_layout(a, &w, &n);
+
+	if (ret)
+		return ret;
+	j->data = (uint8_t *)w;
+	j->data_len = n * 4;
+	return 0;
+}
+
+/*
+ * The words after a region's header: its tables end where the last one
+ * (first[nsets]) ends. A copy (a packed job's file run alone) is checked
+ * against that, the tables themselves were checked when laid out.
+ */
+int grep_pset_words(const uint32_t *w, uint32_t len, uint64_t *words)
+{
+	if (len < VYRE_PSET_HDR_WORDS * 4 || (len & 3) || w[VYRE_PSET_ENGINE] != VYRE_ENGINE_AHO ||
+	    !w[VYRE_PSET_NSTATES] || w[VYRE_PSET_NSTATES] > VYRE_AC_STATES_MAX)
+		return -EINVAL;
+	*words = (uint64_t)w[VYRE_PSET_FIRST] + w[VYRE_PSET_NSETS];
+	return *words * 4 == len ? 0 : -EINVAL;
 }

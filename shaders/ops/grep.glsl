@@ -5,7 +5,9 @@
 // The job data region holds a DFA over byte classes (vyre_abi.h's
 // VYRE_DFA_*): a line is selected when the state after its last byte (not
 // counting the '\n') accepts, xor invert. A DFA of VYRE_GREP_SHARED_WORDS
-// words or fewer is copied into shared memory once per tile.
+// words or fewer is copied into shared memory once per tile. A literal set
+// too large for a DFA comes as Aho-Corasick (VYRE_PSET_*, grep_ac.glsl),
+// stepped through the same two functions.
 //
 // A chunk owns the lines that start right after each '\n' in it (the
 // position after the chunk's last byte included: the next chunk never
@@ -37,31 +39,39 @@ shared uint s_dfa[VYRE_GREP_SHARED_WORDS];
 shared uint s_gbase;
 shared uint s_gtotal;
 
+// The job's automaton: a DFA, or Aho-Corasick (ac, grep_ac.glsl).
 struct grep_dfa {
 	uint64_t addr; // the region
-	bool sh;       // copied into s_dfa
+	uint nsh;      // its first nsh words are copied into s_dfa
 	uint ncls;
 	uint start;
 	uint acc;  // word index of the accept bits
 	uint snk;  // of the sink bits
-	uint nxt;  // of the next table
+	uint nxt;  // of the next table (AC: of the dense rows)
+	uint cls;  // of the byte classes
+	bool ac;
+	uint m;	   // AC: the matched state (nstates)
+	uint ndense, child, label, fail, accw; // AC: its tables
+	uint cost; // AC: budget charged per loop iteration (grep_ac.glsl)
 };
 
 uint dfa_w(grep_dfa d, uint i)
 {
-	if (d.sh)
+	if (i < d.nsh)
 		return s_dfa[i];
 	return Words(d.addr).w[i];
 }
 
 uint dfa_step(grep_dfa d, uint s, uint b)
 {
-	uint c = (dfa_w(d, VYRE_DFA_CLASSES + (b >> 2)) >> ((b & 3u) * 8u)) & 0xFFu;
+	uint c = (dfa_w(d, d.cls + (b >> 2)) >> ((b & 3u) * 8u)) & 0xFFu;
 	return dfa_w(d, d.nxt + s * d.ncls + c);
 }
 
 bool dfa_bit(grep_dfa d, uint base, uint s)
 {
+	if (d.ac) // accepting and sink are the matched state alone
+		return s == d.m;
 	return ((dfa_w(d, base + (s >> 5)) >> (s & 31u)) & 1u) != 0u;
 }
 
@@ -124,12 +134,16 @@ uint grep_next_nl(uint64_t base, uint q, uint lim, inout uint budget, out bool o
 	return lim;
 }
 
+#include "grep_ac.glsl"
+
 // Runs a line from position q in state s until its '\n' (kind 0, *e at
 // the '\n'), the end of the data (kind 1, *e = lim) or the end of the
 // budget (kind 2, *e where it stopped). *st: the state at *e.
 uint grep_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budget,
 	      out uint e, out uint st)
 {
+	if (d.ac) // a loop of its own: no loop nests in the DFA's (grep_ac.glsl)
+		return ac_run(d, base, q, lim, s, budget, e, st);
 	Bytes b = Bytes(base);
 	for (;;) {
 		if (dfa_bit(d, d.snk, s)) {
@@ -269,23 +283,30 @@ bool grep_dfa_load(op_in a, out grep_dfa d)
 	uint lane = gl_LocalInvocationIndex;
 	Words jw = Words(pc.data_addr + a.jd_off);
 	d.addr = pc.data_addr + a.jd_off;
-	uint nst = jw.w[VYRE_DFA_NSTATES];
-	d.ncls = jw.w[VYRE_DFA_NCLASSES];
-	d.start = jw.w[VYRE_DFA_START];
-	uint bits = (nst + 31u) / 32u;
-	d.acc = VYRE_DFA_HDR_WORDS;
-	d.snk = d.acc + bits;
-	d.nxt = d.snk + bits;
-	uint words = d.nxt + nst * d.ncls;
-	d.sh = words <= VYRE_GREP_SHARED_WORDS;
-	if (nst == 0u || d.ncls == 0u || d.ncls > 256u || d.start >= nst || words * 4u > a.jd)
+	d.nsh = 0u;
+	d.ac = false;
+	d.m = 0u;
+	if (a.jd < VYRE_PSET_HDR_WORDS * 4u || jw.w[VYRE_PSET_ENGINE] != VYRE_ENGINE_AHO) {
+		uint nst = jw.w[VYRE_DFA_NSTATES];
+		d.ncls = jw.w[VYRE_DFA_NCLASSES];
+		d.start = jw.w[VYRE_DFA_START];
+		d.cls = VYRE_DFA_CLASSES;
+		uint bits = (nst + 31u) / 32u;
+		d.acc = VYRE_DFA_HDR_WORDS;
+		d.snk = d.acc + bits;
+		d.nxt = d.snk + bits;
+		uint words = d.nxt + nst * d.ncls;
+		d.nsh = words <= VYRE_GREP_SHARED_WORDS ? words : 0u;
+		if (nst == 0u || nst > VYRE_DFA_STATES_MAX || d.ncls == 0u || d.ncls > 256u ||
+		    d.start >= nst || words * 4u > a.jd)
+			return false;
+	} else if (!ac_load(a, jw, d)) {
 		return false;
-	if (d.sh) {
-		for (uint i = lane; i < words; i += VYRE_WG_SIZE)
-			s_dfa[i] = jw.w[i];
-		memoryBarrierShared();
-		barrier();
 	}
+	for (uint i = lane; i < d.nsh; i += VYRE_WG_SIZE)
+		s_dfa[i] = jw.w[i];
+	memoryBarrierShared();
+	barrier();
 	return true;
 }
 

@@ -25,6 +25,7 @@
 #include "regex.h"
 #include "vyre_abi.h"
 #include "ops/grep_pset.h"
+#include "pump.h"
 
 struct text {
 	const char *path;
@@ -204,7 +205,7 @@ static uint64_t pset_walk(const uint32_t *w, const struct text *t, uint64_t *cou
 static uint32_t layout(const struct regex_prog *p, uint32_t **w)
 {
 	const struct regex_ac *a = &p->ac;
-	struct grep_pset_ac in = {
+	struct pump_ac in = {
 	    .npatterns = p->npatterns,
 	    .nstates = a->nstates,
 	    .nclasses = a->nclasses,
