@@ -15,8 +15,8 @@ static int pset_check(const struct pump_ac *a)
 {
 	const uint32_t none = UINT32_MAX;
 
-	if (!a->nstates || a->nstates > VYRE_AC_STATES_MAX || !a->nclasses || a->nclasses > 256 || a->ndense > a->nstates ||
-	    !a->ndense || !a->nsets || !a->classes || !a->child || !a->label || !a->fail ||
+	if (!a->nstates || a->nstates > VYRE_AC_STATES_MAX || !a->nclasses || a->nclasses > 256 ||
+	    a->ndense > a->nstates || !a->ndense || !a->nsets || !a->classes || !a->child || !a->label || !a->fail ||
 	    !a->acc || !a->setoff || !a->ids || !a->parent || !a->first || (a->ndense && !a->dense))
 		return -EINVAL;
 	for (uint32_t b = 0; b < 256; b++)
@@ -55,14 +55,14 @@ static int pset_check(const struct pump_ac *a)
 int grep_pset_layout(const struct pump_ac *a, uint32_t **words, uint32_t *nwords)
 {
 	uint64_t at = VYRE_PSET_HDR_WORDS, off[VYRE_PSET_FIRST + 1] = {0};
-	uint32_t nids, *w;
+	uint32_t nids, ndense = a->ndense, *w;
 	int ret = pset_check(a);
 
 	if (ret)
 		return ret;
 	nids = a->setoff[a->nsets];
 	/* one table after another, in VYRE_PSET_DENSE..VYRE_PSET_FIRST order */
-	const uint64_t len[VYRE_PSET_FIRST + 1] = {
+	uint64_t len[VYRE_PSET_FIRST + 1] = {
 	    [VYRE_PSET_DENSE] = (uint64_t)a->ndense * a->nclasses,
 	    [VYRE_PSET_CHILD] = (uint64_t)a->nstates + 1,
 	    [VYRE_PSET_LABEL] = ((uint64_t)a->nstates + 3) / 4,
@@ -73,12 +73,30 @@ int grep_pset_layout(const struct pump_ac *a, uint32_t **words, uint32_t *nwords
 	    [VYRE_PSET_PARENT] = a->nsets,
 	    [VYRE_PSET_FIRST] = a->nsets,
 	};
+	for (uint32_t t = VYRE_PSET_DENSE; t <= VYRE_PSET_FIRST; t++)
+		at += len[t];
+	/*
+	 * Over the region's cap, fewer dense rows: every state also has its
+	 * sparse children and failure link, so a row is only a shortcut, and
+	 * state 0's row alone ends every failure chain. 100,000 tokens of the
+	 * C headers (750,582 states) need 17 MiB with 4 MiB of rows.
+	 */
+	if (at * 4 > VYRE_JOB_DATA_MAX) {
+		uint64_t rest = at - len[VYRE_PSET_DENSE];
+		uint64_t rows = rest * 4 < VYRE_JOB_DATA_MAX
+				    ? (VYRE_JOB_DATA_MAX / 4 - rest) / a->nclasses
+				    : 0;
+
+		if (!rows)
+			return -E2BIG;
+		ndense = (uint32_t)(rows < ndense ? rows : ndense);
+		len[VYRE_PSET_DENSE] = (uint64_t)ndense * a->nclasses;
+	}
+	at = VYRE_PSET_HDR_WORDS;
 	for (uint32_t t = VYRE_PSET_DENSE; t <= VYRE_PSET_FIRST; t++) {
 		off[t] = at;
 		at += len[t];
 	}
-	if (at * 4 > VYRE_JOB_DATA_MAX)
-		return -E2BIG;
 	w = calloc(at, 4);
 	if (!w)
 		return -ENOMEM;
@@ -86,7 +104,7 @@ int grep_pset_layout(const struct pump_ac *a, uint32_t **words, uint32_t *nwords
 	w[VYRE_PSET_NPATTERNS] = a->npatterns;
 	w[VYRE_PSET_NCLASSES] = a->nclasses;
 	w[VYRE_PSET_NSTATES] = a->nstates;
-	w[VYRE_PSET_NDENSE] = a->ndense;
+	w[VYRE_PSET_NDENSE] = ndense;
 	w[VYRE_PSET_NSETS] = a->nsets;
 	for (uint32_t t = VYRE_PSET_DENSE; t <= VYRE_PSET_FIRST; t++)
 		w[t] = (uint32_t)off[t];

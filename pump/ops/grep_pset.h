@@ -14,7 +14,9 @@ struct pump_ac; /* pump.h */
 /*
  * Checks the tables (every index in range, children after their parent
  * and labels ascending, failure links shallower, set parents earlier) and
- * lays them out: 0, -EINVAL, -ENOMEM, or -E2BIG past VYRE_JOB_DATA_MAX.
+ * lays them out, with fewer dense rows than the compiler's when all of
+ * them would pass VYRE_JOB_DATA_MAX: 0, -EINVAL, -ENOMEM, or -E2BIG when
+ * even state 0's row alone does not fit.
  */
 int grep_pset_layout(const struct pump_ac *a, uint32_t **words, uint32_t *nwords);
 

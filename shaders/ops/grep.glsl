@@ -243,10 +243,16 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 	bool dummy;
 	while (p <= a.len && !(p == lim && eof)) {
 		uint e, st, kind;
-		if (p >= resume) {
+		// A line before resume runs too when this lane has lines at or
+		// after it: it costs the budget as in the first pass, so those
+		// lines end, or stay open, as they did there. The first pass's
+		// count stands; without this a line open there (over the open
+		// list) ended here and was never counted.
+		bool mine = p >= resume;
+		if (mine || le >= resume) {
 			kind = grep_run(d, a.base, p, lim, d.start, budget, e, st);
 			bool ended = kind == 0u || (kind == 1u && eof);
-			if (ended && (dfa_bit(d, d.acc, st) != inv)) {
+			if (mine && ended && (dfa_bit(d, d.acc, st) != inv)) {
 				if (!rec) {
 					sel++;
 				} else if (r < rmax) {
@@ -260,7 +266,7 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 					atomicMax(dv.w[scratch_word(a.slot, VYRE_S_OP + VYRE_GC_REC_MIN)], ~p);
 					return sel;
 				}
-			} else if (!ended && !rec) {
+			} else if (mine && !ended && !rec) {
 				grep_open(a.slot, a.seq, resume, p, nl, e, st);
 			}
 			if (kind != 0u) // look for the next '\n' of the stretch
