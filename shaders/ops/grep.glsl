@@ -142,8 +142,13 @@ uint grep_next_nl(uint64_t base, uint q, uint lim, inout uint budget, out bool o
 uint grep_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budget,
 	      out uint e, out uint st)
 {
-	if (d.ac) // a loop of its own: no loop nests in the DFA's (grep_ac.glsl)
-		return ac_run(d, base, q, lim, s, budget, e, st);
+	if (d.ac) { // a loop of its own: no loop nests in the DFA's (grep_ac.glsl)
+		uint k = ac_run(d, base, q, lim, s, budget, e, st);
+		if (k != 3u)
+			return k;
+		q = e; // matched: the sink path below finds the '\n'
+		s = st;
+	}
 	Bytes b = Bytes(base);
 	for (;;) {
 		if (dfa_bit(d, d.snk, s)) {

@@ -25,20 +25,20 @@
 // engine's loops inside it lost a 70,000-byte line's match on lavapipe),
 // and the 8 lanes' inner loops add up. So the AC byte loop is ac_run's,
 // apart from the DFA's; each byte costs its lane 3 (its loop and the two
-// inner loops' first iteration), each further search step or failure hop
-// 1, all times d.cost: 8 (a lockstep group's lanes) when the slot's
-// budget is a CPU device's (2^16 or less), else 1. A byte always finishes
-// its step, so a lane's last byte may overrun its budget by its failure
-// chain (bounded by the deepest literal).
+// inner loops' first iteration, shared by the group), each search step or
+// failure hop d.cost: 8 (a lockstep group's lanes, whose steps add up)
+// when the slot's budget is a CPU device's (2^16 or less), else 1. A
+// group's loops then run at most twice its lanes' budget. A byte always
+// finishes its step, so a lane's last byte may overrun its budget by its
+// failure chain (bounded by the deepest literal).
 
 uint ac_label(grep_dfa d, uint s)
 {
 	return (dfa_w(d, d.label + (s >> 2)) >> ((s & 3u) * 8u)) & 0xFFu;
 }
 
-void ac_take(grep_dfa d, inout uint budget, uint n)
+void ac_take(inout uint budget, uint c)
 {
-	uint c = n * d.cost;
 	budget = budget > c ? budget - c : 0u;
 }
 
@@ -50,7 +50,7 @@ uint ac_next(grep_dfa d, uint s, uint c, inout uint budget)
 	for (;;) {
 		uint lo = dfa_w(d, d.child + s), end = dfa_w(d, d.child + s + 1u), hi = end;
 		while (lo < hi) {
-			ac_take(d, budget, 1u);
+			ac_take(budget, d.cost);
 			uint mid = (lo + hi) >> 1;
 			if (ac_label(d, mid) < c)
 				lo = mid + 1u;
@@ -59,7 +59,7 @@ uint ac_next(grep_dfa d, uint s, uint c, inout uint budget)
 		}
 		if (lo < end && ac_label(d, lo) == c)
 			return lo;
-		ac_take(d, budget, 1u);
+		ac_take(budget, d.cost);
 		s = dfa_w(d, d.fail + s);
 		if (s < d.ndense)
 			return dfa_w(d, d.nxt + s * d.ncls + c);
@@ -68,17 +68,18 @@ uint ac_next(grep_dfa d, uint s, uint c, inout uint budget)
 }
 
 // grep.glsl's grep_run on this engine: the same kinds, positions and
-// states.
+// states, or 3 once the line matched (at *e, in the matched state *st),
+// for grep_run's sink path to find the '\n': one copy of that search,
+// which inlined into every call site costs lavapipe's compile time.
 uint ac_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budget, out uint e,
 	    out uint st)
 {
 	Bytes b = Bytes(base);
 	for (;;) {
 		if (s == d.m) {
-			bool out_;
-			e = grep_next_nl(base, q, lim, budget, out_);
+			e = q;
 			st = s;
-			return out_ ? 2u : (e < lim ? 0u : 1u);
+			return 3u;
 		}
 		if (q >= lim) {
 			e = lim;
@@ -96,7 +97,7 @@ uint ac_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 			st = s;
 			return 0u;
 		}
-		ac_take(d, budget, 3u);
+		ac_take(budget, 3u);
 		c = (dfa_w(d, d.cls + (c >> 2)) >> ((c & 3u) * 8u)) & 0xFFu;
 		uint t = ac_next(d, s, c, budget);
 		s = dfa_w(d, d.accw + t) != 0u ? d.m : t;
