@@ -171,14 +171,17 @@ static int fs_grep_compile(const char **pats, const size_t *lens, size_t n,
 		g->ac = true;
 		return 0;
 	}
-	if (!pret)
-		regex_prog_free(&g->prog);
-	else if (pret == -EINVAL || pret == -E2BIG)
-		snprintf(cerr, cerrlen, "%s", perr); /* e.g. the Aho-Corasick automaton's cap */
-	else if (n > REGEX_PATTERNS_MAX)
+	if (pret) {
+		if (pret == -EINVAL || pret == -E2BIG) /* e.g. an automaton's cap, naming the pattern */
+			snprintf(cerr, cerrlen, "%s", perr);
+		return ret;
+	}
+	/* compiled for the bit-parallel engine, which the GPU does not run yet */
+	regex_prog_free(&g->prog);
+	if (n > REGEX_PATTERNS_MAX)
 		snprintf(cerr, cerrlen,
-			 "%zu patterns: more than %u run only as literals (use fixed=1, or "
-			 "fewer patterns)",
+			 "%zu patterns: more than %u run only if all are literals (use fixed=1, "
+			 "or fewer patterns)",
 			 n, REGEX_PATTERNS_MAX);
 	return ret;
 }
