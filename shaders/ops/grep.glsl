@@ -6,8 +6,8 @@
 // VYRE_DFA_*): a line is selected when the state after its last byte (not
 // counting the '\n') accepts, xor invert. A DFA of VYRE_GREP_SHARED_WORDS
 // words or fewer is copied into shared memory once per tile. A literal set
-// too large for a DFA comes as Aho-Corasick (VYRE_PSET_*, grep_ac.glsl),
-// stepped through the same two functions.
+// too large for a DFA comes as Aho-Corasick (VYRE_PSET_*, grep_ac.glsl):
+// grep_run hands its lines to ac_run, and dfa_bit answers for its states.
 //
 // A chunk owns the lines that start right after each '\n' in it (the
 // position after the chunk's last byte included: the next chunk never
