@@ -163,6 +163,17 @@ int desc_format(const struct desc *d, char *buf, size_t len)
 	}
 	if (d->follow)
 		desc_puts(&o, " follow=1");
+	if (d->trace)
+		desc_puts(&o, " trace=1");
+	if (d->replay[0]) { /* last: vyrectl replay cuts it off a trace's descriptor */
+		size_t rn = strnlen(d->replay, PATH_MAX);
+
+		desc_puts(&o, " replay=");
+		if (desc_path_plain(d->replay, rn))
+			desc_put(&o, d->replay, rn);
+		else
+			desc_put_quoted(&o, (const uint8_t *)d->replay, rn, false);
+	}
 	if (o.pos >= len)
 		return -ENOSPC;
 	buf[o.pos] = '\0';

@@ -125,6 +125,16 @@ static int desc_parse_wait(struct desc_parser *p, const struct desc_tok *t)
 			       "to read the job's final status back from the same open ctl");
 }
 
+static int desc_parse_trace(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_flag(p, t, &p->d.trace, "to record every slot in jobs/N/trace");
+}
+
+static int desc_parse_replay(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_abspath(p, t, p->d.replay, "replay");
+}
+
 static int desc_parse_max(struct desc_parser *p, const struct desc_tok *t)
 {
 	size_t used;
@@ -320,6 +330,8 @@ static const struct desc_key desc_keys[] = {
     [DESC_KEY_PRIORITY] = {.name = "priority", .parse = desc_parse_priority},
     [DESC_KEY_FILES] = {.name = "files", .quotable = true, .parse = desc_parse_files},
     [DESC_KEY_FOLLOW] = {.name = "follow", .parse = desc_parse_follow},
+    [DESC_KEY_TRACE] = {.name = "trace", .parse = desc_parse_trace},
+    [DESC_KEY_REPLAY] = {.name = "replay", .quotable = true, .parse = desc_parse_replay},
     [DESC_KEY_WAIT] = {.name = "wait", .parse = desc_parse_wait},
 };
 _Static_assert(sizeof(desc_keys) / sizeof(desc_keys[0]) == DESC_KEY_COUNT,

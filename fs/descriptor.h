@@ -44,6 +44,10 @@ struct desc {
 	/* wait=1: the answer read back on the same open ctl comes once the job
 	 * has ended, its status after its id (not part of the job: not formatted) */
 	bool wait;
+	/* trace=1: jobs/N/trace records every slot (README "Traces and replay");
+	 * replay: "" or the absolute path of a trace whose slots the job runs */
+	bool trace;
+	char replay[PATH_MAX];
 };
 
 /*

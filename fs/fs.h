@@ -87,6 +87,7 @@ enum fs_node {
 	N_JWAIT,
 	N_JCTL,
 	N_JSTATUS_JSON,
+	N_JTRACE, /* trace=1: every slot the job published (trace.c) */
 	N__COUNT
 };
 
@@ -239,6 +240,9 @@ struct fs_job {
 	const struct pump_op *op;
 	char *path;
 	char *descriptor; /* normalized, one line */
+	/* replay=: the trace's slots (fs_trace_load), set at submit, freed with the job */
+	struct pump_replay_slot *replay;
+	uint32_t nreplay;
 	char tenant[FS_TENANT_MAX];
 	uint64_t offset;
 	time_t created;
@@ -452,6 +456,11 @@ int fs_buf_reserve(struct fs_buf *b, size_t need);
 /* PATH with \\, \n and other control bytes escaped, as in descriptors */
 int fs_buf_put_path(struct fs_buf *b, const char *path);
 void fs_buf_free(struct fs_buf *b);
+
+/* trace.c: jobs/N/trace, and a replay= trace's slots (read as the caller; root only) */
+int fs_trace_render(struct fs_job *j, struct fs_buf *b);
+int fs_trace_load(const struct fs *fs, const struct fs_caller *ctx, const char *path,
+		  struct pump_replay_slot **out, uint32_t *n, char *err, size_t errlen);
 
 /* render.c */
 int render_job_status(struct fs_job *j, struct fs_buf *b);

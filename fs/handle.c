@@ -114,6 +114,8 @@ int fs_render(struct fs *fs, struct fs_handle *h)
 		return j->kind->lines(j, &h->buf);
 	case N_JFILES:
 		return j->kind->files(j, &h->buf);
+	case N_JTRACE:
+		return fs_trace_render(j, &h->buf);
 	default:
 		return 0;
 	}

@@ -23,6 +23,7 @@ void fs_job_put(struct fs_job **jp)
 	pump_job_put(&j->hold);
 	free(j->path);
 	free(j->descriptor);
+	free(j->replay);
 	free(j);
 }
 

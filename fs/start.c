@@ -41,6 +41,9 @@ int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, cons
 		.on_end_arg = j,
 		.grep = (d->invert ? PUMP_GREP_INVERT : 0) | (d->lines ? PUMP_GREP_LINES : 0),
 		.max = d->max,
+		.trace = d->trace || j->nreplay,
+		.replay = j->replay,
+		.nreplay = j->nreplay,
 	};
 
 	fs_grep_scan(grep, &scan);

@@ -254,6 +254,17 @@ int fs_submit_line(struct fs *fs, struct fs_caller *who, const char *line, size_
 		snprintf(j->tenant, sizeof(j->tenant), "%u", (unsigned)ctx->uid);
 	if (desc_format(&d, norm, sizeof(norm)) < 0)
 		snprintf(norm, sizeof(norm), "scan path=? op=%s", d.op->name);
+	if ((d.trace || d.replay[0]) && many) {
+		snprintf(err, errlen, "%s: one file only (a directory, glob or files= job runs a "
+			 "job per file: trace one of them)", d.replay[0] ? "replay=" : "trace=1");
+		ret = -EINVAL;
+		goto out_free;
+	}
+	if (d.replay[0]) {
+		ret = fs_trace_load(fs, ctx, d.replay, &j->replay, &j->nreplay, err, errlen);
+		if (ret)
+			goto out_free;
+	}
 	j->path = strdup(d.files[0] ? d.files : d.path);
 	j->descriptor = strdup(norm);
 	if (!j->path || !j->descriptor) {

@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "pump_priv.h"
+#include "trace.h"
 
 /* Active jobs of an owner (the batch ids it holds); pump thread. */
 static uint32_t pump_owner_jobs(const struct pump *p, uint32_t id)
@@ -103,12 +104,14 @@ static bool job_has_chunks(const struct pump_job *j)
 {
 	if (j->pfiles)
 		return !j->cancel && (j->npack_redo || j->next_index < j->chunks);
+	if (j->replay)
+		return !j->cancel && trace_replay_left(j);
 	return !j->cancel && !j->stop_admit && j->next_off < j->end;
 }
 
 static bool job_op_busy(const struct pump_job *j)
 {
-	return j->op->busy && j->op->busy(j);
+	return j->op->busy && !j->replay && j->op->busy(j);
 }
 
 /*
@@ -152,6 +155,7 @@ static int pump_admit_fence(struct pump *p, struct pump_job *j)
 	}
 	p->slots[slot].state = PSLOT_PUBLISHED;
 	p->slots[slot].kind = PSLOT_FENCE;
+	trace_publish(p, (uint32_t)slot, &w);
 	j->fence_published = true;
 	pthread_mutex_lock(&p->lock);
 	j->t_fence_ns = pump_now_ns();
@@ -231,6 +235,11 @@ static void pump_job_fail_rest(struct pump *p, struct pump_job *j)
 {
 	uint64_t rest;
 
+	while (j->replay && job_has_chunks(j)) { /* a replay's slots are listed in its trace */
+		struct pump_slot s;
+		trace_replay_chunk(j, &s);
+		job_chunk_failed(p, j, s.index, s.file_off, ETIMEDOUT);
+	}
 	for (uint32_t n = 0; job_has_chunks(j) && n < PUMP_DEAD_LISTED; n++) {
 		if (j->pfiles) {
 			uint32_t k = pack_next_chunk(j);
@@ -267,7 +276,7 @@ static void pump_job_fail_rest(struct pump *p, struct pump_job *j)
 static int pump_admit_dead(struct pump *p)
 {
 	for (struct pump_job *j = p->active; j; j = j->next) {
-		if (j->op->admit)
+		if (j->op->admit && !j->replay)
 			j->op->admit(p, j);
 		pump_job_fail_rest(p, j);
 		j->fence_published = true;
@@ -286,7 +295,7 @@ int pump_admit(struct pump *p)
 	for (struct pump_job *j = p->active; j; j = j->next) {
 		if (j->cancel) /* cancel reaches the GPU through the tenant mask */
 			ring_mask_tenant(p->ring, j->batch, true);
-		if (j->op->admit) /* an op's reruns and reads come before new chunks */
+		if (j->op->admit && !j->replay) /* an op's reruns and reads come before new chunks */
 			n += j->op->admit(p, j);
 		if (p->slots_free && !j->fence_published && !job_has_chunks(j) && j->reads == 0 &&
 		    !job_op_busy(j) && pump_admit_fence(p, j) == 0)

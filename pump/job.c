@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "pump_priv.h"
+#include "trace.h"
 #include "units.h"
 
 const char *pump_job_state_name(enum pump_job_state s)
@@ -92,6 +93,10 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	ret = -EINVAL;
 	if (j->data_len > VYRE_JOB_DATA_MAX || j->tail > p->arena.region - j->chunk)
 		goto out_free;
+	ret = trace_create(p, j, scan);
+	if (ret)
+		goto out_free;
+	j->replay = scan->nreplay > 0;
 	j->direct = scan->direct < 0 ? p->cfg.direct : scan->direct;
 	j->t_submit_ns = pump_now_ns();
 	j->state = PUMP_JOB_QUEUED;
@@ -123,6 +128,9 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 		goto out_free;
 	if (j->cached && j->cache_id.size != size)
 		j->cached = false;
+	/* a trace hashes, and a replay reads, the file's bytes in the arena */
+	if (j->trace)
+		j->cached = false;
 	if (j->direct) {
 		ret = job_set_direct(j->fd);
 		if (ret)
@@ -146,6 +154,11 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 		j->scan_end = scan->whole_end < size ? scan->whole_end : size;
 	}
 	j->chunks = (j->length + j->chunk - 1) / j->chunk;
+	if (j->replay) { /* the trace's slots, anywhere in the file */
+		j->scan_start = 0;
+		j->scan_end = j->end = size;
+		j->chunks = scan->nreplay;
+	}
 	/*
 	 * *out before the queue: once queued the job may end, and its on_end
 	 * callback may look at the submitter's pointer, before pump_queue
@@ -164,6 +177,7 @@ out_free:
 	if (j->op->job_free)
 		j->op->job_free(j);
 	pack_forget(j); /* the caller keeps its files' fds */
+	trace_free(j);
 	free(j->data);
 	free(j);
 	return ret;

@@ -211,7 +211,40 @@ struct pump_scan {
 	 * with no pump lock held; may be NULL. */
 	void (*on_end)(void *arg);
 	void *on_end_arg;
+	/* trace=1: keep a record of every slot published (pump_job_trace).
+	 * replay: publish exactly these slots, read from fd, instead of the
+	 * job's own chunks (pump/trace.c); both place the job on one unit. */
+	bool trace;
+	const struct pump_replay_slot *replay;
+	uint32_t nreplay;
 };
+
+/*
+ * One slot of a trace to run again (README.md "Traces and replay"): the
+ * words the replayed job's slot is published with, its chunk read from the
+ * file at off (len bytes of chunk, tail more after them).
+ */
+struct pump_replay_slot {
+	uint32_t ref; /* its record's number in the trace */
+	uint32_t opcode, arg0, arg1;
+	uint32_t tiles; /* the slot's VYRE_W_TILES word (tile size from it) */
+	uint64_t off;
+	uint32_t len, tail;
+};
+#define PUMP_TRACE_VERSION 1
+/*
+ * A traced job's records as text, one a line after a header (the unit,
+ * job data, records and dropped counts), malloc'd into *text. -ENODATA:
+ * the job keeps no trace (trace=1 not given, or its grep compiling yet).
+ */
+int pump_job_trace(struct pump_job *j, char **text, size_t *len);
+/*
+ * The slots of a trace text (pump_job_trace's lines, however headed) to
+ * replay, malloc'd into *out; fences are skipped (the replay has its own).
+ * -EINVAL with err naming the line and the fault, -ENOMEM.
+ */
+int pump_trace_parse(const char *text, size_t len, struct pump_replay_slot **out, uint32_t *n,
+		     char *err, size_t errlen);
 
 /*
  * grep's DFA, as the regex compiler (regex/regex.h, struct regex_dfa)

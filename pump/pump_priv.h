@@ -222,6 +222,9 @@ struct pump_job {
 	struct pump_part *fold_pending; /* parts waiting for earlier ones, by index */
 	bool fence_published;
 	bool fence_done;
+	/* trace=1 or a replay (trace.c): set at submit; records under p->lock */
+	struct trace *trace;
+	bool replay; /* publishes a trace's slots, not its own chunks */
 
 	/* Under p->lock; read by job.c's accessors from any thread. */
 	enum pump_job_state state;
@@ -288,6 +291,7 @@ struct pump {
 	/* VYRE_FAULT_PUBLISH_FAIL=N (test only): the Nth chunk publish after
 	 * the op's pack fails EIO, as a ring that refused it (0: never) */
 	uint64_t fault_publish_fail, fault_publishes;
+	uint32_t traced_out; /* traced slots on the ring (trace.c polls their claims) */
 
 	/* Under lock. */
 	pthread_mutex_t lock;

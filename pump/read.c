@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "pump_priv.h"
+#include "trace.h"
 
 static void pump_chunk_read_failed(struct pump *p, uint32_t slot, int err);
 static void pump_read_done(struct pump *p, uint32_t slot, int res);
@@ -101,6 +102,8 @@ int pump_admit_chunk(struct pump *p, struct pump_job *j)
 	s->file_off = j->next_off;
 	left = j->scan_end - j->next_off;
 	s->want = (uint32_t)(left < (uint64_t)j->chunk + j->tail ? left : j->chunk + j->tail);
+	if (j->replay)
+		trace_replay_chunk(j, s);
 	uint64_t want = s->want;
 	if (j->direct) /* O_DIRECT reads whole pages; the region has room */
 		s->want = (s->want + 4095u) & ~4095u;
@@ -166,9 +169,17 @@ static void pump_publish_chunk(struct pump *p, uint32_t slot)
 	};
 	if (w.tail_len > j->tail)
 		w.tail_len = j->tail;
-	if (j->cached && !s->cache_read)
-		pump_cache_fill(p, slot, &w);
-	ret = pump_publish_read(p, j, slot, &w);
+	ret = j->replay ? trace_replay_work(p, slot, &w) : 0;
+	if (ret) { /* pump_publish_read's accounting of a read slot, unpublished */
+		j->reads--;
+		pthread_mutex_lock(&p->lock);
+		p->slots_reading--;
+		pthread_mutex_unlock(&p->lock);
+	} else {
+		if (j->cached && !s->cache_read)
+			pump_cache_fill(p, slot, &w);
+		ret = pump_publish_read(p, j, slot, &w);
+	}
 	if (ret) {
 		/* -EBUSY cannot happen (the slot was ours since admission); -ENOMEM can;
 		 * -ETIMEDOUT (a dead unit) was logged once when it died */

@@ -476,6 +476,16 @@ bool ring_slot_busy(const struct ring *r, uint32_t slot)
 	return r->seq[slot] != 0;
 }
 
+uint32_t ring_slot_tiles(const struct ring *r, uint32_t slot)
+{
+	return rd(r->slots, (size_t)slot * VYRE_SLOT_WORDS + VYRE_W_TILES);
+}
+
+uint32_t ring_slot_seq(const struct ring *r, uint32_t slot)
+{
+	return r->seq[slot];
+}
+
 uint32_t ring_status_word(const struct ring *r, uint32_t slot)
 {
 	return rd(r->slots, (size_t)slot * VYRE_SLOT_WORDS + VYRE_W_STATUS);

@@ -118,6 +118,9 @@ int ring_abandon(struct ring *r, int host_err, void (*fn)(void *ctx, const struc
 		 void *ctx);
 
 uint32_t ring_epoch(const struct ring *r);
+/* A published slot's tiles word (VYRE_W_TILES) and sequence, as ring_publish wrote them. */
+uint32_t ring_slot_tiles(const struct ring *r, uint32_t slot);
+uint32_t ring_slot_seq(const struct ring *r, uint32_t slot);
 uint32_t ring_status_word(const struct ring *r, uint32_t slot);
 /* Published and not yet harvested (the host's record; no device read). */
 bool ring_slot_busy(const struct ring *r, uint32_t slot);

@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "pump_priv.h"
+#include "trace.h"
 
 static void pump_owner_drop(struct pump *p, struct pump_owner *o);
 
@@ -124,13 +125,17 @@ void pump_owner_put(struct pump *p, struct pump_job *j)
  */
 int pump_publish_read(struct pump *p, struct pump_job *j, uint32_t slot, struct ring_work *w)
 {
-	int ret = pump_is_dead(p) ? -ETIMEDOUT : j->op->pack ? j->op->pack(p, slot, w) : 0;
+	/* a replay's slot is published with the trace's words (trace.c) */
+	bool pack = j->op->pack && !j->replay;
+	int ret = pump_is_dead(p) ? -ETIMEDOUT : pack ? j->op->pack(p, slot, w) : 0;
 
 	if (!ret) {
 		bool fault = p->fault_publish_fail && ++p->fault_publishes == p->fault_publish_fail;
 		ret = fault ? -EIO : ring_publish(p->ring, slot, w);
-		if (ret && j->op->fail) /* what pack kept for the chunk goes with it */
+		if (ret && pack && j->op->fail) /* what pack kept for the chunk goes with it */
 			j->op->fail(p, slot);
+		if (!ret)
+			trace_publish(p, slot, w);
 	}
 	j->reads--;
 	pthread_mutex_lock(&p->lock);
@@ -151,6 +156,7 @@ int pump_slot_publish(struct pump *p, uint32_t slot, const struct ring_work *w)
 
 	if (ret)
 		return ret;
+	trace_publish(p, slot, w);
 	s->state = PSLOT_PUBLISHED;
 	j->published++;
 	if (w->batch != VYRE_NO_BATCH)
@@ -188,18 +194,22 @@ void pump_harvest_one(void *ctx, const struct ring_done *d)
 	if (s->cache_fill)
 		pump_cache_fill_done(p, s, d);
 
-	if (s->kind != PSLOT_FENCE && j->op->harvest) {
+	if (s->kind != PSLOT_FENCE && j->op->harvest && !j->replay) {
 		pthread_mutex_lock(&p->lock);
 		p->slots_published--;
 		j->published--;
 		j->t_harvested_ns = pump_now_ns();
 		pthread_mutex_unlock(&p->lock);
+		job_hold(j); /* the trace reads the op's words once the op has waited for them */
 		if (j->op->harvest(p, d->slot, d) > 0)
 			s->state = PSLOT_HELD;
 		else
 			pump_slot_free(p, d->slot);
+		trace_done(p, j, d);
+		job_drop(&j);
 		return;
 	}
+	trace_done(p, j, d);
 	/* the bins beside the slot's sequence, before the lock: a late store spins here */
 	bool hist = s->kind != PSLOT_FENCE && d->status == VYRE_SLOT_DONE &&
 		    j->op->result == PUMP_RESULT_HIST;
@@ -319,6 +329,7 @@ void job_free(struct pump_job *j)
 	pack_forget(j);
 	if (j->op && j->op->job_free)
 		j->op->job_free(j);
+	trace_free(j);
 	free(j->errors);
 	free(j->data);
 	free(j->lines);

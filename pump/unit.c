@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "pump_priv.h"
+#include "trace.h"
 
 /*
  * Stopping: what runs is cancelled, and its slots come back within a
@@ -114,6 +115,7 @@ static void *pump_thread(void *arg)
 		}
 		progress += pump_reap(p);
 		progress += pump_read_deadlines(p, pump_now_ns());
+		trace_poll(p);
 		int harvested = ring_harvest(p->ring, pump_harvest_one, p);
 		progress += harvested;
 		uint64_t now = pump_now_ns();

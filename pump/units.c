@@ -220,7 +220,10 @@ int pump_units_submit(struct pump_units *u, const struct pump_scan *scan, struct
 	pthread_rwlock_rdlock(&u->rw);
 	/* one pick per job: a spread job's first span, or the whole job */
 	first = u->closing ? 0 : units_pick_file(u, scan);
-	ret = u->closing ? -ESHUTDOWN : group_submit(u, scan, first, out);
+	/* a trace is one unit's (trace.c) */
+	ret = u->closing		      ? -ESHUTDOWN
+	      : scan->trace || scan->nreplay ? -ENOTUNIQ
+					      : group_submit(u, scan, first, out);
 	if (ret == -ENOTUNIQ) /* too small to spread */
 		ret = pump_submit(u->unit[first], scan, out);
 	pthread_rwlock_unlock(&u->rw);

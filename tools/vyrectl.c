@@ -242,6 +242,7 @@ static const struct vyrectl_cmd vyrectl_cmds[] = {
     {.name = "wait", .min_args = 1, .max_args = 1, .job_id = true, .run = cmd_wait},
     {.name = "cancel", .min_args = 1, .max_args = 1, .job_id = true, .run = cmd_cancel},
     {.name = "grep", .main = grep_main},
+    {.name = "replay", .min_args = 1, .max_args = 1, .run = cmd_replay},
     {.name = "slurm-task", .main = slurm_task_main, .hidden = true},
     {.name = "ops", .run = cmd_ops},
 };
@@ -299,6 +300,8 @@ static void usage(FILE *f, const char *mount)
 	    "  grep [OPTIONS] PATTERNS [FILE...]\n"
 	    "                     print the lines that match, as GNU grep does, each FILE\n"
 	    "                     scanned by an op=grep job (vyrectl grep --help)\n"
+	    "  replay TRACE       run a job's traced slots (MOUNT/jobs/N/trace) again on\n"
+	    "                     MOUNT's device; exit 1 if any slot's result differs\n"
 	    "  ops                the ops this vyrectl knows, one a line\n"
 	    "ID is a job number as scan printed it, or latest.\n"
 	    "\n"

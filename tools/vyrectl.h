@@ -110,6 +110,9 @@ int files_failed_print(const struct vyrectl *c, const char *id);
 int ctl_submit(const struct vyrectl *c, const struct buf *line, struct buf *answer);
 int ctl_submit_id(const struct vyrectl *c, const struct buf *line, char id[VYRECTL_ID_MAX + 1]);
 
+/* vyrectl replay TRACE (vyrectl_replay.c): an exit status. */
+int cmd_replay(struct vyrectl *c);
+
 /* vyrectl grep: parses its own command line (grep's options), runs, returns grep's status. */
 int grep_main(struct vyrectl *c, int argc, char *argv[]);
 
