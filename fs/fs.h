@@ -459,6 +459,7 @@ void fs_buf_free(struct fs_buf *b);
 
 /* trace.c: jobs/N/trace, and a replay= trace's slots (read as the caller; root only) */
 int fs_trace_render(struct fs_job *j, struct fs_buf *b);
+int fs_trace_may_replay(const struct fs_caller *ctx, const char *path, char *err, size_t errlen);
 int fs_trace_load(const struct fs *fs, const struct fs_caller *ctx, const char *path,
 		  struct pump_replay_slot **out, uint32_t *n, char *err, size_t errlen);
 

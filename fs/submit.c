@@ -217,6 +217,8 @@ int fs_submit_line(struct fs *fs, struct fs_caller *who, const char *line, size_
 		return -EINVAL;
 	}
 	ret = fs_submit_may_raise(fs, &caller, &d, err, errlen);
+	if (!ret && d.replay[0])
+		ret = fs_trace_may_replay(ctx, d.replay, err, errlen);
 	if (ret)
 		return ret;
 	ret = fs_jobs_reserve(fs, ctx->uid, &user, err, errlen);

@@ -94,6 +94,20 @@ out_close:
 	return ret;
 }
 
+/*
+ * A trace's words go to the GPU as written, checked for bounds but not for
+ * sense: a crafted one could fault or stall the device every user's jobs
+ * share, so replaying is root's. Checked before anything is opened.
+ */
+int fs_trace_may_replay(const struct fs_caller *ctx, const char *path, char *err, size_t errlen)
+{
+	if (ctx->uid == 0)
+		return 0;
+	snprintf(err, errlen, "replay=%s: only root may replay a trace (run vyrectl replay as "
+		 "root)", path);
+	return -EPERM;
+}
+
 int fs_trace_load(const struct fs *fs, const struct fs_caller *ctx, const char *path,
 		  struct pump_replay_slot **out, uint32_t *n, char *err, size_t errlen)
 {
@@ -102,16 +116,6 @@ int fs_trace_load(const struct fs *fs, const struct fs_caller *ctx, const char *
 	size_t len;
 	int ret;
 
-	/*
-	 * A trace's words go to the GPU as written, checked for bounds but not
-	 * for sense: a crafted one could fault or stall the device every
-	 * user's jobs share, so replaying is root's (as reading debug is).
-	 */
-	if (ctx->uid != 0) {
-		snprintf(err, errlen, "replay=%s: only root may replay a trace (run vyrectl replay "
-			 "as root)", path);
-		return -EPERM;
-	}
 	ret = fs_trace_read(fs, ctx, path, &text, &len, err, errlen);
 	if (ret)
 		return ret;
