@@ -527,6 +527,7 @@ int render_readme(struct fs_buf *b)
 		"Descriptor: [scan] path=ABS op=OP [offset=N] [length=N] [chunk=SIZE]\n"
 		"            [byte=N] [pattern=\"...\"] [tenant=LABEL] [direct=0|1]\n"
 		"            [priority=critical|high|normal|low|idle] [wait=1]\n"
+		"            [trace=1] [replay=ABS]  (jobs/N/trace; vyrectl replay)\n"
 		"      grep: pattern=ERE|patterns=ABS [fixed=1] [icase=1] [utf8=1] [invert=1]\n"
 		"            [lines=1] [max=N]\n"
 		"Many files: path=DIR (like grep -r; follow=1: grep -R), path=GLOB, or\n"
@@ -541,6 +542,6 @@ int render_readme(struct fs_buf *b)
 		ret = fs_buf_printf(b, "\n"
 				       "Files: README ctl status status.json epoch ops metrics metrics.prom\n"
 				       "       jobs/latest jobs/N/{descriptor,status,status.json,failed,result,\n"
-				       "       lines,files,wait,ctl}\n");
+				       "       lines,files,wait,ctl,trace}\n");
 	return ret;
 }

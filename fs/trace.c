@@ -52,8 +52,10 @@ static int fs_trace_read(const struct fs *fs, const struct fs_caller *ctx, const
 
 	ret = cred_open(fs, ctx, path, &fd, ignored, sizeof(ignored));
 	if (ret) {
-		snprintf(err, errlen, "replay=%s: %s (name a trace you can read, e.g. a copy of "
-			 "jobs/N/trace)", path, strerror(-ret));
+		snprintf(err, errlen,
+			 "replay=%s: %s (name a trace you can read, e.g. a copy of "
+			 "jobs/N/trace)",
+			 path, strerror(-ret));
 		return ret;
 	}
 	ret = -EINVAL;
@@ -103,8 +105,10 @@ int fs_trace_may_replay(const struct fs_caller *ctx, const char *path, char *err
 {
 	if (ctx->uid == 0)
 		return 0;
-	snprintf(err, errlen, "replay=%s: only root may replay a trace (run vyrectl replay as "
-		 "root)", path);
+	snprintf(err, errlen,
+		 "replay=%s: only root may replay a trace (run vyrectl replay as "
+		 "root)",
+		 path);
 	return -EPERM;
 }
 
@@ -119,9 +123,12 @@ int fs_trace_load(const struct fs *fs, const struct fs_caller *ctx, const char *
 	ret = fs_trace_read(fs, ctx, path, &text, &len, err, errlen);
 	if (ret)
 		return ret;
-	if (len < 13 || strncmp(text, "vyrefs-trace ", 13) || atoi(text + 13) != PUMP_TRACE_VERSION) {
-		snprintf(err, errlen, "replay=%s: not a version %d trace (its first line must be "
-			 "'vyrefs-trace %d')", path, PUMP_TRACE_VERSION, PUMP_TRACE_VERSION);
+	if (len < 13 || strncmp(text, "vyrefs-trace ", 13) ||
+	    atoi(text + 13) != PUMP_TRACE_VERSION) {
+		snprintf(err, errlen,
+			 "replay=%s: not a version %d trace (its first line must be "
+			 "'vyrefs-trace %d')",
+			 path, PUMP_TRACE_VERSION, PUMP_TRACE_VERSION);
 		free(text);
 		return -EINVAL;
 	}

@@ -27,7 +27,7 @@
 
 #include "trace.h"
 
-#define TRACE_NO_REF UINT32_MAX
+#define TRACE_NO_REF   UINT32_MAX
 #define TRACE_HAS_BINS 1u
 #define TRACE_HAS_NL   2u
 #define TRACE_HAS_CONT 4u
@@ -40,9 +40,9 @@ struct trace_rec {
 	uint64_t off, fnv;
 	uint64_t t_pub, t_claim, t_done; /* ns since the job's submit; claim 0: never seen */
 	uint32_t epoch, status, error, result, op[VYRE_OP_WORDS];
-	uint64_t bins;      /* TRACE_HAS_BINS: FNV-1a of the 256 bins */
-	uint32_t nl;        /* TRACE_HAS_NL */
-	uint32_t cont[4];   /* TRACE_HAS_CONT: kind, selected, position, state */
+	uint64_t bins;	  /* TRACE_HAS_BINS: FNV-1a of the 256 bins */
+	uint32_t nl;	  /* TRACE_HAS_NL */
+	uint32_t cont[4]; /* TRACE_HAS_CONT: kind, selected, position, state */
 	uint32_t has;
 	bool done;
 };
@@ -53,8 +53,8 @@ struct trace {
 	uint32_t n, cap;
 	uint64_t dropped;
 	uint32_t nslots;
-	uint32_t *slot_rec; /* per ring slot: its open record + 1; 0: none */
-	uint32_t *slot_ref; /* per ring slot: the replayed record it runs */
+	uint32_t *slot_rec;		 /* per ring slot: its open record + 1; 0: none */
+	uint32_t *slot_ref;		 /* per ring slot: the replayed record it runs */
 	struct pump_replay_slot *replay; /* a replay job's slots, next to read */
 	uint32_t nreplay, next;
 };
@@ -428,8 +428,7 @@ static const char *trace_field(const char *line, const char *end, const char *ke
 	return NULL;
 }
 
-static int trace_num(const char *line, const char *end, const char *key, uint64_t max,
-		     uint64_t *v)
+static int trace_num(const char *line, const char *end, const char *key, uint64_t max, uint64_t *v)
 {
 	const char *s = trace_field(line, end, key);
 	char *e;
@@ -476,8 +475,10 @@ int pump_trace_parse(const char *text, size_t len, struct pump_replay_slot **out
 		if (kind && !strncmp(kind, "fence ", 6))
 			continue; /* the replay fences itself */
 		if (!kind || (strncmp(kind, "chunk ", 6) && strncmp(kind, "opread ", 7))) {
-			snprintf(err, errlen, "line %u: kind=%.8s cannot be replayed (only chunk "
-				 "and opread slots: trace one-file jobs)", lineno, kind ? kind : "?");
+			snprintf(err, errlen,
+				 "line %u: kind=%.8s cannot be replayed (only chunk "
+				 "and opread slots: trace one-file jobs)",
+				 lineno, kind ? kind : "?");
 			goto out_inval;
 		}
 		if (trace_num(line + 4, e, "op", UINT32_MAX, &op) ||
@@ -488,8 +489,10 @@ int pump_trace_parse(const char *text, size_t len, struct pump_replay_slot **out
 		    trace_num(line + 4, e, "len", UINT32_MAX, &l) ||
 		    trace_num(line + 4, e, "tail", UINT32_MAX, &tail) ||
 		    trace_rec_number(line + 4, e, &ref)) {
-			snprintf(err, errlen, "line %u: a record needs rec op arg0 arg1 tiles off "
-				 "len tail as numbers (is this a vyrefs trace?)", lineno);
+			snprintf(err, errlen,
+				 "line %u: a record needs rec op arg0 arg1 tiles off "
+				 "len tail as numbers (is this a vyrefs trace?)",
+				 lineno);
 			goto out_inval;
 		}
 		if (nv == cap) {
@@ -502,9 +505,9 @@ int pump_trace_parse(const char *text, size_t len, struct pump_replay_slot **out
 			v = nvv;
 			cap = ncap;
 		}
-		v[nv++] = (struct pump_replay_slot){(uint32_t)ref, (uint32_t)op, (uint32_t)a0,
-						    (uint32_t)a1, (uint32_t)tiles, off, (uint32_t)l,
-						    (uint32_t)tail};
+		v[nv++] = (struct pump_replay_slot){(uint32_t)ref, (uint32_t)op,    (uint32_t)a0,
+						    (uint32_t)a1,  (uint32_t)tiles, off,
+						    (uint32_t)l,   (uint32_t)tail};
 	}
 	if (!nv) {
 		snprintf(err, errlen, "no slot to replay (a trace lists its slots on 'rec' lines)");

@@ -19,7 +19,7 @@
 
 /* The words a slot is published with, and what it reported. */
 static const char *const replay_in[] = {"op", "arg0", "arg1", "tiles", "off", "len", "tail"};
-static const char *const replay_out[] = {"status", "error", "result", "op0", "op1",
+static const char *const replay_out[] = {"status", "error", "result", "op0",  "op1",
 					 "op2",	   "bins",  "nl",     "cont", "lost"};
 
 /* A record line: "rec N key=value ..." */
@@ -39,9 +39,10 @@ static void replay_field(const struct replay_rec *r, const char *key, char *out,
 	for (; s + k < end; s++) {
 		if ((s == r->line || s[-1] == ' ') && !strncmp(s, key, k) && s[k] == '=') {
 			size_t n = strcspn(s + k + 1, " \n");
-			snprintf(out, size, "%.*s", (int)(n < (size_t)(end - s - k - 1) ? n
-							  : (size_t)(end - s - k - 1)),
-				 s + k + 1);
+			snprintf(
+			    out, size, "%.*s",
+			    (int)(n < (size_t)(end - s - k - 1) ? n : (size_t)(end - s - k - 1)),
+			    s + k + 1);
 			return;
 		}
 	}
@@ -109,8 +110,10 @@ static int replay_line(const struct buf *t, const char *trace, struct buf *line)
 	int ret;
 
 	if (t->len < 14 || strncmp(t->data, "vyrefs-trace 1\n", 15)) {
-		fprintf(stderr, "vyrectl replay: %s: not a version 1 trace (its first line must "
-			"be 'vyrefs-trace 1': a copy of MOUNT/jobs/N/trace)\n", trace);
+		fprintf(stderr,
+			"vyrectl replay: %s: not a version 1 trace (its first line must "
+			"be 'vyrefs-trace 1': a copy of MOUNT/jobs/N/trace)\n",
+			trace);
 		return -EINVAL;
 	}
 	for (; s && s < t->data + t->len; s = strchr(s, '\n'), s = s ? s + 1 : NULL)
@@ -151,8 +154,8 @@ static int replay_compare(const struct replay_rec *a, const struct replay_rec *b
 		replay_field(a, replay_in[k], va, sizeof(va));
 		replay_field(b, replay_in[k], vb, sizeof(vb));
 		if (strcmp(va, vb)) {
-			printf("rec %ld (%s off=%s len=%s): published %s=%s, replayed %s\n", i, kind,
-			       off, len, replay_in[k], va, vb);
+			printf("rec %ld (%s off=%s len=%s): published %s=%s, replayed %s\n", i,
+			       kind, off, len, replay_in[k], va, vb);
 			diff = 1;
 		}
 	}
@@ -160,15 +163,16 @@ static int replay_compare(const struct replay_rec *a, const struct replay_rec *b
 	replay_field(b, "fnv", vb, sizeof(vb));
 	if (strcmp(va, vb)) {
 		printf("rec %ld (%s off=%s len=%s): the file's bytes differ from the traced ones "
-		       "(fnv %s, now %s)\n", i, kind, off, len, va, vb);
+		       "(fnv %s, now %s)\n",
+		       i, kind, off, len, va, vb);
 		diff = 1;
 	}
 	for (size_t k = 0; k < sizeof(replay_out) / sizeof(replay_out[0]); k++) {
 		replay_field(a, replay_out[k], va, sizeof(va));
 		replay_field(b, replay_out[k], vb, sizeof(vb));
 		if (strcmp(va, vb)) {
-			printf("rec %ld (%s off=%s len=%s): %s=%s in the trace, %s=%s replayed\n", i,
-			       kind, off, len, replay_out[k], va[0] ? va : "-", replay_out[k],
+			printf("rec %ld (%s off=%s len=%s): %s=%s in the trace, %s=%s replayed\n",
+			       i, kind, off, len, replay_out[k], va[0] ? va : "-", replay_out[k],
 			       vb[0] ? vb : "-");
 			diff = 1;
 		}
@@ -216,7 +220,8 @@ int cmd_replay(struct vyrectl *c)
 	}
 	if (strcmp(jd_a, jd_b)) {
 		printf("job data differs: traced %s, replayed %s (the patterns compiled "
-		       "differently: another vyrefs version?)\n", jd_a, jd_b);
+		       "differently: another vyrefs version?)\n",
+		       jd_a, jd_b);
 		differ++;
 	}
 	for (size_t i = 0; i < na; i++) {
