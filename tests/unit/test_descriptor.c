@@ -171,7 +171,7 @@ static const struct bad_case bad[] = {
     {"scan scan path=/x op=nop", 0, EINVAL, "scan: not a key=value token"},
     {"path=/x op=count frobnicate=1", 0, EINVAL,
      "frobnicate=1: unknown key (keys: path op offset length chunk byte pattern tenant "
-     "direct patterns fixed icase utf8 invert lines max priority files follow wait)"},
+     "direct patterns fixed icase utf8 invert lines max priority files follow trace replay wait)"},
     {"path=/x op=nop =1", 0, EINVAL, "=1: unknown key"},
     {"path=/x op=count invert=1", 0, EINVAL, "invert=1: op=count takes no invert= (invert= is for: grep)"},
     {"path=/x op=match pattern=a lines=1", 0, EINVAL, "lines=1: op=match takes no lines="},
@@ -603,6 +603,40 @@ static void test_round_trips(int count)
 	}
 }
 
+/*
+ * trace=1 and replay=: what each sets; the normalized form writes replay=
+ * last (vyrectl replay cuts it there) and parses back the same, a path
+ * with a blank and a newline quoted.
+ */
+static void test_trace_keys(void)
+{
+	static const char line[] = "path=/x op=grep pattern=ERR trace=1 "
+				   "replay=\"/tmp/a b\\nc\" chunk=4K";
+	struct desc d, e;
+	char err[ERRLEN], buf[2 * DESC_LINE_MAX];
+	const char *r;
+	int ret;
+
+	ret = desc_parse(line, strlen(line), &d, err, sizeof(err));
+	if (ret || !d.trace || strcmp(d.replay, "/tmp/a b\nc"))
+		fail(line, strlen(line), "trace keys: %s%s", ret ? err : "wrong fields", "");
+	ret = ret ? ret : desc_format(&d, buf, sizeof(buf)) < 0 ? -ENOSPC : 0;
+	r = ret ? NULL : strstr(buf, " replay=");
+	if (!r || strchr(r + 1, '=') != r + 7 || !strstr(buf, " trace=1 replay="))
+		fail(line, strlen(line), "trace keys: replay= not last in [%s]%s", ret ? "" : buf, "");
+	if (!ret)
+		ret = desc_parse(buf, strlen(buf), &e, err, sizeof(err));
+	if (ret || !e.trace || strcmp(e.replay, d.replay))
+		fail(line, strlen(line), "trace keys round trip via [%s]: %s", buf,
+		     ret ? err : "fields differ");
+	ret = desc_parse("path=/x op=count trace=2", 24, &d, err, sizeof(err));
+	if (ret != -EINVAL || !strstr(err, "trace=2: must be 0 or 1"))
+		fail("trace=2", 7, "trace=2: %s%s", ret ? err : "accepted", "");
+	ret = desc_parse("path=/x op=count replay=rel", 27, &d, err, sizeof(err));
+	if (ret != -EINVAL || !strstr(err, "must be an absolute path"))
+		fail("replay=rel", 10, "replay=rel: %s%s", ret ? err : "accepted", "");
+}
+
 /* grep's keys: what each sets, and the normalized form parses back the same. */
 static void test_grep_keys(void)
 {
@@ -658,6 +692,7 @@ int main(void)
 	test_format();
 	test_round_trips(20000);
 	test_grep_keys();
+	test_trace_keys();
 	cases += sizeof(sizes) / sizeof(sizes[0]) + sizeof(formats) / sizeof(formats[0]);
 
 	if (failures) {
