@@ -306,12 +306,46 @@
 #define VYRE_GO_WORDS        (VYRE_GO_REC + 2 * VYRE_GREP_REC_MAX)
 #define VYRE_GO_NONE         VYRE_U(0xFFFFFFFF)
 
+/*
+ * The debug ring (vyre-runtime's PRINTF opcode; mount option gpu_debug):
+ * in the completion buffer after grep's output, VYRE_DBG_HDR_WORDS then
+ * VYRE_DBG_RECORDS records of VYRE_DBG_REC_WORDS. A writer (vyre_dbg,
+ * shaders/lib.glsl) takes n = atomicAdd(head, 1) and writes record n mod
+ * cap as three 16-byte stores, each with n + 1 in its first word; the host
+ * (pump/debug_ring.c) takes record n once all three read n + 1, counts it
+ * dropped once any reads a later number (overwritten a lap later), and no
+ * writer ever waits for the host. cap (VYRE_SPEC_DEBUG_CAP, a power of two
+ * at most VYRE_DBG_RECORDS) and the switch itself are specialization
+ * constants: the production pipeline (VYRE_SPEC_DEBUG false) has no debug
+ * code at all.
+ */
+#define VYRE_SPEC_DEBUG       0 /* constant_id: bool, the debug variant */
+#define VYRE_SPEC_DEBUG_CAP   1 /* constant_id: uint, records in the ring */
+#define VYRE_DBG_RECORDS      1024
+#define VYRE_DBG_HEAD         0
+#define VYRE_DBG_HDR_WORDS    4
+#define VYRE_DBG_REC_WORDS    12 /* three 16-byte parts, each tagged */
+#define VYRE_DBG_R_TAG        0 /* n + 1 in words 0, 4 and 8 once record n is written */
+#define VYRE_DBG_R_OPFMT      1 /* opcode << 16 | format (low 16 bits of each) */
+#define VYRE_DBG_R_SLOT       2
+#define VYRE_DBG_R_LANE       3 /* workgroup-local lane */
+#define VYRE_DBG_VALUES       4 /* in words 5, 6, 7 and 9 */
+#define VYRE_DBG_WORDS        (VYRE_DBG_HDR_WORDS + VYRE_DBG_RECORDS * VYRE_DBG_REC_WORDS)
+/* Formats: what each record's four values are (pump/debug_ring.c names them). */
+#define VYRE_DBG_SLOT_DONE    1 /* any slot completed: status, result, seq, batch */
+#define VYRE_DBG_GREP_TILE    2 /* grep tile pass: tile, '\n' in the tile, resume (arg0), seq */
+#define VYRE_DBG_GREP_OPEN    3 /* grep line open at the data's end: start, position, DFA state, seq */
+#define VYRE_DBG_FORMATS      4
+
 /* The megakernel's workgroup width and its launch parameters. */
 #define VYRE_WG_SIZE         256
 #define VYRE_MODE_RELAUNCH   0
 #define VYRE_MODE_PERSISTENT 1
 
 #ifndef VULKAN
+_Static_assert(VYRE_DBG_HDR_WORDS % 4 == 0 && VYRE_DBG_REC_WORDS % 4 == 0 &&
+		       (VYRE_HIST_WORDS + VYRE_DONE_WORDS + VYRE_GO_WORDS) % 4 == 0,
+	       "debug records are 16-byte stores");
 /* The finisher gathers bins or a packed slot's counts one word per lane, into the bins' scratch. */
 _Static_assert(VYRE_HIST_BINS == VYRE_WG_SIZE, "one bin per lane");
 _Static_assert(VYRE_PACK_FILES_MAX <= VYRE_HIST_BINS, "packed counts fit the bins' scratch");

@@ -49,6 +49,7 @@ struct fs_opts {
 	unsigned jobs_active;
 	unsigned files_max; /* files (and failed entries) per many-file job */
 	char *log;
+	int gpu_debug; /* the kernel's debug variant and the debug file (README "The GPU debug log") */
 	int foreground;
 	int debug;
 	int show_help;
@@ -75,6 +76,7 @@ enum fs_node {
 	N_OPS,
 	N_METRICS,
 	N_METRICS_PROM, /* metrics in the Prometheus text format (render.c) */
+	N_DEBUG,        /* gpu_debug: the kernel's debug records (trace.c), root only */
 	N_JOBS,
 	N_LATEST,
 	N_JOB, /* jobs/N and everything below it: inodes per job */
@@ -459,6 +461,7 @@ void fs_buf_free(struct fs_buf *b);
 
 /* trace.c: jobs/N/trace, and a replay= trace's slots (read as the caller; root only) */
 int fs_trace_render(struct fs_job *j, struct fs_buf *b);
+int fs_debug_render(struct fs *fs, struct fs_buf *b); /* the debug file (gpu_debug) */
 int fs_trace_may_replay(const struct fs_caller *ctx, const char *path, char *err, size_t errlen);
 int fs_trace_load(const struct fs *fs, const struct fs_caller *ctx, const char *path,
 		  struct pump_replay_slot **out, uint32_t *n, char *err, size_t errlen);

@@ -24,6 +24,8 @@ const struct fs_node_def fs_nodes[N__COUNT] = {
 	[N_OPS] = {"ops", N_ROOT, S_IFREG | 0444, true},
 	[N_METRICS] = {"metrics", N_ROOT, S_IFREG | 0444, true},
 	[N_METRICS_PROM] = {"metrics.prom", N_ROOT, S_IFREG | 0444, true},
+	/* root's: a record shows another user's data (a DFA state, a count) */
+	[N_DEBUG] = {"debug", N_ROOT, S_IFREG | 0400, true},
 	/* sticky and writable, like /tmp: users rmdir their own jobs only */
 	[N_JOBS] = {"jobs", N_ROOT, S_IFDIR | 01777, true},
 	[N_LATEST] = {"latest", N_JOBS, S_IFLNK | 0777, false},

@@ -45,6 +45,7 @@ static const struct fuse_opt fs_opt_spec[] = {
 	OPT("fuse_sources=%s", fuse_sources_s),
 	OPT("priority_group=%s", priority_group),
 	OPT("log=%s", log),
+	OPT("gpu_debug", gpu_debug),
 	OPT("-h", show_help),
 	OPT("--help", show_help),
 	OPT("-V", show_version),
@@ -87,6 +88,8 @@ static void usage(const char *prog)
 	       "                      (default: root only)\n"
 	       "  -o log=FILE         daemon log (default: syslog, facility daemon, once\n"
 	       "                      daemonized: journalctl -t vyrefs)\n"
+	       "  -o gpu_debug        the megakernel's debug variant: its records in the\n"
+	       "                      debug file (root only; lossy, a little slower)\n"
 	       "  -o allow_other      let other users submit (checked per caller)\n"
 	       "  -f  foreground   -d  debug (foreground)   -s  single-threaded\n"
 	       "\n"
@@ -183,6 +186,13 @@ static int pump_config_from(struct fs *fs, struct pump_config *pc)
 	pc->async = fs->opts.async; /* -1: by core count */
 	pc->gpu_timeout = fs->opts.gpu_timeout; /* 0: the pump's default */
 	pc->kernel = PUMP_KERNEL_AUTO;
+	if (fs->opts.gpu_debug) {
+		/* VYRE_DEBUG_RING=N (tests only): a smaller ring, to see it overflow */
+		const char *cap = getenv("VYRE_DEBUG_RING");
+		unsigned long n = cap ? strtoul(cap, NULL, 10) : VYRE_DBG_RECORDS;
+		pc->debug = n >= 2 && n <= VYRE_DBG_RECORDS && !(n & (n - 1)) ? (uint32_t)n
+									: VYRE_DBG_RECORDS;
+	}
 	if (fs->opts.kernel) {
 		if (!strcmp(fs->opts.kernel, "persistent"))
 			pc->kernel = PUMP_KERNEL_PERSISTENT;

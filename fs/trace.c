@@ -40,6 +40,23 @@ int fs_trace_render(struct fs_job *j, struct fs_buf *b)
 	return ret;
 }
 
+/* The top-level debug file: the units' debug records (pump_units_debug). */
+int fs_debug_render(struct fs *fs, struct fs_buf *b)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int ret = pump_units_debug(fs->units, &text, &len);
+
+	if (!ret)
+		ret = fs_buf_reserve(b, b->len + len + 1);
+	if (!ret) {
+		memcpy(b->data + b->len, text, len);
+		b->len += len;
+	}
+	free(text);
+	return ret;
+}
+
 /* The trace file's text, read as the caller; err says what to fix. */
 static int fs_trace_read(const struct fs *fs, const struct fs_caller *ctx, const char *path,
 			 char **out, size_t *outlen, char *err, size_t errlen)

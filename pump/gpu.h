@@ -33,6 +33,9 @@ struct gpu {
 	char pci[16]; /* "DDDD:BB:DD.F" where the driver says (VK_EXT_pci_bus_info), else "" */
 	char driver[VK_MAX_DRIVER_NAME_SIZE + VK_MAX_DRIVER_INFO_SIZE + 2];
 	PFN_vkGetMemoryHostPointerPropertiesEXT host_ptr_props;
+	/* gpu_debug (pump/debug_ring.c): records in the kernel's debug ring, a
+	 * power of two; 0 builds the production pipeline. Set before ring_create. */
+	uint32_t debug_cap;
 };
 
 /* Where a buffer's memory should live (platform facts 1-3, ARCHITECTURE.md). */

@@ -9,10 +9,12 @@
  * here only says when the command buffer may be submitted again.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "gpu.h"
 #include "log.h"
+#include "vyre_abi.h"
 #include "megakernel_persistent_spv.h"
 #include "megakernel_relaunch_gpu_spv.h"
 #include "megakernel_relaunch_spv.h"
@@ -70,6 +72,16 @@ static int gpu_kernel_pipeline(struct gpu *g, bool persistent, struct gpu_kernel
 		.pCode = code,
 	};
 	VK(vkCreateShaderModule(g->dev, &mci, NULL, &mod), out);
+	/* the debug variant: shaders/lib.glsl vyre_dbg (vyre_abi.h, VYRE_SPEC_DEBUG) */
+	struct {
+		VkBool32 on;
+		uint32_t cap;
+	} spec = {VK_TRUE, g->debug_cap};
+	VkSpecializationMapEntry ent[2] = {
+		{VYRE_SPEC_DEBUG, offsetof(__typeof__(spec), on), sizeof(spec.on)},
+		{VYRE_SPEC_DEBUG_CAP, offsetof(__typeof__(spec), cap), sizeof(spec.cap)},
+	};
+	VkSpecializationInfo si = {2, ent, sizeof(spec), &spec};
 	VkComputePipelineCreateInfo cci = {
 		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
 		.stage =
@@ -78,6 +90,7 @@ static int gpu_kernel_pipeline(struct gpu *g, bool persistent, struct gpu_kernel
 				.stage = VK_SHADER_STAGE_COMPUTE_BIT,
 				.module = mod,
 				.pName = "main",
+				.pSpecializationInfo = g->debug_cap ? &si : NULL,
 			},
 		.layout = k->layout,
 	};

@@ -117,6 +117,9 @@ struct pump_config {
 	/* the file cache's bytes of device memory (cache.c); 0: off;
 	 * PUMP_CACHE_AUTO: a share of the device's memory */
 	uint64_t cache_bytes;
+	/* gpu_debug: records in the kernel's debug ring, a power of two up to
+	 * VYRE_DBG_RECORDS (pump_units_debug); 0: the production kernel */
+	uint32_t debug;
 };
 #define PUMP_CACHE_AUTO UINT64_MAX
 
@@ -408,5 +411,11 @@ void pump_units_info(struct pump_units *u, struct pump_info *info, struct pump_i
  * thread has done it (at most 5 s each). 0, or -ETIMEDOUT.
  */
 int pump_units_cache_drop(struct pump_units *u);
+/*
+ * gpu_debug: every unit's debug records the pump has kept (the newest
+ * 4096 a unit), with its taken and dropped counts, as text malloc'd into
+ * *text (README.md "The GPU debug log"). -ENODATA: mounted without it.
+ */
+int pump_units_debug(struct pump_units *u, char **text, size_t *len);
 
 #endif

@@ -292,6 +292,7 @@ struct pump {
 	 * the op's pack fails EIO, as a ring that refused it (0: never) */
 	uint64_t fault_publish_fail, fault_publishes;
 	uint32_t traced_out; /* traced slots on the ring (trace.c polls their claims) */
+	struct debug_ring *dbg; /* gpu_debug: the drained records (debug_ring.c) */
 
 	/* Under lock. */
 	pthread_mutex_t lock;

@@ -37,6 +37,7 @@ struct ring {
 	uint32_t *done;  /* gpuw.map + VYRE_GS_WORDS */
 	uint32_t *hist;  /* after the done records */
 	uint32_t *out;   /* after the histograms: VYRE_GO_WORDS per slot */
+	uint32_t *dbg;   /* after that: the debug ring, VYRE_DBG_WORDS (gpu_debug only) */
 	uint32_t *devw;  /* dev.map */
 	uint32_t *seq;   /* per slot: seq it was published with, 0 if not published */
 	uint32_t *tiles; /* per slot: tiles it was published with */
@@ -88,7 +89,8 @@ static int ring_buffers(struct ring *r)
 	enum gpu_place near = r->mode == RING_PERSISTENT ? GPU_PLACE_BAR : GPU_PLACE_NEAR;
 	size_t hostw = (size_t)r->nslots * (VYRE_SLOT_WORDS + 1) + VYRE_CTRL_IN_WORDS;
 	size_t gpuw = VYRE_GS_WORDS +
-		      (size_t)r->nslots * (VYRE_DONE_WORDS + VYRE_HIST_WORDS + VYRE_GO_WORDS);
+		      (size_t)r->nslots * (VYRE_DONE_WORDS + VYRE_HIST_WORDS + VYRE_GO_WORDS) +
+		      (r->gpu->debug_cap ? VYRE_DBG_WORDS : 0);
 	size_t dev = VYRE_DEV_SCRATCH + (size_t)r->nslots * VYRE_SCRATCH_WORDS;
 	int ret;
 
@@ -108,6 +110,10 @@ static int ring_buffers(struct ring *r)
 	r->done = (uint32_t *)r->gpuw.map + VYRE_GS_WORDS;
 	r->hist = r->done + (size_t)r->nslots * VYRE_DONE_WORDS;
 	r->out = r->hist + (size_t)r->nslots * VYRE_HIST_WORDS;
+	if (r->gpu->debug_cap) {
+		r->dbg = r->out + (size_t)r->nslots * VYRE_GO_WORDS;
+		memset(r->dbg, 0, VYRE_DBG_WORDS * sizeof(*r->dbg));
+	}
 	r->devw = r->dev.map;
 	return 0;
 }
@@ -474,6 +480,11 @@ uint32_t ring_epoch(const struct ring *r)
 bool ring_slot_busy(const struct ring *r, uint32_t slot)
 {
 	return r->seq[slot] != 0;
+}
+
+const uint32_t *ring_debug(const struct ring *r)
+{
+	return r->dbg;
 }
 
 uint32_t ring_slot_tiles(const struct ring *r, uint32_t slot)

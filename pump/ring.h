@@ -118,6 +118,8 @@ int ring_abandon(struct ring *r, int host_err, void (*fn)(void *ctx, const struc
 		 void *ctx);
 
 uint32_t ring_epoch(const struct ring *r);
+/* The debug ring's words (vyre_abi.h, VYRE_DBG_*), GPU-written; NULL without gpu_debug. */
+const uint32_t *ring_debug(const struct ring *r);
 /* A published slot's tiles word (VYRE_W_TILES) and sequence, as ring_publish wrote them. */
 uint32_t ring_slot_tiles(const struct ring *r, uint32_t slot);
 uint32_t ring_slot_seq(const struct ring *r, uint32_t slot);

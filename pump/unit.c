@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "pump_priv.h"
+#include "debug_ring.h"
 #include "trace.h"
 
 /*
@@ -117,6 +118,7 @@ static void *pump_thread(void *arg)
 		progress += pump_read_deadlines(p, pump_now_ns());
 		trace_poll(p);
 		int harvested = ring_harvest(p->ring, pump_harvest_one, p);
+		debug_ring_drain(p);
 		progress += harvested;
 		uint64_t now = pump_now_ns();
 		if (now - p->t_ops_counted_ns > PUMP_COUNT_OPS_NS)
@@ -292,8 +294,11 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 	ret = pump_cache_open(p);
 	if (ret)
 		goto out_destroy;
+	p->gpu->debug_cap = cfg->debug; /* the debug pipeline variant (debug_ring.c) */
 	ret = ring_create_cached(p->gpu, cfg->slots, p->mode, p->arena.buf.addr,
 				 p->cache ? p->cache->buf.addr : 0, &p->ring);
+	if (!ret)
+		ret = debug_ring_create(p);
 	if (ret)
 		goto out_destroy;
 	ret = uring_open(p);
@@ -367,6 +372,7 @@ void pump_destroy(struct pump **pp)
 	}
 	if (p->ring && ring_destroy(&p->ring) == -ETIMEDOUT)
 		hung = true;
+	debug_ring_destroy(p);
 	uring_close(p);
 	/*
 	 * A slot abandoned at a read's deadline (pump_read_deadlines) holds its

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "debug_ring.h"
 #include "pump_priv.h"
 #include "units.h"
 
@@ -227,6 +228,25 @@ int pump_units_submit(struct pump_units *u, const struct pump_scan *scan, struct
 	if (ret == -ENOTUNIQ) /* too small to spread */
 		ret = pump_submit(u->unit[first], scan, out);
 	pthread_rwlock_unlock(&u->rw);
+	return ret;
+}
+
+int pump_units_debug(struct pump_units *u, char **text, size_t *len)
+{
+	FILE *f = open_memstream(text, len);
+	int ret = 0;
+
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "vyrefs-debug 1\n");
+	for (uint32_t k = 0; k < u->n && !ret; k++)
+		ret = debug_ring_text(u->unit[k], k, f);
+	if (fclose(f) && !ret)
+		ret = -ENOMEM;
+	if (ret) {
+		free(*text);
+		*text = NULL;
+	}
 	return ret;
 }
 

@@ -65,3 +65,29 @@ uvec4 zero_marks(uvec4 v, uint p, uint end)
 			   valid_mask(p + 12u, end));
 	return z;
 }
+
+// The debug ring (vyre_abi.h, VYRE_DBG_*): an op appends a record of four
+// values (vyre-runtime's PRINTF). VYRE_DEBUG is a specialization constant,
+// false in the production pipeline, where every call folds away; the
+// gpu_debug mount option builds the pipeline with it true (pump/gpu_kernel.c).
+// Three 16-byte stores, each carrying the record's tag n + 1: the host takes
+// a record only when all three show it, so no store order is assumed (the
+// H100 reordered stores within a workgroup, issue 20), and no atomic but
+// the head: lavapipe 22.3 lost invocations that ran an atomic exchange and
+// a buffer barrier in divergent code (slot results came out short, fences
+// never completed).
+layout(constant_id = VYRE_SPEC_DEBUG) const bool VYRE_DEBUG = false;
+layout(constant_id = VYRE_SPEC_DEBUG_CAP) const uint VYRE_DBG_CAP = VYRE_DBG_RECORDS;
+
+void vyre_dbg(uint fmt, uint op, uint slot, uvec4 v)
+{
+	if (!VYRE_DEBUG)
+		return;
+	uint b = VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_WORDS + VYRE_GO_WORDS);
+	uint n = atomicAdd(gw.w[b + VYRE_DBG_HEAD], 1u);
+	uint r = (b + VYRE_DBG_HDR_WORDS + (n & (VYRE_DBG_CAP - 1u)) * VYRE_DBG_REC_WORDS) >> 2;
+	uint tag = n + 1u;
+	gw4.v[r] = uvec4(tag, (op << 16) | (fmt & 0xFFFFu), slot, gl_LocalInvocationIndex);
+	gw4.v[r + 1u] = uvec4(tag, v.x, v.y, v.z);
+	gw4.v[r + 2u] = uvec4(tag, v.w, 0u, 0u);
+}

@@ -169,6 +169,7 @@ void complete_slot(uint s, uint seq, uint status, uint err, uint result, uint ep
 	gw.w[done_word(s, VYRE_D_ERROR)] = err;
 	gw.w[done_word(s, VYRE_D_EPOCH)] = epoch;
 	gw.w[done_word(s, VYRE_D_RESULT)] = result;
+	vyre_dbg(VYRE_DBG_SLOT_DONE, opcode, s, uvec4(status, result, seq, batch));
 	STORE_REL(hw.w[slot_word(s, VYRE_W_STATUS)], status);
 	STORE_REL(gw.w[done_word(s, VYRE_D_DONE)], seq);
 	atomicAdd(dv.w[VYRE_DEV_DONE_COUNT], 1u);

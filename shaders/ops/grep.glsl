@@ -199,6 +199,7 @@ void grep_open(uint s, uint seq, uint resume, uint p, uint nl, uint e, uint st)
 		atomicMax(dv.w[scratch_word(s, VYRE_S_OP + VYRE_GC_OPEN_MIN)], ~p);
 		return;
 	}
+	vyre_dbg(VYRE_DBG_GREP_OPEN, VYRE_OP_GREP, s, uvec4(p, e, st, seq));
 	uint tag = VYRE_GO_TAG(seq);
 	uvec4 v;
 	v[VYRE_GO_OPEN_NL] = nl | (tag << VYRE_GO_NL_BITS);
@@ -489,8 +490,10 @@ uint op_grep(op_in a, inout uint fault)
 				sel = n;
 		}
 	}
-	if (lane == 0u)
+	if (lane == 0u) {
+		vyre_dbg(VYRE_DBG_GREP_TILE, VYRE_OP_GREP, a.slot, uvec4(a.tile, tile_nl, resume, a.seq));
 		gw.w[grep_out(a.slot, VYRE_GO_TILE_NL + a.tile)] =
 			tile_nl | (VYRE_GO_TAG(a.seq) << VYRE_GO_NL_BITS);
+	}
 	return sel;
 }
