@@ -541,6 +541,7 @@ int render_readme(struct fs_buf *b)
 	if (!ret)
 		ret = fs_buf_printf(b, "\n"
 				       "Files: README ctl status status.json epoch ops metrics metrics.prom\n"
+				       "       debug (-o gpu_debug; root)\n"
 				       "       jobs/latest jobs/N/{descriptor,status,status.json,failed,result,\n"
 				       "       lines,files,wait,ctl,trace}\n");
 	return ret;
