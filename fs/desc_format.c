@@ -163,6 +163,8 @@ int desc_format(const struct desc *d, char *buf, size_t len)
 	}
 	if (d->follow)
 		desc_puts(&o, " follow=1");
+	if (d->walk_order)
+		desc_puts(&o, " order=walk");
 	if (d->trace)
 		desc_puts(&o, " trace=1");
 	if (d->replay[0]) { /* last: vyrectl replay cuts it off a trace's descriptor */

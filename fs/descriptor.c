@@ -309,6 +309,20 @@ static int desc_parse_follow(struct desc_parser *p, const struct desc_tok *t)
 			       "grep -R");
 }
 
+static int desc_parse_order(struct desc_parser *p, const struct desc_tok *t)
+{
+	if (t->vlen == 4 && !memcmp(t->val, "walk", 4)) {
+		p->d.walk_order = true;
+		return 0;
+	}
+	if (t->vlen == 4 && !memcmp(t->val, "path", 4)) {
+		p->d.walk_order = false;
+		return 0;
+	}
+	return desc_fail(p, t, "must be walk or path (try order=walk for files in grep -r's "
+			 "order, streamed as they end)");
+}
+
 /* In the order messages list the keys and desc_format writes them. */
 static const struct desc_key desc_keys[] = {
     [DESC_KEY_PATH] = {.name = "path", .quotable = true, .parse = desc_parse_path},
@@ -332,6 +346,7 @@ static const struct desc_key desc_keys[] = {
     [DESC_KEY_FOLLOW] = {.name = "follow", .parse = desc_parse_follow},
     [DESC_KEY_TRACE] = {.name = "trace", .parse = desc_parse_trace},
     [DESC_KEY_REPLAY] = {.name = "replay", .quotable = true, .parse = desc_parse_replay},
+    [DESC_KEY_ORDER] = {.name = "order", .parse = desc_parse_order},
     [DESC_KEY_WAIT] = {.name = "wait", .parse = desc_parse_wait},
 };
 _Static_assert(sizeof(desc_keys) / sizeof(desc_keys[0]) == DESC_KEY_COUNT,

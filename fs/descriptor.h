@@ -41,6 +41,10 @@ struct desc {
 	/* many files (README "Many files") */
 	char files[PATH_MAX]; /* "": none; else an absolute path of a list, one path a line */
 	bool follow;          /* follow symlinks met in a directory walk, like grep -R */
+	/* order=walk: files and lines in the order the walk finds them (grep
+	 * -r's), so they stream as they become final; order=path (the
+	 * default): sorted by path, final only at the end */
+	bool walk_order;
 	/* wait=1: the answer read back on the same open ctl comes once the job
 	 * has ended, its status after its id (not part of the job: not formatted) */
 	bool wait;

@@ -52,13 +52,15 @@ void fs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			goto out_free;
 		}
 	}
+	/* a running job's lines and files are rendered as they become final (stream.c) */
+	h->stream = fs_stream_node(n) && !render_job_ended(fs, h->job);
 	/* a running job's result is rendered at its end: a read waits as wait's does */
 	pending = n == N_JRESULT && !render_job_ended(fs, h->job);
 	if (pending && (fi->flags & O_NONBLOCK)) {
 		ret = -EAGAIN;
 		goto out_free;
 	}
-	if (n != N_JWAIT && n != N_CTL && n != N_JCTL && !pending) {
+	if (n != N_JWAIT && n != N_CTL && n != N_JCTL && !pending && !h->stream) {
 		uid_t uid = fuse_req_ctx(req)->uid;
 		fs_latency_reader(uid); /* metrics' per-tenant series: root only */
 		/* status's and metrics' byte and chunk counts: another reader sees
@@ -72,7 +74,7 @@ void fs_file_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uintptr_t)h;
 	fi->direct_io = 1;
-	fi->nonseekable = n == N_JWAIT;
+	fi->nonseekable = n == N_JWAIT || h->stream;
 	fi->noflush = n != N_CTL; /* one request less per cat */
 	fs_handle_link(fs, h);
 	if (fuse_reply_open(req, fi) == -ENOENT) { /* interrupted before the reply: no release comes */
@@ -98,6 +100,9 @@ void fs_files_free_all(struct fs *fs)
 
 	while ((h = fs->handles)) {
 		fs_handle_unlink(fs, h);
+		pthread_mutex_lock(&fs->lock);
+		fs_stream_unpoll_locked(fs, h);
+		pthread_mutex_unlock(&fs->lock);
 		if (h->ph)
 			fuse_pollhandle_destroy(h->ph);
 		h->ph = NULL;
@@ -115,6 +120,10 @@ void fs_file_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
 
 	(void)ino;
+	if (h->stream) {
+		fs_stream_read(fs, req, h, size, off, fi->flags);
+		return;
+	}
 	if (h->node == N_JWAIT || h->node == N_JRESULT) {
 		pthread_mutex_lock(&h->lock);
 		bool rendered = h->rendered;
@@ -162,6 +171,18 @@ void fs_file_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 }
 
 
+/* poll(2): a streamed file (stream.c), or one whose read waits for the job's end (wait.c) */
+void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		  struct fuse_pollhandle *ph)
+{
+	struct fs_handle *h = (struct fs_handle *)(uintptr_t)fi->fh;
+
+	if (h->stream)
+		fs_stream_poll(fs_of(req), req, h, ph);
+	else
+		fs_wait_poll(req, ino, fi, ph);
+}
+
 /* close(2): only ctl's FLUSH does anything (ctl.c); other files open with noflush */
 void fs_file_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -186,6 +207,7 @@ void fs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fs_job_unobserve_locked(h->job, &h->pobs);
 		h->polling = false;
 	}
+	fs_stream_unpoll_locked(fs, h);
 	if (h->ph)
 		fuse_pollhandle_destroy(h->ph);
 	h->ph = NULL;

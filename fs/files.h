@@ -59,8 +59,44 @@ struct fs_handle {
 	struct fuse_pollhandle *ph;
 	bool polling;           /* pobs observes the job (wait.c) */
 	struct fs_job_obs pobs;
+	/*
+	 * lines or files opened while the job ran (stream.c): rendered as the
+	 * reader goes, from cur on; buf holds the bytes from file offset sbase
+	 * (those before it were read). Not seekable. (h->lock)
+	 */
+	bool stream;
+	struct fs_cursor cur;
+	uint64_t sbase;
+	/* (fs->lock) poll(2) on a streamed file: on fs->spolls until ready */
+	bool spolling;
+	uint64_t spoll_have;
+	struct fs_handle *spnext, *spprev;
 };
 
+
+/*
+ * A read parked until its job ends (wait, result, ctl wait=1: wait.c) or
+ * until more of a streamed file is final (lines, files: stream.c): on
+ * fs->waiters (fs->lock) while parked, then on the answerer's queue
+ * (fs->lock) until the answerer replies and frees it (or parks it again).
+ * A wait read observes its job; a stream read is looked at by the
+ * answerer's tick instead (stream.c says why).
+ */
+struct fs_waiter {
+	struct fs_job_obs obs; /* first: the observer is the waiter */
+	fuse_req_t req;
+	struct fs_handle *h; /* alive: the kernel holds the file while the read is out */
+	size_t size;
+	off_t off;
+	struct fs_waiter *prev, *next; /* fs->waiters, for interrupts */
+	struct fs_waiter *anext;       /* the answerer's queue */
+	/* stream reads only */
+	void (*answer)(struct fs *fs, struct fs_waiter *w); /* the answerer's call (stream.c) */
+	bool stream;
+	bool counted;  /* in its reader's fs_user.streams (fs->lock) */
+	uid_t uid;     /* the reader's */
+	uint64_t have; /* h's cursor when parked: more than that certain, or the end, wakes it */
+};
 
 /* handle.c */
 int fs_render_status(struct fs_job *j, struct fs_buf *b);
@@ -82,6 +118,21 @@ void fs_reply_slice(fuse_req_t req, struct fs_handle *h, size_t size, off_t off)
 extern __thread bool fs_tls_registering, fs_tls_interrupted;
 void fs_wait_answer(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t size, off_t off);
 void fs_wait_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t size, off_t off);
+
+/* stream.c: lines and files of a running job, read as they become final */
+#define FS_STREAM_TICK_MS 20	 /* parked stream reads and polls are looked at this often */
+#define FS_STREAM_PARKED_MAX 256 /* parked stream reads per reading user; past it EAGAIN */
+bool fs_stream_node(enum fs_node n);
+void fs_stream_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t size, off_t off,
+		    int flags);
+void fs_stream_poll(struct fs *fs, fuse_req_t req, struct fs_handle *h,
+		    struct fuse_pollhandle *ph);
+void fs_stream_unpoll_locked(struct fs *fs, struct fs_handle *h);
+void fs_waiter_uncount_locked(struct fs *fs, struct fs_waiter *w);
+void fs_wait_interrupted(fuse_req_t req, void *data);
+void fs_waiter_unlink(struct fs *fs, struct fs_waiter *w);
+void fs_wait_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		  struct fuse_pollhandle *ph);
 
 /* ctl.c */
 void fs_ctl_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t size, off_t off);

@@ -144,6 +144,7 @@ struct fs_user {
 	 * together (many.c: each holds an fd and a pump job) */
 	atomic_uint files_inflight;
 	unsigned stuck; /* (fs->lock) fs_user_stuck */
+	unsigned streams; /* (fs->lock) this user's parked reads of streamed files (stream.c) */
 	struct fs_job *head, *tail;          /* this user's jobs, in id order */
 	struct fs_job *fin_head, *fin_tail;  /* ended jobs, oldest first: reaped first */
 	struct fs_user *hnext;
@@ -182,6 +183,15 @@ struct fs_many_counts {
 };
 
 /*
+ * Where a reader of a streamed file (jobs/N/lines, jobs/N/files: stream.c)
+ * is in its records: unit is a line of a one-file job's lines, or a file
+ * of a many-file job (in the file's order); sub a line within that file.
+ */
+struct fs_cursor {
+	uint64_t unit, sub;
+};
+
+/*
  * What a job does, by kind: one file (one.c: one pump job, j->pj) or many
  * files (many.c: a walk and a pump job per file or per packed slot,
  * j->many). submit.c sets j->kind when it creates the job, and it never
@@ -205,6 +215,17 @@ struct fs_job_kind {
 	int (*failed)(struct fs_job *j, struct fs_buf *b);
 	int (*lines)(struct fs_job *j, struct fs_buf *b);
 	int (*files)(struct fs_job *j, struct fs_buf *b);
+	/*
+	 * Streaming (stream.c) of node N_JLINES or N_JFILES: certain is how
+	 * many units are final so far (never less than before; all of them once
+	 * the job has ended), stream renders the final units from *c on into b
+	 * until b holds want bytes or none is left, and moves *c. What stream
+	 * renders over a job's life is its file, byte for byte. Called with
+	 * fs->lock held or not; each takes only its own kind's locks.
+	 */
+	uint64_t (*certain)(struct fs_job *j, enum fs_node n);
+	int (*stream)(struct fs_job *j, enum fs_node n, struct fs_cursor *c, struct fs_buf *b,
+		      size_t want);
 	void (*free)(struct fs_job *j); /* the last reference went (jobs.c) */
 };
 extern const struct fs_job_kind fs_job_one;  /* one.c */
@@ -279,6 +300,11 @@ struct fs {
 	uint64_t jobs_submitted;
 	struct fs_waiter *waiters; /* every parked read of wait, for interrupts */
 	bool stopping;             /* shutting down: wait answers at once */
+	/* stream.c: stream reads on waiters plus handles on spolls; the
+	 * answerer ticks while it is not 0 */
+	unsigned nstream;
+	struct fs_handle *spolls;
+	void (*stream_tick)(struct fs *fs); /* fs_stream_tick_locked (main.c sets it) */
 	/* the answerer (wait.c): replies to reads whose job ended, off the
 	 * ending thread; its queue and answer_stop under fs->lock */
 	struct fs_waiter *answer_head, *answer_tail;
@@ -315,6 +341,8 @@ void fs_jobs_unreserve(struct fs *fs, struct fs_user *u);
 /* uid's ctl writes answered EINTR whose threads still wait (ctl.c): adds delta,
  * returns the count before */
 unsigned fs_user_stuck(struct fs *fs, uid_t uid, int delta);
+/* fs->lock held: uid's share of the table (NULL: none and !create, or no memory) */
+struct fs_user *fs_user_locked(struct fs *fs, uid_t uid, bool create);
 uint64_t fs_jobs_add(struct fs *fs, struct fs_job *j);    /* takes j's reference; its id */
 void fs_job_ended(void *fs_job);                          /* pump_scan.on_end */
 /* fs->lock held: o is told when j ends (never if j has ended) */
@@ -472,6 +500,9 @@ int render_many_files(struct fs_job *j, struct fs_buf *b);
 int render_many_lines(struct fs_job *j, struct fs_buf *b);
 int render_many_failed(struct fs_job *j, struct fs_buf *b);
 int render_many_result(struct fs_job *j, struct fs_buf *b);
+uint64_t render_many_certain(struct fs_job *j, enum fs_node n);
+int render_many_stream(struct fs_job *j, enum fs_node n, struct fs_cursor *c, struct fs_buf *b,
+		       size_t want);
 int render_status(struct fs *fs, struct fs_buf *b);
 int render_metrics(struct fs *fs, struct fs_buf *b);
 int render_ops(struct fs_buf *b);
@@ -497,7 +528,8 @@ void fs_file_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_file_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
 void fs_files_free_all(struct fs *fs); /* at exit, once no request can come */
 
-/* wait.c */
+void fs_stream_tick_locked(struct fs *fs); /* stream.c: the answerer's tick, fs->lock held */
+/* files.c */
 void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		  struct fuse_pollhandle *ph);
 void fs_wait_release_all(struct fs *fs);

@@ -185,6 +185,11 @@ unsigned fs_user_stuck(struct fs *fs, uid_t uid, int delta)
 	return before;
 }
 
+struct fs_user *fs_user_locked(struct fs *fs, uid_t uid, bool create)
+{
+	return fs_user_get(fs, uid, create);
+}
+
 void fs_jobs_unreserve(struct fs *fs, struct fs_user *u)
 {
 	pthread_mutex_lock(&fs->lock);

@@ -501,6 +501,7 @@ int main(int argc, char *argv[])
 	if (fs_jobs_init(&fs))
 		goto out_destroy;
 	fs.job_counted = fs_latency_job_ended;
+	fs.stream_tick = fs_stream_tick_locked;
 
 	if (!cl.foreground) {
 		if (daemon_fork(&notify) < 0) {

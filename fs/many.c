@@ -685,5 +685,7 @@ const struct fs_job_kind fs_job_many = {
 	.failed = render_many_failed,
 	.lines = render_many_lines,
 	.files = render_many_files,
+	.certain = render_many_certain,
+	.stream = render_many_stream,
 	.free = many_kind_free,
 };

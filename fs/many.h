@@ -122,7 +122,8 @@ struct fs_many {
 	/* (lock) */
 	bool walking;         /* the walker has not finished */
 	bool ended;           /* fs_job_ended has been called (or is about to be) */
-	bool sorted;          /* files and fails are in path order (set once ended) */
+	bool sorted;          /* files (not with order=walk) and fails are in path order (set once ended) */
+	size_t settled;       /* order=walk: files[0, settled) are not MF_RUNNING (render_many_certain) */
 	unsigned inflight;    /* places reserved: files opening or in flight */
 	struct many_flight *flights;
 	struct many_file *files;

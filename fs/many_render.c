@@ -21,10 +21,13 @@ static int many_fail_cmp(const void *a, const void *b)
 	return strcmp(((const struct many_fail *)a)->path, ((const struct many_fail *)b)->path);
 }
 
-/* m->lock held, the job ended: files and fails in path order, once (qsort takes no NULL). */
+/*
+ * m->lock held, the job ended: files and fails in path order, once (qsort
+ * takes no NULL). order=walk keeps files as the walk found them.
+ */
 static void many_sort_locked(struct fs_many *m)
 {
-	if (m->nfiles)
+	if (m->nfiles && !m->d.walk_order)
 		qsort(m->files, m->nfiles, sizeof(*m->files), many_file_cmp);
 	if (m->nfails)
 		qsort(m->fails, m->nfails, sizeof(*m->fails), many_fail_cmp);
@@ -32,9 +35,9 @@ static void many_sort_locked(struct fs_many *m)
 }
 
 /*
- * m->lock held: the files in path order. Once the job has ended the
+ * m->lock held: the files in the job's order. Once the job has ended the
  * arrays are sorted in place, once; before, readers sort a copy of what
- * is done (*copy, freed by the caller).
+ * is done (*copy, freed by the caller). order=walk: the walk's order.
  */
 static const struct many_file *many_sorted_files(struct fs_many *m, size_t *n,
 						  struct many_file **copy)
@@ -55,7 +58,7 @@ static const struct many_file *many_sorted_files(struct fs_many *m, size_t *n,
 	for (size_t i = 0; i < m->nfiles; i++)
 		if (m->files[i].state == MF_DONE)
 			(*copy)[k++] = m->files[i];
-	if (k)
+	if (k && !m->d.walk_order)
 		qsort(*copy, k, sizeof(**copy), many_file_cmp);
 	*n = k;
 	return *copy;
@@ -108,6 +111,76 @@ int render_many_lines(struct fs_job *j, struct fs_buf *b)
 	}
 	pthread_mutex_unlock(&m->lock);
 	free(copy);
+	return ret;
+}
+
+/*
+ * Streaming (stream.c): which files are final so far. In path order none
+ * is before the job ends (a file not found yet may sort first); with
+ * order=walk each file is, in the walk's order, once it and every file
+ * found before it has ended. A unit is one file of m->files, whether it
+ * shows (MF_DONE) or not (MF_FAILED: it is in failed).
+ */
+uint64_t render_many_certain(struct fs_job *j, enum fs_node n)
+{
+	struct fs_many *m = j->many;
+	uint64_t k;
+
+	(void)n;
+	pthread_mutex_lock(&m->lock);
+	while (m->d.walk_order && m->settled < m->nfiles &&
+	       m->files[m->settled].state != MF_RUNNING)
+		m->settled++;
+	k = m->ended ? m->nfiles : m->d.walk_order ? m->settled : 0;
+	pthread_mutex_unlock(&m->lock);
+	return k;
+}
+
+/* One file's records from c->sub on, until b holds want bytes (m->lock held). */
+static int many_stream_file(struct fs_many *m, enum fs_node n, const struct many_file *f,
+			    struct fs_cursor *c, struct fs_buf *b, size_t want)
+{
+	int ret = 0;
+
+	if (f->state != MF_DONE)
+		return 0;
+	if (n == N_JFILES) {
+		ret = fs_buf_printf(b, "%llu ", (unsigned long long)f->result);
+		if (!ret)
+			ret = fs_buf_put_path(b, f->path);
+		return ret ? ret : fs_buf_printf(b, "\n");
+	}
+	(void)m;
+	for (; c->sub < f->nlines && !ret && b->len < want; c->sub++) {
+		ret = fs_buf_put_path(b, f->path);
+		if (!ret)
+			ret = fs_buf_printf(b, ":%llu:%llu\n",
+					    (unsigned long long)f->lines[c->sub].line,
+					    (unsigned long long)f->lines[c->sub].offset);
+	}
+	return ret;
+}
+
+int render_many_stream(struct fs_job *j, enum fs_node n, struct fs_cursor *c, struct fs_buf *b,
+		       size_t want)
+{
+	struct fs_many *m = j->many;
+	uint64_t certain = render_many_certain(j, n);
+	int ret = 0;
+
+	pthread_mutex_lock(&m->lock);
+	/* path order: certain is 0 until the end, when the files are sorted once */
+	if (m->ended && !m->sorted)
+		many_sort_locked(m);
+	while (!ret && c->unit < certain && b->len < want) {
+		const struct many_file *f = &m->files[c->unit];
+		ret = many_stream_file(m, n, f, c, b, want);
+		if (!ret && (n == N_JFILES || c->sub >= f->nlines || f->state != MF_DONE)) {
+			c->unit++;
+			c->sub = 0;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
 	return ret;
 }
 

@@ -159,6 +159,44 @@ static int one_files(struct fs_job *j, struct fs_buf *b)
 	return ret ? ret : fs_buf_printf(b, "\n");
 }
 
+/*
+ * Streaming: the lines the pump has are final (its ordered fold numbers a
+ * chunk's lines once every chunk before it has folded), so they are
+ * certain as they come; files has its one line only at the end.
+ */
+static uint64_t one_certain(struct fs_job *j, enum fs_node n)
+{
+	if (n == N_JLINES)
+		return pump_job_lines(j->pj, NULL, 0);
+	return one_ended(j) ? 1 : 0;
+}
+
+#define ONE_STREAM_BATCH 1024 /* lines copied from the pump at a time */
+
+static int one_stream(struct fs_job *j, enum fs_node n, struct fs_cursor *c, struct fs_buf *b,
+		      size_t want)
+{
+	struct pump_line l[ONE_STREAM_BATCH];
+	int ret = 0;
+
+	if (n != N_JLINES) {
+		if (c->unit || !one_ended(j))
+			return 0;
+		c->unit = 1;
+		return one_files(j, b);
+	}
+	while (!ret && b->len < want) {
+		size_t total = pump_job_lines_at(j->pj, c->unit, l, ONE_STREAM_BATCH), k;
+		if (total <= c->unit)
+			break;
+		k = min_size(total - c->unit, ONE_STREAM_BATCH);
+		for (size_t i = 0; i < k && !ret && b->len < want; i++, c->unit++)
+			ret = fs_buf_printf(b, "%llu:%llu\n", (unsigned long long)l[i].line,
+					    (unsigned long long)l[i].offset);
+	}
+	return ret;
+}
+
 static void one_free(struct fs_job *j)
 {
 	pump_job_put(&j->pj);
@@ -174,5 +212,7 @@ const struct fs_job_kind fs_job_one = {
 	.failed = one_failed,
 	.lines = one_lines,
 	.files = one_files,
+	.certain = one_certain,
+	.stream = one_stream,
 	.free = one_free,
 };

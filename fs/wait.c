@@ -22,26 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fs.h"
 #include "files.h"
 #include "latency.h"
-
-/*
- * A read of wait parked until its job ends: on fs->waiters and observing
- * its job (fs->lock) until the job ends, then on the answerer's queue
- * (fs->lock) until the answerer replies and frees it.
- */
-struct fs_waiter {
-	struct fs_job_obs obs; /* first: the observer is the waiter */
-	fuse_req_t req;
-	struct fs_handle *h; /* alive: the kernel holds the file while the read is out */
-	size_t size;
-	off_t off;
-	struct fs_waiter *prev, *next; /* fs->waiters, for interrupts */
-	struct fs_waiter *anext;       /* the answerer's queue */
-};
 
 /* Renders the ended job's status (once per open) and answers the read. */
 void fs_wait_answer(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t size,
@@ -69,8 +55,10 @@ void fs_wait_answer(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t s
 __thread bool fs_tls_registering, fs_tls_interrupted;
 
 /* Takes w off fs->waiters (fs->lock held). */
-static void fs_waiter_unlink(struct fs *fs, struct fs_waiter *w)
+void fs_waiter_unlink(struct fs *fs, struct fs_waiter *w)
 {
+	if (w->stream)
+		fs->nstream--;
 	*(w->prev ? &w->prev->next : &fs->waiters) = w->next;
 	if (w->next)
 		w->next->prev = w->prev;
@@ -96,7 +84,20 @@ static void fs_wait_ended(struct fs *fs, struct fs_job_obs *o, struct fs_job *j)
 	fs_answer_queue_locked(fs, w);
 }
 
-static void fs_wait_interrupted(fuse_req_t req, void *data)
+/* A parked stream read is no longer its user's (fs->lock held): answered or interrupted. */
+void fs_waiter_uncount_locked(struct fs *fs, struct fs_waiter *w)
+{
+	struct fs_user *u;
+
+	if (!w->counted)
+		return;
+	u = fs_user_locked(fs, w->uid, false);
+	if (u)
+		u->streams--;
+	w->counted = false;
+}
+
+void fs_wait_interrupted(fuse_req_t req, void *data)
 {
 	struct fs *fs = data;
 	struct fs_waiter *w;
@@ -111,10 +112,11 @@ static void fs_wait_interrupted(fuse_req_t req, void *data)
 	if (w) {
 		fs_waiter_unlink(fs, w);
 		fs_job_unobserve_locked(w->h->job, &w->obs);
+		fs_waiter_uncount_locked(fs, w);
 	}
 	pthread_mutex_unlock(&fs->lock);
 	if (!w)
-		return; /* the job ended first: its reply is on the way */
+		return; /* the job ended first (or more came): its reply is on the way */
 	fuse_reply_err(req, EINTR);
 	free(w);
 }
@@ -157,18 +159,36 @@ void fs_wait_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t siz
 	}
 }
 
-/* The answerer: replies to the reads whose job has ended, off the pump thread. */
+/*
+ * The answerer: replies to the reads whose job has ended, off the pump
+ * thread. While stream reads are parked or streamed files polled, it also
+ * looks at them every FS_STREAM_TICK_MS (stream.c).
+ */
 static void *fs_answer_main(void *arg)
 {
 	struct fs *fs = arg;
+	struct timespec until;
 
 	pthread_mutex_lock(&fs->lock);
 	for (;;) {
-		struct fs_waiter *list = fs->answer_head;
+		struct fs_waiter *list;
+		if (fs->nstream) /* stream.c's, set by main.c: wait.c calls nothing above it */
+			fs->stream_tick(fs);
+		list = fs->answer_head;
 		if (!list) {
 			if (fs->answer_stop)
 				break;
-			pthread_cond_wait(&fs->answer_cond, &fs->lock);
+			if (!fs->nstream) {
+				pthread_cond_wait(&fs->answer_cond, &fs->lock);
+				continue;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_nsec += FS_STREAM_TICK_MS * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&fs->answer_cond, &fs->lock, &until);
 			continue;
 		}
 		fs->answer_head = fs->answer_tail = NULL;
@@ -176,6 +196,10 @@ static void *fs_answer_main(void *arg)
 		while (list) {
 			struct fs_waiter *w = list;
 			list = w->anext;
+			if (w->answer) { /* a stream read: replies and frees it, or parks it again */
+				w->answer(fs, w);
+				continue;
+			}
 			fs_wait_answer(fs, w->req, w->h, w->size, w->off);
 			free(w);
 		}
@@ -187,9 +211,18 @@ static void *fs_answer_main(void *arg)
 
 int fs_answer_start(struct fs *fs)
 {
+	pthread_condattr_t ca;
 	int ret;
 
-	pthread_cond_init(&fs->answer_cond, NULL);
+	/* the tick's deadlines are CLOCK_MONOTONIC: a clock step must not stall it */
+	ret = -pthread_condattr_init(&ca);
+	if (!ret)
+		ret = -pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (!ret)
+		ret = -pthread_cond_init(&fs->answer_cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (ret)
+		return ret;
 	ret = -pthread_create(&fs->answerer, NULL, fs_answer_main, fs);
 	if (ret) {
 		pthread_cond_destroy(&fs->answer_cond);
@@ -243,7 +276,7 @@ static void fs_poll_ended(struct fs *fs, struct fs_job_obs *o, struct fs_job *j)
 	}
 }
 
-void fs_file_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+void fs_wait_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		  struct fuse_pollhandle *ph)
 {
 	struct fs *fs = fs_of(req);

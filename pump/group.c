@@ -38,6 +38,11 @@
 
 struct pump_group;
 
+static size_t min_sz(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
 struct group_span {
 	struct pump_group *g;
 	struct pump_job *kid; /* once submitted; the group holds the submitter's reference */
@@ -519,27 +524,33 @@ static void group_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
  * Lines in file order: each span's, numbered after the '\n's of the spans
  * before it, as far as the spans have ended in order, cut at max=.
  */
-static size_t group_lines(struct pump_job *j, struct pump_line *out, size_t max)
+static size_t group_lines(struct pump_job *j, size_t first, struct pump_line *out, size_t max)
 {
 	struct pump_group *g = j->grp;
 	uint64_t nl = 0, cap = g->scan.max ? g->scan.max : UINT64_MAX;
 	struct pump_job_info in;
-	size_t total = 0;
+	size_t total = 0, copied = 0;
 
 	pthread_mutex_lock(&g->lock);
 	for (uint32_t i = 0; i < g->nspans && total < cap; i++) {
 		struct group_span *sp = &g->spans[i];
-		size_t room, n, copied;
+		size_t n;
 		if (!sp->ended || !sp->kid)
 			break;
-		room = out && total < max ? max - total : 0;
-		if (room > cap - total)
-			room = (size_t)(cap - total);
-		n = pump_job_lines(sp->kid, room ? out + total : NULL, room);
-		copied = n < room ? n : room;
-		for (size_t k = 0; k < copied; k++)
-			out[total + k].line += nl;
-		total += n < cap - total ? n : (size_t)(cap - total);
+		/* an ended span's lines are the job's [total, total + n) */
+		n = pump_job_lines(sp->kid, NULL, 0);
+		if (n > cap - total)
+			n = (size_t)(cap - total);
+		if (out && copied < max && first < total + n) {
+			size_t from = first > total ? first - total : 0;
+			size_t room = min_sz(max - copied, n - from);
+			size_t got = pump_job_lines_at(sp->kid, from, out + copied, room);
+			got = got > from ? min_sz(got - from, room) : 0;
+			for (size_t k = 0; k < got; k++)
+				out[copied + k].line += nl;
+			copied += got;
+		}
+		total += n;
 		pump_job_info(sp->kid, &in);
 		nl += in.newlines;
 	}

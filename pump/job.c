@@ -220,14 +220,19 @@ static void unit_job_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
 	pthread_mutex_unlock(&j->p->lock);
 }
 
-static size_t unit_job_lines(struct pump_job *j, struct pump_line *out, size_t max)
+/*
+ * j->lines only grows, in file order, as the ordered fold (fold.c) numbers
+ * each chunk's lines once every chunk before it has folded: what is there
+ * is final, and a reader may copy from where it left off.
+ */
+static size_t unit_job_lines(struct pump_job *j, size_t first, struct pump_line *out, size_t max)
 {
 	size_t n;
 
 	pthread_mutex_lock(&j->p->lock);
 	n = j->nlines;
-	if (out && n && max) /* lines is NULL until the first selected line */
-		memcpy(out, j->lines, (n < max ? n : max) * sizeof(*out));
+	if (out && first < n && max) /* lines is NULL until the first selected line */
+		memcpy(out, j->lines + first, (n - first < max ? n - first : max) * sizeof(*out));
 	pthread_mutex_unlock(&j->p->lock);
 	return n;
 }
@@ -324,7 +329,12 @@ void pump_job_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
 
 size_t pump_job_lines(struct pump_job *j, struct pump_line *out, size_t max)
 {
-	return j->ops->lines(j, out, max);
+	return j->ops->lines(j, 0, out, max);
+}
+
+size_t pump_job_lines_at(struct pump_job *j, size_t first, struct pump_line *out, size_t max)
+{
+	return j->ops->lines(j, first, out, max);
 }
 
 size_t pump_job_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max)

@@ -336,6 +336,12 @@ struct pump_line {
 };
 /* Copies up to max of a lines=1 grep job's lines, in file order; returns how many there are. */
 size_t pump_job_lines(struct pump_job *j, struct pump_line *out, size_t max);
+/*
+ * The same from the first-th line on. The lines a running job has are
+ * final (numbered, in file order) and only ever added to, so a reader that
+ * streams them (fs/stream.c) copies from where it left off.
+ */
+size_t pump_job_lines_at(struct pump_job *j, size_t first, struct pump_line *out, size_t max);
 /* Copies up to max failed chunks; returns how many there are in all. */
 size_t pump_job_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max);
 /* Blocks until the job ends. Returns 0, or -ETIMEDOUT after timeout_ms (<0: forever). */

@@ -149,7 +149,8 @@ struct pump_group;
 struct pump_job_ops {
 	void (*info)(struct pump_job *j, struct pump_job_info *info);
 	void (*hist)(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS]);
-	size_t (*lines)(struct pump_job *j, struct pump_line *out, size_t max);
+	/* copies up to max lines from the first-th on; returns how many there are in all */
+	size_t (*lines)(struct pump_job *j, size_t first, struct pump_line *out, size_t max);
 	size_t (*errors)(struct pump_job *j, struct pump_chunk_error *out, size_t max);
 	int (*wait)(struct pump_job *j, int timeout_ms);
 	int (*cancel)(struct pump_job *j);

@@ -14,6 +14,10 @@
  *          it (a short read), and the read from it fails
  *   clean  never fails: the reference a test computes its answer from
  *
+ * With slow=MS every read of data takes MS milliseconds, one read at a
+ * time: a scan of it runs about (size / chunk) * MS ms, so a test can
+ * watch a job while it runs (streaming.bats).
+ *
  * Both are opened with direct_io, so every read, io_uring's included,
  * reaches this daemon with its own offset and size: the page cache cannot
  * hide a fault behind bytes an earlier read left there, and a readahead
@@ -22,6 +26,8 @@
 #define FUSE_USE_VERSION 35
 
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <fcntl.h>
 #include <fuse.h>
 #include <stddef.h>
@@ -38,6 +44,7 @@ struct eiofs_opts {
 	unsigned long seed;
 	char *eio;
 	int short_reads;
+	int slow_ms;
 };
 
 static struct eiofs {
@@ -46,7 +53,10 @@ static struct eiofs {
 	uint64_t eio[EIO_MAX];
 	size_t neio;
 	int short_reads;
+	int slow_ms;
 } fs;
+
+static pthread_mutex_t eiofs_slow_lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define OPT(t, p) {t, offsetof(struct eiofs_opts, p), 1}
 static const struct fuse_opt eiofs_opt_spec[] = {
@@ -54,6 +64,7 @@ static const struct fuse_opt eiofs_opt_spec[] = {
 	OPT("seed=%lu", seed),
 	OPT("eio=%s", eio),
 	OPT("short=%d", short_reads),
+	OPT("slow=%d", slow_ms),
 	FUSE_OPT_END,
 };
 
@@ -190,6 +201,14 @@ static int eiofs_read(const char *path, char *buf, size_t size, off_t off,
 		return 0;
 	if (size > fs.size - o)
 		size = (size_t)(fs.size - o);
+	if (ino == EIOFS_DATA && fs.slow_ms > 0) {
+		struct timespec ts = {fs.slow_ms / 1000, (long)(fs.slow_ms % 1000) * 1000000L};
+		/* one read at a time, so parallel reads do not overlap their delays */
+		pthread_mutex_lock(&eiofs_slow_lock);
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		pthread_mutex_unlock(&eiofs_slow_lock);
+	}
 	if (ino == EIOFS_DATA) {
 		uint64_t first = UINT64_MAX; /* the lowest faulty offset the read touches */
 		for (size_t i = 0; i < fs.neio; i++)
@@ -239,8 +258,9 @@ int main(int argc, char *argv[])
 		return 1;
 	fs.seed = o.seed;
 	fs.short_reads = o.short_reads;
+	fs.slow_ms = o.slow_ms;
 	if (!o.size || eiofs_parse_size(o.size, &fs.size)) {
-		fprintf(stderr, "usage: %s MOUNTPOINT -o size=N[,seed=S][,eio=OFF1:OFF2:...][,short=1]\n",
+		fprintf(stderr, "usage: %s MOUNTPOINT -o size=N[,seed=S][,eio=OFF1:OFF2:...][,short=1][,slow=MS]\n",
 			argv[0]);
 		ret = 1;
 		goto out;
