@@ -89,6 +89,8 @@ void job_rel(const char *id, const char *file, char rel[VYRECTL_REL_MAX]);
 void kv_unquote(const char *v, size_t n, char *out, size_t size);
 /* kv_unquote up to the first newline outside quotes; returns the bytes taken */
 size_t kv_unquote_len(const char *v, size_t n, char *out, size_t size);
+/* Ctrl-C sets vyrectl_interrupted and a blocked read of the mount returns EINTR */
+int sigint_catch(void);
 int job_wait(const struct vyrectl *c, const char *id, struct job_status *st);
 /* waits for job id and prints its result (wait, scan --wait); an exit status */
 int job_finish(const struct vyrectl *c, const char *id);

@@ -242,7 +242,6 @@ void file_error(struct grep_state *s, const struct grep_file *f);
 /* vyrectl_grep_tree.c */
 int tree_name(const struct grep_state *s, const struct grep_file *f, const char *path, size_t n,
 	      struct buf *out);
-int tree_reorder(const struct grep_file *f, struct buf *b, bool lines);
 
 /* vyrectl_grep_json.c */
 void json_start(struct grep_state *s);

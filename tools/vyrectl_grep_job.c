@@ -125,6 +125,9 @@ int file_submit(struct grep_state *s, struct grep_file *f)
 		ret = buf_put(&line, s->desc.data, s->desc.len);
 	if (!ret && f->dir && s->o->follow)
 		ret = buf_puts(&line, " follow=1");
+	/* a tree's files in grep -r's order, streamed as each becomes final */
+	if (!ret && f->dir)
+		ret = buf_puts(&line, " order=walk");
 	if (!ret)
 		ret = buf_puts(&line, "\n");
 	if (ret) {
@@ -172,10 +175,39 @@ void job_remove(struct grep_state *s, struct grep_file *f)
 	f->submitted = false;
 }
 
-/* Waits for FILE's job and prints what grep would; -EINTR on Ctrl-C. */
+/* A job's end after its output: cancelled, failed (kept for its failed file) or removed. */
+static int file_ended(struct grep_state *s, struct grep_file *f, const struct job_status *st)
+{
+	if (!strcmp(st->state, "cancelled")) {
+		fprintf(stderr, "vyrectl grep: %s: job %s was cancelled\n", f->name, f->id);
+		s->error = true;
+		f->submitted = false;
+	} else if (strcmp(st->state, "done")) {
+		fprintf(stderr, "vyrectl grep: %s: job %s %s: %s (see %s/jobs/%s/failed)\n",
+			f->name, f->id, st->state, st->error[0] ? st->error : "no error given",
+			s->c->mount, f->id);
+		s->error = true;
+		f->submitted = false; /* kept, for its failed file */
+	} else {
+		job_remove(s, f);
+	}
+	return 0;
+}
+
+/*
+ * Prints FILE's results as the daemon finds them final, then waits for
+ * its job's end; -EINTR on Ctrl-C. Lines (and a tree's files) stream
+ * while the job runs (jobs/N/lines, jobs/N/files block at their end until
+ * more is final or the job ends), so the first line is out as soon as it
+ * is certain; a file's count is read at its job's end. A reader that has
+ * gone (EPIPE), or -q's answer, stops here: the job is cancelled by
+ * grep_cleanup, not waited for.
+ */
 int file_finish(struct grep_state *s, struct grep_file *f)
 {
 	struct job_status st;
+	/* --json's end message carries the job's time: it is printed after the end */
+	bool stream = (s->lines || f->dir) && !s->o->json;
 	int ret;
 
 	if (f->skip)
@@ -186,43 +218,44 @@ int file_finish(struct grep_state *s, struct grep_file *f)
 	}
 	if (!f->submitted)
 		return 0;
-	ret = job_wait(s->c, f->id, &st);
-	if (ret == -EINTR)
-		return ret;
-	if (ret) {
-		s->error = true;
-		return 0;
+	if (!stream) {
+		ret = job_wait(s->c, f->id, &st);
+		if (ret == -EINTR)
+			return ret;
+		if (ret) {
+			s->error = true;
+			return 0;
+		}
+		if (!strcmp(st.state, "cancelled"))
+			return file_ended(s, f, &st);
+		f->elapsed_ns = st.elapsed_us * 1000;
 	}
-	if (!strcmp(st.state, "cancelled")) {
-		fprintf(stderr, "vyrectl grep: %s: job %s was cancelled\n", f->name, f->id);
-		s->error = true;
-		f->submitted = false;
-		return 0;
-	}
-	f->elapsed_ns = st.elapsed_us * 1000;
+	ret = sigint_catch();
 	/* a failed job's lines still cover the chunks that were read */
-	if (!s->lines) {
+	if (!ret && !s->lines) {
 		ret = f->dir ? tree_count_print(s, f) : count_print(s, f);
-	} else {
+	} else if (!ret) {
 		ret = lines_print(s, f);
 		/* a tree's counts of matches, with its files that matched nothing */
 		if (!ret && f->dir && s->o->count_matches)
 			ret = tree_count_print(s, f);
 	}
-	if (!ret && f->dir && tree_failed_print(s, f))
-		s->error = true;
 	if (ret == -EINTR || vyrectl_interrupted)
 		return -EINTR;
 	if (ret)
 		s->error = true;
-	if (strcmp(st.state, "done")) {
-		fprintf(stderr, "vyrectl grep: %s: job %s %s: %s (see %s/jobs/%s/failed)\n",
-			f->name, f->id, st.state, st.error[0] ? st.error : "no error given",
-			s->c->mount, f->id);
-		s->error = true;
-		f->submitted = false; /* kept, for its failed file */
-	} else {
-		job_remove(s, f);
+	if (stream) {
+		if (ferror(stdout) || s->done)
+			return 0;
+		ret = job_wait(s->c, f->id, &st);
+		if (ret == -EINTR)
+			return ret;
+		if (ret) {
+			s->error = true;
+			return 0;
+		}
 	}
-	return 0;
+	if (f->dir && tree_failed_print(s, f))
+		s->error = true;
+	return file_ended(s, f, &st);
 }

@@ -110,8 +110,41 @@ static int lines_entry(struct grep_state *s, struct grep_file *f, struct grep_ou
 }
 
 /*
- * Prints FILE's selected lines as jobs/N/lines lists them, read as they
- * come; a tree's are read whole first, to be put in grep -r's order.
+ * Reads more of a streamed file (jobs/N/lines, jobs/N/files) after the
+ * unparsed tail b holds from *done: what was printed goes out first, since
+ * the read may wait for the job (a reader of our output sees each line as
+ * it becomes certain, and a closed pipe is noticed here, not at the end).
+ * 0 and *eof at the end of the job's file.
+ */
+static int stream_more(int fd, struct buf *b, size_t *done, bool *eof)
+{
+	ssize_t k;
+	int ret;
+
+	if (*done) {
+		memmove(b->data, b->data + *done, b->len - *done);
+		b->len -= *done;
+		*done = 0;
+	}
+	if (fflush(stdout) == EOF || ferror(stdout))
+		return 0; /* the caller sees ferror: the reader has gone */
+	ret = buf_reserve(b, GREP_LINES_STEP);
+	if (ret)
+		return ret;
+	k = read(fd, b->data + b->len, b->cap - b->len - 1);
+	if (k < 0)
+		return -errno;
+	*eof = k == 0;
+	b->len += (size_t)k;
+	if (*eof && b->len)
+		return -EPROTO; /* a last entry without its newline */
+	return 0;
+}
+
+/*
+ * Prints FILE's selected lines as jobs/N/lines lists them, read as the
+ * daemon finds them final, while the job runs: a tree's come in grep -r's
+ * order (order=walk), a file's in file order.
  */
 int lines_print(struct grep_state *s, struct grep_file *f)
 {
@@ -119,7 +152,7 @@ int lines_print(struct grep_state *s, struct grep_file *f)
 	char rel[VYRECTL_REL_MAX];
 	struct buf b = {0}, cur = {0}, shown = {0};
 	size_t done = 0;
-	bool skip = false, whole = false;
+	bool skip = false, eof = false;
 	int fd, ret;
 
 	job_rel(f->id, "lines", rel);
@@ -134,41 +167,10 @@ int lines_print(struct grep_state *s, struct grep_file *f)
 		w.binary |= f->zapped;
 		skip = w.binary && s->o->binary == GREP_BIN_SKIP;
 	}
-	if (!ret && f->dir) {
-		ret = buf_read_fd(&b, fd);
-		if (!ret && b.len && b.data[b.len - 1] != '\n')
-			ret = -EPROTO;
-		if (!ret)
-			ret = tree_reorder(f, &b, true);
-		whole = true;
-	}
-	while (!ret && !vyrectl_interrupted && !ferror(stdout)) {
+	while (!ret && !eof && !vyrectl_interrupted && !ferror(stdout)) {
 		char *nl;
 
-		if (!whole) {
-			ssize_t k;
-
-			/* keep the unparsed tail, read more after it */
-			if (done) {
-				memmove(b.data, b.data + done, b.len - done);
-				b.len -= done;
-				done = 0;
-			}
-			ret = buf_reserve(&b, GREP_LINES_STEP);
-			if (ret)
-				break;
-			k = read(fd, b.data + b.len, b.cap - b.len - 1);
-			if (k < 0) {
-				ret = -errno;
-				break;
-			}
-			if (k == 0) {
-				if (b.len)
-					ret = -EPROTO; /* a last entry without its newline */
-				break;
-			}
-			b.len += (size_t)k;
-		}
+		ret = stream_more(fd, &b, &done, &eof);
 		while (!ret && b.data && (nl = memchr(b.data + done, '\n', b.len - done))) {
 			ret = lines_entry(s, f, &w, &cur, &shown, b.data + done,
 					  (size_t)(nl - b.data) - done, &skip);
@@ -176,11 +178,12 @@ int lines_print(struct grep_state *s, struct grep_file *f)
 			if (ferror(stdout))
 				break;
 		}
-		if (whole)
-			break;
 	}
+	if (!ret && vyrectl_interrupted)
+		ret = -EINTR;
 	/* -I --count-matches: a binary FILE counts 0, as -c -I prints it */
-	if (!ret && (!skip || (s->o->count_matches && !f->dir)) && (cur.data || !f->dir))
+	if (!ret && !ferror(stdout) && (!skip || (s->o->count_matches && !f->dir)) &&
+	    (cur.data || !f->dir))
 		ret = out_end(s, &w);
 	if (ret == -EPROTO)
 		fprintf(stderr, "vyrectl: %s/%s: not LINE:OFFSET lines (is it a vyrefs mount?)\n",
@@ -263,48 +266,62 @@ static unsigned long long tree_counts_next(struct grep_state *s, const struct bu
 	return v;
 }
 
-/* A tree's jobs/N/files, "RESULT PATH" a file sorted by path, as grep -r -c/-l/-L. */
+/* One "RESULT PATH" of a tree's jobs/N/files (NUL-terminated in place), as grep -r -c/-l/-L. */
+static int tree_count_entry(struct grep_state *s, struct grep_file *f, char *e, struct buf *shown)
+{
+	char *sp = strchr(e, ' '), *end;
+	unsigned long long v;
+	size_t n;
+
+	errno = 0;
+	v = strtoull(e, &end, 10);
+	if (!sp || end != sp || errno)
+		return -EPROTO;
+	n = path_unescape(sp + 1, strlen(sp + 1));
+	sp[1 + n] = '\0';
+	if (tree_name(s, f, sp + 1, n, shown) < 0)
+		return 0;
+	if (s->o->count_matches)
+		v = tree_counts_next(s, shown);
+	if (v && count_skip_binary(s, sp + 1))
+		v = 0;
+	count_emit(s, shown->data, shown->len, s->o->names >= 0, v);
+	return 0;
+}
+
+/*
+ * A tree's jobs/N/files, "RESULT PATH" a file in grep -r's order
+ * (order=walk), printed as the daemon finds each final; -q and -l stop
+ * reading once s->done.
+ */
 int tree_count_print(struct grep_state *s, struct grep_file *f)
 {
 	char rel[VYRECTL_REL_MAX];
 	struct buf b = {0}, shown = {0};
-	int ret;
+	size_t done = 0;
+	bool eof = false;
+	int fd = -1, ret;
 
 	job_rel(f->id, "files", rel);
-	ret = mount_read(s->c, rel, &b);
-	if (!ret && b.len && b.data[b.len - 1] != '\n')
-		ret = buf_put(&b, "\n", 1);
-	if (!ret)
-		ret = tree_reorder(f, &b, false);
-	for (size_t pos = 0; !ret && b.data && pos < b.len && !s->done;) {
-		char *nl = memchr(b.data + pos, '\n', b.len - pos), *sp, *end;
-		size_t e = nl ? (size_t)(nl - b.data) : b.len;
-		unsigned long long v;
-		size_t n;
+	ret = mount_open(s->c, rel, O_RDONLY, &fd);
+	while (!ret && !eof && !s->done && !vyrectl_interrupted && !ferror(stdout)) {
+		char *nl;
 
-		b.data[e] = '\0';
-		sp = strchr(b.data + pos, ' ');
-		errno = 0;
-		v = strtoull(b.data + pos, &end, 10);
-		if (!sp || end != sp || errno) {
-			fprintf(stderr,
-				"vyrectl: %s/%s: not RESULT PATH lines (is it a vyrefs "
-				"mount?)\n",
-				s->c->mount, rel);
-			ret = -EPROTO;
-			break;
+		ret = stream_more(fd, &b, &done, &eof);
+		while (!ret && !s->done && b.data &&
+		       (nl = memchr(b.data + done, '\n', b.len - done))) {
+			*nl = '\0';
+			ret = tree_count_entry(s, f, b.data + done, &shown);
+			done = (size_t)(nl - b.data) + 1;
 		}
-		n = path_unescape(sp + 1, strlen(sp + 1));
-		sp[1 + n] = '\0';
-		pos = e + 1;
-		if (tree_name(s, f, sp + 1, n, &shown) < 0)
-			continue;
-		if (s->o->count_matches)
-			v = tree_counts_next(s, &shown);
-		if (v && count_skip_binary(s, sp + 1))
-			v = 0;
-		count_emit(s, shown.data, shown.len, s->o->names >= 0, v);
 	}
+	if (!ret && vyrectl_interrupted)
+		ret = -EINTR;
+	if (ret == -EPROTO)
+		fprintf(stderr, "vyrectl: %s/%s: not RESULT PATH lines (is it a vyrefs mount?)\n",
+			s->c->mount, rel);
+	if (fd >= 0)
+		close(fd);
 	s->tree_counts.len = 0; /* the next tree's */
 	s->tree_counts_at = 0;
 	buf_free(&b);

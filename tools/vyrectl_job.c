@@ -213,7 +213,7 @@ static void on_sigint(int sig)
  * file blocked in the daemon then returns EINTR (FUSE sends the interrupt
  * on, and the daemon answers it).
  */
-static int sigint_catch(void)
+int sigint_catch(void)
 {
 	struct sigaction sa = {.sa_handler = on_sigint};
 
