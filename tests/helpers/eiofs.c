@@ -14,8 +14,10 @@
  *          it (a short read), and the read from it fails
  *   clean  never fails: the reference a test computes its answer from
  *
- * With slow=MS every read of data takes MS milliseconds, one read at a
- * time: a scan of it runs about (size / chunk) * MS ms, so a test can
+ * With slow=MS data comes at 64 KiB per MS milliseconds, in order: a read
+ * at offset O answers (O / 64 KiB + 1) * MS ms after the last read at
+ * offset 0, however many are out at once. A scan of it takes about
+ * (size / 64 KiB) * MS ms and finds its first chunk first, so a test can
  * watch a job while it runs (streaming.bats).
  *
  * Both are opened with direct_io, so every read, io_uring's included,
@@ -57,6 +59,25 @@ static struct eiofs {
 } fs;
 
 static pthread_mutex_t eiofs_slow_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct timespec eiofs_slow_t0; /* the last read at offset 0 (eiofs_slow_lock) */
+
+/* slow=MS: sleeps until the bytes at o are due (see the top). */
+static void eiofs_slow(uint64_t o)
+{
+	struct timespec due;
+	uint64_t ns;
+
+	pthread_mutex_lock(&eiofs_slow_lock);
+	if (o == 0 || !eiofs_slow_t0.tv_sec)
+		clock_gettime(CLOCK_MONOTONIC, &eiofs_slow_t0);
+	due = eiofs_slow_t0;
+	pthread_mutex_unlock(&eiofs_slow_lock);
+	ns = (o / 65536 + 1) * (uint64_t)fs.slow_ms * 1000000ull + (uint64_t)due.tv_nsec;
+	due.tv_sec += (time_t)(ns / 1000000000ull);
+	due.tv_nsec = (long)(ns % 1000000000ull);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
+		;
+}
 
 #define OPT(t, p) {t, offsetof(struct eiofs_opts, p), 1}
 static const struct fuse_opt eiofs_opt_spec[] = {
@@ -201,14 +222,8 @@ static int eiofs_read(const char *path, char *buf, size_t size, off_t off,
 		return 0;
 	if (size > fs.size - o)
 		size = (size_t)(fs.size - o);
-	if (ino == EIOFS_DATA && fs.slow_ms > 0) {
-		struct timespec ts = {fs.slow_ms / 1000, (long)(fs.slow_ms % 1000) * 1000000L};
-		/* one read at a time, so parallel reads do not overlap their delays */
-		pthread_mutex_lock(&eiofs_slow_lock);
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
-		pthread_mutex_unlock(&eiofs_slow_lock);
-	}
+	if (ino == EIOFS_DATA && fs.slow_ms > 0)
+		eiofs_slow(o);
 	if (ino == EIOFS_DATA) {
 		uint64_t first = UINT64_MAX; /* the lowest faulty offset the read touches */
 		for (size_t i = 0; i < fs.neio; i++)
