@@ -171,7 +171,8 @@ static const struct bad_case bad[] = {
     {"scan scan path=/x op=nop", 0, EINVAL, "scan: not a key=value token"},
     {"path=/x op=count frobnicate=1", 0, EINVAL,
      "frobnicate=1: unknown key (keys: path op offset length chunk byte pattern tenant "
-     "direct patterns fixed icase utf8 invert lines max priority files follow trace replay wait)"},
+     "direct patterns fixed icase utf8 invert lines max priority files follow trace replay order wait)"},
+    {"path=/x op=count order=sideways", 0, EINVAL, "order=sideways: must be walk or path"},
     {"path=/x op=nop =1", 0, EINVAL, "=1: unknown key"},
     {"path=/x op=count invert=1", 0, EINVAL, "invert=1: op=count takes no invert= (invert= is for: grep)"},
     {"path=/x op=match pattern=a lines=1", 0, EINVAL, "lines=1: op=match takes no lines="},
@@ -457,6 +458,9 @@ static const struct format_case formats[] = {
     {"path=/a\\b op=nop", "scan path=/a\\b op=nop offset=0 length=eof"},
     {"path=/a\"b op=nop", "scan path=\"/a\\\"b\" op=nop offset=0 length=eof"},
     {"path=\"/a\tb\" op=nop", "scan path=\"/a\\tb\" op=nop offset=0 length=eof"},
+    /* order=walk is kept (jobs/N/descriptor); order=path is the default, not written */
+    {"path=/d op=nop order=walk", "scan path=/d op=nop offset=0 length=eof order=walk"},
+    {"path=/d op=nop order=path", "scan path=/d op=nop offset=0 length=eof"},
 };
 
 static void test_format(void)
