@@ -532,6 +532,9 @@ int render_readme(struct fs_buf *b)
 		"            [lines=1] [max=N]\n"
 		"Many files: path=DIR (like grep -r; follow=1: grep -R), path=GLOB, or\n"
 		"            files=ABS (one path a line): results in jobs/N/files\n"
+		"            (order=walk: in the walk's order, streamed as files end)\n"
+		"lines and files of a running job stream: reads block until more is\n"
+		"final, EOF at the job's end (like tail -f that ends)\n"
 		"Sizes take K, M, G suffixes. Patterns allow \\\\ \\\" \\n \\t \\xHH.\n"
 		"\n"
 		"Ops (see ops):\n");
