@@ -179,8 +179,13 @@ void fs_stream_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t s
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	*w = (struct fs_waiter){.req = req, .h = h, .size = size, .off = off, .stream = true,
-				.answer = fs_stream_answer, .uid = fuse_req_ctx(req)->uid};
+	*w = (struct fs_waiter){.req = req,
+				.h = h,
+				.size = size,
+				.off = off,
+				.stream = true,
+				.answer = fs_stream_answer,
+				.uid = fuse_req_ctx(req)->uid};
 	fs_stream_serve(fs, w, flags & O_NONBLOCK);
 }
 
@@ -191,8 +196,7 @@ static void fs_stream_answer(struct fs *fs, struct fs_waiter *w)
 }
 
 /* fs->lock held: is there more for whoever waits at have? */
-static bool fs_stream_ready_locked(struct fs *fs, struct fs_job *j, enum fs_node n,
-				   uint64_t have)
+static bool fs_stream_ready_locked(struct fs *fs, struct fs_job *j, enum fs_node n, uint64_t have)
 {
 	return j->ended || fs->stopping || fs_stream_certain(j, n) > have;
 }
@@ -244,8 +248,7 @@ void fs_stream_tick_locked(struct fs *fs)
  * poll(2): readable when unread bytes are kept, more is certain, or the
  * job has ended (EOF is readable); else the tick tells ph when that comes.
  */
-void fs_stream_poll(struct fs *fs, fuse_req_t req, struct fs_handle *h,
-		    struct fuse_pollhandle *ph)
+void fs_stream_poll(struct fs *fs, fuse_req_t req, struct fs_handle *h, struct fuse_pollhandle *ph)
 {
 	unsigned revents = POLLIN | POLLRDNORM;
 	uint64_t have;
