@@ -272,38 +272,64 @@
 #define VYRE_GO_CONT_STATE   7 /* continuation: DFA state there */
 #define VYRE_GO_CONT_KIND_BITS 2 /* the kind word's value; the whole tag above it */
 #define VYRE_GO_TILE_NL      8   /* VYRE_GREP_MAX_TILES words: '\n' in each tile */
-#define VYRE_GO_TILE_REC     264 /* VYRE_GREP_MAX_TILES words: records tile t wrote */
-#define VYRE_GO_TILE_BASE    520 /* VYRE_GREP_MAX_TILES words: where tile t's records start */
+#define VYRE_GO_TILE_RECS    264 /* VYRE_GREP_MAX_TILES pairs: tile t's records, one 8-byte store */
+#define VYRE_GO_TILE_BASE    0   /* where tile t's records start in the slot's record area */
+#define VYRE_GO_TILE_N       1   /* how many it wrote */
 #define VYRE_GO_OPEN         776 /* VYRE_GREP_OPEN_MAX entries of 4 words */
 #define VYRE_GREP_OPEN_MAX   32
 #define VYRE_GO_OPEN_START   0 /* the line's start, chunk-relative */
 #define VYRE_GO_OPEN_NL      1 /* '\n' between its owning tile's start and it */
 #define VYRE_GO_OPEN_POS     2 /* position reached */
 #define VYRE_GO_OPEN_STATE   3 /* DFA state there */
-#define VYRE_GO_REC          904 /* VYRE_GREP_REC_MAX records of 2 words: start, nl */
+#define VYRE_GO_WORDS        (VYRE_GO_OPEN + 4 * VYRE_GREP_OPEN_MAX)
 /*
  * The words above that any lane of any tile writes carry a tag, the low
- * VYRE_GO_TAG_BITS of the slot's publish sequence: a record (start, nl)
- * and an open entry go in one 8- or 16-byte store, tag bits beside the
- * values, and the tile words each carry some. The host reads a word only
- * once its tag is the slot's (pump/ops/grep.c): the done word's release
- * orders the finishing lane's own writes, while on the H100 other lanes'
- * records and open entries were read as the slot's previous values (issue
- * 20: lines=1 listed out of order, continued lines miscounted, relaunch
- * only). A continuation's four words are one 16-byte store, the kind word
- * tagged: read stale, they ended continued lines early (+1/-1). Values: start < 2^27, nl and a tile's '\n' < 2^19, state < 2^27 (an
- * Aho-Corasick state, VYRE_AC_STATES_MAX plus its matched state),
- * tile record counts and bases < 2^11.
+ * VYRE_GO_TAG_BITS of the slot's publish sequence, and so do the line
+ * records below: a record, an open entry and a tile's record pair go in
+ * one 8- or 16-byte store, tag bits beside the values, and each tile's
+ * '\n' word carries some. The host reads a word only once its tag is the
+ * slot's (pump/ops/grep_out.c): the done word's release orders the
+ * finishing lane's own writes, while on the H100 other lanes' records and
+ * open entries were read as the slot's previous values (issue 20: lines=1
+ * listed out of order, continued lines miscounted, relaunch only). A
+ * continuation's four words are one 16-byte store, the kind word tagged:
+ * read stale, they ended continued lines early (+1/-1). Values: start <
+ * 2^27, nl and a tile's '\n' < 2^19, state < 2^27 (an Aho-Corasick
+ * state, VYRE_AC_STATES_MAX plus its matched state), a tile's record base
+ * and count <= VYRE_GREP_REC_CAP < 2^21.
  */
 #define VYRE_GO_TAG_BITS     18
 #define VYRE_GO_TAG(seq)     ((seq) & VYRE_U(0x3FFFF))
-#define VYRE_GO_REC_START_BITS 27 /* record word 0: start, tag bits 0-4 above */
-#define VYRE_GO_NL_BITS      19   /* record word 1 and open NL: nl, 13 tag bits above */
+#define VYRE_GO_NL_BITS      19   /* open NL: nl, 13 tag bits above */
 #define VYRE_GO_STATE_BITS   27   /* open STATE: state (an AC state is 23 bits), tag bits 13-17 above */
-#define VYRE_GO_COUNT_BITS   11   /* TILE_REC, TILE_BASE: the value, the whole tag above */
-#define VYRE_GREP_REC_MAX    1024
 #define VYRE_AC_STATES_MAX   VYRE_U(0x400000) /* regex/regex.h REGEX_AC_STATES_MAX */
-#define VYRE_GO_WORDS        (VYRE_GO_REC + 2 * VYRE_GREP_REC_MAX)
+#define VYRE_GO_COUNT_BITS   21   /* TILE_RECS: base, tag bits 0-10 above; count, tag bits 11-17 */
+
+/*
+ * grep's line records (lines=1), the one definition of their layout:
+ * shaders/ops/grep.glsl's grep_rec_store writes them, pump/ops/grep_out.c's
+ * grep_rec_read reads them. One record per selected line, VYRE_REC_WORDS
+ * words in one store (8 bytes; 4 words would be one 16-byte store), each
+ * word tagged as the out words are. A field added here is added to those
+ * two functions and nowhere else.
+ *
+ * They live in their own host-coherent sysmem buffer (ring.c, "recs"),
+ * read through pc.rec_addr: pc.rec_max records a slot, sized from the
+ * unit's chunk (ring.c ring_rec_max: chunk/16, 1,024 to VYRE_GREP_REC_CAP,
+ * VYRE_REC_POOL_BYTES in all). With a fixed 1,024 a chunk of dense
+ * matches was run again once per 1,024 records (issue 23 item 5: 28 s
+ * against 1.2 s, BENCHMARKS.md "Line records"). The tile owning the
+ * resume line writes from record 0 (its lines always fit when pc.rec_max
+ * / 2 holds a tile's), the others claim blocks above it.
+ */
+#define VYRE_REC_WORDS       2
+#define VYRE_REC_START       0  /* the line's start, chunk-relative; tag bits 0-4 above */
+#define VYRE_REC_NL          1  /* '\n' from its tile's start to it; tag bits 5-17 above */
+#define VYRE_REC_START_BITS  27
+#define VYRE_REC_NL_BITS     VYRE_GO_NL_BITS
+#define VYRE_GREP_REC_MIN    1024      /* records a slot, at least */
+#define VYRE_GREP_REC_CAP    (1u << 20) /* and at most */
+#define VYRE_REC_POOL_BYTES  (64u << 20)
 #define VYRE_GO_NONE         VYRE_U(0xFFFFFFFF)
 
 /*
@@ -356,6 +382,12 @@ _Static_assert(VYRE_AC_STATES_MAX < (VYRE_U(1) << VYRE_GO_STATE_BITS),
 	       "an Aho-Corasick state and its matched state fit an open entry");
 _Static_assert((VYRE_GS_WORDS + VYRE_DONE_WORDS) % 2 == 0 && VYRE_GO_WORDS % 4 == 0,
 	       "bins and op output stay 8- and 16-byte aligned");
+_Static_assert(VYRE_REC_WORDS == 2, "a record is one 8-byte store (grep_rec_store, grep_rec_read)");
+_Static_assert(VYRE_GREP_REC_CAP < (1u << VYRE_GO_COUNT_BITS) &&
+		       2 * (32 - VYRE_GO_COUNT_BITS) >= VYRE_GO_TAG_BITS,
+	       "a tile's record pair holds its base, its count and the whole tag");
+_Static_assert((32 - VYRE_REC_START_BITS) + (32 - VYRE_REC_NL_BITS) >= VYRE_GO_TAG_BITS,
+	       "a record holds the whole tag");
 
 struct vyre_push {
 	uint64_t arena_addr; /* buffer device address of the data arena */
@@ -367,6 +399,9 @@ struct vyre_push {
 	uint32_t max_iters; /* loop passes one workgroup makes: the spin limit */
 	uint32_t cpu_layout; /* lanes take contiguous runs (a CPU device), not strided */
 	uint64_t cache_addr; /* buffer device address of the file cache, 0: none */
+	uint64_t rec_addr;   /* buffer device address of grep's line records (VYRE_REC_*) */
+	uint32_t rec_max;    /* records a slot */
+	uint32_t pad;
 };
 #endif
 

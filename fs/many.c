@@ -251,6 +251,7 @@ static void many_flight_finish(struct many_flight *fl)
 	m->chunks_done += in.chunks_done;
 	m->chunks_failed += in.chunks_failed;
 	m->cached_bytes += in.cached_bytes;
+	m->reruns += in.reruns;
 	for (uint32_t k = 0; k < fl->n; k++) {
 		struct many_file *f = &m->files[fl->e[k].idx];
 		int err = o ? o[k].err : ENOMEM;
@@ -629,6 +630,7 @@ void fs_many_info(struct fs_job *j, struct pump_job_info *in, struct fs_many_cou
 	in->chunks = m->chunks;
 	in->chunks_done = m->chunks_done;
 	in->chunks_failed = m->chunks_failed;
+	in->reruns = m->reruns;
 	in->bytes_done = m->bytes;
 	in->cached_bytes = m->cached_bytes;
 	in->length = m->bytes;

@@ -133,7 +133,7 @@ struct fs_many {
 	uint64_t files_done;  /* MF_DONE + MF_FAILED */
 	char error[256];      /* a limit hit: ends the job failed */
 	/* totals over MF_DONE files */
-	uint64_t total, bytes, chunks, chunks_done, chunks_failed;
+	uint64_t total, bytes, chunks, chunks_done, chunks_failed, reruns;
 	uint64_t cached_bytes; /* of bytes, read from the file cache (its large files only) */
 	uint64_t bins[VYRE_HIST_BINS];
 };

@@ -195,6 +195,7 @@ static int job_status_kv(struct fs_job *j, struct kv_out *b)
 	kvu(b, "chunks", in.chunks);
 	kvu(b, "chunks_done", in.chunks_done);
 	kvu(b, "chunks_failed", in.chunks_failed);
+	kvu(b, "reruns", in.reruns);
 	kvu(b, "bytes_done", in.bytes_done);
 	kvu(b, "cached_bytes", in.cached_bytes); /* of bytes_done, read from the file cache */
 	kvu(b, "many", stage == FS_STAGE_STARTED && j->kind->many);
@@ -350,6 +351,7 @@ static int status_kv(struct fs *fs, struct kv_out *b)
 	kvu(b, "cache_hits", in.cache_hits);
 	kvu(b, "cache_misses", in.cache_misses);
 	kvu(b, "cache_evictions", in.cache_evictions);
+	kvu(b, "reruns", in.reruns);
 	kvu(b, "launches", in.launches);
 	kvu(b, "gpu_dead", in.dead); /* the watchdog gave the GPU up: remount */
 	kv(b, "source", fs->source ? fs->source : "vyrefs"); /* mount's SOURCE label */
@@ -452,6 +454,13 @@ static int render_metrics_fmt(struct fs *fs, struct fs_buf *b, bool om)
 	if (!ret)
 		ret = fs_buf_printf(b, "vyrefs_cache_evictions_total %llu\n",
 				    (unsigned long long)in.cache_evictions);
+	if (!ret)
+		ret = fs_metric_family(b, om, "vyrefs_chunk_reruns", "counter", NULL,
+				       "grep chunk passes run again over bytes already run: records "
+				       "or open lines that did not fit a slot's (0 for text).");
+	if (!ret)
+		ret = fs_buf_printf(b, "vyrefs_chunk_reruns_total %llu\n",
+				    (unsigned long long)in.reruns);
 	if (!ret)
 		ret = fs_metric_family(b, om, "vyrefs_kernel_launches", "counter", NULL,
 				       "Megakernel dispatches, all units.");

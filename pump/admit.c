@@ -362,6 +362,7 @@ static void pump_tally_job(struct pump *p, const struct pump_job *j)
 		t->bytes += j->bytes_done;
 		t->cache_hits += j->cache_hits;
 		t->cache_misses += j->cache_misses;
+		t->reruns += j->reruns;
 		t->op_exec[j->op->opclass] += j->published_total;
 		t->op_exec[VYRE_OPCLASS_FENCE] += j->fence_published;
 	}

@@ -480,6 +480,7 @@ static void group_info(struct pump_job *j, struct pump_job_info *info)
 		info->chunks += in.chunks;
 		info->chunks_done += in.chunks_done;
 		info->chunks_failed += in.chunks_failed;
+		info->reruns += in.reruns;
 		info->bytes_done += in.bytes_done;
 		info->cached_bytes += in.cached_bytes;
 		info->length += in.length;

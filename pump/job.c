@@ -195,6 +195,7 @@ static void unit_job_info(struct pump_job *j, struct pump_job_info *info)
 		.chunks = j->chunks,
 		.chunks_done = j->chunks_done,
 		.chunks_failed = j->chunks_failed,
+		.reruns = j->reruns,
 		.bytes_done = j->bytes_done,
 		.length = j->length,
 		.result = j->result,

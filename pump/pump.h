@@ -314,6 +314,7 @@ struct pump_job_info {
 	uint64_t chunks;        /* planned; may shrink when the file does */
 	uint64_t chunks_done;
 	uint64_t chunks_failed;
+	uint64_t reruns;        /* grep: chunk passes run again (pump_info.reruns) */
 	uint64_t bytes_done;
 	uint64_t length;        /* planned bytes */
 	uint64_t result;        /* scalar ops */
@@ -387,6 +388,9 @@ struct pump_info {
 	uint32_t epoch;
 	uint64_t jobs_active, jobs_done, jobs_failed;
 	uint64_t chunks_done, chunks_failed, bytes_scanned;
+	/* grep: chunk passes run again over bytes already run, because records
+	 * or open lines did not fit the slot's (0 for text: issue 23 item 5) */
+	uint64_t reruns;
 	uint64_t op_exec[VYRE_OPCLASSES]; /* per VYRE_OPCLASS_* */
 	uint64_t launches;
 	bool dead; /* pump_dead */

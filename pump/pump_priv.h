@@ -34,6 +34,7 @@ struct pump_tally {
 	uint32_t owner;
 	uint64_t chunks_done, chunks_failed, bytes;
 	uint64_t cache_hits, cache_misses; /* its jobs' chunks from the file cache, and not */
+	uint64_t reruns;
 	/* the slots its jobs published, by op class: the GPU's op_exec counts
 	 * every owner's, a chunk count of another's file (4 KiB chunks) */
 	uint64_t op_exec[VYRE_OPCLASSES];
@@ -233,6 +234,7 @@ struct pump_job {
 	uint64_t length;
 	uint64_t chunks, chunks_done, chunks_failed, bytes_done;
 	uint64_t cached_bytes; /* of its chunks' bytes, those read from the file cache */
+	uint64_t reruns; /* grep: chunk passes run again from what did not fit */
 	uint64_t result;
 	uint64_t hist[VYRE_HIST_BINS];
 	struct pump_chunk_error *errors;
@@ -305,6 +307,7 @@ struct pump {
 	uint64_t t_stop_ns;
 	uint64_t jobs_active, jobs_done, jobs_failed;
 	uint64_t chunks_done, chunks_failed, bytes_scanned;
+	uint64_t reruns; /* grep: chunk passes run again from what did not fit */
 	uint32_t slots_reading, slots_published;
 	/* the GPU's 32-bit per-opclass counters, accumulated 64-bit (pump_count_ops) */
 	uint64_t op_exec[VYRE_OPCLASSES];

@@ -12,6 +12,9 @@
  *           device memory where it is host-visible (BAR), else host memory.
  *   data    the job data pool (patterns, DFAs), host-written: placed like
  *           hostw, one first-fit region per job (pool.c).
+ *   recs    grep's line records (vyre_abi.h VYRE_REC_*), rec_max a slot:
+ *           written by the GPU, read by the host: host-coherent system
+ *           memory, as gpuw.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -28,7 +31,8 @@ struct ring {
 	struct gpu *gpu; /* borrowed from the pump */
 	enum ring_mode mode;
 	uint32_t nslots;
-	struct gpu_buf hostw, gpuw, dev, data;
+	uint32_t rec_max; /* grep's line records a slot (ring_rec_max) */
+	struct gpu_buf hostw, gpuw, dev, data, recs;
 	struct pool pool; /* free ranges of data */
 	struct gpu_kernel kernel;
 	struct vyre_push push;
@@ -79,6 +83,30 @@ static uint32_t ring_tile_shift(const struct ring *r, const struct ring_work *w)
 	return 20;
 }
 
+/*
+ * grep's line records a slot: chunk/16 (a selected line every 16 bytes of
+ * the chunk, on average, fits in one pass), 1,024 to VYRE_GREP_REC_CAP,
+ * and at most VYRE_REC_POOL_BYTES for all slots (32 slots of 4 MiB chunks:
+ * 262,144 records, 2 MiB a slot). Text's selected lines average 36 bytes
+ * or more; a chunk denser than that (1- to 15-byte lines, nearly all
+ * selected) runs again from the first line that found no room, as every
+ * chunk did past 1,024 (issue 23 item 5, BENCHMARKS.md "Line records").
+ * Host memory only: pages no lines=1 job writes are never touched.
+ */
+static uint32_t ring_rec_max(uint32_t chunk, uint32_t nslots)
+{
+	uint32_t n = chunk / 16;
+
+	if (n < VYRE_GREP_REC_MIN)
+		n = VYRE_GREP_REC_MIN;
+	if (n > VYRE_GREP_REC_CAP)
+		n = VYRE_GREP_REC_CAP;
+	while (n > VYRE_GREP_REC_MIN &&
+	       (uint64_t)n * VYRE_REC_WORDS * 4 * nslots > VYRE_REC_POOL_BYTES)
+		n /= 2;
+	return n;
+}
+
 static int ring_buffers(struct ring *r)
 {
 	/*
@@ -102,6 +130,9 @@ static int ring_buffers(struct ring *r)
 	if (!ret)
 		ret = gpu_buf_alloc(r->gpu, VYRE_DATA_POOL_BYTES, near, &r->data);
 	if (!ret)
+		ret = gpu_buf_alloc(r->gpu, (size_t)r->nslots * r->rec_max * VYRE_REC_WORDS * 4,
+				    GPU_PLACE_SYSMEM, &r->recs);
+	if (!ret)
 		ret = pool_init(&r->pool, VYRE_DATA_POOL_BYTES, VYRE_DATA_ALIGN);
 	if (ret)
 		return ret;
@@ -118,14 +149,14 @@ static int ring_buffers(struct ring *r)
 	return 0;
 }
 
-int ring_create(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t arena_addr,
-		struct ring **out)
+int ring_create(struct gpu *g, uint32_t nslots, uint32_t chunk, enum ring_mode mode,
+		uint64_t arena_addr, struct ring **out)
 {
-	return ring_create_cached(g, nslots, mode, arena_addr, 0, out);
+	return ring_create_cached(g, nslots, chunk, mode, arena_addr, 0, out);
 }
 
-int ring_create_cached(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t arena_addr,
-		       uint64_t cache_addr, struct ring **out)
+int ring_create_cached(struct gpu *g, uint32_t nslots, uint32_t chunk, enum ring_mode mode,
+		       uint64_t arena_addr, uint64_t cache_addr, struct ring **out)
 {
 	struct ring *r;
 	int ret;
@@ -139,6 +170,7 @@ int ring_create_cached(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint
 	r->mode = mode;
 	r->nslots = nslots;
 	r->next_seq = 1;
+	r->rec_max = ring_rec_max(chunk, nslots);
 	r->seq = calloc(nslots, sizeof(*r->seq));
 	r->tiles = calloc(nslots, sizeof(*r->tiles));
 	if (!r->seq || !r->tiles) {
@@ -155,6 +187,8 @@ int ring_create_cached(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint
 		.mode = mode,
 		.cpu_layout = g->is_cpu,
 		.cache_addr = cache_addr,
+		.rec_addr = r->recs.addr,
+		.rec_max = r->rec_max,
 	};
 	if (mode == RING_PERSISTENT) {
 		/* Loops until stop or idle; the pass limit is the last safety. */
@@ -202,6 +236,7 @@ int ring_destroy(struct ring **rp)
 	} else {
 		if (r->kernel.pipeline)
 			gpu_kernel_destroy(r->gpu, &r->kernel);
+		gpu_buf_free(r->gpu, &r->recs);
 		gpu_buf_free(r->gpu, &r->data);
 		gpu_buf_free(r->gpu, &r->dev);
 		gpu_buf_free(r->gpu, &r->gpuw);
@@ -314,6 +349,9 @@ int ring_harvest(struct ring *r, void (*fn)(void *ctx, const struct ring_done *d
 			.result = rd(r->done, d + VYRE_D_RESULT),
 			.hist = r->hist + (size_t)s * VYRE_HIST_WORDS,
 			.out = r->out + (size_t)s * VYRE_GO_WORDS,
+			.rec = (const uint32_t *)r->recs.map +
+			       (size_t)s * r->rec_max * VYRE_REC_WORDS,
+			.rec_max = r->rec_max,
 			.seq = r->seq[s],
 		};
 		for (uint32_t i = 0; i < VYRE_OP_WORDS; i++)
@@ -461,6 +499,9 @@ int ring_abandon(struct ring *r, int host_err, void (*fn)(void *ctx, const struc
 			.error = VYRE_ERR_NONE,
 			.hist = r->hist + (size_t)s * VYRE_HIST_WORDS,
 			.out = r->out + (size_t)s * VYRE_GO_WORDS,
+			.rec = (const uint32_t *)r->recs.map +
+			       (size_t)s * r->rec_max * VYRE_REC_WORDS,
+			.rec_max = r->rec_max,
 			.seq = r->seq[s],
 			.host_err = host_err,
 		};

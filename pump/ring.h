@@ -44,6 +44,8 @@ struct ring_done {
 	uint32_t result;
 	const uint32_t *hist; /* VYRE_HIST_WORDS: (count, sequence) per bin; read with ring_done_bins */
 	const uint32_t *out;  /* VYRE_GO_WORDS of op output (grep) */
+	const uint32_t *rec;  /* grep's line records (VYRE_REC_*), rec_max of them */
+	uint32_t rec_max;
 	uint32_t op[VYRE_OP_WORDS]; /* the op's counters (VYRE_D_OP) */
 	uint32_t seq;     /* the sequence the slot was published with (grep's out tags) */
 	int host_err; /* 0: the GPU's record; else the host ended the slot (ring_abandon), this errno */
@@ -80,13 +82,14 @@ struct ring;
 
 /*
  * Creates the ring's buffers, placed for mode, and the megakernel bound to
- * them. arena_addr is the device address chunk offsets are relative to.
+ * them. chunk: the unit's largest chunk (sizes grep's line records);
+ * arena_addr is the device address chunk offsets are relative to.
  */
-int ring_create(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t arena_addr,
-		struct ring **out);
+int ring_create(struct gpu *g, uint32_t nslots, uint32_t chunk, enum ring_mode mode,
+		uint64_t arena_addr, struct ring **out);
 /* As ring_create, the kernel also reaching the file cache at cache_addr (0: none). */
-int ring_create_cached(struct gpu *g, uint32_t nslots, enum ring_mode mode, uint64_t arena_addr,
-		       uint64_t cache_addr, struct ring **out);
+int ring_create_cached(struct gpu *g, uint32_t nslots, uint32_t chunk, enum ring_mode mode,
+		       uint64_t arena_addr, uint64_t cache_addr, struct ring **out);
 /* 0, or -ETIMEDOUT: the kernel was hung and its objects were left (ring.c). */
 int ring_destroy(struct ring **r);
 

@@ -295,7 +295,7 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 	if (ret)
 		goto out_destroy;
 	p->gpu->debug_cap = cfg->debug; /* the debug pipeline variant (debug_ring.c) */
-	ret = ring_create_cached(p->gpu, cfg->slots, p->mode, p->arena.buf.addr,
+	ret = ring_create_cached(p->gpu, cfg->slots, cfg->chunk, p->mode, p->arena.buf.addr,
 				 p->cache ? p->cache->buf.addr : 0, &p->ring);
 	if (!ret)
 		ret = debug_ring_create(p);
@@ -497,6 +497,7 @@ void pump_info(struct pump *p, struct pump_info *info)
 	info->chunks_done = p->chunks_done;
 	info->chunks_failed = p->chunks_failed;
 	info->bytes_scanned = p->bytes_scanned;
+	info->reruns = p->reruns;
 	if (pump_viewer >= 0) {
 		const struct pump_tally *t = p->tallies;
 		while (t && t->owner != (uint32_t)pump_viewer)
@@ -506,6 +507,7 @@ void pump_info(struct pump *p, struct pump_info *info)
 		info->bytes_scanned = t ? t->bytes : 0;
 		info->cache_hits = t ? t->cache_hits : 0;
 		info->cache_misses = t ? t->cache_misses : 0;
+		info->reruns = t ? t->reruns : 0;
 		if (t)
 			memcpy(info->op_exec, t->op_exec, sizeof(info->op_exec));
 	} else {

@@ -272,6 +272,7 @@ void pump_units_info(struct pump_units *u, struct pump_info *sum, struct pump_in
 		sum->chunks_done += in.chunks_done;
 		sum->chunks_failed += in.chunks_failed;
 		sum->bytes_scanned += in.bytes_scanned;
+		sum->reruns += in.reruns;
 		sum->launches += in.launches;
 		sum->dead |= in.dead;
 		sum->cache_bytes += in.cache_bytes;

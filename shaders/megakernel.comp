@@ -58,6 +58,8 @@ layout(buffer_reference, std430, buffer_reference_align = 1) DATA_COHERENT reado
 layout(buffer_reference, std430, buffer_reference_align = 4) DATA_COHERENT readonly buffer Words { uint w[]; };
 // A cache slot the chunk is copied into (VYRE_W_TEE).
 layout(buffer_reference, std430, buffer_reference_align = 16) DATA_COHERENT writeonly buffer Vec4w { uvec4 v[]; };
+// GPU-written, host-polled like GpuW: grep's line records, one 8-byte store each.
+layout(buffer_reference, std430, buffer_reference_align = 8) coherent volatile buffer RecW { uvec2 v[]; };
 
 layout(push_constant) uniform Push {
 	uint64_t arena_addr;
@@ -69,6 +71,9 @@ layout(push_constant) uniform Push {
 	uint max_iters;
 	uint cpu_layout;
 	uint64_t cache_addr;
+	uint64_t rec_addr; // grep's line records (vyre_abi.h VYRE_REC_*), host-coherent sysmem
+	uint rec_max;      // records a slot
+	uint pad;
 } pc;
 
 #define NONE 0xFFFFFFFFu

@@ -167,7 +167,7 @@ static int bench_mode(const char *dev, enum ring_mode mode, uint32_t slots, uint
 	ret = arena_create(b.g, slots, chunk, mode == RING_PERSISTENT, &b.a);
 	if (ret)
 		goto out_close;
-	ret = ring_create(b.g, slots, mode, b.a.buf.addr, &b.r);
+	ret = ring_create(b.g, slots, chunk, mode, b.a.buf.addr, &b.r);
 	if (ret)
 		goto out_arena;
 	/* the same bytes in every region, and a host copy for the CPU peer */

@@ -213,6 +213,10 @@ static int grep_chunk_done(struct pump *p, uint32_t slot, const struct ring_done
 	low = grep_low(j, d);
 	if (low != VYRE_GO_NONE && low > gc->resume) {
 		/* what did not fit: run the resident chunk again from there */
+		pthread_mutex_lock(&p->lock);
+		j->reruns++;
+		p->reruns++;
+		pthread_mutex_unlock(&p->lock);
 		gc->resume = low;
 		gc->slot = slot;
 		gc->next = gj->held;

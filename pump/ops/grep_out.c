@@ -34,8 +34,25 @@ bool grep_landed(const uint32_t *w, uint32_t n, uint32_t tag, uint32_t (*tag_of)
 
 static uint32_t tag_rec(const uint32_t *v)
 {
-	return (v[0] >> VYRE_GO_REC_START_BITS) | (v[1] >> VYRE_GO_NL_BITS)
-						      << (32 - VYRE_GO_REC_START_BITS);
+	return (v[VYRE_REC_START] >> VYRE_REC_START_BITS) |
+	       (v[VYRE_REC_NL] >> VYRE_REC_NL_BITS) << (32 - VYRE_REC_START_BITS);
+}
+
+/*
+ * Record i of the slot's line records (vyre_abi.h VYRE_REC_*), once it
+ * carries the slot's tag: the layout's one reader (the shader's
+ * grep_rec_store is its one writer). false past GREP_LAND_NS.
+ */
+static bool grep_rec_read(const struct ring_done *d, uint32_t i, struct grep_rec *rec)
+{
+	uint32_t v[VYRE_REC_WORDS];
+
+	if (!grep_landed(d->rec + (size_t)i * VYRE_REC_WORDS, VYRE_REC_WORDS, VYRE_GO_TAG(d->seq),
+			 tag_rec, v))
+		return false;
+	rec->start = grep_low_bits(v[VYRE_REC_START], VYRE_REC_START_BITS);
+	rec->nl = grep_low_bits(v[VYRE_REC_NL], VYRE_REC_NL_BITS);
+	return true;
 }
 
 static uint32_t tag_open(const uint32_t *v)
@@ -49,9 +66,10 @@ uint32_t grep_tag_nl(const uint32_t *v)
 	return v[0] >> VYRE_GO_NL_BITS;
 }
 
-static uint32_t tag_count(const uint32_t *v)
+static uint32_t tag_tile_recs(const uint32_t *v)
 {
-	return v[0] >> VYRE_GO_COUNT_BITS;
+	return (v[VYRE_GO_TILE_BASE] >> VYRE_GO_COUNT_BITS) |
+	       (v[VYRE_GO_TILE_N] >> VYRE_GO_COUNT_BITS) << (32 - VYRE_GO_COUNT_BITS);
 }
 
 uint32_t grep_tag_cont(const uint32_t *v)
@@ -130,20 +148,18 @@ int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_do
 		return 0;
 	for (uint32_t t = grep_owner_tile(gc, gc->resume); t < gc->ntiles; t++) {
 		uint32_t base, n;
+		struct grep_rec rec;
 
-		if (!grep_landed(out + VYRE_GO_TILE_BASE + t, 1, tag, tag_count, &base) ||
-		    !grep_landed(out + VYRE_GO_TILE_REC + t, 1, tag, tag_count, &n))
+		if (!grep_landed(out + VYRE_GO_TILE_RECS + 2 * t, 2, tag, tag_tile_recs, v))
 			return -EIO;
-		base = grep_low_bits(base, VYRE_GO_COUNT_BITS);
-		n = grep_low_bits(n, VYRE_GO_COUNT_BITS);
-		for (uint32_t k = 0; k < n && base + k < VYRE_GREP_REC_MAX; k++) {
-			if (!grep_landed(out + VYRE_GO_REC + 2 * (base + k), 2, tag, tag_rec, v))
+		base = grep_low_bits(v[VYRE_GO_TILE_BASE], VYRE_GO_COUNT_BITS);
+		n = grep_low_bits(v[VYRE_GO_TILE_N], VYRE_GO_COUNT_BITS);
+		for (uint32_t k = 0; k < n && base + k < d->rec_max; k++) {
+			if (!grep_rec_read(d, base + k, &rec))
 				return -EIO;
-			uint32_t start = grep_low_bits(v[0], VYRE_GO_REC_START_BITS);
-			if (start < gc->resume || start >= low)
+			if (rec.start < gc->resume || rec.start >= low)
 				continue;
-			if (part_add_line(gc->part, start,
-					  gc->tile_pre[t] + grep_low_bits(v[1], VYRE_GO_NL_BITS)))
+			if (part_add_line(gc->part, rec.start, gc->tile_pre[t] + rec.nl))
 				return -ENOMEM;
 		}
 	}

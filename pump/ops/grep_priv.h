@@ -123,6 +123,12 @@ int grep_copy(struct pump_job *j, const void *data, uint32_t len);
 int grep_layout_ac(struct pump_job *j, const struct pump_ac *a);
 int grep_pset_words(const uint32_t *w, uint32_t len, uint64_t *words);
 
+/* A line record (vyre_abi.h VYRE_REC_*), as grep_out.c reads it. */
+struct grep_rec {
+	uint32_t start; /* chunk-relative */
+	uint32_t nl;	/* '\n' from its tile's start to it */
+};
+
 /* grep_out.c */
 bool grep_landed(const uint32_t *w, uint32_t n, uint32_t tag, uint32_t (*tag_of)(const uint32_t *v),
 		 uint32_t *v);

@@ -27,11 +27,14 @@
 // Result: the number of complete selected lines. With VYRE_GREP_F_LINES
 // also one record (start, '\n' count from its tile's start) per selected
 // line, and per tile its '\n' count, so the host can number lines. Records
-// go in order within a tile (a workgroup prefix sum): the tile owning the
-// resume line fills [0, VYRE_GREP_REC_MAX/2), other tiles claim blocks
-// above. A line that finds no room (record or open entry) sets the lowest
-// such start; the pump runs the chunk again from there (arg0), so every
-// pass records at least the resume line. The counters live in the slot's
+// go in order within a tile (a workgroup prefix sum) into the slot's
+// pc.rec_max of them (vyre_abi.h VYRE_REC_*): the tile owning the resume
+// line fills [0, rhalf), enough for every line a tile can hold when the
+// area is big enough, other tiles claim blocks above. A line that finds no
+// room (record or open entry) sets the lowest such start; the pump runs
+// the chunk again from there (arg0), so every pass records at least the
+// resume line. Records are sized so that text never gets there (issue 23
+// item 5); open entries past 32 still do. The counters live in the slot's
 // scratch (VYRE_S_OP, zeroed by the slot's last tile) and reach the host
 // in its done record: nothing the host writes is read back.
 
@@ -185,6 +188,18 @@ uint grep_out(uint s, uint w)
 	return VYRE_GS_WORDS + pc.nslots * (VYRE_DONE_WORDS + VYRE_HIST_WORDS) + s * VYRE_GO_WORDS + w;
 }
 
+// Record r of slot s (vyre_abi.h VYRE_REC_*): one 8-byte store, the tag's
+// bits 0-4 above the start, 5-17 above the '\n' count. The layout's one
+// writer; pump/ops/grep_out.c grep_rec_read is its one reader.
+void grep_rec_store(uint s, uint r, uint seq, uint start, uint nl)
+{
+	uint tag = VYRE_GO_TAG(seq);
+	uvec2 v;
+	v[VYRE_REC_START] = start | (tag << VYRE_REC_START_BITS);
+	v[VYRE_REC_NL] = nl | ((tag >> (32u - VYRE_REC_START_BITS)) << VYRE_REC_NL_BITS);
+	RecW(pc.rec_addr).v[s * pc.rec_max + r] = v;
+}
+
 // Lists an open line; entry 0 is the resume line's, so a rerun always
 // makes progress. One 16-byte store: NL and STATE carry the tag.
 void grep_open(uint s, uint seq, uint resume, uint p, uint nl, uint e, uint st)
@@ -262,11 +277,7 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 				if (!rec) {
 					sel++;
 				} else if (r < rmax) {
-					uint tag = VYRE_GO_TAG(a.seq);
-					uint o = grep_out(a.slot, VYRE_GO_REC + 2u * r);
-					gw2.v[o >> 1] = uvec2(p | (tag << VYRE_GO_REC_START_BITS),
-							      nl | ((tag >> (32u - VYRE_GO_REC_START_BITS))
-								    << VYRE_GO_NL_BITS));
+					grep_rec_store(a.slot, r, a.seq, p, nl);
 					r++;
 				} else {
 					atomicMax(dv.w[scratch_word(a.slot, VYRE_S_OP + VYRE_GC_REC_MIN)], ~p);
@@ -461,28 +472,31 @@ uint op_grep(op_in a, inout uint fault)
 		if (pass == 1u) {
 			uint tile_sel;
 			uint before = grep_scan(sel, tile_sel);
-			uint rhalf = VYRE_GREP_REC_MAX / 2u;
+			// the resume tile's block: every line a tile can hold (one
+			// after each of its '\n's, and offset 0) when the area allows
+			uint rhalf = min(pc.rec_max / 2u, (1u << a.shift) + 1u);
 			if (lane == 0u) {
 				uint base = 0u, room = rhalf;
 				if (a.tile != t0) {
 					base = rhalf + atomicAdd(dv.w[scratch_word(a.slot, VYRE_S_OP +
 										      VYRE_GS_REC_TOP)],
 								 tile_sel);
-					room = base < VYRE_GREP_REC_MAX ? VYRE_GREP_REC_MAX - base : 0u;
+					room = base < pc.rec_max ? pc.rec_max - base : 0u;
 				}
-				uint tag = VYRE_GO_TAG(a.seq) << VYRE_GO_COUNT_BITS;
+				uint tag = VYRE_GO_TAG(a.seq);
 				s_gbase = base;
-				// past the buffer the host reads none: the value stays in its bits
-				gw.w[grep_out(a.slot, VYRE_GO_TILE_BASE + a.tile)] =
-					min(base, VYRE_GREP_REC_MAX) | tag;
-				gw.w[grep_out(a.slot, VYRE_GO_TILE_REC + a.tile)] =
-					min(tile_sel, room) | tag;
+				// one 8-byte store, tagged; past the area the host reads none
+				uvec2 v;
+				v[VYRE_GO_TILE_BASE] = min(base, pc.rec_max) | (tag << VYRE_GO_COUNT_BITS);
+				v[VYRE_GO_TILE_N] = min(tile_sel, room) |
+					((tag >> (32u - VYRE_GO_COUNT_BITS)) << VYRE_GO_COUNT_BITS);
+				gw2.v[grep_out(a.slot, VYRE_GO_TILE_RECS + 2u * a.tile) >> 1] = v;
 			}
 			memoryBarrierShared();
 			barrier();
 			r = s_gbase + before;
 			barrier();
-			rmax = a.tile == t0 ? rhalf : VYRE_GREP_REC_MAX;
+			rmax = a.tile == t0 ? rhalf : pc.rec_max;
 		}
 		if (run && p <= le && (pass == 0u || sel != 0u)) {
 			uint n = grep_lines(a, d, flags, p, le, pnl, pass == 1u, r, rmax);

@@ -38,7 +38,7 @@ void ringfix_open(struct ringfix *f, uint32_t nslots, uint32_t chunk, int mode)
 	}
 	ret = arena_create(f->g, nslots, chunk, mode == RING_PERSISTENT, &f->a);
 	CHECK(ret == 0, "arena_create: %d", ret);
-	ret = ring_create(f->g, nslots, mode, f->a.buf.addr, &f->r);
+	ret = ring_create(f->g, nslots, chunk, mode, f->a.buf.addr, &f->r);
 	CHECK(ret == 0, "ring_create: %d", ret);
 	ret = ring_data_alloc(f->r, VYRE_MAX_BATCHES * VYRE_PATTERN_MAX, &f->pat_base);
 	CHECK(ret == 0, "ring_data_alloc: %d", ret);
