@@ -43,6 +43,21 @@ for i in range(4000):
 out += b'last needle, no newline'
 open(sys.argv[1], 'wb').write(out)
 PY
+	# 6 MB of real text (the licenses, then the C headers, again as needed):
+	# pattern e selects 2 lines in 3, over 50,000 in one 4 MiB chunk
+	python3 - "$G/text" <<'PY'
+import glob, sys
+names = sorted(glob.glob("/usr/share/common-licenses/*")) + sorted(glob.glob("/usr/include/*.h"))
+parts = [open(n, "rb").read() for n in names if not n.endswith("/README")]
+out = bytearray()
+while len(out) < 6_000_000:
+    for b in parts:
+        out += b
+out = out[:6_000_000]
+open(sys.argv[1], "wb").write(out)
+PY
+	# 600,000 lines of one byte: more selected lines than a slot's records
+	python3 -c 'import sys; open(sys.argv[1], "wb").write(b"x\n" * 600000)' "$G/ones"
 }
 
 teardown_file() {
@@ -115,6 +130,37 @@ grep_is() {
 	id=$(submit "scan path=$G/long op=grep pattern=needle lines=1 chunk=4K")
 	wait_job "$id"
 	diff <(cat "$MNT/jobs/$id/lines") <(LC_ALL=C grep -a -n -b needle "$G/long" | cut -d: -f1,2)
+}
+
+# reruns_of ID: the job's reruns= (chunk passes run again); mount_reruns: the mount's
+reruns_of() { sed -n 's/^reruns=//p' "$MNT/jobs/$1/status"; }
+mount_reruns() { sed -n 's/^reruns=//p' "$MNT/status"; }
+
+@test "lines=1 at chunk=4M on 6 MB of text, pattern e: grep -n -b's lines, no chunk run twice" {
+	local id before
+	before=$(mount_reruns)
+	id=$(submit "scan path=$G/text op=grep pattern=e lines=1 chunk=4M")
+	wait_job "$id"
+	diff <(cat "$MNT/jobs/$id/lines") <(LC_ALL=C grep -a -n -b e "$G/text" | cut -d: -f1,2)
+	[ "$(cat "$MNT/jobs/$id/result")" = "$(LC_ALL=C grep -a -c e "$G/text")" ]
+	echo "reruns: job <$(reruns_of "$id")>, mount <$before> -> <$(mount_reruns)>" >&2
+	[ "$(reruns_of "$id")" = 0 ]
+	[ "$(mount_reruns)" = "$before" ]
+	grep -qx "vyrefs_chunk_reruns_total $before" "$MNT/metrics"
+}
+
+@test "lines=1 with more selected lines than a slot holds (600,000 1-byte lines): still exact, counted as reruns" {
+	local id want
+	id=$(submit "scan path=$G/ones op=grep pattern=y invert=1 lines=1 chunk=4M")
+	wait_job "$id"
+	diff <(cat "$MNT/jobs/$id/lines") <(LC_ALL=C grep -a -n -b -v y "$G/ones" | cut -d: -f1,2)
+	want=$(LC_ALL=C grep -a -c -v y "$G/ones")
+	[ "$want" = 600000 ]
+	[ "$(cat "$MNT/jobs/$id/result")" = "$want" ]
+	# 262,144 records a slot at this mount's 32 slots of 4 MiB (ring.c ring_rec_max)
+	echo "reruns: <$(reruns_of "$id")>" >&2
+	[ "$(reruns_of "$id")" -ge 2 ]
+	[ "$(mount_reruns)" -ge "$(reruns_of "$id")" ]
 }
 
 # refused ERRTEXT TOKEN DESCRIPTOR: the write fails with ERRTEXT, ctl says error: naming TOKEN
