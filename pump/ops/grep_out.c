@@ -34,8 +34,8 @@ bool grep_landed(const uint32_t *w, uint32_t n, uint32_t tag, uint32_t (*tag_of)
 
 static uint32_t tag_rec(const uint32_t *v)
 {
-	return (v[VYRE_REC_START] >> VYRE_REC_START_BITS) |
-	       (v[VYRE_REC_NL] >> VYRE_REC_NL_BITS) << (32 - VYRE_REC_START_BITS);
+	return (v[VYRE_REC_START] >> VYRE_REC_START_BITS) | (v[VYRE_REC_NL] >> VYRE_REC_NL_BITS)
+								<< (32 - VYRE_REC_START_BITS);
 }
 
 /*

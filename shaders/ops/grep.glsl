@@ -247,9 +247,19 @@ void grep_cont(op_in a, grep_dfa d, uint flags)
 	gw4.v[grep_out(a.slot, VYRE_GO_CONT_KIND) >> 2] = v;
 }
 
+// A lane's first GREP_KEEP selected lines, kept by its count pass: a lane
+// with no more writes their records from here instead of running its
+// lines through the DFA a second time. A lane's stretch is 256 bytes of a
+// 64 KiB tile, about 7 lines of text, so in dense text most lanes keep
+// all theirs (BENCHMARKS.md "Line records"). Per invocation (private).
+#define GREP_KEEP 8u
+uint g_keep_p[GREP_KEEP];
+uint g_keep_nl[GREP_KEEP];
+
 // This lane's lines: the one at p, then one after each '\n' in [p, le).
-// Pass 1 (rec false) counts the selected ones and lists the open ones;
-// pass 2 (rec true) writes the selected ones' records from index r.
+// Pass 1 (rec false) counts the selected ones, keeps the first GREP_KEEP
+// and lists the open ones; pass 2 (rec true) writes the selected ones'
+// records from index r.
 uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool rec, uint r,
 		uint rmax)
 {
@@ -275,6 +285,10 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 			bool ended = kind == 0u || (kind == 1u && eof);
 			if (mine && ended && (dfa_bit(d, d.acc, st) != inv)) {
 				if (!rec) {
+					if (sel < GREP_KEEP) {
+						g_keep_p[sel] = p;
+						g_keep_nl[sel] = nl;
+					}
 					sel++;
 				} else if (r < rmax) {
 					grep_rec_store(a.slot, r, a.seq, p, nl);
@@ -297,6 +311,20 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 		nl++;
 	}
 	return sel;
+}
+
+// Pass 2 for a lane that kept all its n selected lines: their records
+// from index r, as grep_lines writes them, without the DFA.
+void grep_keep_write(op_in a, uint n, uint r, uint rmax)
+{
+	for (uint i = 0u; i < n; i++, r++) {
+		if (r >= rmax) {
+			atomicMax(dv.w[scratch_word(a.slot, VYRE_S_OP + VYRE_GC_REC_MIN)],
+				  ~g_keep_p[i]);
+			return;
+		}
+		grep_rec_store(a.slot, r, a.seq, g_keep_p[i], g_keep_nl[i]);
+	}
 }
 
 // The job's DFA, checked against its region and copied into shared memory
@@ -498,7 +526,9 @@ uint op_grep(op_in a, inout uint fault)
 			barrier();
 			rmax = a.tile == t0 ? rhalf : pc.rec_max;
 		}
-		if (run && p <= le && (pass == 0u || sel != 0u)) {
+		if (pass == 1u && sel != 0u && sel <= GREP_KEEP) {
+			grep_keep_write(a, sel, r, rmax);
+		} else if (run && p <= le && (pass == 0u || sel != 0u)) {
 			uint n = grep_lines(a, d, flags, p, le, pnl, pass == 1u, r, rmax);
 			if (pass == 0u)
 				sel = n;
