@@ -285,7 +285,7 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 			bool ended = kind == 0u || (kind == 1u && eof);
 			if (mine && ended && (dfa_bit(d, d.acc, st) != inv)) {
 				if (!rec) {
-					if (sel < GREP_KEEP) {
+					if (sel < GREP_KEEP && (flags & VYRE_GREP_F_LINES) != 0u) {
 						g_keep_p[sel] = p;
 						g_keep_nl[sel] = nl;
 					}
