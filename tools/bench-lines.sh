@@ -5,8 +5,9 @@
 # at each chunk (default "4M 64K"), each job's elapsed_us (the fastest of
 # REPS runs, default 3: the 2-core machine is shared) and reruns= (chunk
 # passes run again: 0 unless a slot's records or open lines overflowed),
-# then vyrectl grep -a -n against -c, and -n's output checked against
-# LC_ALL=C grep -a -n. BENCHMARKS.md "Line records" has its numbers.
+# then vyrectl grep -a -E -n against -c, and -n's output checked against
+# LC_ALL=C grep -a -E -n (PATTERN is an ERE, as op=grep's pattern=).
+# BENCHMARKS.md "Line records" has its numbers.
 #   tools/bench-lines.sh build /tmp/text11m e
 set -uo pipefail
 B=$1 F=$2 P=$3 CHUNKS=${4:-4M 64K} REPS=${REPS:-3}
@@ -50,13 +51,16 @@ for o in -c -n; do
 	best=
 	for _ in $(seq "$REPS"); do
 		s=$(date +%s%N)
-		VYRE_MOUNT=$MNT timeout 600 "$B/tools/vyrectl" grep -a $o "$P" "$F" >"$OUT"
+		VYRE_MOUNT=$MNT timeout 600 "$B/tools/vyrectl" grep -a -E $o "$P" "$F" >"$OUT"
 		e=$((($(date +%s%N) - s) / 1000))
 		[ -z "$best" ] || [ "$e" -lt "$best" ] && best=$e
 	done
-	printf '| `vyrectl grep -a %s %s` | | %.3f | | |\n' "$o" "$P" "$(echo "$best / 1000000" | bc -l)"
+	printf '| `vyrectl grep -a -E %s %s` | | %.3f | | |\n' "$o" "$P" "$(echo "$best / 1000000" | bc -l)"
 done
-LC_ALL=C grep -a -n "$P" "$F" | cmp -s - "$OUT" && echo "(-n output equals LC_ALL=C grep -a -n)" ||
-	echo "(-n output DIFFERS from LC_ALL=C grep -a -n)"
+if cmp -s <(LC_ALL=C grep -a -E -n "$P" "$F") "$OUT"; then
+	echo "(-n output equals LC_ALL=C grep -a -E -n)"
+else
+	echo "(-n output DIFFERS from LC_ALL=C grep -a -E -n)"
+fi
 rm -f "$OUT"
 echo "(daemon log: $LOG)"
