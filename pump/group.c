@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "ops/grep_pset.h"
 #include "pump_priv.h"
 #include "units.h"
 
@@ -97,9 +96,9 @@ static int group_copy_scan(struct pump_group *g, const struct pump_scan *scan)
 		uint32_t n;
 		int ret;
 
-		if (scan->data_len || d)
+		if (scan->data_len || d || !scan->op->share)
 			return -EINVAL;
-		ret = grep_pset_layout(scan->ac, &g->acwords, &n);
+		ret = scan->op->share(scan, &g->acwords, &n);
 		if (ret)
 			return ret;
 		g->scan.ac = NULL;

@@ -66,6 +66,11 @@ struct pump_op {
 	/* log2 of a tile's bytes on this device, keeping every lane's loop
 	 * far below lavapipe's cap. NULL: 20 (1 MiB). */
 	uint32_t (*tile_shift)(const struct gpu *g, const struct ring_work *w);
+	/* A spread job (group.c) gives one scan to many units: turn the
+	 * op's own inputs (grep's Aho-Corasick set) into a data blob
+	 * (malloc'd, the caller's) that every span copies as scan data.
+	 * NULL: the op has none, such a scan is refused. */
+	int (*share)(const struct pump_scan *scan, uint32_t **words, uint32_t *nwords);
 
 	/* Ops whose chunks may need more GPU work than one pass (grep: a
 	 * rerun of the chunk, continuations of open lines). All NULL for

@@ -17,31 +17,6 @@
 
 #include "regex_priv.h"
 
-int rast_new(struct rast *a, uint32_t kind, uint32_t arg, uint32_t *idx)
-{
-	if (a->n >= RAST_NODES_MAX)
-		return -E2BIG; /* rast_parse says so */
-	if (a->n == a->cap) {
-		uint32_t cap = a->cap ? a->cap * 2 : 64;
-		struct rast_node *v = realloc(a->v, (size_t)cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		a->v = v;
-		a->cap = cap;
-	}
-	a->v[a->n] =
-	    (struct rast_node){.kind = kind, .arg = arg, .next = RAST_NONE, .min = 1, .max = 1};
-	*idx = a->n++;
-	return 0;
-}
-
-void rast_free(struct rast *a)
-{
-	free(a->v);
-	memset(a, 0, sizeof(*a));
-}
-
 static int rp_set(struct rparse *ps, struct rset *s, uint32_t *idx)
 {
 	uint32_t set;

@@ -29,6 +29,7 @@
 
 #include "../log.h"
 #include "grep_priv.h"
+#include "grep_pset.h"
 
 static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 {
@@ -354,6 +355,14 @@ static void grep_job_free(struct pump_job *j)
 	j->opstate = NULL;
 }
 
+/* A spread job's one layout of an Aho-Corasick set, copied by every span. */
+static int grep_share(const struct pump_scan *scan, uint32_t **words, uint32_t *nwords)
+{
+	if (!scan->ac)
+		return -EINVAL;
+	return grep_pset_layout(scan->ac, words, nwords);
+}
+
 const struct pump_op pump_op_grep = {
     .name = "grep",
     .code = VYRE_OP_GREP,
@@ -366,6 +375,7 @@ const struct pump_op pump_op_grep = {
     .prep = grep_prep,
     .pack = grep_pack,
     .tile_shift = grep_tile_shift,
+    .share = grep_share,
     .fail = grep_fail,
     .harvest = grep_harvest,
     .admit = grep_admit,
