@@ -7,6 +7,7 @@
  *   vyrectl [-m MOUNT] status [ID]
  *   vyrectl [-m MOUNT] wait ID
  *   vyrectl [-m MOUNT] cancel ID
+ *   vyrectl [-m MOUNT] cache [drop]                             (vyrectl_cache.c)
  *   vyrectl [-m MOUNT] grep [GREP OPTIONS] PATTERNS [FILE...]   (vyrectl_grep.c)
  *
  * It does what a script does with "exec 3<>ctl", cat and echo, and no more:
@@ -217,7 +218,7 @@ static const struct option scan_longopts[] = {
     {0},
 };
 
-/* status, wait and cancel */
+/* status, wait, cancel, cache and the other commands without options of their own */
 static const struct option common_longopts[] = {
     {"mount", required_argument, NULL, 'm'},
     {"help", no_argument, NULL, 'h'},
@@ -241,6 +242,7 @@ static const struct vyrectl_cmd vyrectl_cmds[] = {
     {.name = "status", .min_args = 0, .max_args = 1, .job_id = true, .run = cmd_status},
     {.name = "wait", .min_args = 1, .max_args = 1, .job_id = true, .run = cmd_wait},
     {.name = "cancel", .min_args = 1, .max_args = 1, .job_id = true, .run = cmd_cancel},
+    {.name = "cache", .min_args = 0, .max_args = 1, .run = cmd_cache},
     {.name = "grep", .main = grep_main},
     {.name = "replay", .min_args = 1, .max_args = 1, .run = cmd_replay},
     {.name = "slurm-task", .main = slurm_task_main, .hidden = true},
@@ -297,6 +299,10 @@ static void usage(FILE *f, const char *mount)
 	    "  status [ID]        the global status, or job ID's (key=value lines, for eval)\n"
 	    "  wait ID            wait for job ID and print its result\n"
 	    "  cancel ID          cancel job ID\n"
+	    "  cache [drop]       the file cache (-o cache=) as key=value lines: capacity,\n"
+	    "                     bytes, hits, misses, evictions, hit ratio (not root: your\n"
+	    "                     own hits and misses, 0 bytes and evictions); drop: empty\n"
+	    "                     it (root only)\n"
 	    "  grep [OPTIONS] PATTERNS [FILE...]\n"
 	    "                     print the lines that match, as GNU grep does, each FILE\n"
 	    "                     scanned by an op=grep job (vyrectl grep --help)\n"

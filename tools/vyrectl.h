@@ -3,7 +3,8 @@
  * vyrectl's private header: what vyrectl.c (the command table, the scan,
  * status, wait and cancel commands), vyrectl_mount.c (buffers, the mount's
  * files), vyrectl_job.c (a job's status, waiting, results), vyrectl_desc.c
- * (descriptor lines, ctl) and vyrectl_grep*.c (the grep command) share.
+ * (descriptor lines, ctl), vyrectl_cache.c (the cache command) and
+ * vyrectl_grep*.c (the grep command) share.
  * Nothing else includes it.
  */
 #ifndef VYRECTL_H
@@ -111,6 +112,9 @@ int files_each(struct buf *b, int (*fn)(void *ctx, const char *path, size_t n, u
 int files_failed_print(const struct vyrectl *c, const char *id);
 int ctl_submit(const struct vyrectl *c, const struct buf *line, struct buf *answer);
 int ctl_submit_id(const struct vyrectl *c, const struct buf *line, char id[VYRECTL_ID_MAX + 1]);
+
+/* vyrectl cache [drop] (vyrectl_cache.c): an exit status. */
+int cmd_cache(struct vyrectl *c);
 
 /* vyrectl replay TRACE (vyrectl_replay.c): an exit status. */
 int cmd_replay(struct vyrectl *c);

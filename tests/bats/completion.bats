@@ -146,6 +146,29 @@ sorted() {
 	[ "$output" = "$(runuser -u nobody -- ls -1 "$MNT/jobs")" ]
 }
 
+@test "cache completes drop, then nothing; its options are the common ones vyrectl takes" {
+	local o
+	complete_line "$VYRECTL" -m "$MNT" cache ""
+	[ "$REPLY_SORTED" = drop ]
+	complete_line "$VYRECTL" cache d
+	[ "$REPLY_SORTED" = drop ]
+	complete_line "$VYRECTL" cache x
+	[ -z "$REPLY_SORTED" ]
+	complete_line "$VYRECTL" cache drop ""
+	[ -z "$REPLY_SORTED" ]
+	complete_line "$VYRECTL" cache --
+	[ "$REPLY_SORTED" = "$(sorted --mount --help)" ]
+	# each offered option is one "vyrectl cache" parses (a mount without
+	# cache= answers 1, an unknown option 2)
+	for o in "${COMPREPLY[@]}"; do
+		[ "$o" = --help ] && continue
+		run "$VYRECTL" cache "$o" "$MNT"
+		[[ $output != *"unrecognized option"* ]]
+		[ "$status" -eq 1 ]
+		[[ $output == *"no file cache"* ]]
+	done
+}
+
 @test "scan's PATH completes to files, as compgen -f lists them" {
 	local dir
 	dir=$(mktemp -d)
