@@ -75,14 +75,16 @@ print("%.3f" % (h / (h + m)) if h + m else "")' \
 	local st
 	count_is
 	count_is
-	# the second scan read every byte from the cache
+	count_is # hits are twice the misses now: a ratio of misses would show
+	# the later scans read every byte from the cache
 	[ "$(sed -n 's/^cached_bytes=//p' "$MNT/jobs/$ID/status")" = "$(stat -c %s "$FILES/log")" ]
 	run "$VYRECTL" -m "$MNT" cache
 	[ "$status" -eq 0 ]
 	st=$(cat "$MNT/status") # no job runs: the counters stand still
 	echo "$output"
 	same_as_status "$st" "$output"
-	[ "$(sed -n 's/^cache_hits=//p' <<<"$output")" -gt 0 ]
+	[ "$(sed -n 's/^cache_hits=//p' <<<"$output")" -gt "$(sed -n 's/^cache_misses=//p' <<<"$output")" ]
+	[ "$(sed -n 's/^cache_misses=//p' <<<"$output")" -gt 0 ]
 	[ "$(sed -n 's/^cache_bytes=//p' <<<"$output")" -ge "$(stat -c %s "$FILES/log")" ]
 	# key=value lines a shell may eval
 	eval "$output"
