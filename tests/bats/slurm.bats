@@ -124,3 +124,44 @@ for b in range(256): print("0x%02x %d" % (b, d.count(bytes([b]))))' "$f")" ]
 	[ -z "$(echo "$output" | grep -v '^vyrectl')" ] # no total short of a shard
 	[[ "$output" == *"node $(hostname -s): $SL/no-mount: no vyrefs mount there"* ]]
 }
+
+@test "grep -r --slurm over a tree prints what grep -r prints, in its order" {
+	[ -d /usr/share/common-licenses ] || skip "no /usr/share/common-licenses"
+	local t=$SL/data/rtree o
+	# 24 small files in nested directories, names with a glob character
+	# and a blank, a NUL, an empty file, no last '\n'; two files bigger
+	# than a shard (cut into ranges); a real tree with its symlinks
+	mkdir -p "$t/x/y" "$t/z"
+	for i in $(seq 24); do
+		case $((i % 3)) in
+		0) o=$t/x/y/s$i ;;
+		1) o=$t/f$i ;;
+		*) o=$t/z/g$i ;;
+		esac
+		head -n "$((i * 7))" "$SL/data/big.txt" > "$o"
+	done
+	printf 'ERROR a\0b\nfree ERROR' > "$t/z/we[ir]d name"
+	: > "$t/z/empty"
+	cp "$SL/data/big.txt" "$t/x/big"
+	head -c 700000 "$SL/data/big.txt" > "$t/z/mid"
+	cp -r /usr/share/common-licenses "$t/lic"
+	for args in "-c ERROR" "-n -i free" "-l -E (ERROR|warranty)" "free"; do
+		# shellcheck disable=SC2086 # the options split
+		VYRECTL_SLURM_SHARD=128K run vyrectl grep -r -a $args "$t" --slurm
+		[ "$status" -eq 0 ] || { echo "$args: $output" >&2; false; }
+		o=$output
+		diff <(echo "$o") <(vyrectl grep -r -a $args "$t")
+		diff <(echo "$o") <(LC_ALL=C grep -r -a $args "$t")
+	done
+	# 128K shards: the two big files in ranges, the 40 others packed into several shards
+	[ "$(VYRECTL_SLURM_SHARD=128K VYRECTL_SLURM_VERBOSE=1 vyrectl grep -r -a -c ERROR "$t" \
+		--slurm 2>"$SL/err" | wc -l)" -eq 42 ]
+	[[ "$(cat "$SL/err")" =~ ([0-9]+)\ shard ]]
+	[ "${BASH_REMATCH[1]}" -ge 12 ]
+	# -r without FILE: ".", named without "./"
+	diff <(cd "$t" && vyrectl grep -r -a -c ERROR --slurm) <(cd "$t" && LC_ALL=C grep -r -a -c ERROR)
+	[ "$(vyrectl grep -r -a -n ERROR "$t/x" --slurm | wc -l)" -gt 1500 ]
+	run vyrectl grep -R -c ERROR "$t" --slurm
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--slurm with -r takes no -R"* ]]
+}
