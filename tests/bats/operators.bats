@@ -331,6 +331,9 @@ print("opened"); sys.exit(1)' "$MNT/jobs/$id/result"
 	sleep 0.5
 	echo cancel > "$MNT/jobs/$id/ctl"
 	run wait "$pid"
+	# what the reader got, for a failure's log (CI once saw no ECANCELED here)
+	echo "reader rc=$status out=$(cat "$BATS_TEST_TMPDIR/out") err=$(cat "$BATS_TEST_TMPDIR/err")" >&2
+	grep -E '^(state|error|chunks_done)=' "$MNT/jobs/$id/status" >&2
 	[ "$status" -ne 0 ]
 	[ ! -s "$BATS_TEST_TMPDIR/out" ]
 	grep -q "Operation canceled" "$BATS_TEST_TMPDIR/err"

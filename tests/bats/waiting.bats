@@ -12,7 +12,7 @@ setup_file() {
 	FILES="$(mktemp -d /tmp/vyre-wait.XXXXXX)"
 	export FILES
 	chmod 755 "$FILES"
-	truncate -s 64G "$FILES/big" # sparse: a job that runs until cancelled
+	truncate -s 1T "$FILES/big" # sparse: a job that runs until cancelled (64G ended in ~130 s at lane B's load)
 	chmod 644 "$FILES/big"
 	printf 'a\nb\n' > "$FILES/small"
 	chmod 644 "$FILES/small"
