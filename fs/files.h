@@ -94,6 +94,7 @@ struct fs_waiter {
 	void (*answer)(struct fs *fs, struct fs_waiter *w); /* the answerer's call (stream.c) */
 	bool stream;
 	bool counted;  /* in its reader's fs_user.streams (fs->lock) */
+	bool registered; /* its INTERRUPT handler is set (stream.c: before the first park) */
 	uid_t uid;     /* the reader's */
 	uint64_t have; /* h's cursor when parked: more than that certain, or the end, wakes it */
 };

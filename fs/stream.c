@@ -142,8 +142,32 @@ static void fs_stream_serve(struct fs *fs, struct fs_waiter *w, bool nonblock)
 			fuse_reply_err(req, -ret);
 			break;
 		}
+		/*
+		 * The INTERRUPT handler is set before the first park, while no
+		 * other thread can answer req: once parked, the answerer may reply
+		 * at any moment, and libfuse frees req with the reply (setting it
+		 * after the park locked a freed req's mutex: CI saw the daemon
+		 * abort in __pthread_mutex_lock_full).
+		 */
+		if (!w->registered) {
+			w->registered = true;
+			fs_tls_registering = true;
+			fs_tls_interrupted = false;
+			fuse_req_interrupt_func(req, fs_wait_interrupted, fs);
+			fs_tls_registering = false;
+			if (fs_tls_interrupted) {
+				fs_tls_interrupted = false;
+				fuse_reply_err(req, EINTR);
+				break;
+			}
+		}
 		pthread_mutex_lock(&fs->lock);
 		ret = fs_stream_park_locked(fs, w);
+		/* an INTERRUPT between the handler's setting and the park found no waiter */
+		if (!ret && fuse_req_interrupted(req)) {
+			fs_waiter_unlink(fs, w);
+			ret = -EINTR;
+		}
 		pthread_mutex_unlock(&fs->lock);
 		if (ret == 1)
 			continue; /* it ended meanwhile: the rest is certain now */
@@ -151,16 +175,7 @@ static void fs_stream_serve(struct fs *fs, struct fs_waiter *w, bool nonblock)
 			fuse_reply_err(req, -ret);
 			break;
 		}
-		/* parked: an interrupt may answer it from here on (wait.c says how) */
-		fs_tls_registering = true;
-		fs_tls_interrupted = false;
-		fuse_req_interrupt_func(req, fs_wait_interrupted, fs);
-		fs_tls_registering = false;
-		if (fs_tls_interrupted) {
-			fs_tls_interrupted = false;
-			fs_wait_interrupted(req, fs);
-		}
-		return;
+		return; /* parked: an interrupt may answer it from here on (wait.c says how) */
 	}
 	pthread_mutex_lock(&fs->lock);
 	fs_waiter_uncount_locked(fs, w);

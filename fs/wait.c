@@ -126,7 +126,7 @@ void fs_wait_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t siz
 {
 	struct fs_job *j = h->job;
 	struct fs_waiter *w = calloc(1, sizeof(*w));
-	bool ended;
+	bool ended, interrupted;
 
 	if (!w) {
 		fuse_reply_err(req, ENOMEM);
@@ -134,9 +134,26 @@ void fs_wait_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t siz
 	}
 	*w = (struct fs_waiter){.obs.ended = fs_wait_ended, .req = req, .h = h, .size = size,
 				.off = off};
+	/*
+	 * The INTERRUPT handler is set before the park, while no other thread
+	 * can answer req: once parked, the job's end may have the answerer
+	 * reply, and libfuse frees req with the reply.
+	 */
+	fs_tls_registering = true;
+	fs_tls_interrupted = false;
+	fuse_req_interrupt_func(req, fs_wait_interrupted, fs);
+	fs_tls_registering = false;
+	if (fs_tls_interrupted) {
+		fs_tls_interrupted = false;
+		free(w);
+		fuse_reply_err(req, EINTR);
+		return;
+	}
 	pthread_mutex_lock(&fs->lock);
 	ended = j->ended || fs->stopping;
-	if (!ended) {
+	/* an INTERRUPT between the handler's setting and here found no waiter */
+	interrupted = !ended && fuse_req_interrupted(req);
+	if (!ended && !interrupted) {
 		fs_job_observe_locked(j, &w->obs);
 		w->next = fs->waiters;
 		if (w->next)
@@ -144,18 +161,12 @@ void fs_wait_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t siz
 		fs->waiters = w;
 	}
 	pthread_mutex_unlock(&fs->lock);
-	if (ended) {
+	if (interrupted) {
+		free(w);
+		fuse_reply_err(req, EINTR);
+	} else if (ended) {
 		free(w);
 		fs_wait_answer(fs, req, h, size, off);
-		return;
-	}
-	fs_tls_registering = true;
-	fs_tls_interrupted = false;
-	fuse_req_interrupt_func(req, fs_wait_interrupted, fs);
-	fs_tls_registering = false;
-	if (fs_tls_interrupted) {
-		fs_tls_interrupted = false;
-		fs_wait_interrupted(req, fs);
 	}
 }
 
