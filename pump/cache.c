@@ -157,19 +157,18 @@ static uint32_t cache_pow2(uint32_t n)
 	return b;
 }
 
-int cache_create(struct gpu *g, uint64_t bytes, uint64_t region, struct cache **out)
+int cache_create(struct gpu *g, uint32_t nslots, uint64_t region, struct cache **out)
 {
 	struct cache *c;
 	int ret;
 
-	if (!region || bytes / region == 0 || bytes / region > UINT32_MAX - 1 ||
-	    region % VYRE_TEE_UNIT)
+	if (!region || !nslots || nslots > UINT32_MAX - 1 || region % VYRE_TEE_UNIT)
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	c->region = region;
-	c->nslots = (uint32_t)(bytes / region);
+	c->nslots = nslots;
 	c->ent_buckets = cache_pow2(c->nslots);
 	c->file_buckets = cache_pow2(c->nslots / 4 + 1);
 	c->ents = calloc(c->nslots, sizeof(*c->ents));
@@ -180,11 +179,8 @@ int cache_create(struct gpu *g, uint64_t bytes, uint64_t region, struct cache **
 		goto out_free;
 	memset(c->ent_hash, 0xFF, (size_t)c->ent_buckets * sizeof(*c->ent_hash));
 	ret = gpu_buf_alloc(g, (VkDeviceSize)c->nslots * region, GPU_PLACE_DEVICE, &c->buf);
-	if (ret) {
-		vlog_err("cache: %llu MiB of device memory unavailable (%d); lower cache=",
-			 (unsigned long long)(((uint64_t)c->nslots * region) >> 20), ret);
+	if (ret) /* the caller asks again for less (unit.c, pump_cache_open) */
 		goto out_free;
-	}
 	for (uint32_t i = 0; i < c->nslots; i++)
 		c->ents[i] = (struct cache_ent){.next = i + 1 < c->nslots ? i + 1 : CACHE_NONE,
 						.prev = CACHE_NONE,

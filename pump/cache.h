@@ -79,7 +79,8 @@ struct cache {
  */
 int cache_ident_of(int fd, struct cache_ident *id);
 
-int cache_create(struct gpu *g, uint64_t bytes, uint64_t region, struct cache **out);
+/* nslots cache slots of region bytes; -ENOSPC or -ENOMEM: the device has not that much. */
+int cache_create(struct gpu *g, uint32_t nslots, uint64_t region, struct cache **out);
 void cache_destroy(struct gpu *g, struct cache **c);
 /* The device address of cache slot i's first byte, relative to the buffer. */
 static inline uint64_t cache_offset(const struct cache *c, uint32_t i)

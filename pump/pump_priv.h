@@ -294,6 +294,7 @@ struct pump {
 	/* VYRE_FAULT_PUBLISH_FAIL=N (test only): the Nth chunk publish after
 	 * the op's pack fails EIO, as a ring that refused it (0: never) */
 	uint64_t fault_publish_fail, fault_publishes;
+	uint64_t fault_cache_alloc; /* VYRE_FAULT_CACHE_ALLOC: cache allocations to fail */
 	uint32_t traced_out; /* traced slots on the ring (trace.c polls their claims) */
 	struct debug_ring *dbg; /* gpu_debug: the drained records (debug_ring.c) */
 

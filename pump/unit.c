@@ -218,39 +218,114 @@ static int pump_pick_mode(struct pump *p)
 }
 
 /*
- * The file cache, sized by cache=: its slots are arena regions (a chunk
- * and its tail window). auto: half the device's largest device-local
- * heap; on a CPU device (lavapipe: that heap is the host's memory) an
- * eighth of it, at most 1 GiB.
+ * The file cache, sized by cache=: SIZE is the file bytes it holds, in
+ * whole chunks (cache=8M at chunk=4M: two), each in a cache slot of an
+ * arena region (the chunk, its tail window and a page: 4.07 MiB at
+ * chunk=4M), so its device memory (cache_capacity) is a little more than
+ * SIZE. auto: half the device's largest device-local heap; on a CPU
+ * device (lavapipe: that heap is the host's memory) an eighth of it, at
+ * most 1 GiB; there SIZE is device memory, regions included.
  */
-static int pump_cache_open(struct pump *p)
+static int pump_cache_slots(struct pump *p, uint64_t *nslots)
 {
 	uint64_t bytes = p->cfg.cache_bytes, heap = 0;
-	int ret;
 
+	*nslots = 0;
 	if (!bytes)
 		return 0;
+	for (uint32_t i = 0; i < p->gpu->mem.memoryHeapCount; i++)
+		if ((p->gpu->mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) &&
+		    p->gpu->mem.memoryHeaps[i].size > heap)
+			heap = p->gpu->mem.memoryHeaps[i].size;
 	if (bytes == PUMP_CACHE_AUTO) {
-		for (uint32_t i = 0; i < p->gpu->mem.memoryHeapCount; i++)
-			if ((p->gpu->mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) &&
-			    p->gpu->mem.memoryHeaps[i].size > heap)
-				heap = p->gpu->mem.memoryHeaps[i].size;
 		bytes = p->gpu->is_cpu ? heap / 8 : heap / 2;
 		if (p->gpu->is_cpu && bytes > (1ull << 30))
 			bytes = 1ull << 30;
+		*nslots = bytes / p->arena.region;
+	} else {
+		*nslots = bytes / p->cfg.chunk;
 	}
-	if (bytes < p->arena.region) {
+	if (!*nslots) {
 		vlog_err("pump: cache=%llu holds not one chunk of %llu bytes and its tail window "
 			 "(try cache=%lluM or more)",
 			 (unsigned long long)bytes, (unsigned long long)p->arena.region,
 			 (unsigned long long)((p->arena.region >> 20) + 1));
 		return -EINVAL;
 	}
-	ret = cache_create(p->gpu, bytes, p->arena.region, &p->cache);
+	/* no larger than the heap: asking for more is invalid usage, not a failure */
+	if (*nslots > heap / p->arena.region) {
+		vlog_err("pump: cache=%llu: more than the device's %llu MiB: trying that",
+			 (unsigned long long)bytes, (unsigned long long)(heap >> 20));
+		*nslots = heap / p->arena.region;
+	}
+	if (*nslots > UINT32_MAX - 1)
+		*nslots = UINT32_MAX - 1;
+	if (!*nslots)
+		vlog_err("pump: no device-local heap holds one chunk: running without a cache");
+	return 0;
+}
+
+/*
+ * The cache with nslots slots, or as many as the device gives: an
+ * allocation the device refuses (VK_ERROR_OUT_OF_DEVICE_MEMORY, -ENOSPC,
+ * or -ENOMEM) is asked again at half the size, down to one slot, and
+ * without even that the unit runs without a cache (a cap larger than the
+ * device, or memory another process holds, never fails the mount).
+ * VYRE_FAULT_CACHE_ALLOC=N (tests only): the first N allocations fail.
+ */
+static int pump_cache_open(struct pump *p, uint64_t nslots)
+{
+	int ret = -ENOSPC;
+
+	for (; nslots; nslots /= 2) {
+		if (p->fault_cache_alloc) {
+			p->fault_cache_alloc--;
+			ret = -ENOSPC;
+		} else {
+			ret = cache_create(p->gpu, (uint32_t)nslots, p->arena.region, &p->cache);
+		}
+		if (ret != -ENOSPC && ret != -ENOMEM)
+			break;
+		vlog_err("pump: file cache: %llu MiB of device memory unavailable (%d): "
+			 "trying half", (unsigned long long)((nslots * p->arena.region) >> 20), ret);
+	}
+	if (ret == -ENOSPC || ret == -ENOMEM) {
+		vlog_err("pump: no device memory for one chunk of file cache: running without");
+		return 0;
+	}
 	if (!ret)
 		vlog_info("pump: file cache of %llu MiB, %u chunks",
 			  (unsigned long long)(((uint64_t)p->cache->nslots * p->arena.region) >> 20),
 			  p->cache->nslots);
+	return ret;
+}
+
+/*
+ * The ring after the cache (it names the cache's address). The ring's own
+ * buffers are device memory too: if the device refuses them, the cache
+ * gives half its room back and the ring is asked again, so a large
+ * cache= never keeps the unit from running.
+ */
+static int pump_ring_open(struct pump *p)
+{
+	uint64_t nslots;
+	int ret = pump_cache_slots(p, &nslots);
+
+	while (!ret) {
+		ret = nslots ? pump_cache_open(p, nslots) : 0;
+		if (ret)
+			break;
+		ret = ring_create_cached(p->gpu, p->cfg.slots, p->cfg.chunk, p->mode,
+					 p->arena.buf.addr, p->cache ? p->cache->buf.addr : 0,
+					 &p->ring);
+		if ((ret != -ENOSPC && ret != -ENOMEM) || !p->cache)
+			break;
+		nslots = p->cache->nslots / 2;
+		vlog_err("pump: the ring's device memory unavailable (%d) beside a file cache of "
+			 "%u chunks: the cache gives half back", ret, p->cache->nslots);
+		cache_destroy(p->gpu, &p->cache);
+		ret = 0;
+	}
 	return ret;
 }
 
@@ -291,12 +366,8 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 	ret = arena_create(p->gpu, cfg->slots, cfg->chunk, p->mode == RING_PERSISTENT, &p->arena);
 	if (ret)
 		goto out_destroy;
-	ret = pump_cache_open(p);
-	if (ret)
-		goto out_destroy;
 	p->gpu->debug_cap = cfg->debug; /* the debug pipeline variant (debug_ring.c) */
-	ret = ring_create_cached(p->gpu, cfg->slots, cfg->chunk, p->mode, p->arena.buf.addr,
-				 p->cache ? p->cache->buf.addr : 0, &p->ring);
+	ret = pump_ring_open(p);
 	if (!ret)
 		ret = debug_ring_create(p);
 	if (ret)

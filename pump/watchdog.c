@@ -118,6 +118,7 @@ static int pump_fault_config(struct pump *p)
 	const char *rt = getenv("VYRE_READ_TIMEOUT_MS"); /* tests only */
 	const char *pf = getenv("VYRE_FAULT_PUBLISH_FAIL"); /* tests only */
 	const char *nb = getenv("VYRE_BATCHES"); /* tests only: fewer batch ids */
+	const char *ca = getenv("VYRE_FAULT_CACHE_ALLOC"); /* tests only */
 	char *end;
 
 	p->read_timeout_ns = PUMP_READ_TIMEOUT_NS;
@@ -136,6 +137,16 @@ static int pump_fault_config(struct pump *p)
 		if (errno || end == pf || *end || *pf == '-') {
 			vlog_err("pump: VYRE_FAULT_PUBLISH_FAIL=%s: must be a number of publishes",
 				 pf);
+			return -EINVAL;
+		}
+	}
+
+	if (ca) {
+		errno = 0;
+		p->fault_cache_alloc = strtoull(ca, &end, 10);
+		if (errno || end == ca || *end || *ca == '-') {
+			vlog_err("pump: VYRE_FAULT_CACHE_ALLOC=%s: must be a number of allocations",
+				 ca);
 			return -EINVAL;
 		}
 	}
