@@ -100,6 +100,17 @@
 #define VYRE_PACK_FILES_MAX       256
 #define VYRE_PACK_FILES_PER_TILE  16
 /*
+ * A packed file's bytes may lie in the file cache instead (pump/cache.c):
+ * VYRE_PACK_WHERE_OFF bytes into the table, one word per file (padded as
+ * the pairs are): 0, the file is in this slot, (start, end) as above;
+ * else a cache slot's byte offset / VYRE_TEE_UNIT + 1, and (start, end)
+ * are the file's bytes in that cache slot. A packed slot's VYRE_W_TEE
+ * names the cache slot each file that is in this slot is copied into, at
+ * the same (start, end).
+ */
+#define VYRE_PACK_WHERE_OFF       (VYRE_PACK_FILES_MAX * 8)
+#define VYRE_PACK_TABLE_BYTES     (VYRE_PACK_FILES_MAX * 12)
+/*
  * grep packs too (shaders/ops/grep.glsl, grep_packed): each file's word is
  * its count of selected lines, the DFA restarted at the file's first byte
  * and its last line ended by its last byte. A line that a lane's budget

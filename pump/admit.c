@@ -94,7 +94,7 @@ int pump_take_submitted(struct pump *p)
 	for (j = p->active; j && n; j = j->next, n--) {
 		j->reads_block = j->fd >= 0 && uring_reads_block(j->fd);
 		ring_mask_tenant(p->ring, j->batch, false);
-		if (j->cached) /* chunks of another identity of its file go */
+		if (j->cached && !j->pfiles) /* chunks of another identity of its file go */
 			cache_job_start(p->cache, &j->cache_id);
 	}
 	return n;

@@ -76,20 +76,10 @@ static int64_t cache_ns(const struct statx_timestamp *t)
 #define CACHE_SETTLED_NS	(100ll * 1000000)
 #define CACHE_SETTLED_COARSE_NS (2000ll * 1000000)
 
-int cache_ident_of(int fd, struct cache_ident *id)
+/* Whether fd's filesystem proves a change by ctime (cache_fs_proves): 0 or -EXDEV. */
+static int cache_fs_check(int fd)
 {
-	struct statx stx;
 	struct statfs sf;
-	struct timespec now;
-	long gen = 0;
-	int64_t settled;
-
-	memset(id, 0, sizeof(*id));
-	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_BTIME,
-		  &stx) < 0)
-		return -errno;
-	if (!S_ISREG(stx.stx_mode) || !(stx.stx_mask & STATX_CTIME) || !(stx.stx_mask & STATX_INO))
-		return -EXDEV;
 	/*
 	 * A FUSE file (fuse_sources=1) fails a non-blocking read EOPNOTSUPP
 	 * without asking its daemon; fstatfs would ask it (STATFS), and one
@@ -101,9 +91,34 @@ int cache_ident_of(int fd, struct cache_ident *id)
 		return -EXDEV;
 	if (fstatfs(fd, &sf) < 0)
 		return -errno;
-	if (!cache_fs_proves((long)sf.f_type))
+	return cache_fs_proves((long)sf.f_type) ? 0 : -EXDEV;
+}
+
+int cache_ident_of_memo(int fd, struct cache_ident *id, struct cache_fs_memo *memo)
+{
+	struct statx stx;
+	struct timespec now;
+	long gen = 0;
+	int64_t settled;
+	int ret;
+
+	memset(id, 0, sizeof(*id));
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_BASIC_STATS | STATX_BTIME,
+		  &stx) < 0)
+		return -errno;
+	if (!S_ISREG(stx.stx_mode) || !(stx.stx_mask & STATX_CTIME) || !(stx.stx_mask & STATX_INO))
 		return -EXDEV;
 	id->dev = (uint64_t)stx.stx_dev_major << 32 | stx.stx_dev_minor;
+	/* a device is one filesystem: its verdict holds for its every file */
+	if (memo && memo->set && memo->dev == id->dev) {
+		ret = memo->verdict;
+	} else {
+		ret = cache_fs_check(fd);
+		if (memo && (ret == 0 || ret == -EXDEV))
+			*memo = (struct cache_fs_memo){.dev = id->dev, .verdict = ret, .set = true};
+	}
+	if (ret)
+		return ret;
 	id->ino = stx.stx_ino;
 	id->size = stx.stx_size;
 	id->mtime_ns = cache_ns(&stx.stx_mtime);
@@ -119,6 +134,11 @@ int cache_ident_of(int fd, struct cache_ident *id)
 	if (id->ctime_ns > (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - settled)
 		return -EAGAIN;
 	return 0;
+}
+
+int cache_ident_of(int fd, struct cache_ident *id)
+{
+	return cache_ident_of_memo(fd, id, NULL);
 }
 
 bool cache_ident_eq(const struct cache_ident *a, const struct cache_ident *b)
@@ -262,13 +282,55 @@ static void cache_lru_push(struct cache *c, uint32_t i)
 	c->lru_head = i;
 }
 
-/* Entry i leaves its file's list and the hash; a file left empty goes. */
+/* A file's record goes once nothing of it is held. */
+static void cache_file_put(struct cache *c, struct cache_file *f)
+{
+	struct cache_file **fp;
+
+	if (f->nents || f->pslot != CACHE_NONE)
+		return;
+	fp = &c->file_hash[cache_file_bucket(c, f->id.dev, f->id.ino)];
+	while (*fp != f)
+		fp = &(*fp)->hnext;
+	*fp = f->hnext;
+	free(f);
+}
+
+/* A packed entry's file f leaves it (the entry's bytes stay until it goes). */
+static void cache_pack_unlink(struct cache *c, struct cache_file *f)
+{
+	struct cache_ent *e = &c->ents[f->pslot];
+	struct cache_file **pp = &e->pfiles;
+
+	while (*pp != f)
+		pp = &(*pp)->pnext;
+	*pp = f->pnext;
+	f->pnext = NULL;
+	e->data_len -= f->plen;
+	if (e->state == CE_VALID)
+		atomic_fetch_sub_explicit(&c->bytes, f->plen, memory_order_relaxed);
+	f->pslot = CACHE_NONE;
+}
+
+/*
+ * Entry i leaves its file's list and the hash (a chunk), or its files
+ * leave it (packed); a file left with nothing goes.
+ */
 static void cache_unlink(struct cache *c, uint32_t i)
 {
 	struct cache_ent *e = &c->ents[i];
 	struct cache_file *f = e->f;
-	uint32_t *pp = &c->ent_hash[cache_ent_bucket(c, f, e->off)];
+	uint32_t *pp;
 
+	if (e->packed) {
+		while (e->pfiles) {
+			f = e->pfiles;
+			cache_pack_unlink(c, f);
+			cache_file_put(c, f);
+		}
+		return;
+	}
+	pp = &c->ent_hash[cache_ent_bucket(c, f, e->off)];
 	while (*pp != i)
 		pp = &c->ents[*pp].hnext;
 	*pp = e->hnext;
@@ -281,13 +343,8 @@ static void cache_unlink(struct cache *c, uint32_t i)
 		c->ents[e->fnext].fprev = e->fprev;
 	e->fprev = e->fnext = CACHE_NONE;
 	e->f = NULL;
-	if (--f->nents == 0) {
-		struct cache_file **fp = &c->file_hash[cache_file_bucket(c, f->id.dev, f->id.ino)];
-		while (*fp != f)
-			fp = &(*fp)->hnext;
-		*fp = f->hnext;
-		free(f);
-	}
+	f->nents--;
+	cache_file_put(c, f);
 }
 
 static void cache_free_ent(struct cache *c, uint32_t i)
@@ -295,6 +352,8 @@ static void cache_free_ent(struct cache *c, uint32_t i)
 	struct cache_ent *e = &c->ents[i];
 
 	e->state = CE_FREE;
+	e->packed = false;
+	e->pfiles = NULL;
 	e->prev = CACHE_NONE;
 	e->next = c->free_head;
 	c->free_head = i;
@@ -305,11 +364,11 @@ static void cache_kill(struct cache *c, uint32_t i)
 {
 	struct cache_ent *e = &c->ents[i];
 
-	if (e->state == CE_VALID)
-		atomic_fetch_sub_explicit(&c->bytes, e->data_len, memory_order_relaxed);
 	if (e->state == CE_VALID && !e->pins)
 		cache_lru_unlink(c, i);
-	cache_unlink(c, i);
+	cache_unlink(c, i); /* a packed entry's files take their bytes off cache_bytes */
+	if (e->state == CE_VALID)
+		atomic_fetch_sub_explicit(&c->bytes, e->data_len, memory_order_relaxed);
 	if (e->pins) {
 		e->state = CE_DEAD;
 		return;
@@ -317,13 +376,25 @@ static void cache_kill(struct cache *c, uint32_t i)
 	cache_free_ent(c, i);
 }
 
+/*
+ * Everything of file f goes: its chunks, its place in a packed entry (the
+ * entry goes too once it holds no file and no slot reads it). f is freed
+ * with the last.
+ */
 static void cache_drop_file(struct cache *c, struct cache_file *f)
 {
-	while (f->first != CACHE_NONE) {
-		bool last = f->nents == 1;
-		cache_kill(c, f->first);
-		if (last)
-			break; /* f is freed with its last entry */
+	uint32_t n = f->nents + (f->pslot != CACHE_NONE);
+
+	while (n--) {
+		if (f->pslot != CACHE_NONE) {
+			uint32_t i = f->pslot;
+			cache_pack_unlink(c, f);
+			if (!c->ents[i].pfiles && c->ents[i].state == CE_VALID && !c->ents[i].pins)
+				cache_kill(c, i);
+			cache_file_put(c, f);
+		} else {
+			cache_kill(c, f->first);
+		}
 	}
 }
 
@@ -344,6 +415,12 @@ static uint32_t cache_find(struct cache *c, const struct cache_file *f, uint64_t
 	return i;
 }
 
+static void cache_pin(struct cache *c, uint32_t i)
+{
+	if (!c->ents[i].pins++)
+		cache_lru_unlink(c, i);
+}
+
 uint32_t cache_lookup(struct cache *c, const struct cache_ident *id, uint64_t off, uint64_t need)
 {
 	struct cache_file *f = cache_file_find(c, id->dev, id->ino);
@@ -354,8 +431,7 @@ uint32_t cache_lookup(struct cache *c, const struct cache_ident *id, uint64_t of
 	i = cache_find(c, f, off);
 	if (i == CACHE_NONE || c->ents[i].state != CE_VALID || c->ents[i].len < need)
 		return CACHE_NONE;
-	if (!c->ents[i].pins++)
-		cache_lru_unlink(c, i);
+	cache_pin(c, i);
 	return i;
 }
 
@@ -372,15 +448,16 @@ bool cache_holds(struct cache *c, const struct cache_ident *id, uint64_t off)
 
 /*
  * A cache slot for new bytes: a free one, else the least recently used
- * entry of another file (dev, ino). A file's own chunks are not evicted
- * for its later ones: plain LRU under a scan of a file larger than the
- * cache evicts every chunk before it is read again, and every pass
- * misses; this way the file keeps the chunks that fit, and later passes
- * read those from the cache. Looks at CACHE_EVICT_LOOK entries at most.
+ * entry of another file (dev, ino; any packed entry is another file's:
+ * keep NULL takes any). A file's own chunks are not evicted for its later
+ * ones: plain LRU under a scan of a file larger than the cache evicts every
+ * chunk before it is read again, and every pass misses; this way the file
+ * keeps the chunks that fit, and later passes read those from the cache.
+ * Looks at CACHE_EVICT_LOOK entries at most.
  */
 #define CACHE_EVICT_LOOK 64
 
-static uint32_t cache_take(struct cache *c, uint64_t dev, uint64_t ino)
+static uint32_t cache_take(struct cache *c, const struct cache_ident *keep)
 {
 	uint32_t i = c->free_head, n = 0;
 
@@ -390,7 +467,8 @@ static uint32_t cache_take(struct cache *c, uint64_t dev, uint64_t ino)
 		return i;
 	}
 	for (i = c->lru_tail; i != CACHE_NONE && n < CACHE_EVICT_LOOK; i = c->ents[i].prev, n++)
-		if (c->ents[i].f->id.dev != dev || c->ents[i].f->id.ino != ino)
+		if (!keep || c->ents[i].packed || c->ents[i].f->id.dev != keep->dev ||
+		    c->ents[i].f->id.ino != keep->ino)
 			break;
 	if (i == CACHE_NONE || n == CACHE_EVICT_LOOK)
 		return CACHE_NONE; /* every entry is being read or filled, or this file's */
@@ -400,6 +478,26 @@ static uint32_t cache_take(struct cache *c, uint64_t dev, uint64_t ino)
 	c->free_head = c->ents[i].next;
 	c->ents[i].next = CACHE_NONE;
 	return i;
+}
+
+/* The record of the file with identity id, made if there is none. */
+static struct cache_file *cache_file_get(struct cache *c, const struct cache_ident *id)
+{
+	struct cache_file *f = cache_file_find(c, id->dev, id->ino);
+	uint32_t b;
+
+	if (f)
+		return f;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->id = *id;
+	f->first = CACHE_NONE;
+	f->pslot = CACHE_NONE;
+	b = cache_file_bucket(c, id->dev, id->ino);
+	f->hnext = c->file_hash[b];
+	c->file_hash[b] = f;
+	return f;
 }
 
 uint32_t cache_reserve(struct cache *c, const struct cache_ident *id, uint64_t off, uint32_t len,
@@ -417,29 +515,16 @@ uint32_t cache_reserve(struct cache *c, const struct cache_ident *id, uint64_t o
 		i = cache_find(c, f, off);
 		if (i != CACHE_NONE && c->ents[i].pins)
 			return CACHE_NONE; /* being read or filled: keep it */
-		if (i != CACHE_NONE) {
-			bool last = f->nents == 1;
-			cache_kill(c, i); /* held fewer bytes than this read needed */
-			if (last)
-				f = NULL;
-		}
+		if (i != CACHE_NONE)
+			cache_kill(c, i); /* held fewer bytes than this read needed (f may go) */
 	}
-	i = cache_take(c, id->dev, id->ino);
+	i = cache_take(c, id);
 	if (i == CACHE_NONE)
 		return CACHE_NONE;
-	if (f && !cache_file_find(c, id->dev, id->ino))
-		f = NULL; /* the eviction took the file's last entry */
+	f = cache_file_get(c, id); /* the eviction may have taken the file's last entry */
 	if (!f) {
-		f = calloc(1, sizeof(*f));
-		if (!f) {
-			cache_free_ent(c, i);
-			return CACHE_NONE;
-		}
-		f->id = *id;
-		f->first = CACHE_NONE;
-		b = cache_file_bucket(c, id->dev, id->ino);
-		f->hnext = c->file_hash[b];
-		c->file_hash[b] = f;
+		cache_free_ent(c, i);
+		return CACHE_NONE;
 	}
 	e = &c->ents[i];
 	*e = (struct cache_ent){.f = f,
@@ -462,6 +547,63 @@ uint32_t cache_reserve(struct cache *c, const struct cache_ident *id, uint64_t o
 	return i;
 }
 
+uint32_t cache_pack_lookup(struct cache *c, const struct cache_ident *id, uint32_t *start)
+{
+	struct cache_file *f = cache_file_find(c, id->dev, id->ino);
+
+	if (f && !cache_ident_eq(&f->id, id)) {
+		/* the caller just opened the file and saw another identity */
+		cache_drop_file(c, f);
+		return CACHE_NONE;
+	}
+	if (!f || f->pslot == CACHE_NONE || c->ents[f->pslot].state != CE_VALID ||
+	    f->plen != id->size)
+		return CACHE_NONE;
+	cache_pin(c, f->pslot);
+	*start = f->pstart;
+	return f->pslot;
+}
+
+uint32_t cache_pack_reserve(struct cache *c)
+{
+	uint32_t i = cache_take(c, NULL);
+
+	if (i == CACHE_NONE)
+		return CACHE_NONE;
+	c->ents[i] = (struct cache_ent){.packed = true,
+					.len = (uint32_t)c->region,
+					.pins = 1,
+					.state = CE_FILLING,
+					.prev = CACHE_NONE,
+					.next = CACHE_NONE,
+					.fprev = CACHE_NONE,
+					.fnext = CACHE_NONE,
+					.hnext = CACHE_NONE};
+	return i;
+}
+
+void cache_pack_add(struct cache *c, uint32_t i, const struct cache_ident *id, uint32_t start)
+{
+	struct cache_ent *e = &c->ents[i];
+	struct cache_file *f = cache_file_find(c, id->dev, id->ino);
+
+	if (e->state != CE_FILLING || !e->packed)
+		return;
+	if (f && !cache_ident_eq(&f->id, id))
+		return; /* another job saw another identity since: its record stands */
+	if (f && f->pslot != CACHE_NONE)
+		return; /* another slot packed it too: one copy is enough */
+	f = cache_file_get(c, id);
+	if (!f)
+		return;
+	f->pslot = i;
+	f->pstart = start;
+	f->plen = (uint32_t)id->size;
+	f->pnext = e->pfiles;
+	e->pfiles = f;
+	e->data_len += f->plen;
+}
+
 bool cache_ident_same(int fd, const struct cache_ident *id)
 {
 	struct statx stx;
@@ -477,7 +619,9 @@ void cache_commit(struct cache *c, uint32_t i, int how)
 {
 	struct cache_ent *e = &c->ents[i];
 
-	if (e->state == CE_FILLING && how == 0) {
+	if (e->state == CE_FILLING && e->packed && (how || !e->pfiles)) {
+		cache_kill(c, i); /* nothing of it proven, or nothing in it */
+	} else if (e->state == CE_FILLING && how == 0) {
 		e->state = CE_VALID;
 		atomic_fetch_add_explicit(&c->bytes, e->data_len, memory_order_relaxed);
 	} else if (e->state == CE_FILLING && how == -ESTALE) {
@@ -495,7 +639,9 @@ void cache_unpin(struct cache *c, uint32_t i)
 
 	if (!e->pins || --e->pins)
 		return;
-	if (e->state == CE_VALID)
+	if (e->state == CE_VALID && e->packed && !e->pfiles) /* its files changed meanwhile */
+		cache_free_ent(c, i); /* holds nothing, counts nothing, in no list */
+	else if (e->state == CE_VALID)
 		cache_lru_push(c, i);
 	else if (e->state == CE_DEAD)
 		cache_free_ent(c, i);

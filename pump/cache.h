@@ -37,8 +37,15 @@ enum cache_ent_state {
 
 struct cache_file;
 
+/*
+ * A cache slot holds one chunk of one file, or (packed) the small files of
+ * one packed slot, each at the (start, end) it had there: a file's record
+ * names where (cache_file.pslot), the entry lists its files (pfiles).
+ */
 struct cache_ent {
-	struct cache_file *f; /* NULL unless FILLING or VALID */
+	struct cache_file *f; /* NULL unless FILLING or VALID, and always when packed */
+	bool packed;
+	struct cache_file *pfiles; /* packed: its files, by cache_file.pnext */
 	uint64_t off;
 	uint32_t len;	   /* bytes held: the chunk proper and its tail window */
 	uint32_t data_len; /* of them the chunk proper (what cache_bytes counts) */
@@ -53,6 +60,9 @@ struct cache_file {
 	struct cache_ident id;
 	uint32_t first; /* its entries (CACHE_NONE: none) */
 	uint32_t nents;
+	/* the whole file in a packed entry (CACHE_NONE: none), its bytes there */
+	uint32_t pslot, pstart, plen;
+	struct cache_file *pnext; /* the next file of that entry */
 	struct cache_file *hnext;
 };
 
@@ -118,6 +128,26 @@ void cache_commit(struct cache *c, uint32_t i, int how);
 bool cache_holds(struct cache *c, const struct cache_ident *id, uint64_t off);
 /* A slot that read entry i (or filled it and never published) lets go. */
 void cache_unpin(struct cache *c, uint32_t i);
+/*
+ * Packed small files (pfiles.c). cache_pack_lookup: the cache slot that
+ * holds the whole file with identity id, pinned for the caller, its start
+ * there in *start; or CACHE_NONE (a record of another identity goes).
+ * cache_pack_reserve: a FILLING packed entry, pinned for the publishing
+ * slot, or CACHE_NONE. cache_pack_add: the file with identity id was
+ * copied into FILLING entry i at start, and its identity is unchanged since
+ * (cache_ident_same); cache_commit then makes the entry VALID (one with no
+ * file goes).
+ */
+uint32_t cache_pack_lookup(struct cache *c, const struct cache_ident *id, uint32_t *start);
+uint32_t cache_pack_reserve(struct cache *c);
+void cache_pack_add(struct cache *c, uint32_t i, const struct cache_ident *id, uint32_t start);
+/* A cheaper cache_ident_of for many files: memo remembers the last device's verdict. */
+struct cache_fs_memo {
+	uint64_t dev;
+	int verdict; /* 0: proves; -EXDEV: does not */
+	bool set;
+};
+int cache_ident_of_memo(int fd, struct cache_ident *id, struct cache_fs_memo *memo);
 /* Everything goes (drop-cache); pinned entries when their slots let go. */
 void cache_drop_all(struct cache *c);
 bool cache_ident_eq(const struct cache_ident *a, const struct cache_ident *b);

@@ -112,6 +112,8 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	if (j->direct && p->mode == RING_PERSISTENT)
 		goto out_free;
 	if (scan->nfiles) {
+		/* each file's identity is its own (pfiles.c, pack_idents) */
+		j->cached = p->cache && !j->trace;
 		ret = j->offset || scan->length != UINT64_MAX ? -EINVAL : pack_plan(j, scan);
 		if (ret)
 			goto out_free;

@@ -41,7 +41,8 @@ static void pack_publish(struct pump *p, uint32_t slot)
 	struct pump_slot *s = &p->slots[slot];
 	struct pump_job *j = s->job;
 	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
-	uint32_t tbl[2 * VYRE_PACK_FILES_MAX], table, bytes = 0;
+	uint32_t tbl[3 * VYRE_PACK_FILES_MAX], table, bytes = 0, cached = 0, fresh = 0, ent;
+	uint32_t *where = tbl + VYRE_PACK_WHERE_OFF / 4;
 	int ret;
 
 	uint32_t n = last - first;
@@ -49,14 +50,25 @@ static void pack_publish(struct pump *p, uint32_t slot)
 			  VYRE_PACK_FILES_PER_TILE;
 
 	table = pack_round(j->pfiles[last - 1].off + j->pfiles[last - 1].size);
-	memset(tbl, 0, (size_t)padded * 8); /* (0, 0): no file */
+	memset(tbl, 0, sizeof(tbl)); /* (0, 0): no file; place 0: the slot */
 	for (uint32_t i = first; i < last; i++) {
 		struct pump_pfile *f = &j->pfiles[i];
-		tbl[2 * (i - first)] = f->off;
-		tbl[2 * (i - first) + 1] = f->err ? f->off : f->off + f->got;
+		uint32_t at = f->off;
+		if (f->cache_ent != CACHE_NONE && !f->err) { /* its bytes in a cache slot */
+			at = f->cache_at;
+			where[i - first] =
+				(uint32_t)(cache_offset(p->cache, f->cache_ent) / VYRE_TEE_UNIT) + 1;
+			cached += f->got;
+		} else if (f->cid_ok && !f->err && f->got == f->size) {
+			fresh++;
+		}
+		tbl[2 * (i - first)] = at;
+		tbl[2 * (i - first) + 1] = f->err ? at : at + f->got;
 		bytes += f->err ? 0 : f->got;
 	}
 	memcpy(arena_region(&p->arena, slot) + table, tbl, (size_t)padded * 8);
+	memcpy(arena_region(&p->arena, slot) + table + VYRE_PACK_WHERE_OFF, where,
+	       (size_t)padded * 4);
 	s->data_len = bytes;
 	struct ring_work w = {
 		.opcode = j->op->code,
@@ -69,6 +81,11 @@ static void pack_publish(struct pump *p, uint32_t slot)
 		.batch = j->batch,
 		.packed = last - first,
 	};
+	/* the files read from disk are copied into a cache slot as they are scanned */
+	if (j->cached && fresh && (ent = cache_pack_reserve(p->cache)) != CACHE_NONE) {
+		s->cache_fill = ent + 1;
+		w.tee = (uint32_t)(cache_offset(p->cache, ent) / VYRE_TEE_UNIT) + 1;
+	}
 	ret = pump_publish_read(p, j, slot, &w);
 	if (ret) {
 		if (ret != -ETIMEDOUT) /* a dead unit: logged once when it died */
@@ -86,6 +103,11 @@ static void pack_publish(struct pump *p, uint32_t slot)
 	s->state = PSLOT_PUBLISHED;
 	j->published++;
 	j->published_total++;
+	if (cached) {
+		pthread_mutex_lock(&p->lock);
+		j->cached_bytes += cached;
+		pthread_mutex_unlock(&p->lock);
+	}
 }
 
 /* The packed chunk admitted next: one to read again first (pack_abandon). */
@@ -94,6 +116,36 @@ uint32_t pack_next_chunk(struct pump_job *j)
 	if (j->npack_redo)
 		return j->pack_redo[--j->npack_redo];
 	return (uint32_t)j->next_index++;
+}
+
+/*
+ * File i's bytes in the file cache (cache.c: its identity at submit is the
+ * one they were read under), pinned for the slot: no read, as if one had
+ * returned the whole file. A caller gets them only for a file it opened
+ * itself: the identity is taken from the job's own fd. True if hit.
+ */
+static bool pack_cache_hit(struct pump *p, struct pump_job *j, uint32_t slot, uint32_t i)
+{
+	struct pump_pfile *f = &j->pfiles[i];
+	uint32_t at = 0, e;
+
+	f->cache_ent = CACHE_NONE;
+	f->pin_slot = 0;
+	if (!j->cached || !f->cid_ok)
+		return false;
+	e = cache_pack_lookup(p->cache, &f->cid, &at);
+	if (e == CACHE_NONE) {
+		j->cache_misses++;
+		atomic_fetch_add_explicit(&p->cache->misses, 1, memory_order_relaxed);
+		return false;
+	}
+	f->cache_ent = e;
+	f->cache_at = at;
+	f->pin_slot = slot + 1;
+	f->got = f->size;
+	j->cache_hits++;
+	atomic_fetch_add_explicit(&p->cache->hits, 1, memory_order_relaxed);
+	return true;
 }
 
 /* A free slot (already taken for j) gets the job's next packed chunk. */
@@ -115,6 +167,8 @@ int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot)
 	pthread_mutex_unlock(&p->lock);
 	for (uint32_t i = first; i < last; i++) {
 		if (!j->pfiles[i].size || j->pfiles[i].err) /* failed in an abandoned read */
+			continue;
+		if (pack_cache_hit(p, j, slot, i))
 			continue;
 		if (pack_read(p, slot, i) == 0) {
 			s->pack_pending++;
@@ -185,6 +239,8 @@ void pack_abandon(struct pump *p, uint32_t slot)
 	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
 	bool redo = false;
 
+	if (p->cache) /* never published: the GPU read none of its cache slots */
+		pack_cache_unpin(p, j, slot, s->index);
 	if (!j->cancel && !j->pack_redo)
 		j->pack_redo = calloc(j->chunks, sizeof(*j->pack_redo));
 	pthread_mutex_lock(&p->lock);

@@ -13,7 +13,7 @@
 #include "log.h"
 #include "pump_priv.h"
 
-#define PACK_TABLE_BYTES (VYRE_PACK_FILES_MAX * 8u)
+#define PACK_TABLE_BYTES ((uint32_t)VYRE_PACK_TABLE_BYTES) /* pairs, then places */
 _Static_assert(VYRE_PACK_FILES_MAX % VYRE_PACK_FILES_PER_TILE == 0, "whole tiles of files");
 
 /* The op table's VYRE_OPF_PACKS column (vyre_ops.h). */
@@ -41,6 +41,24 @@ uint32_t pump_pack_file_max(uint32_t chunk)
 	return room < PUMP_PACK_FILE_MAX ? room : PUMP_PACK_FILE_MAX;
 }
 
+/*
+ * Each file's identity, as a one-file job's (job.c): taken after the size
+ * fs/ planned it with, so a file that changed between the two has another
+ * size and is not cached. On the submitter's thread; a statx and an ioctl
+ * a file (the filesystem's verdict is asked once a device).
+ */
+static void pack_idents(struct pump_job *j)
+{
+	struct cache_fs_memo memo = {0};
+
+	if (!j->cached)
+		return;
+	for (uint32_t i = 0; i < j->npfiles; i++) {
+		struct pump_pfile *f = &j->pfiles[i];
+		f->cid_ok = cache_ident_of_memo(f->fd, &f->cid, &memo) == 0 && f->cid.size == f->size;
+	}
+}
+
 int pack_plan(struct pump_job *j, const struct pump_scan *scan)
 {
 	uint32_t cap = j->chunk - PACK_TABLE_BYTES, off = 0, cnt = 0, chunk = 0;
@@ -58,17 +76,21 @@ int pack_plan(struct pump_job *j, const struct pump_scan *scan)
 		uint32_t size = scan->files[i].size;
 		if (size > pump_pack_file_max(j->chunk) || scan->files[i].fd < 0)
 			return -EINVAL;
+		j->pfiles[i].cache_ent = CACHE_NONE;
 		if (cnt && (off + pack_round(size) > cap || cnt == VYRE_PACK_FILES_MAX)) {
 			j->pack_first[++chunk] = i;
 			off = 0;
 			cnt = 0;
 		}
-		j->pfiles[i] = (struct pump_pfile){.fd = scan->files[i].fd, .size = size, .off = off};
+		j->pfiles[i].fd = scan->files[i].fd;
+		j->pfiles[i].size = size;
+		j->pfiles[i].off = off;
 		off += pack_round(size);
 		cnt++;
 		j->length += size;
 	}
 	j->npfiles = n;
+	pack_idents(j);
 	j->chunks = n ? chunk + 1 : 0;
 	j->pack_first[j->chunks] = n;
 	j->end = j->length;
@@ -122,6 +144,42 @@ void pack_harvest_locked(struct pump_job *j, const struct pump_slot *s, const st
 		} else
 			f->err = err ? err : d->error == VYRE_ERR_MASKED ? ECANCELED : pump_done_err(d);
 	}
+}
+
+/* The files of packed chunk index that slot read from the cache let their cache slots go. */
+void pack_cache_unpin(struct pump *p, struct pump_job *j, uint32_t slot, uint64_t index)
+{
+	uint32_t first = j->pack_first[index], last = j->pack_first[index + 1];
+
+	for (uint32_t i = first; i < last; i++) {
+		struct pump_pfile *f = &j->pfiles[i];
+		if (f->cache_ent == CACHE_NONE || f->pin_slot != slot + 1)
+			continue;
+		cache_unpin(p->cache, f->cache_ent);
+		f->cache_ent = CACHE_NONE;
+		f->pin_slot = 0;
+	}
+}
+
+/*
+ * A packed slot that copied its files read from disk into cache entry ent
+ * is harvested (done: every tile ran): each such file read whole whose
+ * identity is still the one taken at submit is the entry's (the bytes were
+ * read between two equal observations: cache.c), then the entry is
+ * committed. Files read from the cache, failed or short are not in it.
+ */
+void pack_cache_commit(struct pump *p, const struct pump_slot *s, uint32_t ent, bool done)
+{
+	struct pump_job *j = s->job;
+	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
+
+	for (uint32_t i = first; done && i < last; i++) {
+		struct pump_pfile *f = &j->pfiles[i];
+		if (f->cid_ok && f->cache_ent == CACHE_NONE && !f->err && f->got == f->size &&
+		    f->size && cache_ident_same(f->fd, &f->cid))
+			cache_pack_add(p->cache, ent, &f->cid, f->off);
+	}
+	cache_commit(p->cache, ent, done ? 0 : -EIO);
 }
 
 size_t pump_job_files(struct pump_job *j, struct pump_file_result *out, size_t max)

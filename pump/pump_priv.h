@@ -67,6 +67,13 @@ struct pump_pfile {
 	int err;
 	bool scanned;
 	uint64_t result;
+	/* the file cache (cache.c, pfiles.c): the identity at submit (cid_ok:
+	 * cacheable), and this admission's copy in the cache (cache_ent,
+	 * CACHE_NONE: read from the file), at cache_at there, pinned by slot
+	 * pin_slot - 1 */
+	bool cid_ok;
+	struct cache_ident cid;
+	uint32_t cache_ent, cache_at, pin_slot;
 };
 
 /* A packed file's room in its slot's region: 16-byte aligned starts. */
@@ -363,6 +370,8 @@ void pack_forget(struct pump_job *j);
 void pack_close(struct pump_job *j);
 struct ring_done;
 void pack_harvest_locked(struct pump_job *j, const struct pump_slot *s, const struct ring_done *d);
+void pack_cache_unpin(struct pump *p, struct pump_job *j, uint32_t slot, uint64_t index);
+void pack_cache_commit(struct pump *p, const struct pump_slot *s, uint32_t ent, bool done);
 /* pack.c: a packed job's reads into its slots */
 int pack_admit(struct pump *p, struct pump_job *j, uint32_t slot);
 uint32_t pack_next_chunk(struct pump_job *j);

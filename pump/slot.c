@@ -25,6 +25,8 @@ void pump_slot_free(struct pump *p, uint32_t slot)
 		return;
 	if (s->cache_read)
 		cache_unpin(p->cache, s->cache_read - 1);
+	if (s->kind == PSLOT_PACKED && p->cache) /* its files read from the cache */
+		pack_cache_unpin(p, s->job, slot, s->index);
 	if (s->cache_fill) /* never published, or never harvested: nothing proven */
 		cache_commit(p->cache, s->cache_fill - 1, -ECANCELED);
 	if (s->po) {
@@ -177,6 +179,11 @@ int pump_slot_publish(struct pump *p, uint32_t slot, const struct ring_work *w)
  */
 static void pump_cache_fill_done(struct pump *p, struct pump_slot *s, const struct ring_done *d)
 {
+	if (s->kind == PSLOT_PACKED) { /* each file's identity checked (pfiles.c) */
+		pack_cache_commit(p, s, s->cache_fill - 1, d->status == VYRE_SLOT_DONE);
+		s->cache_fill = 0;
+		return;
+	}
 	int how = d->status != VYRE_SLOT_DONE                   ? -EIO
 		  : cache_ident_same(s->job->fd, &s->job->cache_id) ? 0
 								    : -ESTALE;

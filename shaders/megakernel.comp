@@ -118,6 +118,19 @@ bool slot_ready(uint s)
 }
 
 #include "lib.glsl"
+// A packed file's place (VYRE_PACK_WHERE_OFF): 0, the slot; else a cache slot.
+uint pack_where(Vec4s tb, uint i)
+{
+	uint w = VYRE_PACK_WHERE_OFF / 4u + i;
+	return tb.v[w >> 2][w & 3u];
+}
+
+uint64_t pack_base(uint64_t slot_base, uint where)
+{
+	return where == 0u ? slot_base
+			   : pc.cache_addr + uint64_t(where - 1u) * uint64_t(VYRE_TEE_UNIT);
+}
+
 #include "ops/ops.glsl"
 
 // The table's columns as functions of the opcode.
@@ -222,17 +235,20 @@ uint run_packed(uint s, uint opcode, op_in a, uint len, uint table, inout uint f
 	if (opcode == VYRE_OP_GREP) // its DFA loaded once for the tile's files
 		return grep_packed(a, tb, fault);
 	uint mine = 0;
+	uint64_t base = a.base;
 	for (uint k = 0; k < VYRE_PACK_FILES_PER_TILE; k++) {
 		uint i = a.tile * VYRE_PACK_FILES_PER_TILE + k;
 		uint w0 = 2u * i, w1 = w0 + 1u;
 		uint start = tb.v[w0 >> 2][w0 & 3u];
 		uint end = tb.v[w1 >> 2][w1 & 3u];
-		if (start > end || end > len || (start & 15u) != 0u) {
+		uint where = pack_where(tb, i);
+		if (start > end || (where == 0u && end > len) || (start & 15u) != 0u) {
 			fault = VYRE_ERR_BAD_SLOT;
 			break;
 		}
 		if (start == end)
 			continue;
+		a.base = pack_base(base, where);
 		a.start = start;
 		a.end = end;
 		a.len = end;
@@ -259,6 +275,27 @@ void tee_tile(op_in a, uint tee)
 	for (uint i = (a.start >> 4) + gl_LocalInvocationIndex; i < (end + 15u) >> 4;
 	     i += VYRE_WG_SIZE)
 		to.v[i] = src.v[i];
+}
+
+// A packed slot's files that are in the slot (not read from the cache),
+// this tile's, copied into the cache slot at the same (start, end); the
+// rest of tee_tile's comment holds.
+void tee_packed(op_in a, uint table, uint tee)
+{
+	Vec4s tb = Vec4s(a.base + uint64_t(table));
+	Vec4s src = Vec4s(a.base);
+	Vec4w to = Vec4w(pc.cache_addr + uint64_t(tee - 1u) * uint64_t(VYRE_TEE_UNIT));
+	for (uint k = 0; k < VYRE_PACK_FILES_PER_TILE; k++) {
+		uint i = a.tile * VYRE_PACK_FILES_PER_TILE + k;
+		uint w0 = 2u * i, w1 = w0 + 1u;
+		uint start = tb.v[w0 >> 2][w0 & 3u];
+		uint end = tb.v[w1 >> 2][w1 & 3u];
+		if (pack_where(tb, i) != 0u || start >= end)
+			continue;
+		for (uint j = (start >> 4) + gl_LocalInvocationIndex; j < (end + 15u) >> 4;
+		     j += VYRE_WG_SIZE)
+			to.v[j] = src.v[j];
+	}
 }
 
 void run_tile(uint s, uint tile)
@@ -323,6 +360,8 @@ void run_tile(uint s, uint tile)
 		mine = run_packed(s, opcode, a, len, tail, fault);
 	if (tee != 0u && !packed && fault == VYRE_ERR_NONE)
 		tee_tile(a, tee);
+	else if (tee != 0u && fault == VYRE_ERR_NONE)
+		tee_packed(a, tail, tee);
 	// Every lane's buffer writes (grep's records and open lines, any lane
 	// of any tile) complete before the barriers below, so lane 0's release
 	// of the tile count, and the finisher's done word after it, order them

@@ -386,16 +386,19 @@ uint grep_packed(op_in a, Vec4s tb, inout uint fault)
 		return 0u;
 	}
 	// every lane checks the whole table, so the fault is uniform (lane 0 reports it)
-	uint k = lane / GREP_PACK_LANES, start = 0u, end = 0u;
+	uint k = lane / GREP_PACK_LANES, start = 0u, end = 0u, where = 0u;
 	for (uint f = 0u; f < VYRE_PACK_FILES_PER_TILE; f++) {
-		uint w0 = 2u * (a.tile * VYRE_PACK_FILES_PER_TILE + f), w1 = w0 + 1u;
+		uint i = a.tile * VYRE_PACK_FILES_PER_TILE + f;
+		uint w0 = 2u * i, w1 = w0 + 1u;
 		uint s0 = tb.v[w0 >> 2][w0 & 3u];
 		uint e0 = tb.v[w1 >> 2][w1 & 3u];
-		if (s0 > e0 || e0 > a.len || (s0 & 15u) != 0u)
+		uint wh = pack_where(tb, i); // the file cache's copy, or 0 (megakernel.comp)
+		if (s0 > e0 || (wh == 0u && e0 > a.len) || (s0 & 15u) != 0u)
 			fault = VYRE_ERR_BAD_SLOT;
 		if (f == k) {
 			start = s0;
 			end = e0;
+			where = wh;
 		}
 	}
 	if (fault != VYRE_ERR_NONE)
@@ -405,7 +408,7 @@ uint grep_packed(op_in a, Vec4s tb, inout uint fault)
 	uint big = 0xFFFFFFFFu;
 	bool dummy;
 	uint n = end - start;
-	uint64_t base = a.base + uint64_t(start);
+	uint64_t base = pack_base(a.base, where) + uint64_t(start);
 	uint per = (((n + GREP_PACK_LANES - 1u) / GREP_PACK_LANES) + 15u) & ~15u;
 	uint ls = min((lane % GREP_PACK_LANES) * per, n);
 	uint le = min(ls + per, n);
