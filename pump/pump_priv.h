@@ -124,6 +124,7 @@ struct pump_slot {
 	 * slot is freed); a cache slot the GPU copies the chunk into
 	 * (committed at the slot's first harvest) */
 	uint32_t cache_read, cache_fill;
+	uint32_t cache_skip; /* an op's read from the cache: its first byte in the cache slot */
 };
 
 /*
@@ -334,7 +335,8 @@ static inline uint64_t pump_slot_data(const struct pump *p, uint32_t slot)
 {
 	uint32_t c = p->slots[slot].cache_read;
 
-	return c ? RING_DATA_CACHED | cache_offset(p->cache, c - 1) : arena_offset(&p->arena, slot);
+	return c ? RING_DATA_CACHED | (cache_offset(p->cache, c - 1) + p->slots[slot].cache_skip)
+		 : arena_offset(&p->arena, slot);
 }
 
 static inline uint64_t pump_now_ns(void)
@@ -378,6 +380,7 @@ uint32_t pack_next_chunk(struct pump_job *j);
 void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res);
 void pack_abandon(struct pump *p, uint32_t slot);
 int uring_arm_wakeup(struct pump *p);
+int uring_nop(struct pump *p, uint32_t slot);
 int uring_close_fd(struct pump *p, int fd);
 
 /*

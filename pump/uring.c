@@ -145,6 +145,23 @@ int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, ui
 	return 0;
 }
 
+/*
+ * A read the file cache answered (read.c, pump_op_read): a NOP tagged as
+ * the slot's read, so its completion reaches the op from the reaper as any
+ * read's does, never from inside the op's own call.
+ */
+int uring_nop(struct pump *p, uint32_t slot)
+{
+	struct io_uring_sqe *sqe = uring_sqe(p);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_data64(sqe, uring_tag(slot, 0));
+	p->pending_sqes++;
+	return 0;
+}
+
 int uring_arm_wakeup(struct pump *p)
 {
 	struct io_uring_sqe *sqe = uring_sqe(p);

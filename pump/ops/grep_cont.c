@@ -139,6 +139,8 @@ int grep_cont_read(struct pump *p, struct pump_job *j, struct grep_cont *c)
 	hop = (1ull << gj->cont_budget) * (grep_dfa_bit(j, true, c->state) ? 16 : 1);
 	if (j->direct)
 		off &= ~4095ull;
+	else if (j->cached) /* 16-aligned: the file cache may answer it (read.c, pump_op_read) */
+		off &= ~15ull;
 	c->skip = (uint32_t)(c->at - off);
 	if (hop > j->scan_end - c->at)
 		hop = j->scan_end - c->at;
