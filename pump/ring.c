@@ -473,7 +473,8 @@ void ring_life(const struct ring *r, struct ring_life *life)
 
 	for (uint32_t s = 0; s < r->nslots; s++)
 		if (r->seq[s])
-			claims += rd(r->slots, (size_t)s * VYRE_SLOT_WORDS + VYRE_W_CLAIM);
+			claims += rd(r->slots, (size_t)s * VYRE_SLOT_WORDS + VYRE_W_CLAIM) &
+				  VYRE_CLAIM_TILE_MASK; /* the GPU's part: the generation is ours */
 	*life = (struct ring_life){
 		.launches = atomic_load_explicit(&r->launches, memory_order_relaxed),
 		.heartbeat = r->mode == RING_PERSISTENT ? ring_heartbeat(r) : 0,

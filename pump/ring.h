@@ -67,9 +67,12 @@ int ring_done_packed(const struct ring_done *d, uint32_t n, uint32_t *vals);
 /*
  * Signs of life a GPU gives while slots are out, for the pump's watchdog:
  * any field changing means the GPU answered. Launches: in relaunch mode a
- * new launch happens only once the last one completed. Claims: the claim
- * words of the slots out, summed (a tile claimed; a fence's claim that is
- * rewound sums to nothing), so one long dispatch still shows progress.
+ * new launch happens only once the last one completed. Claims: the tiles
+ * claimed in the claim words of the slots out, summed (the words' low
+ * half: the high half is the generation the host wrote at publish, which
+ * made a first launch still in lavapipe's cold JIT compile look alive and
+ * lose its grace; a fence's claim that is rewound sums to nothing), so one
+ * long dispatch still shows progress.
  */
 struct ring_life {
 	uint64_t launches;
