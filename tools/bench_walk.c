@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench_walk - where the host's microseconds go per file of a tree walk,
+ * without FUSE, the pump or a GPU (issue 23 item 2; BENCHMARKS.md "The
+ * walk"). It walks DIR doing, per regular file, the system calls a
+ * many-file job does (fs/walk.c, fs/resolve.c resolve_open_entry,
+ * fs/many.c many_add_file and many_flight_finish) and times each kind:
+ *
+ *   list   getdents64 (readdir), per file
+ *   open   openat2(RESOLVE_NO_SYMLINKS|NO_MAGICLINKS|BENEATH, O_NONBLOCK)
+ *   stat   fstat of the new fd
+ *   fcntl  clearing O_NONBLOCK (-m sync: F_GETFL + F_SETFL, as resolve.c
+ *          did; other modes one F_SETFL)
+ *   dup    F_DUPFD_CLOEXEC (the fd the end fstats)
+ *   read   pread of the file's first 64 KiB (the pump reads it by io_uring)
+ *   end    fstat of the dup, two closes (many_flight_finish, the pump)
+ *
+ *   bench_walk [-m sync|uring|async] [-b BATCH] [-r] [-e] [-f] DIR...
+ *
+ *   -m sync   one system call at a time (fs/walk.c before issue 23 item 2)
+ *      uring  a directory's files opened BATCH at a time as IORING_OP_OPENAT2
+ *             and stat'ed as IORING_OP_STATX, one io_uring_enter each
+ *      async  as uring, with IOSQE_ASYNC: the opens run on io-wq workers
+ *             in parallel (as the submitter: io_uring takes its creds)
+ *   -r  time the reads (pread) too; -e  time the end (fstat, closes) too;
+ *   -f  uring, async: fstat each opened fd (no IORING_OP_STATX: it always
+ *       goes to an io-wq worker)
+ *
+ * Prints one line per kind, microseconds per file of this thread's wall
+ * time in it, and the thread's CPU time per file (the rest of the
+ * process, io-wq included, as process CPU). A clock_gettime pair costs
+ * about 0.05 us per call timed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <liburing.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+enum kind { K_LIST, K_OPEN, K_STAT, K_FCNTL, K_DUP, K_READ, K_END, K_N };
+
+static const char *const kind_names[K_N] = {
+	[K_LIST] = "list", [K_OPEN] = "open", [K_STAT] = "stat", [K_FCNTL] = "fcntl",
+	[K_DUP] = "dup",   [K_READ] = "read", [K_END] = "end",
+};
+_Static_assert(sizeof(kind_names) / sizeof(kind_names[0]) == K_N, "a name per kind");
+
+enum mode { M_SYNC, M_URING, M_ASYNC };
+
+struct bw {
+	enum mode mode;
+	unsigned batch;
+	bool reads, ends, fstat;
+	struct io_uring ring;
+	uint64_t ns[K_N];
+	uint64_t files, bytes, errors;
+	char buf[65536];
+};
+
+static uint64_t bw_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t bw_cpu(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const struct open_how bw_how = {
+	.flags = O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC,
+	.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
+};
+
+/* What follows the open and stat of one file: fcntl, dup, read, end. */
+static void bw_rest(struct bw *w, int fd, const struct stat *st)
+{
+	uint64_t t = bw_now(), u;
+	int fl = 0;
+
+	if (w->mode == M_SYNC)
+		fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		w->errors++;
+	u = bw_now();
+	w->ns[K_FCNTL] += u - t;
+	int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	t = bw_now();
+	w->ns[K_DUP] += t - u;
+	if (w->reads) {
+		ssize_t r = pread(fd, w->buf, sizeof(w->buf), 0);
+		if (r < 0)
+			w->errors++;
+		else
+			w->bytes += (uint64_t)r;
+		u = bw_now();
+		w->ns[K_READ] += u - t;
+		t = u;
+	}
+	if (w->ends) {
+		struct stat est;
+		if (dupfd >= 0 && fstat(dupfd, &est) < 0)
+			w->errors++;
+	}
+	if (dupfd >= 0)
+		close(dupfd);
+	close(fd);
+	if (w->ends)
+		w->ns[K_END] += bw_now() - t;
+	(void)st;
+	w->files++;
+}
+
+static void bw_file_sync(struct bw *w, int dirfd, const char *name)
+{
+	uint64_t t = bw_now(), u;
+	struct stat st;
+	long fd = syscall(SYS_openat2, dirfd, name, &bw_how, sizeof(bw_how));
+
+	u = bw_now();
+	w->ns[K_OPEN] += u - t;
+	if (fd < 0) {
+		w->errors++;
+		return;
+	}
+	int r = fstat((int)fd, &st);
+	w->ns[K_STAT] += bw_now() - u;
+	if (r < 0 || !S_ISREG(st.st_mode)) {
+		close((int)fd);
+		return;
+	}
+	bw_rest(w, (int)fd, &st);
+}
+
+/* n names of one directory: their opens, then their statx, as two batches. */
+static void bw_batch(struct bw *w, int dirfd, char **names, unsigned n)
+{
+	struct io_uring_cqe *cqe;
+	struct statx stx[n];
+	int fds[n];
+	uint64_t t = bw_now(), u;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+		io_uring_prep_openat2(sqe, dirfd, names[i], (struct open_how *)&bw_how);
+		sqe->user_data = i;
+		if (w->mode == M_ASYNC)
+			sqe->flags |= IOSQE_ASYNC;
+	}
+	io_uring_submit_and_wait(&w->ring, n);
+	for (unsigned i = 0; i < n; i++) {
+		io_uring_wait_cqe(&w->ring, &cqe);
+		fds[cqe->user_data] = cqe->res;
+		io_uring_cqe_seen(&w->ring, cqe);
+	}
+	u = bw_now();
+	w->ns[K_OPEN] += u - t;
+	unsigned ns = 0;
+	for (unsigned i = 0; i < n && w->fstat; i++) {
+		struct stat st;
+		if (fds[i] >= 0 && fstat(fds[i], &st) < 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+		stx[i].stx_mode = st.st_mode;
+		stx[i].stx_size = (uint64_t)st.st_size;
+	}
+	for (unsigned i = 0; i < n && !w->fstat; i++) {
+		if (fds[i] < 0) {
+			w->errors++;
+			continue;
+		}
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+		io_uring_prep_statx(sqe, fds[i], "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+				    STATX_TYPE | STATX_SIZE | STATX_MTIME | STATX_INO, &stx[i]);
+		sqe->user_data = i;
+		ns++;
+	}
+	if (ns)
+		io_uring_submit_and_wait(&w->ring, ns);
+	for (unsigned i = 0; i < ns; i++) {
+		io_uring_wait_cqe(&w->ring, &cqe);
+		if (cqe->res < 0) {
+			w->errors++;
+			close(fds[cqe->user_data]);
+			fds[cqe->user_data] = -1;
+		}
+		io_uring_cqe_seen(&w->ring, cqe);
+	}
+	w->ns[K_STAT] += bw_now() - u;
+	for (unsigned i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		struct stat st = {.st_size = (off_t)stx[i].stx_size, .st_mode = stx[i].stx_mode};
+		if (!S_ISREG(st.st_mode)) {
+			close(fds[i]);
+			continue;
+		}
+		bw_rest(w, fds[i], &st);
+	}
+}
+
+static void bw_dir(struct bw *w, int dirfd)
+{
+	DIR *dir = fdopendir(dirfd);
+	char **names = calloc(w->batch, sizeof(*names));
+	unsigned n = 0;
+
+	if (!dir || !names) {
+		w->errors++;
+		close(dirfd);
+		free(names);
+		return;
+	}
+	for (;;) {
+		uint64_t t = bw_now();
+		struct dirent *de = readdir(dir);
+		w->ns[K_LIST] += bw_now() - t;
+		if (!de)
+			break;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (de->d_type == DT_DIR) {
+			long fd = syscall(SYS_openat2, dirfd, de->d_name,
+					  &(struct open_how){.flags = O_RDONLY | O_DIRECTORY |
+								      O_NOFOLLOW | O_CLOEXEC,
+							     .resolve = bw_how.resolve},
+					  sizeof(struct open_how));
+			if (fd >= 0)
+				bw_dir(w, (int)fd);
+			continue;
+		}
+		if (de->d_type != DT_REG)
+			continue;
+		if (w->mode == M_SYNC) {
+			bw_file_sync(w, dirfd, de->d_name);
+			continue;
+		}
+		names[n++] = strdup(de->d_name);
+		if (n == w->batch) {
+			bw_batch(w, dirfd, names, n);
+			for (unsigned i = 0; i < n; i++)
+				free(names[i]);
+			n = 0;
+		}
+	}
+	if (n)
+		bw_batch(w, dirfd, names, n);
+	for (unsigned i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	static struct bw w = {.batch = 64};
+	int opt;
+
+	while ((opt = getopt(argc, argv, "m:b:ref")) != -1) {
+		switch (opt) {
+		case 'm':
+			w.mode = !strcmp(optarg, "sync")    ? M_SYNC
+				 : !strcmp(optarg, "uring") ? M_URING
+				 : !strcmp(optarg, "async") ? M_ASYNC
+							    : (enum mode)-1;
+			if ((int)w.mode < 0) {
+				fprintf(stderr, "bench_walk: -m %s: sync, uring or async\n", optarg);
+				return 2;
+			}
+			break;
+		case 'b':
+			w.batch = (unsigned)strtoul(optarg, NULL, 0);
+			if (w.batch < 1 || w.batch > 1024) {
+				fprintf(stderr, "bench_walk: -b %s: 1 to 1024\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			w.reads = true;
+			break;
+		case 'e':
+			w.ends = true;
+			break;
+		case 'f':
+			w.fstat = true;
+			break;
+		default:
+			fprintf(stderr, "usage: bench_walk [-m sync|uring|async] [-b BATCH] [-r] [-e] [-f] DIR...\n");
+			return 2;
+		}
+	}
+	if (optind == argc) {
+		fprintf(stderr, "usage: bench_walk [-m sync|uring|async] [-b BATCH] [-r] [-e] [-f] DIR...\n");
+		return 2;
+	}
+	if (w.mode != M_SYNC) {
+		int ret = io_uring_queue_init(2 * w.batch, &w.ring, 0);
+		if (ret) {
+			fprintf(stderr, "bench_walk: io_uring_queue_init: %s\n", strerror(-ret));
+			return 1;
+		}
+	}
+	uint64_t t0 = bw_now(), c0 = bw_cpu(CLOCK_THREAD_CPUTIME_ID),
+		 p0 = bw_cpu(CLOCK_PROCESS_CPUTIME_ID);
+	for (int i = optind; i < argc; i++) {
+		int fd = open(argv[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			fprintf(stderr, "bench_walk: %s: %s\n", argv[i], strerror(errno));
+			return 1;
+		}
+		bw_dir(&w, fd);
+	}
+	double wall = (double)(bw_now() - t0), cpu = (double)(bw_cpu(CLOCK_THREAD_CPUTIME_ID) - c0);
+	double pcpu = (double)(bw_cpu(CLOCK_PROCESS_CPUTIME_ID) - p0);
+	double f = w.files ? (double)w.files : 1;
+	printf("files %llu errors %llu bytes %llu: %.0f files/s; per file %.2f us wall, %.2f us "
+	       "thread CPU, %.2f us process CPU\n",
+	       (unsigned long long)w.files, (unsigned long long)w.errors,
+	       (unsigned long long)w.bytes, f / (wall / 1e9), wall / f / 1e3, cpu / f / 1e3,
+	       pcpu / f / 1e3);
+	for (int k = 0; k < K_N; k++)
+		if (w.ns[k])
+			printf("  %-6s %6.2f us\n", kind_names[k], (double)w.ns[k] / f / 1e3);
+	if (w.mode != M_SYNC)
+		io_uring_queue_exit(&w.ring);
+	return 0;
+}
