@@ -393,6 +393,11 @@ int resolve_open_any(const struct fs *fs, int rootfd, const char *path, int *fd,
 		     struct stat *st, char *err, size_t errlen);
 int resolve_open_entry(const struct fs *fs, int dirfd, dev_t dirdev, const char *name, bool dir,
 		       int *fd, struct stat *st);
+/* the same rules for a regular file opened elsewhere (walk_batch.c, through io_uring) */
+struct open_how;
+void resolve_entry_how(struct open_how *how);
+int resolve_entry_opened(const struct fs *fs, int fd, dev_t dirdev, const char *name,
+			 const struct stat *st);
 /* mount.c: this daemon's mount in /proc/self/mountinfo */
 int mount_find(const char *mountpoint, dev_t *dev);
 

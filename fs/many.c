@@ -55,7 +55,7 @@ void many_walk_error(struct fs_many *m, const char *msg)
 /* files_max reached by files and failed entries: the job's error says so (lock) */
 static bool many_full_locked(struct fs_many *m)
 {
-	if (m->nfiles + m->nfails < m->files_max)
+	if (m->nfiles + m->nfails + m->pending < m->files_max)
 		return false;
 	if (!m->error[0])
 		snprintf(m->error, sizeof(m->error),
@@ -150,6 +150,7 @@ int many_reserve(struct fs_many *m)
 		ret = -E2BIG;
 	} else {
 		m->inflight++;
+		m->pending++;
 		atomic_fetch_add_explicit(&m->j->user->files_inflight, 1, memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -159,6 +160,7 @@ int many_reserve(struct fs_many *m)
 void many_unreserve(struct fs_many *m)
 {
 	pthread_mutex_lock(&m->lock);
+	m->pending--;
 	many_inflight_sub_locked(m, 1);
 	pthread_cond_signal(&m->cond);
 	pthread_mutex_unlock(&m->lock);
@@ -408,6 +410,7 @@ void many_add_file(struct fs_many *m, const char *path, int fd, const struct sta
 	}
 	fl = pack ? m->pack : calloc(1, sizeof(*fl) + sizeof(fl->e[0]));
 	pthread_mutex_lock(&m->lock);
+	m->pending--; /* a file now, or a failed entry below */
 	if (p && fl && dupfd >= 0 && m->nfiles == m->files_cap) {
 		size_t cap = m->files_cap ? 2 * m->files_cap : 64;
 		struct many_file *f = realloc(m->files, cap * sizeof(*f));

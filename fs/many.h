@@ -19,6 +19,8 @@
 #ifndef VYRE_FS_MANY_H
 #define VYRE_FS_MANY_H
 
+#include <limits.h>
+#include <liburing.h>
 #include <sys/stat.h>
 
 #include "fs.h"
@@ -125,6 +127,8 @@ struct fs_many {
 	bool sorted;          /* files (not with order=walk) and fails are in path order (set once ended) */
 	size_t settled;       /* order=walk: files[0, settled) are not MF_RUNNING (render_many_certain) */
 	unsigned inflight;    /* places reserved: files opening or in flight */
+	unsigned pending;     /* of those, reserved and not yet added (the walker's batch):
+			       * they count against files_max as files */
 	struct many_flight *flights;
 	struct many_file *files;
 	size_t nfiles, files_cap;
@@ -149,5 +153,27 @@ void many_walk_done(struct fs_many *m);
 
 /* walk.c */
 void *walk_main(void *fs_job);
+
+/*
+ * walk_batch.c: a directory's regular files, opened and stat'ed through
+ * io_uring WALK_BATCH at a time (two io_uring_enter calls where one at a
+ * time made two system calls a file), with resolve.c's rules; owned by
+ * the walker thread. 64: per-file cost stops falling well before
+ * (BENCHMARKS.md "The walk"), and 64 names and stats are 32 KiB.
+ */
+#define WALK_BATCH 64
+struct walk_batch {
+	struct io_uring ring;
+	bool ok;                              /* the ring is up; else one at a time */
+	unsigned n;                           /* names queued */
+	char names[WALK_BATCH][NAME_MAX + 1]; /* in the directory being listed */
+	int res[WALK_BATCH];                  /* walk_batch_open: an fd (ours to pass on) or -errno */
+	struct stat st[WALK_BATCH];           /* of each fd */
+	struct statx stx[WALK_BATCH];         /* IORING_OP_STATX's answers */
+};
+int walk_batch_init(struct walk_batch *b); /* -errno: no ring, one at a time */
+void walk_batch_exit(struct walk_batch *b);
+/* names[0, n) beside dirfd (on dirdev) as resolve_open_entry's regular files: res[], st[] */
+void walk_batch_open(struct walk_batch *b, const struct fs *fs, int dirfd, dev_t dirdev);
 
 #endif

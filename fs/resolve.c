@@ -64,13 +64,18 @@ struct resolve_walk {
 	int links;
 };
 
-static int resolve_component_open(int dirfd, const char *name, int flags)
+static struct open_how resolve_how(int flags)
 {
-	struct open_how how = {
+	return (struct open_how){
 		.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
 		/* one component: mount crossings are checked by the caller */
 		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH,
 	};
+}
+
+static int resolve_component_open(int dirfd, const char *name, int flags)
+{
+	struct open_how how = resolve_how(flags);
 	long fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
 
 	return fd < 0 ? -errno : (int)fd;
@@ -459,6 +464,52 @@ int resolve_open_any(const struct fs *fs, int rootfd, const char *path, int *out
 }
 
 /*
+ * A directory's regular file is opened with these, beside its directory,
+ * one component (resolve_component_open adds O_NOFOLLOW, O_CLOEXEC and the
+ * RESOLVE_ rules): O_NONBLOCK so that an entry swapped for a FIFO since
+ * the listing does not block the open; resolve_entry_opened clears it.
+ */
+#define RESOLVE_ENTRY_FLAGS (O_RDONLY | O_NOCTTY | O_NONBLOCK)
+
+/* The open_how of a directory's regular file, for walk_batch.c's IORING_OP_OPENAT2. */
+void resolve_entry_how(struct open_how *how)
+{
+	*how = resolve_how(RESOLVE_ENTRY_FLAGS);
+}
+
+/*
+ * A directory's entry opened with resolve_entry_how and stat'ed (st):
+ * kept only if it is a regular file and, on another device than its
+ * directory, one resolve_check_fs allows; then reads block again. One
+ * F_SETFL, not F_GETFL and F_SETFL: the open set no other flag F_SETFL
+ * changes (O_APPEND, O_ASYNC, O_DIRECT, O_NOATIME), and each system call
+ * is ~1 us of the walk's ~10 a file here (BENCHMARKS.md "The walk").
+ * Closes fd on error.
+ */
+int resolve_entry_opened(const struct fs *fs, int fd, dev_t dirdev, const char *name,
+			 const struct stat *st)
+{
+	char ignored[256];
+	int ret = -EINVAL;
+
+	if (!S_ISREG(st->st_mode))
+		goto out_close;
+	if (st->st_dev != dirdev) {
+		ret = resolve_check_fs(fs, fd, st->st_dev, name, ignored, sizeof(ignored));
+		if (ret)
+			goto out_close;
+	}
+	if (fcntl(fd, F_SETFL, 0) < 0) {
+		ret = -errno;
+		goto out_close;
+	}
+	return 0;
+out_close:
+	close(fd);
+	return ret;
+}
+
+/*
  * One entry of a directory being walked, opened as the caller beside its
  * directory (dirfd, on device dirdev), with symlinks refused: a directory
  * for getdents, or a regular file for reading (anything else: -EINVAL).
@@ -469,10 +520,10 @@ int resolve_open_any(const struct fs *fs, int rootfd, const char *path, int *out
 int resolve_open_entry(const struct fs *fs, int dirfd, dev_t dirdev, const char *name, bool dir,
 		       int *out, struct stat *st)
 {
-	char ignored[256];
 	int fd, ret;
 
 	if (dir) {
+		char ignored[256];
 		dev_t dev = 0;
 		mode_t mode = 0;
 		int pfd = resolve_component_open(dirfd, name, O_PATH);
@@ -499,23 +550,16 @@ int resolve_open_entry(const struct fs *fs, int dirfd, dev_t dirdev, const char 
 		*out = fd;
 		return 0;
 	}
-	fd = resolve_component_open(dirfd, name, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	fd = resolve_component_open(dirfd, name, RESOLVE_ENTRY_FLAGS);
 	if (fd < 0)
 		return fd;
-	ret = -EINVAL;
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode))
-		goto out_close;
-	if (st->st_dev != dirdev) {
-		ret = resolve_check_fs(fs, fd, st->st_dev, name, ignored, sizeof(ignored));
-		if (ret)
-			goto out_close;
+	if (fstat(fd, st) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
 	}
-	ret = resolve_blocking(fd);
-	if (ret)
-		goto out_close;
-	*out = fd;
-	return 0;
-out_close:
-	close(fd);
+	ret = resolve_entry_opened(fs, fd, dirdev, name, st);
+	if (!ret)
+		*out = fd;
 	return ret;
 }

@@ -11,7 +11,9 @@
  * Operands (path=, each glob match, each line of files=) are resolved by
  * resolve.c's walk, symlinks included, as grep -r follows those named on
  * its command line. Below a directory every entry is opened beside its
- * directory with symlinks refused (resolve_open_entry); a symlink is
+ * directory with symlinks refused (resolve_open_entry; a directory's
+ * regular files up to WALK_BATCH at a time through io_uring, walk_batch.c,
+ * with the same rules, given to the scan in listing order); a symlink is
  * skipped, or with follow=1 resolved from the caller's root by its full
  * path like an operand. A directory whose (dev, ino) is one of its own
  * ancestors is a loop: a failed entry ELOOP, not entered. With follow=1 a
@@ -56,6 +58,9 @@ struct walk {
 	} *seen;
 	size_t nseen, seen_cap; /* seen_cap: 0 or a power of two */
 	unsigned long revisits;  /* directories entered again by another path */
+	/* the listed directory's regular files, a place reserved for each,
+	 * opened together (walk_batch.c); empty whenever walk_dir recurses */
+	struct walk_batch batch;
 };
 
 static size_t walk_dirid_hash(dev_t dev, ino_t ino, size_t cap)
@@ -162,6 +167,40 @@ static size_t walk_join(struct walk *w, size_t plen, const char *name)
 	return plen + n;
 }
 
+/*
+ * The batch's files, each with a place reserved, opened beside dirfd (the
+ * directory at w->path[0, plen)) and given to the scan in listing order.
+ * Stopped (cancel, files_max): their places go back unopened.
+ */
+static void walk_flush(struct walk *w, int dirfd, dev_t dirdev, size_t plen)
+{
+	struct walk_batch *b = &w->batch;
+	bool opened = !walk_stopped(w);
+
+	if (!b->n)
+		return;
+	if (opened)
+		walk_batch_open(b, w->fs, dirfd, dirdev);
+	for (unsigned i = 0; i < b->n; i++) {
+		int ret = opened ? b->res[i] : -ECANCELED;
+		if (ret >= 0 && w->stop) { /* files_max, reached by a failure just before */
+			close(ret);
+			ret = -ECANCELED;
+		}
+		walk_join(w, plen, b->names[i]); /* fits: checked when listed */
+		if (ret >= 0) {
+			many_add_file(w->m, w->path, ret, &b->st[i]);
+			continue;
+		}
+		many_unreserve(w->m);
+		/* swapped for something else since the listing: as grep, skip it */
+		if (ret != -EINVAL && ret != -ELOOP && ret != -ECANCELED)
+			walk_fail(w, w->path, ret);
+	}
+	b->n = 0;
+	w->path[plen] = '\0';
+}
+
 /* One directory, opened (dirfd is ours to close), its path in w->path[0, plen). */
 static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t plen)
 {
@@ -234,6 +273,8 @@ static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t ple
 		int cfd, ret;
 		switch (type) {
 		case DT_DIR:
+			walk_flush(w, dirfd, st->st_dev, plen); /* the order stays the listing's */
+			walk_join(w, plen, de->d_name);
 			ret = resolve_open_entry(w->fs, dirfd, st->st_dev, de->d_name, true, &cfd,
 						 &cst);
 			if (ret)
@@ -243,29 +284,27 @@ static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t ple
 			break;
 		case DT_REG:
 			ret = many_reserve(w->m);
-			if (ret) {
+			if (ret) { /* files_max: the files before it are scanned */
+				walk_flush(w, dirfd, st->st_dev, plen);
 				w->stop = true;
 				break;
 			}
-			ret = resolve_open_entry(w->fs, dirfd, st->st_dev, de->d_name, false, &cfd,
-						 &cst);
-			if (ret) {
-				many_unreserve(w->m);
-				/* swapped for something else since the listing: as grep, skip it */
-				if (ret != -EINVAL && ret != -ELOOP)
-					walk_fail(w, w->path, ret);
-				break;
-			}
-			many_add_file(w->m, w->path, cfd, &cst);
+			snprintf(w->batch.names[w->batch.n++], NAME_MAX + 1, "%s", de->d_name);
+			if (w->batch.n == WALK_BATCH)
+				walk_flush(w, dirfd, st->st_dev, plen);
 			break;
 		case DT_LNK:
-			if (w->m->d.follow)
+			if (w->m->d.follow) {
+				walk_flush(w, dirfd, st->st_dev, plen);
+				walk_join(w, plen, de->d_name);
 				walk_resolve(w, n, false);
+			}
 			break;
 		default: /* devices, FIFOs, sockets: grep -r skips them too */
 			break;
 		}
 	}
+	walk_flush(w, dirfd, st->st_dev, plen);
 	w->depth--;
 	w->path[plen] = '\0';
 	closedir(dir);
@@ -508,6 +547,9 @@ void *walk_main(void *arg)
 	}
 	w->m = m;
 	w->fs = fs;
+	/* before cred_enter: kernel.io_uring_disabled=1 lets only the
+	 * privileged set a ring up; its requests run as the walker's creds */
+	walk_batch_init(&w->batch);
 	if (creds)
 		ret = cred_enter(&m->caller, &saved);
 	if (ret) {
@@ -527,6 +569,7 @@ void *walk_main(void *arg)
 	}
 	if (creds)
 		cred_leave(&saved);
+	walk_batch_exit(&w->batch);
 	free(w->seen);
 	free(w);
 out:
