@@ -178,20 +178,21 @@ struct many_outcome {
  * Changed or gone under the scan: the result would mix two versions. The
  * bytes a file's scan must have read are those of offset= and length= in
  * it; with max= a grep stops early, so only fewer than those may be read.
+ * e->end is what fstat said of the pump's fd as the job ended.
  */
 static int many_changed(const struct fs_many *m, const struct many_entry *e, uint64_t bytes)
 {
+	const struct stat *st = &e->end;
 	uint64_t want = 0;
-	struct stat st;
 
-	if (fstat(e->dupfd, &st) < 0)
+	if (!e->end_ok)
 		return 0;
-	if (st.st_nlink == 0)
+	if (st->st_nlink == 0)
 		return ENOENT;
 	if (m->d.offset < e->size)
 		want = e->size - m->d.offset < m->d.length ? e->size - m->d.offset : m->d.length;
-	if ((uint64_t)st.st_size != e->size || st.st_mtim.tv_sec != e->mtime.tv_sec ||
-	    st.st_mtim.tv_nsec != e->mtime.tv_nsec || bytes > want || (bytes < want && !m->d.max))
+	if ((uint64_t)st->st_size != e->size || st->st_mtim.tv_sec != e->mtime.tv_sec ||
+	    st->st_mtim.tv_nsec != e->mtime.tv_nsec || bytes > want || (bytes < want && !m->d.max))
 		return ESTALE;
 	return 0;
 }
@@ -282,21 +283,27 @@ static void many_flight_finish(struct many_flight *fl)
 		fl->next->prev = fl->prev;
 	pthread_cond_signal(&m->cond);
 	pthread_mutex_unlock(&m->lock);
-	for (uint32_t k = 0; k < fl->n; k++)
-		if (fl->e[k].dupfd >= 0)
-			close(fl->e[k].dupfd);
 	free(o);
 	pump_job_put(&pj);
 	free(fl);
 	many_maybe_end(m);
 }
 
-/* pump_scan.on_end of a flight's pump job (pump thread, no pump lock held). */
+/*
+ * pump_scan.on_end of a flight's pump job (pump thread, no pump lock
+ * held). The pump closes the files' fds only after this returns
+ * (pump.h), so each is fstat'ed here, on the fd that was read, to see a
+ * change under the scan: no dup of each fd to keep (an F_DUPFD and a
+ * close a file, ~3 us of ~30 on the 2-core VM: BENCHMARKS.md "The walk").
+ */
 static void many_flight_ended(void *arg)
 {
 	struct many_flight *fl = arg;
 	struct fs_many *m = fl->m;
 	bool now;
+
+	for (uint32_t k = 0; k < fl->n; k++)
+		fl->e[k].end_ok = fstat(fl->e[k].fd, &fl->e[k].end) == 0;
 
 	pthread_mutex_lock(&m->lock);
 	now = fl->pj != NULL;
@@ -320,11 +327,8 @@ static void many_flight_fail(struct fs_many *m, struct many_flight *fl, const in
 	many_inflight_sub_locked(m, fl->n);
 	pthread_cond_signal(&m->cond);
 	pthread_mutex_unlock(&m->lock);
-	for (uint32_t k = 0; k < fl->n; k++) {
-		if (fl->e[k].dupfd >= 0)
-			close(fl->e[k].dupfd);
+	for (uint32_t k = 0; k < fl->n; k++)
 		close(fds[k]);
-	}
 	free(fl);
 }
 
@@ -397,7 +401,6 @@ void many_add_file(struct fs_many *m, const char *path, int fd, const struct sta
 	bool pack = m->pack_ok && (uint64_t)st->st_size <= m->pack_file_max;
 	struct many_flight *fl;
 	char *p = strdup(path);
-	int dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	size_t idx;
 
 	if (pack && !m->pack) {
@@ -411,7 +414,7 @@ void many_add_file(struct fs_many *m, const char *path, int fd, const struct sta
 	fl = pack ? m->pack : calloc(1, sizeof(*fl) + sizeof(fl->e[0]));
 	pthread_mutex_lock(&m->lock);
 	m->pending--; /* a file now, or a failed entry below */
-	if (p && fl && dupfd >= 0 && m->nfiles == m->files_cap) {
+	if (p && fl && m->nfiles == m->files_cap) {
 		size_t cap = m->files_cap ? 2 * m->files_cap : 64;
 		struct many_file *f = realloc(m->files, cap * sizeof(*f));
 		if (f) {
@@ -419,17 +422,15 @@ void many_add_file(struct fs_many *m, const char *path, int fd, const struct sta
 			m->files_cap = cap;
 		}
 	}
-	if (!p || !fl || dupfd < 0 || m->nfiles == m->files_cap) {
+	if (!p || !fl || m->nfiles == m->files_cap) {
 		many_inflight_sub_locked(m, 1);
 		pthread_cond_signal(&m->cond);
 		pthread_mutex_unlock(&m->lock);
 		free(p);
 		if (!pack)
 			free(fl);
-		if (dupfd >= 0)
-			close(dupfd);
 		close(fd);
-		many_add_failed(m, path, dupfd < 0 ? EMFILE : ENOMEM);
+		many_add_failed(m, path, ENOMEM);
 		return;
 	}
 	idx = m->nfiles++;
@@ -438,7 +439,7 @@ void many_add_file(struct fs_many *m, const char *path, int fd, const struct sta
 
 	fl->m = m;
 	fl->e[fl->n] = (struct many_entry){
-		.idx = idx, .dupfd = dupfd, .size = (uint64_t)st->st_size, .mtime = st->st_mtim};
+		.idx = idx, .fd = fd, .size = (uint64_t)st->st_size, .mtime = st->st_mtim};
 	if (!pack) {
 		fl->n = 1;
 		many_flight_submit(m, fl, fd, NULL);

@@ -27,8 +27,8 @@
 
 /*
  * Files in flight per job: opened, given to the pump, not yet ended. Each
- * holds two fds (the pump's and a dup to see changes), so a job holds at
- * most 2048 fds. Small files go in packed pump jobs of up to
+ * holds one fd (the pump's; its end fstats it to see a change), so a job
+ * holds at most 1024 fds. Small files go in packed pump jobs of up to
  * FS_MANY_PACK_FILES (one slot when they are 4 KiB); others one pump job
  * each, with one batch id apiece (4096 per unit).
  */
@@ -38,7 +38,7 @@
  * 2,000 times took 19,996 of the daemon's 20,000 fds and queued root's
  * 13-byte job for 232 s.
  */
-#define FS_USER_INFLIGHT   1024 /* two fds each while packed: 2048 fds */
+#define FS_USER_INFLIGHT   1024 /* one fd each: 1024 fds */
 #define FS_MANY_PACK_FILES 256
 #define FS_MANY_PACK_AGE_NS 20000000ull /* a pack waits at most 20 ms for more files */
 #define FS_MANY_LIST_MAX   (256u << 20) /* files= list: 1,000,000 long paths fit */
@@ -60,9 +60,11 @@ struct many_file {
 /* One file of a flight: what its end is checked against. */
 struct many_entry {
 	size_t idx; /* in m->files */
-	int dupfd;
+	int fd;     /* the pump's once submitted: fstat'ed only in on_end, while it is open */
 	uint64_t size;
 	struct timespec mtime;
+	struct stat end; /* the fd's fstat as the job ended (many_flight_ended) */
+	bool end_ok;
 };
 
 /*

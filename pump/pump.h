@@ -216,7 +216,9 @@ struct pump_scan {
 	uint32_t owner;  /* who asked (fs/: the uid): admission is fair across owners */
 	enum pump_priority priority;
 	/* Called once on the pump thread after the job's final state is set,
-	 * with no pump lock held; may be NULL. */
+	 * with no pump lock held; may be NULL. The scan's fds (fd, files[].fd)
+	 * are still open while it runs and closed after it returns (slot.c
+	 * job_end, group.c group_finish): fs/many.c fstats them here. */
 	void (*on_end)(void *arg);
 	void *on_end_arg;
 	/* trace=1: keep a record of every slot published (pump_job_trace).

@@ -173,3 +173,26 @@ status_key() { sed -n "s/^$2=//p" "$MNT/jobs/$1/status"; }
 	[[ "$a" != *"$T/perm/link"* ]]
 	[[ "$a" == *"$T/edge/sub/big9"* ]]
 }
+
+@test "a file that grows under its scan is failed ESTALE, checked on the fd that was read" {
+	local d=$T/grow i st done=0
+	mkdir -p "$d"
+	for i in 1 2 3; do
+		head -c $((i * 16 << 20)) /dev/zero | tr '\0' 'a' >"$d/f"
+		exec 7<>"$MNT/ctl"
+		echo "scan path=$d op=grep pattern=needle" >&7
+		read -r JID <&7
+		exec 7>&-
+		# the walk opened it (files=1), the scan has not ended: grow it now
+		for _ in $(seq 200); do [ "$(status_key "$JID" files)" = 1 ] && break; sleep 0.01; done
+		st=$(status_key "$JID" state)
+		echo more >>"$d/f"
+		cat "$MNT/jobs/$JID/wait" >/dev/null
+		[ "$st" = running ] || continue # ended before the append: a bigger file
+		[ "$(cat "$MNT/jobs/$JID/failed")" = "$d/f ESTALE" ]
+		[ ! -s "$MNT/jobs/$JID/files" ]
+		done=1
+		break
+	done
+	[ "$done" = 1 ]
+}
