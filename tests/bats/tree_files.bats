@@ -136,7 +136,7 @@ status_key() { sed -n "s/^$2=//p" "$MNT/jobs/$1/status"; }
 		[ "$(per_file "$MNT" "$JID")" = "$want" ]
 	done
 	[ -d /usr/include ] || skip "/usr/include is missing"
-	job "scan path=/usr/include op=count chunk=1M"
+	job "scan path=/usr/include op=count"
 	[ "$(per_file "$MNT" "$JID")" = "$(ref_lines /usr/include)" ]
 }
 
