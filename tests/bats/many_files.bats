@@ -98,7 +98,10 @@ EOF
 }
 
 @test "grep -r on the Python standard library equals grep -r -c -a; count equals a Python walk" {
-	local py=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+	# the system's python (Debian's /usr/lib/python3.*, ~1,400 files): a python3
+	# first on PATH may be another build whose tree holds site-packages (716 MB,
+	# 46,000 files under pyenv), which made this test minutes, not seconds
+	local py=$(/usr/bin/python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
 	run_job "scan path=$py op=grep pattern=\"^(import|from) \""
 	diff <(files_as_grep "$JID") <(LC_ALL=C grep -r -c -a -E '^(import|from) ' "$py" |
 		LC_ALL=C sort)
@@ -323,18 +326,39 @@ print(sum((4096 - i % 7) // 35 for i in range(n)))' "$BIG")
 	local d="$T/churn"
 	mkdir -p "$d"
 	for i in $(seq 300); do printf 'x\ny\n' > "$d/f$i"; done
-	( for r in $(seq 20); do
-		for i in $(seq 300); do
-			case $((i % 3)) in
-			0) rm -f "$d/f$i" ;;
-			1) printf 'x\ny\nz\n' >> "$d/f$i" ;;
-			2) mkdir -p "$d/n$r" && printf 'q\n' > "$d/n$r/g$i" ;;
-			esac
-		done
-	done ) &
+	# the churn (rounds of: remove a third, append to a third, write a third
+	# into n0..n19) runs from before the submit until the job has ended (the
+	# stop file), in one python: 20 rounds of forked rm and mkdir took ~200 s
+	# on a loaded box and went on long after the job
+	/usr/bin/python3 - "$d" 3>&- <<-'EOF' &
+		import os, sys
+		d = sys.argv[1]
+		for r in range(100000):
+		    if os.path.exists(d + ".stop"):
+		        break
+		    for i in range(1, 301):
+		        p = "%s/f%d" % (d, i)
+		        if i % 3 == 0:
+		            try:
+		                os.remove(p)
+		            except FileNotFoundError:
+		                pass
+		        elif i % 3 == 1:
+		            with open(p, "ab") as f:
+		                f.write(b"x\ny\nz\n")
+		        else:
+		            os.makedirs("%s/n%d" % (d, r % 20), exist_ok=True)
+		            with open("%s/n%d/g%d" % (d, r % 20, i), "wb") as f:
+		                f.write(b"q\n")
+		    if r == 0:
+		        open(d + ".started", "w").close()
+	EOF
 	local churn=$!
+	for _ in $(seq 300); do [ -e "$d.started" ] && break; sleep 0.1; done
+	[ -e "$d.started" ]
 	run_job "scan path=$d op=count"
-	wait "$churn"
+	touch "$d.stop"
+	timeout 60 tail --pid="$churn" -f /dev/null
 	[ "$(status_key "$JID" state)" = done ]
 	# each result is a whole number of the lines written; failures name a reason
 	awk '{ if ($1 < 1) bad = 1 } END { exit bad }' "$MNT/jobs/$JID/files"

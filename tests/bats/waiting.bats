@@ -19,34 +19,81 @@ setup_file() {
 }
 
 teardown_file() {
-	pkill -f "cat $MNT/jobs/" 2>/dev/null || true
+	pkill -f "$MNT/jobs/" 2>/dev/null || true
 	unmount_vyrefs
 	rm -rf "${FILES:?}"
 }
 
-# no_d_state PID...: none of them is stuck in uninterruptible sleep
+# no_d_state PID...: none of them is stuck in uninterruptible sleep (read
+# with builtins: an awk a pid cost ~150 s for 1,000 pids on a loaded box)
 no_d_state() {
 	local p st
 	for p in "$@"; do
-		st=$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) || continue
-		[ "$st" != D ] || { echo "pid $p is in D state" >&2; return 1; }
+		{ read -r st <"/proc/$p/stat"; } 2>/dev/null || continue
+		st=${st##*) } # the state follows "(comm) "
+		[ "${st%% *}" != D ] || { echo "pid $p is in D state" >&2; return 1; }
 	done
+}
+
+# python3 -c "$READERS" N PATH: N processes, each blocked reading PATH,
+# forked by one python (a bash fork and exec of cat a reader cost ~60 s for
+# 1,000 on a loaded box); prints their pids once all have opened PATH (or one
+# has ended), then reaps them as they end, so one that has ended is gone for
+# kill -0
+READERS='
+import os, sys
+n, path = int(sys.argv[1]), sys.argv[2]
+r, w = os.pipe()
+pids = []
+for _ in range(n):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(r)
+            fd = os.open(path, os.O_RDONLY)
+            os.write(w, b"o") # opened
+            os.close(w)
+            os.read(fd, 4096)
+        finally:
+            os._exit(0)
+    pids.append(pid)
+os.close(w)
+opened = 0
+while opened < n: # the opens go in parallel; the pipe ends early if a reader ended
+    b = os.read(r, n)
+    if not b:
+        break
+    opened += len(b)
+print(" ".join(map(str, pids)), flush=True)
+sys.stdout.close()
+for _ in pids:
+    os.wait()
+'
+
+# pids_of FILE: waits (up to 60 s) for readers' pid line in FILE, prints it
+pids_of() {
+	local i
+	for i in $(seq 600); do
+		[ -s "$1" ] && { cat "$1"; return 0; }
+		sleep 0.1
+	done
+	return 1
 }
 
 @test "1,000 readers blocked in wait, as root and nobody, leave status, ctl and cancel answering" {
 	local id pids=() i
 	id=$(submit "scan path=$FILES/big op=count")
-	for i in $(seq 500); do
-		cat "$MNT/jobs/$id/wait" > /dev/null 2>&1 &
-		pids+=($!)
-	done
+	/usr/bin/python3 -c "$READERS" 500 "$MNT/jobs/$id/wait" >"$BATS_TEST_TMPDIR/root.pids" 2>/dev/null 3>&- &
 	local nid
 	nid=$("${NOBODY[@]}" bash -c 'exec 7<>"$1/ctl"; echo "scan path=$2 op=count" >&7; read -r a <&7; echo $a' _ "$MNT" "$FILES/big")
 	[[ "$nid" =~ ^[0-9]+$ ]]
-	for i in $(seq 500); do
-		"${NOBODY[@]}" cat "$MNT/jobs/$nid/wait" > /dev/null 2>&1 &
-		pids+=($!)
-	done
+	"${NOBODY[@]}" /usr/bin/python3 -c "$READERS" 500 "$MNT/jobs/$nid/wait" \
+		>"$BATS_TEST_TMPDIR/nobody.pids" 2>/dev/null 3>&- &
+	local rpids npids
+	rpids=$(pids_of "$BATS_TEST_TMPDIR/root.pids")
+	npids=$(pids_of "$BATS_TEST_TMPDIR/nobody.pids")
+	pids=($rpids $npids)
+	[ "${#pids[@]}" -eq 1000 ]
 	sleep 2
 	# every reader is still blocked (none was answered early)...
 	local alive=0
@@ -66,11 +113,15 @@ no_d_state() {
 	run timeout 30 cat "$MNT/jobs/$id/wait"
 	[[ "$output" == *"state=cancelled"* ]]
 	# SIGKILL nobody's readers: none stays in D state, the daemon serves on
-	"${NOBODY[@]}" pkill -KILL -f "cat $MNT/jobs/$nid/wait" || true
-	sleep 1
+	"${NOBODY[@]}" kill -KILL $npids || true
+	local left t
+	for t in $(seq 100); do # up to 10 s for the last to be reaped
+		left=0
+		for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
+		[ "$left" -eq 0 ] && break
+		sleep 0.1
+	done
 	no_d_state "${pids[@]}"
-	local left=0
-	for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left=$((left + 1)); done
 	echo "readers left: $left" >&2
 	[ "$left" -eq 0 ]
 	run timeout 10 cat "$MNT/jobs/$nid/status"
