@@ -131,6 +131,7 @@ void fs_stream_poll(struct fs *fs, fuse_req_t req, struct fs_handle *h,
 void fs_stream_unpoll_locked(struct fs *fs, struct fs_handle *h);
 void fs_waiter_uncount_locked(struct fs *fs, struct fs_waiter *w);
 void fs_wait_interrupted(fuse_req_t req, void *data);
+bool fs_wait_interrupt_set(struct fs *fs, fuse_req_t req); /* true: interrupted already */
 void fs_waiter_unlink(struct fs *fs, struct fs_waiter *w);
 void fs_wait_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		  struct fuse_pollhandle *ph);

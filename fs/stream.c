@@ -142,21 +142,10 @@ static void fs_stream_serve(struct fs *fs, struct fs_waiter *w, bool nonblock)
 			fuse_reply_err(req, -ret);
 			break;
 		}
-		/*
-		 * The INTERRUPT handler is set before the first park, while no
-		 * other thread can answer req: once parked, the answerer may reply
-		 * at any moment, and libfuse frees req with the reply (setting it
-		 * after the park locked a freed req's mutex: CI saw the daemon
-		 * abort in __pthread_mutex_lock_full).
-		 */
+		/* the INTERRUPT handler is set before the first park (wait.c) */
 		if (!w->registered) {
 			w->registered = true;
-			fs_tls_registering = true;
-			fs_tls_interrupted = false;
-			fuse_req_interrupt_func(req, fs_wait_interrupted, fs);
-			fs_tls_registering = false;
-			if (fs_tls_interrupted) {
-				fs_tls_interrupted = false;
+			if (fs_wait_interrupt_set(fs, req)) {
 				fuse_reply_err(req, EINTR);
 				break;
 			}

@@ -121,6 +121,27 @@ void fs_wait_interrupted(fuse_req_t req, void *data)
 	free(w);
 }
 
+/*
+ * Sets req's INTERRUPT handler (fs_wait_interrupted) before a read of wait
+ * or of a stream parks, while no other thread can answer req: once parked,
+ * the answerer may reply at any moment, and libfuse frees req with the
+ * reply (setting it after the park locked a freed req's mutex: CI saw the
+ * daemon abort in __pthread_mutex_lock_full). True if req was interrupted
+ * already: the caller answers EINTR. An INTERRUPT between this and the park
+ * finds no waiter: the caller looks with fuse_req_interrupted under fs->lock.
+ */
+bool fs_wait_interrupt_set(struct fs *fs, fuse_req_t req)
+{
+	fs_tls_registering = true;
+	fs_tls_interrupted = false;
+	fuse_req_interrupt_func(req, fs_wait_interrupted, fs);
+	fs_tls_registering = false;
+	if (!fs_tls_interrupted)
+		return false;
+	fs_tls_interrupted = false;
+	return true;
+}
+
 /* A read of wait: answered now if the job has ended, else parked. */
 void fs_wait_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t size, off_t off)
 {
@@ -134,17 +155,7 @@ void fs_wait_read(struct fs *fs, fuse_req_t req, struct fs_handle *h, size_t siz
 	}
 	*w = (struct fs_waiter){.obs.ended = fs_wait_ended, .req = req, .h = h, .size = size,
 				.off = off};
-	/*
-	 * The INTERRUPT handler is set before the park, while no other thread
-	 * can answer req: once parked, the job's end may have the answerer
-	 * reply, and libfuse frees req with the reply.
-	 */
-	fs_tls_registering = true;
-	fs_tls_interrupted = false;
-	fuse_req_interrupt_func(req, fs_wait_interrupted, fs);
-	fs_tls_registering = false;
-	if (fs_tls_interrupted) {
-		fs_tls_interrupted = false;
+	if (fs_wait_interrupt_set(fs, req)) {
 		free(w);
 		fuse_reply_err(req, EINTR);
 		return;
