@@ -50,6 +50,18 @@ int fs_buf_printf(struct fs_buf *b, const char *fmt, ...)
 	}
 }
 
+/* len bytes of p, as they are */
+int fs_buf_put(struct fs_buf *b, const void *p, size_t len)
+{
+	int ret = fs_buf_reserve(b, len);
+
+	if (!ret && len) {
+		memcpy(b->data + b->len, p, len);
+		b->len += len;
+	}
+	return ret;
+}
+
 /*
  * A path as descriptors escape it (\\, \n and other control bytes \xHH), so
  * a name with a newline stays one line of jobs/N/files and kin.

@@ -488,6 +488,7 @@ struct fs_buf {
 };
 int fs_buf_printf(struct fs_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int fs_buf_reserve(struct fs_buf *b, size_t need);
+int fs_buf_put(struct fs_buf *b, const void *p, size_t len);
 /* PATH with \\, \n and other control bytes escaped, as in descriptors */
 int fs_buf_put_path(struct fs_buf *b, const char *path);
 void fs_buf_free(struct fs_buf *b);

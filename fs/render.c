@@ -376,6 +376,18 @@ int render_status_json(struct fs *fs, struct fs_buf *b)
 	return status_kv(fs, &o);
 }
 
+/* A metric of one sample: its family, then NAME (NAME_total for a counter) V. */
+static int metric_one(struct fs_buf *b, bool om, const char *name, const char *type,
+		      const char *unit, const char *help, unsigned long long v)
+{
+	int ret = fs_metric_family(b, om, name, type, unit, help);
+
+	if (!ret)
+		ret = fs_buf_printf(b, "%s%s %llu\n", name, strcmp(type, "counter") ? "" : "_total",
+				    v);
+	return ret;
+}
+
 /* metrics (OpenMetrics, om) and metrics.prom (the Prometheus text format). */
 static int render_metrics_fmt(struct fs *fs, struct fs_buf *b, bool om)
 {
@@ -396,24 +408,19 @@ static int render_metrics_fmt(struct fs *fs, struct fs_buf *b, bool om)
 				    (unsigned long long)t.jobs_failed,
 				    (unsigned long long)t.jobs_cancelled);
 	if (!ret)
-		ret = fs_metric_family(b, om, "vyrefs_jobs_active", "gauge", NULL,
-				       "Jobs queued or running.");
+		ret = metric_one(b, om, "vyrefs_jobs_active", "gauge", NULL,
+				 "Jobs queued or running.",
+				 fs_latency_jobs_active(fs));
 	if (!ret)
-		ret = fs_buf_printf(b, "vyrefs_jobs_active %llu\n",
-				    (unsigned long long)fs_latency_jobs_active(fs));
+		ret = metric_one(b, om, "vyrefs_files", "counter", NULL,
+				 "Files whose scan ended, done or failed: 1 a one-file job, "
+				 "each file of a directory, glob or files= job.",
+				 t.files);
 	if (!ret)
-		ret = fs_metric_family(b, om, "vyrefs_files", "counter", NULL,
-				       "Files whose scan ended, done or failed: 1 a one-file job, "
-				       "each file of a directory, glob or files= job.");
-	if (!ret)
-		ret = fs_buf_printf(b, "vyrefs_files_total %llu\n", (unsigned long long)t.files);
-	if (!ret)
-		ret = fs_metric_family(b, om, "vyrefs_files_failed", "counter", NULL,
-				       "Files that could not be opened or read (a failed one-file "
-				       "job, the entries of a many-file job's failed).");
-	if (!ret)
-		ret = fs_buf_printf(b, "vyrefs_files_failed_total %llu\n",
-				    (unsigned long long)t.files_failed);
+		ret = metric_one(b, om, "vyrefs_files_failed", "counter", NULL,
+				 "Files that could not be opened or read (a failed one-file "
+				 "job, the entries of a many-file job's failed).",
+				 t.files_failed);
 	if (!ret)
 		ret = fs_metric_family(b, om, "vyrefs_chunks", "counter", NULL,
 				       "Chunks harvested, all units, by state.");
@@ -424,18 +431,14 @@ static int render_metrics_fmt(struct fs *fs, struct fs_buf *b, bool om)
 				    (unsigned long long)in.chunks_done,
 				    (unsigned long long)in.chunks_failed);
 	if (!ret)
-		ret = fs_metric_family(b, om, "vyrefs_bytes", "counter", "bytes",
-				       "Bytes scanned, all units.");
+		ret = metric_one(b, om, "vyrefs_bytes", "counter", "bytes",
+				 "Bytes scanned, all units.",
+				 in.bytes_scanned);
 	if (!ret)
-		ret = fs_buf_printf(b, "vyrefs_bytes_total %llu\n",
-				    (unsigned long long)in.bytes_scanned);
-	if (!ret)
-		ret = fs_metric_family(b, om, "vyrefs_cache_bytes", "gauge", "bytes",
-				       "File bytes the file cache holds in device memory, all "
-				       "units (cache=; 0 for a reader other than root).");
-	if (!ret)
-		ret = fs_buf_printf(b, "vyrefs_cache_bytes %llu\n",
-				    (unsigned long long)in.cache_bytes);
+		ret = metric_one(b, om, "vyrefs_cache_bytes", "gauge", "bytes",
+				 "File bytes the file cache holds in device memory, all "
+				 "units (cache=; 0 for a reader other than root).",
+				 in.cache_bytes);
 	if (!ret)
 		ret = fs_metric_family(b, om, "vyrefs_cache_chunks", "counter", NULL,
 				       "Chunks of jobs that may use the file cache: read from it "
@@ -448,25 +451,19 @@ static int render_metrics_fmt(struct fs *fs, struct fs_buf *b, bool om)
 				    (unsigned long long)in.cache_hits,
 				    (unsigned long long)in.cache_misses);
 	if (!ret)
-		ret = fs_metric_family(b, om, "vyrefs_cache_evictions", "counter", NULL,
-				       "Cached chunks evicted for room, all units (0 for a "
-				       "reader other than root).");
+		ret = metric_one(b, om, "vyrefs_cache_evictions", "counter", NULL,
+				 "Cached chunks evicted for room, all units (0 for a "
+				 "reader other than root).",
+				 in.cache_evictions);
 	if (!ret)
-		ret = fs_buf_printf(b, "vyrefs_cache_evictions_total %llu\n",
-				    (unsigned long long)in.cache_evictions);
+		ret = metric_one(b, om, "vyrefs_chunk_reruns", "counter", NULL,
+				 "grep chunk passes run again over bytes already run: records "
+				 "or open lines that did not fit a slot's (0 for text).",
+				 in.reruns);
 	if (!ret)
-		ret = fs_metric_family(b, om, "vyrefs_chunk_reruns", "counter", NULL,
-				       "grep chunk passes run again over bytes already run: records "
-				       "or open lines that did not fit a slot's (0 for text).");
-	if (!ret)
-		ret = fs_buf_printf(b, "vyrefs_chunk_reruns_total %llu\n",
-				    (unsigned long long)in.reruns);
-	if (!ret)
-		ret = fs_metric_family(b, om, "vyrefs_kernel_launches", "counter", NULL,
-				       "Megakernel dispatches, all units.");
-	if (!ret)
-		ret = fs_buf_printf(b, "vyrefs_kernel_launches_total %llu\n",
-				    (unsigned long long)in.launches);
+		ret = metric_one(b, om, "vyrefs_kernel_launches", "counter", NULL,
+				 "Megakernel dispatches, all units.",
+				 in.launches);
 	if (!ret)
 		ret = fs_metric_family(b, om, "vyrefs_gpu_slots", "counter", NULL,
 				       "Ring slots the GPU executed, by op class.");
@@ -476,10 +473,9 @@ static int render_metrics_fmt(struct fs *fs, struct fs_buf *b, bool om)
 			    fs_buf_printf(b, "vyrefs_gpu_slots_total{op=\"%s\"} %llu\n",
 					  pump_opclass_name(c), (unsigned long long)in.op_exec[c]);
 	if (!ret)
-		ret = fs_metric_family(b, om, "vyrefs_epoch", "gauge", NULL,
-				       "Unit 0's megakernel epoch (fences completed).");
-	if (!ret)
-		ret = fs_buf_printf(b, "vyrefs_epoch %u\n", in.epoch);
+		ret = metric_one(b, om, "vyrefs_epoch", "gauge", NULL,
+				 "Unit 0's megakernel epoch (fences completed).",
+				 in.epoch);
 	if (!ret)
 		ret = fs_metric_family(b, om, "vyrefs_build", "info", NULL,
 				       "The daemon's version, as vyrefs --version prints it.");

@@ -31,11 +31,7 @@ int fs_trace_render(struct fs_job *j, struct fs_buf *b)
 	ret = fs_buf_printf(b, "vyrefs-trace %d\njob %llu\ndescriptor %s\n", PUMP_TRACE_VERSION,
 			    (unsigned long long)j->id, j->descriptor);
 	if (!ret)
-		ret = fs_buf_reserve(b, b->len + len + 1);
-	if (!ret) {
-		memcpy(b->data + b->len, text, len);
-		b->len += len;
-	}
+		ret = fs_buf_put(b, text, len);
 	free(text);
 	return ret;
 }
@@ -48,11 +44,7 @@ int fs_debug_render(struct fs *fs, struct fs_buf *b)
 	int ret = pump_units_debug(fs->units, &text, &len);
 
 	if (!ret)
-		ret = fs_buf_reserve(b, b->len + len + 1);
-	if (!ret) {
-		memcpy(b->data + b->len, text, len);
-		b->len += len;
-	}
+		ret = fs_buf_put(b, text, len);
 	free(text);
 	return ret;
 }
