@@ -12,9 +12,7 @@ NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 setup_file() {
 	# 64 KiB chunks: a few hundred KiB cross many chunk edges
 	mount_vyrefs "allow_other,chunk=64K,cache=16M"
-	FILES="$(mktemp -d /tmp/vyre-cache.XXXXXX)"
-	export FILES
-	chmod 755 "$FILES"
+	files_dir cache
 }
 
 teardown_file() {
@@ -24,14 +22,8 @@ teardown_file() {
 
 teardown() {
 	[ -n "${SAVED_MNT:-}" ] && MNT=$SAVED_MNT
-	if [ -n "${MNT2:-}" ] && mountpoint -q "$MNT2"; then
-		umount "$MNT2" || umount -l "$MNT2"
-	fi
-	[ -n "${MNT2:-}" ] && rmdir "$MNT2" 2>/dev/null
-	if [ "${BATS_TEST_COMPLETED:-}" != 1 ] && [ -f "${LOG:-/nonexistent}" ]; then
-		echo "--- daemon log" >&2
-		tail -n 50 "$LOG" >&2
-	fi
+	unmount_second
+	show_log_if_failed
 }
 
 # mklog FILE LINES SEED: lines of words, "needle" in some, a few lines

@@ -11,9 +11,7 @@ NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 
 setup_file() {
 	mount_vyrefs "allow_other,chunk=64K,cache=16M"
-	FILES="$(mktemp -d /tmp/vyre-cachecli.XXXXXX)"
-	export FILES
-	chmod 755 "$FILES"
+	files_dir cachecli
 	# ~400 KB of lines over several 64K chunks
 	/usr/bin/python3 -c '
 import random, sys
@@ -32,16 +30,7 @@ teardown_file() {
 	rm -rf "${FILES:?}"
 }
 
-teardown() {
-	if [ -n "${MNT2:-}" ] && mountpoint -q "$MNT2"; then
-		umount "$MNT2" || umount -l "$MNT2"
-	fi
-	[ -n "${MNT2:-}" ] && rmdir "$MNT2" 2>/dev/null
-	if [ "${BATS_TEST_COMPLETED:-}" != 1 ] && [ -f "${LOG:-/nonexistent}" ]; then
-		echo "--- daemon log" >&2
-		tail -n 50 "$LOG" >&2
-	fi
-}
+# teardown: common.bash's (MNT2 unmounted, the log shown after a failure)
 
 # count_is: a newline count of the log equals wc -l; sets ID
 count_is() {

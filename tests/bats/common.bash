@@ -47,10 +47,53 @@ teardown_file() {
 }
 
 teardown() {
+	unmount_second
+	show_log_if_failed
+}
+
+# show_log_if_failed: the daemon's log ($LOG) after a test that failed
+show_log_if_failed() {
 	if [ "${BATS_TEST_COMPLETED:-}" != 1 ] && [ -f "${LOG:-/nonexistent}" ]; then
 		echo "--- daemon log" >&2
 		tail -n 50 "$LOG" >&2
 	fi
+}
+
+# unmount_second: a test's second mount ($MNT2, if any) is unmounted and
+# removed; the kernel's table says whether it is mounted (a stat of a hung
+# daemon's mount would hang)
+unmount_second() {
+	[ -n "${MNT2:-}" ] || return 0
+	if grep -qs " $MNT2 " /proc/self/mounts; then
+		timeout 10 umount "$MNT2" || umount -l "$MNT2"
+	fi
+	rmdir "$MNT2" 2>/dev/null || true
+}
+
+# files_dir NAME: a fresh directory /tmp/vyre-NAME.XXXXXX that every user
+# may enter, in FILES (exported); the file's teardown_file removes it
+files_dir() {
+	FILES="$(mktemp -d "/tmp/vyre-$1.XXXXXX")"
+	export FILES
+	chmod 755 "$FILES"
+}
+
+# random_lines FILE SEED N AT...: N lines of 0-90 random bytes of
+# "abcERRxyz 01" (random.Random(SEED)), and after line i for each i in AT a
+# line of 9000 x, ERR, 3000 y: longer than a 4K chunk, so grep continues it
+# through slots of its own
+random_lines() {
+	/usr/bin/python3 - "$@" <<-'PY'
+	import random, sys
+	path, r, n = sys.argv[1], random.Random(int(sys.argv[2])), int(sys.argv[3])
+	at = {int(a) for a in sys.argv[4:]}
+	out = []
+	for i in range(n):
+	    out.append("".join(r.choice("abcERRxyz 01") for _ in range(r.randint(0, 90))))
+	    if i in at:
+	        out.append("x" * 9000 + "ERR" + "y" * 3000)
+	open(path, "w").write("\n".join(out) + "\n")
+	PY
 }
 
 # ms since the epoch

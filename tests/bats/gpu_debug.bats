@@ -13,16 +13,7 @@ setup_file() {
 	mount_vyrefs gpu_debug,allow_other # nobody's read is refused
 	DATA="$BATS_FILE_TMPDIR/data.txt"
 	export DATA
-	python3 - "$DATA" <<-'PY'
-	import random, sys
-	r = random.Random(6)
-	out = []
-	for i in range(2000):
-	    out.append("".join(r.choice("abcERRxyz 01") for _ in range(r.randint(0, 90))))
-	    if i in (500, 1500):
-	        out.append("x" * 9000 + "ERR" + "y" * 3000)  # open at a 4K chunk's end
-	open(sys.argv[1], "w").write("\n".join(out) + "\n")
-	PY
+	random_lines "$DATA" 6 2000 500 1500 # the long lines: open at a 4K chunk's end
 }
 
 # traced DESCRIPTOR: runs it with trace=1; $T is its trace, $D the debug file after it

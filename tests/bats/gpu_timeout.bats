@@ -20,12 +20,7 @@ setup_file() {
 
 # a test's own daemon (MNT2, PID2) goes even when the test failed
 teardown() {
-	if [ -n "${MNT2:-}" ]; then
-		if grep -qs " $MNT2 " /proc/self/mounts; then
-			timeout 10 umount "$MNT2" || umount -l "$MNT2"
-		fi
-		rmdir "$MNT2" 2>/dev/null || true
-	fi
+	unmount_second
 	if [ -n "${PID2:-}" ] && kill -0 "$PID2" 2>/dev/null; then
 		kill "$PID2"
 	fi

@@ -12,9 +12,7 @@ STRANGER=(setpriv --reuid=54321 --regid=54321 --clear-groups)
 
 setup_file() {
 	mount_vyrefs allow_other,jobs_active=4,jobs_cap=3
-	FILES="$(mktemp -d /tmp/vyre-hard.XXXXXX)"
-	export FILES
-	chmod 755 "$FILES"
+	files_dir hard
 	printf 'a\nb\nc\n' > "$FILES/public"
 	chmod 644 "$FILES/public"
 	mkdir -m 700 "$FILES/victim"

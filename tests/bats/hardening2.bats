@@ -8,9 +8,7 @@ NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 
 setup_file() {
 	mount_vyrefs allow_other
-	FILES="$(mktemp -d /tmp/vyre-hard2.XXXXXX)"
-	export FILES
-	chmod 755 "$FILES"
+	files_dir hard2
 	mkdir -m 700 "$FILES/root"
 	printf 'secret line one\nsecret line two\n' > "$FILES/root/secret"
 	chmod 600 "$FILES/root/secret"
@@ -868,56 +866,51 @@ bytes_seen() {
 	echo "$("$@" sed -n 's/^bytes_scanned=//p' "$MNT/status") $("$@" sed -n 's/^vyrefs_bytes_total //p' "$MNT/metrics")"
 }
 
-@test "item 13: another user's scan moves neither bytes_scanned nor vyrefs_bytes_total in what nobody reads" {
-	local f="$FILES/root/sized" size psize n0 n1 n2 r0 r1 id
-	head -c 1234567 /dev/urandom > "$f" # in root's 0700 directory
-	size=$(stat -c %s "$f")
-	psize=$(stat -c %s "$FILES/public")
-	n0=$(bytes_seen "${NOBODY[@]}")
-	r0=$(bytes_seen env)
-	id=$(submit "scan path=$f op=count")
-	wait_job "$id"
-	n1=$(bytes_seen "${NOBODY[@]}")
-	r1=$(bytes_seen env)
-	# nobody's own scans still count for nobody
-	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count"
-	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
-	wait_job "${BASH_REMATCH[1]}"
-	n2=$(bytes_seen "${NOBODY[@]}")
-	echo "root's $size-byte scan: nobody saw $n0 -> $n1, root $r0 -> $r1; nobody's own $psize bytes: $n1 -> $n2" >&2
-	[ "$n1" = "$n0" ]
-	[ $((${r1% *} - ${r0% *})) -eq "$size" ]
-	[ $((${r1#* } - ${r0#* })) -eq "$size" ]
-	[ $((${n2% *} - ${n1% *})) -eq "$psize" ]
-	[ $((${n2#* } - ${n1#* })) -eq "$psize" ]
-}
-
 # the GPU slots of op class count the reader of metrics sees
 count_slots_seen() {
 	"$@" sed -n 's/^vyrefs_gpu_slots_total{op="count"} //p' "$MNT/metrics"
 }
 
-@test "item 13: another user's scan moves no vyrefs_gpu_slots_total in what nobody reads" {
-	local f="$FILES/root/sized4k" size psize n0 n1 n2 r0 r1 id
-	head -c 1234567 /dev/urandom > "$f" # in root's 0700 directory
-	size=$(stat -c %s "$f")
-	psize=$(stat -c %s "$FILES/public")
-	n0=$(count_slots_seen "${NOBODY[@]}")
-	r0=$(count_slots_seen env)
-	# one slot per 4 KiB chunk: before, nobody read the file's size off this
-	id=$(submit "scan path=$f op=count chunk=4K")
+# scans_seen SEEN NAME EXTRA: what SEEN (bytes_seen or count_slots_seen) gives
+# nobody and root (N0, R0) before root counts FILE, 1234567 random bytes
+# written to root's 0700 $FILES/root/NAME, with descriptor keys EXTRA; after
+# it (N1, R1); and nobody after nobody's own count of public with EXTRA (N2).
+# SIZE and PSIZE: the two files' sizes.
+scans_seen() {
+	local seen=$1 f="$FILES/root/$2" extra=$3 id
+	head -c 1234567 /dev/urandom > "$f"
+	SIZE=$(stat -c %s "$f")
+	PSIZE=$(stat -c %s "$FILES/public")
+	N0=$($seen "${NOBODY[@]}")
+	R0=$($seen env)
+	id=$(submit "scan path=$f op=count$extra")
 	wait_job "$id"
-	n1=$(count_slots_seen "${NOBODY[@]}")
-	r1=$(count_slots_seen env)
-	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count chunk=4K"
-	[[ "$output" =~ rc=0\ ([0-9]+)$ ]]
+	N1=$($seen "${NOBODY[@]}")
+	R1=$($seen env)
+	run submit_as "${NOBODY[@]}" -- "scan path=$FILES/public op=count$extra"
+	[[ "$output" =~ rc=0\ ([0-9]+)$ ]] || { echo "nobody's submit: $output" >&2; return 1; }
 	wait_job "${BASH_REMATCH[1]}"
-	n2=$(count_slots_seen "${NOBODY[@]}")
-	echo "root's $size-byte scan in 4K chunks: nobody saw count slots $n0 -> $n1, root $r0 -> $r1; nobody's own $psize bytes: $n1 -> $n2" >&2
-	[ -n "$n0" ]
-	[ "$n1" = "$n0" ]
-	[ $((r1 - r0)) -eq $(((size + 4095) / 4096)) ]
-	[ $((n2 - n1)) -eq $(((psize + 4095) / 4096)) ]
+	N2=$($seen "${NOBODY[@]}")
+}
+
+@test "item 13: another user's scan moves neither bytes_scanned nor vyrefs_bytes_total in what nobody reads" {
+	scans_seen bytes_seen sized ""
+	echo "root's $SIZE-byte scan: nobody saw $N0 -> $N1, root $R0 -> $R1; nobody's own $PSIZE bytes: $N1 -> $N2" >&2
+	[ "$N1" = "$N0" ]
+	[ $((${R1% *} - ${R0% *})) -eq "$SIZE" ]
+	[ $((${R1#* } - ${R0#* })) -eq "$SIZE" ]
+	[ $((${N2% *} - ${N1% *})) -eq "$PSIZE" ]
+	[ $((${N2#* } - ${N1#* })) -eq "$PSIZE" ]
+}
+
+@test "item 13: another user's scan moves no vyrefs_gpu_slots_total in what nobody reads" {
+	# one slot per 4 KiB chunk: before, nobody read the file's size off this
+	scans_seen count_slots_seen sized4k " chunk=4K"
+	echo "root's $SIZE-byte scan in 4K chunks: nobody saw count slots $N0 -> $N1, root $R0 -> $R1; nobody's own $PSIZE bytes: $N1 -> $N2" >&2
+	[ -n "$N0" ]
+	[ "$N1" = "$N0" ]
+	[ $((R1 - R0)) -eq $(((SIZE + 4095) / 4096)) ]
+	[ $((N2 - N1)) -eq $(((PSIZE + 4095) / 4096)) ]
 }
 
 @test "item 15: a user's tenant= labels are its own and cannot flood the metrics" {

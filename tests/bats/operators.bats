@@ -8,12 +8,7 @@ load common
 
 # a test's own daemon (MNT2) goes even when the test failed
 teardown() {
-	if [ -n "${MNT2:-}" ]; then
-		if grep -qs " $MNT2 " /proc/self/mounts; then
-			timeout 10 umount "$MNT2" || umount -l "$MNT2"
-		fi
-		rmdir "$MNT2" 2>/dev/null || true
-	fi
+	unmount_second
 	# the target a syslog test made for its bind mount (none was there)
 	[ -z "${MADE_DEV_LOG:-}" ] || rm -f /dev/log
 	[ -z "${LISTENER:-}" ] || kill "$LISTENER" 2>/dev/null || true

@@ -14,16 +14,7 @@ setup_file() {
 	export DATA
 	# short lines, and two lines longer than a 4K chunk: grep continues
 	# those through slots of their own (kind=opread) and reruns chunks
-	python3 - "$DATA" <<-'PY'
-	import random, sys
-	r = random.Random(27)
-	out = []
-	for i in range(2500):
-	    out.append("".join(r.choice("abcERRxyz 01") for _ in range(r.randint(0, 90))))
-	    if i in (700, 1800):
-	        out.append("x" * 9000 + "ERR" + "y" * 3000)
-	open(sys.argv[1], "w").write("\n".join(out) + "\n")
-	PY
+	random_lines "$DATA" 27 2500 700 1800
 }
 
 # trace_of DESCRIPTOR: submits it with trace=1, waits, copies its trace to $T

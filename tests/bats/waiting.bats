@@ -9,9 +9,7 @@ NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
 
 setup_file() {
 	mount_vyrefs allow_other
-	FILES="$(mktemp -d /tmp/vyre-wait.XXXXXX)"
-	export FILES
-	chmod 755 "$FILES"
+	files_dir wait
 	truncate -s 1T "$FILES/big" # sparse: a job that runs until cancelled (64G ended in ~130 s at lane B's load)
 	chmod 644 "$FILES/big"
 	printf 'a\nb\n' > "$FILES/small"
