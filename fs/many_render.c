@@ -64,7 +64,12 @@ static const struct many_file *many_sorted_files(struct fs_many *m, size_t *n,
 	return *copy;
 }
 
-int render_many_files(struct fs_job *j, struct fs_buf *b)
+/*
+ * Each file that shows (MF_DONE), in the job's order, through one, under
+ * m->lock. (many_sorted_files gives n 0 where it could not copy.)
+ */
+static int many_render_each(struct fs_job *j, struct fs_buf *b,
+			    int (*one)(struct fs_buf *b, const struct many_file *f))
 {
 	struct fs_many *m = j->many;
 	struct many_file *copy;
@@ -74,44 +79,48 @@ int render_many_files(struct fs_job *j, struct fs_buf *b)
 
 	pthread_mutex_lock(&m->lock);
 	f = many_sorted_files(m, &n, &copy);
-	for (size_t i = 0; i < n && !ret; i++) {
-		if (f[i].state != MF_DONE)
-			continue;
-		ret = fs_buf_printf(b, "%llu ", (unsigned long long)f[i].result);
-		if (!ret)
-			ret = fs_buf_put_path(b, f[i].path);
-		if (!ret)
-			ret = fs_buf_printf(b, "\n");
-	}
+	for (size_t i = 0; i < n && !ret; i++)
+		if (f[i].state == MF_DONE)
+			ret = one(b, &f[i]);
 	pthread_mutex_unlock(&m->lock);
 	free(copy);
-	return f || !n ? ret : -ENOMEM;
+	return ret;
+}
+
+/* files: "RESULT PATH" */
+static int many_file_line(struct fs_buf *b, const struct many_file *f)
+{
+	int ret = fs_buf_printf(b, "%llu ", (unsigned long long)f->result);
+
+	if (!ret)
+		ret = fs_buf_put_path(b, f->path);
+	if (!ret)
+		ret = fs_buf_printf(b, "\n");
+	return ret;
+}
+
+/* lines: "PATH:LINE:OFFSET" a selected line */
+static int many_file_lines(struct fs_buf *b, const struct many_file *f)
+{
+	int ret = 0;
+
+	for (size_t l = 0; l < f->nlines && !ret; l++) {
+		ret = fs_buf_put_path(b, f->path);
+		if (!ret)
+			ret = fs_buf_printf(b, ":%llu:%llu\n", (unsigned long long)f->lines[l].line,
+					    (unsigned long long)f->lines[l].offset);
+	}
+	return ret;
+}
+
+int render_many_files(struct fs_job *j, struct fs_buf *b)
+{
+	return many_render_each(j, b, many_file_line);
 }
 
 int render_many_lines(struct fs_job *j, struct fs_buf *b)
 {
-	struct fs_many *m = j->many;
-	struct many_file *copy;
-	const struct many_file *f;
-	size_t n;
-	int ret = 0;
-
-	pthread_mutex_lock(&m->lock);
-	f = many_sorted_files(m, &n, &copy);
-	for (size_t i = 0; i < n && !ret; i++) {
-		if (f[i].state != MF_DONE)
-			continue;
-		for (size_t l = 0; l < f[i].nlines && !ret; l++) {
-			ret = fs_buf_put_path(b, f[i].path);
-			if (!ret)
-				ret = fs_buf_printf(b, ":%llu:%llu\n",
-						    (unsigned long long)f[i].lines[l].line,
-						    (unsigned long long)f[i].lines[l].offset);
-		}
-	}
-	pthread_mutex_unlock(&m->lock);
-	free(copy);
-	return ret;
+	return many_render_each(j, b, many_file_lines);
 }
 
 /*

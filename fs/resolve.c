@@ -283,14 +283,19 @@ static int resolve_walk_dirs(const struct fs *fs, struct resolve_walk *w, const 
 /*
  * Targets are opened O_NONBLOCK (a FIFO swapped in must not block the
  * open); reads must block: io_uring answers EAGAIN for uncached pages of
- * an O_NONBLOCK file.
+ * an O_NONBLOCK file. Hands fd, blocking, to *out; closes it on failure.
  */
-static int resolve_blocking(int fd)
+static int resolve_keep(int fd, int *out)
 {
 	int fl = fcntl(fd, F_GETFL);
 
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
-		return -errno;
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	*out = fd;
 	return 0;
 }
 
@@ -321,11 +326,7 @@ static int resolve_open_last(struct resolve_walk *w, const char *last, const cha
 		snprintf(err, errlen, "path=%s: not a regular file or block device", path);
 		goto out_close;
 	}
-	ret = resolve_blocking(fd);
-	if (ret)
-		goto out_close;
-	*out = fd;
-	return 0;
+	return resolve_keep(fd, out);
 out_close:
 	close(fd);
 	return ret;

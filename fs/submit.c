@@ -134,6 +134,17 @@ static void fs_submit_waiter(struct fs_job *j, bool wait, struct fs_job **waitj)
 	}
 }
 
+/* A submit's fds (the file, the walk's root, the files= list): those open (>= 0) are closed. */
+static void close_fds(int fd, int rootfd, int listfd)
+{
+	if (fd >= 0)
+		close(fd);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (listfd >= 0)
+		close(listfd);
+}
+
 /*
  * grep: the patterns are read (patterns=, as the caller) and their syntax
  * checked here, on the FUSE thread; compiling them can take up to the
@@ -151,12 +162,7 @@ static int fs_submit_prep(struct fs *fs, struct fs_job *j, struct fs_caller *ctx
 	int ret = -ENOMEM;
 
 	if (!p) {
-		if (fd >= 0)
-			close(fd);
-		if (rootfd >= 0)
-			close(rootfd);
-		if (listfd >= 0)
-			close(listfd);
+		close_fds(fd, rootfd, listfd);
 		return ret;
 	}
 	p->fd = fd;
@@ -288,12 +294,7 @@ int fs_submit_line(struct fs *fs, struct fs_caller *who, const char *line, size_
 out_free:
 	fs_job_put(&j);
 out_close:
-	if (fd >= 0)
-		close(fd);
-	if (rootfd >= 0)
-		close(rootfd);
-	if (listfd >= 0)
-		close(listfd);
+	close_fds(fd, rootfd, listfd);
 out_unreserve:
 	fs_jobs_unreserve(fs, user);
 	return ret;
