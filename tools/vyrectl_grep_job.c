@@ -194,6 +194,20 @@ static int file_ended(struct grep_state *s, struct grep_file *f, const struct jo
 	return 0;
 }
 
+/* f's job's end in st: 0, -EINTR (Ctrl-C), or 1: no answer (s->error is set) */
+static int file_wait(struct grep_state *s, struct grep_file *f, struct job_status *st)
+{
+	int ret = job_wait(s->c, f->id, st);
+
+	if (ret == -EINTR)
+		return ret;
+	if (ret) {
+		s->error = true;
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * Prints FILE's results as the daemon finds them final, then waits for
  * its job's end; -EINTR on Ctrl-C. Lines (and a tree's files) stream
@@ -219,13 +233,9 @@ int file_finish(struct grep_state *s, struct grep_file *f)
 	if (!f->submitted)
 		return 0;
 	if (!stream) {
-		ret = job_wait(s->c, f->id, &st);
-		if (ret == -EINTR)
-			return ret;
-		if (ret) {
-			s->error = true;
-			return 0;
-		}
+		ret = file_wait(s, f, &st);
+		if (ret)
+			return ret < 0 ? ret : 0;
 		if (!strcmp(st.state, "cancelled"))
 			return file_ended(s, f, &st);
 		f->elapsed_ns = st.elapsed_us * 1000;
@@ -247,13 +257,9 @@ int file_finish(struct grep_state *s, struct grep_file *f)
 	if (stream) {
 		if (ferror(stdout) || s->done)
 			return 0;
-		ret = job_wait(s->c, f->id, &st);
-		if (ret == -EINTR)
-			return ret;
-		if (ret) {
-			s->error = true;
-			return 0;
-		}
+		ret = file_wait(s, f, &st);
+		if (ret)
+			return ret < 0 ? ret : 0;
 	}
 	if (f->dir && tree_failed_print(s, f))
 		s->error = true;
