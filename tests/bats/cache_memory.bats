@@ -33,10 +33,7 @@ teardown() {
 		umount "$MNT" || umount -l "$MNT"
 	fi
 	[ -n "${MNT:-}" ] && rmdir "$MNT" 2>/dev/null
-	if [ "${BATS_TEST_COMPLETED:-}" != 1 ] && [ -f "${LOG:-/nonexistent}" ]; then
-		echo "--- daemon log" >&2
-		tail -n 50 "$LOG" >&2
-	fi
+	show_log_if_failed
 }
 
 # mnt OPTS [ENV=VALUE...]: a mount of this test's own
