@@ -255,12 +255,74 @@
 #define VYRE_PSET_HDR_WORDS  80
 #define VYRE_PSET_NONE       VYRE_U(0xFFFFFFFF)
 /*
+ * A pattern set on the bit-parallel engine (issue 26; regex/regex.h
+ * struct regex_shift, ARCHITECTURE.md "Pattern sets"), in its job data
+ * region, in 32-bit words: a header, the byte classes 4 a word, then each
+ * table at the word offset its header word names: byclass[nclasses *
+ * nwords], dist[ndist] (signed), mask[ndist * nwords], first, first_bol,
+ * last, last_eol and exc_src[nwords] each, exc_off[npos + 1],
+ * exc_to[nexc], owner[npos], and per class c the words where first or
+ * first_bol has a bit of c: fword[foff[c]..foff[c+1]) (foff[nclasses +
+ * 1]), and per word w the shifts whose mask has a bit in it:
+ * wdk[wdoff[w]..wdoff[w+1]) (wdoff[nwords + 1]). START: a line's state before its first byte (VYRE_SHIFT_ST_*).
+ * pump/ops/grep_shift.c lays it out and checks every index;
+ * shaders/ops/grep_shift.glsl runs it.
+ */
+#define VYRE_SHIFT_ENGINE    0  /* VYRE_ENGINE_SHIFT */
+#define VYRE_SHIFT_NPATTERNS 1
+#define VYRE_SHIFT_NCLASSES  2
+#define VYRE_SHIFT_NPOS      3
+#define VYRE_SHIFT_NWORDS    4
+#define VYRE_SHIFT_NDIST     5
+#define VYRE_SHIFT_NEXC      6
+#define VYRE_SHIFT_START     7
+#define VYRE_SHIFT_END       8  /* the region's length in words */
+#define VYRE_SHIFT_BYCLASS   12 /* word offsets of the tables, from the region's start */
+#define VYRE_SHIFT_DIST      13
+#define VYRE_SHIFT_MASK      14
+#define VYRE_SHIFT_FIRST     15
+#define VYRE_SHIFT_FIRST_BOL 16
+#define VYRE_SHIFT_LAST      17
+#define VYRE_SHIFT_LAST_EOL  18
+#define VYRE_SHIFT_EXC_SRC   19
+#define VYRE_SHIFT_EXC_OFF   20
+#define VYRE_SHIFT_EXC_TO    21
+#define VYRE_SHIFT_OWNER     22
+#define VYRE_SHIFT_FOFF      23
+#define VYRE_SHIFT_FWORD     24
+#define VYRE_SHIFT_WDOFF     25
+#define VYRE_SHIFT_WDK       26
+#define VYRE_SHIFT_CLASSES   32 /* 64 words: byte -> class, 4 per word */
+#define VYRE_SHIFT_HDR_WORDS 96
+#define VYRE_SHIFT_WORDS_MAX 2048 /* regex/regex.h REGEX_SHIFT_POS_MAX / 32 */
+#define VYRE_SHIFT_DIST_MAX  64   /* regex/regex.h REGEX_SHIFT_DIST_MAX */
+/*
+ * A line's state on this engine, where grep's line machinery keeps a DFA
+ * state (open entries, continuations): bit 0 the line matched (a sink),
+ * bit 1 it is selected if it ends here, bit 2 the state vector is past
+ * the line's start. Without bit 2 (and bit 0) the line is at its start:
+ * an open line is listed that way and its continuation runs it from
+ * there. A continuation that stops with bit 2 leaves the vector (nwords
+ * words) in its slot's line record area and its hash (VYRE_SHIFT_HASH
+ * over the words, seeded with the slot's tag) in the state's bits 3-31;
+ * the host checks the hash, keeps the words, and writes them into the
+ * next hop's slot's record area.
+ */
+#define VYRE_SHIFT_ST_MATCHED VYRE_U(1)
+#define VYRE_SHIFT_ST_ACCEPT  VYRE_U(2)
+#define VYRE_SHIFT_ST_VECTOR  VYRE_U(4)
+#define VYRE_SHIFT_ST_BITS    3
+#define VYRE_SHIFT_HASH_SEED(tag) (VYRE_U(2166136261) ^ (tag))
+#define VYRE_SHIFT_HASH(h, w) ((((h) ^ (w)) * VYRE_U(16777619)))
+
+/*
  * Which engine a grep region holds: a DFA's word 0 is its state count
  * (VYRE_DFA_STATES_MAX at most), a pattern set's its engine tag, above it.
  */
 #define VYRE_DFA_STATES_MAX  VYRE_U(65536)
 #define VYRE_ENGINE_DFA      1 /* VYRE_DFA_* words */
 #define VYRE_ENGINE_AHO      VYRE_U(0x56410002) /* VYRE_PSET_* words */
+#define VYRE_ENGINE_SHIFT    VYRE_U(0x56410003) /* VYRE_SHIFT_* words */
 
 /*
  * grep's counters, in the slot's VYRE_S_OP scratch words while its tiles

@@ -403,8 +403,9 @@ int mount_find(const char *mountpoint, dev_t *dev);
 
 /*
  * grep.c: a grep descriptor's patterns compiled for the pump: a DFA
- * (scan.dfa), or a literal set too large for one on Aho-Corasick (ac,
- * scan.ac). The views point into the compiled tables, some of them
+ * (scan.dfa), a literal set too large for one on Aho-Corasick (ac,
+ * scan.ac), or a set no DFA holds on the bit-parallel engine (shift,
+ * scan.shift). The views point into the compiled tables, some of them
  * arrays inside this struct: whoever moves it calls fs_grep_views.
  */
 struct fs_grep {
@@ -412,19 +413,24 @@ struct fs_grep {
 	struct regex_prog prog; /* with ac: the pattern set's, freed the same way */
 	struct pump_dfa view;	/* what pump_scan.dfa points at */
 	struct pump_ac acview;	/* with ac: what pump_scan.ac points at */
-	bool ready, ac;
+	struct pump_shift shview; /* with shift: what pump_scan.shift points at */
+	bool ready, ac, shift;
 };
 void fs_grep_views(struct fs_grep *g);
 /* scan.dfa or scan.ac, as compiled (neither while not ready) */
 static inline void fs_grep_scan(struct fs_grep *g, struct pump_scan *scan)
 {
-	scan->dfa = g->ready && !g->ac ? &g->view : NULL;
+	scan->dfa = g->ready && !g->ac && !g->shift ? &g->view : NULL;
 	scan->ac = g->ready && g->ac ? &g->acview : NULL;
+	scan->shift = g->ready && g->shift ? &g->shview : NULL;
 }
 /* status's engine=: what runs the patterns ("" before a compile) */
 static inline const char *fs_grep_engine(const struct fs_grep *g)
 {
-	return !g->ready ? "" : regex_engine_name(g->ac ? REGEX_ENGINE_AC : REGEX_ENGINE_DFA);
+	return !g->ready ? ""
+			 : regex_engine_name(g->ac	 ? REGEX_ENGINE_AC
+					     : g->shift ? REGEX_ENGINE_SHIFT
+							: REGEX_ENGINE_DFA);
 }
 /* frees the compiled patterns: whoever holds the struct (grep.c's worker, many.c) */
 static inline void fs_grep_release(struct fs_grep *g)

@@ -149,15 +149,16 @@ static void fs_grep_error(const struct desc *d, int ret, const char *cerr, char 
  * One DFA when it compiles: the fastest scan. A set the DFA refuses for
  * its size (-E2BIG: states, table or more than REGEX_PATTERNS_MAX
  * patterns; -ETIMEDOUT: its step budget) goes to regex_compile_prog,
- * which runs a literal set on Aho-Corasick (ARCHITECTURE.md "Pattern
- * sets"); anything else it would put on the bit-parallel engine, which
- * the GPU does not run yet, so the DFA's refusal stands.
+ * which runs a literal set on Aho-Corasick and anything else on the
+ * bit-parallel engine (ARCHITECTURE.md "Pattern sets"). Only what breaks
+ * that engine's bounds (regex/regex.h struct regex_shift) is refused, with
+ * its message naming the pattern.
  */
 static int fs_grep_compile(const char **pats, const size_t *lens, size_t n,
 			   const struct regex_opts *opts, struct fs_grep *g, char *cerr,
 			   size_t cerrlen)
 {
-	struct regex_prog_opts po = {.fixed = opts->fixed, .icase = opts->icase};
+	struct regex_prog_opts po = {.fixed = opts->fixed, .icase = opts->icase, .utf8 = opts->utf8};
 	char perr[512] = "";
 	int ret, pret;
 
@@ -167,23 +168,17 @@ static int fs_grep_compile(const char **pats, const size_t *lens, size_t n,
 	pret = regex_compile_prog(pats, lens, n, &po, &g->prog, perr, sizeof(perr));
 	if (pret == -ENOMEM)
 		return pret;
-	if (!pret && g->prog.engine == REGEX_ENGINE_AC) {
-		g->ac = true;
-		return 0;
-	}
-	if (pret) {
-		if (pret == -EINVAL || pret == -E2BIG) /* e.g. an automaton's cap, naming the pattern */
-			snprintf(cerr, cerrlen, "%s", perr);
+	if (!pret) {
+		g->ac = g->prog.engine == REGEX_ENGINE_AC;
+		g->shift = g->prog.engine == REGEX_ENGINE_SHIFT;
+		if (g->ac || g->shift)
+			return 0;
+		regex_prog_free(&g->prog); /* a DFA again: the first compile's refusal stands */
 		return ret;
 	}
-	/* compiled for the bit-parallel engine, which the GPU does not run yet */
-	regex_prog_free(&g->prog);
-	if (n > REGEX_PATTERNS_MAX)
-		snprintf(cerr, cerrlen,
-			 "%zu patterns: more than %u run only if all are literals (use fixed=1, "
-			 "or fewer patterns)",
-			 n, REGEX_PATTERNS_MAX);
-	return ret;
+	/* the second engine's own bound (E2BIG, naming the pattern) or budget */
+	snprintf(cerr, cerrlen, "%s", perr);
+	return pret;
 }
 
 /*

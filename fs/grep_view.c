@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * grep_view.c - the pump's views (struct pump_dfa, struct pump_ac) of a
+ * grep_view.c - the pump's views (struct pump_dfa, pump_ac, pump_shift) of a
  * compiled grep (struct fs_grep, fs/grep.c). They point into the struct,
  * so whoever moves it re-points them: grep.c after compiling, many.c
  * after taking the submitter's copy. Below both, so neither calls up.
@@ -15,6 +15,32 @@ void fs_grep_views(struct fs_grep *g)
 
 	if (!g->ready)
 		return;
+	if (g->shift) {
+		const struct regex_shift *s = &g->prog.shift;
+
+		g->shview = (struct pump_shift){
+		    .npos = s->npos,
+		    .nwords = s->nwords,
+		    .nclasses = s->nclasses,
+		    .ndist = s->ndist,
+		    .npatterns = s->npatterns,
+		    .nexc = s->nexc,
+		    .classes = s->classes,
+		    .byclass = s->byclass,
+		    .dist = s->dist,
+		    .mask = s->mask,
+		    .first = s->first,
+		    .first_bol = s->first_bol,
+		    .last = s->last,
+		    .last_eol = s->last_eol,
+		    .exc_src = s->exc_src,
+		    .exc_off = s->exc_off,
+		    .exc_to = s->exc_to,
+		    .owner = s->owner,
+		    .flags = s->flags,
+		};
+		return;
+	}
 	if (g->ac) {
 		g->acview = (struct pump_ac){
 		    .npatterns = g->prog.npatterns,

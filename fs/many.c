@@ -507,7 +507,8 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	m->scan.on_end = many_flight_ended;
 	/* small files share slots when the op gives each file its own result
 	 * (grep: its count; lines=1's records are not packed) */
-	m->pack_ok = pump_op_packs(d->op) && !d->lines && !d->offset && d->length == UINT64_MAX &&
+	m->pack_ok = pump_op_packs(d->op) && !d->lines && !m->grep.shift && !d->offset &&
+		     d->length == UINT64_MAX &&
 		     d->direct != 1 && !getenv("VYRE_NO_PACK");
 	m->pack_file_max = pump_pack_file_max(d->chunk ? d->chunk : fs->chunk);
 	m->files_max = fs->opts.files_max;

@@ -91,7 +91,7 @@ static int group_copy_scan(struct pump_group *g, const struct pump_scan *scan)
 
 	g->scan = *scan;
 	g->scan.fd = -1;
-	if (scan->ac) {
+	if (scan->ac || scan->shift) {
 		/* its words are what a span's grep_prep copies (grep_copy) */
 		uint32_t n;
 		int ret;
@@ -102,6 +102,7 @@ static int group_copy_scan(struct pump_group *g, const struct pump_scan *scan)
 		if (ret)
 			return ret;
 		g->scan.ac = NULL;
+		g->scan.shift = NULL;
 		g->scan.data = g->acwords;
 		g->scan.data_len = n * 4;
 		size = scan->pattern_len;
@@ -126,7 +127,7 @@ static int group_copy_scan(struct pump_group *g, const struct pump_scan *scan)
 		c += d->nstates;
 		g->scan.dfa = &g->dfa;
 	}
-	if (scan->data_len && !scan->ac) {
+	if (scan->data_len && !scan->ac && !scan->shift) {
 		g->scan.data = memcpy(c, scan->data, scan->data_len);
 		c += scan->data_len;
 	}

@@ -202,6 +202,7 @@ struct pump_scan {
 	uint32_t data_len;      /* at most VYRE_JOB_DATA_MAX */
 	const struct pump_dfa *dfa; /* grep: the compiled patterns (laid out by the pump) */
 	const struct pump_ac *ac;   /* grep, or instead of dfa: a literal set on Aho-Corasick */
+	const struct pump_shift *shift; /* grep, or instead: a set on the bit-parallel engine */
 	uint32_t grep;          /* grep: PUMP_GREP_* */
 	uint64_t max;           /* grep: stop after this many selected lines (0: no limit) */
 	uint64_t offset;
@@ -293,6 +294,28 @@ struct pump_ac {
 	const uint32_t *parent; /* nsets; UINT32_MAX: none */
 	const uint32_t *first;	/* nsets; UINT32_MAX: the empty set */
 };
+
+/*
+ * A pattern set on the bit-parallel engine (regex/'s struct regex_shift,
+ * regex/regex.h, described there), as the pump takes it: the caller owns
+ * every array; the pump checks and lays them out (pump/ops/grep_shift.c,
+ * VYRE_SHIFT_* words) at submit and keeps no pointer.
+ */
+struct pump_shift {
+	uint32_t npos, nwords, nclasses, ndist, npatterns, nexc;
+	const uint8_t *classes;	  /* 256 */
+	const uint32_t *byclass;  /* nclasses * nwords */
+	const int32_t *dist;	  /* ndist */
+	const uint32_t *mask;	  /* ndist * nwords */
+	const uint32_t *first, *first_bol, *last, *last_eol; /* nwords each */
+	const uint32_t *exc_src;  /* nwords */
+	const uint32_t *exc_off;  /* npos + 1 */
+	const uint32_t *exc_to;	  /* nexc */
+	const uint32_t *owner;	  /* npos */
+	const uint8_t *flags;	  /* npatterns: regex.h REGEX_SHIFT_ALWAYS, _EMPTY_LINE */
+};
+#define PUMP_SHIFT_ALWAYS     1u /* = REGEX_SHIFT_ALWAYS */
+#define PUMP_SHIFT_EMPTY_LINE 2u /* = REGEX_SHIFT_EMPTY_LINE */
 
 #define PUMP_GREP_INVERT (1u << 0) /* select lines that do not match */
 #define PUMP_GREP_LINES  (1u << 1) /* keep LINE:OFFSET of each selected line */

@@ -570,6 +570,12 @@ uint32_t *ring_out(struct ring *r, uint32_t slot)
 	return r->out + (size_t)slot * VYRE_GO_WORDS;
 }
 
+uint32_t *ring_rec(struct ring *r, uint32_t slot, uint32_t *words)
+{
+	*words = r->rec_max * VYRE_REC_WORDS;
+	return (uint32_t *)r->recs.map + (size_t)slot * r->rec_max * VYRE_REC_WORDS;
+}
+
 int ring_data_alloc(struct ring *r, uint32_t len, uint32_t *off)
 {
 	return pool_alloc(&r->pool, len, off);

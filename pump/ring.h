@@ -144,6 +144,9 @@ uint32_t ring_done_count(const struct ring *r);
 /* The slot's op output words (GPU-written, host-coherent); an op resets
  * what it needs before publishing. */
 uint32_t *ring_out(struct ring *r, uint32_t slot);
+/* The slot's line record area (host-coherent), *words long: a grep
+ * continuation's state vector goes in there too (vyre_abi.h VYRE_SHIFT_ST_VECTOR). */
+uint32_t *ring_rec(struct ring *r, uint32_t slot, uint32_t *words);
 int ring_data_alloc(struct ring *r, uint32_t len, uint32_t *off);
 void ring_data_write(struct ring *r, uint32_t off, const void *src, uint32_t len);
 void ring_data_free(struct ring *r, uint32_t off, uint32_t len);

@@ -39,13 +39,18 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	int ret;
 
 	if (scan->pattern_len || (scan->dfa && scan->data_len) || (scan->ac && scan->data_len) ||
-	    (scan->dfa && scan->ac))
+	    (scan->shift && scan->data_len) || (!!scan->dfa + !!scan->ac + !!scan->shift > 1))
+		return -EINVAL;
+	/* the bit-parallel engine runs a line per lane with its vector in shared memory: not packed */
+	if (scan->nfiles && scan->shift)
 		return -EINVAL;
 	/* a packed job counts per file: its lines=1 records are not packed */
 	if (scan->nfiles && (scan->grep & PUMP_GREP_LINES))
 		return -EINVAL;
 	if (scan->ac)
 		ret = grep_layout_ac(j, scan->ac);
+	else if (scan->shift)
+		ret = grep_layout_shift(j, scan->shift);
 	else
 		ret = scan->dfa ? grep_layout(j, scan->dfa) : grep_copy(j, scan->data, scan->data_len);
 	if (ret)
@@ -349,15 +354,19 @@ static void grep_job_free(struct pump_job *j)
 
 	if (!gj)
 		return;
-	while ((c = grep_dequeue(gj)))
+	while ((c = grep_dequeue(gj))) {
+		free(c->vec);
 		free(c);
+	}
 	free(gj);
 	j->opstate = NULL;
 }
 
-/* A spread job's one layout of an Aho-Corasick set, copied by every span. */
+/* A spread job's one layout of an Aho-Corasick or bit-parallel set, copied by every span. */
 static int grep_share(const struct pump_scan *scan, uint32_t **words, uint32_t *nwords)
 {
+	if (scan->shift)
+		return grep_shift_layout(scan->shift, words, nwords);
 	if (!scan->ac)
 		return -EINVAL;
 	return grep_pset_layout(scan->ac, words, nwords);

@@ -5,10 +5,47 @@
  * state reached until the line's '\n' or the end of the scan.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../log.h"
 #include "grep_priv.h"
+
+/*
+ * The bit-parallel engine's vector a continuation left in its slot's
+ * record area (vyre_abi.h VYRE_SHIFT_ST_VECTOR), once its words hash to
+ * what the state word says: the GPU's stores may land after its done word
+ * (issue 20), and a stale vector would be a wrong answer. false past
+ * GREP_LAND_NS.
+ */
+static bool grep_shift_take(const struct pump_job *j, const struct ring_done *d,
+			    struct grep_cont *c)
+{
+	uint32_t nw = grep_shift_nwords(j), want = c->state >> VYRE_SHIFT_ST_BITS;
+	uint64_t t0 = 0;
+
+	if (!nw)
+		return true;
+	if (nw > (uint64_t)d->rec_max * VYRE_REC_WORDS)
+		return false;
+	if (!c->vec)
+		c->vec = malloc(nw * sizeof(*c->vec));
+	if (!c->vec)
+		return false;
+	for (;;) {
+		for (uint32_t i = 0; i < nw; i++)
+			c->vec[i] = atomic_load_explicit((_Atomic uint32_t *)(d->rec + i),
+							 memory_order_acquire);
+		if (grep_shift_hash(d->seq, c->vec, nw) == want)
+			return true;
+		if (!t0)
+			t0 = pump_now_ns();
+		else if (pump_now_ns() - t0 > GREP_LAND_NS)
+			return false;
+		__builtin_ia32_pause();
+	}
+}
 
 /* An open line is done (ended, failed or dropped). */
 void grep_cont_end(struct pump *p, struct pump_job *j, struct grep_cont *c, bool sel)
@@ -21,6 +58,7 @@ void grep_cont_end(struct pump *p, struct pump_job *j, struct grep_cont *c, bool
 			gc->failed = true;
 	}
 	gc->pending--;
+	free(c->vec);
 	free(c);
 	grep_chunk_check(p, j, gc);
 }
@@ -58,6 +96,13 @@ int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 		goto out_failed;
 	c->at = at;
 	c->state = v[VYRE_GO_CONT_STATE - VYRE_GO_CONT_KIND];
+	if (grep_shift_nwords(j) && (c->state & VYRE_SHIFT_ST_VECTOR) &&
+	    !(c->state & VYRE_SHIFT_ST_MATCHED) && !grep_shift_take(j, d, c)) {
+		vlog_err("grep: slot %u: the bit-parallel engine's vector never matched its hash "
+			 "(%llu ms); chunk %llu fails",
+			 slot, GREP_LAND_NS / 1000000, (unsigned long long)c->gc->part->index);
+		goto out_failed;
+	}
 	if (c->cap < (1ull << GREP_CONT_SHIFT))
 		c->cap *= 2;
 	grep_queue(j->opstate, c);
@@ -199,6 +244,19 @@ void grep_read_done(struct pump *p, uint32_t slot, int got)
 	}
 	grep_work(p, slot, &w);
 	w.arg0 = c->state;
+	if (c->vec && (c->state & VYRE_SHIFT_ST_VECTOR) && !(c->state & VYRE_SHIFT_ST_MATCHED)) {
+		/* read by the GPU after the publish's release (ring.c) */
+		uint32_t room, *rec = ring_rec(p->ring, slot, &room), nw = grep_shift_nwords(j);
+
+		if (nw > room) {
+			pump_slot_free(p, slot);
+			job_chunk_failed(p, j, c->gc->part->index, c->at, E2BIG);
+			c->gc->failed = true;
+			grep_cont_end(p, j, c, false);
+			return;
+		}
+		memcpy(rec, c->vec, nw * sizeof(*rec));
+	}
 	w.arg1 = VYRE_GREP_F_CONT | gj->cont_budget << VYRE_GREP_BUDGET_POS |
 		 c->skip << VYRE_GREP_START_POS;
 	if (j->grep & PUMP_GREP_INVERT)

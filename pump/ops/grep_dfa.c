@@ -26,6 +26,9 @@ bool grep_dfa_bit(const struct pump_job *j, bool sink, uint32_t s)
 
 	if (w[VYRE_PSET_ENGINE] == VYRE_ENGINE_AHO)
 		return s == w[VYRE_PSET_NSTATES];
+	/* the bit-parallel engine: bit 0 matched (the sink), bit 1 selected here (vyre_abi.h) */
+	if (w[VYRE_SHIFT_ENGINE] == VYRE_ENGINE_SHIFT)
+		return s & (sink ? VYRE_SHIFT_ST_MATCHED : VYRE_SHIFT_ST_ACCEPT);
 	base = VYRE_DFA_HDR_WORDS + (sink ? dfa_bits_words(w[VYRE_DFA_NSTATES]) : 0);
 	return (w[base + s / 32] >> (s % 32)) & 1;
 }
@@ -94,6 +97,11 @@ int grep_copy(struct pump_job *j, const void *data, uint32_t len)
 		return -EINVAL;
 	if (w[VYRE_PSET_ENGINE] == VYRE_ENGINE_AHO) {
 		if (grep_pset_words(w, len, &words))
+			return -EINVAL;
+		goto copy;
+	}
+	if (w[VYRE_SHIFT_ENGINE] == VYRE_ENGINE_SHIFT) {
+		if (grep_shift_words(w, len))
 			return -EINVAL;
 		goto copy;
 	}

@@ -76,6 +76,7 @@ struct grep_cont {
 	uint64_t pos, nl; /* the line: chunk-relative start, '\n' before it in the chunk */
 	uint64_t at;	  /* file offset reached */
 	uint32_t state;	  /* DFA state there */
+	uint32_t *vec;	  /* the bit-parallel engine's vector there (VYRE_SHIFT_ST_VECTOR), or NULL */
 	uint32_t skip;	  /* bytes of the read before at (O_DIRECT alignment) */
 	uint64_t cap;	  /* most bytes past at the next read asks: doubles each hop */
 	bool retry;	  /* after a failed read: reads stay within the chunk holding at */
@@ -122,6 +123,13 @@ int grep_copy(struct pump_job *j, const void *data, uint32_t len);
 /* grep_pset.c: a literal set on Aho-Corasick (VYRE_PSET_* words) */
 int grep_layout_ac(struct pump_job *j, const struct pump_ac *a);
 int grep_pset_words(const uint32_t *w, uint32_t len, uint64_t *words);
+
+/* grep_shift.c: a set on the bit-parallel engine (VYRE_SHIFT_* words) */
+int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nwords);
+int grep_layout_shift(struct pump_job *j, const struct pump_shift *s);
+int grep_shift_words(const uint32_t *w, uint32_t len);
+uint32_t grep_shift_nwords(const struct pump_job *j);
+uint32_t grep_shift_hash(uint32_t seq, const uint32_t *v, uint32_t n);
 
 /* A line record (vyre_abi.h VYRE_REC_*), as grep_out.c reads it. */
 struct grep_rec {

@@ -8,6 +8,8 @@
 // words or fewer is copied into shared memory once per tile. A literal set
 // too large for a DFA comes as Aho-Corasick (VYRE_PSET_*, grep_ac.glsl):
 // grep_run hands its lines to ac_run, and dfa_bit answers for its states.
+// A set no DFA holds comes on the bit-parallel engine (VYRE_SHIFT_*,
+// grep_shift.glsl) the same way, its lanes taking turns in s_dfa.
 //
 // A chunk owns the lines that start right after each '\n' in it (the
 // position after the chunk's last byte included: the next chunk never
@@ -55,7 +57,10 @@ struct grep_dfa {
 	bool ac;
 	uint m;	   // AC: the matched state (nstates)
 	uint ndense, child, label, fail, accw; // AC: its tables
-	uint cost; // AC: budget charged per loop iteration (grep_ac.glsl)
+	uint cost; // AC: budget charged per loop iteration (grep_ac.glsl); shift: per word
+	bool sh;   // the bit-parallel engine (grep_shift.glsl)
+	uint shw;  // shift: words of a state vector
+	uint dbase; // shift: this lane's two vectors in s_dfa
 };
 
 uint dfa_w(grep_dfa d, uint i)
@@ -75,6 +80,8 @@ bool dfa_bit(grep_dfa d, uint base, uint s)
 {
 	if (d.ac) // accepting and sink are the matched state alone
 		return s == d.m;
+	if (d.sh) // the state word's bits (VYRE_SHIFT_ST_*): snk 0, acc 1
+		return ((s >> base) & 1u) != 0u;
 	return ((dfa_w(d, base + (s >> 5)) >> (s & 31u)) & 1u) != 0u;
 }
 
@@ -138,6 +145,7 @@ uint grep_next_nl(uint64_t base, uint q, uint lim, inout uint budget, out bool o
 }
 
 #include "grep_ac.glsl"
+#include "grep_shift.glsl"
 
 // Runs a line from position q in state s until its '\n' (kind 0, *e at
 // the '\n'), the end of the data (kind 1, *e = lim) or the end of the
@@ -145,8 +153,9 @@ uint grep_next_nl(uint64_t base, uint q, uint lim, inout uint budget, out bool o
 uint grep_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budget,
 	      out uint e, out uint st)
 {
-	if (d.ac) { // a loop of its own: no loop nests in the DFA's (grep_ac.glsl)
-		uint k = ac_run(d, base, q, lim, s, budget, e, st);
+	if (d.ac || d.sh) { // a loop of its own: no loop nests in the DFA's (grep_ac.glsl)
+		uint k = d.ac ? ac_run(d, base, q, lim, s, budget, e, st)
+			      : sh_run(d, base, q, lim, s, budget, e, st);
 		if (k != 3u)
 			return k;
 		q = e; // matched: the sink path below finds the '\n'
@@ -232,9 +241,15 @@ void grep_cont(op_in a, grep_dfa d, uint flags)
 	uint budget = 1u << ((flags >> VYRE_GREP_BUDGET_POS) & 31u);
 	uint q = flags >> VYRE_GREP_START_POS;
 	uint e, st;
+	// the bit-parallel engine's vector from the host (grep_shift.glsl)
+	if (d.sh && (a.arg0 & (VYRE_SHIFT_ST_VECTOR | VYRE_SHIFT_ST_MATCHED)) == VYRE_SHIFT_ST_VECTOR)
+		sh_load(d, a.slot);
 	uint kind = grep_run(d, a.base, q, a.len, a.arg0, budget, e, st);
 	bool ended = kind == 0u || (kind == 1u && (flags & VYRE_GREP_F_EOF) != 0u);
 	bool sel = dfa_bit(d, d.acc, st) != ((flags & VYRE_GREP_F_INVERT) != 0u);
+	if (d.sh && !ended &&
+	    (st & (VYRE_SHIFT_ST_VECTOR | VYRE_SHIFT_ST_MATCHED)) == VYRE_SHIFT_ST_VECTOR)
+		st = sh_save(d, a.slot, a.seq, st);
 	// One 16-byte store, the kind word tagged: even the done-writer's own
 	// stores were read stale on the H100 (a continued line ended or
 	// selected by the slot's previous continuation: +1/-1 lines).
@@ -282,6 +297,8 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 		bool mine = p >= resume;
 		if (mine || le >= resume) {
 			kind = grep_run(d, a.base, p, lim, d.start, budget, e, st);
+			if (d.sh)
+				sh_clear(); // its vector: the next line starts from zero
 			bool ended = kind == 0u || (kind == 1u && eof);
 			if (mine && ended && (dfa_bit(d, d.acc, st) != inv)) {
 				if (!rec) {
@@ -298,7 +315,11 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 					return sel;
 				}
 			} else if (mine && !ended && !rec) {
-				grep_open(a.slot, a.seq, resume, p, nl, e, st);
+				// the bit-parallel engine's vector stays here: its line is
+				// continued from its start (grep_shift.glsl)
+				bool restart = d.sh && (st & VYRE_SHIFT_ST_MATCHED) == 0u;
+				grep_open(a.slot, a.seq, resume, p, nl, restart ? p : e,
+					  restart ? d.start : st);
 			}
 			if (kind != 0u) // look for the next '\n' of the stretch
 				e = grep_next_nl(a.base, max(e, p), le, big, dummy);
@@ -337,7 +358,13 @@ bool grep_dfa_load(op_in a, out grep_dfa d)
 	d.nsh = 0u;
 	d.ac = false;
 	d.m = 0u;
-	if (a.jd < VYRE_PSET_HDR_WORDS * 4u || jw.w[VYRE_PSET_ENGINE] != VYRE_ENGINE_AHO) {
+	d.sh = false;
+	d.shw = 0u;
+	d.dbase = 0u;
+	if (a.jd >= VYRE_SHIFT_HDR_WORDS * 4u && jw.w[VYRE_SHIFT_ENGINE] == VYRE_ENGINE_SHIFT) {
+		if (!sh_load_hdr(a, jw, d))
+			return false;
+	} else if (a.jd < VYRE_PSET_HDR_WORDS * 4u || jw.w[VYRE_PSET_ENGINE] != VYRE_ENGINE_AHO) {
 		uint nst = jw.w[VYRE_DFA_NSTATES];
 		d.ncls = jw.w[VYRE_DFA_NCLASSES];
 		d.start = jw.w[VYRE_DFA_START];
@@ -381,7 +408,8 @@ uint grep_packed(op_in a, Vec4s tb, inout uint fault)
 {
 	uint lane = gl_LocalInvocationIndex;
 	grep_dfa d;
-	if (!grep_dfa_load(a, d)) {
+	// the bit-parallel engine is never packed (its lanes share s_dfa in turns)
+	if (!grep_dfa_load(a, d) || d.sh) {
 		fault = VYRE_ERR_BAD_SLOT;
 		return 0u;
 	}
@@ -498,6 +526,14 @@ uint op_grep(op_in a, inout uint fault)
 	// same lines again to write their records. One call site: on a CPU
 	// device every inlined copy of the line loop costs every slot.
 	uint npass = (flags & VYRE_GREP_F_LINES) != 0u ? 2u : 1u;
+	// The bit-parallel engine's lanes keep their vectors in s_dfa, two of
+	// shw words each: per_round lanes at a time (grep_shift.glsl).
+	uint per_round = VYRE_WG_SIZE, nround = 1u;
+	if (d.sh && d.shw != 0u) {
+		per_round = min(VYRE_WG_SIZE, VYRE_GREP_SHARED_WORDS / (2u * d.shw));
+		nround = (VYRE_WG_SIZE + per_round - 1u) / per_round;
+		d.dbase = (lane % per_round) * 2u * d.shw;
+	}
 	for (uint pass = 0u; pass < npass; pass++) {
 		uint r = 0u, rmax = 0u;
 		if (pass == 1u) {
@@ -529,12 +565,18 @@ uint op_grep(op_in a, inout uint fault)
 			barrier();
 			rmax = a.tile == t0 ? rhalf : pc.rec_max;
 		}
-		if (pass == 1u && sel != 0u && sel <= GREP_KEEP) {
+		bool keep = pass == 1u && sel != 0u && sel <= GREP_KEEP;
+		bool go = !keep && run && p <= le && (pass == 0u || sel != 0u);
+		if (keep)
 			grep_keep_write(a, sel, r, rmax);
-		} else if (run && p <= le && (pass == 0u || sel != 0u)) {
-			uint n = grep_lines(a, d, flags, p, le, pnl, pass == 1u, r, rmax);
-			if (pass == 0u)
-				sel = n;
+		for (uint rd = 0u; rd < nround; rd++) {
+			if (nround > 1u)
+				barrier(); // the previous round's lanes are done with s_dfa
+			if (go && lane / per_round == rd) {
+				uint n = grep_lines(a, d, flags, p, le, pnl, pass == 1u, r, rmax);
+				if (pass == 0u)
+					sel = n;
+			}
 		}
 	}
 	if (lane == 0u) {

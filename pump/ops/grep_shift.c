@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A pattern set on the bit-parallel engine (pump.h struct pump_shift)
+ * laid out as VYRE_SHIFT_* words (abi/vyre_abi.h), what
+ * shaders/ops/grep_shift.glsl reads. Everything the shader follows is
+ * checked here, once on the host: it indexes exc_off by the bits of
+ * exc_src, and the vector by exc_to and fword, without bounds checks.
+ * A shifted word is checked against the vector's length in the shader (a
+ * mask bit past npos lands in the last word's unused bits, which no
+ * byclass word has, or past it and is dropped).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grep_priv.h"
+
+/* Bits at or past npos in the last word of an nwords vector. */
+static uint32_t sh_tail_bits(uint32_t npos)
+{
+	return npos % 32 ? ~((1u << (npos % 32)) - 1) : 0;
+}
+
+static int sh_check(const struct pump_shift *s)
+{
+	uint32_t nw = s->nwords, tail = sh_tail_bits(s->npos);
+
+	if (s->npos > VYRE_SHIFT_WORDS_MAX * 32 || nw != (s->npos + 31) / 32 || !s->nclasses ||
+	    s->nclasses > 256 || s->ndist > VYRE_SHIFT_DIST_MAX || !s->classes || !s->byclass ||
+	    (s->ndist && (!s->dist || !s->mask)) || !s->first || !s->first_bol || !s->last ||
+	    !s->last_eol || !s->exc_src || !s->exc_off || (s->nexc && !s->exc_to) || !s->owner ||
+	    (s->npatterns && !s->flags))
+		return -EINVAL;
+	for (uint32_t b = 0; b < 256; b++)
+		if (s->classes[b] >= s->nclasses)
+			return -EINVAL;
+	for (uint32_t k = 0; k < s->ndist; k++)
+		if (s->dist[k] <= -(int32_t)(VYRE_SHIFT_WORDS_MAX * 32) ||
+		    s->dist[k] >= (int32_t)(VYRE_SHIFT_WORDS_MAX * 32))
+			return -EINVAL;
+	/* exception sources index exc_off: only positions that exist */
+	if (nw && (s->exc_src[nw - 1] & tail))
+		return -EINVAL;
+	if (s->exc_off[0] != 0 || s->exc_off[s->npos] != s->nexc)
+		return -EINVAL;
+	for (uint32_t p = 0; p < s->npos; p++)
+		if (s->exc_off[p + 1] < s->exc_off[p] || s->owner[p] >= s->npatterns)
+			return -EINVAL;
+	for (uint32_t i = 0; i < s->nexc; i++)
+		if (s->exc_to[i] >= s->npos)
+			return -EINVAL;
+	return 0;
+}
+
+int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nwords)
+{
+	uint32_t nw = s->nwords, *w;
+	uint64_t at = VYRE_SHIFT_HDR_WORDS, off[VYRE_SHIFT_WDK + 1] = {0}, nf = 0, nk = 0;
+	uint32_t start = 0;
+	int ret = sh_check(s);
+
+	if (ret)
+		return ret;
+	/* per class, the words of its first positions: what a byte of it starts */
+	for (uint32_t c = 0; c < s->nclasses; c++)
+		for (uint32_t i = 0; i < nw; i++)
+			nf += ((s->first[i] | s->first_bol[i]) & s->byclass[(size_t)c * nw + i]) != 0;
+	/* per word, the shifts it has edges on: a live word tries those alone */
+	for (uint32_t k = 0; k < s->ndist; k++)
+		for (uint32_t i = 0; i < nw; i++)
+			nk += s->mask[(size_t)k * nw + i] != 0;
+	const uint64_t len[VYRE_SHIFT_WDK + 1] = {
+	    [VYRE_SHIFT_BYCLASS] = (uint64_t)s->nclasses * nw,
+	    [VYRE_SHIFT_DIST] = s->ndist,
+	    [VYRE_SHIFT_MASK] = (uint64_t)s->ndist * nw,
+	    [VYRE_SHIFT_FIRST] = nw,
+	    [VYRE_SHIFT_FIRST_BOL] = nw,
+	    [VYRE_SHIFT_LAST] = nw,
+	    [VYRE_SHIFT_LAST_EOL] = nw,
+	    [VYRE_SHIFT_EXC_SRC] = nw,
+	    [VYRE_SHIFT_EXC_OFF] = (uint64_t)s->npos + 1,
+	    [VYRE_SHIFT_EXC_TO] = s->nexc,
+	    [VYRE_SHIFT_OWNER] = s->npos,
+	    [VYRE_SHIFT_FOFF] = (uint64_t)s->nclasses + 1,
+	    [VYRE_SHIFT_FWORD] = nf,
+	    [VYRE_SHIFT_WDOFF] = (uint64_t)nw + 1,
+	    [VYRE_SHIFT_WDK] = nk,
+	};
+	for (uint32_t t = VYRE_SHIFT_BYCLASS; t <= VYRE_SHIFT_WDK; t++) {
+		off[t] = at;
+		at += len[t];
+	}
+	if (at * 4 > VYRE_JOB_DATA_MAX)
+		return -E2BIG;
+	for (uint32_t i = 0; i < s->npatterns; i++) {
+		if (s->flags[i] & PUMP_SHIFT_ALWAYS)
+			start = VYRE_SHIFT_ST_MATCHED | VYRE_SHIFT_ST_ACCEPT;
+		else if ((s->flags[i] & PUMP_SHIFT_EMPTY_LINE) && !start)
+			start = VYRE_SHIFT_ST_ACCEPT;
+	}
+	w = calloc(at, 4);
+	if (!w)
+		return -ENOMEM;
+	w[VYRE_SHIFT_ENGINE] = VYRE_ENGINE_SHIFT;
+	w[VYRE_SHIFT_NPATTERNS] = s->npatterns;
+	w[VYRE_SHIFT_NCLASSES] = s->nclasses;
+	w[VYRE_SHIFT_NPOS] = s->npos;
+	w[VYRE_SHIFT_NWORDS] = nw;
+	w[VYRE_SHIFT_NDIST] = s->ndist;
+	w[VYRE_SHIFT_NEXC] = s->nexc;
+	w[VYRE_SHIFT_START] = start;
+	for (uint32_t t = VYRE_SHIFT_BYCLASS; t <= VYRE_SHIFT_WDK; t++)
+		w[t] = (uint32_t)off[t];
+	w[VYRE_SHIFT_END] = (uint32_t)at;
+	for (uint32_t b = 0; b < 256; b++)
+		w[VYRE_SHIFT_CLASSES + b / 4] |= (uint32_t)s->classes[b] << (b % 4 * 8);
+	memcpy(w + off[VYRE_SHIFT_BYCLASS], s->byclass, len[VYRE_SHIFT_BYCLASS] * 4);
+	for (uint32_t k = 0; k < s->ndist; k++)
+		w[off[VYRE_SHIFT_DIST] + k] = (uint32_t)s->dist[k];
+	if (s->ndist)
+		memcpy(w + off[VYRE_SHIFT_MASK], s->mask, len[VYRE_SHIFT_MASK] * 4);
+	memcpy(w + off[VYRE_SHIFT_FIRST], s->first, nw * 4ull);
+	memcpy(w + off[VYRE_SHIFT_FIRST_BOL], s->first_bol, nw * 4ull);
+	memcpy(w + off[VYRE_SHIFT_LAST], s->last, nw * 4ull);
+	memcpy(w + off[VYRE_SHIFT_LAST_EOL], s->last_eol, nw * 4ull);
+	memcpy(w + off[VYRE_SHIFT_EXC_SRC], s->exc_src, nw * 4ull);
+	memcpy(w + off[VYRE_SHIFT_EXC_OFF], s->exc_off, len[VYRE_SHIFT_EXC_OFF] * 4);
+	if (s->nexc)
+		memcpy(w + off[VYRE_SHIFT_EXC_TO], s->exc_to, s->nexc * 4ull);
+	memcpy(w + off[VYRE_SHIFT_OWNER], s->owner, s->npos * 4ull);
+	nf = 0;
+	for (uint32_t c = 0; c < s->nclasses; c++) {
+		w[off[VYRE_SHIFT_FOFF] + c] = (uint32_t)nf;
+		for (uint32_t i = 0; i < nw; i++)
+			if ((s->first[i] | s->first_bol[i]) & s->byclass[(size_t)c * nw + i])
+				w[off[VYRE_SHIFT_FWORD] + nf++] = i;
+	}
+	w[off[VYRE_SHIFT_FOFF] + s->nclasses] = (uint32_t)nf;
+	nk = 0;
+	for (uint32_t i = 0; i < nw; i++) {
+		w[off[VYRE_SHIFT_WDOFF] + i] = (uint32_t)nk;
+		for (uint32_t k = 0; k < s->ndist; k++)
+			if (s->mask[(size_t)k * nw + i])
+				w[off[VYRE_SHIFT_WDK] + nk++] = k;
+	}
+	w[off[VYRE_SHIFT_WDOFF] + nw] = (uint32_t)nk;
+	*words = w;
+	*nwords = (uint32_t)at;
+	return 0;
+}
+
+int grep_layout_shift(struct pump_job *j, const struct pump_shift *s)
+{
+	uint32_t *w, n;
+	int ret = grep_shift_layout(s, &w, &n);
+
+	if (ret)
+		return ret;
+	j->data = (uint8_t *)w;
+	j->data_len = n * 4;
+	return 0;
+}
+
+/*
+ * A region laid out above, copied (a span of a spread job): its header
+ * against its length. The tables were checked when laid out.
+ */
+int grep_shift_words(const uint32_t *w, uint32_t len)
+{
+	uint32_t nw;
+
+	if (len < VYRE_SHIFT_HDR_WORDS * 4 || (len & 3) || w[VYRE_SHIFT_ENGINE] != VYRE_ENGINE_SHIFT)
+		return -EINVAL;
+	nw = w[VYRE_SHIFT_NWORDS];
+	if (nw > VYRE_SHIFT_WORDS_MAX || nw != (w[VYRE_SHIFT_NPOS] + 31) / 32 ||
+	    (uint64_t)w[VYRE_SHIFT_END] * 4 != len)
+		return -EINVAL;
+	return 0;
+}
+
+/* The job's state vector words, or 0 when its region is not this engine's. */
+uint32_t grep_shift_nwords(const struct pump_job *j)
+{
+	const uint32_t *w = (const uint32_t *)j->data;
+
+	if (!w || j->data_len < VYRE_SHIFT_HDR_WORDS * 4 || w[VYRE_SHIFT_ENGINE] != VYRE_ENGINE_SHIFT)
+		return 0;
+	return w[VYRE_SHIFT_NWORDS];
+}
+
+/* The hash a continuation puts in its state's bits 3-31 (vyre_abi.h VYRE_SHIFT_HASH). */
+uint32_t grep_shift_hash(uint32_t seq, const uint32_t *v, uint32_t n)
+{
+	uint32_t h = VYRE_SHIFT_HASH_SEED(VYRE_GO_TAG(seq));
+
+	for (uint32_t i = 0; i < n; i++)
+		h = VYRE_SHIFT_HASH(h, v[i]);
+	return h << VYRE_SHIFT_ST_BITS >> VYRE_SHIFT_ST_BITS;
+}
