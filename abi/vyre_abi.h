@@ -277,6 +277,9 @@
 #define VYRE_SHIFT_NEXC      6
 #define VYRE_SHIFT_START     7
 #define VYRE_SHIFT_END       8  /* the region's length in words */
+#define VYRE_SHIFT_KMAX      9  /* most shifts of one word (wdk) */
+#define VYRE_SHIFT_FMAX      10 /* most first words of one class (fword) */
+#define VYRE_SHIFT_WORST     11 /* budget units one byte may cost at most (grep_shift.glsl) */
 #define VYRE_SHIFT_BYCLASS   12 /* word offsets of the tables, from the region's start */
 #define VYRE_SHIFT_DIST      13
 #define VYRE_SHIFT_MASK      14

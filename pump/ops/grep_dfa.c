@@ -103,6 +103,8 @@ int grep_copy(struct pump_job *j, const void *data, uint32_t len)
 	if (w[VYRE_SHIFT_ENGINE] == VYRE_ENGINE_SHIFT) {
 		if (grep_shift_words(w, len))
 			return -EINVAL;
+		if (grep_shift_fits(w, j->p->gpu->is_cpu))
+			return -E2BIG;
 		goto copy;
 	}
 	if (!w[VYRE_DFA_NSTATES] || w[VYRE_DFA_NSTATES] > VYRE_DFA_STATES_MAX || !w[VYRE_DFA_NCLASSES] ||

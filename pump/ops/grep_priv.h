@@ -128,6 +128,13 @@ int grep_pset_words(const uint32_t *w, uint32_t len, uint64_t *words);
 int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nwords);
 int grep_layout_shift(struct pump_job *j, const struct pump_shift *s);
 int grep_shift_words(const uint32_t *w, uint32_t len);
+int grep_shift_fits(const uint32_t *w, bool cpu);
+/*
+ * A bit-parallel byte's most budget units on a CPU device: with a
+ * continuation's 2^14 and a vector's load and save (2 x 2,048 words and
+ * their loop) it stays under lavapipe's 65,535 iterations.
+ */
+#define GREP_SHIFT_WORST_CPU 40000u
 uint32_t grep_shift_nwords(const struct pump_job *j);
 uint32_t grep_shift_hash(uint32_t seq, const uint32_t *v, uint32_t n);
 

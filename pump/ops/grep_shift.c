@@ -144,9 +144,34 @@ int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nw
 				w[off[VYRE_SHIFT_WDK] + nk++] = k;
 	}
 	w[off[VYRE_SHIFT_WDOFF] + nw] = (uint32_t)nk;
+	/* what grep_shift.glsl charges a byte when every word is live */
+	uint64_t kmax = 0, fmax = 0, worst;
+	for (uint32_t i = 0; i < nw; i++) {
+		uint64_t k = w[off[VYRE_SHIFT_WDOFF] + i + 1] - w[off[VYRE_SHIFT_WDOFF] + i];
+		kmax = k > kmax ? k : kmax;
+	}
+	for (uint32_t c = 0; c < s->nclasses; c++) {
+		uint64_t f = w[off[VYRE_SHIFT_FOFF] + c + 1] - w[off[VYRE_SHIFT_FOFF] + c];
+		fmax = f > fmax ? f : fmax;
+	}
+	worst = 4 + (uint64_t)nw * (6 + kmax) + fmax + (s->nexc ? 2ull * nw + 3ull * s->nexc : 0);
+	w[VYRE_SHIFT_KMAX] = (uint32_t)kmax;
+	w[VYRE_SHIFT_FMAX] = (uint32_t)fmax;
+	w[VYRE_SHIFT_WORST] = worst > UINT32_MAX ? UINT32_MAX : (uint32_t)worst;
 	*words = w;
 	*nwords = (uint32_t)at;
 	return 0;
+}
+
+/*
+ * On a CPU device one byte must fit lavapipe's loop cap (ARCHITECTURE.md,
+ * "Platform facts", fact 6) beside a continuation's budget and its
+ * vector's load and save (grep_priv.h GREP_SHIFT_WORST_CPU): a set whose
+ * byte can cost more is refused there, E2BIG, never cut short.
+ */
+int grep_shift_fits(const uint32_t *w, bool cpu)
+{
+	return cpu && w[VYRE_SHIFT_WORST] > GREP_SHIFT_WORST_CPU ? -E2BIG : 0;
 }
 
 int grep_layout_shift(struct pump_job *j, const struct pump_shift *s)
@@ -156,6 +181,11 @@ int grep_layout_shift(struct pump_job *j, const struct pump_shift *s)
 
 	if (ret)
 		return ret;
+	ret = grep_shift_fits(w, j->p->gpu->is_cpu);
+	if (ret) {
+		free(w);
+		return ret;
+	}
 	j->data = (uint8_t *)w;
 	j->data_len = n * 4;
 	return 0;

@@ -96,6 +96,10 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 	uint oext = sh_w(d, VYRE_SHIFT_EXC_TO), ofoff = sh_w(d, VYRE_SHIFT_FOFF);
 	uint ofw = sh_w(d, VYRE_SHIFT_FWORD), owdo = sh_w(d, VYRE_SHIFT_WDOFF);
 	uint owdk = sh_w(d, VYRE_SHIFT_WDK);
+	uint kmax = sh_w(d, VYRE_SHIFT_KMAX), fmax = sh_w(d, VYRE_SHIFT_FMAX);
+	uint npos = sh_w(d, VYRE_SHIFT_NPOS);
+	// on a GPU, and in a continuation (one lane), a run's first byte always goes
+	bool go = d.cost == 1u;
 	uint cur = g_sh_cur;
 	int lo = g_sh_lo, hi = g_sh_hi;
 	bool hx = g_sh_exc;
@@ -115,6 +119,19 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 			kind = 0u;
 			break;
 		}
+		// What this byte can cost at most (its live words, what they
+		// reach, the first words): it starts only if the budget holds
+		// it, so no lane overruns (host: grep_shift.c WORST).
+		uint rng = uint(max(hi - lo + 1, 0));
+		uint need = 4u + rng * (6u + kmax) + fmax;
+		if (hx)
+			need += 2u * rng + 3u * (sh_w(d, oexo + min(uint(hi + 1) * 32u, npos)) -
+						 sh_w(d, oexo + uint(lo) * 32u));
+		if (!go && budget < need * d.cost) {
+			kind = 2u;
+			break;
+		}
+		go = false;
 		c = (dfa_w(d, d.cls + (c >> 2)) >> ((c & 3u) * 8u)) & 0xFFu;
 		uint nxt = cur == d.dbase ? d.dbase + nw : d.dbase;
 		uint cb = obyc + c * nw;
