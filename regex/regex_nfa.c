@@ -125,6 +125,8 @@ static int rn_build(struct rnfa *m, const struct rast *a, uint32_t node, uint32_
 		*exit = s;
 		return ret;
 	case RAST_ALT:
+		if (rdawg_fits(a, node))
+			return rdawg_build(m, a, node, s, exit);
 		ret = rnfa_state(m, &t);
 		for (uint32_t c = n->arg; !ret && c != RAST_NONE; c = a->v[c].next) {
 			ret = rn_build(m, a, c, s, &e);

@@ -268,6 +268,10 @@ int rnfa_edge(struct rnfa *m, uint32_t from, uint32_t to, uint32_t label);
 int rnfa_add_ast(struct rnfa *m, const struct rast *a, uint32_t root, const uint8_t *p, size_t len);
 /* The trie child of state s through set `set`, made if missing (regex_ac.c). */
 int rac_child(struct rnfa *m, uint32_t s, uint32_t set, uint32_t *child);
+/* Whether node is an alternation of two or more byte-set strings (regex_dawg.c). */
+bool rdawg_fits(const struct rast *a, uint32_t node);
+/* Builds such an alternation from s with shared prefixes and suffixes; *exit is fresh. */
+int rdawg_build(struct rnfa *m, const struct rast *a, uint32_t node, uint32_t s, uint32_t *exit);
 /* Adds a fixed string (grep -F) to the trie (regex_ac.c). */
 int rac_add_literal(struct rnfa *m, const uint8_t *p, size_t len);
 int rnfa_finish(struct rnfa *m);

@@ -398,7 +398,9 @@ static int ru8_seq(struct rparse *ps, struct ru8_list *alt, uint32_t lo, uint32_
 /*
  * s as one atom: a set of its ASCII members, then one product per exact
  * run of encodings, all alternatives (an empty s: an empty byte set, which
- * matches nothing). Height 3 at most: ALT, CAT, SET.
+ * matches nothing). Height 3 at most: ALT, CAT, SET. The NFA builds such
+ * an alternation with its shared prefixes and suffixes merged
+ * (regex_dawg.c), so the many products of \W cost its few hundred states.
  */
 int ru8_emit(struct rparse *ps, struct ru8_set *s, uint32_t *out, uint32_t *height)
 {
