@@ -11,7 +11,9 @@
  *   - patterns: BRE (-G, the default) is rewritten into the ERE it means,
  *     -F is escaped into one where -x or -w need an ERE, -x and -w wrap each
  *     pattern as grep's own dfasearch.c does ("^(P)$",
- *     "(^|[^[:alnum:]_])(P)([^[:alnum:]_]|$)"), and in a UTF-8 locale '.',
+ *     "(^|[^[:alnum:]_])(P)([^[:alnum:]_]|$)"; in a UTF-8 locale -w's
+ *     edges also take invalid bytes, around all patterns at once:
+ *     _word.c), and in a UTF-8 locale '.',
  *     brackets, \w \s and -i's non-ASCII letters become alternations of
  *     UTF-8 byte sequences, so the byte DFA matches characters.
  *     Back-references and -P are refused: no DFA runs them.

@@ -196,6 +196,8 @@ extern bool grep_color;
 
 /* vyrectl_grep_opts.c */
 void colors_parse(const char *env);
+/* -w's wrapping of one pattern's ERE core in a UTF-8 locale (vyrectl_grep_word.c). */
+int word_wrap_utf8(struct buf *b, const char *core, size_t n);
 int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *argv[], struct buf *keep);
 
 /* vyrectl_grep_pattern.c */

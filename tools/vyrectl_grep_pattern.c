@@ -293,11 +293,8 @@ static int x_fixed(struct xlate *x)
 }
 
 /*
- * -w's edges: a non-word character or the line's edge. (grep also counts
- * a byte that is no part of a valid character as a non-word character; a
- * byte DFA cannot tell a lone lead byte from one that starts the match
- * without looking ahead, so in a UTF-8 locale such a byte is no edge here:
- * vyrectl(1), What differs.)
+ * -w's edges: a non-word character or the line's edge (in a UTF-8 locale
+ * also bytes that are no valid character, as grep's: vyrectl_grep_word.c).
  */
 static int x_wrap_word(struct buf *b, bool before)
 {
@@ -305,28 +302,53 @@ static int x_wrap_word(struct buf *b, bool before)
 	return buf_puts(b, before ? "(^|\\W)" : "(\\W|$)");
 }
 
-/* One pattern, as the daemon gets it, appended to pats with its newline. */
-static int pat_add(const struct grep_opts *o, struct grep_pats *pats, const char *p, size_t n)
+/* One pattern in the daemon's ERE (or as is, for fixed=1) into core. */
+static int pat_core(const struct grep_opts *o, const struct grep_pats *pats, const char *p,
+		    size_t n, struct buf *core)
 {
-	struct buf one = {0}, core = {0};
-	struct xlate x = {.o = o, .n = n, .out = &core};
+	struct buf one = {0};
+	struct xlate x = {.o = o, .n = n, .out = core};
 	int ret = buf_put(&one, p, n); /* a NUL-terminated copy, for messages */
 
 	x.p = one.data ? one.data : "";
 	if (!ret && pats->fixed)
-		ret = buf_put(&core, p, n);
+		ret = buf_put(core, p, n);
 	else if (!ret && o->dialect == GREP_FIXED)
 		ret = x_fixed(&x);
 	else if (!ret && o->dialect == GREP_BRE)
 		ret = x_bre(&x);
 	else if (!ret)
 		ret = x_ere(&x);
+	buf_free(&one);
+	return ret;
+}
+
+/*
+ * One pattern, as the daemon gets it, appended to pats with its newline;
+ * under -w in a UTF-8 locale, to `joined` as one more alternative,
+ * "(p1)|(p2)", which pats_build wraps once: the edges' byte classes
+ * (vyrectl_grep_word.c) wrapped around each of 20 patterns took the
+ * compile past its work bound, around all 979 words of a list 0.1 s.
+ */
+static int pat_add(const struct grep_opts *o, struct grep_pats *pats, const char *p, size_t n,
+		   struct buf *joined)
+{
+	struct buf core = {0};
+	int ret = pat_core(o, pats, p, n, &core);
+
 	if (!ret && !pats->fixed && o->xline) {
 		ret = buf_puts(&pats->text, "^(");
 		if (!ret)
 			ret = buf_put(&pats->text, core.data ? core.data : "", core.len);
 		if (!ret)
 			ret = buf_puts(&pats->text, ")$");
+	} else if (!ret && !pats->fixed && o->word && o->utf8) {
+		ret = buf_puts(joined, joined->len ? "|(" : "(");
+		if (!ret)
+			ret = buf_put(joined, core.data ? core.data : "", core.len);
+		if (!ret)
+			ret = buf_puts(joined, ")");
+		goto out; /* pats_build adds it */
 	} else if (!ret && !pats->fixed && o->word) {
 		ret = x_wrap_word(&pats->text, true);
 		if (!ret)
@@ -344,9 +366,9 @@ static int pat_add(const struct grep_opts *o, struct grep_pats *pats, const char
 		ret = buf_put(&pats->text, "\n", 1);
 	if (!ret)
 		pats->n++;
+out:
 	if (ret == -ENOMEM)
 		fprintf(stderr, "vyrectl grep: %s\n", strerror(ENOMEM));
-	buf_free(&one);
 	buf_free(&core);
 	return ret;
 }
@@ -401,8 +423,8 @@ static int pat_sources(const struct grep_opts *o, struct buf *all, bool *any)
  */
 int pats_build(const struct grep_opts *o, struct grep_pats *pats)
 {
-	struct buf all = {0};
-	bool any;
+	struct buf all = {0}, joined = {0};
+	bool any, joining = o->word && o->utf8 && !o->xline;
 	int ret = pat_sources(o, &all, &any);
 
 	if (ret)
@@ -412,8 +434,14 @@ int pats_build(const struct grep_opts *o, struct grep_pats *pats)
 		char *nl = memchr(all.data + pos, '\n', all.len - pos);
 		size_t end = nl ? (size_t)(nl - all.data) : all.len;
 
-		ret = pat_add(o, pats, all.data + pos, end - pos);
+		ret = pat_add(o, pats, all.data + pos, end - pos, &joined);
 		pos = end + 1;
+	}
+	if (!ret && joining && any) {
+		ret = word_wrap_utf8(&pats->text, joined.data ? joined.data : "", joined.len);
+		if (!ret)
+			ret = buf_put(&pats->text, "\n", 1);
+		pats->n = 1;
 	}
 	/* -o finds the matches in the lines the GPU selected: the same patterns, glibc's regex */
 	for (size_t pos = 0;
@@ -446,6 +474,7 @@ int pats_build(const struct grep_opts *o, struct grep_pats *pats)
 	if (o->list == GREP_LIST_OTHERS)
 		pats->nothing = false;
 out:
+	buf_free(&joined);
 	buf_free(&all);
 	return ret;
 }

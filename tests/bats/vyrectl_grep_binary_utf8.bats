@@ -104,10 +104,33 @@ setup() {
 	gnu_same C 0 -n -i 'é' utf8.txt
 	gnu_same C 0 -n -w 'a' utf8.txt
 	# bytes over 0x7f are non-word characters to -w in the C locale (in
-	# C.UTF-8 grep also counts invalid bytes so; vyrectl does not: vyrectl(1))
+	# C.UTF-8 the invalid ones: the next test)
 	printf '\xdaself\nself\xda\n\xe9self\nselfé\n\x80self\nself\x80\nself\xe2\x80\nxself\n' \
 		>"$BATS_TEST_TMPDIR/inv"
 	gnu_same C 0 -c -w self "$BATS_TEST_TMPDIR/inv"
+}
+
+@test "C.UTF-8: -w takes bytes that are no valid character for word edges, as grep 3.8 (tools/vyrectl_grep_word.c)" {
+	local f="$BATS_TEST_TMPDIR/edges" o
+	# every kind of invalid byte before and after a word: lone leads, lone
+	# continuations, truncated, overlong and surrogate sequences, four
+	# continuations in a row, c0 c1 fe ff; and valid neighbours that are
+	# word characters (é) or not (—), which must still decide
+	printf '%b\n' 'abc\xffdef' '\xffabc' 'abc\xff' 'x\xc3\xa9\xa9abc' '\xc3abc' '\xa9abc' \
+		'abc\xc3' 'abc\xe9\xa9' 'abcé' 'éabc' '—abc—' '\xe9\xa9abc' 'zz\xa9\xa9\xa9\xa9abc' \
+		'\xf0\x9f\x98abc' 'abc\xf0\x9f\x98' '\xe0\x80abc\xe0\x80' '\xed\xa0abc\xed\xa0\x80' \
+		'\xc0abc\xc1' '\xfeabc\xfe' 'é\xa9abc' 'abc\xe1\x80x' 'abc\xe1\x80\x80' '\xe1\x80\x80abc' \
+		'a\xa9b é' 'naïve café' '\xf0\x90\x80\x80abc' >"$f"
+	for o in -w -ow -vw -cw -nw -iw; do
+		gnu_same_any C.UTF-8 -a $o abc "$f" || return 1
+	done
+	gnu_same_any C.UTF-8 -a -nw -e abc -e b -e é "$f"
+	gnu_same_any C.UTF-8 -a -cw -E '[[:alpha:]]+' "$f"
+	gnu_same_any C.UTF-8 -a -nw -F -e 'café' -e naïve "$f"
+	gnu_same_any C.UTF-8 -nw abc "$f" # binary file matches
+	# many -w patterns in one job: the edges wrap their alternation once
+	grep -oE '[a-z]{5,}' gpl.txt | sort -u | head -300 >"$BATS_TEST_TMPDIR/words"
+	gnu_same_any C.UTF-8 -cw -f "$BATS_TEST_TMPDIR/words" gpl.txt utf8.txt
 }
 
 @test "C.UTF-8: a line that is not UTF-8 is skipped and reported, as grep 3.8; -a prints it" {
