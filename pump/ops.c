@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pump.h"
+#include "ring.h"
 
 #define PUMP_OP_EXTERN(name, NAME, code, opclass, flags) extern const struct pump_op pump_op_##name;
 VYRE_OPS(PUMP_OP_EXTERN)
@@ -37,6 +38,13 @@ const struct pump_op *pump_op_by_code(uint32_t code)
 		if (pump_ops[i]->code == code)
 			return pump_ops[i];
 	return NULL;
+}
+
+uint32_t pump_op_tile_shift(const struct gpu *g, const struct ring_work *w)
+{
+	const struct pump_op *op = pump_op_by_code(w->opcode);
+
+	return op && op->tile_shift ? op->tile_shift(g, w) : 0;
 }
 
 const char *pump_opclass_name(uint32_t opclass)

@@ -97,6 +97,13 @@ extern const struct pump_op *const pump_ops[];
 extern const size_t pump_ops_count;
 const struct pump_op *pump_op_find(const char *name);
 const struct pump_op *pump_op_by_code(uint32_t code);
+/*
+ * The tile size a work names (ring_work.tile_shift) when its publisher set
+ * none: the row of its opcode says (its tile_shift hook), else 0, the
+ * ring's default. The pump asks before each publish (slot.c), so the ring
+ * never looks an op up; tests that publish on a bare ring ask it too.
+ */
+uint32_t pump_op_tile_shift(const struct gpu *g, const struct ring_work *w);
 /* Name of an execution counter (VYRE_OPCLASS_*) for metrics; NULL if unused. */
 const char *pump_opclass_name(uint32_t opclass);
 

@@ -24,7 +24,6 @@
 
 #include "log.h"
 #include "pool.h"
-#include "pump.h"
 #include "ring.h"
 
 struct ring {
@@ -70,17 +69,14 @@ static uint32_t rd(const uint32_t *base, size_t i)
 	return atomic_load_explicit(word((uint32_t *)base, i), memory_order_relaxed);
 }
 
-/* log2 of a tile's bytes: the op row says, else 1 MiB (count and
- * histogram lanes then do 256 16-byte loads). */
-static uint32_t ring_tile_shift(const struct ring *r, const struct ring_work *w)
+/*
+ * log2 of a tile's bytes: the work's own (the pump asks the op's row,
+ * pump_op_tile_shift, before it publishes), else RING_TILE_SHIFT_DEFAULT.
+ * The ring knows no op.
+ */
+static uint32_t ring_tile_shift(const struct ring_work *w)
 {
-	const struct pump_op *op = pump_op_by_code(w->opcode);
-
-	if (w->tile_shift)
-		return w->tile_shift;
-	if (op && op->tile_shift)
-		return op->tile_shift(r->gpu, w);
-	return 20;
+	return w->tile_shift ? w->tile_shift : RING_TILE_SHIFT_DEFAULT;
 }
 
 /*
@@ -270,7 +266,7 @@ int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
 		shift = VYRE_TILE_PACKED;
 		ntiles = (w->packed + VYRE_PACK_FILES_PER_TILE - 1) / VYRE_PACK_FILES_PER_TILE;
 	} else {
-		shift = ring_tile_shift(r, w);
+		shift = ring_tile_shift(w);
 		ntiles = w->opcode == VYRE_OP_BATCH_FENCE ? 1
 			 : (w->data_len + (1u << shift) - 1) >> shift;
 		if (ntiles == 0)

@@ -28,10 +28,14 @@ struct ring_work {
 	uint32_t tail_len;
 	uint32_t batch;    /* VYRE_NO_BATCH or the fence batch it counts toward */
 	uint32_t jd_len;   /* bytes of the job data region at arg2 (0: none) */
-	uint32_t tile_shift; /* log2 of tile bytes; 0: the op row's choice */
+	uint32_t tile_shift; /* log2 of tile bytes; 0: RING_TILE_SHIFT_DEFAULT */
 	uint32_t packed;     /* a packed slot of this many files (tail_len: its table) */
 	uint32_t tee;        /* VYRE_W_TEE: 0, or the cache slot to copy the chunk into */
 };
+
+/* A work's tile size when it names none: 1 MiB (count and histogram lanes
+ * then do 256 16-byte loads). */
+#define RING_TILE_SHIFT_DEFAULT 20u
 
 /* data_off's bit for VYRE_DATA_CACHED (the high bit of W_DATA_HI) */
 #define RING_DATA_CACHED ((uint64_t)VYRE_DATA_CACHED << 32)

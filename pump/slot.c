@@ -133,6 +133,8 @@ int pump_publish_read(struct pump *p, struct pump_job *j, uint32_t slot, struct 
 
 	if (!ret) {
 		bool fault = p->fault_publish_fail && ++p->fault_publishes == p->fault_publish_fail;
+		if (!w->tile_shift) /* the ring takes the op's tile size from the work */
+			w->tile_shift = pump_op_tile_shift(p->gpu, w);
 		ret = fault ? -EIO : ring_publish(p->ring, slot, w);
 		if (ret && pack && j->op->fail) /* what pack kept for the chunk goes with it */
 			j->op->fail(p, slot);
@@ -150,18 +152,22 @@ int pump_publish_read(struct pump *p, struct pump_job *j, uint32_t slot, struct 
 	return ret;
 }
 
-int pump_slot_publish(struct pump *p, uint32_t slot, const struct ring_work *w)
+int pump_slot_publish(struct pump *p, uint32_t slot, const struct ring_work *work)
 {
 	struct pump_slot *s = &p->slots[slot];
 	struct pump_job *j = s->job;
-	int ret = pump_is_dead(p) ? -ETIMEDOUT : ring_publish(p->ring, slot, w);
+	struct ring_work w = *work;
+	int ret;
 
+	if (!w.tile_shift)
+		w.tile_shift = pump_op_tile_shift(p->gpu, &w);
+	ret = pump_is_dead(p) ? -ETIMEDOUT : ring_publish(p->ring, slot, &w);
 	if (ret)
 		return ret;
-	trace_publish(p, slot, w);
+	trace_publish(p, slot, &w);
 	s->state = PSLOT_PUBLISHED;
 	j->published++;
-	if (w->batch != VYRE_NO_BATCH)
+	if (w.batch != VYRE_NO_BATCH)
 		j->published_total++; /* the fence counts it */
 	pthread_mutex_lock(&p->lock);
 	p->slots_published++;

@@ -24,6 +24,7 @@
 
 #include "arena.h"
 #include "gpu.h"
+#include "pump.h"
 #include "ring.h"
 
 static const char needle[] = "vyrefs!";
@@ -79,6 +80,7 @@ static double run_op(struct bench *b, uint32_t op, uint32_t arg0, uint32_t len, 
 				.jd_len = op == VYRE_OP_MATCH ? arg0 : 0,
 				.batch = VYRE_NO_BATCH,
 			};
+			w.tile_shift = pump_op_tile_shift(b->g, &w); /* as the pump does */
 			if (ring_publish(b->r, s, &w) == 0)
 				published++;
 		}

@@ -88,6 +88,7 @@ int ringfix_publish(struct ringfix *f, uint32_t slot, uint32_t opcode, uint32_t 
 		w.arg2 = ringfix_pattern_at(f, arg1 % VYRE_MAX_BATCHES);
 		w.jd_len = VYRE_PATTERN_MAX;
 	}
+	w.tile_shift = pump_op_tile_shift(f->g, &w); /* as the pump does before it publishes */
 	return ring_publish(f->r, slot, &w);
 }
 

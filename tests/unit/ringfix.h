@@ -11,6 +11,7 @@
 
 #include "arena.h"
 #include "gpu.h"
+#include "pump.h"
 #include "ring.h"
 #include "check.h"
 

@@ -83,6 +83,7 @@ static void publish(struct ringfix *f, uint32_t s, const struct job *j)
 		.data_len = j->len,
 		.batch = VYRE_NO_BATCH,
 	};
+	w.tile_shift = pump_op_tile_shift(f->g, &w);
 	CHECK(ring_publish(f->r, s, &w) == 0, "publish slot %u", s);
 }
 
