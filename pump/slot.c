@@ -2,8 +2,9 @@
 /*
  * slot.c - the ring's slots as the pump thread sees them: take, free,
  * publish, harvest; each owner's share of them; and the pump-thread half
- * of a job (a chunk failed, the job ended, freed). Below admit.c and
- * read.c: calls only down (ring.c, pfiles.c, arena.c).
+ * of a job (a chunk failed, the job ended, freed), and the rest of what
+ * ops/op.h offers the ops. Below admit.c and read.c: calls only down
+ * (ring.c, pfiles.c, arena.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,6 +37,76 @@ void pump_slot_free(struct pump *p, uint32_t slot)
 	job_drop(&s->job);
 	memset(s, 0, sizeof(*s));
 	p->slots_free++;
+}
+
+struct pump_slot *pump_slot_at(struct pump *p, uint32_t slot)
+{
+	return &p->slots[slot];
+}
+
+uint32_t pump_slots_free(const struct pump *p)
+{
+	return p->slots_free;
+}
+
+/*
+ * Where a slot's chunk is for the GPU (ring_work.data_off): its arena
+ * region, or the cache slot it is read from.
+ */
+uint64_t pump_slot_data(const struct pump *p, uint32_t slot)
+{
+	uint32_t c = p->slots[slot].cache_read;
+
+	return c ? RING_DATA_CACHED | (cache_offset(p->cache, c - 1) + p->slots[slot].cache_skip)
+		 : arena_offset(&p->arena, slot);
+}
+
+uint32_t *pump_slot_rec(struct pump *p, uint32_t slot, uint32_t *words)
+{
+	return ring_rec(p->ring, slot, words);
+}
+
+uint64_t pump_region_bytes(const struct pump *p)
+{
+	return p->arena.region;
+}
+
+bool pump_is_cpu(const struct pump *p)
+{
+	return p->gpu->is_cpu;
+}
+
+void pump_job_lock(struct pump_job *j)
+{
+	pthread_mutex_lock(&j->p->lock);
+}
+
+void pump_job_unlock(struct pump_job *j)
+{
+	pthread_mutex_unlock(&j->p->lock);
+}
+
+void pump_account_chunk_locked(struct pump *p, struct pump_job *j, uint32_t bytes)
+{
+	j->chunks_done++;
+	j->bytes_done += bytes;
+	p->chunks_done++;
+	p->bytes_scanned += bytes;
+}
+
+void pump_account_chunk(struct pump *p, struct pump_job *j, uint32_t bytes)
+{
+	pthread_mutex_lock(&p->lock);
+	pump_account_chunk_locked(p, j, bytes);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void pump_account_rerun(struct pump *p, struct pump_job *j)
+{
+	pthread_mutex_lock(&p->lock);
+	j->reruns++;
+	p->reruns++;
+	pthread_mutex_unlock(&p->lock);
 }
 
 /*
@@ -239,10 +310,7 @@ void pump_harvest_one(void *ctx, const struct ring_done *d)
 		j->published--;
 		j->t_harvested_ns = pump_now_ns();
 		if (d->status == VYRE_SLOT_DONE && !lost) {
-			j->chunks_done++;
-			j->bytes_done += s->data_len;
-			p->chunks_done++;
-			p->bytes_scanned += s->data_len;
+			pump_account_chunk_locked(p, j, s->data_len);
 			if (hist)
 				for (int b = 0; b < VYRE_HIST_BINS; b++)
 					j->hist[b] += bins[b];

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* count: occurrences of one byte (shaders/ops/count.glsl). */
-#include "../pump_priv.h"
+#include "op.h"
 
 static int count_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 {
-	w->arg0 = p->slots[slot].job->byte;
+	w->arg0 = pump_slot_at(p, slot)->job->byte;
 	return 0;
 }
 

@@ -27,15 +27,14 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "../log.h"
 #include "grep_priv.h"
 #include "grep_pset.h"
 
 static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 {
 	struct grep_job *gj;
-	bool cpu = j->p->gpu->is_cpu;
-	size_t room = j->p->arena.region - j->chunk;
+	bool cpu = pump_is_cpu(j->p);
+	size_t room = pump_region_bytes(j->p) - j->chunk;
 	int ret;
 
 	if (scan->pattern_len || (scan->dfa && scan->data_len) || (scan->ac && scan->data_len) ||
@@ -94,7 +93,7 @@ static uint32_t grep_tile_shift(const struct gpu *g, const struct ring_work *w)
 
 static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 {
-	struct pump_slot *s = &p->slots[slot];
+	struct pump_slot *s = pump_slot_at(p, slot);
 	struct pump_job *j = s->job;
 	struct grep_job *gj = j->opstate;
 	struct grep_chunk *gc;
@@ -150,7 +149,7 @@ static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
  */
 static void grep_fail(struct pump *p, uint32_t slot)
 {
-	struct pump_slot *s = &p->slots[slot];
+	struct pump_slot *s = pump_slot_at(p, slot);
 	struct grep_job *gj = s->job->opstate;
 	struct grep_chunk *gc = s->op_ctx;
 
@@ -165,7 +164,7 @@ static void grep_fail(struct pump *p, uint32_t slot)
 
 static int grep_chunk_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 {
-	struct pump_slot *s = &p->slots[slot];
+	struct pump_slot *s = pump_slot_at(p, slot);
 	struct pump_job *j = s->job;
 	struct grep_job *gj = j->opstate;
 	struct grep_chunk *gc = s->op_ctx;
@@ -197,12 +196,7 @@ static int grep_chunk_done(struct pump *p, uint32_t slot, const struct ring_done
 		gc->first_done = true;
 		gc->part->count = d->result;
 		gc->part->nl = nl;
-		pthread_mutex_lock(&p->lock);
-		j->chunks_done++;
-		j->bytes_done += gc->data_len;
-		p->chunks_done++;
-		p->bytes_scanned += gc->data_len;
-		pthread_mutex_unlock(&p->lock);
+		pump_account_chunk(p, j, gc->data_len);
 	}
 	ret = grep_collect(j, gc, d);
 	if (ret) {
@@ -219,10 +213,7 @@ static int grep_chunk_done(struct pump *p, uint32_t slot, const struct ring_done
 	low = grep_low(j, d);
 	if (low != VYRE_GO_NONE && low > gc->resume) {
 		/* what did not fit: run the resident chunk again from there */
-		pthread_mutex_lock(&p->lock);
-		j->reruns++;
-		p->reruns++;
-		pthread_mutex_unlock(&p->lock);
+		pump_account_rerun(p, j);
 		gc->resume = low;
 		gc->slot = slot;
 		gc->next = gj->held;
@@ -241,9 +232,9 @@ out_done:
 
 static int grep_harvest(struct pump *p, uint32_t slot, const struct ring_done *d)
 {
-	enum grep_kind *kind = p->slots[slot].op_ctx;
+	enum grep_kind *kind = pump_slot_at(p, slot)->op_ctx;
 
-	if (p->slots[slot].job->pfiles)
+	if (pump_slot_at(p, slot)->job->pfiles)
 		return grep_packed_done(p, slot, d);
 	if (kind && *kind == GREP_CONT)
 		return grep_cont_done(p, slot, d);
@@ -294,10 +285,10 @@ static int grep_rerun(struct pump *p, struct pump_job *j, struct grep_chunk *gc)
 	w.data_len = gc->data_len;
 	w.tail_len = gc->tail_len;
 	w.tile_shift = gc->shift;
-	p->slots[gc->slot].op_ctx = gc;
+	pump_slot_at(p, gc->slot)->op_ctx = gc;
 	ret = pump_slot_publish(p, gc->slot, &w);
 	if (ret) {
-		p->slots[gc->slot].op_ctx = NULL;
+		pump_slot_at(p, gc->slot)->op_ctx = NULL;
 		job_chunk_failed(p, j, gc->part->index, gc->part->file_off, -ret);
 		gc->failed = true;
 		gc->passes_done = true;
@@ -323,7 +314,7 @@ static int grep_admit(struct pump *p, struct pump_job *j)
 		gj->held = gc->next;
 		n += grep_rerun(p, j, gc);
 	}
-	while (p->slots_free && (c = grep_dequeue(gj))) {
+	while (pump_slots_free(p) && (c = grep_dequeue(gj))) {
 		ret = grep_cont_read(p, j, c);
 		if (ret < 0) { /* no slot after all: try again next time */
 			c->next = gj->queue;

@@ -11,7 +11,7 @@
 
 void grep_work(struct pump *p, uint32_t slot, struct ring_work *w)
 {
-	struct pump_job *j = p->slots[slot].job;
+	struct pump_job *j = pump_slot_at(p, slot)->job;
 
 	w->opcode = VYRE_OP_GREP;
 	w->tenant = j->batch;

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../log.h"
 #include "grep_priv.h"
 
 /*
@@ -65,7 +64,7 @@ void grep_cont_end(struct pump *p, struct pump_job *j, struct grep_cont *c, bool
 
 int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 {
-	struct pump_slot *s = &p->slots[slot];
+	struct pump_slot *s = pump_slot_at(p, slot);
 	struct pump_job *j = s->job;
 	struct grep_cont *c = s->op_ctx;
 	uint32_t v[4], kind;
@@ -167,7 +166,7 @@ static bool grep_cont_failed(struct pump *p, struct pump_job *j, struct grep_con
 int grep_cont_read(struct pump *p, struct pump_job *j, struct grep_cont *c)
 {
 	struct grep_job *gj = j->opstate;
-	uint64_t region = p->arena.region, off = c->at, hop;
+	uint64_t region = pump_region_bytes(p), off = c->at, hop;
 	uint32_t want;
 	int slot;
 
@@ -201,7 +200,7 @@ int grep_cont_read(struct pump *p, struct pump_job *j, struct grep_cont *c)
 	if (hop > (1ull << GREP_CONT_SHIFT))
 		hop = 1ull << GREP_CONT_SHIFT;
 	want = (uint32_t)hop;
-	p->slots[slot].op_ctx = c;
+	pump_slot_at(p, (uint32_t)slot)->op_ctx = c;
 	if (pump_op_read(p, (uint32_t)slot, off, want)) {
 		pump_slot_free(p, (uint32_t)slot);
 		return -EBUSY;
@@ -211,7 +210,7 @@ int grep_cont_read(struct pump *p, struct pump_job *j, struct grep_cont *c)
 
 void grep_read_done(struct pump *p, uint32_t slot, int got)
 {
-	struct pump_slot *s = &p->slots[slot];
+	struct pump_slot *s = pump_slot_at(p, slot);
 	struct pump_job *j = s->job;
 	struct grep_job *gj = j->opstate;
 	struct grep_cont *c = s->op_ctx;
@@ -246,7 +245,7 @@ void grep_read_done(struct pump *p, uint32_t slot, int got)
 	w.arg0 = c->state;
 	if (c->vec && (c->state & VYRE_SHIFT_ST_VECTOR) && !(c->state & VYRE_SHIFT_ST_MATCHED)) {
 		/* read by the GPU after the publish's release (ring.c) */
-		uint32_t room, *rec = ring_rec(p->ring, slot, &room), nw = grep_shift_nwords(j);
+		uint32_t room, *rec = pump_slot_rec(p, slot, &room), nw = grep_shift_nwords(j);
 
 		if (nw > room) {
 			pump_slot_free(p, slot);

@@ -103,7 +103,7 @@ int grep_copy(struct pump_job *j, const void *data, uint32_t len)
 	if (w[VYRE_SHIFT_ENGINE] == VYRE_ENGINE_SHIFT) {
 		if (grep_shift_words(w, len))
 			return -EINVAL;
-		if (grep_shift_fits(w, j->p->gpu->is_cpu))
+		if (grep_shift_fits(w, pump_is_cpu(j->p)))
 			return -E2BIG;
 		goto copy;
 	}

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../log.h"
 #include "grep_priv.h"
 
 /*
@@ -44,7 +43,6 @@ static void grep_child_ended(void *arg)
 {
 	struct grep_child *c = arg;
 	struct pump_job *j = c->parent;
-	struct pump *p = j->p;
 	struct pump_job_info in;
 	struct pump_chunk_error e;
 	int err = 0;
@@ -54,7 +52,7 @@ static void grep_child_ended(void *arg)
 		err = ECANCELED;
 	else if (in.chunks_failed)
 		err = pump_job_errors(c->job, &e, 1) ? e.err : EIO;
-	pthread_mutex_lock(&p->lock);
+	pump_job_lock(j);
 	struct pump_pfile *f = &j->pfiles[c->file];
 	if (!err && in.bytes_done != f->got)
 		err = ESTALE;
@@ -65,7 +63,7 @@ static void grep_child_ended(void *arg)
 		f->scanned = true;
 		j->result += in.result;
 	}
-	pthread_mutex_unlock(&p->lock);
+	pump_job_unlock(j);
 	grep_child_unlink(j->opstate, c);
 	pump_job_put(&c->job); /* ours; the pump drops its own after this */
 	pump_job_put(&c->parent);
@@ -115,9 +113,9 @@ static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
 	}
 	if (ret) {
 		vlog_debug("grep: packed file %u of a job not run alone (%d)", i, ret);
-		pthread_mutex_lock(&p->lock);
+		pump_job_lock(j);
 		f->err = -ret;
-		pthread_mutex_unlock(&p->lock);
+		pump_job_unlock(j);
 		free(c);
 	}
 }
@@ -129,18 +127,14 @@ static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
  */
 int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 {
-	struct pump_slot *s = &p->slots[slot];
+	struct pump_slot *s = pump_slot_at(p, slot);
 	struct pump_job *j = s->job;
 	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
 	uint32_t over[VYRE_PACK_FILES_MAX], nover = 0;
 
-	pthread_mutex_lock(&p->lock);
-	if (d->status == VYRE_SLOT_DONE) {
-		j->chunks_done++;
-		j->bytes_done += s->data_len;
-		p->chunks_done++;
-		p->bytes_scanned += s->data_len;
-	}
+	pump_job_lock(j);
+	if (d->status == VYRE_SLOT_DONE)
+		pump_account_chunk_locked(p, j, s->data_len);
 	pack_harvest_locked(j, s, d);
 	for (uint32_t i = first; i < last; i++) {
 		struct pump_pfile *f = &j->pfiles[i];
@@ -156,7 +150,7 @@ int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 			f->result = j->max;
 		j->result += f->result;
 	}
-	pthread_mutex_unlock(&p->lock);
+	pump_job_unlock(j);
 	if (d->status != VYRE_SLOT_DONE && d->error != VYRE_ERR_MASKED)
 		job_chunk_failed(p, j, s->index, 0, pump_done_err(d));
 	for (uint32_t k = 0; k < nover && !j->cancel; k++)

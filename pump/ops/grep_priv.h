@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../pump_priv.h"
+#include "op.h"
 
 /*
  * log2 of the steps one lane may spend on its lines per pass, and a

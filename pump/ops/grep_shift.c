@@ -181,7 +181,7 @@ int grep_layout_shift(struct pump_job *j, const struct pump_shift *s)
 
 	if (ret)
 		return ret;
-	ret = grep_shift_fits(w, j->p->gpu->is_cpu);
+	ret = grep_shift_fits(w, pump_is_cpu(j->p));
 	if (ret) {
 		free(w);
 		return ret;

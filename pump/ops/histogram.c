@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* histogram: 256 byte counts (shaders/ops/histogram.glsl), summed per bin. */
-#include "../pump_priv.h"
+#include "op.h"
 
 const struct pump_op pump_op_histogram = {
     .name = "histogram",

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../pump_priv.h"
+#include "op.h"
 
 static int match_prep(struct pump_job *j, const struct pump_scan *scan)
 {
@@ -26,7 +26,7 @@ static int match_prep(struct pump_job *j, const struct pump_scan *scan)
 
 static int match_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 {
-	w->arg0 = p->slots[slot].job->data_len;
+	w->arg0 = pump_slot_at(p, slot)->job->data_len;
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* nop: 1 per chunk (shaders/ops/nop.glsl), to measure the ring itself. */
-#include "../pump_priv.h"
+#include "op.h"
 
 const struct pump_op pump_op_nop = {
     .name = "nop",
