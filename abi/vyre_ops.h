@@ -17,9 +17,9 @@
  * A row whose functions are missing does not build: the shader's dispatch
  * calls op_<name>() (glslang fails on an undeclared function) and the host
  * table takes &pump_op_<name> (the link fails on an undefined symbol).
- * Adding an op: a row here, shaders/ops/<name>.glsl (and its #include in
- * shaders/ops/ops.glsl), pump/ops/<name>.c (and its line in
- * pump/meson.build), and a test.
+ * Adding an op: a row here, shaders/ops/<name>.glsl, pump/ops/<name>.c
+ * and a test; the build finds both files from the row (abi/meson.build
+ * reads the rows: keep one "\tVYRE_OP(" a line).
  */
 #ifndef VYRE_OPS_H
 #define VYRE_OPS_H

@@ -28,8 +28,7 @@ struct op_in {
 	uint64_t base;  // device address of the chunk's first byte
 };
 
-#include "nop.glsl"
-#include "count.glsl"
-#include "match.glsl"
-#include "histogram.glsl"
-#include "grep.glsl"
+// One #include "ops/<name>.glsl" per row of abi/vyre_ops.h, written by
+// shaders/meson.build from the table (vyre_op_names): a row without its
+// file fails the shader's build.
+#include "op_rows.glsl"
