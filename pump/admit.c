@@ -29,14 +29,15 @@ static uint32_t pump_owner_jobs(const struct pump *p, uint32_t id)
  * first served, so one user's thousands of queued jobs held all 4096 and
  * root's 13-byte job queued 232 s behind them; now it takes the next id
  * that comes free. The scan is of the queue, once per id, and ids are
- * scarce exactly when this runs. Under p->lock, on the pump thread.
+ * scarce exactly when this runs. Under p->qlock, on the pump thread;
+ * taken: jobs this pass took already (still counted in queued).
  */
-static struct pump_job **pump_fairest_submitted(struct pump *p)
+static struct pump_job **pump_fairest_submitted(struct pump *p, uint32_t taken)
 {
 	struct pump_job **best = &p->submitted;
 	uint32_t held_best = UINT32_MAX;
 
-	if (atomic_load_explicit(&p->queued, memory_order_relaxed) <= p->nbatch_free)
+	if (atomic_load_explicit(&p->queued, memory_order_relaxed) - taken <= p->nbatch_free)
 		return best;
 	for (struct pump_job **pp = &p->submitted; *pp; pp = &(*pp)->next) {
 		uint32_t held = pump_owner_jobs(p, (*pp)->owner);
@@ -50,35 +51,49 @@ static struct pump_job **pump_fairest_submitted(struct pump *p)
 	return best;
 }
 
-/* New jobs: give each a batch id (its fence, pattern and GPU tenant id). */
+/*
+ * New jobs: give each a batch id (its fence, pattern and GPU tenant id).
+ * Off the queue under p->qlock, then RUNNING under p->lock: the two are
+ * never held together. Until the second step a reader sees the job
+ * queued, which it still is to the ring (queued keeps counting it).
+ */
 int pump_take_submitted(struct pump *p)
 {
 	struct pump_job *j;
-	uint64_t drop;
-	int n = 0;
+	uint64_t drop, now;
+	uint32_t n = 0, k;
 
-	pthread_mutex_lock(&p->lock);
-	/*
-	 * drop-cache before the jobs queued behind it are taken: a job
-	 * submitted after the drop was asked never reads what it dropped.
-	 */
-	drop = p->cache_drop_req;
+	pthread_mutex_lock(&p->qlock);
 	while (p->submitted && p->nbatch_free) {
-		struct pump_job **pp = pump_fairest_submitted(p);
+		struct pump_job **pp = pump_fairest_submitted(p, n);
 		j = *pp;
 		*pp = j->next;
 		if (!*pp)
 			p->submitted_tail = pp;
 		j->batch = p->batch_free[--p->nbatch_free];
-		atomic_fetch_sub_explicit(&p->queued, 1, memory_order_relaxed);
-		j->state = PUMP_JOB_RUNNING;
-		j->t_taken_ns = pump_now_ns();
 		j->po = pump_owner_get(p, j->owner); /* counted now: the next pick sees it */
-		j->next = p->active;
+		j->next = p->active; /* the active list is the pump thread's own */
 		p->active = j;
 		n++;
 	}
-	if (p->stopping) /* shutting down: what runs is cancelled, not drained */
+	pthread_mutex_unlock(&p->qlock);
+
+	pthread_mutex_lock(&p->lock);
+	/*
+	 * drop-cache before the jobs queued behind it are taken: a job
+	 * submitted after the drop was asked never reads what it dropped.
+	 * Read after the queue: the ask happened before such a job's
+	 * pump_queue, which happened before this pass took it.
+	 */
+	drop = p->cache_drop_req;
+	now = pump_now_ns();
+	for (j = p->active, k = 0; k < n; j = j->next, k++) {
+		j->state = PUMP_JOB_RUNNING;
+		j->t_taken_ns = now;
+	}
+	p->jobs_taken += n;
+	atomic_fetch_sub_explicit(&p->queued, n, memory_order_relaxed);
+	if (pump_is_stopping(p)) /* shutting down: what runs is cancelled, not drained */
 		for (j = p->active; j; j = j->next)
 			atomic_store(&j->cancel, true);
 	pthread_mutex_unlock(&p->lock);

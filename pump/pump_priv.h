@@ -96,7 +96,9 @@ struct pump {
 	bool thread_started;
 	int efd;
 	uint64_t efd_buf;
-	atomic_uint queued; /* jobs submitted, not yet taken: the idle spin watches it */
+	/* jobs submitted, not yet taken: the idle spin watches it; added to
+	 * under qlock, taken from under lock (with jobs_taken) */
+	atomic_uint queued;
 	uint8_t *bounce;    /* PUMP_INLINE_READ_MAX of host memory when the arena is BAR */
 
 	/* Pump thread only. */
@@ -131,15 +133,27 @@ struct pump {
 	uint32_t traced_out; /* traced slots on the ring (trace.c polls their claims) */
 	struct debug_ring *dbg; /* gpu_debug: the drained records (debug_ring.c) */
 
-	/* Under lock. */
+	/*
+	 * Under qlock: the queue fs/ submits into (pump_queue) and the pump
+	 * thread takes from (pump_take_submitted). Its own lock, so a submit
+	 * never waits behind the pump thread's job-state holds or a status
+	 * reader. Never held with lock (ARCHITECTURE.md "Locks and their order").
+	 */
+	pthread_mutex_t qlock;
+	struct pump_job *submitted, **submitted_tail;
+	uint64_t t_stop_ns;
+	/* set once, under qlock (so no job is queued after pump_destroy has
+	 * cancelled the queue); read lock-free elsewhere */
+	atomic_bool stopping;
+
+	/* Under lock: job state (struct pump_job's shared fields) and counters. */
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* broadcast when any job ends */
-	struct pump_job *submitted, **submitted_tail;
-	bool stopping;
 	/* set once, by the pump thread's watchdog; pump_dead reads it lock-free */
 	atomic_bool dead;
-	uint64_t t_stop_ns;
-	uint64_t jobs_active, jobs_done, jobs_failed;
+	/* jobs taken off the queue and not ended; with queued, pump_jobs_active */
+	uint64_t jobs_taken;
+	uint64_t jobs_done, jobs_failed;
 	uint64_t chunks_done, chunks_failed, bytes_scanned;
 	uint64_t reruns; /* grep: chunk passes run again from what did not fit */
 	uint32_t slots_reading, slots_published;
@@ -202,6 +216,12 @@ static inline uint32_t uring_tag_file_plus_one(uint64_t tag)
 }
 
 /* unit.c: the queue fs/ submits into, and the thread's wakeup */
+/* Jobs queued or running on the unit; call with p->lock held. */
+uint64_t pump_jobs_active_locked(struct pump *p);
+static inline bool pump_is_stopping(struct pump *p)
+{
+	return atomic_load_explicit(&p->stopping, memory_order_acquire);
+}
 int pump_queue(struct pump *p, struct pump_job *j);
 void pump_kick(struct pump *p);
 int pump_cache_drop(struct pump *p);

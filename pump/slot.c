@@ -382,7 +382,7 @@ void job_end(struct pump *p, struct pump_job *j)
 	else
 		j->state = j->chunks_failed ? PUMP_JOB_FAILED : PUMP_JOB_DONE;
 	j->t_end_ns = pump_now_ns();
-	p->jobs_active--;
+	p->jobs_taken--;
 	if (j->state == PUMP_JOB_FAILED)
 		p->jobs_failed++;
 	else

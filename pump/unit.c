@@ -35,10 +35,10 @@ static bool pump_should_exit(struct pump *p)
 	bool stop;
 	uint64_t since;
 
-	pthread_mutex_lock(&p->lock);
-	stop = p->stopping && !p->submitted;
+	pthread_mutex_lock(&p->qlock);
+	stop = pump_is_stopping(p) && !p->submitted;
 	since = p->t_stop_ns;
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->qlock);
 	if (!stop)
 		return false;
 	if (!p->active)
@@ -339,6 +339,7 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 	p->cfg = *cfg;
 	p->efd = -1;
 	p->submitted_tail = &p->submitted;
+	pthread_mutex_init(&p->qlock, NULL);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -432,12 +433,12 @@ void pump_destroy(struct pump **pp)
 	if (!p)
 		return;
 	if (p->thread_started) {
-		pthread_mutex_lock(&p->lock);
-		p->stopping = true;
+		pthread_mutex_lock(&p->qlock);
+		atomic_store_explicit(&p->stopping, true, memory_order_release);
 		p->t_stop_ns = pump_now_ns();
 		for (struct pump_job *j = p->submitted; j; j = j->next)
 			j->cancel = true;
-		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_unlock(&p->qlock);
 		pump_wake(p);
 		pthread_join(p->thread, NULL);
 	}
@@ -485,26 +486,42 @@ void pump_destroy(struct pump **pp)
 	free(p->bounce);
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->lock);
+	pthread_mutex_destroy(&p->qlock);
 	free(p);
 	*pp = NULL;
 }
 
+/*
+ * Under qlock only: a submitter (a FUSE thread, a walker, a compile
+ * worker) never waits for the pump thread's job-state holds. The job
+ * counts as active through queued until the pump thread takes it.
+ */
 int pump_queue(struct pump *p, struct pump_job *j)
 {
-	pthread_mutex_lock(&p->lock);
-	if (p->stopping || pump_is_dead(p)) {
-		int ret = p->stopping ? -ESHUTDOWN : -ETIMEDOUT;
-		pthread_mutex_unlock(&p->lock);
+	pthread_mutex_lock(&p->qlock);
+	if (pump_is_stopping(p) || pump_is_dead(p)) {
+		int ret = pump_is_stopping(p) ? -ESHUTDOWN : -ETIMEDOUT;
+		pthread_mutex_unlock(&p->qlock);
 		return ret;
 	}
 	j->next = NULL;
 	*p->submitted_tail = j;
 	p->submitted_tail = &j->next;
-	p->jobs_active++;
+	/* pairs with pump_spin_for_work's acquire load */
 	atomic_fetch_add_explicit(&p->queued, 1, memory_order_release);
-	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&p->qlock);
 	pump_wake(p);
 	return 0;
+}
+
+/*
+ * Queued (queued: added under qlock, taken under lock together with
+ * jobs_taken's add, so under lock the sum never skips a job) or taken and
+ * not ended.
+ */
+uint64_t pump_jobs_active_locked(struct pump *p)
+{
+	return p->jobs_taken + atomic_load_explicit(&p->queued, memory_order_relaxed);
 }
 
 void pump_kick(struct pump *p)
@@ -534,7 +551,7 @@ int pump_cache_drop(struct pump *p)
 	pthread_mutex_unlock(&p->lock);
 	pump_wake(p);
 	pthread_mutex_lock(&p->lock);
-	while (p->cache_drop_done < want && !p->stopping && !ret)
+	while (p->cache_drop_done < want && !pump_is_stopping(p) && !ret)
 		ret = -pthread_cond_timedwait(&p->cond, &p->lock, &until);
 	pthread_mutex_unlock(&p->lock);
 	return ret == -ETIMEDOUT ? -ETIMEDOUT : 0;
@@ -562,7 +579,7 @@ void pump_info(struct pump *p, struct pump_info *info)
 	info->slots_reading = p->slots_reading;
 	info->slots_published = p->slots_published;
 	info->slots_free = p->cfg.slots - p->slots_reading - p->slots_published;
-	info->jobs_active = p->jobs_active;
+	info->jobs_active = pump_jobs_active_locked(p);
 	info->jobs_done = p->jobs_done;
 	info->jobs_failed = p->jobs_failed;
 	info->chunks_done = p->chunks_done;

@@ -169,7 +169,7 @@ static uint64_t unit_load(struct pump *p)
 	if (pump_dead(p)) /* it takes nothing: last, for its error when all are */
 		return UINT64_MAX;
 	pthread_mutex_lock(&p->lock);
-	n = p->stopping ? UINT64_MAX : p->jobs_active;
+	n = pump_is_stopping(p) ? UINT64_MAX : pump_jobs_active_locked(p);
 	pthread_mutex_unlock(&p->lock);
 	return n;
 }
