@@ -106,13 +106,13 @@ int pump_take_submitted(struct pump *p)
 		pthread_cond_broadcast(&p->cond); /* pump_cache_drop waits on it */
 		pthread_mutex_unlock(&p->lock);
 	}
-	for (j = p->active; j && n; j = j->next, n--) {
+	for (j = p->active, k = 0; j && k < n; j = j->next, k++) {
 		j->reads_block = j->fd >= 0 && uring_reads_block(j->fd);
 		ring_mask_tenant(p->ring, j->batch, false);
 		if (j->cached && !j->pfiles) /* chunks of another identity of its file go */
 			cache_job_start(p->cache, &j->cache_id);
 	}
-	return n;
+	return n; /* the jobs taken: progress for the pump thread's idle policy */
 }
 
 static bool job_has_chunks(const struct pump_job *j)
