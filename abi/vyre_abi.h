@@ -212,6 +212,7 @@
 #define VYRE_GREP_F_CONT     VYRE_U(4)  /* a continuation of one open line */
 #define VYRE_GREP_F_INVERT   VYRE_U(8)  /* select lines that do not match */
 #define VYRE_GREP_F_LINES    VYRE_U(16) /* record each selected line */
+#define VYRE_GREP_F_PSET     VYRE_U(32) /* per_pattern=1: record the accept sets each line enters */
 #define VYRE_GREP_BUDGET_POS 8
 #define VYRE_GREP_START_POS  16
 #define VYRE_GREP_MAX_TILES  256
@@ -404,6 +405,23 @@
 #define VYRE_REC_NL          1  /* '\n' from its tile's start to it; tag bits 5-17 above */
 #define VYRE_REC_START_BITS  27
 #define VYRE_REC_NL_BITS     VYRE_GO_NL_BITS
+/*
+ * per_pattern=1 (VYRE_GREP_F_PSET, Aho-Corasick): a line also gets one
+ * record per accept set it enters, {start, VYRE_REC_SET + set} in the
+ * same two words, told from a line record by its NL value: a line's nl is
+ * at most a tile's bytes (2^18 at 64 MiB chunks), a set's value above
+ * that. The host expands sets into patterns (pump/ops/grep_pcount.c);
+ * a lane drops repeats of the last VYRE_AC_SEEN sets of a line, the host
+ * every other repeat. A line's state carries VYRE_AC_MATCHED once it
+ * entered a set (it is selected, scanned on to its '\n'), and starts as
+ * VYRE_AC_FRESH: state 0, its root set (the empty pattern) not yet
+ * recorded.
+ */
+#define VYRE_REC_SET         ((VYRE_U(1) << 18) + 1)
+#define VYRE_REC_SETS_MAX    ((VYRE_U(1) << VYRE_REC_NL_BITS) - VYRE_REC_SET)
+#define VYRE_AC_MATCHED      VYRE_U(0x800000)
+#define VYRE_AC_FRESH        VYRE_U(0x1000000)
+#define VYRE_AC_SEEN         8
 #define VYRE_GREP_REC_MIN    1024      /* records a slot, at least */
 #define VYRE_GREP_REC_CAP    (1u << 20) /* and at most */
 #define VYRE_REC_POOL_BYTES  (64u << 20)
@@ -459,6 +477,11 @@ _Static_assert(VYRE_AC_STATES_MAX < (VYRE_U(1) << VYRE_GO_STATE_BITS),
 	       "an Aho-Corasick state and its matched state fit an open entry");
 _Static_assert((VYRE_GS_WORDS + VYRE_DONE_WORDS) % 2 == 0 && VYRE_GO_WORDS % 4 == 0,
 	       "bins and op output stay 8- and 16-byte aligned");
+_Static_assert(VYRE_AC_MATCHED > VYRE_AC_STATES_MAX && VYRE_AC_FRESH > VYRE_AC_MATCHED &&
+		       (VYRE_AC_FRESH | VYRE_AC_MATCHED | VYRE_AC_STATES_MAX) < (VYRE_U(1) << VYRE_GO_STATE_BITS),
+	       "per_pattern's state flags sit above every Aho-Corasick state and fit an open entry");
+_Static_assert(VYRE_REC_SET + 100000 < (VYRE_U(1) << VYRE_REC_NL_BITS),
+	       "a set record's value fits the NL field for any set of 100,000 patterns");
 _Static_assert(VYRE_REC_WORDS == 2, "a record is one 8-byte store (grep_rec_store, grep_rec_read)");
 _Static_assert(VYRE_GREP_REC_CAP < (1u << VYRE_GO_COUNT_BITS) &&
 		       2 * (32 - VYRE_GO_COUNT_BITS) >= VYRE_GO_TAG_BITS,

@@ -142,6 +142,8 @@ int desc_format(const struct desc *d, char *buf, size_t len)
 			desc_puts(&o, " invert=1");
 		if (d->lines)
 			desc_puts(&o, " lines=1");
+		if (d->per_pattern)
+			desc_puts(&o, " per_pattern=1");
 		if (d->max) {
 			char mx[32];
 

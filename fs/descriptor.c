@@ -119,6 +119,12 @@ static int desc_parse_lines(struct desc_parser *p, const struct desc_tok *t)
 	return desc_parse_flag(p, t, &p->d.lines, "to list LINE:OFFSET in jobs/N/lines");
 }
 
+static int desc_parse_per_pattern(struct desc_parser *p, const struct desc_tok *t)
+{
+	return desc_parse_flag(p, t, &p->d.per_pattern,
+			       "to count lines per pattern in jobs/N/patterns");
+}
+
 static int desc_parse_wait(struct desc_parser *p, const struct desc_tok *t)
 {
 	return desc_parse_flag(p, t, &p->d.wait,
@@ -340,6 +346,7 @@ static const struct desc_key desc_keys[] = {
     [DESC_KEY_UTF8] = {.name = "utf8", .parse = desc_parse_utf8},
     [DESC_KEY_INVERT] = {.name = "invert", .parse = desc_parse_invert},
     [DESC_KEY_LINES] = {.name = "lines", .parse = desc_parse_lines},
+    [DESC_KEY_PER_PATTERN] = {.name = "per_pattern", .parse = desc_parse_per_pattern},
     [DESC_KEY_MAX] = {.name = "max", .parse = desc_parse_max},
     [DESC_KEY_PRIORITY] = {.name = "priority", .parse = desc_parse_priority},
     [DESC_KEY_FILES] = {.name = "files", .quotable = true, .parse = desc_parse_files},
@@ -509,6 +516,13 @@ static int desc_check(struct desc_parser *p)
 					 "%u bytes, over the %d-byte limit (shorten the pattern)",
 					 d->pattern_len, VYRE_PATTERN_MAX);
 	}
+	if (d->per_pattern && d->invert)
+		return desc_fail(p, &p->seen[DESC_KEY_INVERT],
+				 "per_pattern=1 counts the lines each pattern selects; invert=1 "
+				 "selects lines no pattern matches (drop one of them)");
+	if (d->per_pattern && d->max)
+		return desc_fail(p, &p->seen[DESC_KEY_MAX],
+				 "per_pattern=1 counts every line (drop max=)");
 	if (d->length != UINT64_MAX && d->offset > UINT64_MAX - d->length)
 		return desc_fail(p, &p->seen[DESC_KEY_LENGTH],
 				 "offset+length overflows 64 bits (omit length= to scan to EOF)");

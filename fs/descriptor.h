@@ -36,6 +36,7 @@ struct desc {
 	/* grep */
 	char patterns[PATH_MAX]; /* "": none; else an absolute path, read at submit */
 	bool fixed, icase, invert, lines;
+	bool per_pattern; /* jobs/N/patterns: lines per pattern; lines=1 records name the first */
 	bool utf8; /* characters are UTF-8, as grep in a UTF-8 locale (regex.h's opts.utf8) */
 	uint64_t max;         /* 0: no limit */
 	/* many files (README "Many files") */

@@ -90,6 +90,7 @@ enum fs_node {
 	N_JCTL,
 	N_JSTATUS_JSON,
 	N_JTRACE, /* trace=1: every slot the job published (trace.c) */
+	N_JPATTERNS, /* per_pattern=1: lines per pattern (one.c) */
 	N__COUNT
 };
 
@@ -215,6 +216,7 @@ struct fs_job_kind {
 	int (*failed)(struct fs_job *j, struct fs_buf *b);
 	int (*lines)(struct fs_job *j, struct fs_buf *b);
 	int (*files)(struct fs_job *j, struct fs_buf *b);
+	int (*patterns)(struct fs_job *j, struct fs_buf *b); /* NULL: none */
 	/*
 	 * Streaming (stream.c) of node N_JLINES or N_JFILES: certain is how
 	 * many units are final so far (never less than before; all of them once

@@ -155,14 +155,17 @@ static void fs_grep_error(const struct desc *d, int ret, const char *cerr, char 
  * its message naming the pattern.
  */
 static int fs_grep_compile(const char **pats, const size_t *lens, size_t n,
-			   const struct regex_opts *opts, struct fs_grep *g, char *cerr,
-			   size_t cerrlen)
+			   const struct regex_opts *opts, bool per_pattern, struct fs_grep *g,
+			   char *cerr, size_t cerrlen)
 {
-	struct regex_prog_opts po = {.fixed = opts->fixed, .icase = opts->icase, .utf8 = opts->utf8};
+	struct regex_prog_opts po = {.fixed = opts->fixed, .icase = opts->icase, .utf8 = opts->utf8,
+				     .per_pattern = per_pattern};
 	char perr[512] = "";
-	int ret, pret;
+	int ret = -E2BIG, pret;
 
-	ret = regex_compile(pats, lens, n, opts, &g->dfa, cerr, cerrlen);
+	/* per_pattern=1: the DFA has no pattern indexes (regex.h), straight to the sets */
+	if (!per_pattern)
+		ret = regex_compile(pats, lens, n, opts, &g->dfa, cerr, cerrlen);
 	if (ret != -E2BIG && ret != -ETIMEDOUT)
 		return ret;
 	pret = regex_compile_prog(pats, lens, n, &po, &g->prog, perr, sizeof(perr));
@@ -171,6 +174,16 @@ static int fs_grep_compile(const char **pats, const size_t *lens, size_t n,
 	if (!pret) {
 		g->ac = g->prog.engine == REGEX_ENGINE_AC;
 		g->shift = g->prog.engine == REGEX_ENGINE_SHIFT;
+		if (per_pattern && !g->ac) {
+			/* the bit-parallel engine's shader does not record sets yet
+			 * (ARCHITECTURE.md "Which pattern matched") */
+			regex_prog_free(&g->prog);
+			g->ac = g->shift = false;
+			snprintf(cerr, cerrlen,
+				 "per_pattern=1 needs literal patterns (fixed=1, or EREs without "
+				 "operators) until the bit-parallel engine reports patterns");
+			return -EINVAL;
+		}
 		if (g->ac || g->shift)
 			return 0;
 		regex_prog_free(&g->prog); /* a DFA again: the first compile's refusal stands */
@@ -208,7 +221,7 @@ static int fs_grep_run(const struct desc *d, char *text, size_t textlen, struct 
 	if (!g)
 		ret = regex_check(pats, lens, n, &opts, cerr, sizeof(cerr));
 	else
-		ret = fs_grep_compile(pats, lens, n, &opts, g, cerr, sizeof(cerr));
+		ret = fs_grep_compile(pats, lens, n, &opts, d->per_pattern, g, cerr, sizeof(cerr));
 	if (ret) {
 		fs_grep_error(d, ret, cerr, err, errlen);
 	} else if (g) {

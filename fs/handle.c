@@ -116,6 +116,8 @@ int fs_render(struct fs *fs, struct fs_handle *h)
 		return j->kind->files(j, &h->buf);
 	case N_JTRACE:
 		return fs_trace_render(j, &h->buf);
+	case N_JPATTERNS:
+		return j->kind->patterns ? j->kind->patterns(j, &h->buf) : 0;
 	case N_DEBUG:
 		return fs_debug_render(fs, &h->buf);
 	default:

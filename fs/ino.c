@@ -40,6 +40,7 @@ const struct fs_node_def fs_nodes[N__COUNT] = {
 	[N_JCTL] = {"ctl", N_JOB, S_IFREG | 0600, true},
 	[N_JSTATUS_JSON] = {"status.json", N_JOB, S_IFREG | 0444, true},
 	[N_JTRACE] = {"trace", N_JOB, S_IFREG | 0444, true},
+	[N_JPATTERNS] = {"patterns", N_JOB, S_IFREG | 0444, true},
 };
 _Static_assert(N__COUNT - N_JOB <= 16, "a job's nodes must fit its 16 inode numbers");
 _Static_assert(N__COUNT < FS_INO_JOB_BASE, "fixed inodes must sit below the jobs'");

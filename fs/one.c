@@ -124,6 +124,16 @@ static int one_failed(struct fs_job *j, struct fs_buf *b)
 	return ret;
 }
 
+/* One line record: "LINE:OFFSET", per_pattern=1 ":INDEX" (its first pattern, from 0). */
+static int one_line_put(struct fs_buf *b, const struct pump_line *l)
+{
+	if (l->pattern != UINT32_MAX)
+		return fs_buf_printf(b, "%llu:%llu:%u\n", (unsigned long long)l->line,
+				     (unsigned long long)l->offset, l->pattern);
+	return fs_buf_printf(b, "%llu:%llu\n", (unsigned long long)l->line,
+			     (unsigned long long)l->offset);
+}
+
 /* grep lines=1: "LINE:OFFSET" a line, in file order (grep -n -b | cut -d: -f1,2). */
 static int one_lines(struct fs_job *j, struct fs_buf *b)
 {
@@ -136,9 +146,34 @@ static int one_lines(struct fs_job *j, struct fs_buf *b)
 	/* a running job may have more lines since: it returns its new count */
 	n = min_size(n, pump_job_lines(j->pj, l, n));
 	for (size_t i = 0; i < n && !ret; i++)
-		ret = fs_buf_printf(b, "%llu:%llu\n", (unsigned long long)l[i].line,
-				    (unsigned long long)l[i].offset);
+		ret = one_line_put(b, &l[i]);
 	free(l);
+	return ret;
+}
+
+/*
+ * per_pattern=1: "COUNT INDEX" a pattern (INDEX from 0, in the patterns'
+ * order): the lines it selects, a line counted once per pattern it
+ * matches. Final only once the job is done, so empty before, as files.
+ */
+static int one_patterns(struct fs_job *j, struct fs_buf *b)
+{
+	struct pump_job_info in;
+	size_t n;
+	uint64_t *c;
+	int ret = 0;
+
+	pump_job_info(j->pj, &in);
+	n = in.state == PUMP_JOB_DONE ? pump_job_patterns(j->pj, NULL, 0) : 0;
+	if (!n)
+		return 0;
+	c = calloc(n, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	n = min_size(n, pump_job_patterns(j->pj, c, n));
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = fs_buf_printf(b, "%llu %zu\n", (unsigned long long)c[i], i);
+	free(c);
 	return ret;
 }
 
@@ -191,8 +226,7 @@ static int one_stream(struct fs_job *j, enum fs_node n, struct fs_cursor *c, str
 			break;
 		k = min_size(total - c->unit, ONE_STREAM_BATCH);
 		for (size_t i = 0; i < k && !ret && b->len < want; i++, c->unit++)
-			ret = fs_buf_printf(b, "%llu:%llu\n", (unsigned long long)l[i].line,
-					    (unsigned long long)l[i].offset);
+			ret = one_line_put(b, &l[i]);
 	}
 	return ret;
 }
@@ -212,6 +246,7 @@ const struct fs_job_kind fs_job_one = {
 	.failed = one_failed,
 	.lines = one_lines,
 	.files = one_files,
+	.patterns = one_patterns,
 	.certain = one_certain,
 	.stream = one_stream,
 	.free = one_free,

@@ -39,7 +39,8 @@ int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, cons
 		.priority = d->priority,
 		.on_end = fs_job_ended,
 		.on_end_arg = j,
-		.grep = (d->invert ? PUMP_GREP_INVERT : 0) | (d->lines ? PUMP_GREP_LINES : 0),
+		.grep = (d->invert ? PUMP_GREP_INVERT : 0) | (d->lines ? PUMP_GREP_LINES : 0) |
+			(d->per_pattern ? PUMP_GREP_PSET : 0),
 		.max = d->max,
 		.trace = d->trace || j->nreplay,
 		.replay = j->replay,

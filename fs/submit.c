@@ -262,6 +262,12 @@ int fs_submit_line(struct fs *fs, struct fs_caller *who, const char *line, size_
 		snprintf(j->tenant, sizeof(j->tenant), "%u", (unsigned)ctx->uid);
 	if (desc_format(&d, norm, sizeof(norm)) < 0)
 		snprintf(norm, sizeof(norm), "scan path=? op=%s", d.op->name);
+	if (d.per_pattern && many) {
+		snprintf(err, errlen, "per_pattern=1: one file only (per-file pattern counts are "
+			 "not built: give path= one file)");
+		ret = -EINVAL;
+		goto out_free;
+	}
 	if ((d.trace || d.replay[0]) && many) {
 		snprintf(err, errlen, "%s: one file only (a directory, glob or files= job runs a "
 			 "job per file: trace one of them)", d.replay[0] ? "replay=" : "trace=1");

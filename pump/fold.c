@@ -17,6 +17,7 @@
 void part_free(struct pump_part *part)
 {
 	free(part->lines);
+	free(part->sets);
 	free(part);
 }
 
@@ -31,6 +32,20 @@ int part_add_line(struct pump_part *part, uint64_t pos, uint64_t nl)
 		part->cap = cap;
 	}
 	part->lines[part->nlines++] = (struct pump_part_line){pos, nl};
+	return 0;
+}
+
+int part_add_set(struct pump_part *part, uint64_t pos, uint32_t set)
+{
+	if (part->nsets == part->setcap) {
+		size_t cap = part->setcap ? 2 * part->setcap : 64;
+		struct pump_part_set *s = realloc(part->sets, cap * sizeof(*s));
+		if (!s)
+			return -ENOMEM;
+		part->sets = s;
+		part->setcap = cap;
+	}
+	part->sets[part->nsets++] = (struct pump_part_set){pos, set};
 	return 0;
 }
 
@@ -125,5 +140,6 @@ void fold_lines(struct pump_job *j, const struct pump_part *part)
 		j->lines[j->nlines++] = (struct pump_line){
 		    .line = j->fold_nl + part->lines[i].nl + 1,
 		    .offset = part->file_off + part->lines[i].pos,
+		    .pattern = UINT32_MAX,
 		};
 }

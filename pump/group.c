@@ -584,6 +584,33 @@ static size_t group_errors(struct pump_job *j, struct pump_chunk_error *out, siz
 	return total;
 }
 
+/* per_pattern=1: a line is one span's, so the spans' counts add up. */
+static size_t group_patterns(struct pump_job *j, uint64_t *out, size_t max)
+{
+	struct pump_group *g = j->grp;
+	size_t n = 0;
+
+	if (out)
+		memset(out, 0, max * sizeof(*out));
+	pthread_mutex_lock(&g->lock);
+	for (uint32_t i = 0; i < g->nspans; i++) {
+		struct group_span *sp = &g->spans[i];
+		size_t k = sp->kid ? pump_job_patterns(sp->kid, NULL, 0) : 0;
+		uint64_t *c = k ? calloc(k, sizeof(*c)) : NULL;
+
+		if (k > n)
+			n = k;
+		if (!c)
+			continue; /* no counts, or no memory: the reader sees a short sum */
+		k = pump_job_patterns(sp->kid, c, k);
+		for (size_t x = 0; out && x < k && x < max; x++)
+			out[x] += c[x];
+		free(c);
+	}
+	pthread_mutex_unlock(&g->lock);
+	return n;
+}
+
 static int group_wait(struct pump_job *j, int timeout_ms)
 {
 	struct pump_group *g = j->grp;
@@ -635,6 +662,7 @@ const struct pump_job_ops job_group_ops = {
     .hist = group_hist,
     .lines = group_lines,
     .errors = group_errors,
+    .patterns = group_patterns,
     .wait = group_wait,
     .cancel = group_cancel,
     .free = group_free,

@@ -181,6 +181,7 @@ out_free:
 	pack_forget(j); /* the caller keeps its files' fds */
 	trace_free(j);
 	free(j->data);
+	free(j->pcounts);
 	free(j);
 	return ret;
 }
@@ -236,6 +237,18 @@ static size_t unit_job_lines(struct pump_job *j, size_t first, struct pump_line 
 	n = j->nlines;
 	if (out && first < n && max) /* lines is NULL until the first selected line */
 		memcpy(out, j->lines + first, (n - first < max ? n - first : max) * sizeof(*out));
+	pthread_mutex_unlock(&j->p->lock);
+	return n;
+}
+
+static size_t unit_job_patterns(struct pump_job *j, uint64_t *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&j->p->lock);
+	n = j->pcounts ? j->npatterns : 0;
+	if (out && n)
+		memcpy(out, j->pcounts, (n < max ? n : max) * sizeof(*out));
 	pthread_mutex_unlock(&j->p->lock);
 	return n;
 }
@@ -313,6 +326,7 @@ const struct pump_job_ops job_unit_ops = {
     .hist = unit_job_hist,
     .lines = unit_job_lines,
     .errors = unit_job_errors,
+    .patterns = unit_job_patterns,
     .wait = unit_job_wait,
     .cancel = unit_job_cancel,
     .free = job_free,
@@ -338,6 +352,11 @@ size_t pump_job_lines(struct pump_job *j, struct pump_line *out, size_t max)
 size_t pump_job_lines_at(struct pump_job *j, size_t first, struct pump_line *out, size_t max)
 {
 	return j->ops->lines(j, first, out, max);
+}
+
+size_t pump_job_patterns(struct pump_job *j, uint64_t *out, size_t max)
+{
+	return j->ops->patterns(j, out, max);
 }
 
 size_t pump_job_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max)

@@ -101,6 +101,12 @@ struct pump_part_line {
 	uint64_t nl;  /* '\n' in the chunk before it */
 };
 
+/* per_pattern=1: an accept set a line entered (VYRE_REC_SET records). */
+struct pump_part_set {
+	uint64_t pos; /* chunk-relative line start */
+	uint32_t set;
+};
+
 struct pump_part {
 	uint64_t index;    /* chunk index: parts fold in this order */
 	uint64_t file_off; /* the chunk's first byte */
@@ -108,6 +114,8 @@ struct pump_part {
 	uint64_t nl;       /* '\n' in the chunk proper */
 	struct pump_part_line *lines; /* lines=1: the selected lines, any order */
 	size_t nlines, cap;
+	struct pump_part_set *sets; /* per_pattern=1: any order, repeats allowed */
+	size_t nsets, setcap;
 	bool skip;         /* failed or cancelled: only its place in the order */
 	struct pump_part *next; /* fold.c's pending list */
 };
@@ -193,6 +201,8 @@ struct pump_job {
 	size_t nerrors, errors_cap;
 	struct pump_line *lines; /* grep lines=1, in file order */
 	size_t nlines, lines_cap;
+	uint64_t *pcounts;  /* grep per_pattern=1: npatterns counts (grep_pcount.c allocates) */
+	uint32_t npatterns;
 	uint32_t epoch;
 	uint64_t t_end_ns;
 	/* where a job's time goes (pump thread writes, under p->lock) */

@@ -326,6 +326,7 @@ struct pump_shift {
 
 #define PUMP_GREP_INVERT (1u << 0) /* select lines that do not match */
 #define PUMP_GREP_LINES  (1u << 1) /* keep LINE:OFFSET of each selected line */
+#define PUMP_GREP_PSET   (1u << 2) /* per_pattern=1: lines per pattern, and each line's first (ac only) */
 
 int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **out);
 
@@ -371,6 +372,7 @@ void pump_job_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS]);
 /* One selected line of a grep job: 1-based line number, byte offset of its first byte. */
 struct pump_line {
 	uint64_t line, offset;
+	uint32_t pattern; /* per_pattern=1: the first pattern (0-based) that matches it; else UINT32_MAX */
 };
 /* Copies up to max of a lines=1 grep job's lines, in file order; returns how many there are. */
 size_t pump_job_lines(struct pump_job *j, struct pump_line *out, size_t max);
@@ -380,6 +382,13 @@ size_t pump_job_lines(struct pump_job *j, struct pump_line *out, size_t max);
  * streams them (fs/stream.c) copies from where it left off.
  */
 size_t pump_job_lines_at(struct pump_job *j, size_t first, struct pump_line *out, size_t max);
+/*
+ * per_pattern=1: copies up to max of the job's per-pattern counts (lines
+ * selected because of pattern i, a line counted once per pattern it
+ * matches), in pattern order; returns how many patterns there are (0: not
+ * a per_pattern job). Final once the job ended; before, the chunks folded.
+ */
+size_t pump_job_patterns(struct pump_job *j, uint64_t *out, size_t max);
 /* Copies up to max failed chunks; returns how many there are in all. */
 size_t pump_job_errors(struct pump_job *j, struct pump_chunk_error *out, size_t max);
 /* Blocks until the job ends. Returns 0, or -ETIMEDOUT after timeout_ms (<0: forever). */

@@ -73,6 +73,7 @@ struct pump_job_ops {
 	/* copies up to max lines from the first-th on; returns how many there are in all */
 	size_t (*lines)(struct pump_job *j, size_t first, struct pump_line *out, size_t max);
 	size_t (*errors)(struct pump_job *j, struct pump_chunk_error *out, size_t max);
+	size_t (*patterns)(struct pump_job *j, uint64_t *out, size_t max);
 	int (*wait)(struct pump_job *j, int timeout_ms);
 	int (*cancel)(struct pump_job *j);
 	void (*free)(struct pump_job *j);

@@ -414,6 +414,7 @@ void job_free(struct pump_job *j)
 	free(j->errors);
 	free(j->data);
 	free(j->lines);
+	free(j->pcounts);
 	free(j);
 }
 

@@ -46,6 +46,11 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	/* a packed job counts per file: its lines=1 records are not packed */
 	if (scan->nfiles && (scan->grep & PUMP_GREP_LINES))
 		return -EINVAL;
+	/* per_pattern: every selected line (no max=, no invert=), not packed;
+	 * Aho-Corasick's sets (grep_pcount_prep checks the region) */
+	if ((scan->grep & PUMP_GREP_PSET) &&
+	    (scan->nfiles || scan->max || (scan->grep & PUMP_GREP_INVERT)))
+		return -EINVAL;
 	if (scan->ac)
 		ret = grep_layout_ac(j, scan->ac);
 	else if (scan->shift)
@@ -62,6 +67,11 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	gj->cont_budget = cpu ? GREP_CONT_BUDGET_CPU : GREP_CONT_BUDGET_GPU;
 	gj->pack_budget = cpu ? GREP_PACK_BUDGET_CPU : GREP_PACK_BUDGET_GPU;
 	j->opstate = gj;
+	if (scan->grep & PUMP_GREP_PSET) {
+		ret = grep_pcount_prep(j);
+		if (ret)
+			return ret; /* job.c's job_free hook frees gj */
+	}
 	j->tail = j->chunk >> GREP_TAIL_SHIFT;
 	if (j->tail < GREP_TAIL_MIN)
 		j->tail = GREP_TAIL_MIN;
@@ -133,6 +143,8 @@ static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 		gc->flags |= VYRE_GREP_F_INVERT;
 	if (j->grep & PUMP_GREP_LINES)
 		gc->flags |= VYRE_GREP_F_LINES;
+	if (j->grep & PUMP_GREP_PSET)
+		gc->flags |= VYRE_GREP_F_PSET;
 	w->arg0 = 0;
 	w->arg1 = gc->flags;
 	w->tile_shift = gc->shift;
@@ -349,6 +361,8 @@ static void grep_job_free(struct pump_job *j)
 		free(c->vec);
 		free(c);
 	}
+	free(gj->pstamp);
+	free(gj->sstamp);
 	free(gj);
 	j->opstate = NULL;
 }
@@ -381,6 +395,6 @@ const struct pump_op pump_op_grep = {
     .admit = grep_admit,
     .read_done = grep_read_done,
     .busy = grep_busy,
-    .fold = fold_lines,
+    .fold = grep_fold,
     .job_free = grep_job_free,
 };

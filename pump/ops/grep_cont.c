@@ -86,8 +86,12 @@ int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 		goto out_failed;
 	}
 	kind = grep_low_bits(v[0], VYRE_GO_CONT_KIND_BITS);
+	/* per_pattern: the sets the hop entered, their number above SEL's bit */
+	if ((j->grep & PUMP_GREP_PSET) &&
+	    grep_cont_sets(d, v[VYRE_GO_CONT_SEL - VYRE_GO_CONT_KIND] >> 1, c->gc->part, c->pos))
+		goto out_failed;
 	if (kind == 1) {
-		grep_cont_end(p, j, c, v[VYRE_GO_CONT_SEL - VYRE_GO_CONT_KIND] != 0);
+		grep_cont_end(p, j, c, (v[VYRE_GO_CONT_SEL - VYRE_GO_CONT_KIND] & 1) != 0);
 		return 0;
 	}
 	at = s->file_off + v[VYRE_GO_CONT_POS - VYRE_GO_CONT_KIND];
@@ -260,6 +264,8 @@ void grep_read_done(struct pump *p, uint32_t slot, int got)
 		 c->skip << VYRE_GREP_START_POS;
 	if (j->grep & PUMP_GREP_INVERT)
 		w.arg1 |= VYRE_GREP_F_INVERT;
+	if (j->grep & PUMP_GREP_PSET)
+		w.arg1 |= VYRE_GREP_F_PSET;
 	if (s->file_off + avail >= j->scan_end || (uint32_t)got < s->want)
 		w.arg1 |= VYRE_GREP_F_EOF;
 	w.data_len = (uint32_t)avail;

@@ -24,6 +24,8 @@ bool grep_dfa_bit(const struct pump_job *j, bool sink, uint32_t s)
 	const uint32_t *w = (const uint32_t *)j->data;
 	uint32_t base;
 
+	if (w[VYRE_PSET_ENGINE] == VYRE_ENGINE_AHO && (j->grep & PUMP_GREP_PSET))
+		return !sink && (s & VYRE_AC_MATCHED); /* per_pattern: no sink (grep_ac.glsl) */
 	if (w[VYRE_PSET_ENGINE] == VYRE_ENGINE_AHO)
 		return s == w[VYRE_PSET_NSTATES];
 	/* the bit-parallel engine: bit 0 matched (the sink), bit 1 selected here (vyre_abi.h) */

@@ -52,7 +52,29 @@ static bool grep_rec_read(const struct ring_done *d, uint32_t i, struct grep_rec
 		return false;
 	rec->start = grep_low_bits(v[VYRE_REC_START], VYRE_REC_START_BITS);
 	rec->nl = grep_low_bits(v[VYRE_REC_NL], VYRE_REC_NL_BITS);
+	rec->set = UINT32_MAX;
+	if (rec->nl >= VYRE_REC_SET) { /* per_pattern: an accept set the line entered */
+		rec->set = rec->nl - VYRE_REC_SET;
+		rec->nl = 0;
+	}
 	return true;
+}
+
+/*
+ * A continuation's n set records (per_pattern=1): the sets its line
+ * entered in that hop, filed under the line's start. -EIO as grep_collect.
+ */
+int grep_cont_sets(const struct ring_done *d, uint32_t n, struct pump_part *part, uint64_t pos)
+{
+	struct grep_rec rec;
+
+	for (uint32_t i = 0; i < n && i < d->rec_max; i++) {
+		if (!grep_rec_read(d, i, &rec))
+			return -EIO;
+		if (rec.set != UINT32_MAX && part_add_set(part, pos, rec.set))
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 static uint32_t tag_open(const uint32_t *v)
@@ -94,7 +116,7 @@ uint32_t grep_low(const struct pump_job *j, const struct ring_done *d)
 	uint32_t low = grep_min(d->op[VYRE_GC_OPEN_MIN]);
 	uint32_t rec = grep_min(d->op[VYRE_GC_REC_MIN]);
 
-	return (j->grep & PUMP_GREP_LINES) && rec < low ? rec : low;
+	return (j->grep & (PUMP_GREP_LINES | PUMP_GREP_PSET)) && rec < low ? rec : low;
 }
 
 uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos)
@@ -109,7 +131,7 @@ uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos)
 int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_done *d)
 {
 	struct grep_job *gj = j->opstate;
-	bool lines = j->grep & PUMP_GREP_LINES;
+	bool lines = j->grep & (PUMP_GREP_LINES | PUMP_GREP_PSET);
 	const uint32_t *out = d->out;
 	uint32_t tag = VYRE_GO_TAG(d->seq);
 	uint32_t low = grep_low(j, d);
@@ -159,6 +181,11 @@ int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_do
 				return -EIO;
 			if (rec.start < gc->resume || rec.start >= low)
 				continue;
+			if (rec.set != UINT32_MAX) {
+				if (part_add_set(gc->part, rec.start, rec.set))
+					return -ENOMEM;
+				continue;
+			}
 			if (part_add_line(gc->part, rec.start, gc->tile_pre[t] + rec.nl))
 				return -ENOMEM;
 		}

@@ -103,6 +103,10 @@ struct grep_job {
 	uint32_t budget, cont_budget;	  /* log2 */
 	uint32_t pack_budget;		  /* log2, a packed tile's */
 	struct grep_child *children;	  /* a packed job's files running alone */
+	/* per_pattern=1 (grep_pcount.c): the line each pattern and set was last
+	 * counted for, so a line counts once per pattern */
+	uint64_t *pstamp, *sstamp;
+	uint64_t serial;
 };
 
 /*
@@ -142,6 +146,7 @@ uint32_t grep_shift_hash(uint32_t seq, const uint32_t *v, uint32_t n);
 struct grep_rec {
 	uint32_t start; /* chunk-relative */
 	uint32_t nl;	/* '\n' from its tile's start to it */
+	uint32_t set;	/* per_pattern=1: a set record's accept set, else UINT32_MAX */
 };
 
 /* grep_out.c */
@@ -153,6 +158,11 @@ uint32_t grep_low_bits(uint32_t v, uint32_t bits);
 uint32_t grep_low(const struct pump_job *j, const struct ring_done *d);
 uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos);
 int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_done *d);
+int grep_cont_sets(const struct ring_done *d, uint32_t n, struct pump_part *part, uint64_t pos);
+
+/* grep_pcount.c: per_pattern=1's counts, from the sets each line entered */
+int grep_pcount_prep(struct pump_job *j);
+void grep_fold(struct pump_job *j, const struct pump_part *part);
 
 /* grep_chunk.c */
 void grep_work(struct pump *p, uint32_t slot, struct ring_work *w);

@@ -92,6 +92,7 @@ bool pump_is_cpu(const struct pump *p);
 void fold_part(struct pump *p, struct pump_job *j, struct pump_part *part);
 void part_free(struct pump_part *part);
 int part_add_line(struct pump_part *part, uint64_t pos, uint64_t nl);
+int part_add_set(struct pump_part *part, uint64_t pos, uint32_t set);
 /* A fold hook: a grep part's count and lines=1 lines, cut at max=. */
 void fold_lines(struct pump_job *j, const struct pump_part *part);
 

@@ -55,6 +55,7 @@ struct grep_dfa {
 	uint nxt;  // of the next table (AC: of the dense rows)
 	uint cls;  // of the byte classes
 	bool ac;
+	bool pset; // AC, per_pattern=1: sets recorded, no sink (grep_ac.glsl)
 	uint m;	   // AC: the matched state (nstates)
 	uint ndense, child, label, fail, accw; // AC: its tables
 	uint cost; // AC: budget charged per loop iteration (grep_ac.glsl); shift: per word
@@ -78,6 +79,8 @@ uint dfa_step(grep_dfa d, uint s, uint b)
 
 bool dfa_bit(grep_dfa d, uint base, uint s)
 {
+	if (d.pset) // per_pattern: a line that matched accepts, and no state is a sink
+		return base == d.acc && (s & VYRE_AC_MATCHED) != 0u;
 	if (d.ac) // accepting and sink are the matched state alone
 		return s == d.m;
 	if (d.sh) // the state word's bits (VYRE_SHIFT_ST_*): snk 0, acc 1
@@ -244,6 +247,16 @@ void grep_cont(op_in a, grep_dfa d, uint flags)
 	// the bit-parallel engine's vector from the host (grep_shift.glsl)
 	if (d.sh && (a.arg0 & (VYRE_SHIFT_ST_VECTOR | VYRE_SHIFT_ST_MATCHED)) == VYRE_SHIFT_ST_VECTOR)
 		sh_load(d, a.slot);
+	// per_pattern: the sets it enters go in this slot's records, as many
+	// as fit (then it stops there, open); the host files them under the
+	// line's start and reads their number beside SEL
+	g_pslot = a.slot;
+	g_pseq = a.seq;
+	g_pr = 0u;
+	g_prmax = pc.rec_max;
+	g_pcap = pc.rec_max;
+	g_pover = false;
+	ac_line(0u, true);
 	uint kind = grep_run(d, a.base, q, a.len, a.arg0, budget, e, st);
 	bool ended = kind == 0u || (kind == 1u && (flags & VYRE_GREP_F_EOF) != 0u);
 	bool sel = dfa_bit(d, d.acc, st) != ((flags & VYRE_GREP_F_INVERT) != 0u);
@@ -256,7 +269,7 @@ void grep_cont(op_in a, grep_dfa d, uint flags)
 	uvec4 v;
 	v[VYRE_GO_CONT_KIND - VYRE_GO_CONT_KIND] = (ended ? 1u : 2u) |
 		(VYRE_GO_TAG(a.seq) << VYRE_GO_CONT_KIND_BITS);
-	v[VYRE_GO_CONT_SEL - VYRE_GO_CONT_KIND] = ended && sel ? 1u : 0u;
+	v[VYRE_GO_CONT_SEL - VYRE_GO_CONT_KIND] = (ended && sel ? 1u : 0u) | (d.pset ? g_pn << 1 : 0u);
 	v[VYRE_GO_CONT_POS - VYRE_GO_CONT_KIND] = e;
 	v[VYRE_GO_CONT_STATE - VYRE_GO_CONT_KIND] = st;
 	gw4.v[grep_out(a.slot, VYRE_GO_CONT_KIND) >> 2] = v;
@@ -274,10 +287,12 @@ uint g_keep_nl[GREP_KEEP];
 // This lane's lines: the one at p, then one after each '\n' in [p, le).
 // Pass 1 (rec false) counts the selected ones, keeps the first GREP_KEEP
 // and lists the open ones; pass 2 (rec true) writes the selected ones'
-// records from index r.
+// records from index r. *nrec: the records pass 2 writes (line records,
+// and per_pattern's set records: grep_ac.glsl).
 uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool rec, uint r,
-		uint rmax)
+		uint rmax, inout uint nrec)
 {
+	bool lines = (flags & VYRE_GREP_F_LINES) != 0u;
 	uint lim = a.len + a.tail;
 	uint resume = a.arg0;
 	bool inv = (flags & VYRE_GREP_F_INVERT) != 0u;
@@ -296,17 +311,30 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 		// list) ended here and was never counted.
 		bool mine = p >= resume;
 		if (mine || le >= resume) {
+			g_pr = r;
+			ac_line(p, rec && mine);
 			kind = grep_run(d, a.base, p, lim, d.start, budget, e, st);
 			if (d.sh)
 				sh_clear(); // its vector: the next line starts from zero
 			bool ended = kind == 0u || (kind == 1u && eof);
+			if (d.pset) {
+				r = g_pr;
+				if (g_pover) { // its set records did not all fit: rerun from it
+					atomicMax(dv.w[scratch_word(a.slot, VYRE_S_OP + VYRE_GC_REC_MIN)], ~p);
+					return sel;
+				}
+				if (mine && !rec)
+					nrec += g_pn;
+			}
 			if (mine && ended && (dfa_bit(d, d.acc, st) != inv)) {
 				if (!rec) {
-					if (sel < GREP_KEEP && (flags & VYRE_GREP_F_LINES) != 0u) {
+					if (sel < GREP_KEEP && lines) {
 						g_keep_p[sel] = p;
 						g_keep_nl[sel] = nl;
 					}
 					sel++;
+					nrec += lines ? 1u : 0u;
+				} else if (!lines) {
 				} else if (r < rmax) {
 					grep_rec_store(a.slot, r, a.seq, p, nl);
 					r++;
@@ -357,6 +385,7 @@ bool grep_dfa_load(op_in a, out grep_dfa d)
 	d.addr = pc.data_addr + a.jd_off;
 	d.nsh = 0u;
 	d.ac = false;
+	d.pset = false;
 	d.m = 0u;
 	d.sh = false;
 	d.shw = 0u;
@@ -507,7 +536,7 @@ uint op_grep(op_in a, inout uint fault)
 	// before it have no line to run.
 	uint resume = a.arg0;
 	uint t0 = resume == 0u ? 0u : (resume - 1u) >> a.shift;
-	uint sel = 0u;
+	uint sel = 0u, nrec = 0u;
 	uint p = le;
 	uint pnl = nl0;
 	bool run = a.tile >= t0 && ls < le;
@@ -525,7 +554,7 @@ uint op_grep(op_in a, inout uint fault)
 	// Pass 0 counts and lists open lines; with lines=1, pass 1 runs the
 	// same lines again to write their records. One call site: on a CPU
 	// device every inlined copy of the line loop costs every slot.
-	uint npass = (flags & VYRE_GREP_F_LINES) != 0u ? 2u : 1u;
+	uint npass = (flags & (VYRE_GREP_F_LINES | VYRE_GREP_F_PSET)) != 0u ? 2u : 1u;
 	// The bit-parallel engine's lanes keep their vectors in s_dfa, two of
 	// shw words each: per_round lanes at a time (grep_shift.glsl).
 	uint per_round = VYRE_WG_SIZE, nround = 1u;
@@ -534,14 +563,21 @@ uint op_grep(op_in a, inout uint fault)
 		nround = (VYRE_WG_SIZE + per_round - 1u) / per_round;
 		d.dbase = (lane % per_round) * 2u * d.shw;
 	}
+	// per_pattern: a line's set records a pass, at most what the resume
+	// tile's block holds beside its line record (grep_ac.glsl)
+	uint rhalf = min(pc.rec_max / 2u, (1u << a.shift) + 1u);
+	g_pcap = max(rhalf, 2u) - 1u;
+	g_pslot = a.slot;
+	g_pseq = a.seq;
+	g_prmax = 0u;
+	g_pover = false;
 	for (uint pass = 0u; pass < npass; pass++) {
 		uint r = 0u, rmax = 0u;
 		if (pass == 1u) {
 			uint tile_sel;
-			uint before = grep_scan(sel, tile_sel);
+			uint before = grep_scan(d.pset ? nrec : sel, tile_sel);
 			// the resume tile's block: every line a tile can hold (one
 			// after each of its '\n's, and offset 0) when the area allows
-			uint rhalf = min(pc.rec_max / 2u, (1u << a.shift) + 1u);
 			if (lane == 0u) {
 				uint base = 0u, room = rhalf;
 				if (a.tile != t0) {
@@ -564,16 +600,17 @@ uint op_grep(op_in a, inout uint fault)
 			r = s_gbase + before;
 			barrier();
 			rmax = a.tile == t0 ? rhalf : pc.rec_max;
+			g_prmax = rmax;
 		}
-		bool keep = pass == 1u && sel != 0u && sel <= GREP_KEEP;
-		bool go = !keep && run && p <= le && (pass == 0u || sel != 0u);
+		bool keep = pass == 1u && sel != 0u && sel <= GREP_KEEP && !d.pset;
+		bool go = !keep && run && p <= le && (pass == 0u || sel != 0u || nrec != 0u);
 		if (keep)
 			grep_keep_write(a, sel, r, rmax);
 		for (uint rd = 0u; rd < nround; rd++) {
 			if (nround > 1u)
 				barrier(); // the previous round's lanes are done with s_dfa
 			if (go && lane / per_round == rd) {
-				uint n = grep_lines(a, d, flags, p, le, pnl, pass == 1u, r, rmax);
+				uint n = grep_lines(a, d, flags, p, le, pnl, pass == 1u, r, rmax, nrec);
 				if (pass == 0u)
 					sel = n;
 			}

@@ -32,6 +32,57 @@
 // finishes its step, so a lane's last byte may overrun its budget by its
 // failure chain (bounded by the deepest literal).
 
+// per_pattern=1 (VYRE_GREP_F_PSET): the line is not a sink once it
+// matched. It carries VYRE_AC_MATCHED beside its state and runs on to its
+// '\n', and each accept set it enters is one record {start, VYRE_REC_SET +
+// set} (vyre_abi.h), unless it is one of the line's last VYRE_AC_SEEN sets
+// (the host drops the other repeats and expands sets into patterns:
+// pump/ops/grep_pcount.c). The caller sets the line up (ac_line) and
+// says whether to write (g_pw) or only count (g_pn). A line takes at most
+// g_pcap records a run: past it the run stops before the byte, as if its
+// budget ran out, so the line goes open there and continuations (each
+// with its own slot's records) take the rest. That bounds what one line
+// needs in one pass below what the resume line is always given, so every
+// rerun makes progress. Private per invocation, like grep.glsl's keep lists.
+bool g_pw;		// write the records (else count them only)
+uint g_pslot, g_pseq;	// the slot whose records these are
+uint g_pstart;		// the line's start, the records' START
+uint g_pr, g_prmax;	// next record index, the end of the lane's area
+uint g_pn, g_pcap;	// records this line took this run, and the most it may
+bool g_pover;		// a record found no room: the line is cut (REC_MIN)
+uvec4 g_seen0, g_seen1; // the line's last VYRE_AC_SEEN sets
+
+void grep_rec_store(uint s, uint r, uint seq, uint start, uint nl);
+
+void ac_line(uint start, bool write)
+{
+	g_pstart = start;
+	g_pw = write;
+	g_pn = 0u;
+	g_seen0 = uvec4(0u);
+	g_seen1 = uvec4(0u);
+}
+
+// Set k (!= 0) entered: recorded once; false when the line has no room left.
+bool ac_note(uint k)
+{
+	if (any(equal(g_seen0, uvec4(k))) || any(equal(g_seen1, uvec4(k))))
+		return true;
+	if (g_pn >= g_pcap)
+		return false;
+	g_seen1 = uvec4(g_seen0.w, g_seen1.xyz);
+	g_seen0 = uvec4(k, g_seen0.xyz);
+	g_pn++;
+	if (g_pw) {
+		if (g_pr < g_prmax)
+			grep_rec_store(g_pslot, g_pr, g_pseq, g_pstart, VYRE_REC_SET + k);
+		else
+			g_pover = true;
+		g_pr++;
+	}
+	return true;
+}
+
 uint ac_label(grep_dfa d, uint s)
 {
 	return (dfa_w(d, d.label + (s >> 2)) >> ((s & 3u) * 8u)) & 0xFFu;
@@ -75,6 +126,10 @@ uint ac_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 	    out uint st)
 {
 	Bytes b = Bytes(base);
+	if (s == VYRE_AC_FRESH) { // per_pattern: a line's start, its root set (the empty pattern)
+		uint k0 = dfa_w(d, d.accw);
+		s = k0 != 0u && ac_note(k0) ? VYRE_AC_MATCHED : 0u; // g_pcap >= 1: room
+	}
 	for (;;) {
 		if (s == d.m) {
 			e = q;
@@ -99,8 +154,17 @@ uint ac_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 		}
 		ac_take(budget, 3u);
 		c = (dfa_w(d, d.cls + (c >> 2)) >> ((c & 3u) * 8u)) & 0xFFu;
-		uint t = ac_next(d, s, c, budget);
-		s = dfa_w(d, d.accw + t) != 0u ? d.m : t;
+		uint t = ac_next(d, s & (VYRE_AC_MATCHED - 1u), c, budget);
+		uint k = dfa_w(d, d.accw + t);
+		if (!d.pset) {
+			s = k != 0u ? d.m : t;
+		} else if (k != 0u && !ac_note(k)) {
+			e = q; // no room: the line stops before this byte
+			st = s;
+			return 2u;
+		} else {
+			s = t | (s & VYRE_AC_MATCHED) | (k != 0u ? VYRE_AC_MATCHED : 0u);
+		}
 		q++;
 	}
 	return 0u;
@@ -123,13 +187,16 @@ bool ac_load(op_in a, Words jw, inout grep_dfa d)
 	d.label = jw.w[VYRE_PSET_LABEL];
 	d.fail = jw.w[VYRE_PSET_FAIL];
 	d.accw = jw.w[VYRE_PSET_ACC];
-	d.m = nst;
+	d.pset = (a.arg1 & VYRE_GREP_F_PSET) != 0u;
+	d.m = d.pset ? 0xFFFFFFFFu : nst; // per_pattern: no matched sink
+	d.acc = 0u; // dfa_bit's base: accepting, or
+	d.snk = 1u; // sink
 	d.cost = ((a.arg1 >> VYRE_GREP_BUDGET_POS) & 31u) <= 16u ? 8u : 1u;
 	d.nsh = min(words, VYRE_GREP_SHARED_WORDS);
 	if (nst == 0u || nst > VYRE_AC_STATES_MAX || d.ncls == 0u || d.ncls > 256u ||
 	    d.ndense == 0u || d.ndense > nst || words < VYRE_PSET_HDR_WORDS || words * 4u > a.jd)
 		return false;
 	// a line starts in state 0, matched at once when the empty literal is in the set
-	d.start = jw.w[d.accw] != 0u ? d.m : 0u;
+	d.start = d.pset ? VYRE_AC_FRESH : (jw.w[d.accw] != 0u ? d.m : 0u);
 	return true;
 }

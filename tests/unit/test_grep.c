@@ -196,7 +196,7 @@ static void gnu_grep(const char *path, const struct gcase *c, struct ref *r)
 			r->lines = realloc(r->lines, cap * sizeof(*r->lines));
 			CHECK(r->lines, "realloc");
 		}
-		r->lines[r->nlines++] = (struct pump_line){l, o + c->offset};
+		r->lines[r->nlines++] = (struct pump_line){l, o + c->offset, UINT32_MAX};
 	}
 	pclose(f);
 	r->count = r->nlines;

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+/*
+ * per_pattern=1: which patterns each selected line matched, from the
+ * accept sets it entered (the shader's VYRE_REC_SET records, vyre_abi.h),
+ * folded in file order (fold.c) into the job's counts and, with lines=1,
+ * each line's first pattern.
+ *
+ * The GPU records a line's sets, not its patterns: one record a set it
+ * enters, however many patterns the set holds (100 duplicates of a
+ * literal are one set), and a lane drops only repeats of a line's last
+ * few sets, so a line may come with a set twice, and an open line's sets
+ * come from its chunk and from each continuation hop. Here a chunk's
+ * records are sorted by (line, set) and each line walks each of its sets'
+ * chains (a set, then its parent: the patterns of its longest accepting
+ * suffix) once, stopping at a set already walked for this line, and
+ * counts each pattern once: the walker tests/unit/test_grep_pset.c
+ * checked against grep. Counts add up across chunks and spans because a
+ * line is one chunk's (the one its start is in).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "grep_priv.h"
+
+_Static_assert(PUMP_CHUNK_MAX / VYRE_GREP_MAX_TILES < VYRE_REC_SET,
+	       "a line record's '\\n' count (at most a tile's bytes) is below every set record's");
+
+/* The job's counts and the walk's stamps, for the Aho-Corasick sets in its region. */
+int grep_pcount_prep(struct pump_job *j)
+{
+	const uint32_t *w = (const uint32_t *)j->data;
+	struct grep_job *gj = j->opstate;
+	uint32_t np, ns;
+
+	if (!w || j->data_len < VYRE_PSET_HDR_WORDS * 4 || w[VYRE_PSET_ENGINE] != VYRE_ENGINE_AHO)
+		return -EINVAL;
+	np = w[VYRE_PSET_NPATTERNS];
+	ns = w[VYRE_PSET_NSETS];
+	if (ns > VYRE_REC_SETS_MAX)
+		return -E2BIG;
+	j->pcounts = calloc(np ? np : 1, sizeof(*j->pcounts));
+	gj->pstamp = calloc(np ? np : 1, sizeof(*gj->pstamp));
+	gj->sstamp = calloc(ns ? ns : 1, sizeof(*gj->sstamp));
+	if (!j->pcounts || !gj->pstamp || !gj->sstamp)
+		return -ENOMEM; /* the job's free and job_free free them */
+	j->npatterns = np;
+	return 0;
+}
+
+static int set_cmp(const void *a, const void *b)
+{
+	const struct pump_part_set *x = a, *y = b;
+
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	return x->set < y->set ? -1 : x->set > y->set;
+}
+
+/*
+ * One line's sets [s, e): its patterns counted once each; returns the
+ * smallest pattern (the line's first in the patterns' order).
+ */
+static uint32_t pcount_line(struct pump_job *j, const struct pump_part_set *s,
+			    const struct pump_part_set *e)
+{
+	struct grep_job *gj = j->opstate;
+	const uint32_t *w = (const uint32_t *)j->data;
+	const uint32_t *off = w + w[VYRE_PSET_SETOFF], *ids = w + w[VYRE_PSET_IDS];
+	const uint32_t *parent = w + w[VYRE_PSET_PARENT], *first = w + w[VYRE_PSET_FIRST];
+	uint64_t line = ++gj->serial;
+	uint32_t fp = UINT32_MAX;
+
+	for (; s < e; s++) {
+		/* grep_pset.c checked every index below: sets, parents, ids */
+		if (s->set >= w[VYRE_PSET_NSETS])
+			continue;
+		if (first[s->set] < fp)
+			fp = first[s->set];
+		for (uint32_t k = s->set; k != VYRE_PSET_NONE && gj->sstamp[k] != line; k = parent[k]) {
+			gj->sstamp[k] = line;
+			for (uint32_t i = off[k]; i < off[k + 1]; i++) {
+				if (gj->pstamp[ids[i]] == line)
+					continue;
+				gj->pstamp[ids[i]] = line;
+				j->pcounts[ids[i]]++;
+			}
+		}
+	}
+	return fp;
+}
+
+/* The op's fold: fold_lines, then the part's sets (p->lock held, as fold_lines). */
+void grep_fold(struct pump_job *j, const struct pump_part *part)
+{
+	struct pump_part_set *sets = part->sets;
+	size_t before = j->nlines, li = before;
+
+	fold_lines(j, part);
+	if (!(j->grep & PUMP_GREP_PSET) || !part->nsets)
+		return;
+	qsort(sets, part->nsets, sizeof(*sets), set_cmp);
+	for (size_t a = 0, b; a < part->nsets; a = b) {
+		uint64_t off = part->file_off + sets[a].pos;
+		uint32_t fp;
+
+		for (b = a + 1; b < part->nsets && sets[b].pos == sets[a].pos; b++)
+			;
+		fp = pcount_line(j, sets + a, sets + b);
+		/* fold_lines appended the part's lines in file order, as sets are now */
+		while (li < j->nlines && j->lines[li].offset < off)
+			li++;
+		if (li < j->nlines && j->lines[li].offset == off)
+			j->lines[li].pattern = fp;
+	}
+}

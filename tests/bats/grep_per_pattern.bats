@@ -1,0 +1,140 @@
+#!/usr/bin/env bats
+# per_pattern=1 (issue 26): jobs/N/patterns lists "COUNT INDEX" for each
+# pattern in file order, COUNT the lines it selects (a line counted once per
+# pattern it matches), equal to LC_ALL=C grep -c -a -F -e PATTERN (-i with
+# icase=1) run pattern by pattern; with lines=1 each record is
+# LINE:OFFSET:INDEX, INDEX the first pattern in file order that matches the
+# line, as grep -n -b -F -e run pattern by pattern says. Literal sets run on
+# Aho-Corasick; the GPU records the accept sets each line enters and the
+# host counts patterns (pump/ops/grep_pcount.c).
+load common
+
+GPL=/usr/share/common-licenses/GPL-3
+
+setup_file() {
+	[ -r "$GPL" ] || skip "no $GPL"
+	# a cold shader cache compiles the megakernel at the first dispatch
+	mount_vyrefs gpu_timeout=60000
+	P="$(mktemp -d /tmp/vyre-pp.XXXXXX)"
+	export P
+	/usr/bin/python3 - "$P" "$GPL" <<'PY'
+import random, sys, glob
+d, gpl = sys.argv[1], sys.argv[2]
+random.seed(2626)
+text = open(gpl, "rb").read()
+words = sorted(set(w.strip(b".,;:()\"'") for w in text.split()) - {b""})
+# words, duplicates, prefixes of each other, the empty pattern, overlaps on one line
+pats = random.sample(words, 60)
+pats += [b"License", b"Licens", b"Lic", b"License", b"the", b"he", b"e t", b"th", b"",
+         b"GNU General Public License", b"General", b"eral Pub", b"zzzz-not-there",
+         b"program", b"Program", b"the", b"copy", b"cop", b"opy"]
+random.shuffle(pats)
+open(d + "/gpl.pats", "wb").write(b"\n".join(pats) + b"\n")
+# C headers: identifiers, some repeated
+hs = sorted(glob.glob("/usr/include/*.h"))[:60]
+blob = b"".join(open(h, "rb").read() for h in hs)
+open(d + "/headers.dat", "wb").write(blob)
+toks = sorted(set(t for t in blob.replace(b"(", b" ").replace(b")", b" ").replace(b";", b" ")
+                  .replace(b",", b" ").split() if 3 <= len(t) <= 20))
+hp = random.sample(toks, 80) + [b"define", b"def", b"efine", b"#define", b"int", b"in", b"include"]
+open(d + "/headers.pats", "wb").write(b"\n".join(hp) + b"\n")
+# one line matching more distinct patterns than a pass gives a line
+# (past the per-line cap: the line goes open, continuations take the rest),
+# one long line crossing 4K chunks, matches on both sides of each chunk edge
+many = [b"w%04dx" % i for i in range(1500)]
+open(d + "/many.pats", "wb").write(b"\n".join(many) + b"\n")
+out = bytearray()
+for i in range(400):
+    k = random.randrange(0, 6)
+    out += b" ".join(random.choice(many) for _ in range(k)) + b" filler" * random.randrange(0, 30) + b"\n"
+    if i == 100:
+        out += b" ".join(many[:1200]) + b"\n"
+    if i == 200:
+        out += b"q" * 9000 + b" ".join(many[:40]) + b"r" * 9000 + many[1499] + b"\n"
+open(d + "/many.dat", "wb").write(bytes(out))
+PY
+}
+
+teardown_file() {
+	unmount_vyrefs
+	rm -rf "${P:?}"
+}
+
+status_key() {
+	sed -n "s/^$2=//p" "$MNT/jobs/$1/status"
+}
+
+# job DESCRIPTOR: submits and waits; JID is the job
+job() {
+	JID=$(submit "$1")
+	timeout 120 cat "$MNT/jobs/$JID/wait" >/dev/null
+	[ "$(status_key "$JID" state)" = done ]
+}
+
+# ref_counts PATS FILE [GREP OPTION]: "COUNT INDEX" per pattern, grep -c -F -e pattern by pattern
+ref_counts() {
+	local i=0 p
+	while IFS= read -r p; do
+		echo "$(LC_ALL=C timeout 20 grep -c -a -F $3 -e "$p" "$2") $i"
+		i=$((i + 1))
+	done <"$1"
+}
+
+# ref_lines PATS FILE [GREP OPTION]: LINE:OFFSET:INDEX, INDEX the first pattern matching the line
+ref_lines() {
+	local i=0 p
+	while IFS= read -r p; do
+		LC_ALL=C timeout 20 grep -n -b -a -F $3 -e "$p" "$2" | cut -d: -f1,2 | sed "s/\$/:$i/"
+		i=$((i + 1))
+	done <"$1" | LC_ALL=C sort -t: -k1,1n -k3,3n | awk -F: '$1 != last { print; last = $1 }'
+}
+
+@test "GPL-3: counts per pattern (duplicates, prefixes, empty, overlaps) equal grep -c -F -e, pattern by pattern" {
+	job "scan path=$GPL op=grep patterns=$P/gpl.pats fixed=1 per_pattern=1"
+	[ "$(status_key "$JID" engine)" = ac ]
+	diff "$MNT/jobs/$JID/patterns" <(ref_counts "$P/gpl.pats" "$GPL")
+	# the job's result is still grep -c -F -f's
+	[ "$(cat "$MNT/jobs/$JID/result")" = "$(LC_ALL=C grep -c -a -F -f "$P/gpl.pats" "$GPL")" ]
+}
+
+@test "GPL-3 icase=1 in 4K chunks with lines=1: counts equal grep -c -i, records name the first pattern" {
+	job "scan path=$GPL op=grep patterns=$P/gpl.pats fixed=1 icase=1 per_pattern=1 lines=1 chunk=4K"
+	diff "$MNT/jobs/$JID/patterns" <(ref_counts "$P/gpl.pats" "$GPL" -i)
+	diff "$MNT/jobs/$JID/lines" <(ref_lines "$P/gpl.pats" "$GPL" -i)
+}
+
+@test "C headers: counts and first patterns equal grep's, in 64K chunks" {
+	F=$P/headers.dat
+	job "scan path=$F op=grep patterns=$P/headers.pats fixed=1 per_pattern=1 lines=1 chunk=64K"
+	diff "$MNT/jobs/$JID/patterns" <(ref_counts "$P/headers.pats" "$F")
+	diff "$MNT/jobs/$JID/lines" <(ref_lines "$P/headers.pats" "$F")
+}
+
+@test "dpkg.log: counts per pattern equal grep's" {
+	F=/var/log/dpkg.log
+	[ -r "$F" ] || skip "no $F"
+	printf 'install\nstatus\nhalf-installed\ninstalled\nconfigure\nlib\n:amd64\nstartup\n' >"$P/dpkg.pats"
+	job "scan path=$F op=grep patterns=$P/dpkg.pats per_pattern=1 lines=1"
+	[ "$(status_key "$JID" engine)" = ac ] # EREs without operators are literals
+	diff "$MNT/jobs/$JID/patterns" <(ref_counts "$P/dpkg.pats" "$F")
+	diff "$MNT/jobs/$JID/lines" <(ref_lines "$P/dpkg.pats" "$F")
+}
+
+@test "a line matching 1,200 patterns, and one crossing 4K chunks: each pattern once per line" {
+	F=$P/many.dat
+	job "scan path=$F op=grep patterns=$P/many.pats fixed=1 per_pattern=1 lines=1 chunk=4K"
+	diff "$MNT/jobs/$JID/patterns" <(ref_counts "$P/many.pats" "$F")
+	diff "$MNT/jobs/$JID/lines" <(ref_lines "$P/many.pats" "$F")
+}
+
+@test "per_pattern=1 refuses what it cannot count, naming the fix" {
+	printf 'ab+c\nx\n' >"$P/ere.pats"
+	JID=$(submit "scan path=$GPL op=grep patterns=$P/ere.pats per_pattern=1")
+	timeout 60 cat "$MNT/jobs/$JID/wait" >/dev/null
+	[ "$(status_key "$JID" state)" = failed ]
+	grep -q "per_pattern=1 needs literal patterns (fixed=1" "$MNT/jobs/$JID/status"
+	run ! submit "scan path=$GPL op=grep pattern=GNU per_pattern=1 invert=1"
+	run ! submit "scan path=$GPL op=grep pattern=GNU per_pattern=1 max=3"
+	run ! submit "scan path=/usr/share/common-licenses op=grep pattern=GNU per_pattern=1"
+	run ! submit "scan path=$GPL op=count per_pattern=1"
+}
