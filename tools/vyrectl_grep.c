@@ -107,6 +107,7 @@ static void grep_cleanup(struct grep_state *s)
 	s->tmp[0] = '\0';
 	buf_free(&s->desc);
 	buf_free(&s->pats.text);
+	buf_free(&s->pats.orig);
 	buf_free(&s->tree_counts);
 }
 
@@ -118,7 +119,7 @@ int grep_files_init(struct grep_state *s)
 {
 	const struct grep_opts *o = s->o;
 
-	s->lines = !(o->count || o->quiet || o->list != GREP_LIST_NONE);
+	s->lines = !(o->count || o->quiet || o->list != GREP_LIST_NONE || o->count_per_pattern);
 	s->f = calloc((size_t)o->nfiles, sizeof(*s->f));
 	if (!s->f) {
 		fprintf(stderr, "vyrectl grep: %s\n", strerror(ENOMEM));

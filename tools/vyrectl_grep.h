@@ -64,6 +64,7 @@ struct grep_opts {
 	bool only;		 /* -o */
 	bool json;		 /* --json: ripgrep's JSON Lines (vyrectl_grep_json.c) */
 	bool count_matches;	 /* --count-matches: -c of matches, not lines */
+	bool count_per_pattern;	 /* --count-per-pattern: COUNT<TAB>PATTERN (vyrectl_grep_pcount.c) */
 	bool tab;		 /* -T */
 	bool recursive, follow;	 /* -r, -R: a directory FILE is one job over its tree */
 	bool utf8;		 /* LC_CTYPE is UTF-8: match characters, not bytes */
@@ -102,6 +103,7 @@ struct grep_pats {
 	bool fixed;   /* fixed=1 */
 	bool invert;  /* invert=1: -v, or no pattern at all under -v */
 	bool nothing; /* grep 3.8 sees no line can be selected: it reads nothing, exits 1 */
+	struct buf orig; /* --count-per-pattern: the patterns as given, one a line */
 };
 
 /*
@@ -159,6 +161,7 @@ struct grep_out {
 	bool json_begun;       /* --json: its "begin" was printed */
 	uint64_t json_printed; /* --json: bytes of its begin, match and context messages */
 	uint64_t elapsed_ns;   /* --json: its job's time (0 for a tree's files) */
+	uint32_t pattern;      /* per_pattern=1: the line being printed's first pattern */
 	bool dir_member;       /* a file of a tree job (-r), not a FILE operand */
 };
 
@@ -177,6 +180,7 @@ struct grep_state {
 	char tmp[PATH_MAX]; /* the pattern file, "" if none */
 	struct buf desc;    /* the descriptor without path=, shared by every file */
 	bool lines;	    /* lines=1: print lines, not counts */
+	bool per_pattern;   /* per_pattern=1 sent: lines carry ":INDEX" (the first pattern) */
 	bool printed;	    /* a context group was printed: the next needs "--" */
 	bool done;	    /* -q selected a line: stop */
 	uint64_t selected;
@@ -193,6 +197,10 @@ extern const char *grep_group_sep; /* --group-separator; NULL for --no-group-sep
 extern bool grep_line_buffered;
 extern struct grep_colors grep_col;
 extern bool grep_color;
+
+/* vyrectl_grep_pcount.c */
+int pcount_print(struct grep_state *s, struct grep_file *f);
+int pcount_entry_split(const char *e, size_t *n, uint32_t *pattern);
 
 /* vyrectl_grep_opts.c */
 void colors_parse(const char *env);

@@ -63,6 +63,11 @@ int desc_grep_build(struct grep_state *s)
 		ret = buf_puts(d, " invert=1");
 	if (!ret && s->lines)
 		ret = buf_puts(d, " lines=1");
+	/* --json's pattern index: literal sets only, one file a job, every line (fs/descriptor.c) */
+	s->per_pattern = o->count_per_pattern ||
+			 (o->json && p->fixed && !p->invert && o->max < 0 && !o->recursive);
+	if (!ret && s->per_pattern)
+		ret = buf_puts(d, " per_pattern=1");
 	if (!ret && (o->quiet || o->list != GREP_LIST_NONE)) {
 		ret = buf_puts(d, " max=1"); /* one selected line decides */
 	} else if (!ret && o->max > 0) {
@@ -242,7 +247,9 @@ int file_finish(struct grep_state *s, struct grep_file *f)
 	}
 	ret = sigint_catch();
 	/* a failed job's lines still cover the chunks that were read */
-	if (!ret && !s->lines) {
+	if (!ret && s->o->count_per_pattern) {
+		ret = pcount_print(s, f);
+	} else if (!ret && !s->lines) {
 		ret = f->dir ? tree_count_print(s, f) : count_print(s, f);
 	} else if (!ret) {
 		ret = lines_print(s, f);

@@ -294,6 +294,12 @@ int json_line(struct grep_state *s, struct grep_out *w, uint64_t line, uint64_t 
 		ret = json_num(&b, "absolute_offset", off);
 	if (!ret)
 		ret = buf_puts(&b, ",");
+	/* per_pattern=1: the first pattern (from 0, in -e/-f order) that matches the line */
+	if (!ret && match && s->per_pattern && w->pattern != UINT32_MAX) {
+		ret = json_num(&b, "pattern", w->pattern);
+		if (!ret)
+			ret = buf_puts(&b, ",");
+	}
 	/* -x: a context line is a whole-line match only where -v made it context */
 	if (!ret && (match ? o->invert : o->xline && !o->invert))
 		ret = buf_puts(&b, "\"submatches\":[]");

@@ -109,8 +109,11 @@ static void grep_usage(FILE *f)
 	    "  -z, --null-data           refused (exit 2): the daemon's lines end at '\\n'\n"
 	    "      --count-matches       print the number of matches (as -o prints them) of\n"
 	    "                            each FILE, not of lines; with -v, of selected lines\n"
+	    "      --count-per-pattern   print COUNT<TAB>PATTERN for each pattern in order:\n"
+	    "                            the lines it selects (literal patterns: -F)\n"
 	    "      --json                ripgrep's JSON Lines: begin, match, context, end per\n"
-	    "                            FILE with a selected line, and a summary\n"
+	    "                            FILE with a selected line, and a summary; with -F,\n"
+	    "                            each match's first pattern (\"pattern\": INDEX from 0)\n"
 	    "\n"
 	    "Files:\n"
 	    "  -a, --text                print the lines of binary files too\n"
@@ -171,6 +174,7 @@ enum {
 	GREP_OPT_NO_GROUP_SEP,
 	GREP_OPT_NO_ICASE,
 	GREP_OPT_JSON,
+	GREP_OPT_COUNT_PER_PATTERN,
 	GREP_OPT_COUNT_MATCHES,
 	GREP_OPT_SLURM,
 };
@@ -228,6 +232,7 @@ static const struct option grep_longopts[] = {
     {"unix-byte-offsets", no_argument, NULL, 'u'},
     {"mount", required_argument, NULL, GREP_OPT_MOUNT},
     {"json", no_argument, NULL, GREP_OPT_JSON},
+    {"count-per-pattern", no_argument, NULL, GREP_OPT_COUNT_PER_PATTERN},
     {"count-matches", no_argument, NULL, GREP_OPT_COUNT_MATCHES},
     {"slurm", optional_argument, NULL, GREP_OPT_SLURM},
     {0},
@@ -517,6 +522,9 @@ int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *argv[], s
 		case GREP_OPT_COUNT_MATCHES:
 			o->count_matches = true;
 			break;
+		case GREP_OPT_COUNT_PER_PATTERN:
+			o->count_per_pattern = true;
+			break;
 		case GREP_OPT_SLURM: /* vyrectl_slurm_grep.c */
 			o->slurm = true;
 			o->slurm_args = optarg;
@@ -532,6 +540,12 @@ int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *argv[], s
 	if (o->json && (o->count || o->count_matches || o->list != GREP_LIST_NONE))
 		return grep_usage_error("%s", "--json cannot be used with -c, --count-matches, -l "
 					      "or -L (their output is not lines)");
+	/* per_pattern=1 counts every selected line of one file (fs/descriptor.c) */
+	if (o->count_per_pattern &&
+	    (o->count || o->count_matches || o->json || o->list != GREP_LIST_NONE || o->quiet ||
+	     o->invert || o->only || o->recursive || o->max >= 0))
+		return grep_usage_error("%s", "--count-per-pattern cannot be used with -c, "
+					      "--count-matches, --json, -l, -L, -q, -v, -o, -r or -m");
 	o->after = after >= 0 ? after : ctx > 0 ? ctx : 0;
 	o->before = before >= 0 ? before : ctx > 0 ? ctx : 0;
 	o->context = after >= 0 || before >= 0 || ctx >= 0;

@@ -430,6 +430,8 @@ int pats_build(const struct grep_opts *o, struct grep_pats *pats)
 	if (ret)
 		goto out;
 	pats->fixed = o->dialect == GREP_FIXED && !o->xline && !o->word;
+	if (!ret && o->count_per_pattern)
+		ret = buf_put(&pats->orig, all.data ? all.data : "", all.len);
 	for (size_t pos = 0; pos < all.len && !ret;) {
 		char *nl = memchr(all.data + pos, '\n', all.len - pos);
 		size_t end = nl ? (size_t)(nl - all.data) : all.len;

@@ -94,7 +94,10 @@ static int lines_entry(struct grep_state *s, struct grep_file *f, struct grep_ou
 {
 	unsigned long long line, off;
 	size_t plen = 0;
-	int ret = lines_entry_parse(e, n, &line, &off, &plen);
+	int ret = s->per_pattern && !f->dir ? pcount_entry_split(e, &n, &w->pattern) : 0;
+
+	if (!ret)
+		ret = lines_entry_parse(e, n, &line, &off, &plen);
 
 	if (!ret && f->dir) {
 		ret = lines_switch(s, f, w, cur, shown, e, plen, skip);

@@ -53,6 +53,7 @@ for i in range(400):
         out += b"q" * 9000 + b" ".join(many[:40]) + b"r" * 9000 + many[1499] + b"\n"
 open(d + "/many.dat", "wb").write(bytes(out))
 PY
+	printf 'install\nstatus\nhalf-installed\ninstalled\nconfigure\nlib\n:amd64\nstartup\n' >"$P/dpkg.pats"
 }
 
 teardown_file() {
@@ -113,7 +114,6 @@ ref_lines() {
 @test "dpkg.log: counts per pattern equal grep's" {
 	F=/var/log/dpkg.log
 	[ -r "$F" ] || skip "no $F"
-	printf 'install\nstatus\nhalf-installed\ninstalled\nconfigure\nlib\n:amd64\nstartup\n' >"$P/dpkg.pats"
 	job "scan path=$F op=grep patterns=$P/dpkg.pats per_pattern=1 lines=1"
 	[ "$(status_key "$JID" engine)" = ac ] # EREs without operators are literals
 	diff "$MNT/jobs/$JID/patterns" <(ref_counts "$P/dpkg.pats" "$F")
@@ -137,4 +137,34 @@ ref_lines() {
 	run ! submit "scan path=$GPL op=grep pattern=GNU per_pattern=1 max=3"
 	run ! submit "scan path=/usr/share/common-licenses op=grep pattern=GNU per_pattern=1"
 	run ! submit "scan path=$GPL op=count per_pattern=1"
+}
+
+VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
+
+@test "vyrectl grep -F -f FILE --count-per-pattern prints COUNT<TAB>PATTERN as grep -c -e does, pattern by pattern" {
+	run -0 env LC_ALL=C timeout 120 "$VYRECTL" -m "$MNT" grep -F -f "$P/gpl.pats" --count-per-pattern "$GPL"
+	diff <(printf '%s\n' "$output") <(while IFS= read -r p; do
+		printf '%s\t%s\n' "$(LC_ALL=C grep -c -a -F -e "$p" "$GPL")" "$p"
+	done <"$P/gpl.pats")
+	# two files: each line named as grep -c names them; -i folds case
+	run -0 env LC_ALL=C timeout 120 "$VYRECTL" -m "$MNT" grep -i -F -f "$P/dpkg.pats" --count-per-pattern "$GPL" "$P/headers.dat"
+	diff <(printf '%s\n' "$output") <(for f in "$GPL" "$P/headers.dat"; do
+		while IFS= read -r p; do
+			printf '%s:%s\t%s\n' "$f" "$(LC_ALL=C grep -c -a -i -F -e "$p" "$f")" "$p"
+		done <"$P/dpkg.pats"
+	done)
+	run -2 env LC_ALL=C timeout 60 "$VYRECTL" -m "$MNT" grep -c -F -e GNU --count-per-pattern "$GPL"
+	[[ "$output" == *"--count-per-pattern cannot be used with -c"* ]]
+}
+
+@test "vyrectl grep --json -F: each match carries its first pattern's index" {
+	run -0 env LC_ALL=C timeout 120 "$VYRECTL" -m "$MNT" grep --json -F -f "$P/gpl.pats" "$GPL"
+	diff <(printf '%s\n' "$output" | /usr/bin/python3 -c '
+import json, sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m["type"] == "match":
+        d = m["data"]
+        print("%d:%d:%d" % (d["line_number"], d["absolute_offset"], d["pattern"]))') \
+		<(ref_lines "$P/gpl.pats" "$GPL")
 }
