@@ -65,6 +65,7 @@ struct grep_opts {
 	bool json;		 /* --json: ripgrep's JSON Lines (vyrectl_grep_json.c) */
 	bool count_matches;	 /* --count-matches: -c of matches, not lines */
 	bool count_per_pattern;	 /* --count-per-pattern: COUNT<TAB>PATTERN (vyrectl_grep_pcount.c) */
+	bool pattern_index;	 /* --pattern-index: --json's matches carry their first pattern */
 	bool tab;		 /* -T */
 	bool recursive, follow;	 /* -r, -R: a directory FILE is one job over its tree */
 	bool utf8;		 /* LC_CTYPE is UTF-8: match characters, not bytes */

@@ -112,8 +112,9 @@ static void grep_usage(FILE *f)
 	    "      --count-per-pattern   print COUNT<TAB>PATTERN for each pattern in order:\n"
 	    "                            the lines it selects (literal patterns: -F)\n"
 	    "      --json                ripgrep's JSON Lines: begin, match, context, end per\n"
-	    "                            FILE with a selected line, and a summary; with -F,\n"
-	    "                            each match's first pattern (\"pattern\": INDEX from 0)\n"
+	    "                            FILE with a selected line, and a summary\n"
+	    "      --pattern-index       with --json -F: each match's first pattern,\n"
+	    "                            \"pattern\":INDEX (from 0, in -e/-f order)\n"
 	    "\n"
 	    "Files:\n"
 	    "  -a, --text                print the lines of binary files too\n"
@@ -175,6 +176,7 @@ enum {
 	GREP_OPT_NO_ICASE,
 	GREP_OPT_JSON,
 	GREP_OPT_COUNT_PER_PATTERN,
+	GREP_OPT_PATTERN_INDEX,
 	GREP_OPT_COUNT_MATCHES,
 	GREP_OPT_SLURM,
 };
@@ -233,6 +235,7 @@ static const struct option grep_longopts[] = {
     {"mount", required_argument, NULL, GREP_OPT_MOUNT},
     {"json", no_argument, NULL, GREP_OPT_JSON},
     {"count-per-pattern", no_argument, NULL, GREP_OPT_COUNT_PER_PATTERN},
+    {"pattern-index", no_argument, NULL, GREP_OPT_PATTERN_INDEX},
     {"count-matches", no_argument, NULL, GREP_OPT_COUNT_MATCHES},
     {"slurm", optional_argument, NULL, GREP_OPT_SLURM},
     {0},
@@ -525,6 +528,9 @@ int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *argv[], s
 		case GREP_OPT_COUNT_PER_PATTERN:
 			o->count_per_pattern = true;
 			break;
+		case GREP_OPT_PATTERN_INDEX:
+			o->pattern_index = true;
+			break;
 		case GREP_OPT_SLURM: /* vyrectl_slurm_grep.c */
 			o->slurm = true;
 			o->slurm_args = optarg;
@@ -546,6 +552,10 @@ int grep_parse(struct vyrectl *c, struct grep_opts *o, int argc, char *argv[], s
 	     o->invert || o->only || o->recursive || o->max >= 0))
 		return grep_usage_error("%s", "--count-per-pattern cannot be used with -c, "
 					      "--count-matches, --json, -l, -L, -q, -v, -o, -r or -m");
+	/* ripgrep's messages stay ripgrep's unless the index is asked for */
+	if (o->pattern_index && (!o->json || o->invert || o->recursive || o->max >= 0))
+		return grep_usage_error("%s", "--pattern-index needs --json, and cannot be used "
+					      "with -v, -r or -m");
 	o->after = after >= 0 ? after : ctx > 0 ? ctx : 0;
 	o->before = before >= 0 ? before : ctx > 0 ? ctx : 0;
 	o->context = after >= 0 || before >= 0 || ctx >= 0;

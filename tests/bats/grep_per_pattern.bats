@@ -157,8 +157,8 @@ VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
 	[[ "$output" == *"--count-per-pattern cannot be used with -c"* ]]
 }
 
-@test "vyrectl grep --json -F: each match carries its first pattern's index" {
-	run -0 env LC_ALL=C timeout 120 "$VYRECTL" -m "$MNT" grep --json -F -f "$P/gpl.pats" "$GPL"
+@test "vyrectl grep --json --pattern-index -F: each match carries its first pattern's index" {
+	run -0 env LC_ALL=C timeout 120 "$VYRECTL" -m "$MNT" grep --json --pattern-index -F -f "$P/gpl.pats" "$GPL"
 	diff <(printf '%s\n' "$output" | /usr/bin/python3 -c '
 import json, sys
 for l in sys.stdin:
@@ -167,4 +167,11 @@ for l in sys.stdin:
         d = m["data"]
         print("%d:%d:%d" % (d["line_number"], d["absolute_offset"], d["pattern"]))') \
 		<(ref_lines "$P/gpl.pats" "$GPL")
+}
+
+@test "vyrectl grep --json without --pattern-index stays ripgrep's (no pattern key); --pattern-index needs --json" {
+	run -0 env LC_ALL=C timeout 120 "$VYRECTL" -m "$MNT" grep --json -F -e GNU -e License "$GPL"
+	[[ "$output" == *'"type":"match"'* && "$output" != *'"pattern"'* ]]
+	run -2 env LC_ALL=C timeout 60 "$VYRECTL" -m "$MNT" grep --pattern-index -F -e GNU "$GPL"
+	[[ "$output" == *"--pattern-index needs --json"* ]]
 }
