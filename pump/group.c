@@ -598,10 +598,14 @@ static size_t group_patterns(struct pump_job *j, uint64_t *out, size_t max)
 		size_t k = sp->kid ? pump_job_patterns(sp->kid, NULL, 0) : 0;
 		uint64_t *c = k ? calloc(k, sizeof(*c)) : NULL;
 
+		if (k && !c) { /* no memory: no counts rather than a short sum */
+			pthread_mutex_unlock(&g->lock);
+			return 0;
+		}
 		if (k > n)
 			n = k;
 		if (!c)
-			continue; /* no counts, or no memory: the reader sees a short sum */
+			continue;
 		k = pump_job_patterns(sp->kid, c, k);
 		for (size_t x = 0; out && x < k && x < max; x++)
 			out[x] += c[x];

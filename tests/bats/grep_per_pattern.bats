@@ -153,6 +153,10 @@ VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
 			printf '%s:%s\t%s\n' "$f" "$(LC_ALL=C grep -c -a -i -F -e "$p" "$f")" "$p"
 		done <"$P/dpkg.pats"
 	done)
+	# a UTF-8 locale sends utf8=1: literals still run on Aho-Corasick
+	run -0 env LC_ALL=C.UTF-8 timeout 120 "$VYRECTL" -m "$MNT" grep -F -e GNU -e Licens -e GNU --count-per-pattern "$GPL"
+	[ "$output" = "$(printf '%s\tGNU\n%s\tLicens\n%s\tGNU' "$(LC_ALL=C grep -c -a -F -e GNU "$GPL")" \
+		"$(LC_ALL=C grep -c -a -F -e Licens "$GPL")" "$(LC_ALL=C grep -c -a -F -e GNU "$GPL")")" ]
 	run -2 env LC_ALL=C timeout 60 "$VYRECTL" -m "$MNT" grep -c -F -e GNU --count-per-pattern "$GPL"
 	[[ "$output" == *"--count-per-pattern cannot be used with -c"* ]]
 }
