@@ -334,11 +334,10 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 					}
 					sel++;
 					nrec += lines ? 1u : 0u;
-				} else if (!lines) {
-				} else if (r < rmax) {
+				} else if (lines && r < rmax) {
 					grep_rec_store(a.slot, r, a.seq, p, nl);
 					r++;
-				} else {
+				} else if (lines) {
 					atomicMax(dv.w[scratch_word(a.slot, VYRE_S_OP + VYRE_GC_REC_MIN)], ~p);
 					return sel;
 				}

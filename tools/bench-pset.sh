@@ -1,0 +1,58 @@
+#!/bin/bash
+# tools/bench-pset.sh BUILD FILE PATTERNS [CHUNK]: what per_pattern=1 costs
+# (issue 26) on a literal set (fixed=1, Aho-Corasick), through a mount of
+# BUILD's vyrefs, page cache warm, one markdown row per job: op=grep without
+# and with per_pattern=1, each with and without lines=1, the fastest of REPS
+# runs (default 3: the 2-core machine is shared) by elapsed_us and by the
+# daemon's CPU time (lavapipe runs the shader on the daemon's threads),
+# reruns= (chunk passes run again: the slot's records overflowed), then
+# LC_ALL=C grep -c -F -f's time. jobs/N/patterns's sum of counts is
+# printed; CHECK=1 also checks each count against grep -c -F -e, pattern by
+# pattern (slow for large sets). BENCHMARKS.md "per_pattern=1" has numbers.
+#   tools/bench-pset.sh build /tmp/data /tmp/pats 4M
+set -uo pipefail
+B=$1 F=$2 PATS=$3 C=${4:-4M} REPS=${REPS:-3}
+MNT=$(mktemp -d /tmp/vyre-bench-pset.XXXXXX)
+LOG=$(mktemp /tmp/vyre-bench-pset.log.XXXXXX)
+timeout 30 "$B/fs/vyrefs" "$MNT" -o "log=$LOG,gpu_timeout=60000" || { cat "$LOG"; exit 1; }
+trap 'umount "$MNT"; rmdir "$MNT"' EXIT
+PID=$(pgrep -f -- "vyrefs $MNT" | head -1)
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$PID/stat"; }
+cat "$F" >/dev/null
+job() { # EXTRA KEYS: one row, the fastest of REPS runs
+	local id el rr c0 c best= cbest= sum=
+	for _ in $(seq "$REPS"); do
+		c0=$(cpu_ms)
+		exec 7<>"$MNT/ctl"
+		echo "scan path=$F op=grep patterns=$PATS fixed=1 chunk=$C $1" >&7
+		read -r id <&7
+		exec 7>&-
+		timeout 900 cat "$MNT/jobs/$id/wait" >/dev/null
+		el=$(sed -n 's/^elapsed_us=//p' "$MNT/jobs/$id/status")
+		rr=$(sed -n 's/^reruns=//p' "$MNT/jobs/$id/status")
+		c=$(($(cpu_ms) - c0))
+		[ -z "$best" ] || [ "$el" -lt "$best" ] && best=$el
+		[ -z "$cbest" ] || [ "$c" -lt "$cbest" ] && cbest=$c
+	done
+	[ -s "$MNT/jobs/$id/patterns" ] && sum=$(awk '{ s += $1 } END { print s }' "$MNT/jobs/$id/patterns")
+	printf '| `%s` | %s | %s | %.3f | %.2f | %s |\n' "chunk=$C $1" "$(cat "$MNT/jobs/$id/result")" \
+		"${sum:--}" "$(echo "$best / 1000000" | bc -l)" "$(echo "$cbest / 1000" | bc -l)" "${rr:-?}"
+	if [ "${CHECK:-0}" = 1 ] && [ -n "$sum" ]; then
+		local i=0 p
+		while IFS= read -r p; do
+			echo "$(LC_ALL=C grep -c -a -F -e "$p" "$F") $i"
+			i=$((i + 1))
+		done <"$PATS" | cmp -s - "$MNT/jobs/$id/patterns" && echo "(counts equal grep -c -F -e)" ||
+			echo "(counts DIFFER from grep -c -F -e)"
+	fi
+}
+echo "| job on $(basename "$F") ($(stat -c %s "$F") bytes), $(wc -l <"$PATS") patterns | result | sum of counts | s | daemon CPU s | reruns |"
+echo "| --- | --- | --- | --- | --- | --- |"
+job ""
+job "per_pattern=1"
+job "lines=1"
+job "per_pattern=1 lines=1"
+s=$(date +%s%N)
+LC_ALL=C grep -c -a -F -f "$PATS" "$F" >/dev/null
+printf '| `LC_ALL=C grep -c -a -F -f` | | | %.3f | | |\n' "$(echo "($(date +%s%N) - $s) / 1000000000" | bc -l)"
+echo "(daemon log: $LOG)"
