@@ -8,13 +8,14 @@
 # reruns= (chunk passes run again: the slot's records overflowed), then
 # LC_ALL=C grep -c -F -f's time. jobs/N/patterns's sum of counts is
 # printed; CHECK=1 also checks each count against grep -c -F -e, pattern by
-# pattern (slow for large sets). BENCHMARKS.md "per_pattern=1" has numbers.
+# pattern (slow for large sets); VYRE_BENCH_OPTS adds mount options (chunk=4K:
+# 1,024 records a slot, so dense sets rerun). BENCHMARKS.md "per_pattern=1".
 #   tools/bench-pset.sh build /tmp/data /tmp/pats 4M
 set -uo pipefail
 B=$1 F=$2 PATS=$3 C=${4:-4M} REPS=${REPS:-3}
 MNT=$(mktemp -d /tmp/vyre-bench-pset.XXXXXX)
 LOG=$(mktemp /tmp/vyre-bench-pset.log.XXXXXX)
-timeout 30 "$B/fs/vyrefs" "$MNT" -o "log=$LOG,gpu_timeout=60000" || { cat "$LOG"; exit 1; }
+timeout 30 "$B/fs/vyrefs" "$MNT" -o "log=$LOG,gpu_timeout=60000${VYRE_BENCH_OPTS:+,$VYRE_BENCH_OPTS}" || { cat "$LOG"; exit 1; }
 trap 'umount "$MNT"; rmdir "$MNT"' EXIT
 PID=$(pgrep -f -- "vyrefs $MNT" | head -1)
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$PID/stat"; }
@@ -34,7 +35,8 @@ job() { # EXTRA KEYS: one row, the fastest of REPS runs
 		[ -z "$best" ] || [ "$el" -lt "$best" ] && best=$el
 		[ -z "$cbest" ] || [ "$c" -lt "$cbest" ] && cbest=$c
 	done
-	[ -s "$MNT/jobs/$id/patterns" ] && sum=$(awk '{ s += $1 } END { print s }' "$MNT/jobs/$id/patterns")
+	# the mount reports size 0 for its files: read it
+	[[ $1 == *per_pattern=1* ]] && sum=$(awk '{ s += $1 } END { print s }' "$MNT/jobs/$id/patterns")
 	printf '| `%s` | %s | %s | %.3f | %.2f | %s |\n' "chunk=$C $1" "$(cat "$MNT/jobs/$id/result")" \
 		"${sum:--}" "$(echo "$best / 1000000" | bc -l)" "$(echo "$cbest / 1000" | bc -l)" "${rr:-?}"
 	if [ "${CHECK:-0}" = 1 ] && [ -n "$sum" ]; then

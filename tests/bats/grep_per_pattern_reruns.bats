@@ -1,0 +1,44 @@
+#!/usr/bin/env bats
+# per_pattern=1 where a chunk's set records overflow its slot (issue 26): a
+# mount of 4K chunks has 1,024 records a slot, and the resume tile 512, so
+# the GPL's 400 commonest words run each chunk several times from the
+# cut (reruns=). Each line must still count once per pattern: counts and
+# first patterns against grep -n -b -F -e, pattern by pattern.
+load common
+
+GPL=/usr/share/common-licenses/GPL-3
+
+setup_file() {
+	[ -r "$GPL" ] || skip "no $GPL"
+	mount_vyrefs chunk=4K,gpu_timeout=60000
+	P="$(mktemp -d /tmp/vyre-ppr.XXXXXX)"
+	export P
+	{
+		tr -cs 'A-Za-z' '\n' <"$GPL" | LC_ALL=C sort | uniq -c | LC_ALL=C sort -k1,1nr -k2 |
+			awk '{ print $2 }' | head -400
+		printf 'e\nt\n \nth\n'
+	} >"$P/pats"
+}
+
+teardown_file() {
+	unmount_vyrefs
+	rm -rf "${P:?}"
+}
+
+@test "400 words on GPL-3 in 4K chunks: reruns from the record cut count each line once per pattern" {
+	local id i=0 p
+	id=$(submit "scan path=$GPL op=grep patterns=$P/pats fixed=1 per_pattern=1 lines=1")
+	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
+	grep -qx state=done "$MNT/jobs/$id/status"
+	[ "$(sed -n 's/^reruns=//p' "$MNT/jobs/$id/status")" -gt 0 ] # the cut was exercised
+	: >"$BATS_TEST_TMPDIR/all"
+	while IFS= read -r p; do
+		LC_ALL=C timeout 20 grep -n -b -a -F -e "$p" "$GPL" |
+			awk -F: -v i="$i" -v all="$BATS_TEST_TMPDIR/all" '{ print $1 ":" $2 ":" i >>all; n++ }
+				END { print n + 0, i }'
+		i=$((i + 1))
+	done <"$P/pats" >"$BATS_TEST_TMPDIR/counts"
+	diff "$MNT/jobs/$id/patterns" "$BATS_TEST_TMPDIR/counts"
+	diff "$MNT/jobs/$id/lines" <(LC_ALL=C sort -t: -k1,1n -k3,3n "$BATS_TEST_TMPDIR/all" |
+		awk -F: '$1 != last { print; last = $1 }')
+}
