@@ -18,6 +18,30 @@ setup_file() {
 			awk '{ print $2 }' | head -400
 		printf 'e\nt\n \nth\n'
 	} >"$P/pats"
+	# a line matching 560 patterns, more than the 511 set records a pass
+	# gives a line there: it goes open at the cap and continuations take the rest
+	seq -f 'w%03gx' 0 599 >"$P/many.pats"
+	{
+		echo "a w001x b"
+		seq -f 'w%03gx' 0 559 | tr '\n' ' '
+		echo
+		echo "w001x w599x w001x"
+	} >"$P/many.dat"
+}
+
+# ref PATS FILE: grep -n -b -F -e pattern by pattern, into $R.counts
+# ("COUNT INDEX") and $R.lines (LINE:OFFSET:INDEX, the first pattern)
+ref() {
+	local i=0 p
+	R=$BATS_TEST_TMPDIR/ref
+	: >"$R.all"
+	while IFS= read -r p; do
+		LC_ALL=C timeout 20 grep -n -b -a -F -e "$p" "$2" |
+			awk -F: -v i="$i" -v all="$R.all" '{ print $1 ":" $2 ":" i >>all; n++ }
+				END { print n + 0, i }'
+		i=$((i + 1))
+	done <"$1" >"$R.counts"
+	LC_ALL=C sort -t: -k1,1n -k3,3n "$R.all" | awk -F: '$1 != last { print; last = $1 }' >"$R.lines"
 }
 
 teardown_file() {
@@ -26,19 +50,22 @@ teardown_file() {
 }
 
 @test "400 words on GPL-3 in 4K chunks: reruns from the record cut count each line once per pattern" {
-	local id i=0 p
+	local id
 	id=$(submit "scan path=$GPL op=grep patterns=$P/pats fixed=1 per_pattern=1 lines=1")
 	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
 	grep -qx state=done "$MNT/jobs/$id/status"
 	[ "$(sed -n 's/^reruns=//p' "$MNT/jobs/$id/status")" -gt 0 ] # the cut was exercised
-	: >"$BATS_TEST_TMPDIR/all"
-	while IFS= read -r p; do
-		LC_ALL=C timeout 20 grep -n -b -a -F -e "$p" "$GPL" |
-			awk -F: -v i="$i" -v all="$BATS_TEST_TMPDIR/all" '{ print $1 ":" $2 ":" i >>all; n++ }
-				END { print n + 0, i }'
-		i=$((i + 1))
-	done <"$P/pats" >"$BATS_TEST_TMPDIR/counts"
-	diff "$MNT/jobs/$id/patterns" "$BATS_TEST_TMPDIR/counts"
-	diff "$MNT/jobs/$id/lines" <(LC_ALL=C sort -t: -k1,1n -k3,3n "$BATS_TEST_TMPDIR/all" |
-		awk -F: '$1 != last { print; last = $1 }')
+	ref "$P/pats" "$GPL"
+	diff "$MNT/jobs/$id/patterns" "$R.counts"
+	diff "$MNT/jobs/$id/lines" "$R.lines"
+}
+
+@test "a line matching 560 patterns, past the 511 a pass gives it: continuations record the rest" {
+	local id
+	id=$(submit "scan path=$P/many.dat op=grep patterns=$P/many.pats fixed=1 per_pattern=1 lines=1")
+	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
+	grep -qx state=done "$MNT/jobs/$id/status"
+	ref "$P/many.pats" "$P/many.dat"
+	diff "$MNT/jobs/$id/patterns" "$R.counts"
+	diff "$MNT/jobs/$id/lines" "$R.lines"
 }
