@@ -2,16 +2,17 @@
 # tools/gpu-shift-check.sh: the bit-parallel engine (issue 26) on the GPU, both kernel modes:
 # counts and -n -b lines against LC_ALL=C grep -a on generated a{3000}, (ab|cd){3000},
 # .{20000} runs. B = a folder of carried binaries (default build-dev/v3: see
-# tools/gpu-verify.sh). Prints WRONG on any difference.
+# tools/gpu-verify.sh). Prints WRONG on any difference. N, REP: the data (300 runs
+# of each, the whole repeated 8 times); MODES: the kernel modes.
 cd "$(dirname "$0")/.."
 B=${B:-build-dev/v3}
 D=/var/tmp/shift; mkdir -p $D
-python3 - $D <<'PY'
+python3 - $D ${N:-300} ${REP:-8} <<'PY'
 import random, sys
 d = sys.argv[1]; random.seed(7)
 def short(n): return b"".join(bytes(random.choice(b"abcdx ") for _ in range(random.randrange(0, 90))) + b"\n" for _ in range(n))
 out = bytearray(short(2000))
-for i in range(300):
+for i in range(int(sys.argv[2])):
     n = random.choice((2999, 3000, 3001, 3500, 6000))
     out += b"x" * random.randrange(0, 5) + b"a" * n + b"y\n" + short(random.randrange(1, 30))
     pairs = [random.choice([b"ab", b"cd"]) for _ in range(random.choice((2999, 3000, 3001)))]
@@ -19,10 +20,10 @@ for i in range(300):
     out += b"z" + b"".join(pairs) + b"\n" + short(random.randrange(1, 30))
     if i % 10 == 0:
         out += bytes(random.choice(range(32, 127)) for _ in range(random.choice((19999, 20000, 25000)))) + b"\n"
-open(d + "/s.dat", "wb").write(bytes(out * 8))
+open(d + "/s.dat", "wb").write(bytes(out * int(sys.argv[3])))
 PY
 ls -la $D/s.dat | awk '{print "data", $5}'
-for k in relaunch persistent; do
+for k in ${MODES:-relaunch persistent}; do
 	M=$(mktemp -d); $B/vyrefs $M -o log=/tmp/shift-$k.log,kernel=$k || continue
 	for p in 'a{3000}' '(ab|cd){3000}' '.{20000}' 'a{3000}|(ab|cd){3000}|x.{20000}'; do
 		for l in 0 1; do
@@ -33,7 +34,7 @@ for k in relaunch persistent; do
 			if [ $l = 1 ]; then
 				cmp -s <(cut -d: -f1,2 $M/jobs/$id/lines) <(LC_ALL=C grep -n -b -a -E -e "$p" $D/s.dat | cut -d: -f1,2) || ok="WRONG lines"
 			fi
-			echo "$k $p lines=$l: vyrefs $v grep $w $ok $(echo "$st" | grep -E '^(engine|elapsed|state)=' | tr '\n' ' ')"
+			echo "$k $p lines=$l: vyrefs $v grep $w $ok $(echo "$st" | grep -E '^(engine|elapsed_us|state)=' | tr '\n' ' ')"
 			rmdir $M/jobs/$id
 		done
 	done
