@@ -780,9 +780,10 @@ with open(sys.argv[1], "w") as f:
 }
 
 @test "item 2: patterns compile off the ctl write: nobody's costly patterns return at once, root's jobs answer beside them" {
-	# each takes the compiler's whole work budget (about 0.3 s of CPU) and fails ETIMEDOUT
+	# each takes the DFA compiler's whole work budget (about 0.3 s of CPU),
+	# then goes to the bit-parallel engine (issue 26), which holds it
 	local bomb='(x.*(.?){300}(d|e|f|g|h|i|j|k|l|m|n|o|p|q|r|s|t|u|v|w|x|y|z)Y|a[ab]{11}$)'
-	local out="$BATS_TEST_TMPDIR/bombs" i id t0 ms max=0 res want all=()
+	local out="$BATS_TEST_TMPDIR/bombs" i id t0 ms max=0 res want wantb all=()
 	# nobody writes 8 of them on one descriptor, timing each write to its id
 	timeout 60 "${NOBODY[@]}" /usr/bin/python3 - "$MNT" "$FILES/public" "$bomb" > "$out" <<'PY' &
 import os, sys, time
@@ -811,12 +812,21 @@ PY
 	echo "root's grep jobs beside nobody's 8 budget-long compiles, submit to result: ${all[*]} ms (max $max)" >&2
 	echo "nobody's writes, id and ms each: $(tr '\n' ' ' < "$out")" >&2
 	[ "$(wc -l < "$out")" -eq 8 ]
+	wantb=$(LC_ALL=C grep -c -a -E "$bomb" "$FILES/public" || true) # 0: exit 1
 	while read -r id ms; do
 		[[ "$id" =~ ^[0-9]+$ ]]
 		[ "$ms" -lt 150 ]
-		st=$(timeout 60 cat "$MNT/jobs/$id/wait")
-		grep -qx 'state=failed' <<<"$st"
-		grep -q "^error='pattern=.*REGEX_WORK_MAX.*(ETIMEDOUT)'$" <<<"$st"
+		st=$(timeout 120 cat "$MNT/jobs/$id/wait")
+		if grep -q '^device=.*llvmpipe' "$MNT/status"; then
+			# a CPU device refuses a set one byte of which could pass
+			# lavapipe's loop cap (ARCHITECTURE.md "Pattern sets")
+			grep -qx 'state=failed' <<<"$st"
+			grep -q "^error='.*Argument list too long'$" <<<"$st"
+		else
+			grep -qx 'state=done' <<<"$st"
+			grep -qx 'engine=shift' <<<"$st"
+			[ "$(cat "$MNT/jobs/$id/result")" = "$wantb" ]
+		fi
 	done < "$out"
 	[ "$max" -lt 1000 ]
 }

@@ -347,9 +347,12 @@ print(sum((4096 - i % 7) // 35 for i in range(n)))' "$BIG")
 		            with open(p, "ab") as f:
 		                f.write(b"x\ny\nz\n")
 		        else:
+		            # written beside the tree and renamed in: a file opened
+		            # between open(O_TRUNC) and write would rightly count 0
 		            os.makedirs("%s/n%d" % (d, r % 20), exist_ok=True)
-		            with open("%s/n%d/g%d" % (d, r % 20, i), "wb") as f:
+		            with open(d + ".tmp", "wb") as f:
 		                f.write(b"q\n")
+		            os.replace(d + ".tmp", "%s/n%d/g%d" % (d, r % 20, i))
 		    if r == 0:
 		        open(d + ".started", "w").close()
 	EOF
