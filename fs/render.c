@@ -534,7 +534,7 @@ int render_readme(struct fs_buf *b)
 		"            [priority=critical|high|normal|low|idle] [wait=1]\n"
 		"            [trace=1] [replay=ABS]  (jobs/N/trace; vyrectl replay)\n"
 		"      grep: pattern=ERE|patterns=ABS [fixed=1] [icase=1] [utf8=1] [invert=1]\n"
-		"            [lines=1] [max=N]\n"
+		"            [lines=1] [max=N] [per_pattern=1] (jobs/N/patterns)\n"
 		"Many files: path=DIR (like grep -r; follow=1: grep -R), path=GLOB, or\n"
 		"            files=ABS (one path a line): results in jobs/N/files\n"
 		"            (order=walk: in the walk's order, streamed as files end)\n"
