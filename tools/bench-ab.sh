@@ -19,8 +19,17 @@ if [ ! -s "$F" ]; then
 		awk 'NR % 14000 == 0 { print "vyre " $0; next } { print }' >"$F"
 fi
 if [ ! -e "$D/tree/$((N - 1))" ]; then
-	for i in $(seq 0 $((N - 1))); do head -c 3000 /dev/urandom | base64 -w 76 >"$D/tree/$i"; done
-	for i in $(seq 0 97 $((N - 1))); do echo "vyre $i" >>"$D/tree/$i"; done
+	# one process, not 40,000 (the device's start budget is short)
+	python3 - "$D/tree" "$N" <<'PY'
+import base64, os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+for i in range(n):
+    b = base64.encodebytes(os.urandom(3000)).replace(b"\n", b"")
+    body = b"".join(b[k:k + 76] + b"\n" for k in range(0, len(b), 76))
+    if i % 97 == 0:
+        body += b"vyre %d\n" % i
+    open(f"{d}/{i}", "wb").write(body)
+PY
 fi
 cat "$F" >/dev/null
 find "$D/tree" -type f -exec cat {} + >/dev/null
