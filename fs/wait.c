@@ -191,6 +191,7 @@ static void *fs_answer_main(void *arg)
 	struct fs *fs = arg;
 	struct timespec until;
 
+	(void)pthread_setname_np(pthread_self(), "vyre-answer"); /* for top -H; cosmetic */
 	pthread_mutex_lock(&fs->lock);
 	for (;;) {
 		struct fs_waiter *list;

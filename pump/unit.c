@@ -102,6 +102,8 @@ static void *pump_thread(void *arg)
 	struct pump *p = arg;
 	int idle_polls = 0;
 
+	/* a name for top -H and tools/bench-grep-probe.sh's per-thread CPU; cosmetic, so unchecked */
+	(void)pthread_setname_np(pthread_self(), "vyre-pump");
 	p->wakeup_unarmed = uring_arm_wakeup(p) != 0;
 	for (;;) {
 		int progress = pump_take_submitted(p);
