@@ -5,11 +5,22 @@
  * state reached until the line's '\n' or the end of the scan.
  */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "grep_priv.h"
+
+/* The hash a vector's words must have (grep_shift_hash) before it is taken. */
+struct grep_shift_want {
+	uint32_t seq, hash;
+};
+
+static bool grep_shift_landed(const uint32_t *v, uint32_t n, const void *ctx)
+{
+	const struct grep_shift_want *want = ctx;
+
+	return grep_shift_hash(want->seq, v, n) == want->hash;
+}
 
 /*
  * The bit-parallel engine's vector a continuation left in its slot's
@@ -21,8 +32,8 @@
 static bool grep_shift_take(const struct pump_job *j, const struct ring_done *d,
 			    struct grep_cont *c)
 {
-	uint32_t nw = grep_shift_nwords(j), want = c->state >> VYRE_SHIFT_ST_BITS;
-	uint64_t t0 = 0;
+	uint32_t nw = grep_shift_nwords(j);
+	struct grep_shift_want want = {.seq = d->seq, .hash = c->state >> VYRE_SHIFT_ST_BITS};
 
 	if (!nw)
 		return true;
@@ -32,18 +43,7 @@ static bool grep_shift_take(const struct pump_job *j, const struct ring_done *d,
 		c->vec = malloc(nw * sizeof(*c->vec));
 	if (!c->vec)
 		return false;
-	for (;;) {
-		for (uint32_t i = 0; i < nw; i++)
-			c->vec[i] = atomic_load_explicit((_Atomic uint32_t *)(d->rec + i),
-							 memory_order_acquire);
-		if (grep_shift_hash(d->seq, c->vec, nw) == want)
-			return true;
-		if (!t0)
-			t0 = pump_now_ns();
-		else if (pump_now_ns() - t0 > GREP_LAND_NS)
-			return false;
-		__builtin_ia32_pause();
-	}
+	return grep_wait_landed(d->rec, nw, c->vec, grep_shift_landed, &want);
 }
 
 /* An open line is done (ended, failed or dropped). */

@@ -13,16 +13,20 @@ static uint32_t grep_ld(const uint32_t *w)
 	return atomic_load_explicit((_Atomic uint32_t *)w, memory_order_acquire);
 }
 
-/* The words at w (n of them, one store on the GPU) once tag_of(w) is tag; false past the bound. */
-bool grep_landed(const uint32_t *w, uint32_t n, uint32_t tag, uint32_t (*tag_of)(const uint32_t *v),
-		 uint32_t *v)
+/*
+ * The n words at w, copied into v once landed(v, n, ctx) holds: the GPU's
+ * stores may land after its done word (issue 20), and a word read before
+ * its store lands would be a wrong answer. false past GREP_LAND_NS.
+ */
+bool grep_wait_landed(const uint32_t *w, uint32_t n, uint32_t *v,
+		      bool (*landed)(const uint32_t *v, uint32_t n, const void *ctx), const void *ctx)
 {
 	uint64_t t0 = 0;
 
 	for (;;) {
 		for (uint32_t i = 0; i < n; i++)
 			v[i] = grep_ld(w + i);
-		if (tag_of(v) == tag)
+		if (landed(v, n, ctx))
 			return true;
 		if (!t0)
 			t0 = pump_now_ns();
@@ -30,6 +34,28 @@ bool grep_landed(const uint32_t *w, uint32_t n, uint32_t tag, uint32_t (*tag_of)
 			return false;
 		__builtin_ia32_pause();
 	}
+}
+
+struct grep_tagged {
+	uint32_t tag;
+	uint32_t (*tag_of)(const uint32_t *v);
+};
+
+static bool grep_tag_is(const uint32_t *v, uint32_t n, const void *ctx)
+{
+	const struct grep_tagged *t = ctx;
+
+	(void)n;
+	return t->tag_of(v) == t->tag;
+}
+
+/* The words at w (n of them, one store on the GPU) once tag_of(w) is tag; false past the bound. */
+bool grep_landed(const uint32_t *w, uint32_t n, uint32_t tag, uint32_t (*tag_of)(const uint32_t *v),
+		 uint32_t *v)
+{
+	struct grep_tagged t = {.tag = tag, .tag_of = tag_of};
+
+	return grep_wait_landed(w, n, v, grep_tag_is, &t);
 }
 
 static uint32_t tag_rec(const uint32_t *v)

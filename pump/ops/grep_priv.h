@@ -150,6 +150,8 @@ struct grep_rec {
 };
 
 /* grep_out.c */
+bool grep_wait_landed(const uint32_t *w, uint32_t n, uint32_t *v,
+		      bool (*landed)(const uint32_t *v, uint32_t n, const void *ctx), const void *ctx);
 bool grep_landed(const uint32_t *w, uint32_t n, uint32_t tag, uint32_t (*tag_of)(const uint32_t *v),
 		 uint32_t *v);
 uint32_t grep_tag_nl(const uint32_t *v);
