@@ -102,6 +102,28 @@ static int regex_parse_piece(void *ctx, const uint8_t *p, size_t len, struct rer
 				&root);
 }
 
+/* regex_compile's stages after the NFA, which regex/bench/regex_stages.c runs too. */
+int regex_nfa_dfa(struct rnfa *m, struct regex_dfa *out, uint32_t *built)
+{
+	struct rclass cls = {0};
+	struct reps eps = {0};
+	int ret = rnfa_finish(m);
+
+	if (!ret)
+		ret = reps_build(&eps, m, m->work, m->err);
+	if (!ret)
+		ret = rclass_build(&cls, m->sets, m->work, m->err);
+	if (!ret)
+		ret = rdfa_build(m, &eps, &cls, out, m->work, m->err);
+	if (built)
+		*built = out->nstates;
+	if (!ret)
+		ret = rmin_minimize(out, cls.newline, m->work, m->err);
+	rclass_free(&cls);
+	reps_free(&eps);
+	return ret;
+}
+
 int regex_compile(const char *const *pats, const size_t *lens, size_t n,
 		  const struct regex_opts *opts, struct regex_dfa *out, char *err, size_t errlen)
 {
@@ -109,9 +131,7 @@ int regex_compile(const char *const *pats, const size_t *lens, size_t n,
 	struct regex_opts o = opts ? *opts : (struct regex_opts){0};
 	struct rset_tab sets = {0};
 	struct rast ast = {0};
-	struct rclass cls = {0};
 	struct rwork work = {.max = REGEX_WORK_MAX};
-	struct reps eps = {0};
 	struct rnfa m;
 	struct regex_build b = {.m = &m, .ast = &ast, .sets = &sets, .o = &o};
 	int ret;
@@ -123,22 +143,12 @@ int regex_compile(const char *const *pats, const size_t *lens, size_t n,
 	ret = regex_each_piece(pats, lens, n, REGEX_PATTERNS_MAX, &e, regex_add_piece, &b);
 	if (ret)
 		goto out_free;
-	ret = rnfa_finish(&m);
-	if (!ret)
-		ret = reps_build(&eps, &m, &work, &e);
-	if (!ret)
-		ret = rclass_build(&cls, &sets, &work, &e);
-	if (!ret)
-		ret = rdfa_build(&m, &eps, &cls, out, &work, &e);
-	if (!ret)
-		ret = rmin_minimize(out, cls.newline, &work, &e);
+	ret = regex_nfa_dfa(&m, out, NULL);
 out_free:
 	if (ret == -ENOMEM)
 		rerr_msg(&e, ret, "out of memory compiling the patterns");
 	if (ret)
 		regex_dfa_free(out);
-	rclass_free(&cls);
-	reps_free(&eps);
 	rnfa_free(&m);
 	rast_free(&ast);
 	rset_tab_free(&sets);

@@ -323,6 +323,12 @@ int rdfa_build(const struct rnfa *m, const struct reps *g, const struct rclass *
 	       struct regex_dfa *out, struct rwork *w, struct rerr *e);
 /* Minimizes d in place, merges classes with equal columns, fills sink. */
 int rmin_minimize(struct regex_dfa *d, uint32_t newline, struct rwork *w, struct rerr *e);
+/*
+ * regex.c: a whole NFA (rnfa_add_ast's) to the minimal DFA, every stage
+ * from rnfa_finish on, on m's sets, budget and messages; *built (when not
+ * NULL) the DFA's states before minimization. The caller frees out.
+ */
+int regex_nfa_dfa(struct rnfa *m, struct regex_dfa *out, uint32_t *built);
 
 /* ---- pattern sets (regex_prog.c, regex_acm.c, regex_shift.c) ---- */
 

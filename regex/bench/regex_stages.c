@@ -30,9 +30,7 @@ static int stages(const char *p, bool utf8, bool icase)
 	struct rerr e = {.buf = msg, .len = sizeof(msg)};
 	struct rset_tab sets = {0};
 	struct rast ast = {0};
-	struct rclass cls = {0};
 	struct rwork work = {.max = REGEX_WORK_MAX};
-	struct reps eps = {0};
 	struct regex_dfa d = {0};
 	struct rnfa m;
 	uint32_t root, nast = 0, nfa = 0, nedge = 0, dfa = 0;
@@ -48,23 +46,12 @@ static int stages(const char *p, bool utf8, bool icase)
 	nfa = m.nstates;
 	nedge = m.ne;
 	if (!ret)
-		ret = rnfa_finish(&m);
-	if (!ret)
-		ret = reps_build(&eps, &m, &work, &e);
-	if (!ret)
-		ret = rclass_build(&cls, &sets, &work, &e);
-	if (!ret)
-		ret = rdfa_build(&m, &eps, &cls, &d, &work, &e);
-	dfa = d.nstates;
-	if (!ret)
-		ret = rmin_minimize(&d, cls.newline, &work, &e);
+		ret = regex_nfa_dfa(&m, &d, &dfa);
 	printf("%-24s ast %6u  nfa %6u states %6u edges  dfa %6u -> %6u states, %3u classes  "
 	       "%10llu steps  %7.1f ms%s%s\n",
 	       p, nast, nfa, nedge, dfa, ret ? 0 : d.nstates, ret ? 0 : d.nclasses,
 	       (unsigned long long)work.used, cpu_ms() - t0, ret ? "  " : "", ret ? msg : "");
 	regex_dfa_free(&d);
-	reps_free(&eps);
-	rclass_free(&cls);
 	rnfa_free(&m);
 	rast_free(&ast);
 	rset_tab_free(&sets);
