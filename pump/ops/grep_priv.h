@@ -124,6 +124,28 @@ bool grep_selected(const struct pump_job *j, uint32_t state);
 int grep_layout(struct pump_job *j, const struct pump_dfa *d);
 int grep_copy(struct pump_job *j, const void *data, uint32_t len);
 
+/*
+ * A table's indexes, checked once on the host where a region is laid out
+ * (grep_pset.c, grep_shift.c): the shader follows them without bounds
+ * checks. true when each of v's n words is below max.
+ */
+static inline bool grep_all_below(const uint32_t *v, uint64_t n, uint32_t max)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (v[i] >= max)
+			return false;
+	return true;
+}
+
+/* The same for a region's 256 byte classes, each below nclasses. */
+static inline bool grep_classes_below(const uint8_t *classes, uint32_t nclasses)
+{
+	for (uint32_t b = 0; b < 256; b++)
+		if (classes[b] >= nclasses)
+			return false;
+	return true;
+}
+
 /* grep_pset.c: a literal set on Aho-Corasick (VYRE_PSET_* words) */
 int grep_layout_ac(struct pump_job *j, const struct pump_ac *a);
 int grep_pset_words(const uint32_t *w, uint32_t len, uint64_t *words);

@@ -19,12 +19,9 @@ static int pset_check(const struct pump_ac *a)
 	    a->ndense > a->nstates || !a->ndense || !a->nsets || !a->classes || !a->child || !a->label || !a->fail ||
 	    !a->acc || !a->setoff || !a->ids || !a->parent || !a->first || (a->ndense && !a->dense))
 		return -EINVAL;
-	for (uint32_t b = 0; b < 256; b++)
-		if (a->classes[b] >= a->nclasses)
-			return -EINVAL;
-	for (uint64_t i = 0; i < (uint64_t)a->ndense * a->nclasses; i++)
-		if (a->dense[i] >= a->nstates)
-			return -EINVAL;
+	if (!grep_classes_below(a->classes, a->nclasses) ||
+	    !grep_all_below(a->dense, (uint64_t)a->ndense * a->nclasses, a->nstates))
+		return -EINVAL;
 	if (a->child[0] != 1 || a->child[a->nstates] != a->nstates)
 		return -EINVAL;
 	for (uint32_t s = 0; s < a->nstates; s++) {
@@ -46,10 +43,7 @@ static int pset_check(const struct pump_ac *a)
 		    (a->first[k] != none && a->first[k] >= a->npatterns))
 			return -EINVAL;
 	}
-	for (uint32_t i = 0; i < a->setoff[a->nsets]; i++)
-		if (a->ids[i] >= a->npatterns)
-			return -EINVAL;
-	return 0;
+	return grep_all_below(a->ids, a->setoff[a->nsets], a->npatterns) ? 0 : -EINVAL;
 }
 
 int grep_pset_layout(const struct pump_ac *a, uint32_t **words, uint32_t *nwords)

@@ -31,9 +31,8 @@ static int sh_check(const struct pump_shift *s)
 	    !s->last_eol || !s->exc_src || !s->exc_off || (s->nexc && !s->exc_to) || !s->owner ||
 	    (s->npatterns && !s->flags))
 		return -EINVAL;
-	for (uint32_t b = 0; b < 256; b++)
-		if (s->classes[b] >= s->nclasses)
-			return -EINVAL;
+	if (!grep_classes_below(s->classes, s->nclasses))
+		return -EINVAL;
 	for (uint32_t k = 0; k < s->ndist; k++)
 		if (s->dist[k] <= -(int32_t)(VYRE_SHIFT_WORDS_MAX * 32) ||
 		    s->dist[k] >= (int32_t)(VYRE_SHIFT_WORDS_MAX * 32))
@@ -46,10 +45,7 @@ static int sh_check(const struct pump_shift *s)
 	for (uint32_t p = 0; p < s->npos; p++)
 		if (s->exc_off[p + 1] < s->exc_off[p] || s->owner[p] >= s->npatterns)
 			return -EINVAL;
-	for (uint32_t i = 0; i < s->nexc; i++)
-		if (s->exc_to[i] >= s->npos)
-			return -EINVAL;
-	return 0;
+	return grep_all_below(s->exc_to, s->nexc, s->npos) ? 0 : -EINVAL;
 }
 
 int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nwords)
