@@ -8,6 +8,7 @@
 # mismatch prints WRONG. Prints one line per case: A's and B's best, B/A.
 #   VYRE_BENCH_DIR (default /var/tmp/vyre-ab), BIG (default 2G)
 set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 A=$1 B=$2 ROUNDS=${3:-3}
 D=${VYRE_BENCH_DIR:-/var/tmp/vyre-ab}
 BIG=${BIG:-2G} N=${N:-20000}
@@ -45,10 +46,7 @@ now() { date +%s%N; }
 job() {
 	local id t0 t1
 	t0=$(now)
-	exec 7<>"$MNT/ctl"
-	echo "$1" >&7
-	read -r id <&7
-	exec 7>&-
+	id=$(bench_submit "$1")
 	cat "$MNT/jobs/$id/wait" >/dev/null
 	t1=$(now)
 	echo "$((t1 - t0)) $(cat "$MNT/jobs/$id/result" | awk '{ s += ($1 ~ /^[0-9]+$/) ? $1 : 0 } END { print s }')"

@@ -19,6 +19,7 @@
 # folder (default /var/tmp/vb), CACHE the cache= size (default: SIZE + 1/8),
 # OPTS more -o options (e.g. kernel=persistent).
 set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 cd "$(dirname "$0")/.."
 TREE=
 if [ "${1:-}" = tree ]; then
@@ -78,10 +79,7 @@ bad=0
 run() {
 	local name=$1 desc=$2 want=$3 id us got cached
 	for p in $(seq "$PASSES"); do
-		exec 7<>"$MNT/ctl"
-		echo "$desc" >&7
-		read -r id <&7
-		exec 7>&-
+		id=$(bench_submit "$desc")
 		cat "$MNT/jobs/$id/wait" > /dev/null
 		got=$(cat "$MNT/jobs/$id/result")
 		us=$(sed -n 's/^elapsed_us=//p' "$MNT/jobs/$id/status")

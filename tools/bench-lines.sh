@@ -11,30 +11,12 @@
 #   tools/bench-lines.sh build /tmp/text11m e
 set -uo pipefail
 B=$1 F=$2 P=$3 CHUNKS=${4:-4M 64K} REPS=${REPS:-3}
-MNT=$(mktemp -d /tmp/vyre-bench-lines.XXXXXX)
-LOG=$(mktemp /tmp/vyre-bench-lines.log.XXXXXX)
-timeout 30 "$B/fs/vyrefs" "$MNT" -o "log=$LOG" || { cat "$LOG"; exit 1; }
-trap 'umount "$MNT"; rmdir "$MNT"' EXIT
-PID=$(pgrep -f -- "vyrefs $MNT" | head -1)
-# the daemon's CPU time in ms (lavapipe runs the shader on the daemon's own
-# threads): steadier than wall time on a shared machine
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$PID/stat"; }
+. "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
+bench_mount lines
 cat "$F" >/dev/null
 job() { # DESCRIPTOR: one row, the fastest of REPS runs
-	local id el rr c0 c best= cbest=
-	for _ in $(seq "$REPS"); do
-		c0=$(cpu_ms)
-		exec 7<>"$MNT/ctl"
-		echo "$1" >&7
-		read -r id <&7
-		exec 7>&-
-		timeout 600 cat "$MNT/jobs/$id/wait" >/dev/null
-		el=$(sed -n 's/^elapsed_us=//p' "$MNT/jobs/$id/status")
-		rr=$(sed -n 's/^reruns=//p' "$MNT/jobs/$id/status")
-		c=$(($(cpu_ms) - c0))
-		[ -z "$best" ] || [ "$el" -lt "$best" ] && best=$el
-		[ -z "$cbest" ] || [ "$c" -lt "$cbest" ] && cbest=$c
-	done
+	local id best cbest rr
+	bench_best "$1" 600
 	printf '| `%s` | %s | %.3f | %.2f | %s |\n' "${1#scan path=$F }" \
 		"$(cat "$MNT/jobs/$id/result")" "$(echo "$best / 1000000" | bc -l)" \
 		"$(echo "$cbest / 1000" | bc -l)" "${rr:-?}"

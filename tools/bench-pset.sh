@@ -13,28 +13,12 @@
 #   tools/bench-pset.sh build /tmp/data /tmp/pats 4M
 set -uo pipefail
 B=$1 F=$2 PATS=$3 C=${4:-4M} REPS=${REPS:-3}
-MNT=$(mktemp -d /tmp/vyre-bench-pset.XXXXXX)
-LOG=$(mktemp /tmp/vyre-bench-pset.log.XXXXXX)
-timeout 30 "$B/fs/vyrefs" "$MNT" -o "log=$LOG,gpu_timeout=60000${VYRE_BENCH_OPTS:+,$VYRE_BENCH_OPTS}" || { cat "$LOG"; exit 1; }
-trap 'umount "$MNT"; rmdir "$MNT"' EXIT
-PID=$(pgrep -f -- "vyrefs $MNT" | head -1)
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$PID/stat"; }
+. "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
+bench_mount pset "gpu_timeout=60000${VYRE_BENCH_OPTS:+,$VYRE_BENCH_OPTS}"
 cat "$F" >/dev/null
 job() { # EXTRA KEYS: one row, the fastest of REPS runs
-	local id el rr c0 c best= cbest= sum=
-	for _ in $(seq "$REPS"); do
-		c0=$(cpu_ms)
-		exec 7<>"$MNT/ctl"
-		echo "scan path=$F op=grep patterns=$PATS fixed=1 chunk=$C $1" >&7
-		read -r id <&7
-		exec 7>&-
-		timeout 900 cat "$MNT/jobs/$id/wait" >/dev/null
-		el=$(sed -n 's/^elapsed_us=//p' "$MNT/jobs/$id/status")
-		rr=$(sed -n 's/^reruns=//p' "$MNT/jobs/$id/status")
-		c=$(($(cpu_ms) - c0))
-		[ -z "$best" ] || [ "$el" -lt "$best" ] && best=$el
-		[ -z "$cbest" ] || [ "$c" -lt "$cbest" ] && cbest=$c
-	done
+	local id best cbest rr sum=
+	bench_best "scan path=$F op=grep patterns=$PATS fixed=1 chunk=$C $1" 900
 	# the mount reports size 0 for its files: read it
 	[[ $1 == *per_pattern=1* ]] && sum=$(awk '{ s += $1 } END { print s }' "$MNT/jobs/$id/patterns")
 	printf '| `%s` | %s | %s | %.3f | %.2f | %s |\n' "chunk=$C $1" "$(cat "$MNT/jobs/$id/result")" \
