@@ -116,6 +116,37 @@ wait_job() {
 	cat "$MNT/jobs/$1/wait" >/dev/null
 }
 
+# status_key ID KEY: KEY's value in jobs/ID/status
+status_key() {
+	sed -n "s/^$2=//p" "$MNT/jobs/$1/status"
+}
+
+# job DESCRIPTOR [SECONDS]: submits and waits (at most 120 s); JID is the
+# job; fails unless it ended done
+job() {
+	JID=$(submit "$1")
+	timeout "${2:-120}" cat "$MNT/jobs/$JID/wait" >/dev/null
+	[ "$(status_key "$JID" state)" = done ]
+}
+
+# pattern_ref PATS FILE [GREP OPTION]: grep -n -b -F -e run pattern by
+# pattern, into $R.counts ("COUNT INDEX" per pattern: the lines it selects,
+# as grep -c counts them) and $R.lines (LINE:OFFSET:INDEX, INDEX the first
+# pattern matching the line): per_pattern=1's jobs/N/patterns and lines.
+# Two processes a pattern: the suite stays lean.
+pattern_ref() {
+	local i=0 p
+	R=$BATS_TEST_TMPDIR/ref
+	: >"$R.all"
+	while IFS= read -r p; do
+		LC_ALL=C timeout 20 grep -n -b -a -F ${3:+"$3"} -e "$p" "$2" |
+			awk -F: -v i="$i" -v all="$R.all" '{ print $1 ":" $2 ":" i >>all; n++ }
+				END { print n + 0, i }'
+		i=$((i + 1))
+	done <"$1" >"$R.counts"
+	LC_ALL=C sort -t: -k1,1n -k3,3n "$R.all" | awk -F: '$1 != last { print; last = $1 }' >"$R.lines"
+}
+
 # result_of DESCRIPTOR: submits, waits, prints the result
 result_of() {
 	local id

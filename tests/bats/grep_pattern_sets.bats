@@ -88,17 +88,6 @@ teardown_file() {
 	rm -rf "${P:?}"
 }
 
-status_key() {
-	sed -n "s/^$2=//p" "$MNT/jobs/$1/status"
-}
-
-# job DESCRIPTOR: submits and waits; JID is the job
-job() {
-	JID=$(submit "$1")
-	timeout 120 cat "$MNT/jobs/$JID/wait" >/dev/null
-	[ "$(status_key "$JID" state)" = done ]
-}
-
 @test "10,000 literals over every byte value: Aho-Corasick, equal to grep -F -f (-c, -v, -n -b)" {
 	F=$P/allbytes.dat
 	job "scan path=$F op=grep patterns=$P/allbytes.pats fixed=1"

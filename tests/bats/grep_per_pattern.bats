@@ -62,39 +62,10 @@ teardown_file() {
 	rm -rf "${P:?}"
 }
 
-status_key() {
-	sed -n "s/^$2=//p" "$MNT/jobs/$1/status"
-}
-
-# job DESCRIPTOR: submits and waits; JID is the job
-job() {
-	JID=$(submit "$1")
-	timeout 120 cat "$MNT/jobs/$JID/wait" >/dev/null
-	[ "$(status_key "$JID" state)" = done ]
-}
-
-# ref PATS FILE [GREP OPTION]: grep -n -b -F -e run pattern by pattern, into
-# $R.counts ("COUNT INDEX" per pattern: the lines it selects, as grep -c
-# counts them) and $R.lines (LINE:OFFSET:INDEX, INDEX the first pattern
-# matching the line). Two processes a pattern: the suite stays lean.
-ref() {
-	local i=0 p
-	R=$BATS_TEST_TMPDIR/ref
-	: >"$R.all"
-	: >"$R.counts"
-	while IFS= read -r p; do
-		LC_ALL=C timeout 20 grep -n -b -a -F $3 -e "$p" "$2" |
-			awk -F: -v i="$i" -v all="$R.all" '{ print $1 ":" $2 ":" i >>all; n++ }
-				END { print n + 0, i }' >>"$R.counts"
-		i=$((i + 1))
-	done <"$1"
-	LC_ALL=C sort -t: -k1,1n -k3,3n "$R.all" | awk -F: '$1 != last { print; last = $1 }' >"$R.lines"
-}
-
 @test "GPL-3: counts per pattern (duplicates, prefixes, empty, overlaps) equal grep -c -F -e, pattern by pattern" {
 	job "scan path=$GPL op=grep patterns=$P/gpl.pats fixed=1 per_pattern=1"
 	[ "$(status_key "$JID" engine)" = ac ]
-	ref "$P/gpl.pats" "$GPL"
+	pattern_ref "$P/gpl.pats" "$GPL"
 	diff "$MNT/jobs/$JID/patterns" "$R.counts"
 	# the job's result is still grep -c -F -f's
 	[ "$(cat "$MNT/jobs/$JID/result")" = "$(LC_ALL=C grep -c -a -F -f "$P/gpl.pats" "$GPL")" ]
@@ -102,7 +73,7 @@ ref() {
 
 @test "GPL-3 icase=1 in 4K chunks with lines=1: counts equal grep -c -i, records name the first pattern" {
 	job "scan path=$GPL op=grep patterns=$P/gpl.pats fixed=1 icase=1 per_pattern=1 lines=1 chunk=4K"
-	ref "$P/gpl.pats" "$GPL" -i
+	pattern_ref "$P/gpl.pats" "$GPL" -i
 	diff "$MNT/jobs/$JID/patterns" "$R.counts"
 	diff "$MNT/jobs/$JID/lines" "$R.lines"
 }
@@ -110,7 +81,7 @@ ref() {
 @test "C headers: counts and first patterns equal grep's, in 64K chunks" {
 	F=$P/headers.dat
 	job "scan path=$F op=grep patterns=$P/headers.pats fixed=1 per_pattern=1 lines=1 chunk=64K"
-	ref "$P/headers.pats" "$F"
+	pattern_ref "$P/headers.pats" "$F"
 	diff "$MNT/jobs/$JID/patterns" "$R.counts"
 	diff "$MNT/jobs/$JID/lines" "$R.lines"
 }
@@ -120,7 +91,7 @@ ref() {
 	[ -r "$F" ] || skip "no $F"
 	job "scan path=$F op=grep patterns=$P/dpkg.pats per_pattern=1 lines=1"
 	[ "$(status_key "$JID" engine)" = ac ] # EREs without operators are literals
-	ref "$P/dpkg.pats" "$F"
+	pattern_ref "$P/dpkg.pats" "$F"
 	diff "$MNT/jobs/$JID/patterns" "$R.counts"
 	diff "$MNT/jobs/$JID/lines" "$R.lines"
 }
@@ -128,7 +99,7 @@ ref() {
 @test "a line matching 560 patterns, and one crossing 4K chunks: each pattern once per line" {
 	F=$P/many.dat
 	job "scan path=$F op=grep patterns=$P/many.pats fixed=1 per_pattern=1 lines=1 chunk=4K"
-	ref "$P/many.pats" "$F"
+	pattern_ref "$P/many.pats" "$F"
 	diff "$MNT/jobs/$JID/patterns" "$R.counts"
 	diff "$MNT/jobs/$JID/lines" "$R.lines"
 }
@@ -176,7 +147,7 @@ for l in sys.stdin:
     if m["type"] == "match":
         d = m["data"]
         print("%d:%d:%d" % (d["line_number"], d["absolute_offset"], d["pattern"]))') \
-		<(ref "$P/gpl.pats" "$GPL" && cat "$R.lines")
+		<(pattern_ref "$P/gpl.pats" "$GPL" && cat "$R.lines")
 }
 
 @test "vyrectl grep --json without --pattern-index stays ripgrep's (no pattern key); --pattern-index needs --json" {

@@ -29,21 +29,6 @@ setup_file() {
 	} >"$P/many.dat"
 }
 
-# ref PATS FILE: grep -n -b -F -e pattern by pattern, into $R.counts
-# ("COUNT INDEX") and $R.lines (LINE:OFFSET:INDEX, the first pattern)
-ref() {
-	local i=0 p
-	R=$BATS_TEST_TMPDIR/ref
-	: >"$R.all"
-	while IFS= read -r p; do
-		LC_ALL=C timeout 20 grep -n -b -a -F -e "$p" "$2" |
-			awk -F: -v i="$i" -v all="$R.all" '{ print $1 ":" $2 ":" i >>all; n++ }
-				END { print n + 0, i }'
-		i=$((i + 1))
-	done <"$1" >"$R.counts"
-	LC_ALL=C sort -t: -k1,1n -k3,3n "$R.all" | awk -F: '$1 != last { print; last = $1 }' >"$R.lines"
-}
-
 teardown_file() {
 	unmount_vyrefs
 	rm -rf "${P:?}"
@@ -55,7 +40,7 @@ teardown_file() {
 	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
 	grep -qx state=done "$MNT/jobs/$id/status"
 	[ "$(sed -n 's/^reruns=//p' "$MNT/jobs/$id/status")" -gt 0 ] # the cut was exercised
-	ref "$P/pats" "$GPL"
+	pattern_ref "$P/pats" "$GPL"
 	diff "$MNT/jobs/$id/patterns" "$R.counts"
 	diff "$MNT/jobs/$id/lines" "$R.lines"
 }
@@ -65,7 +50,7 @@ teardown_file() {
 	id=$(submit "scan path=$P/many.dat op=grep patterns=$P/many.pats fixed=1 per_pattern=1 lines=1")
 	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
 	grep -qx state=done "$MNT/jobs/$id/status"
-	ref "$P/many.pats" "$P/many.dat"
+	pattern_ref "$P/many.pats" "$P/many.dat"
 	diff "$MNT/jobs/$id/patterns" "$R.counts"
 	diff "$MNT/jobs/$id/lines" "$R.lines"
 }

@@ -78,11 +78,7 @@ teardown_file() {
 	rm -rf "${S:?}"
 }
 
-status_key() {
-	sed -n "s/^$2=//p" "$MNT/jobs/$1/status"
-}
-
-# job DESCRIPTOR: submits and waits; JID is the job, run on the shift engine
+# job DESCRIPTOR: common.bash's, with 300 s, and run on the shift engine
 job() {
 	JID=$(submit "$1")
 	timeout 300 cat "$MNT/jobs/$JID/wait" >/dev/null

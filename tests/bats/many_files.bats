@@ -34,10 +34,6 @@ run_job() {
 	wait_job "$JID"
 }
 
-status_key() {
-	sed -n "s/^$2=//p" "$MNT/jobs/$1/status"
-}
-
 # "RESULT PATH" lines as grep -c prints them ("PATH:RESULT"), in path order
 files_as_grep() {
 	sed 's/^\([0-9]*\) \(.*\)$/\2:\1/' "$MNT/jobs/$1/files" | LC_ALL=C sort

@@ -92,8 +92,6 @@ for d, dirs, files in os.walk(sys.argv[1]):
 PY
 }
 
-status_key() { sed -n "s/^$2=//p" "$MNT/jobs/$1/status"; }
-
 @test "edge sizes in a tree: per-file grep counts equal grep -r -c -a, count equals wc -l (chunk 16K and 4K)" {
 	local c want
 	for c in 16K 4K; do
