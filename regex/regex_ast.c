@@ -29,6 +29,21 @@ int rast_new(struct rast *a, uint32_t kind, uint32_t arg, uint32_t *idx)
 	return 0;
 }
 
+/*
+ * ret, with the message for a piece past RAST_NODES_MAX (pos: where the
+ * parse stopped) when rast_new's -E2BIG was what ended it.
+ */
+int rast_full(const struct rast *a, int ret, struct rerr *e, size_t pos)
+{
+	if (ret == -E2BIG && a->n >= RAST_NODES_MAX)
+		return rerr_at(
+		    e, ret, pos,
+		    "the pattern has more than %u parts (RAST_NODES_MAX), more than "
+		    "its NFA could hold (try a shorter pattern, or several shorter ones)",
+		    RAST_NODES_MAX);
+	return ret;
+}
+
 void rast_free(struct rast *a)
 {
 	free(a->v);

@@ -557,12 +557,7 @@ int rast_parse(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t l
 	uint32_t height;
 	int ret = rp_alt(&ps, root, &height);
 
-	if (ret == -E2BIG && a->n >= RAST_NODES_MAX)
-		return rerr_at(
-		    e, ret, ps.i,
-		    "the pattern has more than %u parts (RAST_NODES_MAX), more than "
-		    "its NFA could hold (try a shorter pattern, or several shorter ones)",
-		    RAST_NODES_MAX);
+	ret = rast_full(a, ret, e, ps.i);
 	if (!ret && ps.dup_at != SIZE_MAX)
 		return rerr_at(e, -EINVAL, ps.dup_at,
 			       "'%c' repeats nothing before ')' (escape it as \\%c)", p[ps.dup_at],

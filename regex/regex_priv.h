@@ -166,6 +166,8 @@ struct rast {
 };
 
 int rast_new(struct rast *a, uint32_t kind, uint32_t arg, uint32_t *idx);
+/* ret, with the message for a piece past RAST_NODES_MAX where rast_new said so. */
+int rast_full(const struct rast *a, int ret, struct rerr *e, size_t pos);
 void rast_free(struct rast *a);
 
 /* The parser's state for one pattern; regex_bracket.c reads brackets with it. */

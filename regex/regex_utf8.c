@@ -529,11 +529,6 @@ int ru8_literal(struct rast *a, struct rset_tab *sets, const uint8_t *p, size_t 
 		if (!ret)
 			ru8_link(a, &cat, node);
 	}
-	if (ret == -E2BIG && a->n >= RAST_NODES_MAX)
-		return rerr_at(
-		    e, ret, ps.i,
-		    "the pattern has more than %u parts (RAST_NODES_MAX), more than "
-		    "its NFA could hold (try a shorter pattern, or several shorter ones)",
-		    RAST_NODES_MAX);
+	ret = rast_full(a, ret, e, ps.i);
 	return ret ? ret : ru8_close(a, &cat, RAST_CAT, root);
 }
