@@ -323,6 +323,19 @@ int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
 	return 0;
 }
 
+/* Slot s's done record, its output areas filled in: what harvest and abandon share. */
+static struct ring_done ring_done_of(const struct ring *r, uint32_t s)
+{
+	return (struct ring_done){
+	    .slot = s,
+	    .hist = r->hist + (size_t)s * VYRE_HIST_WORDS,
+	    .out = r->out + (size_t)s * VYRE_GO_WORDS,
+	    .rec = (const uint32_t *)r->recs.map + (size_t)s * r->rec_max * VYRE_REC_WORDS,
+	    .rec_max = r->rec_max,
+	    .seq = r->seq[s],
+	};
+}
+
 int ring_harvest(struct ring *r, void (*fn)(void *ctx, const struct ring_done *d), void *ctx)
 {
 	int n = 0;
@@ -337,19 +350,12 @@ int ring_harvest(struct ring *r, void (*fn)(void *ctx, const struct ring_done *d
 		if (atomic_load_explicit(word(r->done, d + VYRE_D_DONE), memory_order_acquire) !=
 		    r->seq[s])
 			continue;
-		struct ring_done done = {
-			.slot = s,
-			.status = rd(r->done, d + VYRE_D_STATUS),
-			.error = rd(r->done, d + VYRE_D_ERROR),
-			.epoch = rd(r->done, d + VYRE_D_EPOCH),
-			.result = rd(r->done, d + VYRE_D_RESULT),
-			.hist = r->hist + (size_t)s * VYRE_HIST_WORDS,
-			.out = r->out + (size_t)s * VYRE_GO_WORDS,
-			.rec = (const uint32_t *)r->recs.map +
-			       (size_t)s * r->rec_max * VYRE_REC_WORDS,
-			.rec_max = r->rec_max,
-			.seq = r->seq[s],
-		};
+		struct ring_done done = ring_done_of(r, s);
+
+		done.status = rd(r->done, d + VYRE_D_STATUS);
+		done.error = rd(r->done, d + VYRE_D_ERROR);
+		done.epoch = rd(r->done, d + VYRE_D_EPOCH);
+		done.result = rd(r->done, d + VYRE_D_RESULT);
 		for (uint32_t i = 0; i < VYRE_OP_WORDS; i++)
 			done.op[i] = rd(r->done, d + VYRE_D_OP + i);
 		r->seq[s] = 0;
@@ -490,18 +496,11 @@ int ring_abandon(struct ring *r, int host_err, void (*fn)(void *ctx, const struc
 	for (uint32_t s = 0; s < r->nslots && r->outstanding; s++) {
 		if (!r->seq[s])
 			continue;
-		struct ring_done done = {
-			.slot = s,
-			.status = VYRE_SLOT_FAULT,
-			.error = VYRE_ERR_NONE,
-			.hist = r->hist + (size_t)s * VYRE_HIST_WORDS,
-			.out = r->out + (size_t)s * VYRE_GO_WORDS,
-			.rec = (const uint32_t *)r->recs.map +
-			       (size_t)s * r->rec_max * VYRE_REC_WORDS,
-			.rec_max = r->rec_max,
-			.seq = r->seq[s],
-			.host_err = host_err,
-		};
+		struct ring_done done = ring_done_of(r, s);
+
+		done.status = VYRE_SLOT_FAULT;
+		done.error = VYRE_ERR_NONE;
+		done.host_err = host_err;
 		r->seq[s] = 0;
 		r->outstanding--;
 		fn(ctx, &done);
