@@ -139,6 +139,20 @@ int grep_files_init(struct grep_state *s)
 	return 0;
 }
 
+/*
+ * grep's exit status once a run is over (ret its error, 0 if none): a
+ * selected line with -q wins over an error, as in GNU grep. grep_run's and
+ * slurm_grep_run's.
+ */
+int grep_exit_of(const struct grep_opts *o, const struct grep_state *s, int ret)
+{
+	if (o->quiet && s->selected)
+		return GREP_SELECTED;
+	if (ret || s->error)
+		return GREP_ERROR;
+	return s->selected ? GREP_SELECTED : GREP_NONE;
+}
+
 static int grep_run(const struct vyrectl *c, struct grep_opts *o, bool *epipe)
 {
 	struct grep_state s = {.c = c, .o = o};
@@ -196,11 +210,7 @@ out:
 		fprintf(stderr, "vyrectl grep: interrupted; its jobs were cancelled\n");
 		return VYRECTL_INTR;
 	}
-	if (o->quiet && s.selected)
-		return GREP_SELECTED;
-	if (ret || s.error)
-		return GREP_ERROR;
-	return s.selected ? GREP_SELECTED : GREP_NONE;
+	return grep_exit_of(o, &s, ret);
 }
 
 /* Is stdout a pipe nobody reads any more? Then grep would have died of SIGPIPE. */

@@ -215,6 +215,7 @@ int pats_build(const struct grep_opts *o, struct grep_pats *pats);
 
 /* vyrectl_grep.c */
 int grep_files_init(struct grep_state *s);
+int grep_exit_of(const struct grep_opts *o, const struct grep_state *s, int ret);
 
 /* vyrectl_grep_match.c */
 void only_free(void);

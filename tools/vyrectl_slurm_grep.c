@@ -691,9 +691,5 @@ out:
 			r.jobid[0] ? r.jobid : "(none yet)");
 		return VYRECTL_INTR;
 	}
-	if (o->quiet && s.selected)
-		return GREP_SELECTED;
-	if (ret || s.error)
-		return GREP_ERROR;
-	return s.selected ? GREP_SELECTED : GREP_NONE;
+	return grep_exit_of(o, &s, ret);
 }
