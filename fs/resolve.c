@@ -332,16 +332,17 @@ out_close:
 	return ret;
 }
 
-int resolve_open(const struct fs *fs, int rootfd, const char *path, int *out, char *err,
-		 size_t errlen)
+/*
+ * From rootfd along path to its last component: that name in last, its
+ * directory open in w->dirs[w->depth]. resolve_open's and
+ * resolve_open_any's first part; the caller closes the walk, also on error.
+ */
+static int resolve_walk_to_last(const struct fs *fs, struct resolve_walk *w, int rootfd,
+				const char *path, char *last, char *err, size_t errlen)
 {
-	struct resolve_walk *w = calloc(1, sizeof(*w));
-	char last[NAME_MAX + 2];
 	mode_t mode;
 	int ret;
 
-	if (!w)
-		return -ENOMEM;
 	err[0] = '\0';
 	w->dirs[0] = rootfd;
 	snprintf(w->rest, sizeof(w->rest), "%s", path);
@@ -350,6 +351,19 @@ int resolve_open(const struct fs *fs, int rootfd, const char *path, int *out, ch
 		ret = resolve_check_fs(fs, rootfd, w->dev, path, err, errlen);
 	if (!ret)
 		ret = resolve_walk_dirs(fs, w, path, last, err, errlen);
+	return ret;
+}
+
+int resolve_open(const struct fs *fs, int rootfd, const char *path, int *out, char *err,
+		 size_t errlen)
+{
+	struct resolve_walk *w = calloc(1, sizeof(*w));
+	char last[NAME_MAX + 2];
+	int ret;
+
+	if (!w)
+		return -ENOMEM;
+	ret = resolve_walk_to_last(fs, w, rootfd, path, last, err, errlen);
 	if (!ret)
 		ret = resolve_open_last(w, last, path, out, err, errlen);
 	resolve_walk_close(w);
@@ -426,19 +440,11 @@ int resolve_open_any(const struct fs *fs, int rootfd, const char *path, int *out
 {
 	struct resolve_walk *w = calloc(1, sizeof(*w));
 	char last[NAME_MAX + 2];
-	mode_t mode;
 	int ret, fd = -1;
 
 	if (!w)
 		return -ENOMEM;
-	err[0] = '\0';
-	w->dirs[0] = rootfd;
-	snprintf(w->rest, sizeof(w->rest), "%s", path);
-	ret = resolve_fd_dev(rootfd, &w->dev, &mode);
-	if (!ret)
-		ret = resolve_check_fs(fs, rootfd, w->dev, path, err, errlen);
-	if (!ret)
-		ret = resolve_walk_dirs(fs, w, path, last, err, errlen);
+	ret = resolve_walk_to_last(fs, w, rootfd, path, last, err, errlen);
 	if (!ret && fstatat(w->dirs[w->depth], last, st, AT_SYMLINK_NOFOLLOW) < 0)
 		ret = -errno;
 	if (!ret && S_ISDIR(st->st_mode)) {
