@@ -1,6 +1,7 @@
 # tools/bench-common.sh: sourced by tools/bench-*.sh. A mount of one
-# build's daemon for a bench run, and a job's fastest of REPS runs.
-# Needs B (the build folder) and REPS set by the sourcing script.
+# build's daemon for a bench run, a job's submission, and its fastest of
+# REPS runs. bench_mount and bench_best need B (the build folder) and REPS
+# set by the sourcing script; bench_submit only MNT.
 
 # bench_mount NAME [OPTIONS]: mounts $B/fs/vyrefs (log=LOG and OPTIONS) on
 # a fresh MNT under /tmp, unmounted when the script exits; PID the daemon's

@@ -12,6 +12,7 @@
 # difference. VYREFS names the daemon (default build/fs/vyrefs),
 # VYRE_BENCH_DIR the data folder (default /var/tmp/vb).
 set -uo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 cd "$(dirname "$0")/.."
 SIZE=${1:-4G}
 VYREFS=${VYREFS:-build/fs/vyrefs}
@@ -44,7 +45,7 @@ for k in ${MODES:-relaunch persistent}; do
 				[ "$p" = count ] && [ $l = 1 ] && continue
 				if [ "$p" = count ]; then d="op=count byte=0x0a"; else d="op=grep pattern=$p lines=$l"; fi
 				tcpu "$PID" >/tmp/probe-cpu0
-				exec 7<>"$MNT/ctl"; echo "scan path=$F $d chunk=$c" >&7; read -r id <&7; exec 7>&-
+				id=$(bench_submit "scan path=$F $d chunk=$c")
 				timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null || { echo "cancel" >"$MNT/jobs/$id/ctl"; echo "$k $c $p lines=$l: past 120 s, cancelled"; sleep 1; }
 				tcpu "$PID" >/tmp/probe-cpu1
 				got=$(timeout 10 head -1 "$MNT/jobs/$id/result")
