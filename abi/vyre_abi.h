@@ -73,12 +73,21 @@
  * slot's byte offset / VYRE_TEE_UNIT + 1: each tile of a chunk that ran
  * without a fault copies its bytes (the last tile the tail window too)
  * into that cache slot, so the next scan of the file reads them from
- * device memory. VYRE_DATA_CACHED in W_DATA_HI: the chunk's offset is in
- * the cache buffer (pc.cache_addr), not the arena.
+ * device memory. VYRE_DATA_CACHED in W_DATA_HI: the chunk's offset is a
+ * cache offset, not the arena's.
+ *
+ * A cache offset names a block and a byte in it: the cache is up to
+ * VYRE_CACHE_BLOCKS_MAX device buffers (so it can give memory back one
+ * block at a time, pump/cache_block.c); block b holds the offsets from
+ * b << pc.cache_shift, and its device address is the control words
+ * VYRE_CI_CACHE_BLOCK + 2b (low, high). The host writes a block's address
+ * before it publishes a slot that names it, and zeroes it once no slot
+ * out can name it, before the block's memory is freed.
  */
 #define VYRE_W_TEE         VYRE_W_PRIORITY
 #define VYRE_TEE_UNIT      4096
 #define VYRE_DATA_CACHED   VYRE_U(0x80000000)
+#define VYRE_CACHE_BLOCKS_MAX 64
 
 #define VYRE_NO_BATCH      VYRE_U(0xFFFFFFFF)
 
@@ -128,12 +137,13 @@
  * Host-written control words, after the slots in the same buffer (so they
  * share the slots' placement: BAR when a persistent kernel polls them).
  */
-#define VYRE_CTRL_IN_WORDS   160
+#define VYRE_CTRL_IN_WORDS   288
 #define VYRE_CI_STOP         0  /* nonzero: every workgroup exits at its next check */
 #define VYRE_CI_IDLE_BUDGET  1  /* empty polls a persistent workgroup makes before exiting */
 #define VYRE_CI_LAUNCH       2  /* launch number, echoed in the heartbeat block */
 #define VYRE_CI_TENANT_MASK  16 /* 128 words: bit t set = tenant t's slots fault */
 #define VYRE_TENANT_BITS     4096
+#define VYRE_CI_CACHE_BLOCK  160 /* 128 words: each file cache block's device address, low, high */
 /*
  * Then one word per slot: the launch it was published under. In relaunch
  * mode a workgroup of launch L (VYRE_CI_LAUNCH) runs a slot only if that
@@ -469,6 +479,11 @@ _Static_assert(VYRE_DBG_HDR_WORDS % 4 == 0 && VYRE_DBG_REC_WORDS % 4 == 0 &&
 	       "debug records are 16-byte stores");
 /* The finisher gathers bins or a packed slot's counts one word per lane, into the bins' scratch. */
 _Static_assert(VYRE_HIST_BINS == VYRE_WG_SIZE, "one bin per lane");
+_Static_assert(VYRE_CI_TENANT_MASK + VYRE_TENANT_BITS / 32 <= VYRE_CI_CACHE_BLOCK &&
+		       VYRE_CI_CACHE_BLOCK + 2 * VYRE_CACHE_BLOCKS_MAX <= VYRE_CTRL_IN_WORDS,
+	       "the tenant mask and the cache's block table fit the control words");
+_Static_assert((VYRE_CACHE_BLOCKS_MAX & (VYRE_CACHE_BLOCKS_MAX - 1)) == 0,
+	       "the shader masks a block number");
 _Static_assert(VYRE_PACK_FILES_MAX <= VYRE_HIST_BINS, "packed counts fit the bins' scratch");
 _Static_assert(2 * VYRE_PACK_FILES_MAX <= VYRE_GO_WORDS, "packed (count, sequence) pairs fit the op output");
 _Static_assert(VYRE_GO_STATE_BITS + VYRE_GO_TAG_BITS - (32 - VYRE_GO_NL_BITS) == 32,
@@ -498,10 +513,9 @@ struct vyre_push {
 	uint32_t heartbeat_every;
 	uint32_t max_iters; /* loop passes one workgroup makes: the spin limit */
 	uint32_t cpu_layout; /* lanes take contiguous runs (a CPU device), not strided */
-	uint64_t cache_addr; /* buffer device address of the file cache, 0: none */
 	uint64_t rec_addr;   /* buffer device address of grep's line records (VYRE_REC_*) */
 	uint32_t rec_max;    /* records a slot */
-	uint32_t pad;
+	uint32_t cache_shift; /* a file cache block's span of cache offsets, log2 (VYRE_CI_CACHE_BLOCK) */
 };
 #endif
 

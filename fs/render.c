@@ -351,6 +351,7 @@ static int status_kv(struct fs *fs, struct kv_out *b)
 	kvu(b, "cache_hits", in.cache_hits);
 	kvu(b, "cache_misses", in.cache_misses);
 	kvu(b, "cache_evictions", in.cache_evictions);
+	kvu(b, "cache_shrinks", in.cache_shrinks); /* blocks given back under memory pressure */
 	kvu(b, "reruns", in.reruns);
 	kvu(b, "launches", in.launches);
 	kvu(b, "gpu_dead", in.dead); /* the watchdog gave the GPU up: remount */
@@ -455,6 +456,16 @@ static int render_metrics_fmt(struct fs *fs, struct fs_buf *b, bool om)
 				 "Cached chunks evicted for room, all units (0 for a "
 				 "reader other than root).",
 				 in.cache_evictions);
+	if (!ret)
+		ret = metric_one(b, om, "vyrefs_cache_capacity_bytes", "gauge", "bytes",
+				 "Device memory the file cache holds, all units (cache=; "
+				 "less after it gives blocks back under memory pressure).",
+				 in.cache_capacity);
+	if (!ret)
+		ret = metric_one(b, om, "vyrefs_cache_shrinks", "counter", NULL,
+				 "File cache blocks given back to other processes under device "
+				 "memory pressure, all units.",
+				 in.cache_shrinks);
 	if (!ret)
 		ret = metric_one(b, om, "vyrefs_chunk_reruns", "counter", NULL,
 				 "grep chunk passes run again over bytes already run: records "

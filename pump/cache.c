@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * cache.c - the file cache's bookkeeping (ARCHITECTURE.md "The file
- * cache"): one device-memory buffer of fixed-size cache slots, an arena
- * region each, holding chunks of files by (dev, ino, offset) under the
+ * cache"): fixed-size cache slots in device memory, an arena region
+ * each (in blocks: cache_block.c), holding chunks of files by (dev, ino, offset) under the
  * file's identity when they were read; LRU by chunk. The GPU fills a
  * cache slot as it scans the chunk (VYRE_W_TEE); read.c and slot.c call
  * this file on the pump thread.
@@ -168,83 +168,6 @@ static uint32_t cache_ent_bucket(const struct cache *c, const struct cache_file 
 			  (c->ent_buckets - 1));
 }
 
-static uint32_t cache_pow2(uint32_t n)
-{
-	uint32_t b = 1;
-
-	while (b < n && b < (1u << 30))
-		b <<= 1;
-	return b;
-}
-
-int cache_create(struct gpu *g, uint32_t nslots, uint64_t region, struct cache **out)
-{
-	struct cache *c;
-	int ret;
-
-	if (!region || !nslots || nslots > UINT32_MAX - 1 || region % VYRE_TEE_UNIT)
-		return -EINVAL;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	c->region = region;
-	c->nslots = nslots;
-	c->ent_buckets = cache_pow2(c->nslots);
-	c->file_buckets = cache_pow2(c->nslots / 4 + 1);
-	c->ents = calloc(c->nslots, sizeof(*c->ents));
-	c->ent_hash = malloc((size_t)c->ent_buckets * sizeof(*c->ent_hash));
-	c->file_hash = calloc(c->file_buckets, sizeof(*c->file_hash));
-	ret = -ENOMEM;
-	if (!c->ents || !c->ent_hash || !c->file_hash)
-		goto out_free;
-	memset(c->ent_hash, 0xFF, (size_t)c->ent_buckets * sizeof(*c->ent_hash));
-	ret = gpu_buf_alloc(g, (VkDeviceSize)c->nslots * region, GPU_PLACE_DEVICE, &c->buf);
-	if (ret) /* the caller asks again for less (unit.c, pump_cache_open) */
-		goto out_free;
-	for (uint32_t i = 0; i < c->nslots; i++)
-		c->ents[i] = (struct cache_ent){.next = i + 1 < c->nslots ? i + 1 : CACHE_NONE,
-						.prev = CACHE_NONE,
-						.fprev = CACHE_NONE,
-						.fnext = CACHE_NONE,
-						.hnext = CACHE_NONE};
-	c->free_head = 0;
-	c->lru_head = c->lru_tail = CACHE_NONE;
-	*out = c;
-	return 0;
-out_free:
-	free(c->ents);
-	free(c->ent_hash);
-	free(c->file_hash);
-	free(c);
-	return ret;
-}
-
-static void cache_free_files(struct cache *c)
-{
-	for (uint32_t b = 0; b < c->file_buckets; b++) {
-		while (c->file_hash[b]) {
-			struct cache_file *f = c->file_hash[b];
-			c->file_hash[b] = f->hnext;
-			free(f);
-		}
-	}
-}
-
-void cache_destroy(struct gpu *g, struct cache **cp)
-{
-	struct cache *c = *cp;
-
-	if (!c)
-		return;
-	gpu_buf_free(g, &c->buf);
-	cache_free_files(c);
-	free(c->ents);
-	free(c->ent_hash);
-	free(c->file_hash);
-	free(c);
-	*cp = NULL;
-}
-
 static struct cache_file *cache_file_find(struct cache *c, uint64_t dev, uint64_t ino)
 {
 	struct cache_file *f = c->file_hash[cache_file_bucket(c, dev, ino)];
@@ -355,12 +278,15 @@ static void cache_free_ent(struct cache *c, uint32_t i)
 	e->packed = false;
 	e->pfiles = NULL;
 	e->prev = CACHE_NONE;
+	if (i >= c->live_slots) { /* its block drains: it takes no new bytes */
+		e->next = CACHE_NONE;
+		return;
+	}
 	e->next = c->free_head;
 	c->free_head = i;
 }
 
-/* Entry i's bytes are no longer the file's: now, or at its last unpin. */
-static void cache_kill(struct cache *c, uint32_t i)
+void cache_kill(struct cache *c, uint32_t i)
 {
 	struct cache_ent *e = &c->ents[i];
 

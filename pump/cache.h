@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "gpu.h"
+#include "vyre_abi.h"
 
 /*
  * A file as a job opened it: the key (dev, ino) and what must not have
@@ -66,8 +67,25 @@ struct cache_file {
 	struct cache_file *hnext;
 };
 
-struct cache {
+/*
+ * The cache's device memory, in blocks (cache_block.c): block b is one
+ * buffer holding cache slots [first, first + n), at the cache offsets from
+ * b << shift. Blocks [0, live) take new bytes; block live, when draining,
+ * waits for its last pinned entry to go before its memory is freed; blocks
+ * past that are freed (buf.buf VK_NULL_HANDLE). Shrinking takes the last.
+ */
+struct cache_block {
 	struct gpu_buf buf; /* GPU_PLACE_DEVICE, never mapped */
+	uint32_t first, n;
+};
+
+struct cache {
+	struct cache_block blocks[VYRE_CACHE_BLOCKS_MAX];
+	uint32_t nblocks, live;
+	bool draining;	    /* block live gives its memory back once nothing pins it */
+	uint32_t per_block; /* cache slots a block (the last may hold fewer) */
+	uint32_t shift;	    /* log2 of a block's span of cache offsets (vyre_push.cache_shift) */
+	uint32_t live_slots; /* slots of the live blocks: only these take new bytes */
 	uint64_t region;    /* bytes a cache slot: an arena region's */
 	uint32_t nslots;
 	struct cache_ent *ents;
@@ -77,8 +95,8 @@ struct cache {
 	uint32_t ent_buckets;
 	struct cache_file **file_hash; /* file_buckets chains by (dev, ino) */
 	uint32_t file_buckets;
-	/* read by pump_info from any thread */
-	atomic_uint_least64_t bytes, hits, misses, evictions;
+	/* read by pump_info from any thread; capacity: the live blocks' bytes */
+	atomic_uint_least64_t bytes, hits, misses, evictions, capacity, shrinks;
 };
 
 /*
@@ -89,14 +107,31 @@ struct cache {
  */
 int cache_ident_of(int fd, struct cache_ident *id);
 
-/* nslots cache slots of region bytes; -ENOSPC or -ENOMEM: the device has not that much. */
+/*
+ * nslots cache slots of region bytes, in up to VYRE_CACHE_BLOCKS_MAX
+ * blocks (cache_block.c); -ENOSPC or -ENOMEM: the device has not that much.
+ */
 int cache_create(struct gpu *g, uint32_t nslots, uint64_t region, struct cache **out);
 void cache_destroy(struct gpu *g, struct cache **c);
-/* The device address of cache slot i's first byte, relative to the buffer. */
+/* Cache slot i's first byte as a cache offset (vyre_abi.h VYRE_CI_CACHE_BLOCK). */
 static inline uint64_t cache_offset(const struct cache *c, uint32_t i)
 {
-	return (uint64_t)i * c->region;
+	return ((uint64_t)(i / c->per_block) << c->shift) + (uint64_t)(i % c->per_block) * c->region;
 }
+/*
+ * Shrinking (cache_block.c): cache_shrink_begin drops the last live
+ * block's entries (a pinned one at its last unpin) and takes no new bytes
+ * into it; -EBUSY while one drains, -ENOENT with no live block.
+ * cache_shrink_idle: the draining block's number, once nothing pins it
+ * (then no slot out names it: pins last until a slot is freed after its
+ * harvest), else -EBUSY (or -ENOENT: none drains). cache_shrink_end frees
+ * it.
+ */
+int cache_shrink_begin(struct cache *c);
+int cache_shrink_idle(const struct cache *c);
+void cache_shrink_end(struct gpu *g, struct cache *c);
+/* Entry i's bytes are no longer the file's: now, or at its last unpin (cache.c). */
+void cache_kill(struct cache *c, uint32_t i);
 
 /* A job opened the file with identity id: another identity's chunks go. */
 void cache_job_start(struct cache *c, const struct cache_ident *id);

@@ -322,16 +322,18 @@ static int gpu_create_device(struct gpu *g)
 		.queueCount = 1,
 		.pQueuePriorities = &prio,
 	};
-	const char *exts[] = {
+	const char *exts[3] = {
 		VK_KHR_EXTERNAL_MEMORY_EXTENSION_NAME,
 		VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME,
+		VK_EXT_MEMORY_BUDGET_EXTENSION_NAME, /* where the device has it (pump/budget.c) */
 	};
+	g->has_budget = gpu_has_ext(g->phys, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
 	VkDeviceCreateInfo dci = {
 		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
 		.pNext = &want,
 		.queueCreateInfoCount = 1,
 		.pQueueCreateInfos = &qci,
-		.enabledExtensionCount = 2,
+		.enabledExtensionCount = g->has_budget ? 3 : 2,
 		.ppEnabledExtensionNames = exts,
 	};
 	VK(vkCreateDevice(g->phys, &dci, NULL, &g->dev), out);
@@ -544,6 +546,8 @@ static int gpu_buf_bind(struct gpu *g, struct gpu_buf *b, const void *import_nex
 		.memoryTypeIndex = b->type,
 	};
 	VK(vkAllocateMemory(g->dev, &ai, NULL, &b->mem), out);
+	g->heap_used[g->mem.memoryTypes[b->type].heapIndex] += ai.allocationSize;
+	b->alloc = ai.allocationSize;
 	VK(vkBindBufferMemory(g->dev, b->buf, b->mem, 0), out);
 	VkBufferDeviceAddressInfo bda = {
 		.sType = VK_STRUCTURE_TYPE_BUFFER_DEVICE_ADDRESS_INFO,
@@ -632,8 +636,10 @@ void gpu_buf_free(struct gpu *g, struct gpu_buf *b)
 		vkUnmapMemory(g->dev, b->mem);
 	if (b->buf)
 		vkDestroyBuffer(g->dev, b->buf, NULL);
-	if (b->mem)
+	if (b->mem) {
 		vkFreeMemory(g->dev, b->mem, NULL);
+		g->heap_used[g->mem.memoryTypes[b->type].heapIndex] -= b->alloc;
+	}
 	memset(b, 0, sizeof(*b));
 }
 

@@ -33,6 +33,10 @@ struct gpu {
 	char pci[16]; /* "DDDD:BB:DD.F" where the driver says (VK_EXT_pci_bus_info), else "" */
 	char driver[VK_MAX_DRIVER_NAME_SIZE + VK_MAX_DRIVER_INFO_SIZE + 2];
 	PFN_vkGetMemoryHostPointerPropertiesEXT host_ptr_props;
+	bool has_budget; /* VK_EXT_memory_budget enabled (pump/budget.c) */
+	/* bytes this gpu's buffers hold, per heap: the usage budget.c counts
+	 * where the driver reports none */
+	VkDeviceSize heap_used[VK_MAX_MEMORY_HEAPS];
 	/* gpu_debug (pump/debug_ring.c): records in the kernel's debug ring, a
 	 * power of two; 0 builds the production pipeline. Set before ring_create. */
 	uint32_t debug_cap;
@@ -53,6 +57,7 @@ struct gpu_buf {
 	VkDeviceSize size;
 	VkDeviceAddress addr;
 	uint32_t type;   /* memory type index */
+	VkDeviceSize alloc; /* bytes of memory allocated (gpu.c's heap_used) */
 	bool imported;   /* host memory we own elsewhere; not unmapped here */
 };
 

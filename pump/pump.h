@@ -446,6 +446,7 @@ struct pump_info {
 	 * misses and 0 for the others (their change tells what others scan) */
 	uint64_t cache_bytes, cache_hits, cache_misses, cache_evictions;
 	uint64_t cache_capacity; /* bytes of device memory it has, 0: off */
+	uint64_t cache_shrinks;	 /* blocks it gave back under device memory pressure (budget.c) */
 };
 void pump_info(struct pump *p, struct pump_info *info);
 /*

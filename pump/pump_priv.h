@@ -131,6 +131,13 @@ struct pump {
 	 * the op's pack fails EIO, as a ring that refused it (0: never) */
 	uint64_t fault_publish_fail, fault_publishes;
 	uint64_t fault_cache_alloc; /* VYRE_FAULT_CACHE_ALLOC: cache allocations to fail */
+	/* device memory pressure (budget.c): polled (a budget to read), the
+	 * cache's heap, the next read; VYRE_FAULT_BUDGET (tests only): a
+	 * number (fault_budget_set), or a file holding one */
+	bool budget_polls, fault_budget_set;
+	uint32_t budget_heap;
+	uint64_t budget_next_ns, fault_budget;
+	char *fault_budget_path;
 	uint32_t traced_out; /* traced slots on the ring (trace.c polls their claims) */
 	struct debug_ring *dbg; /* gpu_debug: the drained records (debug_ring.c) */
 
@@ -232,6 +239,12 @@ bool pump_cache_holds(struct pump *p, const struct cache_ident *id, uint64_t off
 
 /* watchdog.c */
 int watchdog_init(struct pump *p);
+/* budget.c: the cache under device memory pressure (pump thread, but init and fini) */
+int budget_init(struct pump *p);
+void budget_fini(struct pump *p);
+void pump_budget(struct pump *p, uint64_t now);
+/* How long the idle pump thread may sleep before pump_budget is due; 0: no limit. */
+uint64_t pump_budget_wait_ns(const struct pump *p);
 int pump_watchdog(struct pump *p, uint64_t now, int harvested);
 bool pump_fault_stalled(struct pump *p);
 

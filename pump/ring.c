@@ -152,7 +152,7 @@ int ring_create(struct gpu *g, uint32_t nslots, uint32_t chunk, enum ring_mode m
 }
 
 int ring_create_cached(struct gpu *g, uint32_t nslots, uint32_t chunk, enum ring_mode mode,
-		       uint64_t arena_addr, uint64_t cache_addr, struct ring **out)
+		       uint64_t arena_addr, uint32_t cache_shift, struct ring **out)
 {
 	struct ring *r;
 	int ret;
@@ -182,9 +182,9 @@ int ring_create_cached(struct gpu *g, uint32_t nslots, uint32_t chunk, enum ring
 		.nslots = nslots,
 		.mode = mode,
 		.cpu_layout = g->is_cpu,
-		.cache_addr = cache_addr,
 		.rec_addr = r->recs.addr,
 		.rec_max = r->rec_max,
+		.cache_shift = cache_shift,
 	};
 	if (mode == RING_PERSISTENT) {
 		/* Loops until stop or idle; the pass limit is the last safety. */
@@ -244,6 +244,19 @@ int ring_destroy(struct ring **rp)
 	free(r);
 	*rp = NULL;
 	return ret;
+}
+
+/*
+ * Before a slot naming the block is published (ring_publish's release
+ * orders these stores before its slot's), and after the last slot naming
+ * it was harvested: vyre_abi.h VYRE_CI_CACHE_BLOCK.
+ */
+void ring_cache_block(struct ring *r, uint32_t b, uint64_t addr)
+{
+	if (b >= VYRE_CACHE_BLOCKS_MAX)
+		return;
+	wr(r->ctrl, VYRE_CI_CACHE_BLOCK + 2 * b, (uint32_t)addr);
+	wr(r->ctrl, VYRE_CI_CACHE_BLOCK + 2 * b + 1, (uint32_t)(addr >> 32));
 }
 
 int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)

@@ -58,9 +58,15 @@ struct ring;
  */
 int ring_create(struct gpu *g, uint32_t nslots, uint32_t chunk, enum ring_mode mode,
 		uint64_t arena_addr, struct ring **out);
-/* As ring_create, the kernel also reaching the file cache at cache_addr (0: none). */
+/*
+ * As ring_create, the kernel also reaching the file cache: its blocks span
+ * 1 << cache_shift cache offsets each, their addresses set by
+ * ring_cache_block (vyre_abi.h VYRE_CI_CACHE_BLOCK).
+ */
 int ring_create_cached(struct gpu *g, uint32_t nslots, uint32_t chunk, enum ring_mode mode,
-		       uint64_t arena_addr, uint64_t cache_addr, struct ring **out);
+		       uint64_t arena_addr, uint32_t cache_shift, struct ring **out);
+/* File cache block b is at device address addr (0: gone). */
+void ring_cache_block(struct ring *r, uint32_t b, uint64_t addr);
 /* 0, or -ETIMEDOUT: the kernel was hung and its objects were left (ring.c). */
 int ring_destroy(struct ring **r);
 

@@ -126,6 +126,7 @@ static void *pump_thread(void *arg)
 		if (now - p->t_ops_counted_ns > PUMP_COUNT_OPS_NS)
 			pump_count_ops(p);
 		progress += pump_watchdog(p, now, harvested);
+		pump_budget(p, now);
 		pump_retire(p);
 		if (!pump_fault_stalled(p) && ring_kick(p->ring) < 0)
 			vlog_err("pump: launching the megakernel failed");
@@ -161,11 +162,17 @@ static void *pump_thread(void *arg)
 		/* Sleep until a read completes or a job comes (the eventfd read). */
 		struct io_uring_cqe *cqe;
 		int ret;
-		if (p->wakeup_unarmed || p->slots_reading) {
+		uint64_t budget_ns = pump_budget_wait_ns(p);
+		if (p->wakeup_unarmed || p->slots_reading || budget_ns) {
 			/* no eventfd read in flight: do not sleep long; reads out:
-			 * wake for their deadlines */
-			struct __kernel_timespec ts = {
-			    .tv_nsec = p->wakeup_unarmed ? 1000000 : (long long)PUMP_READ_CHECK_NS};
+			 * wake for their deadlines; a cache: for pump_budget */
+			uint64_t ns = p->wakeup_unarmed ? 1000000
+				      : p->slots_reading ? PUMP_READ_CHECK_NS
+							 : budget_ns;
+			if (budget_ns && budget_ns < ns)
+				ns = budget_ns;
+			struct __kernel_timespec ts = {.tv_sec = (long long)(ns / 1000000000ull),
+						       .tv_nsec = (long long)(ns % 1000000000ull)};
 			ret = io_uring_wait_cqe_timeout(&p->uring, &cqe, &ts);
 		} else {
 			ret = io_uring_wait_cqe(&p->uring, &cqe);
@@ -296,9 +303,9 @@ static int pump_cache_open(struct pump *p, uint64_t nslots)
 		return 0;
 	}
 	if (!ret)
-		vlog_info("pump: file cache of %llu MiB, %u chunks",
+		vlog_info("pump: file cache of %llu MiB, %u chunks in %u blocks",
 			  (unsigned long long)(((uint64_t)p->cache->nslots * p->arena.region) >> 20),
-			  p->cache->nslots);
+			  p->cache->nslots, p->cache->nblocks);
 	return ret;
 }
 
@@ -318,8 +325,10 @@ static int pump_ring_open(struct pump *p)
 		if (ret)
 			break;
 		ret = ring_create_cached(p->gpu, p->cfg.slots, p->cfg.chunk, p->mode,
-					 p->arena.buf.addr, p->cache ? p->cache->buf.addr : 0,
-					 &p->ring);
+					 p->arena.buf.addr, p->cache ? p->cache->shift : 0, &p->ring);
+		if (!ret && p->cache) /* before the first slot (ring_cache_block) */
+			for (uint32_t b = 0; b < p->cache->nblocks; b++)
+				ring_cache_block(p->ring, b, p->cache->blocks[b].buf.addr);
 		if ((ret != -ENOSPC && ret != -ENOMEM) || !p->cache)
 			break;
 		nslots = p->cache->nslots / 2;
@@ -371,6 +380,8 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 		goto out_destroy;
 	p->gpu->debug_cap = cfg->debug; /* the debug pipeline variant (debug_ring.c) */
 	ret = pump_ring_open(p);
+	if (!ret)
+		ret = budget_init(p);
 	if (!ret)
 		ret = debug_ring_create(p);
 	if (ret)
@@ -468,6 +479,7 @@ void pump_destroy(struct pump **pp)
 		vlog_err("pump: leaving the arena and the device of a hung GPU");
 	} else if (p->gpu) {
 		cache_destroy(p->gpu, &p->cache);
+		budget_fini(p);
 		arena_destroy(p->gpu, &p->arena);
 		gpu_close(&p->gpu);
 	}
@@ -612,8 +624,11 @@ void pump_info(struct pump *p, struct pump_info *info)
 				atomic_load_explicit(&p->cache->evictions, memory_order_relaxed);
 		}
 	}
-	if (p->cache)
-		info->cache_capacity = (uint64_t)p->cache->nslots * p->cache->region;
+	if (p->cache) { /* what the device lent: no user's business */
+		info->cache_capacity =
+			atomic_load_explicit(&p->cache->capacity, memory_order_relaxed);
+		info->cache_shrinks = atomic_load_explicit(&p->cache->shrinks, memory_order_relaxed);
+	}
 	pthread_mutex_unlock(&p->lock);
 	info->launches = ring_launches(p->ring);
 	info->dead = pump_is_dead(p);

@@ -280,6 +280,7 @@ void pump_units_info(struct pump_units *u, struct pump_info *sum, struct pump_in
 		sum->cache_misses += in.cache_misses;
 		sum->cache_evictions += in.cache_evictions;
 		sum->cache_capacity += in.cache_capacity;
+		sum->cache_shrinks += in.cache_shrinks;
 		for (uint32_t c = 0; c < VYRE_OPCLASSES; c++)
 			sum->op_exec[c] += in.op_exec[c];
 	}

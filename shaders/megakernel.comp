@@ -70,10 +70,9 @@ layout(push_constant) uniform Push {
 	uint heartbeat_every;
 	uint max_iters;
 	uint cpu_layout;
-	uint64_t cache_addr;
 	uint64_t rec_addr; // grep's line records (vyre_abi.h VYRE_REC_*), host-coherent sysmem
 	uint rec_max;      // records a slot
-	uint pad;
+	uint cache_shift;  // a file cache block's span of cache offsets, log2
 } pc;
 
 #define NONE 0xFFFFFFFFu
@@ -118,6 +117,21 @@ bool slot_ready(uint s)
 }
 
 #include "lib.glsl"
+// A cache offset's device address: its block's (a host-written control
+// word pair, vyre_abi.h VYRE_CI_CACHE_BLOCK) plus the offset in the block.
+// The host writes a block's address before any slot naming it is
+// published and frees the block only after every such slot was harvested
+// (pump/cache_block.c): a slot read here never names a freed block. The
+// mask keeps a bad offset inside the table (address 0 then: a fault, not
+// another buffer's bytes).
+uint64_t cache_at(uint64_t off)
+{
+	uint b = uint(off >> pc.cache_shift) & (VYRE_CACHE_BLOCKS_MAX - 1u);
+	uint w = ctrl_word(VYRE_CI_CACHE_BLOCK + 2u * b);
+	uint64_t base = uint64_t(hw.w[w]) | (uint64_t(hw.w[w + 1u]) << 32);
+	return base + (off & ((uint64_t(1) << pc.cache_shift) - uint64_t(1)));
+}
+
 // A packed file's place (VYRE_PACK_WHERE_OFF): 0, the slot; else a cache slot.
 uint pack_where(Vec4s tb, uint i)
 {
@@ -128,7 +142,7 @@ uint pack_where(Vec4s tb, uint i)
 uint64_t pack_base(uint64_t slot_base, uint where)
 {
 	return where == 0u ? slot_base
-			   : pc.cache_addr + uint64_t(where - 1u) * uint64_t(VYRE_TEE_UNIT);
+			   : cache_at(uint64_t(where - 1u) * uint64_t(VYRE_TEE_UNIT));
 }
 
 #include "ops/ops.glsl"
@@ -268,7 +282,7 @@ uint run_packed(uint s, uint opcode, op_in a, uint len, uint table, inout uint f
 // later slot read the cache slot only after that (pump/cache.c).
 void tee_tile(op_in a, uint tee)
 {
-	uint64_t dst = pc.cache_addr + uint64_t(tee - 1u) * uint64_t(VYRE_TEE_UNIT);
+	uint64_t dst = cache_at(uint64_t(tee - 1u) * uint64_t(VYRE_TEE_UNIT));
 	uint end = a.tile + 1u == a.ntiles ? a.len + a.tail : a.end;
 	Vec4s src = Vec4s(a.base);
 	Vec4w to = Vec4w(dst);
@@ -284,7 +298,7 @@ void tee_packed(op_in a, uint table, uint tee)
 {
 	Vec4s tb = Vec4s(a.base + uint64_t(table));
 	Vec4s src = Vec4s(a.base);
-	Vec4w to = Vec4w(pc.cache_addr + uint64_t(tee - 1u) * uint64_t(VYRE_TEE_UNIT));
+	Vec4w to = Vec4w(cache_at(uint64_t(tee - 1u) * uint64_t(VYRE_TEE_UNIT)));
 	for (uint k = 0; k < VYRE_PACK_FILES_PER_TILE; k++) {
 		uint i = a.tile * VYRE_PACK_FILES_PER_TILE + k;
 		uint w0 = 2u * i, w1 = w0 + 1u;
@@ -335,7 +349,7 @@ void run_tile(uint s, uint tile)
 	a.jd_off = hw.w[slot_word(s, VYRE_W_JOB_DATA)];
 	a.jd = hw.w[slot_word(s, VYRE_W_JOB_DATA_LEN)];
 	a.seq = seq;
-	a.base = ((hi & VYRE_DATA_CACHED) != 0u ? pc.cache_addr : pc.arena_addr) + off;
+	a.base = (hi & VYRE_DATA_CACHED) != 0u ? cache_at(off) : pc.arena_addr + off;
 	uint flags = opflags_of(opcode);
 
 	// The mask word can change under us: lane 0 reads it once for all, so

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: MIT
+/*
+ * budget.c - device memory pressure gives the file cache back
+ * (ARCHITECTURE.md "The file cache", "Under memory pressure"). While the
+ * cache holds blocks the pump thread reads the driver's memory budget for
+ * the cache's heap (VK_EXT_memory_budget) every PUMP_BUDGET_EVERY_NS; when
+ * what the budget leaves this process is under the margin (budget_margin),
+ * the cache's last block drains (its entries dropped, cache_block.c) and,
+ * once no slot out can name it, its memory is freed. Jobs never fail for
+ * it: a chunk not in the cache is read from its file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pump_priv.h"
+
+/* the budget is read this often while the cache holds blocks */
+#define PUMP_BUDGET_EVERY_NS (250ull * 1000000ull)
+/* a draining block is looked at this often, and the budget again after a free */
+#define PUMP_BUDGET_DRAIN_NS (10ull * 1000000ull)
+#define PUMP_BUDGET_MARGIN_MIN (256ull << 20)
+
+/*
+ * The room the budget must leave this process: 1/32 of the heap (2.5 GiB
+ * of an H100's 80, 4.4 of an H200's 141), at least 256 MiB. Another
+ * process allocates between two reads of the budget: a CUDA context takes
+ * ~0.5 GiB at its start, a framework's caching allocator grows by
+ * segments of MiBs to a few GiB, and an allocation that finds the heap full
+ * fails in that process (the driver does not page VRAM out for compute).
+ * The cache gives a block back as soon as the room left falls under the
+ * margin, so the other process's next allocations find the room.
+ */
+static uint64_t budget_margin(const struct pump *p)
+{
+	uint64_t m = p->gpu->mem.memoryHeaps[p->budget_heap].size / 32;
+
+	return m > PUMP_BUDGET_MARGIN_MIN ? m : PUMP_BUDGET_MARGIN_MIN;
+}
+
+/*
+ * VYRE_FAULT_BUDGET (tests only): the heap's budget is reported as this
+ * number of bytes; or, for a path (it starts with '/'), as the number the
+ * file holds at each read (none while the file is absent or empty), so a
+ * test applies the pressure mid-run. lavapipe reports no budget of its
+ * own; where the driver does not, the usage is what this unit allocated
+ * (gpu.c, heap_used).
+ */
+static int budget_fault(const struct pump *p, uint64_t *budget)
+{
+	char buf[32], *end;
+	ssize_t n;
+	int fd;
+
+	if (!p->fault_budget_path) {
+		*budget = p->fault_budget;
+		return p->fault_budget_set ? 0 : -ENOENT;
+	}
+	fd = open(p->fault_budget_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -ENOENT;
+	buf[n] = 0;
+	*budget = strtoull(buf, &end, 10);
+	return end == buf ? -EINVAL : 0;
+}
+
+static int budget_read(struct pump *p, uint64_t *budget, uint64_t *usage)
+{
+	struct gpu *g = p->gpu;
+	int ret = -ENOTSUP;
+
+	*usage = g->heap_used[p->budget_heap];
+	if (g->has_budget) {
+		VkPhysicalDeviceMemoryBudgetPropertiesEXT mb = {
+			.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT,
+		};
+		VkPhysicalDeviceMemoryProperties2 m2 = {
+			.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2,
+			.pNext = &mb,
+		};
+		vkGetPhysicalDeviceMemoryProperties2(g->phys, &m2);
+		*budget = mb.heapBudget[p->budget_heap];
+		*usage = mb.heapUsage[p->budget_heap];
+		ret = 0;
+	}
+	if (budget_fault(p, budget) == 0)
+		ret = 0;
+	return ret;
+}
+
+int budget_init(struct pump *p)
+{
+	const char *s = getenv("VYRE_FAULT_BUDGET"); /* tests only */
+	char *end;
+
+	if (s && *s == '/') {
+		p->fault_budget_path = strdup(s);
+		if (!p->fault_budget_path)
+			return -ENOMEM;
+	} else if (s) {
+		errno = 0;
+		p->fault_budget = strtoull(s, &end, 10);
+		if (errno || end == s || *end || *s == '-') {
+			vlog_err("pump: VYRE_FAULT_BUDGET=%s: must be a number of bytes or a file's "
+				 "path", s);
+			return -EINVAL;
+		}
+		p->fault_budget_set = true;
+	}
+	if (!p->cache)
+		return 0;
+	p->budget_heap = p->gpu->mem.memoryTypes[p->cache->blocks[0].buf.type].heapIndex;
+	p->budget_polls = p->gpu->has_budget || s;
+	if (p->budget_polls) {
+		uint64_t budget = 0, usage = 0;
+		budget_read(p, &budget, &usage);
+		/* exact bytes: cache_budget.bats sizes its pressure from them */
+		vlog_info("pump: file cache: heap %u's memory budget read every %llu ms; blocks "
+			  "go back when it leaves less than margin=%llu bytes beyond usage=%llu",
+			  p->budget_heap, PUMP_BUDGET_EVERY_NS / 1000000,
+			  (unsigned long long)budget_margin(p), (unsigned long long)usage);
+	} else {
+		vlog_info("pump: %s reports no memory budget (VK_EXT_memory_budget): the file "
+			  "cache keeps its size under another process's memory pressure",
+			  p->gpu->name);
+	}
+	return 0;
+}
+
+void budget_fini(struct pump *p)
+{
+	free(p->fault_budget_path);
+	p->fault_budget_path = NULL;
+}
+
+uint64_t pump_budget_wait_ns(const struct pump *p)
+{
+	if (!p->budget_polls || (!p->cache->live && !p->cache->draining))
+		return 0;
+	return p->cache->draining ? PUMP_BUDGET_DRAIN_NS : PUMP_BUDGET_EVERY_NS;
+}
+
+/* The draining block is freed once nothing pins it; true if it was. */
+static bool budget_free_drained(struct pump *p)
+{
+	struct cache *c = p->cache;
+	int b = cache_shrink_idle(c);
+
+	if (b < 0)
+		return false;
+	ring_cache_block(p->ring, (uint32_t)b, 0);
+	cache_shrink_end(p->gpu, c);
+	vlog_info("pump: file cache block %d freed: the cache has %llu MiB of device memory left",
+		  b,
+		  (unsigned long long)(atomic_load_explicit(&c->capacity, memory_order_relaxed) >>
+				       20));
+	return true;
+}
+
+/*
+ * Runs every pass of the pump thread (unit.c). Not on a dead unit: its
+ * slots were ended by the host while the GPU may still read them
+ * (watchdog.c), so no block is freed under it.
+ */
+void pump_budget(struct pump *p, uint64_t now)
+{
+	struct cache *c = p->cache;
+	uint64_t budget, usage, margin, room;
+
+	if (!p->budget_polls || now < p->budget_next_ns || pump_is_dead(p))
+		return;
+	p->budget_next_ns = now + PUMP_BUDGET_DRAIN_NS;
+	if (c->draining) {
+		budget_free_drained(p);
+		return;
+	}
+	if (!c->live || budget_read(p, &budget, &usage))
+		return;
+	margin = budget_margin(p);
+	room = budget > usage ? budget - usage : 0;
+	if (room >= margin) {
+		p->budget_next_ns = now + PUMP_BUDGET_EVERY_NS;
+		return;
+	}
+	if (cache_shrink_begin(c))
+		return;
+	vlog_err("pump: device memory: heap %u's budget %llu MiB leaves this process %llu MiB "
+		 "beyond the %llu MiB it uses, under the margin of %llu MiB (another process "
+		 "needs the memory): the file cache gives block %u (%llu MiB) back, %llu MiB left",
+		 p->budget_heap, (unsigned long long)(budget >> 20),
+		 (unsigned long long)(room >> 20), (unsigned long long)(usage >> 20),
+		 (unsigned long long)(margin >> 20), c->live,
+		 (unsigned long long)((c->blocks[c->live].n * c->region) >> 20),
+		 (unsigned long long)(atomic_load_explicit(&c->capacity, memory_order_relaxed) >>
+				      20));
+	budget_free_drained(p); /* nothing of it pinned: at once */
+}
