@@ -479,10 +479,10 @@ void pump_destroy(struct pump **pp)
 		vlog_err("pump: leaving the arena and the device of a hung GPU");
 	} else if (p->gpu) {
 		cache_destroy(p->gpu, &p->cache);
-		budget_fini(p);
 		arena_destroy(p->gpu, &p->arena);
 		gpu_close(&p->gpu);
 	}
+	budget_fini(p);
 	if (p->efd >= 0)
 		close(p->efd);
 	while (p->tallies) {

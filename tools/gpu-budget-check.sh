@@ -9,7 +9,11 @@
 # shrink lines and whether the hog got every GiB it asked for.
 # B: a folder with vyrefs and gpu_hog (default build-dev/v3, as
 # tools/gpu-verify.sh carries them); K: kernel mode (default relaunch).
+#   mkdir -p build-dev/v3 && cp build/fs/vyrefs build/tools/gpu_hog build-dev/v3/
+#   run(command="tools/gpu-budget-check.sh", carry=[".gl", "build-dev"], timeout_s=400)
 cd "$(dirname "$0")/.."
+. tools/device-env.sh
+nvidia-smi --query-gpu=name,memory.total,memory.used --format=csv,noheader
 B=${B:-build-dev/v3}
 D=/var/tmp/budget; mkdir -p $D
 GIB=${GIB:-4} CACHE=${CACHE:-40G} HOG=${HOG:-60} STEP=${STEP:-200} HOLD=${HOLD:-15}
@@ -23,6 +27,7 @@ while n < 64 << 20:
 open(sys.argv[1], "w").write("".join(out)[: 64 << 20])
 PY
 	for i in $(seq $((GIB * 16))); do cat $D/blk; done > $D/b.dat
+	rm $D/blk
 	sleep 0.2
 fi
 W_COUNT=$(wc -l < $D/b.dat); W_GREP=$(LC_ALL=C grep -c -a needle $D/b.dat)
@@ -50,7 +55,7 @@ round; round
 echo "warm: $(st)"
 $B/gpu_hog $HOG $HOLD $STEP > /tmp/budget-hog.log 2>&1 &
 hog=$!
-while kill -0 $hog 2>/dev/null; do round; done
+while kill -0 $hog 2>/dev/null; do round; nvidia-smi --query-gpu=memory.used --format=csv,noheader; done
 wait $hog
 cat /tmp/budget-hog.log | sed -n '1p;/refused/p;$p'
 grep -c "gives block" $L | sed 's/^/blocks given back: /'
