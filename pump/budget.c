@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * budget.c - device memory pressure gives the file cache back
- * (ARCHITECTURE.md "The file cache", "Under memory pressure"). While the
- * cache holds blocks the pump thread reads the driver's memory budget for
- * the cache's heap (VK_EXT_memory_budget) every PUMP_BUDGET_EVERY_NS; when
- * what the budget leaves this process is under the margin (budget_margin),
- * the cache's last block drains (its entries dropped, cache_block.c) and,
- * once no slot out can name it, its memory is freed. Jobs never fail for
- * it: a chunk not in the cache is read from its file.
+ * (ARCHITECTURE.md "The file cache", "Under memory pressure"). The pump
+ * thread reads the driver's memory budget for the cache's heap
+ * (VK_EXT_memory_budget) every PUMP_BUDGET_EVERY_NS; when what the budget
+ * leaves this process is under the margin (budget_margin), the cache's
+ * last block drains (its entries dropped, cache_block.c) and, once no slot
+ * out can name it, its memory is freed; once the room is back, freed
+ * blocks are made again (budget_grow). Jobs never fail for it: a chunk not
+ * in the cache is read from its file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,11 +19,13 @@
 #include "log.h"
 #include "pump_priv.h"
 
-/* the budget is read this often while the cache holds blocks */
+/* the budget is read this often */
 #define PUMP_BUDGET_EVERY_NS (250ull * 1000000ull)
 /* a draining block is looked at this often, and the budget again after a free */
 #define PUMP_BUDGET_DRAIN_NS (10ull * 1000000ull)
 #define PUMP_BUDGET_MARGIN_MIN (256ull << 20)
+/* a freed block is made again only this long after the last shrink */
+#define PUMP_BUDGET_GROW_AFTER_NS (2000ull * 1000000ull)
 
 /*
  * The room the budget must leave this process: 1/32 of the heap (2.5 GiB
@@ -142,7 +145,7 @@ void budget_fini(struct pump *p)
 
 uint64_t pump_budget_wait_ns(const struct pump *p)
 {
-	if (!p->budget_polls || (!p->cache->live && !p->cache->draining))
+	if (!p->budget_polls)
 		return 0;
 	return p->cache->draining ? PUMP_BUDGET_DRAIN_NS : PUMP_BUDGET_EVERY_NS;
 }
@@ -165,6 +168,37 @@ static bool budget_free_drained(struct pump *p)
 }
 
 /*
+ * The pressure is gone: the first freed block is made again, if the room
+ * left keeps the margin and one block more after it (so the next read
+ * does not give it straight back) and nothing shrank for
+ * PUMP_BUDGET_GROW_AFTER_NS (a process whose use swings gets no block
+ * that would go again at its next swing). Its address is in the ring
+ * before the pump thread publishes again. True if one was made.
+ */
+static bool budget_grow(struct pump *p, uint64_t now, uint64_t room, uint64_t margin)
+{
+	struct cache *c = p->cache;
+	uint64_t bytes;
+	int b;
+
+	if (c->live == c->nblocks || now - p->budget_shrunk_ns < PUMP_BUDGET_GROW_AFTER_NS)
+		return false;
+	bytes = (uint64_t)c->blocks[c->live].n * c->region;
+	if (room < margin + 2 * bytes)
+		return false;
+	b = cache_grow(p->gpu, c);
+	if (b < 0)
+		return false;
+	ring_cache_block(p->ring, (uint32_t)b, c->blocks[b].buf.addr);
+	vlog_info("pump: device memory: the budget leaves this process %llu MiB: the file cache "
+		  "makes block %d (%llu MiB) again, %llu MiB now",
+		  (unsigned long long)(room >> 20), b, (unsigned long long)(bytes >> 20),
+		  (unsigned long long)(atomic_load_explicit(&c->capacity, memory_order_relaxed) >>
+				       20));
+	return true;
+}
+
+/*
  * Runs every pass of the pump thread (unit.c). Not on a dead unit: its
  * slots were ended by the host while the GPU may still read them
  * (watchdog.c), so no block is freed under it.
@@ -181,16 +215,18 @@ void pump_budget(struct pump *p, uint64_t now)
 		budget_free_drained(p);
 		return;
 	}
-	if (!c->live || budget_read(p, &budget, &usage))
+	if (budget_read(p, &budget, &usage))
 		return;
 	margin = budget_margin(p);
 	room = budget > usage ? budget - usage : 0;
 	if (room >= margin) {
-		p->budget_next_ns = now + PUMP_BUDGET_EVERY_NS;
+		if (!budget_grow(p, now, room, margin))
+			p->budget_next_ns = now + PUMP_BUDGET_EVERY_NS;
 		return;
 	}
 	if (cache_shrink_begin(c))
 		return;
+	p->budget_shrunk_ns = now;
 	vlog_err("pump: device memory: heap %u's budget %llu MiB leaves this process %llu MiB "
 		 "beyond the %llu MiB it uses, under the margin of %llu MiB (another process "
 		 "needs the memory): the file cache gives block %u (%llu MiB) back, %llu MiB left",

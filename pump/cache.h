@@ -130,6 +130,12 @@ static inline uint64_t cache_offset(const struct cache *c, uint32_t i)
 int cache_shrink_begin(struct cache *c);
 int cache_shrink_idle(const struct cache *c);
 void cache_shrink_end(struct gpu *g, struct cache *c);
+/*
+ * The first freed block made again: its number (the caller writes its
+ * address into the ring before any slot can name it), -EBUSY while one
+ * drains, -ENOENT with none freed, or the allocation's -errno.
+ */
+int cache_grow(struct gpu *g, struct cache *c);
 /* Entry i's bytes are no longer the file's: now, or at its last unpin (cache.c). */
 void cache_kill(struct cache *c, uint32_t i);
 

@@ -180,3 +180,32 @@ void cache_shrink_end(struct gpu *g, struct cache *c)
 	gpu_buf_free(g, &c->blocks[c->live].buf);
 	c->draining = false;
 }
+
+/*
+ * The first block a shrink freed is made again (the pressure is gone):
+ * its number, for the caller to write its address into the ring before
+ * the pump thread publishes again; -EBUSY while one drains, -ENOENT with
+ * every block live, or the allocation's -errno (the device refused:
+ * nothing changes).
+ */
+int cache_grow(struct gpu *g, struct cache *c)
+{
+	struct cache_block *k;
+	int ret;
+
+	if (c->draining)
+		return -EBUSY;
+	if (c->live == c->nblocks)
+		return -ENOENT;
+	k = &c->blocks[c->live];
+	ret = gpu_buf_alloc(g, (VkDeviceSize)k->n * c->region, GPU_PLACE_DEVICE, &k->buf);
+	if (ret)
+		return ret;
+	c->live_slots = k->first + k->n;
+	for (uint32_t i = k->first + k->n; i-- > k->first;) { /* FREE, off every list */
+		c->ents[i].next = c->free_head;
+		c->free_head = i;
+	}
+	atomic_fetch_add_explicit(&c->capacity, (uint64_t)k->n * c->region, memory_order_relaxed);
+	return (int)c->live++;
+}

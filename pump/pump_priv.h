@@ -136,7 +136,7 @@ struct pump {
 	 * number (fault_budget_set), or a file holding one */
 	bool budget_polls, fault_budget_set;
 	uint32_t budget_heap;
-	uint64_t budget_next_ns, fault_budget;
+	uint64_t budget_next_ns, budget_shrunk_ns, fault_budget;
 	char *fault_budget_path;
 	uint32_t traced_out; /* traced slots on the ring (trace.c polls their claims) */
 	struct debug_ring *dbg; /* gpu_debug: the drained records (debug_ring.c) */

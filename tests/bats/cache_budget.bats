@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # The file cache under device memory pressure (issue 25; pump/budget.c,
 # pump/cache_block.c): when the memory budget leaves less than the margin
-# free, the cache gives its blocks back one by one while jobs run, and no
-# job fails or differs. lavapipe reports no budget of its own, so the
+# free, the cache gives its blocks back one by one while jobs run, and
+# makes them again once the room is back; no job fails or differs. lavapipe reports no budget of its own, so the
 # pressure is injected: VYRE_FAULT_BUDGET=FILE makes the budget the number
 # FILE holds (none while FILE is absent).
 load common
@@ -115,7 +115,7 @@ count_twice() {
 	[ "$(sed -n 's/^cached_bytes=//p' "$MNT/jobs/$id/status")" = "$(stat -c %s "$1")" ]
 }
 
-@test "memory pressure mid-run gives blocks back, as many as it asks; 20 jobs over cached and fresh files stay exact" {
+@test "memory pressure mid-run gives blocks back, as many as it asks, and takes them again after; 20 jobs over cached and fresh files stay exact" {
 	mnt cache=4M,chunk=256K
 	cap=$(gst cache_capacity)
 	echo "cache_capacity $cap" >&2
@@ -145,5 +145,11 @@ count_twice() {
 	PRESSURE= jobs20
 	grep -q "^vyrefs_cache_capacity_bytes 0$" "$MNT/metrics.prom"
 	grep -q "^vyrefs_cache_shrinks_total 16$" "$MNT/metrics.prom"
+	# the pressure gone, the blocks are made again (2 s after the last
+	# shrink), and they cache
+	echo $((1 << 50)) > "$BUDGET"
+	until_status cache_capacity = "$cap"
+	grep -q "the file cache makes block 15 (" "$LOG"
+	count_twice "$FILES/c5"
 	umnt
 }
