@@ -6,7 +6,8 @@
 # $STEP ms and holds it $HOLD s while rounds of 20 concurrent count and
 # grep jobs run; every result is checked against wc -l / LC_ALL=C grep -c -a
 # (WRONG on a difference), status is printed each round, then the log's
-# shrink lines and whether the hog got every GiB it asked for.
+# shrink lines, whether the hog got every GiB it asked for, and the
+# blocks made again once it is gone.
 # B: a folder with vyrefs and gpu_hog (default build-dev/v3, as
 # tools/gpu-verify.sh carries them); K: kernel mode (default relaunch).
 #   mkdir -p build-dev/v3 && cp build/fs/vyrefs build/tools/gpu_hog build-dev/v3/
@@ -60,5 +61,8 @@ wait $hog
 cat /tmp/budget-hog.log | sed -n '1p;/refused/p;$p'
 grep -c "gives block" $L | sed 's/^/blocks given back: /'
 grep -E "gives block|freed" $L | sed -n '1,2p;$p'
+sleep 3 # the hog is gone: the blocks are made again (2 s after the last shrink)
+round
+grep -c "makes block" $L | sed 's/^/blocks made again: /'
 round
 umount $M; rmdir $M
