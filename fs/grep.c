@@ -195,12 +195,40 @@ static int fs_grep_compile(const char **pats, const size_t *lens, size_t n,
 }
 
 /*
+ * A set on the bit-parallel engine where a unit is a CPU device: a byte
+ * that could pass lavapipe's loop cap is refused here, E2BIG naming the
+ * pattern, as the compiler refuses its own bounds (the pump would refuse
+ * it at submit with no pattern to name). g's views are built.
+ */
+static int fs_grep_cpu_fits(struct pump_units *units, const struct fs_grep *g, char *cerr,
+			    size_t cerrlen)
+{
+	uint32_t pattern;
+	uint64_t cost;
+	int ret;
+
+	if (!g->shift || !units || !pump_units_any_cpu(units))
+		return 0;
+	ret = pump_shift_cpu_fits(&g->shview, &pattern, &cost);
+	if (ret == -E2BIG)
+		snprintf(cerr, cerrlen,
+			 "pattern %u: a byte may cost the bit-parallel engine %llu steps, more "
+			 "than the %u a CPU device (lavapipe) runs in one go "
+			 "(PUMP_SHIFT_CPU_COST_MAX; run it on a GPU, or use smaller repetition "
+			 "counts or fewer patterns)",
+			 pattern + 1, (unsigned long long)cost, PUMP_SHIFT_CPU_COST_MAX);
+	else if (ret)
+		snprintf(cerr, cerrlen, "the bit-parallel engine's tables: %s", strerror(-ret));
+	return ret;
+}
+
+/*
  * pattern= or the patterns= text (fs_grep_load's) as the compiler takes
  * them: checked only (g NULL: the syntax, on the FUSE thread), or compiled
- * into g (a worker).
+ * into g (a worker) for the units that will run it.
  */
 static int fs_grep_run(const struct desc *d, char *text, size_t textlen, struct fs_grep *g,
-		       char *err, size_t errlen)
+		       struct pump_units *units, char *err, size_t errlen)
 {
 	struct regex_opts opts = {.fixed = d->fixed, .icase = d->icase, .utf8 = d->utf8};
 	const char **pats = NULL, *one = (const char *)d->pattern;
@@ -222,12 +250,15 @@ static int fs_grep_run(const struct desc *d, char *text, size_t textlen, struct 
 		ret = regex_check(pats, lens, n, &opts, cerr, sizeof(cerr));
 	else
 		ret = fs_grep_compile(pats, lens, n, &opts, d->per_pattern, g, cerr, sizeof(cerr));
-	if (ret) {
-		fs_grep_error(d, ret, cerr, err, errlen);
-	} else if (g) {
+	if (!ret && g) {
 		g->ready = true;
 		fs_grep_views(g);
+		ret = fs_grep_cpu_fits(units, g, cerr, sizeof(cerr));
+		if (ret)
+			fs_grep_release(g);
 	}
+	if (ret)
+		fs_grep_error(d, ret, cerr, err, errlen);
 out_free:
 	if (d->patterns[0]) {
 		free(pats);
@@ -238,7 +269,7 @@ out_free:
 
 int fs_grep_check(const struct desc *d, char *text, size_t textlen, char *err, size_t errlen)
 {
-	return fs_grep_run(d, text, textlen, NULL, err, errlen);
+	return fs_grep_run(d, text, textlen, NULL, NULL, err, errlen);
 }
 
 void fs_prep_free(struct fs_prep *p)
@@ -288,7 +319,8 @@ static void fs_prep_run(struct fs *fs, struct fs_prep *p)
 	pthread_mutex_lock(&fs->prep_lock);
 	cancel = j->prep_cancel || fs->prep_stopping;
 	pthread_mutex_unlock(&fs->prep_lock);
-	ret = cancel ? -ECANCELED : fs_grep_run(&p->d, p->text, p->textlen, &g, err, sizeof(err));
+	ret = cancel ? -ECANCELED : fs_grep_run(&p->d, p->text, p->textlen, &g, fs->units, err,
+						   sizeof(err));
 	free(p->text);
 	p->text = NULL;
 	/*

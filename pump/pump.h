@@ -321,6 +321,17 @@ struct pump_shift {
 	const uint32_t *owner;	  /* npos */
 	const uint8_t *flags;	  /* npatterns: regex.h REGEX_SHIFT_ALWAYS, _EMPTY_LINE */
 };
+/*
+ * The bit-parallel engine's bound on a CPU device (lavapipe's loop cap,
+ * ARCHITECTURE.md "Pattern sets"), asked at compile time: 0 when one
+ * byte of s costs at most PUMP_SHIFT_CPU_COST_MAX, else -E2BIG with
+ * *pattern the last pattern (0-based) of the smallest leading part of s
+ * over it and *cost what a byte of that part may cost. -EINVAL for tables
+ * the pump would refuse, -ENOMEM. A unit on a CPU device refuses such a
+ * job at submit (pump_units_any_cpu says whether one is).
+ */
+#define PUMP_SHIFT_CPU_COST_MAX 40000u /* = pump/ops/grep_priv.h GREP_SHIFT_WORST_CPU */
+int pump_shift_cpu_fits(const struct pump_shift *s, uint32_t *pattern, uint64_t *cost);
 #define PUMP_SHIFT_ALWAYS     1u /* = REGEX_SHIFT_ALWAYS */
 #define PUMP_SHIFT_EMPTY_LINE 2u /* = REGEX_SHIFT_EMPTY_LINE */
 
@@ -411,6 +422,8 @@ int pump_units_create(const struct pump_config *cfg, const char *devices,
 void pump_units_destroy(struct pump_units **u);
 uint32_t pump_units_count(const struct pump_units *u);
 const char *pump_unit_cpus(const struct pump_units *u, uint32_t k); /* pinned to, or "any" */
+/* Whether a unit's device is a CPU (lavapipe), whose loop cap bounds what a job may ask. */
+bool pump_units_any_cpu(const struct pump_units *u);
 /* As pump_submit, on the units: a large job's chunks spread over all of them. */
 int pump_units_submit(struct pump_units *u, const struct pump_scan *scan, struct pump_job **out);
 /*

@@ -162,6 +162,14 @@ const char *pump_unit_cpus(const struct pump_units *u, uint32_t k)
 	return k < u->n ? u->cpus[k] : "";
 }
 
+bool pump_units_any_cpu(const struct pump_units *u)
+{
+	for (uint32_t k = 0; k < u->n; k++)
+		if (pump_is_cpu(u->unit[k]))
+			return true;
+	return false;
+}
+
 static uint64_t unit_load(struct pump *p)
 {
 	uint64_t n;

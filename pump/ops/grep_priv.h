@@ -161,6 +161,7 @@ int grep_shift_fits(const uint32_t *w, bool cpu);
  * their loop) it stays under lavapipe's 65,535 iterations.
  */
 #define GREP_SHIFT_WORST_CPU 40000u
+_Static_assert(GREP_SHIFT_WORST_CPU == PUMP_SHIFT_CPU_COST_MAX, "pump.h says the same cap");
 uint32_t grep_shift_nwords(const struct pump_job *j);
 uint32_t grep_shift_hash(uint32_t seq, const uint32_t *v, uint32_t n);
 

@@ -48,6 +48,16 @@ static int sh_check(const struct pump_shift *s)
 	return grep_all_below(s->exc_to, s->nexc, s->npos) ? 0 : -EINVAL;
 }
 
+/*
+ * What grep_shift.glsl charges a byte when every word is live: its loop,
+ * each word's shifts (the most a word has, kmax), the words a class
+ * starts (fmax) and the exceptions' words and edges.
+ */
+static uint64_t sh_worst(uint64_t nw, uint64_t kmax, uint64_t fmax, uint64_t nexc)
+{
+	return 4 + nw * (6 + kmax) + fmax + (nexc ? 2 * nw + 3 * nexc : 0);
+}
+
 int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nwords)
 {
 	uint32_t nw = s->nwords, *w;
@@ -140,7 +150,6 @@ int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nw
 				w[off[VYRE_SHIFT_WDK] + nk++] = k;
 	}
 	w[off[VYRE_SHIFT_WDOFF] + nw] = (uint32_t)nk;
-	/* what grep_shift.glsl charges a byte when every word is live */
 	uint64_t kmax = 0, fmax = 0, worst;
 	for (uint32_t i = 0; i < nw; i++) {
 		uint64_t k = w[off[VYRE_SHIFT_WDOFF] + i + 1] - w[off[VYRE_SHIFT_WDOFF] + i];
@@ -150,7 +159,7 @@ int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nw
 		uint64_t f = w[off[VYRE_SHIFT_FOFF] + c + 1] - w[off[VYRE_SHIFT_FOFF] + c];
 		fmax = f > fmax ? f : fmax;
 	}
-	worst = 4 + (uint64_t)nw * (6 + kmax) + fmax + (s->nexc ? 2ull * nw + 3ull * s->nexc : 0);
+	worst = sh_worst(nw, kmax, fmax, s->nexc);
 	w[VYRE_SHIFT_KMAX] = (uint32_t)kmax;
 	w[VYRE_SHIFT_FMAX] = (uint32_t)fmax;
 	w[VYRE_SHIFT_WORST] = worst > UINT32_MAX ? UINT32_MAX : (uint32_t)worst;
@@ -168,6 +177,49 @@ int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nw
 int grep_shift_fits(const uint32_t *w, bool cpu)
 {
 	return cpu && w[VYRE_SHIFT_WORST] > GREP_SHIFT_WORST_CPU ? -E2BIG : 0;
+}
+
+/*
+ * grep_shift_fits' bound asked before a job exists, so the compile names
+ * the pattern (fs/grep.c): the cost of the vector's first i + 1 words,
+ * counted as grep_shift_layout counts all of them, grows with i; the
+ * first prefix over the cap names the last pattern it holds. The whole
+ * vector is the last prefix, so this refuses exactly what
+ * grep_shift_fits would at submit.
+ */
+int pump_shift_cpu_fits(const struct pump_shift *s, uint32_t *pattern, uint64_t *cost)
+{
+	uint64_t kmax = 0, fmax = 0, *fcount;
+	uint32_t nw = s->nwords, top = 0;
+	int ret = sh_check(s);
+
+	*pattern = UINT32_MAX;
+	*cost = 0;
+	if (ret)
+		return ret;
+	fcount = calloc(s->nclasses, sizeof(*fcount));
+	if (!fcount)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < nw && !ret; i++) {
+		uint64_t k = 0, end = (uint64_t)i * 32 + 32 < s->npos ? (uint64_t)i * 32 + 32 : s->npos;
+
+		for (uint32_t d = 0; d < s->ndist; d++)
+			k += s->mask[(size_t)d * nw + i] != 0;
+		kmax = k > kmax ? k : kmax;
+		for (uint32_t c = 0; c < s->nclasses; c++) {
+			fcount[c] += ((s->first[i] | s->first_bol[i]) & s->byclass[(size_t)c * nw + i]) != 0;
+			fmax = fcount[c] > fmax ? fcount[c] : fmax;
+		}
+		for (uint64_t p = (uint64_t)i * 32; p < end; p++)
+			top = s->owner[p] > top ? s->owner[p] : top;
+		*cost = sh_worst(i + 1ull, kmax, fmax, s->exc_off[end]);
+		if (*cost > GREP_SHIFT_WORST_CPU) {
+			*pattern = top;
+			ret = -E2BIG;
+		}
+	}
+	free(fcount);
+	return ret;
 }
 
 int grep_layout_shift(struct pump_job *j, const struct pump_shift *s)

@@ -158,3 +158,27 @@ same() {
 	grep -q "^error='pattern=a{30000}b{30000}c{10000}: .*65536 positions.*(E2BIG)'$" \
 		"$MNT/jobs/$id/status"
 }
+
+@test "a byte past a CPU device's loop cap: the compile refuses it E2BIG naming the pattern" {
+	# (.?){300}: edges of 300 distances, most of them exceptions, so one
+	# byte may cost more than lavapipe runs in one go (pump.h
+	# PUMP_SHIFT_CPU_COST_MAX); a GPU runs it. The third pattern is one no
+	# DFA holds (2^20 subsets), which sends the set to this engine.
+	printf 'GNU\nx(.?){300}y\n[ab]*a[ab]{20}\n' >"$S/cap.pats"
+	id=$(submit "scan path=$GPL op=grep patterns=$S/cap.pats")
+	timeout 60 cat "$MNT/jobs/$id/wait" >/dev/null
+	grep -E '^(state|error|engine)=' "$MNT/jobs/$id/status" >&2
+	if grep -q '^device=.*llvmpipe' "$MNT/status"; then
+		[ "$(status_key "$id" state)" = failed ]
+		grep -q "^error='patterns=$S/cap.pats: pattern 2: a byte may cost the bit-parallel engine [0-9]* steps, more than the 40000 a CPU device .*(E2BIG)'$" \
+			"$MNT/jobs/$id/status"
+		# it never ran: no chunk failed, and it has no result
+		[ -z "$(cat "$MNT/jobs/$id/failed")" ]
+		run cat "$MNT/jobs/$id/result"
+		[ "$status" -ne 0 ]
+	else
+		[ "$(status_key "$id" state)" = done ]
+		[ "$(status_key "$id" engine)" = shift ]
+		[ "$(cat "$MNT/jobs/$id/result")" = "$(LC_ALL=C grep -c -a -E -f "$S/cap.pats" "$GPL")" ]
+	fi
+}
