@@ -429,8 +429,9 @@ static inline void fs_grep_scan(struct fs_grep *g, struct pump_scan *scan)
 /* status's engine=: what runs the patterns ("" before a compile) */
 static inline const char *fs_grep_engine(const struct fs_grep *g)
 {
+	/* per_pattern=1's DFA with accept sets runs as AC tables: it is a DFA */
 	return !g->ready ? ""
-			 : regex_engine_name(g->ac	 ? REGEX_ENGINE_AC
+			 : regex_engine_name(g->ac && !g->prog.sets_dfa ? REGEX_ENGINE_AC
 					     : g->shift ? REGEX_ENGINE_SHIFT
 							: REGEX_ENGINE_DFA);
 }

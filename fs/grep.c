@@ -159,11 +159,12 @@ static int fs_grep_compile(const char **pats, const size_t *lens, size_t n,
 			   char *cerr, size_t cerrlen)
 {
 	struct regex_prog_opts po = {.fixed = opts->fixed, .icase = opts->icase, .utf8 = opts->utf8,
-				     .per_pattern = per_pattern};
+				     .per_pattern = per_pattern, .sets_dfa = per_pattern};
 	char perr[512] = "";
 	int ret = -E2BIG, pret;
 
-	/* per_pattern=1: the DFA has no pattern indexes (regex.h), straight to the sets */
+	/* per_pattern=1: the plain DFA has no pattern indexes (regex.h), straight to
+	 * the sets: literals on AC, EREs on a DFA with accept sets (regex_pdfa.c) */
 	if (!per_pattern)
 		ret = regex_compile(pats, lens, n, opts, &g->dfa, cerr, cerrlen);
 	if (ret != -E2BIG && ret != -ETIMEDOUT)
@@ -177,11 +178,13 @@ static int fs_grep_compile(const char **pats, const size_t *lens, size_t n,
 		if (per_pattern && !g->ac) {
 			/* the bit-parallel engine's shader does not record sets yet
 			 * (ARCHITECTURE.md "Which pattern matched") */
+			snprintf(cerr, cerrlen,
+				 "per_pattern=1 needs literals or EREs one DFA holds with its "
+				 "accept sets, and not these: %s (use fixed=1, fewer or simpler "
+				 "patterns, or none with $)",
+				 g->prog.sets_dfa_why[0] ? g->prog.sets_dfa_why : "no DFA holds them");
 			regex_prog_free(&g->prog);
 			g->ac = g->shift = false;
-			snprintf(cerr, cerrlen,
-				 "per_pattern=1 needs literal patterns (fixed=1, or EREs without "
-				 "operators) until the bit-parallel engine reports patterns");
 			return -EINVAL;
 		}
 		if (g->ac || g->shift)

@@ -118,9 +118,35 @@ int regex_nfa_dfa(struct rnfa *m, struct regex_dfa *out, uint32_t *built)
 	if (built)
 		*built = out->nstates;
 	if (!ret)
-		ret = rmin_minimize(out, cls.newline, m->work, m->err);
+		ret = rmin_minimize(out, NULL, cls.newline, m->work, m->err);
 	rclass_free(&cls);
 	reps_free(&eps);
+	return ret;
+}
+
+int rdfa_compile(const char *const *pats, const size_t *lens, size_t n,
+		 const struct regex_opts *opts, struct regex_dfa *out, struct rwork *work,
+		 struct rerr *e)
+{
+	struct regex_opts o = opts ? *opts : (struct regex_opts){0};
+	struct rset_tab sets = {0};
+	struct rast ast = {0};
+	struct rnfa m;
+	struct regex_build b = {.m = &m, .ast = &ast, .sets = &sets, .o = &o};
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	rnfa_init(&m, &sets, o.icase, e, work);
+	ret = regex_each_piece(pats, lens, n, REGEX_PATTERNS_MAX, e, regex_add_piece, &b);
+	if (ret)
+		goto out_free;
+	ret = regex_nfa_dfa(&m, out, NULL);
+out_free:
+	if (ret)
+		regex_dfa_free(out);
+	rnfa_free(&m);
+	rast_free(&ast);
+	rset_tab_free(&sets);
 	return ret;
 }
 
@@ -128,30 +154,14 @@ int regex_compile(const char *const *pats, const size_t *lens, size_t n,
 		  const struct regex_opts *opts, struct regex_dfa *out, char *err, size_t errlen)
 {
 	struct rerr e = {.buf = err, .len = errlen};
-	struct regex_opts o = opts ? *opts : (struct regex_opts){0};
-	struct rset_tab sets = {0};
-	struct rast ast = {0};
 	struct rwork work = {.max = REGEX_WORK_MAX};
-	struct rnfa m;
-	struct regex_build b = {.m = &m, .ast = &ast, .sets = &sets, .o = &o};
 	int ret;
 
 	if (err && errlen)
 		err[0] = 0;
-	memset(out, 0, sizeof(*out));
-	rnfa_init(&m, &sets, o.icase, &e, &work);
-	ret = regex_each_piece(pats, lens, n, REGEX_PATTERNS_MAX, &e, regex_add_piece, &b);
-	if (ret)
-		goto out_free;
-	ret = regex_nfa_dfa(&m, out, NULL);
-out_free:
+	ret = rdfa_compile(pats, lens, n, opts, out, &work, &e);
 	if (ret == -ENOMEM)
 		rerr_msg(&e, ret, "out of memory compiling the patterns");
-	if (ret)
-		regex_dfa_free(out);
-	rnfa_free(&m);
-	rast_free(&ast);
-	rset_tab_free(&sets);
 	return ret;
 }
 

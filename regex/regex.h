@@ -212,6 +212,13 @@ enum regex_engine {
 struct regex_prog_opts {
 	bool fixed, icase, utf8; /* as regex_opts' */
 	bool per_pattern; /* the caller needs to know which pattern matched a line */
+	/*
+	 * With per_pattern, EREs that are not all literals try a DFA with
+	 * accept sets first (regex_prog.sets_dfa), the bit-parallel engine
+	 * only when that refuses. Off, they go straight to the bit-parallel
+	 * engine (what its tests exercise).
+	 */
+	bool sets_dfa;
 };
 
 /*
@@ -221,6 +228,15 @@ struct regex_prog_opts {
  *     blow-up: 100,000 literals compile in well under 1 s.
  *  2. DFA (regex_compile, unchanged) when per_pattern is off and it
  *     compiles: the fastest scan.
+ *  2b. with per_pattern and sets_dfa: AC tables that are a DFA
+ *     (sets_dfa set in the prog, every state dense: ndense == nstates),
+ *     the product of each pattern's DFA, each state's accept set the
+ *     patterns matched so far, minimized without merging states whose
+ *     sets differ (regex_pdfa.c), when no pattern has '$' (a match at
+ *     the end of the line only, which a set entered cannot record) and
+ *     it fits REGEX_STATES_MAX states, REGEX_TABLE_MAX / 2 bytes of rows
+ *     and REGEX_TABLE_MAX of layout in all. A line matched pattern i iff
+ *     a state it enters has i, as on AC.
  *  3. SHIFT otherwise: per_pattern, or regex_compile refused the set
  *     -E2BIG or -ETIMEDOUT (a DFA cannot hold it). Its own bounds are
  *     regex_shift's.
@@ -232,6 +248,8 @@ struct regex_prog {
 	struct regex_dfa dfa;
 	struct regex_ac ac;
 	struct regex_accsets sets; /* AC's */
+	bool sets_dfa; /* the AC tables are a DFA's with accept sets (2b above) */
+	char sets_dfa_why[160]; /* per_pattern and sets_dfa on another engine: why not 2b */
 	struct regex_shift shift;
 	uint64_t bytes; /* the tables' size, what a GPU would hold */
 };

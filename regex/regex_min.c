@@ -181,7 +181,7 @@ static int rmin_merge_classes(struct regex_dfa *d, uint32_t newline)
 	return 0;
 }
 
-static int rmin_rebuild(struct rmin *r, struct regex_dfa *d)
+static int rmin_rebuild(struct rmin *r, struct regex_dfa *d, uint32_t *label)
 {
 	uint32_t *id = malloc((size_t)r->nblocks * sizeof(*id));
 	uint32_t *next = malloc((size_t)r->nblocks * r->k * sizeof(*next));
@@ -208,6 +208,8 @@ static int rmin_rebuild(struct rmin *r, struct regex_dfa *d)
 		uint32_t ns = id[r->blk[s]];
 
 		acc[ns] = d->accept[s];
+		if (label)
+			label[ns] = label[s]; /* ns <= s: numbered by first state */
 		for (uint32_t c = 0; c < r->k; c++)
 			next[(size_t)ns * r->k + c] = id[r->blk[d->next[(size_t)s * r->k + c]]];
 	}
@@ -220,7 +222,52 @@ static int rmin_rebuild(struct rmin *r, struct regex_dfa *d)
 	return 0;
 }
 
-int rmin_minimize(struct regex_dfa *d, uint32_t newline, struct rwork *w, struct rerr *e)
+/*
+ * The initial blocks: states of one label each (label[s], or the accept
+ * bit), in label order, every block on the work list. Returns -ENOMEM.
+ */
+static int rmin_blocks(struct rmin *r, const struct regex_dfa *d, const uint32_t *label)
+{
+	uint32_t max = 0, *at;
+
+	for (uint32_t s = 0; s < r->n; s++) {
+		uint32_t l = label ? label[s] : d->accept[s];
+
+		max = l > max ? l : max;
+	}
+	at = calloc((size_t)max + 2, sizeof(*at));
+	if (!at)
+		return -ENOMEM;
+	for (uint32_t s = 0; s < r->n; s++)
+		at[(label ? label[s] : d->accept[s]) + 1]++;
+	r->nblocks = 0;
+	for (uint32_t l = 0; l <= max; l++) {
+		at[l + 1] += at[l]; /* at[l]: label l's first place; at[l + 1]: past its last */
+		if (at[l + 1] > at[l]) {
+			r->first[r->nblocks] = at[l];
+			r->end[r->nblocks] = at[l + 1];
+			r->nblocks++;
+		}
+	}
+	/* at[l]: where label l's next state goes */
+	for (uint32_t s = 0; s < r->n; s++) {
+		uint32_t l = label ? label[s] : d->accept[s], pos = at[l]++;
+
+		r->elems[pos] = s;
+		r->loc[s] = pos;
+	}
+	for (uint32_t b = 0; b < r->nblocks; b++) {
+		for (uint32_t i = r->first[b]; i < r->end[b]; i++)
+			r->blk[r->elems[i]] = b;
+		r->mark[b] = 0;
+		rmin_push(r, b);
+	}
+	free(at);
+	return 0;
+}
+
+int rmin_minimize(struct regex_dfa *d, uint32_t *label, uint32_t newline, struct rwork *w,
+		  struct rerr *e)
 {
 	struct rmin r = {.n = d->nstates, .k = d->nclasses};
 	int ret = -ENOMEM;
@@ -245,38 +292,15 @@ int rmin_minimize(struct regex_dfa *d, uint32_t newline, struct rwork *w, struct
 	ret = rmin_inverse(&r, d, newline);
 	if (ret)
 		goto out_free;
-	/* initial blocks: accepting states first, then the rest */
-	uint32_t na = 0;
-	for (uint32_t s = 0; s < r.n; s++)
-		na += d->accept[s] != 0;
-	uint32_t ia = 0, ir = na;
-	for (uint32_t s = 0; s < r.n; s++) {
-		uint32_t at = d->accept[s] ? ia++ : ir++;
-
-		r.elems[at] = s;
-		r.loc[s] = at;
-		r.blk[s] = na == 0 || na == r.n || d->accept[s] ? 0 : 1;
-	}
-	if (na == 0 || na == r.n) {
-		r.nblocks = 1;
-		r.first[0] = 0;
-		r.end[0] = r.n;
-		rmin_push(&r, 0);
-	} else {
-		r.nblocks = 2;
-		r.first[0] = 0;
-		r.end[0] = na;
-		r.first[1] = na;
-		r.end[1] = r.n;
-		rmin_push(&r, 0);
-		rmin_push(&r, 1);
-	}
+	ret = rmin_blocks(&r, d, label);
+	if (ret)
+		goto out_free;
 	ret = rmin_refine(&r, newline, w);
 	if (ret) {
 		rwork_fail(e, w);
 		goto out_free;
 	}
-	ret = rmin_rebuild(&r, d);
+	ret = rmin_rebuild(&r, d, label);
 	if (ret)
 		goto out_free;
 	ret = rmin_merge_classes(d, newline);

@@ -321,10 +321,19 @@ void reps_free(struct reps *g);
 /* ---- subset construction (regex_dfa.c) and minimization (regex_min.c) ---- */
 
 /* Builds the unminimized line DFA into out (next, accept; sink left NULL). */
+/* regex_compile's stages on a caller's budget and messages (regex.c) */
+int rdfa_compile(const char *const *pats, const size_t *lens, size_t n,
+		 const struct regex_opts *opts, struct regex_dfa *out, struct rwork *work,
+		 struct rerr *e);
 int rdfa_build(const struct rnfa *m, const struct reps *g, const struct rclass *c,
 	       struct regex_dfa *out, struct rwork *w, struct rerr *e);
-/* Minimizes d in place, merges classes with equal columns, fills sink. */
-int rmin_minimize(struct regex_dfa *d, uint32_t newline, struct rwork *w, struct rerr *e);
+/*
+ * Hopcroft's minimization; states start in blocks by label[s] (NULL: by
+ * accept[s]), so no two states of different labels merge, and label is
+ * renumbered with the states. Then equal classes merge and sink is set.
+ */
+int rmin_minimize(struct regex_dfa *d, uint32_t *label, uint32_t newline, struct rwork *w,
+		  struct rerr *e);
 /*
  * regex.c: a whole NFA (rnfa_add_ast's) to the minimal DFA, every stage
  * from rnfa_finish on, on m's sets, budget and messages; *built (when not
@@ -350,6 +359,16 @@ void racc_free(struct regex_accsets *s);
 int racm_build(struct rlit *lits, size_t n, bool icase, struct regex_ac *ac,
 	       struct regex_accsets *sets, struct rwork *w, struct rerr *e);
 void racm_free(struct regex_ac *ac);
+
+/*
+ * per_pattern=1 on one DFA (regex_pdfa.c): the product of the patterns'
+ * DFAs as Aho-Corasick tables, every state dense, accept sets in sets
+ * (set 0 made here). -ENOTSUP for a pattern with '$', -E2BIG or
+ * -ETIMEDOUT when no DFA of the caps holds it, -ENOMEM.
+ */
+int rpdfa_build(const char *const *pats, const size_t *lens, size_t n,
+		const struct regex_opts *o, struct regex_ac *ac, struct regex_accsets *sets,
+		struct rerr *e);
 
 /* The Glushkov builder: one pattern's pieces at a time, then the tables. */
 struct rshift_build;

@@ -154,6 +154,42 @@ static uint64_t rprog_bytes(const struct regex_prog *p)
 	return 0;
 }
 
+/*
+ * The words pump/ops/grep_pset.c lays the tables out in, every row kept
+ * (its header counted generously): a DFA's rows are no shortcut, they
+ * are the automaton, so the layout must never drop one.
+ */
+static uint64_t rprog_ac_words(const struct regex_prog *p)
+{
+	const struct regex_ac *a = &p->ac;
+	const struct regex_accsets *k = &p->sets;
+
+	return 128 + (uint64_t)a->ndense * a->nclasses + 4ull * a->nstates + 2 +
+	       3ull * k->n + 1 + (k->n ? k->off[k->n] : 0);
+}
+
+/* 2b (regex.h): 0 with out on it, or why not (kept in out->sets_dfa_why) */
+static int rprog_sets_dfa(const char *const *pats, const size_t *lens, size_t n,
+			  const struct regex_prog_opts *o, struct regex_prog *out)
+{
+	struct regex_opts ro = {.fixed = o->fixed, .icase = o->icase, .utf8 = o->utf8};
+	struct rerr e = {.buf = out->sets_dfa_why, .len = sizeof(out->sets_dfa_why)};
+	int ret = rpdfa_build(pats, lens, n, &ro, &out->ac, &out->sets, &e);
+
+	if (!ret && rprog_ac_words(out) * 4 > REGEX_TABLE_MAX)
+		ret = rerr_msg(&e, -E2BIG,
+			       "the DFA with accept sets needs %llu bytes, more than %u MiB",
+			       (unsigned long long)rprog_ac_words(out) * 4, REGEX_TABLE_MAX >> 20);
+	if (!ret) {
+		out->engine = REGEX_ENGINE_AC;
+		out->sets_dfa = true;
+		return 0;
+	}
+	racm_free(&out->ac);
+	racc_free(&out->sets);
+	return ret;
+}
+
 int regex_compile_prog(const char *const *pats, const size_t *lens, size_t n,
 		       const struct regex_prog_opts *opts, struct regex_prog *out, char *err,
 		       size_t errlen)
@@ -180,6 +216,11 @@ int regex_compile_prog(const char *const *pats, const size_t *lens, size_t n,
 		out->engine = REGEX_ENGINE_AC;
 		ret = racm_build(r.lits, r.nlit, o.icase, &out->ac, &out->sets, &work, &e);
 		goto out_free;
+	}
+	if (o.per_pattern && o.sets_dfa) {
+		ret = rprog_sets_dfa(pats, lens, n, &o, out);
+		if (ret != -E2BIG && ret != -ETIMEDOUT && ret != -ENOTSUP)
+			goto out_free;
 	}
 	if (!o.per_pattern && n <= REGEX_PATTERNS_MAX) {
 		struct regex_opts ro = {.fixed = o.fixed, .icase = o.icase, .utf8 = o.utf8};

@@ -129,7 +129,7 @@ job() {
 	[ "$(status_key "$JID" state)" = done ]
 }
 
-# pattern_ref PATS FILE [GREP OPTION]: grep -n -b -F -e run pattern by
+# pattern_ref PATS FILE [GREP OPTION]: grep -n -b -F -e (REF_MODE=-E: -E) run pattern by
 # pattern, into $R.counts ("COUNT INDEX" per pattern: the lines it selects,
 # as grep -c counts them) and $R.lines (LINE:OFFSET:INDEX, INDEX the first
 # pattern matching the line): per_pattern=1's jobs/N/patterns and lines.
@@ -139,7 +139,7 @@ pattern_ref() {
 	R=$BATS_TEST_TMPDIR/ref
 	: >"$R.all"
 	while IFS= read -r p; do
-		LC_ALL=C timeout 20 grep -n -b -a -F ${3:+"$3"} -e "$p" "$2" |
+		LC_ALL=C timeout 20 grep -n -b -a "${REF_MODE:--F}" ${3:+"$3"} -e "$p" "$2" |
 			awk -F: -v i="$i" -v all="$R.all" '{ print $1 ":" $2 ":" i >>all; n++ }
 				END { print n + 0, i }'
 		i=$((i + 1))

@@ -5,8 +5,10 @@
 # icase=1) run pattern by pattern; with lines=1 each record is
 # LINE:OFFSET:INDEX, INDEX the first pattern in file order that matches the
 # line, as grep -n -b -F -e run pattern by pattern says. Literal sets run on
-# Aho-Corasick; the GPU records the accept sets each line enters and the
-# host counts patterns (pump/ops/grep_pcount.c).
+# Aho-Corasick, EREs without '$' on a DFA whose states carry accept sets
+# (regex/regex_pdfa.c, laid out as Aho-Corasick with every state dense);
+# the GPU records the accept sets each line enters and the host counts
+# patterns (pump/ops/grep_pcount.c).
 load common
 
 GPL=/usr/share/common-licenses/GPL-3
@@ -53,6 +55,22 @@ for i in range(400):
     if i == 200:
         out += b"q" * 9000 + b" ".join(many[:40]) + b"r" * 9000 + many[599] + b"\n"
 open(d + "/many.dat", "wb").write(bytes(out))
+# EREs (no '$': a DFA with accept sets, regex/regex_pdfa.c): classes,
+# '^', bounded repeats, alternatives, the empty pattern, duplicates, prefixes
+ws = random.sample(sorted(set(w for w in words if w.isalpha() and 3 <= len(w) <= 12)), 36)
+ere = []
+for i, w in enumerate(ws):
+    v = ws[(i * 7 + 3) % len(ws)]
+    ere.append([w + b" [a-z]+",
+                b"[" + w[:1].upper() + w[:1].lower() + b"]" + w[1:],
+                b"^ *" + w,
+                w[:3] + b"[a-z]?" + v[-2:],
+                b"(" + w + b"|" + v + b")s?[,.]",
+                w + b"[[:punct:]]"][i % 6])
+ere += [b"", b"the", b"th", b"the", b"(^|[^a-z])a[^a-z]", b"[0-9]+", b"L.*L", b"GNU.{0,6}Lic",
+        b"^ |[.]  ", b"x*", b"zzz-not-there", b"(GPL|LGPL)-?[23]?"]
+random.shuffle(ere)
+open(d + "/gpl_ere.pats", "wb").write(b"\n".join(ere) + b"\n")
 PY
 	printf 'install\nstatus\nhalf-installed\ninstalled\nconfigure\nlib\n:amd64\nstartup\n' >"$P/dpkg.pats"
 }
@@ -104,12 +122,28 @@ teardown_file() {
 	diff "$MNT/jobs/$JID/lines" "$R.lines"
 }
 
+@test "EREs on a DFA with accept sets: counts equal grep -c -E -e pattern by pattern, records name the first" {
+	job "scan path=$GPL op=grep patterns=$P/gpl_ere.pats per_pattern=1 lines=1"
+	[ "$(status_key "$JID" engine)" = dfa ]
+	REF_MODE=-E pattern_ref "$P/gpl_ere.pats" "$GPL"
+	diff "$MNT/jobs/$JID/patterns" "$R.counts"
+	diff "$MNT/jobs/$JID/lines" "$R.lines"
+	[ "$(cat "$MNT/jobs/$JID/result")" = "$(LC_ALL=C grep -c -a -E -f "$P/gpl_ere.pats" "$GPL")" ]
+	# icase=1 in 4K chunks: lines cross chunks, sets come from continuations too
+	job "scan path=$GPL op=grep patterns=$P/gpl_ere.pats per_pattern=1 icase=1 chunk=4K lines=1"
+	REF_MODE=-E pattern_ref "$P/gpl_ere.pats" "$GPL" -i
+	diff "$MNT/jobs/$JID/patterns" "$R.counts"
+	diff "$MNT/jobs/$JID/lines" "$R.lines"
+}
+
 @test "per_pattern=1 refuses what it cannot count, naming the fix" {
-	printf 'ab+c\nx\n' >"$P/ere.pats"
+	# '$': a match at the end of the line only, which no accept set entered records
+	printf 'ab+c\nx$\n' >"$P/ere.pats"
 	JID=$(submit "scan path=$GPL op=grep patterns=$P/ere.pats per_pattern=1")
 	timeout 60 cat "$MNT/jobs/$JID/wait" >/dev/null
 	[ "$(status_key "$JID" state)" = failed ]
-	grep -q "per_pattern=1 needs literal patterns (fixed=1" "$MNT/jobs/$JID/status"
+	grep -q "^error='patterns=$P/ere.pats: per_pattern=1 needs literals or EREs one DFA holds .*pattern 2 matches at the end of the line only ([$]).*(EINVAL)'$" \
+		"$MNT/jobs/$JID/status"
 	run ! submit "scan path=$GPL op=grep pattern=GNU per_pattern=1 invert=1"
 	run ! submit "scan path=$GPL op=grep pattern=GNU per_pattern=1 max=3"
 	run ! submit "scan path=/usr/share/common-licenses op=grep pattern=GNU per_pattern=1"

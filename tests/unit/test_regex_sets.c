@@ -143,12 +143,14 @@ struct set {
 	size_t n;
 	bool fixed, icase, per_pattern;
 	uint32_t engine; /* the engine it must get, 0: any */
+	bool sets_dfa;	 /* regex_prog_opts.sets_dfa, and with engine AC: it must be that DFA */
 };
 
 static void compile(const struct set *c, const size_t *lens, struct regex_prog *p)
 {
 	struct regex_prog_opts o = {
-	    .fixed = c->fixed, .icase = c->icase, .per_pattern = c->per_pattern};
+	    .fixed = c->fixed, .icase = c->icase, .per_pattern = c->per_pattern,
+	    .sets_dfa = c->sets_dfa};
 	char err[512];
 	double t0 = cpu_ms();
 	int ret = regex_compile_prog(c->pats, lens, c->n, &o, p, err, sizeof(err));
@@ -156,9 +158,17 @@ static void compile(const struct set *c, const size_t *lens, struct regex_prog *
 	CHECK(ret == 0, "%s: regex_compile_prog %d: %s", c->name, ret, err);
 	printf("%s: %zu patterns on %s, %llu table bytes, %.1f ms\n", c->name, c->n,
 	       regex_engine_name(p->engine), (unsigned long long)p->bytes, cpu_ms() - t0);
+	if (c->sets_dfa && p->engine == REGEX_ENGINE_SHIFT)
+		printf("%s: no DFA with accept sets: %s\n", c->name, p->sets_dfa_why);
 	CHECK(!c->engine || p->engine == c->engine, "%s: engine %s", c->name,
 	      regex_engine_name(p->engine));
 	CHECK(p->npatterns == c->n, "npatterns");
+	if (c->sets_dfa && c->engine == REGEX_ENGINE_AC && !c->fixed)
+		CHECK(p->sets_dfa && p->ac.ndense == p->ac.nstates, "%s: not a DFA with accept sets",
+		      c->name);
+	if (c->sets_dfa && p->engine == REGEX_ENGINE_AC)
+		printf("%s: %u states of %u classes, %u accept sets\n", c->name, p->ac.nstates,
+		       p->ac.nclasses, p->sets.n);
 }
 
 /*
@@ -290,6 +300,39 @@ static const char *const ere_mix[] = {
     "zzz\n^GNU|Free$\n[0-9]{3}$", /* one pattern of three pieces */
 };
 
+/*
+ * per_pattern=1 on a DFA with accept sets (regex_pdfa.c): ere_mix but the
+ * patterns that match at the end of the line only; '$' that matches every
+ * line or none ("$", "(x|$)", "b$c") stays. Duplicates, prefixes, the
+ * empty pattern, '^', a pattern of three pieces.
+ */
+static const char *const ere_sets[] = {
+    "the",
+    "Free [A-Z][a-z]+",
+    "^ *[0-9]+\\.",
+    "(GPL|LGPL)-[23]",
+    "s{2}",
+    "(ab|cd){2}",
+    "",
+    "^",
+    "$",
+    "x*",
+    "[[:digit:]]{4}-[[:digit:]]{2}",
+    "status (installed|half-configured)",
+    "Licen[cs]e",
+    "a^b",
+    "b$c",
+    "(^a|b)+c",
+    "(x|$)",
+    "(^|x)y",
+    "L.*L.*L",
+    "the",
+    "th",
+    "e t",
+    "[Tt]he [a-z]+ware",
+    "zzz\n^GNU|Free\n[0-9]{3}", /* one pattern of three pieces */
+};
+
 /* For the DFA, whose lines are the set's: none that selects every line */
 static const char *const ere_dfa[] = {
     "Free [A-Z][a-z]+",
@@ -382,21 +425,30 @@ int main(void)
 
 	struct set sets[] = {
 	    {NULL, "fixed mix", fixed_mix, sizeof(fixed_mix) / sizeof(*fixed_mix), true, false,
-	     true, REGEX_ENGINE_AC},
+	     true, REGEX_ENGINE_AC, false},
 	    {NULL, "fixed mix -i", fixed_mix, sizeof(fixed_mix) / sizeof(*fixed_mix), true, true,
-	     true, REGEX_ENGINE_AC},
+	     true, REGEX_ENGINE_AC, false},
 	    {NULL, "ere mix", ere_mix, sizeof(ere_mix) / sizeof(*ere_mix), false, false, true,
-	     REGEX_ENGINE_SHIFT},
+	     REGEX_ENGINE_SHIFT, false},
 	    {NULL, "ere mix -i", ere_mix, sizeof(ere_mix) / sizeof(*ere_mix), false, true, true,
-	     REGEX_ENGINE_SHIFT},
+	     REGEX_ENGINE_SHIFT, false},
 	    {NULL, "ere set, dfa", ere_dfa, sizeof(ere_dfa) / sizeof(*ere_dfa), false, false, false,
-	     REGEX_ENGINE_DFA},
+	     REGEX_ENGINE_DFA, false},
 	    {NULL, "ere set, dfa -i", ere_dfa, sizeof(ere_dfa) / sizeof(*ere_dfa), false, true,
-	     false, REGEX_ENGINE_DFA},
+	     false, REGEX_ENGINE_DFA, false},
 	    {NULL, "ere set, shift", ere_dfa, sizeof(ere_dfa) / sizeof(*ere_dfa), false, false,
-	     true, REGEX_ENGINE_SHIFT},
+	     true, REGEX_ENGINE_SHIFT, false},
 	    /* EREs that are literals: Aho-Corasick, per pattern */
-	    {NULL, "ere literals", fixed_mix, 21, false, false, true, REGEX_ENGINE_AC},
+	    {NULL, "ere literals", fixed_mix, 21, false, false, true, REGEX_ENGINE_AC, false},
+	    /* per pattern on a DFA with accept sets, and where '$' sends it on */
+	    {NULL, "ere sets, dfa sets", ere_sets, sizeof(ere_sets) / sizeof(*ere_sets), false,
+	     false, true, REGEX_ENGINE_AC, true},
+	    {NULL, "ere sets, dfa sets -i", ere_sets, sizeof(ere_sets) / sizeof(*ere_sets), false,
+	     true, true, REGEX_ENGINE_AC, true},
+	    {NULL, "ere mix, dfa sets ('$')", ere_mix, sizeof(ere_mix) / sizeof(*ere_mix), false,
+	     false, true, REGEX_ENGINE_SHIFT, true},
+	    {NULL, "fixed mix, dfa sets", fixed_mix, sizeof(fixed_mix) / sizeof(*fixed_mix), true,
+	     false, true, REGEX_ENGINE_AC, true},
 	};
 	for (size_t i = 0; i < sizeof(sets) / sizeof(*sets); i++)
 		check_set(&sets[i], &real, true);
@@ -406,11 +458,11 @@ int main(void)
 	static const ref_fn brk_refs[] = {NULL, ref_20000, NULL};
 	for (size_t i = 0; i < 3; i++) {
 		struct set c = {&brk_refs[i], dfa_breakers[i], &dfa_breakers[i],  1, false,
-				false,	      false,	       REGEX_ENGINE_SHIFT};
+				false,	      false,	       REGEX_ENGINE_SHIFT, false};
 		check_set(&c, &longt, true);
 	}
 	struct set brk = {brk_refs, "dfa breakers", dfa_breakers, 3,
-			  false,    false,	    true,	  REGEX_ENGINE_SHIFT};
+			  false,    false,	    true,	  REGEX_ENGINE_SHIFT, false};
 	check_set(&brk, &longt, true);
 
 	/*
@@ -438,8 +490,14 @@ int main(void)
 			free(words[i]);
 		struct set c = {
 		    NULL, "300 varied EREs", (const char *const *)ere, 300, false, false,
-		    true, REGEX_ENGINE_SHIFT};
+		    true, REGEX_ENGINE_SHIFT, false};
 		check_set(&c, &real, true);
+		/* the same on a DFA with accept sets, where one holds them */
+		struct set cd = c;
+		cd.name = "300 varied EREs, dfa sets";
+		cd.engine = 0;
+		cd.sets_dfa = true;
+		check_set(&cd, &real, false);
 		struct regex_prog p;
 		size_t lens3[300];
 		for (size_t i = 0; i < 300; i++)
@@ -472,7 +530,7 @@ int main(void)
 			  true,
 			  false,
 			  true,
-			  REGEX_ENGINE_AC};
+			  REGEX_ENGINE_AC, false};
 	check_set(&mid, &real, false);
 	/* as EREs, escaped, with a '.' for their first byte: not literals, so the second engine */
 	for (size_t i = 0; i < 200 && i < nw; i++) {
@@ -524,7 +582,7 @@ int main(void)
 			   true,
 			   false,
 			   true,
-			   REGEX_ENGINE_AC};
+			   REGEX_ENGINE_AC, false};
 	check_set(&allb, &real, false);
 	for (size_t i = 0; i < 10000; i++)
 		free(rnd[i]);
