@@ -63,8 +63,9 @@ int desc_grep_build(struct grep_state *s)
 		ret = buf_puts(d, " invert=1");
 	if (!ret && s->lines)
 		ret = buf_puts(d, " lines=1");
-	/* --pattern-index: literal sets only (else the job fails, naming the fix), one
-	 * file a job, every line (fs/descriptor.c) */
+	/* --pattern-index: literal sets, or EREs a DFA with accept sets holds
+	 * (else the job fails, naming the fix), one file a job, every line
+	 * (fs/descriptor.c) */
 	s->per_pattern = o->count_per_pattern || o->pattern_index;
 	if (!ret && s->per_pattern)
 		ret = buf_puts(d, " per_pattern=1");

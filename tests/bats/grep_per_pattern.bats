@@ -152,7 +152,7 @@ teardown_file() {
 
 VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
 
-@test "vyrectl grep -F -f FILE --count-per-pattern prints COUNT<TAB>PATTERN as grep -c -e does, pattern by pattern" {
+@test "vyrectl grep -F|-E -f FILE --count-per-pattern prints COUNT<TAB>PATTERN as grep -c -e does, pattern by pattern" {
 	run -0 env LC_ALL=C timeout 120 "$VYRECTL" -m "$MNT" grep -F -f "$P/gpl.pats" --count-per-pattern "$GPL"
 	diff <(printf '%s\n' "$output") <(while IFS= read -r p; do
 		printf '%s\t%s\n' "$(LC_ALL=C grep -c -a -F -e "$p" "$GPL")" "$p"
@@ -168,6 +168,11 @@ VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
 	run -0 env LC_ALL=C.UTF-8 timeout 120 "$VYRECTL" -m "$MNT" grep -F -e GNU -e Licens -e GNU --count-per-pattern "$GPL"
 	[ "$output" = "$(printf '%s\tGNU\n%s\tLicens\n%s\tGNU' "$(LC_ALL=C grep -c -a -F -e GNU "$GPL")" \
 		"$(LC_ALL=C grep -c -a -F -e Licens "$GPL")" "$(LC_ALL=C grep -c -a -F -e GNU "$GPL")")" ]
+	# EREs: the daemon's DFA with accept sets
+	run -0 env LC_ALL=C timeout 120 "$VYRECTL" -m "$MNT" grep -E -f "$P/gpl_ere.pats" --count-per-pattern "$GPL"
+	diff <(printf '%s\n' "$output") <(while IFS= read -r p; do
+		printf '%s\t%s\n' "$(LC_ALL=C grep -c -a -E -e "$p" "$GPL")" "$p"
+	done <"$P/gpl_ere.pats")
 	run -2 env LC_ALL=C timeout 60 "$VYRECTL" -m "$MNT" grep -c -F -e GNU --count-per-pattern "$GPL"
 	[[ "$output" == *"--count-per-pattern cannot be used with -c"* ]]
 }
