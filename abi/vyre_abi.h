@@ -245,7 +245,10 @@
  * range), fail[nstates], acc[nstates] (an accept set, 0: none), and the
  * sets: setoff[nsets + 1], ids[setoff[nsets]], parent[nsets]
  * (VYRE_PSET_NONE: no parent), first[nsets] (the set's smallest pattern,
- * parents included). pump/ops/grep_pset.c lays it out.
+ * parents included), and where EOL is not 0, eol[nstates] right after the
+ * header: the set a line ending in a state adds (per_pattern=1's DFA with
+ * accept sets: its '$' patterns, regex/regex_pdfa.c). first[] is the last
+ * table. pump/ops/grep_pset.c lays it out.
  */
 #define VYRE_PSET_ENGINE     0  /* VYRE_ENGINE_AHO: above any DFA's word 0 (its nstates) */
 #define VYRE_PSET_NPATTERNS  1
@@ -262,6 +265,7 @@
 #define VYRE_PSET_IDS        12
 #define VYRE_PSET_PARENT     13
 #define VYRE_PSET_FIRST      14
+#define VYRE_PSET_EOL        15 /* 0: no end-of-line sets */
 #define VYRE_PSET_CLASSES    16 /* 64 words: byte -> class, 4 per word */
 #define VYRE_PSET_HDR_WORDS  80
 #define VYRE_PSET_NONE       VYRE_U(0xFFFFFFFF)

@@ -180,8 +180,8 @@ static int fs_grep_compile(const char **pats, const size_t *lens, size_t n,
 			 * (ARCHITECTURE.md "Which pattern matched") */
 			snprintf(cerr, cerrlen,
 				 "per_pattern=1 needs literals or EREs one DFA holds with its "
-				 "accept sets, and not these: %s (use fixed=1, fewer or simpler "
-				 "patterns, or none with $)",
+				 "accept sets, and not these: %s (use fixed=1, or fewer or simpler "
+				 "patterns)",
 				 g->prog.sets_dfa_why[0] ? g->prog.sets_dfa_why : "no DFA holds them");
 			regex_prog_free(&g->prog);
 			g->ac = g->shift = false;

@@ -53,6 +53,8 @@ void fs_grep_views(struct fs_grep *g)
 		    .label = a->label,
 		    .fail = a->fail,
 		    .acc = a->acc,
+		    .eol = a->eol,
+		    .dfa = g->prog.sets_dfa,
 		    .nsets = k->n,
 		    .setoff = k->off,
 		    .ids = k->ids,

@@ -300,6 +300,8 @@ struct pump_ac {
 	const uint32_t *ids;	/* setoff[nsets] */
 	const uint32_t *parent; /* nsets; UINT32_MAX: none */
 	const uint32_t *first;	/* nsets; UINT32_MAX: the empty set */
+	const uint32_t *eol;	/* NULL, or nstates: the set a line ending there adds ('$') */
+	bool dfa; /* a DFA with accept sets: every row is the automaton, none may go */
 };
 
 /*

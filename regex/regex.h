@@ -158,6 +158,13 @@ struct regex_ac {
 	uint8_t *label;	      /* nstates; label[0] unused */
 	uint32_t *fail;	      /* nstates; fail[0] = 0 */
 	uint32_t *acc;	      /* nstates */
+	/*
+	 * NULL, or nstates: the set a line ending in s adds (patterns that
+	 * match at the end of the line only, '$'), set 0 for none. Only a DFA
+	 * with accept sets has one (regex_pdfa.c); Aho-Corasick's literals
+	 * never end at the '\n'.
+	 */
+	uint32_t *eol;
 };
 
 /* regex_shift flags, per pattern */
@@ -232,11 +239,11 @@ struct regex_prog_opts {
  *     (sets_dfa set in the prog, every state dense: ndense == nstates),
  *     the product of each pattern's DFA, each state's accept set the
  *     patterns matched so far, minimized without merging states whose
- *     sets differ (regex_pdfa.c), when no pattern has '$' (a match at
- *     the end of the line only, which a set entered cannot record) and
- *     it fits REGEX_STATES_MAX states, REGEX_TABLE_MAX / 2 bytes of rows
- *     and REGEX_TABLE_MAX of layout in all. A line matched pattern i iff
- *     a state it enters has i, as on AC.
+ *     sets differ (regex_pdfa.c), when it fits REGEX_STATES_MAX states,
+ *     REGEX_TABLE_MAX / 2 bytes of rows and REGEX_TABLE_MAX of layout in
+ *     all. A line matched pattern i iff a state it enters has i, as on
+ *     AC, or it ends in a state whose end-of-line set (regex_ac.eol:
+ *     patterns with '$') has i.
  *  3. SHIFT otherwise: per_pattern, or regex_compile refused the set
  *     -E2BIG or -ETIMEDOUT (a DFA cannot hold it). Its own bounds are
  *     regex_shift's.

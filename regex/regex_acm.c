@@ -301,5 +301,6 @@ void racm_free(struct regex_ac *ac)
 	free(ac->label);
 	free(ac->fail);
 	free(ac->acc);
+	free(ac->eol);
 	memset(ac, 0, sizeof(*ac));
 }

@@ -23,12 +23,14 @@
  * 65,536 states; a part that can no longer match, or matches every line
  * (already recorded at the start), is DONE, one value every byte keeps.
  *
- * '$' makes a state accept at the end of the line only, which a set
- * entered cannot say (the GPU never steps the '\n'): such a set returns
- * -ENOTSUP, and regex_compile_prog goes on to the bit-parallel engine.
+ * '$' makes a part's state accept at the end of the line only (accept
+ * without sink): no set entered says it, since the GPU never steps the
+ * '\n'. Those patterns are each state's end-of-line set (regex_ac.eol),
+ * which the line adds when it ends there.
  *
- * Minimization starts from blocks of one accept set each (rmin_minimize's
- * labels): states whose sets differ never merge.
+ * Minimization starts from blocks of one (accept set, end-of-line set)
+ * pair each (rmin_minimize's labels): states whose sets differ never
+ * merge.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -50,7 +52,8 @@ struct rpd {
 	uint32_t *tup;	       /* cap * n: each state's parts */
 	uint64_t *hash;	       /* cap */
 	uint32_t *next;	       /* cap * k */
-	uint32_t *set;	       /* cap: its accept set */
+	uint32_t *set, *eol;   /* cap: its accept set, its end-of-line set */
+	bool any_eol;	       /* some state's end-of-line set is not empty */
 	uint32_t *slot, nslot; /* states by hash: id + 1, 0 empty */
 	uint32_t *cur;	       /* n: the parts being looked up */
 	/* the sets, found again by their patterns */
@@ -184,7 +187,8 @@ static int rpd_state(struct rpd *p, uint32_t *id)
 		if (rpd_grow((void **)&p->tup, (size_t)c * n, sizeof(*p->tup)) ||
 		    rpd_grow((void **)&p->hash, c, sizeof(*p->hash)) ||
 		    rpd_grow((void **)&p->next, (size_t)c * p->k, sizeof(*p->next)) ||
-		    rpd_grow((void **)&p->set, c, sizeof(*p->set)))
+		    rpd_grow((void **)&p->set, c, sizeof(*p->set)) ||
+		    rpd_grow((void **)&p->eol, c, sizeof(*p->eol)))
 			return -ENOMEM;
 		p->cap = c;
 	}
@@ -195,7 +199,15 @@ static int rpd_state(struct rpd *p, uint32_t *id)
 	for (size_t j = 0; j < n; j++)
 		if (p->cur[j] != RPD_DONE && rpd_matched(&p->d[j], p->cur[j]))
 			p->ids[m++] = (uint32_t)j;
-	return rpd_set(p, m, &p->set[*id]);
+	ret = rpd_set(p, m, &p->set[*id]);
+	m = 0;
+	for (size_t j = 0; !ret && j < n; j++)
+		if (p->cur[j] != RPD_DONE && p->d[j].accept[p->cur[j]] && !p->d[j].sink[p->cur[j]])
+			p->ids[m++] = (uint32_t)j;
+	if (!ret)
+		ret = rpd_set(p, m, &p->eol[*id]);
+	p->any_eol |= m != 0;
+	return ret;
 }
 
 /* The classes that refine every pattern's: bytes alike in all of them share one. */
@@ -274,28 +286,66 @@ static int rpd_product(struct rpd *p)
 	return ret;
 }
 
+/*
+ * Each state's (accept set, end-of-line set) pair as one label, pairs
+ * numbered from 0 in order of first use: *label (ns) and the pairs' sets
+ * (*pset, *peol). -ENOMEM.
+ */
+static int rpd_labels(const struct rpd *p, uint32_t **label, uint32_t **pset, uint32_t **peol)
+{
+	uint32_t nslot = 64, np = 0, *slot;
+	int ret = -ENOMEM;
+
+	while (nslot < p->ns * 2)
+		nslot *= 2;
+	slot = calloc(nslot, sizeof(*slot));
+	*label = malloc((size_t)p->ns * sizeof(**label));
+	*pset = malloc((size_t)p->ns * sizeof(**pset));
+	*peol = malloc((size_t)p->ns * sizeof(**peol));
+	if (!slot || !*label || !*pset || !*peol)
+		goto out_free;
+	for (uint32_t s = 0; s < p->ns; s++) {
+		uint32_t i = (uint32_t)rpd_mix(rpd_mix(7, p->set[s]), p->eol[s]) & (nslot - 1);
+
+		for (; slot[i]; i = (i + 1) & (nslot - 1))
+			if ((*pset)[slot[i] - 1] == p->set[s] && (*peol)[slot[i] - 1] == p->eol[s])
+				break;
+		if (!slot[i]) {
+			(*pset)[np] = p->set[s];
+			(*peol)[np] = p->eol[s];
+			slot[i] = ++np;
+		}
+		(*label)[s] = slot[i] - 1;
+	}
+	ret = 0;
+out_free:
+	free(slot);
+	return ret;
+}
+
 /* The product, minimized, as Aho-Corasick tables whose every state is dense. */
 static int rpd_emit(struct rpd *p, struct regex_ac *ac)
 {
 	struct regex_dfa d = {.nstates = p->ns, .nclasses = p->k, .start = 0};
-	int ret;
+	uint32_t *label = NULL, *pset = NULL, *peol = NULL;
+	int ret = rpd_labels(p, &label, &pset, &peol);
 
+	if (ret)
+		goto out_free;
 	memcpy(d.classes, p->cls, sizeof(d.classes));
 	d.next = p->next;
 	p->next = NULL;
 	d.accept = malloc(p->ns);
-	if (!d.accept) {
-		regex_dfa_free(&d);
-		return -ENOMEM;
-	}
+	ret = -ENOMEM;
+	if (!d.accept)
+		goto out_free;
 	for (uint32_t s = 0; s < p->ns; s++)
-		d.accept[s] = p->set[s] != 0;
-	ret = rmin_minimize(&d, p->set, p->newline, p->work, p->err);
+		d.accept[s] = p->set[s] != 0 || p->eol[s] != 0;
+	ret = rmin_minimize(&d, label, p->newline, p->work, p->err);
 	if (ret) {
 		if (ret == -ETIMEDOUT)
 			rwork_fail(p->err, p->work);
-		regex_dfa_free(&d);
-		return ret;
+		goto out_free;
 	}
 	/*
 	 * The trie fields of Aho-Corasick with every state dense, never read
@@ -313,15 +363,25 @@ static int rpd_emit(struct rpd *p, struct regex_ac *ac)
 	ac->label = calloc(d.nstates, 1);
 	ac->fail = calloc(d.nstates, sizeof(*ac->fail));
 	ac->acc = malloc((size_t)d.nstates * sizeof(*ac->acc));
-	regex_dfa_free(&d);
-	if (!ac->child || !ac->label || !ac->fail || !ac->acc)
-		return -ENOMEM;
+	if (p->any_eol)
+		ac->eol = malloc((size_t)d.nstates * sizeof(*ac->eol));
+	ret = -ENOMEM;
+	if (!ac->child || !ac->label || !ac->fail || !ac->acc || (p->any_eol && !ac->eol))
+		goto out_free;
 	for (uint32_t s = 0; s < ac->nstates; s++) {
 		ac->child[s] = s + 1;
-		ac->acc[s] = p->set[s];
+		ac->acc[s] = pset[label[s]];
+		if (ac->eol)
+			ac->eol[s] = peol[label[s]];
 	}
 	ac->child[ac->nstates] = ac->nstates;
-	return 0;
+	ret = 0;
+out_free:
+	regex_dfa_free(&d);
+	free(label);
+	free(pset);
+	free(peol);
+	return ret;
 }
 
 int rpdfa_build(const char *const *pats, const size_t *lens, size_t n,
@@ -349,14 +409,6 @@ int rpdfa_build(const char *const *pats, const size_t *lens, size_t n,
 					 ret == -E2BIG ? "too many states" : "its compile budget");
 			goto out_free;
 		}
-		for (uint32_t s = 0; s < p.d[i].nstates; s++)
-			if (p.d[i].accept[s] && !p.d[i].sink[s]) {
-				ret = rerr_msg(e, -ENOTSUP,
-					       "pattern %zu matches at the end of the line only ($), "
-					       "which a DFA's accept sets do not record",
-					       i + 1);
-				goto out_free;
-			}
 	}
 	work.used = 0; /* the product has a budget of its own */
 	ret = rpd_set(&p, 0, &(uint32_t){0}); /* set 0: the empty one */
@@ -379,6 +431,7 @@ out_free:
 	free(p.hash);
 	free(p.next);
 	free(p.set);
+	free(p.eol);
 	free(p.slot);
 	free(p.shash);
 	free(p.sslot);

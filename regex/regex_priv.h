@@ -362,9 +362,9 @@ void racm_free(struct regex_ac *ac);
 
 /*
  * per_pattern=1 on one DFA (regex_pdfa.c): the product of the patterns'
- * DFAs as Aho-Corasick tables, every state dense, accept sets in sets
- * (set 0 made here). -ENOTSUP for a pattern with '$', -E2BIG or
- * -ETIMEDOUT when no DFA of the caps holds it, -ENOMEM.
+ * DFAs as Aho-Corasick tables, every state dense, accept sets and
+ * end-of-line sets ('$') in sets (set 0 made here). -E2BIG or -ETIMEDOUT
+ * when no DFA of the caps holds it, -ENOMEM.
  */
 int rpdfa_build(const char *const *pats, const size_t *lens, size_t n,
 		const struct regex_opts *o, struct regex_ac *ac, struct regex_accsets *sets,

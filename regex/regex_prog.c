@@ -164,7 +164,7 @@ static uint64_t rprog_ac_words(const struct regex_prog *p)
 	const struct regex_ac *a = &p->ac;
 	const struct regex_accsets *k = &p->sets;
 
-	return 128 + (uint64_t)a->ndense * a->nclasses + 4ull * a->nstates + 2 +
+	return 128 + (uint64_t)a->ndense * a->nclasses + (a->eol ? 5ull : 4ull) * a->nstates + 2 +
 	       3ull * k->n + 1 + (k->n ? k->off[k->n] : 0);
 }
 
@@ -219,7 +219,7 @@ int regex_compile_prog(const char *const *pats, const size_t *lens, size_t n,
 	}
 	if (o.per_pattern && o.sets_dfa) {
 		ret = rprog_sets_dfa(pats, lens, n, &o, out);
-		if (ret != -E2BIG && ret != -ETIMEDOUT && ret != -ENOTSUP)
+		if (ret != -E2BIG && ret != -ETIMEDOUT)
 			goto out_free;
 	}
 	if (!o.per_pattern && n <= REGEX_PATTERNS_MAX) {

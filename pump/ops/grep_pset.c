@@ -16,6 +16,7 @@ static int pset_check(const struct pump_ac *a)
 	const uint32_t none = UINT32_MAX;
 
 	if (!a->nstates || a->nstates > VYRE_AC_STATES_MAX || !a->nclasses || a->nclasses > 256 ||
+	    (a->dfa && a->ndense != a->nstates) ||
 	    a->ndense > a->nstates || !a->ndense || !a->nsets || !a->classes || !a->child || !a->label || !a->fail ||
 	    !a->acc || !a->setoff || !a->ids || !a->parent || !a->first || (a->ndense && !a->dense))
 		return -EINVAL;
@@ -32,7 +33,8 @@ static int pset_check(const struct pump_ac *a)
 		for (uint32_t k = a->child[s]; k + 1 < a->child[s + 1]; k++)
 			if (a->label[k] >= a->label[k + 1])
 				return -EINVAL;
-		if (a->label[s] >= a->nclasses || (s && a->fail[s] >= s) || a->acc[s] >= a->nsets)
+		if (a->label[s] >= a->nclasses || (s && a->fail[s] >= s) || a->acc[s] >= a->nsets ||
+		    (a->eol && a->eol[s] >= a->nsets))
 			return -EINVAL;
 	}
 	if (a->setoff[0] != 0)
@@ -48,7 +50,8 @@ static int pset_check(const struct pump_ac *a)
 
 int grep_pset_layout(const struct pump_ac *a, uint32_t **words, uint32_t *nwords)
 {
-	uint64_t at = VYRE_PSET_HDR_WORDS, off[VYRE_PSET_FIRST + 1] = {0};
+	uint64_t eol = a->eol ? a->nstates : 0; /* its words, right after the header */
+	uint64_t at = VYRE_PSET_HDR_WORDS + eol, off[VYRE_PSET_FIRST + 1] = {0};
 	uint32_t nids, ndense = a->ndense, *w;
 	int ret = pset_check(a);
 
@@ -81,12 +84,12 @@ int grep_pset_layout(const struct pump_ac *a, uint32_t **words, uint32_t *nwords
 				    ? (VYRE_JOB_DATA_MAX / 4 - rest) / a->nclasses
 				    : 0;
 
-		if (!rows)
+		if (!rows || a->dfa) /* a DFA's rows are no shortcut */
 			return -E2BIG;
 		ndense = (uint32_t)(rows < ndense ? rows : ndense);
 		len[VYRE_PSET_DENSE] = (uint64_t)ndense * a->nclasses;
 	}
-	at = VYRE_PSET_HDR_WORDS;
+	at = VYRE_PSET_HDR_WORDS + eol;
 	for (uint32_t t = VYRE_PSET_DENSE; t <= VYRE_PSET_FIRST; t++) {
 		off[t] = at;
 		at += len[t];
@@ -100,6 +103,9 @@ int grep_pset_layout(const struct pump_ac *a, uint32_t **words, uint32_t *nwords
 	w[VYRE_PSET_NSTATES] = a->nstates;
 	w[VYRE_PSET_NDENSE] = ndense;
 	w[VYRE_PSET_NSETS] = a->nsets;
+	w[VYRE_PSET_EOL] = eol ? VYRE_PSET_HDR_WORDS : 0;
+	for (uint64_t s = 0; s < eol; s++)
+		w[VYRE_PSET_HDR_WORDS + s] = a->eol[s];
 	for (uint32_t t = VYRE_PSET_DENSE; t <= VYRE_PSET_FIRST; t++)
 		w[t] = (uint32_t)off[t];
 	for (uint32_t b = 0; b < 256; b++)

@@ -58,6 +58,7 @@ struct grep_dfa {
 	bool pset; // AC, per_pattern=1: sets recorded, no sink (grep_ac.glsl)
 	uint m;	   // AC: the matched state (nstates)
 	uint ndense, child, label, fail, accw; // AC: its tables
+	uint eolw; // AC: its end-of-line sets (VYRE_PSET_EOL), 0: none
 	uint cost; // AC: budget charged per loop iteration (grep_ac.glsl); shift: per word
 	bool sh;   // the bit-parallel engine (grep_shift.glsl)
 	uint shw;  // shift: words of a state vector
@@ -259,6 +260,8 @@ void grep_cont(op_in a, grep_dfa d, uint flags)
 	ac_line(0u, true);
 	uint kind = grep_run(d, a.base, q, a.len, a.arg0, budget, e, st);
 	bool ended = kind == 0u || (kind == 1u && (flags & VYRE_GREP_F_EOF) != 0u);
+	if (d.pset && ended)
+		st = ac_eol(d, st);
 	bool sel = dfa_bit(d, d.acc, st) != ((flags & VYRE_GREP_F_INVERT) != 0u);
 	if (d.sh && !ended &&
 	    (st & (VYRE_SHIFT_ST_VECTOR | VYRE_SHIFT_ST_MATCHED)) == VYRE_SHIFT_ST_VECTOR)
@@ -317,6 +320,8 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 			if (d.sh)
 				sh_clear(); // its vector: the next line starts from zero
 			bool ended = kind == 0u || (kind == 1u && eof);
+			if (d.pset && ended)
+				st = ac_eol(d, st);
 			if (d.pset) {
 				r = g_pr;
 				if (g_pover) { // its set records did not all fit: rerun from it
@@ -385,6 +390,8 @@ bool grep_dfa_load(op_in a, out grep_dfa d)
 	d.nsh = 0u;
 	d.ac = false;
 	d.pset = false;
+	d.eolw = 0u;
+	g_pres = 0u;
 	d.m = 0u;
 	d.sh = false;
 	d.shw = 0u;

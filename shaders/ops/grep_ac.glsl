@@ -51,6 +51,12 @@ uint g_pr, g_prmax;	// next record index, the end of the lane's area
 uint g_pn, g_pcap;	// records this line took this run, and the most it may
 bool g_pover;		// a record found no room: the line is cut (REC_MIN)
 uvec4 g_seen0, g_seen1; // the line's last VYRE_AC_SEEN sets
+// End-of-line sets (VYRE_PSET_EOL: per_pattern=1's DFA with accept sets,
+// its '$' patterns): the set of the state a line ends in is one more
+// record, taken when the line ends (ac_eol). A run keeps room for it:
+// the sets entered take at most g_pcap - g_pres, so the end's always
+// fits, and a line that ends never has to go open for it.
+uint g_pres;
 
 void grep_rec_store(uint s, uint r, uint seq, uint start, uint nl);
 
@@ -63,12 +69,13 @@ void ac_line(uint start, bool write)
 	g_seen1 = uvec4(0u);
 }
 
-// Set k (!= 0) entered: recorded once; false when the line has no room left.
-bool ac_note(uint k)
+// Set k (!= 0) reached: recorded once; false when the line has no room
+// left below cap.
+bool ac_note_in(uint k, uint cap)
 {
 	if (any(equal(g_seen0, uvec4(k))) || any(equal(g_seen1, uvec4(k))))
 		return true;
-	if (g_pn >= g_pcap)
+	if (g_pn >= cap)
 		return false;
 	g_seen1 = uvec4(g_seen0.w, g_seen1.xyz);
 	g_seen0 = uvec4(k, g_seen0.xyz);
@@ -81,6 +88,24 @@ bool ac_note(uint k)
 		g_pr++;
 	}
 	return true;
+}
+
+// Set k (!= 0) entered, below the room kept for the line's end.
+bool ac_note(uint k)
+{
+	return ac_note_in(k, g_pcap > g_pres ? g_pcap - g_pres : g_pcap);
+}
+
+// per_pattern: the line ended in st (its '\n', or the file's end): the
+// end-of-line set of its state, if any, recorded; st with MATCHED if so.
+uint ac_eol(grep_dfa d, uint st)
+{
+	if (!d.pset || d.eolw == 0u || st == VYRE_AC_FRESH)
+		return st;
+	uint k = dfa_w(d, d.eolw + (st & (VYRE_AC_MATCHED - 1u)));
+	if (k != 0u && ac_note_in(k, g_pcap))
+		st |= VYRE_AC_MATCHED;
+	return st;
 }
 
 uint ac_label(grep_dfa d, uint s)
@@ -187,14 +212,17 @@ bool ac_load(op_in a, Words jw, inout grep_dfa d)
 	d.label = jw.w[VYRE_PSET_LABEL];
 	d.fail = jw.w[VYRE_PSET_FAIL];
 	d.accw = jw.w[VYRE_PSET_ACC];
+	d.eolw = jw.w[VYRE_PSET_EOL];
 	d.pset = (a.arg1 & VYRE_GREP_F_PSET) != 0u;
 	d.m = d.pset ? 0xFFFFFFFFu : nst; // per_pattern: no matched sink
 	d.acc = 0u; // dfa_bit's base: accepting, or
 	d.snk = 1u; // sink
 	d.cost = ((a.arg1 >> VYRE_GREP_BUDGET_POS) & 31u) <= 16u ? 8u : 1u;
 	d.nsh = min(words, VYRE_GREP_SHARED_WORDS);
+	g_pres = d.pset && d.eolw != 0u ? 1u : 0u;
 	if (nst == 0u || nst > VYRE_AC_STATES_MAX || d.ncls == 0u || d.ncls > 256u ||
-	    d.ndense == 0u || d.ndense > nst || words < VYRE_PSET_HDR_WORDS || words * 4u > a.jd)
+	    d.ndense == 0u || d.ndense > nst || words < VYRE_PSET_HDR_WORDS || words * 4u > a.jd ||
+	    (d.eolw != 0u && (d.eolw != VYRE_PSET_HDR_WORDS || VYRE_PSET_HDR_WORDS + nst > words)))
 		return false;
 	// a line starts in state 0, matched at once when the empty literal is in the set
 	d.start = d.pset ? VYRE_AC_FRESH : (jw.w[d.accw] != 0u ? d.m : 0u);

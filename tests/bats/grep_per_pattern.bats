@@ -55,8 +55,9 @@ for i in range(400):
     if i == 200:
         out += b"q" * 9000 + b" ".join(many[:40]) + b"r" * 9000 + many[599] + b"\n"
 open(d + "/many.dat", "wb").write(bytes(out))
-# EREs (no '$': a DFA with accept sets, regex/regex_pdfa.c): classes,
-# '^', bounded repeats, alternatives, the empty pattern, duplicates, prefixes
+# EREs (a DFA with accept sets, regex/regex_pdfa.c): classes, '^', '$'
+# (end-of-line sets), bounded repeats, alternatives, the empty pattern,
+# duplicates, prefixes
 ws = random.sample(sorted(set(w for w in words if w.isalpha() and 3 <= len(w) <= 12)), 36)
 ere = []
 for i, w in enumerate(ws):
@@ -68,7 +69,8 @@ for i, w in enumerate(ws):
                 b"(" + w + b"|" + v + b")s?[,.]",
                 w + b"[[:punct:]]"][i % 6])
 ere += [b"", b"the", b"th", b"the", b"(^|[^a-z])a[^a-z]", b"[0-9]+", b"L.*L", b"GNU.{0,6}Lic",
-        b"^ |[.]  ", b"x*", b"zzz-not-there", b"(GPL|LGPL)-?[23]?"]
+        b"^ |[.]  ", b"x*", b"zzz-not-there", b"(GPL|LGPL)-?[23]?",
+        b"^$|^ ", b"[a-z]+,$", b"^[A-Z ]+$", b"(^|[^a-z])the([^a-z]|$)", b"[0-9]$"]
 random.shuffle(ere)
 open(d + "/gpl_ere.pats", "wb").write(b"\n".join(ere) + b"\n")
 PY
@@ -129,6 +131,12 @@ teardown_file() {
 	diff "$MNT/jobs/$JID/patterns" "$R.counts"
 	diff "$MNT/jobs/$JID/lines" "$R.lines"
 	[ "$(cat "$MNT/jobs/$JID/result")" = "$(LC_ALL=C grep -c -a -E -f "$P/gpl_ere.pats" "$GPL")" ]
+	# a last line without '\n' ends at the file's end: its '$' patterns count
+	printf 'a 1\nxyz,\n\nTHE END\nlast 9' >"$P/noeol.dat"
+	job "scan path=$P/noeol.dat op=grep patterns=$P/gpl_ere.pats per_pattern=1 lines=1"
+	REF_MODE=-E pattern_ref "$P/gpl_ere.pats" "$P/noeol.dat"
+	diff "$MNT/jobs/$JID/patterns" "$R.counts"
+	diff "$MNT/jobs/$JID/lines" "$R.lines"
 	# icase=1 in 4K chunks: lines cross chunks, sets come from continuations too
 	job "scan path=$GPL op=grep patterns=$P/gpl_ere.pats per_pattern=1 icase=1 chunk=4K lines=1"
 	REF_MODE=-E pattern_ref "$P/gpl_ere.pats" "$GPL" -i
@@ -137,12 +145,12 @@ teardown_file() {
 }
 
 @test "per_pattern=1 refuses what it cannot count, naming the fix" {
-	# '$': a match at the end of the line only, which no accept set entered records
-	printf 'ab+c\nx$\n' >"$P/ere.pats"
+	# a pattern no DFA holds (2^20 subsets): the bit-parallel engine, which records no sets yet
+	printf 'ab+c$\n(a|b)*a(a|b){20}\n' >"$P/ere.pats"
 	JID=$(submit "scan path=$GPL op=grep patterns=$P/ere.pats per_pattern=1")
 	timeout 60 cat "$MNT/jobs/$JID/wait" >/dev/null
 	[ "$(status_key "$JID" state)" = failed ]
-	grep -q "^error='patterns=$P/ere.pats: per_pattern=1 needs literals or EREs one DFA holds .*pattern 2 matches at the end of the line only ([$]).*(EINVAL)'$" \
+	grep -q "^error='patterns=$P/ere.pats: per_pattern=1 needs literals or EREs one DFA holds .*pattern 2: no DFA holds it (too many states).*(EINVAL)'$" \
 		"$MNT/jobs/$JID/status"
 	run ! submit "scan path=$GPL op=grep pattern=GNU per_pattern=1 invert=1"
 	run ! submit "scan path=$GPL op=grep pattern=GNU per_pattern=1 max=3"

@@ -66,6 +66,8 @@ static void walk_ac(const struct regex_prog *p, const struct text *t, struct tal
 			s = ac_next(a, s, a->classes[t->p[i]]);
 			ac_set(p, y, a->acc[s], l);
 		}
+		if (a->eol) /* the line ends in s: its '$' patterns */
+			ac_set(p, y, a->eol[s], l);
 	}
 }
 

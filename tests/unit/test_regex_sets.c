@@ -301,10 +301,10 @@ static const char *const ere_mix[] = {
 };
 
 /*
- * per_pattern=1 on a DFA with accept sets (regex_pdfa.c): ere_mix but the
- * patterns that match at the end of the line only; '$' that matches every
- * line or none ("$", "(x|$)", "b$c") stays. Duplicates, prefixes, the
- * empty pattern, '^', a pattern of three pieces.
+ * per_pattern=1 on a DFA with accept sets (regex_pdfa.c), beside ere_mix
+ * (whose '$' patterns use the end-of-line sets): no '$' but where it
+ * matches every line or none ("$", "(x|$)", "b$c"). Duplicates, prefixes,
+ * the empty pattern, '^', a pattern of three pieces.
  */
 static const char *const ere_sets[] = {
     "the",
@@ -446,7 +446,9 @@ int main(void)
 	    {NULL, "ere sets, dfa sets -i", ere_sets, sizeof(ere_sets) / sizeof(*ere_sets), false,
 	     true, true, REGEX_ENGINE_AC, true},
 	    {NULL, "ere mix, dfa sets ('$')", ere_mix, sizeof(ere_mix) / sizeof(*ere_mix), false,
-	     false, true, REGEX_ENGINE_SHIFT, true},
+	     false, true, REGEX_ENGINE_AC, true},
+	    {NULL, "ere mix, dfa sets ('$') -i", ere_mix, sizeof(ere_mix) / sizeof(*ere_mix),
+	     false, true, true, REGEX_ENGINE_AC, true},
 	    {NULL, "fixed mix, dfa sets", fixed_mix, sizeof(fixed_mix) / sizeof(*fixed_mix), true,
 	     false, true, REGEX_ENGINE_AC, true},
 	};
