@@ -124,6 +124,8 @@ static bool fuzz_ac_line(const struct regex_prog *g, const uint8_t *p, size_t n)
 		}
 		hit = a->acc[s] != 0;
 	}
+	if (!hit && a->eol) /* the line ends in s: its '$' patterns (a DFA with accept sets) */
+		hit = a->eol[s] != 0;
 	return hit;
 }
 
@@ -187,8 +189,12 @@ static void fuzz_check_prog(const struct regex_prog *g, size_t n)
 		const struct regex_ac *a = &g->ac;
 
 		if (!a->nstates || a->ndense > a->nstates || a->child[0] != 1 ||
-		    a->child[a->nstates] != a->nstates || !g->sets.n)
+		    a->child[a->nstates] != a->nstates || !g->sets.n ||
+		    (g->sets_dfa && a->ndense != a->nstates) || (a->eol && !g->sets_dfa))
 			abort();
+		for (uint32_t s = 0; a->eol && s < a->nstates; s++)
+			if (a->eol[s] >= g->sets.n)
+				abort();
 		for (uint32_t s = 0; s < a->nstates; s++) {
 			if ((s && a->fail[s] >= s) || a->acc[s] >= g->sets.n ||
 			    a->child[s] > a->child[s + 1])
@@ -279,8 +285,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			cpu, cpu / fuzz_budget_s(), ret);
 		abort();
 	}
-	struct regex_prog_opts po = {
-	    .fixed = o.fixed, .icase = o.icase, .utf8 = o.utf8, .per_pattern = true};
+	/* bit 3: EREs try the DFA with accept sets first (regex_pdfa.c) */
+	struct regex_prog_opts po = {.fixed = o.fixed,
+				     .icase = o.icase,
+				     .utf8 = o.utf8,
+				     .per_pattern = true,
+				     .sets_dfa = data[0] & 8};
 	struct regex_prog g;
 	t0 = fuzz_cpu_s();
 	int pret = regex_compile_prog((const char *const *)pats, lens, n, &po, &g, NULL, 0);
