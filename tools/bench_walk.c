@@ -15,7 +15,7 @@
  *   read   pread of the file's first 64 KiB (the pump reads it by io_uring)
  *   end    fstat of the dup, two closes (many_flight_finish, the pump)
  *
- *   bench_walk [-m sync|uring|async] [-b BATCH] [-r] [-e] [-f] DIR...
+ *   bench_walk [-m sync|uring|async] [-b BATCH] [-t THREADS] [-r] [-e] [-f] DIR...
  *
  *   -m sync   one system call at a time (fs/walk.c before issue 23 item 2)
  *      uring  a directory's files opened BATCH at a time as IORING_OP_OPENAT2
@@ -25,6 +25,9 @@
  *   -r  time the reads (pread) too; -e  time the end (fstat, closes) too;
  *   -f  uring, async: fstat each opened fd (no IORING_OP_STATX: it always
  *       goes to an io-wq worker)
+ *   -t  THREADS walkers (default 1), each with its own ring, taking
+ *       directories from one shared stack as fs/walk_pool.c's do: how the
+ *       walk scales with cores (the per-kind times are summed over them)
  *
  * Prints one line per kind, microseconds per file of this thread's wall
  * time in it, and the thread's CPU time per file (the rest of the
@@ -41,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,7 +67,52 @@ struct bw {
 	uint64_t ns[K_N];
 	uint64_t files, bytes, errors;
 	char buf[65536];
+	uint64_t cpu_ns;        /* the thread's CPU time */
+	struct bw_stack *stack; /* directories not yet listed, shared by the threads */
 };
+
+/* -t: directories (open fds) waiting for a thread; pending counts those queued or being listed */
+struct bw_stack {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int *fds;
+	size_t n, cap, pending;
+};
+
+static void bw_push(struct bw_stack *s, int fd)
+{
+	pthread_mutex_lock(&s->lock);
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		int *f = realloc(s->fds, cap * sizeof(*f));
+		if (!f) {
+			fprintf(stderr, "bench_walk: out of memory\n");
+			exit(1);
+		}
+		s->fds = f;
+		s->cap = cap;
+	}
+	s->fds[s->n++] = fd;
+	s->pending++;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The next directory, or -1 once none is queued or being listed. */
+static int bw_pop(struct bw_stack *s, bool finished_one)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&s->lock);
+	if (finished_one && --s->pending == 0)
+		pthread_cond_broadcast(&s->cond);
+	while (!s->n && s->pending)
+		pthread_cond_wait(&s->cond, &s->lock);
+	if (s->n)
+		fd = s->fds[--s->n];
+	pthread_mutex_unlock(&s->lock);
+	return fd;
+}
 
 static uint64_t bw_now(void)
 {
@@ -241,7 +290,7 @@ static void bw_dir(struct bw *w, int dirfd)
 							     .resolve = bw_how.resolve},
 					  sizeof(struct open_how));
 			if (fd >= 0)
-				bw_dir(w, (int)fd);
+				bw_push(w->stack, (int)fd);
 			continue;
 		}
 		if (de->d_type != DT_REG)
@@ -266,12 +315,38 @@ static void bw_dir(struct bw *w, int dirfd)
 	closedir(dir);
 }
 
+static void *bw_thread(void *arg)
+{
+	struct bw *w = arg;
+	uint64_t c0 = bw_cpu(CLOCK_THREAD_CPUTIME_ID);
+	int fd;
+
+	if (w->mode != M_SYNC) {
+		int ret = io_uring_queue_init(2 * w->batch, &w->ring, 0);
+		if (ret) {
+			fprintf(stderr, "bench_walk: io_uring_queue_init: %s\n", strerror(-ret));
+			exit(1);
+		}
+	}
+	for (bool one = false; (fd = bw_pop(w->stack, one)) >= 0; one = true)
+		bw_dir(w, fd);
+	if (w->mode != M_SYNC)
+		io_uring_queue_exit(&w->ring);
+	w->cpu_ns = bw_cpu(CLOCK_THREAD_CPUTIME_ID) - c0;
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static struct bw w = {.batch = 64};
+	static struct bw_stack stack = {.lock = PTHREAD_MUTEX_INITIALIZER,
+					.cond = PTHREAD_COND_INITIALIZER};
+	unsigned threads = 1;
+	const char *usage = "usage: bench_walk [-m sync|uring|async] [-b BATCH] [-t THREADS] [-r] "
+			    "[-e] [-f] DIR...\n";
 	int opt;
 
-	while ((opt = getopt(argc, argv, "m:b:ref")) != -1) {
+	while ((opt = getopt(argc, argv, "m:b:t:ref")) != -1) {
 		switch (opt) {
 		case 'm':
 			w.mode = !strcmp(optarg, "sync")    ? M_SYNC
@@ -290,6 +365,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 't':
+			threads = (unsigned)strtoul(optarg, NULL, 0);
+			if (threads < 1 || threads > 256) {
+				fprintf(stderr, "bench_walk: -t %s: 1 to 256\n", optarg);
+				return 2;
+			}
+			break;
 		case 'r':
 			w.reads = true;
 			break;
@@ -300,43 +382,60 @@ int main(int argc, char **argv)
 			w.fstat = true;
 			break;
 		default:
-			fprintf(stderr, "usage: bench_walk [-m sync|uring|async] [-b BATCH] [-r] [-e] [-f] DIR...\n");
+			fputs(usage, stderr);
 			return 2;
 		}
 	}
 	if (optind == argc) {
-		fprintf(stderr, "usage: bench_walk [-m sync|uring|async] [-b BATCH] [-r] [-e] [-f] DIR...\n");
+		fputs(usage, stderr);
 		return 2;
 	}
-	if (w.mode != M_SYNC) {
-		int ret = io_uring_queue_init(2 * w.batch, &w.ring, 0);
-		if (ret) {
-			fprintf(stderr, "bench_walk: io_uring_queue_init: %s\n", strerror(-ret));
-			return 1;
-		}
+	w.stack = &stack;
+	struct bw *ws = calloc(threads, sizeof(*ws));
+	pthread_t *ts = calloc(threads, sizeof(*ts));
+	if (!ws || !ts) {
+		fprintf(stderr, "bench_walk: out of memory\n");
+		return 1;
 	}
-	uint64_t t0 = bw_now(), c0 = bw_cpu(CLOCK_THREAD_CPUTIME_ID),
-		 p0 = bw_cpu(CLOCK_PROCESS_CPUTIME_ID);
 	for (int i = optind; i < argc; i++) {
 		int fd = open(argv[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0) {
 			fprintf(stderr, "bench_walk: %s: %s\n", argv[i], strerror(errno));
 			return 1;
 		}
-		bw_dir(&w, fd);
+		bw_push(&stack, fd);
 	}
-	double wall = (double)(bw_now() - t0), cpu = (double)(bw_cpu(CLOCK_THREAD_CPUTIME_ID) - c0);
+	uint64_t t0 = bw_now(), p0 = bw_cpu(CLOCK_PROCESS_CPUTIME_ID);
+	for (unsigned i = 0; i < threads; i++) {
+		ws[i] = w;
+		int ret = pthread_create(&ts[i], NULL, bw_thread, &ws[i]);
+		if (ret) {
+			fprintf(stderr, "bench_walk: pthread_create: %s\n", strerror(ret));
+			return 1;
+		}
+	}
+	uint64_t cpu = 0;
+	for (unsigned i = 0; i < threads; i++) {
+		pthread_join(ts[i], NULL);
+		cpu += ws[i].cpu_ns;
+		w.files += ws[i].files;
+		w.errors += ws[i].errors;
+		w.bytes += ws[i].bytes;
+		for (int k = 0; k < K_N; k++)
+			w.ns[k] += ws[i].ns[k];
+	}
+	double wall = (double)(bw_now() - t0);
 	double pcpu = (double)(bw_cpu(CLOCK_PROCESS_CPUTIME_ID) - p0);
 	double f = w.files ? (double)w.files : 1;
-	printf("files %llu errors %llu bytes %llu: %.0f files/s; per file %.2f us wall, %.2f us "
-	       "thread CPU, %.2f us process CPU\n",
-	       (unsigned long long)w.files, (unsigned long long)w.errors,
-	       (unsigned long long)w.bytes, f / (wall / 1e9), wall / f / 1e3, cpu / f / 1e3,
+	printf("threads %u files %llu errors %llu bytes %llu: %.0f files/s; per file %.2f us wall, "
+	       "%.2f us thread CPU, %.2f us process CPU\n",
+	       threads, (unsigned long long)w.files, (unsigned long long)w.errors,
+	       (unsigned long long)w.bytes, f / (wall / 1e9), wall / f / 1e3, (double)cpu / f / 1e3,
 	       pcpu / f / 1e3);
 	for (int k = 0; k < K_N; k++)
 		if (w.ns[k])
 			printf("  %-6s %6.2f us\n", kind_names[k], (double)w.ns[k] / f / 1e3);
-	if (w.mode != M_SYNC)
-		io_uring_queue_exit(&w.ring);
+	free(ws);
+	free(ts);
 	return 0;
 }
