@@ -10,6 +10,7 @@
  * before a chunk is one number, their '\n' count (j->fold_nl).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "pump_priv.h"
@@ -21,31 +22,51 @@ void part_free(struct pump_part *part)
 	free(part);
 }
 
+/*
+ * Room for need elements of size bytes in arr (*cap of them now), the
+ * capacity doubling from first: arr, or its realloc'd successor with *cap
+ * grown; NULL (arr and *cap as they were) when memory runs out.
+ */
+void *fold_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
+{
+	size_t c = *cap ? *cap : first;
+	void *a;
+
+	if (need <= *cap)
+		return arr;
+	while (c < need) {
+		if (c > SIZE_MAX / 2 / size)
+			return NULL;
+		c *= 2;
+	}
+	a = realloc(arr, c * size);
+	if (!a)
+		return NULL;
+	*cap = c;
+	return a;
+}
+
 int part_add_line(struct pump_part *part, uint64_t pos, uint64_t nl)
 {
-	if (part->nlines == part->cap) {
-		size_t cap = part->cap ? 2 * part->cap : 64;
-		struct pump_part_line *l = realloc(part->lines, cap * sizeof(*l));
-		if (!l)
-			return -ENOMEM;
-		part->lines = l;
-		part->cap = cap;
-	}
-	part->lines[part->nlines++] = (struct pump_part_line){pos, nl};
+	struct pump_part_line *l =
+	    fold_grow(part->lines, &part->cap, part->nlines + 1, sizeof(*l), 64);
+
+	if (!l)
+		return -ENOMEM;
+	part->lines = l;
+	l[part->nlines++] = (struct pump_part_line){pos, nl};
 	return 0;
 }
 
 int part_add_set(struct pump_part *part, uint64_t pos, uint32_t set)
 {
-	if (part->nsets == part->setcap) {
-		size_t cap = part->setcap ? 2 * part->setcap : 64;
-		struct pump_part_set *s = realloc(part->sets, cap * sizeof(*s));
-		if (!s)
-			return -ENOMEM;
-		part->sets = s;
-		part->setcap = cap;
-	}
-	part->sets[part->nsets++] = (struct pump_part_set){pos, set};
+	struct pump_part_set *s =
+	    fold_grow(part->sets, &part->setcap, part->nsets + 1, sizeof(*s), 64);
+
+	if (!s)
+		return -ENOMEM;
+	part->sets = s;
+	s[part->nsets++] = (struct pump_part_set){pos, set};
 	return 0;
 }
 
@@ -97,49 +118,4 @@ void fold_flush(struct pump *p, struct pump_job *j)
 		j->fold_pending = head->next;
 		fold_one(p, j, head);
 	}
-}
-
-static int line_cmp(const void *a, const void *b)
-{
-	const struct pump_part_line *x = a, *y = b;
-
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
-/*
- * The line ops' fold: counts add up to max= (0: no limit), each selected
- * line numbered by the '\n's before it, kept in file order.
- */
-void fold_lines(struct pump_job *j, const struct pump_part *part)
-{
-	uint64_t take = part->count;
-
-	if (j->max) {
-		uint64_t room = j->result < j->max ? j->max - j->result : 0;
-		if (take >= room) {
-			take = room;
-			j->stop_admit = true;
-		}
-	}
-	j->result += take;
-	if (!(j->grep & PUMP_GREP_LINES) || !part->nlines)
-		return;
-	qsort(part->lines, part->nlines, sizeof(*part->lines), line_cmp);
-	size_t n = part->nlines < take ? part->nlines : (size_t)take;
-	if (j->nlines + n > j->lines_cap) {
-		size_t cap = j->lines_cap ? j->lines_cap : 256;
-		while (cap < j->nlines + n)
-			cap *= 2;
-		struct pump_line *l = realloc(j->lines, cap * sizeof(*l));
-		if (!l)
-			return;
-		j->lines = l;
-		j->lines_cap = cap;
-	}
-	for (size_t i = 0; i < n; i++)
-		j->lines[j->nlines++] = (struct pump_line){
-		    .line = j->fold_nl + part->lines[i].nl + 1,
-		    .offset = part->file_off + part->lines[i].pos,
-		    .pattern = UINT32_MAX,
-		};
 }

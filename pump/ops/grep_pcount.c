@@ -2,7 +2,7 @@
 /*
  * per_pattern=1: which patterns each selected line matched, from the
  * accept sets it entered (the shader's VYRE_REC_SET records, vyre_abi.h),
- * folded in file order (fold.c) into the job's counts and, with lines=1,
+ * folded in file order (fold.c, grep_fold.c) into the job's counts and, with lines=1,
  * each line's first pattern.
  *
  * The GPU records a line's sets, not its patterns: one record a set it
@@ -89,13 +89,16 @@ static uint32_t pcount_line(struct pump_job *j, const struct pump_part_set *s,
 	return fp;
 }
 
-/* The op's fold: fold_lines, then the part's sets (p->lock held, as fold_lines). */
-void grep_fold(struct pump_job *j, const struct pump_part *part)
+/*
+ * A part's sets into the job's counts, and each of its lines (the job's
+ * lines from first on: the part's, appended in file order by grep_fold)
+ * given its first pattern (p->lock held, as grep_fold).
+ */
+void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t first)
 {
 	struct pump_part_set *sets = part->sets;
-	size_t before = j->nlines, li = before;
+	size_t li = first;
 
-	fold_lines(j, part);
 	if (!(j->grep & PUMP_GREP_PSET) || !part->nsets)
 		return;
 	qsort(sets, part->nsets, sizeof(*sets), set_cmp);
@@ -106,7 +109,7 @@ void grep_fold(struct pump_job *j, const struct pump_part *part)
 		for (b = a + 1; b < part->nsets && sets[b].pos == sets[a].pos; b++)
 			;
 		fp = pcount_line(j, sets + a, sets + b);
-		/* fold_lines appended the part's lines in file order, as sets are now */
+		/* grep_fold appended the part's lines in file order, as sets are now */
 		while (li < j->nlines && j->lines[li].offset < off)
 			li++;
 		if (li < j->nlines && j->lines[li].offset == off)

@@ -3,7 +3,8 @@
  * grep's private header: its budgets, its per-chunk and per-job state,
  * and the functions its files share (grep.c: the op's row and its passes; grep_chunk.c: what they
  * share; grep_dfa.c: the DFA in the data region; grep_out.c: reading a pass's tagged out words;
- * grep_cont.c: open lines continued; grep_packed.c: packed jobs).
+ * grep_cont.c: open lines continued; grep_packed.c: packed jobs; grep_fold.c and
+ * grep_pcount.c: the ordered fold).
  */
 #ifndef VYRE_PUMP_OPS_GREP_PRIV_H
 #define VYRE_PUMP_OPS_GREP_PRIV_H
@@ -187,6 +188,9 @@ int grep_cont_sets(const struct ring_done *d, uint32_t n, struct pump_part *part
 
 /* grep_pcount.c: per_pattern=1's counts, from the sets each line entered */
 int grep_pcount_prep(struct pump_job *j);
+void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t first);
+
+/* grep_fold.c: the row's fold hook */
 void grep_fold(struct pump_job *j, const struct pump_part *part);
 
 /* grep_chunk.c */

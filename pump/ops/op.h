@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -93,8 +94,12 @@ void fold_part(struct pump *p, struct pump_job *j, struct pump_part *part);
 void part_free(struct pump_part *part);
 int part_add_line(struct pump_part *part, uint64_t pos, uint64_t nl);
 int part_add_set(struct pump_part *part, uint64_t pos, uint32_t set);
-/* A fold hook: a grep part's count and lines=1 lines, cut at max=. */
-void fold_lines(struct pump_job *j, const struct pump_part *part);
+/*
+ * Room for need elements of size bytes in arr (*cap now), doubling from
+ * first: arr or its successor (*cap grown), NULL when memory runs out
+ * (arr and *cap untouched). The parts' and a fold's growing arrays.
+ */
+void *fold_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first);
 
 /* ---- packed jobs (pfiles.c) ----------------------------------------------- */
 
