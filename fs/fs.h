@@ -405,26 +405,30 @@ int mount_find(const char *mountpoint, dev_t *dev);
 
 /*
  * grep.c: a grep descriptor's patterns compiled for the pump: a DFA
- * (scan.dfa), a literal set too large for one on Aho-Corasick (ac,
- * scan.ac), or a set no DFA holds on the bit-parallel engine (shift,
- * scan.shift). The views point into the compiled tables, some of them
+ * (scan.args.grep.dfa), a literal set too large for one on Aho-Corasick
+ * (ac, .ac), or a set no DFA holds on the bit-parallel engine (shift,
+ * .shift). The views point into the compiled tables, some of them
  * arrays inside this struct: whoever moves it calls fs_grep_views.
  */
 struct fs_grep {
 	struct regex_dfa dfa;	/* the compiler's, freed by fs_grep_release */
 	struct regex_prog prog; /* with ac: the pattern set's, freed the same way */
-	struct pump_dfa view;	/* what pump_scan.dfa points at */
-	struct pump_ac acview;	/* with ac: what pump_scan.ac points at */
-	struct pump_shift shview; /* with shift: what pump_scan.shift points at */
+	struct pump_dfa view;	/* what pump_scan.args.grep.dfa points at */
+	struct pump_ac acview;	/* with ac: what .ac points at */
+	struct pump_shift shview; /* with shift: what .shift points at */
 	bool ready, ac, shift;
 };
 void fs_grep_views(struct fs_grep *g);
-/* scan.dfa or scan.ac, as compiled (neither while not ready) */
+/* a grep scan's dfa, ac or shift, as compiled (none while not ready) */
 static inline void fs_grep_scan(struct fs_grep *g, struct pump_scan *scan)
 {
-	scan->dfa = g->ready && !g->ac && !g->shift ? &g->view : NULL;
-	scan->ac = g->ready && g->ac ? &g->acview : NULL;
-	scan->shift = g->ready && g->shift ? &g->shview : NULL;
+	struct pump_grep_args *a = &scan->args.grep;
+
+	if (!(scan->op->args & PUMP_OP_ARG_GREP))
+		return; /* args is another op's */
+	a->dfa = g->ready && !g->ac && !g->shift ? &g->view : NULL;
+	a->ac = g->ready && g->ac ? &g->acview : NULL;
+	a->shift = g->ready && g->shift ? &g->shview : NULL;
 }
 /* status's engine=: what runs the patterns ("" before a compile) */
 static inline const char *fs_grep_engine(const struct fs_grep *g)

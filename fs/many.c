@@ -494,7 +494,7 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 		m->startst = *startst;
 	m->listfd = listfd;
 	m->d = *d;
-	m->grep = *grep; /* ours now: scan.dfa points into it */
+	m->grep = *grep; /* ours now: scan.args.grep points into it */
 	fs_grep_views(&m->grep); /* classes are arrays inside the struct */
 	memset(grep, 0, sizeof(*grep));
 	m->scan = *scan;

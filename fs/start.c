@@ -39,14 +39,17 @@ int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, cons
 		.priority = d->priority,
 		.on_end = fs_job_ended,
 		.on_end_arg = j,
-		.grep = (d->invert ? PUMP_GREP_INVERT : 0) | (d->lines ? PUMP_GREP_LINES : 0) |
-			(d->per_pattern ? PUMP_GREP_PSET : 0),
-		.max = d->max,
 		.trace = d->trace || j->nreplay,
 		.replay = j->replay,
 		.nreplay = j->nreplay,
 	};
 
+	if (d->op->args & PUMP_OP_ARG_GREP)
+		scan.args.grep = (struct pump_grep_args){
+		    .flags = (d->invert ? PUMP_GREP_INVERT : 0) | (d->lines ? PUMP_GREP_LINES : 0) |
+			     (d->per_pattern ? PUMP_GREP_PSET : 0),
+		    .max = d->max,
+		};
 	fs_grep_scan(grep, &scan);
 	return j->kind->start(fs, j, ctx, d, grep, &scan, fd, rootfd, listfd, st, err, errlen);
 }

@@ -59,9 +59,9 @@ struct pump_group {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* broadcast when the group ends */
 	struct pump_scan scan; /* a copy for spans submitted later; fd unused */
-	void *copy;	       /* owns scan's data, pattern and DFA tables */
-	uint32_t *acwords;     /* an Aho-Corasick set laid out once: scan's data */
-	struct pump_dfa dfa;
+	void *copy;	       /* owns scan's data and pattern */
+	uint32_t *opwords;     /* the op's arguments laid out once (its share hook): scan's data */
+	uint64_t limit;	       /* the op's limit hook (grep's max=), 0: none */
 	int fd; /* the caller's, owned once submitted: each span gets a dup */
 	uint64_t off, end;
 	uint32_t chunk;
@@ -80,54 +80,39 @@ struct pump_group {
 	uint64_t t_submit_ns, t_end_ns;
 };
 
-/* A deep copy of what scan points at: spans are submitted long after the caller returns. */
+/*
+ * A deep copy of what scan points at: spans are submitted long after the
+ * caller returns. The op's own arguments it lays out once (its share
+ * hook): every span copies them as its data.
+ */
 static int group_copy_scan(struct pump_group *g, const struct pump_scan *scan)
 {
-	const struct pump_dfa *d = scan->dfa;
-	size_t cells = d ? (size_t)d->nstates * d->nclasses : 0;
-	size_t size = scan->data_len + scan->pattern_len +
-		      (d ? cells * sizeof(uint32_t) + 256 + 2 * (size_t)d->nstates : 0);
+	size_t size;
 	uint8_t *c;
+	int ret;
 
 	g->scan = *scan;
 	g->scan.fd = -1;
-	if (scan->ac || scan->shift) {
-		/* its words are what a span's grep_prep copies (grep_copy) */
+	g->limit = scan->op->limit ? scan->op->limit(scan) : 0;
+	if (scan->op->share) {
 		uint32_t n;
-		int ret;
 
-		if (scan->data_len || d || !scan->op->share)
-			return -EINVAL;
-		ret = scan->op->share(scan, &g->acwords, &n);
+		ret = scan->op->share(scan, &g->opwords, &n, &g->scan.args);
 		if (ret)
 			return ret;
-		g->scan.ac = NULL;
-		g->scan.shift = NULL;
-		g->scan.data = g->acwords;
-		g->scan.data_len = n * 4;
-		size = scan->pattern_len;
+		if (g->opwords) {
+			g->scan.data = g->opwords;
+			g->scan.data_len = n * 4;
+		}
 	}
+	size = (g->opwords ? 0 : scan->data_len) + scan->pattern_len;
 	if (!size)
 		return 0;
-	if (d && (!d->next || !d->classes || !d->accept || !d->sink))
-		return -EINVAL;
 	c = malloc(size);
 	if (!c)
 		return -ENOMEM;
 	g->copy = c;
-	if (d) { /* first: the uint32_t table stays aligned */
-		g->dfa = *d;
-		g->dfa.next = memcpy(c, d->next, cells * sizeof(uint32_t));
-		c += cells * sizeof(uint32_t);
-		g->dfa.classes = memcpy(c, d->classes, 256);
-		c += 256;
-		g->dfa.accept = memcpy(c, d->accept, d->nstates);
-		c += d->nstates;
-		g->dfa.sink = memcpy(c, d->sink, d->nstates);
-		c += d->nstates;
-		g->scan.dfa = &g->dfa;
-	}
-	if (scan->data_len && !scan->ac && !scan->shift) {
+	if (scan->data_len && !g->opwords) {
 		g->scan.data = memcpy(c, scan->data, scan->data_len);
 		c += scan->data_len;
 	}
@@ -181,11 +166,11 @@ static bool group_max_met(struct pump_group *g)
 {
 	uint64_t sum = 0;
 
-	if (!g->scan.max || g->scan.op->result != PUMP_RESULT_FOLD)
+	if (!g->limit || g->scan.op->result != PUMP_RESULT_FOLD)
 		return false;
 	for (uint32_t i = 0; i < g->nspans && g->spans[i].ended && g->spans[i].kid; i++) {
 		sum += group_kid_result(g->spans[i].kid);
-		if (sum >= g->scan.max)
+		if (sum >= g->limit)
 			return true;
 	}
 	return false;
@@ -342,7 +327,7 @@ static void group_release(struct pump_group *g)
 	pthread_cond_destroy(&g->cond);
 	free(g->spans);
 	free(g->copy);
-	free(g->acwords);
+	free(g->opwords);
 	free(g);
 }
 
@@ -497,8 +482,8 @@ static void group_info(struct pump_job *j, struct pump_job_info *info)
 			info->fence_done_us = since_us(g, sp->kid, in.fence_done_us);
 		}
 	}
-	if (g->scan.max && j->op->result == PUMP_RESULT_FOLD && info->result > g->scan.max)
-		info->result = g->scan.max;
+	if (g->limit && j->op->result == PUMP_RESULT_FOLD && info->result > g->limit)
+		info->result = g->limit;
 	info->state = g->ended ? g->state : taken ? PUMP_JOB_RUNNING : PUMP_JOB_QUEUED;
 	info->elapsed_us = ((g->ended ? g->t_end_ns : pump_now_ns()) - g->t_submit_ns) / 1000;
 	pthread_mutex_unlock(&g->lock);
@@ -528,7 +513,7 @@ static void group_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
 static size_t group_lines(struct pump_job *j, size_t first, struct pump_line *out, size_t max)
 {
 	struct pump_group *g = j->grp;
-	uint64_t nl = 0, cap = g->scan.max ? g->scan.max : UINT64_MAX;
+	uint64_t nl = 0, cap = g->limit ? g->limit : UINT64_MAX;
 	struct pump_job_info in;
 	size_t total = 0, copied = 0;
 

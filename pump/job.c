@@ -73,8 +73,6 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	j->offset = scan->offset;
 	j->chunk = scan->chunk ? scan->chunk : p->cfg.chunk;
 	j->byte = scan->byte & 0xFF;
-	j->grep = scan->grep;
-	j->max = scan->max;
 	ret = -EINVAL;
 	if (j->chunk < PUMP_CHUNK_MIN || j->chunk > p->cfg.chunk || (j->chunk & (j->chunk - 1)))
 		goto out_free;
@@ -176,12 +174,11 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 out_free:
 	if (j->direct && ret == -EINVAL)
 		vlog_debug("pump: direct=1 needs a 4K-aligned offset and O_DIRECT support");
-	if (j->op->job_free)
-		j->op->job_free(j);
+	if (j->op->cleanup)
+		j->op->cleanup(j);
 	pack_forget(j); /* the caller keeps its files' fds */
 	trace_free(j);
 	free(j->data);
-	free(j->pcounts);
 	free(j);
 	return ret;
 }
@@ -224,31 +221,26 @@ static void unit_job_hist(struct pump_job *j, uint64_t bins[VYRE_HIST_BINS])
 	pthread_mutex_unlock(&j->p->lock);
 }
 
-/*
- * j->lines only grows, in file order, as the ordered fold (fold.c) numbers
- * each chunk's lines once every chunk before it has folded: what is there
- * is final, and a reader may copy from where it left off.
- */
+/* The op's fold results (its lines and patterns hooks), under the unit's
+ * lock; a placeholder (no op yet) has none. */
 static size_t unit_job_lines(struct pump_job *j, size_t first, struct pump_line *out, size_t max)
 {
-	size_t n;
+	size_t n = 0;
 
 	pthread_mutex_lock(&j->p->lock);
-	n = j->nlines;
-	if (out && first < n && max) /* lines is NULL until the first selected line */
-		memcpy(out, j->lines + first, (n - first < max ? n - first : max) * sizeof(*out));
+	if (j->op && j->op->lines)
+		n = j->op->lines(j, first, out, max);
 	pthread_mutex_unlock(&j->p->lock);
 	return n;
 }
 
 static size_t unit_job_patterns(struct pump_job *j, uint64_t *out, size_t max)
 {
-	size_t n;
+	size_t n = 0;
 
 	pthread_mutex_lock(&j->p->lock);
-	n = j->pcounts ? j->npatterns : 0;
-	if (out && n)
-		memcpy(out, j->pcounts, (n < max ? n : max) * sizeof(*out));
+	if (j->op && j->op->patterns)
+		n = j->op->patterns(j, out, max);
 	pthread_mutex_unlock(&j->p->lock);
 	return n;
 }

@@ -174,10 +174,11 @@ struct pump_job {
 	uint32_t batch; /* fence batch, pattern index and GPU tenant id */
 	uint32_t data_off;  /* the data region in the ring's pool, once placed */
 	bool data_placed;
-	uint32_t grep;      /* PUMP_GREP_* (set at submit) */
-	uint64_t max;       /* max= (set at submit) */
-	void *opstate;      /* the op's per-job state (pump thread) */
-	bool stop_admit;    /* the fold has what it needs (max=): no more chunks */
+	/* the op's per-job blob: its arguments (from pump_scan, at prep),
+	 * state and results, its own to lay out and lock (grep: struct
+	 * grep_job); freed by the row's cleanup hook */
+	void *opstate;
+	bool stop_admit;    /* the op has what it needs (grep's max=): no more chunks */
 	/* ordered fold (fold.c), pump thread */
 	uint64_t fold_next; /* index of the next chunk to fold */
 	uint64_t fold_nl;   /* '\n' in the chunks folded so far (under p->lock) */
@@ -199,10 +200,6 @@ struct pump_job {
 	uint64_t hist[VYRE_HIST_BINS];
 	struct pump_chunk_error *errors;
 	size_t nerrors, errors_cap;
-	struct pump_line *lines; /* grep lines=1, in file order */
-	size_t nlines, lines_cap;
-	uint64_t *pcounts;  /* grep per_pattern=1: npatterns counts (grep_pcount.c allocates) */
-	uint32_t npatterns;
 	uint32_t epoch;
 	uint64_t t_end_ns;
 	/* where a job's time goes (pump thread writes, under p->lock) */

@@ -34,6 +34,8 @@ struct pump;
 struct pump_scan;
 struct pump_job;
 struct pump_part;
+struct pump_line;
+union pump_op_args;
 struct ring_work;
 struct ring_done;
 struct gpu;
@@ -66,11 +68,19 @@ struct pump_op {
 	/* log2 of a tile's bytes on this device, keeping every lane's loop
 	 * far below lavapipe's cap. NULL: 20 (1 MiB). */
 	uint32_t (*tile_shift)(const struct gpu *g, const struct ring_work *w);
-	/* A spread job (group.c) gives one scan to many units: turn the
-	 * op's own inputs (grep's Aho-Corasick set) into a data blob
-	 * (malloc'd, the caller's) that every span copies as scan data.
-	 * NULL: the op has none, such a scan is refused. */
-	int (*share)(const struct pump_scan *scan, uint32_t **words, uint32_t *nwords);
+	/* A spread job (group.c) gives one scan to many units, submitted
+	 * after the caller's arguments are gone: turn the op's own (grep's
+	 * DFA or pattern set) into a data blob laid out once (malloc'd, the
+	 * caller's) that every span copies as its scan data, and set span
+	 * (a copy of scan->args) to what the spans keep (grep: its flags and
+	 * max=, no pointers). *words NULL: the scan's data is all there is.
+	 * NULL hook: the op's arguments hold no pointer. */
+	int (*share)(const struct pump_scan *scan, uint32_t **words, uint32_t *nwords,
+		     union pump_op_args *span);
+	/* The most the scan's result may reach (grep's max=), 0: no limit.
+	 * A spread job stops submitting spans once the spans ended in order
+	 * reach it, and cuts its result and lines there. NULL: no limit. */
+	uint64_t (*limit)(const struct pump_scan *scan);
 
 	/* Ops whose chunks may need more GPU work than one pass (grep: a
 	 * rerun of the chunk, continuations of open lines). All NULL for
@@ -88,8 +98,16 @@ struct pump_op {
 	/* PUMP_RESULT_FOLD: combines one chunk's part into the job, called in
 	 * file order under p->lock. */
 	void (*fold)(struct pump_job *j, const struct pump_part *part);
-	/* Frees the op's per-job state (job_free). */
-	void (*job_free)(struct pump_job *j);
+	/* What the fold keeps beside the scalar result, copied for readers on
+	 * any thread (pump_job_lines_at, pump_job_patterns) with the job's
+	 * lock held: up to max from first on; return how many there are in
+	 * all. NULL: none (0). */
+	size_t (*lines)(const struct pump_job *j, size_t first, struct pump_line *out, size_t max);
+	size_t (*patterns)(const struct pump_job *j, uint64_t *out, size_t max);
+	/* Frees the op's per-job blob (j->opstate: its arguments, state and
+	 * results), on every path a job that ran prep ends by: its last
+	 * reference (job_free) or a failed submit. NULL: prep keeps none. */
+	void (*cleanup)(struct pump_job *j);
 };
 
 /* The ops a user may name in a descriptor, in table order. */
@@ -197,6 +215,25 @@ uint32_t pump_pack_file_max(uint32_t chunk);
 /* Copies up to max of a packed job's per-file results; returns how many files it has. */
 size_t pump_job_files(struct pump_job *j, struct pump_file_result *out, size_t max);
 
+/*
+ * grep's arguments (pump_scan.args.grep): the compiled patterns on one of three
+ * engines, laid out by the op at submit (the pump keeps no pointer), and
+ * its flags. Only pump/ops/grep*.c reads them: the generic job keeps none.
+ */
+struct pump_grep_args {
+	const struct pump_dfa *dfa; /* the compiled patterns on the DFA engine */
+	const struct pump_ac *ac;   /* or instead: a literal set on Aho-Corasick */
+	const struct pump_shift *shift; /* or instead: a set on the bit-parallel engine */
+	uint32_t flags;		    /* PUMP_GREP_* */
+	uint64_t max;		    /* stop after this many selected lines (0: no limit) */
+};
+
+/* Each op's own arguments, tagged by pump_scan.op: only that op's hooks
+ * read its member (an op with none leaves it zero). */
+union pump_op_args {
+	struct pump_grep_args grep;
+};
+
 struct pump_scan {
 	int fd;                        /* -1 for a packed job */
 	const struct pump_file *files; /* a packed job's files (fd is then -1) */
@@ -207,11 +244,7 @@ struct pump_scan {
 	uint32_t pattern_len;
 	const void *data;       /* the op's data blob, copied by the pump */
 	uint32_t data_len;      /* at most VYRE_JOB_DATA_MAX */
-	const struct pump_dfa *dfa; /* grep: the compiled patterns (laid out by the pump) */
-	const struct pump_ac *ac;   /* grep, or instead of dfa: a literal set on Aho-Corasick */
-	const struct pump_shift *shift; /* grep, or instead: a set on the bit-parallel engine */
-	uint32_t grep;          /* grep: PUMP_GREP_* */
-	uint64_t max;           /* grep: stop after this many selected lines (0: no limit) */
+	union pump_op_args args; /* the op's own (tag: op), read by its hooks alone */
 	uint64_t offset;
 	uint64_t length; /* UINT64_MAX: to EOF */
 	/* One span of a larger scan (units.c): that scan's [whole_start,

@@ -408,13 +408,11 @@ void job_free(struct pump_job *j)
 		close(j->fd);
 	pack_close(j);
 	pack_forget(j);
-	if (j->op && j->op->job_free)
-		j->op->job_free(j);
+	if (j->op && j->op->cleanup)
+		j->op->cleanup(j);
 	trace_free(j);
 	free(j->errors);
 	free(j->data);
-	free(j->lines);
-	free(j->pcounts);
 	free(j);
 }
 

@@ -37,40 +37,44 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	size_t room = pump_region_bytes(j->p) - j->chunk;
 	int ret;
 
-	if (scan->pattern_len || (scan->dfa && scan->data_len) || (scan->ac && scan->data_len) ||
-	    (scan->shift && scan->data_len) || (!!scan->dfa + !!scan->ac + !!scan->shift > 1))
+	const struct pump_grep_args *a = &scan->args.grep;
+
+	if (scan->pattern_len || (a->dfa && scan->data_len) || (a->ac && scan->data_len) ||
+	    (a->shift && scan->data_len) || (!!a->dfa + !!a->ac + !!a->shift > 1))
 		return -EINVAL;
 	/* the bit-parallel engine runs a line per lane with its vector in shared memory: not packed */
-	if (scan->nfiles && scan->shift)
+	if (scan->nfiles && a->shift)
 		return -EINVAL;
 	/* a packed job counts per file: its lines=1 records are not packed */
-	if (scan->nfiles && (scan->grep & PUMP_GREP_LINES))
+	if (scan->nfiles && (a->flags & PUMP_GREP_LINES))
 		return -EINVAL;
 	/* per_pattern: every selected line (no max=, no invert=), not packed;
 	 * Aho-Corasick's sets (grep_pcount_prep checks the region) */
-	if ((scan->grep & PUMP_GREP_PSET) &&
-	    (scan->nfiles || scan->max || (scan->grep & PUMP_GREP_INVERT)))
+	if ((a->flags & PUMP_GREP_PSET) &&
+	    (scan->nfiles || a->max || (a->flags & PUMP_GREP_INVERT)))
 		return -EINVAL;
-	if (scan->ac)
-		ret = grep_layout_ac(j, scan->ac);
-	else if (scan->shift)
-		ret = grep_layout_shift(j, scan->shift);
-	else
-		ret = scan->dfa ? grep_layout(j, scan->dfa) : grep_copy(j, scan->data, scan->data_len);
-	if (ret)
-		return ret;
 	gj = calloc(1, sizeof(*gj));
 	if (!gj)
-		return -ENOMEM; /* job.c frees j->data */
+		return -ENOMEM;
+	j->opstate = gj; /* from here on the row's cleanup hook frees it (job.c) */
+	gj->flags = a->flags;
+	gj->max = a->max;
 	gj->qtail = &gj->queue;
 	gj->budget = cpu ? GREP_BUDGET_CPU : GREP_BUDGET_GPU;
 	gj->cont_budget = cpu ? GREP_CONT_BUDGET_CPU : GREP_CONT_BUDGET_GPU;
 	gj->pack_budget = cpu ? GREP_PACK_BUDGET_CPU : GREP_PACK_BUDGET_GPU;
-	j->opstate = gj;
-	if (scan->grep & PUMP_GREP_PSET) {
+	if (a->ac)
+		ret = grep_layout_ac(j, a->ac);
+	else if (a->shift)
+		ret = grep_layout_shift(j, a->shift);
+	else
+		ret = a->dfa ? grep_layout(j, a->dfa) : grep_copy(j, scan->data, scan->data_len);
+	if (ret)
+		return ret; /* job.c frees j->data */
+	if (a->flags & PUMP_GREP_PSET) {
 		ret = grep_pcount_prep(j);
 		if (ret)
-			return ret; /* job.c's job_free hook frees gj */
+			return ret;
 	}
 	j->tail = j->chunk >> GREP_TAIL_SHIFT;
 	if (j->tail < GREP_TAIL_MIN)
@@ -112,7 +116,7 @@ static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 		w->arg0 = 0;
 		w->arg1 =
 		    gj->pack_budget << VYRE_GREP_BUDGET_POS | VYRE_GREP_F_FIRST | VYRE_GREP_F_EOF;
-		if (j->grep & PUMP_GREP_INVERT)
+		if (gj->flags & PUMP_GREP_INVERT)
 			w->arg1 |= VYRE_GREP_F_INVERT;
 		return 0;
 	}
@@ -139,11 +143,11 @@ static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 		gc->flags |= VYRE_GREP_F_FIRST;
 	if (s->file_off + w->data_len + w->tail_len >= j->scan_end)
 		gc->flags |= VYRE_GREP_F_EOF;
-	if (j->grep & PUMP_GREP_INVERT)
+	if (gj->flags & PUMP_GREP_INVERT)
 		gc->flags |= VYRE_GREP_F_INVERT;
-	if (j->grep & PUMP_GREP_LINES)
+	if (gj->flags & PUMP_GREP_LINES)
 		gc->flags |= VYRE_GREP_F_LINES;
-	if (j->grep & PUMP_GREP_PSET)
+	if (gj->flags & PUMP_GREP_PSET)
 		gc->flags |= VYRE_GREP_F_PSET;
 	w->arg0 = 0;
 	w->arg1 = gc->flags;
@@ -350,7 +354,7 @@ static bool grep_busy(const struct pump_job *j)
 		      (j->pfiles && j->published && grep_pack_may_over(gj)));
 }
 
-static void grep_job_free(struct pump_job *j)
+static void grep_cleanup(struct pump_job *j)
 {
 	struct grep_job *gj = j->opstate;
 	struct grep_cont *c;
@@ -363,18 +367,42 @@ static void grep_job_free(struct pump_job *j)
 	}
 	free(gj->pstamp);
 	free(gj->sstamp);
+	free(gj->lines);
+	free(gj->pcounts);
 	free(gj);
 	j->opstate = NULL;
 }
 
-/* A spread job's one layout of an Aho-Corasick or bit-parallel set, copied by every span. */
-static int grep_share(const struct pump_scan *scan, uint32_t **words, uint32_t *nwords)
+/*
+ * A spread job's one layout of its DFA, Aho-Corasick or bit-parallel set,
+ * copied by every span (grep_copy). A scan that carries its words as data
+ * already (a packed file's child) shares them as they are.
+ */
+static int grep_share(const struct pump_scan *scan, uint32_t **words, uint32_t *nwords,
+		      union pump_op_args *span)
 {
-	if (scan->shift)
-		return grep_shift_layout(scan->shift, words, nwords);
-	if (!scan->ac)
+	const struct pump_grep_args *a = &scan->args.grep;
+
+	*words = NULL;
+	*nwords = 0;
+	if (!!a->dfa + !!a->ac + !!a->shift > 1 || ((a->dfa || a->ac || a->shift) && scan->data_len))
 		return -EINVAL;
-	return grep_pset_layout(scan->ac, words, nwords);
+	span->grep.dfa = NULL;
+	span->grep.ac = NULL;
+	span->grep.shift = NULL;
+	if (a->shift)
+		return grep_shift_layout(a->shift, words, nwords);
+	if (a->ac)
+		return grep_pset_layout(a->ac, words, nwords);
+	if (a->dfa)
+		return grep_dfa_layout(a->dfa, words, nwords);
+	return 0;
+}
+
+/* max=: a spread job stops its spans and cuts its result and lines there. */
+static uint64_t grep_limit(const struct pump_scan *scan)
+{
+	return scan->args.grep.max;
 }
 
 const struct pump_op pump_op_grep = {
@@ -390,11 +418,14 @@ const struct pump_op pump_op_grep = {
     .pack = grep_pack,
     .tile_shift = grep_tile_shift,
     .share = grep_share,
+    .limit = grep_limit,
     .fail = grep_fail,
     .harvest = grep_harvest,
     .admit = grep_admit,
     .read_done = grep_read_done,
     .busy = grep_busy,
     .fold = grep_fold,
-    .job_free = grep_job_free,
+    .lines = grep_lines,
+    .patterns = grep_patterns,
+    .cleanup = grep_cleanup,
 };

@@ -53,7 +53,7 @@ void grep_cont_end(struct pump *p, struct pump_job *j, struct grep_cont *c, bool
 
 	if (sel) {
 		gc->part->count++;
-		if ((j->grep & PUMP_GREP_LINES) && part_add_line(gc->part, c->pos, c->nl))
+		if ((grep_flags(j) & PUMP_GREP_LINES) && part_add_line(gc->part, c->pos, c->nl))
 			gc->failed = true;
 	}
 	gc->pending--;
@@ -87,7 +87,7 @@ int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 	}
 	kind = grep_low_bits(v[0], VYRE_GO_CONT_KIND_BITS);
 	/* per_pattern: the sets the hop entered, their number above SEL's bit */
-	if ((j->grep & PUMP_GREP_PSET) &&
+	if ((grep_flags(j) & PUMP_GREP_PSET) &&
 	    grep_cont_sets(d, v[VYRE_GO_CONT_SEL - VYRE_GO_CONT_KIND] >> 1, c->gc->part, c->pos))
 		goto out_failed;
 	if (kind == 1) {
@@ -262,9 +262,9 @@ void grep_read_done(struct pump *p, uint32_t slot, int got)
 	}
 	w.arg1 = VYRE_GREP_F_CONT | gj->cont_budget << VYRE_GREP_BUDGET_POS |
 		 c->skip << VYRE_GREP_START_POS;
-	if (j->grep & PUMP_GREP_INVERT)
+	if (grep_flags(j) & PUMP_GREP_INVERT)
 		w.arg1 |= VYRE_GREP_F_INVERT;
-	if (j->grep & PUMP_GREP_PSET)
+	if (grep_flags(j) & PUMP_GREP_PSET)
 		w.arg1 |= VYRE_GREP_F_PSET;
 	if (s->file_off + avail >= j->scan_end || (uint32_t)got < s->want)
 		w.arg1 |= VYRE_GREP_F_EOF;

@@ -24,7 +24,7 @@ bool grep_dfa_bit(const struct pump_job *j, bool sink, uint32_t s)
 	const uint32_t *w = (const uint32_t *)j->data;
 	uint32_t base;
 
-	if (w[VYRE_PSET_ENGINE] == VYRE_ENGINE_AHO && (j->grep & PUMP_GREP_PSET))
+	if (w[VYRE_PSET_ENGINE] == VYRE_ENGINE_AHO && (grep_flags(j) & PUMP_GREP_PSET))
 		return !sink && (s & VYRE_AC_MATCHED); /* per_pattern: no sink (grep_ac.glsl) */
 	if (w[VYRE_PSET_ENGINE] == VYRE_ENGINE_AHO)
 		return s == w[VYRE_PSET_NSTATES];
@@ -37,11 +37,15 @@ bool grep_dfa_bit(const struct pump_job *j, bool sink, uint32_t s)
 
 bool grep_selected(const struct pump_job *j, uint32_t state)
 {
-	return grep_dfa_bit(j, false, state) != !!(j->grep & PUMP_GREP_INVERT);
+	return grep_dfa_bit(j, false, state) != !!(grep_flags(j) & PUMP_GREP_INVERT);
 }
 
-/* Checks the compiler's DFA and lays it out as VYRE_DFA_* words. */
-int grep_layout(struct pump_job *j, const struct pump_dfa *d)
+/*
+ * Checks the compiler's DFA and lays it out as VYRE_DFA_* words, malloc'd
+ * into *out (the caller's): a job's data region (grep_layout), or a spread
+ * job's, laid out once for every span to copy (grep.c's share hook).
+ */
+int grep_dfa_layout(const struct pump_dfa *d, uint32_t **out, uint32_t *nwords)
 {
 	uint32_t bits, words;
 	uint64_t total;
@@ -78,12 +82,24 @@ int grep_layout(struct pump_job *j, const struct pump_dfa *d)
 			goto out_inval;
 		next[i] = d->next[i];
 	}
-	j->data = (uint8_t *)w;
-	j->data_len = words * 4;
+	*out = w;
+	*nwords = words;
 	return 0;
 out_inval:
 	free(w);
 	return -EINVAL;
+}
+
+int grep_layout(struct pump_job *j, const struct pump_dfa *d)
+{
+	uint32_t *w, words;
+	int ret = grep_dfa_layout(d, &w, &words);
+
+	if (ret)
+		return ret;
+	j->data = (uint8_t *)w;
+	j->data_len = words * 4;
+	return 0;
 }
 
 /*

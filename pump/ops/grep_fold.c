@@ -3,9 +3,11 @@
  * grep's fold hook (PUMP_RESULT_FOLD): each chunk's part, in file order
  * (fold.c calls it under p->lock), into the job's result: its count cut
  * at max=, its lines=1 lines numbered by the '\n's of every chunk before
- * it (j->fold_nl), and per_pattern=1's sets (grep_pcount.c).
+ * it (j->fold_nl), and per_pattern=1's sets (grep_pcount.c); and the
+ * row's readers of what it folded (pump_job_lines, pump_job_patterns).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "grep_priv.h"
 
@@ -22,28 +24,29 @@ static int line_cmp(const void *a, const void *b)
  */
 static void grep_fold_lines(struct pump_job *j, const struct pump_part *part)
 {
+	struct grep_job *gj = j->opstate;
 	uint64_t take = part->count;
 	struct pump_line *l;
 	size_t n;
 
-	if (j->max) {
-		uint64_t room = j->result < j->max ? j->max - j->result : 0;
+	if (gj->max) {
+		uint64_t room = j->result < gj->max ? gj->max - j->result : 0;
 		if (take >= room) {
 			take = room;
 			j->stop_admit = true;
 		}
 	}
 	j->result += take;
-	if (!(j->grep & PUMP_GREP_LINES) || !part->nlines)
+	if (!(gj->flags & PUMP_GREP_LINES) || !part->nlines)
 		return;
 	qsort(part->lines, part->nlines, sizeof(*part->lines), line_cmp);
 	n = part->nlines < take ? part->nlines : (size_t)take;
-	l = fold_grow(j->lines, &j->lines_cap, j->nlines + n, sizeof(*l), 256);
+	l = fold_grow(gj->lines, &gj->lines_cap, gj->nlines + n, sizeof(*l), 256);
 	if (!l)
 		return;
-	j->lines = l;
+	gj->lines = l;
 	for (size_t i = 0; i < n; i++)
-		j->lines[j->nlines++] = (struct pump_line){
+		gj->lines[gj->nlines++] = (struct pump_line){
 		    .line = j->fold_nl + part->lines[i].nl + 1,
 		    .offset = part->file_off + part->lines[i].pos,
 		    .pattern = UINT32_MAX,
@@ -52,8 +55,34 @@ static void grep_fold_lines(struct pump_job *j, const struct pump_part *part)
 
 void grep_fold(struct pump_job *j, const struct pump_part *part)
 {
-	size_t first = j->nlines;
+	size_t first = ((const struct grep_job *)j->opstate)->nlines;
 
 	grep_fold_lines(j, part);
 	grep_pcount_fold(j, part, first);
+}
+
+/*
+ * The row's readers (job.c calls them with the job's lock held): the
+ * lines only grow, in file order, as the fold numbers each chunk's once
+ * every chunk before it has folded, so what is there is final and a
+ * reader may copy from where it left off.
+ */
+size_t grep_lines(const struct pump_job *j, size_t first, struct pump_line *out, size_t max)
+{
+	const struct grep_job *gj = j->opstate;
+	size_t n = gj ? gj->nlines : 0;
+
+	if (out && first < n && max) /* lines is NULL until the first selected line */
+		memcpy(out, gj->lines + first, (n - first < max ? n - first : max) * sizeof(*out));
+	return n;
+}
+
+size_t grep_patterns(const struct pump_job *j, uint64_t *out, size_t max)
+{
+	const struct grep_job *gj = j->opstate;
+	size_t n = gj && gj->pcounts ? gj->npatterns : 0;
+
+	if (out && n)
+		memcpy(out, gj->pcounts, (n < max ? n : max) * sizeof(*out));
+	return n;
 }

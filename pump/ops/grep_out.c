@@ -142,7 +142,7 @@ uint32_t grep_low(const struct pump_job *j, const struct ring_done *d)
 	uint32_t low = grep_min(d->op[VYRE_GC_OPEN_MIN]);
 	uint32_t rec = grep_min(d->op[VYRE_GC_REC_MIN]);
 
-	return (j->grep & (PUMP_GREP_LINES | PUMP_GREP_PSET)) && rec < low ? rec : low;
+	return (grep_flags(j) & (PUMP_GREP_LINES | PUMP_GREP_PSET)) && rec < low ? rec : low;
 }
 
 uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos)
@@ -157,7 +157,7 @@ uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos)
 int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_done *d)
 {
 	struct grep_job *gj = j->opstate;
-	bool lines = j->grep & (PUMP_GREP_LINES | PUMP_GREP_PSET);
+	bool lines = grep_flags(j) & (PUMP_GREP_LINES | PUMP_GREP_PSET);
 	const uint32_t *out = d->out;
 	uint32_t tag = VYRE_GO_TAG(d->seq);
 	uint32_t low = grep_low(j, d);

@@ -88,8 +88,7 @@ static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
 		    .op = &pump_op_grep,
 		    .data = j->data, /* the DFA as laid out: grep_copy */
 		    .data_len = j->data_len,
-		    .grep = j->grep & PUMP_GREP_INVERT,
-		    .max = j->max,
+		    .args.grep = {.flags = gj->flags & PUMP_GREP_INVERT, .max = gj->max},
 		    .length = UINT64_MAX,
 		    .chunk = j->chunk,
 		    .direct = 0,
@@ -129,6 +128,7 @@ int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 {
 	struct pump_slot *s = pump_slot_at(p, slot);
 	struct pump_job *j = s->job;
+	const struct grep_job *gj = j->opstate;
 	uint32_t first = j->pack_first[s->index], last = j->pack_first[s->index + 1];
 	uint32_t over[VYRE_PACK_FILES_MAX], nover = 0;
 
@@ -146,8 +146,8 @@ int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 			over[nover++] = i;
 			continue;
 		}
-		if (j->max && f->result > j->max)
-			f->result = j->max;
+		if (gj->max && f->result > gj->max)
+			f->result = gj->max;
 		j->result += f->result;
 	}
 	pump_job_unlock(j);

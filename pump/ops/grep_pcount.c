@@ -38,12 +38,12 @@ int grep_pcount_prep(struct pump_job *j)
 	ns = w[VYRE_PSET_NSETS];
 	if (ns > VYRE_REC_SETS_MAX)
 		return -E2BIG;
-	j->pcounts = calloc(np ? np : 1, sizeof(*j->pcounts));
+	gj->pcounts = calloc(np ? np : 1, sizeof(*gj->pcounts));
 	gj->pstamp = calloc(np ? np : 1, sizeof(*gj->pstamp));
 	gj->sstamp = calloc(ns ? ns : 1, sizeof(*gj->sstamp));
-	if (!j->pcounts || !gj->pstamp || !gj->sstamp)
-		return -ENOMEM; /* the job's free and job_free free them */
-	j->npatterns = np;
+	if (!gj->pcounts || !gj->pstamp || !gj->sstamp)
+		return -ENOMEM; /* the row's cleanup hook frees them */
+	gj->npatterns = np;
 	return 0;
 }
 
@@ -82,7 +82,7 @@ static uint32_t pcount_line(struct pump_job *j, const struct pump_part_set *s,
 				if (gj->pstamp[ids[i]] == line)
 					continue;
 				gj->pstamp[ids[i]] = line;
-				j->pcounts[ids[i]]++;
+				gj->pcounts[ids[i]]++;
 			}
 		}
 	}
@@ -96,10 +96,11 @@ static uint32_t pcount_line(struct pump_job *j, const struct pump_part_set *s,
  */
 void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t first)
 {
+	struct grep_job *gj = j->opstate;
 	struct pump_part_set *sets = part->sets;
 	size_t li = first;
 
-	if (!(j->grep & PUMP_GREP_PSET) || !part->nsets)
+	if (!(gj->flags & PUMP_GREP_PSET) || !part->nsets)
 		return;
 	qsort(sets, part->nsets, sizeof(*sets), set_cmp);
 	for (size_t a = 0, b; a < part->nsets; a = b) {
@@ -110,9 +111,9 @@ void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t f
 			;
 		fp = pcount_line(j, sets + a, sets + b);
 		/* grep_fold appended the part's lines in file order, as sets are now */
-		while (li < j->nlines && j->lines[li].offset < off)
+		while (li < gj->nlines && gj->lines[li].offset < off)
 			li++;
-		if (li < j->nlines && j->lines[li].offset == off)
-			j->lines[li].pattern = fp;
+		if (li < gj->nlines && gj->lines[li].offset == off)
+			gj->lines[li].pattern = fp;
 	}
 }

@@ -97,7 +97,24 @@ struct grep_child {
 	struct grep_child *next;
 };
 
+/*
+ * The op's per-job blob (j->opstate): grep_prep allocates it at submit,
+ * the row's cleanup hook frees it with the job. Its arguments are set at
+ * submit and read-only after; its results (lines, pcounts) are written by
+ * the fold under the job's lock (pump_job_lock: fold.c holds it) and read
+ * by the row's lines and patterns hooks under it, from any thread; the
+ * rest is the pump thread's.
+ */
 struct grep_job {
+	/* arguments, from pump_scan at submit */
+	uint32_t flags; /* PUMP_GREP_* */
+	uint64_t max;	/* max=: stop after this many selected lines (0: no limit) */
+	/* results */
+	struct pump_line *lines; /* lines=1, in file order (grep_fold.c) */
+	size_t nlines, lines_cap;
+	uint64_t *pcounts; /* per_pattern=1: npatterns counts (grep_pcount.c) */
+	uint32_t npatterns;
+
 	struct grep_chunk *held;	  /* chunks waiting to rerun */
 	struct grep_cont *queue, **qtail; /* open lines waiting for a read */
 	uint32_t open_chunks;		  /* chunks not yet folded */
@@ -109,6 +126,12 @@ struct grep_job {
 	uint64_t *pstamp, *sstamp;
 	uint64_t serial;
 };
+
+/* The job's PUMP_GREP_* flags (set once grep_prep has run). */
+static inline uint32_t grep_flags(const struct pump_job *j)
+{
+	return ((const struct grep_job *)j->opstate)->flags;
+}
 
 /*
  * How long the host waits for a word whose tag is not yet the slot's: a
@@ -122,6 +145,7 @@ extern const struct pump_op pump_op_grep;
 /* grep_dfa.c */
 bool grep_dfa_bit(const struct pump_job *j, bool sink, uint32_t s);
 bool grep_selected(const struct pump_job *j, uint32_t state);
+int grep_dfa_layout(const struct pump_dfa *d, uint32_t **out, uint32_t *nwords);
 int grep_layout(struct pump_job *j, const struct pump_dfa *d);
 int grep_copy(struct pump_job *j, const void *data, uint32_t len);
 
@@ -190,8 +214,10 @@ int grep_cont_sets(const struct ring_done *d, uint32_t n, struct pump_part *part
 int grep_pcount_prep(struct pump_job *j);
 void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t first);
 
-/* grep_fold.c: the row's fold hook */
+/* grep_fold.c: the row's fold hook, and its lines and patterns readers */
 void grep_fold(struct pump_job *j, const struct pump_part *part);
+size_t grep_lines(const struct pump_job *j, size_t first, struct pump_line *out, size_t max);
+size_t grep_patterns(const struct pump_job *j, uint64_t *out, size_t max);
 
 /* grep_chunk.c */
 void grep_work(struct pump *p, uint32_t slot, struct ring_work *w);

@@ -255,9 +255,9 @@ static void run(const char *path, const struct gcase *c, const struct ref *ref)
 	struct pump_scan s = {
 	    .fd = fd,
 	    .op = pump_op_find("grep"),
-	    .dfa = &t.d,
-	    .grep = (c->invert ? PUMP_GREP_INVERT : 0) | (c->lines ? PUMP_GREP_LINES : 0),
-	    .max = c->max,
+	    .args.grep = {.dfa = &t.d,
+			  .flags = (c->invert ? PUMP_GREP_INVERT : 0) | (c->lines ? PUMP_GREP_LINES : 0),
+			  .max = c->max},
 	    .offset = c->offset,
 	    .length = c->length ? c->length : UINT64_MAX,
 	    .chunk = c->chunk,
@@ -323,8 +323,7 @@ static void test_cancel(const char *path)
 	struct pump_scan s = {
 	    .fd = fd,
 	    .op = pump_op_find("grep"),
-	    .dfa = &t.d,
-	    .grep = PUMP_GREP_LINES,
+	    .args.grep = {.dfa = &t.d, .flags = PUMP_GREP_LINES},
 	    .length = UINT64_MAX,
 	    .chunk = 4096,
 	    .direct = -1,

@@ -68,8 +68,7 @@ static void check_none(bool spread, const char *path, const char *pat, uint32_t 
 	struct pump_scan s = {
 	    .fd = fd,
 	    .op = pump_op_find("grep"),
-	    .dfa = &t.d,
-	    .grep = PUMP_GREP_LINES,
+	    .args.grep = {.dfa = &t.d, .flags = PUMP_GREP_LINES},
 	    .length = UINT64_MAX,
 	    .chunk = chunk,
 	    .direct = -1,

@@ -228,9 +228,7 @@ static void run_case(struct tree *t, const struct gcase *c, const char *what)
 		    .files = pf,
 		    .nfiles = (uint32_t)n,
 		    .op = pump_op_find("grep"),
-		    .dfa = &d.d,
-		    .grep = c->invert ? PUMP_GREP_INVERT : 0,
-		    .max = c->max,
+		    .args.grep = {.dfa = &d.d, .flags = c->invert ? PUMP_GREP_INVERT : 0, .max = c->max},
 		    .length = UINT64_MAX,
 		    .direct = 0,
 		};
@@ -298,7 +296,7 @@ static void check_rerun(struct tree *t)
 			      .files = pf,
 			      .nfiles = 2,
 			      .op = pump_op_find("grep"),
-			      .dfa = &d.d,
+			      .args.grep = {.dfa = &d.d},
 			      .length = UINT64_MAX,
 			      .direct = 0};
 	CHECK(pump_submit(pump, &s, &j) == 0, "submit");
@@ -379,8 +377,7 @@ int main(void)
 				.files = &one,
 				.nfiles = 1,
 				.op = pump_op_find("grep"),
-				.dfa = &d.d,
-				.grep = PUMP_GREP_LINES,
+				.args.grep = {.dfa = &d.d, .flags = PUMP_GREP_LINES},
 				.length = UINT64_MAX};
 	CHECK(pump_submit(pump, &bad, &j) == -EINVAL, "a packed grep with lines=1 is refused");
 	tdfa_free(&d);

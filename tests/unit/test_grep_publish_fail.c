@@ -86,7 +86,7 @@ static void run(const char *pat, struct pump_job_info *in, struct pump_chunk_err
 	struct pump_scan s = {
 	    .fd = fd,
 	    .op = pump_op_find("grep"),
-	    .dfa = &t.d,
+	    .args.grep = {.dfa = &t.d},
 	    .length = UINT64_MAX,
 	    .chunk = CHUNK,
 	    .direct = -1,

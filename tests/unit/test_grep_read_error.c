@@ -168,7 +168,7 @@ static void check_case(const char *name, uint64_t size, uint32_t chunk, const ui
 	struct pump_scan s = {
 	    .fd = fd,
 	    .op = pump_op_find("grep"),
-	    .dfa = &t.d,
+	    .args.grep = {.dfa = &t.d},
 	    .length = UINT64_MAX,
 	    .chunk = chunk,
 	    .direct = -1,

@@ -280,8 +280,8 @@ static void submit(struct layout *l, struct job *jb)
 	struct pump_scan s = {
 	    .fd = fd,
 	    .op = pump_op_find("grep"),
-	    .dfa = &dfas[jb->pat].d,
-	    .grep = (jb->invert ? PUMP_GREP_INVERT : 0) | (jb->lines ? PUMP_GREP_LINES : 0),
+	    .args.grep = {.dfa = &dfas[jb->pat].d,
+			  .flags = (jb->invert ? PUMP_GREP_INVERT : 0) | (jb->lines ? PUMP_GREP_LINES : 0)},
 	    .length = UINT64_MAX,
 	    .chunk = jb->chunk,
 	    .direct = -1,
