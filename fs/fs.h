@@ -419,16 +419,29 @@ struct fs_grep {
 	bool ready, ac, shift;
 };
 void fs_grep_views(struct fs_grep *g);
-/* a grep scan's dfa, ac or shift, as compiled (none while not ready) */
-static inline void fs_grep_scan(struct fs_grep *g, struct pump_scan *scan)
+/*
+ * scan->args, the union of the ops' own arguments, for d's op (its
+ * PUMP_OP_ARG_* say which member): grep's flags, max= and patterns as
+ * compiled (none while not ready), match's pattern (pointing into d), or
+ * count's byte. Whoever copies d or g calls it again on the copies.
+ */
+static inline void fs_scan_args(const struct desc *d, struct fs_grep *g, struct pump_scan *scan)
 {
-	struct pump_grep_args *a = &scan->args.grep;
+	union pump_op_args *a = &scan->args;
 
-	if (!(scan->op->args & PUMP_OP_ARG_GREP))
-		return; /* args is another op's */
-	a->dfa = g->ready && !g->ac && !g->shift ? &g->view : NULL;
-	a->ac = g->ready && g->ac ? &g->acview : NULL;
-	a->shift = g->ready && g->shift ? &g->shview : NULL;
+	if (d->op->args & PUMP_OP_ARG_GREP)
+		a->grep = (struct pump_grep_args){
+		    .dfa = g->ready && !g->ac && !g->shift ? &g->view : NULL,
+		    .ac = g->ready && g->ac ? &g->acview : NULL,
+		    .shift = g->ready && g->shift ? &g->shview : NULL,
+		    .flags = (d->invert ? PUMP_GREP_INVERT : 0) | (d->lines ? PUMP_GREP_LINES : 0) |
+			     (d->per_pattern ? PUMP_GREP_PSET : 0),
+		    .max = d->max,
+		};
+	else if (d->op->args & PUMP_OP_ARG_PATTERN)
+		a->match = (struct pump_match_args){.pattern = d->pattern, .len = d->pattern_len};
+	else if (d->op->args & PUMP_OP_ARG_BYTE)
+		a->count = (struct pump_count_args){.byte = d->byte};
 }
 /* status's engine=: what runs the patterns ("" before a compile) */
 static inline const char *fs_grep_engine(const struct fs_grep *g)

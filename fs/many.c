@@ -498,10 +498,8 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	fs_grep_views(&m->grep); /* classes are arrays inside the struct */
 	memset(grep, 0, sizeof(*grep));
 	m->scan = *scan;
-	/* scan.pattern points into the submitter's stack copy of d: ours lives on */
-	if (scan->pattern == d->pattern)
-		m->scan.pattern = m->d.pattern;
-	fs_grep_scan(&m->grep, &m->scan);
+	/* scan.args point into the submitter's stack copy of d and its grep: ours live on */
+	fs_scan_args(&m->d, &m->grep, &m->scan);
 	m->on_end = scan->on_end; /* the parent's end */
 	m->on_end_arg = scan->on_end_arg;
 	m->scan.on_end = many_flight_ended;

@@ -28,9 +28,6 @@ int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, cons
 	struct pump_scan scan = {
 		.fd = fd,
 		.op = d->op,
-		.byte = d->byte,
-		.pattern = d->pattern,
-		.pattern_len = grep->ready ? 0 : d->pattern_len, /* the ERE is in the DFA */
 		.offset = d->offset,
 		.length = d->length,
 		.chunk = d->chunk,
@@ -44,12 +41,6 @@ int fs_submit_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, cons
 		.nreplay = j->nreplay,
 	};
 
-	if (d->op->args & PUMP_OP_ARG_GREP)
-		scan.args.grep = (struct pump_grep_args){
-		    .flags = (d->invert ? PUMP_GREP_INVERT : 0) | (d->lines ? PUMP_GREP_LINES : 0) |
-			     (d->per_pattern ? PUMP_GREP_PSET : 0),
-		    .max = d->max,
-		};
-	fs_grep_scan(grep, &scan);
+	fs_scan_args(d, grep, &scan); /* grep's ERE is in its compiled patterns */
 	return j->kind->start(fs, j, ctx, d, grep, &scan, fd, rootfd, listfd, st, err, errlen);
 }

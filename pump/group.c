@@ -59,8 +59,8 @@ struct pump_group {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* broadcast when the group ends */
 	struct pump_scan scan; /* a copy for spans submitted later; fd unused */
-	void *copy;	       /* owns scan's data and pattern */
-	uint32_t *opwords;     /* the op's arguments laid out once (its share hook): scan's data */
+	void *copy;	       /* owns scan's data */
+	uint32_t *opwords;     /* the op's arguments copied once (its share hook): scan's data or args' */
 	uint64_t limit;	       /* the op's limit hook (grep's max=), 0: none */
 	int fd; /* the caller's, owned once submitted: each span gets a dup */
 	uint64_t off, end;
@@ -82,42 +82,33 @@ struct pump_group {
 
 /*
  * A deep copy of what scan points at: spans are submitted long after the
- * caller returns. The op's own arguments it lays out once (its share
- * hook): every span copies them as its data.
+ * caller returns. The op's share hook copies its own arguments (grep lays
+ * its patterns out once, every span copies them as its data).
  */
 static int group_copy_scan(struct pump_group *g, const struct pump_scan *scan)
 {
-	size_t size;
-	uint8_t *c;
+	uint32_t n = 0;
 	int ret;
 
 	g->scan = *scan;
 	g->scan.fd = -1;
 	g->limit = scan->op->limit ? scan->op->limit(scan) : 0;
 	if (scan->op->share) {
-		uint32_t n;
-
 		ret = scan->op->share(scan, &g->opwords, &n, &g->scan.args);
 		if (ret)
 			return ret;
-		if (g->opwords) {
-			g->scan.data = g->opwords;
-			g->scan.data_len = n * 4;
-		}
 	}
-	size = (g->opwords ? 0 : scan->data_len) + scan->pattern_len;
-	if (!size)
+	if (n) {
+		g->scan.data = g->opwords;
+		g->scan.data_len = n * 4;
 		return 0;
-	c = malloc(size);
-	if (!c)
-		return -ENOMEM;
-	g->copy = c;
-	if (scan->data_len && !g->opwords) {
-		g->scan.data = memcpy(c, scan->data, scan->data_len);
-		c += scan->data_len;
 	}
-	if (scan->pattern_len)
-		g->scan.pattern = memcpy(c, scan->pattern, scan->pattern_len);
+	if (!scan->data_len)
+		return 0;
+	g->copy = malloc(scan->data_len);
+	if (!g->copy)
+		return -ENOMEM;
+	g->scan.data = memcpy(g->copy, scan->data, scan->data_len);
 	return 0;
 }
 

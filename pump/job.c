@@ -72,7 +72,6 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	j->op = scan->op;
 	j->offset = scan->offset;
 	j->chunk = scan->chunk ? scan->chunk : p->cfg.chunk;
-	j->byte = scan->byte & 0xFF;
 	ret = -EINVAL;
 	if (j->chunk < PUMP_CHUNK_MIN || j->chunk > p->cfg.chunk || (j->chunk & (j->chunk - 1)))
 		goto out_free;

@@ -130,13 +130,12 @@ struct pump_job {
 	/* Set by pump_submit, read-only after. */
 	int fd;
 	const struct pump_op *op;
-	uint32_t byte;
 	uint8_t *data;      /* the op's data blob (op->prep), freed with the job */
 	uint32_t data_len;  /* 0: no data region */
 	uint64_t offset;
 	uint32_t chunk;
 	bool direct;
-	uint32_t tail; /* bytes read past each chunk (op->prep: match's pattern_len - 1) */
+	uint32_t tail; /* bytes read past each chunk (op->prep: match's pattern length - 1) */
 	uint64_t t_submit_ns;
 	uint32_t owner; /* pump_scan.owner */
 	enum pump_priority priority; /* never PUMP_PRIO_DEFAULT */

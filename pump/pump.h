@@ -69,12 +69,14 @@ struct pump_op {
 	 * far below lavapipe's cap. NULL: 20 (1 MiB). */
 	uint32_t (*tile_shift)(const struct gpu *g, const struct ring_work *w);
 	/* A spread job (group.c) gives one scan to many units, submitted
-	 * after the caller's arguments are gone: turn the op's own (grep's
-	 * DFA or pattern set) into a data blob laid out once (malloc'd, the
-	 * caller's) that every span copies as its scan data, and set span
-	 * (a copy of scan->args) to what the spans keep (grep: its flags and
-	 * max=, no pointers). *words NULL: the scan's data is all there is.
-	 * NULL hook: the op's arguments hold no pointer. */
+	 * after the caller's arguments are gone: copy what the op's own point
+	 * at into one blob (malloc'd into *words, freed with the group) and
+	 * set span (a copy of scan->args) to what the spans keep. The blob's
+	 * first *nwords words are every span's scan data (grep: its DFA or
+	 * pattern set laid out once; span keeps flags and max=, no pointers);
+	 * 0: span's pointers point into it (match: the pattern). *words
+	 * NULL: nothing to copy. NULL hook: the op's arguments hold no
+	 * pointer. */
 	int (*share)(const struct pump_scan *scan, uint32_t **words, uint32_t *nwords,
 		     union pump_op_args *span);
 	/* The most the scan's result may reach (grep's max=), 0: no limit.
@@ -228,9 +230,22 @@ struct pump_grep_args {
 	uint64_t max;		    /* stop after this many selected lines (0: no limit) */
 };
 
+/* count's: the byte to count (0..255). */
+struct pump_count_args {
+	uint32_t byte;
+};
+
+/* match's: the pattern, copied by the op at submit. */
+struct pump_match_args {
+	const uint8_t *pattern;
+	uint32_t len; /* 1..VYRE_PATTERN_MAX */
+};
+
 /* Each op's own arguments, tagged by pump_scan.op: only that op's hooks
  * read its member (an op with none leaves it zero). */
 union pump_op_args {
+	struct pump_count_args count;
+	struct pump_match_args match;
 	struct pump_grep_args grep;
 };
 
@@ -239,9 +254,6 @@ struct pump_scan {
 	const struct pump_file *files; /* a packed job's files (fd is then -1) */
 	uint32_t nfiles;
 	const struct pump_op *op;
-	uint32_t byte;
-	const uint8_t *pattern; /* match */
-	uint32_t pattern_len;
 	const void *data;       /* the op's data blob, copied by the pump */
 	uint32_t data_len;      /* at most VYRE_JOB_DATA_MAX */
 	union pump_op_args args; /* the op's own (tag: op), read by its hooks alone */

@@ -39,7 +39,7 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 
 	const struct pump_grep_args *a = &scan->args.grep;
 
-	if (scan->pattern_len || (a->dfa && scan->data_len) || (a->ac && scan->data_len) ||
+	if ((a->dfa && scan->data_len) || (a->ac && scan->data_len) ||
 	    (a->shift && scan->data_len) || (!!a->dfa + !!a->ac + !!a->shift > 1))
 		return -EINVAL;
 	/* the bit-parallel engine runs a line per lane with its vector in shared memory: not packed */

@@ -13,14 +13,34 @@
 
 static int match_prep(struct pump_job *j, const struct pump_scan *scan)
 {
-	if (!scan->pattern_len || scan->pattern_len > VYRE_PATTERN_MAX || scan->data_len)
+	const struct pump_match_args *a = &scan->args.match;
+
+	if (!a->len || a->len > VYRE_PATTERN_MAX || !a->pattern || scan->data_len)
 		return -EINVAL;
-	j->data = malloc(scan->pattern_len);
+	j->data = malloc(a->len);
 	if (!j->data)
 		return -ENOMEM;
-	memcpy(j->data, scan->pattern, scan->pattern_len);
-	j->data_len = scan->pattern_len;
-	j->tail = scan->pattern_len - 1;
+	memcpy(j->data, a->pattern, a->len);
+	j->data_len = a->len;
+	j->tail = a->len - 1;
+	return 0;
+}
+
+/* A spread job's copy of the pattern, which every span's args point into. */
+static int match_share(const struct pump_scan *scan, uint32_t **words, uint32_t *nwords,
+		       union pump_op_args *span)
+{
+	const struct pump_match_args *a = &scan->args.match;
+
+	*words = NULL;
+	*nwords = 0;
+	if (!a->len || !a->pattern)
+		return 0; /* match_prep refuses it in the first span */
+	*words = malloc(a->len);
+	if (!*words)
+		return -ENOMEM;
+	memcpy(*words, a->pattern, a->len);
+	span->match.pattern = (const uint8_t *)*words;
 	return 0;
 }
 
@@ -54,6 +74,7 @@ const struct pump_op pump_op_match = {
     .usage = "pattern=BYTES result: overlapping occurrences of 1-256 bytes",
     .summary = "overlapping occurrences of pattern= (1-256 bytes)",
     .prep = match_prep,
+    .share = match_share,
     .pack = match_pack,
     .tile_shift = match_tile_shift,
 };

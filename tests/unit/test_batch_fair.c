@@ -39,7 +39,7 @@ static struct pump_job *submit(struct pump *p, uint32_t owner, uint64_t off)
 	struct pump_scan s = {
 	    .fd = fd,
 	    .op = pump_op_find("count"),
-	    .byte = '\n',
+	    .args.count.byte = '\n',
 	    .offset = off,
 	    .length = JOB_LEN,
 	    .chunk = CHUNK,

@@ -64,7 +64,7 @@ static int submit_count(struct pump *p, const char *path, struct pump_job **j)
 	struct pump_scan s = {
 	    .fd = fd,
 	    .op = pump_op_find("count"),
-	    .byte = '\n',
+	    .args.count.byte = '\n',
 	    .length = UINT64_MAX,
 	    .chunk = CHUNK,
 	    .direct = -1,
@@ -151,7 +151,7 @@ int main(void)
 	    .files = pf,
 	    .nfiles = NPACKED,
 	    .op = pump_op_find("count"),
-	    .byte = '\n',
+	    .args.count.byte = '\n',
 	    .length = UINT64_MAX,
 	    .direct = -1,
 	};

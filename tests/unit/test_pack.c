@@ -107,12 +107,13 @@ static int run_packed(struct pump *p, const struct pump_op *op, const uint8_t *p
 		.files = pf,
 		.nfiles = (uint32_t)n,
 		.op = op,
-		.byte = '\n',
-		.pattern = pat,
-		.pattern_len = patlen,
 		.length = UINT64_MAX,
 		.direct = 0,
 	};
+	if (op->args & PUMP_OP_ARG_PATTERN)
+		scan.args.match = (struct pump_match_args){pat, patlen};
+	else
+		scan.args.count.byte = '\n';
 	CHECK(pump_submit(p, &scan, &j) == 0, "pump_submit of %d packed files", n);
 	if (cancel)
 		pump_job_cancel(j);

@@ -130,14 +130,15 @@ static struct pump_job *submit(const char *path, const char *op, uint8_t byte, c
 	struct pump_scan s = {
 		.fd = fd,
 		.op = pump_op_find(op),
-		.byte = byte,
-		.pattern = (const uint8_t *)pat,
-		.pattern_len = pat ? (uint32_t)strlen(pat) : 0,
 		.offset = offset,
 		.length = length,
 		.chunk = chunk,
 		.direct = -1,
 	};
+	if (s.op->args & PUMP_OP_ARG_PATTERN)
+		s.args.match = (struct pump_match_args){(const uint8_t *)pat, pat ? (uint32_t)strlen(pat) : 0};
+	else
+		s.args.count.byte = byte;
 	ret = pump_submit(pump, &s, &j);
 	CHECK(ret == 0, "pump_submit %s op=%s: %d", path, op, ret);
 	return j;

@@ -163,14 +163,15 @@ static uint64_t scan_check(const struct file *f, const struct scan *s)
 	struct pump_scan ps = {
 		.fd = fd,
 		.op = op,
-		.byte = s->byte,
-		.pattern = s->pattern,
-		.pattern_len = s->pattern_len,
 		.offset = s->offset,
 		.length = s->length,
 		.chunk = s->chunk,
 		.direct = s->direct,
 	};
+	if (op->args & PUMP_OP_ARG_PATTERN)
+		ps.args.match = (struct pump_match_args){.pattern = s->pattern, .len = s->pattern_len};
+	else
+		ps.args.count.byte = s->byte;
 	ret = pump_submit(pump, &ps, &j);
 	CHECK(ret == 0, "%s: pump_submit: %d", name, ret);
 	ret = pump_job_wait(j, 120000);
@@ -509,7 +510,7 @@ static void test_direct(void)
 	/* an unaligned offset is refused, and the fd stays the caller's */
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	CHECK(fd >= 0, "open");
-	struct pump_scan ps = {.fd = fd, .op = pump_op_find("count"), .byte = '\n', .offset = 100,
+	struct pump_scan ps = {.fd = fd, .op = pump_op_find("count"), .args.count.byte = '\n', .offset = 100,
 			       .length = UINT64_MAX, .direct = 1};
 	struct pump_job *j = NULL;
 	CHECK(pump_submit(pump, &ps, &j) == -EINVAL, "direct=1 offset=100 accepted");
