@@ -207,6 +207,15 @@ same_as_grep() {
 	same_as_grep 0 -c -E GNU ./GPL-3
 }
 
+@test "a FILE whose name holds a backslash is that file, not the glob it spells" {
+	# the daemon reads a backslash in path= as a glob escape: a\b would match ab
+	d=$BATS_TEST_TMPDIR
+	printf 'one GNU\n' >"$d/a\\b"
+	printf 'GNU\nGNU\nGNU\n' >"$d/ab"
+	same_as_grep 0 -c GNU "$d/a\\b"
+	same_as_grep 0 -n GNU "$d/a\\b" "$d/ab"
+}
+
 @test "grep leaves no job behind" {
 	before=$(ls "$MNT/jobs" | wc -l)
 	run vyrectl grep -c -E GNU "$GPL" "$PY"
