@@ -22,13 +22,14 @@ enum cache_key {
 	CACHE_HITS,
 	CACHE_MISSES,
 	CACHE_EVICTIONS,
+	CACHE_SHRINKS,
 	CACHE_KEY_COUNT,
 };
 
 static const char *const cache_keys[] = {
     [CACHE_CAPACITY] = "cache_capacity",   [CACHE_BYTES] = "cache_bytes",
     [CACHE_HITS] = "cache_hits",	   [CACHE_MISSES] = "cache_misses",
-    [CACHE_EVICTIONS] = "cache_evictions",
+    [CACHE_EVICTIONS] = "cache_evictions", [CACHE_SHRINKS] = "cache_shrinks",
 };
 _Static_assert(sizeof(cache_keys) / sizeof(cache_keys[0]) == CACHE_KEY_COUNT,
 	       "cache_keys[] needs one row per CACHE_*");
@@ -88,7 +89,17 @@ static int cache_read(const struct vyrectl *c, uint64_t v[CACHE_KEY_COUNT])
 				cache_keys[k]);
 	}
 	buf_free(&b);
-	if (!ret && v[CACHE_CAPACITY] == 0) {
+	/*
+	 * Capacity 0 after shrinks is a cache that gave all its device memory
+	 * back to another process (ARCHITECTURE.md "The file cache"): it is
+	 * there and grows back, so it is shown, with why it is empty.
+	 */
+	if (!ret && v[CACHE_CAPACITY] == 0 && v[CACHE_SHRINKS]) {
+		fprintf(stderr,
+			"vyrectl: %s's file cache gave all its device memory back under memory "
+			"pressure (%llu blocks); it grows back once the device has room\n",
+			c->mount, (unsigned long long)v[CACHE_SHRINKS]);
+	} else if (!ret && v[CACHE_CAPACITY] == 0) {
 		fprintf(stderr,
 			"vyrectl: %s has no file cache: mount it with -o cache=SIZE (vyrefs(1))\n",
 			c->mount);

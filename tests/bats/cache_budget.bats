@@ -145,6 +145,11 @@ count_twice() {
 	PRESSURE= jobs20
 	grep -q "^vyrefs_cache_capacity_bytes 0$" "$MNT/metrics.prom"
 	grep -q "^vyrefs_cache_shrinks_total 16$" "$MNT/metrics.prom"
+	# vyrectl cache shows a cache that gave everything back, and says why
+	run "$VYRE_ROOT/build/tools/vyrectl" -m "$MNT" cache
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"cache_capacity=0"*"cache_shrinks=16"* ]]
+	[[ "$output" == *"gave all its device memory back"* ]]
 	# the pressure gone, the blocks are made again (2 s after the last
 	# shrink), and they cache
 	echo $((1 << 50)) > "$BUDGET"

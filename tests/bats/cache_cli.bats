@@ -44,7 +44,7 @@ count_is() {
 # the same value in vyrectl's output, the ratio is Python's, nothing else
 same_as_status() {
 	local k v want
-	for k in cache_capacity cache_bytes cache_hits cache_misses cache_evictions; do
+	for k in cache_capacity cache_bytes cache_hits cache_misses cache_evictions cache_shrinks; do
 		want=$(sed -n "s/^$k=//p" <<<"$1")
 		v=$(sed -n "s/^$k=//p" <<<"$2")
 		[[ "$want" =~ ^[0-9]+$ ]] || { echo "status: $k=$want" >&2; return 1; }
@@ -57,7 +57,7 @@ print("%.3f" % (h / (h + m)) if h + m else "")' \
 		"$(sed -n 's/^cache_hits=//p' <<<"$1")" "$(sed -n 's/^cache_misses=//p' <<<"$1")")
 	[ "$(grep -c '^cache_hit_ratio=' <<<"$2")" = 1 ]
 	[ "$(sed -n 's/^cache_hit_ratio=//p' <<<"$2")" = "$want" ]
-	[ "$(wc -l <<<"$2")" = 6 ]
+	[ "$(wc -l <<<"$2")" = 7 ]
 }
 
 @test "vyrectl cache after a second scan: status's cache keys, the hit ratio, eval-able" {
