@@ -285,9 +285,8 @@ int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
 		if (ntiles == 0)
 			ntiles = 1;
 	}
-	seq = r->next_seq++;
-	if (r->next_seq == 0)
-		r->next_seq = 1;
+	seq = r->next_seq;
+	r->next_seq = ring_seq_after(seq);
 
 	/*
 	 * Relaunch mode: the launch the slot may run after (vyre_abi.h,

@@ -128,4 +128,19 @@ void ring_mask_tenant(struct ring *r, uint32_t tenant, bool masked);
 enum ring_mode ring_mode(const struct ring *r);
 const char *ring_place(const struct ring *r);
 
+/*
+ * The sequence published after seq. 0 means "not published", and a seq
+ * whose out-word tag (VYRE_GO_TAG, its low 18 bits) is 0 would let words
+ * of the record and out areas that no pass has written yet (zero since
+ * gpu_buf_alloc) pass the host's landing check (pump/ops/grep_out.c) as
+ * that seq's: both are skipped.
+ */
+static inline uint32_t ring_seq_after(uint32_t seq)
+{
+	do
+		seq++;
+	while (!VYRE_GO_TAG(seq));
+	return seq;
+}
+
 #endif
