@@ -829,7 +829,12 @@ PY
 			[ "$(cat "$MNT/jobs/$id/result")" = "$wantb" ]
 		fi
 	done < "$out"
-	[ "$max" -lt 1000 ]
+	# Queued behind nobody's compiles (8 x ~0.3 s of CPU, slower under
+	# load), root's first jobs would wait seconds; beside them, on 2 loaded
+	# cores, one job can still take ~1 s (CI, load 8+: 203 268 369 1064
+	# 469 ms): the median stays under 1 s and none reaches 2 s
+	[ "$(printf '%s\n' "${all[@]}" | sort -n | sed -n 3p)" -lt 1000 ]
+	[ "$max" -lt 2000 ]
 }
 
 @test "item 8: one user's grep lines=1 over a file where every line matches leaves slots for root's job" {
