@@ -31,11 +31,7 @@ teardown_file() {
 }
 
 teardown() {
-	if [ -n "${MNT:-}" ] && mountpoint -q "$MNT"; then
-		umount "$MNT" || umount -l "$MNT"
-	fi
-	[ -n "${MNT:-}" ] && rmdir "$MNT" 2>/dev/null
-	show_log_if_failed
+	teardown_own_mount
 }
 
 # mnt OPTS: a mount of this test's own, its budget read from $BUDGET

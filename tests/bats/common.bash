@@ -52,6 +52,17 @@ teardown() {
 }
 
 # show_log_if_failed: the daemon's log ($LOG) after a test that failed
+# teardown_own_mount: for files whose tests each mount their own $MNT
+# (mnt helpers): unmounts and removes it if there, then shows the log of a
+# failed test
+teardown_own_mount() {
+	if [ -n "${MNT:-}" ] && mountpoint -q "$MNT"; then
+		umount "$MNT" || umount -l "$MNT"
+	fi
+	[ -n "${MNT:-}" ] && rmdir "$MNT" 2>/dev/null
+	show_log_if_failed
+}
+
 show_log_if_failed() {
 	if [ "${BATS_TEST_COMPLETED:-}" != 1 ] && [ -f "${LOG:-/nonexistent}" ]; then
 		echo "--- daemon log" >&2
