@@ -416,16 +416,22 @@ int fs_write_job_ctl(struct fs *fs, struct fs_handle *h, const char *buf, size_t
 {
 	struct fs_job *j = h->job;
 	size_t len = size;
+	bool cancel, remove;
+	int ret;
 
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
 		len--;
-	if (len == 6 && !memcmp(buf, "cancel", 6)) {
-		if (!fs_job_started(j) && !fs_cancel_unstarted(fs, j))
-			return (int)size;
-		int ret = j->kind->cancel(j);
-		return ret == -EALREADY || ret == 0 ? (int)size : ret;
-	}
-	return -EINVAL;
+	cancel = len == 6 && !memcmp(buf, "cancel", 6);
+	remove = len == 6 && !memcmp(buf, "remove", 6);
+	if (!cancel && !remove)
+		return -EINVAL;
+	/* remove: cancel, and the directory goes at the end, nobody waiting for it */
+	if (remove)
+		fs_job_remove_on_end(fs, j);
+	if (!fs_job_started(j) && !fs_cancel_unstarted(fs, j))
+		return (int)size;
+	ret = j->kind->cancel(j);
+	return ret == -EALREADY || ret == 0 ? (int)size : ret;
 }
 
 void fs_ctl_write(struct fs *fs, fuse_req_t req, struct fs_handle *h, const char *buf,

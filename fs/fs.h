@@ -271,8 +271,8 @@ struct fs_job {
 	char tenant[FS_TENANT_MAX];
 	uint64_t offset;
 	time_t created;
-	/* under fs->lock (jobs.c) */
-	bool in_table, ended;
+	/* under fs->lock (jobs.c); remove_on_end: jobs/N/ctl's remove while it ran */
+	bool in_table, ended, remove_on_end;
 	struct fs_job *prev, *next;   /* every job, in id order */
 	struct fs_job *uprev, *unext; /* the user's jobs, in id order */
 	struct fs_job *fprev, *fnext; /* the user's ended jobs, in end order */
@@ -353,6 +353,8 @@ void fs_job_unobserve_locked(struct fs_job *j, struct fs_job_obs *o); /* if stil
 struct fs_job *fs_job_lookup(struct fs *fs, uint64_t id); /* takes a reference */
 struct fs_job *fs_job_latest(struct fs *fs, uid_t uid);   /* takes a reference */
 int fs_job_remove(struct fs *fs, uint64_t id);            /* rmdir: -EBUSY while running */
+/* jobs/N/ctl remove: out of the table now if ended, else as it ends */
+void fs_job_remove_on_end(struct fs *fs, struct fs_job *j);
 /* job.c */
 void fs_job_get(struct fs_job *j);
 void fs_job_put(struct fs_job **j);

@@ -203,7 +203,7 @@ void fs_jobs_unreserve(struct fs *fs, struct fs_user *u)
  */
 void fs_job_ended(void *arg)
 {
-	struct fs_job *j = arg;
+	struct fs_job *j = arg, *table_ref = NULL;
 	struct fs *fs = j->fs;
 	struct fs_user *u = j->user;
 	struct fs_job_obs *obs;
@@ -219,6 +219,11 @@ void fs_job_ended(void *arg)
 		fs->job_counted(j);
 	pthread_mutex_lock(&fs->lock);
 	u->active--;
+	if (j->in_table && j->remove_on_end) {
+		/* before ended is set: it is on no ended list to take it off */
+		fs_job_unlink(fs, j);
+		table_ref = j;
+	}
 	j->ended = true;
 	if (j->in_table) {
 		j->fnext = NULL;
@@ -236,6 +241,8 @@ void fs_job_ended(void *arg)
 		o->ended(fs, o, j);
 	}
 	pthread_mutex_unlock(&fs->lock);
+	if (table_ref)
+		fs_job_put(&table_ref);
 	fs_job_put(&j);
 }
 
@@ -363,6 +370,29 @@ int fs_job_remove(struct fs *fs, uint64_t id)
 	pthread_mutex_unlock(&fs->lock);
 	fs_job_put(&j);
 	return 0;
+}
+
+/*
+ * jobs/N/ctl's remove (vyrectl grep's cleanup, so `| head` returns without
+ * waiting for a cancelled job to drain): an ended job leaves the table now,
+ * as rmdir would take it; a running one when fs_job_ended sees the flag,
+ * under the same lock, so it can end neither before nor after unnoticed.
+ * The caller cancels it.
+ */
+void fs_job_remove_on_end(struct fs *fs, struct fs_job *j)
+{
+	struct fs_job *gone = NULL;
+
+	pthread_mutex_lock(&fs->lock);
+	if (j->in_table && (j->ended || fs_job_finished(j))) {
+		fs_job_unlink(fs, j);
+		gone = j;
+	} else {
+		j->remove_on_end = true;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	if (gone)
+		fs_job_put(&gone);
 }
 
 /*

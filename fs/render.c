@@ -539,6 +539,7 @@ int render_readme(struct fs_buf *b)
 		"  cat jobs/N/result                             the result (waits for the end)\n"
 		"  cat jobs/N/wait                               blocks until the job ends\n"
 		"  echo cancel > jobs/N/ctl ; rmdir jobs/N       cancel; remove a finished job\n"
+		"  echo remove > jobs/N/ctl                      cancel, and remove it once ended\n"
 		"\n"
 		"Descriptor: [scan] path=ABS op=OP [offset=N] [length=N] [chunk=SIZE]\n"
 		"            [byte=N] [pattern=\"...\"] [tenant=LABEL] [direct=0|1]\n"

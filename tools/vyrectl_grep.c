@@ -66,8 +66,9 @@
 
 /*
  * Cancels the jobs not printed yet (Ctrl-C, a closed pipe, -q's answer, a
- * refusal), then removes them once they have ended: a wait read returns at
- * once for a cancelled job, and a second Ctrl-C ends it anyway.
+ * refusal) with jobs/N/ctl's remove: the daemon drops each job's directory
+ * once it has ended, so `| head -1` returns without waiting for the
+ * cancelled job's chunks in flight to drain, and nothing is left behind.
  */
 static void grep_cleanup(struct grep_state *s)
 {
@@ -77,28 +78,10 @@ static void grep_cleanup(struct grep_state *s)
 		if (s->f[i].fd >= 0 && s->f[i].fd != STDIN_FILENO)
 			close(s->f[i].fd);
 		s->f[i].fd = -1;
-	}
-	for (int i = 0; s->f && i < s->o->nfiles; i++) {
-		char rel[VYRECTL_REL_MAX], path[PATH_MAX];
-		struct buf b = {0};
-		int fd;
-
 		if (s->f[i].spool[0])
 			unlink(s->f[i].spool);
 		free(s->f[i].trimmed);
 		buf_free(&s->f[i].sent);
-		if (!s->f[i].cancelled)
-			continue;
-		job_rel(s->f[i].id, "wait", rel);
-		if (snprintf(path, sizeof(path), "%s/%s", s->c->mount, rel) < (int)sizeof(path)) {
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			if (fd >= 0) {
-				buf_read_fd(&b, fd);
-				close(fd);
-				buf_free(&b);
-			}
-		}
-		job_remove(s, &s->f[i]);
 	}
 	free(s->f);
 	s->f = NULL;

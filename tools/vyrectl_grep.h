@@ -121,7 +121,6 @@ struct grep_file {
 	int err;	      /* -errno of the open, or -EISDIR */
 	bool submitted;	      /* id names a job of ours, not printed yet */
 	bool dir;	      /* -r and a directory: one job over the tree, no fd */
-	bool cancelled;	      /* we cancelled it: remove it once it has ended */
 	bool skip;	      /* excluded, or -d skip: no job, no output */
 	bool names;	      /* print FILE: prefixes for it */
 	bool zapped;	      /* binary: the copy scanned has newlines for its NULs */

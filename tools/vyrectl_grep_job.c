@@ -150,6 +150,7 @@ int file_submit(struct grep_state *s, struct grep_file *f)
 	return f->err ? 0 : ret;
 }
 
+/* remove: cancelled, and gone once it has ended (fs/ctl.c) */
 void job_cancel(struct grep_state *s, struct grep_file *f)
 {
 	char rel[VYRECTL_REL_MAX], path[PATH_MAX];
@@ -160,14 +161,13 @@ void job_cancel(struct grep_state *s, struct grep_file *f)
 	if (snprintf(path, sizeof(path), "%s/%s", s->c->mount, rel) < (int)sizeof(path)) {
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd >= 0) {
-			if (write(fd, "cancel\n", 7) < 0) {
-				/* it ended first: nothing to cancel */
+			if (write(fd, "remove\n", 7) < 0) {
+				/* it was removed first: nothing to do */
 			}
 			close(fd);
 		}
 	}
 	f->submitted = false;
-	f->cancelled = true;
 }
 
 /* A finished job we printed is of no use to anyone: it goes, as grep leaves nothing. */

@@ -2,7 +2,8 @@
 # A job's lifecycle from the shell (README.md "Files"): "echo cancel > jobs/N/ctl"
 # ends a running job cancelled; jobs/N/wait blocks until the job ends and
 # returns its status, and a signal interrupts it; rmdir removes a finished
-# job, refuses a running one, and refuses another user's.
+# job, refuses a running one, and refuses another user's; "echo remove"
+# cancels a job and removes it once it has ended, nobody waiting.
 load common
 
 GPL=/usr/share/common-licenses/GPL-3
@@ -90,7 +91,39 @@ state_of() {
 	[ "$(cat "$MNT/jobs/$id/result")" = "$(tr -cd '\n' < "$GPL" | wc -c)" ]
 }
 
-@test "a job's ctl takes only cancel" {
+@test "echo remove: a running job is cancelled and gone once it ended; a finished one at once" {
+	local id=$(long_job) before after done_id st
+	LONGJOBS=$id
+	before=$(sed -n 's/^jobs_cancelled=//p' "$MNT/status")
+	# a reader parked on wait still gets the end: its open holds the job
+	exec 8<"$MNT/jobs/$id/wait"
+	echo remove > "$MNT/jobs/$id/ctl"
+	st=$(timeout 10 cat <&8)
+	exec 8<&-
+	[[ "$st" == *$'\nstate=cancelled\n'* ]]
+	for _ in $(seq 100); do
+		if [ ! -e "$MNT/jobs/$id" ]; then break; fi
+		sleep 0.1
+	done
+	[ ! -e "$MNT/jobs/$id" ]
+	run ! grep -qx "$id" <<< "$(ls "$MNT/jobs")"
+	after=$(sed -n 's/^jobs_cancelled=//p' "$MNT/status")
+	[ "$after" -eq $((before + 1)) ]
+	# a finished job goes at once, still done (not counted cancelled)
+	done_id=$(submit "scan path=$GPL op=count")
+	wait_job "$done_id"
+	echo remove > "$MNT/jobs/$done_id/ctl"
+	[ ! -e "$MNT/jobs/$done_id" ]
+	[ "$(sed -n 's/^jobs_cancelled=//p' "$MNT/status")" -eq "$after" ]
+	# another user's job: refused, left running
+	id=$(long_job)
+	LONGJOBS="$LONGJOBS $id"
+	run "${NOBODY[@]}" bash -c 'echo remove > "$1"' _ "$MNT/jobs/$id/ctl"
+	[ "$status" -ne 0 ]
+	[ "$(state_of "$id")" = running ]
+}
+
+@test "a job's ctl takes only cancel and remove" {
 	local id=$(submit "scan path=$GPL op=count")
 	run bash -c 'echo stop > "$1"' _ "$MNT/jobs/$id/ctl"
 	[ "$status" -ne 0 ]
