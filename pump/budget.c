@@ -126,9 +126,12 @@ int budget_init(struct pump *p)
 		budget_read(p, &budget, &usage);
 		/* exact bytes: cache_budget.bats sizes its pressure from them */
 		vlog_info("pump: file cache: heap %u's memory budget read every %llu ms; blocks "
-			  "go back when it leaves less than margin=%llu bytes beyond usage=%llu",
+			  "go back when it leaves less than margin=%llu bytes beyond usage=%llu "
+			  "(budget=%llu, heap=%llu)",
 			  p->budget_heap, PUMP_BUDGET_EVERY_NS / 1000000,
-			  (unsigned long long)budget_margin(p), (unsigned long long)usage);
+			  (unsigned long long)budget_margin(p), (unsigned long long)usage,
+			  (unsigned long long)budget,
+			  (unsigned long long)p->gpu->mem.memoryHeaps[p->budget_heap].size);
 	} else {
 		vlog_info("pump: %s reports no memory budget (VK_EXT_memory_budget): the file "
 			  "cache keeps its size under another process's memory pressure",

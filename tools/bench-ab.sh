@@ -78,7 +78,7 @@ rmdir "$MNT"
 printf '| %-22s | %12s | %12s | %6s |\n' case "A best ms" "B best ms" "B/A"
 for name in "count $BIG" "grep vyre $BIG" "tree count ${N} x 4K" "tree grep ${N} x 4K" "4 KiB job"; do
 	a=${best["$name|A"]} b=${best["$name|B"]}
-	printf '| %-22s | %12.3f | %12.3f | %6.3f |\n' "$name" "$(echo "$a / 1000000" | bc -l)" \
-		"$(echo "$b / 1000000" | bc -l)" "$(echo "$b / $a" | bc -l)"
+	printf '| %-22s | %12.3f | %12.3f | %6.3f |\n' "$name" "$(calc "$a / 1000000")" \
+		"$(calc "$b / 1000000")" "$(calc "$b / $a")"
 done
-echo "(big file $SZ bytes: count A $(echo "$SZ / ${best["count $BIG|A"]}" | bc -l | cut -c1-6) GB/s)"
+echo "(big file $SZ bytes: count A $(calc "$SZ / ${best["count $BIG|A"]}" | cut -c1-6) GB/s)"

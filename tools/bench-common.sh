@@ -13,6 +13,9 @@ bench_mount() {
 	PID=$(pgrep -f -- "vyrefs $MNT" | head -1)
 }
 
+# calc EXPR: awk's arithmetic (the GPU machine has no bc)
+calc() { awk "BEGIN { printf \"%.6f\\n\", $1 }"; }
+
 # the daemon's CPU time in ms (lavapipe runs the shader on the daemon's own
 # threads): steadier than wall time on a shared machine
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$PID/stat"; }

@@ -18,8 +18,8 @@ job() { # DESCRIPTOR: one row, the fastest of REPS runs
 	local id best cbest rr
 	bench_best "$1" 600
 	printf '| `%s` | %s | %.3f | %.2f | %s |\n' "${1#scan path=$F }" \
-		"$(cat "$MNT/jobs/$id/result")" "$(echo "$best / 1000000" | bc -l)" \
-		"$(echo "$cbest / 1000" | bc -l)" "${rr:-?}"
+		"$(cat "$MNT/jobs/$id/result")" "$(calc "$best / 1000000")" \
+		"$(calc "$cbest / 1000")" "${rr:-?}"
 }
 echo "| job on $(basename "$F") ($(stat -c %s "$F") bytes) | result | s | daemon CPU s | reruns |"
 echo "| --- | --- | --- | --- | --- |"
@@ -37,7 +37,7 @@ for o in -c -n; do
 		e=$((($(date +%s%N) - s) / 1000))
 		[ -z "$best" ] || [ "$e" -lt "$best" ] && best=$e
 	done
-	printf '| `vyrectl grep -a -E %s %s` | | %.3f | | |\n' "$o" "$P" "$(echo "$best / 1000000" | bc -l)"
+	printf '| `vyrectl grep -a -E %s %s` | | %.3f | | |\n' "$o" "$P" "$(calc "$best / 1000000")"
 done
 if cmp -s <(LC_ALL=C grep -a -E -n "$P" "$F") "$OUT"; then
 	echo "(-n output equals LC_ALL=C grep -a -E -n)"

@@ -27,7 +27,7 @@ job() { # EXTRA KEYS: one row, the fastest of REPS runs
 	[[ $1 == *per_pattern=1* ]] && sum=$(awk '{ s += $1 } END { print s }' "$MNT/jobs/$id/patterns")
 	echo "($1: $(grep -E '^(engine|state)=' "$MNT/jobs/$id/status" | tr '\n' ' '))"
 	printf '| `%s` | %s | %s | %.3f | %.2f | %s |\n' "chunk=$C $1" "$(cat "$MNT/jobs/$id/result")" \
-		"${sum:--}" "$(echo "$best / 1000000" | bc -l)" "$(echo "$cbest / 1000" | bc -l)" "${rr:-?}"
+		"${sum:--}" "$(calc "$best / 1000000")" "$(calc "$cbest / 1000")" "${rr:-?}"
 	if [ "${CHECK:-0}" = 1 ] && [ -n "$sum" ]; then
 		local i=0 p
 		while IFS= read -r p; do
@@ -45,5 +45,5 @@ job "lines=1"
 job "per_pattern=1 lines=1"
 s=$(date +%s%N)
 LC_ALL=C grep -c -a $GM -f "$PATS" "$F" >/dev/null
-printf '| `LC_ALL=C grep -c -a %s -f` | | | %.3f | | |\n' "$GM" "$(echo "($(date +%s%N) - $s) / 1000000000" | bc -l)"
+printf '| `LC_ALL=C grep -c -a %s -f` | | | %.3f | | |\n' "$GM" "$(calc "($(date +%s%N) - $s) / 1000000000")"
 echo "(daemon log: $LOG)"
