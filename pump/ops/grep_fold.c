@@ -19,6 +19,20 @@ static int line_cmp(const void *a, const void *b)
 }
 
 /*
+ * A part's lines come tile by tile, each tile's in file order; only the
+ * continuations of open lines (grep_cont.c) add theirs after. So most
+ * parts are in order already: one pass costs less than qsort's (7% of
+ * the pump thread's time on a dense lines=1 grep).
+ */
+static bool grep_lines_sorted(const struct pump_part *part)
+{
+	for (size_t i = 1; i < part->nlines; i++)
+		if (part->lines[i - 1].pos > part->lines[i].pos)
+			return false;
+	return true;
+}
+
+/*
  * Counts add up to max= (0: no limit), each selected line numbered by the
  * '\n's before it, kept in file order.
  */
@@ -39,7 +53,8 @@ static void grep_fold_lines(struct pump_job *j, const struct pump_part *part)
 	j->result += take;
 	if (!(gj->flags & PUMP_GREP_LINES) || !part->nlines)
 		return;
-	qsort(part->lines, part->nlines, sizeof(*part->lines), line_cmp);
+	if (!grep_lines_sorted(part))
+		qsort(part->lines, part->nlines, sizeof(*part->lines), line_cmp);
 	n = part->nlines < take ? part->nlines : (size_t)take;
 	l = fold_grow(gj->lines, &gj->lines_cap, gj->nlines + n, sizeof(*l), 256);
 	if (!l)
