@@ -3,9 +3,10 @@
 # jobs/N/files of a running job give what is final so far, appended as it
 # becomes final, block (or EAGAIN, or poll) at its end until more comes,
 # and EOF only once the job has ended; vyrectl grep prints as results come
-# and a closed pipe cancels its job. The long job is eiofs's data file read
-# at 100 ms a read, one at a time (25 chunks: about 2.5 s); its twin clean
-# is the same bytes at full speed, for the references.
+# and a closed pipe cancels its job. The long job is eiofs's data file,
+# its 64 KiB chunk k due (k + 1) * 120 ms after the job's open of it (25
+# chunks: about 3 s, eiofs.c); its twin clean is the same bytes at full
+# speed, for the references.
 load common
 
 EIOFS="${EIOFS:-$VYRE_ROOT/build/tests/eiofs}"

@@ -15,10 +15,16 @@
  *   clean  never fails: the reference a test computes its answer from
  *
  * With slow=MS data comes at 64 KiB per MS milliseconds, in order: a read
- * at offset O answers (O / 64 KiB + 1) * MS ms after the last read at
- * offset 0, however many are out at once. A scan of it takes about
- * (size / 64 KiB) * MS ms and finds its first chunk first, so a test can
- * watch a job while it runs (streaming.bats).
+ * at offset O answers (O / 64 KiB + 1) * MS ms after the open it reads
+ * through, however many are out at once and in whatever order they come.
+ * A scan of it takes about (size / 64 KiB) * MS ms and finds its first
+ * chunk first, so a test can watch a job while it runs (streaming.bats).
+ * The pace is the open's, not the last read at offset 0's: io_uring's
+ * workers enter FUSE in no set order, so a scan's offset-0 read may come
+ * after its other reads, which the previous scan's clock then found long
+ * due. They answered at once, and a scan whose offset 0 came last ended
+ * one MS after it began, its lines all final at its end (streaming.bats's
+ * O_NONBLOCK test on CI under load: "0 done 1 0").
  *
  * Both are opened with direct_io, so every read, io_uring's included,
  * reaches this daemon with its own offset and size: the page cache cannot
@@ -28,7 +34,6 @@
 #define FUSE_USE_VERSION 35
 
 #include <errno.h>
-#include <pthread.h>
 #include <time.h>
 #include <fcntl.h>
 #include <fuse.h>
@@ -58,23 +63,22 @@ static struct eiofs {
 	int slow_ms;
 } fs;
 
-static pthread_mutex_t eiofs_slow_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct timespec eiofs_slow_t0; /* the last read at offset 0 (eiofs_slow_lock) */
-
-/* slow=MS: sleeps until the bytes at o are due (see the top). */
-static void eiofs_slow(uint64_t o)
+/* CLOCK_MONOTONIC in ns: a slow open's start, kept in its fi->fh (eiofs_open) */
+static uint64_t eiofs_now_ns(void)
 {
-	struct timespec due;
-	uint64_t ns;
+	struct timespec t;
 
-	pthread_mutex_lock(&eiofs_slow_lock);
-	if (o == 0 || !eiofs_slow_t0.tv_sec)
-		clock_gettime(CLOCK_MONOTONIC, &eiofs_slow_t0);
-	due = eiofs_slow_t0;
-	pthread_mutex_unlock(&eiofs_slow_lock);
-	ns = (o / 65536 + 1) * (uint64_t)fs.slow_ms * 1000000ull + (uint64_t)due.tv_nsec;
-	due.tv_sec += (time_t)(ns / 1000000000ull);
-	due.tv_nsec = (long)(ns % 1000000000ull);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* slow=MS: sleeps until the bytes at o are due for the open that began at t0 (see the top). */
+static void eiofs_slow(uint64_t t0, uint64_t o)
+{
+	uint64_t ns = t0 + (o / 65536 + 1) * (uint64_t)fs.slow_ms * 1000000ull;
+	struct timespec due = {.tv_sec = (time_t)(ns / 1000000000ull),
+			       .tv_nsec = (long)(ns % 1000000000ull)};
+
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &due, NULL) == EINTR)
 		;
 }
@@ -206,6 +210,7 @@ static int eiofs_open(const char *path, struct fuse_file_info *fi)
 		return -EACCES;
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
+	fi->fh = eiofs_now_ns(); /* slow=MS: this open's reads are timed from here */
 	return 0;
 }
 
@@ -215,7 +220,6 @@ static int eiofs_read(const char *path, char *buf, size_t size, off_t off,
 	enum eiofs_ino ino = eiofs_lookup(path);
 	uint64_t o = (uint64_t)off;
 
-	(void)fi;
 	if (ino != EIOFS_DATA && ino != EIOFS_CLEAN)
 		return -ENOENT;
 	if (o >= fs.size)
@@ -223,7 +227,7 @@ static int eiofs_read(const char *path, char *buf, size_t size, off_t off,
 	if (size > fs.size - o)
 		size = (size_t)(fs.size - o);
 	if (ino == EIOFS_DATA && fs.slow_ms > 0)
-		eiofs_slow(o);
+		eiofs_slow(fi->fh, o);
 	if (ino == EIOFS_DATA) {
 		uint64_t first = UINT64_MAX; /* the lowest faulty offset the read touches */
 		for (size_t i = 0; i < fs.neio; i++)
@@ -284,8 +288,10 @@ int main(int argc, char *argv[])
 		ret = 1;
 		goto out;
 	}
-	/* read-only; without allow_other only the mounting user (root in the tests) reads it */
-	fuse_opt_add_arg(&args, "-oro,fsname=eiofs,subtype=eiofs");
+	/* read-only; without allow_other only the mounting user (root in the tests) reads it.
+	 * max_threads: a slow scan's reads all wait here, each for its own time,
+	 * not in the kernel's queue behind 10 (libfuse's default) later ones */
+	fuse_opt_add_arg(&args, "-oro,fsname=eiofs,subtype=eiofs,max_threads=64");
 	ret = fuse_main(args.argc, args.argv, &eiofs_ops, NULL);
 out:
 	fuse_opt_free_args(&args);
