@@ -110,6 +110,28 @@ submit_slow() {
 	LC_ALL=C grep -a -n -b ab "$EMNT/clean" | cut -d: -f1,2 | cmp "$BATS_TEST_TMPDIR/got" -
 }
 
+@test "eiofs's slow data times each open's reads from that open, whatever order they come in" {
+	# the jobs above rest on it: a scan's offset-0 read may reach eiofs after
+	# its others (io_uring's workers), and those must not come early
+	run -0 timeout 30 /usr/bin/python3 -c '
+import os, sys, time
+data, clean = sys.argv[1] + "/data", sys.argv[1] + "/clean"
+a = os.open(data, os.O_RDONLY)
+os.pread(a, 4096, 0)  # one open read its offset 0 ...
+time.sleep(0.3)       # ... its chunk 1 came due meanwhile (240 ms)
+t = time.monotonic()
+b = os.open(data, os.O_RDONLY)
+got = os.pread(b, 4096, 65536)  # another open: its chunk 1 before its offset 0
+ms = (time.monotonic() - t) * 1000
+ref = os.pread(os.open(clean, os.O_RDONLY), 4096, 65536)
+print("%d %s" % (ms, got == ref and len(got) == 4096))' "$EMNT"
+	echo "$output" >&2
+	read -r ms same <<<"$output"
+	[ "$same" = True ]
+	# due 2 * 120 ms after b's open, timed from before it
+	[ "$ms" -ge 239 ]
+}
+
 @test "order=walk: a many-file job's files and lines stream in the order listed; order=path only at the end" {
 	local id early st n want=""
 	printf 'ab one\nno\nab two\n' >"$FILES/a"
