@@ -103,42 +103,9 @@ static int budget_read(struct pump *p, uint64_t *budget, uint64_t *usage)
 			ret = -ENODATA;
 		}
 	}
-	if (ret && p->nvml) {
-		/* no budget from the driver: this process may have what the device has free */
-		uint64_t free_bytes;
-		if (budget_nvml_free(p->nvml, &free_bytes) == 0) {
-			*budget = *usage + free_bytes;
-			ret = 0;
-		}
-	}
 	if (budget_fault(p, budget) == 0)
 		ret = 0;
 	return ret;
-}
-
-/*
- * Where the driver has the extension but gives a budget of 0 for a
- * device-local heap (NVIDIA's), NVML's free memory is the reading
- * (budget_nvml.c); without either the cache keeps its size.
- */
-static void budget_nvml_try(struct pump *p)
-{
-	struct gpu *g = p->gpu;
-	uint64_t budget, usage;
-	int ret;
-
-	if (!(g->mem.memoryHeaps[p->budget_heap].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) ||
-	    getenv("VYRE_NO_NVML")) /* VYRE_NO_NVML: the driver's reading alone */
-		return;
-	if (!g->has_budget || budget_read(p, &budget, &usage) != -ENODATA)
-		return;
-	ret = budget_nvml_open(g->pci, &p->nvml);
-	if (ret)
-		vlog_info("pump: %s: no memory reading from NVML (libnvidia-ml.so.1: %s)", g->name,
-			  ret == -ENODEV ? "this GPU is not in it" : "not there");
-	else
-		vlog_info("pump: %s: the device's free memory is read through NVML "
-			  "(libnvidia-ml.so.1), the driver's memory budget being 0", g->name);
 }
 
 int budget_init(struct pump *p)
@@ -163,8 +130,7 @@ int budget_init(struct pump *p)
 	if (!p->cache)
 		return 0;
 	p->budget_heap = p->gpu->mem.memoryTypes[p->cache->blocks[0].buf.type].heapIndex;
-	budget_nvml_try(p);
-	p->budget_polls = p->gpu->has_budget || s || p->nvml;
+	p->budget_polls = p->gpu->has_budget || s;
 	if (p->budget_polls) {
 		uint64_t budget = 0, usage = 0;
 		if (budget_read(p, &budget, &usage) == -ENODATA) {
@@ -192,7 +158,6 @@ int budget_init(struct pump *p)
 
 void budget_fini(struct pump *p)
 {
-	budget_nvml_close(&p->nvml);
 	free(p->fault_budget_path);
 	p->fault_budget_path = NULL;
 }

@@ -138,7 +138,6 @@ struct pump {
 	uint32_t budget_heap;
 	uint64_t budget_next_ns, budget_shrunk_ns, fault_budget;
 	char *fault_budget_path;
-	struct budget_nvml *nvml; /* the free memory where the driver gives no budget */
 	uint32_t traced_out; /* traced slots on the ring (trace.c polls their claims) */
 	struct debug_ring *dbg; /* gpu_debug: the drained records (debug_ring.c) */
 
@@ -244,11 +243,6 @@ int watchdog_init(struct pump *p);
 int budget_init(struct pump *p);
 void budget_fini(struct pump *p);
 void pump_budget(struct pump *p, uint64_t now);
-/* budget_nvml.c: NVIDIA's management library, opened at run time */
-struct budget_nvml;
-int budget_nvml_open(const char *pci, struct budget_nvml **out);
-int budget_nvml_free(struct budget_nvml *n, uint64_t *free_bytes);
-void budget_nvml_close(struct budget_nvml **np);
 /* How long the idle pump thread may sleep before pump_budget is due; 0: no limit. */
 uint64_t pump_budget_wait_ns(const struct pump *p);
 int pump_watchdog(struct pump *p, uint64_t now, int harvested);
