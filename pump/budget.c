@@ -55,12 +55,16 @@ static uint64_t budget_margin(const struct pump *p)
 static int budget_fault(const struct pump *p, uint64_t *budget)
 {
 	char buf[32], *end;
+	unsigned long long v;
 	ssize_t n;
 	int fd;
 
+	/* *budget is written only with a fault: it holds the driver's reading */
 	if (!p->fault_budget_path) {
+		if (!p->fault_budget_set)
+			return -ENOENT;
 		*budget = p->fault_budget;
-		return p->fault_budget_set ? 0 : -ENOENT;
+		return 0;
 	}
 	fd = open(p->fault_budget_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -70,8 +74,11 @@ static int budget_fault(const struct pump *p, uint64_t *budget)
 	if (n <= 0)
 		return -ENOENT;
 	buf[n] = 0;
-	*budget = strtoull(buf, &end, 10);
-	return end == buf ? -EINVAL : 0;
+	v = strtoull(buf, &end, 10);
+	if (end == buf)
+		return -EINVAL;
+	*budget = v;
+	return 0;
 }
 
 static int budget_read(struct pump *p, uint64_t *budget, uint64_t *usage)
@@ -89,12 +96,7 @@ static int budget_read(struct pump *p, uint64_t *budget, uint64_t *usage)
 			.pNext = &mb,
 		};
 		vkGetPhysicalDeviceMemoryProperties2(g->phys, &m2);
-		/*
-		 * A heap's budget is never 0 where the driver knows it (the
-		 * extension's spec); the NVIDIA driver 580 on the H100 machine
-		 * reports 0 for the cache's heap, which read as pressure gave the
-		 * whole cache away at mount (BENCHMARKS.md). A 0 is no reading.
-		 */
+		/* a heap's budget is never 0 where the driver knows it (the extension's spec) */
 		if (mb.heapBudget[p->budget_heap]) {
 			*budget = mb.heapBudget[p->budget_heap];
 			*usage = mb.heapUsage[p->budget_heap];
