@@ -15,10 +15,10 @@
 
 #include "pump_priv.h"
 
-void part_free(struct pump_part *part)
+void part_free(const struct pump_job *j, struct pump_part *part)
 {
-	free(part->lines);
-	free(part->sets);
+	if (part->opstate && j->op->part_cleanup)
+		j->op->part_cleanup(part->opstate);
 	free(part);
 }
 
@@ -46,30 +46,6 @@ void *fold_grow(void *arr, size_t *cap, size_t need, size_t size, size_t first)
 	return a;
 }
 
-int part_add_line(struct pump_part *part, uint64_t pos, uint64_t nl)
-{
-	struct pump_part_line *l =
-	    fold_grow(part->lines, &part->cap, part->nlines + 1, sizeof(*l), 64);
-
-	if (!l)
-		return -ENOMEM;
-	part->lines = l;
-	l[part->nlines++] = (struct pump_part_line){pos, nl};
-	return 0;
-}
-
-int part_add_set(struct pump_part *part, uint64_t pos, uint32_t set)
-{
-	struct pump_part_set *s =
-	    fold_grow(part->sets, &part->setcap, part->nsets + 1, sizeof(*s), 64);
-
-	if (!s)
-		return -ENOMEM;
-	part->sets = s;
-	s[part->nsets++] = (struct pump_part_set){pos, set};
-	return 0;
-}
-
 static void fold_one(struct pump *p, struct pump_job *j, struct pump_part *part)
 {
 	pthread_mutex_lock(&p->lock);
@@ -78,7 +54,7 @@ static void fold_one(struct pump *p, struct pump_job *j, struct pump_part *part)
 	j->fold_nl += part->nl;
 	j->fold_next = part->index + 1;
 	pthread_mutex_unlock(&p->lock);
-	part_free(part);
+	part_free(j, part);
 }
 
 /* Takes part (ownership passes to the fold). */

@@ -95,27 +95,16 @@ struct pump_slot {
 /*
  * One chunk's result for an ordered fold (PUMP_RESULT_FOLD), built by the
  * op and folded in chunk order (fold.c). The op owns it until fold_part.
+ * What only the op reads (grep: its selected lines and per_pattern=1's
+ * sets) hangs off opstate, the op's to lay out, freed with the part by
+ * the row's part_cleanup hook.
  */
-struct pump_part_line {
-	uint64_t pos; /* chunk-relative line start */
-	uint64_t nl;  /* '\n' in the chunk before it */
-};
-
-/* per_pattern=1: an accept set a line entered (VYRE_REC_SET records). */
-struct pump_part_set {
-	uint64_t pos; /* chunk-relative line start */
-	uint32_t set;
-};
-
 struct pump_part {
 	uint64_t index;    /* chunk index: parts fold in this order */
 	uint64_t file_off; /* the chunk's first byte */
-	uint64_t count;    /* selected lines */
+	uint64_t count;    /* the chunk's count, for the op's fold (grep: selected lines) */
 	uint64_t nl;       /* '\n' in the chunk proper */
-	struct pump_part_line *lines; /* lines=1: the selected lines, any order */
-	size_t nlines, cap;
-	struct pump_part_set *sets; /* per_pattern=1: any order, repeats allowed */
-	size_t nsets, setcap;
+	void *opstate;     /* the op's per-part state, or NULL */
 	bool skip;         /* failed or cancelled: only its place in the order */
 	struct pump_part *next; /* fold.c's pending list */
 };

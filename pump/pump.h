@@ -100,6 +100,9 @@ struct pump_op {
 	/* PUMP_RESULT_FOLD: combines one chunk's part into the job, called in
 	 * file order under p->lock. */
 	void (*fold)(struct pump_job *j, const struct pump_part *part);
+	/* Frees a part's opstate (what the op hung on it for its fold),
+	 * folded or not. NULL: the op hangs nothing there. */
+	void (*part_cleanup)(void *opstate);
 	/* What the fold keeps beside the scalar result, copied for readers on
 	 * any thread (pump_job_lines_at, pump_job_patterns) with the job's
 	 * lock held: up to max from first on; return how many there are in

@@ -172,7 +172,7 @@ static void grep_fail(struct pump *p, uint32_t slot)
 	if (!gc)
 		return;
 	s->op_ctx = NULL;
-	part_free(gc->part);
+	part_free(s->job, gc->part);
 	free(gc->tile_pre);
 	free(gc);
 	gj->open_chunks--;
@@ -425,6 +425,7 @@ const struct pump_op pump_op_grep = {
     .read_done = grep_read_done,
     .busy = grep_busy,
     .fold = grep_fold,
+    .part_cleanup = grep_part_free,
     .lines = grep_lines,
     .patterns = grep_patterns,
     .cleanup = grep_cleanup,

@@ -53,7 +53,7 @@ void grep_cont_end(struct pump *p, struct pump_job *j, struct grep_cont *c, bool
 
 	if (sel) {
 		gc->part->count++;
-		if ((grep_flags(j) & PUMP_GREP_LINES) && part_add_line(gc->part, c->pos, c->nl))
+		if ((grep_flags(j) & PUMP_GREP_LINES) && grep_part_add_line(gc->part, c->pos, c->nl))
 			gc->failed = true;
 	}
 	gc->pending--;

@@ -1,19 +1,69 @@
 // SPDX-License-Identifier: MIT
 /*
- * grep's fold hook (PUMP_RESULT_FOLD): each chunk's part, in file order
+ * grep's fold hook (PUMP_RESULT_FOLD): each chunk's part (its lines and
+ * sets in a struct grep_part, the part's opstate), in file order
  * (fold.c calls it under p->lock), into the job's result: its count cut
  * at max=, its lines=1 lines numbered by the '\n's of every chunk before
  * it (j->fold_nl), and per_pattern=1's sets (grep_pcount.c); and the
  * row's readers of what it folded (pump_job_lines, pump_job_patterns).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "grep_priv.h"
 
+/* The part's grep_part, allocated on first use; NULL when memory runs out. */
+static struct grep_part *grep_part_of(struct pump_part *part)
+{
+	if (!part->opstate)
+		part->opstate = calloc(1, sizeof(struct grep_part));
+	return part->opstate;
+}
+
+int grep_part_add_line(struct pump_part *part, uint64_t pos, uint64_t nl)
+{
+	struct grep_part *gp = grep_part_of(part);
+	struct grep_part_line *l;
+
+	if (!gp)
+		return -ENOMEM;
+	l = fold_grow(gp->lines, &gp->lines_cap, gp->nlines + 1, sizeof(*l), 64);
+	if (!l)
+		return -ENOMEM;
+	gp->lines = l;
+	l[gp->nlines++] = (struct grep_part_line){pos, nl};
+	return 0;
+}
+
+int grep_part_add_set(struct pump_part *part, uint64_t pos, uint32_t set)
+{
+	struct grep_part *gp = grep_part_of(part);
+	struct grep_part_set *s;
+
+	if (!gp)
+		return -ENOMEM;
+	s = fold_grow(gp->sets, &gp->sets_cap, gp->nsets + 1, sizeof(*s), 64);
+	if (!s)
+		return -ENOMEM;
+	gp->sets = s;
+	s[gp->nsets++] = (struct grep_part_set){pos, set};
+	return 0;
+}
+
+/* The row's part_cleanup hook. */
+void grep_part_free(void *opstate)
+{
+	struct grep_part *gp = opstate;
+
+	free(gp->lines);
+	free(gp->sets);
+	free(gp);
+}
+
 static int line_cmp(const void *a, const void *b)
 {
-	const struct pump_part_line *x = a, *y = b;
+	const struct grep_part_line *x = a, *y = b;
 
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
@@ -24,10 +74,10 @@ static int line_cmp(const void *a, const void *b)
  * parts are in order already: one pass costs less than qsort's (7% of
  * the pump thread's time on a dense lines=1 grep).
  */
-static bool grep_lines_sorted(const struct pump_part *part)
+static bool grep_lines_sorted(const struct grep_part *gp)
 {
-	for (size_t i = 1; i < part->nlines; i++)
-		if (part->lines[i - 1].pos > part->lines[i].pos)
+	for (size_t i = 1; i < gp->nlines; i++)
+		if (gp->lines[i - 1].pos > gp->lines[i].pos)
 			return false;
 	return true;
 }
@@ -39,6 +89,7 @@ static bool grep_lines_sorted(const struct pump_part *part)
 static void grep_fold_lines(struct pump_job *j, const struct pump_part *part)
 {
 	struct grep_job *gj = j->opstate;
+	struct grep_part *gp = part->opstate;
 	uint64_t take = part->count;
 	struct pump_line *l;
 	size_t n;
@@ -51,19 +102,19 @@ static void grep_fold_lines(struct pump_job *j, const struct pump_part *part)
 		}
 	}
 	j->result += take;
-	if (!(gj->flags & PUMP_GREP_LINES) || !part->nlines)
+	if (!(gj->flags & PUMP_GREP_LINES) || !gp || !gp->nlines)
 		return;
-	if (!grep_lines_sorted(part))
-		qsort(part->lines, part->nlines, sizeof(*part->lines), line_cmp);
-	n = part->nlines < take ? part->nlines : (size_t)take;
+	if (!grep_lines_sorted(gp))
+		qsort(gp->lines, gp->nlines, sizeof(*gp->lines), line_cmp);
+	n = gp->nlines < take ? gp->nlines : (size_t)take;
 	l = fold_grow(gj->lines, &gj->lines_cap, gj->nlines + n, sizeof(*l), 256);
 	if (!l)
 		return;
 	gj->lines = l;
 	for (size_t i = 0; i < n; i++)
 		gj->lines[gj->nlines++] = (struct pump_line){
-		    .line = j->fold_nl + part->lines[i].nl + 1,
-		    .offset = part->file_off + part->lines[i].pos,
+		    .line = j->fold_nl + gp->lines[i].nl + 1,
+		    .offset = part->file_off + gp->lines[i].pos,
 		    .pattern = UINT32_MAX,
 		};
 }

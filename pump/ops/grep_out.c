@@ -97,7 +97,7 @@ int grep_cont_sets(const struct ring_done *d, uint32_t n, struct pump_part *part
 	for (uint32_t i = 0; i < n && i < d->rec_max; i++) {
 		if (!grep_rec_read(d, i, &rec))
 			return -EIO;
-		if (rec.set != UINT32_MAX && part_add_set(part, pos, rec.set))
+		if (rec.set != UINT32_MAX && grep_part_add_set(part, pos, rec.set))
 			return -ENOMEM;
 	}
 	return 0;
@@ -208,11 +208,11 @@ int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_do
 			if (rec.start < gc->resume || rec.start >= low)
 				continue;
 			if (rec.set != UINT32_MAX) {
-				if (part_add_set(gc->part, rec.start, rec.set))
+				if (grep_part_add_set(gc->part, rec.start, rec.set))
 					return -ENOMEM;
 				continue;
 			}
-			if (part_add_line(gc->part, rec.start, gc->tile_pre[t] + rec.nl))
+			if (grep_part_add_line(gc->part, rec.start, gc->tile_pre[t] + rec.nl))
 				return -ENOMEM;
 		}
 	}

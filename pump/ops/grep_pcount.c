@@ -49,7 +49,7 @@ int grep_pcount_prep(struct pump_job *j)
 
 static int set_cmp(const void *a, const void *b)
 {
-	const struct pump_part_set *x = a, *y = b;
+	const struct grep_part_set *x = a, *y = b;
 
 	if (x->pos != y->pos)
 		return x->pos < y->pos ? -1 : 1;
@@ -60,8 +60,8 @@ static int set_cmp(const void *a, const void *b)
  * One line's sets [s, e): its patterns counted once each; returns the
  * smallest pattern (the line's first in the patterns' order).
  */
-static uint32_t pcount_line(struct pump_job *j, const struct pump_part_set *s,
-			    const struct pump_part_set *e)
+static uint32_t pcount_line(struct pump_job *j, const struct grep_part_set *s,
+			    const struct grep_part_set *e)
 {
 	struct grep_job *gj = j->opstate;
 	const uint32_t *w = (const uint32_t *)j->data;
@@ -97,17 +97,18 @@ static uint32_t pcount_line(struct pump_job *j, const struct pump_part_set *s,
 void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t first)
 {
 	struct grep_job *gj = j->opstate;
-	struct pump_part_set *sets = part->sets;
+	const struct grep_part *gp = part->opstate;
+	struct grep_part_set *sets = gp ? gp->sets : NULL;
 	size_t li = first;
 
-	if (!(gj->flags & PUMP_GREP_PSET) || !part->nsets)
+	if (!(gj->flags & PUMP_GREP_PSET) || !sets)
 		return;
-	qsort(sets, part->nsets, sizeof(*sets), set_cmp);
-	for (size_t a = 0, b; a < part->nsets; a = b) {
+	qsort(sets, gp->nsets, sizeof(*sets), set_cmp);
+	for (size_t a = 0, b; a < gp->nsets; a = b) {
 		uint64_t off = part->file_off + sets[a].pos;
 		uint32_t fp;
 
-		for (b = a + 1; b < part->nsets && sets[b].pos == sets[a].pos; b++)
+		for (b = a + 1; b < gp->nsets && sets[b].pos == sets[a].pos; b++)
 			;
 		fp = pcount_line(j, sets + a, sets + b);
 		/* grep_fold appended the part's lines in file order, as sets are now */

@@ -70,6 +70,30 @@ struct grep_chunk {
 	struct grep_chunk *next;
 };
 
+/*
+ * A chunk's lines and sets for the fold, hung on its part (pump_part
+ * opstate): lines=1's selected lines and per_pattern=1's accept sets, any
+ * order, repeats allowed. Allocated with the first line or set the chunk
+ * adds (grep_part_add_line, grep_part_add_set), freed with the part by the
+ * row's part_cleanup hook (grep_part_free). Pump thread only.
+ */
+struct grep_part_line {
+	uint64_t pos; /* chunk-relative line start */
+	uint64_t nl;  /* '\n' in the chunk before it */
+};
+
+struct grep_part_set { /* VYRE_REC_SET records: an accept set a line entered */
+	uint64_t pos;	   /* chunk-relative line start */
+	uint32_t set;
+};
+
+struct grep_part {
+	struct grep_part_line *lines;
+	size_t nlines, lines_cap;
+	struct grep_part_set *sets;
+	size_t nsets, sets_cap;
+};
+
 /* One open line being continued. */
 struct grep_cont {
 	enum grep_kind kind;
@@ -214,7 +238,11 @@ int grep_cont_sets(const struct ring_done *d, uint32_t n, struct pump_part *part
 int grep_pcount_prep(struct pump_job *j);
 void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t first);
 
-/* grep_fold.c: the row's fold hook, and its lines and patterns readers */
+/* grep_fold.c: a part's lines and sets, the row's fold and part_cleanup
+ * hooks, and its lines and patterns readers */
+int grep_part_add_line(struct pump_part *part, uint64_t pos, uint64_t nl);
+int grep_part_add_set(struct pump_part *part, uint64_t pos, uint32_t set);
+void grep_part_free(void *opstate);
 void grep_fold(struct pump_job *j, const struct pump_part *part);
 size_t grep_lines(const struct pump_job *j, size_t first, struct pump_line *out, size_t max);
 size_t grep_patterns(const struct pump_job *j, uint64_t *out, size_t max);

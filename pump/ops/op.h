@@ -91,9 +91,9 @@ bool pump_is_cpu(const struct pump *p);
 /* Takes part: folded (the op's fold hook, under the job's lock) once
  * every chunk before it has been. */
 void fold_part(struct pump *p, struct pump_job *j, struct pump_part *part);
-void part_free(struct pump_part *part);
-int part_add_line(struct pump_part *part, uint64_t pos, uint64_t nl);
-int part_add_set(struct pump_part *part, uint64_t pos, uint32_t set);
+/* A part not folded (the ring refused its chunk): freed, with its opstate
+ * (the row's part_cleanup hook). */
+void part_free(const struct pump_job *j, struct pump_part *part);
 /*
  * Room for need elements of size bytes in arr (*cap now), doubling from
  * first: arr or its successor (*cap grown), NULL when memory runs out
