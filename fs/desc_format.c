@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * desc_format.c - the normalized descriptor (jobs/N/descriptor): every key,
- * defaults resolved, pattern re-escaped so desc_parse accepts it back.
+ * defaults resolved, pattern re-escaped so desc_parse accepts it back; the
+ * op's own keys as desc_op.c's row lists them, each written by its kind.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -80,6 +81,56 @@ static void desc_put_size(struct desc_out *o, const char *key, uint64_t v)
 	desc_puts(o, desc_size_str(v, size));
 }
 
+static void desc_put_path(struct desc_out *o, const char *s, size_t n)
+{
+	if (desc_path_plain(s, n))
+		desc_put(o, s, n);
+	else
+		desc_put_quoted(o, (const uint8_t *)s, n, false);
+}
+
+/* The op's own keys, as desc_op.c's row lists them: a byte always, the rest when given. */
+static void desc_put_op_keys(struct desc_out *o, const struct desc *d)
+{
+	const struct desc_op *op = desc_op_of(d->op);
+	char num[DESC_SIZE_LEN + 4];
+
+	for (size_t i = 0; i < op->nkeys; i++) {
+		const struct desc_op_key *k = &op->keys[i];
+		const struct desc_key *row = &desc_keys[k->key];
+		const struct desc_val *v = &d->val[k->key];
+		uint64_t n = v->given ? v->num : k->def;
+
+		if (row->kind != DESC_BYTE && (!v->given || (row->kind == DESC_FLAG && !n)))
+			continue;
+		desc_puts(o, " ");
+		desc_puts(o, row->name);
+		desc_puts(o, "=");
+		switch (row->kind) {
+		case DESC_FLAG:
+			desc_puts(o, "1");
+			break;
+		case DESC_COUNT:
+			snprintf(num, sizeof(num), "%" PRIu64, n);
+			desc_puts(o, num);
+			break;
+		case DESC_BYTE:
+			snprintf(num, sizeof(num), "0x%02x", (unsigned)(n & 0xff));
+			desc_puts(o, num);
+			break;
+		case DESC_TEXT:
+			desc_put_quoted(o, (const uint8_t *)d->text + v->off,
+					v->len < k->max ? v->len : k->max, true);
+			break;
+		case DESC_PATH:
+			desc_put_path(o, d->text + v->off, v->len);
+			break;
+		case DESC_COMMON:
+			break;
+		}
+	}
+}
+
 int desc_format(const struct desc *d, char *buf, size_t len)
 {
 	struct desc_out o = {.buf = buf, .len = len};
@@ -92,16 +143,10 @@ int desc_format(const struct desc *d, char *buf, size_t len)
 		size_t fn = strnlen(d->files, PATH_MAX);
 
 		desc_puts(&o, "scan files=");
-		if (desc_path_plain(d->files, fn))
-			desc_put(&o, d->files, fn);
-		else
-			desc_put_quoted(&o, (const uint8_t *)d->files, fn, false);
+		desc_put_path(&o, d->files, fn);
 	} else {
 		desc_puts(&o, "scan path=");
-		if (desc_path_plain(d->path, n))
-			desc_put(&o, d->path, n);
-		else
-			desc_put_quoted(&o, (const uint8_t *)d->path, n, false);
+		desc_put_path(&o, d->path, n);
 	}
 	desc_puts(&o, " op=");
 	desc_puts(&o, d->op->name);
@@ -112,45 +157,7 @@ int desc_format(const struct desc *d, char *buf, size_t len)
 		desc_put_size(&o, " length=", d->length);
 	if (d->chunk)
 		desc_put_size(&o, " chunk=", d->chunk);
-	if (d->op->args & PUMP_OP_ARG_BYTE) {
-		snprintf(num, sizeof(num), " byte=0x%02x", d->byte & 0xff);
-		desc_puts(&o, num);
-	}
-	if ((d->op->args & PUMP_OP_ARG_PATTERN) && (d->has_pattern || !d->patterns[0])) {
-		uint32_t max = d->op->args & PUMP_OP_ARG_GREP ? DESC_PATTERN_MAX : VYRE_PATTERN_MAX;
-
-		desc_puts(&o, " pattern=");
-		desc_put_quoted(&o, d->pattern, d->pattern_len < max ? d->pattern_len : max, true);
-	}
-	if (d->op->args & PUMP_OP_ARG_GREP) {
-		size_t pn = strnlen(d->patterns, PATH_MAX);
-
-		if (pn) {
-			desc_puts(&o, " patterns=");
-			if (desc_path_plain(d->patterns, pn))
-				desc_put(&o, d->patterns, pn);
-			else
-				desc_put_quoted(&o, (const uint8_t *)d->patterns, pn, false);
-		}
-		if (d->fixed)
-			desc_puts(&o, " fixed=1");
-		if (d->icase)
-			desc_puts(&o, " icase=1");
-		if (d->utf8)
-			desc_puts(&o, " utf8=1");
-		if (d->invert)
-			desc_puts(&o, " invert=1");
-		if (d->lines)
-			desc_puts(&o, " lines=1");
-		if (d->per_pattern)
-			desc_puts(&o, " per_pattern=1");
-		if (d->max) {
-			char mx[32];
-
-			snprintf(mx, sizeof(mx), " max=%" PRIu64, d->max);
-			desc_puts(&o, mx);
-		}
-	}
+	desc_put_op_keys(&o, d);
 	if (d->tenant[0]) {
 		desc_puts(&o, " tenant=");
 		desc_put(&o, d->tenant, strnlen(d->tenant, DESC_TENANT_MAX - 1));
@@ -173,10 +180,7 @@ int desc_format(const struct desc *d, char *buf, size_t len)
 		size_t rn = strnlen(d->replay, PATH_MAX);
 
 		desc_puts(&o, " replay=");
-		if (desc_path_plain(d->replay, rn))
-			desc_put(&o, d->replay, rn);
-		else
-			desc_put_quoted(&o, (const uint8_t *)d->replay, rn, false);
+		desc_put_path(&o, d->replay, rn);
 	}
 	if (o.pos >= len)
 		return -ENOSPC;

@@ -67,18 +67,15 @@ desc_fail(struct desc_parser *p, const struct desc_tok *t, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* "nop count match histogram": the ops that take every argument in args. */
-const char *desc_op_list(uint32_t args, char buf[DESC_LIST_LEN])
+/* "nop count match histogram grep": every op, in table order. */
+const char *desc_op_list(char buf[DESC_LIST_LEN])
 {
 	size_t o = 0;
 
 	buf[0] = '\0';
 	for (size_t i = 0; i < pump_ops_count; i++) {
-		int n;
-
-		if ((pump_ops[i]->args & args) != args)
-			continue;
-		n = snprintf(buf + o, DESC_LIST_LEN - o, "%s%s", o ? " " : "", pump_ops[i]->name);
+		int n =
+		    snprintf(buf + o, DESC_LIST_LEN - o, "%s%s", o ? " " : "", pump_ops[i]->name);
 		if (n < 0 || (size_t)n >= DESC_LIST_LEN - o)
 			break;
 		o += (size_t)n;

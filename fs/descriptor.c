@@ -5,8 +5,9 @@
  * The line comes straight from a user's write(): it may hold anything, is
  * not NUL-terminated, and is read once, left to right, never past len.
  * Each key is one row of desc_keys[]; a value is checked where it is read,
- * and what depends on other keys (byte= and pattern= against op=, the end of
- * the range) once the whole line is read, since keys come in any order.
+ * and what depends on other keys (an op's own keys against op=, their
+ * checks in desc_op.c, the end of the range) once the whole line is read,
+ * since keys come in any order.
  *
  * Quoting: a value that starts with '"' runs to the next unescaped '"' and
  * may hold blanks; only path= and pattern= may be quoted. The escapes
@@ -23,8 +24,6 @@
 #include <string.h>
 
 #include "desc_priv.h"
-
-static const struct desc_key desc_keys[];
 
 static const char *desc_key_list(char buf[DESC_LIST_LEN])
 {
@@ -78,12 +77,7 @@ static int desc_parse_path(struct desc_parser *p, const struct desc_tok *t)
 	return desc_parse_abspath(p, t, p->d.path, "path");
 }
 
-static int desc_parse_patterns(struct desc_parser *p, const struct desc_tok *t)
-{
-	return desc_parse_abspath(p, t, p->d.patterns, "patterns");
-}
-
-/* fixed= icase= utf8= invert= lines=: 0 or 1. */
+/* A flag: 0 or 1. */
 static int desc_parse_flag(struct desc_parser *p, const struct desc_tok *t, bool *out,
 			   const char *what)
 {
@@ -92,37 +86,6 @@ static int desc_parse_flag(struct desc_parser *p, const struct desc_tok *t, bool
 		return 0;
 	}
 	return desc_fail(p, t, "must be 0 or 1 (try %.*s=1 %s)", (int)t->klen, t->text, what);
-}
-
-static int desc_parse_fixed(struct desc_parser *p, const struct desc_tok *t)
-{
-	return desc_parse_flag(p, t, &p->d.fixed, "for literal patterns, like grep -F");
-}
-
-static int desc_parse_icase(struct desc_parser *p, const struct desc_tok *t)
-{
-	return desc_parse_flag(p, t, &p->d.icase, "to ignore case, like grep -i");
-}
-
-static int desc_parse_utf8(struct desc_parser *p, const struct desc_tok *t)
-{
-	return desc_parse_flag(p, t, &p->d.utf8, "for characters, like grep in a UTF-8 locale");
-}
-
-static int desc_parse_invert(struct desc_parser *p, const struct desc_tok *t)
-{
-	return desc_parse_flag(p, t, &p->d.invert, "to select non-matching lines, like grep -v");
-}
-
-static int desc_parse_lines(struct desc_parser *p, const struct desc_tok *t)
-{
-	return desc_parse_flag(p, t, &p->d.lines, "to list LINE:OFFSET in jobs/N/lines");
-}
-
-static int desc_parse_per_pattern(struct desc_parser *p, const struct desc_tok *t)
-{
-	return desc_parse_flag(p, t, &p->d.per_pattern,
-			       "to count lines per pattern in jobs/N/patterns");
 }
 
 static int desc_parse_wait(struct desc_parser *p, const struct desc_tok *t)
@@ -141,19 +104,6 @@ static int desc_parse_replay(struct desc_parser *p, const struct desc_tok *t)
 	return desc_parse_abspath(p, t, p->d.replay, "replay");
 }
 
-static int desc_parse_max(struct desc_parser *p, const struct desc_tok *t)
-{
-	size_t used;
-	uint64_t v;
-
-	if (!desc_num(t->val, t->vlen, &v, &used) && used == t->vlen && v > 0) {
-		p->d.max = v;
-		return 0;
-	}
-	return desc_fail(p, t, "must be a count of lines, 1 or more (try max=10; omit max= for "
-			 "no limit)");
-}
-
 static int desc_parse_op(struct desc_parser *p, const struct desc_tok *t)
 {
 	char name[32], list[DESC_LIST_LEN];
@@ -165,7 +115,7 @@ static int desc_parse_op(struct desc_parser *p, const struct desc_tok *t)
 		p->d.op = pump_op_find(name);
 	}
 	if (!p->d.op)
-		return desc_fail(p, t, "unknown op (ops: %s)", desc_op_list(0, list));
+		return desc_fail(p, t, "unknown op (ops: %s)", desc_op_list(list));
 	return 0;
 }
 
@@ -229,32 +179,6 @@ static int desc_parse_chunk(struct desc_parser *p, const struct desc_tok *t)
 	return desc_fail(p, t, "must be a power of two between %s and %s (try chunk=%s)",
 			 desc_size_str(PUMP_CHUNK_MIN, lo), desc_size_str(PUMP_CHUNK_MAX, hi),
 			 desc_size_str(desc_chunk_fix(v), fix));
-}
-
-static int desc_parse_byte(struct desc_parser *p, const struct desc_tok *t)
-{
-	size_t used;
-	uint64_t v;
-
-	if (!desc_num(t->val, t->vlen, &v, &used) && used == t->vlen && v <= 0xff) {
-		p->d.byte = (uint32_t)v;
-		return 0;
-	}
-	return desc_fail(p, t, "must be one byte, 0 to 255 or 0x00 to 0xff (try byte=0x0a)");
-}
-
-static int desc_parse_pattern(struct desc_parser *p, const struct desc_tok *t)
-{
-	size_t n;
-	int ret;
-
-	/* how long a pattern may be depends on op=: desc_check says */
-	ret = desc_unescape(p, t, p->d.pattern, DESC_PATTERN_MAX, &n);
-	if (ret)
-		return ret;
-	p->d.pattern_len = (uint32_t)(n < DESC_PATTERN_MAX ? n : DESC_PATTERN_MAX);
-	p->d.has_pattern = true;
-	return 0;
 }
 
 static bool desc_tenant_char(char c)
@@ -329,25 +253,106 @@ static int desc_parse_order(struct desc_parser *p, const struct desc_tok *t)
 			 "order, streamed as they end)");
 }
 
-/* In the order messages list the keys and desc_format writes them. */
-static const struct desc_key desc_keys[] = {
+/*
+ * An op key's value, by its kind, into p->d.val (and p->d.text); whether
+ * op= takes the key is desc_op_check's, once the line is read.
+ */
+static int desc_parse_val(struct desc_parser *p, const struct desc_tok *t, int id)
+{
+	const struct desc_key *k = &desc_keys[id];
+	struct desc_val *v = &p->d.val[id];
+	char *text = p->d.text + p->d.ntext, path[PATH_MAX];
+	size_t room = sizeof(p->d.text) - p->d.ntext - 1, used, n = 0;
+	uint64_t num = 0;
+	bool flag = false;
+	int ret;
+
+	switch (k->kind) {
+	case DESC_FLAG:
+		ret = desc_parse_flag(p, t, &flag, k->hint);
+		if (ret)
+			return ret;
+		num = flag;
+		break;
+	case DESC_COUNT:
+		if (desc_num(t->val, t->vlen, &num, &used) || used != t->vlen || !num)
+			return desc_fail(p, t,
+					 "must be a count of %s, 1 or more (try %s=10; omit %s= for "
+					 "no limit)",
+					 k->hint, k->name, k->name);
+		break;
+	case DESC_BYTE:
+		if (desc_num(t->val, t->vlen, &num, &used) || used != t->vlen || num > 0xff)
+			return desc_fail(p, t,
+					 "must be one byte, 0 to 255 or 0x00 to 0xff (try %s=0x0a)",
+					 k->name);
+		break;
+	case DESC_TEXT:
+		/* how long a text may be depends on op=: its check says */
+		room = room < DESC_PATTERN_MAX ? room : DESC_PATTERN_MAX;
+		ret = desc_unescape(p, t, (uint8_t *)text, room, &n);
+		if (ret)
+			return ret;
+		n = n < room ? n : room;
+		break;
+	case DESC_PATH:
+		ret = desc_parse_abspath(p, t, path, k->name);
+		if (ret)
+			return ret;
+		n = strlen(path);
+		if (n > room) /* a value is never longer than its token: cannot happen */
+			return desc_fail(p, t, "no room for the value (shorten the line)");
+		memcpy(text, path, n);
+		break;
+	case DESC_COMMON:
+		return -EINVAL;
+	}
+	if (k->kind == DESC_TEXT || k->kind == DESC_PATH) {
+		text[n] = '\0';
+		v->off = (uint16_t)p->d.ntext;
+		v->len = (uint16_t)n;
+		p->d.ntext += (uint32_t)n + 1;
+	}
+	v->num = num;
+	v->given = true;
+	return 0;
+}
+
+/*
+ * Every key, in the order messages list them: the common ones with their
+ * parse functions, the ops' own with their kinds (desc_op.c says which op
+ * takes each and where it goes).
+ */
+const struct desc_key desc_keys[] = {
     [DESC_KEY_PATH] = {.name = "path", .quotable = true, .parse = desc_parse_path},
     [DESC_KEY_OP] = {.name = "op", .parse = desc_parse_op},
     [DESC_KEY_OFFSET] = {.name = "offset", .parse = desc_parse_offset},
     [DESC_KEY_LENGTH] = {.name = "length", .parse = desc_parse_length},
     [DESC_KEY_CHUNK] = {.name = "chunk", .parse = desc_parse_chunk},
-    [DESC_KEY_BYTE] = {.name = "byte", .parse = desc_parse_byte},
-    [DESC_KEY_PATTERN] = {.name = "pattern", .quotable = true, .parse = desc_parse_pattern},
+    [DESC_KEY_BYTE] = {.name = "byte", .kind = DESC_BYTE},
+    [DESC_KEY_PATTERN] = {.name = "pattern", .quotable = true, .kind = DESC_TEXT},
     [DESC_KEY_TENANT] = {.name = "tenant", .parse = desc_parse_tenant},
     [DESC_KEY_DIRECT] = {.name = "direct", .parse = desc_parse_direct},
-    [DESC_KEY_PATTERNS] = {.name = "patterns", .quotable = true, .parse = desc_parse_patterns},
-    [DESC_KEY_FIXED] = {.name = "fixed", .parse = desc_parse_fixed},
-    [DESC_KEY_ICASE] = {.name = "icase", .parse = desc_parse_icase},
-    [DESC_KEY_UTF8] = {.name = "utf8", .parse = desc_parse_utf8},
-    [DESC_KEY_INVERT] = {.name = "invert", .parse = desc_parse_invert},
-    [DESC_KEY_LINES] = {.name = "lines", .parse = desc_parse_lines},
-    [DESC_KEY_PER_PATTERN] = {.name = "per_pattern", .parse = desc_parse_per_pattern},
-    [DESC_KEY_MAX] = {.name = "max", .parse = desc_parse_max},
+    [DESC_KEY_PATTERNS] = {.name = "patterns", .quotable = true, .kind = DESC_PATH},
+    [DESC_KEY_FIXED] = {.name = "fixed",
+			.kind = DESC_FLAG,
+			.hint = "for literal patterns, like grep -F"},
+    [DESC_KEY_ICASE] = {.name = "icase",
+			.kind = DESC_FLAG,
+			.hint = "to ignore case, like grep -i"},
+    [DESC_KEY_UTF8] = {.name = "utf8",
+			.kind = DESC_FLAG,
+			.hint = "for characters, like grep in a UTF-8 locale"},
+    [DESC_KEY_INVERT] = {.name = "invert",
+			.kind = DESC_FLAG,
+			.hint = "to select non-matching lines, like grep -v"},
+    [DESC_KEY_LINES] = {.name = "lines",
+			.kind = DESC_FLAG,
+			.hint = "to list LINE:OFFSET in jobs/N/lines"},
+    [DESC_KEY_PER_PATTERN] = {.name = "per_pattern",
+			.kind = DESC_FLAG,
+			.hint = "to count lines per pattern in jobs/N/patterns"},
+    [DESC_KEY_MAX] = {.name = "max", .kind = DESC_COUNT, .hint = "lines"},
     [DESC_KEY_PRIORITY] = {.name = "priority", .parse = desc_parse_priority},
     [DESC_KEY_FILES] = {.name = "files", .quotable = true, .parse = desc_parse_files},
     [DESC_KEY_FOLLOW] = {.name = "follow", .parse = desc_parse_follow},
@@ -358,6 +363,7 @@ static const struct desc_key desc_keys[] = {
 };
 _Static_assert(sizeof(desc_keys) / sizeof(desc_keys[0]) == DESC_KEY_COUNT,
 	       "desc_keys[] needs one row per DESC_KEY_*");
+_Static_assert(DESC_KEY_COUNT <= DESC_KEYS_MAX, "struct desc's val[] needs a slot per key");
 
 /* ---- the line ----------------------------------------------------------- */
 
@@ -461,7 +467,9 @@ static int desc_take(struct desc_parser *p, const struct desc_tok *t, bool first
 				 "the quotes)");
 	p->have[id] = true;
 	p->seen[id] = *t;
-	return desc_keys[id].parse(p, t);
+	if (desc_keys[id].kind == DESC_COMMON)
+		return desc_keys[id].parse(p, t);
+	return desc_parse_val(p, t, id);
 }
 
 /* What depends on more than one key, once the line is read. */
@@ -469,6 +477,7 @@ static int desc_check(struct desc_parser *p)
 {
 	const struct desc *d = &p->d;
 	char list[DESC_LIST_LEN];
+	int ret;
 
 	if (p->have[DESC_KEY_PATH] && p->have[DESC_KEY_FILES])
 		return desc_fail(p, &p->seen[DESC_KEY_FILES],
@@ -477,52 +486,10 @@ static int desc_check(struct desc_parser *p)
 	if (!p->have[DESC_KEY_PATH] && !p->have[DESC_KEY_FILES])
 		return desc_fail(p, NULL, "missing path= (try scan path=/abs/file op=count)");
 	if (!p->have[DESC_KEY_OP])
-		return desc_fail(p, NULL, "missing op= (ops: %s)", desc_op_list(0, list));
-	if (p->have[DESC_KEY_BYTE] && !(d->op->args & PUMP_OP_ARG_BYTE))
-		return desc_fail(p, &p->seen[DESC_KEY_BYTE],
-				 "op=%s takes no byte= (byte= is for: %s)", d->op->name,
-				 desc_op_list(PUMP_OP_ARG_BYTE, list));
-	if (p->have[DESC_KEY_PATTERN] && !(d->op->args & PUMP_OP_ARG_PATTERN))
-		return desc_fail(p, &p->seen[DESC_KEY_PATTERN],
-				 "op=%s takes no pattern= (pattern= is for: %s)", d->op->name,
-				 desc_op_list(PUMP_OP_ARG_PATTERN, list));
-	for (int k = DESC_KEY_PATTERNS; k <= DESC_KEY_MAX; k++)
-		if (p->have[k] && !(d->op->args & PUMP_OP_ARG_GREP))
-			return desc_fail(p, &p->seen[k], "op=%s takes no %s= (%s= is for: %s)",
-					 d->op->name, desc_keys[k].name, desc_keys[k].name,
-					 desc_op_list(PUMP_OP_ARG_GREP, list));
-	if (p->have[DESC_KEY_PATTERN] && p->have[DESC_KEY_PATTERNS])
-		return desc_fail(p, &p->seen[DESC_KEY_PATTERNS],
-				 "patterns= and pattern= exclude each other (give one: pattern= "
-				 "for one ERE, patterns= for a file of them)");
-	if (d->op->args & PUMP_OP_ARG_GREP) {
-		if (!p->have[DESC_KEY_PATTERN] && !p->have[DESC_KEY_PATTERNS])
-			return desc_fail(p, NULL,
-					 "missing pattern= or patterns= (op=%s needs one, e.g. "
-					 "pattern=\"ERR(OR)?\" or patterns=/abs/list)",
-					 d->op->name);
-	} else if (d->op->args & PUMP_OP_ARG_PATTERN) {
-		/* match: 1 to 256 bytes */
-		if (!p->have[DESC_KEY_PATTERN])
-			return desc_fail(p, NULL,
-					 "missing pattern= (op=%s needs one, e.g. pattern=\"ERROR\")",
-					 d->op->name);
-		if (!d->pattern_len)
-			return desc_fail(p, &p->seen[DESC_KEY_PATTERN],
-					 "empty pattern (give 1 to %d bytes, e.g. pattern=\"ERROR\")",
-					 VYRE_PATTERN_MAX);
-		if (d->pattern_len > VYRE_PATTERN_MAX)
-			return desc_fail(p, &p->seen[DESC_KEY_PATTERN],
-					 "%u bytes, over the %d-byte limit (shorten the pattern)",
-					 d->pattern_len, VYRE_PATTERN_MAX);
-	}
-	if (d->per_pattern && d->invert)
-		return desc_fail(p, &p->seen[DESC_KEY_INVERT],
-				 "per_pattern=1 counts the lines each pattern selects; invert=1 "
-				 "selects lines no pattern matches (drop one of them)");
-	if (d->per_pattern && d->max)
-		return desc_fail(p, &p->seen[DESC_KEY_MAX],
-				 "per_pattern=1 counts every line (drop max=)");
+		return desc_fail(p, NULL, "missing op= (ops: %s)", desc_op_list(list));
+	ret = desc_op_check(p);
+	if (ret)
+		return ret;
 	if (d->length != UINT64_MAX && d->offset > UINT64_MAX - d->length)
 		return desc_fail(p, &p->seen[DESC_KEY_LENGTH],
 				 "offset+length overflows 64 bits (omit length= to scan to EOF)");
@@ -557,7 +524,7 @@ static int desc_read_tokens(struct desc_parser *p, const char *line, size_t len)
 int desc_parse(const char *line, size_t len, struct desc *d, char *err, size_t errlen)
 {
 	struct desc_parser p = {
-	    .d = {.length = UINT64_MAX, .byte = 0x0a, .direct = -1},
+	    .d = {.length = UINT64_MAX, .direct = -1},
 	    .err = err,
 	    .errlen = errlen,
 	};

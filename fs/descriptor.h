@@ -20,25 +20,37 @@
 #define DESC_TENANT_MAX 64
 #define DESC_PATTERN_MAX DESC_LINE_MAX /* grep's ERE; match's pattern stops at VYRE_PATTERN_MAX */
 
+#define DESC_KEYS_MAX 32 /* rows of desc_keys[] at most (descriptor.c checks) */
+
+/*
+ * One key's value as the line gave it. Only an op's own keys (pattern=,
+ * byte=, grep's flags...) keep theirs here: fs/desc_op.c's table says
+ * which op takes each and where in the op's args it goes.
+ */
+struct desc_val {
+	uint64_t num; /* a flag (0 or 1), a count or a byte */
+	uint16_t off; /* a text or a path: its len bytes at desc.text[off], then a NUL */
+	uint16_t len;
+	bool given;
+};
+
 struct desc {
 	char path[PATH_MAX];
 	const struct pump_op *op;
 	uint64_t offset;
 	uint64_t length;      /* UINT64_MAX: to EOF */
 	uint32_t chunk;       /* 0: the mount's default */
-	uint32_t byte;        /* count's byte, default 0x0a */
-	uint8_t pattern[DESC_PATTERN_MAX];
-	uint32_t pattern_len; /* 0 unless op takes a pattern */
-	bool has_pattern;     /* pattern= given (grep's may be empty) */
 	char tenant[DESC_TENANT_MAX]; /* "" : the caller's uid */
 	int direct;           /* -1: the mount's default, else 0 or 1 */
 	enum pump_priority priority; /* PUMP_PRIO_DEFAULT: normal */
-	/* grep */
-	char patterns[PATH_MAX]; /* "": none; else an absolute path, read at submit */
-	bool fixed, icase, invert, lines;
-	bool per_pattern; /* jobs/N/patterns: lines per pattern; lines=1 records name the first */
-	bool utf8; /* characters are UTF-8, as grep in a UTF-8 locale (regex.h's opts.utf8) */
-	uint64_t max;         /* 0: no limit */
+	/*
+	 * The op's own keys, by key (desc_priv.h's enum desc_key_id), read
+	 * only through desc_args. Their text lives in text[]: a value is never
+	 * longer than its token, so one line's values fit with their NULs.
+	 */
+	struct desc_val val[DESC_KEYS_MAX];
+	char text[DESC_LINE_MAX + DESC_KEYS_MAX];
+	uint32_t ntext;
 	/* many files (README "Many files") */
 	char files[PATH_MAX]; /* "": none; else an absolute path of a list, one path a line */
 	bool follow;          /* follow symlinks met in a directory walk, like grep -R */
@@ -70,6 +82,14 @@ int desc_parse(const char *line, size_t len, struct desc *d, char *err, size_t e
  * Returns the length written, or -ENOSPC.
  */
 int desc_format(const struct desc *d, char *buf, size_t len);
+
+/*
+ * The op's arguments from d's keys (fs/desc_op.c's table: where each of
+ * the op's keys goes in its member of the union, and what one not given
+ * is): a's pointers point into d, so whoever copies d calls it again on
+ * the copy. grep's compiled patterns are not among them (fs_scan_args).
+ */
+void desc_args(const struct desc *d, union pump_op_args *a);
 
 /* Parses "123", "0x1f", "4K", "1M", "2G" (powers of 1024). 0 or -EINVAL/-ERANGE. */
 int desc_parse_size(const char *s, uint64_t *out);

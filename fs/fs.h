@@ -422,28 +422,31 @@ struct fs_grep {
 };
 void fs_grep_views(struct fs_grep *g);
 /*
- * scan->args, the union of the ops' own arguments, for d's op (its
- * PUMP_OP_ARG_* say which member): grep's flags, max= and patterns as
- * compiled (none while not ready), match's pattern (pointing into d), or
- * count's byte. Whoever copies d or g calls it again on the copies.
+ * scan->args, the union of the ops' own arguments, for d's op: its keys
+ * as desc_args lays them out (fs/desc_op.c's table), and for grep
+ * (PUMP_OP_ARG_GREP) the patterns as compiled (none while not ready).
+ * The pointers point into d and g: whoever copies them calls it again on
+ * the copies.
  */
 static inline void fs_scan_args(const struct desc *d, struct fs_grep *g, struct pump_scan *scan)
 {
 	union pump_op_args *a = &scan->args;
 
-	if (d->op->args & PUMP_OP_ARG_GREP)
-		a->grep = (struct pump_grep_args){
-		    .dfa = g->ready && !g->ac && !g->shift ? &g->view : NULL,
-		    .ac = g->ready && g->ac ? &g->acview : NULL,
-		    .shift = g->ready && g->shift ? &g->shview : NULL,
-		    .flags = (d->invert ? PUMP_GREP_INVERT : 0) | (d->lines ? PUMP_GREP_LINES : 0) |
-			     (d->per_pattern ? PUMP_GREP_PSET : 0),
-		    .max = d->max,
-		};
-	else if (d->op->args & PUMP_OP_ARG_PATTERN)
-		a->match = (struct pump_match_args){.pattern = d->pattern, .len = d->pattern_len};
-	else if (d->op->args & PUMP_OP_ARG_BYTE)
-		a->count = (struct pump_count_args){.byte = d->byte};
+	desc_args(d, a);
+	if (d->op->args & PUMP_OP_ARG_GREP) {
+		a->grep.dfa = g->ready && !g->ac && !g->shift ? &g->view : NULL;
+		a->grep.ac = g->ready && g->ac ? &g->acview : NULL;
+		a->grep.shift = g->ready && g->shift ? &g->shview : NULL;
+	}
+}
+/* grep's arguments of d (desc_args), or NULL for another op */
+static inline const struct pump_grep_args *fs_grep_args(const struct desc *d,
+							 union pump_op_args *a)
+{
+	if (!(d->op->args & PUMP_OP_ARG_GREP))
+		return NULL;
+	desc_args(d, a);
+	return &a->grep;
 }
 /* status's engine=: what runs the patterns ("" before a compile) */
 static inline const char *fs_grep_engine(const struct fs_grep *g)

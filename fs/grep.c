@@ -122,26 +122,29 @@ static int fs_grep_split(char *text, size_t len, const char ***pats, size_t **le
 int fs_grep_load(const struct fs *fs, const struct fs_caller *ctx, const struct desc *d,
 		 char **text, size_t *textlen, char *err, size_t errlen)
 {
+	union pump_op_args a;
+	const struct pump_grep_args *g = fs_grep_args(d, &a);
+
 	*text = NULL;
 	*textlen = 0;
-	if (!d->patterns[0])
+	if (!g || !g->patterns)
 		return 0;
-	return fs_grep_read(fs, ctx, d->patterns, text, textlen, err, errlen);
+	return fs_grep_read(fs, ctx, g->patterns, text, textlen, err, errlen);
 }
 
 /* The compiler's message behind the key it concerns, with its errno's name. */
-static void fs_grep_error(const struct desc *d, int ret, const char *cerr, char *err,
+static void fs_grep_error(const struct pump_grep_args *a, int ret, const char *cerr, char *err,
 			  size_t errlen)
 {
 	const char *name = strerrorname_np(-ret);
 
 	if (ret != -EINVAL && ret != -E2BIG && ret != -ETIMEDOUT)
 		snprintf(err, errlen, "the patterns could not be compiled: %s", strerror(-ret));
-	else if (d->patterns[0])
-		snprintf(err, errlen, "patterns=%s: %s (%s)", d->patterns, cerr, name);
+	else if (a->patterns)
+		snprintf(err, errlen, "patterns=%s: %s (%s)", a->patterns, cerr, name);
 	else
 		snprintf(err, errlen, "pattern=%.*s: %s (%s)",
-			 (int)(d->pattern_len > 64 ? 64 : d->pattern_len), (const char *)d->pattern,
+			 (int)(a->pattern_len > 64 ? 64 : a->pattern_len), (const char *)a->pattern,
 			 cerr, name);
 }
 
@@ -233,15 +236,24 @@ static int fs_grep_cpu_fits(struct pump_units *units, const struct fs_grep *g, c
 static int fs_grep_run(const struct desc *d, char *text, size_t textlen, struct fs_grep *g,
 		       struct pump_units *units, char *err, size_t errlen)
 {
-	struct regex_opts opts = {.fixed = d->fixed, .icase = d->icase, .utf8 = d->utf8};
-	const char **pats = NULL, *one = (const char *)d->pattern;
-	size_t *lens = NULL, onelen = d->pattern_len, n = 1;
+	union pump_op_args args;
+	const struct pump_grep_args *a = fs_grep_args(d, &args);
+	struct regex_opts opts;
+	const char **pats = NULL, *one;
+	size_t *lens = NULL, onelen, n = 1;
 	char cerr[512] = "";
 	int ret;
 
 	if (g)
 		memset(g, 0, sizeof(*g));
-	if (d->patterns[0]) {
+	if (!a)
+		return -EINVAL;
+	opts = (struct regex_opts){.fixed = !!(a->flags & PUMP_GREP_FIXED),
+				   .icase = !!(a->flags & PUMP_GREP_ICASE),
+				   .utf8 = !!(a->flags & PUMP_GREP_UTF8)};
+	one = a->pattern ? (const char *)a->pattern : "";
+	onelen = a->pattern_len;
+	if (a->patterns) {
 		ret = fs_grep_split(text, textlen, &pats, &lens, &n);
 		if (ret)
 			goto out_free;
@@ -252,7 +264,8 @@ static int fs_grep_run(const struct desc *d, char *text, size_t textlen, struct 
 	if (!g)
 		ret = regex_check(pats, lens, n, &opts, cerr, sizeof(cerr));
 	else
-		ret = fs_grep_compile(pats, lens, n, &opts, d->per_pattern, g, cerr, sizeof(cerr));
+		ret = fs_grep_compile(pats, lens, n, &opts, !!(a->flags & PUMP_GREP_PSET), g, cerr,
+				      sizeof(cerr));
 	if (!ret && g) {
 		g->ready = true;
 		fs_grep_views(g);
@@ -261,9 +274,9 @@ static int fs_grep_run(const struct desc *d, char *text, size_t textlen, struct 
 			fs_grep_release(g);
 	}
 	if (ret)
-		fs_grep_error(d, ret, cerr, err, errlen);
+		fs_grep_error(a, ret, cerr, err, errlen);
 out_free:
-	if (d->patterns[0]) {
+	if (a->patterns) {
 		free(pats);
 		free(lens);
 	}

@@ -192,7 +192,8 @@ static int many_changed(const struct fs_many *m, const struct many_entry *e, uin
 	if (m->d.offset < e->size)
 		want = e->size - m->d.offset < m->d.length ? e->size - m->d.offset : m->d.length;
 	if ((uint64_t)st->st_size != e->size || st->st_mtim.tv_sec != e->mtime.tv_sec ||
-	    st->st_mtim.tv_nsec != e->mtime.tv_nsec || bytes > want || (bytes < want && !m->d.max))
+	    st->st_mtim.tv_nsec != e->mtime.tv_nsec || bytes > want ||
+	    (bytes < want && !m->grep_max))
 		return ESTALE;
 	return 0;
 }
@@ -231,7 +232,7 @@ static void many_flight_finish(struct many_flight *fl)
 			for (int b = 0; b < VYRE_HIST_BINS; b++)
 				o->result += bins[b];
 		}
-		if (m->d.lines) {
+		if (m->grep_lines) {
 			size_t nl = pump_job_lines(pj, NULL, 0);
 			o->lines = nl ? malloc(nl * sizeof(*o->lines)) : NULL;
 			if (nl && !o->lines)
@@ -505,7 +506,11 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	m->scan.on_end = many_flight_ended;
 	/* small files share slots when the op gives each file its own result
 	 * (grep: its count; lines=1's records are not packed) */
-	m->pack_ok = pump_op_packs(d->op) && !d->lines && !m->grep.shift && !d->offset &&
+	if (d->op->args & PUMP_OP_ARG_GREP) {
+		m->grep_max = m->scan.args.grep.max;
+		m->grep_lines = m->scan.args.grep.flags & PUMP_GREP_LINES;
+	}
+	m->pack_ok = pump_op_packs(d->op) && !m->grep_lines && !m->grep.shift && !d->offset &&
 		     d->length == UINT64_MAX &&
 		     d->direct != 1 && !getenv("VYRE_NO_PACK");
 	m->pack_file_max = pump_pack_file_max(d->chunk ? d->chunk : fs->chunk);

@@ -108,6 +108,9 @@ struct fs_many {
 	struct desc d;
 	struct fs_grep grep;     /* released by the walker after its last submit */
 	struct pump_scan scan;   /* template: fd and on_end_arg set per file */
+	/* grep's max= and lines=1, from scan.args at start (0, false: another op) */
+	uint64_t grep_max;
+	bool grep_lines;
 	/* the parent's end (start.c's scan.on_end: fs_job_ended), called once
 	 * the walk is over and nothing flies (many_maybe_end) */
 	void (*on_end)(void *arg);

@@ -26,9 +26,10 @@ enum pump_result_kind {
 	PUMP_RESULT_FOLD,   /* the op's own fold over the chunks in file order */
 };
 
-#define PUMP_OP_ARG_BYTE    (1u << 0) /* takes byte= */
-#define PUMP_OP_ARG_PATTERN (1u << 1) /* takes pattern= (required) */
-#define PUMP_OP_ARG_GREP    (1u << 2) /* takes pattern= or patterns= and grep's flags */
+/* fs/ compiles the op's pattern= or patterns= (fs/grep.c) into its args'
+ * dfa, ac or shift before the job starts. Which descriptor keys an op
+ * takes is fs/desc_op.c's table, not the row's. */
+#define PUMP_OP_ARG_GREP (1u << 2)
 
 struct pump;
 struct pump_scan;
@@ -49,7 +50,7 @@ struct pump_op {
 	const char *name;
 	uint32_t code;    /* VYRE_OP_* */
 	uint32_t opclass; /* VYRE_OPCLASS_*: index of its execution counter */
-	uint32_t args;    /* PUMP_OP_ARG_* */
+	uint32_t args;    /* PUMP_OP_ARG_GREP or 0 */
 	enum pump_result_kind result;
 	const char *usage;   /* arguments and result, for the ops file and errors */
 	const char *summary; /* one line for README */
@@ -231,6 +232,12 @@ struct pump_grep_args {
 	const struct pump_shift *shift; /* or instead: a set on the bit-parallel engine */
 	uint32_t flags;		    /* PUMP_GREP_* */
 	uint64_t max;		    /* stop after this many selected lines (0: no limit) */
+	/* What fs/grep.c compiles the above from, as the descriptor gave it
+	 * (pattern= or patterns=; PUMP_GREP_FIXED, _ICASE, _UTF8): the pump
+	 * never reads them, and a spread job's spans keep none (grep_share). */
+	const uint8_t *pattern; /* pattern=, NULL: not given (patterns= instead) */
+	uint32_t pattern_len;
+	const char *patterns;	/* patterns=: an absolute path, read at submit; NULL: none */
 };
 
 /* count's: the byte to count (0..255). */
@@ -388,6 +395,10 @@ int pump_shift_cpu_fits(const struct pump_shift *s, uint32_t *pattern, uint64_t 
 #define PUMP_GREP_INVERT (1u << 0) /* select lines that do not match */
 #define PUMP_GREP_LINES  (1u << 1) /* keep LINE:OFFSET of each selected line */
 #define PUMP_GREP_PSET   (1u << 2) /* per_pattern=1: lines per pattern, and each line's first (ac only) */
+/* the compile's options (regex/regex.h struct regex_opts), fs/grep.c's alone */
+#define PUMP_GREP_FIXED (1u << 3) /* fixed=1: literal patterns, like grep -F */
+#define PUMP_GREP_ICASE (1u << 4) /* icase=1 */
+#define PUMP_GREP_UTF8  (1u << 5) /* utf8=1: characters are UTF-8 */
 
 int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **out);
 

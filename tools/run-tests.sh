@@ -193,7 +193,7 @@ debian_flags() {
 
 fuzz() {
 	lim 600 clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-Ipump -Ifs fs/descriptor.c fs/desc_value.c fs/desc_format.c tests/unit/fuzz_descriptor.c \
+		-Ipump -Ifs fs/descriptor.c fs/desc_value.c fs/desc_format.c fs/desc_op.c tests/unit/fuzz_descriptor.c \
 		build/pump/libpump.a -luring -lvulkan -lpthread -o build/fuzz_descriptor &&
 		lim 120 build/fuzz_descriptor -max_total_time=30 -print_final_stats=1 2>&1 | tail -3
 	return "${PIPESTATUS[0]}"

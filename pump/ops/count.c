@@ -23,7 +23,6 @@ const struct pump_op pump_op_count = {
     .name = "count",
     .code = VYRE_OP_COUNT,
     .opclass = VYRE_OPCLASS_COUNT,
-    .args = PUMP_OP_ARG_BYTE,
     .result = PUMP_RESULT_SCALAR,
     .usage = "[byte=N] result: occurrences of the byte (default 0x0a)",
     .summary = "occurrences of byte= (default 0x0a, so: lines)",

@@ -390,6 +390,9 @@ static int grep_share(const struct pump_scan *scan, uint32_t **words, uint32_t *
 	span->grep.dfa = NULL;
 	span->grep.ac = NULL;
 	span->grep.shift = NULL;
+	span->grep.pattern = NULL; /* fs/'s source text: no span reads it */
+	span->grep.pattern_len = 0;
+	span->grep.patterns = NULL;
 	if (a->shift)
 		return grep_shift_layout(a->shift, words, nwords);
 	if (a->ac)
@@ -409,7 +412,7 @@ const struct pump_op pump_op_grep = {
     .name = "grep",
     .code = VYRE_OP_GREP,
     .opclass = VYRE_OPCLASS_GREP,
-    .args = PUMP_OP_ARG_PATTERN | PUMP_OP_ARG_GREP,
+    .args = PUMP_OP_ARG_GREP,
     .result = PUMP_RESULT_FOLD,
     .usage = "pattern=ERE|patterns=FILE [fixed=1] [icase=1] [utf8=1] [invert=1] [lines=1] [max=N] "
 	     "result: selected lines, like LC_ALL=C grep -a -c",

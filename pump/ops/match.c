@@ -69,7 +69,6 @@ const struct pump_op pump_op_match = {
     .name = "match",
     .code = VYRE_OP_MATCH,
     .opclass = VYRE_OPCLASS_MATCH,
-    .args = PUMP_OP_ARG_PATTERN,
     .result = PUMP_RESULT_SCALAR,
     .usage = "pattern=BYTES result: overlapping occurrences of 1-256 bytes",
     .summary = "overlapping occurrences of pattern= (1-256 bytes)",

@@ -16,17 +16,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "descriptor.h"
+#include "desc_priv.h" /* white-box: the op key table, to build and compare descs */
 
 #define FUZZ_ERRLEN 256
+
+/* The op's own keys of a and b (each key of its desc_op.c row) hold the same values. */
+static int op_keys_same(const struct desc *a, const struct desc *b)
+{
+	const struct desc_op *o = desc_op_of(a->op);
+
+	for (size_t i = 0; i < o->nkeys; i++) {
+		const struct desc_op_key *k = &o->keys[i];
+		const struct desc_val *x = &a->val[k->key], *y = &b->val[k->key];
+		enum desc_kind kind = desc_keys[k->key].kind;
+
+		if (kind == DESC_TEXT || kind == DESC_PATH) {
+			if (x->given != y->given ||
+			    (x->given && (x->len != y->len ||
+					  memcmp(a->text + x->off, b->text + y->off, x->len))))
+				return 0;
+		} else if ((x->given ? x->num : k->def) != (y->given ? y->num : k->def)) {
+			return 0;
+		}
+	}
+	return 1;
+}
 
 static int desc_same(const struct desc *a, const struct desc *b)
 {
 	return !strcmp(a->path, b->path) && a->op == b->op && a->offset == b->offset &&
-	       a->length == b->length && a->chunk == b->chunk && a->byte == b->byte &&
-	       a->pattern_len == b->pattern_len &&
-	       !memcmp(a->pattern, b->pattern, a->pattern_len) && !strcmp(a->tenant, b->tenant) &&
-	       a->direct == b->direct;
+	       a->length == b->length && a->chunk == b->chunk && op_keys_same(a, b) &&
+	       !strcmp(a->tenant, b->tenant) && a->direct == b->direct;
 }
 
 static int has_error_word(const char *line, size_t len)
@@ -191,15 +211,19 @@ static void fuzz_build(const uint8_t *data, size_t size, struct desc *d)
 		d->length = UINT64_MAX - d->offset;
 	n = fuzz_take(&b) % 16;
 	d->chunk = n < 15 ? PUMP_CHUNK_MIN << n : 0;
-	d->byte = d->op->args & PUMP_OP_ARG_BYTE ? fuzz_take(&b) : 0x0a;
+	if (d->op->code == VYRE_OP_COUNT)
+		d->val[DESC_KEY_BYTE] = (struct desc_val){.num = fuzz_take(&b), .given = true};
 	d->direct = fuzz_take(&b) % 3 - 1;
 	n = fuzz_take(&b) % DESC_TENANT_MAX;
 	for (size_t i = 0; i < n; i++)
 		d->tenant[i] = tenant_chars[fuzz_take(&b) % (sizeof(tenant_chars) - 1)];
-	if (d->op->args & PUMP_OP_ARG_PATTERN) {
-		d->pattern_len = 1 + fuzz_take(&b) % VYRE_PATTERN_MAX;
-		for (uint32_t i = 0; i < d->pattern_len; i++)
-			d->pattern[i] = fuzz_take(&b);
+	if (d->op->code == VYRE_OP_MATCH || d->op->code == VYRE_OP_GREP) {
+		n = 1 + fuzz_take(&b) % VYRE_PATTERN_MAX;
+		for (size_t i = 0; i < n; i++)
+			d->text[i] = (char)fuzz_take(&b);
+		d->text[n] = '\0';
+		d->val[DESC_KEY_PATTERN] = (struct desc_val){.len = (uint16_t)n, .given = true};
+		d->ntext = (uint32_t)n + 1;
 	}
 	/* The rest is the path; a NUL byte stands for '/'. */
 	d->path[0] = '/';

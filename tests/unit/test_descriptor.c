@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "descriptor.h"
+#include "desc_priv.h" /* white-box: the op key table, to build and compare descs */
 
 #define TO_EOF UINT64_MAX
 #define ERRLEN 256
@@ -44,6 +44,70 @@ static void fail(const char *line, size_t len, const char *fmt, const char *a, c
 	fprintf(stderr, "]: ");
 	fprintf(stderr, fmt, a, b);
 	fputc('\n', stderr);
+}
+
+/*
+ * The op's byte and pattern as desc_args lays them out for the scan: count's
+ * byte (0x0a, the default, for another op), match's or grep's pattern
+ * (NULL, 0: none).
+ */
+static uint32_t args_byte(const struct desc *d)
+{
+	union pump_op_args a;
+
+	desc_args(d, &a);
+	return d->op->code == VYRE_OP_COUNT ? a.count.byte : 0x0a;
+}
+
+static const uint8_t *args_pattern(const struct desc *d, uint32_t *len)
+{
+	static union pump_op_args a;
+
+	desc_args(d, &a);
+	*len = 0;
+	if (d->op->code == VYRE_OP_MATCH) {
+		*len = a.match.len;
+		return a.match.pattern;
+	}
+	if (d->op->code == VYRE_OP_GREP) {
+		*len = a.grep.pattern_len;
+		return a.grep.pattern;
+	}
+	return NULL;
+}
+
+/* A text key's value into a hand-built desc, as desc_parse stores one. */
+static void set_text(struct desc *d, enum desc_key_id k, const void *s, size_t n)
+{
+	d->val[k] = (struct desc_val){.off = (uint16_t)d->ntext, .len = (uint16_t)n, .given = true};
+	memcpy(d->text + d->ntext, s, n);
+	d->text[d->ntext + n] = '\0';
+	d->ntext += (uint32_t)n + 1;
+}
+
+/*
+ * The op's own keys of a and b hold the same values: each key of the op's
+ * row (desc_op.c) as desc_args would lay it out, a text by its bytes.
+ */
+static const char *op_keys_diff(const struct desc *a, const struct desc *b)
+{
+	const struct desc_op *o = desc_op_of(a->op);
+
+	for (size_t i = 0; i < o->nkeys; i++) {
+		const struct desc_op_key *k = &o->keys[i];
+		const struct desc_val *x = &a->val[k->key], *y = &b->val[k->key];
+		enum desc_kind kind = desc_keys[k->key].kind;
+
+		if (kind == DESC_TEXT || kind == DESC_PATH) {
+			if (x->given != y->given ||
+			    (x->given && (x->len != y->len ||
+					  memcmp(a->text + x->off, b->text + y->off, x->len))))
+				return desc_keys[k->key].name;
+		} else if ((x->given ? x->num : k->def) != (y->given ? y->num : k->def)) {
+			return desc_keys[k->key].name;
+		}
+	}
+	return NULL;
 }
 
 /* ---- good lines: every field checked ------------------------------------ */
@@ -112,9 +176,11 @@ static const struct good_case good[] = {
 
 static void check_good(const struct good_case *g)
 {
-	struct desc d;
+	static struct desc d;
 	char err[ERRLEN], num[2][32];
 	size_t len = strlen(g->line);
+	const uint8_t *pat;
+	uint32_t patlen;
 	int ret;
 
 	ret = desc_parse(g->line, len, &d, err, sizeof(err));
@@ -139,11 +205,11 @@ static void check_good(const struct good_case *g)
 	if (d.chunk != g->chunk)
 		fail(g->line, len, "chunk: want %s, got %s", num[0], num[1]);
 	snprintf(num[0], sizeof(num[0]), "%u", g->byte);
-	snprintf(num[1], sizeof(num[1]), "%u", d.byte);
-	if (d.byte != g->byte)
+	snprintf(num[1], sizeof(num[1]), "%u", args_byte(&d));
+	if (args_byte(&d) != g->byte)
 		fail(g->line, len, "byte: want %s, got %s", num[0], num[1]);
-	if (d.pattern_len != g->pattern_len ||
-	    (g->pattern && memcmp(d.pattern, g->pattern, g->pattern_len)))
+	pat = args_pattern(&d, &patlen);
+	if (patlen != g->pattern_len || (g->pattern && memcmp(pat, g->pattern, g->pattern_len)))
 		fail(g->line, len, "pattern differs%s%s", "", "");
 	if (strcmp(d.tenant, g->tenant))
 		fail(g->line, len, "tenant: want [%s], got [%s]", g->tenant, d.tenant);
@@ -176,6 +242,14 @@ static const struct bad_case bad[] = {
     {"path=/x op=nop =1", 0, EINVAL, "=1: unknown key"},
     {"path=/x op=count invert=1", 0, EINVAL, "invert=1: op=count takes no invert= (invert= is for: grep)"},
     {"path=/x op=match pattern=a lines=1", 0, EINVAL, "lines=1: op=match takes no lines="},
+    /* a key op= does not take: who takes it, and what op= takes (desc_op.c's rows) */
+    {"path=/x op=count invert=1", 0, EINVAL, "(invert= is for: grep); op=count takes byte="},
+    {"path=/x op=grep pattern=a byte=9", 0, EINVAL,
+     "byte=9: op=grep takes no byte= (byte= is for: count); op=grep takes pattern= patterns= "
+     "fixed= icase= utf8= invert= lines= per_pattern= max="},
+    {"path=/x op=histogram fixed=1", 0, EINVAL,
+     "fixed=1: op=histogram takes no fixed= (fixed= is for: grep); op=histogram takes no key "
+     "of its own"},
     {"path=/x op=nop max=3", 0, EINVAL, "max=3: op=nop takes no max="},
     {"path=/x op=histogram patterns=/p", 0, EINVAL, "patterns=/p: op=histogram takes no patterns="},
     {"path=/x op=grep pattern=a patterns=/p", 0, EINVAL, "patterns=/p: patterns= and pattern= exclude each other"},
@@ -340,7 +414,9 @@ static void test_line_limit(void)
 static void test_pattern_limit(void)
 {
 	char line[2048], err[ERRLEN];
-	struct desc d;
+	static struct desc d;
+	const uint8_t *pat;
+	uint32_t patlen = 0;
 	size_t n;
 	int ret;
 
@@ -350,11 +426,12 @@ static void test_pattern_limit(void)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "\\x%02x", i);
 	n += (size_t)snprintf(line + n, sizeof(line) - n, "\"");
 	ret = desc_parse(line, n, &d, err, sizeof(err));
-	if (ret || d.pattern_len != VYRE_PATTERN_MAX)
+	pat = ret ? NULL : args_pattern(&d, &patlen);
+	if (ret || patlen != VYRE_PATTERN_MAX)
 		fail(line, n, "256-byte pattern: %s %s", ret ? strerror(-ret) : "wrong length",
 		     err);
 	for (int i = 0; !ret && i < VYRE_PATTERN_MAX; i++)
-		if (d.pattern[i] != i) {
+		if (pat[i] != i) {
 			fail(line, n, "256-byte pattern: byte differs%s%s", "", "");
 			break;
 		}
@@ -552,11 +629,15 @@ static void rng_desc(struct desc *d)
 	if (d->length != UINT64_MAX && d->offset > UINT64_MAX - d->length)
 		d->length = UINT64_MAX - d->offset;
 	d->chunk = rng() % 2 ? PUMP_CHUNK_MIN << (rng() % 15) : 0;
-	d->byte = d->op->args & PUMP_OP_ARG_BYTE ? (uint32_t)(rng() % 256) : 0x0a;
-	if (d->op->args & PUMP_OP_ARG_PATTERN) {
-		d->pattern_len = 1 + (uint32_t)(rng() % VYRE_PATTERN_MAX);
-		for (uint32_t i = 0; i < d->pattern_len; i++)
-			d->pattern[i] = (uint8_t)rng();
+	if (d->op->code == VYRE_OP_COUNT)
+		d->val[DESC_KEY_BYTE] = (struct desc_val){.num = rng() % 256, .given = true};
+	if (d->op->code == VYRE_OP_MATCH || d->op->code == VYRE_OP_GREP) {
+		uint8_t pat[VYRE_PATTERN_MAX];
+
+		n = 1 + rng() % VYRE_PATTERN_MAX;
+		for (size_t i = 0; i < n; i++)
+			pat[i] = (uint8_t)rng();
+		set_text(d, DESC_KEY_PATTERN, pat, n);
 	}
 	n = rng() % 2 ? rng() % DESC_TENANT_MAX : 0;
 	for (size_t i = 0; i < n; i++)
@@ -576,10 +657,8 @@ static const char *desc_diff(const struct desc *a, const struct desc *b)
 		return "length";
 	if (a->chunk != b->chunk)
 		return "chunk";
-	if (a->byte != b->byte)
-		return "byte";
-	if (a->pattern_len != b->pattern_len || memcmp(a->pattern, b->pattern, a->pattern_len))
-		return "pattern";
+	if (op_keys_diff(a, b))
+		return op_keys_diff(a, b);
 	if (strcmp(a->tenant, b->tenant))
 		return "tenant";
 	if (a->direct != b->direct)
@@ -655,32 +734,78 @@ static void test_grep_keys(void)
 		"path=/x op=grep patterns=/etc/pats fixed=1 icase=1",
 		"path=/x op=grep pattern=\"\"",
 		"path=/x op=grep pattern=\"a\\\\b\" lines=0 fixed=0",
+		"path=/x op=grep pattern=a utf8=1 per_pattern=1",
 	};
-	struct desc d, e;
+	static struct desc d, e;
 	char err[ERRLEN], buf[2 * DESC_LINE_MAX];
+	union pump_op_args a;
+	const struct pump_grep_args *g = &a.grep;
 	int ret;
 
 	ret = desc_parse(lines[0], strlen(lines[0]), &d, err, sizeof(err));
-	if (ret || !d.invert || !d.lines || d.max != 10 || d.fixed || d.icase || d.patterns[0] ||
-	    d.pattern_len != 19 || memcmp(d.pattern, "ERR(OR)?|warn[0-9]+", 19))
+	if (!ret)
+		desc_args(&d, &a);
+	if (ret || g->flags != (PUMP_GREP_INVERT | PUMP_GREP_LINES) || g->max != 10 ||
+	    g->patterns || g->pattern_len != 19 || memcmp(g->pattern, "ERR(OR)?|warn[0-9]+", 19))
 		fail(lines[0], strlen(lines[0]), "grep keys: %s%s", ret ? err : "wrong fields", "");
 	ret = desc_parse(lines[1], strlen(lines[1]), &d, err, sizeof(err));
-	if (ret || strcmp(d.patterns, "/etc/pats") || !d.fixed || !d.icase || d.has_pattern)
+	if (!ret)
+		desc_args(&d, &a);
+	if (ret || !g->patterns || strcmp(g->patterns, "/etc/pats") ||
+	    g->flags != (PUMP_GREP_FIXED | PUMP_GREP_ICASE) || g->max || g->pattern)
 		fail(lines[1], strlen(lines[1]), "grep keys: %s%s", ret ? err : "wrong fields", "");
 	ret = desc_parse(lines[2], strlen(lines[2]), &d, err, sizeof(err));
-	if (ret || !d.has_pattern || d.pattern_len)
+	if (!ret)
+		desc_args(&d, &a);
+	if (ret || !g->pattern || g->pattern_len)
 		fail(lines[2], strlen(lines[2]), "grep's empty ERE: %s%s", ret ? err : "wrong fields", "");
+	ret = desc_parse(lines[4], strlen(lines[4]), &d, err, sizeof(err));
+	if (!ret)
+		desc_args(&d, &a);
+	if (ret || g->flags != (PUMP_GREP_UTF8 | PUMP_GREP_PSET))
+		fail(lines[4], strlen(lines[4]), "grep flags: %s%s", ret ? err : "wrong flags", "");
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		ret = desc_parse(lines[i], strlen(lines[i]), &d, err, sizeof(err));
 		if (!ret && desc_format(&d, buf, sizeof(buf)) < 0)
 			ret = -ENOSPC;
 		if (!ret)
 			ret = desc_parse(buf, strlen(buf), &e, err, sizeof(err));
-		if (ret || e.invert != d.invert || e.lines != d.lines || e.max != d.max ||
-		    e.fixed != d.fixed || e.icase != d.icase || strcmp(e.patterns, d.patterns) ||
-		    e.pattern_len != d.pattern_len || memcmp(e.pattern, d.pattern, d.pattern_len))
+		if (ret || op_keys_diff(&d, &e))
 			fail(lines[i], strlen(lines[i]), "grep round trip via [%s]: %s", buf,
 			     ret ? err : "fields differ");
+	}
+}
+
+/*
+ * The key tables agree (what the compiler cannot check): a common key has
+ * its parse function; an op key has none and is taken by some op, each of
+ * whose rows names an op key; so no key parses into a value nothing reads.
+ */
+static void test_op_table(void)
+{
+	for (int k = 0; k < DESC_KEY_COUNT; k++) {
+		const struct desc_key *row = &desc_keys[k];
+		size_t owners = 0;
+
+		for (size_t i = 0; i < pump_ops_count; i++) {
+			const struct desc_op *o = desc_op_of(pump_ops[i]);
+
+			for (size_t j = 0; j < o->nkeys; j++) {
+				if ((int)o->keys[j].key != k)
+					continue;
+				owners++;
+				if (row->kind == DESC_COMMON)
+					fail(row->name, strlen(row->name),
+					     "op=%s takes common key %s", pump_ops[i]->name,
+					     row->name);
+			}
+		}
+		if (!row->name || (row->kind == DESC_COMMON) != !!row->parse ||
+		    (row->kind != DESC_COMMON && !owners))
+			fail(row->name ? row->name : "?", row->name ? strlen(row->name) : 1,
+			     "key %s=: a common key needs its parse function, an op key an op "
+			     "that takes it%s",
+			     row->name ? row->name : "?", "");
 	}
 }
 
@@ -695,6 +820,7 @@ int main(void)
 
 		check_bad(b->line, b->len ? b->len : strlen(b->line), b->err, b->has);
 	}
+	test_op_table();
 	test_line_limit();
 	test_pattern_limit();
 	test_err_buffer();

@@ -110,7 +110,7 @@ static int run_packed(struct pump *p, const struct pump_op *op, const uint8_t *p
 		.length = UINT64_MAX,
 		.direct = 0,
 	};
-	if (op->args & PUMP_OP_ARG_PATTERN)
+	if (op->code == VYRE_OP_MATCH)
 		scan.args.match = (struct pump_match_args){pat, patlen};
 	else
 		scan.args.count.byte = '\n';

@@ -135,7 +135,7 @@ static struct pump_job *submit(const char *path, const char *op, uint8_t byte, c
 		.chunk = chunk,
 		.direct = -1,
 	};
-	if (s.op->args & PUMP_OP_ARG_PATTERN)
+	if (s.op->code == VYRE_OP_MATCH)
 		s.args.match = (struct pump_match_args){(const uint8_t *)pat, pat ? (uint32_t)strlen(pat) : 0};
 	else
 		s.args.count.byte = byte;

@@ -168,7 +168,7 @@ static uint64_t scan_check(const struct file *f, const struct scan *s)
 		.chunk = s->chunk,
 		.direct = s->direct,
 	};
-	if (op->args & PUMP_OP_ARG_PATTERN)
+	if (op->code == VYRE_OP_MATCH)
 		ps.args.match = (struct pump_match_args){.pattern = s->pattern, .len = s->pattern_len};
 	else
 		ps.args.count.byte = s->byte;
