@@ -101,12 +101,12 @@ static void desc_put_op_keys(struct desc_out *o, const struct desc *d)
 		const struct desc_val *v = &d->val[k->key];
 		uint64_t n = v->given ? v->num : k->def;
 
-		if (row->kind != DESC_BYTE && (!v->given || (row->kind == DESC_FLAG && !n)))
+		if (k->kind != DESC_BYTE && (!v->given || (k->kind == DESC_FLAG && !n)))
 			continue;
 		desc_puts(o, " ");
 		desc_puts(o, row->name);
 		desc_puts(o, "=");
-		switch (row->kind) {
+		switch (k->kind) {
 		case DESC_FLAG:
 			desc_puts(o, "1");
 			break;

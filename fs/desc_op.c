@@ -20,39 +20,48 @@
 
 /*
  * Where a value goes: the field's offset in union pump_op_args, refused
- * at compile time unless the field has the type the key's kind writes
- * (desc_args copies that many bytes there).
+ * at compile time unless the field has the type the kind writes
+ * (desc_args copies that many bytes there). One macro per kind, so a row
+ * cannot name a kind its field does not fit; test_descriptor checks each
+ * row's kind is its key's in desc_keys[].
  */
 #define DESC_AT(member, field, type)                                                               \
 	((uint32_t)(offsetof(union pump_op_args, member.field) +                                   \
 		    0 * sizeof(char[_Generic(((union pump_op_args *)0)->member.field, type: 1,        \
 					      default: -1)])))
+#define DESC_OP_FLAG(k, member, field, b)                                                          \
+	{.key = k, .kind = DESC_FLAG, .arg = DESC_AT(member, field, uint32_t), .bit = b}
+#define DESC_OP_COUNT(k, member, field)                                                            \
+	{.key = k, .kind = DESC_COUNT, .arg = DESC_AT(member, field, uint64_t)}
+#define DESC_OP_BYTE(k, member, field, d)                                                          \
+	{.key = k, .kind = DESC_BYTE, .arg = DESC_AT(member, field, uint32_t), .def = d}
+#define DESC_OP_TEXT(k, member, field, lenfield, most)                                             \
+	{.key = k,                                                                                 \
+	 .kind = DESC_TEXT,                                                                        \
+	 .arg = DESC_AT(member, field, const uint8_t *),                                           \
+	 .arg_len = DESC_AT(member, lenfield, uint32_t),                                           \
+	 .max = most}
+#define DESC_OP_PATH(k, member, field)                                                             \
+	{.key = k, .kind = DESC_PATH, .arg = DESC_AT(member, field, const char *)}
 
 static const struct desc_op_key count_keys[] = {
-    {.key = DESC_KEY_BYTE, .arg = DESC_AT(count, byte, uint32_t), .def = 0x0a},
+    DESC_OP_BYTE(DESC_KEY_BYTE, count, byte, 0x0a),
 };
 
 static const struct desc_op_key match_keys[] = {
-    {.key = DESC_KEY_PATTERN,
-     .arg = DESC_AT(match, pattern, const uint8_t *),
-     .arg_len = DESC_AT(match, len, uint32_t),
-     .max = VYRE_PATTERN_MAX},
+    DESC_OP_TEXT(DESC_KEY_PATTERN, match, pattern, len, VYRE_PATTERN_MAX),
 };
 
-#define GREP_FLAG(k, b) {.key = k, .arg = DESC_AT(grep, flags, uint32_t), .bit = b}
 static const struct desc_op_key grep_keys[] = {
-    {.key = DESC_KEY_PATTERN,
-     .arg = DESC_AT(grep, pattern, const uint8_t *),
-     .arg_len = DESC_AT(grep, pattern_len, uint32_t),
-     .max = DESC_PATTERN_MAX},
-    {.key = DESC_KEY_PATTERNS, .arg = DESC_AT(grep, patterns, const char *)},
-    GREP_FLAG(DESC_KEY_FIXED, PUMP_GREP_FIXED),
-    GREP_FLAG(DESC_KEY_ICASE, PUMP_GREP_ICASE),
-    GREP_FLAG(DESC_KEY_UTF8, PUMP_GREP_UTF8),
-    GREP_FLAG(DESC_KEY_INVERT, PUMP_GREP_INVERT),
-    GREP_FLAG(DESC_KEY_LINES, PUMP_GREP_LINES),
-    GREP_FLAG(DESC_KEY_PER_PATTERN, PUMP_GREP_PSET),
-    {.key = DESC_KEY_MAX, .arg = DESC_AT(grep, max, uint64_t)},
+    DESC_OP_TEXT(DESC_KEY_PATTERN, grep, pattern, pattern_len, DESC_PATTERN_MAX),
+    DESC_OP_PATH(DESC_KEY_PATTERNS, grep, patterns),
+    DESC_OP_FLAG(DESC_KEY_FIXED, grep, flags, PUMP_GREP_FIXED),
+    DESC_OP_FLAG(DESC_KEY_ICASE, grep, flags, PUMP_GREP_ICASE),
+    DESC_OP_FLAG(DESC_KEY_UTF8, grep, flags, PUMP_GREP_UTF8),
+    DESC_OP_FLAG(DESC_KEY_INVERT, grep, flags, PUMP_GREP_INVERT),
+    DESC_OP_FLAG(DESC_KEY_LINES, grep, flags, PUMP_GREP_LINES),
+    DESC_OP_FLAG(DESC_KEY_PER_PATTERN, grep, flags, PUMP_GREP_PSET),
+    DESC_OP_COUNT(DESC_KEY_MAX, grep, max),
 };
 
 /* match: 1 to VYRE_PATTERN_MAX bytes. */
@@ -191,7 +200,7 @@ void desc_args(const struct desc *d, union pump_op_args *a)
 		uint64_t num = v->given ? v->num : k->def;
 		uint32_t w;
 
-		switch (desc_keys[k->key].kind) {
+		switch (k->kind) {
 		case DESC_FLAG:
 			memcpy(&w, at, sizeof(w));
 			w |= num ? k->bit : 0;

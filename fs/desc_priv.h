@@ -104,6 +104,7 @@ extern const struct desc_key desc_keys[DESC_KEY_COUNT];
  */
 struct desc_op_key {
 	enum desc_key_id key;
+	enum desc_kind kind; /* = desc_keys[key].kind; the one the field's type fits */
 	uint32_t arg;
 	uint32_t arg_len;
 	uint32_t bit;

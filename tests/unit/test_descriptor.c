@@ -779,7 +779,8 @@ static void test_grep_keys(void)
 /*
  * The key tables agree (what the compiler cannot check): a common key has
  * its parse function; an op key has none and is taken by some op, each of
- * whose rows names an op key; so no key parses into a value nothing reads.
+ * whose rows names an op key of the same kind; so no key parses into a
+ * value nothing reads, nor one desc_args lays out as another kind.
  */
 static void test_op_table(void)
 {
@@ -794,6 +795,10 @@ static void test_op_table(void)
 				if ((int)o->keys[j].key != k)
 					continue;
 				owners++;
+				if (o->keys[j].kind != row->kind)
+					fail(row->name, strlen(row->name),
+					     "op=%s's row for %s= has another kind than its key",
+					     pump_ops[i]->name, row->name);
 				if (row->kind == DESC_COMMON)
 					fail(row->name, strlen(row->name),
 					     "op=%s takes common key %s", pump_ops[i]->name,
