@@ -473,7 +473,7 @@ section() {
 	local man="$VYRE_ROOT/fs/vyrefs.1" readme="$VYRE_ROOT/README.md" missing="" k
 	local keys opts ops
 	# the code's tables: descriptor.c's keys, main.c's -o options, the ops file
-	keys=$(sed -n 's/.*\[DESC_KEY_[A-Z_]*\] = {\.name = "\([a-z_]*\)".*/\1/p' "$VYRE_ROOT/fs/descriptor.c")
+	keys=$(sed -n 's/.*\[DESC_KEY_[A-Z0-9_]*\] = {\.name = "\([a-z0-9_]*\)".*/\1/p' "$VYRE_ROOT/fs/descriptor.c")
 	opts=$(sed -n 's/^\tOPT("\([a-z_]*\)=%s".*/\1/p' "$VYRE_ROOT/fs/main.c")
 	ops=$(awk '{ print $1 }' "$MNT/ops")
 	[ "$(echo "$keys" | wc -l)" -ge 19 ]
