@@ -239,9 +239,9 @@ struct regex_prog_opts {
  *     (sets_dfa set in the prog, every state dense: ndense == nstates),
  *     the product of each pattern's DFA, each state's accept set the
  *     patterns matched so far, minimized without merging states whose
- *     sets differ (regex_pdfa.c), when it fits REGEX_STATES_MAX states,
- *     REGEX_TABLE_MAX / 2 bytes of rows and REGEX_TABLE_MAX of layout in
- *     all. A line matched pattern i iff a state it enters has i, as on
+ *     sets differ (regex_pdfa.c), when it fits REGEX_STATES_MAX states and
+ *     REGEX_TABLE_MAX bytes of rows before minimization, and
+ *     REGEX_TABLE_MAX of layout in all after. A line matched pattern i iff a state it enters has i, as on
  *     AC, or it ends in a state whose end-of-line set (regex_ac.eol:
  *     patterns with '$') has i.
  *  3. SHIFT otherwise: per_pattern, or regex_compile refused the set

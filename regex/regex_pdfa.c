@@ -31,184 +31,31 @@
  * Minimization starts from blocks of one (accept set, end-of-line set)
  * pair each (rmin_minimize's labels): states whose sets differ never
  * merge.
+ *
+ * A product state is not stored as one value per pattern: with 1,000
+ * patterns that is 1,000 words to hash and step for each state and
+ * class, and 1,000 EREs ran out of the work budget at a few thousand
+ * states. Each part has a default (rpd_parts: where it sits while the
+ * bytes are of no use to it), and a state is a base plus the parts that
+ * differ from it. The base is what the last byte's class made of the
+ * parts at their defaults (rpd_bases; the line's start for state 0), so
+ * the patterns one byte starts are kept once per class, not in every
+ * state entered on it. Stepping a state costs the parts it holds and the
+ * base's parts that move on that class, not the number of patterns.
+ * Equal states with different bases may both be made; minimization
+ * merges them (their sets and steps are the same). Measured on the
+ * 2-core dev VM (2026-12-07, BENCH_ONLY="dfa sets" tools/bench_patterns):
+ * 1,000 indicator-like EREs (tools/tokens.h tokens_ioc, 5 shapes) give
+ * 45,357 states of 70 classes in 0.75 s of CPU, most of it the 1,000
+ * patterns' own DFAs (0.25-0.35 s in test_regex_sets' process). What stays
+ * a refusal is a product whose states really multiply: with the caps
+ * lifted, 1,000 of them with a "[a-z]+" loop (6 shapes) reach 266,325
+ * states, of which minimization merges 8, and bench_patterns' 1,000 EREs
+ * with "^...: .*[0-9]{1,3}$" 259,280, of which it merges none.
  */
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "regex_priv.h"
-
-/* host memory for the parts' states, one word a pattern a state */
-#define RPD_TUPLE_WORDS_MAX (16u << 20)
-#define RPD_DONE	    UINT32_MAX /* a part that matched, or never will */
-
-struct rpd {
-	size_t n;	       /* patterns */
-	struct regex_dfa *d;   /* n */
-	uint32_t k, newline;   /* the product's classes, the '\n' one */
-	uint8_t cls[256];
-	uint8_t *map;	       /* k * n: product class c is class map[c * n + i] of pattern i */
-	uint32_t ns, cap;      /* states */
-	uint32_t *tup;	       /* cap * n: each state's parts */
-	uint64_t *hash;	       /* cap */
-	uint32_t *next;	       /* cap * k */
-	uint32_t *set, *eol;   /* cap: its accept set, its end-of-line set */
-	bool any_eol;	       /* some state's end-of-line set is not empty */
-	uint32_t *slot, nslot; /* states by hash: id + 1, 0 empty */
-	uint32_t *cur;	       /* n: the parts being looked up */
-	/* the sets, found again by their patterns */
-	struct regex_accsets *sets;
-	uint64_t *shash; /* scap */
-	uint32_t scap;
-	uint32_t *sslot, nsslot;
-	uint32_t *ids; /* n: a state's patterns */
-	struct rwork *work;
-	struct rerr *err;
-};
-
-static uint64_t rpd_mix(uint64_t h, uint32_t x)
-{
-	h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-	return h * 0xbf58476d1ce4e5b9ull;
-}
-
-static bool rpd_matched(const struct regex_dfa *d, uint32_t s)
-{
-	return d->accept[s] && d->sink[s];
-}
-
-static int rpd_grow(void **v, size_t want, size_t size)
-{
-	void *n = realloc(*v, want * size);
-
-	if (!n)
-		return -ENOMEM;
-	*v = n;
-	return 0;
-}
-
-/* Doubles a hash table of ids + 1 keyed by h[id]. */
-static int rpd_rehash(uint32_t **slot, uint32_t *nslot, const uint64_t *h, uint32_t count)
-{
-	uint32_t n = *nslot ? *nslot * 2 : 1024, *s = calloc(n, sizeof(*s));
-
-	if (!s)
-		return -ENOMEM;
-	for (uint32_t id = 0; id < count; id++) {
-		uint32_t i = (uint32_t)h[id] & (n - 1);
-
-		while (s[i])
-			i = (i + 1) & (n - 1);
-		s[i] = id + 1;
-	}
-	free(*slot);
-	*slot = s;
-	*nslot = n;
-	return 0;
-}
-
-/* The set of exactly ids[0..m), ascending: found, or added. */
-static int rpd_set(struct rpd *p, uint32_t m, uint32_t *k)
-{
-	struct regex_accsets *s = p->sets;
-	uint64_t h = 0x51ed2701u;
-	uint32_t i;
-	int ret;
-
-	for (uint32_t j = 0; j < m; j++)
-		h = rpd_mix(h, p->ids[j]);
-	if ((s->n + 1) * 2 > p->nsslot) {
-		ret = rpd_rehash(&p->sslot, &p->nsslot, p->shash, s->n);
-		if (ret)
-			return ret;
-	}
-	for (i = (uint32_t)h & (p->nsslot - 1); p->sslot[i]; i = (i + 1) & (p->nsslot - 1)) {
-		uint32_t o = p->sslot[i] - 1;
-
-		if (p->shash[o] == h && s->off[o + 1] - s->off[o] == m &&
-		    !memcmp(s->ids + s->off[o], p->ids, m * sizeof(*p->ids))) {
-			*k = o;
-			return 0;
-		}
-	}
-	if ((s->n ? s->off[s->n] : 0) + (uint64_t)m > RPD_TUPLE_WORDS_MAX)
-		return rerr_msg(p->err, -E2BIG,
-				"per_pattern=1: the patterns' accept sets need more than %u entries "
-				"(use fewer patterns that match together)",
-				RPD_TUPLE_WORDS_MAX);
-	if (s->n + 1 > p->scap) {
-		uint32_t c = p->scap ? p->scap * 2 : 64;
-
-		if (rpd_grow((void **)&p->shash, c, sizeof(*p->shash)))
-			return -ENOMEM;
-		p->scap = c;
-	}
-	ret = racc_add(s, p->ids, m, REGEX_ACC_NONE, k);
-	if (ret)
-		return ret;
-	p->shash[*k] = h;
-	p->sslot[i] = *k + 1;
-	return 0;
-}
-
-/* The state whose parts are p->cur, found or added. */
-static int rpd_state(struct rpd *p, uint32_t *id)
-{
-	size_t n = p->n;
-	uint64_t h = 0xcbf29ce484222325ull;
-	uint32_t i, m = 0;
-	int ret;
-
-	for (size_t j = 0; j < n; j++)
-		h = rpd_mix(h, p->cur[j]);
-	if ((p->ns + 1) * 2 > p->nslot) {
-		ret = rpd_rehash(&p->slot, &p->nslot, p->hash, p->ns);
-		if (ret)
-			return ret;
-	}
-	for (i = (uint32_t)h & (p->nslot - 1); p->slot[i]; i = (i + 1) & (p->nslot - 1)) {
-		uint32_t o = p->slot[i] - 1;
-
-		if (p->hash[o] == h && !memcmp(p->tup + (size_t)o * n, p->cur, n * sizeof(*p->cur))) {
-			*id = o;
-			return 0;
-		}
-	}
-	if (p->ns >= REGEX_STATES_MAX || (uint64_t)(p->ns + 1) * p->k * 4 > REGEX_TABLE_MAX / 2 ||
-	    (uint64_t)(p->ns + 1) * n > RPD_TUPLE_WORDS_MAX)
-		return rerr_msg(p->err, -E2BIG,
-				"per_pattern=1: the patterns' DFA with accept sets needs more than "
-				"%u states (or %u MiB of table), more than it holds (use fewer or "
-				"simpler patterns)",
-				p->ns, (REGEX_TABLE_MAX / 2) >> 20);
-	if (p->ns == p->cap) {
-		uint32_t c = p->cap ? p->cap * 2 : 256;
-
-		if (rpd_grow((void **)&p->tup, (size_t)c * n, sizeof(*p->tup)) ||
-		    rpd_grow((void **)&p->hash, c, sizeof(*p->hash)) ||
-		    rpd_grow((void **)&p->next, (size_t)c * p->k, sizeof(*p->next)) ||
-		    rpd_grow((void **)&p->set, c, sizeof(*p->set)) ||
-		    rpd_grow((void **)&p->eol, c, sizeof(*p->eol)))
-			return -ENOMEM;
-		p->cap = c;
-	}
-	*id = p->ns++;
-	memcpy(p->tup + (size_t)*id * n, p->cur, n * sizeof(*p->cur));
-	p->hash[*id] = h;
-	p->slot[i] = *id + 1;
-	for (size_t j = 0; j < n; j++)
-		if (p->cur[j] != RPD_DONE && rpd_matched(&p->d[j], p->cur[j]))
-			p->ids[m++] = (uint32_t)j;
-	ret = rpd_set(p, m, &p->set[*id]);
-	m = 0;
-	for (size_t j = 0; !ret && j < n; j++)
-		if (p->cur[j] != RPD_DONE && p->d[j].accept[p->cur[j]] && !p->d[j].sink[p->cur[j]])
-			p->ids[m++] = (uint32_t)j;
-	if (!ret)
-		ret = rpd_set(p, m, &p->eol[*id]);
-	p->any_eol |= m != 0;
-	return ret;
-}
+#include "regex_pdfa.h"
 
 /* The classes that refine every pattern's: bytes alike in all of them share one. */
 static int rpd_classes(struct rpd *p)
@@ -246,44 +93,6 @@ static int rpd_classes(struct rpd *p)
 		for (size_t i = 0; i < p->n; i++)
 			p->map[(size_t)p->cls[b] * p->n + i] = (uint8_t)p->d[i].classes[b];
 	return 0;
-}
-
-static int rpd_product(struct rpd *p)
-{
-	size_t n = p->n;
-	uint32_t id;
-	int ret;
-
-	for (size_t i = 0; i < n; i++)
-		p->cur[i] = p->d[i].sink[0] && !p->d[i].accept[0] ? RPD_DONE : p->d[i].start;
-	ret = rpd_state(p, &id);
-	for (uint32_t s = 0; !ret && s < p->ns; s++) {
-		if (rwork_spend(p->work, (uint64_t)n * p->k + p->k))
-			return rwork_fail(p->err, p->work);
-		for (uint32_t c = 0; !ret && c < p->k; c++) {
-			if (c == p->newline) { /* '\n' ends the line: back to the start */
-				p->next[(size_t)s * p->k + c] = 0;
-				continue;
-			}
-			for (size_t i = 0; i < n; i++) {
-				const struct regex_dfa *d = &p->d[i];
-				uint32_t t = p->tup[(size_t)s * n + i];
-
-				if (t != RPD_DONE && rpd_matched(d, t)) /* recorded: as if the line began */
-					t = rpd_matched(d, d->start) ? RPD_DONE : d->start;
-				if (t == RPD_DONE || d->sink[t]) { /* matched on every line, or never will */
-					p->cur[i] = RPD_DONE;
-					continue;
-				}
-				t = d->next[(size_t)t * d->nclasses + p->map[(size_t)c * n + i]];
-				p->cur[i] = d->sink[t] && !d->accept[t] ? RPD_DONE : t;
-			}
-			ret = rpd_state(p, &id);
-			if (!ret)
-				p->next[(size_t)s * p->k + c] = id;
-		}
-	}
-	return ret;
 }
 
 /*
@@ -397,9 +206,10 @@ int rpdfa_build(const char *const *pats, const size_t *lens, size_t n,
 		return rerr_msg(e, -E2BIG, "%zu patterns, more than %u (use fewer patterns)", n,
 				REGEX_PATTERNS_MAX);
 	p.d = calloc(n ? n : 1, sizeof(*p.d));
-	p.cur = malloc((n ? n : 1) * sizeof(*p.cur));
+	p.mark = calloc(n ? n : 1, sizeof(*p.mark));
+	p.mark2 = calloc(n ? n : 1, sizeof(*p.mark2));
 	p.ids = malloc((n ? n : 1) * sizeof(*p.ids));
-	if (!p.d || !p.cur || !p.ids)
+	if (!p.d || !p.mark || !p.mark2 || !p.ids)
 		goto out_free;
 	for (size_t i = 0; i < n; i++) {
 		ret = rdfa_compile(&pats[i], &lens[i], 1, o, &p.d[i], &work, e);
@@ -415,6 +225,10 @@ int rpdfa_build(const char *const *pats, const size_t *lens, size_t n,
 	if (!ret)
 		ret = rpd_classes(&p);
 	if (!ret)
+		ret = rpd_parts(&p);
+	if (!ret)
+		ret = rpd_bases(&p);
+	if (!ret)
 		ret = rpd_product(&p);
 	if (!ret)
 		ret = rpd_emit(&p, ac);
@@ -424,16 +238,34 @@ out_free:
 	for (size_t i = 0; p.d && i < n; i++)
 		regex_dfa_free(&p.d[i]);
 	free(p.d);
-	free(p.cur);
-	free(p.ids);
 	free(p.map);
-	free(p.tup);
+	free(p.def);
+	free(p.poff);
+	free(p.dstep);
+	free(p.ioff);
+	free(p.inv);
+	free(p.bof);
+	free(p.aof);
+	free(p.oof);
+	free(p.bpool.v);
+	free(p.apool.v);
+	free(p.opool.v);
+	free(p.base);
+	free(p.doff);
+	free(p.dcnt);
+	free(p.dpool.v);
 	free(p.hash);
 	free(p.next);
 	free(p.set);
 	free(p.eol);
 	free(p.slot);
+	free(p.cand.v);
+	for (int c = 0; c < 256; c++)
+		free(p.bk[c].v);
+	free(p.mark);
+	free(p.mark2);
 	free(p.shash);
 	free(p.sslot);
+	free(p.ids);
 	return ret;
 }

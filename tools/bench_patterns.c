@@ -5,6 +5,7 @@
  * alone) does with the same set.
  *
  *   build/tools/bench_patterns [TOKENS_FILE]
+ *   BENCH_ONLY="dfa sets" build/tools/bench_patterns    (the cases whose name has it)
  *
  * Literals come from real data: the distinct tokens (letters, digits,
  * '.', '_', '-': words, identifiers, versions, IPs) of TOKENS_FILE, by
@@ -33,6 +34,7 @@ struct bcase {
 	char **pats;
 	size_t n;
 	bool fixed, per_pattern;
+	bool sets_dfa; /* per_pattern on a DFA with accept sets where one holds them (regex_pdfa.c) */
 };
 
 static double cpu_ms(void)
@@ -71,7 +73,8 @@ static void bench_dfa(const struct bcase *c, const size_t *lens, char *out, size
 static void bench_child(const struct bcase *c)
 {
 	size_t *lens = malloc((c->n + 1) * sizeof(*lens));
-	struct regex_prog_opts o = {.fixed = c->fixed, .per_pattern = c->per_pattern};
+	struct regex_prog_opts o = {
+	    .fixed = c->fixed, .per_pattern = c->per_pattern, .sets_dfa = c->sets_dfa};
 	struct regex_prog p;
 	char err[256], dfa[160];
 
@@ -87,15 +90,23 @@ static void bench_child(const struct bcase *c)
 	long rss = maxrss_kb() - rss0;
 	if (ret) {
 		printf("%-28s %7zu  error %d: %s\n", c->name, c->n, ret, err);
+		fflush(stdout);
 		_exit(1);
 	}
 	uint32_t size = p.engine == REGEX_ENGINE_AC	 ? p.ac.nstates
 			: p.engine == REGEX_ENGINE_SHIFT ? p.shift.npos
 							 : p.dfa.nstates;
 	uint32_t engine = p.engine;
+	if (c->sets_dfa && p.sets_dfa)
+		snprintf(dfa, sizeof(dfa), "the DFA with accept sets: %u classes, %u accept sets",
+			 p.ac.nclasses, p.sets.n);
+	else if (c->sets_dfa)
+		snprintf(dfa, sizeof(dfa), "no DFA with accept sets: %.100s", p.sets_dfa_why);
 	double mib = (double)p.bytes / (1 << 20);
 	regex_prog_free(&p);
-	if (c->n <= REGEX_PATTERNS_MAX)
+	if (c->sets_dfa)
+		; /* dfa says which engine and why */
+	else if (c->n <= REGEX_PATTERNS_MAX)
 		bench_dfa(c, lens, dfa, sizeof(dfa));
 	else
 		snprintf(dfa, sizeof(dfa), "over REGEX_PATTERNS_MAX");
@@ -172,9 +183,9 @@ int main(int argc, char **argv)
 		}
 		bytes[i][len] = 0;
 	}
-	/* 1,000 EREs, each with a literal of the data, alternatives of varied lengths */
-	static char *ere[1000];
-	for (size_t i = 0; i < 1000 && m; i++) {
+	/* 10,000 EREs, each with a literal of the data, alternatives of varied lengths */
+	static char *ere[10000];
+	for (size_t i = 0; i < 10000 && m; i++) {
 		const char *w = tok[(i * 7919) % m], *v = tok[(i * 104729 + 13) % m];
 		char buf[192];
 
@@ -182,22 +193,45 @@ int main(int argc, char **argv)
 		if (!(ere[i] = strdup(buf)))
 			return 1;
 	}
+	/* 10,000 indicator-like EREs: literals of the data with a class or an alternation */
+	static char *ioc[10000], *ioc6[1000];
+	for (size_t i = 0; i < 10000 && m; i++) {
+		const char *w = tok[(i * 7919) % m], *v = tok[(i * 104729 + 13) % m];
+		char buf[400];
+
+		tokens_ioc(buf, sizeof(buf), i, 5, w, v);
+		if (!(ioc[i] = strdup(buf)))
+			return 1;
+		if (i >= 1000)
+			continue;
+		tokens_ioc(buf, sizeof(buf), i, 6, w, v);
+		if (!(ioc6[i] = strdup(buf)))
+			return 1;
+	}
 	static char *a3000[] = {"a{3000}"}, *dot[] = {".{20000}"}, *abcd[] = {"(ab|cd){3000}"};
 	const struct bcase cases[] = {
-	    {"10,000 tokens -F", tok10k, m < 10000 ? m : 10000, true, true},
-	    {"100,000 tokens -F", tok100k, m < 100000 ? m : 100000, true, true},
-	    {"3,000 slices of 20-40 B -F", slices, ns, true, true},
-	    {"10,000 all-byte literals -F", bytes, 10000, true, true},
-	    {"1,000 EREs", ere, m ? 1000 : 0, false, false},
-	    {"1,000 EREs, per pattern", ere, m ? 1000 : 0, false, true},
-	    {"a{3000}", a3000, 1, false, false},
-	    {".{20000}", dot, 1, false, false},
-	    {"(ab|cd){3000}", abcd, 1, false, false},
+	    {"10,000 tokens -F", tok10k, m < 10000 ? m : 10000, true, true, false},
+	    {"100,000 tokens -F", tok100k, m < 100000 ? m : 100000, true, true, false},
+	    {"3,000 slices of 20-40 B -F", slices, ns, true, true, false},
+	    {"10,000 all-byte literals -F", bytes, 10000, true, true, false},
+	    {"1,000 EREs", ere, m ? 1000 : 0, false, false, false},
+	    {"1,000 EREs, per pattern", ere, m ? 1000 : 0, false, true, false},
+	    {"300 EREs, dfa sets", ere, m ? 300 : 0, false, true, true},
+	    {"1,000 EREs, dfa sets", ere, m ? 1000 : 0, false, true, true},
+	    {"1,000 indicator EREs, dfa sets", ioc, m ? 1000 : 0, false, true, true},
+	    {"3,000 indicator EREs, dfa sets", ioc, m ? 3000 : 0, false, true, true},
+	    {"10,000 indicator EREs, dfa sets", ioc, m ? 10000 : 0, false, true, true},
+	    {"1,000 ind. EREs, loops, dfa sets", ioc6, m ? 1000 : 0, false, true, true},
+	    {"a{3000}", a3000, 1, false, false, false},
+	    {".{20000}", dot, 1, false, false, false},
+	    {"(ab|cd){3000}", abcd, 1, false, false, false},
 	};
 	printf("%zu distinct tokens in %zu bytes of data\n", m, n);
 	printf("%-28s %7s  %-12s %9s %10s %8s %8s  %s\n", "set", "pats", "engine", "states",
 	       "table MiB", "cpu ms", "peak MiB", "regex_compile (DFA alone)");
+	const char *only = getenv("BENCH_ONLY"); /* the cases whose name has it, e.g. "dfa sets" */
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
-		bench_run(&cases[i]);
+		if (!only || strstr(cases[i].name, only))
+			bench_run(&cases[i]);
 	return 0;
 }

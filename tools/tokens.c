@@ -77,6 +77,52 @@ void tokens_ere(char *buf, size_t len, size_t i, const char *w, const char *v,
 			*c = '_';
 }
 
+/* s into o (cap bytes left) with '.' as "\\.": the token stays literal in an ERE */
+static size_t tokens_esc(char *o, size_t cap, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s && n + 3 < cap; s++) {
+		if (*s == '.')
+			o[n++] = '\\';
+		o[n++] = *s;
+	}
+	o[n] = 0;
+	return n;
+}
+
+void tokens_ioc(char *buf, size_t len, size_t i, size_t shapes, const char *w, const char *v)
+{
+	char ew[160], ev[160];
+	int f = (unsigned char)w[0];
+
+	tokens_esc(ew, sizeof(ew), w);
+	tokens_esc(ev, sizeof(ev), v);
+	switch (i % shapes) {
+	case 0:
+		if ((f | 32) >= 'a' && (f | 32) <= 'z')
+			snprintf(buf, len, "[%c%c]%s", f & ~32, f | 32, ew + 1);
+		else
+			snprintf(buf, len, "%s[ =:]", ew);
+		break;
+	case 1:
+		snprintf(buf, len, "(%s|%s)", ew, ev);
+		break;
+	case 2:
+		snprintf(buf, len, "%s[-_ ]?%s", ew, ev);
+		break;
+	case 3:
+		snprintf(buf, len, "%s=[0-9]+", ew);
+		break;
+	case 4:
+		snprintf(buf, len, "%s[0-9]{1,3}\\.[0-9]{1,3}", ew);
+		break;
+	default:
+		snprintf(buf, len, "%s/[a-z]+\\.(php|cgi)", ew);
+		break;
+	}
+}
+
 static int tokens_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

@@ -38,6 +38,18 @@ char *tokens_load(const char *cmd, size_t cap, size_t *len);
 void tokens_ere(char *buf, size_t len, size_t i, const char *w, const char *v,
 		const char *last_fmt, const char *last_word);
 
+/*
+ * The i-th of a set of indicator-like EREs (what security people grep
+ * logs for: literals with a class or an alternation, nothing that stays
+ * open to the end of the line) over the tokens w and v, into buf (len
+ * bytes), by i % shapes (5 or 6): w with its first letter either case
+ * ("[Ww]ord", or w and one of " =:"), "(w|v)", "w[-_ ]?v", "w=[0-9]+",
+ * "w[0-9]{1,3}\\.[0-9]{1,3}", and the sixth, "w/[a-z]+\\.(php|cgi)", whose
+ * loop stays open across a word (a DFA of all of them multiplies its
+ * states by it); a token's '.' is escaped.
+ */
+void tokens_ioc(char *buf, size_t len, size_t i, size_t shapes, const char *w, const char *v);
+
 /* v[0..n) sorted by strcmp, each string once (the others freed); returns the new n */
 size_t tokens_dedup(char **v, size_t n);
 

@@ -513,6 +513,68 @@ int main(void)
 			free(ere[i]);
 	}
 
+	/*
+	 * 1,000 indicator-like EREs (tokens_ioc) on one DFA with accept sets
+	 * (regex_pdfa.c's sparse product): 20 patterns and the whole set
+	 * against grep (a grep a pattern is ~40 ms here), and every pattern's
+	 * count and every line's first pattern against the bit-parallel
+	 * engine, which shares no code with the product.
+	 */
+	{
+		static char *ioc[1000];
+		size_t nwd = 0, lens[1000];
+
+		CHECK(tokens_split(real.p, real.n, &(size_t){0}, words, &nwd, 20000, 3, 12) == 0,
+		      "strndup");
+		nwd = tokens_dedup(words, nwd);
+		for (size_t i = 0; i < 1000; i++) {
+			char buf[400];
+
+			tokens_ioc(buf, sizeof(buf), i, 5, words[(i * 7919) % nwd],
+				   words[(i * 104729 + 13) % nwd]);
+			ioc[i] = strdup(buf);
+			CHECK(ioc[i], "strdup");
+			lens[i] = strlen(ioc[i]);
+		}
+		for (size_t i = 0; i < nwd; i++)
+			free(words[i]);
+		struct set c = {NULL, "1,000 indicator EREs, dfa sets", (const char *const *)ioc,
+				1000, false, false, true, REGEX_ENGINE_AC, true};
+		check_set(&c, &real, false);
+		struct regex_prog pd, ps;
+		struct tally yd, ys;
+		struct set cs = c;
+
+		cs.name = "1,000 indicator EREs, shift";
+		cs.engine = REGEX_ENGINE_SHIFT;
+		cs.sets_dfa = false;
+		compile(&c, lens, &pd);
+		compile(&cs, lens, &ps);
+		walk_tally_init(&yd, 1000, &real, pd.sets.n);
+		walk_tally_init(&ys, 1000, &real, ps.sets.n);
+		walk(&pd, &real, &yd);
+		walk(&ps, &real, &ys);
+		uint64_t sum = 0;
+		for (size_t i = 0; i < 1000; i++) {
+			CHECK(yd.count[i] == ys.count[i], "pattern %zu '%s': %llu lines, shift %llu", i,
+			      ioc[i], (unsigned long long)yd.count[i],
+			      (unsigned long long)ys.count[i]);
+			sum += yd.count[i];
+		}
+		for (uint32_t l = 0; l < real.nlines; l++)
+			CHECK(yd.first[l] == ys.first[l], "line %u: first pattern %d, shift %d", l + 1,
+			      (int)yd.first[l], (int)ys.first[l]);
+		CHECK(sum > 100, "%llu matches: the set does not test much", (unsigned long long)sum);
+		printf("1,000 indicator EREs: every count (%llu in all) and first pattern as shift's\n",
+		       (unsigned long long)sum);
+		walk_tally_free(&yd);
+		walk_tally_free(&ys);
+		regex_prog_free(&pd);
+		regex_prog_free(&ps);
+		for (size_t i = 0; i < 1000; i++)
+			free(ioc[i]);
+	}
+
 	/* 3,000 literals of 20-40 bytes taken from the data's lines (DFA: too complex) */
 	size_t nw = 0;
 	for (uint32_t l = 0; l < real.nlines && nw < 3000; l += 2) {
