@@ -535,6 +535,7 @@ int fs_trace_load(const struct fs *fs, const struct fs_caller *ctx, const char *
 int render_job_status(struct fs_job *j, struct fs_buf *b);
 int render_many_files(struct fs_job *j, struct fs_buf *b);
 int render_many_lines(struct fs_job *j, struct fs_buf *b);
+int render_many_patterns(struct fs_job *j, struct fs_buf *b);
 int render_many_failed(struct fs_job *j, struct fs_buf *b);
 int render_many_result(struct fs_job *j, struct fs_buf *b);
 uint64_t render_many_certain(struct fs_job *j, enum fs_node n);

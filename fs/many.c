@@ -172,6 +172,8 @@ struct many_outcome {
 	uint64_t result;
 	struct pump_line *lines;
 	size_t nlines;
+	uint64_t *pcounts; /* per_pattern=1 */
+	size_t npc;
 };
 
 /*
@@ -196,6 +198,23 @@ static int many_changed(const struct fs_many *m, const struct many_entry *e, uin
 	    (bytes < want && !m->grep_max))
 		return ESTALE;
 	return 0;
+}
+
+/*
+ * m->lock held: a done file's per-pattern counts into the job's. Every
+ * file has the same patterns; a total that cannot be made stays short
+ * (NULL), and jobs/N/patterns shows what it has.
+ */
+static void many_pcount_add_locked(struct fs_many *m, const struct many_file *f)
+{
+	if (!f->pcounts)
+		return;
+	if (!m->pcounts) {
+		m->pcounts = calloc(f->npc ? f->npc : 1, sizeof(*m->pcounts));
+		m->npc = m->pcounts ? f->npc : 0;
+	}
+	for (size_t i = 0; i < f->npc && i < m->npc; i++)
+		m->pcounts[i] += f->pcounts[i];
 }
 
 /*
@@ -240,6 +259,14 @@ static void many_flight_finish(struct many_flight *fl)
 			else
 				o->nlines = min_size(nl, pump_job_lines(pj, o->lines, nl));
 		}
+		if (m->grep_pset) { /* one file a pump job: its counts are the file's */
+			size_t np = pump_job_patterns(pj, NULL, 0);
+			o->pcounts = calloc(np ? np : 1, sizeof(*o->pcounts));
+			if (!o->pcounts)
+				o->err = ENOMEM;
+			else
+				o->npc = min_size(np, pump_job_patterns(pj, o->pcounts, np));
+		}
 		if (in.chunks_failed) {
 			struct pump_chunk_error e;
 			o->err = pump_job_errors(pj, &e, 1) ? e.err : EIO;
@@ -263,14 +290,19 @@ static void many_flight_finish(struct many_flight *fl)
 			f->state = MF_FAILED;
 			if (err != ECANCELED)
 				many_fail_locked(m, f->path, err);
-			if (o)
+			if (o) {
 				free(o[k].lines);
+				free(o[k].pcounts);
+			}
 			continue;
 		}
 		f->state = MF_DONE;
 		f->result = o[k].result;
 		f->lines = o[k].lines;
 		f->nlines = o[k].nlines;
+		f->pcounts = o[k].pcounts;
+		f->npc = o[k].npc;
+		many_pcount_add_locked(m, f);
 		m->bytes += fl->e[k].size;
 		m->total += hist ? 0 : o[k].result;
 	}
@@ -505,14 +537,16 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	m->on_end_arg = scan->on_end_arg;
 	m->scan.on_end = many_flight_ended;
 	/* small files share slots when the op gives each file its own result
-	 * (grep: its count; lines=1's records are not packed) */
+	 * (grep: its count; lines=1's records and per_pattern=1's counts are a
+	 * pump job's, so one file each) */
 	if (d->op->args & PUMP_OP_ARG_GREP) {
 		m->grep_max = m->scan.args.grep.max;
 		m->grep_lines = m->scan.args.grep.flags & PUMP_GREP_LINES;
+		m->grep_pset = m->scan.args.grep.flags & PUMP_GREP_PSET;
 	}
-	m->pack_ok = pump_op_packs(d->op) && !m->grep_lines && !m->grep.shift && !d->offset &&
-		     d->length == UINT64_MAX &&
-		     d->direct != 1 && !getenv("VYRE_NO_PACK");
+	m->pack_ok = pump_op_packs(d->op) && !m->grep_lines && !m->grep_pset && !m->grep.shift &&
+		     !d->offset && d->length == UINT64_MAX && d->direct != 1 &&
+		     !getenv("VYRE_NO_PACK");
 	m->pack_file_max = pump_pack_file_max(d->chunk ? d->chunk : fs->chunk);
 	m->files_max = fs->opts.files_max;
 	m->t_start_ns = many_now_ns();
@@ -550,7 +584,9 @@ void fs_many_free(struct fs_many **mp)
 	for (size_t i = 0; i < m->nfiles; i++) {
 		free(m->files[i].path);
 		free(m->files[i].lines);
+		free(m->files[i].pcounts);
 	}
+	free(m->pcounts);
 	free(m->pack); /* never submitted (the walker could not start) */
 	for (size_t i = 0; i < m->nfails; i++)
 		free(m->fails[i].path);
@@ -695,6 +731,7 @@ const struct fs_job_kind fs_job_many = {
 	.failed = render_many_failed,
 	.lines = render_many_lines,
 	.files = render_many_files,
+	.patterns = render_many_patterns,
 	.certain = render_many_certain,
 	.stream = render_many_stream,
 	.free = many_kind_free,

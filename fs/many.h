@@ -55,6 +55,8 @@ struct many_file {
 	uint64_t result;        /* count/match/grep: the op's result; histogram: bytes */
 	struct pump_line *lines; /* grep lines=1 */
 	size_t nlines;
+	uint64_t *pcounts;      /* per_pattern=1: lines per pattern (npc), else NULL */
+	size_t npc;
 };
 
 /* One file of a flight: what its end is checked against. */
@@ -108,9 +110,9 @@ struct fs_many {
 	struct desc d;
 	struct fs_grep grep;     /* released by the walker after its last submit */
 	struct pump_scan scan;   /* template: fd and on_end_arg set per file */
-	/* grep's max= and lines=1, from scan.args at start (0, false: another op) */
+	/* grep's max=, lines=1 and per_pattern=1, from scan.args at start (0, false: another op) */
 	uint64_t grep_max;
-	bool grep_lines;
+	bool grep_lines, grep_pset;
 	/* the parent's end (start.c's scan.on_end: fs_job_ended), called once
 	 * the walk is over and nothing flies (many_maybe_end) */
 	void (*on_end)(void *arg);
@@ -145,6 +147,8 @@ struct fs_many {
 	uint64_t total, bytes, chunks, chunks_done, chunks_failed, reruns;
 	uint64_t cached_bytes; /* of bytes, read from the file cache (its large files only) */
 	uint64_t bins[VYRE_HIST_BINS];
+	uint64_t *pcounts; /* per_pattern=1: lines per pattern, over the files (npc) */
+	size_t npc;
 };
 
 /* many.c, for walk.c: the walker's side */

@@ -87,11 +87,25 @@ static int many_render_each(struct fs_job *j, struct fs_buf *b,
 	return ret;
 }
 
-/* files: "RESULT PATH" */
+/*
+ * files: "RESULT PATH"; per_pattern=1: "RESULT PATTERNS PATH", PATTERNS
+ * the file's "INDEX:COUNT" of each pattern it has lines of (INDEX from 0,
+ * ascending, ',' between), or "-" for none: one line a file, the path
+ * last as ever.
+ */
 static int many_file_line(struct fs_buf *b, const struct many_file *f)
 {
 	int ret = fs_buf_printf(b, "%llu ", (unsigned long long)f->result);
+	bool any = false;
 
+	for (size_t i = 0; f->pcounts && i < f->npc && !ret; i++)
+		if (f->pcounts[i]) {
+			ret = fs_buf_printf(b, "%s%zu:%llu", any ? "," : "", i,
+					    (unsigned long long)f->pcounts[i]);
+			any = true;
+		}
+	if (!ret && f->pcounts)
+		ret = fs_buf_printf(b, any ? " " : "- ");
 	if (!ret)
 		ret = fs_buf_put_path(b, f->path);
 	if (!ret)
@@ -99,17 +113,25 @@ static int many_file_line(struct fs_buf *b, const struct many_file *f)
 	return ret;
 }
 
-/* lines: "PATH:LINE:OFFSET" a selected line */
+/* lines: "PATH:LINE:OFFSET" a selected line, per_pattern=1 ":INDEX" its first pattern's */
+static int many_line_put(struct fs_buf *b, const struct many_file *f, const struct pump_line *l)
+{
+	int ret = fs_buf_put_path(b, f->path);
+
+	if (!ret && l->pattern != UINT32_MAX)
+		return fs_buf_printf(b, ":%llu:%llu:%u\n", (unsigned long long)l->line,
+				     (unsigned long long)l->offset, l->pattern);
+	return ret ? ret
+		   : fs_buf_printf(b, ":%llu:%llu\n", (unsigned long long)l->line,
+				   (unsigned long long)l->offset);
+}
+
 static int many_file_lines(struct fs_buf *b, const struct many_file *f)
 {
 	int ret = 0;
 
-	for (size_t l = 0; l < f->nlines && !ret; l++) {
-		ret = fs_buf_put_path(b, f->path);
-		if (!ret)
-			ret = fs_buf_printf(b, ":%llu:%llu\n", (unsigned long long)f->lines[l].line,
-					    (unsigned long long)f->lines[l].offset);
-	}
+	for (size_t l = 0; l < f->nlines && !ret; l++)
+		ret = many_line_put(b, f, &f->lines[l]);
 	return ret;
 }
 
@@ -121,6 +143,27 @@ int render_many_files(struct fs_job *j, struct fs_buf *b)
 int render_many_lines(struct fs_job *j, struct fs_buf *b)
 {
 	return many_render_each(j, b, many_file_lines);
+}
+
+/*
+ * per_pattern=1: "COUNT INDEX" a pattern, its lines over every file
+ * shown in files (a failed file counts nowhere), as a one-file job's
+ * jobs/N/patterns. Final only once the job has ended, so empty before.
+ */
+int render_many_patterns(struct fs_job *j, struct fs_buf *b)
+{
+	struct fs_many *m = j->many;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->lock);
+	/* every pattern (the set's view has their number), 0 where no file had it */
+	size_t n = m->grep.ac ? m->grep.acview.npatterns : 0;
+	for (size_t i = 0; m->ended && i < (n > m->npc ? n : m->npc) && !ret; i++)
+		ret = fs_buf_printf(b, "%llu %zu\n",
+				    (unsigned long long)(m->pcounts && i < m->npc ? m->pcounts[i] : 0),
+				    i);
+	pthread_mutex_unlock(&m->lock);
+	return ret;
 }
 
 /*
@@ -153,20 +196,11 @@ static int many_stream_file(struct fs_many *m, enum fs_node n, const struct many
 
 	if (f->state != MF_DONE)
 		return 0;
-	if (n == N_JFILES) {
-		ret = fs_buf_printf(b, "%llu ", (unsigned long long)f->result);
-		if (!ret)
-			ret = fs_buf_put_path(b, f->path);
-		return ret ? ret : fs_buf_printf(b, "\n");
-	}
+	if (n == N_JFILES)
+		return many_file_line(b, f);
 	(void)m;
-	for (; c->sub < f->nlines && !ret && b->len < want; c->sub++) {
-		ret = fs_buf_put_path(b, f->path);
-		if (!ret)
-			ret = fs_buf_printf(b, ":%llu:%llu\n",
-					    (unsigned long long)f->lines[c->sub].line,
-					    (unsigned long long)f->lines[c->sub].offset);
-	}
+	for (; c->sub < f->nlines && !ret && b->len < want; c->sub++)
+		ret = many_line_put(b, f, &f->lines[c->sub]);
 	return ret;
 }
 

@@ -198,8 +198,6 @@ int fs_submit_line(struct fs *fs, struct fs_caller *who, const char *line, size_
 	struct fs_caller caller = *who;
 	const struct fs_caller *ctx = &caller;
 	struct desc d;
-	union pump_op_args args;
-	const struct pump_grep_args *ga;
 	struct fs_job *j;
 	struct fs_user *user;
 	struct stat st = {0};
@@ -264,13 +262,6 @@ int fs_submit_line(struct fs *fs, struct fs_caller *who, const char *line, size_
 		snprintf(j->tenant, sizeof(j->tenant), "%u", (unsigned)ctx->uid);
 	if (desc_format(&d, norm, sizeof(norm)) < 0)
 		snprintf(norm, sizeof(norm), "scan path=? op=%s", d.op->name);
-	ga = fs_grep_args(&d, &args);
-	if (ga && (ga->flags & PUMP_GREP_PSET) && many) {
-		snprintf(err, errlen, "per_pattern=1: one file only (per-file pattern counts are "
-			 "not built: give path= one file)");
-		ret = -EINVAL;
-		goto out_free;
-	}
 	if ((d.trace || d.replay[0]) && many) {
 		snprintf(err, errlen, "%s: one file only (a directory, glob or files= job runs a "
 			 "job per file: trace one of them)", d.replay[0] ? "replay=" : "trace=1");

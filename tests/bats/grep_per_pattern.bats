@@ -154,8 +154,39 @@ teardown_file() {
 		"$MNT/jobs/$JID/status"
 	run ! submit "scan path=$GPL op=grep pattern=GNU per_pattern=1 invert=1"
 	run ! submit "scan path=$GPL op=grep pattern=GNU per_pattern=1 max=3"
-	run ! submit "scan path=/usr/share/common-licenses op=grep pattern=GNU per_pattern=1"
 	run ! submit "scan path=$GPL op=count per_pattern=1"
+}
+
+@test "many files: per_pattern=1's files line is RESULT INDEX:COUNT,... PATH, each count grep -c -E -e's for that file; patterns their sums" {
+	D=$P/tree
+	mkdir -p "$D/sub"
+	cp "$GPL" "$D/gpl"
+	head -c 30000 "$P/headers.dat" >"$D/sub/headers"
+	printf 'nothing here\n' >"$D/sub/none"
+	: >"$D/empty"
+	printf 'the\n[Ll]icense\n^ *[0-9]+\\.\nGNU.{0,6}Lic\nint\n#(define|include)\nzzz-not-there\nthe\n' >"$P/tree.pats"
+	job "scan path=$D op=grep patterns=$P/tree.pats per_pattern=1 lines=1"
+	[ "$(status_key "$JID" engine)" = dfa ]
+	local f p i c pc res
+	declare -a sum
+	: >"$BATS_TEST_TMPDIR/files"
+	: >"$BATS_TEST_TMPDIR/lines"
+	while IFS= read -r f; do
+		pc= i=0
+		while IFS= read -r p; do
+			c=$(LC_ALL=C grep -c -a -E -e "$p" "$f" || true)
+			[ "$c" = 0 ] || pc="${pc:+$pc,}$i:$c"
+			sum[i]=$((${sum[i]:-0} + c))
+			i=$((i + 1))
+		done <"$P/tree.pats"
+		res=$(LC_ALL=C grep -c -a -E -f "$P/tree.pats" "$f" || true)
+		printf '%s %s %s\n' "$res" "${pc:--}" "$f" >>"$BATS_TEST_TMPDIR/files"
+		REF_MODE=-E pattern_ref "$P/tree.pats" "$f"
+		sed "s|^|$f:|" "$R.lines" >>"$BATS_TEST_TMPDIR/lines"
+	done < <(find "$D" -type f | LC_ALL=C sort)
+	diff "$MNT/jobs/$JID/files" "$BATS_TEST_TMPDIR/files"
+	diff "$MNT/jobs/$JID/lines" "$BATS_TEST_TMPDIR/lines"
+	diff "$MNT/jobs/$JID/patterns" <(for i in "${!sum[@]}"; do echo "${sum[i]} $i"; done)
 }
 
 VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
