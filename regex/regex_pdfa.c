@@ -214,9 +214,15 @@ int rpdfa_build(const char *const *pats, const size_t *lens, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		ret = rdfa_compile(&pats[i], &lens[i], 1, o, &p.d[i], &work, e);
 		if (ret) {
-			if (n > 1 && (ret == -E2BIG || ret == -ETIMEDOUT))
-				rerr_msg(e, ret, "pattern %zu: no DFA holds it (%s)", i + 1,
-					 ret == -E2BIG ? "too many states" : "its compile budget");
+			/* the budget is all the patterns': running out is the set's size */
+			if (n > 1 && ret == -E2BIG)
+				rerr_msg(e, ret, "pattern %zu: no DFA holds it (too many states)",
+					 i + 1);
+			else if (n > 1 && ret == -ETIMEDOUT)
+				rerr_msg(e, ret,
+					 "the patterns' own DFAs need more than REGEX_WORK_MAX (%llu "
+					 "million steps) by pattern %zu of %zu (use fewer patterns)",
+					 (unsigned long long)(work.max / 1000000), i + 1, n);
 			goto out_free;
 		}
 	}

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "regex_priv.h"
@@ -246,6 +247,10 @@ int regex_compile_prog(const char *const *pats, const size_t *lens, size_t n,
 out_free:
 	if (ret == -ENOMEM)
 		rerr_msg(&e, ret, "out of memory compiling the patterns");
+	/* both refused: say the first refusal too, or per_pattern=1 names only the second */
+	if (ret && ret != -ENOMEM && out->sets_dfa_why[0] && err && errlen > strlen(err) + 1)
+		snprintf(err + strlen(err), errlen - strlen(err),
+			 "; no DFA with accept sets either: %s", out->sets_dfa_why);
 	if (ret)
 		regex_prog_free(out);
 	else

@@ -6,8 +6,8 @@
  *
  *   build/tools/bench_patterns [TOKENS_FILE]
  *   BENCH_ONLY="dfa sets" build/tools/bench_patterns    (the cases whose name has it)
- *   BENCH_IOC_OUT=/tmp/ioc1k.pats BENCH_ONLY=x build/tools/bench_patterns  (writes the 1,000
- *     indicator EREs, one a line, for tools/bench-pset.sh E=1)
+ *   BENCH_IOC_OUT=/tmp/ioc.pats BENCH_ONLY=x build/tools/bench_patterns  (writes the 10,000
+ *     indicator EREs, one a line, for tools/bench-pset.sh E=1: head -1000 for the 1,000)
  *
  * Literals come from real data: the distinct tokens (letters, digits,
  * '.', '_', '-': words, identifiers, versions, IPs) of TOKENS_FILE, by
@@ -210,10 +210,10 @@ int main(int argc, char **argv)
 		if (!(ioc6[i] = strdup(buf)))
 			return 1;
 	}
-	/* BENCH_IOC_OUT=FILE: the first 1,000 indicator EREs into FILE too, for a mount's job */
+	/* BENCH_IOC_OUT=FILE: the 10,000 indicator EREs into FILE too, for a mount's job */
 	const char *iout = getenv("BENCH_IOC_OUT");
 	FILE *fo = iout && m ? fopen(iout, "w") : NULL;
-	for (size_t i = 0; fo && i < 1000; i++)
+	for (size_t i = 0; fo && i < 10000; i++)
 		fprintf(fo, "%s\n", ioc[i]);
 	if (fo && fclose(fo))
 		perror(iout);
