@@ -521,13 +521,13 @@ int main(void)
 	 * engine, which shares no code with the product.
 	 */
 	{
-		static char *ioc[1000];
-		size_t nwd = 0, lens[1000];
+		static char *ioc[3000];
+		size_t nwd = 0, lens[3000];
 
 		CHECK(tokens_split(real.p, real.n, &(size_t){0}, words, &nwd, 20000, 3, 12) == 0,
 		      "strndup");
 		nwd = tokens_dedup(words, nwd);
-		for (size_t i = 0; i < 1000; i++) {
+		for (size_t i = 0; i < 3000; i++) {
 			char buf[400];
 
 			tokens_ioc(buf, sizeof(buf), i, 5, words[(i * 7919) % nwd],
@@ -571,7 +571,23 @@ int main(void)
 		walk_tally_free(&ys);
 		regex_prog_free(&pd);
 		regex_prog_free(&ps);
-		for (size_t i = 0; i < 1000; i++)
+		/*
+		 * 3,000 of them: the product passes its caps, a refusal naming
+		 * them (on Shift-And, or in the error where that refuses too)
+		 */
+		struct regex_prog_opts o3 = {.per_pattern = true, .sets_dfa = true};
+		char err3[512];
+		int r3 = regex_compile_prog((const char *const *)ioc, lens, 3000, &o3, &pd, err3,
+					    sizeof(err3));
+		const char *why = r3 ? err3 : pd.sets_dfa_why;
+		CHECK(r3 == 0 || r3 == -E2BIG, "3,000 indicator EREs: %d %s", r3, err3);
+		CHECK(r3 || !pd.sets_dfa, "3,000 indicator EREs on one DFA with accept sets");
+		CHECK(strstr(why, "REGEX_TABLE_MAX") && strstr(why, "REGEX_STATES_MAX"),
+		      "3,000 indicator EREs: the refusal names no cap: %s", why);
+		printf("3,000 indicator EREs: %s\n", why);
+		if (!r3)
+			regex_prog_free(&pd);
+		for (size_t i = 0; i < 3000; i++)
 			free(ioc[i]);
 	}
 
