@@ -536,6 +536,9 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	m->on_end = scan->on_end; /* the parent's end */
 	m->on_end_arg = scan->on_end_arg;
 	m->scan.on_end = many_flight_ended;
+	/* its files, one flow: one job's turns, taken in walk order (pump/admit.c);
+	 * m outlives its pump jobs (the job's id comes after the start: submit.c) */
+	m->scan.flow = (uint64_t)(uintptr_t)m;
 	/* small files share slots when the op gives each file its own result
 	 * (grep: its count; lines=1's records and per_pattern=1's counts are a
 	 * pump job's, so one file each) */

@@ -72,6 +72,8 @@ int pump_take_submitted(struct pump *p)
 			p->submitted_tail = pp;
 		j->batch = p->batch_free[--p->nbatch_free];
 		j->po = pump_owner_get(p, j->owner); /* counted now: the next pick sees it */
+		j->pf = j->flow ? pump_flow_get(p, j->flow) : NULL;
+		j->seq = ++p->taken_seq;
 		j->next = p->active; /* the active list is the pump thread's own */
 		p->active = j;
 		n++;
@@ -187,17 +189,41 @@ static int pump_admit_fence(struct pump *p, struct pump_job *j)
 #define PUMP_STARVE_TURNS 8
 
 /*
+ * Whether j goes before best, a job of its level: the owner holding fewer
+ * slots, then the flow holding fewer (pump_scan.flow; a job without one
+ * is its own), then within one flow the job taken first; else best, the
+ * first in round-robin order.
+ */
+static bool pump_job_before(const struct pump_job *j, const struct pump_job *best)
+{
+	uint32_t held = j->po ? j->po->slots : 0;
+	uint32_t held_best = best->po ? best->po->slots : 0;
+	uint32_t fheld = pump_flow_slots(j), fheld_best = pump_flow_slots(best);
+
+	if (held != held_best)
+		return held < held_best;
+	if (fheld != fheld_best)
+		return fheld < fheld_best;
+	return j->pf && j->pf == best->pf && j->seq < best->seq;
+}
+
+/*
  * The job that gets the next free slot. By priority level first, unless a
  * lower level has starved PUMP_STARVE_TURNS times; within a level, a job
- * of the owner holding the fewest slots, the first such in round-robin
- * order from p->rr. So a user with 200 jobs gets as many slots as a user
- * with one, then one owner's jobs take turns.
+ * of the owner holding the fewest slots, of that owner's flows the one
+ * holding the fewest, the first such in round-robin order from p->rr. So
+ * a user with 200 jobs gets as many slots as a user with one, then one
+ * owner's jobs take turns. A flow's jobs go oldest first: fs/many.c's
+ * tree job submits its files in walk order as jobs of one flow, and
+ * order=walk shows a file only once all before it have ended; when the
+ * active list (newest first) decided, the first file of a tree job
+ * submitted beside another's leftovers waited for the ~1,000 files
+ * submitted after it (4.5 s on lavapipe: issue 23, "first line").
  */
 static struct pump_job *pump_next_chunk_job(struct pump *p)
 {
 	struct pump_job *start = p->rr ? p->rr : p->active, *j = start;
 	struct pump_job *best[PUMP_PRIO_LEVELS] = {0};
-	uint32_t held_best[PUMP_PRIO_LEVELS];
 	int level = -1;
 
 	if (!j)
@@ -207,11 +233,8 @@ static struct pump_job *pump_next_chunk_job(struct pump *p)
 		 * does one whose owner holds all but the reserve */
 		if (job_has_chunks(j) && pump_slot_may(p, j) && pump_job_place(p, j)) {
 			int l = (int)j->priority - PUMP_PRIO_CRITICAL;
-			uint32_t held = j->po ? j->po->slots : 0;
-			if (!best[l] || held < held_best[l]) {
+			if (!best[l] || pump_job_before(j, best[l]))
 				best[l] = j;
-				held_best[l] = held;
-			}
 		}
 		j = j->next ? j->next : p->active;
 	} while (j != start);
@@ -347,6 +370,7 @@ void pump_retire(struct pump *p)
 		ring_mask_tenant(p->ring, j->batch, false);
 		p->batch_free[p->nbatch_free++] = j->batch;
 		pump_owner_put(p, j);
+		pump_flow_put(p, j);
 		if (j->data_placed)
 			ring_data_free(p->ring, j->data_off, j->data_len);
 		if (j->op->result == PUMP_RESULT_FOLD)

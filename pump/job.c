@@ -98,6 +98,7 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	j->t_submit_ns = pump_now_ns();
 	j->state = PUMP_JOB_QUEUED;
 	j->owner = scan->owner;
+	j->flow = scan->flow;
 	j->priority = scan->priority == PUMP_PRIO_DEFAULT ? PUMP_PRIO_NORMAL : scan->priority;
 	j->on_end = scan->on_end;
 	j->on_end_arg = scan->on_end_arg;

@@ -79,6 +79,7 @@ struct pump_slot {
 	uint32_t pack_pending; /* a packed chunk: file reads still out */
 	void *op_ctx;      /* the op's record of what the slot holds */
 	struct pump_owner *po; /* the owner whose share counts it (pump_slot_take) */
+	struct pump_flow *pf;  /* the flow whose share counts it, if its job has one */
 	uint64_t read_ns;  /* a chunk's read: when it was queued (deadline) */
 	/* its read outlived PUMP_READ_TIMEOUT or its job's cancel: the chunk
 	 * failed and the job went on; the slot is freed when the read returns,
@@ -156,6 +157,10 @@ struct pump_job {
 	uint64_t next_off; /* next chunk to read */
 	uint64_t next_index;
 	struct pump_owner *po; /* its owner's share of the slots */
+	uint64_t flow;        /* pump_scan.flow; 0: its own */
+	struct pump_flow *pf; /* flow != 0: its flow's share (NULL without memory) */
+	uint32_t slots;       /* slots it holds: its share when it is its own flow */
+	uint64_t seq;         /* taken order (p->taken_seq): a flow's oldest goes first */
 	uint32_t reads;     /* chunks reading */
 	uint32_t published; /* data slots published, not harvested */
 	uint64_t published_total;

@@ -277,6 +277,9 @@ struct pump_scan {
 	uint32_t tenant; /* small tenant id for the mask table, < VYRE_TENANT_BITS */
 	int direct;      /* -1: the pump's default */
 	uint32_t owner;  /* who asked (fs/: the uid): admission is fair across owners */
+	/* Jobs of one flow (fs/: a many-file job's files, its job id) take
+	 * their owner's turns as one job would, oldest first; 0: its own. */
+	uint64_t flow;
 	enum pump_priority priority;
 	/* Called once on the pump thread after the job's final state is set,
 	 * with no pump lock held; may be NULL. The scan's fds (fd, files[].fd)

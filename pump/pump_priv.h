@@ -59,6 +59,19 @@ struct pump_owner {
 	struct pump_owner *next;
 };
 
+/*
+ * The active jobs of one pump_scan.flow (fs/many.c: one per file of a
+ * tree job) and the slots they hold: within an owner, slots go to the
+ * flow holding fewest, as they go to the owner holding fewest. Pump
+ * thread only, like the owners.
+ */
+struct pump_flow {
+	uint64_t id;
+	uint32_t jobs;
+	uint32_t slots;
+	struct pump_flow *next;
+};
+
 struct pump_group;
 
 /*
@@ -108,6 +121,8 @@ struct pump {
 	struct pump_job *active; /* jobs admitted to the ring, round-robin */
 	struct pump_job *rr;     /* the next job to get a chunk */
 	struct pump_owner *owners; /* owners of the active jobs */
+	struct pump_flow *flows;   /* flows of the active jobs (pump_scan.flow != 0) */
+	uint64_t taken_seq;        /* jobs taken so far: each job's seq */
 	/* per level: slots given to a higher level while this one had chunks ready */
 	uint32_t starved[PUMP_PRIO_LEVELS];
 	uint32_t *batch_free;
@@ -266,6 +281,9 @@ int pump_publish_read(struct pump *p, struct pump_job *j, uint32_t slot, struct 
 bool pump_slot_may(const struct pump *p, const struct pump_job *j);
 struct pump_owner *pump_owner_get(struct pump *p, uint32_t id);
 void pump_owner_put(struct pump *p, struct pump_job *j);
+struct pump_flow *pump_flow_get(struct pump *p, uint64_t id);
+void pump_flow_put(struct pump *p, struct pump_job *j);
+uint32_t pump_flow_slots(const struct pump_job *j);
 void pump_harvest_one(void *ctx, const struct ring_done *d);
 
 /* fold.c */

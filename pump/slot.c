@@ -16,6 +16,7 @@
 #include "trace.h"
 
 static void pump_owner_drop(struct pump *p, struct pump_owner *o);
+static void pump_flow_drop(struct pump *p, struct pump_flow *f);
 
 void pump_slot_free(struct pump *p, uint32_t slot)
 {
@@ -34,6 +35,12 @@ void pump_slot_free(struct pump *p, uint32_t slot)
 		s->po->slots--;
 		pump_owner_drop(p, s->po);
 	}
+	if (s->pf) {
+		s->pf->slots--;
+		pump_flow_drop(p, s->pf);
+	}
+	if (s->job)
+		s->job->slots--;
 	job_drop(&s->job);
 	memset(s, 0, sizeof(*s));
 	p->slots_free++;
@@ -143,6 +150,10 @@ int pump_slot_take(struct pump *p, struct pump_job *j)
 		p->slots[i].po = j->po;
 		if (j->po)
 			j->po->slots++;
+		p->slots[i].pf = j->pf;
+		if (j->pf)
+			j->pf->slots++;
+		j->slots++;
 		return (int)i;
 	}
 	return -EBUSY;
@@ -190,6 +201,59 @@ void pump_owner_put(struct pump *p, struct pump_job *j)
 		return;
 	o->jobs--;
 	pump_owner_drop(p, o);
+}
+
+/*
+ * The flow record of a newly active job with pump_scan.flow set; NULL
+ * without memory (then the job is its own flow: unfair, not wrong).
+ */
+struct pump_flow *pump_flow_get(struct pump *p, uint64_t id)
+{
+	struct pump_flow *f;
+
+	for (f = p->flows; f; f = f->next)
+		if (f->id == id)
+			break;
+	if (!f) {
+		f = calloc(1, sizeof(*f));
+		if (!f)
+			return NULL;
+		f->id = id;
+		f->next = p->flows;
+		p->flows = f;
+	}
+	f->jobs++;
+	return f;
+}
+
+/* A flow goes once it has no active job and holds no slot, as an owner does. */
+static void pump_flow_drop(struct pump *p, struct pump_flow *f)
+{
+	struct pump_flow **pp;
+
+	if (f->jobs || f->slots)
+		return;
+	for (pp = &p->flows; *pp != f; pp = &(*pp)->next)
+		;
+	*pp = f->next;
+	free(f);
+}
+
+void pump_flow_put(struct pump *p, struct pump_job *j)
+{
+	struct pump_flow *f = j->pf;
+
+	j->pf = NULL;
+	if (!f)
+		return;
+	f->jobs--;
+	pump_flow_drop(p, f);
+}
+
+/* The slots of the job's flow: its own when it has none. */
+uint32_t pump_flow_slots(const struct pump_job *j)
+{
+	return j->pf ? j->pf->slots : j->slots;
 }
 
 /*

@@ -495,6 +495,11 @@ void pump_destroy(struct pump **pp)
 		p->owners = o->next;
 		free(o);
 	}
+	while (p->flows) { /* likewise */
+		struct pump_flow *f = p->flows;
+		p->flows = f->next;
+		free(f);
+	}
 	free(p->slots);
 	free(p->batch_free);
 	free(p->bounce);
