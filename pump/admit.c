@@ -323,6 +323,18 @@ static int pump_admit_dead(struct pump *p)
 	return 0;
 }
 
+/*
+ * A cancelled job that never published a chunk has nothing on the GPU to
+ * wait for (its batch count is 0, which is what its fence would leave):
+ * it needs no fence. A tree job cancelled with ~1,000 files taken and not
+ * yet admitted fenced each of them, a slot apiece through the GPU, and
+ * the next job of its owner waited ~0.6 s for them on lavapipe (issue 23).
+ */
+static bool pump_job_fenceless(const struct pump_job *j)
+{
+	return j->cancel && !j->published_total && !j->published && !j->reads && !job_op_busy(j);
+}
+
 /* Fences first (they finish jobs), then one chunk per job in turn. */
 int pump_admit(struct pump *p)
 {
@@ -335,9 +347,14 @@ int pump_admit(struct pump *p)
 			ring_mask_tenant(p->ring, j->batch, true);
 		if (j->op->admit && !j->replay) /* an op's reruns and reads come before new chunks */
 			n += j->op->admit(p, j);
-		if (p->slots_free && !j->fence_published && !job_has_chunks(j) && j->reads == 0 &&
-		    !job_op_busy(j) && pump_admit_fence(p, j) == 0)
+		if (!j->fence_published && pump_job_fenceless(j)) {
+			j->fence_published = true; /* pump_retire ends it */
+			j->fence_done = true;
 			n++;
+		} else if (p->slots_free && !j->fence_published && !job_has_chunks(j) &&
+			   j->reads == 0 && !job_op_busy(j) && pump_admit_fence(p, j) == 0) {
+			n++;
+		}
 	}
 	while (p->slots_free) {
 		struct pump_job *j = pump_next_chunk_job(p);
@@ -403,7 +420,8 @@ static void pump_tally_job(struct pump *p, const struct pump_job *j)
 		t->cache_misses += j->cache_misses;
 		t->reruns += j->reruns;
 		t->op_exec[j->op->opclass] += j->published_total;
-		t->op_exec[VYRE_OPCLASS_FENCE] += j->fence_published;
+		/* a fence that ran: a fenceless job's, or a dead unit's, never did */
+		t->op_exec[VYRE_OPCLASS_FENCE] += j->t_fence_ns != 0;
 	}
 	pthread_mutex_unlock(&p->lock);
 }
