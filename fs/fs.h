@@ -144,6 +144,9 @@ struct fs_user {
 	/* files of this user's many-file jobs opening or in flight, all jobs
 	 * together (many.c: each holds an fd and a pump job) */
 	atomic_uint files_inflight;
+	/* of its tree jobs, those walking and those waiting for a place:
+	 * they share files_inflight's cap fairly (many_place.c) */
+	atomic_uint many_walking, many_waiting;
 	unsigned stuck; /* (fs->lock) fs_user_stuck */
 	unsigned streams; /* (fs->lock) this user's parked reads of streamed files (stream.c) */
 	struct fs_job *head, *tail;          /* this user's jobs, in id order */

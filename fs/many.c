@@ -103,55 +103,29 @@ int many_add_failed(struct fs_many *m, const char *path, int err)
 
 static void many_pack_flush(struct fs_many *m);
 
-/* n places given back (m->lock held): the job's and its user's */
-static void many_inflight_sub_locked(struct fs_many *m, unsigned n)
-{
-	m->inflight -= n;
-	atomic_fetch_sub_explicit(&m->j->user->files_inflight, n, memory_order_relaxed);
-}
-
-static bool many_user_busy(const struct fs_many *m)
-{
-	return atomic_load_explicit(&m->j->user->files_inflight, memory_order_relaxed) >=
-	       FS_USER_INFLIGHT;
-}
-
+/* Blocks for a place (many_place.c says whose). */
 int many_reserve(struct fs_many *m)
 {
 	int ret = 0;
 
 	pthread_mutex_lock(&m->lock);
-	while ((m->inflight >= FS_MANY_INFLIGHT || many_user_busy(m)) &&
-	       !atomic_load_explicit(&m->cancel, memory_order_relaxed)) {
+	while (many_place_busy(m) && !atomic_load_explicit(&m->cancel, memory_order_relaxed)) {
 		if (m->pack) { /* the places may all be in the pack being filled */
 			pthread_mutex_unlock(&m->lock);
 			many_pack_flush(m);
 			pthread_mutex_lock(&m->lock);
 			continue;
 		}
-		if (m->inflight < FS_MANY_INFLIGHT) {
-			/* the user's other jobs hold the places: their ends signal
-			 * their own conds, so look again shortly */
-			struct timespec until;
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += 5000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&m->cond, &m->lock, &until);
-			continue;
-		}
-		pthread_cond_wait(&m->cond, &m->lock);
+		many_place_wait(m);
 	}
+	many_place_waiting(m, false);
 	if (atomic_load_explicit(&m->cancel, memory_order_relaxed)) {
 		ret = -ECANCELED;
 	} else if (many_full_locked(m)) {
 		ret = -E2BIG;
 	} else {
-		m->inflight++;
+		many_place_take(m);
 		m->pending++;
-		atomic_fetch_add_explicit(&m->j->user->files_inflight, 1, memory_order_relaxed);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return ret;
@@ -161,7 +135,7 @@ void many_unreserve(struct fs_many *m)
 {
 	pthread_mutex_lock(&m->lock);
 	m->pending--;
-	many_inflight_sub_locked(m, 1);
+	many_place_give(m, 1);
 	pthread_cond_signal(&m->cond);
 	pthread_mutex_unlock(&m->lock);
 }
@@ -310,7 +284,7 @@ static void many_flight_finish(struct many_flight *fl)
 		for (int b = 0; b < VYRE_HIST_BINS; b++)
 			m->bins[b] += bins[b];
 	m->files_done += fl->n;
-	many_inflight_sub_locked(m, fl->n);
+	many_place_give(m, fl->n);
 	*(fl->prev ? &fl->prev->next : &m->flights) = fl->next;
 	if (fl->next)
 		fl->next->prev = fl->prev;
@@ -357,7 +331,7 @@ static void many_flight_fail(struct fs_many *m, struct many_flight *fl, const in
 		many_fail_locked(m, f->path, err);
 	}
 	m->files_done += fl->n;
-	many_inflight_sub_locked(m, fl->n);
+	many_place_give(m, fl->n);
 	pthread_cond_signal(&m->cond);
 	pthread_mutex_unlock(&m->lock);
 	for (uint32_t k = 0; k < fl->n; k++)
@@ -456,7 +430,7 @@ void many_add_file(struct fs_many *m, const char *path, int fd, const struct sta
 		}
 	}
 	if (!p || !fl || m->nfiles == m->files_cap) {
-		many_inflight_sub_locked(m, 1);
+		many_place_give(m, 1);
 		pthread_cond_signal(&m->cond);
 		pthread_mutex_unlock(&m->lock);
 		free(p);
@@ -492,6 +466,7 @@ void many_walk_done(struct fs_many *m)
 	m->walking = false;
 	m->t_walked_ns = many_now_ns();
 	pthread_mutex_unlock(&m->lock);
+	many_place_walk(m, false);
 	many_maybe_end(m);
 }
 
@@ -562,11 +537,13 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	pthread_mutex_lock(&fs->lock);
 	fs->walkers++;
 	pthread_mutex_unlock(&fs->lock);
+	many_place_walk(m, true); /* many_walk_done ends it */
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	ret = -pthread_create(&t, &attr, walk_main, j);
 	pthread_attr_destroy(&attr);
 	if (ret) {
+		many_place_walk(m, false);
 		pthread_mutex_lock(&fs->lock);
 		fs->walkers--;
 		pthread_mutex_unlock(&fs->lock);

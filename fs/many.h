@@ -136,6 +136,7 @@ struct fs_many {
 	unsigned inflight;    /* places reserved: files opening or in flight */
 	unsigned pending;     /* of those, reserved and not yet added (the walker's batch):
 			       * they count against files_max as files */
+	bool waiting;         /* counted in its user's many_waiting (many_place.c) */
 	struct many_flight *flights;
 	struct many_file *files;
 	size_t nfiles, files_cap;
@@ -150,6 +151,14 @@ struct fs_many {
 	uint64_t *pcounts; /* per_pattern=1: lines per pattern, over the files (npc) */
 	size_t npc;
 };
+
+/* many_place.c, for many.c: a job's places in flight (m->lock held; walk: not) */
+bool many_place_busy(const struct fs_many *m);
+void many_place_wait(struct fs_many *m);
+void many_place_waiting(struct fs_many *m, bool waiting);
+void many_place_take(struct fs_many *m);
+void many_place_give(struct fs_many *m, unsigned n);
+void many_place_walk(struct fs_many *m, bool walking);
 
 /* many.c, for walk.c: the walker's side */
 int many_reserve(struct fs_many *m);   /* blocks for a place; -ECANCELED, -E2BIG (files_max) */
