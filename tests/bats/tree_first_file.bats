@@ -9,8 +9,8 @@
 #
 # The tree job runs over $NTREE generated files at full speed. The job
 # beside it is a files= list naming eiofs's slow file $NSLOW times: each
-# read answers $SLOW_MS ms after the last one began, a few of eiofs's
-# threads at once (~300 reads/s here), so it holds the user's 1,024 places
+# read answers $SLOW_MS ms after its open, a few of eiofs's threads at
+# once (~300 reads/s here), so it holds the user's 1,024 places
 # and the ring's slots, walking, for 20 s or more on any machine.
 load common
 
