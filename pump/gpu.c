@@ -499,6 +499,9 @@ static uint32_t gpu_pick_type(const struct gpu *g, uint32_t bits, enum gpu_place
 		case GPU_PLACE_SYSMEM:
 			score = (f & dl) ? 1 : 2;
 			break;
+		case GPU_PLACE_READBACK:
+			score = ((f & dl) ? 1 : 3) + !!(f & VK_MEMORY_PROPERTY_HOST_CACHED_BIT);
+			break;
 		case GPU_PLACE_BAR:
 			if (!(f & dl))
 				continue;
@@ -641,6 +644,11 @@ void gpu_buf_free(struct gpu *g, struct gpu_buf *b)
 		g->heap_used[g->mem.memoryTypes[b->type].heapIndex] -= b->alloc;
 	}
 	memset(b, 0, sizeof(*b));
+}
+
+bool gpu_buf_host_cached(const struct gpu *g, const struct gpu_buf *b)
+{
+	return g->mem.memoryTypes[b->type].propertyFlags & VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
 }
 
 const char *gpu_place_name(const struct gpu *g, const struct gpu_buf *b)

@@ -14,7 +14,8 @@
  *           hostw, one first-fit region per job (pool.c).
  *   recs    grep's line records (vyre_abi.h VYRE_REC_*), rec_max a slot:
  *           written by the GPU, read by the host: host-coherent system
- *           memory, as gpuw.
+ *           memory, as gpuw, host-cached where a type is (the host reads
+ *           every record: gpu.h GPU_PLACE_READBACK).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -127,11 +128,13 @@ static int ring_buffers(struct ring *r)
 		ret = gpu_buf_alloc(r->gpu, VYRE_DATA_POOL_BYTES, near, &r->data);
 	if (!ret)
 		ret = gpu_buf_alloc(r->gpu, (size_t)r->nslots * r->rec_max * VYRE_REC_WORDS * 4,
-				    GPU_PLACE_SYSMEM, &r->recs);
+				    GPU_PLACE_READBACK, &r->recs);
 	if (!ret)
 		ret = pool_init(&r->pool, VYRE_DATA_POOL_BYTES, VYRE_DATA_ALIGN);
 	if (ret)
 		return ret;
+	vlog_info("ring: line records in %s memory, %shost-cached", gpu_place_name(r->gpu, &r->recs),
+		  gpu_buf_host_cached(r->gpu, &r->recs) ? "" : "not ");
 	r->slots = r->hostw.map;
 	r->ctrl = r->slots + (size_t)r->nslots * VYRE_SLOT_WORDS;
 	r->done = (uint32_t *)r->gpuw.map + VYRE_GS_WORDS;
