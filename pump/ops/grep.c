@@ -367,7 +367,7 @@ static void grep_cleanup(struct pump_job *j)
 	}
 	free(gj->pstamp);
 	free(gj->sstamp);
-	free(gj->lines);
+	grep_lines_free(gj);
 	free(gj->pcounts);
 	free(gj);
 	j->opstate = NULL;

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "grep_priv.h"
 
@@ -64,18 +65,8 @@ static uint32_t tag_rec(const uint32_t *v)
 								<< (32 - VYRE_REC_START_BITS);
 }
 
-/*
- * Record i of the slot's line records (vyre_abi.h VYRE_REC_*), once it
- * carries the slot's tag: the layout's one reader (the shader's
- * grep_rec_store is its one writer). false past GREP_LAND_NS.
- */
-static bool grep_rec_read(const struct ring_done *d, uint32_t i, struct grep_rec *rec)
+static void grep_rec_decode(const uint32_t v[VYRE_REC_WORDS], struct grep_rec *rec)
 {
-	uint32_t v[VYRE_REC_WORDS];
-
-	if (!grep_landed(d->rec + (size_t)i * VYRE_REC_WORDS, VYRE_REC_WORDS, VYRE_GO_TAG(d->seq),
-			 tag_rec, v))
-		return false;
 	rec->start = grep_low_bits(v[VYRE_REC_START], VYRE_REC_START_BITS);
 	rec->nl = grep_low_bits(v[VYRE_REC_NL], VYRE_REC_NL_BITS);
 	rec->set = UINT32_MAX;
@@ -83,6 +74,31 @@ static bool grep_rec_read(const struct ring_done *d, uint32_t i, struct grep_rec
 		rec->set = rec->nl - VYRE_REC_SET;
 		rec->nl = 0;
 	}
+}
+
+/*
+ * Record i of the slot's line records (vyre_abi.h VYRE_REC_*), once it
+ * carries the slot's tag: the layout's one reader (the shader's
+ * grep_rec_store is its one writer). false past GREP_LAND_NS.
+ *
+ * A record is one 8-byte store, so one 8-byte acquire load reads both
+ * its words, and both words' tag bits are checked as grep_landed checks
+ * them: a record that lands later is not taken early. Only a record that
+ * has not landed yet goes through grep_landed's wait. Two 4-byte loads
+ * and grep_landed's calls a record were most of the cost of reading one
+ * on the pump thread (issue 23, lines=1 on a dense grep).
+ */
+static bool grep_rec_read(const struct ring_done *d, uint32_t i, struct grep_rec *rec)
+{
+	const uint32_t *w = d->rec + (size_t)i * VYRE_REC_WORDS;
+	uint32_t v[VYRE_REC_WORDS];
+	uint64_t x = atomic_load_explicit((_Atomic uint64_t *)w, memory_order_acquire);
+
+	memcpy(v, &x, sizeof(v));
+	if (tag_rec(v) != VYRE_GO_TAG(d->seq) &&
+	    !grep_landed(w, VYRE_REC_WORDS, VYRE_GO_TAG(d->seq), tag_rec, v))
+		return false;
+	grep_rec_decode(v, rec);
 	return true;
 }
 
@@ -194,6 +210,15 @@ int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_do
 	}
 	if (!lines)
 		return 0;
+	/* The tiles' record counts first: the part's list grows once a pass. */
+	size_t total = 0;
+	for (uint32_t t = grep_owner_tile(gc, gc->resume); t < gc->ntiles; t++) {
+		if (!grep_landed(out + VYRE_GO_TILE_RECS + 2 * t, 2, tag, tag_tile_recs, v))
+			return -EIO;
+		total += grep_low_bits(v[VYRE_GO_TILE_N], VYRE_GO_COUNT_BITS);
+	}
+	if (grep_part_reserve(gc->part, total < d->rec_max ? total : d->rec_max))
+		return -ENOMEM;
 	for (uint32_t t = grep_owner_tile(gc, gc->resume); t < gc->ntiles; t++) {
 		uint32_t base, n;
 		struct grep_rec rec;

@@ -240,11 +240,13 @@ void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t f
 
 /* grep_fold.c: a part's lines and sets, the row's fold and part_cleanup
  * hooks, and its lines and patterns readers */
+int grep_part_reserve(struct pump_part *part, size_t n);
 int grep_part_add_line(struct pump_part *part, uint64_t pos, uint64_t nl);
 int grep_part_add_set(struct pump_part *part, uint64_t pos, uint32_t set);
 void grep_part_free(void *opstate);
 void grep_fold(struct pump_job *j, const struct pump_part *part);
 size_t grep_lines(const struct pump_job *j, size_t first, struct pump_line *out, size_t max);
+void grep_lines_free(struct grep_job *gj);
 size_t grep_patterns(const struct pump_job *j, uint64_t *out, size_t max);
 
 /* grep_chunk.c */
