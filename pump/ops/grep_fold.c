@@ -15,8 +15,8 @@
 #include "grep_priv.h"
 #include "log.h"
 
-#define GREP_LINES_FIRST (64u << 10)	/* bytes of the job's first line mapping */
-#define GREP_LINES_HUGE_MIN (8u << 20) /* from here up it asks for huge pages */
+#define GREP_LINES_FIRST    (64u << 10) /* bytes of the job's first line mapping */
+#define GREP_LINES_HUGE_MIN (8u << 20)  /* from here up it asks for huge pages */
 
 /*
  * The job's lines (gj->lines) live in a mapping of their own, grown by
@@ -97,10 +97,13 @@ int grep_part_add_line(struct pump_part *part, uint64_t pos, uint64_t nl)
 
 	if (!gp)
 		return -ENOMEM;
-	l = fold_grow(gp->lines, &gp->lines_cap, gp->nlines + 1, sizeof(*l), 64);
-	if (!l)
-		return -ENOMEM;
-	gp->lines = l;
+	l = gp->lines;
+	if (gp->nlines == gp->lines_cap) { /* not reserved (grep_part_reserve): a continuation's */
+		l = fold_grow(gp->lines, &gp->lines_cap, gp->nlines + 1, sizeof(*l), 64);
+		if (!l)
+			return -ENOMEM;
+		gp->lines = l;
+	}
 	l[gp->nlines++] = (struct grep_part_line){pos, nl};
 	return 0;
 }

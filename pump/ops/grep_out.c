@@ -210,23 +210,28 @@ int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_do
 	}
 	if (!lines)
 		return 0;
-	/* The tiles' record counts first: the part's list grows once a pass. */
+	/*
+	 * The tiles' record counts first, each word read once: the part's
+	 * list grows once a pass. grep_shift keeps ntiles within the table.
+	 */
+	uint32_t tbase[VYRE_GREP_MAX_TILES], tn[VYRE_GREP_MAX_TILES];
+	uint32_t first = grep_owner_tile(gc, gc->resume);
 	size_t total = 0;
-	for (uint32_t t = grep_owner_tile(gc, gc->resume); t < gc->ntiles; t++) {
+	if (gc->ntiles > VYRE_GREP_MAX_TILES)
+		return -EINVAL;
+	for (uint32_t t = first; t < gc->ntiles; t++) {
 		if (!grep_landed(out + VYRE_GO_TILE_RECS + 2 * t, 2, tag, tag_tile_recs, v))
 			return -EIO;
-		total += grep_low_bits(v[VYRE_GO_TILE_N], VYRE_GO_COUNT_BITS);
+		tbase[t] = grep_low_bits(v[VYRE_GO_TILE_BASE], VYRE_GO_COUNT_BITS);
+		tn[t] = grep_low_bits(v[VYRE_GO_TILE_N], VYRE_GO_COUNT_BITS);
+		total += tn[t];
 	}
 	if (grep_part_reserve(gc->part, total < d->rec_max ? total : d->rec_max))
 		return -ENOMEM;
-	for (uint32_t t = grep_owner_tile(gc, gc->resume); t < gc->ntiles; t++) {
-		uint32_t base, n;
+	for (uint32_t t = first; t < gc->ntiles; t++) {
+		uint32_t base = tbase[t], n = tn[t];
 		struct grep_rec rec;
 
-		if (!grep_landed(out + VYRE_GO_TILE_RECS + 2 * t, 2, tag, tag_tile_recs, v))
-			return -EIO;
-		base = grep_low_bits(v[VYRE_GO_TILE_BASE], VYRE_GO_COUNT_BITS);
-		n = grep_low_bits(v[VYRE_GO_TILE_N], VYRE_GO_COUNT_BITS);
 		for (uint32_t k = 0; k < n && base + k < d->rec_max; k++) {
 			if (!grep_rec_read(d, base + k, &rec))
 				return -EIO;
