@@ -130,7 +130,7 @@ static uint32_t rpd_accepting(struct rpd *p, const struct rpd_pair *a, uint32_t 
 static int rpd_state(struct rpd *p, uint32_t b, const struct rpd_pair *a, uint32_t m,
 		     uint32_t *id)
 {
-	const struct rpd_pair *acc = p->apool.v + p->aof[b];
+	const struct rpd_pair *acc = p->apool.v ? p->apool.v + p->aof[b] : NULL;
 	uint32_t nacc = p->aof[b + 1] - p->aof[b];
 	uint64_t h = rpd_mix(0xcbf29ce484222325ull, b);
 	uint32_t i;
@@ -299,7 +299,8 @@ static int rpd_base(struct rpd *p, uint32_t c, uint64_t *bh, uint32_t *b)
 		h = rpd_mix(rpd_mix(h, p->bpool.v[j].i), p->bpool.v[j].t);
 	for (uint32_t o = 0; o < p->nb; o++)
 		if (bh[o] == h && p->bof[o + 1] - p->bof[o] == m &&
-		    !memcmp(p->bpool.v + p->bof[o], p->bpool.v + at, m * sizeof(*p->bpool.v))) {
+		    (m == 0 || /* an empty pool has no array yet: no pointer sums on NULL */
+		     !memcmp(p->bpool.v + p->bof[o], p->bpool.v + at, m * sizeof(*p->bpool.v)))) {
 			p->bpool.n = at;
 			*b = o;
 			return 0;
@@ -379,7 +380,7 @@ int rpd_bases(struct rpd *p)
  */
 int rpd_product(struct rpd *p)
 {
-	uint32_t id;
+	uint32_t id = 0;
 	int ret = rpd_state(p, 0, NULL, 0, &id);
 
 	for (uint32_t s = 0; !ret && s < p->ns; s++) {
@@ -400,9 +401,11 @@ int rpd_product(struct rpd *p)
 			p->mark[x.i] = p->stamp;
 		}
 		for (uint32_t c = 0; !ret && c < p->k; c++) {
-			const struct rpd_pair *o = p->opool.v + p->oof[(size_t)b * p->k + c],
-					      *oe = p->opool.v + p->oof[(size_t)b * p->k + c + 1],
-					      *f = p->bk[c].v, *fe = f + p->bk[c].n;
+			/* an empty pool's array is NULL: no offset is added to it */
+			const struct rpd_pair *ov = p->opool.v, *f = p->bk[c].v;
+			const struct rpd_pair *o = ov ? ov + p->oof[(size_t)b * p->k + c] : NULL,
+					      *oe = ov ? ov + p->oof[(size_t)b * p->k + c + 1] : NULL,
+					      *fe = f ? f + p->bk[c].n : NULL;
 
 			if (c == p->newline) {
 				p->next[(size_t)s * p->k + c] = 0;
