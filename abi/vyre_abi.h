@@ -128,6 +128,16 @@
  * again alone, unpacked (pump/ops/grep.c). A file's count is below 2^17.
  */
 #define VYRE_PACK_OVER            VYRE_U(0x80000000)
+/*
+ * A packed grep with per_pattern=1 (VYRE_GREP_F_PSET) keeps records too:
+ * file i of the slot (i < VYRE_PACK_FILES_MAX) owns records
+ * [i * per, (i + 1) * per) of the slot's (VYRE_REC_*), per = the slot's
+ * record count / VYRE_PACK_FILES_MAX. Its first is a count record
+ * {n, 0}: n set records follow it, each {a line's start in the file,
+ * VYRE_REC_SET + set} as unpacked slots write them. A file whose records
+ * pass per - 1 is VYRE_PACK_OVER (its records are not read). Each record
+ * carries the slot's tag as every record does.
+ */
 #define VYRE_TILES_MASK    VYRE_U(0x00FFFFFF)
 #define VYRE_TILE_SHIFT_POS 24
 #define VYRE_CLAIM_GEN(seq) (((seq) & VYRE_U(0xFFFF)) << 16)

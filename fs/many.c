@@ -174,6 +174,18 @@ static int many_changed(const struct fs_many *m, const struct many_entry *e, uin
 	return 0;
 }
 
+/* A packed file's per-pattern counts (pump_job_file_patterns) into o: 0 or ENOMEM. */
+static int many_file_pcounts(struct pump_job *pj, size_t k, struct many_outcome *o)
+{
+	size_t np = pump_job_file_patterns(pj, k, NULL, 0);
+
+	o->pcounts = calloc(np ? np : 1, sizeof(*o->pcounts));
+	if (!o->pcounts)
+		return ENOMEM;
+	o->npc = min_size(np, pump_job_file_patterns(pj, k, o->pcounts, np));
+	return 0;
+}
+
 /*
  * m->lock held: a done file's per-pattern counts into the job's. Every
  * file has the same patterns; a total that cannot be made stays short
@@ -213,6 +225,8 @@ static void many_flight_finish(struct many_flight *fl)
 		for (uint32_t k = 0; o && k < fl->n; k++) {
 			o[k].err = !r || k >= n ? ENOMEM : r[k].err;
 			o[k].result = r ? r[k].result : 0;
+			if (!o[k].err && m->grep_pset)
+				o[k].err = many_file_pcounts(pj, k, &o[k]);
 			if (!o[k].err)
 				o[k].err = many_changed(m, &fl->e[k], r[k].bytes);
 		}
@@ -515,14 +529,14 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	 * m outlives its pump jobs (the job's id comes after the start: submit.c) */
 	m->scan.flow = (uint64_t)(uintptr_t)m;
 	/* small files share slots when the op gives each file its own result
-	 * (grep: its count; lines=1's records and per_pattern=1's counts are a
-	 * pump job's, so one file each) */
+	 * (grep: its count, and per_pattern=1's counts: pump_job_file_patterns;
+	 * lines=1's records are a pump job's, so one file each) */
 	if (d->op->args & PUMP_OP_ARG_GREP) {
 		m->grep_max = m->scan.args.grep.max;
 		m->grep_lines = m->scan.args.grep.flags & PUMP_GREP_LINES;
 		m->grep_pset = m->scan.args.grep.flags & PUMP_GREP_PSET;
 	}
-	m->pack_ok = pump_op_packs(d->op) && !m->grep_lines && !m->grep_pset && !m->grep.shift &&
+	m->pack_ok = pump_op_packs(d->op) && !m->grep_lines && !m->grep.shift &&
 		     !d->offset && d->length == UINT64_MAX && d->direct != 1 &&
 		     !getenv("VYRE_NO_PACK");
 	m->pack_file_max = pump_pack_file_max(d->chunk ? d->chunk : fs->chunk);

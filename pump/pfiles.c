@@ -199,3 +199,14 @@ size_t pump_job_files(struct pump_job *j, struct pump_file_result *out, size_t m
 	pthread_mutex_unlock(&j->p->lock);
 	return n;
 }
+
+size_t pump_job_file_patterns(struct pump_job *j, size_t file, uint64_t *out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&j->p->lock);
+	if (file < j->npfiles && j->op && j->op->file_patterns)
+		n = j->op->file_patterns(j, file, out, max);
+	pthread_mutex_unlock(&j->p->lock);
+	return n;
+}

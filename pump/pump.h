@@ -110,6 +110,9 @@ struct pump_op {
 	 * all. NULL: none (0). */
 	size_t (*lines)(const struct pump_job *j, size_t first, struct pump_line *out, size_t max);
 	size_t (*patterns)(const struct pump_job *j, uint64_t *out, size_t max);
+	/* A packed job's file's per-pattern counts, as patterns (p->lock
+	 * held). NULL: none. */
+	size_t (*file_patterns)(const struct pump_job *j, size_t file, uint64_t *out, size_t max);
 	/* Frees the op's per-job blob (j->opstate: its arguments, state and
 	 * results), on every path a job that ran prep ends by: its last
 	 * reference (job_free) or a failed submit. NULL: prep keeps none. */
@@ -220,6 +223,12 @@ bool pump_op_packs(const struct pump_op *op);
 uint32_t pump_pack_file_max(uint32_t chunk);
 /* Copies up to max of a packed job's per-file results; returns how many files it has. */
 size_t pump_job_files(struct pump_job *j, struct pump_file_result *out, size_t max);
+/*
+ * per_pattern=1: copies up to max of packed file file's per-pattern counts
+ * (as pump_job_patterns, that file's lines alone; 0 for a file that failed
+ * or was not scanned); returns how many patterns there are (0: none).
+ */
+size_t pump_job_file_patterns(struct pump_job *j, size_t file, uint64_t *out, size_t max);
 
 /*
  * grep's arguments (pump_scan.args.grep): the compiled patterns on one of three

@@ -19,8 +19,8 @@
  * ordered fold (fold.c): line numbers need the '\n's of every chunk before.
  *
  * A packed job (pack.c: many small files, several to a slot) is counted
- * per file in one pass (grep_packed in the shader): no records, no open
- * lines, no fold. A file whose lines a lane's budget did not finish comes
+ * per file in one pass (grep_packed in the shader): no open lines, no
+ * fold, and no records but per_pattern=1's sets, each file's own. A file whose lines a lane's budget did not finish comes
  * back VYRE_PACK_OVER and is scanned again alone, as a job of its own with
  * the same DFA (grep_child_*): only on a CPU device, for long lines.
  */
@@ -48,10 +48,10 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	/* a packed job counts per file: its lines=1 records are not packed */
 	if (scan->nfiles && (a->flags & PUMP_GREP_LINES))
 		return -EINVAL;
-	/* per_pattern: every selected line (no max=, no invert=), not packed;
-	 * Aho-Corasick's sets (grep_pcount_prep checks the region) */
-	if ((a->flags & PUMP_GREP_PSET) &&
-	    (scan->nfiles || a->max || (a->flags & PUMP_GREP_INVERT)))
+	/* per_pattern: every selected line (no max=, no invert=); packed, each
+	 * file's own (grep_packed.c); Aho-Corasick's sets (grep_pcount_prep
+	 * checks the region) */
+	if ((a->flags & PUMP_GREP_PSET) && (a->max || (a->flags & PUMP_GREP_INVERT)))
 		return -EINVAL;
 	gj = calloc(1, sizeof(*gj));
 	if (!gj)
@@ -118,6 +118,8 @@ static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 		    gj->pack_budget << VYRE_GREP_BUDGET_POS | VYRE_GREP_F_FIRST | VYRE_GREP_F_EOF;
 		if (gj->flags & PUMP_GREP_INVERT)
 			w->arg1 |= VYRE_GREP_F_INVERT;
+		if (gj->flags & PUMP_GREP_PSET) /* each file's set records (vyre_abi.h) */
+			w->arg1 |= VYRE_GREP_F_PSET;
 		return 0;
 	}
 	gc = calloc(1, sizeof(*gc));
@@ -369,6 +371,9 @@ static void grep_cleanup(struct pump_job *j)
 	free(gj->sstamp);
 	grep_lines_free(gj);
 	free(gj->pcounts);
+	for (uint32_t i = 0; gj->fpcounts && i < j->npfiles; i++)
+		free(gj->fpcounts[i]);
+	free(gj->fpcounts);
 	free(gj);
 	j->opstate = NULL;
 }
@@ -431,5 +436,6 @@ const struct pump_op pump_op_grep = {
     .part_cleanup = grep_part_free,
     .lines = grep_lines,
     .patterns = grep_patterns,
+    .file_patterns = grep_file_patterns,
     .cleanup = grep_cleanup,
 };

@@ -103,6 +103,47 @@ static bool grep_rec_read(const struct ring_done *d, uint32_t i, struct grep_rec
 }
 
 /*
+ * Slot file k's set records (per_pattern=1 packed: vyre_abi.h, after
+ * VYRE_PACK_OVER): the count record, then that many, into a new array
+ * (*sets, *n; NULL when none) the caller frees. -EOVERFLOW: the slot's
+ * records leave a file no room (it runs alone instead); -EIO as
+ * grep_collect, or a record that is not a set's; -ENOMEM.
+ */
+int grep_packed_sets(const struct ring_done *d, uint32_t k, struct grep_part_set **sets, size_t *n)
+{
+	uint32_t per = d->rec_max / VYRE_PACK_FILES_MAX;
+	struct grep_rec rec;
+	struct grep_part_set *v;
+
+	*sets = NULL;
+	*n = 0;
+	if (per < 2 || k >= VYRE_PACK_FILES_MAX)
+		return -EOVERFLOW;
+	if (!grep_rec_read(d, k * per, &rec))
+		return -EIO;
+	if (rec.set != UINT32_MAX || rec.nl != 0)
+		return -EIO;
+	if (rec.start > per - 1)
+		return -EOVERFLOW; /* the GPU marked it VYRE_PACK_OVER too */
+	if (!rec.start)
+		return 0;
+	v = calloc(rec.start, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < rec.start; i++) {
+		struct grep_rec r;
+		if (!grep_rec_read(d, k * per + 1 + i, &r) || r.set == UINT32_MAX) {
+			free(v);
+			return -EIO;
+		}
+		v[i] = (struct grep_part_set){.pos = r.start, .set = r.set};
+	}
+	*sets = v;
+	*n = rec.start;
+	return 0;
+}
+
+/*
  * A continuation's n set records (per_pattern=1): the sets its line
  * entered in that hop, filed under the line's start. -EIO as grep_collect.
  */

@@ -21,7 +21,8 @@
  */
 bool grep_pack_may_over(const struct grep_job *gj)
 {
-	return (1ull << gj->pack_budget) <= PUMP_PACK_FILE_MAX;
+	/* per_pattern=1: a file whose set records pass its share runs alone */
+	return (1ull << gj->pack_budget) <= PUMP_PACK_FILE_MAX || (gj->flags & PUMP_GREP_PSET);
 }
 
 static void grep_child_unlink(struct grep_job *gj, struct grep_child *c)
@@ -45,6 +46,8 @@ static void grep_child_ended(void *arg)
 	struct pump_job *j = c->parent;
 	struct pump_job_info in;
 	struct pump_chunk_error e;
+	uint64_t *pc = NULL;
+	size_t np = 0;
 	int err = 0;
 
 	pump_job_info(c->job, &in);
@@ -52,10 +55,23 @@ static void grep_child_ended(void *arg)
 		err = ECANCELED;
 	else if (in.chunks_failed)
 		err = pump_job_errors(c->job, &e, 1) ? e.err : EIO;
+	if (!err && (grep_flags(j) & PUMP_GREP_PSET)) { /* its counts are the file's */
+		np = pump_job_patterns(c->job, NULL, 0);
+		pc = calloc(np ? np : 1, sizeof(*pc));
+		if (!pc)
+			err = ENOMEM;
+		else if (pump_job_patterns(c->job, pc, np) != np || np != ((struct grep_job *)j->opstate)->npatterns)
+			err = EIO;
+	}
 	pump_job_lock(j);
 	struct pump_pfile *f = &j->pfiles[c->file];
 	if (!err && in.bytes_done != f->got)
 		err = ESTALE;
+	if (!err && pc) {
+		err = -grep_pcount_file_take(j, c->file, pc);
+		pc = NULL; /* taken */
+	}
+	free(pc);
 	if (err) {
 		f->err = err;
 	} else {
@@ -88,7 +104,8 @@ static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
 		    .op = &pump_op_grep,
 		    .data = j->data, /* the DFA as laid out: grep_copy */
 		    .data_len = j->data_len,
-		    .args.grep = {.flags = gj->flags & PUMP_GREP_INVERT, .max = gj->max},
+		    .args.grep = {.flags = gj->flags & (PUMP_GREP_INVERT | PUMP_GREP_PSET),
+				  .max = gj->max},
 		    .length = UINT64_MAX,
 		    .chunk = j->chunk,
 		    .direct = 0,
@@ -120,6 +137,22 @@ static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
 }
 
 /*
+ * per_pattern=1: slot file k (the job's file i) takes its set records'
+ * counts (p->lock held). -EOVERFLOW: they had no room, it runs alone.
+ */
+static int grep_packed_pcount(struct pump_job *j, const struct ring_done *d, uint32_t k, uint32_t i)
+{
+	struct grep_part_set *sets;
+	size_t n;
+	int ret = grep_packed_sets(d, k, &sets, &n);
+
+	if (!ret)
+		ret = grep_pcount_file(j, i, sets, n);
+	free(sets);
+	return ret;
+}
+
+/*
  * A packed slot is harvested: each file takes its word (pack.c), cut at
  * max=; a file marked VYRE_PACK_OVER runs again alone. The accounting
  * slot.c does for other packed ops is done here (grep's harvest hook).
@@ -138,12 +171,20 @@ int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 	pack_harvest_locked(j, s, d);
 	for (uint32_t i = first; i < last; i++) {
 		struct pump_pfile *f = &j->pfiles[i];
+		int ret = 0;
 		if (f->err || !f->scanned)
 			continue;
-		if (f->result & VYRE_PACK_OVER) {
+		if (!(f->result & VYRE_PACK_OVER) && (gj->flags & PUMP_GREP_PSET))
+			ret = grep_packed_pcount(j, d, i - first, i);
+		if ((f->result & VYRE_PACK_OVER) || ret == -EOVERFLOW) {
 			f->scanned = false;
 			f->result = 0;
 			over[nover++] = i;
+			continue;
+		}
+		if (ret) {
+			f->scanned = false;
+			f->err = -ret;
 			continue;
 		}
 		if (gj->max && f->result > gj->max)

@@ -60,7 +60,7 @@ static int set_cmp(const void *a, const void *b)
  * One line's sets [s, e): its patterns counted once each; returns the
  * smallest pattern (the line's first in the patterns' order).
  */
-static uint32_t pcount_line(struct pump_job *j, const struct grep_part_set *s,
+static uint32_t pcount_line(struct pump_job *j, uint64_t *counts, const struct grep_part_set *s,
 			    const struct grep_part_set *e)
 {
 	struct grep_job *gj = j->opstate;
@@ -82,7 +82,7 @@ static uint32_t pcount_line(struct pump_job *j, const struct grep_part_set *s,
 				if (gj->pstamp[ids[i]] == line)
 					continue;
 				gj->pstamp[ids[i]] = line;
-				gj->pcounts[ids[i]]++;
+				counts[ids[i]]++;
 			}
 		}
 	}
@@ -110,11 +110,69 @@ void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t f
 
 		for (b = a + 1; b < gp->nsets && sets[b].pos == sets[a].pos; b++)
 			;
-		fp = pcount_line(j, sets + a, sets + b);
+		fp = pcount_line(j, gj->pcounts, sets + a, sets + b);
 		/* grep_fold appended the part's lines in file order, as sets are now */
 		while (li < gj->nlines && gj->lines[li].offset < off)
 			li++;
 		if (li < gj->nlines && gj->lines[li].offset == off)
 			gj->lines[li].pattern = fp;
 	}
+}
+
+/*
+ * A packed file's counts (p->lock held): counts (npatterns of them, or
+ * NULL: none) become file's, and are added into the job's. Takes counts.
+ */
+int grep_pcount_file_take(struct pump_job *j, uint32_t file, uint64_t *counts)
+{
+	struct grep_job *gj = j->opstate;
+
+	if (!gj->fpcounts)
+		gj->fpcounts = calloc(j->npfiles ? j->npfiles : 1, sizeof(*gj->fpcounts));
+	if (!gj->fpcounts || file >= j->npfiles) {
+		free(counts);
+		return gj->fpcounts ? -EINVAL : -ENOMEM;
+	}
+	free(gj->fpcounts[file]); /* a file counted again alone: its new counts */
+	gj->fpcounts[file] = counts;
+	for (uint32_t i = 0; counts && i < gj->npatterns; i++)
+		gj->pcounts[i] += counts[i];
+	return 0;
+}
+
+/*
+ * A packed file's n set records (sets, positions its lines' starts in the
+ * file; p->lock held): its counts, walked per line as a chunk's are.
+ */
+int grep_pcount_file(struct pump_job *j, uint32_t file, struct grep_part_set *sets, size_t n)
+{
+	struct grep_job *gj = j->opstate;
+	uint64_t *counts;
+
+	if (!n)
+		return grep_pcount_file_take(j, file, NULL);
+	counts = calloc(gj->npatterns ? gj->npatterns : 1, sizeof(*counts));
+	if (!counts)
+		return -ENOMEM;
+	qsort(sets, n, sizeof(*sets), set_cmp);
+	for (size_t a = 0, b; a < n; a = b) {
+		for (b = a + 1; b < n && sets[b].pos == sets[a].pos; b++)
+			;
+		pcount_line(j, counts, sets + a, sets + b);
+	}
+	return grep_pcount_file_take(j, file, counts);
+}
+
+/* The row's reader of a packed file's counts (p->lock held), as grep_patterns. */
+size_t grep_file_patterns(const struct pump_job *j, size_t file, uint64_t *out, size_t max)
+{
+	const struct grep_job *gj = j->opstate;
+	const uint64_t *c;
+
+	if (!gj || !(gj->flags & PUMP_GREP_PSET))
+		return 0;
+	c = gj->fpcounts && file < j->npfiles ? gj->fpcounts[file] : NULL;
+	for (size_t i = 0; out && i < max && i < gj->npatterns; i++)
+		out[i] = c ? c[i] : 0;
+	return gj->npatterns;
 }

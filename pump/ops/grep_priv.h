@@ -137,6 +137,8 @@ struct grep_job {
 	struct pump_line *lines; /* lines=1, in file order (grep_fold.c) */
 	size_t nlines, lines_cap;
 	uint64_t *pcounts; /* per_pattern=1: npatterns counts (grep_pcount.c) */
+	/* per_pattern=1 packed: each file's npatterns counts (NULL: none yet, or all 0) */
+	uint64_t **fpcounts;
 	uint32_t npatterns;
 
 	struct grep_chunk *held;	  /* chunks waiting to rerun */
@@ -233,10 +235,14 @@ uint32_t grep_low(const struct pump_job *j, const struct ring_done *d);
 uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos);
 int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_done *d);
 int grep_cont_sets(const struct ring_done *d, uint32_t n, struct pump_part *part, uint64_t pos);
+int grep_packed_sets(const struct ring_done *d, uint32_t k, struct grep_part_set **sets, size_t *n);
 
 /* grep_pcount.c: per_pattern=1's counts, from the sets each line entered */
 int grep_pcount_prep(struct pump_job *j);
 void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t first);
+int grep_pcount_file(struct pump_job *j, uint32_t file, struct grep_part_set *sets, size_t n);
+int grep_pcount_file_take(struct pump_job *j, uint32_t file, uint64_t *counts);
+size_t grep_file_patterns(const struct pump_job *j, size_t file, uint64_t *out, size_t max);
 
 /* grep_fold.c: a part's lines and sets, the row's fold and part_cleanup
  * hooks, and its lines and patterns readers */

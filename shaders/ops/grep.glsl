@@ -392,6 +392,7 @@ bool grep_dfa_load(op_in a, out grep_dfa d)
 	d.pset = false;
 	d.eolw = 0u;
 	g_pres = 0u;
+	g_pfile = VYRE_AC_NOFILE;
 	d.m = 0u;
 	d.sh = false;
 	d.shw = 0u;
@@ -438,8 +439,33 @@ bool grep_dfa_load(op_in a, out grep_dfa d)
 // invocation) marks its file VYRE_PACK_OVER, and the host scans that file
 // again alone (pump/ops/grep.c). Returns this lane's share of the slot's
 // sum.
+//
+// per_pattern=1 (VYRE_GREP_F_PSET): each file's set records go in its own
+// area of the slot's records (vyre_abi.h VYRE_PACK_REC_*): the sets its
+// lines enter, {line start in the file, VYRE_REC_SET + set}, claimed by
+// its lanes from s_prec; a file whose records do not fit is
+// VYRE_PACK_OVER too (scanned again alone, with continuations).
 #define GREP_PACK_LANES (VYRE_WG_SIZE / VYRE_PACK_FILES_PER_TILE)
+uint grep_packed_lanes(op_in a, Vec4s tb, inout uint fault);
 uint grep_packed(op_in a, Vec4s tb, inout uint fault)
+{
+	uint lane = gl_LocalInvocationIndex;
+	if (lane < VYRE_PACK_FILES_PER_TILE)
+		s_prec[lane] = 0u; // grep_dfa_load's barrier orders it before any claim
+	uint sel = grep_packed_lanes(a, tb, fault);
+	// the fault and the flags are the workgroup's: the barrier is uniform
+	if (fault != VYRE_ERR_NONE || (a.arg1 & VYRE_GREP_F_PSET) == 0u)
+		return sel;
+	memoryBarrierShared();
+	barrier();
+	uint per = pc.rec_max / VYRE_PACK_FILES_MAX;
+	if (lane < VYRE_PACK_FILES_PER_TILE && per != 0u)
+		grep_rec_store(a.slot, (a.tile * VYRE_PACK_FILES_PER_TILE + lane) * per, a.seq,
+			       min(s_prec[lane], (1u << VYRE_REC_START_BITS) - 1u), 0u);
+	return sel;
+}
+
+uint grep_packed_lanes(op_in a, Vec4s tb, inout uint fault)
 {
 	uint lane = gl_LocalInvocationIndex;
 	grep_dfa d;
@@ -486,10 +512,29 @@ uint grep_packed(op_in a, Vec4s tb, inout uint fault)
 	}
 	uint sel = 0u;
 	bool over = false;
+	if (d.pset) { // this file's area: a count record, then its set records
+		uint per = pc.rec_max / VYRE_PACK_FILES_MAX;
+		uint i = a.tile * VYRE_PACK_FILES_PER_TILE + k;
+		g_pfile = k;
+		g_pslot = a.slot;
+		g_pseq = a.seq;
+		g_pr = i * per + 1u;
+		g_prmax = per > 1u ? per - 1u : 0u;
+		g_pcap = 0xFFFFFFFFu; // no cap a line: a file that overflows runs alone
+		g_pover = false;
+	}
 	while (p < n) { // the position after the last byte starts no line
 		uint e, st;
+		if (d.pset)
+			ac_line(p, true);
 		uint kind = grep_run(d, base, p, n, d.start, budget, e, st);
-		if (kind == 2u) {
+		if (kind == 2u || (d.pset && g_pover)) {
+			over = true;
+			break;
+		}
+		if (d.pset) // the line ended: its '\n', or the file's end
+			st = ac_eol(d, st);
+		if (d.pset && g_pover) {
 			over = true;
 			break;
 		}

@@ -51,6 +51,12 @@ uint g_pr, g_prmax;	// next record index, the end of the lane's area
 uint g_pn, g_pcap;	// records this line took this run, and the most it may
 bool g_pover;		// a record found no room: the line is cut (REC_MIN)
 uvec4 g_seen0, g_seen1; // the line's last VYRE_AC_SEEN sets
+// A packed file's records (grep.glsl grep_packed): its lanes claim them
+// from s_prec[g_pfile] in its own area of the slot's records, g_prmax of
+// them from g_pr; g_pfile VYRE_AC_NOFILE: a lane's own area (g_pr on).
+#define VYRE_AC_NOFILE 0xFFFFFFFFu
+uint g_pfile;
+shared uint s_prec[VYRE_PACK_FILES_PER_TILE];
 // End-of-line sets (VYRE_PSET_EOL: per_pattern=1's DFA with accept sets,
 // its '$' patterns): the set of the state a line ends in is one more
 // record, taken when the line ends (ac_eol). A run keeps room for it:
@@ -80,7 +86,13 @@ bool ac_note_in(uint k, uint cap)
 	g_seen1 = uvec4(g_seen0.w, g_seen1.xyz);
 	g_seen0 = uvec4(k, g_seen0.xyz);
 	g_pn++;
-	if (g_pw) {
+	if (g_pw && g_pfile != VYRE_AC_NOFILE) {
+		uint r = atomicAdd(s_prec[g_pfile], 1u);
+		if (r < g_prmax)
+			grep_rec_store(g_pslot, g_pr + r, g_pseq, g_pstart, VYRE_REC_SET + k);
+		else
+			g_pover = true;
+	} else if (g_pw) {
 		if (g_pr < g_prmax)
 			grep_rec_store(g_pslot, g_pr, g_pseq, g_pstart, VYRE_REC_SET + k);
 		else
