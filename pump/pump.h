@@ -436,7 +436,7 @@ struct pump_job_info {
 	uint64_t chunks;        /* planned; may shrink when the file does */
 	uint64_t chunks_done;
 	uint64_t chunks_failed;
-	uint64_t reruns;        /* grep: chunk passes run again (pump_info.reruns) */
+	uint64_t reruns;        /* grep: chunk passes, packed files alone: run again (pump_info.reruns) */
 	uint64_t bytes_done;
 	uint64_t length;        /* planned bytes */
 	uint64_t result;        /* scalar ops */

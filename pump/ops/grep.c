@@ -20,9 +20,11 @@
  *
  * A packed job (pack.c: many small files, several to a slot) is counted
  * per file in one pass (grep_packed in the shader): no open lines, no
- * fold, and no records but per_pattern=1's sets, each file's own. A file whose lines a lane's budget did not finish comes
- * back VYRE_PACK_OVER and is scanned again alone, as a job of its own with
- * the same DFA (grep_child_*): only on a CPU device, for long lines.
+ * fold, and no records but per_pattern=1's sets, each file's own. A
+ * file whose lines a lane's budget did not finish comes back
+ * VYRE_PACK_OVER and is scanned again alone, as a job of its own with the
+ * same DFA (grep_child_*): on a CPU device, for long lines, and with
+ * per_pattern=1 for a file whose sets pass its share of the records.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Packed jobs (pack.c: many small files, several to a slot): counted per
- * file in one pass; a file whose lines a lane's budget did not finish is
+ * file in one pass, with per_pattern=1 each file's sets walked into its
+ * own counts (grep_packed_pcount); a file whose lines a lane's budget did
+ * not finish, or whose sets passed its share of the slot's records, is
  * scanned again alone (grep_child_*).
  */
 #include <errno.h>
@@ -17,11 +19,11 @@
  * never spent: on a GPU no file comes back VYRE_PACK_OVER, and the job's
  * fence goes out beside its slots as count's does instead of after their
  * harvest (a launch less for each pack: 4 packs of a tree job are in
- * flight at most, so their latency is the tree's rate).
+ * flight at most, so their latency is the tree's rate). per_pattern=1's
+ * sets may pass a file's share of the records on any device.
  */
 bool grep_pack_may_over(const struct grep_job *gj)
 {
-	/* per_pattern=1: a file whose set records pass its share runs alone */
 	return (1ull << gj->pack_budget) <= PUMP_PACK_FILE_MAX || (gj->flags & PUMP_GREP_PSET);
 }
 
@@ -60,7 +62,8 @@ static void grep_child_ended(void *arg)
 		pc = calloc(np ? np : 1, sizeof(*pc));
 		if (!pc)
 			err = ENOMEM;
-		else if (pump_job_patterns(c->job, pc, np) != np || np != ((struct grep_job *)j->opstate)->npatterns)
+		else if (pump_job_patterns(c->job, pc, np) != np ||
+			 np != ((const struct grep_job *)j->opstate)->npatterns)
 			err = EIO;
 	}
 	pump_job_lock(j);
@@ -121,6 +124,8 @@ static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
 		gj->children = c;
 		/* this thread runs the pump: the child cannot end before this returns */
 		ret = pump_submit(p, &sc, &c->job);
+		if (!ret) /* the file's scan again: a rerun, as a chunk pass's is */
+			pump_account_rerun(p, j);
 		if (ret) {
 			gj->children = c->next;
 			pump_job_put(&c->parent);

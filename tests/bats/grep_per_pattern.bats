@@ -189,6 +189,56 @@ teardown_file() {
 	diff "$MNT/jobs/$JID/patterns" <(for i in "${!sum[@]}"; do echo "${sum[i]} $i"; done)
 }
 
+@test "many small files packed: per_pattern=1's counts per file equal grep -c -E -e's (0 bytes, no final newline, a chunk's size; records past a file's share run it alone)" {
+	D=$P/small
+	/usr/bin/python3 - "$D" "$GPL" <<'PY'
+import os, random, sys
+d, gpl = sys.argv[1], sys.argv[2]
+random.seed(2627)
+lines = open(gpl, "rb").read().split(b"\n")
+os.makedirs(d + "/sub")
+for i in range(160):
+    k = random.randrange(0, 60) if i % 9 else 0  # every 9th: 0 bytes
+    a = random.randrange(0, len(lines) - k)
+    b = b"\n".join(lines[a:a + k])
+    if k and i % 3:
+        b += b"\n"  # the rest end without one
+    open("%s/%s/f%03d" % (d, "sub" if i % 2 else ".", i), "wb").write(b)
+# exactly a chunk (64K): too big to pack, run alone beside the packs
+big = b"\n".join(lines) * 2
+open(d + "/chunk", "wb").write(big[:65536])
+PY
+	job "scan path=$D op=grep patterns=$P/tree.pats per_pattern=1 chunk=64K"
+	[ "$(status_key "$JID" engine)" = dfa ]
+	[ "$(status_key "$JID" files_done)" = 161 ]
+	# packed: ~25 files a 64K chunk, where unpacked each non-empty file is a chunk
+	[ "$(status_key "$JID" chunks)" -lt 30 ]
+	# a 64K slot's records give a file 15 sets: files with more ran again alone
+	[ "$(status_key "$JID" reruns)" -gt 0 ]
+	local f p i c pc res
+	declare -a sum
+	: >"$BATS_TEST_TMPDIR/files"
+	i=0
+	while IFS= read -r p; do # each pattern's count in every file, one grep -r a pattern
+		LC_ALL=C grep -r -c -a -E -e "$p" "$D" | LC_ALL=C sort >"$BATS_TEST_TMPDIR/p$i"
+		i=$((i + 1))
+	done <"$P/tree.pats"
+	while IFS= read -r f; do
+		pc= i=0
+		while IFS= read -r p; do
+			c=$(sed -n "s|^$f:\([0-9]*\)\$|\1|p" "$BATS_TEST_TMPDIR/p$i")
+			[ -n "$c" ]
+			[ "$c" = 0 ] || pc="${pc:+$pc,}$i:$c"
+			sum[i]=$((${sum[i]:-0} + c))
+			i=$((i + 1))
+		done <"$P/tree.pats"
+		res=$(LC_ALL=C grep -c -a -E -f "$P/tree.pats" "$f" || true)
+		printf '%s %s %s\n' "$res" "${pc:--}" "$f" >>"$BATS_TEST_TMPDIR/files"
+	done < <(find "$D" -type f | LC_ALL=C sort)
+	diff "$MNT/jobs/$JID/files" "$BATS_TEST_TMPDIR/files"
+	diff "$MNT/jobs/$JID/patterns" <(for i in "${!sum[@]}"; do echo "${sum[i]} $i"; done)
+}
+
 VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
 
 @test "vyrectl grep -F|-E -f FILE --count-per-pattern prints COUNT<TAB>PATTERN as grep -c -e does, pattern by pattern" {
