@@ -219,28 +219,37 @@ PY
 	[ "$(status_key "$JID" chunks)" -lt 30 ]
 	# "sets" passed its share of the records: it ran again alone
 	[ "$(status_key "$JID" reruns)" -gt 0 ]
-	local f p i c pc res
-	declare -a sum
-	: >"$BATS_TEST_TMPDIR/files"
-	i=0
-	while IFS= read -r p; do # each pattern's count in every file, one grep -r a pattern
-		LC_ALL=C grep -r -c -a -E -e "$p" "$D" | LC_ALL=C sort >"$BATS_TEST_TMPDIR/p$i"
+	# grep -r -c a pattern (and the whole set), joined per file by awk: lean
+	local p i=0 T=$BATS_TEST_TMPDIR
+	while IFS= read -r p; do
+		LC_ALL=C grep -r -c -a -E -e "$p" "$D" >"$T/p$i" || [ $? = 1 ] # 1: no file matched
 		i=$((i + 1))
 	done <"$P/small.pats"
-	while IFS= read -r f; do
-		pc= i=0
-		while IFS= read -r p; do
-			c=$(sed -n "s|^$f:\([0-9]*\)\$|\1|p" "$BATS_TEST_TMPDIR/p$i")
-			[ -n "$c" ]
-			[ "$c" = 0 ] || pc="${pc:+$pc,}$i:$c"
-			sum[i]=$((${sum[i]:-0} + c))
-			i=$((i + 1))
-		done <"$P/small.pats"
-		res=$(LC_ALL=C grep -c -a -E -f "$P/small.pats" "$f" || true)
-		printf '%s %s %s\n' "$res" "${pc:--}" "$f" >>"$BATS_TEST_TMPDIR/files"
-	done < <(find "$D" -type f | LC_ALL=C sort)
-	diff "$MNT/jobs/$JID/files" "$BATS_TEST_TMPDIR/files"
-	diff "$MNT/jobs/$JID/patterns" <(for i in "${!sum[@]}"; do echo "${sum[i]} $i"; done)
+	LC_ALL=C grep -r -c -a -E -f "$P/small.pats" "$D" >"$T/all" || [ $? = 1 ]
+	find "$D" -type f | LC_ALL=C sort >"$T/list"
+	[ "$(wc -l <"$T/list")" = 162 ]
+	# each "PATH:COUNT" split at the last ':' (the paths have none)
+	awk -v n="$i" -v T="$T" 'BEGIN {
+		for (k = 0; k < n; k++)
+			while ((getline l <(T "/p" k)) > 0) {
+				c = l; sub(/.*:/, "", c); f = l; sub(/:[0-9]+$/, "", f)
+				cnt[f, k] = c; sum[k] += c; seen[f, k] = 1
+			}
+		while ((getline l <(T "/all")) > 0) {
+			c = l; sub(/.*:/, "", c); f = l; sub(/:[0-9]+$/, "", f); res[f] = c
+		}
+		while ((getline f <(T "/list")) > 0) {
+			pc = ""
+			for (k = 0; k < n; k++) {
+				if (!((f, k) in seen) || !(f in res)) { print "missing " f > "/dev/stderr"; exit 1 }
+				if (cnt[f, k] != 0) pc = pc (pc == "" ? "" : ",") k ":" cnt[f, k]
+			}
+			print res[f], (pc == "" ? "-" : pc), f > (T "/files")
+		}
+		for (k = 0; k < n; k++) print sum[k], k > (T "/patterns")
+	}'
+	diff "$MNT/jobs/$JID/files" "$T/files"
+	diff "$MNT/jobs/$JID/patterns" "$T/patterns"
 }
 
 VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
