@@ -101,6 +101,52 @@ grep_ok() {
 	[ "$(sed -n 's/^vyrefs_cache_bytes //p' "$MNT/metrics")" -ge "$bytes" ]
 }
 
+# pp_ok DIR PATS: per_pattern=1's files ("RESULT INDEX:COUNT,... PATH") and
+# patterns equal grep -r -c -a -E -e run pattern by pattern, joined by awk
+pp_ok() {
+	local p i=0 o=$BATS_TEST_TMPDIR
+	run_job "scan path=$1 op=grep patterns=$2 per_pattern=1"
+	while IFS= read -r p; do
+		LC_ALL=C grep -r -c -a -E -e "$p" "$1" >"$o/p$i" || [ $? = 1 ]
+		i=$((i + 1))
+	done <"$2"
+	LC_ALL=C grep -r -c -a -E -f "$2" "$1" >"$o/all" || [ $? = 1 ]
+	awk -v n="$i" -v o="$o" 'BEGIN {
+		for (k = 0; k < n; k++)
+			while ((getline l <(o "/p" k)) > 0) {
+				c = l; sub(/.*:/, "", c); f = l; sub(/:[0-9]+$/, "", f)
+				cnt[f, k] = c; sum[k] += c
+			}
+		while ((getline l <(o "/all")) > 0) {
+			c = l; sub(/.*:/, "", c); f = l; sub(/:[0-9]+$/, "", f)
+			pc = ""
+			for (k = 0; k < n; k++)
+				if (cnt[f, k] != 0) pc = pc (pc == "" ? "" : ",") k ":" cnt[f, k]
+			print c, (pc == "" ? "-" : pc), f > (o "/files")
+		}
+		for (k = 0; k < n; k++) print sum[k] + 0, k > (o "/patterns")
+	}'
+	diff <(LC_ALL=C sort -k3 "$MNT/jobs/$JID/files") <(LC_ALL=C sort -k3 "$o/files")
+	diff "$MNT/jobs/$JID/patterns" "$o/patterns"
+}
+
+@test "per_pattern=1 packed, files from the cache beside files read from disk in one slot: each file's counts equal grep's" {
+	local d="$T/pp"
+	mktree "$d" 200 5
+	printf 'needle\nalpha\nne.*ga$\nomega x\nzzz-none\nneedle\n' >"$T/pp.pats"
+	settle
+	pp_ok "$d" "$T/pp.pats"
+	[ "$(jst cached_bytes)" = 0 ]
+	# a third of the files get a new identity: read from disk, the rest from the cache
+	find "$d" -name 'f*[0-2]' -exec touch {} +
+	settle
+	pp_ok "$d" "$T/pp.pats"
+	echo "cached_bytes $(jst cached_bytes) of $(tree_bytes "$d"), reruns $(jst reruns)" >&2
+	[ "$(jst cached_bytes)" -gt 0 ]
+	[ "$(jst cached_bytes)" -lt "$(tree_bytes "$d")" ]
+	[ "$(jst chunks)" -lt 50 ] # packed: 200 files in a few 64K chunks
+}
+
 # change DIR I: files I to I+4 (file i is d$((i % 7))/f$i) changed one
 # way each; the first keeps its size and has its mtime put back (touch
 # -d), so only ctime tells; and a file is made
