@@ -130,9 +130,10 @@
 #define VYRE_PACK_OVER            VYRE_U(0x80000000)
 /*
  * A packed grep with per_pattern=1 (VYRE_GREP_F_PSET) keeps records too:
- * file i of the slot (i < VYRE_PACK_FILES_MAX) owns records
- * [i * per, (i + 1) * per) of the slot's (VYRE_REC_*), per = the slot's
- * record count / VYRE_PACK_FILES_MAX. Its first is a count record
+ * file i of the slot owns records [i * per, (i + 1) * per) of the slot's
+ * (VYRE_REC_*), per = the slot's record count / (its tiles *
+ * VYRE_PACK_FILES_PER_TILE): a slot of fewer files gives each more. Its
+ * first is a count record
  * {n, 0}: n set records follow it, each {a line's start in the file,
  * VYRE_REC_SET + set} as unpacked slots write them. A file whose records
  * pass per - 1 is VYRE_PACK_OVER (its records are not read). Each record

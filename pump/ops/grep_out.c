@@ -103,21 +103,24 @@ static bool grep_rec_read(const struct ring_done *d, uint32_t i, struct grep_rec
 }
 
 /*
- * Slot file k's set records (per_pattern=1 packed: vyre_abi.h, after
- * VYRE_PACK_OVER): the count record, then that many, into a new array
- * (*sets, *n; NULL when none) the caller frees. -EOVERFLOW: the slot's
- * records leave a file no room (it runs alone instead); -EIO as
+ * File k of a slot of nfiles (per_pattern=1 packed: vyre_abi.h, after
+ * VYRE_PACK_OVER): its set records, after its count record, into a new
+ * array (*sets, *n; NULL when none) the caller frees. -EOVERFLOW: the
+ * slot's records leave a file no room (it runs alone instead); -EIO as
  * grep_collect, or a record that is not a set's; -ENOMEM.
  */
-int grep_packed_sets(const struct ring_done *d, uint32_t k, struct grep_part_set **sets, size_t *n)
+int grep_packed_sets(const struct ring_done *d, uint32_t k, uint32_t nfiles,
+		     struct grep_part_set **sets, size_t *n)
 {
-	uint32_t per = d->rec_max / VYRE_PACK_FILES_MAX;
+	/* the shader's share: its tiles' files, VYRE_PACK_FILES_PER_TILE a tile */
+	uint32_t tiles = (nfiles + VYRE_PACK_FILES_PER_TILE - 1) / VYRE_PACK_FILES_PER_TILE;
+	uint32_t per = tiles ? d->rec_max / (tiles * VYRE_PACK_FILES_PER_TILE) : 0;
 	struct grep_rec rec;
 	struct grep_part_set *v;
 
 	*sets = NULL;
 	*n = 0;
-	if (per < 2 || k >= VYRE_PACK_FILES_MAX)
+	if (per < 2 || k >= nfiles || nfiles > VYRE_PACK_FILES_MAX)
 		return -EOVERFLOW;
 	if (!grep_rec_read(d, k * per, &rec))
 		return -EIO;

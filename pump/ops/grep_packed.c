@@ -142,14 +142,16 @@ static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
 }
 
 /*
- * per_pattern=1: slot file k (the job's file i) takes its set records'
- * counts (p->lock held). -EOVERFLOW: they had no room, it runs alone.
+ * per_pattern=1: file k of the slot's nfiles (the job's file i) takes its
+ * set records' counts (p->lock held). -EOVERFLOW: they had no room, it
+ * runs alone.
  */
-static int grep_packed_pcount(struct pump_job *j, const struct ring_done *d, uint32_t k, uint32_t i)
+static int grep_packed_pcount(struct pump_job *j, const struct ring_done *d, uint32_t k,
+			      uint32_t nfiles, uint32_t i)
 {
 	struct grep_part_set *sets;
 	size_t n;
-	int ret = grep_packed_sets(d, k, &sets, &n);
+	int ret = grep_packed_sets(d, k, nfiles, &sets, &n);
 
 	if (!ret)
 		ret = grep_pcount_file(j, i, sets, n);
@@ -180,7 +182,7 @@ int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 		if (f->err || !f->scanned)
 			continue;
 		if (!(f->result & VYRE_PACK_OVER) && (gj->flags & PUMP_GREP_PSET))
-			ret = grep_packed_pcount(j, d, i - first, i);
+			ret = grep_packed_pcount(j, d, i - first, last - first, i);
 		if ((f->result & VYRE_PACK_OVER) || ret == -EOVERFLOW) {
 			f->scanned = false;
 			f->result = 0;

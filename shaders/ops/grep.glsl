@@ -458,7 +458,7 @@ uint grep_packed(op_in a, Vec4s tb, inout uint fault)
 		return sel;
 	memoryBarrierShared();
 	barrier();
-	uint per = pc.rec_max / VYRE_PACK_FILES_MAX;
+	uint per = pc.rec_max / (a.ntiles * VYRE_PACK_FILES_PER_TILE);
 	if (lane < VYRE_PACK_FILES_PER_TILE && per != 0u)
 		grep_rec_store(a.slot, (a.tile * VYRE_PACK_FILES_PER_TILE + lane) * per, a.seq,
 			       min(s_prec[lane], (1u << VYRE_REC_START_BITS) - 1u), 0u);
@@ -513,7 +513,7 @@ uint grep_packed_lanes(op_in a, Vec4s tb, inout uint fault)
 	uint sel = 0u;
 	bool over = false;
 	if (d.pset) { // this file's area: a count record, then its set records
-		uint per = pc.rec_max / VYRE_PACK_FILES_MAX;
+		uint per = pc.rec_max / (a.ntiles * VYRE_PACK_FILES_PER_TILE);
 		uint i = a.tile * VYRE_PACK_FILES_PER_TILE + k;
 		g_pfile = k;
 		g_pslot = a.slot;

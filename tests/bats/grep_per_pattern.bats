@@ -204,20 +204,22 @@ for i in range(160):
     if k and i % 3:
         b += b"\n"  # the rest end without one
     open("%s/%s/f%03d" % (d, "sub" if i % 2 else ".", i), "wb").write(b)
-# lines entering 3 sets each: 9,000 records, past a file's share of a
-# slot's (1,024 at the mount's 4M slots), so it runs again alone
-open(d + "/sets", "wb").write(b"the GNU  Lic int\n" * 3000)
+# 52,000 set records (every line enters the empty pattern's), past a
+# file's share of a slot's (16,384 at most at the mount's 4M slots), so it
+# runs again alone
+open(d + "/sets", "wb").write(b"the GNU  Lic int\n" * 500 + b"\n" * 50000)
 # exactly a chunk (64K): too big to pack, run alone beside the packs
 big = b"\n".join(lines) * 2
 open(d + "/chunk", "wb").write(big[:65536])
 PY
-	printf 'the\n[Ll]icense\n^ *[0-9]+\\.\nGNU.{0,6}Lic\nint\n#(define|include)\nzzz-not-there\nthe\n' >"$P/small.pats"
+	printf 'the\n[Ll]icense\n^ *[0-9]+\\.\nGNU.{0,6}Lic\nint\n#(define|include)\nzzz-not-there\nthe\n\n' >"$P/small.pats"
 	job "scan path=$D op=grep patterns=$P/small.pats per_pattern=1 chunk=64K"
 	[ "$(status_key "$JID" engine)" = dfa ]
 	[ "$(status_key "$JID" files_done)" = 162 ]
 	# packed: ~25 files a 64K chunk, where unpacked each non-empty file is a chunk
 	[ "$(status_key "$JID" chunks)" -lt 30 ]
-	# "sets" passed its share of the records: it ran again alone
+	# "sets" passed its share of the records: it ran again alone (the
+	# last pattern is the empty one)
 	[ "$(status_key "$JID" reruns)" -gt 0 ]
 	# grep -r -c a pattern (and the whole set), joined per file by awk: lean
 	local p i=0 T=$BATS_TEST_TMPDIR
