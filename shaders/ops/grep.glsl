@@ -433,7 +433,7 @@ bool grep_dfa_load(op_in a, out grep_dfa d)
 // its first line too). All 256 lanes on one file after another gave each
 // lane 16 bytes of a 4 KiB file and most lanes no line, while lavapipe
 // runs 8 lanes in lockstep: 20,000 files of 4 KiB took 19.9 s against
-// 12.1 s this way (lavapipe, 2 loaded cores). No records, no open lines,
+// 12.1 s this way (lavapipe, 2 loaded cores). No line records, no open lines,
 // no '\n' counts: the result is each file's count, added into s_pack[k].
 // A line the lane's budget does not finish (lavapipe's loop cap is per
 // invocation) marks its file VYRE_PACK_OVER, and the host scans that file
@@ -441,7 +441,7 @@ bool grep_dfa_load(op_in a, out grep_dfa d)
 // sum.
 //
 // per_pattern=1 (VYRE_GREP_F_PSET): each file's set records go in its own
-// area of the slot's records (vyre_abi.h VYRE_PACK_REC_*): the sets its
+// share of the slot's records (vyre_abi.h, after VYRE_PACK_OVER): the sets its
 // lines enter, {line start in the file, VYRE_REC_SET + set}, claimed by
 // its lanes from s_prec; a file whose records do not fit is
 // VYRE_PACK_OVER too (scanned again alone, with continuations).
