@@ -168,6 +168,9 @@ void many_add_file(struct fs_many *m, const char *path, int fd, const struct sta
 int many_add_failed(struct fs_many *m, const char *path, int err); /* -E2BIG: files_max reached */
 void many_walk_error(struct fs_many *m, const char *msg); /* a limit: the job ends failed */
 void many_walk_done(struct fs_many *m);
+/* many.c: a file's pump job ended (the scan template's on_end, set by many_job.c) */
+void many_flight_ended(void *arg);
+uint64_t many_now_ns(void); /* CLOCK_MONOTONIC, ns: the job's phase times */
 
 /* walk.c */
 void *walk_main(void *fs_job);
