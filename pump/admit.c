@@ -16,7 +16,7 @@
 /* Active jobs of an owner (the batch ids it holds); pump thread. */
 static uint32_t pump_owner_jobs(const struct pump *p, uint32_t id)
 {
-	for (const struct pump_owner *o = p->owners; o; o = o->next)
+	for (const struct pump_share *o = p->owners; o; o = o->next)
 		if (o->id == id)
 			return o->jobs;
 	return 0;
@@ -71,8 +71,8 @@ int pump_take_submitted(struct pump *p)
 		if (!*pp)
 			p->submitted_tail = pp;
 		j->batch = p->batch_free[--p->nbatch_free];
-		j->po = pump_owner_get(p, j->owner); /* counted now: the next pick sees it */
-		j->pf = j->flow ? pump_flow_get(p, j->flow) : NULL;
+		j->po = pump_share_get(&p->owners, j->owner); /* counted now: the next pick sees it */
+		j->pf = j->flow ? pump_share_get(&p->flows, j->flow) : NULL;
 		j->seq = ++p->taken_seq;
 		j->next = p->active; /* the active list is the pump thread's own */
 		p->active = j;
@@ -386,8 +386,8 @@ void pump_retire(struct pump *p)
 			p->rr = j->next;
 		ring_mask_tenant(p->ring, j->batch, false);
 		p->batch_free[p->nbatch_free++] = j->batch;
-		pump_owner_put(p, j);
-		pump_flow_put(p, j);
+		pump_share_put(&p->owners, &j->po);
+		pump_share_put(&p->flows, &j->pf);
 		if (j->data_placed)
 			ring_data_free(p->ring, j->data_off, j->data_len);
 		if (j->op->result == PUMP_RESULT_FOLD)

@@ -17,7 +17,7 @@
 #include "cache.h" /* struct cache_ident, a job's file identity */
 #include "pump.h"
 
-struct pump_owner;
+struct pump_share;
 struct pump_group;
 struct pump_job_ops;
 struct trace;
@@ -78,8 +78,8 @@ struct pump_slot {
 	int tail_err;      /* the read with the tail window failed: reread alone (read.c) */
 	uint32_t pack_pending; /* a packed chunk: file reads still out */
 	void *op_ctx;      /* the op's record of what the slot holds */
-	struct pump_owner *po; /* the owner whose share counts it (pump_slot_take) */
-	struct pump_flow *pf;  /* the flow whose share counts it, if its job has one */
+	struct pump_share *po; /* the owner whose share counts it (pump_slot_take) */
+	struct pump_share *pf; /* the flow whose share counts it, if its job has one */
 	uint64_t read_ns;  /* a chunk's read: when it was queued (deadline) */
 	/* its read outlived PUMP_READ_TIMEOUT or its job's cancel: the chunk
 	 * failed and the job went on; the slot is freed when the read returns,
@@ -156,9 +156,9 @@ struct pump_job {
 	uint64_t scan_start, scan_end;
 	uint64_t next_off; /* next chunk to read */
 	uint64_t next_index;
-	struct pump_owner *po; /* its owner's share of the slots */
+	struct pump_share *po; /* its owner's share of the slots */
 	uint64_t flow;        /* pump_scan.flow; 0: its own */
-	struct pump_flow *pf; /* flow != 0: its flow's share (NULL without memory) */
+	struct pump_share *pf; /* flow != 0: its flow's share (NULL without memory) */
 	uint32_t slots;       /* slots it holds: its share when it is its own flow */
 	uint64_t seq;         /* taken order (p->taken_seq): a flow's oldest goes first */
 	uint32_t reads;     /* chunks reading */

@@ -52,24 +52,18 @@ struct pump_tally {
  */
 #define PUMP_READ_TIMEOUT_NS (60ull * 1000000000ull)
 
-struct pump_owner {
-	uint32_t id;
-	uint32_t jobs;  /* active jobs of this owner */
-	uint32_t slots; /* slots its jobs hold (reading or published) */
-	struct pump_owner *next;
-};
-
 /*
- * The active jobs of one pump_scan.flow (fs/many.c: one per file of a
- * tree job) and the slots they hold: within an owner, slots go to the
- * flow holding fewest, as they go to the owner holding fewest. Pump
- * thread only, like the owners.
+ * A share of the slots: the active jobs of one owner (pump_scan.owner) or
+ * of one flow (pump_scan.flow, fs/many.c: one per tree job) and the slots
+ * they hold (reading or published). Slots go to the owner holding fewest,
+ * then within it to the flow holding fewest (admit.c). Pump thread only;
+ * a share goes once it has no active job and holds no slot.
  */
-struct pump_flow {
+struct pump_share {
 	uint64_t id;
 	uint32_t jobs;
 	uint32_t slots;
-	struct pump_flow *next;
+	struct pump_share *next;
 };
 
 struct pump_group;
@@ -120,8 +114,8 @@ struct pump {
 	uint32_t slots_free;
 	struct pump_job *active; /* jobs admitted to the ring, round-robin */
 	struct pump_job *rr;     /* the next job to get a chunk */
-	struct pump_owner *owners; /* owners of the active jobs */
-	struct pump_flow *flows;   /* flows of the active jobs (pump_scan.flow != 0) */
+	struct pump_share *owners; /* owners of the active jobs */
+	struct pump_share *flows;  /* flows of the active jobs (pump_scan.flow != 0) */
 	uint64_t taken_seq;        /* jobs taken so far: each job's seq */
 	/* per level: slots given to a higher level while this one had chunks ready */
 	uint32_t starved[PUMP_PRIO_LEVELS];
@@ -279,10 +273,12 @@ int pump_read_deadlines(struct pump *p, uint64_t now);
 /* a read slot's work onto the ring, with the pump's accounting */
 int pump_publish_read(struct pump *p, struct pump_job *j, uint32_t slot, struct ring_work *w);
 bool pump_slot_may(const struct pump *p, const struct pump_job *j);
-struct pump_owner *pump_owner_get(struct pump *p, uint32_t id);
-void pump_owner_put(struct pump *p, struct pump_job *j);
-struct pump_flow *pump_flow_get(struct pump *p, uint64_t id);
-void pump_flow_put(struct pump *p, struct pump_job *j);
+/* the share of id in list, counting one more job; NULL without memory (unfair, not wrong) */
+struct pump_share *pump_share_get(struct pump_share **list, uint64_t id);
+/* *sp's job is no longer active: one job less, the share gone if it is empty */
+void pump_share_put(struct pump_share **list, struct pump_share **sp);
+/* a slot of the share freed */
+void pump_share_slot_free(struct pump_share **list, struct pump_share *s);
 uint32_t pump_flow_slots(const struct pump_job *j);
 void pump_harvest_one(void *ctx, const struct ring_done *d);
 

@@ -15,8 +15,6 @@
 #include "pump_priv.h"
 #include "trace.h"
 
-static void pump_owner_drop(struct pump *p, struct pump_owner *o);
-static void pump_flow_drop(struct pump *p, struct pump_flow *f);
 
 void pump_slot_free(struct pump *p, uint32_t slot)
 {
@@ -31,14 +29,8 @@ void pump_slot_free(struct pump *p, uint32_t slot)
 		pack_cache_unpin(p, s->job, slot, s->index);
 	if (s->cache_fill) /* never published, or never harvested: nothing proven */
 		cache_commit(p->cache, s->cache_fill - 1, -ECANCELED);
-	if (s->po) {
-		s->po->slots--;
-		pump_owner_drop(p, s->po);
-	}
-	if (s->pf) {
-		s->pf->slots--;
-		pump_flow_drop(p, s->pf);
-	}
+	pump_share_slot_free(&p->owners, s->po);
+	pump_share_slot_free(&p->flows, s->pf);
 	if (s->job)
 		s->job->slots--;
 	job_drop(&s->job);
@@ -159,95 +151,55 @@ int pump_slot_take(struct pump *p, struct pump_job *j)
 	return -EBUSY;
 }
 
-/* The owner record of a newly active job; NULL only without memory (then unfair, not wrong). */
-struct pump_owner *pump_owner_get(struct pump *p, uint32_t id)
+struct pump_share *pump_share_get(struct pump_share **list, uint64_t id)
 {
-	struct pump_owner *o;
+	struct pump_share *s;
 
-	for (o = p->owners; o; o = o->next)
-		if (o->id == id)
+	for (s = *list; s; s = s->next)
+		if (s->id == id)
 			break;
-	if (!o) {
-		o = calloc(1, sizeof(*o));
-		if (!o)
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
 			return NULL;
-		o->id = id;
-		o->next = p->owners;
-		p->owners = o;
+		s->id = id;
+		s->next = *list;
+		*list = s;
 	}
-	o->jobs++;
-	return o;
+	s->jobs++;
+	return s;
 }
 
-/* An owner goes once it has no active job and holds no slot (an abandoned read's). */
-static void pump_owner_drop(struct pump *p, struct pump_owner *o)
+/* s goes once it has no active job and holds no slot (an abandoned read's). */
+static void pump_share_drop(struct pump_share **list, struct pump_share *s)
 {
-	struct pump_owner **pp;
+	struct pump_share **pp;
 
-	if (o->jobs || o->slots)
+	if (s->jobs || s->slots)
 		return;
-	for (pp = &p->owners; *pp != o; pp = &(*pp)->next)
+	for (pp = list; *pp != s; pp = &(*pp)->next)
 		;
-	*pp = o->next;
-	free(o);
+	*pp = s->next;
+	free(s);
 }
 
-void pump_owner_put(struct pump *p, struct pump_job *j)
+void pump_share_put(struct pump_share **list, struct pump_share **sp)
 {
-	struct pump_owner *o = j->po;
+	struct pump_share *s = *sp;
 
-	j->po = NULL;
-	if (!o)
+	*sp = NULL;
+	if (!s)
 		return;
-	o->jobs--;
-	pump_owner_drop(p, o);
+	s->jobs--;
+	pump_share_drop(list, s);
 }
 
-/*
- * The flow record of a newly active job with pump_scan.flow set; NULL
- * without memory (then the job is its own flow: unfair, not wrong).
- */
-struct pump_flow *pump_flow_get(struct pump *p, uint64_t id)
+void pump_share_slot_free(struct pump_share **list, struct pump_share *s)
 {
-	struct pump_flow *f;
-
-	for (f = p->flows; f; f = f->next)
-		if (f->id == id)
-			break;
-	if (!f) {
-		f = calloc(1, sizeof(*f));
-		if (!f)
-			return NULL;
-		f->id = id;
-		f->next = p->flows;
-		p->flows = f;
-	}
-	f->jobs++;
-	return f;
-}
-
-/* A flow goes once it has no active job and holds no slot, as an owner does. */
-static void pump_flow_drop(struct pump *p, struct pump_flow *f)
-{
-	struct pump_flow **pp;
-
-	if (f->jobs || f->slots)
+	if (!s)
 		return;
-	for (pp = &p->flows; *pp != f; pp = &(*pp)->next)
-		;
-	*pp = f->next;
-	free(f);
-}
-
-void pump_flow_put(struct pump *p, struct pump_job *j)
-{
-	struct pump_flow *f = j->pf;
-
-	j->pf = NULL;
-	if (!f)
-		return;
-	f->jobs--;
-	pump_flow_drop(p, f);
+	s->slots--;
+	pump_share_drop(list, s);
 }
 
 /* The slots of the job's flow: its own when it has none. */

@@ -491,12 +491,12 @@ void pump_destroy(struct pump **pp)
 		free(t);
 	}
 	while (p->owners) { /* left only when a hung device made the thread give up */
-		struct pump_owner *o = p->owners;
+		struct pump_share *o = p->owners;
 		p->owners = o->next;
 		free(o);
 	}
 	while (p->flows) { /* likewise */
-		struct pump_flow *f = p->flows;
+		struct pump_share *f = p->flows;
 		p->flows = f->next;
 		free(f);
 	}
