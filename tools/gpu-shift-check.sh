@@ -4,7 +4,7 @@
 # .{20000} runs. B = a folder of carried binaries (default build-dev/v3: see
 # tools/gpu-verify.sh). Prints WRONG on any difference. N, REP: the data (300 runs
 # of each, the whole repeated 8 times); MODES: the kernel modes; PATS: the patterns;
-# T: seconds each job may take (then it is cancelled and reported SLOW: no read here blocks).
+# CHUNK: the job chunk (default 1M); T: seconds each job may take (then it is cancelled and reported SLOW: no read here blocks).
 cd "$(dirname "$0")/.."
 B=${B:-build-dev/v3}
 D=/var/tmp/shift; mkdir -p $D
@@ -28,7 +28,7 @@ for k in ${MODES:-relaunch persistent}; do
 	M=$(mktemp -d); $B/vyrefs $M -o log=/tmp/shift-$k.log,kernel=$k || continue
 	for p in ${PATS:-'a{3000}' '(ab|cd){3000}' '.{20000}' 'a{3000}|(ab|cd){3000}|x.{20000}'}; do
 		for l in 0 1; do
-			exec 3<>$M/ctl; echo "scan path=$D/s.dat op=grep pattern=$p lines=$l chunk=1M" >&3; read -r id <&3; exec 3>&-
+			exec 3<>$M/ctl; echo "scan path=$D/s.dat op=grep pattern=$p lines=$l chunk=${CHUNK:-1M}" >&3; read -r id <&3; exec 3>&-
 			t0=$(date +%s%N)
 			if ! st=$(timeout ${T:-30} cat $M/jobs/$id/wait); then
 				echo cancel > $M/jobs/$id/ctl
