@@ -165,7 +165,14 @@ uint grep_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint bu
 		q = e; // matched: the sink path below finds the '\n'
 		s = st;
 	}
-	Bytes b = Bytes(base);
+	// The line's bytes come 16 at a time into a register word: one load
+	// per 16 DFA steps instead of one a step (a warp's byte loads each hit
+	// 32 lines of its lanes' stretches; the persistent build's are
+	// coherent, from L2). The word holding lim may run past it, as
+	// grep_next_nl's do: what is there is never stepped.
+	Vec4s v = Vec4s(base);
+	uvec4 word = uvec4(0u);
+	uint wq = 0xFFFFFFFFu; // the word's index (q >> 4), none yet
 	for (;;) {
 		if (dfa_bit(d, d.snk, s)) {
 			bool out_;
@@ -184,7 +191,11 @@ uint grep_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint bu
 			return 2u;
 		}
 		budget--;
-		uint c = uint(b.b[q]);
+		if ((q >> 4) != wq) {
+			wq = q >> 4;
+			word = v.v[wq];
+		}
+		uint c = (word[(q >> 2) & 3u] >> ((q & 3u) * 8u)) & 0xFFu;
 		if (c == 10u) {
 			e = q;
 			st = s;
