@@ -116,13 +116,42 @@ uint grep_scan(uint v, out uint total)
 	return before;
 }
 
+// Experimental (issue 23 item 6): a DFA job's tile is staged into shared
+// memory a window at a time, every lane loading neighbouring 16-byte words
+// (coalesced), and its lanes run their lines from there; bytes outside the
+// window (a line running past it, the tail) still come from global memory.
+// s_stage beside s_dfa and s_hist stays under lavapipe's 32 KiB of shared
+// memory (maxComputeSharedMemorySize). 0: every lane reads its own stretch
+// of the tile from global memory (the one path before).
+#ifndef GREP_STAGE
+#define GREP_STAGE 1
+#endif
+#define GREP_STAGE_BYTES 12288u // a multiple of 16 x VYRE_WG_SIZE: 48 bytes a lane
+#if GREP_STAGE
+shared uvec4 s_stage[GREP_STAGE_BYTES / 16u];
+#endif
+// The staged window, chunk bytes [g_wlo, g_whi) of the slot's base; none
+// when g_whi is 0 (grep_dfa_load clears it for every slot). Per invocation.
+uint g_wlo;
+uint g_whi;
+
+// The 16 bytes at w * 16 of base: from the staged window when they are in it.
+uvec4 grep_vec(uint64_t base, uint w)
+{
+#if GREP_STAGE
+	uint q = w << 4;
+	if (q >= g_wlo && q < g_whi)
+		return s_stage[(q - g_wlo) >> 4];
+#endif
+	return Vec4s(base).v[w];
+}
+
 // The first '\n' at or after q and below lim, 16 bytes a step; lim if
 // there is none. Each step costs the budget one; when it runs out the
 // position reached comes back with *out = true.
 uint grep_next_nl(uint64_t base, uint q, uint lim, inout uint budget, out bool out_)
 {
 	Bytes d = Bytes(base);
-	Vec4s v = Vec4s(base);
 	uvec4 nl = uvec4(0x0A0A0A0Au);
 	out_ = false;
 	for (; q < lim && (q & 15u) != 0u; q++) {
@@ -140,7 +169,7 @@ uint grep_next_nl(uint64_t base, uint q, uint lim, inout uint budget, out bool o
 			return q;
 		}
 		budget--;
-		uvec4 z = zero_marks(v.v[q >> 4] ^ nl, q, lim);
+		uvec4 z = zero_marks(grep_vec(base, q >> 4) ^ nl, q, lim);
 		for (uint w = 0u; w < 4u; w++)
 			if (z[w] != 0u)
 				return q + 4u * w + uint(findLSB(z[w])) / 8u;
@@ -170,7 +199,6 @@ uint grep_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint bu
 	// 32 lines of its lanes' stretches; the persistent build's are
 	// coherent, from L2). The word holding lim may run past it, as
 	// grep_next_nl's do: what is there is never stepped.
-	Vec4s v = Vec4s(base);
 	uvec4 word = uvec4(0u);
 	uint wq = 0xFFFFFFFFu; // the word's index (q >> 4), none yet
 	for (;;) {
@@ -193,7 +221,7 @@ uint grep_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint bu
 		budget--;
 		if ((q >> 4) != wq) {
 			wq = q >> 4;
-			word = v.v[wq];
+			word = grep_vec(base, wq);
 		}
 		uint c = (word[(q >> 2) & 3u] >> ((q & 3u) * 8u)) & 0xFFu;
 		if (c == 10u) {
@@ -298,23 +326,23 @@ void grep_cont(op_in a, grep_dfa d, uint flags)
 uint g_keep_p[GREP_KEEP];
 uint g_keep_nl[GREP_KEEP];
 
-// This lane's lines: the one at p, then one after each '\n' in [p, le).
-// Pass 1 (rec false) counts the selected ones, keeps the first GREP_KEEP
-// and lists the open ones; pass 2 (rec true) writes the selected ones'
-// records from index r. *nrec: the records pass 2 writes (line records,
-// and per_pattern's set records: grep_ac.glsl).
-uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool rec, uint r,
-		uint rmax, inout uint nrec)
+// This lane's lines: the one at p, then one after each '\n' in [p, le),
+// within budget steps. Pass 1 (rec false) counts the selected ones from
+// sel0 (a staged tile's earlier windows), keeps the first GREP_KEEP and
+// lists the open ones; pass 2 (rec true) writes the selected ones' records
+// from index *r on. *nrec: the records pass 2 writes (line records, and
+// per_pattern's set records: grep_ac.glsl).
+uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool rec,
+		inout uint r, uint rmax, inout uint nrec, uint budget, uint sel0)
 {
 	bool lines = (flags & VYRE_GREP_F_LINES) != 0u;
 	uint lim = a.len + a.tail;
 	uint resume = a.arg0;
 	bool inv = (flags & VYRE_GREP_F_INVERT) != 0u;
 	bool eof = (flags & VYRE_GREP_F_EOF) != 0u;
-	uint budget = 1u << ((flags >> VYRE_GREP_BUDGET_POS) & 31u);
 	uint big = 0xFFFFFFFFu;
 	uint nl = nl0; // '\n' from the tile's start to p
-	uint sel = 0u;
+	uint sel = sel0;
 	bool dummy;
 	while (p <= a.len && !(p == lim && eof)) {
 		uint e, st, kind;
@@ -408,6 +436,8 @@ bool grep_dfa_load(op_in a, out grep_dfa d)
 	d.sh = false;
 	d.shw = 0u;
 	d.dbase = 0u;
+	g_wlo = 0u;
+	g_whi = 0u;
 	if (a.jd >= VYRE_SHIFT_HDR_WORDS * 4u && jw.w[VYRE_SHIFT_ENGINE] == VYRE_ENGINE_SHIFT) {
 		if (!sh_load_hdr(a, jw, d))
 			return false;
@@ -562,6 +592,66 @@ uint grep_packed_lanes(op_in a, Vec4s tb, inout uint fault)
 	return sel;
 }
 
+// A window [wlo, whi) of the tile, per bytes (16-aligned) to a lane:
+// this lane's stretch [*ls, *le) and its '\n's, summed over the workgroup
+// (*nl0: the window's before ls, *wnl: all the window's), and the first
+// line it owns, *p (*pnl '\n' before it in the window): after the first
+// '\n' of the stretch, or offset 0 of a scan's first chunk. *run false, or
+// *p past *le: no line of ours. Every lane calls it (barriers).
+void grep_stretch(op_in a, uint flags, uint wlo, uint whi, uint per, out uint ls, out uint le,
+		  out uint nl0, out uint wnl, out uint p, out uint pnl, out bool run)
+{
+	uint lane = gl_LocalInvocationIndex;
+	uint big = 0xFFFFFFFFu;
+	bool dummy;
+	ls = min(wlo + lane * per, whi);
+	le = min(ls + per, whi);
+	uint mynl = 0u;
+	uvec4 nlv = uvec4(0x0A0A0A0Au);
+	for (uint q = ls; q < le; q += 16u) {
+		uvec4 z = zero_marks(grep_vec(a.base, q >> 4) ^ nlv, q, le);
+		mynl += bitCount(z.x) + bitCount(z.y) + bitCount(z.z) + bitCount(z.w);
+	}
+	nl0 = grep_scan(mynl, wnl);
+
+	// The resume line's owning tile (that of the '\n' before it); tiles
+	// before it have no line to run.
+	uint resume = a.arg0;
+	uint t0 = resume == 0u ? 0u : (resume - 1u) >> a.shift;
+	p = le;
+	pnl = nl0;
+	run = a.tile >= t0 && ls < le;
+	if (run) {
+		if (ls == 0u && (flags & VYRE_GREP_F_FIRST) != 0u) {
+			p = 0u;
+		} else {
+			uint e = grep_next_nl(a.base, ls, le, big, dummy);
+			p = e + 1u;
+			pnl = nl0 + 1u;
+			if (e >= le)
+				p = le + 1u; // no '\n' here: no line of ours
+		}
+	}
+}
+
+// Stages the tile's bytes [wlo, whi) into s_stage, neighbouring lanes on
+// neighbouring 16-byte words, once every lane is done with the last window.
+// Every lane calls it (barriers).
+void grep_stage(op_in a, uint wlo, uint whi)
+{
+#if GREP_STAGE
+	uint nvec = (whi - wlo + 15u) >> 4;
+	barrier();
+	Vec4s v = Vec4s(a.base);
+	for (uint i = gl_LocalInvocationIndex; i < nvec; i += VYRE_WG_SIZE)
+		s_stage[i] = v.v[(wlo >> 4) + i];
+	memoryBarrierShared();
+	barrier();
+	g_wlo = wlo;
+	g_whi = wlo + nvec * 16u;
+#endif
+}
+
 uint op_grep(op_in a, inout uint fault)
 {
 	uint lane = gl_LocalInvocationIndex;
@@ -576,43 +666,21 @@ uint op_grep(op_in a, inout uint fault)
 		return 0u;
 	}
 
-	// This lane's stretch [ls, le) of the tile, 16-byte aligned, and its '\n's.
-	uint per = (((a.end - a.start + VYRE_WG_SIZE - 1u) / VYRE_WG_SIZE) + 15u) & ~15u;
-	uint ls = min(a.start + lane * per, a.end);
-	uint le = min(ls + per, a.end);
-	uint big = 0xFFFFFFFFu;
-	bool dummy;
-	uint mynl = 0u;
-	{
-		Vec4s v = Vec4s(a.base);
-		uvec4 nlv = uvec4(0x0A0A0A0Au);
-		for (uint q = ls; q < le; q += 16u) {
-			uvec4 z = zero_marks(v.v[q >> 4] ^ nlv, q, le);
-			mynl += bitCount(z.x) + bitCount(z.y) + bitCount(z.z) + bitCount(z.w);
-		}
-	}
-	uint tile_nl;
-	uint nl0 = grep_scan(mynl, tile_nl);
-
-	// The resume line's owning tile (that of the '\n' before it); tiles
-	// before it have no line to run.
-	uint resume = a.arg0;
-	uint t0 = resume == 0u ? 0u : (resume - 1u) >> a.shift;
+	// A DFA's tile runs a staged window at a time (GREP_STAGE): each lane a
+	// stretch of each window, with a share of the lane's budget per window
+	// (lavapipe's loop cap is per invocation). Otherwise one window, the
+	// tile, each lane a contiguous stretch of it read from global memory.
+	bool staged = GREP_STAGE != 0 && !d.ac && !d.sh;
+	uint tlen = a.end - a.start;
+	uint nwin = staged ? (tlen + GREP_STAGE_BYTES - 1u) / GREP_STAGE_BYTES : 1u;
+	uint per = staged ? GREP_STAGE_BYTES / VYRE_WG_SIZE
+			  : (((tlen + VYRE_WG_SIZE - 1u) / VYRE_WG_SIZE) + 15u) & ~15u;
+	uint budget = max((1u << ((flags >> VYRE_GREP_BUDGET_POS) & 31u)) / nwin, 1u);
+	uint ls, le, nl0, tile_nl = 0u, p, pnl;
+	bool run;
+	if (!staged)
+		grep_stretch(a, flags, a.start, a.end, per, ls, le, nl0, tile_nl, p, pnl, run);
 	uint sel = 0u, nrec = 0u;
-	uint p = le;
-	uint pnl = nl0;
-	bool run = a.tile >= t0 && ls < le;
-	if (run) {
-		if (ls == 0u && (flags & VYRE_GREP_F_FIRST) != 0u) {
-			p = 0u;
-		} else {
-			uint e = grep_next_nl(a.base, ls, le, big, dummy);
-			p = e + 1u;
-			pnl = nl0 + 1u;
-			if (e >= le)
-				p = le + 1u; // no '\n' here: no line of ours
-		}
-	}
 	// Pass 0 counts and lists open lines; with lines=1, pass 1 runs the
 	// same lines again to write their records. One call site: on a CPU
 	// device every inlined copy of the line loop costs every slot.
@@ -633,6 +701,7 @@ uint op_grep(op_in a, inout uint fault)
 	g_pseq = a.seq;
 	g_prmax = 0u;
 	g_pover = false;
+	uint t0 = a.arg0 == 0u ? 0u : (a.arg0 - 1u) >> a.shift;
 	for (uint pass = 0u; pass < npass; pass++) {
 		uint r = 0u, rmax = 0u;
 		if (pass == 1u) {
@@ -665,21 +734,38 @@ uint op_grep(op_in a, inout uint fault)
 			g_prmax = rmax;
 		}
 		bool keep = pass == 1u && sel != 0u && sel <= GREP_KEEP && !d.pset;
-		bool go = !keep && run && p <= le && (pass == 0u || sel != 0u || nrec != 0u);
 		if (keep)
 			grep_keep_write(a, sel, r, rmax);
-		for (uint rd = 0u; rd < nround; rd++) {
-			if (nround > 1u)
-				barrier(); // the previous round's lanes are done with s_dfa
-			if (go && lane / per_round == rd) {
-				uint n = grep_lines(a, d, flags, p, le, pnl, pass == 1u, r, rmax, nrec);
-				if (pass == 0u)
-					sel = n;
+		uint nlw = 0u; // a staged tile's '\n' before the window
+		for (uint w = 0u; w < nwin; w++) {
+			if (staged) {
+				uint wlo = a.start + w * GREP_STAGE_BYTES;
+				uint whi = min(wlo + GREP_STAGE_BYTES, a.end);
+				uint wnl;
+				grep_stage(a, wlo, whi);
+				grep_stretch(a, flags, wlo, whi, per, ls, le, nl0, wnl, p, pnl, run);
+				pnl += nlw;
+				nlw += wnl;
+			}
+			bool go = !keep && run && p <= le && (pass == 0u || sel != 0u || nrec != 0u);
+			for (uint rd = 0u; rd < nround; rd++) {
+				if (nround > 1u)
+					barrier(); // the previous round's lanes are done with s_dfa
+				if (go && lane / per_round == rd) {
+					uint n = grep_lines(a, d, flags, p, le, pnl, pass == 1u, r, rmax,
+							    nrec, budget, sel);
+					if (pass == 0u)
+						sel = n;
+				}
 			}
 		}
+		if (staged)
+			tile_nl = nlw;
 	}
+	g_wlo = 0u;
+	g_whi = 0u;
 	if (lane == 0u) {
-		vyre_dbg(VYRE_DBG_GREP_TILE, VYRE_OP_GREP, a.slot, uvec4(a.tile, tile_nl, resume, a.seq));
+		vyre_dbg(VYRE_DBG_GREP_TILE, VYRE_OP_GREP, a.slot, uvec4(a.tile, tile_nl, a.arg0, a.seq));
 		gw.w[grep_out(a.slot, VYRE_GO_TILE_NL + a.tile)] =
 			tile_nl | (VYRE_GO_TAG(a.seq) << VYRE_GO_NL_BITS);
 	}
