@@ -467,6 +467,13 @@
  */
 #define VYRE_SPEC_DEBUG       0 /* constant_id: bool, the debug variant */
 #define VYRE_SPEC_DEBUG_CAP   1 /* constant_id: uint, records in the ring */
+/*
+ * constant_id: uint, 16-byte words of grep's staged window (shaders/ops/
+ * grep.glsl): 1 stages nothing; VYRE_GREP_STAGE_VECS where the arena is
+ * host memory on a GPU (relaunch: staged loads are coalesced over PCIe).
+ */
+#define VYRE_SPEC_GREP_STAGE  2
+#define VYRE_GREP_STAGE_VECS  768 /* 12 KiB: 48 bytes a lane; s_dfa + this + s_hist < 32 KiB */
 #define VYRE_DBG_RECORDS      1024
 #define VYRE_DBG_HEAD         0
 #define VYRE_DBG_HDR_WORDS    4

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gpu.h"
@@ -53,6 +54,23 @@ out:
 	return ret;
 }
 
+/*
+ * grep's staged window (shaders/ops/grep.glsl): on where the arena is host
+ * memory read over PCIe (relaunch on a GPU), off where it is device memory
+ * (persistent) or the "GPU" is the CPU (lavapipe: the barriers cost more
+ * than the loads). VYRE_GREP_STAGE=1 or 0 forces it, for the tests that
+ * run the staged path on lavapipe and for A/B runs on a GPU.
+ */
+static uint32_t grep_stage_vecs(const struct gpu *g, bool persistent)
+{
+	const char *v = getenv("VYRE_GREP_STAGE");
+	bool on = !persistent && !g->is_cpu;
+
+	if (v && *v)
+		on = strcmp(v, "0") != 0;
+	return on ? VYRE_GREP_STAGE_VECS : 1;
+}
+
 static int gpu_kernel_pipeline(struct gpu *g, bool persistent, struct gpu_kernel *k)
 {
 	VkShaderModule mod = VK_NULL_HANDLE;
@@ -72,16 +90,20 @@ static int gpu_kernel_pipeline(struct gpu *g, bool persistent, struct gpu_kernel
 		.pCode = code,
 	};
 	VK(vkCreateShaderModule(g->dev, &mci, NULL, &mod), out);
-	/* the debug variant: shaders/lib.glsl vyre_dbg (vyre_abi.h, VYRE_SPEC_DEBUG) */
+	/* the debug variant: shaders/lib.glsl vyre_dbg (vyre_abi.h, VYRE_SPEC_DEBUG);
+	 * grep's staged window (VYRE_SPEC_GREP_STAGE) */
 	struct {
 		VkBool32 on;
 		uint32_t cap;
-	} spec = {VK_TRUE, g->debug_cap};
-	VkSpecializationMapEntry ent[2] = {
+		uint32_t stage;
+	} spec = {g->debug_cap != 0, g->debug_cap ? g->debug_cap : VYRE_DBG_RECORDS,
+		  grep_stage_vecs(g, persistent)};
+	VkSpecializationMapEntry ent[3] = {
 		{VYRE_SPEC_DEBUG, offsetof(__typeof__(spec), on), sizeof(spec.on)},
 		{VYRE_SPEC_DEBUG_CAP, offsetof(__typeof__(spec), cap), sizeof(spec.cap)},
+		{VYRE_SPEC_GREP_STAGE, offsetof(__typeof__(spec), stage), sizeof(spec.stage)},
 	};
-	VkSpecializationInfo si = {2, ent, sizeof(spec), &spec};
+	VkSpecializationInfo si = {3, ent, sizeof(spec), &spec};
 	VkComputePipelineCreateInfo cci = {
 		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
 		.stage =
@@ -90,7 +112,7 @@ static int gpu_kernel_pipeline(struct gpu *g, bool persistent, struct gpu_kernel
 				.stage = VK_SHADER_STAGE_COMPUTE_BIT,
 				.module = mod,
 				.pName = "main",
-				.pSpecializationInfo = g->debug_cap ? &si : NULL,
+				.pSpecializationInfo = &si,
 			},
 		.layout = k->layout,
 	};

@@ -116,20 +116,22 @@ uint grep_scan(uint v, out uint total)
 	return before;
 }
 
-// Experimental (issue 23 item 6): a DFA job's tile is staged into shared
-// memory a window at a time, every lane loading neighbouring 16-byte words
-// (coalesced), and its lanes run their lines from there; bytes outside the
-// window (a line running past it, the tail) still come from global memory.
-// s_stage beside s_dfa and s_hist stays under lavapipe's 32 KiB of shared
-// memory (maxComputeSharedMemorySize). 0: every lane reads its own stretch
-// of the tile from global memory (the one path before).
-#ifndef GREP_STAGE
-#define GREP_STAGE 1
-#endif
-#define GREP_STAGE_BYTES 12288u // a multiple of 16 x VYRE_WG_SIZE: 48 bytes a lane
-#if GREP_STAGE
-shared uvec4 s_stage[GREP_STAGE_BYTES / 16u];
-#endif
+// Where the arena is host memory on a GPU (relaunch), a DFA job's tile is
+// staged into shared memory a window at a time, every lane loading
+// neighbouring 16-byte words (coalesced), and its lanes run their lines
+// from there; bytes outside the window (a line running past it, the tail)
+// still come from global memory. On the H100 (BENCHMARKS.md, 2026-12-07
+// fourth session) that took grep over host memory from 21 to 35 GB/s
+// (count: 49), where lanes reading their own 256-byte stretches had a
+// warp's loads on 32 lines at once over PCIe; over device memory it lost
+// (54 -> 43 GB/s: the extra barriers), so there and on lavapipe the
+// pipeline is built with GREP_STAGE_VECS 1 (pump/gpu_kernel.c), which
+// stages nothing. s_stage beside s_dfa and s_hist stays under lavapipe's
+// 32 KiB of shared memory (maxComputeSharedMemorySize).
+layout(constant_id = VYRE_SPEC_GREP_STAGE) const uint GREP_STAGE_VECS = 1u;
+const bool GREP_STAGE = GREP_STAGE_VECS > 1u;
+const uint GREP_STAGE_BYTES = GREP_STAGE_VECS * 16u; // a multiple of 16 x VYRE_WG_SIZE
+shared uvec4 s_stage[GREP_STAGE_VECS];
 // The staged window, chunk bytes [g_wlo, g_whi) of the slot's base; none
 // when g_whi is 0 (grep_dfa_load clears it for every slot). Per invocation.
 uint g_wlo;
@@ -138,11 +140,9 @@ uint g_whi;
 // The 16 bytes at w * 16 of base: from the staged window when they are in it.
 uvec4 grep_vec(uint64_t base, uint w)
 {
-#if GREP_STAGE
 	uint q = w << 4;
-	if (q >= g_wlo && q < g_whi)
+	if (GREP_STAGE && q >= g_wlo && q < g_whi)
 		return s_stage[(q - g_wlo) >> 4];
-#endif
 	return Vec4s(base).v[w];
 }
 
@@ -639,7 +639,6 @@ void grep_stretch(op_in a, uint flags, uint wlo, uint whi, uint per, out uint ls
 // Every lane calls it (barriers).
 void grep_stage(op_in a, uint wlo, uint whi)
 {
-#if GREP_STAGE
 	uint nvec = (whi - wlo + 15u) >> 4;
 	barrier();
 	Vec4s v = Vec4s(a.base);
@@ -649,7 +648,6 @@ void grep_stage(op_in a, uint wlo, uint whi)
 	barrier();
 	g_wlo = wlo;
 	g_whi = wlo + nvec * 16u;
-#endif
 }
 
 uint op_grep(op_in a, inout uint fault)
@@ -670,7 +668,7 @@ uint op_grep(op_in a, inout uint fault)
 	// stretch of each window, with a share of the lane's budget per window
 	// (lavapipe's loop cap is per invocation). Otherwise one window, the
 	// tile, each lane a contiguous stretch of it read from global memory.
-	bool staged = GREP_STAGE != 0 && !d.ac && !d.sh;
+	bool staged = GREP_STAGE && !d.ac && !d.sh;
 	uint tlen = a.end - a.start;
 	uint nwin = staged ? (tlen + GREP_STAGE_BYTES - 1u) / GREP_STAGE_BYTES : 1u;
 	uint per = staged ? GREP_STAGE_BYTES / VYRE_WG_SIZE

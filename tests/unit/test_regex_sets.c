@@ -412,6 +412,49 @@ static void load_inputs(struct text *t)
 	text_index(t, "real");
 }
 
+/*
+ * Every pattern's count and every line's first pattern of the set c on
+ * the product DFA (c's engine) against the bit-parallel engine, which
+ * shares no code with it.
+ */
+static void check_sets_as_shift(const struct set *cp, const size_t *lens, const struct text *t)
+{
+	struct set c = *cp;
+	size_t n = c.n;
+	char *const *ioc = (char *const *)c.pats;
+	struct text real = *t;
+	struct regex_prog pd, ps;
+	struct tally yd, ys;
+	struct set cs = c;
+
+	cs.name = "indicator EREs, shift";
+	cs.engine = REGEX_ENGINE_SHIFT;
+	cs.sets_dfa = false;
+	compile(&c, lens, &pd);
+	compile(&cs, lens, &ps);
+	walk_tally_init(&yd, n, &real, pd.sets.n);
+	walk_tally_init(&ys, n, &real, ps.sets.n);
+	walk(&pd, &real, &yd);
+	walk(&ps, &real, &ys);
+	uint64_t sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		CHECK(yd.count[i] == ys.count[i], "pattern %zu '%s': %llu lines, shift %llu", i,
+		      ioc[i], (unsigned long long)yd.count[i],
+		      (unsigned long long)ys.count[i]);
+		sum += yd.count[i];
+	}
+	for (uint32_t l = 0; l < real.nlines; l++)
+		CHECK(yd.first[l] == ys.first[l], "line %u: first pattern %d, shift %d", l + 1,
+		      (int)yd.first[l], (int)ys.first[l]);
+	CHECK(sum > 100, "%llu matches: the set does not test much", (unsigned long long)sum);
+	printf("%zu indicator EREs: every count (%llu in all) and first pattern as shift's\n",
+	       n, (unsigned long long)sum);
+	walk_tally_free(&yd);
+	walk_tally_free(&ys);
+	regex_prog_free(&pd);
+	regex_prog_free(&ps);
+}
+
 int main(void)
 {
 	struct text real = {0}, longt = {0};
@@ -541,36 +584,8 @@ int main(void)
 		struct set c = {NULL, "1,000 indicator EREs, dfa sets", (const char *const *)ioc,
 				1000, false, false, true, REGEX_ENGINE_AC, true};
 		check_set(&c, &real, false);
-		struct regex_prog pd, ps;
-		struct tally yd, ys;
-		struct set cs = c;
-
-		cs.name = "1,000 indicator EREs, shift";
-		cs.engine = REGEX_ENGINE_SHIFT;
-		cs.sets_dfa = false;
-		compile(&c, lens, &pd);
-		compile(&cs, lens, &ps);
-		walk_tally_init(&yd, 1000, &real, pd.sets.n);
-		walk_tally_init(&ys, 1000, &real, ps.sets.n);
-		walk(&pd, &real, &yd);
-		walk(&ps, &real, &ys);
-		uint64_t sum = 0;
-		for (size_t i = 0; i < 1000; i++) {
-			CHECK(yd.count[i] == ys.count[i], "pattern %zu '%s': %llu lines, shift %llu", i,
-			      ioc[i], (unsigned long long)yd.count[i],
-			      (unsigned long long)ys.count[i]);
-			sum += yd.count[i];
-		}
-		for (uint32_t l = 0; l < real.nlines; l++)
-			CHECK(yd.first[l] == ys.first[l], "line %u: first pattern %d, shift %d", l + 1,
-			      (int)yd.first[l], (int)ys.first[l]);
-		CHECK(sum > 100, "%llu matches: the set does not test much", (unsigned long long)sum);
-		printf("1,000 indicator EREs: every count (%llu in all) and first pattern as shift's\n",
-		       (unsigned long long)sum);
-		walk_tally_free(&yd);
-		walk_tally_free(&ys);
-		regex_prog_free(&pd);
-		regex_prog_free(&ps);
+		check_sets_as_shift(&c, lens, &real);
+		struct regex_prog pd;
 		/*
 		 * 3,000 of them: the product passes its caps, a refusal naming
 		 * them (on Shift-And, or in the error where that refuses too)
@@ -581,12 +596,22 @@ int main(void)
 					    sizeof(err3));
 		const char *why = r3 ? err3 : pd.sets_dfa_why;
 		CHECK(r3 == 0 || r3 == -E2BIG, "3,000 indicator EREs: %d %s", r3, err3);
-		CHECK(r3 || !pd.sets_dfa, "3,000 indicator EREs on one DFA with accept sets");
-		CHECK(strstr(why, "REGEX_TABLE_MAX") && strstr(why, "REGEX_STATES_MAX"),
-		      "3,000 indicator EREs: the refusal names no cap: %s", why);
-		printf("3,000 indicator EREs: %s\n", why);
-		if (!r3)
+		if (!r3 && pd.sets_dfa) {
+			/*
+			 * The tokens come from this machine's files: on other
+			 * inputs (the GPU machine's) 3,000 can fit the caps.
+			 * Then the product's answers are checked instead.
+			 */
 			regex_prog_free(&pd);
+			c.n = 3000;
+			check_sets_as_shift(&c, lens, &real);
+		} else {
+			CHECK(strstr(why, "REGEX_TABLE_MAX") && strstr(why, "REGEX_STATES_MAX"),
+			      "3,000 indicator EREs: the refusal names no cap: %s", why);
+			printf("3,000 indicator EREs: %s\n", why);
+			if (!r3)
+				regex_prog_free(&pd);
+		}
 		for (size_t i = 0; i < 3000; i++)
 			free(ioc[i]);
 	}
