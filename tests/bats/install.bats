@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # The Debian package as a new user meets it (issue 14): build it from this
-# tree (tools/package-test.sh), install it with apt-get, mount it the ways
+# tree (tools/package-test.sh; tools/run-tests.sh builds it beside its
+# lanes and names it in VYRE_PKG_BUILT), install it with apt-get, mount it the ways
 # fstab and mount(8) do, run a job, unmount, check the systemd unit's
 # lines, purge it, and find nothing left behind.
 #
@@ -117,6 +118,35 @@ pkg_skip_reason() {
 	fi
 }
 
+# pkg_built: tools/run-tests.sh builds the package (tools/package-test.sh
+# into VYRE_PKG_BUILT, its exit status into VYRE_PKG_BUILT.rc last) at nice
+# 19 beside the lanes, from the build on, so its ~50 s of CPU come from what
+# the lanes leave idle; this waits for it (bringing it, process
+# VYRE_PKG_BUILDER, back to nice 0 first) and fails as a build of its own
+# would
+pkg_built() {
+	local i
+	if [ ! -f "$VYRE_PKG_BUILT.rc" ] && [ -n "${VYRE_PKG_BUILDER:-}" ]; then
+		pkg_unnice "$VYRE_PKG_BUILDER"
+	fi
+	for i in $(seq 600); do
+		[ -f "$VYRE_PKG_BUILT.rc" ] && break
+		sleep 1
+	done
+	if [ "$(cat "$VYRE_PKG_BUILT.rc" 2>/dev/null)" != 0 ]; then
+		echo "the package build (tools/package-test.sh $VYRE_PKG_BUILT) failed or did not end:" >&2
+		tail -40 "$VYRE_PKG_BUILT.log" >&2
+		return 1
+	fi
+}
+
+# pkg_unnice PID: PID and every process under it back to nice 0
+pkg_unnice() {
+	local p
+	renice -n 0 -p "$1" >/dev/null 2>&1
+	for p in $(pgrep -P "$1"); do pkg_unnice "$p"; done
+}
+
 setup() {
 	if [ -n "$PKG_SKIP" ]; then
 		skip "$PKG_SKIP"
@@ -133,11 +163,16 @@ setup_file() {
 	: >"$BATS_FILE_TMPDIR/dirs"
 	host_state >"$BATS_FILE_TMPDIR/host.before"
 
-	PKG_DIR="$BATS_FILE_TMPDIR/pkg"
-	timeout 600 "$VYRE_ROOT/tools/package-test.sh" "$PKG_DIR" >"$BATS_FILE_TMPDIR/build.log" 2>&1 || {
-		cat "$BATS_FILE_TMPDIR/build.log" >&2
-		return 1
-	}
+	if [ -n "${VYRE_PKG_BUILT:-}" ]; then
+		pkg_built || return 1
+		PKG_DIR=$VYRE_PKG_BUILT
+	else
+		PKG_DIR="$BATS_FILE_TMPDIR/pkg"
+		timeout 600 "$VYRE_ROOT/tools/package-test.sh" "$PKG_DIR" >"$BATS_FILE_TMPDIR/build.log" 2>&1 || {
+			cat "$BATS_FILE_TMPDIR/build.log" >&2
+			return 1
+		}
+	fi
 	DEB=$(ls "$PKG_DIR"/vyrefs_*_*.deb)
 	export PKG_DIR DEB
 	# the file list before install, to check the purge against
