@@ -30,6 +30,12 @@
 	2 /* the op keeps VYRE_S_OP counters: the last tile reports and zeroes them */
 #define VYRE_OPF_PACKS                                                                             \
 	4 /* many small files share a slot, one result word per file (pump/pack.c) */
+/*
+ * The op reads or writes its slot's line records (pc.rec_addr, vyre_abi.h
+ * VYRE_REC_*): pump/ring.c clears a slot's records before the first such
+ * op runs in it, and only then (the 64 MiB pool is never cleared whole).
+ */
+#define VYRE_OPF_RECS 8
 
 #define VYRE_OPCLASS_NOP     0
 #define VYRE_OPCLASS_COUNT   1
@@ -45,7 +51,8 @@
 	VYRE_OP(count, COUNT, 0x101u, VYRE_OPCLASS_COUNT, VYRE_OPF_PACKS)                          \
 	VYRE_OP(match, MATCH, 0x102u, VYRE_OPCLASS_MATCH, VYRE_OPF_PACKS)                          \
 	VYRE_OP(histogram, HISTOGRAM, 0x103u, VYRE_OPCLASS_HIST, VYRE_OPF_BINS)                    \
-	VYRE_OP(grep, GREP, 0x104u, VYRE_OPCLASS_GREP, VYRE_OPF_COUNTERS | VYRE_OPF_PACKS)
+	VYRE_OP(grep, GREP, 0x104u, VYRE_OPCLASS_GREP,                                            \
+		VYRE_OPF_COUNTERS | VYRE_OPF_PACKS | VYRE_OPF_RECS)
 
 /* The opcode constants: VYRE_OP_COUNT = 0x101 and so on. */
 #ifndef VULKAN

@@ -563,6 +563,16 @@ out:
 
 int gpu_buf_alloc(struct gpu *g, VkDeviceSize size, enum gpu_place place, struct gpu_buf *b)
 {
+	int ret = gpu_buf_alloc_uncleared(g, size, place, b);
+
+	if (!ret && b->map)
+		memset(b->map, 0, size);
+	return ret;
+}
+
+int gpu_buf_alloc_uncleared(struct gpu *g, VkDeviceSize size, enum gpu_place place,
+			    struct gpu_buf *b)
+{
 	int ret = 0;
 
 	memset(b, 0, sizeof(*b));
@@ -578,9 +588,8 @@ int gpu_buf_alloc(struct gpu *g, VkDeviceSize size, enum gpu_place place, struct
 	if (ret)
 		goto out_free;
 	if (place == GPU_PLACE_DEVICE)
-		return 0; /* never mapped: no host pointer, nothing to clear */
+		return 0; /* never mapped: no host pointer */
 	VK(vkMapMemory(g->dev, b->mem, 0, VK_WHOLE_SIZE, 0, &b->map), out_free);
-	memset(b->map, 0, size);
 	return 0;
 out_free:
 	gpu_buf_free(g, b);

@@ -75,6 +75,14 @@ int gpu_list_gpus(uint32_t *idx, uint32_t max);
 int gpu_local_cpus(const struct gpu *g, cpu_set_t *set, char *text, size_t len);
 void gpu_close(struct gpu **g);
 int gpu_buf_alloc(struct gpu *g, VkDeviceSize size, enum gpu_place place, struct gpu_buf *b);
+/*
+ * As gpu_buf_alloc, mapped but not cleared: for a buffer whose owner
+ * writes every word before anything reads it (pump/ring.c: the data pool
+ * and the line records). Clearing 96 MiB and faulting its pages in was
+ * ~30% of a daemon start's CPU on lavapipe (BENCHMARKS.md).
+ */
+int gpu_buf_alloc_uncleared(struct gpu *g, VkDeviceSize size, enum gpu_place place,
+			    struct gpu_buf *b);
 int gpu_buf_import(struct gpu *g, void *ptr, VkDeviceSize size, struct gpu_buf *b);
 void gpu_buf_free(struct gpu *g, struct gpu_buf *b);
 const char *gpu_place_name(const struct gpu *g, const struct gpu_buf *b);

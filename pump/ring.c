@@ -11,11 +11,14 @@
  *   dev     epoch, counters, per-slot scratch: the GPU's own atomics, in
  *           device memory where it is host-visible (BAR), else host memory.
  *   data    the job data pool (patterns, DFAs), host-written: placed like
- *           hostw, one first-fit region per job (pool.c).
+ *           hostw, one first-fit region per job (pool.c). Not cleared:
+ *           ring_data_write writes a region whole, its padding included.
  *   recs    grep's line records (vyre_abi.h VYRE_REC_*), rec_max a slot:
  *           written by the GPU, read by the host: host-coherent system
  *           memory, as gpuw, host-cached where a type is (the host reads
- *           every record: gpu.h GPU_PLACE_READBACK).
+ *           every record: gpu.h GPU_PLACE_READBACK). Cleared a slot at a
+ *           time, before the first op with VYRE_OPF_RECS runs in the slot
+ *           (ring_rec_clear).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -45,6 +48,7 @@ struct ring {
 	uint32_t *devw;  /* dev.map */
 	uint32_t *seq;   /* per slot: seq it was published with, 0 if not published */
 	uint32_t *tiles; /* per slot: tiles it was published with */
+	bool *rec_clear; /* per slot: its line records were cleared (ring_rec_clear) */
 	uint32_t next_seq;
 	uint32_t outstanding;
 	_Atomic uint64_t launches; /* written by the pump thread, read by pump_info */
@@ -125,10 +129,11 @@ static int ring_buffers(struct ring *r)
 	if (!ret)
 		ret = gpu_buf_alloc(r->gpu, dev * 4, GPU_PLACE_NEAR, &r->dev);
 	if (!ret)
-		ret = gpu_buf_alloc(r->gpu, VYRE_DATA_POOL_BYTES, near, &r->data);
+		ret = gpu_buf_alloc_uncleared(r->gpu, VYRE_DATA_POOL_BYTES, near, &r->data);
 	if (!ret)
-		ret = gpu_buf_alloc(r->gpu, (size_t)r->nslots * r->rec_max * VYRE_REC_WORDS * 4,
-				    GPU_PLACE_READBACK, &r->recs);
+		ret = gpu_buf_alloc_uncleared(r->gpu,
+					      (size_t)r->nslots * r->rec_max * VYRE_REC_WORDS * 4,
+					      GPU_PLACE_READBACK, &r->recs);
 	if (!ret)
 		ret = pool_init(&r->pool, VYRE_DATA_POOL_BYTES, VYRE_DATA_ALIGN);
 	if (ret)
@@ -172,7 +177,8 @@ int ring_create_cached(struct gpu *g, uint32_t nslots, uint32_t chunk, enum ring
 	r->rec_max = ring_rec_max(chunk, nslots);
 	r->seq = calloc(nslots, sizeof(*r->seq));
 	r->tiles = calloc(nslots, sizeof(*r->tiles));
-	if (!r->seq || !r->tiles) {
+	r->rec_clear = calloc(nslots, sizeof(*r->rec_clear));
+	if (!r->seq || !r->tiles || !r->rec_clear) {
 		ret = -ENOMEM;
 		goto out_destroy;
 	}
@@ -242,6 +248,7 @@ int ring_destroy(struct ring **rp)
 		gpu_buf_free(r->gpu, &r->hostw);
 	}
 	pool_fini(&r->pool);
+	free(r->rec_clear);
 	free(r->tiles);
 	free(r->seq);
 	free(r);
@@ -260,6 +267,44 @@ void ring_cache_block(struct ring *r, uint32_t b, uint64_t addr)
 		return;
 	wr(r->ctrl, VYRE_CI_CACHE_BLOCK + 2 * b, (uint32_t)addr);
 	wr(r->ctrl, VYRE_CI_CACHE_BLOCK + 2 * b + 1, (uint32_t)(addr >> 32));
+}
+
+/*
+ * Slot s's line records, zeroed the first time anything may touch them.
+ * The host takes a record (or out word) only once it carries its slot's
+ * tag, and no published seq has tag 0 (ring_seq_after): a zero word is
+ * never taken for a pass's own, where a word left from before the buffer
+ * was ours could be (gpu_buf_alloc_uncleared). The pump thread calls this
+ * before the host writes into the area (ring_rec) and before the slot is
+ * published (ring_publish: its fence and release order the stores before
+ * any GPU access); later passes leave their own tags behind. A slot no
+ * grep ever runs in is never touched: the 64 MiB pool's pages stay
+ * unfaulted (most mounts run a few greps in the low slots).
+ */
+static void ring_rec_clear(struct ring *r, uint32_t slot)
+{
+	size_t words = (size_t)r->rec_max * VYRE_REC_WORDS;
+
+	if (r->rec_clear[slot])
+		return;
+	memset((uint32_t *)r->recs.map + (size_t)slot * words, 0, words * 4);
+	r->rec_clear[slot] = true;
+}
+
+/*
+ * The op table's VYRE_OPF_RECS column (vyre_ops.h); an opcode not in the
+ * table (the fence, an unknown one the shader faults on) is cleared for.
+ */
+static bool ring_op_recs(uint32_t opcode)
+{
+	switch (opcode) {
+#define RING_RECS_CASE(name, NAME, code, opclass, flags)                                           \
+	case VYRE_OP_##NAME:                                                                       \
+		return ((flags) & VYRE_OPF_RECS) != 0;
+		VYRE_OPS(RING_RECS_CASE)
+#undef RING_RECS_CASE
+	}
+	return true;
 }
 
 int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
@@ -290,6 +335,8 @@ int ring_publish(struct ring *r, uint32_t slot, const struct ring_work *w)
 	}
 	seq = r->next_seq;
 	r->next_seq = ring_seq_after(seq);
+	if (ring_op_recs(w->opcode))
+		ring_rec_clear(r, slot);
 
 	/*
 	 * Relaunch mode: the launch the slot may run after (vyre_abi.h,
@@ -582,6 +629,7 @@ uint32_t *ring_out(struct ring *r, uint32_t slot)
 
 uint32_t *ring_rec(struct ring *r, uint32_t slot, uint32_t *words)
 {
+	ring_rec_clear(r, slot);
 	*words = r->rec_max * VYRE_REC_WORDS;
 	return (uint32_t *)r->recs.map + (size_t)slot * r->rec_max * VYRE_REC_WORDS;
 }
@@ -591,10 +639,21 @@ int ring_data_alloc(struct ring *r, uint32_t len, uint32_t *off)
 	return pool_alloc(&r->pool, len, off);
 }
 
+/*
+ * The region ring_data_alloc gave (len bytes at off) written whole: the
+ * data, then zeros up to the pool's alignment, the rest of what pool.c
+ * handed out. The pool is never cleared (ring_buffers), so no byte of a
+ * region the GPU may read is left from before.
+ */
 void ring_data_write(struct ring *r, uint32_t off, const void *src, uint32_t len)
 {
-	if (off < VYRE_DATA_POOL_BYTES && len <= VYRE_DATA_POOL_BYTES - off)
+	uint32_t pad = (VYRE_DATA_ALIGN - len % VYRE_DATA_ALIGN) % VYRE_DATA_ALIGN;
+
+	if (off < VYRE_DATA_POOL_BYTES && len <= VYRE_DATA_POOL_BYTES - off) {
 		memcpy((uint8_t *)r->data.map + off, src, len);
+		if (pad <= VYRE_DATA_POOL_BYTES - off - len)
+			memset((uint8_t *)r->data.map + off + len, 0, pad);
+	}
 }
 
 void ring_data_free(struct ring *r, uint32_t off, uint32_t len)
