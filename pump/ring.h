@@ -119,9 +119,13 @@ uint32_t ring_done_count(const struct ring *r);
  * what it needs before publishing. */
 uint32_t *ring_out(struct ring *r, uint32_t slot);
 /* The slot's line record area (host-coherent), *words long: a grep
- * continuation's state vector goes in there too (vyre_abi.h VYRE_SHIFT_ST_VECTOR). */
+ * continuation's state vector goes in there too (vyre_abi.h VYRE_SHIFT_ST_VECTOR).
+ * Zero when first asked for (ring.c ring_rec_clear). */
 uint32_t *ring_rec(struct ring *r, uint32_t slot, uint32_t *words);
 int ring_data_alloc(struct ring *r, uint32_t len, uint32_t *off);
+/* len bytes at off (a region's start, or a VYRE_DATA_ALIGN multiple inside
+ * one), then zeros to the next VYRE_DATA_ALIGN boundary: the pool is not
+ * cleared, so the padding a GPU read may cover is written too. */
 void ring_data_write(struct ring *r, uint32_t off, const void *src, uint32_t len);
 void ring_data_free(struct ring *r, uint32_t off, uint32_t len);
 void ring_mask_tenant(struct ring *r, uint32_t tenant, bool masked);
