@@ -27,7 +27,7 @@ struct pump_pfile {
 	int fd;
 	uint32_t size; /* planned */
 	uint32_t off;  /* its first byte in the slot's region (16-aligned) */
-	bool reads_block; /* on FUSE and the like (pack_read): closed by io-wq (job_end) */
+	bool reads_block; /* on FUSE and the like (pack_read): its reads go to io-wq */
 	uint32_t got;
 	int err;
 	bool scanned;

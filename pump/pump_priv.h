@@ -123,6 +123,7 @@ struct pump {
 	uint32_t nbatch_free;
 	uint32_t batches; /* ids handed out: VYRE_MAX_BATCHES, or VYRE_BATCHES (tests only) */
 	uint32_t pending_sqes;
+	uint32_t closes_out; /* IORING_OP_CLOSEs queued whose CQE is not in (uring_close_fd) */
 	bool wakeup_unarmed; /* the eventfd read could not be queued: retry, sleep briefly */
 	/* the watchdog (pump_watchdog): since when no progress, last sample */
 	uint64_t wd_since_ns; /* 0: no GPU work out, or progress in the last pass */

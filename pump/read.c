@@ -475,7 +475,7 @@ int pump_reap(struct pump *p)
 		if (tag == URING_WAKEUP_TAG)
 			rearm = true;
 		else if (tag == URING_CLOSE_TAG)
-			; /* a file closed by io-wq (uring_close_fd): the fd is gone either way */
+			p->closes_out--; /* uring_close_fd's: the fd is gone either way */
 		else if (file) /* a packed chunk's file (pack.c) */
 			pack_read_done(p, uring_tag_slot(tag), file - 1, cqe->res);
 		else

@@ -410,12 +410,14 @@ void job_end(struct pump *p, struct pump_job *j)
 	if (j->fd >= 0 && !(j->reads_block && uring_close_fd(p, j->fd) == 0))
 		close(j->fd);
 	j->fd = -1;
+	/* a packed job's files through the ring (uring_close_fd); a close that
+	 * could not be queued is pack_close's, likewise after the end is reported */
 	for (uint32_t i = 0; i < j->npfiles; i++) {
 		struct pump_pfile *f = &j->pfiles[i];
-		if (f->fd >= 0 && f->reads_block && uring_close_fd(p, f->fd) == 0)
+		if (f->fd >= 0 && uring_close_fd(p, f->fd) == 0)
 			f->fd = -1;
 	}
-	pack_close(j); /* a packed job's other files, likewise after the end is reported */
+	pack_close(j);
 }
 
 void job_free(struct pump_job *j)

@@ -142,6 +142,7 @@ int main(void)
 	check_on_fail(tmpdir_remove); /* a failed CHECK runs no atexit handler */
 	make_files(&seed);
 	CHECK(pump_create(&cfg, &p) == 0, "pump_create");
+	int fds_unit = fd_count(); /* the unit's own: its device, ring, eventfd */
 	const struct pump_op *count = pump_op_find("count"), *match = pump_op_find("match");
 	CHECK(pump_op_packs(count) && pump_op_packs(match) && pump_op_packs(pump_op_find("grep")) &&
 	      !pump_op_packs(pump_op_find("histogram")),
@@ -161,6 +162,12 @@ int main(void)
 			      (unsigned long long)want);
 		}
 	}
+	/* every file of an ended job is closed while the unit runs, not only
+	 * at pump_destroy (the ring closes them: pump/uring.c uring_close_fd) */
+	for (int t = 0; t < 200 && fd_count() != fds_unit; t++)
+		usleep(10000);
+	CHECK(fd_count() == fds_unit, "%d fds with the unit up after its jobs, %d before them",
+	      fd_count(), fds_unit);
 	/* match: "cd" at every boundary never counts across files; "\nc" and "a" within */
 	const char *pats[] = {"cd", "\nc", "a", "ab\ncd\n"};
 	for (int k = 0; k < 4; k++) {
@@ -206,7 +213,23 @@ int main(void)
 	bad.op = pump_op_find("histogram");
 	CHECK(pump_submit(p, &bad, &j) == -EINVAL, "histogram does not pack");
 
+	/* a job still running at pump_destroy: it is cancelled and ends as the
+	 * unit stops, and the closes its end queues are in before the ring goes
+	 * (pump/unit.c pump_drain_closes); the fd count below proves it */
+	struct pump_file *pf = calloc(NFILES, sizeof(*pf));
+	CHECK(pf, "calloc");
+	for (int i = 0; i < NFILES; i++) {
+		pf[i].fd = open(files[i].path, O_RDONLY | O_CLOEXEC);
+		CHECK(pf[i].fd >= 0, "open %s", files[i].path);
+		pf[i].size = files[i].size;
+	}
+	struct pump_scan last = {.fd = -1, .files = pf, .nfiles = NFILES, .op = count,
+				 .length = UINT64_MAX};
+	last.args.count.byte = '\n';
+	CHECK(pump_submit(p, &last, &j) == 0, "pump_submit of the job left running");
 	pump_destroy(&p);
+	pump_job_put(&j);
+	free(pf);
 	for (int i = 0; i < NFILES; i++)
 		free(files[i].data);
 	free(res);
