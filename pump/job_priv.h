@@ -27,7 +27,14 @@ struct pump_pfile {
 	int fd;
 	uint32_t size; /* planned */
 	uint32_t off;  /* its first byte in the slot's region (16-aligned) */
-	bool reads_block; /* on FUSE and the like (pack_read): its reads go to io-wq */
+	/* whether its reads block (FUSE and the like: then they go to io-wq),
+	 * asked by its first read itself (pack.c pack_read) */
+	enum pump_pfile_rb {
+		PF_RB_UNKNOWN, /* not asked yet */
+		PF_RB_ASKING,  /* its first read is out with RWF_NOWAIT */
+		PF_RB_NO,      /* RWF_NOWAIT was taken: reads go inline */
+		PF_RB_YES,     /* RWF_NOWAIT failed EOPNOTSUPP: reads go to io-wq */
+	} rb;
 	uint32_t got;
 	int err;
 	bool scanned;

@@ -26,14 +26,22 @@
 #include "log.h"
 #include "pump_priv.h"
 
+/*
+ * A file's first read asks whether its reads block (RWF_NOWAIT: uring.c
+ * uring_read_at), where a one-byte preadv2 probe a file (uring_reads_block)
+ * was 3.0-3.8 us of the pump thread's 10-18 a file of a 100,000 x 4 KiB
+ * tree (BENCHMARKS.md "The walk"). pack_read_done reads again on the
+ * answer: EOPNOTSUPP, through io-wq; EAGAIN (not cached), as any read.
+ */
 static int pack_read(struct pump *p, uint32_t slot, uint32_t i)
 {
 	struct pump_pfile *f = &p->slots[slot].job->pfiles[i];
+	bool ask = f->rb == PF_RB_UNKNOWN;
 
-	if (!f->got) /* asked once a read: job_end also closes such a file off the pump thread */
-		f->reads_block = uring_reads_block(f->fd);
+	if (ask)
+		f->rb = PF_RB_ASKING;
 	return uring_read_at(p, slot, f->fd, f->off + f->got, f->size - f->got, f->got,
-			     uring_tag(slot, i + 1), f->reads_block);
+			     uring_tag(slot, i + 1), f->rb == PF_RB_YES, ask);
 }
 
 static void pack_publish(struct pump *p, uint32_t slot)
@@ -197,6 +205,17 @@ void pack_read_done(struct pump *p, uint32_t slot, uint32_t i, int res)
 			pump_slot_free(p, slot);
 		}
 		return;
+	}
+	if (f->rb == PF_RB_ASKING) {
+		f->rb = res == -EOPNOTSUPP ? PF_RB_YES : PF_RB_NO;
+		if (res == -EOPNOTSUPP || res == -EAGAIN) {
+			if (j->cancel)
+				res = -ECANCELED;
+			else if (pack_read(p, slot, i) == 0)
+				return;
+			else
+				res = -EIO;
+		}
 	}
 	if (res < 0) {
 		err = -res;

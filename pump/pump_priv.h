@@ -195,7 +195,7 @@ int uring_open(struct pump *p);
 void uring_close(struct pump *p);
 int uring_read(struct pump *p, uint32_t slot);
 int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, uint32_t len,
-		  uint64_t file_off, uint64_t tag, bool blocks);
+		  uint64_t file_off, uint64_t tag, bool blocks, bool nowait);
 bool uring_reads_block(int fd);
 /* pfiles.c: a packed job's files (data only) */
 int pack_plan(struct pump_job *j, const struct pump_scan *scan);

@@ -124,10 +124,15 @@ bool uring_reads_block(int fd)
 	return preadv2(fd, &iov, 1, 0, RWF_NOWAIT) < 0 && errno == EOPNOTSUPP;
 }
 
-/* A packed chunk's file: len bytes at file_off into the slot's region at
- * region_off; blocks: uring_reads_block said so of fd. */
+/*
+ * A packed chunk's file: len bytes at file_off into the slot's region at
+ * region_off. blocks: fd's reads block (to io-wq); nowait: the read asks
+ * that itself, as uring_reads_block's probe does, with RWF_NOWAIT: it
+ * fails EOPNOTSUPP (before the filesystem is called) where reads block,
+ * EAGAIN where the bytes are not cached, and reads them where they are.
+ */
 int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, uint32_t len,
-		  uint64_t file_off, uint64_t tag, bool blocks)
+		  uint64_t file_off, uint64_t tag, bool blocks, bool nowait)
 {
 	struct io_uring_sqe *sqe = uring_sqe(p);
 	uint8_t *dst = arena_region(&p->arena, slot) + region_off;
@@ -140,6 +145,8 @@ int uring_read_at(struct pump *p, uint32_t slot, int fd, uint32_t region_off, ui
 		io_uring_prep_read(sqe, fd, dst, len, file_off);
 	if (blocks)
 		sqe->flags |= IOSQE_ASYNC;
+	if (nowait)
+		sqe->rw_flags = RWF_NOWAIT;
 	io_uring_sqe_set_data64(sqe, tag);
 	p->pending_sqes++;
 	return 0;

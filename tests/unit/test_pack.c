@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "gpu.h"
@@ -125,6 +126,34 @@ static int run_packed(struct pump *p, const struct pump_op *op, const uint8_t *p
 	return in.state;
 }
 
+/*
+ * Files [first, first + n) leave the page cache (their own pages only):
+ * their first packed read, with RWF_NOWAIT, fails EAGAIN and is asked
+ * again as any read (pump/pack.c pack_read_done). How many did leave;
+ * none where the filesystem keeps its pages (tmpfs).
+ */
+static int evict(int first, int n)
+{
+	int gone = 0;
+
+	for (int i = first; i < first + n; i++) {
+		int fd = open(files[i].path, O_RDONLY | O_CLOEXEC);
+		CHECK(fd >= 0, "open %s", files[i].path);
+		CHECK(fdatasync(fd) == 0 && posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0,
+		      "evicting %s", files[i].path);
+		void *m = files[i].size ? mmap(NULL, files[i].size, PROT_READ, MAP_SHARED, fd, 0)
+					: MAP_FAILED;
+		unsigned char v = 1;
+		if (m != MAP_FAILED) {
+			CHECK(mincore(m, 1, &v) == 0, "mincore");
+			munmap(m, files[i].size);
+		}
+		gone += !(v & 1);
+		close(fd);
+	}
+	return gone;
+}
+
 int main(void)
 {
 	struct pump_config cfg = {.slots = 16, .chunk = 1u << 20, .kernel = PUMP_KERNEL_AUTO,
@@ -151,6 +180,9 @@ int main(void)
 	/* count: each file its own newlines, in jobs of 1, 7, 256, 1000 and the rest */
 	const int sizes[] = {1, 7, 256, 1000, NFILES - 1264};
 	for (int s = 0, first = 0; s < 5; first += sizes[s], s++) {
+		if (sizes[s] == 256)
+			printf("test_pack: %d of %d files read from disk\n", evict(first, sizes[s]),
+			       sizes[s]);
 		int st = run_packed(p, count, NULL, 0, first, sizes[s], res, false);
 		CHECK(st == PUMP_JOB_DONE, "count job of %d: state %d", sizes[s], st);
 		for (int i = 0; i < sizes[s]; i++) {
