@@ -193,7 +193,7 @@ int uring_arm_wakeup(struct pump *p)
  *
  * Any other file: a close() was 2.5 us of the pump thread's 14.7 a file
  * of a 100,000-file tree (BENCHMARKS.md "The walk", row B); on io-wq it
- * leaves the thread (row C, and "Closes through the ring" there).
+ * leaves the thread (rows C and D there).
  *
  * Each close is counted out until its CQE is in (pump_reap): a close
  * still queued when the ring is torn down is cancelled and its fd never
