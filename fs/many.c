@@ -227,8 +227,16 @@ static void many_flight_finish(struct many_flight *fl)
 			o[k].result = r ? r[k].result : 0;
 			if (!o[k].err && m->grep_pset)
 				o[k].err = many_file_pcounts(pj, k, &o[k]);
-			if (!o[k].err)
-				o[k].err = many_changed(m, &fl->e[k], r[k].bytes);
+			if (!o[k].err) { /* the pump's statx of the fd as the job ended */
+				struct many_entry *e = &fl->e[k];
+				e->end_ok = r[k].end_ok;
+				e->end = (struct stat){
+					.st_nlink = r[k].end_nlink,
+					.st_size = (off_t)r[k].end_size,
+					.st_mtim = {.tv_sec = (time_t)r[k].end_mtime_sec,
+						    .tv_nsec = (long)r[k].end_mtime_nsec}};
+				o[k].err = many_changed(m, e, r[k].bytes);
+			}
 		}
 		free(r);
 	} else if (o) {
@@ -313,9 +321,11 @@ static void many_flight_finish(struct many_flight *fl)
 /*
  * pump_scan.on_end of a flight's pump job (pump thread, no pump lock
  * held). The pump closes the files' fds only after this returns
- * (pump.h), so each is fstat'ed here, on the fd that was read, to see a
- * change under the scan: no dup of each fd to keep (an F_DUPFD and a
- * close a file, ~3 us of ~30 on the 2-core VM: BENCHMARKS.md "The walk").
+ * (pump.h), so a one-file flight's fd is fstat'ed here, on the fd that
+ * was read, to see a change under the scan: no dup of each fd to keep (an
+ * F_DUPFD and a close a file, ~3 us of ~30 on the 2-core VM: BENCHMARKS.md
+ * "The walk"). A packed flight's files the pump itself statx'ed on their
+ * fds as the job ended, off its thread (pump_file_result.end_*).
  */
 void many_flight_ended(void *arg)
 {
@@ -323,8 +333,8 @@ void many_flight_ended(void *arg)
 	struct fs_many *m = fl->m;
 	bool now;
 
-	for (uint32_t k = 0; k < fl->n; k++)
-		fl->e[k].end_ok = fstat(fl->e[k].fd, &fl->e[k].end) == 0;
+	if (!fl->packed)
+		fl->e[0].end_ok = fstat(fl->e[0].fd, &fl->e[0].end) == 0;
 
 	pthread_mutex_lock(&m->lock);
 	now = fl->pj != NULL;

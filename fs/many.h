@@ -65,7 +65,7 @@ struct many_entry {
 	int fd;     /* the pump's once submitted: fstat'ed only in on_end, while it is open */
 	uint64_t size;
 	struct timespec mtime;
-	struct stat end; /* the fd's fstat as the job ended (many_flight_ended) */
+	struct stat end; /* as the job ended: fstat (many_flight_ended), the pump's statx (packed) */
 	bool end_ok;
 };
 

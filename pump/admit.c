@@ -377,7 +377,8 @@ void pump_retire(struct pump *p)
 
 	while (*pp) {
 		struct pump_job *j = *pp;
-		if (!j->fence_done || j->published || j->reads) {
+		if (!j->fence_done || j->published || j->reads ||
+		    (j->pfiles && pack_end_stats(p, j))) { /* its files' end stats are out */
 			pp = &j->next;
 			continue;
 		}

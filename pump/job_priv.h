@@ -46,6 +46,13 @@ struct pump_pfile {
 	bool cid_ok;
 	struct cache_ident cid;
 	uint32_t cache_ent, cache_at, pin_slot;
+	/* its statx as the job ended (pack_end_stats; pump thread, then read
+	 * under p->lock after the end): end_ok false if it failed */
+	bool end_ok;
+	uint32_t end_nlink;
+	uint64_t end_size;
+	int64_t end_mtime_sec;
+	uint32_t end_mtime_nsec;
 };
 
 /* A packed file's room in its slot's region: 16-byte aligned starts. */
@@ -146,6 +153,13 @@ struct pump_job {
 	 * held (pack_abandon), taken before next_index; room for every chunk */
 	uint32_t *pack_redo;
 	uint32_t npack_redo;
+	/* pump thread: the files' end stats (pack_end_stats), asked once
+	 * every slot of the job is in; their IORING_OP_STATX buffers, which the
+	 * kernel writes until each CQE is in (so job_free leaves them to a
+	 * stat still out at unit stop), and how many are out */
+	bool end_asked;
+	struct statx *end_stx;
+	uint32_t end_out;
 
 	/* The file cache (cache.c): the file's identity at submit; cached
 	 * when the unit has a cache and the identity proves a change (set at

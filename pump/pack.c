@@ -19,8 +19,10 @@
  * its lines=1 records are not packed (fs/ packs grep only without them).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -281,4 +283,67 @@ void pack_abandon(struct pump *p, uint32_t slot)
 		j->pack_redo[j->npack_redo++] = (uint32_t)s->index;
 	else if (!j->cancel)
 		job_chunk_failed(p, j, s->index, 0, ETIMEDOUT);
+}
+
+#define PACK_END_MASK (STATX_SIZE | STATX_MTIME | STATX_NLINK)
+
+static void pack_end_stat_set(struct pump *p, struct pump_pfile *f, int res,
+			      const struct statx *stx)
+{
+	pthread_mutex_lock(&p->lock);
+	f->end_ok = res == 0 && (stx->stx_mask & PACK_END_MASK) == PACK_END_MASK;
+	if (f->end_ok) {
+		f->end_nlink = stx->stx_nlink;
+		f->end_size = stx->stx_size;
+		f->end_mtime_sec = stx->stx_mtime.tv_sec;
+		f->end_mtime_nsec = stx->stx_mtime.tv_nsec;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * The job's files as it ends (pump_file_result.end_*): once every slot of
+ * the job is in, one IORING_OP_STATX a file, which the kernel runs on
+ * io-wq, where fs/many.c's fstat of each in on_end was 2.4-2.9 us of the
+ * pump thread's time a file (BENCHMARKS.md "The walk"). pump_retire ends
+ * the job once none is out (pack_end_stat_done), so each is taken after
+ * the file's last read and before its close, as that fstat was. One that
+ * cannot be queued (no memory, no SQE, a dead unit) is a statx(2) here.
+ * Returns how many are out.
+ */
+uint32_t pack_end_stats(struct pump *p, struct pump_job *j)
+{
+	if (j->end_asked)
+		return j->end_out;
+	j->end_asked = true;
+	j->end_stx = calloc(j->npfiles ? j->npfiles : 1, sizeof(*j->end_stx));
+	for (uint32_t i = 0; i < j->npfiles; i++) {
+		struct pump_pfile *f = &j->pfiles[i];
+		struct statx stx;
+		if (f->fd < 0)
+			continue;
+		if (j->end_stx && !pump_is_dead(p) &&
+		    uring_statx(p, f->fd, &j->end_stx[i], uring_tag_stat(j->batch, i)) == 0) {
+			j->end_out++;
+			continue;
+		}
+		int ret = statx(f->fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, PACK_END_MASK,
+				&stx);
+		pack_end_stat_set(p, f, ret < 0 ? -errno : 0, &stx);
+	}
+	return j->end_out;
+}
+
+/* File i's end stat of the active job with this batch id is in (pump_reap). */
+void pack_end_stat_done(struct pump *p, uint32_t batch, uint32_t i, int res)
+{
+	p->stats_out--;
+	for (struct pump_job *j = p->active; j; j = j->next) {
+		if (j->batch != batch || !j->end_out || i >= j->npfiles)
+			continue;
+		pack_end_stat_set(p, &j->pfiles[i], res, &j->end_stx[i]);
+		j->end_out--;
+		return;
+	}
+	vlog_err("pump: an end stat of batch %u came for no job", batch);
 }

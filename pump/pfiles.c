@@ -191,7 +191,10 @@ size_t pump_job_files(struct pump_job *j, struct pump_file_result *out, size_t m
 	for (size_t i = 0; out && i < n && i < max; i++) {
 		const struct pump_pfile *f = &j->pfiles[i];
 		out[i] = (struct pump_file_result){.result = f->result, .bytes = f->got,
-						   .err = f->err};
+						   .err = f->err, .end_ok = f->end_ok,
+						   .end_nlink = f->end_nlink, .end_size = f->end_size,
+						   .end_mtime_sec = f->end_mtime_sec,
+						   .end_mtime_nsec = f->end_mtime_nsec};
 		/* cancelled (or its job ended) before its slot came: never scanned */
 		if (!f->err && !f->scanned)
 			out[i].err = j->cancel ? ECANCELED : EIO;

@@ -218,6 +218,14 @@ struct pump_file_result {
 	uint64_t result; /* the op's result for this file alone */
 	uint32_t bytes;  /* bytes read */
 	int err;         /* positive errno: read failed, ESTALE shrank, ECANCELED */
+	/* The file as its job ended: statx'ed on the fd that was read, after
+	 * its last read and before its close (pump/pack.c pack_end_stats);
+	 * end_ok false where that failed. fs/many.c checks it for a change. */
+	bool end_ok;
+	uint32_t end_nlink;
+	uint64_t end_size;
+	int64_t end_mtime_sec;
+	uint32_t end_mtime_nsec;
 };
 bool pump_op_packs(const struct pump_op *op);
 uint32_t pump_pack_file_max(uint32_t chunk);
@@ -293,7 +301,8 @@ struct pump_scan {
 	/* Called once on the pump thread after the job's final state is set,
 	 * with no pump lock held; may be NULL. The scan's fds (fd, files[].fd)
 	 * are still open while it runs and closed after it returns (slot.c
-	 * job_end, group.c group_finish): fs/many.c fstats them here. */
+	 * job_end, group.c group_finish): fs/many.c fstats a one-file job's
+	 * here (a packed job's files the pump statx'es: pump_file_result). */
 	void (*on_end)(void *arg);
 	void *on_end_arg;
 	/* trace=1: keep a record of every slot published (pump_job_trace).

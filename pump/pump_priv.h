@@ -124,6 +124,7 @@ struct pump {
 	uint32_t batches; /* ids handed out: VYRE_MAX_BATCHES, or VYRE_BATCHES (tests only) */
 	uint32_t pending_sqes;
 	uint32_t closes_out; /* IORING_OP_CLOSEs queued whose CQE is not in (uring_close_fd) */
+	uint32_t stats_out;  /* IORING_OP_STATXs likewise (uring_statx) */
 	bool wakeup_unarmed; /* the eventfd read could not be queued: retry, sleep briefly */
 	/* the watchdog (pump_watchdog): since when no progress, last sample */
 	uint64_t wd_since_ns; /* 0: no GPU work out, or progress in the last pass */
@@ -211,18 +212,35 @@ void pack_abandon(struct pump *p, uint32_t slot);
 int uring_arm_wakeup(struct pump *p);
 int uring_nop(struct pump *p, uint32_t slot);
 int uring_close_fd(struct pump *p, int fd);
+int uring_statx(struct pump *p, int fd, struct statx *stx, uint64_t tag);
+/* pack.c: a packed job's end stats */
+uint32_t pack_end_stats(struct pump *p, struct pump_job *j);
+void pack_end_stat_done(struct pump *p, uint32_t batch, uint32_t i, int res);
 
 /*
- * A read's CQE tag (user_data): the slot in the low 32 bits, and for a
- * packed chunk's file its index + 1 in the high 32 (0: the slot's own
- * read); all ones: the wakeup eventfd's read. uring.c and pack.c make
- * tags, read.c's reaper splits them; nothing else looks inside one.
+ * A CQE's tag (user_data). A read's: the slot in the low 32 bits, and for
+ * a packed chunk's file its index + 1 in the high 32 (0: the slot's own
+ * read). A packed file's end stat (uring_statx): URING_TAG_STAT and its
+ * job's batch id in the low 32, the file's index + 1 in the high 32. All
+ * ones: the wakeup eventfd's read; one less: a close. uring.c and pack.c
+ * make tags, read.c's reaper splits them; nothing else looks inside one.
  */
 #define URING_WAKEUP_TAG UINT64_MAX
 #define URING_CLOSE_TAG  (UINT64_MAX - 1) /* uring_close_fd's: nothing to do when it is in */
+#define URING_TAG_STAT	 0x80000000u
+_Static_assert(VYRE_MAX_BATCHES < URING_TAG_STAT, "a batch id leaves the stat bit free");
 static inline uint64_t uring_tag(uint32_t slot, uint32_t file_plus_one)
 {
 	return (uint64_t)slot | (uint64_t)file_plus_one << 32;
+}
+static inline uint64_t uring_tag_stat(uint32_t batch, uint32_t file)
+{
+	return uring_tag(URING_TAG_STAT | batch, file + 1);
+}
+/* Not the wakeup's or a close's (test those first). */
+static inline bool uring_tag_is_stat(uint64_t tag)
+{
+	return (uint32_t)tag & URING_TAG_STAT;
 }
 static inline uint32_t uring_tag_slot(uint64_t tag)
 {

@@ -476,6 +476,9 @@ int pump_reap(struct pump *p)
 			rearm = true;
 		else if (tag == URING_CLOSE_TAG)
 			p->closes_out--; /* uring_close_fd's: the fd is gone either way */
+		else if (uring_tag_is_stat(tag))
+			pack_end_stat_done(p, uring_tag_slot(tag) & ~URING_TAG_STAT, file - 1,
+					   cqe->res);
 		else if (file) /* a packed chunk's file (pack.c) */
 			pack_read_done(p, uring_tag_slot(tag), file - 1, cqe->res);
 		else

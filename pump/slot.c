@@ -426,6 +426,11 @@ void job_free(struct pump_job *j)
 		close(j->fd);
 	pack_close(j);
 	pack_forget(j);
+	if (j->end_out) /* the kernel may write them yet (pump_drain_closes gave up) */
+		vlog_err("pump: a job freed with %u end stats out; their buffer is left",
+			 j->end_out);
+	else
+		free(j->end_stx);
 	if (j->op && j->op->cleanup)
 		j->op->cleanup(j);
 	trace_free(j);

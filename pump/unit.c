@@ -98,8 +98,8 @@ static void pump_count_ops(struct pump *p)
 }
 
 /*
- * The closes still out (uring_close_fd) are in before the thread goes: one
- * queued on io-wq, or not yet submitted, when the ring is torn down is
+ * The closes (and end stats: uring_statx) still out are in before the
+ * thread goes: a close queued on io-wq, or not yet submitted, when the ring is torn down is
  * lost with its fd (test_pack counted 56 fds left open after pump_destroy
  * when closes first went to io-wq: BENCHMARKS.md "The walk"). Bounded: a
  * close that waits on a filesystem which never answers its FLUSH is
@@ -115,12 +115,12 @@ static void pump_drain_closes(struct pump *p)
 		if (p->pending_sqes && io_uring_submit(&p->uring) >= 0)
 			p->pending_sqes = 0;
 		pump_reap(p);
-		if (!p->closes_out)
+		if (!p->closes_out && !p->stats_out)
 			return;
 		if (pump_now_ns() > until) {
-			vlog_err("pump: %u closes still out %llu s after stop; leaving them "
-				 "(a filesystem that does not answer?)",
-				 p->closes_out, PUMP_CLOSE_DRAIN_NS / 1000000000ull);
+			vlog_err("pump: %u closes and %u stats still out %llu s after stop; leaving "
+				 "them (a filesystem that does not answer?)",
+				 p->closes_out, p->stats_out, PUMP_CLOSE_DRAIN_NS / 1000000000ull);
 			return;
 		}
 		struct io_uring_cqe *cqe;

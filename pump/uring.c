@@ -4,6 +4,7 @@
  * eventfd read that wakes the pump when a job is submitted.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -199,6 +200,26 @@ int uring_arm_wakeup(struct pump *p)
  * still queued when the ring is torn down is cancelled and its fd never
  * closed, so the thread drains them before it goes (unit.c).
  */
+/*
+ * A packed file's end stat (pack.c pack_end_stats): its size, mtime and
+ * links, as fstat gave them, on the fd that was read. The kernel runs
+ * every STATX on io-wq, never on the pump thread, and writes stx until
+ * the CQE is in (counted out in stats_out, drained as closes are).
+ */
+int uring_statx(struct pump *p, int fd, struct statx *stx, uint64_t tag)
+{
+	struct io_uring_sqe *sqe = uring_sqe(p);
+
+	if (!sqe)
+		return -EBUSY;
+	io_uring_prep_statx(sqe, fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT,
+			    STATX_SIZE | STATX_MTIME | STATX_NLINK, stx);
+	io_uring_sqe_set_data64(sqe, tag);
+	p->pending_sqes++;
+	p->stats_out++;
+	return 0;
+}
+
 int uring_close_fd(struct pump *p, int fd)
 {
 	struct io_uring_sqe *sqe = uring_sqe(p);
