@@ -31,7 +31,7 @@
 /*
  * A file's first read asks whether its reads block (RWF_NOWAIT: uring.c
  * uring_read_at), where a one-byte preadv2 probe a file (uring_reads_block)
- * was 3.0-3.8 us of the pump thread's 10-18 a file of a 100,000 x 4 KiB
+ * was 2.5-3.8 us of the pump thread's 9.6-18 a file of a 100,000 x 4 KiB
  * tree (BENCHMARKS.md "The walk"). pack_read_done reads again on the
  * answer: EOPNOTSUPP, through io-wq; EAGAIN (not cached), as any read.
  */
@@ -304,7 +304,7 @@ static void pack_end_stat_set(struct pump *p, struct pump_pfile *f, int res,
 /*
  * The job's files as it ends (pump_file_result.end_*): once every slot of
  * the job is in, one IORING_OP_STATX a file, which the kernel runs on
- * io-wq, where fs/many.c's fstat of each in on_end was 2.4-2.9 us of the
+ * io-wq, where fs/many.c's fstat of each in on_end was 2.1-2.9 us of the
  * pump thread's time a file (BENCHMARKS.md "The walk"). pump_retire ends
  * the job once none is out (pack_end_stat_done), so each is taken after
  * the file's last read and before its close, as that fstat was. One that
