@@ -99,11 +99,12 @@ static void pump_count_ops(struct pump *p)
 
 /*
  * The closes (and end stats: uring_statx) still out are in before the
- * thread goes: a close queued on io-wq, or not yet submitted, when the ring is torn down is
- * lost with its fd (test_pack counted 56 fds left open after pump_destroy
- * when closes first went to io-wq: BENCHMARKS.md "The walk"). Bounded: a
- * close that waits on a filesystem which never answers its FLUSH is
- * running, its fd already out of the table, and is left to the kernel.
+ * thread goes: a close queued on io-wq, or not yet submitted, when the
+ * ring is torn down is lost with its fd (test_pack counted 56 fds left
+ * open after pump_destroy when closes first went to io-wq: BENCHMARKS.md
+ * "The walk"). Bounded: a close that waits on a filesystem which never
+ * answers its FLUSH is running, its fd already out of the table, and is
+ * left to the kernel (a stat likewise: job_free leaves its buffer).
  */
 #define PUMP_CLOSE_DRAIN_NS (2ull * 1000000000ull)
 
