@@ -4,10 +4,10 @@
 # .{20000} runs. B = a folder of carried binaries (default build-dev/v3: see
 # tools/gpu-verify.sh). Prints WRONG on any difference. N, REP: the data (300 runs
 # of each, the whole repeated 8 times); MODES: the kernel modes; PATS: the patterns;
-# CHUNK: the job chunk (default 1M); T: seconds each job may take (then it is cancelled and reported SLOW: no read here blocks).
+# CHUNK: the job chunk (default 1M); D: where the data goes (default /var/tmp/shift); T: seconds each job may take (then it is cancelled and reported SLOW: no read here blocks).
 cd "$(dirname "$0")/.."
 B=${B:-build-dev/v3}
-D=/var/tmp/shift; mkdir -p $D
+D=${D:-/var/tmp/shift}; mkdir -p $D
 python3 - $D ${N:-300} ${REP:-8} <<'PY'
 import random, sys
 d = sys.argv[1]; random.seed(7)
