@@ -234,6 +234,7 @@
 #define VYRE_GREP_F_INVERT   VYRE_U(8)  /* select lines that do not match */
 #define VYRE_GREP_F_LINES    VYRE_U(16) /* record each selected line */
 #define VYRE_GREP_F_PSET     VYRE_U(32) /* per_pattern=1: record the accept sets each line enters */
+#define VYRE_GREP_F_COOP     VYRE_U(64) /* bit-parallel: costly lines to continuations on every lane */
 #define VYRE_GREP_BUDGET_POS 8
 #define VYRE_GREP_START_POS  16
 #define VYRE_GREP_MAX_TILES  256

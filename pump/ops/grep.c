@@ -28,9 +28,28 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "grep_priv.h"
 #include "grep_pset.h"
+
+/*
+ * Whether a bit-parallel job's costly lines go to continuations that run
+ * them on every lane of a workgroup (VYRE_GREP_F_COOP,
+ * shaders/ops/grep_shift.glsl): on a GPU, where the lanes run side by
+ * side, yes. A CPU device runs a workgroup's lanes one group after
+ * another on one thread, so there a byte costs the same work plus a
+ * barrier's switch through every group: 5-7x slower on lavapipe
+ * (BENCHMARKS.md, "The bit-parallel engine on every lane"), so no.
+ * VYRE_SHIFT_COOP=1 (tests only) turns it on there, so lavapipe runs the
+ * path a GPU takes.
+ */
+static uint32_t grep_coop(bool cpu)
+{
+	const char *s = getenv("VYRE_SHIFT_COOP"); /* tests only */
+
+	return !cpu || (s && !strcmp(s, "1")) ? VYRE_GREP_F_COOP : 0;
+}
 
 static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 {
@@ -65,6 +84,7 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	gj->budget = cpu ? GREP_BUDGET_CPU : GREP_BUDGET_GPU;
 	gj->cont_budget = cpu ? GREP_CONT_BUDGET_CPU : GREP_CONT_BUDGET_GPU;
 	gj->pack_budget = cpu ? GREP_PACK_BUDGET_CPU : GREP_PACK_BUDGET_GPU;
+	gj->coop = grep_coop(cpu);
 	if (a->ac)
 		ret = grep_layout_ac(j, a->ac);
 	else if (a->shift)
@@ -142,7 +162,7 @@ static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 	gc->part->file_off = s->file_off;
 	gc->data_len = w->data_len;
 	gc->tail_len = w->tail_len;
-	gc->flags = gj->budget << VYRE_GREP_BUDGET_POS;
+	gc->flags = gj->budget << VYRE_GREP_BUDGET_POS | gj->coop;
 	if (s->file_off == j->scan_start)
 		gc->flags |= VYRE_GREP_F_FIRST;
 	if (s->file_off + w->data_len + w->tail_len >= j->scan_end)

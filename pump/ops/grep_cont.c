@@ -261,7 +261,7 @@ void grep_read_done(struct pump *p, uint32_t slot, int got)
 		memcpy(rec, c->vec, nw * sizeof(*rec));
 	}
 	w.arg1 = VYRE_GREP_F_CONT | gj->cont_budget << VYRE_GREP_BUDGET_POS |
-		 c->skip << VYRE_GREP_START_POS;
+		 c->skip << VYRE_GREP_START_POS | gj->coop;
 	if (grep_flags(j) & PUMP_GREP_INVERT)
 		w.arg1 |= VYRE_GREP_F_INVERT;
 	if (grep_flags(j) & PUMP_GREP_PSET)

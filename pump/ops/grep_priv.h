@@ -146,6 +146,7 @@ struct grep_job {
 	uint32_t open_chunks;		  /* chunks not yet folded */
 	uint32_t budget, cont_budget;	  /* log2 */
 	uint32_t pack_budget;		  /* log2, a packed tile's */
+	uint32_t coop;			  /* VYRE_GREP_F_COOP or 0 (grep_coop) */
 	struct grep_child *children;	  /* a packed job's files running alone */
 	/* per_pattern=1 (grep_pcount.c): the line each pattern and set was last
 	 * counted for, so a line counts once per pattern */

@@ -63,6 +63,8 @@ struct grep_dfa {
 	bool sh;   // the bit-parallel engine (grep_shift.glsl)
 	uint shw;  // shift: words of a state vector
 	uint dbase; // shift: this lane's two vectors in s_dfa
+	bool coop;  // shift: every lane runs one line, a slice of its vector each
+	uint lcap;  // shift: what one line may spend of a tile pass's budget
 };
 
 uint dfa_w(grep_dfa d, uint i)
@@ -277,9 +279,13 @@ void grep_open(uint s, uint seq, uint resume, uint p, uint nl, uint e, uint st)
 }
 
 // A continuation: lane 0 runs one open line on from the given state.
+//
+// On the bit-parallel engine every lane runs it (d.coop): each owns a
+// slice of the vector (grep_shift.glsl), and lane 0 alone writes what
+// the host reads.
 void grep_cont(op_in a, grep_dfa d, uint flags)
 {
-	if (gl_LocalInvocationIndex != 0u || a.tile != 0u)
+	if ((!d.coop && gl_LocalInvocationIndex != 0u) || a.tile != 0u)
 		return;
 	uint budget = 1u << ((flags >> VYRE_GREP_BUDGET_POS) & 31u);
 	uint q = flags >> VYRE_GREP_START_POS;
@@ -297,7 +303,18 @@ void grep_cont(op_in a, grep_dfa d, uint flags)
 	g_pcap = pc.rec_max;
 	g_pover = false;
 	ac_line(0u, true);
-	uint kind = grep_run(d, a.base, q, a.len, a.arg0, budget, e, st);
+	uint kind;
+	if (d.coop) { // every lane: grep_shift.glsl; a matched line's sink path after
+		kind = shc_run(d, a.base, q, a.len, a.arg0, budget, e, st);
+		if (kind == 3u) {
+			uint q3 = e, s3 = st;
+			kind = grep_run(d, a.base, q3, a.len, s3, budget, e, st);
+		}
+		if (gl_LocalInvocationIndex != 0u)
+			return;
+	} else {
+		kind = grep_run(d, a.base, q, a.len, a.arg0, budget, e, st);
+	}
 	bool ended = kind == 0u || (kind == 1u && (flags & VYRE_GREP_F_EOF) != 0u);
 	if (d.pset && ended)
 		st = ac_eol(d, st);
@@ -438,6 +455,8 @@ bool grep_dfa_load(op_in a, out grep_dfa d)
 	d.dbase = 0u;
 	g_wlo = 0u;
 	g_whi = 0u;
+	d.coop = false;
+	d.lcap = 0xFFFFFFFFu;
 	if (a.jd >= VYRE_SHIFT_HDR_WORDS * 4u && jw.w[VYRE_SHIFT_ENGINE] == VYRE_ENGINE_SHIFT) {
 		if (!sh_load_hdr(a, jw, d))
 			return false;

@@ -39,12 +39,54 @@
 // iteration each), times d.cost (sh_load_hdr), so an invocation's loop
 // total stays under lavapipe's cap. One byte always finishes: it may
 // overrun the budget by its own cost, live words times their shifts.
+//
+// Where a long line runs: every lane at once (d.coop). One lane steps a
+// byte in the live words' time, and a line whose vector fills (a{3000}
+// after 3,000 a's: 94 words; (ab|cd){3000}: 188) costs each byte all of
+// them, one after another, in dependent loads of the tables: 6,000 bytes
+// of such a line were seconds of one lane on the H100 (BENCHMARKS.md, "The
+// bit-parallel engine"), and lavapipe ran it 8 bytes a continuation hop.
+// So a tile pass gives a line at most d.lcap of its lane's budget (a
+// 16th on a GPU, half on a CPU device): one that costs more stops there
+// (kind 2) and is listed open from its start, and its lane goes on to
+// its other lines. Its continuation runs it on every lane of the
+// workgroup: lane l owns the live words lo + l, lo + l + 256, ... of the
+// vector, reads and zeroes them, scatters their shifts and exceptions
+// into the next vector with atomicOr (a word's shift lands in the words
+// of other lanes: no carry chain, every target is an OR), takes every
+// 256th of the class's first words, and folds its new live range and
+// match/exception flags into s_sh (atomicMin/Max/Or); one barrier ends
+// the byte, and every lane reads the next range from s_sh. A byte then
+// costs a lane its share, ceil(live / 256) words, and the budget charges
+// that share, the same for every lane (the loops stay uniform: every
+// lane stops at the same byte). s_sh has three sets of the flags: a byte
+// reads one, folds into the next, and lane 0 resets the one after, which
+// every lane read before the last barrier; so one barrier a byte. A line
+// that continues hands its vector on as before (sh_save, lane 0, after the
+// byte's barrier made every lane's words visible).
 
 // The vector a run stopped with (or a continuation loaded): where it is
 // in s_dfa, its live words and whether one has an exception source.
 uint g_sh_cur;
 int g_sh_lo, g_sh_hi;
 bool g_sh_exc;
+
+// Cooperative runs (d.coop): a byte's live range and flags (bit 0: an
+// accepting bit, 1: an exception source), three sets in turn, and the
+// set the next byte folds into (g_sh_set); s_sh_acc: the end's accept.
+shared int s_sh_lo[3];
+shared int s_sh_hi[3];
+shared uint s_sh_f[3];
+shared uint s_sh_acc;
+uint g_sh_set;
+
+// Lane 0: set i empty again (a range no word is in, no flag).
+void sh_set_reset(uint i, uint nw)
+{
+	s_sh_lo[i] = int(nw);
+	s_sh_hi[i] = -1;
+	s_sh_f[i] = 0u;
+}
 
 uint sh_w(grep_dfa d, uint i)
 {
@@ -61,17 +103,132 @@ void sh_put(grep_dfa d, uint nxt, uint cb, int t, uint v, inout int nlo, inout i
 	v &= sh_w(d, cb + uint(t));
 	if (v == 0u)
 		return;
-	s_dfa[nxt + uint(t)] |= v;
+	// a cooperative run's lanes share the word; a lane alone (sh_run)
+	// keeps the plain OR it had
+	if (d.coop)
+		atomicOr(s_dfa[nxt + uint(t)], v);
+	else
+		s_dfa[nxt + uint(t)] |= v;
 	nlo = min(nlo, t);
 	nhi = max(nhi, t);
 	m = m || (v & sh_w(d, sh_w(d, VYRE_SHIFT_LAST) + uint(t))) != 0u;
 	nx = nx || (v & sh_w(d, sh_w(d, VYRE_SHIFT_EXC_SRC) + uint(t))) != 0u;
 }
 
+// The tables' offsets, read once a run.
+struct sh_tab {
+	uint byc, dist, mask, first, bol, leol, exs, exo, ext, foff, fw, wdo, wdk;
+	uint kmax, fmax, npos;
+};
+
+sh_tab sh_tables(grep_dfa d)
+{
+	sh_tab t;
+	t.byc = sh_w(d, VYRE_SHIFT_BYCLASS);
+	t.dist = sh_w(d, VYRE_SHIFT_DIST);
+	t.mask = sh_w(d, VYRE_SHIFT_MASK);
+	t.first = sh_w(d, VYRE_SHIFT_FIRST);
+	t.bol = sh_w(d, VYRE_SHIFT_FIRST_BOL);
+	t.leol = sh_w(d, VYRE_SHIFT_LAST_EOL);
+	t.exs = sh_w(d, VYRE_SHIFT_EXC_SRC);
+	t.exo = sh_w(d, VYRE_SHIFT_EXC_OFF);
+	t.ext = sh_w(d, VYRE_SHIFT_EXC_TO);
+	t.foff = sh_w(d, VYRE_SHIFT_FOFF);
+	t.fw = sh_w(d, VYRE_SHIFT_FWORD);
+	t.wdo = sh_w(d, VYRE_SHIFT_WDOFF);
+	t.wdk = sh_w(d, VYRE_SHIFT_WDK);
+	t.kmax = sh_w(d, VYRE_SHIFT_KMAX);
+	t.fmax = sh_w(d, VYRE_SHIFT_FMAX);
+	t.npos = sh_w(d, VYRE_SHIFT_NPOS);
+	return t;
+}
+
+// What a byte can cost a lane that steps live words [lo, hi] every
+// wstep-th from its own (its loops, each word's shifts, the first words,
+// the exceptions' words and edges): a byte starts only if the budget
+// holds it, so no lane overruns (host: grep_shift.c WORST).
+uint sh_need(grep_dfa d, sh_tab t, int lo, int hi, bool hx, uint wstep)
+{
+	uint rng = uint(max(hi - lo + 1, 0));
+	uint wl = (rng + wstep - 1u) / wstep;
+	uint need = 4u + wl * (6u + t.kmax) + (t.fmax + wstep - 1u) / wstep;
+	if (hx)
+		need += 2u * wl + 3u * (sh_w(d, t.exo + min(uint(hi + 1) * 32u, t.npos)) -
+					sh_w(d, t.exo + uint(lo) * 32u));
+	return need;
+}
+
+// One byte of class c: this lane's live words of the vector at cur (lo +
+// lane0, then every wstep-th), read and zeroed, their exceptions and
+// shifts, and its share of the class's first words, into the vector at
+// nxt; *nlo, *nhi, *m, *nx: what it wrote. Returns its units: every
+// loop's iterations, a header that runs none included (lavapipe counts
+// those too: grep_ac.glsl).
+uint sh_step(grep_dfa d, sh_tab t, uint cur, uint nxt, uint c, bool bol, int lo, int hi, bool hx,
+	     int lane0, int wstep, out int nlo, out int nhi, out bool m, out bool nx)
+{
+	uint nw = d.shw;
+	uint cb = t.byc + c * nw;
+	nlo = int(nw);
+	nhi = -1;
+	m = false;
+	nx = false;
+	uint cost = 4u;
+	// the exception edges of the live words (few: a loop of their own)
+	if (hx) {
+		for (int w = lo + lane0; w <= hi; w += wstep) {
+			uint ex = s_dfa[cur + uint(w)] & sh_w(d, t.exs + uint(w));
+			cost += 2u;
+			while (ex != 0u) {
+				uint p = uint(w) * 32u + uint(findLSB(ex));
+				ex &= ex - 1u;
+				uint j1 = sh_w(d, t.exo + p + 1u);
+				cost += 2u;
+				for (uint j = sh_w(d, t.exo + p); j < j1; j++) {
+					uint to = sh_w(d, t.ext + j);
+					cost++;
+					sh_put(d, nxt, cb, int(to >> 5), 1u << (to & 31u), nlo, nhi, m, nx);
+				}
+			}
+		}
+	}
+	// the live words' shifts; each word read is zeroed
+	for (int w = lo + lane0; w <= hi; w += wstep) {
+		uint x = s_dfa[cur + uint(w)];
+		cost++;
+		if (x == 0u)
+			continue;
+		s_dfa[cur + uint(w)] = 0u;
+		uint k1 = sh_w(d, t.wdo + uint(w) + 1u);
+		cost++;
+		for (uint i = sh_w(d, t.wdo + uint(w)); i < k1; i++) {
+			uint k = sh_w(d, t.wdk + i);
+			uint y = x & sh_w(d, t.mask + k * nw + uint(w));
+			cost++;
+			int dk = int(sh_w(d, t.dist + k));
+			uint r = uint(dk) & 31u;
+			int tw = w + (dk >> 5); // arithmetic: floor(dk / 32)
+			sh_put(d, nxt, cb, tw, y << r, nlo, nhi, m, nx);
+			if (r != 0u)
+				sh_put(d, nxt, cb, tw + 1, y >> (32u - r), nlo, nhi, m, nx);
+		}
+	}
+	// the first positions a byte of this class starts
+	uint f1 = sh_w(d, t.foff + c + 1u);
+	for (uint i = sh_w(d, t.foff + c) + uint(lane0); i < f1; i += uint(wstep)) {
+		uint w = sh_w(d, t.fw + i);
+		uint v = sh_w(d, t.first + w) | (bol ? sh_w(d, t.bol + w) : 0u);
+		cost++;
+		sh_put(d, nxt, cb, int(w), v, nlo, nhi, m, nx);
+	}
+	return cost;
+}
+
 // grep.glsl's grep_run on this engine: the same kinds, positions and
 // states, or 3 once the line matched (*e after the byte that did, *st
 // MATCHED | ACCEPT), for grep_run's sink path. The vector it ends with
-// stays in s_dfa (g_sh_*) for grep_cont to save; sh_clear drops it.
+// stays in s_dfa (g_sh_*) for grep_cont to save; sh_clear drops it. A
+// tile pass's line spends at most d.lcap of the budget (kind 2 there).
 uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budget, out uint e,
 	    out uint st)
 {
@@ -89,17 +246,11 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 		return 3u;
 	}
 	uint nw = d.shw;
-	uint obyc = sh_w(d, VYRE_SHIFT_BYCLASS), odist = sh_w(d, VYRE_SHIFT_DIST);
-	uint omask = sh_w(d, VYRE_SHIFT_MASK), ofirst = sh_w(d, VYRE_SHIFT_FIRST);
-	uint obol = sh_w(d, VYRE_SHIFT_FIRST_BOL), oleol = sh_w(d, VYRE_SHIFT_LAST_EOL);
-	uint oexs = sh_w(d, VYRE_SHIFT_EXC_SRC), oexo = sh_w(d, VYRE_SHIFT_EXC_OFF);
-	uint oext = sh_w(d, VYRE_SHIFT_EXC_TO), ofoff = sh_w(d, VYRE_SHIFT_FOFF);
-	uint ofw = sh_w(d, VYRE_SHIFT_FWORD), owdo = sh_w(d, VYRE_SHIFT_WDOFF);
-	uint owdk = sh_w(d, VYRE_SHIFT_WDK);
-	uint kmax = sh_w(d, VYRE_SHIFT_KMAX), fmax = sh_w(d, VYRE_SHIFT_FMAX);
-	uint npos = sh_w(d, VYRE_SHIFT_NPOS);
+	sh_tab t = sh_tables(d);
 	// on a GPU, and in a continuation (one lane), a run's first byte always goes
 	bool go = d.cost == 1u;
+	uint b0 = budget;
+	uint lb = min(budget, d.lcap);
 	uint cur = g_sh_cur;
 	int lo = g_sh_lo, hi = g_sh_hi;
 	bool hx = g_sh_exc;
@@ -110,7 +261,7 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 			kind = 1u;
 			break;
 		}
-		if (budget == 0u) {
+		if (lb == 0u) {
 			kind = 2u;
 			break;
 		}
@@ -119,76 +270,17 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 			kind = 0u;
 			break;
 		}
-		// What this byte can cost at most (its live words, what they
-		// reach, the first words): it starts only if the budget holds
-		// it, so no lane overruns (host: grep_shift.c WORST).
-		uint rng = uint(max(hi - lo + 1, 0));
-		uint need = 4u + rng * (6u + kmax) + fmax;
-		if (hx)
-			need += 2u * rng + 3u * (sh_w(d, oexo + min(uint(hi + 1) * 32u, npos)) -
-						 sh_w(d, oexo + uint(lo) * 32u));
-		if (!go && budget < need * d.cost) {
+		if (!go && lb < sh_need(d, t, lo, hi, hx, 1u) * d.cost) {
 			kind = 2u;
 			break;
 		}
 		go = false;
 		c = (dfa_w(d, d.cls + (c >> 2)) >> ((c & 3u) * 8u)) & 0xFFu;
 		uint nxt = cur == d.dbase ? d.dbase + nw : d.dbase;
-		uint cb = obyc + c * nw;
-		int nlo = int(nw), nhi = -1;
-		bool m = false, nx = false;
-		// Units: every loop's iterations, a header that runs none
-		// included (lavapipe counts those too: grep_ac.glsl).
-		uint cost = 4u;
-		// the exception edges of the live words (few: a loop of their own)
-		if (hx) {
-			for (int w = lo; w <= hi; w++) {
-				uint ex = s_dfa[cur + uint(w)] & sh_w(d, oexs + uint(w));
-				cost += 2u;
-				while (ex != 0u) {
-					uint p = uint(w) * 32u + uint(findLSB(ex));
-					ex &= ex - 1u;
-					uint j1 = sh_w(d, oexo + p + 1u);
-					cost += 2u;
-					for (uint j = sh_w(d, oexo + p); j < j1; j++) {
-						uint to = sh_w(d, oext + j);
-						cost++;
-						sh_put(d, nxt, cb, int(to >> 5), 1u << (to & 31u), nlo, nhi,
-						       m, nx);
-					}
-				}
-			}
-		}
-		// the live words' shifts; each word read is zeroed
-		for (int w = lo; w <= hi; w++) {
-			uint x = s_dfa[cur + uint(w)];
-			cost++;
-			if (x == 0u)
-				continue;
-			s_dfa[cur + uint(w)] = 0u;
-			uint k1 = sh_w(d, owdo + uint(w) + 1u);
-			cost++;
-			for (uint i = sh_w(d, owdo + uint(w)); i < k1; i++) {
-				uint k = sh_w(d, owdk + i);
-				uint y = x & sh_w(d, omask + k * nw + uint(w));
-				cost++;
-				int dk = int(sh_w(d, odist + k));
-				uint r = uint(dk) & 31u;
-				int t = w + (dk >> 5); // arithmetic: floor(dk / 32)
-				sh_put(d, nxt, cb, t, y << r, nlo, nhi, m, nx);
-				if (r != 0u)
-					sh_put(d, nxt, cb, t + 1, y >> (32u - r), nlo, nhi, m, nx);
-			}
-		}
-		// the first positions a byte of this class starts
-		uint f1 = sh_w(d, ofoff + c + 1u);
-		for (uint i = sh_w(d, ofoff + c); i < f1; i++) {
-			uint w = sh_w(d, ofw + i);
-			uint v = sh_w(d, ofirst + w) | (bol ? sh_w(d, obol + w) : 0u);
-			cost++;
-			sh_put(d, nxt, cb, int(w), v, nlo, nhi, m, nx);
-		}
-		ac_take(budget, cost * d.cost);
+		int nlo, nhi;
+		bool m, nx;
+		uint cost = sh_step(d, t, cur, nxt, c, bol, lo, hi, hx, 0, 1, nlo, nhi, m, nx);
+		ac_take(lb, cost * d.cost);
 		cur = nxt;
 		lo = nlo;
 		hi = nhi;
@@ -205,7 +297,8 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 	g_sh_hi = hi;
 	g_sh_exc = hx;
 	// sh_clear's loop, charged here
-	ac_take(budget, uint(max(hi - lo + 1, 0)) * d.cost);
+	ac_take(lb, uint(max(hi - lo + 1, 0)) * d.cost);
+	budget = b0 - (min(b0, d.lcap) - lb); // what the line left stays the lane's
 	if (kind == 3u) {
 		e = q;
 		st = VYRE_SHIFT_ST_MATCHED | VYRE_SHIFT_ST_ACCEPT;
@@ -217,10 +310,112 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 	} else {
 		bool acc = false;
 		for (int w = lo; w <= hi; w++)
-			acc = acc || (s_dfa[cur + uint(w)] & sh_w(d, oleol + uint(w))) != 0u;
+			acc = acc || (s_dfa[cur + uint(w)] & sh_w(d, t.leol + uint(w))) != 0u;
 		ac_take(budget, uint(max(hi - lo + 1, 0)) * d.cost);
 		st = VYRE_SHIFT_ST_VECTOR | (acc ? VYRE_SHIFT_ST_ACCEPT : 0u);
 	}
+	return kind;
+}
+
+// sh_run on every lane of the workgroup at once (a continuation,
+// d.coop): each lane steps every 256th live word (sh_step), folds what it
+// wrote into s_sh, and one barrier ends the byte (grep_shift.glsl's
+// head). Every lane charges the byte's bound for a lane's share, so all
+// stop at the same byte. Its own function, called from grep_cont alone:
+// lavapipe compiles a barrier in a loop as a coroutine, and with this
+// loop inlined into grep_run's three callers its first compile of the
+// megakernel ran past 8 minutes (38 s without).
+uint shc_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budget, out uint e,
+	     out uint st)
+{
+	bool bol = (s & VYRE_SHIFT_ST_VECTOR) == 0u;
+	if (bol) {
+		g_sh_cur = d.dbase;
+		g_sh_lo = 1;
+		g_sh_hi = 0;
+		g_sh_exc = false;
+	}
+	if ((s & VYRE_SHIFT_ST_MATCHED) != 0u) {
+		e = q;
+		st = s;
+		return 3u;
+	}
+	uint nw = d.shw;
+	sh_tab t = sh_tables(d);
+	int lane = int(gl_LocalInvocationIndex);
+	uint cur = g_sh_cur;
+	int lo = g_sh_lo, hi = g_sh_hi;
+	bool hx = g_sh_exc;
+	Bytes b = Bytes(base);
+	bool first = true; // a run's first byte always goes
+	uint kind;
+	for (;;) {
+		uint c = q < lim ? uint(b.b[q]) : 10u;
+		uint need = sh_need(d, t, lo, hi, hx, VYRE_WG_SIZE);
+		kind = q >= lim ? 1u : budget == 0u ? 2u : c == 10u ? 0u
+			: (!first && budget < need) ? 2u : 4u;
+		if (kind != 4u)
+			break;
+		first = false;
+		c = (dfa_w(d, d.cls + (c >> 2)) >> ((c & 3u) * 8u)) & 0xFFu;
+		uint nxt = cur == d.dbase ? d.dbase + nw : d.dbase;
+		int nlo, nhi;
+		bool m, nx;
+		sh_step(d, t, cur, nxt, c, bol, lo, hi, hx, lane, int(VYRE_WG_SIZE), nlo, nhi, m, nx);
+		uint ni = g_sh_set;
+		if (nhi >= 0) {
+			atomicMin(s_sh_lo[ni], nlo);
+			atomicMax(s_sh_hi[ni], nhi);
+		}
+		if (m || nx)
+			atomicOr(s_sh_f[ni], (m ? 1u : 0u) | (nx ? 2u : 0u));
+		if (lane == 0)
+			sh_set_reset((ni + 1u) % 3u, nw);
+		memoryBarrierShared();
+		barrier();
+		lo = s_sh_lo[ni];
+		hi = s_sh_hi[ni];
+		uint f = s_sh_f[ni];
+		hx = (f & 2u) != 0u;
+		g_sh_set = (ni + 1u) % 3u;
+		ac_take(budget, need);
+		cur = nxt;
+		bol = false;
+		q++;
+		if ((f & 1u) != 0u) {
+			kind = 3u;
+			break;
+		}
+	}
+	g_sh_cur = cur;
+	g_sh_lo = lo;
+	g_sh_hi = hi;
+	g_sh_exc = hx;
+	uint wl = (uint(max(hi - lo + 1, 0)) + VYRE_WG_SIZE - 1u) / VYRE_WG_SIZE;
+	ac_take(budget, 2u * wl);
+	if (kind == 3u) {
+		e = q;
+		st = VYRE_SHIFT_ST_MATCHED | VYRE_SHIFT_ST_ACCEPT;
+		return 3u;
+	}
+	e = kind == 1u ? lim : q;
+	if (bol) {
+		st = d.start;
+		return kind;
+	}
+	// the end's accepting bits: every lane's words, one answer for all
+	bool acc = false;
+	for (int w = lo + lane; w <= hi; w += int(VYRE_WG_SIZE))
+		acc = acc || (s_dfa[cur + uint(w)] & sh_w(d, t.leol + uint(w))) != 0u;
+	if (lane == 0)
+		s_sh_acc = 0u;
+	barrier();
+	if (acc)
+		atomicOr(s_sh_acc, 1u);
+	memoryBarrierShared();
+	barrier();
+	acc = s_sh_acc != 0u;
+	st = VYRE_SHIFT_ST_VECTOR | (acc ? VYRE_SHIFT_ST_ACCEPT : 0u);
 	return kind;
 }
 
@@ -234,7 +429,9 @@ void sh_clear()
 }
 
 // A continuation's vector, written by the host into its slot's record
-// area (grep_cont.c): into s_dfa at 0, its live words found.
+// area (grep_cont.c): into s_dfa at 0, its live words found. A
+// cooperative run's lanes each read every word (the same range in each)
+// and store their own.
 void sh_load(grep_dfa d, uint slot)
 {
 	RecW r = RecW(pc.rec_addr);
@@ -245,13 +442,16 @@ void sh_load(grep_dfa d, uint slot)
 	g_sh_exc = false;
 	for (uint w = 0u; w < d.shw; w++) {
 		uint v = r.v[slot * pc.rec_max + (w >> 1)][w & 1u];
-		s_dfa[w] = v;
+		if (!d.coop || w % VYRE_WG_SIZE == gl_LocalInvocationIndex)
+			s_dfa[w] = v;
 		if (v != 0u) {
 			g_sh_lo = min(g_sh_lo, int(w));
 			g_sh_hi = int(w);
 			g_sh_exc = g_sh_exc || (v & sh_w(d, oexs + w)) != 0u;
 		}
 	}
+	if (d.coop)
+		barrier();
 }
 
 // A continuation that stops: its vector into its slot's record area, 8
@@ -290,13 +490,28 @@ bool sh_load_hdr(op_in a, Words jw, inout grep_dfa d)
 	d.nsh = 0u;
 	d.dbase = 0u;
 	// On a CPU device a lockstep group's 8 lanes add up (grep_ac.glsl). A
-	// continuation runs on lane 0 alone: its units are its own.
-	d.cost = ((a.arg1 & VYRE_GREP_F_CONT) == 0u &&
-		  ((a.arg1 >> VYRE_GREP_BUDGET_POS) & 31u) <= 16u) ? 8u : 1u;
+	// continuation runs on every lane, each charging its share of a byte,
+	// the same share in all (sh_run): its units are its own.
+	bool cont = (a.arg1 & VYRE_GREP_F_CONT) != 0u;
+	bool coop = (a.arg1 & VYRE_GREP_F_COOP) != 0u;
+	uint bits = (a.arg1 >> VYRE_GREP_BUDGET_POS) & 31u;
+	d.cost = !cont && bits <= 16u ? 8u : 1u;
+	d.coop = cont && coop;
+	// With COOP, a tile pass's line: a 16th of its lane's budget on a GPU
+	// (2^16 of 2^20: a line past it is one a continuation runs on 256
+	// lanes), half on a CPU device, whose lanes' budgets hold a few lines
+	// each. Without, the lane's whole budget, as for a DFA.
+	d.lcap = cont || !coop ? 0xFFFFFFFFu : (1u << bits) >> (bits <= 16u ? 1u : 4u);
 	uint end = jw.w[VYRE_SHIFT_END];
 	// every vector starts zero (grep_shift.glsl): the words a DFA left
 	for (uint i = gl_LocalInvocationIndex; i < VYRE_GREP_SHARED_WORDS; i += VYRE_WG_SIZE)
 		s_dfa[i] = 0u;
+	g_sh_set = 0u;
+	if (gl_LocalInvocationIndex == 0u) {
+		for (uint i = 0u; i < 3u; i++)
+			sh_set_reset(i, d.shw);
+		s_sh_acc = 0u;
+	}
 	return d.shw <= VYRE_SHIFT_WORDS_MAX && d.ncls != 0u && d.ncls <= 256u &&
 	       end >= VYRE_SHIFT_HDR_WORDS && end * 4u <= a.jd &&
 	       d.shw == (jw.w[VYRE_SHIFT_NPOS] + 31u) / 32u;
