@@ -39,16 +39,19 @@
  * shaders/ops/grep_shift.glsl): on a GPU, where the lanes run side by
  * side, yes. A CPU device runs a workgroup's lanes one group after
  * another on one thread, so there a byte costs the same work plus a
- * barrier's switch through every group: 5-7x slower on lavapipe
- * (BENCHMARKS.md, "The bit-parallel engine on every lane"), so no.
+ * barrier's switch through every group: on lavapipe (ab|cd){3000} ran 2x
+ * faster (fewer hops), a{3000} 2-3x slower (BENCHMARKS.md, "The
+ * bit-parallel engine on every lane"), and the suite's files hold both:
+ * so no.
  * VYRE_SHIFT_COOP=1 (tests only) turns it on there, so lavapipe runs the
- * path a GPU takes.
+ * path a GPU takes; =0 turns it off (to time both on one GPU).
  */
 static uint32_t grep_coop(bool cpu)
 {
-	const char *s = getenv("VYRE_SHIFT_COOP"); /* tests only */
+	const char *s = getenv("VYRE_SHIFT_COOP"); /* tests and benchmarks only */
+	bool on = s ? !strcmp(s, "1") : !cpu;
 
-	return !cpu || (s && !strcmp(s, "1")) ? VYRE_GREP_F_COOP : 0;
+	return on ? VYRE_GREP_F_COOP : 0;
 }
 
 static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
