@@ -47,9 +47,9 @@
 // of such a line were seconds of one lane on the H100 (BENCHMARKS.md, "The
 // bit-parallel engine"), and lavapipe ran it 8 bytes a continuation hop.
 // So a tile pass gives a line at most d.lcap of its lane's budget (a
-// 16th on a GPU, half on a CPU device): one that costs more stops there
-// (kind 2) and is listed open from its start, and its lane goes on to
-// its other lines. Its continuation runs it on every lane of the
+// 16th on a GPU, half on a CPU device) while its vector is wider than
+// SH_COOP_WORDS: one that costs more stops there (kind 2) and is listed
+// open from its start, and its lane goes on to its other lines. Its continuation runs it on every lane of the
 // workgroup: lane l owns the live words lo + l, lo + l + 256, ... of the
 // vector, reads and zeroes them, scatters their shifts and exceptions
 // into the next vector with atomicOr (a word's shift lands in the words
@@ -70,6 +70,10 @@
 uint g_sh_cur;
 int g_sh_lo, g_sh_hi;
 bool g_sh_exc;
+
+// A wider vector is worth a cooperative run (one word a lane instead of
+// all of them: 8x or more fewer dependent steps a byte).
+#define SH_COOP_WORDS 8u
 
 // Cooperative runs (d.coop): a byte's live range and flags (bit 0: an
 // accepting bit, 1: an exception source), three sets in turn, and the
@@ -228,7 +232,8 @@ uint sh_step(grep_dfa d, sh_tab t, uint cur, uint nxt, uint c, bool bol, int lo,
 // states, or 3 once the line matched (*e after the byte that did, *st
 // MATCHED | ACCEPT), for grep_run's sink path. The vector it ends with
 // stays in s_dfa (g_sh_*) for grep_cont to save; sh_clear drops it. A
-// tile pass's line spends at most d.lcap of the budget (kind 2 there).
+// tile pass's line that spent d.lcap stops (kind 2) once its vector is
+// wider than SH_COOP_WORDS.
 uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budget, out uint e,
 	    out uint st)
 {
@@ -250,7 +255,6 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 	// on a GPU, and in a continuation (one lane), a run's first byte always goes
 	bool go = d.cost == 1u;
 	uint b0 = budget;
-	uint lb = min(budget, d.lcap);
 	uint cur = g_sh_cur;
 	int lo = g_sh_lo, hi = g_sh_hi;
 	bool hx = g_sh_exc;
@@ -261,7 +265,7 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 			kind = 1u;
 			break;
 		}
-		if (lb == 0u) {
+		if (budget == 0u) {
 			kind = 2u;
 			break;
 		}
@@ -270,7 +274,13 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 			kind = 0u;
 			break;
 		}
-		if (!go && lb < sh_need(d, t, lo, hi, hx, 1u) * d.cost) {
+		// past d.lcap with a wide vector: a cooperative continuation's
+		// (a long line whose vector stays narrow gains little there)
+		if (b0 - budget >= d.lcap && hi - lo >= int(SH_COOP_WORDS)) {
+			kind = 2u;
+			break;
+		}
+		if (!go && budget < sh_need(d, t, lo, hi, hx, 1u) * d.cost) {
 			kind = 2u;
 			break;
 		}
@@ -280,7 +290,7 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 		int nlo, nhi;
 		bool m, nx;
 		uint cost = sh_step(d, t, cur, nxt, c, bol, lo, hi, hx, 0, 1, nlo, nhi, m, nx);
-		ac_take(lb, cost * d.cost);
+		ac_take(budget, cost * d.cost);
 		cur = nxt;
 		lo = nlo;
 		hi = nhi;
@@ -297,8 +307,7 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 	g_sh_hi = hi;
 	g_sh_exc = hx;
 	// sh_clear's loop, charged here
-	ac_take(lb, uint(max(hi - lo + 1, 0)) * d.cost);
-	budget = b0 - (min(b0, d.lcap) - lb); // what the line left stays the lane's
+	ac_take(budget, uint(max(hi - lo + 1, 0)) * d.cost);
 	if (kind == 3u) {
 		e = q;
 		st = VYRE_SHIFT_ST_MATCHED | VYRE_SHIFT_ST_ACCEPT;
