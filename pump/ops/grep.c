@@ -36,20 +36,21 @@
 /*
  * Whether a bit-parallel job's costly lines go to continuations that run
  * them on every lane of a workgroup (VYRE_GREP_F_COOP,
- * shaders/ops/grep_shift.glsl): on a GPU, where the lanes run side by
- * side, yes. A CPU device runs a workgroup's lanes one group after
- * another on one thread, so there a byte costs the same work plus a
- * barrier's switch through every group: on lavapipe (ab|cd){3000} ran 2x
- * faster (fewer hops), a{3000} 2-3x slower (BENCHMARKS.md, "The
- * bit-parallel engine on every lane"), and the suite's files hold both:
- * so no.
- * VYRE_SHIFT_COOP=1 (tests only) turns it on there, so lavapipe runs the
- * path a GPU takes; =0 turns it off (to time both on one GPU).
+ * shaders/ops/grep_shift.glsl). Built for a GPU, where the lanes run side
+ * by side; but its barriers and shared-memory ORs have not run on one yet
+ * (BENCHMARKS.md, "The bit-parallel engine on every lane": the GPU command
+ * is there), and races show on a GPU that lavapipe hides, so it is off
+ * until that run says it is right and faster. A CPU device runs a
+ * workgroup's lanes one group after another on one thread, so there a
+ * byte costs the same work plus a barrier's switch through every group:
+ * on lavapipe (ab|cd){3000} ran 2x faster (fewer hops), a{3000} 2-3x
+ * slower. VYRE_SHIFT_COOP=1 turns it on (grep_shift_coop.bats runs the
+ * path on lavapipe; a GPU run times both in one call).
  */
-static uint32_t grep_coop(bool cpu)
+static uint32_t grep_coop(void)
 {
 	const char *s = getenv("VYRE_SHIFT_COOP"); /* tests and benchmarks only */
-	bool on = s ? !strcmp(s, "1") : !cpu;
+	bool on = s && !strcmp(s, "1");
 
 	return on ? VYRE_GREP_F_COOP : 0;
 }
@@ -87,7 +88,7 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	gj->budget = cpu ? GREP_BUDGET_CPU : GREP_BUDGET_GPU;
 	gj->cont_budget = cpu ? GREP_CONT_BUDGET_CPU : GREP_CONT_BUDGET_GPU;
 	gj->pack_budget = cpu ? GREP_PACK_BUDGET_CPU : GREP_PACK_BUDGET_GPU;
-	gj->coop = grep_coop(cpu);
+	gj->coop = grep_coop();
 	if (a->ac)
 		ret = grep_layout_ac(j, a->ac);
 	else if (a->shift)
