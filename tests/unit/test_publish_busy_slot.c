@@ -27,80 +27,9 @@
 #define CHUNK       (1u << 20)
 #define MASKED      9 /* tenant of the rejected work */
 #define MAGIC_ARG2  0xC0FFEE42u
-#define MAX_MAPS    64
 #define SLOT_BYTES  (VYRE_SLOT_WORDS * 4)
 
-/* Every live mapping of Vulkan memory in this process. */
-struct mapping {
-	VkDeviceMemory mem;
-	VkDeviceSize alloc;
-	uint8_t *map;
-	VkDeviceSize size;
-};
-
-static struct mapping maps[MAX_MAPS];
-
-static int map_find(VkDeviceMemory mem)
-{
-	for (int i = 0; i < MAX_MAPS; i++)
-		if (maps[i].mem == mem)
-			return i;
-	return -1;
-}
-
-static void *real_sym(const char *name)
-{
-	void *p = dlsym(RTLD_NEXT, name);
-
-	CHECK(p, "dlsym(RTLD_NEXT, %s): %s", name, dlerror());
-	return p;
-}
-
-VKAPI_ATTR VkResult VKAPI_CALL vkAllocateMemory(VkDevice dev, const VkMemoryAllocateInfo *info,
-						const VkAllocationCallbacks *cb,
-						VkDeviceMemory *mem)
-{
-	static PFN_vkAllocateMemory real;
-	VkResult r;
-	int i;
-
-	if (!real)
-		*(void **)&real = real_sym("vkAllocateMemory");
-	r = real(dev, info, cb, mem);
-	if (r == VK_SUCCESS && (i = map_find(VK_NULL_HANDLE)) >= 0)
-		maps[i] = (struct mapping){.mem = *mem, .alloc = info->allocationSize};
-	return r;
-}
-
-VKAPI_ATTR VkResult VKAPI_CALL vkMapMemory(VkDevice dev, VkDeviceMemory mem, VkDeviceSize off,
-					   VkDeviceSize size, VkMemoryMapFlags flags, void **out)
-{
-	static PFN_vkMapMemory real;
-	VkResult r;
-	int i;
-
-	if (!real)
-		*(void **)&real = real_sym("vkMapMemory");
-	r = real(dev, mem, off, size, flags, out);
-	if (r == VK_SUCCESS && (i = map_find(mem)) >= 0) {
-		maps[i].map = *out;
-		maps[i].size = size == VK_WHOLE_SIZE ? maps[i].alloc - off : size;
-	}
-	return r;
-}
-
-VKAPI_ATTR void VKAPI_CALL vkFreeMemory(VkDevice dev, VkDeviceMemory mem,
-					const VkAllocationCallbacks *cb)
-{
-	static PFN_vkFreeMemory real;
-	int i;
-
-	if (!real)
-		*(void **)&real = real_sym("vkFreeMemory");
-	if (mem != VK_NULL_HANDLE && (i = map_find(mem)) >= 0)
-		memset(&maps[i], 0, sizeof(maps[i]));
-	real(dev, mem, cb);
-}
+#include "vk_maps.h"
 
 static uint32_t rd32(const uint8_t *p, uint32_t word)
 {

@@ -33,79 +33,10 @@
 #define POISON   0xA5u
 #define POISON32 0xA5A5A5A5u
 #define UNKNOWN  0x555u /* no row of vyre_ops.h */
-#define MAX_MAPS 64
 #define DATA_LEN 100u
 
-struct mapping {
-	VkDeviceMemory mem;
-	VkDeviceSize alloc;
-	uint8_t *map;
-};
-
-static struct mapping maps[MAX_MAPS];
-
-static int map_find(VkDeviceMemory mem)
-{
-	for (int i = 0; i < MAX_MAPS; i++)
-		if (maps[i].mem == mem)
-			return i;
-	return -1;
-}
-
-static void *real_sym(const char *name)
-{
-	void *p = dlsym(RTLD_NEXT, name);
-
-	CHECK(p, "dlsym(RTLD_NEXT, %s): %s", name, dlerror());
-	return p;
-}
-
-VKAPI_ATTR VkResult VKAPI_CALL vkAllocateMemory(VkDevice dev, const VkMemoryAllocateInfo *info,
-						const VkAllocationCallbacks *cb,
-						VkDeviceMemory *mem)
-{
-	static PFN_vkAllocateMemory real;
-	VkResult r;
-	int i;
-
-	if (!real)
-		*(void **)&real = real_sym("vkAllocateMemory");
-	r = real(dev, info, cb, mem);
-	if (r == VK_SUCCESS && (i = map_find(VK_NULL_HANDLE)) >= 0)
-		maps[i] = (struct mapping){.mem = *mem, .alloc = info->allocationSize};
-	return r;
-}
-
-/* Every new mapping is poisoned whole: memory left from before. */
-VKAPI_ATTR VkResult VKAPI_CALL vkMapMemory(VkDevice dev, VkDeviceMemory mem, VkDeviceSize off,
-					   VkDeviceSize size, VkMemoryMapFlags flags, void **out)
-{
-	static PFN_vkMapMemory real;
-	VkResult r;
-	int i;
-
-	if (!real)
-		*(void **)&real = real_sym("vkMapMemory");
-	r = real(dev, mem, off, size, flags, out);
-	if (r == VK_SUCCESS && (i = map_find(mem)) >= 0) {
-		maps[i].map = *out;
-		memset(*out, POISON, size == VK_WHOLE_SIZE ? maps[i].alloc - off : size);
-	}
-	return r;
-}
-
-VKAPI_ATTR void VKAPI_CALL vkFreeMemory(VkDevice dev, VkDeviceMemory mem,
-					const VkAllocationCallbacks *cb)
-{
-	static PFN_vkFreeMemory real;
-	int i;
-
-	if (!real)
-		*(void **)&real = real_sym("vkFreeMemory");
-	if (mem != VK_NULL_HANDLE && (i = map_find(mem)) >= 0)
-		memset(&maps[i], 0, sizeof(maps[i]));
-	real(dev, mem, cb);
-}
+#define VK_MAPS_POISON POISON
+#include "vk_maps.h"
 
 /* n words at w all v */
 static int all_words(const uint32_t *w, uint32_t n, uint32_t v)
