@@ -76,6 +76,22 @@ static bool env_on(const char *name)
 	return v && *v && strcmp(v, "0") != 0;
 }
 
+/*
+ * Workgroups a persistent grid runs per compute unit. One was the design
+ * (a persistent kernel's workgroups must all be resident), but no
+ * workgroup waits for another (shaders/megakernel.comp: each claims tiles
+ * alone), so more only share the SM: grep's DFA walk, a chain of
+ * dependent shared-memory loads, had 8 warps an SM to hide it behind.
+ * VYRE_PERSISTENT_GROUPS (1-16) is for benchmarks: BENCHMARKS.md.
+ */
+static uint32_t persistent_groups_per_cu(void)
+{
+	const char *v = getenv("VYRE_PERSISTENT_GROUPS");
+	long n = v && *v ? strtol(v, NULL, 10) : 1;
+
+	return n >= 1 && n <= 16 ? (uint32_t)n : 1;
+}
+
 static int gpu_create_instance(struct gpu *g)
 {
 	bool validate = env_on("VYRE_VALIDATION");
@@ -248,6 +264,7 @@ static void gpu_query_limits(struct gpu *g)
 	g->import_align = host.minImportedHostPointerAlignment;
 	/* Vulkan has no portable compute-unit count; NVIDIA's SM count is exact. */
 	g->compute_units = has_sm && sm.shaderSMCount ? sm.shaderSMCount : 64;
+	g->persistent_groups = g->compute_units * persistent_groups_per_cu();
 
 	for (uint32_t i = 0; i < g->mem.memoryTypeCount; i++) {
 		VkMemoryPropertyFlags f = g->mem.memoryTypes[i].propertyFlags;

@@ -478,7 +478,8 @@ int ring_done_packed(const struct ring_done *d, uint32_t n, uint32_t *vals)
 /*
  * A relaunched grid gets one workgroup per tile still published (more than
  * needed once some are claimed: the extra ones find nothing and exit). A
- * persistent grid is one workgroup per compute unit.
+ * persistent grid is gpu->persistent_groups: one workgroup per compute
+ * unit unless VYRE_PERSISTENT_GROUPS asks for more (pump/gpu.c).
  */
 int ring_kick(struct ring *r)
 {
@@ -491,7 +492,7 @@ int ring_kick(struct ring *r)
 	if (ret <= 0)
 		return ret;
 	if (r->mode == RING_PERSISTENT) {
-		groups = r->gpu->compute_units;
+		groups = r->gpu->persistent_groups;
 	} else {
 		for (uint32_t s = 0; s < r->nslots; s++)
 			if (r->seq[s] && groups < 65535)
