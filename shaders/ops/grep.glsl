@@ -148,30 +148,29 @@ uvec4 grep_vec(uint64_t base, uint w)
 	return Vec4s(base).v[w];
 }
 
-// The first '\n' at or after q and below lim, 16 bytes a step; lim if
-// there is none. Each step costs the budget one; when it runs out the
-// position reached comes back with *out = true.
+// The first '\n' at or after q and below lim, 16 bytes a step (the first
+// step the aligned 16 bytes holding q, the bytes below q cleared: a load a
+// byte up to the alignment cost a sink-state line up to 15 dependent
+// loads, each from L2 in the persistent build); lim if there is none. Each
+// step costs the budget one; when it runs out the position reached comes
+// back with *out = true.
 uint grep_next_nl(uint64_t base, uint q, uint lim, inout uint budget, out bool out_)
 {
-	Bytes d = Bytes(base);
 	uvec4 nl = uvec4(0x0A0A0A0Au);
 	out_ = false;
-	for (; q < lim && (q & 15u) != 0u; q++) {
+	uint lo = q; // bytes below it are not this search's
+	if (lo >= lim)
+		return lim;
+	for (q &= ~15u; q < lim; q += 16u) {
 		if (budget == 0u) {
 			out_ = true;
-			return q;
-		}
-		budget--;
-		if (uint(d.b[q]) == 10u)
-			return q;
-	}
-	for (; q < lim; q += 16u) {
-		if (budget == 0u) {
-			out_ = true;
-			return q;
+			return max(q, lo);
 		}
 		budget--;
 		uvec4 z = zero_marks(grep_vec(base, q >> 4) ^ nl, q, lim);
+		if (q < lo) // zero_bytes is exact: clearing marks leaves no false one
+			z &= ~uvec4(valid_mask(q, lo), valid_mask(q + 4u, lo), valid_mask(q + 8u, lo),
+				    valid_mask(q + 12u, lo));
 		for (uint w = 0u; w < 4u; w++)
 			if (z[w] != 0u)
 				return q + 4u * w + uint(findLSB(z[w])) / 8u;
