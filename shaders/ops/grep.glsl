@@ -199,16 +199,14 @@ uint grep_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint bu
 	// per 16 DFA steps instead of one a step (a warp's byte loads each hit
 	// 32 lines of its lanes' stretches; the persistent build's are
 	// coherent, from L2). The word holding lim may run past it, as
-	// grep_next_nl's do: what is there is never stepped.
+	// grep_next_nl's do: what is there is never stepped. A sink state keeps
+	// every byte but '\n', so it is looked for once a word, not once a byte
+	// (a third shared-memory load on each step's dependent chain), and a
+	// DFA wholly in s_dfa is stepped from there without dfa_w's test a load.
 	uvec4 word = uvec4(0u);
 	uint wq = 0xFFFFFFFFu; // the word's index (q >> 4), none yet
+	bool in_shared = !d.ac && !d.sh && d.nsh != 0u; // nsh: all its words, or 0
 	for (;;) {
-		if (dfa_bit(d, d.snk, s)) {
-			bool out_;
-			e = grep_next_nl(base, q, lim, budget, out_);
-			st = s;
-			return out_ ? 2u : (e < lim ? 0u : 1u);
-		}
 		if (q >= lim) {
 			e = lim;
 			st = s;
@@ -219,18 +217,29 @@ uint grep_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint bu
 			st = s;
 			return 2u;
 		}
-		budget--;
 		if ((q >> 4) != wq) {
+			if (dfa_bit(d, d.snk, s)) {
+				bool out_;
+				e = grep_next_nl(base, q, lim, budget, out_);
+				st = s;
+				return out_ ? 2u : (e < lim ? 0u : 1u);
+			}
 			wq = q >> 4;
 			word = grep_vec(base, wq);
 		}
+		budget--;
 		uint c = (word[(q >> 2) & 3u] >> ((q & 3u) * 8u)) & 0xFFu;
 		if (c == 10u) {
 			e = q;
 			st = s;
 			return 0u;
 		}
-		s = dfa_step(d, s, c);
+		if (in_shared) {
+			uint k = (s_dfa[d.cls + (c >> 2)] >> ((c & 3u) * 8u)) & 0xFFu;
+			s = s_dfa[d.nxt + s * d.ncls + k];
+		} else {
+			s = dfa_step(d, s, c);
+		}
 		q++;
 	}
 	return 0u;
