@@ -325,11 +325,16 @@ print("opened"); sys.exit(1)' "$MNT/jobs/$id/result"
 	pid=$!
 	sleep 0.5
 	echo cancel > "$MNT/jobs/$id/ctl"
-	run wait "$pid"
-	# what the reader got, for a failure's log (CI once saw no ECANCELED here)
-	echo "reader rc=$status out=$(cat "$BATS_TEST_TMPDIR/out") err=$(cat "$BATS_TEST_TMPDIR/err")" >&2
+	# `run wait` waited in a subshell, where the reader is no child: it
+	# returned at once and the checks below raced the cancel (CI saw
+	# state=running, no ECANCELED yet)
+	local rc=0
+	timeout 60 tail --pid="$pid" -f /dev/null || kill "$pid" 2>/dev/null || true
+	wait "$pid" || rc=$?
+	# what the reader got, for a failure's log
+	echo "reader rc=$rc out=$(cat "$BATS_TEST_TMPDIR/out") err=$(cat "$BATS_TEST_TMPDIR/err")" >&2
 	grep -E '^(state|error|chunks_done)=' "$MNT/jobs/$id/status" >&2
-	[ "$status" -ne 0 ]
+	[ "$rc" -ne 0 ]
 	[ ! -s "$BATS_TEST_TMPDIR/out" ]
 	grep -q "Operation canceled" "$BATS_TEST_TMPDIR/err"
 	[ "$(sed -n 's/^state=//p' "$MNT/jobs/$id/status")" = cancelled ]
