@@ -269,6 +269,16 @@ void ring_cache_block(struct ring *r, uint32_t b, uint64_t addr)
 	wr(r->ctrl, VYRE_CI_CACHE_BLOCK + 2 * b + 1, (uint32_t)(addr >> 32));
 }
 
+int ring_seq_start(struct ring *r, uint32_t seq)
+{
+	if (!seq || !VYRE_GO_TAG(seq))
+		return -EINVAL;
+	if (r->next_seq != 1)
+		return -EBUSY;
+	r->next_seq = seq;
+	return 0;
+}
+
 /*
  * Slot s's line records, zeroed the first time anything may touch them.
  * The host takes a record (or out word) only once it carries its slot's

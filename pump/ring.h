@@ -133,6 +133,14 @@ enum ring_mode ring_mode(const struct ring *r);
 const char *ring_place(const struct ring *r);
 
 /*
+ * Tests only: the ring's next publish takes sequence seq (a valid one:
+ * ring_seq_after's), as if the ring had run that long, so a test reaches
+ * the 16-bit claim generation's wrap without 65,536 publishes first.
+ * Before any publish; -EBUSY after, -EINVAL for seq 0 or tag 0.
+ */
+int ring_seq_start(struct ring *r, uint32_t seq);
+
+/*
  * The sequence published after seq. 0 means "not published", and a seq
  * whose out-word tag (VYRE_GO_TAG, its low 18 bits) is 0 would let words
  * of the record and out areas that no pass has written yet (zero since
