@@ -80,16 +80,21 @@ static bool env_on(const char *name)
  * Workgroups a persistent grid runs per compute unit. One was the design
  * (a persistent kernel's workgroups must all be resident), but no
  * workgroup waits for another (shaders/megakernel.comp: each claims tiles
- * alone), so more only share the SM: grep's DFA walk, a chain of
- * dependent shared-memory loads, had 8 warps an SM to hide it behind.
- * VYRE_PERSISTENT_GROUPS (1-16) is for benchmarks: BENCHMARKS.md.
+ * alone), so more only share the SM, and one left 8 warps an SM to hide
+ * grep's DFA walk (a chain of dependent shared-memory loads) and L2's
+ * latency behind. H100, chunks in device memory (BENCHMARKS.md, fifth
+ * session): grep 60 -> 108-112 GB/s and count 1.0 -> 1.56 TB/s from 1 to
+ * 4, 8 no better; a 4 KiB job's p50 within noise (88-115 us against
+ * 105-118). VYRE_PERSISTENT_GROUPS (1-16) overrides it, for benchmarks.
  */
+#define GPU_PERSISTENT_GROUPS 4
+
 static uint32_t persistent_groups_per_cu(void)
 {
 	const char *v = getenv("VYRE_PERSISTENT_GROUPS");
-	long n = v && *v ? strtol(v, NULL, 10) : 1;
+	long n = v && *v ? strtol(v, NULL, 10) : GPU_PERSISTENT_GROUPS;
 
-	return n >= 1 && n <= 16 ? (uint32_t)n : 1;
+	return n >= 1 && n <= 16 ? (uint32_t)n : GPU_PERSISTENT_GROUPS;
 }
 
 static int gpu_create_instance(struct gpu *g)

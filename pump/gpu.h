@@ -27,8 +27,8 @@ struct gpu {
 	VkPhysicalDeviceMemoryProperties mem;
 	bool is_cpu;             /* lavapipe: no persistent kernel (fact 6, ARCHITECTURE.md) */
 	uint32_t compute_units;  /* SMs where the driver says, else a guess */
-	/* workgroups of a persistent grid: compute_units x VYRE_PERSISTENT_GROUPS
-	 * (default 1; ring.c ring_kick) */
+	/* workgroups of a persistent grid: compute_units x 4, or x
+	 * VYRE_PERSISTENT_GROUPS (gpu.c; ring.c ring_kick) */
 	uint32_t persistent_groups;
 	VkDeviceSize bar_bytes;  /* largest DEVICE_LOCAL|HOST_VISIBLE heap */
 	VkDeviceSize import_align;

@@ -488,8 +488,8 @@ int ring_done_packed(const struct ring_done *d, uint32_t n, uint32_t *vals)
 /*
  * A relaunched grid gets one workgroup per tile still published (more than
  * needed once some are claimed: the extra ones find nothing and exit). A
- * persistent grid is gpu->persistent_groups: one workgroup per compute
- * unit unless VYRE_PERSISTENT_GROUPS asks for more (pump/gpu.c).
+ * persistent grid is gpu->persistent_groups: four workgroups per compute
+ * unit (pump/gpu.c says why).
  */
 int ring_kick(struct ring *r)
 {

@@ -15,7 +15,7 @@
 // ring.c) so one tile costs a lane at most ~4,100 iterations, and a
 // relaunched workgroup claims at most one tile.
 //
-// Persistent mode (a real GPU) runs about one workgroup per SM until the
+// Persistent mode (a real GPU) runs four workgroups per SM until the
 // stop word, its idle budget or its spin limit; relaunch mode runs one
 // bounded grid per batch. Both are this one shader, set by push constants.
 #version 460
