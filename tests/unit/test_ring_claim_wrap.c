@@ -13,6 +13,7 @@
  * CPU byte counts. At the end the ring's done and per-opcode counters equal
  * what was published. Chunks are small (0-4 KiB) so this stays fast.
  */
+#include <errno.h>
 #include <sched.h>
 #include <string.h>
 #include <time.h>
@@ -145,6 +146,8 @@ int main(void)
 
 	st = (struct state){.f = &f, .seed = 100000};
 	ringfix_open(&f, NSLOTS, MAXLEN, -1);
+	CHECK(ring_seq_start(f.r, 0) == -EINVAL && ring_seq_start(f.r, 1u << 18) == -EINVAL,
+	      "ring_seq_start took a sequence of tag 0");
 	CHECK(ring_seq_start(f.r, SEQ0) == 0, "ring_seq_start");
 	for (uint32_t i = 0; i < NPATS; i++) {
 		/* mostly 'a', with a 'b' in the short ones so "ab"-data hits them */
@@ -155,6 +158,7 @@ int main(void)
 	}
 	for (uint32_t s = 0; s < NSLOTS; s++)
 		publish(&st, s);
+	CHECK(ring_seq_start(f.r, SEQ0) == -EBUSY, "ring_seq_start after a publish");
 	/* a hang is no completion for 120 s; a loaded box is merely slow */
 	until = time(NULL) + 120;
 	while (st.done < TOTAL) {
