@@ -26,7 +26,7 @@
  *   -f  uring, async: fstat each opened fd (no IORING_OP_STATX: it always
  *       goes to an io-wq worker)
  *   -t  THREADS walkers (default 1), each with its own ring, taking
- *       directories from one shared stack as fs/walk_pool.c's do: how the
+ *       directories from one shared stack (fs/walk.c has one walker a job): how the
  *       walk scales with cores (the per-kind times are summed over them)
  *
  * Prints one line per kind, microseconds per file of this thread's wall
