@@ -182,6 +182,7 @@ enum fs_stage {
 struct fs_many_counts {
 	uint64_t files, files_done, files_failed;
 	bool walking;
+	unsigned walkers; /* walker threads the job has had (fs/walk_par.c) */
 	uint64_t walk_us; /* from submit to the walk's end (so far, while walking) */
 	char error[256];
 };

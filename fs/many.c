@@ -101,18 +101,16 @@ int many_add_failed(struct fs_many *m, const char *path, int err)
 	return ret;
 }
 
-static void many_pack_flush(struct fs_many *m);
-
 /* Blocks for a place (many_place.c says whose). */
-int many_reserve(struct fs_many *m)
+int many_reserve(struct fs_many *m, struct many_packer *pk)
 {
 	int ret = 0;
 
 	pthread_mutex_lock(&m->lock);
 	while (many_place_busy(m) && !atomic_load_explicit(&m->cancel, memory_order_relaxed)) {
-		if (m->pack) { /* the places may all be in the pack being filled */
+		if (pk->pack) { /* the places may all be in the pack being filled */
 			pthread_mutex_unlock(&m->lock);
-			many_pack_flush(m);
+			many_pack_flush(m, pk);
 			pthread_mutex_lock(&m->lock);
 			continue;
 		}
@@ -417,32 +415,33 @@ static void many_flight_submit(struct fs_many *m, struct many_flight *fl, int fd
 	}
 }
 
-static void many_pack_flush(struct fs_many *m)
+void many_pack_flush(struct fs_many *m, struct many_packer *pk)
 {
-	struct many_flight *fl = m->pack;
+	struct many_flight *fl = pk->pack;
 
 	if (!fl)
 		return;
-	m->pack = NULL;
-	many_flight_submit(m, fl, -1, m->pack_files);
+	pk->pack = NULL;
+	many_flight_submit(m, fl, -1, pk->files);
 }
 
-void many_add_file(struct fs_many *m, const char *path, int fd, const struct stat *st)
+void many_add_file(struct fs_many *m, struct many_packer *pk, const char *path, int fd,
+		   const struct stat *st)
 {
 	bool pack = m->pack_ok && (uint64_t)st->st_size <= m->pack_file_max;
 	struct many_flight *fl;
 	char *p = strdup(path);
 	size_t idx;
 
-	if (pack && !m->pack) {
-		m->pack = calloc(1, sizeof(*fl) + FS_MANY_PACK_FILES * sizeof(fl->e[0]));
-		if (m->pack) {
-			m->pack->m = m;
-			m->pack->packed = true;
-			m->pack->t_open_ns = many_now_ns();
+	if (pack && !pk->pack) {
+		pk->pack = calloc(1, sizeof(*fl) + FS_MANY_PACK_FILES * sizeof(fl->e[0]));
+		if (pk->pack) {
+			pk->pack->m = m;
+			pk->pack->packed = true;
+			pk->pack->t_open_ns = many_now_ns();
 		}
 	}
-	fl = pack ? m->pack : calloc(1, sizeof(*fl) + sizeof(fl->e[0]));
+	fl = pack ? pk->pack : calloc(1, sizeof(*fl) + sizeof(fl->e[0]));
 	pthread_mutex_lock(&m->lock);
 	m->pending--; /* a file now, or a failed entry below */
 	if (p && fl && m->nfiles == m->files_cap) {
@@ -476,15 +475,15 @@ void many_add_file(struct fs_many *m, const char *path, int fd, const struct sta
 		many_flight_submit(m, fl, fd, NULL);
 		return;
 	}
-	m->pack_files[fl->n] = (struct pump_file){.fd = fd, .size = (uint32_t)st->st_size};
+	pk->files[fl->n] = (struct pump_file){.fd = fd, .size = (uint32_t)st->st_size};
 	fl->n++;
 	if (fl->n == FS_MANY_PACK_FILES || many_now_ns() - fl->t_open_ns > FS_MANY_PACK_AGE_NS)
-		many_pack_flush(m);
+		many_pack_flush(m, pk);
 }
 
 void many_walk_done(struct fs_many *m)
 {
-	many_pack_flush(m);
+	many_pack_flush(m, &m->pk);
 	fs_grep_release(&m->grep);
 	pthread_mutex_lock(&m->lock);
 	m->walking = false;

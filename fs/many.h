@@ -59,6 +59,17 @@ struct many_file {
 	size_t npc;
 };
 
+/*
+ * A pack being filled with small files, owned by one walker thread: the
+ * pack's places are reserved, so a walker that waits for a place, or for
+ * work, submits its pack first (many_reserve, walk_par.c).
+ */
+struct many_flight;
+struct many_packer {
+	struct many_flight *pack;
+	struct pump_file files[FS_MANY_PACK_FILES];
+};
+
 /* One file of a flight: what its end is checked against. */
 struct many_entry {
 	size_t idx; /* in m->files */
@@ -123,13 +134,13 @@ struct fs_many {
 
 	bool pack_ok;         /* the op packs (pump_op_packs) */
 	uint32_t pack_file_max;
-	/* walker only: the pack being filled */
-	struct many_flight *pack;
-	struct pump_file pack_files[FS_MANY_PACK_FILES];
+	/* the first walker thread's pack being filled (walk_par.c's helpers have their own) */
+	struct many_packer pk;
 
 	atomic_bool cancel;   /* cancel or shutdown: the walk stops, flights are cancelled */
 	/* (lock) */
 	bool walking;         /* the walker has not finished */
+	unsigned walkers;     /* walker threads started: 1, and walk_par.c's helpers */
 	bool ended;           /* fs_job_ended has been called (or is about to be) */
 	bool sorted;          /* files (not with order=walk) and fails are in path order (set once ended) */
 	size_t settled;       /* order=walk: files[0, settled) are not MF_RUNNING (render_many_certain) */
@@ -161,13 +172,16 @@ void many_place_give(struct fs_many *m, unsigned n);
 void many_place_walk(struct fs_many *m, bool walking);
 
 /* many.c, for walk.c: the walker's side */
-int many_reserve(struct fs_many *m);   /* blocks for a place; -ECANCELED, -E2BIG (files_max) */
+/* blocks for a place, submitting pk's pack first; -ECANCELED, -E2BIG (files_max) */
+int many_reserve(struct fs_many *m, struct many_packer *pk);
 void many_unreserve(struct fs_many *m);
 /* fd opened as the caller for path; takes fd; a place was reserved */
-void many_add_file(struct fs_many *m, const char *path, int fd, const struct stat *st);
+void many_add_file(struct fs_many *m, struct many_packer *pk, const char *path, int fd,
+		   const struct stat *st);
+void many_pack_flush(struct fs_many *m, struct many_packer *pk); /* submits pk's pack, if any */
 int many_add_failed(struct fs_many *m, const char *path, int err); /* -E2BIG: files_max reached */
 void many_walk_error(struct fs_many *m, const char *msg); /* a limit: the job ends failed */
-void many_walk_done(struct fs_many *m);
+void many_walk_done(struct fs_many *m); /* every walker thread has flushed its pack */
 /* many.c: a file's pump job ended (the scan template's on_end, set by many_job.c) */
 void many_flight_ended(void *arg);
 uint64_t many_now_ns(void); /* CLOCK_MONOTONIC, ns: the job's phase times */

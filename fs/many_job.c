@@ -73,6 +73,7 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	m->files_max = fs->opts.files_max;
 	m->t_start_ns = many_now_ns();
 	m->walking = true;
+	m->walkers = 1; /* the first; walk.c counts its helpers */
 	atomic_init(&m->cancel, false);
 	j->many = m;
 
@@ -111,7 +112,7 @@ void fs_many_free(struct fs_many **mp)
 		free(m->files[i].pcounts);
 	}
 	free(m->pcounts);
-	free(m->pack); /* never submitted (the walker could not start) */
+	free(m->pk.pack); /* never submitted (the walker could not start) */
 	for (size_t i = 0; i < m->nfails; i++)
 		free(m->fails[i].path);
 	free(m->files);
@@ -208,6 +209,7 @@ void fs_many_info(struct fs_job *j, struct pump_job_info *in, struct fs_many_cou
 	c->files_done = m->files_done;
 	c->files_failed = m->nfails;
 	c->walking = m->walking;
+	c->walkers = m->walkers;
 	c->walk_us = ((m->walking ? many_now_ns() : m->t_walked_ns) - m->t_start_ns) / 1000;
 	snprintf(c->error, sizeof(c->error), "%s", m->error);
 	pthread_mutex_unlock(&m->lock);

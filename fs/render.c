@@ -203,6 +203,7 @@ static int job_status_kv(struct fs_job *j, struct kv_out *b)
 	kvu(b, "files_done", c.files_done);
 	kvu(b, "files_failed", c.files_failed);
 	kvu(b, "walking", c.walking);
+	kvu(b, "walkers", c.walkers);
 	kvu(b, "walk_us", c.walk_us);
 	kvu(b, "epoch", in.epoch);
 	kv(b, "tenant", j->tenant);

@@ -20,6 +20,14 @@
  * directory reached again by another path is entered again, as grep -R
  * does, but such revisits are bounded by files_max.
  *
+ * A directory operand of a job whose files come sorted by path (not
+ * order=walk) and that follows no symlinks is walked by several threads
+ * (walk_par.c: up to VYRE_WALK_THREADS, default the online CPUs up to 8):
+ * each opened subdirectory waits in a shared queue for any of them, each
+ * thread with its own batch ring and pack, all as the caller (a thread
+ * started by the walker has its creds: fsuid, groups, no capabilities).
+ * Listing order is then lost, which only order=walk shows.
+ *
  * Globs: each component with *, ? or [ is matched with fnmatch(3) against
  * the directory's entries (a leading dot only by a leading dot), as
  * glob(3) would, but through the same walk as the caller; matches are
@@ -37,73 +45,33 @@
 #include <unistd.h>
 
 #include "many.h"
+#include "walk_par.h"
 
 #define WALK_DEPTH_MAX 256 /* directories below an operand; deeper: ENAMETOOLONG */
 #define WALK_PATH_MAX  (4 * PATH_MAX)
 
+#define WALK_THREADS_DEFAULT 8 /* or the online CPUs, if fewer */
+
+struct walk_anc {
+	dev_t dev;
+	ino_t ino;
+};
+
 struct walk {
 	struct fs_many *m;
 	struct fs *fs;
-	struct {
-		dev_t dev;
-		ino_t ino;
-	} anc[WALK_DEPTH_MAX + 1];
+	struct many_packer *pk; /* the pack this thread fills: m->pk for the first walker */
+	struct walk_par *par;   /* directories shared with the job's other walkers, or NULL */
+	struct walk_anc anc[WALK_DEPTH_MAX + 1];
 	int depth;
 	char path[WALK_PATH_MAX]; /* the entry being looked at */
 	bool stop;                /* cancelled or a limit: no more entries */
-	/* follow=1: every directory entered, an open-addressing set of (dev, ino) */
-	struct walk_dirid {
-		dev_t dev;
-		ino_t ino;
-	} *seen;
-	size_t nseen, seen_cap; /* seen_cap: 0 or a power of two */
+	struct walk_dirset seen; /* follow=1: every directory entered */
 	unsigned long revisits;  /* directories entered again by another path */
 	/* the listed directory's regular files, a place reserved for each,
 	 * opened together (walk_batch.c); empty whenever walk_dir recurses */
 	struct walk_batch batch;
 };
-
-static size_t walk_dirid_hash(dev_t dev, ino_t ino, size_t cap)
-{
-	uint64_t h = ((uint64_t)dev * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)ino * 0xc2b2ae3d27d4eb4full);
-
-	return (size_t)(h ^ (h >> 29)) & (cap - 1);
-}
-
-/*
- * follow=1: true if (dev, ino) was entered before by another path, else
- * notes it. Symlinks make a DAG of directories whose paths grow as 2^depth
- * (23 directories, each linking twice to the next, spun for ever): such
- * revisits count against files_max, as files do.
- */
-static bool walk_seen(struct walk *w, dev_t dev, ino_t ino)
-{
-	size_t i;
-
-	if (w->nseen * 2 >= w->seen_cap) {
-		size_t cap = w->seen_cap ? w->seen_cap * 2 : 256;
-		struct walk_dirid *n = calloc(cap, sizeof(*n));
-		if (!n)
-			return false; /* no memory: no dedupe; the ancestor check still ends loops */
-		for (size_t k = 0; k < w->seen_cap; k++) {
-			if (!w->seen[k].ino)
-				continue;
-			i = walk_dirid_hash(w->seen[k].dev, w->seen[k].ino, cap);
-			while (n[i].ino)
-				i = (i + 1) & (cap - 1);
-			n[i] = w->seen[k];
-		}
-		free(w->seen);
-		w->seen = n;
-		w->seen_cap = cap;
-	}
-	for (i = walk_dirid_hash(dev, ino, w->seen_cap); w->seen[i].ino; i = (i + 1) & (w->seen_cap - 1))
-		if (w->seen[i].dev == dev && w->seen[i].ino == ino)
-			return true;
-	w->seen[i] = (struct walk_dirid){dev, ino};
-	w->nseen++;
-	return false;
-}
 
 static bool walk_stopped(struct walk *w)
 {
@@ -123,14 +91,14 @@ static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t ple
 /* A regular file opened as the caller: to the scan, once it has a place. */
 static void walk_file(struct walk *w, int fd, const struct stat *st)
 {
-	int ret = many_reserve(w->m);
+	int ret = many_reserve(w->m, w->pk);
 
 	if (ret) {
 		close(fd);
 		w->stop = true;
 		return;
 	}
-	many_add_file(w->m, w->path, fd, st);
+	many_add_file(w->m, w->pk, w->path, fd, st);
 }
 
 /* Opens w->path from the caller's root, symlinks followed: an operand, or follow=1. */
@@ -189,7 +157,7 @@ static void walk_flush(struct walk *w, int dirfd, dev_t dirdev, size_t plen)
 		}
 		walk_join(w, plen, b->names[i]); /* fits: checked when listed */
 		if (ret >= 0) {
-			many_add_file(w->m, w->path, ret, &b->st[i]);
+			many_add_file(w->m, w->pk, w->path, ret, &b->st[i]);
 			continue;
 		}
 		many_unreserve(w->m);
@@ -199,6 +167,35 @@ static void walk_flush(struct walk *w, int dirfd, dev_t dirdev, size_t plen)
 	}
 	b->n = 0;
 	w->path[plen] = '\0';
+}
+
+/* A subdirectory opened, waiting for any walker thread of the job (walk_par.c). */
+struct walk_qdir {
+	struct walk_qnode q;
+	int fd;
+	struct stat st;
+	size_t plen;
+	int depth;
+	struct walk_anc anc[]; /* depth of them, then the path */
+};
+
+/* With a queue: dirfd (w->path[0, plen)) goes to it, for any walker; false: list it now. */
+static bool walk_queue_dir(struct walk *w, int dirfd, const struct stat *st, size_t plen)
+{
+	struct walk_qdir *d;
+
+	if (!w->par)
+		return false;
+	d = malloc(sizeof(*d) + (size_t)w->depth * sizeof(d->anc[0]) + plen + 1);
+	if (!d)
+		return false;
+	*d = (struct walk_qdir){.fd = dirfd, .st = *st, .plen = plen, .depth = w->depth};
+	memcpy(d->anc, w->anc, (size_t)w->depth * sizeof(d->anc[0]));
+	memcpy((char *)&d->anc[w->depth], w->path, plen + 1);
+	if (walk_par_push(w->par, &d->q))
+		return true;
+	free(d);
+	return false;
 }
 
 /* One directory, opened (dirfd is ours to close), its path in w->path[0, plen). */
@@ -219,7 +216,7 @@ static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t ple
 		close(dirfd);
 		return 0;
 	}
-	if (w->m->d.follow && st->st_ino && walk_seen(w, st->st_dev, st->st_ino) &&
+	if (w->m->d.follow && st->st_ino && walk_dirset_seen(&w->seen, st->st_dev, st->st_ino) &&
 	    ++w->revisits > w->m->files_max) {
 		/* grep -R enters a directory by every path, as this does; but
 		 * a DAG of symlinks has 2^depth of them, files or not */
@@ -279,11 +276,11 @@ static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t ple
 						 &cst);
 			if (ret)
 				walk_fail(w, w->path, ret);
-			else
+			else if (!walk_queue_dir(w, cfd, &cst, n))
 				walk_dir(w, cfd, &cst, n);
 			break;
 		case DT_REG:
-			ret = many_reserve(w->m);
+			ret = many_reserve(w->m, w->pk);
 			if (ret) { /* files_max: the files before it are scanned */
 				walk_flush(w, dirfd, st->st_dev, plen);
 				w->stop = true;
@@ -530,6 +527,101 @@ static void walk_list(struct walk *w)
 	free(buf);
 }
 
+/* A queued directory, taken by this thread: listed as if reached from its parent. */
+static void walk_queued(struct walk *w, struct walk_qnode *n)
+{
+	struct walk_qdir *d = (struct walk_qdir *)n; /* q is its first member */
+	struct stat st = d->st;
+	size_t plen = d->plen;
+	int fd = d->fd;
+
+	w->depth = d->depth;
+	memcpy(w->anc, d->anc, (size_t)d->depth * sizeof(d->anc[0]));
+	memcpy(w->path, (char *)&d->anc[d->depth], plen + 1);
+	free(d);
+	walk_dir(w, fd, &st, plen);
+}
+
+/* Before a walker waits for a directory: its pack holds places another may wait for. */
+static void walk_idle(void *arg)
+{
+	struct walk *w = arg;
+
+	many_pack_flush(w->m, w->pk);
+}
+
+/* A helper walker thread: the first walker's creds, its own ring and pack. */
+static void *walk_helper_main(void *arg)
+{
+	const struct walk *first = arg;
+	struct walk_par *par = first->par;
+	struct {
+		struct walk w;
+		struct many_packer pk;
+	} *h = calloc(1, sizeof(*h));
+	struct walk_qnode *n;
+
+	(void)pthread_setname_np(pthread_self(), "vyre-walk"); /* top -H; cosmetic */
+	pthread_mutex_lock(&first->m->lock);
+	first->m->walkers++;
+	pthread_mutex_unlock(&first->m->lock);
+	if (h) {
+		h->w = (struct walk){.m = first->m, .fs = first->fs, .pk = &h->pk, .par = par};
+		walk_batch_init(&h->w.batch);
+	}
+	while ((n = walk_par_next(par, h ? walk_idle : NULL, h ? &h->w : NULL))) {
+		if (h) {
+			walk_queued(&h->w, n);
+			continue;
+		}
+		/* no memory for a walker: the directory is reported, not lost */
+		struct walk_qdir *d = (struct walk_qdir *)n;
+		many_add_failed(first->m, (char *)&d->anc[d->depth], ENOMEM);
+		close(d->fd);
+		free(d);
+	}
+	if (h) {
+		many_pack_flush(h->w.m, &h->pk);
+		walk_batch_exit(&h->w.batch);
+		free(h);
+	}
+	return NULL;
+}
+
+/* Walker threads for m's directory operand: 1 where the listing order shows. */
+static unsigned walk_threads(const struct fs_many *m)
+{
+	const char *v = getenv("VYRE_WALK_THREADS"); /* tests and benchmarks */
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (m->d.walk_order || m->d.follow)
+		return 1;
+	if (v && *v)
+		n = strtol(v, NULL, 10);
+	else if (n > WALK_THREADS_DEFAULT)
+		n = WALK_THREADS_DEFAULT;
+	return n < 1 ? 1 : n > WALK_PAR_THREADS_MAX ? WALK_PAR_THREADS_MAX : (unsigned)n;
+}
+
+/* The directory operand opened at submit, by as many walkers as it may have. */
+static void walk_tree(struct walk *w, int fd, const struct stat *st, size_t plen)
+{
+	unsigned nt = walk_threads(w->m);
+	struct walk_par par;
+	struct walk_qnode *n;
+
+	if (nt < 2 || walk_par_init(&par, nt, walk_helper_main, w)) {
+		walk_dir(w, fd, st, plen);
+		return;
+	}
+	w->par = &par;
+	walk_dir(w, fd, st, plen);
+	while ((n = walk_par_next(&par, walk_idle, w)))
+		walk_queued(w, n);
+	walk_par_exit(&par);
+	w->par = NULL;
+}
+
 void *walk_main(void *arg)
 {
 	struct fs_job *j = arg;
@@ -547,6 +639,7 @@ void *walk_main(void *arg)
 	}
 	w->m = m;
 	w->fs = fs;
+	w->pk = &m->pk;
 	/* before cred_enter: kernel.io_uring_disabled=1 lets only the
 	 * privileged set a ring up; its requests run as the walker's creds */
 	walk_batch_init(&w->batch);
@@ -563,14 +656,14 @@ void *walk_main(void *arg)
 			w->path[--n] = '\0';
 		int fd = m->startfd;
 		m->startfd = -1;
-		walk_dir(w, fd, &m->startst, n);
+		walk_tree(w, fd, &m->startst, n);
 	} else {
 		walk_operand(w, m->d.path);
 	}
 	if (creds)
 		cred_leave(&saved);
 	walk_batch_exit(&w->batch);
-	free(w->seen);
+	walk_dirset_free(&w->seen);
 	free(w);
 out:
 	if (m->listfd >= 0) {
