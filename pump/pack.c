@@ -35,15 +35,27 @@
  * tree (BENCHMARKS.md "The walk"). pack_read_done reads again on the
  * answer: EOPNOTSUPP, through io-wq; EAGAIN (not cached), as any read.
  */
+/*
+ * A pack's reads are copied inline, in the pump thread's io_uring_enter:
+ * a job of a few small files would wait ~225 us more on io-wq (uring.c).
+ * With VYRE_PACK_ASYNC=1 (on a machine where IOSQE_ASYNC pays) a job of
+ * PACK_ASYNC_FILES or more sends them to io-wq's workers, which copy in
+ * parallel, so the pump thread only submits (an experiment for trees of
+ * small files on many cores: BENCHMARKS.md).
+ */
+#define PACK_ASYNC_FILES 64
+
 static int pack_read(struct pump *p, uint32_t slot, uint32_t i)
 {
-	struct pump_pfile *f = &p->slots[slot].job->pfiles[i];
+	struct pump_job *j = p->slots[slot].job;
+	struct pump_pfile *f = &j->pfiles[i];
 	bool ask = f->rb == PF_RB_UNKNOWN;
+	bool wq = f->rb == PF_RB_YES || (p->pack_async && j->npfiles >= PACK_ASYNC_FILES);
 
 	if (ask)
 		f->rb = PF_RB_ASKING;
 	return uring_read_at(p, slot, f->fd, f->off + f->got, f->size - f->got, f->got,
-			     uring_tag(slot, i + 1), f->rb == PF_RB_YES, ask);
+			     uring_tag(slot, i + 1), wq, ask);
 }
 
 static void pack_publish(struct pump *p, uint32_t slot)

@@ -98,6 +98,7 @@ struct pump {
 	bool uring_ready;
 	bool registered; /* arena registered as fixed buffers */
 	bool async;      /* IOSQE_ASYNC on buffered reads */
+	bool pack_async; /* a big pack's small reads on io-wq too (pack.c; VYRE_PACK_ASYNC=1) */
 	const char *ingest;
 	enum ring_mode mode;
 	pthread_t thread;

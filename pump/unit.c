@@ -426,6 +426,7 @@ int pump_create(const struct pump_config *cfg, struct pump **out)
 		goto out_destroy;
 	/* measured: IOSQE_ASYNC pays on 16 cores, not on 2 (ARCHITECTURE.md, fact 5) */
 	p->async = cfg->async < 0 ? sysconf(_SC_NPROCESSORS_ONLN) > 4 : cfg->async;
+	p->pack_async = p->async && getenv("VYRE_PACK_ASYNC") && !strcmp(getenv("VYRE_PACK_ASYNC"), "1");
 	if (p->registered)
 		p->ingest = p->async ? "read_fixed_async+host_import" : "read_fixed+host_import";
 	else
