@@ -92,18 +92,21 @@ static int gpu_kernel_pipeline(struct gpu *g, bool persistent, struct gpu_kernel
 	VK(vkCreateShaderModule(g->dev, &mci, NULL, &mod), out);
 	/* the debug variant: shaders/lib.glsl vyre_dbg (vyre_abi.h, VYRE_SPEC_DEBUG);
 	 * grep's staged window (VYRE_SPEC_GREP_STAGE) */
+	const char *fast = getenv("VYRE_GREP_FAST"); /* A/B runs: 0 turns it off */
 	struct {
 		VkBool32 on;
 		uint32_t cap;
 		uint32_t stage;
+		VkBool32 fast;
 	} spec = {g->debug_cap != 0, g->debug_cap ? g->debug_cap : VYRE_DBG_RECORDS,
-		  grep_stage_vecs(g, persistent)};
-	VkSpecializationMapEntry ent[3] = {
+		  grep_stage_vecs(g, persistent), !(fast && !strcmp(fast, "0"))};
+	VkSpecializationMapEntry ent[4] = {
 		{VYRE_SPEC_DEBUG, offsetof(__typeof__(spec), on), sizeof(spec.on)},
 		{VYRE_SPEC_DEBUG_CAP, offsetof(__typeof__(spec), cap), sizeof(spec.cap)},
 		{VYRE_SPEC_GREP_STAGE, offsetof(__typeof__(spec), stage), sizeof(spec.stage)},
+		{VYRE_SPEC_GREP_FAST, offsetof(__typeof__(spec), fast), sizeof(spec.fast)},
 	};
-	VkSpecializationInfo si = {3, ent, sizeof(spec), &spec};
+	VkSpecializationInfo si = {4, ent, sizeof(spec), &spec};
 	VkComputePipelineCreateInfo cci = {
 		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
 		.stage =

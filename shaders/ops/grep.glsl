@@ -132,6 +132,7 @@ uint grep_scan(uint v, out uint total)
 // 32 KiB of shared memory (maxComputeSharedMemorySize).
 layout(constant_id = VYRE_SPEC_GREP_STAGE) const uint GREP_STAGE_VECS = 1u;
 const bool GREP_STAGE = GREP_STAGE_VECS > 1u;
+layout(constant_id = VYRE_SPEC_GREP_FAST) const bool GREP_FAST = true;
 const uint GREP_STAGE_BYTES = GREP_STAGE_VECS * 16u; // a multiple of 16 x VYRE_WG_SIZE
 shared uvec4 s_stage[GREP_STAGE_VECS];
 // The staged window, chunk bytes [g_wlo, g_whi) of the slot's base; none
@@ -357,6 +358,81 @@ uint g_keep_nl[GREP_KEEP];
 // lists the open ones; pass 2 (rec true) writes the selected ones' records
 // from index *r on. *nrec: the records pass 2 writes (line records, and
 // per_pattern's set records: grep_ac.glsl).
+// A lane's whole lines in one flat loop, for a DFA held in s_dfa (no AC,
+// shift or pattern sets) in a count pass: each '\n' counts its line's
+// verdict and resets the state where it is, instead of leaving the loop
+// for grep_lines' per-line code. A warp's lanes end their lines at
+// different bytes, so that per-line code ran once a lane while the warp's
+// other lanes waited (ARCHITECTURE.md "grep's line walk"). A sink state
+// skips to its word's '\n' as grep_run does. From p (a line start at or
+// after resume): lines that end in '\n' before lim are taken, counted as
+// grep_lines counts them (nl, sel, nrec, the kept lines); the return is the
+// start of the first line not taken, which grep_lines' per-line code runs
+// (open at lim, or the budget spent), or done when the lane has no more
+// lines: its last '\n' at or past le, or the next start past len or at lim
+// with eof.
+uint grep_fast(grep_dfa d, uint64_t base, uint p, uint le, uint len, uint lim, bool eof,
+	       bool inv, bool lines, inout uint budget, inout uint sel, inout uint nrec,
+	       inout uint nl, out bool done)
+{
+	uvec4 word = uvec4(0u);
+	uint wq = 0xFFFFFFFFu;
+	uint s = d.start, lp = p, q = p;
+	done = false;
+	for (;;) {
+		if (q >= lim || budget == 0u)
+			return lp;
+		if ((q >> 4) != wq) {
+			wq = q >> 4;
+			word = grep_vec(base, wq);
+			if (((s_dfa[d.snk + (s >> 5)] >> (s & 31u)) & 1u) != 0u) {
+				uint w0 = wq << 4;
+				uvec4 z = zero_marks(word ^ uvec4(0x0A0A0A0Au), w0, lim);
+				z &= ~uvec4(valid_mask(w0, q), valid_mask(w0 + 4u, q),
+					    valid_mask(w0 + 8u, q), valid_mask(w0 + 12u, q));
+				uint at = 16u;
+				for (uint k = 0u; k < 4u; k++)
+					if (at == 16u && z[k] != 0u)
+						at = 4u * k + uint(findLSB(z[k])) / 8u;
+				budget--;
+				if (at == 16u) { // no '\n' here: the next word
+					q = w0 + 16u;
+					continue;
+				}
+				q = w0 + at; // its '\n': the line ends below
+			}
+		}
+		budget--;
+		uint c = (word[(q >> 2) & 3u] >> ((q & 3u) * 8u)) & 0xFFu;
+		if (c == 10u) {
+			if ((((s_dfa[d.acc + (s >> 5)] >> (s & 31u)) & 1u) != 0u) != inv) {
+				if (lines && sel < GREP_KEEP) {
+					g_keep_p[sel] = lp;
+					g_keep_nl[sel] = nl;
+				}
+				sel++;
+				nrec += lines ? 1u : 0u;
+			}
+			if (q >= le) {
+				done = true;
+				return q + 1u;
+			}
+			nl++;
+			lp = q + 1u;
+			s = d.start;
+			if (lp > len || (lp == lim && eof)) {
+				done = true;
+				return lp;
+			}
+		} else {
+			uint k = (s_dfa[d.cls + (c >> 2)] >> ((c & 3u) * 8u)) & 0xFFu;
+			s = s_dfa[d.nxt + s * d.ncls + k];
+		}
+		q++;
+	}
+	return lp;
+}
+
 uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool rec,
 		inout uint r, uint rmax, inout uint nrec, uint budget, uint sel0)
 {
@@ -369,7 +445,19 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 	uint nl = nl0; // '\n' from the tile's start to p
 	uint sel = sel0;
 	bool dummy;
+	// the flat loop where it applies (VYRE_GREP_FAST=0 in the pump's
+	// environment turns it off: GREP_FAST, for A/B runs)
+	bool fast = GREP_FAST && !rec && !d.ac && !d.sh && !d.pset && d.nsh != 0u && p >= resume;
 	while (p <= a.len && !(p == lim && eof)) {
+		if (fast) {
+			bool done;
+			p = grep_fast(d, a.base, p, le, a.len, lim, eof, inv, lines, budget, sel, nrec,
+				      nl, done);
+			if (done)
+				break;
+			fast = false; // open at lim, or out of budget: so would the lines after it be
+			continue;
+		}
 		uint e, st, kind;
 		// A line before resume runs too when this lane has lines at or
 		// after it: it costs the budget as in the first pass, so those
@@ -661,16 +749,35 @@ void grep_stretch(op_in a, uint flags, uint wlo, uint whi, uint per, out uint ls
 	}
 }
 
-// Stages the tile's bytes [wlo, whi) into s_stage, neighbouring lanes on
-// neighbouring 16-byte words, once every lane is done with the last window.
-// Every lane calls it (barriers).
-void grep_stage(op_in a, uint wlo, uint whi)
+// A lane's share of a staged window: GREP_STAGE_PER 16-byte words,
+// neighbouring lanes on neighbouring words (coalesced).
+const uint GREP_STAGE_PER = (GREP_STAGE_VECS + VYRE_WG_SIZE - 1u) / VYRE_WG_SIZE;
+
+// Loads the lane's share of the tile's bytes [wlo, whi) into registers.
+// Issued before the lanes walk the window before it, so the loads (over
+// PCIe where staging is on) are in flight while the DFA runs instead of
+// between two barriers with nothing else to do.
+void grep_stage_fetch(op_in a, uint wlo, uint whi, out uvec4 pf[GREP_STAGE_PER])
+{
+	uint nvec = (whi - wlo + 15u) >> 4;
+	Vec4s v = Vec4s(a.base);
+	for (uint k = 0u; k < GREP_STAGE_PER; k++) {
+		uint i = gl_LocalInvocationIndex + k * VYRE_WG_SIZE;
+		pf[k] = i < nvec ? v.v[(wlo >> 4) + i] : uvec4(0u);
+	}
+}
+
+// Puts the fetched window [wlo, whi) into s_stage once every lane is done
+// with the last one. Every lane calls it (barriers).
+void grep_stage_put(uint wlo, uint whi, uvec4 pf[GREP_STAGE_PER])
 {
 	uint nvec = (whi - wlo + 15u) >> 4;
 	barrier();
-	Vec4s v = Vec4s(a.base);
-	for (uint i = gl_LocalInvocationIndex; i < nvec; i += VYRE_WG_SIZE)
-		s_stage[i] = v.v[(wlo >> 4) + i];
+	for (uint k = 0u; k < GREP_STAGE_PER; k++) {
+		uint i = gl_LocalInvocationIndex + k * VYRE_WG_SIZE;
+		if (i < nvec)
+			s_stage[i] = pf[k];
+	}
 	memoryBarrierShared();
 	barrier();
 	g_wlo = wlo;
@@ -762,12 +869,17 @@ uint op_grep(op_in a, inout uint fault)
 		if (keep)
 			grep_keep_write(a, sel, r, rmax);
 		uint nlw = 0u; // a staged tile's '\n' before the window
+		uvec4 pf[GREP_STAGE_PER];
+		if (staged)
+			grep_stage_fetch(a, a.start, min(a.start + GREP_STAGE_BYTES, a.end), pf);
 		for (uint w = 0u; w < nwin; w++) {
 			if (staged) {
 				uint wlo = a.start + w * GREP_STAGE_BYTES;
 				uint whi = min(wlo + GREP_STAGE_BYTES, a.end);
 				uint wnl;
-				grep_stage(a, wlo, whi);
+				grep_stage_put(wlo, whi, pf);
+				if (w + 1u < nwin) // the next window's loads overlap this one's walk
+					grep_stage_fetch(a, whi, min(whi + GREP_STAGE_BYTES, a.end), pf);
 				grep_stretch(a, flags, wlo, whi, per, ls, le, nl0, wnl, p, pnl, run);
 				pnl += nlw;
 				nlw += wnl;
