@@ -358,8 +358,8 @@ uint g_keep_nl[GREP_KEEP];
 // lists the open ones; pass 2 (rec true) writes the selected ones' records
 // from index *r on. *nrec: the records pass 2 writes (line records, and
 // per_pattern's set records: grep_ac.glsl).
-// A lane's whole lines in one flat loop, for a DFA held in s_dfa (no AC,
-// shift or pattern sets) in a count pass: each '\n' counts its line's
+// A lane's whole lines in one flat loop, for a DFA (no AC, shift or
+// pattern sets) in a count pass: each '\n' counts its line's
 // verdict and resets the state where it is, instead of leaving the loop
 // for grep_lines' per-line code. A warp's lanes end their lines at
 // different bytes, so that per-line code ran once a lane while the warp's
@@ -378,6 +378,7 @@ uint grep_fast(grep_dfa d, uint64_t base, uint p, uint le, uint len, uint lim, b
 	uvec4 word = uvec4(0u);
 	uint wq = 0xFFFFFFFFu;
 	uint s = d.start, lp = p, q = p;
+	bool in_shared = d.nsh != 0u; // nsh: all its words, or 0
 	done = false;
 	for (;;) {
 		if (q >= lim || budget == 0u)
@@ -385,7 +386,7 @@ uint grep_fast(grep_dfa d, uint64_t base, uint p, uint le, uint len, uint lim, b
 		if ((q >> 4) != wq) {
 			wq = q >> 4;
 			word = grep_vec(base, wq);
-			if (((s_dfa[d.snk + (s >> 5)] >> (s & 31u)) & 1u) != 0u) {
+			if (dfa_bit(d, d.snk, s)) {
 				uint w0 = wq << 4;
 				uvec4 z = zero_marks(word ^ uvec4(0x0A0A0A0Au), w0, lim);
 				z &= ~uvec4(valid_mask(w0, q), valid_mask(w0 + 4u, q),
@@ -405,7 +406,7 @@ uint grep_fast(grep_dfa d, uint64_t base, uint p, uint le, uint len, uint lim, b
 		budget--;
 		uint c = (word[(q >> 2) & 3u] >> ((q & 3u) * 8u)) & 0xFFu;
 		if (c == 10u) {
-			if ((((s_dfa[d.acc + (s >> 5)] >> (s & 31u)) & 1u) != 0u) != inv) {
+			if (dfa_bit(d, d.acc, s) != inv) {
 				if (lines && sel < GREP_KEEP) {
 					g_keep_p[sel] = lp;
 					g_keep_nl[sel] = nl;
@@ -424,9 +425,11 @@ uint grep_fast(grep_dfa d, uint64_t base, uint p, uint le, uint len, uint lim, b
 				done = true;
 				return lp;
 			}
-		} else {
+		} else if (in_shared) {
 			uint k = (s_dfa[d.cls + (c >> 2)] >> ((c & 3u) * 8u)) & 0xFFu;
 			s = s_dfa[d.nxt + s * d.ncls + k];
+		} else {
+			s = dfa_step(d, s, c);
 		}
 		q++;
 	}
@@ -447,7 +450,7 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 	bool dummy;
 	// the flat loop where it applies (VYRE_GREP_FAST=0 in the pump's
 	// environment turns it off: GREP_FAST, for A/B runs)
-	bool fast = GREP_FAST && !rec && !d.ac && !d.sh && !d.pset && d.nsh != 0u && p >= resume;
+	bool fast = GREP_FAST && !rec && !d.ac && !d.sh && !d.pset && p >= resume;
 	while (p <= a.len && !(p == lim && eof)) {
 		if (fast) {
 			bool done;
