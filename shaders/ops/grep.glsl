@@ -358,8 +358,9 @@ uint g_keep_nl[GREP_KEEP];
 // lists the open ones; pass 2 (rec true) writes the selected ones' records
 // from index *r on. *nrec: the records pass 2 writes (line records, and
 // per_pattern's set records: grep_ac.glsl).
-// A lane's whole lines in one flat loop, for a DFA (no AC, shift or
-// pattern sets) in a count pass: each '\n' counts its line's
+// A lane's whole lines in one flat loop, for a DFA or Aho-Corasick (not
+// the shift engine, not per_pattern) in a count pass, its bytes 16 at a
+// time where ac_run loads one a step: each '\n' counts its line's
 // verdict and resets the state where it is, instead of leaving the loop
 // for grep_lines' per-line code. A warp's lanes end their lines at
 // different bytes, so that per-line code ran once a lane while the warp's
@@ -378,7 +379,7 @@ uint grep_fast(grep_dfa d, uint64_t base, uint p, uint le, uint len, uint lim, b
 	uvec4 word = uvec4(0u);
 	uint wq = 0xFFFFFFFFu;
 	uint s = d.start, lp = p, q = p;
-	bool in_shared = d.nsh != 0u; // nsh: all its words, or 0
+	bool in_shared = !d.ac && d.nsh != 0u; // nsh: all its words, or 0
 	done = false;
 	for (;;) {
 		if (q >= lim || budget == 0u)
@@ -403,7 +404,10 @@ uint grep_fast(grep_dfa d, uint64_t base, uint p, uint le, uint len, uint lim, b
 				q = w0 + at; // its '\n': the line ends below
 			}
 		}
-		budget--;
+		if (d.ac)
+			ac_take(budget, 3u); // ac_run's charge a byte
+		else
+			budget--;
 		uint c = (word[(q >> 2) & 3u] >> ((q & 3u) * 8u)) & 0xFFu;
 		if (c == 10u) {
 			if (dfa_bit(d, d.acc, s) != inv) {
@@ -424,6 +428,12 @@ uint grep_fast(grep_dfa d, uint64_t base, uint p, uint le, uint len, uint lim, b
 			if (lp > len || (lp == lim && eof)) {
 				done = true;
 				return lp;
+			}
+		} else if (d.ac) { // ac_run's step; its matched state d.m is a sink, no state
+			if (s != d.m) {
+				uint k = (dfa_w(d, d.cls + (c >> 2)) >> ((c & 3u) * 8u)) & 0xFFu;
+				uint t = ac_next(d, s, k, budget);
+				s = dfa_w(d, d.accw + t) != 0u ? d.m : t;
 			}
 		} else if (in_shared) {
 			uint k = (s_dfa[d.cls + (c >> 2)] >> ((c & 3u) * 8u)) & 0xFFu;
@@ -450,7 +460,7 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 	bool dummy;
 	// the flat loop where it applies (VYRE_GREP_FAST=0 in the pump's
 	// environment turns it off: GREP_FAST, for A/B runs)
-	bool fast = GREP_FAST && !rec && !d.ac && !d.sh && !d.pset && p >= resume;
+	bool fast = GREP_FAST && !rec && !d.sh && !d.pset && p >= resume;
 	while (p <= a.len && !(p == lim && eof)) {
 		if (fast) {
 			bool done;
