@@ -172,6 +172,20 @@ static int many_changed(const struct fs_many *m, const struct many_entry *e, uin
 	return 0;
 }
 
+/* A packed file's line records (pump_job_file_lines) into o: 0 or ENOMEM. */
+static int many_file_lines(struct pump_job *pj, size_t k, struct many_outcome *o)
+{
+	size_t nl = pump_job_file_lines(pj, k, NULL, 0);
+
+	if (!nl)
+		return 0;
+	o->lines = malloc(nl * sizeof(*o->lines));
+	if (!o->lines)
+		return ENOMEM;
+	o->nlines = min_size(nl, pump_job_file_lines(pj, k, o->lines, nl));
+	return 0;
+}
+
 /* A packed file's per-pattern counts (pump_job_file_patterns) into o: 0 or ENOMEM. */
 static int many_file_pcounts(struct pump_job *pj, size_t k, struct many_outcome *o)
 {
@@ -225,6 +239,8 @@ static void many_flight_finish(struct many_flight *fl)
 			o[k].result = r ? r[k].result : 0;
 			if (!o[k].err && m->grep_pset)
 				o[k].err = many_file_pcounts(pj, k, &o[k]);
+			if (!o[k].err && m->grep_lines && o[k].result)
+				o[k].err = many_file_lines(pj, k, &o[k]);
 			if (!o[k].err) { /* the pump's statx of the fd as the job ended */
 				struct many_entry *e = &fl->e[k];
 				e->end_ok = r[k].end_ok;

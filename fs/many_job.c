@@ -59,14 +59,20 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	 * m outlives its pump jobs (the job's id comes after the start: submit.c) */
 	m->scan.flow = (uint64_t)(uintptr_t)m;
 	/* small files share slots when the op gives each file its own result
-	 * (grep: its count, and per_pattern=1's counts: pump_job_file_patterns;
-	 * lines=1's records are a pump job's, so one file each) */
+	 * (grep: its count, per_pattern=1's counts: pump_job_file_patterns, and
+	 * lines=1's records: pump_job_file_lines; but not lines=1 with invert=1
+	 * or per_pattern=1, where nearly every file would run again alone, nor
+	 * with order=walk: a pack's files end together, after its last file's
+	 * rerun, which held a streamed tree's first line behind ~800 files) */
 	if (d->op->args & PUMP_OP_ARG_GREP) {
 		m->grep_max = m->scan.args.grep.max;
 		m->grep_lines = m->scan.args.grep.flags & PUMP_GREP_LINES;
 		m->grep_pset = m->scan.args.grep.flags & PUMP_GREP_PSET;
 	}
-	m->pack_ok = pump_op_packs(d->op) && !m->grep_lines && !m->grep.shift &&
+	bool lines_alone = m->grep_lines &&
+			   ((m->scan.args.grep.flags & (PUMP_GREP_INVERT | PUMP_GREP_PSET)) ||
+			    d->walk_order);
+	m->pack_ok = pump_op_packs(d->op) && !lines_alone && !m->grep.shift &&
 		     !d->offset && d->length == UINT64_MAX && d->direct != 1 &&
 		     !getenv("VYRE_NO_PACK");
 	m->pack_file_max = pump_pack_file_max(d->chunk ? d->chunk : fs->chunk);

@@ -203,6 +203,17 @@ size_t pump_job_files(struct pump_job *j, struct pump_file_result *out, size_t m
 	return n;
 }
 
+size_t pump_job_file_lines(struct pump_job *j, size_t file, struct pump_line *out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&j->p->lock);
+	if (file < j->npfiles && j->op && j->op->file_lines)
+		n = j->op->file_lines(j, file, out, max);
+	pthread_mutex_unlock(&j->p->lock);
+	return n;
+}
+
 size_t pump_job_file_patterns(struct pump_job *j, size_t file, uint64_t *out, size_t max)
 {
 	size_t n = 0;

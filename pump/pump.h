@@ -113,6 +113,9 @@ struct pump_op {
 	/* A packed job's file's per-pattern counts, as patterns (p->lock
 	 * held). NULL: none. */
 	size_t (*file_patterns)(const struct pump_job *j, size_t file, uint64_t *out, size_t max);
+	/* A packed job's file's line records, as lines (p->lock held). NULL: none. */
+	size_t (*file_lines)(const struct pump_job *j, size_t file, struct pump_line *out,
+			     size_t max);
 	/* Frees the op's per-job blob (j->opstate: its arguments, state and
 	 * results), on every path a job that ran prep ends by: its last
 	 * reference (job_free) or a failed submit. NULL: prep keeps none. */
@@ -237,6 +240,11 @@ size_t pump_job_files(struct pump_job *j, struct pump_file_result *out, size_t m
  * or was not scanned); returns how many patterns there are (0: none).
  */
 size_t pump_job_file_patterns(struct pump_job *j, size_t file, uint64_t *out, size_t max);
+/*
+ * grep lines=1: copies up to max of packed file file's line records (as
+ * pump_job_lines, that file's alone); returns how many it has.
+ */
+size_t pump_job_file_lines(struct pump_job *j, size_t file, struct pump_line *out, size_t max);
 
 /*
  * grep's arguments (pump_scan.args.grep): the compiled patterns on one of three

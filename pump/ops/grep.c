@@ -70,8 +70,11 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	/* the bit-parallel engine runs a line per lane with its vector in shared memory: not packed */
 	if (scan->nfiles && a->shift)
 		return -EINVAL;
-	/* a packed job counts per file: its lines=1 records are not packed */
-	if (scan->nfiles && (a->flags & PUMP_GREP_LINES))
+	/* a packed job counts per file; with lines=1 a file with selected
+	 * lines runs again alone for its records (grep_packed.c), which
+	 * invert=1 or per_pattern=1 would ask of nearly every file */
+	if (scan->nfiles && (a->flags & PUMP_GREP_LINES) &&
+	    (a->flags & (PUMP_GREP_INVERT | PUMP_GREP_PSET)))
 		return -EINVAL;
 	/* per_pattern: every selected line (no max=, no invert=); packed, each
 	 * file's own (grep_packed.c); Aho-Corasick's sets (grep_pcount_prep
@@ -400,6 +403,9 @@ static void grep_cleanup(struct pump_job *j)
 	for (uint32_t i = 0; gj->fpcounts && i < j->npfiles; i++)
 		free(gj->fpcounts[i]);
 	free(gj->fpcounts);
+	for (uint32_t i = 0; gj->flines && i < j->npfiles; i++)
+		free(gj->flines[i].v);
+	free(gj->flines);
 	free(gj);
 	j->opstate = NULL;
 }
@@ -463,5 +469,6 @@ const struct pump_op pump_op_grep = {
     .lines = grep_lines,
     .patterns = grep_patterns,
     .file_patterns = grep_file_patterns,
+    .file_lines = grep_file_lines,
     .cleanup = grep_cleanup,
 };

@@ -4,7 +4,10 @@
  * file in one pass, with per_pattern=1 each file's sets walked into its
  * own counts (grep_packed_pcount); a file whose lines a lane's budget did
  * not finish, or whose sets passed its share of the slot's records, is
- * scanned again alone (grep_child_*).
+ * scanned again alone (grep_child_*). With lines=1 the packed pass counts
+ * and a file with selected lines runs again alone for its records: a
+ * tree's files with no selected line (most, for most patterns) cost what
+ * a packed count does, where each was a job of its own with a fence.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +27,37 @@
  */
 bool grep_pack_may_over(const struct grep_job *gj)
 {
-	return (1ull << gj->pack_budget) <= PUMP_PACK_FILE_MAX || (gj->flags & PUMP_GREP_PSET);
+	return (1ull << gj->pack_budget) <= PUMP_PACK_FILE_MAX ||
+	       (gj->flags & (PUMP_GREP_PSET | PUMP_GREP_LINES));
+}
+
+/* p->lock held: file's records from its child (lines takes v), or -ENOMEM */
+static int grep_flines_take(struct pump_job *j, uint32_t file, struct pump_line *v, size_t n)
+{
+	struct grep_job *gj = j->opstate;
+
+	if (!gj->flines)
+		gj->flines = calloc(j->npfiles ? j->npfiles : 1, sizeof(*gj->flines));
+	if (!gj->flines || file >= j->npfiles) {
+		free(v);
+		return gj->flines ? -EINVAL : -ENOMEM;
+	}
+	free(gj->flines[file].v);
+	gj->flines[file] = (struct grep_flines){v, n};
+	return 0;
+}
+
+size_t grep_file_lines(const struct pump_job *j, size_t file, struct pump_line *out, size_t max)
+{
+	const struct grep_job *gj = j->opstate;
+	const struct grep_flines *fl;
+
+	if (!gj || !gj->flines || file >= j->npfiles)
+		return 0;
+	fl = &gj->flines[file];
+	for (size_t i = 0; out && i < fl->n && i < max; i++)
+		out[i] = fl->v[i];
+	return fl->n;
 }
 
 static void grep_child_unlink(struct grep_job *gj, struct grep_child *c)
@@ -49,7 +82,8 @@ static void grep_child_ended(void *arg)
 	struct pump_job_info in;
 	struct pump_chunk_error e;
 	uint64_t *pc = NULL;
-	size_t np = 0;
+	struct pump_line *lv = NULL;
+	size_t np = 0, nl = 0;
 	int err = 0;
 
 	pump_job_info(c->job, &in);
@@ -66,6 +100,14 @@ static void grep_child_ended(void *arg)
 			 np != ((const struct grep_job *)j->opstate)->npatterns)
 			err = EIO;
 	}
+	if (!err && (grep_flags(j) & PUMP_GREP_LINES)) { /* its records are the file's */
+		nl = pump_job_lines(c->job, NULL, 0);
+		lv = nl ? malloc(nl * sizeof(*lv)) : NULL;
+		if (nl && !lv)
+			err = ENOMEM;
+		else if (nl && pump_job_lines(c->job, lv, nl) != nl)
+			err = EIO;
+	}
 	pump_job_lock(j);
 	struct pump_pfile *f = &j->pfiles[c->file];
 	if (!err && in.bytes_done != f->got)
@@ -74,7 +116,12 @@ static void grep_child_ended(void *arg)
 		err = -grep_pcount_file_take(j, c->file, pc);
 		pc = NULL; /* taken */
 	}
+	if (!err && lv) {
+		err = -grep_flines_take(j, c->file, lv, nl);
+		lv = NULL; /* taken */
+	}
 	free(pc);
+	free(lv);
 	if (err) {
 		f->err = err;
 	} else {
@@ -89,7 +136,7 @@ static void grep_child_ended(void *arg)
 	free(c);
 }
 
-/* File i of packed job j runs again alone (VYRE_PACK_OVER). */
+/* File i of packed job j runs again alone (VYRE_PACK_OVER, or lines=1's records). */
 static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
 {
 	struct grep_job *gj = j->opstate;
@@ -107,7 +154,8 @@ static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
 		    .op = &pump_op_grep,
 		    .data = j->data, /* the DFA as laid out: grep_copy */
 		    .data_len = j->data_len,
-		    .args.grep = {.flags = gj->flags & (PUMP_GREP_INVERT | PUMP_GREP_PSET),
+		    .args.grep = {.flags = gj->flags &
+					   (PUMP_GREP_INVERT | PUMP_GREP_PSET | PUMP_GREP_LINES),
 				  .max = gj->max},
 		    .length = UINT64_MAX,
 		    .chunk = j->chunk,
@@ -183,7 +231,9 @@ int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 			continue;
 		if (!(f->result & VYRE_PACK_OVER) && (gj->flags & PUMP_GREP_PSET))
 			ret = grep_packed_pcount(j, d, i - first, last - first, i);
-		if ((f->result & VYRE_PACK_OVER) || ret == -EOVERFLOW) {
+		/* lines=1: a file with selected lines runs alone for its records */
+		bool recs = (gj->flags & PUMP_GREP_LINES) && (f->result & ~VYRE_PACK_OVER) != 0;
+		if ((f->result & VYRE_PACK_OVER) || ret == -EOVERFLOW || recs) {
 			f->scanned = false;
 			f->result = 0;
 			over[nover++] = i;

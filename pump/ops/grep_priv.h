@@ -139,6 +139,11 @@ struct grep_job {
 	uint64_t *pcounts; /* per_pattern=1: npatterns counts (grep_pcount.c) */
 	/* per_pattern=1 packed: each file's npatterns counts (NULL: none yet, or all 0) */
 	uint64_t **fpcounts;
+	/* lines=1 packed: each file's records, from its child (grep_packed.c) */
+	struct grep_flines {
+		struct pump_line *v;
+		size_t n;
+	} *flines;
 	uint32_t npatterns;
 
 	struct grep_chunk *held;	  /* chunks waiting to rerun */
@@ -245,6 +250,8 @@ void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t f
 int grep_pcount_file(struct pump_job *j, uint32_t file, struct grep_part_set *sets, size_t n);
 int grep_pcount_file_take(struct pump_job *j, uint32_t file, uint64_t *counts);
 size_t grep_file_patterns(const struct pump_job *j, size_t file, uint64_t *out, size_t max);
+/* grep_packed.c: lines=1 packed, a file's records (the row's file_lines hook) */
+size_t grep_file_lines(const struct pump_job *j, size_t file, struct pump_line *out, size_t max);
 
 /* grep_fold.c: a part's lines and sets, the row's fold and part_cleanup
  * hooks, and its lines and patterns readers */

@@ -105,6 +105,40 @@ PY
 	done
 }
 
+@test "lines=1 packs: records equal grep -r -n -b -a; only files with selected lines run again alone; invert=1 unpacked" {
+	local d c ref py
+	py=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
+	ref=$BATS_TEST_TMPDIR/ref
+	for d in "$T/edge" /usr/include/linux "$py/json"; do
+		[ -d "$d" ] || skip "$d is missing"
+		for c in 16K 4K; do
+			job "scan path=$d op=grep pattern=needle|(struct|def)[[:space:]][a-z_]+ lines=1 chunk=$c"
+			LC_ALL=C grep -r -n -b -a -E 'needle|(struct|def)[[:space:]][a-z_]+' "$d" |
+				awk -F: '{ print $1 ":" $2 ":" $3 }' | LC_ALL=C sort >"$ref"
+			diff <(LC_ALL=C sort "$MNT/jobs/$JID/lines") "$ref"
+			[ "$(per_file "$MNT" "$JID")" = "$(LC_ALL=C grep -r -c -a -E 'needle|(struct|def)[[:space:]][a-z_]+' "$d" | LC_ALL=C sort)" ]
+		done
+	done
+	# 60 small files, 3 with selected lines: the packed pass counts them
+	# all, and those 3 (only) run again alone for their records
+	mkdir -p "$T/few"
+	for i in $(seq 60); do printf 'plain %d\nline\n' "$i" >"$T/few/f$i"; done
+	printf 'a\nneedle 1\n' >"$T/few/f7"
+	printf 'needle\nneedle\n' >"$T/few/f30"
+	printf 'x needle' >"$T/few/f59"
+	job "scan path=$T/few op=grep pattern=needle lines=1"
+	[ "$(status_key "$JID" reruns)" = 3 ]
+	diff <(LC_ALL=C sort "$MNT/jobs/$JID/lines") \
+		<(LC_ALL=C grep -r -n -b -a needle "$T/few" | awk -F: '{ print $1 ":" $2 ":" $3 }' | LC_ALL=C sort)
+	job "scan path=$T/few op=grep pattern=qqqq lines=1"
+	[ "$(status_key "$JID" reruns)" = 0 ]
+	[ ! -s "$MNT/jobs/$JID/lines" ]
+	# invert=1 selects lines in nearly every file: one job a file, as before
+	job "scan path=$T/edge op=grep pattern=needle invert=1 lines=1"
+	diff <(LC_ALL=C sort "$MNT/jobs/$JID/lines") \
+		<(LC_ALL=C grep -r -n -b -a -v needle "$T/edge" | awk -F: '{ print $1 ":" $2 ":" $3 }' | LC_ALL=C sort)
+}
+
 @test "a big file in a tree: the chunks of a one-file job, spread over both units, the same count" {
 	local f=$T/one/f size chunks one_chunks b0 b1 a0 a1
 	size=$(stat -c %s "$f")
