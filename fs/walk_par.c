@@ -47,20 +47,14 @@ int walk_par_init(struct walk_par *q, unsigned max_threads, void *(*helper)(void
 /* Starts one helper if work waits that no idle thread will take (q->lock held). */
 static void walk_par_spawn_locked(struct walk_par *q)
 {
-	pthread_attr_t attr;
-
 	if (q->nthreads >= q->max_threads || q->nq <= q->waiting)
 		return;
-	if (pthread_attr_init(&attr))
-		return;
-	/* a walker's frames are small; its batch lives in its heap struct */
-	(void)pthread_attr_setstacksize(&attr, 256 << 10);
-	/* the helper counts as busy until its first walk_par_next */
-	if (!pthread_create(&q->tids[q->nthreads - 1], &attr, q->helper, q->helper_arg)) {
+	/* the default stack, as the first walker's: a full queue makes a
+	 * walker recurse up to WALK_DEPTH_MAX directories (walk.c) */
+	if (!pthread_create(&q->tids[q->nthreads - 1], NULL, q->helper, q->helper_arg)) {
 		q->nthreads++;
-		q->busy++;
+		q->busy++; /* the helper counts as busy until its first walk_par_next */
 	}
-	pthread_attr_destroy(&attr);
 }
 
 bool walk_par_push(struct walk_par *q, struct walk_qnode *n)
