@@ -20,10 +20,11 @@
  * directory reached again by another path is entered again, as grep -R
  * does, but such revisits are bounded by files_max.
  *
- * A directory operand of a job whose files come sorted by path (not
- * order=walk) and that follows no symlinks is walked by several threads
- * (walk_par.c: up to VYRE_WALK_THREADS, default the online CPUs up to 8):
- * each opened subdirectory waits in a shared queue for any of them, each
+ * A job whose files come sorted by path (not order=walk) and that follows
+ * no symlinks is walked by several threads (walk_par.c: up to
+ * VYRE_WALK_THREADS, default the online CPUs up to 8): the first walker
+ * takes the operands (a directory, globs, a files= list) as before, and
+ * each subdirectory it opens waits in a shared queue for any of them, each
  * thread with its own batch ring and pack, all as the caller (a thread
  * started by the walker has its creds: fsuid, groups, no capabilities).
  * Listing order is then lost, which only order=walk shows.
@@ -588,7 +589,7 @@ static void *walk_helper_main(void *arg)
 	return NULL;
 }
 
-/* Walker threads for m's directory operand: 1 where the listing order shows. */
+/* Walker threads for m's walk: 1 where the listing order shows, or follow=1's set is kept. */
 static unsigned walk_threads(const struct fs_many *m)
 {
 	const char *v = getenv("VYRE_WALK_THREADS"); /* tests and benchmarks */
@@ -603,22 +604,25 @@ static unsigned walk_threads(const struct fs_many *m)
 	return n < 1 ? 1 : n > WALK_PAR_THREADS_MAX ? WALK_PAR_THREADS_MAX : (unsigned)n;
 }
 
-/* The directory operand opened at submit, by as many walkers as it may have. */
-static void walk_tree(struct walk *w, int fd, const struct stat *st, size_t plen)
+/* After cred_enter: helpers may share the walk (true); they start as directories wait. */
+static bool walk_par_begin(struct walk *w, struct walk_par *par)
 {
 	unsigned nt = walk_threads(w->m);
-	struct walk_par par;
+
+	if (nt < 2 || walk_par_init(par, nt, walk_helper_main, w))
+		return false;
+	w->par = par;
+	return true;
+}
+
+/* The first walker's operands are done: it takes queued directories until none is left. */
+static void walk_par_end(struct walk *w, struct walk_par *par)
+{
 	struct walk_qnode *n;
 
-	if (nt < 2 || walk_par_init(&par, nt, walk_helper_main, w)) {
-		walk_dir(w, fd, st, plen);
-		return;
-	}
-	w->par = &par;
-	walk_dir(w, fd, st, plen);
-	while ((n = walk_par_next(&par, walk_idle, w)))
+	while ((n = walk_par_next(par, walk_idle, w)))
 		walk_queued(w, n);
-	walk_par_exit(&par);
+	walk_par_exit(par);
 	w->par = NULL;
 }
 
@@ -647,18 +651,24 @@ void *walk_main(void *arg)
 		ret = cred_enter(&m->caller, &saved);
 	if (ret) {
 		many_add_failed(m, m->d.files[0] ? m->d.files : m->d.path, -ret);
-	} else if (m->listfd >= 0) {
-		walk_list(w);
-	} else if (m->startfd >= 0) {
-		size_t n = strlen(m->d.path);
-		memcpy(w->path, m->d.path, n + 1);
-		while (n > 1 && w->path[n - 1] == '/')
-			w->path[--n] = '\0';
-		int fd = m->startfd;
-		m->startfd = -1;
-		walk_tree(w, fd, &m->startst, n);
 	} else {
-		walk_operand(w, m->d.path);
+		struct walk_par par;
+		bool par_ok = walk_par_begin(w, &par);
+		if (m->listfd >= 0) {
+			walk_list(w);
+		} else if (m->startfd >= 0) {
+			size_t n = strlen(m->d.path);
+			memcpy(w->path, m->d.path, n + 1);
+			while (n > 1 && w->path[n - 1] == '/')
+				w->path[--n] = '\0';
+			int fd = m->startfd;
+			m->startfd = -1;
+			walk_dir(w, fd, &m->startst, n);
+		} else {
+			walk_operand(w, m->d.path);
+		}
+		if (par_ok)
+			walk_par_end(w, &par);
 	}
 	if (creds)
 		cred_leave(&saved);

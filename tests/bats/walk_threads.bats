@@ -154,6 +154,21 @@ for d in range(300):
 	diff <(files_as_grep "$id") <(LC_ALL=C grep -r -c -a vyre "$T/wide" | LC_ALL=C sort)
 }
 
+@test "globs and a files= list share their directories too: per-file counts equal grep -r -c -a" {
+	local id
+	id=$(submit "scan path=$T/tree/a[0-2] op=grep pattern=vyre")
+	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
+	[ "$(status_key "$id" state)" = done ]
+	[ "$(status_key "$id" walkers)" -gt 1 ]
+	diff <(files_as_grep "$id") <(LC_ALL=C grep -r -c -a vyre "$T/tree/a0" "$T/tree/a1" "$T/tree/a2" | LC_ALL=C sort)
+	printf '%s\n' "$T/tree/a3" "$T/tree/a4/b1/c2/f0" "$T/tree/a5" >"$T/list"
+	chmod 644 "$T/list"
+	id=$(submit "scan files=$T/list op=grep pattern=vyre")
+	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
+	[ "$(status_key "$id" state)" = done ]
+	diff <(files_as_grep "$id") <(LC_ALL=C grep -r -c -a vyre "$T/tree/a3" "$T/tree/a4/b1/c2/f0" "$T/tree/a5" | LC_ALL=C sort)
+}
+
 @test "order=walk keeps one walker: files in grep -r's order" {
 	local id
 	id=$(submit "scan path=$T/tree op=grep pattern=vyre order=walk")
