@@ -424,6 +424,9 @@ void job_free(struct pump_job *j)
 {
 	if (j->fd >= 0)
 		close(j->fd);
+	/* before pack_forget: grep's per-file results are j->npfiles long */
+	if (j->op && j->op->cleanup)
+		j->op->cleanup(j);
 	pack_close(j);
 	pack_forget(j);
 	if (j->end_out) /* the kernel may write them yet (pump_drain_closes gave up) */
@@ -431,8 +434,6 @@ void job_free(struct pump_job *j)
 			 j->end_out);
 	else
 		free(j->end_stx);
-	if (j->op && j->op->cleanup)
-		j->op->cleanup(j);
 	trace_free(j);
 	free(j->errors);
 	free(j->data);
