@@ -359,8 +359,8 @@ uint g_keep_nl[GREP_KEEP];
 // from index *r on. *nrec: the records pass 2 writes (line records, and
 // per_pattern's set records: grep_ac.glsl).
 // A lane's whole lines in one flat loop, for a DFA or Aho-Corasick (not
-// the shift engine, not per_pattern) in a count pass, its bytes 16 at a
-// time where ac_run loads one a step: each '\n' counts its line's
+// the shift engine, not per_pattern) in a job without lines=1, its bytes
+// 16 at a time where ac_run loads one a step: each '\n' counts its line's
 // verdict and resets the state where it is, instead of leaving the loop
 // for grep_lines' per-line code. A warp's lanes end their lines at
 // different bytes, so that per-line code ran once a lane while the warp's
@@ -371,10 +371,11 @@ uint g_keep_nl[GREP_KEEP];
 // start of the first line not taken, which grep_lines' per-line code runs
 // (open at lim, or the budget spent), or done when the lane has no more
 // lines: its last '\n' at or past le, or the next start past len or at lim
-// with eof.
+// with eof. Its budget charges are not grep_run's (a line's start is not a
+// word's, a sink's '\n' costs a step), so a lines=1 job, whose second pass
+// must end the same lines as its first, steps both passes in grep_run.
 uint grep_fast(grep_dfa d, uint64_t base, uint p, uint le, uint len, uint lim, bool eof,
-	       bool inv, bool lines, inout uint budget, inout uint sel, inout uint nrec,
-	       inout uint nl, out bool done)
+	       bool inv, inout uint budget, inout uint sel, inout uint nl, out bool done)
 {
 	uvec4 word = uvec4(0u);
 	uint wq = 0xFFFFFFFFu;
@@ -410,14 +411,8 @@ uint grep_fast(grep_dfa d, uint64_t base, uint p, uint le, uint len, uint lim, b
 			budget--;
 		uint c = (word[(q >> 2) & 3u] >> ((q & 3u) * 8u)) & 0xFFu;
 		if (c == 10u) {
-			if (dfa_bit(d, d.acc, s) != inv) {
-				if (lines && sel < GREP_KEEP) {
-					g_keep_p[sel] = lp;
-					g_keep_nl[sel] = nl;
-				}
+			if (dfa_bit(d, d.acc, s) != inv)
 				sel++;
-				nrec += lines ? 1u : 0u;
-			}
 			if (q >= le) {
 				done = true;
 				return q + 1u;
@@ -460,12 +455,11 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 	bool dummy;
 	// the flat loop where it applies (VYRE_GREP_FAST=0 in the pump's
 	// environment turns it off: GREP_FAST, for A/B runs)
-	bool fast = GREP_FAST && !rec && !d.sh && !d.pset && p >= resume;
+	bool fast = GREP_FAST && !lines && !rec && !d.sh && !d.pset && p >= resume;
 	while (p <= a.len && !(p == lim && eof)) {
 		if (fast) {
 			bool done;
-			p = grep_fast(d, a.base, p, le, a.len, lim, eof, inv, lines, budget, sel, nrec,
-				      nl, done);
+			p = grep_fast(d, a.base, p, le, a.len, lim, eof, inv, budget, sel, nl, done);
 			if (done)
 				break;
 			fast = false; // open at lim, or out of budget: so would the lines after it be
