@@ -61,17 +61,16 @@ daemon_fds() {
 
 @test "six walkers: per-file grep counts and count's newlines equal grep -r -c -a and wc -l" {
 	local id
-	id=$(submit "scan path=$T/tree op=grep pattern=vyre")
-	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
-	[ "$(status_key "$id" state)" = done ]
+	job "scan path=$T/tree op=grep pattern=vyre" # submits, waits, state=done (common.bash)
+	id=$JID
 	[ "$(status_key "$id" files_failed)" = 0 ]
 	echo "walkers=$(status_key "$id" walkers)" >&2
 	# 120 directories below the first: helpers were started
 	[ "$(status_key "$id" walkers)" -gt 1 ]
 	diff <(files_as_grep "$id") <(LC_ALL=C grep -r -c -a vyre "$T/tree" | LC_ALL=C sort)
 	[ "$(cat "$MNT/jobs/$id/result")" = "$(LC_ALL=C grep -r -h -a vyre "$T/tree" | wc -l)" ]
-	id=$(submit "scan path=$T/tree op=count")
-	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
+	job "scan path=$T/tree op=count"
+	id=$JID
 	[ "$(status_key "$id" files)" = "$(find "$T/tree" -type f | wc -l)" ]
 	diff <(files_as_grep "$id") <(find "$T/tree" -type f -exec sh -c 'for f; do printf "%s:%s\n" "$f" "$(wc -l < "$f")"; done' _ {} + | LC_ALL=C sort)
 }
@@ -148,32 +147,29 @@ for d in range(300):
 	[ "$after" -le "$before" ]
 	# the whole of it, uncancelled: 300 directories fill the queue (256),
 	# so walkers also list subdirectories themselves, depth first
-	id=$(submit "scan path=$T/wide op=grep pattern=vyre")
-	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
+	job "scan path=$T/wide op=grep pattern=vyre"
+	id=$JID
 	[ "$(status_key "$id" files)" = 9000 ]
 	diff <(files_as_grep "$id") <(LC_ALL=C grep -r -c -a vyre "$T/wide" | LC_ALL=C sort)
 }
 
 @test "globs and a files= list share their directories too: per-file counts equal grep -r -c -a" {
 	local id
-	id=$(submit "scan path=$T/tree/a[0-2] op=grep pattern=vyre")
-	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
-	[ "$(status_key "$id" state)" = done ]
+	job "scan path=$T/tree/a[0-2] op=grep pattern=vyre"
+	id=$JID
 	[ "$(status_key "$id" walkers)" -gt 1 ]
 	diff <(files_as_grep "$id") <(LC_ALL=C grep -r -c -a vyre "$T/tree/a0" "$T/tree/a1" "$T/tree/a2" | LC_ALL=C sort)
 	printf '%s\n' "$T/tree/a3" "$T/tree/a4/b1/c2/f0" "$T/tree/a5" >"$T/list"
 	chmod 644 "$T/list"
-	id=$(submit "scan files=$T/list op=grep pattern=vyre")
-	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
-	[ "$(status_key "$id" state)" = done ]
+	job "scan files=$T/list op=grep pattern=vyre"
+	id=$JID
 	diff <(files_as_grep "$id") <(LC_ALL=C grep -r -c -a vyre "$T/tree/a3" "$T/tree/a4/b1/c2/f0" "$T/tree/a5" | LC_ALL=C sort)
 }
 
 @test "order=walk keeps one walker: files in grep -r's order" {
 	local id
-	id=$(submit "scan path=$T/tree op=grep pattern=vyre order=walk")
-	timeout 120 cat "$MNT/jobs/$id/wait" >/dev/null
-	[ "$(status_key "$id" state)" = done ]
+	job "scan path=$T/tree op=grep pattern=vyre order=walk"
+	id=$JID
 	[ "$(status_key "$id" walkers)" = 1 ]
 	diff <(sed 's/^\([0-9]*\) \(.*\)$/\2:\1/' "$MNT/jobs/$id/files") <(LC_ALL=C grep -r -c -a vyre "$T/tree")
 }
