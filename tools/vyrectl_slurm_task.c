@@ -104,7 +104,7 @@ out_free:
 int slurm_task_main(struct vyrectl *c, int argc, char *argv[])
 {
 	const char *k = getenv("SLURM_ARRAY_TASK_ID"), *job = getenv("SLURM_JOB_ID");
-	const char *sleep_s = getenv("VYRECTL_SLURM_TASK_SLEEP");
+	const char *hold = getenv("VYRECTL_SLURM_TASK_HOLD");
 	struct slurm_run r = {.c = c};
 	char node[128], path[PATH_MAX], tmp[PATH_MAX], ctl[PATH_MAX];
 	struct buf mount = {0}, shard = {0}, err = {0};
@@ -132,9 +132,14 @@ int slurm_task_main(struct vyrectl *c, int argc, char *argv[])
 		fprintf(stderr, "vyrectl slurm-task: %s: %s\n", r.dir, strerror(-ret));
 		return VYRECTL_FAILED;
 	}
-	/* a test's window to kill a task mid-run (tests/bats/slurm.bats) */
-	if (sleep_s)
-		sleep((unsigned int)atoi(sleep_s));
+	/*
+	 * A test's window to kill a task mid-run (tests/bats/slurm.bats): the
+	 * task waits while the file exists, so the try it cancels cannot have
+	 * finished however late the cancel lands (a fixed sleep could run out
+	 * first on a loaded machine). Two minutes at most.
+	 */
+	for (int t = 0; hold && t < 1200 && access(hold, F_OK) == 0; t++)
+		nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
 	ret = slurm_run_path(&r, ctl, "mount");
 	if (!ret)
 		ret = slurm_file_get(ctl, &mount);

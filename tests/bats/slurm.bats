@@ -95,18 +95,29 @@ for b in range(256): print("0x%02x %d" % (b, d.count(bytes([b]))))' "$f")" ]
 }
 
 @test "an array task cancelled mid-run is retried once and the result is still exact" {
-	local f=$SL/data/big.txt id=
-	VYRECTL_SLURM_TASK_SLEEP=3 timeout 60 "$VYRECTL" -m "$MNT" grep -n -b ERROR "$f" \
+	local f=$SL/data/big.txt id= gone=
+	# every task waits while the hold file exists: the cancelled try
+	# cannot finish first, however late the cancel lands
+	: >"$SL/hold"
+	VYRECTL_SLURM_TASK_HOLD=$SL/hold timeout 90 "$VYRECTL" -m "$MNT" grep -n -b ERROR "$f" \
 		--slurm >"$SL/out" 2>"$SL/err" &
 	local pid=$!
-	# task 1 running (asleep before its job): cancel it alone
-	for _ in $(seq 100); do
+	# task 1 running (held before its job): cancel it alone
+	for _ in $(seq 300); do
 		id=$(squeue -h -r -o '%i %T' | awk '$1 ~ /_1$/ && $2 == "RUNNING" {print $1}')
 		[ -z "$id" ] || break
 		sleep 0.1
 	done
 	[ -n "$id" ]
 	scancel "$id"
+	# its processes gone (not RUNNING, not COMPLETING), the others go on
+	for _ in $(seq 300); do
+		gone=$(squeue -h -r -o '%i' | awk -v id="$id" '$1 == id' | wc -l)
+		[ "$gone" -ne 0 ] || break
+		sleep 0.1
+	done
+	[ "$gone" -eq 0 ]
+	rm "$SL/hold"
 	wait "$pid"
 	cat "$SL/err" >&2
 	grep -q "shard(s) 1 left no result; trying them once more" "$SL/err"
