@@ -438,6 +438,8 @@ void many_pack_flush(struct fs_many *m, struct many_packer *pk)
 	if (!fl)
 		return;
 	pk->pack = NULL;
+	if (pk->cap && (pk->cap *= 2) >= FS_MANY_PACK_FILES)
+		pk->cap = 0;
 	many_flight_submit(m, fl, -1, pk->files);
 }
 
@@ -493,7 +495,8 @@ void many_add_file(struct fs_many *m, struct many_packer *pk, const char *path, 
 	}
 	pk->files[fl->n] = (struct pump_file){.fd = fd, .size = (uint32_t)st->st_size};
 	fl->n++;
-	if (fl->n == FS_MANY_PACK_FILES || many_now_ns() - fl->t_open_ns > FS_MANY_PACK_AGE_NS)
+	if (fl->n == (pk->cap ? pk->cap : FS_MANY_PACK_FILES) ||
+	    many_now_ns() - fl->t_open_ns > FS_MANY_PACK_AGE_NS)
 		many_pack_flush(m, pk);
 }
 

@@ -40,6 +40,14 @@
  */
 #define FS_USER_INFLIGHT   1024 /* one fd each: 1024 fds */
 #define FS_MANY_PACK_FILES 256
+/*
+ * order=walk streams a file once every file before it ended, and a pack's
+ * files end together: its first pack holds 8 files, each next one twice
+ * as many, up to FS_MANY_PACK_FILES, so the first lines come after a few
+ * files, not after the ~800 files of three full packs
+ * (tests/bats/tree_first_file.bats).
+ */
+#define FS_MANY_PACK_FIRST 8
 #define FS_MANY_PACK_AGE_NS 20000000ull /* a pack waits at most 20 ms for more files */
 #define FS_MANY_LIST_MAX   (256u << 20) /* files= list: 1,000,000 long paths fit */
 
@@ -67,6 +75,7 @@ struct many_file {
 struct many_flight;
 struct many_packer {
 	struct many_flight *pack;
+	uint32_t cap; /* files a pack takes before it goes; 0: FS_MANY_PACK_FILES */
 	struct pump_file files[FS_MANY_PACK_FILES];
 };
 

@@ -73,7 +73,7 @@ int pump_take_submitted(struct pump *p)
 		j->batch = p->batch_free[--p->nbatch_free];
 		j->po = pump_share_get(&p->owners, j->owner); /* counted now: the next pick sees it */
 		j->pf = j->flow ? pump_share_get(&p->flows, j->flow) : NULL;
-		j->seq = ++p->taken_seq;
+		j->seq = j->rank_seq ? j->rank_seq : ++p->taken_seq;
 		j->next = p->active; /* the active list is the pump thread's own */
 		p->active = j;
 		n++;

@@ -99,6 +99,10 @@ int pump_submit(struct pump *p, const struct pump_scan *scan, struct pump_job **
 	j->state = PUMP_JOB_QUEUED;
 	j->owner = scan->owner;
 	j->flow = scan->flow;
+	if (scan->rerun_of) { /* taken already: its seq is set (pump thread) */
+		j->flow = scan->rerun_of->flow;
+		j->rank_seq = scan->rerun_of->seq;
+	}
 	j->priority = scan->priority == PUMP_PRIO_DEFAULT ? PUMP_PRIO_NORMAL : scan->priority;
 	j->on_end = scan->on_end;
 	j->on_end_arg = scan->on_end_arg;

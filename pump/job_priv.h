@@ -182,6 +182,7 @@ struct pump_job {
 	struct pump_share *pf; /* flow != 0: its flow's share (NULL without memory) */
 	uint32_t slots;       /* slots it holds: its share when it is its own flow */
 	uint64_t seq;         /* taken order (p->taken_seq): a flow's oldest goes first */
+	uint64_t rank_seq;    /* a rerun: its packed job's seq, taken as its own */
 	uint32_t reads;     /* chunks reading */
 	uint32_t published; /* data slots published, not harvested */
 	uint64_t published_total;

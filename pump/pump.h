@@ -305,6 +305,11 @@ struct pump_scan {
 	/* Jobs of one flow (fs/: a many-file job's files, its job id) take
 	 * their owner's turns as one job would, oldest first; 0: its own. */
 	uint64_t flow;
+	/* A packed file run again alone (pump/ops/grep_packed.c): the running
+	 * job it came from, whose flow and place in it the rerun takes, so a
+	 * tree's first files' reruns go before its later packs (order=walk
+	 * streams a file once every file before it ended). NULL otherwise. */
+	const struct pump_job *rerun_of;
 	enum pump_priority priority;
 	/* Called once on the pump thread after the job's final state is set,
 	 * with no pump lock held; may be NULL. The scan's fds (fd, files[].fd)

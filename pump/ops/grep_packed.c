@@ -164,6 +164,7 @@ static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
 		    .priority = j->priority,
 		    .on_end = grep_child_ended,
 		    .on_end_arg = c,
+		    .rerun_of = j,
 		};
 		c->parent = j;
 		c->file = i;

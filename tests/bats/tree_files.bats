@@ -105,7 +105,7 @@ PY
 	done
 }
 
-@test "lines=1 packs: records equal grep -r -n -b -a; only files with selected lines run again alone; invert=1 unpacked" {
+@test "lines=1 packs: records equal grep -r -n -b -a; only files with selected lines run again alone, also with order=walk; invert=1 unpacked" {
 	local d c ref py
 	py=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')
 	ref=$BATS_TEST_TMPDIR/ref
@@ -130,6 +130,17 @@ PY
 	[ "$(status_key "$JID" reruns)" = 3 ]
 	diff <(LC_ALL=C sort "$MNT/jobs/$JID/lines") \
 		<(LC_ALL=C grep -r -n -b -a needle "$T/few" | awk -F: '{ print $1 ":" $2 ":" $3 }' | LC_ALL=C sort)
+	# order=walk (what vyrectl grep -rn streams) packs too: the same 3
+	# reruns, records in grep -r's order; and a real tree in its order
+	job "scan path=$T/few op=grep pattern=needle lines=1 order=walk"
+	[ "$(status_key "$JID" reruns)" = 3 ]
+	diff "$MNT/jobs/$JID/lines" \
+		<(LC_ALL=C grep -r -n -b -a needle "$T/few" | awk -F: '{ print $1 ":" $2 ":" $3 }')
+	job "scan path=/usr/include/linux op=grep pattern=needle|(struct|def)[[:space:]][a-z_]+ lines=1 order=walk"
+	[ "$(status_key "$JID" reruns)" -lt "$(status_key "$JID" files)" ]
+	diff "$MNT/jobs/$JID/lines" \
+		<(LC_ALL=C grep -r -n -b -a -E 'needle|(struct|def)[[:space:]][a-z_]+' /usr/include/linux |
+			awk -F: '{ print $1 ":" $2 ":" $3 }')
 	job "scan path=$T/few op=grep pattern=qqqq lines=1"
 	[ "$(status_key "$JID" reruns)" = 0 ]
 	[ ! -s "$MNT/jobs/$JID/lines" ]
