@@ -451,6 +451,11 @@ void many_add_file(struct fs_many *m, struct many_packer *pk, const char *path, 
 	char *p = strdup(path);
 	size_t idx;
 
+	if (pack && pk->cap == 1) { /* order=walk's first: alone (FS_MANY_PACK_FIRST) */
+		pack = false;
+		pk->cap = 2;
+	}
+
 	if (pack && !pk->pack) {
 		pk->pack = calloc(1, sizeof(*fl) + FS_MANY_PACK_FILES * sizeof(fl->e[0]));
 		if (pk->pack) {

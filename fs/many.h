@@ -42,12 +42,15 @@
 #define FS_MANY_PACK_FILES 256
 /*
  * order=walk streams a file once every file before it ended, and a pack's
- * files end together: its first pack holds 8 files, each next one twice
- * as many, up to FS_MANY_PACK_FILES, so the first lines come after a few
- * files, not after the ~800 files of three full packs
- * (tests/bats/tree_first_file.bats).
+ * files end together: its first small file goes alone (a pack of one
+ * would only add grep lines=1's rerun), the first pack holds 2 files,
+ * each next one twice as many, up to FS_MANY_PACK_FILES, so the first
+ * lines come after a few files, not after the ~800 files of three full
+ * packs (tests/bats/tree_first_file.bats). `vyrectl grep -rn GPL
+ * /usr/share/doc | head -3` on lavapipe: first packs of 8 210-411 ms,
+ * of 1 56-177 ms, a job a file 49-61 ms (BENCHMARKS.md).
  */
-#define FS_MANY_PACK_FIRST 8
+#define FS_MANY_PACK_FIRST 1
 #define FS_MANY_PACK_AGE_NS 20000000ull /* a pack waits at most 20 ms for more files */
 #define FS_MANY_LIST_MAX   (256u << 20) /* files= list: 1,000,000 long paths fit */
 
