@@ -50,7 +50,7 @@ static uint64_t budget_margin(const struct pump *p)
  * file holds at each read (none while the file is absent or empty), so a
  * test applies the pressure mid-run. lavapipe reports no budget of its
  * own; where the driver does not, the usage is what this unit allocated
- * (gpu.c, heap_used).
+ * (gpu_buf.c, heap_used).
  */
 static int budget_fault(const struct pump *p, uint64_t *budget)
 {

@@ -67,7 +67,7 @@ struct gpu_buf {
 	VkDeviceSize size;
 	VkDeviceAddress addr;
 	uint32_t type;   /* memory type index */
-	VkDeviceSize alloc; /* bytes of memory allocated (gpu.c's heap_used) */
+	VkDeviceSize alloc; /* bytes of memory allocated (gpu_buf.c's heap_used) */
 	bool imported;   /* host memory we own elsewhere; not unmapped here */
 };
 
