@@ -55,7 +55,7 @@ out:
 }
 
 /*
- * grep's staged window (shaders/ops/grep.glsl): on where the arena is host
+ * grep's staged window (shaders/ops/grep_stage.glsl): on where the arena is host
  * memory read over PCIe (relaunch on a GPU), off where it is device memory
  * (persistent) or the "GPU" is the CPU (lavapipe: the barriers cost more
  * than the loads). VYRE_GREP_STAGE=1 or 0 forces it, for the tests that
