@@ -32,6 +32,7 @@
 #include "regex.h"
 #include "regex_test.h"
 #include "regex_walk.h"
+#include "test_regex_sets.h"
 #include "tokens.h"
 
 static const char *const inputs[] = {
@@ -123,7 +124,6 @@ static uint32_t grep_lines(const struct text *t, const char *const *pats, const 
  * 3 GB of memory to count it on a 3-line file (2026-12-06, this VM), so
  * its lines are those of 20,000 bytes or more, counted here.
  */
-typedef uint32_t (*ref_fn)(const struct text *t, uint8_t *hit);
 
 static uint32_t ref_20000(const struct text *t, uint8_t *hit)
 {
@@ -136,17 +136,8 @@ static uint32_t ref_20000(const struct text *t, uint8_t *hit)
 	return n;
 }
 
-struct set {
-	const ref_fn *refs; /* per pattern, NULL: grep */
-	const char *name;
-	const char *const *pats;
-	size_t n;
-	bool fixed, icase, per_pattern;
-	uint32_t engine; /* the engine it must get, 0: any */
-	bool sets_dfa;	 /* regex_prog_opts.sets_dfa, and with engine AC: it must be that DFA */
-};
 
-static void compile(const struct set *c, const size_t *lens, struct regex_prog *p)
+void compile(const struct set *c, const size_t *lens, struct regex_prog *p)
 {
 	struct regex_prog_opts o = {
 	    .fixed = c->fixed, .icase = c->icase, .per_pattern = c->per_pattern,
@@ -177,7 +168,7 @@ static void compile(const struct set *c, const size_t *lens, struct regex_prog *
  * spread over the set when every is false, and then the whole set's
  * lines against grep -f of all of it.
  */
-static void check_set(const struct set *c, const struct text *t, bool every)
+void check_set(const struct set *c, const struct text *t, bool every)
 {
 	size_t *lens = malloc((c->n + 1) * sizeof(*lens));
 	uint8_t *hit = malloc(t->nlines + 1);
@@ -417,7 +408,7 @@ static void load_inputs(struct text *t)
  * the product DFA (c's engine) against the bit-parallel engine, which
  * shares no code with it.
  */
-static void check_sets_as_shift(const struct set *cp, const size_t *lens, const struct text *t)
+void check_sets_as_shift(const struct set *cp, const size_t *lens, const struct text *t)
 {
 	struct set c = *cp;
 	size_t n = c.n;
@@ -510,111 +501,8 @@ int main(void)
 			  false,    false,	    true,	  REGEX_ENGINE_SHIFT, false};
 	check_set(&brk, &longt, true);
 
-	/*
-	 * 300 EREs from the data's words whose alternatives differ in length:
-	 * more follow distances than shifts, so exception edges too.
-	 */
-	{
-		static char *ere[300];
-		size_t nwd = 0;
-
-		CHECK(tokens_split(real.p, real.n, &(size_t){0}, words, &nwd, 20000, 3, 12) == 0,
-		      "strndup");
-		nwd = tokens_dedup(words, nwd);
-		CHECK(nwd > 50, "%zu words", nwd);
-		for (size_t i = 0; i < 300; i++) {
-			const char *w = words[(i * 7919) % nwd],
-				   *v = words[(i * 104729 + 13) % nwd];
-			char buf[128];
-
-			tokens_ere(buf, sizeof(buf), i, w, v, "[A-Z]%s: [0-9]{1,3}", w + 1);
-			ere[i] = strdup(buf);
-			CHECK(ere[i], "strdup");
-		}
-		for (size_t i = 0; i < nwd; i++)
-			free(words[i]);
-		struct set c = {
-		    NULL, "300 varied EREs", (const char *const *)ere, 300, false, false,
-		    true, REGEX_ENGINE_SHIFT, false};
-		check_set(&c, &real, true);
-		/* the same on a DFA with accept sets, where one holds them */
-		struct set cd = c;
-		cd.name = "300 varied EREs, dfa sets";
-		cd.engine = 0;
-		cd.sets_dfa = true;
-		check_set(&cd, &real, false);
-		struct regex_prog p;
-		size_t lens3[300];
-		for (size_t i = 0; i < 300; i++)
-			lens3[i] = strlen(ere[i]);
-		compile(&c, lens3, &p);
-		printf("300 varied EREs: %u positions, %u shifts, %u exception edges\n",
-		       p.shift.npos, p.shift.ndist, p.shift.nexc);
-		CHECK(p.shift.nexc > 0, "no exception edges: the set does not test them");
-		regex_prog_free(&p);
-		for (size_t i = 0; i < 300; i++)
-			free(ere[i]);
-	}
-
-	/*
-	 * 1,000 indicator-like EREs (tokens_ioc) on one DFA with accept sets
-	 * (regex_pdfa.c's sparse product): 20 patterns and the whole set
-	 * against grep (a grep a pattern is ~40 ms here), and every pattern's
-	 * count and every line's first pattern against the bit-parallel
-	 * engine, which shares no code with the product.
-	 */
-	{
-		static char *ioc[3000];
-		size_t nwd = 0, lens[3000];
-
-		CHECK(tokens_split(real.p, real.n, &(size_t){0}, words, &nwd, 20000, 3, 12) == 0,
-		      "strndup");
-		nwd = tokens_dedup(words, nwd);
-		for (size_t i = 0; i < 3000; i++) {
-			char buf[400];
-
-			tokens_ioc(buf, sizeof(buf), i, 5, words[(i * 7919) % nwd],
-				   words[(i * 104729 + 13) % nwd]);
-			ioc[i] = strdup(buf);
-			CHECK(ioc[i], "strdup");
-			lens[i] = strlen(ioc[i]);
-		}
-		for (size_t i = 0; i < nwd; i++)
-			free(words[i]);
-		struct set c = {NULL, "1,000 indicator EREs, dfa sets", (const char *const *)ioc,
-				1000, false, false, true, REGEX_ENGINE_AC, true};
-		check_set(&c, &real, false);
-		check_sets_as_shift(&c, lens, &real);
-		struct regex_prog pd;
-		/*
-		 * 3,000 of them: the product passes its caps, a refusal naming
-		 * them (on Shift-And, or in the error where that refuses too)
-		 */
-		struct regex_prog_opts o3 = {.per_pattern = true, .sets_dfa = true};
-		char err3[512];
-		int r3 = regex_compile_prog((const char *const *)ioc, lens, 3000, &o3, &pd, err3,
-					    sizeof(err3));
-		const char *why = r3 ? err3 : pd.sets_dfa_why;
-		CHECK(r3 == 0 || r3 == -E2BIG, "3,000 indicator EREs: %d %s", r3, err3);
-		if (!r3 && pd.sets_dfa) {
-			/*
-			 * The tokens come from this machine's files: on other
-			 * inputs (the GPU machine's) 3,000 can fit the caps.
-			 * Then the product's answers are checked instead.
-			 */
-			regex_prog_free(&pd);
-			c.n = 3000;
-			check_sets_as_shift(&c, lens, &real);
-		} else {
-			CHECK(strstr(why, "REGEX_TABLE_MAX") && strstr(why, "REGEX_STATES_MAX"),
-			      "3,000 indicator EREs: the refusal names no cap: %s", why);
-			printf("3,000 indicator EREs: %s\n", why);
-			if (!r3)
-				regex_prog_free(&pd);
-		}
-		for (size_t i = 0; i < 3000; i++)
-			free(ioc[i]);
-	}
+	sets_check_varied_eres(&real, words);
+	sets_check_ioc_eres(&real, words);
 
 	/* 3,000 literals of 20-40 bytes taken from the data's lines (DFA: too complex) */
 	size_t nw = 0;
