@@ -148,7 +148,7 @@ export VYRE_VALIDATION=1
 # package is built beside the lanes (VYRE_PKG_BUILT), the rest of it took
 # about 60 s, and coming later gives that build the time it needs;
 # a file not named here comes after them, in name order.
-BATS_SLOW="hardening2 grep_shift vyrectl_grep_gnu grep_per_pattern install vyrectl_grep slurm
+BATS_SLOW="hardening2 hardening_hang grep_shift vyrectl_grep_gnu grep_per_pattern install vyrectl_grep slurm
 	streaming operators many_files grep_per_pattern_reruns hardening units cache waiting
 	tree_files vyrectl_grep_count_matches concurrent_shells"
 BATS_CLAIMS=build/bats-claims

@@ -175,3 +175,13 @@ submit_as() {
 	"${who[@]}" bash -c 'cd /; exec 7<>"$1/ctl" || exit 9
 		printf "%s\n" "$2" >&7; rc=$?; read -r -t 5 a <&7; echo "rc=$rc $a"' _ "$MNT" "$1" 2>&1
 }
+
+# the ids of every job whose descriptor names PATTERN (as root, who sees all)
+jobs_naming() {
+	local d
+	for d in "$MNT"/jobs/[0-9]*; do
+		[ -e "$d/descriptor" ] || continue
+		grep -q -- "$1" "$d/descriptor" && basename "$d"
+	done
+	return 0
+}

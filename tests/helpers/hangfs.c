@@ -17,7 +17,7 @@
  * A test that has seen what it waited on a hang for need not sit out the
  * rest: SIGUSR1 ends the hangs under way (those that come later hang
  * afresh), SIGUSR2 every hang, now and to come; each answers at once what
- * it would have at its end (hardening2.bats: release_hangfs, stop_hangfs).
+ * it would have at its end (hardening_hang.bats: release_hangfs, stop_hangfs).
  * SECONDS stays the bound on a test that sends neither.
  */
 #define FUSE_USE_VERSION 35
