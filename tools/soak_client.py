@@ -194,9 +194,10 @@ class Client:
             toks.append("follow=1")
             job["follow"] = True
         # order=walk: packs that start small, reruns in their pack's place
-        # (fs/many.c); the files and lines are compared as sets below
+        # (fs/many.c); files in the walk's order (verify)
         if job["ttype"] != "file" and r.random() < 0.3:
             toks.append("order=walk")
+            job["walk"] = True
         okey = op
         if op == "count":
             b = 0x0A
@@ -309,10 +310,24 @@ class Client:
         if got.strip() != norm_total(total).strip():
             probs.append("total: expected %s got %s" % (short(norm_total(total)), short(got)))
         gf = {}
+        gorder = []
         for ln in self.readfile(os.path.join(d, "files")).decode("utf-8", "surrogateescape").split("\n"):
             if ln:
                 r_, _, p = ln.partition(" ")
                 gf[unescape_path(p)] = int(r_)
+                gorder.append(unescape_path(p))
+        if job.get("walk") and not job["follow"]:
+            # grep -r's order: each directory's entries as readdir lists them
+            self.ref.listing = True
+            try:
+                walked = self.ref.targets(job)[0]
+            finally:
+                self.ref.listing = False
+            want = [p for p in walked if p in gf]
+            seen = [p for p in gorder if p in set(walked)]
+            if seen != want:
+                probs.append("order=walk: files not in the walk's order; first difference: %s"
+                             % first_diff(want, seen))
         if op == "nop":
             # a packed small file (up to 64 KiB, sharing a slot) counts 0 chunks, and the
             # total is the files' sum

@@ -291,6 +291,7 @@ class Ref:
     def __init__(self):
         self.cache = {}
         self.datac = {}
+        self.listing = False  # walk in readdir's order, not sorted (order=walk)
 
     def read(self, path, off, length):
         key = (path, off, length)
@@ -375,7 +376,9 @@ class Ref:
     def walk(self, top, follow, files, failed, anc):
         try:
             st = os.stat(top)
-            names = sorted(os.listdir(top))
+            names = os.listdir(top)  # readdir's order: order=walk's (listing)
+            if not self.listing:
+                names = sorted(names)
         except OSError as e:
             failed[top] = errno.errorcode[e.errno]
             return
