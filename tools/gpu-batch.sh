@@ -14,6 +14,11 @@
 #  4. tools/bench-ab.sh: the base build's daemon against this one (22)
 #  5. the C suite in both kernel modes, validation layer on (22)
 #
+# Wrong answers come before numbers: the shader's flat line loop and the
+# staged window's prefetch (sixth session) have run only on lavapipe, so a
+# session that gets the GPU runs tools/gpu-verify.sh's grep stress first
+# (VYRE_GPU_BIN=build-dev/v3 MODES="relaunch persistent").
+#
 # Binaries are built here and carried (the machine has no compiler's
 # packages): B holds this build's daemon, vyrectl, bench_ring, bench_walk
 # and tests; BASE the base build's daemon for step 4 (issue 22: 8e253d6).
