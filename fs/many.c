@@ -443,8 +443,8 @@ void many_pack_flush(struct fs_many *m, struct many_packer *pk)
 	many_flight_submit(m, fl, -1, pk->files);
 }
 
-void many_add_file(struct fs_many *m, struct many_packer *pk, const char *path, int fd,
-		   const struct stat *st)
+void many_add_file(struct fs_many *m, struct many_packer *pk, struct many_dir *dir,
+		   const char *path, int fd, const struct stat *st)
 {
 	bool pack = m->pack_ok && (uint64_t)st->st_size <= m->pack_file_max;
 	struct many_flight *fl;
@@ -475,7 +475,9 @@ void many_add_file(struct fs_many *m, struct many_packer *pk, const char *path, 
 			m->files_cap = cap;
 		}
 	}
-	if (!p || !fl || m->nfiles == m->files_cap) {
+	/* its place in the walk's order first: a file in files[] is in it */
+	if (!p || !fl || m->nfiles == m->files_cap ||
+	    many_order_add_locked(m, dir, m->nfiles)) {
 		many_place_give(m, 1);
 		pthread_cond_signal(&m->cond);
 		pthread_mutex_unlock(&m->lock);

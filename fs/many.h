@@ -154,8 +154,13 @@ struct fs_many {
 	bool walking;         /* the walker has not finished */
 	unsigned walkers;     /* walker threads started: 1, and walk_par.c's helpers */
 	bool ended;           /* fs_job_ended has been called (or is about to be) */
-	bool sorted;          /* files (not with order=walk) and fails are in path order (set once ended) */
-	size_t settled;       /* order=walk: files[0, settled) are not MF_RUNNING (render_many_certain) */
+	bool sorted;          /* files and fails in the job's order (set once ended): path
+			       * order, or order=walk's (m->order applied, then freed) */
+	/* order=walk (many_order.c): the walk's directories as nodes, the
+	 * prefix of its order that is certain, files[] indices in it */
+	struct many_dir *oroot, *ocur, *dirs;
+	size_t *order;
+	size_t norder, order_cap;
 	unsigned inflight;    /* places reserved: files opening or in flight */
 	unsigned pending;     /* of those, reserved and not yet added (the walker's batch):
 			       * they count against files_max as files */
@@ -183,13 +188,33 @@ void many_place_take(struct fs_many *m);
 void many_place_give(struct fs_many *m, unsigned n);
 void many_place_walk(struct fs_many *m, bool walking);
 
+/*
+ * many_order.c: order=walk's order when several walkers list the tree.
+ * A directory entered is a node, appended to its parent's items where
+ * its walker found it (m->oroot: the operands); NULL parent: no order is
+ * kept (*d NULL). -ENOMEM.
+ */
+struct many_dir;
+int many_order_init(struct fs_many *m); /* the root, with order=walk */
+int many_dir_open(struct fs_many *m, struct many_dir *parent, struct many_dir **d);
+void many_dir_listed(struct fs_many *m, struct many_dir *d); /* no item comes after */
+int many_order_add_locked(struct fs_many *m, struct many_dir *d, size_t file);
+/* a's place in the walk's order comes before b's (no lock: fixed when made) */
+bool many_dir_before(const struct many_dir *a, const struct many_dir *b);
+/* (m->lock held) files in m->order so far: every one before them ended */
+size_t many_order_settle_locked(struct fs_many *m);
+/* (m->lock held, job ended) files[] put in m->order's order, if it is whole */
+void many_order_apply_locked(struct fs_many *m);
+void many_order_free(struct fs_many *m);
+
 /* many.c, for walk.c: the walker's side */
 /* blocks for a place, submitting pk's pack first; -ECANCELED, -E2BIG (files_max) */
 int many_reserve(struct fs_many *m, struct many_packer *pk);
 void many_unreserve(struct fs_many *m);
-/* fd opened as the caller for path; takes fd; a place was reserved */
-void many_add_file(struct fs_many *m, struct many_packer *pk, const char *path, int fd,
-		   const struct stat *st);
+/* fd opened as the caller for path, found in dir (order=walk, else NULL);
+ * takes fd; a place was reserved */
+void many_add_file(struct fs_many *m, struct many_packer *pk, struct many_dir *dir,
+		   const char *path, int fd, const struct stat *st);
 void many_pack_flush(struct fs_many *m, struct many_packer *pk); /* submits pk's pack, if any */
 int many_add_failed(struct fs_many *m, const char *path, int err); /* -E2BIG: files_max reached */
 void many_walk_error(struct fs_many *m, const char *msg); /* a limit: the job ends failed */

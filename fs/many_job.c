@@ -83,6 +83,9 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	m->walkers = 1; /* the first; walk.c counts its helpers */
 	atomic_init(&m->cancel, false);
 	j->many = m;
+	ret = many_order_init(m); /* order=walk's root: the operands */
+	if (ret)
+		return ret; /* the caller frees j, and with it m and its fds */
 
 	fs_job_get(j); /* the walk's and the files': fs_job_ended drops it */
 	fs_job_get(j); /* the walker thread's, dropped when it exits */
@@ -124,6 +127,7 @@ void fs_many_free(struct fs_many **mp)
 		free(m->fails[i].path);
 	free(m->files);
 	free(m->fails);
+	many_order_free(m);
 	fs_grep_release(&m->grep);
 	if (m->rootfd >= 0)
 		close(m->rootfd);

@@ -23,11 +23,13 @@ static int many_fail_cmp(const void *a, const void *b)
 
 /*
  * m->lock held, the job ended: files and fails in path order, once (qsort
- * takes no NULL). order=walk keeps files as the walk found them.
+ * takes no NULL). order=walk: files in the walk's order (many_order.c).
  */
 static void many_sort_locked(struct fs_many *m)
 {
-	if (m->nfiles && !m->d.walk_order)
+	if (m->d.walk_order)
+		many_order_apply_locked(m);
+	else if (m->nfiles)
 		qsort(m->files, m->nfiles, sizeof(*m->files), many_file_cmp);
 	if (m->nfails)
 		qsort(m->fails, m->nfails, sizeof(*m->fails), many_fail_cmp);
@@ -37,7 +39,8 @@ static void many_sort_locked(struct fs_many *m)
 /*
  * m->lock held: the files in the job's order. Once the job has ended the
  * arrays are sorted in place, once; before, readers sort a copy of what
- * is done (*copy, freed by the caller). order=walk: the walk's order.
+ * is done (*copy, freed by the caller). order=walk: the walk's order, of
+ * the files whose place in it is known (render_many_certain).
  */
 static const struct many_file *many_sorted_files(struct fs_many *m, size_t *n,
 						  struct many_file **copy)
@@ -55,10 +58,18 @@ static const struct many_file *many_sorted_files(struct fs_many *m, size_t *n,
 		return NULL;
 	}
 	size_t k = 0;
+	if (m->d.walk_order) { /* what is certain: the walk's order is known that far */
+		size_t settled = many_order_settle_locked(m);
+		for (size_t i = 0; i < settled; i++)
+			if (m->files[m->order[i]].state == MF_DONE)
+				(*copy)[k++] = m->files[m->order[i]];
+		*n = k;
+		return *copy;
+	}
 	for (size_t i = 0; i < m->nfiles; i++)
 		if (m->files[i].state == MF_DONE)
 			(*copy)[k++] = m->files[i];
-	if (k && !m->d.walk_order)
+	if (k)
 		qsort(*copy, k, sizeof(**copy), many_file_cmp);
 	*n = k;
 	return *copy;
@@ -170,8 +181,9 @@ int render_many_patterns(struct fs_job *j, struct fs_buf *b)
  * Streaming (stream.c): which files are final so far. In path order none
  * is before the job ends (a file not found yet may sort first); with
  * order=walk each file is, in the walk's order, once it and every file
- * found before it has ended. A unit is one file of m->files, whether it
- * shows (MF_DONE) or not (MF_FAILED: it is in failed).
+ * before it has ended and no directory before it is still being listed
+ * (many_order.c). A unit is one file of the job's order, whether it shows
+ * (MF_DONE) or not (MF_FAILED: it is in failed).
  */
 uint64_t render_many_certain(struct fs_job *j, enum fs_node n)
 {
@@ -180,12 +192,15 @@ uint64_t render_many_certain(struct fs_job *j, enum fs_node n)
 
 	(void)n;
 	pthread_mutex_lock(&m->lock);
-	while (m->d.walk_order && m->settled < m->nfiles &&
-	       m->files[m->settled].state != MF_RUNNING)
-		m->settled++;
-	k = m->ended ? m->nfiles : m->d.walk_order ? m->settled : 0;
+	k = m->ended ? m->nfiles : m->d.walk_order ? many_order_settle_locked(m) : 0;
 	pthread_mutex_unlock(&m->lock);
 	return k;
+}
+
+/* (m->lock held) the unit-th file in the job's order: m->order's until it is applied */
+static const struct many_file *many_unit_file(const struct fs_many *m, uint64_t unit)
+{
+	return m->order ? &m->files[m->order[unit]] : &m->files[unit];
 }
 
 /* One file's records from c->sub on, until b holds want bytes (m->lock held). */
@@ -212,11 +227,12 @@ int render_many_stream(struct fs_job *j, enum fs_node n, struct fs_cursor *c, st
 	int ret = 0;
 
 	pthread_mutex_lock(&m->lock);
-	/* path order: certain is 0 until the end, when the files are sorted once */
+	/* path order: certain is 0 until the end, when the files are sorted once;
+	 * order=walk's files are put in its order then, which unit counts in */
 	if (m->ended && !m->sorted)
 		many_sort_locked(m);
 	while (!ret && c->unit < certain && b->len < want) {
-		const struct many_file *f = &m->files[c->unit];
+		const struct many_file *f = many_unit_file(m, c->unit);
 		ret = many_stream_file(m, n, f, c, b, want);
 		if (!ret && (n == N_JFILES || c->sub >= f->nlines || f->state != MF_DONE)) {
 			c->unit++;

@@ -20,14 +20,17 @@
  * directory reached again by another path is entered again, as grep -R
  * does, but such revisits are bounded by files_max.
  *
- * A job whose files come sorted by path (not order=walk) and that follows
- * no symlinks is walked by several threads (walk_par.c: up to
- * VYRE_WALK_THREADS, default the online CPUs up to 8): the first walker
- * takes the operands (a directory, globs, a files= list) as before, and
- * each subdirectory it opens waits in a shared queue for any of them, each
- * thread with its own batch ring and pack, all as the caller (a thread
- * started by the walker has its creds: fsuid, groups, no capabilities).
- * Listing order is then lost, which only order=walk shows.
+ * A job that follows no symlinks is walked by several threads
+ * (walk_par.c: up to VYRE_WALK_THREADS, default the online CPUs up to 8):
+ * the first walker takes the operands (a directory, globs, a files= list)
+ * as before, and each subdirectory it opens waits in a shared queue for
+ * any of them, each thread with its own batch ring and pack, all as the
+ * caller (a thread started by the walker has its creds: fsuid, groups, no
+ * capabilities). Which thread finds a file then says nothing of its place
+ * in grep -r's order, so with order=walk each directory entered is a node
+ * of many_order.c's tree, holding its files and subdirectories where its
+ * listing had them, and the queue hands out the directory first in that
+ * order (walk_qdir_before).
  *
  * Globs: each component with *, ? or [ is matched with fnmatch(3) against
  * the directory's entries (a leading dot only by a leading dot), as
@@ -63,6 +66,7 @@ struct walk {
 	struct fs *fs;
 	struct many_packer *pk; /* the pack this thread fills: m->pk for the first walker */
 	struct walk_par *par;   /* directories shared with the job's other walkers, or NULL */
+	struct many_dir *dir;   /* order=walk: the directory being listed (many_order.c) */
 	struct walk_anc anc[WALK_DEPTH_MAX + 1];
 	int depth;
 	char path[WALK_PATH_MAX]; /* the entry being looked at */
@@ -87,7 +91,7 @@ static void walk_fail(struct walk *w, const char *path, int err)
 		w->stop = true; /* files_max */
 }
 
-static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t plen);
+static void walk_enter(struct walk *w, int dirfd, const struct stat *st, size_t plen, bool queue);
 
 /* A regular file opened as the caller: to the scan, once it has a place. */
 static void walk_file(struct walk *w, int fd, const struct stat *st)
@@ -99,7 +103,7 @@ static void walk_file(struct walk *w, int fd, const struct stat *st)
 		w->stop = true;
 		return;
 	}
-	many_add_file(w->m, w->pk, w->path, fd, st);
+	many_add_file(w->m, w->pk, w->dir, w->path, fd, st);
 }
 
 /* Opens w->path from the caller's root, symlinks followed: an operand, or follow=1. */
@@ -116,7 +120,7 @@ static void walk_resolve(struct walk *w, size_t plen, bool quiet_enoent)
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		walk_dir(w, fd, &st, plen);
+		walk_enter(w, fd, &st, plen, false);
 		return;
 	}
 	walk_file(w, fd, &st);
@@ -158,7 +162,7 @@ static void walk_flush(struct walk *w, int dirfd, dev_t dirdev, size_t plen)
 		}
 		walk_join(w, plen, b->names[i]); /* fits: checked when listed */
 		if (ret >= 0) {
-			many_add_file(w->m, w->pk, w->path, ret, &b->st[i]);
+			many_add_file(w->m, w->pk, w->dir, w->path, ret, &b->st[i]);
 			continue;
 		}
 		many_unreserve(w->m);
@@ -173,6 +177,7 @@ static void walk_flush(struct walk *w, int dirfd, dev_t dirdev, size_t plen)
 /* A subdirectory opened, waiting for any walker thread of the job (walk_par.c). */
 struct walk_qdir {
 	struct walk_qnode q;
+	struct many_dir *dir; /* order=walk: its place in the order */
 	int fd;
 	struct stat st;
 	size_t plen;
@@ -181,7 +186,8 @@ struct walk_qdir {
 };
 
 /* With a queue: dirfd (w->path[0, plen)) goes to it, for any walker; false: list it now. */
-static bool walk_queue_dir(struct walk *w, int dirfd, const struct stat *st, size_t plen)
+static bool walk_queue_dir(struct walk *w, int dirfd, const struct stat *st, size_t plen,
+			   struct many_dir *node)
 {
 	struct walk_qdir *d;
 
@@ -190,7 +196,7 @@ static bool walk_queue_dir(struct walk *w, int dirfd, const struct stat *st, siz
 	d = malloc(sizeof(*d) + (size_t)w->depth * sizeof(d->anc[0]) + plen + 1);
 	if (!d)
 		return false;
-	*d = (struct walk_qdir){.fd = dirfd, .st = *st, .plen = plen, .depth = w->depth};
+	*d = (struct walk_qdir){.dir = node, .fd = dirfd, .st = *st, .plen = plen, .depth = w->depth};
 	memcpy(d->anc, w->anc, (size_t)w->depth * sizeof(d->anc[0]));
 	memcpy((char *)&d->anc[w->depth], w->path, plen + 1);
 	if (walk_par_push(w->par, &d->q))
@@ -200,7 +206,7 @@ static bool walk_queue_dir(struct walk *w, int dirfd, const struct stat *st, siz
 }
 
 /* One directory, opened (dirfd is ours to close), its path in w->path[0, plen). */
-static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t plen)
+static int walk_dir_list(struct walk *w, int dirfd, const struct stat *st, size_t plen)
 {
 	DIR *dir;
 	struct dirent *de;
@@ -277,8 +283,8 @@ static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t ple
 						 &cst);
 			if (ret)
 				walk_fail(w, w->path, ret);
-			else if (!walk_queue_dir(w, cfd, &cst, n))
-				walk_dir(w, cfd, &cst, n);
+			else
+				walk_enter(w, cfd, &cst, n, true);
 			break;
 		case DT_REG:
 			ret = many_reserve(w->m, w->pk);
@@ -307,6 +313,37 @@ static int walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t ple
 	w->path[plen] = '\0';
 	closedir(dir);
 	return 0;
+}
+
+/* walk_dir_list with w->dir set to node, then node is listed (order=walk) */
+static void walk_dir(struct walk *w, int dirfd, const struct stat *st, size_t plen,
+		     struct many_dir *node)
+{
+	struct many_dir *up = w->dir;
+
+	w->dir = node;
+	walk_dir_list(w, dirfd, st, plen);
+	many_dir_listed(w->m, node);
+	w->dir = up;
+}
+
+/*
+ * A directory opened below w->dir, its path w->path[0, plen): its place in
+ * the order taken now, where its walker found it; then listed now, or (a
+ * subdirectory, queue) by any walker.
+ */
+static void walk_enter(struct walk *w, int dirfd, const struct stat *st, size_t plen, bool queue)
+{
+	struct many_dir *node;
+	int ret = many_dir_open(w->m, w->dir, &node);
+
+	if (ret) {
+		walk_fail(w, w->path, ret);
+		close(dirfd);
+		return;
+	}
+	if (!queue || !walk_queue_dir(w, dirfd, st, plen, node))
+		walk_dir(w, dirfd, st, plen, node);
 }
 
 static bool walk_has_glob(const char *s, size_t n)
@@ -532,6 +569,7 @@ static void walk_list(struct walk *w)
 static void walk_queued(struct walk *w, struct walk_qnode *n)
 {
 	struct walk_qdir *d = (struct walk_qdir *)n; /* q is its first member */
+	struct many_dir *node;
 	struct stat st = d->st;
 	size_t plen = d->plen;
 	int fd = d->fd;
@@ -539,8 +577,9 @@ static void walk_queued(struct walk *w, struct walk_qnode *n)
 	w->depth = d->depth;
 	memcpy(w->anc, d->anc, (size_t)d->depth * sizeof(d->anc[0]));
 	memcpy(w->path, (char *)&d->anc[d->depth], plen + 1);
+	node = d->dir;
 	free(d);
-	walk_dir(w, fd, &st, plen);
+	walk_dir(w, fd, &st, plen, node);
 }
 
 /* Before a walker waits for a directory: its pack holds places another may wait for. */
@@ -568,6 +607,8 @@ static void *walk_helper_main(void *arg)
 	pthread_mutex_unlock(&first->m->lock);
 	if (h) {
 		h->w = (struct walk){.m = first->m, .fs = first->fs, .pk = &h->pk, .par = par};
+		/* order=walk: packs that grow, as the first walker's (FS_MANY_PACK_FIRST) */
+		h->pk.cap = first->m->d.walk_order ? 2 : 0;
 		walk_batch_init(&h->w.batch);
 	}
 	while ((n = walk_par_next(par, h ? walk_idle : NULL, h ? &h->w : NULL))) {
@@ -578,6 +619,7 @@ static void *walk_helper_main(void *arg)
 		/* no memory for a walker: the directory is reported, not lost */
 		struct walk_qdir *d = (struct walk_qdir *)n;
 		many_add_failed(first->m, (char *)&d->anc[d->depth], ENOMEM);
+		many_dir_listed(first->m, d->dir);
 		close(d->fd);
 		free(d);
 	}
@@ -589,13 +631,13 @@ static void *walk_helper_main(void *arg)
 	return NULL;
 }
 
-/* Walker threads for m's walk: 1 where the listing order shows, or follow=1's set is kept. */
+/* Walker threads for m's walk: 1 where follow=1's set of directories is kept. */
 static unsigned walk_threads(const struct fs_many *m)
 {
 	const char *v = getenv("VYRE_WALK_THREADS"); /* tests and benchmarks */
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if (m->d.walk_order || m->d.follow)
+	if (m->d.follow)
 		return 1;
 	if (v && *v)
 		n = strtol(v, NULL, 10);
@@ -604,12 +646,20 @@ static unsigned walk_threads(const struct fs_many *m)
 	return n < 1 ? 1 : n > WALK_PAR_THREADS_MAX ? WALK_PAR_THREADS_MAX : (unsigned)n;
 }
 
+static bool walk_qdir_before(const struct walk_qnode *a, const struct walk_qnode *b)
+{
+	return many_dir_before(((const struct walk_qdir *)a)->dir, ((const struct walk_qdir *)b)->dir);
+}
+
 /* After cred_enter: helpers may share the walk (true); they start as directories wait. */
 static bool walk_par_begin(struct walk *w, struct walk_par *par)
 {
 	unsigned nt = walk_threads(w->m);
 
-	if (nt < 2 || walk_par_init(par, nt, walk_helper_main, w))
+	/* order=walk: the directory first in the order is listed first, so
+	 * what streams (its prefix) grows as the walk goes */
+	if (nt < 2 || walk_par_init(par, nt, walk_helper_main, w,
+				    w->m->d.walk_order ? walk_qdir_before : NULL))
 		return false;
 	w->par = par;
 	return true;
@@ -644,6 +694,7 @@ void *walk_main(void *arg)
 	w->m = m;
 	w->fs = fs;
 	w->pk = &m->pk;
+	w->dir = m->oroot;
 	/* before cred_enter: kernel.io_uring_disabled=1 lets only the
 	 * privileged set a ring up; its requests run as the walker's creds */
 	walk_batch_init(&w->batch);
@@ -663,10 +714,11 @@ void *walk_main(void *arg)
 				w->path[--n] = '\0';
 			int fd = m->startfd;
 			m->startfd = -1;
-			walk_dir(w, fd, &m->startst, n);
+			walk_enter(w, fd, &m->startst, n, false);
 		} else {
 			walk_operand(w, m->d.path);
 		}
+		many_dir_listed(m, m->oroot); /* the operands are in it */
 		if (par_ok)
 			walk_par_end(w, &par);
 	}

@@ -8,7 +8,9 @@
  * waits for them, up to max_threads, so a directory with no
  * subdirectories never starts one. The queue holds open directories (an
  * fd each), at most WALK_PAR_QUEUED: when full, the pusher lists the
- * directory itself, depth first, as one walker does.
+ * directory itself, depth first, as one walker does. The queue hands out
+ * the last pushed, or with an order (walk_par_init's before) the first in
+ * it: order=walk's directory first in grep -r's order.
  *
  * The walk ends when the queue is empty and no thread holds a directory:
  * each thread's walk_par_next() then returns NULL. What a node is, and
@@ -21,12 +23,13 @@
 
 #include "walk_par.h"
 
-int walk_par_init(struct walk_par *q, unsigned max_threads, void *(*helper)(void *), void *arg)
+int walk_par_init(struct walk_par *q, unsigned max_threads, void *(*helper)(void *), void *arg,
+		  bool (*before)(const struct walk_qnode *a, const struct walk_qnode *b))
 {
 	int ret;
 
 	*q = (struct walk_par){.max_threads = max_threads, .helper = helper, .helper_arg = arg,
-			       .busy = 1}; /* the first walker, listing its root */
+			       .before = before, .busy = 1}; /* the first walker, listing its root */
 	if (q->max_threads > WALK_PAR_THREADS_MAX)
 		q->max_threads = WALK_PAR_THREADS_MAX;
 	if (q->max_threads < 1)
@@ -66,8 +69,13 @@ bool walk_par_push(struct walk_par *q, struct walk_qnode *n)
 		pthread_mutex_unlock(&q->lock);
 		return false;
 	}
-	n->next = q->head;
-	q->head = n;
+	/* in order: after every node n is not before (at most
+	 * WALK_PAR_QUEUED steps, under the lock of a walk's threads only) */
+	struct walk_qnode **at = &q->head;
+	while (q->before && *at && !q->before(n, *at))
+		at = &(*at)->next;
+	n->next = *at;
+	*at = n;
 	q->nq++;
 	if (q->waiting)
 		pthread_cond_signal(&q->cond);

@@ -36,19 +36,22 @@ struct walk_qnode {
 struct walk_par {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;     /* work came, or the walk is over */
-	struct walk_qnode *head; /* last in, first out: depth first-ish, few fds */
+	struct walk_qnode *head; /* next out: last in (depth first-ish, few fds), or the first by before */
 	unsigned nq;
 	unsigned busy;           /* threads holding a directory (or starting) */
 	unsigned waiting;        /* threads in walk_par_next, nothing to take */
 	unsigned nthreads, max_threads; /* the first walker included */
 	pthread_t tids[WALK_PAR_THREADS_MAX];
+	/* the queue's order: a before b; NULL: last in, first out */
+	bool (*before)(const struct walk_qnode *a, const struct walk_qnode *b);
 	void *(*helper)(void *); /* a helper thread's main, with helper_arg */
 	void *helper_arg;
 	bool ok;
 };
 
-/* max_threads counts the caller; helpers run helper(arg) */
-int walk_par_init(struct walk_par *q, unsigned max_threads, void *(*helper)(void *), void *arg);
+/* max_threads counts the caller; helpers run helper(arg); before: the queue's order, or NULL */
+int walk_par_init(struct walk_par *q, unsigned max_threads, void *(*helper)(void *), void *arg,
+		  bool (*before)(const struct walk_qnode *a, const struct walk_qnode *b));
 /* false: the queue is full (or not set up): the caller lists the directory itself */
 bool walk_par_push(struct walk_par *q, struct walk_qnode *n);
 /*

@@ -4,7 +4,8 @@
 # VYRE_WALK_THREADS threads. Per-file results equal grep -r -c -a; the
 # helpers walk as the caller (a directory nobody may not list is a failed
 # entry, its files unread); files_max and cancel stop every walker and
-# leave no fd behind; order=walk keeps one walker and grep -r's order.
+# leave no fd behind; order=walk shares the walk too and keeps grep -r's
+# order (fs/many_order.c), whole and streamed.
 load common
 
 NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
@@ -166,10 +167,22 @@ for d in range(300):
 	diff <(files_as_grep "$id") <(LC_ALL=C grep -r -c -a vyre "$T/tree/a3" "$T/tree/a4/b1/c2/f0" "$T/tree/a5" | LC_ALL=C sort)
 }
 
-@test "order=walk keeps one walker: files in grep -r's order" {
-	local id
-	job "scan path=$T/tree op=grep pattern=vyre order=walk"
-	id=$JID
-	[ "$(status_key "$id" walkers)" = 1 ]
-	diff <(sed 's/^\([0-9]*\) \(.*\)$/\2:\1/' "$MNT/jobs/$id/files") <(LC_ALL=C grep -r -c -a vyre "$T/tree")
+@test "order=walk shares its directories and keeps grep -r's order, streamed and whole" {
+	local id i
+	for i in 1 2 3; do
+		job "scan path=$T/tree op=grep pattern=vyre order=walk lines=1"
+		id=$JID
+		echo "walkers=$(status_key "$id" walkers)" >&2
+		[ "$(status_key "$id" walkers)" -gt 1 ]
+		diff <(sed 's/^\([0-9]*\) \(.*\)$/\2:\1/' "$MNT/jobs/$id/files") <(LC_ALL=C grep -r -c -a vyre "$T/tree")
+		diff <(cut -d: -f1,2 "$MNT/jobs/$id/lines") <(LC_ALL=C grep -r -n -a vyre "$T/tree" | cut -d: -f1,2)
+	done
+	# read while it runs: each read gives what is certain, in the same order
+	id=$(submit "scan path=$T/tree op=grep pattern=vyre order=walk")
+	diff <(timeout 60 sed 's/^\([0-9]*\) \(.*\)$/\2:\1/' "$MNT/jobs/$id/files") <(LC_ALL=C grep -r -c -a vyre "$T/tree")
+	[ "$(status_key "$id" walkers)" -gt 1 ]
+	# follow=1 keeps its set of directories entered on one walker
+	job "scan path=$T/tree op=grep pattern=vyre order=walk follow=1"
+	[ "$(status_key "$JID" walkers)" = 1 ]
+	diff <(sed 's/^\([0-9]*\) \(.*\)$/\2:\1/' "$MNT/jobs/$JID/files") <(LC_ALL=C grep -R -c -a vyre "$T/tree")
 }
