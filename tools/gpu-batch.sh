@@ -9,7 +9,8 @@
 #  1. grep's GPU rate, the flat line loop off and on (VYRE_GREP_FAST),
 #     both kernel modes, a dense and a rare pattern (issues 23 item 6, 25)
 #  2. a 100,000 x 4 KiB tree's thread split (tools/thread-cpu.sh) with 1
-#     and 8 walkers and VYRE_PACK_ASYNC=1, and rg and grep -r on it (23)
+#     and 8 walkers and VYRE_PACK_ASYNC=1 (order=path, and order=walk as
+#     vyrectl grep -rn runs it), and rg and grep -r on it (23)
 #  3. tools/bench -T: the tree table against rg and grep -r (23)
 #  4. tools/bench-ab.sh: the base build's daemon against this one (22)
 #  5. the C suite in both kernel modes, validation layer on (22)
@@ -106,6 +107,7 @@ want 2 && if [ -e "$TREE.done" ]; then
 		[ "$(left)" -lt 60 ] && break
 		tc "$e" "scan path=$TREE op=grep pattern=vyre"
 		tc "$e" "scan path=$TREE op=grep pattern=vyre lines=1"
+		tc "$e" "scan path=$TREE op=grep pattern=vyre lines=1 order=walk"
 	done
 	s=$(date +%s%N)
 	rg -c --no-ignore --hidden -a vyre "$TREE" >/dev/null
