@@ -474,8 +474,9 @@
  * host memory on a GPU (relaunch: staged loads are coalesced over PCIe).
  */
 #define VYRE_SPEC_GREP_STAGE  2
-/* constant_id: bool, grep's flat line loop (grep.glsl grep_fast); on
- * unless VYRE_GREP_FAST=0 in the pump's environment (A/B runs) */
+/* constant_id: bool, grep's flat line loop (grep.glsl grep_fast): on a
+ * CPU device, off on a GPU, where it ran 8-23% slower than the per-line
+ * code (H100; pump/gpu_kernel.c grep_fast); VYRE_GREP_FAST=0|1 overrides */
 #define VYRE_SPEC_GREP_FAST   3
 #define VYRE_GREP_STAGE_VECS  768 /* 12 KiB: 48 bytes a lane; s_dfa + this + s_hist < 32 KiB */
 #define VYRE_DBG_RECORDS      1024

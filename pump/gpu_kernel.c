@@ -71,6 +71,21 @@ static uint32_t grep_stage_vecs(const struct gpu *g, bool persistent)
 	return on ? VYRE_GREP_STAGE_VECS : 1;
 }
 
+/*
+ * grep's flat line loop (VYRE_SPEC_GREP_FAST): on a CPU device, off on a
+ * GPU (H100: 8-23% slower than the per-line code; lavapipe: ~1.5x faster;
+ * BENCHMARKS.md, eighth session). VYRE_GREP_FAST=0 or 1 overrides it:
+ * test_grep_staged runs a GPU's relaunch choices on lavapipe.
+ */
+static bool grep_fast(const struct gpu *g)
+{
+	const char *v = getenv("VYRE_GREP_FAST");
+
+	if (v && *v)
+		return strcmp(v, "0") != 0;
+	return g->is_cpu;
+}
+
 static int gpu_kernel_pipeline(struct gpu *g, bool persistent, struct gpu_kernel *k)
 {
 	VkShaderModule mod = VK_NULL_HANDLE;
@@ -91,15 +106,14 @@ static int gpu_kernel_pipeline(struct gpu *g, bool persistent, struct gpu_kernel
 	};
 	VK(vkCreateShaderModule(g->dev, &mci, NULL, &mod), out);
 	/* the debug variant: shaders/lib.glsl vyre_dbg (vyre_abi.h, VYRE_SPEC_DEBUG);
-	 * grep's staged window (VYRE_SPEC_GREP_STAGE) */
-	const char *fast = getenv("VYRE_GREP_FAST"); /* A/B runs: 0 turns it off */
+	 * grep's staged window (VYRE_SPEC_GREP_STAGE) and flat loop (_FAST) */
 	struct {
 		VkBool32 on;
 		uint32_t cap;
 		uint32_t stage;
 		VkBool32 fast;
 	} spec = {g->debug_cap != 0, g->debug_cap ? g->debug_cap : VYRE_DBG_RECORDS,
-		  grep_stage_vecs(g, persistent), !(fast && !strcmp(fast, "0"))};
+		  grep_stage_vecs(g, persistent), grep_fast(g)};
 	VkSpecializationMapEntry ent[4] = {
 		{VYRE_SPEC_DEBUG, offsetof(__typeof__(spec), on), sizeof(spec.on)},
 		{VYRE_SPEC_DEBUG_CAP, offsetof(__typeof__(spec), cap), sizeof(spec.cap)},

@@ -132,7 +132,7 @@ uint grep_scan(uint v, out uint total)
 // 32 KiB of shared memory (maxComputeSharedMemorySize).
 layout(constant_id = VYRE_SPEC_GREP_STAGE) const uint GREP_STAGE_VECS = 1u;
 const bool GREP_STAGE = GREP_STAGE_VECS > 1u;
-layout(constant_id = VYRE_SPEC_GREP_FAST) const bool GREP_FAST = true;
+layout(constant_id = VYRE_SPEC_GREP_FAST) const bool GREP_FAST = false;
 const uint GREP_STAGE_BYTES = GREP_STAGE_VECS * 16u; // a multiple of 16 x VYRE_WG_SIZE
 shared uvec4 s_stage[GREP_STAGE_VECS];
 // The staged window, chunk bytes [g_wlo, g_whi) of the slot's base; none
@@ -390,8 +390,8 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 	uint nl = nl0; // '\n' from the tile's start to p
 	uint sel = sel0;
 	bool dummy;
-	// the flat loop where it applies (VYRE_GREP_FAST=0 in the pump's
-	// environment turns it off: GREP_FAST, for A/B runs)
+	// the flat loop where it applies, on a CPU device (GREP_FAST: the
+	// pump's choice, pump/gpu_kernel.c grep_fast; slower on the H100)
 	bool fast = GREP_FAST && !lines && !rec && !d.sh && !d.pset && p >= resume;
 	while (p <= a.len && !(p == lim && eof)) {
 		if (fast) {
