@@ -226,6 +226,18 @@ uint64_t many_now_ns(void); /* CLOCK_MONOTONIC, ns: the job's phase times */
 /* walk.c */
 void *walk_main(void *fs_job);
 
+/* walk_list.c: a files= list, read whole (FS_MANY_LIST_MAX), one path a line */
+struct walk_list {
+	char *buf;
+	size_t len, pos;
+};
+/* -errno; a read error leaves what was read to hand out */
+int walk_list_read(struct walk_list *l, int fd);
+/* the next line, unescaped in place and NUL-ended (*n bytes), or NULL at
+ * the end; *err EINVAL: a NUL in it, or not absolute (a failed entry) */
+const char *walk_list_next(struct walk_list *l, size_t *n, int *err);
+void walk_list_free(struct walk_list *l);
+
 /*
  * walk_batch.c: a directory's regular files, opened and stat'ed through
  * io_uring WALK_BATCH at a time (two io_uring_enter calls where one at a

@@ -469,100 +469,31 @@ static void walk_operand(struct walk *w, const char *path)
 	walk_resolve(w, n, false);
 }
 
-static int walk_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* A files= line in place: \\ \n \t \xHH, as jobs/N/files writes paths. */
-static size_t walk_unescape(char *s, size_t n)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] != '\\' || i + 1 == n) {
-			s[o++] = s[i];
-			continue;
-		}
-		char c = s[++i];
-		if (c == '\\')
-			s[o++] = '\\';
-		else if (c == 'n')
-			s[o++] = '\n';
-		else if (c == 't')
-			s[o++] = '\t';
-		else if (c == 'x' && i + 2 < n && walk_hex(s[i + 1]) >= 0 && walk_hex(s[i + 2]) >= 0) {
-			s[o++] = (char)(walk_hex(s[i + 1]) * 16 + walk_hex(s[i + 2]));
-			i += 2;
-		} else {
-			s[o++] = '\\';
-			s[o++] = c;
-		}
-	}
-	return o;
-}
-
 /* files=: one path a line, each an operand; the list was opened at submit. */
-static void walk_list(struct walk *w)
+static void walk_files_list(struct walk *w)
 {
 	struct fs_many *m = w->m;
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
+	struct walk_list l;
+	const char *p;
+	size_t n;
+	int ret = walk_list_read(&l, m->listfd);
 
-	if (fstat(m->listfd, &st) < 0) {
-		walk_fail(w, m->d.files, errno);
-		return;
-	}
-	if ((uint64_t)st.st_size > FS_MANY_LIST_MAX) { /* a clear error: E2BIG on the list */
-		walk_fail(w, m->d.files, E2BIG);
-		return;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		walk_fail(w, m->d.files, ENOMEM);
-		return;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t r = read(m->listfd, buf + len, (size_t)st.st_size - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (r < 0)
-				walk_fail(w, m->d.files, errno);
-			break;
-		}
-		len += (size_t)r;
-	}
-	for (size_t pos = 0; pos < len && !walk_stopped(w);) {
-		char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - buf) : len;
-		size_t n = walk_unescape(buf + pos, end - pos);
-		buf[pos + n] = '\0';
-		if (n && memchr(buf + pos, '\0', n)) {
-			walk_fail(w, buf + pos, EINVAL);
-		} else if (n && buf[pos] != '/') {
-			walk_fail(w, buf + pos, EINVAL); /* relative: from where? */
+	if (ret)
+		walk_fail(w, m->d.files, ret); /* a read error: what was read still goes */
+	while (!walk_stopped(w) && (p = walk_list_next(&l, &n, &ret))) {
+		if (ret) {
+			walk_fail(w, p, ret);
+		} else if (n >= sizeof(w->path)) {
+			walk_fail(w, p, ENAMETOOLONG);
 		} else if (n) {
 			/* a literal path, globs in it are just bytes */
-			if (n >= sizeof(w->path)) {
-				walk_fail(w, buf + pos, ENAMETOOLONG);
-			} else {
-				memcpy(w->path, buf + pos, n + 1);
-				while (n > 1 && w->path[n - 1] == '/')
-					w->path[--n] = '\0';
-				walk_resolve(w, n, false);
-			}
+			memcpy(w->path, p, n + 1);
+			while (n > 1 && w->path[n - 1] == '/')
+				w->path[--n] = '\0';
+			walk_resolve(w, n, false);
 		}
-		pos = end + 1;
 	}
-	free(buf);
+	walk_list_free(&l);
 }
 
 /* A queued directory, taken by this thread: listed as if reached from its parent. */
@@ -706,7 +637,7 @@ void *walk_main(void *arg)
 		struct walk_par par;
 		bool par_ok = walk_par_begin(w, &par);
 		if (m->listfd >= 0) {
-			walk_list(w);
+			walk_files_list(w);
 		} else if (m->startfd >= 0) {
 			size_t n = strlen(m->d.path);
 			memcpy(w->path, m->d.path, n + 1);
