@@ -35,6 +35,16 @@ def on_alarm(signum, frame):
     raise Timeout()
 
 
+def read_to_eof(fd):
+    """What fd gives until EOF, as text (a wait answer, a wait=1 reply)."""
+    out = b""
+    while True:
+        b = os.read(fd, 65536)
+        if not b:
+            return out.decode("utf-8", "replace")
+        out += b
+
+
 class Client:
     def __init__(self, a):
         self.a = a
@@ -97,13 +107,7 @@ class Client:
                     p.register(fd, select.POLLIN)
                     if not p.poll(self.a.job_timeout * 1000):
                         return None, (errno.ETIMEDOUT, "wait=1 answer not readable"), None
-                    out = b""
-                    while True:
-                        b = os.read(fd, 65536)
-                        if not b:
-                            break
-                        out += b
-                    text = out.decode("utf-8", "replace")
+                    text = read_to_eof(fd)
                     first, _, rest = text.partition("\n")
                     return [first.strip()], None, rest
                 ans = os.read(fd, 4096).decode("utf-8", "replace")
@@ -121,13 +125,7 @@ class Client:
                     p.register(fd, select.POLLIN)
                     if not p.poll(self.a.job_timeout * 1000):
                         raise Timeout()
-                out = b""
-                while True:
-                    b = os.read(fd, 65536)
-                    if not b:
-                        break
-                    out += b
-                return out.decode("utf-8", "replace")
+                return read_to_eof(fd)
             finally:
                 os.close(fd)
         return self.guard(self.a.job_timeout, go)
