@@ -322,6 +322,22 @@
 #define VYRE_SHIFT_FWORD     24
 #define VYRE_SHIFT_WDOFF     25
 #define VYRE_SHIFT_WDK       26
+/*
+ * per_pattern=1 (VYRE_GREP_F_PSET): the patterns a line matches at its
+ * start (ALWAYS: alw[nalw]) and the ones an empty line matches (emp[nemp]),
+ * recorded as a line starts and as an empty line ends; NEOL: the
+ * positions of last_eol, the most records a line's end can take (the room
+ * grep_shift.glsl keeps for it). A line matched pattern i iff it took a
+ * record VYRE_REC_SET + i + 1.
+ */
+#define VYRE_SHIFT_ALW       27
+#define VYRE_SHIFT_EMP       28
+#define VYRE_SHIFT_NALW      29
+#define VYRE_SHIFT_NEMP      30
+#define VYRE_SHIFT_NEOL      31
+#define VYRE_SHIFT_TABLE_LAST VYRE_SHIFT_EMP /* tables at BYCLASS..TABLE_LAST */
+/* per_pattern=1: what a line may need recorded at its start and end, at most */
+#define VYRE_SHIFT_PSET_FIXED_MAX 256
 #define VYRE_SHIFT_CLASSES   32 /* 64 words: byte -> class, 4 per word */
 #define VYRE_SHIFT_HDR_WORDS 96
 #define VYRE_SHIFT_WORDS_MAX 2048 /* regex/regex.h REGEX_SHIFT_POS_MAX / 32 */
@@ -338,6 +354,12 @@
  * the host checks the hash, keeps the words, and writes them into the
  * next hop's slot's record area.
  */
+/*
+ * Where the vector sits in the record area: its last (nwords + 1) / 2
+ * records, so a per_pattern=1 hop's set records (from record 0) and the
+ * vector it saves never meet; such a hop takes at most this many records.
+ */
+#define VYRE_SHIFT_VEC_REC(rec_max, nwords) ((rec_max) - ((nwords) + VYRE_U(1)) / VYRE_U(2))
 #define VYRE_SHIFT_ST_MATCHED VYRE_U(1)
 #define VYRE_SHIFT_ST_ACCEPT  VYRE_U(2)
 #define VYRE_SHIFT_ST_VECTOR  VYRE_U(4)

@@ -178,18 +178,6 @@ static int fs_grep_compile(const char **pats, const size_t *lens, size_t n,
 	if (!pret) {
 		g->ac = g->prog.engine == REGEX_ENGINE_AC;
 		g->shift = g->prog.engine == REGEX_ENGINE_SHIFT;
-		if (per_pattern && !g->ac) {
-			/* the bit-parallel engine's shader does not record sets yet
-			 * (ARCHITECTURE.md "Which pattern matched") */
-			snprintf(cerr, cerrlen,
-				 "per_pattern=1 needs literals or EREs one DFA holds with its "
-				 "accept sets, and not these: %s (use fixed=1, or fewer or simpler "
-				 "patterns)",
-				 g->prog.sets_dfa_why[0] ? g->prog.sets_dfa_why : "no DFA holds them");
-			regex_prog_free(&g->prog);
-			g->ac = g->shift = false;
-			return -EINVAL;
-		}
 		if (g->ac || g->shift)
 			return 0;
 		regex_prog_free(&g->prog); /* a DFA again: the first compile's refusal stands */
@@ -226,6 +214,27 @@ static int fs_grep_cpu_fits(struct pump_units *units, const struct fs_grep *g, c
 	else if (ret)
 		snprintf(cerr, cerrlen, "the bit-parallel engine's tables: %s", strerror(-ret));
 	return ret;
+}
+
+/*
+ * per_pattern=1 on the bit-parallel engine: what a line records at its
+ * start and end must fit beside its bytes' records (pump.h
+ * pump_shift_pset_fits); refused here, naming a pattern, as the pump would
+ * at submit.
+ */
+static int fs_grep_pset_fits(const struct pump_grep_args *a, const struct fs_grep *g, char *cerr,
+			     size_t cerrlen)
+{
+	uint32_t pattern;
+
+	if (!g->shift || !(a->flags & PUMP_GREP_PSET) || !pump_shift_pset_fits(&g->shview, &pattern))
+		return 0;
+	snprintf(cerr, cerrlen,
+		 "pattern %u: with per_pattern=1 the bit-parallel engine records at most %u "
+		 "patterns that match every line, match an empty line or end with '$' at one "
+		 "line's end, and these need more (use fewer such patterns, or per_pattern=0)",
+		 pattern + 1, PUMP_SHIFT_PSET_FIXED_MAX);
+	return -E2BIG;
 }
 
 /*
@@ -270,6 +279,8 @@ static int fs_grep_run(const struct desc *d, char *text, size_t textlen, struct 
 		g->ready = true;
 		fs_grep_views(g);
 		ret = fs_grep_cpu_fits(units, g, cerr, sizeof(cerr));
+		if (!ret)
+			ret = fs_grep_pset_fits(a, g, cerr, sizeof(cerr));
 		if (ret)
 			fs_grep_release(g);
 	}

@@ -423,6 +423,13 @@ struct pump_shift {
  */
 #define PUMP_SHIFT_CPU_COST_MAX 40000u /* = pump/ops/grep_priv.h GREP_SHIFT_WORST_CPU */
 int pump_shift_cpu_fits(const struct pump_shift *s, uint32_t *pattern, uint64_t *cost);
+/*
+ * per_pattern=1 on this engine: 0 when what a line records at its start
+ * and end fits (pump/ops/grep_shift.c), else -E2BIG with *pattern the
+ * last pattern counted. A job past it is refused at submit.
+ */
+#define PUMP_SHIFT_PSET_FIXED_MAX 256u /* = abi/vyre_abi.h VYRE_SHIFT_PSET_FIXED_MAX */
+int pump_shift_pset_fits(const struct pump_shift *s, uint32_t *pattern);
 #define PUMP_SHIFT_ALWAYS     1u /* = REGEX_SHIFT_ALWAYS */
 #define PUMP_SHIFT_EMPTY_LINE 2u /* = REGEX_SHIFT_EMPTY_LINE */
 

@@ -91,7 +91,8 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	gj->budget = cpu ? GREP_BUDGET_CPU : GREP_BUDGET_GPU;
 	gj->cont_budget = cpu ? GREP_CONT_BUDGET_CPU : GREP_CONT_BUDGET_GPU;
 	gj->pack_budget = cpu ? GREP_PACK_BUDGET_CPU : GREP_PACK_BUDGET_GPU;
-	gj->coop = grep_coop();
+	/* per_pattern's records are one lane's (grep_ac.glsl): no cooperative run */
+	gj->coop = (a->flags & PUMP_GREP_PSET) ? 0 : grep_coop();
 	if (a->ac)
 		ret = grep_layout_ac(j, a->ac);
 	else if (a->shift)

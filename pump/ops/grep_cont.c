@@ -43,7 +43,8 @@ static bool grep_shift_take(const struct pump_job *j, const struct ring_done *d,
 		c->vec = malloc(nw * sizeof(*c->vec));
 	if (!c->vec)
 		return false;
-	return grep_wait_landed(d->rec, nw, c->vec, grep_shift_landed, &want);
+	return grep_wait_landed(d->rec + (size_t)VYRE_SHIFT_VEC_REC(d->rec_max, nw) * VYRE_REC_WORDS,
+				nw, c->vec, grep_shift_landed, &want);
 }
 
 /* An open line is done (ended, failed or dropped). */
@@ -99,8 +100,7 @@ int grep_cont_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 		goto out_failed;
 	c->at = at;
 	c->state = v[VYRE_GO_CONT_STATE - VYRE_GO_CONT_KIND];
-	if (grep_shift_nwords(j) && (c->state & VYRE_SHIFT_ST_VECTOR) &&
-	    !(c->state & VYRE_SHIFT_ST_MATCHED) && !grep_shift_take(j, d, c)) {
+	if (grep_shift_live(j, c->state) && !grep_shift_take(j, d, c)) {
 		vlog_err("grep: slot %u: the bit-parallel engine's vector never matched its hash "
 			 "(%llu ms); chunk %llu fails",
 			 slot, GREP_LAND_NS / 1000000, (unsigned long long)c->gc->part->index);
@@ -239,15 +239,24 @@ void grep_read_done(struct pump *p, uint32_t slot, int got)
 	if (s->file_off + avail > j->scan_end)
 		avail = j->scan_end > s->file_off ? j->scan_end - s->file_off : 0;
 	if (avail <= c->skip) {
-		/* the file ended at c->at */
+		/* the file ended at c->at: per_pattern=1 records the line's end here */
+		bool run = c->at > c->gc->part->file_off + c->pos;
+		int err = run ? grep_pcount_eol(j, c->gc->part, c->pos, &c->state,
+						grep_shift_live(j, c->state) ? c->vec : NULL)
+			      : 0;
+
 		pump_slot_free(p, slot);
-		grep_cont_end(p, j, c,
-			      c->at > c->gc->part->file_off + c->pos && grep_selected(j, c->state));
+		if (err) {
+			job_chunk_failed(p, j, c->gc->part->index, c->at, -err);
+			c->gc->failed = true;
+			run = false;
+		}
+		grep_cont_end(p, j, c, run && grep_selected(j, c->state));
 		return;
 	}
 	grep_work(p, slot, &w);
 	w.arg0 = c->state;
-	if (c->vec && (c->state & VYRE_SHIFT_ST_VECTOR) && !(c->state & VYRE_SHIFT_ST_MATCHED)) {
+	if (c->vec && grep_shift_live(j, c->state)) {
 		/* read by the GPU after the publish's release (ring.c) */
 		uint32_t room, *rec = pump_slot_rec(p, slot, &room), nw = grep_shift_nwords(j);
 
@@ -258,6 +267,7 @@ void grep_read_done(struct pump *p, uint32_t slot, int got)
 			grep_cont_end(p, j, c, false);
 			return;
 		}
+		rec += (size_t)VYRE_SHIFT_VEC_REC(room / VYRE_REC_WORDS, nw) * VYRE_REC_WORDS;
 		memcpy(rec, c->vec, nw * sizeof(*rec));
 	}
 	w.arg1 = VYRE_GREP_F_CONT | gj->cont_budget << VYRE_GREP_BUDGET_POS |

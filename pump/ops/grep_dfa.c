@@ -29,6 +29,8 @@ bool grep_dfa_bit(const struct pump_job *j, bool sink, uint32_t s)
 	if (w[VYRE_PSET_ENGINE] == VYRE_ENGINE_AHO)
 		return s == w[VYRE_PSET_NSTATES];
 	/* the bit-parallel engine: bit 0 matched (the sink), bit 1 selected here (vyre_abi.h) */
+	if (w[VYRE_SHIFT_ENGINE] == VYRE_ENGINE_SHIFT && (grep_flags(j) & PUMP_GREP_PSET))
+		return !sink && (s & VYRE_SHIFT_ST_ACCEPT); /* per_pattern: no sink */
 	if (w[VYRE_SHIFT_ENGINE] == VYRE_ENGINE_SHIFT)
 		return s & (sink ? VYRE_SHIFT_ST_MATCHED : VYRE_SHIFT_ST_ACCEPT);
 	base = VYRE_DFA_HDR_WORDS + (sink ? dfa_bits_words(w[VYRE_DFA_NSTATES]) : 0);

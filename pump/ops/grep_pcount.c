@@ -32,10 +32,16 @@ int grep_pcount_prep(struct pump_job *j)
 	struct grep_job *gj = j->opstate;
 	uint32_t np, ns;
 
-	if (!w || j->data_len < VYRE_PSET_HDR_WORDS * 4 || w[VYRE_PSET_ENGINE] != VYRE_ENGINE_AHO)
+	if (grep_shift_nwords(j)) { /* set i + 1: pattern i (vyre_abi.h VYRE_SHIFT_ALW) */
+		np = w[VYRE_SHIFT_NPATTERNS];
+		ns = np + 1;
+	} else if (!w || j->data_len < VYRE_PSET_HDR_WORDS * 4 ||
+		   w[VYRE_PSET_ENGINE] != VYRE_ENGINE_AHO) {
 		return -EINVAL;
-	np = w[VYRE_PSET_NPATTERNS];
-	ns = w[VYRE_PSET_NSETS];
+	} else {
+		np = w[VYRE_PSET_NPATTERNS];
+		ns = w[VYRE_PSET_NSETS];
+	}
 	if (ns > VYRE_REC_SETS_MAX)
 		return -E2BIG;
 	gj->pcounts = calloc(np ? np : 1, sizeof(*gj->pcounts));
@@ -70,6 +76,18 @@ static uint32_t pcount_line(struct pump_job *j, uint64_t *counts, const struct g
 	uint64_t line = ++gj->serial;
 	uint32_t fp = UINT32_MAX;
 
+	if (grep_shift_nwords(j)) { /* the bit-parallel engine: set k is pattern k - 1 */
+		for (; s < e; s++) {
+			uint32_t i = s->set - 1;
+
+			if (!s->set || i >= gj->npatterns || gj->pstamp[i] == line)
+				continue;
+			gj->pstamp[i] = line;
+			counts[i]++;
+			fp = i < fp ? i : fp;
+		}
+		return fp;
+	}
 	for (; s < e; s++) {
 		/* grep_pset.c checked every index below: sets, parents, ids */
 		if (s->set >= w[VYRE_PSET_NSETS])
@@ -87,6 +105,49 @@ static uint32_t pcount_line(struct pump_job *j, uint64_t *counts, const struct g
 		}
 	}
 	return fp;
+}
+
+/*
+ * An open line the file ended without its last hop seeing the end (that
+ * hop stopped on the last byte): what ac_eol or sh_eol would have recorded
+ * there (shaders/ops/grep_ac.glsl, grep_shift.glsl), from its state or its
+ * vector (vec: the shift engine's, NULL for none), filed under its start
+ * pos. Returns the state, MATCHED and ACCEPT added when the end matched.
+ * -ENOMEM leaves *state as it was.
+ */
+int grep_pcount_eol(struct pump_job *j, struct pump_part *part, uint64_t pos, uint32_t *state,
+		    const uint32_t *vec)
+{
+	const uint32_t *w = (const uint32_t *)j->data;
+	uint32_t nw = grep_shift_nwords(j), st = *state;
+
+	if (!(grep_flags(j) & PUMP_GREP_PSET))
+		return 0;
+	if (nw) {
+		const uint32_t *leol = w + w[VYRE_SHIFT_LAST_EOL], *owner = w + w[VYRE_SHIFT_OWNER];
+
+		if (!vec || !(st & VYRE_SHIFT_ST_VECTOR))
+			return 0;
+		for (uint32_t i = 0; i < nw; i++)
+			for (uint32_t x = vec[i] & leol[i]; x; x &= x - 1) {
+				uint32_t p = i * 32 + (uint32_t)__builtin_ctz(x);
+
+				if (p >= w[VYRE_SHIFT_NPOS] || grep_part_add_set(part, pos, owner[p] + 1))
+					return p >= w[VYRE_SHIFT_NPOS] ? -EINVAL : -ENOMEM;
+				st |= VYRE_SHIFT_ST_MATCHED | VYRE_SHIFT_ST_ACCEPT;
+			}
+	} else if (w[VYRE_PSET_EOL] && st != VYRE_AC_FRESH) {
+		uint32_t s = st & (VYRE_AC_MATCHED - 1), k;
+
+		if (s >= w[VYRE_PSET_NSTATES])
+			return -EINVAL;
+		k = w[w[VYRE_PSET_EOL] + s];
+		if (k && grep_part_add_set(part, pos, k))
+			return -ENOMEM;
+		st |= k ? VYRE_AC_MATCHED : 0;
+	}
+	*state = st;
+	return 0;
 }
 
 /*

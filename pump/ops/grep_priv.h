@@ -219,7 +219,9 @@ int grep_shift_fits(const uint32_t *w, bool cpu);
  */
 #define GREP_SHIFT_WORST_CPU 40000u
 _Static_assert(GREP_SHIFT_WORST_CPU == PUMP_SHIFT_CPU_COST_MAX, "pump.h says the same cap");
+_Static_assert(VYRE_SHIFT_PSET_FIXED_MAX == PUMP_SHIFT_PSET_FIXED_MAX, "pump.h says the same bound");
 uint32_t grep_shift_nwords(const struct pump_job *j);
+bool grep_shift_live(const struct pump_job *j, uint32_t state);
 uint32_t grep_shift_hash(uint32_t seq, const uint32_t *v, uint32_t n);
 
 /* A line record (vyre_abi.h VYRE_REC_*), as grep_out.c reads it. */
@@ -249,6 +251,8 @@ int grep_pcount_prep(struct pump_job *j);
 void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t first);
 int grep_pcount_file(struct pump_job *j, uint32_t file, struct grep_part_set *sets, size_t n);
 int grep_pcount_file_take(struct pump_job *j, uint32_t file, uint64_t *counts);
+int grep_pcount_eol(struct pump_job *j, struct pump_part *part, uint64_t pos, uint32_t *state,
+		    const uint32_t *vec);
 size_t grep_file_patterns(const struct pump_job *j, size_t file, uint64_t *out, size_t max);
 /* grep_packed.c: lines=1 packed, a file's records (the row's file_lines hook) */
 size_t grep_file_lines(const struct pump_job *j, size_t file, struct pump_line *out, size_t max);

@@ -61,12 +61,19 @@ static uint64_t sh_worst(uint64_t nw, uint64_t kmax, uint64_t fmax, uint64_t nex
 int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nwords)
 {
 	uint32_t nw = s->nwords, *w;
-	uint64_t at = VYRE_SHIFT_HDR_WORDS, off[VYRE_SHIFT_WDK + 1] = {0}, nf = 0, nk = 0;
-	uint32_t start = 0;
+	uint64_t at = VYRE_SHIFT_HDR_WORDS, off[VYRE_SHIFT_TABLE_LAST + 1] = {0}, nf = 0, nk = 0;
+	uint32_t start = 0, nalw = 0, nemp = 0, neol = 0;
 	int ret = sh_check(s);
 
 	if (ret)
 		return ret;
+	/* per_pattern=1's fixed records: the patterns of a line's start and end */
+	for (uint32_t i = 0; i < s->npatterns; i++) {
+		nalw += !!(s->flags[i] & PUMP_SHIFT_ALWAYS);
+		nemp += !!(s->flags[i] & PUMP_SHIFT_EMPTY_LINE);
+	}
+	for (uint32_t i = 0; i < nw; i++)
+		neol += (uint32_t)__builtin_popcount(s->last_eol[i]);
 	/* per class, the words of its first positions: what a byte of it starts */
 	for (uint32_t c = 0; c < s->nclasses; c++)
 		for (uint32_t i = 0; i < nw; i++)
@@ -75,7 +82,7 @@ int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nw
 	for (uint32_t k = 0; k < s->ndist; k++)
 		for (uint32_t i = 0; i < nw; i++)
 			nk += s->mask[(size_t)k * nw + i] != 0;
-	const uint64_t len[VYRE_SHIFT_WDK + 1] = {
+	const uint64_t len[VYRE_SHIFT_TABLE_LAST + 1] = {
 	    [VYRE_SHIFT_BYCLASS] = (uint64_t)s->nclasses * nw,
 	    [VYRE_SHIFT_DIST] = s->ndist,
 	    [VYRE_SHIFT_MASK] = (uint64_t)s->ndist * nw,
@@ -91,8 +98,10 @@ int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nw
 	    [VYRE_SHIFT_FWORD] = nf,
 	    [VYRE_SHIFT_WDOFF] = (uint64_t)nw + 1,
 	    [VYRE_SHIFT_WDK] = nk,
+	    [VYRE_SHIFT_ALW] = nalw,
+	    [VYRE_SHIFT_EMP] = nemp,
 	};
-	for (uint32_t t = VYRE_SHIFT_BYCLASS; t <= VYRE_SHIFT_WDK; t++) {
+	for (uint32_t t = VYRE_SHIFT_BYCLASS; t <= VYRE_SHIFT_TABLE_LAST; t++) {
 		off[t] = at;
 		at += len[t];
 	}
@@ -115,8 +124,18 @@ int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nw
 	w[VYRE_SHIFT_NDIST] = s->ndist;
 	w[VYRE_SHIFT_NEXC] = s->nexc;
 	w[VYRE_SHIFT_START] = start;
-	for (uint32_t t = VYRE_SHIFT_BYCLASS; t <= VYRE_SHIFT_WDK; t++)
+	for (uint32_t t = VYRE_SHIFT_BYCLASS; t <= VYRE_SHIFT_TABLE_LAST; t++)
 		w[t] = (uint32_t)off[t];
+	w[VYRE_SHIFT_NALW] = nalw;
+	w[VYRE_SHIFT_NEMP] = nemp;
+	w[VYRE_SHIFT_NEOL] = neol;
+	nalw = nemp = 0;
+	for (uint32_t i = 0; i < s->npatterns; i++) {
+		if (s->flags[i] & PUMP_SHIFT_ALWAYS)
+			w[off[VYRE_SHIFT_ALW] + nalw++] = i;
+		if (s->flags[i] & PUMP_SHIFT_EMPTY_LINE)
+			w[off[VYRE_SHIFT_EMP] + nemp++] = i;
+	}
 	w[VYRE_SHIFT_END] = (uint32_t)at;
 	for (uint32_t b = 0; b < 256; b++)
 		w[VYRE_SHIFT_CLASSES + b / 4] |= (uint32_t)s->classes[b] << (b % 4 * 8);
@@ -222,11 +241,42 @@ int pump_shift_cpu_fits(const struct pump_shift *s, uint32_t *pattern, uint64_t 
 	return ret;
 }
 
+/*
+ * per_pattern=1: what a line takes at its start (every ALWAYS pattern) and
+ * its end (an empty line's patterns, or a record for each position of
+ * last_eol) must fit a line's records beside a byte's, whatever the
+ * chunk (grep_shift.glsl keeps that room): over VYRE_SHIFT_PSET_FIXED_MAX,
+ * -E2BIG and *pattern the last pattern counted.
+ */
+int pump_shift_pset_fits(const struct pump_shift *s, uint32_t *pattern)
+{
+	uint64_t alw = 0, emp = 0, eol = 0;
+
+	*pattern = UINT32_MAX;
+	for (uint32_t i = 0; i < s->npatterns; i++) {
+		alw += !!(s->flags[i] & PUMP_SHIFT_ALWAYS);
+		emp += !!(s->flags[i] & PUMP_SHIFT_EMPTY_LINE);
+		if (s->flags[i] & (PUMP_SHIFT_ALWAYS | PUMP_SHIFT_EMPTY_LINE))
+			*pattern = i;
+	}
+	for (uint32_t p = 0; p < s->npos; p++) {
+		if (!((s->last_eol[p / 32] >> (p % 32)) & 1))
+			continue;
+		eol++;
+		if (*pattern == UINT32_MAX || s->owner[p] > *pattern)
+			*pattern = s->owner[p];
+	}
+	return alw + (emp > eol ? emp : eol) > VYRE_SHIFT_PSET_FIXED_MAX ? -E2BIG : 0;
+}
+
 int grep_layout_shift(struct pump_job *j, const struct pump_shift *s)
 {
-	uint32_t *w, n;
-	int ret = grep_shift_layout(s, &w, &n);
+	uint32_t *w, n, pattern;
+	int ret;
 
+	if ((grep_flags(j) & PUMP_GREP_PSET) && pump_shift_pset_fits(s, &pattern))
+		return -E2BIG;
+	ret = grep_shift_layout(s, &w, &n);
 	if (ret)
 		return ret;
 	ret = grep_shift_fits(w, pump_is_cpu(j->p));
@@ -264,6 +314,17 @@ uint32_t grep_shift_nwords(const struct pump_job *j)
 	if (!w || j->data_len < VYRE_SHIFT_HDR_WORDS * 4 || w[VYRE_SHIFT_ENGINE] != VYRE_ENGINE_SHIFT)
 		return 0;
 	return w[VYRE_SHIFT_NWORDS];
+}
+
+/*
+ * A continuation's state with a vector the next hop needs (vyre_abi.h
+ * VYRE_SHIFT_ST_*): bit 2, and not the matched sink, which per_pattern=1
+ * has none of (its bit 0 says only that the line matched: grep_shift.glsl).
+ */
+bool grep_shift_live(const struct pump_job *j, uint32_t state)
+{
+	return grep_shift_nwords(j) && (state & VYRE_SHIFT_ST_VECTOR) &&
+	       (!(state & VYRE_SHIFT_ST_MATCHED) || (grep_flags(j) & PUMP_GREP_PSET));
 }
 
 /* The hash a continuation puts in its state's bits 3-31 (vyre_abi.h VYRE_SHIFT_HASH). */

@@ -82,12 +82,12 @@ uint dfa_step(grep_dfa d, uint s, uint b)
 
 bool dfa_bit(grep_dfa d, uint base, uint s)
 {
+	if (d.sh) // the state word's bits (VYRE_SHIFT_ST_*): snk 0 (per_pattern: none), acc 1
+		return ((s >> base) & 1u) != 0u && !(d.pset && base == d.snk);
 	if (d.pset) // per_pattern: a line that matched accepts, and no state is a sink
 		return base == d.acc && (s & VYRE_AC_MATCHED) != 0u;
 	if (d.ac) // accepting and sink are the matched state alone
 		return s == d.m;
-	if (d.sh) // the state word's bits (VYRE_SHIFT_ST_*): snk 0, acc 1
-		return ((s >> base) & 1u) != 0u;
 	return ((dfa_w(d, base + (s >> 5)) >> (s & 31u)) & 1u) != 0u;
 }
 
@@ -413,11 +413,11 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 			g_pr = r;
 			ac_line(p, rec && mine);
 			kind = grep_run(d, a.base, p, lim, d.start, budget, e, st);
-			if (d.sh)
-				sh_clear(); // its vector: the next line starts from zero
 			bool ended = kind == 0u || (kind == 1u && eof);
 			if (d.pset && ended)
-				st = ac_eol(d, st);
+				st = d.sh ? sh_eol(d, st) : ac_eol(d, st);
+			if (d.sh)
+				sh_clear(); // its vector: the next line starts from zero
 			if (d.pset) {
 				r = g_pr;
 				if (g_pover) { // its set records did not all fit: rerun from it
@@ -445,7 +445,8 @@ uint grep_lines(op_in a, grep_dfa d, uint flags, uint p, uint le, uint nl0, bool
 			} else if (mine && !ended && !rec) {
 				// the bit-parallel engine's vector stays here: its line is
 				// continued from its start (grep_shift.glsl)
-				bool restart = d.sh && (st & VYRE_SHIFT_ST_MATCHED) == 0u;
+				// (per_pattern's too: its sets so far are recorded)
+				bool restart = d.sh && (d.pset || (st & VYRE_SHIFT_ST_MATCHED) == 0u);
 				grep_open(a.slot, a.seq, resume, p, nl, restart ? p : e,
 					  restart ? d.start : st);
 			}

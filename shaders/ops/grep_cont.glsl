@@ -17,7 +17,7 @@ void grep_cont(op_in a, grep_dfa d, uint flags)
 	uint q = flags >> VYRE_GREP_START_POS;
 	uint e, st;
 	// the bit-parallel engine's vector from the host (grep_shift.glsl)
-	if (d.sh && (a.arg0 & (VYRE_SHIFT_ST_VECTOR | VYRE_SHIFT_ST_MATCHED)) == VYRE_SHIFT_ST_VECTOR)
+	if (d.sh && sh_live(d, a.arg0))
 		sh_load(d, a.slot);
 	// per_pattern: the sets it enters go in this slot's records, as many
 	// as fit (then it stops there, open); the host files them under the
@@ -25,8 +25,9 @@ void grep_cont(op_in a, grep_dfa d, uint flags)
 	g_pslot = a.slot;
 	g_pseq = a.seq;
 	g_pr = 0u;
-	g_prmax = pc.rec_max;
-	g_pcap = pc.rec_max;
+	// the bit-parallel engine's vector is saved above them (VYRE_SHIFT_VEC_REC)
+	g_prmax = d.sh ? VYRE_SHIFT_VEC_REC(pc.rec_max, d.shw) : pc.rec_max;
+	g_pcap = g_prmax;
 	g_pover = false;
 	ac_line(0u, true);
 	uint kind;
@@ -43,10 +44,9 @@ void grep_cont(op_in a, grep_dfa d, uint flags)
 	}
 	bool ended = kind == 0u || (kind == 1u && (flags & VYRE_GREP_F_EOF) != 0u);
 	if (d.pset && ended)
-		st = ac_eol(d, st);
+		st = d.sh ? sh_eol(d, st) : ac_eol(d, st);
 	bool sel = dfa_bit(d, d.acc, st) != ((flags & VYRE_GREP_F_INVERT) != 0u);
-	if (d.sh && !ended &&
-	    (st & (VYRE_SHIFT_ST_VECTOR | VYRE_SHIFT_ST_MATCHED)) == VYRE_SHIFT_ST_VECTOR)
+	if (d.sh && !ended && sh_live(d, st))
 		st = sh_save(d, a.slot, a.seq, st);
 	// One 16-byte store, the kind word tagged: even the done-writer's own
 	// stores were read stale on the H100 (a continued line ended or

@@ -121,7 +121,7 @@ void sh_put(grep_dfa d, uint nxt, uint cb, int t, uint v, inout int nlo, inout i
 
 // The tables' offsets, read once a run.
 struct sh_tab {
-	uint byc, dist, mask, first, bol, leol, exs, exo, ext, foff, fw, wdo, wdk;
+	uint byc, dist, mask, first, bol, last, leol, exs, exo, ext, own, foff, fw, wdo, wdk;
 	uint kmax, fmax, npos;
 };
 
@@ -133,6 +133,8 @@ sh_tab sh_tables(grep_dfa d)
 	t.mask = sh_w(d, VYRE_SHIFT_MASK);
 	t.first = sh_w(d, VYRE_SHIFT_FIRST);
 	t.bol = sh_w(d, VYRE_SHIFT_FIRST_BOL);
+	t.last = sh_w(d, VYRE_SHIFT_LAST);
+	t.own = sh_w(d, VYRE_SHIFT_OWNER);
 	t.leol = sh_w(d, VYRE_SHIFT_LAST_EOL);
 	t.exs = sh_w(d, VYRE_SHIFT_EXC_SRC);
 	t.exo = sh_w(d, VYRE_SHIFT_EXC_OFF);
@@ -167,9 +169,10 @@ uint sh_need(grep_dfa d, sh_tab t, int lo, int hi, bool hx, uint wstep)
 // shifts, and its share of the class's first words, into the vector at
 // nxt; *nlo, *nhi, *m, *nx: what it wrote. Returns its units: every
 // loop's iterations, a header that runs none included (lavapipe counts
-// those too: grep_ac.glsl).
+// those too: grep_ac.glsl). zero false: the words read stay (per_pattern
+// may take the byte back: sh_run).
 uint sh_step(grep_dfa d, sh_tab t, uint cur, uint nxt, uint c, bool bol, int lo, int hi, bool hx,
-	     int lane0, int wstep, out int nlo, out int nhi, out bool m, out bool nx)
+	     int lane0, int wstep, bool zero, out int nlo, out int nhi, out bool m, out bool nx)
 {
 	uint nw = d.shw;
 	uint cb = t.byc + c * nw;
@@ -202,7 +205,8 @@ uint sh_step(grep_dfa d, sh_tab t, uint cur, uint nxt, uint c, bool bol, int lo,
 		cost++;
 		if (x == 0u)
 			continue;
-		s_dfa[cur + uint(w)] = 0u;
+		if (zero)
+			s_dfa[cur + uint(w)] = 0u;
 		uint k1 = sh_w(d, t.wdo + uint(w) + 1u);
 		cost++;
 		for (uint i = sh_w(d, t.wdo + uint(w)); i < k1; i++) {
@@ -228,6 +232,46 @@ uint sh_step(grep_dfa d, sh_tab t, uint cur, uint nxt, uint c, bool bol, int lo,
 	return cost;
 }
 
+// per_pattern=1 (VYRE_GREP_F_PSET): a line is no sink once it matched.
+// Bit 0 of its state (MATCHED) then says only that it matched: it runs
+// on to its '\n' with its vector, and every pattern whose last position a
+// byte sets is one record {start, VYRE_REC_SET + pattern + 1} (grep_ac.glsl
+// ac_note: the line's last few repeats dropped, g_pcap a run). A byte
+// whose records find no room is taken back (its words were not zeroed:
+// sh_step's zero) and the run stops before it, open (kind 2), as AC's
+// does; the patterns a line matches at its start (ALWAYS) are recorded
+// before its first byte, and its end's (sh_eol) in the room kept for them
+// (g_pres). The host counts each pattern once a line
+// (pump/ops/grep_pcount.c). No cooperative run: one lane's records.
+
+// per_pattern: the patterns whose last positions are set in the vector at
+// nxt's words [nlo, nhi] (the byte just stepped), one record each; false
+// when one found no room.
+bool sh_note_hits(grep_dfa d, sh_tab t, uint nxt, int nlo, int nhi, inout uint budget)
+{
+	for (int w = nlo; w <= nhi; w++) {
+		uint x = s_dfa[nxt + uint(w)] & sh_w(d, t.last + uint(w));
+		ac_take(budget, d.cost);
+		while (x != 0u) {
+			uint p = uint(w) * 32u + uint(findLSB(x));
+			x &= x - 1u;
+			ac_take(budget, d.cost);
+			if (!ac_note(sh_w(d, t.own + p) + 1u))
+				return false;
+		}
+	}
+	return true;
+}
+
+// per_pattern: patterns n of the list at word l, one record each, within cap.
+bool sh_note_list(grep_dfa d, uint l, uint n, uint cap)
+{
+	for (uint i = 0u; i < n; i++)
+		if (!ac_note_in(sh_w(d, l + i) + 1u, cap))
+			return false;
+	return true;
+}
+
 // grep.glsl's grep_run on this engine: the same kinds, positions and
 // states, or 3 once the line matched (*e after the byte that did, *st
 // MATCHED | ACCEPT), for grep_run's sink path. The vector it ends with
@@ -245,13 +289,18 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 		g_sh_hi = 0;
 		g_sh_exc = false;
 	}
-	if ((s & VYRE_SHIFT_ST_MATCHED) != 0u) {
+	if ((s & VYRE_SHIFT_ST_MATCHED) != 0u && !d.pset) {
 		e = q;
 		st = s;
 		return 3u;
 	}
 	uint nw = d.shw;
 	sh_tab t = sh_tables(d);
+	// per_pattern: whether the line matched before this run, and its
+	// start's patterns (g_pcap holds them: pump_shift_pset_fits)
+	bool hit = (s & VYRE_SHIFT_ST_MATCHED) != 0u;
+	if (d.pset && bol)
+		sh_note_list(d, sh_w(d, VYRE_SHIFT_ALW), sh_w(d, VYRE_SHIFT_NALW), g_pcap);
 	// on a GPU, and in a continuation (one lane), a run's first byte always goes
 	bool go = d.cost == 1u;
 	uint b0 = budget;
@@ -289,8 +338,25 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 		uint nxt = cur == d.dbase ? d.dbase + nw : d.dbase;
 		int nlo, nhi;
 		bool m, nx;
-		uint cost = sh_step(d, t, cur, nxt, c, bol, lo, hi, hx, 0, 1, nlo, nhi, m, nx);
+		uint cost = sh_step(d, t, cur, nxt, c, bol, lo, hi, hx, 0, 1, !d.pset, nlo, nhi, m,
+				    nx);
 		ac_take(budget, cost * d.cost);
+		if (d.pset) {
+			// the byte stands once its records are taken: then the
+			// words it read go back to zero, else the ones it wrote
+			bool keep = !m || sh_note_hits(d, t, nxt, nlo, nhi, budget);
+			uint z = keep ? cur : nxt;
+			int zlo = keep ? lo : nlo, zhi = keep ? hi : nhi;
+			for (int w = zlo; w <= zhi; w++)
+				s_dfa[z + uint(w)] = 0u;
+			ac_take(budget, (uint(max(zhi - zlo + 1, 0)) + 3u) * d.cost);
+			if (!keep) {
+				kind = 2u;
+				break;
+			}
+			hit = hit || m;
+			m = false;
+		}
 		cur = nxt;
 		lo = nlo;
 		hi = nhi;
@@ -306,8 +372,8 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 	g_sh_lo = lo;
 	g_sh_hi = hi;
 	g_sh_exc = hx;
-	// sh_clear's loop, charged here
-	ac_take(budget, uint(max(hi - lo + 1, 0)) * d.cost);
+	// sh_clear's loop, charged here; per_pattern: sh_eol's too
+	ac_take(budget, uint(max(hi - lo + 1, 0)) * (d.pset ? 3u : 1u) * d.cost);
 	if (kind == 3u) {
 		e = q;
 		st = VYRE_SHIFT_ST_MATCHED | VYRE_SHIFT_ST_ACCEPT;
@@ -317,13 +383,49 @@ uint sh_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint budg
 	if (bol) { // no byte read: still at the line's start
 		st = d.start;
 	} else {
-		bool acc = false;
+		bool acc = hit;
 		for (int w = lo; w <= hi; w++)
 			acc = acc || (s_dfa[cur + uint(w)] & sh_w(d, t.leol + uint(w))) != 0u;
 		ac_take(budget, uint(max(hi - lo + 1, 0)) * d.cost);
-		st = VYRE_SHIFT_ST_VECTOR | (acc ? VYRE_SHIFT_ST_ACCEPT : 0u);
+		st = VYRE_SHIFT_ST_VECTOR | (acc ? VYRE_SHIFT_ST_ACCEPT : 0u) |
+			(hit ? VYRE_SHIFT_ST_MATCHED : 0u);
 	}
 	return kind;
+}
+
+// per_pattern: the line sh_run left ended in st (its '\n', or the file's
+// end): the patterns its end matches recorded (an empty line's, or those
+// of the vector's bits in last_eol), in the room kept for them; st with
+// MATCHED and ACCEPT once one did. Before sh_clear.
+uint sh_eol(grep_dfa d, uint st)
+{
+	if (!d.pset)
+		return st;
+	if ((st & VYRE_SHIFT_ST_VECTOR) == 0u) { // an empty line
+		uint n = sh_w(d, VYRE_SHIFT_NEMP);
+		if (n != 0u && sh_note_list(d, sh_w(d, VYRE_SHIFT_EMP), n, g_pcap))
+			st |= VYRE_SHIFT_ST_MATCHED | VYRE_SHIFT_ST_ACCEPT;
+		return st;
+	}
+	uint leol = sh_w(d, VYRE_SHIFT_LAST_EOL), own = sh_w(d, VYRE_SHIFT_OWNER);
+	for (int w = g_sh_lo; w <= g_sh_hi; w++) {
+		uint x = s_dfa[g_sh_cur + uint(w)] & sh_w(d, leol + uint(w));
+		while (x != 0u) {
+			uint p = uint(w) * 32u + uint(findLSB(x));
+			x &= x - 1u;
+			if (ac_note_in(sh_w(d, own + p) + 1u, g_pcap))
+				st |= VYRE_SHIFT_ST_MATCHED | VYRE_SHIFT_ST_ACCEPT;
+		}
+	}
+	return st;
+}
+
+// Whether a line's state st carries a vector the next hop needs: not the
+// matched sink, which per_pattern has none of.
+bool sh_live(grep_dfa d, uint st)
+{
+	return (st & VYRE_SHIFT_ST_VECTOR) != 0u &&
+	       (d.pset || (st & VYRE_SHIFT_ST_MATCHED) == 0u);
 }
 
 // sh_run on every lane of the workgroup at once (a continuation,
@@ -370,7 +472,8 @@ uint shc_run(grep_dfa d, uint64_t base, uint q, uint lim, uint s, inout uint bud
 		uint nxt = cur == d.dbase ? d.dbase + nw : d.dbase;
 		int nlo, nhi;
 		bool m, nx;
-		sh_step(d, t, cur, nxt, c, bol, lo, hi, hx, lane, int(VYRE_WG_SIZE), nlo, nhi, m, nx);
+		sh_step(d, t, cur, nxt, c, bol, lo, hi, hx, lane, int(VYRE_WG_SIZE), true, nlo, nhi, m,
+			nx);
 		uint ni = g_sh_set;
 		if (nhi >= 0) {
 			atomicMin(s_sh_lo[ni], nlo);
@@ -438,7 +541,7 @@ void sh_clear()
 }
 
 // A continuation's vector, written by the host into its slot's record
-// area (grep_cont.c): into s_dfa at 0, its live words found. A
+// area's end (grep_cont.c, VYRE_SHIFT_VEC_REC): into s_dfa at 0, its live words found. A
 // cooperative run's lanes each read every word (the same range in each)
 // and store their own.
 void sh_load(grep_dfa d, uint slot)
@@ -449,8 +552,9 @@ void sh_load(grep_dfa d, uint slot)
 	g_sh_lo = int(d.shw);
 	g_sh_hi = -1;
 	g_sh_exc = false;
+	uint at = slot * pc.rec_max + VYRE_SHIFT_VEC_REC(pc.rec_max, d.shw);
 	for (uint w = 0u; w < d.shw; w++) {
-		uint v = r.v[slot * pc.rec_max + (w >> 1)][w & 1u];
+		uint v = r.v[at + (w >> 1)][w & 1u];
 		if (!d.coop || w % VYRE_WG_SIZE == gl_LocalInvocationIndex)
 			s_dfa[w] = v;
 		if (v != 0u) {
@@ -463,13 +567,15 @@ void sh_load(grep_dfa d, uint slot)
 		barrier();
 }
 
-// A continuation that stops: its vector into its slot's record area, 8
+// A continuation that stops: its vector into its slot's record area's
+// end (VYRE_SHIFT_VEC_REC: per_pattern's records are below it), 8
 // bytes a store, and its hash into the state's bits 3-31 (the host takes
 // the words once they hash to it).
 uint sh_save(grep_dfa d, uint slot, uint seq, uint st)
 {
 	RecW r = RecW(pc.rec_addr);
 	uint h = VYRE_SHIFT_HASH_SEED(VYRE_GO_TAG(seq));
+	uint at = slot * pc.rec_max + VYRE_SHIFT_VEC_REC(pc.rec_max, d.shw);
 	for (uint w = 0u; w < d.shw; w += 2u) {
 		uvec2 v = uvec2(0u);
 		for (uint i = 0u; i < 2u && w + i < d.shw; i++) {
@@ -477,7 +583,7 @@ uint sh_save(grep_dfa d, uint slot, uint seq, uint st)
 			v[i] = x >= g_sh_lo && x <= g_sh_hi ? s_dfa[g_sh_cur + w + i] : 0u;
 			h = VYRE_SHIFT_HASH(h, v[i]);
 		}
-		r.v[slot * pc.rec_max + (w >> 1)] = v;
+		r.v[at + (w >> 1)] = v;
 	}
 	memoryBarrierBuffer();
 	return (st & ((1u << VYRE_SHIFT_ST_BITS) - 1u)) | (h << VYRE_SHIFT_ST_BITS);
@@ -502,7 +608,10 @@ bool sh_load_hdr(op_in a, Words jw, inout grep_dfa d)
 	// continuation runs on every lane, each charging its share of a byte,
 	// the same share in all (sh_run): its units are its own.
 	bool cont = (a.arg1 & VYRE_GREP_F_CONT) != 0u;
-	bool coop = (a.arg1 & VYRE_GREP_F_COOP) != 0u;
+	// per_pattern: one lane's records (the host sends no COOP with it)
+	d.pset = (a.arg1 & VYRE_GREP_F_PSET) != 0u;
+	g_pres = d.pset ? max(jw.w[VYRE_SHIFT_NEMP], jw.w[VYRE_SHIFT_NEOL]) : 0u;
+	bool coop = (a.arg1 & VYRE_GREP_F_COOP) != 0u && !d.pset;
 	uint bits = (a.arg1 >> VYRE_GREP_BUDGET_POS) & 31u;
 	d.cost = !cont && bits <= 16u ? 8u : 1u;
 	d.coop = cont && coop;
