@@ -8,7 +8,7 @@
 # Run from the repository root with build-dev/ carried. LIMIT seconds.
 cd "$(dirname "$0")/../.." || exit
 T0=$(date +%s)
-LIMIT=${LIMIT:-500}
+LIMIT=${LIMIT:-540}
 B=build-dev/v3
 left() { echo $((LIMIT - ($(date +%s) - T0))); }
 . tools/device-env.sh
@@ -35,6 +35,12 @@ export T0 LIMIT
 VYRE_VALIDATION=0 VYRE_STRESS_JOBS=750 VYRE_STRESS_UNITS=1 VYRE_TEST_KERNEL=relaunch step stress-relaunch-1 70 $B/test_grep_stress
 VYRE_VALIDATION=0 VYRE_STRESS_JOBS=500 VYRE_STRESS_UNITS=2 VYRE_TEST_KERNEL=relaunch step stress-relaunch-2 60 $B/test_grep_stress
 VYRE_VALIDATION=0 VYRE_STRESS_JOBS=250 VYRE_STRESS_UNITS=12 VYRE_TEST_KERNEL=persistent step stress-persistent-12 60 $B/test_grep_stress
+# per_pattern=1 on the bit-parallel engine (582e26d) and the engine itself
+# on the GPU, against GNU grep (bats, validation layer on in mount_vyrefs)
+mkdir -p /tmp/peers && dpkg -x .gl/bats_*.deb /tmp/peers
+VYREFS=$PWD/$B/vyrefs VYRECTL=$PWD/$B/vyrectl EIOFS=$PWD/$B/eiofs BATS_TEST_TIMEOUT=150 \
+	step bats-pset-shift 200 /tmp/peers/usr/bin/bats --tap tests/bats/grep_per_pattern.bats tests/bats/grep_shift.bats
+grep -E "^(not ok|ok)" /tmp/bats-pset-shift.log
 export VYRE_VALIDATION=1
 VYRE_TEST_BIG_FILE="$(find /usr/lib /usr/local -xdev -type f -name '*.so*' -size +60M 2>/dev/null | head -1)"
 export VYRE_TEST_BIG_FILE
