@@ -168,7 +168,8 @@ int render_many_patterns(struct fs_job *j, struct fs_buf *b)
 
 	pthread_mutex_lock(&m->lock);
 	/* every pattern (the set's view has their number), 0 where no file had it */
-	size_t n = m->grep.ac ? m->grep.acview.npatterns : 0;
+	size_t n = m->grep.ac ? m->grep.acview.npatterns
+		   : m->grep.shift ? m->grep.shview.npatterns : 0;
 	for (size_t i = 0; m->ended && i < (n > m->npc ? n : m->npc) && !ret; i++)
 		ret = fs_buf_printf(b, "%llu %zu\n",
 				    (unsigned long long)(m->pcounts && i < m->npc ? m->pcounts[i] : 0),

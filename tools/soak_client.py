@@ -211,17 +211,24 @@ class Client:
             okey = "match" + pb.hex()
         elif op == "grep":
             kind = r.random()
-            if kind < 0.12:
+            if kind < 0.18:
                 job["patterns"] = r.choice(m["pats"])
+                # per_pattern=1: a count per pattern, every engine (soak_ref.py
+                # make_data); the bit-parallel engine's set on small targets only
+                if r.random() < 0.5:
+                    job["pset"] = True
+                    small = m["bytes"].get(job["target"], 1 << 40) <= 300000
+                    job["patterns"] = r.choice(m["pset_pats"] + ([m["shift_pats"]] if small else []))
+                    toks.append("per_pattern=1")
                 toks.append("patterns=" + job["patterns"])
                 if r.random() < 0.3:
                     toks.append("fixed=1")
                     job["fixed"] = True
-            elif kind < 0.25:
+            elif kind < 0.28:
                 job["pattern_s"] = r.choice(FIXED_PATS)
                 toks.append("fixed=1")
                 job["fixed"] = True
-            elif kind < 0.35:
+            elif kind < 0.38:
                 job["pattern_s"] = r.choice(ICASE_PATS)
                 toks.append("icase=1")
                 job["icase"] = True
@@ -233,10 +240,11 @@ class Client:
             if r.random() < 0.15 and not job.get("icase"):
                 toks.append("icase=1")
                 job["icase"] = True
-            if r.random() < 0.2:
+            # per_pattern=1 counts every selected line: no invert=1, no max=
+            if r.random() < 0.2 and not job.get("pset"):
                 toks.append("invert=1")
                 job["invert"] = True
-            if r.random() < 0.2:
+            if r.random() < 0.2 and not job.get("pset"):
                 job["max"] = r.choice([1, 2, 7, 100, 5000])
                 toks.append("max=%d" % job["max"])
             # lines=1 costs the daemon ~0.3 ms a selected line on lavapipe: --lines-max-bytes
@@ -245,14 +253,15 @@ class Client:
                 toks.append("lines=1")
                 job["lines"] = True
             okey = json.dumps([job.get(k) for k in ("patterns", "pattern_s", "fixed", "icase",
-                                                     "invert", "max", "lines")])
+                                                     "invert", "max", "lines", "pset")])
         elif op == "nop":
             okey = "nop%d" % job["chunk_eff"]
         job["okey"] = okey
         rest = toks[1:]
         r.shuffle(rest)  # keys come in any order; "scan" is optional
         job["desc"] = " ".join((["scan"] if r.random() < 0.8 else []) + rest)
-        job["kind"] = "%s/%s" % (op, job["ttype"] + ("-range" if job["offset"] or job["length"] is not None else ""))
+        job["kind"] = "%s/%s" % (op + ("-pp" if job.get("pset") else ""),
+                                 job["ttype"] + ("-range" if job["offset"] or job["length"] is not None else ""))
         return job
 
     # ---- checking one finished job
@@ -285,6 +294,9 @@ class Client:
             res, lines = exp[1], exp[2]
             if got.strip() != norm_total(res).strip():
                 probs.append("result: expected %s got %s" % (short(norm_total(res)), short(got)))
+            if job.get("pset"):
+                counts, lines = self.ref.pset(job["target"], job)
+                probs += self.check_patterns(d, counts)
             if job["lines"]:
                 gl = self.readfile(os.path.join(d, "lines")).decode("utf-8", "replace").split()
                 if gl != lines:
@@ -295,8 +307,13 @@ class Client:
         total = [0] * 256 if op == "histogram" else 0
         exp_files = {}
         exp_lines = []
+        exp_pc, psum = {}, None  # per_pattern=1: each file's "INDEX:COUNT,...", their sums
         for p in files:
             res, lines = self.ref.one(p, job)
+            if job.get("pset"):
+                counts, lines = self.ref.pset(p, job)
+                exp_pc[p] = ",".join("%d:%d" % (i, c) for i, c in enumerate(counts) if c) or "-"
+                psum = [a + b for a, b in zip(psum or [0] * len(counts), counts)]
             if op == "histogram":
                 total = [a + b for a, b in zip(total, res)]
                 exp_files[p] = sum(res)
@@ -309,11 +326,23 @@ class Client:
             probs.append("total: expected %s got %s" % (short(norm_total(total)), short(got)))
         gf = {}
         gorder = []
+        gpc = {}
         for ln in self.readfile(os.path.join(d, "files")).decode("utf-8", "surrogateescape").split("\n"):
             if ln:
                 r_, _, p = ln.partition(" ")
+                if job.get("pset"):  # "RESULT INDEX:COUNT,...|- PATH"
+                    pc, _, p = p.partition(" ")
+                    gpc[unescape_path(p)] = pc
                 gf[unescape_path(p)] = int(r_)
                 gorder.append(unescape_path(p))
+        if job.get("pset"):
+            if gpc != exp_pc:
+                diff = ["%s: expected %s got %s" % (p, exp_pc.get(p), gpc.get(p))
+                        for p in sorted(set(gpc) | set(exp_pc)) if gpc.get(p) != exp_pc.get(p)]
+                probs.append("files' pattern counts: %d differ: %s" % (len(diff), "; ".join(diff[:3])))
+            if psum is None:  # no file: every pattern's count is 0
+                psum = [0] * len(self.ref.pset_patterns(job["patterns"]))
+            probs += self.check_patterns(d, psum)
         if job.get("walk") and not job["follow"]:
             # grep -r's order: each directory's entries as readdir lists them
             self.ref.listing = True
@@ -361,6 +390,14 @@ class Client:
                 probs.append("lines: expected %d got %d; first difference: %s"
                              % (len(exp_lines), len(gl), first_diff(sorted(exp_lines), sorted(gl))))
         return probs
+
+    def check_patterns(self, d, counts):
+        """per_pattern=1: jobs/N/patterns against counts, a line "COUNT INDEX" each."""
+        want = "".join("%d %d\n" % (c, i) for i, c in enumerate(counts))
+        got = self.readfile(os.path.join(d, "patterns")).decode("utf-8", "replace")
+        if got != want:
+            return ["patterns: expected %s got %s" % (short(want), short(got))]
+        return []
 
     # ---- scenarios
 

@@ -238,10 +238,16 @@ def make_data(top, seed):
     pats = [put("pats/p0", b"ERROR\nWARN\n"), put("pats/p1", b"a.b\n[x]\n(paren)\n"),
             put("pats/p2", b"^2026-12-0[12]\nid=9[0-9]*$\nEDGE!\n"), put("pats/p3", b""),
             put("pats/root-only", b"ERROR\n", 0o600)]
+    # per_pattern=1's sets: literals (Aho-Corasick with fixed=1), EREs (a DFA
+    # with accept sets), and one no DFA holds (2^21 states: the bit-parallel
+    # engine), with '$' and an empty-line pattern; slow on lavapipe, so the
+    # client runs it on small targets only
+    shift_pats = put("pats/p4", b"ERROR\n(a|b)*a(a|b){20}\nid=9[0-9]*$\n^$\n")
     for p in (os.path.join(d, x) for x in ("big", "tree", "lists", "pats")):
         os.chmod(p, 0o755)
     return {
         "data": d, "big": big, "tree": tree, "lists": lists, "pats": pats,
+        "pset_pats": [pats[0], pats[1], pats[2], pats[4]], "shift_pats": shift_pats,
         "globs": [d + "/big/edge_6*", d + "/tree/*/f0[0-4]*.log", d + "/tree/[ac]",
                   d + "/big/*.dat", d + "/tree/no*match", d + "/tree/*/b/?", d + "/secret/*",
                   d + "/tree/odd/*"],
@@ -371,6 +377,48 @@ class Ref:
             a, b, _ = ln.split(b":", 2)
             out.append("%d:%d" % (int(a), int(b) + off))
         return len(out), out
+
+    @staticmethod
+    def pset_patterns(path):
+        """A patterns= file's patterns, one a line (a last '\\n' ends the last)."""
+        with open(path, "rb") as f:
+            pats = f.read().split(b"\n")
+        if pats and pats[-1] == b"":
+            pats.pop()
+        return pats
+
+    def pset(self, path, job):
+        """per_pattern=1 over one readable file: (counts, lines), counts[i] the lines
+        pattern i selects (grep -c -e run pattern by pattern), lines "LINE:OFFSET:INDEX"
+        of each selected line, INDEX the first pattern that selects it."""
+        off, length = job["offset"], job["length"]
+        key = ("pset", path, off, length, job["okey"])
+        if key in self.cache:
+            return self.cache[key]
+        pats = self.pset_patterns(job["patterns"])
+        cmd = ["grep", "-a", "-n", "-b", "-F" if job.get("fixed") else "-E"]
+        if job.get("icase"):
+            cmd.append("-i")
+        env = dict(os.environ, LC_ALL="C")
+        data = None if off == 0 and length is None else self.read(path, off, length)
+        counts, first = [], {}
+        for i, pat in enumerate(pats):
+            c = cmd + ["-e", pat] + (["--", path] if data is None else [])
+            p = subprocess.run(c, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=env, timeout=120)
+            if p.returncode not in (0, 1):
+                raise RuntimeError("reference grep failed: %s: %s" % (c, p.stderr[:200]))
+            n = 0
+            for ln in p.stdout.split(b"\n"):
+                if not ln:
+                    continue
+                a, b, _ = ln.split(b":", 2)
+                first.setdefault(int(a), (int(b) + off, i))
+                n += 1
+            counts.append(n)
+        lines = ["%d:%d:%d" % (k, first[k][0], first[k][1]) for k in sorted(first)]
+        self.cache[key] = (counts, lines)
+        return counts, lines
 
     # what a many-file job over these operands should scan, as this user
     def walk(self, top, follow, files, failed, anc):
