@@ -70,11 +70,10 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	/* the bit-parallel engine runs a line per lane with its vector in shared memory: not packed */
 	if (scan->nfiles && a->shift)
 		return -EINVAL;
-	/* a packed job counts per file; with lines=1 a file with selected
-	 * lines runs again alone for its records (grep_packed.c), which
-	 * invert=1 or per_pattern=1 would ask of nearly every file */
-	if (scan->nfiles && (a->flags & PUMP_GREP_LINES) &&
-	    (a->flags & (PUMP_GREP_INVERT | PUMP_GREP_PSET)))
+	/* a packed job counts per file, with lines=1 each file's line records
+	 * in its share of the slot's (grep_packed.glsl); per_pattern=1's set
+	 * records take that share, so not both */
+	if (scan->nfiles && (a->flags & PUMP_GREP_LINES) && (a->flags & PUMP_GREP_PSET))
 		return -EINVAL;
 	/* per_pattern: every selected line (no max=, no invert=); packed, each
 	 * file's own (grep_packed.c); Aho-Corasick's sets (grep_pcount_prep
@@ -150,6 +149,8 @@ static int grep_pack(struct pump *p, uint32_t slot, struct ring_work *w)
 			w->arg1 |= VYRE_GREP_F_INVERT;
 		if (gj->flags & PUMP_GREP_PSET) /* each file's set records (vyre_abi.h) */
 			w->arg1 |= VYRE_GREP_F_PSET;
+		if (gj->flags & PUMP_GREP_LINES) /* each file's line records (grep_packed.glsl) */
+			w->arg1 |= VYRE_GREP_F_LINES;
 		return 0;
 	}
 	gc = calloc(1, sizeof(*gc));

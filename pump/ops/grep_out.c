@@ -103,22 +103,19 @@ static bool grep_rec_read(const struct ring_done *d, uint32_t i, struct grep_rec
 }
 
 /*
- * File k of a slot of nfiles (per_pattern=1 packed: vyre_abi.h, after
- * VYRE_PACK_OVER): its set records, after its count record, into a new
- * array (*sets, *n; NULL when none) the caller frees. -EOVERFLOW: the
- * slot's records leave a file no room (it runs alone instead); -EIO as
- * grep_collect, or a record that is not a set's; -ENOMEM.
+ * File k of a slot of nfiles: its share of the slot's records (vyre_abi.h,
+ * after VYRE_PACK_OVER), a count record, then *n records from *first.
+ * -EOVERFLOW: the share leaves it no room (it runs alone instead); -EIO
+ * as grep_collect.
  */
-int grep_packed_sets(const struct ring_done *d, uint32_t k, uint32_t nfiles,
-		     struct grep_part_set **sets, size_t *n)
+static int grep_packed_area(const struct ring_done *d, uint32_t k, uint32_t nfiles,
+			    uint32_t *first, uint32_t *n)
 {
 	/* the shader's share: its tiles' files, VYRE_PACK_FILES_PER_TILE a tile */
 	uint32_t tiles = (nfiles + VYRE_PACK_FILES_PER_TILE - 1) / VYRE_PACK_FILES_PER_TILE;
 	uint32_t per = tiles ? d->rec_max / (tiles * VYRE_PACK_FILES_PER_TILE) : 0;
 	struct grep_rec rec;
-	struct grep_part_set *v;
 
-	*sets = NULL;
 	*n = 0;
 	if (per < 2 || k >= nfiles || nfiles > VYRE_PACK_FILES_MAX)
 		return -EOVERFLOW;
@@ -128,21 +125,85 @@ int grep_packed_sets(const struct ring_done *d, uint32_t k, uint32_t nfiles,
 		return -EIO;
 	if (rec.start > per - 1)
 		return -EOVERFLOW; /* the GPU marked it VYRE_PACK_OVER too */
-	if (!rec.start)
-		return 0;
-	v = calloc(rec.start, sizeof(*v));
+	*first = k * per + 1;
+	*n = rec.start;
+	return 0;
+}
+
+/*
+ * per_pattern=1 packed: file k's set records into a new array (*sets, *n;
+ * NULL when none) the caller frees. -EIO also for a record that is not a
+ * set's; -ENOMEM; else as grep_packed_area.
+ */
+int grep_packed_sets(const struct ring_done *d, uint32_t k, uint32_t nfiles,
+		     struct grep_part_set **sets, size_t *n)
+{
+	struct grep_part_set *v;
+	uint32_t first, cnt;
+	int ret = grep_packed_area(d, k, nfiles, &first, &cnt);
+
+	*sets = NULL;
+	*n = 0;
+	if (ret || !cnt)
+		return ret;
+	v = calloc(cnt, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < rec.start; i++) {
+	for (uint32_t i = 0; i < cnt; i++) {
 		struct grep_rec r;
-		if (!grep_rec_read(d, k * per + 1 + i, &r) || r.set == UINT32_MAX) {
+		if (!grep_rec_read(d, first + i, &r) || r.set == UINT32_MAX) {
 			free(v);
 			return -EIO;
 		}
 		v[i] = (struct grep_part_set){.pos = r.start, .set = r.set};
 	}
 	*sets = v;
-	*n = rec.start;
+	*n = cnt;
+	return 0;
+}
+
+static int line_off_cmp(const void *a, const void *b)
+{
+	const struct pump_line *x = a, *y = b;
+
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/*
+ * lines=1 packed: file k's line records (each {start in the file, '\n'
+ * before it in the file}: shaders/ops/grep_packed.glsl) as lines in file
+ * order, into a new array (*lines, *n; NULL when none) the caller frees.
+ * -EIO also for a set record or a start past the file's size; else as
+ * grep_packed_sets.
+ */
+int grep_packed_lines(const struct ring_done *d, uint32_t k, uint32_t nfiles, uint64_t size,
+		      struct pump_line **lines, size_t *n)
+{
+	struct pump_line *v;
+	uint32_t first, cnt;
+	int ret = grep_packed_area(d, k, nfiles, &first, &cnt);
+
+	*lines = NULL;
+	*n = 0;
+	if (ret || !cnt)
+		return ret;
+	v = calloc(cnt, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < cnt; i++) {
+		struct grep_rec r;
+		if (!grep_rec_read(d, first + i, &r) || r.set != UINT32_MAX || r.start >= size ||
+		    r.nl > r.start) {
+			free(v);
+			return -EIO;
+		}
+		v[i] = (struct pump_line){.line = (uint64_t)r.nl + 1, .offset = r.start,
+					  .pattern = UINT32_MAX};
+	}
+	/* the file's lanes claim their records in any order */
+	qsort(v, cnt, sizeof(*v), line_off_cmp);
+	*lines = v;
+	*n = cnt;
 	return 0;
 }
 

@@ -2,12 +2,10 @@
 /*
  * Packed jobs (pack.c: many small files, several to a slot): counted per
  * file in one pass, with per_pattern=1 each file's sets walked into its
- * own counts (grep_packed_pcount); a file whose lines a lane's budget did
- * not finish, or whose sets passed its share of the slot's records, is
- * scanned again alone (grep_child_*). With lines=1 the packed pass counts
- * and a file with selected lines runs again alone for its records: a
- * tree's files with no selected line (most, for most patterns) cost what
- * a packed count does, where each was a job of its own with a fence.
+ * own counts (grep_packed_pcount), with lines=1 each file's line records
+ * (grep_packed_flines); a file whose lines a lane's budget did not
+ * finish, or whose sets or records passed its share of the slot's
+ * records, is scanned again alone (grep_child_*).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -209,9 +207,36 @@ static int grep_packed_pcount(struct pump_job *j, const struct ring_done *d, uin
 }
 
 /*
+ * lines=1: file k of the slot's nfiles (the job's file i) takes its line
+ * records, as many as its count says, the first max= of them (p->lock
+ * held). -EOVERFLOW: they had no room, it runs alone; -EIO: records that
+ * do not add up to its count.
+ */
+static int grep_packed_flines(struct pump_job *j, const struct ring_done *d, uint32_t k,
+			      uint32_t nfiles, uint32_t i)
+{
+	const struct grep_job *gj = j->opstate;
+	struct pump_pfile *f = &j->pfiles[i];
+	struct pump_line *v;
+	size_t n;
+	int ret = grep_packed_lines(d, k, nfiles, f->got, &v, &n);
+
+	if (ret)
+		return ret;
+	if (n != f->result) {
+		free(v);
+		return -EIO;
+	}
+	if (gj->max && n > gj->max)
+		n = gj->max;
+	return grep_flines_take(j, i, v, n);
+}
+
+/*
  * A packed slot is harvested: each file takes its word (pack.c), cut at
- * max=; a file marked VYRE_PACK_OVER runs again alone. The accounting
- * slot.c does for other packed ops is done here (grep's harvest hook).
+ * max=, with lines=1 its records; a file marked VYRE_PACK_OVER, or whose
+ * records found no room, runs again alone. The accounting slot.c does
+ * for other packed ops is done here (grep's harvest hook).
  */
 int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 {
@@ -232,9 +257,10 @@ int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 			continue;
 		if (!(f->result & VYRE_PACK_OVER) && (gj->flags & PUMP_GREP_PSET))
 			ret = grep_packed_pcount(j, d, i - first, last - first, i);
-		/* lines=1: a file with selected lines runs alone for its records */
-		bool recs = (gj->flags & PUMP_GREP_LINES) && (f->result & ~VYRE_PACK_OVER) != 0;
-		if ((f->result & VYRE_PACK_OVER) || ret == -EOVERFLOW || recs) {
+		/* lines=1: its records, each file's own in the slot (grep_packed.glsl) */
+		if (!(f->result & VYRE_PACK_OVER) && (gj->flags & PUMP_GREP_LINES))
+			ret = grep_packed_flines(j, d, i - first, last - first, i);
+		if ((f->result & VYRE_PACK_OVER) || ret == -EOVERFLOW) {
 			f->scanned = false;
 			f->result = 0;
 			over[nover++] = i;

@@ -245,6 +245,8 @@ int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_do
 int grep_cont_sets(const struct ring_done *d, uint32_t n, struct pump_part *part, uint64_t pos);
 int grep_packed_sets(const struct ring_done *d, uint32_t k, uint32_t nfiles,
 		     struct grep_part_set **sets, size_t *n);
+int grep_packed_lines(const struct ring_done *d, uint32_t k, uint32_t nfiles, uint64_t size,
+		      struct pump_line **lines, size_t *n);
 
 /* grep_pcount.c: per_pattern=1's counts, from the sets each line entered */
 int grep_pcount_prep(struct pump_job *j);

@@ -25,6 +25,15 @@
 // lines enter, {line start in the file, VYRE_REC_SET + set}, claimed by
 // its lanes from s_prec; a file whose records do not fit is
 // VYRE_PACK_OVER too (scanned again alone, with continuations).
+//
+// lines=1 (VYRE_GREP_F_LINES; not with per_pattern=1 or invert=1, which
+// the host runs a file a job): each file's share holds its line records
+// the same way, {line start in the file, '\n' before it in the file},
+// after its count record. A lane's first line's number is the '\n's of
+// its file's lanes before it (each counts its stretch, 16 bytes a step,
+// and sums its file's lower lanes' counts from s_hist). A file whose
+// records pass its share is VYRE_PACK_OVER (run alone): before, every
+// file with a selected line ran alone for its records.
 #define GREP_PACK_LANES (VYRE_WG_SIZE / VYRE_PACK_FILES_PER_TILE)
 uint grep_packed_lanes(op_in a, Vec4s tb, inout uint fault);
 uint grep_packed(op_in a, Vec4s tb, inout uint fault)
@@ -34,7 +43,7 @@ uint grep_packed(op_in a, Vec4s tb, inout uint fault)
 		s_prec[lane] = 0u; // grep_dfa_load's barrier orders it before any claim
 	uint sel = grep_packed_lanes(a, tb, fault);
 	// the fault and the flags are the workgroup's: the barrier is uniform
-	if (fault != VYRE_ERR_NONE || (a.arg1 & VYRE_GREP_F_PSET) == 0u)
+	if (fault != VYRE_ERR_NONE || (a.arg1 & (VYRE_GREP_F_PSET | VYRE_GREP_F_LINES)) == 0u)
 		return sel;
 	memoryBarrierShared();
 	barrier();
@@ -81,6 +90,23 @@ uint grep_packed_lanes(op_in a, Vec4s tb, inout uint fault)
 	uint per = (((n + GREP_PACK_LANES - 1u) / GREP_PACK_LANES) + 15u) & ~15u;
 	uint ls = min((lane % GREP_PACK_LANES) * per, n);
 	uint le = min(ls + per, n);
+	bool lines = (a.arg1 & VYRE_GREP_F_LINES) != 0u;
+	uint nl = 0u; // lines=1: '\n' in the file before the line at p
+	if (lines) { // every lane (a barrier): the flags are the workgroup's
+		uint mynl = 0u;
+		for (uint q = ls; q < le; q += 16u) {
+			uvec4 z = zero_marks(Vec4s(base).v[q >> 4] ^ uvec4(0x0A0A0A0Au), q, le);
+			mynl += bitCount(z.x) + bitCount(z.y) + bitCount(z.z) + bitCount(z.w);
+		}
+		ac_take(budget, (le - ls + 15u) / 16u);
+		s_hist[lane] = mynl;
+		memoryBarrierShared();
+		barrier();
+		for (uint l = k * GREP_PACK_LANES; l < lane; l++)
+			nl += s_hist[l];
+		barrier();
+		s_hist[lane] = 0u; // as grep_scan leaves it
+	}
 	if (ls >= le)
 		return 0u;
 	uint p = 0u;
@@ -89,9 +115,16 @@ uint grep_packed_lanes(op_in a, Vec4s tb, inout uint fault)
 		if (e >= le)
 			return 0u; // no '\n' in the stretch: no line of ours
 		p = e + 1u;
+		nl++; // that one
 	}
 	uint sel = 0u;
 	bool over = false;
+	uint lr = 0u, lrmax = 0u; // lines=1: this file's records, from lr
+	if (lines) {
+		uint share = pc.rec_max / (a.ntiles * VYRE_PACK_FILES_PER_TILE);
+		lr = (a.tile * VYRE_PACK_FILES_PER_TILE + k) * share + 1u;
+		lrmax = share > 1u ? share - 1u : 0u;
+	}
 	if (d.pset) { // this file's area: a count record, then its set records
 		uint per = pc.rec_max / (a.ntiles * VYRE_PACK_FILES_PER_TILE);
 		uint i = a.tile * VYRE_PACK_FILES_PER_TILE + k;
@@ -118,11 +151,20 @@ uint grep_packed_lanes(op_in a, Vec4s tb, inout uint fault)
 			over = true;
 			break;
 		}
-		if (dfa_bit(d, d.acc, st) != inv)
+		if (dfa_bit(d, d.acc, st) != inv) {
 			sel++;
+			if (lines) {
+				uint r = atomicAdd(s_prec[k], 1u);
+				if (r < lrmax)
+					grep_rec_store(a.slot, lr + r, a.seq, p, nl);
+				else
+					over = true;
+			}
+		}
 		if (kind == 1u || e >= le) // the file ended, or the next line is not ours
 			break;
 		p = e + 1u;
+		nl++;
 	}
 	if (sel != 0u)
 		atomicAdd(s_pack[k], sel);
