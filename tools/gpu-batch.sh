@@ -6,6 +6,10 @@
 # and tools/bench, the C tests' own references) and WRONG, "check failed"
 # or MISMATCH lines are printed. Logs go to $OUT (at most 8 files).
 #
+#  0. wrong answers first: tools/gpu-verify.sh's grep stress in both
+#     kernel modes (a quarter of its jobs), then on the GPU the bats of
+#     the ninth session's shader work (per_pattern=1 on the bit-parallel
+#     engine, packed line records) against GNU grep
 #  1. grep's GPU rate, the flat line loop off and on (VYRE_GREP_FAST),
 #     both kernel modes, a dense and a rare pattern (issues 23 item 6, 25)
 #  2. a 100,000 x 4 KiB tree's thread split (tools/thread-cpu.sh) with 1
@@ -13,12 +17,9 @@
 #     vyrectl grep -rn runs it), and rg and grep -r on it (23)
 #  3. tools/bench -T: the tree table against rg and grep -r (23)
 #  4. tools/bench-ab.sh: the base build's daemon against this one (22)
-#  5. the C suite in both kernel modes, validation layer on (22)
-#
-# Wrong answers come before numbers: the shader's flat line loop and the
-# staged window's prefetch (sixth session) have run only on lavapipe, so a
-# session that gets the GPU runs tools/gpu-verify.sh's grep stress first
-# (VYRE_GPU_BIN=build-dev/v3 MODES="relaunch persistent").
+#  5. the C suite in both kernel modes, validation layer on (22), six
+#     tests at a time (each compiles its pipelines ~30 s under the layer)
+#     but the timing-sensitive ones alone
 #
 # Binaries are built here and carried (the machine has no compiler's
 # packages): B holds this build's daemon, vyrectl, bench_ring, bench_walk
@@ -26,15 +27,16 @@
 #   mkdir -p build-dev/v3 build-dev/base
 #   cp build/fs/vyrefs build/tools/{vyrectl,bench_ring,bench_walk,hs_grep} \
 #      build/tests/eiofs build/tests/test_* build-dev/v3/ 2>/dev/null
+# .gl/ holds the runtime .debs, ripgrep's and bats's (tools/device-env.sh).
 #   run(command="LIMIT=560 tools/gpu-batch.sh", carry=[".gl", "build-dev"], timeout_s=600)
-# STEPS (default "1 2 3 4 5") picks steps; TREE the small-file tree.
+# STEPS (default "0 1 2 3 4 5") picks steps; TREE the small-file tree.
 cd "$(dirname "$0")/.." || exit
 T0=$(date +%s)
 LIMIT=${LIMIT:-560}
 B=${B:-build-dev/v3}
 BASE=${BASE:-build-dev/base/vyrefs}
 OUT=${OUT:-/tmp}
-STEPS=${STEPS:-1 2 3 4 5}
+STEPS=${STEPS:-0 1 2 3 4 5}
 left() { echo $((LIMIT - ($(date +%s) - T0))); }
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 . tools/device-env.sh
@@ -58,6 +60,8 @@ step() {
 	[ $rc = 0 ] || grep -v "vyrefs: pump" "/tmp/$name.log" | tail -n 3
 	grep -e WRONG -e 'check failed' -e MISMATCH "/tmp/$name.log" | head -n 4
 }
+export -f step left
+export T0 LIMIT
 
 # the tree, made while the GPU runs step 1 (tools/bench's tree (b))
 if [ ! -e "$TREE.done" ]; then
@@ -76,6 +80,22 @@ for i in range(100000):
 PY
 	touch "$TREE.done") >/tmp/mktree.log 2>&1 &
 fi
+
+if want 0; then
+	echo "--- 0. wrong answers: the grep stress, the bats of the new shader paths ($(left) s left)"
+	export VYRE_STRESS_BIG=48
+	VYRE_VALIDATION=0 VYRE_STRESS_JOBS=750 VYRE_STRESS_UNITS=1 VYRE_TEST_KERNEL=relaunch \
+		step stress-relaunch-1 70 "$B/test_grep_stress"
+	VYRE_VALIDATION=0 VYRE_STRESS_JOBS=500 VYRE_STRESS_UNITS=2 VYRE_TEST_KERNEL=relaunch \
+		step stress-relaunch-2 60 "$B/test_grep_stress"
+	VYRE_VALIDATION=0 VYRE_STRESS_JOBS=250 VYRE_STRESS_UNITS=12 VYRE_TEST_KERNEL=persistent \
+		step stress-persistent-12 60 "$B/test_grep_stress"
+	mkdir -p /tmp/peers && dpkg -x .gl/bats_*.deb /tmp/peers
+	VYREFS=$PWD/$B/vyrefs VYRECTL=$PWD/$B/vyrectl EIOFS=$PWD/$B/eiofs BATS_TEST_TIMEOUT=150 \
+		step bats-gpu 240 /tmp/peers/usr/bin/bats --tap tests/bats/grep_per_pattern.bats \
+		tests/bats/grep_shift.bats tests/bats/tree_files.bats
+	grep -E "^(not ok|ok)" /tmp/bats-gpu.log
+fi 2>&1 | tee "$OUT/wrong.log"
 
 want 1 && echo "--- 1. grep's GPU rate, flat loop off / on ($(left) s left)"
 want 1 && for m in persistent relaunch; do
@@ -140,10 +160,20 @@ VYRE_TEST_BIG_FILE="$(find /usr/lib /usr/local -xdev -type f -name '*.so*' -size
 export VYRE_TEST_BIG_FILE
 want 5 && for k in persistent relaunch; do
 	echo "--- 5. the C suite, $k ($(left) s left)"
+	alone= list=
 	for t in "$B"/test_*; do
-		case $t in *test_grep_stress) continue ;; esac
-		VYRE_TEST_KERNEL=$k step "$k-$(basename "$t")" 45 "$t"
+		case $t in
+		*test_grep_stress) ;;
+		*test_gpu_timeout | *test_batch_fair | *test_stop_relaunch) alone="$alone $t" ;;
+		*) list="$list $t" ;;
+		esac
+	done
+	for t in $alone; do
+		VYRE_TEST_KERNEL=$k step "$k-$(basename "$t")" 60 "$t"
 	done 2>&1 | tee -a "$OUT/csuite.log" | grep -v '^== .* rc=0 .* 0 wrong'
+	printf '%s\n' $list | VYRE_TEST_KERNEL=$k xargs -P 6 -I{} bash -c \
+		'step "$VYRE_TEST_KERNEL-$(basename {})" 90 {}' 2>&1 |
+		tee -a "$OUT/csuite.log" | grep -v '^== .* rc=0 .* 0 wrong'
 	echo "(C suite $k: $(grep -c "== $k-.* rc=0 .* 0 wrong" "$OUT/csuite.log") rc=0 of $(grep -c "== $k-" "$OUT/csuite.log"))"
 done
 echo "done at $(($(date +%s) - T0)) s"
