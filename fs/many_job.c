@@ -60,10 +60,10 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 	m->scan.flow = (uint64_t)(uintptr_t)m;
 	/* small files share slots when the op gives each file its own result
 	 * (grep: its count, per_pattern=1's counts: pump_job_file_patterns, and
-	 * lines=1's records: pump_job_file_lines; but not lines=1 with
-	 * per_pattern=1, whose set records take a packed file's share of the
-	 * records). With order=walk a pack's files end together, after its
-	 * last file's rerun (a file whose records passed its share):
+	 * lines=1's records: pump_job_file_lines, both kinds in a packed
+	 * file's share of the slot's records). With order=walk a pack's files
+	 * end together, after its last file's rerun (a file whose records
+	 * passed its share):
 	 * FS_MANY_PACK_FIRST keeps the first packs small, and a rerun goes
 	 * where its pack went in the flow (pump_scan.rerun_of). */
 	if (d->op->args & PUMP_OP_ARG_GREP) {
@@ -71,8 +71,7 @@ int fs_many_start(struct fs *fs, struct fs_job *j, struct fs_caller *ctx, const 
 		m->grep_lines = m->scan.args.grep.flags & PUMP_GREP_LINES;
 		m->grep_pset = m->scan.args.grep.flags & PUMP_GREP_PSET;
 	}
-	bool lines_alone = m->grep_lines && (m->scan.args.grep.flags & PUMP_GREP_PSET);
-	m->pack_ok = pump_op_packs(d->op) && !lines_alone && !m->grep.shift &&
+	m->pack_ok = pump_op_packs(d->op) && !m->grep.shift &&
 		     !d->offset && d->length == UINT64_MAX && d->direct != 1 &&
 		     !getenv("VYRE_NO_PACK");
 	m->pack_file_max = pump_pack_file_max(d->chunk ? d->chunk : fs->chunk);

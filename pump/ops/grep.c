@@ -70,11 +70,6 @@ static int grep_prep(struct pump_job *j, const struct pump_scan *scan)
 	/* the bit-parallel engine runs a line per lane with its vector in shared memory: not packed */
 	if (scan->nfiles && a->shift)
 		return -EINVAL;
-	/* a packed job counts per file, with lines=1 each file's line records
-	 * in its share of the slot's (grep_packed.glsl); per_pattern=1's set
-	 * records take that share, so not both */
-	if (scan->nfiles && (a->flags & PUMP_GREP_LINES) && (a->flags & PUMP_GREP_PSET))
-		return -EINVAL;
 	/* per_pattern: every selected line (no max=, no invert=); packed, each
 	 * file's own (grep_packed.c); Aho-Corasick's sets (grep_pcount_prep
 	 * checks the region) */

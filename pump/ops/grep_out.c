@@ -131,83 +131,37 @@ static int grep_packed_area(const struct ring_done *d, uint32_t k, uint32_t nfil
 }
 
 /*
- * File k's records of its share, each checked and converted by put into
- * a new array of elem-byte entries (*out, *n; NULL when none) the caller
- * frees. -EIO for a record put refuses; -ENOMEM; else as grep_packed_area.
+ * File k's records (a packed slot's file of size bytes: per_pattern=1's
+ * set records and lines=1's line records {start in the file, '\n' before
+ * it in the file}, in any order: shaders/ops/grep_packed.glsl) into a new
+ * array (*recs, *n; NULL when none) the caller frees. -EIO also for a
+ * line record past the file; -ENOMEM; else as grep_packed_area.
  */
-static int grep_packed_each(const struct ring_done *d, uint32_t k, uint32_t nfiles, size_t elem,
-			    bool (*put)(void *to, const struct grep_rec *r, uint64_t arg),
-			    uint64_t arg, void **out, size_t *n)
+int grep_packed_recs(const struct ring_done *d, uint32_t k, uint32_t nfiles, uint64_t size,
+		     struct grep_rec **recs, size_t *n)
 {
 	uint32_t first, cnt;
 	int ret = grep_packed_area(d, k, nfiles, &first, &cnt);
-	char *v;
+	struct grep_rec *v;
 
-	*out = NULL;
+	*recs = NULL;
 	*n = 0;
 	if (ret || !cnt)
 		return ret;
-	v = calloc(cnt, elem);
+	v = calloc(cnt, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < cnt; i++) {
-		struct grep_rec r;
-		if (!grep_rec_read(d, first + i, &r) || !put(v + (size_t)i * elem, &r, arg)) {
+		struct grep_rec *r = &v[i];
+		if (!grep_rec_read(d, first + i, r) ||
+		    (r->set == UINT32_MAX && (r->start >= size || r->nl > r->start))) {
 			free(v);
 			return -EIO;
 		}
 	}
-	*out = v;
+	*recs = v;
 	*n = cnt;
 	return 0;
-}
-
-static bool put_set(void *to, const struct grep_rec *r, uint64_t arg)
-{
-	(void)arg;
-	if (r->set == UINT32_MAX)
-		return false;
-	*(struct grep_part_set *)to = (struct grep_part_set){.pos = r->start, .set = r->set};
-	return true;
-}
-
-/* per_pattern=1 packed: file k's set records, as grep_packed_each */
-int grep_packed_sets(const struct ring_done *d, uint32_t k, uint32_t nfiles,
-		     struct grep_part_set **sets, size_t *n)
-{
-	return grep_packed_each(d, k, nfiles, sizeof(**sets), put_set, 0, (void **)sets, n);
-}
-
-/* a line record {start in the file, '\n' before it in the file} of a file of arg bytes */
-static bool put_line(void *to, const struct grep_rec *r, uint64_t arg)
-{
-	if (r->set != UINT32_MAX || r->start >= arg || r->nl > r->start)
-		return false;
-	*(struct pump_line *)to = (struct pump_line){.line = (uint64_t)r->nl + 1, .offset = r->start,
-						     .pattern = UINT32_MAX};
-	return true;
-}
-
-static int line_off_cmp(const void *a, const void *b)
-{
-	const struct pump_line *x = a, *y = b;
-
-	return x->offset < y->offset ? -1 : x->offset > y->offset;
-}
-
-/*
- * lines=1 packed: file k's line records (shaders/ops/grep_packed.glsl), of
- * a file of size bytes, in file order, as grep_packed_each.
- */
-int grep_packed_lines(const struct ring_done *d, uint32_t k, uint32_t nfiles, uint64_t size,
-		      struct pump_line **lines, size_t *n)
-{
-	int ret = grep_packed_each(d, k, nfiles, sizeof(**lines), put_line, size, (void **)lines, n);
-
-	/* the file's lanes claim their records in any order */
-	if (!ret && *n)
-		qsort(*lines, *n, sizeof(**lines), line_off_cmp);
-	return ret;
 }
 
 /*

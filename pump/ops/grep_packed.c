@@ -188,48 +188,63 @@ static void grep_child_start(struct pump *p, struct pump_job *j, uint32_t i)
 	}
 }
 
-/*
- * per_pattern=1: file k of the slot's nfiles (the job's file i) takes its
- * set records' counts (p->lock held). -EOVERFLOW: they had no room, it
- * runs alone.
- */
-static int grep_packed_pcount(struct pump_job *j, const struct ring_done *d, uint32_t k,
-			      uint32_t nfiles, uint32_t i)
+static int line_off_cmp(const void *a, const void *b)
 {
-	struct grep_part_set *sets;
-	size_t n;
-	int ret = grep_packed_sets(d, k, nfiles, &sets, &n);
+	const struct pump_line *x = a, *y = b;
 
-	if (!ret)
-		ret = grep_pcount_file(j, i, sets, n);
-	free(sets);
-	return ret;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
 /*
- * lines=1: file k of the slot's nfiles (the job's file i) takes its line
- * records, as many as its count says, the first max= of them (p->lock
- * held). -EOVERFLOW: they had no room, it runs alone; -EIO: records that
- * do not add up to its count.
+ * File k of the slot's nfiles (the job's file i) takes its records (p->lock
+ * held): per_pattern=1's sets become its counts, lines=1's line records
+ * its lines in file order (as many as its count says, the first max= of
+ * them), each with its first pattern when both. -EOVERFLOW: they had no
+ * room, it runs alone; -EIO: lines that do not add up to its count.
  */
-static int grep_packed_flines(struct pump_job *j, const struct ring_done *d, uint32_t k,
-			      uint32_t nfiles, uint32_t i)
+static int grep_packed_file_recs(struct pump_job *j, const struct ring_done *d, uint32_t k,
+				 uint32_t nfiles, uint32_t i)
 {
 	const struct grep_job *gj = j->opstate;
 	struct pump_pfile *f = &j->pfiles[i];
-	struct pump_line *v;
-	size_t n;
-	int ret = grep_packed_lines(d, k, nfiles, f->got, &v, &n);
+	struct grep_part_set *sets = NULL;
+	struct pump_line *lines = NULL;
+	size_t n, ns = 0, nl = 0;
+	struct grep_rec *r;
+	int ret = grep_packed_recs(d, k, nfiles, f->got, &r, &n);
 
 	if (ret)
 		return ret;
-	if (n != f->result) {
-		free(v);
-		return -EIO;
+	if (n) {
+		sets = calloc(n, sizeof(*sets));
+		lines = calloc(n, sizeof(*lines));
+		if (!sets || !lines)
+			ret = -ENOMEM;
 	}
-	if (gj->max && n > gj->max)
-		n = gj->max;
-	return grep_flines_take(j, i, v, n);
+	for (size_t x = 0; !ret && x < n; x++) {
+		if (r[x].set != UINT32_MAX)
+			sets[ns++] = (struct grep_part_set){.pos = r[x].start, .set = r[x].set};
+		else
+			lines[nl++] = (struct pump_line){.line = (uint64_t)r[x].nl + 1,
+							 .offset = r[x].start,
+							 .pattern = UINT32_MAX};
+	}
+	free(r);
+	if (!ret && (gj->flags & PUMP_GREP_LINES) && nl != f->result)
+		ret = -EIO;
+	if (!ret && ((ns && !(gj->flags & PUMP_GREP_PSET)) || (nl && !(gj->flags & PUMP_GREP_LINES))))
+		ret = -EIO; /* records of a kind the job did not ask for */
+	if (!ret && nl)
+		qsort(lines, nl, sizeof(*lines), line_off_cmp); /* its lanes claim in any order */
+	if (!ret && (gj->flags & PUMP_GREP_PSET))
+		ret = grep_pcount_file(j, i, sets, ns, lines, nl);
+	if (!ret && (gj->flags & PUMP_GREP_LINES)) {
+		ret = grep_flines_take(j, i, lines, gj->max && nl > gj->max ? gj->max : nl);
+		lines = NULL; /* taken */
+	}
+	free(sets);
+	free(lines);
+	return ret;
 }
 
 /*
@@ -255,11 +270,9 @@ int grep_packed_done(struct pump *p, uint32_t slot, const struct ring_done *d)
 		int ret = 0;
 		if (f->err || !f->scanned)
 			continue;
-		if (!(f->result & VYRE_PACK_OVER) && (gj->flags & PUMP_GREP_PSET))
-			ret = grep_packed_pcount(j, d, i - first, last - first, i);
-		/* lines=1: its records, each file's own in the slot (grep_packed.glsl) */
-		if (!(f->result & VYRE_PACK_OVER) && (gj->flags & PUMP_GREP_LINES))
-			ret = grep_packed_flines(j, d, i - first, last - first, i);
+		/* its records, each file's own in the slot (grep_packed.glsl) */
+		if (!(f->result & VYRE_PACK_OVER) && (gj->flags & (PUMP_GREP_PSET | PUMP_GREP_LINES)))
+			ret = grep_packed_file_recs(j, d, i - first, last - first, i);
 		if ((f->result & VYRE_PACK_OVER) || ret == -EOVERFLOW) {
 			f->scanned = false;
 			f->result = 0;

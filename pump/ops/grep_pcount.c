@@ -203,12 +203,15 @@ int grep_pcount_file_take(struct pump_job *j, uint32_t file, uint64_t *counts)
 
 /*
  * A packed file's n set records (sets, positions its lines' starts in the
- * file; p->lock held): its counts, walked per line as a chunk's are.
+ * file; p->lock held): its counts, walked per line as a chunk's are; with
+ * lines=1 each of its nlines lines (in file order) given its first pattern.
  */
-int grep_pcount_file(struct pump_job *j, uint32_t file, struct grep_part_set *sets, size_t n)
+int grep_pcount_file(struct pump_job *j, uint32_t file, struct grep_part_set *sets, size_t n,
+		     struct pump_line *lines, size_t nlines)
 {
 	struct grep_job *gj = j->opstate;
 	uint64_t *counts;
+	size_t li = 0;
 
 	if (!n)
 		return grep_pcount_file_take(j, file, NULL);
@@ -217,9 +220,15 @@ int grep_pcount_file(struct pump_job *j, uint32_t file, struct grep_part_set *se
 		return -ENOMEM;
 	qsort(sets, n, sizeof(*sets), set_cmp);
 	for (size_t a = 0, b; a < n; a = b) {
+		uint32_t fp;
+
 		for (b = a + 1; b < n && sets[b].pos == sets[a].pos; b++)
 			;
-		pcount_line(j, counts, sets + a, sets + b);
+		fp = pcount_line(j, counts, sets + a, sets + b);
+		while (li < nlines && lines[li].offset < sets[a].pos)
+			li++;
+		if (li < nlines && lines[li].offset == sets[a].pos)
+			lines[li].pattern = fp;
 	}
 	return grep_pcount_file_take(j, file, counts);
 }

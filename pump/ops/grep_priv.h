@@ -243,15 +243,14 @@ uint32_t grep_low(const struct pump_job *j, const struct ring_done *d);
 uint32_t grep_owner_tile(const struct grep_chunk *gc, uint64_t pos);
 int grep_collect(struct pump_job *j, struct grep_chunk *gc, const struct ring_done *d);
 int grep_cont_sets(const struct ring_done *d, uint32_t n, struct pump_part *part, uint64_t pos);
-int grep_packed_sets(const struct ring_done *d, uint32_t k, uint32_t nfiles,
-		     struct grep_part_set **sets, size_t *n);
-int grep_packed_lines(const struct ring_done *d, uint32_t k, uint32_t nfiles, uint64_t size,
-		      struct pump_line **lines, size_t *n);
+int grep_packed_recs(const struct ring_done *d, uint32_t k, uint32_t nfiles, uint64_t size,
+		     struct grep_rec **recs, size_t *n);
 
 /* grep_pcount.c: per_pattern=1's counts, from the sets each line entered */
 int grep_pcount_prep(struct pump_job *j);
 void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t first);
-int grep_pcount_file(struct pump_job *j, uint32_t file, struct grep_part_set *sets, size_t n);
+int grep_pcount_file(struct pump_job *j, uint32_t file, struct grep_part_set *sets, size_t n,
+		     struct pump_line *lines, size_t nlines);
 int grep_pcount_file_take(struct pump_job *j, uint32_t file, uint64_t *counts);
 int grep_pcount_eol(struct pump_job *j, struct pump_part *part, uint64_t pos, uint32_t *state,
 		    const uint32_t *vec);

@@ -224,7 +224,7 @@ PY
 	diff "$MNT/jobs/$JID/patterns" <(for i in "${!sum[@]}"; do echo "${sum[i]} $i"; done)
 }
 
-@test "many small files packed: per_pattern=1's counts per file equal grep -c -E -e's (0 bytes, no final newline, a chunk's size; records past a file's share run it alone)" {
+@test "many small files packed: per_pattern=1's counts per file equal grep -c -E -e's, with lines=1 too (0 bytes, no final newline, a chunk's size; records past a file's share run it alone)" {
 	D=$P/small
 	/usr/bin/python3 - "$D" "$GPL" <<'PY'
 import os, random, sys
@@ -287,6 +287,20 @@ PY
 	}'
 	diff "$MNT/jobs/$JID/files" "$T/files"
 	diff "$MNT/jobs/$JID/patterns" "$T/patterns"
+	# with lines=1 still packed: each file's set and line records share
+	# its part of the slot's records; PATH:LINE:OFFSET:INDEX, INDEX the
+	# first pattern (grep -r -n -b -e run pattern by pattern)
+	job "scan path=$D op=grep patterns=$P/small.pats per_pattern=1 lines=1 chunk=64K"
+	[ "$(status_key "$JID" chunks)" -lt 30 ]
+	diff "$MNT/jobs/$JID/files" "$T/files"
+	diff "$MNT/jobs/$JID/patterns" "$T/patterns"
+	i=0
+	while IFS= read -r p; do
+		LC_ALL=C grep -r -n -b -a -E -e "$p" "$D" | awk -F: -v i="$i" '{ print $1 ":" $2 ":" $3 ":" i }'
+		i=$((i + 1))
+	done <"$P/small.pats" | LC_ALL=C sort -t: -k1,1 -k2,2n -k4,4n |
+		awk -F: '$1 ":" $2 != last { print; last = $1 ":" $2 }' >"$T/lines"
+	diff <(LC_ALL=C sort -t: -k1,1 -k2,2n "$MNT/jobs/$JID/lines") "$T/lines"
 }
 
 VYRECTL="${VYRECTL:-$VYRE_ROOT/build/tools/vyrectl}"
