@@ -108,49 +108,6 @@ static uint32_t pcount_line(struct pump_job *j, uint64_t *counts, const struct g
 }
 
 /*
- * An open line the file ended without its last hop seeing the end (that
- * hop stopped on the last byte): what ac_eol or sh_eol would have recorded
- * there (shaders/ops/grep_ac.glsl, grep_shift.glsl), from its state or its
- * vector (vec: the shift engine's, NULL for none), filed under its start
- * pos. Returns the state, MATCHED and ACCEPT added when the end matched.
- * -ENOMEM leaves *state as it was.
- */
-int grep_pcount_eol(struct pump_job *j, struct pump_part *part, uint64_t pos, uint32_t *state,
-		    const uint32_t *vec)
-{
-	const uint32_t *w = (const uint32_t *)j->data;
-	uint32_t nw = grep_shift_nwords(j), st = *state;
-
-	if (!(grep_flags(j) & PUMP_GREP_PSET))
-		return 0;
-	if (nw) {
-		const uint32_t *leol = w + w[VYRE_SHIFT_LAST_EOL], *owner = w + w[VYRE_SHIFT_OWNER];
-
-		if (!vec || !(st & VYRE_SHIFT_ST_VECTOR))
-			return 0;
-		for (uint32_t i = 0; i < nw; i++)
-			for (uint32_t x = vec[i] & leol[i]; x; x &= x - 1) {
-				uint32_t p = i * 32 + (uint32_t)__builtin_ctz(x);
-
-				if (p >= w[VYRE_SHIFT_NPOS] || grep_part_add_set(part, pos, owner[p] + 1))
-					return p >= w[VYRE_SHIFT_NPOS] ? -EINVAL : -ENOMEM;
-				st |= VYRE_SHIFT_ST_MATCHED | VYRE_SHIFT_ST_ACCEPT;
-			}
-	} else if (w[VYRE_PSET_EOL] && st != VYRE_AC_FRESH) {
-		uint32_t s = st & (VYRE_AC_MATCHED - 1), k;
-
-		if (s >= w[VYRE_PSET_NSTATES])
-			return -EINVAL;
-		k = w[w[VYRE_PSET_EOL] + s];
-		if (k && grep_part_add_set(part, pos, k))
-			return -ENOMEM;
-		st |= k ? VYRE_AC_MATCHED : 0;
-	}
-	*state = st;
-	return 0;
-}
-
-/*
  * A part's sets into the job's counts, and each of its lines (the job's
  * lines from first on: the part's, appended in file order by grep_fold)
  * given its first pattern (p->lock held, as grep_fold).

@@ -252,8 +252,6 @@ void grep_pcount_fold(struct pump_job *j, const struct pump_part *part, size_t f
 int grep_pcount_file(struct pump_job *j, uint32_t file, struct grep_part_set *sets, size_t n,
 		     struct pump_line *lines, size_t nlines);
 int grep_pcount_file_take(struct pump_job *j, uint32_t file, uint64_t *counts);
-int grep_pcount_eol(struct pump_job *j, struct pump_part *part, uint64_t pos, uint32_t *state,
-		    const uint32_t *vec);
 size_t grep_file_patterns(const struct pump_job *j, size_t file, uint64_t *out, size_t max);
 /* grep_packed.c: lines=1 packed, a file's records (the row's file_lines hook) */
 size_t grep_file_lines(const struct pump_job *j, size_t file, struct pump_line *out, size_t max);
