@@ -58,6 +58,34 @@ static uint64_t sh_worst(uint64_t nw, uint64_t kmax, uint64_t fmax, uint64_t nex
 	return 4 + nw * (6 + kmax) + fmax + (nexc ? 2 * nw + 3 * nexc : 0);
 }
 
+/*
+ * per_pattern=1's records at a line's start and end: *alw patterns match
+ * every line, *emp an empty one, *eol positions end in '$'; *last (when
+ * asked) the last pattern among them, UINT32_MAX for none.
+ */
+static void sh_fixed(const struct pump_shift *s, uint32_t *alw, uint32_t *emp, uint32_t *eol,
+		     uint32_t *last)
+{
+	uint32_t top = UINT32_MAX;
+
+	*alw = *emp = *eol = 0;
+	for (uint32_t i = 0; i < s->npatterns; i++) {
+		*alw += !!(s->flags[i] & PUMP_SHIFT_ALWAYS);
+		*emp += !!(s->flags[i] & PUMP_SHIFT_EMPTY_LINE);
+		if (s->flags[i] & (PUMP_SHIFT_ALWAYS | PUMP_SHIFT_EMPTY_LINE))
+			top = i;
+	}
+	for (uint32_t p = 0; p < s->npos; p++) {
+		if (!((s->last_eol[p / 32] >> (p % 32)) & 1))
+			continue;
+		(*eol)++;
+		if (top == UINT32_MAX || s->owner[p] > top)
+			top = s->owner[p];
+	}
+	if (last)
+		*last = top;
+}
+
 int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nwords)
 {
 	uint32_t nw = s->nwords, *w;
@@ -68,12 +96,7 @@ int grep_shift_layout(const struct pump_shift *s, uint32_t **words, uint32_t *nw
 	if (ret)
 		return ret;
 	/* per_pattern=1's fixed records: the patterns of a line's start and end */
-	for (uint32_t i = 0; i < s->npatterns; i++) {
-		nalw += !!(s->flags[i] & PUMP_SHIFT_ALWAYS);
-		nemp += !!(s->flags[i] & PUMP_SHIFT_EMPTY_LINE);
-	}
-	for (uint32_t i = 0; i < nw; i++)
-		neol += (uint32_t)__builtin_popcount(s->last_eol[i]);
+	sh_fixed(s, &nalw, &nemp, &neol, NULL);
 	/* per class, the words of its first positions: what a byte of it starts */
 	for (uint32_t c = 0; c < s->nclasses; c++)
 		for (uint32_t i = 0; i < nw; i++)
@@ -250,23 +273,10 @@ int pump_shift_cpu_fits(const struct pump_shift *s, uint32_t *pattern, uint64_t 
  */
 int pump_shift_pset_fits(const struct pump_shift *s, uint32_t *pattern)
 {
-	uint64_t alw = 0, emp = 0, eol = 0;
+	uint32_t alw, emp, eol;
 
-	*pattern = UINT32_MAX;
-	for (uint32_t i = 0; i < s->npatterns; i++) {
-		alw += !!(s->flags[i] & PUMP_SHIFT_ALWAYS);
-		emp += !!(s->flags[i] & PUMP_SHIFT_EMPTY_LINE);
-		if (s->flags[i] & (PUMP_SHIFT_ALWAYS | PUMP_SHIFT_EMPTY_LINE))
-			*pattern = i;
-	}
-	for (uint32_t p = 0; p < s->npos; p++) {
-		if (!((s->last_eol[p / 32] >> (p % 32)) & 1))
-			continue;
-		eol++;
-		if (*pattern == UINT32_MAX || s->owner[p] > *pattern)
-			*pattern = s->owner[p];
-	}
-	return alw + (emp > eol ? emp : eol) > VYRE_SHIFT_PSET_FIXED_MAX ? -E2BIG : 0;
+	sh_fixed(s, &alw, &emp, &eol, pattern);
+	return (uint64_t)alw + (emp > eol ? emp : eol) > VYRE_SHIFT_PSET_FIXED_MAX ? -E2BIG : 0;
 }
 
 int grep_layout_shift(struct pump_job *j, const struct pump_shift *s)
